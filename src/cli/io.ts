@@ -1,0 +1,45 @@
+// Reading inputs for commands: files or `-` for standard input, as bytes, decoded strictly.
+
+import { readFileSync } from 'node:fs';
+import { InputError, UsageError } from '../model/errors.js';
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads `-` (standard input) or a file, whole. */
+  readonly readBytes: (path: string) => Uint8Array;
+}
+
+/** The largest input virtables reads (a 100,000-rule dump is ~10 MB). */
+export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
+
+export function readBytesFromDisk(path: string): Uint8Array {
+  try {
+    const bytes = readFileSync(path === '-' ? 0 : path);
+    if (bytes.length > MAX_INPUT_BYTES) throw new InputError(path, 1, 1, `input is ${bytes.length} bytes; more than virtables reads (${MAX_INPUT_BYTES})`);
+    return bytes;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    const name = path === '-' ? 'standard input' : path;
+    if (err.code === 'ENOENT') throw new UsageError(`${name}: no such file`);
+    if (err.code === 'EISDIR') throw new UsageError(`${name}: is a directory (expected a file)`);
+    if (err.code === 'EACCES') throw new UsageError(`${name}: permission denied`);
+    if (err.code === 'EAGAIN') throw new UsageError(`${name}: standard input is not readable (nothing piped in?)`);
+    throw new UsageError(`${name}: ${err.message}`);
+  }
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    readBytes: readBytesFromDisk,
+  };
+}

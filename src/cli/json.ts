@@ -1,0 +1,46 @@
+// JSON shapes of the model for `--format json` (documented in docs/json.md).
+
+import { formatCidr } from '../model/cidr.js';
+import type { Dump, Option, Rule } from '../model/dump.js';
+import { formatRule } from '../write/save.js';
+
+const optionJson = (o: Option) => ({ name: o.name, negated: o.negated, values: o.args.map((a) => a.value) });
+
+export function ruleToJson(rule: Rule, family: Dump['family']) {
+  return {
+    table: rule.table,
+    chain: rule.chain,
+    line: rule.pos.line,
+    text: rule.text,
+    canonical: formatRule(rule, family ?? 'ipv4'),
+    counters: rule.counters,
+    source: rule.source && { negated: rule.source.negated, address: formatCidr(rule.source.cidr) },
+    destination: rule.destination && { negated: rule.destination.negated, address: formatCidr(rule.destination.cidr) },
+    inInterface: rule.inInterface && { negated: rule.inInterface.negated, name: rule.inInterface.name },
+    outInterface: rule.outInterface && { negated: rule.outInterface.negated, name: rule.outInterface.name },
+    protocol: rule.protocol && { negated: rule.protocol.negated, name: rule.protocol.name },
+    fragment: rule.fragment && { negated: rule.fragment.negated },
+    matches: rule.matches.map((m) => ({ name: m.name, implicit: m.implicit, options: m.options.map(optionJson) })),
+    target: rule.target && { name: rule.target.name, goto: rule.target.goto, options: rule.target.options.map(optionJson) },
+  };
+}
+
+export function dumpToJson(dump: Dump) {
+  return {
+    file: dump.file,
+    family: dump.family,
+    comments: dump.comments.map((c) => ({ line: c.pos.line, text: c.text })),
+    tables: dump.tables.map((t) => ({
+      name: t.name,
+      line: t.pos.line,
+      chains: t.chains.map((c) => ({
+        name: c.name,
+        builtin: c.builtin,
+        policy: c.policy,
+        counters: c.counters,
+        line: c.pos?.line ?? null,
+        rules: c.rules.map((r) => ruleToJson(r, dump.family)),
+      })),
+    })),
+  };
+}

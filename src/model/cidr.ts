@@ -1,0 +1,184 @@
+// Addresses and subnets, IPv4 and IPv6, as iptables and libvirt write them.
+// Addresses are kept as bigint so one type serves both families.
+
+export type IpFamily = 4 | 6;
+
+export interface Cidr {
+  readonly family: IpFamily;
+  /** The network address (host bits cleared). */
+  readonly network: bigint;
+  readonly prefix: number;
+}
+
+export interface HostAddress {
+  readonly family: IpFamily;
+  readonly value: bigint;
+}
+
+const V4_BITS = 32;
+const V6_BITS = 128;
+
+export function familyBits(family: IpFamily): number {
+  return family === 4 ? V4_BITS : V6_BITS;
+}
+
+export function parseIpv4(text: string): bigint | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let value = 0n;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    value = (value << 8n) | BigInt(n);
+  }
+  return value;
+}
+
+export function parseIpv6(text: string): bigint | null {
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(':')) return null;
+  let head = text;
+  let tailV4: bigint | null = null;
+  const lastColon = text.lastIndexOf(':');
+  const last = text.slice(lastColon + 1);
+  if (last.includes('.')) {
+    tailV4 = parseIpv4(last);
+    if (tailV4 === null) return null;
+    head = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return null;
+  const groupsOf = (s: string): string[] => (s === '' ? [] : s.split(':'));
+  const left = groupsOf(halves[0] ?? '');
+  const right = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const groups = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right];
+  let value = 0n;
+  for (const g of groups) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    value = (value << 16n) | BigInt(parseInt(g, 16));
+  }
+  if (tailV4 !== null) value = (value & ~0xffffffffn) | tailV4;
+  return value;
+}
+
+export function parseHost(text: string): HostAddress | null {
+  const v4 = parseIpv4(text);
+  if (v4 !== null) return { family: 4, value: v4 };
+  const v6 = parseIpv6(text);
+  if (v6 !== null) return { family: 6, value: v6 };
+  return null;
+}
+
+export function maskOf(family: IpFamily, prefix: number): bigint {
+  const bits = familyBits(family);
+  if (prefix === 0) return 0n;
+  return ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
+}
+
+/** The prefix length of a contiguous dotted mask, or null when the mask has holes. */
+export function prefixOfMask(family: IpFamily, mask: bigint): number | null {
+  const bits = familyBits(family);
+  for (let prefix = 0; prefix <= bits; prefix++) {
+    if (maskOf(family, prefix) === mask) return prefix;
+  }
+  return null;
+}
+
+/**
+ * Parses `ADDR`, `ADDR/LEN` or `ADDR/DOTTED.MASK` (the iptables 1.3 form).
+ * A bare address is a host route (/32 or /128). Host bits are cleared, as the kernel does.
+ */
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const host = parseHost(addrText);
+  if (!host) return null;
+  const bits = familyBits(host.family);
+  let prefix = bits;
+  if (slash >= 0) {
+    const maskText = text.slice(slash + 1);
+    if (/^\d{1,3}$/.test(maskText)) {
+      prefix = Number(maskText);
+      if (prefix > bits) return null;
+    } else {
+      const mask = host.family === 4 ? parseIpv4(maskText) : parseIpv6(maskText);
+      if (mask === null) return null;
+      const p = prefixOfMask(host.family, mask);
+      if (p === null) return null;
+      prefix = p;
+    }
+  }
+  return { family: host.family, network: host.value & maskOf(host.family, prefix), prefix };
+}
+
+export function formatIpv4(value: bigint): string {
+  const n = Number(value);
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** RFC 5952 text form, as glibc's inet_ntop (and so iptables) prints it. */
+export function formatIpv6(value: bigint): string {
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  // ::ffff:a.b.c.d and ::a.b.c.d keep their dotted tail, as inet_ntop does.
+  if (groups.slice(0, 5).every((g) => g === 0) && (groups[5] === 0xffff || (groups[5] === 0 && (groups[6] ?? 0) !== 0))) {
+    const v4 = formatIpv4(value & 0xffffffffn);
+    return groups[5] === 0xffff ? `::ffff:${v4}` : `::${v4}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number): string => g.toString(16);
+  if (bestStart < 0) return groups.map(hex).join(':');
+  const left = groups.slice(0, bestStart).map(hex).join(':');
+  const right = groups.slice(bestStart + bestLen).map(hex).join(':');
+  return `${left}::${right}`;
+}
+
+export function formatHost(family: IpFamily, value: bigint): string {
+  return family === 4 ? formatIpv4(value) : formatIpv6(value);
+}
+
+/** `192.168.122.0/24`, always with the prefix, as iptables-save 1.4+ prints it. */
+export function formatCidr(cidr: Cidr): string {
+  return `${formatHost(cidr.family, cidr.network)}/${cidr.prefix}`;
+}
+
+export function cidrContains(outer: Cidr, address: HostAddress): boolean {
+  if (outer.family !== address.family) return false;
+  return (address.value & maskOf(outer.family, outer.prefix)) === outer.network;
+}
+
+export function cidrCoversCidr(outer: Cidr, inner: Cidr): boolean {
+  return outer.family === inner.family && outer.prefix <= inner.prefix && cidrContains(outer, { family: inner.family, value: inner.network });
+}
+
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return cidrCoversCidr(a, b) || cidrCoversCidr(b, a);
+}
+
+export function cidrEquals(a: Cidr, b: Cidr): boolean {
+  return a.family === b.family && a.prefix === b.prefix && a.network === b.network;
+}
+
+/** The classful default prefix libvirt applies to an IPv4 address given without prefix or netmask. */
+export function classfulPrefix(address: bigint): number {
+  const first = Number(address >> 24n);
+  if (first < 128) return 8;
+  if (first < 192) return 16;
+  return 24;
+}

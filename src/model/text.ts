@@ -1,0 +1,55 @@
+// Decoding input files: refuse binary data with its position instead of guessing.
+
+import { InputError } from './errors.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them. */
+function positionOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  const col = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, offset)).length + 1;
+  return { line, col };
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * Decodes a text input. NUL bytes, other control characters (except tab, CR, LF, form feed)
+ * and invalid UTF-8 are refused as binary data, at the position of the first offending byte.
+ */
+export function decodeText(file: string, bytes: Uint8Array): string {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) {
+      const { line, col } = positionOfByte(bytes, i);
+      throw new InputError(file, line, col, `binary data (byte 0x${b.toString(16).padStart(2, '0')}); expected text`);
+    }
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const { line, col } = positionOfByte(bytes, Math.max(bad, 0));
+    throw new InputError(file, line, col, 'binary data (invalid UTF-8); expected text');
+  }
+}

@@ -1,0 +1,63 @@
+// Where tests find what a fresh clone may lack (the shared corpus, root + network namespaces),
+// and how they skip: with a printed reason, or — under VIRTABLES_REQUIRE_ALL=1, as .ci/run
+// sets — never: a missing requirement then fails the run.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_CORPUS = join(REPO, 'corpus');
+export const SHARED_CORPUS = resolve(process.env.VIRTABLES_SHARED_CORPUS ?? join(REPO, '..', 'shared', 'corpus'));
+export const STRICT = process.env.VIRTABLES_REQUIRE_ALL === '1';
+
+function commandExists(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function corpusSkipReason(): string | null {
+  return existsSync(SHARED_CORPUS) ? null : `shared corpus not found at ${SHARED_CORPUS} (set VIRTABLES_SHARED_CORPUS)`;
+}
+
+let kernelReason: string | null | undefined;
+/** Why kernel tests cannot run here, or null when they can (root, unshare -n, iptables-legacy). */
+export function kernelSkipReason(): string | null {
+  if (kernelReason !== undefined) return kernelReason;
+  if (process.getuid?.() !== 0) return (kernelReason = 'kernel tests need root (network namespaces)');
+  for (const tool of ['unshare', 'iptables-legacy-restore', 'iptables-legacy-save', 'ip6tables-legacy-restore', 'ip']) {
+    if (!commandExists(tool)) return (kernelReason = `kernel tests need '${tool}' (apt-get install iptables iproute2)`);
+  }
+  try {
+    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+  } catch {
+    return (kernelReason = "'unshare -n' is not permitted here");
+  }
+  return (kernelReason = null);
+}
+
+function gated(kind: string, reason: string | null, name: string, body: () => void): void {
+  if (reason === null) {
+    describe(name, body);
+  } else if (STRICT) {
+    describe(name, () => {
+      it(`requires ${kind}`, () => {
+        throw new Error(`VIRTABLES_REQUIRE_ALL=1 but ${reason}`);
+      });
+    });
+  } else {
+    console.warn(`[virtables] skipping "${name}": ${reason}`);
+    describe.skip(name, body);
+  }
+}
+
+/** A suite that reads ../shared/corpus. */
+export function describeCorpus(name: string, body: () => void): void {
+  gated('the shared corpus', corpusSkipReason(), name, body);
+}
+
+/** A suite that runs real iptables in network namespaces (and may read the shared corpus). */
+export function describeKernel(name: string, body: () => void, opts: { corpus?: boolean } = {}): void {
+  gated('the kernel (root, unshare, iptables)', kernelSkipReason() ?? (opts.corpus ? corpusSkipReason() : null), name, body);
+}
