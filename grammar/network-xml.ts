@@ -64,23 +64,25 @@ export const MAX_ATTRIBUTE_LENGTH = 64 * 1024;
 export const MAX_TEXT_LENGTH = 1024 * 1024;
 /** Deepest element nesting read (libvirt's deepest is 5). */
 export const MAX_DEPTH = 256;
+/**
+ * Most '<', '&' and '=' characters read: a thousand networks need a few tens of thousands;
+ * the cap keeps the token stream (built whole before parsing) small on hostile input.
+ */
+export const MAX_MARKUP = 100_000;
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-// Outside a tag: markup openers, references and character data.
+// Outside a tag: markup openers, references and character data. Anything else that starts
+// with '<!', '<?' or '&' (a DTD, an unclosed comment, an undefined entity) stops the lexer
+// where it stands, so hostile input costs no more than the text before it.
 const Comment = createToken({ name: 'Comment', pattern: /<!--[\s\S]*?-->/, line_breaks: true });
-const UnclosedComment = createToken({ name: 'UnclosedComment', pattern: /<!--/ });
 const CData = createToken({ name: 'CData', pattern: /<!\[CDATA\[[\s\S]*?]]>/, line_breaks: true });
-const UnclosedCData = createToken({ name: 'UnclosedCData', pattern: /<!\[CDATA\[/ });
-const Declaration = createToken({ name: 'Declaration', pattern: /<![A-Za-z[]*/ });
 const Instruction = createToken({ name: 'Instruction', pattern: /<\?[\s\S]*?\?>/, line_breaks: true });
-const UnclosedInstruction = createToken({ name: 'UnclosedInstruction', pattern: /<\?/ });
 const EndTagOpen = createToken({ name: 'EndTagOpen', pattern: /<\//, push_mode: 'inside' });
-const StartTagOpen = createToken({ name: 'StartTagOpen', pattern: /</, push_mode: 'inside' });
+const StartTagOpen = createToken({ name: 'StartTagOpen', pattern: /<(?![!?])/, push_mode: 'inside' });
 const CharRef = createToken({ name: 'CharRef', pattern: /&#(?:[0-9]+|x[0-9a-fA-F]+);/ });
-const EntityRef = createToken({ name: 'EntityRef', pattern: /&[A-Za-z_:][\w.:-]*;/ });
-const BareAmpersand = createToken({ name: 'BareAmpersand', pattern: /&/ });
+const EntityRef = createToken({ name: 'EntityRef', pattern: /&(?:lt|gt|amp|apos|quot);/ });
 // Control characters other than tab, LF and CR are not XML: they end the text (binary junk).
 const Text = createToken({ name: 'Text', pattern: /[^<&\x00-\x08\x0b\x0c\x0e-\x1f]+/, line_breaks: true });
 
@@ -92,10 +94,7 @@ const AttValue = createToken({ name: 'AttValue', pattern: /"[^"<]*"|'[^'<]*'/, l
 const EmptyTagClose = createToken({ name: 'EmptyTagClose', pattern: /\/>/, pop_mode: true });
 const TagClose = createToken({ name: 'TagClose', pattern: />/, pop_mode: true });
 
-const outsideTokens: TokenType[] = [
-  Comment, UnclosedComment, CData, UnclosedCData, Declaration, Instruction, UnclosedInstruction,
-  EndTagOpen, StartTagOpen, CharRef, EntityRef, BareAmpersand, Text,
-];
+const outsideTokens: TokenType[] = [Comment, CData, Instruction, EndTagOpen, StartTagOpen, CharRef, EntityRef, Text];
 const insideTokens: TokenType[] = [Spaces, Name, Equals, AttValue, EmptyTagClose, TagClose];
 const allTokens: TokenType[] = [...outsideTokens, ...insideTokens];
 
@@ -111,9 +110,11 @@ const xmlLexer = new Lexer(
 //   element   := '<' Name attribute* ('/>' | '>' content* '</' Name '>')
 //   attribute := Name '=' AttValue
 //   content   := element | misc | text
-//   misc      := Comment | Instruction | refused
+//   misc      := Comment | Instruction
 //   text      := Text | CharRef | EntityRef | CData
-//   refused   := Declaration | UnclosedComment | UnclosedCData | UnclosedInstruction | BareAmpersand
+//
+// What the grammar refuses (DTDs, unclosed comments, undefined entities) never becomes a token:
+// the lexer stops there and the stop is reported in words (lexerFailure).
 
 class XmlParser extends EmbeddedActionsParser {
   builder: TreeBuilder = new TreeBuilder('', '');
@@ -182,7 +183,6 @@ class XmlParser extends EmbeddedActionsParser {
           this.ACTION(() => this.builder.instruction(token));
         },
       },
-      { ALT: () => this.SUBRULE(this.refused) },
     ]);
   });
 
@@ -194,17 +194,6 @@ class XmlParser extends EmbeddedActionsParser {
       { ALT: () => this.CONSUME(CData) },
     ]);
     this.ACTION(() => this.builder.text(token));
-  });
-
-  private refused = this.RULE('refused', (): void => {
-    const token = this.OR([
-      { ALT: () => this.CONSUME(Declaration) },
-      { ALT: () => this.CONSUME(UnclosedComment) },
-      { ALT: () => this.CONSUME(UnclosedCData) },
-      { ALT: () => this.CONSUME(UnclosedInstruction) },
-      { ALT: () => this.CONSUME(BareAmpersand) },
-    ]);
-    this.ACTION(() => this.builder.refuse(token));
   });
 }
 
@@ -248,6 +237,36 @@ function isXmlChar(code: number): boolean {
 function shorten(text: string, max = 40): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
+}
+
+/**
+ * The text a reference stands for: a character reference or one of the five predefined
+ * entities. Anything else is an error, in words.
+ */
+function resolveReference(ref: string): { text: string } | { error: string } {
+  const char = /^&#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}));$/.exec(ref);
+  if (char) {
+    const code = char[1] !== undefined ? Number(char[1]) : parseInt(char[2]!, 16);
+    return isXmlChar(code) ? { text: String.fromCodePoint(code) } : { error: `character reference '${ref}' is not a character XML allows` };
+  }
+  if (/^&#(?:[0-9]+|x[0-9a-fA-F]+);$/.test(ref)) return { error: `character reference '${shorten(ref)}' is not a character XML allows` };
+  if (ref.startsWith('&#')) return { error: `bad character reference '${shorten(ref, 12)}' (expected &#DIGITS; or &#xHEX;)` };
+  const named = /^&([A-Za-z_:][\w.:-]*);$/.exec(ref);
+  if (named) {
+    const text = PREDEFINED[named[1]!];
+    if (text !== undefined) return { text };
+    return { error: `undefined entity '${ref}' (only &lt; &gt; &amp; &apos; &quot; and character references are allowed; virtables reads no DTD)` };
+  }
+  if (ref.endsWith(';') && ref.length > 2) return { error: `bad reference '${shorten(ref, 12)}' (expected &name; or &#NUMBER;)` };
+  return { error: "'&' must start a reference such as &amp; (write &amp; for a literal '&')" };
+}
+
+/** The reference starting at `offset` (up to its ';', or just the '&' when none follows). */
+function referenceAt(text: string, offset: number): string {
+  const m = /&[^\s<&;'"]{0,40};?/y;
+  m.lastIndex = offset;
+  const found = m.exec(text)![0];
+  return found.endsWith(';') ? found : '&';
 }
 
 interface OpenElement {
@@ -307,8 +326,7 @@ class TreeBuilder {
     for (let i = 0; i < raw.length; i++) {
       const c = raw.charCodeAt(i);
       if (c === 0x26) {
-        const end = raw.indexOf(';', i);
-        const ref = end < 0 ? raw.slice(i) : raw.slice(i, end + 1);
+        const ref = referenceAt(raw, i);
         out += this.reference(ref, () => posWithin(token, 1 + i));
         i += ref.length - 1;
       } else if (c === 0x0d && raw.charCodeAt(i + 1) === 0x0a) {
@@ -325,25 +343,10 @@ class TreeBuilder {
     return out;
   }
 
-  /** The text a reference stands for: a character reference or one of the five predefined entities. */
   private reference(ref: string, where: () => SourcePos): string {
-    const char = /^&#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}));$/.exec(ref);
-    if (char) {
-      const code = char[1] !== undefined ? Number(char[1]) : parseInt(char[2]!, 16);
-      if (!isXmlChar(code)) this.fail(where(), `character reference '${ref}' is not a character XML allows`);
-      return String.fromCodePoint(code);
-    }
-    if (/^&#/.test(ref)) {
-      if (/^&#(?:[0-9]+|x[0-9a-fA-F]+);$/.test(ref)) this.fail(where(), `character reference '${shorten(ref)}' is not a character XML allows`);
-      this.fail(where(), `bad character reference '${shorten(ref, 12)}' (expected &#DIGITS; or &#xHEX;)`);
-    }
-    const named = /^&([A-Za-z_:][\w.:-]*);$/.exec(ref);
-    if (!named) this.fail(where(), "'&' must start a reference such as &amp; (write &amp; for a literal '&')");
-    const text = PREDEFINED[named[1]!];
-    if (text === undefined) {
-      this.fail(where(), `undefined entity '${ref}' (only &lt; &gt; &amp; &apos; &quot; and character references are allowed; virtables reads no DTD)`);
-    }
-    return text;
+    const resolved = resolveReference(ref);
+    if ('error' in resolved) this.fail(where(), resolved.error);
+    return resolved.text;
   }
 
   endStartTag(): void {
@@ -402,22 +405,6 @@ class TreeBuilder {
       this.fail(posOf(token), `XML declaration '<?${target} …?>' inside <${this.current.element.name}>; it may only open a document`);
     }
   }
-
-  refuse(token: IToken): never {
-    const pos = posOf(token);
-    const type = token.tokenType;
-    if (type === Declaration) {
-      const what = token.image.slice(2).toUpperCase();
-      if (what === 'DOCTYPE') this.fail(pos, 'DOCTYPE declarations are refused (virtables reads no DTD: no external entities, no entity expansion)');
-      if (what === 'ENTITY') this.fail(pos, 'entity declarations are refused (virtables reads no DTD: no external entities, no entity expansion)');
-      this.fail(pos, `markup declaration '${shorten(token.image, 20)}' is refused (virtables reads no DTD)`);
-    }
-    if (type === UnclosedComment) this.fail(pos, "comment is not closed with '-->'");
-    if (type === UnclosedCData) this.fail(pos, "CDATA section is not closed with ']]>'");
-    if (type === UnclosedInstruction) this.fail(pos, "processing instruction is not closed with '?>'");
-    const ref = /^&[^\s<&;]*;?/.exec(this.source.slice(token.startOffset, token.startOffset + 12))![0];
-    this.fail(pos, ref.length > 1 ? `bad reference '${shorten(ref, 12)}' (expected &name; or &#NUMBER;)` : "'&' must start a reference such as &amp; (write &amp; for a literal '&')");
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,6 +434,24 @@ function lexerFailure(file: string, text: string, tokens: IToken[], offset: numb
   const at = (message: string, l = line, c = col) => new InputError(file, l, c, message);
   if (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return at(binaryMessage(code));
   const tag = tagBefore(tokens, tokens.length);
+  if (!tag) {
+    // Outside a tag: a reference or markup the lexer has no token for.
+    if (ch === '&') {
+      const resolved = resolveReference(referenceAt(text, offset));
+      return at('error' in resolved ? resolved.error : `unexpected '&'`);
+    }
+    const rest = text.slice(offset, offset + 12);
+    if (rest.startsWith('<!--')) return at("comment is not closed with '-->'");
+    if (rest.startsWith('<![CDATA[')) return at("CDATA section is not closed with ']]>'");
+    if (rest.startsWith('<?')) return at("processing instruction is not closed with '?>'");
+    const declaration = /^<!([A-Za-z]*)/.exec(rest);
+    if (declaration) {
+      const what = declaration[1]!.toUpperCase();
+      if (what === 'DOCTYPE') return at('DOCTYPE declarations are refused (virtables reads no DTD: no external entities, no entity expansion)');
+      if (what === 'ENTITY') return at('entity declarations are refused (virtables reads no DTD: no external entities, no entity expansion)');
+      return at(`markup declaration '<!${declaration[1]}' is refused (virtables reads no DTD)`);
+    }
+  }
   const tagText = tag ? `${tag.closing ? '</' : '<'}${tag.name ?? ''}>` : 'tag';
   if (ch === '"' || ch === "'") {
     const close = text.indexOf(ch, offset + 1);
@@ -507,6 +512,7 @@ function parserFailure(file: string, tokens: IToken[], builder: TreeBuilder, err
 /** Reads XML text into a tree of elements with positions; throws InputError `FILE:LINE:COL: …`. */
 export function parseXml(text: string, file: string): XmlDocument {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  checkMarkupCount(text, file);
   const lexed = xmlLexer.tokenize(text);
   const builder = new TreeBuilder(file, text);
   const parser = xmlParser();
@@ -522,6 +528,19 @@ export function parseXml(text: string, file: string): XmlDocument {
   }
   if (lexError) throw lexerFailure(file, text, lexed.tokens, lexError.offset, lexError.line ?? 1, lexError.column ?? 1);
   return { file, roots: builder.roots };
+}
+
+function checkMarkupCount(text: string, file: string): void {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x3c || c === 0x26 || c === 0x3d) && ++count > MAX_MARKUP) {
+      const before = text.slice(0, i);
+      const line = before.split(/\r\n|\r|\n/).length;
+      const col = i - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) ;
+      throw new InputError(file, line, col, `more than ${MAX_MARKUP} tags, attributes and references; not a libvirt network definition`);
+    }
+  }
 }
 
 export function parseXmlBytes(bytes: Uint8Array, file: string): XmlDocument {
