@@ -2,7 +2,7 @@
 // which belong to which match module, which to the target — the way iptables itself
 // assigns them, including the protocol matches it loads implicitly (`-p tcp --dport 22`).
 
-import type { IToken } from 'chevrotain';
+import type { IToken } from './chevrotain.js';
 import { parseCidr } from '../src/model/cidr.js';
 import type { AddressMatch, Arg, Counters, InterfaceMatch, Match, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';

@@ -6,7 +6,7 @@
 // lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
 // names its line.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Rule, SourcePos, Table } from '../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
