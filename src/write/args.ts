@@ -21,7 +21,7 @@ export function formatArgs(argv: readonly string[]): string {
   let text = shellWord(argv[0] ?? '');
   for (let i = 1; i < argv.length; i++) {
     const word = argv[i]!;
-    const stays = !isOption(word) && (isOption(argv[i - 1]) && i > 1 ? true : argv.slice(i + 1).some(isOption));
+    const stays = !isOption(word) && (isOption(argv[i - 1]) || argv.slice(i + 1).some(isOption));
     text += stays ? ' ' : ' \\\n';
     text += shellWord(word);
   }
