@@ -4,6 +4,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LEGACY_BOUNDARIES } from '../../src/engine/libvirt-legacy.js';
+import { XEN_BOUNDARIES } from '../../src/engine/xen-common.js';
+import { read } from '../helpers/files.js';
 import { runCli } from '../helpers/cli.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
@@ -85,5 +87,21 @@ describeCorpus('legacy eras on libvirt test inputs', () => {
   it('<nat><port>: fixed 1024-65535 before 1.0.3, configured after', async () => {
     expect(await args(xml('nat-port-range'), '1.0.2')).toContain('--to-ports 1024-65535');
     expect(await args(xml('nat-port-range'), '1.0.3')).toContain('--to-ports 500-1000');
+  });
+});
+
+describe('docs/commands/compile.md', () => {
+  const doc = read(join(REPO_CORPUS, '..', 'docs', 'commands', 'compile.md'));
+  const rows = doc.split('\n').filter((l) => l.startsWith('| '));
+
+  it('lists every legacy libvirt boundary the engine applies, with its evidence', () => {
+    for (const b of LEGACY_BOUNDARIES) {
+      expect(rows.some((r) => r.startsWith(`| ${b.since} |`) && r.includes(b.evidence)), `${b.since} ${b.feature}`).toBe(true);
+    }
+    expect(rows.filter((r) => /^\| \d+\.\d+\.\d+ \|.*\| (verified|estimated) —/.test(r))).toHaveLength(LEGACY_BOUNDARIES.length);
+  });
+
+  it('lists every Xen boundary the engine applies', () => {
+    for (const b of XEN_BOUNDARIES) expect(rows.some((r) => r.startsWith(`| ${b.since} |`)), `${b.since} ${b.feature}`).toBe(true);
   });
 });
