@@ -63,7 +63,7 @@ class Reader {
     if (!attr) return null;
     if (attr.value === 'yes') return true;
     if (attr.value === 'no') return false;
-    return this.fail(attr, `Invalid value for attribute '${name}' in element '${element!.name}': '${attr.value}'. Expected one of 'yes', 'no'`);
+    return this.fail(attr, `Invalid value for attribute '${name}' in element '${element!.name}': '${attr.value}'.`);
   }
 
   /** virXMLPropUInt (base 10): absent → null. */

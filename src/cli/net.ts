@@ -1,0 +1,190 @@
+// virtables net FILE… [--format table|json]
+
+import Table from 'cli-table3';
+import { match } from 'ts-pattern';
+import { formatCidr, formatHost, type HostAddress } from '../model/cidr.js';
+import { UsageError } from '../model/errors.js';
+import type { Network, XenNetwork } from '../model/network.js';
+import { decodeText } from '../model/text.js';
+import { readNetworks } from '../network/libvirt.js';
+import { dnsLabel, dnsServed, modeMeaning, xenModeMeaning } from '../network/meaning.js';
+import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
+import { oneOf, parseCommandArgs } from './args.js';
+import type { Io } from './io.js';
+
+export const help = `Usage: virtables net FILE… [--format table|json]
+
+Says what each virtual network is: its mode and what that means for the guests, its
+bridge, subnets, DHCP range and whether its DNS server answers.
+
+Inputs (recognised by their content):
+  libvirt network XML   /etc/libvirt/qemu/networks/*.xml, 'virsh net-dumpxml' output (several
+                        documents may follow one another), or libvirt's status XML
+  xend-config.sxp       a Xen host's (network-script …) and (vif-script …)
+  domU configurations   Xen guests' 'vif = [ … ]' lines; with the host's xend-config.sxp they
+                        make one Xen network, the guests running as domains 1, 2, … in order
+
+  FILE              a file; '-' reads standard input
+  --format table    one table per network (default)
+  --format json     the networks as JSON (see docs/commands/net.md)
+  -h, --help        this text
+
+libvirt's defaults are filled in (<forward/> is nat, stp on, delay 0, NAT ports 1024-65535,
+prefix from netmask or the address class) and libvirt's own validation applies: an invalid
+definition is reported as FILE:LINE:COL with libvirt's message.
+
+Exit status: 0 read, 2 bad input or usage.
+`;
+
+interface Values {
+  help?: boolean;
+  format?: string;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<Values>('net', argv, { format: { type: 'string', short: 'f' } });
+  if (values.help) {
+    io.stdout(help);
+    return 0;
+  }
+  const format = oneOf('net', '--format', values.format, ['table', 'json'] as const, 'table');
+  if (positionals.length === 0) throw new UsageError('net: give one or more network files (or - for standard input)');
+  if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('net: standard input (-) can be read only once');
+
+  const networks: Array<Network | XenNetwork> = [];
+  let xend: XenSource | null = null;
+  const domains: XenSource[] = [];
+  for (const file of positionals) {
+    const text = decodeText(file, io.readBytes(file));
+    match(inputKind(text))
+      .with('xml', () => networks.push(...readNetworks(text, file)))
+      .with('xend', () => {
+        if (xend) throw new UsageError(`net: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`);
+        xend = { text, file };
+      })
+      .with('domain', () => domains.push({ text, file }))
+      .exhaustive();
+  }
+  if (xend || domains.length > 0) networks.push(readXenNetwork(xend, domains));
+
+  io.stdout(format === 'json' ? JSON.stringify({ networks: networks.map(networkJson) }, null, 2) + '\n' : networks.map(networkTable).join('\n'));
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+const host = (a: HostAddress): string => formatHost(a.family, a.value);
+
+function networkTable(network: Network | XenNetwork): string {
+  const table = new Table({ style: { head: [], border: [] }, colWidths: [10, 68], wordWrap: true });
+  const rows = network.kind === 'libvirt' ? libvirtRows(network) : xenRows(network);
+  for (const [key, value] of rows) table.push({ [key]: value });
+  return table.toString() + '\n';
+}
+
+function libvirtRows(n: Network): Array<[string, string]> {
+  const bridge = n.bridge
+    ? `${n.bridge.name}${['none', 'nat', 'route', 'open'].includes(n.forward.mode) ? ` (stp ${n.bridge.stp ? 'on' : 'off'}, delay ${n.bridge.delay})` : ''}`
+    : n.forward.interfaces.length > 0
+      ? `- (interfaces ${n.forward.interfaces.join(', ')})`
+      : '-';
+  const mode = n.forward.mode === 'none' ? 'isolated (no <forward>)' : n.forward.mode + (n.forward.dev ? ` via ${n.forward.dev}` : '');
+  const subnets = n.ips.map((ip) => `${formatCidr(ip.subnet)} (host ${host(ip.address)})`);
+  const dhcp = n.ips.flatMap((ip) => ip.dhcpRanges.map((r) => `${host(r.start)} - ${host(r.end)}`));
+  return [
+    ['network', `${n.name}  (${n.origin.file}:${n.origin.pos.line})`],
+    ['mode', mode],
+    ['bridge', bridge],
+    ['subnets', subnets.join('\n') || '-'],
+    ['DHCP', dhcp.join('\n') || '-'],
+    ['DNS', dnsLabel(n)],
+    ['meaning', modeMeaning(n)],
+  ];
+}
+
+function xenRows(n: XenNetwork): Array<[string, string]> {
+  const guests = n.vifs.map((v) => `${v.name}${v.ips.length > 0 ? ` ${v.ips.join(' ')}` : ''}${v.bridge ? ` on ${v.bridge}` : ''}`);
+  return [
+    ['network', `${n.name}  (${n.origin.file}:${n.origin.pos.line})`],
+    ['mode', `Xen ${n.mode} (network-${n.mode}, vif-${n.mode}; uplink ${n.netdev})`],
+    ['bridge', n.bridge ?? '-'],
+    ['guests', guests.join('\n') || '-'],
+    ['DHCP', '-'],
+    ['DNS', '-'],
+    ['meaning', xenModeMeaning(n)],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON (documented in docs/commands/net.md)
+
+function networkJson(network: Network | XenNetwork) {
+  return network.kind === 'libvirt' ? libvirtJson(network) : xenJson(network);
+}
+
+function libvirtJson(n: Network) {
+  const addr = (a: HostAddress | null) => a && host(a);
+  return {
+    kind: 'libvirt' as const,
+    file: n.origin.file,
+    line: n.origin.pos.line,
+    name: n.name,
+    uuid: n.uuid,
+    mode: n.forward.mode,
+    meaning: modeMeaning(n),
+    forward: {
+      dev: n.forward.dev,
+      interfaces: n.forward.interfaces,
+      pf: n.forward.pf,
+      nat: n.forward.nat && {
+        addressStart: addr(n.forward.nat.addressStart),
+        addressEnd: addr(n.forward.nat.addressEnd),
+        portStart: n.forward.nat.portStart,
+        portEnd: n.forward.nat.portEnd,
+        ipv6: n.forward.nat.ipv6,
+      },
+    },
+    bridge: n.bridge,
+    mac: n.mac,
+    domain: n.domain,
+    mtu: n.mtu,
+    ipv6: n.ipv6,
+    connections: n.connections,
+    dns: {
+      enabled: n.dns.enable,
+      served: dnsServed(n),
+      forwardPlainNames: n.dns.forwardPlainNames,
+      forwarders: n.dns.forwarders,
+      hosts: n.dns.hosts,
+      srv: n.dns.srv,
+      txt: n.dns.txt,
+    },
+    ips: n.ips.map((ip) => ({
+      family: ip.family,
+      address: host(ip.address),
+      prefix: ip.subnet.prefix,
+      subnet: formatCidr(ip.subnet),
+      line: ip.origin.pos.line,
+      dhcpRanges: ip.dhcpRanges.map((r) => ({ start: host(r.start), end: host(r.end) })),
+      dhcpHosts: ip.dhcpHosts.map((h) => ({ mac: h.mac, name: h.name, ip: addr(h.ip) })),
+      tftpRoot: ip.tftpRoot,
+      bootp: ip.bootp,
+    })),
+  };
+}
+
+function xenJson(n: XenNetwork) {
+  return {
+    kind: 'xen' as const,
+    file: n.origin.file,
+    line: n.origin.pos.line,
+    name: n.name,
+    mode: n.mode,
+    meaning: xenModeMeaning(n),
+    netdev: n.netdev,
+    bridge: n.bridge,
+    antispoof: n.antispoof,
+    vifs: n.vifs.map((v) => ({ name: v.name, domid: v.domid, devid: v.devid, ips: v.ips, bridge: v.bridge, mac: v.mac, file: v.origin.file, line: v.origin.pos.line })),
+  };
+}
