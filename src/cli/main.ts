@@ -11,6 +11,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   parse: { summary: 'read an iptables-save dump and print it canonically (save or json)', load: () => import('./parse.js') },
+  compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
 };
 

@@ -117,6 +117,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   '--destination-ports': '--dports',
 };
 
+const PHYSDEV_ORDER = ['--physdev-is-in', '--physdev-in', '--physdev-is-out', '--physdev-out', '--physdev-is-bridged'];
+
 /** The options of a match as iptables 1.8.9 prints them. */
 export function canonicalMatchOptions(match: Match, family: Family): PrintedOption[] {
   const out: PrintedOption[] = [];
@@ -142,6 +144,11 @@ export function canonicalMatchOptions(match: Match, family: Family): PrintedOpti
     } else {
       out.push({ ...plain(option), name });
     }
+  }
+  if (match.name === 'physdev') {
+    // libxt_physdev prints its options in a fixed order, whatever order they were given in
+    const rank = (o: PrintedOption): number => PHYSDEV_ORDER.indexOf(o.name);
+    out.sort((a, b) => rank(a) - rank(b));
   }
   if (match.name === 'recent' && !match.options.some((o) => o.name === '--mask')) {
     // iptables 1.6+ always prints the mask; dumps from 1.4 omit the default.
