@@ -2,9 +2,9 @@
 // which belong to which match module, which to the target — the way iptables itself
 // assigns them, including the protocol matches it loads implicitly (`-p tcp --dport 22`).
 
-import type { IToken } from 'chevrotain';
+import type { IToken } from './chevrotain.js';
 import { parseCidr } from '../src/model/cidr.js';
-import type { AddressMatch, Arg, Counters, InterfaceMatch, Match, Option, ProtocolMatch, Rule, SourcePos, Target } from '../src/model/dump.js';
+import type { AddressMatch, Arg, Counters, InterfaceMatch, Match, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
 
@@ -59,39 +59,47 @@ export const KNOWN_MATCH_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> 
   length: new Set(['--length']),
 };
 
-const COMMON = {
-  source: new Set(['-s', '--source', '--src']),
-  destination: new Set(['-d', '--destination', '--dst']),
-  inInterface: new Set(['-i', '--in-interface']),
-  outInterface: new Set(['-o', '--out-interface']),
-  protocol: new Set(['-p', '--protocol']),
-  fragment: new Set(['-f', '--fragment']),
-  match: new Set(['-m', '--match']),
-  jump: new Set(['-j', '--jump']),
-  goto: new Set(['-g', '--goto']),
-  counters: new Set(['-c', '--set-counters']),
-};
+type CommonOption = 'source' | 'destination' | 'inInterface' | 'outInterface' | 'protocol' | 'fragment' | 'match' | 'jump' | 'goto' | 'counters' | 'family';
 
-function posOf(ctx: RuleContext, token: IToken): SourcePos {
-  return { line: ctx.line, col: token.startOffset + 1 };
-}
+/** The options iptables itself handles (not a module's), long and short spellings. */
+const COMMON: ReadonlyMap<string, CommonOption> = new Map([
+  ['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
+  ['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
+  ['-i', 'inInterface'], ['--in-interface', 'inInterface'],
+  ['-o', 'outInterface'], ['--out-interface', 'outInterface'],
+  ['-p', 'protocol'], ['--protocol', 'protocol'],
+  ['-f', 'fragment'], ['--fragment', 'fragment'],
+  ['-m', 'match'], ['--match', 'match'],
+  ['-j', 'jump'], ['--jump', 'jump'],
+  ['-g', 'goto'], ['--goto', 'goto'],
+  ['-c', 'counters'], ['--set-counters', 'counters'],
+  ['-4', 'family'], ['-6', 'family'], ['--ipv4', 'family'], ['--ipv6', 'family'],
+]);
 
 /** Removes the quotes and backslash escapes iptables-restore understands (`\"`, `\\`, `\'`). */
 function unquote(image: string): string {
-  return image.slice(1, -1).replace(/\\(.)/g, '$1');
+  const inner = image.slice(1, -1);
+  return inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
 }
 
 interface MutableMatch {
   name: string;
   options: Option[];
-  pos: SourcePos;
+  col: number;
   implicit: boolean;
 }
 
+function fail(ctx: RuleContext, token: IToken, message: string): never {
+  throw new InputError(ctx.file, ctx.line, token.startOffset + 1, message);
+}
+
+function onlyArg(ctx: RuleContext, raw: RawOption): Arg {
+  if (raw.args.length !== 1) fail(ctx, raw.nameToken, `'${raw.nameToken.image}' takes one value, found ${raw.args.length}`);
+  const a = raw.args[0]!;
+  return { value: a.quoted ? unquote(a.token.image) : a.token.image, quoted: a.quoted, col: a.token.startOffset + 1 };
+}
+
 export function assembleRule(ctx: RuleContext): Rule {
-  const fail = (token: IToken, message: string): never => {
-    throw new InputError(ctx.file, ctx.line, token.startOffset + 1, message);
-  };
   let source: AddressMatch | null = null;
   let destination: AddressMatch | null = null;
   let inInterface: InterfaceMatch | null = null;
@@ -100,90 +108,96 @@ export function assembleRule(ctx: RuleContext): Rule {
   let fragment: Rule['fragment'] = null;
   let counters = ctx.counters;
   const matches: MutableMatch[] = [];
-  let target: { name: string; goto: boolean; options: Option[]; pos: SourcePos } | null = null;
+  let target: { name: string; goto: boolean; options: Option[]; col: number } | null = null;
 
   for (const raw of ctx.options) {
-    const name = raw.nameToken.image;
-    if (raw.negatedBefore && raw.negatedAfter) fail(raw.nameToken, `'${name}' is negated twice`);
+    const token = raw.nameToken;
+    const name = token.image;
+    if (raw.negatedBefore && raw.negatedAfter) fail(ctx, token, `'${name}' is negated twice`);
     const negated = raw.negatedBefore || raw.negatedAfter;
-    const args: Arg[] = raw.args.map((a) => ({
-      value: a.quoted ? unquote(a.token.image) : a.token.image,
-      quoted: a.quoted,
-      pos: posOf(ctx, a.token),
-    }));
-    const exactlyOne = (): Arg => {
-      if (args.length !== 1) fail(raw.nameToken, `'${name}' takes one value, found ${args.length}`);
-      return args[0]!;
-    };
-    const notNegatable = (): void => {
-      if (negated) fail(raw.nameToken, `'${name}' cannot be negated`);
-    };
-    const pos = posOf(ctx, raw.nameToken);
+    const col = token.startOffset + 1;
+    const common = COMMON.get(name);
+    if (common !== undefined && negated && (common === 'match' || common === 'jump' || common === 'goto' || common === 'counters')) fail(ctx, token, `'${name}' cannot be negated`);
 
-    if (COMMON.source.has(name) || COMMON.destination.has(name)) {
-      const arg = exactlyOne();
-      if (arg.value.includes(',')) fail(raw.nameToken, `'${name} ${arg.value}': several addresses in one rule (iptables expands them into one rule each; iptables-save never prints this)`);
-      const cidr = parseCidr(arg.value);
-      if (!cidr) fail(raw.args[0]!.token, `bad address '${arg.value}' (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)`);
-      const field: AddressMatch = { negated, cidr: cidr!, written: arg.value, pos };
-      if (COMMON.source.has(name)) {
-        if (source) fail(raw.nameToken, `source given twice`);
-        source = field;
-      } else {
-        if (destination) fail(raw.nameToken, `destination given twice`);
-        destination = field;
+    switch (common) {
+      case 'source':
+      case 'destination': {
+        const arg = onlyArg(ctx, raw);
+        if (arg.value.includes(',')) fail(ctx, token, `'${name} ${arg.value}': several addresses in one rule (iptables expands them into one rule each; iptables-save never prints this)`);
+        const cidr = parseCidr(arg.value);
+        if (!cidr) fail(ctx, raw.args[0]!.token, `bad address '${arg.value}' (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)`);
+        const field: AddressMatch = { negated, cidr, written: arg.value, col };
+        if (common === 'source') {
+          if (source) fail(ctx, token, 'source given twice');
+          source = field;
+        } else {
+          if (destination) fail(ctx, token, 'destination given twice');
+          destination = field;
+        }
+        break;
       }
-    } else if (COMMON.inInterface.has(name) || COMMON.outInterface.has(name)) {
-      const arg = exactlyOne();
-      if (arg.value.length > 15) fail(raw.args[0]!.token, `interface name '${arg.value}' is longer than 15 characters`);
-      const field: InterfaceMatch = { negated, name: arg.value, pos };
-      if (COMMON.inInterface.has(name)) inInterface = field;
-      else outInterface = field;
-    } else if (COMMON.protocol.has(name)) {
-      const arg = exactlyOne();
-      const n = protocolNumber(arg.value);
-      if (n === null) fail(raw.args[0]!.token, `unknown protocol '${arg.value}'`);
-      protocol = { negated, name: n === 0 ? 'all' : protocolName(n!), written: arg.value, pos };
-    } else if (COMMON.fragment.has(name)) {
-      if (args.length > 0) fail(raw.args[0]!.token, `'${name}' takes no value`);
-      fragment = { negated, pos };
-    } else if (COMMON.match.has(name)) {
-      notNegatable();
-      const arg = exactlyOne();
-      matches.push({ name: arg.value, options: [], pos, implicit: false });
-    } else if (COMMON.jump.has(name) || COMMON.goto.has(name)) {
-      notNegatable();
-      const arg = exactlyOne();
-      if (target) fail(raw.nameToken, `a second target '${arg.value}' (the rule already jumps to '${target.name}')`);
-      target = { name: arg.value, goto: COMMON.goto.has(name), options: [], pos };
-    } else if (COMMON.counters.has(name)) {
-      notNegatable();
-      if (args.length !== 2 || !args.every((a) => /^\d+$/.test(a.value))) fail(raw.nameToken, `'${name}' takes two numbers: packets and bytes`);
-      counters = { packets: args[0]!.value, bytes: args[1]!.value };
-    } else if (name === '-4' || name === '-6' || name === '--ipv4' || name === '--ipv6') {
-      fail(raw.nameToken, `'${name}' (restrict a rule to one family) is not supported in dumps`);
-    } else {
-      const option: Option = { name, negated, args, pos };
-      if (target) {
-        target.options.push(option);
-        continue;
+      case 'inInterface':
+      case 'outInterface': {
+        const arg = onlyArg(ctx, raw);
+        if (arg.value.length > 15) fail(ctx, raw.args[0]!.token, `interface name '${arg.value}' is longer than 15 characters`);
+        const field: InterfaceMatch = { negated, name: arg.value, col };
+        if (common === 'inInterface') inInterface = field;
+        else outInterface = field;
+        break;
       }
-      const home = matchFor(name, matches, protocol);
-      if (home) {
-        home.options.push(option);
-        continue;
+      case 'protocol': {
+        const arg = onlyArg(ctx, raw);
+        const n = protocolNumber(arg.value);
+        if (n === null) fail(ctx, raw.args[0]!.token, `unknown protocol '${arg.value}'`);
+        protocol = { negated, name: n === 0 ? 'all' : protocolName(n), written: arg.value, col };
+        break;
       }
-      const proto = protocol && !protocol.negated ? PROTOCOL_MATCH_OPTIONS[protocol.name] : undefined;
-      if (proto?.options.has(name)) {
-        matches.push({ name: proto.module, options: [option], pos, implicit: true });
-        continue;
+      case 'fragment':
+        if (raw.args.length > 0) fail(ctx, raw.args[0]!.token, `'${name}' takes no value`);
+        fragment = { negated, col };
+        break;
+      case 'match':
+        matches.push({ name: onlyArg(ctx, raw).value, options: [], col, implicit: false });
+        break;
+      case 'jump':
+      case 'goto': {
+        const arg = onlyArg(ctx, raw);
+        if (target) fail(ctx, token, `a second target '${arg.value}' (the rule already jumps to '${target.name}')`);
+        target = { name: arg.value, goto: common === 'goto', options: [], col };
+        break;
       }
-      const last = matches[matches.length - 1];
-      if (last) {
+      case 'counters': {
+        const [p, b] = raw.args;
+        if (raw.args.length !== 2 || !/^\d+$/.test(p!.token.image) || !/^\d+$/.test(b!.token.image)) fail(ctx, token, `'${name}' takes two numbers: packets and bytes`);
+        counters = { packets: p!.token.image, bytes: b!.token.image };
+        break;
+      }
+      case 'family':
+        fail(ctx, token, `'${name}' (restrict a rule to one family) is not supported in dumps`);
+        break;
+      case undefined: {
+        const args: Arg[] = [];
+        for (const a of raw.args) args.push({ value: a.quoted ? unquote(a.token.image) : a.token.image, quoted: a.quoted, col: a.token.startOffset + 1 });
+        const option: Option = { name, negated, args, col };
+        if (target) {
+          target.options.push(option);
+          break;
+        }
+        const home = matchFor(name, matches, protocol);
+        if (home) {
+          home.options.push(option);
+          break;
+        }
+        const proto = protocol && !protocol.negated ? PROTOCOL_MATCH_OPTIONS[protocol.name] : undefined;
+        if (proto?.options.has(name)) {
+          matches.push({ name: proto.module, options: [option], col, implicit: true });
+          break;
+        }
+        const last = matches[matches.length - 1];
+        if (!last) fail(ctx, token, `unknown option '${name}': it belongs to no match module (add '-m MODULE' before it) and is not a common option`);
         last.options.push(option);
-        continue;
+        break;
       }
-      fail(raw.nameToken, `unknown option '${name}': it belongs to no match module (add '-m MODULE' before it) and is not a common option`);
     }
   }
 

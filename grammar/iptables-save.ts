@@ -6,7 +6,7 @@
 // lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
 // names its line.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Rule, SourcePos, Table } from '../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
@@ -28,14 +28,17 @@ function atLineStart(re: RegExp): { exec: (text: string, offset: number) => RegE
   };
 }
 
-const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f\r]+/, group: Lexer.SKIPPED });
+const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f\r]+/, group: Lexer.SKIPPED, start_chars_hint: [' ', '\t', '\f', '\r'] });
 const CommentLine = createToken({ name: 'CommentLine', pattern: atLineStart(/#.*/), start_chars_hint: ['#'], line_breaks: false });
 const TableHeader = createToken({ name: 'TableHeader', pattern: atLineStart(/\*\S*/), start_chars_hint: ['*'], line_breaks: false });
 const ChainHeader = createToken({ name: 'ChainHeader', pattern: atLineStart(/:\S*/), start_chars_hint: [':'], line_breaks: false });
 const Counter = createToken({ name: 'Counter', pattern: /\[\d+:\d+\]/ });
 const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t]|(?![\s\S]))/ });
 const Quoted = createToken({ name: 'Quoted', pattern: /"(?:[^"\\]|\\.)*"/ });
-const Word = createToken({ name: 'Word', pattern: /[^\s"]+/ });
+/** Every character that can start a Word: printable Latin-1 but `"`, and one per 256-char block beyond. */
+const WORD_START: number[] = [];
+for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x22 && c !== 0x85 && c !== 0xa0) WORD_START.push(c);
+const Word = createToken({ name: 'Word', pattern: /[^\s"]+/, start_chars_hint: WORD_START });
 const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=[\s"]|(?![\s\S]))/, longer_alt: Word });
 const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/, longer_alt: OptionName });
 const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/, longer_alt: OptionName });
@@ -43,7 +46,7 @@ const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/,
 
 const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Quoted, Append, Insert, OptionName, Commit, Word];
 
-const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset' });
+export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
 
 // ---------------------------------------------------------------------------------------------
 // The line grammar
@@ -177,7 +180,7 @@ class SaveLineParser extends EmbeddedActionsParser {
 }
 
 let parserInstance: SaveLineParser | null = null;
-function lineParser(): SaveLineParser {
+export function lineParser(): SaveLineParser {
   parserInstance ??= new SaveLineParser();
   return parserInstance;
 }

@@ -8,7 +8,7 @@
 // and no entity-expansion bombs. Tokens first (two lexer modes: outside and inside a tag),
 // then the grammar, then the tree builder the grammar's actions call.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';

@@ -3,7 +3,7 @@
 // (`name = "vm1"`, `vif = [ 'ip=10.0.0.1, bridge=xenbr0', … ]`, the Python-like syntax that
 // xm and xl both accept). Two small chevrotain grammars producing positioned values.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 

@@ -22,17 +22,33 @@ export function familyBits(family: IpFamily): number {
   return family === 4 ? V4_BITS : V6_BITS;
 }
 
-export function parseIpv4(text: string): bigint | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return null;
-    const n = Number(part);
-    if (n > 255) return null;
-    value = (value << 8n) | BigInt(n);
+/** Dotted quad → number, or -1 (hand-rolled: this runs for every address of every rule). */
+function ipv4Number(text: string, from: number, to: number): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
   }
-  return value;
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
+export function parseIpv4(text: string): bigint | null {
+  const n = ipv4Number(text, 0, text.length);
+  return n < 0 ? null : BigInt(n);
 }
 
 export function parseIpv6(text: string): bigint | null {
@@ -91,6 +107,18 @@ export function prefixOfMask(family: IpFamily, mask: bigint): number | null {
  * A bare address is a host route (/32 or /128). Host bits are cleared, as the kernel does.
  */
 export function parseCidr(text: string): Cidr | null {
+  const cached = cidrCache.get(text);
+  if (cached !== undefined) return cached;
+  const cidr = parseCidrUncached(text);
+  if (cidrCache.size >= 50_000) cidrCache.clear();
+  cidrCache.set(text, cidr);
+  return cidr;
+}
+
+/** Dumps repeat the same subnets thousands of times; Cidr values are immutable, so share them. */
+const cidrCache = new Map<string, Cidr | null>();
+
+function parseCidrUncached(text: string): Cidr | null {
   const slash = text.indexOf('/');
   const addrText = slash < 0 ? text : text.slice(0, slash);
   const host = parseHost(addrText);
@@ -155,8 +183,15 @@ export function formatHost(family: IpFamily, value: bigint): string {
 
 /** `192.168.122.0/24`, always with the prefix, as iptables-save 1.4+ prints it. */
 export function formatCidr(cidr: Cidr): string {
-  return `${formatHost(cidr.family, cidr.network)}/${cidr.prefix}`;
+  let text = formattedCidrs.get(cidr);
+  if (text === undefined) {
+    text = `${formatHost(cidr.family, cidr.network)}/${cidr.prefix}`;
+    formattedCidrs.set(cidr, text);
+  }
+  return text;
 }
+
+const formattedCidrs = new WeakMap<Cidr, string>();
 
 export function cidrContains(outer: Cidr, address: HostAddress): boolean {
   if (outer.family !== address.family) return false;

@@ -50,6 +50,10 @@ export interface Chain {
   readonly rules: Rule[];
 }
 
+/**
+ * One rule. Its parts carry `col`, the 1-based column on the rule's own line (`pos.line`):
+ * one number instead of a position object per part keeps 100,000-rule dumps light.
+ */
 export interface Rule {
   readonly table: string;
   readonly chain: string;
@@ -61,7 +65,7 @@ export interface Rule {
   readonly outInterface: InterfaceMatch | null;
   readonly protocol: ProtocolMatch | null;
   /** `-f` (second and later fragments) or `! -f`. */
-  readonly fragment: { readonly negated: boolean; readonly pos: SourcePos } | null;
+  readonly fragment: { readonly negated: boolean; readonly col: number } | null;
   /** Match modules in the order the kernel evaluates (and iptables-save prints) them. */
   readonly matches: Match[];
   /** Null for a rule without `-j`/`-g`: it only counts packets. */
@@ -75,14 +79,14 @@ export interface AddressMatch {
   readonly cidr: Cidr;
   /** As written in the input, e.g. `192.168.124.0/255.255.255.0`. */
   readonly written: string;
-  readonly pos: SourcePos;
+  readonly col: number;
 }
 
 export interface InterfaceMatch {
   readonly negated: boolean;
   /** Interface name; a trailing `+` is a wildcard. */
   readonly name: string;
-  readonly pos: SourcePos;
+  readonly col: number;
 }
 
 export interface ProtocolMatch {
@@ -90,14 +94,14 @@ export interface ProtocolMatch {
   /** Canonical name (`tcp`, `udp`, `icmp`, `gre`, …) or the number when unnamed. */
   readonly name: string;
   readonly written: string;
-  readonly pos: SourcePos;
+  readonly col: number;
 }
 
 export interface Match {
   /** Module name, e.g. `conntrack`, `tcp`, `physdev`. */
   readonly name: string;
   readonly options: Option[];
-  readonly pos: SourcePos;
+  readonly col: number;
   /** True when iptables loaded it implicitly (`-p tcp --dport 22` without `-m tcp`). */
   readonly implicit: boolean;
 }
@@ -108,7 +112,7 @@ export interface Target {
   /** `-g` (goto) instead of `-j` (jump). */
   readonly goto: boolean;
   readonly options: Option[];
-  readonly pos: SourcePos;
+  readonly col: number;
 }
 
 export interface Option {
@@ -116,7 +120,7 @@ export interface Option {
   readonly name: string;
   readonly negated: boolean;
   readonly args: Arg[];
-  readonly pos: SourcePos;
+  readonly col: number;
 }
 
 export interface Arg {
@@ -124,7 +128,7 @@ export interface Arg {
   readonly value: string;
   /** Whether the input had it in double quotes. */
   readonly quoted: boolean;
-  readonly pos: SourcePos;
+  readonly col: number;
 }
 
 export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {
