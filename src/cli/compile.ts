@@ -10,8 +10,10 @@ import { DEFAULT_XEN_VERSION } from '../engine/xen-common.js';
 import type { Family } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import type { AnyNetwork } from '../model/network.js';
-import { readNetworksBytes } from '../network/libvirt.js';
-import { readXenSetupBytes } from '../network/xen-setup.js';
+import { readNetworks } from '../network/libvirt.js';
+import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
+import { readXenSetup } from '../network/xen-setup.js';
+import { decodeText } from '../model/text.js';
 import { formatProgramArgs } from '../write/args.js';
 import { formatNftRuleset } from '../write/nft.js';
 import { programToJson } from '../write/program-json.js';
@@ -27,8 +29,10 @@ order given), each rule with its network, purpose and a sentence saying why, and
 them or the firewall they leave behind.
 
   NET                     libvirt network XML (virsh net-dumpxml, /etc/libvirt/qemu/networks/*.xml;
-                          several <network>s per file are fine), or a Xen set-up file
-                          (see docs/commands/compile.md); '-' reads standard input
+                          several <network>s per file are fine); or a Xen host: its
+                          xend-config.sxp and its guests' domU configurations (vif = [ … ]),
+                          the guests running as domains 1, 2, … in order (see --domids), or
+                          one Xen set-up file (docs/commands/compile.md); '-' reads standard input
   --flavor F              libvirt (default: 5.1+, private LIBVIRT_* chains, iptables backend)
                           libvirt-legacy (before 5.1: rules in INPUT/FORWARD/POSTROUTING)
                           libvirt-nft (10.4+ nftables backend)
@@ -48,6 +52,7 @@ them or the firewall they leave behind.
   --libvirt-version X.Y.Z the libvirt release to model (legacy: default ${DEFAULT_LEGACY_VERSION}, e.g. 0.6.3 for
                           CentOS 5; libvirt/libvirt-nft: default ${DEFAULT_LIBVIRT_VERSION})
   --xen-version X.Y       the Xen release to model (default ${DEFAULT_XEN_VERSION}, the last with xend)
+  --domids N,N,…          the domain ids of the domU configurations, in order (default 1, 2, …)
   -h, --help              this text
 
 Exit status: 0 compiled, 2 bad input or usage (the message names FILE:LINE:COL).
@@ -62,16 +67,52 @@ interface Values {
   family?: string;
   'libvirt-version'?: string;
   'xen-version'?: string;
+  domids?: string;
 }
 
 const FORMATS = ['save', 'args', 'shell', 'nft', 'json'] as const;
 
-/** A network file: XML for libvirt, the line format for Xen set-ups. */
-function readInput(bytes: Uint8Array, file: string): AnyNetwork[] {
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09 || bytes[i] === 0xef || bytes[i] === 0xbb || bytes[i] === 0xbf)) i++;
-  if (bytes[i] === 0x3c /* < */) return readNetworksBytes(bytes, file);
-  return [readXenSetupBytes(bytes, file)];
+/** compile's one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
+const XEN_SETUP = /^(?:\s*(?:#[^\n]*)?\n)*\s*(?:network\s+\S|vif\s+[^\s=])/;
+
+/**
+ * Reads the inputs in order: libvirt XML and Xen set-up files give networks as they come; a
+ * xend-config.sxp and domU configurations together make one Xen network, placed where the
+ * first of them was given.
+ */
+function readInputs(files: readonly string[], io: Io, domids: readonly number[] | null): AnyNetwork[] {
+  const out: Array<AnyNetwork | 'xen-host'> = [];
+  let xend: XenSource | null = null;
+  const domains: XenSource[] = [];
+  for (const file of files) {
+    const text = decodeText(file, io.readBytes(file));
+    if (XEN_SETUP.test(text)) {
+      out.push(readXenSetup(text, file));
+      continue;
+    }
+    const kind = inputKind(text);
+    if (kind === 'xml') {
+      out.push(...readNetworks(text, file));
+      continue;
+    }
+    if (!out.includes('xen-host')) out.push('xen-host');
+    if (kind === 'xend') {
+      if (xend) throw new UsageError(`compile: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`);
+      xend = { text, file };
+    } else {
+      const domid = domids?.[domains.length];
+      domains.push({ text, file, ...(domid === undefined ? {} : { domid }) });
+    }
+  }
+  if (domids && domids.length !== domains.length) throw new UsageError(`compile: --domids gives ${domids.length} domain id(s) for ${domains.length} domU configuration(s)`);
+  return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
+}
+
+function parseDomids(text: string | undefined): number[] | null {
+  if (text === undefined) return null;
+  const ids = text.split(',').map((t) => (/^\d+$/.test(t.trim()) ? Number(t) : NaN));
+  if (ids.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`compile: --domids takes domain ids 1, 2, … separated by commas (got '${text}')`);
+  return ids;
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -83,6 +124,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     family: { type: 'string' },
     'libvirt-version': { type: 'string' },
     'xen-version': { type: 'string' },
+    domids: { type: 'string' },
   });
   if (values.help) {
     io.stdout(help);
@@ -93,7 +135,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('compile: give at least one network file (or - for standard input)');
   if (positionals.filter((p) => p === '-').length + (values.base === '-' ? 1 : 0) > 1) throw new UsageError("compile: standard input ('-') can be read only once");
 
-  const networks = positionals.flatMap((file) => readInput(io.readBytes(file), file));
+  const networks = readInputs(positionals, io, parseDomids(values.domids));
 
   let family: Family = oneOf<Family>('compile', '--family', values.family, ['ipv4', 'ipv6'], 'ipv4');
   let base: HostState = emptyHostState();

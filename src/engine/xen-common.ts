@@ -96,7 +96,7 @@ export function vifCommands(era: XenEra, network: XenNetwork, vif: XenVif, ips: 
     frob([], 'xen-vif-in', base);
   } else if (era.quotingBug && ips.length > 1) {
     const joined = ips.join(' ');
-    frob(['-s', joined], 'xen-vif-in', { ...base, address: joined }, `iptables rejects '-s ${joined}' (host/network not found): Xen ${era.label.slice(4)} passed every address as one argument`);
+    frob(['-s', joined], 'xen-vif-in', { ...base, address: joined }, `iptables rejects '-s ${joined}' (host/network not found): ${era.label} passed every address as one argument`);
   } else {
     for (const address of ips) frob(['-s', address], 'xen-vif-in', { ...base, address });
   }

@@ -34,6 +34,9 @@ describe('compile flags', () => {
     [['compile', natted, '--libvirt-version', 'eleven'], '--libvirt-version must look like X.Y or X.Y.Z'],
     [['compile', '-', '--base', '-'], "standard input ('-') can be read only once"],
     [['compile', join(LAB, 'missing.xml')], 'no such file'],
+    [['compile', join(REPO_CORPUS, 'xen', 'xend-config-nat.sxp'), join(REPO_CORPUS, 'xen', 'xend-config-route.sxp'), '--flavor', 'xen-nat'], 'two Xen host configurations'],
+    [['compile', join(REPO_CORPUS, 'xen', 'domains', 'web.cfg'), '--domids', '3,4', '--flavor', 'xen-bridge'], '--domids gives 2 domain id(s) for 1 domU configuration(s)'],
+    [['compile', join(REPO_CORPUS, 'xen', 'domains', 'web.cfg'), '--domids', 'dom3', '--flavor', 'xen-bridge'], '--domids takes domain ids'],
   ])('%j → exit 2: %s', async (argv, message) => {
     const r = await runCli(argv);
     expect(r.code).toBe(2);
