@@ -3,6 +3,7 @@
 // come from the scripts' git history (shared/research/xen.md) and are checked against real
 // runs of each release's scripts (shared/corpus/xen/captures).
 
+import { formatCidr, formatHost, parseCidr } from '../model/cidr.js';
 import type { XenNetwork, XenVif } from '../model/network.js';
 import { command, ruleFromOptions } from './iptables.js';
 import type { Command } from './program.js';
@@ -98,8 +99,17 @@ export function vifCommands(era: XenEra, network: XenNetwork, vif: XenVif, ips: 
     const joined = ips.join(' ');
     frob(['-s', joined], 'xen-vif-in', { ...base, address: joined }, `iptables rejects '-s ${joined}' (host/network not found): ${era.label} passed every address as one argument`);
   } else {
-    for (const address of ips) frob(['-s', address], 'xen-vif-in', { ...base, address });
+    // The sentence names what the rule matches: vif-nat's 10.0.3.1/16 accepts all of 10.0.0.0/16.
+    for (const address of ips) frob(['-s', address], 'xen-vif-in', { ...base, address: matchedAddress(address) });
   }
   if (ips.length > 0) frob(['-p', 'udp', '--sport', '68', '--dport', '67'], 'xen-vif-dhcp', base);
   return commands;
+}
+
+/** `10.0.0.5` → `10.0.0.5`, `10.0.3.1/16` → `10.0.0.0/16`: the source as iptables stores it. */
+function matchedAddress(address: string): string {
+  const cidr = parseCidr(address);
+  if (!cidr) return address;
+  const host = cidr.prefix === (cidr.family === 4 ? 32 : 128);
+  return host ? formatHost(cidr.family, cidr.network) : formatCidr(cidr);
 }
