@@ -9,17 +9,13 @@ import { FLAVORS, type Flavor } from '../engine/program.js';
 import { DEFAULT_XEN_VERSION } from '../engine/xen-common.js';
 import type { Family } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
-import type { AnyNetwork } from '../model/network.js';
-import { readNetworks } from '../network/libvirt.js';
-import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
-import { readXenSetup } from '../network/xen-setup.js';
-import { decodeText } from '../model/text.js';
 import { formatProgramArgs } from '../write/args.js';
 import { formatNftRuleset } from '../write/nft.js';
 import { programToJson } from '../write/program-json.js';
 import { formatDump } from '../write/save.js';
 import { formatProgramShell } from '../write/shell.js';
 import { oneOf, parseCommandArgs } from './args.js';
+import { readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 
 export const help = `Usage: virtables compile NET… [options]
@@ -72,42 +68,6 @@ interface Values {
 
 const FORMATS = ['save', 'args', 'shell', 'nft', 'json'] as const;
 
-/** compile's one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
-const XEN_SETUP = /^(?:\s*(?:#[^\n]*)?\n)*\s*(?:network\s+\S|vif\s+[^\s=])/;
-
-/**
- * Reads the inputs in order: libvirt XML and Xen set-up files give networks as they come; a
- * xend-config.sxp and domU configurations together make one Xen network, placed where the
- * first of them was given.
- */
-function readInputs(files: readonly string[], io: Io, domids: readonly number[] | null): AnyNetwork[] {
-  const out: Array<AnyNetwork | 'xen-host'> = [];
-  let xend: XenSource | null = null;
-  const domains: XenSource[] = [];
-  for (const file of files) {
-    const text = decodeText(file, io.readBytes(file));
-    if (XEN_SETUP.test(text)) {
-      out.push(readXenSetup(text, file));
-      continue;
-    }
-    const kind = inputKind(text);
-    if (kind === 'xml') {
-      out.push(...readNetworks(text, file));
-      continue;
-    }
-    if (!out.includes('xen-host')) out.push('xen-host');
-    if (kind === 'xend') {
-      if (xend) throw new UsageError(`compile: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`);
-      xend = { text, file };
-    } else {
-      const domid = domids?.[domains.length];
-      domains.push({ text, file, ...(domid === undefined ? {} : { domid }) });
-    }
-  }
-  if (domids && domids.length !== domains.length) throw new UsageError(`compile: --domids gives ${domids.length} domain id(s) for ${domains.length} domU configuration(s)`);
-  return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
-}
-
 function parseDomids(text: string | undefined): number[] | null {
   if (text === undefined) return null;
   const ids = text.split(',').map((t) => (/^\d+$/.test(t.trim()) ? Number(t) : NaN));
@@ -135,7 +95,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('compile: give at least one network file (or - for standard input)');
   if (positionals.filter((p) => p === '-').length + (values.base === '-' ? 1 : 0) > 1) throw new UsageError("compile: standard input ('-') can be read only once");
 
-  const networks = readInputs(positionals, io, parseDomids(values.domids));
+  const networks = readNetworkInputs('compile', positionals, io, { domids: parseDomids(values.domids) });
 
   let family: Family = oneOf<Family>('compile', '--family', values.family, ['ipv4', 'ipv6'], 'ipv4');
   let base: HostState = emptyHostState();

@@ -11,6 +11,8 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   parse: { summary: 'read an iptables-save dump and print it canonically (save or json)', load: () => import('./parse.js') },
+  explain: { summary: 'annotate every rule of a dump: its network, its job and why it is there', load: () => import('./explain.js') },
+  diff: { summary: 'what changed between two dumps, attributed to networks and explained', load: () => import('./diff.js') },
   compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
 };

@@ -5,10 +5,8 @@ import { match } from 'ts-pattern';
 import { formatCidr, formatHost, type HostAddress } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
 import type { Network, XenNetwork } from '../model/network.js';
-import { decodeText } from '../model/text.js';
-import { readNetworks } from '../network/libvirt.js';
 import { dnsLabel, dnsServed, modeMeaning, xenModeMeaning } from '../network/meaning.js';
-import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
+import { readNetworkInputs } from './inputs.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 
@@ -49,23 +47,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const format = oneOf('net', '--format', values.format, ['table', 'json'] as const, 'table');
   if (positionals.length === 0) throw new UsageError('net: give one or more network files (or - for standard input)');
-  if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('net: standard input (-) can be read only once');
 
-  const networks: Array<Network | XenNetwork> = [];
-  let xend: XenSource | null = null;
-  const domains: XenSource[] = [];
-  for (const file of positionals) {
-    const text = decodeText(file, io.readBytes(file));
-    match(inputKind(text))
-      .with('xml', () => networks.push(...readNetworks(text, file)))
-      .with('xend', () => {
-        if (xend) throw new UsageError(`net: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`);
-        xend = { text, file };
-      })
-      .with('domain', () => domains.push({ text, file }))
-      .exhaustive();
-  }
-  if (xend || domains.length > 0) networks.push(readXenNetwork(xend, domains));
+  const networks = readNetworkInputs('net', positionals, io);
 
   io.stdout(format === 'json' ? JSON.stringify({ networks: networks.map(networkJson) }, null, 2) + '\n' : networks.map(networkTable).join('\n'));
   return 0;

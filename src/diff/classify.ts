@@ -77,6 +77,14 @@ function isReplies(m: Match): boolean {
   return (m.name === 'conntrack' || m.name === 'state') && m.options.length === 1 && states === 'ESTABLISHED,RELATED';
 }
 
+/** libvirt's plain `--jump REJECT`, which iptables prints with its default reply. */
+function isDefaultReject(rule: Rule): boolean {
+  const options = rule.target!.options;
+  if (options.length === 0) return true;
+  const reply = targetValue(rule, '--reject-with');
+  return options.length === 1 && (reply === 'icmp-port-unreachable' || reply === 'icmp6-port-unreachable');
+}
+
 function target(rule: Rule, name: string): boolean {
   return rule.target?.name === name && !rule.target.goto;
 }
@@ -119,7 +127,7 @@ function classifyLibvirt(rule: Rule, family: Family): Classified | null {
       if (in_(chain, 'input') && inIf && !rule.outInterface && service?.in) return result(service.in, inIf);
       if (in_(chain, 'output') && outIf && !rule.inInterface && service?.out) return result(service.out, outIf);
     }
-    if (rule.matches.length === 0 && target(rule, 'REJECT')) {
+    if (rule.matches.length === 0 && target(rule, 'REJECT') && isDefaultReject(rule)) {
       if (in_(chain, 'forwardOut') && inIf && only(rule, 'inInterface')) return result('reject-out', inIf);
       if (in_(chain, 'forwardIn') && outIf && only(rule, 'outInterface')) return result('reject-in', outIf);
     }

@@ -13,21 +13,22 @@ function neg(o: { negated: boolean }, word = 'not '): string {
   return o.negated ? word : '';
 }
 
+/** What a chain sees, with a slot for the protocol ("tcp packets for the host"). */
 const SUBJECTS: Readonly<Record<string, string>> = {
-  'filter/INPUT': 'packets for the host',
-  'filter/FORWARD': 'forwarded packets',
-  'filter/OUTPUT': 'packets the host sends',
-  'nat/PREROUTING': 'new connections arriving',
-  'nat/OUTPUT': 'new connections the host starts',
-  'nat/POSTROUTING': 'new connections leaving',
-  'nat/INPUT': 'new connections to the host',
-  'mangle/PREROUTING': 'arriving packets',
-  'mangle/INPUT': 'packets for the host',
-  'mangle/FORWARD': 'forwarded packets',
-  'mangle/OUTPUT': 'packets the host sends',
-  'mangle/POSTROUTING': 'leaving packets',
-  'raw/PREROUTING': 'arriving packets',
-  'raw/OUTPUT': 'packets the host sends',
+  'filter/INPUT': '%packets for the host',
+  'filter/FORWARD': 'forwarded %packets',
+  'filter/OUTPUT': '%packets the host sends',
+  'nat/PREROUTING': 'new %connections arriving',
+  'nat/OUTPUT': 'new %connections the host starts',
+  'nat/POSTROUTING': 'new %connections leaving',
+  'nat/INPUT': 'new %connections to the host',
+  'mangle/PREROUTING': 'arriving %packets',
+  'mangle/INPUT': '%packets for the host',
+  'mangle/FORWARD': 'forwarded %packets',
+  'mangle/OUTPUT': '%packets the host sends',
+  'mangle/POSTROUTING': 'leaving %packets',
+  'raw/PREROUTING': 'arriving %packets',
+  'raw/OUTPUT': '%packets the host sends',
 };
 
 function portPhrase(o: Option, direction: 'to' | 'from'): string {
@@ -152,11 +153,11 @@ function targetPhrase(rule: Rule): string {
   }
 }
 
-/** "forwarded packets from 10.0.0.0/8, tcp to port 22 are accepted" */
+/** "forwarded tcp packets from 10.0.0.0/8, to port 22 are accepted" */
 export function describeRule(rule: Rule): string {
-  const subject = SUBJECTS[`${rule.table}/${rule.chain}`] ?? `packets in ${rule.table} ${rule.chain}`;
+  const proto = rule.protocol && rule.protocol.name !== 'all' ? `${rule.protocol.negated ? 'non-' : ''}${rule.protocol.name} ` : '';
+  const subject = (SUBJECTS[`${rule.table}/${rule.chain}`] ?? `%packets in ${rule.table} ${rule.chain}`).replace('%', proto);
   const parts: string[] = [];
-  if (rule.protocol && rule.protocol.name !== 'all') parts.push(`${neg(rule.protocol)}${rule.protocol.name}`);
   if (rule.source) parts.push(`${neg(rule.source)}from ${formatCidr(rule.source.cidr)}`);
   if (rule.destination) parts.push(`${neg(rule.destination)}to ${formatCidr(rule.destination.cidr)}`);
   if (rule.inInterface) parts.push(`${neg(rule.inInterface)}arriving on ${rule.inInterface.name}`);
@@ -164,6 +165,6 @@ export function describeRule(rule: Rule): string {
   if (rule.fragment) parts.push(rule.fragment.negated ? 'first fragments only' : 'later fragments');
   for (const m of rule.matches) parts.push(...matchPhrases(m));
   const conditions = parts.length > 0 ? ` ${parts.join(', ')}` : '';
-  const all = parts.length === 0 && rule.target?.name !== 'RETURN' ? 'all ' : '';
+  const all = parts.length === 0 && !proto && rule.target?.name !== 'RETURN' ? 'all ' : '';
   return `${all}${subject}${conditions} ${targetPhrase(rule)}`;
 }

@@ -1,0 +1,184 @@
+// Tying each rule of a dump to the network it belongs to (given networks, or networks
+// inferred from the dump alone: libvirt bridges with their subnets, Xen vifs, Docker), and to
+// the software that installed it; then the sentence that says what it is for.
+
+import { formatCidr, type Cidr, cidrEquals, cidrsOverlap } from '../model/cidr.js';
+import type { Dump, Family, Rule } from '../model/dump.js';
+import type { AnyNetwork } from '../model/network.js';
+import { why, type Purpose } from '../engine/why.js';
+import { classifyRule, LIBVIRT_CHAINS, type Classified } from './classify.js';
+import { describeRule } from './describe.js';
+
+/** Which software installed a rule. */
+export type Owner = 'libvirt' | 'xen' | 'docker' | 'ufw' | 'firewalld' | 'host';
+
+/** A network as attribution knows it: from a definition (`given`) or seen in a dump (`inferred`). */
+export interface NetworkInfo {
+  readonly name: string;
+  readonly origin: 'given' | 'inferred';
+  readonly owner: 'libvirt' | 'xen' | 'docker';
+  readonly bridge: string | null;
+  readonly subnets: Cidr[];
+  /** Xen guest interfaces (vifD.N). */
+  readonly vifs: string[];
+  /** The definition, when given. */
+  readonly definition: AnyNetwork | null;
+}
+
+export interface Explained {
+  readonly rule: Rule;
+  readonly family: Family;
+  /** The network the rule belongs to or is about; null for the host's own and shared rules. */
+  readonly network: string | null;
+  readonly owner: Owner;
+  readonly purpose: Purpose | null;
+  readonly why: string;
+}
+
+export function networksFromDefinitions(networks: readonly AnyNetwork[]): NetworkInfo[] {
+  return networks.map((n) =>
+    n.kind === 'libvirt'
+      ? { name: n.name, origin: 'given', owner: 'libvirt', bridge: n.bridge?.name ?? null, subnets: n.ips.map((ip) => ip.subnet), vifs: [], definition: n }
+      : { name: n.name, origin: 'given', owner: 'xen', bridge: n.bridge, subnets: [], vifs: n.vifs.map((v) => v.name), definition: n },
+  );
+}
+
+const DOCKER_CHAIN = /^DOCKER(-|$)/;
+const DOCKER_BRIDGE = /^(docker\d+|br-[0-9a-f]{12})$/;
+const UFW_CHAIN = /^ufw6?-/;
+const FIREWALLD_CHAIN = /^((INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING)_(direct|ZONES|ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
+
+function foreignOwner(rule: Rule): Owner | null {
+  const chains = [rule.chain, rule.target?.name ?? ''];
+  if (chains.some((c) => DOCKER_CHAIN.test(c)) || [rule.inInterface, rule.outInterface].some((i) => i && DOCKER_BRIDGE.test(i.name))) return 'docker';
+  if (chains.some((c) => UFW_CHAIN.test(c))) return 'ufw';
+  if (chains.some((c) => FIREWALLD_CHAIN.test(c))) return 'firewalld';
+  return null;
+}
+
+interface Seen {
+  readonly rule: Rule;
+  readonly family: Family;
+  readonly classified: Classified | null;
+}
+
+function classifyAll(dumps: readonly Dump[]): Seen[] {
+  const out: Seen[] = [];
+  for (const dump of dumps) {
+    const family = dump.family ?? 'ipv4';
+    for (const table of dump.tables) for (const chain of table.chains) for (const rule of chain.rules) out.push({ rule, family, classified: classifyRule(rule, family) });
+  }
+  return out;
+}
+
+/**
+ * The given networks plus those the dumps show that no given network covers: a libvirt
+ * bridge (with the subnets its forwarding rules name), the Xen guests' vifs, Docker's bridges.
+ */
+export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInfo[] = []): NetworkInfo[] {
+  const seen = classifyAll(dumps);
+  const known = new Set(given.flatMap((n) => [n.bridge, ...n.vifs]).filter((x): x is string => x !== null));
+  const bridges = new Map<string, { subnets: Cidr[]; evidence: Set<Purpose>; private: boolean }>();
+  const addBridge = (name: string, c: Classified, chain: string): void => {
+    if (known.has(name)) return;
+    const entry = bridges.get(name) ?? { subnets: [], evidence: new Set<Purpose>(), private: false };
+    if (c.subnet && !entry.subnets.some((x) => cidrEquals(x, c.subnet!))) entry.subnets.push(c.subnet);
+    entry.evidence.add(c.purpose);
+    if (LIBVIRT_CHAINS.has(chain)) entry.private = true;
+    bridges.set(name, entry);
+  };
+  const vifs: string[] = [];
+  const docker = new Set<string>();
+  for (const { rule, classified } of seen) {
+    if (classified?.bridge && classified.purpose !== 'xen-masquerade') addBridge(classified.bridge, classified, rule.chain);
+    if (classified?.vif && classified.purpose !== 'xen-antispoof-dom0' && !known.has(classified.vif) && !vifs.includes(classified.vif)) vifs.push(classified.vif);
+    for (const i of [rule.inInterface, rule.outInterface]) if (i && DOCKER_BRIDGE.test(i.name) && !i.name.endsWith('+')) docker.add(i.name);
+  }
+  // In built-in chains `-s NET -i IF -j ACCEPT` is any router's rule: an interface counts as a
+  // libvirt bridge by its name, its rules in LIBVIRT_* chains, or two of libvirt's catch-alls.
+  const libvirtLike = ([name, e]: [string, { evidence: Set<Purpose>; private: boolean }]): boolean =>
+    /^virbr\d+$/.test(name) || e.private || CATCH_ALLS.filter((p) => e.evidence.has(p)).length >= 2;
+  const inferred: NetworkInfo[] = [...bridges].filter(libvirtLike).map(([bridge, e]) => ({ name: bridge, origin: 'inferred', owner: 'libvirt', bridge, subnets: e.subnets, vifs: [], definition: null }));
+  // libvirt's MASQUERADE triple for a subnet no bridge explains (its filter rules are gone, or never were).
+  const covered = [...given, ...inferred].flatMap((n) => n.subnets);
+  const natOnly = new Map<string, { subnet: Cidr; evidence: Set<Purpose> }>();
+  for (const { classified } of seen) {
+    if (!classified?.subnet || classified.bridge || !['masquerade', 'masquerade-ports', 'snat', 'snat-ports'].includes(classified.purpose)) continue;
+    if (covered.some((c) => cidrEquals(c, classified.subnet!))) continue;
+    const key = formatCidr(classified.subnet);
+    const entry = natOnly.get(key) ?? { subnet: classified.subnet, evidence: new Set<Purpose>() };
+    entry.evidence.add(classified.purpose);
+    natOnly.set(key, entry);
+  }
+  for (const [name, e] of natOnly) {
+    if ((e.evidence.has('masquerade') && e.evidence.has('masquerade-ports')) || (e.evidence.has('snat') && e.evidence.has('snat-ports'))) {
+      inferred.push({ name, origin: 'inferred', owner: 'libvirt', bridge: null, subnets: [e.subnet], vifs: [], definition: null });
+    }
+  }
+  if (vifs.length > 0) inferred.push({ name: 'xen', origin: 'inferred', owner: 'xen', bridge: null, subnets: [], vifs, definition: null });
+  for (const bridge of docker) inferred.push({ name: bridge === 'docker0' ? 'docker' : `docker:${bridge}`, origin: 'inferred', owner: 'docker', bridge, subnets: [], vifs: [], definition: null });
+  return [...given, ...inferred];
+}
+
+const CATCH_ALLS: readonly Purpose[] = ['reject-in', 'reject-out', 'cross-bridge', 'dhcp-in', 'dns-in'];
+
+/** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
+function networkOf(rule: Rule, classified: Classified | null, networks: readonly NetworkInfo[]): NetworkInfo | null {
+  if (classified?.bridge) {
+    const byBridge = networks.find((n) => n.bridge === classified.bridge);
+    if (byBridge) return byBridge;
+  }
+  if (classified?.vif) {
+    const byVif = networks.find((n) => n.vifs.includes(classified.vif!));
+    if (byVif) return byVif;
+  }
+  if (classified?.subnet) {
+    const bySubnet = networks.find((n) => n.subnets.some((s) => cidrEquals(s, classified.subnet!)));
+    if (bySubnet) return bySubnet;
+  }
+  if (classified?.purpose === 'xen-masquerade' || classified?.purpose === 'xen-antispoof') return networks.find((n) => n.owner === 'xen') ?? null;
+  for (const iface of [rule.inInterface, rule.outInterface]) {
+    if (!iface) continue;
+    const hit = networks.find((n) => n.bridge === iface.name || n.vifs.includes(iface.name));
+    if (hit) return hit;
+  }
+  for (const m of rule.matches) {
+    if (m.name !== 'physdev') continue;
+    for (const o of m.options) {
+      const port = o.args[0]?.value;
+      const hit = port ? networks.find((n) => n.vifs.includes(port)) : undefined;
+      if (hit) return hit;
+    }
+  }
+  for (const addr of [rule.source, rule.destination]) {
+    if (!addr || addr.cidr.prefix === 0) continue;
+    const hit = networks.find((n) => n.subnets.some((s) => cidrsOverlap(s, addr.cidr)));
+    if (hit) return hit;
+  }
+  return null;
+}
+
+/** One rule: its network, owner, purpose and sentence. */
+export function explainRule(rule: Rule, family: Family, networks: readonly NetworkInfo[], found: Classified | null = classifyRule(rule, family)): Explained {
+  const network = networkOf(rule, found, networks);
+  const foreign = foreignOwner(rule);
+  // A libvirt-shaped rule in a built-in chain about no virtual network is the host's own (a router's `-s NET -i eth1 -j ACCEPT`).
+  const orphan = found !== null && network === null && !LIBVIRT_CHAINS.has(rule.chain) && found.purpose !== 'chain-setup' && !found.purpose.startsWith('xen-');
+  const classified = orphan ? null : found;
+  if (classified && !foreign) {
+    const owner: Owner = classified.purpose.startsWith('xen-') ? 'xen' : 'libvirt';
+    const context = { ...classified.context, ...(network ? { network: network.name } : {}) };
+    return { rule, family, network: network?.name ?? null, owner, purpose: classified.purpose, why: why(classified.purpose, context) };
+  }
+  const owner: Owner = foreign ?? (LIBVIRT_CHAINS.has(rule.chain) ? 'libvirt' : 'host');
+  return { rule, family, network: network?.name ?? null, owner, purpose: null, why: describeRule(rule) };
+}
+
+/** Every rule of the dumps, explained, in dump order. */
+export function explainDumps(dumps: readonly Dump[], networks: readonly NetworkInfo[]): Explained[] {
+  return classifyAll(dumps).map((s) => explainRule(s.rule, s.family, networks, s.classified));
+}
+
+export function subnetsText(n: NetworkInfo): string {
+  return n.subnets.map(formatCidr).join(', ');
+}

@@ -1,0 +1,90 @@
+// What the rules present for one network amount to: isolated, nat, route — or partial when
+// some of a mode's rules are missing — and how two modes differ, in the engine's words.
+
+import { match } from 'ts-pattern';
+import { why, type Purpose } from '../engine/why.js';
+import type { Explained, NetworkInfo } from './attribute.js';
+
+export type Verdict = 'isolated' | 'nat' | 'route' | 'partial' | 'none' | 'xen' | 'docker';
+
+export interface NetworkVerdict {
+  readonly verdict: Verdict;
+  /** Purposes present, in a fixed order. */
+  readonly purposes: Purpose[];
+  /** For `partial`: what the closest mode still needs. */
+  readonly missing: Purpose[];
+  readonly summary: string;
+}
+
+/** What every network libvirt firewalls has, in every era: DHCP and DNS to the host, the catch-alls. */
+const CORE: readonly Purpose[] = ['dhcp-in', 'dns-in', 'cross-bridge', 'reject-out', 'reject-in'];
+const NAT_EXTRA: readonly Purpose[] = ['forward-out', 'related-in', 'masquerade'];
+const ROUTE_EXTRA: readonly Purpose[] = ['forward-out', 'forward-in'];
+const FORWARDING: readonly Purpose[] = ['forward-out', 'forward-in', 'related-in', 'masquerade', 'masquerade-ports', 'snat', 'snat-ports'];
+
+const ORDER: readonly Purpose[] = [
+  'chain-setup', 'dhcp-in', 'dhcp-out', 'dns-in', 'dns-out', 'tftp-in', 'tftp-out', 'dhcpv6-in', 'dhcpv6-out', 'cross-bridge', 'reject-out', 'reject-in',
+  'forward-out', 'related-in', 'forward-in', 'masquerade', 'masquerade-ports', 'snat', 'snat-ports', 'no-masquerade-broadcast', 'no-masquerade-multicast',
+  'checksum', 'xen-vif-in', 'xen-vif-out', 'xen-vif-dhcp', 'xen-masquerade', 'xen-antispoof-policy', 'xen-antispoof-flush', 'xen-antispoof', 'xen-antispoof-dom0', 'probe',
+];
+
+export function sortPurposes(purposes: Iterable<Purpose>): Purpose[] {
+  const set = new Set(purposes);
+  return ORDER.filter((p) => set.has(p));
+}
+
+function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Purpose[], purposes: readonly Purpose[]): string {
+  const on = network.bridge ? ` on ${network.bridge}` : '';
+  return match(verdict)
+    .with('isolated', () => `isolated (host-only): guests${on} reach each other and the host (DHCP, DNS), nothing is forwarded in or out`)
+    .with('nat', () => `NAT: guests${on} reach outside with the host's address; outside cannot start connections to them`)
+    .with('route', () => `routed: guests${on} reach outside and outside reaches them, with their own addresses (no NAT)`)
+    .with('partial', () => `partial or damaged: ${purposes.length > 0 ? `has ${purposes.join(', ')}` : 'has no rules of its own'}${missing.length > 0 ? `, lacks ${missing.join(', ')}` : ''}`)
+    .with('none', () => `no rules in this dump: stopped, a mode libvirt adds no rules for (open, bridge), or rules kept elsewhere (nftables)`)
+    .with('xen', () => `Xen guests ${network.vifs.join(', ') || ''}: forwarding accepted per guest interface${purposes.includes('xen-masquerade') ? ', everything leaving the uplink masqueraded' : ''}`.replace('  ', ' '))
+    .with('docker', () => `Docker's bridge${on}: rules managed by Docker`)
+    .exhaustive();
+}
+
+export function verdictOf(network: NetworkInfo, explained: readonly Explained[]): NetworkVerdict {
+  const mine = explained.filter((e) => e.network === network.name && e.purpose !== null);
+  const purposes = sortPurposes(mine.map((e) => e.purpose!));
+  const has = (p: Purpose): boolean => purposes.includes(p);
+  const lacking = (list: readonly Purpose[]): Purpose[] => list.filter((p) => !(p === 'masquerade' ? has('masquerade') || has('snat') : has(p)));
+  let verdict: Verdict;
+  let missing: Purpose[] = [];
+  if (network.owner === 'docker') verdict = 'docker';
+  else if (network.owner === 'xen' || purposes.some((p) => p.startsWith('xen-'))) verdict = 'xen';
+  else if (purposes.length === 0) verdict = 'none';
+  else {
+    const nat = lacking([...CORE, ...NAT_EXTRA]);
+    const route = lacking([...CORE, ...ROUTE_EXTRA]);
+    const isolatedMissing = lacking(CORE);
+    const forwards = FORWARDING.some(has);
+    if (nat.length === 0 && !has('forward-in')) verdict = 'nat';
+    else if (route.length === 0 && !has('masquerade') && !has('snat') && !has('related-in')) verdict = 'route';
+    else if (isolatedMissing.length === 0 && !forwards) verdict = 'isolated';
+    else {
+      verdict = 'partial';
+      // the mode it comes closest to
+      const closest = forwards ? (has('forward-in') ? route : nat) : isolatedMissing;
+      missing = closest;
+    }
+  }
+  return { verdict, purposes, missing, summary: summaryOf(verdict, network, missing, purposes) };
+}
+
+/** "nat = isolated + forward-out, related-in, masquerade: …" — the purposes one network has over another. */
+export function modeDifference(from: { name: string; verdict: NetworkVerdict }, to: { name: string; verdict: NetworkVerdict }): string {
+  const before = new Set(from.verdict.purposes);
+  const after = new Set(to.verdict.purposes);
+  const added = to.verdict.purposes.filter((p) => !before.has(p));
+  const removed = from.verdict.purposes.filter((p) => !after.has(p));
+  const label = (v: NetworkVerdict): string => (v.verdict === 'isolated' ? 'host-only' : v.verdict);
+  const parts: string[] = [];
+  if (added.length > 0) parts.push(`+ ${added.join(', ')}`);
+  if (removed.length > 0) parts.push(`− ${removed.join(', ')}`);
+  const head = `${to.name} (${label(to.verdict)}) = ${from.name} (${label(from.verdict)}) ${parts.join(' ') || '(same rules)'}`;
+  const meanings = [...added.map((p) => `${p}: ${why(p)}`), ...removed.map((p) => `without ${p}: no longer "${why(p)}"`)];
+  return meanings.length > 0 ? `${head}. ${meanings.join('; ')}.` : `${head}.`;
+}
