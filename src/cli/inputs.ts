@@ -74,14 +74,7 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
     }
   }
   if (options.domids && options.domids.length !== domains.length) throw new UsageError(`${command}: --domids gives ${options.domids.length} domain id(s) for ${domains.length} domU configuration(s)`);
-  const networks = out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
-  const seen = new Map<string, AnyNetwork>();
-  for (const n of networks) {
-    const first = seen.get(n.name);
-    if (first) throw new UsageError(`${command}: two networks named '${n.name}' (${first.origin.file} and ${n.origin.file})`);
-    seen.set(n.name, n);
-  }
-  return networks;
+  return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
 }
 
 export function readDump(path: string, io: Io): Dump {
