@@ -45,10 +45,19 @@ function pathOrder(dump: Dump): Map<Rule, number> {
 /**
  * Where each source's own rules start on the path: the first rule that could treat a guest of
  * it differently from a source no rule names (its bridge as `-i`, its subnet as `-s`, or a
- * match that looks at more than destination, protocol, ports and state).
+ * match that looks at more than destination, protocol, ports and state). A rule with an exact
+ * `-o` only counts for destinations behind that interface.
  */
-function firstOwnRules(order: Map<Rule, number>, subjects: readonly Subject[]): Map<Subject, number> {
-  const first = new Map<Subject, number>();
+interface OwnRules {
+  readonly any: Map<Subject, number>;
+  /** `${source bridge}\u0000${out interface}` → first position. */
+  readonly toward: Map<string, number>;
+  readonly everyone: number;
+}
+
+function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRules {
+  const any = new Map<Subject, number>();
+  const toward = new Map<string, number>();
   const byBridge = new Map(subjects.map((s) => [s.bridge, s]));
   const byPrefix = new Map<number, Map<bigint, Subject[]>>();
   for (const s of subjects) {
@@ -57,26 +66,38 @@ function firstOwnRules(order: Map<Rule, number>, subjects: readonly Subject[]): 
     byPrefix.set(s.subnet.prefix, m);
   }
   let everyone = Infinity;
-  const mark = (s: Subject | undefined, at: number): void => {
-    if (s && !first.has(s)) first.set(s, at);
-  };
   for (const [rule, at] of [...order.entries()].sort((x, y) => x[1] - y[1])) {
-    if (at >= everyone) break;
     const i = rule.inInterface;
+    const o = rule.outInterface;
     const src = rule.source;
     if ((i && (i.negated || i.name.endsWith('+'))) || (src && src.negated) || rule.matches.some((m) => !SOURCE_BLIND.has(m.name))) {
       everyone = at;
       break;
     }
-    if (i) mark(byBridge.get(i.name), at);
+    const exactOut = o && !o.negated && !o.name.endsWith('+') ? o.name : null;
+    const mark = (s: Subject | undefined): void => {
+      if (!s) return;
+      if (exactOut === null) {
+        if (!any.has(s)) any.set(s, at);
+      } else {
+        const key = `${s.bridge}\u0000${exactOut}`;
+        if (!toward.has(key)) toward.set(key, at);
+      }
+    };
+    if (i) mark(byBridge.get(i.name));
     if (src && src.cidr.family === 4) {
       for (const [prefix, nets] of byPrefix) {
-        if (prefix <= src.cidr.prefix) for (const s of nets.get(src.cidr.network & maskOf(4, prefix)) ?? []) mark(s, at);
-        else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src.cidr, s.subnet)) mark(s, at);
+        if (prefix <= src.cidr.prefix) for (const s of nets.get(src.cidr.network & maskOf(4, prefix)) ?? []) mark(s);
+        else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src.cidr, s.subnet)) mark(s);
       }
     }
   }
-  return new Map(subjects.map((s) => [s, Math.min(first.get(s) ?? Infinity, everyone)]));
+  return { any, toward, everyone };
+}
+
+/** The first rule on the path that could treat a guest of `from` going to `to` unlike a stranger. */
+function firstOwn(own: OwnRules, from: Subject, to: Subject): number {
+  return Math.min(own.any.get(from) ?? Infinity, own.toward.get(`${from.bridge}\u0000${to.bridge}`) ?? Infinity, own.everyone);
 }
 
 export const networksCanReachEachOther: Check = {
@@ -91,7 +112,7 @@ export const networksCanReachEachOther: Check = {
     if (subjects.length < 2) return [];
     const order = pathOrder(ctx.ipv4);
     // Where each source's own rules start on the path: before that point it is treated like any stranger.
-    const firstOwn = firstOwnRules(order, subjects);
+    const own = ownRules(order, subjects);
     const out: Finding[] = [];
     for (const to of subjects) {
       const stranger = probes.stranger(to);
@@ -101,7 +122,7 @@ export const networksCanReachEachOther: Check = {
       for (const from of subjects) {
         if (from === to) continue;
         // A stranger is stopped before any rule that could tell `from` apart: so is `from`.
-        if (stopped && firstOwn.get(from)! > decidedAt) continue;
+        if (stopped && firstOwn(own, from, to) > decidedAt) continue;
         const r = probes.pair(from, to);
         if (!connects(r)) continue;
         out.push(reachFinding(ctx, from, to, stepRule(acceptedBy(r.request, 'filter', 'FORWARD'))));
