@@ -11,6 +11,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   parse: { summary: 'read an iptables-save dump and print it canonically (save or json)', load: () => import('./parse.js') },
+  trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
 };
 
 export const VERSION = '0.1.0';
