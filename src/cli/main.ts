@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
   audit: { summary: 'find leaks and gaps: missing, shadowed and stale rules, reachable guests, DNS leaks, conflicts (text, json, sarif)', load: () => import('./audit.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
+  trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
 };
 
 export const VERSION = '0.1.0';
