@@ -120,7 +120,7 @@ class XmlParser extends EmbeddedActionsParser {
   builder: TreeBuilder = new TreeBuilder('', '');
 
   constructor() {
-    super(allTokens, { recoveryEnabled: false, maxLookahead: 1 });
+    super(allTokens, { recoveryEnabled: false, maxLookahead: 1, skipValidations: true });
     this.performSelfAnalysis();
   }
 

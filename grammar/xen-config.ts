@@ -30,8 +30,11 @@ const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /-?(?:0[xX][
 const sxpTokens: TokenType[] = [Blank, Comment, QuotedString, LParen, RParen, Atom];
 const cfgTokens: TokenType[] = [Blank, Continuation, Comment, QuotedString, LBracket, RBracket, LParen, RParen, Comma, Equals, Semicolon, NumberLiteral, Identifier];
 
-const sxpLexer = new Lexer(sxpTokens, { positionTracking: 'full', recoveryEnabled: false });
-const cfgLexer = new Lexer(cfgTokens, { positionTracking: 'full', recoveryEnabled: false });
+// Built on first use: commands that read only libvirt XML (a pre-commit audit) do not pay for them.
+let sxpLexerInstance: InstanceType<typeof Lexer> | null = null;
+let cfgLexerInstance: InstanceType<typeof Lexer> | null = null;
+const sxpLexer = (): InstanceType<typeof Lexer> => (sxpLexerInstance ??= new Lexer(sxpTokens, { positionTracking: 'full', recoveryEnabled: false }));
+const cfgLexer = (): InstanceType<typeof Lexer> => (cfgLexerInstance ??= new Lexer(cfgTokens, { positionTracking: 'full', recoveryEnabled: false }));
 
 function posOf(token: IToken): SourcePos {
   return { line: token.startLine ?? 1, col: token.startColumn ?? 1 };
@@ -107,7 +110,7 @@ let sxpParserInstance: SxpParser | null = null;
 
 /** Reads xend-config.sxp into its top-level lists, e.g. `(network-script network-nat)`. */
 export function parseSxp(text: string, file: string): SexpList[] {
-  const lexed = sxpLexer.tokenize(text);
+  const lexed = sxpLexer().tokenize(text);
   const parser = (sxpParserInstance ??= new SxpParser());
   parser.input = lexed.tokens;
   const lists = parser.file();
@@ -233,7 +236,7 @@ let cfgParserInstance: CfgParser | null = null;
 
 /** Reads a domU configuration file into its assignments, in order. */
 export function parseDomainConfig(text: string, file: string): CfgAssignment[] {
-  const lexed = cfgLexer.tokenize(text);
+  const lexed = cfgLexer().tokenize(text);
   const parser = (cfgParserInstance ??= new CfgParser());
   parser.input = lexed.tokens;
   const assignments = parser.file();

@@ -1,6 +1,7 @@
 // missing-rule: a rule the engine derives for a running network (or libvirt's shared chain
 // set-up) is not in the dump — the network does less, or something else, than its definition says.
 
+import type { ExpectedRule } from '../expected.js';
 import { finding, type Check, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
@@ -14,10 +15,18 @@ export const missingRule: Check = {
     const expected = ctx.expected();
     // A running network with none of its rules: one finding, not one per rule.
     const whole = new Set<string>();
+    const byNetwork = new Map<string | null, { all: ExpectedRule[]; missing: number }>();
+    for (const r of expected?.rules ?? []) {
+      const entry = byNetwork.get(r.network) ?? { all: [], missing: 0 };
+      entry.all.push(r);
+      byNetwork.set(r.network, entry);
+    }
+    for (const r of expected?.missing ?? []) byNetwork.get(r.network)!.missing++;
     for (const n of ctx.networks) {
       if (!ctx.isRunning(n) || !expected) continue;
-      const mine = expected.rules.filter((r) => r.network === n.name);
-      if (mine.length === 0 || expected.missing.filter((r) => r.network === n.name).length !== mine.length) continue;
+      const entry = byNetwork.get(n.name);
+      if (!entry || entry.missing !== entry.all.length) continue;
+      const mine = entry.all;
       whole.add(n.name);
       out.push(
         finding(missingRule, {
