@@ -77,7 +77,7 @@ export const staleRules: Check = {
       out.push(
         finding(staleRules, {
           network: e?.network ?? null,
-          message: `${first.table} ${first.chain}: the same rule appears ${rules.length} times (lines ${lines.length > 8 ? `${lines.slice(0, 8).join(', ')}, …` : lines.join(', ')}); ${plural(extras.length, 'copy')} after the first can never decide anything${derived}.${ownerHint(e)}`,
+          message: `${first.table} ${first.chain}: the same rule appears ${rules.length} times (lines ${lines.length > 8 ? `${lines.slice(0, 8).join(', ')}, …` : lines.join(', ')}); ${plural(extras.length, 'copy')} after the first can never decide anything${derived}.${derived ? '' : ownerHint(e)}`,
           fix: `delete the extra copies (each \`iptables -t ${first.table} -D ${first.chain} …\` removes one) or reload the host firewall and restart the networks so each rule is added once`,
           location: ctx.location(extras[0]!),
           related,
