@@ -165,7 +165,7 @@ export function auditText(reports: readonly AuditReport[], s: Style): string {
       if (!n && mine.length === 0) continue;
       if (n && mine.length === 0 && n.state === 'inferred' && n.owner !== 'libvirt') continue;
       if (n) {
-        const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets].filter((x) => x).join(', ');
+        const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.filter((x) => x !== n.name)].filter((x) => x).join(', ');
         out.push(`${s.bold(n.name)}${where ? ` (${where})` : ''} — ${n.state}${n.mode ? `, ${n.mode}` : ''}: ${n.summary}`);
       } else out.push(s.bold('host'));
       if (mine.length === 0) out.push(`  ${s.green('ok')}  no findings`);
@@ -174,7 +174,10 @@ export function auditText(reports: readonly AuditReport[], s: Style): string {
         out.push(`  ${paint(s, f.severity, f.severity.padEnd(7))} ${s.bold(f.id)}  ${s.dim(at)}`);
         if (f.location?.text) out.push(`          ${f.location.text.trim()}`);
         out.push(`          ${f.message}`);
-        for (const rel of f.related.slice(0, 5)) out.push(s.dim(`          ${rel.file}:${rel.line}: ${rel.message}${rel.text ? `: ${rel.text.trim()}` : ''}`));
+        for (const rel of f.related.slice(0, 5)) {
+          const text = rel.text && rel.text.trim() !== f.location?.text?.trim() ? `: ${rel.text.trim()}` : '';
+          out.push(s.dim(`          ${rel.file === f.location?.file ? `line ${rel.line}` : `${rel.file}:${rel.line}`}: ${rel.message}${text}`));
+        }
         if (f.related.length > 5) out.push(s.dim(`          … and ${f.related.length - 5} more`));
         out.push(`          ${s.green('fix:')} ${f.fix}`);
       }

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readBytesFromDisk } from '../../src/cli/io.js';
 import { runCli } from '../helpers/cli.js';
 import { AUDIT, SEED } from './harness.js';
 
@@ -30,6 +32,16 @@ describe('virtables audit', () => {
     expect(lines[finding + 1]!.trim()).toBe('-A LIBVIRT_FWO -s 192.168.124.0/24 -i virbr2 -j ACCEPT');
     expect(r.stdout).not.toContain('\u001b[');
     expect(lines.at(-2)).toBe('2 findings: 1 error, 0 warnings, 1 info');
+  });
+
+  it('on a terminal: severities coloured, unless NO_COLOR', async () => {
+    const tty = async (env: Record<string, string>) => {
+      let out = '';
+      await main(['audit', join(AUDIT, 'shadowed-rule/admin-drop-first.save'), '--net', natted], { stdout: (t) => (out += t), stderr: () => {}, stdoutIsTTY: true, stderrIsTTY: true, env, readBytes: readBytesFromDisk });
+      return out;
+    };
+    expect(await tty({})).toContain('\u001b[31merror  \u001b[39m');
+    expect(await tty({ NO_COLOR: '1' })).not.toContain('\u001b[');
   });
 
   it('json: findings with id, severity, network, message, fix, location; networks', async () => {
