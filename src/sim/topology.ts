@@ -242,7 +242,10 @@ export function buildTopology(spec: TopologySpec): Topology {
     byName.set(i.name, i);
   };
 
-  const uplink = spec.uplink ?? parseUplinkFlag(DEFAULT_UPLINK);
+  let uplink = spec.uplink ?? parseUplinkFlag(DEFAULT_UPLINK);
+  // Xen 3.2+ network-bridge turns the NIC into a bridge of its name, with the card renamed p<name>.
+  const xenOnUplink = spec.networks.some((n) => !isLibvirt(n) && n.mode === 'bridge' && (n.bridge ?? n.netdev) === uplink.name);
+  if (xenOnUplink && uplink.port === null) uplink = { ...uplink, port: `p${uplink.name}` };
   add({ name: uplink.name, role: 'uplink', bridge: uplink.port !== null, addresses: uplink.addresses, network: null });
 
   const networkBridge = new Map<string, string>();
@@ -342,7 +345,7 @@ function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestS
   for (const vif of net.vifs) {
     const addrs = vif.ips.map((ip) => parseLinkAddress(ip.includes('/') ? ip : `${ip}/32`, `vif ${vif.name}`));
     if (net.mode === 'bridge') {
-      const bridge = vif.bridge ?? net.bridge ?? uplink.name;
+      const bridge = vif.bridge ?? net.bridge ?? net.netdev;
       if (bridge !== uplink.name) add({ name: bridge, role: 'bridge', bridge: true, addresses: [], network: net.name });
       guests.push({ name: `dom${vif.domid}`, attach: bridge, addresses: addrs, gateways: undefined, port: vif.name, mac: vif.mac });
     } else {
