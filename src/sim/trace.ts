@@ -11,7 +11,7 @@ import {
   type Flow, type Hook, type MatchCtx,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
-import { runHook, type HookOutcome, type NatHost, type Step, type Walker } from './traverse.js';
+import { jumpStack, runHook, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
 
 export type Verdict = 'delivered' | 'dropped' | 'rejected' | 'unknown' | 'unreachable';
 
@@ -112,6 +112,8 @@ export interface Simulator {
   readonly nat: NatHost;
   readonly addrType: (a: bigint, dev: string | null) => string;
   readonly resolved: Map<string, Resolved>;
+  readonly stack: JumpStack;
+  readonly contexts: [MatchCtx, MatchCtx];
 }
 
 export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
@@ -167,6 +169,8 @@ export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
     outside: topology.endpoints.find((e) => e.kind === 'outside') ?? null,
     addrType: (a, dev) => addrType(sim, a, dev),
     resolved: new Map(),
+    stack: jumpStack(),
+    contexts: [freshCtx(family, (a, dev) => addrType(sim, a, dev)), freshCtx(family, (a, dev) => addrType(sim, a, dev))],
   };
   return sim;
 }
@@ -292,7 +296,10 @@ interface Journey {
 
 type Outcome = Omit<Leg, 'events' | 'notes'>;
 
-const none = { decidedBy: null, rejectWith: null, signal: null, at: null, seen: null } as const;
+/** Every outcome with the same fields in the same order (one hidden class: cheap to build and read). */
+function outcome(verdict: Verdict, reason: string, more: { decidedBy?: Step; rejectWith?: string; signal?: Signal; at?: string; seen?: Seen }): Outcome {
+  return { verdict, reason, decidedBy: more.decidedBy ?? null, rejectWith: more.rejectWith ?? null, signal: more.signal ?? null, at: more.at ?? null, seen: more.seen ?? null };
+}
 
 function hop(j: Journey, text: string): void {
   j.events?.push({ kind: 'hop', text });
@@ -311,11 +318,11 @@ function stopped(j: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>): Outco
   const line = r.step.rule ? ` (rule at line ${r.step.rule.rule.pos.line})` : '';
   switch (r.kind) {
     case 'drop':
-      return { ...none, verdict: 'dropped', reason: r.step.rule ? `dropped in ${where}${line}` : `dropped by the ${where} policy`, decidedBy: r.step };
+      return outcome('dropped', r.step.rule ? `dropped in ${where}${line}` : `dropped by the ${where} policy`, { decidedBy: r.step });
     case 'reject':
-      return { ...none, verdict: 'rejected', reason: `rejected in ${where}${line} with ${r.with}`, decidedBy: r.step, rejectWith: r.with };
+      return outcome('rejected', `rejected in ${where}${line} with ${r.with}`, { decidedBy: r.step, rejectWith: r.with });
     case 'unknown':
-      return { ...none, verdict: 'unknown', reason: r.step.rule ? `unknown because of rule ${r.step.rule.rule.pos.line} (${where}): ${r.why}` : `unknown: ${r.why}`, decidedBy: r.step };
+      return outcome('unknown', r.step.rule ? `unknown because of rule ${r.step.rule.rule.pos.line} (${where}): ${r.why}` : `unknown: ${r.why}`, { decidedBy: r.step });
   }
 }
 
@@ -333,10 +340,10 @@ function arrive(j: Journey, e: Endpoint): Outcome {
   const c = w.ctx;
   const owns = sim.owners.get(c.dst) === e || (e.kind === 'outside' && ownedByOutside(sim, c.dst));
   if (!owns) {
-    return { ...none, verdict: 'unreachable', reason: `${e.name} received it but does not have ${fmt(sim, c.dst)} (and does not forward)`, signal: 'silent' };
+    return outcome('unreachable', `${e.name} received it but does not have ${fmt(sim, c.dst)} (and does not forward)`, { signal: 'silent' });
   }
   if (j.events) hop(j, `arrives at ${e.name} as ${describePacket(sim, c)}`);
-  return { ...none, verdict: 'delivered', reason: `delivered to ${e.name}`, at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } };
+  return outcome('delivered', `delivered to ${e.name}`, { at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } });
 }
 
 /** Outside stands for everything the host reaches through its default route. */
@@ -349,7 +356,7 @@ function ownedByOutside(sim: Simulator, a: bigint): boolean {
 function deliverHost(j: Journey): Outcome {
   const c = j.w.ctx;
   if (j.events) hop(j, `delivered to the host as ${describePacket(j.sim, c)}`);
-  return { ...none, verdict: 'delivered', reason: 'delivered to the host', at: 'host', seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } };
+  return outcome('delivered', 'delivered to the host', { at: 'host', seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } });
 }
 
 /** An endpoint sends the packet: to an on-link neighbour or its gateway. */
@@ -357,7 +364,7 @@ function fromEndpoint(j: Journey, e: Endpoint): Outcome {
   const { sim } = j;
   const dst = j.w.ctx.dst;
   const nh = endpointNextHop(sim, e, dst);
-  if (nh === null) return { ...none, verdict: 'unreachable', reason: `${e.name} has no route to ${fmt(sim, dst)}`, signal: 'local-error' };
+  if (nh === null) return outcome('unreachable', `${e.name} has no route to ${fmt(sim, dst)}`, { signal: 'local-error' });
   return overLink(j, e, e.iface, e.port, nh);
 }
 
@@ -383,15 +390,17 @@ function overLink(j: Journey, sender: Endpoint, iface: string, port: string | nu
     return hostReceive(j, iface, port);
   }
   const target = neighbour(sim, iface, nh, sender);
-  if (!target) return { ...none, verdict: 'unreachable', reason: `nobody on ${iface} has ${fmt(sim, nh)}`, signal: 'arp-timeout' };
-  if (port === null || target.port === null) return { ...none, verdict: 'unreachable', reason: `${iface} is not a bridge: ${sender.name} cannot reach ${target.name} directly`, signal: 'arp-timeout' };
+  if (!target) return outcome('unreachable', `nobody on ${iface} has ${fmt(sim, nh)}`, { signal: 'arp-timeout' });
+  if (port === null || target.port === null) return outcome('unreachable', `${iface} is not a bridge: ${sender.name} cannot reach ${target.name} directly`, { signal: 'arp-timeout' });
   return bridged(j, iface, port, target);
 }
 
 function neighbour(sim: Simulator, iface: string, nh: bigint, not: Endpoint | null): Endpoint | null {
-  for (const e of sim.endpointsOn.get(iface) ?? []) {
+  const list = sim.endpointsOn.get(iface);
+  if (!list) return null;
+  for (const e of list) {
     if (e === not) continue;
-    if (e.addresses.some((a) => a.address.family === sim.family && a.address.value === nh)) return e;
+    for (const a of e.addresses) if (a.address.value === nh && a.address.family === sim.family) return e;
   }
   return null;
 }
@@ -416,7 +425,7 @@ function bridged(j: Journey, bridge: string, inPort: string, target: Endpoint): 
     const route = lookup(sim.routes, c.dst);
     if (!route || route.iface !== bridge) return hostRouted(j, bridge);
     const nt = neighbour(sim, bridge, route.via?.value ?? c.dst, null);
-    if (!nt || nt.port === null) return { ...none, verdict: 'unreachable', reason: `nobody on ${bridge} has ${fmt(sim, c.dst)}`, signal: 'arp-timeout' };
+    if (!nt || nt.port === null) return outcome('unreachable', `nobody on ${bridge} has ${fmt(sim, c.dst)}`, { signal: 'arp-timeout' });
     out = nt;
   }
   setDevices(c, bridge, bridge, true, inPort, out.port);
@@ -453,9 +462,9 @@ function hostInput(j: Journey, iface: string): Outcome {
 function hostRouted(j: Journey, inIface: string): Outcome {
   const { sim, w } = j;
   const c = w.ctx;
-  if (!sim.topology.ipForward) return { ...none, verdict: 'dropped', reason: 'the host does not forward (ip_forward is off)', signal: 'silent' };
+  if (!sim.topology.ipForward) return outcome('dropped', 'the host does not forward (ip_forward is off)', { signal: 'silent' });
   const route = lookup(sim.routes, c.dst);
-  if (!route) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'icmp-net-unreachable' };
+  if (!route) return outcome('unreachable', `the host has no route to ${fmt(sim, c.dst)}`, { signal: 'icmp-net-unreachable' });
   const nh = route.via?.value ?? c.dst;
   if (j.events) hop(j, `routing: forward ${fmt(sim, c.dst)} out of ${route.iface}${route.via ? ` via ${fmt(sim, nh)}` : ''} → FORWARD`);
   c.inIface = inIface;
@@ -476,7 +485,7 @@ function transmit(j: Journey, iface: string, nh: bigint): Outcome {
     return hostReceive(j, 'lo', null);
   }
   const target = neighbour(sim, iface, nh, null);
-  if (!target) return { ...none, verdict: 'unreachable', reason: `nobody on ${iface} has ${fmt(sim, nh)}`, signal: 'arp-timeout' };
+  if (!target) return outcome('unreachable', `nobody on ${iface} has ${fmt(sim, nh)}`, { signal: 'arp-timeout' });
   if (j.events) hop(j, `host → ${target.name} via ${iface}${target.port ? ` (port ${target.port})` : ''}`);
   return arrive(j, target);
 }
@@ -491,10 +500,10 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
     return r ? { iface: r.iface, nh: r.via?.value ?? c.dst } : null;
   };
   const first = pick();
-  if (!first) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'local-error' };
+  if (!first) return outcome('unreachable', `the host has no route to ${fmt(sim, c.dst)}`, { signal: 'local-error' });
   if (!srcFixed) {
     const src = first.iface === 'lo' ? c.dst : sim.nat.masqueradeAddress(first.iface, c.dst);
-    if (src === null) return { ...none, verdict: 'unreachable', reason: `${first.iface} has no address to send from`, signal: 'local-error' };
+    if (src === null) return outcome('unreachable', `${first.iface} has no address to send from`, { signal: 'local-error' });
     c.src = src;
     w.flow.orig.src = src;
     w.flow.reply.dst = src;
@@ -507,7 +516,7 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
   let route = first;
   if (c.dst !== dstBefore) {
     const again = pick();
-    if (!again) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'local-error' };
+    if (!again) return outcome('unreachable', `the host has no route to ${fmt(sim, c.dst)}`, { signal: 'local-error' });
     route = again;
     if (j.events) hop(j, `routing again after DNAT: out of ${route.iface}`);
   }
@@ -527,18 +536,48 @@ function describePacket(sim: Simulator, c: MatchCtx): string {
 
 const DEFAULT_SPORT = 40000;
 
-function newCtx(sim: Simulator): MatchCtx {
+function freshCtx(family: IpFamily, addrType: MatchCtx['addrType']): MatchCtx {
   return {
-    family: sim.family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
+    family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
     inIface: '', outIface: '', bridged: false, physIn: null, physOut: null, ctState: ST_INVALID, ctDir: 0, flow: null, pktType: 'unicast', srcMac: null,
-    addrType: sim.addrType,
+    addrType,
   };
+}
+
+/** One of the simulator's two packet contexts (request, reply), reset: a trace allocates none. */
+function newCtx(sim: Simulator, which: 0 | 1): MatchCtx {
+  const c = sim.contexts[which];
+  c.hook = 'PREROUTING';
+  c.table = 'raw';
+  c.src = 0n;
+  c.dst = 0n;
+  c.proto = 0;
+  c.sport = -1;
+  c.dport = -1;
+  c.icmpType = -1;
+  c.icmpCode = -1;
+  c.tcpFlags = 0;
+  c.mark = 0;
+  c.inIface = '';
+  c.outIface = '';
+  c.bridged = false;
+  c.physIn = null;
+  c.physOut = null;
+  c.ctState = ST_INVALID;
+  c.ctDir = 0;
+  c.flow = null;
+  c.pktType = 'unicast';
+  c.srcMac = null;
+  return c;
 }
 
 const NOTHING: readonly never[] = [];
 
-function legOf(o: Outcome, events: TraceEvent[] | null, notes: Set<string>): Leg {
-  return { ...o, events: events ?? NOTHING, notes: notes.size === 0 ? NOTHING : [...notes] };
+function legOf(o: Outcome, events: TraceEvent[] | null, notes: string[]): Leg {
+  return {
+    verdict: o.verdict, reason: o.reason, events: events ?? NOTHING, decidedBy: o.decidedBy, rejectWith: o.rejectWith, signal: o.signal,
+    at: o.at, seen: o.seen, notes: notes.length === 0 ? NOTHING : notes,
+  };
 }
 
 const STATE_OF: Readonly<Record<string, number>> = { NEW: ST_NEW, ESTABLISHED: ST_ESTABLISHED, RELATED: ST_RELATED, INVALID: ST_INVALID };
@@ -563,7 +602,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
     snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
   };
-  const c = newCtx(sim);
+  const c = newCtx(sim, 0);
   c.src = fromAddr ?? 0n;
   c.dst = dst;
   c.proto = proto;
@@ -575,7 +614,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   c.pktType = pktTypeOf(sim, dst);
   const quiet = probe.quiet === true;
   const reqEvents: TraceEvent[] | null = quiet ? null : [];
-  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat, stack: [] };
+  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: quiet ? null : [], notes: [], host: sim.nat, stack: sim.stack };
   const j: Journey = { sim, w, events: reqEvents, origin: from.node };
   c.srcMac = from.node.kind === 'endpoint' ? from.node.endpoint.mac : null;
   const reqOutcome = from.node.kind === 'host' ? hostSend(j, fromAddr !== null) : fromEndpoint(j, from.node.endpoint);
@@ -586,7 +625,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
 
   // The reply: from the receiver back to the sender's address as the receiver saw it.
   const seen = request.seen;
-  const rc = newCtx(sim);
+  const rc = newCtx(sim, 1);
   rc.src = seen.dst;
   rc.dst = seen.src;
   rc.proto = proto;
@@ -600,7 +639,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const repEvents: TraceEvent[] | null = quiet ? null : [];
   // An untracked connection's reply is a new packet as far as the host knows.
   const replyFlow: Flow = flow.untracked ? { ...flow, orig: { ...flow.reply }, reply: { ...flow.orig }, untracked: false, snat: false, dnat: false, srcBound: false, dstBound: false } : flow;
-  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat, stack: [] };
+  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: quiet ? null : [], notes: [], host: sim.nat, stack: sim.stack };
   const rj: Journey = { sim, w: rw, events: repEvents, origin: to.node };
   const receiver = request.at === 'host' ? null : (to.node.kind === 'endpoint' && to.node.endpoint.name === request.at ? to.node.endpoint : sim.endpoints.get(request.at!)) ?? null;
   rc.srcMac = receiver?.mac ?? null;
@@ -609,7 +648,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     const home = from.node.kind === 'host' ? replyOutcome.at === 'host' : replyOutcome.at === from.node.endpoint.name;
     const back = replyOutcome.seen;
     if (!home || !back || back.src !== dst || back.dst !== flow.orig.src) {
-      replyOutcome = { ...none, verdict: 'unreachable', reason: `the reply reached ${replyOutcome.at ?? '?'} as ${back ? `${fmt(sim, back.src)} → ${fmt(sim, back.dst)}` : '?'}, not the sender's connection`, signal: 'silent' };
+      replyOutcome = outcome('unreachable', `the reply reached ${replyOutcome.at ?? '?'} as ${back ? `${fmt(sim, back.src)} → ${fmt(sim, back.dst)}` : '?'}, not the sender's connection`, { signal: 'silent' });
     }
   }
   return { ...base, request, reply: legOf(replyOutcome, repEvents, rw.notes) };

@@ -54,10 +54,26 @@ export interface Walker {
   /** Conntrack has attached an entry already (a looped-back packet keeps it). */
   ctAttached: boolean;
   readonly steps: Step[] | null;
-  readonly notes: Set<string>;
+  /** What was assumed on the way (rate limits, NAT ranges). */
+  readonly notes: string[];
   readonly host: NatHost;
-  /** The jump stack, reused from chain to chain. */
-  readonly stack: Frame[];
+  /** The jump stack, shared by every walk of a simulator (walks never nest). */
+  readonly stack: JumpStack;
+}
+
+/** Jump stack as parallel arrays: a jump allocates nothing. */
+export interface JumpStack {
+  readonly chains: CompiledChain[];
+  readonly lists: Array<readonly CompiledRule[]>;
+  readonly next: number[];
+}
+
+export function jumpStack(): JumpStack {
+  return { chains: [], lists: [], next: [] };
+}
+
+function note(w: Walker, text: string): void {
+  if (!w.notes.includes(text)) w.notes.push(text);
 }
 
 const MAX_CALL_DEPTH = 64;
@@ -73,12 +89,6 @@ type ChainResult =
   | { readonly kind: 'reject'; readonly step: Step; readonly with: string }
   | { readonly kind: 'unknown'; readonly step: Step; readonly why: string }
   | { readonly kind: 'nat'; readonly step: Step; readonly target: CompiledTarget };
-
-export interface Frame {
-  readonly chain: CompiledChain;
-  readonly list: readonly CompiledRule[];
-  readonly i: number;
-}
 
 function record(steps: Step[] | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step | null {
   if (steps === null) return null;
@@ -96,22 +106,22 @@ function decisive(steps: Step[] | null, hook: Hook, chain: CompiledChain, rule: 
 export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainResult {
   const c = w.ctx;
   const steps = w.steps;
-  const stack = w.stack;
-  stack.length = 0;
+  const { chains, lists, next: resume } = w.stack;
+  let depth = 0;
   let chain = builtin;
   let list = candidates(builtin.index, c);
   let i = 0;
   for (;;) {
     if (i >= list.length) {
-      const caller = stack.pop();
-      if (!caller) {
+      if (depth === 0) {
         if (chain !== builtin) record(steps, hook, chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
-        return policyResult(builtin, decisive(steps, hook, builtin, null, 'policy', `policy ${builtin.policy}`));
+        return policyResult(builtin, steps, hook);
       }
-      record(steps, hook, chain, null, 'end', `end of chain: back to ${caller.chain.name}`);
-      chain = caller.chain;
-      list = caller.list;
-      i = caller.i;
+      depth--;
+      record(steps, hook, chain, null, 'end', steps ? `end of chain: back to ${chains[depth]!.name}` : null);
+      chain = chains[depth]!;
+      list = lists[depth]!;
+      i = resume[depth]!;
       continue;
     }
     const r = list[i++]!;
@@ -124,7 +134,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
     }
     if (!matched) continue;
     if (r.unknown !== null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
-    if (r.notes.length > 0) for (const n of r.notes) w.notes.add(n);
+    if (r.notes.length > 0) for (const n of r.notes) note(w, n);
     const t = r.target;
     switch (t.kind) {
       case 'accept':
@@ -135,23 +145,28 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       case 'reject':
         return { kind: 'reject', step: decisive(steps, hook, chain, r, 'reject', t.with), with: t.with };
       case 'return': {
-        const caller = stack.pop();
-        if (!caller) {
+        if (depth === 0) {
           record(steps, hook, chain, r, 'return', `RETURN from a built-in chain: policy ${builtin.policy}`);
-          return policyResult(builtin, decisive(steps, hook, builtin, null, 'policy', `policy ${builtin.policy}`));
+          return policyResult(builtin, steps, hook);
         }
-        record(steps, hook, chain, r, 'return', `back to ${caller.chain.name}`);
-        chain = caller.chain;
-        list = caller.list;
-        i = caller.i;
+        depth--;
+        record(steps, hook, chain, r, 'return', steps ? `back to ${chains[depth]!.name}` : null);
+        chain = chains[depth]!;
+        list = lists[depth]!;
+        i = resume[depth]!;
         break;
       }
       case 'chain': {
         const next = chain.jumps[r.index];
         if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
-        if (stack.length >= MAX_CALL_DEPTH) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
+        if (depth >= MAX_CALL_DEPTH) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
         record(steps, hook, chain, r, t.goto ? 'goto' : 'jump', t.chain);
-        if (!t.goto) stack.push({ chain, list, i });
+        if (!t.goto) {
+          chains[depth] = chain;
+          lists[depth] = list;
+          resume[depth] = i;
+          depth++;
+        }
         chain = next;
         list = candidates(next.index, c);
         i = 0;
@@ -188,9 +203,14 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
 
 const ACCEPTED: ChainResult = { kind: 'accept' };
 
-function policyResult(chain: CompiledChain, step: Step): ChainResult {
+function policyResult(chain: CompiledChain, steps: Step[] | null, hook: Hook): ChainResult {
+  const detail = steps ? `policy ${chain.policy}` : null;
+  if (chain.policy === 'ACCEPT') {
+    record(steps, hook, chain, null, 'policy', detail);
+    return ACCEPTED;
+  }
+  const step = decisive(steps, hook, chain, null, 'policy', `policy ${chain.policy}`);
   if (chain.policy === 'DROP') return { kind: 'drop', step };
-  if (chain.policy === 'ACCEPT') return { kind: 'accept' };
   return { kind: 'unknown', step, why: `policy ${chain.policy}` };
 }
 
@@ -198,21 +218,21 @@ function policyResult(chain: CompiledChain, step: Step): ChainResult {
 
 type NatDecision = { readonly addr: bigint | null; readonly port: number | null } | { readonly unknown: string } | { readonly drop: string };
 
-function pickPort(range: NatRange, current: number, what: 'src' | 'dst', notes: Set<string>): number | null | { unknown: string } {
+function pickPort(range: NatRange, current: number, what: 'src' | 'dst', w: Walker): number | null | { unknown: string } {
   if (range.portLo === null || range.portHi === null || current < 0) return null;
   if (current >= range.portLo && current <= range.portHi) return current;
   if (range.portLo === range.portHi) return range.portLo;
   // The kernel picks a free port in the range from a hash: the exact one cannot be predicted.
   if (what === 'dst') return { unknown: `DNAT to a port range (${range.portLo}-${range.portHi}) that does not contain ${current}` };
-  notes.add(`source port remapped into ${range.portLo}-${range.portHi} (the kernel picks a free one; virtables shows the first)`);
+  note(w, `source port remapped into ${range.portLo}-${range.portHi} (the kernel picks a free one; virtables shows the first)`);
   return range.portLo;
 }
 
-function pickAddr(range: NatRange, what: 'src' | 'dst', notes: Set<string>): bigint | null | { unknown: string } {
+function pickAddr(range: NatRange, what: 'src' | 'dst', w: Walker): bigint | null | { unknown: string } {
   if (range.addrLo === null || range.addrHi === null) return null;
   if (range.addrLo === range.addrHi) return range.addrLo;
   if (what === 'dst') return { unknown: 'DNAT to an address range (the kernel picks one by hash)' };
-  notes.add('SNAT to an address range: the kernel picks one by hash; virtables shows the first');
+  note(w, 'SNAT to an address range: the kernel picks one by hash; virtables shows the first');
   return range.addrLo;
 }
 
@@ -221,14 +241,14 @@ function natDecision(w: Walker, hook: Hook, t: CompiledTarget): NatDecision {
   const manip = MANIP[hook];
   const port = manip === 'dst' ? c.dport : c.sport;
   const withPort = (addr: bigint | null, range: NatRange): NatDecision => {
-    const p = pickPort(range, port, manip, w.notes);
+    const p = pickPort(range, port, manip, w);
     if (p !== null && typeof p === 'object') return p;
     return { addr, port: p };
   };
   switch (t.kind) {
     case 'dnat':
     case 'snat': {
-      const a = pickAddr(t.range, manip, w.notes);
+      const a = pickAddr(t.range, manip, w);
       if (a !== null && typeof a === 'object') return a;
       return withPort(a, t.range);
     }
