@@ -620,8 +620,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const reqOutcome = from.node.kind === 'host' ? hostSend(j, fromAddr !== null) : fromEndpoint(j, from.node.endpoint);
   const packet: Seen = { src: flow.orig.src, dst, sport, dport };
   const request = legOf(reqOutcome, reqEvents, w.notes);
-  const base = { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet };
-  if (request.verdict !== 'delivered' || !request.seen || state !== 'NEW') return { ...base, request, reply: null };
+  if (request.verdict !== 'delivered' || !request.seen || state !== 'NEW') return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: null };
 
   // The reply: from the receiver back to the sender's address as the receiver saw it.
   const seen = request.seen;
@@ -651,7 +650,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
       replyOutcome = outcome('unreachable', `the reply reached ${replyOutcome.at ?? '?'} as ${back ? `${fmt(sim, back.src)} → ${fmt(sim, back.dst)}` : '?'}, not the sender's connection`, { signal: 'silent' });
     }
   }
-  return { ...base, request, reply: legOf(replyOutcome, repEvents, rw.notes) };
+  return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: legOf(replyOutcome, repEvents, rw.notes) };
 }
 
 function pktTypeOf(sim: Simulator, dst: bigint): MatchCtx['pktType'] {
