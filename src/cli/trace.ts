@@ -197,8 +197,8 @@ function legJson(sim: Simulator, leg: Leg, proto: Proto) {
     at: leg.at,
     rejectWith: leg.rejectWith,
     seen: leg.seen ? seenJson(sim, leg.seen, proto) : null,
-    path: leg.events.filter((e) => e.kind === 'rule').map((e) => stepJson(sim, (e as { step: Step }).step)),
-    hops: leg.events.filter((e) => e.kind === 'hop').map((e) => (e as { text: string }).text),
+    path: leg.events.flatMap((e) => (e.kind === 'rule' ? [stepJson(sim, e)] : [])),
+    hops: leg.events.flatMap((e) => (e.kind === 'hop' ? [e.text] : [])),
     notes: leg.notes,
   };
 }
@@ -244,7 +244,7 @@ function legText(sim: Simulator, leg: Leg, indent: string): string[] {
       out.push(`${indent}· ${e.text}`);
       continue;
     }
-    const s = e.step;
+    const s = e;
     const where = `${s.table} ${s.chain}`;
     if (s.rule) {
       out.push(`${indent}${where}, line ${s.rule.rule.pos.line}: ${formatRule(s.rule.rule, sim.family === 6 ? 'ipv6' : 'ipv4')}`);

@@ -11,7 +11,7 @@ import {
   type Flow, type Hook, type MatchCtx,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
-import { jumpStack, runHook, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
+import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
 
 export type Verdict = 'delivered' | 'dropped' | 'rejected' | 'unknown' | 'unreachable';
 
@@ -25,7 +25,8 @@ export interface Seen {
   readonly dport: number;
 }
 
-export type TraceEvent = { readonly kind: 'rule'; readonly step: Step } | { readonly kind: 'hop'; readonly text: string };
+/** What happened, in order: rule steps (`kind: 'rule'`) and routing/link hops (`kind: 'hop'`). */
+export type TraceEvent = Step | Hop;
 
 /** One direction of the connection. */
 export interface Leg {
@@ -306,11 +307,7 @@ function hop(j: Journey, text: string): void {
 }
 
 function run(j: Journey, hook: Hook): HookOutcome {
-  const steps = j.w.steps;
-  const before = steps ? steps.length : 0;
-  const r = runHook(j.w, hook);
-  if (steps && j.events) for (let i = before; i < steps.length; i++) j.events.push({ kind: 'rule', step: steps[i]! });
-  return r;
+  return runHook(j.w, hook);
 }
 
 function stopped(j: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>): Outcome {
@@ -614,7 +611,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   c.pktType = pktTypeOf(sim, dst);
   const quiet = probe.quiet === true;
   const reqEvents: TraceEvent[] | null = quiet ? null : [];
-  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: quiet ? null : [], notes: [], host: sim.nat, stack: sim.stack };
+  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: reqEvents, notes: [], host: sim.nat, stack: sim.stack };
   const j: Journey = { sim, w, events: reqEvents, origin: from.node };
   c.srcMac = from.node.kind === 'endpoint' ? from.node.endpoint.mac : null;
   const reqOutcome = from.node.kind === 'host' ? hostSend(j, fromAddr !== null) : fromEndpoint(j, from.node.endpoint);
@@ -638,7 +635,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const repEvents: TraceEvent[] | null = quiet ? null : [];
   // An untracked connection's reply is a new packet as far as the host knows.
   const replyFlow: Flow = flow.untracked ? { ...flow, orig: { ...flow.reply }, reply: { ...flow.orig }, untracked: false, snat: false, dnat: false, srcBound: false, dstBound: false } : flow;
-  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: quiet ? null : [], notes: [], host: sim.nat, stack: sim.stack };
+  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: repEvents, notes: [], host: sim.nat, stack: sim.stack };
   const rj: Journey = { sim, w: rw, events: repEvents, origin: to.node };
   const receiver = request.at === 'host' ? null : (to.node.kind === 'endpoint' && to.node.endpoint.name === request.at ? to.node.endpoint : sim.endpoints.get(request.at!)) ?? null;
   rc.srcMac = receiver?.mac ?? null;

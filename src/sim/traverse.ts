@@ -16,8 +16,15 @@ const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = { PREROUTING: 'dst', OUTPUT
 
 export type StepAction = 'jump' | 'goto' | 'return' | 'end' | 'accept' | 'drop' | 'reject' | 'nat' | 'mark' | 'notrack' | 'continue' | 'policy' | 'unknown';
 
+/** A routing or link event between hooks ("routing: forward … out of eth0"). */
+export interface Hop {
+  readonly kind: 'hop';
+  readonly text: string;
+}
+
 /** One thing that happened in a chain: a rule that matched and acted, or the chain's end/policy. */
 export interface Step {
+  readonly kind: 'rule';
   readonly hook: Hook;
   readonly table: string;
   readonly chain: string;
@@ -53,7 +60,8 @@ export interface Walker {
   readonly stateBit: number;
   /** Conntrack has attached an entry already (a looped-back packet keeps it). */
   ctAttached: boolean;
-  readonly steps: Step[] | null;
+  /** Where steps are recorded (the leg's event list, shared with routing hops); null: not recorded. */
+  readonly steps: Array<Step | Hop> | null;
   /** What was assumed on the way (rate limits, NAT ranges). */
   readonly notes: string[];
   readonly host: NatHost;
@@ -90,16 +98,16 @@ type ChainResult =
   | { readonly kind: 'unknown'; readonly step: Step; readonly why: string }
   | { readonly kind: 'nat'; readonly step: Step; readonly target: CompiledTarget };
 
-function record(steps: Step[] | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step | null {
+function record(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step | null {
   if (steps === null) return null;
-  const s: Step = { hook, table: chain.table, chain: chain.name, rule, action, detail };
+  const s: Step = { kind: 'rule', hook, table: chain.table, chain: chain.name, rule, action, detail };
   steps.push(s);
   return s;
 }
 
 /** A step that decides must exist even when nothing is recorded. */
-function decisive(steps: Step[] | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step {
-  return record(steps, hook, chain, rule, action, detail) ?? { hook, table: chain.table, chain: chain.name, rule, action, detail };
+function decisive(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step {
+  return record(steps, hook, chain, rule, action, detail) ?? { kind: 'rule', hook, table: chain.table, chain: chain.name, rule, action, detail };
 }
 
 /** Walks a built-in chain and whatever it jumps to; returns the table's verdict for the packet. */
@@ -203,7 +211,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
 
 const ACCEPTED: ChainResult = { kind: 'accept' };
 
-function policyResult(chain: CompiledChain, steps: Step[] | null, hook: Hook): ChainResult {
+function policyResult(chain: CompiledChain, steps: Array<Step | Hop> | null, hook: Hook): ChainResult {
   const detail = steps ? `policy ${chain.policy}` : null;
   if (chain.policy === 'ACCEPT') {
     record(steps, hook, chain, null, 'policy', detail);

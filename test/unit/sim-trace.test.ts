@@ -135,7 +135,7 @@ describe('chains, jumps, policies', () => {
     // FORWARD -j A; A -g B; B falls off → back to FORWARD (not A), whose next rule drops.
     const r = run(chains('-A FORWARD -j A\n-A FORWARD -j DROP\n-A A -g B\n-A A -j ACCEPT\n-A B -p udp -j ACCEPT\n'), out);
     expect(r.request.verdict).toBe('dropped');
-    expect(r.request.events.filter((e) => e.kind === 'rule').map((e) => e.kind === 'rule' && `${e.step.chain}:${e.step.action}`)).toEqual(['FORWARD:jump', 'A:goto', 'B:end', 'FORWARD:drop']);
+    expect(r.request.events.filter((e) => e.kind === 'rule').map((e) => e.kind === 'rule' && `${e.chain}:${e.action}`)).toEqual(['FORWARD:jump', 'A:goto', 'B:end', 'FORWARD:drop']);
   });
   it('RETURN in a built-in chain applies its policy', () => {
     expect(run(chains('-A FORWARD -j RETURN\n-A FORWARD -j ACCEPT\n', 'DROP'), out).request.verdict).toBe('dropped');
