@@ -141,7 +141,14 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
     }
     if (!matched) continue;
-    if (r.unknown !== null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+    if (r.unknown !== null) {
+      // A rule that only counts or logs decides nothing, matched or not.
+      if (r.target.kind === 'continue') {
+        note(w, `rule at line ${r.rule.pos.line} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        continue;
+      }
+      return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+    }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);
     const t = r.target;
     switch (t.kind) {
