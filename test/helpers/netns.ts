@@ -187,7 +187,8 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     setup: setupCommands(t, opts.brNetfilter),
     hostNs: 'host',
     dump,
-    afterDump: ['ip netns exec host iptables-legacy -t security -A INPUT -m conntrack --ctstate INVALID'],
+    // Conntrack on in the host too (a counting rule without a target changes no verdict).
+    afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID'],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
     agents: [...ns].map(([name, n]) => ({ ns: n, tcp, udp, addresses: [...localAddresses(t, name)].filter((a) => a.includes('.')) })),
     probes: probes.map((p) => ({ ...p, ns: ns.get(p.from)!, timeoutMs: opts.timeoutMs ?? 700 })),
