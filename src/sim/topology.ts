@@ -343,7 +343,8 @@ export function buildTopology(spec: TopologySpec): Topology {
 /** Xen: network-bridge puts the host and the vifs on one bridge with the NIC as port; nat/route give each vif its own routed link. */
 function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestSpec[], uplink: UplinkSpec): void {
   for (const vif of net.vifs) {
-    const addrs = vif.ips.map((ip) => parseLinkAddress(ip.includes('/') ? ip : `${ip}/32`, `vif ${vif.name}`));
+    // A vif ip= without a prefix takes its bridge subnet's (resolved with the bridge), else /32.
+    const addrs = vif.ips.map((ip) => guestAddress(ip, `vif ${vif.name}`));
     if (net.mode === 'bridge') {
       const bridge = vif.bridge ?? net.bridge ?? net.netdev;
       if (bridge !== uplink.name) add({ name: bridge, role: 'bridge', bridge: true, addresses: [], network: net.name });

@@ -136,3 +136,17 @@ describe('usage errors exit 2 with a message', () => {
     expect(r.out).toContain('Usage: virtables trace DUMP --from NODE --to NODE');
   });
 });
+
+describeCorpus('Xen: xend-config and domain configurations as --net', () => {
+  it('vif-bridge physdev rules on bridged traffic (br_netfilter auto: the dump uses physdev)', async () => {
+    const save = join(SHARED_CORPUS, 'xen', 'captures', 'head-vif-bridge-ip', 'online-vif1.0-vif2.0.save');
+    const xen = (f: string) => join(REPO_CORPUS, 'xen', f);
+    const { code, out } = await cli(['trace', save, '--net', xen('xend-config-bridge.sxp'), '--net', xen('domains/web.cfg'), '--net', xen('domains/db.cfg'),
+      '--uplink', 'xenbr0=10.0.0.1/24,gw=10.0.0.254,port=peth0', '--from', 'dom1', '--to', 'outside', '--proto', 'icmp', '--format', 'json']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out) as { verdict: string; hops: string[]; path: PathEntry[] };
+    expect(j.verdict).toBe('delivered');
+    expect(j.hops[0]).toBe('bridged on xenbr0 from vif1.0 to peth0 (br_netfilter on: iptables sees it)');
+    expect(j.path.find((p) => p.action === 'accept')?.rule).toBe('-A FORWARD -s 10.0.0.5/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT');
+  });
+});
