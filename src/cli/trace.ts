@@ -10,6 +10,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import type { AnyNetwork } from '../model/network.js';
 import { decodeText } from '../model/text.js';
 import { readNetworksBytes } from '../network/libvirt.js';
+import { inputKind, readXenNetworkBytes } from '../network/xen.js';
 import { compileDump } from '../sim/compile.js';
 import { describeRule } from '../sim/describe.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
@@ -43,7 +44,8 @@ a match virtables cannot evaluate), the addresses after NAT, and every rule that
 
 Topology (what the host looks like; see docs/commands/trace.md):
   --net FILE            a libvirt network XML: its bridge and addresses (repeatable); each
-                        network gets a guest '<name>-vm' unless --guest places one there
+                        network gets a guest '<name>-vm' unless --guest places one there.
+                        Xen: a xend-config.sxp and guest configurations (domains 1, 2, …)
   --topology FILE       a topology file (uplink, bridge, network, guest, outside, route, …)
   --uplink SPEC         NAME=ADDRESS/LEN[,gw=ADDRESS][,port=NAME]   (default eth0=10.0.2.15/24,gw=10.0.2.2)
   --bridge SPEC         NAME[=ADDRESS/LEN,…]  a bridge no network file describes
@@ -88,12 +90,23 @@ function port(flag: string, text: string | undefined): number | undefined {
 function topologySpec(values: Values, io: Io): TopologySpec {
   let spec = emptySpec();
   const networks: AnyNetwork[] = [];
-  for (const file of values.net ?? []) networks.push(...readNetworksBytes(io.readBytes(file), file));
+  // libvirt XML gives networks; a xend-config.sxp and domain configurations make one Xen set-up.
+  let xend: { bytes: Uint8Array; file: string } | null = null;
+  const domains: Array<{ bytes: Uint8Array; file: string }> = [];
+  for (const file of values.net ?? []) {
+    const bytes = io.readBytes(file);
+    const kind = inputKind(decodeText(file, bytes));
+    if (kind === 'xml') networks.push(...readNetworksBytes(bytes, file));
+    else if (kind === 'domain') domains.push({ bytes, file });
+    else if (xend) throw new UsageError(`trace: two xend configurations (${xend.file}, ${file}); give one`);
+    else xend = { bytes, file };
+  }
+  if (xend || domains.length > 0) networks.push(readXenNetworkBytes(xend, domains));
   spec = { ...spec, networks };
   if (values.topology) {
     const file = values.topology;
     const statements = parseTopologyFile(decodeText(file, io.readBytes(file)), file);
-    spec = applyStatements(spec, statements, (f, pos) => {
+    spec = applyStatements(spec, statements, file, (f, pos) => {
       const path = resolve(dirname(file), f);
       try {
         return readNetworksBytes(io.readBytes(path), path);
@@ -197,8 +210,8 @@ function legJson(sim: Simulator, leg: Leg, proto: Proto) {
     at: leg.at,
     rejectWith: leg.rejectWith,
     seen: leg.seen ? seenJson(sim, leg.seen, proto) : null,
-    path: leg.events.filter((e) => e.kind === 'rule').map((e) => stepJson(sim, (e as { step: Step }).step)),
-    hops: leg.events.filter((e) => e.kind === 'hop').map((e) => (e as { text: string }).text),
+    path: leg.events.flatMap((e) => (e.kind === 'rule' ? [stepJson(sim, e)] : [])),
+    hops: leg.events.flatMap((e) => (e.kind === 'hop' ? [e.text] : [])),
     notes: leg.notes,
   };
 }
@@ -244,7 +257,7 @@ function legText(sim: Simulator, leg: Leg, indent: string): string[] {
       out.push(`${indent}· ${e.text}`);
       continue;
     }
-    const s = e.step;
+    const s = e;
     const where = `${s.table} ${s.chain}`;
     if (s.rule) {
       out.push(`${indent}${where}, line ${s.rule.rule.pos.line}: ${formatRule(s.rule.rule, sim.family === 6 ? 'ipv6' : 'ipv4')}`);

@@ -2,6 +2,7 @@
 // handful of services — the seed lab's connectivity figures, computed by tracing every pair.
 
 import { UsageError } from '../model/errors.js';
+import type { Endpoint } from './topology.js';
 import type { Step } from './traverse.js';
 import { trace, type Proto, type Seen, type Simulator, type TraceResult, type Verdict } from './trace.js';
 
@@ -53,8 +54,11 @@ export interface Matrix {
   readonly cells: readonly Cell[];
 }
 
+/** Host, the guests, outside — those with an address of the dump's family. */
 export function matrixNodes(sim: Simulator): string[] {
-  return ['host', ...sim.topology.endpoints.filter((e) => e.kind === 'guest').map((e) => e.name), ...sim.topology.endpoints.filter((e) => e.kind === 'outside').map((e) => e.name)];
+  const has = (e: Endpoint): boolean => e.addresses.some((a) => a.address.family === sim.family) || e.extra.some((a) => a.family === sim.family);
+  const of = (kind: Endpoint['kind']): string[] => sim.topology.endpoints.filter((e) => e.kind === kind && has(e)).map((e) => e.name);
+  return ['host', ...of('guest'), ...of('outside')];
 }
 
 function cellOf(r: TraceResult, service: string): Cell {

@@ -4,27 +4,27 @@
 // undoes on its replies).
 
 import { formatHost } from '../model/cidr.js';
-import { chainKey, candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
+import { candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
 import { UnknownAtRuntime } from './matches.js';
 import { NO, ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, UNKNOWN, type Flow, type Hook, type MatchCtx } from './packet.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
-/** The tables each hook runs, in the kernel's priority order (raw -300, mangle -150, nat DNAT -100, filter 0, security 50, nat SNAT 100). */
-export const HOOK_TABLES: Readonly<Record<Hook, readonly string[]>> = {
-  PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'security', 'nat'],
-  FORWARD: ['mangle', 'filter', 'security'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
-  POSTROUTING: ['mangle', 'nat'],
-};
+export { HOOK_TABLES } from './compile.js';
 
 /** Which address the nat table changes at a hook: destination before routing, source after. */
 const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = { PREROUTING: 'dst', OUTPUT: 'dst', INPUT: 'src', POSTROUTING: 'src', FORWARD: 'src' };
 
 export type StepAction = 'jump' | 'goto' | 'return' | 'end' | 'accept' | 'drop' | 'reject' | 'nat' | 'mark' | 'notrack' | 'continue' | 'policy' | 'unknown';
 
+/** A routing or link event between hooks ("routing: forward … out of eth0"). */
+export interface Hop {
+  readonly kind: 'hop';
+  readonly text: string;
+}
+
 /** One thing that happened in a chain: a rule that matched and acted, or the chain's end/policy. */
 export interface Step {
+  readonly kind: 'rule';
   readonly hook: Hook;
   readonly table: string;
   readonly chain: string;
@@ -60,9 +60,28 @@ export interface Walker {
   readonly stateBit: number;
   /** Conntrack has attached an entry already (a looped-back packet keeps it). */
   ctAttached: boolean;
-  readonly steps: Step[] | null;
-  readonly notes: Set<string>;
+  /** Where steps are recorded (the leg's event list, shared with routing hops); null: not recorded. */
+  readonly steps: Array<Step | Hop> | null;
+  /** What was assumed on the way (rate limits, NAT ranges). */
+  readonly notes: string[];
   readonly host: NatHost;
+  /** The jump stack, shared by every walk of a simulator (walks never nest). */
+  readonly stack: JumpStack;
+}
+
+/** Jump stack as parallel arrays: a jump allocates nothing. */
+export interface JumpStack {
+  readonly chains: CompiledChain[];
+  readonly lists: Array<readonly CompiledRule[]>;
+  readonly next: number[];
+}
+
+export function jumpStack(): JumpStack {
+  return { chains: [], lists: [], next: [] };
+}
+
+function note(w: Walker, text: string): void {
+  if (!w.notes.includes(text)) w.notes.push(text);
 }
 
 const MAX_CALL_DEPTH = 64;
@@ -79,82 +98,101 @@ type ChainResult =
   | { readonly kind: 'unknown'; readonly step: Step; readonly why: string }
   | { readonly kind: 'nat'; readonly step: Step; readonly target: CompiledTarget };
 
-interface Frame {
-  readonly chain: CompiledChain;
-  readonly list: readonly CompiledRule[];
-  i: number;
+function record(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step | null {
+  if (steps === null) return null;
+  const s: Step = { kind: 'rule', hook, table: chain.table, chain: chain.name, rule, action, detail };
+  steps.push(s);
+  return s;
+}
+
+/** A step that decides must exist even when nothing is recorded. */
+function decisive(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step {
+  return record(steps, hook, chain, rule, action, detail) ?? { kind: 'rule', hook, table: chain.table, chain: chain.name, rule, action, detail };
 }
 
 /** Walks a built-in chain and whatever it jumps to; returns the table's verdict for the packet. */
 export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainResult {
   const c = w.ctx;
   const steps = w.steps;
-  const record = (chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step => {
-    const s: Step = { hook, table: chain.table, chain: chain.name, rule, action, detail };
-    steps?.push(s);
-    return s;
-  };
-  const stack: Frame[] = [];
-  let frame: Frame = { chain: builtin, list: candidates(builtin.index, c), i: 0 };
+  const { chains, lists, next: resume } = w.stack;
+  let depth = 0;
+  let chain = builtin;
+  let list = candidates(builtin.index, c);
+  let i = 0;
   for (;;) {
-    if (frame.i >= frame.list.length) {
-      const caller = stack.pop();
-      if (!caller) {
-        if (frame.chain !== builtin) record(frame.chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
-        const s = record(builtin, null, 'policy', `policy ${builtin.policy}`);
-        return policyResult(builtin, s);
+    if (i >= list.length) {
+      if (depth === 0) {
+        if (chain !== builtin) record(steps, hook, chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
+        return policyResult(builtin, steps, hook);
       }
-      record(frame.chain, null, 'end', `end of chain: back to ${caller.chain.name}`);
-      frame = caller;
+      depth--;
+      record(steps, hook, chain, null, 'end', steps ? `end of chain: back to ${chains[depth]!.name}` : null);
+      chain = chains[depth]!;
+      list = lists[depth]!;
+      i = resume[depth]!;
       continue;
     }
-    const r = frame.list[frame.i++]!;
-    let m: number;
+    const r = list[i++]!;
+    let matched: boolean;
     try {
-      m = r.test(c) ? 1 : NO;
+      matched = r.test(c);
     } catch (e) {
       if (!(e instanceof UnknownAtRuntime)) throw e;
-      return { kind: 'unknown', step: record(frame.chain, r, 'unknown', e.message), why: e.message };
+      return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
     }
-    if (m === NO) continue;
-    if (r.unknown !== null) m = UNKNOWN;
-    if (m === UNKNOWN) return { kind: 'unknown', step: record(frame.chain, r, 'unknown', r.unknown), why: r.unknown! };
-    for (const n of r.notes) w.notes.add(n);
+    if (!matched) continue;
+    if (r.unknown !== null) {
+      // A rule that only counts or logs decides nothing, matched or not.
+      if (r.target.kind === 'continue') {
+        note(w, `rule at line ${r.rule.pos.line} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        continue;
+      }
+      return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+    }
+    if (r.notes.length > 0) for (const n of r.notes) note(w, n);
     const t = r.target;
     switch (t.kind) {
       case 'accept':
-        record(frame.chain, r, 'accept', null);
-        return { kind: 'accept' };
+        record(steps, hook, chain, r, 'accept', null);
+        return ACCEPTED;
       case 'drop':
-        return { kind: 'drop', step: record(frame.chain, r, 'drop', null) };
+        return { kind: 'drop', step: decisive(steps, hook, chain, r, 'drop', null) };
       case 'reject':
-        return { kind: 'reject', step: record(frame.chain, r, 'reject', t.with), with: t.with };
+        return { kind: 'reject', step: decisive(steps, hook, chain, r, 'reject', t.with), with: t.with };
       case 'return': {
-        const caller = stack.pop();
-        if (!caller) {
-          record(frame.chain, r, 'return', `RETURN from a built-in chain: policy ${builtin.policy}`);
-          const s = record(builtin, null, 'policy', `policy ${builtin.policy}`);
-          return policyResult(builtin, s);
+        if (depth === 0) {
+          record(steps, hook, chain, r, 'return', `RETURN from a built-in chain: policy ${builtin.policy}`);
+          return policyResult(builtin, steps, hook);
         }
-        record(frame.chain, r, 'return', `back to ${caller.chain.name}`);
-        frame = caller;
+        depth--;
+        record(steps, hook, chain, r, 'return', steps ? `back to ${chains[depth]!.name}` : null);
+        chain = chains[depth]!;
+        list = lists[depth]!;
+        i = resume[depth]!;
         break;
       }
       case 'chain': {
-        const next = w.ruleset.chains.get(chainKey(frame.chain.table, t.chain));
-        if (!next) return { kind: 'unknown', step: record(frame.chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
-        if (stack.length >= MAX_CALL_DEPTH) return { kind: 'unknown', step: record(frame.chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
-        record(frame.chain, r, t.goto ? 'goto' : 'jump', t.chain);
-        if (!t.goto) stack.push(frame);
-        frame = { chain: next, list: candidates(next.index, c), i: 0 };
+        const next = chain.jumps[r.index];
+        if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
+        if (depth >= MAX_CALL_DEPTH) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
+        record(steps, hook, chain, r, t.goto ? 'goto' : 'jump', t.chain);
+        if (!t.goto) {
+          chains[depth] = chain;
+          lists[depth] = list;
+          resume[depth] = i;
+          depth++;
+        }
+        chain = next;
+        list = candidates(next.index, c);
+        i = 0;
         break;
       }
       case 'continue':
-        if (t.name !== null) record(frame.chain, r, 'continue', t.name);
+        if (t.name !== null) record(steps, hook, chain, r, 'continue', t.name);
         break;
       case 'mark': {
         c.mark = ((c.mark & ~t.mask) ^ t.value) >>> 0;
-        record(frame.chain, r, 'mark', `mark now 0x${c.mark.toString(16)}`);
+        record(steps, hook, chain, r, 'mark', steps ? `mark now 0x${c.mark.toString(16)}` : null);
         break;
       }
       case 'connmark': {
@@ -162,25 +200,32 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
         else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
         else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
-        record(frame.chain, r, 'mark', `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}`);
+        record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
         break;
       }
       case 'notrack':
         w.flow.untracked = true;
         c.ctState = ST_UNTRACKED;
-        record(frame.chain, r, 'notrack', 'conntrack skips this packet');
+        record(steps, hook, chain, r, 'notrack', 'conntrack skips this packet');
         break;
       case 'dnat': case 'snat': case 'masquerade': case 'redirect': case 'netmap':
-        return { kind: 'nat', step: record(frame.chain, r, 'nat', t.kind.toUpperCase()), target: t };
+        return { kind: 'nat', step: decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), target: t };
       case 'unknown':
-        return { kind: 'unknown', step: record(frame.chain, r, 'unknown', t.why), why: t.why };
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', t.why), why: t.why };
     }
   }
 }
 
-function policyResult(chain: CompiledChain, step: Step): ChainResult {
+const ACCEPTED: ChainResult = { kind: 'accept' };
+
+function policyResult(chain: CompiledChain, steps: Array<Step | Hop> | null, hook: Hook): ChainResult {
+  const detail = steps ? `policy ${chain.policy}` : null;
+  if (chain.policy === 'ACCEPT') {
+    record(steps, hook, chain, null, 'policy', detail);
+    return ACCEPTED;
+  }
+  const step = decisive(steps, hook, chain, null, 'policy', `policy ${chain.policy}`);
   if (chain.policy === 'DROP') return { kind: 'drop', step };
-  if (chain.policy === 'ACCEPT') return { kind: 'accept' };
   return { kind: 'unknown', step, why: `policy ${chain.policy}` };
 }
 
@@ -188,21 +233,21 @@ function policyResult(chain: CompiledChain, step: Step): ChainResult {
 
 type NatDecision = { readonly addr: bigint | null; readonly port: number | null } | { readonly unknown: string } | { readonly drop: string };
 
-function pickPort(range: NatRange, current: number, what: 'src' | 'dst', notes: Set<string>): number | null | { unknown: string } {
+function pickPort(range: NatRange, current: number, what: 'src' | 'dst', w: Walker): number | null | { unknown: string } {
   if (range.portLo === null || range.portHi === null || current < 0) return null;
   if (current >= range.portLo && current <= range.portHi) return current;
   if (range.portLo === range.portHi) return range.portLo;
   // The kernel picks a free port in the range from a hash: the exact one cannot be predicted.
   if (what === 'dst') return { unknown: `DNAT to a port range (${range.portLo}-${range.portHi}) that does not contain ${current}` };
-  notes.add(`source port remapped into ${range.portLo}-${range.portHi} (the kernel picks a free one; virtables shows the first)`);
+  note(w, `source port remapped into ${range.portLo}-${range.portHi} (the kernel picks a free one; virtables shows the first)`);
   return range.portLo;
 }
 
-function pickAddr(range: NatRange, what: 'src' | 'dst', notes: Set<string>): bigint | null | { unknown: string } {
+function pickAddr(range: NatRange, what: 'src' | 'dst', w: Walker): bigint | null | { unknown: string } {
   if (range.addrLo === null || range.addrHi === null) return null;
   if (range.addrLo === range.addrHi) return range.addrLo;
   if (what === 'dst') return { unknown: 'DNAT to an address range (the kernel picks one by hash)' };
-  notes.add('SNAT to an address range: the kernel picks one by hash; virtables shows the first');
+  note(w, 'SNAT to an address range: the kernel picks one by hash; virtables shows the first');
   return range.addrLo;
 }
 
@@ -211,14 +256,14 @@ function natDecision(w: Walker, hook: Hook, t: CompiledTarget): NatDecision {
   const manip = MANIP[hook];
   const port = manip === 'dst' ? c.dport : c.sport;
   const withPort = (addr: bigint | null, range: NatRange): NatDecision => {
-    const p = pickPort(range, port, manip, w.notes);
+    const p = pickPort(range, port, manip, w);
     if (p !== null && typeof p === 'object') return p;
     return { addr, port: p };
   };
   switch (t.kind) {
     case 'dnat':
     case 'snat': {
-      const a = pickAddr(t.range, manip, w.notes);
+      const a = pickAddr(t.range, manip, w);
       if (a !== null && typeof a === 'object') return a;
       return withPort(a, t.range);
     }
@@ -297,7 +342,7 @@ function applyEstablishedNat(w: Walker, hook: Hook): void {
 export function runHook(w: Walker, hook: Hook): HookOutcome {
   const c = w.ctx;
   c.hook = hook;
-  for (const table of HOOK_TABLES[hook]) {
+  for (const { table, chain } of w.ruleset.hooks[hook]) {
     c.table = table;
     if (table === 'raw') {
       // Conntrack has not looked at the packet yet: the state match sees INVALID (UNTRACKED after NOTRACK).
@@ -319,9 +364,7 @@ export function runHook(w: Walker, hook: Hook): HookOutcome {
       if (manip === 'dst') w.flow.dstBound = true;
       else w.flow.srcBound = true;
     }
-    const chain = w.ruleset.chains.get(chainKey(table, hook));
-    // An empty chain with an ACCEPT policy decides nothing: not worth a step.
-    if (!chain || (chain.rules.length === 0 && chain.policy === 'ACCEPT')) continue;
+    if (!chain) continue;
     const r = runChain(w, hook, chain);
     switch (r.kind) {
       case 'accept':
@@ -336,7 +379,7 @@ export function runHook(w: Walker, hook: Hook): HookOutcome {
         if ('unknown' in d) return { kind: 'unknown', step: r.step, why: d.unknown };
         if ('drop' in d) return { kind: 'drop', step: r.step };
         applyBinding(w, hook, d);
-        r.step.detail = natDetail(w, hook, r.target);
+        if (w.steps) r.step.detail = natDetail(w, hook, r.target);
         continue;
       }
     }
