@@ -6,7 +6,7 @@ import type { Leg, TraceResult } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 
 export function ruleSteps(leg: Leg): Step[] {
-  return leg.events.flatMap((e) => (e.kind === 'rule' ? [e.step] : []));
+  return leg.events.filter((e): e is Step => e.kind === 'rule');
 }
 
 /** The step that let the leg through `table` (at `hook`): an ACCEPT rule or the policy; null when nothing did. */

@@ -7,10 +7,10 @@ import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.j
 import type { Dump, Rule } from '../model/dump.js';
 import type { NetworkInfo } from '../diff/attribute.js';
 import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
-import { ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
+import { ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
-import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
+import { HOOK_TABLES, runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 
 /** A virtual network as the simulator sees it. */
 export interface Subject {
@@ -180,18 +180,18 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family: 4, value }, prefix: 32 })), network: null });
   let port = 0;
   const guests: GuestSpec[] = [
-    ...subjects.map((s) => ({ name: s.endpoint, attach: s.bridge, addresses: [{ address: s.guest, prefix: s.subnet.prefix }], gateway: s.hostAddress, port: `vnet${port++}`, mac: null })),
+    ...subjects.map((s) => ({ name: s.endpoint, attach: s.bridge, addresses: [{ address: s.guest, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
     // The guests port forwards send to, each an endpoint of its own on its network's bridge.
     ...[...new Map(dnats.flatMap((d) => {
       const s = subjects.find((x) => inSubnet(x.subnet, d.to));
       return s && d.to.value !== s.guest.value && d.to.value !== s.hostAddress.value ? [[d.to.value, { s, to: d.to }] as const] : [];
-    })).values()].map(({ s, to }) => ({ name: `forwarded-to ${formatHost(4, to.value)}`, attach: s.bridge, addresses: [{ address: to, prefix: s.subnet.prefix }], gateway: s.hostAddress, port: `vnet${port++}`, mac: null })),
-    { name: 'stranger', attach: STRANGER_BRIDGE, addresses: [{ address: { family: 4, value: strangerHost.value + 1n }, prefix: 24 }], gateway: strangerHost, port: `vnet${port++}`, mac: null },
+    })).values()].map(({ s, to }) => ({ name: `forwarded-to ${formatHost(4, to.value)}`, attach: s.bridge, addresses: [{ address: to, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
+    { name: 'stranger', attach: STRANGER_BRIDGE, addresses: [{ address: { family: 4, value: strangerHost.value + 1n }, prefix: 24 }], gateways: [strangerHost], port: `vnet${port++}`, mac: null },
   ];
   const addr = v4(upAddr.split('/')[0]!);
   const topology = buildTopology({
     ...spec,
-    uplink: { name: uplink, address: { address: addr, prefix: Number(upAddr.split('/')[1]) }, gateway: v4(gw), port: null },
+    uplink: { name: uplink, addresses: [{ address: addr, prefix: Number(upAddr.split('/')[1]) }], gateways: [v4(gw)], port: null },
     bridges,
     guests,
     outside: [v4(outside)],
@@ -243,11 +243,11 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
 
 /**
  * The dump compiled for the simulator chain by chain, on first use: probes meet a few chains,
- * and a 100,000-rule dump keeps most of its rules in chains they never enter.
+ * and a 100,000-rule dump keeps most of its rules in chains they never enter. A compiled
+ * chain's jump targets are looked up (and compiled) when a packet first takes the jump.
  */
 export function lazyRuleset(dump: Dump): Ruleset {
   const compiled = new Map<string, CompiledChain | undefined>();
-  const chains = new Map<string, CompiledChain>();
   const lookup = (key: string): CompiledChain | undefined => {
     if (compiled.has(key)) return compiled.get(key);
     let found: CompiledChain | undefined;
@@ -257,14 +257,29 @@ export function lazyRuleset(dump: Dump): Ruleset {
       // The table with every other chain emptied: the same user-chain names, one chain's rules to compile.
       const alone: Dump = { ...dump, tables: [{ ...table, chains: table.chains.map((c) => (c === chain ? c : { ...c, rules: [] })) }] };
       found = compileDump(alone, 4).chains.get(key);
+      for (const r of found?.rules ?? []) {
+        const target = r.target;
+        if (target.kind !== 'chain') continue;
+        const next = chainKey(table.name, target.chain);
+        Object.defineProperty(found!.jumps, r.index, { get: () => lookup(next), enumerable: true, configurable: true });
+      }
     }
     compiled.set(key, found);
     return found;
   };
+  const chains = new Map<string, CompiledChain>();
   chains.get = lookup;
   chains.has = (key) => lookup(key) !== undefined;
+  const hooks = {} as Record<Hook, Array<{ table: string; chain: CompiledChain | null }>>;
+  for (const [hook, tables] of Object.entries(HOOK_TABLES) as Array<[Hook, readonly string[]]>) {
+    hooks[hook] = tables.map((table) => {
+      const chain = lookup(chainKey(table, hook)) ?? null;
+      // As compileDump: an empty chain with an ACCEPT policy decides nothing.
+      return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
+    });
+  }
   const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
-  return { family: 4, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev };
+  return { family: 4, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {
@@ -277,7 +292,7 @@ function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; step
   const w: Walker = {
     ruleset: sim.ruleset, ctx,
     flow: { family: 4, proto: PROTO_TCP, orig: { src: p.src, dst: p.dst, sport: 40000, dport: p.dport }, reply: { src: p.dst, dst: p.src, sport: p.dport, dport: 40000 }, snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0 },
-    isNew: true, stateBit: ST_NEW, ctAttached: true, steps, notes: new Set(), host: sim.nat,
+    isNew: true, stateBit: ST_NEW, ctAttached: true, steps, notes: [], host: sim.nat, stack: sim.stack,
   };
   return { outcome: runHook(w, p.hook), steps };
 }
