@@ -271,16 +271,25 @@ export function explainRule(rule: Rule, family: Family, networks: readonly Netwo
     const owner: Owner = classified.purpose.startsWith('xen-') ? 'xen' : 'libvirt';
     const context = { ...classified.context, ...(network ? { network: network.name } : {}) };
     const purpose = classified.purpose;
-    return lazyWhy({ rule, family, network: network?.name ?? null, owner, purpose }, () => why(purpose, context));
+    return explained(rule, family, network?.name ?? null, owner, purpose, () => why(purpose, context));
   }
   const owner: Owner = foreign ?? (LIBVIRT_CHAINS.has(rule.chain) ? 'libvirt' : 'host');
-  return lazyWhy({ rule, family, network: network?.name ?? null, owner, purpose: null }, () => describeRule(rule));
+  return explained(rule, family, network?.name ?? null, owner, null, () => describeRule(rule));
 }
 
-/** The sentence is written when first read (an audit of 100,000 rules reads a few). */
-function lazyWhy(e: Omit<Explained, 'why'>, write: () => string): Explained {
+/** The sentence is written when first read (an audit of 100,000 rules reads a few); one object shape for all. */
+function explained(rule: Rule, family: Family, network: string | null, owner: Owner, purpose: Purpose | null, write: () => string): Explained {
   let text: string | undefined;
-  return Object.defineProperty(e, 'why', { enumerable: true, get: () => (text ??= write()) }) as Explained;
+  return {
+    rule,
+    family,
+    network,
+    owner,
+    purpose,
+    get why() {
+      return (text ??= write());
+    },
+  };
 }
 
 /** Every rule of the dumps, explained, in dump order. */
