@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   diff: { summary: 'what changed between two dumps, attributed to networks and explained', load: () => import('./diff.js') },
   compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
+  trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
 };
 
 export const VERSION = '0.1.0';
