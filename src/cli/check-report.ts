@@ -4,14 +4,14 @@
 
 import { formatHost } from '../model/cidr.js';
 import type { AssertionResult, SheetResult } from '../lab/check.js';
-import type { TracedLeg } from '../lab/reach.js';
+import { ruleShown, type TracedLeg } from '../lab/reach.js';
 import type { Leg, TraceEvent } from '../sim/trace.js';
 import type { Style } from './style.js';
 
 function eventText(e: TraceEvent): string {
   if (e.kind === 'hop') return e.text;
   const s = e.step;
-  const rule = s.rule ? ` '${s.rule.rule.text}'` : '';
+  const rule = s.rule ? ` '${ruleShown(s.rule.rule)}'` : '';
   return `${s.table} ${s.chain}: ${s.action}${rule}${s.detail ? ` (${s.detail})` : ''}`;
 }
 
@@ -33,7 +33,7 @@ export function resultLines(r: AssertionResult, s: Style, verbose: boolean): str
   const out = [`  ${mark}  ${s.dim(`${r.line}:${r.col}`)}  ${r.text}`];
   const indent = (text: string): string => `        ${text}`;
   out.push(indent(r.message));
-  if (r.status !== 'pass' && r.hint) out.push(indent(s.cyan(`hint: ${r.hint}`)));
+  if (r.status !== 'pass' && r.hint) out.push(...`hint: ${r.hint}`.split('\n').map((l, i) => indent(s.cyan(i === 0 ? l : `      ${l}`))));
   for (const n of r.notes) out.push(indent(s.yellow(`note: ${n}`)));
   if (r.rules && (r.status !== 'pass' || verbose)) {
     for (const m of r.rules.missing) out.push(indent(`missing  ${m.table === 'filter' ? '' : `${m.table} `}${m.rule}`));
@@ -61,8 +61,8 @@ function legJson(leg: Leg, family: 4 | 6) {
     reason: leg.reason,
     at: leg.at,
     seen: leg.seen && { src: formatHost(family, leg.seen.src), dst: formatHost(family, leg.seen.dst), sport: leg.seen.sport, dport: leg.seen.dport },
-    decidedBy: leg.decidedBy && { table: leg.decidedBy.table, chain: leg.decidedBy.chain, action: leg.decidedBy.action, rule: leg.decidedBy.rule?.rule.text ?? null, line: leg.decidedBy.rule?.rule.pos.line ?? null },
-    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.step.table, chain: e.step.chain, action: e.step.action, rule: e.step.rule?.rule.text ?? null, line: e.step.rule?.rule.pos.line ?? null, detail: e.step.detail })),
+    decidedBy: leg.decidedBy && { table: leg.decidedBy.table, chain: leg.decidedBy.chain, action: leg.decidedBy.action, rule: leg.decidedBy.rule ? ruleShown(leg.decidedBy.rule.rule) : null },
+    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.step.table, chain: e.step.chain, action: e.step.action, rule: e.step.rule ? ruleShown(e.step.rule.rule) : null, detail: e.step.detail })),
     notes: leg.notes,
   };
 }

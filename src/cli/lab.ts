@@ -1,7 +1,7 @@
 // virtables lab list [LAB] | virtables lab check LAB --answer DIR [--only ID] [--format text|json] [-v]
 
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../model/errors.js';
 import { gradeAnswers, labsIn, readLab, type Lab, type QueryResult } from '../lab/lab.js';
@@ -54,7 +54,7 @@ function bundledLabs(): string {
 function locate(lab: string): string {
   if (existsSync(lab)) return lab;
   const bundled = join(bundledLabs(), lab);
-  if (existsSync(bundled)) return bundled;
+  if (existsSync(bundled)) return relative(process.cwd(), bundled) || '.';
   throw new UsageError(`lab: no lab '${lab}' (not a path, nor a bundled lab: ${labsIn(bundledLabs()).join(', ') || 'none'})`);
 }
 

@@ -8,7 +8,9 @@ import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/
 import type { Expectation, Hop, Service } from '../../grammar/expect.js';
 import { compareVersions, parseVersion } from '../engine/version.js';
 import { formatHost, type HostAddress } from '../model/cidr.js';
+import type { Rule } from '../model/dump.js';
 import type { Network } from '../model/network.js';
+import { formatRule } from '../write/save.js';
 import { dnsServed } from '../network/meaning.js';
 import { compileDump } from '../sim/compile.js';
 import { buildTopology, emptySpec, type GuestSpec, type TopologySpec } from '../sim/topology.js';
@@ -73,21 +75,41 @@ function serviceText(s: Service): string {
   return s.proto === 'tcp' || s.proto === 'udp' ? `${s.proto}/${s.port}` : s.proto === 'dns' ? 'dns' : 'ping';
 }
 
+/** A rule as people should read it: a student's command as they wrote it, anything else canonically. */
+export function ruleShown(rule: Rule): string {
+  return /^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(rule.text) ? rule.text.trim() : formatRule(rule, 'ipv4');
+}
+
 function ruleWords(ctx: ReachContext, step: Step): string {
   if (!step.rule) return `the ${step.table} ${step.chain} policy (${step.detail?.replace(/^policy /, '') ?? 'ACCEPT'})`;
   const rule = step.rule.rule;
   const e = explainRule(rule, 'ipv4', ctx.networks);
   const owner = e.network ? `${e.network}: ${e.why}` : e.owner === 'host' ? null : e.why;
   const line = ctx.firewall.describe === ctx.firewall.dump.file && rule.pos.line > 0 ? `, ${ctx.firewall.dump.file}:${rule.pos.line}` : '';
-  return `${step.table} ${step.chain} rule '${rule.text}'${line}${owner ? ` (${owner})` : ''}`;
+  return `${step.table} ${step.chain} rule '${ruleShown(rule)}'${line}${owner ? ` (${owner})` : ''}`;
+}
+
+/** A rule of the answer's own further down the chain that decided, with the opposite verdict: it comes too late. */
+function tooLate(ctx: ReachContext, step: Step): string {
+  if (!step.rule) return '';
+  const accepted = step.action === 'accept';
+  const wanted = accepted ? ['REJECT', 'DROP'] : ['ACCEPT'];
+  const chain = ctx.sim.ruleset.chains.get(`${step.table}/${step.chain}`);
+  const later = chain?.rules.find((r) => {
+    if (r.index <= step.rule!.index || !wanted.includes(r.rule.target?.name ?? '')) return false;
+    const e = explainRule(r.rule, 'ipv4', ctx.networks);
+    return /^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(r.rule.text) || (e.owner === 'host' && e.purpose === null && e.network !== null);
+  });
+  if (!later) return '';
+  return `; '${ruleShown(later.rule)}' comes after it in ${step.chain}, too late: rules below ${accepted ? 'an ACCEPT never see what it accepts' : 'a REJECT never see what it rejects'}`;
 }
 
 function legWords(ctx: ReachContext, leg: Leg): string {
   switch (leg.verdict) {
     case 'rejected':
-      return leg.decidedBy ? `rejected by ${ruleWords(ctx, leg.decidedBy)}` : leg.reason;
+      return leg.decidedBy ? `rejected by ${ruleWords(ctx, leg.decidedBy)}${tooLate(ctx, leg.decidedBy)}` : leg.reason;
     case 'dropped':
-      return leg.decidedBy ? `dropped by ${ruleWords(ctx, leg.decidedBy)}` : leg.reason;
+      return leg.decidedBy ? `dropped by ${ruleWords(ctx, leg.decidedBy)}${tooLate(ctx, leg.decidedBy)}` : leg.reason;
     case 'unknown':
       return `undecided: ${leg.reason}`;
     case 'unreachable':
@@ -98,10 +120,14 @@ function legWords(ctx: ReachContext, leg: Leg): string {
 }
 
 /** The rule that let a delivered packet in (the last ACCEPT on its way), for "accepted by …". */
-function acceptedBy(ctx: ReachContext, leg: Leg, chain: string): string | null {
+function acceptStep(leg: Leg, chain: string): Step | null {
   const steps = leg.events.flatMap((e) => (e.kind === 'rule' && e.step.action === 'accept' && e.step.rule && e.step.chain === chain ? [e.step] : []));
-  const last = steps[steps.length - 1];
-  return last ? ruleWords(ctx, last) : null;
+  return steps[steps.length - 1] ?? null;
+}
+
+function acceptedBy(ctx: ReachContext, leg: Leg, chain: string): string | null {
+  const step = acceptStep(leg, chain);
+  return step ? ruleWords(ctx, step) : null;
 }
 
 function seenText(r: TraceResult, leg: Leg): string {
@@ -157,6 +183,10 @@ function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): Direction
   const r = probe(ctx.sim, from.node, 'host', s);
   const legs = [{ title, firewall: ctx.firewall.describe, result: r }];
   const base = outcomeOf(ctx, r, to.node, title);
+  const forHost = r.request.decidedBy?.hook === 'INPUT';
+  if (forHost && !base.works) {
+    return { ...base, story: `nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does): it stays for the host itself on port ${port} and is ${legWords(ctx, r.request)}`, legs };
+  }
   if (r.request.verdict === 'delivered' && r.request.at === 'host') {
     return { ...base, works: false, story: `it arrives at the host itself on port ${port} (${seenText(r, r.request)}): nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does)`, legs };
   }
@@ -218,11 +248,12 @@ function dns(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
           tried.push(`the host's dnsmasq over ${proto}/53: ${legWords(ctx, r.request.verdict === 'delivered' && r.reply ? r.reply : r.request)}`);
           continue;
         }
-        const by = acceptedBy(ctx, r.request, 'INPUT');
-        const asked = `${from.node}'s query to the host's dnsmasq (${seenText(r, r.request)}, ${proto}) is accepted${by ? ` by ${by}` : ''}`;
-        if (to.node === 'host') return { works: true, first: 'delivered', story: `names resolve: ${asked}`, legs, undecided, notes };
+        const step = acceptStep(r.request, 'INPUT');
+        const late = step ? tooLate(ctx, step) : '';
+        const asked = `${from.node}'s query to the host's dnsmasq (${seenText(r, r.request)}, ${proto}) is accepted${step ? ` by ${ruleWords(ctx, step)}` : ''}`;
+        if (to.node === 'host') return { works: true, first: 'delivered', story: `names resolve: ${asked}${late}`, legs, undecided, notes };
         const up = run('host', to.node, { proto: 'udp', port: 53 });
-        if (connects(up)) return { works: true, first: 'delivered', story: `names resolve: ${asked}, and dnsmasq forwards it to ${to.node}`, legs, undecided, notes };
+        if (connects(up)) return { works: true, first: 'delivered', story: `names resolve: ${asked}, and dnsmasq forwards it to ${to.node}${late}`, legs, undecided, notes };
         tried.push(`the host's dnsmasq cannot forward to ${to.node}: ${legWords(ctx, up.request)}`);
         break;
       }
