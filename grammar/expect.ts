@@ -259,7 +259,7 @@ const messages = {
 //   uplink     := 'uplink' Name 'at' Address ('gateway' Address)? ('port' Name)?
 //   outside    := 'outside' 'at' Address (',' Address)*
 //   guest      := 'guest' Name attachment ('and' attachment)*
-//   attachment := 'on' Name ('at' Address)? ('as' Name)? ('gateway' (Address | 'none'))?
+//   attachment := 'on' Name ('at' Address | 'as' Name | 'gateway' (Address | 'none'))*
 //   setup      := 'setup' 'from' "the answer's" String
 //   reach      := hop ((Arrow | BothWays) hop)+ ':' verdict (',' 'via' Name)? ('hint' text)?
 //   hop        := (Name | 'host' | 'outside' | Address) (':' Number)? service?
@@ -545,23 +545,38 @@ class ExpectParser extends EmbeddedActionsParser {
   private attachment = this.RULE('attachment', (): Attachment => {
     this.CONSUME(K.on);
     const network = this.SUBRULE(this.named);
-    const address = this.OPTION(() => {
-      this.CONSUME(K.at);
-      return this.CONSUME(Address);
-    });
-    const device = this.OPTION1(() => {
-      this.CONSUME(K.as);
-      return this.CONSUME(Name);
-    });
+    let address: IToken | null = null;
+    let device: IToken | null = null;
     let gateway: string | 'none' | null = null;
     let gatewayAt: At | null = null;
-    this.OPTION2(() => {
-      this.CONSUME(K.gateway);
-      const g = this.OR([{ ALT: () => this.CONSUME1(Address) }, { ALT: () => this.CONSUME(K.none) }]);
-      gateway = g.tokenType === K.none ? 'none' : g.image;
-      gatewayAt = this.at(g);
+    // `at`, `as` and `gateway` in any order.
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(K.at);
+            address = this.CONSUME(Address);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.as);
+            device = this.CONSUME(Name);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(K.gateway);
+            const g = this.OR1([{ ALT: () => this.CONSUME1(Address) }, { ALT: () => this.CONSUME(K.none) }]);
+            gateway = g.tokenType === K.none ? 'none' : g.image;
+            gatewayAt = this.at(g);
+          },
+        },
+      ]);
     });
-    return { network, address: address?.image ?? null, addressAt: address ? this.at(address) : null, device: device?.image ?? null, gateway, gatewayAt };
+    const a = address as IToken | null;
+    const d = device as IToken | null;
+    return { network, address: a?.image ?? null, addressAt: a ? this.at(a) : null, device: d?.image ?? null, gateway, gatewayAt };
   });
 
   private reach = this.RULE('reach', (): Statement => {

@@ -132,7 +132,7 @@ export function startNetworks(world: World, names: readonly string[]): { dump: D
   });
   const dump = applyProgram(program, base).ipv4;
   const from = world.before?.ok ? world.before.file : 'an empty firewall';
-  return { dump: { ...dump, family: 'ipv4' }, describe: `${from} with ${namesText(names)} started (${world.era.label})`, before, program };
+  return { dump: { ...dump, family: 'ipv4' }, describe: `${from} after starting ${namesText(names)} (${world.era.label})`, before, program };
 }
 
 function orders(list: readonly Named[], anyOrder: boolean): string[][] {

@@ -97,6 +97,9 @@ function tooLate(ctx: ReachContext, step: Step): string {
   const chain = ctx.sim.ruleset.chains.get(`${step.table}/${step.chain}`);
   const later = chain?.rules.find((r) => {
     if (r.index <= step.rule!.index || !wanted.includes(r.rule.target?.name ?? '')) return false;
+    // Not about this packet when it names other devices than the deciding rule does.
+    const k = step.rule!.keys;
+    if ((k.in && r.keys.in && k.in !== r.keys.in) || (k.out && r.keys.out && k.out !== r.keys.out)) return false;
     const e = explainRule(r.rule, 'ipv4', ctx.networks);
     return /^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(r.rule.text) || (e.owner === 'host' && e.purpose === null && e.network !== null);
   });
@@ -165,8 +168,9 @@ function outcomeOf(ctx: ReachContext, r: TraceResult, to: string, title: string)
   if (!r.reply || r.reply.verdict !== 'delivered') {
     return { works: false, first: 'delivered', story: `the first packet arrives (${seenText(r, r.request)}), but the reply is ${r.reply ? legWords(ctx, r.reply) : 'not sent'}`, legs, undecided, notes };
   }
-  const via = r.request.at === 'host' ? acceptedBy(ctx, r.request, 'INPUT') : acceptedBy(ctx, r.request, 'FORWARD');
-  return { works: true, first: 'delivered', story: `it connects (arrives as ${seenText(r, r.request)}${via ? `, accepted by ${via}` : ''})`, legs, undecided, notes };
+  const step = acceptStep(r.request, r.request.at === 'host' ? 'INPUT' : 'FORWARD');
+  const via = step ? `, accepted by ${ruleWords(ctx, step)}` : '';
+  return { works: true, first: 'delivered', story: `it connects (arrives as ${seenText(r, r.request)}${via})${step ? tooLate(ctx, step) : ''}`, legs, undecided, notes };
 }
 
 function direct(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
@@ -327,7 +331,7 @@ function viaRouter(ctx: ReachContext, from: Hop, to: Hop, path: NonNullable<Retu
   const rr = probe(routerSim, from.node, target, s);
   const routerCtx: ReachContext = { ...ctx, firewall: fw.firewall, sim: routerSim, spec };
   legs.push({ title: `${from.node} → ${to.node} ${serviceText(s)} through ${name}`, firewall: fw.firewall.describe, result: rr });
-  if (rr.request.verdict !== 'delivered' || !rr.request.seen) return fail(rr.request.verdict, `${name} does not pass it on: ${legWords(routerCtx, rr.request)}`, rr.request.verdict === 'unknown');
+  if (rr.request.verdict !== 'delivered' || !rr.request.seen) return fail(rr.request.verdict, `${name}'s own firewall does not pass it on: ${legWords(routerCtx, rr.request)}`, rr.request.verdict === 'unknown');
 
   // 3. On the host again, as the packet leaves the router.
   const seen = rr.request.seen;
@@ -394,7 +398,9 @@ export function evaluateReach(ctx: ReachContext, a: Reach): ReachOutcome {
   const undecided = outcomes.some((x) => x.o.undecided && !satisfies(a.expect, x.o));
   const words = (x: { hops: readonly Hop[]; o: DirectionOutcome }): string => `${x.hops.map((h) => h.node + (h.port !== null ? `:${h.port}` : '')).join(' → ')}${x.hops.length === 2 ? ` ${serviceText(serviceOf(x.hops[0]!, x.hops[1]!))}` : ''}: ${x.o.story}`;
   if (failing) {
-    return { pass: false, undecided, observed: observedWord(failing.o), message: `expected ${a.expect}, but ${words(failing)}`, legs, notes };
+    const sender = failing.hops[0]!.node;
+    const noRoute = a.via && failing.o.story.includes(`${sender} has no route`) ? ` (${sender} needs a default route through ${a.via.name})` : '';
+    return { pass: false, undecided, observed: observedWord(failing.o), message: `expected ${a.expect}, but ${words(failing)}${noRoute}`, legs, notes };
   }
   if (viaMissing) {
     return { pass: false, undecided: false, observed: 'allowed', message: `expected the traffic to go through ${a.via!.name}, but ${words(viaMissing)} without it`, legs, notes };

@@ -218,13 +218,18 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
     if (seen.has(g.name)) fail(file, g.at, `guest '${g.name}' declared twice`);
     seen.add(g.name);
   }
-  for (const [name, fw] of guestFirewalls) if (!seen.has(name)) fail(file, fw.at, `'${name}' is not a declared guest${close(name, [...seen])}`);
+  const fromAnswer = statements.some(({ s }) => s.kind === 'setup');
+  for (const [name, fw] of guestFirewalls) {
+    if (seen.has(name)) continue;
+    if (fromAnswer) problems.push(`${evidence.origin} declares no guest '${name}' in its set-up`);
+    else fail(file, fw.at, `'${name}' is not a declared guest${close(name, [...seen])}`);
+  }
 
   const world: World = {
     file, title, about, networks, era, before: before ?? evidence.beforeDump(), firewall, guestFirewalls, uplink: up,
     outside: outside.length > 0 ? outside : [parseHost(DEFAULT_OUTSIDE)!], guests, assertions, problems, path,
   };
-  for (const a of assertions) validateAssertion(world, a);
+  for (const a of assertions) validateAssertion(world, a, fromAnswer ? evidence.origin : null);
   return world;
 }
 
@@ -259,7 +264,8 @@ export function nodeNames(world: World): string[] {
   return ['host', 'outside', ...world.guests.flatMap((g) => g.attachments.map((a) => a.endpoint))];
 }
 
-function validateAssertion(world: World, a: Assertion): void {
+/** `answer`: the guests come from the answer's set-up, so a missing one is the answer's problem, not the sheet's. */
+function validateAssertion(world: World, a: Assertion, answer: string | null): void {
   const file = world.file;
   if (a.kind === 'rules') {
     for (const n of a.networks) {
@@ -272,8 +278,15 @@ function validateAssertion(world: World, a: Assertion): void {
   }
   const known = nodeNames(world);
   for (const h of a.hops) {
-    if (!known.includes(h.node) && !parseHost(h.node.split('/')[0]!)) fail(file, h.at, `'${h.node}' is not a guest, 'host', 'outside' or an address${close(h.node, known)}`);
+    if (known.includes(h.node) || parseHost(h.node.split('/')[0]!)) continue;
+    if (answer !== null) {
+      const problem = `${answer} declares no guest '${h.node}' in its set-up`;
+      if (!world.problems.includes(problem) && world.problems.length === 0) world.problems.push(problem);
+      continue;
+    }
+    fail(file, h.at, `'${h.node}' is not a guest, 'host', 'outside' or an address${close(h.node, known)}`);
   }
+  if (world.problems.length > 0) return;
   if (a.bothWays && a.hops.length !== 2) fail(file, a.at, "'<->' joins two ends: write the port forward with '->'");
   if (a.hops.length > 3) fail(file, a.at, 'at most three hops: FROM -> host:PORT -> GUEST:PORT');
   if (a.hops.length === 3) {
@@ -282,7 +295,7 @@ function validateAssertion(world: World, a: Assertion): void {
     if (mid.port === null && (mid.service === null || mid.service.proto === 'icmp' || mid.service.proto === 'dns')) fail(file, mid.at, "say which port of the host is forwarded ('host:8080' or 'host tcp/8080')");
   }
   if (a.hops.some((h) => h.service?.proto === 'dns') && a.hops.length !== 2) fail(file, a.at, "'dns' asks whether names resolve from one node: FROM -> outside dns");
-  if (a.via && !world.guestFirewalls.has(a.via.name)) fail(file, a.via.at, `'via ${a.via.name}': ${a.via.name} is not a guest with its own firewall (declare 'firewall of ${a.via.name} is …')`);
+  if (a.via && !world.guestFirewalls.has(a.via.name) && answer === null) fail(file, a.via.at, `'via ${a.via.name}': ${a.via.name} is not a guest with its own firewall (declare 'firewall of ${a.via.name} is …')`);
 }
 
 /** The simulator's topology of the host: declared networks, uplink, outside and guests. */
