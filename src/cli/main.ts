@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   check: { summary: 'check an expectations file (reachability, rule sets) against a dump: pass/fail with the trace', load: () => import('./check.js') },
   lab: { summary: 'list a lab\'s tasks, or grade an answer directory against the lab\'s sheets', load: () => import('./lab.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
+  trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
 };
 
 export const VERSION = '0.1.0';

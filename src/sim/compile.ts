@@ -6,7 +6,7 @@
 import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
-import type { MatchCtx } from './packet.js';
+import type { Hook, MatchCtx } from './packet.js';
 import { compileTarget, type CompiledTarget } from './targets.js';
 
 export interface CompiledRule {
@@ -24,6 +24,8 @@ export interface CompiledRule {
 
 export interface CompiledChain {
   readonly table: string;
+  /** Jump targets resolved once: rule index → chain (for `chain` targets). */
+  readonly jumps: Array<CompiledChain | undefined>;
   readonly name: string;
   readonly builtin: boolean;
   /** ACCEPT / DROP for built-in chains; null for user chains. */
@@ -40,6 +42,8 @@ export interface Ruleset {
   readonly tables: ReadonlySet<string>;
   /** The dump uses `-m physdev` (which makes the kernel load br_netfilter). */
   readonly usesPhysdev: boolean;
+  /** Per hook, in table priority order: the built-in chain of each table (null when the table has none). */
+  readonly hooks: Readonly<Record<Hook, ReadonlyArray<{ readonly table: string; readonly chain: CompiledChain | null }>>>;
 }
 
 export function chainKey(table: string, chain: string): string {
@@ -160,6 +164,15 @@ export type IndexNode =
   | { readonly kind: 'leaf'; readonly rules: readonly CompiledRule[] }
   | { readonly kind: 'exact'; readonly dim: 'in' | 'out' | 'proto' | 'dport'; readonly map: ReadonlyMap<string | number, IndexNode>; readonly rest: IndexNode }
   | { readonly kind: 'cidr'; readonly dim: 'src' | 'dst'; readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>; readonly rest: IndexNode };
+
+/** The tables each hook runs, in the kernel's priority order (raw -300, mangle -150, nat DNAT -100, filter 0, security 50, nat SNAT 100). */
+export const HOOK_TABLES: Readonly<Record<Hook, readonly string[]>> = {
+  PREROUTING: ['raw', 'mangle', 'nat'],
+  INPUT: ['mangle', 'filter', 'security', 'nat'],
+  FORWARD: ['mangle', 'filter', 'security'],
+  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
+  POSTROUTING: ['mangle', 'nat'],
+};
 
 const LEAF_SIZE = 8;
 const MAX_DEPTH = 3;
@@ -300,7 +313,13 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
 
 // --- the ruleset ----------------------------------------------------------------------------
 
-export function compileDump(dump: Dump, familyHint?: IpFamily): Ruleset {
+export interface CompileOptions {
+  /** Build the per-chain decision trees (default); false scans every rule, for checking the trees. */
+  readonly index?: boolean;
+}
+
+export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileOptions = {}): Ruleset {
+  const indexed = options.index !== false;
   const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
@@ -314,9 +333,20 @@ export function compileDump(dump: Dump, familyHint?: IpFamily): Ruleset {
       });
       chains.set(chainKey(table.name, chain.name), {
         table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
-        rules, index: buildIndex(rules, family, DIMS, 0),
+        rules, index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }, jumps: [],
       });
     }
   }
-  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev };
+  for (const chain of chains.values()) {
+    for (const r of chain.rules) if (r.target.kind === 'chain') chain.jumps[r.index] = chains.get(chainKey(chain.table, r.target.chain));
+  }
+  const hooks = {} as Record<Hook, Array<{ table: string; chain: CompiledChain | null }>>;
+  for (const [hook, tables] of Object.entries(HOOK_TABLES) as Array<[Hook, readonly string[]]>) {
+    hooks[hook] = tables.map((table) => {
+      const chain = chains.get(chainKey(table, hook)) ?? null;
+      // An empty chain with an ACCEPT policy decides nothing: skipped (the nat table still binds).
+      return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
+    });
+  }
+  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
 }

@@ -4,6 +4,8 @@
 
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
+import type { TopologyStatement } from '../../grammar/topology.js';
+import type { SourcePos } from '../model/dump.js';
 import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
 
 /** An address on a link, with the prefix that makes its subnet (`192.168.124.1/24`). */
@@ -234,8 +236,7 @@ export function buildTopology(spec: TopologySpec): Topology {
       });
       const at = autoGuestAddress(net);
       if (spec.autoGuests && at && !hostBridge) {
-        const isolated = net.forward.mode === 'none';
-        autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: [at], gateway: isolated ? null : undefined, port: `vnet${vnet++}`, mac: null });
+        autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: [at], gateway: undefined, port: `vnet${vnet++}`, mac: null });
       }
     } else {
       addXen(net, add, autoGuests, uplink);
@@ -263,7 +264,9 @@ export function buildTopology(spec: TopologySpec): Topology {
       return { address: a.address, prefix: on ? on.prefix : a.address.family === 4 ? 32 : 128 };
     });
     const onUplinkLan = iface.name === uplink.name;
-    const gateway = g.gateway !== undefined ? g.gateway : onUplinkLan ? uplink.gateway : (hostAddr?.address ?? null);
+    // libvirt's dnsmasq hands guests of an isolated network no router (dhcp-option=3).
+    const isolated = spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
+    const gateway = g.gateway !== undefined ? g.gateway : onUplinkLan ? uplink.gateway : isolated ? null : (hostAddr?.address ?? null);
     if (endpoints.some((e) => e.name === g.name)) throw new UsageError(`guest '${g.name}' given twice`);
     endpoints.push({
       name: g.name, kind: 'guest', addresses, extra: [], iface: iface.name,
@@ -291,7 +294,12 @@ export function buildTopology(spec: TopologySpec): Topology {
 
   const routes: Route[] = [];
   for (const i of interfaces) for (const a of i.addresses) if (i.role !== 'loopback') routes.push({ dest: subnetOf(a), iface: i.name, via: null });
-  for (const r of spec.routes) routes.push(r);
+  for (const r of spec.routes) {
+    // A route without a device goes out of the interface whose subnet holds the next hop.
+    const iface = r.iface !== '' ? r.iface : interfaces.find((i) => r.via && i.addresses.some((a) => a.address.family === r.via!.family && cidrContains(subnetOf(a), r.via!)))?.name;
+    if (!iface) throw new UsageError(`route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
+    routes.push({ ...r, iface });
+  }
   if (uplink.gateway) routes.push({ dest: { family: uplink.gateway.family, network: 0n, prefix: 0 }, iface: uplink.name, via: uplink.gateway });
 
   return {
@@ -388,4 +396,24 @@ export function endpointNextHop(e: Endpoint, dst: HostAddress): HostAddress | nu
 
 export function describeAddress(a: HostAddress): string {
   return formatHost(a.family, a.value);
+}
+
+// --- topology files --------------------------------------------------------------------------
+
+/** Adds a topology file's statements to a spec; `loadNetworks` reads the `network FILE` lines. */
+export function applyStatements(spec: TopologySpec, statements: readonly TopologyStatement[], loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[]): TopologySpec {
+  let s = spec;
+  for (const st of statements) {
+    switch (st.kind) {
+      case 'uplink': s = { ...s, uplink: { name: st.name, address: st.address, gateway: st.gateway, port: st.port } }; break;
+      case 'bridge': s = { ...s, bridges: [...s.bridges, { name: st.name, addresses: st.addresses, network: null }] }; break;
+      case 'network': s = { ...s, networks: [...s.networks, ...loadNetworks(st.file, st.pos)] }; break;
+      case 'guest': s = { ...s, guests: [...s.guests, { name: st.name, attach: st.attach, addresses: [st.address], gateway: st.gateway, port: st.port, mac: st.mac }] }; break;
+      case 'outside': s = { ...s, outside: [...s.outside, ...st.addresses] }; break;
+      case 'route': s = { ...s, routes: [...s.routes, { dest: st.dest, iface: st.dev ?? '', via: st.via }] }; break;
+      case 'ip_forward': s = { ...s, ipForward: st.on }; break;
+      case 'br_netfilter': s = { ...s, brNetfilter: st.value }; break;
+    }
+  }
+  return s;
 }

@@ -3,14 +3,14 @@
 // which device), INPUT or FORWARD, POSTROUTING, out to the neighbour that owns the next hop
 // — then the reply, back through conntrack with the NAT undone.
 
-import { formatHost, maskOf, parseHost, type HostAddress, type IpFamily } from '../model/cidr.js';
+import { formatHost, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
 import type { Ruleset } from './compile.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
   type Flow, type Hook, type MatchCtx,
 } from './packet.js';
-import type { Endpoint, Route, Topology } from './topology.js';
+import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
 import { runHook, type HookOutcome, type NatHost, type Step, type Walker } from './traverse.js';
 
 export type Verdict = 'delivered' | 'dropped' | 'rejected' | 'unknown' | 'unreachable';
@@ -93,6 +93,11 @@ function lookup<T>(t: PrefixTable<T>, a: bigint): T | undefined {
 
 export interface Simulator {
   readonly ruleset: Ruleset;
+  readonly interfaces: ReadonlyMap<string, HostInterface>;
+  readonly endpoints: ReadonlyMap<string, Endpoint>;
+  /** Per endpoint: its own routes as a prefix table (outside has one per host-side subnet). */
+  readonly endpointRoutes: WeakMap<Endpoint, PrefixTable<Route>>;
+  readonly uplink: HostInterface | null;
   readonly topology: Topology;
   readonly family: IpFamily;
   readonly brNetfilter: boolean;
@@ -105,6 +110,8 @@ export interface Simulator {
   readonly endpointsOn: Map<string, Endpoint[]>;
   readonly outside: Endpoint | null;
   readonly nat: NatHost;
+  readonly addrType: (a: bigint, dev: string | null) => string;
+  readonly resolved: Map<string, Resolved>;
 }
 
 export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
@@ -131,36 +138,57 @@ export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
     list.push(e);
     endpointsOn.set(e.iface, list);
   }
-  const ifaceAddrs = (name: string): HostAddress[] => topology.interfaces.find((i) => i.name === name)?.addresses.map((a) => a.address).filter((a) => a.family === family) ?? [];
+  const interfaces = new Map(topology.interfaces.map((i) => [i.name, i]));
   const nat: NatHost = {
     masqueradeAddress(iface, dst) {
-      const i = topology.interfaces.find((x) => x.name === iface);
+      const i = interfaces.get(iface);
       if (!i) return null;
       const route = lookup(routes, dst);
       const nh = route?.via?.value ?? dst;
-      const same = i.addresses.filter((a) => a.address.family === family);
-      return (same.find((a) => (nh & maskOf(family, a.prefix)) === (a.address.value & maskOf(family, a.prefix))) ?? same[0])?.address.value ?? null;
+      let first: bigint | null = null;
+      for (const a of i.addresses) {
+        if (a.address.family !== family) continue;
+        if (first === null) first = a.address.value;
+        const m = mask(family, a.prefix);
+        if ((nh & m) === (a.address.value & m)) return a.address.value;
+      }
+      return first;
     },
     redirectAddress(iface) {
-      return ifaceAddrs(iface)[0]?.value ?? null;
+      return interfaces.get(iface)?.addresses.find((a) => a.address.family === family)?.address.value ?? null;
     },
     loopback: family === 4 ? 0x7f000001n : 1n,
   };
   const brNetfilter = topology.brNetfilter === 'on' || (topology.brNetfilter === 'auto' && ruleset.usesPhysdev);
-  return { ruleset, topology, family, brNetfilter, hostAddrs, routes, broadcasts, owners, endpointsOn, outside: topology.endpoints.find((e) => e.kind === 'outside') ?? null, nat };
+  const endpoints = new Map(topology.endpoints.map((e) => [e.name, e]));
+  const sim: Simulator = {
+    ruleset, topology, family, brNetfilter, hostAddrs, routes, broadcasts, owners, endpointsOn, nat, interfaces, endpoints, endpointRoutes: new WeakMap(),
+    uplink: topology.interfaces.find((i) => i.role === 'uplink') ?? null,
+    outside: topology.endpoints.find((e) => e.kind === 'outside') ?? null,
+    addrType: (a, dev) => addrType(sim, a, dev),
+    resolved: new Map(),
+  };
+  return sim;
 }
 
+// Range tests instead of shifts: comparisons allocate no BigInt.
+const LOOPBACK_LO = 0x7f000000n;
+const LOOPBACK_HI = 0x7fffffffn;
+const MULTICAST_LO = 0xe0000000n;
+const MULTICAST_HI = 0xefffffffn;
+const MULTICAST6_LO = 0xffn << 120n;
+
 function isLocal(sim: Simulator, a: bigint): boolean {
-  if (sim.family === 4 && a >> 24n === 127n) return true;
+  if (sim.family === 4 && a >= LOOPBACK_LO && a <= LOOPBACK_HI) return true;
   return sim.hostAddrs.has(a);
 }
 
 /** addrtype's view: the host's local routing table (xt_addrtype looks there only). */
 function addrType(sim: Simulator, a: bigint, dev: string | null): string {
   if (sim.family === 4) {
-    if (a >> 24n === 0n || a === 0xffffffffn) return 'BROADCAST';
-    if (a >> 28n === 0xen) return 'MULTICAST';
-    if (a >> 24n === 127n) return dev === null || dev === 'lo' ? 'LOCAL' : 'UNICAST';
+    if (a <= 0xffffffn || a === 0xffffffffn) return 'BROADCAST';
+    if (a >= MULTICAST_LO && a <= MULTICAST_HI) return 'MULTICAST';
+    if (a >= LOOPBACK_LO && a <= LOOPBACK_HI) return dev === null || dev === 'lo' ? 'LOCAL' : 'UNICAST';
     const holder = sim.hostAddrs.get(a);
     if (holder !== undefined) return dev === null || dev === holder ? 'LOCAL' : 'UNICAST';
     const b = sim.broadcasts.get(a);
@@ -168,7 +196,7 @@ function addrType(sim: Simulator, a: bigint, dev: string | null): string {
     return 'UNICAST';
   }
   if (a === 0n) return 'UNSPEC';
-  if (a >> 120n === 0xffn) return 'MULTICAST';
+  if (a >= MULTICAST6_LO) return 'MULTICAST';
   if (sim.hostAddrs.has(a)) return 'LOCAL';
   return lookup(sim.routes, a) ? 'UNICAST' : 'UNREACHABLE';
 }
@@ -182,9 +210,21 @@ function fmt(sim: Simulator, a: bigint): string {
 }
 
 /** `host`, an endpoint name, or an address (a host address, an endpoint's, a new guest on a bridge subnet, or outside). */
-export function resolveNode(sim: Simulator, text: string): { node: Node; address: bigint | null } {
+export function resolveNode(sim: Simulator, text: string): Resolved {
+  let r = sim.resolved.get(text);
+  if (!r) {
+    r = resolveUncached(sim, text);
+    // Names and addresses repeat (matrices, benchmarks): remember a bounded number of them.
+    if (sim.resolved.size < 65536) sim.resolved.set(text, r);
+  }
+  return r;
+}
+
+type Resolved = { readonly node: Node; readonly address: bigint | null };
+
+function resolveUncached(sim: Simulator, text: string): Resolved {
   if (text === 'host') return { node: { kind: 'host' }, address: null };
-  const named = sim.topology.endpoints.find((e) => e.name === text);
+  const named = sim.endpoints.get(text);
   if (named) return { node: { kind: 'endpoint', endpoint: named }, address: null };
   const host = parseHost(text);
   if (!host) throw new UsageError(`'${text}' is neither host, an endpoint (${sim.topology.endpoints.map((e) => e.name).join(', ')}) nor an address`);
@@ -209,8 +249,17 @@ export function resolveNode(sim: Simulator, text: string): { node: Node; address
   return { node: { kind: 'endpoint', endpoint: sim.outside }, address: host.value };
 }
 
+const MASKS: Readonly<Record<IpFamily, bigint[]>> = {
+  4: Array.from({ length: 33 }, (_, p) => maskOf(4, p)),
+  6: Array.from({ length: 129 }, (_, p) => maskOf(6, p)),
+};
+
+function mask(family: IpFamily, prefix: number): bigint {
+  return MASKS[family][prefix]!;
+}
+
 function inSubnet(sim: Simulator, a: bigint, net: bigint, prefix: number): boolean {
-  const m = maskOf(sim.family, prefix);
+  const m = mask(sim.family, prefix);
   return (a & m) === (net & m);
 }
 
@@ -223,10 +272,10 @@ export function addressOf(sim: Simulator, node: Node, from: Node): bigint | null
   }
   // The host as the sender would address it: its address on the sender's link, else the uplink's.
   if (from.kind === 'endpoint') {
-    const onLink = sim.topology.interfaces.find((i) => i.name === from.endpoint.iface)?.addresses.find((a) => a.address.family === sim.family);
+    const onLink = sim.interfaces.get(from.endpoint.iface)?.addresses.find((a) => a.address.family === sim.family);
     if (onLink) return onLink.address.value;
   }
-  const up = sim.topology.interfaces.find((i) => i.role === 'uplink')?.addresses.find((a) => a.address.family === sim.family);
+  const up = sim.uplink?.addresses.find((a) => a.address.family === sim.family);
   return up?.address.value ?? (sim.family === 4 ? 0x7f000001n : 1n);
 }
 
@@ -244,8 +293,8 @@ type Outcome = Omit<Leg, 'events' | 'notes'>;
 
 const none = { decidedBy: null, rejectWith: null, signal: null, at: null, seen: null } as const;
 
-function hop(j: Journey, text: () => string): void {
-  j.events?.push({ kind: 'hop', text: text() });
+function hop(j: Journey, text: string): void {
+  j.events?.push({ kind: 'hop', text });
 }
 
 function run(j: Journey, hook: Hook): HookOutcome {
@@ -285,7 +334,7 @@ function arrive(j: Journey, e: Endpoint): Outcome {
   if (!owns) {
     return { ...none, verdict: 'unreachable', reason: `${e.name} received it but does not have ${fmt(sim, c.dst)} (and does not forward)`, signal: 'silent' };
   }
-  hop(j, () => `arrives at ${e.name} as ${describePacket(sim, c)}`);
+  if (j.events) hop(j, `arrives at ${e.name} as ${describePacket(sim, c)}`);
   return { ...none, verdict: 'delivered', reason: `delivered to ${e.name}`, at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } };
 }
 
@@ -298,7 +347,7 @@ function ownedByOutside(sim: Simulator, a: bigint): boolean {
 
 function deliverHost(j: Journey): Outcome {
   const c = j.w.ctx;
-  hop(j, () => `delivered to the host as ${describePacket(j.sim, c)}`);
+  if (j.events) hop(j, `delivered to the host as ${describePacket(j.sim, c)}`);
   return { ...none, verdict: 'delivered', reason: 'delivered to the host', at: 'host', seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } };
 }
 
@@ -313,8 +362,12 @@ function fromEndpoint(j: Journey, e: Endpoint): Outcome {
 
 function endpointNextHop(sim: Simulator, e: Endpoint, dst: bigint): bigint | null {
   for (const a of e.addresses) if (a.address.family === sim.family && inSubnet(sim, dst, a.address.value, a.prefix)) return dst;
-  let best: Route | null = null;
-  for (const r of e.routes) if (r.dest.family === sim.family && inSubnet(sim, dst, r.dest.network, r.dest.prefix) && (!best || r.dest.prefix > best.dest.prefix)) best = r;
+  let table = sim.endpointRoutes.get(e);
+  if (!table) {
+    table = prefixTable(sim.family, e.routes.filter((r) => r.dest.family === sim.family).map((r) => ({ prefix: r.dest.prefix, network: r.dest.network, value: r })));
+    sim.endpointRoutes.set(e, table);
+  }
+  const best = lookup(table, dst);
   if (best) return best.via?.value ?? dst;
   return e.gateway && e.gateway.family === sim.family ? e.gateway.value : null;
 }
@@ -324,7 +377,7 @@ function overLink(j: Journey, sender: Endpoint, iface: string, port: string | nu
   const { sim } = j;
   // The host answers ARP for any of its addresses on any interface (arp_ignore=0).
   if (sim.hostAddrs.has(nh)) {
-    hop(j, () => `${sender.name} → host via ${port ? `${port} on ` : ''}${iface}`);
+    if (j.events) hop(j, `${sender.name} → host via ${port ? `${port} on ` : ''}${iface}`);
     return hostReceive(j, iface, port);
   }
   const target = neighbour(sim, iface, nh, sender);
@@ -346,10 +399,10 @@ function bridged(j: Journey, bridge: string, inPort: string, target: Endpoint): 
   const { sim, w } = j;
   const c = w.ctx;
   if (!sim.brNetfilter) {
-    hop(j, () => `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter off: iptables does not see it)`);
+    if (j.events) hop(j, `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter off: iptables does not see it)`);
     return arrive(j, target);
   }
-  hop(j, () => `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter on: iptables sees it)`);
+  if (j.events) hop(j, `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter on: iptables sees it)`);
   setDevices(c, bridge, '', true, inPort, null);
   const dstBefore = c.dst;
   const pre = run(j, 'PREROUTING');
@@ -386,7 +439,7 @@ function hostReceive(j: Journey, iface: string, port: string | null): Outcome {
 
 function hostInput(j: Journey, iface: string): Outcome {
   const c = j.w.ctx;
-  hop(j, () => `routing: ${fmt(j.sim, c.dst)} is the host's own → INPUT`);
+  if (j.events) hop(j, `routing: ${fmt(j.sim, c.dst)} is the host's own → INPUT`);
   c.inIface = iface;
   c.outIface = '';
   c.physOut = null;
@@ -402,7 +455,7 @@ function hostRouted(j: Journey, inIface: string): Outcome {
   const route = lookup(sim.routes, c.dst);
   if (!route) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'icmp-net-unreachable' };
   const nh = route.via?.value ?? c.dst;
-  hop(j, () => `routing: forward ${fmt(sim, c.dst)} out of ${route.iface}${route.via ? ` via ${fmt(sim, nh)}` : ''} → FORWARD`);
+  if (j.events) hop(j, `routing: forward ${fmt(sim, c.dst)} out of ${route.iface}${route.via ? ` via ${fmt(sim, nh)}` : ''} → FORWARD`);
   c.inIface = inIface;
   c.outIface = route.iface;
   c.physOut = null;
@@ -417,12 +470,12 @@ function hostRouted(j: Journey, inIface: string): Outcome {
 function transmit(j: Journey, iface: string, nh: bigint): Outcome {
   const { sim } = j;
   if (iface === 'lo') {
-    hop(j, () => 'looped back through lo');
+    if (j.events) hop(j, 'looped back through lo');
     return hostReceive(j, 'lo', null);
   }
   const target = neighbour(sim, iface, nh, null);
   if (!target) return { ...none, verdict: 'unreachable', reason: `nobody on ${iface} has ${fmt(sim, nh)}`, signal: 'arp-timeout' };
-  hop(j, () => `host → ${target.name} via ${iface}${target.port ? ` (port ${target.port})` : ''}`);
+  if (j.events) hop(j, `host → ${target.name} via ${iface}${target.port ? ` (port ${target.port})` : ''}`);
   return arrive(j, target);
 }
 
@@ -444,7 +497,7 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
     w.flow.orig.src = src;
     w.flow.reply.dst = src;
   }
-  hop(j, () => `routing: the host sends ${describePacket(sim, c)} out of ${first.iface} → OUTPUT`);
+  if (j.events) hop(j, `routing: the host sends ${describePacket(sim, c)} out of ${first.iface} → OUTPUT`);
   setDevices(c, '', first.iface, false, null, null);
   const dstBefore = c.dst;
   const out = run(j, 'OUTPUT');
@@ -454,7 +507,7 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
     const again = pick();
     if (!again) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'local-error' };
     route = again;
-    hop(j, () => `routing again after DNAT: out of ${route.iface}`);
+    if (j.events) hop(j, `routing again after DNAT: out of ${route.iface}`);
   }
   c.outIface = route.iface;
   const post = run(j, 'POSTROUTING');
@@ -476,12 +529,14 @@ function newCtx(sim: Simulator): MatchCtx {
   return {
     family: sim.family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
     inIface: '', outIface: '', bridged: false, physIn: null, physOut: null, ctState: ST_INVALID, ctDir: 0, flow: null, pktType: 'unicast', srcMac: null,
-    addrType: (a, dev) => addrType(sim, a, dev),
+    addrType: sim.addrType,
   };
 }
 
+const NOTHING: readonly never[] = [];
+
 function legOf(o: Outcome, events: TraceEvent[] | null, notes: Set<string>): Leg {
-  return { ...o, events: events ?? [], notes: [...notes] };
+  return { ...o, events: events ?? NOTHING, notes: notes.size === 0 ? NOTHING : [...notes] };
 }
 
 const STATE_OF: Readonly<Record<string, number>> = { NEW: ST_NEW, ESTABLISHED: ST_ESTABLISHED, RELATED: ST_RELATED, INVALID: ST_INVALID };
@@ -518,7 +573,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   c.pktType = pktTypeOf(sim, dst);
   const quiet = probe.quiet === true;
   const reqEvents: TraceEvent[] | null = quiet ? null : [];
-  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat };
+  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat, stack: [] };
   const j: Journey = { sim, w, events: reqEvents, origin: from.node };
   c.srcMac = from.node.kind === 'endpoint' ? from.node.endpoint.mac : null;
   const reqOutcome = from.node.kind === 'host' ? hostSend(j, fromAddr !== null) : fromEndpoint(j, from.node.endpoint);
@@ -543,9 +598,9 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const repEvents: TraceEvent[] | null = quiet ? null : [];
   // An untracked connection's reply is a new packet as far as the host knows.
   const replyFlow: Flow = flow.untracked ? { ...flow, orig: { ...flow.reply }, reply: { ...flow.orig }, untracked: false, snat: false, dnat: false, srcBound: false, dstBound: false } : flow;
-  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat };
+  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat, stack: [] };
   const rj: Journey = { sim, w: rw, events: repEvents, origin: to.node };
-  const receiver = request.at === 'host' ? null : sim.topology.endpoints.find((e) => e.name === request.at) ?? (to.node.kind === 'endpoint' ? to.node.endpoint : null);
+  const receiver = request.at === 'host' ? null : (to.node.kind === 'endpoint' && to.node.endpoint.name === request.at ? to.node.endpoint : sim.endpoints.get(request.at!)) ?? null;
   rc.srcMac = receiver?.mac ?? null;
   let replyOutcome = receiver === null ? hostSend(rj, true) : fromEndpoint(rj, receiver);
   if (replyOutcome.verdict === 'delivered') {
@@ -561,10 +616,10 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
 function pktTypeOf(sim: Simulator, dst: bigint): MatchCtx['pktType'] {
   if (sim.family === 4) {
     if (dst === 0xffffffffn || sim.broadcasts.has(dst)) return 'broadcast';
-    if (dst >> 28n === 0xen) return 'multicast';
+    if (dst >= MULTICAST_LO && dst <= MULTICAST_HI) return 'multicast';
     return 'unicast';
   }
-  return dst >> 120n === 0xffn ? 'multicast' : 'unicast';
+  return dst >= MULTICAST6_LO ? 'multicast' : 'unicast';
 }
 
 /** The connection works when the first packet arrives and so does the reply. */

@@ -4,19 +4,12 @@
 // undoes on its replies).
 
 import { formatHost } from '../model/cidr.js';
-import { chainKey, candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
+import { candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
 import { UnknownAtRuntime } from './matches.js';
 import { NO, ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, UNKNOWN, type Flow, type Hook, type MatchCtx } from './packet.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
-/** The tables each hook runs, in the kernel's priority order (raw -300, mangle -150, nat DNAT -100, filter 0, security 50, nat SNAT 100). */
-export const HOOK_TABLES: Readonly<Record<Hook, readonly string[]>> = {
-  PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'security', 'nat'],
-  FORWARD: ['mangle', 'filter', 'security'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
-  POSTROUTING: ['mangle', 'nat'],
-};
+export { HOOK_TABLES } from './compile.js';
 
 /** Which address the nat table changes at a hook: destination before routing, source after. */
 const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = { PREROUTING: 'dst', OUTPUT: 'dst', INPUT: 'src', POSTROUTING: 'src', FORWARD: 'src' };
@@ -63,6 +56,8 @@ export interface Walker {
   readonly steps: Step[] | null;
   readonly notes: Set<string>;
   readonly host: NatHost;
+  /** The jump stack, reused from chain to chain. */
+  readonly stack: Frame[];
 }
 
 const MAX_CALL_DEPTH = 64;
@@ -79,82 +74,95 @@ type ChainResult =
   | { readonly kind: 'unknown'; readonly step: Step; readonly why: string }
   | { readonly kind: 'nat'; readonly step: Step; readonly target: CompiledTarget };
 
-interface Frame {
+export interface Frame {
   readonly chain: CompiledChain;
   readonly list: readonly CompiledRule[];
-  i: number;
+  readonly i: number;
+}
+
+function record(steps: Step[] | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step | null {
+  if (steps === null) return null;
+  const s: Step = { hook, table: chain.table, chain: chain.name, rule, action, detail };
+  steps.push(s);
+  return s;
+}
+
+/** A step that decides must exist even when nothing is recorded. */
+function decisive(steps: Step[] | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step {
+  return record(steps, hook, chain, rule, action, detail) ?? { hook, table: chain.table, chain: chain.name, rule, action, detail };
 }
 
 /** Walks a built-in chain and whatever it jumps to; returns the table's verdict for the packet. */
 export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainResult {
   const c = w.ctx;
   const steps = w.steps;
-  const record = (chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step => {
-    const s: Step = { hook, table: chain.table, chain: chain.name, rule, action, detail };
-    steps?.push(s);
-    return s;
-  };
-  const stack: Frame[] = [];
-  let frame: Frame = { chain: builtin, list: candidates(builtin.index, c), i: 0 };
+  const stack = w.stack;
+  stack.length = 0;
+  let chain = builtin;
+  let list = candidates(builtin.index, c);
+  let i = 0;
   for (;;) {
-    if (frame.i >= frame.list.length) {
+    if (i >= list.length) {
       const caller = stack.pop();
       if (!caller) {
-        if (frame.chain !== builtin) record(frame.chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
-        const s = record(builtin, null, 'policy', `policy ${builtin.policy}`);
-        return policyResult(builtin, s);
+        if (chain !== builtin) record(steps, hook, chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
+        return policyResult(builtin, decisive(steps, hook, builtin, null, 'policy', `policy ${builtin.policy}`));
       }
-      record(frame.chain, null, 'end', `end of chain: back to ${caller.chain.name}`);
-      frame = caller;
+      record(steps, hook, chain, null, 'end', `end of chain: back to ${caller.chain.name}`);
+      chain = caller.chain;
+      list = caller.list;
+      i = caller.i;
       continue;
     }
-    const r = frame.list[frame.i++]!;
-    let m: number;
+    const r = list[i++]!;
+    let matched: boolean;
     try {
-      m = r.test(c) ? 1 : NO;
+      matched = r.test(c);
     } catch (e) {
       if (!(e instanceof UnknownAtRuntime)) throw e;
-      return { kind: 'unknown', step: record(frame.chain, r, 'unknown', e.message), why: e.message };
+      return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
     }
-    if (m === NO) continue;
-    if (r.unknown !== null) m = UNKNOWN;
-    if (m === UNKNOWN) return { kind: 'unknown', step: record(frame.chain, r, 'unknown', r.unknown), why: r.unknown! };
-    for (const n of r.notes) w.notes.add(n);
+    if (!matched) continue;
+    if (r.unknown !== null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+    if (r.notes.length > 0) for (const n of r.notes) w.notes.add(n);
     const t = r.target;
     switch (t.kind) {
       case 'accept':
-        record(frame.chain, r, 'accept', null);
-        return { kind: 'accept' };
+        record(steps, hook, chain, r, 'accept', null);
+        return ACCEPTED;
       case 'drop':
-        return { kind: 'drop', step: record(frame.chain, r, 'drop', null) };
+        return { kind: 'drop', step: decisive(steps, hook, chain, r, 'drop', null) };
       case 'reject':
-        return { kind: 'reject', step: record(frame.chain, r, 'reject', t.with), with: t.with };
+        return { kind: 'reject', step: decisive(steps, hook, chain, r, 'reject', t.with), with: t.with };
       case 'return': {
         const caller = stack.pop();
         if (!caller) {
-          record(frame.chain, r, 'return', `RETURN from a built-in chain: policy ${builtin.policy}`);
-          const s = record(builtin, null, 'policy', `policy ${builtin.policy}`);
-          return policyResult(builtin, s);
+          record(steps, hook, chain, r, 'return', `RETURN from a built-in chain: policy ${builtin.policy}`);
+          return policyResult(builtin, decisive(steps, hook, builtin, null, 'policy', `policy ${builtin.policy}`));
         }
-        record(frame.chain, r, 'return', `back to ${caller.chain.name}`);
-        frame = caller;
+        record(steps, hook, chain, r, 'return', `back to ${caller.chain.name}`);
+        chain = caller.chain;
+        list = caller.list;
+        i = caller.i;
         break;
       }
       case 'chain': {
-        const next = w.ruleset.chains.get(chainKey(frame.chain.table, t.chain));
-        if (!next) return { kind: 'unknown', step: record(frame.chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
-        if (stack.length >= MAX_CALL_DEPTH) return { kind: 'unknown', step: record(frame.chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
-        record(frame.chain, r, t.goto ? 'goto' : 'jump', t.chain);
-        if (!t.goto) stack.push(frame);
-        frame = { chain: next, list: candidates(next.index, c), i: 0 };
+        const next = chain.jumps[r.index];
+        if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
+        if (stack.length >= MAX_CALL_DEPTH) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
+        record(steps, hook, chain, r, t.goto ? 'goto' : 'jump', t.chain);
+        if (!t.goto) stack.push({ chain, list, i });
+        chain = next;
+        list = candidates(next.index, c);
+        i = 0;
         break;
       }
       case 'continue':
-        if (t.name !== null) record(frame.chain, r, 'continue', t.name);
+        if (t.name !== null) record(steps, hook, chain, r, 'continue', t.name);
         break;
       case 'mark': {
         c.mark = ((c.mark & ~t.mask) ^ t.value) >>> 0;
-        record(frame.chain, r, 'mark', `mark now 0x${c.mark.toString(16)}`);
+        record(steps, hook, chain, r, 'mark', steps ? `mark now 0x${c.mark.toString(16)}` : null);
         break;
       }
       case 'connmark': {
@@ -162,21 +170,23 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
         else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
         else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
-        record(frame.chain, r, 'mark', `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}`);
+        record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
         break;
       }
       case 'notrack':
         w.flow.untracked = true;
         c.ctState = ST_UNTRACKED;
-        record(frame.chain, r, 'notrack', 'conntrack skips this packet');
+        record(steps, hook, chain, r, 'notrack', 'conntrack skips this packet');
         break;
       case 'dnat': case 'snat': case 'masquerade': case 'redirect': case 'netmap':
-        return { kind: 'nat', step: record(frame.chain, r, 'nat', t.kind.toUpperCase()), target: t };
+        return { kind: 'nat', step: decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), target: t };
       case 'unknown':
-        return { kind: 'unknown', step: record(frame.chain, r, 'unknown', t.why), why: t.why };
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', t.why), why: t.why };
     }
   }
 }
+
+const ACCEPTED: ChainResult = { kind: 'accept' };
 
 function policyResult(chain: CompiledChain, step: Step): ChainResult {
   if (chain.policy === 'DROP') return { kind: 'drop', step };
@@ -297,7 +307,7 @@ function applyEstablishedNat(w: Walker, hook: Hook): void {
 export function runHook(w: Walker, hook: Hook): HookOutcome {
   const c = w.ctx;
   c.hook = hook;
-  for (const table of HOOK_TABLES[hook]) {
+  for (const { table, chain } of w.ruleset.hooks[hook]) {
     c.table = table;
     if (table === 'raw') {
       // Conntrack has not looked at the packet yet: the state match sees INVALID (UNTRACKED after NOTRACK).
@@ -319,9 +329,7 @@ export function runHook(w: Walker, hook: Hook): HookOutcome {
       if (manip === 'dst') w.flow.dstBound = true;
       else w.flow.srcBound = true;
     }
-    const chain = w.ruleset.chains.get(chainKey(table, hook));
-    // An empty chain with an ACCEPT policy decides nothing: not worth a step.
-    if (!chain || (chain.rules.length === 0 && chain.policy === 'ACCEPT')) continue;
+    if (!chain) continue;
     const r = runChain(w, hook, chain);
     switch (r.kind) {
       case 'accept':
@@ -336,7 +344,7 @@ export function runHook(w: Walker, hook: Hook): HookOutcome {
         if ('unknown' in d) return { kind: 'unknown', step: r.step, why: d.unknown };
         if ('drop' in d) return { kind: 'drop', step: r.step };
         applyBinding(w, hook, d);
-        r.step.detail = natDetail(w, hook, r.target);
+        if (w.steps) r.step.detail = natDetail(w, hook, r.target);
         continue;
       }
     }

@@ -1,0 +1,137 @@
+// Trace throughput on a big host: 1,000 libvirt NAT networks (libvirt 5.1+ private chains),
+// each with a guest that has 39 ports forwarded from the uplink (DNAT + FORWARD accept) —
+// 100,000 rules. One bench iteration traces one probe (its first packet and the reply), so
+// hz is probes per second; the matrix bench times a full matrix on 50 networks.
+//
+//   ./node_modules/.bin/vitest bench --run test/bench/trace.bench.ts
+
+import { bench, describe } from 'vitest';
+import { parseSave } from '../../grammar/iptables-save.js';
+import { compileDump } from '../../src/sim/compile.js';
+import { reachabilityMatrix } from '../../src/sim/matrix.js';
+import { buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/sim/topology.js';
+import { prepare, trace, type Probe } from '../../src/sim/trace.js';
+
+const FORWARDS = 39;
+
+function subnet(i: number): string {
+  return `172.${16 + (i >> 8)}.${i & 255}`;
+}
+
+/** libvirt's rules for `networks` NAT networks (last started first, as -I leaves them) plus port forwards. */
+function bigDump(networks: number, forwards: number): string {
+  const chains: Record<string, string[]> = {};
+  const add = (table: string, chain: string, rule: string): void => {
+    (chains[`${table} ${chain}`] ??= []).push(`-A ${chain} ${rule}`);
+  };
+  add('filter', 'INPUT', '-j LIBVIRT_INP');
+  add('filter', 'OUTPUT', '-j LIBVIRT_OUT');
+  for (const c of ['LIBVIRT_FWX', 'LIBVIRT_FWI', 'LIBVIRT_FWO']) add('filter', 'FORWARD', `-j ${c}`);
+  add('nat', 'POSTROUTING', '-j LIBVIRT_PRT');
+  add('mangle', 'POSTROUTING', '-j LIBVIRT_PRT');
+  for (let i = networks - 1; i >= 0; i--) {
+    const br = `virbr${i}`;
+    const n = `${subnet(i)}.0/24`;
+    for (const p of ['udp 53', 'tcp 53', 'udp 67', 'tcp 67']) {
+      const [proto, port] = p.split(' ');
+      add('filter', 'LIBVIRT_INP', `-i ${br} -p ${proto} -m ${proto} --dport ${port} -j ACCEPT`);
+    }
+    for (const p of ['udp 53', 'tcp 53', 'udp 68', 'tcp 68']) {
+      const [proto, port] = p.split(' ');
+      add('filter', 'LIBVIRT_OUT', `-o ${br} -p ${proto} -m ${proto} --dport ${port} -j ACCEPT`);
+    }
+    add('filter', 'LIBVIRT_FWI', `-d ${n} -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+    add('filter', 'LIBVIRT_FWI', `-o ${br} -j REJECT --reject-with icmp-port-unreachable`);
+    add('filter', 'LIBVIRT_FWO', `-s ${n} -i ${br} -j ACCEPT`);
+    add('filter', 'LIBVIRT_FWO', `-i ${br} -j REJECT --reject-with icmp-port-unreachable`);
+    add('filter', 'LIBVIRT_FWX', `-i ${br} -o ${br} -j ACCEPT`);
+    add('nat', 'LIBVIRT_PRT', `-s ${n} -d 224.0.0.0/24 -j RETURN`);
+    add('nat', 'LIBVIRT_PRT', `-s ${n} -d 255.255.255.255/32 -j RETURN`);
+    add('nat', 'LIBVIRT_PRT', `-s ${n} ! -d ${n} -p tcp -j MASQUERADE --to-ports 1024-65535`);
+    add('nat', 'LIBVIRT_PRT', `-s ${n} ! -d ${n} -p udp -j MASQUERADE --to-ports 1024-65535`);
+    add('nat', 'LIBVIRT_PRT', `-s ${n} ! -d ${n} -j MASQUERADE`);
+    add('mangle', 'LIBVIRT_PRT', `-o ${br} -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill`);
+    for (let k = 0; k < forwards; k++) {
+      add('nat', 'PREROUTING', `-d 10.0.2.15/32 -p tcp -m tcp --dport ${10000 + i * forwards + k} -j DNAT --to-destination ${subnet(i)}.10:${1000 + k}`);
+      add('filter', 'FORWARD', `-d ${subnet(i)}.10/32 -o ${br} -p tcp -m tcp --dport ${1000 + k} -j ACCEPT`);
+    }
+  }
+  // The port-forward accepts must sit above libvirt's jumps (they were inserted after).
+  const forward = chains['filter FORWARD']!;
+  chains['filter FORWARD'] = [...forward.slice(3), ...forward.slice(0, 3)];
+  const tables: Record<string, string[]> = {
+    mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING', 'LIBVIRT_PRT'],
+    filter: ['INPUT', 'FORWARD', 'OUTPUT', 'LIBVIRT_FWI', 'LIBVIRT_FWO', 'LIBVIRT_FWX', 'LIBVIRT_INP', 'LIBVIRT_OUT'],
+    nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'LIBVIRT_PRT'],
+  };
+  const out: string[] = [];
+  for (const [table, names] of Object.entries(tables)) {
+    out.push(`*${table}`);
+    for (const c of names) out.push(`:${c} ${c.startsWith('LIBVIRT') ? '-' : 'ACCEPT'} [0:0]`);
+    for (const c of names) out.push(...(chains[`${table} ${c}`] ?? []));
+    out.push('COMMIT');
+  }
+  return out.join('\n') + '\n';
+}
+
+function simulator(networks: number, forwards: number, guestsPerNet: number) {
+  const text = bigDump(networks, forwards);
+  const t0 = performance.now();
+  const dump = parseSave(text, { file: 'big.save' });
+  const t1 = performance.now();
+  const ruleset = compileDump(dump);
+  const t2 = performance.now();
+  const topology = buildTopology({
+    ...emptySpec(), uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), autoGuests: false,
+    bridges: Array.from({ length: networks }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
+    guests: Array.from({ length: networks * guestsPerNet }, (_, j) => parseGuestFlag(`vm${j}@virbr${Math.floor(j / guestsPerNet)}=${subnet(Math.floor(j / guestsPerNet))}.${10 + (j % guestsPerNet)}`)),
+  });
+  const sim = prepare(ruleset, topology);
+  const rules = dump.tables.reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
+  console.log(`[trace bench] ${networks} networks, ${rules} rules: parse ${(t1 - t0).toFixed(0)} ms, compile ${(t2 - t1).toFixed(0)} ms, topology ${(performance.now() - t2).toFixed(0)} ms`);
+  return sim;
+}
+
+const big = simulator(1000, FORWARDS, 1);
+
+/** A mix: guests out (NAT), outside in through port forwards, outside to a guest (rejected), guests to the host's DNS, host to guests. */
+function probes(count: number): Probe[] {
+  const out: Probe[] = [];
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < count; i++) {
+    const vm = `vm${rnd(1000)}`;
+    switch (i % 5) {
+      case 0: out.push({ from: vm, to: 'outside', proto: 'tcp', dport: 443, quiet: true }); break;
+      case 1: out.push({ from: 'outside', to: '10.0.2.15', proto: 'tcp', dport: 10000 + rnd(1000 * FORWARDS), quiet: true }); break;
+      case 2: out.push({ from: 'outside', to: vm, proto: 'tcp', dport: 22, quiet: true }); break;
+      case 3: out.push({ from: vm, to: 'host', proto: 'udp', dport: 53, quiet: true }); break;
+      default: out.push({ from: 'host', to: vm, proto: 'icmp', quiet: true });
+    }
+  }
+  return out;
+}
+
+const mix = probes(4096);
+const recorded = mix.map((p) => ({ ...p, quiet: false }));
+let i = 0;
+let j = 0;
+
+describe('trace on 1,000 networks / 100,000 rules', () => {
+  bench('one probe (first packet + reply), verdict only', () => {
+    trace(big, mix[i++ & 4095]!);
+  }, { time: 3000 });
+  bench('one probe (first packet + reply), with the path recorded', () => {
+    trace(big, recorded[j++ & 4095]!);
+  }, { time: 3000 });
+});
+
+const fifty = simulator(50, 0, 2);
+describe('matrix on 50 networks (2 guests each: 102 nodes × 4 services)', () => {
+  bench('reachability matrix', () => {
+    reachabilityMatrix(fifty);
+  }, { time: 3000, iterations: 2 });
+});
