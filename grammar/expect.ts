@@ -37,7 +37,8 @@ export type NetworkSource =
 /** One way to obtain a firewall (dump); the first that is available is used. */
 export type FirewallSource =
   | { readonly kind: 'file'; readonly file: string; readonly at: At }
-  | { readonly kind: 'answer-dump'; readonly file: string | null; readonly at: At }
+  /** The answer's dump; `commands`: with the answer's commands run on it (null file: the default listing). */
+  | { readonly kind: 'answer-dump'; readonly file: string | null; readonly commands: { readonly file: string | null } | null; readonly at: At }
   | { readonly kind: 'answer-commands'; readonly networks: Named[]; readonly anyOrder: boolean; readonly file: string | null; readonly at: At }
   | { readonly kind: 'started'; readonly networks: Named[]; readonly anyOrder: boolean; readonly at: At };
 
@@ -174,7 +175,7 @@ const K = {
   setup: keyword('setup'), hint: keyword('hint'), via: keyword('via'), include: keyword('include'),
   allowed: keyword('allowed'), blocked: keyword('blocked'), rejected: keyword('rejected'), dropped: keyword('dropped'),
   icmp: keyword('icmp'), ping: keyword('ping'), dns: keyword('dns'), lab: keyword('lab'), task: keyword('task'), query: keyword('query'),
-  check: keyword('check'),
+  check: keyword('check'), with: keyword('with'),
 };
 
 const mainTokens: TokenType[] = [
@@ -253,7 +254,8 @@ const messages = {
 //   era        := 'era' Name Version?
 //   before     := 'before' String
 //   firewall   := 'firewall' ('of' Name)? 'is' fwSource (','? 'or' fwSource)*
-//   fwSource   := String | "the answer's" ('dump' String? | 'commands' String? 'after' 'starting' names)
+//   fwSource   := String | "the answer's" ('dump' String? ('with' "the answer's" 'commands' String?)?
+//                                        | 'commands' String? 'after' 'starting' names)
 //               | 'after' 'starting' names
 //   names      := Name ((',' | 'and') Name)* 'in any order'?
 //   uplink     := 'uplink' Name 'at' Address ('gateway' Address)? ('port' Name)?
@@ -458,7 +460,14 @@ class ExpectParser extends EmbeddedActionsParser {
               ALT: () => {
                 this.CONSUME(K.dump);
                 const file = this.OPTION(() => this.CONSUME1(StringLit));
-                return { kind: 'answer-dump', file: this.ACTION(() => (file ? unquote(file.image) : null)), at: this.at(t) } as FirewallSource;
+                const commands = this.OPTION2(() => {
+                  this.CONSUME(K.with);
+                  this.CONSUME1(TheAnswers);
+                  this.CONSUME1(K.commands);
+                  const c = this.OPTION3(() => this.CONSUME3(StringLit));
+                  return { file: this.ACTION(() => (c ? unquote(c.image) : null)) };
+                }) ?? null;
+                return { kind: 'answer-dump', file: this.ACTION(() => (file ? unquote(file.image) : null)), commands, at: this.at(t) } as FirewallSource;
               },
             },
             {

@@ -153,7 +153,12 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
     }
     case 'answer-dump': {
       const f = guest ? evidence.guestDump(guest, source.file) : evidence.hostDump(source.file);
-      return f.ok ? { ok: true, variants: [{ dump: f.value, describe: f.file, refused: [] }] } : { ok: false, why: f.why };
+      if (!f.ok) return { ok: false, why: f.why };
+      if (!source.commands) return { ok: true, variants: [{ dump: f.value, describe: f.file, refused: [] }] };
+      const listing = evidence.listing(source.commands.file);
+      if (!listing.ok) return { ok: false, why: listing.why };
+      const applied = applyOperations(f.value, listing.value);
+      return { ok: true, variants: [{ dump: applied.dump, describe: `${f.file}, then ${listing.file}`, refused: applied.refused }] };
     }
     case 'answer-commands': {
       if (guest) return { ok: false, why: `${guest}'s firewall is its own dump ("the answer's dump"), not the host's networks` };
@@ -185,7 +190,7 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
 /** The first of the declared sources that the evidence provides (default: the evidence's dump). */
 export function firewallsOf(world: World, evidence: Evidence, read: ReadBytes, guest: string | null = null): Firewalls {
   const declared = guest ? world.guestFirewalls.get(guest) : world.firewall;
-  const sources: FirewallSource[] = declared?.sources ?? [{ kind: 'answer-dump', file: null, at: { line: 0, col: 0 } }];
+  const sources: FirewallSource[] = declared?.sources ?? [{ kind: 'answer-dump', file: null, commands: null, at: { line: 0, col: 0 } }];
   const why: string[] = [];
   for (const s of sources) {
     const f = materialize(world, s, evidence, read, guest);

@@ -26,6 +26,10 @@ export interface TracedLeg {
   /** The firewall it was traced on. */
   readonly firewall: string;
   readonly result: TraceResult;
+  /** The simulator that traced it (its topology and ruleset), to replay the probe elsewhere (the kernel oracle). */
+  readonly sim: Simulator;
+  /** The probe as sent: sender (a node name or, for a guest forwarding another's packet, that address) and service. */
+  readonly probe: { readonly from: string; readonly to: string; readonly service: Service; readonly sport: number | null };
 }
 
 export interface DirectionOutcome {
@@ -151,14 +155,20 @@ function probe(sim: Simulator, from: string, to: string, s: Service, sport?: num
   return trace(sim, { from, to, proto, ...(s.proto === 'tcp' || s.proto === 'udp' ? { dport: s.port } : {}), ...(sport !== undefined ? { sport } : {}) });
 }
 
+/** Traces a probe and keeps what is needed to show it and to replay it. */
+function traced(sim: Simulator, firewall: string, title: string, from: string, to: string, s: Service, sport?: number): TracedLeg {
+  return { title, firewall, result: probe(sim, from, to, s, sport), sim, probe: { from, to, service: s, sport: sport ?? null } };
+}
+
 function targetMatches(at: string | null, to: string): boolean {
   if (at === null) return false;
   if (/^\d/.test(to)) return true;
   return at === to;
 }
 
-function outcomeOf(ctx: ReachContext, r: TraceResult, to: string, title: string): DirectionOutcome {
-  const legs = [{ title, firewall: ctx.firewall.describe, result: r }];
+function outcomeOf(ctx: ReachContext, leg: TracedLeg, to: string): DirectionOutcome {
+  const r = leg.result;
+  const legs = [leg];
   const undecided = r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown';
   const notes = [...r.request.notes, ...(r.reply?.notes ?? [])];
   if (r.request.verdict !== 'delivered') return { works: false, first: r.request.verdict, story: legWords(ctx, r.request), legs, undecided, notes };
@@ -175,8 +185,7 @@ function outcomeOf(ctx: ReachContext, r: TraceResult, to: string, title: string)
 
 function direct(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
   const s = serviceOf(from, to);
-  const r = probe(ctx.sim, from.node, to.node, s);
-  return outcomeOf(ctx, r, to.node, `${from.node} → ${to.node} ${serviceText(s)}`);
+  return outcomeOf(ctx, traced(ctx.sim, ctx.firewall.describe, `${from.node} → ${to.node} ${serviceText(s)}`, from.node, to.node, s), to.node);
 }
 
 function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): DirectionOutcome {
@@ -184,9 +193,10 @@ function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): Direction
   const port = s.proto === 'tcp' || s.proto === 'udp' ? s.port : 0;
   const wanted = to.service && (to.service.proto === 'tcp' || to.service.proto === 'udp') ? to.service.port : (to.port ?? port);
   const title = `${from.node} → host ${serviceText(s)} → ${to.node}:${wanted}`;
-  const r = probe(ctx.sim, from.node, 'host', s);
-  const legs = [{ title, firewall: ctx.firewall.describe, result: r }];
-  const base = outcomeOf(ctx, r, to.node, title);
+  const leg = traced(ctx.sim, ctx.firewall.describe, title, from.node, 'host', s);
+  const r = leg.result;
+  const legs = [leg];
+  const base = outcomeOf(ctx, leg, to.node);
   const forHost = r.request.decidedBy?.hook === 'INPUT';
   if (forHost && !base.works) {
     return { ...base, story: `nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does): it stays for the host itself on port ${port} and is ${legWords(ctx, r.request)}`, legs };
@@ -224,8 +234,9 @@ function dns(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
   const tried: string[] = [];
   let undecided = false;
   const run = (a: string, b: string, s: Service): TraceResult => {
-    const r = probe(ctx.sim, a, b, s);
-    legs.push({ title: `${a} → ${b} ${serviceText(s)}`, firewall: ctx.firewall.describe, result: r });
+    const leg = traced(ctx.sim, ctx.firewall.describe, `${a} → ${b} ${serviceText(s)}`, a, b, s);
+    const r = leg.result;
+    legs.push(leg);
     if (r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown') undecided = true;
     return r;
   };
@@ -318,8 +329,9 @@ function viaRouter(ctx: ReachContext, from: Hop, to: Hop, path: NonNullable<Retu
   const fail = (first: Verdict, story: string, undecided = false): DirectionOutcome => ({ works: false, first, story, legs, undecided, notes: [] });
 
   // 1. On the host: the sender reaches its gateway, the router guest.
-  const hop1 = probe(ctx.sim, from.node, inside.endpoint, s);
-  legs.push({ title: `${from.node} → ${name} (its gateway, ${formatHost(4, inside.address.address.value)}) ${serviceText(s)}`, firewall: ctx.firewall.describe, result: hop1 });
+  const first = traced(ctx.sim, ctx.firewall.describe, `${from.node} → ${name} (its gateway, ${formatHost(4, inside.address.address.value)}) ${serviceText(s)}`, from.node, inside.endpoint, s);
+  const hop1 = first.result;
+  legs.push(first);
   if (!connects(hop1)) return fail(hop1.request.verdict, `${from.node} cannot reach its gateway ${name}: ${legWords(ctx, hop1.request.verdict === 'delivered' && hop1.reply ? hop1.reply : hop1.request)}`, hop1.request.verdict === 'unknown');
 
   // 2. Through the router's own firewall.
@@ -328,9 +340,10 @@ function viaRouter(ctx: ReachContext, from: Hop, to: Hop, path: NonNullable<Retu
   const spec = routerSpec(ctx.world, router);
   const target = to.node === 'host' ? (hostAddressOn(ctx.world, router.attachments[0]!.on) ? formatHost(4, hostAddressOn(ctx.world, router.attachments[0]!.on)!.value) : 'outside') : to.node;
   const routerSim = prepare(compileDump({ ...fw.firewall.dump, family: 'ipv4' }), buildTopology(spec));
-  const rr = probe(routerSim, from.node, target, s);
+  const through = traced(routerSim, fw.firewall.describe, `${from.node} → ${to.node} ${serviceText(s)} through ${name}`, from.node, target, s);
+  const rr = through.result;
   const routerCtx: ReachContext = { ...ctx, firewall: fw.firewall, sim: routerSim, spec };
-  legs.push({ title: `${from.node} → ${to.node} ${serviceText(s)} through ${name}`, firewall: fw.firewall.describe, result: rr });
+  legs.push(through);
   if (rr.request.verdict !== 'delivered' || !rr.request.seen) return fail(rr.request.verdict, `${name}'s own firewall does not pass it on: ${legWords(routerCtx, rr.request)}`, rr.request.verdict === 'unknown');
 
   // 3. On the host again, as the packet leaves the router.
@@ -348,9 +361,10 @@ function viaRouter(ctx: ReachContext, from: Hop, to: Hop, path: NonNullable<Retu
     hostSim = prepare(ctx.sim.ruleset, { ...topo, endpoints });
     sender = formatHost(4, seen.src);
   }
-  const hr = probe(hostSim, sender, to.node, s, seen.sport);
+  const onward = traced(hostSim, ctx.firewall.describe, `${name} → ${to.node} ${serviceText(s)} on the host, from ${formatHost(4, seen.src)}`, sender, to.node, s, seen.sport);
+  const hr = onward.result;
   const leaves = `it leaves ${name} as ${formatHost(4, seen.src)}${masqueraded ? ` (${name} masquerades it)` : ` (${name} does not masquerade it)`}`;
-  legs.push({ title: `${name} → ${to.node} ${serviceText(s)} on the host, from ${formatHost(4, seen.src)}`, firewall: ctx.firewall.describe, result: hr });
+  legs.push(onward);
   if (hr.request.verdict !== 'delivered') return fail(hr.request.verdict, `${leaves}, then the host: ${legWords(ctx, hr.request)}`, hr.request.verdict === 'unknown');
   if (!hr.reply || hr.reply.verdict !== 'delivered') return fail('delivered', `${leaves} and arrives, but the reply never gets back to ${name}: ${hr.reply ? legWords(ctx, hr.reply) : 'none'}`);
   if (!rr.reply || rr.reply.verdict !== 'delivered') return fail('delivered', `the reply comes back to ${name}, which does not pass it on to ${from.node}: ${rr.reply ? legWords(routerCtx, rr.reply) : 'none'}`);
