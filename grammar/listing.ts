@@ -307,6 +307,16 @@ export function parseListing(text: string, file: string): Listing {
   const formats = new Set<ListingFormat>();
   const state: State = { table: 'filter', explicit: false, listChain: null, columns: null };
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  // A shell line ending in a backslash goes on in the next one (after its `> ` prompt); the
+  // joined line keeps the first line's number, the next one is left empty.
+  for (let i = 0; i < lines.length; i++) {
+    let next = i + 1;
+    while (/\\\s*$/.test(lines[i]!) && next < lines.length) {
+      lines[i] = lines[i]!.replace(/\\\s*$/, ' ') + lines[next]!.replace(/^\s*>\s?/, '');
+      lines[next++] = '';
+    }
+    i = next - 1;
+  }
   listParser ??= new ListLineParser();
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;

@@ -163,7 +163,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         const fromFile = (f: string): DeclaredNetwork => {
           const p = join(dirname(from), f);
           const defs = readNetworkFile(p, read);
-          const def = defs.find((d) => d.name === s.name.name) ?? (defs.length === 1 ? defs[0] : undefined);
+          const def = defs.find((d) => d.name === s.name.name);
           if (!def) fail(from, s.at, `${f} defines ${defs.map((d) => `'${d.name}'`).join(', ') || 'no network'}, not '${s.name.name}'`);
           return { name: s.name.name, network: def, file: p };
         };
