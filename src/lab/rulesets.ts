@@ -68,27 +68,32 @@ function expectedSets(world: World, a: RuleSet, read: ReadBytes): Expected[] {
         const why = new Map<Rule, string>();
         for (const c of started.program.commands) if ('rule' in c.effect) why.set(c.effect.rule, c.why);
         const added = diffDumps(started.before, started.dump).added;
-        return { items: added.map((r) => ({ table: r.table, chain: r.chain, rule: r.rule, why: why.get(r.rule) ?? null })), before: started.before, from: `the rules ${world.era.label} adds when ${namesText(order)} start${order.length > 1 ? '' : 's'}` };
+        return { items: added.map((r) => ({ table: r.table, chain: r.chain, rule: r.rule, why: why.get(r.rule) ?? null })), before: started.before, from: `rules ${world.era.label} adds when ${namesText(order)} start${order.length > 1 ? '' : 's'}` };
       });
     case 'file': {
       const path = world.path(a.source.file);
       const listing = parseListing(decodeText(path, read(path)), path);
-      return [{ items: listedRules(listing).map((o) => ({ table: o.table, chain: o.chain, rule: o.rule, why: null })), before: world.before?.ok ? world.before.value : null, from: path }];
+      return [{ items: listedRules(listing).map((o) => ({ table: o.table, chain: o.chain, rule: o.rule, why: null })), before: world.before?.ok ? world.before.value : null, from: `rules in ${path}` }];
     }
     case 'inline': {
       // Line numbers of the block stay those of the sheet, for errors.
       const lines = a.source.lines;
       const text = lines.map((l, i) => '\n'.repeat(l.line - (i === 0 ? 1 : lines[i - 1]!.line)) + l.text).join('');
       const listing = parseListing(text, world.file);
-      return [{ items: listedRules(listing).map((o) => ({ table: o.table, chain: o.chain, rule: o.rule, why: null })), before: world.before?.ok ? world.before.value : null, from: `the rules listed in ${world.file}` }];
+      return [{ items: listedRules(listing).map((o) => ({ table: o.table, chain: o.chain, rule: o.rule, why: null })), before: world.before?.ok ? world.before.value : null, from: `rules listed in ${world.file}` }];
     }
   }
 }
 
 type Observed = { ok: true; items: Item[]; interfaces: boolean; from: string; notes: string[] } | { ok: false; why: string };
 
+/** Does the sheet run the answer's listing as commands on its firewall (then it is not the answer's rule set)? */
+function listingIsCommands(world: World): boolean {
+  return (world.firewall?.sources ?? []).some((s) => s.kind === 'answer-commands' || (s.kind === 'answer-dump' && s.commands !== null));
+}
+
 function observedRules(world: World, evidence: Evidence): Observed {
-  const listing = evidence.listing(null);
+  const listing = listingIsCommands(world) ? ({ ok: false, why: 'the answer\'s commands change the firewall here' } as const) : evidence.listing(null);
   if (listing.ok) {
     const interfaces = showsInterfaces(listing.value);
     return {
@@ -173,8 +178,8 @@ function compare(world: World, a: RuleSet, expected: Expected, observed: Extract
   if (misordered.length > 0) parts.push(`out of order: ${misordered.join('; ')}`);
   const expectWord = a.mode === 'exactly' ? 'exactly' : 'at least';
   const message = pass
-    ? `${expectWord} the ${plural(total, 'rule')} ${expected.from}${a.inOrder ? ', in order' : ''}`
-    : `expected ${expectWord} ${expected.from} (${plural(total, 'rule')}); ${parts.join('. ')}`;
+    ? `${expectWord} the ${total} ${expected.from}${a.inOrder ? ', in order' : ''}`
+    : `expected ${expectWord} the ${total} ${expected.from}${a.inOrder ? ', in order' : ''}; ${parts.join('. ')}`;
   return { pass, observed: observedText, message, missing, extra, misordered, notes: observed.notes, expectedFrom: expected.from, observedFrom: observed.from };
 }
 

@@ -134,6 +134,8 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
   });
 
   const problems: string[] = [];
+  /** Networks the evidence should have defined: guests on them are left out (the problem says why). */
+  const missing = new Set<string>();
   for (const { s } of statements) if (s.kind === 'setup' && !evidence.text(s.file).ok) problems.push(`${evidence.origin} has no ${s.file} (the set-up: guests, their addresses and networks)`);
 
   let title: string | null = null;
@@ -171,7 +173,10 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         if (s.source.kind === 'file') networks.push(fromFile(s.source.file));
         else if (given) networks.push({ name: s.name.name, network: given, file: given.origin.file });
         else if (s.source.kind === 'given-or-file') networks.push(fromFile(s.source.file));
-        else problems.push(`${evidence.origin} does not define network '${s.name.name}' (a libvirt XML file with <name>${s.name.name}</name>)`);
+        else {
+          problems.push(`${evidence.origin} does not define network '${s.name.name}' (a libvirt XML file with <name>${s.name.name}</name>)`);
+          missing.add(s.name.name);
+        }
         break;
       }
       case 'era':
@@ -212,7 +217,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
 
   const era = eraOf(file, eraStatement);
   const up = uplink ?? DEFAULT_UPLINK;
-  const guests = guestStatements.map(({ s, file: from }) => resolveGuest(from, s, networks, up));
+  const guests = guestStatements.filter(({ s }) => !s.attachments.some((a) => missing.has(a.network.name))).map(({ s, file: from }) => resolveGuest(from, s, networks, up));
   const seen = new Set<string>();
   for (const g of guests) {
     if (seen.has(g.name)) fail(file, g.at, `guest '${g.name}' declared twice`);
@@ -220,7 +225,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
   }
   const fromAnswer = statements.some(({ s }) => s.kind === 'setup');
   for (const [name, fw] of guestFirewalls) {
-    if (seen.has(name)) continue;
+    if (seen.has(name) || guestStatements.some(({ s }) => s.name.name === name)) continue;
     if (fromAnswer) problems.push(`${evidence.origin} declares no guest '${name}' in its set-up`);
     else fail(file, fw.at, `'${name}' is not a declared guest${close(name, [...seen])}`);
   }
@@ -267,6 +272,8 @@ export function nodeNames(world: World): string[] {
 /** `answer`: the guests come from the answer's set-up, so a missing one is the answer's problem, not the sheet's. */
 function validateAssertion(world: World, a: Assertion, answer: string | null): void {
   const file = world.file;
+  // Missing evidence already fails every assertion; names on the missing networks are not the sheet's mistake.
+  if (world.problems.length > 0) return;
   if (a.kind === 'rules') {
     for (const n of a.networks) {
       if (!world.networks.some((d) => d.name === n.name) && !world.problems.some((p) => p.includes(`'${n.name}'`))) fail(file, n.at, `'${n.name}' is not a declared network${close(n.name, world.networks.map((d) => d.name))}`);
