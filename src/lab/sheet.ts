@@ -9,7 +9,7 @@ import { parseSheet, type At, type FirewallSource, type Named, type Sheet, type 
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
 import { parseVersion } from '../engine/version.js';
-import { formatHost, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
+import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
 import type { AnyNetwork, Network } from '../model/network.js';
@@ -310,7 +310,14 @@ export function hostTopologySpec(world: World): TopologySpec {
   const guests: GuestSpec[] = world.guests.flatMap((g) =>
     g.attachments.map((a) => ({ name: a.endpoint, attach: a.on, addresses: [a.address], gateway: a.gateway, port: null, mac: null })),
   );
-  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside: world.outside, guests, autoGuests: false };
+  // Addresses the assertions name beyond every network of the host belong to the outside world.
+  const inside = (a: HostAddress): boolean =>
+    world.guests.some((g) => g.attachments.some((x) => x.address.address.value === a.value)) ||
+    world.networks.some((n) => n.network.kind === 'libvirt' && n.network.ips.some((ip) => ip.family === a.family && cidrContains(ip.subnet, a))) ||
+    cidrContains({ family: 4, network: world.uplink.address.address.value & maskOf(4, world.uplink.address.prefix), prefix: world.uplink.address.prefix }, a);
+  const named = world.assertions.flatMap((a) => (a.kind === 'reach' ? a.hops.map((h) => parseHost(h.node)) : [])).filter((a): a is HostAddress => a !== null && a.family === 4 && !inside(a));
+  const outside = [...world.outside, ...named.filter((a, i) => !world.outside.some((o) => o.value === a.value) && named.findIndex((b) => b.value === a.value) === i)];
+  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false };
 }
 
 export function describeAddressOf(a: LinkAddress): string {
