@@ -186,7 +186,7 @@ const mainTokens: TokenType[] = [
 
 const lexer = new Lexer(
   { modes: { main: mainTokens, block: [BlockEnd, BlockLine] }, defaultMode: 'main' },
-  { positionTracking: 'full', recoveryEnabled: false, ensureOptimizations: false },
+  { positionTracking: 'full', recoveryEnabled: false, ensureOptimizations: false, skipValidations: true },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -276,8 +276,9 @@ interface Collected {
 class ExpectParser extends EmbeddedActionsParser {
   private text = '';
 
-  constructor() {
-    super([...mainTokens, BlockEnd, BlockLine], { recoveryEnabled: false, maxLookahead: 3, errorMessageProvider: messages });
+  /** Grammar validations cost a third of start-up; tests run them (checkExpectGrammar). */
+  constructor(validate = false) {
+    super([...mainTokens, BlockEnd, BlockLine], { recoveryEnabled: false, maxLookahead: 3, errorMessageProvider: messages, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 
@@ -774,4 +775,10 @@ export function parseSheet(text: string, file: string): Sheet {
 export function parseLabFile(text: string, file: string): LabFile {
   const r = run(text, file, (p) => p.labFile());
   return { file, ...r };
+}
+
+/** Builds the parser and lexer with chevrotain's grammar validations on: throws on an ambiguity (for tests). */
+export function checkExpectGrammar(): void {
+  new Lexer({ modes: { main: mainTokens, block: [BlockEnd, BlockLine] }, defaultMode: 'main' }, { positionTracking: 'full', skipValidations: false });
+  new ExpectParser(true);
 }

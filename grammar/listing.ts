@@ -50,7 +50,7 @@ type ListLine =
 
 class ListLineParser extends EmbeddedActionsParser {
   constructor() {
-    super([Spaces, ChainKw, Column, Cell], { recoveryEnabled: false, maxLookahead: 2 });
+    super([Spaces, ChainKw, Column, Cell], { recoveryEnabled: false, maxLookahead: 2, skipValidations: true });
     this.performSelfAnalysis();
   }
 

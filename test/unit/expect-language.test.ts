@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLabFile, parseSheet } from '../../grammar/expect.js';
+import { checkExpectGrammar, parseLabFile, parseSheet } from '../../grammar/expect.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_CORPUS } from '../helpers/env.js';
 import { read } from '../helpers/files.js';
@@ -28,6 +28,10 @@ describe('expectations: refused sheets', () => {
 });
 
 describe('expectations: what a sheet may say', () => {
+  it('the grammar passes chevrotain\'s validations (they are skipped at run time for start-up)', () => {
+    expect(() => checkExpectGrammar()).not.toThrow();
+  });
+
   it('ASCII and Unicode arrows mean the same', () => {
     const ascii = parseSheet('vm1 -> outside tcp/80 : allowed\nvm1 <-> vm2 : blocked\n', 'a.expect').statements;
     const unicode = parseSheet('vm1 → outside tcp/80 : allowed\nvm1 ↔ vm2 : blocked\n', 'u.expect').statements;
