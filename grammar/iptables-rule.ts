@@ -89,6 +89,20 @@ interface MutableMatch {
   implicit: boolean;
 }
 
+/**
+ * One copy of each short string the dumps repeat (option and module names, interfaces,
+ * ports, targets): the lexer's fresh copies then die young instead of filling the old
+ * generation of a 100,000-rule model.
+ */
+const interned = new Map<string, string>();
+function intern(text: string): string {
+  if (text.length > 40) return text;
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size < 100_000) interned.set(text, text);
+  return text;
+}
+
 function fail(ctx: RuleContext, token: IToken, message: string): never {
   throw new InputError(ctx.file, ctx.line, token.startOffset + 1, message);
 }
@@ -96,7 +110,7 @@ function fail(ctx: RuleContext, token: IToken, message: string): never {
 function onlyArg(ctx: RuleContext, raw: RawOption): Arg {
   if (raw.args.length !== 1) fail(ctx, raw.nameToken, `'${raw.nameToken.image}' takes one value, found ${raw.args.length}`);
   const a = raw.args[0]!;
-  return { value: a.quoted ? unquote(a.token.image) : a.token.image, quoted: a.quoted, col: a.token.startOffset + 1 };
+  return { value: intern(a.quoted ? unquote(a.token.image) : a.token.image), quoted: a.quoted, col: a.token.startOffset + 1 };
 }
 
 export function assembleRule(ctx: RuleContext): Rule {
@@ -126,7 +140,7 @@ export function assembleRule(ctx: RuleContext): Rule {
         if (arg.value.includes(',')) fail(ctx, token, `'${name} ${arg.value}': several addresses in one rule (iptables expands them into one rule each; iptables-save never prints this)`);
         const cidr = parseCidr(arg.value);
         if (!cidr) fail(ctx, raw.args[0]!.token, `bad address '${arg.value}' (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)`);
-        const field: AddressMatch = { negated, cidr, written: arg.value, col };
+        const field: AddressMatch = { negated, cidr: cidr!, written: arg.value, col };
         if (common === 'source') {
           if (source) fail(ctx, token, 'source given twice');
           source = field;
@@ -177,8 +191,8 @@ export function assembleRule(ctx: RuleContext): Rule {
         break;
       case undefined: {
         const args: Arg[] = [];
-        for (const a of raw.args) args.push({ value: a.quoted ? unquote(a.token.image) : a.token.image, quoted: a.quoted, col: a.token.startOffset + 1 });
-        const option: Option = { name, negated, args, col };
+        for (const a of raw.args) args.push({ value: intern(a.quoted ? unquote(a.token.image) : a.token.image), quoted: a.quoted, col: a.token.startOffset + 1 });
+        const option: Option = { name: intern(name), negated, args, col };
         if (target) {
           target.options.push(option);
           break;

@@ -10,6 +10,7 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: { summary: 'run virtables on the bundled seed-lab host (what npm start does)', load: () => import('./demo.js') },
   parse: { summary: 'read an iptables-save dump and print it canonically (save or json)', load: () => import('./parse.js') },
   explain: { summary: 'annotate every rule of a dump: its network, its job and why it is there', load: () => import('./explain.js') },
   diff: { summary: 'what changed between two dumps, attributed to networks and explained', load: () => import('./diff.js') },

@@ -2,7 +2,7 @@
 // inferred from the dump alone: libvirt bridges with their subnets, Xen vifs, Docker), and to
 // the software that installed it; then the sentence that says what it is for.
 
-import { formatCidr, type Cidr, cidrEquals, cidrsOverlap } from '../model/cidr.js';
+import { formatCidr, parseCidr, type Cidr, cidrEquals, cidrsOverlap } from '../model/cidr.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { why, type Purpose } from '../engine/why.js';
@@ -155,7 +155,18 @@ function networkOf(rule: Rule, classified: Classified | null, networks: readonly
     const hit = networks.find((n) => n.subnets.some((s) => cidrsOverlap(s, addr.cidr)));
     if (hit) return hit;
   }
+  // A port forward (DNAT) is about the guest it sends connections to.
+  const to = rule.target?.options.find((o) => o.name === '--to-destination')?.args[0]?.value;
+  const guest = to ? parseCidr(firstNatAddress(to)) : null;
+  if (guest) return networks.find((n) => n.subnets.some((s) => cidrsOverlap(s, guest))) ?? null;
   return null;
+}
+
+/** The first address of a NAT target range: `A[-B][:P]` or `[A[-B]][:P]`. */
+function firstNatAddress(to: string): string {
+  const bareIpv6 = !to.startsWith('[') && to.indexOf(':') !== to.lastIndexOf(':');
+  const inner = to.startsWith('[') ? to.slice(1, to.indexOf(']')) : bareIpv6 ? to : to.split(':')[0]!;
+  return inner.split('-')[0]!;
 }
 
 /** One rule: its network, owner, purpose and sentence. */

@@ -1,0 +1,48 @@
+// virtables demo: what `npm start` runs — the bundled seed-lab host (three libvirt networks
+// and a port forward) shown through the other commands, so a new user sees the point at once.
+
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCommandArgs } from './args.js';
+import type { Io } from './io.js';
+import { styleFor } from './style.js';
+
+export const help = `Usage: virtables demo
+
+Runs virtables on the bundled example: the Xen/libvirt seed lab host (corpus/seed-lab/),
+with its networks default (NAT), host-only and natted started on CentOS 5 era libvirt,
+and a port forward to a web server on a guest. Shows each network, what starting them
+changed in the firewall, and every rule explained.
+`;
+
+/** The repository (or installed package) root: corpus/ sits next to dist/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'corpus', 'seed-lab')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs<{ help?: boolean }>('demo', argv, {});
+  if (values.help) {
+    io.stdout(help);
+    return 0;
+  }
+  const s = styleFor(io);
+  const root = packageRoot();
+  const lab = (f: string): string => relative(process.cwd(), join(root, 'corpus', 'seed-lab', f)) || f;
+  const nets = ['default.xml', 'host-only.xml', 'natted.xml'].map(lab);
+  const steps: Array<{ title: string; command: string; argv: string[] }> = [
+    { title: 'The lab host\'s networks, as their XML defines them', command: 'net', argv: nets },
+    { title: 'What starting them (and adding a port forward) changed in the firewall', command: 'diff', argv: [lab('clean-host.save'), lab('lab-host.save'), ...nets.flatMap((n) => ['--net', n])] },
+    { title: 'Every rule of the host, explained', command: 'explain', argv: [lab('lab-host.save'), ...nets.flatMap((n) => ['--net', n]), '--format', 'text'] },
+  ];
+  const { main } = await import('./main.js');
+  for (const step of steps) {
+    io.stdout(`\n${s.bold(s.cyan(`# ${step.title}`))}\n${s.dim(`$ virtables ${step.command} ${step.argv.join(' ')}`)}\n\n`);
+    const code = await main([step.command, ...step.argv], io);
+    if (code === 2) return 2;
+  }
+  return 0;
+}
