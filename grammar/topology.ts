@@ -1,9 +1,9 @@
 // The topology file `virtables trace --topology FILE` reads: one statement per line.
 //
-//   uplink eth0 10.3.3.50/24 gateway 10.3.3.1 [port peth0]
+//   uplink eth0 10.3.3.50/24 [2001:db8::50/64] gateway 10.3.3.1 [gateway 2001:db8::1] [port peth0]
 //   bridge virbr3 [192.168.200.1/24 …]
 //   network natted.xml                         (a libvirt network XML, relative to this file)
-//   guest vm1 on virbr2 192.168.124.10[/24] [gateway ADDRESS|none] [port vnet0] [mac 52:54:00:…]
+//   guest vm1 on virbr2 192.168.124.10[/24] [ADDRESS…] [gateway ADDRESS|none]… [port vnet0] [mac 52:54:00:…]
 //   outside 203.0.113.10 [ADDRESS …]
 //   route 10.8.0.0/16 via 192.168.124.5 [dev virbr2]
 //   ip_forward on|off
@@ -47,10 +47,10 @@ export interface LinkAddressAst {
 }
 
 export type TopologyStatement =
-  | { readonly kind: 'uplink'; readonly name: string; readonly address: LinkAddressAst; readonly gateway: HostAddress | null; readonly port: string | null; readonly pos: SourcePos }
+  | { readonly kind: 'uplink'; readonly name: string; readonly addresses: LinkAddressAst[]; readonly gateways: HostAddress[]; readonly port: string | null; readonly pos: SourcePos }
   | { readonly kind: 'bridge'; readonly name: string; readonly addresses: LinkAddressAst[]; readonly pos: SourcePos }
   | { readonly kind: 'network'; readonly file: string; readonly pos: SourcePos }
-  | { readonly kind: 'guest'; readonly name: string; readonly attach: string; readonly address: LinkAddressAst; readonly gateway: HostAddress | null | undefined; readonly port: string | null; readonly mac: string | null; readonly pos: SourcePos }
+  | { readonly kind: 'guest'; readonly name: string; readonly attach: string; readonly addresses: LinkAddressAst[]; readonly gateways: HostAddress[] | undefined; readonly port: string | null; readonly mac: string | null; readonly pos: SourcePos }
   | { readonly kind: 'outside'; readonly addresses: HostAddress[]; readonly pos: SourcePos }
   | { readonly kind: 'route'; readonly dest: NonNullable<ReturnType<typeof parseCidr>>; readonly via: HostAddress; readonly dev: string | null; readonly pos: SourcePos }
   | { readonly kind: 'ip_forward'; readonly on: boolean; readonly pos: SourcePos }
@@ -119,19 +119,16 @@ class TopologyParser extends EmbeddedActionsParser {
   private uplink = this.RULE('uplink', (): TopologyStatement => {
     const k = this.CONSUME(Uplink);
     const name = this.CONSUME(Word);
-    const addr = this.CONSUME2(Word);
-    let gw: IToken | null = null;
+    const addrs: IToken[] = [this.CONSUME2(Word)];
+    this.MANY(() => addrs.push(this.CONSUME3(Word)));
+    const gws: IToken[] = [];
     let port: IToken | null = null;
-    this.OPTION(() => {
-      this.CONSUME(Gateway);
-      gw = this.CONSUME3(Word);
-    });
-    this.OPTION2(() => {
-      this.CONSUME(Port);
-      port = this.CONSUME4(Word);
-    });
+    this.MANY2(() => this.OR([
+      { ALT: () => { this.CONSUME(Gateway); gws.push(this.CONSUME4(Word)); } },
+      { ALT: () => { this.CONSUME(Port); port = this.CONSUME5(Word); } },
+    ]));
     return this.ACTION(() => ({
-      kind: 'uplink' as const, name: name.image, address: this.link(addr, true), gateway: gw ? this.host(gw) : null,
+      kind: 'uplink' as const, name: name.image, addresses: addrs.map((a) => this.link(a, true)), gateways: gws.map((g) => this.host(g)),
       port: port ? (port as IToken).image : null, pos: this.pos(k),
     }));
   });
@@ -155,22 +152,24 @@ class TopologyParser extends EmbeddedActionsParser {
     const name = this.CONSUME(Word);
     this.CONSUME(On);
     const attach = this.CONSUME2(Word);
-    const addr = this.CONSUME3(Word);
-    let gw: IToken | null = null;
+    const addrs: IToken[] = [this.CONSUME3(Word)];
+    this.MANY(() => addrs.push(this.CONSUME4(Word)));
+    const gws: IToken[] = [];
     let port: IToken | null = null;
     let mac: IToken | null = null;
-    this.MANY(() => this.OR([
-      { ALT: () => { this.CONSUME(Gateway); gw = this.CONSUME4(Word); } },
-      { ALT: () => { this.CONSUME(Port); port = this.CONSUME5(Word); } },
-      { ALT: () => { this.CONSUME(Mac); mac = this.CONSUME6(Word); } },
+    this.MANY2(() => this.OR([
+      { ALT: () => { this.CONSUME(Gateway); gws.push(this.CONSUME5(Word)); } },
+      { ALT: () => { this.CONSUME(Port); port = this.CONSUME6(Word); } },
+      { ALT: () => { this.CONSUME(Mac); mac = this.CONSUME7(Word); } },
     ]));
     return this.ACTION(() => {
-      const g = gw as IToken | null;
       const m = mac as IToken | null;
       if (m && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(m.image)) this.fail(m, `bad MAC address '${m.image}'`);
+      const none = gws.find((g) => g.image === 'none');
+      if (none && gws.length > 1) this.fail(none, "'gateway none' cannot be combined with other gateways");
       return {
-        kind: 'guest' as const, name: name.image, attach: attach.image, address: this.link(addr, false),
-        gateway: g === null ? undefined : g.image === 'none' ? null : this.host(g),
+        kind: 'guest' as const, name: name.image, attach: attach.image, addresses: addrs.map((a) => this.link(a, false)),
+        gateways: gws.length === 0 ? undefined : none ? [] : gws.map((g) => this.host(g)),
         port: port ? (port as IToken).image : null, mac: m ? m.image.toLowerCase() : null, pos: this.pos(k),
       };
     });

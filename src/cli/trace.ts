@@ -93,7 +93,7 @@ function topologySpec(values: Values, io: Io): TopologySpec {
   if (values.topology) {
     const file = values.topology;
     const statements = parseTopologyFile(decodeText(file, io.readBytes(file)), file);
-    spec = applyStatements(spec, statements, (f, pos) => {
+    spec = applyStatements(spec, statements, file, (f, pos) => {
       const path = resolve(dirname(file), f);
       try {
         return readNetworksBytes(io.readBytes(path), path);

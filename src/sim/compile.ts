@@ -5,6 +5,7 @@
 
 import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
+import { protocolNumber } from '../model/protocols.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
 import type { Hook, MatchCtx } from './packet.js';
 import { compileTarget, type CompiledTarget } from './targets.js';
@@ -70,7 +71,6 @@ export interface RuleKeys {
   readonly dst: CidrKey | null;
 }
 
-const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, 'ipv6-icmp': 58, sctp: 132, udplite: 136, gre: 47, esp: 50, ah: 51 };
 
 function exactIface(i: Rule['inInterface']): string | null {
   if (!i || i.negated || i.name.endsWith('+')) return null;
@@ -99,7 +99,7 @@ function ruleKeys(rule: Rule): RuleKeys {
     if (dport) break;
   }
   const cidr = (a: Rule['source']): CidrKey | null => (a && !a.negated && a.cidr.prefix > 0 ? { prefix: a.cidr.prefix, network: a.cidr.network } : null);
-  const proto = rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? (PROTO_NUMBERS[rule.protocol.name] ?? (/^\d+$/.test(rule.protocol.name) ? Number(rule.protocol.name) : null)) : null;
+  const proto = rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? protocolNumber(rule.protocol.name) : null;
   return { in: exactIface(rule.inInterface), out: exactIface(rule.outInterface), proto, dport, src: cidr(rule.source), dst: cidr(rule.destination) };
 }
 
@@ -323,7 +323,7 @@ export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileO
   const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
-  const protoNumber = (name: string): number | null => PROTO_NUMBERS[name] ?? (/^\d+$/.test(name) ? Number(name) : null);
+  const protoNumber = protocolNumber;
   for (const table of dump.tables) {
     const userChains = new Set(table.chains.filter((c) => !c.builtin).map((c) => c.name));
     for (const chain of table.chains) {

@@ -3,7 +3,7 @@
 // uplink). Plain data; built from libvirt networks plus flags, or from a topology file.
 
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
-import { UsageError } from '../model/errors.js';
+import { InputError, UsageError } from '../model/errors.js';
 import type { TopologyStatement } from '../../grammar/topology.js';
 import type { SourcePos } from '../model/dump.js';
 import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
@@ -41,8 +41,8 @@ export interface Endpoint {
   /** The host interface the endpoint hangs off: a bridge (through `port`) or a routed link (`port` null). */
   readonly iface: string;
   readonly port: string | null;
-  /** Default gateway; null: only its own subnet is reachable (libvirt isolated networks hand out none). */
-  readonly gateway: HostAddress | null;
+  /** Default gateways, at most one per family; none: only its own subnet is reachable (libvirt isolated networks hand out none). */
+  readonly gateways: HostAddress[];
   /** Extra routes (outside routes the host's subnets through the host's uplink address). */
   readonly routes: Route[];
   readonly mac: string | null;
@@ -64,8 +64,9 @@ export interface Topology {
 
 export interface UplinkSpec {
   readonly name: string;
-  readonly address: LinkAddress;
-  readonly gateway: HostAddress | null;
+  readonly addresses: LinkAddress[];
+  /** One per family at most. */
+  readonly gateways: HostAddress[];
   /** A bridge uplink (Xen `xenbr0`): the physical port the LAN hangs off, e.g. `peth0`. */
   readonly port: string | null;
 }
@@ -81,7 +82,8 @@ export interface GuestSpec {
   /** A bridge or routed interface name (or a libvirt network name, resolved to its bridge). */
   readonly attach: string;
   readonly addresses: LinkAddress[];
-  readonly gateway: HostAddress | null | undefined;
+  /** undefined: the default (the host's address on the bridge); empty: none. */
+  readonly gateways: HostAddress[] | undefined;
   readonly port: string | null;
   readonly mac: string | null;
 }
@@ -100,8 +102,8 @@ export interface TopologySpec {
   readonly autoGuests: boolean;
 }
 
-export const DEFAULT_UPLINK = 'eth0=10.0.2.15/24,gw=10.0.2.2';
-export const DEFAULT_OUTSIDE = '203.0.113.10';
+export const DEFAULT_UPLINK = 'eth0=10.0.2.15/24,2001:db8:2::15/64,gw=10.0.2.2,gw=2001:db8:2::2';
+export const DEFAULT_OUTSIDE = ['203.0.113.10', '2001:db8:ffff::10'];
 
 export function emptySpec(): TopologySpec {
   return { networks: [], uplink: null, bridges: [], guests: [], outside: [], routes: [], ipForward: null, brNetfilter: null, autoGuests: true };
@@ -129,42 +131,61 @@ function parseAddress(text: string, what: string): HostAddress {
   return host;
 }
 
-/** `--uplink eth0=10.3.3.50/24,gw=10.3.3.1[,port=peth0]` */
+/** `--uplink eth0=10.3.3.50/24[,2001:db8::50/64][,gw=10.3.3.1][,gw=2001:db8::1][,port=peth0]` */
 export function parseUplinkFlag(text: string): UplinkSpec {
   const [head, ...rest] = text.split(',');
   const eq = (head ?? '').indexOf('=');
-  if (eq <= 0) throw new UsageError(`--uplink: expected NAME=ADDRESS/LEN[,gw=ADDRESS][,port=NAME], got '${text}'`);
+  if (eq <= 0) throw new UsageError(`--uplink: expected NAME=ADDRESS/LEN[,ADDRESS/LEN][,gw=ADDRESS][,port=NAME], got '${text}'`);
   const name = head!.slice(0, eq);
-  const address = parseLinkAddress(head!.slice(eq + 1), '--uplink');
-  let gateway: HostAddress | null = null;
+  const addresses = [parseLinkAddress(head!.slice(eq + 1), '--uplink')];
+  const gateways: HostAddress[] = [];
   let port: string | null = null;
   for (const part of rest) {
     const [key, value] = part.split('=');
-    if (key === 'gw' && value) gateway = parseAddress(value, '--uplink gw');
+    if (key === 'gw' && value) gateways.push(parseAddress(value, '--uplink gw'));
     else if (key === 'port' && value) port = value;
-    else throw new UsageError(`--uplink: unknown part '${part}' (expected gw=ADDRESS or port=NAME)`);
+    else if (value === undefined && key) addresses.push(parseLinkAddress(key, '--uplink'));
+    else throw new UsageError(`--uplink: unknown part '${part}' (expected ADDRESS/LEN, gw=ADDRESS or port=NAME)`);
   }
-  return { name, address, gateway, port };
+  return checkUplink({ name, addresses, gateways, port }, '--uplink');
 }
 
-/** `--guest vm1@virbr2=192.168.124.10[/24][,gw=…|,gw=none][,port=vnet0][,mac=…]` */
+/** One address per family and a gateway of a family the uplink has. */
+export function checkUplink(u: UplinkSpec, what: string): UplinkSpec {
+  for (const f of [4, 6] as const) {
+    if (u.addresses.filter((a) => a.address.family === f).length > 1) throw new UsageError(`${what}: more than one IPv${f} address`);
+    if (u.gateways.filter((g) => g.family === f).length > 1) throw new UsageError(`${what}: more than one IPv${f} gateway`);
+  }
+  for (const g of u.gateways) {
+    const on = u.addresses.find((a) => a.address.family === g.family);
+    if (!on || !cidrContains(subnetOf(on), g)) throw new UsageError(`${what}: gateway ${formatHost(g.family, g.value)} is not on the uplink's subnet`);
+  }
+  return u;
+}
+
+function guestAddress(text: string, what: string): LinkAddress {
+  return text.includes('/') ? parseLinkAddress(text, what) : { address: parseAddress(text, what), prefix: -1 };
+}
+
+/** `--guest vm1@virbr2=192.168.124.10[/24][,ADDRESS…][,gw=…|,gw=none][,port=vnet0][,mac=…]` */
 export function parseGuestFlag(text: string): GuestSpec {
   const m = /^([^@=,\s]+)@([^=,\s]+)=([^,\s]+)((?:,[^,\s]+)*)$/.exec(text);
   if (!m) throw new UsageError(`--guest: expected NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC], got '${text}'`);
   const [, name, attach, addr, tail] = m;
-  const address = addr!.includes('/') ? parseLinkAddress(addr!, '--guest') : { address: parseAddress(addr!, '--guest'), prefix: -1 };
-  let gateway: HostAddress | null | undefined;
+  const addresses = [guestAddress(addr!, '--guest')];
+  let gateways: HostAddress[] | undefined;
   let port: string | null = null;
   let mac: string | null = null;
   for (const part of (tail ?? '').split(',').filter(Boolean)) {
     const [key, value] = part.split('=');
-    if (key === 'gw' && value === 'none') gateway = null;
-    else if (key === 'gw' && value) gateway = parseAddress(value, '--guest gw');
+    if (key === 'gw' && value === 'none') gateways = [];
+    else if (key === 'gw' && value) gateways = [...(gateways ?? []), parseAddress(value, '--guest gw')];
     else if (key === 'port' && value) port = value;
-    else if (key === 'mac' && value) mac = value.toLowerCase();
+    else if (key === 'mac' && value && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) mac = value.toLowerCase();
+    else if (value === undefined && key) addresses.push(guestAddress(key, '--guest'));
     else throw new UsageError(`--guest: unknown part '${part}'`);
   }
-  return { name: name!, attach: attach!, addresses: [address], gateway, port, mac };
+  return { name: name!, attach: attach!, addresses, gateways, port, mac };
 }
 
 /** `--bridge virbr3[=192.168.200.1/24]` */
@@ -189,13 +210,16 @@ export function linkSubnet(a: LinkAddress): Cidr {
   return subnetOf(a);
 }
 
-/** The first address of a DHCP range, or the host address + 1: where an auto-placed guest sits. */
-function autoGuestAddress(net: Network): LinkAddress | null {
-  const ip = net.ips.find((i) => i.family === 4) ?? net.ips[0];
-  if (!ip) return null;
-  const start = ip.dhcpRanges[0]?.start;
-  const value = start ? start.value : ip.address.value + 1n;
-  return { address: { family: ip.family, value }, prefix: ip.subnet.prefix };
+/** Per family, the first address of a DHCP range, or the host address + 1: where an auto-placed guest sits. */
+function autoGuestAddresses(net: Network): LinkAddress[] {
+  const out: LinkAddress[] = [];
+  for (const family of [4, 6] as const) {
+    const ip = net.ips.find((i) => i.family === family);
+    if (!ip) continue;
+    const start = ip.dhcpRanges[0]?.start;
+    out.push({ address: { family, value: start ? start.value : ip.address.value + 1n }, prefix: ip.subnet.prefix });
+  }
+  return out;
 }
 
 /** Builds the topology: networks give bridges (and, with autoGuests, one guest each); flags add the rest. */
@@ -218,8 +242,11 @@ export function buildTopology(spec: TopologySpec): Topology {
     byName.set(i.name, i);
   };
 
-  const uplink = spec.uplink ?? parseUplinkFlag(DEFAULT_UPLINK);
-  add({ name: uplink.name, role: 'uplink', bridge: uplink.port !== null, addresses: [uplink.address], network: null });
+  let uplink = spec.uplink ?? parseUplinkFlag(DEFAULT_UPLINK);
+  // Xen 3.2+ network-bridge turns the NIC into a bridge of its name, with the card renamed p<name>.
+  const xenOnUplink = spec.networks.some((n) => !isLibvirt(n) && n.mode === 'bridge' && (n.bridge ?? n.netdev) === uplink.name);
+  if (xenOnUplink && uplink.port === null) uplink = { ...uplink, port: `p${uplink.name}` };
+  add({ name: uplink.name, role: 'uplink', bridge: uplink.port !== null, addresses: uplink.addresses, network: null });
 
   const networkBridge = new Map<string, string>();
   const autoGuests: GuestSpec[] = [];
@@ -234,9 +261,9 @@ export function buildTopology(spec: TopologySpec): Topology {
         name: net.bridge.name, role: 'bridge', bridge: true, network: net.name,
         addresses: hostBridge ? [] : net.ips.map((ip) => ({ address: ip.address, prefix: ip.subnet.prefix })),
       });
-      const at = autoGuestAddress(net);
-      if (spec.autoGuests && at && !hostBridge) {
-        autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: [at], gateway: undefined, port: `vnet${vnet++}`, mac: null });
+      const at = autoGuestAddresses(net);
+      if (spec.autoGuests && at.length > 0 && !hostBridge) {
+        autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: at, gateways: undefined, port: `vnet${vnet++}`, mac: null });
       }
     } else {
       addXen(net, add, autoGuests, uplink);
@@ -256,7 +283,6 @@ export function buildTopology(spec: TopologySpec): Topology {
   let portNo = vnet;
   for (const g of guests) {
     const iface = resolveAttach(g.attach);
-    const hostAddr = iface.addresses.find((a) => a.address.family === g.addresses[0]?.address.family);
     const addresses = g.addresses.map((a) => {
       if (a.prefix >= 0) return a;
       // No prefix given: take the bridge subnet's that contains it, else a host route.
@@ -266,30 +292,32 @@ export function buildTopology(spec: TopologySpec): Topology {
     const onUplinkLan = iface.name === uplink.name;
     // libvirt's dnsmasq hands guests of an isolated network no router (dhcp-option=3).
     const isolated = spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
-    const gateway = g.gateway !== undefined ? g.gateway : onUplinkLan ? uplink.gateway : isolated ? null : (hostAddr?.address ?? null);
+    const families = new Set(addresses.map((a) => a.address.family));
+    const defaults = onUplinkLan ? uplink.gateways : isolated ? [] : iface.addresses.filter((a) => families.has(a.address.family)).map((a) => a.address);
+    // One gateway per family: the first address the bridge has in it.
+    const gateways = (g.gateways ?? defaults).filter((x, i, all) => all.findIndex((y) => y.family === x.family) === i);
     if (endpoints.some((e) => e.name === g.name)) throw new UsageError(`guest '${g.name}' given twice`);
     endpoints.push({
       name: g.name, kind: 'guest', addresses, extra: [], iface: iface.name,
       port: iface.bridge ? (g.port ?? `vnet${portNo++}`) : null,
-      gateway, routes: [], mac: g.mac, network: iface.network,
+      gateways, routes: [], mac: g.mac, network: iface.network,
     });
   }
 
   // Outside: the LAN gateway on the uplink, plus far hosts behind it; it routes every host-side subnet back through the host.
-  const outsideAddrs = spec.outside.length > 0 ? spec.outside : [parseAddress(DEFAULT_OUTSIDE, 'outside')];
-  const upAddr = uplink.address;
+  const outsideAddrs = spec.outside.length > 0 ? spec.outside : DEFAULT_OUTSIDE.map((a) => parseAddress(a, 'outside'));
   const hostSideRoutes: Route[] = [];
   for (const i of interfaces) {
     if (i.role === 'loopback' || i.name === uplink.name) continue;
     for (const a of i.addresses) {
-      if (a.address.family !== upAddr.address.family) continue;
-      hostSideRoutes.push({ dest: subnetOf(a), iface: 'lan', via: upAddr.address });
+      const up = uplink.addresses.find((u) => u.address.family === a.address.family);
+      if (up) hostSideRoutes.push({ dest: subnetOf(a), iface: 'lan', via: up.address });
     }
   }
   endpoints.push({
     name: 'outside', kind: 'outside',
-    addresses: uplink.gateway ? [{ address: uplink.gateway, prefix: upAddr.prefix }] : [],
-    extra: outsideAddrs, iface: uplink.name, port: uplink.port, gateway: null, routes: hostSideRoutes, mac: null, network: null,
+    addresses: uplink.gateways.map((g) => ({ address: g, prefix: uplink.addresses.find((a) => a.address.family === g.family)!.prefix })),
+    extra: outsideAddrs, iface: uplink.name, port: uplink.port, gateways: [], routes: hostSideRoutes, mac: null, network: null,
   });
 
   const routes: Route[] = [];
@@ -300,7 +328,7 @@ export function buildTopology(spec: TopologySpec): Topology {
     if (!iface) throw new UsageError(`route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
     routes.push({ ...r, iface });
   }
-  if (uplink.gateway) routes.push({ dest: { family: uplink.gateway.family, network: 0n, prefix: 0 }, iface: uplink.name, via: uplink.gateway });
+  for (const g of uplink.gateways) routes.push({ dest: { family: g.family, network: 0n, prefix: 0 }, iface: uplink.name, via: g });
 
   return {
     interfaces,
@@ -317,12 +345,12 @@ function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestS
   for (const vif of net.vifs) {
     const addrs = vif.ips.map((ip) => parseLinkAddress(ip.includes('/') ? ip : `${ip}/32`, `vif ${vif.name}`));
     if (net.mode === 'bridge') {
-      const bridge = vif.bridge ?? net.bridge ?? uplink.name;
+      const bridge = vif.bridge ?? net.bridge ?? net.netdev;
       if (bridge !== uplink.name) add({ name: bridge, role: 'bridge', bridge: true, addresses: [], network: net.name });
-      guests.push({ name: `dom${vif.domid}`, attach: bridge, addresses: addrs, gateway: undefined, port: vif.name, mac: vif.mac });
+      guests.push({ name: `dom${vif.domid}`, attach: bridge, addresses: addrs, gateways: undefined, port: vif.name, mac: vif.mac });
     } else {
       add({ name: vif.name, role: 'link', bridge: false, addresses: [], network: net.name });
-      guests.push({ name: `dom${vif.domid}`, attach: vif.name, addresses: addrs, gateway: null, port: null, mac: vif.mac });
+      guests.push({ name: `dom${vif.domid}`, attach: vif.name, addresses: addrs, gateways: [], port: null, mac: vif.mac });
     }
   }
 }
@@ -390,8 +418,7 @@ export function endpointNextHop(e: Endpoint, dst: HostAddress): HostAddress | nu
   let best: Route | null = null;
   for (const r of e.routes) if (r.dest.family === dst.family && cidrContains(r.dest, dst) && (!best || r.dest.prefix > best.dest.prefix)) best = r;
   if (best) return best.via ?? dst;
-  if (e.gateway && e.gateway.family === dst.family) return e.gateway;
-  return null;
+  return e.gateways.find((g) => g.family === dst.family) ?? null;
 }
 
 export function describeAddress(a: HostAddress): string {
@@ -401,14 +428,21 @@ export function describeAddress(a: HostAddress): string {
 // --- topology files --------------------------------------------------------------------------
 
 /** Adds a topology file's statements to a spec; `loadNetworks` reads the `network FILE` lines. */
-export function applyStatements(spec: TopologySpec, statements: readonly TopologyStatement[], loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[]): TopologySpec {
+export function applyStatements(spec: TopologySpec, statements: readonly TopologyStatement[], file: string, loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[]): TopologySpec {
   let s = spec;
   for (const st of statements) {
     switch (st.kind) {
-      case 'uplink': s = { ...s, uplink: { name: st.name, address: st.address, gateway: st.gateway, port: st.port } }; break;
+      case 'uplink':
+        try {
+          s = { ...s, uplink: checkUplink({ name: st.name, addresses: st.addresses, gateways: st.gateways, port: st.port }, 'uplink') };
+        } catch (e) {
+          if (e instanceof UsageError) throw new InputError(file, st.pos.line, st.pos.col, e.message);
+          throw e;
+        }
+        break;
       case 'bridge': s = { ...s, bridges: [...s.bridges, { name: st.name, addresses: st.addresses, network: null }] }; break;
       case 'network': s = { ...s, networks: [...s.networks, ...loadNetworks(st.file, st.pos)] }; break;
-      case 'guest': s = { ...s, guests: [...s.guests, { name: st.name, attach: st.attach, addresses: [st.address], gateway: st.gateway, port: st.port, mac: st.mac }] }; break;
+      case 'guest': s = { ...s, guests: [...s.guests, { name: st.name, attach: st.attach, addresses: st.addresses, gateways: st.gateways, port: st.port, mac: st.mac }] }; break;
       case 'outside': s = { ...s, outside: [...s.outside, ...st.addresses] }; break;
       case 'route': s = { ...s, routes: [...s.routes, { dest: st.dest, iface: st.dev ?? '', via: st.via }] }; break;
       case 'ip_forward': s = { ...s, ipForward: st.on }; break;

@@ -240,7 +240,8 @@ function resolveUncached(sim: Simulator, text: string): Resolved {
       if (i.role === 'uplink' && !i.bridge) break;
       const guest: Endpoint = {
         name: text, kind: 'guest', addresses: [{ address: host, prefix: a.prefix }], extra: [], iface: i.name,
-        port: i.bridge ? `${i.name}-p` : null, gateway: i.role === 'uplink' ? (sim.outside?.addresses[0]?.address ?? null) : a.address, routes: [], mac: null, network: i.network,
+        port: i.bridge ? `${i.name}-p` : null,
+        gateways: i.role === 'uplink' ? (sim.outside?.addresses.map((x) => x.address) ?? []) : [a.address], routes: [], mac: null, network: i.network,
       };
       return { node: { kind: 'endpoint', endpoint: guest }, address: host.value };
     }
@@ -369,7 +370,8 @@ function endpointNextHop(sim: Simulator, e: Endpoint, dst: bigint): bigint | nul
   }
   const best = lookup(table, dst);
   if (best) return best.via?.value ?? dst;
-  return e.gateway && e.gateway.family === sim.family ? e.gateway.value : null;
+  for (const g of e.gateways) if (g.family === sim.family) return g.value;
+  return null;
 }
 
 /** A frame from `sender` enters host interface `iface` (through bridge port `port`), addressed to the owner of `nh`. */

@@ -62,6 +62,11 @@ function nsNames(t: Topology): Map<string, string> {
   return names;
 }
 
+/** The oracle checks IPv4: IPv6 addresses of the topology are left out (IPv6 is off in every namespace). */
+function v4<T extends { address: HostAddress }>(xs: readonly T[]): T[] {
+  return xs.filter((x) => x.address.family === 4);
+}
+
 /** Shell commands that build the topology (run in the outer private namespace). */
 export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
   const ns = nsNames(t);
@@ -88,27 +93,28 @@ export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
       cmds.push(`ip link add ${e.iface} netns host type veth peer name eth0 netns ${n}`);
       linked.add(e.iface);
     }
-    for (const a of e.addresses) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0`);
+    for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0`);
     cmds.push(`ip -n ${n} link set eth0 up`);
-    for (const a of e.extra) cmds.push(`ip -n ${n} addr add ${addr(a)}/${a.family === 4 ? 32 : 128} dev lo`);
+    for (const a of e.extra.filter((x) => x.family === 4)) cmds.push(`ip -n ${n} addr add ${addr(a)}/32 dev lo`);
   }
   for (const i of t.interfaces) {
     if (i.role === 'loopback') continue;
     if (!linked.has(i.name)) cmds.push(`ip -n host link add ${i.name} type dummy`);
-    for (const a of i.addresses) cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}`);
+    for (const a of v4(i.addresses)) cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}`);
     cmds.push(`ip -n host link set ${i.name} up`);
   }
   for (const r of t.routes) {
-    if (!r.via) continue;
+    if (!r.via || r.dest.family !== 4) continue;
     cmds.push(`ip -n host route add ${r.dest.prefix === 0 ? 'default' : formatCidr(r.dest)} via ${addr(r.via)} dev ${r.iface}`);
   }
   for (const e of t.endpoints) {
     const n = ns.get(e.name)!;
     // Outside speaks from its far address (as the simulator has it): every route says so.
-    const src = e.extra[0] ? ` src ${addr(e.extra[0])}` : '';
-    if (src) for (const a of e.addresses) cmds.push(`ip -n ${n} route replace ${formatCidr(linkSubnet(a))} dev eth0${src}`);
-    for (const r of e.routes) cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
-    if (e.gateway) cmds.push(`ip -n ${n} route add default via ${addr(e.gateway)} dev eth0${src}`);
+    const far = e.extra.find((x) => x.family === 4);
+    const src = far ? ` src ${addr(far)}` : '';
+    if (src) for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} route replace ${formatCidr(linkSubnet(a))} dev eth0${src}`);
+    for (const r of e.routes.filter((x) => x.dest.family === 4)) cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
+    for (const g of e.gateways) if (g.family === 4) cmds.push(`ip -n ${n} route add default via ${addr(g)} dev eth0${src}`);
   }
   cmds.push(inNs('host', `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv4/ip_forward`));
   // The kernel rate-limits ICMP errors per destination (6 at once, then 1/s): many probes rejected
@@ -152,7 +158,7 @@ export function parseConntrack(text: string): CtEntry[] {
 function localAddresses(t: Topology, name: string): Set<string> {
   if (name === 'host') {
     const s = new Set<string>();
-    for (const i of t.interfaces) for (const a of i.addresses) s.add(addr(a.address));
+    for (const i of t.interfaces) for (const a of v4(i.addresses)) s.add(addr(a.address));
     s.add('127.0.0.1');
     return s;
   }

@@ -5,13 +5,14 @@
 // got (connected / errno / silence) and what each receiver's conntrack table shows arrived.
 // The kernel runs while the suite is collected, so the test names carry the counts.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { readNetworks } from '../../src/network/libvirt.js';
 import type { Network } from '../../src/model/network.js';
 import { buildTopology, emptySpec, parseGuestFlag, parseUplinkFlag, type GuestSpec, type TopologySpec } from '../../src/sim/topology.js';
-import { describeKernel, kernelSkipReason, corpusSkipReason, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
+import { corpusSkipReason, describeKernel, kernelSkipReason, REPO_CORPUS, SHARED_CORPUS, STRICT } from '../helpers/env.js';
 import { read } from '../helpers/files.js';
 import { brNetfilterAvailable, runKernel } from '../helpers/netns.js';
 import {
@@ -100,6 +101,32 @@ function scenarios(): Scenario[] {
   add('libvirt 5.1+ default then host-only', render(modern(defNet, hostOnly)), modernTopo, false);
   add('libvirt 5.1+ host-only then default', render(modern(hostOnly, defNet)), modernTopo, false);
 
+  // Netfilter corners the unit tests pin down, checked here against the kernel: the raw table's
+  // view of conntrack, NOTRACK, REDIRECT, nat OUTPUT, goto, marks, addrtype --limit-iface-in, physdev.
+  const corners = modern(defNet, hostOnly);
+  const rule = (table: string, chain: string, spec: string, at: number | 'end' = 0): void => insertRule(corners, table, chain, spec, at);
+  rule('raw', 'PREROUTING', '-i virbr1 -p udp -m state --state INVALID -j DROP');
+  rule('raw', 'PREROUTING', '-i virbr0 -p udp -m udp --dport 53 -j CT --notrack');
+  rule('filter', 'INPUT', '-i virbr0 -p udp -m state --state UNTRACKED -j REJECT --reject-with icmp-admin-prohibited');
+  rule('nat', 'OUTPUT', '-p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.122.10:80');
+  rule('nat', 'PREROUTING', '-d 203.0.113.10/32 -i virbr0 -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 22');
+  chainOf(corners, 'filter', 'GOTO_A');
+  chainOf(corners, 'filter', 'GOTO_B');
+  rule('filter', 'GOTO_A', '-p icmp -g GOTO_B', 'end');
+  rule('filter', 'GOTO_A', '-j ACCEPT', 'end');
+  rule('filter', 'GOTO_B', '-p tcp -j DROP', 'end');
+  rule('filter', 'FORWARD', '-i virbr1 -j GOTO_A');
+  rule('mangle', 'PREROUTING', '-i virbr0 -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x2/0xffffffff');
+  rule('filter', 'FORWARD', '-m mark --mark 0x2 -j REJECT --reject-with icmp-net-prohibited');
+  rule('filter', 'INPUT', '-p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m tcp --dport 80 -j REJECT --reject-with tcp-reset');
+  rule('filter', 'FORWARD', '-p tcp -m physdev --physdev-in vnet1 -m tcp --dport 22 -j DROP');
+  const cornerProbes: ProbeSpec[] = [
+    { from: 'host', to: 'outside', proto: 'tcp', dport: 8080 }, { from: 'vm1', to: '10.3.3.50', proto: 'tcp', dport: 80 },
+    { from: 'vm3', to: '10.3.3.50', proto: 'tcp', dport: 80 },
+  ];
+  add('netfilter corners', render(corners), modernTopo, false, cornerProbes);
+  if (brNetfilterAvailable()) add('netfilter corners, br_netfilter on', render(corners), modernTopo, true, cornerProbes);
+
   // XenServer-style port forwarding (the captured rules), with the uplink a bridge over peth0.
   const xs = join(XEN, 'xenserver-style-portforward', 'after.save');
   if (existsSync(xs)) {
@@ -149,19 +176,33 @@ function ipOf(n: Network, k: bigint): string {
   return `${Number(v >> 24n) & 255}.${Number(v >> 16n) & 255}.${Number(v >> 8n) & 255}.${Number(k)}`;
 }
 
+const pingMissing = spawnSync('sh', ['-c', 'command -v ping'], { stdio: 'ignore' }).status !== 0;
+
 describeKernel('trace: the simulator agrees with the kernel', () => {
   if (kernelSkipReason() !== null || corpusSkipReason() !== null) return;
+  if (pingMissing) {
+    it('needs ping (apt-get install iputils-ping)', () => {
+      if (STRICT) throw new Error('VIRTABLES_REQUIRE_ALL=1 but ping is missing (apt-get install iputils-ping)');
+    });
+    return;
+  }
   const all = scenarios();
   const results: Array<{ s: Scenario; c: Comparison; error: string | null }> = [];
+  const verdicts = new Map<string, number>();
   for (const s of all) {
     const sim = simulatorFor(s);
     const probes = kernelProbes(sim, s);
+    for (const p of probes) {
+      const v = p.result.request.verdict === 'delivered' && p.result.reply?.verdict !== 'delivered' ? 'one-way' : p.result.request.verdict;
+      verdicts.set(v, (verdicts.get(v) ?? 0) + 1);
+    }
     const run = runKernel(s.topology, s.dump, probes.map((p) => p.probe), { brNetfilter: s.brNetfilter, extraPorts: { tcp: [80, 22], udp: [53] } });
     results.push({ s, c: run.error ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] } : compare(sim, probes, run.observations), error: run.error });
   }
   const total = results.reduce((n, r) => n + r.c.total, 0);
   const agree = results.reduce((n, r) => n + r.c.agree, 0);
-  it(`${all.length} scenarios × ${total} probes: simulator = kernel on ${agree}/${total}`, () => {
+  const mix = [...verdicts].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${n} ${v}`).join(', ');
+  it(`${all.length} scenarios × ${total} probes: simulator = kernel on ${agree}/${total} (${mix})`, () => {
     expect(results.flatMap((r) => r.c.disagreements.map((d) => `${r.s.name}: ${d}`))).toEqual([]);
   });
   for (const { s, c } of results) {
