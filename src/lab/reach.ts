@@ -17,7 +17,7 @@ import { buildTopology, emptySpec, type GuestSpec, type TopologySpec } from '../
 import { connects, prepare, trace, type Leg, type Proto, type Simulator, type TraceResult, type Verdict } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import type { Firewall } from './firewall.js';
-import { hostTopologySpec, type Guest, type GuestAttachment, type Reach, type World } from './sheet.js';
+import { gatewaysOf, hostTopologySpec, type Guest, type GuestAttachment, type Reach, type World } from './sheet.js';
 
 /** One traced connection that took part in the decision. */
 export interface TracedLeg {
@@ -298,7 +298,7 @@ function routerFor(world: World, from: string, to: string): { router: Guest; ins
 }
 
 function hostAddressOn(world: World, on: string): HostAddress | null {
-  if (on === world.uplink.name) return world.uplink.gateway;
+  if (on === world.uplink.name) return world.uplink.gateways.find((g) => g.family === 4) ?? null;
   const n = world.networks.find((x) => x.name === on)?.network;
   return n && n.kind === 'libvirt' ? (n.ips.find((ip) => ip.family === 4)?.address ?? null) : null;
 }
@@ -310,12 +310,12 @@ function routerSpec(world: World, router: Guest): TopologySpec {
   for (const lan of lans) {
     for (const g of world.guests) {
       if (g === router) continue;
-      for (const a of g.attachments) if (a.on === lan.on) guests.push({ name: a.endpoint, attach: lan.device, addresses: [a.address], gateway: a.gateway, port: null, mac: null });
+      for (const a of g.attachments) if (a.on === lan.on) guests.push({ name: a.endpoint, attach: lan.device, addresses: [a.address], gateways: gatewaysOf(a), port: null, mac: null });
     }
   }
   return {
     ...emptySpec(),
-    uplink: { name: primary!.device, address: primary!.address, gateway: primary!.gateway ?? hostAddressOn(world, primary!.on), port: null },
+    uplink: { name: primary!.device, addresses: [primary!.address], gateways: [primary!.gateway ?? hostAddressOn(world, primary!.on)].filter((g): g is HostAddress => g !== null), port: null },
     bridges: lans.map((l) => ({ name: l.device, addresses: [l.address], network: l.on })),
     guests, outside: world.outside, autoGuests: false,
   };

@@ -75,7 +75,17 @@ export interface World {
   readonly path: (file: string) => string;
 }
 
-export const DEFAULT_UPLINK: UplinkSpec = { name: 'eth0', address: { address: { family: 4, value: 0x0a00020fn }, prefix: 24 }, gateway: { family: 4, value: 0x0a000202n }, port: null };
+export const DEFAULT_UPLINK: UplinkSpec = { name: 'eth0', addresses: [{ address: { family: 4, value: 0x0a00020fn }, prefix: 24 }], gateways: [{ family: 4, value: 0x0a000202n }], port: null };
+
+/** The uplink's IPv4 address (sheets describe IPv4 hosts). */
+export function uplinkAddress(u: UplinkSpec): LinkAddress {
+  return u.addresses.find((a) => a.address.family === 4) ?? u.addresses[0]!;
+}
+
+/** The simulator's gateways of an attachment: the default (undefined), none, or the one given. */
+export function gatewaysOf(a: GuestAttachment): HostAddress[] | undefined {
+  return a.gateway === undefined ? undefined : a.gateway === null ? [] : [a.gateway];
+}
 
 function fail(file: string, at: At, message: string): never {
   throw new InputError(file, at.line, at.col, message);
@@ -199,7 +209,8 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         const address = parseCidr(s.address);
         if (!address || !s.address.includes('/')) fail(from, s.at, `the uplink's address needs its prefix (e.g. ${s.address.split('/')[0]}/24)`);
         const host = parseHost(s.address.split('/')[0]!)!;
-        uplink = { name: s.device, address: { address: host, prefix: address.prefix }, gateway: s.gateway ? parseHost(s.gateway) : null, port: s.port };
+        const gw = s.gateway ? parseHost(s.gateway) : null;
+        uplink = { name: s.device, addresses: [{ address: host, prefix: address.prefix }], gateways: gw ? [gw] : [], port: s.port };
         break;
       }
       case 'outside':
@@ -232,7 +243,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
 
   const world: World = {
     file, title, about, networks, era, before: before ?? evidence.beforeDump(), firewall, guestFirewalls, uplink: up,
-    outside: outside.length > 0 ? outside : [parseHost(DEFAULT_OUTSIDE)!], guests, assertions, problems, path,
+    outside: outside.length > 0 ? outside : [parseHost(DEFAULT_OUTSIDE[0]!)!], guests, assertions, problems, path,
   };
   for (const a of assertions) validateAssertion(world, a, fromAnswer ? evidence.origin : null);
   return world;
@@ -250,7 +261,7 @@ function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, ne
       address = auto;
     } else {
       const subnetFrom = declared?.network.kind === 'libvirt' ? declared.network.ips.find((ip) => ip.family === 4) : undefined;
-      const prefix = a.address.includes('/') ? undefined : (subnetFrom?.subnet.prefix ?? (onUplink ? uplink.address.prefix : undefined));
+      const prefix = a.address.includes('/') ? undefined : (subnetFrom?.subnet.prefix ?? (onUplink ? uplinkAddress(uplink).prefix : undefined));
       try {
         address = parseLinkAddress(a.address, `guest ${s.name.name}`, prefix);
       } catch {
@@ -308,13 +319,13 @@ function validateAssertion(world: World, a: Assertion, answer: string | null): v
 /** The simulator's topology of the host: declared networks, uplink, outside and guests. */
 export function hostTopologySpec(world: World): TopologySpec {
   const guests: GuestSpec[] = world.guests.flatMap((g) =>
-    g.attachments.map((a) => ({ name: a.endpoint, attach: a.on, addresses: [a.address], gateway: a.gateway, port: null, mac: null })),
+    g.attachments.map((a) => ({ name: a.endpoint, attach: a.on, addresses: [a.address], gateways: gatewaysOf(a), port: null, mac: null })),
   );
   // Addresses the assertions name beyond every network of the host belong to the outside world.
   const inside = (a: HostAddress): boolean =>
     world.guests.some((g) => g.attachments.some((x) => x.address.address.value === a.value)) ||
     world.networks.some((n) => n.network.kind === 'libvirt' && n.network.ips.some((ip) => ip.family === a.family && cidrContains(ip.subnet, a))) ||
-    cidrContains({ family: 4, network: world.uplink.address.address.value & maskOf(4, world.uplink.address.prefix), prefix: world.uplink.address.prefix }, a);
+    cidrContains({ family: 4, network: uplinkAddress(world.uplink).address.value & maskOf(4, uplinkAddress(world.uplink).prefix), prefix: uplinkAddress(world.uplink).prefix }, a);
   const named = world.assertions.flatMap((a) => (a.kind === 'reach' ? a.hops.map((h) => parseHost(h.node)) : [])).filter((a): a is HostAddress => a !== null && a.family === 4 && !inside(a));
   const outside = [...world.outside, ...named.filter((a, i) => !world.outside.some((o) => o.value === a.value) && named.findIndex((b) => b.value === a.value) === i)];
   return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false };
