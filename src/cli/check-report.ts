@@ -10,7 +10,7 @@ import type { Style } from './style.js';
 
 function eventText(e: TraceEvent): string {
   if (e.kind === 'hop') return e.text;
-  const s = e.step;
+  const s = e;
   const rule = s.rule ? ` '${ruleShown(s.rule.rule)}'` : '';
   return `${s.table} ${s.chain}: ${s.action}${rule}${s.detail ? ` (${s.detail})` : ''}`;
 }
@@ -62,7 +62,7 @@ function legJson(leg: Leg, family: 4 | 6) {
     at: leg.at,
     seen: leg.seen && { src: formatHost(family, leg.seen.src), dst: formatHost(family, leg.seen.dst), sport: leg.seen.sport, dport: leg.seen.dport },
     decidedBy: leg.decidedBy && { table: leg.decidedBy.table, chain: leg.decidedBy.chain, action: leg.decidedBy.action, rule: leg.decidedBy.rule ? ruleShown(leg.decidedBy.rule.rule) : null },
-    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.step.table, chain: e.step.chain, action: e.step.action, rule: e.step.rule ? ruleShown(e.step.rule.rule) : null, detail: e.step.detail })),
+    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.table, chain: e.chain, action: e.action, rule: e.rule ? ruleShown(e.rule.rule) : null, detail: e.detail })),
     notes: leg.notes,
   };
 }

@@ -128,7 +128,7 @@ function legWords(ctx: ReachContext, leg: Leg): string {
 
 /** The rule that let a delivered packet in (the last ACCEPT on its way), for "accepted by …". */
 function acceptStep(leg: Leg, chain: string): Step | null {
-  const steps = leg.events.flatMap((e) => (e.kind === 'rule' && e.step.action === 'accept' && e.step.rule && e.step.chain === chain ? [e.step] : []));
+  const steps = leg.events.flatMap((e) => (e.kind === 'rule' && e.action === 'accept' && e.rule && e.chain === chain ? [e] : []));
   return steps[steps.length - 1] ?? null;
 }
 
