@@ -16,6 +16,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   diff: { summary: 'what changed between two dumps, attributed to networks and explained', load: () => import('./diff.js') },
   compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
   audit: { summary: 'find leaks and gaps: missing, shadowed and stale rules, reachable guests, DNS leaks, conflicts (text, json, sarif)', load: () => import('./audit.js') },
+  check: { summary: 'check an expectations file (reachability, rule sets) against a dump: pass/fail with the trace', load: () => import('./check.js') },
+  lab: { summary: 'list a lab\'s tasks, or grade an answer directory against the lab\'s sheets', load: () => import('./lab.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
   trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
 };

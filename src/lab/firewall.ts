@@ -1,0 +1,201 @@
+// The firewall(s) a sheet's assertions are checked on: a dump from the evidence or the sheet,
+// the rules the engine derives for starting networks on the sheet's `before` dump, and those
+// with the answer's commands run on top, the way iptables would run them (an -I goes to the
+// top, a -D of a rule that is not there is refused). `in any order` gives one firewall per
+// start order: legacy libvirt's rules depend on it.
+
+import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import type { FirewallSource, Named } from '../../grammar/expect.js';
+import type { Listing, Operation } from '../../grammar/listing.js';
+import { applyProgram, compile, emptyDump, emptyHostState, type Program } from '../engine/index.js';
+import { ruleKey } from '../diff/diff.js';
+import { BUILTIN_CHAINS, type Chain, type Dump, type Rule, type Table } from '../model/dump.js';
+import { UsageError } from '../model/errors.js';
+import { formatRule } from '../write/save.js';
+import type { Evidence, ReadBytes } from './evidence.js';
+import type { World } from './sheet.js';
+
+export interface Firewall {
+  readonly dump: Dump;
+  /** Where it came from, for messages: `host.save`, or `clean-host.save, then natted and natted2 started, then rules.txt`. */
+  readonly describe: string;
+  /** Commands of the answer iptables would refuse, said as iptables would. */
+  readonly refused: string[];
+}
+
+export type Firewalls = { readonly ok: true; readonly variants: Firewall[] } | { readonly ok: false; readonly why: string };
+
+function cloneDump(dump: Dump): Dump {
+  return { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })) };
+}
+
+function tableOf(dump: Dump, name: string): Table {
+  let t = dump.tables.find((x) => x.name === name);
+  if (!t) {
+    t = { name, pos: { line: 0, col: 0 }, chains: (BUILTIN_CHAINS[name] ?? []).map((c) => ({ name: c, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] })) };
+    dump.tables.push(t);
+  }
+  return t;
+}
+
+function keyOf(rule: Rule): string {
+  return ruleKey(formatRule(rule, 'ipv4'));
+}
+
+/** Runs listed operations on a copy of `dump`; what iptables would refuse is skipped and said. */
+export function applyOperations(dump: Dump, listing: Listing): { dump: Dump; refused: string[] } {
+  const out = cloneDump(dump);
+  const refused: string[] = [];
+  const where = (o: Operation): string => `${listing.file}:${o.line}`;
+  for (const o of listing.operations) {
+    const table = tableOf(out, o.table);
+    const chain = o.chain === null ? null : table.chains.find((c) => c.name === o.chain) ?? null;
+    const missing = (): void => {
+      refused.push(`${where(o)}: iptables refuses it: table ${o.table} has no chain ${o.chain} ("No chain/target/match by that name")`);
+    };
+    switch (o.kind) {
+      case 'append':
+        if (!chain) missing();
+        else chain.rules.push(o.rule);
+        break;
+      case 'insert': {
+        if (!chain) {
+          missing();
+          break;
+        }
+        const at = (o.position ?? 1) - 1;
+        if (at > chain.rules.length) refused.push(`${where(o)}: iptables refuses it: ${o.chain} has ${chain.rules.length} rules, so it cannot insert at ${o.position} ("Index of insertion too big")`);
+        else chain.rules.splice(at, 0, o.rule);
+        break;
+      }
+      case 'delete': {
+        if (!chain) {
+          missing();
+          break;
+        }
+        const key = keyOf(o.rule);
+        const i = chain.rules.findIndex((r) => keyOf(r) === key);
+        if (i < 0) refused.push(`${where(o)}: iptables refuses it: ${o.table} ${o.chain} holds no rule '${formatRule(o.rule)}' ("Bad rule (does a matching rule exist in that chain?)")`);
+        else chain.rules.splice(i, 1);
+        break;
+      }
+      case 'delete-at':
+        if (!chain) missing();
+        else if (o.position < 1 || o.position > chain.rules.length) refused.push(`${where(o)}: iptables refuses it: ${o.chain} has ${chain.rules.length} rules, none numbered ${o.position} ("Index of deletion too big")`);
+        else chain.rules.splice(o.position - 1, 1);
+        break;
+      case 'policy':
+        if (!chain || !chain.builtin) refused.push(`${where(o)}: iptables refuses it: only built-in chains have a policy`);
+        else chain.policy = o.policy;
+        break;
+      case 'new-chain':
+        if (chain) {
+          if (o.format === 'commands') refused.push(`${where(o)}: iptables refuses it: chain ${o.chain} already exists ("Chain already exists")`);
+        } else table.chains.push({ name: o.chain, builtin: false, policy: null, counters: null, pos: null, rules: [] } satisfies Chain);
+        break;
+      case 'delete-chain':
+        if (!chain || chain.builtin) missing();
+        else table.chains.splice(table.chains.indexOf(chain), 1);
+        break;
+      case 'flush':
+        for (const c of o.chain === null ? table.chains : chain ? [chain] : []) c.rules.length = 0;
+        if (o.chain !== null && !chain) missing();
+        break;
+    }
+  }
+  return { dump: out, refused };
+}
+
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+export function namesText(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} then ${names[names.length - 1]}`;
+}
+
+/** The host's dump after starting `names` in this order on the sheet's `before` (the engine's rules). */
+export function startNetworks(world: World, names: readonly string[]): { dump: Dump; describe: string; before: Dump; program: Program } {
+  const networks = names.map((n) => {
+    const d = world.networks.find((x) => x.name === n);
+    if (!d) throw new UsageError(`check: network '${n}' is not defined`);
+    return d.network;
+  });
+  const before = world.before?.ok ? world.before.value : emptyDump('ipv4');
+  const base = { ...emptyHostState(), ipv4: before };
+  const program = compile(networks, {
+    flavor: world.era.flavor,
+    ...(world.era.version && !world.era.flavor.startsWith('xen') ? { libvirtVersion: world.era.version } : {}),
+    ...(world.era.version && world.era.flavor.startsWith('xen') ? { xenVersion: world.era.version } : {}),
+    base,
+  });
+  const dump = applyProgram(program, base).ipv4;
+  const from = world.before?.ok ? world.before.file : 'an empty firewall';
+  return { dump: { ...dump, family: 'ipv4' }, describe: `${from} after starting ${namesText(names)} (${world.era.label})`, before, program };
+}
+
+function orders(list: readonly Named[], anyOrder: boolean): string[][] {
+  const names = list.map((n) => n.name);
+  return anyOrder ? permutations(names) : [names];
+}
+
+function missingNetworks(world: World, list: readonly Named[]): string | null {
+  const gone = list.filter((n) => !world.networks.some((d) => d.name === n.name));
+  return gone.length > 0 ? `network${gone.length > 1 ? 's' : ''} ${gone.map((n) => `'${n.name}'`).join(', ')} not defined` : null;
+}
+
+function materialize(world: World, source: FirewallSource, evidence: Evidence, read: ReadBytes, guest: string | null): Firewalls {
+  switch (source.kind) {
+    case 'file': {
+      const path = world.path(source.file);
+      return { ok: true, variants: [{ dump: parseSaveBytes(read(path), { file: path }), describe: path, refused: [] }] };
+    }
+    case 'answer-dump': {
+      const f = guest ? evidence.guestDump(guest, source.file) : evidence.hostDump(source.file);
+      if (!f.ok) return { ok: false, why: f.why };
+      if (!source.commands) return { ok: true, variants: [{ dump: f.value, describe: f.file, refused: [] }] };
+      const listing = evidence.listing(source.commands.file);
+      if (!listing.ok) return { ok: false, why: listing.why };
+      const applied = applyOperations(f.value, listing.value);
+      return { ok: true, variants: [{ dump: applied.dump, describe: `${f.file}, then ${listing.file}`, refused: applied.refused }] };
+    }
+    case 'answer-commands': {
+      if (guest) return { ok: false, why: `${guest}'s firewall is its own dump ("the answer's dump"), not the host's networks` };
+      const listing = evidence.listing(source.file);
+      if (!listing.ok) return { ok: false, why: listing.why };
+      const gone = missingNetworks(world, source.networks);
+      if (gone) return { ok: false, why: gone };
+      return {
+        ok: true,
+        variants: orders(source.networks, source.anyOrder).map((names) => {
+          const started = startNetworks(world, names);
+          const applied = applyOperations(started.dump, listing.value);
+          return { dump: applied.dump, describe: `${started.describe}, then ${listing.file}`, refused: applied.refused };
+        }),
+      };
+    }
+    case 'started': {
+      if (guest) return { ok: false, why: `${guest}'s firewall is its own dump, not started networks` };
+      const gone = missingNetworks(world, source.networks);
+      if (gone) return { ok: false, why: gone };
+      return { ok: true, variants: orders(source.networks, source.anyOrder).map((names) => {
+          const started = startNetworks(world, names);
+          return { dump: started.dump, describe: started.describe, refused: [] };
+        }) };
+    }
+  }
+}
+
+/** The first of the declared sources that the evidence provides (default: the evidence's dump). */
+export function firewallsOf(world: World, evidence: Evidence, read: ReadBytes, guest: string | null = null): Firewalls {
+  const declared = guest ? world.guestFirewalls.get(guest) : world.firewall;
+  const sources: FirewallSource[] = declared?.sources ?? [{ kind: 'answer-dump', file: null, commands: null, at: { line: 0, col: 0 } }];
+  const why: string[] = [];
+  for (const s of sources) {
+    const f = materialize(world, s, evidence, read, guest);
+    if (f.ok) return f;
+    why.push(f.why);
+  }
+  return { ok: false, why: why.join('; and ') };
+}
