@@ -174,6 +174,8 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
 
   if (inputs.dumps.length === 0) {
     io.stderr('virtables live: nothing to audit: neither iptables-save nor ip6tables-save output was collected\n');
+    // JSON still says what was collected (the networks, say), for the program reading it.
+    if (format === 'json') io.stdout(JSON.stringify({ collection: collectionJson(collection, from, inputs) }, null, 2) + '\n');
     return 2;
   }
   const code = await audit(inputs, format, failOn, io, collection, collectionJson(collection, from, inputs));

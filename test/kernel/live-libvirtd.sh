@@ -24,9 +24,12 @@ for d in lib cache log; do
 done
 ETC="$OUT/.etc-libvirt"; mkdir -p "$ETC"; cp -a /etc/libvirt/. "$ETC"/
 mount --bind "$ETC" /etc/libvirt
+# the connection drivers libvirtd loads: the network driver alone (QEMU's needs a libvirt-qemu user)
+NETDRV=$(ls /usr/lib/*/libvirt/connection-driver/libvirt_driver_network.so /usr/lib*/libvirt/connection-driver/libvirt_driver_network.so 2>/dev/null | head -1)
+[ -n "$NETDRV" ] || { echo "no libvirt_driver_network.so" >&2; exit 91; }
 DRV="$OUT/.driver"; mkdir -p "$DRV"
-cp /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_network.so "$DRV"/ || exit 91
-mount --bind "$DRV" /usr/lib/x86_64-linux-gnu/libvirt/connection-driver
+cp "$NETDRV" "$DRV"/
+mount --bind "$DRV" "$(dirname "$NETDRV")"
 
 ip link set lo up
 ip link add eth0 type veth peer name uplink0
@@ -35,13 +38,28 @@ ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2 dev eth0
 
+started=()
+LVPID=
+cleanup() { # stop the networks, the daemon and the dnsmasq it started, however the script ends
+  [ -n "$LVPID" ] || return
+  for n in "${started[@]}"; do "${V[@]}" net-destroy "$n" >&3 2>&1; done
+  DNSPIDS=$(cat /run/libvirt/network/*.pid 2>/dev/null | tr '\n' ' ')
+  kill "$LVPID"; wait "$LVPID" 2>/dev/null
+  for p in $DNSPIDS; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$p" 2>/dev/null && kill "$p"
+  done
+  LVPID=
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
 /usr/sbin/libvirtd </dev/null >"$OUT/libvirtd.log" 2>&1 &
 LVPID=$!
 for _ in $(seq 1 50); do [ -S /run/libvirt/libvirt-sock ] && break; sleep 0.2; done
 URI='network:///system?mode=legacy'
 V=(virsh -q -c "$URI")
 
-started=()
 for x in ${START:-}; do
   n=$(sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$x" | head -1)
   "${V[@]}" net-define "$x" >&3 2>&1 && "${V[@]}" net-start "$n" >&3 2>&1 || { log "could not start $n"; exit 92; }
@@ -53,11 +71,5 @@ for x in ${DEFINE:-}; do "${V[@]}" net-define "$x" >&3 2>&1 || { log "could not 
 "$@" </dev/null >"$OUT/stdout" 2>"$OUT/stderr"
 echo $? >"$OUT/rc"
 
-for n in "${started[@]}"; do "${V[@]}" net-destroy "$n" >&3 2>&1; done
-DNSPIDS=$(cat /run/libvirt/network/*.pid 2>/dev/null | tr '\n' ' ')
-kill "$LVPID"; wait "$LVPID" 2>/dev/null
-for p in $DNSPIDS; do # libvirt's dnsmasq for these networks: wait until gone
-  for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$p" 2>/dev/null && kill "$p"
-done
+cleanup
 exit 0
