@@ -5,6 +5,7 @@
 import { match as matchOn, P } from 'ts-pattern';
 import { formatCidr, type Cidr } from '../model/cidr.js';
 import type { Family, Match, Rule } from '../model/dump.js';
+import { HOOKS } from '../engine/libvirt.js';
 import type { Purpose, WhyContext } from '../engine/why.js';
 
 export interface Classified {
@@ -26,16 +27,8 @@ const ROLE_CHAINS = {
   postrouting: ['POSTROUTING', 'LIBVIRT_PRT'],
 } as const;
 
-/** The jumps libvirt's one-time set-up inserts into the built-in chains. */
-export const LIBVIRT_HOOKS: ReadonlyArray<{ table: string; parent: string; child: string }> = [
-  { table: 'filter', parent: 'INPUT', child: 'LIBVIRT_INP' },
-  { table: 'filter', parent: 'OUTPUT', child: 'LIBVIRT_OUT' },
-  { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWO' },
-  { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWI' },
-  { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWX' },
-  { table: 'nat', parent: 'POSTROUTING', child: 'LIBVIRT_PRT' },
-  { table: 'mangle', parent: 'POSTROUTING', child: 'LIBVIRT_PRT' },
-];
+/** The jumps libvirt's one-time set-up inserts into the built-in chains (5.1+). */
+export const LIBVIRT_HOOKS = HOOKS;
 
 export const LIBVIRT_CHAINS = new Set(LIBVIRT_HOOKS.map((h) => h.child));
 

@@ -41,7 +41,7 @@ export function privateChainEra(version: string): IptablesEra {
 }
 
 /** Parent → child hooks, in the order libvirt creates them (filter, then nat, then mangle). */
-const HOOKS: ReadonlyArray<{ table: string; parent: string; child: string }> = [
+export const HOOKS: ReadonlyArray<{ table: string; parent: string; child: string }> = [
   { table: 'filter', parent: 'INPUT', child: 'LIBVIRT_INP' },
   { table: 'filter', parent: 'OUTPUT', child: 'LIBVIRT_OUT' },
   { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWO' },

@@ -2,17 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseSave, parseSaveBytes } from '../../grammar/iptables-save.js';
-import { InputError } from '../../src/model/errors.js';
+import { errorOf } from '../helpers/errors.js';
 
-function errorOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 const parse = (text: string) => () => parseSave(text, { file: 'bad.save' });
 

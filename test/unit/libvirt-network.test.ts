@@ -6,23 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatCidr, formatHost } from '../../src/model/cidr.js';
-import { InputError } from '../../src/model/errors.js';
 import type { Network } from '../../src/model/network.js';
 import { readNetworks, readNetworksBytes } from '../../src/network/libvirt.js';
 import { REPO_CORPUS } from '../helpers/env.js';
+import { errorOf } from '../helpers/errors.js';
 
 const SEED_LAB = join(REPO_CORPUS, 'seed-lab');
 const XML_CORPUS = join(REPO_CORPUS, 'network-xml');
 
-function errorOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 interface Expected {
   name: string;

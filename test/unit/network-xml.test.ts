@@ -5,20 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attributeOf, childElements, firstChild, parseXml, parseXmlBytes, textContent, type XmlElement } from '../../grammar/network-xml.js';
-import { InputError } from '../../src/model/errors.js';
 import { REPO_CORPUS } from '../helpers/env.js';
+import { errorOf } from '../helpers/errors.js';
 
 const XML_CORPUS = join(REPO_CORPUS, 'network-xml');
 
-function errorOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('the XML tree', () => {
   const doc = parseXml(readFileSync(join(XML_CORPUS, 'concatenated.xml'), 'utf8'), 'concatenated.xml');

@@ -6,23 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDomainConfig, parseSxp } from '../../grammar/xen-config.js';
-import { InputError } from '../../src/model/errors.js';
 import type { XenNetwork } from '../../src/model/network.js';
 import { inputKind, readXendConfig, readXenNetwork, type XenSource } from '../../src/network/xen.js';
 import { REPO_CORPUS } from '../helpers/env.js';
+import { errorOf } from '../helpers/errors.js';
 
 const XEN = join(REPO_CORPUS, 'xen');
 const source = (path: string, domid?: number): XenSource => ({ text: readFileSync(join(XEN, path), 'utf8'), file: path, ...(domid === undefined ? {} : { domid }) });
 
-function errorOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 const vifsOf = (n: XenNetwork) => n.vifs.map((v) => ({ name: v.name, ips: v.ips, bridge: v.bridge, mac: v.mac }));
 
