@@ -80,10 +80,15 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
 
 /** Parses a dump, with a progress line on a terminal while a large one is read. */
 export function readDump(path: string, io: Io): Dump {
+  return parseDumpBytes(io.readBytes(path), path, io);
+}
+
+/** Parses a dump already read, with the progress line. */
+export function parseDumpBytes(bytes: Uint8Array, path: string, io: Io): Dump {
   const progress = progressFor(io);
   const name = path === '-' ? 'standard input' : path;
   try {
-    return parseSaveBytes(io.readBytes(path), { file: path, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
+    return parseSaveBytes(bytes, { file: path, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
   } finally {
     progress.done();
   }

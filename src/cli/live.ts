@@ -28,7 +28,8 @@ network is changed (virsh is opened read-only).
   --format json         the audit's JSON with a "collection" member: host, files, networks,
                         what could not be collected
   --format sarif        SARIF 2.1.0; what could not be collected is in the run's invocation
-  --fail-on LEVEL       exit 1 when a finding reaches error, warning or info (the audit's default)
+  --fail-on LEVEL       exit 1 when a finding is at least this severe: error (default), warning
+                        or info
   -c, --connect URI     the libvirt connection (default: LIBVIRT_DEFAULT_URI, else virsh's own)
   --save-dir DIR        also write what was collected into DIR (new or empty), in the layout
                         --from-dir reads (docs/commands/live.md)
@@ -188,26 +189,16 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
 
 /** Runs the audit on the collected files, reading them from memory; JSON and SARIF gain the collection. */
 async function audit(inputs: AuditInputs, format: 'text' | 'json' | 'sarif', failOn: string | null, io: Io, c: Collection, collection: unknown): Promise<number> {
-  const { COMMANDS } = await import('./main.js');
-  const auditCommand = COMMANDS['audit'];
+  const { run } = await import('./audit.js');
   let captured = '';
   const auditIo: Io = {
     ...io,
     stdout: format === 'text' ? io.stdout : (t) => void (captured += t),
     readBytes: (path) => inputs.files.get(path) ?? io.readBytes(path),
   };
-  const nets = inputs.running.flatMap((n) => ['--net', n]);
-  let code: number;
-  if (auditCommand) {
-    const { run } = await auditCommand.load();
-    code = await run([...inputs.dumps, ...nets, ...inputs.stopped.flatMap((n) => ['--inactive', n]), '--format', format, ...(failOn ? ['--fail-on', failOn] : [])], auditIo);
-  } else {
-    // Until the audit command is merged: the collected rules explained, per network.
-    if (format === 'sarif') throw new UsageError('live: --format sarif needs the audit command, which this build lacks');
-    const { run } = await import('./explain.js');
-    code = await run([...inputs.dumps, ...nets, '--format', format === 'json' ? 'json' : 'text'], auditIo);
-  }
-  if (format !== 'text' && captured !== '') {
+  const argv = [...inputs.dumps, ...inputs.running.flatMap((n) => ['--net', n]), ...inputs.stopped.flatMap((n) => ['--inactive', n]), '--format', format, ...(failOn ? ['--fail-on', failOn] : [])];
+  const code = await run(argv, auditIo);
+  if (format !== 'text') {
     const report = JSON.parse(captured) as Record<string, unknown>;
     const out = match(format)
       .with('json', () => ({ collection, ...report }))

@@ -18,7 +18,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   explain: { summary: 'annotate every rule of a dump: its network, its job and why it is there', load: () => import('./explain.js') },
   diff: { summary: 'what changed between two dumps, attributed to networks and explained', load: () => import('./diff.js') },
   compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
+  audit: { summary: 'find leaks and gaps: missing, shadowed and stale rules, reachable guests, DNS leaks, conflicts (text, json, sarif)', load: () => import('./audit.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
+  trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
   live: { summary: "collect this host's firewall and libvirt networks (read-only commands) and audit them", load: () => import('./live.js') },
   completion: { summary: 'print a bash or zsh completion script', load: () => import('./completion.js') },
 };

@@ -2,7 +2,7 @@
 // inferred from the dump alone: libvirt bridges with their subnets, Xen vifs, Docker), and to
 // the software that installed it; then the sentence that says what it is for.
 
-import { formatCidr, parseCidr, type Cidr, cidrEquals, cidrsOverlap } from '../model/cidr.js';
+import { formatCidr, maskOf, parseCidr, type Cidr, cidrEquals } from '../model/cidr.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { why, type Purpose } from '../engine/why.js';
@@ -122,43 +122,125 @@ export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInf
 
 const CATCH_ALLS: readonly Purpose[] = ['reject-in', 'reject-out', 'cross-bridge', 'dhcp-in', 'dns-in'];
 
+/** Networks indexed by bridge, vif and subnet, built once per network list: a linear search per rule is too slow for 100,000 rules × 1,000 networks. */
+interface NetworkIndex {
+  readonly networks: readonly NetworkInfo[];
+  /** Name → position of the first network with that bridge / vif. */
+  readonly bridges: Map<string, number>;
+  readonly vifs: Map<string, number>;
+  readonly subnets: Map<string, number>;
+  /** Subnet prefix → (masked network → first position), for subnets containing an address. */
+  readonly byPrefix: Map<number, { family: number; map: Map<bigint, number> }[]>;
+  /** Query prefix → (network masked to it → first position), for subnets inside an address range. */
+  readonly inside: Map<string, Map<bigint, number>>;
+  readonly entries: Array<{ readonly subnet: Cidr; readonly at: number }>;
+  readonly xen: NetworkInfo | null;
+}
+
+const indexes = new WeakMap<readonly NetworkInfo[], NetworkIndex>();
+
+function firstPositions(networks: readonly NetworkInfo[], names: (n: NetworkInfo) => Array<string | null>): Map<string, number> {
+  const map = new Map<string, number>();
+  networks.forEach((n, at) => {
+    for (const name of names(n)) if (name !== null && !map.has(name)) map.set(name, at);
+  });
+  return map;
+}
+
+function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
+  const cached = indexes.get(networks);
+  if (cached) return cached;
+  const entries = networks.flatMap((n, at) => n.subnets.map((subnet) => ({ subnet, at })));
+  const byPrefix: NetworkIndex['byPrefix'] = new Map();
+  for (const { subnet, at } of entries) {
+    const list = byPrefix.get(subnet.prefix) ?? [];
+    let slot = list.find((x) => x.family === subnet.family);
+    if (!slot) list.push((slot = { family: subnet.family, map: new Map() }));
+    if (!slot.map.has(subnet.network)) slot.map.set(subnet.network, at);
+    byPrefix.set(subnet.prefix, list);
+  }
+  const index: NetworkIndex = {
+    networks,
+    bridges: firstPositions(networks, (n) => [n.bridge]),
+    vifs: firstPositions(networks, (n) => n.vifs),
+    subnets: firstPositions(networks, (n) => n.subnets.map(formatCidr)),
+    byPrefix,
+    inside: new Map(),
+    entries,
+    xen: networks.find((n) => n.owner === 'xen') ?? null,
+  };
+  indexes.set(networks, index);
+  return index;
+}
+
+/** The first network (in list order) with a subnet overlapping `cidr`: one containing it, or one inside it. */
+function firstOverlapping(index: NetworkIndex, cidr: Cidr): NetworkInfo | null {
+  let best = Infinity;
+  for (const [prefix, slots] of index.byPrefix) {
+    if (prefix > cidr.prefix) continue;
+    const slot = slots.find((x) => x.family === cidr.family);
+    const at = slot?.map.get(cidr.network & maskOf(cidr.family, prefix));
+    if (at !== undefined && at < best) best = at;
+  }
+  const key = `${cidr.family}/${cidr.prefix}`;
+  let inside = index.inside.get(key);
+  if (!inside) {
+    inside = new Map();
+    const mask = maskOf(cidr.family, cidr.prefix);
+    for (const { subnet, at } of index.entries) {
+      if (subnet.family !== cidr.family || subnet.prefix <= cidr.prefix) continue;
+      const masked = subnet.network & mask;
+      if (!inside.has(masked)) inside.set(masked, at);
+    }
+    index.inside.set(key, inside);
+  }
+  const at = inside.get(cidr.network);
+  if (at !== undefined && at < best) best = at;
+  return best === Infinity ? null : index.networks[best]!;
+}
+
+const positioned = (index: NetworkIndex, at: number | undefined): NetworkInfo | null => (at === undefined ? null : index.networks[at]!);
+
 /** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
 function networkOf(rule: Rule, classified: Classified | null, networks: readonly NetworkInfo[]): NetworkInfo | null {
+  const index = indexOf(networks);
   if (classified?.bridge) {
-    const byBridge = networks.find((n) => n.bridge === classified.bridge);
+    const byBridge = positioned(index, index.bridges.get(classified.bridge));
     if (byBridge) return byBridge;
   }
   if (classified?.vif) {
-    const byVif = networks.find((n) => n.vifs.includes(classified.vif!));
+    const byVif = positioned(index, index.vifs.get(classified.vif));
     if (byVif) return byVif;
   }
   if (classified?.subnet) {
-    const bySubnet = networks.find((n) => n.subnets.some((s) => cidrEquals(s, classified.subnet!)));
+    const bySubnet = positioned(index, index.subnets.get(formatCidr(classified.subnet)));
     if (bySubnet) return bySubnet;
   }
-  if (classified?.purpose === 'xen-masquerade' || classified?.purpose === 'xen-antispoof') return networks.find((n) => n.owner === 'xen') ?? null;
+  if (classified?.purpose === 'xen-masquerade' || classified?.purpose === 'xen-antispoof') return index.xen;
   for (const iface of [rule.inInterface, rule.outInterface]) {
     if (!iface) continue;
-    const hit = networks.find((n) => n.bridge === iface.name || n.vifs.includes(iface.name));
+    const a = index.bridges.get(iface.name);
+    const b = index.vifs.get(iface.name);
+    const hit = positioned(index, a === undefined ? b : b === undefined ? a : Math.min(a, b));
     if (hit) return hit;
   }
   for (const m of rule.matches) {
     if (m.name !== 'physdev') continue;
     for (const o of m.options) {
       const port = o.args[0]?.value;
-      const hit = port ? networks.find((n) => n.vifs.includes(port)) : undefined;
+      const hit = port ? positioned(index, index.vifs.get(port)) : null;
       if (hit) return hit;
     }
   }
   for (const addr of [rule.source, rule.destination]) {
     if (!addr || addr.cidr.prefix === 0) continue;
-    const hit = networks.find((n) => n.subnets.some((s) => cidrsOverlap(s, addr.cidr)));
+    const hit = firstOverlapping(index, addr.cidr);
     if (hit) return hit;
   }
   // A port forward (DNAT) is about the guest it sends connections to.
   const to = rule.target?.options.find((o) => o.name === '--to-destination')?.args[0]?.value;
   const guest = to ? parseCidr(firstNatAddress(to)) : null;
-  if (guest) return networks.find((n) => n.subnets.some((s) => cidrsOverlap(s, guest))) ?? null;
+  if (guest) return firstOverlapping(index, guest);
   return null;
 }
 

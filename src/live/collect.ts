@@ -78,6 +78,9 @@ export function networkNames(stdout: Uint8Array): string[] {
   return new TextDecoder().decode(stdout).split('\n').filter((l) => l.trim() !== '');
 }
 
+/** The one order networks are audited in, collected or read back from a directory (it decides which of two clashing networks a finding names). */
+export const byName = (a: { readonly name: string }, b: { readonly name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 export async function collectHost(options: CollectOptions): Promise<Collection> {
   const date = new Date().toISOString();
   const problems: Problem[] = [];
@@ -117,5 +120,5 @@ export async function collectHost(options: CollectOptions): Promise<Collection> 
       if (xml !== null) networks.push({ name, active: active.has(name), xml });
     }
   }
-  return { host: hostname(), date, connect: uri, iptables, ip6tables, nft, networks, problems, notes };
+  return { host: hostname(), date, connect: uri, iptables, ip6tables, nft, networks: networks?.sort(byName) ?? null, problems, notes };
 }

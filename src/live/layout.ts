@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../model/errors.js';
-import type { Collection, CollectedNetwork, Problem, ProblemKind, Source } from './collect.js';
+import { byName, type Collection, type CollectedNetwork, type Problem, type ProblemKind, type Source } from './collect.js';
 
 export const LAYOUT = {
   manifest: 'collected.txt',
@@ -103,10 +103,12 @@ export function readCollection(dir: string): Collection {
     const activeBytes = readIfPresent(join(dir, LAYOUT.active));
     const active = activeBytes === null ? null : new Set(new TextDecoder().decode(activeBytes).split('\n').filter((l) => l.trim() !== ''));
     if (active === null && files.length > 0) notes.push(`${join(dir, LAYOUT.active)} is missing: every network in ${netDir} is taken as running`);
-    networks = files.map((f) => {
-      const name = f.slice(0, -'.xml'.length);
-      return { name, active: active === null || active.has(name), xml: readFileSync(join(netDir, f)) };
-    });
+    networks = files
+      .map((f) => {
+        const name = f.slice(0, -'.xml'.length);
+        return { name, active: active === null || active.has(name), xml: readFileSync(join(netDir, f)) };
+      })
+      .sort(byName);
   }
   if (!iptables && !ip6tables && !nft && networks === null) {
     throw new UsageError(`live: --from-dir ${dir} holds none of the files live mode collects (${LAYOUT.iptables}, ${LAYOUT.ip6tables}, ${LAYOUT.nft}, ${LAYOUT.networks}/NAME.xml)`);

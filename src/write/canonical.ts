@@ -43,7 +43,7 @@ function tcpFlags(value: string): string {
   return TCP_FLAGS_ORDER.filter((f) => items.includes(f)).join(',');
 }
 
-const ICMP_TYPES: Readonly<Record<string, string>> = {
+export const ICMP_TYPES: Readonly<Record<string, string>> = {
   'echo-reply': '0', pong: '0', 'destination-unreachable': '3', 'network-unreachable': '3/0',
   'host-unreachable': '3/1', 'protocol-unreachable': '3/2', 'port-unreachable': '3/3',
   'fragmentation-needed': '3/4', 'source-route-failed': '3/5', 'network-unknown': '3/6',
@@ -58,7 +58,7 @@ const ICMP_TYPES: Readonly<Record<string, string>> = {
   'address-mask-request': '17', 'address-mask-reply': '18',
 };
 
-const ICMPV6_TYPES: Readonly<Record<string, string>> = {
+export const ICMPV6_TYPES: Readonly<Record<string, string>> = {
   'destination-unreachable': '1', 'no-route': '1/0', 'communication-prohibited': '1/1',
   'beyond-scope': '1/2', 'address-unreachable': '1/3', 'port-unreachable': '1/4',
   'failed-policy': '1/5', 'reject-route': '1/6', 'packet-too-big': '2', 'time-exceeded': '3',

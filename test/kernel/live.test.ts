@@ -73,14 +73,23 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
     expect(read('saved/networks/active.txt')).toBe('lab-nat\n');
   });
 
-  it("the collected firewall is libvirt's, and the audit attributes it to the running network", () => {
+  it("the collected firewall is libvirt's, and the audit finds the running network whole and the stopped ones absent", () => {
     const saved = read('saved/iptables-save.txt');
     expect(saved).toContain('-A LIBVIRT_FWO -s 192.168.157.0/24 -i virbr7 -j ACCEPT');
     expect(read('saved/nft-ruleset.txt')).toContain('table ip filter');
-    const json = JSON.parse(read('json.out')) as { networks: Array<{ name: string; verdict: string; missing: string[] }>; rules: Array<{ network: string | null; owner: string }> };
-    expect(json.networks.map((n) => [n.name, n.verdict, n.missing])).toEqual([['lab-nat', 'nat', []]]);
-    expect(json.rules.filter((r) => r.network === 'lab-nat')).toHaveLength(19);
-    expect(json.rules.filter((r) => r.network === null && r.owner !== 'libvirt')).toEqual([]);
+    type Audit = { networks: Array<{ name: string; state: string; verdict: string }>; findings: Array<{ id: string; severity: string; network: string | null; location: { file: string; line: number } | null }> };
+    const json = JSON.parse(read('json.out')) as Audit;
+    expect(json.networks.map((n) => [n.name, n.state, n.verdict])).toEqual([
+      ['lab-nat', 'running', 'nat'],
+      ['lab-isolated', 'inactive', 'none'],
+      [CRAFTED, 'inactive', 'none'],
+    ]);
+    // libvirt's own rules for a NAT network: only the host-wide note that filter's FORWARD policy is ACCEPT.
+    const lines = saved.split('\n');
+    const policy = lines.indexOf(':FORWARD ACCEPT [0:0]', lines.indexOf('*filter')) + 1;
+    expect(json.findings.map((f) => [f.severity, f.id, f.network, f.location && `${f.location.file}:${f.location.line}`])).toEqual([
+      ['info', 'forward-policy-accept-with-ip-forward', null, `${join(out, 'saved', 'iptables-save.txt')}:${policy}`],
+    ]);
   });
 
   it('LIBVIRT_DEFAULT_URI is the connection without --connect; text names what was collected', () => {
@@ -91,6 +100,8 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
       '  nft ruleset       collected',
       `  libvirt networks  lab-isolated (defined, not running), lab-nat (running), ${CRAFTED} (defined, not running)`,
     ]);
+    expect(read('text.out')).toContain('\nvirtables audit live:iptables-save.txt, live:ip6tables-save.txt\n');
+    expect(read('text.out').endsWith('\n1 finding: 0 errors, 0 warnings, 1 info\n')).toBe(true);
   });
 
   it('without CAP_NET_ADMIN (not root): exit 2, what was refused and why, the networks still read', () => {

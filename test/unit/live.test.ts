@@ -158,8 +158,9 @@ describe('collecting a host (scripted answers)', () => {
       v('net-list', '--name'),
       ...LAB_NETWORKS.map((n) => v('net-dumpxml', '--network', n.name)),
     ]);
-    expect(c.networks?.map((n) => [n.name, n.active])).toEqual(LAB_NETWORKS.map((n) => [n.name, n.active]));
-    expect(new TextDecoder().decode(c.networks![2]!.xml)).toContain(`<name>${CRAFTED}</name>`);
+    // by name, whatever order virsh gave
+    expect(c.networks?.map((n) => [n.name, n.active])).toEqual([['--all', false], ['lab-isolated', false], ['lab-nat', true], [CRAFTED, false]]);
+    expect(new TextDecoder().decode(c.networks![3]!.xml)).toContain(`<name>${CRAFTED}</name>`);
     expect([c.problems, c.notes]).toEqual([[], []]);
     expect(c.iptables).toEqual(readFileSync(join(LAB, LAYOUT.iptables)));
   });
@@ -245,7 +246,11 @@ describe('virtables live', () => {
     expect([code, err()]).toEqual([0, '']);
     const lines = out().split('\n');
     expect(lines.slice(1, 5)).toEqual(['  iptables-save     26 rules', '  ip6tables-save    7 rules', '  nft ruleset       collected', '  libvirt networks  lab-isolated (defined, not running), lab-nat (running)']);
-    expect(out()).toMatch(/^== lab-nat \(virbr7, 192\.168\.157\.0\/24\): nat/m);
+    expect(lines[6]).toBe('virtables audit live:iptables-save.txt, live:ip6tables-save.txt');
+    expect(out()).toContain("\nlab-nat (virbr7, 192.168.157.0/24) — running, nat: NAT: guests on virbr7 reach outside with the host's address; outside cannot start connections to them\n  ok  no findings\n");
+    expect(out()).toContain('\nlab-isolated (virbr8, 192.168.158.0/24) — inactive, none: ');
+    expect(out()).toContain('  info    forward-policy-accept-with-ip-forward  live:iptables-save.txt:16\n');
+    expect(lines.at(-2)).toBe('1 finding: 0 errors, 0 warnings, 1 info');
   });
 
   it('json: the report with a collection member naming every file and network', async () => {
@@ -270,15 +275,21 @@ describe('virtables live', () => {
   it('--save-dir writes the layout that --from-dir reads back', async () => {
     const dir = join(scratch, 'saved');
     const first = captureIo();
-    expect(await runLive(['--save-dir', dir, '--format', 'json', '--connect', URI], first.io, fakeHost({ networks: LAB_NETWORKS }).runner)).toBe(0);
+    // The crafted networks are copies of lab-isolated: same bridge, same subnet — an error to the audit.
+    expect(await runLive(['--save-dir', dir, '--format', 'json', '--connect', URI], first.io, fakeHost({ networks: LAB_NETWORKS }).runner)).toBe(1);
     expect(readdirSync(dir).sort()).toEqual(['collected.txt', 'ip6tables-save.txt', 'iptables-save.txt', 'networks', 'nft-ruleset.txt']);
     expect(readdirSync(join(dir, 'networks')).sort()).toEqual(['--all.xml', 'active.txt', 'lab-isolated.xml', 'lab-nat.xml', `${CRAFTED}.xml`].sort());
     expect(readFileSync(join(dir, LAYOUT.active), 'utf8')).toBe('lab-nat\n');
     expect(readFileSync(join(dir, LAYOUT.iptables))).toEqual(readFileSync(join(LAB, LAYOUT.iptables)));
     const again = captureIo();
-    expect(await runLive(['--from-dir', dir, '--format', 'json'], again.io, fakeHost({ networks: [] }).runner)).toBe(0);
-    type J = { collection: { networks: Array<{ name: string; active: boolean }>; connect: string; fromDir: string } };
+    expect(await runLive(['--from-dir', dir, '--format', 'json'], again.io, fakeHost({ networks: [] }).runner)).toBe(1);
+    type J = { collection: { networks: Array<{ name: string; active: boolean }>; connect: string; fromDir: string }; findings: Array<{ id: string; severity: string; network: string | null; location: { file: string } | null }> };
     const [a, b] = [JSON.parse(first.out()) as J, JSON.parse(again.out()) as J];
+    const found = (j: J) => j.findings.map((f) => `${f.severity} ${f.id}${f.severity === 'error' ? ` ${f.network}` : ''}`).sort();
+    // three networks on one bridge and subnet: two bridge clashes, three overlapping pairs
+    expect(found(a)).toEqual(['error duplicate-bridge lab-isolated', `error duplicate-bridge ${CRAFTED}`, 'info forward-policy-accept-with-ip-forward', ...Array(3).fill('warning overlapping-subnets')]);
+    expect(found(b)).toEqual(found(a));
+    expect(b.findings.find((f) => f.id === 'forward-policy-accept-with-ip-forward')!.location!.file).toBe(join(dir, LAYOUT.iptables));
     expect(b.collection.networks.map((n) => [n.name, n.active]).sort()).toEqual(a.collection.networks.map((n) => [n.name, n.active]).sort());
     expect([b.collection.connect, b.collection.fromDir]).toEqual([URI, dir]);
     const { runner, asked } = fakeHost({ networks: [] });
@@ -291,7 +302,11 @@ describe('virtables live', () => {
     const code = await main(['live', '--from-dir', LAB], io);
     expect([code, err()]).toEqual([0, '']);
     expect(out().split('\n')[0]).toBe(`virtables live: vm, 2026-11-22T12:54:59.720Z (from ${LAB})`);
-    expect(out()).toContain(`line 53  nat -A LIBVIRT_PRT -s 192.168.157.0/24 ! -d 192.168.157.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535`);
+    expect(out()).toContain('\nlab-nat (virbr7, 192.168.157.0/24) — running, nat: ');
+    expect(out()).toContain(`  info    forward-policy-accept-with-ip-forward  ${join(LAB, LAYOUT.iptables)}:16\n          :FORWARD ACCEPT\n`);
+    expect(out().endsWith('1 finding: 0 errors, 0 warnings, 1 info\n')).toBe(true);
+    const strict = captureIo();
+    expect(await main(['live', '--from-dir', LAB, '--fail-on', 'info'], strict.io)).toBe(1);
   });
 
   it('--from-dir on a directory made by hand: what it lacks is noted', async () => {
@@ -329,7 +344,7 @@ describe('virtables live', () => {
     const { runner } = fakeHost({ networks: [], answers: { virsh: { kind: 'not-found' } } });
     const { io, out, err } = captureIo();
     expect(await runLive([], io, runner)).toBe(2);
-    expect(out()).toContain("== libvirt's shared set-up (all networks)");
+    expect(out()).toContain("\nvirbr7 (192.168.157.0/24) — inferred, nat: NAT: guests on virbr7 reach outside with the host's address");
     expect(err()).toBe(
       'virtables live: could not collect libvirt: virsh is not installed, so libvirt could not be asked for its networks (Debian/Ubuntu: apt-get install libvirt-clients)\n' +
         'virtables live: incomplete: libvirt could not be collected; the audit covers the rest\n',
@@ -352,5 +367,43 @@ describe('virtables live', () => {
     const pipe = captureIo({ env: { VIRTABLES_PROGRESS_DELAY_MS: '0' } });
     await runLive(['--format', 'json'], pipe.io, labHost());
     expect(pipe.err()).toBe('');
+  });
+});
+
+describe('virtables live --format sarif', () => {
+  /** A real SARIF 2.1.0 validator: the rtm.5 JSON schema (draft-04) that @microsoft/jest-sarif ships. */
+  async function sarifValidator() {
+    // CommonJS packages: their ES default is module.exports, whose .default is the export.
+    const draft04 = (await import('ajv-draft-04')).default;
+    const formats = (await import('ajv-formats')).default;
+    const ajv = new draft04.default({ allErrors: true, strict: false, unicodeRegExp: false }); // the schema's language pattern is not valid with the u flag
+    formats.default(ajv);
+    const schema = JSON.parse(readFileSync(join(REPO, 'node_modules', '@microsoft', 'jest-sarif', 'lib', 'schemas', 'sarif-2.1.0-rtm.5.json'), 'utf8')) as object;
+    return ajv.compile(schema);
+  }
+  type Sarif = { runs: Array<{ results: unknown[]; invocations: Array<{ executionSuccessful: boolean; toolExecutionNotifications: Array<{ level: string; message: { text: string }; descriptor?: { id: string } }> }>; properties: { collection: { host: string } } }> };
+
+  it('a complete collection: valid SARIF, a successful invocation', async () => {
+    const validate = await sarifValidator();
+    const { io, out } = captureIo();
+    expect(await main(['live', '--from-dir', LAB, '--format', 'sarif'], io)).toBe(0);
+    const sarif = JSON.parse(out()) as Sarif;
+    expect([validate(sarif), validate.errors ?? []]).toEqual([true, []]);
+    expect(sarif.runs[0]!.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [] }]);
+    expect([sarif.runs[0]!.results.length, sarif.runs[0]!.properties.collection.host]).toEqual([1, 'vm']);
+  });
+
+  it('what could not be collected: valid SARIF, the invocation failed with one notification per problem', async () => {
+    const validate = await sarifValidator();
+    const { io, out } = captureIo();
+    expect(await runLive(['--format', 'sarif'], io, fakeHost({ networks: [], answers: { virsh: { kind: 'not-found' }, nft: { kind: 'not-found' } } }).runner)).toBe(2);
+    const sarif = JSON.parse(out()) as Sarif;
+    expect([validate(sarif), validate.errors ?? []]).toEqual([true, []]);
+    const [invocation] = sarif.runs[0]!.invocations;
+    expect(invocation!.executionSuccessful).toBe(false);
+    expect(invocation!.toolExecutionNotifications.map((n) => [n.level, n.descriptor?.id ?? null, n.message.text.slice(0, 30)])).toEqual([
+      ['error', 'missing-tool', 'libvirt: virsh is not installe'],
+      ['note', null, 'nft is not installed: no nftab'],
+    ]);
   });
 });

@@ -1,0 +1,31 @@
+// conflict-docker: Docker's chains and its FORWARD policy DROP break or bypass the networks'
+// rules: anything its rules stop that a network's mode promises, guests on a host bridge once
+// Docker loads br_netfilter, and the nftables backend whose ACCEPTs cannot undo an iptables DROP.
+
+import { blockedBy, bridgedNetworks, networkLabel, policyLine } from '../conflict.js';
+import { present } from '../outcomes.js';
+import { finding, type Check, type Finding } from '../types.js';
+
+export const conflictDocker: Check = {
+  id: 'conflict-docker',
+  severity: 'warning',
+  summary: "Docker's rules or FORWARD policy stop traffic the virtual networks need",
+  docs: 'docs/checks/conflict-docker.md',
+  run(ctx) {
+    if (!present(ctx, 'docker')) return [];
+    const out: Finding[] = blockedBy(conflictDocker, ctx, 'docker', (bridge) => `accept the network's traffic in DOCKER-USER, which Docker keeps first in FORWARD: \`iptables -I DOCKER-USER -i ${bridge} -j ACCEPT\` and \`iptables -I DOCKER-USER -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\``);
+    const forward = policyLine(ctx, 'filter', 'FORWARD');
+    if (forward?.chain.policy !== 'DROP') return out;
+    for (const n of bridgedNetworks(ctx)) {
+      out.push(
+        finding(conflictDocker, {
+          network: n.name,
+          message: `${networkLabel(n)} puts guests on a host bridge; Docker loads br_netfilter, so their bridged traffic passes the FORWARD chain, whose policy Docker set to DROP: guests lose the LAN unless something accepts it`,
+          fix: `\`iptables -I DOCKER-USER -i ${n.bridge ?? 'br0'} -o ${n.bridge ?? 'br0'} -j ACCEPT\`, or stop iptables seeing bridged traffic: \`sysctl net.bridge.bridge-nf-call-iptables=0\``,
+          location: forward.location ?? ctx.definitionLocation(n),
+        }),
+      );
+    }
+    return out;
+  },
+};

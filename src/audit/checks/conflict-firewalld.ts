@@ -1,0 +1,36 @@
+// conflict-firewalld: firewalld's zone chains stop traffic a virtual network needs (its bridge
+// not in the `libvirt` zone), or a firewalld reload removed libvirt's rules (libvirt before
+// 6.4 did not put them back).
+
+import { LIBVIRT_CHAINS } from '../../diff/classify.js';
+import { blockedBy, networkLabel } from '../conflict.js';
+import { present } from '../outcomes.js';
+import { finding, type Check, type Finding } from '../types.js';
+
+export const conflictFirewalld: Check = {
+  id: 'conflict-firewalld',
+  severity: 'warning',
+  summary: "firewalld's zones stop traffic the virtual networks need, or its reload removed libvirt's rules",
+  docs: 'docs/checks/conflict-firewalld.md',
+  run(ctx) {
+    if (!present(ctx, 'firewalld')) return [];
+    const out: Finding[] = blockedBy(conflictFirewalld, ctx, 'firewalld', (bridge) => `put the bridge in libvirt's zone: \`firewall-cmd --permanent --zone=libvirt --change-interface=${bridge} && firewall-cmd --reload\``);
+    // LIBVIRT_* chains gone (or empty) while networks run: firewalld's reload flushed them.
+    if (ctx.flavor.flavor === 'libvirt-nft' && ctx.flavor.source === 'detected') {
+      const hasChains = ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => LIBVIRT_CHAINS.has(c.name))));
+      for (const n of ctx.networks) {
+        if (!ctx.isRunning(n) || n.definition?.kind !== 'libvirt' || !['none', 'nat', 'route'].includes(n.definition.forward.mode)) continue;
+        if (ctx.rulesOf(n.name).some((e) => e.purpose !== null)) continue;
+        out.push(
+          finding(conflictFirewalld, {
+            network: n.name,
+            message: `${networkLabel(n)} is running, firewalld manages this host's iptables and none of the network's rules${hasChains ? '' : ' (nor libvirt\'s LIBVIRT_* chains)'} are here: a \`firewall-cmd --reload\` removes them and libvirt before 6.4 does not add them back (or they live in nftables: see rules-not-in-dump)`,
+            fix: 'restart libvirt\'s network daemon after firewalld reloads (`systemctl restart virtnetworkd` or `libvirtd`), or upgrade to libvirt 6.4+, which re-adds its rules on firewalld reload',
+            location: ctx.definitionLocation(n),
+          }),
+        );
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,48 @@
+// forward-policy-accept-with-ip-forward: FORWARD's policy is ACCEPT while a NAT or routed
+// network runs — libvirt turns on net.ipv4.ip_forward for those and never turns it off — so
+// the host routes anything its rules do not reject, between any interfaces, for anyone.
+
+import { finding, type Check } from '../types.js';
+import { atLine } from '../words.js';
+import { policyLine } from '../conflict.js';
+
+const FORWARDING = new Set(['nat', 'route', 'xen-nat', 'xen-route']);
+/** Interfaces that are not the host's own links to other networks. */
+const VIRTUAL = /^(lo|virbr\d+(-nic)?|vnet\d+|vif\d+\.\d+|tap.*|docker\d+|br-[0-9a-f]{12}|veth.*|xenbr\d+|vt-.*)$/;
+
+export const forwardPolicyAcceptWithIpForward: Check = {
+  id: 'forward-policy-accept-with-ip-forward',
+  severity: 'warning',
+  summary: 'the host forwards between its interfaces for anyone: FORWARD policy ACCEPT with ip_forward on',
+  docs: 'docs/checks/forward-policy-accept-with-ip-forward.md',
+  run(ctx) {
+    const probes = ctx.probes();
+    if (!probes || !ctx.ipv4) return [];
+    const forwarding = ctx.networks.filter((n) => !ctx.isInactive(n) && FORWARDING.has(ctx.modeOf(n) ?? ''));
+    if (forwarding.length === 0) return [];
+    const policy = policyLine(ctx, 'filter', 'FORWARD');
+    if (policy && policy.chain.policy !== 'ACCEPT') return [];
+    // Other links of the host, as its rules name them: a multi-homed host is a router for its LANs.
+    const bridges = new Set(ctx.networks.flatMap((n) => (n.bridge ? [n.bridge] : [])));
+    const links = new Set<string>();
+    for (const e of ctx.explained) for (const i of [e.rule.inInterface, e.rule.outInterface]) if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
+    links.add(probes.uplink);
+    const other = [...links].find((l) => l !== probes.uplink) ?? 'eth1';
+    const { outcome, steps } = probes.hook({ hook: 'FORWARD', inIface: probes.uplink, outIface: other, src: 0xcb00710an, dst: 0xc6336414n, dport: 22 });
+    if (outcome.kind !== 'accept') return [];
+    const last = [...steps].reverse().find((s) => s.table === 'filter' && (s.action === 'accept' || s.action === 'policy'));
+    const byRule = last?.action === 'accept' && last.rule ? last.rule.rule : null;
+    const multiHomed = links.size >= 2;
+    return [
+      finding(forwardPolicyAcceptWithIpForward, {
+        severity: multiHomed ? 'warning' : 'info',
+        network: null,
+        message: `${forwarding.map((n) => n.name).join(', ')} ${forwarding.length === 1 ? 'forwards' : 'forward'}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on ${probes.uplink} for ${other} is ${byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy'}: the host routes for anyone who sends it traffic${multiHomed ? `, between ${[...links].join(', ')}` : ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)`}`,
+        fix: ctx.flavor.flavor === 'libvirt-nft'
+          ? "set `iptables -P FORWARD DROP` only after accepting the networks' traffic in iptables too (libvirt's nftables ACCEPTs cannot undo an iptables DROP)"
+          : "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly",
+        location: policy?.location ?? (byRule ? ctx.location(byRule) : null),
+      }),
+    ];
+  },
+};

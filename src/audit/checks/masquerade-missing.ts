@@ -1,0 +1,44 @@
+// masquerade-missing: a NAT network whose guests leave with their private addresses: no
+// MASQUERADE (or SNAT) for its subnet takes effect on the way out, so replies never find
+// their way back (the outside has no route to the subnet) or leak the private range.
+
+import { formatHost } from '../../model/cidr.js';
+import { finding, type Check, type Finding } from '../types.js';
+import { networkLabel } from '../words.js';
+
+const NAT_PURPOSES = new Set(['masquerade', 'masquerade-ports', 'snat', 'snat-ports']);
+
+export const masqueradeMissing: Check = {
+  id: 'masquerade-missing',
+  severity: 'error',
+  summary: "a NAT network's guests leave with their own private addresses",
+  docs: 'docs/checks/masquerade-missing.md',
+  run(ctx) {
+    const out: Finding[] = [];
+    const probes = ctx.probes();
+    for (const s of probes?.subjects ?? []) {
+      if (ctx.modeOf(s.network) !== 'nat') continue;
+      const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null);
+      if (mine.length === 0) continue;
+      const r = probes!.out(s);
+      const seen = r.request.seen;
+      let why: string | null = null;
+      if (r.request.verdict === 'delivered' && seen && seen.src === s.guest.value) {
+        why = `a connection to the outside arrives there from ${formatHost(4, seen.src)}, the guest's own address: nothing in nat POSTROUTING replaces it`;
+      } else if (r.request.verdict !== 'delivered' && !mine.some((e) => NAT_PURPOSES.has(e.purpose!))) {
+        why = `the dump has no MASQUERADE or SNAT rule for ${s.subnet.family === 4 ? formatHost(4, s.subnet.network) : ''}/${s.subnet.prefix}`;
+      }
+      if (!why) continue;
+      const forwardOut = mine.find((e) => e.purpose === 'forward-out');
+      out.push(
+        finding(masqueradeMissing, {
+          network: s.network.name,
+          message: `${networkLabel(s.network)} is a NAT network, but ${why}: outside hosts see (and answer) a private address they have no route to`,
+          fix: `restart the network so libvirt re-adds its NAT rules (\`virsh net-destroy ${s.network.name} && virsh net-start ${s.network.name}\`), or by hand: \`iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} ! -d ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} -j MASQUERADE\``,
+          location: forwardOut ? ctx.location(forwardOut.rule) : ctx.definitionLocation(s.network),
+        }),
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,69 @@
+// missing-rule: a rule the engine derives for a running network (or libvirt's shared chain
+// set-up) is not in the dump — the network does less, or something else, than its definition says.
+
+import { finding, type Check, type Finding } from '../types.js';
+import { networkLabel, shellQuote } from '../words.js';
+
+export const missingRule: Check = {
+  id: 'missing-rule',
+  severity: 'error',
+  summary: 'a rule libvirt or Xen installs for a running network is not in the dump',
+  docs: 'docs/checks/missing-rule.md',
+  run(ctx) {
+    const out: Finding[] = [];
+    const expected = ctx.expected();
+    // A running network with none of its rules: one finding, not one per rule.
+    const whole = new Set<string>();
+    for (const n of ctx.networks) {
+      if (!ctx.isRunning(n) || !expected) continue;
+      const mine = expected.rules.filter((r) => r.network === n.name);
+      if (mine.length === 0 || expected.missing.filter((r) => r.network === n.name).length !== mine.length) continue;
+      whole.add(n.name);
+      out.push(
+        finding(missingRule, {
+          network: n.name,
+          message: `${networkLabel(n)} is running but none of its ${mine.length} rules (${expected.eras.join(', ')}) are in the dump: ${[...new Set(mine.map((r) => r.purpose))].join(', ')} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)`,
+          fix: `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${n.name} && virsh net-start ${n.name}\`; if it is stopped, give it with --inactive instead of --net`,
+          location: ctx.definitionLocation(n),
+        }),
+      );
+    }
+    for (const r of expected?.missing ?? []) {
+      if (r.network !== null && whole.has(r.network)) continue;
+      const network = r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
+      const command = r.argv.map(shellQuote).join(' ');
+      const table = r.table === 'filter' ? '' : ` (${r.table} table)`;
+      out.push(
+        finding(missingRule, {
+          network: r.network,
+          message: network
+            ? `${networkLabel(network)} is running but \`${r.canonical}\`${table} is missing (${r.purpose}: ${r.why})`
+            : `libvirt's shared set-up \`${r.canonical}\`${table} is missing (${r.why}); the rules in its private chains are never reached`,
+          fix: network
+            ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${network.name} && virsh net-start ${network.name}\` (by hand: \`${command}\`)`
+            : `restart libvirt's network daemon (\`systemctl restart virtnetworkd\` or \`libvirtd\`), which re-creates its chains and jumps (by hand: \`${command}\`)`,
+          location: network ? ctx.definitionLocation(network) : null,
+        }),
+      );
+    }
+    // Without definitions: a network the dump shows only part of a mode for.
+    if (!ctx.given) {
+      for (const n of ctx.networks) {
+        if (n.owner !== 'libvirt') continue;
+        const v = ctx.verdict(n);
+        if (v.verdict !== 'partial' || v.missing.length === 0) continue;
+        const first = ctx.rulesOf(n.name).find((e) => e.purpose !== null);
+        out.push(
+          finding(missingRule, {
+            severity: 'warning',
+            network: n.name,
+            message: `${networkLabel(n)} has some of libvirt's rules (${v.purposes.join(', ')}) but lacks ${v.missing.join(', ')}: a damaged or half-removed network (no definition given, so this is what the dump alone shows)`,
+            fix: `give the network's XML with --net to see exactly which rules are missing; restarting the network (\`virsh net-destroy NAME && virsh net-start NAME\`) re-creates them, undefining it and deleting the rest removes them`,
+            location: first ? ctx.location(first.rule) : null,
+          }),
+        );
+      }
+    }
+    return out;
+  },
+};

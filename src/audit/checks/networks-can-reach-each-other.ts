@@ -1,0 +1,153 @@
+// networks-can-reach-each-other: guests of one virtual network can open connections to guests
+// of another, and which rules decide it. Order matters: libvirt's legacy rules sit in FORWARD
+// in start order, so with two NAT networks the one started last reaches the other (the seed
+// lab's query 8); the 5.1+ private chains reject either way.
+
+import type { Dump, Rule } from '../../model/dump.js';
+import { cidrsOverlap, maskOf } from '../../model/cidr.js';
+import type { AuditContext } from '../context.js';
+import { acceptedBy, connects, stepRule } from '../legs.js';
+import type { Subject } from '../probes.js';
+import { finding, type Check, type Finding } from '../types.js';
+import { atLine, networkLabel, deleteCommand } from '../words.js';
+
+/** Chains a forwarded packet meets before the filter verdict, in the kernel's order. */
+const PATH: ReadonlyArray<[string, string]> = [['raw', 'PREROUTING'], ['mangle', 'PREROUTING'], ['nat', 'PREROUTING'], ['mangle', 'FORWARD'], ['filter', 'FORWARD']];
+
+/** Matches that cannot tell two sources apart (same destination, protocol, port, state). */
+const SOURCE_BLIND = new Set(['tcp', 'udp', 'icmp', 'conntrack', 'state', 'comment', 'multiport', 'limit', 'pkttype', 'length', 'tcpmss', 'mark', 'connmark', 'addrtype']);
+
+/** Each rule's place on the forwarding path (first visit, depth first through jumps). */
+function pathOrder(dump: Dump): Map<Rule, number> {
+  const order = new Map<Rule, number>();
+  let next = 0;
+  for (const [tableName, chainName] of PATH) {
+    const table = dump.tables.find((t) => t.name === tableName);
+    if (!table) continue;
+    const chains = new Map(table.chains.map((c) => [c.name, c]));
+    const visiting = new Set<string>();
+    const walk = (name: string): void => {
+      const chain = chains.get(name);
+      if (!chain || visiting.has(name)) return;
+      visiting.add(name);
+      for (const rule of chain.rules) {
+        if (!order.has(rule)) order.set(rule, next++);
+        const target = rule.target?.name;
+        if (target && chains.has(target) && !chains.get(target)!.builtin) walk(target);
+      }
+      visiting.delete(name);
+    };
+    walk(chainName);
+  }
+  return order;
+}
+
+/**
+ * Where each source's own rules start on the path: the first rule that could treat a guest of
+ * it differently from a source no rule names (its bridge as `-i`, its subnet as `-s`, or a
+ * match that looks at more than destination, protocol, ports and state). A rule with an exact
+ * `-o` only counts for destinations behind that interface.
+ */
+interface OwnRules {
+  readonly any: Map<Subject, number>;
+  /** `${source bridge}\u0000${out interface}` → first position. */
+  readonly toward: Map<string, number>;
+  readonly everyone: number;
+}
+
+function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRules {
+  const any = new Map<Subject, number>();
+  const toward = new Map<string, number>();
+  const byBridge = new Map(subjects.map((s) => [s.bridge, s]));
+  const byPrefix = new Map<number, Map<bigint, Subject[]>>();
+  for (const s of subjects) {
+    const m = byPrefix.get(s.subnet.prefix) ?? new Map<bigint, Subject[]>();
+    m.set(s.subnet.network, [...(m.get(s.subnet.network) ?? []), s]);
+    byPrefix.set(s.subnet.prefix, m);
+  }
+  let everyone = Infinity;
+  for (const [rule, at] of [...order.entries()].sort((x, y) => x[1] - y[1])) {
+    const i = rule.inInterface;
+    const o = rule.outInterface;
+    const src = rule.source;
+    if ((i && (i.negated || i.name.endsWith('+'))) || (src && src.negated) || rule.matches.some((m) => !SOURCE_BLIND.has(m.name))) {
+      everyone = at;
+      break;
+    }
+    const exactOut = o && !o.negated && !o.name.endsWith('+') ? o.name : null;
+    const mark = (s: Subject | undefined): void => {
+      if (!s) return;
+      if (exactOut === null) {
+        if (!any.has(s)) any.set(s, at);
+      } else {
+        const key = `${s.bridge}\u0000${exactOut}`;
+        if (!toward.has(key)) toward.set(key, at);
+      }
+    };
+    if (i) mark(byBridge.get(i.name));
+    if (src && src.cidr.family === 4) {
+      for (const [prefix, nets] of byPrefix) {
+        if (prefix <= src.cidr.prefix) for (const s of nets.get(src.cidr.network & maskOf(4, prefix)) ?? []) mark(s);
+        else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src.cidr, s.subnet)) mark(s);
+      }
+    }
+  }
+  return { any, toward, everyone };
+}
+
+/** The first rule on the path that could treat a guest of `from` going to `to` unlike a stranger. */
+function firstOwn(own: OwnRules, from: Subject, to: Subject): number {
+  return Math.min(own.any.get(from) ?? Infinity, own.toward.get(`${from.bridge}\u0000${to.bridge}`) ?? Infinity, own.everyone);
+}
+
+export const networksCanReachEachOther: Check = {
+  id: 'networks-can-reach-each-other',
+  severity: 'warning',
+  summary: "guests of one virtual network can open connections to another's",
+  docs: 'docs/checks/networks-can-reach-each-other.md',
+  run(ctx) {
+    const probes = ctx.probes();
+    if (!probes || !ctx.ipv4) return [];
+    const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network));
+    if (subjects.length < 2) return [];
+    const order = pathOrder(ctx.ipv4);
+    // Where each source's own rules start on the path: before that point it is treated like any stranger.
+    const own = ownRules(order, subjects);
+    const out: Finding[] = [];
+    for (const to of subjects) {
+      const stranger = probes.stranger(to);
+      const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
+      const decidedRule = stepRule(stranger.request.decidedBy);
+      const decidedAt = stopped && decidedRule ? (order.get(decidedRule) ?? Infinity) : Infinity;
+      for (const from of subjects) {
+        if (from === to) continue;
+        // A stranger is stopped before any rule that could tell `from` apart: so is `from`.
+        if (stopped && firstOwn(own, from, to) > decidedAt) continue;
+        const r = probes.pair(from, to);
+        if (!connects(r)) continue;
+        out.push(reachFinding(ctx, from, to, stepRule(acceptedBy(r.request, 'filter', 'FORWARD'))));
+      }
+    }
+    return out;
+  },
+};
+
+function reachFinding(ctx: AuditContext, from: Subject, to: Subject, accept: Rule | null): Finding {
+  const acceptor = accept ? ctx.explainedRule(accept) : undefined;
+  const routed = ctx.modeOf(to.network) === 'route' && acceptor?.purpose === 'forward-in' && acceptor.network === to.network.name;
+  const reject = ctx.rulesOf(to.network.name).find((e) => e.purpose === 'reject-in')?.rule ?? null;
+  const legacyOrder = acceptor?.purpose === 'forward-out' && accept?.chain === 'FORWARD' && reject !== null && reject.chain === 'FORWARD';
+  const why = accept
+    ? `${atLine(accept)}${acceptor?.network ? ` (${acceptor.network}'s ${acceptor.purpose ?? 'rule'})` : ''} accepts the connection${reject ? ` before ${to.network.name}'s ${atLine(reject)} is reached` : ''}`
+    : 'the FORWARD policy accepts the connection';
+  return finding(networksCanReachEachOther, {
+    severity: routed ? 'info' : 'warning',
+    network: from.network.name,
+    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}: ${why}${legacyOrder ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8` : ''}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}`,
+    fix: routed
+      ? `if the networks must stay apart, reject the pair before libvirt's rules: \`iptables -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\``
+      : `keep them apart whatever the start order: \`iptables -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\` (or libvirt 5.1+, whose private chains reject it)${accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept)}\`` : ''}. To let them talk on purpose, accept exactly that pair instead`,
+    location: accept ? ctx.location(accept) : ctx.definitionLocation(from.network),
+    related: reject ? [{ ...ctx.location(reject), message: `${to.network.name}'s REJECT, reached too late` }] : [],
+  });
+}

@@ -1,0 +1,50 @@
+// overlapping-subnets: two networks whose subnets overlap. libvirt refuses to start the
+// second while the first runs ("network is already in use"), and if both come up on different
+// hosts' copies of the XML, routes and NAT rules pick one of them at random.
+
+import { cidrsOverlap, formatCidr } from '../../model/cidr.js';
+import type { NetworkInfo } from '../../diff/attribute.js';
+import { finding, type Check, type Finding } from '../types.js';
+import { networkLabel } from '../words.js';
+
+export const overlappingSubnets: Check = {
+  id: 'overlapping-subnets',
+  severity: 'error',
+  summary: "two networks' subnets overlap",
+  docs: 'docs/checks/overlapping-subnets.md',
+  run(ctx) {
+    const out: Finding[] = [];
+    // Given definitions, or (without any) what the dump shows.
+    const networks = ctx.networks.filter((n) => (ctx.given ? n.origin === 'given' : n.owner === 'libvirt') && n.subnets.length > 0);
+    const ipOrigin = (n: NetworkInfo, i: number) => {
+      const def = n.definition;
+      const ip = def?.kind === 'libvirt' ? def.ips[i] : undefined;
+      return ip ? { file: ip.origin.file, line: ip.origin.pos.line, col: ip.origin.pos.col } : ctx.definitionLocation(n);
+    };
+    for (let a = 0; a < networks.length; a++) {
+      for (let b = a + 1; b < networks.length; b++) {
+        const na = networks[a]!;
+        const nb = networks[b]!;
+        for (const [i, sa] of na.subnets.entries()) {
+          const j = nb.subnets.findIndex((sb) => cidrsOverlap(sa, sb));
+          if (j < 0) continue;
+          const both = !ctx.isInactive(na) && !ctx.isInactive(nb);
+          const where = ipOrigin(nb, j);
+          const other = ipOrigin(na, i);
+          out.push(
+            finding(overlappingSubnets, {
+              severity: both ? 'error' : 'warning',
+              network: nb.name,
+              message: `${networkLabel(nb)} overlaps ${networkLabel(na)} (${formatCidr(nb.subnets[j]!)} and ${formatCidr(sa)})${both ? '' : ' — one of them is stopped, and libvirt will refuse to start it while the other runs'}: guests of one are routed to the other's bridge and NAT rules match both`,
+              fix: `give one of them a free range: change \`<ip address=… prefix=…>\` in ${nb.definition ? nb.definition.origin.file : nb.name} (\`virsh net-edit ${nb.name}\`) and restart it`,
+              location: where ?? other,
+              related: other ? [{ ...other, message: `${na.name}'s subnet` }] : [],
+            }),
+          );
+          break;
+        }
+      }
+    }
+    return out;
+  },
+};

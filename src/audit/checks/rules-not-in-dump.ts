@@ -1,0 +1,48 @@
+// rules-not-in-dump: networks run but the dump holds none of their rules. libvirt 10.4+
+// with its nftables backend keeps them in the nft table `libvirt_network`, which
+// iptables-save never shows; iptables-legacy tables hide from iptables-nft-save the same way.
+
+import { finding, type Check, type Finding } from '../types.js';
+import { NFT_TABLE_NOTE } from '../flavor.js';
+import { networkLabel } from '../words.js';
+
+const LEGACY_NOTE = /iptables-legacy tables present/;
+
+export const rulesNotInDump: Check = {
+  id: 'rules-not-in-dump',
+  severity: 'warning',
+  summary: "running networks' rules are somewhere iptables-save does not show (nftables)",
+  docs: 'docs/checks/rules-not-in-dump.md',
+  run(ctx) {
+    const out: Finding[] = [];
+    const where = "libvirt 10.4+ (nftables backend) keeps them in the nft table `libvirt_network`, which iptables-save never shows (and iptables-nft may print nft rules it cannot express wrongly)";
+    if (ctx.flavor.flavor === 'libvirt-nft') {
+      for (const n of ctx.networks) {
+        const def = n.definition;
+        if (!ctx.isRunning(n) || def?.kind !== 'libvirt' || !['none', 'nat', 'route'].includes(def.forward.mode)) continue;
+        if (ctx.rulesOf(n.name).some((e) => e.purpose !== null && e.owner === 'libvirt')) continue;
+        out.push(
+          finding(rulesNotInDump, {
+            severity: ctx.flavor.source === 'given' ? 'info' : 'warning',
+            network: n.name,
+            message: `${networkLabel(n)} is running but none of its rules are in this dump: ${where}. This audit cannot see them${ctx.flavor.source === 'given' ? '' : ` (${ctx.flavor.reason})`}`,
+            fix: 'audit what nftables holds: `nft list table ip libvirt_network` (or `nft list ruleset`); if the host should use the iptables backend, set `firewall_backend = "iptables"` in /etc/libvirt/network.conf and restart virtnetworkd',
+            location: ctx.definitionLocation(n),
+          }),
+        );
+      }
+    }
+    for (const dump of ctx.dumps) {
+      for (const c of dump.comments) {
+        const table = NFT_TABLE_NOTE.exec(c.text)?.[1];
+        if (table === 'libvirt_network' && out.length === 0) {
+          out.push(finding(rulesNotInDump, { severity: 'info', network: null, message: `the dump says table \`${table}\` exists but cannot be shown: ${where}`, fix: 'audit it with `nft list table ip libvirt_network`', location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text } }));
+        }
+        if (LEGACY_NOTE.test(c.text)) {
+          out.push(finding(rulesNotInDump, { severity: 'warning', network: null, message: 'iptables-nft-save warns that iptables-legacy tables exist too: their rules (possibly libvirt\'s or Xen\'s) are not in this dump, yet the kernel applies them', fix: 'dump them as well: `iptables-legacy-save` (and audit that file), or move everything to one backend', location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text } }));
+        }
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,55 @@
+// shadowed-rule: libvirt's rule for a running network is in the dump, but an earlier rule
+// decides first (an admin's `-I FORWARD … -j DROP` above libvirt's jumps, an ACCEPT above an
+// isolated network's REJECT). Found by tracing the packets the rule is for, in order.
+
+import { acceptedBy, stepRule } from '../legs.js';
+import { blockedTraffic } from '../outcomes.js';
+import { finding, type Check, type Finding } from '../types.js';
+import { atLine, networkLabel, OWNER_NAMES, deleteCommand } from '../words.js';
+
+export const shadowedRule: Check = {
+  id: 'shadowed-rule',
+  severity: 'error',
+  summary: "a network's rule is present but an earlier rule decides first",
+  docs: 'docs/checks/shadowed-rule.md',
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const b of blockedTraffic(ctx)) {
+      // Another firewall manager's rules are its conflict check's business.
+      if (!b.expected || b.owner === 'docker' || b.owner === 'ufw' || b.owner === 'firewalld') continue;
+      const decider = b.rule ? `${atLine(b.rule)} (${OWNER_NAMES[b.owner]}) ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them first` : `they end at the ${b.step.table} ${b.step.chain} policy (${b.step.detail ?? 'DROP'}): nothing leads them to it`;
+      out.push(
+        finding(shadowedRule, {
+          network: b.subject.network.name,
+          message: `${networkLabel(b.subject.network)}: ${atLine(b.expected)} (${b.expectedPurpose}) should let ${b.what} through, but ${decider}`,
+          fix: b.rule
+            ? `narrow the earlier rule so it does not match ${b.subject.bridge}, or move it below libvirt's: \`${deleteCommand(b.rule)}\` then add it back with -A (libvirt inserts its own rules at the top)`
+            : `restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy`,
+          location: ctx.location(b.expected),
+          related: b.rule ? [{ ...ctx.location(b.rule), message: 'decides first' }] : [],
+        }),
+      );
+    }
+    // An isolated network's REJECT that an earlier ACCEPT bypasses: its guests get out.
+    const probes = ctx.probes();
+    for (const s of probes?.subjects ?? []) {
+      if (!ctx.hasRules(s.network)) continue;
+      if (ctx.modeOf(s.network) !== 'none') continue;
+      const r = probes!.out(s);
+      if (r.request.verdict !== 'delivered') continue;
+      const reject = ctx.rulesOf(s.network.name).find((e) => e.purpose === 'reject-out')?.rule;
+      const accept = stepRule(acceptedBy(r.request, 'filter', 'FORWARD'));
+      if (!reject) continue;
+      out.push(
+        finding(shadowedRule, {
+          network: s.network.name,
+          message: `${networkLabel(s.network)} is isolated, but its guests reach the outside: ${atLine(reject)} (reject-out) never decides, because ${accept ? `${atLine(accept)} accepts them first` : 'the FORWARD policy accepts them before it'}`,
+          fix: accept ? `remove or narrow the accepting rule: \`${deleteCommand(accept)}\`` : 'restore libvirt\'s jumps (restart virtnetworkd/libvirtd)',
+          location: ctx.location(reject),
+          related: accept ? [{ ...ctx.location(accept), message: 'accepts first' }] : [],
+        }),
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,96 @@
+// stale-rules: rules for a bridge no running network owns (a network undefined or stopped
+// while its rules stayed, rules copied from another host), rules a network's definition does
+// not derive, and duplicates (libvirt rules doubled by restarts, Xen's repeated physdev-out).
+
+import type { Explained } from '../../diff/attribute.js';
+import { TERMINAL_VERDICTS, type Rule } from '../../model/dump.js';
+import { finding, type Check, type Finding, type RelatedLocation } from '../types.js';
+import { networkLabel, plural, deleteCommand } from '../words.js';
+
+/** Matches whose second copy sees different packets than the first (counters, rates, lists). */
+const STATEFUL = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'nth', 'random', 'time', 'set']);
+const NAT_TARGETS = new Set(['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'NETMAP', 'CHECKSUM']);
+
+/** Would a second identical copy of this rule never change what happens to a packet? */
+function deadWhenRepeated(rule: Rule, userChains: ReadonlySet<string>): boolean {
+  if (rule.matches.some((m) => STATEFUL.has(m.name))) return false;
+  const target = rule.target?.name;
+  if (!target) return false;
+  return TERMINAL_VERDICTS.has(target) || NAT_TARGETS.has(target) || userChains.has(target);
+}
+
+function ownerHint(e: Explained | undefined): string {
+  if (e?.owner === 'libvirt') return ' libvirt adds its rules again when the network (or the daemon, or a firewall reload) restarts without removing the old ones first';
+  if (e?.owner === 'xen') return " Xen's vif-bridge adds a vif's rules on every 'online' event, and an 'offline' that never ran leaves the old ones";
+  return '';
+}
+
+export const staleRules: Check = {
+  id: 'stale-rules',
+  severity: 'warning',
+  summary: 'rules no running network accounts for: leftovers of removed networks, and duplicates',
+  docs: 'docs/checks/stale-rules.md',
+  run(ctx) {
+    const out: Finding[] = [];
+    const expected = ctx.expected();
+    const expectedCount = new Map<string, number>();
+    for (const r of expected?.rules ?? []) expectedCount.set(r.key, (expectedCount.get(r.key) ?? 0) + 1);
+    // Copies beyond the first never decide anything, whoever added them (even when the set-up derives them twice).
+    const userChains = new Map<string, Set<string>>();
+    for (const d of ctx.dumps) for (const t of d.tables) for (const c of t.chains) if (!c.builtin) userChains.set(t.name, (userChains.get(t.name) ?? new Set()).add(c.name));
+    const extraCopies = new Set<Rule>();
+
+    // Duplicates: copies beyond the first (or beyond what the running networks derive).
+    for (const [key, rules] of ctx.index) {
+      const keep = 1;
+      if (rules.length <= keep) continue;
+      const first = rules[0]!;
+      if (!deadWhenRepeated(first, userChains.get(first.table) ?? new Set())) continue;
+      const extras = rules.slice(keep);
+      for (const r of extras) extraCopies.add(r);
+      const e = ctx.explainedRule(first);
+      const related: RelatedLocation[] = [
+        ...rules.slice(0, keep).map((r) => ({ ...ctx.location(r), message: 'the copy that decides' })),
+        ...extras.slice(1).map((r) => ({ ...ctx.location(r), message: 'another copy' })),
+      ];
+      const lines = rules.map((r) => r.pos.line);
+      const derived = (expectedCount.get(key) ?? 0) > 1 ? ` (the running set-up derives it ${expectedCount.get(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})` : '';
+      out.push(
+        finding(staleRules, {
+          network: e?.network ?? null,
+          message: `${first.table} ${first.chain}: the same rule appears ${rules.length} times (lines ${lines.length > 8 ? `${lines.slice(0, 8).join(', ')}, …` : lines.join(', ')}); ${plural(extras.length, 'copy')} after the first can never decide anything${derived}.${ownerHint(e)}`,
+          fix: `delete the extra copies (each \`iptables -t ${first.table} -D ${first.chain} …\` removes one) or reload the host firewall and restart the networks so each rule is added once`,
+          location: ctx.location(extras[0]!),
+          related,
+        }),
+      );
+    }
+
+    // Rules of networks that are not running, or that no definition derives.
+    if (!ctx.given) return out;
+    const byName = new Map(ctx.networks.map((n) => [n.name, n]));
+    for (const e of ctx.explained) {
+      if (e.purpose === null || e.purpose === 'chain-setup' || (e.owner !== 'libvirt' && e.owner !== 'xen') || extraCopies.has(e.rule)) continue;
+      const n = e.network === null ? null : byName.get(e.network);
+      let why: string | null = null;
+      if (!n) why = `a ${e.owner} rule (${e.purpose}) that belongs to no network`;
+      else if (n.origin === 'inferred') why = `a rule for ${networkLabel(n)}, which no given network owns: left behind when a network was undefined or its rules were not removed, or copied from another host`;
+      else if (ctx.isInactive(n)) why = `a rule of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed its rules`;
+      else if (expected && !expected.matched.has(e.rule) && (n.definition?.kind === 'xen' || ctx.flavor.flavor !== null)) why = `a rule for ${networkLabel(n)} that its definition does not derive (${expected.eras.join(', ')}): left from an earlier definition, mode or libvirt release`;
+      if (!why) continue;
+      const owner = e.owner === 'libvirt' ? 'libvirt' : 'Xen';
+      const remove = deleteCommand(e.rule, e.family);
+      out.push(
+        finding(staleRules, {
+          network: e.network,
+          message: `${why} (${e.purpose}: ${e.why})`,
+          fix: n && ctx.isInactive(n)
+            ? `remove it (\`${remove}\`), or start and stop the network once so ${owner} removes its own rules`
+            : `if the network is gone, remove the rule: \`${remove}\`; if it should run, give its definition with --net`,
+          location: ctx.location(e.rule),
+        }),
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,164 @@
+// What every check reads: the host's dumps, the networks (running, stopped, and those the dump
+// shows that no definition covers), each rule explained once, the flavour in force, the rules
+// the running networks should have (lazily) and the simulated host (lazily, order-aware).
+
+import { explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../diff/attribute.js';
+import { classifyRule } from '../diff/classify.js';
+import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
+import type { Flavor } from '../engine/program.js';
+import type { Dump, Family, Rule } from '../model/dump.js';
+import type { AnyNetwork, ForwardMode } from '../model/network.js';
+import { expectedRules, indexDumps, type Expected } from './expected.js';
+import { detectFlavor, type FlavorInfo } from './flavor.js';
+import type { Probes } from './probes.js';
+import type { Location } from './types.js';
+
+export interface AuditInputs {
+  /** One host's dumps: at most one per family. */
+  readonly dumps: readonly Dump[];
+  /** Networks taken as running (`--net`). */
+  readonly running: readonly AnyNetwork[];
+  /** Networks defined but stopped (`--inactive`): their rules must be absent. */
+  readonly inactive: readonly AnyNetwork[];
+  readonly flavor?: Flavor;
+  readonly libvirtVersion?: string;
+}
+
+/** What a network's rules are meant to let through, in libvirt's words (Xen set-ups by their script). */
+export type Mode = ForwardMode | 'xen-bridge' | 'xen-nat' | 'xen-route' | 'docker';
+
+export interface AuditContext {
+  readonly dumps: readonly Dump[];
+  readonly ipv4: Dump | null;
+  readonly ipv6: Dump | null;
+  readonly running: readonly AnyNetwork[];
+  readonly inactive: readonly AnyNetwork[];
+  /** Running (given), stopped (given), then inferred from the dump. */
+  readonly networks: readonly NetworkInfo[];
+  readonly explained: readonly Explained[];
+  readonly flavor: FlavorInfo;
+  readonly libvirtVersion: string | undefined;
+  /** Were networks given at all (`--net` or `--inactive`)? Without, everything is inferred. */
+  readonly given: boolean;
+  isRunning(n: NetworkInfo): boolean;
+  isInactive(n: NetworkInfo): boolean;
+  verdict(n: NetworkInfo): NetworkVerdict;
+  modeOf(n: NetworkInfo): Mode | null;
+  /** Does the dump hold any of the network's own (libvirt/Xen) rules? Reachability is judged only for those. */
+  hasRules(n: NetworkInfo): boolean;
+  /** Explained rules of a network (by name). */
+  rulesOf(network: string): readonly Explained[];
+  explainedRule(rule: Rule): Explained | undefined;
+  /** Where a rule is: its dump's file, its line, its text. */
+  location(rule: Rule): Location;
+  /** Where a network is defined; null for inferred ones. */
+  definitionLocation(n: NetworkInfo): Location | null;
+  /** Dump rules by identity (family, table, chain, canonical key). */
+  readonly index: Map<string, Rule[]>;
+  /** The running networks' expected rules compared with the dump (null: no flavour to compare with). */
+  expected(): Expected | null;
+  /** The simulated host for the IPv4 dump; null when there is none. */
+  probes(): Probes | null;
+  /** Set by the runner once the simulator is loaded. */
+  probeBuilder: ((dump: Dump, networks: readonly NetworkInfo[]) => Probes) | null;
+}
+
+function familyOf(dump: Dump): Family {
+  return dump.family ?? 'ipv4';
+}
+
+export function buildContext(inputs: AuditInputs): AuditContext {
+  const dumps = inputs.dumps;
+  const ipv4 = dumps.find((d) => familyOf(d) === 'ipv4') ?? null;
+  const ipv6 = dumps.find((d) => familyOf(d) === 'ipv6') ?? null;
+  const running = networksFromDefinitions(inputs.running);
+  const inactive = networksFromDefinitions(inputs.inactive);
+  const runningSet = new Set(running);
+  const inactiveSet = new Set(inactive);
+  const networks = inferNetworks(dumps, [...running, ...inactive]);
+  const fileOf = new Map<Rule, string>();
+  const explained: Explained[] = [];
+  for (const dump of dumps) {
+    const family = familyOf(dump);
+    for (const table of dump.tables) {
+      for (const chain of table.chains) {
+        for (const rule of chain.rules) {
+          fileOf.set(rule, dump.file);
+          explained.push(explainRule(rule, family, networks, classifyRule(rule, family)));
+        }
+      }
+    }
+  }
+  const byRule = new Map<Rule, Explained>();
+  const byNetwork = new Map<string, Explained[]>();
+  for (const e of explained) {
+    byRule.set(e.rule, e);
+    if (e.network === null) continue;
+    const list = byNetwork.get(e.network);
+    if (list) list.push(e);
+    else byNetwork.set(e.network, [e]);
+  }
+  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
+  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt);
+  const index = indexDumps(dumps);
+  const verdicts = new Map<NetworkInfo, NetworkVerdict>();
+  let expected: Expected | null | undefined;
+  let probes: Probes | null | undefined;
+
+  const context: AuditContext = {
+    dumps,
+    ipv4,
+    ipv6,
+    running: inputs.running,
+    inactive: inputs.inactive,
+    networks,
+    explained,
+    flavor,
+    libvirtVersion: inputs.libvirtVersion,
+    given: inputs.running.length + inputs.inactive.length > 0,
+    isRunning: (n) => runningSet.has(n),
+    isInactive: (n) => inactiveSet.has(n),
+    verdict(n) {
+      let v = verdicts.get(n);
+      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [])));
+      return v;
+    },
+    modeOf(n) {
+      if (n.owner === 'docker') return 'docker';
+      const def = n.definition;
+      if (def?.kind === 'libvirt') return def.forward.mode;
+      if (def?.kind === 'xen') return `xen-${def.mode}`;
+      if (n.owner === 'xen') return null;
+      const v = context.verdict(n);
+      const has = (p: string): boolean => v.purposes.includes(p as never);
+      if (v.verdict === 'nat' || has('masquerade') || has('snat') || has('related-in')) return 'nat';
+      if (v.verdict === 'route' || has('forward-in')) return 'route';
+      if (v.verdict === 'isolated' || v.verdict === 'partial') return 'none';
+      return null;
+    },
+    rulesOf: (name) => byNetwork.get(name) ?? [],
+    hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen')),
+    explainedRule: (rule) => byRule.get(rule),
+    location: (rule) => ({ file: fileOf.get(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
+    definitionLocation(n) {
+      const def = n.definition;
+      return def ? { file: def.origin.file, line: def.origin.pos.line, col: def.origin.pos.col } : null;
+    },
+    index,
+    expected() {
+      if (expected !== undefined) return expected;
+      const families = new Set(dumps.map(familyOf));
+      const libvirtFlavor = flavor.flavor === 'libvirt' || flavor.flavor === 'libvirt-legacy' ? flavor.flavor : null;
+      const hasXen = inputs.running.some((n) => n.kind === 'xen');
+      if ((!libvirtFlavor && !hasXen) || dumps.length === 0) return (expected = null);
+      return (expected = expectedRules(inputs.running, index, { flavor: libvirtFlavor, ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}), families }));
+    },
+    probes() {
+      if (probes !== undefined) return probes;
+      if (!ipv4 || !context.probeBuilder) return (probes = null);
+      return (probes = context.probeBuilder(ipv4, networks.filter((n) => !inactiveSet.has(n))));
+    },
+    probeBuilder: null,
+  };
+  return context;
+}

@@ -1,0 +1,124 @@
+// What the given running networks should have put in the dump: the engine compiles them for
+// the flavour (and era) in force, and each derived rule is looked up in the dump by its
+// identity (canonical text, ruleKey), as a multiset: two copies expected, two needed.
+
+import { ruleKey } from '../diff/diff.js';
+import { compile, type Command, type Flavor, type Purpose } from '../engine/index.js';
+import { LEGACY_BOUNDARIES } from '../engine/libvirt-legacy.js';
+import type { Dump, Family, Rule } from '../model/dump.js';
+import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
+import { formatRule } from '../write/save.js';
+
+export interface ExpectedRule {
+  /** The network whose start adds it; null for libvirt's shared chain set-up. */
+  readonly network: string | null;
+  readonly family: Family;
+  readonly table: string;
+  readonly chain: string;
+  readonly canonical: string;
+  readonly key: string;
+  readonly purpose: Purpose;
+  readonly why: string;
+  /** The iptables command that adds it (what to run when it is missing). */
+  readonly argv: readonly string[];
+}
+
+export interface Expected {
+  /** `libvirt 11.3.0`, `libvirt 0.6.3`, `xen 4.4`, … joined. */
+  readonly eras: string[];
+  readonly rules: ExpectedRule[];
+  /** Expected rules with no copy in the dump. */
+  readonly missing: ExpectedRule[];
+  /** Dump rules that an expected rule accounts for. */
+  readonly matched: Set<Rule>;
+  /** Was the era picked by comparing candidates with the dump? */
+  readonly eraDetected: boolean;
+}
+
+/** One release per era the legacy flavour knows: the oldest, then each boundary. */
+const LEGACY_CANDIDATES = ['0.6.3', ...new Set(LEGACY_BOUNDARIES.map((b) => b.since)), '5.0.0'];
+
+const keyOf = (family: Family, table: string, chain: string, canonical: string): string => `${family}\u0000${table}\u0000${chain}\u0000${ruleKey(canonical)}`;
+
+function rulesOf(commands: readonly Command[]): ExpectedRule[] {
+  const out: ExpectedRule[] = [];
+  for (const c of commands) {
+    const e = c.effect;
+    if (e.kind !== 'insert' && e.kind !== 'append') continue;
+    const canonical = formatRule(e.rule, e.family);
+    out.push({ network: c.setup ? null : c.network, family: e.family, table: e.table, chain: e.chain, canonical, key: keyOf(e.family, e.table, e.chain, canonical), purpose: c.purpose, why: c.why, argv: c.argv });
+  }
+  return out;
+}
+
+/** Dump rules by identity, in dump order. */
+export function indexDumps(dumps: readonly Dump[]): Map<string, Rule[]> {
+  const index = new Map<string, Rule[]>();
+  for (const dump of dumps) {
+    const family = dump.family ?? 'ipv4';
+    for (const table of dump.tables) {
+      for (const chain of table.chains) {
+        for (const rule of chain.rules) {
+          const key = keyOf(family, table.name, chain.name, formatRule(rule, family));
+          const list = index.get(key);
+          if (list) list.push(rule);
+          else index.set(key, [rule]);
+        }
+      }
+    }
+  }
+  return index;
+}
+
+function compare(rules: readonly ExpectedRule[], index: Map<string, Rule[]>): { missing: ExpectedRule[]; matched: Set<Rule> } {
+  const used = new Map<string, number>();
+  const missing: ExpectedRule[] = [];
+  const matched = new Set<Rule>();
+  for (const r of rules) {
+    const n = used.get(r.key) ?? 0;
+    const copy = index.get(r.key)?.[n];
+    used.set(r.key, n + 1);
+    if (copy) matched.add(copy);
+    else missing.push(r);
+  }
+  return { missing, matched };
+}
+
+export interface ExpectedOptions {
+  readonly flavor: Extract<Flavor, 'libvirt' | 'libvirt-legacy'> | null;
+  readonly libvirtVersion?: string;
+  readonly families: ReadonlySet<Family>;
+}
+
+/** The expected rules of the running networks, compared with the dumps of the families given. */
+export function expectedRules(running: readonly AnyNetwork[], index: Map<string, Rule[]>, options: ExpectedOptions): Expected {
+  const libvirt = running.filter((n): n is Network => n.kind === 'libvirt');
+  const xen = running.filter((n): n is XenNetwork => n.kind === 'xen');
+  const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] => rules.filter((r) => options.families.has(r.family));
+  const xenRules = xen.flatMap((n) => {
+    const program = compile([n], { flavor: `xen-${n.mode}` });
+    return { era: program.era, rules: inFamilies(rulesOf(program.commands)) };
+  });
+  const candidates: Array<{ era: string; rules: ExpectedRule[] }> = [];
+  if (options.flavor && libvirt.length > 0) {
+    const versions = options.flavor === 'libvirt-legacy' && !options.libvirtVersion ? LEGACY_CANDIDATES : [options.libvirtVersion];
+    for (const version of versions) {
+      const program = compile(libvirt, { flavor: options.flavor, ...(version ? { libvirtVersion: version } : {}) });
+      candidates.push({ era: program.era, rules: inFamilies(rulesOf(program.commands)) });
+    }
+  }
+  // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
+  let best: { era: string; rules: ExpectedRule[]; missing: ExpectedRule[]; matched: Set<Rule>; alike: string[] } | null = null;
+  for (const c of candidates) {
+    const { missing, matched } = compare(c.rules, index);
+    const tie: boolean = best !== null && missing.length === best.missing.length && matched.size === best.matched.size;
+    if (!best || missing.length < best.missing.length || (missing.length === best.missing.length && matched.size >= best.matched.size)) {
+      best = { ...c, missing, matched, alike: tie ? [...best!.alike, c.era] : [c.era] };
+    }
+  }
+  const all = [...(best?.rules ?? []), ...xenRules.flatMap((x) => x.rules)];
+  const { missing, matched } = compare(all, index);
+  // Eras whose rules look the same in this dump are named as a range.
+  const libvirtEra = best ? (best.alike.length > 1 ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}` : best.era) : null;
+  return { eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))], rules: all, missing, matched, eraDetected: candidates.length > 1 };
+}

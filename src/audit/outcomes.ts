@@ -1,0 +1,103 @@
+// What each simulated network's guests actually get, against what its mode promises: leaving
+// (nat/route), replies coming back, DNS from the host (every mode with rules), routed
+// connections in (route). Traffic the mode promises but the rules stop is "blocked", and the
+// rule (or policy) that stopped it is named, with the software that owns it.
+
+import type { Owner } from '../diff/attribute.js';
+import type { Purpose } from '../engine/why.js';
+import type { Rule } from '../model/dump.js';
+import type { AuditContext } from './context.js';
+import type { Subject } from './probes.js';
+import type { Step } from '../sim/traverse.js';
+import type { Leg } from '../sim/trace.js';
+
+export type ProbeKind = 'out' | 'reply' | 'dns' | 'in';
+
+export interface Blocked {
+  readonly subject: Subject;
+  readonly probe: ProbeKind;
+  /** "guests of … starting connections to the outside", for messages. */
+  readonly what: string;
+  /** libvirt's rule that should have decided (present in the dump), when there is one. */
+  readonly expected: Rule | null;
+  readonly expectedPurpose: Purpose;
+  readonly step: Step;
+  /** The deciding rule; null when the chain's policy decided. */
+  readonly rule: Rule | null;
+  /** Who owns the deciding rule or policy. */
+  readonly owner: Owner;
+  readonly verdict: 'dropped' | 'rejected';
+}
+
+const DOCKER_CHAIN = /^DOCKER(-|$)/;
+const UFW_CHAIN = /^ufw6?-/;
+
+export function present(ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld'): boolean {
+  if (ctx.explained.some((e) => e.owner === owner)) return true;
+  const test = owner === 'docker' ? (n: string) => DOCKER_CHAIN.test(n) : owner === 'ufw' ? (n: string) => UFW_CHAIN.test(n) : (n: string) => /_(direct|ZONES|ZONES_SOURCE)$/.test(n);
+  return ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => test(c.name))));
+}
+
+/** Who set a built-in chain's DROP policy: Docker sets FORWARD's, ufw sets INPUT's and FORWARD's. */
+function policyOwner(ctx: AuditContext, chain: string): Owner {
+  if (chain === 'FORWARD' && present(ctx, 'docker')) return 'docker';
+  if ((chain === 'FORWARD' || chain === 'INPUT') && present(ctx, 'ufw')) return 'ufw';
+  return 'host';
+}
+
+const FIREWALLD_CHAIN = /^((INPUT|FORWARD|OUTPUT)_(direct|ZONES|ZONES_SOURCE|IN_ZONES|OUT_ZONES|IN_ZONES_SOURCE|OUT_ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
+
+/** firewalld writes whole built-in chains, ending in its catch-all REJECT: a rule in a built-in chain that jumps into firewalld's is firewalld's. */
+function ruleOwner(ctx: AuditContext, rule: Rule): Owner {
+  const owner = ctx.explainedRule(rule)?.owner ?? 'host';
+  if (owner !== 'host') return owner;
+  const chain = ctx.dumps.flatMap((d) => d.tables).find((t) => t.name === rule.table)?.chains.find((c) => c.name === rule.chain);
+  if (chain?.builtin && chain.rules.some((r) => r.target && FIREWALLD_CHAIN.test(r.target.name))) return 'firewalld';
+  return owner;
+}
+
+const cache = new WeakMap<AuditContext, Blocked[]>();
+
+function blockedLeg(ctx: AuditContext, leg: Leg | null, base: Omit<Blocked, 'step' | 'rule' | 'owner' | 'verdict'>): Blocked | null {
+  if (!leg || (leg.verdict !== 'dropped' && leg.verdict !== 'rejected') || !leg.decidedBy) return null;
+  const step = leg.decidedBy;
+  const rule = step.rule?.rule ?? null;
+  const owner: Owner = rule ? ruleOwner(ctx, rule) : policyOwner(ctx, step.chain);
+  return { ...base, step, rule, owner, verdict: leg.verdict };
+}
+
+/** Everything a network's mode promises that its guests do not get. */
+export function blockedTraffic(ctx: AuditContext): Blocked[] {
+  const cached = cache.get(ctx);
+  if (cached) return cached;
+  const out: Blocked[] = [];
+  const probes = ctx.probes();
+  for (const s of probes?.subjects ?? []) {
+    const mode = ctx.modeOf(s.network);
+    if (mode !== 'none' && mode !== 'nat' && mode !== 'route') continue;
+    // A network with none of its rules in the dump is rules-not-in-dump's or missing-rule's business.
+    const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null && e.owner === 'libvirt');
+    const own = (purpose: Purpose, proto?: string): Rule | null => mine.find((e) => e.purpose === purpose && (!proto || e.rule.protocol?.name === proto))?.rule ?? null;
+    const nftRules = ctx.flavor.flavor === 'libvirt-nft';
+    if (mine.length === 0 && !nftRules) continue;
+    const who = `guests of ${s.network.name}`;
+    if (mode === 'nat' || mode === 'route') {
+      const r = probes!.out(s);
+      const request = blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${who} starting connections to the outside`, expected: own('forward-out'), expectedPurpose: 'forward-out' });
+      if (request) out.push(request);
+      const replyPurpose: Purpose = mode === 'nat' ? 'related-in' : 'forward-in';
+      const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}`, expected: own(replyPurpose), expectedPurpose: replyPurpose });
+      if (reply) out.push(reply);
+    }
+    const dns = probes!.dns(s);
+    const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq`, expected: own('dns-in', 'udp'), expectedPurpose: 'dns-in' });
+    if (dnsBlocked) out.push(dnsBlocked);
+    if (mode === 'route') {
+      const r = probes!.in(s);
+      const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)`, expected: own('forward-in'), expectedPurpose: 'forward-in' });
+      if (inBlocked) out.push(inBlocked);
+    }
+  }
+  cache.set(ctx, out);
+  return out;
+}

@@ -1,0 +1,73 @@
+// Running the checks over one host: build the context, load the simulator only when there is
+// something to simulate, collect findings in a stable order, and describe the networks.
+
+import { formatCidr } from '../model/cidr.js';
+import type { Purpose } from '../engine/why.js';
+import type { Verdict } from '../diff/verdict.js';
+import { CHECKS } from './checks/index.js';
+import { buildContext, type AuditContext, type AuditInputs, type Mode } from './context.js';
+import type { FlavorInfo } from './flavor.js';
+import { severityRank, type Check, type Finding, type Location } from './types.js';
+
+export interface NetworkSummary {
+  readonly name: string;
+  /** running / inactive: given with --net / --inactive; inferred: only seen in the dump. */
+  readonly state: 'running' | 'inactive' | 'inferred';
+  readonly owner: 'libvirt' | 'xen' | 'docker';
+  readonly bridge: string | null;
+  readonly subnets: string[];
+  readonly mode: Mode | null;
+  readonly verdict: Verdict;
+  readonly summary: string;
+  readonly purposes: Purpose[];
+  readonly definition: Location | null;
+}
+
+export interface AuditReport {
+  readonly files: string[];
+  readonly flavor: FlavorInfo;
+  /** The eras the expected rules were derived for (`libvirt 11.3.0`, …). */
+  readonly eras: string[];
+  readonly findings: Finding[];
+  readonly networks: NetworkSummary[];
+}
+
+/** Loads the simulator into the context when the host has networks to simulate. */
+async function withProbes(ctx: AuditContext): Promise<void> {
+  if (!ctx.ipv4) return;
+  const simulable = ctx.networks.some((n) => n.owner === 'libvirt' && n.bridge && n.subnets.some((s) => s.family === 4) && !ctx.isInactive(n));
+  if (!simulable) return;
+  const { buildProbes } = await import('./probes.js');
+  ctx.probeBuilder = (dump, networks) => buildProbes(dump, networks);
+}
+
+export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = CHECKS): Promise<AuditReport> {
+  const ctx = buildContext(inputs);
+  await withProbes(ctx);
+  const findings = checks.flatMap((c) => c.run(ctx));
+  const networkOrder = new Map(ctx.networks.map((n, i) => [n.name, i]));
+  const checkOrder = new Map(checks.map((c, i) => [c.id, i]));
+  findings.sort(
+    (a, b) =>
+      (a.network === null ? Infinity : (networkOrder.get(a.network) ?? Infinity - 1)) - (b.network === null ? Infinity : (networkOrder.get(b.network) ?? Infinity - 1)) ||
+      severityRank(b.severity) - severityRank(a.severity) ||
+      (checkOrder.get(a.id) ?? 0) - (checkOrder.get(b.id) ?? 0) ||
+      (a.location?.line ?? 0) - (b.location?.line ?? 0),
+  );
+  const networks: NetworkSummary[] = ctx.networks.map((n) => {
+    const v = ctx.verdict(n);
+    return {
+      name: n.name,
+      state: ctx.isRunning(n) ? 'running' : ctx.isInactive(n) ? 'inactive' : 'inferred',
+      owner: n.owner,
+      bridge: n.bridge,
+      subnets: n.subnets.map(formatCidr),
+      mode: ctx.modeOf(n),
+      verdict: v.verdict,
+      summary: v.summary,
+      purposes: v.purposes,
+      definition: ctx.definitionLocation(n),
+    };
+  });
+  return { files: ctx.dumps.map((d) => d.file), flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
+}

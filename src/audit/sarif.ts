@@ -1,0 +1,82 @@
+// SARIF 2.1.0 for code scanning: one run, the checks as rules (metadata from docs/checks/ID.md),
+// each finding a result located in the dump or network definition it is about.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Check, Finding, Location, Severity } from './types.js';
+
+const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note' };
+
+/** The package root: where docs/checks lives, from src/audit or dist/src/audit alike. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'docs', 'checks'))) return dir;
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+interface CheckDoc {
+  readonly markdown: string;
+  /** The doc's first paragraph under its "What" heading. */
+  readonly what: string;
+}
+
+export function readCheckDoc(check: Check, root = packageRoot()): CheckDoc | null {
+  const path = join(root, check.docs);
+  if (!existsSync(path)) return null;
+  const markdown = readFileSync(path, 'utf8');
+  const what = /^## What\s*\n+([\s\S]*?)(?:\n\s*\n|\n## |$)/m.exec(markdown)?.[1]?.replace(/\s+/g, ' ').trim() ?? check.summary;
+  return { markdown, what };
+}
+
+function uriOf(file: string): string {
+  if (file === '-') return 'stdin';
+  const slashed = file.replace(/\\/g, '/');
+  return isAbsolute(file) ? `file://${encodeURI(slashed)}` : encodeURI(slashed.replace(/^\.\//, ''));
+}
+
+function physical(l: Location) {
+  return {
+    artifactLocation: { uri: uriOf(l.file) },
+    region: { startLine: Math.max(1, l.line), ...(l.col && l.col > 0 ? { startColumn: l.col } : {}), ...(l.text ? { snippet: { text: l.text } } : {}) },
+  };
+}
+
+const pascal = (id: string): string => id.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+
+export function toSarif(findings: readonly Finding[], checks: readonly Check[], version: string, fallback: Location | null) {
+  const root = packageRoot();
+  const rules = checks.map((c) => {
+    const doc = readCheckDoc(c, root);
+    return {
+      id: c.id,
+      name: pascal(c.id),
+      shortDescription: { text: c.summary },
+      fullDescription: { text: doc?.what ?? c.summary },
+      ...(doc ? { help: { text: doc.markdown, markdown: doc.markdown } } : {}),
+      defaultConfiguration: { level: LEVEL[c.severity] },
+      properties: { docs: c.docs },
+    };
+  });
+  const index = new Map(checks.map((c, i) => [c.id, i]));
+  const results = findings.map((f) => {
+    const where = f.location ?? fallback;
+    return {
+      ruleId: f.id,
+      ...(index.has(f.id) ? { ruleIndex: index.get(f.id)! } : {}),
+      level: LEVEL[f.severity],
+      message: { text: `${f.message}\nFix: ${f.fix}` },
+      ...(where ? { locations: [{ physicalLocation: physical(where), ...(f.network ? { logicalLocations: [{ name: f.network, kind: 'namespace' }] } : {}) }] } : {}),
+      ...(f.related.length > 0 ? { relatedLocations: f.related.map((r, id) => ({ id, physicalLocation: physical(r), message: { text: r.message } })) } : {}),
+      properties: { network: f.network, fix: f.fix },
+    };
+  });
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{ tool: { driver: { name: 'virtables', version, semanticVersion: version, rules } }, columnKind: 'unicodeCodePoints', results }],
+  };
+}

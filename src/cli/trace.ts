@@ -1,0 +1,304 @@
+// virtables trace DUMP --from X --to Y [--proto P] [--dport N]   (one packet and its reply)
+// virtables trace DUMP --matrix [--services …]                   (every pair, every service)
+
+import Table from 'cli-table3';
+import { dirname, resolve } from 'node:path';
+import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { parseTopologyFile } from '../../grammar/topology.js';
+import { formatHost, parseHost, type IpFamily } from '../model/cidr.js';
+import { InputError, UsageError } from '../model/errors.js';
+import type { AnyNetwork } from '../model/network.js';
+import { decodeText } from '../model/text.js';
+import { readNetworksBytes } from '../network/libvirt.js';
+import { compileDump } from '../sim/compile.js';
+import { describeRule } from '../sim/describe.js';
+import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
+import {
+  applyStatements, buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag, type BrNetfilter, type TopologySpec,
+} from '../sim/topology.js';
+import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
+import type { Step } from '../sim/traverse.js';
+import { formatRule } from '../write/save.js';
+import { oneOf, parseCommandArgs } from './args.js';
+import type { Io } from './io.js';
+
+export const help = `Usage: virtables trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
+       virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
+         [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]... [--format text|json]
+
+Walks a packet through the dump the way the Linux kernel does — raw, mangle, nat, filter in
+PREROUTING / INPUT / FORWARD / OUTPUT / POSTROUTING, the routing decisions between them,
+jumps and RETURNs, policies, connection tracking and NAT — then walks the reply back.
+Prints the verdict (delivered, dropped, rejected, unreachable, or unknown when a rule uses
+a match virtables cannot evaluate), the addresses after NAT, and every rule that acted.
+
+  DUMP                  an iptables-save dump; '-' reads standard input
+  --from, --to NODE     host, a guest's name, outside, or an IP address
+  --proto P             tcp (default), udp or icmp
+  --dport N, --sport N  ports (defaults: tcp 80, udp 53; source 40000)
+  --state S             conntrack state of the first packet: NEW (default), ESTABLISHED,
+                        RELATED, INVALID (no reply is traced unless NEW)
+  --matrix              trace host, every guest and outside against each other
+  --services LIST       matrix services (default icmp,tcp/22,tcp/80,udp/53)
+
+Topology (what the host looks like; see docs/commands/trace.md):
+  --net FILE            a libvirt network XML: its bridge and addresses (repeatable); each
+                        network gets a guest '<name>-vm' unless --guest places one there
+  --topology FILE       a topology file (uplink, bridge, network, guest, outside, route, …)
+  --uplink SPEC         NAME=ADDRESS/LEN[,gw=ADDRESS][,port=NAME]   (default eth0=10.0.2.15/24,gw=10.0.2.2)
+  --bridge SPEC         NAME[=ADDRESS/LEN,…]  a bridge no network file describes
+  --guest SPEC          NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC]
+  --outside ADDRESS     an address of the outside world (default 203.0.113.10)
+  --ip-forward on|off   (default on)
+  --br-netfilter on|off|auto   iptables sees bridged traffic (auto: on when the dump uses physdev)
+
+  --format text|json    (default text)
+  -h, --help            this text
+
+Exit status: 0 traced (whatever the verdict), 2 bad input or usage.
+`;
+
+interface Values {
+  help?: boolean;
+  format?: string;
+  net?: string[];
+  topology?: string;
+  uplink?: string;
+  bridge?: string[];
+  guest?: string[];
+  outside?: string[];
+  'ip-forward'?: string;
+  'br-netfilter'?: string;
+  from?: string;
+  to?: string;
+  proto?: string;
+  dport?: string;
+  sport?: string;
+  state?: string;
+  matrix?: boolean;
+  services?: string;
+}
+
+function port(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`trace: ${flag} must be a port number (0-65535), got '${text}'`);
+  return Number(text);
+}
+
+function topologySpec(values: Values, io: Io): TopologySpec {
+  let spec = emptySpec();
+  const networks: AnyNetwork[] = [];
+  for (const file of values.net ?? []) networks.push(...readNetworksBytes(io.readBytes(file), file));
+  spec = { ...spec, networks };
+  if (values.topology) {
+    const file = values.topology;
+    const statements = parseTopologyFile(decodeText(file, io.readBytes(file)), file);
+    spec = applyStatements(spec, statements, (f, pos) => {
+      const path = resolve(dirname(file), f);
+      try {
+        return readNetworksBytes(io.readBytes(path), path);
+      } catch (e) {
+        if (e instanceof UsageError) throw new InputError(file, pos.line, pos.col, `network ${f}: ${e.message}`);
+        throw e;
+      }
+    });
+  }
+  if (values.uplink) spec = { ...spec, uplink: parseUplinkFlag(values.uplink) };
+  spec = { ...spec, bridges: [...spec.bridges, ...(values.bridge ?? []).map(parseBridgeFlag)], guests: [...spec.guests, ...(values.guest ?? []).map(parseGuestFlag)] };
+  const outside = (values.outside ?? []).map((o) => {
+    const h = parseHost(o);
+    if (!h) throw new UsageError(`trace: --outside: bad address '${o}'`);
+    return h;
+  });
+  if (outside.length > 0) spec = { ...spec, outside: [...spec.outside, ...outside] };
+  if (values['ip-forward'] !== undefined) spec = { ...spec, ipForward: oneOf('trace', '--ip-forward', values['ip-forward'], ['on', 'off'] as const, 'on') === 'on' };
+  if (values['br-netfilter'] !== undefined) spec = { ...spec, brNetfilter: oneOf<BrNetfilter>('trace', '--br-netfilter', values['br-netfilter'], ['on', 'off', 'auto'], 'auto') };
+  return spec;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<Values>('trace', argv, {
+    format: { type: 'string', short: 'f' },
+    net: { type: 'string', multiple: true },
+    topology: { type: 'string' },
+    uplink: { type: 'string' },
+    bridge: { type: 'string', multiple: true },
+    guest: { type: 'string', multiple: true },
+    outside: { type: 'string', multiple: true },
+    'ip-forward': { type: 'string' },
+    'br-netfilter': { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    proto: { type: 'string', short: 'p' },
+    dport: { type: 'string' },
+    sport: { type: 'string' },
+    state: { type: 'string' },
+    matrix: { type: 'boolean' },
+    services: { type: 'string' },
+  });
+  if (values.help) {
+    io.stdout(help);
+    return 0;
+  }
+  const format = oneOf('trace', '--format', values.format, ['text', 'json'] as const, 'text');
+  if (positionals.length !== 1) throw new UsageError('trace: give one dump (or - for standard input)');
+  if (values.matrix && (values.from || values.to)) throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
+  if (!values.matrix && (!values.from || !values.to)) throw new UsageError('trace: give --from and --to (or --matrix)');
+  const file = positionals[0]!;
+  const dump = parseSaveBytes(io.readBytes(file), { file });
+  const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
+  const topology = buildTopology(topologySpec(values, io));
+  const sim = prepare(compileDump(dump, family), topology);
+
+  if (values.matrix) {
+    const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
+    const m = reachabilityMatrix(sim, services);
+    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m), null, 2) + '\n' : matrixText(sim, m));
+    return 0;
+  }
+  const proto = oneOf<Proto>('trace', '--proto', values.proto, ['tcp', 'udp', 'icmp'], 'tcp');
+  if (proto === 'icmp' && (values.dport || values.sport)) throw new UsageError('trace: icmp has no ports');
+  const state = oneOf('trace', '--state', values.state?.toUpperCase(), ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID'] as const, 'NEW');
+  const dport = port('--dport', values.dport);
+  const sport = port('--sport', values.sport);
+  const r = trace(sim, { from: values.from!, to: values.to!, proto, state, ...(dport !== undefined ? { dport } : {}), ...(sport !== undefined ? { sport } : {}) });
+  io.stdout(format === 'json' ? JSON.stringify(traceJson(sim, r), null, 2) + '\n' : traceText(sim, r));
+  return 0;
+}
+
+// --- JSON -----------------------------------------------------------------------------------
+
+function addr(sim: Simulator, a: bigint): string {
+  return formatHost(sim.family, a);
+}
+
+function seenJson(sim: Simulator, s: Seen, proto: Proto) {
+  return { src: addr(sim, s.src), dst: addr(sim, s.dst), sport: proto === 'icmp' ? null : s.sport, dport: proto === 'icmp' ? null : s.dport };
+}
+
+export function stepJson(sim: Simulator, s: Step) {
+  const family = sim.family === 6 ? 'ipv6' : 'ipv4';
+  return {
+    hook: s.hook,
+    table: s.table,
+    chain: s.chain,
+    line: s.rule ? s.rule.rule.pos.line : null,
+    rule: s.rule ? formatRule(s.rule.rule, family) : null,
+    action: s.action,
+    why: s.rule ? describeRule(s.rule.rule) : s.detail,
+    detail: s.detail,
+  };
+}
+
+function legJson(sim: Simulator, leg: Leg, proto: Proto) {
+  return {
+    verdict: leg.verdict,
+    reason: leg.reason,
+    at: leg.at,
+    rejectWith: leg.rejectWith,
+    seen: leg.seen ? seenJson(sim, leg.seen, proto) : null,
+    path: leg.events.filter((e) => e.kind === 'rule').map((e) => stepJson(sim, (e as { step: Step }).step)),
+    hops: leg.events.filter((e) => e.kind === 'hop').map((e) => (e as { text: string }).text),
+    notes: leg.notes,
+  };
+}
+
+export function traceJson(sim: Simulator, r: TraceResult) {
+  const req = legJson(sim, r.request, r.proto);
+  return {
+    verdict: r.request.verdict,
+    reason: r.request.reason,
+    packet: { from: r.from, to: r.to, proto: r.proto, ...seenJson(sim, r.packet, r.proto) },
+    translated: req.seen,
+    at: r.request.at,
+    path: req.path,
+    hops: req.hops,
+    notes: req.notes,
+    reply: r.reply ? legJson(sim, r.reply, r.proto) : null,
+  };
+}
+
+function cellJson(sim: Simulator, c: Cell) {
+  return {
+    from: c.from, to: c.to, service: c.service, state: c.state, request: c.request, reply: c.reply, translated: c.translated,
+    seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null, reason: c.reason,
+    decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy) : null,
+  };
+}
+
+export function matrixJson(sim: Simulator, m: Matrix) {
+  return { nodes: m.nodes, services: m.services.map((s) => s.label), cells: m.cells.map((c) => cellJson(sim, c)) };
+}
+
+// --- text -----------------------------------------------------------------------------------
+
+function endpointText(sim: Simulator, name: string, a: bigint, port: number, proto: Proto): string {
+  const where = proto === 'icmp' ? addr(sim, a) : `${addr(sim, a)}:${port}`;
+  return name === addr(sim, a) ? where : `${name} (${where})`;
+}
+
+function legText(sim: Simulator, leg: Leg, indent: string): string[] {
+  const out: string[] = [];
+  for (const e of leg.events) {
+    if (e.kind === 'hop') {
+      out.push(`${indent}· ${e.text}`);
+      continue;
+    }
+    const s = e.step;
+    const where = `${s.table} ${s.chain}`;
+    if (s.rule) {
+      out.push(`${indent}${where}, line ${s.rule.rule.pos.line}: ${formatRule(s.rule.rule, sim.family === 6 ? 'ipv6' : 'ipv4')}`);
+      out.push(`${indent}    ${describeRule(s.rule.rule)}${s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
+    } else {
+      out.push(`${indent}${where}: ${s.detail ?? s.action}`);
+    }
+  }
+  for (const n of leg.notes) out.push(`${indent}note: ${n}`);
+  return out;
+}
+
+export function traceText(sim: Simulator, r: TraceResult): string {
+  const p = r.packet;
+  const lines: string[] = [];
+  const head = `${r.proto} ${endpointText(sim, r.from, p.src, p.sport, r.proto)} → ${endpointText(sim, r.to, p.dst, p.dport, r.proto)}`;
+  lines.push(`${head}: ${r.request.verdict.toUpperCase()} — ${r.request.reason}`);
+  const seen = r.request.seen;
+  if (seen && (seen.src !== p.src || seen.dst !== p.dst || seen.sport !== p.sport || seen.dport !== p.dport)) {
+    lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${addr(sim, seen.src)}:${seen.sport} → ${addr(sim, seen.dst)}:${seen.dport}`} (after NAT)`);
+  }
+  lines.push('  request:');
+  lines.push(...legText(sim, r.request, '    '));
+  if (r.reply) {
+    lines.push(`  reply: ${r.reply.verdict.toUpperCase()} — ${r.reply.reason}`);
+    lines.push(...legText(sim, r.reply, '    '));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const SYMBOL: Readonly<Record<Cell['state'], string>> = {
+  ok: 'ok', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
+};
+
+export function matrixText(sim: Simulator, m: Matrix): string {
+  const out: string[] = [];
+  const byKey = new Map(m.cells.map((c) => [`${c.service} ${c.from} ${c.to}`, c]));
+  let natted = false;
+  for (const s of m.services) {
+    const table = new Table({ head: [s.label, ...m.nodes.map((n) => `→ ${n}`)], style: { head: [], border: [] } });
+    for (const from of m.nodes) {
+      table.push([from, ...m.nodes.map((to) => {
+        if (from === to) return '—';
+        const c = byKey.get(`${s.label} ${from} ${to}`)!;
+        if (c.translated && c.state === 'ok') natted = true;
+        return `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
+      })]);
+    }
+    out.push(table.toString());
+  }
+  const legend = ['rows send, columns receive. ok: the connection works (first packet and reply); one-way: the reply is lost;',
+    'rejected/dropped: the firewall stops the first packet; no route: it cannot be sent that way.'];
+  if (natted) legend.push('*: addresses translated on the way (NAT).');
+  const unknown = m.cells.filter((c) => c.state === 'unknown');
+  if (unknown.length > 0) legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);
+  return `${out.join('\n')}\n${legend.join('\n')}\n`;
+}

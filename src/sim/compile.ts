@@ -1,0 +1,322 @@
+// A dump compiled for tracing: every rule becomes one predicate closure plus a target, and
+// every chain gets a decision tree that, from a packet's devices, protocol, ports and
+// addresses, yields only the rules that can match it (in order). A 100,000-rule dump then
+// costs a trace a handful of rule tests per chain instead of a scan.
+
+import { maskOf, type IpFamily } from '../model/cidr.js';
+import type { Dump, Rule } from '../model/dump.js';
+import { all, compileMatch, ifaceTest, type Test } from './matches.js';
+import type { MatchCtx } from './packet.js';
+import { compileTarget, type CompiledTarget } from './targets.js';
+
+export interface CompiledRule {
+  readonly rule: Rule;
+  /** Position in its chain (0-based). */
+  readonly index: number;
+  readonly test: Test;
+  /** Why this rule cannot be decided, when one of its matches is unknown to virtables. */
+  readonly unknown: string | null;
+  readonly target: CompiledTarget;
+  /** What was assumed to evaluate it (e.g. rate limits treated as matching). */
+  readonly notes: readonly string[];
+  readonly keys: RuleKeys;
+}
+
+export interface CompiledChain {
+  readonly table: string;
+  readonly name: string;
+  readonly builtin: boolean;
+  /** ACCEPT / DROP for built-in chains; null for user chains. */
+  readonly policy: string | null;
+  readonly rules: readonly CompiledRule[];
+  readonly index: IndexNode;
+}
+
+export interface Ruleset {
+  readonly family: IpFamily;
+  readonly dump: Dump;
+  /** `table/chain` → chain. */
+  readonly chains: ReadonlyMap<string, CompiledChain>;
+  readonly tables: ReadonlySet<string>;
+  /** The dump uses `-m physdev` (which makes the kernel load br_netfilter). */
+  readonly usesPhysdev: boolean;
+}
+
+export function chainKey(table: string, chain: string): string {
+  return `${table}/${chain}`;
+}
+
+// --- rule keys: what a rule requires of a packet, for indexing ----------------------------
+
+type Dim = 'in' | 'out' | 'proto' | 'dport' | 'src' | 'dst';
+const DIMS: readonly Dim[] = ['in', 'out', 'proto', 'dport', 'src', 'dst'];
+
+interface CidrKey {
+  readonly prefix: number;
+  readonly network: bigint;
+}
+
+/** Per dimension: the exact values the rule requires (any one of them), or null when it accepts any. */
+export interface RuleKeys {
+  readonly in: string | null;
+  readonly out: string | null;
+  readonly proto: number | null;
+  readonly dport: readonly number[] | null;
+  readonly src: CidrKey | null;
+  readonly dst: CidrKey | null;
+}
+
+const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, 'ipv6-icmp': 58, sctp: 132, udplite: 136, gre: 47, esp: 50, ah: 51 };
+
+function exactIface(i: Rule['inInterface']): string | null {
+  if (!i || i.negated || i.name.endsWith('+')) return null;
+  return i.name;
+}
+
+function singlePorts(text: string): number[] | null {
+  const out: number[] = [];
+  for (const p of text.split(',')) {
+    if (!/^\d+$/.test(p)) return null;
+    out.push(Number(p));
+  }
+  return out;
+}
+
+function ruleKeys(rule: Rule): RuleKeys {
+  let dport: number[] | null = null;
+  for (const m of rule.matches) {
+    for (const o of m.options) {
+      if (o.negated) continue;
+      const v = o.args[0]?.value ?? '';
+      if ((m.name === 'tcp' || m.name === 'udp') && (o.name === '--dport' || o.name === '--destination-port')) dport = singlePorts(v);
+      else if (m.name === 'multiport' && (o.name === '--dports' || o.name === '--destination-ports')) dport = singlePorts(v);
+      if (dport) break;
+    }
+    if (dport) break;
+  }
+  const cidr = (a: Rule['source']): CidrKey | null => (a && !a.negated && a.cidr.prefix > 0 ? { prefix: a.cidr.prefix, network: a.cidr.network } : null);
+  const proto = rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? (PROTO_NUMBERS[rule.protocol.name] ?? (/^\d+$/.test(rule.protocol.name) ? Number(rule.protocol.name) : null)) : null;
+  return { in: exactIface(rule.inInterface), out: exactIface(rule.outInterface), proto, dport, src: cidr(rule.source), dst: cidr(rule.destination) };
+}
+
+// --- rule predicates ------------------------------------------------------------------------
+
+function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null): CompiledRule {
+  const tests: Test[] = [];
+  const notes: string[] = [];
+  let unknown: string | null = null;
+  if (rule.inInterface) {
+    const t = ifaceTest(rule.inInterface.name, 'inIface');
+    tests.push(rule.inInterface.negated ? (c) => !t(c) : t);
+  }
+  if (rule.outInterface) {
+    const t = ifaceTest(rule.outInterface.name, 'outIface');
+    tests.push(rule.outInterface.negated ? (c) => !t(c) : t);
+  }
+  if (rule.protocol && rule.protocol.name !== 'all') {
+    const n = protoNumber(rule.protocol.name);
+    if (n === null) unknown = `-p ${rule.protocol.name}`;
+    else {
+      const neg = rule.protocol.negated;
+      tests.push((c) => (c.proto === n) !== neg);
+    }
+  } else if (rule.protocol?.negated) {
+    tests.push(() => false); // `! -p all` matches nothing
+  }
+  for (const [a, field] of [[rule.source, 'src'], [rule.destination, 'dst']] as const) {
+    if (!a || (a.cidr.prefix === 0 && !a.negated)) continue;
+    if (a.cidr.family !== family) {
+      unknown = `${field === 'src' ? '-s' : '-d'} ${a.written} (not an IPv${family} address)`;
+      continue;
+    }
+    const mask = maskOf(family, a.cidr.prefix);
+    const net = a.cidr.network;
+    const neg = a.negated;
+    tests.push(field === 'src' ? (c) => ((c.src & mask) === net) !== neg : (c) => ((c.dst & mask) === net) !== neg);
+  }
+  if (rule.fragment) {
+    // Traced packets are never fragments.
+    const neg = rule.fragment.negated;
+    tests.push(() => neg);
+  }
+  for (const m of rule.matches) {
+    const cm = compileMatch(m, family);
+    if (cm.kind === 'unknown') {
+      unknown ??= cm.why;
+      continue;
+    }
+    tests.push(cm.test);
+    if (cm.note) notes.push(cm.note);
+  }
+  return {
+    rule, index, test: all(tests), unknown, notes, keys: ruleKeys(rule),
+    target: compileTarget(rule.target, family, isUserChain),
+  };
+}
+
+// --- the index: a small decision tree over the rule keys -----------------------------------
+
+export type IndexNode =
+  | { readonly kind: 'leaf'; readonly rules: readonly CompiledRule[] }
+  | { readonly kind: 'exact'; readonly dim: 'in' | 'out' | 'proto' | 'dport'; readonly map: ReadonlyMap<string | number, IndexNode>; readonly rest: IndexNode }
+  | { readonly kind: 'cidr'; readonly dim: 'src' | 'dst'; readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>; readonly rest: IndexNode };
+
+const LEAF_SIZE = 8;
+const MAX_DEPTH = 3;
+
+function exactValues(r: CompiledRule, dim: 'in' | 'out' | 'proto' | 'dport'): ReadonlyArray<string | number> | null {
+  const k = r.keys[dim];
+  if (k === null) return null;
+  return Array.isArray(k) ? k : [k as string | number];
+}
+
+function buildExact(rules: readonly CompiledRule[], dim: 'in' | 'out' | 'proto' | 'dport'): { buckets: Map<string | number, CompiledRule[]>; rest: CompiledRule[] } {
+  const buckets = new Map<string | number, CompiledRule[]>();
+  const rest: CompiledRule[] = [];
+  for (const r of rules) {
+    const vs = exactValues(r, dim);
+    if (vs === null) {
+      rest.push(r);
+      for (const b of buckets.values()) b.push(r);
+      continue;
+    }
+    for (const v of vs) {
+      let b = buckets.get(v);
+      if (!b) {
+        // A new bucket starts with every earlier wildcard rule, so each bucket stays in rule order.
+        b = rest.slice();
+        buckets.set(v, b);
+      }
+      if (b[b.length - 1] !== r) b.push(r);
+    }
+  }
+  return { buckets, rest };
+}
+
+function buildCidr(rules: readonly CompiledRule[], family: IpFamily, dim: 'src' | 'dst'): { buckets: Map<string, { key: CidrKey; rules: CompiledRule[] }>; rest: CompiledRule[] } {
+  const keys = new Map<string, CidrKey>();
+  for (const r of rules) {
+    const k = r.keys[dim];
+    if (k) keys.set(`${k.prefix}/${k.network}`, k);
+  }
+  // A packet in bucket K also meets every rule keyed by a prefix that contains K.
+  const buckets = new Map<string, { key: CidrKey; rules: CompiledRule[] }>();
+  const byPrefix = new Map<number, Map<bigint, { key: CidrKey; rules: CompiledRule[] }>>();
+  for (const [id, key] of keys) {
+    const b = { key, rules: [] as CompiledRule[] };
+    buckets.set(id, b);
+    let m = byPrefix.get(key.prefix);
+    if (!m) byPrefix.set(key.prefix, (m = new Map()));
+    m.set(key.network, b);
+  }
+  const prefixes = [...byPrefix.keys()];
+  const rest: CompiledRule[] = [];
+  const all = [...buckets.values()];
+  for (const r of rules) {
+    const k = r.keys[dim];
+    if (!k) {
+      rest.push(r);
+      for (const b of all) b.rules.push(r);
+      continue;
+    }
+    for (const q of prefixes) {
+      if (q < k.prefix) continue;
+      const m = byPrefix.get(q)!;
+      if (q === k.prefix) {
+        m.get(k.network)?.rules.push(r);
+        continue;
+      }
+      const mask = maskOf(family, k.prefix);
+      for (const b of m.values()) if ((b.key.network & mask) === k.network) b.rules.push(r);
+    }
+  }
+  return { buckets, rest };
+}
+
+function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: readonly Dim[], depth: number): IndexNode {
+  if (rules.length <= LEAF_SIZE || depth >= MAX_DEPTH || dims.length === 0) return { kind: 'leaf', rules };
+  let best: { dim: Dim; cost: number } | null = null;
+  for (const dim of dims) {
+    let wild = 0;
+    const counts = new Map<string, number>();
+    for (const r of rules) {
+      const k = r.keys[dim];
+      if (k === null) {
+        wild++;
+        continue;
+      }
+      const ids = dim === 'src' || dim === 'dst' ? [`${(k as CidrKey).prefix}/${(k as CidrKey).network}`] : Array.isArray(k) ? k.map(String) : [String(k)];
+      for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    if (counts.size === 0) continue;
+    // Cost: what a packet in the biggest bucket still has to test; copies of wildcards bound memory.
+    const cost = wild + Math.max(...counts.values());
+    if (wild * counts.size > 8 * rules.length + 1024) continue;
+    if (!best || cost < best.cost) best = { dim, cost };
+  }
+  if (!best || best.cost > rules.length * 0.75) return { kind: 'leaf', rules };
+  const rest = dims.filter((d) => d !== best.dim);
+  if (best.dim === 'src' || best.dim === 'dst') {
+    const { buckets, rest: wild } = buildCidr(rules, family, best.dim);
+    const byPrefix = new Map<number, Map<bigint, IndexNode>>();
+    for (const { key, rules: rs } of buckets.values()) {
+      let m = byPrefix.get(key.prefix);
+      if (!m) byPrefix.set(key.prefix, (m = new Map()));
+      m.set(key.network, buildIndex(rs, family, rest, depth + 1));
+    }
+    const levels = [...byPrefix.entries()].sort((a, b) => b[0] - a[0]).map(([prefix, map]) => ({ mask: maskOf(family, prefix), map }));
+    return { kind: 'cidr', dim: best.dim, levels, rest: buildIndex(wild, family, rest, depth + 1) };
+  }
+  const { buckets, rest: wild } = buildExact(rules, best.dim);
+  const map = new Map<string | number, IndexNode>();
+  for (const [k, rs] of buckets) map.set(k, buildIndex(rs, family, rest, depth + 1));
+  return { kind: 'exact', dim: best.dim, map, rest: buildIndex(wild, family, rest, depth + 1) };
+}
+
+/** The rules of a chain that can match this packet, in chain order. */
+export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[] {
+  for (;;) {
+    switch (node.kind) {
+      case 'leaf':
+        return node.rules;
+      case 'exact': {
+        const key = node.dim === 'in' ? c.inIface : node.dim === 'out' ? c.outIface : node.dim === 'proto' ? c.proto : c.dport;
+        node = node.map.get(key) ?? node.rest;
+        break;
+      }
+      case 'cidr': {
+        const a = node.dim === 'src' ? c.src : c.dst;
+        let next: IndexNode | undefined;
+        for (const level of node.levels) {
+          next = level.map.get(a & level.mask);
+          if (next) break;
+        }
+        node = next ?? node.rest;
+        break;
+      }
+    }
+  }
+}
+
+// --- the ruleset ----------------------------------------------------------------------------
+
+export function compileDump(dump: Dump, familyHint?: IpFamily): Ruleset {
+  const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
+  const chains = new Map<string, CompiledChain>();
+  let usesPhysdev = false;
+  const protoNumber = (name: string): number | null => PROTO_NUMBERS[name] ?? (/^\d+$/.test(name) ? Number(name) : null);
+  for (const table of dump.tables) {
+    const userChains = new Set(table.chains.filter((c) => !c.builtin).map((c) => c.name));
+    for (const chain of table.chains) {
+      const rules = chain.rules.map((r, i) => {
+        if (r.matches.some((m) => m.name === 'physdev')) usesPhysdev = true;
+        return compileRule(r, i, family, (n) => userChains.has(n), protoNumber);
+      });
+      chains.set(chainKey(table.name, chain.name), {
+        table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
+        rules, index: buildIndex(rules, family, DIMS, 0),
+      });
+    }
+  }
+  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev };
+}

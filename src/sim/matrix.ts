@@ -1,0 +1,83 @@
+// The reachability matrix: host, every guest and outside, each as sender and receiver, for a
+// handful of services — the seed lab's connectivity figures, computed by tracing every pair.
+
+import { UsageError } from '../model/errors.js';
+import type { Step } from './traverse.js';
+import { trace, type Proto, type Seen, type Simulator, type TraceResult, type Verdict } from './trace.js';
+
+export interface Service {
+  readonly proto: Proto;
+  readonly dport: number;
+  readonly label: string;
+}
+
+export const DEFAULT_SERVICES: readonly Service[] = [
+  { proto: 'icmp', dport: 0, label: 'icmp' },
+  { proto: 'tcp', dport: 22, label: 'tcp/22' },
+  { proto: 'tcp', dport: 80, label: 'tcp/80' },
+  { proto: 'udp', dport: 53, label: 'udp/53' },
+];
+
+/** `icmp,tcp/22,udp/53` */
+export function parseServices(text: string): Service[] {
+  return text.split(',').filter(Boolean).map((s) => {
+    if (s === 'icmp') return { proto: 'icmp', dport: 0, label: 'icmp' };
+    const m = /^(tcp|udp)\/(\d{1,5})$/.exec(s);
+    if (!m || Number(m[2]) > 65535) throw new UsageError(`--services: '${s}' is not icmp, tcp/PORT or udp/PORT`);
+    return { proto: m[1] as 'tcp' | 'udp', dport: Number(m[2]), label: s };
+  });
+}
+
+/** How one cell reads: the connection works, the first packet's fate, or a lost reply. */
+export type CellState = 'ok' | 'one-way' | Exclude<Verdict, 'delivered'>;
+
+export interface Cell {
+  readonly from: string;
+  readonly to: string;
+  readonly service: string;
+  readonly state: CellState;
+  readonly request: Verdict;
+  readonly reply: Verdict | null;
+  /** The source or destination was rewritten on the way (NAT). */
+  readonly translated: boolean;
+  readonly seen: Seen | null;
+  /** The rule that stopped the first packet (or its reply), if one did. */
+  readonly decidedBy: Step | null;
+  readonly reason: string;
+  readonly result: TraceResult;
+}
+
+export interface Matrix {
+  readonly nodes: readonly string[];
+  readonly services: readonly Service[];
+  readonly cells: readonly Cell[];
+}
+
+export function matrixNodes(sim: Simulator): string[] {
+  return ['host', ...sim.topology.endpoints.filter((e) => e.kind === 'guest').map((e) => e.name), ...sim.topology.endpoints.filter((e) => e.kind === 'outside').map((e) => e.name)];
+}
+
+function cellOf(r: TraceResult, service: string): Cell {
+  const req = r.request;
+  const state: CellState = req.verdict !== 'delivered' ? req.verdict : r.reply?.verdict === 'delivered' ? 'ok' : r.reply?.verdict === 'unknown' ? 'unknown' : 'one-way';
+  const seen = req.seen;
+  const translated = seen !== null && (seen.src !== r.packet.src || seen.dst !== r.packet.dst || seen.sport !== r.packet.sport || seen.dport !== r.packet.dport);
+  const decidedBy = req.decidedBy ?? r.reply?.decidedBy ?? null;
+  const reason = state === 'one-way' ? `reply: ${r.reply?.reason ?? '?'}` : req.reason;
+  return { from: r.from, to: r.to, service, state, request: req.verdict, reply: r.reply?.verdict ?? null, translated, seen, decidedBy, reason, result: r };
+}
+
+/** Traces every ordered pair of distinct nodes for every service. */
+export function reachabilityMatrix(sim: Simulator, services: readonly Service[] = DEFAULT_SERVICES, nodes: readonly string[] = matrixNodes(sim)): Matrix {
+  const cells: Cell[] = [];
+  for (const service of services) {
+    for (const from of nodes) {
+      for (const to of nodes) {
+        if (from === to) continue;
+        const r = trace(sim, { from, to, proto: service.proto, dport: service.dport });
+        cells.push(cellOf(r, service.label));
+      }
+    }
+  }
+  return { nodes, services, cells };
+}

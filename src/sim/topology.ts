@@ -1,0 +1,419 @@
+// The host a trace runs on: its interfaces (uplink, bridges, loopback), its routes and
+// forwarding switches, and the endpoints around it (guests on bridges, "outside" beyond the
+// uplink). Plain data; built from libvirt networks plus flags, or from a topology file.
+
+import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
+import { UsageError } from '../model/errors.js';
+import type { TopologyStatement } from '../../grammar/topology.js';
+import type { SourcePos } from '../model/dump.js';
+import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
+
+/** An address on a link, with the prefix that makes its subnet (`192.168.124.1/24`). */
+export interface LinkAddress {
+  readonly address: HostAddress;
+  readonly prefix: number;
+}
+
+export interface HostInterface {
+  readonly name: string;
+  readonly role: 'loopback' | 'uplink' | 'bridge' | 'link';
+  readonly bridge: boolean;
+  readonly addresses: LinkAddress[];
+  /** The libvirt network (or Xen set-up) the interface belongs to, for reports. */
+  readonly network: string | null;
+}
+
+export interface Route {
+  readonly dest: Cidr;
+  readonly iface: string;
+  /** Next hop; null for an on-link (connected) route. */
+  readonly via: HostAddress | null;
+}
+
+/** A guest, or the outside world, as seen from the host. */
+export interface Endpoint {
+  readonly name: string;
+  readonly kind: 'guest' | 'outside';
+  /** Addresses on the link to the host (with their subnet). */
+  readonly addresses: LinkAddress[];
+  /** Further addresses it owns but that are not on the link (outside's far hosts). */
+  readonly extra: HostAddress[];
+  /** The host interface the endpoint hangs off: a bridge (through `port`) or a routed link (`port` null). */
+  readonly iface: string;
+  readonly port: string | null;
+  /** Default gateway; null: only its own subnet is reachable (libvirt isolated networks hand out none). */
+  readonly gateway: HostAddress | null;
+  /** Extra routes (outside routes the host's subnets through the host's uplink address). */
+  readonly routes: Route[];
+  readonly mac: string | null;
+  readonly network: string | null;
+}
+
+export type BrNetfilter = 'on' | 'off' | 'auto';
+
+export interface Topology {
+  readonly interfaces: HostInterface[];
+  readonly routes: Route[];
+  readonly endpoints: Endpoint[];
+  readonly ipForward: boolean;
+  /** br_netfilter (`bridge-nf-call-iptables`): `auto` = on when the dump uses `-m physdev` (which loads the module). */
+  readonly brNetfilter: BrNetfilter;
+}
+
+// --- specs: what flags and topology files say -------------------------------------------
+
+export interface UplinkSpec {
+  readonly name: string;
+  readonly address: LinkAddress;
+  readonly gateway: HostAddress | null;
+  /** A bridge uplink (Xen `xenbr0`): the physical port the LAN hangs off, e.g. `peth0`. */
+  readonly port: string | null;
+}
+
+export interface BridgeSpec {
+  readonly name: string;
+  readonly addresses: LinkAddress[];
+  readonly network: string | null;
+}
+
+export interface GuestSpec {
+  readonly name: string;
+  /** A bridge or routed interface name (or a libvirt network name, resolved to its bridge). */
+  readonly attach: string;
+  readonly addresses: LinkAddress[];
+  readonly gateway: HostAddress | null | undefined;
+  readonly port: string | null;
+  readonly mac: string | null;
+}
+
+export interface TopologySpec {
+  readonly networks: AnyNetwork[];
+  readonly uplink: UplinkSpec | null;
+  readonly bridges: BridgeSpec[];
+  readonly guests: GuestSpec[];
+  /** Addresses of the outside world beyond the gateway. */
+  readonly outside: HostAddress[];
+  readonly routes: Route[];
+  readonly ipForward: boolean | null;
+  readonly brNetfilter: BrNetfilter | null;
+  /** Place one guest on every network that has none (for matrices). */
+  readonly autoGuests: boolean;
+}
+
+export const DEFAULT_UPLINK = 'eth0=10.0.2.15/24,gw=10.0.2.2';
+export const DEFAULT_OUTSIDE = '203.0.113.10';
+
+export function emptySpec(): TopologySpec {
+  return { networks: [], uplink: null, bridges: [], guests: [], outside: [], routes: [], ipForward: null, brNetfilter: null, autoGuests: true };
+}
+
+// --- parsing the flag forms ---------------------------------------------------------------
+
+/** `192.168.124.10/24` or `192.168.124.10` (prefix from `defaultPrefix`). */
+export function parseLinkAddress(text: string, what: string, defaultPrefix?: number): LinkAddress {
+  const slash = text.indexOf('/');
+  const host = parseHost(slash < 0 ? text : text.slice(0, slash));
+  if (!host) throw new UsageError(`${what}: bad address '${text}'`);
+  if (slash < 0) {
+    if (defaultPrefix === undefined) throw new UsageError(`${what}: '${text}' needs a prefix (ADDRESS/LEN)`);
+    return { address: host, prefix: defaultPrefix };
+  }
+  const cidr = parseCidr(text);
+  if (!cidr) throw new UsageError(`${what}: bad address '${text}'`);
+  return { address: host, prefix: cidr.prefix };
+}
+
+function parseAddress(text: string, what: string): HostAddress {
+  const host = parseHost(text);
+  if (!host) throw new UsageError(`${what}: bad address '${text}'`);
+  return host;
+}
+
+/** `--uplink eth0=10.3.3.50/24,gw=10.3.3.1[,port=peth0]` */
+export function parseUplinkFlag(text: string): UplinkSpec {
+  const [head, ...rest] = text.split(',');
+  const eq = (head ?? '').indexOf('=');
+  if (eq <= 0) throw new UsageError(`--uplink: expected NAME=ADDRESS/LEN[,gw=ADDRESS][,port=NAME], got '${text}'`);
+  const name = head!.slice(0, eq);
+  const address = parseLinkAddress(head!.slice(eq + 1), '--uplink');
+  let gateway: HostAddress | null = null;
+  let port: string | null = null;
+  for (const part of rest) {
+    const [key, value] = part.split('=');
+    if (key === 'gw' && value) gateway = parseAddress(value, '--uplink gw');
+    else if (key === 'port' && value) port = value;
+    else throw new UsageError(`--uplink: unknown part '${part}' (expected gw=ADDRESS or port=NAME)`);
+  }
+  return { name, address, gateway, port };
+}
+
+/** `--guest vm1@virbr2=192.168.124.10[/24][,gw=…|,gw=none][,port=vnet0][,mac=…]` */
+export function parseGuestFlag(text: string): GuestSpec {
+  const m = /^([^@=,\s]+)@([^=,\s]+)=([^,\s]+)((?:,[^,\s]+)*)$/.exec(text);
+  if (!m) throw new UsageError(`--guest: expected NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC], got '${text}'`);
+  const [, name, attach, addr, tail] = m;
+  const address = addr!.includes('/') ? parseLinkAddress(addr!, '--guest') : { address: parseAddress(addr!, '--guest'), prefix: -1 };
+  let gateway: HostAddress | null | undefined;
+  let port: string | null = null;
+  let mac: string | null = null;
+  for (const part of (tail ?? '').split(',').filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (key === 'gw' && value === 'none') gateway = null;
+    else if (key === 'gw' && value) gateway = parseAddress(value, '--guest gw');
+    else if (key === 'port' && value) port = value;
+    else if (key === 'mac' && value) mac = value.toLowerCase();
+    else throw new UsageError(`--guest: unknown part '${part}'`);
+  }
+  return { name: name!, attach: attach!, addresses: [address], gateway, port, mac };
+}
+
+/** `--bridge virbr3[=192.168.200.1/24]` */
+export function parseBridgeFlag(text: string): BridgeSpec {
+  const eq = text.indexOf('=');
+  if (eq < 0) return { name: text, addresses: [], network: null };
+  const addresses = text.slice(eq + 1).split(',').filter(Boolean).map((a) => parseLinkAddress(a, '--bridge'));
+  return { name: text.slice(0, eq), addresses, network: null };
+}
+
+// --- building -----------------------------------------------------------------------------
+
+function isLibvirt(n: AnyNetwork): n is Network {
+  return n.kind === 'libvirt';
+}
+
+function subnetOf(a: LinkAddress): Cidr {
+  return { family: a.address.family, network: a.address.value & maskOf(a.address.family, a.prefix), prefix: a.prefix };
+}
+
+export function linkSubnet(a: LinkAddress): Cidr {
+  return subnetOf(a);
+}
+
+/** The first address of a DHCP range, or the host address + 1: where an auto-placed guest sits. */
+function autoGuestAddress(net: Network): LinkAddress | null {
+  const ip = net.ips.find((i) => i.family === 4) ?? net.ips[0];
+  if (!ip) return null;
+  const start = ip.dhcpRanges[0]?.start;
+  const value = start ? start.value : ip.address.value + 1n;
+  return { address: { family: ip.family, value }, prefix: ip.subnet.prefix };
+}
+
+/** Builds the topology: networks give bridges (and, with autoGuests, one guest each); flags add the rest. */
+export function buildTopology(spec: TopologySpec): Topology {
+  const interfaces: HostInterface[] = [{
+    name: 'lo', role: 'loopback', bridge: false, network: null,
+    addresses: [{ address: { family: 4, value: 0x7f000001n }, prefix: 8 }, { address: { family: 6, value: 1n }, prefix: 128 }],
+  }];
+  const byName = new Map<string, HostInterface>();
+  const add = (i: HostInterface): void => {
+    const existing = byName.get(i.name);
+    if (existing) {
+      // A flag may add addresses to a bridge a network already defined.
+      const merged: HostInterface = { ...existing, addresses: [...existing.addresses, ...i.addresses.filter((a) => !existing.addresses.some((b) => b.address.value === a.address.value))] };
+      interfaces[interfaces.indexOf(existing)] = merged;
+      byName.set(i.name, merged);
+      return;
+    }
+    interfaces.push(i);
+    byName.set(i.name, i);
+  };
+
+  const uplink = spec.uplink ?? parseUplinkFlag(DEFAULT_UPLINK);
+  add({ name: uplink.name, role: 'uplink', bridge: uplink.port !== null, addresses: [uplink.address], network: null });
+
+  const networkBridge = new Map<string, string>();
+  const autoGuests: GuestSpec[] = [];
+  let vnet = 0;
+  for (const net of spec.networks) {
+    if (isLibvirt(net)) {
+      if (!net.bridge) continue;
+      networkBridge.set(net.name, net.bridge.name);
+      const hostBridge = net.forward.mode === 'bridge';
+      if (hostBridge && net.bridge.name === uplink.name) continue;
+      add({
+        name: net.bridge.name, role: 'bridge', bridge: true, network: net.name,
+        addresses: hostBridge ? [] : net.ips.map((ip) => ({ address: ip.address, prefix: ip.subnet.prefix })),
+      });
+      const at = autoGuestAddress(net);
+      if (spec.autoGuests && at && !hostBridge) {
+        autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: [at], gateway: undefined, port: `vnet${vnet++}`, mac: null });
+      }
+    } else {
+      addXen(net, add, autoGuests, uplink);
+    }
+  }
+  for (const b of spec.bridges) add({ name: b.name, role: 'bridge', bridge: true, addresses: b.addresses, network: b.network });
+
+  const resolveAttach = (attach: string): HostInterface => {
+    const iface = byName.get(networkBridge.get(attach) ?? attach);
+    if (!iface) throw new UsageError(`guest attached to '${attach}': no such bridge or network (known: ${[...byName.keys()].filter((n) => n !== 'lo').join(', ')})`);
+    return iface;
+  };
+
+  const endpoints: Endpoint[] = [];
+  const explicitOn = new Set(spec.guests.map((g) => resolveAttach(g.attach).name));
+  const guests = [...autoGuests.filter((g) => !explicitOn.has(g.attach)), ...spec.guests];
+  let portNo = vnet;
+  for (const g of guests) {
+    const iface = resolveAttach(g.attach);
+    const hostAddr = iface.addresses.find((a) => a.address.family === g.addresses[0]?.address.family);
+    const addresses = g.addresses.map((a) => {
+      if (a.prefix >= 0) return a;
+      // No prefix given: take the bridge subnet's that contains it, else a host route.
+      const on = iface.addresses.find((h) => h.address.family === a.address.family && cidrContains(subnetOf(h), a.address));
+      return { address: a.address, prefix: on ? on.prefix : a.address.family === 4 ? 32 : 128 };
+    });
+    const onUplinkLan = iface.name === uplink.name;
+    // libvirt's dnsmasq hands guests of an isolated network no router (dhcp-option=3).
+    const isolated = spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
+    const gateway = g.gateway !== undefined ? g.gateway : onUplinkLan ? uplink.gateway : isolated ? null : (hostAddr?.address ?? null);
+    if (endpoints.some((e) => e.name === g.name)) throw new UsageError(`guest '${g.name}' given twice`);
+    endpoints.push({
+      name: g.name, kind: 'guest', addresses, extra: [], iface: iface.name,
+      port: iface.bridge ? (g.port ?? `vnet${portNo++}`) : null,
+      gateway, routes: [], mac: g.mac, network: iface.network,
+    });
+  }
+
+  // Outside: the LAN gateway on the uplink, plus far hosts behind it; it routes every host-side subnet back through the host.
+  const outsideAddrs = spec.outside.length > 0 ? spec.outside : [parseAddress(DEFAULT_OUTSIDE, 'outside')];
+  const upAddr = uplink.address;
+  const hostSideRoutes: Route[] = [];
+  for (const i of interfaces) {
+    if (i.role === 'loopback' || i.name === uplink.name) continue;
+    for (const a of i.addresses) {
+      if (a.address.family !== upAddr.address.family) continue;
+      hostSideRoutes.push({ dest: subnetOf(a), iface: 'lan', via: upAddr.address });
+    }
+  }
+  endpoints.push({
+    name: 'outside', kind: 'outside',
+    addresses: uplink.gateway ? [{ address: uplink.gateway, prefix: upAddr.prefix }] : [],
+    extra: outsideAddrs, iface: uplink.name, port: uplink.port, gateway: null, routes: hostSideRoutes, mac: null, network: null,
+  });
+
+  const routes: Route[] = [];
+  for (const i of interfaces) for (const a of i.addresses) if (i.role !== 'loopback') routes.push({ dest: subnetOf(a), iface: i.name, via: null });
+  for (const r of spec.routes) {
+    // A route without a device goes out of the interface whose subnet holds the next hop.
+    const iface = r.iface !== '' ? r.iface : interfaces.find((i) => r.via && i.addresses.some((a) => a.address.family === r.via!.family && cidrContains(subnetOf(a), r.via!)))?.name;
+    if (!iface) throw new UsageError(`route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
+    routes.push({ ...r, iface });
+  }
+  if (uplink.gateway) routes.push({ dest: { family: uplink.gateway.family, network: 0n, prefix: 0 }, iface: uplink.name, via: uplink.gateway });
+
+  return {
+    interfaces,
+    routes,
+    endpoints,
+    // libvirt turns forwarding on when a nat/route network starts; virtualisation hosts have it on.
+    ipForward: spec.ipForward ?? true,
+    brNetfilter: spec.brNetfilter ?? 'auto',
+  };
+}
+
+/** Xen: network-bridge puts the host and the vifs on one bridge with the NIC as port; nat/route give each vif its own routed link. */
+function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestSpec[], uplink: UplinkSpec): void {
+  for (const vif of net.vifs) {
+    const addrs = vif.ips.map((ip) => parseLinkAddress(ip.includes('/') ? ip : `${ip}/32`, `vif ${vif.name}`));
+    if (net.mode === 'bridge') {
+      const bridge = vif.bridge ?? net.bridge ?? uplink.name;
+      if (bridge !== uplink.name) add({ name: bridge, role: 'bridge', bridge: true, addresses: [], network: net.name });
+      guests.push({ name: `dom${vif.domid}`, attach: bridge, addresses: addrs, gateway: undefined, port: vif.name, mac: vif.mac });
+    } else {
+      add({ name: vif.name, role: 'link', bridge: false, addresses: [], network: net.name });
+      guests.push({ name: `dom${vif.domid}`, attach: vif.name, addresses: addrs, gateway: null, port: null, mac: vif.mac });
+    }
+  }
+}
+
+// --- queries ------------------------------------------------------------------------------
+
+export function findInterface(t: Topology, name: string): HostInterface | undefined {
+  return t.interfaces.find((i) => i.name === name);
+}
+
+export function uplinkOf(t: Topology): HostInterface {
+  const u = t.interfaces.find((i) => i.role === 'uplink');
+  if (!u) throw new Error('topology without an uplink');
+  return u;
+}
+
+export function isHostAddress(t: Topology, a: HostAddress): boolean {
+  if (a.family === 4 && a.value >> 24n === 127n) return true;
+  return t.interfaces.some((i) => i.addresses.some((x) => x.address.family === a.family && x.address.value === a.value));
+}
+
+/** Longest-prefix match in the host's routing table (connected routes, extra routes, default). */
+export function hostRoute(t: Topology, dst: HostAddress): Route | null {
+  let best: Route | null = null;
+  for (const r of t.routes) {
+    if (r.dest.family !== dst.family || !cidrContains(r.dest, dst)) continue;
+    if (!best || r.dest.prefix > best.dest.prefix) best = r;
+  }
+  return best;
+}
+
+/** The source address the host picks for a packet leaving by `iface` (towards `nextHop`). */
+export function preferredSource(t: Topology, iface: string, nextHop: HostAddress): HostAddress | null {
+  const i = findInterface(t, iface);
+  if (!i) return null;
+  const same = i.addresses.filter((a) => a.address.family === nextHop.family);
+  return (same.find((a) => cidrContains(subnetOf(a), nextHop)) ?? same[0])?.address ?? null;
+}
+
+export function endpointByName(t: Topology, name: string): Endpoint | undefined {
+  return t.endpoints.find((e) => e.name === name);
+}
+
+export function primaryAddress(e: Endpoint, family: IpFamily = 4): HostAddress | null {
+  return e.addresses.find((a) => a.address.family === family)?.address ?? e.extra.find((a) => a.family === family) ?? null;
+}
+
+/** Does the endpoint own this address? Outside owns its addresses and everything no host-side subnet covers. */
+export function endpointOwns(t: Topology, e: Endpoint, a: HostAddress): boolean {
+  if (e.addresses.some((x) => x.address.family === a.family && x.address.value === a.value)) return true;
+  if (e.extra.some((x) => x.family === a.family && x.value === a.value)) return true;
+  if (e.kind !== 'outside') return false;
+  if (isHostAddress(t, a)) return false;
+  const r = hostRoute(t, a);
+  return r !== null && r.via !== null && r.iface === e.iface && t.endpoints.every((o) => o === e || !endpointHas(o, a));
+}
+
+function endpointHas(e: Endpoint, a: HostAddress): boolean {
+  return e.addresses.some((x) => x.address.family === a.family && x.address.value === a.value) || e.extra.some((x) => x.family === a.family && x.value === a.value);
+}
+
+/** Where an endpoint sends a packet for `dst`: the on-link neighbour address, or null (no route). */
+export function endpointNextHop(e: Endpoint, dst: HostAddress): HostAddress | null {
+  for (const a of e.addresses) if (a.address.family === dst.family && cidrContains(subnetOf(a), dst)) return dst;
+  let best: Route | null = null;
+  for (const r of e.routes) if (r.dest.family === dst.family && cidrContains(r.dest, dst) && (!best || r.dest.prefix > best.dest.prefix)) best = r;
+  if (best) return best.via ?? dst;
+  if (e.gateway && e.gateway.family === dst.family) return e.gateway;
+  return null;
+}
+
+export function describeAddress(a: HostAddress): string {
+  return formatHost(a.family, a.value);
+}
+
+// --- topology files --------------------------------------------------------------------------
+
+/** Adds a topology file's statements to a spec; `loadNetworks` reads the `network FILE` lines. */
+export function applyStatements(spec: TopologySpec, statements: readonly TopologyStatement[], loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[]): TopologySpec {
+  let s = spec;
+  for (const st of statements) {
+    switch (st.kind) {
+      case 'uplink': s = { ...s, uplink: { name: st.name, address: st.address, gateway: st.gateway, port: st.port } }; break;
+      case 'bridge': s = { ...s, bridges: [...s.bridges, { name: st.name, addresses: st.addresses, network: null }] }; break;
+      case 'network': s = { ...s, networks: [...s.networks, ...loadNetworks(st.file, st.pos)] }; break;
+      case 'guest': s = { ...s, guests: [...s.guests, { name: st.name, attach: st.attach, addresses: [st.address], gateway: st.gateway, port: st.port, mac: st.mac }] }; break;
+      case 'outside': s = { ...s, outside: [...s.outside, ...st.addresses] }; break;
+      case 'route': s = { ...s, routes: [...s.routes, { dest: st.dest, iface: st.dev ?? '', via: st.via }] }; break;
+      case 'ip_forward': s = { ...s, ipForward: st.on }; break;
+      case 'br_netfilter': s = { ...s, brNetfilter: st.value }; break;
+    }
+  }
+  return s;
+}

@@ -1,0 +1,575 @@
+// One packet's journey, the way Linux moves it: from its sender over a bridge or a routed
+// link into the host, PREROUTING, the routing decision (local delivery or forwarding, and by
+// which device), INPUT or FORWARD, POSTROUTING, out to the neighbour that owns the next hop
+// — then the reply, back through conntrack with the NAT undone.
+
+import { formatHost, maskOf, parseHost, type HostAddress, type IpFamily } from '../model/cidr.js';
+import { UsageError } from '../model/errors.js';
+import type { Ruleset } from './compile.js';
+import {
+  PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
+  type Flow, type Hook, type MatchCtx,
+} from './packet.js';
+import type { Endpoint, Route, Topology } from './topology.js';
+import { runHook, type HookOutcome, type NatHost, type Step, type Walker } from './traverse.js';
+
+export type Verdict = 'delivered' | 'dropped' | 'rejected' | 'unknown' | 'unreachable';
+
+/** What the sender of an undeliverable packet notices. */
+export type Signal = 'local-error' | 'icmp-net-unreachable' | 'icmp-host-unreachable' | 'arp-timeout' | 'silent';
+
+export interface Seen {
+  readonly src: bigint;
+  readonly dst: bigint;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+export type TraceEvent = { readonly kind: 'rule'; readonly step: Step } | { readonly kind: 'hop'; readonly text: string };
+
+/** One direction of the connection. */
+export interface Leg {
+  readonly verdict: Verdict;
+  readonly reason: string;
+  readonly events: readonly TraceEvent[];
+  /** The rule step that dropped/rejected/stopped it, when a rule did. */
+  readonly decidedBy: Step | null;
+  readonly rejectWith: string | null;
+  readonly signal: Signal | null;
+  /** `host` or the endpoint where it arrived. */
+  readonly at: string | null;
+  /** The packet as it arrived (after NAT). */
+  readonly seen: Seen | null;
+  readonly notes: readonly string[];
+}
+
+export type Proto = 'tcp' | 'udp' | 'icmp';
+
+export interface Probe {
+  readonly from: string;
+  readonly to: string;
+  readonly proto: Proto;
+  readonly dport?: number;
+  readonly sport?: number;
+  /** Conntrack state of the first packet (default NEW). */
+  readonly state?: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
+  /** Give up on recording events (benchmarks). */
+  readonly quiet?: boolean;
+}
+
+export interface TraceResult {
+  readonly family: IpFamily;
+  readonly from: string;
+  readonly to: string;
+  readonly proto: Proto;
+  readonly packet: Seen;
+  readonly request: Leg;
+  readonly reply: Leg | null;
+}
+
+// --- the prepared simulator ---------------------------------------------------------------
+
+interface PrefixTable<T> {
+  levels: Array<{ prefix: number; mask: bigint; map: Map<bigint, T> }>;
+}
+
+function prefixTable<T>(family: IpFamily, entries: Array<{ prefix: number; network: bigint; value: T }>): PrefixTable<T> {
+  const byPrefix = new Map<number, Map<bigint, T>>();
+  for (const e of entries) {
+    let m = byPrefix.get(e.prefix);
+    if (!m) byPrefix.set(e.prefix, (m = new Map()));
+    if (!m.has(e.network)) m.set(e.network, e.value);
+  }
+  return { levels: [...byPrefix.entries()].sort((a, b) => b[0] - a[0]).map(([prefix, map]) => ({ prefix, mask: maskOf(family, prefix), map })) };
+}
+
+function lookup<T>(t: PrefixTable<T>, a: bigint): T | undefined {
+  for (const l of t.levels) {
+    const v = l.map.get(a & l.mask);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+export interface Simulator {
+  readonly ruleset: Ruleset;
+  readonly topology: Topology;
+  readonly family: IpFamily;
+  readonly brNetfilter: boolean;
+  /** Host address → the interface holding it. */
+  readonly hostAddrs: Map<bigint, string>;
+  readonly routes: PrefixTable<Route>;
+  /** Subnet broadcast addresses → interface. */
+  readonly broadcasts: Map<bigint, string>;
+  readonly owners: Map<bigint, Endpoint>;
+  readonly endpointsOn: Map<string, Endpoint[]>;
+  readonly outside: Endpoint | null;
+  readonly nat: NatHost;
+}
+
+export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
+  const family = ruleset.family;
+  const hostAddrs = new Map<bigint, string>();
+  const broadcasts = new Map<bigint, string>();
+  for (const i of topology.interfaces) {
+    for (const a of i.addresses) {
+      if (a.address.family !== family) continue;
+      if (!hostAddrs.has(a.address.value)) hostAddrs.set(a.address.value, i.name);
+      if (family === 4 && a.prefix < 31 && i.role !== 'loopback') {
+        const bits = 32 - a.prefix;
+        broadcasts.set((a.address.value >> BigInt(bits) << BigInt(bits)) | ((1n << BigInt(bits)) - 1n), i.name);
+      }
+    }
+  }
+  const routes = prefixTable(family, topology.routes.filter((r) => r.dest.family === family).map((r) => ({ prefix: r.dest.prefix, network: r.dest.network, value: r })));
+  const owners = new Map<bigint, Endpoint>();
+  const endpointsOn = new Map<string, Endpoint[]>();
+  for (const e of topology.endpoints) {
+    for (const a of e.addresses) if (a.address.family === family && !owners.has(a.address.value)) owners.set(a.address.value, e);
+    for (const a of e.extra) if (a.family === family && !owners.has(a.value)) owners.set(a.value, e);
+    const list = endpointsOn.get(e.iface) ?? [];
+    list.push(e);
+    endpointsOn.set(e.iface, list);
+  }
+  const ifaceAddrs = (name: string): HostAddress[] => topology.interfaces.find((i) => i.name === name)?.addresses.map((a) => a.address).filter((a) => a.family === family) ?? [];
+  const nat: NatHost = {
+    masqueradeAddress(iface, dst) {
+      const i = topology.interfaces.find((x) => x.name === iface);
+      if (!i) return null;
+      const route = lookup(routes, dst);
+      const nh = route?.via?.value ?? dst;
+      const same = i.addresses.filter((a) => a.address.family === family);
+      return (same.find((a) => (nh & maskOf(family, a.prefix)) === (a.address.value & maskOf(family, a.prefix))) ?? same[0])?.address.value ?? null;
+    },
+    redirectAddress(iface) {
+      return ifaceAddrs(iface)[0]?.value ?? null;
+    },
+    loopback: family === 4 ? 0x7f000001n : 1n,
+  };
+  const brNetfilter = topology.brNetfilter === 'on' || (topology.brNetfilter === 'auto' && ruleset.usesPhysdev);
+  return { ruleset, topology, family, brNetfilter, hostAddrs, routes, broadcasts, owners, endpointsOn, outside: topology.endpoints.find((e) => e.kind === 'outside') ?? null, nat };
+}
+
+function isLocal(sim: Simulator, a: bigint): boolean {
+  if (sim.family === 4 && a >> 24n === 127n) return true;
+  return sim.hostAddrs.has(a);
+}
+
+/** addrtype's view: the host's local routing table (xt_addrtype looks there only). */
+function addrType(sim: Simulator, a: bigint, dev: string | null): string {
+  if (sim.family === 4) {
+    if (a >> 24n === 0n || a === 0xffffffffn) return 'BROADCAST';
+    if (a >> 28n === 0xen) return 'MULTICAST';
+    if (a >> 24n === 127n) return dev === null || dev === 'lo' ? 'LOCAL' : 'UNICAST';
+    const holder = sim.hostAddrs.get(a);
+    if (holder !== undefined) return dev === null || dev === holder ? 'LOCAL' : 'UNICAST';
+    const b = sim.broadcasts.get(a);
+    if (b !== undefined) return dev === null || dev === b ? 'BROADCAST' : 'UNICAST';
+    return 'UNICAST';
+  }
+  if (a === 0n) return 'UNSPEC';
+  if (a >> 120n === 0xffn) return 'MULTICAST';
+  if (sim.hostAddrs.has(a)) return 'LOCAL';
+  return lookup(sim.routes, a) ? 'UNICAST' : 'UNREACHABLE';
+}
+
+// --- resolving --from / --to ----------------------------------------------------------------
+
+type Node = { readonly kind: 'host' } | { readonly kind: 'endpoint'; readonly endpoint: Endpoint };
+
+function fmt(sim: Simulator, a: bigint): string {
+  return formatHost(sim.family, a);
+}
+
+/** `host`, an endpoint name, or an address (a host address, an endpoint's, a new guest on a bridge subnet, or outside). */
+export function resolveNode(sim: Simulator, text: string): { node: Node; address: bigint | null } {
+  if (text === 'host') return { node: { kind: 'host' }, address: null };
+  const named = sim.topology.endpoints.find((e) => e.name === text);
+  if (named) return { node: { kind: 'endpoint', endpoint: named }, address: null };
+  const host = parseHost(text);
+  if (!host) throw new UsageError(`'${text}' is neither host, an endpoint (${sim.topology.endpoints.map((e) => e.name).join(', ')}) nor an address`);
+  if (host.family !== sim.family) throw new UsageError(`${text} is IPv${host.family} but the dump is IPv${sim.family}`);
+  if (isLocal(sim, host.value)) return { node: { kind: 'host' }, address: host.value };
+  const owner = sim.owners.get(host.value);
+  if (owner) return { node: { kind: 'endpoint', endpoint: owner }, address: host.value };
+  // An address in a bridge subnet: a guest there nobody named; else part of the outside world.
+  for (const i of sim.topology.interfaces) {
+    if (i.role === 'loopback') continue;
+    for (const a of i.addresses) {
+      if (a.address.family !== sim.family || !inSubnet(sim, host.value, a.address.value, a.prefix)) continue;
+      if (i.role === 'uplink' && !i.bridge) break;
+      const guest: Endpoint = {
+        name: text, kind: 'guest', addresses: [{ address: host, prefix: a.prefix }], extra: [], iface: i.name,
+        port: i.bridge ? `${i.name}-p` : null, gateway: i.role === 'uplink' ? (sim.outside?.addresses[0]?.address ?? null) : a.address, routes: [], mac: null, network: i.network,
+      };
+      return { node: { kind: 'endpoint', endpoint: guest }, address: host.value };
+    }
+  }
+  if (!sim.outside) throw new UsageError(`${text}: no outside in this topology`);
+  return { node: { kind: 'endpoint', endpoint: sim.outside }, address: host.value };
+}
+
+function inSubnet(sim: Simulator, a: bigint, net: bigint, prefix: number): boolean {
+  const m = maskOf(sim.family, prefix);
+  return (a & m) === (net & m);
+}
+
+/** The address a node is reached at, from the point of view of `from`. */
+export function addressOf(sim: Simulator, node: Node, from: Node): bigint | null {
+  if (node.kind === 'endpoint') {
+    const e = node.endpoint;
+    if (e.kind === 'outside' && e.extra.length > 0) return e.extra.find((a) => a.family === sim.family)?.value ?? null;
+    return e.addresses.find((a) => a.address.family === sim.family)?.address.value ?? e.extra.find((a) => a.family === sim.family)?.value ?? null;
+  }
+  // The host as the sender would address it: its address on the sender's link, else the uplink's.
+  if (from.kind === 'endpoint') {
+    const onLink = sim.topology.interfaces.find((i) => i.name === from.endpoint.iface)?.addresses.find((a) => a.address.family === sim.family);
+    if (onLink) return onLink.address.value;
+  }
+  const up = sim.topology.interfaces.find((i) => i.role === 'uplink')?.addresses.find((a) => a.address.family === sim.family);
+  return up?.address.value ?? (sim.family === 4 ? 0x7f000001n : 1n);
+}
+
+// --- the walk -------------------------------------------------------------------------------
+
+interface Journey {
+  readonly sim: Simulator;
+  readonly w: Walker;
+  readonly events: TraceEvent[] | null;
+  /** Where the sender is, to tell a reply that came home. */
+  readonly origin: Node;
+}
+
+type Outcome = Omit<Leg, 'events' | 'notes'>;
+
+const none = { decidedBy: null, rejectWith: null, signal: null, at: null, seen: null } as const;
+
+function hop(j: Journey, text: () => string): void {
+  j.events?.push({ kind: 'hop', text: text() });
+}
+
+function run(j: Journey, hook: Hook): HookOutcome {
+  const steps = j.w.steps;
+  const before = steps ? steps.length : 0;
+  const r = runHook(j.w, hook);
+  if (steps && j.events) for (let i = before; i < steps.length; i++) j.events.push({ kind: 'rule', step: steps[i]! });
+  return r;
+}
+
+function stopped(j: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>): Outcome {
+  const where = `${r.step.table} ${r.step.chain}`;
+  const line = r.step.rule ? ` (rule at line ${r.step.rule.rule.pos.line})` : '';
+  switch (r.kind) {
+    case 'drop':
+      return { ...none, verdict: 'dropped', reason: r.step.rule ? `dropped in ${where}${line}` : `dropped by the ${where} policy`, decidedBy: r.step };
+    case 'reject':
+      return { ...none, verdict: 'rejected', reason: `rejected in ${where}${line} with ${r.with}`, decidedBy: r.step, rejectWith: r.with };
+    case 'unknown':
+      return { ...none, verdict: 'unknown', reason: r.step.rule ? `unknown because of rule ${r.step.rule.rule.pos.line} (${where}): ${r.why}` : `unknown: ${r.why}`, decidedBy: r.step };
+  }
+}
+
+function setDevices(c: MatchCtx, inIface: string, outIface: string, bridged: boolean, physIn: string | null, physOut: string | null): void {
+  c.inIface = inIface;
+  c.outIface = outIface;
+  c.bridged = bridged;
+  c.physIn = physIn;
+  c.physOut = physOut;
+}
+
+/** The packet reached `e`: delivered if it owns the destination. */
+function arrive(j: Journey, e: Endpoint): Outcome {
+  const { sim, w } = j;
+  const c = w.ctx;
+  const owns = sim.owners.get(c.dst) === e || (e.kind === 'outside' && ownedByOutside(sim, c.dst));
+  if (!owns) {
+    return { ...none, verdict: 'unreachable', reason: `${e.name} received it but does not have ${fmt(sim, c.dst)} (and does not forward)`, signal: 'silent' };
+  }
+  hop(j, () => `arrives at ${e.name} as ${describePacket(sim, c)}`);
+  return { ...none, verdict: 'delivered', reason: `delivered to ${e.name}`, at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } };
+}
+
+/** Outside stands for everything the host reaches through its default route. */
+function ownedByOutside(sim: Simulator, a: bigint): boolean {
+  if (isLocal(sim, a) || (sim.owners.get(a) && sim.owners.get(a)?.kind !== 'outside')) return false;
+  const r = lookup(sim.routes, a);
+  return r !== undefined && r.via !== null && sim.outside !== null && r.iface === sim.outside.iface;
+}
+
+function deliverHost(j: Journey): Outcome {
+  const c = j.w.ctx;
+  hop(j, () => `delivered to the host as ${describePacket(j.sim, c)}`);
+  return { ...none, verdict: 'delivered', reason: 'delivered to the host', at: 'host', seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } };
+}
+
+/** An endpoint sends the packet: to an on-link neighbour or its gateway. */
+function fromEndpoint(j: Journey, e: Endpoint): Outcome {
+  const { sim } = j;
+  const dst = j.w.ctx.dst;
+  const nh = endpointNextHop(sim, e, dst);
+  if (nh === null) return { ...none, verdict: 'unreachable', reason: `${e.name} has no route to ${fmt(sim, dst)}`, signal: 'local-error' };
+  return overLink(j, e, e.iface, e.port, nh);
+}
+
+function endpointNextHop(sim: Simulator, e: Endpoint, dst: bigint): bigint | null {
+  for (const a of e.addresses) if (a.address.family === sim.family && inSubnet(sim, dst, a.address.value, a.prefix)) return dst;
+  let best: Route | null = null;
+  for (const r of e.routes) if (r.dest.family === sim.family && inSubnet(sim, dst, r.dest.network, r.dest.prefix) && (!best || r.dest.prefix > best.dest.prefix)) best = r;
+  if (best) return best.via?.value ?? dst;
+  return e.gateway && e.gateway.family === sim.family ? e.gateway.value : null;
+}
+
+/** A frame from `sender` enters host interface `iface` (through bridge port `port`), addressed to the owner of `nh`. */
+function overLink(j: Journey, sender: Endpoint, iface: string, port: string | null, nh: bigint): Outcome {
+  const { sim } = j;
+  // The host answers ARP for any of its addresses on any interface (arp_ignore=0).
+  if (sim.hostAddrs.has(nh)) {
+    hop(j, () => `${sender.name} → host via ${port ? `${port} on ` : ''}${iface}`);
+    return hostReceive(j, iface, port);
+  }
+  const target = neighbour(sim, iface, nh, sender);
+  if (!target) return { ...none, verdict: 'unreachable', reason: `nobody on ${iface} has ${fmt(sim, nh)}`, signal: 'arp-timeout' };
+  if (port === null || target.port === null) return { ...none, verdict: 'unreachable', reason: `${iface} is not a bridge: ${sender.name} cannot reach ${target.name} directly`, signal: 'arp-timeout' };
+  return bridged(j, iface, port, target);
+}
+
+function neighbour(sim: Simulator, iface: string, nh: bigint, not: Endpoint | null): Endpoint | null {
+  for (const e of sim.endpointsOn.get(iface) ?? []) {
+    if (e === not) continue;
+    if (e.addresses.some((a) => a.address.family === sim.family && a.address.value === nh)) return e;
+  }
+  return null;
+}
+
+/** Bridged within one bridge: with br_netfilter the IP hooks run with -i/-o the bridge and physdev the ports. */
+function bridged(j: Journey, bridge: string, inPort: string, target: Endpoint): Outcome {
+  const { sim, w } = j;
+  const c = w.ctx;
+  if (!sim.brNetfilter) {
+    hop(j, () => `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter off: iptables does not see it)`);
+    return arrive(j, target);
+  }
+  hop(j, () => `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter on: iptables sees it)`);
+  setDevices(c, bridge, '', true, inPort, null);
+  const dstBefore = c.dst;
+  const pre = run(j, 'PREROUTING');
+  if (pre.kind !== 'accept') return stopped(j, pre);
+  let out = target;
+  if (c.dst !== dstBefore) {
+    // DNAT on a bridged packet: br_netfilter routes it again.
+    if (isLocal(sim, c.dst)) return hostInput(j, bridge);
+    const route = lookup(sim.routes, c.dst);
+    if (!route || route.iface !== bridge) return hostRouted(j, bridge);
+    const nt = neighbour(sim, bridge, route.via?.value ?? c.dst, null);
+    if (!nt || nt.port === null) return { ...none, verdict: 'unreachable', reason: `nobody on ${bridge} has ${fmt(sim, c.dst)}`, signal: 'arp-timeout' };
+    out = nt;
+  }
+  setDevices(c, bridge, bridge, true, inPort, out.port);
+  const fwd = run(j, 'FORWARD');
+  if (fwd.kind !== 'accept') return stopped(j, fwd);
+  setDevices(c, '', bridge, true, inPort, out.port);
+  const post = run(j, 'POSTROUTING');
+  if (post.kind !== 'accept') return stopped(j, post);
+  return arrive(j, out);
+}
+
+/** A frame addressed to the host arrived on `iface`: PREROUTING, then the routing decision. */
+function hostReceive(j: Journey, iface: string, port: string | null): Outcome {
+  const { sim, w } = j;
+  const viaBridge = port !== null && sim.brNetfilter;
+  setDevices(w.ctx, iface, '', viaBridge, viaBridge ? port : null, null);
+  const pre = run(j, 'PREROUTING');
+  if (pre.kind !== 'accept') return stopped(j, pre);
+  if (isLocal(sim, w.ctx.dst)) return hostInput(j, iface);
+  return hostRouted(j, iface);
+}
+
+function hostInput(j: Journey, iface: string): Outcome {
+  const c = j.w.ctx;
+  hop(j, () => `routing: ${fmt(j.sim, c.dst)} is the host's own → INPUT`);
+  c.inIface = iface;
+  c.outIface = '';
+  c.physOut = null;
+  const input = run(j, 'INPUT');
+  if (input.kind !== 'accept') return stopped(j, input);
+  return deliverHost(j);
+}
+
+function hostRouted(j: Journey, inIface: string): Outcome {
+  const { sim, w } = j;
+  const c = w.ctx;
+  if (!sim.topology.ipForward) return { ...none, verdict: 'dropped', reason: 'the host does not forward (ip_forward is off)', signal: 'silent' };
+  const route = lookup(sim.routes, c.dst);
+  if (!route) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'icmp-net-unreachable' };
+  const nh = route.via?.value ?? c.dst;
+  hop(j, () => `routing: forward ${fmt(sim, c.dst)} out of ${route.iface}${route.via ? ` via ${fmt(sim, nh)}` : ''} → FORWARD`);
+  c.inIface = inIface;
+  c.outIface = route.iface;
+  c.physOut = null;
+  const fwd = run(j, 'FORWARD');
+  if (fwd.kind !== 'accept') return stopped(j, fwd);
+  const post = run(j, 'POSTROUTING');
+  if (post.kind !== 'accept') return stopped(j, post);
+  return transmit(j, route.iface, nh);
+}
+
+/** The host puts the packet on `iface` for the neighbour that owns `nh`. */
+function transmit(j: Journey, iface: string, nh: bigint): Outcome {
+  const { sim } = j;
+  if (iface === 'lo') {
+    hop(j, () => 'looped back through lo');
+    return hostReceive(j, 'lo', null);
+  }
+  const target = neighbour(sim, iface, nh, null);
+  if (!target) return { ...none, verdict: 'unreachable', reason: `nobody on ${iface} has ${fmt(sim, nh)}`, signal: 'arp-timeout' };
+  hop(j, () => `host → ${target.name} via ${iface}${target.port ? ` (port ${target.port})` : ''}`);
+  return arrive(j, target);
+}
+
+/** A packet the host itself sends: route, OUTPUT, re-route after DNAT, POSTROUTING. */
+function hostSend(j: Journey, srcFixed: boolean): Outcome {
+  const { sim, w } = j;
+  const c = w.ctx;
+  const pick = (): { iface: string; nh: bigint } | null => {
+    if (isLocal(sim, c.dst)) return { iface: 'lo', nh: c.dst };
+    const r = lookup(sim.routes, c.dst);
+    return r ? { iface: r.iface, nh: r.via?.value ?? c.dst } : null;
+  };
+  const first = pick();
+  if (!first) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'local-error' };
+  if (!srcFixed) {
+    const src = first.iface === 'lo' ? c.dst : sim.nat.masqueradeAddress(first.iface, c.dst);
+    if (src === null) return { ...none, verdict: 'unreachable', reason: `${first.iface} has no address to send from`, signal: 'local-error' };
+    c.src = src;
+    w.flow.orig.src = src;
+    w.flow.reply.dst = src;
+  }
+  hop(j, () => `routing: the host sends ${describePacket(sim, c)} out of ${first.iface} → OUTPUT`);
+  setDevices(c, '', first.iface, false, null, null);
+  const dstBefore = c.dst;
+  const out = run(j, 'OUTPUT');
+  if (out.kind !== 'accept') return stopped(j, out);
+  let route = first;
+  if (c.dst !== dstBefore) {
+    const again = pick();
+    if (!again) return { ...none, verdict: 'unreachable', reason: `the host has no route to ${fmt(sim, c.dst)}`, signal: 'local-error' };
+    route = again;
+    hop(j, () => `routing again after DNAT: out of ${route.iface}`);
+  }
+  c.outIface = route.iface;
+  const post = run(j, 'POSTROUTING');
+  if (post.kind !== 'accept') return stopped(j, post);
+  return transmit(j, route.iface, route.nh);
+}
+
+function describePacket(sim: Simulator, c: MatchCtx): string {
+  const proto = c.proto === PROTO_TCP ? 'tcp' : c.proto === PROTO_UDP ? 'udp' : 'icmp';
+  const ports = c.sport >= 0 ? ` ${fmt(sim, c.src)}:${c.sport} → ${fmt(sim, c.dst)}:${c.dport}` : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
+  return `${proto}${ports}`;
+}
+
+// --- trace ----------------------------------------------------------------------------------
+
+const DEFAULT_SPORT = 40000;
+
+function newCtx(sim: Simulator): MatchCtx {
+  return {
+    family: sim.family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
+    inIface: '', outIface: '', bridged: false, physIn: null, physOut: null, ctState: ST_INVALID, ctDir: 0, flow: null, pktType: 'unicast', srcMac: null,
+    addrType: (a, dev) => addrType(sim, a, dev),
+  };
+}
+
+function legOf(o: Outcome, events: TraceEvent[] | null, notes: Set<string>): Leg {
+  return { ...o, events: events ?? [], notes: [...notes] };
+}
+
+const STATE_OF: Readonly<Record<string, number>> = { NEW: ST_NEW, ESTABLISHED: ST_ESTABLISHED, RELATED: ST_RELATED, INVALID: ST_INVALID };
+
+/** Traces a probe's first packet and, when it arrives, the reply. */
+export function trace(sim: Simulator, probe: Probe): TraceResult {
+  const from = resolveNode(sim, probe.from);
+  const to = resolveNode(sim, probe.to);
+  const dst = to.address ?? addressOf(sim, to.node, from.node);
+  if (dst === null) throw new UsageError(`${probe.to} has no IPv${sim.family} address`);
+  const fromAddr = from.node.kind === 'endpoint' ? (from.address ?? addressOf(sim, from.node, to.node)) : from.address;
+  if (from.node.kind === 'endpoint' && fromAddr === null) throw new UsageError(`${probe.from} has no IPv${sim.family} address`);
+  const proto = probe.proto === 'tcp' ? PROTO_TCP : probe.proto === 'udp' ? PROTO_UDP : sim.family === 4 ? PROTO_ICMP : PROTO_ICMPV6;
+  const ported = proto === PROTO_TCP || proto === PROTO_UDP;
+  const sport = ported ? (probe.sport ?? DEFAULT_SPORT) : -1;
+  const dport = ported ? (probe.dport ?? (probe.proto === 'udp' ? 53 : 80)) : -1;
+  const state = probe.state ?? 'NEW';
+
+  const flow: Flow = {
+    family: sim.family, proto,
+    orig: { src: fromAddr ?? 0n, dst, sport, dport },
+    reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
+    snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
+  };
+  const c = newCtx(sim);
+  c.src = fromAddr ?? 0n;
+  c.dst = dst;
+  c.proto = proto;
+  c.sport = sport;
+  c.dport = dport;
+  c.icmpType = ported ? -1 : sim.family === 4 ? 8 : 128;
+  c.icmpCode = ported ? -1 : 0;
+  c.tcpFlags = proto === PROTO_TCP ? TCP_SYN : 0;
+  c.pktType = pktTypeOf(sim, dst);
+  const quiet = probe.quiet === true;
+  const reqEvents: TraceEvent[] | null = quiet ? null : [];
+  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat };
+  const j: Journey = { sim, w, events: reqEvents, origin: from.node };
+  c.srcMac = from.node.kind === 'endpoint' ? from.node.endpoint.mac : null;
+  const reqOutcome = from.node.kind === 'host' ? hostSend(j, fromAddr !== null) : fromEndpoint(j, from.node.endpoint);
+  const packet: Seen = { src: flow.orig.src, dst, sport, dport };
+  const request = legOf(reqOutcome, reqEvents, w.notes);
+  const base = { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet };
+  if (request.verdict !== 'delivered' || !request.seen || state !== 'NEW') return { ...base, request, reply: null };
+
+  // The reply: from the receiver back to the sender's address as the receiver saw it.
+  const seen = request.seen;
+  const rc = newCtx(sim);
+  rc.src = seen.dst;
+  rc.dst = seen.src;
+  rc.proto = proto;
+  rc.sport = seen.dport;
+  rc.dport = seen.sport;
+  rc.icmpType = ported ? -1 : sim.family === 4 ? 0 : 129;
+  rc.icmpCode = ported ? -1 : 0;
+  rc.tcpFlags = proto === PROTO_TCP ? TCP_SYN | TCP_ACK : 0;
+  rc.ctDir = flow.untracked ? 0 : 1;
+  rc.pktType = pktTypeOf(sim, rc.dst);
+  const repEvents: TraceEvent[] | null = quiet ? null : [];
+  // An untracked connection's reply is a new packet as far as the host knows.
+  const replyFlow: Flow = flow.untracked ? { ...flow, orig: { ...flow.reply }, reply: { ...flow.orig }, untracked: false, snat: false, dnat: false, srcBound: false, dstBound: false } : flow;
+  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: quiet ? null : [], notes: new Set(), host: sim.nat };
+  const rj: Journey = { sim, w: rw, events: repEvents, origin: to.node };
+  const receiver = request.at === 'host' ? null : sim.topology.endpoints.find((e) => e.name === request.at) ?? (to.node.kind === 'endpoint' ? to.node.endpoint : null);
+  rc.srcMac = receiver?.mac ?? null;
+  let replyOutcome = receiver === null ? hostSend(rj, true) : fromEndpoint(rj, receiver);
+  if (replyOutcome.verdict === 'delivered') {
+    const home = from.node.kind === 'host' ? replyOutcome.at === 'host' : replyOutcome.at === from.node.endpoint.name;
+    const back = replyOutcome.seen;
+    if (!home || !back || back.src !== dst || back.dst !== flow.orig.src) {
+      replyOutcome = { ...none, verdict: 'unreachable', reason: `the reply reached ${replyOutcome.at ?? '?'} as ${back ? `${fmt(sim, back.src)} → ${fmt(sim, back.dst)}` : '?'}, not the sender's connection`, signal: 'silent' };
+    }
+  }
+  return { ...base, request, reply: legOf(replyOutcome, repEvents, rw.notes) };
+}
+
+function pktTypeOf(sim: Simulator, dst: bigint): MatchCtx['pktType'] {
+  if (sim.family === 4) {
+    if (dst === 0xffffffffn || sim.broadcasts.has(dst)) return 'broadcast';
+    if (dst >> 28n === 0xen) return 'multicast';
+    return 'unicast';
+  }
+  return dst >> 120n === 0xffn ? 'multicast' : 'unicast';
+}
+
+/** The connection works when the first packet arrives and so does the reply. */
+export function connects(r: TraceResult): boolean {
+  return r.request.verdict === 'delivered' && r.reply?.verdict === 'delivered';
+}
+
+

@@ -1,0 +1,225 @@
+// The kernel oracle: the same topology the simulator traces, built for real with network
+// namespaces (host, one per guest, one for outside; bridges and veth pairs), the dump loaded
+// with iptables-legacy-restore in the host namespace, real probes sent (TCP connect, UDP to an
+// echoing listener, ping), and what arrived read back from each receiver's conntrack table.
+// Everything runs inside `unshare --net --mount`: nothing touches the machine's namespaces.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatCidr, formatHost, type HostAddress } from '../../src/model/cidr.js';
+import { linkSubnet, type Endpoint, type Topology } from '../../src/sim/topology.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export interface KernelProbe {
+  readonly id: number;
+  /** `host` or an endpoint name. */
+  readonly from: string;
+  readonly proto: 'tcp' | 'udp' | 'icmp';
+  readonly dst: string;
+  readonly dport: number;
+  readonly sport: number;
+  readonly icmpId: number;
+  /** Source address to bind (outside sends from its far address); null lets the kernel choose. */
+  readonly bind: string | null;
+}
+
+export interface Arrival {
+  /** `host` or the endpoint name. */
+  readonly at: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly sport: number | null;
+  readonly dport: number | null;
+}
+
+export interface Observation {
+  /** `ok` (answer came back), `timeout`, or the errno the sender got. */
+  readonly client: string;
+  readonly detail: string | null;
+  readonly arrival: Arrival | null;
+}
+
+export interface KernelRun {
+  readonly observations: Map<number, Observation>;
+  readonly error: string | null;
+}
+
+/** Can br_netfilter be switched on in a namespace here (the module is loaded)? Loading it is not ours to do. */
+export function brNetfilterAvailable(): boolean {
+  return existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
+}
+
+function addr(a: HostAddress): string {
+  return formatHost(a.family, a.value);
+}
+
+function nsNames(t: Topology): Map<string, string> {
+  const names = new Map<string, string>([['host', 'host']]);
+  t.endpoints.forEach((e, i) => names.set(e.name, `e${i}`));
+  return names;
+}
+
+/** Shell commands that build the topology (run in the outer private namespace). */
+export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
+  const ns = nsNames(t);
+  const cmds: string[] = [];
+  const inNs = (n: string, c: string): string => `ip netns exec ${n} sh -c '${c}'`;
+  for (const n of ns.values()) {
+    cmds.push(`ip netns add ${n}`, `ip -n ${n} link set lo up`);
+    cmds.push(inNs(n, 'echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter; echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'));
+  }
+  const linked = new Set<string>();
+  for (const i of t.interfaces) {
+    if (i.role === 'loopback') continue;
+    if (i.bridge) {
+      cmds.push(`ip -n host link add ${i.name} type bridge forward_delay 0 stp_state 0`);
+      linked.add(i.name);
+    }
+  }
+  for (const e of t.endpoints) {
+    const n = ns.get(e.name)!;
+    if (e.port) {
+      cmds.push(`ip link add ${e.port} netns host type veth peer name eth0 netns ${n}`, `ip -n host link set ${e.port} master ${e.iface}`, `ip -n host link set ${e.port} up`);
+    } else {
+      if (linked.has(e.iface)) throw new Error(`two endpoints on the routed link ${e.iface}`);
+      cmds.push(`ip link add ${e.iface} netns host type veth peer name eth0 netns ${n}`);
+      linked.add(e.iface);
+    }
+    for (const a of e.addresses) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0`);
+    cmds.push(`ip -n ${n} link set eth0 up`);
+    for (const a of e.extra) cmds.push(`ip -n ${n} addr add ${addr(a)}/${a.family === 4 ? 32 : 128} dev lo`);
+  }
+  for (const i of t.interfaces) {
+    if (i.role === 'loopback') continue;
+    if (!linked.has(i.name)) cmds.push(`ip -n host link add ${i.name} type dummy`);
+    for (const a of i.addresses) cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}`);
+    cmds.push(`ip -n host link set ${i.name} up`);
+  }
+  for (const r of t.routes) {
+    if (!r.via) continue;
+    cmds.push(`ip -n host route add ${r.dest.prefix === 0 ? 'default' : formatCidr(r.dest)} via ${addr(r.via)} dev ${r.iface}`);
+  }
+  for (const e of t.endpoints) {
+    const n = ns.get(e.name)!;
+    // Outside speaks from its far address (as the simulator has it): every route says so.
+    const src = e.extra[0] ? ` src ${addr(e.extra[0])}` : '';
+    if (src) for (const a of e.addresses) cmds.push(`ip -n ${n} route replace ${formatCidr(linkSubnet(a))} dev eth0${src}`);
+    for (const r of e.routes) cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
+    if (e.gateway) cmds.push(`ip -n ${n} route add default via ${addr(e.gateway)} dev eth0${src}`);
+  }
+  cmds.push(inNs('host', `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv4/ip_forward`));
+  // The kernel rate-limits ICMP errors per destination (6 at once, then 1/s): many probes rejected
+  // at once would look dropped. Observation needs every one; the simulator models no rate limits.
+  for (const n of ns.values()) cmds.push(inNs(n, 'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_per_sec; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_burst'));
+  if (brNetfilterAvailable()) cmds.push(inNs('host', `echo ${brNetfilter ? 1 : 0} > /proc/sys/net/bridge/bridge-nf-call-iptables`));
+  else if (brNetfilter) throw new Error('br_netfilter is not loaded on this machine');
+  // Conntrack in the receivers, so their tables show what arrived (a counting rule without a target).
+  for (const e of t.endpoints) cmds.push(`ip netns exec ${ns.get(e.name)} iptables-legacy -A INPUT -m conntrack --ctstate INVALID`);
+  return cmds;
+}
+
+interface CtEntry {
+  readonly proto: string;
+  readonly orig: Record<string, string>;
+  readonly reply: Record<string, string>;
+}
+
+export function parseConntrack(text: string): CtEntry[] {
+  const out: CtEntry[] = [];
+  for (const line of text.split('\n')) {
+    const tokens = line.trim().split(/\s+/);
+    if (tokens.length < 4) continue;
+    const proto = tokens[2]!;
+    const orig: Record<string, string> = {};
+    const reply: Record<string, string> = {};
+    let cur = orig;
+    for (const tok of tokens) {
+      const eq = tok.indexOf('=');
+      if (eq < 0) continue;
+      const k = tok.slice(0, eq);
+      if (k === 'src' && 'src' in orig) cur = reply;
+      if (k === 'mark' || k === 'zone' || k === 'use') break;
+      cur[k] = tok.slice(eq + 1);
+    }
+    out.push({ proto, orig, reply });
+  }
+  return out;
+}
+
+function localAddresses(t: Topology, name: string): Set<string> {
+  if (name === 'host') {
+    const s = new Set<string>();
+    for (const i of t.interfaces) for (const a of i.addresses) s.add(addr(a.address));
+    s.add('127.0.0.1');
+    return s;
+  }
+  const e = t.endpoints.find((x) => x.name === name)!;
+  return new Set([...e.addresses.map((a) => addr(a.address)), ...e.extra.map(addr)]);
+}
+
+/** Ports every namespace listens on: the probed ones. */
+export function listenPorts(probes: readonly KernelProbe[]): { tcp: number[]; udp: number[] } {
+  const tcp = new Set<number>();
+  const udp = new Set<number>();
+  for (const p of probes) {
+    if (p.proto === 'tcp') tcp.add(p.dport);
+    if (p.proto === 'udp') udp.add(p.dport);
+  }
+  return { tcp: [...tcp], udp: [...udp] };
+}
+
+/** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
+export function runKernel(t: Topology, dump: string, probes: readonly KernelProbe[], opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] } }): KernelRun {
+  const ns = nsNames(t);
+  const ports = listenPorts(probes);
+  const tcp = [...new Set([...ports.tcp, ...(opts.extraPorts?.tcp ?? [])])];
+  const udp = [...new Set([...ports.udp, ...(opts.extraPorts?.udp ?? [])])];
+  const plan = {
+    setup: setupCommands(t, opts.brNetfilter),
+    hostNs: 'host',
+    dump,
+    afterDump: ['ip netns exec host iptables-legacy -t security -A INPUT -m conntrack --ctstate INVALID'],
+    // UDP answers from each address separately, so a reply leaves from the address the query went to.
+    agents: [...ns].map(([name, n]) => ({ ns: n, tcp, udp, addresses: [...localAddresses(t, name)].filter((a) => a.includes('.')) })),
+    probes: probes.map((p) => ({ ...p, ns: ns.get(p.from)!, timeoutMs: opts.timeoutMs ?? 700 })),
+    conntrackNs: [...ns.values()],
+  };
+  const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], { input: JSON.stringify(plan), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}` };
+  const out = JSON.parse(r.stdout) as { results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>; error?: string };
+  if (out.error) return { observations: new Map(), error: out.error };
+
+  const tables = new Map<string, CtEntry[]>();
+  for (const [name, n] of ns) tables.set(name, parseConntrack(out.conntrack[n] ?? ''));
+  const observations = new Map<number, Observation>();
+  for (const p of probes) {
+    const res = out.results[String(p.id)];
+    const client = !res ? 'missing' : res.outcome === 'error' ? (res.code ?? 'error') : res.outcome;
+    let arrival: Arrival | null = null;
+    for (const [name, entries] of tables) {
+      const local = localAddresses(t, name);
+      for (const e of entries) {
+        if (e.proto !== p.proto) continue;
+        const mine = p.proto === 'icmp' ? e.orig.id === String(p.icmpId) && e.orig.type === '8' : e.orig.sport === String(p.sport);
+        if (!mine || !e.reply.src || !local.has(e.reply.src)) continue;
+        arrival = {
+          at: name, src: e.reply.dst!, dst: e.reply.src,
+          sport: p.proto === 'icmp' ? null : Number(e.reply.dport), dport: p.proto === 'icmp' ? null : Number(e.reply.sport),
+        };
+      }
+    }
+    observations.set(p.id, { client, detail: res?.detail ?? null, arrival });
+  }
+  return { observations, error: null };
+}
+
+export function endpointNs(t: Topology): Map<string, string> {
+  return nsNames(t);
+}
+
+export function subnetText(e: Endpoint): string[] {
+  return e.addresses.map((a) => formatCidr(linkSubnet(a)));
+}
