@@ -54,6 +54,7 @@ export const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['Explain every rule of a host, with its libvirt networks:', 'sudo iptables-save > host.save\nvirtables explain host.save --net /etc/libvirt/qemu/networks'],
   ['What starting a network changed:', 'virtables diff before.save after.save --net default.xml'],
   ['The rules libvirt installs for a network, as a shell script:', 'virtables compile default.xml --format shell'],
+  ['Audit a dump against the networks, as SARIF for code scanning:', 'virtables audit host.save --net /etc/libvirt/qemu/networks --format sarif > audit.sarif'],
   ["Audit this host's live state, keeping what was collected:", 'sudo virtables live --save-dir host-2026-11-22'],
   ['Audit that collection later, on another machine:', 'virtables live --from-dir host-2026-11-22 --format json'],
   ['Shell completion for this bash session:', 'source <(virtables completion bash)'],
@@ -74,8 +75,8 @@ SYNOPSIS
 DESCRIPTION
     virtables reads iptables-save dumps and libvirt/Xen network definitions, derives the rules
     each virtual network should have, and explains, diffs, audits and traces them. It only
-    reads: it never changes a firewall. Every command takes --help, reads standard input for
-    '-', and prints --format json for programs; errors name FILE:LINE:COL.
+    reads: it never changes a firewall. Every command takes --help; commands read standard
+    input for '-', report --format json for programs, and name FILE:LINE:COL in errors.
 
 COMMANDS
 ${commandList('    ')}
@@ -96,6 +97,8 @@ ENVIRONMENT
     NO_COLOR              no colours, even on a terminal (no-color.org)
     LIBVIRT_DEFAULT_URI   the libvirt connection live uses when --connect is not given
     VIRTABLES_DEBUG       print the stack trace of an internal error
+    VIRTABLES_PROGRESS_DELAY_MS
+                          how long work runs before a progress line appears (default 300)
 
 EXAMPLES
 ${examples}

@@ -32,7 +32,7 @@ export function progressFor(io: Io, options: ProgressOptions = {}): Progress {
     update: (text) => {
       const t = now();
       if (t - started < delay || (drawnAt !== null && t - drawnAt < every)) return;
-      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+      const width = Math.max(20, (process.stderr.columns || 80) - 1); // 0 when the terminal does not say
       io.stderr(`\r\u001b[K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
       drawnAt = t;
     },
