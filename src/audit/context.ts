@@ -2,13 +2,12 @@
 // shows that no definition covers), each rule explained once, the flavour in force, the rules
 // the running networks should have (lazily) and the simulated host (lazily, order-aware).
 
-import { explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../diff/attribute.js';
-import { classifyRule } from '../diff/classify.js';
+import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../diff/attribute.js';
 import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
-import { expectedRules, indexDumps, type Expected } from './expected.js';
+import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
 import type { Location } from './types.js';
@@ -53,8 +52,6 @@ export interface AuditContext {
   location(rule: Rule): Location;
   /** Where a network is defined; null for inferred ones. */
   definitionLocation(n: NetworkInfo): Location | null;
-  /** Dump rules by identity (family, table, chain, canonical key). */
-  readonly index: Map<string, Rule[]>;
   /** The running networks' expected rules compared with the dump (null: no flavour to compare with). */
   expected(): Expected | null;
   /** The simulated host for the IPv4 dump; null when there is none. */
@@ -84,7 +81,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       for (const chain of table.chains) {
         for (const rule of chain.rules) {
           fileOf.set(rule, dump.file);
-          explained.push(explainRule(rule, family, networks, classifyRule(rule, family)));
+          explained.push(explainRule(rule, family, networks, classifiedOf(rule, family)));
         }
       }
     }
@@ -100,7 +97,6 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   }
   const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
   const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt);
-  const index = indexDumps(dumps);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;
@@ -144,14 +140,13 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       const def = n.definition;
       return def ? { file: def.origin.file, line: def.origin.pos.line, col: def.origin.pos.col } : null;
     },
-    index,
     expected() {
       if (expected !== undefined) return expected;
       const families = new Set(dumps.map(familyOf));
       const libvirtFlavor = flavor.flavor === 'libvirt' || flavor.flavor === 'libvirt-legacy' ? flavor.flavor : null;
       const hasXen = inputs.running.some((n) => n.kind === 'xen');
       if ((!libvirtFlavor && !hasXen) || dumps.length === 0) return (expected = null);
-      return (expected = expectedRules(inputs.running, index, { flavor: libvirtFlavor, ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}), families }));
+      return (expected = expectedRules(inputs.running, dumps, { flavor: libvirtFlavor, ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}), families }));
     },
     probes() {
       if (probes !== undefined) return probes;

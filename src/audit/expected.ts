@@ -51,13 +51,18 @@ function rulesOf(commands: readonly Command[]): ExpectedRule[] {
   return out;
 }
 
-/** Dump rules by identity, in dump order. */
-export function indexDumps(dumps: readonly Dump[]): Map<string, Rule[]> {
+export function expectedKey(family: Family, rule: Rule): string {
+  return keyOf(family, rule.table, rule.chain, formatRule(rule, family));
+}
+
+/** Dump rules by identity, in dump order; only the chains `only` names (`family table chain`), when given. */
+export function indexDumps(dumps: readonly Dump[], only?: ReadonlySet<string>): Map<string, Rule[]> {
   const index = new Map<string, Rule[]>();
   for (const dump of dumps) {
     const family = dump.family ?? 'ipv4';
     for (const table of dump.tables) {
       for (const chain of table.chains) {
+        if (only && !only.has(`${family}\u0000${table.name}\u0000${chain.name}`)) continue;
         for (const rule of chain.rules) {
           const key = keyOf(family, table.name, chain.name, formatRule(rule, family));
           const list = index.get(key);
@@ -91,7 +96,7 @@ export interface ExpectedOptions {
 }
 
 /** The expected rules of the running networks, compared with the dumps of the families given. */
-export function expectedRules(running: readonly AnyNetwork[], index: Map<string, Rule[]>, options: ExpectedOptions): Expected {
+export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Dump[], options: ExpectedOptions): Expected {
   const libvirt = running.filter((n): n is Network => n.kind === 'libvirt');
   const xen = running.filter((n): n is XenNetwork => n.kind === 'xen');
   const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] => rules.filter((r) => options.families.has(r.family));
@@ -107,6 +112,9 @@ export function expectedRules(running: readonly AnyNetwork[], index: Map<string,
       candidates.push({ era: program.era, rules: inFamilies(rulesOf(program.commands)) });
     }
   }
+  // Only the chains expected rules live in need canonical identities.
+  const chains = new Set([...candidates.flatMap((c) => c.rules), ...xenRules.flatMap((x) => x.rules)].map((r) => `${r.family}\u0000${r.table}\u0000${r.chain}`));
+  const index = indexDumps(dumps, chains);
   // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
   let best: { era: string; rules: ExpectedRule[]; missing: ExpectedRule[]; matched: Set<Rule>; alike: string[] } | null = null;
   for (const c of candidates) {

@@ -6,7 +6,7 @@
 import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NetworkInfo } from '../diff/attribute.js';
-import { compileDump, type Ruleset } from '../sim/compile.js';
+import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
 import { ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
@@ -52,6 +52,8 @@ export interface Probes {
   /** A guest of a network that has no rules anywhere starts a connection to `to`: what any unrelated source meets. */
   stranger(to: Subject): TraceResult;
   readonly portForwards: readonly PortForward[];
+  /** The same trace with every rule step recorded (probes are traced quietly: verdicts and deciders only). */
+  detail(r: TraceResult): TraceResult;
   /** The first packet of a connection through one hook, without routing: for questions about a single chain. */
   hook(packet: HookPacket): { outcome: HookOutcome; steps: Step[] };
 }
@@ -195,11 +197,16 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     outside: [v4(outside)],
     autoGuests: false,
   });
-  const sim = prepare(ruleset ?? compileDump(dump, 4), topology);
+  const sim = prepare(ruleset ?? lazyRuleset(dump), topology);
   const memo = new Map<string, TraceResult>();
+  const probeOf = new WeakMap<TraceResult, Probe>();
+  const detailed = new WeakMap<TraceResult, TraceResult>();
   const run = (key: string, probe: Probe): TraceResult => {
     let r = memo.get(key);
-    if (!r) memo.set(key, (r = trace(sim, probe)));
+    if (!r) {
+      memo.set(key, (r = trace(sim, { ...probe, quiet: true })));
+      probeOf.set(r, probe);
+    }
     return r;
   };
   const portForwards: PortForward[] = [];
@@ -224,7 +231,40 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     stranger: (b) => run(`stranger ${b.endpoint}`, { from: 'stranger', to: b.endpoint, proto: 'tcp', dport: 22 }),
     portForwards,
     hook: (p) => runOneHook(sim, p),
+    detail(r) {
+      const probe = probeOf.get(r);
+      if (!probe) return r;
+      let d = detailed.get(r);
+      if (!d) detailed.set(r, (d = trace(sim, probe)));
+      return d;
+    },
   };
+}
+
+/**
+ * The dump compiled for the simulator chain by chain, on first use: probes meet a few chains,
+ * and a 100,000-rule dump keeps most of its rules in chains they never enter.
+ */
+export function lazyRuleset(dump: Dump): Ruleset {
+  const compiled = new Map<string, CompiledChain | undefined>();
+  const chains = new Map<string, CompiledChain>();
+  const lookup = (key: string): CompiledChain | undefined => {
+    if (compiled.has(key)) return compiled.get(key);
+    let found: CompiledChain | undefined;
+    for (const table of dump.tables) {
+      const chain = table.chains.find((c) => chainKey(table.name, c.name) === key);
+      if (!chain) continue;
+      // The table with every other chain emptied: the same user-chain names, one chain's rules to compile.
+      const alone: Dump = { ...dump, tables: [{ ...table, chains: table.chains.map((c) => (c === chain ? c : { ...c, rules: [] })) }] };
+      found = compileDump(alone, 4).chains.get(key);
+    }
+    compiled.set(key, found);
+    return found;
+  };
+  chains.get = lookup;
+  chains.has = (key) => lookup(key) !== undefined;
+  const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
+  return { family: 4, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {

@@ -20,7 +20,7 @@ function packageRoot(): string {
 
 interface CheckDoc {
   readonly markdown: string;
-  /** The doc's first paragraph under its "What" heading. */
+  /** The doc's "What" section, as one paragraph. */
   readonly what: string;
 }
 
@@ -28,7 +28,8 @@ export function readCheckDoc(check: Check, root = packageRoot()): CheckDoc | nul
   const path = join(root, check.docs);
   if (!existsSync(path)) return null;
   const markdown = readFileSync(path, 'utf8');
-  const what = /^## What\s*\n+([\s\S]*?)(?:\n\s*\n|\n## |$)/m.exec(markdown)?.[1]?.replace(/\s+/g, ' ').trim() ?? check.summary;
+  const section = /^## What\s*\n+([\s\S]*?)(?=\n## |$(?![\s\S]))/m.exec(markdown)?.[1];
+  const what = section?.replace(/\s+/g, ' ').trim() ?? check.summary;
   return { markdown, what };
 }
 

@@ -62,11 +62,20 @@ interface Seen {
   readonly classified: Classified | null;
 }
 
+/** Classification is asked for more than once per rule (inferring networks, then explaining): done once. */
+const classifications = new WeakMap<Rule, Classified | null>();
+
+export function classifiedOf(rule: Rule, family: Family): Classified | null {
+  let c = classifications.get(rule);
+  if (c === undefined) classifications.set(rule, (c = classifyRule(rule, family)));
+  return c;
+}
+
 function classifyAll(dumps: readonly Dump[]): Seen[] {
   const out: Seen[] = [];
   for (const dump of dumps) {
     const family = dump.family ?? 'ipv4';
-    for (const table of dump.tables) for (const chain of table.chains) for (const rule of chain.rules) out.push({ rule, family, classified: classifyRule(rule, family) });
+    for (const table of dump.tables) for (const chain of table.chains) for (const rule of chain.rules) out.push({ rule, family, classified: classifiedOf(rule, family) });
   }
   return out;
 }
@@ -252,7 +261,7 @@ function firstNatAddress(to: string): string {
 }
 
 /** One rule: its network, owner, purpose and sentence. */
-export function explainRule(rule: Rule, family: Family, networks: readonly NetworkInfo[], found: Classified | null = classifyRule(rule, family)): Explained {
+export function explainRule(rule: Rule, family: Family, networks: readonly NetworkInfo[], found: Classified | null = classifiedOf(rule, family)): Explained {
   const network = networkOf(rule, found, networks);
   const foreign = foreignOwner(rule);
   // A libvirt-shaped rule in a built-in chain about no virtual network is the host's own (a router's `-s NET -i eth1 -j ACCEPT`).
@@ -261,10 +270,17 @@ export function explainRule(rule: Rule, family: Family, networks: readonly Netwo
   if (classified && !foreign) {
     const owner: Owner = classified.purpose.startsWith('xen-') ? 'xen' : 'libvirt';
     const context = { ...classified.context, ...(network ? { network: network.name } : {}) };
-    return { rule, family, network: network?.name ?? null, owner, purpose: classified.purpose, why: why(classified.purpose, context) };
+    const purpose = classified.purpose;
+    return lazyWhy({ rule, family, network: network?.name ?? null, owner, purpose }, () => why(purpose, context));
   }
   const owner: Owner = foreign ?? (LIBVIRT_CHAINS.has(rule.chain) ? 'libvirt' : 'host');
-  return { rule, family, network: network?.name ?? null, owner, purpose: null, why: describeRule(rule) };
+  return lazyWhy({ rule, family, network: network?.name ?? null, owner, purpose: null }, () => describeRule(rule));
+}
+
+/** The sentence is written when first read (an audit of 100,000 rules reads a few). */
+function lazyWhy(e: Omit<Explained, 'why'>, write: () => string): Explained {
+  let text: string | undefined;
+  return Object.defineProperty(e, 'why', { enumerable: true, get: () => (text ??= write()) }) as Explained;
 }
 
 /** Every rule of the dumps, explained, in dump order. */

@@ -23,7 +23,7 @@ export const dnsOnIsolatedNetwork: Check = {
       if (def && (!def.dns.enable || def.ips.length === 0)) continue;
       const r = probes!.dns(s);
       if (r.request.verdict !== 'delivered') continue;
-      const accept = stepRule(acceptedBy(r.request, 'filter', 'INPUT'));
+      const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'INPUT'));
       const listener = def ? 'dnsmasq listens there (DNS is on: no <dns enable=\'no\'/>)' : "libvirt's dnsmasq listens there unless the network has <dns enable='no'/> (no definition given to tell)";
       out.push(
         finding(dnsOnIsolatedNetwork, {

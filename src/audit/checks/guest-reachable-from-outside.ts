@@ -24,7 +24,7 @@ export const guestReachableFromOutside: Check = {
       const intended = mode !== null && INTENDED.has(mode);
       const r = probes.in(s);
       if (!arrived(r, s.endpoint)) continue;
-      const accept = stepRule(acceptedBy(r.request, 'filter', 'FORWARD'));
+      const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'FORWARD'));
       out.push(
         finding(guestReachableFromOutside, {
           severity: intended ? 'info' : 'warning',

@@ -52,12 +52,15 @@ interface OwnRules {
   readonly any: Map<Subject, number>;
   /** `${source bridge}\u0000${out interface}` → first position. */
   readonly toward: Map<string, number>;
+  /** The same by destination bridge. */
+  readonly towardByTarget: Map<string, Array<{ from: Subject; first: number }>>;
   readonly everyone: number;
 }
 
 function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRules {
   const any = new Map<Subject, number>();
   const toward = new Map<string, number>();
+  const towardByTarget = new Map<string, Array<{ from: Subject; first: number }>>();
   const byBridge = new Map(subjects.map((s) => [s.bridge, s]));
   const byPrefix = new Map<number, Map<bigint, Subject[]>>();
   for (const s of subjects) {
@@ -81,7 +84,9 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
         if (!any.has(s)) any.set(s, at);
       } else {
         const key = `${s.bridge}\u0000${exactOut}`;
-        if (!toward.has(key)) toward.set(key, at);
+        if (toward.has(key)) return;
+        toward.set(key, at);
+        towardByTarget.set(exactOut, [...(towardByTarget.get(exactOut) ?? []), { from: s, first: at }]);
       }
     };
     if (i) mark(byBridge.get(i.name));
@@ -92,12 +97,16 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
       }
     }
   }
-  return { any, toward, everyone };
+  return { any, toward, towardByTarget, everyone };
 }
 
-/** The first rule on the path that could treat a guest of `from` going to `to` unlike a stranger. */
-function firstOwn(own: OwnRules, from: Subject, to: Subject): number {
-  return Math.min(own.any.get(from) ?? Infinity, own.toward.get(`${from.bridge}\u0000${to.bridge}`) ?? Infinity, own.everyone);
+/** The sources whose own rules start before `at` on the way to `to`: only they can fare unlike a stranger. */
+function suspects(own: OwnRules, subjects: readonly Subject[], to: Subject, at: number): Subject[] {
+  if (own.everyone <= at) return [...subjects];
+  const out = new Set<Subject>();
+  for (const [s, first] of own.any) if (first <= at) out.add(s);
+  for (const { from, first } of own.towardByTarget.get(to.bridge) ?? []) if (first <= at) out.add(from);
+  return [...out];
 }
 
 export const networksCanReachEachOther: Check = {
@@ -119,13 +128,12 @@ export const networksCanReachEachOther: Check = {
       const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
       const decidedRule = stepRule(stranger.request.decidedBy);
       const decidedAt = stopped && decidedRule ? (order.get(decidedRule) ?? Infinity) : Infinity;
-      for (const from of subjects) {
+      // A stranger is stopped before any rule that could tell the others apart: so are they.
+      for (const from of stopped ? suspects(own, subjects, to, decidedAt) : subjects) {
         if (from === to) continue;
-        // A stranger is stopped before any rule that could tell `from` apart: so is `from`.
-        if (stopped && firstOwn(own, from, to) > decidedAt) continue;
         const r = probes.pair(from, to);
         if (!connects(r)) continue;
-        out.push(reachFinding(ctx, from, to, stepRule(acceptedBy(r.request, 'filter', 'FORWARD'))));
+        out.push(reachFinding(ctx, from, to, stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'))));
       }
     }
     return out;

@@ -38,7 +38,7 @@ export const shadowedRule: Check = {
       const r = probes!.out(s);
       if (r.request.verdict !== 'delivered') continue;
       const reject = ctx.rulesOf(s.network.name).find((e) => e.purpose === 'reject-out')?.rule;
-      const accept = stepRule(acceptedBy(r.request, 'filter', 'FORWARD'));
+      const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'FORWARD'));
       if (!reject) continue;
       out.push(
         finding(shadowedRule, {

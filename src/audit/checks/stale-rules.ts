@@ -3,7 +3,8 @@
 // not derive, and duplicates (libvirt rules doubled by restarts, Xen's repeated physdev-out).
 
 import type { Explained } from '../../diff/attribute.js';
-import { TERMINAL_VERDICTS, type Rule } from '../../model/dump.js';
+import { TERMINAL_VERDICTS, type Dump, type Rule } from '../../model/dump.js';
+import { expectedKey } from '../expected.js';
 import { finding, type Check, type Finding, type RelatedLocation } from '../types.js';
 import { networkLabel, plural, deleteCommand } from '../words.js';
 
@@ -25,6 +26,23 @@ function ownerHint(e: Explained | undefined): string {
   return '';
 }
 
+/** Groups of rules with the same text in the same chain (iptables-save prints one rule one way). */
+function* copies(dumps: readonly Dump[]): Generator<Rule[]> {
+  for (const dump of dumps) {
+    for (const table of dump.tables) {
+      for (const chain of table.chains) {
+        const byText = new Map<string, Rule[]>();
+        for (const rule of chain.rules) {
+          const list = byText.get(rule.text);
+          if (list) list.push(rule);
+          else byText.set(rule.text, [rule]);
+        }
+        for (const list of byText.values()) if (list.length > 1) yield list;
+      }
+    }
+  }
+}
+
 export const staleRules: Check = {
   id: 'stale-rules',
   severity: 'warning',
@@ -41,10 +59,11 @@ export const staleRules: Check = {
     const extraCopies = new Set<Rule>();
 
     // Duplicates: copies beyond the first (or beyond what the running networks derive).
-    for (const [key, rules] of ctx.index) {
+    for (const rules of copies(ctx.dumps)) {
       const keep = 1;
       if (rules.length <= keep) continue;
       const first = rules[0]!;
+      const key = expectedKey(ctx.explainedRule(first)?.family ?? 'ipv4', first);
       if (!deadWhenRepeated(first, userChains.get(first.table) ?? new Set())) continue;
       const extras = rules.slice(keep);
       for (const r of extras) extraCopies.add(r);

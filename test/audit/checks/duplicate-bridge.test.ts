@@ -1,0 +1,11 @@
+// duplicate-bridge: the seed lab's own hostntw.xml and natted.xml both name virbr2.
+import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { join } from 'node:path';
+
+checkCases('duplicate-bridge', {
+  valid: [{ name: 'host-only and natted', dumps: [], net: [join(SEED, 'host-only.xml'), join(SEED, 'natted.xml')] }],
+  invalid: [
+    { name: 'hostntw and natted', dumps: [], net: [join(SEED, 'hostntw.xml'), join(SEED, 'natted.xml')], findings: [{ network: 'natted', severity: 'error', line: 1, message: ['virbr2', 'hostntw'] }] },
+    { name: 'with a dump of natted', dumps: [join(AUDIT, 'natted.save')], net: [join(SEED, 'natted.xml')], inactive: [join(SEED, 'hostntw.xml')], findings: [{ network: 'hostntw', severity: 'error', line: 1, message: ['like natted'] }] },
+  ],
+});

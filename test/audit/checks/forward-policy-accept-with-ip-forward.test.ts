@@ -1,0 +1,28 @@
+// forward-policy-accept-with-ip-forward: the host routes for anyone.
+import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { join } from 'node:path';
+
+const natted = join(SEED, 'natted.xml');
+
+checkCases('forward-policy-accept-with-ip-forward', {
+  valid: [
+    { name: 'FORWARD policy DROP', dumps: [join(AUDIT, 'forward-policy-accept-with-ip-forward/two-uplinks-drop.save')], net: [natted] },
+    { name: 'only an isolated network (libvirt leaves ip_forward alone)', dumps: [join(AUDIT, 'host-only.save')], net: [join(SEED, 'host-only.xml')] },
+    { name: 'seed lab: the CentOS 5 host ends FORWARD with a REJECT', dumps: [join(SEED, 'expected-0.6.3/natted.save')], net: [natted] },
+    { name: 'real capture: no network left running', dumps: [join(REAL, 'c-natted/destroyed.txt')] },
+  ],
+  invalid: [
+    {
+      name: 'two uplinks named in the rules: warning',
+      dumps: [join(AUDIT, 'forward-policy-accept-with-ip-forward/two-uplinks.save')],
+      net: [natted],
+      findings: [{ network: null, severity: 'warning', line: 16, message: ['eth0', 'eth1', 'FORWARD policy'] }],
+    },
+    {
+      name: 'one uplink: info',
+      dumps: [join(AUDIT, 'natted.save')],
+      net: [natted],
+      findings: [{ network: null, severity: 'info', line: 16, message: ['natted forwards'] }],
+    },
+  ],
+});

@@ -1,0 +1,24 @@
+// Every check is one file named by its id, with a doc (what, why, how to fix) and a test table.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/audit/checks/index.js';
+import { REPO } from '../helpers/env.js';
+
+describe('check registry', () => {
+  it('one file per check in src/audit/checks, named by its id; ids unique', () => {
+    const files = readdirSync(join(REPO, 'src/audit/checks')).filter((f) => f !== 'index.ts').map((f) => f.replace(/\.ts$/, ''));
+    expect(files.sort()).toEqual(CHECKS.map((c) => c.id).sort());
+    expect(new Set(CHECKS.map((c) => c.id)).size).toBe(CHECKS.length);
+  });
+
+  it.each(CHECKS.map((c) => [c.id, c] as const))('%s has a doc with what, why and how to fix, and a test table', (id, check) => {
+    expect(check.docs).toBe(`docs/checks/${id}.md`);
+    const doc = readFileSync(join(REPO, check.docs), 'utf8');
+    expect(doc.startsWith(`# ${id}\n`)).toBe(true);
+    for (const heading of ['## What', '## Why it matters', '## How to fix']) expect(doc).toContain(heading);
+    expect(doc).toContain(`**${check.severity}**`);
+    expect(existsSync(join(REPO, 'test/audit/checks', `${id}.test.ts`))).toBe(true);
+  });
+});
