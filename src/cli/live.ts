@@ -110,6 +110,14 @@ function collectionJson(c: Collection, from: string | null, inputs: AuditInputs)
   };
 }
 
+/** libvirt 10.4+ with the nftables backend keeps its rules where iptables-save (and so the audit) cannot see them: say where they are. */
+function nftNotes(c: Collection): string[] {
+  if (c.nft === null) return [];
+  const tables = [...new TextDecoder().decode(c.nft).matchAll(/^table (ip|ip6|inet) libvirt_network \{/gm)].map((m) => `${m[1]} libvirt_network`);
+  if (tables.length === 0) return [];
+  return [`the nftables ruleset holds libvirt's table${tables.length > 1 ? 's' : ''} ${tables.join(', ')} (libvirt 10.4+, nftables backend): those rules are not in iptables-save, which is what the audit reads; see ${LAYOUT.nft} or \`nft list table ${tables[0]}\``];
+}
+
 /** SARIF: what could not be collected becomes the run's invocation notifications. */
 function withInvocation(sarif: { runs?: Array<Record<string, unknown>> }, c: Collection, collection: unknown): unknown {
   for (const r of sarif.runs ?? []) {
@@ -168,6 +176,7 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
     }
   }
 
+  collection = { ...collection, notes: [...collection.notes, ...nftNotes(collection)] };
   const inputs = auditInputs(collection, dir);
   if (format === 'text') io.stdout(summary(collection, from, io));
   for (const p of collection.problems) io.stderr(`virtables live: could not collect ${p.source}: ${p.message}\n`);

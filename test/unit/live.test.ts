@@ -15,7 +15,7 @@ import { commandLine, isReadOnlyCommand, READ_ONLY_COMMANDS } from '../../src/li
 import { collectHost } from '../../src/live/collect.js';
 import { LAYOUT, readCollection } from '../../src/live/layout.js';
 import { execute, RefusedCommand, zxRunner, type CommandResult, type Runner } from '../../src/live/run.js';
-import { REPO, REPO_CORPUS, STRICT } from '../helpers/env.js';
+import { describeCorpus, REPO, REPO_CORPUS, SHARED_CORPUS, STRICT } from '../helpers/env.js';
 
 const LAB = join(REPO_CORPUS, 'live', 'lab-host');
 const URI = 'network:///system?mode=legacy';
@@ -405,5 +405,16 @@ describe('virtables live --format sarif', () => {
       ['error', 'missing-tool', 'libvirt: virsh is not installe'],
       ['note', null, 'nft is not installed: no nftab'],
     ]);
+  });
+});
+
+describeCorpus('virtables live on a libvirt 10.4+ host (nftables backend)', () => {
+  it("says that libvirt's rules are in the nft table the audit does not read", async () => {
+    const ruleset = readFileSync(join(SHARED_CORPUS, 'libvirt', 'firewall', 'derived', 'nat-no-dhcp-linux.nft-ruleset'));
+    const iptables = readFileSync(join(REPO_CORPUS, 'audit', 'rules-not-in-dump', 'nft-host.save'));
+    const { runner } = fakeHost({ networks: LAB_NETWORKS.slice(0, 2), answers: { nft: ok(ruleset), 'iptables-save': ok(iptables), 'ip6tables-save': ok('') } });
+    const { io, err } = captureIo();
+    await runLive([], io, runner);
+    expect(err()).toContain("virtables live: note: the nftables ruleset holds libvirt's tables ip libvirt_network, ip6 libvirt_network (libvirt 10.4+, nftables backend): those rules are not in iptables-save, which is what the audit reads; see nft-ruleset.txt or `nft list table ip libvirt_network`\n");
   });
 });
