@@ -194,7 +194,11 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 export interface ParseOptions {
   /** The name used in error messages and positions. */
   readonly file: string;
+  /** Told every PROGRESS_LINES lines how far the parse is (the CLI's progress line). */
+  readonly onProgress?: (lines: number, rules: number) => void;
 }
+
+export const PROGRESS_LINES = 4096;
 
 function familyFromHeader(text: string): Family | null {
   if (/ip6tables(-nft|-legacy)?-save/.test(text)) return 'ipv6';
@@ -218,12 +222,15 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   };
 
   let lineNo = 0;
+  let rules = 0;
   let start = 0;
   const length = text.length;
+  const onProgress = options.onProgress;
   while (start < length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = length;
     lineNo++;
+    if (onProgress && lineNo % PROGRESS_LINES === 0) onProgress(lineNo, rules);
     if (end - start > MAX_LINE_LENGTH) fail(lineNo, 1, `line is ${end - start} characters long (more than ${MAX_LINE_LENGTH}); not an iptables-save dump`);
     let lineText = text.slice(start, end);
     start = end + 1;
@@ -302,6 +309,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
           options: ast.options,
           text: lineText.trim(),
         });
+        rules++;
         if (ast.command === 'insert') {
           const at = ast.position === null ? 0 : ast.position - 1;
           if (at < 0 || at > chain!.rules.length) fail(lineNo, ast.chainToken.startOffset + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules`);

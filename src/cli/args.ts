@@ -11,11 +11,16 @@ export interface Parsed<V> {
   readonly positionals: string[];
 }
 
+/** Each command's options as it declared them when last run (shell completion is made from these). */
+export const declaredOptions = new Map<string, OptionSpec>();
+
 export function parseCommandArgs<V>(command: string, argv: string[], options: OptionSpec): Parsed<V> {
+  const spec: OptionSpec = { help: { type: 'boolean', short: 'h' }, ...options };
+  declaredOptions.set(command, spec);
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      options: spec,
       allowPositionals: true,
       strict: true,
     });

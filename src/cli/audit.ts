@@ -2,7 +2,6 @@
 //                 [--format text|json|sarif] [--fail-on error|warning|info] [--skip CHECK…]
 
 import { dirname } from 'node:path';
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { CHECKS } from '../audit/checks/index.js';
 import type { AuditReport } from '../audit/run.js';
 import { severityRank, SEVERITIES, type Finding, type Severity } from '../audit/types.js';
@@ -11,7 +10,7 @@ import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { decodeText } from '../model/text.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { expandNetworkPaths, readNetworkInputs } from './inputs.js';
+import { expandNetworkPaths, parseDumpBytes, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
@@ -114,7 +113,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   for (const file of expandNetworkPaths('audit', files)) {
     const bytes = io.readBytes(file);
     if (file !== '-' && !looksLikeDump(decodeText(file, bytes))) positionalNetworks.push(file);
-    else dumps.push(parseSaveBytes(bytes, { file }));
+    else dumps.push(parseDumpBytes(bytes, file, io));
   }
   const netPaths = [...new Set([...(values.net ?? []), ...positionalNetworks])];
   const running = readNetworkInputs('audit', netPaths, io);

@@ -1,7 +1,6 @@
 // virtables compile NET… [--flavor F] [--format save|args|shell|nft|json] [--base DUMP]
 //                        [--setup] [--family ipv4|ipv6] [--libvirt-version X.Y.Z] [--xen-version X.Y]
 
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { applyProgram, emptyDump, emptyHostState, type HostState } from '../engine/apply.js';
 import { compile, DEFAULT_LIBVIRT_VERSION } from '../engine/compile.js';
 import { DEFAULT_LEGACY_VERSION } from '../engine/libvirt-legacy.js';
@@ -15,7 +14,7 @@ import { programToJson } from '../write/program-json.js';
 import { formatDump } from '../write/save.js';
 import { formatProgramShell } from '../write/shell.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { readNetworkInputs } from './inputs.js';
+import { readDump, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 
 export const help = `Usage: virtables compile NET… [options]
@@ -101,7 +100,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   let base: HostState = emptyHostState();
   if (values.base !== undefined) {
     if (flavor === 'libvirt-nft') throw new UsageError('compile: --base takes an iptables-save dump; the libvirt-nft flavour leaves iptables alone (use --flavor libvirt for the iptables backend)');
-    const dump = parseSaveBytes(io.readBytes(values.base), { file: values.base });
+    const dump = readDump(values.base, io);
     if (dump.family && values.family && dump.family !== values.family) throw new UsageError(`compile: --base ${values.base} is an ${dump.family === 'ipv6' ? 'ip6tables' : 'iptables'}-save dump, but --family ${values.family} was asked for`);
     family = dump.family ?? family;
     dump.family = family;
@@ -114,7 +113,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(values['xen-version'] ? { xenVersion: values['xen-version'] } : {}),
     base,
   });
-  for (const note of program.notes) io.stderr(`virtables compile: note: ${note}\n`);
+  if (!io.quiet) for (const note of program.notes) io.stderr(`virtables compile: note: ${note}\n`);
   const setup = values.setup === true;
 
   switch (format) {

@@ -13,6 +13,7 @@ import { readNetworks } from '../network/libvirt.js';
 import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
 import { readXenSetup } from '../network/xen-setup.js';
 import type { Io } from './io.js';
+import { count, progressFor } from './progress.js';
 
 /** The one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
 const XEN_SETUP = /^(?:\s*(?:#[^\n]*)?\n)*\s*(?:network\s+\S|vif\s+[^\s=])/;
@@ -77,6 +78,18 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
   return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
 }
 
+/** Parses a dump, with a progress line on a terminal while a large one is read. */
 export function readDump(path: string, io: Io): Dump {
-  return parseSaveBytes(io.readBytes(path), { file: path });
+  return parseDumpBytes(io.readBytes(path), path, io);
+}
+
+/** Parses a dump already read, with the progress line. */
+export function parseDumpBytes(bytes: Uint8Array, path: string, io: Io): Dump {
+  const progress = progressFor(io);
+  const name = path === '-' ? 'standard input' : path;
+  try {
+    return parseSaveBytes(bytes, { file: path, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
+  } finally {
+    progress.done();
+  }
 }

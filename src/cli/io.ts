@@ -9,6 +9,8 @@ export interface Io {
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** `virtables --quiet`: no progress lines, no notes (errors and results still print). */
+  readonly quiet?: boolean;
   /** Reads `-` (standard input) or a file, whole. */
   readonly readBytes: (path: string) => Uint8Array;
 }

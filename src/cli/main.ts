@@ -1,15 +1,18 @@
 // The command dispatcher. Commands are loaded lazily so `virtables audit` in a pre-commit hook
 // only pays for what it uses. Only this layer prints and chooses exit codes.
 
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../model/errors.js';
 import { processIo, type Io } from './io.js';
 
-interface Command {
+export interface Command {
   readonly summary: string;
   readonly load: () => Promise<{ run: (argv: string[], io: Io) => Promise<number>; help: string }>;
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = {
+export const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { summary: 'run virtables on the bundled seed-lab host (what npm start does)', load: () => import('./demo.js') },
   parse: { summary: 'read an iptables-save dump and print it canonically (save or json)', load: () => import('./parse.js') },
   explain: { summary: 'annotate every rule of a dump: its network, its job and why it is there', load: () => import('./explain.js') },
@@ -20,32 +23,135 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   lab: { summary: 'list a lab\'s tasks, or grade an answer directory against the lab\'s sheets', load: () => import('./lab.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
   trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
+  live: { summary: "collect this host's firewall and libvirt networks (read-only commands) and audit them", load: () => import('./live.js') },
+  completion: { summary: 'print a bash or zsh completion script', load: () => import('./completion.js') },
 };
 
 export const VERSION = '0.1.0';
 
-function usage(): string {
+function commandList(indent: string): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `Usage: virtables COMMAND [options]   (virtables COMMAND --help for details)
+  return Object.entries(COMMANDS)
+    .map(([name, c]) => `${indent}${name.padEnd(width)}  ${c.summary}`)
+    .join('\n');
+}
+
+/** What `virtables` alone prints (exit 2): the synopsis and the commands. */
+function usage(): string {
+  return `Usage: virtables [--quiet] COMMAND [options]   (virtables COMMAND --help for details)
 
 virtables reads iptables-save dumps and libvirt/Xen network definitions, derives the rules
 each virtual network should have, and explains, diffs, audits and traces them.
 It only reads: it never changes a firewall.
 
 Commands:
-${lines.join('\n')}
+${commandList('  ')}
 
-Exit status: 0 clean, 1 findings, 2 usage or input error.
+Exit status: 0 clean, 1 findings, 2 usage or input error.  More: virtables --help
 `;
 }
 
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+/** Examples for the manual page; each must name a registered command (test/unit/cli-polish.test.ts). */
+export const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
+  ['Explain every rule of a host, with its libvirt networks:', 'sudo iptables-save > host.save\nvirtables explain host.save --net /etc/libvirt/qemu/networks'],
+  ['What starting a network changed:', 'virtables diff before.save after.save --net default.xml'],
+  ['The rules libvirt installs for a network, as a shell script:', 'virtables compile default.xml --format shell'],
+  ['Audit a dump against the networks, as SARIF for code scanning:', 'virtables audit host.save --net /etc/libvirt/qemu/networks --format sarif > audit.sarif'],
+  ["Audit this host's live state, keeping what was collected:", 'sudo virtables live --save-dir host-2026-11-22'],
+  ['Audit that collection later, on another machine:', 'virtables live --from-dir host-2026-11-22 --format json'],
+  ['Shell completion for this bash session:', 'source <(virtables completion bash)'],
+];
+
+/** The manual page `virtables --help` prints. */
+export function manual(): string {
+  const examples = EXAMPLES.map(([what, cmd]) => `    ${what}\n${cmd.split('\n').map((l) => `        $ ${l}`).join('\n')}`).join('\n\n');
+  return `NAME
+    virtables — explain, diff, audit and compile the firewall rules of libvirt and Xen
+    virtual-machine networks
+
+SYNOPSIS
+    virtables [--quiet] COMMAND [options] [FILE…]
+    virtables help [COMMAND]
+    virtables --version
+
+DESCRIPTION
+    virtables reads iptables-save dumps and libvirt/Xen network definitions, derives the rules
+    each virtual network should have, and explains, diffs, audits and traces them. It only
+    reads: it never changes a firewall. Every command takes --help; commands read standard
+    input for '-', report --format json for programs, and name FILE:LINE:COL in errors.
+
+COMMANDS
+${commandList('    ')}
+
+GLOBAL OPTIONS
+    -q, --quiet     no progress lines and no notes on stderr (results and errors still print);
+                    accepted before or after COMMAND
+    -h, --help      this page (COMMAND --help, or virtables help COMMAND, for a command's options)
+    -V, --version   the version
+
+EXIT STATUS
+    0   done, nothing found
+    1   findings at or above --fail-on (audit, live)
+    2   usage error, unreadable or invalid input (FILE:LINE:COL: message), or, for live,
+        something that could not be collected (the rest is still audited)
+
+ENVIRONMENT
+    NO_COLOR              no colours, even on a terminal (no-color.org)
+    LIBVIRT_DEFAULT_URI   the libvirt connection live uses when --connect is not given
+    VIRTABLES_DEBUG       print the stack trace of an internal error
+    VIRTABLES_PROGRESS_DELAY_MS
+                          how long work runs before a progress line appears (default 300)
+
+EXAMPLES
+${examples}
+
+SEE ALSO
+    iptables-save(8), ip6tables-save(8), nft(8), virsh(1); docs/commands/COMMAND.md in the
+    package; virtables completion --help
+`;
+}
+
+/** The command's page in the installed package's docs/commands/, if it has one. */
+function commandDoc(name: string): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'docs', 'commands')) && dirname(dir) !== dir) dir = dirname(dir);
+  const doc = join(dir, 'docs', 'commands', `${name}.md`);
+  return existsSync(doc) ? doc : null;
+}
+
+function commandManual(name: string, command: Command, help: string): string {
+  const doc = commandDoc(name);
+  return `NAME\n    virtables ${name} — ${command.summary}\n\n${help.trimEnd()}\n\nSEE ALSO\n    virtables --help${doc ? `; ${doc}` : ''}\n`;
+}
+
+/** `--quiet`/`-q` anywhere before `--`: taken out of argv, which the command then never sees. */
+function takeQuiet(argv: string[]): { argv: string[]; quiet: boolean } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const kept = head.filter((a) => a !== '--quiet' && a !== '-q');
+  return { argv: end < 0 ? kept : [...kept, ...argv.slice(end)], quiet: kept.length !== head.length };
+}
+
+export async function main(rawArgv: string[], given: Io = processIo()): Promise<number> {
+  const { argv, quiet } = takeQuiet(rawArgv);
+  const io: Io = quiet ? { ...given, quiet: true } : given;
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return main([rest[0], '--help'], io);
+  if (name === undefined) {
     io.stdout(usage());
-    return name === undefined ? 2 : 0;
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    io.stdout(manual());
+    return 0;
+  }
+  if (name === 'help') {
+    const command = COMMANDS[rest[0]!];
+    if (!command || rest.length > 1) {
+      io.stderr(`virtables help: ${command ? 'give one command' : `unknown command '${rest[0]}'`}\n\n${usage()}`);
+      return 2;
+    }
+    io.stdout(commandManual(rest[0]!, command, (await command.load()).help));
+    return 0;
   }
   if (name === '--version' || name === '-V') {
     io.stdout(`virtables ${VERSION}\n`);

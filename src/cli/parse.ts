@@ -1,9 +1,9 @@
 // virtables parse [FILE|-] [--format save|json] [--counters]
 
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { UsageError } from '../model/errors.js';
 import { formatDump } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
+import { readDump } from './inputs.js';
 import type { Io } from './io.js';
 import { dumpToJson } from './json.js';
 
@@ -40,7 +40,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const format = oneOf('parse', '--format', values.format, ['save', 'json'] as const, 'save');
   if (positionals.length > 1) throw new UsageError('parse: give one dump (or - for standard input)');
   const file = positionals[0] ?? '-';
-  const dump = parseSaveBytes(io.readBytes(file), { file });
+  const dump = readDump(file, io);
   io.stdout(format === 'json' ? JSON.stringify(dumpToJson(dump), null, 2) + '\n' : formatDump(dump, { counters: values.counters === true }));
   return 0;
 }

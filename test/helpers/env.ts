@@ -52,6 +52,23 @@ function gated(kind: string, reason: string | null, name: string, body: () => vo
   }
 }
 
+let libvirtReason: string | null | undefined;
+/** Why a real libvirtd cannot be started in a namespace here (test/kernel/live-libvirtd.sh), or null. */
+export function libvirtSkipReason(): string | null {
+  if (libvirtReason !== undefined) return libvirtReason;
+  const kernel = kernelSkipReason();
+  if (kernel) return (libvirtReason = kernel);
+  for (const tool of ['libvirtd', 'virsh', 'dnsmasq', 'setpriv']) {
+    if (!commandExists(tool)) return (libvirtReason = `the libvirt tests need '${tool}' (apt-get install --no-install-recommends libvirt-daemon libvirt-clients dnsmasq-base)`);
+  }
+  return (libvirtReason = null);
+}
+
+/** A suite that starts the real libvirtd in a network+mount namespace. */
+export function describeLibvirt(name: string, body: () => void): void {
+  gated('a real libvirtd (root, unshare, libvirt-daemon, libvirt-clients, dnsmasq-base)', libvirtSkipReason(), name, body);
+}
+
 /** A suite that reads ../shared/corpus. */
 export function describeCorpus(name: string, body: () => void): void {
   gated('the shared corpus', corpusSkipReason(), name, body);
