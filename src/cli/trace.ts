@@ -2,26 +2,19 @@
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
 import Table from 'cli-table3';
-import { dirname, resolve } from 'node:path';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
-import { parseTopologyFile } from '../../grammar/topology.js';
-import { formatHost, parseHost, type IpFamily } from '../model/cidr.js';
-import { InputError, UsageError } from '../model/errors.js';
-import type { AnyNetwork } from '../model/network.js';
-import { decodeText } from '../model/text.js';
-import { readNetworksBytes } from '../network/libvirt.js';
-import { inputKind, readXenNetworkBytes } from '../network/xen.js';
+import { formatHost, type IpFamily } from '../model/cidr.js';
+import { UsageError } from '../model/errors.js';
 import { compileDump } from '../sim/compile.js';
 import { describeRule } from '../sim/describe.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
-import {
-  applyStatements, buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag, type BrNetfilter, type TopologySpec,
-} from '../sim/topology.js';
+import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import { formatRule } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
+import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
 
 export const help = `Usage: virtables trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
        virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
@@ -42,17 +35,7 @@ a match virtables cannot evaluate), the addresses after NAT, and every rule that
   --matrix              trace host, every guest and outside against each other
   --services LIST       matrix services (default icmp,tcp/22,tcp/80,udp/53)
 
-Topology (what the host looks like; see docs/commands/trace.md):
-  --net FILE            a libvirt network XML: its bridge and addresses (repeatable); each
-                        network gets a guest '<name>-vm' unless --guest places one there.
-                        Xen: a xend-config.sxp and guest configurations (domains 1, 2, …)
-  --topology FILE       a topology file (uplink, bridge, network, guest, outside, route, …)
-  --uplink SPEC         NAME=ADDRESS/LEN[,gw=ADDRESS][,port=NAME]   (default eth0=10.0.2.15/24,gw=10.0.2.2)
-  --bridge SPEC         NAME[=ADDRESS/LEN,…]  a bridge no network file describes
-  --guest SPEC          NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC]
-  --outside ADDRESS     an address of the outside world (default 203.0.113.10)
-  --ip-forward on|off   (default on)
-  --br-netfilter on|off|auto   iptables sees bridged traffic (auto: on when the dump uses physdev)
+${TOPOLOGY_HELP}
 
   --format text|json    (default text)
   -h, --help            this text
@@ -60,17 +43,9 @@ Topology (what the host looks like; see docs/commands/trace.md):
 Exit status: 0 traced (whatever the verdict), 2 bad input or usage.
 `;
 
-interface Values {
+interface Values extends TopologyValues {
   help?: boolean;
   format?: string;
-  net?: string[];
-  topology?: string;
-  uplink?: string;
-  bridge?: string[];
-  guest?: string[];
-  outside?: string[];
-  'ip-forward'?: string;
-  'br-netfilter'?: string;
   from?: string;
   to?: string;
   proto?: string;
@@ -87,59 +62,10 @@ function port(flag: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
-function topologySpec(values: Values, io: Io): TopologySpec {
-  let spec = emptySpec();
-  const networks: AnyNetwork[] = [];
-  // libvirt XML gives networks; a xend-config.sxp and domain configurations make one Xen set-up.
-  let xend: { bytes: Uint8Array; file: string } | null = null;
-  const domains: Array<{ bytes: Uint8Array; file: string }> = [];
-  for (const file of values.net ?? []) {
-    const bytes = io.readBytes(file);
-    const kind = inputKind(decodeText(file, bytes));
-    if (kind === 'xml') networks.push(...readNetworksBytes(bytes, file));
-    else if (kind === 'domain') domains.push({ bytes, file });
-    else if (xend) throw new UsageError(`trace: two xend configurations (${xend.file}, ${file}); give one`);
-    else xend = { bytes, file };
-  }
-  if (xend || domains.length > 0) networks.push(readXenNetworkBytes(xend, domains));
-  spec = { ...spec, networks };
-  if (values.topology) {
-    const file = values.topology;
-    const statements = parseTopologyFile(decodeText(file, io.readBytes(file)), file);
-    spec = applyStatements(spec, statements, file, (f, pos) => {
-      const path = resolve(dirname(file), f);
-      try {
-        return readNetworksBytes(io.readBytes(path), path);
-      } catch (e) {
-        if (e instanceof UsageError) throw new InputError(file, pos.line, pos.col, `network ${f}: ${e.message}`);
-        throw e;
-      }
-    });
-  }
-  if (values.uplink) spec = { ...spec, uplink: parseUplinkFlag(values.uplink) };
-  spec = { ...spec, bridges: [...spec.bridges, ...(values.bridge ?? []).map(parseBridgeFlag)], guests: [...spec.guests, ...(values.guest ?? []).map(parseGuestFlag)] };
-  const outside = (values.outside ?? []).map((o) => {
-    const h = parseHost(o);
-    if (!h) throw new UsageError(`trace: --outside: bad address '${o}'`);
-    return h;
-  });
-  if (outside.length > 0) spec = { ...spec, outside: [...spec.outside, ...outside] };
-  if (values['ip-forward'] !== undefined) spec = { ...spec, ipForward: oneOf('trace', '--ip-forward', values['ip-forward'], ['on', 'off'] as const, 'on') === 'on' };
-  if (values['br-netfilter'] !== undefined) spec = { ...spec, brNetfilter: oneOf<BrNetfilter>('trace', '--br-netfilter', values['br-netfilter'], ['on', 'off', 'auto'], 'auto') };
-  return spec;
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs<Values>('trace', argv, {
     format: { type: 'string', short: 'f' },
-    net: { type: 'string', multiple: true },
-    topology: { type: 'string' },
-    uplink: { type: 'string' },
-    bridge: { type: 'string', multiple: true },
-    guest: { type: 'string', multiple: true },
-    outside: { type: 'string', multiple: true },
-    'ip-forward': { type: 'string' },
-    'br-netfilter': { type: 'string' },
+    ...TOPOLOGY_OPTIONS,
     from: { type: 'string' },
     to: { type: 'string' },
     proto: { type: 'string', short: 'p' },
@@ -160,7 +86,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const file = positionals[0]!;
   const dump = parseSaveBytes(io.readBytes(file), { file });
   const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
-  const topology = buildTopology(topologySpec(values, io));
+  const topology = buildTopology(topologySpec('trace', values, io));
   const sim = prepare(compileDump(dump, family), topology);
 
   if (values.matrix) {
