@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   lab: { summary: 'list a lab\'s tasks, or grade an answer directory against the lab\'s sheets', load: () => import('./lab.js') },
   net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
   trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
+  diagram: { summary: 'draw the host, bridges, guests and outside with what the rules let through (dot, mermaid, svg)', load: () => import('./diagram.js') },
   live: { summary: "collect this host's firewall and libvirt networks (read-only commands) and audit them", load: () => import('./live.js') },
   completion: { summary: 'print a bash or zsh completion script', load: () => import('./completion.js') },
 };
