@@ -2,7 +2,7 @@
 
 import Table from 'cli-table3';
 import { inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
-import { explainReport, type ExplainReport, type RuleReport } from '../diff/report.js';
+import { explainGroups, explainReport, type ExplainReport } from '../diff/report.js';
 import { UsageError } from '../model/errors.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { readDump, readNetworkInputs } from './inputs.js';
@@ -54,38 +54,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-interface Group {
-  readonly title: string;
-  readonly rules: RuleReport[];
-}
-
-/** Rules grouped by network (in the order networks are known), then libvirt's shared set-up, then other owners and the host. */
-function groups(report: ExplainReport): Group[] {
-  const out: Group[] = [];
-  for (const n of report.networks) {
-    const rules = report.rules.filter((r) => r.network === n.name);
-    const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
-    out.push({ title: `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`, rules });
-  }
-  const rest = report.rules.filter((r) => r.network === null);
-  const titles: Record<string, string> = {
-    libvirt: "libvirt's shared set-up (all networks)",
-    xen: 'Xen scripts',
-    docker: 'Docker',
-    ufw: 'ufw',
-    firewalld: 'firewalld',
-    host: "the host's own rules",
-  };
-  for (const owner of ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const) {
-    const rules = rest.filter((r) => r.owner === owner);
-    if (rules.length > 0) out.push({ title: titles[owner]!, rules });
-  }
-  return out;
-}
-
 function explainText(report: ExplainReport, s: Style): string {
   const out: string[] = [];
-  for (const g of groups(report)) {
+  for (const g of explainGroups(report)) {
     out.push(s.bold(`== ${g.title}`));
     if (g.rules.length === 0) out.push('   (no rules in this dump)');
     for (const r of g.rules) {
@@ -100,7 +71,7 @@ function explainText(report: ExplainReport, s: Style): string {
 function explainTables(report: ExplainReport, s: Style): string {
   const width = Math.max(100, process.stdout.columns ?? 120);
   const out: string[] = [];
-  for (const g of groups(report)) {
+  for (const g of explainGroups(report)) {
     out.push(s.bold(g.title));
     const table = new Table({ head: ['line', 'table', 'rule', 'purpose', 'why'], wordWrap: true, colWidths: [6, 8, Math.floor(width * 0.42), 14, Math.floor(width * 0.3)], style: { head: s.enabled ? ['cyan'] : [], border: s.enabled ? ['grey'] : [] } });
     for (const r of g.rules) table.push([String(r.line), r.table, r.text, r.purpose ?? '', r.why]);

@@ -85,6 +85,35 @@ export function explainReport(dumps: readonly Dump[], networks: readonly Network
   };
 }
 
+export interface ExplainGroup {
+  readonly title: string;
+  readonly rules: RuleReport[];
+}
+
+/** Rules grouped by network (in the order networks are known), then libvirt's shared set-up, then other owners and the host. */
+export function explainGroups(report: ExplainReport): ExplainGroup[] {
+  const out: ExplainGroup[] = [];
+  for (const n of report.networks) {
+    const rules = report.rules.filter((r) => r.network === n.name);
+    const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
+    out.push({ title: `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`, rules });
+  }
+  const rest = report.rules.filter((r) => r.network === null);
+  const titles: Record<string, string> = {
+    libvirt: "libvirt's shared set-up (all networks)",
+    xen: 'Xen scripts',
+    docker: 'Docker',
+    ufw: 'ufw',
+    firewalld: 'firewalld',
+    host: "the host's own rules",
+  };
+  for (const owner of ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const) {
+    const rules = rest.filter((r) => r.owner === owner);
+    if (rules.length > 0) out.push({ title: titles[owner]!, rules });
+  }
+  return out;
+}
+
 export function diffReport(before: Dump, after: Dump, networks: readonly NetworkInfo[]): DiffReport {
   const d = diffDumps(before, after);
   const explainedBefore = explainDumps([before], networks);
