@@ -1,5 +1,5 @@
 // virtables audit [DUMP…|-] [--net NET…] [--inactive NET…] [--flavor F] [--libvirt-version X.Y.Z]
-//                 [--format text|json|sarif] [--fail-on error|warning|info] [--skip CHECK…]
+//                 [--format text|json|sarif|html] [--fail-on error|warning|info] [--skip CHECK…]
 
 import { dirname } from 'node:path';
 import { CHECKS } from '../audit/checks/index.js';
@@ -16,7 +16,7 @@ import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
 
 export const help = `Usage: virtables audit [DUMP…|-] [--net NET…] [--inactive NET…] [--flavor F]
-                       [--libvirt-version X.Y.Z] [--format text|json|sarif]
+                       [--libvirt-version X.Y.Z] [--format text|json|sarif|html]
                        [--fail-on error|warning|info] [--skip CHECK…]
 
 Finds every leak and gap in a virtualisation host's firewall: rules a running network
@@ -39,6 +39,8 @@ Order matters, so reachability is traced packet by packet through the rules.
   --format json       {findings:[{id,severity,network,message,fix,location:{file,line}}],
                        networks:[…], hosts:[…]}
   --format sarif      SARIF 2.1.0 for code scanning (GitHub, GitLab)
+  --format html       one self-contained page: the findings, the diagram, every rule
+                      explained (virtables audit … --format html > report.html)
   --fail-on LEVEL     exit 1 when a finding is at least this severe (default: error)
   --skip CHECK        leave a check out (repeatable); see docs/checks/
   -h, --help          this text
@@ -97,7 +99,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stdout(help);
     return 0;
   }
-  const format = oneOf('audit', '--format', values.format, ['text', 'json', 'sarif'] as const, 'text');
+  const format = oneOf('audit', '--format', values.format, ['text', 'json', 'sarif', 'html'] as const, 'text');
   const failOn = oneOf('audit', '--fail-on', values['fail-on'], SEVERITIES, 'error');
   const flavor: Flavor | undefined = values.flavor === undefined ? undefined : oneOf('audit', '--flavor', values.flavor, LIBVIRT_FLAVORS, 'libvirt');
   const version = values['libvirt-version'];
@@ -131,6 +133,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const { toSarif } = await import('../audit/sarif.js');
     const first = reports.flatMap((r) => r.files)[0];
     io.stdout(JSON.stringify(toSarif(findings, checks, VERSION, first ? { file: first, line: 1 } : null), null, 2) + '\n');
+  } else if (format === 'html') {
+    const { auditHtmlPage } = await import('./audit-html.js');
+    io.stdout(await auditHtmlPage(hosts, reports, running.filter((n) => !stopped.has(n.name)), inactive, VERSION, io));
   } else io.stdout(auditText(reports, styleFor(io)));
   return findings.some((f) => severityRank(f.severity) >= severityRank(failOn)) ? 1 : 0;
 }

@@ -1,13 +1,14 @@
 // From a dump and a topology to the diagram: build the host, add a guest wherever a port
 // forward sends to an address no guest has, trace the reachability matrix and the forwards.
 
-import { cidrContains, parseHost, type IpFamily } from '../model/cidr.js';
+import type { NetworkInfo } from '../diff/attribute.js';
+import { cidrContains, cidrsOverlap, parseCidr, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { compileDump } from '../sim/compile.js';
 import { DEFAULT_SERVICES, reachabilityMatrix, type Service } from '../sim/matrix.js';
-import { buildTopology, linkSubnet, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
+import { buildTopology, emptySpec, linkSubnet, parseUplinkFlag, type BridgeSpec, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
 import { prepare } from '../sim/trace.js';
-import { buildDiagram, forwardTargets, portForwards, type Diagram } from './graph.js';
+import { buildDiagram, dnatRules, forwardTargets, portForwards, type Diagram } from './graph.js';
 
 export interface DiagramOptions {
   readonly title: string;
@@ -44,4 +45,34 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
   const sim = prepare(compileDump(dump, family), topology);
   const matrix = reachabilityMatrix(sim, options.services ?? DEFAULT_SERVICES);
   return buildDiagram({ title: options.title, sim, matrix, networks: spec.networks, forwards: portForwards(sim, dump) });
+}
+
+/** Uplinks to pick from: the first whose subnet no network uses. */
+const UPLINKS = ['eth0=10.0.2.15/24,gw=10.0.2.2', 'eth0=172.31.254.15/24,gw=172.31.254.1', 'eth0=198.18.0.15/24,gw=198.18.0.1'];
+
+/**
+ * The host an audit describes, for its diagram: the networks' definitions where given, a
+ * bridge with a guest for each network only seen in the dump, and a default uplink (named
+ * after the interface port forwards come in on, when the dump has any).
+ */
+export function auditTopology(networks: readonly NetworkInfo[], dumps: readonly Dump[]): TopologySpec {
+  const spec = emptySpec();
+  const definitions = networks.flatMap((n) => (n.definition ? [n.definition] : []));
+  const bridges: BridgeSpec[] = [];
+  const guests: GuestSpec[] = [];
+  for (const n of networks) {
+    if (n.definition || n.owner !== 'libvirt' || !n.bridge || bridges.some((b) => b.name === n.bridge)) continue;
+    const addresses = n.subnets.filter((s) => s.prefix <= (s.family === 4 ? 30 : 126)).map((s) => ({ address: { family: s.family, value: s.network + 1n }, prefix: s.prefix }));
+    if (addresses.length === 0) continue;
+    bridges.push({ name: n.bridge, addresses, network: n.name });
+    guests.push({ name: `${n.name}-vm`, attach: n.bridge, addresses: addresses.map((a) => ({ address: { family: a.address.family, value: a.address.value + 1n }, prefix: a.prefix })), gateways: undefined, port: null, mac: null });
+  }
+  const used = networks.flatMap((n) => n.subnets);
+  const free = UPLINKS.find((u) => {
+    const c = parseCidr(u.slice(u.indexOf('=') + 1, u.indexOf(',')));
+    return c && !used.some((s) => cidrsOverlap(s, c));
+  }) ?? UPLINKS[0]!;
+  const inbound = dumps.flatMap((d) => dnatRules(d, d.family === 'ipv6' ? 6 : 4)).map((d) => d.rule.inInterface).find((i) => i && !i.negated && !i.name.endsWith('+'));
+  const uplink = parseUplinkFlag(inbound ? `${inbound.name}${free.slice(free.indexOf('='))}` : free);
+  return { ...spec, networks: definitions, bridges, guests, uplink };
 }
