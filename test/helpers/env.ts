@@ -78,3 +78,26 @@ export function describeCorpus(name: string, body: () => void): void {
 export function describeKernel(name: string, body: () => void, opts: { corpus?: boolean } = {}): void {
   gated('the kernel (root, unshare, iptables)', kernelSkipReason() ?? (opts.corpus ? corpusSkipReason() : null), name, body);
 }
+
+/** Headless Chromium, as Debian packages it. */
+export const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find(commandExists) ?? null;
+
+/** Why the HTML report cannot be opened in a browser here, or null when it can. */
+export function chromiumSkipReason(): string | null {
+  return CHROMIUM ? null : "the HTML report tests need headless Chromium (apt-get install --no-install-recommends chromium)";
+}
+
+/** A suite that opens pages in headless Chromium. */
+export function describeChromium(name: string, body: () => void): void {
+  gated('headless Chromium', chromiumSkipReason(), name, body);
+}
+
+/** Why Graphviz's dot cannot lay diagrams out here, or null when it can. */
+export function graphvizSkipReason(): string | null {
+  return commandExists('dot') ? null : "the Graphviz layout tests need 'dot' (apt-get install --no-install-recommends graphviz)";
+}
+
+/** A suite that lays diagrams out with Graphviz's dot. */
+export function describeGraphviz(name: string, body: () => void): void {
+  gated("Graphviz's dot", graphvizSkipReason(), name, body);
+}
