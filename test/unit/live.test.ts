@@ -135,10 +135,14 @@ describe('the read-only command list', () => {
     expect(() => commandLine('virshDumpxml')).toThrow(/needs <network>/);
   });
 
-  it('only src/live/run.ts can start a process', () => {
+  it('only src/live/run.ts can start a process (and the diagram, Graphviz dot alone)', () => {
     const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
     const starters = [...sources(join(REPO, 'src')), ...sources(join(REPO, 'grammar'))].filter((f) => /child_process|from 'zx'|import\('zx'\)|process\.binding|worker_threads/.test(readFileSync(f, 'utf8')));
-    expect(starters.map((f) => relative(REPO, f))).toEqual([join('src', 'live', 'run.ts')]);
+    expect(starters.map((f) => relative(REPO, f)).sort()).toEqual([join('src', 'diagram', 'graphviz.ts'), join('src', 'live', 'run.ts')]);
+    // diagram --format svg runs `dot -Tsvg` (a filter) and `dot -V`, nothing else; live never draws.
+    const graphviz = readFileSync(join(REPO, 'src', 'diagram', 'graphviz.ts'), 'utf8');
+    expect([...graphviz.matchAll(/spawnSync\(([^)]*?\])/g)].map((m) => m[1])).toEqual(["'dot', ['-Tsvg']", "'dot', ['-V']"]);
+    expect(graphviz.match(/\w*(?:spawn|exec|fork)\w*/gi)).toEqual(['spawnSync', 'spawnSync', 'spawnSync']); // the import and the two calls
     // …and what it exports runs nothing without execute's check.
     expect(readFileSync(join(REPO, 'src', 'live', 'run.ts'), 'utf8')).toMatch(/if \(!isReadOnlyCommand\(argv\)\) throw new RefusedCommand\(argv\);\n\s+return runner\(argv\);/);
   });
