@@ -83,7 +83,7 @@ function modeText(iface: HostInterface, networks: readonly AnyNetwork[]): string
   if (!iface.network) return null;
   const net = networks.find((n) => n.name === iface.network);
   if (!net) return iface.network;
-  if (net.kind === 'xen') return `${net.name} · xen ${net.mode}`;
+  if (net.kind === 'xen') return net.name === `xen-${net.mode}` ? `xen ${net.mode}` : `${net.name} · xen ${net.mode}`;
   const mode = net.forward.mode === 'none' ? 'isolated' : net.forward.mode;
   return net.name === iface.name ? mode : `${net.name} · ${mode}`;
 }
@@ -315,7 +315,7 @@ export function buildDiagram(input: DiagramInput): Diagram {
     if (iface.role !== 'bridge' && iface.role !== 'link') continue;
     const node = interfaceNode(iface, networks);
     nodes.push(node);
-    wires.push({ from: 'host', to: node.id, label: null, addressless: iface.addresses.length === 0 });
+    wires.push({ from: 'host', to: node.id, label: null, addressless: iface.role === 'bridge' && iface.addresses.length === 0 });
   }
   for (const e of t.endpoints) {
     if (e.kind !== 'guest') continue;

@@ -19,7 +19,7 @@ function shape(n: DiagramNode, id: string): string {
 
 export function toMermaid(d: Diagram): string {
   const ids = new Map(d.nodes.map((n, i) => [n.id, `n${i}`]));
-  const out: string[] = ['---', `title: ${mermaidText([d.title]).slice(1, -1)}`, '---', 'flowchart TB'];
+  const out: string[] = ['---', `title: ${JSON.stringify(d.title)}`, '---', 'flowchart TB'];
   for (const n of d.nodes.filter((x) => x.kind === 'outside')) out.push(`  ${shape(n, ids.get(n.id)!)}`);
   out.push(`  subgraph hostbox[${mermaidText(['host'])}]`);
   for (const n of d.nodes.filter((x) => x.inHost)) out.push(`    ${shape(n, ids.get(n.id)!)}`);
@@ -34,10 +34,11 @@ export function toMermaid(d: Diagram): string {
   }
   for (const e of d.edges) {
     const s = edgeStyle(e);
-    const head = s.dir === 'both' ? ['<', '>'] : s.dir === 'forward' ? ['', '>'] : s.dir === 'back' ? ['<', ''] : ['', ''];
-    const body = s.dashed ? '-.-' : s.cls === 'forward' || s.cls === 'nat' ? '===' : '---';
-    const arrow = `${head[0]}${body}${head[1]}`;
-    links.push(`  ${ids.get(e.from)} ${arrow}|${mermaidText(e.lines)}| ${ids.get(e.to)}`);
+    // Mermaid has no arrowhead at the tail alone: a one-way-back edge is written the other way round.
+    const [from, to] = s.dir === 'back' ? [e.to, e.from] : [e.from, e.to];
+    const kind = s.dashed ? (['-.-', '-.->', '<-.->'] as const) : s.cls === 'forward' || s.cls === 'nat' ? (['===', '==>', '<==>'] as const) : (['---', '-->', '<-->'] as const);
+    const arrow = s.dir === 'none' ? kind[0] : s.dir === 'both' ? kind[2] : kind[1];
+    links.push(`  ${ids.get(from)} ${arrow}|${mermaidText(e.lines)}| ${ids.get(to)}`);
     styles.push(`stroke:${s.color}${s.dashed ? ',stroke-dasharray:3 3' : ''}`);
   }
   out.push(...links);
