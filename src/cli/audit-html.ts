@@ -19,7 +19,7 @@ async function hostDiagram(dumps: readonly Dump[], running: readonly AnyNetwork[
   const d = diagramOf(dump, auditTopology(networks, dumps), { title: `${dump.file === '-' ? 'standard input' : dump.file} (${dump.family === 'ipv6' ? 'IPv6' : 'IPv4'}): what the rules let through` });
   const r = await renderSvg(d, 'auto', 'audit');
   if (!io.quiet) io.stderr(`virtables audit: diagram ${r.note}\n`);
-  return { svg: r.svg, note: `Diagram ${r.note}` };
+  return { svg: r.svg, note: `Diagram ${r.note}; the uplink, the outside world and guests without a definition are assumed (virtables diagram draws the real ones with --uplink, --guest, --topology)` };
 }
 
 export async function auditHtmlPage(hosts: ReadonlyArray<{ readonly dumps: readonly Dump[] }>, reports: readonly AuditReport[], running: readonly AnyNetwork[], inactive: readonly AnyNetwork[], version: string, io: Io): Promise<string> {

@@ -48,7 +48,7 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
 }
 
 /** Uplinks to pick from: the first whose subnet no network uses. */
-const UPLINKS = ['eth0=10.0.2.15/24,gw=10.0.2.2', 'eth0=172.31.254.15/24,gw=172.31.254.1', 'eth0=198.18.0.15/24,gw=198.18.0.1'];
+const UPLINKS = ['10.0.2.15/24,gw=10.0.2.2', '172.31.254.15/24,gw=172.31.254.1', '198.18.0.15/24,gw=198.18.0.1'].map((v4) => `eth0=${v4},2001:db8:2::15/64,gw=2001:db8:2::2`);
 
 /**
  * The host an audit describes, for its diagram: the networks' definitions where given, a
