@@ -69,7 +69,7 @@ export async function renderSvg(d: Diagram, layout: Layout, command: string): Pr
   const { bundledSvg } = await import('../diagram/svg.js');
   return {
     svg: bundledSvg(d),
-    note: layout === 'bundled' ? "laid out by virtables' bundled layout (--layout bundled)" : "Graphviz's 'dot' is not installed: laid out by virtables' bundled layout (apt-get install graphviz for Graphviz's)",
+    note: layout === 'bundled' ? "laid out by virtables' bundled layout (--layout bundled)" : "laid out by virtables' bundled layout (Graphviz's 'dot' is not installed: apt-get install graphviz for its layout)",
   };
 }
 

@@ -261,7 +261,7 @@ describe('svg, bundled layout (no Graphviz needed)', () => {
     try {
       const r = await runCli(['diagram', ...topo, '--format', 'svg']);
       expect(r.code).toBe(0);
-      expect(r.stderr).toBe("virtables diagram: Graphviz's 'dot' is not installed: laid out by virtables' bundled layout (apt-get install graphviz for Graphviz's)\n");
+      expect(r.stderr).toBe("virtables diagram: laid out by virtables' bundled layout (Graphviz's 'dot' is not installed: apt-get install graphviz for its layout)\n");
       expect(readSvg(r.stdout).nodes.has('guest/vm2')).toBe(true);
       const strict = await runCli(['diagram', ...topo, '--format', 'svg', '--layout', 'graphviz']);
       expect(strict.code).toBe(2);
