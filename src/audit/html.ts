@@ -79,7 +79,7 @@ function counts(findings: readonly Finding[]): Record<Severity, number> {
 
 function networkHead(n: NetworkSummary): string {
   const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.filter((x) => x !== n.name)].filter((x) => x).join(', ');
-  return `<div class="network-head"><h4>${esc(n.name)}</h4>${where ? `<span class="muted">${esc(where)}</span>` : ''}<span class="state">${esc(n.state)}${n.mode ? `, ${esc(n.mode)}` : ''}</span><span class="muted">${esc(n.summary)}</span></div>`;
+  return `<div class="network-head"><h4>${esc(n.name)}</h4>${where ? `<span class="muted">${esc(where)}</span>` : ''}<span class="state">${esc(n.state)}${n.mode ? `, ${esc(n.mode === 'none' ? 'isolated (no <forward>)' : n.mode)}` : ''}</span><span class="muted">${esc(n.summary)}</span></div>`;
 }
 
 function findingRow(f: Finding): string {

@@ -170,7 +170,7 @@ export function auditText(reports: readonly AuditReport[], s: Style): string {
       if (n && mine.length === 0 && n.state === 'inferred' && n.owner !== 'libvirt') continue;
       if (n) {
         const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.filter((x) => x !== n.name)].filter((x) => x).join(', ');
-        out.push(`${s.bold(n.name)}${where ? ` (${where})` : ''} — ${n.state}${n.mode ? `, ${n.mode}` : ''}: ${n.summary}`);
+        out.push(`${s.bold(n.name)}${where ? ` (${where})` : ''} — ${n.state}${n.mode ? `, ${n.mode === 'none' ? 'isolated (no <forward>)' : n.mode}` : ''}: ${n.summary}`);
       } else out.push(s.bold('host'));
       if (mine.length === 0) out.push(`  ${s.green('ok')}  no findings`);
       for (const f of mine) {

@@ -5,12 +5,11 @@ import { dirname, resolve } from 'node:path';
 import { parseTopologyFile } from '../../grammar/topology.js';
 import { parseHost } from '../model/cidr.js';
 import { InputError, UsageError } from '../model/errors.js';
-import type { AnyNetwork } from '../model/network.js';
 import { decodeText } from '../model/text.js';
 import { readNetworksBytes } from '../network/libvirt.js';
-import { inputKind, readXenNetworkBytes } from '../network/xen.js';
 import { applyStatements, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag, type BrNetfilter, type TopologySpec } from '../sim/topology.js';
 import { oneOf, type OptionSpec } from './args.js';
+import { readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 
 export const TOPOLOGY_HELP = `Topology (what the host looks like; see docs/commands/trace.md):
@@ -50,20 +49,7 @@ export interface TopologyValues {
 /** The topology the options describe (`command` names the command in usage errors). */
 export function topologySpec(command: string, values: TopologyValues, io: Io): TopologySpec {
   let spec = emptySpec();
-  const networks: AnyNetwork[] = [];
-  // libvirt XML gives networks; a xend-config.sxp and domain configurations make one Xen set-up.
-  let xend: { bytes: Uint8Array; file: string } | null = null;
-  const domains: Array<{ bytes: Uint8Array; file: string }> = [];
-  for (const file of values.net ?? []) {
-    const bytes = io.readBytes(file);
-    const kind = inputKind(decodeText(file, bytes));
-    if (kind === 'xml') networks.push(...readNetworksBytes(bytes, file));
-    else if (kind === 'domain') domains.push({ bytes, file });
-    else if (xend) throw new UsageError(`${command}: two xend configurations (${xend.file}, ${file}); give one`);
-    else xend = { bytes, file };
-  }
-  if (xend || domains.length > 0) networks.push(readXenNetworkBytes(xend, domains));
-  spec = { ...spec, networks };
+  spec = { ...spec, networks: readNetworkInputs(command, values.net ?? [], io) };
   if (values.topology) {
     const file = values.topology;
     const statements = parseTopologyFile(decodeText(file, io.readBytes(file)), file);

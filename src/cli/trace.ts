@@ -3,10 +3,11 @@
 
 import Table from 'cli-table3';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { explainRule, inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
+import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { compileDump } from '../sim/compile.js';
-import { describeRule } from '../sim/describe.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
 import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
@@ -86,13 +87,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const file = positionals[0]!;
   const dump = parseSaveBytes(io.readBytes(file), { file });
   const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
-  const topology = buildTopology(topologySpec('trace', values, io));
+  const spec = topologySpec('trace', values, io);
+  const topology = buildTopology(spec);
   const sim = prepare(compileDump(dump, family), topology);
+  // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
+  const networks = inferNetworks([dump], networksFromDefinitions(spec.networks));
+  const why: Why = (rule) => explainRule(rule, dump.family ?? 'ipv4', networks).why;
 
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
     const m = reachabilityMatrix(sim, services);
-    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m), null, 2) + '\n' : matrixText(sim, m));
+    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m, why), null, 2) + '\n' : matrixText(sim, m));
     return 0;
   }
   const proto = oneOf<Proto>('trace', '--proto', values.proto, ['tcp', 'udp', 'icmp'], 'tcp');
@@ -101,9 +106,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dport = port('--dport', values.dport);
   const sport = port('--sport', values.sport);
   const r = trace(sim, { from: values.from!, to: values.to!, proto, state, ...(dport !== undefined ? { dport } : {}), ...(sport !== undefined ? { sport } : {}) });
-  io.stdout(format === 'json' ? JSON.stringify(traceJson(sim, r), null, 2) + '\n' : traceText(sim, r));
+  io.stdout(format === 'json' ? JSON.stringify(traceJson(sim, r, why), null, 2) + '\n' : traceText(sim, r, why));
   return 0;
 }
+
+/** The sentence for a rule on the packet's path. */
+type Why = (rule: Rule) => string;
 
 // --- JSON -----------------------------------------------------------------------------------
 
@@ -115,7 +123,7 @@ function seenJson(sim: Simulator, s: Seen, proto: Proto) {
   return { src: addr(sim, s.src), dst: addr(sim, s.dst), sport: proto === 'icmp' ? null : s.sport, dport: proto === 'icmp' ? null : s.dport };
 }
 
-export function stepJson(sim: Simulator, s: Step) {
+export function stepJson(sim: Simulator, s: Step, why: Why) {
   const family = sim.family === 6 ? 'ipv6' : 'ipv4';
   return {
     hook: s.hook,
@@ -124,26 +132,26 @@ export function stepJson(sim: Simulator, s: Step) {
     line: s.rule ? s.rule.rule.pos.line : null,
     rule: s.rule ? formatRule(s.rule.rule, family) : null,
     action: s.action,
-    why: s.rule ? describeRule(s.rule.rule) : s.detail,
+    why: s.rule ? why(s.rule.rule) : s.detail,
     detail: s.detail,
   };
 }
 
-function legJson(sim: Simulator, leg: Leg, proto: Proto) {
+function legJson(sim: Simulator, leg: Leg, proto: Proto, why: Why) {
   return {
     verdict: leg.verdict,
     reason: leg.reason,
     at: leg.at,
     rejectWith: leg.rejectWith,
     seen: leg.seen ? seenJson(sim, leg.seen, proto) : null,
-    path: leg.events.flatMap((e) => (e.kind === 'rule' ? [stepJson(sim, e)] : [])),
+    path: leg.events.flatMap((e) => (e.kind === 'rule' ? [stepJson(sim, e, why)] : [])),
     hops: leg.events.flatMap((e) => (e.kind === 'hop' ? [e.text] : [])),
     notes: leg.notes,
   };
 }
 
-export function traceJson(sim: Simulator, r: TraceResult) {
-  const req = legJson(sim, r.request, r.proto);
+export function traceJson(sim: Simulator, r: TraceResult, why: Why) {
+  const req = legJson(sim, r.request, r.proto, why);
   return {
     verdict: r.request.verdict,
     reason: r.request.reason,
@@ -153,20 +161,20 @@ export function traceJson(sim: Simulator, r: TraceResult) {
     path: req.path,
     hops: req.hops,
     notes: req.notes,
-    reply: r.reply ? legJson(sim, r.reply, r.proto) : null,
+    reply: r.reply ? legJson(sim, r.reply, r.proto, why) : null,
   };
 }
 
-function cellJson(sim: Simulator, c: Cell) {
+function cellJson(sim: Simulator, c: Cell, why: Why) {
   return {
     from: c.from, to: c.to, service: c.service, state: c.state, request: c.request, reply: c.reply, translated: c.translated,
     seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null, reason: c.reason,
-    decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy) : null,
+    decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy, why) : null,
   };
 }
 
-export function matrixJson(sim: Simulator, m: Matrix) {
-  return { nodes: m.nodes, services: m.services.map((s) => s.label), cells: m.cells.map((c) => cellJson(sim, c)) };
+export function matrixJson(sim: Simulator, m: Matrix, why: Why) {
+  return { nodes: m.nodes, services: m.services.map((s) => s.label), cells: m.cells.map((c) => cellJson(sim, c, why)) };
 }
 
 // --- text -----------------------------------------------------------------------------------
@@ -176,7 +184,7 @@ function endpointText(sim: Simulator, name: string, a: bigint, port: number, pro
   return name === addr(sim, a) ? where : `${name} (${where})`;
 }
 
-function legText(sim: Simulator, leg: Leg, indent: string): string[] {
+function legText(sim: Simulator, leg: Leg, indent: string, why: Why): string[] {
   const out: string[] = [];
   for (const e of leg.events) {
     if (e.kind === 'hop') {
@@ -187,7 +195,7 @@ function legText(sim: Simulator, leg: Leg, indent: string): string[] {
     const where = `${s.table} ${s.chain}`;
     if (s.rule) {
       out.push(`${indent}${where}, line ${s.rule.rule.pos.line}: ${formatRule(s.rule.rule, sim.family === 6 ? 'ipv6' : 'ipv4')}`);
-      out.push(`${indent}    ${describeRule(s.rule.rule)}${s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
+      out.push(`${indent}    ${why(s.rule.rule)}${s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
     } else {
       out.push(`${indent}${where}: ${s.detail ?? s.action}`);
     }
@@ -196,7 +204,7 @@ function legText(sim: Simulator, leg: Leg, indent: string): string[] {
   return out;
 }
 
-export function traceText(sim: Simulator, r: TraceResult): string {
+export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
   const p = r.packet;
   const lines: string[] = [];
   const head = `${r.proto} ${endpointText(sim, r.from, p.src, p.sport, r.proto)} → ${endpointText(sim, r.to, p.dst, p.dport, r.proto)}`;
@@ -206,10 +214,10 @@ export function traceText(sim: Simulator, r: TraceResult): string {
     lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${addr(sim, seen.src)}:${seen.sport} → ${addr(sim, seen.dst)}:${seen.dport}`} (after NAT)`);
   }
   lines.push('  request:');
-  lines.push(...legText(sim, r.request, '    '));
+  lines.push(...legText(sim, r.request, '    ', why));
   if (r.reply) {
     lines.push(`  reply: ${r.reply.verdict.toUpperCase()} — ${r.reply.reason}`);
-    lines.push(...legText(sim, r.reply, '    '));
+    lines.push(...legText(sim, r.reply, '    ', why));
   }
   return lines.join('\n') + '\n';
 }

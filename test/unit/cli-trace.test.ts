@@ -34,7 +34,7 @@ describeCorpus('virtables trace on the real libvirt capture (natted)', () => {
     expect(j.packet).toMatchObject({ from: 'natted-vm', to: 'outside', proto: 'tcp', src: '192.168.124.2', dst: '203.0.113.10', sport: 40000, dport: 443 });
     expect(j.translated).toEqual({ src: '10.0.2.15', dst: '203.0.113.10', sport: 40000, dport: 443 });
     const accept = j.path.find((p) => p.action === 'accept')!;
-    expect(accept).toMatchObject({ table: 'filter', chain: 'LIBVIRT_FWO', rule: '-A LIBVIRT_FWO -s 192.168.124.0/24 -i virbr2 -j ACCEPT', why: 'accept packets from 192.168.124.0/24 arriving on virbr2' });
+    expect(accept).toMatchObject({ table: 'filter', chain: 'LIBVIRT_FWO', rule: '-A LIBVIRT_FWO -s 192.168.124.0/24 -i virbr2 -j ACCEPT', why: 'guests of 192.168.124.0/24 on virbr2 may start connections to anywhere' });
     // The line is where the rule sits in the input file.
     expect(read(join(C, 'after.txt')).split('\n')[accept.line! - 1]).toBe('-A LIBVIRT_FWO -s 192.168.124.0/24 -i virbr2 -j ACCEPT');
     const masq = j.path.find((p) => p.action === 'nat')!;

@@ -252,7 +252,7 @@ describe('virtables live', () => {
     expect(lines.slice(1, 5)).toEqual(['  iptables-save     26 rules', '  ip6tables-save    7 rules', '  nft ruleset       collected', '  libvirt networks  lab-isolated (defined, not running), lab-nat (running)']);
     expect(lines[6]).toBe('virtables audit live:iptables-save.txt, live:ip6tables-save.txt');
     expect(out()).toContain("\nlab-nat (virbr7, 192.168.157.0/24) — running, nat: NAT: guests on virbr7 reach outside with the host's address; outside cannot start connections to them\n  ok  no findings\n");
-    expect(out()).toContain('\nlab-isolated (virbr8, 192.168.158.0/24) — inactive, none: ');
+    expect(out()).toContain('\nlab-isolated (virbr8, 192.168.158.0/24) — inactive, isolated (no <forward>): ');
     expect(out()).toContain('  info    forward-policy-accept-with-ip-forward  live:iptables-save.txt:16\n');
     expect(lines.at(-2)).toBe('1 finding: 0 errors, 0 warnings, 1 info');
   });

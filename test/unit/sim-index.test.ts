@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { compileDump, type Ruleset } from '../../src/sim/compile.js';
-import { describeRule } from '../../src/sim/describe.js';
+import { explainRule, inferNetworks } from '../../src/diff/attribute.js';
 import { buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag, type Topology } from '../../src/sim/topology.js';
 import { prepare, trace, type Probe, type TraceResult } from '../../src/sim/trace.js';
 import { bigDump, subnet } from '../helpers/big-dump.js';
@@ -84,18 +84,18 @@ describe('indexed chains answer exactly as a rule-by-rule scan', () => {
   });
 });
 
-describe('describeRule: a generic sentence per rule', () => {
+describe('the sentence trace prints for a deciding rule (explainRule: the engine\'s purpose where known, else a generic one)', () => {
   const rules = (text: string): Ruleset => compileDump(parseSave(text, { file: 'd.save' }));
   const cases: Array<[string, string]> = [
-    ['-A LIBVIRT_INP -i virbr0 -p udp -m udp --dport 53 -j ACCEPT', 'accept udp packets arriving on virbr0 to port 53'],
-    ['-A LIBVIRT_FWI -d 192.168.122.0/24 -o virbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', 'accept packets to 192.168.122.0/24 leaving by virbr0 in state RELATED,ESTABLISHED'],
-    ['-A LIBVIRT_FWO -i virbr0 -j REJECT --reject-with icmp-port-unreachable', 'reject (icmp-port-unreachable) packets arriving on virbr0'],
-    ['-A LIBVIRT_PRT -s 192.168.122.0/24 ! -d 192.168.122.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535', "tcp packets from 192.168.122.0/24 not to 192.168.122.0/24: masquerade as the outgoing interface's address (ports 1024-65535)"],
-    ['-A FORWARD -j LIBVIRT_FWX', 'every packet: jump to LIBVIRT_FWX'],
-    ['-A FORWARD -s 10.0.0.5/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT', 'accept packets from 10.0.0.5/32 entering the bridge by port vif1.0 bridged (not routed)'],
-    ['-A PREROUTING -i xenbr0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.100.11:80', 'tcp packets arriving on xenbr0 to port 8080: rewrite the destination to 192.168.100.11:80'],
-    ['-A INPUT -p icmp -m icmp --icmp-type any -j ACCEPT', 'accept icmp packets of any ICMP type'],
-    ['-A INPUT -j REJECT --reject-with icmp-host-prohibited', 'reject (icmp-host-prohibited) every packet'],
+    ['-A LIBVIRT_INP -i virbr0 -p udp -m udp --dport 53 -j ACCEPT', "guests on virbr0 may send DNS queries to the host's dnsmasq (port 53)"],
+    ['-A LIBVIRT_FWI -d 192.168.122.0/24 -o virbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', 'replies may come back in to guests of 192.168.122.0/24 on virbr0'],
+    ['-A LIBVIRT_FWO -i virbr0 -j REJECT --reject-with icmp-port-unreachable', 'everything else leaving virbr0 is rejected'],
+    ['-A LIBVIRT_PRT -s 192.168.122.0/24 ! -d 192.168.122.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535', "tcp from guests of 192.168.122.0/24 gets the host's address and a source port in 1024-65535, never a privileged one"],
+    ['-A FORWARD -j LIBVIRT_FWX', "every packet in filter FORWARD passes through libvirt's LIBVIRT_FWX chain first"],
+    ['-A FORWARD -s 10.0.0.5/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT', 'traffic from guest interface vif1.0 with source 10.0.0.5 may be forwarded'],
+    ['-A PREROUTING -i xenbr0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.100.11:80', 'new incoming tcp connections arriving on xenbr0, to port 8080 are sent on to 192.168.100.11:80'],
+    ['-A INPUT -p icmp -m icmp --icmp-type any -j ACCEPT', 'icmp packets for the host of any ICMP type are accepted'],
+    ['-A INPUT -j REJECT --reject-with icmp-host-prohibited', 'all packets for the host are rejected (icmp-host-prohibited)'],
   ];
   for (const [line, sentence] of cases) {
     it(line, () => {
@@ -105,7 +105,8 @@ describe('describeRule: a generic sentence per rule', () => {
       const target = /-j (LIBVIRT_\w+)/.exec(line)?.[1];
       const decl = [builtin ? `:${chain} ACCEPT [0:0]` : `:${chain} - [0:0]`, ...(target ? [`:${target} - [0:0]`] : [])].join('\n');
       const rs = rules(`*${table}\n${decl}\n${line}\nCOMMIT\n`);
-      expect(describeRule(rs.dump.tables[0]!.chains.find((c) => c.name === chain)!.rules[0]!)).toBe(sentence);
+      const rule = rs.dump.tables[0]!.chains.find((c) => c.name === chain)!.rules[0]!;
+      expect(explainRule(rule, 'ipv4', inferNetworks([rs.dump])).why).toBe(sentence);
     });
   }
 });
