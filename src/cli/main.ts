@@ -172,7 +172,9 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
       return 2;
     }
     if (e instanceof UsageError) {
-      io.stderr(`virtables ${e.message}\n(see 'virtables ${name} --help')\n`);
+      // Messages usually start with the command ("parse: give one dump"); file errors do not.
+      const message = e.message.startsWith(`${name}: `) || e.message.startsWith(`${name} `) ? e.message : `${name}: ${e.message}`;
+      io.stderr(`virtables ${message}\n(see 'virtables ${name} --help')\n`);
       return 2;
     }
     // A bug, not bad input: say so briefly; the stack only on request.

@@ -250,6 +250,7 @@ export function buildTopology(spec: TopologySpec): Topology {
 
   const networkBridge = new Map<string, string>();
   const autoGuests: GuestSpec[] = [];
+  const xenRoutes: Route[] = [];
   let vnet = 0;
   for (const net of spec.networks) {
     if (isLibvirt(net)) {
@@ -266,7 +267,7 @@ export function buildTopology(spec: TopologySpec): Topology {
         autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: at, gateways: undefined, port: `vnet${vnet++}`, mac: null });
       }
     } else {
-      addXen(net, add, autoGuests, uplink);
+      addXen(net, add, autoGuests, uplink, xenRoutes);
     }
   }
   for (const b of spec.bridges) add({ name: b.name, role: 'bridge', bridge: true, addresses: b.addresses, network: b.network });
@@ -328,6 +329,7 @@ export function buildTopology(spec: TopologySpec): Topology {
     if (!iface) throw new UsageError(`route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
     routes.push({ ...r, iface });
   }
+  routes.push(...xenRoutes);
   for (const g of uplink.gateways) routes.push({ dest: { family: g.family, network: 0n, prefix: 0 }, iface: uplink.name, via: g });
 
   return {
@@ -340,20 +342,38 @@ export function buildTopology(spec: TopologySpec): Topology {
   };
 }
 
-/** Xen: network-bridge puts the host and the vifs on one bridge with the NIC as port; nat/route give each vif its own routed link. */
-function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestSpec[], uplink: UplinkSpec): void {
+/**
+ * Xen: network-bridge puts the host and the vifs on one bridge with the NIC as port. vif-nat
+ * and vif-route give each vif its own routed link: the host takes an address on it (vif-nat's
+ * router_ip, the guest's address with 127 added to its last octet; vif-route's uplink address)
+ * and routes the guest's `ip=` (prefix included, as `ip route add` is given it) out of it.
+ */
+function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestSpec[], uplink: UplinkSpec, routes: Route[]): void {
   for (const vif of net.vifs) {
+    // One endpoint per vif: a domain's first interface is `domD`, its others `domD.N`.
+    const name = vif.devid === 0 ? `dom${vif.domid}` : `dom${vif.domid}.${vif.devid}`;
     // A vif ip= without a prefix takes its bridge subnet's (resolved with the bridge), else /32.
     const addrs = vif.ips.map((ip) => guestAddress(ip, `vif ${vif.name}`));
     if (net.mode === 'bridge') {
       const bridge = vif.bridge ?? net.bridge ?? net.netdev;
       if (bridge !== uplink.name) add({ name: bridge, role: 'bridge', bridge: true, addresses: [], network: net.name });
-      guests.push({ name: `dom${vif.domid}`, attach: bridge, addresses: addrs, gateways: undefined, port: vif.name, mac: vif.mac });
-    } else {
-      add({ name: vif.name, role: 'link', bridge: false, addresses: [], network: net.name });
-      guests.push({ name: `dom${vif.domid}`, attach: vif.name, addresses: addrs, gateways: [], port: null, mac: vif.mac });
+      guests.push({ name, attach: bridge, addresses: addrs, gateways: undefined, port: vif.name, mac: vif.mac });
+      continue;
     }
+    const first = addrs.find((a) => a.address.family === 4);
+    const host = net.mode === 'nat' ? (first ? natRouterAddress(first.address) : null) : (uplink.addresses.find((a) => a.address.family === 4)?.address ?? null);
+    add({ name: vif.name, role: 'link', bridge: false, addresses: host ? [{ address: host, prefix: 32 }] : [], network: net.name });
+    for (const ip of vif.ips) {
+      const dest = parseCidr(ip);
+      if (dest) routes.push({ dest, iface: vif.name, via: null });
+    }
+    guests.push({ name, attach: vif.name, addresses: addrs, gateways: host ? [host] : [], port: null, mac: vif.mac });
   }
+}
+
+/** vif-nat's router_ip: awk adds 127 to the address's fourth field (10.0.3.1 → 10.0.3.128). */
+function natRouterAddress(guest: HostAddress): HostAddress {
+  return { family: 4, value: (guest.value & ~0xffn) | ((guest.value + 127n) & 0xffn) };
 }
 
 // --- queries ------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ describe('--quiet', () => {
 
   it('keeps errors', async () => {
     const r = await cli(['--quiet', 'parse', join(REPO_CORPUS, 'nonexistent.save')]);
-    expect([r.code, r.err]).toEqual([2, `virtables ${join(REPO_CORPUS, 'nonexistent.save')}: no such file\n(see 'virtables parse --help')\n`]);
+    expect([r.code, r.err]).toEqual([2, `virtables parse: ${join(REPO_CORPUS, 'nonexistent.save')}: no such file\n(see 'virtables parse --help')\n`]);
   });
 });
 

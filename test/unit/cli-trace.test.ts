@@ -150,3 +150,23 @@ describeCorpus('Xen: xend-config and domain configurations as --net', () => {
     expect(j.path.find((p) => p.action === 'accept')?.rule).toBe('-A FORWARD -s 10.0.0.5/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT');
   });
 });
+
+describe('Xen vif-nat: each vif a routed link with the host as router', () => {
+  it('a domain with two vifs is two guests (dom1, dom1.1), each reaching outside through network-nat MASQUERADE', async () => {
+    const xen = (f: string) => join(REPO_CORPUS, 'xen', f);
+    const nets = ['--net', xen('xend-config-nat.sxp'), '--net', xen('domains/two-nics.cfg')];
+    const compiled = await cli(['compile', ...nets.filter((n) => n !== '--net'), '--flavor', 'xen-nat']);
+    expect(compiled.code).toBe(0);
+    const dump = join(REPO_CORPUS, 'xen', 'two-nics-nat.save');
+    expect(compiled.out).toBe(read(dump));
+    for (const [from, src] of [['dom1', '10.0.1.1'], ['dom1.1', '192.168.50.10']]) {
+      const { code, out } = await cli(['trace', dump, ...nets, '--from', from, '--to', 'outside', '--dport', '80', '--format', 'json']);
+      expect(code).toBe(0);
+      const j = JSON.parse(out) as { verdict: string; packet: { src: string }; translated: { src: string } };
+      expect([j.verdict, j.packet.src, j.translated.src]).toEqual(['delivered', src, '10.0.2.15']);
+    }
+    // vif-nat's router address: the guest's with 127 added to the last octet (10.0.1.1 → 10.0.1.128)
+    const toHost = await cli(['trace', dump, ...nets, '--from', 'dom1', '--to', 'host', '--proto', 'icmp', '--format', 'json']);
+    expect(JSON.parse(toHost.out)).toMatchObject({ verdict: 'delivered', packet: { dst: '10.0.1.128' } });
+  });
+});
