@@ -4,7 +4,7 @@
 
 import { acceptedBy, stepRule } from '../legs.js';
 import { finding, type Check, type Finding } from '../types.js';
-import { atLine, networkLabel } from '../words.js';
+import { atLine, networkLabel, shellQuote } from '../words.js';
 
 export const dnsOnIsolatedNetwork: Check = {
   id: 'dns-on-isolated-network',
@@ -29,7 +29,7 @@ export const dnsOnIsolatedNetwork: Check = {
         finding(dnsOnIsolatedNetwork, {
           network: s.network.name,
           message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge} (udp 53${accept ? `, accepted by ${atLine(accept)}` : ', accepted by the INPUT policy'}) and ${listener}: dnsmasq forwards their queries to the host's resolvers, so outside names resolve (seed lab query 4) and DNS can tunnel data out`,
-          fix: `turn the network's DNS server off: add \`<dns enable='no'/>\` to ${def ? def.origin.file : `the network's XML`} (\`virsh net-edit ${s.network.name}\`, then restart the network); DHCP keeps working, and libvirt's port-53 ACCEPT stays but nothing answers. Keep DNS only for local names with forwarders: \`<dns><forwarder domain='…'/></dns>\``,
+          fix: `turn the network's DNS server off: add \`<dns enable='no'/>\` to ${def ? def.origin.file : `the network's XML`} (\`virsh net-edit ${shellQuote(s.network.name)}\`, then restart the network); DHCP keeps working, and libvirt's port-53 ACCEPT stays but nothing answers. Keep DNS only for local names with forwarders: \`<dns><forwarder domain='…'/></dns>\``,
           location: accept ? ctx.location(accept) : ctx.definitionLocation(s.network),
           related: accept && def ? [{ ...ctx.definitionLocation(s.network)!, message: 'the network definition' }] : [],
         }),

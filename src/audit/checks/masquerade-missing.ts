@@ -4,7 +4,7 @@
 
 import { formatHost } from '../../model/cidr.js';
 import { finding, type Check, type Finding } from '../types.js';
-import { networkLabel } from '../words.js';
+import { networkLabel, shellQuote } from '../words.js';
 
 const NAT_PURPOSES = new Set(['masquerade', 'masquerade-ports', 'snat', 'snat-ports']);
 
@@ -34,7 +34,7 @@ export const masqueradeMissing: Check = {
         finding(masqueradeMissing, {
           network: s.network.name,
           message: `${networkLabel(s.network)} is a NAT network, but ${why}: outside hosts see (and answer) a private address they have no route to`,
-          fix: `restart the network so libvirt re-adds its NAT rules (\`virsh net-destroy ${s.network.name} && virsh net-start ${s.network.name}\`), or by hand: \`iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} ! -d ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} -j MASQUERADE\``,
+          fix: `restart the network so libvirt re-adds its NAT rules (\`virsh net-destroy ${shellQuote(s.network.name)} && virsh net-start ${shellQuote(s.network.name)}\`), or by hand: \`iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} ! -d ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} -j MASQUERADE\``,
           location: forwardOut ? ctx.location(forwardOut.rule) : ctx.definitionLocation(s.network),
         }),
       );

@@ -32,7 +32,7 @@ export const missingRule: Check = {
         finding(missingRule, {
           network: n.name,
           message: `${networkLabel(n)} is running but none of its ${mine.length} rules (${expected.eras.join(', ')}) are in the dump: ${[...new Set(mine.map((r) => r.purpose))].join(', ')} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)`,
-          fix: `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${n.name} && virsh net-start ${n.name}\`; if it is stopped, give it with --inactive instead of --net`,
+          fix: `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${shellQuote(n.name)} && virsh net-start ${shellQuote(n.name)}\`; if it is stopped, give it with --inactive instead of --net`,
           location: ctx.definitionLocation(n),
         }),
       );
@@ -49,7 +49,7 @@ export const missingRule: Check = {
             ? `${networkLabel(network)} is running but \`${r.canonical}\`${table} is missing (${r.purpose}: ${r.why})`
             : `libvirt's shared set-up \`${r.canonical}\`${table} is missing (${r.why}); the rules in its private chains are never reached`,
           fix: network
-            ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${network.name} && virsh net-start ${network.name}\` (by hand: \`${command}\`)`
+            ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${shellQuote(network.name)} && virsh net-start ${shellQuote(network.name)}\` (by hand: \`${command}\`)`
             : `restart libvirt's network daemon (\`systemctl restart virtnetworkd\` or \`libvirtd\`), which re-creates its chains and jumps (by hand: \`${command}\`)`,
           location: network ? ctx.definitionLocation(network) : null,
         }),

@@ -5,7 +5,7 @@
 import { cidrsOverlap, formatCidr } from '../../model/cidr.js';
 import type { NetworkInfo } from '../../diff/attribute.js';
 import { finding, type Check, type Finding } from '../types.js';
-import { networkLabel } from '../words.js';
+import { networkLabel, shellQuote } from '../words.js';
 
 export const overlappingSubnets: Check = {
   id: 'overlapping-subnets',
@@ -36,7 +36,7 @@ export const overlappingSubnets: Check = {
               severity: both ? 'error' : 'warning',
               network: nb.name,
               message: `${networkLabel(nb)} overlaps ${networkLabel(na)} (${formatCidr(nb.subnets[j]!)} and ${formatCidr(sa)})${both ? '' : ' — one of them is stopped, and libvirt will refuse to start it while the other runs'}: guests of one are routed to the other's bridge and NAT rules match both`,
-              fix: `give one of them a free range: change \`<ip address=… prefix=…>\` in ${nb.definition ? nb.definition.origin.file : nb.name} (\`virsh net-edit ${nb.name}\`) and restart it`,
+              fix: `give one of them a free range: change \`<ip address=… prefix=…>\` in ${nb.definition ? nb.definition.origin.file : nb.name} (\`virsh net-edit ${shellQuote(nb.name)}\`) and restart it`,
               location: where ?? other,
               related: other ? [{ ...other, message: `${na.name}'s subnet` }] : [],
             }),
