@@ -127,6 +127,9 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
   const all = [...(best?.rules ?? []), ...xenRules.flatMap((x) => x.rules)];
   const { missing, matched } = compare(all, index);
   // Eras whose rules look the same in this dump are named as a range.
-  const libvirtEra = best ? (best.alike.length > 1 ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}` : best.era) : null;
+  // Without --libvirt-version the 5.1+ flavours model the newest release, but every release since
+  // 7.0 writes the same iptables rules: name the era, not a version the host may not run.
+  const unversioned = !options.libvirtVersion && options.flavor === 'libvirt';
+  const libvirtEra = !best ? null : unversioned ? 'libvirt 5.1+' : best.alike.length > 1 ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}` : best.era;
   return { eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))], rules: all, missing, matched, eraDetected: candidates.length > 1 };
 }
