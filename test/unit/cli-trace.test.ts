@@ -159,7 +159,7 @@ describe('Xen vif-nat: each vif a routed link with the host as router', () => {
     expect(compiled.code).toBe(0);
     const dump = join(REPO_CORPUS, 'xen', 'two-nics-nat.save');
     expect(compiled.out).toBe(read(dump));
-    for (const [from, src] of [['dom1', '10.0.1.1'], ['dom1.1', '192.168.50.10']]) {
+    for (const [from, src] of [['dom1', '10.0.1.1'], ['dom1.1', '192.168.50.10']] as const) {
       const { code, out } = await cli(['trace', dump, ...nets, '--from', from, '--to', 'outside', '--dport', '80', '--format', 'json']);
       expect(code).toBe(0);
       const j = JSON.parse(out) as { verdict: string; packet: { src: string }; translated: { src: string } };
