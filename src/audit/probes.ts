@@ -11,6 +11,7 @@ import { ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { HOOK_TABLES, runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
+import { portForwards as forwardsIn } from '../sim/dnat.js';
 
 /** A virtual network as the simulator sees it. */
 export interface Subject {
@@ -108,46 +109,6 @@ function subjectsOf(networks: readonly NetworkInfo[]): Subject[] {
   return out;
 }
 
-interface DnatRule {
-  readonly rule: Rule;
-  readonly to: HostAddress;
-  readonly toPort: number | null;
-}
-
-/** DNAT rules reachable from nat PREROUTING, with the guest address they send to. */
-function dnatRules(dump: Dump): DnatRule[] {
-  const nat = dump.tables.find((t) => t.name === 'nat');
-  if (!nat) return [];
-  const chains = new Map(nat.chains.map((c) => [c.name, c]));
-  const out: DnatRule[] = [];
-  const seen = new Set<string>();
-  const walk = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const rule of chains.get(name)?.rules ?? []) {
-      const target = rule.target?.name;
-      if (target && chains.has(target)) walk(target);
-      if (target !== 'DNAT') continue;
-      const to = rule.target!.options.find((o) => o.name === '--to-destination')?.args[0]?.value ?? '';
-      const m = /^(\d+\.\d+\.\d+\.\d+)(?:-[\d.]+)?(?::(\d+))?/.exec(to);
-      if (m) out.push({ rule, to: v4(m[1]!), toPort: m[2] ? Number(m[2]) : null });
-    }
-  };
-  walk('PREROUTING');
-  return out;
-}
-
-function firstPort(rule: Rule): number | null {
-  for (const m of rule.matches) {
-    for (const o of m.options) {
-      if (o.negated || !['--dport', '--destination-port', '--dports', '--destination-ports'].includes(o.name)) continue;
-      const n = Number(/^\d+/.exec(o.args[0]?.value ?? '')?.[0]);
-      if (Number.isInteger(n) && n > 0) return n;
-    }
-  }
-  return null;
-}
-
 function mostCommon(names: readonly string[]): string | null {
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
@@ -159,7 +120,7 @@ function mostCommon(names: readonly string[]): string | null {
 /** Builds the simulated host for an IPv4 dump; null when the dump gives the simulator nothing to do. */
 export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], ruleset?: Ruleset): Probes {
   const subjects = subjectsOf(networks);
-  const dnats = dnatRules(dump);
+  const dnats = forwardsIn(dump, 4);
   const used = subjects.map((s) => s.subnet);
   const free = (c: Cidr): boolean => !used.some((u) => inSubnet(u, { family: 4, value: c.network }) || inSubnet(c, { family: 4, value: u.network }));
   const uplinkText = UPLINKS.find((u) => free(subnetOf(u.split(',')[0]!.replace(/\.\d+\//, '.0/')))) ?? UPLINKS[0]!;
@@ -213,9 +174,9 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   for (const d of dnats) {
     const subject = subjects.find((s) => inSubnet(s.subnet, d.to));
     if (!subject) continue;
-    const proto = d.rule.protocol?.name === 'udp' ? 'udp' : 'tcp';
-    const address = d.rule.destination && !d.rule.destination.negated && d.rule.destination.cidr.prefix === 32 ? formatHost(4, d.rule.destination.cidr.network) : upAddr.split('/')[0]!;
-    const dport = firstPort(d.rule) ?? d.toPort ?? 80;
+    const { proto } = d;
+    const address = d.address ?? upAddr.split('/')[0]!;
+    const dport = d.dport ?? d.toPort ?? 80;
     const result = trace(sim, { from: 'outside', to: address, proto, dport });
     const endpoint = d.to.value === subject.guest.value ? subject.endpoint : `forwarded-to ${formatHost(4, d.to.value)}`;
     portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, result });

@@ -9,6 +9,7 @@ import type { AnyNetwork } from '../model/network.js';
 import type { Cell, Matrix } from '../sim/matrix.js';
 import type { Endpoint, HostInterface, LinkAddress, Topology } from '../sim/topology.js';
 import { trace, type Simulator, type TraceResult } from '../sim/trace.js';
+import { portForwards as forwardsIn, type PortForward as ForwardRule } from '../sim/dnat.js';
 
 export type NodeKind = 'outside' | 'uplink' | 'host' | 'bridge' | 'link' | 'guest';
 
@@ -175,64 +176,12 @@ export function reachEdges(matrix: Matrix, topology: Topology, family: IpFamily)
 
 // --- port forwards ---------------------------------------------------------------------------
 
-export interface Dnat {
-  readonly rule: Rule;
-  readonly proto: 'tcp' | 'udp';
-  /** The port the rule matches (null: any; the trace then uses the target's port or 80). */
-  readonly dport: number | null;
-  /** The rule's own destination address (a single host), if it names one. */
-  readonly address: string | null;
-  readonly to: string;
-  readonly toPort: number | null;
-}
-
-function firstPort(rule: Rule): number | null {
-  for (const m of rule.matches) {
-    for (const o of m.options) {
-      if (o.negated || !['--dport', '--destination-port', '--dports', '--destination-ports'].includes(o.name)) continue;
-      const n = Number(/^\d+/.exec(o.args[0]?.value ?? '')?.[0]);
-      if (Number.isInteger(n) && n > 0) return n;
-    }
-  }
-  return null;
-}
-
-/** `192.168.124.10:80`, `192.168.124.10-192.168.124.12`, `[2001:db8::10]:80`, `2001:db8::10`. */
-function parseToDestination(text: string, family: IpFamily): { to: string; toPort: number | null } | null {
-  const bracket = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?/.exec(text);
-  if (bracket) return { to: bracket[1]!, toPort: bracket[2] ? Number(bracket[2]) : null };
-  if (family === 6) {
-    const m = /^([0-9a-fA-F:.]+?)(?:-[0-9a-fA-F:.]+)?$/.exec(text);
-    return m ? { to: m[1]!, toPort: null } : null;
-  }
-  const m = /^(\d+\.\d+\.\d+\.\d+)(?:-[\d.]+)?(?::(\d+))?/.exec(text);
-  return m ? { to: m[1]!, toPort: m[2] ? Number(m[2]) : null } : null;
-}
+/** A port forward, with its target as text for drawing. */
+export type Dnat = Omit<ForwardRule, 'to'> & { readonly to: string };
 
 /** DNAT rules reachable from nat PREROUTING (through user chains), in order. */
 export function dnatRules(dump: Dump, family: IpFamily): Dnat[] {
-  const nat = dump.tables.find((t) => t.name === 'nat');
-  if (!nat) return [];
-  const chains = new Map(nat.chains.map((c) => [c.name, c]));
-  const out: Dnat[] = [];
-  const visited = new Set<string>();
-  const walk = (name: string): void => {
-    if (visited.has(name)) return;
-    visited.add(name);
-    for (const rule of chains.get(name)?.rules ?? []) {
-      const target = rule.target?.name;
-      if (target && chains.has(target)) walk(target);
-      if (target !== 'DNAT') continue;
-      const to = parseToDestination(rule.target!.options.find((o) => o.name === '--to-destination')?.args[0]?.value ?? '', family);
-      if (!to) continue;
-      const proto = rule.protocol?.name === 'udp' ? 'udp' : 'tcp';
-      const d = rule.destination;
-      const single = d && !d.negated && d.cidr.prefix === (family === 4 ? 32 : 128) ? formatHost(family, d.cidr.network) : null;
-      out.push({ rule, proto, dport: firstPort(rule), address: single, ...to });
-    }
-  };
-  walk('PREROUTING');
-  return out;
+  return forwardsIn(dump, family).map((f) => ({ ...f, to: formatHost(f.to.family, f.to.value) }));
 }
 
 /** Addresses port forwards send to that no guest of the topology has: guests to add, named by address. */

@@ -2,12 +2,13 @@
 // inferred from the dump alone: libvirt bridges with their subnets, Xen vifs, Docker), and to
 // the software that installed it; then the sentence that says what it is for.
 
-import { formatCidr, maskOf, parseCidr, type Cidr, cidrEquals } from '../model/cidr.js';
+import { formatCidr, maskOf, type Cidr, cidrEquals } from '../model/cidr.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { why, type Purpose } from '../engine/why.js';
 import { classifyRule, LIBVIRT_CHAINS, type Classified } from './classify.js';
 import { describeRule } from './describe.js';
+import { dnatTarget } from '../sim/dnat.js';
 
 /** Which software installed a rule. */
 export type Owner = 'libvirt' | 'xen' | 'docker' | 'ufw' | 'firewalld' | 'host';
@@ -211,7 +212,7 @@ function firstOverlapping(index: NetworkIndex, cidr: Cidr): NetworkInfo | null {
 const positioned = (index: NetworkIndex, at: number | undefined): NetworkInfo | null => (at === undefined ? null : index.networks[at]!);
 
 /** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
-function networkOf(rule: Rule, classified: Classified | null, networks: readonly NetworkInfo[]): NetworkInfo | null {
+function networkOf(rule: Rule, family: Family, classified: Classified | null, networks: readonly NetworkInfo[]): NetworkInfo | null {
   const index = indexOf(networks);
   if (classified?.bridge) {
     const byBridge = positioned(index, index.bridges.get(classified.bridge));
@@ -247,22 +248,14 @@ function networkOf(rule: Rule, classified: Classified | null, networks: readonly
     if (hit) return hit;
   }
   // A port forward (DNAT) is about the guest it sends connections to.
-  const to = rule.target?.options.find((o) => o.name === '--to-destination')?.args[0]?.value;
-  const guest = to ? parseCidr(firstNatAddress(to)) : null;
-  if (guest) return firstOverlapping(index, guest);
+  const guest = dnatTarget(rule, family === 'ipv6' ? 6 : 4)?.to;
+  if (guest) return firstOverlapping(index, { family: guest.family, network: guest.value, prefix: guest.family === 4 ? 32 : 128 });
   return null;
-}
-
-/** The first address of a NAT target range: `A[-B][:P]` or `[A[-B]][:P]`. */
-function firstNatAddress(to: string): string {
-  const bareIpv6 = !to.startsWith('[') && to.indexOf(':') !== to.lastIndexOf(':');
-  const inner = to.startsWith('[') ? to.slice(1, to.indexOf(']')) : bareIpv6 ? to : to.split(':')[0]!;
-  return inner.split('-')[0]!;
 }
 
 /** One rule: its network, owner, purpose and sentence. */
 export function explainRule(rule: Rule, family: Family, networks: readonly NetworkInfo[], found: Classified | null = classifiedOf(rule, family)): Explained {
-  const network = networkOf(rule, found, networks);
+  const network = networkOf(rule, family, found, networks);
   const foreign = foreignOwner(rule);
   // A libvirt-shaped rule in a built-in chain about no virtual network is the host's own (a router's `-s NET -i eth1 -j ACCEPT`).
   const orphan = found !== null && network === null && !LIBVIRT_CHAINS.has(rule.chain) && found.purpose !== 'chain-setup' && !found.purpose.startsWith('xen-');
