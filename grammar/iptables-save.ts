@@ -12,6 +12,7 @@ import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
 import { assembleRule, type RawOption } from './iptables-rule.js';
+import { pushAll } from '../src/model/lists.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
@@ -350,7 +351,7 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
 function finishTable(table: Table, chains: Map<string, Chain>): void {
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);
   const users = [...chains.values()].filter((c) => !c.builtin);
-  table.chains.push(...builtins, ...users);
+  pushAll(pushAll(table.chains, builtins), users);
 }
 
 function inferFamily(dump: Dump): Family | null {

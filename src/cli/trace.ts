@@ -16,6 +16,7 @@ import { formatRule } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
+import { pushAll } from '../model/lists.js';
 
 export const help = `Usage: virtables trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
        virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
@@ -214,10 +215,10 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
     lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${addr(sim, seen.src)}:${seen.sport} → ${addr(sim, seen.dst)}:${seen.dport}`} (after NAT)`);
   }
   lines.push('  request:');
-  lines.push(...legText(sim, r.request, '    ', why));
+  pushAll(lines, legText(sim, r.request, '    ', why));
   if (r.reply) {
     lines.push(`  reply: ${r.reply.verdict.toUpperCase()} — ${r.reply.reason}`);
-    lines.push(...legText(sim, r.reply, '    ', why));
+    pushAll(lines, legText(sim, r.reply, '    ', why));
   }
   return lines.join('\n') + '\n';
 }
