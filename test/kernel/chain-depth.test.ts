@@ -1,6 +1,7 @@
 // How deep the kernel follows user chains, and what it does with loops — checked in a network
 // namespace, then asked of `virtables trace` on the table iptables-save printed back.
-// The kernel has no depth limit (its jump stack holds one entry per user chain) and refuses,
+// The kernel has no depth limit (its jump stack holds one entry per user chain; 100,000 nested
+// chains load and drop the packet here, too slow for every run) and refuses,
 // with ELOOP, a table whose chains loop from a hook; an unreachable loop it loads.
 
 import { spawnSync } from 'node:child_process';
@@ -42,7 +43,6 @@ describeKernel('chain depth and loops, as the kernel follows them', () => {
     { n: 10_000, how: '-j', bottom: 'DROP' },
     { n: 10_000, how: '-g', bottom: 'DROP' },
     { n: 10_000, how: '-j', bottom: 'RETURN' },
-    { n: 100_000, how: '-j', bottom: 'DROP' },
   ] as const;
   for (const { n, how, bottom } of cases) {
     it(`${n.toLocaleString('en')} chains by ${how}, ending in ${bottom}: the packet is dropped where the kernel drops it`, async () => {
