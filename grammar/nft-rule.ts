@@ -16,7 +16,7 @@ import type {
   NftStatement,
   NftVerdictName,
 } from '../src/model/nft.js';
-import type { ItemAst } from './nft.js';
+import type { ItemAst } from './nft-ast.js';
 import {
   BITMASK_TYPES,
   CT_KEYS,

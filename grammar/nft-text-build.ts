@@ -6,7 +6,7 @@ import type { IToken } from './chevrotain.js';
 import type { NftBaseChain, NftChain, NftExpr, NftFamily, NftHook, NftRuleset, NftSet, NftTable, NftTextPos } from '../src/model/nft.js';
 import { NFT_CHAIN_TYPES, NFT_FAMILIES, NFT_HOOKS, priorityValue } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
-import type { BlockAst, ItemAst, LineAst, TableAst } from './nft.js';
+import type { BlockAst, ItemAst, LineAst, TableAst } from './nft-ast.js';
 import { didYouMean } from './nft-build.js';
 import { exprType } from '../src/model/nft-types.js';
 import { durationSeconds, readElements, readExpression, readRule, type RuleContext } from './nft-rule.js';

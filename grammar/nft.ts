@@ -15,50 +15,13 @@ import type { NftRuleset } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
 import { allTokens, Comma, Flush, LCurly, LParen, Name, Newline, nftLexer, Op, RCurly, RParen, Ruleset, Semicolon, Table } from './nft-lexer.js';
+import type { BlockAst, ItemAst, LineAst, TableAst } from './nft-ast.js';
 import { buildRuleset } from './nft-text-build.js';
 
 /** Braces and parentheses nested deeper than this are refused (nft prints two or three levels). */
 export const MAX_GROUP_DEPTH = 16;
 /** nft text larger than this is refused before lexing: a ruleset of a million rules is ~100 MB. */
 export const MAX_NFT_TEXT = 256 * 1024 * 1024;
-
-export interface ItemAst {
-  readonly kind: 'word' | 'quoted' | 'op' | 'comma' | 'group';
-  /** The word, the string without its quotes, the operator, or `{` / `(` for a group. */
-  readonly image: string;
-  readonly line: number;
-  readonly col: number;
-  /** Offsets of the item's first character and just past its last (a group: its closing bracket). */
-  readonly start: number;
-  readonly end: number;
-  /** A group's items. */
-  readonly items: readonly ItemAst[];
-}
-
-export interface LineAst {
-  readonly items: ItemAst[];
-  readonly line: number;
-  readonly col: number;
-}
-
-export interface BlockAst {
-  /** The words before the block's name: `chain`, `set`, `map`, `counter`, `ct helper`, `flowtable`, … */
-  readonly keyword: IToken[];
-  readonly name: IToken;
-  readonly lines: LineAst[];
-  readonly start: number;
-  readonly end: number;
-}
-
-export interface TableAst {
-  readonly token: IToken;
-  readonly family: IToken | null;
-  readonly name: IToken;
-  readonly blocks: BlockAst[];
-  /** Table-level lines (`flags dormant`, `comment "…"`). */
-  readonly lines: LineAst[];
-  readonly close: IToken;
-}
 
 const tokenLine = (t: IToken): number => t.startLine ?? 1;
 const tokenCol = (t: IToken): number => t.startColumn ?? 1;
