@@ -69,3 +69,17 @@ export function firstContentLine(text: string): string {
   }
   return '';
 }
+
+/** Control characters a terminal would act on: C0 but tab and line feed, DEL, and C1. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Text safe to print: each control character (an escape sequence's ESC, a CR) shown as \xNN. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Does the text hold a control character (see printable)? */
+export function hasControl(text: string): boolean {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
