@@ -45,6 +45,21 @@ function unquote(image: string): string {
   return image.slice(1, -1).replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
 }
 
+/** Deepest nesting read: Xen's own files nest three or four levels; the parsers recurse per level. */
+export const MAX_NESTING = 100;
+
+/** Refuses, at the opening that goes too deep, nesting the recursive parsers would overflow on. */
+function checkNesting(lexed: { tokens: IToken[]; errors: Array<{ offset: number }> }, file: string, opens: readonly TokenType[], closes: readonly TokenType[], what: string): void {
+  let depth = 0;
+  const stop = lexed.errors[0]?.offset ?? Infinity; // an earlier lexing error is the one to report
+  for (const t of lexed.tokens) {
+    if (t.startOffset > stop) return;
+    if (opens.includes(t.tokenType)) {
+      if (++depth > MAX_NESTING) throw new InputError(file, t.startLine ?? 1, t.startColumn ?? 1, `${what} nested more than ${MAX_NESTING} deep`);
+    } else if (closes.includes(t.tokenType)) depth = Math.max(0, depth - 1);
+  }
+}
+
 function endOf(text: string): SourcePos {
   const lines = text.split(/\r\n|\r|\n/);
   return { line: lines.length, col: lines[lines.length - 1]!.length + 1 };
@@ -111,6 +126,7 @@ let sxpParserInstance: SxpParser | null = null;
 /** Reads xend-config.sxp into its top-level lists, e.g. `(network-script network-nat)`. */
 export function parseSxp(text: string, file: string): SexpList[] {
   const lexed = sxpLexer().tokenize(text);
+  checkNesting(lexed, file, [LParen], [RParen], "lists '(…)'");
   const parser = (sxpParserInstance ??= new SxpParser());
   parser.input = lexed.tokens;
   const lists = parser.file();
@@ -237,6 +253,7 @@ let cfgParserInstance: CfgParser | null = null;
 /** Reads a domU configuration file into its assignments, in order. */
 export function parseDomainConfig(text: string, file: string): CfgAssignment[] {
   const lexed = cfgLexer().tokenize(text);
+  checkNesting(lexed, file, [LBracket, LParen], [RBracket, RParen], "lists '[…]'");
   const parser = (cfgParserInstance ??= new CfgParser());
   parser.input = lexed.tokens;
   const assignments = parser.file();

@@ -1,5 +1,10 @@
 // Input errors carry the place they were found, printed as `FILE:LINE:COL: message`.
 
+/** A message quotes what it found: a long run of input is cut to its start and its length, so the error stays a line. */
+function clipped(message: string): string {
+  return message.length < 400 ? message : message.replace(/\S{200,}/g, (w) => `${w.slice(0, 80)}…(${w.length} characters)`);
+}
+
 export class InputError extends Error {
   constructor(
     readonly file: string,
@@ -7,7 +12,7 @@ export class InputError extends Error {
     readonly col: number,
     readonly detail: string,
   ) {
-    super(`${file}:${line}:${col}: ${detail}`);
+    super(clipped(`${file}:${line}:${col}: ${detail}`));
     this.name = 'InputError';
   }
 }
@@ -15,7 +20,7 @@ export class InputError extends Error {
 /** A command-line mistake (unknown flag, missing argument): exit 2 with the usage hint. */
 export class UsageError extends Error {
   constructor(message: string) {
-    super(message);
+    super(clipped(message));
     this.name = 'UsageError';
   }
 }
