@@ -6,6 +6,7 @@
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
+import { loneCrAsLf } from '../src/model/text.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared tokens
@@ -124,7 +125,8 @@ class SxpParser extends EmbeddedActionsParser {
 let sxpParserInstance: SxpParser | null = null;
 
 /** Reads xend-config.sxp into its top-level lists, e.g. `(network-script network-nat)`. */
-export function parseSxp(text: string, file: string): SexpList[] {
+export function parseSxp(source: string, file: string): SexpList[] {
+  const text = loneCrAsLf(source);
   const lexed = sxpLexer().tokenize(text);
   checkNesting(lexed, file, [LParen], [RParen], "lists '(…)'");
   const parser = (sxpParserInstance ??= new SxpParser());
@@ -251,7 +253,8 @@ class CfgParser extends EmbeddedActionsParser {
 let cfgParserInstance: CfgParser | null = null;
 
 /** Reads a domU configuration file into its assignments, in order. */
-export function parseDomainConfig(text: string, file: string): CfgAssignment[] {
+export function parseDomainConfig(source: string, file: string): CfgAssignment[] {
+  const text = loneCrAsLf(source);
   const lexed = cfgLexer().tokenize(text);
   checkNesting(lexed, file, [LBracket, LParen], [RBracket, RParen], "lists '[…]'");
   const parser = (cfgParserInstance ??= new CfgParser());

@@ -4,12 +4,12 @@ import { InputError } from './errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them. */
+/** Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them; LF, CRLF and a lone CR end lines. */
 function positionOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset; i++) {
-    if (bytes[i] === 0x0a) {
+    if (bytes[i] === 0x0a || (bytes[i] === 0x0d && bytes[i + 1] !== 0x0a)) {
       line++;
       lineStart = i + 1;
     }
@@ -82,4 +82,12 @@ export function printable(text: string): string {
 export function hasControl(text: string): boolean {
   CONTROL.lastIndex = 0;
   return CONTROL.test(text);
+}
+
+/**
+ * The text with each lone CR (old Mac line ending) made a LF, so that it ends a line for
+ * every grammar; same length, so offsets stay. CRLF stays as it is.
+ */
+export function loneCrAsLf(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }

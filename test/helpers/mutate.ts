@@ -33,6 +33,9 @@ export const HOSTILE_WORDS: readonly string[] = [
   '<', '>', '&', '&amp;', '<!--', ']]>', '\t', '\u00a0', '\u200b', 'é', '中文', '\u001b[31m', '\u0000', '\r', 'COMMIT', '*filter',
 ];
 
+/** Largest mutant made (characters): growth beyond it is skipped. */
+const MAX_MUTANT = 8 * 1024 * 1024;
+
 type Mutation = (text: string, r: Random, words: readonly string[]) => [string, string];
 
 const lines = (text: string): string[] => text.split('\n');
@@ -142,7 +145,7 @@ const MUTATIONS: Readonly<Record<string, Mutation>> = {
   'repeat lines': (text, r) => {
     const ls = lines(text);
     const i = where(r, ls.length);
-    const n = 1 + r.int(5_000);
+    const n = 1 + r.int(Math.max(1, Math.min(5_000, Math.floor(MAX_MUTANT / ((ls[i]?.length ?? 0) + 1)))));
     ls.splice(i, 0, ...Array.from({ length: n }, () => ls[i] ?? ''));
     return [ls.join('\n'), `line ${i + 1} repeated ${n} times`];
   },
@@ -177,6 +180,7 @@ export function mutate(text: string, r: Random, options: MutateOptions = {}): Mu
   for (let i = 0; i < rounds; i++) {
     const name = r.pick(names);
     const [next, step] = MUTATIONS[name]!(out, r, dictionary);
+    if (next.length > MAX_MUTANT) continue; // a long line repeated: bigger than a test should build
     out = next;
     steps.push(step);
   }
