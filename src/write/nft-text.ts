@@ -9,6 +9,7 @@ import type {
   NftExpr,
   NftFamily,
   NftHook,
+  NftPos,
   NftRule,
   NftRuleset,
   NftSet,
@@ -20,13 +21,33 @@ import { exprType, PRINTED_UNQUALIFIED } from '../model/nft-types.js';
 export interface NftTextOptions {
   /** Print `# handle N` after tables, chains, sets and rules that carry one (`nft -a`). */
   readonly handles?: boolean;
+  /**
+   * Refuse what `nft -f` could not load back: iptables-nft's xt statements, and elements read from
+   * JSON that virtables does not know. Without it they are shown for people (`xt match "conntrack"`).
+   */
+  readonly strict?: boolean;
 }
 
-/** Something the printer cannot write as nft text (an element read from JSON that virtables does not know). */
-export class NftPrintError extends Error {}
+/** Something the printer cannot write as nft text, and where it was read. */
+export class NftPrintError extends Error {
+  constructor(
+    message: string,
+    readonly pos: NftPos,
+  ) {
+    super(message);
+    this.name = 'NftPrintError';
+  }
+}
+
+let strictPrinting = false;
 
 export function formatNftText(ruleset: NftRuleset, options: NftTextOptions = {}): string {
-  return ruleset.tables.map((t) => formatTable(t, options)).join('');
+  strictPrinting = options.strict === true;
+  try {
+    return ruleset.tables.map((t) => formatTable(t, options)).join('');
+  } finally {
+    strictPrinting = false;
+  }
 }
 
 function handle(h: number | null, options: NftTextOptions): string {
@@ -42,8 +63,9 @@ function formatTable(t: NftTable, options: NftTextOptions): string {
   }
   if (t.comment !== null) out.push(`\tcomment "${t.comment}"\n`);
   const object = (o: NftTable['objects'][number]): string => {
-    if (o.text === null) throw new NftPrintError(`${o.what}: read from JSON, which virtables cannot print as nft text`);
-    return `\t${o.text}\n`;
+    if (o.text !== null) return `\t${o.text}\n`;
+    if (strictPrinting) throw new NftPrintError(`${o.what}: read from JSON, and virtables does not know how nft prints it`, o.pos);
+    return `\t# ${o.what}: ${JSON.stringify(o.json)}\n`;
   };
   const flowtable = (o: NftTable['objects'][number]): boolean => o.what.startsWith('flowtable ');
   for (const o of t.objects.filter((x) => !flowtable(x))) {
@@ -224,7 +246,11 @@ export function byteUnits(value: number, unit: string): { value: number; unit: s
   return { value: bytes, unit: units[i]! };
 }
 
+/** Where the statement being printed was read (for errors about expressions inside it). */
+let currentPos: NftPos = { line: 0, col: 0 };
+
 export function formatStatement(s: NftStatement, family: NftFamily): string {
+  currentPos = s.pos;
   switch (s.kind) {
     case 'match':
       return formatMatch(s.op, s.left, s.right, family);
@@ -298,10 +324,12 @@ export function formatStatement(s: NftStatement, family: NftFamily): string {
     case 'set':
       return `${s.op} @${s.set} { ${formatExpr(s.elem, { family, type: null, mapType: null })} }`;
     case 'xt':
+      if (strictPrinting) throw new NftPrintError(`xt ${s.type} ${s.name}: an iptables-nft extension nft -j does not describe (nft -f refuses it too); its table's rules are in iptables-save`, s.pos);
       return `xt ${s.type} "${s.name}"`;
     case 'unknown':
-      if (s.text === null) throw new NftPrintError(`statement '${s.what}': read from JSON, which virtables cannot print as nft text`);
-      return s.text;
+      if (s.text !== null) return s.text;
+      if (strictPrinting) throw new NftPrintError(`statement '${s.what}': read from JSON, and virtables does not know how nft prints it`, s.pos);
+      return JSON.stringify(s.json);
   }
 }
 
@@ -410,7 +438,8 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
     case 'verdict':
       return e.target === null ? e.verdict : `${e.verdict} ${e.target}`;
     case 'unknown':
-      if (e.text === null) throw new NftPrintError(`expression '${e.what}': read from JSON, which virtables cannot print as nft text`);
-      return e.text;
+      if (e.text !== null) return e.text;
+      if (strictPrinting) throw new NftPrintError(`expression '${e.what}': read from JSON, and virtables does not know how nft prints it`, currentPos);
+      return JSON.stringify(e.json);
   }
 }
