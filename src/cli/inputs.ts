@@ -219,14 +219,15 @@ export function describeInputs(host: Host, style: ' is ' | 'parens' = 'parens'):
 
 /**
  * For commands that follow iptables rules only (trace, diagram, check): the host's one iptables
- * dump. An nft ruleset or an empty file is named as such instead of misread.
+ * dump (no tables when every input was empty). An nft ruleset is named as such, not misread.
  */
 export function iptablesDumpOf(command: string, host: Host): Dump {
   const dumps = hostDumps(host);
   if (dumps.length === 1) return dumps[0]!;
   if (dumps.length > 1) throw new UsageError(`${command}: give one dump (IPv4 or IPv6), got ${describeInputs(host)}`);
   if (host.nft && host.nft.tables.length > 0) throw new UsageError(`${command}: ${describeInputs(host, ' is ')}; ${command} follows iptables rules (iptables-save output); nft rulesets are read by parse, explain and diff`);
-  throw new UsageError(`${command}: ${describeInputs(host, ' is ')}: no tables to follow`);
+  // Only empty inputs: no tables at all (iptables-save of a host without iptables tables prints nothing).
+  return { file: host.inputs[0]?.file ?? '-', family: null, tables: [], comments: [] };
 }
 
 /** Parses a dump (iptables-save only), with the progress line: for inputs that are iptables by contract (compile --base). */

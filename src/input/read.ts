@@ -65,7 +65,8 @@ export function kindName(kind: HostInputKind): string {
 export function iptablesDumpIn(command: string, input: DumpInput): Dump {
   if (input.dump) return input.dump;
   const name = input.file === '-' ? 'standard input' : input.file;
-  if (input.kind === 'empty') throw new UsageError(`${command}: ${name} is empty (no tables); an iptables-save dump is expected here`);
+  // No tables: what iptables-save prints on a host where no iptables table exists.
+  if (input.kind === 'empty') return { file: input.file, family: null, tables: [], comments: [] };
   throw new UsageError(`${command}: ${name} is ${kindName(input.kind)}; an iptables-save dump is expected here`);
 }
 
