@@ -2,7 +2,20 @@
 
 /** A message quotes what it found: a long run of input is cut to its start and its length, so the error stays a line. */
 function clipped(message: string): string {
-  return message.length < 400 ? message : message.replace(/\S{200,}/g, (w) => `${w.slice(0, 80)}…(${w.length} characters)`);
+  if (message.length < 400) return message;
+  const out: string[] = [];
+  let at = 0;
+  // Word by word (a pattern like /\S{200,}/ would retry every start inside a long run).
+  for (const m of message.matchAll(/\s+/g)) {
+    out.push(clipWord(message.slice(at, m.index)), m[0]);
+    at = m.index + m[0].length;
+  }
+  out.push(clipWord(message.slice(at)));
+  return out.join('');
+}
+
+function clipWord(word: string): string {
+  return word.length < 200 ? word : `${word.slice(0, 80)}…(${word.length} characters)`;
 }
 
 export class InputError extends Error {
