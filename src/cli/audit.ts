@@ -7,10 +7,10 @@ import { severityRank, SEVERITIES, type Finding, type Severity } from '../audit/
 import type { Flavor } from '../engine/program.js';
 import { assembleHost, hostDumps, hostIsEmpty, nftOnlyTables } from '../model/host.js';
 import { UsageError } from '../model/errors.js';
+import { VERSION } from '../package.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { describeInputs, readAuditInputs, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
-import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
 
 export const help = `Usage: virtables audit [DUMP…|-] [--net NET…] [--inactive NET…] [--flavor F]

@@ -4,6 +4,7 @@
 // values its help lists (`--format table|text|json`), so they cannot drift from the commands.
 
 import { UsageError } from '../model/errors.js';
+import { VERSION } from '../package.js';
 import { declaredOptions, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 
@@ -255,7 +256,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`completion: give the shell: bash or zsh${shell ? ` (got '${positionals.join(' ')}')` : ''}`);
-  const { VERSION } = await import('./main.js');
   const commands = await commandInfos();
   io.stdout(shell === 'bash' ? bashScript(commands, VERSION) : zshScript(commands, VERSION));
   return 0;

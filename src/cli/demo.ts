@@ -1,9 +1,8 @@
 // virtables demo: what `npm start` runs — the bundled seed-lab host (three libvirt networks
 // and a port forward) shown through the other commands, so a new user sees the point at once.
 
-import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
+import { packagePath } from '../package.js';
 import { parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 import { styleFor } from './style.js';
@@ -19,13 +18,6 @@ networks that reach each other), who reaches whom, and every rule explained.
   -h, --help    this text
 `;
 
-/** The repository (or installed package) root: corpus/ sits next to dist/. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'corpus', 'seed-lab')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs<{ help?: boolean }>('demo', argv, {});
   if (values.help) {
@@ -33,8 +25,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const s = styleFor(io);
-  const root = packageRoot();
-  const lab = (f: string): string => relative(process.cwd(), join(root, 'corpus', 'seed-lab', f)) || f;
+  const lab = (f: string): string => relative(process.cwd(), packagePath('corpus', 'seed-lab', f)) || f;
   const nets = ['default.xml', 'host-only.xml', 'natted.xml'].map(lab);
   const netFlags = nets.flatMap((n) => ['--net', n]);
   const steps: Array<{ title: string; command: string; argv: string[] }> = [

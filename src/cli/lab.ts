@@ -1,9 +1,9 @@
 // virtables lab list [LAB] | virtables lab check LAB --answer DIR [--only ID] [--format text|json] [-v]
 
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { UsageError } from '../model/errors.js';
+import { packagePath } from '../package.js';
 import { gradeAnswers, labsIn, readLab, type Lab, type QueryResult } from '../lab/lab.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { resultJson, resultLines, summaryLine } from './check-report.js';
@@ -40,15 +40,9 @@ interface Values {
   verbose?: boolean;
 }
 
-/** The bundled labs: corpus/labs of the installed package (from src/cli or dist/src/cli). */
+/** The bundled labs: corpus/labs of the installed package. */
 function bundledLabs(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'corpus', 'labs');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return resolve('corpus', 'labs');
+  return packagePath('corpus', 'labs');
 }
 
 function locate(lab: string): string {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { match } from 'ts-pattern';
 import { UsageError } from '../model/errors.js';
 import { printable } from '../model/text.js';
+import { VERSION } from '../package.js';
 import { collectHost, type Collection } from '../live/collect.js';
 import { checkSaveDir, LAYOUT, networkFile, readCollection, writeCollection } from '../live/layout.js';
 import { zxRunner, type Runner } from '../live/run.js';
@@ -187,7 +188,6 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
       progress.done();
     }
     if (values['save-dir'] !== undefined) {
-      const { VERSION } = await import('./main.js');
       writeCollection(values['save-dir'], collection, VERSION);
       dir = values['save-dir'];
     }

@@ -2,9 +2,8 @@
 // only pays for what it uses. Only this layer prints and chooses exit codes.
 
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../model/errors.js';
+import { packagePath, VERSION } from '../package.js';
 import { processIo, type Io } from './io.js';
 
 export interface Command {
@@ -27,8 +26,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   live: { summary: "collect this host's firewall and libvirt networks (read-only commands) and audit them", load: () => import('./live.js') },
   completion: { summary: 'print a bash or zsh completion script', load: () => import('./completion.js') },
 };
-
-export const VERSION = '0.1.0';
 
 function commandList(indent: string): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -114,9 +111,7 @@ SEE ALSO
 
 /** The command's page in the installed package's docs/commands/, if it has one. */
 function commandDoc(name: string): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'docs', 'commands')) && dirname(dir) !== dir) dir = dirname(dir);
-  const doc = join(dir, 'docs', 'commands', `${name}.md`);
+  const doc = packagePath('docs', 'commands', `${name}.md`);
   return existsSync(doc) ? doc : null;
 }
 
