@@ -16,7 +16,7 @@ import type { AnyNetwork, Network } from '../model/network.js';
 import { decodeText } from '../model/text.js';
 import { readNetworks } from '../network/libvirt.js';
 import { readXenSetup } from '../network/xen-setup.js';
-import { parseLinkAddress, type GuestSpec, type LinkAddress, type TopologySpec, type UplinkSpec, DEFAULT_OUTSIDE, emptySpec } from '../sim/topology.js';
+import { parseLinkAddress, type GuestSpec, type LinkAddress, type TopologySpec, type UplinkSpec, DEFAULT_OUTSIDE, DEFAULT_UPLINK, emptySpec } from '../sim/topology.js';
 import type { Evidence, Found, ReadBytes } from './evidence.js';
 
 export type Reach = Extract<Statement, { kind: 'reach' }>;
@@ -74,8 +74,6 @@ export interface World {
   /** Resolves a path written in the sheet (relative to the sheet's directory). */
   readonly path: (file: string) => string;
 }
-
-export const DEFAULT_UPLINK: UplinkSpec = { name: 'eth0', addresses: [{ address: { family: 4, value: 0x0a00020fn }, prefix: 24 }], gateways: [{ family: 4, value: 0x0a000202n }], port: null };
 
 /** The uplink's IPv4 address (sheets describe IPv4 hosts). */
 export function uplinkAddress(u: UplinkSpec): LinkAddress {

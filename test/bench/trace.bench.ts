@@ -9,7 +9,8 @@ import { bench, describe } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { compileDump } from '../../src/sim/compile.js';
 import { reachabilityMatrix } from '../../src/sim/matrix.js';
-import { buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/sim/topology.js';
+import { buildTopology, emptySpec } from '../../src/sim/topology.js';
+import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, type Probe } from '../../src/sim/trace.js';
 import { bigDump, subnet } from '../helpers/big-dump.js';
 
