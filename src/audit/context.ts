@@ -7,11 +7,11 @@ import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { Host } from '../model/host.js';
-import type { AnyNetwork, ForwardMode } from '../model/network.js';
+import { installsRules, type AnyNetwork, type ForwardMode } from '../model/network.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
-import type { Location } from './types.js';
+import type { Finding, Location, Severity } from './types.js';
 
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
@@ -98,7 +98,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     if (list) list.push(e);
     else byNetwork.set(e.network, [e]);
   }
-  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
+  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && installsRules(n.forward.mode)).length;
   const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
@@ -159,4 +159,15 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     probeBuilder: null,
   };
   return context;
+}
+
+/** A check, ESLint-style: a stable id, a severity, a one-line summary, its doc, a run over the context. */
+export interface Check {
+  readonly id: string;
+  /** The severity its findings have unless the finding says otherwise. */
+  readonly severity: Severity;
+  readonly summary: string;
+  /** The check's documentation, relative to the package root. */
+  readonly docs: string;
+  readonly run: (context: AuditContext) => Finding[];
 }

@@ -3,7 +3,7 @@
 import { match } from 'ts-pattern';
 import { formatCidr, formatHost, type HostAddress } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
-import type { Network, XenNetwork } from '../model/network.js';
+import { isVirtualMode, type Network, type XenNetwork } from '../model/network.js';
 import { dnsLabel, dnsServed, modeMeaning, xenModeMeaning } from '../network/meaning.js';
 import { readNetworkInputs } from './inputs.js';
 import { oneOf, parseCommandArgs } from './args.js';
@@ -66,7 +66,7 @@ function networkTable(network: Network | XenNetwork): string {
 
 function libvirtRows(n: Network): Array<[string, string]> {
   const bridge = n.bridge
-    ? `${n.bridge.name}${['none', 'nat', 'route', 'open'].includes(n.forward.mode) ? ` (stp ${n.bridge.stp ? 'on' : 'off'}, delay ${n.bridge.delay})` : ''}`
+    ? `${n.bridge.name}${isVirtualMode(n.forward.mode) ? ` (stp ${n.bridge.stp ? 'on' : 'off'}, delay ${n.bridge.delay})` : ''}`
     : n.forward.interfaces.length > 0
       ? `- (interfaces ${n.forward.interfaces.join(', ')})`
       : '-';

@@ -3,7 +3,8 @@
 // forwarded — the seed lab's query 4 — and DNS can carry data out of the "isolated" network.
 
 import { acceptedBy, stepRule } from '../legs.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, shellQuote } from '../words.js';
 
 export const dnsOnIsolatedNetwork: Check = {
