@@ -7,7 +7,7 @@ import type { Network } from '../model/network.js';
 import type { IptablesEra } from './libvirt-iptables.js';
 import { networkCommands } from './libvirt-iptables.js';
 import type { Command } from './program.js';
-import { compareVersions, type Version } from './version.js';
+import { compareVersions, DEFAULT_LEGACY_VERSION, type Version } from './version.js';
 
 export const BUILTIN_CHAINS_OF_LIBVIRT = {
   input: 'INPUT',
@@ -18,8 +18,6 @@ export const BUILTIN_CHAINS_OF_LIBVIRT = {
   postrouting: 'POSTROUTING',
 } as const;
 
-/** The last release before private chains; libvirt's legacy test vectors describe it. */
-export const DEFAULT_LEGACY_VERSION = '5.0.0';
 
 /** A behaviour and the first release that has it. */
 export interface Boundary {
