@@ -3,7 +3,6 @@
 
 import { applyProgram, emptyDump, emptyHostState, type HostState } from '../engine/apply.js';
 import { compile } from '../engine/compile.js';
-import { FLAVORS, type Flavor } from '../engine/program.js';
 import type { Family } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { formatProgramArgs } from '../write/args.js';
@@ -14,8 +13,6 @@ import { formatProgramShell } from '../write/shell.js';
 import type { Args } from './spec.js';
 import { readDump, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
-
-const FORMATS = ['save', 'args', 'shell', 'nft', 'json'] as const;
 
 function parseDomids(text: string | undefined): number[] | null {
   if (text === undefined) return null;

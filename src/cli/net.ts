@@ -1,6 +1,5 @@
 // virtables net FILE… [--format table|json]
 
-import { match } from 'ts-pattern';
 import { formatCidr, formatHost, type HostAddress } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
 import { isVirtualMode, type Network, type XenNetwork } from '../model/network.js';

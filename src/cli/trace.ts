@@ -42,7 +42,7 @@ export async function run({ values, positionals }: Args<'trace'>, io: Io): Promi
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
     const m = reachabilityMatrix(sim, services);
-    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m, why), null, 2) + '\n' : matrixText(sim, m));
+    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m, why), null, 2) + '\n' : matrixText(m));
     return 0;
   }
   const proto = values.proto ?? 'tcp';
@@ -171,7 +171,7 @@ const SYMBOL: Readonly<Record<Cell['state'], string>> = {
   ok: 'ok', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
 };
 
-export function matrixText(sim: Simulator, m: Matrix): string {
+export function matrixText(m: Matrix): string {
   const out: string[] = [];
   const byKey = new Map(m.cells.map((c) => [`${c.service} ${c.from} ${c.to}`, c]));
   let natted = false;

@@ -5,7 +5,7 @@
 import { match } from 'ts-pattern';
 import { formatCidr, formatHost, maskOf } from '../model/cidr.js';
 import { InputError } from '../model/errors.js';
-import type { ForwardMode, IpConfig, Network } from '../model/network.js';
+import type { IpConfig, Network } from '../model/network.js';
 import type { WhyContext } from './why.js';
 
 /** The per-<ip> block libvirt adds (iptablesAddIPSpecificFirewallRules). */

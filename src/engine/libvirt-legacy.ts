@@ -7,7 +7,7 @@ import type { Network } from '../model/network.js';
 import type { IptablesEra } from './libvirt-iptables.js';
 import { networkCommands } from './libvirt-iptables.js';
 import type { Command } from './program.js';
-import { compareVersions, DEFAULT_LEGACY_VERSION, type Version } from './version.js';
+import { compareVersions, type Version } from './version.js';
 
 export const BUILTIN_CHAINS_OF_LIBVIRT = {
   input: 'INPUT',

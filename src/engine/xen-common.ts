@@ -8,7 +8,7 @@ import type { XenNetwork, XenVif } from '../model/network.js';
 import { command, ruleFromOptions } from './iptables.js';
 import type { Command } from './program.js';
 import type { Purpose, WhyContext } from './why.js';
-import { compareVersions, DEFAULT_XEN_VERSION, type Version } from './version.js';
+import { compareVersions, type Version } from './version.js';
 
 
 export interface XenEra {

@@ -2,7 +2,7 @@
 // forwarding switches, and the endpoints around it (guests on bridges, "outside" beyond the
 // uplink). Plain data; built from libvirt networks plus flags, or from a topology file.
 
-import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
+import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress } from '../model/cidr.js';
 import { InputError, UsageError } from '../model/errors.js';
 import type { TopologyStatement } from '../../grammar/topology.js';
 import type { SourcePos } from '../model/dump.js';
