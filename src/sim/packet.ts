@@ -3,6 +3,7 @@
 // updated as the packet moves, so compiled rules read plain fields.
 
 import type { IpFamily } from '../model/cidr.js';
+import type { TraceMemory } from './env.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
@@ -86,6 +87,8 @@ export interface MatchCtx {
   srcMac: string | null;
   /** Address type of an address as the host's local routing table classifies it (for addrtype). */
   addrType: (addr: bigint, iface: string | null) => string;
+  /** What the trace changed so far (ipset members added or deleted); shared by request and reply. */
+  memory: TraceMemory;
 }
 
 /** Outcome of a compiled rule test. */

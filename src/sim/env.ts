@@ -1,0 +1,27 @@
+// What the simulator knows beyond the rules and the packet: ipset contents given with --ipset,
+// and what a trace itself changes on the way (members -j SET adds or deletes). One memory per
+// trace, shared by its request and its reply.
+
+import type { IpsetSave } from '../model/ipset.js';
+import { indexIpsets, type IpsetIndex, type SetOverlay } from './ipset.js';
+
+/** Everything rules are compiled against besides the dump. */
+export interface EvalEnv {
+  /** The sets `ipset save` gave; null when none was given (every -m set is then unknown). */
+  readonly ipsets: IpsetIndex | null;
+}
+
+export const NO_ENV: EvalEnv = { ipsets: null };
+
+export function evalEnv(options: { readonly ipsets?: IpsetSave | null }): EvalEnv {
+  return { ipsets: options.ipsets ? indexIpsets(options.ipsets) : null };
+}
+
+/** State a trace changes as it goes. */
+export interface TraceMemory {
+  readonly sets: Map<string, SetOverlay>;
+}
+
+export function freshMemory(): TraceMemory {
+  return { sets: new Map() };
+}
