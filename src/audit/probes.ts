@@ -7,12 +7,12 @@ import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.j
 import type { Dump, Rule } from '../model/dump.js';
 import type { NetworkInfo } from '../diff/attribute.js';
 import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
-import { ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
+import { freshMemory, ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { HOOK_TABLES, runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
-import { freshMemory, NO_ENV, type EvalEnv } from '../sim/env.js';
+import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
 /** A virtual network as the simulator sees it. */
 export interface Subject {

@@ -1,9 +1,7 @@
-// What the simulator knows beyond the rules and the packet: ipset contents given with --ipset,
-// and what a trace itself changes on the way (members -j SET adds or deletes). One memory per
-// trace, shared by its request and its reply.
+// What the simulator knows beyond the rules and the packet: ipset contents given with --ipset.
 
 import type { IpsetSave } from '../model/ipset.js';
-import { indexIpsets, type IpsetIndex, type SetOverlay } from './ipset.js';
+import { indexIpsets, type IpsetIndex } from './ipset.js';
 
 /** Everything rules are compiled against besides the dump. */
 export interface EvalEnv {
@@ -15,13 +13,4 @@ export const NO_ENV: EvalEnv = { ipsets: null };
 
 export function evalEnv(options: { readonly ipsets?: IpsetSave | null }): EvalEnv {
   return { ipsets: options.ipsets ? indexIpsets(options.ipsets) : null };
-}
-
-/** State a trace changes as it goes. */
-export interface TraceMemory {
-  readonly sets: Map<string, SetOverlay>;
-}
-
-export function freshMemory(): TraceMemory {
-  return { sets: new Map() };
 }

@@ -8,7 +8,7 @@ import { maskOf } from '../model/cidr.js';
 import {
   IPSET_TYPES, ipsetAddressMask, ipsetOption, type IpSet, type IpsetDim, type IpsetMember, type IpsetPart, type IpsetSave,
 } from '../model/ipset.js';
-import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type MatchCtx } from './packet.js';
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type MatchCtx, type SetOverlay } from './packet.js';
 
 /** A lookup's answer: no member, a member, a `nomatch` member, or cannot tell for this packet. */
 export const NONE = 0;
@@ -195,13 +195,6 @@ export function indexIpsets(save: IpsetSave): IpsetIndex {
 
 // --- what a trace changes: -j SET --add-set / --del-set ---------------------------------------
 
-/** Members a trace added to or deleted from a set (its packets' tuples), or that it changed the set unknowably. */
-export interface SetOverlay {
-  readonly added: Set<string>;
-  readonly deleted: Set<string>;
-  /** An addition or deletion virtables cannot key exactly (net sets, unknown MACs): later tests are `maybe`. */
-  tainted: boolean;
-}
 
 /** The packet's tuple for a set, as a key comparable with a member's; null when it has no exact one. */
 export function packetKey(s: CompiledSet, c: MatchCtx, flags: SetFlags): string | null {

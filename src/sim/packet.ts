@@ -3,7 +3,6 @@
 // updated as the packet moves, so compiled rules read plain fields.
 
 import type { IpFamily } from '../model/cidr.js';
-import type { TraceMemory } from './env.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
@@ -95,3 +94,20 @@ export interface MatchCtx {
 export const NO = 0;
 export const YES = 1;
 export const UNKNOWN = 2;
+
+/** Members a trace added to or deleted from a set (its packets' tuples), or that it changed the set unknowably. */
+export interface SetOverlay {
+  readonly added: Set<string>;
+  readonly deleted: Set<string>;
+  /** An addition or deletion virtables cannot key exactly (net sets, unknown MACs): later tests are `maybe`. */
+  tainted: boolean;
+}
+
+/** State a trace changes as it goes (ipset members -j SET adds or deletes), shared by its request and reply. */
+export interface TraceMemory {
+  readonly sets: Map<string, SetOverlay>;
+}
+
+export function freshMemory(): TraceMemory {
+  return { sets: new Map() };
+}

@@ -8,9 +8,8 @@ import { UsageError } from '../model/errors.js';
 import type { Ruleset } from './compile.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
-  type Flow, type Hook, type MatchCtx,
+  freshMemory, type Flow, type Hook, type MatchCtx, type TraceMemory,
 } from './packet.js';
-import { freshMemory, type TraceMemory } from './env.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
 import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
 
