@@ -7,6 +7,7 @@ import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
+import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
@@ -54,6 +55,8 @@ export interface AuditContext {
   definitionLocation(n: NetworkInfo): Location | null;
   /** The running networks' expected rules compared with the dump (null: no flavour to compare with). */
   expected(): Expected | null;
+  /** The libvirt releases the host may run, from --libvirt-version, the flavour and the era its rules fit. */
+  libvirtRange(): VersionRange | null;
   /** The simulated host for the IPv4 dump; null when there is none. */
   probes(): Probes | null;
   /** Set by the runner once the simulator is loaded. */
@@ -147,6 +150,19 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       const hasXen = inputs.running.some((n) => n.kind === 'xen');
       if ((!libvirtFlavor && !hasXen) || dumps.length === 0) return (expected = null);
       return (expected = expectedRules(inputs.running, dumps, { flavor: libvirtFlavor, ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}), families }));
+    },
+    libvirtRange() {
+      if (inputs.libvirtVersion) return exactly(inputs.libvirtVersion);
+      switch (flavor.flavor) {
+        case 'libvirt':
+          return { from: '5.1.0', below: null, label: 'libvirt 5.1+' };
+        case 'libvirt-nft':
+          return { from: '10.4.0', below: null, label: 'libvirt 10.4+' };
+        case 'libvirt-legacy':
+          return context.expected()?.libvirtRange ?? { from: '0.3.0', below: '5.1.0', label: 'libvirt before 5.1' };
+        case null:
+          return null;
+      }
     },
     probes() {
       if (probes !== undefined) return probes;

@@ -6,7 +6,7 @@
 
 import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
 import type { Expectation, Hop, Service } from '../../grammar/expect.js';
-import { compareVersions, parseVersion } from '../engine/version.js';
+import { DNS_ENABLE_SINCE, isolatedOutsideNames, understandsDnsEnable, type OutsideNames } from '../engine/dnsmasq.js';
 import { formatHost, type HostAddress } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
 import type { Network } from '../model/network.js';
@@ -17,7 +17,7 @@ import { buildTopology, emptySpec, type GuestSpec, type TopologySpec } from '../
 import { connects, prepare, trace, type Leg, type Proto, type Simulator, type TraceResult, type Verdict } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import type { Firewall } from './firewall.js';
-import { gatewaysOf, hostTopologySpec, type Guest, type GuestAttachment, type Reach, type World } from './sheet.js';
+import { eraRangeOf, gatewaysOf, hostTopologySpec, type Guest, type GuestAttachment, type Reach, type World } from './sheet.js';
 
 /** One traced connection that took part in the decision. */
 export interface TracedLeg {
@@ -215,12 +215,17 @@ function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): Direction
 /** Does this era's dnsmasq answer DNS on the network? (`<dns enable='no'>` arrived in libvirt 2.2.0.) */
 function dnsAnswers(world: World, n: Network): { answers: boolean; note: string | null } {
   if (world.era.flavor.startsWith('xen')) return { answers: false, note: null };
-  const version = world.era.version ? parseVersion(world.era.version) : null;
-  const ignoresEnable = version !== null && compareVersions(version, '2.2.0') < 0;
-  if (!n.dns.enable && ignoresEnable && dnsServed({ ...n, dns: { ...n.dns, enable: true } })) {
-    return { answers: true, note: `libvirt ${world.era.version} does not know <dns enable='no'/> (it arrived in libvirt 2.2.0): dnsmasq still answers DNS on ${n.bridge?.name ?? n.name}` };
+  const range = eraRangeOf(world);
+  if (!n.dns.enable && understandsDnsEnable(range) === 'no' && dnsServed({ ...n, dns: { ...n.dns, enable: true } })) {
+    return { answers: true, note: `${range.label} does not know <dns enable='no'/> (it arrived in libvirt ${DNS_ENABLE_SINCE}): dnsmasq still answers DNS on ${n.bridge?.name ?? n.name}` };
   }
   return { answers: dnsServed(n), note: null };
+}
+
+/** Does the host's dnsmasq forward outside names for guests of the network (isolated ones: by era)? */
+function forwardsOutside(world: World, n: Network): OutsideNames {
+  if (n.forward.mode !== 'none') return { answer: 'forwards', because: `dnsmasq forwards what it cannot answer to the host's resolvers (${n.forward.mode} network)` };
+  return isolatedOutsideNames(n, eraRangeOf(world));
 }
 
 function attachmentOf(world: World, endpoint: string): { guest: Guest; attachment: GuestAttachment } | null {
@@ -267,8 +272,19 @@ function dns(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
         const late = step ? tooLate(ctx, step) : '';
         const asked = `${from.node}'s query to the host's dnsmasq (${seenText(r, r.request)}, ${proto}) is accepted${step ? ` by ${ruleWords(ctx, step)}` : ''}`;
         if (to.node === 'host') return { works: true, first: 'delivered', story: `names resolve: ${asked}${late}`, legs, undecided, notes };
+        const names = forwardsOutside(ctx.world, n);
+        if (names.answer === 'refuses') {
+          tried.push(`${asked}, but ${names.because}`);
+          break;
+        }
+        if (names.answer === 'depends') {
+          undecided = true;
+          tried.push(`${asked}; ${names.because}`);
+          break;
+        }
         const up = run('host', to.node, { proto: 'udp', port: 53 });
-        if (connects(up)) return { works: true, first: 'delivered', story: `names resolve: ${asked}, and dnsmasq forwards it to ${to.node}${late}`, legs, undecided, notes };
+        const era = n.forward.mode === 'none' ? ` (${names.because})` : '';
+        if (connects(up)) return { works: true, first: 'delivered', story: `names resolve: ${asked}, and dnsmasq forwards it to ${to.node}${era}${late}`, legs, undecided, notes };
         tried.push(`the host's dnsmasq cannot forward to ${to.node}: ${legWords(ctx, up.request)}`);
         break;
       }

@@ -9,6 +9,8 @@ import { parseSheet, type At, type FirewallSource, type Named, type Sheet, type 
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
 import { parseVersion } from '../engine/version.js';
+import { exactly, isolatedRouter as isolatedRouterOf, type VersionRange } from '../engine/dnsmasq.js';
+import { DEFAULT_LEGACY_VERSION } from '../engine/libvirt-legacy.js';
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
@@ -328,7 +330,16 @@ export function hostTopologySpec(world: World): TopologySpec {
     cidrContains({ family: 4, network: uplinkAddress(world.uplink).address.value & maskOf(4, uplinkAddress(world.uplink).prefix), prefix: uplinkAddress(world.uplink).prefix }, a);
   const named = world.assertions.flatMap((a) => (a.kind === 'reach' ? a.hops.map((h) => parseHost(h.node)) : [])).filter((a): a is HostAddress => a !== null && a.family === 4 && !inside(a));
   const outside = [...world.outside, ...named.filter((a, i) => !world.outside.some((o) => o.value === a.value) && named.findIndex((b) => b.value === a.value) === i)];
-  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false };
+  const isolatedRouter = !world.era.flavor.startsWith('xen') && isolatedRouterOf(eraRangeOf(world)) === 'yes';
+  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false, isolatedRouter };
+}
+
+/** The libvirt releases the sheet's era stands for (the dnsmasq facts depend on them). */
+export function eraRangeOf(world: World): VersionRange {
+  if (world.era.version) return exactly(world.era.version);
+  // The legacy flavour without a version models the last release before 5.1 (as compile does).
+  if (world.era.flavor === 'libvirt-legacy') return exactly(DEFAULT_LEGACY_VERSION);
+  return { from: '5.1.0', below: null, label: 'libvirt 5.1+' };
 }
 
 export function describeAddressOf(a: LinkAddress): string {
