@@ -2,7 +2,11 @@
 
 import Table from 'cli-table3';
 import { inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
-import { explainGroups, explainReport, type ExplainReport } from '../diff/report.js';
+import { neverMatchingRules } from '../audit/never-matches.js';
+import { simulatedContext } from '../audit/run.js';
+import { explainGroups, explainReport, type ExplainReport, type RuleReport } from '../diff/report.js';
+import type { Dump } from '../model/dump.js';
+import type { AnyNetwork } from '../model/network.js';
 import { UsageError } from '../model/errors.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { readDump, readNetworkInputs } from './inputs.js';
@@ -46,12 +50,37 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const format = oneOf('explain', '--format', values.format, ['table', 'text', 'json'] as const, io.stdoutIsTTY ? 'table' : 'text');
   const files = positionals.length > 0 ? positionals : ['-'];
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("explain: standard input ('-') can be read only once");
-  const given = networksFromDefinitions(readNetworkInputs('explain', values.net ?? [], io));
+  const definitions = readNetworksFor(values.net ?? [], io);
+  const given = networksFromDefinitions(definitions);
   const dumps = files.map((f) => readDump(f, io));
-  const report = explainReport(dumps, inferNetworks(dumps, given));
+  const report = await withNeverMatching(explainReport(dumps, inferNetworks(dumps, given)), dumps, definitions);
   const s = styleFor(io);
   io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s) : explainText(report, s));
   return 0;
+}
+
+function readNetworksFor(files: readonly string[], io: Io): AnyNetwork[] {
+  return files.length > 0 ? readNetworkInputs('explain', files, io) : [];
+}
+
+/** Marks the host's rules the simulator finds can never match (an earlier rule decides their packets). */
+async function withNeverMatching(report: ExplainReport, dumps: readonly Dump[], running: readonly AnyNetwork[]): Promise<ExplainReport> {
+  const marks = new Map<string, NonNullable<RuleReport['neverMatches']>>();
+  for (const d of dumps) {
+    if ((d.family ?? 'ipv4') !== 'ipv4') continue;
+    const ctx = await simulatedContext({ dumps: [d], running, inactive: [] });
+    for (const n of neverMatchingRules(ctx)) {
+      marks.set(`${d.file}:${n.rule.pos.line}`, { line: n.decider?.pos.line ?? 0, text: n.decider?.text.trim() ?? 'the policy', verdict: n.verdict });
+    }
+  }
+  if (marks.size === 0) return report;
+  return { ...report, rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })) };
+}
+
+function neverText(r: RuleReport): string {
+  const n = r.neverMatches;
+  if (!n) return '';
+  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first`;
 }
 
 function explainText(report: ExplainReport, s: Style): string {
@@ -61,7 +90,7 @@ function explainText(report: ExplainReport, s: Style): string {
     if (g.rules.length === 0) out.push('   (no rules in this dump)');
     for (const r of g.rules) {
       out.push(`  ${s.dim(`line ${r.line}`)}  ${r.table === 'filter' ? '' : `${r.table} `}${r.text}`);
-      out.push(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}`);
+      out.push(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}${neverText(r)}`);
     }
     out.push('');
   }
@@ -74,7 +103,7 @@ function explainTables(report: ExplainReport, s: Style): string {
   for (const g of explainGroups(report)) {
     out.push(s.bold(g.title));
     const table = new Table({ head: ['line', 'table', 'rule', 'purpose', 'why'], wordWrap: true, colWidths: [6, 8, Math.floor(width * 0.42), 14, Math.floor(width * 0.3)], style: { head: s.enabled ? ['cyan'] : [], border: s.enabled ? ['grey'] : [] } });
-    for (const r of g.rules) table.push([String(r.line), r.table, r.text, r.purpose ?? '', r.why]);
+    for (const r of g.rules) table.push([String(r.line), r.table, r.text, r.purpose ?? '', `${r.why}${neverText(r)}`]);
     if (g.rules.length === 0) table.push([{ colSpan: 5, content: '(no rules in this dump)' }]);
     out.push(table.toString(), '');
   }

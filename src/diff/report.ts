@@ -21,6 +21,8 @@ export interface RuleReport {
   readonly owner: Owner;
   readonly purpose: Purpose | null;
   readonly why: string;
+  /** explain: the rule can never match — which earlier rule decides its packets first (the simulator's finding). */
+  readonly neverMatches?: { readonly line: number; readonly text: string; readonly verdict: 'rejected' | 'dropped' | 'accepted' } | null;
 }
 
 export interface NetworkReport {
