@@ -3,17 +3,17 @@
 
 import Table from 'cli-table3';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
-import { explainRule, inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
+import { explainRule } from '../diff/attribute.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { compileDump } from '../sim/compile.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
-import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import { formatRule } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
+import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
 
@@ -87,17 +87,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const file = positionals[0]!;
   const dump = parseSaveBytes(io.readBytes(file), { file });
   const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
-  const spec = topologySpec('trace', values, io);
-  const topology = buildTopology(spec);
+  const { topology, notes, networks } = dumpTopology(topologySpec('trace', values, io), dump, values.uplink !== undefined);
   const sim = prepare(compileDump(dump, family), topology);
   // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
-  const networks = inferNetworks([dump], networksFromDefinitions(spec.networks));
   const why: Why = (rule) => explainRule(rule, dump.family ?? 'ipv4', networks).why;
 
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
     const m = reachabilityMatrix(sim, services);
-    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m, why), null, 2) + '\n' : matrixText(sim, m));
+    io.stdout(format === 'json' ? JSON.stringify({ ...matrixJson(sim, m, why), topology: { notes } }, null, 2) + '\n' : matrixText(sim, m) + notesText(notes));
     return 0;
   }
   const proto = oneOf<Proto>('trace', '--proto', values.proto, ['tcp', 'udp', 'icmp'], 'tcp');
@@ -106,8 +104,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dport = port('--dport', values.dport);
   const sport = port('--sport', values.sport);
   const r = trace(sim, { from: values.from!, to: values.to!, proto, state, ...(dport !== undefined ? { dport } : {}), ...(sport !== undefined ? { sport } : {}) });
-  io.stdout(format === 'json' ? JSON.stringify(traceJson(sim, r, why), null, 2) + '\n' : traceText(sim, r, why));
+  io.stdout(format === 'json' ? JSON.stringify({ ...traceJson(sim, r, why), topology: { notes } }, null, 2) + '\n' : traceText(sim, r, why) + notesText(notes));
   return 0;
+}
+
+/** What the topology took from the dump rather than from the options. */
+function notesText(notes: readonly string[]): string {
+  return notes.map((n) => `topology: ${n}\n`).join('');
 }
 
 /** The sentence for a rule on the packet's path. */

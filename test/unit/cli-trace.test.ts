@@ -170,3 +170,36 @@ describe('Xen vif-nat: each vif a routed link with the host as router', () => {
     expect(JSON.parse(toHost.out)).toMatchObject({ verdict: 'delivered', packet: { dst: '10.0.1.128' } });
   });
 });
+
+// The host trace completes from the dump: the uplink the rules name, the networks no --net gives,
+// a guest at each port forward's target — and it says so.
+describe('virtables trace: the topology the dump shows', () => {
+  const SEED = join(REPO_CORPUS, 'seed-lab');
+  const enp3s0 = join(REPO_CORPUS, 'topology', 'enp3s0-portforward.save');
+
+  it("a dump that names enp3s0, not eth0: the port forward comes in on enp3s0 and reaches the guest at its target", async () => {
+    const { code, out } = await cli(['trace', enp3s0, '--net', join(SEED, 'natted.xml'), '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080']);
+    expect(code).toBe(0);
+    expect(out.split('\n')[0]).toBe('tcp outside (203.0.113.10:40000) → 10.0.2.15:8080: DELIVERED — delivered to 192.168.124.10');
+    expect(out).toContain('  arrives as 203.0.113.10:40000 → 192.168.124.10:80 (after NAT)');
+    expect(out).toContain("topology: uplink enp3s0: the interface the dump's port forwards come in on (DNAT -i enp3s0); its address is assumed (10.0.2.15/24; --uplink gives the real one)\n");
+    expect(out).toContain('topology: guest 192.168.124.10 placed on virbr2: the port forward at line 57 sends there\n');
+    const j = JSON.parse((await cli(['trace', enp3s0, '--net', join(SEED, 'natted.xml'), '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080', '--format', 'json'])).out) as { verdict: string; at: string; topology: { notes: string[] } };
+    expect([j.verdict, j.at]).toEqual(['delivered', '192.168.124.10']);
+    expect(j.topology.notes).toHaveLength(2);
+  });
+
+  it('--uplink given: taken as is, no note about it', async () => {
+    const { out } = await cli(['trace', enp3s0, '--net', join(SEED, 'natted.xml'), '--uplink', 'eth0=10.0.2.15/24,gw=10.0.2.2', '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080']);
+    expect(out.split('\n')[0]).toContain('DELIVERED — delivered to the host');
+    expect(out).not.toContain('topology: uplink');
+  });
+
+  it('without --net: the networks inferred from the dump, as audit infers them, and said', async () => {
+    const { out } = await cli(['trace', join(SEED, 'lab-host.save'), '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080']);
+    expect(out.split('\n')[0]).toBe('tcp outside (203.0.113.10:40000) → 10.0.2.15:8080: DELIVERED — delivered to 192.168.124.10');
+    expect(out).toContain('topology: no --net: networks inferred from the dump, as audit infers them: virbr2 (host 192.168.124.1/24, guest virbr2-vm), virbr0 (host 192.168.122.1/24, guest virbr0-vm)\n');
+    const vm = await cli(['trace', join(SEED, 'lab-host.save'), '--from', 'virbr2-vm', '--to', 'outside']);
+    expect(vm.out.split('\n')[0]).toMatch(/^tcp virbr2-vm \(192\.168\.124\.2:40000\) → outside \(203\.0\.113\.10:80\): DELIVERED/);
+  });
+});
