@@ -170,7 +170,7 @@ export function traceJson(sim: Simulator, r: TraceResult, why: Why) {
 
 function cellJson(sim: Simulator, c: Cell, why: Why) {
   return {
-    from: c.from, to: c.to, service: c.service, state: c.state, request: c.request, reply: c.reply, translated: c.translated,
+    from: c.from, to: c.to, service: c.service, state: c.state, deliveredTo: c.deliveredTo, request: c.request, reply: c.reply, translated: c.translated,
     seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null, reason: c.reason,
     decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy, why) : null,
   };
@@ -226,13 +226,14 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
 }
 
 const SYMBOL: Readonly<Record<Cell['state'], string>> = {
-  ok: 'ok', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
+  ok: 'ok', elsewhere: '→', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
 };
 
 export function matrixText(sim: Simulator, m: Matrix): string {
   const out: string[] = [];
   const byKey = new Map(m.cells.map((c) => [`${c.service} ${c.from} ${c.to}`, c]));
   let natted = false;
+  const elsewhere: Cell[] = [];
   for (const s of m.services) {
     const table = new Table({ head: [s.label, ...m.nodes.map((n) => `→ ${n}`)], style: { head: [], border: [] } });
     for (const from of m.nodes) {
@@ -240,7 +241,8 @@ export function matrixText(sim: Simulator, m: Matrix): string {
         if (from === to) return '—';
         const c = byKey.get(`${s.label} ${from} ${to}`)!;
         if (c.translated && c.state === 'ok') natted = true;
-        return `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
+        if (c.state === 'elsewhere') elsewhere.push(c);
+        return c.state === 'elsewhere' ? `→ ${c.deliveredTo}` : `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
       })]);
     }
     out.push(table.toString());
@@ -248,6 +250,10 @@ export function matrixText(sim: Simulator, m: Matrix): string {
   const legend = ['rows send, columns receive. ok: the connection works (first packet and reply); one-way: the reply is lost;',
     'rejected/dropped: the firewall stops the first packet; no route: it cannot be sent that way.'];
   if (natted) legend.push('*: addresses translated on the way (NAT).');
+  if (elsewhere.length > 0) {
+    const e = elsewhere[0]!;
+    legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by line ${e.decidedBy.rule.rule.pos.line}` : ''}).`);
+  }
   const unknown = m.cells.filter((c) => c.state === 'unknown');
   if (unknown.length > 0) legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);
   return `${out.join('\n')}\n${legend.join('\n')}\n`;

@@ -43,6 +43,8 @@ export interface Flow {
   /** Services whose first packet arrives but whose reply is lost, or that a rule virtables cannot evaluate decides. */
   readonly oneWay: readonly string[];
   readonly unknown: readonly string[];
+  /** Services a DNAT delivers to another node: `tcp/80 → web1`. */
+  readonly elsewhere: readonly string[];
   /** Addresses rewritten on the way (`src 192.168.124.10 → 10.3.3.50`); empty: none. */
   readonly nat: readonly string[];
 }
@@ -145,6 +147,7 @@ function flowOf(matrix: Matrix, from: string, to: string, topology: Topology, fa
     services: ok.map((c) => c.service),
     oneWay: cells.filter((c) => c.state === 'one-way').map((c) => c.service),
     unknown: cells.filter((c) => c.state === 'unknown').map((c) => c.service),
+    elsewhere: cells.filter((c) => c.state === 'elsewhere').map((c) => `${c.service} → ${c.deliveredTo}`),
     nat: [...new Set(ok.flatMap((c) => translation(family, c)))],
   };
 }
@@ -155,6 +158,7 @@ export function flowLines(f: Flow, fromName: string, toName: string): string[] {
     `${fromName} → ${toName}: ${f.services.length > 0 ? f.services.join(', ') : NOTHING}`,
     ...(f.oneWay.length > 0 ? [`(one-way, the reply is lost: ${f.oneWay.join(', ')})`] : []),
     ...(f.unknown.length > 0 ? [`(unknown: ${f.unknown.join(', ')})`] : []),
+    ...(f.elsewhere.length > 0 ? [`(a DNAT delivers to another node: ${f.elsewhere.join(', ')})`] : []),
     ...f.nat.map((n) => `(NAT ${n})`),
   ];
 }
@@ -229,7 +233,7 @@ function forwardEdge(f: PortForward): DiagramEdge {
   const service = `${f.dnat.proto}/${f.dport}`;
   const target = `${f.dnat.to}:${f.dnat.toPort ?? f.dport}`;
   const nat = `dst ${f.address}:${f.dport} → ${target}`;
-  const flow: Flow = { from: 'outside', to: nodeId('guest', f.guest), services: works ? [service] : [], oneWay: [], unknown: [], nat: [nat] };
+  const flow: Flow = { from: 'outside', to: nodeId('guest', f.guest), services: works ? [service] : [], oneWay: [], unknown: [], elsewhere: [], nat: [nat] };
   const lines = [`outside → ${f.guest}: port forward ${service} → ${target}${state ? ` (${state})` : ''}`, `(NAT ${nat})`, `(DNAT rule at line ${f.dnat.rule.pos.line})`];
   return { kind: 'forward', from: flow.from, to: flow.to, flows: [flow], lines };
 }

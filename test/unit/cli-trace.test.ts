@@ -203,3 +203,25 @@ describe('virtables trace: the topology the dump shows', () => {
     expect(vm.out.split('\n')[0]).toMatch(/^tcp virbr2-vm \(192\.168\.124\.2:40000\) → outside \(203\.0\.113\.10:80\): DELIVERED/);
   });
 });
+
+// Seed 003, the XenServer port forwards: a connection a DNAT delivers to another node says so.
+describeCorpus('virtables trace --matrix: a DNAT that delivers elsewhere', () => {
+  const xs = [join(SHARED_CORPUS, 'xen', 'captures', 'xenserver-style-portforward', 'after.save'), '--topology', join(REPO_CORPUS, 'topology', 'xenserver-portforward.topo')];
+
+  it("outside → web2 tcp/80 is web1's (the DNAT of every port 80 on xenbr0): '→ web1', not ok", async () => {
+    const { out } = await cli(['trace', ...xs, '--matrix', '--services', 'tcp/80']);
+    const row = out.split('\n').find((l) => l.startsWith('│ outside'))!;
+    expect(row.split('│').map((c) => c.trim()).filter(Boolean)).toEqual(['outside', '→ web1', 'ok', '→ web1', '—']);
+    expect(out).toContain('→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. tcp/80 outside → host is delivered to web1).');
+    const j = JSON.parse((await cli(['trace', ...xs, '--matrix', '--services', 'tcp/80', '--format', 'json'])).out) as { cells: Array<{ from: string; to: string; state: string; deliveredTo: string | null; reason: string }> };
+    const cell = j.cells.find((c) => c.from === 'outside' && c.to === 'web2')!;
+    expect(cell).toMatchObject({ state: 'elsewhere', deliveredTo: 'web1' });
+    expect(cell.reason).toMatch(/^delivered to web1, not web2/);
+    expect(j.cells.find((c) => c.from === 'outside' && c.to === 'web1')).toMatchObject({ state: 'ok', deliveredTo: null });
+  });
+
+  it('the diagram labels the same pair with the node that gets it', async () => {
+    const { out } = await cli(['diagram', ...xs, '--services', 'tcp/80']);
+    expect(out).toContain('(a DNAT delivers to another node: tcp/80 → web1)');
+  });
+});
