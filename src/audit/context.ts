@@ -98,7 +98,10 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     if (list) list.push(e);
     else byNetwork.set(e.network, [e]);
   }
-  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
+  // Networks whose rules this dump should hold: any for iptables-save (libvirt adds its general
+  // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save.
+  const v4Dump = dumps.some((d) => familyOf(d) === 'ipv4');
+  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode) && (v4Dump || n.ips.some((ip) => ip.family === 6))).length;
   const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
@@ -119,7 +122,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     isInactive: (n) => inactiveSet.has(n),
     verdict(n) {
       let v = verdicts.get(n);
-      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [])));
+      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [], new Set(dumps.map(familyOf)))));
       return v;
     },
     modeOf(n) {

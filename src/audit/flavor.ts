@@ -41,5 +41,7 @@ export function detectFlavor(dumps: readonly Dump[], explained: readonly Explain
   if (runningLibvirt > 0) {
     return { flavor: 'libvirt-nft', source: 'detected', reason: `no libvirt rules in the dump while ${runningLibvirt} network(s) that get rules are running: most likely libvirt 10.4+ with the nftables backend (give --flavor to say otherwise)`, mixed };
   }
+  const empty = dumps.every((d) => d.tables.every((t) => t.chains.every((c) => c.rules.length === 0)));
+  if (empty) return { flavor: null, source: 'none', reason: 'no rules at all: the dump is empty (ip6tables-save and iptables-save print nothing while no table is in use)', mixed };
   return { flavor: null, source: 'none', reason: 'no libvirt rules in the dump and no running libvirt networks given', mixed };
 }

@@ -83,7 +83,14 @@ function neverText(r: RuleReport): string {
   return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first`;
 }
 
+/** An empty dump is said, not printed as nothing. */
+function emptyText(report: ExplainReport): string | null {
+  return report.rules.length === 0 ? `no rules: ${report.file === '-' ? 'standard input' : report.file} holds none (ip6tables-save and iptables-save print nothing while no table is in use)\n` : null;
+}
+
 function explainText(report: ExplainReport, s: Style): string {
+  const empty = emptyText(report);
+  if (empty) return empty;
   const out: string[] = [];
   for (const g of explainGroups(report)) {
     out.push(s.bold(`== ${g.title}`));
@@ -98,6 +105,8 @@ function explainText(report: ExplainReport, s: Style): string {
 }
 
 function explainTables(report: ExplainReport, s: Style): string {
+  const empty = emptyText(report);
+  if (empty) return empty;
   const width = Math.max(100, process.stdout.columns ?? 120);
   const out: string[] = [];
   for (const g of explainGroups(report)) {
