@@ -188,6 +188,42 @@ function direct(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
   return outcomeOf(ctx, traced(ctx.sim, ctx.firewall.describe, `${from.node} → ${to.node} ${serviceText(s)}`, from.node, to.node, s), to.node);
 }
 
+/** The answer's own rules (written as iptables commands) that name this port forward's ports or guest. */
+function answerRules(ctx: ReachContext): Array<{ table: string; chain: string; rule: Rule }> {
+  const out: Array<{ table: string; chain: string; rule: Rule }> = [];
+  for (const t of ctx.firewall.dump.tables) for (const c of t.chains) for (const r of c.rules) if (/^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(r.text)) out.push({ table: t.name, chain: c.name, rule: r });
+  return out;
+}
+
+function portOf(rule: Rule): number | null {
+  for (const m of rule.matches) for (const o of m.options) if (!o.negated && (o.name === '--dport' || o.name === '--destination-port')) return Number(o.args[0]?.value);
+  return null;
+}
+
+/**
+ * Why the student's own rules do not make the port forward work, in their words: a DNAT that
+ * keeps the port (no `:PORT` in --to-destination), one on an interface outside packets do not
+ * arrive on, an accept in INPUT (which forwarded packets never pass).
+ */
+function answerRulesAbout(ctx: ReachContext, port: number, wanted: number, guest: string): string {
+  const said: string[] = [];
+  const uplink = ctx.world.uplink.name;
+  const guestAddr = ctx.world.guests.flatMap((g) => g.attachments).find((a) => a.endpoint === guest)?.address.address.value;
+  for (const { table, chain, rule } of answerRules(ctx)) {
+    const target = rule.target?.name;
+    if (table === 'nat' && target === 'DNAT' && portOf(rule) === port) {
+      const to = rule.target!.options.find((o) => o.name === '--to-destination' || o.name === '--to')?.args[0]?.value ?? '';
+      if (!/:\d/.test(to) && port !== wanted) said.push(`the answer's '${ruleShown(rule)}' keeps port ${port}: --to-destination ${to} names no port, so the guest is asked on ${port}, not ${wanted} (write ${to}:${wanted})`);
+      const iface = rule.inInterface;
+      if (iface && !iface.negated && iface.name !== uplink) said.push(`the answer's '${ruleShown(rule)}' matches only packets arriving on ${iface.name}; outside's arrive on ${uplink}`);
+    }
+    if (table === 'filter' && target === 'ACCEPT' && (chain === 'INPUT' || chain === 'OUTPUT') && guestAddr !== undefined && rule.destination && !rule.destination.negated && rule.destination.cidr.network === guestAddr) {
+      said.push(`the answer's '${ruleShown(rule)}' is in ${chain}, which sees only packets for the host itself: a forwarded connection to ${guest} passes FORWARD`);
+    }
+  }
+  return said.length > 0 ? `. ${said.join('; ')}` : '';
+}
+
 function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): DirectionOutcome {
   const s = mid.service ?? { proto: 'tcp' as const, port: mid.port! };
   const port = s.proto === 'tcp' || s.proto === 'udp' ? s.port : 0;
@@ -196,16 +232,18 @@ function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): Direction
   const leg = traced(ctx.sim, ctx.firewall.describe, title, from.node, 'host', s);
   const r = leg.result;
   const legs = [leg];
-  const base = outcomeOf(ctx, leg, to.node);
+  const base0 = outcomeOf(ctx, leg, to.node);
+  const own = answerRulesAbout(ctx, port, wanted, to.node);
+  const base = base0.works ? base0 : { ...base0, story: `${base0.story}${own}` };
   const forHost = r.request.decidedBy?.hook === 'INPUT';
   if (forHost && !base.works) {
-    return { ...base, story: `nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does): it stays for the host itself on port ${port} and is ${legWords(ctx, r.request)}`, legs };
+    return { ...base, story: `nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does): it stays for the host itself on port ${port} and is ${legWords(ctx, r.request)}${own}`, legs };
   }
   if (r.request.verdict === 'delivered' && r.request.at === 'host') {
-    return { ...base, works: false, story: `it arrives at the host itself on port ${port} (${seenText(r, r.request)}): nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does)`, legs };
+    return { ...base, works: false, story: `it arrives at the host itself on port ${port} (${seenText(r, r.request)}): nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does)${own}`, legs };
   }
   if (base.works && r.request.seen && r.request.seen.dport !== wanted) {
-    return { ...base, works: false, story: `it reaches ${to.node} on port ${r.request.seen.dport}, not ${wanted}`, legs };
+    return { ...base, works: false, story: `it reaches ${to.node} on port ${r.request.seen.dport}, not ${wanted}${own}`, legs };
   }
   return base;
 }

@@ -252,7 +252,13 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
 }
 
 function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, networks: readonly DeclaredNetwork[], uplink: UplinkSpec): Guest {
-  const attachments = s.attachments.map((a, i): GuestAttachment => {
+  // Listed in any order: with devices named (as eth0, as eth1), eth0 is the guest's first.
+  const named = s.attachments.every((a) => a.device !== null && /^\D*\d+$/.test(a.device));
+  const devNo = (d: string | null): number => Number(/\d+$/.exec(d ?? '')?.[0] ?? 0);
+  const listed = named ? [...s.attachments].sort((x, y) => devNo(x.device) - devNo(y.device)) : s.attachments;
+  // A gateway given on one attachment is the guest's default route: the others get none.
+  const someGateway = listed.some((a) => a.gateway !== null && a.gateway !== 'none');
+  const attachments = listed.map((a, i): GuestAttachment => {
     const declared = networks.find((n) => n.name === a.network.name);
     const onUplink = a.network.name === uplink.name;
     if (!declared && !onUplink) fail(file, a.network.at, `guest '${s.name.name}' is on '${a.network.name}', which is neither a declared network nor the uplink${close(a.network.name, [...networks.map((n) => n.name), uplink.name])}`);
@@ -270,7 +276,7 @@ function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, ne
         fail(file, a.addressAt ?? a.network.at, `give the prefix of ${a.address} (e.g. ${a.address}/24): '${a.network.name}' has no address on the host to take it from`);
       }
     }
-    const gateway = a.gateway === 'none' ? null : a.gateway !== null ? parseHost(a.gateway) : i === 0 ? undefined : null;
+    const gateway = a.gateway === 'none' ? null : a.gateway !== null ? parseHost(a.gateway) : i === 0 && !someGateway ? undefined : null;
     const device = a.device ?? `eth${i}`;
     return { on: a.network.name, address, device, gateway, endpoint: i === 0 ? s.name.name : `${s.name.name}.${device}` };
   });
