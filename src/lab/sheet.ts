@@ -89,6 +89,21 @@ export function gatewaysOf(a: GuestAttachment): HostAddress[] | undefined {
   return a.gateway === undefined ? undefined : a.gateway === null ? [] : [a.gateway];
 }
 
+/** What is wrong with a dotted-quad address a sheet writes (`192.168.124.300`), or null when it is not one or is fine. */
+export function addressProblem(text: string): string | null {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(text);
+  if (!m) return null;
+  const bad = m.slice(1, 5).find((o) => Number(o) > 255);
+  if (bad !== undefined) return `'${text}' is not an IPv4 address: ${bad} is not an octet (0-255)`;
+  if (m[5] !== undefined && Number(m[5]) > 32) return `'${text}': /${m[5]} is not an IPv4 prefix length (0-32)`;
+  return null;
+}
+
+function checkAddress(file: string, at: At, text: string | null): void {
+  const problem = text === null ? null : addressProblem(text);
+  if (problem) fail(file, at, problem);
+}
+
 function fail(file: string, at: At, message: string): never {
   throw new InputError(file, at.line, at.col, message);
 }
@@ -208,6 +223,8 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         }
         break;
       case 'uplink': {
+        checkAddress(from, s.at, s.address);
+        checkAddress(from, s.at, s.gateway);
         const address = parseCidr(s.address);
         if (!address || !s.address.includes('/')) fail(from, s.at, `the uplink's address needs its prefix (e.g. ${s.address.split('/')[0]}/24)`);
         const host = parseHost(s.address.split('/')[0]!)!;
@@ -216,6 +233,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         break;
       }
       case 'outside':
+        for (const a of s.addresses) checkAddress(from, s.at, a);
         outside = s.addresses.map((a) => parseHost(a.split('/')[0]!)!).filter((a): a is HostAddress => a !== null);
         break;
       case 'guest':
@@ -262,6 +280,8 @@ function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, ne
     const declared = networks.find((n) => n.name === a.network.name);
     const onUplink = a.network.name === uplink.name;
     if (!declared && !onUplink) fail(file, a.network.at, `guest '${s.name.name}' is on '${a.network.name}', which is neither a declared network nor the uplink${close(a.network.name, [...networks.map((n) => n.name), uplink.name])}`);
+    checkAddress(file, a.addressAt ?? a.network.at, a.address);
+    if (a.gateway !== null && a.gateway !== 'none') checkAddress(file, a.network.at, a.gateway);
     let address: LinkAddress;
     if (a.address === null) {
       const auto = declared?.network.kind === 'libvirt' ? defaultAddress(declared.network) : null;
@@ -304,6 +324,7 @@ function validateAssertion(world: World, a: Assertion, answer: string | null): v
   }
   const known = nodeNames(world);
   for (const h of a.hops) {
+    checkAddress(file, h.at, h.node);
     if (known.includes(h.node) || parseHost(h.node.split('/')[0]!)) continue;
     if (answer !== null) {
       const problem = `${answer} declares no guest '${h.node}' in its set-up`;
