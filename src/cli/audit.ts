@@ -11,7 +11,7 @@ import { UsageError } from '../model/errors.js';
 import { decodeText } from '../model/text.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { expandNetworkPaths, parseDumpBytes, readNetworkInputs } from './inputs.js';
-import type { Io } from './io.js';
+import { noteStdin, type Io } from './io.js';
 import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
 
@@ -109,6 +109,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   // Positionals: dumps, and network definitions (a pre-commit hook passes both kinds of changed file).
   const files = positionals.length > 0 ? positionals : ['-'];
+  if (positionals.length === 0) noteStdin(io, 'audit', 'an iptables-save dump');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("audit: standard input ('-') can be read only once");
   const dumps: Dump[] = [];
   const positionalNetworks: string[] = [];

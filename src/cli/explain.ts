@@ -9,7 +9,7 @@ import type { AnyNetwork } from '../model/network.js';
 import { UsageError } from '../model/errors.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { readDump, readNetworkInputs } from './inputs.js';
-import type { Io } from './io.js';
+import { noteStdin, type Io } from './io.js';
 import { styleFor, type Style } from './style.js';
 import { renderTable, type TableRow } from './table.js';
 
@@ -49,6 +49,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const format = oneOf('explain', '--format', values.format, ['table', 'text', 'json'] as const, io.stdoutIsTTY ? 'table' : 'text');
   const files = positionals.length > 0 ? positionals : ['-'];
+  if (positionals.length === 0) noteStdin(io, 'explain', 'an iptables-save dump');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError("explain: standard input ('-') can be read only once");
   const definitions = readNetworksFor(values.net ?? [], io);
   const given = networksFromDefinitions(definitions);
