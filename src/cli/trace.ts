@@ -3,7 +3,7 @@
 
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { explainRule } from '../diff/attribute.js';
-import { formatHost, type IpFamily } from '../model/cidr.js';
+import { formatHost, formatHostPort, type IpFamily } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { compileDump } from '../sim/compile.js';
@@ -184,7 +184,7 @@ export function matrixJson(sim: Simulator, m: Matrix, why: Why) {
 // --- text -----------------------------------------------------------------------------------
 
 function endpointText(sim: Simulator, name: string, a: bigint, port: number, proto: Proto): string {
-  const where = proto === 'icmp' ? addr(sim, a) : `${addr(sim, a)}:${port}`;
+  const where = proto === 'icmp' ? addr(sim, a) : formatHostPort(sim.family, a, port);
   return name === addr(sim, a) ? where : `${name} (${where})`;
 }
 
@@ -215,7 +215,7 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
   lines.push(`${head}: ${r.request.verdict.toUpperCase()} — ${r.request.reason}`);
   const seen = r.request.seen;
   if (seen && (seen.src !== p.src || seen.dst !== p.dst || seen.sport !== p.sport || seen.dport !== p.dport)) {
-    lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${addr(sim, seen.src)}:${seen.sport} → ${addr(sim, seen.dst)}:${seen.dport}`} (after NAT)`);
+    lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${formatHostPort(sim.family, seen.src, seen.sport)} → ${formatHostPort(sim.family, seen.dst, seen.dport)}`} (after NAT)`);
   }
   lines.push('  request:');
   pushAll(lines, legText(sim, r.request, '    ', why));

@@ -3,7 +3,7 @@
 // host, guests and outside, what the reachability matrix lets through (NAT marked), plus the
 // port forwards the dump's DNAT rules make. Renderers (dot, mermaid, svg) only draw this.
 
-import { formatHost, type IpFamily } from '../model/cidr.js';
+import { formatHost, formatHostPort, hostPortText, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import type { Cell, Matrix } from '../sim/matrix.js';
@@ -124,7 +124,7 @@ function translation(family: IpFamily, c: Cell): string[] {
   const s = c.seen;
   if (!s || !c.translated) return [];
   const port = c.result.proto !== 'icmp';
-  const at = (a: bigint, n: number, showPort: boolean): string => (showPort ? `${formatHost(family, a)}:${n}` : formatHost(family, a));
+  const at = (a: bigint, n: number, showPort: boolean): string => (showPort ? formatHostPort(family, a, n) : formatHost(family, a));
   const out: string[] = [];
   const srcPort = port && s.sport !== p.sport;
   const dstPort = port && s.dport !== p.dport;
@@ -231,8 +231,8 @@ function forwardEdge(f: PortForward): DiagramEdge {
   const works = r.request.verdict === 'delivered' && r.request.at === f.guest && r.reply?.verdict === 'delivered';
   const state = works ? null : r.request.verdict !== 'delivered' ? r.request.verdict : r.request.at !== f.guest ? `arrives at ${r.request.at}` : `reply ${r.reply?.verdict ?? 'not traced'}`;
   const service = `${f.dnat.proto}/${f.dport}`;
-  const target = `${f.dnat.to}:${f.dnat.toPort ?? f.dport}`;
-  const nat = `dst ${f.address}:${f.dport} → ${target}`;
+  const target = hostPortText(f.dnat.to, f.dnat.toPort ?? f.dport);
+  const nat = `dst ${hostPortText(f.address, f.dport)} → ${target}`;
   const flow: Flow = { from: 'outside', to: nodeId('guest', f.guest), services: works ? [service] : [], oneWay: [], unknown: [], elsewhere: [], nat: [nat] };
   const lines = [`outside → ${f.guest}: port forward ${service} → ${target}${state ? ` (${state})` : ''}`, `(NAT ${nat})`, `(DNAT rule at line ${f.dnat.rule.pos.line})`];
   return { kind: 'forward', from: flow.from, to: flow.to, flows: [flow], lines };

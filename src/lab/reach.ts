@@ -7,7 +7,7 @@
 import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
 import type { Expectation, Hop, Service } from '../../grammar/expect.js';
 import { DNS_ENABLE_SINCE, isolatedOutsideNames, understandsDnsEnable, type OutsideNames } from '../engine/dnsmasq.js';
-import { formatHost, type HostAddress } from '../model/cidr.js';
+import { formatHost, formatHostPort, type HostAddress } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
 import type { Network } from '../model/network.js';
 import { formatRule } from '../write/save.js';
@@ -141,7 +141,7 @@ function seenText(r: TraceResult, leg: Leg): string {
   const s = leg.seen;
   if (!s) return '';
   const f = (a: bigint): string => formatHost(r.family, a);
-  return r.proto === 'icmp' ? `${f(s.src)} → ${f(s.dst)}` : `${f(s.src)}:${s.sport} → ${f(s.dst)}:${s.dport}`;
+  return r.proto === 'icmp' ? `${f(s.src)} → ${f(s.dst)}` : `${formatHostPort(r.family, s.src, s.sport)} → ${formatHostPort(r.family, s.dst, s.dport)}`;
 }
 
 // --- one direction -----------------------------------------------------------------------------

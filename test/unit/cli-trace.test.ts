@@ -225,3 +225,12 @@ describeCorpus('virtables trace --matrix: a DNAT that delivers elsewhere', () =>
     expect(out).toContain('(a DNAT delivers to another node: tcp/80 → web1)');
   });
 });
+
+describe('virtables trace on an ip6tables dump', () => {
+  it('IPv6 addresses with a port are written [addr]:port', async () => {
+    const v6 = join(REPO_CORPUS, 'audit', 'ipv6');
+    const { out } = await cli(['trace', join(v6, 'natted6.ip6.save'), '--net', join(v6, 'natted6.xml'), '--from', 'outside', '--to', 'natted6-vm', '--dport', '22']);
+    expect(out.split('\n')[0]).toBe('tcp outside ([2001:db8:ffff::10]:40000) → natted6-vm ([2001:db8:126::2]:22): DELIVERED — delivered to natted6-vm');
+    expect(out).toContain('as tcp [2001:db8:ffff::10]:40000 → [2001:db8:126::2]:22');
+  });
+});
