@@ -111,3 +111,14 @@ describe('Xen set-up files', () => {
     expect(r.stderr).toContain(`${file}:${message}`);
   });
 });
+
+describe('compile infers the flavour of a Xen set-up', () => {
+  it('a network-nat set-up without --flavor compiles as xen-nat, the same as with it', async () => {
+    const file = join(XEN, 'nat-two-guests.xen');
+    const inferred = await runCli(['compile', file]);
+    const given = await runCli(['compile', file, '--flavor', 'xen-nat']);
+    expect(inferred.code).toBe(0);
+    expect(inferred.stdout).toBe(given.stdout);
+    expect(inferred.stdout).toContain('-j MASQUERADE');
+  });
+});
