@@ -28,7 +28,7 @@ describe('compile flags', () => {
     [['compile', natted, '--flavor', 'libvirt-nft', '--base', join(LAB, 'clean-host.save')], 'leaves iptables alone'],
     [['compile', natted, '--base', join(LAB, 'clean-host.save'), '--family', 'ipv6'], 'is an iptables-save dump, but --family ipv6'],
     [['compile', natted, '--flavor', 'xen-nat'], "is a libvirt network; use --flavor libvirt"],
-    [['compile', join(XEN, 'nat-two-guests.xen')], "is a Xen set-up; use --flavor xen-nat"],
+    [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'libvirt'], "is a Xen set-up; use --flavor xen-nat"],
     [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'xen-bridge'], 'is set up for network-nat; use --flavor xen-nat'],
     [['compile', natted, '--xen-version', '4.4'], '--xen-version applies to the xen-* flavours'],
     [['compile', natted, '--libvirt-version', 'eleven'], '--libvirt-version must look like X.Y or X.Y.Z'],
