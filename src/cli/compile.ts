@@ -31,7 +31,8 @@ them or the firewall they leave behind.
   --flavor F              libvirt (default: 5.1+, private LIBVIRT_* chains, iptables backend)
                           libvirt-legacy (before 5.1: rules in INPUT/FORWARD/POSTROUTING)
                           libvirt-nft (10.4+ nftables backend)
-                          xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts)
+                          xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts;
+                          the default for a Xen host or set-up: its own script's mode)
   --format save           iptables-save text of the resulting firewall (default; nft flavour: nft)
   --format args           the commands in libvirt's test-vector format (networkxml2firewalltest)
   --format shell          the commands as a commented shell script
