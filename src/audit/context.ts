@@ -6,6 +6,7 @@ import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type
 import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
+import type { Host } from '../model/host.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
@@ -16,6 +17,8 @@ import type { Location } from './types.js';
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
   readonly dumps: readonly Dump[];
+  /** The host the dumps are from, with its nft ruleset (src/model/host.ts); absent when only dumps were given. */
+  readonly host?: Host;
   /** Networks taken as running (`--net`). */
   readonly running: readonly AnyNetwork[];
   /** Networks defined but stopped (`--inactive`): their rules must be absent. */
@@ -122,7 +125,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     isInactive: (n) => inactiveSet.has(n),
     verdict(n) {
       let v = verdicts.get(n);
-      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [], new Set(dumps.map(familyOf)))));
+      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map(familyOf)))));
       return v;
     },
     modeOf(n) {

@@ -63,11 +63,11 @@ function fromRuleAt(r: RuleAt, file: string, networks: readonly NetworkInfo[]): 
   return { ...ruleReport(explainRule(r.rule, r.family, networks), file, r.position), text: r.canonical };
 }
 
-function networkReport(n: NetworkInfo, v: NetworkVerdict): NetworkReport {
+export function networkReport(n: NetworkInfo, v: NetworkVerdict): NetworkReport {
   return { name: n.name, origin: n.origin, bridge: n.bridge, subnets: n.subnets.map((s) => subnetsText({ ...n, subnets: [s] })), verdict: v.verdict, summary: v.summary, purposes: v.purposes, missing: v.missing };
 }
 
-function label(n: NetworkInfo): string {
+export function label(n: NetworkInfo): string {
   const where = [n.bridge === n.name ? null : n.bridge, subnetsText(n)].filter((x) => x).join(', ');
   return where ? `${n.name} (${where})` : n.name;
 }
@@ -82,7 +82,7 @@ export function explainReport(dumps: readonly Dump[], networks: readonly Network
   for (const d of dumps) for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) fileOf.set(r, d.file);
   return {
     file: dumps.map((d) => d.file).join(', '),
-    networks: networks.map((n) => networkReport(n, verdictOf(n, explained, new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
+    networks: networks.map((n) => networkReport(n, verdictOf(n, explained, undefined, new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
     rules: explained.map((e) => ({ ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0), text: formatRule(e.rule, e.family) })),
   };
 }
@@ -127,8 +127,8 @@ export function diffReport(before: Dump, after: Dump, networks: readonly Network
 
   const count = (list: readonly RuleReport[], name: string): number => list.filter((r) => r.network === name).length;
   const nets = networks.map((n) => {
-    const was = verdictOf(n, explainedBefore, new Set([before.family ?? 'ipv4']));
-    const now = verdictOf(n, explainedAfter, new Set([after.family ?? 'ipv4']));
+    const was = verdictOf(n, explainedBefore, undefined, new Set([before.family ?? 'ipv4']));
+    const now = verdictOf(n, explainedAfter, undefined, new Set([after.family ?? 'ipv4']));
     return { info: n, was, now, report: { ...networkReport(n, now), before: was.verdict, added: count(added, n.name), removed: count(removed, n.name) } };
   });
 

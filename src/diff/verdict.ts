@@ -21,6 +21,8 @@ export interface NetworkVerdict {
 const CORE: readonly Purpose[] = ['dhcp-in', 'dns-in', 'cross-bridge', 'reject-out', 'reject-in'];
 /** The same in ip6tables: no IPv4 DHCP there (DHCPv6, udp 547, only since libvirt 1.0.1, so not required). */
 const CORE6: readonly Purpose[] = ['dns-in', 'cross-bridge', 'reject-out', 'reject-in'];
+/** libvirt's nftables backend adds no guest ↔ host rules (its table is its own, default-accept). */
+const NFT_CORE: readonly Purpose[] = ['cross-bridge', 'reject-out', 'reject-in'];
 const NAT_EXTRA: readonly Purpose[] = ['forward-out', 'related-in', 'masquerade'];
 const ROUTE_EXTRA: readonly Purpose[] = ['forward-out', 'forward-in'];
 const FORWARDING: readonly Purpose[] = ['forward-out', 'forward-in', 'related-in', 'masquerade', 'masquerade-ports', 'snat', 'snat-ports'];
@@ -54,15 +56,21 @@ function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Pur
 }
 
 /**
- * The verdict of a network's rules. IPv4 decides when the dump has any of its IPv4 rules; an
- * ip6tables dump alone is judged as IPv6 (no DHCP there). `families`: the dumps' families,
- * for saying why a network has no rules in them.
+ * A network's verdict from the purposes of the rules explained as its own (iptables and nft
+ * alike). IPv4 decides when the dump has any of its IPv4 rules; an ip6tables dump alone is
+ * judged as IPv6 (no DHCP there). `families`: the dumps' families, for saying why a network
+ * has no rules in them.
  */
-export function verdictOf(network: NetworkInfo, explained: readonly Explained[], families?: ReadonlySet<Family>): NetworkVerdict {
+export function verdictOf(
+  network: NetworkInfo,
+  explained: ReadonlyArray<Pick<Explained, 'network' | 'purpose'> & { readonly family?: Family }>,
+  backend: 'iptables' | 'nft' = 'iptables',
+  families?: ReadonlySet<Family>,
+): NetworkVerdict {
   const all = explained.filter((e) => e.network === network.name && e.purpose !== null);
   const v4 = all.filter((e) => e.family !== 'ipv6');
   const judged = v4.length > 0 ? v4 : all;
-  const core = v4.length > 0 ? CORE : CORE6;
+  const core = backend === 'nft' ? NFT_CORE : v4.length > 0 ? CORE : CORE6;
   const purposes = sortPurposes(all.map((e) => e.purpose!));
   const judgedPurposes = sortPurposes(judged.map((e) => e.purpose!));
   const has = (p: Purpose): boolean => judgedPurposes.includes(p);
