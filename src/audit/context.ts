@@ -105,7 +105,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save.
   const v4Dump = dumps.some((d) => familyOf(d) === 'ipv4');
   const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode) && (v4Dump || n.ips.some((ip) => ip.family === 6))).length;
-  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt);
+  const emptyFiles = (inputs.host?.inputs ?? []).filter((i) => i.kind === 'empty').map((i) => (i.file === '-' ? 'standard input' : i.file));
+  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, emptyFiles);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;

@@ -63,7 +63,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 }
 
 function emptyInputs(report: HostExplainReport): string[] {
-  return report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty, no rules (ip6tables-save and iptables-save print nothing while no table is in use)`);
+  return report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`);
 }
 
 /** Marks the host's rules the simulator finds can never match (an earlier rule decides their packets). */

@@ -55,9 +55,9 @@ describeCorpus('audit of the real captures: IPv6 and empty dumps', () => {
 
   it('an empty ip6tables-save: "no rules", in audit and explain', async () => {
     const r = await json([join(REAL, 'before.ip6.txt')]);
-    expect(r.hosts[0]!.flavor.reason).toBe('no rules at all: the dump is empty (ip6tables-save and iptables-save print nothing while no table is in use)');
+    expect(r.hosts[0]!.flavor.reason).toBe(`no rules at all: ${join(REAL, 'before.ip6.txt')} is empty (ip6tables-save and iptables-save print nothing while no table is in use)`);
     const e = await runCli(['explain', join(REAL, 'before.ip6.txt')]);
-    expect(e.stdout).toBe(`no rules: ${join(REAL, 'before.ip6.txt')} holds none (ip6tables-save and iptables-save print nothing while no table is in use)\n`);
+    expect(e.stdout).toBe(`${join(REAL, 'before.ip6.txt')}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use\n`);
     expect(e.code).toBe(0);
   });
 });
