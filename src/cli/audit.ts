@@ -9,6 +9,7 @@ import { assembleHost, hostDumps, hostIsEmpty, nftOnlyTables } from '../model/ho
 import { UsageError } from '../model/errors.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { describeInputs, readAuditInputs, readNetworkInputs } from './inputs.js';
+import { listingNote } from '../input/listing.js';
 import { noteStdin, type Io } from './io.js';
 import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
@@ -99,6 +100,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const nft = nftOnlyTables(host);
     if (nft.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${host.name}: the nft tables ${nft.map((t) => `${t.family} ${t.name}`).join(', ')} were read; the checks do not judge nft rules yet\n`);
     if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
+    for (const d of host.dumps) {
+      const note = listingNote(d);
+      if (note && !io.quiet) io.stderr(`virtables audit: note: ${note}\n`);
+    }
   }
   const reports: AuditReport[] = [];
   for (const host of hosts) {

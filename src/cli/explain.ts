@@ -5,6 +5,7 @@ import { simulatedContext } from '../audit/run.js';
 import { networksFromDefinitions } from '../diff/attribute.js';
 import { explainHost, hostExplainGroups, hostNetworks, type HostExplainReport, type ReportRow } from '../diff/host-report.js';
 import type { RuleReport } from '../diff/report.js';
+import { listingNote } from '../input/listing.js';
 import { hostDumps, type Host } from '../model/host.js';
 import type { AnyNetwork } from '../model/network.js';
 import { oneOf, parseCommandArgs } from './args.js';
@@ -58,12 +59,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const host = readHost('explain', files, io);
   const report = await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions);
   const s = styleFor(io);
-  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s) : explainText(report, s));
+  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s, host) : explainText(report, s, host));
   return 0;
 }
 
-function emptyInputs(report: HostExplainReport): string[] {
-  return report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`);
+function emptyInputs(report: HostExplainReport, host?: Host): string[] {
+  const listed = host ? hostDumps(host).flatMap((d) => listingNote(d) ?? []) : [];
+  return [...listed, ...report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`)];
 }
 
 /** Marks the host's rules the simulator finds can never match (an earlier rule decides their packets). */
@@ -88,8 +90,8 @@ function neverText(report: HostExplainReport, row: ReportRow): string {
   return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first`;
 }
 
-function explainText(report: HostExplainReport, s: Style): string {
-  const out: string[] = emptyInputs(report).map((l) => s.dim(l));
+function explainText(report: HostExplainReport, s: Style, host?: Host): string {
+  const out: string[] = emptyInputs(report, host).map((l) => s.dim(l));
   if (out.length > 0) out.push('');
   for (const g of hostExplainGroups(report)) {
     out.push(s.bold(`== ${g.title}`));
@@ -103,9 +105,9 @@ function explainText(report: HostExplainReport, s: Style): string {
   return out.join('\n');
 }
 
-function explainTables(report: HostExplainReport, s: Style): string {
+function explainTables(report: HostExplainReport, s: Style, host?: Host): string {
   const width = Math.max(100, process.stdout.columns ?? 120);
-  const out: string[] = emptyInputs(report);
+  const out: string[] = emptyInputs(report, host);
   for (const g of hostExplainGroups(report)) {
     out.push(s.bold(g.title));
     const spec = { head: ['line', 'table', 'rule', 'purpose', 'why'], widths: [10, 12, Math.floor(width * 0.4), 14, Math.floor(width * 0.28)], headStyle: s.cyan, borderStyle: s.dim };

@@ -272,7 +272,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
 function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, networks: readonly DeclaredNetwork[], uplink: UplinkSpec): Guest {
   // Listed in any order: with devices named (as eth0, as eth1), eth0 is the guest's first.
   const named = s.attachments.every((a) => a.device !== null && /^\D*\d+$/.test(a.device));
-  const devNo = (d: string | null): number => Number(/\d+$/.exec(d ?? '')?.[0] ?? 0);
+  const devNo = (d: string | null): number => Number(/^\D*(\d+)$/.exec(d ?? '')?.[1] ?? 0);
   const listed = named ? [...s.attachments].sort((x, y) => devNo(x.device) - devNo(y.device)) : s.attachments;
   // A gateway given on one attachment is the guest's default route: the others get none.
   const someGateway = listed.some((a) => a.gateway !== null && a.gateway !== 'none');
