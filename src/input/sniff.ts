@@ -28,7 +28,8 @@ export function sniff(text: string): Sniffed {
   if (line.startsWith('{') || line.startsWith('[')) return 'nft-json';
   if (SAVE_LINE.test(line)) return 'iptables-save';
   if (NFT_STATEMENT.test(line)) return 'nft-text';
-  if (line.startsWith('<') || line.startsWith('(') || /^(network|vif)\s/.test(line) || /^[a-z_]+\s*=/.test(line)) return 'network';
+  if (line.startsWith('<') || line.startsWith('(') || /^(network|vif)\s/.test(line) || /^[a-z_]+\s*=/.test(line))
+    return 'network';
   return 'unknown';
 }
 
