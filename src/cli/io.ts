@@ -32,13 +32,30 @@ function inputLimit(): number {
 
 const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * One read. A non-blocking standard input (a parent's pipe: node's spawnSync gives one) that has
+ * nothing yet answers EAGAIN, which means "not yet", not "nothing piped": wait a little and ask again.
+ */
+function readWaiting(fd: number, chunk: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
+}
+
 /** Reads an open descriptor to its end in chunks, stopping past the limit (standard input has no size to ask). */
 function readAll(fd: number, path: string, name: string, limit: number): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1024 * 1024);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
+    const n = readWaiting(fd, chunk);
     if (n === 0) break;
     total += n;
     if (total > limit) throw new InputError(path, 1, 1, `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`);
@@ -64,7 +81,6 @@ export function readBytesFromDisk(path: string): Uint8Array {
     if (err.code === 'ENOENT') throw new UsageError(`${name}: no such file`);
     if (err.code === 'EISDIR') throw new UsageError(`${name}: is a directory (expected a file)`);
     if (err.code === 'EACCES') throw new UsageError(`${name}: permission denied`);
-    if (err.code === 'EAGAIN') throw new UsageError(`${name}: standard input is not readable (nothing piped in?)`);
     throw new UsageError(`${name}: ${err.message}`);
   } finally {
     if (fd !== null && fd !== 0) closeSync(fd);
