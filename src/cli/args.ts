@@ -21,8 +21,9 @@ function parserOptions(spec: CommandSpec): ParseOptions {
 function choose(command: string, flag: string, o: OptionDecl, value: string): string {
   const choices = Object.keys(o.choices ?? {});
   const found = choices.find((c) => c === value || (o.ignoreCase === true && c.toLowerCase() === value.toLowerCase()));
-  if (found === undefined) throw new UsageError(`${command}: --${flag} must be one of ${choices.join(', ')} (got '${value}')`);
-  return found;
+  if (found !== undefined) return found;
+  const guess = closest(value, choices);
+  throw new UsageError(`${command}: --${flag} must be one of ${choices.join(', ')} (got '${value}'${guess ? `; did you mean '${guess}'?` : ''})`);
 }
 
 /** `virtables NAME argv…` parsed by NAME's declaration; `help` says whether --help was asked. */
@@ -32,7 +33,11 @@ export function parseCommand<N extends CommandName>(name: N, argv: string[]): Ar
   try {
     parsed = parseArgs({ args: argv, options: parserOptions(spec), allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${name}: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`);
+    const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    const known = ['--help', '-h', ...Object.entries(spec.options).flatMap(([flag, o]) => [`--${flag}`, ...(o.short ? [`-${o.short}`] : [])])];
+    const guess = unknown ? closest(unknown.split('=')[0]!, known) : null;
+    throw new UsageError(`${name}: ${message}${guess ? ` (did you mean '${guess}'?)` : ''}`);
   }
   const help = parsed.values.help === true;
   const values: Record<string, unknown> = {};
@@ -46,10 +51,27 @@ export function parseCommand<N extends CommandName>(name: N, argv: string[]): Ar
   return { values: values as Args<N>['values'], positionals: parsed.positionals, help };
 }
 
-/** The declared choices as a list, for a command that picks a default itself. */
-export function choicesOf<N extends CommandName>(name: N, option: keyof (typeof SPECS)[N]['options'] & string): string[] {
-  const o: OptionDecl | undefined = (SPECS[name].options as Readonly<Record<string, OptionDecl>>)[option];
-  return Object.keys(o?.choices ?? {});
+/** Edit distance of two short words (option names): insertions, deletions, substitutions. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known word closest to a mistyped one: within two edits (or a third of its length), else null. */
+export function closest(word: string, known: readonly string[]): string | null {
+  if (word.length > 64) return null;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(word, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
 }
 
 // --- --help, written from the declaration ----------------------------------------------------------

@@ -16,7 +16,8 @@ import { UsageError } from '../model/errors.js';
 import { VERSION } from '../package.js';
 import type { Args } from './spec.js';
 import { describeInputs, readAuditInputs, readNetworkInputs } from './inputs.js';
-import type { Io } from './io.js';
+import { listingNote } from '../input/listing.js';
+import { noteStdin, type Io } from './io.js';
 import { styleFor } from './style.js';
 
 /** What to audit: dump paths (network files among them are taken as running), networks, options. */
@@ -45,6 +46,7 @@ export async function run({ values, positionals }: Args<'audit'>, io: Io): Promi
   const checks = CHECKS.filter((c) => !(values.skip ?? []).includes(c.id));
   // Positionals: dumps, and network definitions (a pre-commit hook passes both kinds of changed file).
   const files = positionals.length > 0 ? positionals : ['-'];
+  if (positionals.length === 0) noteStdin(io, 'audit', 'an iptables-save dump');
   const outcome = await auditFiles({ files, net: values.net ?? [], inactive: values.inactive ?? [], flavor: values.flavor, libvirtVersion: version, checks }, io);
   io.stdout(await renderAudit(outcome, values.format ?? 'text', io));
   return auditExit(outcome.reports, values['fail-on'] ?? 'error');
@@ -65,6 +67,10 @@ export async function auditFiles(request: AuditRequest, io: Io): Promise<AuditOu
     const nft = nftOnlyTables(host);
     if (nft.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${host.name}: the nft tables ${nft.map((t) => `${t.family} ${t.name}`).join(', ')} were read; the checks do not judge nft rules yet\n`);
     if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
+    for (const d of host.dumps) {
+      const note = listingNote(d);
+      if (note && !io.quiet) io.stderr(`virtables audit: note: ${note}\n`);
+    }
   }
   const options = { ...(request.flavor ? { flavor: request.flavor } : {}), ...(request.libvirtVersion ? { libvirtVersion: request.libvirtVersion } : {}) };
   const reports: AuditReport[] = [];

@@ -3,6 +3,7 @@
 
 import { applyProgram, emptyDump, emptyHostState, type HostState } from '../engine/apply.js';
 import { compile } from '../engine/compile.js';
+import type { Flavor } from '../engine/program.js';
 import type { Family } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { formatProgramArgs } from '../write/args.js';
@@ -22,12 +23,15 @@ function parseDomids(text: string | undefined): number[] | null {
 }
 
 export async function run({ values, positionals }: Args<'compile'>, io: Io): Promise<number> {
-  const flavor = values.flavor ?? 'libvirt';
-  const format = values.format ?? (flavor === 'libvirt-nft' ? 'nft' : 'save');
+  const given: Flavor | undefined = values.flavor;
   if (positionals.length === 0) throw new UsageError('compile: give at least one network file (or - for standard input)');
   if (positionals.filter((p) => p === '-').length + (values.base === '-' ? 1 : 0) > 1) throw new UsageError("compile: standard input ('-') can be read only once");
 
   const networks = readNetworkInputs('compile', positionals, io, { domids: parseDomids(values.domids) });
+  // Without --flavor, a Xen set-up says its own: its network script's mode.
+  const xenModes = [...new Set(networks.flatMap((n) => (n.kind === 'xen' ? [n.mode] : [])))];
+  const flavor: Flavor = given ?? (xenModes.length === 1 && networks.every((n) => n.kind === 'xen') ? `xen-${xenModes[0]!}` : 'libvirt');
+  const format = values.format ?? (flavor === 'libvirt-nft' ? 'nft' : 'save');
 
   let family: Family = values.family ?? 'ipv4';
   let base: HostState = emptyHostState();

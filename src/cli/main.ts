@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { InputError, UsageError } from '../model/errors.js';
 import { packagePath, VERSION } from '../package.js';
-import { commandHelp } from './args.js';
+import { closest, commandHelp } from './args.js';
 import { COMMANDS, runCommand, type Command } from './commands.js';
 import { processIo, type Io } from './io.js';
 import { isCommandName } from './spec.js';
@@ -136,7 +136,8 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
     return 0;
   }
   if (!isCommandName(name)) {
-    io.stderr(`virtables: unknown command '${name}'\n\n${usage()}`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    io.stderr(`virtables: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}\n\n${usage()}`);
     return 2;
   }
   try {

@@ -7,6 +7,7 @@ import { formatNftText, NftPrintError } from '../write/nft-text.js';
 import { formatDump } from '../write/save.js';
 import type { Args } from './spec.js';
 import { kindName, positionIn } from '../input/read.js';
+import { listingNote } from '../input/listing.js';
 import { readDumpInput } from './inputs.js';
 import type { Io } from './io.js';
 import { dumpToJson } from './json.js';
@@ -44,6 +45,8 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
       `parse: ${name} is ${kindName(input.kind)}; --format nft prints nft rulesets (use --format save or json)`,
     );
   const dump = input.dump!;
+  const note = listingNote(dump);
+  if (note && !io.quiet) io.stderr(`virtables parse: note: ${note}\n`);
   io.stdout(
     format === 'json'
       ? JSON.stringify(dumpToJson(dump), null, 2) + '\n'

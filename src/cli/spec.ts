@@ -195,7 +195,8 @@ one Xen set-up file (docs/commands/compile.md); '-' reads standard input`,
         help: `libvirt (default: 5.1+, private LIBVIRT_* chains, iptables backend)
 libvirt-legacy (before 5.1: rules in INPUT/FORWARD/POSTROUTING)
 libvirt-nft (10.4+ nftables backend)
-xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts)`,
+xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts;
+the default for a Xen host or set-up: its own script's mode)`,
       },
       format: {
         type: 'string', short: 'f', help: '',
