@@ -15,8 +15,12 @@ export interface Io {
   readonly readBytes: (path: string) => Uint8Array;
 }
 
-/** The largest input virtables reads (a 100,000-rule dump is ~10 MB); VIRTABLES_MAX_INPUT_BYTES changes it. */
-export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
+/**
+ * The largest input virtables reads. A 110,000-rule dump is ~11 MB; past ~128 MiB a dump would not
+ * fit node's heap once parsed, and standard input, which has no size to ask, is held in memory
+ * while it is read: the bound keeps that memory bounded too. VIRTABLES_MAX_INPUT_BYTES changes it.
+ */
+export const MAX_INPUT_BYTES = 128 * 1024 * 1024;
 
 function inputLimit(): number {
   const given = Number(process.env.VIRTABLES_MAX_INPUT_BYTES);
@@ -25,19 +29,27 @@ function inputLimit(): number {
 
 const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
-/** Reads an open descriptor to its end in chunks, stopping past the limit (standard input has no size to ask). */
+const CHUNK = 1024 * 1024;
+
+/**
+ * Reads an open descriptor to its end, stopping past the limit (standard input has no size to
+ * ask). Each 1 MiB chunk is filled before the next is taken (a pipe gives 64 KiB a read), so
+ * what is held is what was read.
+ */
 function readAll(fd: number, path: string, name: string, limit: number): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
-    const chunk = Buffer.allocUnsafe(1024 * 1024);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
-    if (n === 0) break;
-    total += n;
+    const chunk = Buffer.allocUnsafeSlow(CHUNK);
+    let filled = 0;
+    let n = -1;
+    while (filled < CHUNK && (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0) filled += n;
+    total += filled;
     if (total > limit) throw new InputError(path, 1, 1, `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`);
-    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    if (filled > 0) chunks.push(filled === CHUNK ? chunk : chunk.subarray(0, filled));
+    if (n === 0) break;
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 /** Reads `-` or a file whole; a file's size is checked before anything is read. */
