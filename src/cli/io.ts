@@ -59,19 +59,20 @@ function readWaiting(fd: number, chunk: Buffer, offset: number): number {
 /**
  * Reads an open descriptor to its end, stopping past the limit (standard input has no size to
  * ask). Each 1 MiB chunk is filled before the next is taken (a pipe gives 64 KiB a read), so
- * what is held is what was read.
+ * what is held is what was read, never more than the limit and one byte.
  */
 function readAll(fd: number, path: string, name: string, limit: number): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
-    const chunk = Buffer.allocUnsafeSlow(CHUNK);
+    // One byte past the limit is enough to know it is passed.
+    const chunk = Buffer.allocUnsafeSlow(Math.min(CHUNK, limit + 1 - total));
     let filled = 0;
     let n = -1;
-    while (filled < CHUNK && (n = readWaiting(fd, chunk, filled)) > 0) filled += n;
+    while (filled < chunk.length && (n = readWaiting(fd, chunk, filled)) > 0) filled += n;
     total += filled;
     if (total > limit) throw new InputError(path, 1, 1, `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`);
-    if (filled > 0) chunks.push(filled === CHUNK ? chunk : chunk.subarray(0, filled));
+    if (filled > 0) chunks.push(filled === chunk.length ? chunk : chunk.subarray(0, filled));
     if (n === 0) break;
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
