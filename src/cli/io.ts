@@ -61,12 +61,13 @@ function readWaiting(fd: number, chunk: Buffer, offset: number): number {
  * ask). Each 1 MiB chunk is filled before the next is taken (a pipe gives 64 KiB a read), so
  * what is held is what was read, never more than the limit and one byte.
  */
-function readAll(fd: number, path: string, name: string, limit: number): Uint8Array {
+function readAll(fd: number, path: string, name: string, limit: number, size: number): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
-    // One byte past the limit is enough to know it is passed.
-    const chunk = Buffer.allocUnsafeSlow(Math.min(CHUNK, limit + 1 - total));
+    // A file comes whole into its first chunk (a byte more to see it end); one byte past the limit
+    // is enough to know it is passed.
+    const chunk = Buffer.allocUnsafeSlow(Math.min(total === 0 ? Math.max(CHUNK, size + 1) : CHUNK, limit + 1 - total));
     let filled = 0;
     let n = -1;
     while (filled < chunk.length && (n = readWaiting(fd, chunk, filled)) > 0) filled += n;
@@ -88,7 +89,7 @@ export function readBytesFromDisk(path: string): Uint8Array {
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const limit = inputLimit();
     if (st.isFile() && st.size > limit) throw new InputError(path, 1, 1, `${name} is ${MiB(st.size)}, more than virtables reads (${MiB(limit)})`);
-    return readAll(fd, path, name, limit);
+    return readAll(fd, path, name, limit, st.isFile() ? st.size : 0);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
