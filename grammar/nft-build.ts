@@ -12,7 +12,6 @@ export {
   FIB_RESULTS,
   META_KEYS,
   PAYLOAD_FIELDS,
-  PRINTED_UNQUALIFIED,
   UNQUALIFIED_META,
 } from '../src/model/nft-types.js';
 

@@ -19,7 +19,6 @@ import type {
 } from '../src/model/nft.js';
 import { NFT_CHAIN_TYPES, NFT_FAMILIES, NFT_HOOKS } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
-import { decodeText } from '../src/model/text.js';
 import { formatJsonPath, lineColOf, offsetOfJsonPath, type JsonPathSegment } from './json-path.js';
 import {
   defaultReject,
@@ -39,10 +38,6 @@ type JsonObject = { [key: string]: Json };
 
 export interface NftJsonOptions {
   readonly file: string;
-}
-
-export function parseNftJsonBytes(bytes: Uint8Array, options: NftJsonOptions): NftRuleset {
-  return parseNftJson(decodeText(options.file, bytes), options);
 }
 
 /** Where JSON.parse stopped, from its message (`… at position 123`); the end of the text when it does not say. */

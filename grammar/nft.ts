@@ -13,7 +13,6 @@
 import { EmbeddedActionsParser, type IToken } from './chevrotain.js';
 import type { NftRuleset } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
-import { decodeText } from '../src/model/text.js';
 import {
   allTokens,
   Comma,
@@ -233,10 +232,6 @@ function parser(): NftParser {
 
 export interface NftTextOptions {
   readonly file: string;
-}
-
-export function parseNftTextBytes(bytes: Uint8Array, options: NftTextOptions): NftRuleset {
-  return parseNftText(decodeText(options.file, bytes), options);
 }
 
 /** Reads `nft list ruleset` text (`nft -a` handles included) into the nft model. */

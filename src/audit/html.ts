@@ -4,7 +4,9 @@
 
 import { explainGroups, type ExplainReport } from '../diff/report.js';
 import type { AuditReport, NetworkSummary } from './run.js';
-import type { Finding, Severity } from './types.js';
+import type { Finding } from './types.js';
+import { plural, xmlEscape } from '../model/text.js';
+import { counts } from './json.js';
 
 export interface HtmlDiagram {
   /** The SVG (Graphviz's or the bundled layout's); null when there is nothing to draw. */
@@ -20,9 +22,7 @@ export interface HtmlHost {
 }
 
 /** Text for HTML content and attribute values. */
-export function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+const esc = xmlEscape;
 
 /** A message's `quoted rule text` as code; escaped first, so only the backquotes become markup. */
 function prose(text: string): string {
@@ -68,14 +68,6 @@ table.rules td.line { width: 4em; color: var(--muted); } table.rules td.table { 
 footer { color: var(--muted); font-size: 13px; padding-bottom: 32px; }
 @media print { body { background: white; } section.host { border: none; padding: 0; } nav { display: none; } }
 `;
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function counts(findings: readonly Finding[]): Record<Severity, number> {
-  return { error: findings.filter((f) => f.severity === 'error').length, warning: findings.filter((f) => f.severity === 'warning').length, info: findings.filter((f) => f.severity === 'info').length };
-}
 
 function networkHead(n: NetworkSummary): string {
   const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.filter((x) => x !== n.name)].filter((x) => x).join(', ');

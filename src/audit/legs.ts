@@ -24,11 +24,6 @@ export function stepRule(step: Step | null): Rule | null {
   return step?.rule?.rule ?? null;
 }
 
-/** A connection works when its first packet arrives and so does the reply. */
-export function connects(r: TraceResult): boolean {
-  return r.request.verdict === 'delivered' && r.reply?.verdict === 'delivered';
-}
-
 /** Did the request arrive at the endpoint it was sent to? */
 export function arrived(r: TraceResult, endpoint: string): boolean {
   return r.request.verdict === 'delivered' && r.request.at === endpoint;

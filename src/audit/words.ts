@@ -28,10 +28,6 @@ export const OWNER_NAMES: Readonly<Record<Owner, string>> = {
   host: "the host's own rules",
 };
 
-export function plural(n: number, word: string): string {
-  return `${n} ${n === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
-}
-
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_./:=,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

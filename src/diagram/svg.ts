@@ -5,11 +5,8 @@
 import { NODE_FILL } from './dot.js';
 import type { Diagram } from './graph.js';
 import { EDGE_FONT, layout, NODE_FONT, type Box, type TextBlock } from './layout.js';
+import { xmlEscape } from '../model/text.js';
 
-/** Text for XML content and attribute values. */
-export function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 const FONT = "font-family=\"'DejaVu Sans Mono', Menlo, Consolas, monospace\"";
 

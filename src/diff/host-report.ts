@@ -2,7 +2,7 @@
 // networks judged from both (libvirt's nft backend leaves its rules only in nft). Plain data:
 // the JSON of `virtables explain` and `virtables diff` (docs/json.md).
 
-import { explainDumps, inferNetworks, subnetsText, type NetworkInfo, type Owner } from './attribute.js';
+import { explainDumps, inferNetworks, type NetworkInfo, type Owner } from './attribute.js';
 import {
   diffReport,
   explainReport,
@@ -10,7 +10,6 @@ import {
   networkReport,
   type DiffReport,
   type ExplainReport,
-  type NetworkReport,
   type RuleReport,
 } from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
@@ -21,6 +20,7 @@ import type { Dump } from '../model/dump.js';
 import { hostDumps, nftOnlyTables, type Host, type HostInput } from '../model/host.js';
 import { isTextPos, type NftFamily } from '../model/nft.js';
 import { formatNftRule } from '../write/nft-text.js';
+import { plural } from '../model/text.js';
 
 /** An nft rule in reports: where it is, what it says, whose it is and why it is there. */
 export interface NftRuleReport {
@@ -179,7 +179,6 @@ export interface HostDiffReport extends DiffReport {
 
 const emptyDump = (file: string, family: 'ipv4' | 'ipv6'): Dump => ({ file, family, tables: [], comments: [] });
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Two hosts (before, after) compared: iptables per family, nft by content; networks judged from both. */
 export function diffHosts(before: Host, after: Host, networks: readonly NetworkInfo[]): HostDiffReport {
@@ -305,5 +304,3 @@ function merge(parts: readonly DiffReport[]): DiffReport {
   };
 }
 
-export type { NetworkReport };
-export { subnetsText };

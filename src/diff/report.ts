@@ -7,6 +7,7 @@ import { formatRule } from '../write/save.js';
 import { explainDumps, explainRule, subnetsText, type Explained, type NetworkInfo, type Owner } from './attribute.js';
 import { diffDumps, type RuleAt } from './diff.js';
 import { modeDifference, verdictOf, type NetworkVerdict, type Verdict } from './verdict.js';
+import { plural } from '../model/text.js';
 
 /** A rule in reports: where it is, what it says, whose it is and why it is there. */
 export interface RuleReport {
@@ -72,7 +73,6 @@ export function label(n: NetworkInfo): string {
   return where ? `${n.name} (${where})` : n.name;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function explainReport(dumps: readonly Dump[], networks: readonly NetworkInfo[]): ExplainReport {
   const explained = explainDumps(dumps, networks);

@@ -55,7 +55,3 @@ export interface Program {
   readonly notes: readonly string[];
 }
 
-/** Does the command change iptables/ip6tables or nft state (rather than read or act elsewhere)? */
-export function changesFirewall(command: Command): boolean {
-  return command.effect.kind !== 'none' && command.effect.kind !== 'refused';
-}

@@ -16,8 +16,6 @@ import type { Evidence, ReadBytes } from './evidence.js';
 import { applyOperations, dumpOfListing, listingIsState, skippedNotes } from './operations.js';
 import type { World } from './sheet.js';
 
-export { applyOperations } from './operations.js';
-
 export interface Firewall {
   readonly dump: Dump;
   /** Where it came from, for messages: `host.save`, or `clean-host.save, then natted and natted2 started, then rules.txt`. */

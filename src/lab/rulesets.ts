@@ -8,7 +8,7 @@ import { parseListing, listedRules, showsInterfaces } from '../../grammar/listin
 import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
 import { diffDumps, ruleKey } from '../diff/diff.js';
 import type { Dump, Rule } from '../model/dump.js';
-import { decodeText } from '../model/text.js';
+import { decodeText, plural } from '../model/text.js';
 import { formatRule } from '../write/save.js';
 import type { Evidence, ReadBytes } from './evidence.js';
 import { namesText, permutations, startNetworks } from './firewall.js';
@@ -115,9 +115,6 @@ function observedRules(world: World, evidence: Evidence): Observed {
   return { ok: true, interfaces: true, from: `${after.file} compared with ${before.file}`, items: added.map((r) => ({ table: r.table, chain: r.chain, rule: r.rule, why: null })), notes: [] };
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 function compare(world: World, a: RuleSet, expected: Expected, observed: Extract<Observed, { ok: true }>, networks: NetworkInfo[]): RulesOutcome {
   const interfaces = observed.interfaces;

@@ -5,13 +5,13 @@
 // input errors; evidence that is missing is a problem reported with every assertion.
 
 import { dirname, join } from 'node:path';
-import { parseSheet, type At, type FirewallSource, type Named, type Sheet, type Statement } from '../../grammar/expect.js';
+import { parseSheet, type At, type FirewallSource, type Sheet, type Statement } from '../../grammar/expect.js';
 import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
 import { parseVersion } from '../engine/version.js';
 import { exactly, isolatedRouter as isolatedRouterOf, type VersionRange } from '../engine/dnsmasq.js';
 import { DEFAULT_LEGACY_VERSION } from '../engine/version.js';
-import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
+import { cidrContains, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
 import type { AnyNetwork, Network } from '../model/network.js';
@@ -367,11 +367,6 @@ export function eraRangeOf(world: World): VersionRange {
   return { from: '5.1.0', below: null, label: 'libvirt 5.1+' };
 }
 
-export function describeAddressOf(a: LinkAddress): string {
-  return formatHost(a.address.family, a.address.value);
-}
-
-export type { Named };
 
 /** A lab's dump file: iptables-save by contract; nft text or an empty file is named, not misread. */
 function readIptablesDump(bytes: Uint8Array, file: string): Dump {

@@ -151,23 +151,3 @@ export function findChain(table: Table | undefined, name: string): Chain | undef
   return table?.chains.find((c) => c.name === name);
 }
 
-/** Every rule of the dump, table by table, chain by chain, in order. */
-export function* allRules(dump: Dump): Generator<Rule> {
-  for (const table of dump.tables) for (const chain of table.chains) yield* chain.rules;
-}
-
-export function matchOption(match: Match, name: string): Option | undefined {
-  return match.options.find((o) => o.name === name);
-}
-
-export function findMatch(rule: Rule, name: string): Match | undefined {
-  return rule.matches.find((m) => m.name === name);
-}
-
-export function targetOption(rule: Rule, name: string): Option | undefined {
-  return rule.target?.options.find((o) => o.name === name);
-}
-
-export function optionValue(option: Option | undefined): string | undefined {
-  return option?.args.map((a) => a.value).join(' ');
-}

@@ -124,11 +124,6 @@ export interface XenNetwork {
 
 export type AnyNetwork = Network | XenNetwork;
 
-/** Every IPv4/IPv6 subnet a libvirt network puts on its bridge. */
-export function subnetsOf(network: Network): Cidr[] {
-  return network.ips.map((ip) => ip.subnet);
-}
-
 /** Does libvirt add firewall rules for this mode? (networkAddFirewallRules, bridge_driver_linux.c) */
 export function installsRules(mode: ForwardMode): boolean {
   return match(mode)

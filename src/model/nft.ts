@@ -113,9 +113,6 @@ export interface NftRule {
   readonly comment: string | null;
 }
 
-/** Set flags as nft lists them. */
-export type NftSetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic' | 'eval';
-
 /** A named set (`set NAME { … }`) or map (`map NAME { … }`; `map` is the value type). */
 export interface NftSet {
   readonly family: NftFamily;
@@ -537,32 +534,9 @@ export function isTextPos(pos: NftPos): pos is NftTextPos {
   return (pos as NftTextPos).line !== undefined;
 }
 
-/** `FILE:LINE:COL` for text, `FILE: nftables[3].rule` for JSON. */
-export function formatNftPos(file: string, pos: NftPos): string {
-  return isTextPos(pos) ? `${file}:${pos.line}:${pos.col}` : `${file}: ${pos.path}`;
-}
-
-export function findNftTable(ruleset: NftRuleset, family: NftFamily, name: string): NftTable | undefined {
-  return ruleset.tables.find((t) => t.family === family && t.name === name);
-}
-
-export function findNftChain(table: NftTable | undefined, name: string): NftChain | undefined {
-  return table?.chains.find((c) => c.name === name);
-}
-
-export function findNftSet(table: NftTable | undefined, name: string): NftSet | undefined {
-  return table?.sets.find((s) => s.name === name);
-}
-
 /** Every rule of the ruleset, table by table, chain by chain, in order. */
 export function* allNftRules(ruleset: NftRuleset): Generator<NftRule> {
   for (const table of ruleset.tables) for (const chain of table.chains) yield* chain.rules;
-}
-
-/** The rule's verdict statement when it ends in one (accept, drop, jump …); null when it only matches or counts. */
-export function ruleVerdict(rule: NftRule): NftVerdictStatement | null {
-  const last = rule.statements[rule.statements.length - 1];
-  return last?.kind === 'verdict' ? last : null;
 }
 
 /** The first statement (or expression inside one) virtables does not understand; null when it understands them all. */

@@ -1,6 +1,6 @@
-// A small line format describing a Xen host's network set-up for `compile` (until the
-// xend-config.sxp / domU vif readers land): one `network` line, then one `vif` line per guest
-// interface in the order they come online. Documented in docs/commands/compile.md.
+// A small line format describing a Xen host's network set-up in one file (beside the real
+// xend-config.sxp and domU configurations, which network/xen.ts reads): one `network` line, then one
+// `vif` line per guest interface in the order they come online. Documented in docs/commands/compile.md.
 //
 //   # network-nat on eth0
 //   network nat netdev=eth0
@@ -10,7 +10,6 @@
 import { parseCidr } from '../model/cidr.js';
 import { InputError } from '../model/errors.js';
 import type { XenMode, XenNetwork, XenVif } from '../model/network.js';
-import { decodeText } from '../model/text.js';
 
 const MODES: readonly XenMode[] = ['bridge', 'nat', 'route'];
 
@@ -91,6 +90,3 @@ export function readXenSetup(text: string, file: string): XenNetwork {
   };
 }
 
-export function readXenSetupBytes(bytes: Uint8Array, file: string): XenNetwork {
-  return readXenSetup(decodeText(file, bytes), file);
-}

@@ -8,7 +8,7 @@ import { parseDomainConfig, parseSxp, type CfgValue, type Sexp } from '../../gra
 import { parseCidr } from '../model/cidr.js';
 import type { SourcePos } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
-import { decodeText, firstContentLine } from '../model/text.js';
+import { firstContentLine } from '../model/text.js';
 import type { XenMode, XenNetwork, XenVif } from '../model/network.js';
 
 export interface XenSource {
@@ -157,11 +157,6 @@ export function readXenNetwork(xend: XenSource | null, domains: readonly XenSour
     vifs,
     origin: { file: originFile, pos: originPos },
   };
-}
-
-export function readXenNetworkBytes(xend: { bytes: Uint8Array; file: string } | null, domains: ReadonlyArray<{ bytes: Uint8Array; file: string }>): XenNetwork {
-  const decode = (s: { bytes: Uint8Array; file: string }): XenSource => ({ text: decodeText(s.file, s.bytes), file: s.file });
-  return readXenNetwork(xend && decode(xend), domains.map(decode));
 }
 
 /** Which kind of input a text is, from its first significant character. */

@@ -369,25 +369,24 @@ const iprange: Compiler = (m, family) =>
     return null;
   });
 
-const mark: Compiler = (m) =>
-  each(m, (o) => {
-    if (o.name !== '--mark') return null;
-    const v = parseMarkValue(first(o));
-    if (!v) return null;
-    const { value, mask } = v;
-    const neg = o.negated;
-    return (c) => (((c.mark & mask) >>> 0) === value) !== neg;
-  });
+/** `--mark VALUE[/MASK]`: -m mark tests the packet's mark, -m connmark its connection's (none: no match). */
+function markMatch(markOf: (c: MatchCtx) => number | null): Compiler {
+  return (m) =>
+    each(m, (o) => {
+      if (o.name !== '--mark') return null;
+      const v = parseMarkValue(first(o));
+      if (!v) return null;
+      const { value, mask } = v;
+      const neg = o.negated;
+      return (c) => {
+        const mk = markOf(c);
+        return mk !== null && (((mk & mask) >>> 0) === value) !== neg;
+      };
+    });
+}
 
-const connmark: Compiler = (m) =>
-  each(m, (o) => {
-    if (o.name !== '--mark') return null;
-    const v = parseMarkValue(first(o));
-    if (!v) return null;
-    const { value, mask } = v;
-    const neg = o.negated;
-    return (c) => c.flow !== null && !c.flow.untracked && (((c.flow.mark & mask) >>> 0) === value) !== neg;
-  });
+const mark = markMatch((c) => c.mark);
+const connmark = markMatch((c) => (c.flow !== null && !c.flow.untracked ? c.flow.mark : null));
 
 const ADDR_TYPES = new Set(['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE']);
 

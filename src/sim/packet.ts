@@ -90,10 +90,6 @@ export interface MatchCtx {
   memory: TraceMemory;
 }
 
-/** Outcome of a compiled rule test. */
-export const NO = 0;
-export const YES = 1;
-export const UNKNOWN = 2;
 
 /** Members a trace added to or deleted from a set (its packets' tuples), or that it changed the set unknowably. */
 export interface SetOverlay {

@@ -364,25 +364,6 @@ function natRouterAddress(guest: HostAddress): HostAddress {
 
 // --- queries ------------------------------------------------------------------------------
 
-export function findInterface(t: Topology, name: string): HostInterface | undefined {
-  return t.interfaces.find((i) => i.name === name);
-}
-
-export function isHostAddress(t: Topology, a: HostAddress): boolean {
-  if (a.family === 4 && a.value >> 24n === 127n) return true;
-  return t.interfaces.some((i) => i.addresses.some((x) => x.address.family === a.family && x.address.value === a.value));
-}
-
-/** Longest-prefix match in the host's routing table (connected routes, extra routes, default). */
-export function hostRoute(t: Topology, dst: HostAddress): Route | null {
-  let best: Route | null = null;
-  for (const r of t.routes) {
-    if (r.dest.family !== dst.family || !cidrContains(r.dest, dst)) continue;
-    if (!best || r.dest.prefix > best.dest.prefix) best = r;
-  }
-  return best;
-}
-
 // --- topology files --------------------------------------------------------------------------
 
 /** Adds a topology file's statements to a spec; `loadNetworks` reads the `network FILE` lines. */

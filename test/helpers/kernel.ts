@@ -28,19 +28,6 @@ export function kernelRoundTrip(text: string, family: Family, backend: Backend =
   return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
 }
 
-/** `*-restore --test`: does the kernel's parser accept the text? */
-export function kernelAccepts(text: string, family: Family, backend: Backend = 'legacy'): KernelResult {
-  const { restore } = tools(family, backend);
-  const r = spawnSync('unshare', ['-n', restore, '--test'], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
-}
-
-/** `nft -c -f -`: does nft accept the ruleset (checked, not applied)? */
-export function nftAccepts(text: string): KernelResult {
-  const r = spawnSync('unshare', ['-n', 'nft', '-c', '-f', '-'], { input: text, encoding: 'utf8' });
-  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
-}
-
 /**
  * A dump reduced to what the round-trip comparison cares about: `#` lines dropped, chain
  * counters dropped, and tables keyed by name (legacy iptables-save lists tables in the

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatCidr, formatHost, type HostAddress } from '../../src/model/cidr.js';
-import { linkSubnet, type Endpoint, type Topology } from '../../src/sim/topology.js';
+import { linkSubnet, type Topology } from '../../src/sim/topology.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -230,10 +230,3 @@ export function runKernel(
   return { observations, error: null };
 }
 
-export function endpointNs(t: Topology): Map<string, string> {
-  return nsNames(t);
-}
-
-export function subnetText(e: Endpoint): string[] {
-  return e.addresses.map((a) => formatCidr(linkSubnet(a)));
-}

@@ -6,7 +6,8 @@
 import type { Dump, Rule } from '../../model/dump.js';
 import { cidrsOverlap, maskOf } from '../../model/cidr.js';
 import type { AuditContext, Check } from '../context.js';
-import { acceptedBy, connects, stepRule } from '../legs.js';
+import { connects } from '../../sim/trace.js';
+import { acceptedBy, stepRule } from '../legs.js';
 import type { Subject } from '../probes.js';
 import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';

@@ -7,7 +7,8 @@ import { TERMINAL_VERDICTS, type Dump, type Rule } from '../../model/dump.js';
 import { expectedKey } from '../expected.js';
 import type { Check } from '../context.js';
 import { finding, type Finding, type RelatedLocation } from '../types.js';
-import { networkLabel, plural, deleteCommand } from '../words.js';
+import { networkLabel, deleteCommand } from '../words.js';
+import { plural } from '../../model/text.js';
 
 /** Matches whose second copy sees different packets than the first (counters, rates, lists). */
 const STATEFUL = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'nth', 'random', 'time', 'set']);
