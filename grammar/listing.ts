@@ -240,7 +240,7 @@ function extrasToOptions(extras: string, target: string, file: string, line: num
         return `${neg}--${key!.startsWith('s') ? 'sport' : 'dport'} ${value.join(':')}`;
       });
       match.push(`-m ${m[1]} ${parts.join(' ')}`);
-    } else if ((m = take(/^icmp\s+any\b/))) match.push('-m icmp --icmp-type any');
+    } else if (take(/^icmp\s+any\b/)) match.push('-m icmp --icmp-type any');
     else if ((m = take(/^(?:icmptype|icmp\s+type)\s+(\d+)(?:\s+code\s+(\d+))?/))) match.push(`-m icmp --icmp-type ${m[2] ? `${m[1]}/${m[2]}` : m[1] === '255' ? 'any' : m[1]}`); // type 255 is how -L prints 'any'
     else if ((m = take(/^icmp\s+([a-z-]+)/))) match.push(`-m icmp --icmp-type ${m[1]}`);
     else if ((m = take(/^multiport\s+(sports|dports|ports)\s+(\S+)/))) match.push(`-m multiport --${m[1]} ${m[2]}`);
@@ -251,7 +251,7 @@ function extrasToOptions(extras: string, target: string, file: string, line: num
     else if ((m = take(/^masq\s+ports:\s*(\S+)/))) targetOpts.push(`--to-ports ${m[1]}`);
     else if ((m = take(/^redir\s+ports\s+(\S+)/))) targetOpts.push(`--to-ports ${m[1]}`);
     else if ((m = take(/^to:(\S+)/))) targetOpts.push(`${target === 'SNAT' ? '--to-source' : '--to-destination'} ${m[1]}`);
-    else if ((m = take(/^CHECKSUM\s+fill/))) targetOpts.push('--checksum-fill');
+    else if (take(/^CHECKSUM\s+fill/)) targetOpts.push('--checksum-fill');
     else {
       const word = rest.split(/\s+/)[0]!;
       fail(file, line, col + extras.indexOf(word), `cannot read '${word}' in this 'iptables -L' line; paste 'iptables -S' or iptables-save output for rules like this one`);

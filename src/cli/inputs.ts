@@ -30,7 +30,7 @@ const NETWORK_FILE = /\.(xml|sxp|cfg|xen)$/;
 export function expandNetworkPaths(command: string, paths: readonly string[]): string[] {
   return paths.flatMap((path) => {
     if (path === '-') return [path];
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(path).isDirectory();
     } catch {

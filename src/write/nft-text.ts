@@ -365,9 +365,10 @@ export function formatStatement(s: NftStatement, family: NftFamily): string {
       if (s.port) out += `${s.addr ? '' : ' '}:${formatExpr(s.port, ctx)}`;
       return s.flags.length > 0 ? `${out} ${s.flags.join(',')}` : out;
     }
-    case 'mangle':
+    case 'mangle': {
       const value = formatExpr(s.value, { family, type: exprType(s.key, family), mapType: null });
       return `${formatExpr(s.key, { family, type: null, mapType: null })} set ${value}`;
+    }
     case 'vmap': {
       const data = formatExpr(s.data, {
         family,
@@ -466,9 +467,10 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
       return e.items.map((i) => formatExpr(i, ctx)).join(',');
     case 'set':
       return `{ ${e.items.map((i) => formatExpr(i, ctx)).join(', ')} }`;
-    case 'mapping':
+    case 'mapping': {
       const value = formatExpr(e.value, { ...ctx, type: ctx.mapType, parts: ctx.mapParts ?? null });
       return `${formatExpr(e.key, ctx)} : ${value}`;
+    }
     case 'elem': {
       let out = formatExpr(e.value, ctx);
       if (e.timeout !== null) out += ` timeout ${formatDuration(e.timeout)}`;
@@ -476,10 +478,11 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
       if (e.comment !== null) out += ` comment "${e.comment}"`;
       return out;
     }
-    case 'map':
+    case 'map': {
       const keyType = exprType(e.key, ctx.family);
       const data = formatExpr(e.data, { ...ctx, type: keyType, parts: partsOf(e.key, ctx.family), mapType: ctx.type });
       return `${formatExpr(e.key, ctx)} map ${data}`;
+    }
     case 'concat':
       // Values of a concatenation take the type of their own part of the key.
       return e.items.map((i, k) => formatExpr(i, { ...ctx, type: ctx.parts?.[k] ?? null })).join(' . ');
