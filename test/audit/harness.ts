@@ -34,6 +34,8 @@ export interface Expected {
   readonly line?: number;
   /** Words the message must contain. */
   readonly message?: readonly string[];
+  /** The fix, exactly: advice changed to something wrong must fail the test. */
+  readonly fix?: string;
 }
 
 const io: Io = { stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false, env: {}, readBytes: readBytesFromDisk };
@@ -77,7 +79,8 @@ export function checkCases(id: string, table: { valid: readonly Case[]; invalid:
           expect(f.id).toBe(id);
           if (e.line !== undefined) expect(f.location?.line).toBe(e.line);
           for (const word of e.message ?? []) expect(f.message).toContain(word);
-          expect(f.fix.length).toBeGreaterThan(10);
+          if (e.fix !== undefined) expect(f.fix).toBe(e.fix);
+          else expect(f.fix.length).toBeGreaterThan(10);
         });
       });
     }

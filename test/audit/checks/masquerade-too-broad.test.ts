@@ -15,7 +15,13 @@ checkCases('masquerade-too-broad', {
       name: '-s SUBNET -j MASQUERADE without ! -d SUBNET',
       dumps: [join(AUDIT, 'masquerade-too-broad/masquerade-whole-subnet.save')],
       net: [natted],
-      findings: [{ network: 'natted', severity: 'warning', line: 48, message: ['192.168.124.2 → 192.168.124.3', 'br_netfilter'] }],
+      findings: [
+        {
+          network: 'natted', severity: 'warning', line: 48, message: ['192.168.124.2 → 192.168.124.3', 'br_netfilter'],
+          // the rule put back keeps its `-s` and gains `! -d` with the network's own subnet
+          fix: 'exclude the subnet: replace it with the same rule plus `! -d 192.168.124.0/24` (or add `-o UPLINK`), e.g. `iptables -t nat -D POSTROUTING -s 192.168.124.0/24 -j MASQUERADE` then `iptables -t nat -A POSTROUTING -s 192.168.124.0/24 ! -d 192.168.124.0/24 -j MASQUERADE`',
+        },
+      ],
     },
   ],
 });

@@ -17,25 +17,31 @@ checkCases('shadowed-rule', {
       name: "an admin's -I FORWARD -i virbr2 -j DROP above libvirt's jumps",
       dumps: [join(AUDIT, 'shadowed-rule/admin-drop-first.save')],
       net: [natted],
-      findings: [{ network: 'natted', severity: 'error', line: 31, message: ['forward-out', 'line 24', 'drops them first'] }],
+      findings: [{ network: 'natted', severity: 'error', line: 31, message: ['forward-out', 'line 24', 'drops them first'],
+        // the admin's DROP is what moves, never libvirt's rule
+        fix: "narrow the earlier rule so it does not match virbr2, or move it below libvirt's: `iptables -t filter -D FORWARD -i virbr2 -j DROP` then add it back with -A (libvirt inserts its own rules at the top)" }],
     },
     {
       name: "an ACCEPT above an isolated network's REJECT",
       dumps: [join(AUDIT, 'shadowed-rule/isolated-accept-first.save')],
       net: [hostOnly],
-      findings: [{ network: 'host-only', severity: 'error', line: 29, message: ['isolated', 'reach the outside', 'line 23'] }],
+      findings: [{ network: 'host-only', severity: 'error', line: 29, message: ['isolated', 'reach the outside', 'line 23'],
+        fix: 'remove or narrow the accepting rule: `iptables -t filter -D FORWARD -s 192.168.123.0/24 -j ACCEPT`' }],
     },
     {
       name: "a DROP for DNS above libvirt's INPUT jump",
       dumps: [join(AUDIT, 'dns-on-isolated-network/input-drop-dns.save')],
       net: [hostOnly],
-      findings: [{ network: 'host-only', severity: 'error', line: 33, message: ['dns-in', 'line 23'] }],
+      findings: [{ network: 'host-only', severity: 'error', line: 33, message: ['dns-in', 'line 23'],
+        fix: "narrow the earlier rule so it does not match virbr1, or move it below libvirt's: `iptables -t filter -D INPUT -i virbr1 -p udp -m udp --dport 53 -j DROP` then add it back with -A (libvirt inserts its own rules at the top)" }],
     },
     {
       name: "seed lab query 5: the admin's accept appended below libvirt's REJECT can never match",
       dumps: [join(AUDIT, 'port-forward-never-reaches-guest/accept-after-reject.save')],
       net: [natted],
-      findings: [{ network: 'natted', severity: 'warning', line: 34, message: ["the host's rule line 34", 'can never match: tcp 80 from outside to 192.168.124.10', 'line 31 `-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable` (libvirt) rejects it first'] }],
+      findings: [{ network: 'natted', severity: 'warning', line: 34, message: ["the host's rule line 34", 'can never match: tcp 80 from outside to 192.168.124.10', 'line 31 `-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable` (libvirt) rejects it first'],
+        // the admin's accept moves above libvirt's REJECT; libvirt's REJECT is never the one deleted
+        fix: 'move it above the rule that decides: `iptables -t filter -D FORWARD -d 192.168.124.10/32 -p tcp -m tcp --dport 80 -j ACCEPT`, then add it back with `-I FORWARD 1` instead of -A (libvirt inserts its own rules at the top)' }],
     },
   ],
 });
