@@ -123,7 +123,7 @@ function ruleFrom(synthetic: string, original: string, file: string, line: numbe
     const col = t && !Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF' ? t.startOffset + 1 : synthetic.length + 1;
     fail(file, line, col, `expected a chain name and rule options ('-A CHAIN [options]')${t && t.tokenType.name !== 'EOF' ? `, found '${t.image}'` : ''}`);
   }
-  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, options: ast.options, text: original.trim() });
+  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, items: ast.items, text: original.trim(), family: 'ipv4' });
   return { chain: ast.chain, chainCol: ast.chainToken.startOffset + 1, rule, counters: ast.counters };
 }
 
