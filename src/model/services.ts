@@ -1,6 +1,6 @@
 // Service names as getservbyname()/getaddrinfo() resolve them on Debian 12 (netbase 6.4's
 // /etc/services, IANA's names): iptables 1.8.9 accepts them wherever it takes a port.
-// Each entry is NAME:PORT:PROTOS, PROTOS being t (tcp), u (udp) or o (only sctp/ddp).
+// Each entry is NAME:PORT:PROTOS, PROTOS being t (tcp), u (udp), s (sctp) or o (only ddp).
 
 const TABLE =
   'tcpmux:1:t echo:7:tu discard:9:tu null:9:tu sink:9:tu systat:11:t users:11:t daytime:13:tu ' +
@@ -42,7 +42,7 @@ const TABLE =
   'munin:4949:t sip:5060:tu sip-tls:5061:tu jabber-client:5222:t xmpp-client:5222:t ' +
   'jabber-server:5269:t xmpp-server:5269:t cfengine:5308:t mdns:5353:u postgres:5432:t ' +
   'postgresql:5432:t rplay:5555:u freeciv:5556:t rptp:5556:t nrpe:5666:t nsca:5667:t amqps:5671:t ' +
-  'amqp:5672:t canna:5680:t x11:6000:t x11-0:6000:t x11-1:6001:t x11-2:6002:t x11-3:6003:t x11-4:6004:t ' +
+  'amqp:5672:ts canna:5680:t x11:6000:t x11-0:6000:t x11-1:6001:t x11-2:6002:t x11-3:6003:t x11-4:6004:t ' +
   'x11-5:6005:t x11-6:6006:t x11-7:6007:t gnutella-svc:6346:tu gnutella-rtr:6347:tu redis:6379:t ' +
   'sge-qmaster:6444:t sge_qmaster:6444:t sge-execd:6445:t sge_execd:6445:t mysql-proxy:6446:t ' +
   'syslog-tls:6514:t sane:6566:t sane-port:6566:t saned:6566:t ircd:6667:t babel:6696:u ircs-u:6697:t ' +
@@ -58,6 +58,7 @@ const TABLE =
 
 const TCP = new Map<string, number>();
 const UDP = new Map<string, number>();
+const SCTP = new Map<string, number>();
 const ANY = new Map<string, number>();
 for (const entry of TABLE.split(' ')) {
   if (entry === '') continue;
@@ -66,9 +67,10 @@ for (const entry of TABLE.split(' ')) {
   ANY.set(name, n);
   if (protos.includes('t')) TCP.set(name, n);
   if (protos.includes('u')) UDP.set(name, n);
+  if (protos.includes('s')) SCTP.set(name, n);
 }
 
 /** The port getservbyname(NAME, PROTO) finds (PROTO 'any': what getaddrinfo finds), or undefined. */
-export function servicePort(name: string, proto: 'tcp' | 'udp' | 'any'): number | undefined {
-  return (proto === 'tcp' ? TCP : proto === 'udp' ? UDP : ANY).get(name);
+export function servicePort(name: string, proto: 'tcp' | 'udp' | 'sctp' | 'any'): number | undefined {
+  return (proto === 'tcp' ? TCP : proto === 'udp' ? UDP : proto === 'sctp' ? SCTP : ANY).get(name);
 }

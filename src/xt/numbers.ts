@@ -82,7 +82,7 @@ export function addrinfoPort(text: string): number | null {
 }
 
 /** xtables_parse_port(NAME, PROTO) (tcp's --dport, multiport): a number 0-65535 in any base, or a service of PROTO. */
-export function servicePortOf(text: string, proto: 'tcp' | 'udp' | 'any'): number | null {
+export function servicePortOf(text: string, proto: 'tcp' | 'udp' | 'sctp' | 'any'): number | null {
   const n = xtNumber(text, 0, 65535);
   if (n !== null) return n;
   return servicePort(text, proto) ?? null;

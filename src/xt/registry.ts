@@ -5,6 +5,7 @@
 import type { Family } from '../model/dump.js';
 import { MATCHES } from './matches.js';
 import { MORE_MATCHES } from './matches-more.js';
+import { REST_MATCHES } from './matches-rest.js';
 import type { Extension } from './spec.js';
 import { TARGETS } from './targets.js';
 
@@ -14,7 +15,7 @@ function index(list: readonly Extension[]): Map<string, Extension[]> {
   return byName;
 }
 
-const ALL_MATCHES: readonly Extension[] = [...MATCHES, ...MORE_MATCHES];
+const ALL_MATCHES: readonly Extension[] = [...MATCHES, ...MORE_MATCHES, ...REST_MATCHES];
 const matchIndex = index(ALL_MATCHES);
 const targetIndex = index(TARGETS);
 

@@ -113,8 +113,8 @@ export interface CaseContext {
   /** Table and chain to test in (default: the first allowed). */
   readonly table?: string;
   readonly chain?: string;
-  /** Why the kernel here cannot load it (no module): then only userspace refusals are compared. */
-  readonly missing?: string;
+  /** Rules the case needs before it, in the same chain (a RATEEST estimator for -m rateest). */
+  readonly before?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------

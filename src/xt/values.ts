@@ -168,7 +168,7 @@ export const portRange: ValueType = {
 };
 
 /** tcp/udp-style port ranges of the old parsers (xtables_parse_port: any base, services of `proto`); min ≤ max. */
-export function servicePortRange(proto: 'tcp' | 'udp' | 'any'): ValueType {
+export function servicePortRange(proto: 'tcp' | 'udp' | 'sctp' | 'any'): ValueType {
   return {
     describe: `a port or port range P:Q (numbers or ${proto} service names)`,
     parse(text) {
@@ -188,7 +188,7 @@ export function servicePortRange(proto: 'tcp' | 'udp' | 'any'): ValueType {
       return { text: lo === hi ? `${lo}` : `${lo}:${hi}`, lo, hi, nvals: 2 };
     },
     samples: {
-      valid: ['22', '1024:', ':4', '4:4', '0:65535', '007', '0x16', proto === 'udp' ? 'bootps' : 'ssh', 'http:https'],
+      valid: ['22', '1024:', ':4', '4:4', '0:65535', '007', '0x16', proto === 'udp' ? 'bootps' : proto === 'sctp' ? 'amqp' : 'ssh', ...(proto === 'sctp' ? [] : ['http:https'])],
       invalid: ['65536', '-1', '99999', '5:4', '08', 'nosuchservice', '1:2:3', proto === 'tcp' ? 'bootps' : 'x'],
     },
   };

@@ -21,6 +21,12 @@ export interface KernelCase {
 
 export type KernelAnswer = { readonly ok: true; readonly printed: string } | { readonly ok: false; readonly error: string };
 
+/** What every case may refer to, made in the namespace first: an ipset and an accounting object named vt. */
+const SETUP: ReadonlyArray<readonly string[]> = [
+  ['ipset', 'create', 'vt', 'list:set'],
+  ['nfacct', 'add', 'vt'],
+];
+
 /** A network namespace of our own for the duration of `body`. */
 export async function inNamespace<T>(body: (run: Runner) => T): Promise<T> {
   const holder: ChildProcess = spawn('unshare', ['-n', 'sleep', '3600'], { stdio: 'ignore' });
@@ -39,6 +45,10 @@ export async function inNamespace<T>(body: (run: Runner) => T): Promise<T> {
       const r = spawnSync('nsenter', ['-t', String(pid), '-n', command, ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
     };
+    for (const [command, ...args] of SETUP) {
+      const r = run(command!, args);
+      if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in the namespace: ${r.stderr}`);
+    }
     return body(run);
   } finally {
     holder.kill();

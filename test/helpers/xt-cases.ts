@@ -17,6 +17,8 @@ export interface XtCase {
   readonly rule: string;
   /** What the case probes, for messages. */
   readonly about: string;
+  /** Rules before it in the same chain (from the extension's case context). */
+  readonly before?: readonly string[];
 }
 
 /** Quotes a sample for a restore line when it needs it. */
@@ -75,7 +77,8 @@ export function generateCases(): XtCase[] {
   for (const ext of allExtensions()) {
     const where = placeOf(ext);
     for (const family of familiesOf(ext)) {
-      const at = (rule: string, about: string, place = where): void => add({ family, table: place.table, chain: place.chain, rule, about: `${ext.kind} ${ext.name}: ${about}` });
+      const before = ext.caseContext?.before;
+      const at = (rule: string, about: string, place = where): void => add({ family, table: place.table, chain: place.chain, rule, about: `${ext.kind} ${ext.name}: ${about}`, ...(before ? { before } : {}) });
       const base = (skip: string | null): string => baseOf(ext, skip);
       at(ruleWith(ext, base(null)), 'minimal rule');
       for (const o of ext.options) {
