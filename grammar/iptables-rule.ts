@@ -18,7 +18,7 @@ import { recordUse } from '../src/xt/uses.js';
 /** One word of a rule line after quote removal, with its 1-based column. */
 export interface RuleItem {
   readonly text: string;
-  /** Written with (some) double quotes: never an option, never the `!` flag. */
+  /** Written with (some) double quotes (printed back quoted for extensions virtables does not know). */
   readonly quoted: boolean;
   readonly col: number;
 }
@@ -217,13 +217,14 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     const item = items[i]!;
     i++;
     const text = item.text;
-    if (!item.quoted && text === '!') {
+    // Quotes only group words (add_param_to_argv): getopt sees `"--x"` and `"!"` as an option and a '!'.
+    if (text === '!') {
       if (invert) fail(ctx, item.col, "multiple consecutive '!' are not allowed");
       invert = true;
       invertCol = item.col;
       continue;
     }
-    const isOption = !item.quoted && text.length > 1 && text.startsWith('-') && text !== '--';
+    const isOption = text.length > 1 && text.startsWith('-') && text !== '--';
     if (!isOption) {
       const last = newest();
       if (last && !last.ext) {

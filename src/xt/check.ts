@@ -75,7 +75,7 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
     const here: Where = { option: i, arg: -1 };
     const previous = given.get(o.name);
     if (previous && !o.multi) return fail(here, `${what}: --${o.name} can only be used once`);
-    if (raw.negated && !o.invert) return fail(here, `${what}: --${o.name} cannot be negated with '!'`);
+    if (raw.negated && o.invert === undefined) return fail(here, `${what}: --${o.name} cannot be negated with '!'`);
     const expected = o.type === null ? 0 : o.second ? 2 : 1;
     if (raw.args.length < expected) return fail(here, `${what}: --${o.name} needs ${expected === 2 ? 'two values' : 'a value'} (${describeValues(o)})`);
     if (raw.args.length > expected) {
@@ -98,7 +98,7 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
       }
     }
     const all: Given[] = previous ? [...previous.all] : [];
-    const g: Given = { option: o, negated: raw.negated, val, second, col: raw.col, all };
+    const g: Given = { option: o, negated: raw.negated && o.invert === true, val, second, col: raw.col, all };
     all.push(g);
     given.set(o.name, previous ? { ...previous, all } : g);
     index.set(given.get(o.name)!, i);

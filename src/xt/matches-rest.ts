@@ -989,7 +989,77 @@ const srh = m({
   ],
 });
 
+// --- bpf, ipvs --------------------------------------------------------------------------------
+
+/** sscanf("%hu%c") and "%hu %hhu %hhu %u": C's lenient unsigned reading, wrapping to the field's width. */
+function scanUnsigned(text: string, at: number, bits: number): { v: number; end: number } | null {
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|\d+)/.exec(text.slice(at));
+  if (!m) return null;
+  let v = BigInt(m[2]!.startsWith('0x') || m[2]!.startsWith('0X') ? m[2]! : m[2]!.replace(/^0+(?=\d)/, ''));
+  if (m[1] === '-') v = -v;
+  return { v: Number(BigInt.asUintN(bits, v)), end: at + m[0].length };
+}
+
+/** --bytecode `N,code jt jf k,…` (what nfbpf_compile prints): at most 64 instructions. */
+const bytecode: ValueType = {
+  describe: "a BPF program 'N,code jt jf k,…'",
+  parse(text) {
+    const head = scanUnsigned(text, 0, 16);
+    if (!head || text[head.end] !== ',') return 'bpf: error parsing program length';
+    if (head.v === 0) return 'bpf: illegal zero length program';
+    if (head.v > 64) return 'bpf: number of instructions exceeds maximum (64)';
+    const code: string[] = [];
+    let i = head.end;
+    while (i < text.length && text[i] === ',' && i + 1 < text.length) {
+      if (code.length >= head.v) return 'bpf: real program length exceeds the encoded length parameter';
+      const parts: number[] = [];
+      let at = i + 1;
+      for (const bits of [16, 8, 8, 32]) {
+        const r = scanUnsigned(text, at, bits);
+        if (!r) return `bpf: error at instruction ${code.length}`;
+        parts.push(r.v);
+        at = r.end;
+      }
+      code.push(parts.join(' '));
+      const next = text.indexOf(',', at);
+      i = next < 0 ? text.length : next;
+    }
+    if (code.length !== head.v) return 'bpf: parsed program length is less than the encoded length parameter';
+    return { text: `"${head.v},${code.join(',')}"` };
+  },
+  samples: { valid: ['1,6 0 0 65535', '4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0'], invalid: ['0,', 'x', '2,6 0 0 1', '1,6 0 0', '1,6 0 0 1,6 0 0 1'] },
+};
+
+const bpf = m({
+  name: 'bpf',
+  lib: 'libxt_bpf',
+  revision: 1,
+  summary: 'a classic BPF program run on the packet',
+  options: [
+    opt('bytecode', bytecode, { excl: ['object-pinned'] }),
+    opt('object-pinned', str({ size: 512 }), { excl: ['bytecode'], untestable: 'needs a pinned eBPF object in bpffs' }),
+  ],
+  check: (given) => (given.size === 0 ? 'one of --bytecode or --object-pinned is required' : null),
+});
+
+const ipvs = m({
+  name: 'ipvs',
+  lib: 'libxt_ipvs',
+  summary: 'properties of IPVS (load-balancer) connections',
+  options: [
+    opt('ipvs', null, { invert: true }),
+    opt('vproto', protocol, { invert: true }),
+    opt('vaddr', hostMask, { invert: true }),
+    opt('vport', portRange, { invert: true }),
+    opt('vdir', choice({ ORIGINAL: 'ORIGINAL', REPLY: 'REPLY' }, { caseless: true })),
+    opt('vmethod', choice({ GATE: 'GATE', IPIP: 'IPIP', MASQ: 'MASQ' }, { caseless: true }), { invert: true }),
+    opt('vportctl', portRange, { invert: true }),
+  ],
+  check: (given) => (given.size === 0 ? 'at least one option is required' : null),
+});
+
 export const REST_MATCHES: readonly Extension[] = [
+  bpf, ipvs,
   string, time, u32, policy, socket, rpfilter, cgroup, cluster, connlabel, osf, nfacct, set, rateest, dccp, sctp,
   optsHeader('dst'), optsHeader('hbh'), frag, rt, mh, ipv6header, eui64, srh,
 ];

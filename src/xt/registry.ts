@@ -8,6 +8,7 @@ import { MORE_MATCHES } from './matches-more.js';
 import { REST_MATCHES } from './matches-rest.js';
 import type { Extension } from './spec.js';
 import { TARGETS } from './targets.js';
+import { MORE_TARGETS } from './targets-more.js';
 
 function index(list: readonly Extension[]): Map<string, Extension[]> {
   const byName = new Map<string, Extension[]>();
@@ -17,7 +18,8 @@ function index(list: readonly Extension[]): Map<string, Extension[]> {
 
 const ALL_MATCHES: readonly Extension[] = [...MATCHES, ...MORE_MATCHES, ...REST_MATCHES];
 const matchIndex = index(ALL_MATCHES);
-const targetIndex = index(TARGETS);
+const ALL_TARGETS: readonly Extension[] = [...TARGETS, ...MORE_TARGETS];
+const targetIndex = index(ALL_TARGETS);
 
 /** `-m icmpv6` and `-m ipv6-icmp` load icmp6 (xtables_find_match's special case). */
 const MATCH_ALIASES: Readonly<Record<string, string>> = { icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6' };
@@ -51,9 +53,9 @@ export const FOREIGN_MATCHES: ReadonlySet<string> = new Set([
 export const FOREIGN_TARGETS: ReadonlySet<string> = new Set([
   'ACCOUNT', 'CHAOS', 'DELUDE', 'DHCPMAC', 'DNETMAP', 'ECHO', 'IPMARK', 'LOGMARK', 'PROTO', 'RAWDNAT', 'RAWSNAT',
   'STEAL', 'SYSRQ', 'TARPIT', 'TEE2', 'IMQ', 'ROUTE', 'IPV4OPTSSTRIP', 'XOR', 'SAME', 'MIRROR', 'TTL2', 'FULLCONENAT',
-  'ULOG', 'CLUSTERIP', 'NETFLOW', 'FLOWOFFLOAD',
+  'NETFLOW', 'FLOWOFFLOAD',
 ]);
 
 export function allExtensions(): readonly Extension[] {
-  return [...ALL_MATCHES, ...TARGETS];
+  return [...ALL_MATCHES, ...ALL_TARGETS];
 }

@@ -18,7 +18,8 @@ export interface XtOption {
   readonly type: ValueType | null;
   /** A second value word (`--tcp-flags MASK COMP`, `--match-set NAME FLAGS`); it may not start with `-` or `!`. */
   readonly second?: ValueType;
-  readonly invert?: boolean;
+  /** `!` allowed; 'ignored': accepted and dropped (old-style parsers that never look at it). */
+  readonly invert?: boolean | 'ignored';
   readonly required?: boolean;
   /** May be given more than once (policy's per-element options). */
   readonly multi?: boolean;

@@ -35,7 +35,17 @@ export interface Lack {
 }
 
 /** Extensions iptables 1.8.9 ships whose kernel module this kernel (6.x) does not have. */
-export const KERNEL_LACKS: readonly Lack[] = [];
+export const KERNEL_LACKS: readonly Lack[] = [
+  ...['CLUSTERIP', 'ULOG', 'LED'].map((name) => ({
+    extension: name,
+    loads: new RegExp(`-j ${name}\\b`),
+    message: new RegExp(`Extension ${name} revision 0 not supported, missing kernel module`),
+    why: `no ${name} target module (removed from Linux or not built)`,
+  })),
+  { extension: 'ipvs', loads: /-m ipvs\b/, message: /Extension ipvs revision 0 not supported, missing kernel module/, why: 'no IPVS in this kernel' },
+  { extension: 'SECMARK', loads: /-j SECMARK\b/, message: /line \d+ failed/, why: 'no SELinux in this kernel, so no security context resolves' },
+  { extension: 'CT --helper', loads: /-j CT .*--helpe?r?\b/, message: /line \d+ failed/, why: 'no conntrack helper modules (ftp, sip, …) in this kernel' },
+];
 
 export function lacking(c: KernelCase, k: KernelAnswer): Lack | undefined {
   if (k.ok) return undefined;
