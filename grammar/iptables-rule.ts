@@ -281,7 +281,14 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       const o = resolved.option;
       const args: Arg[] = [];
       const spelled = `--${o.name}`;
-      if (o.type !== null) {
+      if (o.type !== null && o.optionalValue) {
+        if (resolved.inline !== null) fail(ctx, item.col, `option '${spelled}' takes no '=value' (write the value as the next word)`);
+        const next = items[i];
+        if (next && !next.text.startsWith('-') && !next.text.startsWith('!')) {
+          args.push({ value: intern(next.text), quoted: next.quoted, col: next.col });
+          i++;
+        }
+      } else if (o.type !== null) {
         let v = takeValue(resolved.inline, item.col, text);
         if (o.invert) v = oldNegation(v, item.col, spelled) ?? v;
         args.push(v);

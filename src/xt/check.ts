@@ -76,7 +76,7 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
     const previous = given.get(o.name);
     if (previous && !o.multi) return fail(here, `${what}: --${o.name} can only be used once`);
     if (raw.negated && o.invert === undefined) return fail(here, `${what}: --${o.name} cannot be negated with '!'`);
-    const expected = o.type === null ? 0 : o.second ? 2 : 1;
+    const expected = o.type === null || (o.optionalValue && raw.args.length === 0) ? 0 : o.second ? 2 : 1;
     if (raw.args.length < expected) return fail(here, `${what}: --${o.name} needs ${expected === 2 ? 'two values' : 'a value'} (${describeValues(o)})`);
     if (raw.args.length > expected) {
       const extra = raw.args[expected]!;
@@ -84,7 +84,7 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
     }
     let val: Given['val'] = { text: '' };
     let second: Given['val'] | undefined;
-    if (o.type !== null) {
+    if (o.type !== null && expected > 0) {
       const a = raw.args[0]!;
       const v = o.type.parse(a.value, family);
       if (typeof v === 'string') return fail({ option: i, arg: 0 }, `${what}: --${o.name}: ${v}`);

@@ -656,26 +656,76 @@ const set = m({
   },
 });
 
+const RATE_SUFFIXES: ReadonlyArray<readonly [string, number]> = [
+  ['bit', 1], ['Kibit', 1024], ['kbit', 1000], ['Mibit', 1024 ** 2], ['mbit', 1e6], ['Gibit', 1024 ** 3], ['gbit', 1e9], ['Tibit', 1024 ** 4], ['tbit', 1e12],
+  ['Bps', 8], ['KiBps', 8 * 1024], ['KBps', 8000], ['MiBps', 8 * 1024 ** 2], ['MBps', 8e6], ['GiBps', 8 * 1024 ** 3], ['GBps', 8e9], ['TiBps', 8 * 1024 ** 4], ['TBps', 8e12],
+];
+
+/** A tc-style rate (`100kbit`, `1MBps`; a bare number is bits per second), kept as bytes per second. */
+const estRate: ValueType = {
+  describe: 'a rate N[bit|kbit|mbit|gbit|Bps|KBps|MBps…]',
+  parse(text) {
+    const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)$/.exec(text);
+    if (!m) return `could not parse rate '${text}'`;
+    const v = Number(m[1]);
+    const scale = m[2] === '' ? 1 : RATE_SUFFIXES.find(([n]) => n.toLowerCase() === m[2]!.toLowerCase())?.[1];
+    if (scale === undefined) return `could not parse rate '${text}'`;
+    return { text: '', n: Math.trunc((v * scale) / 8) >>> 0 };
+  },
+  samples: { valid: ['0', '1mbit', '64kbit', '1000', '1MBps'], invalid: ['x', '1foo'] },
+};
+
+function estRateText(rate: number): string {
+  const bits = rate * 8;
+  if (bits >= 1e9) return `${(bits / 1e6).toFixed(0)}Mbit`;
+  if (bits >= 1e6) return `${(bits / 1e3).toFixed(0)}Kbit`;
+  return `${bits.toFixed(0)}bit`;
+}
+
+const estName = str({ size: 16, valid: ['vt'], invalid: [] });
+
 const rateest = m({
   name: 'rateest',
   lib: 'libxt_rateest',
   summary: 'compare rates measured by RATEEST estimators',
   caseContext: { base: '--rateest vt --rateest-bps1 0 --rateest-gt', before: ['-j RATEEST --rateest-name vt --rateest-interval 1s --rateest-ewmalog 2s'] },
   options: [
-    opt('rateest', str({ size: 16 })),
-    opt('rateest1', str({ size: 16 })),
-    opt('rateest2', str({ size: 16 })),
+    opt('rateest1', estName, { aliases: ['rateest'] }),
+    opt('rateest2', estName),
+    opt('rateest-bps1', estRate, { optionalValue: true }),
+    opt('rateest-pps1', uint(32), { optionalValue: true }),
+    opt('rateest-bps2', estRate, { optionalValue: true, aliases: ['rateest-bps'] }),
+    opt('rateest-pps2', uint(32), { optionalValue: true, aliases: ['rateest-pps'] }),
     opt('rateest-delta', null),
-    opt('rateest-bps', null),
-    opt('rateest-pps', null),
-    opt('rateest-bps1', str({}), { invert: true }),
-    opt('rateest-bps2', str({}), { invert: true }),
-    opt('rateest-pps1', str({}), { invert: true }),
-    opt('rateest-pps2', str({}), { invert: true }),
     opt('rateest-lt', null, { invert: true }),
     opt('rateest-gt', null, { invert: true }),
     opt('rateest-eq', null, { invert: true }),
   ],
+  check(given) {
+    if (!given.has('rateest1')) return 'no estimator named (--rateest NAME)';
+    if (!['rateest-bps1', 'rateest-bps2', 'rateest-pps1', 'rateest-pps2'].some((n) => given.has(n))) return 'give a rate to compare (--rateest-bps or --rateest-pps)';
+    if (!['rateest-lt', 'rateest-gt', 'rateest-eq'].some((n) => given.has(n))) return 'give the comparison (--rateest-lt, --rateest-gt or --rateest-eq)';
+    return null;
+  },
+  save(given) {
+    const delta = given.has('rateest-delta');
+    const rel = given.has('rateest2');
+    const modeGiven = [...given.values()].filter((g) => ['rateest-lt', 'rateest-gt', 'rateest-eq'].includes(g.option.name)).sort((a, b) => a.col - b.col);
+    const invert = modeGiven.some((g) => g.negated);
+    const mode = printedFlag(modeGiven[modeGiven.length - 1]!.option.name, invert);
+    const out: PrintedOption[] = [];
+    if (delta) out.push(printedFlag('rateest-delta'));
+    out.push(printedFlag(rel ? 'rateest1' : 'rateest', false, [given.get('rateest1')!.val.text]));
+    for (const [kind, text] of [['bps', (n: number) => estRateText(n)], ['pps', (n: number) => String(n)]] as const) {
+      if (!given.has(`rateest-${kind}1`) && !given.has(`rateest-${kind}2`)) continue;
+      const r1 = given.get(`rateest-${kind}1`)?.val.n ?? 0;
+      const r2 = given.get(`rateest-${kind}2`)?.val.n ?? 0;
+      if (delta) out.push(printedFlag(`rateest-${kind}1`, false, [text(r1)]), mode, printedFlag(`rateest-${kind}2`, false, [text(r2)]));
+      else out.push(mode, printedFlag(`rateest-${kind}`, false, rel ? [] : [text(r2)]));
+    }
+    if (rel) out.push(printedFlag('rateest2', false, [given.get('rateest2')!.val.text]));
+    return out;
+  },
 });
 
 // --- SCTP, DCCP ------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ export interface XtOption {
   readonly aliases?: readonly string[];
   /** Null: the option takes no value. */
   readonly type: ValueType | null;
+  /** The value may be left out (taken only when the next word does not start with `-` or `!`). */
+  readonly optionalValue?: boolean;
   /** A second value word (`--tcp-flags MASK COMP`, `--match-set NAME FLAGS`); it may not start with `-` or `!`. */
   readonly second?: ValueType;
   /** `!` allowed; 'ignored': accepted and dropped (old-style parsers that never look at it). */

@@ -113,7 +113,7 @@ const nflog = t({
   summary: 'pass the packet to a netlink logging group (ulogd)',
   options: [
     opt('nflog-group', uint(16)),
-    opt('nflog-prefix', prefix(128), { quoted: true }),
+    opt('nflog-prefix', prefix(64), { quoted: true }),
     opt('nflog-range', uint(32), { excl: ['nflog-size'] }),
     opt('nflog-size', uint(32), { excl: ['nflog-range'] }),
     opt('nflog-threshold', uint(16)),
