@@ -320,7 +320,10 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       return [];
     }
     const once = letter === 'g' ? 'j' : letter;
-    if (seenBase.has(once) && !['m'].includes(letter)) fail(ctx, optCol, letter === 'j' || letter === 'g' ? `a second target '${text}' (the rule already has ${target?.goto ? '-g' : '-j'} ${target?.name})` : `'${spelled}' given twice (iptables: "multiple -${letter} flags not allowed")`);
+    if (seenBase.has(once) && !['m'].includes(letter)) {
+      if (letter === 'j' || letter === 'g') fail(ctx, optCol, `a second target '${items[i]?.text ?? text}' (the rule already jumps to '${target?.name}')`);
+      fail(ctx, optCol, `'${spelled}' given twice (iptables: "multiple -${letter} flags not allowed")`);
+    }
     seenBase.add(once);
     if (invert && ['m', 'j', 'g', 'c'].includes(letter)) fail(ctx, invertCol, `'!' cannot negate '${spelled}'`);
     if (letter === 'f') {
@@ -496,7 +499,10 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): Array<Addr
     const col = spec.valueCol + offset + (part.length - item.length);
     offset += part.length + 1;
     const r = maskedAddress(item, ctx.family);
-    if (typeof r === 'string') fail(ctx, col, r.startsWith('invalid mask') ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)` : r);
+    if (typeof r === 'string') {
+      const why = r.startsWith('invalid mask') ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)` : r.startsWith('bad address') ? `${r} (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)` : r;
+      fail(ctx, col, why);
+    }
     out.push({ negated: spec.negated, cidr: toCidr(ctx.family, r.address, r.mask), written: intern(item), col: spec.col });
   }
   return out;

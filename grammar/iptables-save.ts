@@ -217,6 +217,8 @@ export interface ParseOptions {
   readonly family?: Family;
   /** Refuse what only older iptables accepted (`-d ! x`), as iptables-restore 1.8.9 does; else note it. */
   readonly strict?: boolean;
+  /** A rule taken out of a larger table (the engine's derived rules): jumps to chains it does not declare are fine. */
+  readonly fragment?: boolean;
 }
 
 export const PROGRESS_LINES = 4096;
@@ -364,10 +366,12 @@ export function parseSave(text: string, options: ParseOptions): Dump {
       }
       case 'commit': {
         if (!current) fail(lineNo, 1, "COMMIT without a '*table' line before it");
-        if (ast.rest.length > 0 || /\s$/.test(lineText)) fail(lineNo, 7, "'COMMIT' must be alone on its line: iptables-restore reads 'COMMIT ' with anything after it as a rule and refuses it");
+        // iptables-restore compares the whole line with "COMMIT\n": anything else there is read as a rule.
+        if (ast.rest.length > 0) fail(lineNo, ast.rest[0]!.startOffset + 1, `unexpected '${ast.rest[0]!.image}' after COMMIT (iptables-restore reads that line as a rule and refuses it)`);
+        if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
         const open = current!;
         flush(open);
-        finishTable(open, file, shared);
+        finishTable(open, file, shared, options.fragment === true);
         // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
         const again = tables.findIndex((t) => t.name === open.table.name);
         if (again >= 0) tables.splice(again, 1);
@@ -451,7 +455,7 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
  * restrictions sit only in chains reached from the built-in chains they allow. Then the
  * chains in their order: built-in first, in hook order, then user chains as declared.
  */
-function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>): void {
+function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean): void {
   const { table, chains } = open;
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
@@ -463,7 +467,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
       const t = rule.target;
       if (!t) continue;
       if (t.goto) {
-        if (!chains.has(t.name) || chains.get(t.name)!.builtin) {
+        if (!fragment && (!chains.has(t.name) || chains.get(t.name)!.builtin)) {
           if (STANDARD_TARGETS.has(t.name)) fail(rule.pos.line, t.col, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
           fail(rule.pos.line, t.col, `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(t.name, userChains.map((c) => c.name))}`);
         }
@@ -477,7 +481,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
         (t as { validated?: boolean }).validated = true;
         continue;
       }
-      if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name)) continue;
+      if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name) || fragment) continue;
       const names = [...STANDARD_TARGETS, ...userChains.map((c) => c.name), 'REJECT', 'LOG', 'MASQUERADE', 'DNAT', 'SNAT'];
       fail(rule.pos.line, t.col, `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`);
     }
