@@ -11,7 +11,7 @@ import { InputError } from '../src/model/errors.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
 import { checkExtension, type RawXtOption } from '../src/xt/check.js';
 import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
-import { findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
+import { ALL_MATCH_NAMES, findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
 import type { Extension, GivenMap, PrintedOption, RuleView, XtOption } from '../src/xt/spec.js';
 import { recordUse } from '../src/xt/uses.js';
 
@@ -368,7 +368,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         if (name.length > 28) fail(ctx, value.col, `match name '${name.slice(0, 40)}' is longer than 28 characters`);
         if (otherFamilyOnly('match', name, family)) fail(ctx, value.col, `match '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
         const l = loadExt('match', name, optCol, false);
-        if (!l.ext) note(ctx, value.col, 'not-validated', `match '${name}' is not one iptables 1.8.9 ships; carried through verbatim, not validated${didYouMean(name, 'match')}`);
+        if (!l.ext) note(ctx, value.col, 'not-validated', `match '${name}' is not one iptables 1.8.9 ships; carried through verbatim, not validated${didYouMean(name, ALL_MATCH_NAMES)}`);
         break;
       }
       case 'j':
@@ -430,7 +430,6 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     const given = r?.given ?? null;
     targetModel = { name: intern(t.ext?.savedAs ?? t.name), goto: t.goto, options: t.options, col: t.col, validated: t.ext !== null };
     if (t.ext && r) recordUse(targetModel, { ext: t.ext, given: r.given, printed: r.printed, col: t.col });
-    if (!t.ext && !t.goto && t.options.length > 0) note(ctx, t.col, 'not-validated', `target '${t.name}' is not one iptables 1.8.9 ships; carried through verbatim, not validated${didYouMean(t.name, 'target')}`);
     checked.push({ l: t, given, model: targetModel });
   }
   const p = protocol as (ProtocolMatch & { n: number }) | null;
@@ -572,10 +571,9 @@ function distance(a: string, b: string, limit: number): number {
   return d[a.length]![b.length]!;
 }
 
-function didYouMean(name: string, kind: 'match' | 'target'): string {
-  void kind;
-  void name;
-  return '';
+function didYouMean(name: string, names: Iterable<string>): string {
+  const c = closest(name, names);
+  return c && c !== name ? ` (did you mean '${c}'?)` : '';
 }
 
 /** One rule, for callers that read single commands (listings): several addresses are refused there. */

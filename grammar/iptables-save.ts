@@ -14,7 +14,7 @@ import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
 import { assembleRules, closest, type RuleItem } from './iptables-rule.js';
-import { FOREIGN_TARGETS, STANDARD_TARGETS, findTarget } from '../src/xt/registry.js';
+import { ALL_TARGET_NAMES, FOREIGN_TARGETS, STANDARD_TARGETS, findTarget } from '../src/xt/registry.js';
 import type { Hook } from '../src/xt/spec.js';
 import { extensionUse } from '../src/xt/uses.js';
 
@@ -371,7 +371,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
         if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
         const open = current!;
         flush(open);
-        finishTable(open, file, shared, options.fragment === true);
+        finishTable(open, file, shared, options.fragment === true, notes);
         // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
         const again = tables.findIndex((t) => t.name === open.table.name);
         if (again >= 0) tables.splice(again, 1);
@@ -455,7 +455,7 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
  * restrictions sit only in chains reached from the built-in chains they allow. Then the
  * chains in their order: built-in first, in hook order, then user chains as declared.
  */
-function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean): void {
+function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean, notes: Note[]): void {
   const { table, chains } = open;
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
@@ -481,7 +481,11 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
         (t as { validated?: boolean }).validated = true;
         continue;
       }
-      if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name) || fragment) continue;
+      if (fragment) continue;
+      if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name)) {
+        notes.push({ line: rule.pos.line, col: t.col, kind: 'not-validated', message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}` });
+        continue;
+      }
       const names = [...STANDARD_TARGETS, ...userChains.map((c) => c.name), 'REJECT', 'LOG', 'MASQUERADE', 'DNAT', 'SNAT'];
       fail(rule.pos.line, t.col, `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`);
     }

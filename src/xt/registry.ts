@@ -59,3 +59,6 @@ export const FOREIGN_TARGETS: ReadonlySet<string> = new Set([
 export function allExtensions(): readonly Extension[] {
   return [...ALL_MATCHES, ...ALL_TARGETS];
 }
+
+export const ALL_MATCH_NAMES: readonly string[] = [...new Set(ALL_MATCHES.map((e) => e.name))];
+export const ALL_TARGET_NAMES: readonly string[] = [...new Set(ALL_TARGETS.map((e) => e.name))];
