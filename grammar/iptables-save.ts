@@ -8,7 +8,7 @@
 // lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
 // names its line.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
+import { createToken, EmbeddedActionsParser, Lexer, type ILexingResult, type IToken, type TokenType } from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Note, Rule, SourcePos, Table } from '../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
@@ -17,6 +17,7 @@ import { assembleRules, closest, type RuleItem } from './iptables-rule.js';
 import { ALL_TARGET_NAMES, FOREIGN_TARGETS, STANDARD_TARGETS, findTarget } from '../src/xt/registry.js';
 import type { Hook } from '../src/xt/spec.js';
 import { extensionUse } from '../src/xt/uses.js';
+import { pushAll } from '../src/model/lists.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
@@ -42,16 +43,28 @@ const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t]|(?![\s\S]))/ });
 const WORD_START: number[] = [];
 for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x85 && c !== 0xa0) WORD_START.push(c);
 /** A word as add_param_to_argv() cuts them: quoted parts (with `\` escapes) may sit anywhere in it. */
-const Word = createToken({ name: 'Word', pattern: /(?:[^\s"]+|"(?:[^"\\]|\\[\s\S])*")+/, start_chars_hint: WORD_START });
-const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s]*:[^\]\s]*\](?=\s|(?![\s\S]))/, longer_alt: Word });
+const Word = createToken({ name: 'Word', pattern: /(?:[^\s"]|"(?:[^"\\]|\\[\s\S])*")+/, start_chars_hint: WORD_START });
+/** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
+const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\]|\\.)*\\?/ });
+const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/, longer_alt: Word });
 const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/, longer_alt: Word });
 const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/, longer_alt: OptionName });
 const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/, longer_alt: OptionName });
 const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/, longer_alt: Word });
 
-const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word];
+const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
 export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
+
+/** The first thing on a lexed line no token reads (an unclosed quote, a stray character), or null. */
+export function lexProblem(lexed: ILexingResult, lineText: string): { offset: number; message: string } | null {
+  const unclosed = lexed.tokens.find((t) => t.tokenType === UnclosedQuote);
+  const error = lexed.errors[0];
+  const offset = Math.min(unclosed ? unclosed.startOffset : Infinity, error ? error.offset : Infinity);
+  if (offset === Infinity) return null;
+  const ch = lineText[offset];
+  return { offset, message: ch === '"' ? 'unterminated quoted string' : `unexpected character '${ch}'` };
+}
 
 // ---------------------------------------------------------------------------------------------
 // The line grammar
@@ -308,12 +321,8 @@ export function parseSave(text: string, options: ParseOptions): Dump {
     if (lineText.trim() === '') continue;
 
     const lexed = lineLexer.tokenize(lineText);
-    if (lexed.errors.length > 0) {
-      const e = lexed.errors[0]!;
-      const ch = lineText[e.offset];
-      const what = ch === '"' ? 'unterminated quoted string' : `unexpected character '${ch}'`;
-      fail(lineNo, e.offset + 1, what);
-    }
+    const problem = lexProblem(lexed, lineText);
+    if (problem) fail(lineNo, problem.offset + 1, problem.message);
     parser.input = lexed.tokens;
     const ast = parser.line();
     if (parser.errors.length > 0) {
@@ -568,7 +577,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
     }
   }
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);
-  table.chains.push(...builtins, ...userChains);
+  pushAll(pushAll(table.chains, builtins), userChains);
 }
 
 function inferFamily(dump: Dump): Family | null {

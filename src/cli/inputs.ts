@@ -8,15 +8,16 @@ import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import type { AnyNetwork } from '../model/network.js';
-import { decodeText } from '../model/text.js';
+import { decodeText, firstContentLine } from '../model/text.js';
 import { readNetworks } from '../network/libvirt.js';
 import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
 import { readXenSetup } from '../network/xen-setup.js';
 import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
+import { pushAll } from '../model/lists.js';
 
 /** The one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
-const XEN_SETUP = /^(?:\s*(?:#[^\n]*)?\n)*\s*(?:network\s+\S|vif\s+[^\s=])/;
+const XEN_SETUP = /^(?:network\s+\S|vif\s+[^\s=])/;
 
 /** Files a directory given to --net contributes: its network definitions, sorted by name. */
 const NETWORK_FILE = /\.(xml|sxp|cfg|xen)$/;
@@ -56,13 +57,13 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
   const domains: XenSource[] = [];
   for (const file of files) {
     const text = decodeText(file, io.readBytes(file));
-    if (XEN_SETUP.test(text)) {
+    if (XEN_SETUP.test(firstContentLine(text))) {
       out.push(readXenSetup(text, file));
       continue;
     }
     const kind = inputKind(text);
     if (kind === 'xml') {
-      out.push(...readNetworks(text, file));
+      pushAll(out, readNetworks(text, file));
       continue;
     }
     if (!out.includes('xen-host')) out.push('xen-host');

@@ -9,6 +9,7 @@ import { protocolNumber } from '../model/protocols.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
 import type { Hook, MatchCtx } from './packet.js';
 import { compileTarget, type CompiledTarget } from './targets.js';
+import { maxOf } from '../model/lists.js';
 
 export interface CompiledRule {
   readonly rule: Rule;
@@ -263,7 +264,7 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
     }
     if (counts.size === 0) continue;
     // Cost: what a packet in the biggest bucket still has to test; copies of wildcards bound memory.
-    const cost = wild + Math.max(...counts.values());
+    const cost = wild + maxOf(counts.values());
     if (wild * counts.size > 8 * rules.length + 1024) continue;
     if (!best || cost < best.cost) best = { dim, cost };
   }
