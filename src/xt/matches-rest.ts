@@ -4,7 +4,7 @@
 
 import type { Family } from '../model/dump.js';
 import { formatHost } from '../model/cidr.js';
-import { ipv6Address, xtUint, xtUintPrefix } from './numbers.js';
+import { ipv6Address, strtodPrefix, xtUint, xtUintPrefix } from './numbers.js';
 import type { Extension, Given, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { saveString } from './values.js';
@@ -665,10 +665,11 @@ const RATE_SUFFIXES: ReadonlyArray<readonly [string, number]> = [
 const estRate: ValueType = {
   describe: 'a rate N[bit|kbit|mbit|gbit|Bps|KBps|MBps…]',
   parse(text) {
-    const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)$/.exec(text);
-    if (!m) return `could not parse rate '${text}'`;
-    const v = Number(m[1]);
-    const scale = m[2] === '' ? 1 : RATE_SUFFIXES.find(([n]) => n.toLowerCase() === m[2]!.toLowerCase())?.[1];
+    const r = strtodPrefix(text);
+    if (!r) return `could not parse rate '${text}'`;
+    const v = r.value;
+    const unit = text.slice(r.end);
+    const scale = unit === '' ? 1 : RATE_SUFFIXES.find(([n]) => n.toLowerCase() === unit.toLowerCase())?.[1];
     if (scale === undefined) return `could not parse rate '${text}'`;
     return { text: '', n: Math.trunc((v * scale) / 8) >>> 0 };
   },

@@ -243,3 +243,29 @@ export function hostProblem(text: string, family: Family): string {
   }
   return `bad address '${text}'`;
 }
+
+/** strtod()'s decimal reading at the start of `text` (blanks, sign, digits, point, exponent): the value and where it ends, or null. */
+export function strtodPrefix(text: string): { value: number; end: number } | null {
+  let i = 0;
+  while (i < text.length && ' \t\n\v\f\r'.includes(text[i]!)) i++;
+  const start = i;
+  if (text[i] === '+' || text[i] === '-') i++;
+  const digitsFrom = i;
+  while (i < text.length && text[i]! >= '0' && text[i]! <= '9') i++;
+  let digits = i - digitsFrom;
+  if (text[i] === '.') {
+    i++;
+    const f = i;
+    while (i < text.length && text[i]! >= '0' && text[i]! <= '9') i++;
+    digits += i - f;
+  }
+  if (digits === 0) return null;
+  if (text[i] === 'e' || text[i] === 'E') {
+    let j = i + 1;
+    if (text[j] === '+' || text[j] === '-') j++;
+    const e = j;
+    while (j < text.length && text[j]! >= '0' && text[j]! <= '9') j++;
+    if (j > e) i = j;
+  }
+  return { value: Number(text.slice(start, i)), end: i };
+}

@@ -5,7 +5,7 @@
 
 import type { Family } from '../model/dump.js';
 import { formatHost } from '../model/cidr.js';
-import { ipv6Address, prefixMask, xtUint } from './numbers.js';
+import { ipv6Address, prefixMask, strtodPrefix, xtUint } from './numbers.js';
 import type { Extension, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { inOrder } from './matches.js';
@@ -527,10 +527,10 @@ const TIME_UNITS = 1_000_000;
 const rateestTime: ValueType = {
   describe: 'a time N[s|ms|us]',
   parse(text) {
-    const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)$/.exec(text);
-    if (!m) return `bad time '${text}'`;
-    let v = Number(m[1]);
-    const unit = m[2]!.toLowerCase();
+    const r = strtodPrefix(text);
+    if (!r) return `bad time '${text}'`;
+    let v = r.value;
+    const unit = text.slice(r.end).toLowerCase();
     if (unit !== '') {
       if (['s', 'sec', 'secs'].includes(unit)) v *= TIME_UNITS;
       else if (['ms', 'msec', 'msecs'].includes(unit)) v *= TIME_UNITS / 1000;
