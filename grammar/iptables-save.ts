@@ -524,7 +524,8 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
     }
     state.set(name, 'done');
   };
-  for (const chain of userChains) if (!state.has(chain.name)) visit(chain.name, []);
+  // The kernel walks the chains from the built-in ones (mark_source_chains): a loop nothing reaches is loaded.
+  for (const builtin of BUILTIN_CHAINS[table.name] ?? []) if (!state.has(builtin)) visit(builtin, []);
   for (const builtin of BUILTIN_CHAINS[table.name] ?? []) {
     const hook = builtin as Hook;
     const stack = [builtin];

@@ -118,6 +118,8 @@ export interface CaseContext {
   readonly chain?: string;
   /** Rules the case needs before it, in the same chain (a RATEEST estimator for -m rateest). */
   readonly before?: readonly string[];
+  /** Its objects are shared by both families (IDLETIMER labels): the cases run one family at a time. */
+  readonly serial?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -512,7 +512,7 @@ const idletimer = t({
   lib: 'libxt_IDLETIMER',
   revision: 1,
   summary: 'restart a timer whose expiry user space is told about (sysfs)',
-  caseContext: { base: '--timeout 60 --label vt' },
+  caseContext: { base: '--timeout 60 --label vt', serial: true },
   options: [
     opt('timeout', uint(32), { required: true }),
     opt('label', str({ size: 28, valid: ['vt', 'wan-idle'] }), { required: true }),

@@ -5,7 +5,7 @@
 // rest is retried. Then the accepted cases go in again, many per table, and iptables-save
 // prints them back, rule by rule in chain order.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import type { Family } from '../../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../../src/model/dump.js';
@@ -17,6 +17,8 @@ export interface KernelCase {
   readonly rule: string;
   /** Rules the case needs before it in the same table (an estimator for -m rateest), printed too. */
   readonly before?: readonly string[];
+  /** Uses an object both families share (an IDLETIMER label): asked after the rest, one family at a time. */
+  readonly serial?: boolean;
 }
 
 export type KernelAnswer = { readonly ok: true; readonly printed: string } | { readonly ok: false; readonly error: string };
@@ -28,7 +30,7 @@ const SETUP: ReadonlyArray<readonly string[]> = [
 ];
 
 /** A network namespace of our own for the duration of `body`. */
-export async function inNamespace<T>(body: (run: Runner) => T): Promise<T> {
+export async function inNamespace<T>(body: (run: Runner) => Promise<T>): Promise<T> {
   const holder: ChildProcess = spawn('unshare', ['-n', 'sleep', '3600'], { stdio: 'ignore' });
   try {
     const pid = holder.pid!;
@@ -41,21 +43,27 @@ export async function inNamespace<T>(body: (run: Runner) => T): Promise<T> {
       }
       await new Promise((r) => setTimeout(r, 10));
     }
-    const run: Runner = (command, args, input) => {
-      const r = spawnSync('nsenter', ['-t', String(pid), '-n', command, ...args], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-      return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-    };
+    const run: Runner = (command, args, input) =>
+      new Promise((resolve) => {
+        const child = spawn('nsenter', ['-t', String(pid), '-n', command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (b: Buffer) => out.push(b));
+        child.stderr.on('data', (b: Buffer) => err.push(b));
+        child.on('close', (code) => resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+        child.stdin.end(input ?? '');
+      });
     for (const [command, ...args] of SETUP) {
-      const r = run(command!, args);
+      const r = await run(command!, args);
       if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in the namespace: ${r.stderr}`);
     }
-    return body(run);
+    return await body(run);
   } finally {
     holder.kill();
   }
 }
 
-export type Runner = (command: string, args: string[], input?: string) => { status: number; stdout: string; stderr: string };
+export type Runner = (command: string, args: string[], input?: string) => Promise<{ status: number; stdout: string; stderr: string }>;
 
 /** The kernel's message without iptables-restore's boilerplate. */
 function message(stderr: string): string {
@@ -77,7 +85,7 @@ function declarations(table: string, cases: readonly KernelCase[]): string[] {
 }
 
 /** Phase one: accepted or refused, each case committed on its own. */
-function acceptance(run: Runner, family: Family, table: string, cases: readonly KernelCase[], answers: Map<KernelCase, KernelAnswer>): KernelCase[] {
+async function acceptance(run: Runner, family: Family, table: string, cases: readonly KernelCase[], answers: Map<KernelCase, KernelAnswer>): Promise<KernelCase[]> {
   const accepted: KernelCase[] = [];
   let rest = [...cases];
   const { restore } = tools(family);
@@ -90,7 +98,7 @@ function acceptance(run: Runner, family: Family, table: string, cases: readonly 
       // list), so the next case meets a clean kernel, as a one-rule file would.
       lines.push(`*${table}`, ...declarations(table, [c]), ...(c.before ?? []).map((b) => `-A ${c.chain} ${b}`), `-A ${c.chain} ${c.rule}`, 'COMMIT', `*${table}`, 'COMMIT');
     }
-    const r = run(restore, ['-w'], lines.join('\n') + '\n');
+    const r = await run(restore, ['-w'], lines.join('\n') + '\n');
     if (r.status === 0) {
       accepted.push(...rest);
       break;
@@ -108,16 +116,16 @@ function acceptance(run: Runner, family: Family, table: string, cases: readonly 
 }
 
 /** Phase two: how iptables-save prints accepted cases (many per restore; alone when they interfere). */
-function printing(run: Runner, family: Family, table: string, cases: readonly KernelCase[], answers: Map<KernelCase, KernelAnswer>): void {
+async function printing(run: Runner, family: Family, table: string, cases: readonly KernelCase[], answers: Map<KernelCase, KernelAnswer>): Promise<void> {
   const { restore, save } = tools(family);
-  const together = (group: readonly KernelCase[]): boolean => {
+  const together = async (group: readonly KernelCase[]): Promise<boolean> => {
     // Emptied first, so the group does not meet the previous group's kernel objects.
     const lines = [`*${table}`, 'COMMIT', `*${table}`, ...declarations(table, group)];
     for (const c of group) lines.push(...(c.before ?? []).map((b) => `-A ${c.chain} ${b}`), `-A ${c.chain} ${c.rule}`);
     lines.push('COMMIT');
-    if (run(restore, ['-w'], lines.join('\n') + '\n').status !== 0) return false;
+    if ((await run(restore, ['-w'], lines.join('\n') + '\n')).status !== 0) return false;
     const printed = new Map<string, string[]>();
-    for (const l of run(save, ['-t', table]).stdout.split('\n')) {
+    for (const l of (await run(save, ['-t', table])).stdout.split('\n')) {
       const m = /^-A (\S+)(?: (.*))?$/.exec(l);
       if (m) printed.set(m[1]!, [...(printed.get(m[1]!) ?? []), m[2] ?? '']);
     }
@@ -136,21 +144,21 @@ function printing(run: Runner, family: Family, table: string, cases: readonly Ke
     }
     return true;
   };
-  const split = (group: readonly KernelCase[]): void => {
-    if (group.length === 0 || together(group)) return;
+  const split = async (group: readonly KernelCase[]): Promise<void> => {
+    if (group.length === 0 || (await together(group))) return;
     if (group.length === 1) {
       answers.set(group[0]!, { ok: false, error: 'accepted alone but not printed back' });
       return;
     }
     const half = Math.ceil(group.length / 2);
-    split(group.slice(0, half));
-    split(group.slice(half));
+    await split(group.slice(0, half));
+    await split(group.slice(half));
   };
   const plain = cases.filter((c) => !c.before);
-  for (let i = 0; i < plain.length; i += 300) split(plain.slice(i, i + 300));
-  for (const c of cases.filter((x) => x.before)) split([c]);
+  for (let i = 0; i < plain.length; i += 300) await split(plain.slice(i, i + 300));
+  for (const c of cases.filter((x) => x.before)) await split([c]);
   // Leave the table empty: its objects (an IDLETIMER label) would meet the next family's cases.
-  run(restore, ['-w'], `*${table}\nCOMMIT\n`);
+  await run(restore, ['-w'], `*${table}\nCOMMIT\n`);
 }
 
 /** The kernel's answer for each case, in order. */
@@ -158,15 +166,21 @@ export async function kernelAnswers(cases: readonly KernelCase[]): Promise<Kerne
   const answers = new Map<KernelCase, KernelAnswer>();
   const groups = new Map<string, KernelCase[]>();
   for (const c of cases) {
-    const key = `${c.family} ${c.table}`;
+    const key = `${c.serial ? 'serial ' : ''}${c.family} ${c.table}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
-  await inNamespace((run) => {
-    for (const group of groups.values()) {
+  // IPv4 and IPv6 tables are separate in the kernel: the two families are asked side by side.
+  await inNamespace(async (run) => {
+    const ask = async (group: readonly KernelCase[]): Promise<void> => {
       const { family, table } = group[0]!;
-      const accepted = acceptance(run, family, table, group, answers);
-      printing(run, family, table, accepted, answers);
-    }
+      const accepted = await acceptance(run, family, table, group, answers);
+      await printing(run, family, table, accepted, answers);
+    };
+    const all = [...groups.values()];
+    await Promise.all((['ipv4', 'ipv6'] as const).map(async (family) => {
+      for (const group of all.filter((g) => g[0]!.family === family && !g[0]!.serial)) await ask(group);
+    }));
+    for (const group of all.filter((g) => g[0]!.serial)) await ask(group);
   });
   return cases.map((c) => answers.get(c)!);
 }

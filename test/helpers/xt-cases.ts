@@ -19,6 +19,7 @@ export interface XtCase {
   readonly about: string;
   /** Rules before it in the same chain (from the extension's case context). */
   readonly before?: readonly string[];
+  readonly serial?: boolean;
 }
 
 /** Quotes a sample for a restore line when it needs it. */
@@ -78,7 +79,8 @@ export function generateCases(): XtCase[] {
     const where = placeOf(ext);
     for (const family of familiesOf(ext)) {
       const before = ext.caseContext?.before;
-      const at = (rule: string, about: string, place = where): void => add({ family, table: place.table, chain: place.chain, rule, about: `${ext.kind} ${ext.name}: ${about}`, ...(before ? { before } : {}) });
+      const serial = ext.caseContext?.serial;
+      const at = (rule: string, about: string, place = where): void => add({ family, table: place.table, chain: place.chain, rule, about: `${ext.kind} ${ext.name}: ${about}`, ...(before ? { before } : {}), ...(serial ? { serial } : {}) });
       const base = (skip: string | null): string => baseOf(ext, skip);
       at(ruleWith(ext, base(null)), 'minimal rule');
       for (const o of ext.options) {
