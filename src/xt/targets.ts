@@ -258,7 +258,8 @@ function natPortCheck(names: readonly string[]) {
     for (const name of names) {
       const g = given.get(name);
       if (!g || !g.val.items?.includes('ports')) continue;
-      if (!rule.protocol || !PORT_PROTOCOLS.includes(rule.protocol.n) || rule.protocol.negated) return `ports in --${name} need -p tcp, udp, sctp or dccp`;
+      // NAT_parse looks at the protocol number only: '! -p tcp' passes as tcp.
+      if (!rule.protocol || !PORT_PROTOCOLS.includes(rule.protocol.n)) return `ports in --${name} need -p tcp, udp, sctp or dccp`;
       if (rule.protocol.col > at) return `ports in --${name} need -p before the target (iptables reads the options in order)`;
     }
     return null;
