@@ -133,7 +133,7 @@ describeKernel(
       }
     });
   },
-  { corpus: true },
+  { corpus: true, tools: ['ipset'] },
 );
 
 describeKernel('the seed lab (iptables 1.3.5 listings of seed 000)', () => {
