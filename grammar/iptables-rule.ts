@@ -13,7 +13,6 @@ import { checkExtension, type RawXtOption } from '../src/xt/check.js';
 import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
 import { ALL_MATCH_NAMES, findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
 import type { Extension, GivenMap, PrintedOption, RuleView, XtOption } from '../src/xt/spec.js';
-import { recordUse } from '../src/xt/uses.js';
 
 /** One word of a rule line after quote removal, with its 1-based column. */
 export interface RuleItem {
@@ -36,6 +35,16 @@ export interface RuleContext {
   readonly strict?: boolean;
   /** Where notes go (extensions not validated, old syntax). */
   readonly notes?: Note[];
+  /** Where the checks the table's COMMIT makes are queued (extensions limited to some chains, shared objects). */
+  readonly tableChecks?: TableCheck[];
+}
+
+/** An extension use the COMMIT of its table checks again: against the chains reaching the rule, or its shared objects. */
+export interface TableCheck {
+  readonly rule: Rule;
+  readonly ext: Extension;
+  readonly given: GivenMap;
+  readonly col: number;
 }
 
 
@@ -50,6 +59,7 @@ const BASE_LONG: ReadonlyArray<readonly [string, string]> = [
   ['exact', 'x'], ['fragments', 'f'], ['version', 'V'], ['help', 'h'], ['line-numbers', '0'], ['modprobe', 'M'],
   ['set-counters', 'c'], ['goto', 'g'], ['ipv4', '4'], ['ipv6', '6'],
 ];
+const BASE_BY_NAME: ReadonlyMap<string, string> = new Map(BASE_LONG);
 const BASE_SHORT_WITH_ARG = new Set(['s', 'd', 'p', 'i', 'o', 'j', 'g', 'm', 'c', 't', 'M', 'A', 'C', 'D', 'R', 'I', 'N', 'E', 'P']);
 const BASE_SHORT = new Set([...BASE_SHORT_WITH_ARG, 'f', 'n', 'v', 'x', 'V', 'h', '4', '6', 'L', 'S', 'F', 'Z', 'X', 'w', 'W', '0']);
 const COMMANDS = new Set(['A', 'C', 'D', 'R', 'I', 'L', 'S', 'F', 'Z', 'N', 'X', 'E', 'P']);
@@ -82,6 +92,17 @@ function intern(text: string): string {
   return text;
 }
 
+const longNames = new Map<XtOption, string>();
+/** `--name` of an option, made once. */
+function longName(o: XtOption): string {
+  let n = longNames.get(o);
+  if (n === undefined) {
+    n = `--${o.name}`;
+    longNames.set(o, n);
+  }
+  return n;
+}
+
 const optionIndex = new WeakMap<Extension, Map<string, XtOption>>();
 function namesOf(ext: Extension): Map<string, XtOption> {
   let map = optionIndex.get(ext);
@@ -101,7 +122,8 @@ function resolveLong(word: string, exts: readonly Extension[]): Resolved {
   const eq = word.indexOf('=');
   const name = eq < 0 ? word : word.slice(0, eq);
   const inline = eq < 0 ? null : word.slice(eq + 1);
-  for (const [n, letter] of BASE_LONG) if (n === name) return { kind: 'base', letter, inline };
+  const letter = BASE_BY_NAME.get(name);
+  if (letter !== undefined) return { kind: 'base', letter, inline };
   for (let i = exts.length - 1; i >= 0; i--) {
     const o = namesOf(exts[i]!).get(name);
     if (o) return { kind: 'ext', ext: exts[i]!, option: o, inline };
@@ -166,7 +188,8 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   let counters = ctx.counters;
   let invert = false;
   let invertCol = 0;
-  const seenBase = new Set<string>();
+  /** Base options given so far (one bit per letter: iptables refuses most of them twice). */
+  let seenBase = '';
 
   const loadExt = (kind: 'match' | 'target', name: string, col: number, implicit: boolean, isGoto = false): Loaded => {
     const ext = kind === 'match' ? findMatch(name, family) : findTarget(name, family);
@@ -243,8 +266,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       const word = text.slice(2);
       const last = newest();
       // An unknown extension takes any option that is not a base option (its options are not known).
-      const exactBase = BASE_LONG.some(([n]) => n === word.split('=')[0]);
-      if (last && !last.ext && !exactBase && !protoOwns(word, protocol, protocolUsed, merged, family)) {
+      if (last && !last.ext && !BASE_BY_NAME.has(word.split('=')[0]!) && !protoOwns(word, protocol, protocolUsed, merged, family)) {
         last.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
         invert = false;
         continue;
@@ -280,7 +302,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       const inst = instanceOf(resolved.ext);
       const o = resolved.option;
       const args: Arg[] = [];
-      const spelled = `--${o.name}`;
+      const spelled = longName(o);
       if (o.type !== null && o.optionalValue) {
         if (resolved.inline !== null) fail(ctx, item.col, `option '${spelled}' takes no '=value' (write the value as the next word)`);
         const next = items[i];
@@ -303,7 +325,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         fail(ctx, item.col, `option '${spelled}' takes no value`);
       }
       inst.raws.push({ option: o, negated: invert, args, col: item.col });
-      inst.options.push({ name: intern(spelled), negated: invert, args, col: item.col });
+      inst.options.push({ name: spelled, negated: invert, args, col: item.col });
       invert = false;
       continue;
     }
@@ -320,11 +342,11 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       return [];
     }
     const once = letter === 'g' ? 'j' : letter;
-    if (seenBase.has(once) && !['m'].includes(letter)) {
+    if (letter !== 'm' && seenBase.includes(once)) {
       if (letter === 'j' || letter === 'g') fail(ctx, optCol, `a second target '${items[i]?.text ?? text}' (the rule already jumps to '${target?.name}')`);
       fail(ctx, optCol, `'${spelled}' given twice (iptables: "multiple -${letter} flags not allowed")`);
     }
-    seenBase.add(once);
+    seenBase += once;
     if (invert && ['m', 'j', 'g', 'c'].includes(letter)) fail(ctx, invertCol, `'!' cannot negate '${spelled}'`);
     if (letter === 'f') {
       if (family === 'ipv6') fail(ctx, optCol, "'-f' does not exist in ip6tables (use -m frag)");
@@ -418,8 +440,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   for (const l of loaded) {
     const r = l.ext ? checkOf(ctx, l) : null;
     const given = r?.given ?? null;
-    const match: Match = { name: intern(l.name), options: l.options, col: l.col, implicit: l.implicit, validated: l.ext !== null };
-    if (l.ext && r) recordUse(match, { ext: l.ext, given: r.given, printed: r.printed, col: l.col });
+    const match: Match = { name: intern(l.name), options: l.options, col: l.col, implicit: l.implicit, validated: l.ext !== null, canonical: r?.text };
     matches.push(match);
     checked.push({ l, given, model: match });
   }
@@ -428,20 +449,22 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     const t = target as Loaded;
     const r = t.ext ? checkOf(ctx, t) : null;
     const given = r?.given ?? null;
-    targetModel = { name: intern(t.ext?.savedAs ?? t.name), goto: t.goto, options: t.options, col: t.col, validated: t.ext !== null };
-    if (t.ext && r) recordUse(targetModel, { ext: t.ext, given: r.given, printed: r.printed, col: t.col });
+    targetModel = { name: intern(t.ext?.savedAs ?? t.name), goto: t.goto, options: t.options, col: t.col, validated: t.ext !== null, canonical: r?.text };
     checked.push({ l: t, given, model: targetModel });
   }
   const p = protocol as (ProtocolMatch & { n: number }) | null;
-  const view: RuleView = {
-    family,
-    table: ctx.table,
-    protocol: p ? { n: p.n, negated: p.negated, col: p.col } : null,
-    matches: checked.filter((c) => c.l.kind === 'match').map((c) => ({ name: c.l.name, given: c.given })),
-    target: target ? { name: (target as Loaded).name, given: checked[checked.length - 1]!.given } : null,
-    inInterface: inInterface !== null,
-    outInterface: outInterface !== null,
-  };
+  // What rule-level checks see, made only when an extension has one.
+  let view: RuleView | null = null;
+  const viewOf = (): RuleView =>
+    (view ??= {
+      family,
+      table: ctx.table,
+      protocol: p ? { n: p.n, negated: p.negated, col: p.col } : null,
+      matches: checked.filter((c) => c.l.kind === 'match').map((c) => ({ name: c.l.name, given: c.given })),
+      target: target ? { name: (target as Loaded).name, given: checked[checked.length - 1]!.given } : null,
+      inInterface: inInterface !== null,
+      outInterface: outInterface !== null,
+    });
   for (const c of checked) {
     const ext = c.l.ext;
     if (!ext || !c.given) continue;
@@ -451,23 +474,43 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       if (ext.name === 'multiport' && p.col > c.l.col) fail(ctx, c.l.col, 'multiport needs -p before it (iptables reads the options in order)');
     }
     if (ext.tables && !ext.tables.includes(ctx.table)) fail(ctx, c.l.col, `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`);
-    const problem = ext.ruleCheck?.(c.given, view, c.l.col);
+    const problem = ext.ruleCheck ? ext.ruleCheck(c.given, viewOf(), c.l.col) : null;
     if (problem) fail(ctx, c.l.col, `${what(ext)}: ${problem}`);
   }
 
-  const base = { table: ctx.table, chain: ctx.chain, pos: { line: ctx.line, col: 1 }, counters, inInterface, outInterface, protocol: p ? stripN(p) : null, fragment, matches, target: targetModel, text: ctx.text };
+  const pos = { line: ctx.line, col: 1 };
+  // One literal with the fields always in this order: object spread gave every rule its own hidden class.
+  const make = (source: AddressMatch | null, destination: AddressMatch | null): Rule => ({
+    table: ctx.table,
+    chain: ctx.chain,
+    pos,
+    counters,
+    source,
+    destination,
+    inInterface,
+    outInterface,
+    protocol: p,
+    fragment,
+    matches,
+    target: targetModel,
+    text: ctx.text,
+  });
   const sources = expandAddresses(ctx, source);
   const destinations = expandAddresses(ctx, destination);
   if ((sources.length > 1 || destinations.length > 1) && ((source as AddressSpec | null)?.negated || (destination as AddressSpec | null)?.negated)) {
     fail(ctx, ((source as AddressSpec | null)?.negated ? source! : destination!).col, "'!' is not allowed with several addresses (iptables makes one rule per address)");
   }
   const rules: Rule[] = [];
-  for (const s of sources) for (const d of destinations) rules.push({ ...base, source: s, destination: d });
+  for (const s of sources) for (const d of destinations) rules.push(make(s, d));
+  // What the table's COMMIT checks again: chain restrictions (hooks) and objects shared by name.
+  if (ctx.tableChecks) {
+    for (const c of checked) {
+      const ext = c.l.ext;
+      if (!ext || !c.given || (!ext.hooks && !ext.hookCheck && !ext.shared)) continue;
+      for (const rule of rules) ctx.tableChecks.push({ rule, ext, given: c.given, col: c.l.col });
+    }
+  }
   return rules;
-}
-
-function stripN(p: ProtocolMatch & { n: number }): ProtocolMatch {
-  return { negated: p.negated, name: p.name, written: p.written, col: p.col };
 }
 
 function what(ext: Extension): string {
@@ -483,26 +526,46 @@ function protoOwns(word: string, protocol: (ProtocolMatch & { n: number }) | nul
   return namesOf(ext).has(word.split('=')[0]!);
 }
 
-function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; printed: readonly PrintedOption[] } {
+function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; text: string } {
   const r = checkExtension(l.ext!, ctx.family, l.raws, l.col);
   if (!r.ok) fail(ctx, r.problem.col, r.problem.message);
   return r;
 }
 
-function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): Array<AddressMatch | null> {
-  if (!spec) return [null];
+/** Dumps repeat the same addresses thousands of times: one reading of each (text and family). */
+const addressCache = new Map<string, Cidr | string>();
+function addressOf(text: string, family: Family): Cidr | string {
+  const key = family === 'ipv6' ? `6${text}` : text;
+  let c = addressCache.get(key);
+  if (c === undefined) {
+    const r = maskedAddress(text, family);
+    c = typeof r === 'string' ? r : toCidr(family, r.address, r.mask);
+    if (addressCache.size > 50_000) addressCache.clear();
+    addressCache.set(key, c);
+  }
+  return c;
+}
+
+const NO_ADDRESS: ReadonlyArray<AddressMatch | null> = [null];
+
+function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyArray<AddressMatch | null> {
+  if (!spec) return NO_ADDRESS;
+  if (!spec.text.includes(',') && spec.text[0] !== ' ') {
+    const c = addressOf(spec.text, ctx.family);
+    if (typeof c !== 'string') return [{ negated: spec.negated, cidr: c, written: intern(spec.text), col: spec.col }];
+  }
   const out: AddressMatch[] = [];
   let offset = 0;
   for (const part of spec.text.split(',')) {
     const item = part.replace(/^\s+/, '');
     const col = spec.valueCol + offset + (part.length - item.length);
     offset += part.length + 1;
-    const r = maskedAddress(item, ctx.family);
+    const r = addressOf(item, ctx.family);
     if (typeof r === 'string') {
       const why = r.startsWith('invalid mask') ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)` : r.startsWith('bad address') ? `${r} (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)` : r;
       fail(ctx, col, why);
     }
-    out.push({ negated: spec.negated, cidr: toCidr(ctx.family, r.address, r.mask), written: intern(item), col: spec.col });
+    out.push({ negated: spec.negated, cidr: r, written: intern(item), col: spec.col });
   }
   return out;
 }

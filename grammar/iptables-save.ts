@@ -13,10 +13,9 @@ import type { Chain, Comment, Counters, Dump, Family, Note, Rule, SourcePos, Tab
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
-import { assembleRules, closest, type RuleItem } from './iptables-rule.js';
+import { assembleRules, closest, type RuleItem, type TableCheck } from './iptables-rule.js';
 import { ALL_TARGET_NAMES, FOREIGN_TARGETS, STANDARD_TARGETS, findTarget } from '../src/xt/registry.js';
 import type { Hook } from '../src/xt/spec.js';
-import { extensionUse } from '../src/xt/uses.js';
 import { pushAll } from '../src/model/lists.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -43,7 +42,7 @@ const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t]|(?![\s\S]))/ });
 const WORD_START: number[] = [];
 for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x85 && c !== 0xa0) WORD_START.push(c);
 /** A word as add_param_to_argv() cuts them: quoted parts (with `\` escapes) may sit anywhere in it. */
-const Word = createToken({ name: 'Word', pattern: /(?:[^\s"]|"(?:[^"\\]|\\[\s\S])*")+/, start_chars_hint: WORD_START });
+const Word = createToken({ name: 'Word', pattern: /[^\s"]+(?:"(?:[^"\\]|\\[\s\S])*"[^\s"]*)*|(?:"(?:[^"\\]|\\[\s\S])*"[^\s"]*)+/, start_chars_hint: WORD_START });
 /** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
 const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\]|\\.)*\\?/ });
 const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/, longer_alt: Word });
@@ -79,7 +78,7 @@ export type LineAst =
   | { kind: 'table'; name: string; token: IToken; rest: IToken[] }
   | { kind: 'chain'; name: string; policy: string; counters: Counters | null; nameToken: IToken; policyToken: IToken }
   | { kind: 'commit'; rest: IToken[] }
-  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; items: RuleItem[] };
+  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[] };
 
 /** `[p:b]` as decimal text; null when either is not a number (iptables-restore ignores them without -c). */
 function parseCounter(image: string): Counters | null {
@@ -108,8 +107,17 @@ export function unquoteWord(image: string): { text: string; quoted: boolean } {
 }
 
 function itemOf(token: IToken): RuleItem {
-  const { text, quoted } = unquoteWord(token.image);
+  const image = token.image;
+  if (!image.includes('"')) return { text: image, quoted: false, col: token.startOffset + 1 };
+  const { text, quoted } = unquoteWord(image);
   return { text, quoted, col: token.startOffset + 1 };
+}
+
+/** A rule line's words as iptables' argv (quotes removed), with their columns. */
+export function ruleItems(words: readonly IToken[]): RuleItem[] {
+  const items: RuleItem[] = new Array(words.length);
+  for (let i = 0; i < words.length; i++) items[i] = itemOf(words[i]!);
+  return items;
 }
 
 class SaveLineParser extends EmbeddedActionsParser {
@@ -200,12 +208,9 @@ class SaveLineParser extends EmbeddedActionsParser {
         },
       },
     ]);
-    const items: RuleItem[] = [];
-    this.MANY(() => {
-      const t = this.SUBRULE2(this.anyToken);
-      this.ACTION(() => items.push(itemOf(t)));
-    });
-    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), items };
+    const words: IToken[] = [];
+    this.MANY(() => words.push(this.SUBRULE2(this.anyToken)));
+    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words };
   });
 }
 
@@ -280,6 +285,8 @@ interface OpenTable {
   readonly pos: SourcePos;
   /** Rules waiting for the family to be known. */
   readonly pending: Array<() => void>;
+  /** What COMMIT checks again (src/xt extensions limited to some chains, shared objects). */
+  readonly checks: TableCheck[];
 }
 
 export function parseSaveBytes(bytes: Uint8Array, options: ParseOptions): Dump {
@@ -323,15 +330,15 @@ export function parseSave(text: string, options: ParseOptions): Dump {
     const lexed = lineLexer.tokenize(lineText);
     const problem = lexProblem(lexed, lineText);
     if (problem) fail(lineNo, problem.offset + 1, problem.message);
-    parser.input = lexed.tokens;
-    const ast = parser.line();
-    if (parser.errors.length > 0) {
+    const ast = quickRule(lexed.tokens) ?? parseLine(parser, lexed.tokens);
+    if (parser.errors.length > 0 && ast === null) {
       const e = parser.errors[0]!;
       const token = e.token;
       const col = Number.isNaN(token.startOffset) || token.tokenType.name === 'EOF' ? lineText.length + 1 : token.startOffset + 1;
       const found = token.tokenType.name === 'EOF' ? 'end of line' : `'${token.image}'`;
       fail(lineNo, col, describeSyntaxError(lexed.tokens, found));
     }
+    if (ast === null) continue;
     switch (ast.kind) {
       case 'comment': {
         comments.push({ text: ast.text, pos: { line: lineNo, col: 1 } });
@@ -349,7 +356,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
           const chain: Chain = { name, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] };
           chains.set(name, chain);
         }
-        current = { table, chains, pos, pending: [] };
+        current = { table, chains, pos, pending: [], checks: [] };
         break;
       }
       case 'chain': {
@@ -394,7 +401,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
         const chain = open.chains.get(ast.chain);
         if (!chain) fail(lineNo, ast.chainToken.startOffset + 1, `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`);
         const line = lineNo;
-        const items = ast.items;
+        const items = ruleItems(ast.words);
         const assemble = (): void => {
           const made: Rule[] = assembleRules({
             file,
@@ -407,6 +414,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
             family: family ?? 'ipv4',
             strict: options.strict,
             notes,
+            tableChecks: open.checks,
           });
           rules += made.length;
           if (ast.command === 'insert') {
@@ -431,6 +439,27 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   if (current) fail(lineNo + 1, 1, `unexpected end of input: table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT (truncated dump?)`);
   dump.family = family ?? inferFamily(dump);
   return dump;
+}
+
+/** A rule line read without the parser (most lines of a dump): `[p:b] -A CHAIN word…`; null for anything else. */
+function quickRule(tokens: readonly IToken[]): LineAst | null {
+  let i = 0;
+  let counters: Counters | null = null;
+  if (tokens[0]?.tokenType === Counter) {
+    counters = parseCounter(tokens[0].image);
+    i = 1;
+  }
+  if (tokens[i]?.tokenType !== Append) return null;
+  const chainToken = tokens[i + 1];
+  if (!chainToken || (chainToken.tokenType !== Word && chainToken.tokenType !== OptionName)) return null;
+  return { kind: 'rule', command: 'append', chain: chainToken.image, chainToken, position: null, positionToken: null, counters, words: tokens.slice(i + 2) };
+}
+
+/** The parser's reading of a line; null (with parser.errors set) when it does not parse. */
+function parseLine(parser: SaveLineParser, tokens: IToken[]): LineAst | null {
+  parser.input = tokens;
+  const ast = parser.line();
+  return parser.errors.length > 0 ? null : ast;
 }
 
 function hint(word: string, candidates: Iterable<string>): string {
@@ -506,7 +535,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
     const out: Array<{ to: string; line: number; col: number }> = [];
     for (const rule of chain.rules) {
       const t = rule.target;
-      if (t && (t.goto || (!extensionUse(t) && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col });
+      if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col });
     }
     edges.set(chain.name, out);
   }
@@ -540,41 +569,24 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
       for (const e of edges.get(name) ?? []) stack.push(e.to);
     }
   }
-  // Extensions allowed only from some hooks (the kernel checks them against every hook reaching the rule).
-  for (const chain of chains.values()) {
-    const hooks = reached.get(chain.name);
-    if (!hooks) continue;
-    for (const rule of chain.rules) {
-      for (const x of [...rule.matches, ...(rule.target ? [rule.target] : [])]) {
-        const use = extensionUse(x);
-        if (!use) continue;
-        const ext = use.ext;
-        const what = ext.kind === 'match' ? `match '${ext.name}'` : `target '${ext.name}'`;
-        if (ext.hooks) {
-          const bad = [...hooks].filter((h) => !ext.hooks!.includes(h));
-          if (bad.length > 0) {
-            const via = chain.builtin ? '' : ` (chain ${chain.name} is reached from ${[...hooks].join(', ')})`;
-            fail(rule.pos.line, use.col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
-          }
-        }
-        const problem = ext.hookCheck?.(use.given, hooks);
-        if (problem) fail(rule.pos.line, use.col, `${what}: ${problem}${chain.builtin ? '' : ` (chain ${chain.name} is reached from ${[...hooks].join(', ')})`}`);
-      }
+  // Extensions allowed only from some hooks (the kernel checks them against every hook reaching
+  // the rule), and objects the rules share by name (a later rule must agree with the first).
+  for (const { rule, ext, given, col } of open.checks) {
+    const what = ext.kind === 'match' ? `match '${ext.name}'` : `target '${ext.name}'`;
+    const hooks = reached.get(rule.chain);
+    const via = rule.chain === '' || (BUILTIN_CHAINS[table.name] ?? []).includes(rule.chain) ? '' : ` (chain ${rule.chain} is reached from ${[...(hooks ?? [])].join(', ')})`;
+    if (hooks && ext.hooks) {
+      const bad = [...hooks].filter((h) => !ext.hooks!.includes(h));
+      if (bad.length > 0) fail(rule.pos.line, col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
     }
-  }
-  // Objects the rules share by name: a later rule must agree with the first one.
-  for (const chain of chains.values()) {
-    for (const rule of chain.rules) {
-      for (const x of rule.matches) {
-        const use = extensionUse(x);
-        const s = use?.ext.shared;
-        if (!use || !s) continue;
-        const key = s.key(use.given);
-        const value = s.value(use.given);
-        const first = shared.get(key);
-        if (!first) shared.set(key, { value, line: rule.pos.line });
-        else if (first.value !== value) fail(rule.pos.line, use.col, `${s.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
-      }
+    const problem = hooks ? ext.hookCheck?.(given, hooks) : null;
+    if (problem) fail(rule.pos.line, col, `${what}: ${problem}${via}`);
+    if (ext.shared) {
+      const key = ext.shared.key(given);
+      const value = ext.shared.value(given);
+      const first = shared.get(key);
+      if (!first) shared.set(key, { value, line: rule.pos.line });
+      else if (first.value !== value) fail(rule.pos.line, col, `${ext.shared.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
     }
   }
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);

@@ -8,7 +8,7 @@
 // "masq ports: 1024-65535") are turned back into the options that print them.
 
 import { createToken, EmbeddedActionsParser, Lexer, type IToken } from './chevrotain.js';
-import { lexProblem, lineLexer, lineParser } from './iptables-save.js';
+import { lexProblem, lineLexer, lineParser, ruleItems } from './iptables-save.js';
 import { assembleRule } from './iptables-rule.js';
 import { parseCidr } from '../src/model/cidr.js';
 import { BUILTIN_CHAINS, type Counters, type Rule } from '../src/model/dump.js';
@@ -126,7 +126,7 @@ function ruleFrom(synthetic: string, original: string, file: string, line: numbe
     const col = t && !Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF' ? t.startOffset + 1 : synthetic.length + 1;
     fail(file, line, col, `expected a chain name and rule options ('-A CHAIN [options]')${t && t.tokenType.name !== 'EOF' ? `, found '${t.image}'` : ''}`);
   }
-  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, items: ast.items, text: original.trim(), family: 'ipv4' });
+  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, items: ruleItems(ast.words), text: original.trim(), family: 'ipv4' });
   return { chain: ast.chain, chainCol: ast.chainToken.startOffset + 1, rule, counters: ast.counters };
 }
 

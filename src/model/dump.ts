@@ -117,6 +117,8 @@ export interface Match {
   readonly implicit: boolean;
   /** False for a match iptables 1.8.9 does not ship: its options are carried verbatim, unchecked. */
   readonly validated?: boolean;
+  /** The options as iptables-save 1.8.9 prints them (set by the reader from src/xt); absent for unknown extensions. */
+  readonly canonical?: string;
 }
 
 export interface Target {
@@ -128,6 +130,8 @@ export interface Target {
   readonly col: number;
   /** False for an extension target iptables 1.8.9 does not ship (carried verbatim); chains and known targets are true. */
   readonly validated?: boolean;
+  /** The options as iptables-save 1.8.9 prints them (set by the reader from src/xt); absent for chains and unknown targets. */
+  readonly canonical?: string;
 }
 
 export interface Option {

@@ -3,10 +3,10 @@
 // extensions' data (src/xt, what each save function prints), computed once when the rule was
 // read; an extension virtables does not know is printed as written.
 
-import type { Arg, Family, Match, Option, Target } from '../model/dump.js';
+import type { Arg, Match, Option, Target } from '../model/dump.js';
+import { printOption } from '../xt/check.js';
 import { ICMP_CODES, ICMPV6_CODES, type IcmpName } from '../xt/icmp.js';
 import type { PrintedOption } from '../xt/spec.js';
-import { extensionUse } from '../xt/uses.js';
 
 export type { PrintedOption };
 
@@ -17,18 +17,19 @@ function asWritten(arg: Arg): string {
   return arg.quoted ? `"${arg.value.replace(/["\\]/g, (c) => `\\${c}`)}"` : arg.value;
 }
 
-function verbatim(options: readonly Option[]): PrintedOption[] {
-  return options.map((o) => ({ name: o.name, negated: o.negated, values: o.args.map(asWritten) }));
+/** Options of an extension virtables does not know, as written. */
+function verbatim(options: readonly Option[]): string {
+  return options.map((o) => printOption({ name: o.name, negated: o.negated, values: o.args.map(asWritten) })).join(' ');
 }
 
-/** The options of a match as iptables 1.8.9 prints them. */
-export function canonicalMatchOptions(match: Match, _family: Family): readonly PrintedOption[] {
-  return extensionUse(match)?.printed ?? verbatim(match.options);
+/** The options of a match as iptables 1.8.9 prints them ('' for none). */
+export function canonicalMatchText(match: Match): string {
+  return match.canonical ?? verbatim(match.options);
 }
 
-/** The options of a target as iptables 1.8.9 prints them. */
-export function canonicalTargetOptions(target: Target, _family: Family): readonly PrintedOption[] {
-  return extensionUse(target)?.printed ?? verbatim(target.options);
+/** The options of a target as iptables 1.8.9 prints them ('' for none). */
+export function canonicalTargetText(target: Target): string {
+  return target.canonical ?? verbatim(target.options);
 }
 
 function typeTable(codes: readonly IcmpName[]): Record<string, string> {

@@ -4,18 +4,13 @@
 
 import { formatCidr } from '../model/cidr.js';
 import type { Chain, Counters, Dump, Family, Rule, Table } from '../model/dump.js';
-import { canonicalMatchOptions, canonicalTargetOptions, type PrintedOption } from './canonical.js';
+import { canonicalMatchText, canonicalTargetText } from './canonical.js';
 
 export interface SaveOptions {
   /** Print `[packets:bytes]` before each rule, as `iptables-save -c` does. */
   readonly counters?: boolean;
   /** Print `# …` comment lines that were not iptables-save's own Generated/Completed lines. */
   readonly comments?: boolean;
-}
-
-function printOption(o: PrintedOption): string {
-  const head = o.negated ? `! ${o.name}` : o.name;
-  return o.values.length > 0 ? `${head} ${o.values.join(' ')}` : head;
 }
 
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
@@ -32,11 +27,13 @@ export function formatRule(rule: Rule, family: Family = 'ipv4'): string {
   if (rule.fragment) parts.push(`${neg(rule.fragment.negated)}-f`);
   for (const match of rule.matches) {
     parts.push(`-m ${match.name}`);
-    for (const o of canonicalMatchOptions(match, family)) parts.push(printOption(o));
+    const text = canonicalMatchText(match);
+    if (text !== '') parts.push(text);
   }
   if (rule.target) {
     parts.push(`${rule.target.goto ? '-g' : '-j'} ${rule.target.name}`);
-    for (const o of canonicalTargetOptions(rule.target, family)) parts.push(printOption(o));
+    const text = canonicalTargetText(rule.target);
+    if (text !== '') parts.push(text);
   }
   return parts.join(' ');
 }

@@ -23,7 +23,7 @@ export interface XtProblem {
 }
 
 export type XtResult =
-  | { readonly ok: true; readonly given: GivenMap; readonly printed: readonly PrintedOption[] }
+  | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string }
   | { readonly ok: false; readonly problem: XtProblem };
 
 /** Where a problem is: the extension itself, one of its options, or one option's value. */
@@ -31,7 +31,7 @@ interface Where {
   readonly option: number;
   readonly arg: number;
 }
-type Cached = { readonly ok: true; readonly given: GivenMap; readonly printed: readonly PrintedOption[] } | { readonly ok: false; readonly at: Where | null; readonly message: string };
+type Cached = { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string } | { readonly ok: false; readonly at: Where | null; readonly message: string };
 
 const cache = new Map<string, Cached>();
 const CACHE_LIMIT = 50_000;
@@ -121,7 +121,13 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
   const problem = ext.check?.(given, family);
   if (problem) return fail(null, `${what}: ${problem}`);
   const printed = ext.save ? ext.save(given, family) : saveInOrder(ext, given);
-  return { ok: true, given, printed };
+  return { ok: true, ext, given, printed, text: printed.map(printOption).join(' ') };
+}
+
+/** `[! ]--name value…`, as save functions print one option. */
+export function printOption(o: PrintedOption): string {
+  const head = o.negated ? `! ${o.name}` : o.name;
+  return o.values.length > 0 ? `${head} ${o.values.join(' ')}` : head;
 }
 
 function describeValues(o: XtOption): string {

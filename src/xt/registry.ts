@@ -28,12 +28,23 @@ function pick(list: readonly Extension[] | undefined, family: Family): Extension
   return list?.find((e) => e.family === undefined || e.family === family);
 }
 
+const found = new Map<string, Extension | null>();
+function cached(kind: 'm' | 't', name: string, family: Family, look: () => Extension | undefined): Extension | undefined {
+  const key = `${kind}${family === 'ipv6' ? 6 : 4}${name}`;
+  let e = found.get(key);
+  if (e === undefined) {
+    e = look() ?? null;
+    if (found.size < 10_000) found.set(key, e);
+  }
+  return e ?? undefined;
+}
+
 export function findMatch(name: string, family: Family): Extension | undefined {
-  return pick(matchIndex.get(MATCH_ALIASES[name] ?? name), family);
+  return cached('m', name, family, () => pick(matchIndex.get(MATCH_ALIASES[name] ?? name), family));
 }
 
 export function findTarget(name: string, family: Family): Extension | undefined {
-  return pick(targetIndex.get(name), family);
+  return cached('t', name, family, () => pick(targetIndex.get(name), family));
 }
 
 /** The extension exists, but only for the other family (`-m icmp` in ip6tables). */
