@@ -53,7 +53,8 @@ export function offsetOfJsonPath(text: string, path: readonly JsonPathSegment[])
   for (const seg of path) {
     if (typeof seg === 'number' && text[i] === '[') {
       let at = skipSpace(text, i + 1);
-      for (let k = 0; k < seg && at < text.length && text[at] !== ']'; k++) at = skipSpace(text, skipSpace(text, skipValue(text, at)) + 1);
+      for (let k = 0; k < seg && at < text.length && text[at] !== ']'; k++)
+        at = skipSpace(text, skipSpace(text, skipValue(text, at)) + 1);
       if (at >= text.length || text[at] === ']') return i;
       i = at;
     } else if (typeof seg === 'string' && text[i] === '{') {
@@ -92,4 +93,15 @@ export function lineColOf(text: string, offset: number): { line: number; col: nu
     }
   }
   return { line, col: end - start + 1 };
+}
+
+/** `nftables[5].rule.expr[1]` → ['nftables', 5, 'rule', 'expr', 1] (the inverse of formatJsonPath). */
+export function parseJsonPath(path: string): JsonPathSegment[] {
+  const out: JsonPathSegment[] = [];
+  for (const part of path.split('.')) {
+    const open = part.indexOf('[');
+    out.push(open < 0 ? part : part.slice(0, open));
+    for (let i = open; i >= 0; i = part.indexOf('[', i + 1)) out.push(Number(part.slice(i + 1, part.indexOf(']', i))));
+  }
+  return out.filter((s) => s !== '');
 }

@@ -6,6 +6,7 @@ import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type
 import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
+import type { Host } from '../model/host.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
@@ -15,6 +16,8 @@ import type { Location } from './types.js';
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
   readonly dumps: readonly Dump[];
+  /** The host the dumps are from, with its nft ruleset (src/model/host.ts); absent when only dumps were given. */
+  readonly host?: Host;
   /** Networks taken as running (`--net`). */
   readonly running: readonly AnyNetwork[];
   /** Networks defined but stopped (`--inactive`): their rules must be absent. */

@@ -5,7 +5,7 @@ import type { Diagram } from '../diagram/graph.js';
 import { UsageError } from '../model/errors.js';
 import { DEFAULT_SERVICES, parseServices } from '../sim/matrix.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { readDump } from './inputs.js';
+import { iptablesDumpOf, readHost } from './inputs.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
 
@@ -90,7 +90,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('diagram: give one dump (or - for standard input)');
   const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
   const file = positionals[0]!;
-  const dump = readDump(file, io);
+  const dump = iptablesDumpOf('diagram', readHost('diagram', [file], io));
   const spec = topologySpec('diagram', values, io);
   const { diagramOf } = await import('../diagram/build.js');
   const family = dump.family === 'ipv6' ? 'IPv6' : 'IPv4';

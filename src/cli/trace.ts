@@ -1,12 +1,12 @@
 // virtables trace DUMP --from X --to Y [--proto P] [--dport N]   (one packet and its reply)
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { explainRule, inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { compileDump } from '../sim/compile.js';
+import { iptablesDumpOf, readHost } from './inputs.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
 import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
@@ -86,7 +86,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.matrix && (values.from || values.to)) throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
   if (!values.matrix && (!values.from || !values.to)) throw new UsageError('trace: give --from and --to (or --matrix)');
   const file = positionals[0]!;
-  const dump = parseSaveBytes(io.readBytes(file), { file });
+  const dump = iptablesDumpOf('trace', readHost('trace', [file], io));
   const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
   const spec = topologySpec('trace', values, io);
   const topology = buildTopology(spec);

@@ -11,7 +11,7 @@ import { formatDump } from '../../src/write/save.js';
 import { describeKernel, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 import { looksLikeDump, read, walk } from '../helpers/files.js';
 import { kernelRoundTrip, tablesOf } from '../helpers/kernel.js';
-import { mutate } from '../helpers/mutate.js';
+import { mutateRule } from '../helpers/mutate.js';
 
 /** Mutants per run (bounded for CI); the seed is fixed, so every run asks the same questions. */
 const MUTANTS = Number(process.env.VIRTABLES_MUTANTS ?? 240);
@@ -33,7 +33,7 @@ describeKernel(
         const source = sources[seed % sources.length]!;
         const original = read(source);
         const family = /ip6tables/.test(original.split('\n')[0] ?? '') ? 'ipv6' : 'ipv4';
-        const m = mutate(original, seed);
+        const m = mutateRule(original, seed);
         const kernel = kernelRoundTrip(m.text, family);
         let ours: string | Error;
         let unvalidated: number[] = [];
