@@ -578,21 +578,33 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
     edges.set(chain.name, out);
   }
   const state = new Map<string, 'active' | 'done'>();
-  const visit = (name: string, via: Array<{ from: string; line: number; col: number }>): void => {
-    state.set(name, 'active');
-    for (const e of edges.get(name) ?? []) {
+  // Depth first without recursion (10,000 chains deep load in the kernel): the path is one shared stack.
+  const visit = (root: string): void => {
+    const path: Array<{ name: string; next: number }> = [{ name: root, next: 0 }];
+    state.set(root, 'active');
+    while (path.length > 0) {
+      const top = path[path.length - 1]!;
+      const out = edges.get(top.name) ?? [];
+      if (top.next >= out.length) {
+        state.set(top.name, 'done');
+        path.pop();
+        continue;
+      }
+      const e = out[top.next++]!;
       const s = state.get(e.to);
       if (s === 'active') {
-        const cycle = [...via.map((v) => v.from), name, e.to];
-        const startAt = cycle.indexOf(e.to);
-        fail(e.line, e.col, `loop: ${cycle.slice(startAt).join(' -> ')} (the kernel refuses the table: "Too many levels of symbolic links")`);
+        const names = path.map((p) => p.name);
+        const cycle = [...names.slice(names.indexOf(e.to)), e.to];
+        fail(e.line, e.col, `loop: ${cycle.join(' -> ')} (the kernel refuses the table: "Too many levels of symbolic links")`);
       }
-      if (s === undefined) visit(e.to, [...via, { from: name, line: e.line, col: e.col }]);
+      if (s === undefined) {
+        state.set(e.to, 'active');
+        path.push({ name: e.to, next: 0 });
+      }
     }
-    state.set(name, 'done');
   };
   // The kernel walks the chains from the built-in ones (mark_source_chains): a loop nothing reaches is loaded.
-  for (const builtin of BUILTIN_CHAINS[table.name] ?? []) if (!state.has(builtin)) visit(builtin, []);
+  for (const builtin of BUILTIN_CHAINS[table.name] ?? []) if (!state.has(builtin)) visit(builtin);
   for (const builtin of BUILTIN_CHAINS[table.name] ?? []) {
     const hook = builtin as Hook;
     const stack = [builtin];

@@ -20,7 +20,7 @@ export interface FlavorInfo {
 /** iptables-nft-save's note for a table it cannot show, e.g. libvirt's own nft table. */
 export const NFT_TABLE_NOTE = /Table `([^'`]+)' is incompatible, use 'nft' tool/;
 
-export function detectFlavor(dumps: readonly Dump[], explained: readonly Explained[], given: Flavor | undefined, runningLibvirt: number): FlavorInfo {
+export function detectFlavor(dumps: readonly Dump[], explained: readonly Explained[], given: Flavor | undefined, runningLibvirt: number, emptyFiles: readonly string[] = []): FlavorInfo {
   const privateChains = dumps.some((d) => d.tables.some((t) => t.chains.some((c) => LIBVIRT_CHAINS.has(c.name))));
   let inPrivate = 0;
   let inBuiltin = 0;
@@ -30,6 +30,7 @@ export function detectFlavor(dumps: readonly Dump[], explained: readonly Explain
     else inBuiltin++;
   }
   const mixed = inPrivate > 0 && inBuiltin > 0;
+  if (dumps.length === 0 && emptyFiles.length > 0) return { flavor: null, source: 'none', reason: `no rules at all: ${emptyFiles.join(', ')} ${emptyFiles.length === 1 ? 'is' : 'are'} empty (ip6tables-save and iptables-save print nothing while no table is in use)`, mixed: false };
   if (dumps.length === 0) return { flavor: null, source: 'none', reason: 'no dump given: only the network definitions are audited', mixed: false };
   if (given === 'libvirt' || given === 'libvirt-legacy' || given === 'libvirt-nft') return { flavor: given, source: 'given', reason: `--flavor ${given}`, mixed };
   if (privateChains || inPrivate > 0) {
@@ -41,5 +42,7 @@ export function detectFlavor(dumps: readonly Dump[], explained: readonly Explain
   if (runningLibvirt > 0) {
     return { flavor: 'libvirt-nft', source: 'detected', reason: `no libvirt rules in the dump while ${runningLibvirt} network(s) that get rules are running: most likely libvirt 10.4+ with the nftables backend (give --flavor to say otherwise)`, mixed };
   }
+  const empty = dumps.every((d) => d.tables.every((t) => t.chains.every((c) => c.rules.length === 0)));
+  if (empty) return { flavor: null, source: 'none', reason: 'no rules at all: the dump is empty (ip6tables-save and iptables-save print nothing while no table is in use)', mixed };
   return { flavor: null, source: 'none', reason: 'no libvirt rules in the dump and no running libvirt networks given', mixed };
 }

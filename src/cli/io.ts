@@ -8,11 +8,18 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /** Standard input is a terminal: a command that reads it by default says so rather than wait silently. */
+  readonly stdinIsTTY?: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `virtables --quiet`: no progress lines, no notes (errors and results still print). */
   readonly quiet?: boolean;
   /** Reads `-` (standard input) or a file, whole. */
   readonly readBytes: (path: string) => Uint8Array;
+}
+
+/** A command given no file reads standard input: on a terminal, say so (nothing may seem to happen otherwise). */
+export function noteStdin(io: Io, command: string, what: string): void {
+  if (io.stdinIsTTY && !io.quiet) io.stderr(`virtables ${command}: reading ${what} from standard input (end with Ctrl-D; or give a file, see 'virtables ${command} --help')\n`);
 }
 
 /** The largest input virtables reads (a 100,000-rule dump is ~10 MB); VIRTABLES_MAX_INPUT_BYTES changes it. */
@@ -25,13 +32,30 @@ function inputLimit(): number {
 
 const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * One read. A non-blocking standard input (a parent's pipe: node's spawnSync gives one) that has
+ * nothing yet answers EAGAIN, which means "not yet", not "nothing piped": wait a little and ask again.
+ */
+function readWaiting(fd: number, chunk: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
+}
+
 /** Reads an open descriptor to its end in chunks, stopping past the limit (standard input has no size to ask). */
 function readAll(fd: number, path: string, name: string, limit: number): Uint8Array {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(1024 * 1024);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
+    const n = readWaiting(fd, chunk);
     if (n === 0) break;
     total += n;
     if (total > limit) throw new InputError(path, 1, 1, `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`);
@@ -57,7 +81,6 @@ export function readBytesFromDisk(path: string): Uint8Array {
     if (err.code === 'ENOENT') throw new UsageError(`${name}: no such file`);
     if (err.code === 'EISDIR') throw new UsageError(`${name}: is a directory (expected a file)`);
     if (err.code === 'EACCES') throw new UsageError(`${name}: permission denied`);
-    if (err.code === 'EAGAIN') throw new UsageError(`${name}: standard input is not readable (nothing piped in?)`);
     throw new UsageError(`${name}: ${err.message}`);
   } finally {
     if (fd !== null && fd !== 0) closeSync(fd);
@@ -70,6 +93,7 @@ export function processIo(): Io {
     stderr: (t) => process.stderr.write(t),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    stdinIsTTY: process.stdin.isTTY === true,
     env: process.env,
     readBytes: readBytesFromDisk,
   };

@@ -28,6 +28,8 @@ export interface Dump {
   readonly comments: Comment[];
   /** What the parser noticed but did not refuse: extensions it could not validate, old syntax. */
   readonly notes?: Note[];
+  /** Read from a rule listing (`iptables -S`, `iptables -L -n -v`): only these tables were shown. */
+  readonly listing?: { readonly format: 'iptables -S' | 'iptables -L'; readonly tables: readonly string[] };
 }
 
 /** Something the reader noticed in a dump without refusing it. */

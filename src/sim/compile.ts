@@ -7,6 +7,7 @@ import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { protocolNumber } from '../model/protocols.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
+import { NO_ENV, type EvalEnv } from './env.js';
 import type { Hook, MatchCtx } from './packet.js';
 import { compileTarget, type CompiledTarget } from './targets.js';
 import { maxOf } from '../model/lists.js';
@@ -44,6 +45,8 @@ export interface Ruleset {
   readonly tables: ReadonlySet<string>;
   /** The dump uses `-m physdev` (which makes the kernel load br_netfilter). */
   readonly usesPhysdev: boolean;
+  /** What the rules were compiled against (ipset contents). */
+  readonly env: EvalEnv;
   /** Per hook, in table priority order: the built-in chain of each table (null when the table has none). */
   readonly hooks: Readonly<Record<Hook, ReadonlyArray<{ readonly table: string; readonly chain: CompiledChain | null }>>>;
 }
@@ -106,7 +109,7 @@ function ruleKeys(rule: Rule): RuleKeys {
 
 // --- rule predicates ------------------------------------------------------------------------
 
-function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null): CompiledRule {
+function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null, env: EvalEnv): CompiledRule {
   const tests: Test[] = [];
   const notes: string[] = [];
   let unknown: string | null = null;
@@ -145,7 +148,7 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     tests.push(() => neg);
   }
   for (const m of rule.matches) {
-    const cm = compileMatch(m, family);
+    const cm = compileMatch(m, family, env);
     if (cm.kind === 'unknown') {
       unknown ??= cm.why;
       continue;
@@ -317,10 +320,13 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
 export interface CompileOptions {
   /** Build the per-chain decision trees (default); false scans every rule, for checking the trees. */
   readonly index?: boolean;
+  /** ipset contents and what else rules are evaluated against (default: nothing beyond the dump). */
+  readonly env?: EvalEnv;
 }
 
 export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileOptions = {}): Ruleset {
   const indexed = options.index !== false;
+  const env = options.env ?? NO_ENV;
   const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
@@ -330,7 +336,7 @@ export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileO
     for (const chain of table.chains) {
       const rules = chain.rules.map((r, i) => {
         if (r.matches.some((m) => m.name === 'physdev')) usesPhysdev = true;
-        return compileRule(r, i, family, (n) => userChains.has(n), protoNumber);
+        return compileRule(r, i, family, (n) => userChains.has(n), protoNumber, env);
       });
       chains.set(chainKey(table.name, chain.name), {
         table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
@@ -349,5 +355,5 @@ export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileO
       return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
     });
   }
-  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }

@@ -3,12 +3,12 @@
 // which device), INPUT or FORWARD, POSTROUTING, out to the neighbour that owns the next hop
 // — then the reply, back through conntrack with the NAT undone.
 
-import { formatHost, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
+import { formatHost, formatHostPort, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
 import type { Ruleset } from './compile.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
-  type Flow, type Hook, type MatchCtx,
+  freshMemory, type Flow, type Hook, type MatchCtx, type TraceMemory,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
 import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
@@ -525,7 +525,7 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
 
 function describePacket(sim: Simulator, c: MatchCtx): string {
   const proto = c.proto === PROTO_TCP ? 'tcp' : c.proto === PROTO_UDP ? 'udp' : 'icmp';
-  const ports = c.sport >= 0 ? ` ${fmt(sim, c.src)}:${c.sport} → ${fmt(sim, c.dst)}:${c.dport}` : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
+  const ports = c.sport >= 0 ? ` ${formatHostPort(sim.family, c.src, c.sport)} → ${formatHostPort(sim.family, c.dst, c.dport)}` : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
   return `${proto}${ports}`;
 }
 
@@ -537,12 +537,12 @@ function freshCtx(family: IpFamily, addrType: MatchCtx['addrType']): MatchCtx {
   return {
     family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
     inIface: '', outIface: '', bridged: false, physIn: null, physOut: null, ctState: ST_INVALID, ctDir: 0, flow: null, pktType: 'unicast', srcMac: null,
-    addrType,
+    addrType, memory: freshMemory(),
   };
 }
 
 /** One of the simulator's two packet contexts (request, reply), reset: a trace allocates none. */
-function newCtx(sim: Simulator, which: 0 | 1): MatchCtx {
+function newCtx(sim: Simulator, which: 0 | 1, memory: TraceMemory): MatchCtx {
   const c = sim.contexts[which];
   c.hook = 'PREROUTING';
   c.table = 'raw';
@@ -565,6 +565,7 @@ function newCtx(sim: Simulator, which: 0 | 1): MatchCtx {
   c.flow = null;
   c.pktType = 'unicast';
   c.srcMac = null;
+  c.memory = memory;
   return c;
 }
 
@@ -599,7 +600,8 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
     snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
   };
-  const c = newCtx(sim, 0);
+  const memory = freshMemory();
+  const c = newCtx(sim, 0, memory);
   c.src = fromAddr ?? 0n;
   c.dst = dst;
   c.proto = proto;
@@ -621,7 +623,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
 
   // The reply: from the receiver back to the sender's address as the receiver saw it.
   const seen = request.seen;
-  const rc = newCtx(sim, 1);
+  const rc = newCtx(sim, 1, memory);
   rc.src = seen.dst;
   rc.dst = seen.src;
   rc.proto = proto;

@@ -94,6 +94,8 @@ export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
       linked.add(e.iface);
     }
     for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0`);
+    // The sender's MAC, when the topology gives one (-m mac, ipset MAC members).
+    if (e.mac) cmds.push(`ip -n ${n} link set eth0 address ${e.mac}`);
     cmds.push(`ip -n ${n} link set eth0 up`);
     for (const a of e.extra.filter((x) => x.family === 4)) cmds.push(`ip -n ${n} addr add ${addr(a)}/32 dev lo`);
   }
@@ -178,7 +180,10 @@ export function listenPorts(probes: readonly KernelProbe[]): { tcp: number[]; ud
 }
 
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
-export function runKernel(t: Topology, dump: string, probes: readonly KernelProbe[], opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] } }): KernelRun {
+export function runKernel(
+  t: Topology, dump: string, probes: readonly KernelProbe[],
+  opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] }; ipsets?: string },
+): KernelRun {
   const ns = nsNames(t);
   const ports = listenPorts(probes);
   const tcp = [...new Set([...ports.tcp, ...(opts.extraPorts?.tcp ?? [])])];
@@ -186,6 +191,8 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
   const plan = {
     setup: setupCommands(t, opts.brNetfilter),
     hostNs: 'host',
+    // `ipset restore` of an `ipset save`, before the rules that name its sets.
+    preloads: opts.ipsets ? [{ command: 'ipset restore', text: opts.ipsets }] : [],
     dump,
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
     afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID'],
