@@ -51,6 +51,9 @@ export async function inNamespace<T>(body: (run: Runner) => Promise<T>): Promise
         child.stdout.on('data', (b: Buffer) => out.push(b));
         child.stderr.on('data', (b: Buffer) => err.push(b));
         child.on('close', (code) => resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+        // iptables-restore stops reading at the line it refuses: the rest of the input meets a closed
+        // pipe (EPIPE), and its answer is in the exit status and stderr.
+        child.stdin.on('error', () => undefined);
         child.stdin.end(input ?? '');
       });
     for (const [command, ...args] of SETUP) {
