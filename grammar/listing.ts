@@ -343,7 +343,18 @@ const HUNK = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
 
 /** The table a rule outside any `*table` line belongs to, from its target and chain. */
 function tableOfRule(rule: Rule, chain: string): string {
-  const target = rule.target?.name ?? '';
+  return tableOfTarget(rule.target?.name ?? '', chain);
+}
+
+/** The same guess from the words of `-A CHAIN …` before it is read (a nat target read as filter is refused). */
+function tableOfWords(body: string): string {
+  const words = body.split(/[ \t]+/);
+  const a = words.findIndex((w) => w === '-A' || w === '--append');
+  const j = words.findIndex((w) => w === '-j' || w === '--jump');
+  return tableOfTarget(j >= 0 ? (words[j + 1] ?? '') : '', words[a + 1] ?? '');
+}
+
+function tableOfTarget(target: string, chain: string): string {
   if (['CHECKSUM', 'MARK', 'TOS', 'TTL', 'TPROXY', 'CONNMARK', 'DSCP', 'TCPMSS'].includes(target)) return 'mangle';
   if (['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'NETMAP'].includes(target)) return 'nat';
   return chain === 'PREROUTING' || chain === 'POSTROUTING' ? 'nat' : 'filter';
@@ -436,7 +447,7 @@ export function parseListing(text: string, file: string): Listing {
       if (!/^(\[\d+:\d+\]\s+)?(-A|--append)\s/.test(body)) continue;
       const at = lineText.indexOf(body);
       const padded = ' '.repeat(at) + body;
-      let parsed = ruleFrom(padded, body, file, lineNo, state.explicit ? state.table : 'filter');
+      let parsed = ruleFrom(padded, body, file, lineNo, state.explicit ? state.table : tableOfWords(body));
       const table = state.explicit ? state.table : tableOfRule(parsed.rule, parsed.chain);
       if (table !== parsed.rule.table) parsed = ruleFrom(padded, body, file, lineNo, table);
       formats.add('diff');
