@@ -5,7 +5,6 @@
 
 import type { Arg, Match, Option, Target } from '../model/dump.js';
 import { printOption } from '../xt/check.js';
-import { ICMP_CODES, ICMPV6_CODES, type IcmpName } from '../xt/icmp.js';
 import type { PrintedOption } from '../xt/spec.js';
 
 export type { PrintedOption };
@@ -31,16 +30,3 @@ export function canonicalMatchText(match: Match): string {
 export function canonicalTargetText(target: Target): string {
   return target.canonical ?? verbatim(target.options);
 }
-
-function typeTable(codes: readonly IcmpName[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, type, lo, hi] of codes) {
-    if (type === 0xff) continue;
-    out[name] = lo === 0 && hi === 0xff ? String(type) : `${type}/${lo}`;
-  }
-  return out;
-}
-
-/** ICMP type names and the TYPE[/CODE] they stand for (the simulator reads these). */
-export const ICMP_TYPES: Readonly<Record<string, string>> = typeTable(ICMP_CODES);
-export const ICMPV6_TYPES: Readonly<Record<string, string>> = typeTable(ICMPV6_CODES);
