@@ -12,7 +12,7 @@ import { protocolName, protocolNumber } from '../src/model/protocols.js';
 import { checkExtension, type RawXtOption } from '../src/xt/check.js';
 import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
 import { ALL_MATCH_NAMES, findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
-import type { Extension, GivenMap, PrintedOption, RuleView, XtOption } from '../src/xt/spec.js';
+import type { Extension, GivenMap, RuleView, XtOption } from '../src/xt/spec.js';
 
 /** One word of a rule line after quote removal, with its 1-based column. */
 export interface RuleItem {

@@ -98,7 +98,7 @@ networks that reach each other), who reaches whom, and every rule explained.`,
   parse: {
     summary: 'read an iptables-save dump and print it canonically (save or json)',
     usage: `parse [DUMP|-] [--format save|nft|json] [--counters] [--family ipv4|ipv6]
-parse --check FILE… [--format text|json] [--family ipv4|ipv6]`,
+       virtables parse --check FILE… [--format text|json] [--family ipv4|ipv6]`,
     about: `Reads a dump and prints it back in canonical form. The kind is told from the content:
   iptables-save / ip6tables-save (any iptables era from 1.3.x to 1.8.x, legacy or nft):
     printed exactly as iptables 1.8.9 would after loading it with iptables-restore;

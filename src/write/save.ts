@@ -14,7 +14,7 @@ export interface SaveOptions {
 }
 
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
-export function formatRule(rule: Rule, family: Family = 'ipv4'): string {
+export function formatRule(rule: Rule, _family: Family = 'ipv4'): string {
   const parts: string[] = [`-A ${rule.chain}`];
   const neg = (negated: boolean): string => (negated ? '! ' : '');
   // Like print_ipv4_addr()/print_ipv6_addr(): an address matching everything is left out unless negated.

@@ -5,7 +5,7 @@
 
 import type { Family } from '../model/dump.js';
 import { formatHost } from '../model/cidr.js';
-import { ipv6Address, prefixMask, strtodPrefix, xtUint } from './numbers.js';
+import { ipv6Address, strtodPrefix, xtUint } from './numbers.js';
 import type { Extension, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { inOrder } from './matches.js';
