@@ -28,7 +28,7 @@ function ownerId(what: 'user' | 'group'): ValueType {
       if (named !== undefined) return { text: String(named), lo: named, hi: named };
       const a = xtUintPrefix(text, 0n, 0xfffffffen);
       if (a === null) return `'${text}' is not a ${what} id or range, nor a ${what} every host has (names depend on the host's /etc/${what === 'user' ? 'passwd' : 'group'}: write the number)`;
-      let lo = Number(a.value);
+      const lo = Number(a.value);
       let hi = lo;
       let end = a.end;
       if (text[end] === '-' || text[end] === ':') {

@@ -146,14 +146,13 @@ interface NatRange {
 /** `PORT[-PORT[/BASE]]` of --to-destination and --to-ports: numbers in any base or service names. */
 function natPorts(text: string, allowBase: boolean): string | { text: string } {
   const first = xtUintPrefix(text, 0n, 65535n);
-  let lo: number;
   let end: number;
   if (first === null) {
     const p = servicePort(text, 'any');
     if (p === undefined) return `port '${text}' not valid`;
     return { text: String(p) };
   }
-  lo = Number(first.value);
+  const lo = Number(first.value);
   end = first.end;
   if (end === text.length) return { text: String(lo) };
   if (text[end] === ':') return "invalid port:port syntax (use a dash: PORT-PORT)";
