@@ -4,7 +4,6 @@
 // 22`), each extension's options checked against its data (src/xt), and `-s a,b` expanded
 // into one rule per address, as iptables does.
 
-import { formatHost } from '../src/model/cidr.js';
 import type { Cidr } from '../src/model/cidr.js';
 import type { AddressMatch, Arg, Counters, Family, InterfaceMatch, Match, Note, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
@@ -646,4 +645,3 @@ export function assembleRule(ctx: RuleContext): Rule {
   return rules[0]!;
 }
 
-export { formatHost };

@@ -14,7 +14,7 @@ import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
 import { assembleRules, closest, type RuleItem, type TableCheck } from './iptables-rule.js';
-import { ALL_TARGET_NAMES, FOREIGN_TARGETS, STANDARD_TARGETS, findTarget } from '../src/xt/registry.js';
+import { ALL_TARGET_NAMES, FOREIGN_TARGETS, STANDARD_TARGETS } from '../src/xt/registry.js';
 import type { Hook } from '../src/xt/spec.js';
 import { checkHeap } from '../src/model/limits.js';
 import { pushAll } from '../src/model/lists.js';
@@ -655,4 +655,3 @@ function inferFamily(dump: Dump): Family | null {
   return null;
 }
 
-export { findTarget };

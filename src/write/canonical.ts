@@ -5,11 +5,8 @@
 
 import type { Arg, Match, Option, Target } from '../model/dump.js';
 import { printOption } from '../xt/check.js';
-import type { PrintedOption } from '../xt/spec.js';
 
-export type { PrintedOption };
 
-export { saveString } from '../xt/values.js';
 
 /** A value printed as the input had it: quoted values keep quotes, with `"` and `\` escaped. */
 function asWritten(arg: Arg): string {

@@ -685,4 +685,3 @@ export const MORE_MATCHES: readonly Extension[] = [
   spiMatch('ipcomp', 'ipcompspi', 'libxt_ipcomp', undefined, 'ipcomp', [opt('compres', null)], '0:0'),
 ];
 
-export type { GivenMap };

@@ -9,7 +9,7 @@ import type { Extension, Given, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { saveString } from './values.js';
 import { inOrder } from './matches.js';
-import { choice, flagList, hostMask, portRange, protocol, servicePortRange, str, uint, uintRange, type ValueType } from './values.js';
+import { choice, hostMask, portRange, protocol, servicePortRange, str, uint, uintRange, type ValueType } from './values.js';
 import { protocolName } from '../model/protocols.js';
 
 type MatchDef = Omit<Extension, 'kind'>;
@@ -1115,4 +1115,3 @@ export const REST_MATCHES: readonly Extension[] = [
   optsHeader('dst'), optsHeader('hbh'), frag, rt, mh, ipv6header, eui64, srh,
 ];
 
-export { flagList };

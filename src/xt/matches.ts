@@ -4,24 +4,20 @@
 // Revisions are the ones 1.8.9 picks on a current kernel. Checked against the kernel by
 // test/kernel/xt-oracle.test.ts.
 
-import type { Family } from '../model/dump.js';
 import { ICMP_CODES, ICMPV6_CODES, icmpType } from './icmp.js';
 import type { Extension, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedOf } from './spec.js';
 import {
   choice,
-  double,
   etherMac,
   familyHost,
   flagList,
   hostMask,
   markMask,
-  plen,
   portRange,
   protocol,
   servicePortRange,
   str,
-  tosMask,
   uint,
   uintRange,
   type ValueType,
@@ -443,5 +439,4 @@ export const MATCHES: readonly Extension[] = [
   tcp, udp, icmp, icmp6, multiport, conntrack, state, comment, limit, mark, connmark, mac, iprange, addrtype, pkttype, length, physdev,
 ];
 
-export { double, plen, tosMask, uint };
-export type { Family };
+export { uint };

@@ -55,12 +55,6 @@ export function otherFamilyOnly(kind: 'match' | 'target', name: string, family: 
 
 export const STANDARD_TARGETS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 
-/** Extensions iptables 1.8.9 does not ship but real rule sets use (xtables-addons, removed ones). */
-export const FOREIGN_MATCHES: ReadonlySet<string> = new Set([
-  'account', 'condition', 'dhcpmac', 'fuzzy', 'geoip', 'gradm', 'iface', 'ipp2p', 'ipv4options', 'length2', 'lscan',
-  'pknock', 'psd', 'quota2', 'layer7', 'ndpi', 'random', 'nth', 'ipt_unclean', 'unclean', 'set2', 'weburl', 'l2tp',
-  'mport', 'tos2', 'ttl2', 'connrate', 'dstlimit', 'ipv6header2', 'webstr', 'string2',
-]);
 export const FOREIGN_TARGETS: ReadonlySet<string> = new Set([
   'ACCOUNT', 'CHAOS', 'DELUDE', 'DHCPMAC', 'DNETMAP', 'ECHO', 'IPMARK', 'LOGMARK', 'PROTO', 'RAWDNAT', 'RAWSNAT',
   'STEAL', 'SYSRQ', 'TARPIT', 'TEE2', 'IMQ', 'ROUTE', 'IPV4OPTSSTRIP', 'XOR', 'SAME', 'MIRROR', 'TTL2', 'FULLCONENAT',

@@ -7,7 +7,6 @@ import type { Family } from '../model/dump.js';
 import { saveString, type Samples, type Val, type ValueType } from './values.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
-export const HOOKS: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 export interface XtOption {
   /** The long name save prints, without `--`. */

@@ -5,13 +5,13 @@
 
 import type { Family } from '../model/dump.js';
 import { formatHost } from '../model/cidr.js';
-import { ipv6Address, strtodPrefix, xtUint } from './numbers.js';
+import { strtodPrefix, xtUint } from './numbers.js';
 import type { Extension, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { inOrder } from './matches.js';
 import { dscpClass } from './matches-more.js';
 import { setName } from './matches-rest.js';
-import { choice, etherMac, familyHost, hostMask, markMask, port, str, tosMask, uint, uintRange, type ValueType } from './values.js';
+import { choice, etherMac, familyHost, hostMask, markMask, port, str, tosMask, uint, type ValueType } from './values.js';
 
 type TargetDef = Omit<Extension, 'kind'>;
 const t = (def: TargetDef): Extension => ({ kind: 'target', ...def });
@@ -637,4 +637,3 @@ export const MORE_TARGETS: readonly Extension[] = [
   setTarget, idletimer, rateest, led, clusterip, ulog,
 ];
 
-export { ipv6Address, uintRange };

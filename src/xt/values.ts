@@ -4,10 +4,9 @@
 
 import type { Family } from '../model/dump.js';
 import { formatHost } from '../model/cidr.js';
-import { protocolName, protocolNumber } from '../model/protocols.js';
+import { protocolNumber } from '../model/protocols.js';
 import {
   addrinfoPort,
-  addressMask,
   familyAddress,
   familyWidth,
   hostProblem,
@@ -446,11 +445,6 @@ export const protocol: ValueType = {
   samples: { valid: ['tcp', '6', 'udp', '0x11', 'all', '255'], invalid: ['256', 'nosuchproto', '-1'] },
 };
 
-/** The protocol name iptables-save prints for a number. */
-export function protocolText(n: number): string {
-  return protocolName(n);
-}
-
 /** XTTYPE_ETHERMAC: six hex octets `xx:xx:xx:xx:xx:xx` (one or two digits each); printed in lower case, two digits. */
 export const etherMac: ValueType = {
   describe: 'a MAC address xx:xx:xx:xx:xx:xx',
@@ -488,4 +482,4 @@ export const familyHost: ValueType = {
   samples: host.samples,
 };
 
-export { addressMask, prefixMask, familyWidth, maskPrefix };
+export { prefixMask, familyWidth, maskPrefix };
