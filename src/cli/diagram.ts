@@ -8,7 +8,7 @@ import { oneOf, parseCommandArgs } from './args.js';
 import { iptablesDumpOf, readHost } from './inputs.js';
 import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
-import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
+import { evalEnvOf, TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, withMacs, type TopologyValues } from './topology-options.js';
 
 export const help = `Usage: virtables diagram DUMP [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]...
                          [--format dot|mermaid|svg|json] [--layout auto|graphviz|bundled]
@@ -96,7 +96,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { spec } = dumpTopology(topologySpec('diagram', values, io), dump, values.uplink !== undefined);
   const { diagramOf } = await import('../diagram/build.js');
   const family = dump.family === 'ipv6' ? 'IPv6' : 'IPv4';
-  const d = diagramOf(dump, spec, { title: `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`, services });
+  const title = `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`;
+  const d = diagramOf(dump, spec, { title, services, env: evalEnvOf('diagram', values, io), finish: (t) => withMacs('diagram', t, values) });
   if (format === 'dot') io.stdout((await import('../diagram/dot.js')).toDot(d));
   else if (format === 'mermaid') io.stdout((await import('../diagram/mermaid.js')).toMermaid(d));
   else if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');
