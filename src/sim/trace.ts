@@ -670,6 +670,9 @@ export interface TracePath {
   readonly reply: Verdict | null;
   /** The verdict in words (`dropped by line 12`, `delivered`, `ok`). */
   readonly outcome: string;
+  /** The first packet's part of `outcome`, and the reply's (null: no reply traced). */
+  readonly first: string;
+  readonly answer: string | null;
 }
 
 /** What the undecided conditions of a probe were, and every way they went. */
@@ -697,9 +700,10 @@ function outcomeWords(l: Leg): string {
 function pathOf(r: TraceResult, choices: readonly Choice[]): TracePath {
   const req = r.request;
   const reply = r.reply;
-  let outcome = outcomeWords(req);
-  if (req.verdict === 'delivered' && reply) outcome = reply.verdict === 'delivered' ? `${outcome}, reply delivered` : `${outcome}, reply ${outcomeWords(reply)}`;
-  return { choices, request: req.verdict, reply: reply?.verdict ?? null, outcome };
+  const first = outcomeWords(req);
+  const answer = req.verdict === 'delivered' && reply ? (reply.verdict === 'delivered' ? 'delivered' : outcomeWords(reply)) : null;
+  const outcome = answer === null ? first : `${first}, reply ${answer}`;
+  return { choices, request: req.verdict, reply: reply?.verdict ?? null, outcome, first, answer };
 }
 
 const legKey = (l: Leg | null): string => (l === null ? '-' : `${l.verdict} ${l.rejectWith ?? ''} ${l.at ?? ''}`);
@@ -784,10 +788,10 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     return { ...first, request, branches };
   }
   if (!reqAgree) {
-    const reason = dependsText(branches, (p) => p.outcome.replace(/, reply .*$/, ''), 'the first packet');
+    const reason = dependsText(branches, (p) => p.first, 'the first packet');
     return { ...first, request: undecidedLeg(first.request, reason), reply: null, branches };
   }
-  const reason = dependsText(branches, (p) => p.outcome.replace(/^[^,]*, reply /, ''), 'the reply');
+  const reason = dependsText(branches, (p) => p.answer ?? p.first, 'the reply');
   return { ...first, request: withNote(first.request, same), reply: undecidedLeg(first.reply!, reason), branches };
 }
 
