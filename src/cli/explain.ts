@@ -8,6 +8,7 @@ import type { RuleReport } from '../diff/report.js';
 import { listingNote } from '../input/listing.js';
 import { hostDumps, type Host } from '../model/host.js';
 import type { AnyNetwork } from '../model/network.js';
+import { stateDependence } from '../sim/state.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { readHost, readNetworkInputs } from './inputs.js';
 import { noteStdin, type Io } from './io.js';
@@ -21,7 +22,9 @@ Annotates every rule of a host's firewall with the network it belongs to, the jo
 network, then the host's own rules. libvirt's nftables tables (libvirt 10.4+) are read rule
 by rule with the purposes libvirt gives them; firewalld's and Docker's nft tables are
 theirs; rules virtables does not know are described from their matches and statements.
-Give several dumps of one host together (iptables-save, ip6tables-save, nft).
+Give several dumps of one host together (iptables-save, ip6tables-save, nft). Rules that
+can never match are marked so; rules whose verdict depends on state (recent, limit, set
+contents, matches virtables does not evaluate) are marked "depends on state".
 
   DUMP              iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
                     output (recognised by content), or a directory of them (as live
@@ -57,7 +60,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const definitions = readNetworkInputs('explain', values.net ?? [], io);
   const given = networksFromDefinitions(definitions);
   const host = readHost('explain', files, io);
-  const report = await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions);
+  const report = withState(await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions), host);
   const s = styleFor(io);
   io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s, host) : explainText(report, s, host));
   return 0;
@@ -82,12 +85,27 @@ async function withNeverMatching(report: HostExplainReport, host: Host, running:
   return { ...report, rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })) };
 }
 
-/** The mark after a rule's sentence, found by its place in the report's rules. */
+/** Marks the rules whose verdict depends on more than the packet (recent, limit, set contents, …). */
+function withState(report: HostExplainReport, host: Host): HostExplainReport {
+  const deps = new Map<string, string[]>();
+  for (const d of hostDumps(host)) {
+    const family = d.family === 'ipv6' ? 6 : 4;
+    for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) {
+      const on = stateDependence(r, family);
+      if (on.length > 0) deps.set(`${d.file}:${r.pos.line}`, on);
+    }
+  }
+  if (deps.size === 0) return report;
+  return { ...report, rules: report.rules.map((r) => ({ ...r, dependsOn: deps.get(`${r.file}:${r.line}`) ?? null })) };
+}
+
+/** The marks after a rule's sentence, found by its place in the report's rules. */
 function neverText(report: HostExplainReport, row: ReportRow): string {
-  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && x.neverMatches);
+  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && (x.neverMatches || x.dependsOn));
   const n = r?.neverMatches;
-  if (!n) return '';
-  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first`;
+  const state = r?.dependsOn ? ` — depends on state: ${r.dependsOn.join('; ')}` : '';
+  if (!n) return state;
+  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first${state}`;
 }
 
 function explainText(report: HostExplainReport, s: Style, host?: Host): string {
