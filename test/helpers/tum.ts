@@ -12,8 +12,8 @@ function multicast(c: Cidr): boolean {
   return c.family === 4 ? (c.network >> 28n) === 0xen : (c.network >> 120n) === 0xffn;
 }
 
-/** One network per VLAN subnet the FORWARD chain names, in the order it names them. */
-export function tumTopology(dumpText: string, family: IpFamily): Topology {
+/** One network per VLAN subnet the FORWARD chain names, in the order it names them; `macs`: each machine has a MAC. */
+export function tumTopology(dumpText: string, family: IpFamily, macs = false): Topology {
   const byIface = new Map<string, Cidr>();
   for (const line of dumpText.split('\n')) {
     const m = FILTER_JUMP.exec(line.trim());
@@ -28,7 +28,10 @@ export function tumTopology(dumpText: string, family: IpFamily): Topology {
     ...emptySpec(),
     uplink: parseUplinkFlag(uplink),
     bridges: [...byIface].map(([iface, c]) => parseBridgeFlag(`${iface}=${at(c, 1n)}/${c.prefix}`)),
-    guests: [...byIface].map(([iface, c]) => parseGuestFlag(`vlan${iface.replace(/^eth1\./, '')}@${iface}=${at(c, 10n)}/${c.prefix},gw=${at(c, 1n)}`)),
+    guests: [...byIface].map(([iface, c], i) => {
+      const mac = macs ? `,mac=52:54:00:00:00:${(i + 16).toString(16)}` : '';
+      return parseGuestFlag(`vlan${iface.replace(/^eth1\./, '')}@${iface}=${at(c, 10n)}/${c.prefix},gw=${at(c, 1n)}${mac}`);
+    }),
     outside: family === 4 ? emptySpec().outside : [{ family: 6, value: 0x20010db8000000000000000000000010n }],
     brNetfilter: 'off',
   });
