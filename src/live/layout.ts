@@ -9,14 +9,9 @@ import { UsageError } from '../model/errors.js';
 import { hasControl, printable } from '../model/text.js';
 import { byName, type Collection, type CollectedNetwork, type Problem, type ProblemKind, type Source } from './collect.js';
 
-export const LAYOUT = {
-  manifest: 'collected.txt',
-  iptables: 'iptables-save.txt',
-  ip6tables: 'ip6tables-save.txt',
-  nft: 'nft-ruleset.txt',
-  networks: 'networks',
-  active: join('networks', 'active.txt'),
-} as const;
+import { LAYOUT } from './layout-names.js';
+
+export { LAYOUT };
 
 /** A network's definition file inside the collection. */
 export const networkFile = (name: string): string => join(LAYOUT.networks, `${name}.xml`);
