@@ -35,7 +35,8 @@ describeKernel('TUM matrix: decided cells replayed in namespaces', () => {
   const sample = decided.filter((_, i) => i % SAMPLE === 0);
   const s: Scenario = { name: 'tum', dump: text, topology, brNetfilter: false, probes: sample };
   const probes = kernelProbes(sim, s);
-  const run = runKernel(topology, text, probes.map((p) => p.probe), { brNetfilter: false, extraPorts: { tcp: [22, 80], udp: [53] } });
+  const run = runKernel(topology, text, probes.map((p) => p.probe), { brNetfilter: false, extraPorts: { tcp: [22, 80], udp: [53] }, deadlineMs: 300_000 });
+  // 22 namespaces and 4.8k rules take a loaded machine longer to set up than the runner's default minute.
   const c = run.error ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] } : compare(sim, probes, run.observations);
   const verdicts = new Map<string, number>();
   for (const p of probes) verdicts.set(p.result.request.verdict, (verdicts.get(p.result.request.verdict) ?? 0) + 1);
