@@ -5,7 +5,7 @@
 
 import { cidrContains, formatHost, type HostAddress } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
-import type { Proto, TraceResult } from '../sim/trace.js';
+import { traceWay, type Probe, type Proto, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { AuditContext } from './context.js';
 import type { Subject } from './probes.js';
 
@@ -58,6 +58,12 @@ function actedIn(r: TraceResult, rule: Rule): boolean {
   return r.request.events.some((e) => e.kind === 'rule' && e.rule?.rule === rule);
 }
 
+/** The rule acts in some way the probe's undecided conditions can go (a trace shows its first way only). */
+function actsInSomeWay(sim: Simulator, probe: Probe, r: TraceResult, rule: Rule): boolean {
+  if (!r.branches) return actedIn(r, rule);
+  return r.branches.paths.some((p) => actedIn(traceWay(sim, probe, p.choices.map((c) => c.matched)), rule));
+}
+
 /** The host's own FORWARD accepts to a guest that no simulated source's packet ever reaches. */
 export function neverMatchingRules(ctx: AuditContext): NeverMatching[] {
   const probes = ctx.probes();
@@ -69,8 +75,10 @@ export function neverMatchingRules(ctx: AuditContext): NeverMatching[] {
     if (!t) continue;
     const sources = t.fromOutsideOnly ? ['outside'] : ['outside', 'stranger', ...probes.subjects.filter((s) => s !== t.subject).map((s) => s.endpoint)];
     const dst = formatHost(4, t.to.value);
-    const results = sources.map((from) => probes.trace({ from, to: dst, proto: t.proto, ...(t.dport !== undefined ? { dport: t.dport } : {}) }));
-    if (results.some((r) => actedIn(r, e.rule) || r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown')) continue;
+    const asked = sources.map((from): Probe => ({ from, to: dst, proto: t.proto, ...(t.dport !== undefined ? { dport: t.dport } : {}) }));
+    const results = asked.map((p) => probes.trace(p));
+    // Never in any state: in no way the undecided conditions before it can go.
+    if (results.some((r, i) => r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown' || actsInSomeWay(probes.sim, asked[i]!, r, e.rule))) continue;
     const first = results[0]!;
     const decided = first.request.decidedBy;
     // Only what the filter table decided before the rule: not a routing failure.

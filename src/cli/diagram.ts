@@ -8,7 +8,7 @@ import type { Args } from './spec.js';
 import { iptablesDumpOf, readHost } from './inputs.js';
 import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
-import { topologySpec } from './topology-options.js';
+import { evalEnvOf, topologySpec, withMacs } from './topology-options.js';
 
 export async function run({ values, positionals }: Args<'diagram'>, io: Io): Promise<number> {
   const format = values.format ?? 'dot';
@@ -22,7 +22,8 @@ export async function run({ values, positionals }: Args<'diagram'>, io: Io): Pro
   const { spec } = dumpTopology(topologySpec('diagram', values, io), dump, values.uplink !== undefined);
   const { diagramOf } = await import('../diagram/build.js');
   const family = dump.family === 'ipv6' ? 'IPv6' : 'IPv4';
-  const d = diagramOf(dump, spec, { title: `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`, services });
+  const title = `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`;
+  const d = diagramOf(dump, spec, { title, services, env: evalEnvOf('diagram', values, io), finish: (t) => withMacs('diagram', t, values) });
   if (format === 'dot') io.stdout((await import('../diagram/dot.js')).toDot(d));
   else if (format === 'mermaid') io.stdout((await import('../diagram/mermaid.js')).toMermaid(d));
   else if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');

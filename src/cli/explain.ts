@@ -9,6 +9,7 @@ import { listingNote } from '../input/listing.js';
 import { hostDumps, type Host } from '../model/host.js';
 import type { AnyNetwork } from '../model/network.js';
 import type { Args } from './spec.js';
+import { stateDependence } from '../sim/state.js';
 import { readHost, readNetworkInputs } from './inputs.js';
 import { noteStdin, type Io } from './io.js';
 import { styleFor, type Style } from './style.js';
@@ -21,7 +22,7 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
   const definitions = readNetworkInputs('explain', values.net ?? [], io);
   const given = networksFromDefinitions(definitions);
   const host = readHost('explain', files, io);
-  const report = await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions);
+  const report = withState(await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions), host);
   const s = styleFor(io);
   io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s, host) : explainText(report, s, host));
   return 0;
@@ -46,12 +47,27 @@ async function withNeverMatching(report: HostExplainReport, host: Host, running:
   return { ...report, rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })) };
 }
 
-/** The mark after a rule's sentence, found by its place in the report's rules. */
+/** Marks the rules whose verdict depends on more than the packet (recent, limit, set contents, …). */
+function withState(report: HostExplainReport, host: Host): HostExplainReport {
+  const deps = new Map<string, string[]>();
+  for (const d of hostDumps(host)) {
+    const family = d.family === 'ipv6' ? 6 : 4;
+    for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) {
+      const on = stateDependence(r, family);
+      if (on.length > 0) deps.set(`${d.file}:${r.pos.line}`, on);
+    }
+  }
+  if (deps.size === 0) return report;
+  return { ...report, rules: report.rules.map((r) => ({ ...r, dependsOn: deps.get(`${r.file}:${r.line}`) ?? null })) };
+}
+
+/** The marks after a rule's sentence, found by its place in the report's rules. */
 function neverText(report: HostExplainReport, row: ReportRow): string {
-  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && x.neverMatches);
+  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && (x.neverMatches || x.dependsOn));
   const n = r?.neverMatches;
-  if (!n) return '';
-  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first`;
+  const state = r?.dependsOn ? ` — depends on state: ${r.dependsOn.join('; ')}` : '';
+  if (!n) return state;
+  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first${state}`;
 }
 
 function explainText(report: HostExplainReport, s: Style, host?: Host): string {

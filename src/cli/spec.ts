@@ -49,6 +49,7 @@ export interface CommandSpec {
 
 /** The options trace and diagram share: what the host around a dump looks like. */
 const TOPOLOGY = 'Topology (what the host looks like; see docs/commands/trace.md):';
+const EVALUATED = 'What the rules are evaluated against (a condition no input decides is followed both ways):';
 
 const TOPOLOGY_OPTIONS = {
   net: {
@@ -69,6 +70,19 @@ Xen: a xend-config.sxp and guest configurations (domains 1, 2, …)`,
   'br-netfilter': {
     type: 'string', choices: { on: null, off: null, auto: null }, group: TOPOLOGY,
     help: 'iptables sees bridged traffic (auto: on when the dump uses physdev)',
+  },
+  mac: {
+    type: 'string', multiple: true, arg: 'GUEST=MAC', group: EVALUATED,
+    help: 'the MAC address a guest sends from (-m mac, MAC members of ipsets; repeatable)',
+  },
+  ipset: {
+    type: 'string', multiple: true, arg: 'FILE', value: 'file', group: EVALUATED,
+    help: '`ipset save` output: -m set and -j SET decided by the sets\' members (repeatable)',
+  },
+  assume: {
+    type: 'string', multiple: true, arg: 'WHAT', group: EVALUATED,
+    help: `state no input shows (repeatable): 'recent empty' (every -m recent list starts
+empty), 'limit under' or 'limit over' (rate limits under / over their rate)`,
   },
 } as const satisfies Record<string, OptionDecl>;
 
@@ -146,7 +160,9 @@ names FILE:LINE:COL, or the JSON element's path).`,
 network, then the host's own rules. libvirt's nftables tables (libvirt 10.4+) are read rule
 by rule with the purposes libvirt gives them; firewalld's and Docker's nft tables are
 theirs; rules virtables does not know are described from their matches and statements.
-Give several dumps of one host together (iptables-save, ip6tables-save, nft).`,
+Give several dumps of one host together (iptables-save, ip6tables-save, nft). Rules that
+can never match are marked so; rules whose verdict depends on state (recent, limit, set
+contents, matches virtables does not evaluate) are marked "depends on state".`,
     args: [{ name: 'DUMP', help: `${DUMP_KINDS}, or a directory of them (as live\n--save-dir writes); '-' or nothing reads standard input` }],
     positional: { kind: 'files' },
     options: {

@@ -7,14 +7,14 @@ import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { compileDump } from '../sim/compile.js';
 import { iptablesDumpOf, readHost } from './inputs.js';
-import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
-import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
+import { decidedShare, DEFAULT_SERVICES, dependsOn, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
+import { prepare, trace, type Branches, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import { formatRule } from '../write/save.js';
 import type { Args } from './spec.js';
 import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
-import { topologySpec } from './topology-options.js';
+import { evalEnvOf, topologySpec, withMacs } from './topology-options.js';
 import { pushAll } from '../model/lists.js';
 import { renderTable } from './table.js';
 
@@ -32,8 +32,10 @@ export async function run({ values, positionals }: Args<'trace'>, io: Io): Promi
   const file = positionals[0]!;
   const dump = iptablesDumpOf('trace', readHost('trace', [file], io));
   const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
-  const { topology, notes, networks } = dumpTopology(topologySpec('trace', values, io), dump, values.uplink !== undefined);
-  const sim = prepare(compileDump(dump, family), topology);
+  const built = dumpTopology(topologySpec('trace', values, io), dump, values.uplink !== undefined);
+  const { notes, networks } = built;
+  const topology = withMacs('trace', built.topology, values);
+  const sim = prepare(compileDump(dump, family, { env: evalEnvOf('trace', values, io) }), topology);
   // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
   const why: Why = (rule) => explainRule(rule, dump.family ?? 'ipv4', networks).why;
 
@@ -98,6 +100,21 @@ function legJson(sim: Simulator, leg: Leg, proto: Proto, why: Why) {
   };
 }
 
+/** Every way the undecided conditions went, and what each gave. */
+function branchesJson(sim: Simulator, b: Branches | undefined, why: Why) {
+  if (!b) return null;
+  const family = sim.family === 6 ? 'ipv6' : 'ipv4';
+  return {
+    decided: b.decided,
+    exceeded: b.exceeded,
+    rules: b.rules.map((r) => ({ line: r.rule.pos.line, table: r.table, chain: r.chain, rule: formatRule(r.rule, family), undecided: r.why, why: why(r.rule) })),
+    paths: b.paths.map((p) => ({
+      conditions: p.choices.map((c) => ({ line: c.rule.pos.line, hook: c.hook, reply: c.reply, matched: c.matched })),
+      request: p.request, reply: p.reply, outcome: p.outcome,
+    })),
+  };
+}
+
 export function traceJson(sim: Simulator, r: TraceResult, why: Why) {
   const req = legJson(sim, r.request, r.proto, why);
   return {
@@ -110,6 +127,7 @@ export function traceJson(sim: Simulator, r: TraceResult, why: Why) {
     hops: req.hops,
     notes: req.notes,
     reply: r.reply ? legJson(sim, r.reply, r.proto, why) : null,
+    branches: branchesJson(sim, r.branches, why),
   };
 }
 
@@ -118,11 +136,13 @@ function cellJson(sim: Simulator, c: Cell, why: Why) {
     from: c.from, to: c.to, service: c.service, state: c.state, deliveredTo: c.deliveredTo, request: c.request, reply: c.reply, translated: c.translated,
     seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null, reason: c.reason,
     decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy, why) : null,
+    dependsOn: dependsOn(c),
+    branches: branchesJson(sim, c.result.branches, why),
   };
 }
 
 export function matrixJson(sim: Simulator, m: Matrix, why: Why) {
-  return { nodes: m.nodes, services: m.services.map((s) => s.label), cells: m.cells.map((c) => cellJson(sim, c, why)) };
+  return { nodes: m.nodes, services: m.services.map((s) => s.label), share: decidedShare(m), cells: m.cells.map((c) => cellJson(sim, c, why)) };
 }
 
 // --- text -----------------------------------------------------------------------------------
@@ -167,6 +187,11 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
     lines.push(`  reply: ${r.reply.verdict.toUpperCase()} — ${r.reply.reason}`);
     pushAll(lines, legText(sim, r.reply, '    ', why));
   }
+  const b = r.branches;
+  if (b && !b.exceeded) {
+    lines.push(`  undecided conditions, ${b.paths.length} ways followed:`);
+    for (const p of b.paths) lines.push(`    ${p.choices.map((c) => `rule ${c.rule.pos.line}${c.reply ? ' (reply)' : ''} ${c.matched ? 'matches' : 'does not match'}`).join(', ')} → ${p.outcome}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -187,6 +212,8 @@ export function matrixText(m: Matrix): string {
         const c = byKey.get(`${s.label} ${from} ${to}`)!;
         if (c.translated && c.state === 'ok') natted = true;
         if (c.state === 'elsewhere') elsewhere.push(c);
+        const on = dependsOn(c);
+        if (on) return `depends:${on.join(',')}`;
         return c.state === 'elsewhere' ? `→ ${c.deliveredTo}` : `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
       })]);
     }
@@ -199,7 +226,12 @@ export function matrixText(m: Matrix): string {
     const e = elsewhere[0]!;
     legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by line ${e.decidedBy.rule.rule.pos.line}` : ''}).`);
   }
-  const unknown = m.cells.filter((c) => c.state === 'unknown');
+  const share = decidedShare(m);
+  const lines = new Map<number, string>();
+  for (const c of m.cells) for (const r of dependsOn(c) ? c.result.branches!.rules : []) lines.set(r.rule.pos.line, r.why);
+  for (const [line, text] of lines) legend.push(`depends:${line}: the verdict depends on rule ${line} (${text}); trace --from --to shows each way`);
+  if (share.depends > 0 || share.unknown > 0) legend.push(`decided: ${share.decided} of ${m.cells.length} cells; ${share.depends} depend on named rules; ${share.unknown} unknown`);
+  const unknown = m.cells.filter((c) => c.state === 'unknown' && dependsOn(c) === null);
   if (unknown.length > 0) legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);
   return `${out.join('\n')}\n${legend.join('\n')}\n`;
 }

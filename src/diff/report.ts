@@ -24,6 +24,8 @@ export interface RuleReport {
   readonly why: string;
   /** explain: the rule can never match — which earlier rule decides its packets first (the simulator's finding). */
   readonly neverMatches?: { readonly line: number; readonly text: string; readonly verdict: 'rejected' | 'dropped' | 'accepted' } | null;
+  /** explain: what the rule's verdict depends on beyond the packet (state the kernel keeps, a match virtables cannot evaluate). */
+  readonly dependsOn?: readonly string[] | null;
 }
 
 export interface NetworkReport {

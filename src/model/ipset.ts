@@ -88,6 +88,22 @@ export function ipsetOption(options: readonly IpsetOption[], name: string): Ipse
   return options.find((o) => o.name === name);
 }
 
+/** Several `ipset save` outputs as one (a set given twice keeps its first definition). */
+export function mergeIpsets(saves: readonly IpsetSave[]): IpsetSave | null {
+  if (saves.length === 0) return null;
+  if (saves.length === 1) return saves[0]!;
+  const seen = new Set<string>();
+  const sets: IpSet[] = [];
+  for (const s of saves) {
+    for (const set of s.sets) {
+      if (seen.has(set.name)) continue;
+      seen.add(set.name);
+      sets.push(set);
+    }
+  }
+  return { file: saves.map((s) => s.file).join(' + '), sets };
+}
+
 /** The mask a hash:ip or bitmap:ip set applies to addresses before storing or looking them up (netmask, bitmask). */
 export function ipsetAddressMask(set: IpSet): bigint | null {
   if (set.family === null) return null;

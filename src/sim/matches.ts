@@ -7,7 +7,10 @@ import type { Match, Option } from '../model/dump.js';
 import { ICMP_TYPES, ICMPV6_TYPES, protocolNumber } from '../model/protocols.js';
 import { NO_ENV, type EvalEnv } from './env.js';
 import { FOUND, MAYBE, parseSetFlags, testSet } from './ipset.js';
-import { ST_INVALID, ST_UNTRACKED, STATE_BITS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type MatchCtx } from './packet.js';
+import { parseRecent, recentTest } from './recent.js';
+import {
+  ST_INVALID, ST_UNTRACKED, STATE_BITS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, undecided, type MatchCtx,
+} from './packet.js';
 
 export type Test = (c: MatchCtx) => boolean;
 
@@ -429,13 +432,12 @@ const mac: Compiler = (m) =>
     const want = first(o).toLowerCase();
     const neg = o.negated;
     return test((c) => {
-      if (c.srcMac === null) throw new UnknownAtRuntime(`-m mac --mac-source ${want}: the topology gives no MAC address for the sender`);
+      if (c.srcMac === null) return undecided(c, `-m mac ${neg ? '! ' : ''}--mac-source ${want}: the topology gives no MAC address for the sender (--mac GUEST=MAC)`);
       return (c.srcMac === want) !== neg;
     });
   });
 
-/** Thrown by a test that finds, for this packet, it cannot decide (caught by the chain walker). */
-export class UnknownAtRuntime extends Error {}
+export { UnknownAtRuntime } from './packet.js';
 
 const policy: Compiler = (m) => {
   // Traced packets never went through IPsec, so only --pol decides.
@@ -447,11 +449,29 @@ const policy: Compiler = (m) => {
   return unknown('-m policy without --pol');
 };
 
-const limit: Compiler = () => test(ALWAYS, 'rate limit treated as matching (a single traced packet is within any burst)');
+const written = (m: Match): string =>
+  `-m ${m.name} ${m.options.map((o) => `${o.negated ? '! ' : ''}${o.name}${o.args.map((a) => ` ${a.value}`).join('')}`).join(' ')}`;
 
-const hashlimit: Compiler = (m) => {
-  if (m.options.some((o) => o.name === '--hashlimit-above')) return test(() => false, 'hashlimit --hashlimit-above treated as not matching (a single packet is within the burst)');
-  return test(ALWAYS, 'hashlimit treated as matching (a single packet is within the burst)');
+/** A rate: under it or over it depends on the traffic before the packet, unless the user assumes one. */
+function rate(m: Match, env: EvalEnv, matchesUnder: boolean): CompiledMatch {
+  const text = written(m);
+  const assumed = env.assume.limit;
+  if (assumed !== null) {
+    const under = assumed === 'under';
+    return test(under === matchesUnder ? ALWAYS : () => false, `${text} assumed ${assumed} its rate (--assume 'limit ${assumed}')`);
+  }
+  const why = `${text}: whether the traffic is under this rate depends on the packets before (--assume 'limit under' or 'limit over')`;
+  return test((c) => undecided(c, why));
+}
+
+const limit: Compiler = (m, _family, env) => rate(m, env, true);
+
+const hashlimit: Compiler = (m, _family, env) => rate(m, env, !m.options.some((o) => o.name === '--hashlimit-above'));
+
+const recent: Compiler = (m, family, env) => {
+  const spec = parseRecent(m, family);
+  if ('why' in spec) return unknown(spec.why);
+  return test(recentTest(spec, env.assume.recentEmpty), env.assume.recentEmpty ? "recent lists assumed empty before the trace (--assume 'recent empty')" : undefined);
 };
 
 const comment: Compiler = () => test(ALWAYS);
@@ -478,9 +498,9 @@ const set: Compiler = (m, _family, env) => {
   const neg = ms.negated;
   return test((c) => {
     const r = testSet(index, name, flags, c, options, c.memory.sets);
-    if (r === MAYBE) throw new UnknownAtRuntime(`${written}: whether this packet is in set ${name} is not known (a MAC address the topology does not give, or members this trace changed inexactly)`);
+    if (r === MAYBE) return undecided(c, `${written}: whether this packet is in set ${name} is not known (a MAC address the topology does not give, or members this trace changed inexactly)`);
     // Counters change with every packet: a found member's counters are state virtables does not know.
-    if (r === FOUND && counters.length > 0) throw new UnknownAtRuntime(`${written} ${counters.join(' ')}: the member's counters are state virtables does not know`);
+    if (r === FOUND && counters.length > 0) return undecided(c, `${written} ${counters.join(' ')}: the member's counters are state virtables does not know`);
     return (r === FOUND) !== neg;
   });
 };
@@ -488,7 +508,7 @@ const set: Compiler = (m, _family, env) => {
 const MATCHES: Readonly<Record<string, Compiler>> = {
   tcp: tcpLike, udp: tcpLike, udplite: tcpLike, icmp: icmpLike, icmp6: icmpLike,
   state, conntrack, multiport, physdev, iprange, mark, connmark, addrtype, pkttype, mac, policy,
-  limit, hashlimit, comment, set,
+  limit, hashlimit, recent, comment, set,
 };
 
 export function compileMatch(m: Match, family: IpFamily, env: EvalEnv = NO_ENV): CompiledMatch {

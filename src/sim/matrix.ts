@@ -66,6 +66,20 @@ export function matrixNodes(sim: Simulator): string[] {
   return ['host', ...of('guest'), ...of('outside')];
 }
 
+/** The lines an undecided cell depends on (null: decided, or unknown for another reason). */
+export function dependsOn(c: Cell): number[] | null {
+  const b = c.result.branches;
+  if (c.state !== 'unknown' || !b || b.decided || b.exceeded) return null;
+  return [...new Set(b.rules.map((r) => r.rule.pos.line))];
+}
+
+/** Cells decided, depending on named rules, and unknown for other reasons. */
+export function decidedShare(m: Matrix): { readonly decided: number; readonly depends: number; readonly unknown: number } {
+  const depends = m.cells.filter((c) => dependsOn(c) !== null).length;
+  const unknown = m.cells.filter((c) => c.state === 'unknown').length - depends;
+  return { decided: m.cells.length - depends - unknown, depends, unknown };
+}
+
 function cellOf(r: TraceResult, service: string): Cell {
   const req = r.request;
   const works: CellState = r.reply?.verdict === 'delivered' ? 'ok' : r.reply?.verdict === 'unknown' ? 'unknown' : 'one-way';

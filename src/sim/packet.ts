@@ -3,6 +3,7 @@
 // updated as the packet moves, so compiled rules read plain fields.
 
 import type { IpFamily } from '../model/cidr.js';
+import type { Rule } from '../model/dump.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
@@ -99,11 +100,67 @@ export interface SetOverlay {
   tainted: boolean;
 }
 
-/** State a trace changes as it goes (ipset members -j SET adds or deletes), shared by its request and reply. */
-export interface TraceMemory {
-  readonly sets: Map<string, SetOverlay>;
+/** A `-m recent` list as far as a trace changed it: hits it added per address, addresses it removed. */
+export interface RecentOverlay {
+  readonly hits: Map<bigint, number>;
+  readonly removed: Set<bigint>;
 }
 
-export function freshMemory(): TraceMemory {
-  return { sets: new Map() };
+/** State a trace changes as it goes (ipset members, recent lists), shared by its request and reply. */
+export interface TraceMemory {
+  readonly sets: Map<string, SetOverlay>;
+  /** By `--name` and family (`DEFAULT/4`). */
+  readonly recent: Map<string, RecentOverlay>;
+  /** Set when the simulator explores both outcomes of conditions it cannot decide; null: they are "unknown". */
+  explorer: Explorer | null;
+}
+
+export function freshMemory(explorer: Explorer | null = null): TraceMemory {
+  return { sets: new Map(), recent: new Map(), explorer };
+}
+
+/** Thrown by a test that finds, for this packet, it cannot decide (caught by the chain walker). */
+export class UnknownAtRuntime extends Error {}
+
+/** A condition a trace could not decide, and the side this run of the trace took. */
+export interface Choice {
+  readonly why: string;
+  readonly rule: Rule;
+  readonly table: string;
+  readonly chain: string;
+  readonly hook: Hook;
+  /** Taken by the reply rather than the first packet. */
+  readonly reply: boolean;
+  /** The condition held (the match matched). */
+  readonly matched: boolean;
+}
+
+/**
+ * One run of a trace down one path of undecided conditions: the first `forced.length` take the
+ * given sides, later ones "does not match"; every side taken is in `taken`.
+ */
+export interface Explorer {
+  readonly forced: readonly boolean[];
+  readonly taken: Choice[];
+  /** The rule being tested and its chain (the chain walker sets them before each test). */
+  rule: { readonly rule: Rule } | null;
+  chain: { readonly table: string; readonly name: string } | null;
+  reply: boolean;
+}
+
+export function explorer(forced: readonly boolean[]): Explorer {
+  return { forced, taken: [], rule: null, chain: null, reply: false };
+}
+
+/**
+ * A condition the packet alone does not decide: the side the explorer takes, or (not exploring)
+ * UnknownAtRuntime with `why`.
+ */
+export function undecided(c: MatchCtx, why: string): boolean {
+  const x = c.memory.explorer;
+  if (x === null || x.rule === null || x.chain === null) throw new UnknownAtRuntime(why);
+  const i = x.taken.length;
+  const matched = i < x.forced.length ? x.forced[i]! : false;
+  x.taken.push({ why, rule: x.rule.rule, table: x.chain.table, chain: x.chain.name, hook: c.hook, reply: x.reply, matched });
+  return matched;
 }

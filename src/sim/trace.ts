@@ -4,11 +4,12 @@
 // — then the reply, back through conntrack with the NAT undone.
 
 import { formatHost, formatHostPort, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
+import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import type { Ruleset } from './compile.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
-  freshMemory, type Flow, type Hook, type MatchCtx, type TraceMemory,
+  explorer, freshMemory, type Choice, type Explorer, type Flow, type Hook, type MatchCtx, type TraceMemory,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
 import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
@@ -56,6 +57,8 @@ export interface Probe {
   readonly state?: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
   /** Give up on recording events (benchmarks). */
   readonly quiet?: boolean;
+  /** How many ways undecided conditions are followed (default BRANCH_BUDGET). */
+  readonly branches?: number;
 }
 
 export interface TraceResult {
@@ -66,6 +69,8 @@ export interface TraceResult {
   readonly packet: Seen;
   readonly request: Leg;
   readonly reply: Leg | null;
+  /** Conditions the packet alone did not decide, and what each way they went gives. */
+  readonly branches?: Branches;
 }
 
 // --- the prepared simulator ---------------------------------------------------------------
@@ -580,8 +585,8 @@ function legOf(o: Outcome, events: TraceEvent[] | null, notes: string[]): Leg {
 
 const STATE_OF: Readonly<Record<string, number>> = { NEW: ST_NEW, ESTABLISHED: ST_ESTABLISHED, RELATED: ST_RELATED, INVALID: ST_INVALID };
 
-/** Traces a probe's first packet and, when it arrives, the reply. */
-export function trace(sim: Simulator, probe: Probe): TraceResult {
+/** One run of a probe, the undecided conditions going the way `x` says (null: each one is "unknown"). */
+function traceOnce(sim: Simulator, probe: Probe, x: Explorer | null): TraceResult {
   const from = resolveNode(sim, probe.from);
   const to = resolveNode(sim, probe.to);
   const dst = to.address ?? addressOf(sim, to.node, from.node);
@@ -600,7 +605,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
     snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
   };
-  const memory = freshMemory();
+  const memory = freshMemory(x);
   const c = newCtx(sim, 0, memory);
   c.src = fromAddr ?? 0n;
   c.dst = dst;
@@ -622,6 +627,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   if (request.verdict !== 'delivered' || !request.seen || state !== 'NEW') return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: null };
 
   // The reply: from the receiver back to the sender's address as the receiver saw it.
+  if (x) x.reply = true;
   const seen = request.seen;
   const rc = newCtx(sim, 1, memory);
   rc.src = seen.dst;
@@ -650,6 +656,143 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     }
   }
   return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: legOf(replyOutcome, repEvents, rw.notes) };
+}
+
+// --- conditions the packet alone does not decide, explored both ways --------------------------
+
+/** How many ways the undecided conditions of one probe are followed before giving up. */
+export const BRANCH_BUDGET = 64;
+
+/** One way the undecided conditions went, and what the probe did then. */
+export interface TracePath {
+  readonly choices: readonly Choice[];
+  readonly request: Verdict;
+  readonly reply: Verdict | null;
+  /** The verdict in words (`dropped by line 12`, `delivered`, `ok`). */
+  readonly outcome: string;
+  /** The first packet's part of `outcome`, and the reply's (null: no reply traced). */
+  readonly first: string;
+  readonly answer: string | null;
+}
+
+/** What the undecided conditions of a probe were, and every way they went. */
+export interface Branches {
+  /** Every way gives the same verdict (the result says it), or the verdict depends on them. */
+  readonly decided: boolean;
+  /** The rules whose conditions were undecided, once each, in the order first met. */
+  readonly rules: ReadonlyArray<{ readonly rule: Rule; readonly table: string; readonly chain: string; readonly why: string }>;
+  readonly paths: readonly TracePath[];
+  /** More ways than the budget: not every way was followed (the verdict is unknown). */
+  readonly exceeded: boolean;
+}
+
+function outcomeWords(l: Leg): string {
+  const by = l.decidedBy?.rule ? ` by rule ${l.decidedBy.rule.rule.pos.line}` : l.decidedBy ? ` by the ${l.decidedBy.chain} policy` : '';
+  switch (l.verdict) {
+    case 'delivered': return `delivered${l.at && l.at !== 'host' ? ` to ${l.at}` : ''}`;
+    case 'rejected': return `rejected${by}${l.rejectWith ? ` (${l.rejectWith})` : ''}`;
+    case 'dropped': return `dropped${by}`;
+    case 'unreachable': return 'unreachable';
+    case 'unknown': return `unknown (${l.reason})`;
+  }
+}
+
+function pathOf(r: TraceResult, choices: readonly Choice[]): TracePath {
+  const req = r.request;
+  const reply = r.reply;
+  const first = outcomeWords(req);
+  const answer = req.verdict === 'delivered' && reply ? (reply.verdict === 'delivered' ? 'delivered' : outcomeWords(reply)) : null;
+  const outcome = answer === null ? first : `${first}, reply ${answer}`;
+  return { choices, request: req.verdict, reply: reply?.verdict ?? null, outcome, first, answer };
+}
+
+const legKey = (l: Leg | null): string => (l === null ? '-' : `${l.verdict} ${l.rejectWith ?? ''} ${l.at ?? ''}`);
+
+function conditionText(c: Choice): string {
+  return `rule ${c.rule.pos.line}${c.reply ? ' (on the reply)' : ''} ${c.matched ? 'matches' : 'does not'}`;
+}
+
+/** "depends on line 102 (…): dropped by line 102 if line 102 matches; delivered if line 102 does not". */
+function dependsText(b: Branches, pick: (p: TracePath) => string, what: string): string {
+  const rules = b.rules.map((r) => `rule ${r.rule.pos.line} (${r.table} ${r.chain}: ${r.why})`).join(', ');
+  const shown = b.paths.slice(0, 6).map((p) => `${pick(p)} if ${p.choices.map(conditionText).join(' and ')}`);
+  const more = b.paths.length > 6 ? `; and ${b.paths.length - 6} more ways` : '';
+  return `${what} depends on ${rules}: ${shown.join('; ')}${more}`;
+}
+
+/** The rules met undecided, each once. */
+function rulesOf(paths: ReadonlyArray<{ readonly choices: readonly Choice[] }>): Branches['rules'] {
+  const seen = new Map<Rule, Branches['rules'][number]>();
+  for (const p of paths) for (const c of p.choices) if (!seen.has(c.rule)) seen.set(c.rule, { rule: c.rule, table: c.table, chain: c.chain, why: c.why });
+  return [...seen.values()];
+}
+
+/** The next way to go: the last "does not" turned into "matches", everything after it left open. */
+function nextWay(taken: readonly Choice[]): boolean[] | null {
+  for (let j = taken.length - 1; j >= 0; j--) if (!taken[j]!.matched) return [...taken.slice(0, j).map((c) => c.matched), true];
+  return null;
+}
+
+/** The probe with its undecided conditions going the given ways (later ones: "does not match"). */
+export function traceWay(sim: Simulator, probe: Probe, ways: readonly boolean[]): TraceResult {
+  return traceOnce(sim, probe, explorer(ways));
+}
+
+function withNote(l: Leg, text: string): Leg {
+  return { ...l, notes: [...l.notes, text] };
+}
+
+function undecidedLeg(l: Leg, reason: string): Leg {
+  return { ...l, verdict: 'unknown', reason, decidedBy: null, rejectWith: null, signal: null, at: null, seen: null };
+}
+
+/**
+ * Traces a probe's first packet and, when it arrives, the reply. A condition the packet alone does
+ * not decide (recent, limit, an unknown module, a MAC the topology does not give) is followed both
+ * ways: when every way gives the same verdict that is the answer, else the answer is unknown and
+ * says which rules it depends on and what each way gives (`branches`).
+ */
+export function trace(sim: Simulator, probe: Probe): TraceResult {
+  const x = explorer([]);
+  const first = traceOnce(sim, probe, x);
+  if (x.taken.length === 0) return first;
+  const budget = probe.branches ?? BRANCH_BUDGET;
+  const runs: Array<{ readonly choices: readonly Choice[]; readonly result: TraceResult }> = [{ choices: x.taken, result: first }];
+  let exceeded = false;
+  for (let forced = nextWay(x.taken); forced !== null; ) {
+    if (runs.length >= budget) {
+      exceeded = true;
+      break;
+    }
+    const xi = explorer(forced);
+    const result = traceOnce(sim, probe, xi);
+    runs.push({ choices: xi.taken, result });
+    forced = nextWay(xi.taken);
+  }
+  const paths = runs.map((r) => pathOf(r.result, r.choices));
+  const rules = rulesOf(runs);
+  const lines = rules.map((r) => `rule ${r.rule.pos.line}`).join(', ');
+  if (exceeded) {
+    const reason = `more than ${budget} ways the undecided conditions of ${lines} can go (${rules[0]!.why}; …): `
+      + 'give --assume or --mac to decide some';
+    const branches: Branches = { decided: false, rules, paths, exceeded };
+    return { ...first, request: undecidedLeg(first.request, reason), reply: null, branches };
+  }
+  const reqAgree = runs.every((r) => legKey(r.result.request) === legKey(first.request));
+  const replyAgree = reqAgree && runs.every((r) => legKey(r.result.reply) === legKey(first.reply));
+  const allUnknown = runs.every((r) => r.result.request.verdict === 'unknown');
+  const branches: Branches = { decided: replyAgree && first.request.verdict !== 'unknown', rules, paths, exceeded };
+  const same = `the same whichever way ${lines} go${rules.length > 1 ? '' : 'es'} (${runs.length} ways followed: ${rules.map((r) => r.why).join('; ')})`;
+  if (replyAgree || allUnknown) {
+    const request = first.request.verdict === 'unknown' ? first.request : withNote(first.request, same);
+    return { ...first, request, branches };
+  }
+  if (!reqAgree) {
+    const reason = dependsText(branches, (p) => p.first, 'the first packet');
+    return { ...first, request: undecidedLeg(first.request, reason), reply: null, branches };
+  }
+  const reason = dependsText(branches, (p) => p.answer ?? p.first, 'the reply');
+  return { ...first, request: withNote(first.request, same), reply: undecidedLeg(first.reply!, reason), branches };
 }
 
 function pktTypeOf(sim: Simulator, dst: bigint): MatchCtx['pktType'] {

@@ -7,7 +7,7 @@ import { formatHost } from '../model/cidr.js';
 import { candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
 import { changeSet } from './ipset.js';
 import { UnknownAtRuntime } from './matches.js';
-import { ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, type Flow, type Hook, type MatchCtx } from './packet.js';
+import { ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, undecided, type Flow, type Hook, type MatchCtx } from './packet.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
 export { HOOK_TABLES } from './compile.js';
@@ -153,11 +153,21 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       continue;
     }
     const r = list[i++]!;
+    const x = c.memory.explorer;
+    if (x !== null) {
+      // A rule that only counts or logs decides nothing: its undecided conditions are not followed.
+      x.rule = r.target.kind === 'continue' ? null : r;
+      x.chain = chain;
+    }
     let matched: boolean;
     try {
       matched = r.test(c);
     } catch (e) {
       if (!(e instanceof UnknownAtRuntime)) throw e;
+      if (r.target.kind === 'continue') {
+        note(w, `rule at line ${r.rule.pos.line} not evaluated (${e.message}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        continue;
+      }
       return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
     }
     if (!matched) continue;
@@ -167,7 +177,9 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         note(w, `rule at line ${r.rule.pos.line} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
         continue;
       }
-      return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+      // What virtables cannot evaluate may match or not: the explorer follows both.
+      if (x === null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+      if (!undecided(c, r.unknown)) continue;
     }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);
     const t = r.target;

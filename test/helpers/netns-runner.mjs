@@ -51,7 +51,8 @@ function startAgent(ns) {
 const output = { results: {}, conntrack: {} };
 const agents = new Map();
 // Never outlive the test: whatever happens, stop the agents and answer.
-const deadline = setTimeout(() => finish('runner deadline (60 s) passed'), 60_000);
+const deadlineMs = plan.deadlineMs ?? 60_000;
+const deadline = setTimeout(() => finish(`runner deadline (${deadlineMs / 1000} s) passed`), deadlineMs);
 function finish(error) {
   if (error) output.error = error;
   for (const agent of agents.values()) agent.child.kill('SIGKILL');

@@ -182,7 +182,7 @@ export function listenPorts(probes: readonly KernelProbe[]): { tcp: number[]; ud
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
 export function runKernel(
   t: Topology, dump: string, probes: readonly KernelProbe[],
-  opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] }; ipsets?: string },
+  opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] }; ipsets?: string; afterDump?: readonly string[]; deadlineMs?: number },
 ): KernelRun {
   const ns = nsNames(t);
   const ports = listenPorts(probes);
@@ -195,13 +195,14 @@ export function runKernel(
     preloads: opts.ipsets ? [{ command: 'ipset restore', text: opts.ipsets }] : [],
     dump,
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
-    afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID'],
+    afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID', ...(opts.afterDump ?? [])],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
     agents: [...ns].map(([name, n]) => ({ ns: n, tcp, udp, addresses: [...localAddresses(t, name)].filter((a) => a.includes('.')) })),
     probes: probes.map((p) => ({ ...p, ns: ns.get(p.from)!, timeoutMs: opts.timeoutMs ?? 700 })),
     conntrackNs: [...ns.values()],
+    deadlineMs: opts.deadlineMs,
   };
-  const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], { input: JSON.stringify(plan), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], { input: JSON.stringify(plan), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: Math.max(120_000, (opts.deadlineMs ?? 0) + 30_000) });
   if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}` };
   const out = JSON.parse(r.stdout) as { results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>; error?: string };
   if (out.error) return { observations: new Map(), error: out.error };

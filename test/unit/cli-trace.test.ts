@@ -99,9 +99,53 @@ describe('unknown is reported with the rule', () => {
     const dump = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m recent --update --seconds 60 --name ssh --rsource -j DROP\nCOMMIT\n';
     const { code, out } = await cli(['trace', '-', '--bridge', 'virbr0=192.168.122.1/24', '--guest', 'vm@virbr0=192.168.122.5', '--from', 'vm', '--to', 'host', '--dport', '22', '--format', 'json'], dump);
     expect(code).toBe(0);
-    const j = JSON.parse(out) as { verdict: string; reason: string };
+    const j = JSON.parse(out) as { verdict: string; reason: string; branches: { decided: boolean; rules: Array<{ line: number }>; paths: Array<{ outcome: string }> } };
     expect(j.verdict).toBe('unknown');
-    expect(j.reason).toBe('unknown because of rule 5 (filter INPUT): -m recent (virtables does not evaluate this match module)');
+    expect(j.reason).toMatch(/^the first packet depends on rule 5 \(filter INPUT: -m recent --update --seconds 60 --name ssh --rsource: whether list ssh holds an entry/);
+    expect(j.reason).toMatch(/: delivered if rule 5 does not; dropped by rule 5 if rule 5 matches$/);
+    // JSON carries both ways.
+    expect(j.branches.decided).toBe(false);
+    expect(j.branches.rules.map((r) => r.line)).toEqual([5]);
+    expect(j.branches.paths.map((p) => p.outcome)).toEqual(['delivered, reply delivered', 'dropped by rule 5']);
+  });
+});
+
+describe('what rules are evaluated against: --assume, --mac, --ipset', () => {
+  const head = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n';
+  const base = ['trace', '-', '--bridge', 'virbr0=192.168.122.1/24', '--guest', 'vm@virbr0=192.168.122.5', '--from', 'vm', '--to', 'host', '--dport', '22'];
+  it("--assume 'recent empty' decides a recent check; the text lists both ways without it", async () => {
+    const dump = `${head}-A INPUT -p tcp -m recent --rcheck --name ssh -j DROP\nCOMMIT\n`;
+    const plain = await cli(base, dump);
+    expect(plain.out).toMatch(/^tcp vm .*: UNKNOWN — the first packet depends on rule 5/);
+    expect(plain.out).toContain('  undecided conditions, 2 ways followed:\n    rule 5 does not match → delivered, reply delivered\n    rule 5 matches → dropped by rule 5\n');
+    const assumed = await cli([...base, '--assume', 'recent empty'], dump);
+    expect(assumed.out).toMatch(/^tcp vm .*: DELIVERED/);
+    const typo = await cli([...base, '--assume', 'recent emty'], dump);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain("--assume: 'recent emty' is not an assumption virtables knows (did you mean 'recent empty'?)");
+  });
+  it('--mac gives a guest its MAC; an unknown guest is a usage error', async () => {
+    const dump = `${head}-A INPUT -m mac --mac-source 52:54:00:00:00:05 -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n`;
+    expect((await cli([...base, '--mac', 'vm=52:54:00:00:00:05'], dump)).out).toMatch(/: DELIVERED/);
+    expect((await cli([...base, '--mac', 'vm=52:54:00:00:00:06'], dump)).out).toMatch(/: DROPPED/);
+    const wrong = await cli([...base, '--mac', 'vn=52:54:00:00:00:05'], dump);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toContain("--mac: no guest 'vn' (guests: vm)");
+  });
+  it('--ipset: -m set decided by the members ipset save printed (corpus/ipset)', async () => {
+    const dump = `${head}-A INPUT -p tcp -m set --match-set bport dst -j REJECT --reject-with tcp-reset\nCOMMIT\n`;
+    const without = await cli(base, dump);
+    expect(without.out).toContain('the members of set bport are not known (give ipset save output with --ipset)');
+    const sets = join(REPO_CORPUS, 'ipset', 'every-type.save');
+    expect((await cli([...base, '--ipset', sets], dump)).out).toMatch(/: REJECTED/);
+    expect((await cli([...base.slice(0, -1), '8080', '--ipset', sets], dump)).out).toMatch(/: DELIVERED/);
+  });
+  it('--matrix: cells that depend on a rule say so, and the share of decided cells', async () => {
+    const dump = `${head}-A INPUT -p tcp -m tcp --dport 22 -m recent --rcheck --name ssh -j DROP\nCOMMIT\n`;
+    const { out } = await cli(['trace', '-', '--bridge', 'virbr0=192.168.122.1/24', '--guest', 'vm@virbr0=192.168.122.5', '--matrix'], dump);
+    expect(out).toContain('depends:5');
+    expect(out).toMatch(/depends:5: the verdict depends on rule 5 \(-m recent --rcheck --name ssh: whether list ssh holds an entry/);
+    expect(out).toMatch(/decided: \d+ of \d+ cells; 2 depend on named rules; 0 unknown/);
   });
 });
 
