@@ -10,7 +10,8 @@ import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/
 import { ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
-import { HOOK_TABLES, runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
+import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
+import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
 
 /** A virtual network as the simulator sees it. */
@@ -231,14 +232,7 @@ export function lazyRuleset(dump: Dump): Ruleset {
   const chains = new Map<string, CompiledChain>();
   chains.get = lookup;
   chains.has = (key) => lookup(key) !== undefined;
-  const hooks = {} as Record<Hook, Array<{ table: string; chain: CompiledChain | null }>>;
-  for (const [hook, tables] of Object.entries(HOOK_TABLES) as Array<[Hook, readonly string[]]>) {
-    hooks[hook] = tables.map((table) => {
-      const chain = lookup(chainKey(table, hook)) ?? null;
-      // As compileDump: an empty chain with an ACCEPT policy decides nothing.
-      return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
-    });
-  }
+  const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', 'ip'));
   const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
   return { family: 4, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
 }

@@ -6,71 +6,21 @@
 import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { protocolNumber } from '../model/protocols.js';
+import { iptablesBaseChains, planHooks } from './hooks.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
-import type { Hook, MatchCtx } from './packet.js';
-import { compileTarget, type CompiledTarget } from './targets.js';
+import type { MatchCtx } from './packet.js';
+import {
+  chainKey, type CidrKey, type CompiledChain, type CompiledRule, type IndexNode, type RuleKeys, type Ruleset,
+} from './ruleset.js';
+import { compileTarget } from './targets.js';
 
-export interface CompiledRule {
-  readonly rule: Rule;
-  /** Position in its chain (0-based). */
-  readonly index: number;
-  readonly test: Test;
-  /** Why this rule cannot be decided, when one of its matches is unknown to virtables. */
-  readonly unknown: string | null;
-  readonly target: CompiledTarget;
-  /** What was assumed to evaluate it (e.g. rate limits treated as matching). */
-  readonly notes: readonly string[];
-  readonly keys: RuleKeys;
-}
-
-export interface CompiledChain {
-  readonly table: string;
-  /** Jump targets resolved once: rule index → chain (for `chain` targets). */
-  readonly jumps: Array<CompiledChain | undefined>;
-  readonly name: string;
-  readonly builtin: boolean;
-  /** ACCEPT / DROP for built-in chains; null for user chains. */
-  readonly policy: string | null;
-  readonly rules: readonly CompiledRule[];
-  readonly index: IndexNode;
-}
-
-export interface Ruleset {
-  readonly family: IpFamily;
-  readonly dump: Dump;
-  /** `table/chain` → chain. */
-  readonly chains: ReadonlyMap<string, CompiledChain>;
-  readonly tables: ReadonlySet<string>;
-  /** The dump uses `-m physdev` (which makes the kernel load br_netfilter). */
-  readonly usesPhysdev: boolean;
-  /** Per hook, in table priority order: the built-in chain of each table (null when the table has none). */
-  readonly hooks: Readonly<Record<Hook, ReadonlyArray<{ readonly table: string; readonly chain: CompiledChain | null }>>>;
-}
-
-export function chainKey(table: string, chain: string): string {
-  return `${table}/${chain}`;
-}
+export { chainKey } from './ruleset.js';
+export type { CompiledChain, CompiledRule, IndexNode, RuleKeys, Ruleset } from './ruleset.js';
 
 // --- rule keys: what a rule requires of a packet, for indexing ----------------------------
 
 type Dim = 'in' | 'out' | 'proto' | 'dport' | 'src' | 'dst';
 const DIMS: readonly Dim[] = ['in', 'out', 'proto', 'dport', 'src', 'dst'];
-
-interface CidrKey {
-  readonly prefix: number;
-  readonly network: bigint;
-}
-
-/** Per dimension: the exact values the rule requires (any one of them), or null when it accepts any. */
-export interface RuleKeys {
-  readonly in: string | null;
-  readonly out: string | null;
-  readonly proto: number | null;
-  readonly dport: readonly number[] | null;
-  readonly src: CidrKey | null;
-  readonly dst: CidrKey | null;
-}
-
 
 function exactIface(i: Rule['inInterface']): string | null {
   if (!i || i.negated || i.name.endsWith('+')) return null;
@@ -159,20 +109,6 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
 }
 
 // --- the index: a small decision tree over the rule keys -----------------------------------
-
-export type IndexNode =
-  | { readonly kind: 'leaf'; readonly rules: readonly CompiledRule[] }
-  | { readonly kind: 'exact'; readonly dim: 'in' | 'out' | 'proto' | 'dport'; readonly map: ReadonlyMap<string | number, IndexNode>; readonly rest: IndexNode }
-  | { readonly kind: 'cidr'; readonly dim: 'src' | 'dst'; readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>; readonly rest: IndexNode };
-
-/** The tables each hook runs, in the kernel's priority order (raw -300, mangle -150, nat DNAT -100, filter 0, security 50, nat SNAT 100). */
-export const HOOK_TABLES: Readonly<Record<Hook, readonly string[]>> = {
-  PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'security', 'nat'],
-  FORWARD: ['mangle', 'filter', 'security'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
-  POSTROUTING: ['mangle', 'nat'],
-};
 
 const LEAF_SIZE = 8;
 const MAX_DEPTH = 3;
@@ -340,13 +276,6 @@ export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileO
   for (const chain of chains.values()) {
     for (const r of chain.rules) if (r.target.kind === 'chain') chain.jumps[r.index] = chains.get(chainKey(chain.table, r.target.chain));
   }
-  const hooks = {} as Record<Hook, Array<{ table: string; chain: CompiledChain | null }>>;
-  for (const [hook, tables] of Object.entries(HOOK_TABLES) as Array<[Hook, readonly string[]]>) {
-    hooks[hook] = tables.map((table) => {
-      const chain = chains.get(chainKey(table, hook)) ?? null;
-      // An empty chain with an ACCEPT policy decides nothing: skipped (the nat table still binds).
-      return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
-    });
-  }
+  const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', family === 6 ? 'ip6' : 'ip'));
   return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
 }
