@@ -8,7 +8,7 @@ import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import type { AnyNetwork } from '../model/network.js';
-import { decodeText } from '../model/text.js';
+import { decodeText, firstContentLine } from '../model/text.js';
 import { readNetworks } from '../network/libvirt.js';
 import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
 import { readXenSetup } from '../network/xen-setup.js';
@@ -16,7 +16,7 @@ import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
 
 /** The one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
-const XEN_SETUP = /^(?:\s*(?:#[^\n]*)?\n)*\s*(?:network\s+\S|vif\s+[^\s=])/;
+const XEN_SETUP = /^(?:network\s+\S|vif\s+[^\s=])/;
 
 /** Files a directory given to --net contributes: its network definitions, sorted by name. */
 const NETWORK_FILE = /\.(xml|sxp|cfg|xen)$/;
@@ -56,7 +56,7 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
   const domains: XenSource[] = [];
   for (const file of files) {
     const text = decodeText(file, io.readBytes(file));
-    if (XEN_SETUP.test(text)) {
+    if (XEN_SETUP.test(firstContentLine(text))) {
       out.push(readXenSetup(text, file));
       continue;
     }

@@ -53,3 +53,19 @@ export function decodeText(file: string, bytes: Uint8Array): string {
     throw new InputError(file, line, col, 'binary data (invalid UTF-8); expected text');
   }
 }
+
+/**
+ * The first line of a text that is neither blank nor a `#` comment, without its leading blanks ('' when none).
+ * One pass over the text: sniffing an input must not backtrack over its blank lines.
+ */
+export function firstContentLine(text: string): string {
+  let i = 0;
+  while (i < text.length) {
+    let end = i;
+    while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+    const line = text.slice(i, end).trimStart();
+    if (line !== '' && !line.startsWith('#')) return line;
+    i = end + 1;
+  }
+  return '';
+}

@@ -8,7 +8,7 @@ import { parseDomainConfig, parseSxp, type CfgValue, type Sexp } from '../../gra
 import { parseCidr } from '../model/cidr.js';
 import type { SourcePos } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
-import { decodeText } from '../model/text.js';
+import { decodeText, firstContentLine } from '../model/text.js';
 import type { XenMode, XenNetwork, XenVif } from '../model/network.js';
 
 export interface XenSource {
@@ -166,7 +166,7 @@ export function readXenNetworkBytes(xend: { bytes: Uint8Array; file: string } | 
 
 /** Which kind of input a text is, from its first significant character. */
 export function inputKind(text: string): 'xml' | 'xend' | 'domain' {
-  const significant = text.replace(/^\ufeff/, '').replace(/^(?:\s+|#[^\n]*)*/, '');
+  const significant = firstContentLine(text.replace(/^\ufeff/, ''));
   if (significant === '' || significant.startsWith('<')) return 'xml';
   if (significant.startsWith('(')) return 'xend';
   return 'domain';
