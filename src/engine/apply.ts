@@ -3,14 +3,14 @@
 // tables and built-in chains appear on first use, refused commands change nothing.
 
 import { BUILTIN_CHAINS, type Chain, type Dump, type Family, type Table } from '../model/dump.js';
-import type { NftRuleset, NftTable } from '../model/nft.js';
+import type { NftState, NftStateTable } from './nft-state.js';
 import type { Command, Program } from './program.js';
 
 /** What the firewall holds: both iptables families and the nftables ruleset. */
 export interface HostState {
   readonly ipv4: Dump;
   readonly ipv6: Dump;
-  readonly nft: NftRuleset;
+  readonly nft: NftState;
 }
 
 export function emptyDump(family: Family, file = '-'): Dump {
@@ -42,7 +42,7 @@ function cloneDump(dump: Dump): Dump {
   };
 }
 
-function cloneNft(ruleset: NftRuleset): NftRuleset {
+function cloneNft(ruleset: NftState): NftState {
   return { tables: ruleset.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })) };
 }
 
@@ -70,7 +70,7 @@ function chainOf(table: Table, name: string, command: Command): Chain {
   return chain;
 }
 
-function nftTableOf(ruleset: NftRuleset, family: NftTable['family'], name: string, command: Command): NftTable {
+function nftTableOf(ruleset: NftState, family: NftStateTable['family'], name: string, command: Command): NftStateTable {
   const table = ruleset.tables.find((t) => t.family === family && t.name === name);
   if (!table) throw new Error(`'${command.argv.join(' ')}' needs table ${family} ${name}, which does not exist`);
   return table;

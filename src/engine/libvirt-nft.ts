@@ -3,7 +3,7 @@
 // default-accept) and no mangle CHECKSUM: a tc filter on the bridge fixes DHCP checksums.
 
 import type { Network } from '../model/network.js';
-import { findNftTable, type NftRuleset } from '../model/nft.js';
+import { findNftStateTable, type NftState } from './nft-state.js';
 import { command } from './iptables.js';
 import { bridgeOf, contextOf, forwardDevice, hasIpv6, installsRules, ipBlock, natPorts, snatAddress, subnetText } from './libvirt-common.js';
 import type { Command, NftFamily } from './program.js';
@@ -21,10 +21,10 @@ const NFT_CHAINS: ReadonlyArray<{ name: string; parent: string | null; spec: str
 ];
 
 /** nftablesSetupPrivateChains for one family: list the table, add what is missing. */
-export function nftSetup(family: NftFamily, current: NftRuleset | undefined, network: string): Command[] {
+export function nftSetup(family: NftFamily, current: NftState | undefined, network: string): Command[] {
   const meta = (purpose: Purpose, context: WhyContext) => ({ network, purpose, context, setup: true });
   const commands: Command[] = [command(['nft', 'list', 'table', family, NFT_TABLE], { kind: 'none' }, meta('probe', { table: `${family} ${NFT_TABLE}` }))];
-  const table = current ? findNftTable(current, family, NFT_TABLE) : undefined;
+  const table = current ? findNftStateTable(current, family, NFT_TABLE) : undefined;
   if (!table) commands.push(command(['nft', 'add', 'table', family, NFT_TABLE], { kind: 'nft-add-table', family, table: NFT_TABLE }, meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: NFT_TABLE })));
   for (const chain of NFT_CHAINS) {
     if (!table?.chains.some((c) => c.name === chain.name)) {
@@ -98,7 +98,7 @@ export function nftNetworkCommands(network: Network): Command[] {
   return commands;
 }
 
-export function compileLibvirtNft(networks: readonly Network[], state: NftRuleset | undefined): Command[] {
+export function compileLibvirtNft(networks: readonly Network[], state: NftState | undefined): Command[] {
   const first = networks.find((n) => installsRules(n.forward.mode));
   const setup = first ? [...nftSetup('ip', state, first.name), ...nftSetup('ip6', state, first.name)] : [];
   return [...setup, ...networks.flatMap((n) => nftNetworkCommands(n))];

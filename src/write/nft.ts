@@ -1,7 +1,7 @@
 // The nftables ruleset as `nft list ruleset` prints it (nftables 1.0.6): what a host running
 // libvirt's nftables backend shows, and what `nft -f` loads back.
 
-import type { NftChain, NftRuleset } from '../model/nft.js';
+import type { NftStateChain, NftState } from '../engine/nft-state.js';
 
 const PRIORITY_NAMES: ReadonlyArray<{ value: number; name: string; types: readonly string[] }> = [
   { value: -300, name: 'raw', types: ['filter'] },
@@ -47,7 +47,7 @@ export function formatNftStatement(words: readonly string[], family: string): st
   return out.join(' ');
 }
 
-function formatChain(chain: NftChain, family: string): string {
+function formatChain(chain: NftStateChain, family: string): string {
   const lines = [`\tchain ${chain.name} {`];
   if (chain.spec) lines.push(`\t\t${baseChainLine(chain.spec)}`);
   for (const rule of chain.rules) lines.push(`\t\t${formatNftStatement(rule.statement, family)}`);
@@ -55,7 +55,7 @@ function formatChain(chain: NftChain, family: string): string {
   return lines.join('\n');
 }
 
-export function formatNftRuleset(ruleset: NftRuleset): string {
+export function formatNftRuleset(ruleset: NftState): string {
   return ruleset.tables
     .map((t) => `table ${t.family} ${t.name} {\n${t.chains.map((c) => formatChain(c, t.family)).join('\n\n')}\n}\n`)
     .join('');
