@@ -13,4 +13,4 @@ const bundle = pathToFileURL(join(dirname(entry), '..', 'chevrotain.min.mjs')).h
 const chevrotain = (await import(bundle)) as typeof Chevrotain;
 
 export const { createToken, EmbeddedActionsParser, CstParser, Lexer, createSyntaxDiagramsCode } = chevrotain;
-export type { IToken, TokenType, CstNode, IRecognitionException, ILexingError } from 'chevrotain';
+export type { IToken, TokenType, CstNode, IRecognitionException, ILexingError, ILexingResult } from 'chevrotain';

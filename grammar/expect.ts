@@ -14,6 +14,7 @@
 
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import { InputError } from '../src/model/errors.js';
+import { minOf } from '../src/model/lists.js';
 
 // ---------------------------------------------------------------------------------------------
 // The syntax tree
@@ -732,7 +733,7 @@ function dedent(text: string): string {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   while (lines.length > 0 && lines[0]!.trim() === '') lines.shift();
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length));
+  const indent = minOf(lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length));
   return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n');
 }
 

@@ -6,12 +6,13 @@
 // lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
 // names its line.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
+import { createToken, EmbeddedActionsParser, Lexer, type ILexingResult, type IToken, type TokenType } from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Rule, SourcePos, Table } from '../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
 import { assembleRule, type RawOption } from './iptables-rule.js';
+import { pushAll } from '../src/model/lists.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
@@ -35,6 +36,8 @@ const ChainHeader = createToken({ name: 'ChainHeader', pattern: atLineStart(/:\S
 const Counter = createToken({ name: 'Counter', pattern: /\[\d+:\d+\]/ });
 const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t]|(?![\s\S]))/ });
 const Quoted = createToken({ name: 'Quoted', pattern: /"(?:[^"\\]|\\.)*"/ });
+/** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
+const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\]|\\.)*\\?/ });
 /** Every character that can start a Word: printable Latin-1 but `"`, and one per 256-char block beyond. */
 const WORD_START: number[] = [];
 for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x22 && c !== 0x85 && c !== 0xa0) WORD_START.push(c);
@@ -44,9 +47,19 @@ const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--app
 const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/, longer_alt: OptionName });
 const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/, longer_alt: Word });
 
-const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Quoted, Append, Insert, OptionName, Commit, Word];
+const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Quoted, UnclosedQuote, Append, Insert, OptionName, Commit, Word];
 
 export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
+
+/** The first thing on a lexed line no token reads (an unclosed quote, a stray character), or null. */
+export function lexProblem(lexed: ILexingResult, lineText: string): { offset: number; message: string } | null {
+  const unclosed = lexed.tokens.find((t) => t.tokenType === UnclosedQuote);
+  const error = lexed.errors[0];
+  const offset = Math.min(unclosed ? unclosed.startOffset : Infinity, error ? error.offset : Infinity);
+  if (offset === Infinity) return null;
+  const ch = lineText[offset];
+  return { offset, message: ch === '"' ? 'unterminated quoted string' : `unexpected character '${ch}'` };
+}
 
 // ---------------------------------------------------------------------------------------------
 // The line grammar
@@ -238,12 +251,8 @@ export function parseSave(text: string, options: ParseOptions): Dump {
     if (lineText.trim() === '') continue;
 
     const lexed = lineLexer.tokenize(lineText);
-    if (lexed.errors.length > 0) {
-      const e = lexed.errors[0]!;
-      const ch = lineText[e.offset];
-      const what = ch === '"' ? 'unterminated quoted string' : `unexpected character '${ch}'`;
-      fail(lineNo, e.offset + 1, what);
-    }
+    const problem = lexProblem(lexed, lineText);
+    if (problem) fail(lineNo, problem.offset + 1, problem.message);
     parser.input = lexed.tokens;
     const ast = parser.line();
     if (parser.errors.length > 0) {
@@ -350,7 +359,7 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
 function finishTable(table: Table, chains: Map<string, Chain>): void {
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);
   const users = [...chains.values()].filter((c) => !c.builtin);
-  table.chains.push(...builtins, ...users);
+  pushAll(pushAll(table.chains, builtins), users);
 }
 
 function inferFamily(dump: Dump): Family | null {

@@ -8,7 +8,7 @@
 // "masq ports: 1024-65535") are turned back into the options that print them.
 
 import { createToken, EmbeddedActionsParser, Lexer, type IToken } from './chevrotain.js';
-import { lineLexer, lineParser } from './iptables-save.js';
+import { lexProblem, lineLexer, lineParser } from './iptables-save.js';
 import { assembleRule } from './iptables-rule.js';
 import { parseCidr } from '../src/model/cidr.js';
 import { BUILTIN_CHAINS, type Counters, type Rule } from '../src/model/dump.js';
@@ -89,7 +89,12 @@ let listParser: ListLineParser | null = null;
 
 const PROMPT = /^(?:\[[^\]]*\]\s*[#$]|[\w.-]+@[\w.-]+:[^#$\s]*\s*[#$]|[#$]|>)\s*/;
 const PROGRAM = /^(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy|-nft)?(?=\s|$)/;
-const LISTING_COMMAND = /(?:^|\s)(?:-[a-zA-Z]*[LS][a-zA-Z]*|--list|--list-rules)(?:\s|$)/;
+const PROGRAM_AFTER_BLANKS = /^\s*(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy|-nft)?(?=\s|$)/;
+
+/** Do the arguments list rules (`-L`, `-nvL`, `-S`, `--list`, `--list-rules`)? Word by word: a pattern backtracked. */
+function listsRules(args: string): boolean {
+  return args.split(/\s+/).some((w) => w === '--list' || w === '--list-rules' || (/^-[a-zA-Z]+$/.test(w) && /[LS]/.test(w)));
+}
 
 function tableFromCommand(text: string): string {
   const m = /(?:^|\s)(?:-t|--table)[ =]?(\S+)/.exec(text);
@@ -111,10 +116,8 @@ function fail(file: string, line: number, col: number, message: string): never {
 /** Parses `-A CHAIN options…` (columns kept: `text` is the line as written). */
 function ruleFrom(synthetic: string, original: string, file: string, line: number, table: string): { chain: string; chainCol: number; rule: Rule; counters: Counters | null } {
   const lexed = lineLexer.tokenize(synthetic);
-  if (lexed.errors.length > 0) {
-    const e = lexed.errors[0]!;
-    fail(file, line, e.offset + 1, synthetic[e.offset] === '"' ? 'unterminated quoted string' : `unexpected character '${synthetic[e.offset]}'`);
-  }
+  const problem = lexProblem(lexed, synthetic);
+  if (problem) fail(file, line, problem.offset + 1, problem.message);
   const parser = lineParser();
   parser.input = lexed.tokens;
   const ast = parser.line();
@@ -129,12 +132,13 @@ function ruleFrom(synthetic: string, original: string, file: string, line: numbe
 
 /** An iptables command: which operation, on which chain, with the rest as rule options. */
 function command(text: string, file: string, line: number): Operation | { kind: 'listing'; table: string } {
-  const prog = new RegExp(`^\\s*${PROGRAM.source.slice(1)}`).exec(text)!;
+  const prog = PROGRAM_AFTER_BLANKS.exec(text)!;
   const words: Array<{ image: string; start: number; end: number }> = [];
-  const re = /"(?:[^"\\]|\\.)*"|'[^']*'|\S+/g;
+  // An unclosed quote runs to the end of the line: a failed match would be retried at every later quote.
+  const re = /"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|\S+/g;
   re.lastIndex = prog[0].length;
   for (let m = re.exec(text); m; m = re.exec(text)) words.push({ image: m[0], start: m.index, end: m.index + m[0].length });
-  if (LISTING_COMMAND.test(text.slice(prog[0].length))) return { kind: 'listing', table: tableFromCommand(text) };
+  if (listsRules(text.slice(prog[0].length))) return { kind: 'listing', table: tableFromCommand(text) };
   let table = 'filter';
   let op: { kind: 'append' | 'insert' | 'delete' | 'policy' | 'new-chain' | 'flush' | 'delete-chain'; at: number } | null = null;
   const blank: Array<[number, number]> = [];
@@ -213,9 +217,12 @@ function extrasToOptions(extras: string, target: string, file: string, line: num
     else if ((m = take(/^state\s+(\S+)/))) match.push(`-m state --state ${m[1]}`);
     else if ((m = take(/^ctstate\s+(\S+)/))) match.push(`-m conntrack --ctstate ${m[1]}`);
     else if ((m = take(/^(tcp|udp)((?:\s+(?:!\s?)?(?:spts?|dpts?):\S+|\s+flags:\S+)+)/))) {
-      const parts = m[2]!.trim().split(/\s+(?=!?\s?(?:spts?|dpts?|flags):)/).map((p) => {
+      // Words, with a `!` joined to the word after it (`! dpt:22`, `!dpt:22`).
+      const words = m[2]!.trim().split(/\s+/);
+      const items = words.flatMap((w, k) => (w === '!' ? [] : [words[k - 1] === '!' ? `!${w}` : w]));
+      const parts = items.map((p) => {
         const neg = p.startsWith('!') ? '! ' : '';
-        const body = p.replace(/^!\s?/, '');
+        const body = neg ? p.slice(1) : p;
         const [key, ...value] = body.split(':');
         if (key === 'flags') {
           const [mask, comp] = value.join(':').split('/');
@@ -309,19 +316,27 @@ export function parseListing(text: string, file: string): Listing {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   // A shell line ending in a backslash goes on in the next one (after its `> ` prompt); the
   // joined line keeps the first line's number, the next one is left empty.
+  // Each piece is looked at once: testing the joined line again after every piece was quadratic.
+  const continues = (piece: string) => piece.trimEnd().endsWith('\\');
   for (let i = 0; i < lines.length; i++) {
     let next = i + 1;
-    while (/\\\s*$/.test(lines[i]!) && next < lines.length) {
-      lines[i] = lines[i]!.replace(/\\\s*$/, ' ') + lines[next]!.replace(/^\s*>\s?/, '');
+    let piece = lines[i]!;
+    if (!continues(piece) || next >= lines.length) continue;
+    const joined: string[] = [];
+    while (continues(piece) && next < lines.length) {
+      joined.push(piece.trimEnd().slice(0, -1), ' ');
+      piece = lines[next]!.replace(/^\s*>\s?/, '');
       lines[next++] = '';
     }
+    joined.push(piece);
+    lines[i] = joined.join('');
     i = next - 1;
   }
   listParser ??= new ListLineParser();
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     const raw = lines[i]!;
-    const lineText = raw.replace(/\s+$/, '');
+    const lineText = raw.trimEnd();
     if (lineText.trim() === '') continue;
     const trimmed = lineText.trimStart();
     const indent = lineText.length - trimmed.length;

@@ -18,7 +18,7 @@ export interface FlavorInfo {
 }
 
 /** iptables-nft-save's note for a table it cannot show, e.g. libvirt's own nft table. */
-export const NFT_TABLE_NOTE = /Table `([^']+)' is incompatible, use 'nft' tool/;
+export const NFT_TABLE_NOTE = /Table `([^'`]+)' is incompatible, use 'nft' tool/;
 
 export function detectFlavor(dumps: readonly Dump[], explained: readonly Explained[], given: Flavor | undefined, runningLibvirt: number): FlavorInfo {
   const privateChains = dumps.some((d) => d.tables.some((t) => t.chains.some((c) => LIBVIRT_CHAINS.has(c.name))));

@@ -113,10 +113,26 @@ function findingsSection(r: AuditReport): string {
 /** Graphviz's SVG made fit to inline: no prolog, DOCTYPE or comments; ids made unique on the page. */
 export function inlineSvg(svg: string, prefix: string): string {
   const start = svg.indexOf('<svg');
-  let body = (start < 0 ? svg : svg.slice(start)).replace(/<!--[\s\S]*?-->/g, '');
-  body = body.replace(/\b(id)="([^"]*)"/g, (_m, a: string, v: string) => `${a}="${prefix}-${v}"`).replace(/url\(#([^)]*)\)/g, (_m, v: string) => `url(#${prefix}-${v})`);
+  let body = withoutComments(start < 0 ? svg : svg.slice(start));
+  body = body.replace(/\b(id)="([^"]*)"/g, (_m, a: string, v: string) => `${a}="${prefix}-${v}"`).replace(/url\(#([^()]*)\)/g, (_m, v: string) => `url(#${prefix}-${v})`);
   // Graphviz gives sizes in points: as pixels they are the natural size, which CSS may shrink.
-  return body.replace(/<svg([^>]*?)\swidth="([\d.]+)pt"\sheight="([\d.]+)pt"/, (_m, rest: string, w: string, h: string) => `<svg${rest} width="${Math.round(Number(w) * 4 / 3)}" height="${Math.round(Number(h) * 4 / 3)}"`);
+  const tagEnd = body.startsWith('<svg') ? body.indexOf('>') : -1;
+  if (tagEnd < 0) return body;
+  const tag = body.slice(0, tagEnd).replace(/\swidth="([\d.]+)pt"\sheight="([\d.]+)pt"/, (_m, w: string, h: string) => ` width="${Math.round(Number(w) * 4 / 3)}" height="${Math.round(Number(h) * 4 / 3)}"`);
+  return tag + body.slice(tagEnd);
+}
+
+/** The text without its `<!-- … -->` comments (an unclosed one runs to the end), in one pass. */
+function withoutComments(text: string): string {
+  const out: string[] = [];
+  let at = 0;
+  for (let open = text.indexOf('<!--'); open >= 0; open = text.indexOf('<!--', at)) {
+    out.push(text.slice(at, open));
+    const close = text.indexOf('-->', open + 4);
+    at = close < 0 ? text.length : close + 3;
+  }
+  out.push(text.slice(at));
+  return out.join('');
 }
 
 function diagramSection(d: HtmlDiagram, prefix: string): string {

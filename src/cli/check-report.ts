@@ -7,6 +7,7 @@ import type { AssertionResult, SheetResult } from '../lab/check.js';
 import { ruleShown, type TracedLeg } from '../lab/reach.js';
 import type { Leg, TraceEvent } from '../sim/trace.js';
 import type { Style } from './style.js';
+import { pushAll } from '../model/lists.js';
 
 function eventText(e: TraceEvent): string {
   if (e.kind === 'hop') return e.text;
@@ -21,8 +22,8 @@ function legLines(title: string, leg: Leg, s: Style): string[] {
 
 function traceLines(t: TracedLeg, s: Style): string[] {
   const out = [s.dim(`${t.title} (on ${t.firewall})`)];
-  out.push(...legLines('  request', t.result.request, s).map((l) => `  ${l}`));
-  if (t.result.reply) out.push(...legLines('  reply', t.result.reply, s).map((l) => `  ${l}`));
+  pushAll(out, legLines('  request', t.result.request, s).map((l) => `  ${l}`));
+  if (t.result.reply) pushAll(out, legLines('  reply', t.result.reply, s).map((l) => `  ${l}`));
   return out;
 }
 
@@ -39,7 +40,7 @@ export function resultLines(r: AssertionResult, s: Style, verbose: boolean): str
     for (const m of r.rules.missing) out.push(indent(`missing  ${m.table === 'filter' ? '' : `${m.table} `}${m.rule}`));
     for (const x of r.rules.extra) out.push(indent(`extra    ${x.table === 'filter' ? '' : `${x.table} `}${x.rule}${x.note ? s.dim(`   (${x.note})`) : ''}`));
   }
-  if (r.legs.length > 0 && (r.status !== 'pass' || verbose)) for (const t of r.legs) out.push(...traceLines(t, s).map(indent));
+  if (r.legs.length > 0 && (r.status !== 'pass' || verbose)) for (const t of r.legs) pushAll(out, traceLines(t, s).map(indent));
   return out;
 }
 

@@ -1,6 +1,5 @@
 // virtables explain [DUMP|-] [--net NET…] [--format table|text|json]
 
-import Table from 'cli-table3';
 import { inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
 import { explainGroups, explainReport, type ExplainReport } from '../diff/report.js';
 import { UsageError } from '../model/errors.js';
@@ -8,6 +7,7 @@ import { oneOf, parseCommandArgs } from './args.js';
 import { readDump, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 import { styleFor, type Style } from './style.js';
+import { renderTable, type TableRow } from './table.js';
 
 export const help = `Usage: virtables explain [DUMP…|-] [--net NET…] [--format table|text|json]
 
@@ -73,10 +73,9 @@ function explainTables(report: ExplainReport, s: Style): string {
   const out: string[] = [];
   for (const g of explainGroups(report)) {
     out.push(s.bold(g.title));
-    const table = new Table({ head: ['line', 'table', 'rule', 'purpose', 'why'], wordWrap: true, colWidths: [6, 8, Math.floor(width * 0.42), 14, Math.floor(width * 0.3)], style: { head: s.enabled ? ['cyan'] : [], border: s.enabled ? ['grey'] : [] } });
-    for (const r of g.rules) table.push([String(r.line), r.table, r.text, r.purpose ?? '', r.why]);
-    if (g.rules.length === 0) table.push([{ colSpan: 5, content: '(no rules in this dump)' }]);
-    out.push(table.toString(), '');
+    const spec = { head: ['line', 'table', 'rule', 'purpose', 'why'], widths: [6, 8, Math.floor(width * 0.42), 14, Math.floor(width * 0.3)], headStyle: s.cyan, borderStyle: s.dim };
+    const rows: TableRow[] = g.rules.map((r) => [String(r.line), r.table, r.text, r.purpose ?? '', r.why]);
+    out.push(renderTable(spec, rows.length > 0 ? rows : [{ span: '(no rules in this dump)' }]), '');
   }
   return out.join('\n');
 }

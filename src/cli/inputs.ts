@@ -14,6 +14,7 @@ import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
 import { readXenSetup } from '../network/xen-setup.js';
 import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
+import { pushAll } from '../model/lists.js';
 
 /** The one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
 const XEN_SETUP = /^(?:network\s+\S|vif\s+[^\s=])/;
@@ -62,7 +63,7 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
     }
     const kind = inputKind(text);
     if (kind === 'xml') {
-      out.push(...readNetworks(text, file));
+      pushAll(out, readNetworks(text, file));
       continue;
     }
     if (!out.includes('xen-host')) out.push('xen-host');

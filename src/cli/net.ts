@@ -1,6 +1,5 @@
 // virtables net FILE… [--format table|json]
 
-import Table from 'cli-table3';
 import { match } from 'ts-pattern';
 import { formatCidr, formatHost, type HostAddress } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
@@ -9,6 +8,7 @@ import { dnsLabel, dnsServed, modeMeaning, xenModeMeaning } from '../network/mea
 import { readNetworkInputs } from './inputs.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
+import { renderTable } from './table.js';
 
 export const help = `Usage: virtables net FILE… [--format table|json]
 
@@ -60,10 +60,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
 const host = (a: HostAddress): string => formatHost(a.family, a.value);
 
 function networkTable(network: Network | XenNetwork): string {
-  const table = new Table({ style: { head: [], border: [] }, colWidths: [10, 68], wordWrap: true });
   const rows = network.kind === 'libvirt' ? libvirtRows(network) : xenRows(network);
-  for (const [key, value] of rows) table.push({ [key]: value });
-  return table.toString() + '\n';
+  return renderTable({ widths: [10, 68] }, rows) + '\n';
 }
 
 function libvirtRows(n: Network): Array<[string, string]> {

@@ -1,7 +1,6 @@
 // virtables trace DUMP --from X --to Y [--proto P] [--dport N]   (one packet and its reply)
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
-import Table from 'cli-table3';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { explainRule, inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
@@ -16,6 +15,8 @@ import { formatRule } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
+import { pushAll } from '../model/lists.js';
+import { renderTable } from './table.js';
 
 export const help = `Usage: virtables trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
        virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
@@ -214,10 +215,10 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
     lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${addr(sim, seen.src)}:${seen.sport} → ${addr(sim, seen.dst)}:${seen.dport}`} (after NAT)`);
   }
   lines.push('  request:');
-  lines.push(...legText(sim, r.request, '    ', why));
+  pushAll(lines, legText(sim, r.request, '    ', why));
   if (r.reply) {
     lines.push(`  reply: ${r.reply.verdict.toUpperCase()} — ${r.reply.reason}`);
-    lines.push(...legText(sim, r.reply, '    ', why));
+    pushAll(lines, legText(sim, r.reply, '    ', why));
   }
   return lines.join('\n') + '\n';
 }
@@ -231,16 +232,16 @@ export function matrixText(sim: Simulator, m: Matrix): string {
   const byKey = new Map(m.cells.map((c) => [`${c.service} ${c.from} ${c.to}`, c]));
   let natted = false;
   for (const s of m.services) {
-    const table = new Table({ head: [s.label, ...m.nodes.map((n) => `→ ${n}`)], style: { head: [], border: [] } });
+    const rows: string[][] = [];
     for (const from of m.nodes) {
-      table.push([from, ...m.nodes.map((to) => {
+      rows.push([from, ...m.nodes.map((to) => {
         if (from === to) return '—';
         const c = byKey.get(`${s.label} ${from} ${to}`)!;
         if (c.translated && c.state === 'ok') natted = true;
         return `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
       })]);
     }
-    out.push(table.toString());
+    out.push(renderTable({ head: [s.label, ...m.nodes.map((n) => `→ ${n}`)] }, rows));
   }
   const legend = ['rows send, columns receive. ok: the connection works (first packet and reply); one-way: the reply is lost;',
     'rejected/dropped: the firewall stops the first packet; no route: it cannot be sent that way.'];

@@ -6,6 +6,7 @@
 
 import { edgeStyle, type EdgeStyle } from './dot.js';
 import type { Diagram, DiagramEdge, DiagramNode, NodeKind, Wire } from './graph.js';
+import { maxOf, minOf } from '../model/lists.js';
 
 export interface Box {
   readonly x: number;
@@ -73,7 +74,7 @@ export function textWidth(text: string, font: number): number {
 }
 
 function blockSize(lines: readonly string[], font: number, line: number): { w: number; h: number } {
-  return { w: Math.max(...lines.map((l) => textWidth(l, font))), h: lines.length * line };
+  return { w: maxOf(lines.map((l) => textWidth(l, font))), h: lines.length * line };
 }
 
 function nodeSize(n: DiagramNode): { w: number; h: number } {
@@ -165,7 +166,7 @@ export function layout(d: Diagram): Layout {
     if (!list) continue;
     if (l === 4) y += entering * TRACK_GAP;
     layerTop.set(l, y);
-    y += Math.max(...list.map((n) => sizes.get(n.id)!.h)) + LAYER_GAP + (l === 0 ? 20 : 0);
+    y += maxOf(list.map((n) => sizes.get(n.id)!.h)) + LAYER_GAP + (l === 0 ? 20 : 0);
   }
   const boxes = new Map<string, Box>();
   for (const n of d.nodes) {
@@ -175,11 +176,11 @@ export function layout(d: Diagram): Layout {
   const inHost = d.nodes.filter((n) => n.inHost).map((n) => boxes.get(n.id)!);
   const hostBox = inHost.length === 0 ? null : enclose(inHost, 16, 26);
   const all = [...boxes.values(), ...(hostBox ? [hostBox] : [])];
-  const minX = Math.min(...all.map((b) => b.x));
-  const maxX = Math.max(...all.map((b) => b.x + b.w));
+  const minX = minOf(all.map((b) => b.x));
+  const maxX = maxOf(all.map((b) => b.x + b.w));
   const guestRow = [...boxes.entries()].filter(([id]) => guestIds.has(id)).map(([, b]) => b);
-  const guestTop = guestRow.length > 0 ? Math.min(...guestRow.map((b) => b.y)) : y;
-  const guestBottom = guestRow.length > 0 ? Math.max(...guestRow.map((b) => b.y + b.h)) : y;
+  const guestTop = guestRow.length > 0 ? minOf(guestRow.map((b) => b.y)) : y;
+  const guestBottom = guestRow.length > 0 ? maxOf(guestRow.map((b) => b.y + b.h)) : y;
 
   // Side lanes: a vertical run at the lane's x, the label just outside it, the next lane beyond the label.
   const placed: PlacedEdge[] = [];
@@ -296,9 +297,9 @@ export function layout(d: Diagram): Layout {
     ...placed.flatMap((p) => p.points.map(([x, yy]) => ({ x, y: yy, w: 0, h: 0 }))),
     ...wires.flatMap((w) => (w.label ? [w.label.box] : [])),
   ];
-  const x0 = Math.min(...extents.map((b) => b.x)) - MARGIN;
-  const x1 = Math.max(...extents.map((b) => b.x + b.w)) + MARGIN;
-  const y1 = Math.max(...extents.map((b) => b.y + b.h)) + MARGIN;
+  const x0 = minOf(extents.map((b) => b.x)) - MARGIN;
+  const x1 = maxOf(extents.map((b) => b.x + b.w)) + MARGIN;
+  const y1 = maxOf(extents.map((b) => b.y + b.h)) + MARGIN;
   const shift = (b: Box): Box => ({ ...b, x: b.x - x0 });
   const shiftBlock = (t: TextBlock): TextBlock => ({ ...t, x: t.x - x0, box: shift(t.box) });
   const width = Math.max(x1 - x0, textWidth(d.title, 14) + 2 * MARGIN);
@@ -314,9 +315,9 @@ export function layout(d: Diagram): Layout {
 }
 
 function enclose(boxes: readonly Box[], pad: number, top: number): Box {
-  const x = Math.min(...boxes.map((b) => b.x)) - pad;
-  const y = Math.min(...boxes.map((b) => b.y)) - top;
-  const r = Math.max(...boxes.map((b) => b.x + b.w)) + pad;
-  const bottom = Math.max(...boxes.map((b) => b.y + b.h)) + pad;
+  const x = minOf(boxes.map((b) => b.x)) - pad;
+  const y = minOf(boxes.map((b) => b.y)) - top;
+  const r = maxOf(boxes.map((b) => b.x + b.w)) + pad;
+  const bottom = maxOf(boxes.map((b) => b.y + b.h)) + pad;
   return { x, y, w: r - x, h: bottom - y };
 }

@@ -4,6 +4,7 @@
 import type { Diagram, DiagramNode } from './graph.js';
 import { edgeStyle } from './dot.js';
 import { NODE_FILL } from './dot.js';
+import { pushAll } from '../model/lists.js';
 
 /** Mermaid text: quotes and markup characters as `#quot;`-style codes, lines joined by `<br/>`. */
 export function mermaidText(lines: readonly string[]): string {
@@ -41,7 +42,7 @@ export function toMermaid(d: Diagram): string {
     links.push(`  ${ids.get(from)} ${arrow}|${mermaidText(e.lines)}| ${ids.get(to)}`);
     styles.push(`stroke:${s.color}${s.dashed ? ',stroke-dasharray:3 3' : ''}`);
   }
-  out.push(...links);
+  pushAll(out, links);
   styles.forEach((s, i) => out.push(`  linkStyle ${i} ${s}`));
   for (const n of d.nodes) out.push(`  style ${ids.get(n.id)} fill:${NODE_FILL[n.kind]}`);
   return out.join('\n') + '\n';

@@ -5,6 +5,7 @@
 import type { Dump, Family, Rule } from '../model/dump.js';
 import { formatRule } from '../write/save.js';
 import { alignSequences } from './sequence.js';
+import { pushAll } from '../model/lists.js';
 
 /** A rule in its place: table, chain and 1-based position. */
 export interface RuleAt {
@@ -119,7 +120,7 @@ export function diffDumps(before: Dump, after: Dump): DumpDiff {
         movedFrom.add(from);
       } else result.added.push(r);
     }
-    result.removed.push(...deleted.filter((r) => !movedFrom.has(r)));
+    pushAll(result.removed, deleted.filter((r) => !movedFrom.has(r)));
   }
   return { ...result, unchanged };
 }

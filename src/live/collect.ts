@@ -63,7 +63,8 @@ export function problemOf(source: Source, argv: readonly string[], result: Comma
     const what = tool === 'virsh' ? 'virsh is not installed, so libvirt could not be asked for its networks' : `${tool} is not installed (or not on PATH)`;
     return { source, kind: 'missing-tool', message: `${what} (Debian/Ubuntu: apt-get install ${install[tool] ?? tool})` };
   }
-  const said = firstLine(result.stderr.replace(/^error: failed to connect to the hypervisor\s*/m, '')).replace(/^error:\s*/, '') || `exit status ${result.code}`;
+  const reason = result.stderr.split('\n').filter((l) => l.trim() !== 'error: failed to connect to the hypervisor').join('\n');
+  const said = firstLine(reason).replace(/^error:\s*/, '') || `exit status ${result.code}`;
   if (tool === 'virsh' && NO_CONNECTION.test(result.stderr)) {
     return { source, kind: 'cannot-connect', message: `virsh could not connect to libvirt (${said}); is libvirtd (or virtnetworkd) running, and may this user connect to it? Give the URI with --connect or LIBVIRT_DEFAULT_URI` };
   }

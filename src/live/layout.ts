@@ -71,9 +71,10 @@ function readIfPresent(path: string): Uint8Array | null {
 function parseManifest(text: string): { host: string | null; date: string | null; connect: string | null; problems: Problem[]; notes: string[] } {
   const out = { host: null as string | null, date: null as string | null, connect: null as string | null, problems: [] as Problem[], notes: [] as string[] };
   for (const line of text.split('\n')) {
-    const m = /^([a-z]+):\s*(.*)$/.exec(line);
+    const m = /^([a-z]+):([^\n]*)$/.exec(line);
     if (!m) continue;
-    const [, key, value] = m as unknown as [string, string, string];
+    const key = m[1]!;
+    const value = m[2]!.trimStart();
     if (key === 'host') out.host = value;
     else if (key === 'date') out.date = value;
     else if (key === 'connect') out.connect = value === '(virsh default)' ? null : value;

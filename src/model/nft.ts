@@ -166,8 +166,11 @@ export type NftStatement =
   | NftXt
   | NftUnknownStatement;
 
-/** Relational operators of `match` (`in` = the bits of the right side are set: ct state, tcp flags). */
-export type NftOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in';
+/**
+ * Relational operators of `match`. `in`: one of the right side's bits is set (a bare `ct state
+ * established,related`, `tcp flags syn`); `!`: none of them is (`ct state ! established`).
+ */
+export type NftOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | '!';
 
 /** `left OP right`: the rule goes on only when it holds. */
 export interface NftMatch {
@@ -241,10 +244,15 @@ export interface NftQuota {
 
 export type NftRejectType = 'tcp reset' | 'icmp' | 'icmpv6' | 'icmpx';
 
-/** `reject [with tcp reset | with icmp CODE | with icmpv6 CODE | with icmpx CODE]`. */
+/**
+ * `reject [with tcp reset | with icmp CODE | with icmpv6 CODE | with icmpx CODE]`. A bare `reject`
+ * reads as the kernel holds it: icmp port-unreachable (ip), icmpv6 (ip6), icmpx (inet, bridge,
+ * netdev). In inet/bridge/netdev tables `icmp` applies to IPv4 packets only and `icmpv6` to IPv6
+ * (nft hides the `meta nfproto` match it adds); `tcp reset` needs TCP (nft shows `meta l4proto tcp`).
+ */
 export interface NftReject {
   readonly kind: 'reject';
-  /** Null: the default (icmp port-unreachable for ip, icmpv6 port-unreachable for ip6, icmpx in inet). */
+  /** Null only in arp tables (no ICMP there). */
   readonly type: NftRejectType | null;
   /** ICMP code name (`host-prohibited`, `admin-prohibited`) or number; null for the default or tcp reset. */
   readonly code: string | number | null;

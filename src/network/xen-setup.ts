@@ -46,7 +46,8 @@ export function readXenSetup(text: string, file: string): XenNetwork {
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const line = i + 1;
-    const content = raw.replace(/#.*$/, '').replace(/\r$/, '');
+    const hash = raw.indexOf('#');
+    const content = (hash < 0 ? raw : raw.slice(0, hash)).replace(/\r$/, '');
     const list = words(content);
     const head = list[0];
     if (!head) continue;

@@ -7,6 +7,7 @@ import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { protocolNumber } from '../model/protocols.js';
 import { iptablesBaseChains, planHooks } from './hooks.js';
+import { maxOf } from '../model/lists.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
 import type { MatchCtx } from './packet.js';
 import {
@@ -199,7 +200,7 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
     }
     if (counts.size === 0) continue;
     // Cost: what a packet in the biggest bucket still has to test; copies of wildcards bound memory.
-    const cost = wild + Math.max(...counts.values());
+    const cost = wild + maxOf(counts.values());
     if (wild * counts.size > 8 * rules.length + 1024) continue;
     if (!best || cost < best.cost) best = { dim, cost };
   }

@@ -77,17 +77,31 @@ export interface JumpStack {
   readonly chains: CompiledChain[];
   readonly lists: Array<readonly CompiledRule[]>;
   readonly next: number[];
+  /** Every chain entered since the built-in one and not yet left (a goto extends its caller's frame). */
+  readonly path: CompiledChain[];
+  readonly onPath: Set<CompiledChain>;
+  /** Where in `path` the frame pushed at each depth begins. */
+  readonly pathAt: number[];
 }
 
 export function jumpStack(): JumpStack {
-  return { chains: [], lists: [], next: [] };
+  return { chains: [], lists: [], next: [], path: [], onPath: new Set(), pathAt: [] };
+}
+
+/** Leaves the frames above `depth`: their chains are no longer on the path. */
+function unwind(stack: JumpStack, depth: number): void {
+  const { path, onPath } = stack;
+  const keep = stack.pathAt[depth]!;
+  while (path.length > keep) onPath.delete(path.pop()!);
 }
 
 function note(w: Walker, text: string): void {
   if (!w.notes.includes(text)) w.notes.push(text);
 }
 
-const MAX_CALL_DEPTH = 64;
+// No depth limit: the kernel's jump stack holds one entry per user chain and a table whose chains
+// loop (by -j or -g) from a hook is refused with ELOOP (mark_source_chains), so a walk ends
+// without one. A loop here means a file the kernel would not load, and ends the walk as unknown.
 
 function ctStateFor(w: Walker): number {
   if (w.flow.untracked) return ST_UNTRACKED;
@@ -117,7 +131,11 @@ function decisive(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledCh
 export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainResult {
   const c = w.ctx;
   const steps = w.steps;
-  const { chains, lists, next: resume } = w.stack;
+  const { chains, lists, next: resume, path, onPath, pathAt } = w.stack;
+  path.length = 0;
+  onPath.clear();
+  path.push(builtin);
+  onPath.add(builtin);
   let depth = 0;
   let chain = builtin;
   let list = candidates(builtin.index, c);
@@ -129,6 +147,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         return policyResult(builtin, steps, hook);
       }
       depth--;
+      unwind(w.stack, depth);
       record(steps, hook, chain, null, 'end', steps ? `end of chain: back to ${chains[depth]!.name}` : null);
       chain = chains[depth]!;
       list = lists[depth]!;
@@ -168,6 +187,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
           return policyResult(builtin, steps, hook);
         }
         depth--;
+        unwind(w.stack, depth);
         record(steps, hook, chain, r, 'return', steps ? `back to ${chains[depth]!.name}` : null);
         chain = chains[depth]!;
         list = lists[depth]!;
@@ -177,14 +197,21 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       case 'chain': {
         const next = chain.jumps[r.index];
         if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
-        if (depth >= MAX_CALL_DEPTH) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'chains nest too deep'), why: 'chains nest too deep (a loop?)' };
+        if (onPath.has(next)) {
+          const loop = [...path.slice(path.indexOf(next)), next].map((c) => c.name).join(' → ');
+          const why = `chains loop (${loop}): the kernel refuses to load such a table (ELOOP)`;
+          return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', why), why };
+        }
         record(steps, hook, chain, r, t.goto ? 'goto' : 'jump', t.chain);
         if (!t.goto) {
           chains[depth] = chain;
           lists[depth] = list;
           resume[depth] = i;
+          pathAt[depth] = path.length;
           depth++;
         }
+        path.push(next);
+        onPath.add(next);
         chain = next;
         list = candidates(next.index, c);
         i = 0;

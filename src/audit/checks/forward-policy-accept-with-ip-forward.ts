@@ -8,7 +8,7 @@ import { policyLine } from '../conflict.js';
 
 const FORWARDING = new Set(['nat', 'route', 'xen-nat', 'xen-route']);
 /** Interfaces that are not the host's own links to other networks. */
-const VIRTUAL = /^(lo|virbr\d+(-nic)?|vnet\d+|vif\d+\.\d+|tap.*|docker\d+|br-[0-9a-f]{12}|veth.*|xenbr\d+|vt-.*)$/;
+const VIRTUAL = /^(?:lo|(?:virbr|vnet|docker|xenbr)\d+|virbr\d+-nic|vif\d+\.\d+|br-[0-9a-f]{12})$|^(?:tap|veth|vt-)/;
 
 export const forwardPolicyAcceptWithIpForward: Check = {
   id: 'forward-policy-accept-with-ip-forward',
