@@ -234,7 +234,7 @@ export function lazyRuleset(dump: Dump): Ruleset {
   chains.has = (key) => lookup(key) !== undefined;
   const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', 'ip'));
   const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
-  return { family: 4, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  return { family: 4, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {

@@ -10,8 +10,8 @@ import { compileDump } from '../sim/compile.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
 import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
+import { ruleText, ruleWhere } from '../sim/ruleset.js';
 import type { Step } from '../sim/traverse.js';
-import { formatRule } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
@@ -130,10 +130,10 @@ export function stepJson(sim: Simulator, s: Step, why: Why) {
     hook: s.hook,
     table: s.table,
     chain: s.chain,
-    line: s.rule ? s.rule.rule.pos.line : null,
-    rule: s.rule ? formatRule(s.rule.rule, family) : null,
+    line: s.rule?.rule ? s.rule.rule.pos.line : null,
+    rule: s.rule ? ruleText(s.rule, sim.family) : null,
     action: s.action,
-    why: s.rule ? why(s.rule.rule) : s.detail,
+    why: s.rule?.rule ? why(s.rule.rule) : s.detail,
     detail: s.detail,
   };
 }
@@ -195,8 +195,9 @@ function legText(sim: Simulator, leg: Leg, indent: string, why: Why): string[] {
     const s = e;
     const where = `${s.table} ${s.chain}`;
     if (s.rule) {
-      out.push(`${indent}${where}, line ${s.rule.rule.pos.line}: ${formatRule(s.rule.rule, sim.family === 6 ? 'ipv6' : 'ipv4')}`);
-      out.push(`${indent}    ${why(s.rule.rule)}${s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
+      out.push(`${indent}${where}, ${ruleWhere(s.rule)}: ${ruleText(s.rule, sim.family)}`);
+      const said = s.rule.rule ? why(s.rule.rule) : s.detail;
+      if (said) out.push(`${indent}    ${said}${s.rule.rule && s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
     } else {
       out.push(`${indent}${where}: ${s.detail ?? s.action}`);
     }

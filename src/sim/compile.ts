@@ -5,13 +5,15 @@
 
 import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
+import type { NftRuleset, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
-import { iptablesBaseChains, planHooks } from './hooks.js';
 import { maxOf } from '../model/lists.js';
+import { iptablesBaseChains, planHooks, type Placement } from './hooks.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
-import type { MatchCtx } from './packet.js';
+import { compileNft } from './nft.js';
+import type { Hook, MatchCtx } from './packet.js';
 import {
-  chainKey, type CidrKey, type CompiledChain, type CompiledRule, type IndexNode, type RuleKeys, type Ruleset,
+  chainKey, type CidrKey, type CompiledChain, type CompiledRule, type HookStage, type IndexNode, type RuleKeys, type Ruleset,
 } from './ruleset.js';
 import { compileTarget } from './targets.js';
 
@@ -104,7 +106,7 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     if (cm.note) notes.push(cm.note);
   }
   return {
-    rule, index, test: all(tests), unknown, notes, keys: ruleKeys(rule),
+    rule, nft: null, index, test: all(tests), unknown, notes, keys: ruleKeys(rule), effects: null,
     target: compileTarget(rule.target, family, isUserChain),
   };
 }
@@ -256,8 +258,70 @@ export interface CompileOptions {
 }
 
 export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileOptions = {}): Ruleset {
-  const indexed = options.index !== false;
   const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
+  const { chains, usesPhysdev } = compileIptables(dump, family, options.index !== false);
+  const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', family === 6 ? 'ip6' : 'ip'));
+  return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+}
+
+/** What one host's firewall holds for one IP family: its iptables-save (or ip6tables-save) and its nft listing. */
+export interface HostRules {
+  /** Null when none was given (an nft-only host). */
+  readonly iptables: Dump | null;
+  readonly nft: NftRuleset | null;
+}
+
+/**
+ * A host's rules for one family as one ruleset: iptables' tables and nft's base chains on the same
+ * hooks. A table in both (iptables-nft manages it: legacy tables never appear in nft's listing)
+ * takes its rules from iptables-save and its place from nft's listing; an iptables table nft does
+ * not list is legacy, so its order against nft's chains at the same priority is not known.
+ */
+export function compileHost(host: HostRules, family: IpFamily, options: CompileOptions = {}): Ruleset {
+  const indexed = options.index !== false;
+  const dump = host.iptables ?? { file: host.nft?.file ?? '-', family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
+  const { chains, usesPhysdev } = compileIptables(dump, family, indexed);
+  const ipFamily = family === 6 ? 'ip6' : 'ip';
+  if (!host.nft) {
+    const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', ipFamily));
+    return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  }
+  const nft = host.nft;
+  const shared = (t: NftTable): boolean => t.family === ipFamily && dump.tables.some((d) => d.name === t.name);
+  const compiled = compileNft(nft, family, (rules) => (indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }), shared);
+  for (const [k, c] of compiled.chains) chains.set(k, c);
+  // Where nft lists the chains of a table iptables-nft manages.
+  const places = new Map<string, Placement>();
+  let seq = 0;
+  nft.tables.forEach((t, tableSeq) => {
+    for (const c of t.chains) {
+      seq++;
+      const hook = c.base ? HOOK_NAMES[c.base.hook] : undefined;
+      if (shared(t) && hook) places.set(`${t.name}/${hook}`, { registrar: 'nftables', seq, tableSeq });
+    }
+  });
+  const legacy: Placement = { registrar: 'iptables-legacy', seq: 0, tableSeq: -1 };
+  const iptBases = iptablesBaseChains(dump, (key) => chains.get(key), 'iptables-legacy', ipFamily, 0, (table, hook) => {
+    const p = places.get(`${table}/${hook}`);
+    if (p) return p;
+    // iptables-nft creates a built-in chain when a rule first needs it: a table nft lists is never legacy.
+    return nft.tables.some((t) => shared(t) && t.name === table) ? { registrar: 'nftables', seq: 0, tableSeq: -1 } : legacy;
+  });
+  let hooks = planHooks([...iptBases, ...compiled.bases]);
+  if (compiled.unmodelled.length > 0) hooks = { ...hooks, PREROUTING: [opaque(compiled.unmodelled), ...hooks.PREROUTING] };
+  return { family, dump, nft, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+}
+
+const HOOK_NAMES: Readonly<Record<string, Hook>> = {
+  prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING',
+};
+
+/** Tables on hooks before the IP walk (netdev ingress, bridge): they may decide first, and virtables does not run them. */
+function opaque(tables: readonly string[]): HookStage {
+  return { kind: 'opaque', priority: -Infinity, why: `${tables.join(', ')} may decide before the IP hooks (virtables does not evaluate it)`, tie: null };
+}
+
+function compileIptables(dump: Dump, family: IpFamily, indexed: boolean): { chains: Map<string, CompiledChain>; usesPhysdev: boolean } {
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
   const protoNumber = protocolNumber;
@@ -270,13 +334,12 @@ export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileO
       });
       chains.set(chainKey(table.name, chain.name), {
         table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
-        rules, index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }, jumps: [],
+        rules, index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }, jumps: [], byName: null,
       });
     }
   }
   for (const chain of chains.values()) {
     for (const r of chain.rules) if (r.target.kind === 'chain') chain.jumps[r.index] = chains.get(chainKey(chain.table, r.target.chain));
   }
-  const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', family === 6 ? 'ip6' : 'ip'));
-  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  return { chains, usesPhysdev };
 }

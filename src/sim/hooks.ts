@@ -32,13 +32,21 @@ function decides(chain: CompiledChain): boolean {
   return chain.rules.length > 0 || chain.policy !== 'ACCEPT';
 }
 
+/** Who registered an iptables table's chain, and where in that registrar's order. */
+export interface Placement {
+  readonly registrar: Registrar;
+  readonly seq: number;
+  readonly tableSeq: number;
+}
+
 /**
  * An iptables dump's built-in chains as base chains. `seqBase` places them in their registrar's
- * order (an iptables-nft table listed by nft has its own place there).
+ * order; `place`, when given, says for each chain who registered it and when (an iptables-nft
+ * table listed by nft has its place in nft's order; a legacy table has none).
  */
 export function iptablesBaseChains(
   dump: Dump, lookup: (key: string) => CompiledChain | undefined, registrar: Registrar, family: TableFamily,
-  seqBase = 0,
+  seqBase = 0, place?: (table: string, hook: Hook) => Placement,
 ): BaseChain[] {
   const out: BaseChain[] = [];
   dump.tables.forEach((table, t) => {
@@ -50,7 +58,8 @@ export function iptablesBaseChains(
       const nat = table.name === 'nat';
       const type: ChainType = nat ? 'nat' : table.name === 'mangle' && hook === 'OUTPUT' ? 'route' : 'filter';
       const priority = nat ? NAT_PRIORITY[hook]! : IPTABLES_PRIORITY[table.name]!;
-      out.push({ chain, family, type, hook, priority, registrar, seq: seqBase + out.length, tableSeq: seqBase + t });
+      const at = place?.(table.name, hook) ?? { registrar, seq: seqBase + out.length, tableSeq: seqBase + t };
+      out.push({ chain, family, type, hook, priority, ...at });
     }
   });
   return out;

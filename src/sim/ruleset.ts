@@ -5,12 +5,18 @@
 
 import type { IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
+import { isTextPos, type NftRule, type NftRuleset } from '../model/nft.js';
+import { nftRuleText } from '../write/nft-rule.js';
+import { formatRule } from '../write/save.js';
 import type { Test } from './matches.js';
 import type { Hook } from './packet.js';
 import type { CompiledTarget } from './targets.js';
 
 export interface CompiledRule {
-  readonly rule: Rule;
+  /** The iptables rule; null for an nft rule (`nft`). */
+  readonly rule: Rule | null;
+  /** The nft rule and the file it was read from; null for an iptables rule. */
+  readonly nft: NftRuleRef | null;
   /** Position in its chain (0-based). */
   readonly index: number;
   readonly test: Test;
@@ -20,9 +26,29 @@ export interface CompiledRule {
   /** What was assumed to evaluate it (e.g. rate limits treated as matching). */
   readonly notes: readonly string[];
   readonly keys: RuleKeys;
+  /** Statements that change the packet and go on (nft `meta mark set …`), applied in order before the target. */
+  readonly effects: readonly CompiledTarget[] | null;
+}
+
+export interface NftRuleRef {
+  readonly rule: NftRule;
+  readonly file: string;
+}
+
+/** A compiled rule as people read it: the iptables rule line, or the nft rule's statements. */
+export function ruleText(r: CompiledRule, family: IpFamily): string {
+  return r.rule ? formatRule(r.rule, family === 6 ? 'ipv6' : 'ipv4') : nftRuleText(r.nft!.rule);
+}
+
+/** Where a compiled rule was read, for sentences: `line 12`, or nft JSON's `nftables[7]`. */
+export function ruleWhere(r: CompiledRule): string {
+  if (r.rule) return `line ${r.rule.pos.line}`;
+  const pos = r.nft!.rule.pos;
+  return isTextPos(pos) ? `line ${pos.line}` : pos.path;
 }
 
 export interface CompiledChain {
+  /** iptables' table name (`filter`), or an nft table with its family (`inet filter`). */
   readonly table: string;
   /** Jump targets resolved once: rule index → chain (for `chain` targets). */
   readonly jumps: Array<CompiledChain | undefined>;
@@ -32,12 +58,16 @@ export interface CompiledChain {
   readonly policy: string | null;
   readonly rules: readonly CompiledRule[];
   readonly index: IndexNode;
+  /** The chains a verdict map may jump to, by name (nft); null when no rule has one. */
+  readonly byName: ReadonlyMap<string, CompiledChain> | null;
 }
 
 export interface Ruleset {
   readonly family: IpFamily;
+  /** The iptables dump (empty for an nft-only host). */
   readonly dump: Dump;
-  /** `table/chain` → chain. */
+  readonly nft: NftRuleset | null;
+  /** `table/chain` → chain (nft tables with their family: `inet filter/input`). */
   readonly chains: ReadonlyMap<string, CompiledChain>;
   readonly tables: ReadonlySet<string>;
   /** The dump uses `-m physdev` (which makes the kernel load br_netfilter). */
@@ -131,6 +161,8 @@ export type HookStage =
     readonly chainTie: TieGroup | null; readonly tie: TieGroup | null;
   }
   /** Conntrack attaches its entry (PREROUTING and OUTPUT, priority -200). */
-  | { readonly kind: 'conntrack'; readonly priority: number; readonly tie: TieGroup | null };
+  | { readonly kind: 'conntrack'; readonly priority: number; readonly tie: TieGroup | null }
+  /** Something runs here that virtables does not evaluate: every packet's verdict is unknown. */
+  | { readonly kind: 'opaque'; readonly priority: number; readonly why: string; readonly tie: TieGroup | null };
 
 export type HookPlan = Readonly<Record<Hook, readonly HookStage[]>>;

@@ -4,6 +4,7 @@
 import { parseCidr, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Option, Target } from '../model/dump.js';
 import { parseMark, portRange } from './matches.js';
+import type { MatchCtx } from './packet.js';
 
 export interface NatRange {
   /** Inclusive address range; null keeps the address (REDIRECT, MASQUERADE decide it from the device). */
@@ -31,6 +32,8 @@ export type CompiledTarget =
   | { readonly kind: 'masquerade'; readonly range: NatRange }
   | { readonly kind: 'redirect'; readonly range: NatRange }
   | { readonly kind: 'netmap'; readonly prefix: number; readonly network: bigint }
+  /** nft `vmap`: the verdict of the element the packet's key hits; null: no element, the rule goes on. */
+  | { readonly kind: 'vmap'; readonly pick: (c: MatchCtx) => CompiledTarget | null }
   | { readonly kind: 'unknown'; readonly why: string };
 
 /** Targets that change nothing a traced packet is later matched on (or only side state: logs, counters). */

@@ -7,7 +7,7 @@ import { formatHost } from '../model/cidr.js';
 import { candidates } from './compile.js';
 import { UnknownAtRuntime } from './matches.js';
 import { NO, ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, UNKNOWN, type Flow, type Hook, type MatchCtx } from './packet.js';
-import type { BaseChain, CompiledChain, CompiledRule, HookStage, Ruleset, TieGroup } from './ruleset.js';
+import { ruleWhere, type BaseChain, type CompiledChain, type CompiledRule, type HookStage, type Ruleset, type TieGroup } from './ruleset.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
 /** Which address the nat table changes at a hook: destination before routing, source after. */
@@ -166,13 +166,26 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
     if (r.unknown !== null) {
       // A rule that only counts or logs decides nothing, matched or not.
       if (r.target.kind === 'continue') {
-        note(w, `rule at line ${r.rule.pos.line} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        note(w, `rule at ${ruleWhere(r)} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
         continue;
       }
       return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
     }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);
-    const t = r.target;
+    if (r.effects !== null) for (const e of r.effects) applyEffect(w, hook, chain, r, e);
+    let t = r.target;
+    if (t.kind === 'vmap') {
+      let picked: CompiledTarget | null;
+      try {
+        picked = t.pick(c);
+      } catch (e) {
+        if (!(e instanceof UnknownAtRuntime)) throw e;
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
+      }
+      // No element for this packet: the rule ends without a verdict.
+      if (picked === null) continue;
+      t = picked;
+    }
     switch (t.kind) {
       case 'accept':
         record(steps, hook, chain, r, 'accept', null);
@@ -195,7 +208,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         break;
       }
       case 'chain': {
-        const next = chain.jumps[r.index];
+        const next = t === r.target ? chain.jumps[r.index] : chain.byName?.get(t.chain);
         if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
         if (onPath.has(next)) {
           const loop = [...path.slice(path.indexOf(next)), next].map((c) => c.name).join(' → ');
@@ -220,24 +233,11 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       case 'continue':
         if (t.name !== null) record(steps, hook, chain, r, 'continue', t.name);
         break;
-      case 'mark': {
-        c.mark = ((c.mark & ~t.mask) ^ t.value) >>> 0;
-        record(steps, hook, chain, r, 'mark', steps ? `mark now 0x${c.mark.toString(16)}` : null);
+      case 'mark': case 'connmark': case 'notrack':
+        applyEffect(w, hook, chain, r, t);
         break;
-      }
-      case 'connmark': {
-        const f = w.flow;
-        if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
-        else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
-        else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
-        record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
-        break;
-      }
-      case 'notrack':
-        w.flow.untracked = true;
-        c.ctState = ST_UNTRACKED;
-        record(steps, hook, chain, r, 'notrack', 'conntrack skips this packet');
-        break;
+      case 'vmap':
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'a verdict map inside a verdict map'), why: 'a verdict map inside a verdict map' };
       case 'dnat': case 'snat': case 'masquerade': case 'redirect': case 'netmap':
         return { kind: 'nat', step: decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), target: t };
       case 'unknown':
@@ -247,6 +247,33 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
 }
 
 const ACCEPTED: ChainResult = { kind: 'accept' };
+
+/** Marks and conntrack changes: the rule goes on (an iptables target, or an nft statement before the verdict). */
+function applyEffect(w: Walker, hook: Hook, chain: CompiledChain, r: CompiledRule, t: CompiledTarget): void {
+  const c = w.ctx;
+  const steps = w.steps;
+  switch (t.kind) {
+    case 'mark':
+      c.mark = ((c.mark & ~t.mask) ^ t.value) >>> 0;
+      record(steps, hook, chain, r, 'mark', steps ? `mark now 0x${c.mark.toString(16)}` : null);
+      break;
+    case 'connmark': {
+      const f = w.flow;
+      if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
+      else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
+      else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
+      record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
+      break;
+    }
+    case 'notrack':
+      w.flow.untracked = true;
+      c.ctState = ST_UNTRACKED;
+      record(steps, hook, chain, r, 'notrack', 'conntrack skips this packet');
+      break;
+    default:
+      break;
+  }
+}
 
 function policyResult(chain: CompiledChain, steps: Array<Step | Hop> | null, hook: Hook): ChainResult {
   const detail = steps ? `policy ${chain.policy}` : null;
@@ -424,6 +451,11 @@ function runStage(w: Walker, hook: Hook, stage: HookStage): HookOutcome {
     }
     case 'nat':
       return runNatCore(w, hook, stage);
+    case 'opaque': {
+      const step: Step = { kind: 'rule', hook, table: '', chain: '', rule: null, action: 'unknown', detail: stage.why };
+      w.steps?.push(step);
+      return { kind: 'unknown', step, why: stage.why };
+    }
   }
 }
 
@@ -630,6 +662,7 @@ function stageName(s: HookStage): string {
     case 'chain': return baseName(s.base);
     case 'conntrack': return 'conntrack';
     case 'nat': return `the NAT core (${s.chains.map(baseName).join(', ')})`;
+    case 'opaque': return s.why;
   }
 }
 

@@ -61,6 +61,7 @@ function finish(error) {
 try {
   sh(['mount --make-rprivate /', 'mkdir -p /run/netns', 'mount -t tmpfs tmpfs /run/netns', ...plan.setup].join('\n'));
   if (plan.dump) sh(`ip netns exec ${plan.hostNs} iptables-legacy-restore`, plan.dump);
+  for (const load of plan.loads ?? []) sh(`ip netns exec ${plan.hostNs} ${load.command}`, load.text);
   if (plan.afterDump.length > 0) sh(plan.afterDump.join('\n'));
 
   for (const a of plan.agents) agents.set(a.ns, startAgent(a.ns));

@@ -1,6 +1,7 @@
 // The kernel oracle: the same topology the simulator traces, built for real with network
-// namespaces (host, one per guest, one for outside; bridges and veth pairs), the dump loaded
-// with iptables-legacy-restore in the host namespace, real probes sent (TCP connect, UDP to an
+// namespaces (host, one per guest, one for outside; bridges and veth pairs), the rules loaded
+// in the host namespace (an iptables dump with iptables-legacy-restore, nft rulesets with
+// `nft -f`, iptables-nft tables with iptables-nft-restore, in the order given), real probes sent (TCP connect, UDP to an
 // echoing listener, ping), and what arrived read back from each receiver's conntrack table.
 // Everything runs inside `unshare --net --mount`: nothing touches the machine's namespaces.
 
@@ -177,8 +178,22 @@ export function listenPorts(probes: readonly KernelProbe[]): { tcp: number[]; ud
   return { tcp: [...tcp], udp: [...udp] };
 }
 
+/** Rules loaded into the host namespace, one after the other. */
+export interface RulesLoad {
+  readonly tool: 'iptables-legacy-restore' | 'iptables-nft-restore' | 'nft';
+  readonly text: string;
+}
+
+export interface KernelOptions {
+  readonly brNetfilter: boolean;
+  readonly timeoutMs?: number;
+  readonly extraPorts?: { tcp: number[]; udp: number[] };
+  /** Loaded in this order after `dump` (which may be ''). */
+  readonly loads?: readonly RulesLoad[];
+}
+
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
-export function runKernel(t: Topology, dump: string, probes: readonly KernelProbe[], opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] } }): KernelRun {
+export function runKernel(t: Topology, dump: string, probes: readonly KernelProbe[], opts: KernelOptions): KernelRun {
   const ns = nsNames(t);
   const ports = listenPorts(probes);
   const tcp = [...new Set([...ports.tcp, ...(opts.extraPorts?.tcp ?? [])])];
@@ -187,6 +202,7 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     setup: setupCommands(t, opts.brNetfilter),
     hostNs: 'host',
     dump,
+    loads: (opts.loads ?? []).map((l) => ({ command: l.tool === 'nft' ? 'nft -f -' : l.tool, text: l.text })),
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
     afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID'],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
