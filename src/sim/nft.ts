@@ -26,6 +26,8 @@ type Val = number | bigint | string;
 interface Key {
   readonly what: string;
   readonly type: ValueType;
+  /** The address family of an address field (`ip saddr` is IPv4 in any table). */
+  readonly af?: IpFamily;
   readonly get: (c: MatchCtx) => Val | null;
 }
 
@@ -96,7 +98,7 @@ function constant(v: string | number | boolean, key: Key, family: IpFamily): Val
   switch (key.type) {
     case 'addr': {
       const a = parseHost(v);
-      if (!a || a.family !== family) return bad();
+      if (!a || a.family !== (key.af ?? family)) return bad();
       return a.value;
     }
     case 'iface': case 'ifindex': return v;
@@ -134,12 +136,12 @@ function portKey(what: string, proto: number | null, field: 'sport' | 'dport'): 
 function payloadKey(protocol: string, field: string, family: IpFamily): Key {
   const what = `${protocol} ${field}`;
   switch (`${protocol} ${field}`) {
-    case 'ip saddr': return { what, type: 'addr', get: (c) => (c.family === 4 ? c.src : null) };
-    case 'ip daddr': return { what, type: 'addr', get: (c) => (c.family === 4 ? c.dst : null) };
+    case 'ip saddr': return { what, type: 'addr', af: 4, get: (c) => (c.family === 4 ? c.src : null) };
+    case 'ip daddr': return { what, type: 'addr', af: 4, get: (c) => (c.family === 4 ? c.dst : null) };
     case 'ip protocol': return { what, type: 'proto', get: (c) => (c.family === 4 ? c.proto : null) };
     case 'ip version': return { what, type: 'number', get: (c) => (c.family === 4 ? 4 : null) };
-    case 'ip6 saddr': return { what, type: 'addr', get: (c) => (c.family === 6 ? c.src : null) };
-    case 'ip6 daddr': return { what, type: 'addr', get: (c) => (c.family === 6 ? c.dst : null) };
+    case 'ip6 saddr': return { what, type: 'addr', af: 6, get: (c) => (c.family === 6 ? c.src : null) };
+    case 'ip6 daddr': return { what, type: 'addr', af: 6, get: (c) => (c.family === 6 ? c.dst : null) };
     // Traced packets carry no extension headers: the next header is the transport.
     case 'ip6 nexthdr': return { what, type: 'proto', get: (c) => (c.family === 6 ? c.proto : null) };
     case 'ip6 version': return { what, type: 'number', get: (c) => (c.family === 6 ? 6 : null) };
@@ -199,10 +201,11 @@ function metaKey(key: string): Key {
 function ctKey(e: Extract<NftExpr, { kind: 'ct' }>): Key {
   const what = nftExprText(e);
   if (e.dir !== null) {
-    const tuple = (c: MatchCtx) => (c.flow === null ? null : e.dir === 'original' ? c.flow.orig : c.flow.reply);
+    const af: IpFamily | undefined = e.family === 'ip' ? 4 : e.family === 'ip6' ? 6 : undefined;
+    const tuple = (c: MatchCtx) => (c.flow === null || (af !== undefined && c.flow.family !== af) ? null : e.dir === 'original' ? c.flow.orig : c.flow.reply);
     switch (e.key) {
-      case 'saddr': case 'ip saddr': case 'ip6 saddr': return { what, type: 'addr', get: (c) => tuple(c)?.src ?? null };
-      case 'daddr': case 'ip daddr': case 'ip6 daddr': return { what, type: 'addr', get: (c) => tuple(c)?.dst ?? null };
+      case 'saddr': case 'ip saddr': case 'ip6 saddr': return { what, type: 'addr', af, get: (c) => tuple(c)?.src ?? null };
+      case 'daddr': case 'ip daddr': case 'ip6 daddr': return { what, type: 'addr', af, get: (c) => tuple(c)?.dst ?? null };
       case 'proto-src': return { what, type: 'port', get: (c) => { const t = tuple(c); return t && t.sport >= 0 ? t.sport : null; } };
       case 'proto-dst': return { what, type: 'port', get: (c) => { const t = tuple(c); return t && t.dport >= 0 ? t.dport : null; } };
       default: return unknown(what);
@@ -237,9 +240,8 @@ function keyOf(e: NftExpr, family: IpFamily): Key {
     case 'fib': return fibKey(e);
     case 'binop': {
       const inner = keyOf(e.left, family);
-      if (e.op !== '&' || e.right.kind !== 'value' || typeof e.right.value === 'boolean') return unknown(nftExprText(e));
-      const mask = Number(constant(e.right.value, { ...inner, type: inner.type === 'addr' ? 'number' : inner.type }, family));
-      if (inner.type === 'addr' || !Number.isInteger(mask)) return unknown(nftExprText(e));
+      if (e.op !== '&' || inner.type === 'addr' || inner.type === 'iface' || inner.type === 'ifindex') return unknown(nftExprText(e));
+      const mask = bitsOf(inner, e.right, family);
       return { what: nftExprText(e), type: inner.type, get: (c) => { const v = inner.get(c); return v === null ? null : (Number(v) & mask) >>> 0; } };
     }
     default: return unknown(nftExprText(e));
@@ -278,9 +280,10 @@ function predOf(key: Key, right: NftExpr, sets: Sets): Pred {
     }
     case 'prefix': {
       if (key.type !== 'addr' || right.addr.kind !== 'value' || typeof right.addr.value !== 'string') return unknown(`${key.what} ${nftExprText(right)}`);
+      const af = key.af ?? sets.family;
       const a = parseHost(right.addr.value);
-      if (!a || a.family !== sets.family) return unknown(`${key.what} ${nftExprText(right)}`);
-      const mask = maskOf(sets.family, right.len);
+      if (!a || a.family !== af) return unknown(`${key.what} ${nftExprText(right)}`);
+      const mask = maskOf(af, right.len);
       const net = a.value & mask;
       return (v) => typeof v === 'bigint' && (v & mask) === net;
     }
@@ -295,7 +298,7 @@ function predOf(key: Key, right: NftExpr, sets: Sets): Pred {
     case 'elem': return predOf(key, right.value, sets);
     case 'setref': return anyOf(key, namedSet(right.name, sets, false).elements, sets);
     case 'list': {
-      const bits = bitsOf(key, right, sets);
+      const bits = bitsOf(key, right, sets.family);
       return (v) => v === bits;
     }
     default: return unknown(`${key.what} ${nftExprText(right)}`);
@@ -321,12 +324,12 @@ function namedSet(name: string, sets: Sets, map: boolean): NftSet {
   return set;
 }
 
-function bitsOf(key: Key, list: NftExpr, sets: Sets): number {
+function bitsOf(key: Key, list: NftExpr, family: IpFamily): number {
   const items = list.kind === 'list' ? list.items : [list];
   let bits = 0;
   for (const i of items) {
     if (i.kind !== 'value') return unknown(`${key.what} ${nftExprText(list)}`);
-    const b = constant(i.value, key, sets.family);
+    const b = constant(i.value, key, family);
     if (typeof b !== 'number') return unknown(`${key.what} ${nftExprText(list)}`);
     bits |= b;
   }
@@ -380,13 +383,19 @@ function matchTest(m: NftMatch, sets: Sets): Test {
         const p = predOf(key, m.right, sets);
         return (c) => { const v = get(c); return v !== null && p(v); };
       }
-      const bits = bitsOf(key, m.right, sets);
+      const bits = bitsOf(key, m.right, sets.family);
       if (key.type === 'ctstatus' && (bits & ~CT_STATUS_KNOWN) !== 0) return unknown(nftStatementText(m));
       return (c) => { const v = get(c); return v !== null && ((v as number) & bits) !== 0; };
     }
+    case '!': {
+      // `ct state ! established`: none of the bits set.
+      const bits = bitsOf(key, m.right, sets.family);
+      if (key.type === 'ctstatus' && (bits & ~CT_STATUS_KNOWN) !== 0) return unknown(nftStatementText(m));
+      return (c) => { const v = get(c); return v !== null && ((v as number) & bits) === 0; };
+    }
     case '==': case '!=': {
       if (key.type === 'ctstatus') {
-        const bits = m.right.kind === 'list' || m.right.kind === 'value' ? bitsOf(key, m.right, sets) : -1;
+        const bits = m.right.kind === 'list' || m.right.kind === 'value' ? bitsOf(key, m.right, sets.family) : -1;
         if (bits < 0 || (bits & ~CT_STATUS_KNOWN) !== 0) return unknown(nftStatementText(m));
       }
       const p = predOf(key, m.right, sets);
@@ -663,7 +672,9 @@ function compileStatements(rule: NftRule, sets: Sets, isChain: (n: string) => bo
         out.notes.push(`${nftStatementText(s)}: adds to a set as packets pass`);
         break;
       case 'xt': return unknown(`xt ${s.type} ${s.name} (an iptables extension nft cannot list; the iptables-save of the same table shows it)`);
-      case 'unknown': return unknown(`${s.what} (virtables does not evaluate this statement)`);
+      case 'unknown':
+        if (s.what === 'xt') return unknown(`${s.text ?? 'xt'} (an iptables extension nft cannot list; the iptables-save of the same table shows it)`);
+        return unknown(`${s.text ?? s.what} (virtables does not evaluate this statement)`);
     }
   }
   return out;
@@ -703,8 +714,10 @@ function compileRule(rule: NftRule, index: number, file: string, sets: Sets, isC
       }
     }
     compiled.target = { kind: 'unknown', why };
-    // A rule whose unknown part only counts or logs decides nothing: it stays 'continue'.
-    if (rule.statements.every((s) => s.kind !== 'verdict' && s.kind !== 'reject' && s.kind !== 'nat' && s.kind !== 'vmap' && s.kind !== 'queue')) {
+    // A rule whose unknown part is only an expression, and that only counts or logs, decides nothing.
+    const decider = (s: NftStatement): boolean => s.kind === 'verdict' || s.kind === 'reject' || s.kind === 'nat' || s.kind === 'vmap'
+      || s.kind === 'queue' || s.kind === 'unknown' || (s.kind === 'xt' && s.type === 'target');
+    if (!rule.statements.some(decider)) {
       compiled.target = { kind: 'continue', name: null };
     }
   }

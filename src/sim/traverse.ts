@@ -653,7 +653,8 @@ export function baseName(b: BaseChain): string {
   switch (b.registrar) {
     case 'iptables': return `${c.table} ${c.name}`;
     case 'iptables-legacy': return `${b.family === 'ip6' ? 'ip6tables' : 'iptables'}-legacy ${c.table} ${c.name}`;
-    default: return `${b.family} ${c.table} ${c.name}`;
+    // nft's own tables carry their family in the name already; an iptables-nft table does not.
+    default: return c.table.includes(' ') ? `${c.table} ${c.name}` : `${b.family} ${c.table} ${c.name}`;
   }
 }
 

@@ -46,6 +46,8 @@ export interface Observation {
 export interface KernelRun {
   readonly observations: Map<number, Observation>;
   readonly error: string | null;
+  /** What the `listings` commands printed in the host namespace after the rules were loaded. */
+  readonly listings: Readonly<Record<string, string>>;
 }
 
 /** Can br_netfilter be switched on in a namespace here (the module is loaded)? Loading it is not ours to do. */
@@ -190,6 +192,8 @@ export interface KernelOptions {
   readonly extraPorts?: { tcp: number[]; udp: number[] };
   /** Loaded in this order after `dump` (which may be ''). */
   readonly loads?: readonly RulesLoad[];
+  /** Commands run in the host namespace once the rules are in (`nft list ruleset`), by name. */
+  readonly listings?: Readonly<Record<string, string>>;
 }
 
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
@@ -203,6 +207,7 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     hostNs: 'host',
     dump,
     loads: (opts.loads ?? []).map((l) => ({ command: l.tool === 'nft' ? 'nft -f -' : l.tool, text: l.text })),
+    listings: opts.listings ?? {},
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
     afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID'],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
@@ -211,9 +216,12 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     conntrackNs: [...ns.values()],
   };
   const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], { input: JSON.stringify(plan), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-  if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}` };
-  const out = JSON.parse(r.stdout) as { results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>; error?: string };
-  if (out.error) return { observations: new Map(), error: out.error };
+  if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}`, listings: {} };
+  const out = JSON.parse(r.stdout) as {
+    results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>;
+    listings?: Record<string, string>; error?: string;
+  };
+  if (out.error) return { observations: new Map(), error: out.error, listings: out.listings ?? {} };
 
   const tables = new Map<string, CtEntry[]>();
   for (const [name, n] of ns) tables.set(name, parseConntrack(out.conntrack[n] ?? ''));
@@ -236,7 +244,7 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     }
     observations.set(p.id, { client, detail: res?.detail ?? null, arrival });
   }
-  return { observations, error: null };
+  return { observations, error: null, listings: out.listings ?? {} };
 }
 
 export function endpointNs(t: Topology): Map<string, string> {
