@@ -53,7 +53,7 @@ export function parseNftJson(text: string, options: NftJsonOptions): NftRuleset 
     const offset = syntaxErrorOffset(message, text);
     const { line, col } = lineColOf(text, offset);
     const truncated = offset >= text.trimEnd().length;
-    throw new InputError(file, line, col, truncated ? 'unexpected end of JSON input (truncated nft -j output?)' : `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`);
+    throw new InputError(file, line, col, truncated ? 'unexpected end of JSON input (truncated nft -j output?)' : `not valid JSON: ${withoutPosition(message)}`);
   }
   return new JsonReader(file, text).ruleset(doc);
 }
@@ -521,4 +521,10 @@ function describe(v: Json | undefined): string {
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string') return `the string "${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
   return `${typeof v} ${String(v)}`;
+}
+
+/** V8's JSON.parse message without its ` in JSON at position N…` tail (cut at indexOf: a pattern was quadratic). */
+function withoutPosition(message: string): string {
+  const at = message.indexOf(' in JSON at position ');
+  return at < 0 ? message : message.slice(0, at);
 }

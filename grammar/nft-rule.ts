@@ -129,7 +129,7 @@ function splitOnCommas(items: readonly ItemAst[]): ItemAst[][] {
 const DECIMAL = /^\d+$/;
 const HEX = /^0x[0-9a-fA-F]+$/;
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-const IPV6 = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/;
+const IPV6 = /^[0-9a-fA-F.]*:[0-9a-fA-F:.]*$/; // the first ':' fixed: `[…:]*:[…:]*` backtracked on colons
 
 function isNumberWord(w: string): boolean {
   return DECIMAL.test(w) || HEX.test(w);

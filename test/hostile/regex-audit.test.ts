@@ -31,6 +31,9 @@ const DYNAMIC: Readonly<Record<string, string>> = {
   'grammar/iptables-save.ts: new RegExp(re.source, \'y\')': 'a sticky copy of a literal pattern, itself checked here',
   'grammar/topology.ts: new RegExp(name)': 'a keyword: plain letters, matched sticky by the lexer',
   'grammar/expect.ts: new RegExp(word)': 'a keyword: plain letters, matched sticky by the lexer',
+  'grammar/nft-lexer.ts: new RegExp(word)': 'a keyword: plain letters, matched sticky by the lexer',
+  'grammar/nft-lexer.ts: new RegExp(`[^${STOP}]+`)': 'one negated character class, matched sticky by the lexer',
+  'grammar/nft-lexer.ts: new RegExp(`[${chars}](?![^${STOP}])`)': 'one character and a one-character lookahead, matched sticky',
 };
 
 /** `createToken({ …, pattern: /…/ })`: chevrotain matches it sticky, at the lexer's offset. */
