@@ -7,6 +7,7 @@ import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
+import type { NftRuleset } from '../model/nft.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
@@ -15,6 +16,8 @@ import type { Location } from './types.js';
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
   readonly dumps: readonly Dump[];
+  /** The host's nft ruleset (`nft list ruleset`), when given: the simulator runs it with the dumps. */
+  readonly nft?: NftRuleset | null;
   /** Networks taken as running (`--net`). */
   readonly running: readonly AnyNetwork[];
   /** Networks defined but stopped (`--inactive`): their rules must be absent. */
@@ -30,6 +33,7 @@ export interface AuditContext {
   readonly dumps: readonly Dump[];
   readonly ipv4: Dump | null;
   readonly ipv6: Dump | null;
+  readonly nft: NftRuleset | null;
   readonly running: readonly AnyNetwork[];
   readonly inactive: readonly AnyNetwork[];
   /** Running (given), stopped (given), then inferred from the dump. */
@@ -57,7 +61,7 @@ export interface AuditContext {
   /** The simulated host for the IPv4 dump; null when there is none. */
   probes(): Probes | null;
   /** Set by the runner once the simulator is loaded. */
-  probeBuilder: ((dump: Dump, networks: readonly NetworkInfo[]) => Probes) | null;
+  probeBuilder: ((dump: Dump | null, networks: readonly NetworkInfo[]) => Probes) | null;
 }
 
 function familyOf(dump: Dump): Family {
@@ -96,7 +100,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     else byNetwork.set(e.network, [e]);
   }
   const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
-  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt);
+  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, inputs.nft ?? null);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;
@@ -105,6 +109,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     dumps,
     ipv4,
     ipv6,
+    nft: inputs.nft ?? null,
     running: inputs.running,
     inactive: inputs.inactive,
     networks,
@@ -150,7 +155,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     },
     probes() {
       if (probes !== undefined) return probes;
-      if (!ipv4 || !context.probeBuilder) return (probes = null);
+      if ((!ipv4 && !context.nft) || !context.probeBuilder) return (probes = null);
       return (probes = context.probeBuilder(ipv4, networks.filter((n) => !inactiveSet.has(n))));
     },
     probeBuilder: null,
