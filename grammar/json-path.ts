@@ -93,3 +93,14 @@ export function lineColOf(text: string, offset: number): { line: number; col: nu
   }
   return { line, col: end - start + 1 };
 }
+
+/** `nftables[5].rule.expr[1]` → ['nftables', 5, 'rule', 'expr', 1] (the inverse of formatJsonPath). */
+export function parseJsonPath(path: string): JsonPathSegment[] {
+  const out: JsonPathSegment[] = [];
+  for (const part of path.split('.')) {
+    const open = part.indexOf('[');
+    out.push(open < 0 ? part : part.slice(0, open));
+    for (let i = open; i >= 0; i = part.indexOf('[', i + 1)) out.push(Number(part.slice(i + 1, part.indexOf(']', i))));
+  }
+  return out.filter((s) => s !== '');
+}

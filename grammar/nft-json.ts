@@ -171,7 +171,7 @@ class JsonReader {
         const b = this.object(body, at, `a ${key} object`);
         const table = this.tableOf(b, at);
         const name = typeof b['name'] === 'string' ? ` ${b['name']}` : '';
-        const object: NftUnknownObject = { kind: 'unknown', pos: this.pos(at), text: null, json: body, what: `${key}${name}` };
+        const object: NftUnknownObject = { kind: 'unknown', pos: this.pos(at), text: null, json: o, what: `${key}${name}` };
         table.objects.push(object);
       }
     }
@@ -239,7 +239,8 @@ class JsonReader {
     const name = this.string(o, 'name', path);
     const typeNames = (key: string): string[] => {
       const v = o[key];
-      if (typeof v === 'string') return [v];
+      // nft 1.0.6 writes a concatenated map value type as one string: "ipv4_addr . inet_service".
+      if (typeof v === 'string') return v.split(' . ');
       if (Array.isArray(v) && v.every((t) => typeof t === 'string')) return v as string[];
       return this.fail([...path, key], v === undefined ? `missing "${key}"` : `"${key}" must be a type name or a list of them, found ${describe(v)}`);
     };

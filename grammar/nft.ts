@@ -220,3 +220,14 @@ function topLevelHint(word: string): string {
   if (word === 'chain' || word === 'set' || word === 'map') return ` (a ${word} belongs inside a 'table … { }' block)`;
   return '';
 }
+
+/**
+ * One rule's statements as nft would hold them in a chain of a `family` table (for rules that come
+ * as text on their own: the statement words libvirt passes to `nft insert rule`).
+ */
+export function parseNftRule(statement: string, family: NftRuleset['tables'][number]['family'], file: string): NftRuleset['tables'][number]['chains'][number]['rules'][number] {
+  const r = parseNftText(`table ${family} t {\n\tchain c {\n\t\t${statement}\n\t}\n}\n`, { file });
+  const rule = r.tables[0]?.chains[0]?.rules[0];
+  if (!rule || r.tables[0]!.chains[0]!.rules.length !== 1) throw new InputError(file, 1, 1, `not one nft rule: '${statement}'`);
+  return rule;
+}

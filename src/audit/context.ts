@@ -6,6 +6,8 @@ import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type
 import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
+import { explainNftTables, inferNftNetworks, type NftExplained } from '../diff/nft-explain.js';
+import { nftOnlyTables, type Host } from '../model/host.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
 import type { NftRuleset } from '../model/nft.js';
 import { expectedRules, type Expected } from './expected.js';
@@ -16,7 +18,9 @@ import type { Location } from './types.js';
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
   readonly dumps: readonly Dump[];
-  /** The host's nft ruleset (`nft list ruleset`), when given: the simulator runs it with the dumps. */
+  /** The host the dumps are from, with its nft ruleset (src/model/host.ts); absent when only dumps were given. */
+  readonly host?: Host;
+  /** The host's nft ruleset when no host is given (tests): the simulator runs it with the dumps. */
   readonly nft?: NftRuleset | null;
   /** Networks taken as running (`--net`). */
   readonly running: readonly AnyNetwork[];
@@ -76,7 +80,14 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const inactive = networksFromDefinitions(inputs.inactive);
   const runningSet = new Set(running);
   const inactiveSet = new Set(inactive);
-  const networks = inferNetworks(dumps, [...running, ...inactive]);
+  const nft = inputs.nft ?? inputs.host?.nft ?? null;
+  // nft's own tables (iptables-nft's come with their rules from iptables-save).
+  const nftTables = inputs.host ? nftOnlyTables(inputs.host) : (nft?.tables ?? []);
+  const fromDumps = inferNetworks(dumps, [...running, ...inactive]);
+  const networks = [...fromDumps, ...inferNftNetworks(nftTables, fromDumps)];
+  const nftExplained = explainNftTables(nftTables, networks);
+  const nftByNetwork = new Map<string, NftExplained[]>();
+  for (const e of nftExplained) if (e.network !== null) nftByNetwork.set(e.network, [...(nftByNetwork.get(e.network) ?? []), e]);
   const fileOf = new Map<Rule, string>();
   const explained: Explained[] = [];
   for (const dump of dumps) {
@@ -100,7 +111,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     else byNetwork.set(e.network, [e]);
   }
   const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
-  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, inputs.nft ?? null);
+  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, nft);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;
@@ -109,7 +120,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     dumps,
     ipv4,
     ipv6,
-    nft: inputs.nft ?? null,
+    nft,
     running: inputs.running,
     inactive: inputs.inactive,
     networks,
@@ -121,7 +132,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     isInactive: (n) => inactiveSet.has(n),
     verdict(n) {
       let v = verdicts.get(n);
-      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [])));
+      const fromNft = nftByNetwork.get(n.name);
+      if (!v) verdicts.set(n, (v = fromNft && !byNetwork.has(n.name) ? verdictOf(n, fromNft, 'nft') : verdictOf(n, byNetwork.get(n.name) ?? [])));
       return v;
     },
     modeOf(n) {
@@ -138,7 +150,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       return null;
     },
     rulesOf: (name) => byNetwork.get(name) ?? [],
-    hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen')),
+    hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen'))
+      || (nftByNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && e.owner === 'libvirt'),
     explainedRule: (rule) => byRule.get(rule),
     location: (rule) => ({ file: fileOf.get(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
     definitionLocation(n) {

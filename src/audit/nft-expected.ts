@@ -10,7 +10,7 @@ import { NFT_TABLE } from '../engine/libvirt-nft.js';
 import type { AnyNetwork, Network } from '../model/network.js';
 import type { NftRule, NftRuleset } from '../model/nft.js';
 import { formatNftRuleset } from '../write/nft.js';
-import { nftRuleText } from '../write/nft-rule.js';
+import { nftRuleKey } from '../diff/nft-diff.js';
 
 export interface NftExpectedRule {
   /** The network whose start adds it; null for the table's shared set-up (the jumps). */
@@ -37,9 +37,9 @@ export interface NftExpected {
   readonly tablePresent: boolean;
 }
 
-/** A rule as compared: its statements as nft prints them, counters without their values. */
+/** A rule as compared: what it says, canonically, whatever its counters or handle. */
 function textOf(rule: NftRule): string {
-  return nftRuleText(rule);
+  return nftRuleKey(rule);
 }
 
 function tableRules(ruleset: NftRuleset): NftPresentRule[] {

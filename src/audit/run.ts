@@ -79,5 +79,5 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
       definition: ctx.definitionLocation(n),
     };
   });
-  return { files: ctx.dumps.map((d) => d.file), flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
+  return { files: [...ctx.dumps.map((d) => d.file), ...(ctx.nft ? [ctx.nft.file] : [])], flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
 }

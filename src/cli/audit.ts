@@ -1,16 +1,14 @@
 // virtables audit [DUMP…|-] [--net NET…] [--inactive NET…] [--flavor F] [--libvirt-version X.Y.Z]
 //                 [--format text|json|sarif|html] [--fail-on error|warning|info] [--skip CHECK…]
 
-import { dirname } from 'node:path';
 import { CHECKS } from '../audit/checks/index.js';
 import type { AuditReport } from '../audit/run.js';
 import { severityRank, SEVERITIES, type Finding, type Severity } from '../audit/types.js';
 import type { Flavor } from '../engine/program.js';
-import type { Dump } from '../model/dump.js';
+import { assembleHost, hostDumps, hostIsEmpty } from '../model/host.js';
 import { UsageError } from '../model/errors.js';
-import { decodeText } from '../model/text.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { expandNetworkPaths, parseDumpBytes, readNetworkInputs } from './inputs.js';
+import { describeInputs, readAuditInputs, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
@@ -26,9 +24,11 @@ missing or too broad, leftovers of removed networks, clashes with Docker, ufw an
 firewalld. Each finding names the rule's line, why it matters and how to fix it.
 Order matters, so reachability is traced packet by packet through the rules.
 
-  DUMP                iptables-save / ip6tables-save output ('-' or nothing: standard input);
-                      dumps in one directory are one host. Network definitions given
-                      here are taken as running, like --net
+  DUMP                iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
+                      output, recognised by content ('-' or nothing: standard input), or
+                      a directory of them (as live --save-dir writes); dumps in one
+                      directory are one host. Network definitions given here are taken
+                      as running, like --net
   --net NET           a running network: libvirt XML, Xen set-up, or a directory of them
                       (repeatable). Without any, the dump is audited as it stands
   --inactive NET      a network that is defined but stopped: its rules must be absent
@@ -62,29 +62,6 @@ interface Values {
 
 const LIBVIRT_FLAVORS = ['libvirt', 'libvirt-legacy', 'libvirt-nft'] as const;
 
-/** Does this file hold a dump (or nothing), rather than a network definition? */
-function looksLikeDump(text: string): boolean {
-  const significant = text.replace(/^\ufeff/, '').replace(/^(?:\s+|#[^\n]*)*/, '');
-  return significant === '' || /^\*[a-z]+\s*$/m.test(text) || /^-A\s/m.test(text);
-}
-
-interface Host {
-  readonly dumps: Dump[];
-}
-
-/** Dumps of one directory are one host, one per family; a second dump of a family starts another host. */
-function groupHosts(dumps: readonly Dump[]): Host[] {
-  const hosts: Array<Host & { dir: string }> = [];
-  for (const dump of dumps) {
-    const dir = dump.file === '-' ? '-' : dirname(dump.file);
-    const family = dump.family ?? 'ipv4';
-    const host = hosts.find((h) => h.dir === dir && !h.dumps.some((d) => (d.family ?? 'ipv4') === family));
-    if (host) host.dumps.push(dump);
-    else hosts.push({ dir, dumps: [dump] });
-  }
-  return hosts;
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs<Values>('audit', argv, {
     format: { type: 'string', short: 'f' },
@@ -109,23 +86,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   // Positionals: dumps, and network definitions (a pre-commit hook passes both kinds of changed file).
   const files = positionals.length > 0 ? positionals : ['-'];
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError("audit: standard input ('-') can be read only once");
-  const dumps: Dump[] = [];
-  const positionalNetworks: string[] = [];
-  for (const file of expandNetworkPaths('audit', files)) {
-    const bytes = io.readBytes(file);
-    if (file !== '-' && !looksLikeDump(decodeText(file, bytes))) positionalNetworks.push(file);
-    else dumps.push(parseDumpBytes(bytes, file, io));
-  }
+  const { hosts: read, networkFiles: positionalNetworks } = readAuditInputs('audit', files, io);
   const netPaths = [...new Set([...(values.net ?? []), ...positionalNetworks])];
   const running = readNetworkInputs('audit', netPaths, io);
   const inactive = readNetworkInputs('audit', values.inactive ?? [], io);
   const stopped = new Set(inactive.map((n) => n.name));
   const { runAudit } = await import('../audit/run.js');
-  const hosts = dumps.length > 0 ? groupHosts(dumps) : [{ dumps: [] }];
+  const hosts = (read.length > 0 ? read : [assembleHost('no dump', [], [], [])]).map((h) => ({ ...h, dumps: hostDumps(h) }));
+  for (const host of hosts) {
+    if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
+  }
   const reports: AuditReport[] = [];
   for (const host of hosts) {
-    reports.push(await runAudit({ dumps: host.dumps, running: running.filter((n) => !stopped.has(n.name)), inactive, ...(flavor ? { flavor } : {}), ...(version ? { libvirtVersion: version } : {}) }, checks));
+    reports.push(await runAudit({ dumps: host.dumps, host, running: running.filter((n) => !stopped.has(n.name)), inactive, ...(flavor ? { flavor } : {}), ...(version ? { libvirtVersion: version } : {}) }, checks));
   }
   const findings = reports.flatMap((r) => r.findings);
   if (format === 'json') io.stdout(JSON.stringify(auditJson(reports), null, 2) + '\n');

@@ -5,11 +5,11 @@ import type { Diagram } from '../diagram/graph.js';
 import { UsageError } from '../model/errors.js';
 import { DEFAULT_SERVICES, parseServices } from '../sim/matrix.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { readDump } from './inputs.js';
+import { iptablesDumpOf, readHost } from './inputs.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
 
-export const help = `Usage: virtables diagram DUMP [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]...
+export const help = `Usage: virtables diagram DUMP... [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]...
                          [--format dot|mermaid|svg|json] [--layout auto|graphviz|bundled]
                          [--services icmp,tcp/22,tcp/80,udp/53]
 
@@ -20,7 +20,9 @@ dump's rules let through (the services whose connection works, as trace --matrix
 them, or '—'). Arrows whose addresses NAT rewrites say so, with the addresses; port
 forwards (DNAT from outside to a guest) get an arrow of their own.
 
-  DUMP                  an iptables-save dump; '-' reads standard input
+  DUMP...               the host's firewall: iptables-save, ip6tables-save, nft list ruleset
+                        (text or -j JSON), together or a directory of them; '-' reads
+                        standard input
   --format dot          Graphviz DOT (default)
   --format mermaid      a Mermaid flowchart, for Markdown
   --format svg          a picture: laid out by Graphviz's dot when installed, else by
@@ -87,14 +89,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const format = oneOf('diagram', '--format', values.format, ['dot', 'mermaid', 'svg', 'json'] as const, 'dot');
   const layout = oneOf<Layout>('diagram', '--layout', values.layout, ['auto', 'graphviz', 'bundled'], 'auto');
   if (values.layout !== undefined && format !== 'svg') throw new UsageError('diagram: --layout is for --format svg');
-  if (positionals.length !== 1) throw new UsageError('diagram: give one dump (or - for standard input)');
+  if (positionals.length === 0) throw new UsageError('diagram: give the host\'s dump(s) (or - for standard input)');
   const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
   const file = positionals[0]!;
-  const dump = readDump(file, io);
+  const host = readHost('diagram', positionals, io);
+  // IPv4 unless only ip6tables-save was given; an nft listing is drawn with the dump of its family.
+  const dump = host.ipv4 ?? host.ipv6 ?? (host.nft ? { file: host.nft.file, family: 'ipv4' as const, tables: [], comments: [] } : iptablesDumpOf('diagram', host));
   const spec = topologySpec('diagram', values, io);
   const { diagramOf } = await import('../diagram/build.js');
   const family = dump.family === 'ipv6' ? 'IPv6' : 'IPv4';
-  const d = diagramOf(dump, spec, { title: `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`, services });
+  const d = diagramOf(dump, spec, { title: `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`, services, nft: host.nft });
   if (format === 'dot') io.stdout((await import('../diagram/dot.js')).toDot(d));
   else if (format === 'mermaid') io.stdout((await import('../diagram/mermaid.js')).toMermaid(d));
   else if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');

@@ -1,28 +1,32 @@
 // virtables diff BEFORE AFTER [--net X.xml…] [--format text|json]
 
-import { inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
-import { diffReport, type DiffReport, type RuleReport } from '../diff/report.js';
+import { networksFromDefinitions } from '../diff/attribute.js';
+import { diffHosts, hostNetworks, type HostDiffReport, type NftRuleReport } from '../diff/host-report.js';
+import type { DiffReport, RuleReport } from '../diff/report.js';
 import { UsageError } from '../model/errors.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { readDump, readNetworkInputs } from './inputs.js';
+import { readHost, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 import { styleFor, type Style } from './style.js';
 
 export const help = `Usage: virtables diff BEFORE AFTER [--net NET…] [--format text|json]
 
-Compares two iptables-save dumps (e.g. before and after 'virsh net-start natted') and
-explains each change in words, attributed to its network: rules are the same when they
-mean the same in any era's spelling; a rule that changed position is reported as moved,
-from where to where; counters and comments never count as changes. Says, per network,
+Compares two dumps of a host (e.g. before and after 'virsh net-start natted') and explains
+each change in words, attributed to its network: rules are the same when they mean the
+same in any era's spelling; a rule that changed position is reported as moved, from where
+to where; counters, nft handles and comments never count as changes. Says, per network,
 what the rules amount to (isolated, nat, route, partial) and how modes differ
 ("natted = host-only + masquerade, forward-out, related-in").
 
-  BEFORE, AFTER     iptables-save (or ip6tables-save) dumps; one of them may be '-'
+  BEFORE, AFTER     iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
+                    output (recognised by content), or a directory of them (one host,
+                    as live --save-dir writes); one of them may be '-'
   --net NET         a network definition (libvirt XML, Xen set-up) or a directory of them;
                     repeatable. Without it, networks are inferred from the dumps (virbrN
                     bridges with their subnets, Xen vifs, Docker bridges)
   --format text     for people (default)
-  --format json     {added, removed, moved, respelled, chains, networks, summary} (docs/json.md)
+  --format json     {added, removed, moved, respelled, chains, networks, summary, nft}
+                    (docs/json.md)
   -h, --help        this text
 
 Exit status: 0 compared (whatever changed), 2 bad input or usage.
@@ -47,19 +51,26 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`diff: give two dumps, BEFORE and AFTER (got ${positionals.length})`);
   if (positionals[0] === '-' && positionals[1] === '-') throw new UsageError("diff: standard input ('-') can be read only once");
   const given = networksFromDefinitions(readNetworkInputs('diff', values.net ?? [], io));
-  const before = readDump(positionals[0]!, io);
-  const after = readDump(positionals[1]!, io);
-  const report = diffReport(before, after, inferNetworks([before, after], given));
+  const before = readHost('diff', [positionals[0]!], io);
+  const after = readHost('diff', [positionals[1]!], io);
+  const report = diffHosts(before, after, hostNetworks([before, after], given));
   io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : diffText(report, styleFor(io)));
   return 0;
 }
+
+function nftRuleLines(sign: string, r: NftRuleReport, s: Style, where: string): string[] {
+  const owner = r.network ? `${r.network}${r.purpose ? `: ${r.purpose}` : ''}` : r.owner;
+  return [`  ${sign} ${s.dim(where)} ${r.text}  ${s.cyan(`[${owner}]`)}`, `      ${s.dim(r.why)}`];
+}
+
+const at = (r: NftRuleReport): string => (r.line !== null ? `line ${r.line}` : (r.path ?? ''));
 
 function ruleLines(sign: string, r: RuleReport, s: Style, where: string): string[] {
   const owner = r.network ? `${r.network}${r.purpose ? `: ${r.purpose}` : ''}` : r.owner === 'host' ? 'host' : r.owner;
   return [`  ${sign} ${s.dim(where)} ${r.text}  ${s.cyan(`[${owner}]`)}`, `      ${s.dim(r.why)}`];
 }
 
-export function diffText(report: DiffReport, s: Style): string {
+export function diffText(report: DiffReport | HostDiffReport, s: Style): string {
   const out: string[] = [s.bold(`virtables diff ${report.before} → ${report.after}`), ''];
   for (const line of report.summary) out.push(`  ${line}`);
   out.push('');
@@ -74,9 +85,10 @@ export function diffText(report: DiffReport, s: Style): string {
   const section = (title: string, count: number): void => {
     out.push(s.bold(`${title} (${count})`));
   };
-  section('Added', report.added.length);
+  const nftOnly = 'nft' in report && report.added.length + report.removed.length + report.moved.length === 0;
+  if (!nftOnly) section('Added', report.added.length);
   for (const r of report.added) out.push(...ruleLines(s.green('+'), r, s, `${r.table} ${r.chain} #${r.position}, line ${r.line}:`));
-  section('Removed', report.removed.length);
+  if (!nftOnly) section('Removed', report.removed.length);
   for (const r of report.removed) out.push(...ruleLines(s.red('-'), r, s, `${r.table} ${r.chain} #${r.position}, line ${r.line}:`));
   if (report.moved.length > 0) {
     section('Moved', report.moved.length);
@@ -85,6 +97,17 @@ export function diffText(report: DiffReport, s: Style): string {
   if (report.respelled.length > 0) {
     section('Same meaning, different spelling', report.respelled.length);
     for (const r of report.respelled) out.push(`  = ${r.before.text}`, `    ${r.after.text}`, `      ${s.dim(r.note)}`);
+  }
+  const nft = 'nft' in report ? report.nft : null;
+  if (nft && nft.added.length + nft.removed.length + nft.moved.length > 0) {
+    section('nft: added', nft.added.length);
+    for (const r of nft.added) out.push(...nftRuleLines(s.green('+'), r, s, `${r.table} ${r.chain} #${r.position}, ${at(r)}:`));
+    section('nft: removed', nft.removed.length);
+    for (const r of nft.removed) out.push(...nftRuleLines(s.red('-'), r, s, `${r.table} ${r.chain} #${r.position}, ${at(r)}:`));
+    if (nft.moved.length > 0) {
+      section('nft: moved', nft.moved.length);
+      for (const m of nft.moved) out.push(...nftRuleLines(s.yellow('~'), m.rule, s, `${m.rule.table} ${m.rule.chain} #${m.from.position} → #${m.to.position}:`));
+    }
   }
   return out.join('\n') + '\n';
 }

@@ -1,12 +1,16 @@
 // Reading the inputs commands share: network definitions (libvirt XML, a Xen host's
 // xend-config.sxp with its domU configurations, or a Xen set-up file), given as files or
-// directories, and dumps. `-` is standard input, readable once.
+// directories, and dumps of every kind (src/input/read.ts), as files, directories and standard
+// input, gathered into hosts (src/model/host.ts). `-` is standard input, readable once.
 
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { dirname, join } from 'node:path';
 import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
+import { assembleHost, hostDumps, type Host } from '../model/host.js';
+import { kindName, parseDumpText, type DumpInput } from '../input/read.js';
+import { sniff } from '../input/sniff.js';
+import { LAYOUT } from '../live/layout.js';
 import type { AnyNetwork } from '../model/network.js';
 import { decodeText, firstContentLine } from '../model/text.js';
 import { readNetworks } from '../network/libvirt.js';
@@ -79,18 +83,194 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
   return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
 }
 
-/** Parses a dump, with a progress line on a terminal while a large one is read. */
-export function readDump(path: string, io: Io): Dump {
-  return parseDumpBytes(io.readBytes(path), path, io);
+// ---------------------------------------------------------------------------------------------
+// Dumps: the one reader every command uses. Each input is a file, `-` (standard input) or a
+// directory (as `live --save-dir` writes one); each file is recognised by its content.
+
+/** Files in a directory that are never dumps: the live collection's manifest. */
+const NOT_DUMPS: ReadonlySet<string> = new Set([LAYOUT.manifest]);
+
+/** Each dump path, with directories replaced by the files in them that hold dumps (sorted by name). */
+export function expandDumpPaths(command: string, paths: readonly string[], io: Io): Array<{ path: string; dir: string | null }> {
+  return paths.flatMap((path): Array<{ path: string; dir: string | null }> => {
+    if (path === '-' || !isDirectory(path)) return [{ path, dir: null }];
+    const files = readdirSync(path)
+      .filter((f) => !NOT_DUMPS.has(f))
+      .sort()
+      .map((f) => join(path, f))
+      .filter((f) => !isDirectory(f) && isDumpFile(f, io));
+    if (files.length === 0) throw new UsageError(`${command}: ${path} holds no firewall dump (iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset output)`);
+    return files.map((f) => ({ path: f, dir: path }));
+  });
 }
 
-/** Parses a dump already read, with the progress line. */
-export function parseDumpBytes(bytes: Uint8Array, path: string, io: Io): Dump {
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // reading it will say what is wrong
+  }
+}
+
+/** Does a file found in a directory hold a dump (text that sniffs as one)? */
+function isDumpFile(path: string, io: Io): boolean {
+  let text: string;
+  try {
+    text = decodeText(path, io.readBytes(path));
+  } catch {
+    return false;
+  }
+  const kind = sniff(text);
+  return kind !== 'network' && kind !== 'unknown';
+}
+
+/**
+ * Reads one dump, whatever its kind. An empty file is an input holding no tables (never an IPv4
+ * dump with ACCEPT policies); text that is no dump is refused, saying what it looks like.
+ */
+export function readDumpInput(command: string, path: string, io: Io): DumpInput {
+  return parseDumpInput(command, io.readBytes(path), path, io);
+}
+
+/** Reads a dump already read as bytes, with the progress line on a terminal while a large one is parsed. */
+export function parseDumpInput(command: string, bytes: Uint8Array, path: string, io: Io): DumpInput {
   const progress = progressFor(io);
   const name = path === '-' ? 'standard input' : path;
   try {
-    return parseSaveBytes(bytes, { file: path, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
+    return parseDumpText(decodeText(path, bytes), path, { command, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
   } finally {
     progress.done();
   }
+}
+
+/** Dumps of one host: at most one iptables dump per family; every nft input adds its tables. */
+function hostOf(command: string, name: string, inputs: readonly DumpInput[]): Host {
+  const dumps: Dump[] = [];
+  for (const input of inputs) {
+    if (!input.dump) continue;
+    const family = input.dump.family ?? 'ipv4';
+    const other = dumps.find((d) => (d.family ?? 'ipv4') === family);
+    if (other) throw new UsageError(`${command}: two ${family === 'ipv6' ? 'IPv6' : 'IPv4'} iptables dumps for one host (${other.file} and ${input.file}); give one per family`);
+    dumps.push(input.dump);
+  }
+  const rulesets = inputs.flatMap((i) => (i.nft ? [i.nft] : []));
+  const seen = new Map<string, string>();
+  for (const r of rulesets) {
+    for (const t of r.tables) {
+      const key = `${t.family} ${t.name}`;
+      const first = seen.get(key);
+      if (first) throw new UsageError(`${command}: table ${key} is in two nft inputs for one host (${first} and ${r.file})`);
+      seen.set(key, r.file);
+    }
+  }
+  return assembleHost(name, inputs.map((i) => ({ file: i.file, kind: i.kind })), dumps, rulesets);
+}
+
+function checkStdin(command: string, paths: readonly string[]): void {
+  if (paths.filter((f) => f === '-').length > 1) throw new UsageError(`${command}: standard input ('-') can be read only once`);
+}
+
+/** Reads every input as one host (v4 + v6 iptables-save and nft, as files or a directory). */
+export function readHost(command: string, paths: readonly string[], io: Io): Host {
+  checkStdin(command, paths);
+  const found = expandDumpPaths(command, paths, io);
+  const inputs = found.map((f) => readDumpInput(command, f.path, io));
+  return hostOf(command, hostName(paths), inputs);
+}
+
+/**
+ * Reads inputs as hosts: each directory is one host; loose files form one host until one repeats
+ * a family or an nft table already read (then a new host starts), as audit reads a pre-commit's files.
+ */
+export function readHosts(command: string, paths: readonly string[], io: Io): Host[] {
+  checkStdin(command, paths);
+  const hosts: Host[] = [];
+  let loose: DumpInput[] = [];
+  const flush = (): void => {
+    if (loose.length > 0) hosts.push(hostOf(command, hostName(loose.map((i) => i.file)), loose));
+    loose = [];
+  };
+  for (const path of paths) {
+    if (path !== '-' && isDirectory(path)) {
+      flush();
+      hosts.push(hostOf(command, path, expandDumpPaths(command, [path], io).map((f) => readDumpInput(command, f.path, io))));
+      continue;
+    }
+    const input = readDumpInput(command, path, io);
+    const family = input.dump?.family ?? 'ipv4';
+    const clash =
+      (input.dump && loose.some((i) => i.dump && (i.dump.family ?? 'ipv4') === family)) ||
+      (input.nft && loose.some((i) => i.nft?.tables.some((t) => input.nft!.tables.some((u) => u.family === t.family && u.name === t.name))));
+    if (clash) flush();
+    loose.push(input);
+  }
+  flush();
+  return hosts;
+}
+
+function hostName(files: readonly string[]): string {
+  return files.map((f) => (f === '-' ? 'standard input' : f)).join(' + ');
+}
+
+/** What each input of a host was, for messages (`after.nft.txt (nft text)`). */
+export function describeInputs(host: Host, style: ' is ' | 'parens' = 'parens'): string {
+  return host.inputs.map((i) => (style === 'parens' ? `${i.file === '-' ? 'standard input' : i.file} (${kindName(i.kind)})` : `${i.file === '-' ? 'standard input' : i.file} is ${kindName(i.kind)}`)).join(', ');
+}
+
+/**
+ * For commands that follow iptables rules only (trace, diagram, check): the host's one iptables
+ * dump (no tables when every input was empty). An nft ruleset is named as such, not misread.
+ */
+export function iptablesDumpOf(command: string, host: Host): Dump {
+  const dumps = hostDumps(host);
+  if (dumps.length === 1) return dumps[0]!;
+  if (dumps.length > 1) throw new UsageError(`${command}: give one dump (IPv4 or IPv6), got ${describeInputs(host)}`);
+  if (host.nft && host.nft.tables.length > 0) throw new UsageError(`${command}: ${describeInputs(host, ' is ')}; ${command} follows iptables rules (iptables-save output); nft rulesets are read by parse, explain and diff`);
+  // Only empty inputs: no tables at all (iptables-save of a host without iptables tables prints nothing).
+  return { file: host.inputs[0]?.file ?? '-', family: null, tables: [], comments: [] };
+}
+
+/** Parses a dump (iptables-save only), with the progress line: for inputs that are iptables by contract (compile --base). */
+export function readDump(path: string, io: Io, command = 'virtables'): Dump {
+  const input = readDumpInput(command, path, io);
+  if (input.dump) return input.dump;
+  if (input.kind === 'empty') return { file: path, family: null, tables: [], comments: [] };
+  throw new UsageError(`${command}: ${path === '-' ? 'standard input' : path} is ${kindName(input.kind)}; an iptables-save dump is expected here`);
+}
+
+/**
+ * audit's positionals: dumps and network definitions together (a pre-commit hook passes both kinds
+ * of changed file). Dumps in one directory are one host; a second dump of a family, or a second
+ * copy of an nft table, starts another host. A directory's network files count as definitions.
+ */
+export function readAuditInputs(command: string, paths: readonly string[], io: Io): { hosts: Host[]; networkFiles: string[] } {
+  checkStdin(command, paths);
+  const networkFiles: string[] = [];
+  const inputs: DumpInput[] = [];
+  for (const path of paths) {
+    if (path !== '-' && isDirectory(path)) {
+      const nets = readdirSync(path).filter((f) => NETWORK_FILE.test(f)).sort().map((f) => join(path, f));
+      const dumps = readdirSync(path).filter((f) => !NOT_DUMPS.has(f)).sort().map((f) => join(path, f)).filter((f) => !isDirectory(f) && !NETWORK_FILE.test(f) && isDumpFile(f, io));
+      if (nets.length === 0 && dumps.length === 0) throw new UsageError(`${command}: ${path} holds no firewall dump and no network definition`);
+      networkFiles.push(...nets);
+      for (const f of dumps) inputs.push(readDumpInput(command, f, io));
+      continue;
+    }
+    const bytes = io.readBytes(path);
+    if (path !== '-' && sniff(decodeText(path, bytes)) === 'network') networkFiles.push(path);
+    else inputs.push(parseDumpInput(command, bytes, path, io));
+  }
+  const groups: Array<{ dir: string; inputs: DumpInput[] }> = [];
+  for (const input of inputs) {
+    const dir = input.file === '-' ? '-' : dirname(input.file);
+    const family = input.dump?.family ?? 'ipv4';
+    const fits = (g: { dir: string; inputs: DumpInput[] }): boolean =>
+      g.dir === dir &&
+      !(input.dump && g.inputs.some((i) => i.dump && (i.dump.family ?? 'ipv4') === family)) &&
+      !(input.nft && g.inputs.some((i) => i.nft?.tables.some((t) => input.nft!.tables.some((u) => u.family === t.family && u.name === t.name))));
+    const group = groups.find(fits);
+    if (group) group.inputs.push(input);
+    else groups.push({ dir, inputs: [input] });
+  }
+  return { hosts: groups.map((g) => hostOf(command, hostName(g.inputs.map((i) => i.file)), g.inputs)), networkFiles };
 }

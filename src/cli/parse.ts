@@ -1,25 +1,35 @@
-// virtables parse [FILE|-] [--format save|json] [--counters]
+// virtables parse [DUMP|-] [--format save|nft|json] [--counters]
 
-import { UsageError } from '../model/errors.js';
+import { InputError, UsageError } from '../model/errors.js';
+import { canonicalNft } from '../model/nft-canonical.js';
+import { formatNftJson } from '../write/nft-json.js';
+import { formatNftText, NftPrintError } from '../write/nft-text.js';
 import { formatDump } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
-import { readDump } from './inputs.js';
+import { kindName, positionIn } from '../input/read.js';
+import { readDumpInput } from './inputs.js';
 import type { Io } from './io.js';
 import { dumpToJson } from './json.js';
 
-export const help = `Usage: virtables parse [FILE|-] [--format save|json] [--counters]
+export const help = `Usage: virtables parse [DUMP|-] [--format save|nft|json] [--counters]
 
-Reads an iptables-save or ip6tables-save dump (any iptables era from 1.3.x to 1.8.x,
-legacy or nft) and prints it back in canonical form: exactly what iptables 1.8.9 would
-print after loading it with iptables-restore.
+Reads a dump and prints it back in canonical form. The kind is told from the content:
+  iptables-save / ip6tables-save (any iptables era from 1.3.x to 1.8.x, legacy or nft):
+    printed exactly as iptables 1.8.9 would after loading it with iptables-restore;
+  nft list ruleset text, or nft -j list ruleset JSON:
+    printed exactly as nft 1.0.6 lists it after loading it with nft -f.
+An empty file holds no tables and prints nothing.
 
-  FILE              the dump; '-' or nothing reads standard input
-  --format save     canonical iptables-save text (default)
-  --format json     the parsed model: tables, chains, rules with positions
-  --counters        keep [packets:bytes] counters on rules (like iptables-save -c)
+  DUMP              the dump; '-' or nothing reads standard input
+  --format save     canonical iptables-save text (iptables input: the default)
+  --format nft      canonical nft text (nft input: the default)
+  --format json     iptables: the parsed model with positions (docs/json.md);
+                    nft: the ruleset as nft -j list ruleset prints it
+  --counters        keep [packets:bytes] counters on iptables rules (like iptables-save -c)
   -h, --help        this text
 
-Exit status: 0 parsed, 2 bad input or usage (the message names FILE:LINE:COL).
+Exit status: 0 parsed, 2 bad input or usage (the message names FILE:LINE:COL, or the JSON
+element's path).
 `;
 
 interface Values {
@@ -37,10 +47,32 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stdout(help);
     return 0;
   }
-  const format = oneOf('parse', '--format', values.format, ['save', 'json'] as const, 'save');
   if (positionals.length > 1) throw new UsageError('parse: give one dump (or - for standard input)');
   const file = positionals[0] ?? '-';
-  const dump = readDump(file, io);
+  const input = readDumpInput('parse', file, io);
+  const nft = input.nft !== null;
+  const format = oneOf('parse', '--format', values.format, ['save', 'nft', 'json'] as const, nft ? 'nft' : 'save');
+  const name = file === '-' ? 'standard input' : file;
+  if (input.kind === 'empty') {
+    io.stdout(format === 'json' ? JSON.stringify({ file, kind: 'empty', tables: [] }, null, 2) + '\n' : '');
+    return 0;
+  }
+  if (input.nft) {
+    if (format === 'save') throw new UsageError(`parse: ${name} is ${kindName(input.kind)}; --format save prints iptables-save (use --format nft or json)`);
+    const ruleset = canonicalNft(input.nft);
+    try {
+      io.stdout(format === 'json' ? formatNftJson(ruleset) : formatNftText(ruleset, { strict: true }));
+    } catch (e) {
+      if (e instanceof NftPrintError) {
+        const at = positionIn(input, e.pos);
+        throw new InputError(file, at.line, at.col, `${at.path ? `${at.path}: ` : ''}${e.message}`);
+      }
+      throw e;
+    }
+    return 0;
+  }
+  if (format === 'nft') throw new UsageError(`parse: ${name} is ${kindName(input.kind)}; --format nft prints nft rulesets (use --format save or json)`);
+  const dump = input.dump!;
   io.stdout(format === 'json' ? JSON.stringify(dumpToJson(dump), null, 2) + '\n' : formatDump(dump, { counters: values.counters === true }));
   return 0;
 }

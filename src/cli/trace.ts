@@ -1,16 +1,17 @@
 // virtables trace DUMP --from X --to Y [--proto P] [--dport N]   (one packet and its reply)
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { explainRule, inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
-import { formatHost, type IpFamily } from '../model/cidr.js';
-import type { Rule } from '../model/dump.js';
+import { explainNftTables } from '../diff/nft-explain.js';
+import { formatHost, parseHost, type IpFamily } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
-import { compileDump } from '../sim/compile.js';
+import { hostDumps, type Host } from '../model/host.js';
+import { compileHost } from '../sim/compile.js';
+import { describeInputs, iptablesDumpOf, readHost } from './inputs.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
 import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
-import { ruleText, ruleWhere } from '../sim/ruleset.js';
+import { ruleLine, ruleText, ruleWhere, type CompiledRule } from '../sim/ruleset.js';
 import type { Step } from '../sim/traverse.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
@@ -18,17 +19,22 @@ import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } fr
 import { pushAll } from '../model/lists.js';
 import { renderTable } from './table.js';
 
-export const help = `Usage: virtables trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
-       virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
+export const help = `Usage: virtables trace DUMP... --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
+       virtables trace DUMP... --matrix [--services icmp,tcp/22,tcp/80,udp/53]
          [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]... [--format text|json]
 
-Walks a packet through the dump the way the Linux kernel does — raw, mangle, nat, filter in
-PREROUTING / INPUT / FORWARD / OUTPUT / POSTROUTING, the routing decisions between them,
-jumps and RETURNs, policies, connection tracking and NAT — then walks the reply back.
+Walks a packet through the host's firewall the way the Linux kernel does — at each of
+PREROUTING / INPUT / FORWARD / OUTPUT / POSTROUTING every base chain by priority: iptables'
+tables (raw, mangle, nat, filter, security) and nft's chains alike, conntrack, the NAT core —
+the routing decisions between them, jumps and RETURNs, policies and NAT; then the reply back.
 Prints the verdict (delivered, dropped, rejected, unreachable, or unknown when a rule uses
-a match virtables cannot evaluate), the addresses after NAT, and every rule that acted.
+a match virtables cannot evaluate, or when it depends on an order no input shows), the
+addresses after NAT, and every rule that acted.
 
-  DUMP                  an iptables-save dump; '-' reads standard input
+  DUMP...               the host's firewall: iptables-save, ip6tables-save, nft list ruleset
+                        (text or -j JSON), in any mix, or a directory of them; '-' reads
+                        standard input. IPv4 is traced, unless only ip6tables-save is given
+                        or --from/--to are IPv6 addresses
   --from, --to NODE     host, a guest's name, outside, or an IP address
   --proto P             tcp (default), udp or icmp
   --dport N, --sport N  ports (defaults: tcp 80, udp 53; source 40000)
@@ -82,18 +88,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const format = oneOf('trace', '--format', values.format, ['text', 'json'] as const, 'text');
-  if (positionals.length !== 1) throw new UsageError('trace: give one dump (or - for standard input)');
+  if (positionals.length === 0) throw new UsageError('trace: give the host\'s dump(s) (or - for standard input)');
   if (values.matrix && (values.from || values.to)) throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
   if (!values.matrix && (!values.from || !values.to)) throw new UsageError('trace: give --from and --to (or --matrix)');
-  const file = positionals[0]!;
-  const dump = parseSaveBytes(io.readBytes(file), { file });
-  const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
+  const host = readHost('trace', positionals, io);
+  const family = familyOf(host, [values.from, values.to]);
+  const dump = family === 6 ? host.ipv6 : host.ipv4;
+  if (!dump && !host.nft && hostDumps(host).length > 0) throw new UsageError(`trace: ${describeInputs(host)} holds no IPv${family} rules`);
   const spec = topologySpec('trace', values, io);
   const topology = buildTopology(spec);
-  const sim = prepare(compileDump(dump, family), topology);
+  const sim = prepare(compileHost({ iptables: dump ?? (host.nft ? null : iptablesDumpOf('trace', host)), nft: host.nft }, family), topology);
   // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
-  const networks = inferNetworks([dump], networksFromDefinitions(spec.networks));
-  const why: Why = (rule) => explainRule(rule, dump.family ?? 'ipv4', networks).why;
+  const networks = inferNetworks(dump ? [dump] : [], networksFromDefinitions(spec.networks));
+  const nftWhy = new Map(host.nft ? explainNftTables(host.nft.tables, networks).map((e) => [e.rule, e.why] as const) : []);
+  const why: Why = (r) => (r.rule ? explainRule(r.rule, family === 6 ? 'ipv6' : 'ipv4', networks).why : nftWhy.get(r.nft!.rule) ?? '');
 
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
@@ -112,7 +120,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
 }
 
 /** The sentence for a rule on the packet's path. */
-type Why = (rule: Rule) => string;
+type Why = (rule: CompiledRule) => string;
+
+/** IPv6 when only ip6tables-save was given or the addresses traced are IPv6; else IPv4. */
+function familyOf(host: Host, nodes: ReadonlyArray<string | undefined>): IpFamily {
+  for (const n of nodes) {
+    const a = n ? parseHost(n) : null;
+    if (a) return a.family;
+  }
+  return !host.ipv4 && host.ipv6 ? 6 : 4;
+}
 
 // --- JSON -----------------------------------------------------------------------------------
 
@@ -130,10 +147,10 @@ export function stepJson(sim: Simulator, s: Step, why: Why) {
     hook: s.hook,
     table: s.table,
     chain: s.chain,
-    line: s.rule?.rule ? s.rule.rule.pos.line : null,
+    line: s.rule ? ruleLine(s.rule) : null,
     rule: s.rule ? ruleText(s.rule, sim.family) : null,
     action: s.action,
-    why: s.rule?.rule ? why(s.rule.rule) : s.detail,
+    why: s.rule ? why(s.rule) || s.detail : s.detail,
     detail: s.detail,
   };
 }
@@ -196,8 +213,9 @@ function legText(sim: Simulator, leg: Leg, indent: string, why: Why): string[] {
     const where = `${s.table} ${s.chain}`;
     if (s.rule) {
       out.push(`${indent}${where}, ${ruleWhere(s.rule)}: ${ruleText(s.rule, sim.family)}`);
-      const said = s.rule.rule ? why(s.rule.rule) : s.detail;
-      if (said) out.push(`${indent}    ${said}${s.rule.rule && s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
+      const said = why(s.rule);
+      const detail = s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? s.detail : null;
+      if (said || detail) out.push(`${indent}    ${[said, detail].filter(Boolean).join(' — ')}`);
     } else {
       out.push(`${indent}${where}: ${s.detail ?? s.action}`);
     }

@@ -61,11 +61,11 @@ function fromRuleAt(r: RuleAt, file: string, networks: readonly NetworkInfo[]): 
   return { ...ruleReport(explainRule(r.rule, r.family, networks), file, r.position), text: r.canonical };
 }
 
-function networkReport(n: NetworkInfo, v: NetworkVerdict): NetworkReport {
+export function networkReport(n: NetworkInfo, v: NetworkVerdict): NetworkReport {
   return { name: n.name, origin: n.origin, bridge: n.bridge, subnets: n.subnets.map((s) => subnetsText({ ...n, subnets: [s] })), verdict: v.verdict, summary: v.summary, purposes: v.purposes, missing: v.missing };
 }
 
-function label(n: NetworkInfo): string {
+export function label(n: NetworkInfo): string {
   const where = [n.bridge === n.name ? null : n.bridge, subnetsText(n)].filter((x) => x).join(', ');
   return where ? `${n.name} (${where})` : n.name;
 }

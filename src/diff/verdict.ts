@@ -18,6 +18,8 @@ export interface NetworkVerdict {
 
 /** What every network libvirt firewalls has, in every era: DHCP and DNS to the host, the catch-alls. */
 const CORE: readonly Purpose[] = ['dhcp-in', 'dns-in', 'cross-bridge', 'reject-out', 'reject-in'];
+/** libvirt's nftables backend adds no guest ↔ host rules (its table is its own, default-accept). */
+const NFT_CORE: readonly Purpose[] = ['cross-bridge', 'reject-out', 'reject-in'];
 const NAT_EXTRA: readonly Purpose[] = ['forward-out', 'related-in', 'masquerade'];
 const ROUTE_EXTRA: readonly Purpose[] = ['forward-out', 'forward-in'];
 const FORWARDING: readonly Purpose[] = ['forward-out', 'forward-in', 'related-in', 'masquerade', 'masquerade-ports', 'snat', 'snat-ports'];
@@ -46,7 +48,9 @@ function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Pur
     .exhaustive();
 }
 
-export function verdictOf(network: NetworkInfo, explained: readonly Explained[]): NetworkVerdict {
+/** A network's verdict from the purposes of the rules explained as its own (iptables and nft alike). */
+export function verdictOf(network: NetworkInfo, explained: ReadonlyArray<Pick<Explained, 'network' | 'purpose'>>, backend: 'iptables' | 'nft' = 'iptables'): NetworkVerdict {
+  const core = backend === 'nft' ? NFT_CORE : CORE;
   const mine = explained.filter((e) => e.network === network.name && e.purpose !== null);
   const purposes = sortPurposes(mine.map((e) => e.purpose!));
   const has = (p: Purpose): boolean => purposes.includes(p);
@@ -57,9 +61,9 @@ export function verdictOf(network: NetworkInfo, explained: readonly Explained[])
   else if (network.owner === 'xen' || purposes.some((p) => p.startsWith('xen-'))) verdict = 'xen';
   else if (purposes.length === 0) verdict = 'none';
   else {
-    const nat = lacking([...CORE, ...NAT_EXTRA]);
-    const route = lacking([...CORE, ...ROUTE_EXTRA]);
-    const isolatedMissing = lacking(CORE);
+    const nat = lacking([...core, ...NAT_EXTRA]);
+    const route = lacking([...core, ...ROUTE_EXTRA]);
+    const isolatedMissing = lacking(core);
     const forwards = FORWARDING.some(has);
     if (nat.length === 0 && !has('forward-in')) verdict = 'nat';
     else if (route.length === 0 && !has('masquerade') && !has('snat') && !has('related-in')) verdict = 'route';

@@ -5,7 +5,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { parseListing, type Listing } from '../../grammar/listing.js';
 import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
@@ -52,7 +52,7 @@ export function answerEvidence(dir: string, read: ReadBytes): Evidence {
   const has = (f: string): boolean => files.includes(f);
   const networks = networksFrom(files.filter((f) => f.endsWith('.xml')).map(path), read);
   const origin = `the answer in ${dir}`;
-  const dump = (f: string): Dump => parseSaveBytes(read(path(f)), { file: path(f) });
+  const dump = (f: string): Dump => readIptablesDump(read(path(f)), path(f));
   return {
     origin,
     networks,
@@ -95,7 +95,7 @@ export interface GivenFiles {
 export function commandLineEvidence(given: GivenFiles, read: ReadBytes): Evidence {
   const origin = 'the command line';
   const networks = new Map(given.networks.map((n) => [n.name, n] as const));
-  const dump = (f: string): Dump => parseSaveBytes(read(f), { file: f });
+  const dump = (f: string): Dump => readIptablesDump(read(f), f);
   return {
     origin,
     networks,
@@ -119,4 +119,9 @@ export function commandLineEvidence(given: GivenFiles, read: ReadBytes): Evidenc
       return { ok: false, why: `${basename(file)} comes from an answer directory (give --answer DIR)` };
     },
   };
+}
+
+/** A lab's dump file: iptables-save by contract; nft text or an empty file is named, not misread. */
+function readIptablesDump(bytes: Uint8Array, file: string): Dump {
+  return iptablesDumpIn('lab', parseDumpText(decodeText(file, bytes), file, { command: 'lab' }));
 }

@@ -4,7 +4,8 @@
 // top, a -D of a rule that is not there is refused). `in any order` gives one firewall per
 // start order: legacy libvirt's rules depend on it.
 
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { iptablesDumpIn, parseDumpText } from '../input/read.js';
+import { decodeText } from '../model/text.js';
 import type { FirewallSource, Named } from '../../grammar/expect.js';
 import type { Listing, Operation } from '../../grammar/listing.js';
 import { applyProgram, compile, emptyDump, emptyHostState, type Program } from '../engine/index.js';
@@ -149,7 +150,7 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
   switch (source.kind) {
     case 'file': {
       const path = world.path(source.file);
-      return { ok: true, variants: [{ dump: parseSaveBytes(read(path), { file: path }), describe: path, refused: [] }] };
+      return { ok: true, variants: [{ dump: readIptablesDump(read(path), path), describe: path, refused: [] }] };
     }
     case 'answer-dump': {
       const f = guest ? evidence.guestDump(guest, source.file) : evidence.hostDump(source.file);
@@ -198,4 +199,9 @@ export function firewallsOf(world: World, evidence: Evidence, read: ReadBytes, g
     why.push(f.why);
   }
   return { ok: false, why: why.join('; and ') };
+}
+
+/** A lab's dump file: iptables-save by contract; nft text or an empty file is named, not misread. */
+function readIptablesDump(bytes: Uint8Array, file: string): Dump {
+  return iptablesDumpIn('lab', parseDumpText(decodeText(file, bytes), file, { command: 'lab' }));
 }

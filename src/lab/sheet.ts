@@ -6,7 +6,7 @@
 
 import { dirname, join } from 'node:path';
 import { parseSheet, type At, type FirewallSource, type Named, type Sheet, type Statement } from '../../grammar/expect.js';
-import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
 import { parseVersion } from '../engine/version.js';
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
@@ -194,7 +194,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         eraStatement = s;
         break;
       case 'before':
-        before = { ok: true, value: parseSaveBytes(read(join(dirname(from), s.file)), { file: join(dirname(from), s.file) }), file: join(dirname(from), s.file) };
+        before = { ok: true, value: readIptablesDump(read(join(dirname(from), s.file)), join(dirname(from), s.file)), file: join(dirname(from), s.file) };
         break;
       case 'firewall':
         if (s.of) {
@@ -336,3 +336,8 @@ export function describeAddressOf(a: LinkAddress): string {
 }
 
 export type { Named };
+
+/** A lab's dump file: iptables-save by contract; nft text or an empty file is named, not misread. */
+function readIptablesDump(bytes: Uint8Array, file: string): Dump {
+  return iptablesDumpIn('lab', parseDumpText(decodeText(file, bytes), file, { command: 'lab' }));
+}

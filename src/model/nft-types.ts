@@ -198,3 +198,84 @@ export function exprType(e: NftExpr, family: NftFamily): string | null {
       return null;
   }
 }
+
+/** Symbolic values and the numbers the kernel holds for them, by datatype (proto.c, ct.c, datatype.c). */
+export const SYMBOL_VALUES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  ct_state: { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 },
+  ct_status: { expected: 1, 'seen-reply': 2, assured: 4, confirmed: 8, snat: 16, dnat: 32, dying: 512 },
+  tcp_flag: { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 },
+  nf_proto: { ipv4: 2, ipv6: 10 },
+  icmp_type: {
+    'echo-reply': 0,
+    'destination-unreachable': 3,
+    'source-quench': 4,
+    redirect: 5,
+    'echo-request': 8,
+    'router-advertisement': 9,
+    'router-solicitation': 10,
+    'time-exceeded': 11,
+    'parameter-problem': 12,
+    'timestamp-request': 13,
+    'timestamp-reply': 14,
+    'info-request': 15,
+    'info-reply': 16,
+    'address-mask-request': 17,
+    'address-mask-reply': 18,
+  },
+  icmpv6_type: {
+    'destination-unreachable': 1,
+    'packet-too-big': 2,
+    'time-exceeded': 3,
+    'parameter-problem': 4,
+    'echo-request': 128,
+    'echo-reply': 129,
+    'mld-listener-query': 130,
+    'mld-listener-report': 131,
+    'mld-listener-done': 132,
+    'mld-listener-reduction': 132,
+    'nd-router-solicit': 133,
+    'nd-router-advert': 134,
+    'nd-neighbor-solicit': 135,
+    'nd-neighbor-advert': 136,
+    'nd-redirect': 137,
+    'router-renumbering': 138,
+    'ind-neighbor-solicit': 141,
+    'ind-neighbor-advert': 142,
+    'mld2-listener-report': 143,
+  },
+  ether_type: { ip: 0x0800, arp: 0x0806, ip6: 0x86dd, '8021q': 0x8100, '8021ad': 0x88a8, vlan: 0x8100 },
+};
+
+/** IP protocol numbers and the names nft prints for them (getprotobynumber: Debian netbase's /etc/protocols). */
+export const INET_PROTO_NAMES: Readonly<Record<number, string>> = {
+  0: 'ip', 1: 'icmp', 2: 'igmp', 3: 'ggp', 4: 'ipencap', 5: 'st', 6: 'tcp', 8: 'egp', 9: 'igp', 12: 'pup', 17: 'udp',
+  20: 'hmp', 22: 'xns-idp', 27: 'rdp', 29: 'iso-tp4', 33: 'dccp', 36: 'xtp', 37: 'ddp', 38: 'idpr-cmtp', 41: 'ipv6',
+  43: 'ipv6-route', 44: 'ipv6-frag', 45: 'idrp', 46: 'rsvp', 47: 'gre', 50: 'esp', 51: 'ah', 57: 'skip', 58: 'ipv6-icmp',
+  59: 'ipv6-nonxt', 60: 'ipv6-opts', 73: 'rspf', 81: 'vmtp', 88: 'eigrp', 89: 'ospf', 93: 'ax.25', 94: 'ipip',
+  97: 'etherip', 98: 'encap', 103: 'pim', 108: 'ipcomp', 112: 'vrrp', 115: 'l2tp', 124: 'isis', 132: 'sctp', 133: 'fc',
+  135: 'mobility-header', 136: 'udplite', 137: 'mpls-in-ip', 138: 'manet', 139: 'hip', 140: 'shim6', 141: 'wesp', 142: 'rohc',
+  143: 'ethernet',
+};
+
+/** Names nft reads for IP protocols besides those it prints (aliases). */
+export const INET_PROTO_ALIASES: Readonly<Record<string, number>> = { icmpv6: 58, hopopt: 0, comp: 108 };
+
+/** Service names nft reads for ports (/etc/services); nft 1.0.6 prints ports as numbers. */
+export const SERVICES: Readonly<Record<string, number>> = {
+  ftp: 21, 'ftp-data': 20, ssh: 22, telnet: 23, smtp: 25, domain: 53, bootps: 67, bootpc: 68, tftp: 69, http: 80, kerberos: 88,
+  pop3: 110, ntp: 123, 'netbios-ns': 137, 'netbios-ssn': 139, imap: 143, snmp: 161, ldap: 389, https: 443, 'microsoft-ds': 445,
+  isakmp: 500, syslog: 514, 'dhcpv6-client': 546, 'dhcpv6-server': 547, submission: 587, ldaps: 636, imaps: 993, pop3s: 995,
+  openvpn: 1194, mysql: 3306, 'ipsec-nat-t': 4500, mdns: 5353, postgresql: 5432,
+};
+
+/** The number the kernel holds for a value of `type`, when virtables knows it (for ordering set elements). */
+export function valueNumber(v: string | number | boolean, type: string | null): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean' || type === null) return null;
+  if (type === 'inet_proto') {
+    const n = Object.entries(INET_PROTO_NAMES).find(([, name]) => name === v)?.[0];
+    return n !== undefined ? Number(n) : (INET_PROTO_ALIASES[v] ?? null);
+  }
+  if (type === 'inet_service') return SERVICES[v] ?? null;
+  return SYMBOL_VALUES[type]?.[v] ?? null;
+}

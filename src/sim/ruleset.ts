@@ -40,6 +40,13 @@ export function ruleText(r: CompiledRule, family: IpFamily): string {
   return r.rule ? formatRule(r.rule, family === 6 ? 'ipv6' : 'ipv4') : nftRuleText(r.nft!.rule);
 }
 
+/** The line a compiled rule was read from; null for nft JSON (one line: see ruleWhere for its path). */
+export function ruleLine(r: CompiledRule): number | null {
+  if (r.rule) return r.rule.pos.line;
+  const pos = r.nft!.rule.pos;
+  return isTextPos(pos) ? pos.line : null;
+}
+
 /** Where a compiled rule was read, for sentences: `line 12`, or nft JSON's `nftables[7]`. */
 export function ruleWhere(r: CompiledRule): string {
   if (r.rule) return `line ${r.rule.pos.line}`;

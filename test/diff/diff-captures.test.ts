@@ -126,7 +126,8 @@ describeCorpus('virtables diff / explain on the command line', () => {
     const r = await runCli(['diff', join(REAL, 'c-natted', 'before.txt'), join(REAL, 'c-natted', 'after.txt'), '--net', join(REAL, 'c-natted', 'network.xml'), '--format', 'json']);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
-    expect(Object.keys(json).sort()).toEqual(['added', 'after', 'before', 'chains', 'moved', 'networks', 'removed', 'respelled', 'summary', 'unchanged']);
+    expect(Object.keys(json).sort()).toEqual(['added', 'after', 'before', 'chains', 'moved', 'networks', 'nft', 'removed', 'respelled', 'summary', 'unchanged']);
+    expect(json.nft).toEqual({ added: [], removed: [], moved: [], tables: { added: [], removed: [], reordered: false }, chains: { added: [], removed: [], changed: [] }, unchanged: 0 });
     expect(Object.keys(json.added[0]).sort()).toEqual(['chain', 'family', 'file', 'line', 'network', 'owner', 'position', 'purpose', 'table', 'text', 'why']);
     expect(Object.keys(json.networks[0]).sort()).toEqual(['added', 'before', 'bridge', 'missing', 'name', 'origin', 'purposes', 'removed', 'subnets', 'summary', 'verdict']);
     expect(json.networks[0]).toMatchObject({ name: 'natted', bridge: 'virbr2', subnets: ['192.168.124.0/24'], verdict: 'nat' });

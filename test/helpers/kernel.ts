@@ -2,6 +2,9 @@
 // for `compile` output. Nothing here touches the machine's own namespace.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Family } from '../../src/model/dump.js';
 
 export interface KernelResult {
@@ -63,4 +66,37 @@ export function tablesOf(saveText: string, keepRuleCounters = false): Map<string
     lines.push(line);
   }
   return tables;
+}
+
+export interface NftRoundTrip {
+  readonly ok: boolean;
+  /** `nft list ruleset` after loading. */
+  readonly text: string;
+  /** `nft -j list ruleset` after loading. */
+  readonly json: string;
+  readonly stderr: string;
+}
+
+/**
+ * `nft -f` (or `nft -j -f`) of a ruleset in a fresh network namespace, then `nft list ruleset`
+ * and `nft -j list ruleset`. `iif`/`oif` name interfaces the kernel resolves when loading, so
+ * those are created first (as bridges: this kernel has no dummy module).
+ */
+export function nftRoundTrip(input: string, options: { json?: boolean; interfaces?: readonly string[] } = {}): NftRoundTrip {
+  const marker = '@@virtables-json@@';
+  // nft -j cannot read standard input: the ruleset goes through a file.
+  const dir = mkdtempSync(join(tmpdir(), 'virtables-nft-'));
+  const file = join(dir, options.json ? 'ruleset.json' : 'ruleset.nft');
+  writeFileSync(file, input);
+  const script = [
+    'ip link set lo up',
+    'for i in "$@"; do ip link show "$i" >/dev/null 2>&1 || ip link add "$i" type bridge || exit 3; done',
+    `nft ${options.json ? '-j ' : ''}-f '${file}' || exit 2`,
+    `nft list ruleset && echo '${marker}' && nft -j list ruleset`,
+  ].join('\n');
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', script, 'sh', ...(options.interfaces ?? [])], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  rmSync(dir, { recursive: true, force: true });
+  const out = r.stdout ?? '';
+  const at = out.indexOf(`${marker}\n`);
+  return { ok: r.status === 0, text: at < 0 ? out : out.slice(0, at), json: at < 0 ? '' : out.slice(at + marker.length + 1), stderr: (r.stderr ?? '').trim() };
 }
