@@ -53,7 +53,8 @@ export function offsetOfJsonPath(text: string, path: readonly JsonPathSegment[])
   for (const seg of path) {
     if (typeof seg === 'number' && text[i] === '[') {
       let at = skipSpace(text, i + 1);
-      for (let k = 0; k < seg && at < text.length && text[at] !== ']'; k++) at = skipSpace(text, skipSpace(text, skipValue(text, at)) + 1);
+      for (let k = 0; k < seg && at < text.length && text[at] !== ']'; k++)
+        at = skipSpace(text, skipSpace(text, skipValue(text, at)) + 1);
       if (at >= text.length || text[at] === ']') return i;
       i = at;
     } else if (typeof seg === 'string' && text[i] === '{') {

@@ -1,9 +1,20 @@
 // What both nft readers (text and JSON) share: the names nft knows (src/model/nft-types.ts), the
-// defaults the kernel fills in (reject codes, limit bursts), and the named limits. Facts are from nftables 1.0.6's sources (proto.c, meta.c, ct.c, datatype.c,
-// statement.c) and checked against `nft -f` + `nft list ruleset` on this machine.
+// defaults the kernel fills in (reject codes, limit bursts), and the named limits. Facts are from
+// nftables 1.0.6's sources (proto.c, meta.c, ct.c, datatype.c, statement.c) and checked against
+// `nft -f` + `nft list ruleset` on this machine.
 
 import type { NftFamily, NftRejectType, NftVerdictName } from '../src/model/nft.js';
-export { BITMASK_TYPES, CT_KEYS, exprType, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_FIELDS, PRINTED_UNQUALIFIED, UNQUALIFIED_META } from '../src/model/nft-types.js';
+export {
+  BITMASK_TYPES,
+  CT_KEYS,
+  exprType,
+  FIB_FLAGS,
+  FIB_RESULTS,
+  META_KEYS,
+  PAYLOAD_FIELDS,
+  PRINTED_UNQUALIFIED,
+  UNQUALIFIED_META,
+} from '../src/model/nft-types.js';
 
 /** Expressions nested deeper than this are refused (nft's own output nests a handful deep). */
 export const MAX_EXPR_DEPTH = 32;
@@ -48,7 +59,10 @@ export interface RejectInput {
  * The reject the kernel holds for what was written: a bare `reject` is port-unreachable in the
  * family's ICMP (icmpx in inet, bridge and netdev tables); numeric codes become their names.
  */
-export function defaultReject(family: NftFamily, r: RejectInput): { type: NftRejectType | null; code: string | number | null } {
+export function defaultReject(
+  family: NftFamily,
+  r: RejectInput,
+): { type: NftRejectType | null; code: string | number | null } {
   if (r.type === 'tcp reset') return { type: 'tcp reset', code: null };
   const type = r.type ?? (family === 'ip' ? 'icmp' : family === 'ip6' ? 'icmpv6' : family === 'arp' ? null : 'icmpx');
   if (type === null) return { type: null, code: r.code };
@@ -59,7 +73,9 @@ export function defaultReject(family: NftFamily, r: RejectInput): { type: NftRej
 
 /** Limit defaults the kernel reports when the input gives none: 5 packets of burst, 0 bytes. */
 export function limitDefaults(rateUnit: string): { rateUnit: string; burst: number; burstUnit: string } {
-  return rateUnit === 'packets' ? { rateUnit, burst: 5, burstUnit: 'packets' } : { rateUnit, burst: 0, burstUnit: 'bytes' };
+  return rateUnit === 'packets'
+    ? { rateUnit, burst: 5, burstUnit: 'packets' }
+    : { rateUnit, burst: 0, burstUnit: 'bytes' };
 }
 
 /** ` (did you mean 'x'?)` when `word` is a near miss of a known name; '' otherwise. */
@@ -69,7 +85,8 @@ export function didYouMean(word: string, known: readonly string[]): string {
     let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
     for (let i = 1; i <= a.length; i++) {
       const row = [i];
-      for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++)
+        row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
       prev = row;
     }
     return prev[b.length]!;
@@ -79,5 +96,7 @@ export function didYouMean(word: string, known: readonly string[]): string {
     const d = distance(word.toLowerCase(), k);
     if (best === null || d < best.d) best = { k, d };
   }
-  return best && best.d > 0 && best.d <= Math.max(1, Math.floor(best.k.length / 3)) ? ` (did you mean '${best.k}'?)` : '';
+  return best && best.d > 0 && best.d <= Math.max(1, Math.floor(best.k.length / 3))
+    ? ` (did you mean '${best.k}'?)`
+    : '';
 }

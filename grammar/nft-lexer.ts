@@ -36,7 +36,8 @@ export const WordOp = createToken({ name: 'WordOp', pattern: alone('.:/'), categ
 
 export const Word = createToken({ name: 'Word', pattern: new RegExp(`[^${STOP}]+`), categories: [Name] });
 
-const keyword = (word: string): TokenType => createToken({ name: `Kw_${word}`, pattern: new RegExp(word), longer_alt: Word, categories: [Name] });
+const keyword = (word: string): TokenType =>
+  createToken({ name: `Kw_${word}`, pattern: new RegExp(word), longer_alt: Word, categories: [Name] });
 export const Table = keyword('table');
 export const Flush = keyword('flush');
 export const Ruleset = keyword('ruleset');

@@ -46,7 +46,21 @@ export interface RuleAst {
 /** Thrown inside the reader when the items from here on are not understood; caught per statement. */
 class NotUnderstood extends Error {}
 
-const RELATIONAL: Readonly<Record<string, NftOp>> = { '==': '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=', '!': '!', eq: '==', ne: '!=', lt: '<', gt: '>', le: '<=', ge: '>=' };
+const RELATIONAL: Readonly<Record<string, NftOp>> = {
+  '==': '==',
+  '!=': '!=',
+  '<': '<',
+  '>': '>',
+  '<=': '<=',
+  '>=': '>=',
+  '!': '!',
+  eq: '==',
+  ne: '!=',
+  lt: '<',
+  gt: '>',
+  le: '<=',
+  ge: '>=',
+};
 const BINOPS = new Set(['&', '|', '^', '<<', '>>']);
 const NAT_FLAGS = new Set(['random', 'fully-random', 'persistent', 'netmap']);
 /** The order nft lists NAT flags in (statement.c print_nf_nat_flags). */
@@ -82,7 +96,11 @@ export function readRule(items: readonly ItemAst[], ctx: RuleContext): RuleAst {
 }
 
 /** Reads the elements of a set or map (`{ a, b : c, d timeout 1h }`, or a named set's `elements = { … }`). */
-export function readElements(items: readonly ItemAst[], ctx: RuleContext, options: { readonly verdicts: boolean }): NftExpr[] {
+export function readElements(
+  items: readonly ItemAst[],
+  ctx: RuleContext,
+  options: { readonly verdicts: boolean },
+): NftExpr[] {
   const out: NftExpr[] = [];
   for (const part of splitOnCommas(items)) {
     if (part.length === 0) continue;
@@ -92,7 +110,12 @@ export function readElements(items: readonly ItemAst[], ctx: RuleContext, option
       if (!cursor.done()) throw new NotUnderstood();
     } catch (e) {
       if (!(e instanceof NotUnderstood)) throw e;
-      out.push({ kind: 'unknown', text: ctx.text.slice(part[0]!.start, part[part.length - 1]!.end), json: null, what: part[0]!.image });
+      out.push({
+        kind: 'unknown',
+        text: ctx.text.slice(part[0]!.start, part[part.length - 1]!.end),
+        json: null,
+        what: part[0]!.image,
+      });
     }
   }
   return out;
@@ -150,7 +173,8 @@ export function wordValue(w: string): NftExpr {
   const slash = w.indexOf('/');
   if (slash > 0 && DECIMAL.test(w.slice(slash + 1))) {
     const addr = w.slice(0, slash);
-    if (IPV4.test(addr) || IPV6.test(addr)) return { kind: 'prefix', addr: { kind: 'value', value: addr }, len: Number(w.slice(slash + 1)) };
+    if (IPV4.test(addr) || IPV6.test(addr))
+      return { kind: 'prefix', addr: { kind: 'value', value: addr }, len: Number(w.slice(slash + 1)) };
   }
   for (let i = w.indexOf('-'); i > 0; i = w.indexOf('-', i + 1)) {
     const low = w.slice(0, i);
@@ -171,7 +195,7 @@ export function durationSeconds(w: string): number | null {
     while (j < w.length && w[j]! >= '0' && w[j]! <= '9') j++;
     if (j === i) return null;
     const n = Number(w.slice(i, j));
-    const unit = w.startsWith('ms', j) ? 'ms' : w[j] ?? '';
+    const unit = w.startsWith('ms', j) ? 'ms' : (w[j] ?? '');
     const factor = units[unit];
     if (factor === undefined) return null;
     ms += n * factor;
@@ -248,7 +272,13 @@ class Cursor {
     const first = this.items[start]!;
     const last = this.items[this.end - 1]!;
     this.index = this.end;
-    return { kind: 'unknown', pos: { line: first.line, col: first.col }, text: this.ctx.text.slice(first.start, last.end), json: null, what: first.image };
+    return {
+      kind: 'unknown',
+      pos: { line: first.line, col: first.col },
+      text: this.ctx.text.slice(first.start, last.end),
+      json: null,
+      what: first.image,
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -368,7 +398,17 @@ class Cursor {
     this.index++;
     if (this.word() === 'name') {
       this.index++;
-      return { kind: 'limit', rate: 0, rateUnit: 'packets', per: 'second', burst: 5, burstUnit: 'packets', inv: false, name: this.name(), pos };
+      return {
+        kind: 'limit',
+        rate: 0,
+        rateUnit: 'packets',
+        per: 'second',
+        burst: 5,
+        burstUnit: 'packets',
+        inv: false,
+        name: this.name(),
+        pos,
+      };
     }
     this.expectWord('rate');
     let inv = false;
@@ -414,7 +454,16 @@ class Cursor {
     this.index++;
     if (this.word() === 'name') {
       this.index++;
-      return { kind: 'quota', val: 0, valUnit: 'bytes', used: 0, usedUnit: 'bytes', inv: false, name: this.name(), pos };
+      return {
+        kind: 'quota',
+        val: 0,
+        valUnit: 'bytes',
+        used: 0,
+        usedUnit: 'bytes',
+        inv: false,
+        name: this.name(),
+        pos,
+      };
     }
     let inv = false;
     if (this.word() === 'over' || this.word() === 'until') inv = this.expectWord() === 'over';
@@ -477,9 +526,18 @@ class Cursor {
       flags.push(this.expectWord());
       if (this.peek()?.kind === 'comma') this.index++;
     }
-    // The kernel keeps a NAT family only in tables that hold both (inet); `snat ip to` in an ip table lists as `snat to`.
+    // The kernel keeps a NAT family only in tables that hold both (inet): `snat ip to` in an ip
+    // table lists as `snat to`.
     if (this.ctx.family === 'ip' || this.ctx.family === 'ip6') family = null;
-    const nat: NftNat = { kind: 'nat', nat: w, family, addr, port, flags: NAT_FLAG_ORDER.filter((f) => flags.includes(f)), pos };
+    const nat: NftNat = {
+      kind: 'nat',
+      nat: w,
+      family,
+      addr,
+      port,
+      flags: NAT_FLAG_ORDER.filter((f) => flags.includes(f)),
+      pos,
+    };
     return nat;
   }
 
@@ -557,13 +615,19 @@ class Cursor {
     }
     let op: NftOp | null = null;
     const it = this.peek();
-    if (it && (it.kind === 'op' || it.kind === 'word') && RELATIONAL[it.image] !== undefined && (it.kind === 'op' || this.peek(1) !== undefined)) {
+    if (
+      it &&
+      (it.kind === 'op' || it.kind === 'word') &&
+      RELATIONAL[it.image] !== undefined &&
+      (it.kind === 'op' || this.peek(1) !== undefined)
+    ) {
       op = RELATIONAL[it.image]!;
       this.index++;
     }
     if (this.done()) throw new NotUnderstood();
     let right = this.rhs();
-    if (right.kind === 'value' && (right.value === 'exists' || right.value === 'missing') && this.isExistence(left)) right = { kind: 'value', value: right.value === 'exists' };
+    if (right.kind === 'value' && (right.value === 'exists' || right.value === 'missing') && this.isExistence(left))
+      right = { kind: 'value', value: right.value === 'exists' };
     let leftExpr = left;
     if (this.isOp('/')) {
       // `tcp flags syn / syn,ack`: (flags & mask) == value.
@@ -573,7 +637,11 @@ class Cursor {
     }
     if (op === null) {
       const type = exprType(left, this.ctx.family);
-      const bitmask = type !== null && BITMASK_TYPES.has(type) && leftExpr === left && (right.kind === 'value' || right.kind === 'list');
+      const bitmask =
+        type !== null &&
+        BITMASK_TYPES.has(type) &&
+        leftExpr === left &&
+        (right.kind === 'value' || right.kind === 'list');
       op = bitmask ? 'in' : '==';
     }
     if (right.kind === 'list' && op !== 'in' && op !== '!' && leftExpr === left) {
@@ -633,7 +701,8 @@ class Cursor {
     }
     const a = this.word(k);
     const b = this.word(k + 1);
-    if ((a === 'ip' || a === 'ip6') && b !== null && CT_KEYS[`${a} ${b}`] !== undefined) return { key: `${a} ${b}`, dir, width: k + 2 };
+    if ((a === 'ip' || a === 'ip6') && b !== null && CT_KEYS[`${a} ${b}`] !== undefined)
+      return { key: `${a} ${b}`, dir, width: k + 2 };
     if (a !== null && CT_KEYS[a] !== undefined && a !== 'ip saddr') return { key: a, dir, width: k + 1 };
     return null;
   }
@@ -762,7 +831,8 @@ class Cursor {
     if (depth > MAX_EXPR_DEPTH) throw new NotUnderstood();
     const it = this.next();
     if (it.kind === 'quoted') return { kind: 'value', value: it.image };
-    if (it.kind === 'group' && it.image === '{') return { kind: 'set', items: readElements(it.items, this.ctx, { verdicts: false }) };
+    if (it.kind === 'group' && it.image === '{')
+      return { kind: 'set', items: readElements(it.items, this.ctx, { verdicts: false }) };
     if (it.kind === 'group' && it.image === '(') return this.flagGroup(it, depth);
     if (it.kind !== 'word') throw new NotUnderstood();
     if (it.image.startsWith('@')) return { kind: 'setref', name: it.image.slice(1) };
@@ -774,7 +844,8 @@ class Cursor {
   private setOrRef(verdicts: boolean): NftExpr {
     const it = this.next();
     if (it.kind === 'word' && it.image.startsWith('@')) return { kind: 'setref', name: it.image.slice(1) };
-    if (it.kind === 'group' && it.image === '{') return { kind: 'set', items: readElements(it.items, this.ctx, { verdicts }) };
+    if (it.kind === 'group' && it.image === '{')
+      return { kind: 'set', items: readElements(it.items, this.ctx, { verdicts }) };
     throw new NotUnderstood();
   }
 
@@ -822,7 +893,13 @@ class Cursor {
 
   private verdictAhead(): boolean {
     const w = this.word();
-    return w !== null && VERDICTS.includes(w as NftVerdictName) && (w === 'jump' || w === 'goto' ? this.peek(1) !== undefined : this.peek(1) === undefined || this.peek(1)?.kind !== 'op');
+    return (
+      w !== null &&
+      VERDICTS.includes(w as NftVerdictName) &&
+      (w === 'jump' || w === 'goto'
+        ? this.peek(1) !== undefined
+        : this.peek(1) === undefined || this.peek(1)?.kind !== 'op')
+    );
   }
 
   private verdictValue(): NftExpr {

@@ -3,7 +3,17 @@
 // objects carried verbatim. Statements are read by nft-rule.ts. Errors carry FILE:LINE:COL.
 
 import type { IToken } from './chevrotain.js';
-import type { NftBaseChain, NftChain, NftExpr, NftFamily, NftHook, NftRuleset, NftSet, NftTable, NftTextPos } from '../src/model/nft.js';
+import type {
+  NftBaseChain,
+  NftChain,
+  NftExpr,
+  NftFamily,
+  NftHook,
+  NftRuleset,
+  NftSet,
+  NftTable,
+  NftTextPos,
+} from '../src/model/nft.js';
 import { NFT_CHAIN_TYPES, NFT_FAMILIES, NFT_HOOKS, priorityValue } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
 import type { BlockAst, ItemAst, LineAst, TableAst } from './nft-ast.js';
@@ -64,7 +74,11 @@ class TextBuilder {
     let family: NftFamily = 'ip';
     if (t.family) {
       const f = t.family.image;
-      if (!NFT_FAMILIES.includes(f as NftFamily)) this.fail(this.tokenPos(t.family), `unknown table family '${f}'${didYouMean(f, NFT_FAMILIES)} (nft knows ${NFT_FAMILIES.join(', ')})`);
+      if (!NFT_FAMILIES.includes(f as NftFamily))
+        this.fail(
+          this.tokenPos(t.family),
+          `unknown table family '${f}'${didYouMean(f, NFT_FAMILIES)} (nft knows ${NFT_FAMILIES.join(', ')})`,
+        );
       family = f as NftFamily;
     }
     const name = this.name(t.name);
@@ -87,7 +101,14 @@ class TextBuilder {
       const kw = block.keyword.map((k) => k.image).join(' ');
       if (kw === 'chain') this.chain(table, block, rctx);
       else if (kw === 'set' || kw === 'map') this.set(table, block, kw, rctx);
-      else table.objects.push({ kind: 'unknown', pos: this.tokenPos(block.keyword[0]!), text: this.ctx.text.slice(block.start, block.end + 1), json: null, what: `${kw} ${this.name(block.name)}` });
+      else
+        table.objects.push({
+          kind: 'unknown',
+          pos: this.tokenPos(block.keyword[0]!),
+          text: this.ctx.text.slice(block.start, block.end + 1),
+          json: null,
+          what: `${kw} ${this.name(block.name)}`,
+        });
     }
     return table;
   }
@@ -102,7 +123,10 @@ class TextBuilder {
       (table as { comment: string | null }).comment = rest[0]!.image;
       return;
     }
-    this.fail(line, `unexpected '${first?.image}' in table ${table.family} ${table.name} (a table holds chains, sets, maps, named objects, flags and a comment)`);
+    this.fail(
+      line,
+      `unexpected '${first?.image}' in table ${table.family} ${table.name} (a table holds chains, sets, maps, named objects, flags and a comment)`,
+    );
   }
 
   private chain(table: NftTable, block: BlockAst, rctx: RuleContext): void {
@@ -110,23 +134,55 @@ class TextBuilder {
     const pos = this.tokenPos(block.keyword[0]!);
     let chain = table.chains.find((c) => c.name === name);
     if (!chain) {
-      chain = { family: table.family, table: table.name, name, handle: this.handleAt(pos.line), pos, base: null, comment: null, rules: [] };
+      chain = {
+        family: table.family,
+        table: table.name,
+        name,
+        handle: this.handleAt(pos.line),
+        pos,
+        base: null,
+        comment: null,
+        rules: [],
+      };
       table.chains.push(chain);
     }
-    const spec: { type?: ItemAst; hook?: ItemAst; devices: string[]; priority?: number; policy?: ItemAst; at?: LineAst } = { devices: [] };
+    const spec: {
+      type?: ItemAst;
+      hook?: ItemAst;
+      devices: string[];
+      priority?: number;
+      policy?: ItemAst;
+      at?: LineAst;
+    } = { devices: [] };
     for (const line of block.lines) {
       const first = line.items[0]!;
       if (first.kind === 'word' && first.image === 'type' && this.isSpec(line)) this.baseSpec(table.family, line, spec);
-      else if (first.kind === 'word' && first.image === 'policy' && line.items.length === 2) spec.policy = line.items[1]!;
-      else if (first.kind === 'word' && first.image === 'comment' && line.items.length === 2 && line.items[1]!.kind === 'quoted') (chain as { comment: string | null }).comment = line.items[1]!.image;
+      else if (first.kind === 'word' && first.image === 'policy' && line.items.length === 2)
+        spec.policy = line.items[1]!;
+      else if (
+        first.kind === 'word' &&
+        first.image === 'comment' &&
+        line.items.length === 2 &&
+        line.items[1]!.kind === 'quoted'
+      )
+        (chain as { comment: string | null }).comment = line.items[1]!.image;
       else {
         const rule = readRule(line.items, rctx);
-        chain.rules.push({ family: table.family, table: table.name, chain: name, handle: this.handleAt(this.lastLine(line)), pos: { line: line.line, col: line.col }, statements: rule.statements, comment: rule.comment });
+        chain.rules.push({
+          family: table.family,
+          table: table.name,
+          chain: name,
+          handle: this.handleAt(this.lastLine(line)),
+          pos: { line: line.line, col: line.col },
+          statements: rule.statements,
+          comment: rule.comment,
+        });
       }
     }
     if (spec.type && spec.hook) {
       const policy = spec.policy?.image ?? 'accept';
-      if (policy !== 'accept' && policy !== 'drop') this.fail(spec.policy!, `chain policy must be accept or drop, found '${policy}'`);
+      if (policy !== 'accept' && policy !== 'drop')
+        this.fail(spec.policy!, `chain policy must be accept or drop, found '${policy}'`);
       (chain as { base: NftBaseChain | null }).base = {
         type: spec.type.image as NftBaseChain['type'],
         hook: spec.hook.image as NftHook,
@@ -155,12 +211,24 @@ class TextBuilder {
   }
 
   /** `type filter hook input [device "eth0" | devices = { … }] priority filter + 10` (the `;` ended the line). */
-  private baseSpec(family: NftFamily, line: LineAst, spec: { type?: ItemAst; hook?: ItemAst; devices: string[]; priority?: number }): void {
+  private baseSpec(
+    family: NftFamily,
+    line: LineAst,
+    spec: { type?: ItemAst; hook?: ItemAst; devices: string[]; priority?: number },
+  ): void {
     const items = line.items;
     const type = items[1]!;
     const hook = items[3]!;
-    if (!NFT_CHAIN_TYPES.includes(type.image as NftBaseChain['type'])) this.fail(type, `unknown chain type '${type.image}'${didYouMean(type.image, NFT_CHAIN_TYPES)} (nft knows ${NFT_CHAIN_TYPES.join(', ')})`);
-    if (!NFT_HOOKS.includes(hook.image as NftHook)) this.fail(hook, `unknown hook '${hook.image}'${didYouMean(hook.image, NFT_HOOKS)} (nft knows ${NFT_HOOKS.join(', ')})`);
+    if (!NFT_CHAIN_TYPES.includes(type.image as NftBaseChain['type']))
+      this.fail(
+        type,
+        `unknown chain type '${type.image}'${didYouMean(type.image, NFT_CHAIN_TYPES)} (nft knows ${NFT_CHAIN_TYPES.join(', ')})`,
+      );
+    if (!NFT_HOOKS.includes(hook.image as NftHook))
+      this.fail(
+        hook,
+        `unknown hook '${hook.image}'${didYouMean(hook.image, NFT_HOOKS)} (nft knows ${NFT_HOOKS.join(', ')})`,
+      );
     let i = 4;
     if (items[i]?.image === 'device' && items[i + 1]) {
       spec.devices.push(items[i + 1]!.image);
@@ -170,7 +238,8 @@ class TextBuilder {
       i += 3;
     }
     const prio = items[i];
-    if (prio?.image !== 'priority' || !items[i + 1]) this.fail(prio ?? hook, `expected 'priority' in the base chain spec of a ${type.image} chain`);
+    if (prio?.image !== 'priority' || !items[i + 1])
+      this.fail(prio ?? hook, `expected 'priority' in the base chain spec of a ${type.image} chain`);
     const value = items.slice(i + 1);
     spec.type = type;
     spec.hook = hook;
@@ -180,7 +249,8 @@ class TextBuilder {
   /** `0`, `-300`, `filter`, `filter + 10`, `srcnat - 5`. */
   private priority(family: NftFamily, hook: NftHook, items: readonly ItemAst[]): number {
     const [base, op, offset] = items;
-    const numeric = (i: ItemAst): number | null => (/^-?\d+$/.test(i.image) && i.kind === 'word' ? Number(i.image) : null);
+    const numeric = (i: ItemAst): number | null =>
+      /^-?\d+$/.test(i.image) && i.kind === 'word' ? Number(i.image) : null;
     let value = numeric(base!);
     if (value === null) {
       value = priorityValue(base!.image, family, hook) ?? null;
@@ -188,7 +258,8 @@ class TextBuilder {
     }
     if (op === undefined) return value!;
     const off = offset ? numeric(offset) : null;
-    if ((op.image !== '+' && op.image !== '-') || off === null || items.length > 3) this.fail(op, `expected a priority like 'filter', 'filter + 10' or '-5'`);
+    if ((op.image !== '+' && op.image !== '-') || off === null || items.length > 3)
+      this.fail(op, `expected a priority like 'filter', 'filter + 10' or '-5'`);
     return op.image === '+' ? value! + off! : value! - off!;
   }
 
@@ -227,7 +298,8 @@ class TextBuilder {
         set.typeof = this.ctx.text.slice(rest[0]?.start ?? first!.end, rest[rest.length - 1]?.end ?? first!.end);
         const [key, value] = this.splitOn(rest, ':');
         set.type = this.typesOf(key, rctx);
-        if (kind === 'map') set.map = value ? this.typesOf(value, rctx) : this.fail(line, `map ${name}: expected 'typeof KEY : VALUE'`);
+        if (kind === 'map')
+          set.map = value ? this.typesOf(value, rctx) : this.fail(line, `map ${name}: expected 'typeof KEY : VALUE'`);
       } else if (w === 'flags') {
         set.flags = rest.filter((i) => i.kind === 'word').map((i) => i.image);
       } else if (w === 'timeout' || w === 'gc-interval') {
@@ -237,7 +309,11 @@ class TextBuilder {
         else set.gcInterval = s;
       } else if (w === 'size' && rest.length === 1 && /^\d+$/.test(rest[0]!.image)) {
         set.size = Number(rest[0]!.image);
-      } else if (w === 'policy' && rest.length === 1 && (rest[0]!.image === 'memory' || rest[0]!.image === 'performance')) {
+      } else if (
+        w === 'policy' &&
+        rest.length === 1 &&
+        (rest[0]!.image === 'memory' || rest[0]!.image === 'performance')
+      ) {
         set.policy = rest[0]!.image as 'memory' | 'performance';
       } else if (w === 'comment' && rest.length === 1 && rest[0]!.kind === 'quoted') {
         set.comment = rest[0]!.image;
@@ -251,10 +327,14 @@ class TextBuilder {
     // The kernel sets the timeout flag for a set with a default timeout; flags list in nft's order.
     const flags = new Set(set.flags.map((f) => (f === 'eval' ? 'dynamic' : f)));
     if (set.timeout !== null) flags.add('timeout');
-    set.flags = [...SET_FLAG_ORDER.filter((f) => flags.has(f)), ...[...flags].filter((f) => !SET_FLAG_ORDER.includes(f))];
+    set.flags = [
+      ...SET_FLAG_ORDER.filter((f) => flags.has(f)),
+      ...[...flags].filter((f) => !SET_FLAG_ORDER.includes(f)),
+    ];
     const verdicts = set.map?.length === 1 && set.map[0] === 'verdict';
     for (const line of pending) set.elements.push(...readElements(line.items[2]!.items, rctx, { verdicts }));
-    if (table.sets.some((s) => s.name === name)) this.fail(pos, `${kind} ${name} is defined twice in table ${table.family} ${table.name}`);
+    if (table.sets.some((s) => s.name === name))
+      this.fail(pos, `${kind} ${name} is defined twice in table ${table.family} ${table.name}`);
     table.sets.push(set);
   }
 

@@ -14,7 +14,22 @@ import { EmbeddedActionsParser, type IToken } from './chevrotain.js';
 import type { NftRuleset } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
-import { allTokens, Comma, Flush, LCurly, LParen, Name, Newline, nftLexer, Op, RCurly, RParen, Ruleset, Semicolon, Table } from './nft-lexer.js';
+import {
+  allTokens,
+  Comma,
+  Flush,
+  LCurly,
+  LParen,
+  Name,
+  Newline,
+  nftLexer,
+  Op,
+  RCurly,
+  RParen,
+  Ruleset,
+  Semicolon,
+  Table,
+} from './nft-lexer.js';
 import type { BlockAst, ItemAst, LineAst, TableAst } from './nft-ast.js';
 import { buildRuleset } from './nft-text-build.js';
 
@@ -80,10 +95,20 @@ class NftParser extends EmbeddedActionsParser {
     const open = this.CONSUME(LCurly);
     const lines: LineAst[] = [];
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(Newline) }, { ALT: () => this.CONSUME(Semicolon) }, { ALT: () => lines.push(this.SUBRULE(this.line)) }]);
+      this.OR([
+        { ALT: () => this.CONSUME(Newline) },
+        { ALT: () => this.CONSUME(Semicolon) },
+        { ALT: () => lines.push(this.SUBRULE(this.line)) },
+      ]);
     });
     const close = this.CONSUME(RCurly);
-    return { keyword, name, lines, start: keyword[0]?.startOffset ?? open.startOffset, end: close.endOffset ?? close.startOffset };
+    return {
+      keyword,
+      name,
+      lines,
+      start: keyword[0]?.startOffset ?? open.startOffset,
+      end: close.endOffset ?? close.startOffset,
+    };
   });
 
   /** Do the next words, before any line end, run into a `{`? (a block head rather than a line). */
@@ -97,7 +122,16 @@ class NftParser extends EmbeddedActionsParser {
   }
 
   private isNameType(t: unknown): boolean {
-    return t !== Newline && t !== Semicolon && t !== LCurly && t !== RCurly && t !== LParen && t !== RParen && t !== Comma && (t as { CATEGORIES?: unknown[] }).CATEGORIES?.includes(Name) === true;
+    return (
+      t !== Newline &&
+      t !== Semicolon &&
+      t !== LCurly &&
+      t !== RCurly &&
+      t !== LParen &&
+      t !== RParen &&
+      t !== Comma &&
+      (t as { CATEGORIES?: unknown[] }).CATEGORIES?.includes(Name) === true
+    );
   }
 
   private line = this.RULE('line', (): LineAst => {
@@ -113,19 +147,43 @@ class NftParser extends EmbeddedActionsParser {
         ALT: () => {
           const t = this.CONSUME(Name);
           const quoted = t.image.startsWith('"');
-          return { kind: quoted ? 'quoted' : 'word', image: quoted ? t.image.slice(1, -1) : t.image, line: tokenLine(t), col: tokenCol(t), start: t.startOffset, end: (t.endOffset ?? t.startOffset) + 1, items: [] };
+          return {
+            kind: quoted ? 'quoted' : 'word',
+            image: quoted ? t.image.slice(1, -1) : t.image,
+            line: tokenLine(t),
+            col: tokenCol(t),
+            start: t.startOffset,
+            end: (t.endOffset ?? t.startOffset) + 1,
+            items: [],
+          };
         },
       },
       {
         ALT: () => {
           const t = this.CONSUME(Op);
-          return { kind: 'op', image: t.image, line: tokenLine(t), col: tokenCol(t), start: t.startOffset, end: (t.endOffset ?? t.startOffset) + 1, items: [] };
+          return {
+            kind: 'op',
+            image: t.image,
+            line: tokenLine(t),
+            col: tokenCol(t),
+            start: t.startOffset,
+            end: (t.endOffset ?? t.startOffset) + 1,
+            items: [],
+          };
         },
       },
       {
         ALT: () => {
           const t = this.CONSUME(Comma);
-          return { kind: 'comma', image: ',', line: tokenLine(t), col: tokenCol(t), start: t.startOffset, end: t.startOffset + 1, items: [] };
+          return {
+            kind: 'comma',
+            image: ',',
+            line: tokenLine(t),
+            col: tokenCol(t),
+            start: t.startOffset,
+            end: t.startOffset + 1,
+            items: [],
+          };
         },
       },
       { ALT: () => this.SUBRULE(this.group) },
@@ -136,7 +194,13 @@ class NftParser extends EmbeddedActionsParser {
     const open = this.OR([{ ALT: () => this.CONSUME(LCurly) }, { ALT: () => this.CONSUME(LParen) }]);
     this.ACTION(() => {
       this.depth++;
-      if (this.depth > MAX_GROUP_DEPTH) throw new InputError(this.file, tokenLine(open), tokenCol(open), `braces nested deeper than ${MAX_GROUP_DEPTH}`);
+      if (this.depth > MAX_GROUP_DEPTH)
+        throw new InputError(
+          this.file,
+          tokenLine(open),
+          tokenCol(open),
+          `braces nested deeper than ${MAX_GROUP_DEPTH}`,
+        );
     });
     const items: ItemAst[] = [];
     this.MANY(() => {
@@ -144,7 +208,15 @@ class NftParser extends EmbeddedActionsParser {
     });
     const close = open.image === '{' ? this.CONSUME(RCurly) : this.CONSUME(RParen);
     this.ACTION(() => this.depth--);
-    return { kind: 'group', image: open.image, line: tokenLine(open), col: tokenCol(open), start: open.startOffset, end: (close.endOffset ?? close.startOffset) + 1, items };
+    return {
+      kind: 'group',
+      image: open.image,
+      line: tokenLine(open),
+      col: tokenCol(open),
+      start: open.startOffset,
+      end: (close.endOffset ?? close.startOffset) + 1,
+      items,
+    };
   });
 
   begin(file: string): void {
@@ -170,12 +242,23 @@ export function parseNftTextBytes(bytes: Uint8Array, options: NftTextOptions): N
 /** Reads `nft list ruleset` text (`nft -a` handles included) into the nft model. */
 export function parseNftText(text: string, options: NftTextOptions): NftRuleset {
   const { file } = options;
-  if (text.length > MAX_NFT_TEXT) throw new InputError(file, 1, 1, `nft text of ${text.length} characters (more than ${MAX_NFT_TEXT}); not a ruleset virtables reads`);
+  if (text.length > MAX_NFT_TEXT)
+    throw new InputError(
+      file,
+      1,
+      1,
+      `nft text of ${text.length} characters (more than ${MAX_NFT_TEXT}); not a ruleset virtables reads`,
+    );
   const lexed = nftLexer.tokenize(text);
   if (lexed.errors.length > 0) {
     const e = lexed.errors[0]!;
     const ch = text[e.offset];
-    throw new InputError(file, e.line ?? 1, e.column ?? 1, ch === '"' ? 'unterminated quoted string' : `unexpected character '${ch}'`);
+    throw new InputError(
+      file,
+      e.line ?? 1,
+      e.column ?? 1,
+      ch === '"' ? 'unterminated quoted string' : `unexpected character '${ch}'`,
+    );
   }
   const p = parser();
   p.begin(file);
@@ -195,14 +278,26 @@ function syntaxError(file: string, token: IToken, tokens: IToken[]): InputError 
   if (atEnd) {
     let open = 0;
     for (const t of tokens) open += t.tokenType === LCurly ? 1 : t.tokenType === RCurly ? -1 : 0;
-    return new InputError(file, line, col, open > 0 ? `unexpected end of input: ${open} '{' not closed (truncated nft output?)` : 'unexpected end of input');
+    return new InputError(
+      file,
+      line,
+      col,
+      open > 0 ? `unexpected end of input: ${open} '{' not closed (truncated nft output?)` : 'unexpected end of input',
+    );
   }
   const found = token.image === '\n' ? 'end of line' : `'${token.image}'`;
   const first = tokens[0];
-  if (first && /^\*[a-z]+$/.test(first.image) && tokenLine(first) === 1) return new InputError(file, tokenLine(first), 1, "this is iptables-save output ('*table' … COMMIT), not nft text");
+  if (first && /^\*[a-z]+$/.test(first.image) && tokenLine(first) === 1)
+    return new InputError(file, tokenLine(first), 1, "this is iptables-save output ('*table' … COMMIT), not nft text");
   if (token.tokenType === RCurly) return new InputError(file, line, col, "unexpected '}' (no block is open here)");
   const top = tokens.indexOf(token) >= 0 && depthBefore(tokens, token) === 0;
-  if (top) return new InputError(file, line, col, `expected 'table FAMILY NAME {' at the top level of an nft ruleset, found ${found}${topLevelHint(token.image)}`);
+  if (top)
+    return new InputError(
+      file,
+      line,
+      col,
+      `expected 'table FAMILY NAME {' at the top level of an nft ruleset, found ${found}${topLevelHint(token.image)}`,
+    );
   return new InputError(file, line, col, `unexpected ${found}`);
 }
 
@@ -216,7 +311,22 @@ function depthBefore(tokens: IToken[], token: IToken): number {
 }
 
 function topLevelHint(word: string): string {
-  if (['add', 'insert', 'delete', 'create', 'replace', 'list', 'reset', 'rename', 'define', 'include', 'destroy'].includes(word)) return ` ('${word}' commands are nft -f scripts; virtables reads what 'nft list ruleset' prints)`;
+  if (
+    [
+      'add',
+      'insert',
+      'delete',
+      'create',
+      'replace',
+      'list',
+      'reset',
+      'rename',
+      'define',
+      'include',
+      'destroy',
+    ].includes(word)
+  )
+    return ` ('${word}' commands are nft -f scripts; virtables reads what 'nft list ruleset' prints)`;
   if (word === 'chain' || word === 'set' || word === 'map') return ` (a ${word} belongs inside a 'table … { }' block)`;
   return '';
 }
@@ -225,9 +335,14 @@ function topLevelHint(word: string): string {
  * One rule's statements as nft would hold them in a chain of a `family` table (for rules that come
  * as text on their own: the statement words libvirt passes to `nft insert rule`).
  */
-export function parseNftRule(statement: string, family: NftRuleset['tables'][number]['family'], file: string): NftRuleset['tables'][number]['chains'][number]['rules'][number] {
+export function parseNftRule(
+  statement: string,
+  family: NftRuleset['tables'][number]['family'],
+  file: string,
+): NftRuleset['tables'][number]['chains'][number]['rules'][number] {
   const r = parseNftText(`table ${family} t {\n\tchain c {\n\t\t${statement}\n\t}\n}\n`, { file });
   const rule = r.tables[0]?.chains[0]?.rules[0];
-  if (!rule || r.tables[0]!.chains[0]!.rules.length !== 1) throw new InputError(file, 1, 1, `not one nft rule: '${statement}'`);
+  if (!rule || r.tables[0]!.chains[0]!.rules.length !== 1)
+    throw new InputError(file, 1, 1, `not one nft rule: '${statement}'`);
   return rule;
 }

@@ -58,7 +58,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (input.nft) {
-    if (format === 'save') throw new UsageError(`parse: ${name} is ${kindName(input.kind)}; --format save prints iptables-save (use --format nft or json)`);
+    if (format === 'save')
+      throw new UsageError(
+        `parse: ${name} is ${kindName(input.kind)}; --format save prints iptables-save (use --format nft or json)`,
+      );
     const ruleset = canonicalNft(input.nft);
     try {
       io.stdout(format === 'json' ? formatNftJson(ruleset) : formatNftText(ruleset, { strict: true }));
@@ -71,8 +74,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     return 0;
   }
-  if (format === 'nft') throw new UsageError(`parse: ${name} is ${kindName(input.kind)}; --format nft prints nft rulesets (use --format save or json)`);
+  if (format === 'nft')
+    throw new UsageError(
+      `parse: ${name} is ${kindName(input.kind)}; --format nft prints nft rulesets (use --format save or json)`,
+    );
   const dump = input.dump!;
-  io.stdout(format === 'json' ? JSON.stringify(dumpToJson(dump), null, 2) + '\n' : formatDump(dump, { counters: values.counters === true }));
+  io.stdout(
+    format === 'json'
+      ? JSON.stringify(dumpToJson(dump), null, 2) + '\n'
+      : formatDump(dump, { counters: values.counters === true }),
+  );
   return 0;
 }

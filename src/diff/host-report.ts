@@ -3,7 +3,16 @@
 // the JSON of `virtables explain` and `virtables diff` (docs/json.md).
 
 import { explainDumps, inferNetworks, subnetsText, type NetworkInfo, type Owner } from './attribute.js';
-import { diffReport, explainReport, label, networkReport, type DiffReport, type ExplainReport, type NetworkReport, type RuleReport } from './report.js';
+import {
+  diffReport,
+  explainReport,
+  label,
+  networkReport,
+  type DiffReport,
+  type ExplainReport,
+  type NetworkReport,
+  type RuleReport,
+} from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
 import { explainNftTables, inferNftNetworks, type NftExplained } from './nft-explain.js';
 import { diffNftTables, type NftRuleAt } from './nft-diff.js';
@@ -79,8 +88,13 @@ export function explainHost(host: Host, networks: readonly NetworkInfo[]): HostE
 }
 
 /** Which backend a network's rules are in: nft when only nft rules are its own (libvirt 10.4+). */
-function backendOf(n: NetworkInfo, ipt: ReadonlyArray<{ network: string | null; purpose: Purpose | null }>, nft: ReadonlyArray<{ network: string | null; purpose: Purpose | null }>): 'iptables' | 'nft' {
-  const mine = (list: ReadonlyArray<{ network: string | null; purpose: Purpose | null }>): boolean => list.some((e) => e.network === n.name && e.purpose !== null);
+function backendOf(
+  n: NetworkInfo,
+  ipt: ReadonlyArray<{ network: string | null; purpose: Purpose | null }>,
+  nft: ReadonlyArray<{ network: string | null; purpose: Purpose | null }>,
+): 'iptables' | 'nft' {
+  const mine = (list: ReadonlyArray<{ network: string | null; purpose: Purpose | null }>): boolean =>
+    list.some((e) => e.network === n.name && e.purpose !== null);
   return mine(nft) && !mine(ipt) ? 'nft' : 'iptables';
 }
 
@@ -99,15 +113,30 @@ export interface HostGroup {
   readonly rows: ReportRow[];
 }
 
-const iptRow = (r: RuleReport): ReportRow => ({ where: `line ${r.line}`, table: r.table, text: r.text, purpose: r.purpose, why: r.why });
-const nftRow = (r: NftRuleReport): ReportRow => ({ where: r.line !== null ? `line ${r.line}` : (r.path ?? ''), table: `${r.table} ${r.chain}`, text: r.text, purpose: r.purpose, why: r.why });
+const iptRow = (r: RuleReport): ReportRow => ({
+  where: `line ${r.line}`,
+  table: r.table,
+  text: r.text,
+  purpose: r.purpose,
+  why: r.why,
+});
+const nftRow = (r: NftRuleReport): ReportRow => ({
+  where: r.line !== null ? `line ${r.line}` : (r.path ?? ''),
+  table: `${r.table} ${r.chain}`,
+  text: r.text,
+  purpose: r.purpose,
+  why: r.why,
+});
 
 /** Rules grouped by network, then libvirt's shared set-up, other owners and the host's own. */
 export function hostExplainGroups(report: HostExplainReport): HostGroup[] {
   const out: HostGroup[] = [];
   for (const n of report.networks) {
     const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
-    const rows = [...report.rules.filter((r) => r.network === n.name).map(iptRow), ...report.nftRules.filter((r) => r.network === n.name).map(nftRow)];
+    const rows = [
+      ...report.rules.filter((r) => r.network === n.name).map(iptRow),
+      ...report.nftRules.filter((r) => r.network === n.name).map(nftRow),
+    ];
     out.push({ title: `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`, rows });
   }
   const titles: Record<Owner, string> = {
@@ -119,7 +148,10 @@ export function hostExplainGroups(report: HostExplainReport): HostGroup[] {
     host: "the host's own rules",
   };
   for (const owner of ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const) {
-    const rows = [...report.rules.filter((r) => r.network === null && r.owner === owner).map(iptRow), ...report.nftRules.filter((r) => r.network === null && r.owner === owner).map(nftRow)];
+    const rows = [
+      ...report.rules.filter((r) => r.network === null && r.owner === owner).map(iptRow),
+      ...report.nftRules.filter((r) => r.network === null && r.owner === owner).map(nftRow),
+    ];
     if (rows.length > 0) out.push({ title: titles[owner], rows });
   }
   return out;
@@ -131,7 +163,11 @@ export function hostExplainGroups(report: HostExplainReport): HostGroup[] {
 export interface NftDiffReport {
   readonly added: NftRuleReport[];
   readonly removed: NftRuleReport[];
-  readonly moved: Array<{ readonly rule: NftRuleReport; readonly from: { position: number; line: number | null }; readonly to: { position: number; line: number | null } }>;
+  readonly moved: Array<{
+    readonly rule: NftRuleReport;
+    readonly from: { position: number; line: number | null };
+    readonly to: { position: number; line: number | null };
+  }>;
   readonly tables: ReturnType<typeof diffNftTables>['tables'];
   readonly chains: ReturnType<typeof diffNftTables>['chains'];
   readonly unchanged: number;
@@ -147,22 +183,40 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 /** Two hosts (before, after) compared: iptables per family, nft by content; networks judged from both. */
 export function diffHosts(before: Host, after: Host, networks: readonly NetworkInfo[]): HostDiffReport {
-  const families = (['ipv4', 'ipv6'] as const).filter((f) => (f === 'ipv4' ? before.ipv4 || after.ipv4 : before.ipv6 || after.ipv6));
-  const parts = families.map((f) => diffReport((f === 'ipv4' ? before.ipv4 : before.ipv6) ?? emptyDump(before.name, f), (f === 'ipv4' ? after.ipv4 : after.ipv6) ?? emptyDump(after.name, f), networks));
-  const ipt: DiffReport = parts.length > 0 ? merge(parts) : diffReport(emptyDump(before.name, 'ipv4'), emptyDump(after.name, 'ipv4'), networks);
+  const families = (['ipv4', 'ipv6'] as const).filter((f) =>
+    f === 'ipv4' ? before.ipv4 || after.ipv4 : before.ipv6 || after.ipv6,
+  );
+  const parts = families.map((f) =>
+    diffReport(
+      (f === 'ipv4' ? before.ipv4 : before.ipv6) ?? emptyDump(before.name, f),
+      (f === 'ipv4' ? after.ipv4 : after.ipv6) ?? emptyDump(after.name, f),
+      networks,
+    ),
+  );
+  const ipt: DiffReport =
+    parts.length > 0
+      ? merge(parts)
+      : diffReport(emptyDump(before.name, 'ipv4'), emptyDump(after.name, 'ipv4'), networks);
 
   const nftBefore = nftOnlyTables(before);
   const nftAfter = nftOnlyTables(after);
   const d = diffNftTables(nftBefore, nftAfter);
   const explainedBefore = explainNftTables(nftBefore, networks);
   const explainedAfter = explainNftTables(nftAfter, networks);
-  const byRule = new Map<NftExplained['rule'], NftExplained>([...explainedBefore, ...explainedAfter].map((e) => [e.rule, e]));
-  const report = (r: NftRuleAt, host: Host): NftRuleReport => nftRuleReport(byRule.get(r.rule)!, host.nft?.file ?? host.name);
+  const byRule = new Map<NftExplained['rule'], NftExplained>(
+    [...explainedBefore, ...explainedAfter].map((e) => [e.rule, e]),
+  );
+  const report = (r: NftRuleAt, host: Host): NftRuleReport =>
+    nftRuleReport(byRule.get(r.rule)!, host.nft?.file ?? host.name);
   const lineOf = (r: NftRuleAt): number | null => (isTextPos(r.rule.pos) ? r.rule.pos.line : null);
   const nft: NftDiffReport = {
     added: d.added.map((r) => report(r, after)),
     removed: d.removed.map((r) => report(r, before)),
-    moved: d.moved.map((m) => ({ rule: report(m.after, after), from: { position: m.before.position, line: lineOf(m.before) }, to: { position: m.after.position, line: lineOf(m.after) } })),
+    moved: d.moved.map((m) => ({
+      rule: report(m.after, after),
+      from: { position: m.before.position, line: lineOf(m.before) },
+      to: { position: m.after.position, line: lineOf(m.after) },
+    })),
     tables: d.tables,
     chains: d.chains,
     unchanged: d.unchanged,
@@ -173,7 +227,8 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
   const iptAfter = explainDumps(hostDumps(after), networks);
   const wasAll = [...iptBefore, ...explainedBefore];
   const nowAll = [...iptAfter, ...explainedAfter];
-  const count = (list: ReadonlyArray<{ network: string | null }>, name: string): number => list.filter((r) => r.network === name).length;
+  const count = (list: ReadonlyArray<{ network: string | null }>, name: string): number =>
+    list.filter((r) => r.network === name).length;
   const nets = networks.map((n) => {
     const was = verdictOf(n, wasAll, backendOf(n, iptBefore, explainedBefore));
     const now = verdictOf(n, nowAll, backendOf(n, iptAfter, explainedAfter));
@@ -187,12 +242,22 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
     const nftRemoved = count(nft.removed, n.info.name);
     if (nftAdded + nftRemoved === 0) continue;
     const where = label(n.info);
-    if (n.was.verdict === 'none' && n.now.verdict !== 'none') summary.push(`starting ${where} added ${plural(nftAdded, 'nft rule')}${nftRemoved ? ` and removed ${nftRemoved}` : ''}: ${n.now.summary}.`);
-    else if (n.was.verdict !== 'none' && n.now.verdict === 'none') summary.push(`stopping ${where} removed ${plural(nftRemoved, 'nft rule')}${nftAdded ? ` and added ${nftAdded}` : ''}.`);
-    else if (n.was.verdict !== n.now.verdict) summary.push(`${where} went from ${n.was.verdict} to ${n.now.verdict} (${plural(nftAdded, 'nft rule')} added, ${nftRemoved} removed).`);
+    if (n.was.verdict === 'none' && n.now.verdict !== 'none')
+      summary.push(
+        `starting ${where} added ${plural(nftAdded, 'nft rule')}${nftRemoved ? ` and removed ${nftRemoved}` : ''}: ${n.now.summary}.`,
+      );
+    else if (n.was.verdict !== 'none' && n.now.verdict === 'none')
+      summary.push(
+        `stopping ${where} removed ${plural(nftRemoved, 'nft rule')}${nftAdded ? ` and added ${nftAdded}` : ''}.`,
+      );
+    else if (n.was.verdict !== n.now.verdict)
+      summary.push(
+        `${where} went from ${n.was.verdict} to ${n.now.verdict} (${plural(nftAdded, 'nft rule')} added, ${nftRemoved} removed).`,
+      );
     else summary.push(`${where} stays ${n.now.verdict}: ${plural(nftAdded, 'nft rule')} added, ${nftRemoved} removed.`);
   }
-  const foreign = (list: readonly NftRuleReport[], owner: Owner): number => list.filter((r) => r.network === null && r.owner === owner).length;
+  const foreign = (list: readonly NftRuleReport[], owner: Owner): number =>
+    list.filter((r) => r.network === null && r.owner === owner).length;
   for (const owner of ['host', 'firewalld', 'docker'] as const) {
     const a = foreign(nft.added, owner);
     const r = foreign(nft.removed, owner);
@@ -200,10 +265,22 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
   }
   if (nft.tables.added.length > 0) summary.push(`new nft tables: ${nft.tables.added.join(', ')}.`);
   if (nft.tables.removed.length > 0) summary.push(`removed nft tables: ${nft.tables.removed.join(', ')}.`);
-  if (nft.tables.reordered) summary.push('the nft tables were created in another order: on a hook where two base chains have the same priority, the one registered later runs first.');
-  for (const c of nft.chains.changed) summary.push(`base chain ${c.table} ${c.chain} changed: ${c.from ?? 'regular chain'} → ${c.to ?? 'regular chain'}.`);
-  if (nft.moved.length > 0) summary.push(`${plural(nft.moved.length, 'nft rule')} moved (same rule, new position: order decides which rule wins).`);
-  if (summary.length === 0) summary.push('no change: the two hosts hold the same rules in the same order (counters, handles and comments aside).');
+  if (nft.tables.reordered)
+    summary.push(
+      'the nft tables were created in another order: on a hook where two base chains have the same priority, the one registered later runs first.',
+    );
+  for (const c of nft.chains.changed)
+    summary.push(
+      `base chain ${c.table} ${c.chain} changed: ${c.from ?? 'regular chain'} → ${c.to ?? 'regular chain'}.`,
+    );
+  if (nft.moved.length > 0)
+    summary.push(
+      `${plural(nft.moved.length, 'nft rule')} moved (same rule, new position: order decides which rule wins).`,
+    );
+  if (summary.length === 0)
+    summary.push(
+      'no change: the two hosts hold the same rules in the same order (counters, handles and comments aside).',
+    );
   const touched = nets.filter((n) => n.was.verdict !== 'none' || n.now.verdict !== 'none' || n.info.origin === 'given');
   return { ...ipt, before: before.name, after: after.name, networks: touched.map((n) => n.report), summary, nft };
 }
@@ -218,7 +295,11 @@ function merge(parts: readonly DiffReport[]): DiffReport {
     removed: parts.flatMap((p) => p.removed),
     moved: parts.flatMap((p) => p.moved),
     respelled: parts.flatMap((p) => p.respelled),
-    chains: { added: parts.flatMap((p) => p.chains.added), removed: parts.flatMap((p) => p.chains.removed), policy: parts.flatMap((p) => p.chains.policy) },
+    chains: {
+      added: parts.flatMap((p) => p.chains.added),
+      removed: parts.flatMap((p) => p.chains.removed),
+      policy: parts.flatMap((p) => p.chains.policy),
+    },
     unchanged: parts.reduce((n, p) => n + p.unchanged, 0),
     summary: parts.flatMap((p) => p.summary),
   };

@@ -31,12 +31,20 @@ function condition(s: Extract<NftStatement, { kind: 'match' }>, family: NftRule[
   if (l.kind === 'meta' && (l.key === 'iif' || l.key === 'iifname')) return `${not}arriving on ${text(r, family)}`;
   if (l.kind === 'meta' && (l.key === 'oif' || l.key === 'oifname')) return `${not}leaving by ${text(r, family)}`;
   if (l.kind === 'meta' && l.key === 'l4proto' && s.op === '==') return text(r, family);
-  if (l.kind === 'payload' && (l.field === 'saddr' || l.field === 'daddr') && (l.protocol === 'ip' || l.protocol === 'ip6')) return `${not}${l.field === 'saddr' ? 'from' : 'to'} ${text(r, family)}`;
+  if (
+    l.kind === 'payload' &&
+    (l.field === 'saddr' || l.field === 'daddr') &&
+    (l.protocol === 'ip' || l.protocol === 'ip6')
+  )
+    return `${not}${l.field === 'saddr' ? 'from' : 'to'} ${text(r, family)}`;
   if (l.kind === 'payload' && (l.field === 'dport' || l.field === 'sport')) {
     const proto = l.protocol === 'th' ? '' : `${l.protocol} `;
     return `${not}${proto}${l.field === 'dport' ? 'to' : 'from'} port ${text(r, family)}`;
   }
-  if (l.kind === 'ct' && l.key === 'state') return s.op === '!' || s.op === '!=' ? `connection state not ${text(r, family)}` : `connection state ${text(r, family)}`;
+  if (l.kind === 'ct' && l.key === 'state')
+    return s.op === '!' || s.op === '!='
+      ? `connection state not ${text(r, family)}`
+      : `connection state ${text(r, family)}`;
   return `where ${formatStatement(s, family)}`;
 }
 
@@ -54,7 +62,8 @@ function action(s: NftStatement, family: NftRule['family']): string | null {
     case 'reject':
       return `are rejected (${s.type === 'tcp reset' ? 'tcp reset' : `${s.type} ${s.code}`})`;
     case 'nat':
-      if (s.nat === 'masquerade') return `get the outgoing interface's address${s.port ? ` and a source port in ${text(s.port, family)}` : ''}`;
+      if (s.nat === 'masquerade')
+        return `get the outgoing interface's address${s.port ? ` and a source port in ${text(s.port, family)}` : ''}`;
       if (s.nat === 'redirect') return `are redirected to the host${s.port ? `'s port ${text(s.port, family)}` : ''}`;
       return `${s.nat === 'snat' ? 'get source address' : 'are sent on to'} ${s.addr ? text(s.addr, family) : ''}${s.port ? `:${text(s.port, family)}` : ''}`;
     case 'vmap':
@@ -78,10 +87,15 @@ function action(s: NftStatement, family: NftRule['family']): string | null {
 export function describeNftRule(rule: NftRule, chain: NftChain | null): string {
   const unknown = firstUnknown(rule);
   if (unknown) {
-    const what = unknown.kind === 'xt' ? `xt ${unknown.type} ${unknown.name} (iptables-nft; its options are only in iptables-save)` : unknown.what;
+    const what =
+      unknown.kind === 'xt'
+        ? `xt ${unknown.type} ${unknown.name} (iptables-nft; its options are only in iptables-save)`
+        : unknown.what;
     return `does something virtables does not understand: ${what}; what this rule decides is unknown`;
   }
-  const subject = chain?.base ? (SUBJECTS[`${chain.base.type}/${chain.base.hook}`] ?? `packets at ${chain.base.hook}`) : `packets in chain ${rule.chain}`;
+  const subject = chain?.base
+    ? (SUBJECTS[`${chain.base.type}/${chain.base.hook}`] ?? `packets at ${chain.base.hook}`)
+    : `packets in chain ${rule.chain}`;
   const conditions: string[] = [];
   const actions: string[] = [];
   for (const s of rule.statements) {

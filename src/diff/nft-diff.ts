@@ -23,7 +23,10 @@ export interface NftDiff {
   readonly added: NftRuleAt[];
   readonly removed: NftRuleAt[];
   readonly moved: Array<{ readonly before: NftRuleAt; readonly after: NftRuleAt }>;
-  /** Tables that came or went; `reordered`: those on both sides are listed in another order (registration order decides ties in priority). */
+  /**
+   * Tables that came or went; `reordered`: those on both sides are listed in another order
+   * (registration order decides ties in priority).
+   */
   readonly tables: { readonly added: string[]; readonly removed: string[]; readonly reordered: boolean };
   readonly chains: {
     readonly added: Array<{ table: string; chain: string }>;
@@ -37,7 +40,10 @@ export interface NftDiff {
 /** The content of a rule, whatever its counters, handle or position. */
 export function nftRuleKey(rule: NftRule): string {
   const c = canonicalRule(rule);
-  return formatNftRule({ ...c, statements: c.statements.map((s) => (s.kind === 'counter' && s.name === null ? { ...s, packets: 0, bytes: 0 } : s)) });
+  return formatNftRule({
+    ...c,
+    statements: c.statements.map((s) => (s.kind === 'counter' && s.name === null ? { ...s, packets: 0, bytes: 0 } : s)),
+  });
 }
 
 const tableId = (t: NftTable): string => `${t.family} ${t.name}`;
@@ -46,7 +52,14 @@ function rulesOf(tables: readonly NftTable[]): Map<string, { table: string; chai
   const out = new Map<string, { table: string; chain: NftChain; rules: NftRuleAt[] }>();
   for (const t of tables) {
     for (const c of t.chains) {
-      const rules = c.rules.map((rule, i) => ({ table: tableId(t), chain: c.name, position: i + 1, rule, text: formatNftRule(rule), key: nftRuleKey(rule) }));
+      const rules = c.rules.map((rule, i) => ({
+        table: tableId(t),
+        chain: c.name,
+        position: i + 1,
+        rule,
+        text: formatNftRule(rule),
+        key: nftRuleKey(rule),
+      }));
       out.set(`${tableId(t)}\u0000${c.name}`, { table: tableId(t), chain: c, rules });
     }
   }
@@ -65,16 +78,29 @@ export function diffNftTables(before: readonly NftTable[], after: readonly NftTa
     tables: {
       added: [...afterTables].filter((t) => !beforeTables.has(t)),
       removed: [...beforeTables].filter((t) => !afterTables.has(t)),
-      reordered: before.map(tableId).filter((t) => afterTables.has(t)).join('\n') !== after.map(tableId).filter((t) => beforeTables.has(t)).join('\n'),
+      reordered:
+        before
+          .map(tableId)
+          .filter((t) => afterTables.has(t))
+          .join('\n') !==
+        after
+          .map(tableId)
+          .filter((t) => beforeTables.has(t))
+          .join('\n'),
     },
-    chains: { added: [] as Array<{ table: string; chain: string }>, removed: [] as Array<{ table: string; chain: string }>, changed: [] as Array<{ table: string; chain: string; from: string | null; to: string | null }> },
+    chains: {
+      added: [] as Array<{ table: string; chain: string }>,
+      removed: [] as Array<{ table: string; chain: string }>,
+      changed: [] as Array<{ table: string; chain: string; from: string | null; to: string | null }>,
+    },
     unchanged: 0,
   };
   const spec = (c: NftChain): string | null => (c.base ? formatBaseChain(c.base, c.family) : null);
   for (const [id, x] of b) {
     const old = a.get(id);
     if (!old) result.chains.added.push({ table: x.table, chain: x.chain.name });
-    else if (spec(old.chain) !== spec(x.chain)) result.chains.changed.push({ table: x.table, chain: x.chain.name, from: spec(old.chain), to: spec(x.chain) });
+    else if (spec(old.chain) !== spec(x.chain))
+      result.chains.changed.push({ table: x.table, chain: x.chain.name, from: spec(old.chain), to: spec(x.chain) });
   }
   for (const [id, x] of a) if (!b.has(id)) result.chains.removed.push({ table: x.table, chain: x.chain.name });
 
@@ -83,7 +109,10 @@ export function diffNftTables(before: readonly NftTable[], after: readonly NftTa
     const ys = b.get(id)?.rules ?? [];
     const deleted: NftRuleAt[] = [];
     const inserted: NftRuleAt[] = [];
-    for (const e of alignSequences(xs.map((r) => r.key), ys.map((r) => r.key))) {
+    for (const e of alignSequences(
+      xs.map((r) => r.key),
+      ys.map((r) => r.key),
+    )) {
       if (e.kind === 'equal') result.unchanged++;
       else if (e.kind === 'delete') deleted.push(xs[e.a]!);
       else inserted.push(ys[e.b]!);

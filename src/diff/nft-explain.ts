@@ -55,7 +55,13 @@ interface Shape {
 const str = (e: NftExpr): string | null => (e.kind === 'value' && typeof e.value === 'string' ? e.value : null);
 /** A value or `low-high` range as text (`1024-65535`, `10.0.0.1-10.0.0.9`); null for anything else. */
 const valueText = (e: NftExpr | null): string | null =>
-  e === null ? null : e.kind === 'value' ? String(e.value) : e.kind === 'range' && e.low.kind === 'value' && e.high.kind === 'value' ? `${e.low.value}-${e.high.value}` : null;
+  e === null
+    ? null
+    : e.kind === 'value'
+      ? String(e.value)
+      : e.kind === 'range' && e.low.kind === 'value' && e.high.kind === 'value'
+        ? `${e.low.value}-${e.high.value}`
+        : null;
 
 function cidrOf(e: NftExpr): Cidr | null {
   if (e.kind === 'prefix' && e.addr.kind === 'value') return parseCidr(`${e.addr.value}/${e.len}`);
@@ -63,7 +69,23 @@ function cidrOf(e: NftExpr): Cidr | null {
 }
 
 function shapeOf(rule: NftRule): Shape {
-  const s: Shape = { iif: null, oif: null, iifname: null, oifname: null, saddr: null, daddr: null, notDaddr: null, daddrHost: null, l4proto: null, established: false, verdict: null, target: null, reject: false, nat: null, other: 0 };
+  const s: Shape = {
+    iif: null,
+    oif: null,
+    iifname: null,
+    oifname: null,
+    saddr: null,
+    daddr: null,
+    notDaddr: null,
+    daddrHost: null,
+    l4proto: null,
+    established: false,
+    verdict: null,
+    target: null,
+    reject: false,
+    nat: null,
+    other: 0,
+  };
   for (const st of rule.statements) {
     if (st.kind === 'counter') continue;
     if (st.kind === 'verdict') {
@@ -71,16 +93,32 @@ function shapeOf(rule: NftRule): Shape {
       s.target = st.target;
     } else if (st.kind === 'reject') s.reject = true;
     else if (st.kind === 'nat') s.nat = st;
-    else if (st.kind === 'match' && st.left.kind === 'meta' && st.op === '==' && ['iif', 'oif', 'iifname', 'oifname', 'l4proto'].includes(st.left.key)) {
+    else if (
+      st.kind === 'match' &&
+      st.left.kind === 'meta' &&
+      st.op === '==' &&
+      ['iif', 'oif', 'iifname', 'oifname', 'l4proto'].includes(st.left.key)
+    ) {
       (s as unknown as Record<string, string | null>)[st.left.key] = str(st.right);
-    } else if (st.kind === 'match' && st.left.kind === 'payload' && (st.left.protocol === 'ip' || st.left.protocol === 'ip6') && (st.left.field === 'saddr' || st.left.field === 'daddr')) {
+    } else if (
+      st.kind === 'match' &&
+      st.left.kind === 'payload' &&
+      (st.left.protocol === 'ip' || st.left.protocol === 'ip6') &&
+      (st.left.field === 'saddr' || st.left.field === 'daddr')
+    ) {
       const c = cidrOf(st.right);
       if (st.left.field === 'saddr' && st.op === '==' && c) s.saddr = c;
       else if (st.op === '==' && c) s.daddr = c;
       else if (st.op === '!=' && c) s.notDaddr = c;
       else if (st.op === '==' && str(st.right)) s.daddrHost = str(st.right);
       else s.other++;
-    } else if (st.kind === 'match' && st.left.kind === 'ct' && st.left.key === 'state' && st.op === 'in' && st.right.kind === 'list') {
+    } else if (
+      st.kind === 'match' &&
+      st.left.kind === 'ct' &&
+      st.left.key === 'state' &&
+      st.op === 'in' &&
+      st.right.kind === 'list'
+    ) {
       const states = st.right.items.map(str);
       if (states.length === 2 && states.includes('established') && states.includes('related')) s.established = true;
       else s.other++;
@@ -103,29 +141,66 @@ export function classifyNftRule(rule: NftRule, table: NftTable): NftClassified |
   if (s.other > 0) return null;
   const tableName = `${table.family} ${table.name}`;
   if (rule.chain === 'forward' && s.verdict === 'jump' && s.target && !s.iif && !s.oif) {
-    return { purpose: 'chain-setup', context: { table: tableName, chain: s.target, parent: 'forward' }, bridge: null, subnet: null };
+    return {
+      purpose: 'chain-setup',
+      context: { table: tableName, chain: s.target, parent: 'forward' },
+      bridge: null,
+      subnet: null,
+    };
   }
   const subnet = (c: Cidr | null): { subnet?: string } => (c ? { subnet: formatCidr(c) } : {});
   const dev = (d: string | null): { dev?: string } => (d ? { dev: d } : {});
-  const only = (...keys: Array<keyof Shape>): boolean => (['iif', 'oif', 'iifname', 'oifname', 'saddr', 'daddr', 'notDaddr', 'daddrHost', 'l4proto', 'established'] as const).every((k) => keys.includes(k) === Boolean(s[k]));
-  const made = (purpose: Purpose, bridge: string | null, c: Cidr | null, context: WhyContext): NftClassified => ({ purpose, context: { ...(bridge ? { bridge } : {}), ...context }, bridge, subnet: c });
+  const only = (...keys: Array<keyof Shape>): boolean =>
+    (
+      ['iif', 'oif', 'iifname', 'oifname', 'saddr', 'daddr', 'notDaddr', 'daddrHost', 'l4proto', 'established'] as const
+    ).every((k) => keys.includes(k) === Boolean(s[k]));
+  const made = (purpose: Purpose, bridge: string | null, c: Cidr | null, context: WhyContext): NftClassified => ({
+    purpose,
+    context: { ...(bridge ? { bridge } : {}), ...context },
+    bridge,
+    subnet: c,
+  });
   switch (rule.chain) {
     case 'guest_output':
       if (s.reject && only('iif')) return made('reject-out', s.iif, null, {});
-      if (s.verdict === 'accept' && s.saddr && s.iif && (only('saddr', 'iif') || only('saddr', 'iif', 'oifname'))) return made('forward-out', s.iif, s.saddr, { ...subnet(s.saddr), ...dev(s.oifname) });
+      if (s.verdict === 'accept' && s.saddr && s.iif && (only('saddr', 'iif') || only('saddr', 'iif', 'oifname')))
+        return made('forward-out', s.iif, s.saddr, { ...subnet(s.saddr), ...dev(s.oifname) });
       break;
     case 'guest_input':
       if (s.reject && only('oif')) return made('reject-in', s.oif, null, {});
-      if (s.verdict === 'accept' && s.oif && s.daddr && s.established && (only('oif', 'daddr', 'established') || only('oif', 'daddr', 'established', 'iifname'))) return made('related-in', s.oif, s.daddr, { ...subnet(s.daddr), ...dev(s.iifname) });
-      if (s.verdict === 'accept' && s.oif && s.daddr && (only('oif', 'daddr') || only('oif', 'daddr', 'iifname'))) return made('forward-in', s.oif, s.daddr, { ...subnet(s.daddr), ...dev(s.iifname) });
+      if (
+        s.verdict === 'accept' &&
+        s.oif &&
+        s.daddr &&
+        s.established &&
+        (only('oif', 'daddr', 'established') || only('oif', 'daddr', 'established', 'iifname'))
+      )
+        return made('related-in', s.oif, s.daddr, { ...subnet(s.daddr), ...dev(s.iifname) });
+      if (s.verdict === 'accept' && s.oif && s.daddr && (only('oif', 'daddr') || only('oif', 'daddr', 'iifname')))
+        return made('forward-in', s.oif, s.daddr, { ...subnet(s.daddr), ...dev(s.iifname) });
       break;
     case 'guest_cross':
-      if (s.verdict === 'accept' && s.iif && s.iif === s.oif && only('iif', 'oif')) return made('cross-bridge', s.iif, null, {});
+      if (s.verdict === 'accept' && s.iif && s.iif === s.oif && only('iif', 'oif'))
+        return made('cross-bridge', s.iif, null, {});
       break;
     case 'guest_nat': {
       if (!s.saddr) break;
-      if (s.verdict === 'return' && (only('saddr', 'daddrHost') || only('saddr', 'daddrHost', 'oifname')) && (s.daddrHost === '255.255.255.255')) return made('no-masquerade-broadcast', null, s.saddr, { ...subnet(s.saddr), ...dev(s.oifname), destination: '255.255.255.255/32' });
-      if (s.verdict === 'return' && s.daddr && (only('saddr', 'daddr') || only('saddr', 'daddr', 'oifname'))) return made('no-masquerade-multicast', null, s.saddr, { ...subnet(s.saddr), ...dev(s.oifname), destination: formatCidr(s.daddr) });
+      if (
+        s.verdict === 'return' &&
+        (only('saddr', 'daddrHost') || only('saddr', 'daddrHost', 'oifname')) &&
+        s.daddrHost === '255.255.255.255'
+      )
+        return made('no-masquerade-broadcast', null, s.saddr, {
+          ...subnet(s.saddr),
+          ...dev(s.oifname),
+          destination: '255.255.255.255/32',
+        });
+      if (s.verdict === 'return' && s.daddr && (only('saddr', 'daddr') || only('saddr', 'daddr', 'oifname')))
+        return made('no-masquerade-multicast', null, s.saddr, {
+          ...subnet(s.saddr),
+          ...dev(s.oifname),
+          destination: formatCidr(s.daddr),
+        });
       const n = s.nat;
       if (!n || !s.notDaddr || !cidrEquals(s.notDaddr, s.saddr)) break;
       const ports = valueText(n.port);
@@ -136,7 +211,8 @@ export function classifyNftRule(rule: NftRule, table: NftTable): NftClassified |
       }
       if (n.nat === 'snat' && n.addr) {
         const to = valueText(n.addr);
-        if (to && ports && s.l4proto) return made('snat-ports', null, s.saddr, { ...base, to, protocol: s.l4proto, ports });
+        if (to && ports && s.l4proto)
+          return made('snat-ports', null, s.saddr, { ...base, to, protocol: s.l4proto, ports });
         if (to && !ports && !s.l4proto) return made('snat', null, s.saddr, { ...base, to });
       }
       break;
@@ -163,14 +239,32 @@ export function inferNftNetworks(tables: readonly NftTable[], given: readonly Ne
           const list = bridges.get(k.bridge) ?? [];
           if (k.subnet && !list.some((x) => cidrEquals(x, k.subnet!))) list.push(k.subnet);
           bridges.set(k.bridge, list);
-        } else if (!k.bridge && k.subnet && !natSubnets.some((x) => cidrEquals(x, k.subnet!))) natSubnets.push(k.subnet);
+        } else if (!k.bridge && k.subnet && !natSubnets.some((x) => cidrEquals(x, k.subnet!)))
+          natSubnets.push(k.subnet);
       }
     }
   }
-  const inferred: NetworkInfo[] = [...bridges].map(([bridge, subnets]) => ({ name: bridge, origin: 'inferred', owner: 'libvirt', bridge, subnets, vifs: [], definition: null }));
+  const inferred: NetworkInfo[] = [...bridges].map(([bridge, subnets]) => ({
+    name: bridge,
+    origin: 'inferred',
+    owner: 'libvirt',
+    bridge,
+    subnets,
+    vifs: [],
+    definition: null,
+  }));
   const covered = [...coveredSubnets, ...inferred.flatMap((n) => n.subnets)];
   for (const subnet of natSubnets) {
-    if (!covered.some((c) => cidrEquals(c, subnet))) inferred.push({ name: formatCidr(subnet), origin: 'inferred', owner: 'libvirt', bridge: null, subnets: [subnet], vifs: [], definition: null });
+    if (!covered.some((c) => cidrEquals(c, subnet)))
+      inferred.push({
+        name: formatCidr(subnet),
+        origin: 'inferred',
+        owner: 'libvirt',
+        bridge: null,
+        subnets: [subnet],
+        vifs: [],
+        definition: null,
+      });
   }
   return inferred;
 }

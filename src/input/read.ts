@@ -26,7 +26,11 @@ export interface DumpInput {
 /**
  * Reads one dump, whatever its kind. Text that is no dump is refused, saying what it looks like.
  */
-export function parseDumpText(text: string, path: string, options: { readonly command: string; readonly onProgress?: (lines: number, rules: number) => void }): DumpInput {
+export function parseDumpText(
+  text: string,
+  path: string,
+  options: { readonly command: string; readonly onProgress?: (lines: number, rules: number) => void },
+): DumpInput {
   const { command } = options;
   const kind = sniff(text);
   switch (kind) {
@@ -43,9 +47,19 @@ export function parseDumpText(text: string, path: string, options: { readonly co
     case 'listing':
       return { file: path, kind: 'listing', dump: readListing(text, path), nft: null, text };
     case 'network':
-      throw new InputError(path, 1, 1, `${command}: this is a network definition, not a firewall dump (give it with --net)`);
+      throw new InputError(
+        path,
+        1,
+        1,
+        `${command}: this is a network definition, not a firewall dump (give it with --net)`,
+      );
     case 'unknown':
-      throw new InputError(path, 1, 1, `${command}: not a firewall dump: expected iptables-save ('*filter' … COMMIT), nft list ruleset ('table …') or nft -j list ruleset ('{"nftables": …}') output`);
+      throw new InputError(
+        path,
+        1,
+        1,
+        `${command}: not a firewall dump: expected iptables-save ('*filter' … COMMIT), nft list ruleset ('table …') or nft -j list ruleset ('{"nftables": …}') output`,
+      );
   }
 }
 
@@ -54,7 +68,12 @@ export function parseDumpText(text: string, path: string, options: { readonly co
  * (grammar/listing.ts reads them; the verdicts work wires it here).
  */
 function readListing(_text: string, path: string): Dump {
-  throw new InputError(path, 1, 1, 'this is an iptables rule listing (iptables -S / iptables -L); give iptables-save output');
+  throw new InputError(
+    path,
+    1,
+    1,
+    'this is an iptables rule listing (iptables -S / iptables -L); give iptables-save output',
+  );
 }
 
 export function kindName(kind: HostInputKind): string {

@@ -27,7 +27,8 @@ export function sniff(text: string): Sniffed {
   if (SAVE_LINE.test(line)) return 'iptables-save';
   if (NFT_STATEMENT.test(line)) return 'nft-text';
   if (LISTING_LINE.test(line)) return 'listing';
-  if (line.startsWith('<') || line.startsWith('(') || /^(network|vif)\s/.test(line) || /^[a-z_]+\s*=/.test(line)) return 'network';
+  if (line.startsWith('<') || line.startsWith('(') || /^(network|vif)\s/.test(line) || /^[a-z_]+\s*=/.test(line))
+    return 'network';
   return 'unknown';
 }
 

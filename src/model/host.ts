@@ -55,7 +55,10 @@ export function looksIptablesNft(t: NftTable): boolean {
   return builtins !== undefined && bases.length > 0 && bases.every((c) => builtins.includes(c.name));
 }
 
-/** The iptables-save table holding the rules of an nft table iptables-nft manages; null when iptables-save does not have it. */
+/**
+ * The iptables-save table holding the rules of an nft table iptables-nft manages; null when
+ * iptables-save does not have it.
+ */
 export function iptablesTableOf(host: Host, t: NftTable): { readonly dump: Dump; readonly table: Table } | null {
   const family = familyOf(t);
   const dump = family === 'ipv4' ? host.ipv4 : family === 'ipv6' ? host.ipv6 : null;
@@ -77,11 +80,25 @@ export function hostIsEmpty(host: Host): boolean {
  * Assembles a host: marks the nft tables iptables-nft manages (seen in its iptables-save, or shaped
  * like one) so that each table is counted once.
  */
-export function assembleHost(name: string, inputs: readonly HostInput[], dumps: readonly Dump[], nft: readonly NftRuleset[]): Host {
+export function assembleHost(
+  name: string,
+  inputs: readonly HostInput[],
+  dumps: readonly Dump[],
+  nft: readonly NftRuleset[],
+): Host {
   const ipv4 = dumps.find((d) => (d.family ?? 'ipv4') === 'ipv4') ?? null;
   const ipv6 = dumps.find((d) => d.family === 'ipv6') ?? null;
   const ruleset: NftRuleset | null =
-    nft.length === 0 ? null : nft.length === 1 ? nft[0]! : { file: nft.map((r) => r.file).join(' + '), syntax: nft[0]!.syntax, nftVersion: nft[0]!.nftVersion, tables: nft.flatMap((r) => r.tables) };
+    nft.length === 0
+      ? null
+      : nft.length === 1
+        ? nft[0]!
+        : {
+            file: nft.map((r) => r.file).join(' + '),
+            syntax: nft[0]!.syntax,
+            nftVersion: nft[0]!.nftVersion,
+            tables: nft.flatMap((r) => r.tables),
+          };
   const host: Host = { name, inputs, ipv4, ipv6, nft: ruleset };
   for (const t of ruleset?.tables ?? []) {
     // A legacy iptables table of the same name is another table; iptables-nft-save says `(nf_tables)`.

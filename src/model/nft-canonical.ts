@@ -49,7 +49,8 @@ function canonicalStatement(s: NftStatement, family: NftFamily): NftStatement {
     case 'match': {
       const type = exprType(s.left, family);
       let right = canonicalValue(s.right, type, family);
-      if (s.left.kind === 'concat' && right.kind === 'set') right = { kind: 'set', items: sortByValue(right.items, partTypes(s.left, family)) };
+      if (s.left.kind === 'concat' && right.kind === 'set')
+        right = { kind: 'set', items: sortByValue(right.items, partTypes(s.left, family)) };
       // `ct state { established }` is `ct state established`; one flag of a list is that flag.
       if (right.kind === 'set' && right.items.length === 1 && plainValue(right.items[0]!)) right = right.items[0]!;
       if (right.kind === 'list' && right.items.length === 1) right = right.items[0]!;
@@ -71,12 +72,20 @@ function canonicalStatement(s: NftStatement, family: NftFamily): NftStatement {
     case 'quota': {
       const val = bytesIn(s.val, s.valUnit);
       const used = bytesIn(s.used, s.usedUnit);
-      return { ...s, val: val.value, valUnit: val.unit, used: used.value, usedUnit: s.used === 0 ? 'bytes' : used.unit };
+      return {
+        ...s,
+        val: val.value,
+        valUnit: val.unit,
+        used: used.value,
+        usedUnit: s.used === 0 ? 'bytes' : used.unit,
+      };
     }
     case 'nat':
       return {
         ...s,
-        addr: s.addr ? canonicalValue(s.addr, s.family === 'ip6' || family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr', family) : null,
+        addr: s.addr
+          ? canonicalValue(s.addr, s.family === 'ip6' || family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr', family)
+          : null,
         port: s.port ? canonicalValue(s.port, 'inet_service', family) : null,
       };
     default:
@@ -119,7 +128,8 @@ function canonicalValue(e: NftExpr, type: string | null, family: NftFamily, mapT
       return { kind: 'value', value: canonicalScalar(e.value, type) };
     case 'prefix': {
       const addr = e.addr.kind === 'value' && typeof e.addr.value === 'string' ? parseHost(e.addr.value) : null;
-      if (addr && e.len === (addr.family === 4 ? 32 : 128)) return { kind: 'value', value: formatHost(addr.family, addr.value) };
+      if (addr && e.len === (addr.family === 4 ? 32 : 128))
+        return { kind: 'value', value: formatHost(addr.family, addr.value) };
       return e;
     }
     case 'range':
@@ -132,7 +142,10 @@ function canonicalValue(e: NftExpr, type: string | null, family: NftFamily, mapT
       return { kind: 'concat', items: e.items.map((i) => canonicalValue(i, null, family)) };
     case 'set': {
       const items = e.items.map((i) => canonicalElement(i, type, mapType, family));
-      return { kind: 'set', items: normaliseElements(items, type === null ? [] : [type], items.some(isInterval), true) };
+      return {
+        kind: 'set',
+        items: normaliseElements(items, type === null ? [] : [type], items.some(isInterval), true),
+      };
     }
     case 'map':
       return { ...e, data: canonicalValue(e.data, exprType(e.key, family), family, type) };
@@ -146,7 +159,8 @@ function canonicalValue(e: NftExpr, type: string | null, family: NftFamily, mapT
 }
 
 function canonicalElement(e: NftExpr, type: string | null, mapType: string | null, family: NftFamily): NftExpr {
-  if (e.kind === 'mapping') return { ...e, key: canonicalValue(e.key, type, family), value: canonicalValue(e.value, mapType, family) };
+  if (e.kind === 'mapping')
+    return { ...e, key: canonicalValue(e.key, type, family), value: canonicalValue(e.value, mapType, family) };
   return canonicalValue(e, type, family);
 }
 
@@ -327,7 +341,8 @@ function normaliseElements(items: NftExpr[], types: readonly string[], intervals
   const merged: Interval[] = [];
   for (const iv of sorted) {
     const last = merged[merged.length - 1];
-    if (last && iv.low <= last.high + 1n) merged[merged.length - 1] = { ...last, high: iv.high > last.high ? iv.high : last.high };
+    if (last && iv.low <= last.high + 1n)
+      merged[merged.length - 1] = { ...last, high: iv.high > last.high ? iv.high : last.high };
     else merged.push(iv);
   }
   return merged.map(intervalExpr);
@@ -362,10 +377,12 @@ const PAYLOAD_BASE: Readonly<Record<string, Base>> = {
 function selects(s: NftStatement): Base | null {
   if (s.kind !== 'match' || s.op !== '==' || s.right.kind !== 'value') return null;
   const l = s.left;
-  if (l.kind === 'meta') return l.key === 'nfproto' || l.key === 'protocol' ? 'network' : l.key === 'l4proto' ? 'transport' : null;
+  if (l.kind === 'meta')
+    return l.key === 'nfproto' || l.key === 'protocol' ? 'network' : l.key === 'l4proto' ? 'transport' : null;
   if (l.kind !== 'payload') return null;
   if ((l.protocol === 'ether' || l.protocol === 'vlan') && l.field === 'type') return 'network';
-  if ((l.protocol === 'ip' && l.field === 'protocol') || (l.protocol === 'ip6' && l.field === 'nexthdr')) return 'transport';
+  if ((l.protocol === 'ip' && l.field === 'protocol') || (l.protocol === 'ip6' && l.field === 'nexthdr'))
+    return 'transport';
   return null;
 }
 
@@ -418,9 +435,11 @@ function dropImpliedMatches(statements: NftStatement[], family: NftFamily): NftS
     }
     if (s.kind === 'match') {
       if (s.left.kind === 'meta' && s.op === '==' && s.right.kind === 'value') {
-        const base: Base | null = s.left.key === 'l4proto' ? 'network' : s.left.key === 'nfproto' || s.left.key === 'protocol' ? 'll' : null;
+        const base: Base | null =
+          s.left.key === 'l4proto' ? 'network' : s.left.key === 'nfproto' || s.left.key === 'protocol' ? 'll' : null;
         const at = base === 'network' ? deps.get('network') : undefined;
-        if (base === 'network' && at !== undefined && metaMayKill(statements[at]!, s.right.value, family)) kill('network');
+        if (base === 'network' && at !== undefined && metaMayKill(statements[at]!, s.right.value, family))
+          kill('network');
       }
       const sel = selects(s);
       if (sel) deps.set(sel, i);
@@ -430,7 +449,12 @@ function dropImpliedMatches(statements: NftStatement[], family: NftFamily): NftS
       const dep = at === undefined ? null : statements[at]!;
       const l3 = dep?.kind === 'match' && dep.right.kind === 'value' ? dep.right.value : null;
       // A bare reject after `meta nfproto ipv4` answers in that family's ICMP (evaluate.c stmt_evaluate_reject).
-      if (multi && s.type === 'icmpx' && s.code === 'port-unreachable' && (l3 === 'ipv4' || l3 === 'ip' || l3 === 'ipv6' || l3 === 'ip6')) {
+      if (
+        multi &&
+        s.type === 'icmpx' &&
+        s.code === 'port-unreachable' &&
+        (l3 === 'ipv4' || l3 === 'ip' || l3 === 'ipv6' || l3 === 'ip6')
+      ) {
         replaced.set(i, { ...s, type: l3 === 'ipv4' || l3 === 'ip' ? 'icmp' : 'icmpv6' });
         kill('network');
       } else if (multi && s.type !== 'icmpx' && s.type !== 'tcp reset') kill('network');
@@ -442,7 +466,8 @@ function dropImpliedMatches(statements: NftStatement[], family: NftFamily): NftS
 function payloadMayKill(dep: NftStatement, p: Field, base: Base, multi: boolean): boolean {
   if (dep.kind !== 'match') return false;
   const d = dep.left;
-  if (multi && d.kind === 'payload' && (d.protocol === 'ip' || d.protocol === 'ip6') && base === 'transport') return false;
+  if (multi && d.kind === 'payload' && (d.protocol === 'ip' || d.protocol === 'ip6') && base === 'transport')
+    return false;
   if (multi && d.kind === 'payload' && PAYLOAD_BASE[d.protocol] === base) return false;
   if (base !== 'transport') return true;
   // The dependency must name this protocol: `meta l4proto udp` does not come from `tcp dport`.
@@ -451,13 +476,24 @@ function payloadMayKill(dep: NftStatement, p: Field, base: Base, multi: boolean)
   const names = [p.protocol, p.protocol === 'icmpv6' ? 'ipv6-icmp' : p.protocol];
   if (typeof want !== 'string' || !names.includes(want)) return false;
   // icmp dependencies stay unless the field needs a type (nft keeps `icmp type` matches).
-  return p.protocol !== 'icmp' && p.protocol !== 'icmpv6' ? true : p.field === 'type' || p.field === 'code' || p.field === 'checksum';
+  return p.protocol !== 'icmp' && p.protocol !== 'icmpv6'
+    ? true
+    : p.field === 'type' || p.field === 'code' || p.field === 'checksum';
 }
 
 function metaMayKill(dep: NftStatement, l4proto: string | number | boolean, family: NftFamily): boolean {
   if (dep.kind !== 'match' || dep.right.kind !== 'value') return true;
   const d = dep.left;
-  const nfproto = d.kind === 'meta' && d.key === 'nfproto' ? dep.right.value : d.kind === 'payload' && d.protocol === 'ether' && d.field === 'type' ? (dep.right.value === 'ip' ? 'ipv4' : dep.right.value === 'ip6' ? 'ipv6' : null) : undefined;
+  const nfproto =
+    d.kind === 'meta' && d.key === 'nfproto'
+      ? dep.right.value
+      : d.kind === 'payload' && d.protocol === 'ether' && d.field === 'type'
+        ? dep.right.value === 'ip'
+          ? 'ipv4'
+          : dep.right.value === 'ip6'
+            ? 'ipv6'
+            : null
+        : undefined;
   if (nfproto === undefined) return true;
   if (family === 'ip' || family === 'ip6') return (family === 'ip' ? 'ipv4' : 'ipv6') === nfproto;
   if (family !== 'inet' && family !== 'netdev' && family !== 'bridge') return true;

@@ -14,7 +14,15 @@ export const NFT_FAMILIES: readonly NftFamily[] = ['ip', 'ip6', 'inet', 'arp', '
 
 /** Netfilter hooks a base chain can attach to (ingress/egress: netdev, and inet ingress). */
 export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress' | 'egress';
-export const NFT_HOOKS: readonly NftHook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'];
+export const NFT_HOOKS: readonly NftHook[] = [
+  'prerouting',
+  'input',
+  'forward',
+  'output',
+  'postrouting',
+  'ingress',
+  'egress',
+];
 
 export type NftChainType = 'filter' | 'nat' | 'route';
 export const NFT_CHAIN_TYPES: readonly NftChainType[] = ['filter', 'nat', 'route'];
@@ -359,7 +367,10 @@ export type NftExpr =
   | NftVerdictExpr
   | NftUnknownExpr;
 
-/** An immediate: a number (ports, marks, lengths), a string (addresses, names, symbols such as `tcp`, `established`), a boolean (fib `exists`/`missing`). */
+/**
+ * An immediate: a number (ports, marks, lengths), a string (addresses, names, symbols such as `tcp`,
+ * `established`), a boolean (fib `exists`/`missing`).
+ */
 export interface NftValue {
   readonly kind: 'value';
   readonly value: string | number | boolean;
@@ -514,7 +525,9 @@ export const NFT_PRIORITY_NAMES: readonly NftPriorityName[] = [
 
 /** The value of a symbolic priority for a chain of `family` on `hook`; undefined when nft has no such name there. */
 export function priorityValue(name: string, family: NftFamily, hook: NftHook): number | undefined {
-  return NFT_PRIORITY_NAMES.find((p) => p.name === name && p.families.includes(family) && (p.hooks.length === 0 || p.hooks.includes(hook)))?.value;
+  return NFT_PRIORITY_NAMES.find(
+    (p) => p.name === name && p.families.includes(family) && (p.hooks.length === 0 || p.hooks.includes(hook)),
+  )?.value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,7 +575,8 @@ export function firstUnknown(rule: NftRule): NftUnknownStatement | NftXt | NftUn
   return null;
 }
 
-function unknownIn(s: NftStatement): NftUnknownExpr | null {
+/** The first unknown expression inside a statement (its matches, NAT targets, keys, values), or null. */
+export function unknownIn(s: NftStatement): NftUnknownExpr | null {
   const exprs: Array<NftExpr | null> = (() => {
     switch (s.kind) {
       case 'match':

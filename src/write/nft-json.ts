@@ -4,6 +4,7 @@
 // own listing leaves it out, but its reader needs it).
 
 import type { NftExpr, NftRuleset, NftSet, NftStatement, NftTable } from '../model/nft.js';
+import { unknownExpr, unknownIn } from '../model/nft.js';
 import { NftPrintError } from './nft-text.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -37,7 +38,8 @@ function tableJson(t: NftTable): Json[] {
   if (t.comment !== null) table['comment'] = t.comment;
   const out: Json[] = [{ table }];
   for (const o of t.objects) {
-    if (o.json === null) throw new NftPrintError(`${o.what}: read from text, and virtables does not know its JSON form`, o.pos);
+    if (o.json === null)
+      throw new NftPrintError(`${o.what}: read from text, and virtables does not know its JSON form`, o.pos);
     out.push(o.json as Json);
   }
   for (const s of t.sets) out.push(setJson(s));
@@ -75,6 +77,14 @@ function setJson(s: NftSet): Json {
   if (flags.length > 0) o['flags'] = flags;
   if (s.timeout !== null) o['timeout'] = s.timeout;
   if (s.gcInterval !== null) o['gc-interval'] = s.gcInterval;
+  for (const e of s.elements) {
+    const u = unknownExpr(e);
+    if (u && u.json === null)
+      throw new NftPrintError(
+        `set ${s.name}: element '${u.text}' not understood by virtables, so it has no JSON form here`,
+        s.pos,
+      );
+  }
   if (s.elements.length > 0) o['elem'] = s.elements.map(exprJson);
   return { [kind]: o };
 }
@@ -82,10 +92,10 @@ function setJson(s: NftSet): Json {
 // ---------------------------------------------------------------------------------------------
 // Statements (json.c *_stmt_json)
 
-let currentPos: NftStatement['pos'] = { line: 0, col: 0 };
-
 export function statementJson(s: NftStatement): Json {
-  currentPos = s.pos;
+  const u = s.kind === 'unknown' ? null : unknownIn(s);
+  if (u && u.json === null)
+    throw new NftPrintError(`'${u.text}': not understood by virtables, so it has no JSON form here`, s.pos);
   switch (s.kind) {
     case 'match':
       return { match: { op: s.op, left: exprJson(s.left), right: exprJson(s.right) } };
@@ -200,7 +210,7 @@ export function exprJson(e: NftExpr): Json {
     case 'verdict':
       return e.target === null ? { [e.verdict]: null } : { [e.verdict]: { target: e.target } };
     case 'unknown':
-      if (e.json !== null) return e.json as Json;
-      throw new NftPrintError(`'${e.text}': not understood by virtables, so it has no JSON form here`, currentPos);
+      // Only JSON-read unknowns reach here: statementJson refuses text-read ones first.
+      return e.json as Json;
   }
 }

@@ -16,6 +16,7 @@ import type {
   NftStatement,
   NftTable,
 } from '../model/nft.js';
+import { unknownExpr, unknownIn } from '../model/nft.js';
 import { exprType, PRINTED_UNQUALIFIED } from '../model/nft-types.js';
 
 export interface NftTextOptions {
@@ -39,14 +40,53 @@ export class NftPrintError extends Error {
   }
 }
 
-let strictPrinting = false;
-
 export function formatNftText(ruleset: NftRuleset, options: NftTextOptions = {}): string {
-  strictPrinting = options.strict === true;
-  try {
-    return ruleset.tables.map((t) => formatTable(t, options)).join('');
-  } finally {
-    strictPrinting = false;
+  if (options.strict) checkPrintable(ruleset);
+  return ruleset.tables.map((t) => formatTable(t, options)).join('');
+}
+
+/**
+ * Throws for the first element nft text cannot hold as read: an xt statement, or what JSON had
+ * and virtables does not know.
+ */
+function checkPrintable(ruleset: NftRuleset): void {
+  for (const t of ruleset.tables) {
+    for (const o of t.objects)
+      if (o.text === null)
+        throw new NftPrintError(`${o.what}: read from JSON, and virtables does not know how nft prints it`, o.pos);
+    for (const set of t.sets) {
+      for (const e of set.elements) {
+        const u = unknownExpr(e);
+        if (u && u.text === null)
+          throw new NftPrintError(
+            `set ${set.name}: element '${u.what}' read from JSON, and virtables does not know how nft prints it`,
+            set.pos,
+          );
+      }
+    }
+    for (const c of t.chains) {
+      for (const r of c.rules) {
+        for (const s of r.statements) {
+          if (s.kind === 'xt')
+            throw new NftPrintError(
+              `xt ${s.type} ${s.name}: an iptables-nft extension nft -j does not describe (nft -f refuses it too); ` +
+                `its table's rules are in iptables-save`,
+              s.pos,
+            );
+          if (s.kind === 'unknown' && s.text === null)
+            throw new NftPrintError(
+              `statement '${s.what}': read from JSON, and virtables does not know how nft prints it`,
+              s.pos,
+            );
+          const u = unknownIn(s);
+          if (u && u.text === null)
+            throw new NftPrintError(
+              `expression '${u.what}': read from JSON, and virtables does not know how nft prints it`,
+              s.pos,
+            );
+        }
+      }
+    }
   }
 }
 
@@ -64,7 +104,6 @@ function formatTable(t: NftTable, options: NftTextOptions): string {
   if (t.comment !== null) out.push(`\tcomment "${t.comment}"\n`);
   const object = (o: NftTable['objects'][number]): string => {
     if (o.text !== null) return `\t${o.text}\n`;
-    if (strictPrinting) throw new NftPrintError(`${o.what}: read from JSON, and virtables does not know how nft prints it`, o.pos);
     return `\t# ${o.what}: ${JSON.stringify(o.json)}\n`;
   };
   const flowtable = (o: NftTable['objects'][number]): boolean => o.what.startsWith('flowtable ');
@@ -127,14 +166,16 @@ export function formatDuration(seconds: number): string {
 function formatSet(s: NftSet, options: NftTextOptions): string {
   const kind = s.unknown.includes('meter') ? 'meter' : s.map ? 'map' : 'set';
   const lines = [`\t${kind} ${s.name} {${handle(s.handle, options)}`];
-  const type = s.typeof !== null ? `typeof ${s.typeof}` : `type ${s.type.join(' . ')}${s.map ? ` : ${s.map.join(' . ')}` : ''}`;
+  const type =
+    s.typeof !== null ? `typeof ${s.typeof}` : `type ${s.type.join(' . ')}${s.map ? ` : ${s.map.join(' . ')}` : ''}`;
   lines.push(`\t\t${type}`);
   if (!s.flags.includes('constant')) {
     if (s.policy === 'memory') lines.push('\t\tpolicy memory');
     if (s.size !== null) lines.push(`\t\tsize ${s.size}`);
   }
   const shown = s.flags.filter((f) => !(f === 'timeout' && s.timeout !== null));
-  if (shown.some((f) => ['constant', 'dynamic', 'interval', 'timeout'].includes(f))) lines.push(`\t\tflags ${s.flags.join(',')}`);
+  if (shown.some((f) => ['constant', 'dynamic', 'interval', 'timeout'].includes(f)))
+    lines.push(`\t\tflags ${s.flags.join(',')}`);
   for (const u of s.unknown) if (u !== 'meter') lines.push(`\t\t${u}`);
   if (s.timeout !== null) lines.push(`\t\ttimeout ${formatDuration(s.timeout)}`);
   if (s.gcInterval !== null) lines.push(`\t\tgc-interval ${formatDuration(s.gcInterval)}`);
@@ -211,8 +252,14 @@ export function formatPriority(priority: number, family: NftFamily, hook: NftHoo
 }
 
 export function formatBaseChain(b: NftBaseChain, family: NftFamily): string {
-  const devices = b.devices.length === 1 ? ` device "${b.devices[0]}"` : b.devices.length > 1 ? ` devices = { ${b.devices.join(', ')} }` : '';
-  return `type ${b.type} hook ${b.hook}${devices} priority ${formatPriority(b.priority, family, b.hook)}; policy ${b.policy};`;
+  const devices =
+    b.devices.length === 1
+      ? ` device "${b.devices[0]}"`
+      : b.devices.length > 1
+        ? ` devices = { ${b.devices.join(', ')} }`
+        : '';
+  const priority = formatPriority(b.priority, family, b.hook);
+  return `type ${b.type} hook ${b.hook}${devices} priority ${priority}; policy ${b.policy};`;
 }
 
 function formatChain(c: NftChain, options: NftTextOptions): string {
@@ -235,7 +282,12 @@ export function formatNftRule(rule: NftRule): string {
 
 /** Bytes as nft prints a rate or quota (datatype.c get_rate: the largest unit that divides evenly). */
 export function byteUnits(value: number, unit: string): { value: number; unit: string } {
-  const factor: Readonly<Record<string, number>> = { bytes: 1, kbytes: 1024, mbytes: 1024 * 1024, gbytes: 1024 * 1024 * 1024 };
+  const factor: Readonly<Record<string, number>> = {
+    bytes: 1,
+    kbytes: 1024,
+    mbytes: 1024 * 1024,
+    gbytes: 1024 * 1024 * 1024,
+  };
   let bytes = value * (factor[unit] ?? 1);
   const units = ['bytes', 'kbytes', 'mbytes'];
   let i = 0;
@@ -246,11 +298,7 @@ export function byteUnits(value: number, unit: string): { value: number; unit: s
   return { value: bytes, unit: units[i]! };
 }
 
-/** Where the statement being printed was read (for errors about expressions inside it). */
-let currentPos: NftPos = { line: 0, col: 0 };
-
 export function formatStatement(s: NftStatement, family: NftFamily): string {
-  currentPos = s.pos;
   switch (s.kind) {
     case 'match':
       return formatMatch(s.op, s.left, s.right, family);
@@ -276,22 +324,31 @@ export function formatStatement(s: NftStatement, family: NftFamily): string {
     case 'limit': {
       if (s.name !== null) return `limit name "${s.name}"`;
       const over = s.inv ? 'over ' : '';
-      if (s.rateUnit === 'packets') return `limit rate ${over}${s.rate}/${s.per}${s.burst !== 0 && s.burst !== 5 ? ` burst ${s.burst} packets` : ''}`;
+      if (s.rateUnit === 'packets') {
+        const packets = s.burst !== 0 && s.burst !== 5 ? ` burst ${s.burst} packets` : '';
+        return `limit rate ${over}${s.rate}/${s.per}${packets}`;
+      }
       const rate = byteUnits(s.rate, s.rateUnit);
       const burst = byteUnits(s.burst, s.burstUnit);
-      return `limit rate ${over}${rate.value} ${rate.unit}/${s.per}${s.burst !== 0 ? ` burst ${burst.value} ${burst.unit}` : ''}`;
+      const burstText = s.burst !== 0 ? ` burst ${burst.value} ${burst.unit}` : '';
+      return `limit rate ${over}${rate.value} ${rate.unit}/${s.per}${burstText}`;
     }
     case 'quota': {
       if (s.name !== null) return `quota name "${s.name}"`;
       const val = byteUnits(s.val, s.valUnit);
       const used = byteUnits(s.used, s.usedUnit);
-      return `quota ${s.inv ? 'over ' : ''}${val.value} ${val.unit}${s.used !== 0 ? ` used ${used.value} ${used.unit}` : ''}`;
+      const usedText = s.used !== 0 ? ` used ${used.value} ${used.unit}` : '';
+      return `quota ${s.inv ? 'over ' : ''}${val.value} ${val.unit}${usedText}`;
     }
     case 'reject': {
       if (s.type === 'tcp reset') return 'reject with tcp reset';
       if (s.type === null || s.code === null) return 'reject';
       // The family's own default prints as a bare `reject` (statement.c reject_stmt_print).
-      const isDefault = s.code === 'port-unreachable' && ((s.type === 'icmpx' && family !== 'ip' && family !== 'ip6') || (s.type === 'icmp' && family === 'ip') || (s.type === 'icmpv6' && family === 'ip6'));
+      const isDefault =
+        s.code === 'port-unreachable' &&
+        ((s.type === 'icmpx' && family !== 'ip' && family !== 'ip6') ||
+          (s.type === 'icmp' && family === 'ip') ||
+          (s.type === 'icmpv6' && family === 'ip6'));
       return isDefault ? 'reject' : `reject with ${s.type} ${s.code}`;
     }
     case 'nat': {
@@ -301,16 +358,23 @@ export function formatStatement(s: NftStatement, family: NftFamily): string {
       if (s.addr) {
         const v6 = (e: NftExpr): boolean => e.kind === 'value' && typeof e.value === 'string' && e.value.includes(':');
         if (s.port && v6(s.addr)) out += ` [${formatExpr(s.addr, ctx)}]`;
-        else if (s.port && s.addr.kind === 'range' && v6(s.addr.low)) out += ` [${formatExpr(s.addr.low, ctx)}]-[${formatExpr(s.addr.high, ctx)}]`;
+        else if (s.port && s.addr.kind === 'range' && v6(s.addr.low))
+          out += ` [${formatExpr(s.addr.low, ctx)}]-[${formatExpr(s.addr.high, ctx)}]`;
         else out += ` ${formatExpr(s.addr, ctx)}`;
       }
       if (s.port) out += `${s.addr ? '' : ' '}:${formatExpr(s.port, ctx)}`;
       return s.flags.length > 0 ? `${out} ${s.flags.join(',')}` : out;
     }
     case 'mangle':
-      return `${formatExpr(s.key, { family, type: null, mapType: null })} set ${formatExpr(s.value, { family, type: exprType(s.key, family), mapType: null })}`;
+      const value = formatExpr(s.value, { family, type: exprType(s.key, family), mapType: null });
+      return `${formatExpr(s.key, { family, type: null, mapType: null })} set ${value}`;
     case 'vmap': {
-      const data = formatExpr(s.data, { family, type: exprType(s.key, family), mapType: 'verdict', parts: partsOf(s.key, family) });
+      const data = formatExpr(s.data, {
+        family,
+        type: exprType(s.key, family),
+        mapType: 'verdict',
+        parts: partsOf(s.key, family),
+      });
       return `${formatExpr(s.key, { family, type: null, mapType: null })} vmap ${data}`;
     }
     case 'notrack':
@@ -324,12 +388,9 @@ export function formatStatement(s: NftStatement, family: NftFamily): string {
     case 'set':
       return `${s.op} @${s.set} { ${formatExpr(s.elem, { family, type: null, mapType: null })} }`;
     case 'xt':
-      if (strictPrinting) throw new NftPrintError(`xt ${s.type} ${s.name}: an iptables-nft extension nft -j does not describe (nft -f refuses it too); its table's rules are in iptables-save`, s.pos);
       return `xt ${s.type} "${s.name}"`;
     case 'unknown':
-      if (s.text !== null) return s.text;
-      if (strictPrinting) throw new NftPrintError(`statement '${s.what}': read from JSON, and virtables does not know how nft prints it`, s.pos);
-      return JSON.stringify(s.json);
+      return s.text ?? JSON.stringify(s.json);
   }
 }
 
@@ -337,16 +398,24 @@ function formatMatch(op: string, left: NftExpr, right: NftExpr, family: NftFamil
   const type = exprType(left, family);
   const ctx: ValueContext = { family, type, mapType: null, parts: partsOf(left, family) };
   // `(tcp flags & (syn | ack)) == syn` prints as `tcp flags syn / syn,ack` (expression.c flagcmp).
-  if (left.kind === 'binop' && left.op === '&' && left.right.kind === 'list' && (op === '==' || op === '!=') && right.kind !== 'list') {
+  if (
+    left.kind === 'binop' &&
+    left.op === '&' &&
+    left.right.kind === 'list' &&
+    (op === '==' || op === '!=') &&
+    right.kind !== 'list'
+  ) {
     const inner = { family, type: exprType(left.left, family), mapType: null };
-    return `${formatExpr(left.left, ctx)}${op === '!=' ? ' != ' : ' '}${formatExpr(right, inner)} / ${formatExpr(left.right, inner)}`;
+    const mask = formatExpr(left.right, inner);
+    return `${formatExpr(left.left, ctx)}${op === '!=' ? ' != ' : ' '}${formatExpr(right, inner)} / ${mask}`;
   }
   const l = formatExpr(left, ctx);
   const r = formatExpr(right, ctx);
   if (op === 'in') return `${l} ${r}`;
   if (op === '==') {
     // `==` shows only before a single bitmask value or after a binary operation (expression.c must_print_eq_op).
-    const bitmaskValue = type !== null && ['ct_state', 'ct_status', 'tcp_flag', 'ct_event'].includes(type) && right.kind === 'value';
+    const bitmaskValue =
+      type !== null && ['ct_state', 'ct_status', 'tcp_flag', 'ct_event'].includes(type) && right.kind === 'value';
     return bitmaskValue || left.kind === 'binop' ? `${l} == ${r}` : `${l} ${r}`;
   }
   return `${l} ${op} ${r}`;
@@ -398,7 +467,8 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
     case 'set':
       return `{ ${e.items.map((i) => formatExpr(i, ctx)).join(', ')} }`;
     case 'mapping':
-      return `${formatExpr(e.key, ctx)} : ${formatExpr(e.value, { ...ctx, type: ctx.mapType, parts: ctx.mapParts ?? null })}`;
+      const value = formatExpr(e.value, { ...ctx, type: ctx.mapType, parts: ctx.mapParts ?? null });
+      return `${formatExpr(e.key, ctx)} : ${value}`;
     case 'elem': {
       let out = formatExpr(e.value, ctx);
       if (e.timeout !== null) out += ` timeout ${formatDuration(e.timeout)}`;
@@ -407,7 +477,9 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
       return out;
     }
     case 'map':
-      return `${formatExpr(e.key, ctx)} map ${formatExpr(e.data, { ...ctx, type: exprType(e.key, ctx.family), parts: partsOf(e.key, ctx.family), mapType: ctx.type })}`;
+      const keyType = exprType(e.key, ctx.family);
+      const data = formatExpr(e.data, { ...ctx, type: keyType, parts: partsOf(e.key, ctx.family), mapType: ctx.type });
+      return `${formatExpr(e.key, ctx)} map ${data}`;
     case 'concat':
       // Values of a concatenation take the type of their own part of the key.
       return e.items.map((i, k) => formatExpr(i, { ...ctx, type: ctx.parts?.[k] ?? null })).join(' . ');
@@ -422,7 +494,10 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
     case 'meta':
       return PRINTED_UNQUALIFIED.has(e.key) ? e.key : `meta ${e.key}`;
     case 'ct': {
-      const key = (e.key === 'saddr' || e.key === 'daddr') && e.dir !== null && (ctx.family === 'ip' || ctx.family === 'ip6') ? `${ctx.family} ${e.key}` : e.key;
+      const key =
+        (e.key === 'saddr' || e.key === 'daddr') && e.dir !== null && (ctx.family === 'ip' || ctx.family === 'ip6')
+          ? `${ctx.family} ${e.key}`
+          : e.key;
       return `ct ${e.dir ? `${e.dir} ` : ''}${key}`;
     }
     case 'fib':
@@ -430,7 +505,9 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
     case 'binop': {
       const side = (x: NftExpr): string => {
         const s = x.kind === 'list' ? x.items.map((i) => formatExpr(i, ctx)).join(' | ') : formatExpr(x, ctx);
-        const paren = (x.kind === 'binop' && (BINOP_PRECEDENCE[x.op] ?? 0) > (BINOP_PRECEDENCE[e.op] ?? 0)) || (x.kind === 'list' && x.items.length > 1);
+        const paren =
+          (x.kind === 'binop' && (BINOP_PRECEDENCE[x.op] ?? 0) > (BINOP_PRECEDENCE[e.op] ?? 0)) ||
+          (x.kind === 'list' && x.items.length > 1);
         return paren ? `(${s})` : s;
       };
       return `${side(e.left)} ${e.op} ${side(e.right)}`;
@@ -438,8 +515,6 @@ export function formatExpr(e: NftExpr, ctx: ValueContext): string {
     case 'verdict':
       return e.target === null ? e.verdict : `${e.verdict} ${e.target}`;
     case 'unknown':
-      if (e.text !== null) return e.text;
-      if (strictPrinting) throw new NftPrintError(`expression '${e.what}': read from JSON, and virtables does not know how nft prints it`, currentPos);
-      return JSON.stringify(e.json);
+      return e.text ?? JSON.stringify(e.json);
   }
 }

@@ -29,7 +29,8 @@ function interfacesIn(r: NftRuleset): string[] {
     if (e.kind === 'set' || e.kind === 'list') for (const i of e.items) visit(i, byIndex);
   };
   for (const rule of allNftRules(r)) {
-    for (const s of rule.statements) if (s.kind === 'match' && s.left.kind === 'meta') visit(s.right, s.left.key === 'iif' || s.left.key === 'oif');
+    for (const s of rule.statements)
+      if (s.kind === 'match' && s.left.kind === 'meta') visit(s.right, s.left.key === 'iif' || s.left.key === 'oif');
   }
   for (const t of r.tables) for (const c of t.chains) for (const d of c.base?.devices ?? []) names.add(d);
   return [...names];
@@ -49,10 +50,16 @@ function withoutJsonLosses(r: NftRuleset): unknown {
 describeKernel(
   'nft: canonical print == kernel nft -f + nft list ruleset',
   () => {
-    const own = readdirSync(OWN).filter((f) => f.endsWith('.nft')).sort();
+    const own = readdirSync(OWN)
+      .filter((f) => f.endsWith('.nft'))
+      .sort();
     const captures = readdirSync(NFT_REAL)
       .filter((d) => !d.includes('.'))
-      .flatMap((d) => readdirSync(join(NFT_REAL, d)).filter((f) => f.endsWith('.nft.txt') || f.endsWith('.nft.json')).map((f) => join(d, f)))
+      .flatMap((d) =>
+        readdirSync(join(NFT_REAL, d))
+          .filter((f) => f.endsWith('.nft.txt') || f.endsWith('.nft.json'))
+          .map((f) => join(d, f)),
+      )
       .sort();
 
     it(`finds the rulesets (${own.length} in corpus/nft, ${captures.length} nft-real captures as text and JSON)`, () => {
@@ -63,7 +70,9 @@ describeKernel(
     it.each(own)('corpus/nft/%s', (file) => {
       const input = read(join(OWN, file));
       const model = parseNftText(input, { file });
-      const kernel = nftRoundTrip(input, { interfaces: [...interfacesIn(model), 'eth0', 'eth1', 'virbr0', 'virbr1', 'docker0'] });
+      const kernel = nftRoundTrip(input, {
+        interfaces: [...interfacesIn(model), 'eth0', 'eth1', 'virbr0', 'virbr1', 'docker0'],
+      });
       expect(kernel.stderr, 'the kernel loads it').toBe('');
       expect(kernel.ok).toBe(true);
       const base = file.slice(0, -'.nft'.length);
@@ -111,7 +120,9 @@ describeKernel(
         expect(kernel.stderr).toMatch(/unsupported xtables compat expression/);
         expect(ours).toBeInstanceOf(NftPrintError);
         expect((ours as NftPrintError).message).toMatch(/^xt (match|target) \w+: an iptables-nft extension/);
-        expect((ours as NftPrintError).pos).toEqual({ path: expect.stringMatching(/^nftables\[\d+\]\.rule\.expr\[\d+\]$/) });
+        expect((ours as NftPrintError).pos).toEqual({
+          path: expect.stringMatching(/^nftables\[\d+\]\.rule\.expr\[\d+\]$/),
+        });
         return;
       }
       expect(kernel.stderr).toBe('');

@@ -43,7 +43,9 @@ describeCorpus('input kinds, told from content', () => {
     const xt = await runCli(['parse', join(K, 'after.nft.json')]);
     expect(xt.code).toBe(2);
     expect(xt.stdout).toBe('');
-    expect(xt.stderr).toMatch(/after\.nft\.json:1:\d+: nftables\[5\]\.rule\.expr\[1\]: xt match icmp: an iptables-nft extension/);
+    expect(xt.stderr).toMatch(
+      /after\.nft\.json:1:\d+: nftables\[5\]\.rule\.expr\[1\]: xt match icmp: an iptables-nft extension/,
+    );
     const save = await runCli(['parse', '--format', 'save', join(A, 'after.nft.txt')]);
     expect(save.code).toBe(2);
     expect(save.stderr).toMatch(/is nft text \(nft list ruleset\); --format save prints iptables-save/);
@@ -79,7 +81,11 @@ describeCorpus('input kinds, told from content', () => {
     copyFileSync(join(K, 'network1.xml'), join(dir, 'networks', 'default.xml'));
     const r = await runCli(['explain', '--format', 'json', dir]);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { inputs: Array<{ file: string; kind: string }>; nftRules: Array<{ table: string }>; rules: Array<{ table: string }> };
+    const report = JSON.parse(r.stdout) as {
+      inputs: Array<{ file: string; kind: string }>;
+      nftRules: Array<{ table: string }>;
+      rules: Array<{ table: string }>;
+    };
     expect(report.inputs.map((i) => [i.file.slice(dir.length + 1), i.kind])).toEqual([
       ['ip6tables-save.txt', 'empty'],
       ['iptables-save.txt', 'iptables-save'],

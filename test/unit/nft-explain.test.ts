@@ -12,7 +12,8 @@ import { networksFromDefinitions } from '../../src/diff/attribute.js';
 import { diffHosts, explainHost, hostNetworks } from '../../src/diff/host-report.js';
 import { nftRuleKey } from '../../src/diff/nft-diff.js';
 import { compile } from '../../src/engine/compile.js';
-import { nftRuleOf } from '../../src/engine/nft-model.js';
+import { applyProgram, emptyHostState } from '../../src/engine/apply.js';
+import { nftModelOf, nftRuleOf } from '../../src/engine/nft-model.js';
 import { assembleHost, type Host } from '../../src/model/host.js';
 import type { NftRuleset } from '../../src/model/nft.js';
 import { readNetworks } from '../../src/network/libvirt.js';
@@ -21,7 +22,8 @@ import { read } from '../helpers/files.js';
 
 const NFT_REAL = join(SHARED_CORPUS, 'nft-real');
 
-const nftHost = (r: NftRuleset): Host => assembleHost(r.file, [{ file: r.file, kind: r.syntax === 'json' ? 'nft-json' : 'nft-text' }], [], [r]);
+const nftHost = (r: NftRuleset): Host =>
+  assembleHost(r.file, [{ file: r.file, kind: r.syntax === 'json' ? 'nft-json' : 'nft-text' }], [], [r]);
 const textHost = (path: string): Host => nftHost(parseNftText(read(path), { file: path }));
 
 const CASES = [
@@ -38,7 +40,11 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
       const byKey = new Map<string, { purpose: string; why: string; network: string }>();
       for (const cmd of program.commands) {
         const rule = nftRuleOf(cmd);
-        if (rule) byKey.set(`${cmd.effect.kind === 'nft-insert' ? cmd.effect.family : ''} ${cmd.effect.kind === 'nft-insert' ? cmd.effect.chain : ''} ${nftRuleKey(rule)}`, { purpose: cmd.purpose, why: cmd.why, network: cmd.network });
+        if (rule)
+          byKey.set(
+            `${cmd.effect.kind === 'nft-insert' ? cmd.effect.family : ''} ${cmd.effect.kind === 'nft-insert' ? cmd.effect.chain : ''} ${nftRuleKey(rule)}`,
+            { purpose: cmd.purpose, why: cmd.why, network: cmd.network },
+          );
       }
       const host = textHost(join(NFT_REAL, c.dir, 'after.nft.txt'));
       const given = networksFromDefinitions(networks);
@@ -46,7 +52,9 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
       const libvirt = report.nftRules.filter((r) => r.table.endsWith(' libvirt_network'));
       expect(libvirt.length).toBeGreaterThan(0);
       for (const r of libvirt) {
-        const rule = host.nft!.tables.find((t) => `${t.family} ${t.name}` === r.table)!.chains.find((ch) => ch.name === r.chain)!.rules[r.position - 1]!;
+        const rule = host
+          .nft!.tables.find((t) => `${t.family} ${t.name}` === r.table)!
+          .chains.find((ch) => ch.name === r.chain)!.rules[r.position - 1]!;
         const engine = byKey.get(`${rule.family} ${r.chain} ${nftRuleKey(rule)}`);
         expect(engine, `${r.table} ${r.chain}: ${r.text} is a rule the engine writes`).toBeDefined();
         expect(r.purpose).toBe(engine!.purpose);
@@ -57,7 +65,20 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
     });
   }
 
-  it('without --net, networks are inferred from libvirt\'s table: the bridges, their subnets and modes', () => {
+  for (const c of CASES) {
+    it(`${c.dir}: compile --flavor libvirt-nft, in the nft model, holds the capture's libvirt rules, by content`, () => {
+      const networks = c.xmls.flatMap((x) => readNetworks(read(join(NFT_REAL, c.dir, x)), x));
+      const compiled = nftModelOf(applyProgram(compile(networks, { flavor: 'libvirt-nft' }), emptyHostState()).nft);
+      const captured = parseNftText(read(join(NFT_REAL, c.dir, 'after.nft.txt')), { file: 'after.nft.txt' });
+      const rules = (r: NftRuleset) =>
+        r.tables
+          .filter((t) => t.name === 'libvirt_network')
+          .map((t) => [`${t.family} ${t.name}`, t.chains.map((ch) => [ch.name, ch.base, ch.rules.map(nftRuleKey)])]);
+      expect(rules(compiled)).toEqual(rules(captured));
+    });
+  }
+
+  it("without --net, networks are inferred from libvirt's table: the bridges, their subnets and modes", () => {
     const host = textHost(join(NFT_REAL, 'k-iptables-hostfw-plus-nft', 'after.nft.txt'));
     const report = explainHost(host, hostNetworks([host], []));
     expect(report.networks.map((n) => [n.name, n.bridge, n.subnets, n.verdict])).toEqual([
@@ -68,8 +89,20 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
 
   it('text and JSON of the same moment explain alike', () => {
     const text = textHost(join(NFT_REAL, 'a-default-nat', 'after.nft.txt'));
-    const json = nftHost(parseNftJson(read(join(NFT_REAL, 'a-default-nat', 'after.nft.json')), { file: 'after.nft.json' }));
-    const strip = (h: Host) => explainHost(h, hostNetworks([h], [])).nftRules.map((r) => [r.table, r.chain, r.position, r.text, r.network, r.owner, r.purpose, r.why]);
+    const json = nftHost(
+      parseNftJson(read(join(NFT_REAL, 'a-default-nat', 'after.nft.json')), { file: 'after.nft.json' }),
+    );
+    const strip = (h: Host) =>
+      explainHost(h, hostNetworks([h], [])).nftRules.map((r) => [
+        r.table,
+        r.chain,
+        r.position,
+        r.text,
+        r.network,
+        r.owner,
+        r.purpose,
+        r.why,
+      ]);
     expect(strip(json)).toEqual(strip(text));
   });
 
@@ -81,7 +114,9 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
     expect(nft.tables.find((t) => t.name === 'filter')!.owner).toBe('iptables-nft');
     const report = explainHost(host, hostNetworks([host], []));
     expect(report.nftRules.some((r) => r.table === 'ip filter')).toBe(false);
-    expect(report.rules.filter((r) => r.table === 'filter').map((r) => r.text)).toContain('-A FORWARD -j REJECT --reject-with icmp-host-prohibited');
+    expect(report.rules.filter((r) => r.table === 'filter').map((r) => r.text)).toContain(
+      '-A FORWARD -j REJECT --reject-with icmp-host-prohibited',
+    );
   });
 
   it('diff of two moments: the second network added its rules; counters alone change nothing', () => {
@@ -89,7 +124,11 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
     const start1 = textHost(join(dir, 'after-start1.nft.txt'));
     const start2 = textHost(join(dir, 'after-start2.nft.txt'));
     const d = diffHosts(start1, start2, hostNetworks([start1, start2], []));
-    expect(d.nft.added.map((r) => `${r.chain} ${r.purpose} ${r.network}`)).toEqual(['guest_output reject-out virbr1', 'guest_input reject-in virbr1', 'guest_cross cross-bridge virbr1']);
+    expect(d.nft.added.map((r) => `${r.chain} ${r.purpose} ${r.network}`)).toEqual([
+      'guest_output reject-out virbr1',
+      'guest_input reject-in virbr1',
+      'guest_cross cross-bridge virbr1',
+    ]);
     expect(d.nft.removed).toEqual([]);
     expect(d.summary[0]).toMatch(/^starting virbr1 added 3 nft rules: isolated/);
     // after → after-probes: only counters moved.
@@ -116,7 +155,10 @@ describeCorpus('explain of libvirt 11.3 nft captures', () => {
     // Swapping the first and third jump: one of the three stays in sequence, the other two moved.
     expect(d.nft.moved).toHaveLength(2);
     expect(d.nft.moved.map((m) => m.rule.text).every((t) => /jump guest_(cross|input|output)$/.test(t))).toBe(true);
-    expect(d.nft.moved.find((m) => m.rule.text.endsWith('guest_cross'))).toMatchObject({ from: { position: 1 }, to: { position: 3 } });
+    expect(d.nft.moved.find((m) => m.rule.text.endsWith('guest_cross'))).toMatchObject({
+      from: { position: 1 },
+      to: { position: 3 },
+    });
     expect(d.nft.unchanged).toBe(14);
     const a = textHost(join(NFT_REAL, 'p-priority-order', 'ruleset-A.nft.txt'));
     const b = textHost(join(NFT_REAL, 'p-priority-order', 'ruleset-B.nft.txt'));
@@ -139,6 +181,8 @@ describe('explain of nft tables other software makes (corpus/nft)', () => {
   it('rules no network explains are described from their statements', () => {
     const host = textHost(join(REPO_CORPUS, 'nft', 'host-firewall.nft'));
     const rules = explainHost(host, hostNetworks([host], [])).nftRules;
-    expect(rules.map((r) => r.why)).toContain('packets for the host tcp to port 22, connection state new are accepted (by this chain; other base chains on the hook still run)');
+    expect(rules.map((r) => r.why)).toContain(
+      'packets for the host tcp to port 22, connection state new are accepted (by this chain; other base chains on the hook still run)',
+    );
   });
 });

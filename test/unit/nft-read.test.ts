@@ -18,13 +18,19 @@ const NFT_REAL = join(SHARED_CORPUS, 'nft-real');
 
 /** The model without where it was read (and, unless asked, without kernel handles). */
 export function comparable(r: NftRuleset, keepHandles = false): unknown {
-  return JSON.parse(JSON.stringify(r.tables, (k, v: unknown) => (k === 'pos' || (!keepHandles && k === 'handle') ? undefined : v)));
+  return JSON.parse(
+    JSON.stringify(r.tables, (k, v: unknown) => (k === 'pos' || (!keepHandles && k === 'handle') ? undefined : v)),
+  );
 }
 
 function captures(suffix: string): string[] {
   return readdirSync(NFT_REAL)
     .filter((d) => !d.includes('.'))
-    .flatMap((d) => readdirSync(join(NFT_REAL, d)).filter((f) => f.endsWith(suffix)).map((f) => join(d, f)))
+    .flatMap((d) =>
+      readdirSync(join(NFT_REAL, d))
+        .filter((f) => f.endsWith(suffix))
+        .map((f) => join(d, f)),
+    )
     .sort();
 }
 
@@ -46,10 +52,15 @@ describeCorpus('nft readers on the nft-real captures', () => {
       expect(json.nftVersion).toBe('1.0.6');
       const t = text.tables.map((x) => `${x.family} ${x.name}`);
       expect(json.tables.map((x) => `${x.family} ${x.name}`)).toEqual(t);
-      const xtTables = json.tables.filter((x) => x.chains.some((c) => c.rules.some((r) => r.statements.some((s) => s.kind === 'xt'))));
+      const xtTables = json.tables.filter((x) =>
+        x.chains.some((c) => c.rules.some((r) => r.statements.some((s) => s.kind === 'xt'))),
+      );
       // Only iptables-nft's own tables hold xt statements.
       for (const x of xtTables) expect(['filter', 'nat', 'mangle', 'raw', 'security']).toContain(x.name);
-      const plain = (r: NftRuleset): NftRuleset => ({ ...r, tables: r.tables.filter((x) => !xtTables.some((y) => y.family === x.family && y.name === x.name)) });
+      const plain = (r: NftRuleset): NftRuleset => ({
+        ...r,
+        tables: r.tables.filter((x) => !xtTables.some((y) => y.family === x.family && y.name === x.name)),
+      });
       expect(comparable(plain(text))).toEqual(comparable(plain(json)));
       // In the xt tables, each rule is the same but where JSON has an xt statement.
       for (const x of xtTables) {
@@ -58,7 +69,13 @@ describeCorpus('nft readers on the nft-real captures', () => {
         x.chains.forEach((c, ci) =>
           c.rules.forEach((r, ri) => {
             const other = tt.chains[ci]!.rules[ri]!;
-            const known = (s: NftStatement[]) => JSON.stringify(comparable({ ...text, tables: [{ ...tt, chains: [{ ...tt.chains[0]!, rules: [{ ...other, statements: s }] }] }] }));
+            const known = (s: NftStatement[]) =>
+              JSON.stringify(
+                comparable({
+                  ...text,
+                  tables: [{ ...tt, chains: [{ ...tt.chains[0]!, rules: [{ ...other, statements: s }] }] }],
+                }),
+              );
             if (!r.statements.some((s) => s.kind === 'xt')) expect(known(other.statements)).toBe(known(r.statements));
             else expect(firstUnknown(r)?.kind).toBe('xt');
           }),
@@ -72,7 +89,8 @@ describeCorpus('nft readers on the nft-real captures', () => {
     it(`${base}: nft -a text carries the kernel's handles, equal to nft -j's`, () => {
       const text = textOf(f);
       const json = jsonOf(`${base}.nft.json`);
-      const handles = (r: NftRuleset) => r.tables.map((t) => [t.handle, t.chains.map((c) => [c.handle, c.rules.map((x) => x.handle)])]);
+      const handles = (r: NftRuleset) =>
+        r.tables.map((t) => [t.handle, t.chains.map((c) => [c.handle, c.rules.map((x) => x.handle)])]);
       expect(handles(text)).toEqual(handles(json));
       if (text.tables.length > 0) expect(text.tables[0]!.handle).not.toBeNull();
     });
@@ -100,13 +118,27 @@ describeCorpus('nft readers on the nft-real captures', () => {
     expect(nat.base).toEqual({ type: 'nat', hook: 'postrouting', priority: 100, policy: 'accept', devices: [] });
     expect(nat.rules[2]!.statements).toMatchObject([
       { kind: 'match', op: '==', left: { kind: 'meta', key: 'l4proto' }, right: { kind: 'value', value: 'tcp' } },
-      { kind: 'match', op: '==', left: { kind: 'payload', protocol: 'ip', field: 'saddr' }, right: { kind: 'prefix', addr: { kind: 'value', value: '192.168.122.0' }, len: 24 } },
+      {
+        kind: 'match',
+        op: '==',
+        left: { kind: 'payload', protocol: 'ip', field: 'saddr' },
+        right: { kind: 'prefix', addr: { kind: 'value', value: '192.168.122.0' }, len: 24 },
+      },
       { kind: 'match', op: '!=', left: { kind: 'payload', protocol: 'ip', field: 'daddr' } },
       { kind: 'counter', packets: 0, bytes: 0 },
-      { kind: 'nat', nat: 'masquerade', addr: null, port: { kind: 'range', low: { kind: 'value', value: 1024 }, high: { kind: 'value', value: 65535 } } },
+      {
+        kind: 'nat',
+        nat: 'masquerade',
+        addr: null,
+        port: { kind: 'range', low: { kind: 'value', value: 1024 }, high: { kind: 'value', value: 65535 } },
+      },
     ]);
     const input = text.tables[0]!.chains.find((c) => c.name === 'guest_input')!;
-    expect(input.rules[0]!.statements[2]).toMatchObject({ op: 'in', left: { kind: 'ct', key: 'state' }, right: { kind: 'list', items: [{ value: 'established' }, { value: 'related' }] } });
+    expect(input.rules[0]!.statements[2]).toMatchObject({
+      op: 'in',
+      left: { kind: 'ct', key: 'state' },
+      right: { kind: 'list', items: [{ value: 'established' }, { value: 'related' }] },
+    });
     expect(input.rules[1]!.statements[2]).toMatchObject({ kind: 'reject', type: 'icmp', code: 'port-unreachable' });
   });
 });
@@ -124,15 +156,23 @@ describe('nft readers on bad input', () => {
   };
 
   it('truncated JSON: a positioned error that says so', () => {
-    const json = '{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}, {"table": {"family": "ip", "na';
+    const json =
+      '{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}, {"table": {"family": "ip", "na';
     fails(() => parseNftJson(json, { file: 'cut.json' }), /^cut\.json:1:\d+: unexpected end of JSON input \(truncated/);
   });
 
   it('JSON of the wrong shape: the element path and its line:col', () => {
-    const json = '{"nftables": [\n  {"table": {"family": "ip", "name": "t"}},\n  {"chain": {"family": "ip", "table": "t", "name": "c", "type": "filter", "hook": "forwrd", "prio": 0}}\n]}';
-    fails(() => parseNftJson(json, { file: 'x.json' }), /^x\.json:3:\d+: nftables\[1\]\.chain\.hook: unknown hook 'forwrd' \(did you mean 'forward'\?\)/);
+    const json =
+      '{"nftables": [\n  {"table": {"family": "ip", "name": "t"}},\n  {"chain": {"family": "ip", "table": "t", "name": "c", "type": "filter", "hook": "forwrd", "prio": 0}}\n]}';
+    fails(
+      () => parseNftJson(json, { file: 'x.json' }),
+      /^x\.json:3:\d+: nftables\[1\]\.chain\.hook: unknown hook 'forwrd' \(did you mean 'forward'\?\)/,
+    );
     fails(() => parseNftJson('{"tables": []}', { file: 'y.json' }), /missing "nftables" \(not nft -j output\)/);
-    fails(() => parseNftJson('{"nftables": [{"metainfo": {"json_schema_version": 2}}]}', { file: 'z.json' }), /json_schema_version 2 is newer/);
+    fails(
+      () => parseNftJson('{"nftables": [{"metainfo": {"json_schema_version": 2}}]}', { file: 'z.json' }),
+      /json_schema_version 2 is newer/,
+    );
   });
 
   it('an unknown JSON expression or statement is carried verbatim', () => {
@@ -140,30 +180,77 @@ describe('nft readers on bad input', () => {
       nftables: [
         { table: { family: 'inet', name: 't' } },
         { chain: { family: 'inet', table: 't', name: 'c' } },
-        { rule: { family: 'inet', table: 't', chain: 'c', expr: [{ match: { op: '==', left: { osf: { key: 'name' } }, right: 'Linux' } }, { synproxy: { mss: 1460 } }, { accept: null }] } },
+        {
+          rule: {
+            family: 'inet',
+            table: 't',
+            chain: 'c',
+            expr: [
+              { match: { op: '==', left: { osf: { key: 'name' } }, right: 'Linux' } },
+              { synproxy: { mss: 1460 } },
+              { accept: null },
+            ],
+          },
+        },
       ],
     });
     const r = parseNftJson(json, { file: 'u.json' });
     const rule = [...allNftRules(r)][0]!;
-    expect(rule.statements[0]).toMatchObject({ kind: 'match', left: { kind: 'unknown', what: 'osf', json: { osf: { key: 'name' } } } });
-    expect(rule.statements[1]).toMatchObject({ kind: 'unknown', what: 'synproxy', json: { synproxy: { mss: 1460 } }, pos: { path: 'nftables[2].rule.expr[1]' } });
+    expect(rule.statements[0]).toMatchObject({
+      kind: 'match',
+      left: { kind: 'unknown', what: 'osf', json: { osf: { key: 'name' } } },
+    });
+    expect(rule.statements[1]).toMatchObject({
+      kind: 'unknown',
+      what: 'synproxy',
+      json: { synproxy: { mss: 1460 } },
+      pos: { path: 'nftables[2].rule.expr[1]' },
+    });
     expect(firstUnknown(rule)).toMatchObject({ what: 'osf' });
   });
 
   it('an unknown text statement carries the rest of the rule verbatim', () => {
-    const r = parseNftText('table inet t {\n\tchain c {\n\t\tiifname "lo" tcp option maxseg size 1400 accept\n\t}\n}\n', { file: 'u.nft' });
+    const r = parseNftText(
+      'table inet t {\n\tchain c {\n\t\tiifname "lo" tcp option maxseg size 1400 accept\n\t}\n}\n',
+      { file: 'u.nft' },
+    );
     const rule = [...allNftRules(r)][0]!;
-    expect(rule.statements).toMatchObject([{ kind: 'match' }, { kind: 'unknown', text: 'tcp option maxseg size 1400 accept', what: 'tcp', pos: { line: 3, col: 16 } }]);
+    expect(rule.statements).toMatchObject([
+      { kind: 'match' },
+      { kind: 'unknown', text: 'tcp option maxseg size 1400 accept', what: 'tcp', pos: { line: 3, col: 16 } },
+    ]);
   });
 
   it('unknown hooks, families, chain types, truncated text: positioned errors', () => {
-    fails(() => parseNftText('table ip t {\n\tchain c {\n\t\ttype filter hook forwad priority 0; policy accept;\n\t}\n}\n', { file: 'h.nft' }), /^h\.nft:3:20: unknown hook 'forwad' \(did you mean 'forward'\?\)/);
+    fails(
+      () =>
+        parseNftText('table ip t {\n\tchain c {\n\t\ttype filter hook forwad priority 0; policy accept;\n\t}\n}\n', {
+          file: 'h.nft',
+        }),
+      /^h\.nft:3:20: unknown hook 'forwad' \(did you mean 'forward'\?\)/,
+    );
     fails(() => parseNftText('table ipv4 t {\n}\n', { file: 'f.nft' }), /^f\.nft:1:7: unknown table family 'ipv4'/);
-    fails(() => parseNftText('table ip t {\n\tchain c {\n\t\ttype natt hook input priority 0;\n\t}\n}\n', { file: 'c.nft' }), /^c\.nft:3:8: unknown chain type 'natt' \(did you mean 'nat'\?\)/);
-    fails(() => parseNftText('table ip t {\n\tchain c {\n\t\taccept\n', { file: 't.nft' }), /^t\.nft:3:\d+: unexpected end of input: 2 '\{' not closed \(truncated/);
-    fails(() => parseNftText('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { file: 'i.save' }), /^i\.save:1:1: this is iptables-save output/);
-    fails(() => parseNftText('add rule ip t c accept\n', { file: 'a.nft' }), /^a\.nft:1:1: expected 'table FAMILY NAME \{'.*'add' commands are nft -f scripts/);
-    fails(() => parseNftText('table ip t {\n\tchain c {\n\t\tip saddr "unterminated\n\t}\n}\n', { file: 'q.nft' }), /^q\.nft:3:12: unterminated quoted string/);
+    fails(
+      () =>
+        parseNftText('table ip t {\n\tchain c {\n\t\ttype natt hook input priority 0;\n\t}\n}\n', { file: 'c.nft' }),
+      /^c\.nft:3:8: unknown chain type 'natt' \(did you mean 'nat'\?\)/,
+    );
+    fails(
+      () => parseNftText('table ip t {\n\tchain c {\n\t\taccept\n', { file: 't.nft' }),
+      /^t\.nft:3:\d+: unexpected end of input: 2 '\{' not closed \(truncated/,
+    );
+    fails(
+      () => parseNftText('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { file: 'i.save' }),
+      /^i\.save:1:1: this is iptables-save output/,
+    );
+    fails(
+      () => parseNftText('add rule ip t c accept\n', { file: 'a.nft' }),
+      /^a\.nft:1:1: expected 'table FAMILY NAME \{'.*'add' commands are nft -f scripts/,
+    );
+    fails(
+      () => parseNftText('table ip t {\n\tchain c {\n\t\tip saddr "unterminated\n\t}\n}\n', { file: 'q.nft' }),
+      /^q\.nft:3:12: unterminated quoted string/,
+    );
   });
 
   it('deep nesting is refused, not a stack overflow', () => {
@@ -174,8 +261,13 @@ describe('nft readers on bad input', () => {
   });
 
   it('a huge line is read in linear time', () => {
-    const elements = Array.from({ length: 50_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`).join(', ');
-    const r = parseNftText(`table ip t {\n\tchain c {\n\t\tip saddr { ${elements} } accept\n\t}\n}\n`, { file: 'big.nft' });
+    const elements = Array.from(
+      { length: 50_000 },
+      (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    ).join(', ');
+    const r = parseNftText(`table ip t {\n\tchain c {\n\t\tip saddr { ${elements} } accept\n\t}\n}\n`, {
+      file: 'big.nft',
+    });
     const m = [...allNftRules(r)][0]!.statements[0]!;
     expect(m.kind === 'match' && m.right.kind === 'set' ? m.right.items.length : 0).toBe(50_000);
   });
