@@ -15,6 +15,7 @@
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import { InputError } from '../src/model/errors.js';
 import { minOf } from '../src/model/lists.js';
+import { loneCrAsLf } from '../src/model/text.js';
 
 // ---------------------------------------------------------------------------------------------
 // The syntax tree
@@ -769,12 +770,12 @@ function run<T>(text: string, file: string, entry: (p: ExpectParser) => T): T {
 
 /** Parses an expectations sheet (a lab query's checks, or a policy). */
 export function parseSheet(text: string, file: string): Sheet {
-  return { file, statements: run(text, file, (p) => p.sheet()).statements };
+  return { file, statements: run(loneCrAsLf(text), file, (p) => p.sheet()).statements };
 }
 
 /** Parses a lab file: the lab's title, prose, and its tasks and queries with their sheets. */
 export function parseLabFile(text: string, file: string): LabFile {
-  const r = run(text, file, (p) => p.labFile());
+  const r = run(loneCrAsLf(text), file, (p) => p.labFile());
   return { file, ...r };
 }
 

@@ -12,6 +12,7 @@ import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
 import { assembleRule, type RawOption } from './iptables-rule.js';
+import { checkHeap } from '../src/model/limits.js';
 import { pushAll } from '../src/model/lists.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -223,6 +224,20 @@ export function parseSaveBytes(bytes: Uint8Array, options: ParseOptions): Dump {
   return parseSave(decodeText(options.file, bytes), options);
 }
 
+/** The first CR in [start, end) outside a quoted string and not the CR of a CRLF, or -1. */
+function loneCrOutsideQuotes(text: string, start: number, end: number): number {
+  let quoted = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x0d && !(i === end - 1 && end < text.length)) return i;
+  }
+  return -1;
+}
+
 export function parseSave(text: string, options: ParseOptions): Dump {
   const { file } = options;
   const tables: Table[] = [];
@@ -239,14 +254,37 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   let start = 0;
   const length = text.length;
   const onProgress = options.onProgress;
+  let nextLf = -1;
+  let nextCr = -1;
   while (start < length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = length;
+    // Found once and reused: searching again from every line start was quadratic in a file without them.
+    if (nextLf < start) {
+      nextLf = text.indexOf('\n', start);
+      if (nextLf < 0) nextLf = length;
+    }
+    if (nextCr < start) {
+      nextCr = text.indexOf('\r', start);
+      if (nextCr < 0) nextCr = length;
+    }
+    let end = nextLf;
+    let next = end + 1;
+    // A lone CR ends a line too (a file with old Mac line endings), but not inside a quoted
+    // string, where iptables-save prints it as it is and iptables-restore reads it back.
+    if (nextCr < end - 1 || (nextCr < end && end === length)) {
+      const cr = loneCrOutsideQuotes(text, start, end);
+      if (cr >= 0) {
+        end = cr;
+        next = cr + 1;
+      }
+    }
     lineNo++;
-    if (onProgress && lineNo % PROGRESS_LINES === 0) onProgress(lineNo, rules);
+    if (lineNo % PROGRESS_LINES === 0) {
+      onProgress?.(lineNo, rules);
+      checkHeap(file, lineNo, `the dump (${rules} rules so far)`);
+    }
     if (end - start > MAX_LINE_LENGTH) fail(lineNo, 1, `line is ${end - start} characters long (more than ${MAX_LINE_LENGTH}); not an iptables-save dump`);
     let lineText = text.slice(start, end);
-    start = end + 1;
+    start = next;
     if (lineText.endsWith('\r')) lineText = lineText.slice(0, -1);
     if (lineText.trim() === '') continue;
 

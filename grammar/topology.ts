@@ -217,7 +217,9 @@ class TopologyParser extends EmbeddedActionsParser {
 const parser = new TopologyParser();
 
 /** Parses a topology file into its statements (positions kept for messages). */
-export function parseTopologyFile(text: string, file: string): TopologyStatement[] {
+export function parseTopologyFile(source: string, file: string): TopologyStatement[] {
+  // LF only: the blank token takes a CR, and chevrotain counts a CR it takes as a line end (CRLF twice).
+  const text = source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
   const lexed = lexer.tokenize(text);
   const lexErr = lexed.errors[0];
   if (lexErr) throw new InputError(file, lexErr.line ?? 1, lexErr.column ?? 1, `unexpected character '${text.charAt(lexErr.offset)}'`);

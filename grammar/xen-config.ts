@@ -6,6 +6,7 @@
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
+import { loneCrAsLf } from '../src/model/text.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared tokens
@@ -43,6 +44,21 @@ function posOf(token: IToken): SourcePos {
 /** The text of a quoted string, with Python's common backslash escapes undone. */
 function unquote(image: string): string {
   return image.slice(1, -1).replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
+}
+
+/** Deepest nesting read: Xen's own files nest three or four levels; the parsers recurse per level. */
+export const MAX_NESTING = 100;
+
+/** Refuses, at the opening that goes too deep, nesting the recursive parsers would overflow on. */
+function checkNesting(lexed: { tokens: IToken[]; errors: Array<{ offset: number }> }, file: string, opens: readonly TokenType[], closes: readonly TokenType[], what: string): void {
+  let depth = 0;
+  const stop = lexed.errors[0]?.offset ?? Infinity; // an earlier lexing error is the one to report
+  for (const t of lexed.tokens) {
+    if (t.startOffset > stop) return;
+    if (opens.includes(t.tokenType)) {
+      if (++depth > MAX_NESTING) throw new InputError(file, t.startLine ?? 1, t.startColumn ?? 1, `${what} nested more than ${MAX_NESTING} deep`);
+    } else if (closes.includes(t.tokenType)) depth = Math.max(0, depth - 1);
+  }
 }
 
 function endOf(text: string): SourcePos {
@@ -109,8 +125,10 @@ class SxpParser extends EmbeddedActionsParser {
 let sxpParserInstance: SxpParser | null = null;
 
 /** Reads xend-config.sxp into its top-level lists, e.g. `(network-script network-nat)`. */
-export function parseSxp(text: string, file: string): SexpList[] {
+export function parseSxp(source: string, file: string): SexpList[] {
+  const text = loneCrAsLf(source);
   const lexed = sxpLexer().tokenize(text);
+  checkNesting(lexed, file, [LParen], [RParen], "lists '(…)'");
   const parser = (sxpParserInstance ??= new SxpParser());
   parser.input = lexed.tokens;
   const lists = parser.file();
@@ -235,8 +253,10 @@ class CfgParser extends EmbeddedActionsParser {
 let cfgParserInstance: CfgParser | null = null;
 
 /** Reads a domU configuration file into its assignments, in order. */
-export function parseDomainConfig(text: string, file: string): CfgAssignment[] {
+export function parseDomainConfig(source: string, file: string): CfgAssignment[] {
+  const text = loneCrAsLf(source);
   const lexed = cfgLexer().tokenize(text);
+  checkNesting(lexed, file, [LBracket, LParen], [RBracket, RParen], "lists '[…]'");
   const parser = (cfgParserInstance ??= new CfgParser());
   parser.input = lexed.tokens;
   const assignments = parser.file();

@@ -1,6 +1,6 @@
 // Reading inputs for commands: files or `-` for standard input, as bytes, decoded strictly.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, UsageError } from '../model/errors.js';
 
 export interface Io {
@@ -15,23 +15,52 @@ export interface Io {
   readonly readBytes: (path: string) => Uint8Array;
 }
 
-/** The largest input virtables reads (a 100,000-rule dump is ~10 MB). */
+/** The largest input virtables reads (a 100,000-rule dump is ~10 MB); VIRTABLES_MAX_INPUT_BYTES changes it. */
 export const MAX_INPUT_BYTES = 512 * 1024 * 1024;
 
+function inputLimit(): number {
+  const given = Number(process.env.VIRTABLES_MAX_INPUT_BYTES);
+  return Number.isSafeInteger(given) && given > 0 ? given : MAX_INPUT_BYTES;
+}
+
+const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+
+/** Reads an open descriptor to its end in chunks, stopping past the limit (standard input has no size to ask). */
+function readAll(fd: number, path: string, name: string, limit: number): Uint8Array {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    total += n;
+    if (total > limit) throw new InputError(path, 1, 1, `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`);
+    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Reads `-` or a file whole; a file's size is checked before anything is read. */
 export function readBytesFromDisk(path: string): Uint8Array {
+  const name = path === '-' ? 'standard input' : path;
+  let fd: number | null = null;
   try {
-    const bytes = readFileSync(path === '-' ? 0 : path);
-    if (bytes.length > MAX_INPUT_BYTES) throw new InputError(path, 1, 1, `input is ${bytes.length} bytes; more than virtables reads (${MAX_INPUT_BYTES})`);
-    return bytes;
+    fd = path === '-' ? 0 : openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const limit = inputLimit();
+    if (st.isFile() && st.size > limit) throw new InputError(path, 1, 1, `${name} is ${MiB(st.size)}, more than virtables reads (${MiB(limit)})`);
+    return readAll(fd, path, name, limit);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
-    const name = path === '-' ? 'standard input' : path;
     if (err.code === 'ENOENT') throw new UsageError(`${name}: no such file`);
     if (err.code === 'EISDIR') throw new UsageError(`${name}: is a directory (expected a file)`);
     if (err.code === 'EACCES') throw new UsageError(`${name}: permission denied`);
     if (err.code === 'EAGAIN') throw new UsageError(`${name}: standard input is not readable (nothing piped in?)`);
     throw new UsageError(`${name}: ${err.message}`);
+  } finally {
+    if (fd !== null && fd !== 0) closeSync(fd);
   }
 }
 

@@ -2,12 +2,15 @@
 // Collects this host's state with read-only commands (src/live) or reads a collection
 // directory, then audits it: running networks as --net, defined-but-stopped ones as --inactive.
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { match } from 'ts-pattern';
 import { UsageError } from '../model/errors.js';
+import { printable } from '../model/text.js';
 import { collectHost, type Collection } from '../live/collect.js';
 import { checkSaveDir, isJson, LAYOUT, networkFile, readCollection, writeCollection } from '../live/layout.js';
 import { zxRunner, type Runner } from '../live/run.js';
+import { connectProblem, connectSource } from '../live/uri.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
@@ -31,7 +34,9 @@ network is changed (virsh is opened read-only).
   --format sarif        SARIF 2.1.0; what could not be collected is in the run's invocation
   --fail-on LEVEL       exit 1 when a finding is at least this severe: error (default), warning
                         or info
-  -c, --connect URI     the libvirt connection (default: LIBVIRT_DEFAULT_URI, else virsh's own)
+  -c, --connect URI     the libvirt connection of this host (default: LIBVIRT_DEFAULT_URI, else
+                        virsh's own); URIs that run a program (+ext, +ssh, command=, …) or
+                        reach another host are refused (docs/commands/live.md)
   --save-dir DIR        also write what was collected into DIR (new or empty), in the layout
                         --from-dir reads (docs/commands/live.md)
   --from-dir DIR        audit a directory collected earlier, here or on another host, instead
@@ -52,6 +57,15 @@ interface Values {
   connect?: string;
   'save-dir'?: string;
   'from-dir'?: string;
+}
+
+/** A libvirt client configuration file's text, or null when there is none to read. */
+function readConf(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** Where the audit reads each collected file: the directory's files, or in-memory `live:` names. */
@@ -104,9 +118,9 @@ function ruleCount(bytes: Uint8Array): number {
 function summary(c: Collection, from: string | null, io: Io): string {
   const s = styleFor(io);
   const dump = (bytes: Uint8Array | null) => (bytes === null ? s.red('not collected') : `${count(ruleCount(bytes))} rules`);
-  const nets = c.networks === null ? s.red('not collected') : c.networks.length === 0 ? 'none defined' : c.networks.map((n) => `${n.name} (${n.active ? 'running' : 'defined, not running'})`).join(', ');
+  const nets = c.networks === null ? s.red('not collected') : c.networks.length === 0 ? 'none defined' : c.networks.map((n) => `${printable(n.name)} (${n.active ? 'running' : 'defined, not running'})`).join(', ');
   return [
-    s.bold(`virtables live: ${c.host}${c.date ? `, ${c.date}` : ''}${from ? ` (from ${from})` : ''}`),
+    s.bold(printable(`virtables live: ${c.host}${c.date ? `, ${c.date}` : ''}${from ? ` (from ${from})` : ''}`)),
     `  iptables-save     ${dump(c.iptables)}`,
     `  ip6tables-save    ${dump(c.ip6tables)}`,
     `  nft ruleset       ${c.nft === null ? s.red('not collected') : `${count(nftRuleCount(c.nft))} rules`}`,
@@ -172,10 +186,13 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
     collection = readCollection(from);
   } else {
     if (values['save-dir'] !== undefined) checkSaveDir(values['save-dir']);
+    const source = connectSource(values.connect, io.env, process.getuid?.() ?? 0, readConf);
+    const unusable = source.uri === null ? null : connectProblem(source.uri);
+    if (unusable) throw new UsageError(`live: the libvirt URI ${printable(JSON.stringify(source.uri))} (${source.from}) ${unusable}`);
     const progress = progressFor(io);
     try {
       collection = await collectHost({
-        connect: values.connect ?? io.env.LIBVIRT_DEFAULT_URI ?? null,
+        connect: source.uri,
         runner,
         onCommand: (cmd) => progress.update(`collecting: ${cmd.join(' ')}…`),
       });
@@ -191,8 +208,8 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
 
   const inputs = auditInputs(collection, dir);
   if (format === 'text') io.stdout(summary(collection, from, io));
-  for (const p of collection.problems) io.stderr(`virtables live: could not collect ${p.source}: ${p.message}\n`);
-  if (!io.quiet) for (const n of collection.notes) io.stderr(`virtables live: note: ${n}\n`);
+  for (const p of collection.problems) io.stderr(`virtables live: could not collect ${p.source}: ${printable(p.message)}\n`);
+  if (!io.quiet) for (const n of collection.notes) io.stderr(`virtables live: note: ${printable(n)}\n`);
 
   if (inputs.dumps.length === 0) {
     io.stderr('virtables live: nothing to audit: no iptables-save, ip6tables-save or nft ruleset output was collected\n');

@@ -177,6 +177,11 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
       io.stderr(`virtables ${message}\n(see 'virtables ${name} --help')\n`);
       return 2;
     }
+    // Past V8's string or buffer limits: the input is too big for this, which is not a bug.
+    if (e instanceof RangeError && /Invalid string length|Array buffer allocation failed|Invalid array length/.test(e.message)) {
+      io.stderr(`virtables ${name}: the input is too big to work on in memory (${e.message}); split it, or give node more (NODE_OPTIONS=--max-old-space-size=MiB)\n`);
+      return 2;
+    }
     // A bug, not bad input: say so briefly; the stack only on request.
     const err = e as Error;
     io.stderr(`virtables ${name}: internal error: ${err.message}\n${io.env.VIRTABLES_DEBUG ? (err.stack ?? '') + '\n' : '(set VIRTABLES_DEBUG=1 for the stack trace)\n'}`);

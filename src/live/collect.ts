@@ -4,6 +4,7 @@
 
 import { hostname } from 'node:os';
 import { commandLine, slotProblem, type CommandName } from './commands.js';
+import { printable } from '../model/text.js';
 import { execute, type CommandResult, type Runner } from './run.js';
 
 export type Source = 'iptables-save' | 'ip6tables-save' | 'nft' | 'libvirt';
@@ -121,7 +122,7 @@ export async function collectHost(options: CollectOptions): Promise<Collection> 
     for (const name of networkNames(all)) {
       const unusable = slotProblem('<network>', name);
       if (unusable) {
-        problems.push({ source: 'libvirt', kind: 'failed', message: `network ${JSON.stringify(name)} not collected: its name ${unusable}` });
+        problems.push({ source: 'libvirt', kind: 'failed', message: `network "${printable(name)}" not collected: its name ${unusable}` });
         continue;
       }
       const xml = await run('libvirt', at('virshDumpxml', 'virshDumpxmlAt'), name);

@@ -3,6 +3,9 @@
 // `<uri>` and `<network>` are slots filled by exactly one argv element each; nothing goes
 // through a shell (src/live/run.ts).
 
+import { hasControl } from '../model/text.js';
+import { connectProblem } from './uri.js';
+
 export type Slot = '<uri>' | '<network>';
 
 /** An argv template: literal elements and slots. */
@@ -29,9 +32,9 @@ const SLOTS: ReadonlySet<string> = new Set<Slot>(['<uri>', '<network>']);
 /** Why a slot value cannot be used, or null. Names become file names (networks/NAME.xml) too. */
 export function slotProblem(slot: Slot, value: string): string | null {
   if (value === '') return 'is empty';
-  if (/[\0\n\r]/.test(value)) return 'contains a NUL or line break';
+  if (hasControl(value) || value.includes('\n')) return 'contains a control character or line break';
   if (slot === '<network>' && value.includes('/')) return "contains '/' (libvirt forbids it in network names)";
-  if (slot === '<uri>' && value.startsWith('-')) return "starts with '-'";
+  if (slot === '<uri>') return value.startsWith('-') ? "starts with '-'" : connectProblem(value);
   return null;
 }
 

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UsageError } from '../model/errors.js';
+import { hasControl, printable } from '../model/text.js';
 import { byName, type Collection, type CollectedNetwork, type Problem, type ProblemKind, type Source } from './collect.js';
 
 export const LAYOUT = {
@@ -54,9 +55,18 @@ export function checkSaveDir(dir: string): void {
   if (readdirSync(dir).length > 0) throw new UsageError(`live: --save-dir ${dir} is not empty (give a new or empty directory, so no old file mixes in)`);
 }
 
+/** Longest file name Linux takes (NAME_MAX, in bytes). */
+const NAME_MAX = 255;
+
 /** Writes the collection into DIR (created if missing; an existing one must be empty). */
 export function writeCollection(dir: string, c: Collection, version: string): void {
   checkSaveDir(dir);
+  for (const n of c.networks ?? []) {
+    const bytes = Buffer.byteLength(`${n.name}.xml`);
+    if (bytes > NAME_MAX) {
+      throw new UsageError(`live: --save-dir cannot hold network "${printable(n.name)}": as ${LAYOUT.networks}/NAME.xml its file name is ${bytes} bytes, more than a file name may be (${NAME_MAX}); nothing was written (audit without --save-dir)`);
+    }
+  }
   mkdirSync(join(dir, LAYOUT.networks), { recursive: true });
   writeFileSync(join(dir, LAYOUT.manifest), manifest(c, version));
   if (c.iptables) writeFileSync(join(dir, LAYOUT.iptables), c.iptables);
@@ -81,7 +91,7 @@ function readIfPresent(path: string): Uint8Array | null {
 
 function parseManifest(text: string): { host: string | null; date: string | null; connect: string | null; problems: Problem[]; notes: string[] } {
   const out = { host: null as string | null, date: null as string | null, connect: null as string | null, problems: [] as Problem[], notes: [] as string[] };
-  for (const line of text.split('\n')) {
+  for (const line of text.split(/\r\n|\r|\n/)) {
     const m = /^([a-z]+):([^\n]*)$/.exec(line);
     if (!m) continue;
     const key = m[1]!;
@@ -105,15 +115,19 @@ export function readCollection(dir: string): Collection {
   const manifestBytes = readIfPresent(join(dir, LAYOUT.manifest));
   const m = manifestBytes ? parseManifest(new TextDecoder().decode(manifestBytes)) : null;
   const notes = [...(m?.notes ?? [])];
+  const problems = [...(m?.problems ?? [])];
   const iptables = readIfPresent(join(dir, LAYOUT.iptables));
   const ip6tables = readIfPresent(join(dir, LAYOUT.ip6tables));
   const nft = readIfPresent(join(dir, LAYOUT.nft)) ?? readIfPresent(join(dir, LAYOUT.nftText));
   let networks: CollectedNetwork[] | null = null;
   const netDir = join(dir, LAYOUT.networks);
   if (existsSync(netDir) && statSync(netDir).isDirectory()) {
-    const files = readdirSync(netDir).filter((f) => f.endsWith('.xml')).sort();
+    const named = readdirSync(netDir).filter((f) => f.endsWith('.xml')).sort();
+    // A name no libvirt network has (XML forbids control characters) must not reach the terminal.
+    const files = named.filter((f) => !hasControl(f));
+    for (const f of named.filter(hasControl)) problems.push({ source: 'libvirt', kind: 'failed', message: `${printable(join(netDir, f))} not read: its name holds a control character` });
     const activeBytes = readIfPresent(join(dir, LAYOUT.active));
-    const active = activeBytes === null ? null : new Set(new TextDecoder().decode(activeBytes).split('\n').filter((l) => l.trim() !== ''));
+    const active = activeBytes === null ? null : new Set(new TextDecoder().decode(activeBytes).split(/\r\n|\r|\n/).filter((l) => l.trim() !== ''));
     if (active === null && files.length > 0) notes.push(`${join(dir, LAYOUT.active)} is missing: every network in ${netDir} is taken as running`);
     networks = files
       .map((f) => {
@@ -129,5 +143,5 @@ export function readCollection(dir: string): Collection {
     if (!iptables) notes.push(`${dir} has no ${LAYOUT.iptables}`);
     if (networks === null) notes.push(`${dir} has no ${LAYOUT.networks}/ directory: no libvirt networks`);
   }
-  return { host: m?.host ?? basename(dir), date: m?.date ?? null, connect: m?.connect ?? null, iptables, ip6tables, nft, networks, problems: m?.problems ?? [], notes };
+  return { host: m?.host ?? basename(dir), date: m?.date ?? null, connect: m?.connect ?? null, iptables, ip6tables, nft, networks, problems, notes };
 }

@@ -48,7 +48,10 @@ export interface ZxRunnerOptions {
  */
 export function zxRunner(options: ZxRunnerOptions = {}): Runner {
   const start = options.spawn ?? spawn;
-  const env = { ...(options.env ?? process.env), PATH: searchPath((options.env ?? process.env).PATH), LC_ALL: 'C' };
+  // The URI is passed explicitly (checked by uri.ts), so the variables that would pick another go;
+  // LIBVIRT_AUTOSTART=0: a qemu:///session URI must not start a session daemon.
+  const { LIBVIRT_DEFAULT_URI: _uri, VIRSH_DEFAULT_CONNECT_URI: _virshUri, ...given } = options.env ?? process.env;
+  const env = { ...given, PATH: searchPath(given.PATH), LC_ALL: 'C', LIBVIRT_AUTOSTART: '0' };
   return async (argv) => {
     const { $, which } = await import('zx');
     const [program, ...args] = argv;

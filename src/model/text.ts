@@ -4,12 +4,12 @@ import { InputError } from './errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them. */
+/** Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them; LF, CRLF and a lone CR end lines. */
 function positionOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset; i++) {
-    if (bytes[i] === 0x0a) {
+    if (bytes[i] === 0x0a || (bytes[i] === 0x0d && bytes[i + 1] !== 0x0a)) {
       line++;
       lineStart = i + 1;
     }
@@ -68,4 +68,26 @@ export function firstContentLine(text: string): string {
     i = end + 1;
   }
   return '';
+}
+
+/** Control characters a terminal would act on: C0 but tab and line feed, DEL, and C1. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Text safe to print: each control character (an escape sequence's ESC, a CR) shown as \xNN. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Does the text hold a control character (see printable)? */
+export function hasControl(text: string): boolean {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+
+/**
+ * The text with each lone CR (old Mac line ending) made a LF, so that it ends a line for
+ * every grammar; same length, so offsets stay. CRLF stays as it is.
+ */
+export function loneCrAsLf(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }

@@ -42,7 +42,7 @@ function options(file: string, line: number, list: Word[], allowed: readonly str
 export function readXenSetup(text: string, file: string): XenNetwork {
   let network: { mode: XenMode; netdev: string; bridge: string | null; antispoof: boolean; name: string | null; line: number } | null = null;
   const vifs: XenVif[] = [];
-  const lines = text.split('\n');
+  const lines = text.split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const line = i + 1;

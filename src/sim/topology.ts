@@ -6,6 +6,7 @@ import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type
 import { InputError, UsageError } from '../model/errors.js';
 import type { TopologyStatement } from '../../grammar/topology.js';
 import type { SourcePos } from '../model/dump.js';
+import { pushAll } from '../model/lists.js';
 import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
 
 /** An address on a link, with the prefix that makes its subnet (`192.168.124.1/24`). */
@@ -77,8 +78,21 @@ export interface BridgeSpec {
   readonly network: string | null;
 }
 
+/** Where a topology file said something (absent: a command-line flag said it). */
+export interface Origin {
+  readonly file: string;
+  readonly pos: SourcePos;
+}
+
+/** A content error: at its place in the topology file, or a usage error for a flag. */
+function refuse(origin: Origin | undefined, message: string): never {
+  if (origin) throw new InputError(origin.file, origin.pos.line, origin.pos.col, message);
+  throw new UsageError(message);
+}
+
 export interface GuestSpec {
   readonly name: string;
+  readonly origin?: Origin;
   /** A bridge or routed interface name (or a libvirt network name, resolved to its bridge). */
   readonly attach: string;
   readonly addresses: LinkAddress[];
@@ -95,7 +109,7 @@ export interface TopologySpec {
   readonly guests: GuestSpec[];
   /** Addresses of the outside world beyond the gateway. */
   readonly outside: HostAddress[];
-  readonly routes: Route[];
+  readonly routes: Array<Route & { readonly origin?: Origin }>;
   readonly ipForward: boolean | null;
   readonly brNetfilter: BrNetfilter | null;
   /** Place one guest on every network that has none (for matrices). */
@@ -272,18 +286,19 @@ export function buildTopology(spec: TopologySpec): Topology {
   }
   for (const b of spec.bridges) add({ name: b.name, role: 'bridge', bridge: true, addresses: b.addresses, network: b.network });
 
-  const resolveAttach = (attach: string): HostInterface => {
-    const iface = byName.get(networkBridge.get(attach) ?? attach);
-    if (!iface) throw new UsageError(`guest attached to '${attach}': no such bridge or network (known: ${[...byName.keys()].filter((n) => n !== 'lo').join(', ')})`);
+  const resolveAttach = (g: GuestSpec): HostInterface => {
+    const iface = byName.get(networkBridge.get(g.attach) ?? g.attach);
+    if (!iface) refuse(g.origin, `guest '${g.name}' attached to '${g.attach}': no such bridge or network (known: ${[...byName.keys()].filter((n) => n !== 'lo').join(', ')})`);
     return iface;
   };
 
   const endpoints: Endpoint[] = [];
-  const explicitOn = new Set(spec.guests.map((g) => resolveAttach(g.attach).name));
+  const named = new Map<string, GuestSpec>();
+  const explicitOn = new Set(spec.guests.map((g) => resolveAttach(g).name));
   const guests = [...autoGuests.filter((g) => !explicitOn.has(g.attach)), ...spec.guests];
   let portNo = vnet;
   for (const g of guests) {
-    const iface = resolveAttach(g.attach);
+    const iface = resolveAttach(g);
     const addresses = g.addresses.map((a) => {
       if (a.prefix >= 0) return a;
       // No prefix given: take the bridge subnet's that contains it, else a host route.
@@ -297,7 +312,9 @@ export function buildTopology(spec: TopologySpec): Topology {
     const defaults = onUplinkLan ? uplink.gateways : isolated ? [] : iface.addresses.filter((a) => families.has(a.address.family)).map((a) => a.address);
     // One gateway per family: the first address the bridge has in it.
     const gateways = (g.gateways ?? defaults).filter((x, i, all) => all.findIndex((y) => y.family === x.family) === i);
-    if (endpoints.some((e) => e.name === g.name)) throw new UsageError(`guest '${g.name}' given twice`);
+    const first = named.get(g.name);
+    if (first) refuse(g.origin, `guest '${g.name}' given twice${first.origin ? ` (first at line ${first.origin.pos.line})` : ''}`);
+    named.set(g.name, g);
     endpoints.push({
       name: g.name, kind: 'guest', addresses, extra: [], iface: iface.name,
       port: iface.bridge ? (g.port ?? `vnet${portNo++}`) : null,
@@ -326,8 +343,8 @@ export function buildTopology(spec: TopologySpec): Topology {
   for (const r of spec.routes) {
     // A route without a device goes out of the interface whose subnet holds the next hop.
     const iface = r.iface !== '' ? r.iface : interfaces.find((i) => r.via && i.addresses.some((a) => a.address.family === r.via!.family && cidrContains(subnetOf(a), r.via!)))?.name;
-    if (!iface) throw new UsageError(`route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
-    routes.push({ ...r, iface });
+    if (!iface) refuse(r.origin, `route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
+    routes.push({ dest: r.dest, iface, via: r.via });
   }
   routes.push(...xenRoutes);
   for (const g of uplink.gateways) routes.push({ dest: { family: g.family, network: 0n, prefix: 0 }, iface: uplink.name, via: g });
@@ -450,25 +467,32 @@ export function describeAddress(a: HostAddress): string {
 
 /** Adds a topology file's statements to a spec; `loadNetworks` reads the `network FILE` lines. */
 export function applyStatements(spec: TopologySpec, statements: readonly TopologyStatement[], file: string, loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[]): TopologySpec {
-  let s = spec;
+  // Collected in place: a copy of every list per statement was quadratic in the file's length.
+  const networks = [...spec.networks];
+  const bridges = [...spec.bridges];
+  const guests = [...spec.guests];
+  const outside = [...spec.outside];
+  const routes = [...spec.routes];
+  let { uplink, ipForward, brNetfilter } = spec;
   for (const st of statements) {
+    const origin = { file, pos: st.pos };
     switch (st.kind) {
       case 'uplink':
         try {
-          s = { ...s, uplink: checkUplink({ name: st.name, addresses: st.addresses, gateways: st.gateways, port: st.port }, 'uplink') };
+          uplink = checkUplink({ name: st.name, addresses: st.addresses, gateways: st.gateways, port: st.port }, 'uplink');
         } catch (e) {
           if (e instanceof UsageError) throw new InputError(file, st.pos.line, st.pos.col, e.message);
           throw e;
         }
         break;
-      case 'bridge': s = { ...s, bridges: [...s.bridges, { name: st.name, addresses: st.addresses, network: null }] }; break;
-      case 'network': s = { ...s, networks: [...s.networks, ...loadNetworks(st.file, st.pos)] }; break;
-      case 'guest': s = { ...s, guests: [...s.guests, { name: st.name, attach: st.attach, addresses: st.addresses, gateways: st.gateways, port: st.port, mac: st.mac }] }; break;
-      case 'outside': s = { ...s, outside: [...s.outside, ...st.addresses] }; break;
-      case 'route': s = { ...s, routes: [...s.routes, { dest: st.dest, iface: st.dev ?? '', via: st.via }] }; break;
-      case 'ip_forward': s = { ...s, ipForward: st.on }; break;
-      case 'br_netfilter': s = { ...s, brNetfilter: st.value }; break;
+      case 'bridge': bridges.push({ name: st.name, addresses: st.addresses, network: null }); break;
+      case 'network': pushAll(networks, loadNetworks(st.file, st.pos)); break;
+      case 'guest': guests.push({ name: st.name, attach: st.attach, addresses: st.addresses, gateways: st.gateways, port: st.port, mac: st.mac, origin }); break;
+      case 'outside': pushAll(outside, st.addresses); break;
+      case 'route': routes.push({ dest: st.dest, iface: st.dev ?? '', via: st.via, origin }); break;
+      case 'ip_forward': ipForward = st.on; break;
+      case 'br_netfilter': brNetfilter = st.value; break;
     }
   }
-  return s;
+  return { ...spec, networks, bridges, guests, outside, routes, uplink, ipForward, brNetfilter };
 }

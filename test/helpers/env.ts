@@ -101,3 +101,8 @@ export function graphvizSkipReason(): string | null {
 export function describeGraphviz(name: string, body: () => void): void {
   gated("Graphviz's dot", graphvizSkipReason(), name, body);
 }
+
+/** Tests that run a program a fresh machine may lack (its Debian package named in the reason). */
+export function describeWithTool(tool: string, pkg: string, name: string, body: () => void): void {
+  gated(tool, commandExists(tool) ? null : `'${tool}' is not installed (apt-get install ${pkg})`, name, body);
+}

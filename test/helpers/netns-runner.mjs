@@ -75,10 +75,16 @@ try {
     if (msg.op !== 'listening') throw new Error(`agent in ${a.ns}: ${msg.error}`);
   }));
 
-  await Promise.all(plan.probes.map(async (p) => {
-    const r = await agents.get(p.ns).probe(p);
+  const send = (p) => agents.get(p.ns).probe(p).then((r) => {
+    // A retry that cannot take its port back keeps the first answer.
+    if (r.outcome === 'error' && r.code === 'EADDRINUSE' && output.results[p.id]) return;
     output.results[p.id] = { outcome: r.outcome, code: r.code ?? null, detail: r.detail ?? null };
-  }));
+  });
+  await Promise.all(plan.probes.map(send));
+  // A loaded machine can be slower than a probe's timeout: what timed out is asked once more with
+  // a longer one. A packet the kernel drops times out again; one it delivers now gets its answer.
+  const slow = plan.probes.filter((p) => output.results[p.id].outcome === 'timeout');
+  await Promise.all(slow.map((p) => send({ ...p, timeoutMs: Math.max(p.timeoutMs * 4, 3000) })));
 
   for (const ns of plan.conntrackNs) output.conntrack[ns] = sh(`ip netns exec ${ns} cat /proc/net/nf_conntrack`);
   finish(null);

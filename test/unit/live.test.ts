@@ -110,11 +110,13 @@ describe('the read-only command list', () => {
       ['virsh', '--readonly', 'net-dumpxml', '--network', 'a/b'],
       ['virsh', '--readonly', 'net-dumpxml', '--network', 'a\nb'],
       ['virsh', '--readonly', '--connect', '--help', 'net-list', '--name'],
+      ['virsh', '--readonly', '--connect', 'qemu+ssh://root@h/system', 'net-list', '--name'],
+      ['virsh', '--readonly', '--connect', 'qemu+ext:///system?command=/bin/sh', 'net-list', '--name'],
       ['/usr/sbin/iptables-save'],
       [],
     ];
     for (const argv of refused) expect([argv, isReadOnlyCommand(argv)]).toEqual([argv, false]);
-    expect(isReadOnlyCommand(['virsh', '--readonly', '--connect', 'qemu+ssh://root@h/system', 'net-dumpxml', '--network', CRAFTED])).toBe(true);
+    expect(isReadOnlyCommand(['virsh', '--readonly', '--connect', 'qemu:///system', 'net-dumpxml', '--network', CRAFTED])).toBe(true);
   });
 
   it('execute refuses before any runner is asked', async () => {
