@@ -1,7 +1,11 @@
 // Rule listings as people paste them into answers: iptables-save fragments, `iptables -S`
-// output, iptables commands (`iptables -t nat -I PREROUTING …`, `-D`, `-P`, `-N`), and the
-// `iptables -L -n [-v] [--line-numbers]` tables — one list of operations, each with a rule
-// assembled by the iptables-save grammar (iptables-rule.ts), so every era's spelling reads.
+// output, iptables commands (`iptables -t nat -I PREROUTING …`, `-D`, `-R`, `-P`, `-N`), the
+// `iptables -L -n [-v] [--line-numbers]` tables, `diff before.save after.save` output (normal
+// or unified: `>`/`+` lines added, `<`/`-` removed) and shell scripts such as libvirt hooks
+// (their iptables commands taken, `if`/`fi` and the like skipped and said) — one list of
+// operations, each with a rule assembled by the iptables-save grammar (iptables-rule.ts), so
+// every era's spelling reads. A command iptables would refuse (a typo) is kept as refused, with
+// its position, and the rest is read.
 //
 // `-L` lines are lexed and parsed by a small chevrotain grammar of their own (chain headings,
 // column headings, rows); their match columns ("state RELATED,ESTABLISHED", "udp dpt:53",
@@ -14,10 +18,10 @@ import { parseCidr } from '../src/model/cidr.js';
 import { BUILTIN_CHAINS, type Counters, type Rule } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 
-export type ListingFormat = 'save' | 'list-rules' | 'commands' | 'list';
+export type ListingFormat = 'save' | 'list-rules' | 'commands' | 'list' | 'diff';
 
 export type Operation =
-  | { readonly kind: 'append' | 'insert' | 'delete'; readonly table: string; readonly chain: string; readonly rule: Rule; readonly position: number | null; readonly line: number; readonly format: ListingFormat; readonly interfacesShown: boolean }
+  | { readonly kind: 'append' | 'insert' | 'delete' | 'replace'; readonly table: string; readonly chain: string; readonly rule: Rule; readonly position: number | null; readonly line: number; readonly format: ListingFormat; readonly interfacesShown: boolean }
   | { readonly kind: 'delete-at'; readonly table: string; readonly chain: string; readonly position: number; readonly line: number; readonly format: ListingFormat }
   | { readonly kind: 'policy'; readonly table: string; readonly chain: string; readonly policy: string; readonly line: number; readonly format: ListingFormat }
   | { readonly kind: 'new-chain' | 'delete-chain'; readonly table: string; readonly chain: string; readonly line: number; readonly format: ListingFormat }
@@ -27,6 +31,10 @@ export interface Listing {
   readonly file: string;
   readonly operations: Operation[];
   readonly formats: ReadonlySet<ListingFormat>;
+  /** Commands iptables would refuse, read no further: `FILE:LINE:COL: why`. */
+  readonly refused: string[];
+  /** Lines of a shell script that are not iptables commands (`if`, `fi`, `echo`, …), said, not applied. */
+  readonly skipped: Array<{ readonly line: number; readonly text: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +148,7 @@ function command(text: string, file: string, line: number): Operation | { kind: 
   for (let m = re.exec(text); m; m = re.exec(text)) words.push({ image: m[0], start: m.index, end: m.index + m[0].length });
   if (listsRules(text.slice(prog[0].length))) return { kind: 'listing', table: tableFromCommand(text) };
   let table = 'filter';
-  let op: { kind: 'append' | 'insert' | 'delete' | 'policy' | 'new-chain' | 'flush' | 'delete-chain'; at: number } | null = null;
+  let op: { kind: 'append' | 'insert' | 'delete' | 'replace' | 'policy' | 'new-chain' | 'flush' | 'delete-chain'; at: number } | null = null;
   const blank: Array<[number, number]> = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!.image;
@@ -159,10 +167,10 @@ function command(text: string, file: string, line: number): Operation | { kind: 
       blank.push([words[i]!.start, words[i]!.end]);
       continue;
     }
-    const kind = ({ '-A': 'append', '--append': 'append', '-I': 'insert', '--insert': 'insert', '-D': 'delete', '--delete': 'delete', '-P': 'policy', '--policy': 'policy', '-N': 'new-chain', '--new-chain': 'new-chain', '-F': 'flush', '--flush': 'flush', '-X': 'delete-chain', '--delete-chain': 'delete-chain' } as const)[w as '-A'];
+    const kind = ({ '-A': 'append', '--append': 'append', '-I': 'insert', '--insert': 'insert', '-D': 'delete', '--delete': 'delete', '-R': 'replace', '--replace': 'replace', '-P': 'policy', '--policy': 'policy', '-N': 'new-chain', '--new-chain': 'new-chain', '-F': 'flush', '--flush': 'flush', '-X': 'delete-chain', '--delete-chain': 'delete-chain' } as const)[w as '-A'];
     if (kind && !op) op = { kind, at: i };
   }
-  if (!op) fail(file, line, (words[0]?.start ?? prog[0].length) + 1, "an iptables command virtables applies needs -A, -I, -D, -P, -N, -F or -X (or -L/-S to say which table a listing below is from)");
+  if (!op) fail(file, line, (words[0]?.start ?? prog[0].length) + 1, "an iptables command virtables applies needs -A, -I, -D, -R, -P, -N, -F or -X (or -L/-S to say which table a listing below is from)");
   const chainWord = words[op.at + 1];
   if (op.kind === 'flush') return { kind: 'flush', table, chain: chainWord && !chainWord.image.startsWith('-') ? chainWord.image : null, line, format: 'commands' };
   if (!chainWord) fail(file, line, words[op.at]!.end + 1, `'${words[op.at]!.image}' needs a chain name`);
@@ -176,10 +184,11 @@ function command(text: string, file: string, line: number): Operation | { kind: 
   let restStart = chainWord.end;
   let position: number | null = null;
   const number = words[op.at + 2];
-  if ((op.kind === 'insert' || op.kind === 'delete') && number && /^\d+$/.test(number.image)) {
+  if ((op.kind === 'insert' || op.kind === 'delete' || op.kind === 'replace') && number && /^\d+$/.test(number.image)) {
     position = Number(number.image);
     restStart = number.end;
   }
+  if (op.kind === 'replace' && position === null) fail(file, line, chainWord.end + 2, "'-R CHAIN NUMBER rule' needs the number of the rule it replaces");
   if (op.kind === 'delete' && position !== null) {
     if (text.slice(restStart).trim() !== '') fail(file, line, restStart + 2, "'-D CHAIN NUMBER' takes nothing after the rule number");
     return { kind: 'delete-at', table, chain: chainWord.image, position, line, format: 'commands' };
@@ -308,6 +317,38 @@ function listTable(state: State, chain: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/** A shell script's lines that are not rules: control flow, assignments, output. */
+const SHELL_WORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'do', 'done', 'while', 'until', 'case', 'esac', 'echo', 'printf', 'exit', 'return', 'set', 'export', 'local', 'logger', 'true', 'false', 'sleep', 'shift', 'test', '[', '[[', '{', '}', ';;', 'exec', '.', 'source', 'trap', 'wait']);
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const KEYWORD_PREFIX = /^(?:then|do|else)\s+/;
+const VARIABLE = /\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9])\}?/g;
+
+/** Is the text a shell script (a shebang, or an if/fi block) rather than a listing? */
+function isScript(lines: readonly string[]): boolean {
+  if (lines[0]?.startsWith('#!')) return true;
+  return lines.some((l) => {
+    const w = l.trim().split(/\s/, 1)[0] ?? '';
+    return w === 'if' || w === 'fi' || w === 'esac';
+  });
+}
+
+/** The first word of a shell line, when it is a shell word (not a command virtables reads). */
+function shellWord(trimmed: string): boolean {
+  const first = trimmed.split(/[\s;(]/, 1)[0] ?? '';
+  return SHELL_WORDS.has(first) || first.endsWith(')') || /^[A-Za-z_][A-Za-z0-9_]*\(\)/.test(trimmed);
+}
+
+/** A normal diff's hunk header (`12a13,14`, `5c5`, `7d6`). */
+const HUNK = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
+
+/** The table a rule outside any `*table` line belongs to, from its target and chain. */
+function tableOfRule(rule: Rule, chain: string): string {
+  const target = rule.target?.name ?? '';
+  if (['CHECKSUM', 'MARK', 'TOS', 'TTL', 'TPROXY', 'CONNMARK', 'DSCP', 'TCPMSS'].includes(target)) return 'mangle';
+  if (['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'NETMAP'].includes(target)) return 'nat';
+  return chain === 'PREROUTING' || chain === 'POSTROUTING' ? 'nat' : 'filter';
+}
+
 /** Reads a rule listing in any of the formats, line by line. */
 export function parseListing(text: string, file: string): Listing {
   const operations: Operation[] = [];
@@ -333,20 +374,91 @@ export function parseListing(text: string, file: string): Listing {
     i = next - 1;
   }
   listParser ??= new ListLineParser();
+  const refused: string[] = [];
+  const skipped: Array<{ line: number; text: string }> = [];
+  const script = isScript(lines);
+  const vars = new Map<string, string>();
+  let diff: 'none' | 'normal' | 'unified' = 'none';
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    const raw = lines[i]!;
+    let raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    if (script) {
+      const t = raw.trim();
+      const assigned = ASSIGNMENT.exec(t);
+      if (assigned && !t.includes(' ')) {
+        vars.set(assigned[1]!, assigned[2]!.replace(/^["']|["']$/g, ''));
+        skipped.push({ line: lineNo, text: t });
+        continue;
+      }
+      const prefix = KEYWORD_PREFIX.exec(t);
+      const rest = prefix ? t.slice(prefix[0].length) : t;
+      if (t.startsWith('#!') || (shellWord(t) && !(prefix && PROGRAM.test(rest)))) {
+        skipped.push({ line: lineNo, text: t });
+        continue;
+      }
+      // Keep the command's columns: the keyword before it becomes blanks; known variables are filled in.
+      if (prefix) raw = raw.replace(prefix[0], ' '.repeat(prefix[0].length));
+      let unknown: string | null = null;
+      raw = raw.replace(VARIABLE, (whole: string, name: string) => vars.get(name) ?? ((unknown ??= whole), whole));
+      if (unknown !== null) {
+        skipped.push({ line: lineNo, text: `${t} (uses ${unknown}, which the script sets only when it runs)` });
+        continue;
+      }
+    }
     const lineText = raw.trimEnd();
-    if (lineText.trim() === '') continue;
     const trimmed = lineText.trimStart();
     const indent = lineText.length - trimmed.length;
+
+    // `diff before.save after.save` output: what was added (> or +) and removed (< or -).
+    const promptDiff = PROMPT.exec(trimmed);
+    if (/^diff(?:\s|$)/.test(promptDiff ? trimmed.slice(promptDiff[0].length) : trimmed)) {
+      diff = 'normal';
+      continue;
+    }
+    if (diff === 'none' && HUNK.test(trimmed)) diff = 'normal';
+    if (diff === 'none' && trimmed.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) diff = 'unified';
+    if (diff !== 'none') {
+      if (HUNK.test(trimmed) || trimmed === '---' || trimmed.startsWith('@@') || trimmed.startsWith('\\') || (diff !== 'normal' && (trimmed.startsWith('--- ') || trimmed.startsWith('+++ ')))) {
+        if (trimmed.startsWith('--- ') || trimmed.startsWith('+++ ')) diff = 'unified';
+        continue;
+      }
+      const mark = lineText[0]!;
+      const added = diff === 'normal' ? mark === '>' : mark === '+';
+      const removed = diff === 'normal' ? mark === '<' : mark === '-';
+      const body = (diff === 'normal' ? lineText.slice(2) : lineText.slice(1)).trim();
+      if (body.startsWith('*')) {
+        state.table = body.slice(1).trim();
+        state.explicit = true;
+        continue;
+      }
+      if (!added && !removed) continue;
+      if (!/^(\[\d+:\d+\]\s+)?(-A|--append)\s/.test(body)) continue;
+      const at = lineText.indexOf(body);
+      const padded = ' '.repeat(at) + body;
+      let parsed = ruleFrom(padded, body, file, lineNo, state.explicit ? state.table : 'filter');
+      const table = state.explicit ? state.table : tableOfRule(parsed.rule, parsed.chain);
+      if (table !== parsed.rule.table) parsed = ruleFrom(padded, body, file, lineNo, table);
+      formats.add('diff');
+      operations.push({ kind: added ? 'append' : 'delete', table, chain: parsed.chain, rule: parsed.rule, position: null, line: lineNo, format: 'diff', interfacesShown: true });
+      continue;
+    }
 
     // A prompt or a comment naming a listing command says which table the lines below are from.
     const prompt = PROMPT.exec(trimmed);
     const afterPrompt = prompt ? trimmed.slice(prompt[0].length) : trimmed;
     if (PROGRAM.test(afterPrompt)) {
       const padded = ' '.repeat(indent + (prompt ? prompt[0].length : 0)) + afterPrompt;
-      const op = command(padded, file, lineNo);
+      let op: ReturnType<typeof command>;
+      try {
+        op = command(padded, file, lineNo);
+      } catch (e) {
+        // iptables refuses this command and the shell goes on with the next: so does the reader.
+        if (!(e instanceof InputError)) throw e;
+        formats.add('commands');
+        refused.push(e.message);
+        continue;
+      }
       if (op.kind === 'listing') {
         state.table = op.table;
         state.explicit = true;
@@ -414,7 +526,7 @@ export function parseListing(text: string, file: string): Listing {
     }
     fail(file, lineNo, indent + 1, `expected a rule: an iptables-save or 'iptables -S' line (-A CHAIN …), an iptables command, or 'iptables -L -n' output; found '${trimmed.split(/\s+/)[0]}'`);
   }
-  return { file, operations, formats };
+  return { file, operations, formats, refused, skipped };
 }
 
 /** The rules a listing adds, with the table each belongs to. */

@@ -10,6 +10,7 @@ import { explainNftTables, inferNftNetworks, type NftExplained } from '../diff/n
 import { nftOnlyTables, type Host } from '../model/host.js';
 import type { AnyNetwork, ForwardMode } from '../model/network.js';
 import type { NftRuleset } from '../model/nft.js';
+import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
@@ -62,6 +63,8 @@ export interface AuditContext {
   definitionLocation(n: NetworkInfo): Location | null;
   /** The running networks' expected rules compared with the dump (null: no flavour to compare with). */
   expected(): Expected | null;
+  /** The libvirt releases the host may run, from --libvirt-version, the flavour and the era its rules fit. */
+  libvirtRange(): VersionRange | null;
   /** The simulated host for the IPv4 dump; null when there is none. */
   probes(): Probes | null;
   /** Set by the runner once the simulator is loaded. */
@@ -110,8 +113,13 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     if (list) list.push(e);
     else byNetwork.set(e.network, [e]);
   }
-  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode)).length;
-  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, nft);
+  // Networks whose rules this dump should hold: any for iptables-save (libvirt adds its general
+  // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save;
+  // with no dump (nft, or empty files) every one.
+  const v4Dump = dumps.some((d) => familyOf(d) === 'ipv4');
+  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode) && (v4Dump || dumps.length === 0 || n.ips.some((ip) => ip.family === 6))).length;
+  const emptyFiles = (inputs.host?.inputs ?? []).filter((i) => i.kind === 'empty').map((i) => (i.file === '-' ? 'standard input' : i.file));
+  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, nft, emptyFiles);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;
@@ -133,7 +141,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     verdict(n) {
       let v = verdicts.get(n);
       const fromNft = nftByNetwork.get(n.name);
-      if (!v) verdicts.set(n, (v = fromNft && !byNetwork.has(n.name) ? verdictOf(n, fromNft, 'nft') : verdictOf(n, byNetwork.get(n.name) ?? [])));
+      if (!v) verdicts.set(n, (v = fromNft && !byNetwork.has(n.name) ? verdictOf(n, fromNft, 'nft') : verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map(familyOf)))));
       return v;
     },
     modeOf(n) {
@@ -165,6 +173,19 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       const hasXen = inputs.running.some((n) => n.kind === 'xen');
       if ((!libvirtFlavor && !hasXen) || dumps.length === 0) return (expected = null);
       return (expected = expectedRules(inputs.running, dumps, { flavor: libvirtFlavor, ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}), families }));
+    },
+    libvirtRange() {
+      if (inputs.libvirtVersion) return exactly(inputs.libvirtVersion);
+      switch (flavor.flavor) {
+        case 'libvirt':
+          return { from: '5.1.0', below: null, label: 'libvirt 5.1+' };
+        case 'libvirt-nft':
+          return { from: '10.4.0', below: null, label: 'libvirt 10.4+' };
+        case 'libvirt-legacy':
+          return context.expected()?.libvirtRange ?? { from: '0.3.0', below: '5.1.0', label: 'libvirt before 5.1' };
+        case null:
+          return null;
+      }
     },
     probes() {
       if (probes !== undefined) return probes;

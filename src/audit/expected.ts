@@ -5,6 +5,7 @@
 import { ruleKey } from '../diff/diff.js';
 import { compile, type Command, type Flavor, type Purpose } from '../engine/index.js';
 import { LEGACY_BOUNDARIES } from '../engine/libvirt-legacy.js';
+import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
 import { formatRule } from '../write/save.js';
@@ -33,6 +34,8 @@ export interface Expected {
   readonly matched: Set<Rule>;
   /** Was the era picked by comparing candidates with the dump? */
   readonly eraDetected: boolean;
+  /** The libvirt releases the compared era stands for (null: no libvirt networks compared). */
+  readonly libvirtRange: VersionRange | null;
 }
 
 /** One release per era the legacy flavour knows: the oldest, then each boundary. */
@@ -99,29 +102,34 @@ export interface ExpectedOptions {
 export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Dump[], options: ExpectedOptions): Expected {
   const libvirt = running.filter((n): n is Network => n.kind === 'libvirt');
   const xen = running.filter((n): n is XenNetwork => n.kind === 'xen');
-  const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] => rules.filter((r) => options.families.has(r.family));
+  // A listing shows only the tables it lists: expect nothing of the others (they are not absent, only not shown).
+  const shown = (r: ExpectedRule): boolean => {
+    const d = dumps.find((x) => (x.family ?? 'ipv4') === r.family);
+    return !d?.listing || d.listing.tables.includes(r.table);
+  };
+  const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] => rules.filter((r) => options.families.has(r.family) && shown(r));
   const xenRules = xen.flatMap((n) => {
     const program = compile([n], { flavor: `xen-${n.mode}` });
     return { era: program.era, rules: inFamilies(rulesOf(program.commands)) };
   });
-  const candidates: Array<{ era: string; rules: ExpectedRule[] }> = [];
+  const candidates: Array<{ era: string; version: string | undefined; rules: ExpectedRule[] }> = [];
   if (options.flavor && libvirt.length > 0) {
     const versions = options.flavor === 'libvirt-legacy' && !options.libvirtVersion ? LEGACY_CANDIDATES : [options.libvirtVersion];
     for (const version of versions) {
       const program = compile(libvirt, { flavor: options.flavor, ...(version ? { libvirtVersion: version } : {}) });
-      candidates.push({ era: program.era, rules: inFamilies(rulesOf(program.commands)) });
+      candidates.push({ era: program.era, version, rules: inFamilies(rulesOf(program.commands)) });
     }
   }
   // Only the chains expected rules live in need canonical identities.
   const chains = new Set([...candidates.flatMap((c) => c.rules), ...xenRules.flatMap((x) => x.rules)].map((r) => `${r.family}\u0000${r.table}\u0000${r.chain}`));
   const index = indexDumps(dumps, chains);
   // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
-  let best: { era: string; rules: ExpectedRule[]; missing: ExpectedRule[]; matched: Set<Rule>; alike: string[] } | null = null;
+  let best: { era: string; version: string | undefined; rules: ExpectedRule[]; missing: ExpectedRule[]; matched: Set<Rule>; alike: string[]; versions: Array<string | undefined> } | null = null;
   for (const c of candidates) {
     const { missing, matched } = compare(c.rules, index);
     const tie: boolean = best !== null && missing.length === best.missing.length && matched.size === best.matched.size;
     if (!best || missing.length < best.missing.length || (missing.length === best.missing.length && matched.size >= best.matched.size)) {
-      best = { ...c, missing, matched, alike: tie ? [...best!.alike, c.era] : [c.era] };
+      best = { ...c, missing, matched, alike: tie ? [...best!.alike, c.era] : [c.era], versions: tie ? [...best!.versions, c.version] : [c.version] };
     }
   }
   const all = [...(best?.rules ?? []), ...xenRules.flatMap((x) => x.rules)];
@@ -131,5 +139,16 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
   // 7.0 writes the same iptables rules: name the era, not a version the host may not run.
   const unversioned = !options.libvirtVersion && options.flavor === 'libvirt';
   const libvirtEra = !best ? null : unversioned ? 'libvirt 5.1+' : best.alike.length > 1 ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}` : best.era;
-  return { eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))], rules: all, missing, matched, eraDetected: candidates.length > 1 };
+  const libvirtRange = !best ? null : rangeOf(options, best.versions, libvirtEra!);
+  return { eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))], rules: all, missing, matched, eraDetected: candidates.length > 1, libvirtRange };
+}
+
+/** The releases a compared era stands for: a given version, the 5.1+ era, or the legacy candidates that fit alike. */
+function rangeOf(options: ExpectedOptions, versions: ReadonlyArray<string | undefined>, label: string): VersionRange {
+  if (options.libvirtVersion) return exactly(options.libvirtVersion);
+  if (options.flavor !== 'libvirt-legacy') return { from: '5.1.0', below: null, label };
+  const first = versions[0] ?? LEGACY_CANDIDATES[0]!;
+  const last = versions.at(-1) ?? first;
+  const next = LEGACY_CANDIDATES[LEGACY_CANDIDATES.indexOf(last) + 1] ?? '5.1.0';
+  return { from: first, below: next, label };
 }

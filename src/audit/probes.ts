@@ -60,6 +60,10 @@ export interface Probes {
   detail(r: TraceResult): TraceResult;
   /** The first packet of a connection through one hook, without routing: for questions about a single chain. */
   hook(packet: HookPacket): { outcome: HookOutcome; steps: Step[] };
+  /** Any probe on the simulated host, every rule step recorded. */
+  trace(probe: Probe): TraceResult;
+  /** A port forward's probe on the same host with some rules taken out: what would decide without them. */
+  without(pf: PortForward, removed: readonly Rule[]): TraceResult;
 }
 
 export interface HookPacket {
@@ -205,6 +209,13 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     stranger: (b) => run(`stranger ${b.endpoint}`, { from: 'stranger', to: b.endpoint, proto: 'tcp', dport: 22 }),
     portForwards,
     hook: (p) => runOneHook(sim, p),
+    trace: (probe) => trace(sim, probe),
+    without(pf, removed) {
+      const gone = new Set(removed);
+      const dump = sim.ruleset.dump;
+      const pruned: Dump = { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) };
+      return trace(prepare(compileDump(pruned, 4), topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
+    },
     detail(r) {
       const probe = probeOf.get(r);
       const guest = dhcpOf.get(r);

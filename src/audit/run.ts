@@ -51,6 +51,13 @@ async function withProbes(ctx: AuditContext): Promise<void> {
   };
 }
 
+/** The audit's context with the simulator loaded: for commands that ask it one question (explain). */
+export async function simulatedContext(inputs: AuditInputs): Promise<AuditContext> {
+  const ctx = buildContext(inputs);
+  await withProbes(ctx);
+  return ctx;
+}
+
 export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = CHECKS): Promise<AuditReport> {
   const ctx = buildContext(inputs);
   await withProbes(ctx);

@@ -9,7 +9,8 @@ import { assembleHost, hostDumps, hostIsEmpty } from '../model/host.js';
 import { UsageError } from '../model/errors.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { describeInputs, readAuditInputs, readNetworkInputs } from './inputs.js';
-import type { Io } from './io.js';
+import { listingNote } from '../input/listing.js';
+import { noteStdin, type Io } from './io.js';
 import { VERSION } from './main.js';
 import { styleFor, type Style } from './style.js';
 
@@ -86,6 +87,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   // Positionals: dumps, and network definitions (a pre-commit hook passes both kinds of changed file).
   const files = positionals.length > 0 ? positionals : ['-'];
+  if (positionals.length === 0) noteStdin(io, 'audit', 'an iptables-save dump');
   const { hosts: read, networkFiles: positionalNetworks } = readAuditInputs('audit', files, io);
   const netPaths = [...new Set([...(values.net ?? []), ...positionalNetworks])];
   const running = readNetworkInputs('audit', netPaths, io);
@@ -95,6 +97,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const hosts = (read.length > 0 ? read : [assembleHost('no dump', [], [], [])]).map((h) => ({ ...h, dumps: hostDumps(h) }));
   for (const host of hosts) {
     if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
+    for (const d of host.dumps) {
+      const note = listingNote(d);
+      if (note && !io.quiet) io.stderr(`virtables audit: note: ${note}\n`);
+    }
   }
   const reports: AuditReport[] = [];
   for (const host of hosts) {

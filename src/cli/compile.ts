@@ -31,7 +31,8 @@ them or the firewall they leave behind.
   --flavor F              libvirt (default: 5.1+, private LIBVIRT_* chains, iptables backend)
                           libvirt-legacy (before 5.1: rules in INPUT/FORWARD/POSTROUTING)
                           libvirt-nft (10.4+ nftables backend)
-                          xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts)
+                          xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts;
+                          the default for a Xen host or set-up: its own script's mode)
   --format save           iptables-save text of the resulting firewall (default; nft flavour: nft)
   --format args           the commands in libvirt's test-vector format (networkxml2firewalltest)
   --format shell          the commands as a commented shell script
@@ -89,12 +90,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stdout(help);
     return 0;
   }
-  const flavor = oneOf<Flavor>('compile', '--flavor', values.flavor, FLAVORS, 'libvirt');
-  const format = oneOf('compile', '--format', values.format, FORMATS, flavor === 'libvirt-nft' ? 'nft' : 'save');
+  const given = values.flavor === undefined ? undefined : oneOf<Flavor>('compile', '--flavor', values.flavor, FLAVORS, 'libvirt');
   if (positionals.length === 0) throw new UsageError('compile: give at least one network file (or - for standard input)');
   if (positionals.filter((p) => p === '-').length + (values.base === '-' ? 1 : 0) > 1) throw new UsageError("compile: standard input ('-') can be read only once");
 
   const networks = readNetworkInputs('compile', positionals, io, { domids: parseDomids(values.domids) });
+  // Without --flavor, a Xen set-up says its own: its network script's mode.
+  const xenModes = [...new Set(networks.flatMap((n) => (n.kind === 'xen' ? [n.mode] : [])))];
+  const flavor: Flavor = given ?? (xenModes.length === 1 && networks.every((n) => n.kind === 'xen') ? `xen-${xenModes[0]!}` : 'libvirt');
+  const format = oneOf('compile', '--format', values.format, FORMATS, flavor === 'libvirt-nft' ? 'nft' : 'save');
 
   let family: Family = oneOf<Family>('compile', '--family', values.family, ['ipv4', 'ipv6'], 'ipv4');
   let base: HostState = emptyHostState();

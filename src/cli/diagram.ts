@@ -6,6 +6,7 @@ import { UsageError } from '../model/errors.js';
 import { DEFAULT_SERVICES, parseServices } from '../sim/matrix.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { iptablesDumpOf, readHost } from './inputs.js';
+import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
 
@@ -95,7 +96,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const host = readHost('diagram', positionals, io);
   // IPv4 unless only ip6tables-save was given; an nft listing is drawn with the dump of its family.
   const dump = host.ipv4 ?? host.ipv6 ?? (host.nft ? { file: host.nft.file, family: 'ipv4' as const, tables: [], comments: [] } : iptablesDumpOf('diagram', host));
-  const spec = topologySpec('diagram', values, io);
+  // The uplink, bridges and port-forward targets the dump shows, as trace completes them.
+  const { spec } = dumpTopology(topologySpec('diagram', values, io), dump, values.uplink !== undefined);
   const { diagramOf } = await import('../diagram/build.js');
   const family = dump.family === 'ipv6' ? 'IPv6' : 'IPv4';
   const d = diagramOf(dump, spec, { title: `${file === '-' ? 'standard input' : basename(file)} (${family}): what the rules let through`, services, nft: host.nft });

@@ -1,10 +1,16 @@
 // virtables explain [DUMP|-] [--net NET…] [--format table|text|json]
 
+import { neverMatchingRules } from '../audit/never-matches.js';
+import { simulatedContext } from '../audit/run.js';
 import { networksFromDefinitions } from '../diff/attribute.js';
-import { explainHost, hostExplainGroups, hostNetworks, type HostExplainReport } from '../diff/host-report.js';
+import { explainHost, hostExplainGroups, hostNetworks, type HostExplainReport, type ReportRow } from '../diff/host-report.js';
+import type { RuleReport } from '../diff/report.js';
+import { listingNote } from '../input/listing.js';
+import { hostDumps, type Host } from '../model/host.js';
+import type { AnyNetwork } from '../model/network.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { readHost, readNetworkInputs } from './inputs.js';
-import type { Io } from './io.js';
+import { noteStdin, type Io } from './io.js';
 import { styleFor, type Style } from './style.js';
 import { renderTable, type TableRow } from './table.js';
 
@@ -47,40 +53,65 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const format = oneOf('explain', '--format', values.format, ['table', 'text', 'json'] as const, io.stdoutIsTTY ? 'table' : 'text');
   const files = positionals.length > 0 ? positionals : ['-'];
-  const given = networksFromDefinitions(readNetworkInputs('explain', values.net ?? [], io));
+  if (positionals.length === 0) noteStdin(io, 'explain', 'an iptables-save dump');
+  const definitions = readNetworkInputs('explain', values.net ?? [], io);
+  const given = networksFromDefinitions(definitions);
   const host = readHost('explain', files, io);
-  const report = explainHost(host, hostNetworks([host], given));
+  const report = await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions);
   const s = styleFor(io);
-  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s) : explainText(report, s));
+  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s, host) : explainText(report, s, host));
   return 0;
 }
 
-function emptyInputs(report: HostExplainReport): string[] {
-  return report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables)`);
+function emptyInputs(report: HostExplainReport, host?: Host): string[] {
+  const listed = host ? hostDumps(host).flatMap((d) => listingNote(d) ?? []) : [];
+  return [...listed, ...report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`)];
 }
 
-function explainText(report: HostExplainReport, s: Style): string {
-  const out: string[] = emptyInputs(report).map((l) => s.dim(l));
+/** Marks the host's rules the simulator finds can never match (an earlier rule decides their packets). */
+async function withNeverMatching(report: HostExplainReport, host: Host, running: readonly AnyNetwork[]): Promise<HostExplainReport> {
+  const marks = new Map<string, NonNullable<RuleReport['neverMatches']>>();
+  for (const d of hostDumps(host)) {
+    if ((d.family ?? 'ipv4') !== 'ipv4') continue;
+    const ctx = await simulatedContext({ dumps: [d], running, inactive: [] });
+    for (const n of neverMatchingRules(ctx)) {
+      marks.set(`${d.file}:${n.rule.pos.line}`, { line: n.decider?.pos.line ?? 0, text: n.decider?.text.trim() ?? 'the policy', verdict: n.verdict });
+    }
+  }
+  if (marks.size === 0) return report;
+  return { ...report, rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })) };
+}
+
+/** The mark after a rule's sentence, found by its place in the report's rules. */
+function neverText(report: HostExplainReport, row: ReportRow): string {
+  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && x.neverMatches);
+  const n = r?.neverMatches;
+  if (!n) return '';
+  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first`;
+}
+
+function explainText(report: HostExplainReport, s: Style, host?: Host): string {
+  const out: string[] = emptyInputs(report, host).map((l) => s.dim(l));
   if (out.length > 0) out.push('');
   for (const g of hostExplainGroups(report)) {
     out.push(s.bold(`== ${g.title}`));
     if (g.rows.length === 0) out.push('   (no rules in this dump)');
     for (const r of g.rows) {
       out.push(`  ${s.dim(r.where)}  ${r.table === 'filter' ? '' : `${r.table} `}${r.text}`);
-      out.push(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}`);
+      out.push(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}${neverText(report, r)}`);
     }
     out.push('');
   }
   return out.join('\n');
 }
 
-function explainTables(report: HostExplainReport, s: Style): string {
+function explainTables(report: HostExplainReport, s: Style, host?: Host): string {
   const width = Math.max(100, process.stdout.columns ?? 120);
-  const out: string[] = emptyInputs(report);
+  const out: string[] = emptyInputs(report, host);
   for (const g of hostExplainGroups(report)) {
     out.push(s.bold(g.title));
     const spec = { head: ['line', 'table', 'rule', 'purpose', 'why'], widths: [10, 12, Math.floor(width * 0.4), 14, Math.floor(width * 0.28)], headStyle: s.cyan, borderStyle: s.dim };
-    const rows: TableRow[] = g.rows.map((r) => [r.where.replace(/^line /, ''), r.table, r.text, r.purpose ?? '', r.why]);
+    const rows: TableRow[] = g.rows.map((r) => [r.where.replace(/^line /, ''), r.table, r.text, r.purpose ?? '', `${r.why}${neverText(report, r)}`]);
     out.push(renderTable(spec, rows.length > 0 ? rows : [{ span: '(no rules in this dump)' }]), '');
   }
   return out.join('\n');

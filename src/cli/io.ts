@@ -8,11 +8,18 @@ export interface Io {
   readonly stderr: (text: string) => void;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /** Standard input is a terminal: a command that reads it by default says so rather than wait silently. */
+  readonly stdinIsTTY?: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `virtables --quiet`: no progress lines, no notes (errors and results still print). */
   readonly quiet?: boolean;
   /** Reads `-` (standard input) or a file, whole. */
   readonly readBytes: (path: string) => Uint8Array;
+}
+
+/** A command given no file reads standard input: on a terminal, say so (nothing may seem to happen otherwise). */
+export function noteStdin(io: Io, command: string, what: string): void {
+  if (io.stdinIsTTY && !io.quiet) io.stderr(`virtables ${command}: reading ${what} from standard input (end with Ctrl-D; or give a file, see 'virtables ${command} --help')\n`);
 }
 
 /** The largest input virtables reads (a 100,000-rule dump is ~10 MB); VIRTABLES_MAX_INPUT_BYTES changes it. */
@@ -70,6 +77,7 @@ export function processIo(): Io {
     stderr: (t) => process.stderr.write(t),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    stdinIsTTY: process.stdin.isTTY === true,
     env: process.env,
     readBytes: readBytesFromDisk,
   };

@@ -62,7 +62,10 @@ function listText(labs: Lab[], s: Style): string {
   const out: string[] = [];
   for (const lab of labs) {
     out.push(`${s.bold(lab.title ?? lab.dir)} ${s.dim(`(${lab.dir})`)}`);
-    for (const e of lab.entries) out.push(`  ${e.kind} ${e.id.padEnd(6)} ${e.title ?? ''} ${s.dim(`[${e.sheets.map((x) => x.file).join(', ')}]`)}`);
+    for (const e of lab.entries) {
+      out.push(`  ${e.kind} ${e.id.padEnd(6)} ${e.title ?? ''} ${s.dim(`[${e.sheets.map((x) => x.file).join(', ')}]`)}`);
+      if (e.about) out.push(`               ${e.about.replace(/\s+/g, ' ').trim()}`);
+    }
     out.push('');
   }
   return out.join('\n');
@@ -75,9 +78,10 @@ function listJson(labs: Lab[]) {
 function checkText(lab: Lab, answers: string, results: QueryResult[], s: Style, verbose: boolean): string {
   const out = [`${s.bold(lab.title ?? lab.dir)}  ${s.dim(`answer: ${answers}`)}`, ''];
   for (const q of results) {
-    const mark = q.status === 'pass' ? s.green('PASS') : q.status === 'fail' ? s.red('FAIL') : s.yellow('UNANSWERED');
+    const mark = q.status === 'pass' ? s.green('PASS') : q.status === 'fail' ? s.red('FAIL') : q.status === 'unreadable' ? s.red('UNREADABLE') : s.yellow('UNANSWERED');
     out.push(`${q.entry.kind} ${q.entry.id}${q.entry.title ? ` — ${q.entry.title}` : ''}: ${mark}`);
     if (q.status === 'unanswered') out.push(`  no answer: expected a directory ${q.entry.id}/ in ${answers}`);
+    if (q.status === 'unreadable') out.push(`  cannot read the answer: ${q.reason}`);
     for (const sheet of q.sheets) {
       const shown = sheet.results.filter((r) => verbose || r.status !== 'pass');
       for (const r of shown) out.push(...resultLines(r, s, verbose));
@@ -86,7 +90,7 @@ function checkText(lab: Lab, answers: string, results: QueryResult[], s: Style, 
     out.push('');
   }
   const n = (st: QueryResult['status']): number => results.filter((q) => q.status === st).length;
-  out.push(`${results.length} graded: ${n('pass')} passed, ${n('fail')} failed${n('unanswered') ? `, ${n('unanswered')} unanswered` : ''}`, '');
+  out.push(`${results.length} graded: ${n('pass')} passed, ${n('fail')} failed${n('unreadable') ? `, ${n('unreadable')} unreadable` : ''}${n('unanswered') ? `, ${n('unanswered')} unanswered` : ''}`, '');
   return out.join('\n');
 }
 
@@ -99,8 +103,9 @@ function checkJson(lab: Lab, answers: string, results: QueryResult[]) {
     passed: n('pass'),
     failed: n('fail'),
     unanswered: n('unanswered'),
+    unreadable: n('unreadable'),
     queries: results.map((q) => ({
-      kind: q.entry.kind, id: q.entry.id, title: q.entry.title, answer: q.answer, status: q.status,
+      kind: q.entry.kind, id: q.entry.id, title: q.entry.title, answer: q.answer, status: q.status, reason: q.reason,
       sheets: q.sheets.map((sh) => ({ file: sh.file, era: sh.era, results: sh.results.map(resultJson) })),
     })),
   };

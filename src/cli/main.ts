@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../model/errors.js';
+import { closest } from './args.js';
 import { processIo, type Io } from './io.js';
 
 export interface Command {
@@ -160,7 +161,8 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr(`virtables: unknown command '${name}'\n\n${usage()}`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    io.stderr(`virtables: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}\n\n${usage()}`);
     return 2;
   }
   try {

@@ -7,6 +7,7 @@ import { formatNftText, NftPrintError } from '../write/nft-text.js';
 import { formatDump } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { kindName, positionIn } from '../input/read.js';
+import { listingNote } from '../input/listing.js';
 import { readDumpInput } from './inputs.js';
 import type { Io } from './io.js';
 import { dumpToJson } from './json.js';
@@ -79,6 +80,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       `parse: ${name} is ${kindName(input.kind)}; --format nft prints nft rulesets (use --format save or json)`,
     );
   const dump = input.dump!;
+  const note = listingNote(dump);
+  if (note && !io.quiet) io.stderr(`virtables parse: note: ${note}\n`);
   io.stdout(
     format === 'json'
       ? JSON.stringify(dumpToJson(dump), null, 2) + '\n'

@@ -1,19 +1,20 @@
 // virtables trace DUMP --from X --to Y [--proto P] [--dport N]   (one packet and its reply)
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
-import { explainRule, inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
+import { explainRule } from '../diff/attribute.js';
 import { explainNftTables } from '../diff/nft-explain.js';
-import { formatHost, parseHost, type IpFamily } from '../model/cidr.js';
+import { formatHost, formatHostPort, parseHost, type IpFamily } from '../model/cidr.js';
+import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import { hostDumps, type Host } from '../model/host.js';
 import { compileHost } from '../sim/compile.js';
 import { describeInputs, iptablesDumpOf, readHost } from './inputs.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
-import { buildTopology } from '../sim/topology.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
 import { ruleLine, ruleText, ruleWhere, type CompiledRule } from '../sim/ruleset.js';
 import type { Step } from '../sim/traverse.js';
 import { oneOf, parseCommandArgs } from './args.js';
+import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
 import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
 import { pushAll } from '../model/lists.js';
@@ -95,18 +96,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const family = familyOf(host, [values.from, values.to]);
   const dump = family === 6 ? host.ipv6 : host.ipv4;
   if (!dump && !host.nft && hostDumps(host).length > 0) throw new UsageError(`trace: ${describeInputs(host)} holds no IPv${family} rules`);
-  const spec = topologySpec('trace', values, io);
-  const topology = buildTopology(spec);
-  const sim = prepare(compileHost({ iptables: dump ?? (host.nft ? null : iptablesDumpOf('trace', host)), nft: host.nft }, family), topology);
+  const iptables = dump ?? (host.nft ? null : iptablesDumpOf('trace', host));
+  // An nft-only host completes its topology from no iptables rules (its networks come from --net).
+  const base: Dump = iptables ?? { file: host.nft!.file, family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
+  const { topology, notes, networks } = dumpTopology(topologySpec('trace', values, io), base, values.uplink !== undefined);
+  const sim = prepare(compileHost({ iptables, nft: host.nft }, family), topology);
   // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
-  const networks = inferNetworks(dump ? [dump] : [], networksFromDefinitions(spec.networks));
   const nftWhy = new Map(host.nft ? explainNftTables(host.nft.tables, networks).map((e) => [e.rule, e.why] as const) : []);
   const why: Why = (r) => (r.rule ? explainRule(r.rule, family === 6 ? 'ipv6' : 'ipv4', networks).why : nftWhy.get(r.nft!.rule) ?? '');
 
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
     const m = reachabilityMatrix(sim, services);
-    io.stdout(format === 'json' ? JSON.stringify(matrixJson(sim, m, why), null, 2) + '\n' : matrixText(sim, m));
+    io.stdout(format === 'json' ? JSON.stringify({ ...matrixJson(sim, m, why), topology: { notes } }, null, 2) + '\n' : matrixText(sim, m) + notesText(notes));
     return 0;
   }
   const proto = oneOf<Proto>('trace', '--proto', values.proto, ['tcp', 'udp', 'icmp'], 'tcp');
@@ -115,8 +117,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dport = port('--dport', values.dport);
   const sport = port('--sport', values.sport);
   const r = trace(sim, { from: values.from!, to: values.to!, proto, state, ...(dport !== undefined ? { dport } : {}), ...(sport !== undefined ? { sport } : {}) });
-  io.stdout(format === 'json' ? JSON.stringify(traceJson(sim, r, why), null, 2) + '\n' : traceText(sim, r, why));
+  io.stdout(format === 'json' ? JSON.stringify({ ...traceJson(sim, r, why), topology: { notes } }, null, 2) + '\n' : traceText(sim, r, why) + notesText(notes));
   return 0;
+}
+
+/** What the topology took from the dump rather than from the options. */
+function notesText(notes: readonly string[]): string {
+  return notes.map((n) => `topology: ${n}\n`).join('');
 }
 
 /** The sentence for a rule on the packet's path. */
@@ -185,7 +192,7 @@ export function traceJson(sim: Simulator, r: TraceResult, why: Why) {
 
 function cellJson(sim: Simulator, c: Cell, why: Why) {
   return {
-    from: c.from, to: c.to, service: c.service, state: c.state, request: c.request, reply: c.reply, translated: c.translated,
+    from: c.from, to: c.to, service: c.service, state: c.state, deliveredTo: c.deliveredTo, request: c.request, reply: c.reply, translated: c.translated,
     seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null, reason: c.reason,
     decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy, why) : null,
   };
@@ -198,7 +205,7 @@ export function matrixJson(sim: Simulator, m: Matrix, why: Why) {
 // --- text -----------------------------------------------------------------------------------
 
 function endpointText(sim: Simulator, name: string, a: bigint, port: number, proto: Proto): string {
-  const where = proto === 'icmp' ? addr(sim, a) : `${addr(sim, a)}:${port}`;
+  const where = proto === 'icmp' ? addr(sim, a) : formatHostPort(sim.family, a, port);
   return name === addr(sim, a) ? where : `${name} (${where})`;
 }
 
@@ -231,7 +238,7 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
   lines.push(`${head}: ${r.request.verdict.toUpperCase()} — ${r.request.reason}`);
   const seen = r.request.seen;
   if (seen && (seen.src !== p.src || seen.dst !== p.dst || seen.sport !== p.sport || seen.dport !== p.dport)) {
-    lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${addr(sim, seen.src)}:${seen.sport} → ${addr(sim, seen.dst)}:${seen.dport}`} (after NAT)`);
+    lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${formatHostPort(sim.family, seen.src, seen.sport)} → ${formatHostPort(sim.family, seen.dst, seen.dport)}`} (after NAT)`);
   }
   lines.push('  request:');
   pushAll(lines, legText(sim, r.request, '    ', why));
@@ -243,13 +250,14 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
 }
 
 const SYMBOL: Readonly<Record<Cell['state'], string>> = {
-  ok: 'ok', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
+  ok: 'ok', elsewhere: '→', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
 };
 
 export function matrixText(sim: Simulator, m: Matrix): string {
   const out: string[] = [];
   const byKey = new Map(m.cells.map((c) => [`${c.service} ${c.from} ${c.to}`, c]));
   let natted = false;
+  const elsewhere: Cell[] = [];
   for (const s of m.services) {
     const rows: string[][] = [];
     for (const from of m.nodes) {
@@ -257,7 +265,8 @@ export function matrixText(sim: Simulator, m: Matrix): string {
         if (from === to) return '—';
         const c = byKey.get(`${s.label} ${from} ${to}`)!;
         if (c.translated && c.state === 'ok') natted = true;
-        return `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
+        if (c.state === 'elsewhere') elsewhere.push(c);
+        return c.state === 'elsewhere' ? `→ ${c.deliveredTo}` : `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
       })]);
     }
     out.push(renderTable({ head: [s.label, ...m.nodes.map((n) => `→ ${n}`)] }, rows));
@@ -265,6 +274,10 @@ export function matrixText(sim: Simulator, m: Matrix): string {
   const legend = ['rows send, columns receive. ok: the connection works (first packet and reply); one-way: the reply is lost;',
     'rejected/dropped: the firewall stops the first packet; no route: it cannot be sent that way.'];
   if (natted) legend.push('*: addresses translated on the way (NAT).');
+  if (elsewhere.length > 0) {
+    const e = elsewhere[0]!;
+    legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by ${ruleWhere(e.decidedBy.rule)}` : ''}).`);
+  }
   const unknown = m.cells.filter((c) => c.state === 'unknown');
   if (unknown.length > 0) legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);
   return `${out.join('\n')}\n${legend.join('\n')}\n`;

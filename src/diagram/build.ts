@@ -19,7 +19,7 @@ export interface DiagramOptions {
 }
 
 /** Guests (named by their address) for the port forwards' targets on a bridge subnet. */
-function forwardGuests(dump: Dump, family: IpFamily, topology: Topology): GuestSpec[] {
+export function forwardGuests(dump: Dump, family: IpFamily, topology: Topology): GuestSpec[] {
   const out: GuestSpec[] = [];
   const used = new Set(topology.endpoints.map((e) => e.port));
   let next = 0;

@@ -3,7 +3,7 @@
 // host, guests and outside, what the reachability matrix lets through (NAT marked), plus the
 // port forwards the dump's DNAT rules make. Renderers (dot, mermaid, svg) only draw this.
 
-import { formatHost, type IpFamily } from '../model/cidr.js';
+import { formatHost, formatHostPort, hostPortText, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import type { Cell, Matrix } from '../sim/matrix.js';
@@ -43,6 +43,8 @@ export interface Flow {
   /** Services whose first packet arrives but whose reply is lost, or that a rule virtables cannot evaluate decides. */
   readonly oneWay: readonly string[];
   readonly unknown: readonly string[];
+  /** Services a DNAT delivers to another node: `tcp/80 → web1`. */
+  readonly elsewhere: readonly string[];
   /** Addresses rewritten on the way (`src 192.168.124.10 → 10.3.3.50`); empty: none. */
   readonly nat: readonly string[];
 }
@@ -122,7 +124,7 @@ function translation(family: IpFamily, c: Cell): string[] {
   const s = c.seen;
   if (!s || !c.translated) return [];
   const port = c.result.proto !== 'icmp';
-  const at = (a: bigint, n: number, showPort: boolean): string => (showPort ? `${formatHost(family, a)}:${n}` : formatHost(family, a));
+  const at = (a: bigint, n: number, showPort: boolean): string => (showPort ? formatHostPort(family, a, n) : formatHost(family, a));
   const out: string[] = [];
   const srcPort = port && s.sport !== p.sport;
   const dstPort = port && s.dport !== p.dport;
@@ -145,6 +147,7 @@ function flowOf(matrix: Matrix, from: string, to: string, topology: Topology, fa
     services: ok.map((c) => c.service),
     oneWay: cells.filter((c) => c.state === 'one-way').map((c) => c.service),
     unknown: cells.filter((c) => c.state === 'unknown').map((c) => c.service),
+    elsewhere: cells.filter((c) => c.state === 'elsewhere').map((c) => `${c.service} → ${c.deliveredTo}`),
     nat: [...new Set(ok.flatMap((c) => translation(family, c)))],
   };
 }
@@ -155,6 +158,7 @@ export function flowLines(f: Flow, fromName: string, toName: string): string[] {
     `${fromName} → ${toName}: ${f.services.length > 0 ? f.services.join(', ') : NOTHING}`,
     ...(f.oneWay.length > 0 ? [`(one-way, the reply is lost: ${f.oneWay.join(', ')})`] : []),
     ...(f.unknown.length > 0 ? [`(unknown: ${f.unknown.join(', ')})`] : []),
+    ...(f.elsewhere.length > 0 ? [`(a DNAT delivers to another node: ${f.elsewhere.join(', ')})`] : []),
     ...f.nat.map((n) => `(NAT ${n})`),
   ];
 }
@@ -227,9 +231,9 @@ function forwardEdge(f: PortForward): DiagramEdge {
   const works = r.request.verdict === 'delivered' && r.request.at === f.guest && r.reply?.verdict === 'delivered';
   const state = works ? null : r.request.verdict !== 'delivered' ? r.request.verdict : r.request.at !== f.guest ? `arrives at ${r.request.at}` : `reply ${r.reply?.verdict ?? 'not traced'}`;
   const service = `${f.dnat.proto}/${f.dport}`;
-  const target = `${f.dnat.to}:${f.dnat.toPort ?? f.dport}`;
-  const nat = `dst ${f.address}:${f.dport} → ${target}`;
-  const flow: Flow = { from: 'outside', to: nodeId('guest', f.guest), services: works ? [service] : [], oneWay: [], unknown: [], nat: [nat] };
+  const target = hostPortText(f.dnat.to, f.dnat.toPort ?? f.dport);
+  const nat = `dst ${hostPortText(f.address, f.dport)} → ${target}`;
+  const flow: Flow = { from: 'outside', to: nodeId('guest', f.guest), services: works ? [service] : [], oneWay: [], unknown: [], elsewhere: [], nat: [nat] };
   const lines = [`outside → ${f.guest}: port forward ${service} → ${target}${state ? ` (${state})` : ''}`, `(NAT ${nat})`, `(DNAT rule at line ${f.dnat.rule.pos.line})`];
   return { kind: 'forward', from: flow.from, to: flow.to, flows: [flow], lines };
 }

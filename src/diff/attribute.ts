@@ -258,7 +258,8 @@ export function explainRule(rule: Rule, family: Family, networks: readonly Netwo
   const network = networkOf(rule, family, found, networks);
   const foreign = foreignOwner(rule);
   // A libvirt-shaped rule in a built-in chain about no virtual network is the host's own (a router's `-s NET -i eth1 -j ACCEPT`).
-  const orphan = found !== null && network === null && !LIBVIRT_CHAINS.has(rule.chain) && found.purpose !== 'chain-setup' && !found.purpose.startsWith('xen-');
+  // So is a bare `-o DEV -j MASQUERADE` when nothing shows Xen (Shorewall, a home router): network-nat's shape, not its proof.
+  const orphan = found !== null && network === null && !LIBVIRT_CHAINS.has(rule.chain) && found.purpose !== 'chain-setup' && (!found.purpose.startsWith('xen-') || found.purpose === 'xen-masquerade');
   const classified = orphan ? null : found;
   if (classified && !foreign) {
     const owner: Owner = classified.purpose.startsWith('xen-') ? 'xen' : 'libvirt';

@@ -82,7 +82,7 @@ export function explainHost(host: Host, networks: readonly NetworkInfo[]): HostE
     ...base,
     file: host.name,
     inputs: host.inputs,
-    networks: networks.map((n) => networkReport(n, verdictOf(n, all, backendOf(n, ipt, nft)))),
+    networks: networks.map((n) => networkReport(n, verdictOf(n, all, backendOf(n, ipt, nft), new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
     nftRules: nft.map((e) => nftRuleReport(e, host.nft?.file ?? host.name)),
   };
 }
@@ -230,8 +230,8 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
   const count = (list: ReadonlyArray<{ network: string | null }>, name: string): number =>
     list.filter((r) => r.network === name).length;
   const nets = networks.map((n) => {
-    const was = verdictOf(n, wasAll, backendOf(n, iptBefore, explainedBefore));
-    const now = verdictOf(n, nowAll, backendOf(n, iptAfter, explainedAfter));
+    const was = verdictOf(n, wasAll, backendOf(n, iptBefore, explainedBefore), new Set(hostDumps(before).map((d) => d.family ?? 'ipv4')));
+    const now = verdictOf(n, nowAll, backendOf(n, iptAfter, explainedAfter), new Set(hostDumps(after).map((d) => d.family ?? 'ipv4')));
     const added = count(ipt.added, n.name) + count(nft.added, n.name);
     const removed = count(ipt.removed, n.name) + count(nft.removed, n.name);
     return { info: n, was, now, report: { ...networkReport(n, now), before: was.verdict as Verdict, added, removed } };

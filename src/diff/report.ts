@@ -21,6 +21,8 @@ export interface RuleReport {
   readonly owner: Owner;
   readonly purpose: Purpose | null;
   readonly why: string;
+  /** explain: the rule can never match — which earlier rule decides its packets first (the simulator's finding). */
+  readonly neverMatches?: { readonly line: number; readonly text: string; readonly verdict: 'rejected' | 'dropped' | 'accepted' } | null;
 }
 
 export interface NetworkReport {
@@ -80,7 +82,7 @@ export function explainReport(dumps: readonly Dump[], networks: readonly Network
   for (const d of dumps) for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) fileOf.set(r, d.file);
   return {
     file: dumps.map((d) => d.file).join(', '),
-    networks: networks.map((n) => networkReport(n, verdictOf(n, explained))),
+    networks: networks.map((n) => networkReport(n, verdictOf(n, explained, undefined, new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
     rules: explained.map((e) => ({ ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0), text: formatRule(e.rule, e.family) })),
   };
 }
@@ -125,8 +127,8 @@ export function diffReport(before: Dump, after: Dump, networks: readonly Network
 
   const count = (list: readonly RuleReport[], name: string): number => list.filter((r) => r.network === name).length;
   const nets = networks.map((n) => {
-    const was = verdictOf(n, explainedBefore);
-    const now = verdictOf(n, explainedAfter);
+    const was = verdictOf(n, explainedBefore, undefined, new Set([before.family ?? 'ipv4']));
+    const now = verdictOf(n, explainedAfter, undefined, new Set([after.family ?? 'ipv4']));
     return { info: n, was, now, report: { ...networkReport(n, now), before: was.verdict, added: count(added, n.name), removed: count(removed, n.name) } };
   });
 

@@ -3,6 +3,7 @@
 
 import { match } from 'ts-pattern';
 import { why, type Purpose } from '../engine/why.js';
+import type { Family } from '../model/dump.js';
 import type { Explained, NetworkInfo } from './attribute.js';
 
 export type Verdict = 'isolated' | 'nat' | 'route' | 'partial' | 'none' | 'xen' | 'docker';
@@ -18,6 +19,8 @@ export interface NetworkVerdict {
 
 /** What every network libvirt firewalls has, in every era: DHCP and DNS to the host, the catch-alls. */
 const CORE: readonly Purpose[] = ['dhcp-in', 'dns-in', 'cross-bridge', 'reject-out', 'reject-in'];
+/** The same in ip6tables: no IPv4 DHCP there (DHCPv6, udp 547, only since libvirt 1.0.1, so not required). */
+const CORE6: readonly Purpose[] = ['dns-in', 'cross-bridge', 'reject-out', 'reject-in'];
 /** libvirt's nftables backend adds no guest ↔ host rules (its table is its own, default-accept). */
 const NFT_CORE: readonly Purpose[] = ['cross-bridge', 'reject-out', 'reject-in'];
 const NAT_EXTRA: readonly Purpose[] = ['forward-out', 'related-in', 'masquerade'];
@@ -35,7 +38,11 @@ export function sortPurposes(purposes: Iterable<Purpose>): Purpose[] {
   return ORDER.filter((p) => set.has(p));
 }
 
-function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Purpose[], purposes: readonly Purpose[]): string {
+function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Purpose[], purposes: readonly Purpose[], families: ReadonlySet<Family> | undefined): string {
+  const onlyV6 = families !== undefined && families.size > 0 && !families.has('ipv4');
+  if (verdict === 'none' && onlyV6 && network.subnets.length > 0 && !network.subnets.some((c) => c.family === 6)) {
+    return 'no IPv6 rules: the network has no IPv6 address, so libvirt adds none to ip6tables (its IPv4 rules are in iptables-save)';
+  }
   const on = network.bridge ? ` on ${network.bridge}` : '';
   return match(verdict)
     .with('isolated', () => `isolated (host-only): guests${on} reach each other and the host (DHCP, DNS), nothing is forwarded in or out`)
@@ -48,12 +55,25 @@ function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Pur
     .exhaustive();
 }
 
-/** A network's verdict from the purposes of the rules explained as its own (iptables and nft alike). */
-export function verdictOf(network: NetworkInfo, explained: ReadonlyArray<Pick<Explained, 'network' | 'purpose'>>, backend: 'iptables' | 'nft' = 'iptables'): NetworkVerdict {
-  const core = backend === 'nft' ? NFT_CORE : CORE;
-  const mine = explained.filter((e) => e.network === network.name && e.purpose !== null);
-  const purposes = sortPurposes(mine.map((e) => e.purpose!));
-  const has = (p: Purpose): boolean => purposes.includes(p);
+/**
+ * A network's verdict from the purposes of the rules explained as its own (iptables and nft
+ * alike). IPv4 decides when the dump has any of its IPv4 rules; an ip6tables dump alone is
+ * judged as IPv6 (no DHCP there). `families`: the dumps' families, for saying why a network
+ * has no rules in them.
+ */
+export function verdictOf(
+  network: NetworkInfo,
+  explained: ReadonlyArray<Pick<Explained, 'network' | 'purpose'> & { readonly family?: Family }>,
+  backend: 'iptables' | 'nft' = 'iptables',
+  families?: ReadonlySet<Family>,
+): NetworkVerdict {
+  const all = explained.filter((e) => e.network === network.name && e.purpose !== null);
+  const v4 = all.filter((e) => e.family !== 'ipv6');
+  const judged = v4.length > 0 ? v4 : all;
+  const core = backend === 'nft' ? NFT_CORE : v4.length > 0 ? CORE : CORE6;
+  const purposes = sortPurposes(all.map((e) => e.purpose!));
+  const judgedPurposes = sortPurposes(judged.map((e) => e.purpose!));
+  const has = (p: Purpose): boolean => judgedPurposes.includes(p);
   const lacking = (list: readonly Purpose[]): Purpose[] => list.filter((p) => !(p === 'masquerade' ? has('masquerade') || has('snat') : has(p)));
   let verdict: Verdict;
   let missing: Purpose[] = [];
@@ -75,7 +95,13 @@ export function verdictOf(network: NetworkInfo, explained: ReadonlyArray<Pick<Ex
       missing = closest;
     }
   }
-  return { verdict, purposes, missing, summary: summaryOf(verdict, network, missing, purposes) };
+  let summary = summaryOf(verdict, network, missing, purposes, families);
+  // IPv6 on a nat network is routed, not NATed (without <nat ipv6='yes'/>): say so rather than call it damaged.
+  const v6 = all.filter((e) => e.family === 'ipv6').map((e) => e.purpose!);
+  if (verdict === 'nat' && v6.includes('forward-in') && !v6.includes('masquerade')) summary += '; its IPv6 is routed, not NATed (outside reaches the guests over IPv6)';
+  const def = network.definition;
+  if (v4.length === 0 && verdict === 'route' && def?.kind === 'libvirt' && def.forward.mode === 'nat') summary += " — the IPv6 side of a nat network: libvirt routes IPv6 rather than NAT it (no <nat ipv6='yes'/>)";
+  return { verdict, purposes, missing, summary };
 }
 
 /** "nat = isolated + forward-out, related-in, masquerade: …" — the purposes one network has over another. */

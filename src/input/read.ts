@@ -10,6 +10,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import type { HostInputKind } from '../model/host.js';
 import { isTextPos, type NftPos, type NftRuleset } from '../model/nft.js';
 import { lineColOf, offsetOfJsonPath, parseJsonPath } from '../../grammar/json-path.js';
+import { dumpFromListing } from './listing.js';
 import { KIND_NAMES, sniff } from './sniff.js';
 
 /** One input read: what it was, and what it held. */
@@ -63,17 +64,9 @@ export function parseDumpText(
   }
 }
 
-/**
- * The place rule listings plug in: `iptables -S` and `iptables -L -n [-v]` output read as a dump
- * (grammar/listing.ts reads them; the verdicts work wires it here).
- */
-function readListing(_text: string, path: string): Dump {
-  throw new InputError(
-    path,
-    1,
-    1,
-    'this is an iptables rule listing (iptables -S / iptables -L); give iptables-save output',
-  );
+/** `iptables -S` and `iptables -L -n -v` output, read as the dump it shows (src/input/listing.ts). */
+function readListing(text: string, path: string): Dump {
+  return dumpFromListing(text, path);
 }
 
 export function kindName(kind: HostInputKind): string {

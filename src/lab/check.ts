@@ -88,7 +88,7 @@ export function checkSheet(world: World, evidence: Evidence, read: ReadBytes, op
     const status: Status = bad.o.pass ? 'pass' : bad.o.undecided ? 'undecided' : 'fail';
     return {
       line: a.at.line, col: a.at.col, text: a.text, kind: 'reach', status, observed: bad.o.observed,
-      message: several && !bad.o.pass ? `on ${bad.ctx.firewall.describe}: ${bad.o.message}` : bad.o.message,
+      message: `${several && !bad.o.pass ? `on ${bad.ctx.firewall.describe}: ${bad.o.message}` : bad.o.message}${!bad.o.pass && refused.some((r) => r.includes('iptables refuses it')) ? `; the answer's commands did not all run: ${refused.filter((r) => r.includes('iptables refuses it')).join('; ')}` : ''}`,
       hint: a.hint, firewall: bad.ctx.firewall.describe, legs: bad.o.legs, rules: null, notes: [...refused, ...bad.o.notes],
     };
   });

@@ -10,7 +10,9 @@ import { parseListing, type Listing } from '../../grammar/listing.js';
 import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { decodeText } from '../model/text.js';
+import { InputError } from '../model/errors.js';
 import { readNetworks } from '../network/libvirt.js';
+import { dumpOfListing, listingIsState } from './operations.js';
 
 /** A piece of evidence, or why it is not there (said to the student or the admin). */
 export type Found<T> = { readonly ok: true; readonly value: T; readonly file: string } | { readonly ok: false; readonly why: string };
@@ -45,6 +47,28 @@ function networksFrom(files: readonly string[], read: ReadBytes): Map<string, An
   return out;
 }
 
+/**
+ * A dump file of an answer: iptables-save, or — what students paste there too — an
+ * `iptables -S` or `iptables -L -n -v` listing of the whole host, read as its state.
+ */
+function dumpOrListing(file: string, read: ReadBytes): Dump {
+  const bytes = read(file);
+  try {
+    return readIptablesDump(bytes, file);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    let listing: Listing;
+    try {
+      listing = parseListing(decodeText(file, bytes), file);
+    } catch {
+      throw e;
+    }
+    // A broken iptables-save stays an error; only a listing of another kind is read as the state.
+    if (listing.formats.has('save') || !listingIsState(listing)) throw e;
+    return dumpOfListing(listing).dump;
+  }
+}
+
 /** The files a student hands in, found by their conventional names. */
 export function answerEvidence(dir: string, read: ReadBytes): Evidence {
   const files = existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir).sort() : [];
@@ -52,7 +76,7 @@ export function answerEvidence(dir: string, read: ReadBytes): Evidence {
   const has = (f: string): boolean => files.includes(f);
   const networks = networksFrom(files.filter((f) => f.endsWith('.xml')).map(path), read);
   const origin = `the answer in ${dir}`;
-  const dump = (f: string): Dump => readIptablesDump(read(path(f)), path(f));
+  const dump = (f: string): Dump => dumpOrListing(path(f), read);
   return {
     origin,
     networks,

@@ -7,105 +7,24 @@
 import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { decodeText } from '../model/text.js';
 import type { FirewallSource, Named } from '../../grammar/expect.js';
-import type { Listing, Operation } from '../../grammar/listing.js';
 import { applyProgram, compile, emptyDump, emptyHostState, type Program } from '../engine/index.js';
-import { ruleKey } from '../diff/diff.js';
-import { BUILTIN_CHAINS, type Chain, type Dump, type Rule, type Table } from '../model/dump.js';
+import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
-import { formatRule } from '../write/save.js';
 import type { Evidence, ReadBytes } from './evidence.js';
+import { applyOperations, dumpOfListing, listingIsState, skippedNotes } from './operations.js';
 import type { World } from './sheet.js';
+
+export { applyOperations } from './operations.js';
 
 export interface Firewall {
   readonly dump: Dump;
   /** Where it came from, for messages: `host.save`, or `clean-host.save, then natted and natted2 started, then rules.txt`. */
   readonly describe: string;
-  /** Commands of the answer iptables would refuse, said as iptables would. */
+  /** Commands of the answer iptables would refuse, said as iptables would; lines of a script not applied. */
   readonly refused: string[];
 }
 
 export type Firewalls = { readonly ok: true; readonly variants: Firewall[] } | { readonly ok: false; readonly why: string };
-
-function cloneDump(dump: Dump): Dump {
-  return { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })) };
-}
-
-function tableOf(dump: Dump, name: string): Table {
-  let t = dump.tables.find((x) => x.name === name);
-  if (!t) {
-    t = { name, pos: { line: 0, col: 0 }, chains: (BUILTIN_CHAINS[name] ?? []).map((c) => ({ name: c, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] })) };
-    dump.tables.push(t);
-  }
-  return t;
-}
-
-function keyOf(rule: Rule): string {
-  return ruleKey(formatRule(rule, 'ipv4'));
-}
-
-/** Runs listed operations on a copy of `dump`; what iptables would refuse is skipped and said. */
-export function applyOperations(dump: Dump, listing: Listing): { dump: Dump; refused: string[] } {
-  const out = cloneDump(dump);
-  const refused: string[] = [];
-  const where = (o: Operation): string => `${listing.file}:${o.line}`;
-  for (const o of listing.operations) {
-    const table = tableOf(out, o.table);
-    const chain = o.chain === null ? null : table.chains.find((c) => c.name === o.chain) ?? null;
-    const missing = (): void => {
-      refused.push(`${where(o)}: iptables refuses it: table ${o.table} has no chain ${o.chain} ("No chain/target/match by that name")`);
-    };
-    switch (o.kind) {
-      case 'append':
-        if (!chain) missing();
-        else chain.rules.push(o.rule);
-        break;
-      case 'insert': {
-        if (!chain) {
-          missing();
-          break;
-        }
-        const at = (o.position ?? 1) - 1;
-        if (at > chain.rules.length) refused.push(`${where(o)}: iptables refuses it: ${o.chain} has ${chain.rules.length} rules, so it cannot insert at ${o.position} ("Index of insertion too big")`);
-        else chain.rules.splice(at, 0, o.rule);
-        break;
-      }
-      case 'delete': {
-        if (!chain) {
-          missing();
-          break;
-        }
-        const key = keyOf(o.rule);
-        const i = chain.rules.findIndex((r) => keyOf(r) === key);
-        if (i < 0) refused.push(`${where(o)}: iptables refuses it: ${o.table} ${o.chain} holds no rule '${formatRule(o.rule)}' ("Bad rule (does a matching rule exist in that chain?)")`);
-        else chain.rules.splice(i, 1);
-        break;
-      }
-      case 'delete-at':
-        if (!chain) missing();
-        else if (o.position < 1 || o.position > chain.rules.length) refused.push(`${where(o)}: iptables refuses it: ${o.chain} has ${chain.rules.length} rules, none numbered ${o.position} ("Index of deletion too big")`);
-        else chain.rules.splice(o.position - 1, 1);
-        break;
-      case 'policy':
-        if (!chain || !chain.builtin) refused.push(`${where(o)}: iptables refuses it: only built-in chains have a policy`);
-        else chain.policy = o.policy;
-        break;
-      case 'new-chain':
-        if (chain) {
-          if (o.format === 'commands') refused.push(`${where(o)}: iptables refuses it: chain ${o.chain} already exists ("Chain already exists")`);
-        } else table.chains.push({ name: o.chain, builtin: false, policy: null, counters: null, pos: null, rules: [] } satisfies Chain);
-        break;
-      case 'delete-chain':
-        if (!chain || chain.builtin) missing();
-        else table.chains.splice(table.chains.indexOf(chain), 1);
-        break;
-      case 'flush':
-        for (const c of o.chain === null ? table.chains : chain ? [chain] : []) c.rules.length = 0;
-        if (o.chain !== null && !chain) missing();
-        break;
-    }
-  }
-  return { dump: out, refused };
-}
 
 export function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
@@ -159,12 +78,18 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
       const listing = evidence.listing(source.commands.file);
       if (!listing.ok) return { ok: false, why: listing.why };
       const applied = applyOperations(f.value, listing.value);
-      return { ok: true, variants: [{ dump: applied.dump, describe: `${f.file}, then ${listing.file}`, refused: applied.refused }] };
+      return { ok: true, variants: [{ dump: applied.dump, describe: `${f.file}, then ${listing.file}`, refused: [...applied.refused, ...skippedNotes(listing.value)] }] };
     }
     case 'answer-commands': {
       if (guest) return { ok: false, why: `${guest}'s firewall is its own dump ("the answer's dump"), not the host's networks` };
       const listing = evidence.listing(source.file);
       if (!listing.ok) return { ok: false, why: listing.why };
+      // A whole listing (iptables-save, -S or -L of everything) is the host's state, not commands.
+      if (listingIsState(listing.value)) {
+        const state = dumpOfListing(listing.value);
+        const partial = listing.value.operations.some((o) => 'interfacesShown' in o && !o.interfacesShown) ? ' (iptables -L without -v: no interfaces shown, each rule taken for any interface)' : '';
+        return { ok: true, variants: [{ dump: state.dump, describe: `${listing.file} (the host's state as listed)${partial}`, refused: state.refused }] };
+      }
       const gone = missingNetworks(world, source.networks);
       if (gone) return { ok: false, why: gone };
       return {
@@ -172,7 +97,7 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
         variants: orders(source.networks, source.anyOrder).map((names) => {
           const started = startNetworks(world, names);
           const applied = applyOperations(started.dump, listing.value);
-          return { dump: applied.dump, describe: `${started.describe}, then ${listing.file}`, refused: applied.refused };
+          return { dump: applied.dump, describe: `${started.describe}, then ${listing.file}`, refused: [...applied.refused, ...skippedNotes(listing.value)] };
         }),
       };
     }

@@ -4,9 +4,9 @@
 // with the evidence found in it.
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, isAbsolute } from 'node:path';
 import { parseLabFile, type LabEntry } from '../../grammar/expect.js';
-import { UsageError } from '../model/errors.js';
+import { InputError, UsageError } from '../model/errors.js';
 import { decodeText } from '../model/text.js';
 import { checkSheet, passed, type SheetResult } from './check.js';
 import { answerEvidence, type ReadBytes } from './evidence.js';
@@ -41,7 +41,7 @@ export function labsIn(dir: string): string[] {
   return readdirSync(dir).sort().filter((d) => existsSync(join(dir, d, LAB_FILE)));
 }
 
-export type QueryStatus = 'pass' | 'fail' | 'unanswered';
+export type QueryStatus = 'pass' | 'fail' | 'unanswered' | 'unreadable';
 
 export interface QueryResult {
   readonly entry: LabEntry;
@@ -49,6 +49,8 @@ export interface QueryResult {
   readonly answer: string | null;
   readonly status: QueryStatus;
   readonly sheets: SheetResult[];
+  /** unreadable: the positioned reason (`FILE:LINE:COL: …`) a file of the answer could not be read. */
+  readonly reason: string | null;
 }
 
 /** Where a task's answer is: DIR/ID (or DIR/qID, DIR/query-ID, DIR/task-ID); DIR itself when only that task is graded. */
@@ -60,15 +62,26 @@ export function answerDirFor(entry: LabEntry, answers: string, only: boolean): s
   return only && existsSync(answers) ? answers : null;
 }
 
+function isInside(file: string, dir: string): boolean {
+  const r = relative(dir, file);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+}
+
 export function gradeAnswers(lab: Lab, answers: string, only: string | null, read: ReadBytes): QueryResult[] {
   if (!existsSync(answers) || !statSync(answers).isDirectory()) throw new UsageError(`lab check: ${answers}: no such answer directory`);
   const entries = only === null ? lab.entries : lab.entries.filter((e) => e.id === only || `q${e.id}` === only);
   if (only !== null && entries.length === 0) throw new UsageError(`lab check: ${lab.file} has no task or query '${only}' (it has ${lab.entries.map((e) => e.id).join(', ')})`);
   return entries.map((entry): QueryResult => {
     const dir = answerDirFor(entry, answers, only !== null);
-    if (!dir) return { entry, answer: null, status: 'unanswered', sheets: [] };
-    const evidence = answerEvidence(dir, read);
-    const sheets = entry.sheets.map((s) => checkSheet(loadSheet(join(lab.dir, s.file), evidence, read), evidence, read));
-    return { entry, answer: dir, status: sheets.every(passed) ? 'pass' : 'fail', sheets };
+    if (!dir) return { entry, answer: null, status: 'unanswered', sheets: [], reason: null };
+    try {
+      const evidence = answerEvidence(dir, read);
+      const sheets = entry.sheets.map((s) => checkSheet(loadSheet(join(lab.dir, s.file), evidence, read), evidence, read));
+      return { entry, answer: dir, status: sheets.every(passed) ? 'pass' : 'fail', sheets, reason: null };
+    } catch (e) {
+      // A file of the answer that cannot be read makes this task unreadable, not the whole grading.
+      if (e instanceof InputError && isInside(e.file, dir)) return { entry, answer: dir, status: 'unreadable', sheets: [], reason: e.message };
+      throw e;
+    }
   });
 }

@@ -6,8 +6,8 @@
 
 import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
 import type { Expectation, Hop, Service } from '../../grammar/expect.js';
-import { compareVersions, parseVersion } from '../engine/version.js';
-import { formatHost, type HostAddress } from '../model/cidr.js';
+import { DNS_ENABLE_SINCE, isolatedOutsideNames, understandsDnsEnable, type OutsideNames } from '../engine/dnsmasq.js';
+import { formatHost, formatHostPort, type HostAddress } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
 import type { Network } from '../model/network.js';
 import { formatRule } from '../write/save.js';
@@ -18,7 +18,7 @@ import { buildTopology, emptySpec, type GuestSpec, type TopologySpec } from '../
 import { connects, prepare, trace, type Leg, type Proto, type Simulator, type TraceResult, type Verdict } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import type { Firewall } from './firewall.js';
-import { gatewaysOf, hostTopologySpec, type Guest, type GuestAttachment, type Reach, type World } from './sheet.js';
+import { eraRangeOf, gatewaysOf, hostTopologySpec, type Guest, type GuestAttachment, type Reach, type World } from './sheet.js';
 
 /** One traced connection that took part in the decision. */
 export interface TracedLeg {
@@ -148,7 +148,7 @@ function seenText(r: TraceResult, leg: Leg): string {
   const s = leg.seen;
   if (!s) return '';
   const f = (a: bigint): string => formatHost(r.family, a);
-  return r.proto === 'icmp' ? `${f(s.src)} → ${f(s.dst)}` : `${f(s.src)}:${s.sport} → ${f(s.dst)}:${s.dport}`;
+  return r.proto === 'icmp' ? `${f(s.src)} → ${f(s.dst)}` : `${formatHostPort(r.family, s.src, s.sport)} → ${formatHostPort(r.family, s.dst, s.dport)}`;
 }
 
 // --- one direction -----------------------------------------------------------------------------
@@ -195,6 +195,42 @@ function direct(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
   return outcomeOf(ctx, traced(ctx.sim, ctx.firewall.describe, `${from.node} → ${to.node} ${serviceText(s)}`, from.node, to.node, s), to.node);
 }
 
+/** The answer's own rules (written as iptables commands) that name this port forward's ports or guest. */
+function answerRules(ctx: ReachContext): Array<{ table: string; chain: string; rule: Rule }> {
+  const out: Array<{ table: string; chain: string; rule: Rule }> = [];
+  for (const t of ctx.firewall.dump.tables) for (const c of t.chains) for (const r of c.rules) if (/^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(r.text)) out.push({ table: t.name, chain: c.name, rule: r });
+  return out;
+}
+
+function portOf(rule: Rule): number | null {
+  for (const m of rule.matches) for (const o of m.options) if (!o.negated && (o.name === '--dport' || o.name === '--destination-port')) return Number(o.args[0]?.value);
+  return null;
+}
+
+/**
+ * Why the student's own rules do not make the port forward work, in their words: a DNAT that
+ * keeps the port (no `:PORT` in --to-destination), one on an interface outside packets do not
+ * arrive on, an accept in INPUT (which forwarded packets never pass).
+ */
+function answerRulesAbout(ctx: ReachContext, port: number, wanted: number, guest: string): string {
+  const said: string[] = [];
+  const uplink = ctx.world.uplink.name;
+  const guestAddr = ctx.world.guests.flatMap((g) => g.attachments).find((a) => a.endpoint === guest)?.address.address.value;
+  for (const { table, chain, rule } of answerRules(ctx)) {
+    const target = rule.target?.name;
+    if (table === 'nat' && target === 'DNAT' && portOf(rule) === port) {
+      const to = rule.target!.options.find((o) => o.name === '--to-destination' || o.name === '--to')?.args[0]?.value ?? '';
+      if (!/:\d/.test(to) && port !== wanted) said.push(`the answer's '${ruleShown(rule)}' keeps port ${port}: --to-destination ${to} names no port, so the guest is asked on ${port}, not ${wanted} (write ${to}:${wanted})`);
+      const iface = rule.inInterface;
+      if (iface && !iface.negated && iface.name !== uplink) said.push(`the answer's '${ruleShown(rule)}' matches only packets arriving on ${iface.name}; outside's arrive on ${uplink}`);
+    }
+    if (table === 'filter' && target === 'ACCEPT' && (chain === 'INPUT' || chain === 'OUTPUT') && guestAddr !== undefined && rule.destination && !rule.destination.negated && rule.destination.cidr.network === guestAddr) {
+      said.push(`the answer's '${ruleShown(rule)}' is in ${chain}, which sees only packets for the host itself: a forwarded connection to ${guest} passes FORWARD`);
+    }
+  }
+  return said.length > 0 ? `. ${said.join('; ')}` : '';
+}
+
 function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): DirectionOutcome {
   const s = mid.service ?? { proto: 'tcp' as const, port: mid.port! };
   const port = s.proto === 'tcp' || s.proto === 'udp' ? s.port : 0;
@@ -203,16 +239,18 @@ function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): Direction
   const leg = traced(ctx.sim, ctx.firewall.describe, title, from.node, 'host', s);
   const r = leg.result;
   const legs = [leg];
-  const base = outcomeOf(ctx, leg, to.node);
+  const base0 = outcomeOf(ctx, leg, to.node);
+  const own = answerRulesAbout(ctx, port, wanted, to.node);
+  const base = base0.works ? base0 : { ...base0, story: `${base0.story}${own}` };
   const forHost = r.request.decidedBy?.hook === 'INPUT';
   if (forHost && !base.works) {
-    return { ...base, story: `nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does): it stays for the host itself on port ${port} and is ${legWords(ctx, r.request)}`, legs };
+    return { ...base, story: `nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does): it stays for the host itself on port ${port} and is ${legWords(ctx, r.request)}${own}`, legs };
   }
   if (r.request.verdict === 'delivered' && r.request.at === 'host') {
-    return { ...base, works: false, story: `it arrives at the host itself on port ${port} (${seenText(r, r.request)}): nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does)`, legs };
+    return { ...base, works: false, story: `it arrives at the host itself on port ${port} (${seenText(r, r.request)}): nothing forwards it to ${to.node} (a DNAT in nat PREROUTING does)${own}`, legs };
   }
   if (base.works && r.request.seen && r.request.seen.dport !== wanted) {
-    return { ...base, works: false, story: `it reaches ${to.node} on port ${r.request.seen.dport}, not ${wanted}`, legs };
+    return { ...base, works: false, story: `it reaches ${to.node} on port ${r.request.seen.dport}, not ${wanted}${own}`, legs };
   }
   return base;
 }
@@ -222,12 +260,17 @@ function portForward(ctx: ReachContext, from: Hop, mid: Hop, to: Hop): Direction
 /** Does this era's dnsmasq answer DNS on the network? (`<dns enable='no'>` arrived in libvirt 2.2.0.) */
 function dnsAnswers(world: World, n: Network): { answers: boolean; note: string | null } {
   if (world.era.flavor.startsWith('xen')) return { answers: false, note: null };
-  const version = world.era.version ? parseVersion(world.era.version) : null;
-  const ignoresEnable = version !== null && compareVersions(version, '2.2.0') < 0;
-  if (!n.dns.enable && ignoresEnable && dnsServed({ ...n, dns: { ...n.dns, enable: true } })) {
-    return { answers: true, note: `libvirt ${world.era.version} does not know <dns enable='no'/> (it arrived in libvirt 2.2.0): dnsmasq still answers DNS on ${n.bridge?.name ?? n.name}` };
+  const range = eraRangeOf(world);
+  if (!n.dns.enable && understandsDnsEnable(range) === 'no' && dnsServed({ ...n, dns: { ...n.dns, enable: true } })) {
+    return { answers: true, note: `${range.label} does not know <dns enable='no'/> (it arrived in libvirt ${DNS_ENABLE_SINCE}): dnsmasq still answers DNS on ${n.bridge?.name ?? n.name}` };
   }
   return { answers: dnsServed(n), note: null };
+}
+
+/** Does the host's dnsmasq forward outside names for guests of the network (isolated ones: by era)? */
+function forwardsOutside(world: World, n: Network): OutsideNames {
+  if (n.forward.mode !== 'none') return { answer: 'forwards', because: `dnsmasq forwards what it cannot answer to the host's resolvers (${n.forward.mode} network)` };
+  return isolatedOutsideNames(n, eraRangeOf(world));
 }
 
 function attachmentOf(world: World, endpoint: string): { guest: Guest; attachment: GuestAttachment } | null {
@@ -274,8 +317,19 @@ function dns(ctx: ReachContext, from: Hop, to: Hop): DirectionOutcome {
         const late = step ? tooLate(ctx, step) : '';
         const asked = `${from.node}'s query to the host's dnsmasq (${seenText(r, r.request)}, ${proto}) is accepted${step ? ` by ${ruleWords(ctx, step)}` : ''}`;
         if (to.node === 'host') return { works: true, first: 'delivered', story: `names resolve: ${asked}${late}`, legs, undecided, notes };
+        const names = forwardsOutside(ctx.world, n);
+        if (names.answer === 'refuses') {
+          tried.push(`${asked}, but ${names.because}`);
+          break;
+        }
+        if (names.answer === 'depends') {
+          undecided = true;
+          tried.push(`${asked}; ${names.because}`);
+          break;
+        }
         const up = run('host', to.node, { proto: 'udp', port: 53 });
-        if (connects(up)) return { works: true, first: 'delivered', story: `names resolve: ${asked}, and dnsmasq forwards it to ${to.node}${late}`, legs, undecided, notes };
+        const era = n.forward.mode === 'none' ? ` (${names.because})` : '';
+        if (connects(up)) return { works: true, first: 'delivered', story: `names resolve: ${asked}, and dnsmasq forwards it to ${to.node}${era}${late}`, legs, undecided, notes };
         tried.push(`the host's dnsmasq cannot forward to ${to.node}: ${legWords(ctx, up.request)}`);
         break;
       }

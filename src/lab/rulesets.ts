@@ -12,6 +12,7 @@ import { decodeText } from '../model/text.js';
 import { formatRule } from '../write/save.js';
 import type { Evidence, ReadBytes } from './evidence.js';
 import { namesText, permutations, startNetworks } from './firewall.js';
+import { skippedNotes } from './operations.js';
 import type { RuleSet, World } from './sheet.js';
 
 export interface RuleLine {
@@ -99,7 +100,11 @@ function observedRules(world: World, evidence: Evidence): Observed {
     return {
       ok: true, interfaces, from: listing.file,
       items: listedRules(listing.value).map((o) => ({ table: o.table, chain: o.chain, rule: o.rule, why: null })),
-      notes: interfaces ? [] : [`${listing.file} does not show interfaces (iptables -L -n without -v): rules are compared without them`],
+      notes: [
+        ...(interfaces ? [] : [`${listing.file} does not show interfaces (iptables -L -n without -v): rules are compared without them`]),
+        ...listing.value.refused.map((r) => r.replace(/^([^:]+:\d+):\d+: /, '$1: iptables refuses it: ')),
+        ...skippedNotes(listing.value),
+      ],
     };
   }
   const after = evidence.hostDump(null);

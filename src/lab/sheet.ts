@@ -9,6 +9,8 @@ import { parseSheet, type At, type FirewallSource, type Named, type Sheet, type 
 import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
 import { parseVersion } from '../engine/version.js';
+import { exactly, isolatedRouter as isolatedRouterOf, type VersionRange } from '../engine/dnsmasq.js';
+import { DEFAULT_LEGACY_VERSION } from '../engine/libvirt-legacy.js';
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
@@ -85,6 +87,21 @@ export function uplinkAddress(u: UplinkSpec): LinkAddress {
 /** The simulator's gateways of an attachment: the default (undefined), none, or the one given. */
 export function gatewaysOf(a: GuestAttachment): HostAddress[] | undefined {
   return a.gateway === undefined ? undefined : a.gateway === null ? [] : [a.gateway];
+}
+
+/** What is wrong with a dotted-quad address a sheet writes (`192.168.124.300`), or null when it is not one or is fine. */
+export function addressProblem(text: string): string | null {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(text);
+  if (!m) return null;
+  const bad = m.slice(1, 5).find((o) => Number(o) > 255);
+  if (bad !== undefined) return `'${text}' is not an IPv4 address: ${bad} is not an octet (0-255)`;
+  if (m[5] !== undefined && Number(m[5]) > 32) return `'${text}': /${m[5]} is not an IPv4 prefix length (0-32)`;
+  return null;
+}
+
+function checkAddress(file: string, at: At, text: string | null): void {
+  const problem = text === null ? null : addressProblem(text);
+  if (problem) fail(file, at, problem);
 }
 
 function fail(file: string, at: At, message: string): never {
@@ -206,6 +223,8 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         }
         break;
       case 'uplink': {
+        checkAddress(from, s.at, s.address);
+        checkAddress(from, s.at, s.gateway);
         const address = parseCidr(s.address);
         if (!address || !s.address.includes('/')) fail(from, s.at, `the uplink's address needs its prefix (e.g. ${s.address.split('/')[0]}/24)`);
         const host = parseHost(s.address.split('/')[0]!)!;
@@ -214,6 +233,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         break;
       }
       case 'outside':
+        for (const a of s.addresses) checkAddress(from, s.at, a);
         outside = s.addresses.map((a) => parseHost(a.split('/')[0]!)!).filter((a): a is HostAddress => a !== null);
         break;
       case 'guest':
@@ -250,10 +270,18 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
 }
 
 function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, networks: readonly DeclaredNetwork[], uplink: UplinkSpec): Guest {
-  const attachments = s.attachments.map((a, i): GuestAttachment => {
+  // Listed in any order: with devices named (as eth0, as eth1), eth0 is the guest's first.
+  const named = s.attachments.every((a) => a.device !== null && /^\D*\d+$/.test(a.device));
+  const devNo = (d: string | null): number => Number(/^\D*(\d+)$/.exec(d ?? '')?.[1] ?? 0);
+  const listed = named ? [...s.attachments].sort((x, y) => devNo(x.device) - devNo(y.device)) : s.attachments;
+  // A gateway given on one attachment is the guest's default route: the others get none.
+  const someGateway = listed.some((a) => a.gateway !== null && a.gateway !== 'none');
+  const attachments = listed.map((a, i): GuestAttachment => {
     const declared = networks.find((n) => n.name === a.network.name);
     const onUplink = a.network.name === uplink.name;
     if (!declared && !onUplink) fail(file, a.network.at, `guest '${s.name.name}' is on '${a.network.name}', which is neither a declared network nor the uplink${close(a.network.name, [...networks.map((n) => n.name), uplink.name])}`);
+    checkAddress(file, a.addressAt ?? a.network.at, a.address);
+    if (a.gateway !== null && a.gateway !== 'none') checkAddress(file, a.network.at, a.gateway);
     let address: LinkAddress;
     if (a.address === null) {
       const auto = declared?.network.kind === 'libvirt' ? defaultAddress(declared.network) : null;
@@ -268,7 +296,7 @@ function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, ne
         fail(file, a.addressAt ?? a.network.at, `give the prefix of ${a.address} (e.g. ${a.address}/24): '${a.network.name}' has no address on the host to take it from`);
       }
     }
-    const gateway = a.gateway === 'none' ? null : a.gateway !== null ? parseHost(a.gateway) : i === 0 ? undefined : null;
+    const gateway = a.gateway === 'none' ? null : a.gateway !== null ? parseHost(a.gateway) : i === 0 && !someGateway ? undefined : null;
     const device = a.device ?? `eth${i}`;
     return { on: a.network.name, address, device, gateway, endpoint: i === 0 ? s.name.name : `${s.name.name}.${device}` };
   });
@@ -296,6 +324,7 @@ function validateAssertion(world: World, a: Assertion, answer: string | null): v
   }
   const known = nodeNames(world);
   for (const h of a.hops) {
+    checkAddress(file, h.at, h.node);
     if (known.includes(h.node) || parseHost(h.node.split('/')[0]!)) continue;
     if (answer !== null) {
       const problem = `${answer} declares no guest '${h.node}' in its set-up`;
@@ -328,7 +357,16 @@ export function hostTopologySpec(world: World): TopologySpec {
     cidrContains({ family: 4, network: uplinkAddress(world.uplink).address.value & maskOf(4, uplinkAddress(world.uplink).prefix), prefix: uplinkAddress(world.uplink).prefix }, a);
   const named = world.assertions.flatMap((a) => (a.kind === 'reach' ? a.hops.map((h) => parseHost(h.node)) : [])).filter((a): a is HostAddress => a !== null && a.family === 4 && !inside(a));
   const outside = [...world.outside, ...named.filter((a, i) => !world.outside.some((o) => o.value === a.value) && named.findIndex((b) => b.value === a.value) === i)];
-  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false };
+  const isolatedRouter = !world.era.flavor.startsWith('xen') && isolatedRouterOf(eraRangeOf(world)) === 'yes';
+  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false, isolatedRouter };
+}
+
+/** The libvirt releases the sheet's era stands for (the dnsmasq facts depend on them). */
+export function eraRangeOf(world: World): VersionRange {
+  if (world.era.version) return exactly(world.era.version);
+  // The legacy flavour without a version models the last release before 5.1 (as compile does).
+  if (world.era.flavor === 'libvirt-legacy') return exactly(DEFAULT_LEGACY_VERSION);
+  return { from: '5.1.0', below: null, label: 'libvirt 5.1+' };
 }
 
 export function describeAddressOf(a: LinkAddress): string {

@@ -181,6 +181,16 @@ export function formatHost(family: IpFamily, value: bigint): string {
   return family === 4 ? formatIpv4(value) : formatIpv6(value);
 }
 
+/** An address with a port: `192.168.122.10:80`, `[2001:db8::10]:80` (an IPv6 address is bracketed, as in URLs). */
+export function formatHostPort(family: IpFamily, value: bigint, port: number): string {
+  return family === 4 ? `${formatIpv4(value)}:${port}` : `[${formatIpv6(value)}]:${port}`;
+}
+
+/** The same for an address already written out. */
+export function hostPortText(address: string, port: number | string): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /** `192.168.122.0/24`, always with the prefix, as iptables-save 1.4+ prints it. */
 export function formatCidr(cidr: Cidr): string {
   let text = formattedCidrs.get(cidr);

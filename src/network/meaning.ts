@@ -26,7 +26,7 @@ export function modeMeaning(network: Network): string {
     .with('none', () =>
       network.ips.length === 0
         ? 'no host address: guests see each other only, not the host (isolation by addressing)'
-        : `isolated: guests reach each other and the host only${dnsServed(network) ? ' (DNS still resolves names!)' : ' (DNS off)'}`,
+        : `isolated: guests reach each other and the host only${dnsServed(network) ? ' (DNS on: local names; outside names too on libvirt before 0.9.4)' : ' (DNS off)'}`,
     )
     .with('route', () => `routed: guests reach outside${via} and outside reaches guests, no NAT (the LAN router needs a route to ${subnets})`)
     .with('open', () => 'open: libvirt adds no firewall rules at all; the host firewall alone decides')

@@ -29,8 +29,11 @@ export function parseServices(text: string): Service[] {
   });
 }
 
-/** How one cell reads: the connection works, the first packet's fate, or a lost reply. */
-export type CellState = 'ok' | 'one-way' | Exclude<Verdict, 'delivered'>;
+/**
+ * How one cell reads: the connection works, it works but with another node (a DNAT sent the
+ * packet elsewhere: `elsewhere`), the first packet's fate, or a lost reply.
+ */
+export type CellState = 'ok' | 'elsewhere' | 'one-way' | Exclude<Verdict, 'delivered'>;
 
 export interface Cell {
   readonly from: string;
@@ -44,6 +47,8 @@ export interface Cell {
   readonly seen: Seen | null;
   /** The rule that stopped the first packet (or its reply), if one did. */
   readonly decidedBy: Step | null;
+  /** The node that got the packet when it is not the one addressed (a DNAT sent it there); else null. */
+  readonly deliveredTo: string | null;
   readonly reason: string;
   readonly result: TraceResult;
 }
@@ -63,12 +68,15 @@ export function matrixNodes(sim: Simulator): string[] {
 
 function cellOf(r: TraceResult, service: string): Cell {
   const req = r.request;
-  const state: CellState = req.verdict !== 'delivered' ? req.verdict : r.reply?.verdict === 'delivered' ? 'ok' : r.reply?.verdict === 'unknown' ? 'unknown' : 'one-way';
+  const works: CellState = r.reply?.verdict === 'delivered' ? 'ok' : r.reply?.verdict === 'unknown' ? 'unknown' : 'one-way';
+  const deliveredTo = req.verdict === 'delivered' && req.at !== null && req.at !== r.to ? req.at : null;
+  const state: CellState = req.verdict !== 'delivered' ? req.verdict : works === 'ok' && deliveredTo !== null ? 'elsewhere' : works;
   const seen = req.seen;
   const translated = seen !== null && (seen.src !== r.packet.src || seen.dst !== r.packet.dst || seen.sport !== r.packet.sport || seen.dport !== r.packet.dport);
   const decidedBy = req.decidedBy ?? r.reply?.decidedBy ?? null;
   const reason = state === 'one-way' ? `reply: ${r.reply?.reason ?? '?'}` : req.reason;
-  return { from: r.from, to: r.to, service, state, request: req.verdict, reply: r.reply?.verdict ?? null, translated, seen, decidedBy, reason, result: r };
+  const why = state === 'elsewhere' ? `delivered to ${deliveredTo}, not ${r.to}: ${req.reason}` : reason;
+  return { from: r.from, to: r.to, service, state, request: req.verdict, reply: r.reply?.verdict ?? null, translated, seen, decidedBy, deliveredTo, reason: why, result: r };
 }
 
 /** Traces every ordered pair of distinct nodes for every service. */

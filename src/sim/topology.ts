@@ -114,6 +114,11 @@ export interface TopologySpec {
   readonly brNetfilter: BrNetfilter | null;
   /** Place one guest on every network that has none (for matrices). */
   readonly autoGuests: boolean;
+  /**
+   * Does dnsmasq offer the host as router on isolated networks? libvirt before 0.8.7 (the seed
+   * lab's 0.6.3) let dnsmasq offer its own address; later releases send an empty dhcp-option=3.
+   */
+  readonly isolatedRouter?: boolean;
 }
 
 export const DEFAULT_UPLINK = 'eth0=10.0.2.15/24,2001:db8:2::15/64,gw=10.0.2.2,gw=2001:db8:2::2';
@@ -306,8 +311,8 @@ export function buildTopology(spec: TopologySpec): Topology {
       return { address: a.address, prefix: on ? on.prefix : a.address.family === 4 ? 32 : 128 };
     });
     const onUplinkLan = iface.name === uplink.name;
-    // libvirt's dnsmasq hands guests of an isolated network no router (dhcp-option=3).
-    const isolated = spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
+    // libvirt's dnsmasq hands guests of an isolated network no router (an empty dhcp-option=3), in the eras that say so.
+    const isolated = !spec.isolatedRouter && spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
     const families = new Set(addresses.map((a) => a.address.family));
     const defaults = onUplinkLan ? uplink.gateways : isolated ? [] : iface.addresses.filter((a) => families.has(a.address.family)).map((a) => a.address);
     // One gateway per family: the first address the bridge has in it.

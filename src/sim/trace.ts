@@ -3,7 +3,7 @@
 // which device), INPUT or FORWARD, POSTROUTING, out to the neighbour that owns the next hop
 // — then the reply, back through conntrack with the NAT undone.
 
-import { formatHost, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
+import { formatHost, formatHostPort, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
 import { ruleWhere, type Ruleset } from './ruleset.js';
 import {
@@ -528,7 +528,7 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
 
 function describePacket(sim: Simulator, c: MatchCtx): string {
   const proto = c.proto === PROTO_TCP ? 'tcp' : c.proto === PROTO_UDP ? 'udp' : 'icmp';
-  const ports = c.sport >= 0 ? ` ${fmt(sim, c.src)}:${c.sport} → ${fmt(sim, c.dst)}:${c.dport}` : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
+  const ports = c.sport >= 0 ? ` ${formatHostPort(sim.family, c.src, c.sport)} → ${formatHostPort(sim.family, c.dst, c.dport)}` : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
   return `${proto}${ports}`;
 }
 

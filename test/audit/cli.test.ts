@@ -10,6 +10,8 @@ import { runCli } from '../helpers/cli.js';
 import { AUDIT, SEED } from './harness.js';
 
 const natted = join(SEED, 'natted.xml');
+// host-only with a DNS forwarder: a warning on any era (libvirt 5.1+ alone refuses outside names).
+const FORWARDER = join(AUDIT, 'dns-on-isolated-network', 'host-only-forwarder.xml');
 
 describe('virtables audit', () => {
   it('--help lists the checks', async () => {
@@ -45,20 +47,21 @@ describe('virtables audit', () => {
   });
 
   it('json: findings with id, severity, network, message, fix, location; networks', async () => {
-    const r = await runCli(['audit', join(AUDIT, 'host-only.save'), '--net', join(SEED, 'host-only.xml'), '--format', 'json']);
+    const r = await runCli(['audit', join(AUDIT, 'host-only.save'), '--net', FORWARDER, '--format', 'json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.findings).toEqual([
       expect.objectContaining({ id: 'dns-on-isolated-network', severity: 'warning', network: 'host-only', location: expect.objectContaining({ file: join(AUDIT, 'host-only.save'), line: 30 }) }),
     ]);
     expect(out.findings[0].fix).toContain("<dns enable='no'/>");
+    expect(out.findings[0].message).toContain("<forwarder addr='192.0.2.53'/>");
     expect(out.networks).toEqual([expect.objectContaining({ name: 'host-only', state: 'running', bridge: 'virbr1', subnets: ['192.168.123.0/24'], mode: 'none', verdict: 'isolated' })]);
     expect(out.hosts[0].flavor).toEqual(expect.objectContaining({ flavor: 'libvirt', source: 'detected' }));
     expect(out.summary).toEqual({ error: 0, warning: 1, info: 0 });
   });
 
   it('--fail-on decides the exit status', async () => {
-    const args = ['audit', join(AUDIT, 'host-only.save'), '--net', join(SEED, 'host-only.xml'), '--format', 'json'];
+    const args = ['audit', join(AUDIT, 'host-only.save'), '--net', FORWARDER, '--format', 'json'];
     expect((await runCli(args)).code).toBe(0);
     expect((await runCli([...args, '--fail-on', 'warning'])).code).toBe(1);
     expect((await runCli([...args, '--fail-on', 'info'])).code).toBe(1);
@@ -68,14 +71,14 @@ describe('virtables audit', () => {
   });
 
   it('reads standard input; a network XML among the positionals is taken as running', async () => {
-    const r = await runCli(['audit', '-', join(SEED, 'host-only.xml'), '--format', 'json'], readFileSync(join(AUDIT, 'host-only.save'), 'utf8'));
+    const r = await runCli(['audit', '-', FORWARDER, '--format', 'json'], readFileSync(join(AUDIT, 'host-only.save'), 'utf8'));
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.findings.map((f: { id: string; location: { file: string } }) => `${f.id} ${f.location.file}`)).toEqual(['dns-on-isolated-network -']);
   });
 
   it('--skip leaves a check out; --flavor and --libvirt-version are honoured', async () => {
-    const r = await runCli(['audit', join(AUDIT, 'host-only.save'), '--net', join(SEED, 'host-only.xml'), '--skip', 'dns-on-isolated-network', '--format', 'json']);
+    const r = await runCli(['audit', join(AUDIT, 'host-only.save'), '--net', FORWARDER, '--skip', 'dns-on-isolated-network', '--format', 'json']);
     expect(JSON.parse(r.stdout).findings).toEqual([]);
     const legacy = await runCli(['audit', join(SEED, 'expected-0.6.3/natted.save'), '--net', natted, '--flavor', 'libvirt-legacy', '--libvirt-version', '0.6.3', '--format', 'json']);
     expect(JSON.parse(legacy.stdout).hosts[0].eras).toEqual(['libvirt 0.6.3']);

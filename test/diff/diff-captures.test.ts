@@ -140,6 +140,22 @@ describeCorpus('virtables diff / explain on the command line', () => {
     expect(r.stdout).toContain("== libvirt's shared set-up (all networks)");
   });
 
+  it("explain marks an admin's accept that can never match (seed lab query 5), text and json", async () => {
+    const dump = join(REPO_CORPUS, 'audit', 'port-forward-never-reaches-guest', 'accept-after-reject.save');
+    const text = await runCli(['explain', dump]);
+    expect(text.stdout).toContain('to port 80 are accepted — never matches: line 31 `-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable` rejects its packets first');
+    const json = JSON.parse((await runCli(['explain', dump, '--format', 'json'])).stdout) as { rules: Array<{ line: number; neverMatches: unknown }> };
+    expect(json.rules.filter((r) => r.neverMatches).map((r) => [r.line, r.neverMatches])).toEqual([[34, { line: 31, text: '-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable', verdict: 'rejected' }]]);
+  });
+
+  it("a Shorewall host's '-o lup -j MASQUERADE' is the host's own rule, not blamed on Xen", async () => {
+    const f = join(SHARED_CORPUS, 'real-world', 'configs_sqrl_shorewall__2015_aug_iptables-save');
+    const j = JSON.parse((await runCli(['explain', f, '--format', 'json'])).stdout) as { rules: Array<{ text: string; owner: string; purpose: string | null }> };
+    expect(j.rules.find((r) => r.text === '-A POSTROUTING -o lup -j MASQUERADE')).toMatchObject({ owner: 'host', purpose: null });
+    expect(j.rules.filter((r) => r.owner === 'xen')).toEqual([]);
+    expect((await runCli(['explain', f])).stdout).not.toContain('== Xen');
+  });
+
   it('bad input: exit 2 with FILE:LINE:COL, nothing on stdout', async () => {
     const r = await runCli(['diff', '-', join(REAL, 'c-natted', 'after.txt')], '*filter\n-A INPUT -j ACCEPT\n');
     expect(r).toEqual({ code: 2, stdout: '', stderr: '-:3:1: unexpected end of input: table \'filter\' (line 1) is not closed with COMMIT (truncated dump?)\n' });

@@ -49,7 +49,8 @@ function cases(): Case[] {
   const internal = join(LAB, 'answers', '7', 'reference', 'internal.xml');
   return [
     policy('isolated network (libvirt 9.0.0 capture)', 'isolated.expect', hostOnly),
-    policy('DNS leak (libvirt 9.0.0 capture)', 'no-dns-leak.expect', hostOnly),
+    policy('no DNS leak (libvirt 9.0.0 capture)', 'no-dns-leak.expect', hostOnly),
+    labAnswer('lab query 4, REJECT appended (seed lab rules, libvirt 0.6.3)', 'q4-dns.expect', join('4', 'wrong-appended')),
     policy('NAT network with a port forward (libvirt 9.0.0 capture)', 'natted.expect', { ...natted, rules: join(POLICIES, 'portforward.txt') }),
     policy('guest routing, masquerading (libvirt 9.0.0 capture)', 'router.expect', { ...natted, nets: [...natted.nets, internal], guests: { vm2: join(LAB, 'answers', '7', 'reference', 'vm2.save') } }),
     policy('guest routing, not masquerading (libvirt 9.0.0 capture)', 'router.expect', { ...natted, nets: [...natted.nets, internal], guests: { vm2: join(LAB, 'answers', '7', 'wrong-no-masquerade', 'vm2.save') } }),

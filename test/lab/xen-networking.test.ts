@@ -33,11 +33,15 @@ const WRONG: Readonly<Record<string, Readonly<Record<string, Wrong>>>> = {
     'wrong-appended': { failing: 'vm1 -> outside dns : blocked', reason: ["'-A INPUT -i virbr1 -p udp -m udp --dport 53 -j ACCEPT'", "'iptables -A INPUT -i virbr1 -p udp --dport 53 -j REJECT' comes after it in INPUT, too late"] },
     'wrong-udp-only': { failing: 'vm1 -> outside dns : blocked', reason: ["192.168.123.1:53, tcp) is accepted by filter INPUT rule '-A INPUT -i virbr1 -p tcp -m tcp --dport 53 -j ACCEPT'"] },
     'wrong-blocks-all': { failing: 'vm1 -> host udp/67 : allowed', reason: ["rejected by filter INPUT rule 'iptables -I INPUT -i virbr1 -j REJECT'", 'host-only guests still need DHCP'] },
+    'wrong-typo': { failing: 'vm1 -> outside dns : blocked', reason: ["the answer's commands did not all run", "rules.txt:2: iptables refuses it: unknown option '--dprot'"] },
+    'wrong-one-guest': { failing: 'vm2 -> outside dns : blocked', reason: ["names resolve: vm2's query to the host's dnsmasq", 'Every guest of host-only asks the same dnsmasq'] },
   },
   '5': {
     'wrong-appended-accept': { failing: 'outside -> host:8080 -> vm1:80 : allowed', reason: ["rejected by filter FORWARD rule '-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable'", "'iptables -A FORWARD -d 192.168.124.10 -p tcp --dport 80 -j ACCEPT' comes after it in FORWARD, too late"] },
     'wrong-dnat-only': { failing: 'outside -> host:8080 -> vm1:80 : allowed', reason: ["rejected by filter FORWARD rule '-A FORWARD -o virbr2 -j REJECT", 'natted: everything else entering virbr2 is rejected'] },
-    'wrong-xenserver-copy': { failing: 'outside -> host:8080 -> vm1:80 : allowed', reason: ['nothing forwards it to vm1 (a DNAT in nat PREROUTING does): it stays for the host itself on port 8080'] },
+    'wrong-xenserver-copy': { failing: 'outside -> host:8080 -> vm1:80 : allowed', reason: ['nothing forwards it to vm1 (a DNAT in nat PREROUTING does): it stays for the host itself on port 8080', "the answer's 'iptables -A PREROUTING -t nat -p tcp -i xenbr0 --dport 8080 -j DNAT --to 192.168.124.10:80' matches only packets arriving on xenbr0; outside's arrive on eth0"] },
+    'wrong-port-kept': { failing: 'outside -> host:8080 -> vm1:80 : allowed', reason: ["keeps port 8080: --to-destination 192.168.124.10 names no port, so the guest is asked on 8080, not 80 (write 192.168.124.10:80)"] },
+    'wrong-chain': { failing: 'outside -> host:8080 -> vm1:80 : allowed', reason: ["'iptables -I INPUT -d 192.168.124.10 -p tcp --dport 80 -j ACCEPT' is in INPUT, which sees only packets for the host itself", 'rules.txt:2: iptables refuses it: "Invalid argument" (dmesg: x_tables: ip_tables: DNAT target: used from hooks POSTROUTING, but only usable from PREROUTING/OUTPUT)'] },
   },
   '6': {
     'wrong-no-masquerade': { failing: 'vm1 -> outside : allowed, via vm2', reason: ['it leaves vm2 as 192.168.50.10 (vm2 does not masquerade it)', 'the reply never gets back to vm2', 'outside has no route to 192.168.50.10'] },
@@ -53,6 +57,7 @@ const WRONG: Readonly<Record<string, Readonly<Record<string, Wrong>>>> = {
     'wrong-nothing-added': { failing: 'vm1 <-> vm2 : blocked', reason: ['after starting natted then natted2', "vm2 → vm1 ping: it connects", "'-A FORWARD -s 192.168.125.0/24 -i virbr4 -j ACCEPT' (natted2: guests of 192.168.125.0/24 on virbr4 may start connections to anywhere)"] },
     'wrong-one-direction': { failing: 'vm1 <-> vm2 : allowed', reason: ['after starting natted2 then natted', "vm2 → vm1 ping: rejected by filter FORWARD rule '-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable'"] },
     'wrong-appended': { failing: 'vm1 <-> vm2 : allowed', reason: ["'iptables -A FORWARD -i virbr2 -o virbr4 -j ACCEPT' comes after it in FORWARD, too late"] },
+    'wrong-ping-only': { failing: 'vm1 <-> vm2 tcp/22 : blocked', reason: ["vm2 → vm1 tcp/22: it connects", 'Not only ping'] },
   },
 };
 

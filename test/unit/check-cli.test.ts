@@ -22,26 +22,33 @@ const hostOnly = ['--dump', join(REAL, 'b-host-only', 'after.txt'), '--net', joi
 const natted = ['--dump', join(REAL, 'c-natted', 'after.txt'), '--before', join(REAL, 'c-natted', 'before.txt'), '--net', join(REAL, 'c-natted', 'network.xml')];
 
 describeCorpus('virtables check on real captures', () => {
-  it('an isolated network holds its policy (the DNS leak accepted knowingly): exit 0', async () => {
+  it('an isolated network holds its policy (local names answer, outside names are refused): exit 0', async () => {
     const r = await runCli(['check', join(POLICIES, 'isolated.expect'), ...hostOnly, '--format', 'json']);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.results.filter((x) => x.status !== 'pass').map((x) => `${x.text}: ${x.message}`)).toEqual([]);
-    expect(report.passed).toBe(7);
+    expect(report.passed).toBe(8);
+    const dns = report.results.find((x) => x.text === 'vm1 -> outside dns : blocked')!;
+    expect(dns.message).toContain("vm1's query to the host's dnsmasq (192.168.123.10:40000 → 192.168.123.1:53, udp) is accepted, but libvirt 9.0.0's dnsmasq has no-resolv on an isolated network (since libvirt 0.9.4): outside names are refused");
     expect(r.code).toBe(0);
   });
 
-  it('the same network detects the DNS leak under a stricter policy: exit 1, with the relay named and the traces', async () => {
-    const r = await runCli(['check', join(POLICIES, 'no-dns-leak.expect'), ...hostOnly, '--format', 'json']);
+  it('the stricter no-leak policy holds on libvirt 9.0.0 and fails on the seed lab\'s libvirt 0.6.3: exit 1, with the relay named', async () => {
+    expect((await runCli(['check', join(POLICIES, 'no-dns-leak.expect'), ...hostOnly])).code).toBe(0);
+    const seed = ['--dump', join(REPO_CORPUS, 'seed-lab', 'expected-0.6.3', 'host-only.save'), '--net', join(REPO_CORPUS, 'seed-lab', 'host-only.xml')];
+    const sheet = join(REPO_CORPUS, 'expect', 'seed', 'no-dns-leak.expect');
+    const r = await runCli(['check', sheet, ...seed, '--format', 'json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as Report;
     expect(report).toMatchObject({ passed: 1, failed: 1 });
     const leak = report.results[0]!;
     expect(leak).toMatchObject({ text: 'vm1 -> outside dns : blocked', status: 'fail' });
-    expect(leak.message).toContain("names resolve: vm1's query to the host's dnsmasq (192.168.123.10:40000 → 192.168.123.1:53, udp) is accepted, and dnsmasq forwards it to outside");
-    expect(leak.traces.map((t) => t.request.verdict)).toEqual(['unreachable', 'unreachable', 'delivered', 'delivered']);
-    const text = await runCli(['check', join(POLICIES, 'no-dns-leak.expect'), ...hostOnly]);
-    expect(text.stdout).toContain('FAIL  9:1  vm1 -> outside dns : blocked');
-    expect(text.stdout).toContain("hint: Set <dns enable='no'/> on the network");
+    expect(leak.message).toContain("names resolve: vm1's query to the host's dnsmasq (192.168.123.10:40000 → 192.168.123.1:53, udp) is accepted by filter INPUT rule '-A INPUT -i virbr1 -p udp -m udp --dport 53 -j ACCEPT'");
+    expect(leak.message).toContain("and dnsmasq forwards it to outside (libvirt 0.6.3's dnsmasq forwards the queries it cannot answer to the host's resolvers (isolated networks get no-resolv only from libvirt 0.9.4 on))");
+    // libvirt 0.6.3's dnsmasq offers the host as router: the direct tries are rejected in FORWARD, not unroutable.
+    expect(leak.traces.map((t) => t.request.verdict)).toEqual(['rejected', 'rejected', 'delivered', 'delivered']);
+    const text = await runCli(['check', sheet, ...seed]);
+    expect(text.stdout).toContain('FAIL  11:1  vm1 -> outside dns : blocked');
+    expect(text.stdout).toContain('hint: Refuse port 53 on virbr1 above libvirt');
     expect(text.stdout).toContain('2 assertions: 1 passed, 1 failed');
   });
 
@@ -69,7 +76,7 @@ describeCorpus('virtables check on real captures', () => {
 
   it('reads the policy from standard input', async () => {
     const r = await runCli(['check', '-', ...hostOnly], read(join(POLICIES, 'isolated.expect')));
-    expect(r.stdout).toContain('7 assertions: 7 passed, 0 failed');
+    expect(r.stdout).toContain('8 assertions: 8 passed, 0 failed');
     expect(r.code).toBe(0);
   });
 

@@ -52,7 +52,7 @@ describe('virtables net', () => {
       'NAT: guests reach outside, outside cannot reach guests',
     ]);
     expect(cell(tables[1]!, 'mode')).toBe('isolated (no <forward>)');
-    expect(cell(tables[1]!, 'meaning')).toBe('isolated: guests reach each other and the host only (DNS still resolves names!)');
+    expect(cell(tables[1]!, 'meaning')).toBe('isolated: guests reach each other and the host only (DNS on: local names; outside names too on libvirt before 0.9.4)');
     expect([cell(tables[2]!, 'subnets'), cell(tables[2]!, 'DNS')]).toEqual(['-', 'off']);
     expect(cell(tables[2]!, 'meaning')).toBe('no host address: guests see each other only, not the host (isolation by addressing)');
   });

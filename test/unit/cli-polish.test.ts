@@ -250,3 +250,26 @@ describe('virtables completion', async () => {
     expect([r.code, r.err.split('\n')[0]]).toEqual([2, "virtables completion: give the shell: bash or zsh (got 'fish')"]);
   });
 });
+
+describe('messages for people who mistype or wait', () => {
+  it('an unknown option, command or value gets a "did you mean"', async () => {
+    expect((await cli(['audit', '--fial-on', 'warning', '-'])).err).toContain("virtables audit: Unknown option '--fial-on' (did you mean '--fail-on'?)");
+    expect((await cli(['trace', 'x', '--fromm', 'a'])).err).toContain("Unknown option '--fromm' (did you mean '--from'?)");
+    expect((await cli(['audti'])).err).toContain("virtables: unknown command 'audti' (did you mean 'audit'?)");
+    expect((await cli(['audit', '-', '--format', 'jsn'])).err).toContain("--format must be one of text, json, sarif, html (got 'jsn'; did you mean 'json'?)");
+    // Nothing close: no guess.
+    expect((await cli(['audit', '--only', 'x'])).err).toMatch(/Unknown option '--only'\n/);
+  });
+
+  it('a bare audit or explain on a terminal says it reads standard input', async () => {
+    const c = captureIo({ stdin: '' });
+    await main(['audit'], { ...c.io, stdinIsTTY: true });
+    expect(c.err()).toContain("virtables audit: reading an iptables-save dump from standard input (end with Ctrl-D; or give a file, see 'virtables audit --help')");
+    const piped = captureIo({ stdin: '' });
+    await main(['audit'], piped.io);
+    expect(piped.err()).not.toContain('reading an iptables-save dump');
+    const e = captureIo({ stdin: '' });
+    await main(['explain'], { ...e.io, stdinIsTTY: true });
+    expect(e.err()).toContain('virtables explain: reading an iptables-save dump from standard input');
+  });
+});

@@ -170,3 +170,67 @@ describe('Xen vif-nat: each vif a routed link with the host as router', () => {
     expect(JSON.parse(toHost.out)).toMatchObject({ verdict: 'delivered', packet: { dst: '10.0.1.128' } });
   });
 });
+
+// The host trace completes from the dump: the uplink the rules name, the networks no --net gives,
+// a guest at each port forward's target — and it says so.
+describe('virtables trace: the topology the dump shows', () => {
+  const SEED = join(REPO_CORPUS, 'seed-lab');
+  const enp3s0 = join(REPO_CORPUS, 'topology', 'enp3s0-portforward.save');
+
+  it("a dump that names enp3s0, not eth0: the port forward comes in on enp3s0 and reaches the guest at its target", async () => {
+    const { code, out } = await cli(['trace', enp3s0, '--net', join(SEED, 'natted.xml'), '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080']);
+    expect(code).toBe(0);
+    expect(out.split('\n')[0]).toBe('tcp outside (203.0.113.10:40000) → 10.0.2.15:8080: DELIVERED — delivered to 192.168.124.10');
+    expect(out).toContain('  arrives as 203.0.113.10:40000 → 192.168.124.10:80 (after NAT)');
+    expect(out).toContain("topology: uplink enp3s0: the interface the dump's port forwards come in on (DNAT -i enp3s0); its address is assumed (10.0.2.15/24; --uplink gives the real one)\n");
+    expect(out).toContain('topology: guest 192.168.124.10 placed on virbr2: the port forward at line 57 sends there\n');
+    const j = JSON.parse((await cli(['trace', enp3s0, '--net', join(SEED, 'natted.xml'), '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080', '--format', 'json'])).out) as { verdict: string; at: string; topology: { notes: string[] } };
+    expect([j.verdict, j.at]).toEqual(['delivered', '192.168.124.10']);
+    expect(j.topology.notes).toHaveLength(2);
+  });
+
+  it('--uplink given: taken as is, no note about it', async () => {
+    const { out } = await cli(['trace', enp3s0, '--net', join(SEED, 'natted.xml'), '--uplink', 'eth0=10.0.2.15/24,gw=10.0.2.2', '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080']);
+    expect(out.split('\n')[0]).toContain('DELIVERED — delivered to the host');
+    expect(out).not.toContain('topology: uplink');
+  });
+
+  it('without --net: the networks inferred from the dump, as audit infers them, and said', async () => {
+    const { out } = await cli(['trace', join(SEED, 'lab-host.save'), '--from', 'outside', '--to', '10.0.2.15', '--dport', '8080']);
+    expect(out.split('\n')[0]).toBe('tcp outside (203.0.113.10:40000) → 10.0.2.15:8080: DELIVERED — delivered to 192.168.124.10');
+    expect(out).toContain('topology: no --net: networks inferred from the dump, as audit infers them: virbr2 (host 192.168.124.1/24, guest virbr2-vm), virbr0 (host 192.168.122.1/24, guest virbr0-vm)\n');
+    const vm = await cli(['trace', join(SEED, 'lab-host.save'), '--from', 'virbr2-vm', '--to', 'outside']);
+    expect(vm.out.split('\n')[0]).toMatch(/^tcp virbr2-vm \(192\.168\.124\.2:40000\) → outside \(203\.0\.113\.10:80\): DELIVERED/);
+  });
+});
+
+// Seed 003, the XenServer port forwards: a connection a DNAT delivers to another node says so.
+describeCorpus('virtables trace --matrix: a DNAT that delivers elsewhere', () => {
+  const xs = [join(SHARED_CORPUS, 'xen', 'captures', 'xenserver-style-portforward', 'after.save'), '--topology', join(REPO_CORPUS, 'topology', 'xenserver-portforward.topo')];
+
+  it("outside → web2 tcp/80 is web1's (the DNAT of every port 80 on xenbr0): '→ web1', not ok", async () => {
+    const { out } = await cli(['trace', ...xs, '--matrix', '--services', 'tcp/80']);
+    const row = out.split('\n').find((l) => l.startsWith('│ outside'))!;
+    expect(row.split('│').map((c) => c.trim()).filter(Boolean)).toEqual(['outside', '→ web1', 'ok', '→ web1', '—']);
+    expect(out).toContain('→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. tcp/80 outside → host is delivered to web1).');
+    const j = JSON.parse((await cli(['trace', ...xs, '--matrix', '--services', 'tcp/80', '--format', 'json'])).out) as { cells: Array<{ from: string; to: string; state: string; deliveredTo: string | null; reason: string }> };
+    const cell = j.cells.find((c) => c.from === 'outside' && c.to === 'web2')!;
+    expect(cell).toMatchObject({ state: 'elsewhere', deliveredTo: 'web1' });
+    expect(cell.reason).toMatch(/^delivered to web1, not web2/);
+    expect(j.cells.find((c) => c.from === 'outside' && c.to === 'web1')).toMatchObject({ state: 'ok', deliveredTo: null });
+  });
+
+  it('the diagram labels the same pair with the node that gets it', async () => {
+    const { out } = await cli(['diagram', ...xs, '--services', 'tcp/80']);
+    expect(out).toContain('(a DNAT delivers to another node: tcp/80 → web1)');
+  });
+});
+
+describe('virtables trace on an ip6tables dump', () => {
+  it('IPv6 addresses with a port are written [addr]:port', async () => {
+    const v6 = join(REPO_CORPUS, 'audit', 'ipv6');
+    const { out } = await cli(['trace', join(v6, 'natted6.ip6.save'), '--net', join(v6, 'natted6.xml'), '--from', 'outside', '--to', 'natted6-vm', '--dport', '22']);
+    expect(out.split('\n')[0]).toBe('tcp outside ([2001:db8:ffff::10]:40000) → natted6-vm ([2001:db8:126::2]:22): DELIVERED — delivered to natted6-vm');
+    expect(out).toContain('as tcp [2001:db8:ffff::10]:40000 → [2001:db8:126::2]:22');
+  });
+});

@@ -28,7 +28,7 @@ describe('compile flags', () => {
     [['compile', natted, '--flavor', 'libvirt-nft', '--base', join(LAB, 'clean-host.save')], 'leaves iptables alone'],
     [['compile', natted, '--base', join(LAB, 'clean-host.save'), '--family', 'ipv6'], 'is an iptables-save dump, but --family ipv6'],
     [['compile', natted, '--flavor', 'xen-nat'], "is a libvirt network; use --flavor libvirt"],
-    [['compile', join(XEN, 'nat-two-guests.xen')], "is a Xen set-up; use --flavor xen-nat"],
+    [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'libvirt'], "is a Xen set-up; use --flavor xen-nat"],
     [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'xen-bridge'], 'is set up for network-nat; use --flavor xen-nat'],
     [['compile', natted, '--xen-version', '4.4'], '--xen-version applies to the xen-* flavours'],
     [['compile', natted, '--libvirt-version', 'eleven'], '--libvirt-version must look like X.Y or X.Y.Z'],
@@ -109,5 +109,16 @@ describe('Xen set-up files', () => {
     const r = await runCli(['compile', join(XEN, 'bad', file), '--flavor', 'xen-nat']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:${message}`);
+  });
+});
+
+describe('compile infers the flavour of a Xen set-up', () => {
+  it('a network-nat set-up without --flavor compiles as xen-nat, the same as with it', async () => {
+    const file = join(XEN, 'nat-two-guests.xen');
+    const inferred = await runCli(['compile', file]);
+    const given = await runCli(['compile', file, '--flavor', 'xen-nat']);
+    expect(inferred.code).toBe(0);
+    expect(inferred.stdout).toBe(given.stdout);
+    expect(inferred.stdout).toContain('-j MASQUERADE');
   });
 });

@@ -72,6 +72,12 @@ describe('rule listings', () => {
     it(`refuses bad/${name} with its position`, () => {
       const text = read(join(LISTINGS, 'bad', name));
       const want = /^# error: (.*)$/m.exec(text)![1]!;
+      // An iptables command iptables refuses is kept as refused (the shell goes on with the next);
+      // a listing line that cannot be read stops the reading.
+      if (/^iptables /m.test(text)) {
+        expect(parseListing(text, name).refused).toEqual([`${name}:${want}`]);
+        return;
+      }
       let error: unknown;
       try {
         parseListing(text, name);

@@ -1,35 +1,67 @@
-// dns-on-isolated-network: an isolated (host-only) network whose guests can reach the host's
-// DNS. dnsmasq answers and forwards their queries upstream, so names resolve though nothing is
-// forwarded — the seed lab's query 4 — and DNS can carry data out of the "isolated" network.
+// dns-on-isolated-network: an isolated (host-only) network whose guests reach the host's DNS
+// while dnsmasq forwards their queries upstream, so names resolve though nothing is forwarded
+// (the seed lab's query 4) and DNS can carry data out. Whether it forwards depends on the era:
+// libvirt 0.9.4 and later give an isolated network's dnsmasq `no-resolv` (src/engine/dnsmasq.ts).
 
+import { isolatedOutsideNames, understandsDnsEnable, NO_RESOLV_SINCE, DNS_ENABLE_SINCE, type VersionRange } from '../../engine/dnsmasq.js';
+import type { Network } from '../../model/network.js';
 import { acceptedBy, stepRule } from '../legs.js';
 import { finding, type Check, type Finding } from '../types.js';
 import { atLine, networkLabel, shellQuote } from '../words.js';
 
+/** How to close port 53 on the bridge where libvirt's rules live in INPUT (the eras without no-resolv). */
+function closePort(bridge: string): string {
+  const cmd = (proto: string): string => `\`iptables -I INPUT -i ${bridge} -p ${proto} --dport 53 -j REJECT\``;
+  return `refuse port 53 on ${bridge} above libvirt's ACCEPTs: ${cmd('udp')} and ${cmd('tcp')} (DHCP, udp 67, keeps working)`;
+}
+
+function fixText(def: Network | null, name: string, bridge: string, range: VersionRange, answer: 'forwards' | 'depends', configured: boolean): string {
+  const where = def ? def.origin.file : "the network's XML";
+  const edit = `(\`virsh net-edit ${shellQuote(name)}\`, then restart the network)`;
+  const dnsOff = `add \`<dns enable='no'/>\` to ${where} ${edit}: DHCP keeps working, and libvirt's port-53 ACCEPT stays but nothing answers`;
+  if (configured) {
+    const off = understandsDnsEnable(range) === 'yes' ? ", or turn its DNS off with `<dns enable='no'/>` (DHCP keeps working)" : '';
+    return `remove the <forwarder addr=…> from the network's <dns> in ${where} ${edit}${off}`;
+  }
+  const upgrade = `or upgrade libvirt to ${NO_RESOLV_SINCE} or later, whose dnsmasq refuses outside names on isolated networks`;
+  const enable = understandsDnsEnable(range);
+  if (answer === 'forwards') {
+    return enable === 'yes' ? dnsOff : `${closePort(bridge)}; ${upgrade}. <dns enable='no'/> needs libvirt ${DNS_ENABLE_SINCE}: ${range.label} ignores it`;
+  }
+  return `find the release (\`libvirtd --version\`) and audit again with --libvirt-version; if it is older than ${NO_RESOLV_SINCE}, ${closePort(bridge)} (<dns enable='no'/> needs libvirt ${DNS_ENABLE_SINCE})`;
+}
+
 export const dnsOnIsolatedNetwork: Check = {
   id: 'dns-on-isolated-network',
   severity: 'warning',
-  summary: "an isolated network's guests can reach the host's DNS, which resolves outside names for them",
+  summary: "an isolated network's guests reach the host's DNS, which resolves outside names for them (libvirt before 0.9.4, or a forwarder)",
   docs: 'docs/checks/dns-on-isolated-network.md',
   run(ctx) {
     const out: Finding[] = [];
     const probes = ctx.probes();
+    const range = ctx.libvirtRange();
+    if (!range) return out;
     for (const s of probes?.subjects ?? []) {
       if (ctx.modeOf(s.network) !== 'none') continue;
       // Under the nftables backend libvirt adds no port-53 rule: the host's own INPUT decides, so judge it even then.
       if (!ctx.hasRules(s.network) && ctx.flavor.flavor !== 'libvirt-nft') continue;
       const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
-      // dnsmasq listens on port 53 unless <dns enable='no'/> (libvirt keeps the ACCEPT even then).
-      if (def && (!def.dns.enable || def.ips.length === 0)) continue;
+      // dnsmasq listens on port 53 unless <dns enable='no'/> (libvirt keeps the ACCEPT even then), where the era knows it.
+      if (def && (def.ips.length === 0 || (!def.dns.enable && understandsDnsEnable(range) === 'yes'))) continue;
+      const names = isolatedOutsideNames(def, range);
+      if (names.answer === 'refuses') continue;
       const r = probes!.dns(s);
       if (r.request.verdict !== 'delivered') continue;
       const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'INPUT'));
-      const listener = def ? 'dnsmasq listens there (DNS is on: no <dns enable=\'no\'/>)' : "libvirt's dnsmasq listens there unless the network has <dns enable='no'/> (no definition given to tell)";
+      const listener = def
+        ? def.dns.enable ? "dnsmasq listens there (DNS is on: no <dns enable='no'/>)" : `dnsmasq listens there (${range.label} does not know <dns enable='no'/>, which arrived in ${DNS_ENABLE_SINCE})`
+        : "libvirt's dnsmasq listens there unless the network has <dns enable='no'/> (no definition given to tell)";
+      const outcome = names.answer === 'forwards' ? ', so outside names resolve (seed lab query 4) and DNS can tunnel data out' : ': if it forwards, outside names resolve (seed lab query 4)';
       out.push(
         finding(dnsOnIsolatedNetwork, {
           network: s.network.name,
-          message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge} (udp 53${accept ? `, accepted by ${atLine(accept)}` : ', accepted by the INPUT policy'}) and ${listener}: dnsmasq forwards their queries to the host's resolvers, so outside names resolve (seed lab query 4) and DNS can tunnel data out`,
-          fix: `turn the network's DNS server off: add \`<dns enable='no'/>\` to ${def ? def.origin.file : `the network's XML`} (\`virsh net-edit ${shellQuote(s.network.name)}\`, then restart the network); DHCP keeps working, and libvirt's port-53 ACCEPT stays but nothing answers. Keep DNS only for local names with forwarders: \`<dns><forwarder domain='…'/></dns>\``,
+          message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge} (udp 53${accept ? `, accepted by ${atLine(accept)}` : ', accepted by the INPUT policy'}) and ${listener}; ${names.because}${outcome}`,
+          fix: fixText(def, s.network.name, s.bridge, range, names.answer, (def?.dns.forwarders ?? []).some((f) => f.addr !== null)),
           location: accept ? ctx.location(accept) : ctx.definitionLocation(s.network),
           related: accept && def ? [{ ...ctx.definitionLocation(s.network)!, message: 'the network definition' }] : [],
         }),

@@ -28,6 +28,8 @@ export const forwardPolicyAcceptWithIpForward: Check = {
     const bridges = new Set(ctx.networks.flatMap((n) => (n.bridge ? [n.bridge] : [])));
     const links = new Set<string>();
     for (const e of ctx.explained) for (const i of [e.rule.inInterface, e.rule.outInterface]) if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
+    // Whether the rules name the uplink at all, or it is the simulator's stand-in name.
+    const uplinkNamed = links.has(probes.uplink);
     links.add(probes.uplink);
     // A single-homed host is probed with a stand-in second link; the message does not name it.
     const other = [...links].find((l) => l !== probes.uplink) ?? 'eth1';
@@ -45,7 +47,7 @@ export const forwardPolicyAcceptWithIpForward: Check = {
       finding(forwardPolicyAcceptWithIpForward, {
         severity: multiHomed ? 'warning' : 'info',
         network: null,
-        message: `${forwarding.map((n) => n.name).join(', ')} ${forwarding.length === 1 ? 'forwards' : 'forward'}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on ${probes.uplink} for ${multiHomed ? other : 'another link'} is ${nftWords ?? (byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy')}: the host routes for anyone who sends it traffic${multiHomed ? `, between ${[...links].join(', ')}` : ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)`}`,
+        message: `${forwarding.map((n) => n.name).join(', ')} ${forwarding.length === 1 ? 'forwards' : 'forward'}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on ${probes.uplink} for ${multiHomed ? other : 'another link'} is ${nftWords ?? (byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy')}: the host routes for anyone who sends it traffic${multiHomed ? `, between ${[...links].join(', ')}` : uplinkNamed ? ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)` : ` (the rules name none of the host's own links, so ${probes.uplink} stands for its uplink here: this matters if the host has a second one, or if neighbours use it as a gateway)`}`,
         fix: nftStep
           ? `give the forward hook a chain that drops what nobody accepts, accepting the networks' traffic first (libvirt's accepts end only its own chain): \`nft add table inet filter\`, \`nft add chain inet filter forward '{ type filter hook forward priority filter; policy drop; }'\`, then for each bridge \`nft add rule inet filter forward iifname "virbr0" accept\` and \`nft add rule inet filter forward oifname "virbr0" ct state established,related accept\``
           : ctx.flavor.flavor === 'libvirt-nft'

@@ -15,6 +15,7 @@ import { masqueradeTooBroad } from './masquerade-too-broad.js';
 import { missingRule } from './missing-rule.js';
 import { networksCanReachEachOther } from './networks-can-reach-each-other.js';
 import { overlappingSubnets } from './overlapping-subnets.js';
+import { portForwardNeverReachesGuest } from './port-forward-never-reaches-guest.js';
 import { rulesNotInDump } from './rules-not-in-dump.js';
 import { shadowedRule } from './shadowed-rule.js';
 import { staleRules } from './stale-rules.js';
@@ -25,6 +26,7 @@ export const CHECKS: readonly Check[] = [
   hostFirewallBlocksNetwork,
   dnsOnIsolatedNetwork,
   guestReachableFromOutside,
+  portForwardNeverReachesGuest,
   networksCanReachEachOther,
   masqueradeMissing,
   masqueradeTooBroad,

@@ -3,6 +3,7 @@
 // isolated network's REJECT). Found by tracing the packets the rule is for, in order.
 
 import { acceptedBy, stepRule } from '../legs.js';
+import { neverMatchingRules } from '../never-matches.js';
 import { blockedTraffic } from '../outcomes.js';
 import { finding, type Check, type Finding } from '../types.js';
 import { atLine, networkLabel, OWNER_NAMES, deleteCommand } from '../words.js';
@@ -47,6 +48,24 @@ export const shadowedRule: Check = {
           fix: accept ? `remove or narrow the accepting rule: \`${deleteCommand(accept)}\`` : 'restore libvirt\'s jumps (restart virtnetworkd/libvirtd)',
           location: ctx.location(reject),
           related: accept ? [{ ...ctx.location(accept), message: 'accepts first' }] : [],
+        }),
+      );
+    }
+    // The host's own accept that can never match: an earlier rule decides every packet it is for.
+    for (const n of neverMatchingRules(ctx)) {
+      const decider = n.decider
+        ? `${atLine(n.decider)} (${OWNER_NAMES[ctx.explainedRule(n.decider)?.owner ?? 'host']}) ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} it first`
+        : `the policy decides first`;
+      out.push(
+        finding(shadowedRule, {
+          severity: n.verdict === 'accepted' ? 'info' : 'warning',
+          network: n.subject.network.name,
+          message: `the host's rule ${atLine(n.rule)} can never match: ${n.packet} is what it is for, and ${decider}; so is the packet from ${n.sources.slice(1).join(', ') || 'every other source'} (traced in order)`,
+          fix: n.verdict === 'accepted'
+            ? `nothing breaks: the earlier rule already accepts it; delete the unused rule: \`${deleteCommand(n.rule)}\``
+            : `move it above the rule that decides: \`${deleteCommand(n.rule)}\`, then add it back with \`-I ${n.rule.chain} 1\` instead of -A (libvirt inserts its own rules at the top)`,
+          location: ctx.location(n.rule),
+          related: n.decider ? [{ ...ctx.location(n.decider), message: 'decides first' }] : [],
         }),
       );
     }

@@ -88,29 +88,43 @@ export const staleRules: Check = {
       );
     }
 
-    // Rules of networks that are not running, or that no definition derives.
+    // Rules of networks that are not running, or that no definition derives: one finding per network and reason.
     if (!ctx.given) return out;
     out.push(...nftStale(ctx));
     const byName = new Map(ctx.networks.map((n) => [n.name, n]));
+    const groups = new Map<string, { why: string; network: string | null; inactive: boolean; owner: string; rules: Explained[] }>();
     for (const e of ctx.explained) {
       if (e.purpose === null || e.purpose === 'chain-setup' || (e.owner !== 'libvirt' && e.owner !== 'xen') || extraCopies.has(e.rule)) continue;
       const n = e.network === null ? null : byName.get(e.network);
       let why: string | null = null;
-      if (!n) why = `a ${e.owner} rule (${e.purpose}) that belongs to no network`;
-      else if (n.origin === 'inferred') why = `a rule for ${networkLabel(n)}, which no given network owns: left behind when a network was undefined or its rules were not removed, or copied from another host`;
-      else if (ctx.isInactive(n)) why = `a rule of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed its rules`;
-      else if (expected && !expected.matched.has(e.rule) && (n.definition?.kind === 'xen' || ctx.flavor.flavor !== null)) why = `a rule for ${networkLabel(n)} that its definition does not derive (${expected.eras.join(', ')}): left from an earlier definition, mode or libvirt release`;
+      if (!n) why = `${e.owner} rules that belong to no network`;
+      else if (n.origin === 'inferred') why = `rules for ${networkLabel(n)}, which no given network owns: left behind when a network was undefined or its rules were not removed, or copied from another host`;
+      else if (ctx.isInactive(n)) why = `rules of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed them`;
+      else if (expected && !expected.matched.has(e.rule) && (n.definition?.kind === 'xen' || ctx.flavor.flavor !== null)) why = `rules for ${networkLabel(n)} that its definition does not derive (${expected.eras.join(', ')}): left from an earlier definition, mode or libvirt release`;
       if (!why) continue;
-      const owner = e.owner === 'libvirt' ? 'libvirt' : 'Xen';
-      const remove = deleteCommand(e.rule, e.family);
+      const key = `${e.network ?? ''}\u0000${why}`;
+      const g = groups.get(key) ?? { why, network: e.network, inactive: n !== null && n !== undefined && ctx.isInactive(n), owner: e.owner === 'libvirt' ? 'libvirt' : 'Xen', rules: [] };
+      g.rules.push(e);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      const first = g.rules[0]!;
+      const lines = g.rules.map((e) => e.rule.pos.line);
+      const purposes = [...new Set(g.rules.map((e) => e.purpose!))];
+      const what = g.rules.length === 1 ? `${first.purpose}: ${first.why}` : `${purposes.join(', ')}`;
+      const removes = g.rules.slice(0, 3).map((e) => `\`${deleteCommand(e.rule, e.family)}\``).join(', ');
+      const more = g.rules.length > 3 ? ` and ${plural(g.rules.length - 3, 'more')} like them` : '';
+      const count = g.rules.length === 1 ? 'a rule' : `${g.rules.length} rules`;
+      const why = g.rules.length === 1 ? g.why.replace(/^rules /, 'a rule ').replace(/^(libvirt|xen) rules that belong/, 'a $1 rule that belongs') : g.why;
       out.push(
         finding(staleRules, {
-          network: e.network,
-          message: `${why} (${e.purpose}: ${e.why})`,
-          fix: n && ctx.isInactive(n)
-            ? `remove it (\`${remove}\`), or start and stop the network once so ${owner} removes its own rules`
-            : `if the network is gone, remove the rule: \`${remove}\`; if it should run, give its definition with --net`,
-          location: ctx.location(e.rule),
+          network: g.network,
+          message: `${why[0]!.toUpperCase()}${why.slice(1)}: ${count} (line${lines.length === 1 ? '' : 's'} ${lines.length > 12 ? `${lines.slice(0, 12).join(', ')}, …` : lines.join(', ')}; ${what})`,
+          fix: g.inactive
+            ? `start and stop the network once so ${g.owner} removes its own rules, or remove them: ${removes}${more}`
+            : `if the network is gone, remove them: ${removes}${more}; if it should run, give its definition with --net`,
+          location: ctx.location(first.rule),
+          related: g.rules.slice(1).map((e) => ({ ...ctx.location(e.rule), message: `also ${e.purpose}` })),
         }),
       );
     }

@@ -22,7 +22,13 @@ checkCases('forward-policy-accept-with-ip-forward', {
       name: 'one uplink: info',
       dumps: [join(AUDIT, 'natted.save')],
       net: [natted],
-      findings: [{ network: null, severity: 'info', line: 16, message: ['natted forwards'] }],
+      findings: [{ network: null, severity: 'info', line: 16, message: ['natted forwards', "the rules name none of the host's own links, so eth0 stands for its uplink here"] }],
+    },
+    {
+      name: 'one uplink the rules name (the port forward comes in on eth0): said so',
+      dumps: [join(AUDIT, 'guest-reachable-from-outside/port-forward.save')],
+      net: [natted],
+      findings: [{ network: null, severity: 'info', message: ['the rules name no link but eth0'] }],
     },
   ],
 });

@@ -1,0 +1,86 @@
+// An admin's FORWARD accept that can never match: the packets it is for (to a guest, its
+// protocol and port) are decided by an earlier rule from every source the simulated host has —
+// typically libvirt's REJECT above an accept appended with -A (the seed lab's query 5). Found
+// by the simulator: each source's packet is traced, and the rule must never take part.
+
+import { cidrContains, formatHost, type HostAddress } from '../model/cidr.js';
+import type { Rule } from '../model/dump.js';
+import type { Proto, TraceResult } from '../sim/trace.js';
+import type { AuditContext } from './context.js';
+import type { Subject } from './probes.js';
+
+export interface NeverMatching {
+  readonly rule: Rule;
+  /** The rule that decides first (null: a policy), for the first source tried. */
+  readonly decider: Rule | null;
+  /** What the decider does with the packet. */
+  readonly verdict: 'rejected' | 'dropped' | 'accepted';
+  readonly subject: Subject;
+  /** The packet, for people: `tcp 80 from outside to 192.168.124.10`. */
+  readonly packet: string;
+  /** Every source tried, in words. */
+  readonly sources: string[];
+}
+
+/** Matches a probe can stand for: a protocol with a destination port, a comment. */
+const PLAIN_MODULES = new Set(['tcp', 'udp', 'comment']);
+
+function port(rule: Rule): number | null {
+  for (const m of rule.matches) {
+    for (const o of m.options) {
+      if (o.name !== '--dport' && o.name !== '--destination-port') continue;
+      if (o.negated) return null;
+      const n = Number(/^\d+/.exec(o.args[0]?.value ?? '')?.[0]);
+      return Number.isInteger(n) ? n : null;
+    }
+  }
+  return null;
+}
+
+/** The guest and packet a FORWARD accept is for, when a probe can stand for it. */
+function target(rule: Rule, subjects: readonly Subject[], uplink: string): { subject: Subject; to: HostAddress; proto: Proto; dport: number | undefined; fromOutsideOnly: boolean } | null {
+  if (rule.table !== 'filter' || rule.target?.name !== 'ACCEPT' || rule.source || rule.matches.some((m) => !PLAIN_MODULES.has(m.name))) return null;
+  if (rule.inInterface && (rule.inInterface.negated || rule.inInterface.name !== uplink)) return null;
+  const proto = rule.protocol?.negated ? null : rule.protocol?.name ?? null;
+  if (proto !== null && proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') return null;
+  const d = rule.destination;
+  const out = rule.outInterface && !rule.outInterface.negated ? rule.outInterface.name : null;
+  if (d?.negated || rule.outInterface?.negated) return null;
+  const subject = subjects.find((s) => (d ? cidrContains(s.subnet, { family: 4, value: d.cidr.network }) : false) || (out !== null && s.bridge === out));
+  if (!subject || (out !== null && subject.bridge !== out)) return null;
+  const to = d && d.cidr.prefix === 32 ? { family: 4 as const, value: d.cidr.network } : subject.guest;
+  const dport = port(rule);
+  if ((proto === 'tcp' || proto === 'udp') && dport === null && rule.matches.some((m) => m.options.length > 0)) return null;
+  return { subject, to, proto: proto ?? 'tcp', dport: proto === 'icmp' ? undefined : (dport ?? 80), fromOutsideOnly: rule.inInterface !== null };
+}
+
+function actedIn(r: TraceResult, rule: Rule): boolean {
+  return r.request.events.some((e) => e.kind === 'rule' && e.rule?.rule === rule);
+}
+
+/** The host's own FORWARD accepts to a guest that no simulated source's packet ever reaches. */
+export function neverMatchingRules(ctx: AuditContext): NeverMatching[] {
+  const probes = ctx.probes();
+  if (!probes) return [];
+  const out: NeverMatching[] = [];
+  for (const e of ctx.explained) {
+    if (e.owner !== 'host' || e.purpose !== null || e.rule.table !== 'filter' || !ctx.ipv4?.tables.some((t) => t.chains.some((c) => c.rules.includes(e.rule)))) continue;
+    const t = target(e.rule, probes.subjects, probes.uplink);
+    if (!t) continue;
+    const sources = t.fromOutsideOnly ? ['outside'] : ['outside', 'stranger', ...probes.subjects.filter((s) => s !== t.subject).map((s) => s.endpoint)];
+    const dst = formatHost(4, t.to.value);
+    const results = sources.map((from) => probes.trace({ from, to: dst, proto: t.proto, ...(t.dport !== undefined ? { dport: t.dport } : {}) }));
+    if (results.some((r) => actedIn(r, e.rule) || r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown')) continue;
+    const first = results[0]!;
+    const decided = first.request.decidedBy;
+    // Only what the filter table decided before the rule: not a routing failure.
+    if (!decided || decided.table !== 'filter') continue;
+    const verdict = first.request.verdict === 'rejected' ? 'rejected' : first.request.verdict === 'dropped' ? 'dropped' : 'accepted';
+    out.push({
+      rule: e.rule, decider: decided.rule?.rule ?? null, verdict, subject: t.subject,
+      packet: `${t.proto}${t.dport !== undefined ? ` ${t.dport}` : ''} from outside to ${dst}`,
+      sources: sources.map((s) => (s === 'stranger' ? 'a host on another link' : s.startsWith('guest of ') ? `a ${s}` : s)),
+    });
+  }
+  return out;
+}
