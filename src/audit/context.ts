@@ -45,6 +45,8 @@ export interface AuditContext {
   readonly networks: readonly NetworkInfo[];
   readonly explained: readonly Explained[];
   readonly flavor: FlavorInfo;
+  /** Inputs that were empty files (no tables at all), as people name them. */
+  readonly emptyInputs: readonly string[];
   readonly libvirtVersion: string | undefined;
   /** Were networks given at all (`--net` or `--inactive`)? Without, everything is inferred. */
   readonly given: boolean;
@@ -56,6 +58,8 @@ export interface AuditContext {
   hasRules(n: NetworkInfo): boolean;
   /** Explained rules of a network (by name). */
   rulesOf(network: string): readonly Explained[];
+  /** Explained nft rules of a network (libvirt's nft table), by name. */
+  nftRulesOf(network: string): readonly NftExplained[];
   explainedRule(rule: Rule): Explained | undefined;
   /** Where a rule is: its dump's file, its line, its text. */
   location(rule: Rule): Location;
@@ -134,6 +138,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     networks,
     explained,
     flavor,
+    emptyInputs: emptyFiles,
     libvirtVersion: inputs.libvirtVersion,
     given: inputs.running.length + inputs.inactive.length > 0,
     isRunning: (n) => runningSet.has(n),
@@ -158,6 +163,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       return null;
     },
     rulesOf: (name) => byNetwork.get(name) ?? [],
+    nftRulesOf: (name) => nftByNetwork.get(name) ?? [],
     hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen'))
       || (nftByNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && e.owner === 'libvirt'),
     explainedRule: (rule) => byRule.get(rule),

@@ -86,5 +86,7 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
       definition: ctx.definitionLocation(n),
     };
   });
-  return { files: [...ctx.dumps.map((d) => d.file), ...(ctx.nft ? [ctx.nft.file] : [])], flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
+  // Every input of the host, an empty one too (it is what the audit saw).
+  const files = inputs.host && inputs.host.inputs.length > 0 ? inputs.host.inputs.map((i) => i.file) : [...ctx.dumps.map((d) => d.file), ...(ctx.nft ? [ctx.nft.file] : [])];
+  return { files, flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
 }
