@@ -13,7 +13,11 @@ import { parseNftText } from '../../grammar/nft.js';
 import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import type { NftRuleset } from '../../src/model/nft.js';
 import { readNetworks } from '../../src/network/libvirt.js';
-import { describeCorpus, SHARED_CORPUS } from '../helpers/env.js';
+import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
+import { runCli } from '../helpers/cli.js';
+import { applyProgram, emptyHostState } from '../../src/engine/apply.js';
+import { compile } from '../../src/engine/index.js';
+import { formatNftRuleset } from '../../src/write/nft.js';
 
 const REAL = join(SHARED_CORPUS, 'nft-real');
 
@@ -138,5 +142,99 @@ ${forward}	}
     expect(blocked.length).toBe(1);
     expect(blocked[0]!.message).toContain('table inet filter, chain input, rule `udp dport 67 drop`');
     expect(blocked[0]!.location).toMatchObject({ file: 'host.nft', line: 9 });
+  });
+});
+
+// #12's examples, "tried as a new user would" on the real libvirt 11.3 captures: each now gives
+// the answer the kernel's truth supports, in words true for nftables.
+describeCorpus("#12's examples on the nft-real captures", () => {
+  const A = join(REAL, 'a-default-nat');
+  const B = join(REAL, 'b-host-only');
+  const K = join(REAL, 'k-iptables-hostfw-plus-nft');
+  it('`nft list ruleset | virtables audit -` and the -j JSON form: read as nft, libvirt-nft detected, nothing blocked', async () => {
+    for (const file of ['after.nft.txt', 'after.nft.json']) {
+      const r = await runCli(['audit', '-', '--net', join(A, 'network.xml'), '--format', 'json'], readFileSync(join(A, file), 'utf8'));
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.hosts[0].flavor.flavor).toBe('libvirt-nft');
+      expect(j.findings.filter((f: { severity: string }) => f.severity !== 'info')).toEqual([]);
+    }
+  });
+  it('the empty iptables-save of an nft host with --net: rules-not-in-dump says the file is empty and where the rules are', async () => {
+    const r = await runCli(['audit', join(A, 'after.iptables-save.txt'), '--net', join(A, 'network.xml')]);
+    expect(r.stdout).toContain(`virtables audit ${join(A, 'after.iptables-save.txt')}\n`);
+    expect(r.stdout).toContain('rules-not-in-dump');
+    expect(r.stdout).toContain(`${join(A, 'after.iptables-save.txt')} is empty (no iptables table at all)`);
+    expect(r.stdout).toContain('give `nft list ruleset`');
+    expect(r.stdout).not.toContain('no findings');
+  });
+  it('the same with the nft listing too: libvirt\'s table is read, nothing missing, rules-not-in-dump silent', async () => {
+    const r = await runCli(['audit', join(A, 'after.iptables-save.txt'), join(A, 'after.nft.txt'), '--net', join(A, 'network.xml'), '--format', 'json']);
+    const ids = JSON.parse(r.stdout).findings.map((f: { id: string }) => f.id);
+    expect(ids).not.toContain('rules-not-in-dump');
+    expect(ids).not.toContain('missing-rule');
+  });
+  it('k: the host firewall breaks DHCP, DNS and forwarding (error, exit 1), and no false dns-on-isolated-network', async () => {
+    const r = await runCli(['audit', join(K, 'after.iptables-save.txt'), join(K, 'after.nft.txt'), '--net', join(K, 'network1.xml'), '--net', join(K, 'network2.xml'), '--format', 'json']);
+    expect(r.code).toBe(1);
+    const ids = new Set(JSON.parse(r.stdout).findings.map((f: { id: string }) => f.id));
+    expect(ids.has('host-firewall-blocks-network')).toBe(true);
+    expect(ids.has('dns-on-isolated-network')).toBe(false);
+  });
+  it('b: the isolated network\'s summary says libvirt\'s nft table has no DHCP/DNS rules (the host\'s input chains decide)', async () => {
+    const r = await audit('b-host-only', ['network.xml'], 'txt');
+    const summary = r.networks.find((n) => n.name === 'host-only')!.summary;
+    expect(summary).toContain("libvirt's nft table has no rules for their DHCP and DNS to the host");
+    expect(summary).not.toContain('(DHCP, DNS)');
+    const explained = await runCli(['explain', join(B, 'after.nft.txt'), '--net', join(B, 'network.xml')]);
+    expect(explained.stdout.split('\n')[0]).toContain("libvirt's nft table has no rules for their DHCP and DNS");
+  });
+});
+
+// The other checks on nft hosts judge libvirt's nft table and word it for nft: no iptables chain
+// names or commands where the host has no iptables rules.
+describe('checks on an nft host, worded for nft', () => {
+  const AUDIT_DIR = join(REPO_CORPUS, 'audit');
+  const SEED_DIR = join(REPO_CORPUS, 'seed-lab');
+  const nets = (...files: string[]) => files.flatMap((f) => readNetworks(readFileSync(f, 'utf8'), f));
+  const natted = join(SEED_DIR, 'natted.xml');
+  const routed = join(AUDIT_DIR, 'routed.xml');
+  const nftOf = (networks: ReturnType<typeof nets>, extra = ''): NftRuleset =>
+    parseNftText(extra + formatNftRuleset(applyProgram(compile(networks, { flavor: 'libvirt-nft' }), emptyHostState()).nft), { file: 'host.nft' });
+  const iptablesWords = /\biptables\b|FORWARD policy|INPUT policy|-j ACCEPT|-j REJECT|nat POSTROUTING/;
+  it('a NAT and a routed network: routed guests reachable (info) and the NAT guests reach them, by libvirt\'s guest_input accept', async () => {
+    const n = nets(natted, routed);
+    const r = await runAudit({ dumps: [], nft: nftOf(n), running: n, inactive: [] });
+    const reach = r.findings.filter((f) => f.id === 'networks-can-reach-each-other');
+    expect(reach.map((f) => `${f.severity} ${f.network}`)).toEqual(['info natted']);
+    expect(reach[0]!.message).toContain('accepted by table ip libvirt_network, chain guest_input');
+    expect(reach[0]!.fix).toContain('nft add rule inet filter forward iifname "virbr2" oifname "virbr5" reject');
+    const outside = r.findings.filter((f) => f.id === 'guest-reachable-from-outside');
+    expect(outside.map((f) => `${f.severity} ${f.network}`)).toEqual(['info routed']);
+    for (const f of r.findings) expect(`${f.message} ${f.fix}`).not.toMatch(iptablesWords);
+  });
+  it('two NAT networks and an isolated one: nobody reaches anybody (libvirt\'s guest_input rejects strangers)', async () => {
+    const n = nets(natted, join(SEED_DIR, 'natntw.xml'), join(SEED_DIR, 'host-only.xml'));
+    const r = await runAudit({ dumps: [], nft: nftOf(n), running: n, inactive: [] });
+    expect(r.findings.filter((f) => f.id === 'networks-can-reach-each-other' || f.id === 'guest-reachable-from-outside')).toEqual([]);
+  });
+  it('an accept inserted at the top of libvirt\'s guest_input lets natntw reach natted: a warning naming that rule', async () => {
+    const n = nets(natted, join(SEED_DIR, 'natntw.xml'));
+    const text = formatNftRuleset(applyProgram(compile(n, { flavor: 'libvirt-nft' }), emptyHostState()).nft)
+      .replace(/(chain guest_input \{\n)/, '$1\t\tiif "virbr1" oif "virbr2" accept\n');
+    const r = await runAudit({ dumps: [], nft: parseNftText(text, { file: 'host.nft' }), running: n, inactive: [] });
+    const reach = r.findings.filter((f) => f.id === 'networks-can-reach-each-other');
+    expect(reach.map((f) => `${f.severity} ${f.network}`)).toEqual(['warning natntw']);
+    expect(reach[0]!.message).toContain('rule `iif "virbr1" oif "virbr2" accept`');
+  });
+  it('masquerade-missing on nft: libvirt\'s guest_nat flushed, worded for nft with an nft fix', async () => {
+    const n = nets(natted);
+    const nft = nftOf(n);
+    const flushed: NftRuleset = { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => (c.name === 'guest_nat' ? { ...c, rules: [] } : c)) })) };
+    const r = await runAudit({ dumps: [], nft: flushed, running: n, inactive: [] });
+    const m = r.findings.filter((f) => f.id === 'masquerade-missing');
+    expect(m.length).toBe(1);
+    expect(m[0]!.message).toContain('no masquerade or snat in a nat chain on the postrouting hook');
+    expect(m[0]!.fix).toContain('nft add rule ip libvirt_network guest_nat ip saddr 192.168.124.0/24 ip daddr != 192.168.124.0/24 masquerade');
   });
 });

@@ -15,10 +15,13 @@ import { parseSave } from '../../grammar/iptables-save.js';
 import { parseNftText } from '../../grammar/nft.js';
 import type { Network } from '../../src/model/network.js';
 import { readNetworks } from '../../src/network/libvirt.js';
+import { applyProgram, emptyHostState } from '../../src/engine/apply.js';
+import { compile } from '../../src/engine/index.js';
+import { formatNftRuleset } from '../../src/write/nft.js';
 import { compileHost } from '../../src/sim/compile.js';
 import { buildTopology, emptySpec, parseGuestFlag, parseUplinkFlag, type Topology } from '../../src/sim/topology.js';
 import { prepare, type Simulator } from '../../src/sim/trace.js';
-import { corpusSkipReason, describeKernel, kernelSkipReason, SHARED_CORPUS } from '../helpers/env.js';
+import { corpusSkipReason, describeKernel, kernelSkipReason, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 import { runKernel, type KernelRun, type RulesLoad } from '../helpers/netns.js';
 import { agrees, compare, expectation, kernelProbes, matrixProbes, type Comparison, type ProbeSpec, type Scenario } from '../helpers/scenarios.js';
 
@@ -133,6 +136,28 @@ function scenarios(): NftScenario[] {
     { name: 'iptables-nft host firewall first, then libvirt (case k)', topology, loads: [iptNft, nft(libvirt)], probes: matrix },
     { name: 'libvirt first, then the iptables-nft host firewall', topology, loads: [nft(libvirt), iptNft], probes: matrix },
     { name: 'nft corners next to libvirt', topology, loads: [nft(libvirt), nft(CORNERS)], probes: [...matrix, ...extra] },
+    ...routedScenarios(),
+  ];
+}
+
+/**
+ * A NAT and a routed network under libvirt's nft backend (compile --flavor libvirt-nft): the NAT
+ * guest reaches the routed one through libvirt's own guest_input accept (audit's
+ * networks-can-reach-each-other), and the reject audit proposes, in a table of the host's own,
+ * stops it although libvirt's table accepts it.
+ */
+function routedScenarios(): NftScenario[] {
+  const nets = [net(join(REPO_CORPUS, 'seed-lab', 'natted.xml')), net(join(REPO_CORPUS, 'audit', 'routed.xml'))];
+  const libvirt = formatNftRuleset(applyProgram(compile(nets, { flavor: 'libvirt-nft' }), emptyHostState()).nft);
+  const topology = buildTopology({
+    ...emptySpec(), networks: nets, uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), autoGuests: false,
+    guests: ['vn@virbr2=192.168.124.10', 'vr@virbr5=192.168.150.10'].map(parseGuestFlag),
+  });
+  const apart = `table inet filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tiifname "virbr2" oifname "virbr5" reject\n\t}\n}\n`;
+  const matrix = matrixProbes(topology);
+  return [
+    { name: 'libvirt nft: a NAT and a routed network', topology, loads: [{ tool: 'nft', text: libvirt }], probes: matrix },
+    { name: 'libvirt nft: NAT and routed, the pair rejected in inet filter', topology, loads: [{ tool: 'nft', text: libvirt }, { tool: 'nft', text: apart }], probes: matrix },
   ];
 }
 
