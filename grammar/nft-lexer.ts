@@ -66,4 +66,7 @@ export const allTokens: TokenType[] = [
   Op,
 ];
 
-export const nftLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+let lexer: InstanceType<typeof Lexer> | null = null;
+/** Built on first use: commands that read only iptables dumps never pay for it at start-up. */
+export const nftLexer = (): InstanceType<typeof Lexer> =>
+  (lexer ??= new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false }));

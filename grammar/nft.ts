@@ -249,7 +249,7 @@ export function parseNftText(text: string, options: NftTextOptions): NftRuleset 
       1,
       `nft text of ${text.length} characters (more than ${MAX_NFT_TEXT}); not a ruleset virtables reads`,
     );
-  const lexed = nftLexer.tokenize(text);
+  const lexed = nftLexer().tokenize(text);
   if (lexed.errors.length > 0) {
     const e = lexed.errors[0]!;
     const ch = text[e.offset];

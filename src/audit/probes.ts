@@ -7,12 +7,13 @@ import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.j
 import type { Dump, Rule } from '../model/dump.js';
 import type { NetworkInfo } from '../diff/attribute.js';
 import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
-import { ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
+import { freshMemory, ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
+import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
 /** A virtual network as the simulator sees it. */
 export interface Subject {
@@ -232,7 +233,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
  * and a 100,000-rule dump keeps most of its rules in chains they never enter. A compiled
  * chain's jump targets are looked up (and compiled) when a packet first takes the jump.
  */
-export function lazyRuleset(dump: Dump): Ruleset {
+export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV): Ruleset {
   const compiled = new Map<string, CompiledChain | undefined>();
   const lookup = (key: string): CompiledChain | undefined => {
     if (compiled.has(key)) return compiled.get(key);
@@ -242,7 +243,7 @@ export function lazyRuleset(dump: Dump): Ruleset {
       if (!chain) continue;
       // The table with every other chain emptied: the same user-chain names, one chain's rules to compile.
       const alone: Dump = { ...dump, tables: [{ ...table, chains: table.chains.map((c) => (c === chain ? c : { ...c, rules: [] })) }] };
-      found = compileDump(alone, 4).chains.get(key);
+      found = compileDump(alone, 4, { env }).chains.get(key);
       for (const r of found?.rules ?? []) {
         const target = r.target;
         if (target.kind !== 'chain') continue;
@@ -258,14 +259,14 @@ export function lazyRuleset(dump: Dump): Ruleset {
   chains.has = (key) => lookup(key) !== undefined;
   const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', 'ip'));
   const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
-  return { family: 4, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  return { family: 4, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {
   const ctx: MatchCtx = {
     family: 4, hook: p.hook, table: 'filter', src: p.src, dst: p.dst, proto: PROTO_TCP, sport: 40000, dport: p.dport, icmpType: -1, icmpCode: -1,
     tcpFlags: 0x02, mark: 0, inIface: p.inIface, outIface: p.outIface, bridged: false, physIn: null, physOut: null, ctState: ST_NEW, ctDir: 0,
-    flow: null, pktType: 'unicast', srcMac: null, addrType: () => 'UNICAST',
+    flow: null, pktType: 'unicast', srcMac: null, addrType: () => 'UNICAST', memory: freshMemory(),
   };
   const steps: Step[] = [];
   const w: Walker = {

@@ -10,7 +10,7 @@ import { UsageError } from '../model/errors.js';
 import { assembleHost, hostDumps, type Host } from '../model/host.js';
 import { kindName, parseDumpText, type DumpInput } from '../input/read.js';
 import { sniff } from '../input/sniff.js';
-import { LAYOUT } from '../live/layout.js';
+import { LAYOUT } from '../live/layout-names.js';
 import type { AnyNetwork } from '../model/network.js';
 import { decodeText, firstContentLine } from '../model/text.js';
 import { readNetworks } from '../network/libvirt.js';

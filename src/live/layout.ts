@@ -9,16 +9,9 @@ import { UsageError } from '../model/errors.js';
 import { hasControl, printable } from '../model/text.js';
 import { byName, type Collection, type CollectedNetwork, type Problem, type ProblemKind, type Source } from './collect.js';
 
-export const LAYOUT = {
-  manifest: 'collected.txt',
-  iptables: 'iptables-save.txt',
-  ip6tables: 'ip6tables-save.txt',
-  nft: 'nft-ruleset.json',
-  /** What earlier collections (and an nft without -j) hold: the text listing. */
-  nftText: 'nft-ruleset.txt',
-  networks: 'networks',
-  active: join('networks', 'active.txt'),
-} as const;
+import { LAYOUT } from './layout-names.js';
+
+export { LAYOUT };
 
 /** nft -j output (a JSON object) rather than nft's text listing. */
 export function isJson(bytes: Uint8Array): boolean {

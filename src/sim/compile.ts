@@ -7,6 +7,7 @@ import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NftRuleset, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
+import { NO_ENV, type EvalEnv } from './env.js';
 import { maxOf } from '../model/lists.js';
 import { iptablesBaseChains, planHooks, type Placement } from './hooks.js';
 import { all, compileMatch, ifaceTest, type Test } from './matches.js';
@@ -58,7 +59,7 @@ function ruleKeys(rule: Rule): RuleKeys {
 
 // --- rule predicates ------------------------------------------------------------------------
 
-function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null): CompiledRule {
+function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null, env: EvalEnv): CompiledRule {
   const tests: Test[] = [];
   const notes: string[] = [];
   let unknown: string | null = null;
@@ -97,7 +98,7 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     tests.push(() => neg);
   }
   for (const m of rule.matches) {
-    const cm = compileMatch(m, family);
+    const cm = compileMatch(m, family, env);
     if (cm.kind === 'unknown') {
       unknown ??= cm.why;
       continue;
@@ -255,13 +256,16 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
 export interface CompileOptions {
   /** Build the per-chain decision trees (default); false scans every rule, for checking the trees. */
   readonly index?: boolean;
+  /** ipset contents and what else rules are evaluated against (default: nothing beyond the dump). */
+  readonly env?: EvalEnv;
 }
 
 export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileOptions = {}): Ruleset {
   const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
-  const { chains, usesPhysdev } = compileIptables(dump, family, options.index !== false);
+  const env = options.env ?? NO_ENV;
+  const { chains, usesPhysdev } = compileIptables(dump, family, options.index !== false, env);
   const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', family === 6 ? 'ip6' : 'ip'));
-  return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 /** What one host's firewall holds for one IP family: its iptables-save (or ip6tables-save) and its nft listing. */
@@ -280,11 +284,12 @@ export interface HostRules {
 export function compileHost(host: HostRules, family: IpFamily, options: CompileOptions = {}): Ruleset {
   const indexed = options.index !== false;
   const dump = host.iptables ?? { file: host.nft?.file ?? '-', family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
-  const { chains, usesPhysdev } = compileIptables(dump, family, indexed);
+  const env = options.env ?? NO_ENV;
+  const { chains, usesPhysdev } = compileIptables(dump, family, indexed, env);
   const ipFamily = family === 6 ? 'ip6' : 'ip';
   if (!host.nft) {
     const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', ipFamily));
-    return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+    return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
   }
   const nft = host.nft;
   const shared = (t: NftTable): boolean => t.family === ipFamily && dump.tables.some((d) => d.name === t.name);
@@ -309,7 +314,7 @@ export function compileHost(host: HostRules, family: IpFamily, options: CompileO
   });
   let hooks = planHooks([...iptBases, ...compiled.bases]);
   if (compiled.unmodelled.length > 0) hooks = { ...hooks, PREROUTING: [opaque(compiled.unmodelled), ...hooks.PREROUTING] };
-  return { family, dump, nft, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks };
+  return { family, dump, nft, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 const HOOK_NAMES: Readonly<Record<string, Hook>> = {
@@ -321,7 +326,9 @@ function opaque(tables: readonly string[]): HookStage {
   return { kind: 'opaque', priority: -Infinity, why: `${tables.join(', ')} may decide before the IP hooks (virtables does not evaluate it)`, tie: null };
 }
 
-function compileIptables(dump: Dump, family: IpFamily, indexed: boolean): { chains: Map<string, CompiledChain>; usesPhysdev: boolean } {
+function compileIptables(
+  dump: Dump, family: IpFamily, indexed: boolean, env: EvalEnv,
+): { chains: Map<string, CompiledChain>; usesPhysdev: boolean } {
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
   const protoNumber = protocolNumber;
@@ -330,7 +337,7 @@ function compileIptables(dump: Dump, family: IpFamily, indexed: boolean): { chai
     for (const chain of table.chains) {
       const rules = chain.rules.map((r, i) => {
         if (r.matches.some((m) => m.name === 'physdev')) usesPhysdev = true;
-        return compileRule(r, i, family, (n) => userChains.has(n), protoNumber);
+        return compileRule(r, i, family, (n) => userChains.has(n), protoNumber, env);
       });
       chains.set(chainKey(table.name, chain.name), {
         table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,

@@ -6,6 +6,8 @@ import { parseCidr, parseHost, maskOf, type IpFamily } from '../model/cidr.js';
 import type { Match, Option } from '../model/dump.js';
 import { protocolNumber } from '../model/protocols.js';
 import { ICMP_TYPES, ICMPV6_TYPES } from '../write/canonical.js';
+import { NO_ENV, type EvalEnv } from './env.js';
+import { FOUND, MAYBE, parseSetFlags, testSet } from './ipset.js';
 import { ST_INVALID, ST_UNTRACKED, STATE_BITS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type MatchCtx } from './packet.js';
 
 export type Test = (c: MatchCtx) => boolean;
@@ -91,7 +93,7 @@ export function ifaceTest(name: string, field: 'inIface' | 'outIface' | 'physIn'
 
 // --- modules ------------------------------------------------------------------------------
 
-type Compiler = (m: Match, family: IpFamily) => CompiledMatch;
+type Compiler = (m: Match, family: IpFamily, env: EvalEnv) => CompiledMatch;
 
 function each(m: Match, handle: (o: Option) => Test | CompiledMatch | null): CompiledMatch {
   const tests: Test[] = [];
@@ -456,15 +458,44 @@ const hashlimit: Compiler = (m) => {
 
 const comment: Compiler = () => test(ALWAYS);
 
+const COUNTER_TESTS = /^--(packets|bytes)-(eq|lt|gt)$/;
+
+/** xt_set: membership of the packet's tuple (FLAGS pick source or destination per dimension). */
+const set: Compiler = (m, _family, env) => {
+  const ms = m.options.find((o) => o.name === '--match-set' || o.name === '--set');
+  const name = ms?.args[0]?.value;
+  const flagsText = ms?.args[1]?.value ?? '';
+  const flags = parseSetFlags(flagsText);
+  if (!ms || name === undefined || !flags) return unknown(`-m set ${m.options.map((o) => o.name).join(' ')}`);
+  const written = `-m set ${ms.negated ? '! ' : ''}--match-set ${name} ${flagsText}`;
+  const index = env.ipsets;
+  if (!index) return unknown(`${written}: the members of set ${name} are not known (give ipset save output with --ipset)`);
+  if (!index.get(name)) return unknown(`${written}: set ${name} is not in ${index.save.file}`);
+  for (const o of m.options) {
+    if (o === ms || o.name === '--return-nomatch' || o.name === '--update-counters' || o.name === '--update-subcounters' || COUNTER_TESTS.test(o.name)) continue;
+    return unknown(`${written} ${o.name}`);
+  }
+  const counters = m.options.filter((o) => COUNTER_TESTS.test(o.name)).map((o) => `${o.negated ? '! ' : ''}${o.name} ${first(o)}`);
+  const options = { returnNomatch: m.options.some((o) => o.name === '--return-nomatch') };
+  const neg = ms.negated;
+  return test((c) => {
+    const r = testSet(index, name, flags, c, options, c.memory.sets);
+    if (r === MAYBE) throw new UnknownAtRuntime(`${written}: whether this packet is in set ${name} is not known (a MAC address the topology does not give, or members this trace changed inexactly)`);
+    // Counters change with every packet: a found member's counters are state virtables does not know.
+    if (r === FOUND && counters.length > 0) throw new UnknownAtRuntime(`${written} ${counters.join(' ')}: the member's counters are state virtables does not know`);
+    return (r === FOUND) !== neg;
+  });
+};
+
 const MATCHES: Readonly<Record<string, Compiler>> = {
   tcp: tcpLike, udp: tcpLike, udplite: tcpLike, icmp: icmpLike, icmp6: icmpLike,
   state, conntrack, multiport, physdev, iprange, mark, connmark, addrtype, pkttype, mac, policy,
-  limit, hashlimit, comment,
+  limit, hashlimit, comment, set,
 };
 
-export function compileMatch(m: Match, family: IpFamily): CompiledMatch {
+export function compileMatch(m: Match, family: IpFamily, env: EvalEnv = NO_ENV): CompiledMatch {
   const c = MATCHES[m.name];
   if (!c) return unknown(`-m ${m.name} (virtables does not evaluate this match module)`);
   if ((m.name === 'tcp' || m.name === 'udp' || m.name === 'udplite') && m.options.length === 0) return test(ALWAYS);
-  return c(m, family);
+  return c(m, family, env);
 }

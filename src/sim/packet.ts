@@ -86,9 +86,28 @@ export interface MatchCtx {
   srcMac: string | null;
   /** Address type of an address as the host's local routing table classifies it (for addrtype). */
   addrType: (addr: bigint, iface: string | null) => string;
+  /** What the trace changed so far (ipset members added or deleted); shared by request and reply. */
+  memory: TraceMemory;
 }
 
 /** Outcome of a compiled rule test. */
 export const NO = 0;
 export const YES = 1;
 export const UNKNOWN = 2;
+
+/** Members a trace added to or deleted from a set (its packets' tuples), or that it changed the set unknowably. */
+export interface SetOverlay {
+  readonly added: Set<string>;
+  readonly deleted: Set<string>;
+  /** An addition or deletion virtables cannot key exactly (net sets, unknown MACs): later tests are `maybe`. */
+  tainted: boolean;
+}
+
+/** State a trace changes as it goes (ipset members -j SET adds or deletes), shared by its request and reply. */
+export interface TraceMemory {
+  readonly sets: Map<string, SetOverlay>;
+}
+
+export function freshMemory(): TraceMemory {
+  return { sets: new Map() };
+}

@@ -3,6 +3,7 @@
 // there — base chains of every table (iptables' fixed tables and nft's own), conntrack and the
 // NAT core — in the kernel's order.
 
+import type { EvalEnv } from './env.js';
 import type { IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { isTextPos, type NftRule, type NftRuleset } from '../model/nft.js';
@@ -81,6 +82,8 @@ export interface Ruleset {
   readonly usesPhysdev: boolean;
   /** Per hook, what runs there in the kernel's order (src/sim/hooks.ts builds it). */
   readonly hooks: HookPlan;
+  /** What the rules were compiled against (ipset contents). */
+  readonly env: EvalEnv;
 }
 
 export function chainKey(table: string, chain: string): string {

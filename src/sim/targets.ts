@@ -3,6 +3,7 @@
 
 import { parseCidr, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Option, Target } from '../model/dump.js';
+import { parseSetFlags, type SetFlags } from './ipset.js';
 import { parseMark, portRange } from './matches.js';
 import type { MatchCtx } from './packet.js';
 
@@ -34,12 +35,14 @@ export type CompiledTarget =
   | { readonly kind: 'netmap'; readonly prefix: number; readonly network: bigint }
   /** nft `vmap`: the verdict of the element the packet's key hits; null: no element, the rule goes on. */
   | { readonly kind: 'vmap'; readonly pick: (c: MatchCtx) => CompiledTarget | null }
+  /** -j SET: members added or deleted (the packet's tuple), then the rule goes on. */
+  | { readonly kind: 'ipset'; readonly ops: ReadonlyArray<{ readonly op: 'add' | 'del'; readonly set: string; readonly flags: SetFlags }> }
   | { readonly kind: 'unknown'; readonly why: string };
 
 /** Targets that change nothing a traced packet is later matched on (or only side state: logs, counters). */
 const CONTINUE = new Set([
   'LOG', 'ULOG', 'NFLOG', 'TRACE', 'AUDIT', 'CHECKSUM', 'TCPMSS', 'CLASSIFY', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'LED',
-  'RATEEST', 'SET', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN', 'TCPOPTSTRIP', 'TEE', 'SYNPROXY_LOG',
+  'RATEEST', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN', 'TCPOPTSTRIP', 'TEE', 'SYNPROXY_LOG',
 ]);
 
 const REJECT4 = new Set(['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset']);
@@ -166,6 +169,22 @@ export function compileTarget(target: Target | null, family: IpFamily, isUserCha
       const range = portsOnly(opt('--to-ports'));
       if (!range) return { kind: 'unknown', why: `-j ${name} --to-ports ${first(opt('--to-ports'))}` };
       return name === 'MASQUERADE' ? { kind: 'masquerade', range } : { kind: 'redirect', range };
+    }
+    case 'SET': {
+      const ops: Array<{ op: 'add' | 'del'; set: string; flags: SetFlags }> = [];
+      for (const o of target.options) {
+        if (o.name === '--add-set' || o.name === '--del-set') {
+          const flags = parseSetFlags(o.args[1]?.value ?? '');
+          const set = o.args[0]?.value;
+          if (!flags || set === undefined) return { kind: 'unknown', why: `-j SET ${o.name} ${o.args.map((a) => a.value).join(' ')}` };
+          ops.push({ op: o.name === '--add-set' ? 'add' : 'del', set, flags });
+        } else if (o.name === '--map-mark') {
+          return { kind: 'unknown', why: "-j SET --map-set --map-mark (the packet's mark from a member's skbmark)" };
+        } else if (!['--exist', '--timeout', '--map-set', '--map-prio', '--map-queue'].includes(o.name)) {
+          return { kind: 'unknown', why: `-j SET ${o.name}` };
+        }
+      }
+      return { kind: 'ipset', ops };
     }
     case 'NETMAP': {
       const cidr = parseCidr(first(opt('--to')));

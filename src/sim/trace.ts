@@ -8,7 +8,7 @@ import { UsageError } from '../model/errors.js';
 import { ruleWhere, type Ruleset } from './ruleset.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
-  type Flow, type Hook, type MatchCtx,
+  freshMemory, type Flow, type Hook, type MatchCtx, type TraceMemory,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
 import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
@@ -540,12 +540,12 @@ function freshCtx(family: IpFamily, addrType: MatchCtx['addrType']): MatchCtx {
   return {
     family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
     inIface: '', outIface: '', bridged: false, physIn: null, physOut: null, ctState: ST_INVALID, ctDir: 0, flow: null, pktType: 'unicast', srcMac: null,
-    addrType,
+    addrType, memory: freshMemory(),
   };
 }
 
 /** One of the simulator's two packet contexts (request, reply), reset: a trace allocates none. */
-function newCtx(sim: Simulator, which: 0 | 1): MatchCtx {
+function newCtx(sim: Simulator, which: 0 | 1, memory: TraceMemory): MatchCtx {
   const c = sim.contexts[which];
   c.hook = 'PREROUTING';
   c.table = 'raw';
@@ -568,6 +568,7 @@ function newCtx(sim: Simulator, which: 0 | 1): MatchCtx {
   c.flow = null;
   c.pktType = 'unicast';
   c.srcMac = null;
+  c.memory = memory;
   return c;
 }
 
@@ -603,7 +604,8 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
     snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
   };
-  const c = newCtx(sim, 0);
+  const memory = freshMemory();
+  const c = newCtx(sim, 0, memory);
   c.src = fromAddr ?? 0n;
   c.dst = dst;
   c.proto = proto;
@@ -625,7 +627,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
 
   // The reply: from the receiver back to the sender's address as the receiver saw it.
   const seen = request.seen;
-  const rc = newCtx(sim, 1);
+  const rc = newCtx(sim, 1, memory);
   rc.src = seen.dst;
   rc.dst = seen.src;
   rc.proto = proto;
@@ -680,12 +682,14 @@ export function traceDhcp(sim: Simulator, guest: string, quiet = false): TraceRe
   const e = node.endpoint;
   const server = sim.interfaces.get(e.iface)?.addresses.find((a) => a.address.family === 4)?.address.value ?? null;
   const packet: Seen = { src: 0n, dst: BROADCAST, sport: 68, dport: 67 };
+  // One memory for the exchange, as for a traced connection (sets changed by the request stay for the reply).
+  const memory = freshMemory();
   const leg = (which: 0 | 1, src: bigint, sport: number, dport: number, send: (j: Journey) => Outcome): Leg => {
     const flow: Flow = {
       family: 4, proto: PROTO_UDP, orig: { src, dst: BROADCAST, sport, dport }, reply: { src: BROADCAST, dst: src, sport: dport, dport: sport },
       snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
     };
-    const c = newCtx(sim, which);
+    const c = newCtx(sim, which, memory);
     c.src = src;
     c.dst = BROADCAST;
     c.proto = PROTO_UDP;

@@ -5,6 +5,7 @@
 
 import { formatHost } from '../model/cidr.js';
 import { candidates } from './compile.js';
+import { changeSet } from './ipset.js';
 import { UnknownAtRuntime } from './matches.js';
 import { NO, ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, UNKNOWN, type Flow, type Hook, type MatchCtx } from './packet.js';
 import { ruleWhere, type BaseChain, type CompiledChain, type CompiledRule, type HookStage, type Ruleset, type TieGroup } from './ruleset.js';
@@ -232,6 +233,10 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       }
       case 'continue':
         if (t.name !== null) record(steps, hook, chain, r, 'continue', t.name);
+        break;
+      case 'ipset':
+        for (const op of t.ops) changeSet(w.ruleset.env.ipsets, op.op, op.set, op.flags, c, c.memory.sets);
+        record(steps, hook, chain, r, 'continue', steps ? t.ops.map((o) => `${o.op === 'add' ? 'added to' : 'deleted from'} set ${o.set}`).join(', ') : null);
         break;
       case 'mark': case 'connmark': case 'notrack':
         applyEffect(w, hook, chain, r, t);

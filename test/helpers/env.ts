@@ -74,9 +74,11 @@ export function describeCorpus(name: string, body: () => void): void {
   gated('the shared corpus', corpusSkipReason(), name, body);
 }
 
-/** A suite that runs real iptables in network namespaces (and may read the shared corpus). */
-export function describeKernel(name: string, body: () => void, opts: { corpus?: boolean } = {}): void {
-  gated('the kernel (root, unshare, iptables)', kernelSkipReason() ?? (opts.corpus ? corpusSkipReason() : null), name, body);
+/** A suite that runs real iptables in network namespaces (and may read the shared corpus, or need more tools). */
+export function describeKernel(name: string, body: () => void, opts: { corpus?: boolean; tools?: readonly string[] } = {}): void {
+  const tool = (opts.tools ?? []).find((t) => !commandExists(t));
+  const toolReason = tool ? `this suite needs '${tool}' (apt-get install ${tool})` : null;
+  gated('the kernel (root, unshare, iptables)', kernelSkipReason() ?? (opts.corpus ? corpusSkipReason() : null) ?? toolReason, name, body);
 }
 
 /** Headless Chromium, as Debian packages it. */

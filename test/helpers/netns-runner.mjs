@@ -60,6 +60,8 @@ function finish(error) {
 }
 try {
   sh(['mount --make-rprivate /', 'mkdir -p /run/netns', 'mount -t tmpfs tmpfs /run/netns', ...plan.setup].join('\n'));
+  // What rules refer to (ipsets) exists before they are loaded.
+  for (const pre of plan.preloads ?? []) sh(`ip netns exec ${plan.hostNs} ${pre.command}`, pre.text);
   if (plan.dump) sh(`ip netns exec ${plan.hostNs} iptables-legacy-restore`, plan.dump);
   for (const load of plan.loads ?? []) sh(`ip netns exec ${plan.hostNs} ${load.command}`, load.text);
   output.listings = {};

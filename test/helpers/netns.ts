@@ -97,6 +97,8 @@ export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
       linked.add(e.iface);
     }
     for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0`);
+    // The sender's MAC, when the topology gives one (-m mac, ipset MAC members).
+    if (e.mac) cmds.push(`ip -n ${n} link set eth0 address ${e.mac}`);
     cmds.push(`ip -n ${n} link set eth0 up`);
     for (const a of e.extra.filter((x) => x.family === 4)) cmds.push(`ip -n ${n} addr add ${addr(a)}/32 dev lo`);
   }
@@ -194,6 +196,8 @@ export interface KernelOptions {
   readonly loads?: readonly RulesLoad[];
   /** Commands run in the host namespace once the rules are in (`nft list ruleset`), by name. */
   readonly listings?: Readonly<Record<string, string>>;
+  /** An `ipset save`, restored before the rules that name its sets. */
+  readonly ipsets?: string;
 }
 
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
@@ -205,6 +209,8 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
   const plan = {
     setup: setupCommands(t, opts.brNetfilter),
     hostNs: 'host',
+    // `ipset restore` of an `ipset save`, before the rules that name its sets.
+    preloads: opts.ipsets ? [{ command: 'ipset restore', text: opts.ipsets }] : [],
     dump,
     loads: (opts.loads ?? []).map((l) => ({ command: l.tool === 'nft' ? 'nft -f -' : l.tool, text: l.text })),
     listings: opts.listings ?? {},

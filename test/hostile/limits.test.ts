@@ -24,12 +24,12 @@ function dump(n: number): string {
 }
 
 describe('input size limits', () => {
-  it('a file over 512 MiB is refused from its size, before it is read', () => {
+  it('a file over 128 MiB is refused from its size, before it is read', () => {
     const file = join(scratch, 'huge.save');
     writeFileSync(file, '');
     truncateSync(file, 600 * 1024 * 1024); // sparse: nothing to read, only a size
     const r = virtables(['parse', file]);
-    expect([r.status, r.stderr]).toEqual([2, `${file}:1:1: ${file} is 600 MiB, more than virtables reads (512 MiB)\n`]);
+    expect([r.status, r.stderr]).toEqual([2, `${file}:1:1: ${file} is 600 MiB, more than virtables reads (128 MiB)\n`]);
   });
 
   it('standard input is read in chunks and refused once past the limit, the limit named', () => {
