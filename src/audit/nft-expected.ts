@@ -5,7 +5,7 @@
 
 import { parseNftText } from '../../grammar/nft.js';
 import { applyProgram, emptyHostState } from '../engine/apply.js';
-import { compile } from '../engine/index.js';
+import { compile } from '../engine/compile.js';
 import { NFT_TABLE } from '../engine/libvirt-nft.js';
 import type { AnyNetwork, Network } from '../model/network.js';
 import type { NftRule, NftRuleset } from '../model/nft.js';

@@ -7,12 +7,13 @@ import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.j
 import type { Dump, Rule } from '../model/dump.js';
 import type { NetworkInfo } from '../diff/attribute.js';
 import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
-import { freshMemory, ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
+import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
+import { isVirtualMode } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
 /** A virtual network as the simulator sees it. */
@@ -104,7 +105,7 @@ function subjectsOf(networks: readonly NetworkInfo[]): Subject[] {
   for (const network of networks) {
     if (network.owner !== 'libvirt' || !network.bridge || bridges.has(network.bridge)) continue;
     const def = network.definition?.kind === 'libvirt' ? network.definition : null;
-    if (def && !['none', 'nat', 'route', 'open'].includes(def.forward.mode)) continue;
+    if (def && !isVirtualMode(def.forward.mode)) continue;
     const ip = def?.ips.find((i) => i.family === 4);
     const subnet = ip?.subnet ?? network.subnets.find((s) => s.family === 4);
     if (!subnet || subnet.prefix > 30) continue;

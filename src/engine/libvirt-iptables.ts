@@ -6,14 +6,13 @@
 
 import { InputError } from '../model/errors.js';
 import type { Family } from '../model/dump.js';
-import type { IpConfig, Network } from '../model/network.js';
+import { installsRules, type IpConfig, type Network } from '../model/network.js';
 import {
   bridgeOf,
   contextOf,
   dhcpIpv4,
   forwardDevice,
   hasIpv6,
-  installsRules,
   ipBlock,
   natPorts,
   snatAddress,

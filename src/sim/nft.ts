@@ -10,7 +10,7 @@
 import { maskOf, parseHost, type IpFamily } from '../model/cidr.js';
 import type { NftChain, NftExpr, NftFamily, NftMatch, NftNat, NftReject, NftRule, NftRuleset, NftSet, NftStatement, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
-import { ICMP_TYPES, ICMPV6_TYPES } from '../write/canonical.js';
+import { ICMP_TYPES, ICMPV6_TYPES } from '../model/protocols.js';
 import { nftExprText, nftStatementText } from '../write/nft-rule.js';
 import { all, UnknownAtRuntime, type Test } from './matches.js';
 import {

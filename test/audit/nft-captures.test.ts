@@ -16,7 +16,7 @@ import { readNetworks } from '../../src/network/libvirt.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
 import { applyProgram, emptyHostState } from '../../src/engine/apply.js';
-import { compile } from '../../src/engine/index.js';
+import { compile } from '../../src/engine/compile.js';
 import { formatNftRuleset } from '../../src/write/nft.js';
 
 const REAL = join(SHARED_CORPUS, 'nft-real');

@@ -89,7 +89,7 @@ export interface GeneratedHost {
 /** The same N networks started on a host with each of libvirt's firewall backends (what `compile` derives). */
 export async function generateLibvirtHost(networks: number): Promise<GeneratedHost> {
   const { readNetworks } = await import('../../src/network/libvirt.js');
-  const { compile } = await import('../../src/engine/index.js');
+  const { compile } = await import('../../src/engine/compile.js');
   const { applyProgram, emptyHostState } = await import('../../src/engine/apply.js');
   const { formatDump } = await import('../../src/write/save.js');
   const { formatNftRuleset } = await import('../../src/write/nft.js');

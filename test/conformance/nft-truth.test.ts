@@ -14,7 +14,8 @@ import { parseNftText } from '../../grammar/nft.js';
 import { formatHost, parseHost } from '../../src/model/cidr.js';
 import { readNetworks } from '../../src/network/libvirt.js';
 import { compileHost } from '../../src/sim/compile.js';
-import { buildTopology, emptySpec, parseGuestFlag, parseUplinkFlag, type Topology } from '../../src/sim/topology.js';
+import { buildTopology, emptySpec, type Topology } from '../../src/sim/topology.js';
+import { parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, traceDhcp, type Simulator, type TraceResult } from '../../src/sim/trace.js';
 import { describeCorpus, SHARED_CORPUS } from '../helpers/env.js';
 

@@ -9,7 +9,8 @@ import { parseSave } from '../../grammar/iptables-save.js';
 import { compileDump } from '../../src/sim/compile.js';
 import { iptablesBaseChains, planHooks } from '../../src/sim/hooks.js';
 import type { HookStage, Registrar, Ruleset } from '../../src/sim/ruleset.js';
-import { buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/sim/topology.js';
+import { buildTopology, emptySpec } from '../../src/sim/topology.js';
+import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, type TraceResult } from '../../src/sim/trace.js';
 import { baseName } from '../../src/sim/traverse.js';
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { parseNftText } from '../../grammar/nft.js';
 import { compileHost } from '../../src/sim/compile.js';
-import { buildTopology, emptySpec, parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/sim/topology.js';
+import { buildTopology, emptySpec } from '../../src/sim/topology.js';
+import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, traceDhcp, type Probe, type TraceResult } from '../../src/sim/trace.js';
 
 function sim(nft: string, opts: { iptables?: string; family?: 4 | 6 } = {}) {

@@ -6,10 +6,10 @@
 // Found by the simulator, which names the table, chain and rule or policy that decides.
 
 import { nftRuleText } from '../../write/nft-rule.js';
-import type { AuditContext } from '../context.js';
 import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
 import { blockedTraffic, type Blocked, type ProbeKind } from '../outcomes.js';
-import { finding, type Check, type Finding, type Location } from '../types.js';
+import type { AuditContext, Check } from '../context.js';
+import { finding, type Finding, type Location } from '../types.js';
 import { atLine, networkLabel, shellQuote } from '../words.js';
 
 export const hostFirewallBlocksNetwork: Check = {

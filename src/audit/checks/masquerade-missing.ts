@@ -4,7 +4,8 @@
 
 import { formatHost } from '../../model/cidr.js';
 import { nftRuleLocation } from '../nft-location.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
 const NAT_PURPOSES = new Set(['masquerade', 'masquerade-ports', 'snat', 'snat-ports']);

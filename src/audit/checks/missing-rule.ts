@@ -4,7 +4,8 @@
 import type { AuditContext } from '../context.js';
 import type { ExpectedRule } from '../expected.js';
 import { nftExpectedOf, nftInsertCommand } from '../nft-expected.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
 export const missingRule: Check = {

@@ -5,13 +5,13 @@
 
 import type { Dump, Rule } from '../../model/dump.js';
 import { cidrsOverlap, maskOf } from '../../model/cidr.js';
-import type { AuditContext } from '../context.js';
+import type { AuditContext, Check } from '../context.js';
 import type { NftRuleset } from '../../model/nft.js';
 import { acceptedAt, type Accepted } from '../accepted.js';
 import { acceptedBy, connects, stepRule } from '../legs.js';
 import { nftForwardPath, nftSuspects } from '../nft-sources.js';
 import type { Probes, Subject } from '../probes.js';
-import { finding, type Check, type Finding } from '../types.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';
 
 /** Chains a forwarded packet meets before the filter verdict, in the kernel's order. */

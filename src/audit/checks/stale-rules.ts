@@ -8,7 +8,8 @@ import type { AuditContext } from '../context.js';
 import { expectedKey } from '../expected.js';
 import { nftExpectedOf } from '../nft-expected.js';
 import { nftRuleLocation } from '../nft-location.js';
-import { finding, type Check, type Finding, type RelatedLocation } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding, type RelatedLocation } from '../types.js';
 import { networkLabel, plural, deleteCommand } from '../words.js';
 
 /** Matches whose second copy sees different packets than the first (counters, rates, lists). */
