@@ -75,7 +75,7 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
   const commands: Command[] = [];
   const emit: Emit = (family, table, chain, options, purpose, context, extra = {}) => {
     const argv = [toolOf(family), ...(era.wait ? ['-w'] : []), '--table', table, '--insert', chain, ...options];
-    const rule = ruleFromOptions(table, chain, options);
+    const rule = ruleFromOptions(table, chain, options, family);
     commands.push(command(argv, { kind: 'insert', family, table, chain, position: 1, rule }, { network: network.name, purpose, context, ...extra }));
   };
   const bridge = bridgeOf(network);

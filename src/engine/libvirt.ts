@@ -67,7 +67,7 @@ export function privateChainSetup(family: Family, current: Dump | undefined, net
       }
       if (jumpParent(existing, hook.child) !== hook.parent) {
         const options = ['--jump', hook.child];
-        const rule = ruleFromOptions(table, hook.parent, options);
+        const rule = ruleFromOptions(table, hook.parent, options, family);
         commands.push(command([tool, '-w', '--table', table, '--insert', hook.parent, ...options], { kind: 'insert', family, table, chain: hook.parent, position: 1, rule }, { network, purpose: 'chain-setup', context: { table, chain: hook.child, parent: hook.parent }, setup: true }));
       }
     }
