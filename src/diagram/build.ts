@@ -4,7 +4,8 @@
 import type { NetworkInfo } from '../diff/attribute.js';
 import { cidrContains, cidrsOverlap, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
-import { compileDump } from '../sim/compile.js';
+import type { NftRuleset } from '../model/nft.js';
+import { compileHost } from '../sim/compile.js';
 import type { EvalEnv } from '../sim/env.js';
 import { DEFAULT_SERVICES, reachabilityMatrix, type Service } from '../sim/matrix.js';
 import {
@@ -21,6 +22,8 @@ export interface DiagramOptions {
   readonly env?: EvalEnv;
   /** A last change to the built topology (guests' MAC addresses). */
   readonly finish?: (t: Topology) => Topology;
+  /** The host's nft ruleset, traced with the dump (src/sim/compile.ts compileHost). */
+  readonly nft?: NftRuleset | null;
 }
 
 /** Guests (named by their address) for the port forwards' targets on a bridge subnet. */
@@ -50,7 +53,7 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
   // bridge must not take the place of the guest the network already had there.
   const kept: GuestSpec[] = first.endpoints.filter((e) => e.kind === 'guest').map((e) => ({ name: e.name, attach: e.iface, addresses: e.addresses, gateways: e.gateways, port: e.port, mac: e.mac }));
   const topology = extra.length > 0 ? buildTopology({ ...spec, autoGuests: false, guests: [...kept, ...extra] }) : first;
-  const sim = prepare(compileDump(dump, family, { env: options.env }), options.finish ? options.finish(topology) : topology);
+  const sim = prepare(compileHost({ iptables: dump, nft: options.nft ?? null }, family, { env: options.env }), options.finish ? options.finish(topology) : topology);
   const matrix = reachabilityMatrix(sim, options.services ?? DEFAULT_SERVICES);
   return buildDiagram({ title: options.title, sim, matrix, networks: spec.networks, forwards: portForwards(sim, dump) });
 }
