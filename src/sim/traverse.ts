@@ -182,7 +182,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         continue;
       }
       // What virtables cannot evaluate may match or not: the explorer follows both.
-      if (x === null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+      if (x === null || x.rule === null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
       if (!undecided(c, r.unknown)) continue;
     }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);

@@ -37,7 +37,7 @@ const PINNED: Readonly<Record<string, readonly [number, number, number, number, 
 };
 
 function tumMatrix(name: string, assume: string[]): Matrix {
-  const text = readFileSync(join(DIR, `${TUM}${name}`), 'utf8');
+  const text = readFileSync(join(DIR, `${TUM}${name}`), 'utf8').replaceAll('XX:XX:XX:XX:XX:XX', '02:00:00:00:00:01'); // censored MACs: the strict reader refuses them as iptables does
   const dump = parseSave(text, { file: name });
   const family = dump.family === 'ipv6' ? 6 : 4;
   const env = evalEnv({ assume: parseAssumptions('test', assume) });
@@ -55,8 +55,8 @@ describeCorpus('TUM matrices: decided cells, and the rules the rest depend on', 
       const recent = decidedShare(tumMatrix(name, ['recent empty'])).decided;
       const both = tumMatrix(name, ['recent empty', 'limit under']);
       const left = both.cells.filter((c) => c.state === 'unknown');
-      // What stays undecided then is a censored MAC address.
-      expect(left.filter((c) => !/-m mac --mac-source xx:xx:xx:xx:xx:xx/.test(c.reason)).map((c) => c.reason)).toEqual([]);
+      // What stays undecided then is a censored MAC address (read as 02:00:00:00:00:01, see above).
+      expect(left.filter((c) => !/-m mac --mac-source 02:00:00:00:00:01/.test(c.reason)).map((c) => c.reason)).toEqual([]);
       expect([plain.cells.length, untouched, share.decided, recent, both.cells.length - left.length]).toEqual([...PINNED[name]!]);
     }, 120_000);
   }
