@@ -4,7 +4,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import { canonicalNft } from '../model/nft-canonical.js';
 import { formatNftJson } from '../write/nft-json.js';
 import { formatNftText, NftPrintError } from '../write/nft-text.js';
-import { formatDump } from '../write/save.js';
+import { writeDump } from '../write/save.js';
 import { oneOf, parseCommandArgs } from './args.js';
 import { kindName, positionIn } from '../input/read.js';
 import { listingNote } from '../input/listing.js';
@@ -82,10 +82,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dump = input.dump!;
   const note = listingNote(dump);
   if (note && !io.quiet) io.stderr(`virtables parse: note: ${note}\n`);
-  io.stdout(
-    format === 'json'
-      ? JSON.stringify(dumpToJson(dump), null, 2) + '\n'
-      : formatDump(dump, { counters: values.counters === true }),
-  );
+  // Written in chunks of at most 64 KiB: the canonical text of a big dump is never one string.
+  if (format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
+  else writeDump(dump, io.stdout, { counters: values.counters === true });
   return 0;
 }
