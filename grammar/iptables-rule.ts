@@ -1,20 +1,25 @@
-// Meaning for one parsed rule line: which options are the common fields (-s -d -i -o -p -f),
-// which belong to which match module, which to the target — the way iptables itself
-// assigns them, including the protocol matches it loads implicitly (`-p tcp --dport 22`).
+// Meaning for one parsed rule line, read the way iptables 1.8.9 reads its argv: getopt_long
+// over the base options and the options of every extension loaded so far (newest first,
+// unambiguous abbreviations allowed), the protocol match loaded on demand (`-p tcp --dport
+// 22`), each extension's options checked against its data (src/xt), and `-s a,b` expanded
+// into one rule per address, as iptables does.
 
-import type { IToken } from './chevrotain.js';
-import { parseCidr } from '../src/model/cidr.js';
-import type { AddressMatch, Arg, Counters, InterfaceMatch, Match, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
+import { formatHost } from '../src/model/cidr.js';
+import type { Cidr } from '../src/model/cidr.js';
+import type { AddressMatch, Arg, Counters, Family, InterfaceMatch, Match, Note, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
+import { checkExtension, type RawXtOption } from '../src/xt/check.js';
+import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
+import { ALL_MATCH_NAMES, findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
+import type { Extension, GivenMap, RuleView, XtOption } from '../src/xt/spec.js';
 
-export interface RawOption {
-  readonly nameToken: IToken;
-  /** `! --dport 22` */
-  readonly negatedBefore: boolean;
-  /** `-d ! 10.0.0.0/8` (iptables 1.3.x) */
-  readonly negatedAfter: boolean;
-  readonly args: ReadonlyArray<{ token: IToken; quoted: boolean }>;
+/** One word of a rule line after quote removal, with its 1-based column. */
+export interface RuleItem {
+  readonly text: string;
+  /** Written with (some) double quotes (printed back quoted for extensions virtables does not know). */
+  readonly quoted: boolean;
+  readonly col: number;
 }
 
 export interface RuleContext {
@@ -23,77 +28,61 @@ export interface RuleContext {
   readonly table: string;
   readonly chain: string;
   readonly counters: Counters | null;
-  readonly options: readonly RawOption[];
+  readonly items: readonly RuleItem[];
   readonly text: string;
+  readonly family: Family;
+  /** Refuse what only older iptables accepted (intrapositioned `-d ! x`), instead of noting it. */
+  readonly strict?: boolean;
+  /** Where notes go (extensions not validated, old syntax). */
+  readonly notes?: Note[];
+  /** Where the checks the table's COMMIT makes are queued (extensions limited to some chains, shared objects). */
+  readonly tableChecks?: TableCheck[];
 }
 
-/** Options each protocol's implicit match understands (iptables loads it on first use). */
-const PROTOCOL_MATCH_OPTIONS: Readonly<Record<string, { module: string; options: ReadonlySet<string> }>> = {
-  tcp: { module: 'tcp', options: new Set(['--sport', '--source-port', '--dport', '--destination-port', '--tcp-flags', '--syn', '--tcp-option']) },
-  udp: { module: 'udp', options: new Set(['--sport', '--source-port', '--dport', '--destination-port']) },
-  udplite: { module: 'udplite', options: new Set(['--sport', '--source-port', '--dport', '--destination-port']) },
-  icmp: { module: 'icmp', options: new Set(['--icmp-type']) },
-  'ipv6-icmp': { module: 'icmp6', options: new Set(['--icmpv6-type']) },
-  sctp: { module: 'sctp', options: new Set(['--sport', '--source-port', '--dport', '--destination-port', '--chunk-types']) },
-  dccp: { module: 'dccp', options: new Set(['--sport', '--source-port', '--dport', '--destination-port', '--dccp-types', '--dccp-option']) },
-  esp: { module: 'esp', options: new Set(['--espspi']) },
-  ah: { module: 'ah', options: new Set(['--ahspi']) },
-};
-
-/** Options of the match modules virtables knows, used to send each option to its module. */
-export const KNOWN_MATCH_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
-  ...Object.fromEntries(Object.values(PROTOCOL_MATCH_OPTIONS).map((p) => [p.module, p.options])),
-  state: new Set(['--state']),
-  conntrack: new Set(['--ctstate', '--ctproto', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport', '--ctstatus', '--ctexpire', '--ctdir']),
-  multiport: new Set(['--sports', '--dports', '--ports', '--source-ports', '--destination-ports']),
-  physdev: new Set(['--physdev-in', '--physdev-out', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged']),
-  comment: new Set(['--comment']),
-  limit: new Set(['--limit', '--limit-burst']),
-  iprange: new Set(['--src-range', '--dst-range']),
-  mac: new Set(['--mac-source']),
-  mark: new Set(['--mark']),
-  connmark: new Set(['--mark']),
-  addrtype: new Set(['--src-type', '--dst-type', '--limit-iface-in', '--limit-iface-out']),
-  pkttype: new Set(['--pkt-type']),
-  owner: new Set(['--uid-owner', '--gid-owner', '--socket-exists', '--suppl-groups']),
-  length: new Set(['--length']),
-};
-
-type CommonOption = 'source' | 'destination' | 'inInterface' | 'outInterface' | 'protocol' | 'fragment' | 'match' | 'jump' | 'goto' | 'counters' | 'family';
-
-/** The options iptables itself handles (not a module's), long and short spellings. */
-const COMMON: ReadonlyMap<string, CommonOption> = new Map([
-  ['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
-  ['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
-  ['-i', 'inInterface'], ['--in-interface', 'inInterface'],
-  ['-o', 'outInterface'], ['--out-interface', 'outInterface'],
-  ['-p', 'protocol'], ['--protocol', 'protocol'],
-  ['-f', 'fragment'], ['--fragment', 'fragment'],
-  ['-m', 'match'], ['--match', 'match'],
-  ['-j', 'jump'], ['--jump', 'jump'],
-  ['-g', 'goto'], ['--goto', 'goto'],
-  ['-c', 'counters'], ['--set-counters', 'counters'],
-  ['-4', 'family'], ['-6', 'family'], ['--ipv4', 'family'], ['--ipv6', 'family'],
-]);
-
-/** Removes the quotes and backslash escapes iptables-restore understands (`\"`, `\\`, `\'`). */
-function unquote(image: string): string {
-  const inner = image.slice(1, -1);
-  return inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
+/** An extension use the COMMIT of its table checks again: against the chains reaching the rule, or its shared objects. */
+export interface TableCheck {
+  readonly rule: Rule;
+  readonly ext: Extension;
+  readonly given: GivenMap;
+  readonly col: number;
 }
 
-interface MutableMatch {
-  name: string;
-  options: Option[];
-  col: number;
-  implicit: boolean;
+
+// ---------------------------------------------------------------------------------------------
+// The base options (iptables.c original_opts): long names and their short letters.
+
+const BASE_LONG: ReadonlyArray<readonly [string, string]> = [
+  ['append', 'A'], ['delete', 'D'], ['check', 'C'], ['insert', 'I'], ['replace', 'R'], ['list', 'L'], ['list-rules', 'S'],
+  ['flush', 'F'], ['zero', 'Z'], ['new-chain', 'N'], ['delete-chain', 'X'], ['rename-chain', 'E'], ['policy', 'P'],
+  ['source', 's'], ['destination', 'd'], ['src', 's'], ['dst', 'd'], ['protocol', 'p'], ['in-interface', 'i'], ['jump', 'j'],
+  ['table', 't'], ['match', 'm'], ['numeric', 'n'], ['out-interface', 'o'], ['verbose', 'v'], ['wait', 'w'], ['wait-interval', 'W'],
+  ['exact', 'x'], ['fragments', 'f'], ['version', 'V'], ['help', 'h'], ['line-numbers', '0'], ['modprobe', 'M'],
+  ['set-counters', 'c'], ['goto', 'g'], ['ipv4', '4'], ['ipv6', '6'],
+];
+const BASE_BY_NAME: ReadonlyMap<string, string> = new Map(BASE_LONG);
+const BASE_SHORT_WITH_ARG = new Set(['s', 'd', 'p', 'i', 'o', 'j', 'g', 'm', 'c', 't', 'M', 'A', 'C', 'D', 'R', 'I', 'N', 'E', 'P']);
+const BASE_SHORT = new Set([...BASE_SHORT_WITH_ARG, 'f', 'n', 'v', 'x', 'V', 'h', '4', '6', 'L', 'S', 'F', 'Z', 'X', 'w', 'W', '0']);
+const COMMANDS = new Set(['A', 'C', 'D', 'R', 'I', 'L', 'S', 'F', 'Z', 'N', 'X', 'E', 'P']);
+const LETTER_NAME: Readonly<Record<string, string>> = { s: 'source', d: 'destination', p: 'protocol', i: 'in-interface', o: 'out-interface', j: 'jump', g: 'goto', m: 'match', f: 'fragments', c: 'set-counters' };
+
+interface Loaded {
+  readonly kind: 'match' | 'target';
+  readonly name: string;
+  readonly ext: Extension | null;
+  readonly raws: RawXtOption[];
+  readonly options: Option[];
+  readonly col: number;
+  readonly implicit: boolean;
+  readonly goto: boolean;
 }
 
-/**
- * One copy of each short string the dumps repeat (option and module names, interfaces,
- * ports, targets): the lexer's fresh copies then die young instead of filling the old
- * generation of a 100,000-rule model.
- */
+type Resolved =
+  | { kind: 'base'; letter: string; inline: string | null }
+  | { kind: 'ext'; ext: Extension; option: XtOption; inline: string | null }
+  | { kind: 'ambiguous'; names: string[] }
+  | { kind: 'none' };
+
+/** One copy of each short string the dumps repeat (option values, interfaces, ports, targets). */
 const interned = new Map<string, string>();
 function intern(text: string): string {
   if (text.length > 40) return text;
@@ -103,149 +92,558 @@ function intern(text: string): string {
   return text;
 }
 
-function fail(ctx: RuleContext, token: IToken, message: string): never {
-  throw new InputError(ctx.file, ctx.line, token.startOffset + 1, message);
+const longNames = new Map<XtOption, string>();
+/** `--name` of an option, made once. */
+function longName(o: XtOption): string {
+  let n = longNames.get(o);
+  if (n === undefined) {
+    n = `--${o.name}`;
+    longNames.set(o, n);
+  }
+  return n;
 }
 
-function onlyArg(ctx: RuleContext, raw: RawOption): Arg {
-  if (raw.args.length !== 1) fail(ctx, raw.nameToken, `'${raw.nameToken.image}' takes one value, found ${raw.args.length}`);
-  const a = raw.args[0]!;
-  return { value: intern(a.quoted ? unquote(a.token.image) : a.token.image), quoted: a.quoted, col: a.token.startOffset + 1 };
+const optionIndex = new WeakMap<Extension, Map<string, XtOption>>();
+function namesOf(ext: Extension): Map<string, XtOption> {
+  let map = optionIndex.get(ext);
+  if (!map) {
+    map = new Map();
+    for (const o of ext.options) {
+      map.set(o.name, o);
+      for (const a of o.aliases ?? []) map.set(a, o);
+    }
+    optionIndex.set(ext, map);
+  }
+  return map;
 }
 
-export function assembleRule(ctx: RuleContext): Rule {
-  let source: AddressMatch | null = null;
-  let destination: AddressMatch | null = null;
+/** getopt_long's lookup: an exact name (base first, then the newest extension), else a unique abbreviation. */
+function resolveLong(word: string, exts: readonly Extension[]): Resolved {
+  const eq = word.indexOf('=');
+  const name = eq < 0 ? word : word.slice(0, eq);
+  const inline = eq < 0 ? null : word.slice(eq + 1);
+  const letter = BASE_BY_NAME.get(name);
+  if (letter !== undefined) return { kind: 'base', letter, inline };
+  for (let i = exts.length - 1; i >= 0; i--) {
+    const o = namesOf(exts[i]!).get(name);
+    if (o) return { kind: 'ext', ext: exts[i]!, option: o, inline };
+  }
+  const found: Resolved[] = [];
+  const seen = new Set<string>();
+  const names: string[] = [];
+  for (const [n, letter] of BASE_LONG) {
+    if (!n.startsWith(name) || seen.has(`base:${letter}`)) continue;
+    seen.add(`base:${letter}`);
+    names.push(n);
+    found.push({ kind: 'base', letter, inline });
+  }
+  for (let i = exts.length - 1; i >= 0; i--) {
+    for (const [n, o] of namesOf(exts[i]!)) {
+      const id = `${exts[i]!.kind}:${exts[i]!.name}:${o.name}`;
+      if (!n.startsWith(name) || seen.has(id)) continue;
+      seen.add(id);
+      names.push(n);
+      found.push({ kind: 'ext', ext: exts[i]!, option: o, inline });
+    }
+  }
+  if (found.length === 1) return found[0]!;
+  if (found.length > 1) return { kind: 'ambiguous', names };
+  return { kind: 'none' };
+}
+
+function fail(ctx: RuleContext, col: number, message: string): never {
+  throw new InputError(ctx.file, ctx.line, col, message);
+}
+
+function note(ctx: RuleContext, col: number, kind: Note['kind'], message: string): void {
+  ctx.notes?.push({ line: ctx.line, col, kind, message });
+}
+
+/** The name of the protocol match `-p` loads on demand: the written name, or the name of the number. */
+function protocolMatchName(written: string, n: number): string {
+  return /^\s*\d/.test(written) ? protocolName(n) : written;
+}
+
+interface AddressSpec {
+  readonly negated: boolean;
+  readonly text: string;
+  readonly col: number;
+  readonly valueCol: number;
+}
+
+/** Reads the rule like do_parse(); returns one rule per source × destination address. */
+export function assembleRules(ctx: RuleContext): Rule[] {
+  const { items, family } = ctx;
+  const loaded: Loaded[] = [];
+  /** Distinct known extensions in the order their options entered getopt's table. */
+  const merged: Extension[] = [];
+  let target: Loaded | null = null;
+  let source: AddressSpec | null = null;
+  let destination: AddressSpec | null = null;
   let inInterface: InterfaceMatch | null = null;
   let outInterface: InterfaceMatch | null = null;
-  let protocol: ProtocolMatch | null = null;
+  let protocol: (ProtocolMatch & { n: number }) | null = null;
+  let protocolUsed = false;
   let fragment: Rule['fragment'] = null;
   let counters = ctx.counters;
-  const matches: MutableMatch[] = [];
-  let target: { name: string; goto: boolean; options: Option[]; col: number } | null = null;
+  let invert = false;
+  let invertCol = 0;
+  /** Base options given so far (one bit per letter: iptables refuses most of them twice). */
+  let seenBase = '';
 
-  for (const raw of ctx.options) {
-    const token = raw.nameToken;
-    const name = token.image;
-    if (raw.negatedBefore && raw.negatedAfter) fail(ctx, token, `'${name}' is negated twice`);
-    const negated = raw.negatedBefore || raw.negatedAfter;
-    const col = token.startOffset + 1;
-    const common = COMMON.get(name);
-    if (common !== undefined && negated && (common === 'match' || common === 'jump' || common === 'goto' || common === 'counters')) fail(ctx, token, `'${name}' cannot be negated`);
+  const loadExt = (kind: 'match' | 'target', name: string, col: number, implicit: boolean, isGoto = false): Loaded => {
+    const ext = kind === 'match' ? findMatch(name, family) : findTarget(name, family);
+    const l: Loaded = { kind, name: kind === 'match' && ext ? ext.name : name, ext: ext ?? null, raws: [], options: [], col, implicit, goto: isGoto };
+    if (ext && !merged.includes(ext)) merged.push(ext);
+    if (kind === 'match') loaded.push(l);
+    return l;
+  };
+  /** The newest instance of a known extension takes its options (xtables marks older clones completed). */
+  const instanceOf = (ext: Extension): Loaded => {
+    if (target?.ext === ext) return target;
+    for (let i = loaded.length - 1; i >= 0; i--) if (loaded[i]!.ext === ext) return loaded[i]!;
+    throw new Error(`internal: no instance of ${ext.name}`);
+  };
+  const newest = (): Loaded | null => {
+    const lastMatch = loaded[loaded.length - 1];
+    if (!target) return lastMatch ?? null;
+    if (!lastMatch) return target;
+    return lastMatch.col > target.col ? lastMatch : target;
+  };
 
-    switch (common) {
-      case 'source':
-      case 'destination': {
-        const arg = onlyArg(ctx, raw);
-        if (arg.value.includes(',')) fail(ctx, token, `'${name} ${arg.value}': several addresses in one rule (iptables expands them into one rule each; iptables-save never prints this)`);
-        const cidr = parseCidr(arg.value);
-        if (!cidr) fail(ctx, raw.args[0]!.token, `bad address '${arg.value}' (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)`);
-        const field: AddressMatch = { negated, cidr: cidr!, written: arg.value, col };
-        if (common === 'source') {
-          if (source) fail(ctx, token, 'source given twice');
-          source = field;
-        } else {
-          if (destination) fail(ctx, token, 'destination given twice');
-          destination = field;
+  let i = 0;
+  /** The value of an option taking one argument: inline (`--x=v`, `-xv`), else the next word, whatever it is. */
+  const takeValue = (inline: string | null, optCol: number, what: string): Arg => {
+    if (inline !== null) return { value: intern(inline), quoted: false, col: optCol };
+    const next = items[i];
+    if (!next) fail(ctx, optCol, `option '${what}' requires a value`);
+    i++;
+    return { value: intern(next.text), quoted: next.quoted, col: next.col };
+  };
+  /** `-d ! x` / `--dport ! 22`: iptables up to 1.4 put `!` after the option; 1.8 refuses it. */
+  const oldNegation = (value: Arg, optCol: number, what: string): Arg | null => {
+    if (value.value !== '!' || value.quoted) return null;
+    const next = items[i];
+    if (!next || next.text.startsWith('-')) return null;
+    const message = `'${what} ! …' is the old (iptables ≤ 1.4) place for '!'; iptables 1.8 refuses it: write '! ${what} …'`;
+    if (ctx.strict) fail(ctx, value.col, message);
+    note(ctx, value.col, 'old-syntax', message);
+    if (invert) fail(ctx, value.col, `'${what}' is negated twice`);
+    invert = true;
+    invertCol = value.col;
+    i++;
+    void optCol;
+    return { value: intern(next.text), quoted: next.quoted, col: next.col };
+  };
+
+  while (i < items.length) {
+    const item = items[i]!;
+    i++;
+    const text = item.text;
+    // Quotes only group words (add_param_to_argv): getopt sees `"--x"` and `"!"` as an option and a '!'.
+    if (text === '!') {
+      if (invert) fail(ctx, item.col, "multiple consecutive '!' are not allowed");
+      invert = true;
+      invertCol = item.col;
+      continue;
+    }
+    const isOption = text.length > 1 && text.startsWith('-') && text !== '--';
+    if (!isOption) {
+      const last = newest();
+      if (last && !last.ext) {
+        // An extension virtables does not know: its option values are carried verbatim.
+        const o = last.options[last.options.length - 1];
+        if (o) {
+          (o.args as Arg[]).push({ value: intern(text), quoted: item.quoted, col: item.col });
+          continue;
         }
+      }
+      fail(ctx, item.col, `unexpected word '${text}' (iptables: "Bad argument"); ${hintForStray(items, i - 1)}`);
+    }
+
+    let resolved: Resolved;
+    if (text.startsWith('--')) {
+      const word = text.slice(2);
+      const last = newest();
+      // An unknown extension takes any option that is not a base option (its options are not known).
+      if (last && !last.ext && !BASE_BY_NAME.has(word.split('=')[0]!) && !protoOwns(word, protocol, protocolUsed, merged, family)) {
+        last.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
+        invert = false;
+        continue;
+      }
+      resolved = resolveLong(word, merged);
+      if (resolved.kind === 'none' && protocol && !protocolUsed) {
+        const protoExt = findMatch(protocolMatchName(protocol.written, protocol.n), family);
+        if (protoExt && !merged.includes(protoExt)) {
+          protocolUsed = true;
+          loadExt('match', protoExt.name, item.col, true);
+          resolved = resolveLong(word, merged);
+        }
+      }
+      if (resolved.kind === 'none' || resolved.kind === 'ambiguous') {
+        const unknown = [...loaded, ...(target ? [target] : [])].filter((l) => !l.ext).sort((a, b) => b.col - a.col)[0];
+        if (resolved.kind === 'none' && unknown) {
+          unknown.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
+          invert = false;
+          continue;
+        }
+        if (resolved.kind === 'ambiguous') fail(ctx, item.col, `option '${text}' is ambiguous (${resolved.names.map((n) => `--${n}`).join(', ')})`);
+        fail(ctx, item.col, unknownOption(text, merged, protocol, target));
+      }
+    } else {
+      const letter = text[1]!;
+      if (!BASE_SHORT.has(letter)) fail(ctx, item.col, `unknown option '${text}'`);
+      const rest = text.slice(2);
+      if (rest !== '' && !BASE_SHORT_WITH_ARG.has(letter)) fail(ctx, item.col, `unknown option '${text}' (write '-${letter}' alone)`);
+      resolved = { kind: 'base', letter, inline: rest === '' ? null : rest };
+    }
+
+    if (resolved.kind === 'ext') {
+      const inst = instanceOf(resolved.ext);
+      const o = resolved.option;
+      const args: Arg[] = [];
+      const spelled = longName(o);
+      if (o.type !== null && o.optionalValue) {
+        if (resolved.inline !== null) fail(ctx, item.col, `option '${spelled}' takes no '=value' (write the value as the next word)`);
+        const next = items[i];
+        if (next && !next.text.startsWith('-') && !next.text.startsWith('!')) {
+          args.push({ value: intern(next.text), quoted: next.quoted, col: next.col });
+          i++;
+        }
+      } else if (o.type !== null) {
+        let v = takeValue(resolved.inline, item.col, text);
+        if (o.invert) v = oldNegation(v, item.col, spelled) ?? v;
+        args.push(v);
+        if (o.second) {
+          const next = items[i];
+          if (next && !(next.text.startsWith('-') && !next.quoted) && !next.text.startsWith('!')) {
+            args.push({ value: intern(next.text), quoted: next.quoted, col: next.col });
+            i++;
+          }
+        }
+      } else if (resolved.inline !== null) {
+        fail(ctx, item.col, `option '${spelled}' takes no value`);
+      }
+      inst.raws.push({ option: o, negated: invert, args, col: item.col });
+      inst.options.push({ name: spelled, negated: invert, args, col: item.col });
+      invert = false;
+      continue;
+    }
+
+    // A base option.
+    const letter = resolved.letter;
+    const optCol = item.col;
+    const spelled = LETTER_NAME[letter] ? `-${letter}` : text;
+    if (COMMANDS.has(letter)) fail(ctx, optCol, `'${text}': a second command in one rule line (the line already is '-A ${ctx.chain}')`);
+    if (['t', 'n', 'v', 'x', 'V', 'h', '0', 'M', 'w', 'W'].includes(letter)) fail(ctx, optCol, `option '${text}' cannot be used in a rule of a restore file`);
+    if (letter === '4' || letter === '6') {
+      if ((letter === '4') === (family === 'ipv4')) continue;
+      // iptables-restore skips a rule meant for the other family (-6 in an IPv4 file).
+      return [];
+    }
+    const once = letter === 'g' ? 'j' : letter;
+    if (letter !== 'm' && seenBase.includes(once)) {
+      if (letter === 'j' || letter === 'g') fail(ctx, optCol, `a second target '${items[i]?.text ?? text}' (the rule already jumps to '${target?.name}')`);
+      fail(ctx, optCol, `'${spelled}' given twice (iptables: "multiple -${letter} flags not allowed")`);
+    }
+    seenBase += once;
+    if (invert && ['m', 'j', 'g', 'c'].includes(letter)) fail(ctx, invertCol, `'!' cannot negate '${spelled}'`);
+    if (letter === 'f') {
+      if (family === 'ipv6') fail(ctx, optCol, "'-f' does not exist in ip6tables (use -m frag)");
+      if (resolved.inline !== null) fail(ctx, optCol, "'-f' takes no value");
+      fragment = { negated: invert, col: optCol };
+      invert = false;
+      continue;
+    }
+    let value = takeValue(resolved.inline, optCol, spelled);
+    if (['s', 'd', 'p', 'i', 'o'].includes(letter)) value = oldNegation(value, optCol, spelled) ?? value;
+    const negated = invert;
+    invert = false;
+    switch (letter) {
+      case 's':
+      case 'd': {
+        const spec: AddressSpec = { negated, text: value.value, col: optCol, valueCol: value.col };
+        if (letter === 's') source = spec;
+        else destination = spec;
         break;
       }
-      case 'inInterface':
-      case 'outInterface': {
-        const arg = onlyArg(ctx, raw);
-        if (arg.value.length > 15) fail(ctx, raw.args[0]!.token, `interface name '${arg.value}' is longer than 15 characters`);
-        const field: InterfaceMatch = { negated, name: arg.value, col };
-        if (common === 'inInterface') inInterface = field;
+      case 'i':
+      case 'o': {
+        if (value.value === '') fail(ctx, value.col, 'empty interface name (iptables: "Empty interface is likely to be undesired")');
+        if (Buffer.byteLength(value.value) > 15) fail(ctx, value.col, `interface name '${value.value}' is longer than 15 characters`);
+        const field: InterfaceMatch = { negated, name: value.value, col: optCol };
+        if (letter === 'i') inInterface = field;
         else outInterface = field;
         break;
       }
-      case 'protocol': {
-        const arg = onlyArg(ctx, raw);
-        const n = protocolNumber(arg.value);
-        if (n === null) fail(ctx, raw.args[0]!.token, `unknown protocol '${arg.value}'`);
-        protocol = { negated, name: n === 0 ? 'all' : protocolName(n), written: arg.value, col };
+      case 'p': {
+        const lower = value.value.toLowerCase();
+        const n = xtNumber(lower, 0, 255) ?? protocolNumber(lower);
+        if (n === null) fail(ctx, value.col, `unknown protocol '${value.value}'`);
+        if (n === 0 && negated) fail(ctx, optCol, `'! -p ${value.value}' would never match (iptables: "rule would never match protocol")`);
+        protocol = { negated, name: n === 0 ? 'all' : protocolName(n), written: lower, col: optCol, n };
         break;
       }
-      case 'fragment':
-        if (raw.args.length > 0) fail(ctx, raw.args[0]!.token, `'${name}' takes no value`);
-        fragment = { negated, col };
-        break;
-      case 'match':
-        matches.push({ name: onlyArg(ctx, raw).value, options: [], col, implicit: false });
-        break;
-      case 'jump':
-      case 'goto': {
-        const arg = onlyArg(ctx, raw);
-        if (target) fail(ctx, token, `a second target '${arg.value}' (the rule already jumps to '${target.name}')`);
-        target = { name: arg.value, goto: common === 'goto', options: [], col };
+      case 'm': {
+        const name = value.value;
+        if (name === '') fail(ctx, value.col, "'-m' needs a match name");
+        if (name.length > 28) fail(ctx, value.col, `match name '${name.slice(0, 40)}' is longer than 28 characters`);
+        if (otherFamilyOnly('match', name, family)) fail(ctx, value.col, `match '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
+        const l = loadExt('match', name, optCol, false);
+        if (!l.ext) note(ctx, value.col, 'not-validated', `match '${name}' is not one iptables 1.8.9 ships; carried through verbatim, not validated${didYouMean(name, ALL_MATCH_NAMES)}`);
         break;
       }
-      case 'counters': {
-        const [p, b] = raw.args;
-        if (raw.args.length !== 2 || !/^\d+$/.test(p!.token.image) || !/^\d+$/.test(b!.token.image)) fail(ctx, token, `'${name}' takes two numbers: packets and bytes`);
-        counters = { packets: p!.token.image, bytes: b!.token.image };
+      case 'j':
+      case 'g': {
+        const name = value.value;
+        if (name === '') fail(ctx, value.col, `'${spelled}' needs a target or chain name`);
+        if (name.length > 28) fail(ctx, value.col, `target name '${name.slice(0, 40)}' is longer than 28 characters`);
+        if (/\s/.test(name)) fail(ctx, value.col, `invalid target name '${name}' (no blanks allowed)`);
+        if (letter === 'g') {
+          target = { kind: 'target', name, ext: null, raws: [], options: [], col: optCol, implicit: false, goto: true };
+          break;
+        }
+        if (otherFamilyOnly('target', name, family)) fail(ctx, value.col, `target '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
+        target = loadExt('target', name, optCol, false);
         break;
       }
-      case 'family':
-        fail(ctx, token, `'${name}' (restrict a rule to one family) is not supported in dumps`);
-        break;
-      case undefined: {
-        const args: Arg[] = [];
-        for (const a of raw.args) args.push({ value: intern(a.quoted ? unquote(a.token.image) : a.token.image), quoted: a.quoted, col: a.token.startOffset + 1 });
-        const option: Option = { name: intern(name), negated, args, col };
-        if (target) {
-          target.options.push(option);
-          break;
+      case 'c': {
+        const p = value.value;
+        const comma = p.indexOf(',', 1);
+        let b: string | undefined = comma >= 0 ? p.slice(comma + 1) : undefined;
+        if (b === undefined) {
+          const next = items[i];
+          if (next && !(next.text.startsWith('-') && !next.quoted) && next.text !== '!') {
+            b = next.text;
+            i++;
+          }
         }
-        const home = matchFor(name, matches, protocol);
-        if (home) {
-          home.options.push(option);
-          break;
-        }
-        const proto = protocol && !protocol.negated ? PROTOCOL_MATCH_OPTIONS[protocol.name] : undefined;
-        if (proto?.options.has(name)) {
-          matches.push({ name: proto.module, options: [option], col, implicit: true });
-          break;
-        }
-        const last = matches[matches.length - 1];
-        if (!last) fail(ctx, token, `unknown option '${name}': it belongs to no match module (add '-m MODULE' before it) and is not a common option`);
-        last.options.push(option);
+        if (b === undefined) fail(ctx, optCol, "'-c' needs a packet and a byte counter");
+        const pm = /^\s*\+?(\d+)/.exec(p);
+        const bm = /^\s*\+?(\d+)/.exec(b!);
+        if (!pm) fail(ctx, value.col, `'-c' packet counter '${p}' is not a number`);
+        if (!bm) fail(ctx, value.col, `'-c' byte counter '${b}' is not a number`);
+        counters = { packets: BigInt(pm![1]!).toString(), bytes: BigInt(bm![1]!).toString() };
         break;
       }
     }
   }
+  if (invert) fail(ctx, invertCol, "'!' at the end of the rule negates nothing");
 
-  return {
+  if (ctx.table === 'nat' && target && !target.goto && target.name === 'DROP') fail(ctx, target.col, 'the nat table is not for filtering: iptables refuses DROP there');
+  if ((ctx.chain === 'PREROUTING' || ctx.chain === 'INPUT') && outInterface) fail(ctx, (outInterface as InterfaceMatch).col, `'-o' cannot be used in ${ctx.chain} (packets there have no output interface yet)`);
+  if ((ctx.chain === 'POSTROUTING' || ctx.chain === 'OUTPUT') && inInterface) fail(ctx, (inInterface as InterfaceMatch).col, `'-i' cannot be used in ${ctx.chain} (locally generated packets have no input interface)`);
+
+  // Each extension's options, then the checks that need the whole rule.
+  const matches: Match[] = [];
+  const checked: Array<{ l: Loaded; given: GivenMap | null; model: Match | Target }> = [];
+  for (const l of loaded) {
+    const r = l.ext ? checkOf(ctx, l) : null;
+    const given = r?.given ?? null;
+    const match: Match = { name: intern(l.name), options: l.options, col: l.col, implicit: l.implicit, validated: l.ext !== null, canonical: r?.text };
+    matches.push(match);
+    checked.push({ l, given, model: match });
+  }
+  let targetModel: Target | null = null;
+  if (target) {
+    const t = target as Loaded;
+    const r = t.ext ? checkOf(ctx, t) : null;
+    const given = r?.given ?? null;
+    targetModel = { name: intern(t.ext?.savedAs ?? t.name), goto: t.goto, options: t.options, col: t.col, validated: t.ext !== null, canonical: r?.text };
+    checked.push({ l: t, given, model: targetModel });
+  }
+  const p = protocol as (ProtocolMatch & { n: number }) | null;
+  // What rule-level checks see, made only when an extension has one.
+  let view: RuleView | null = null;
+  const viewOf = (): RuleView =>
+    (view ??= {
+      family,
+      table: ctx.table,
+      protocol: p ? { n: p.n, negated: p.negated, col: p.col } : null,
+      matches: checked.filter((c) => c.l.kind === 'match').map((c) => ({ name: c.l.name, given: c.given })),
+      target: target ? { name: (target as Loaded).name, given: checked[checked.length - 1]!.given } : null,
+      inInterface: inInterface !== null,
+      outInterface: outInterface !== null,
+    });
+  for (const c of checked) {
+    const ext = c.l.ext;
+    if (!ext || !c.given) continue;
+    if (ext.protocols) {
+      const ok = p && !p.negated && ext.protocols.some((name) => protocolNumber(name) === p.n);
+      if (!ok) fail(ctx, c.l.col, `${what(ext)} needs ${ext.protocols.length === 1 ? `-p ${ext.protocols[0]}` : `-p ${ext.protocols.slice(0, -1).join(', ')} or ${ext.protocols[ext.protocols.length - 1]}`}${p ? (p.negated ? ` (not '! -p ${p.name}')` : ` (not -p ${p.name})`) : ''}`);
+      if (ext.name === 'multiport' && p.col > c.l.col) fail(ctx, c.l.col, 'multiport needs -p before it (iptables reads the options in order)');
+    }
+    if (ext.tables && !ext.tables.includes(ctx.table)) fail(ctx, c.l.col, `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`);
+    const problem = ext.ruleCheck ? ext.ruleCheck(c.given, viewOf(), c.l.col) : null;
+    if (problem) fail(ctx, c.l.col, `${what(ext)}: ${problem}`);
+  }
+
+  const pos = { line: ctx.line, col: 1 };
+  // One literal with the fields always in this order: object spread gave every rule its own hidden class.
+  const make = (source: AddressMatch | null, destination: AddressMatch | null): Rule => ({
     table: ctx.table,
     chain: ctx.chain,
-    pos: { line: ctx.line, col: 1 },
+    pos,
     counters,
     source,
     destination,
     inInterface,
     outInterface,
-    protocol,
+    protocol: p,
     fragment,
-    matches: matches as Match[],
-    target: target as Target | null,
+    matches,
+    target: targetModel,
     text: ctx.text,
-  };
-}
-
-/** The match an option goes to: the last module if it knows the option (or is unknown to us), else an earlier one that knows it. */
-function matchFor(option: string, matches: MutableMatch[], protocol: ProtocolMatch | null): MutableMatch | undefined {
-  const last = matches[matches.length - 1];
-  if (last) {
-    const known = KNOWN_MATCH_OPTIONS[last.name];
-    if (!known || known.has(option)) {
-      // An unknown module takes unknown options, but not its protocol's (`-p tcp -m foo --dport 1`).
-      const proto = protocol ? PROTOCOL_MATCH_OPTIONS[protocol.name] : undefined;
-      if (known || !proto?.options.has(option) || proto.module === last.name) return last;
+  });
+  const sources = expandAddresses(ctx, source);
+  const destinations = expandAddresses(ctx, destination);
+  if ((sources.length > 1 || destinations.length > 1) && ((source as AddressSpec | null)?.negated || (destination as AddressSpec | null)?.negated)) {
+    fail(ctx, ((source as AddressSpec | null)?.negated ? source! : destination!).col, "'!' is not allowed with several addresses (iptables makes one rule per address)");
+  }
+  const rules: Rule[] = [];
+  for (const s of sources) for (const d of destinations) rules.push(make(s, d));
+  // What the table's COMMIT checks again: chain restrictions (hooks) and objects shared by name.
+  if (ctx.tableChecks) {
+    for (const c of checked) {
+      const ext = c.l.ext;
+      if (!ext || !c.given || (!ext.hooks && !ext.hookCheck && !ext.shared)) continue;
+      for (const rule of rules) ctx.tableChecks.push({ rule, ext, given: c.given, col: c.l.col });
     }
   }
-  for (let i = matches.length - 1; i >= 0; i--) {
-    const m = matches[i]!;
-    if (KNOWN_MATCH_OPTIONS[m.name]?.has(option)) return m;
-  }
-  return undefined;
+  return rules;
 }
+
+function what(ext: Extension): string {
+  return ext.kind === 'match' ? `match '${ext.name}'` : `target '${ext.name}'`;
+}
+
+/** Does the protocol match `-p` would load own this option (so an unknown extension before it does not take it)? */
+function protoOwns(word: string, protocol: (ProtocolMatch & { n: number }) | null, used: boolean, merged: readonly Extension[], family: Family): boolean {
+  if (!protocol || protocol.negated) return false;
+  const ext = findMatch(protocolMatchName(protocol.written, protocol.n), family);
+  if (!ext) return false;
+  if (used && !merged.includes(ext)) return false;
+  return namesOf(ext).has(word.split('=')[0]!);
+}
+
+function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; text: string } {
+  const r = checkExtension(l.ext!, ctx.family, l.raws, l.col);
+  if (!r.ok) fail(ctx, r.problem.col, r.problem.message);
+  return r;
+}
+
+/** Dumps repeat the same addresses thousands of times: one reading of each (text and family). */
+const addressCache = new Map<string, Cidr | string>();
+function addressOf(text: string, family: Family): Cidr | string {
+  const key = family === 'ipv6' ? `6${text}` : text;
+  let c = addressCache.get(key);
+  if (c === undefined) {
+    const r = maskedAddress(text, family);
+    c = typeof r === 'string' ? r : toCidr(family, r.address, r.mask);
+    if (addressCache.size > 50_000) addressCache.clear();
+    addressCache.set(key, c);
+  }
+  return c;
+}
+
+const NO_ADDRESS: ReadonlyArray<AddressMatch | null> = [null];
+
+function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyArray<AddressMatch | null> {
+  if (!spec) return NO_ADDRESS;
+  if (!spec.text.includes(',') && spec.text[0] !== ' ') {
+    const c = addressOf(spec.text, ctx.family);
+    if (typeof c !== 'string') return [{ negated: spec.negated, cidr: c, written: intern(spec.text), col: spec.col }];
+  }
+  const out: AddressMatch[] = [];
+  let offset = 0;
+  for (const part of spec.text.split(',')) {
+    const item = part.replace(/^\s+/, '');
+    const col = spec.valueCol + offset + (part.length - item.length);
+    offset += part.length + 1;
+    const r = addressOf(item, ctx.family);
+    if (typeof r === 'string') {
+      const why = r.startsWith('invalid mask') ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)` : r.startsWith('bad address') ? `${r} (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)` : r;
+      fail(ctx, col, why);
+    }
+    out.push({ negated: spec.negated, cidr: r, written: intern(item), col: spec.col });
+  }
+  return out;
+}
+
+const cidrs = new Map<string, Cidr>();
+function toCidr(family: Family, address: bigint, mask: bigint): Cidr {
+  const key = `${family}${address}/${mask}`;
+  let c = cidrs.get(key);
+  if (!c) {
+    const prefix = maskPrefix(family, mask);
+    const fam = family === 'ipv6' ? 6 : 4;
+    c = prefix >= 0 ? { family: fam, network: address, prefix } : { family: fam, network: address, prefix: popcount(mask), mask };
+    if (cidrs.size > 50_000) cidrs.clear();
+    cidrs.set(key, c);
+  }
+  return c;
+}
+
+function popcount(v: bigint): number {
+  let n = 0;
+  for (let x = v; x > 0n; x >>= 1n) n += Number(x & 1n);
+  return n;
+}
+
+function hintForStray(items: readonly RuleItem[], at: number): string {
+  const prev = items[at - 1];
+  if (prev && /^[A-Z][A-Z_]*$/.test(items[at]!.text) && !prev.text.startsWith('-')) return `did you forget '-j' before '${items[at]!.text}'?`;
+  return 'every value belongs to the option before it, and that option takes no more';
+}
+
+function unknownOption(text: string, merged: readonly Extension[], protocol: ProtocolMatch | null, target: Loaded | null): string {
+  const known = merged.flatMap((e) => [...namesOf(e).keys()].map((n) => `--${n}`));
+  const close = closest(text, known);
+  const where = merged.length === 0 ? (protocol ? '' : " (it belongs to no loaded match: add '-m MODULE' or '-p PROTO' before it)") : '';
+  void target;
+  return `unknown option '${text}'${where}${close ? ` (did you mean '${close}'?)` : ''}`;
+}
+
+/** The closest of `candidates` within edit distance 2, for "did you mean". */
+export function closest(word: string, candidates: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase(), bestD);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** Damerau-Levenshtein distance, giving up beyond `limit`. */
+function distance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+function didYouMean(name: string, names: Iterable<string>): string {
+  const c = closest(name, names);
+  return c && c !== name ? ` (did you mean '${c}'?)` : '';
+}
+
+/** One rule, for callers that read single commands (listings): several addresses are refused there. */
+export function assembleRule(ctx: RuleContext): Rule {
+  const rules = assembleRules(ctx);
+  if (rules.length !== 1) throw new InputError(ctx.file, ctx.line, 1, rules.length === 0 ? 'the rule is for the other IP family (-4/-6)' : 'several addresses in one rule (iptables makes one rule per address)');
+  return rules[0]!;
+}
+
+export { formatHost };

@@ -1,17 +1,21 @@
 // The iptables-save / ip6tables-save / iptables-restore grammar (iptables 1.3.x … 1.8.x,
-// legacy and nft). Tokens first, then the line grammar, then the file structure; turning a
-// rule's options into common fields, matches and a target lives in iptables-rule.ts.
+// legacy and nft). Tokens first, then the line grammar, then the file structure as
+// iptables-restore 1.8.9 reads it (tables, chains, COMMIT, the checks the kernel makes when a
+// table is committed); turning a rule's words into fields, matches and a target lives in
+// iptables-rule.ts.
 //
 // The format is line-oriented (iptables-restore reads it a line at a time), so each line is
 // lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
 // names its line.
 
 import { createToken, EmbeddedActionsParser, Lexer, type ILexingResult, type IToken, type TokenType } from './chevrotain.js';
-import type { Chain, Comment, Counters, Dump, Family, Rule, SourcePos, Table } from '../src/model/dump.js';
+import type { Chain, Comment, Counters, Dump, Family, Note, Rule, SourcePos, Table } from '../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { decodeText } from '../src/model/text.js';
-import { assembleRule, type RawOption } from './iptables-rule.js';
+import { assembleRules, closest, type RuleItem, type TableCheck } from './iptables-rule.js';
+import { ALL_TARGET_NAMES, FOREIGN_TARGETS, STANDARD_TARGETS, findTarget } from '../src/xt/registry.js';
+import type { Hook } from '../src/xt/spec.js';
 import { checkHeap } from '../src/model/limits.js';
 import { pushAll } from '../src/model/lists.js';
 
@@ -34,21 +38,21 @@ const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f\r]+/, group: Lexer
 const CommentLine = createToken({ name: 'CommentLine', pattern: atLineStart(/#.*/), start_chars_hint: ['#'], line_breaks: false });
 const TableHeader = createToken({ name: 'TableHeader', pattern: atLineStart(/\*\S*/), start_chars_hint: ['*'], line_breaks: false });
 const ChainHeader = createToken({ name: 'ChainHeader', pattern: atLineStart(/:\S*/), start_chars_hint: [':'], line_breaks: false });
-const Counter = createToken({ name: 'Counter', pattern: /\[\d+:\d+\]/ });
 const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t]|(?![\s\S]))/ });
-const Quoted = createToken({ name: 'Quoted', pattern: /"(?:[^"\\]|\\.)*"/ });
+/** Every character that can start a Word: printable Latin-1, and one per 256-char block beyond. */
+const WORD_START: number[] = [];
+for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x85 && c !== 0xa0) WORD_START.push(c);
+/** A word as add_param_to_argv() cuts them: quoted parts (with `\` escapes) may sit anywhere in it. */
+const Word = createToken({ name: 'Word', pattern: /[^\s"]+(?:"(?:[^"\\]|\\[\s\S])*"[^\s"]*)*|(?:"(?:[^"\\]|\\[\s\S])*"[^\s"]*)+/, start_chars_hint: WORD_START });
 /** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
 const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\]|\\.)*\\?/ });
-/** Every character that can start a Word: printable Latin-1 but `"`, and one per 256-char block beyond. */
-const WORD_START: number[] = [];
-for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x22 && c !== 0x85 && c !== 0xa0) WORD_START.push(c);
-const Word = createToken({ name: 'Word', pattern: /[^\s"]+/, start_chars_hint: WORD_START });
-const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=[\s"]|(?![\s\S]))/, longer_alt: Word });
+const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/, longer_alt: Word });
+const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/, longer_alt: Word });
 const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/, longer_alt: OptionName });
 const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/, longer_alt: OptionName });
 const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/, longer_alt: Word });
 
-const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Quoted, UnclosedQuote, Append, Insert, OptionName, Commit, Word];
+const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
 export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
 
@@ -66,25 +70,55 @@ export function lexProblem(lexed: ILexingResult, lineText: string): { offset: nu
 // The line grammar
 //
 //   line      := CommentLine | TableHeader | chainDecl | Commit | ruleLine
-//   chainDecl := ChainHeader policy Counter?
-//   ruleLine  := Counter? (Append chain | Insert chain position?) option*
-//   option    := Bang? OptionName argument*
-//   argument  := Word | Quoted | Bang Word          (a Bang before a value: 1.3.x `-d ! x`)
+//   chainDecl := ChainHeader policy word*              (words after the policy: counters, ignored)
+//   ruleLine  := Counter? (Append chain | Insert chain position?) word*
+//   word      := any token (the rule's argv; iptables-rule.ts reads it as getopt would)
 
 export type LineAst =
   | { kind: 'comment'; text: string }
-  | { kind: 'table'; name: string; token: IToken }
+  | { kind: 'table'; name: string; token: IToken; rest: IToken[] }
   | { kind: 'chain'; name: string; policy: string; counters: Counters | null; nameToken: IToken; policyToken: IToken }
-  | { kind: 'commit' }
-  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; counters: Counters | null; options: RawOption[] }
-  | { kind: 'blank' };
+  | { kind: 'commit'; rest: IToken[] }
+  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[] };
 
-/** Options whose single value is free text and may itself begin with `-` (`--comment -x`). */
-const FREE_TEXT_OPTIONS = new Set(['--comment', '--log-prefix', '--nflog-prefix', '--string', '--name', '--hashlimit-name', '--set-name']);
-
-function parseCounter(image: string): Counters {
+/** `[p:b]` as decimal text; null when either is not a number (iptables-restore ignores them without -c). */
+function parseCounter(image: string): Counters | null {
   const colon = image.indexOf(':');
-  return { packets: image.slice(1, colon), bytes: image.slice(colon + 1, -1) };
+  const packets = image.slice(1, colon);
+  const bytes = image.slice(colon + 1, -1);
+  return /^\d+$/.test(packets) && /^\d+$/.test(bytes) ? { packets, bytes } : null;
+}
+
+/** A word without its quotes, the way add_param_to_argv() reads it (`\` escapes only inside quotes). */
+export function unquoteWord(image: string): { text: string; quoted: boolean } {
+  if (!image.includes('"')) return { text: image, quoted: false };
+  let out = '';
+  let open = false;
+  for (let i = 0; i < image.length; i++) {
+    const c = image[i]!;
+    if (open && c === '\\' && i + 1 < image.length) {
+      out += image[++i];
+    } else if (c === '"') {
+      open = !open;
+    } else {
+      out += c;
+    }
+  }
+  return { text: out, quoted: true };
+}
+
+function itemOf(token: IToken): RuleItem {
+  const image = token.image;
+  if (!image.includes('"')) return { text: image, quoted: false, col: token.startOffset + 1 };
+  const { text, quoted } = unquoteWord(image);
+  return { text, quoted, col: token.startOffset + 1 };
+}
+
+/** A rule line's words as iptables' argv (quotes removed), with their columns. */
+export function ruleItems(words: readonly IToken[]): RuleItem[] {
+  const items: RuleItem[] = new Array(words.length);
+  for (let i = 0; i < words.length; i++) items[i] = itemOf(words[i]!);
+  return items;
 }
 
 class SaveLineParser extends EmbeddedActionsParser {
@@ -99,29 +133,46 @@ class SaveLineParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const token = this.CONSUME(TableHeader);
-          return { kind: 'table', name: this.ACTION(() => token.image.slice(1)), token };
+          const rest: IToken[] = [];
+          this.MANY(() => rest.push(this.SUBRULE(this.anyToken)));
+          return { kind: 'table', name: this.ACTION(() => token.image.slice(1)), token, rest };
         },
       },
       { ALT: () => this.SUBRULE(this.chainDecl) },
       {
         ALT: () => {
           this.CONSUME(Commit);
-          return { kind: 'commit' };
+          const rest: IToken[] = [];
+          this.MANY1(() => rest.push(this.SUBRULE1(this.anyToken)));
+          return { kind: 'commit', rest };
         },
       },
       { ALT: () => this.SUBRULE(this.ruleLine) },
     ]);
   });
 
+  private anyToken = this.RULE('anyToken', (): IToken =>
+    this.OR([
+      { ALT: () => this.CONSUME(Word) },
+      { ALT: () => this.CONSUME(OptionName) },
+      { ALT: () => this.CONSUME(Bang) },
+      { ALT: () => this.CONSUME(Counter) },
+      { ALT: () => this.CONSUME(Append) },
+      { ALT: () => this.CONSUME(Insert) },
+      { ALT: () => this.CONSUME(Commit) },
+    ]),
+  );
+
   private chainDecl = this.RULE('chainDecl', (): LineAst => {
     const nameToken = this.CONSUME(ChainHeader);
-    const policyToken = this.OR([{ ALT: () => this.CONSUME(Word) }, { ALT: () => this.CONSUME(OptionName) }]);
-    const counter = this.OPTION(() => this.CONSUME(Counter));
+    const policyToken = this.SUBRULE(this.anyToken);
+    const rest: IToken[] = [];
+    this.MANY(() => rest.push(this.SUBRULE1(this.anyToken)));
     return {
       kind: 'chain',
       name: this.ACTION(() => nameToken.image.slice(1)),
       policy: policyToken.image,
-      counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)),
+      counters: this.ACTION(() => (rest[0] && rest[0].tokenType === Counter ? parseCounter(rest[0].image) : null)),
       nameToken,
       policyToken,
     };
@@ -131,65 +182,36 @@ class SaveLineParser extends EmbeddedActionsParser {
     const counter = this.OPTION(() => this.CONSUME(Counter));
     let command: 'append' | 'insert' = 'append';
     let position: number | null = null;
+    let positionToken: IToken | null = null;
     const chainToken = this.OR([
       {
         ALT: () => {
           this.CONSUME(Append);
-          return this.CONSUME1(Word);
+          return this.SUBRULE(this.anyToken);
         },
       },
       {
         ALT: () => {
           this.CONSUME(Insert);
           command = 'insert';
-          const chain = this.CONSUME2(Word);
+          const chain = this.SUBRULE1(this.anyToken);
           this.OPTION1({
             GATE: () => /^\d+$/.test(this.LA(1).image),
             DEF: () => {
               const token = this.CONSUME3(Word);
-              this.ACTION(() => (position = Number(token.image)));
+              this.ACTION(() => {
+                position = Number(token.image);
+                positionToken = token;
+              });
             },
           });
           return chain;
         },
       },
     ]);
-    const options: RawOption[] = [];
-    this.MANY(() => options.push(this.SUBRULE(this.ruleOption)));
-    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), options };
-  });
-
-  private ruleOption = this.RULE('ruleOption', (): RawOption => {
-    const bang = this.OPTION(() => this.CONSUME(Bang));
-    const nameToken = this.CONSUME(OptionName);
-    const args: Array<{ token: IToken; quoted: boolean }> = [];
-    let negatedAfter = false;
-    // A free-text option takes its one value whatever it looks like.
-    this.OPTION2({
-      GATE: () => FREE_TEXT_OPTIONS.has(nameToken.image) && this.LA(1).tokenType === OptionName,
-      DEF: () => {
-        const t = this.CONSUME1(OptionName);
-        args.push({ token: t, quoted: false });
-      },
-    });
-    this.MANY({
-      // A Bang belongs to this option only when a value follows it (`-d ! 10.0.0.0/8`);
-      // before another option it negates that one (`-p tcp ! --dport 22`).
-      GATE: () => this.LA(1).tokenType !== Bang || this.LA(2).tokenType === Word || this.LA(2).tokenType === Quoted,
-      DEF: () => {
-        this.OR([
-          {
-            ALT: () => {
-              this.CONSUME1(Bang);
-              negatedAfter = true;
-            },
-          },
-          { ALT: () => args.push({ token: this.CONSUME2(Word), quoted: false }) },
-          { ALT: () => args.push({ token: this.CONSUME(Quoted), quoted: true }) },
-        ]);
-      },
-    });
-    return { nameToken, negatedBefore: bang !== undefined, negatedAfter, args };
+    const words: IToken[] = [];
+    this.MANY(() => words.push(this.SUBRULE2(this.anyToken)));
+    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words };
   });
 }
 
@@ -210,14 +232,62 @@ export interface ParseOptions {
   readonly file: string;
   /** Told every PROGRESS_LINES lines how far the parse is (the CLI's progress line). */
   readonly onProgress?: (lines: number, rules: number) => void;
+  /** The family when the dump does not say (no `# Generated by ip6tables-save` line). */
+  readonly family?: Family;
+  /** Refuse what only older iptables accepted (`-d ! x`), as iptables-restore 1.8.9 does; else note it. */
+  readonly strict?: boolean;
+  /** A rule taken out of a larger table (the engine's derived rules): jumps to chains it does not declare are fine. */
+  readonly fragment?: boolean;
 }
 
 export const PROGRESS_LINES = 4096;
+
+/** Tables the kernel has (iptable_* / ip6table_*), each with its built-in chains in hook order. */
+const TABLES: ReadonlySet<string> = new Set(Object.keys(BUILTIN_CHAINS));
+
+/** libiptc refuses user chains with these names (they are verdicts). */
+const RESERVED_CHAINS = new Set(['ACCEPT', 'DROP', 'QUEUE', 'RETURN']);
+
+/** The longest chain name (XT_EXTENSION_MAXNAMELEN - 1). */
+export const MAX_CHAIN_NAME = 28;
 
 function familyFromHeader(text: string): Family | null {
   if (/ip6tables(-nft|-legacy)?-save/.test(text)) return 'ipv6';
   if (/iptables(-nft|-legacy)?-save/.test(text)) return 'ipv4';
   return null;
+}
+
+/** What a rule's words say about the family, when the dump does not: addresses, ICMPv6, IPv6-only modules. */
+function familyEvidence(items: readonly RuleItem[]): Family | null {
+  for (let i = 0; i < items.length - 1; i++) {
+    const w = items[i]!.text;
+    const v = items[i + 1]!.text;
+    if (w === '-s' || w === '-d' || w === '--source' || w === '--destination' || w === '--src' || w === '--dst') {
+      if (v.includes(':')) return 'ipv6';
+      if (/^\d/.test(v)) return 'ipv4';
+    }
+    if (w === '-p' || w === '--protocol') {
+      const p = v.toLowerCase();
+      if (p === 'icmpv6' || p === 'ipv6-icmp' || p === '58') return 'ipv6';
+      if (p === 'icmp' && items.some((x) => x.text === '--icmp-type')) return 'ipv4';
+    }
+    if (w === '-m' && ['icmp6', 'ipv6header', 'frag', 'hbh', 'dst', 'rt', 'mh', 'eui64', 'hl', 'srh'].includes(v)) return 'ipv6';
+    if (w === '-j' && ['HL', 'DNPT', 'SNPT'].includes(v)) return 'ipv6';
+    if (w === '-j' && ['TTL', 'ECN', 'CLUSTERIP', 'ULOG'].includes(v)) return 'ipv4';
+    if (w === '--reject-with' && v.startsWith('icmp6-')) return 'ipv6';
+    if (w === '--reject-with' && v.startsWith('icmp-')) return 'ipv4';
+  }
+  return null;
+}
+
+interface OpenTable {
+  readonly table: Table;
+  readonly chains: Map<string, Chain>;
+  readonly pos: SourcePos;
+  /** Rules waiting for the family to be known. */
+  readonly pending: Array<() => void>;
+  /** What COMMIT checks again (src/xt extensions limited to some chains, shared objects). */
+  readonly checks: TableCheck[];
 }
 
 export function parseSaveBytes(bytes: Uint8Array, options: ParseOptions): Dump {
@@ -242,8 +312,12 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   const { file } = options;
   const tables: Table[] = [];
   const comments: Comment[] = [];
-  const dump: Dump = { file, family: null, tables, comments };
-  let current: { table: Table; chains: Map<string, Chain>; pos: SourcePos } | null = null;
+  const notes: Note[] = [];
+  const dump: Dump = { file, family: null, tables, comments, notes };
+  let family: Family | null = options.family ?? null;
+  let current: OpenTable | null = null;
+  /** Kernel objects shared by name across the dump's rules (hashlimit tables), with the first user. */
+  const shared = new Map<string, { value: string; line: number }>();
   const parser = lineParser();
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
@@ -254,6 +328,9 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   let start = 0;
   const length = text.length;
   const onProgress = options.onProgress;
+  const flush = (open: OpenTable): void => {
+    for (const run of open.pending.splice(0)) run();
+  };
   let nextLf = -1;
   let nextCr = -1;
   while (start < length) {
@@ -291,26 +368,25 @@ export function parseSave(text: string, options: ParseOptions): Dump {
     const lexed = lineLexer.tokenize(lineText);
     const problem = lexProblem(lexed, lineText);
     if (problem) fail(lineNo, problem.offset + 1, problem.message);
-    parser.input = lexed.tokens;
-    const ast = parser.line();
-    if (parser.errors.length > 0) {
+    const ast = quickRule(lexed.tokens) ?? parseLine(parser, lexed.tokens);
+    if (parser.errors.length > 0 && ast === null) {
       const e = parser.errors[0]!;
       const token = e.token;
       const col = Number.isNaN(token.startOffset) || token.tokenType.name === 'EOF' ? lineText.length + 1 : token.startOffset + 1;
       const found = token.tokenType.name === 'EOF' ? 'end of line' : `'${token.image}'`;
       fail(lineNo, col, describeSyntaxError(lexed.tokens, found));
     }
+    if (ast === null) continue;
     switch (ast.kind) {
-      case 'blank':
-        break;
       case 'comment': {
         comments.push({ text: ast.text, pos: { line: lineNo, col: 1 } });
-        dump.family ??= familyFromHeader(ast.text);
+        if (family === null && dump.family === null) family = familyFromHeader(ast.text);
         break;
       }
       case 'table': {
         if (current) fail(lineNo, 1, `table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT before '*${ast.name}'`);
         if (ast.name === '') fail(lineNo, 1, "table name missing after '*'");
+        if (!TABLES.has(ast.name)) fail(lineNo, 2, `no table '${ast.name}' in the kernel (tables: ${[...TABLES].join(', ')})${hint(ast.name, TABLES)}`);
         const pos = { line: lineNo, col: 1 };
         const table: Table = { name: ast.name, pos, chains: [] };
         const chains = new Map<string, Chain>();
@@ -318,27 +394,42 @@ export function parseSave(text: string, options: ParseOptions): Dump {
           const chain: Chain = { name, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] };
           chains.set(name, chain);
         }
-        current = { table, chains, pos };
-        tables.push(table);
+        current = { table, chains, pos, pending: [], checks: [] };
         break;
       }
       case 'chain': {
         if (!current) fail(lineNo, 1, `chain declaration ':${ast.name}' before any '*table' line`);
         const open = current!;
         if (ast.name === '') fail(lineNo, 1, "chain name missing after ':'");
+        if (ast.name.length > MAX_CHAIN_NAME) fail(lineNo, 2, `chain name '${ast.name}' is ${ast.name.length} characters long (${MAX_CHAIN_NAME} at most)`);
         const existing = open.chains.get(ast.name);
         const pos = { line: lineNo, col: 2 };
-        if (existing && existing.pos) fail(lineNo, 2, `chain '${ast.name}' declared twice (first at line ${existing.pos.line})`);
         const builtin = existing?.builtin ?? false;
-        if (!builtin && ast.policy !== '-') fail(lineNo, ast.policyToken.startOffset + 1, `user chain '${ast.name}' cannot have policy '${ast.policy}' (only built-in chains of table '${open.table.name}' have policies; expected '-')`);
+        if (!builtin && RESERVED_CHAINS.has(ast.name)) fail(lineNo, 2, `'${ast.name}' is a verdict, not a chain name (iptables-restore: "error creating chain … File exists")`);
+        if (!builtin && existing) fail(lineNo, 2, `chain '${ast.name}' declared twice (first at line ${existing.pos!.line})`);
+        if (!builtin && ast.policy !== '-') {
+          const other = Object.entries(BUILTIN_CHAINS).filter(([, cs]) => cs.includes(ast.name)).map(([t]) => t);
+          const why = other.length > 0 ? `: table '${open.table.name}' has no built-in chain ${ast.name} (${other.join(', ')} do${other.length === 1 ? 'es' : ''})` : ` (only built-in chains of table '${open.table.name}' have policies; expected '-')`;
+          fail(lineNo, ast.policyToken.startOffset + 1, `user chain '${ast.name}' cannot have policy '${ast.policy}'${why}`);
+        }
         if (builtin && !['ACCEPT', 'DROP', '-'].includes(ast.policy)) fail(lineNo, ast.policyToken.startOffset + 1, `bad policy '${ast.policy}' for built-in chain '${ast.name}' (expected ACCEPT or DROP)`);
-        const chain: Chain = { name: ast.name, builtin, policy: builtin ? (ast.policy === '-' ? null : ast.policy) : null, counters: ast.counters, pos, rules: existing?.rules ?? [] };
+        const policy = builtin ? (ast.policy === '-' ? existing!.policy : ast.policy) : null;
+        const chain: Chain = { name: ast.name, builtin, policy, counters: ast.counters ?? (builtin ? existing!.counters : null), pos: existing?.pos ?? pos, rules: existing?.rules ?? [] };
         open.chains.set(ast.name, chain);
         break;
       }
       case 'commit': {
         if (!current) fail(lineNo, 1, "COMMIT without a '*table' line before it");
-        finishTable(current!.table, current!.chains);
+        // iptables-restore compares the whole line with "COMMIT\n": anything else there is read as a rule.
+        if (ast.rest.length > 0) fail(lineNo, ast.rest[0]!.startOffset + 1, `unexpected '${ast.rest[0]!.image}' after COMMIT (iptables-restore reads that line as a rule and refuses it)`);
+        if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
+        const open = current!;
+        flush(open);
+        finishTable(open, file, shared, options.fragment === true, notes);
+        // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
+        const again = tables.findIndex((t) => t.name === open.table.name);
+        if (again >= 0) tables.splice(again, 1);
+        tables.push(open.table);
         current = null;
         break;
       }
@@ -347,30 +438,71 @@ export function parseSave(text: string, options: ParseOptions): Dump {
         const open = current!;
         const chain = open.chains.get(ast.chain);
         if (!chain) fail(lineNo, ast.chainToken.startOffset + 1, `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`);
-        const rule: Rule = assembleRule({
-          file,
-          line: lineNo,
-          table: open.table.name,
-          chain: ast.chain,
-          counters: ast.counters,
-          options: ast.options,
-          text: lineText.trim(),
-        });
-        rules++;
-        if (ast.command === 'insert') {
-          const at = ast.position === null ? 0 : ast.position - 1;
-          if (at < 0 || at > chain!.rules.length) fail(lineNo, ast.chainToken.startOffset + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules`);
-          chain!.rules.splice(at, 0, rule);
+        const line = lineNo;
+        const items = ruleItems(ast.words);
+        const assemble = (): void => {
+          const made: Rule[] = assembleRules({
+            file,
+            line,
+            table: open.table.name,
+            chain: ast.chain,
+            counters: ast.counters,
+            items,
+            text: lineText.trim(),
+            family: family ?? 'ipv4',
+            strict: options.strict,
+            notes,
+            tableChecks: open.checks,
+          });
+          rules += made.length;
+          if (ast.command === 'insert') {
+            const at = ast.position === null ? 0 : ast.position - 1;
+            if (at < 0 || at > chain!.rules.length) fail(line, (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`);
+            chain!.rules.splice(at, 0, ...made);
+          } else {
+            for (const r of made) chain!.rules.push(r);
+          }
+        };
+        if (family === null) family = familyEvidence(items);
+        if (family === null) {
+          open.pending.push(assemble);
         } else {
-          chain!.rules.push(rule);
+          if (open.pending.length > 0) flush(open);
+          assemble();
         }
         break;
       }
     }
   }
   if (current) fail(lineNo + 1, 1, `unexpected end of input: table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT (truncated dump?)`);
-  if (dump.family === null) dump.family = inferFamily(dump);
+  dump.family = family ?? inferFamily(dump);
   return dump;
+}
+
+/** A rule line read without the parser (most lines of a dump): `[p:b] -A CHAIN word…`; null for anything else. */
+function quickRule(tokens: readonly IToken[]): LineAst | null {
+  let i = 0;
+  let counters: Counters | null = null;
+  if (tokens[0]?.tokenType === Counter) {
+    counters = parseCounter(tokens[0].image);
+    i = 1;
+  }
+  if (tokens[i]?.tokenType !== Append) return null;
+  const chainToken = tokens[i + 1];
+  if (!chainToken || (chainToken.tokenType !== Word && chainToken.tokenType !== OptionName)) return null;
+  return { kind: 'rule', command: 'append', chain: chainToken.image, chainToken, position: null, positionToken: null, counters, words: tokens.slice(i + 2) };
+}
+
+/** The parser's reading of a line; null (with parser.errors set) when it does not parse. */
+function parseLine(parser: SaveLineParser, tokens: IToken[]): LineAst | null {
+  parser.input = tokens;
+  const ast = parser.line();
+  return parser.errors.length > 0 ? null : ast;
+}
+
+function hint(word: string, candidates: Iterable<string>): string {
+  const c = closest(word, candidates);
+  return c ? ` — did you mean '${c}'?` : '';
 }
 
 function describeSyntaxError(tokens: IToken[], found: string): string {
@@ -393,11 +525,122 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
   }
 }
 
-/** Built-in chains first, in hook order (declared or not), then user chains as declared. */
-function finishTable(table: Table, chains: Map<string, Chain>): void {
+/**
+ * What the kernel checks when a table is committed: every jump goes to a chain of the table
+ * (or is a target), no chain reaches itself through -j/-g (ELOOP), and extensions with chain
+ * restrictions sit only in chains reached from the built-in chains they allow. Then the
+ * chains in their order: built-in first, in hook order, then user chains as declared.
+ */
+function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean, notes: Note[]): void {
+  const { table, chains } = open;
+  const fail = (line: number, col: number, message: string): never => {
+    throw new InputError(file, line, col, message);
+  };
+  const userChains = [...chains.values()].filter((c) => !c.builtin);
+  // Targets: verdicts, extensions, declared chains.
+  for (const chain of chains.values()) {
+    for (const rule of chain.rules) {
+      const t = rule.target;
+      if (!t) continue;
+      if (t.goto) {
+        if (!fragment && (!chains.has(t.name) || chains.get(t.name)!.builtin)) {
+          if (STANDARD_TARGETS.has(t.name)) fail(rule.pos.line, t.col, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
+          fail(rule.pos.line, t.col, `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(t.name, userChains.map((c) => c.name))}`);
+        }
+        continue;
+      }
+      if (t.validated || STANDARD_TARGETS.has(t.name)) continue;
+      const target = chains.get(t.name);
+      if (target) {
+        if (target.builtin) fail(rule.pos.line, t.col, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
+        if (t.options.length > 0) fail(rule.pos.line, t.options[0]!.col, `unknown option '${t.options[0]!.name}' ('${t.name}' is a chain; a jump to a chain takes no options)`);
+        (t as { validated?: boolean }).validated = true;
+        continue;
+      }
+      if (fragment) continue;
+      if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name)) {
+        notes.push({ line: rule.pos.line, col: t.col, kind: 'not-validated', message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}` });
+        continue;
+      }
+      const names = [...STANDARD_TARGETS, ...userChains.map((c) => c.name), 'REJECT', 'LOG', 'MASQUERADE', 'DNAT', 'SNAT'];
+      fail(rule.pos.line, t.col, `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`);
+    }
+  }
+  // Reachability: which built-in chains (hooks) reach each chain, and loops.
+  const reached = new Map<string, Set<Hook>>();
+  const edges = new Map<string, Array<{ to: string; line: number; col: number }>>();
+  for (const chain of chains.values()) {
+    const out: Array<{ to: string; line: number; col: number }> = [];
+    for (const rule of chain.rules) {
+      const t = rule.target;
+      if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col });
+    }
+    edges.set(chain.name, out);
+  }
+  const state = new Map<string, 'active' | 'done'>();
+  // Depth first without recursion (10,000 chains deep load in the kernel): the path is one shared stack.
+  const visit = (root: string): void => {
+    const path: Array<{ name: string; next: number }> = [{ name: root, next: 0 }];
+    state.set(root, 'active');
+    while (path.length > 0) {
+      const top = path[path.length - 1]!;
+      const out = edges.get(top.name) ?? [];
+      if (top.next >= out.length) {
+        state.set(top.name, 'done');
+        path.pop();
+        continue;
+      }
+      const e = out[top.next++]!;
+      const s = state.get(e.to);
+      if (s === 'active') {
+        const names = path.map((p) => p.name);
+        const cycle = [...names.slice(names.indexOf(e.to)), e.to];
+        fail(e.line, e.col, `loop: ${cycle.join(' -> ')} (the kernel refuses the table: "Too many levels of symbolic links")`);
+      }
+      if (s === undefined) {
+        state.set(e.to, 'active');
+        path.push({ name: e.to, next: 0 });
+      }
+    }
+  };
+  // The kernel walks the chains from the built-in ones (mark_source_chains): a loop nothing reaches is loaded.
+  for (const builtin of BUILTIN_CHAINS[table.name] ?? []) if (!state.has(builtin)) visit(builtin);
+  for (const builtin of BUILTIN_CHAINS[table.name] ?? []) {
+    const hook = builtin as Hook;
+    const stack = [builtin];
+    const seen = new Set<string>();
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const set = reached.get(name) ?? new Set<Hook>();
+      set.add(hook);
+      reached.set(name, set);
+      for (const e of edges.get(name) ?? []) stack.push(e.to);
+    }
+  }
+  // Extensions allowed only from some hooks (the kernel checks them against every hook reaching
+  // the rule), and objects the rules share by name (a later rule must agree with the first).
+  for (const { rule, ext, given, col } of open.checks) {
+    const what = ext.kind === 'match' ? `match '${ext.name}'` : `target '${ext.name}'`;
+    const hooks = reached.get(rule.chain);
+    const via = rule.chain === '' || (BUILTIN_CHAINS[table.name] ?? []).includes(rule.chain) ? '' : ` (chain ${rule.chain} is reached from ${[...(hooks ?? [])].join(', ')})`;
+    if (hooks && ext.hooks) {
+      const bad = [...hooks].filter((h) => !ext.hooks!.includes(h));
+      if (bad.length > 0) fail(rule.pos.line, col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
+    }
+    const problem = hooks ? ext.hookCheck?.(given, hooks) : null;
+    if (problem) fail(rule.pos.line, col, `${what}: ${problem}${via}`);
+    if (ext.shared) {
+      const key = ext.shared.key(given);
+      const value = ext.shared.value(given);
+      const first = shared.get(key);
+      if (!first) shared.set(key, { value, line: rule.pos.line });
+      else if (first.value !== value) fail(rule.pos.line, col, `${ext.shared.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
+    }
+  }
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);
-  const users = [...chains.values()].filter((c) => !c.builtin);
-  pushAll(pushAll(table.chains, builtins), users);
+  pushAll(pushAll(table.chains, builtins), userChains);
 }
 
 function inferFamily(dump: Dump): Family | null {
@@ -411,3 +654,5 @@ function inferFamily(dump: Dump): Family | null {
   }
   return null;
 }
+
+export { findTarget };

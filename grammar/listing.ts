@@ -12,7 +12,7 @@
 // "masq ports: 1024-65535") are turned back into the options that print them.
 
 import { createToken, EmbeddedActionsParser, Lexer, type IToken } from './chevrotain.js';
-import { lexProblem, lineLexer, lineParser } from './iptables-save.js';
+import { lexProblem, lineLexer, lineParser, ruleItems } from './iptables-save.js';
 import { assembleRule } from './iptables-rule.js';
 import { parseCidr } from '../src/model/cidr.js';
 import { BUILTIN_CHAINS, type Counters, type Rule } from '../src/model/dump.js';
@@ -134,7 +134,7 @@ function ruleFrom(synthetic: string, original: string, file: string, line: numbe
     const col = t && !Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF' ? t.startOffset + 1 : synthetic.length + 1;
     fail(file, line, col, `expected a chain name and rule options ('-A CHAIN [options]')${t && t.tokenType.name !== 'EOF' ? `, found '${t.image}'` : ''}`);
   }
-  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, options: ast.options, text: original.trim() });
+  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, items: ruleItems(ast.words), text: original.trim(), family: 'ipv4' });
   return { chain: ast.chain, chainCol: ast.chainToken.startOffset + 1, rule, counters: ast.counters };
 }
 
@@ -343,7 +343,18 @@ const HUNK = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
 
 /** The table a rule outside any `*table` line belongs to, from its target and chain. */
 function tableOfRule(rule: Rule, chain: string): string {
-  const target = rule.target?.name ?? '';
+  return tableOfTarget(rule.target?.name ?? '', chain);
+}
+
+/** The same guess from the words of `-A CHAIN …` before it is read (a nat target read as filter is refused). */
+function tableOfWords(body: string): string {
+  const words = body.split(/[ \t]+/);
+  const a = words.findIndex((w) => w === '-A' || w === '--append');
+  const j = words.findIndex((w) => w === '-j' || w === '--jump');
+  return tableOfTarget(j >= 0 ? (words[j + 1] ?? '') : '', words[a + 1] ?? '');
+}
+
+function tableOfTarget(target: string, chain: string): string {
   if (['CHECKSUM', 'MARK', 'TOS', 'TTL', 'TPROXY', 'CONNMARK', 'DSCP', 'TCPMSS'].includes(target)) return 'mangle';
   if (['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'NETMAP'].includes(target)) return 'nat';
   return chain === 'PREROUTING' || chain === 'POSTROUTING' ? 'nat' : 'filter';
@@ -436,7 +447,7 @@ export function parseListing(text: string, file: string): Listing {
       if (!/^(\[\d+:\d+\]\s+)?(-A|--append)\s/.test(body)) continue;
       const at = lineText.indexOf(body);
       const padded = ' '.repeat(at) + body;
-      let parsed = ruleFrom(padded, body, file, lineNo, state.explicit ? state.table : 'filter');
+      let parsed = ruleFrom(padded, body, file, lineNo, state.explicit ? state.table : tableOfWords(body));
       const table = state.explicit ? state.table : tableOfRule(parsed.rule, parsed.chain);
       if (table !== parsed.rule.table) parsed = ruleFrom(padded, body, file, lineNo, table);
       formats.add('diff');

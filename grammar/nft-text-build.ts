@@ -5,7 +5,6 @@
 import type { IToken } from './chevrotain.js';
 import type {
   NftBaseChain,
-  NftChain,
   NftExpr,
   NftFamily,
   NftHook,

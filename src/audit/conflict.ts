@@ -1,9 +1,9 @@
 // The three conflict checks share one shape: another firewall manager's rule or policy stops
 // traffic a virtual network's mode promises. Each check adds what is peculiar to its manager.
 
-import type { AuditContext } from './context.js';
+import type { AuditContext, Check } from './context.js';
 import { blockedTraffic } from './outcomes.js';
-import type { Check, Finding } from './types.js';
+import type { Finding } from './types.js';
 import { finding } from './types.js';
 import { atLine, networkLabel, OWNER_NAMES } from './words.js';
 

@@ -7,12 +7,12 @@ import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { Host } from '../model/host.js';
-import type { AnyNetwork, ForwardMode } from '../model/network.js';
+import { installsRules, type AnyNetwork, type ForwardMode } from '../model/network.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
-import type { Location } from './types.js';
+import type { Finding, Location, Severity } from './types.js';
 
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
@@ -104,7 +104,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   // Networks whose rules this dump should hold: any for iptables-save (libvirt adds its general
   // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save.
   const v4Dump = dumps.some((d) => familyOf(d) === 'ipv4');
-  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && ['none', 'nat', 'route'].includes(n.forward.mode) && (v4Dump || n.ips.some((ip) => ip.family === 6))).length;
+  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && installsRules(n.forward.mode) && (v4Dump || n.ips.some((ip) => ip.family === 6))).length;
   const emptyFiles = (inputs.host?.inputs ?? []).filter((i) => i.kind === 'empty').map((i) => (i.file === '-' ? 'standard input' : i.file));
   const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, emptyFiles);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
@@ -179,4 +179,15 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     probeBuilder: null,
   };
   return context;
+}
+
+/** A check, ESLint-style: a stable id, a severity, a one-line summary, its doc, a run over the context. */
+export interface Check {
+  readonly id: string;
+  /** The severity its findings have unless the finding says otherwise. */
+  readonly severity: Severity;
+  readonly summary: string;
+  /** The check's documentation, relative to the package root. */
+  readonly docs: string;
+  readonly run: (context: AuditContext) => Finding[];
 }

@@ -3,7 +3,9 @@
 // identity (canonical text, ruleKey), as a multiset: two copies expected, two needed.
 
 import { ruleKey } from '../diff/diff.js';
-import { compile, type Command, type Flavor, type Purpose } from '../engine/index.js';
+import { compile } from '../engine/compile.js';
+import type { Command, Flavor } from '../engine/program.js';
+import type { Purpose } from '../engine/why.js';
 import { LEGACY_BOUNDARIES } from '../engine/libvirt-legacy.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import type { Dump, Family, Rule } from '../model/dump.js';

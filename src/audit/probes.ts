@@ -12,6 +12,7 @@ import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../si
 import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { HOOK_TABLES, runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
+import { isVirtualMode } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
 /** A virtual network as the simulator sees it. */
@@ -101,7 +102,7 @@ function subjectsOf(networks: readonly NetworkInfo[]): Subject[] {
   for (const network of networks) {
     if (network.owner !== 'libvirt' || !network.bridge || bridges.has(network.bridge)) continue;
     const def = network.definition?.kind === 'libvirt' ? network.definition : null;
-    if (def && !['none', 'nat', 'route', 'open'].includes(def.forward.mode)) continue;
+    if (def && !isVirtualMode(def.forward.mode)) continue;
     const ip = def?.ips.find((i) => i.family === 4);
     const subnet = ip?.subnet ?? network.subnets.find((s) => s.family === 4);
     if (!subnet || subnet.prefix > 30) continue;

@@ -5,9 +5,9 @@ import { formatCidr } from '../model/cidr.js';
 import type { Purpose } from '../engine/why.js';
 import type { Verdict } from '../diff/verdict.js';
 import { CHECKS } from './checks/index.js';
-import { buildContext, type AuditContext, type AuditInputs, type Mode } from './context.js';
+import { buildContext, type AuditContext, type AuditInputs, type Mode, type Check } from './context.js';
 import type { FlavorInfo } from './flavor.js';
-import { severityRank, type Check, type Finding, type Location } from './types.js';
+import { severityRank, type Finding, type Location } from './types.js';
 
 export interface NetworkSummary {
   readonly name: string;

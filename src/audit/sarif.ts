@@ -2,21 +2,12 @@
 // each finding a result located in the dump or network definition it is about.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Check, Finding, Location, Severity } from './types.js';
+import { isAbsolute, join } from 'node:path';
+import { PACKAGE_ROOT } from '../package.js';
+import type { Check } from './context.js';
+import type { Finding, Location, Severity } from './types.js';
 
 const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note' };
-
-/** The package root: where docs/checks lives, from src/audit or dist/src/audit alike. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'docs', 'checks'))) return dir;
-    dir = dirname(dir);
-  }
-  return dir;
-}
 
 interface CheckDoc {
   readonly markdown: string;
@@ -24,7 +15,7 @@ interface CheckDoc {
   readonly what: string;
 }
 
-export function readCheckDoc(check: Check, root = packageRoot()): CheckDoc | null {
+export function readCheckDoc(check: Check, root = PACKAGE_ROOT): CheckDoc | null {
   const path = join(root, check.docs);
   if (!existsSync(path)) return null;
   const markdown = readFileSync(path, 'utf8');
@@ -49,7 +40,7 @@ function physical(l: Location) {
 const pascal = (id: string): string => id.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 
 export function toSarif(findings: readonly Finding[], checks: readonly Check[], version: string, fallback: Location | null) {
-  const root = packageRoot();
+  const root = PACKAGE_ROOT;
   const rules = checks.map((c) => {
     const doc = readCheckDoc(c, root);
     return {

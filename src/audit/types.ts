@@ -1,7 +1,5 @@
-// The audit's vocabulary: a check (ESLint-style: stable id, severity, one-line summary, its
-// doc, a run over the context) and the findings it reports, with places people can open.
-
-import type { AuditContext } from './context.js';
+// The audit's vocabulary: the findings checks report, with places people can open (the Check
+// itself sits beside the AuditContext it runs over, in context.ts).
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -39,17 +37,7 @@ export interface Finding {
   readonly related: readonly RelatedLocation[];
 }
 
-export interface Check {
-  readonly id: string;
-  /** The severity its findings have unless the finding says otherwise. */
-  readonly severity: Severity;
-  readonly summary: string;
-  /** The check's documentation, relative to the package root. */
-  readonly docs: string;
-  readonly run: (context: AuditContext) => Finding[];
-}
-
 /** A finding of `check`, with its default severity unless given. */
-export function finding(check: Pick<Check, 'id' | 'severity'>, f: Omit<Finding, 'id' | 'severity' | 'related'> & { severity?: Severity; related?: readonly RelatedLocation[] }): Finding {
+export function finding(check: { readonly id: string; readonly severity: Severity }, f: Omit<Finding, 'id' | 'severity' | 'related'> & { severity?: Severity; related?: readonly RelatedLocation[] }): Finding {
   return { id: check.id, severity: f.severity ?? check.severity, network: f.network, message: f.message, fix: f.fix, location: f.location, related: f.related ?? [] };
 }

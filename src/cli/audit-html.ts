@@ -9,7 +9,7 @@ import { inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
 import { explainReport } from '../diff/report.js';
 import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
-import { renderSvg } from './diagram.js';
+import { renderSvg } from '../diagram/render.js';
 import type { Io } from './io.js';
 
 async function hostDiagram(dumps: readonly Dump[], running: readonly AnyNetwork[], inactive: ReadonlySet<string>, io: Io): Promise<HtmlDiagram> {

@@ -1,26 +1,11 @@
 // virtables completion bash|zsh
-// The scripts are made from the command registry and from each command itself: its options as
-// it declares them to the parser (args.ts records them when the command runs `--help`) and the
-// values its help lists (`--format table|text|json`), so they cannot drift from the commands.
+// The scripts are made from the command table (spec.ts) the parser and --help are made from too:
+// commands, flags, fixed values, and where a flag or argument takes a file or a directory.
 
 import { UsageError } from '../model/errors.js';
-import { declaredOptions, parseCommandArgs } from './args.js';
+import { VERSION } from '../package.js';
 import type { Io } from './io.js';
-
-export const help = `Usage: virtables completion bash|zsh
-
-Prints a shell completion script for virtables: commands, each command's flags, the values
-of --format and the other flags whose values are a fixed list, and files or directories
-where a flag or argument takes one.
-
-  bash          for bash 4+:   source <(virtables completion bash)
-                or install:    virtables completion bash > /etc/bash_completion.d/virtables
-  zsh           for zsh:       source <(virtables completion zsh)   (after compinit)
-                or install:    virtables completion zsh > "\${fpath[1]}/_virtables"
-  -h, --help    this text
-
-Exit status: 0 printed, 2 usage.
-`;
+import { COMMAND_NAMES, SPECS, type Args, type CommandSpec, type OptionDecl } from './spec.js';
 
 export interface FlagInfo {
   readonly long: string;
@@ -48,87 +33,31 @@ export const GLOBAL_FLAGS: readonly FlagInfo[] = [
   { long: 'version', short: 'V', takesValue: false, multiple: false, choices: [], value: 'none', description: 'the version' },
 ];
 
-const SILENT: Io = { stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false, env: {}, quiet: true, readBytes: () => new Uint8Array(0) };
-
-/** The usage line(s): from `Usage:` to the first blank line. */
-function usageOf(helpText: string): string {
-  const start = helpText.indexOf('Usage:');
-  const text = start < 0 ? '' : helpText.slice(start);
-  const end = text.indexOf('\n\n');
-  return end < 0 ? text : text.slice(0, end);
+/** The first line of a description, without a dangling `;` or `,`. */
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').trim().replace(/[;,]$/, '');
 }
 
-/** Fixed values per flag: `--flag a|b|c` in the usage, and `  --flag value   description` option lines. */
-export function choicesFromHelp(helpText: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const add = (flag: string, values: string[]) => {
-    const list = out.get(flag) ?? [];
-    for (const v of values) if (!list.includes(v)) list.push(v);
-    out.set(flag, list);
-  };
-  for (const m of usageOf(helpText).matchAll(/--([a-z][a-z-]*)[ =]([a-z0-9][a-z0-9.-]*(?:\|[a-z0-9][a-z0-9.-]*)+)/g)) add(m[1]!, m[2]!.split('|'));
-  for (const m of helpText.matchAll(/^\s+(?:-\w, )?--([a-z][a-z-]*) ([a-z0-9][a-z0-9.|-]*)(?: {2,}|$)/gm)) add(m[1]!, m[2]!.split('|'));
-  return out;
+function flagInfo(long: string, o: OptionDecl, late: readonly string[]): FlagInfo {
+  const choices = o.choices ? Object.keys(o.choices) : [...late];
+  const perChoice = Object.values(o.choices ?? {}).some((h) => h !== null);
+  const description = perChoice ? `one of ${choices.join(', ')}` : firstLine(o.help) || long;
+  const takesValue = o.type === 'string';
+  const value = takesValue && choices.length === 0 ? (o.value ?? 'none') : 'none';
+  return { long, short: o.short ?? null, takesValue, multiple: o.multiple === true, choices, value, description };
 }
 
-interface OptionLine {
-  /** The first description line, without a dangling `;` or `,`. */
-  readonly description: string;
-  /** The value's placeholder (`DIR`, `NET`) or listed value (`json`), if any. */
-  readonly value: string | null;
-  /** How many option lines the flag has (one per value for `--format`). */
-  readonly lines: number;
-}
-
-/** The help's option list: `  -f, --flag VALUE   description`. */
-function optionLines(helpText: string): Map<string, OptionLine> {
-  const out = new Map<string, OptionLine>();
-  for (const m of helpText.matchAll(/^\s+(?:-\w, )?--([a-z][a-z-]*)(?: (\S+))?(?: {2,}(\S.*))?$/gm)) {
-    const seen = out.get(m[1]!);
-    out.set(m[1]!, seen ? { ...seen, lines: seen.lines + 1 } : { description: (m[3] ?? '').trim().replace(/[;,]$/, ''), value: m[2] ?? null, lines: 1 });
-  }
-  return out;
-}
-
-/** Placeholders that name a file or a directory; any other free value is left to the user. */
-function valueKind(placeholder: string | null | undefined): FlagInfo['value'] {
-  if (placeholder && /^(DIR|DIRECTORY)$/.test(placeholder)) return 'directory';
-  if (placeholder && /^(FILE|DUMP|NET|PATH|XML)…?$/.test(placeholder)) return 'file';
-  return 'none';
-}
-
-function positionalOf(helpText: string): CommandInfo['positional'] {
-  const usage = usageOf(helpText)
-    .replace(/^Usage:\s*virtables\s+\S+/, '')
-    .replace(/\[-[^\]]*\]/g, ' ')
-    .replace(/\[options\]/g, ' ')
-    .replace(/--?[a-zA-Z][\w-]*(?:[ =](?:[A-Z][\w.…,]*|[a-z0-9.]+(?:\|[a-z0-9.]+)+))?/g, ' ');
-  const words = usage.split(/\s+/).filter((w) => w !== '' && w !== '…' && w !== '|');
-  if (words.length === 0) return { kind: 'none' };
-  if (words.length === 1 && /^[a-z0-9]+(\|[a-z0-9]+)+$/.test(words[0]!)) return { kind: 'choices', words: words[0]!.split('|') };
-  return { kind: 'files' };
-}
-
-/** What completion knows about each registered command, asked of the commands themselves. */
+/** What completion knows about each command: the command table's declarations. */
 export async function commandInfos(): Promise<CommandInfo[]> {
-  const { COMMANDS } = await import('./main.js');
   const out: CommandInfo[] = [];
-  for (const [name, command] of Object.entries(COMMANDS)) {
-    const mod = await command.load();
-    declaredOptions.delete(name);
-    await mod.run(['--help'], SILENT);
-    const spec = declaredOptions.get(name);
-    if (!spec) throw new Error(`completion: command '${name}' did not declare its options through parseCommandArgs`);
-    const choices = choicesFromHelp(mod.help);
-    const lines = optionLines(mod.help);
-    const flags: FlagInfo[] = Object.entries(spec).map(([long, o]) => {
-      const takesValue = o.type === 'string';
-      const listed = takesValue ? (choices.get(long) ?? []) : [];
-      const line = lines.get(long);
-      const description = listed.length > 1 && (line?.lines ?? 0) > 1 ? `one of ${listed.join(', ')}` : line?.description || (long === 'help' ? 'this text' : long);
-      return { long, short: o.short ?? null, takesValue, multiple: o.multiple === true, choices: listed, value: takesValue && listed.length === 0 ? valueKind(line?.value) : 'none', description };
-    });
-    out.push({ name, summary: command.summary, flags, positional: positionalOf(mod.help) });
+  for (const name of COMMAND_NAMES) {
+    const spec: CommandSpec = SPECS[name];
+    const late = spec.lateChoices ? await spec.lateChoices.load() : [];
+    const flags: FlagInfo[] = [
+      { long: 'help', short: 'h', takesValue: false, multiple: false, choices: [], value: 'none', description: 'this text' },
+      ...Object.entries(spec.options).map(([long, o]) => flagInfo(long, o, spec.lateChoices?.option === long ? late : [])),
+    ];
+    out.push({ name, summary: spec.summary, flags, positional: spec.positional });
   }
   return out;
 }
@@ -247,15 +176,9 @@ fi
 `;
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<{ help?: boolean }>('completion', argv, {});
-  if (values.help) {
-    io.stdout(help);
-    return 0;
-  }
+export async function run({ positionals }: Args<'completion'>, io: Io): Promise<number> {
   const shell = positionals[0];
   if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`completion: give the shell: bash or zsh${shell ? ` (got '${positionals.join(' ')}')` : ''}`);
-  const { VERSION } = await import('./main.js');
   const commands = await commandInfos();
   io.stdout(shell === 'bash' ? bashScript(commands, VERSION) : zshScript(commands, VERSION));
   return 0;

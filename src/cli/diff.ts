@@ -4,50 +4,13 @@ import { networksFromDefinitions } from '../diff/attribute.js';
 import { diffHosts, hostNetworks, type HostDiffReport, type NftRuleReport } from '../diff/host-report.js';
 import type { DiffReport, RuleReport } from '../diff/report.js';
 import { UsageError } from '../model/errors.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import type { Args } from './spec.js';
 import { readHost, readNetworkInputs } from './inputs.js';
 import type { Io } from './io.js';
 import { styleFor, type Style } from './style.js';
 
-export const help = `Usage: virtables diff BEFORE AFTER [--net NET…] [--format text|json]
-
-Compares two dumps of a host (e.g. before and after 'virsh net-start natted') and explains
-each change in words, attributed to its network: rules are the same when they mean the
-same in any era's spelling; a rule that changed position is reported as moved, from where
-to where; counters, nft handles and comments never count as changes. Says, per network,
-what the rules amount to (isolated, nat, route, partial) and how modes differ
-("natted = host-only + masquerade, forward-out, related-in").
-
-  BEFORE, AFTER     iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
-                    output (recognised by content), or a directory of them (one host,
-                    as live --save-dir writes); one of them may be '-'
-  --net NET         a network definition (libvirt XML, Xen set-up) or a directory of them;
-                    repeatable. Without it, networks are inferred from the dumps (virbrN
-                    bridges with their subnets, Xen vifs, Docker bridges)
-  --format text     for people (default)
-  --format json     {added, removed, moved, respelled, chains, networks, summary, nft}
-                    (docs/json.md)
-  -h, --help        this text
-
-Exit status: 0 compared (whatever changed), 2 bad input or usage.
-`;
-
-interface Values {
-  help?: boolean;
-  format?: string;
-  net?: string[];
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('diff', argv, {
-    format: { type: 'string', short: 'f' },
-    net: { type: 'string', multiple: true },
-  });
-  if (values.help) {
-    io.stdout(help);
-    return 0;
-  }
-  const format = oneOf('diff', '--format', values.format, ['text', 'json'] as const, 'text');
+export async function run({ values, positionals }: Args<'diff'>, io: Io): Promise<number> {
+  const format = values.format ?? 'text';
   if (positionals.length !== 2) throw new UsageError(`diff: give two dumps, BEFORE and AFTER (got ${positionals.length})`);
   if (positionals[0] === '-' && positionals[1] === '-') throw new UsageError("diff: standard input ('-') can be read only once");
   const given = networksFromDefinitions(readNetworkInputs('diff', values.net ?? [], io));

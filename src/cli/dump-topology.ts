@@ -8,7 +8,7 @@ import { auditTopology, forwardGuests } from '../diagram/build.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { portForwards } from '../sim/dnat.js';
-import { buildTopology, DEFAULT_UPLINK, parseUplinkFlag, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
+import { buildTopology, DEFAULT_UPLINK, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
 
 export interface DumpTopology {
   readonly spec: TopologySpec;
@@ -62,8 +62,9 @@ export function dumpTopology(spec: TopologySpec, dump: Dump, uplinkGiven: boolea
     const bridges = new Set([...known, ...fromDump.bridges.map((b) => b.name)]);
     const up = uplinkName(dump, bridges, family);
     if (up && up.name !== 'eth0') {
-      s = { ...s, uplink: parseUplinkFlag(`${up.name}${DEFAULT_UPLINK.slice(DEFAULT_UPLINK.indexOf('='))}`) };
-      notes.push(`uplink ${up.name}: ${up.why}; its address is assumed (${DEFAULT_UPLINK.slice(DEFAULT_UPLINK.indexOf('=') + 1).split(',')[0]}; --uplink gives the real one)`);
+      const assumed = DEFAULT_UPLINK.addresses[0]!;
+      s = { ...s, uplink: { ...DEFAULT_UPLINK, name: up.name } };
+      notes.push(`uplink ${up.name}: ${up.why}; its address is assumed (${formatHost(assumed.address.family, assumed.address.value)}/${assumed.prefix}; --uplink gives the real one)`);
     }
   }
   let topology = buildTopology(s);

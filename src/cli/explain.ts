@@ -8,50 +8,14 @@ import type { RuleReport } from '../diff/report.js';
 import { listingNote } from '../input/listing.js';
 import { hostDumps, type Host } from '../model/host.js';
 import type { AnyNetwork } from '../model/network.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import type { Args } from './spec.js';
 import { readHost, readNetworkInputs } from './inputs.js';
 import { noteStdin, type Io } from './io.js';
 import { styleFor, type Style } from './style.js';
 import { renderTable, type TableRow } from './table.js';
 
-export const help = `Usage: virtables explain [DUMP…|-] [--net NET…] [--format table|text|json]
-
-Annotates every rule of a host's firewall with the network it belongs to, the job it does
-(dhcp-in, forward-out, masquerade, …) and a sentence saying why it is there, grouped by
-network, then the host's own rules. libvirt's nftables tables (libvirt 10.4+) are read rule
-by rule with the purposes libvirt gives them; firewalld's and Docker's nft tables are
-theirs; rules virtables does not know are described from their matches and statements.
-Give several dumps of one host together (iptables-save, ip6tables-save, nft).
-
-  DUMP              iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
-                    output (recognised by content), or a directory of them (as live
-                    --save-dir writes); '-' or nothing reads standard input
-  --net NET         a network definition (libvirt XML, Xen set-up) or a directory of them;
-                    repeatable. Without it, networks are inferred from the dump
-  --format table    a table per network (default on a terminal)
-  --format text     plain lines (default in a pipe)
-  --format json     {file, inputs, networks, rules, nftRules} (docs/json.md)
-  -h, --help        this text
-
-Exit status: 0 explained, 2 bad input or usage.
-`;
-
-interface Values {
-  help?: boolean;
-  format?: string;
-  net?: string[];
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('explain', argv, {
-    format: { type: 'string', short: 'f' },
-    net: { type: 'string', multiple: true },
-  });
-  if (values.help) {
-    io.stdout(help);
-    return 0;
-  }
-  const format = oneOf('explain', '--format', values.format, ['table', 'text', 'json'] as const, io.stdoutIsTTY ? 'table' : 'text');
+export async function run({ values, positionals }: Args<'explain'>, io: Io): Promise<number> {
+  const format = values.format ?? (io.stdoutIsTTY ? 'table' : 'text');
   const files = positionals.length > 0 ? positionals : ['-'];
   if (positionals.length === 0) noteStdin(io, 'explain', 'an iptables-save dump');
   const definitions = readNetworkInputs('explain', values.net ?? [], io);

@@ -1,54 +1,19 @@
 // virtables lab list [LAB] | virtables lab check LAB --answer DIR [--only ID] [--format text|json] [-v]
 
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { UsageError } from '../model/errors.js';
+import { packagePath } from '../package.js';
 import { gradeAnswers, labsIn, readLab, type Lab, type QueryResult } from '../lab/lab.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import { commandHelp } from './args.js';
+import type { Args } from './spec.js';
 import { resultJson, resultLines, summaryLine } from './check-report.js';
 import type { Io } from './io.js';
 import { styleFor, type Style } from './style.js';
 
-export const help = `Usage: virtables lab list [LAB] [--format text|json]
-       virtables lab check LAB --answer DIR [--only ID] [--format text|json] [-v]
-
-A lab is a directory with a lab file (lab.txt) listing its tasks and queries, each checked
-by expectation sheets (docs/expect.md). 'list' shows the bundled labs, or one lab's tasks.
-'check' grades an answer directory: one sub-directory per task or query, named by its id
-(0.2.1/, 4/ or q4/), holding the student's evidence by name — host.save (iptables-save of
-the host), before.save, *.xml (network definitions), rules.txt (rules or commands, in
-iptables-save, iptables -S, iptables -L -n [-v] or command form), GUEST.save (a guest's own
-firewall), setup.expect (the guests of the set-up) — whatever the query asks for.
-
-  LAB             a lab directory, or the name of a bundled lab (xen-networking)
-  --answer DIR    the answer directory
-  --only ID       grade one task or query; DIR may then be that task's answer itself
-  --format text   per task: PASS/FAIL and, for each failed check, why and the hint (default)
-  --format json   {lab, title, answer, passed, failed, unanswered, queries} (docs/expect.md)
-  -v, --verbose   every check, with traces and rule lists, not only the failed ones
-  -h, --help      this text
-
-Exit status: 0 every graded task passes, 1 one fails or is unanswered, 2 bad input or usage.
-`;
-
-interface Values {
-  help?: boolean;
-  format?: string;
-  answer?: string;
-  only?: string;
-  verbose?: boolean;
-}
-
-/** The bundled labs: corpus/labs of the installed package (from src/cli or dist/src/cli). */
+/** The bundled labs: corpus/labs of the installed package. */
 function bundledLabs(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'corpus', 'labs');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return resolve('corpus', 'labs');
+  return packagePath('corpus', 'labs');
 }
 
 function locate(lab: string): string {
@@ -111,18 +76,12 @@ function checkJson(lab: Lab, answers: string, results: QueryResult[]) {
   };
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('lab', argv, {
-    format: { type: 'string', short: 'f' },
-    answer: { type: 'string' },
-    only: { type: 'string' },
-    verbose: { type: 'boolean', short: 'v' },
-  });
-  if (values.help || positionals.length === 0) {
-    io.stdout(help);
-    return values.help ? 0 : 2;
+export async function run({ values, positionals }: Args<'lab'>, io: Io): Promise<number> {
+  if (positionals.length === 0) {
+    io.stdout(await commandHelp('lab'));
+    return 2;
   }
-  const format = oneOf('lab', '--format', values.format, ['text', 'json'] as const, 'text');
+  const format = values.format ?? 'text';
   const [sub, ...rest] = positionals;
   const s = styleFor(io);
   if (sub === 'list') {

@@ -7,55 +7,18 @@ import { join } from 'node:path';
 import { match } from 'ts-pattern';
 import { UsageError } from '../model/errors.js';
 import { printable } from '../model/text.js';
+import { VERSION } from '../package.js';
 import { collectHost, type Collection } from '../live/collect.js';
 import { checkSaveDir, LAYOUT, networkFile, readCollection, writeCollection } from '../live/layout.js';
 import { zxRunner, type Runner } from '../live/run.js';
 import { connectProblem, connectSource } from '../live/uri.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import { auditJson } from '../audit/json.js';
+import type { Severity } from '../audit/types.js';
+import { parseCommand } from './args.js';
+import type { Args } from './spec.js';
 import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
 import { styleFor } from './style.js';
-
-export const help = `Usage: virtables live [--format text|json|sarif] [--fail-on error|warning|info]
-                      [--connect URI] [--save-dir DIR] [--from-dir DIR]
-
-Audits this host as it is now. Runs, and only runs, these read-only commands:
-  iptables-save, ip6tables-save, nft list ruleset (when nft is installed),
-  virsh --readonly net-list --all --name, virsh --readonly net-list --name (running ones),
-  virsh --readonly net-dumpxml --network NAME (each network)
-then audits the dumps with the networks: running ones as --net, defined but stopped ones as
---inactive. Needs root for iptables-save. Nothing goes through a shell; no firewall or
-network is changed (virsh is opened read-only).
-
-  --format text         findings for people (default)
-  --format json         the audit's JSON with a "collection" member: host, files, networks,
-                        what could not be collected
-  --format sarif        SARIF 2.1.0; what could not be collected is in the run's invocation
-  --fail-on LEVEL       exit 1 when a finding is at least this severe: error (default), warning
-                        or info
-  -c, --connect URI     the libvirt connection of this host (default: LIBVIRT_DEFAULT_URI, else
-                        virsh's own); URIs that run a program (+ext, +ssh, command=, …) or
-                        reach another host are refused (docs/commands/live.md)
-  --save-dir DIR        also write what was collected into DIR (new or empty), in the layout
-                        --from-dir reads (docs/commands/live.md)
-  --from-dir DIR        audit a directory collected earlier, here or on another host, instead
-                        of this host (iptables-save.txt, ip6tables-save.txt, nft-ruleset.txt,
-                        networks/NAME.xml, networks/active.txt; every file optional)
-  -h, --help            this text
-
-Exit status: 0 clean, 1 findings at --fail-on, 2 usage error or bad input, or something could
-not be collected (tool missing, not root, libvirt absent): the rest is audited and the
-missing parts are named.
-`;
-
-interface Values {
-  help?: boolean;
-  format?: string;
-  'fail-on'?: string;
-  connect?: string;
-  'save-dir'?: string;
-  'from-dir'?: string;
-}
 
 /** A libvirt client configuration file's text, or null when there is none to read. */
 function readConf(path: string): string | null {
@@ -149,20 +112,9 @@ function withInvocation(sarif: { runs?: Array<Record<string, unknown>> }, c: Col
   return sarif;
 }
 
-export async function runLive(argv: string[], io: Io, runner: Runner): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('live', argv, {
-    format: { type: 'string', short: 'f' },
-    'fail-on': { type: 'string' },
-    connect: { type: 'string', short: 'c' },
-    'save-dir': { type: 'string' },
-    'from-dir': { type: 'string' },
-  });
-  if (values.help) {
-    io.stdout(help);
-    return 0;
-  }
-  const format = oneOf('live', '--format', values.format, ['text', 'json', 'sarif'] as const, 'text');
-  const failOn = values['fail-on'] === undefined ? null : oneOf('live', '--fail-on', values['fail-on'], ['error', 'warning', 'info'] as const, 'error');
+async function collectAndAudit({ values, positionals }: Args<'live'>, io: Io, runner: Runner): Promise<number> {
+  const format = values.format ?? 'text';
+  const failOn = values['fail-on'] ?? null;
   if (positionals.length > 0) throw new UsageError(`live: takes no file arguments (got '${positionals[0]}'); use --from-dir DIR for collected files`);
   const from = values['from-dir'] ?? null;
   if (from !== null && (values.connect !== undefined || values['save-dir'] !== undefined)) throw new UsageError('live: --from-dir reads a collection; --connect and --save-dir are for collecting one');
@@ -187,7 +139,6 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
       progress.done();
     }
     if (values['save-dir'] !== undefined) {
-      const { VERSION } = await import('./main.js');
       writeCollection(values['save-dir'], collection, VERSION);
       dir = values['save-dir'];
     }
@@ -213,28 +164,26 @@ export async function runLive(argv: string[], io: Io, runner: Runner): Promise<n
   return code;
 }
 
-/** Runs the audit on the collected files, reading them from memory; JSON and SARIF gain the collection. */
-async function audit(inputs: AuditInputs, format: 'text' | 'json' | 'sarif', failOn: string | null, io: Io, c: Collection, collection: unknown): Promise<number> {
-  const { run } = await import('./audit.js');
-  let captured = '';
-  const auditIo: Io = {
-    ...io,
-    stdout: format === 'text' ? io.stdout : (t) => void (captured += t),
-    readBytes: (path) => inputs.files.get(path) ?? io.readBytes(path),
-  };
-  const argv = [...inputs.dumps, ...inputs.running.flatMap((n) => ['--net', n]), ...inputs.stopped.flatMap((n) => ['--inactive', n]), '--format', format, ...(failOn ? ['--fail-on', failOn] : [])];
-  const code = await run(argv, auditIo);
-  if (format !== 'text') {
-    const report = JSON.parse(captured) as Record<string, unknown>;
-    const out = match(format)
-      .with('json', () => ({ collection, ...report }))
-      .with('sarif', () => withInvocation(report, c, collection))
-      .exhaustive();
-    io.stdout(JSON.stringify(out, null, 2) + '\n');
-  }
-  return code;
+/** Audits the collected files, read from memory, with the audit's own code; JSON and SARIF gain the collection. */
+async function audit(inputs: AuditInputs, format: 'text' | 'json' | 'sarif', failOn: Severity | null, io: Io, c: Collection, collection: unknown): Promise<number> {
+  const { CHECKS } = await import('../audit/checks/index.js');
+  const { auditExit, auditFiles, auditSarif, renderAudit } = await import('./audit.js');
+  const auditIo: Io = { ...io, readBytes: (path) => inputs.files.get(path) ?? io.readBytes(path) };
+  const outcome = await auditFiles({ files: inputs.dumps, net: inputs.running, inactive: inputs.stopped, checks: CHECKS }, auditIo);
+  const out = await match(format)
+    .with('text', () => renderAudit(outcome, 'text', auditIo))
+    .with('json', async () => JSON.stringify({ collection, ...auditJson(outcome.reports) }, null, 2) + '\n')
+    .with('sarif', async () => JSON.stringify(withInvocation(await auditSarif(outcome), c, collection), null, 2) + '\n')
+    .exhaustive();
+  io.stdout(out);
+  return auditExit(outcome.reports, failOn ?? 'error');
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  return runLive(argv, io, zxRunner({ env: io.env }));
+/** `live` as the tests drive it: argv parsed as the command table says, with a runner of their own. */
+export async function runLive(argv: string[], io: Io, runner: Runner): Promise<number> {
+  return collectAndAudit(parseCommand('live', argv), io, runner);
+}
+
+export async function run(args: Args<'live'>, io: Io): Promise<number> {
+  return collectAndAudit(args, io, zxRunner({ env: io.env }));
 }

@@ -1,35 +1,13 @@
-// The command dispatcher. Commands are loaded lazily so `virtables audit` in a pre-commit hook
-// only pays for what it uses. Only this layer prints and chooses exit codes.
+// The command dispatcher: the manual, `help COMMAND`, --version, and each command run from the
+// command table (commands.ts), its errors made messages and exit codes. Only this layer exits.
 
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../model/errors.js';
-import { closest } from './args.js';
+import { packagePath, VERSION } from '../package.js';
+import { closest, commandHelp } from './args.js';
+import { COMMANDS, runCommand, type Command } from './commands.js';
 import { processIo, type Io } from './io.js';
-
-export interface Command {
-  readonly summary: string;
-  readonly load: () => Promise<{ run: (argv: string[], io: Io) => Promise<number>; help: string }>;
-}
-
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  demo: { summary: 'run virtables on the bundled seed-lab host (what npm start does)', load: () => import('./demo.js') },
-  parse: { summary: 'read an iptables-save dump and print it canonically (save or json)', load: () => import('./parse.js') },
-  explain: { summary: 'annotate every rule of a dump: its network, its job and why it is there', load: () => import('./explain.js') },
-  diff: { summary: 'what changed between two dumps, attributed to networks and explained', load: () => import('./diff.js') },
-  compile: { summary: 'derive the rules libvirt or Xen installs for networks (save, args, shell, nft, json)', load: () => import('./compile.js') },
-  audit: { summary: 'find leaks and gaps: missing, shadowed and stale rules, reachable guests, DNS leaks, conflicts (text, json, sarif)', load: () => import('./audit.js') },
-  check: { summary: 'check an expectations file (reachability, rule sets) against a dump: pass/fail with the trace', load: () => import('./check.js') },
-  lab: { summary: 'list a lab\'s tasks, or grade an answer directory against the lab\'s sheets', load: () => import('./lab.js') },
-  net: { summary: 'say what each libvirt/Xen virtual network is: mode, bridge, subnets, DHCP, DNS', load: () => import('./net.js') },
-  trace: { summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would', load: () => import('./trace.js') },
-  diagram: { summary: 'draw the host, bridges, guests and outside with what the rules let through (dot, mermaid, svg)', load: () => import('./diagram.js') },
-  live: { summary: "collect this host's firewall and libvirt networks (read-only commands) and audit them", load: () => import('./live.js') },
-  completion: { summary: 'print a bash or zsh completion script', load: () => import('./completion.js') },
-};
-
-export const VERSION = '0.1.0';
+import { isCommandName } from './spec.js';
 
 function commandList(indent: string): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -115,9 +93,7 @@ SEE ALSO
 
 /** The command's page in the installed package's docs/commands/, if it has one. */
 function commandDoc(name: string): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'docs', 'commands')) && dirname(dir) !== dir) dir = dirname(dir);
-  const doc = join(dir, 'docs', 'commands', `${name}.md`);
+  const doc = packagePath('docs', 'commands', `${name}.md`);
   return existsSync(doc) ? doc : null;
 }
 
@@ -147,27 +123,25 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
     return 0;
   }
   if (name === 'help') {
-    const command = COMMANDS[rest[0]!];
-    if (!command || rest.length > 1) {
-      io.stderr(`virtables help: ${command ? 'give one command' : `unknown command '${rest[0]}'`}\n\n${usage()}`);
+    const asked = rest[0]!;
+    if (!isCommandName(asked) || rest.length > 1) {
+      io.stderr(`virtables help: ${isCommandName(asked) ? 'give one command' : `unknown command '${asked}'`}\n\n${usage()}`);
       return 2;
     }
-    io.stdout(commandManual(rest[0]!, command, (await command.load()).help));
+    io.stdout(commandManual(asked, COMMANDS[asked], await commandHelp(asked)));
     return 0;
   }
   if (name === '--version' || name === '-V') {
     io.stdout(`virtables ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  if (!isCommandName(name)) {
     const guess = closest(name, Object.keys(COMMANDS));
     io.stderr(`virtables: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}\n\n${usage()}`);
     return 2;
   }
   try {
-    const mod = await command.load();
-    return await mod.run(rest, io);
+    return await runCommand(name, rest, io);
   } catch (e) {
     if (e instanceof InputError) {
       io.stderr(`${e.message}\n`);

@@ -1,51 +1,16 @@
 // virtables net FILE… [--format table|json]
 
-import { match } from 'ts-pattern';
 import { formatCidr, formatHost, type HostAddress } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
-import type { Network, XenNetwork } from '../model/network.js';
+import { isVirtualMode, type Network, type XenNetwork } from '../model/network.js';
 import { dnsLabel, dnsServed, modeMeaning, xenModeMeaning } from '../network/meaning.js';
 import { readNetworkInputs } from './inputs.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import type { Args } from './spec.js';
 import type { Io } from './io.js';
 import { renderTable } from './table.js';
 
-export const help = `Usage: virtables net FILE… [--format table|json]
-
-Says what each virtual network is: its mode and what that means for the guests, its
-bridge, subnets, DHCP range and whether its DNS server answers.
-
-Inputs (recognised by their content):
-  libvirt network XML   /etc/libvirt/qemu/networks/*.xml, 'virsh net-dumpxml' output (several
-                        documents may follow one another), or libvirt's status XML
-  xend-config.sxp       a Xen host's (network-script …) and (vif-script …)
-  domU configurations   Xen guests' 'vif = [ … ]' lines; with the host's xend-config.sxp they
-                        make one Xen network, the guests running as domains 1, 2, … in order
-
-  FILE              a file; '-' reads standard input
-  --format table    one table per network (default)
-  --format json     the networks as JSON (see docs/commands/net.md)
-  -h, --help        this text
-
-libvirt's defaults are filled in (<forward/> is nat, stp on, delay 0, NAT ports 1024-65535,
-prefix from netmask or the address class) and libvirt's own validation applies: an invalid
-definition is reported as FILE:LINE:COL with libvirt's message.
-
-Exit status: 0 read, 2 bad input or usage.
-`;
-
-interface Values {
-  help?: boolean;
-  format?: string;
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('net', argv, { format: { type: 'string', short: 'f' } });
-  if (values.help) {
-    io.stdout(help);
-    return 0;
-  }
-  const format = oneOf('net', '--format', values.format, ['table', 'json'] as const, 'table');
+export async function run({ values, positionals }: Args<'net'>, io: Io): Promise<number> {
+  const format = values.format ?? 'table';
   if (positionals.length === 0) throw new UsageError('net: give one or more network files (or - for standard input)');
 
   const networks = readNetworkInputs('net', positionals, io);
@@ -66,7 +31,7 @@ function networkTable(network: Network | XenNetwork): string {
 
 function libvirtRows(n: Network): Array<[string, string]> {
   const bridge = n.bridge
-    ? `${n.bridge.name}${['none', 'nat', 'route', 'open'].includes(n.forward.mode) ? ` (stp ${n.bridge.stp ? 'on' : 'off'}, delay ${n.bridge.delay})` : ''}`
+    ? `${n.bridge.name}${isVirtualMode(n.forward.mode) ? ` (stp ${n.bridge.stp ? 'on' : 'off'}, delay ${n.bridge.delay})` : ''}`
     : n.forward.interfaces.length > 0
       ? `- (interfaces ${n.forward.interfaces.join(', ')})`
       : '-';

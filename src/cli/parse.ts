@@ -1,58 +1,40 @@
-// virtables parse [DUMP|-] [--format save|nft|json] [--counters]
+// virtables parse [DUMP|-] [--format save|nft|json] [--counters] [--family ipv4|ipv6]
+// virtables parse --check FILE… [--format text|json] [--family ipv4|ipv6]
 
+import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import type { Family, Note } from '../model/dump.js';
 import { InputError, UsageError } from '../model/errors.js';
 import { canonicalNft } from '../model/nft-canonical.js';
 import { formatNftJson } from '../write/nft-json.js';
 import { formatNftText, NftPrintError } from '../write/nft-text.js';
 import { writeDump } from '../write/save.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import type { Args } from './spec.js';
 import { kindName, positionIn } from '../input/read.js';
 import { listingNote } from '../input/listing.js';
 import { readDumpInput } from './inputs.js';
 import type { Io } from './io.js';
 import { dumpToJson } from './json.js';
 
-export const help = `Usage: virtables parse [DUMP|-] [--format save|nft|json] [--counters]
-
-Reads a dump and prints it back in canonical form. The kind is told from the content:
-  iptables-save / ip6tables-save (any iptables era from 1.3.x to 1.8.x, legacy or nft):
-    printed exactly as iptables 1.8.9 would after loading it with iptables-restore;
-  nft list ruleset text, or nft -j list ruleset JSON:
-    printed exactly as nft 1.0.6 lists it after loading it with nft -f.
-An empty file holds no tables and prints nothing.
-
-  DUMP              the dump; '-' or nothing reads standard input
-  --format save     canonical iptables-save text (iptables input: the default)
-  --format nft      canonical nft text (nft input: the default)
-  --format json     iptables: the parsed model with positions (docs/json.md);
-                    nft: the ruleset as nft -j list ruleset prints it
-  --counters        keep [packets:bytes] counters on iptables rules (like iptables-save -c)
-  -h, --help        this text
-
-Exit status: 0 parsed, 2 bad input or usage (the message names FILE:LINE:COL, or the JSON
-element's path).
-`;
-
-interface Values {
-  help?: boolean;
-  format?: string;
-  counters?: boolean;
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('parse', argv, {
-    format: { type: 'string', short: 'f' },
-    counters: { type: 'boolean', short: 'c' },
-  });
-  if (values.help) {
-    io.stdout(help);
+export async function run({ values, positionals }: Args<'parse'>, io: Io): Promise<number> {
+  const family = values.family;
+  if (values.check) {
+    if (values.format !== undefined && values.format !== 'text' && values.format !== 'json') throw new UsageError(`parse: --check prints text or json, not --format ${values.format}`);
+    return check(positionals.length > 0 ? positionals : ['-'], values.format ?? 'text', family, io);
+  }
+  if (values.format === 'text') throw new UsageError("parse: --format text is for --check (use save, nft or json)");
+  if (positionals.length > 1) throw new UsageError('parse: give one dump (or - for standard input), or use --check for several');
+  const file = positionals[0] ?? '-';
+  if (family) {
+    // The family given: the file is an iptables dump, read as that family's restore would.
+    if (values.format === 'nft') throw new UsageError('parse: --family reads an iptables dump; --format nft prints nft rulesets');
+    const dump = parseSaveBytes(io.readBytes(file), { file, family });
+    if (values.format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
+    else writeDump(dump, io.stdout, { counters: values.counters === true });
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError('parse: give one dump (or - for standard input)');
-  const file = positionals[0] ?? '-';
   const input = readDumpInput('parse', file, io);
   const nft = input.nft !== null;
-  const format = oneOf('parse', '--format', values.format, ['save', 'nft', 'json'] as const, nft ? 'nft' : 'save');
+  const format = values.format ?? (nft ? 'nft' : 'save');
   const name = file === '-' ? 'standard input' : file;
   if (input.kind === 'empty') {
     io.stdout(format === 'json' ? JSON.stringify({ file, kind: 'empty', tables: [] }, null, 2) + '\n' : '');
@@ -86,4 +68,50 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
   else writeDump(dump, io.stdout, { counters: values.counters === true });
   return 0;
+}
+
+/** The family a file name suggests (ip6tables-save.txt, rules.v6), when its content does not say. */
+export function familyFromName(path: string): Family | undefined {
+  const base = path.split('/').pop() ?? path;
+  if (/ip6tables|ipv6|\.v6$|rules6/i.test(base)) return 'ipv6';
+  return undefined;
+}
+
+interface FileReport {
+  readonly file: string;
+  readonly ok: boolean;
+  readonly errors: ReadonlyArray<{ line: number; col: number; message: string }>;
+  readonly notes: readonly Note[];
+}
+
+function check(files: readonly string[], format: 'text' | 'json', family: Family | undefined, io: Io): number {
+  const reports: FileReport[] = [];
+  for (const file of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = io.readBytes(file);
+    } catch (e) {
+      if (e instanceof InputError || e instanceof UsageError) {
+        reports.push({ file, ok: false, errors: [{ line: 0, col: 0, message: e.message }], notes: [] });
+        continue;
+      }
+      throw e;
+    }
+    try {
+      const dump = parseSaveBytes(bytes, { file, strict: true, family: family ?? familyFromName(file) });
+      reports.push({ file, ok: true, errors: [], notes: dump.notes ?? [] });
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      reports.push({ file, ok: false, errors: [{ line: e.line, col: e.col, message: e.detail }], notes: [] });
+    }
+  }
+  if (format === 'json') {
+    io.stdout(JSON.stringify({ files: reports.map((r) => ({ ...r, notes: r.notes.map((n) => ({ line: n.line, col: n.col, kind: n.kind, message: n.message })) })) }, null, 2) + '\n');
+  } else {
+    for (const r of reports) {
+      for (const e of r.errors) io.stderr(e.line > 0 ? `${r.file}:${e.line}:${e.col}: error: ${e.message}\n` : `${e.message}\n`);
+      for (const n of r.notes) io.stderr(`${r.file}:${n.line}:${n.col}: note: ${n.message}\n`);
+    }
+  }
+  return reports.every((r) => r.ok) ? 0 : 2;
 }

@@ -1,16 +1,9 @@
 // Colour for people on a terminal, nothing for pipes; NO_COLOR (no-color.org) switches it off.
 
+import type { Style } from '../write/style.js';
 import type { Io } from './io.js';
 
-export interface Style {
-  readonly bold: (s: string) => string;
-  readonly dim: (s: string) => string;
-  readonly red: (s: string) => string;
-  readonly green: (s: string) => string;
-  readonly yellow: (s: string) => string;
-  readonly cyan: (s: string) => string;
-  readonly enabled: boolean;
-}
+export type { Style } from '../write/style.js';
 
 const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
 const plain = (s: string): string => s;

@@ -11,52 +11,12 @@ import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Ma
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
 import { formatRule } from '../write/save.js';
-import { oneOf, parseCommandArgs } from './args.js';
+import type { Args } from './spec.js';
 import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
-import { TOPOLOGY_HELP, TOPOLOGY_OPTIONS, topologySpec, type TopologyValues } from './topology-options.js';
+import { topologySpec } from './topology-options.js';
 import { pushAll } from '../model/lists.js';
 import { renderTable } from './table.js';
-
-export const help = `Usage: virtables trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
-       virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
-         [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]... [--format text|json]
-
-Walks a packet through the dump the way the Linux kernel does — raw, mangle, nat, filter in
-PREROUTING / INPUT / FORWARD / OUTPUT / POSTROUTING, the routing decisions between them,
-jumps and RETURNs, policies, connection tracking and NAT — then walks the reply back.
-Prints the verdict (delivered, dropped, rejected, unreachable, or unknown when a rule uses
-a match virtables cannot evaluate), the addresses after NAT, and every rule that acted.
-
-  DUMP                  an iptables-save dump; '-' reads standard input
-  --from, --to NODE     host, a guest's name, outside, or an IP address
-  --proto P             tcp (default), udp or icmp
-  --dport N, --sport N  ports (defaults: tcp 80, udp 53; source 40000)
-  --state S             conntrack state of the first packet: NEW (default), ESTABLISHED,
-                        RELATED, INVALID (no reply is traced unless NEW)
-  --matrix              trace host, every guest and outside against each other
-  --services LIST       matrix services (default icmp,tcp/22,tcp/80,udp/53)
-
-${TOPOLOGY_HELP}
-
-  --format text|json    (default text)
-  -h, --help            this text
-
-Exit status: 0 traced (whatever the verdict), 2 bad input or usage.
-`;
-
-interface Values extends TopologyValues {
-  help?: boolean;
-  format?: string;
-  from?: string;
-  to?: string;
-  proto?: string;
-  dport?: string;
-  sport?: string;
-  state?: string;
-  matrix?: boolean;
-  services?: string;
-}
 
 function port(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -64,24 +24,8 @@ function port(flag: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Values>('trace', argv, {
-    format: { type: 'string', short: 'f' },
-    ...TOPOLOGY_OPTIONS,
-    from: { type: 'string' },
-    to: { type: 'string' },
-    proto: { type: 'string', short: 'p' },
-    dport: { type: 'string' },
-    sport: { type: 'string' },
-    state: { type: 'string' },
-    matrix: { type: 'boolean' },
-    services: { type: 'string' },
-  });
-  if (values.help) {
-    io.stdout(help);
-    return 0;
-  }
-  const format = oneOf('trace', '--format', values.format, ['text', 'json'] as const, 'text');
+export async function run({ values, positionals }: Args<'trace'>, io: Io): Promise<number> {
+  const format = values.format ?? 'text';
   if (positionals.length !== 1) throw new UsageError('trace: give one dump (or - for standard input)');
   if (values.matrix && (values.from || values.to)) throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
   if (!values.matrix && (!values.from || !values.to)) throw new UsageError('trace: give --from and --to (or --matrix)');
@@ -96,12 +40,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
     const m = reachabilityMatrix(sim, services);
-    io.stdout(format === 'json' ? JSON.stringify({ ...matrixJson(sim, m, why), topology: { notes } }, null, 2) + '\n' : matrixText(sim, m) + notesText(notes));
+    io.stdout(format === 'json' ? JSON.stringify({ ...matrixJson(sim, m, why), topology: { notes } }, null, 2) + '\n' : matrixText(m) + notesText(notes));
     return 0;
   }
-  const proto = oneOf<Proto>('trace', '--proto', values.proto, ['tcp', 'udp', 'icmp'], 'tcp');
+  const proto: Proto = values.proto ?? 'tcp';
   if (proto === 'icmp' && (values.dport || values.sport)) throw new UsageError('trace: icmp has no ports');
-  const state = oneOf('trace', '--state', values.state?.toUpperCase(), ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID'] as const, 'NEW');
+  const state = values.state ?? 'NEW';
   const dport = port('--dport', values.dport);
   const sport = port('--sport', values.sport);
   const r = trace(sim, { from: values.from!, to: values.to!, proto, state, ...(dport !== undefined ? { dport } : {}), ...(sport !== undefined ? { sport } : {}) });
@@ -230,7 +174,7 @@ const SYMBOL: Readonly<Record<Cell['state'], string>> = {
   ok: 'ok', elsewhere: '→', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
 };
 
-export function matrixText(sim: Simulator, m: Matrix): string {
+export function matrixText(m: Matrix): string {
   const out: string[] = [];
   const byKey = new Map(m.cells.map((c) => [`${c.service} ${c.from} ${c.to}`, c]));
   let natted = false;

@@ -2,11 +2,14 @@
 // forward sends to an address no guest has, trace the reachability matrix and the forwards.
 
 import type { NetworkInfo } from '../diff/attribute.js';
-import { cidrContains, cidrsOverlap, parseCidr, parseHost, type IpFamily } from '../model/cidr.js';
+import { cidrContains, cidrsOverlap, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { compileDump } from '../sim/compile.js';
 import { DEFAULT_SERVICES, reachabilityMatrix, type Service } from '../sim/matrix.js';
-import { buildTopology, emptySpec, linkSubnet, parseUplinkFlag, type BridgeSpec, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
+import {
+  buildTopology, DEFAULT_UPLINK, emptySpec, linkSubnet, parseAddress, parseLinkAddress,
+  type BridgeSpec, type GuestSpec, type Topology, type TopologySpec, type UplinkSpec,
+} from '../sim/topology.js';
 import { prepare } from '../sim/trace.js';
 import { buildDiagram, dnatRules, forwardTargets, portForwards, type Diagram } from './graph.js';
 
@@ -48,7 +51,14 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
 }
 
 /** Uplinks to pick from: the first whose subnet no network uses. */
-const UPLINKS = ['10.0.2.15/24,gw=10.0.2.2', '172.31.254.15/24,gw=172.31.254.1', '198.18.0.15/24,gw=198.18.0.1'].map((v4) => `eth0=${v4},2001:db8:2::15/64,gw=2001:db8:2::2`);
+const UPLINKS: readonly UplinkSpec[] = [
+  DEFAULT_UPLINK,
+  ...[['172.31.254.15/24', '172.31.254.1'], ['198.18.0.15/24', '198.18.0.1']].map(([v4, gw]) => ({
+    ...DEFAULT_UPLINK,
+    addresses: [parseLinkAddress(v4!, 'uplink'), ...DEFAULT_UPLINK.addresses.filter((a) => a.address.family === 6)],
+    gateways: [parseAddress(gw!, 'uplink'), ...DEFAULT_UPLINK.gateways.filter((g) => g.family === 6)],
+  })),
+];
 
 /**
  * The host an audit describes, for its diagram: the networks' definitions where given, a
@@ -68,11 +78,8 @@ export function auditTopology(networks: readonly NetworkInfo[], dumps: readonly 
     guests.push({ name: `${n.name}-vm`, attach: n.bridge, addresses: addresses.map((a) => ({ address: { family: a.address.family, value: a.address.value + 1n }, prefix: a.prefix })), gateways: undefined, port: null, mac: null });
   }
   const used = networks.flatMap((n) => n.subnets);
-  const free = UPLINKS.find((u) => {
-    const c = parseCidr(u.slice(u.indexOf('=') + 1, u.indexOf(',')));
-    return c && !used.some((s) => cidrsOverlap(s, c));
-  }) ?? UPLINKS[0]!;
+  const free = UPLINKS.find((u) => !used.some((s) => cidrsOverlap(s, linkSubnet(u.addresses[0]!)))) ?? UPLINKS[0]!;
   const inbound = dumps.flatMap((d) => dnatRules(d, d.family === 'ipv6' ? 6 : 4)).map((d) => d.rule.inInterface).find((i) => i && !i.negated && !i.name.endsWith('+'));
-  const uplink = parseUplinkFlag(inbound ? `${inbound.name}${free.slice(free.indexOf('='))}` : free);
+  const uplink = inbound ? { ...free, name: inbound.name } : free;
   return { ...spec, networks: definitions, bridges, guests, uplink };
 }

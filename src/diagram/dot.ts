@@ -3,7 +3,6 @@
 // wires as undirected edges, reachability and port forwards as labelled arrows.
 
 import type { Diagram, DiagramEdge, DiagramNode, NodeKind, Wire } from './graph.js';
-import { NOTHING } from './graph.js';
 
 /** A DOT string literal; backslashes doubled so graphviz's `\N`, `\G`, `\l` escapes never fire on input text. */
 export function dotString(text: string): string {

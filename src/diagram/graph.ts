@@ -4,7 +4,7 @@
 // port forwards the dump's DNAT rules make. Renderers (dot, mermaid, svg) only draw this.
 
 import { formatHost, formatHostPort, hostPortText, type IpFamily } from '../model/cidr.js';
-import type { Dump, Rule } from '../model/dump.js';
+import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import type { Cell, Matrix } from '../sim/matrix.js';
 import type { Endpoint, HostInterface, LinkAddress, Topology } from '../sim/topology.js';

@@ -6,12 +6,12 @@ import type { AnyNetwork, Network, XenMode, XenNetwork } from '../model/network.
 import { UsageError } from '../model/errors.js';
 import { emptyHostState, type HostState } from './apply.js';
 import { compileLibvirt, privateChainEra } from './libvirt.js';
-import { compileLibvirtLegacy, DEFAULT_LEGACY_VERSION, legacyEra } from './libvirt-legacy.js';
+import { compileLibvirtLegacy, legacyEra } from './libvirt-legacy.js';
 import { compileLibvirtNft } from './libvirt-nft.js';
 import type { Flavor, Program } from './program.js';
-import { compareVersions, parseVersion, type Version } from './version.js';
+import { compareVersions, DEFAULT_LEGACY_VERSION, DEFAULT_LIBVIRT_VERSION, DEFAULT_XEN_VERSION, parseVersion, type Version } from './version.js';
 import { compileXenBridge } from './xen-bridge.js';
-import { DEFAULT_XEN_VERSION, xenEra } from './xen-common.js';
+import { xenEra } from './xen-common.js';
 import { compileXenNat } from './xen-nat.js';
 import { compileXenRoute } from './xen-route.js';
 
@@ -25,8 +25,6 @@ export interface CompileOptions {
   readonly base?: HostState;
 }
 
-/** The newest libvirt release the `libvirt` and `libvirt-nft` defaults describe (the shared test vectors). */
-export const DEFAULT_LIBVIRT_VERSION = '11.3.0';
 
 function version(text: string | undefined, fallback: string, flag: string): Version {
   const v = parseVersion(text ?? fallback);

@@ -5,17 +5,8 @@
 import { match } from 'ts-pattern';
 import { formatCidr, formatHost, maskOf } from '../model/cidr.js';
 import { InputError } from '../model/errors.js';
-import type { ForwardMode, IpConfig, Network } from '../model/network.js';
+import type { IpConfig, Network } from '../model/network.js';
 import type { WhyContext } from './why.js';
-
-/** Does libvirt add firewall rules for this mode? (networkAddFirewallRules, bridge_driver_linux.c) */
-export function installsRules(mode: ForwardMode): boolean {
-  return match(mode)
-    .with('none', 'nat', 'route', () => true)
-    // open: "No firewall rules to add for mode='open' network"; the rest are host bridges or macvtap/hostdev pools
-    .with('open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => false)
-    .exhaustive();
-}
 
 /** The per-<ip> block libvirt adds (iptablesAddIPSpecificFirewallRules). */
 export type IpBlock = 'masquerade' | 'route' | 'none';

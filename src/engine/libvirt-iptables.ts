@@ -6,14 +6,13 @@
 
 import { InputError } from '../model/errors.js';
 import type { Family } from '../model/dump.js';
-import type { IpConfig, Network } from '../model/network.js';
+import { installsRules, type IpConfig, type Network } from '../model/network.js';
 import {
   bridgeOf,
   contextOf,
   dhcpIpv4,
   forwardDevice,
   hasIpv6,
-  installsRules,
   ipBlock,
   natPorts,
   snatAddress,
@@ -76,7 +75,7 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
   const commands: Command[] = [];
   const emit: Emit = (family, table, chain, options, purpose, context, extra = {}) => {
     const argv = [toolOf(family), ...(era.wait ? ['-w'] : []), '--table', table, '--insert', chain, ...options];
-    const rule = ruleFromOptions(table, chain, options);
+    const rule = ruleFromOptions(table, chain, options, family);
     commands.push(command(argv, { kind: 'insert', family, table, chain, position: 1, rule }, { network: network.name, purpose, context, ...extra }));
   };
   const bridge = bridgeOf(network);

@@ -18,8 +18,6 @@ export const BUILTIN_CHAINS_OF_LIBVIRT = {
   postrouting: 'POSTROUTING',
 } as const;
 
-/** The last release before private chains; libvirt's legacy test vectors describe it. */
-export const DEFAULT_LEGACY_VERSION = '5.0.0';
 
 /** A behaviour and the first release that has it. */
 export interface Boundary {

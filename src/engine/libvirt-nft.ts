@@ -2,10 +2,10 @@
 // table per family, `ip`/`ip6 libvirt_network`; no guest↔host rules (the table is its own,
 // default-accept) and no mangle CHECKSUM: a tc filter on the bridge fixes DHCP checksums.
 
-import type { Network } from '../model/network.js';
+import { installsRules, type Network } from '../model/network.js';
 import { findNftStateTable, type NftState } from './nft-state.js';
 import { command } from './iptables.js';
-import { bridgeOf, contextOf, forwardDevice, hasIpv6, installsRules, ipBlock, natPorts, snatAddress, subnetText } from './libvirt-common.js';
+import { bridgeOf, contextOf, forwardDevice, hasIpv6, ipBlock, natPorts, snatAddress, subnetText } from './libvirt-common.js';
 import type { Command, NftFamily } from './program.js';
 import type { Purpose, WhyContext } from './why.js';
 

@@ -2,12 +2,10 @@
 // (LIBVIRT_INP/OUT/FWO/FWI/FWX and nat/mangle LIBVIRT_PRT) that a one-time set-up creates and
 // hooks into the built-in chains (iptablesSetupPrivateChains, network_iptables.c).
 
-import type { Dump, Family } from '../model/dump.js';
+import type { Dump, Family, Rule } from '../model/dump.js';
 import { findChain, findTable } from '../model/dump.js';
-import type { Network } from '../model/network.js';
-import { formatRule } from '../write/save.js';
+import { installsRules, type Network } from '../model/network.js';
 import { command, ruleFromOptions, toolOf } from './iptables.js';
-import { installsRules } from './libvirt-common.js';
 import { networkCommands, type IptablesEra } from './libvirt-iptables.js';
 import type { Command } from './program.js';
 
@@ -67,9 +65,9 @@ export function privateChainSetup(family: Family, current: Dump | undefined, net
       if (!findChain(existing, hook.child)) {
         commands.push(command([tool, '-w', '--table', table, '--new-chain', hook.child], { kind: 'new-chain', family, table, chain: hook.child }, { network, purpose: 'chain-setup', context: { table, chain: hook.child }, setup: true }));
       }
-      if (jumpParent(existing, hook.child, family) !== hook.parent) {
+      if (jumpParent(existing, hook.child) !== hook.parent) {
         const options = ['--jump', hook.child];
-        const rule = ruleFromOptions(table, hook.parent, options);
+        const rule = ruleFromOptions(table, hook.parent, options, family);
         commands.push(command([tool, '-w', '--table', table, '--insert', hook.parent, ...options], { kind: 'insert', family, table, chain: hook.parent, position: 1, rule }, { network, purpose: 'chain-setup', context: { table, chain: hook.child, parent: hook.parent }, setup: true }));
       }
     }
@@ -78,14 +76,21 @@ export function privateChainSetup(family: Family, current: Dump | undefined, net
 }
 
 /** The chain whose `-A X -j CHILD` line --list-rules shows last (libvirt keeps the last one it reads). */
-function jumpParent(table: ReturnType<typeof findTable>, child: string, family: Family): string | undefined {
+function jumpParent(table: ReturnType<typeof findTable>, child: string): string | undefined {
   let parent: string | undefined;
   for (const chain of table?.chains ?? []) {
-    for (const rule of chain.rules) {
-      if (formatRule(rule, family) === `-A ${chain.name} -j ${child}`) parent = chain.name;
-    }
+    for (const rule of chain.rules) if (isBareJump(rule, child)) parent = chain.name;
   }
   return parent;
+}
+
+/** `-j CHILD` and nothing else: no address, interface, protocol, fragment or module match, no goto. */
+function isBareJump(rule: Rule, child: string): boolean {
+  const t = rule.target;
+  const anyProtocol = rule.protocol === null || (rule.protocol.name === 'all' && !rule.protocol.negated);
+  return t !== null && t.name === child && !t.goto && t.options.length === 0 && anyProtocol && rule.matches.length === 0 &&
+    rule.source === null && rule.destination === null && rule.inInterface === null && rule.outInterface === null &&
+    rule.fragment === null;
 }
 
 /** Set-up (IPv4 then IPv6, once, before the first network that gets rules) and each network's rules. */

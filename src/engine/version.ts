@@ -19,3 +19,12 @@ export function compareVersions(a: Version, b: Version | string): number {
   }
   return 0;
 }
+
+// The releases modelled when none is given (here, not beside their engines, so the CLI's command
+// table can name them without loading the engines).
+/** The newest libvirt release the `libvirt` and `libvirt-nft` defaults describe (the shared test vectors). */
+export const DEFAULT_LIBVIRT_VERSION = '11.3.0';
+/** The last release before private chains; libvirt's legacy test vectors describe it. */
+export const DEFAULT_LEGACY_VERSION = '5.0.0';
+/** xend (and xend-config.sxp, network-bridge/nat/route) last shipped in 4.4. */
+export const DEFAULT_XEN_VERSION = '4.4';

@@ -10,8 +10,6 @@ import type { Command } from './program.js';
 import type { Purpose, WhyContext } from './why.js';
 import { compareVersions, type Version } from './version.js';
 
-/** xend (and xend-config.sxp, network-bridge/nat/route) last shipped in 4.4. */
-export const DEFAULT_XEN_VERSION = '4.4';
 
 export interface XenEra {
   readonly label: string;

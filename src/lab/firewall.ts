@@ -7,7 +7,9 @@
 import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { decodeText } from '../model/text.js';
 import type { FirewallSource, Named } from '../../grammar/expect.js';
-import { applyProgram, compile, emptyDump, emptyHostState, type Program } from '../engine/index.js';
+import { applyProgram, emptyDump, emptyHostState } from '../engine/apply.js';
+import { compile } from '../engine/compile.js';
+import type { Program } from '../engine/program.js';
 import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
 import type { Evidence, ReadBytes } from './evidence.js';

@@ -3,7 +3,7 @@
 
 import type { Listing, Operation } from '../../grammar/listing.js';
 import { ruleKey } from '../diff/diff.js';
-import { emptyDump } from '../engine/index.js';
+import { emptyDump } from '../engine/apply.js';
 import { BUILTIN_CHAINS, type Chain, type Dump, type Rule, type Table } from '../model/dump.js';
 import { formatRule } from '../write/save.js';
 

@@ -132,11 +132,6 @@ function acceptStep(leg: Leg, chain: string): Step | null {
   return steps[steps.length - 1] ?? null;
 }
 
-function acceptedBy(ctx: ReachContext, leg: Leg, chain: string): string | null {
-  const step = acceptStep(leg, chain);
-  return step ? ruleWords(ctx, step) : null;
-}
-
 function seenText(r: TraceResult, leg: Leg): string {
   const s = leg.seen;
   if (!s) return '';

@@ -10,7 +10,7 @@ import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
 import { parseVersion } from '../engine/version.js';
 import { exactly, isolatedRouter as isolatedRouterOf, type VersionRange } from '../engine/dnsmasq.js';
-import { DEFAULT_LEGACY_VERSION } from '../engine/libvirt-legacy.js';
+import { DEFAULT_LEGACY_VERSION } from '../engine/version.js';
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type HostAddress } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
@@ -18,7 +18,7 @@ import type { AnyNetwork, Network } from '../model/network.js';
 import { decodeText } from '../model/text.js';
 import { readNetworks } from '../network/libvirt.js';
 import { readXenSetup } from '../network/xen-setup.js';
-import { parseLinkAddress, type GuestSpec, type LinkAddress, type TopologySpec, type UplinkSpec, DEFAULT_OUTSIDE, emptySpec } from '../sim/topology.js';
+import { parseLinkAddress, type GuestSpec, type LinkAddress, type TopologySpec, type UplinkSpec, DEFAULT_OUTSIDE, DEFAULT_UPLINK, emptySpec } from '../sim/topology.js';
 import type { Evidence, Found, ReadBytes } from './evidence.js';
 
 export type Reach = Extract<Statement, { kind: 'reach' }>;
@@ -76,8 +76,6 @@ export interface World {
   /** Resolves a path written in the sheet (relative to the sheet's directory). */
   readonly path: (file: string) => string;
 }
-
-export const DEFAULT_UPLINK: UplinkSpec = { name: 'eth0', addresses: [{ address: { family: 4, value: 0x0a00020fn }, prefix: 24 }], gateways: [{ family: 4, value: 0x0a000202n }], port: null };
 
 /** The uplink's IPv4 address (sheets describe IPv4 hosts). */
 export function uplinkAddress(u: UplinkSpec): LinkAddress {

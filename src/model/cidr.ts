@@ -7,7 +7,10 @@ export interface Cidr {
   readonly family: IpFamily;
   /** The network address (host bits cleared). */
   readonly network: bigint;
+  /** The prefix length; for a mask with holes (`255.0.255.0`, which iptables accepts) the number of one bits. */
   readonly prefix: number;
+  /** Only for a mask with holes: the mask itself. */
+  readonly mask?: bigint;
 }
 
 export interface HostAddress {
@@ -195,7 +198,7 @@ export function hostPortText(address: string, port: number | string): string {
 export function formatCidr(cidr: Cidr): string {
   let text = formattedCidrs.get(cidr);
   if (text === undefined) {
-    text = `${formatHost(cidr.family, cidr.network)}/${cidr.prefix}`;
+    text = `${formatHost(cidr.family, cidr.network)}/${cidr.mask !== undefined ? formatHost(cidr.family, cidr.mask) : cidr.prefix}`;
     formattedCidrs.set(cidr, text);
   }
   return text;
@@ -205,11 +208,18 @@ const formattedCidrs = new WeakMap<Cidr, string>();
 
 export function cidrContains(outer: Cidr, address: HostAddress): boolean {
   if (outer.family !== address.family) return false;
-  return (address.value & maskOf(outer.family, outer.prefix)) === outer.network;
+  return (address.value & (outer.mask ?? maskOf(outer.family, outer.prefix))) === outer.network;
+}
+
+/** The mask of a subnet (its prefix's, or the mask with holes). */
+export function cidrMask(c: Cidr): bigint {
+  return c.mask ?? maskOf(c.family, c.prefix);
 }
 
 export function cidrCoversCidr(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && outer.prefix <= inner.prefix && cidrContains(outer, { family: inner.family, value: inner.network });
+  if (outer.family !== inner.family) return false;
+  const om = cidrMask(outer);
+  return (om & cidrMask(inner)) === om && (inner.network & om) === outer.network;
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
@@ -217,7 +227,7 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 }
 
 export function cidrEquals(a: Cidr, b: Cidr): boolean {
-  return a.family === b.family && a.prefix === b.prefix && a.network === b.network;
+  return a.family === b.family && a.prefix === b.prefix && a.network === b.network && a.mask === b.mask;
 }
 
 /** The classful default prefix libvirt applies to an IPv4 address given without prefix or netmask. */

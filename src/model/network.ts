@@ -1,6 +1,7 @@
 // What a virtual network says it is: libvirt's <network> definition, and the Xen script
 // set-ups (network-bridge / network-nat / network-route with their vifs), as plain data.
 
+import { match } from 'ts-pattern';
 import type { Cidr, HostAddress } from './cidr.js';
 import type { SourcePos } from './dump.js';
 
@@ -128,7 +129,22 @@ export function subnetsOf(network: Network): Cidr[] {
   return network.ips.map((ip) => ip.subnet);
 }
 
-/** Does libvirt (iptables backend) install firewall rules for this mode? */
-export function modeHasRules(mode: ForwardMode): boolean {
-  return mode === 'none' || mode === 'nat' || mode === 'route';
+/** Does libvirt add firewall rules for this mode? (networkAddFirewallRules, bridge_driver_linux.c) */
+export function installsRules(mode: ForwardMode): boolean {
+  return match(mode)
+    .with('none', 'nat', 'route', () => true)
+    // open: "No firewall rules to add for mode='open' network"; the rest are host bridges or macvtap/hostdev pools
+    .with('open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => false)
+    .exhaustive();
+}
+
+/**
+ * Does libvirt make this network itself — its own bridge, addresses and dnsmasq — rather than use
+ * a host bridge or a pool of devices? (networkStartNetworkVirtual vs networkStartNetworkExternal)
+ */
+export function isVirtualMode(mode: ForwardMode): boolean {
+  return match(mode)
+    .with('none', 'nat', 'route', 'open', () => true)
+    .with('bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => false)
+    .exhaustive();
 }

@@ -9,7 +9,7 @@ import { attributeOf, childElements, firstChild, parseXml, parseXmlBytes, textCo
 import { classfulPrefix, formatHost, maskOf, parseHost, prefixOfMask, type HostAddress } from '../model/cidr.js';
 import type { SourcePos } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
-import { FORWARD_MODES, type Bridge, type Dns, type Forward, type ForwardMode, type IpConfig, type Nat, type Network } from '../model/network.js';
+import { FORWARD_MODES, isVirtualMode, type Bridge, type Dns, type Forward, type ForwardMode, type IpConfig, type Nat, type Network } from '../model/network.js';
 
 /** Reads every <network> in a file (one, several concatenated, or a <networkstatus>). */
 export function readNetworks(text: string, file: string): Network[] {
@@ -217,7 +217,7 @@ function readNetwork(root: XmlElement, file: string): Network {
     })
     .exhaustive();
 
-  if (mtu && !['none', 'nat', 'route', 'open'].includes(mode)) {
+  if (mtu && !isVirtualMode(mode)) {
     r.fail(mtuAttr!, `mtu size only allowed in open, route, nat, and isolated mode, not in ${mode} (network '${name}')`);
   }
 

@@ -4,16 +4,16 @@
 
 import { match } from 'ts-pattern';
 import { formatCidr } from '../model/cidr.js';
-import type { Network, XenNetwork } from '../model/network.js';
+import { isVirtualMode, type Network, type XenNetwork } from '../model/network.js';
 
 /** libvirt runs dnsmasq only for networks it routes itself, and only when they have an address. */
 export function dnsServed(network: Network): boolean {
-  return ['none', 'nat', 'route', 'open'].includes(network.forward.mode) && network.ips.length > 0 && network.dns.enable;
+  return isVirtualMode(network.forward.mode) && network.ips.length > 0 && network.dns.enable;
 }
 
 /** `on`, `off`, or `-` where libvirt runs no DNS server at all (host bridges, macvtap, SR-IOV). */
 export function dnsLabel(network: Network): 'on' | 'off' | '-' {
-  if (!['none', 'nat', 'route', 'open'].includes(network.forward.mode)) return '-';
+  if (!isVirtualMode(network.forward.mode)) return '-';
   return dnsServed(network) ? 'on' : 'off';
 }
 

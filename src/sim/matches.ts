@@ -4,8 +4,7 @@
 
 import { parseCidr, parseHost, maskOf, type IpFamily } from '../model/cidr.js';
 import type { Match, Option } from '../model/dump.js';
-import { protocolNumber } from '../model/protocols.js';
-import { ICMP_TYPES, ICMPV6_TYPES } from '../write/canonical.js';
+import { ICMP_TYPES, ICMPV6_TYPES, protocolNumber } from '../model/protocols.js';
 import { NO_ENV, type EvalEnv } from './env.js';
 import { FOUND, MAYBE, parseSetFlags, testSet } from './ipset.js';
 import { ST_INVALID, ST_UNTRACKED, STATE_BITS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type MatchCtx } from './packet.js';

@@ -2,7 +2,7 @@
 // forwarding switches, and the endpoints around it (guests on bridges, "outside" beyond the
 // uplink). Plain data; built from libvirt networks plus flags, or from a topology file.
 
-import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
+import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress } from '../model/cidr.js';
 import { InputError, UsageError } from '../model/errors.js';
 import type { TopologyStatement } from '../../grammar/topology.js';
 import type { SourcePos } from '../model/dump.js';
@@ -121,14 +121,24 @@ export interface TopologySpec {
   readonly isolatedRouter?: boolean;
 }
 
-export const DEFAULT_UPLINK = 'eth0=10.0.2.15/24,2001:db8:2::15/64,gw=10.0.2.2,gw=2001:db8:2::2';
+/** The uplink a host has when nothing describes one: eth0=10.0.2.15/24,2001:db8:2::15/64 (QEMU's user network). */
+export const DEFAULT_UPLINK: UplinkSpec = {
+  name: 'eth0',
+  addresses: [
+    { address: { family: 4, value: 0x0a00020fn }, prefix: 24 },
+    { address: { family: 6, value: 0x20010db8000200000000000000000015n }, prefix: 64 },
+  ],
+  gateways: [
+    { family: 4, value: 0x0a000202n },
+    { family: 6, value: 0x20010db8000200000000000000000002n },
+  ],
+  port: null,
+};
 export const DEFAULT_OUTSIDE = ['203.0.113.10', '2001:db8:ffff::10'];
 
 export function emptySpec(): TopologySpec {
   return { networks: [], uplink: null, bridges: [], guests: [], outside: [], routes: [], ipForward: null, brNetfilter: null, autoGuests: true };
 }
-
-// --- parsing the flag forms ---------------------------------------------------------------
 
 /** `192.168.124.10/24` or `192.168.124.10` (prefix from `defaultPrefix`). */
 export function parseLinkAddress(text: string, what: string, defaultPrefix?: number): LinkAddress {
@@ -144,29 +154,16 @@ export function parseLinkAddress(text: string, what: string, defaultPrefix?: num
   return { address: host, prefix: cidr.prefix };
 }
 
-function parseAddress(text: string, what: string): HostAddress {
+/** A host address (`10.0.2.2`), or a usage error naming `what`. */
+export function parseAddress(text: string, what: string): HostAddress {
   const host = parseHost(text);
   if (!host) throw new UsageError(`${what}: bad address '${text}'`);
   return host;
 }
 
-/** `--uplink eth0=10.3.3.50/24[,2001:db8::50/64][,gw=10.3.3.1][,gw=2001:db8::1][,port=peth0]` */
-export function parseUplinkFlag(text: string): UplinkSpec {
-  const [head, ...rest] = text.split(',');
-  const eq = (head ?? '').indexOf('=');
-  if (eq <= 0) throw new UsageError(`--uplink: expected NAME=ADDRESS/LEN[,ADDRESS/LEN][,gw=ADDRESS][,port=NAME], got '${text}'`);
-  const name = head!.slice(0, eq);
-  const addresses = [parseLinkAddress(head!.slice(eq + 1), '--uplink')];
-  const gateways: HostAddress[] = [];
-  let port: string | null = null;
-  for (const part of rest) {
-    const [key, value] = part.split('=');
-    if (key === 'gw' && value) gateways.push(parseAddress(value, '--uplink gw'));
-    else if (key === 'port' && value) port = value;
-    else if (value === undefined && key) addresses.push(parseLinkAddress(key, '--uplink'));
-    else throw new UsageError(`--uplink: unknown part '${part}' (expected ADDRESS/LEN, gw=ADDRESS or port=NAME)`);
-  }
-  return checkUplink({ name, addresses, gateways, port }, '--uplink');
+/** A guest's address: with its prefix, or without (prefix -1: the bridge's subnet decides). */
+export function guestAddress(text: string, what: string): LinkAddress {
+  return text.includes('/') ? parseLinkAddress(text, what) : { address: parseAddress(text, what), prefix: -1 };
 }
 
 /** One address per family and a gateway of a family the uplink has. */
@@ -180,39 +177,6 @@ export function checkUplink(u: UplinkSpec, what: string): UplinkSpec {
     if (!on || !cidrContains(subnetOf(on), g)) throw new UsageError(`${what}: gateway ${formatHost(g.family, g.value)} is not on the uplink's subnet`);
   }
   return u;
-}
-
-function guestAddress(text: string, what: string): LinkAddress {
-  return text.includes('/') ? parseLinkAddress(text, what) : { address: parseAddress(text, what), prefix: -1 };
-}
-
-/** `--guest vm1@virbr2=192.168.124.10[/24][,ADDRESS…][,gw=…|,gw=none][,port=vnet0][,mac=…]` */
-export function parseGuestFlag(text: string): GuestSpec {
-  const m = /^([^@=,\s]+)@([^=,\s]+)=([^,\s]+)((?:,[^,\s]+)*)$/.exec(text);
-  if (!m) throw new UsageError(`--guest: expected NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC], got '${text}'`);
-  const [, name, attach, addr, tail] = m;
-  const addresses = [guestAddress(addr!, '--guest')];
-  let gateways: HostAddress[] | undefined;
-  let port: string | null = null;
-  let mac: string | null = null;
-  for (const part of (tail ?? '').split(',').filter(Boolean)) {
-    const [key, value] = part.split('=');
-    if (key === 'gw' && value === 'none') gateways = [];
-    else if (key === 'gw' && value) gateways = [...(gateways ?? []), parseAddress(value, '--guest gw')];
-    else if (key === 'port' && value) port = value;
-    else if (key === 'mac' && value && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) mac = value.toLowerCase();
-    else if (value === undefined && key) addresses.push(guestAddress(key, '--guest'));
-    else throw new UsageError(`--guest: unknown part '${part}'`);
-  }
-  return { name: name!, attach: attach!, addresses, gateways, port, mac };
-}
-
-/** `--bridge virbr3[=192.168.200.1/24]` */
-export function parseBridgeFlag(text: string): BridgeSpec {
-  const eq = text.indexOf('=');
-  if (eq < 0) return { name: text, addresses: [], network: null };
-  const addresses = text.slice(eq + 1).split(',').filter(Boolean).map((a) => parseLinkAddress(a, '--bridge'));
-  return { name: text.slice(0, eq), addresses, network: null };
 }
 
 // --- building -----------------------------------------------------------------------------
@@ -261,7 +225,7 @@ export function buildTopology(spec: TopologySpec): Topology {
     byName.set(i.name, i);
   };
 
-  let uplink = spec.uplink ?? parseUplinkFlag(DEFAULT_UPLINK);
+  let uplink = spec.uplink ?? DEFAULT_UPLINK;
   // Xen 3.2+ network-bridge turns the NIC into a bridge of its name, with the card renamed p<name>.
   const xenOnUplink = spec.networks.some((n) => !isLibvirt(n) && n.mode === 'bridge' && (n.bridge ?? n.netdev) === uplink.name);
   if (xenOnUplink && uplink.port === null) uplink = { ...uplink, port: `p${uplink.name}` };
@@ -404,12 +368,6 @@ export function findInterface(t: Topology, name: string): HostInterface | undefi
   return t.interfaces.find((i) => i.name === name);
 }
 
-export function uplinkOf(t: Topology): HostInterface {
-  const u = t.interfaces.find((i) => i.role === 'uplink');
-  if (!u) throw new Error('topology without an uplink');
-  return u;
-}
-
 export function isHostAddress(t: Topology, a: HostAddress): boolean {
   if (a.family === 4 && a.value >> 24n === 127n) return true;
   return t.interfaces.some((i) => i.addresses.some((x) => x.address.family === a.family && x.address.value === a.value));
@@ -423,49 +381,6 @@ export function hostRoute(t: Topology, dst: HostAddress): Route | null {
     if (!best || r.dest.prefix > best.dest.prefix) best = r;
   }
   return best;
-}
-
-/** The source address the host picks for a packet leaving by `iface` (towards `nextHop`). */
-export function preferredSource(t: Topology, iface: string, nextHop: HostAddress): HostAddress | null {
-  const i = findInterface(t, iface);
-  if (!i) return null;
-  const same = i.addresses.filter((a) => a.address.family === nextHop.family);
-  return (same.find((a) => cidrContains(subnetOf(a), nextHop)) ?? same[0])?.address ?? null;
-}
-
-export function endpointByName(t: Topology, name: string): Endpoint | undefined {
-  return t.endpoints.find((e) => e.name === name);
-}
-
-export function primaryAddress(e: Endpoint, family: IpFamily = 4): HostAddress | null {
-  return e.addresses.find((a) => a.address.family === family)?.address ?? e.extra.find((a) => a.family === family) ?? null;
-}
-
-/** Does the endpoint own this address? Outside owns its addresses and everything no host-side subnet covers. */
-export function endpointOwns(t: Topology, e: Endpoint, a: HostAddress): boolean {
-  if (e.addresses.some((x) => x.address.family === a.family && x.address.value === a.value)) return true;
-  if (e.extra.some((x) => x.family === a.family && x.value === a.value)) return true;
-  if (e.kind !== 'outside') return false;
-  if (isHostAddress(t, a)) return false;
-  const r = hostRoute(t, a);
-  return r !== null && r.via !== null && r.iface === e.iface && t.endpoints.every((o) => o === e || !endpointHas(o, a));
-}
-
-function endpointHas(e: Endpoint, a: HostAddress): boolean {
-  return e.addresses.some((x) => x.address.family === a.family && x.address.value === a.value) || e.extra.some((x) => x.family === a.family && x.value === a.value);
-}
-
-/** Where an endpoint sends a packet for `dst`: the on-link neighbour address, or null (no route). */
-export function endpointNextHop(e: Endpoint, dst: HostAddress): HostAddress | null {
-  for (const a of e.addresses) if (a.address.family === dst.family && cidrContains(subnetOf(a), dst)) return dst;
-  let best: Route | null = null;
-  for (const r of e.routes) if (r.dest.family === dst.family && cidrContains(r.dest, dst) && (!best || r.dest.prefix > best.dest.prefix)) best = r;
-  if (best) return best.via ?? dst;
-  return e.gateways.find((g) => g.family === dst.family) ?? null;
-}
-
-export function describeAddress(a: HostAddress): string {
-  return formatHost(a.family, a.value);
 }
 
 // --- topology files --------------------------------------------------------------------------

@@ -310,7 +310,7 @@ function run(j: Journey, hook: Hook): HookOutcome {
   return runHook(j.w, hook);
 }
 
-function stopped(j: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>): Outcome {
+function stopped(_journey: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>): Outcome {
   const where = `${r.step.table} ${r.step.chain}`;
   const line = r.step.rule ? ` (rule at line ${r.step.rule.rule.pos.line})` : '';
   switch (r.kind) {

@@ -7,7 +7,7 @@ import { formatHost } from '../model/cidr.js';
 import { candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
 import { changeSet } from './ipset.js';
 import { UnknownAtRuntime } from './matches.js';
-import { NO, ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, UNKNOWN, type Flow, type Hook, type MatchCtx } from './packet.js';
+import { ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, type Flow, type Hook, type MatchCtx } from './packet.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
 export { HOOK_TABLES } from './compile.js';

@@ -4,7 +4,7 @@
 
 import { formatCidr } from '../model/cidr.js';
 import type { Chain, Counters, Dump, Family, Rule, Table } from '../model/dump.js';
-import { canonicalMatchOptions, canonicalTargetOptions, type PrintedOption } from './canonical.js';
+import { canonicalMatchText, canonicalTargetText } from './canonical.js';
 
 export interface SaveOptions {
   /** Print `[packets:bytes]` before each rule, as `iptables-save -c` does. */
@@ -13,28 +13,27 @@ export interface SaveOptions {
   readonly comments?: boolean;
 }
 
-function printOption(o: PrintedOption): string {
-  const head = o.negated ? `! ${o.name}` : o.name;
-  return o.values.length > 0 ? `${head} ${o.values.join(' ')}` : head;
-}
-
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
-export function formatRule(rule: Rule, family: Family = 'ipv4'): string {
+export function formatRule(rule: Rule, _family: Family = 'ipv4'): string {
   const parts: string[] = [`-A ${rule.chain}`];
   const neg = (negated: boolean): string => (negated ? '! ' : '');
-  if (rule.source) parts.push(`${neg(rule.source.negated)}-s ${formatCidr(rule.source.cidr)}`);
-  if (rule.destination) parts.push(`${neg(rule.destination.negated)}-d ${formatCidr(rule.destination.cidr)}`);
-  if (rule.inInterface) parts.push(`${neg(rule.inInterface.negated)}-i ${rule.inInterface.name}`);
-  if (rule.outInterface) parts.push(`${neg(rule.outInterface.negated)}-o ${rule.outInterface.name}`);
+  // Like print_ipv4_addr()/print_ipv6_addr(): an address matching everything is left out unless negated.
+  if (rule.source && (rule.source.negated || rule.source.cidr.prefix > 0)) parts.push(`${neg(rule.source.negated)}-s ${formatCidr(rule.source.cidr)}`);
+  if (rule.destination && (rule.destination.negated || rule.destination.cidr.prefix > 0)) parts.push(`${neg(rule.destination.negated)}-d ${formatCidr(rule.destination.cidr)}`);
+  // print_iface(): a bare `+` matches every interface and is not printed, negated or not.
+  if (rule.inInterface && rule.inInterface.name !== '+') parts.push(`${neg(rule.inInterface.negated)}-i ${rule.inInterface.name}`);
+  if (rule.outInterface && rule.outInterface.name !== '+') parts.push(`${neg(rule.outInterface.negated)}-o ${rule.outInterface.name}`);
   if (rule.protocol && !(rule.protocol.name === 'all' && !rule.protocol.negated)) parts.push(`${neg(rule.protocol.negated)}-p ${rule.protocol.name}`);
   if (rule.fragment) parts.push(`${neg(rule.fragment.negated)}-f`);
   for (const match of rule.matches) {
     parts.push(`-m ${match.name}`);
-    for (const o of canonicalMatchOptions(match, family)) parts.push(printOption(o));
+    const text = canonicalMatchText(match);
+    if (text !== '') parts.push(text);
   }
   if (rule.target) {
     parts.push(`${rule.target.goto ? '-g' : '-j'} ${rule.target.name}`);
-    for (const o of canonicalTargetOptions(rule.target, family)) parts.push(printOption(o));
+    const text = canonicalTargetText(rule.target);
+    if (text !== '') parts.push(text);
   }
   return parts.join(' ');
 }

@@ -15,7 +15,8 @@ import { renderTable } from '../../src/cli/table.js';
 import { inputKind } from '../../src/network/xen.js';
 import { firstContentLine } from '../../src/model/text.js';
 import { compileDump } from '../../src/sim/compile.js';
-import { buildTopology, emptySpec, parseUplinkFlag } from '../../src/sim/topology.js';
+import { buildTopology, emptySpec } from '../../src/sim/topology.js';
+import { parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace } from '../../src/sim/trace.js';
 import { REPO_CORPUS } from '../helpers/env.js';
 

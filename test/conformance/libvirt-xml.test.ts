@@ -5,7 +5,7 @@
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { formatHost } from '../../src/model/cidr.js';
 import { InputError } from '../../src/model/errors.js';
 import type { Network } from '../../src/model/network.js';

@@ -20,11 +20,12 @@ function tools(family: Family, backend: Backend): { restore: string; save: strin
   return { restore: `${base}-${backend}-restore`, save: `${base}-${backend}-save` };
 }
 
-/** `*-restore < text; *-save` inside `unshare -n`. */
-export function kernelRoundTrip(text: string, family: Family, backend: Backend = 'legacy', counters = false): KernelResult {
+/** `*-restore < text; *-save` inside `unshare -n` (after `setup`, a shell command, when given). */
+export function kernelRoundTrip(text: string, family: Family, backend: Backend = 'legacy', counters = false, setup?: string): KernelResult {
   const { restore, save } = tools(family, backend);
   const c = counters ? ' -c' : '';
-  const r = spawnSync('unshare', ['-n', 'sh', '-c', `${restore}${c} && ${save}${c}`], { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const before = setup ? `${setup} && ` : '';
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}${restore} -w${c} && ${save}${c}`], { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
 }
 

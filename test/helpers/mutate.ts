@@ -186,3 +186,76 @@ export function mutate(text: string, r: Random, options: MutateOptions = {}): Mu
   }
   return { text: out, steps };
 }
+
+// ---------------------------------------------------------------------------------------------
+// One small change to one rule or chain line of an iptables-save dump (a word dropped, doubled,
+// swapped or replaced by a value on the edge of what iptables accepts, a '!' added, a number
+// nudged): the result is sometimes still a dump the kernel loads and sometimes not (the kernel
+// mutation test, test/kernel/mutated-dumps.test.ts).
+
+/** Values that sit on the edges of what iptables accepts. */
+const TRICKY = ['0', '65535', '65536', '-1', '0x10', '010', '08', '1:', ':2', '5:4', '255', '256', '!', '""', 'x', '10.1', '10.0.0.0/33', '::/0', 'ALL', 'NEW,', 'ssh', 'DROP', 'RETURN', '--', '-x'];
+
+export interface RuleMutant {
+  readonly text: string;
+  /** What was changed, for messages. */
+  readonly change: string;
+}
+
+export function mutateRule(text: string, seed: number): RuleMutant {
+  const r = seeded(seed);
+  const random = r.next;
+  const pick = r.pick;
+  const lines = text.split('\n');
+  const candidates = lines.map((l, i) => ({ l, i })).filter(({ l }) => l.startsWith('-A ') || l.startsWith(':'));
+  if (candidates.length === 0) return { text, change: 'none' };
+  const { l, i } = pick(candidates);
+  const words = l.split(' ');
+  const at = 1 + Math.floor(random() * Math.max(1, words.length - 1));
+  let change: string;
+  switch (Math.floor(random() * 7)) {
+    case 0:
+      change = `dropped '${words[at]}'`;
+      words.splice(at, 1);
+      break;
+    case 1:
+      change = `doubled '${words[at]}'`;
+      words.splice(at, 0, words[at] ?? '');
+      break;
+    case 2:
+      change = `swapped '${words[at]}' and '${words[at + 1]}'`;
+      if (at + 1 < words.length) [words[at], words[at + 1]] = [words[at + 1]!, words[at]!];
+      break;
+    case 3: {
+      const v = pick(TRICKY);
+      change = `'${words[at]}' → '${v}'`;
+      words[at] = v;
+      break;
+    }
+    case 4: {
+      const options = words.map((w, j) => ({ w, j })).filter(({ w }) => w.startsWith('-') && w !== '-A');
+      const o = options.length > 0 ? pick(options) : { w: words[at], j: at };
+      change = `'!' before '${o.w}'`;
+      words.splice(o.j, 0, '!');
+      break;
+    }
+    case 5: {
+      const nums = words.map((w, j) => ({ w, j })).filter(({ w }) => /^\d+$/.test(w));
+      if (nums.length === 0) {
+        change = 'truncated';
+        words.splice(at);
+        break;
+      }
+      const n = pick(nums);
+      const v = String(Number(n.w) + (random() < 0.5 ? -1 : 1) * (random() < 0.5 ? 1 : 65536));
+      change = `'${n.w}' → '${v}'`;
+      words[n.j] = v;
+      break;
+    }
+    default:
+      change = 'truncated';
+      words.splice(at);
+  }
+  lines[i] = words.join(' ');
+  return { text: lines.join('\n'), change: `line ${i + 1}: ${change}` };
+}

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSave, PROGRESS_LINES } from '../../grammar/iptables-save.js';
-import { declaredOptions } from '../../src/cli/args.js';
 import { bashScript, commandInfos, zshScript } from '../../src/cli/completion.js';
 import { readBytesFromDisk, type Io } from '../../src/cli/io.js';
-import { COMMANDS, EXAMPLES, main, manual } from '../../src/cli/main.js';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { EXAMPLES, main, manual } from '../../src/cli/main.js';
+import { SPECS, type CommandName } from '../../src/cli/spec.js';
 import { progressFor } from '../../src/cli/progress.js';
 import { generateDump } from '../bench/generate.js';
 import { REPO_CORPUS, STRICT } from '../helpers/env.js';
@@ -170,14 +171,23 @@ describe('virtables completion', async () => {
   const bash = (await cli(['completion', 'bash'])).out;
   const zsh = (await cli(['completion', 'zsh'])).out;
 
-  it('is made from what each command declares to its parser', () => {
+  it('is made from the command table the parser reads', () => {
     expect(infos.map((c) => c.name)).toEqual(Object.keys(COMMANDS));
     for (const c of infos) {
-      const spec = declaredOptions.get(c.name)!;
-      expect([c.name, c.flags.map((f) => f.long)]).toEqual([c.name, Object.keys(spec)]);
+      const spec = SPECS[c.name as CommandName];
+      expect([c.name, c.flags.map((f) => f.long)]).toEqual([c.name, ['help', ...Object.keys(spec.options)]]);
     }
     expect(bash).toBe(bashScript(infos, '0.1.0'));
     expect(zsh).toBe(zshScript(infos, '0.1.0'));
+  });
+
+  it("the table's fixed values are the program's own lists", async () => {
+    const { FLAVORS } = await import('../../src/engine/program.js');
+    const { SEVERITIES } = await import('../../src/audit/types.js');
+    expect(Object.keys(SPECS.compile.options.flavor.choices)).toEqual([...FLAVORS]);
+    expect(Object.keys(SPECS.audit.options['fail-on'].choices)).toEqual([...SEVERITIES]);
+    expect(Object.keys(SPECS.live.options['fail-on'].choices)).toEqual([...SEVERITIES]);
+    expect(Object.keys(SPECS.audit.options.flavor.choices)).toEqual(FLAVORS.filter((f) => f.startsWith('libvirt')));
   });
 
   it('every flag a command declares is in its help, and every --format value its help lists is accepted', async () => {

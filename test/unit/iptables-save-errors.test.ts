@@ -17,14 +17,14 @@ describe('iptables-save errors name FILE:LINE:COL and what was expected', () => 
     ['unterminated quote', '*filter\n-A INPUT -m comment --comment "oops -j ACCEPT\nCOMMIT\n', 'bad.save:2:31: unterminated quoted string'],
     ['bad address', '*filter\n-A INPUT -s 10.0.0.300 -j ACCEPT\nCOMMIT\n', "bad.save:2:13: bad address '10.0.0.300' (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)"],
     ['unknown protocol', '*filter\n-A INPUT -p tcpp -j ACCEPT\nCOMMIT\n', "bad.save:2:13: unknown protocol 'tcpp'"],
-    ['option outside any module', '*filter\n-A INPUT --state NEW -j ACCEPT\nCOMMIT\n', "bad.save:2:10: unknown option '--state': it belongs to no match module (add '-m MODULE' before it) and is not a common option"],
+    ['option outside any module', '*filter\n-A INPUT --state NEW -j ACCEPT\nCOMMIT\n', "bad.save:2:10: unknown option '--state' (it belongs to no loaded match: add '-m MODULE' or '-p PROTO' before it)"],
     ['two targets', '*filter\n-A INPUT -j ACCEPT -j DROP\nCOMMIT\n', "bad.save:2:20: a second target 'DROP' (the rule already jumps to 'ACCEPT')"],
     ['user chain with policy', '*filter\n:MINE ACCEPT [0:0]\nCOMMIT\n', "bad.save:2:7: user chain 'MINE' cannot have policy 'ACCEPT' (only built-in chains of table 'filter' have policies; expected '-')"],
     ['chain declared twice', '*filter\n:X - [0:0]\n:X - [0:0]\nCOMMIT\n', "bad.save:3:2: chain 'X' declared twice (first at line 2)"],
     ['prose', 'This is not a dump\n', "bad.save:1:1: expected '*table', ':CHAIN POLICY', '-A CHAIN …', 'COMMIT' or '# comment', found 'This'"],
     ['restore command', '*filter\n-F INPUT\nCOMMIT\n', "bad.save:2:1: unsupported command '-F' (a dump holds '*table', ':CHAIN', '-A' rules and COMMIT)"],
     ['chain without policy', '*filter\n:INPUT\nCOMMIT\n', "bad.save:2:7: expected a policy after the chain name (':CHAIN POLICY [packets:bytes]'), found end of line"],
-    ['junk after COMMIT', '*filter\nCOMMIT now\n', "bad.save:2:8: unexpected 'now' after COMMIT"],
+    ['junk after COMMIT', '*filter\nCOMMIT now\n', "bad.save:2:8: unexpected 'now' after COMMIT (iptables-restore reads that line as a rule and refuses it)"],
   ];
   it.each(cases)('%s', (_name, text, message) => {
     expect(errorOf(parse(text))).toBe(message);

@@ -4,7 +4,7 @@
 // layout, and --from-dir. The real libvirtd run is test/kernel/live.test.ts.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { runLive } from '../../src/cli/live.js';
 import { main } from '../../src/cli/main.js';
 import { commandLine, isReadOnlyCommand, READ_ONLY_COMMANDS } from '../../src/live/commands.js';
 import { collectHost } from '../../src/live/collect.js';
-import { LAYOUT, readCollection } from '../../src/live/layout.js';
+import { LAYOUT } from '../../src/live/layout.js';
 import { execute, RefusedCommand, zxRunner, type CommandResult, type Runner } from '../../src/live/run.js';
 import { describeCorpus, REPO, REPO_CORPUS, SHARED_CORPUS, STRICT } from '../helpers/env.js';
 

@@ -9,8 +9,9 @@ import { InputError, UsageError } from '../../src/model/errors.js';
 import { readNetworks } from '../../src/network/libvirt.js';
 import { readXenNetwork } from '../../src/network/xen.js';
 import {
-  applyStatements, buildTopology, emptySpec, parseGuestFlag, parseUplinkFlag, type Endpoint, type Topology,
+  applyStatements, buildTopology, emptySpec, type Endpoint, type Topology,
 } from '../../src/sim/topology.js';
+import { parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { REPO_CORPUS } from '../helpers/env.js';
 import { read } from '../helpers/files.js';
 

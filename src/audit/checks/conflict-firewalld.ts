@@ -5,7 +5,9 @@
 import { LIBVIRT_CHAINS } from '../../diff/classify.js';
 import { blockedBy, networkLabel } from '../conflict.js';
 import { present } from '../outcomes.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
+import { installsRules } from '../../model/network.js';
 
 export const conflictFirewalld: Check = {
   id: 'conflict-firewalld',
@@ -19,7 +21,7 @@ export const conflictFirewalld: Check = {
     if (ctx.flavor.flavor === 'libvirt-nft' && ctx.flavor.source === 'detected') {
       const hasChains = ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => LIBVIRT_CHAINS.has(c.name))));
       for (const n of ctx.networks) {
-        if (!ctx.isRunning(n) || n.definition?.kind !== 'libvirt' || !['none', 'nat', 'route'].includes(n.definition.forward.mode)) continue;
+        if (!ctx.isRunning(n) || n.definition?.kind !== 'libvirt' || !installsRules(n.definition.forward.mode)) continue;
         if (ctx.rulesOf(n.name).some((e) => e.purpose !== null)) continue;
         out.push(
           finding(conflictFirewalld, {

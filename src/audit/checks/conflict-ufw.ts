@@ -4,7 +4,8 @@
 
 import { blockedBy, bridgedNetworks, networkLabel, policyLine } from '../conflict.js';
 import { present } from '../outcomes.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 
 export const conflictUfw: Check = {
   id: 'conflict-ufw',

@@ -6,7 +6,8 @@
 import { isolatedOutsideNames, understandsDnsEnable, NO_RESOLV_SINCE, DNS_ENABLE_SINCE, type VersionRange } from '../../engine/dnsmasq.js';
 import type { Network } from '../../model/network.js';
 import { acceptedBy, stepRule } from '../legs.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, shellQuote } from '../words.js';
 
 /** How to close port 53 on the bridge where libvirt's rules live in INPUT (the eras without no-resolv). */

@@ -2,7 +2,8 @@
 // ("bridge name 'virbr0' already in use"); on a host that has both (copied XML), only one can
 // run, and the dump's rules for the bridge are read as the other's.
 
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { networkLabel } from '../words.js';
 
 export const duplicateBridge: Check = {

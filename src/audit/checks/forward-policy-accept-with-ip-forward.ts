@@ -2,7 +2,8 @@
 // network runs — libvirt turns on net.ipv4.ip_forward for those and never turns it off — so
 // the host routes anything its rules do not reject, between any interfaces, for anyone.
 
-import { finding, type Check } from '../types.js';
+import type { Check } from '../context.js';
+import { finding } from '../types.js';
 import { atLine } from '../words.js';
 import { policyLine } from '../conflict.js';
 

@@ -3,9 +3,9 @@
 // XenServer seed), or an ACCEPT above libvirt's REJECT. Info when the mode intends it.
 
 import { acceptedBy, arrived, stepRule } from '../legs.js';
-import { finding, type Check, type Finding } from '../types.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';
-import type { Mode } from '../context.js';
+import type { Mode, Check } from '../context.js';
 
 const INTENDED: ReadonlySet<Mode> = new Set<Mode>(['route', 'open', 'bridge', 'xen-bridge', 'xen-route']);
 

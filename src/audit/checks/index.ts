@@ -1,6 +1,6 @@
 // Every check, in the order findings of equal rank are listed. One file per check, named by its id.
 
-import type { Check } from '../types.js';
+import type { Check } from '../context.js';
 import { conflictDocker } from './conflict-docker.js';
 import { conflictFirewalld } from './conflict-firewalld.js';
 import { conflictUfw } from './conflict-ufw.js';

@@ -3,7 +3,8 @@
 // they stay behind: harmless, not stale rules (libvirt reuses them at the next start).
 
 import { LIBVIRT_CHAINS } from '../../diff/classify.js';
-import { finding, type Check } from '../types.js';
+import type { Check } from '../context.js';
+import { finding } from '../types.js';
 
 export const leftoverChains: Check = {
   id: 'leftover-chains',

@@ -3,7 +3,8 @@
 // their way back (the outside has no route to the subnet) or leak the private range.
 
 import { formatHost } from '../../model/cidr.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
 const NAT_PURPOSES = new Set(['masquerade', 'masquerade-ports', 'snat', 'snat-ports']);

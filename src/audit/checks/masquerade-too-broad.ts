@@ -4,7 +4,8 @@
 
 import { formatHost } from '../../model/cidr.js';
 import type { Rule } from '../../model/dump.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, deleteCommand } from '../words.js';
 
 export const masqueradeTooBroad: Check = {

@@ -2,7 +2,8 @@
 // set-up) is not in the dump — the network does less, or something else, than its definition says.
 
 import type { ExpectedRule } from '../expected.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
 export const missingRule: Check = {

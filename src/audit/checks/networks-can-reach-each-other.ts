@@ -5,10 +5,10 @@
 
 import type { Dump, Rule } from '../../model/dump.js';
 import { cidrsOverlap, maskOf } from '../../model/cidr.js';
-import type { AuditContext } from '../context.js';
+import type { AuditContext, Check } from '../context.js';
 import { acceptedBy, connects, stepRule } from '../legs.js';
 import type { Subject } from '../probes.js';
-import { finding, type Check, type Finding } from '../types.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';
 
 /** Chains a forwarded packet meets before the filter verdict, in the kernel's order. */

@@ -4,7 +4,8 @@
 
 import { cidrsOverlap, formatCidr } from '../../model/cidr.js';
 import type { NetworkInfo } from '../../diff/attribute.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
 export const overlappingSubnets: Check = {

@@ -8,7 +8,8 @@ import type { Rule } from '../../model/dump.js';
 import { formatRule } from '../../write/save.js';
 import { acceptedBy, arrived, stepRule } from '../legs.js';
 import type { PortForward } from '../probes.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, deleteCommand, networkLabel, OWNER_NAMES } from '../words.js';
 
 /** Rules removed one decider at a time, until the packet arrives (at most this many). */

@@ -2,9 +2,11 @@
 // with its nftables backend keeps them in the nft table `libvirt_network`, which
 // iptables-save never shows; iptables-legacy tables hide from iptables-nft-save the same way.
 
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { NFT_TABLE_NOTE } from '../flavor.js';
 import { networkLabel } from '../words.js';
+import { installsRules } from '../../model/network.js';
 
 const LEGACY_NOTE = /iptables-legacy tables present/;
 
@@ -19,7 +21,7 @@ export const rulesNotInDump: Check = {
     if (ctx.flavor.flavor === 'libvirt-nft') {
       for (const n of ctx.networks) {
         const def = n.definition;
-        if (!ctx.isRunning(n) || def?.kind !== 'libvirt' || !['none', 'nat', 'route'].includes(def.forward.mode)) continue;
+        if (!ctx.isRunning(n) || def?.kind !== 'libvirt' || !installsRules(def.forward.mode)) continue;
         if (ctx.rulesOf(n.name).some((e) => e.purpose !== null && e.owner === 'libvirt')) continue;
         out.push(
           finding(rulesNotInDump, {

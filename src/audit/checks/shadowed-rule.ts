@@ -5,7 +5,8 @@
 import { acceptedBy, stepRule } from '../legs.js';
 import { neverMatchingRules } from '../never-matches.js';
 import { blockedTraffic } from '../outcomes.js';
-import { finding, type Check, type Finding } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, OWNER_NAMES, deleteCommand } from '../words.js';
 
 export const shadowedRule: Check = {

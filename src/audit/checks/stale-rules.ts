@@ -5,7 +5,8 @@
 import type { Explained } from '../../diff/attribute.js';
 import { TERMINAL_VERDICTS, type Dump, type Rule } from '../../model/dump.js';
 import { expectedKey } from '../expected.js';
-import { finding, type Check, type Finding, type RelatedLocation } from '../types.js';
+import type { Check } from '../context.js';
+import { finding, type Finding, type RelatedLocation } from '../types.js';
 import { networkLabel, plural, deleteCommand } from '../words.js';
 
 /** Matches whose second copy sees different packets than the first (counters, rates, lists). */

@@ -1,5 +1,5 @@
 // conflict-docker: Docker's FORWARD policy DROP against libvirt's nftables rules.
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 import { SHARED_CORPUS } from '../../helpers/env.js';
 

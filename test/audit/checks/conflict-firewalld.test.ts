@@ -1,5 +1,5 @@
 // conflict-firewalld: the bridge in firewalld's default zone.
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 
 const natted = join(SEED, 'natted.xml');

@@ -1,5 +1,5 @@
 // conflict-ufw: ufw's DROP policies against libvirt's nftables rules.
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 import { SHARED_CORPUS } from '../../helpers/env.js';
 

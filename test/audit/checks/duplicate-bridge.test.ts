@@ -1,5 +1,5 @@
 // duplicate-bridge: the seed lab's own hostntw.xml and natted.xml both name virbr2.
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 
 checkCases('duplicate-bridge', {

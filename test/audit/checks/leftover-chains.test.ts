@@ -1,5 +1,5 @@
 // leftover-chains: libvirt's empty private chains after the last network stopped.
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, SEED, REAL } from '../harness.js';
 import { join } from 'node:path';
 
 const cases = ['a-default-nat', 'b-host-only', 'c-natted'];

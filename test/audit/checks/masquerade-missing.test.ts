@@ -1,5 +1,5 @@
 // masquerade-missing: a NAT network's guests leave with their own addresses.
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 
 const natted = join(SEED, 'natted.xml');

@@ -1,5 +1,5 @@
 // networks-can-reach-each-other: order-dependent in the legacy era (the seed lab's query 8).
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 
 const natted = join(SEED, 'natted.xml');

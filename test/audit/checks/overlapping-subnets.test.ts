@@ -1,5 +1,5 @@
 // overlapping-subnets: network definitions alone (what a pre-commit hook sees when only XML changed).
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 
 const wide = join(AUDIT, 'overlapping-subnets/lab-wide.xml');

@@ -1,5 +1,5 @@
 // shadowed-rule: libvirt's rule is there, an earlier one decides (traced in order).
-import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
+import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
 
 const natted = join(SEED, 'natted.xml');

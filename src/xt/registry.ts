@@ -1,0 +1,75 @@
+// Which extensions iptables 1.8.9 has, by name and family, and the names of well-known
+// extensions it does not ship (xtables-addons and older releases): those are carried
+// through verbatim and reported "not validated" instead of refused as typos.
+
+import type { Family } from '../model/dump.js';
+import { MATCHES } from './matches.js';
+import { MORE_MATCHES } from './matches-more.js';
+import { REST_MATCHES } from './matches-rest.js';
+import type { Extension } from './spec.js';
+import { TARGETS } from './targets.js';
+import { MORE_TARGETS } from './targets-more.js';
+
+function index(list: readonly Extension[]): Map<string, Extension[]> {
+  const byName = new Map<string, Extension[]>();
+  for (const e of list) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+  return byName;
+}
+
+const ALL_MATCHES: readonly Extension[] = [...MATCHES, ...MORE_MATCHES, ...REST_MATCHES];
+const matchIndex = index(ALL_MATCHES);
+const ALL_TARGETS: readonly Extension[] = [...TARGETS, ...MORE_TARGETS];
+const targetIndex = index(ALL_TARGETS);
+
+/** `-m icmpv6` and `-m ipv6-icmp` load icmp6 (xtables_find_match's special case). */
+const MATCH_ALIASES: Readonly<Record<string, string>> = { icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6' };
+
+function pick(list: readonly Extension[] | undefined, family: Family): Extension | undefined {
+  return list?.find((e) => e.family === undefined || e.family === family);
+}
+
+const found = new Map<string, Extension | null>();
+function cached(kind: 'm' | 't', name: string, family: Family, look: () => Extension | undefined): Extension | undefined {
+  const key = `${kind}${family === 'ipv6' ? 6 : 4}${name}`;
+  let e = found.get(key);
+  if (e === undefined) {
+    e = look() ?? null;
+    if (found.size < 10_000) found.set(key, e);
+  }
+  return e ?? undefined;
+}
+
+export function findMatch(name: string, family: Family): Extension | undefined {
+  return cached('m', name, family, () => pick(matchIndex.get(MATCH_ALIASES[name] ?? name), family));
+}
+
+export function findTarget(name: string, family: Family): Extension | undefined {
+  return cached('t', name, family, () => pick(targetIndex.get(name), family));
+}
+
+/** The extension exists, but only for the other family (`-m icmp` in ip6tables). */
+export function otherFamilyOnly(kind: 'match' | 'target', name: string, family: Family): boolean {
+  const list = (kind === 'match' ? matchIndex.get(MATCH_ALIASES[name] ?? name) : targetIndex.get(name)) ?? [];
+  return list.length > 0 && !list.some((e) => e.family === undefined || e.family === family);
+}
+
+export const STANDARD_TARGETS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
+
+/** Extensions iptables 1.8.9 does not ship but real rule sets use (xtables-addons, removed ones). */
+export const FOREIGN_MATCHES: ReadonlySet<string> = new Set([
+  'account', 'condition', 'dhcpmac', 'fuzzy', 'geoip', 'gradm', 'iface', 'ipp2p', 'ipv4options', 'length2', 'lscan',
+  'pknock', 'psd', 'quota2', 'layer7', 'ndpi', 'random', 'nth', 'ipt_unclean', 'unclean', 'set2', 'weburl', 'l2tp',
+  'mport', 'tos2', 'ttl2', 'connrate', 'dstlimit', 'ipv6header2', 'webstr', 'string2',
+]);
+export const FOREIGN_TARGETS: ReadonlySet<string> = new Set([
+  'ACCOUNT', 'CHAOS', 'DELUDE', 'DHCPMAC', 'DNETMAP', 'ECHO', 'IPMARK', 'LOGMARK', 'PROTO', 'RAWDNAT', 'RAWSNAT',
+  'STEAL', 'SYSRQ', 'TARPIT', 'TEE2', 'IMQ', 'ROUTE', 'IPV4OPTSSTRIP', 'XOR', 'SAME', 'MIRROR', 'TTL2', 'FULLCONENAT',
+  'NETFLOW', 'FLOWOFFLOAD',
+]);
+
+export function allExtensions(): readonly Extension[] {
+  return [...ALL_MATCHES, ...ALL_TARGETS];
+}
+
+export const ALL_MATCH_NAMES: readonly string[] = [...new Set(ALL_MATCHES.map((e) => e.name))];
+export const ALL_TARGET_NAMES: readonly string[] = [...new Set(ALL_TARGETS.map((e) => e.name))];
