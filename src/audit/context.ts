@@ -6,8 +6,10 @@ import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type
 import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
-import type { Host } from '../model/host.js';
+import { explainNftTables, inferNftNetworks, type NftExplained } from '../diff/nft-explain.js';
+import { nftOnlyTables, type Host } from '../model/host.js';
 import { installsRules, type AnyNetwork, type ForwardMode } from '../model/network.js';
+import type { NftRuleset } from '../model/nft.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
@@ -19,6 +21,8 @@ export interface AuditInputs {
   readonly dumps: readonly Dump[];
   /** The host the dumps are from, with its nft ruleset (src/model/host.ts); absent when only dumps were given. */
   readonly host?: Host;
+  /** The host's nft ruleset when no host is given (tests): the simulator runs it with the dumps. */
+  readonly nft?: NftRuleset | null;
   /** Networks taken as running (`--net`). */
   readonly running: readonly AnyNetwork[];
   /** Networks defined but stopped (`--inactive`): their rules must be absent. */
@@ -34,12 +38,15 @@ export interface AuditContext {
   readonly dumps: readonly Dump[];
   readonly ipv4: Dump | null;
   readonly ipv6: Dump | null;
+  readonly nft: NftRuleset | null;
   readonly running: readonly AnyNetwork[];
   readonly inactive: readonly AnyNetwork[];
   /** Running (given), stopped (given), then inferred from the dump. */
   readonly networks: readonly NetworkInfo[];
   readonly explained: readonly Explained[];
   readonly flavor: FlavorInfo;
+  /** Inputs that were empty files (no tables at all), as people name them. */
+  readonly emptyInputs: readonly string[];
   readonly libvirtVersion: string | undefined;
   /** Were networks given at all (`--net` or `--inactive`)? Without, everything is inferred. */
   readonly given: boolean;
@@ -51,6 +58,8 @@ export interface AuditContext {
   hasRules(n: NetworkInfo): boolean;
   /** Explained rules of a network (by name). */
   rulesOf(network: string): readonly Explained[];
+  /** Explained nft rules of a network (libvirt's nft table), by name. */
+  nftRulesOf(network: string): readonly NftExplained[];
   explainedRule(rule: Rule): Explained | undefined;
   /** Where a rule is: its dump's file, its line, its text. */
   location(rule: Rule): Location;
@@ -63,7 +72,7 @@ export interface AuditContext {
   /** The simulated host for the IPv4 dump; null when there is none. */
   probes(): Probes | null;
   /** Set by the runner once the simulator is loaded. */
-  probeBuilder: ((dump: Dump, networks: readonly NetworkInfo[]) => Probes) | null;
+  probeBuilder: ((dump: Dump | null, networks: readonly NetworkInfo[]) => Probes) | null;
 }
 
 function familyOf(dump: Dump): Family {
@@ -78,7 +87,14 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const inactive = networksFromDefinitions(inputs.inactive);
   const runningSet = new Set(running);
   const inactiveSet = new Set(inactive);
-  const networks = inferNetworks(dumps, [...running, ...inactive]);
+  const nft = inputs.nft ?? inputs.host?.nft ?? null;
+  // nft's own tables (iptables-nft's come with their rules from iptables-save).
+  const nftTables = inputs.host ? nftOnlyTables(inputs.host) : (nft?.tables ?? []);
+  const fromDumps = inferNetworks(dumps, [...running, ...inactive]);
+  const networks = [...fromDumps, ...inferNftNetworks(nftTables, fromDumps)];
+  const nftExplained = explainNftTables(nftTables, networks);
+  const nftByNetwork = new Map<string, NftExplained[]>();
+  for (const e of nftExplained) if (e.network !== null) nftByNetwork.set(e.network, [...(nftByNetwork.get(e.network) ?? []), e]);
   const fileOf = new Map<Rule, string>();
   const explained: Explained[] = [];
   for (const dump of dumps) {
@@ -102,11 +118,12 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     else byNetwork.set(e.network, [e]);
   }
   // Networks whose rules this dump should hold: any for iptables-save (libvirt adds its general
-  // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save.
+  // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save;
+  // with no dump (nft, or empty files) every one.
   const v4Dump = dumps.some((d) => familyOf(d) === 'ipv4');
-  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && installsRules(n.forward.mode) && (v4Dump || n.ips.some((ip) => ip.family === 6))).length;
+  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && installsRules(n.forward.mode) && (v4Dump || dumps.length === 0 || n.ips.some((ip) => ip.family === 6))).length;
   const emptyFiles = (inputs.host?.inputs ?? []).filter((i) => i.kind === 'empty').map((i) => (i.file === '-' ? 'standard input' : i.file));
-  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, emptyFiles);
+  const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, nft, emptyFiles);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;
@@ -115,18 +132,21 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     dumps,
     ipv4,
     ipv6,
+    nft,
     running: inputs.running,
     inactive: inputs.inactive,
     networks,
     explained,
     flavor,
+    emptyInputs: emptyFiles,
     libvirtVersion: inputs.libvirtVersion,
     given: inputs.running.length + inputs.inactive.length > 0,
     isRunning: (n) => runningSet.has(n),
     isInactive: (n) => inactiveSet.has(n),
     verdict(n) {
       let v = verdicts.get(n);
-      if (!v) verdicts.set(n, (v = verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map(familyOf)))));
+      const fromNft = nftByNetwork.get(n.name);
+      if (!v) verdicts.set(n, (v = fromNft && !byNetwork.has(n.name) ? verdictOf(n, fromNft, 'nft') : verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map(familyOf)))));
       return v;
     },
     modeOf(n) {
@@ -143,7 +163,9 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       return null;
     },
     rulesOf: (name) => byNetwork.get(name) ?? [],
-    hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen')),
+    nftRulesOf: (name) => nftByNetwork.get(name) ?? [],
+    hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen'))
+      || (nftByNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && e.owner === 'libvirt'),
     explainedRule: (rule) => byRule.get(rule),
     location: (rule) => ({ file: fileOf.get(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
     definitionLocation(n) {
@@ -173,7 +195,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     },
     probes() {
       if (probes !== undefined) return probes;
-      if (!ipv4 || !context.probeBuilder) return (probes = null);
+      if ((!ipv4 && !context.nft) || !context.probeBuilder) return (probes = null);
       return (probes = context.probeBuilder(ipv4, networks.filter((n) => !inactiveSet.has(n))));
     },
     probeBuilder: null,

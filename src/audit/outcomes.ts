@@ -8,10 +8,11 @@ import type { Purpose } from '../engine/why.js';
 import type { Rule } from '../model/dump.js';
 import type { AuditContext } from './context.js';
 import type { Subject } from './probes.js';
+import type { CompiledRule } from '../sim/ruleset.js';
 import type { Step } from '../sim/traverse.js';
 import type { Leg } from '../sim/trace.js';
 
-export type ProbeKind = 'out' | 'reply' | 'dns' | 'in';
+export type ProbeKind = 'out' | 'reply' | 'dns' | 'dhcp' | 'in';
 
 export interface Blocked {
   readonly subject: Subject;
@@ -22,8 +23,10 @@ export interface Blocked {
   readonly expected: Rule | null;
   readonly expectedPurpose: Purpose;
   readonly step: Step;
-  /** The deciding rule; null when the chain's policy decided. */
+  /** The deciding iptables rule; null when a chain's policy or an nft rule decided. */
   readonly rule: Rule | null;
+  /** The deciding rule as the simulator ran it (iptables or nft); null when a policy decided. */
+  readonly compiled: CompiledRule | null;
   /** Who owns the deciding rule or policy. */
   readonly owner: Owner;
   readonly verdict: 'dropped' | 'rejected';
@@ -58,12 +61,22 @@ function ruleOwner(ctx: AuditContext, rule: Rule): Owner {
 
 const cache = new WeakMap<AuditContext, Blocked[]>();
 
-function blockedLeg(ctx: AuditContext, leg: Leg | null, base: Omit<Blocked, 'step' | 'rule' | 'owner' | 'verdict'>): Blocked | null {
+function blockedLeg(ctx: AuditContext, leg: Leg | null, base: Omit<Blocked, 'step' | 'rule' | 'compiled' | 'owner' | 'verdict'>): Blocked | null {
   if (!leg || (leg.verdict !== 'dropped' && leg.verdict !== 'rejected') || !leg.decidedBy) return null;
   const step = leg.decidedBy;
   const rule = step.rule?.rule ?? null;
-  const owner: Owner = rule ? ruleOwner(ctx, rule) : policyOwner(ctx, step.chain);
-  return { ...base, step, rule, owner, verdict: leg.verdict };
+  const owner: Owner = rule ? ruleOwner(ctx, rule) : nftTableOwner(step.table) ?? policyOwner(ctx, step.chain);
+  return { ...base, step, rule, compiled: step.rule, owner, verdict: leg.verdict };
+}
+
+/** Who owns an nft table (the simulator names them `FAMILY NAME`); null for an iptables table. */
+export function nftTableOwner(table: string): Owner | null {
+  const space = table.indexOf(' ');
+  if (space < 0) return null;
+  const name = table.slice(space + 1);
+  if (name === 'libvirt_network' || name === 'libvirt') return 'libvirt';
+  if (name === 'firewalld') return 'firewalld';
+  return 'host';
 }
 
 /** Everything a network's mode promises that its guests do not get. */
@@ -89,9 +102,21 @@ export function blockedTraffic(ctx: AuditContext): Blocked[] {
       const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}`, expected: own(replyPurpose), expectedPurpose: replyPurpose });
       if (reply) out.push(reply);
     }
-    const dns = probes!.dns(s);
-    const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq`, expected: own('dns-in', 'udp'), expectedPurpose: 'dns-in' });
-    if (dnsBlocked) out.push(dnsBlocked);
+    const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
+    // dnsmasq answers DNS unless <dns enable='no'/>, and DHCP where the network has a range or a host.
+    if (!def || (def.dns.enable && def.ips.length > 0)) {
+      const dns = probes!.dns(s);
+      const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq`, expected: own('dns-in', 'udp'), expectedPurpose: 'dns-in' });
+      if (dnsBlocked) out.push(dnsBlocked);
+    }
+    if (def?.ips.some((i) => i.family === 4 && (i.dhcpRanges.length > 0 || i.dhcpHosts.length > 0))) {
+      const dhcp = probes!.dhcp(s);
+      const what = `DHCP requests (udp 67) from ${who} to the host's dnsmasq`;
+      const request = blockedLeg(ctx, dhcp.request, { subject: s, probe: 'dhcp', what, expected: own('dhcp-in', 'udp'), expectedPurpose: 'dhcp-in' });
+      const answer = blockedLeg(ctx, dhcp.reply, { subject: s, probe: 'dhcp', what: `the host's DHCP answers (udp 68) to ${who}`, expected: own('dhcp-out', 'udp'), expectedPurpose: 'dhcp-out' });
+      if (request) out.push(request);
+      else if (answer) out.push(answer);
+    }
     if (mode === 'route') {
       const r = probes!.in(s);
       const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)`, expected: own('forward-in'), expectedPurpose: 'forward-in' });

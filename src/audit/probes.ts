@@ -7,10 +7,11 @@ import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.j
 import type { Dump, Rule } from '../model/dump.js';
 import type { NetworkInfo } from '../diff/attribute.js';
 import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
-import { freshMemory, ST_NEW, PROTO_TCP, type Hook, type MatchCtx } from '../sim/packet.js';
+import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
-import { prepare, trace, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
-import { HOOK_TABLES, runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
+import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
+import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
+import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
 import { isVirtualMode } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
@@ -50,6 +51,8 @@ export interface Probes {
   in(s: Subject): TraceResult;
   /** A guest asks the host's DNS (udp 53 on the bridge address). */
   dns(s: Subject): TraceResult;
+  /** A guest asks for an address: its DHCPDISCOVER broadcast (udp 67) and the server's answer. */
+  dhcp(s: Subject): TraceResult;
   /** A guest of `from` starts a TCP connection to a guest of `to` (port 22). */
   pair(from: Subject, to: Subject): TraceResult;
   /** A guest of a network that has no rules anywhere starts a connection to `to`: what any unrelated source meets. */
@@ -168,6 +171,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   const memo = new Map<string, TraceResult>();
   const probeOf = new WeakMap<TraceResult, Probe>();
   const detailed = new WeakMap<TraceResult, TraceResult>();
+  const dhcpOf = new WeakMap<TraceResult, string>();
   const run = (key: string, probe: Probe): TraceResult => {
     let r = memo.get(key);
     if (!r) {
@@ -194,6 +198,15 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     out: (s) => run(`out ${s.endpoint}`, { from: s.endpoint, to: 'outside', proto: 'tcp', dport: 80 }),
     in: (s) => run(`in ${s.endpoint}`, { from: 'outside', to: s.endpoint, proto: 'tcp', dport: 22 }),
     dns: (s) => run(`dns ${s.endpoint}`, { from: s.endpoint, to: 'host', proto: 'udp', dport: 53 }),
+    dhcp(s) {
+      const key = `dhcp ${s.endpoint}`;
+      let r = memo.get(key);
+      if (!r) {
+        memo.set(key, (r = traceDhcp(sim, s.endpoint, true)));
+        dhcpOf.set(r, s.endpoint);
+      }
+      return r;
+    },
     pair: (a, b) => run(`pair ${a.endpoint} ${b.endpoint}`, { from: a.endpoint, to: b.endpoint, proto: 'tcp', dport: 22 }),
     stranger: (b) => run(`stranger ${b.endpoint}`, { from: 'stranger', to: b.endpoint, proto: 'tcp', dport: 22 }),
     portForwards,
@@ -207,9 +220,10 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     },
     detail(r) {
       const probe = probeOf.get(r);
-      if (!probe) return r;
+      const guest = dhcpOf.get(r);
+      if (!probe && guest === undefined) return r;
       let d = detailed.get(r);
-      if (!d) detailed.set(r, (d = trace(sim, probe)));
+      if (!d) detailed.set(r, (d = probe ? trace(sim, probe) : traceDhcp(sim, guest!)));
       return d;
     },
   };
@@ -244,16 +258,9 @@ export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV): Ruleset {
   const chains = new Map<string, CompiledChain>();
   chains.get = lookup;
   chains.has = (key) => lookup(key) !== undefined;
-  const hooks = {} as Record<Hook, Array<{ table: string; chain: CompiledChain | null }>>;
-  for (const [hook, tables] of Object.entries(HOOK_TABLES) as Array<[Hook, readonly string[]]>) {
-    hooks[hook] = tables.map((table) => {
-      const chain = lookup(chainKey(table, hook)) ?? null;
-      // As compileDump: an empty chain with an ACCEPT policy decides nothing.
-      return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
-    });
-  }
+  const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', 'ip'));
   const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
-  return { family: 4, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+  return { family: 4, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {

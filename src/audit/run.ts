@@ -34,11 +34,21 @@ export interface AuditReport {
 
 /** Loads the simulator into the context when the host has networks to simulate. */
 async function withProbes(ctx: AuditContext): Promise<void> {
-  if (!ctx.ipv4) return;
+  if (!ctx.ipv4 && !ctx.nft) return;
   const simulable = ctx.networks.some((n) => n.owner === 'libvirt' && n.bridge && n.subnets.some((s) => s.family === 4) && !ctx.isInactive(n));
   if (!simulable) return;
   const { buildProbes } = await import('./probes.js');
-  ctx.probeBuilder = (dump, networks) => buildProbes(dump, networks);
+  if (!ctx.nft) {
+    ctx.probeBuilder = (dump, networks) => buildProbes(dump!, networks);
+    return;
+  }
+  // An nft host: its tables and the IPv4 dump's on one engine (src/sim/compile.ts compileHost).
+  const { compileHost } = await import('../sim/compile.js');
+  const nft = ctx.nft;
+  ctx.probeBuilder = (dump, networks) => {
+    const ruleset = compileHost({ iptables: dump, nft }, 4);
+    return buildProbes(ruleset.dump, networks, ruleset);
+  };
 }
 
 /** The audit's context with the simulator loaded: for commands that ask it one question (explain). */
@@ -59,7 +69,7 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
       (a.network === null ? Infinity : (networkOrder.get(a.network) ?? Infinity - 1)) - (b.network === null ? Infinity : (networkOrder.get(b.network) ?? Infinity - 1)) ||
       severityRank(b.severity) - severityRank(a.severity) ||
       (checkOrder.get(a.id) ?? 0) - (checkOrder.get(b.id) ?? 0) ||
-      (a.location?.line ?? 0) - (b.location?.line ?? 0),
+      (a.location?.order ?? a.location?.line ?? 0) - (b.location?.order ?? b.location?.line ?? 0),
   );
   const networks: NetworkSummary[] = ctx.networks.map((n) => {
     const v = ctx.verdict(n);
@@ -76,5 +86,7 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
       definition: ctx.definitionLocation(n),
     };
   });
-  return { files: ctx.dumps.map((d) => d.file), flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
+  // Every input of the host, an empty one too (it is what the audit saw).
+  const files = inputs.host && inputs.host.inputs.length > 0 ? inputs.host.inputs.map((i) => i.file) : [...ctx.dumps.map((d) => d.file), ...(ctx.nft ? [ctx.nft.file] : [])];
+  return { files, flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
 }

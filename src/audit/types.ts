@@ -17,6 +17,8 @@ export interface Location {
   readonly col?: number;
   /** The line's text as read (a dump rule), for people. */
   readonly text?: string;
+  /** Place in an nft listing, the same whether it was read as text or JSON (findings sort by it). */
+  readonly order?: number;
 }
 
 export interface RelatedLocation extends Location {

@@ -9,7 +9,7 @@ import type { AuditReport } from '../audit/run.js';
 import { auditText } from '../audit/text.js';
 import { severityRank, type Severity } from '../audit/types.js';
 import type { Flavor } from '../engine/program.js';
-import { assembleHost, hostDumps, hostIsEmpty, nftOnlyTables, type Host } from '../model/host.js';
+import { assembleHost, hostDumps, hostIsEmpty, type Host } from '../model/host.js';
 import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { UsageError } from '../model/errors.js';
@@ -63,9 +63,6 @@ export async function auditFiles(request: AuditRequest, io: Io): Promise<AuditOu
   const { runAudit } = await import('../audit/run.js');
   const hosts = (read.length > 0 ? read : [assembleHost('no dump', [], [], [])]).map((h) => ({ ...h, dumps: hostDumps(h) }));
   for (const host of hosts) {
-    // The checks judge iptables rules; say so rather than report a clean host whose rules were not judged.
-    const nft = nftOnlyTables(host);
-    if (nft.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${host.name}: the nft tables ${nft.map((t) => `${t.family} ${t.name}`).join(', ')} were read; the checks do not judge nft rules yet\n`);
     if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
     for (const d of host.dumps) {
       const note = listingNote(d);

@@ -4,7 +4,7 @@
 
 import { formatHost } from '../model/cidr.js';
 import type { AssertionResult, SheetResult } from '../lab/check.js';
-import { ruleShown, type TracedLeg } from '../lab/reach.js';
+import { stepRuleShown, type TracedLeg } from '../lab/reach.js';
 import type { Leg, TraceEvent } from '../sim/trace.js';
 import type { Style } from './style.js';
 import { pushAll } from '../model/lists.js';
@@ -12,7 +12,7 @@ import { pushAll } from '../model/lists.js';
 function eventText(e: TraceEvent): string {
   if (e.kind === 'hop') return e.text;
   const s = e;
-  const rule = s.rule ? ` '${ruleShown(s.rule.rule)}'` : '';
+  const rule = s.rule ? ` '${stepRuleShown(s.rule)}'` : '';
   return `${s.table} ${s.chain}: ${s.action}${rule}${s.detail ? ` (${s.detail})` : ''}`;
 }
 
@@ -62,8 +62,8 @@ function legJson(leg: Leg, family: 4 | 6) {
     reason: leg.reason,
     at: leg.at,
     seen: leg.seen && { src: formatHost(family, leg.seen.src), dst: formatHost(family, leg.seen.dst), sport: leg.seen.sport, dport: leg.seen.dport },
-    decidedBy: leg.decidedBy && { table: leg.decidedBy.table, chain: leg.decidedBy.chain, action: leg.decidedBy.action, rule: leg.decidedBy.rule ? ruleShown(leg.decidedBy.rule.rule) : null },
-    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.table, chain: e.chain, action: e.action, rule: e.rule ? ruleShown(e.rule.rule) : null, detail: e.detail })),
+    decidedBy: leg.decidedBy && { table: leg.decidedBy.table, chain: leg.decidedBy.chain, action: leg.decidedBy.action, rule: leg.decidedBy.rule ? stepRuleShown(leg.decidedBy.rule) : null },
+    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.table, chain: e.chain, action: e.action, rule: e.rule ? stepRuleShown(e.rule) : null, detail: e.detail })),
     notes: leg.notes,
   };
 }

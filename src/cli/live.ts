@@ -9,7 +9,7 @@ import { UsageError } from '../model/errors.js';
 import { printable } from '../model/text.js';
 import { VERSION } from '../package.js';
 import { collectHost, type Collection } from '../live/collect.js';
-import { checkSaveDir, LAYOUT, networkFile, readCollection, writeCollection } from '../live/layout.js';
+import { checkSaveDir, isJson, LAYOUT, networkFile, readCollection, writeCollection } from '../live/layout.js';
 import { zxRunner, type Runner } from '../live/run.js';
 import { connectProblem, connectSource } from '../live/uri.js';
 import { auditJson } from '../audit/json.js';
@@ -45,11 +45,30 @@ function auditInputs(c: Collection, dir: string | null): AuditInputs {
     files.set(name, bytes);
     return name;
   };
-  const dumps = [c.iptables && place(LAYOUT.iptables, c.iptables), c.ip6tables && place(LAYOUT.ip6tables, c.ip6tables)].filter((d): d is string => typeof d === 'string');
+  // iptables-save, ip6tables-save and the nft ruleset of one host: the audit reads them as one.
+  const dumps = [
+    c.iptables && place(LAYOUT.iptables, c.iptables), c.ip6tables && place(LAYOUT.ip6tables, c.ip6tables),
+    c.nft && place(isJson(c.nft) ? LAYOUT.nft : LAYOUT.nftText, c.nft),
+  ].filter((d): d is string => typeof d === 'string');
   const networks = (c.networks ?? []).map((n) => ({ name: n.name, active: n.active, file: place(networkFile(n.name), n.xml) }));
   const running = networks.filter((n) => n.active).map((n) => n.file);
   const stopped = networks.filter((n) => !n.active).map((n) => n.file);
   return { dumps, running, stopped, networks, files };
+}
+
+/** Rules in an nft listing (JSON objects or text lines inside chains), for the summary only. */
+function nftRuleCount(bytes: Uint8Array): number {
+  const text = new TextDecoder().decode(bytes);
+  if (isJson(bytes)) return text.split('{"rule":').length - 1;
+  let depth = 0;
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (depth === 2 && t !== '' && t !== '}' && !/^(type |policy |comment |devices? )/.test(t)) n++;
+    if (t.endsWith('{')) depth++;
+    else if (t === '}') depth--;
+  }
+  return n;
 }
 
 /** Rules in an iptables-save text, counted from its `-A`/`-I` lines (for the summary only). */
@@ -65,7 +84,7 @@ function summary(c: Collection, from: string | null, io: Io): string {
     s.bold(printable(`virtables live: ${c.host}${c.date ? `, ${c.date}` : ''}${from ? ` (from ${from})` : ''}`)),
     `  iptables-save     ${dump(c.iptables)}`,
     `  ip6tables-save    ${dump(c.ip6tables)}`,
-    `  nft ruleset       ${c.nft === null ? 'not collected' : 'collected'}`,
+    `  nft ruleset       ${c.nft === null ? s.red('not collected') : `${count(nftRuleCount(c.nft))} rules`}`,
     `  libvirt networks  ${nets}`,
     '',
     '',
@@ -85,14 +104,6 @@ function collectionJson(c: Collection, from: string | null, inputs: AuditInputs)
     problems: c.problems,
     notes: c.notes,
   };
-}
-
-/** libvirt 10.4+ with the nftables backend keeps its rules where iptables-save (and so the audit) cannot see them: say where they are. */
-function nftNotes(c: Collection): string[] {
-  if (c.nft === null) return [];
-  const tables = [...new TextDecoder().decode(c.nft).matchAll(/^table (ip|ip6|inet) libvirt_network \{/gm)].map((m) => `${m[1]} libvirt_network`);
-  if (tables.length === 0) return [];
-  return [`the nftables ruleset holds libvirt's table${tables.length > 1 ? 's' : ''} ${tables.join(', ')} (libvirt 10.4+, nftables backend): those rules are not in iptables-save, which is what the audit reads; see ${LAYOUT.nft} or \`nft list table ${tables[0]}\``];
 }
 
 /** SARIF: what could not be collected becomes the run's invocation notifications. */
@@ -144,14 +155,13 @@ async function collectAndAudit({ values, positionals }: Args<'live'>, io: Io, ru
     }
   }
 
-  collection = { ...collection, notes: [...collection.notes, ...nftNotes(collection)] };
   const inputs = auditInputs(collection, dir);
   if (format === 'text') io.stdout(summary(collection, from, io));
   for (const p of collection.problems) io.stderr(`virtables live: could not collect ${p.source}: ${printable(p.message)}\n`);
   if (!io.quiet) for (const n of collection.notes) io.stderr(`virtables live: note: ${printable(n)}\n`);
 
   if (inputs.dumps.length === 0) {
-    io.stderr('virtables live: nothing to audit: neither iptables-save nor ip6tables-save output was collected\n');
+    io.stderr('virtables live: nothing to audit: no iptables-save, ip6tables-save or nft ruleset output was collected\n');
     // JSON still says what was collected (the networks, say), for the program reading it.
     if (format === 'json') io.stdout(JSON.stringify({ collection: collectionJson(collection, from, inputs) }, null, 2) + '\n');
     return 2;

@@ -399,15 +399,20 @@ definition is reported as FILE:LINE:COL with libvirt's message.`,
   },
   trace: {
     summary: 'walk a packet (or every pair: --matrix) through the dump as the kernel would',
-    usage: `trace DUMP --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
-       virtables trace DUMP --matrix [--services icmp,tcp/22,tcp/80,udp/53]
+    usage: `trace DUMP... --from NODE --to NODE [--proto tcp|udp|icmp] [--dport N]
+       virtables trace DUMP... --matrix [--services icmp,tcp/22,tcp/80,udp/53]
          [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]... [--format text|json]`,
-    about: `Walks a packet through the dump the way the Linux kernel does — raw, mangle, nat, filter in
-PREROUTING / INPUT / FORWARD / OUTPUT / POSTROUTING, the routing decisions between them,
-jumps and RETURNs, policies, connection tracking and NAT — then walks the reply back.
+    about: `Walks a packet through the host's firewall the way the Linux kernel does — at each of
+PREROUTING / INPUT / FORWARD / OUTPUT / POSTROUTING every base chain by priority: iptables'
+tables (raw, mangle, nat, filter, security) and nft's chains alike, conntrack, the NAT core —
+the routing decisions between them, jumps and RETURNs, policies and NAT; then the reply back.
 Prints the verdict (delivered, dropped, rejected, unreachable, or unknown when a rule uses
-a match virtables cannot evaluate), the addresses after NAT, and every rule that acted.`,
-    args: [{ name: 'DUMP', help: "an iptables-save dump; '-' reads standard input" }],
+a match virtables cannot evaluate, or when it depends on an order no input shows), the
+addresses after NAT, and every rule that acted.`,
+    args: [{ name: 'DUMP...', help: `the host's firewall: iptables-save, ip6tables-save, nft list ruleset
+(text or -j JSON), in any mix, or a directory of them; '-' reads
+standard input. IPv4 is traced, unless only ip6tables-save is given
+or --from/--to are IPv6 addresses` }],
     positional: { kind: 'files' },
     options: {
       from: { type: 'string', arg: 'NODE', help: "where the packet starts: host, a guest's name, outside, or an IP address" },
@@ -429,7 +434,7 @@ RELATED, INVALID (no reply is traced unless NEW)`,
   },
   diagram: {
     summary: 'draw the host, bridges, guests and outside with what the rules let through (dot, mermaid, svg)',
-    usage: `diagram DUMP [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]...
+    usage: `diagram DUMP... [--net NET.xml]... [--topology FILE] [--uplink …] [--guest …]...
                          [--format dot|mermaid|svg|json] [--layout auto|graphviz|bundled]
                          [--services icmp,tcp/22,tcp/80,udp/53]`,
     about: `Draws the host the way the seed lab's connectivity figures do — the outside world, the
@@ -438,7 +443,9 @@ data, and labels an arrow between every two of host, guests and outside with wha
 dump's rules let through (the services whose connection works, as trace --matrix finds
 them, or '—'). Arrows whose addresses NAT rewrites say so, with the addresses; port
 forwards (DNAT from outside to a guest) get an arrow of their own.`,
-    args: [{ name: 'DUMP', help: "an iptables-save dump; '-' reads standard input" }],
+    args: [{ name: 'DUMP...', help: `the host's firewall: iptables-save, ip6tables-save, nft list ruleset
+(text or -j JSON), together or a directory of them; '-' reads
+standard input` }],
     positional: { kind: 'files' },
     options: {
       format: {
@@ -465,11 +472,12 @@ virtables' own layered layout (stderr says which)`,
     usage: `live [--format text|json|sarif] [--fail-on error|warning|info]
                       [--connect URI] [--save-dir DIR] [--from-dir DIR]`,
     about: `Audits this host as it is now. Runs, and only runs, these read-only commands:
-  iptables-save, ip6tables-save, nft list ruleset (when nft is installed),
+  iptables-save, ip6tables-save, nft -j list ruleset (when nft is installed; nft list ruleset
+  for an nft without -j),
   virsh --readonly net-list --all --name, virsh --readonly net-list --name (running ones),
   virsh --readonly net-dumpxml --network NAME (each network)
-then audits the dumps with the networks: running ones as --net, defined but stopped ones as
---inactive. Needs root for iptables-save. Nothing goes through a shell; no firewall or
+then audits them as one host (IPv4, IPv6 and nft together, each finding once) with the
+networks: running ones as --net, defined but stopped ones as --inactive. Needs root for iptables-save. Nothing goes through a shell; no firewall or
 network is changed (virsh is opened read-only).`,
     args: [],
     positional: { kind: 'none' },
@@ -502,7 +510,7 @@ reach another host are refused (docs/commands/live.md)`,
       'from-dir': {
         type: 'string', arg: 'DIR', value: 'directory',
         help: `audit a directory collected earlier, here or on another host, instead
-of this host (iptables-save.txt, ip6tables-save.txt, nft-ruleset.txt,
+of this host (iptables-save.txt, ip6tables-save.txt, nft-ruleset.json or nft-ruleset.txt,
 networks/NAME.xml, networks/active.txt; every file optional)`,
       },
     },

@@ -2,15 +2,17 @@
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
 import { explainRule } from '../diff/attribute.js';
-import { formatHost, formatHostPort, type IpFamily } from '../model/cidr.js';
-import type { Rule } from '../model/dump.js';
+import { explainNftTables } from '../diff/nft-explain.js';
+import { formatHost, formatHostPort, parseHost, type IpFamily } from '../model/cidr.js';
+import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
-import { compileDump } from '../sim/compile.js';
-import { iptablesDumpOf, readHost } from './inputs.js';
+import { hostDumps, type Host } from '../model/host.js';
+import { compileHost } from '../sim/compile.js';
+import { describeInputs, iptablesDumpOf, readHost } from './inputs.js';
 import { DEFAULT_SERVICES, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
 import { prepare, trace, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
+import { ruleLine, ruleText, ruleWhere, type CompiledRule } from '../sim/ruleset.js';
 import type { Step } from '../sim/traverse.js';
-import { formatRule } from '../write/save.js';
 import type { Args } from './spec.js';
 import { dumpTopology } from './dump-topology.js';
 import type { Io } from './io.js';
@@ -26,16 +28,21 @@ function port(flag: string, text: string | undefined): number | undefined {
 
 export async function run({ values, positionals }: Args<'trace'>, io: Io): Promise<number> {
   const format = values.format ?? 'text';
-  if (positionals.length !== 1) throw new UsageError('trace: give one dump (or - for standard input)');
+  if (positionals.length === 0) throw new UsageError('trace: give the host\'s dump(s) (or - for standard input)');
   if (values.matrix && (values.from || values.to)) throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
   if (!values.matrix && (!values.from || !values.to)) throw new UsageError('trace: give --from and --to (or --matrix)');
-  const file = positionals[0]!;
-  const dump = iptablesDumpOf('trace', readHost('trace', [file], io));
-  const family: IpFamily = dump.family === 'ipv6' ? 6 : 4;
-  const { topology, notes, networks } = dumpTopology(topologySpec('trace', values, io), dump, values.uplink !== undefined);
-  const sim = prepare(compileDump(dump, family), topology);
+  const host = readHost('trace', positionals, io);
+  const family = familyOf(host, [values.from, values.to]);
+  const dump = family === 6 ? host.ipv6 : host.ipv4;
+  if (!dump && !host.nft && hostDumps(host).length > 0) throw new UsageError(`trace: ${describeInputs(host)} holds no IPv${family} rules`);
+  const iptables = dump ?? (host.nft ? null : iptablesDumpOf('trace', host));
+  // An nft-only host completes its topology from no iptables rules (its networks come from --net).
+  const base: Dump = iptables ?? { file: host.nft!.file, family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
+  const { topology, notes, networks } = dumpTopology(topologySpec('trace', values, io), base, values.uplink !== undefined);
+  const sim = prepare(compileHost({ iptables, nft: host.nft }, family), topology);
   // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
-  const why: Why = (rule) => explainRule(rule, dump.family ?? 'ipv4', networks).why;
+  const nftWhy = new Map(host.nft ? explainNftTables(host.nft.tables, networks).map((e) => [e.rule, e.why] as const) : []);
+  const why: Why = (r) => (r.rule ? explainRule(r.rule, family === 6 ? 'ipv6' : 'ipv4', networks).why : nftWhy.get(r.nft!.rule) ?? '');
 
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
@@ -59,7 +66,16 @@ function notesText(notes: readonly string[]): string {
 }
 
 /** The sentence for a rule on the packet's path. */
-type Why = (rule: Rule) => string;
+type Why = (rule: CompiledRule) => string;
+
+/** IPv6 when only ip6tables-save was given or the addresses traced are IPv6; else IPv4. */
+function familyOf(host: Host, nodes: ReadonlyArray<string | undefined>): IpFamily {
+  for (const n of nodes) {
+    const a = n ? parseHost(n) : null;
+    if (a) return a.family;
+  }
+  return !host.ipv4 && host.ipv6 ? 6 : 4;
+}
 
 // --- JSON -----------------------------------------------------------------------------------
 
@@ -72,15 +88,14 @@ function seenJson(sim: Simulator, s: Seen, proto: Proto) {
 }
 
 export function stepJson(sim: Simulator, s: Step, why: Why) {
-  const family = sim.family === 6 ? 'ipv6' : 'ipv4';
   return {
     hook: s.hook,
     table: s.table,
     chain: s.chain,
-    line: s.rule ? s.rule.rule.pos.line : null,
-    rule: s.rule ? formatRule(s.rule.rule, family) : null,
+    line: s.rule ? ruleLine(s.rule) : null,
+    rule: s.rule ? ruleText(s.rule, sim.family) : null,
     action: s.action,
-    why: s.rule ? why(s.rule.rule) : s.detail,
+    why: s.rule ? why(s.rule) || s.detail : s.detail,
     detail: s.detail,
   };
 }
@@ -142,8 +157,10 @@ function legText(sim: Simulator, leg: Leg, indent: string, why: Why): string[] {
     const s = e;
     const where = `${s.table} ${s.chain}`;
     if (s.rule) {
-      out.push(`${indent}${where}, line ${s.rule.rule.pos.line}: ${formatRule(s.rule.rule, sim.family === 6 ? 'ipv6' : 'ipv4')}`);
-      out.push(`${indent}    ${why(s.rule.rule)}${s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? ` — ${s.detail}` : ''}`);
+      out.push(`${indent}${where}, ${ruleWhere(s.rule)}: ${ruleText(s.rule, sim.family)}`);
+      const said = why(s.rule);
+      const detail = s.detail && s.action !== 'jump' && s.action !== 'goto' && s.action !== 'accept' ? s.detail : null;
+      if (said || detail) out.push(`${indent}    ${[said, detail].filter(Boolean).join(' — ')}`);
     } else {
       out.push(`${indent}${where}: ${s.detail ?? s.action}`);
     }
@@ -197,7 +214,7 @@ export function matrixText(m: Matrix): string {
   if (natted) legend.push('*: addresses translated on the way (NAT).');
   if (elsewhere.length > 0) {
     const e = elsewhere[0]!;
-    legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by line ${e.decidedBy.rule.rule.pos.line}` : ''}).`);
+    legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by ${ruleWhere(e.decidedBy.rule)}` : ''}).`);
   }
   const unknown = m.cells.filter((c) => c.state === 'unknown');
   if (unknown.length > 0) legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);

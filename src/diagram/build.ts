@@ -4,7 +4,8 @@
 import type { NetworkInfo } from '../diff/attribute.js';
 import { cidrContains, cidrsOverlap, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
-import { compileDump } from '../sim/compile.js';
+import type { NftRuleset } from '../model/nft.js';
+import { compileHost } from '../sim/compile.js';
 import { DEFAULT_SERVICES, reachabilityMatrix, type Service } from '../sim/matrix.js';
 import {
   buildTopology, DEFAULT_UPLINK, emptySpec, linkSubnet, parseAddress, parseLinkAddress,
@@ -16,6 +17,8 @@ import { buildDiagram, dnatRules, forwardTargets, portForwards, type Diagram } f
 export interface DiagramOptions {
   readonly title: string;
   readonly services?: readonly Service[];
+  /** The host's nft ruleset, traced with the dump (src/sim/compile.ts compileHost). */
+  readonly nft?: NftRuleset | null;
 }
 
 /** Guests (named by their address) for the port forwards' targets on a bridge subnet. */
@@ -45,7 +48,7 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
   // bridge must not take the place of the guest the network already had there.
   const kept: GuestSpec[] = first.endpoints.filter((e) => e.kind === 'guest').map((e) => ({ name: e.name, attach: e.iface, addresses: e.addresses, gateways: e.gateways, port: e.port, mac: e.mac }));
   const topology = extra.length > 0 ? buildTopology({ ...spec, autoGuests: false, guests: [...kept, ...extra] }) : first;
-  const sim = prepare(compileDump(dump, family), topology);
+  const sim = prepare(compileHost({ iptables: dump, nft: options.nft ?? null }, family), topology);
   const matrix = reachabilityMatrix(sim, options.services ?? DEFAULT_SERVICES);
   return buildDiagram({ title: options.title, sim, matrix, networks: spec.networks, forwards: portForwards(sim, dump) });
 }

@@ -38,14 +38,19 @@ export function sortPurposes(purposes: Iterable<Purpose>): Purpose[] {
   return ORDER.filter((p) => set.has(p));
 }
 
-function summaryOf(verdict: Verdict, network: NetworkInfo, missing: readonly Purpose[], purposes: readonly Purpose[], families: ReadonlySet<Family> | undefined): string {
+function summaryOf(
+  verdict: Verdict, network: NetworkInfo, missing: readonly Purpose[], purposes: readonly Purpose[], families: ReadonlySet<Family> | undefined, backend: 'iptables' | 'nft',
+): string {
   const onlyV6 = families !== undefined && families.size > 0 && !families.has('ipv4');
   if (verdict === 'none' && onlyV6 && network.subnets.length > 0 && !network.subnets.some((c) => c.family === 6)) {
     return 'no IPv6 rules: the network has no IPv6 address, so libvirt adds none to ip6tables (its IPv4 rules are in iptables-save)';
   }
   const on = network.bridge ? ` on ${network.bridge}` : '';
   return match(verdict)
-    .with('isolated', () => `isolated (host-only): guests${on} reach each other and the host (DHCP, DNS), nothing is forwarded in or out`)
+    // libvirt's nftables backend has no input rules: DHCP and DNS pass only if no host table drops them.
+    .with('isolated', () => backend === 'nft'
+      ? `isolated (host-only): guests${on} reach each other, nothing is forwarded in or out; libvirt's nft table has no rules for their DHCP and DNS to the host (the host's own input chains decide)`
+      : `isolated (host-only): guests${on} reach each other and the host (DHCP, DNS), nothing is forwarded in or out`)
     .with('nat', () => `NAT: guests${on} reach outside with the host's address; outside cannot start connections to them`)
     .with('route', () => `routed: guests${on} reach outside and outside reaches them, with their own addresses (no NAT)`)
     .with('partial', () => `partial or damaged: ${purposes.length > 0 ? `has ${purposes.join(', ')}` : 'has no rules of its own'}${missing.length > 0 ? `, lacks ${missing.join(', ')}` : ''}`)
@@ -95,7 +100,7 @@ export function verdictOf(
       missing = closest;
     }
   }
-  let summary = summaryOf(verdict, network, missing, purposes, families);
+  let summary = summaryOf(verdict, network, missing, purposes, families, backend);
   // IPv6 on a nat network is routed, not NATed (without <nat ipv6='yes'/>): say so rather than call it damaged.
   const v6 = all.filter((e) => e.family === 'ipv6').map((e) => e.purpose!);
   if (verdict === 'nat' && v6.includes('forward-in') && !v6.includes('masquerade')) summary += '; its IPv6 is routed, not NATed (outside reaches the guests over IPv6)';

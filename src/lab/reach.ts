@@ -13,6 +13,7 @@ import type { Network } from '../model/network.js';
 import { formatRule } from '../write/save.js';
 import { dnsServed } from '../network/meaning.js';
 import { compileDump } from '../sim/compile.js';
+import { ruleText, type CompiledRule } from '../sim/ruleset.js';
 import { buildTopology, emptySpec, type GuestSpec, type TopologySpec } from '../sim/topology.js';
 import { connects, prepare, trace, type Leg, type Proto, type Simulator, type TraceResult, type Verdict } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
@@ -79,6 +80,11 @@ function serviceText(s: Service): string {
   return s.proto === 'tcp' || s.proto === 'udp' ? `${s.proto}/${s.port}` : s.proto === 'dns' ? 'dns' : 'ping';
 }
 
+/** A traced rule as people should read it (see ruleShown). */
+export function stepRuleShown(r: CompiledRule): string {
+  return r.rule ? ruleShown(r.rule) : ruleText(r, 4);
+}
+
 /** A rule as people should read it: a student's command as they wrote it, anything else canonically. */
 export function ruleShown(rule: Rule): string {
   return /^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(rule.text) ? rule.text.trim() : formatRule(rule, 'ipv4');
@@ -87,6 +93,7 @@ export function ruleShown(rule: Rule): string {
 function ruleWords(ctx: ReachContext, step: Step): string {
   if (!step.rule) return `the ${step.table} ${step.chain} policy (${step.detail?.replace(/^policy /, '') ?? 'ACCEPT'})`;
   const rule = step.rule.rule;
+  if (!rule) return `${step.table} ${step.chain} rule '${ruleText(step.rule, 4)}'`;
   const e = explainRule(rule, 'ipv4', ctx.networks);
   const owner = e.network ? `${e.network}: ${e.why}` : e.owner === 'host' ? null : e.why;
   const line = ctx.firewall.describe === ctx.firewall.dump.file && rule.pos.line > 0 ? `, ${ctx.firewall.dump.file}:${rule.pos.line}` : '';
@@ -100,7 +107,7 @@ function tooLate(ctx: ReachContext, step: Step): string {
   const wanted = accepted ? ['REJECT', 'DROP'] : ['ACCEPT'];
   const chain = ctx.sim.ruleset.chains.get(`${step.table}/${step.chain}`);
   const later = chain?.rules.find((r) => {
-    if (r.index <= step.rule!.index || !wanted.includes(r.rule.target?.name ?? '')) return false;
+    if (!r.rule || r.index <= step.rule!.index || !wanted.includes(r.rule.target?.name ?? '')) return false;
     // Not about this packet when it names other devices than the deciding rule does.
     const k = step.rule!.keys;
     if ((k.in && r.keys.in && k.in !== r.keys.in) || (k.out && r.keys.out && k.out !== r.keys.out)) return false;
@@ -108,7 +115,7 @@ function tooLate(ctx: ReachContext, step: Step): string {
     return /^\s*(sudo\s+)?(\S*\/)?ip6?tables/.test(r.rule.text) || (e.owner === 'host' && e.purpose === null && e.network !== null);
   });
   if (!later) return '';
-  return `; '${ruleShown(later.rule)}' comes after it in ${step.chain}, too late: rules below ${accepted ? 'an ACCEPT never see what it accepts' : 'a REJECT never see what it rejects'}`;
+  return `; '${ruleShown(later.rule!)}' comes after it in ${step.chain}, too late: rules below ${accepted ? 'an ACCEPT never see what it accepts' : 'a REJECT never see what it rejects'}`;
 }
 
 function legWords(ctx: ReachContext, leg: Leg): string {

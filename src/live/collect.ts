@@ -88,11 +88,13 @@ export async function collectHost(options: CollectOptions): Promise<Collection> 
   const problems: Problem[] = [];
   const notes: string[] = [];
   const uri = options.connect;
-  const run = async (source: Source, name: CommandName, network?: string): Promise<Uint8Array | null> => {
+  const run = async (source: Source, name: CommandName, network?: string, retry?: (r: CommandResult) => CommandName | null): Promise<Uint8Array | null> => {
     const argv = commandLine(name, { ...(uri === null ? {} : { '<uri>': uri }), ...(network === undefined ? {} : { '<network>': network }) });
     options.onCommand?.(argv);
     const result = await execute(argv, options.runner);
     if (result.kind === 'ran' && result.code === 0) return result.stdout;
+    const instead = retry?.(result) ?? null;
+    if (instead !== null) return run(source, instead, network);
     if (source === 'nft' && result.kind === 'not-found') {
       notes.push('nft is not installed: no nftables ruleset collected (iptables-save shows iptables-nft rules; libvirt 10.4+ nftables rules would need nft)');
       return null;
@@ -104,7 +106,12 @@ export async function collectHost(options: CollectOptions): Promise<Collection> 
 
   const iptables = await run('iptables-save', 'iptablesSave');
   const ip6tables = await run('ip6tables-save', 'ip6tablesSave');
-  const nft = await run('nft', 'nftRuleset');
+  // JSON first; an nft too old for -j (before 0.9.3) says so in a usage message and is asked for text.
+  const nft = await run('nft', 'nftRulesetJson', undefined, (r) => {
+    if (r.kind !== 'ran' || !/unrecognized option|invalid option|unknown option/i.test(r.stderr)) return null;
+    notes.push('nft does not know -j (JSON output needs nftables 0.9.3+): its text listing was collected instead');
+    return 'nftRuleset';
+  });
 
   let networks: CollectedNetwork[] | null = null;
   const all = await run('libvirt', at('virshNetworks', 'virshNetworksAt'));

@@ -14,6 +14,8 @@ export type Template = readonly string[];
 export const READ_ONLY_COMMANDS = {
   iptablesSave: ['iptables-save'],
   ip6tablesSave: ['ip6tables-save'],
+  // JSON (libnftables-json): every statement as data, no spelling to re-parse; nft's text for an nft without -j.
+  nftRulesetJson: ['nft', '-j', 'list', 'ruleset'],
   nftRuleset: ['nft', 'list', 'ruleset'],
   virshNetworks: ['virsh', '--readonly', 'net-list', '--all', '--name'],
   virshNetworksAt: ['virsh', '--readonly', '--connect', '<uri>', 'net-list', '--all', '--name'],

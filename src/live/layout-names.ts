@@ -7,7 +7,9 @@ export const LAYOUT = {
   manifest: 'collected.txt',
   iptables: 'iptables-save.txt',
   ip6tables: 'ip6tables-save.txt',
-  nft: 'nft-ruleset.txt',
+  nft: 'nft-ruleset.json',
+  /** What earlier collections (and an nft without -j) hold: the text listing. */
+  nftText: 'nft-ruleset.txt',
   networks: 'networks',
   active: join('networks', 'active.txt'),
 } as const;

@@ -13,6 +13,15 @@ import { LAYOUT } from './layout-names.js';
 
 export { LAYOUT };
 
+/** nft -j output (a JSON object) rather than nft's text listing. */
+export function isJson(bytes: Uint8Array): boolean {
+  for (const b of bytes) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b;
+  }
+  return false;
+}
+
 /** A network's definition file inside the collection. */
 export const networkFile = (name: string): string => join(LAYOUT.networks, `${name}.xml`);
 
@@ -55,7 +64,7 @@ export function writeCollection(dir: string, c: Collection, version: string): vo
   writeFileSync(join(dir, LAYOUT.manifest), manifest(c, version));
   if (c.iptables) writeFileSync(join(dir, LAYOUT.iptables), c.iptables);
   if (c.ip6tables) writeFileSync(join(dir, LAYOUT.ip6tables), c.ip6tables);
-  if (c.nft) writeFileSync(join(dir, LAYOUT.nft), c.nft);
+  if (c.nft) writeFileSync(join(dir, isJson(c.nft) ? LAYOUT.nft : LAYOUT.nftText), c.nft);
   if (c.networks) {
     for (const n of c.networks) writeFileSync(join(dir, networkFile(n.name)), n.xml);
     writeFileSync(join(dir, LAYOUT.active), c.networks.filter((n) => n.active).map((n) => `${n.name}\n`).join(''));
@@ -102,7 +111,7 @@ export function readCollection(dir: string): Collection {
   const problems = [...(m?.problems ?? [])];
   const iptables = readIfPresent(join(dir, LAYOUT.iptables));
   const ip6tables = readIfPresent(join(dir, LAYOUT.ip6tables));
-  const nft = readIfPresent(join(dir, LAYOUT.nft));
+  const nft = readIfPresent(join(dir, LAYOUT.nft)) ?? readIfPresent(join(dir, LAYOUT.nftText));
   let networks: CollectedNetwork[] | null = null;
   const netDir = join(dir, LAYOUT.networks);
   if (existsSync(netDir) && statSync(netDir).isDirectory()) {

@@ -5,76 +5,26 @@
 
 import { maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
+import type { NftRuleset, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
-import { all, compileMatch, ifaceTest, type Test } from './matches.js';
 import { NO_ENV, type EvalEnv } from './env.js';
-import type { Hook, MatchCtx } from './packet.js';
-import { compileTarget, type CompiledTarget } from './targets.js';
 import { maxOf } from '../model/lists.js';
+import { iptablesBaseChains, planHooks, type Placement } from './hooks.js';
+import { all, compileMatch, ifaceTest, type Test } from './matches.js';
+import { compileNft } from './nft.js';
+import type { Hook, MatchCtx } from './packet.js';
+import {
+  chainKey, type CidrKey, type CompiledChain, type CompiledRule, type HookStage, type IndexNode, type RuleKeys, type Ruleset,
+} from './ruleset.js';
+import { compileTarget } from './targets.js';
 
-export interface CompiledRule {
-  readonly rule: Rule;
-  /** Position in its chain (0-based). */
-  readonly index: number;
-  readonly test: Test;
-  /** Why this rule cannot be decided, when one of its matches is unknown to virtables. */
-  readonly unknown: string | null;
-  readonly target: CompiledTarget;
-  /** What was assumed to evaluate it (e.g. rate limits treated as matching). */
-  readonly notes: readonly string[];
-  readonly keys: RuleKeys;
-}
-
-export interface CompiledChain {
-  readonly table: string;
-  /** Jump targets resolved once: rule index → chain (for `chain` targets). */
-  readonly jumps: Array<CompiledChain | undefined>;
-  readonly name: string;
-  readonly builtin: boolean;
-  /** ACCEPT / DROP for built-in chains; null for user chains. */
-  readonly policy: string | null;
-  readonly rules: readonly CompiledRule[];
-  readonly index: IndexNode;
-}
-
-export interface Ruleset {
-  readonly family: IpFamily;
-  readonly dump: Dump;
-  /** `table/chain` → chain. */
-  readonly chains: ReadonlyMap<string, CompiledChain>;
-  readonly tables: ReadonlySet<string>;
-  /** The dump uses `-m physdev` (which makes the kernel load br_netfilter). */
-  readonly usesPhysdev: boolean;
-  /** What the rules were compiled against (ipset contents). */
-  readonly env: EvalEnv;
-  /** Per hook, in table priority order: the built-in chain of each table (null when the table has none). */
-  readonly hooks: Readonly<Record<Hook, ReadonlyArray<{ readonly table: string; readonly chain: CompiledChain | null }>>>;
-}
-
-export function chainKey(table: string, chain: string): string {
-  return `${table}/${chain}`;
-}
+export { chainKey } from './ruleset.js';
+export type { CompiledChain, CompiledRule, IndexNode, RuleKeys, Ruleset } from './ruleset.js';
 
 // --- rule keys: what a rule requires of a packet, for indexing ----------------------------
 
 type Dim = 'in' | 'out' | 'proto' | 'dport' | 'src' | 'dst';
 const DIMS: readonly Dim[] = ['in', 'out', 'proto', 'dport', 'src', 'dst'];
-
-interface CidrKey {
-  readonly prefix: number;
-  readonly network: bigint;
-}
-
-/** Per dimension: the exact values the rule requires (any one of them), or null when it accepts any. */
-export interface RuleKeys {
-  readonly in: string | null;
-  readonly out: string | null;
-  readonly proto: number | null;
-  readonly dport: readonly number[] | null;
-  readonly src: CidrKey | null;
-  readonly dst: CidrKey | null;
-}
-
 
 function exactIface(i: Rule['inInterface']): string | null {
   if (!i || i.negated || i.name.endsWith('+')) return null;
@@ -157,26 +107,12 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     if (cm.note) notes.push(cm.note);
   }
   return {
-    rule, index, test: all(tests), unknown, notes, keys: ruleKeys(rule),
+    rule, nft: null, index, test: all(tests), unknown, notes, keys: ruleKeys(rule), effects: null,
     target: compileTarget(rule.target, family, isUserChain),
   };
 }
 
 // --- the index: a small decision tree over the rule keys -----------------------------------
-
-export type IndexNode =
-  | { readonly kind: 'leaf'; readonly rules: readonly CompiledRule[] }
-  | { readonly kind: 'exact'; readonly dim: 'in' | 'out' | 'proto' | 'dport'; readonly map: ReadonlyMap<string | number, IndexNode>; readonly rest: IndexNode }
-  | { readonly kind: 'cidr'; readonly dim: 'src' | 'dst'; readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>; readonly rest: IndexNode };
-
-/** The tables each hook runs, in the kernel's priority order (raw -300, mangle -150, nat DNAT -100, filter 0, security 50, nat SNAT 100). */
-export const HOOK_TABLES: Readonly<Record<Hook, readonly string[]>> = {
-  PREROUTING: ['raw', 'mangle', 'nat'],
-  INPUT: ['mangle', 'filter', 'security', 'nat'],
-  FORWARD: ['mangle', 'filter', 'security'],
-  OUTPUT: ['raw', 'mangle', 'nat', 'filter', 'security'],
-  POSTROUTING: ['mangle', 'nat'],
-};
 
 const LEAF_SIZE = 8;
 const MAX_DEPTH = 3;
@@ -325,9 +261,74 @@ export interface CompileOptions {
 }
 
 export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileOptions = {}): Ruleset {
-  const indexed = options.index !== false;
-  const env = options.env ?? NO_ENV;
   const family: IpFamily = familyHint ?? (dump.family === 'ipv6' ? 6 : 4);
+  const env = options.env ?? NO_ENV;
+  const { chains, usesPhysdev } = compileIptables(dump, family, options.index !== false, env);
+  const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', family === 6 ? 'ip6' : 'ip'));
+  return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+}
+
+/** What one host's firewall holds for one IP family: its iptables-save (or ip6tables-save) and its nft listing. */
+export interface HostRules {
+  /** Null when none was given (an nft-only host). */
+  readonly iptables: Dump | null;
+  readonly nft: NftRuleset | null;
+}
+
+/**
+ * A host's rules for one family as one ruleset: iptables' tables and nft's base chains on the same
+ * hooks. A table in both (iptables-nft manages it: legacy tables never appear in nft's listing)
+ * takes its rules from iptables-save and its place from nft's listing; an iptables table nft does
+ * not list is legacy, so its order against nft's chains at the same priority is not known.
+ */
+export function compileHost(host: HostRules, family: IpFamily, options: CompileOptions = {}): Ruleset {
+  const indexed = options.index !== false;
+  const dump = host.iptables ?? { file: host.nft?.file ?? '-', family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
+  const env = options.env ?? NO_ENV;
+  const { chains, usesPhysdev } = compileIptables(dump, family, indexed, env);
+  const ipFamily = family === 6 ? 'ip6' : 'ip';
+  if (!host.nft) {
+    const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', ipFamily));
+    return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+  }
+  const nft = host.nft;
+  const shared = (t: NftTable): boolean => t.family === ipFamily && dump.tables.some((d) => d.name === t.name);
+  const compiled = compileNft(nft, family, (rules) => (indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }), shared);
+  for (const [k, c] of compiled.chains) chains.set(k, c);
+  // Where nft lists the chains of a table iptables-nft manages.
+  const places = new Map<string, Placement>();
+  let seq = 0;
+  nft.tables.forEach((t, tableSeq) => {
+    for (const c of t.chains) {
+      seq++;
+      const hook = c.base ? HOOK_NAMES[c.base.hook] : undefined;
+      if (shared(t) && hook) places.set(`${t.name}/${hook}`, { registrar: 'nftables', seq, tableSeq });
+    }
+  });
+  const legacy: Placement = { registrar: 'iptables-legacy', seq: 0, tableSeq: -1 };
+  const iptBases = iptablesBaseChains(dump, (key) => chains.get(key), 'iptables-legacy', ipFamily, 0, (table, hook) => {
+    const p = places.get(`${table}/${hook}`);
+    if (p) return p;
+    // iptables-nft creates a built-in chain when a rule first needs it: a table nft lists is never legacy.
+    return nft.tables.some((t) => shared(t) && t.name === table) ? { registrar: 'nftables', seq: 0, tableSeq: -1 } : legacy;
+  });
+  let hooks = planHooks([...iptBases, ...compiled.bases]);
+  if (compiled.unmodelled.length > 0) hooks = { ...hooks, PREROUTING: [opaque(compiled.unmodelled), ...hooks.PREROUTING] };
+  return { family, dump, nft, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+}
+
+const HOOK_NAMES: Readonly<Record<string, Hook>> = {
+  prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING',
+};
+
+/** Tables on hooks before the IP walk (netdev ingress, bridge): they may decide first, and virtables does not run them. */
+function opaque(tables: readonly string[]): HookStage {
+  return { kind: 'opaque', priority: -Infinity, why: `${tables.join(', ')} may decide before the IP hooks (virtables does not evaluate it)`, tie: null };
+}
+
+function compileIptables(
+  dump: Dump, family: IpFamily, indexed: boolean, env: EvalEnv,
+): { chains: Map<string, CompiledChain>; usesPhysdev: boolean } {
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
   const protoNumber = protocolNumber;
@@ -340,20 +341,12 @@ export function compileDump(dump: Dump, familyHint?: IpFamily, options: CompileO
       });
       chains.set(chainKey(table.name, chain.name), {
         table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
-        rules, index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }, jumps: [],
+        rules, index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }, jumps: [], byName: null,
       });
     }
   }
   for (const chain of chains.values()) {
     for (const r of chain.rules) if (r.target.kind === 'chain') chain.jumps[r.index] = chains.get(chainKey(chain.table, r.target.chain));
   }
-  const hooks = {} as Record<Hook, Array<{ table: string; chain: CompiledChain | null }>>;
-  for (const [hook, tables] of Object.entries(HOOK_TABLES) as Array<[Hook, readonly string[]]>) {
-    hooks[hook] = tables.map((table) => {
-      const chain = chains.get(chainKey(table, hook)) ?? null;
-      // An empty chain with an ACCEPT policy decides nothing: skipped (the nat table still binds).
-      return { table, chain: chain && (chain.rules.length > 0 || chain.policy !== 'ACCEPT') ? chain : null };
-    });
-  }
-  return { family, dump, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+  return { chains, usesPhysdev };
 }

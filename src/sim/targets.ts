@@ -5,6 +5,7 @@ import { parseCidr, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Option, Target } from '../model/dump.js';
 import { parseSetFlags, type SetFlags } from './ipset.js';
 import { parseMark, portRange } from './matches.js';
+import type { MatchCtx } from './packet.js';
 
 export interface NatRange {
   /** Inclusive address range; null keeps the address (REDIRECT, MASQUERADE decide it from the device). */
@@ -32,6 +33,8 @@ export type CompiledTarget =
   | { readonly kind: 'masquerade'; readonly range: NatRange }
   | { readonly kind: 'redirect'; readonly range: NatRange }
   | { readonly kind: 'netmap'; readonly prefix: number; readonly network: bigint }
+  /** nft `vmap`: the verdict of the element the packet's key hits; null: no element, the rule goes on. */
+  | { readonly kind: 'vmap'; readonly pick: (c: MatchCtx) => CompiledTarget | null }
   /** -j SET: members added or deleted (the packet's tuple), then the rule goes on. */
   | { readonly kind: 'ipset'; readonly ops: ReadonlyArray<{ readonly op: 'add' | 'del'; readonly set: string; readonly flags: SetFlags }> }
   | { readonly kind: 'unknown'; readonly why: string };

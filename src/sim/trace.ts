@@ -5,7 +5,7 @@
 
 import { formatHost, formatHostPort, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
-import type { Ruleset } from './compile.js';
+import { ruleWhere, type Ruleset } from './ruleset.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
   freshMemory, type Flow, type Hook, type MatchCtx, type TraceMemory,
@@ -52,6 +52,8 @@ export interface Probe {
   readonly proto: Proto;
   readonly dport?: number;
   readonly sport?: number;
+  /** The sender's source address, when it has several (outside speaks from its far address by default). */
+  readonly fromAddress?: string;
   /** Conntrack state of the first packet (default NEW). */
   readonly state?: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
   /** Give up on recording events (benchmarks). */
@@ -312,14 +314,14 @@ function run(j: Journey, hook: Hook): HookOutcome {
 
 function stopped(_journey: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>): Outcome {
   const where = `${r.step.table} ${r.step.chain}`;
-  const line = r.step.rule ? ` (rule at line ${r.step.rule.rule.pos.line})` : '';
+  const line = r.step.rule ? ` (rule at ${ruleWhere(r.step.rule)})` : '';
   switch (r.kind) {
     case 'drop':
       return outcome('dropped', r.step.rule ? `dropped in ${where}${line}` : `dropped by the ${where} policy`, { decidedBy: r.step });
     case 'reject':
       return outcome('rejected', `rejected in ${where}${line} with ${r.with}`, { decidedBy: r.step, rejectWith: r.with });
     case 'unknown':
-      return outcome('unknown', r.step.rule ? `unknown because of rule ${r.step.rule.rule.pos.line} (${where}): ${r.why}` : `unknown: ${r.why}`, { decidedBy: r.step });
+      return outcome('unknown', r.step.rule ? `unknown because of rule ${ruleWhere(r.step.rule).replace(/^line /, '')} (${where}): ${r.why}` : `unknown: ${r.why}`, { decidedBy: r.step });
   }
 }
 
@@ -441,7 +443,8 @@ function hostReceive(j: Journey, iface: string, port: string | null): Outcome {
   setDevices(w.ctx, iface, '', viaBridge, viaBridge ? port : null, null);
   const pre = run(j, 'PREROUTING');
   if (pre.kind !== 'accept') return stopped(j, pre);
-  if (isLocal(sim, w.ctx.dst)) return hostInput(j, iface);
+  // A limited or subnet broadcast is delivered locally (RTN_BROADCAST), never forwarded.
+  if (isLocal(sim, w.ctx.dst) || w.ctx.dst === BROADCAST || sim.broadcasts.has(w.ctx.dst)) return hostInput(j, iface);
   return hostRouted(j, iface);
 }
 
@@ -586,7 +589,8 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const to = resolveNode(sim, probe.to);
   const dst = to.address ?? addressOf(sim, to.node, from.node);
   if (dst === null) throw new UsageError(`${probe.to} has no IPv${sim.family} address`);
-  const fromAddr = from.node.kind === 'endpoint' ? (from.address ?? addressOf(sim, from.node, to.node)) : from.address;
+  const fromAddr = probe.fromAddress !== undefined ? sourceAddress(sim, from.node, probe.fromAddress)
+    : from.node.kind === 'endpoint' ? (from.address ?? addressOf(sim, from.node, to.node)) : from.address;
   if (from.node.kind === 'endpoint' && fromAddr === null) throw new UsageError(`${probe.from} has no IPv${sim.family} address`);
   const proto = probe.proto === 'tcp' ? PROTO_TCP : probe.proto === 'udp' ? PROTO_UDP : sim.family === 4 ? PROTO_ICMP : PROTO_ICMPV6;
   const ported = proto === PROTO_TCP || proto === PROTO_UDP;
@@ -650,6 +654,70 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
     }
   }
   return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: legOf(replyOutcome, repEvents, rw.notes) };
+}
+
+/** `--from X` with an explicit source: it must be one of X's own addresses. */
+function sourceAddress(sim: Simulator, node: Node, text: string): bigint {
+  const a = parseHost(text);
+  if (!a || a.family !== sim.family) throw new UsageError(`source address ${text} is not an IPv${sim.family} address`);
+  const owns = node.kind === 'host' ? isLocal(sim, a.value)
+    : node.endpoint.addresses.some((x) => x.address.value === a.value) || node.endpoint.extra.some((x) => x.value === a.value);
+  if (!owns) throw new UsageError(`${text} is not an address of ${node.kind === 'host' ? 'the host' : node.endpoint.name}`);
+  return a.value;
+}
+
+// --- DHCP -----------------------------------------------------------------------------------
+
+const BROADCAST = 0xffffffffn;
+
+/**
+ * A guest's DHCPDISCOVER (0.0.0.0:68 → 255.255.255.255:67, broadcast on its bridge, delivered to
+ * the host's INPUT) and the server's answer (the bridge address :67 → 255.255.255.255:68, out of the
+ * same bridge: a new connection, since it matches no reply tuple of the discover's).
+ */
+export function traceDhcp(sim: Simulator, guest: string, quiet = false): TraceResult {
+  if (sim.family !== 4) throw new UsageError('DHCP (udp 67) is IPv4; DHCPv6 is not traced');
+  const node = resolveNode(sim, guest).node;
+  if (node.kind !== 'endpoint' || node.endpoint.kind !== 'guest') throw new UsageError(`${guest} is not a guest`);
+  const e = node.endpoint;
+  const server = sim.interfaces.get(e.iface)?.addresses.find((a) => a.address.family === 4)?.address.value ?? null;
+  const packet: Seen = { src: 0n, dst: BROADCAST, sport: 68, dport: 67 };
+  // One memory for the exchange, as for a traced connection (sets changed by the request stay for the reply).
+  const memory = freshMemory();
+  const leg = (which: 0 | 1, src: bigint, sport: number, dport: number, send: (j: Journey) => Outcome): Leg => {
+    const flow: Flow = {
+      family: 4, proto: PROTO_UDP, orig: { src, dst: BROADCAST, sport, dport }, reply: { src: BROADCAST, dst: src, sport: dport, dport: sport },
+      snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
+    };
+    const c = newCtx(sim, which, memory);
+    c.src = src;
+    c.dst = BROADCAST;
+    c.proto = PROTO_UDP;
+    c.sport = sport;
+    c.dport = dport;
+    c.pktType = 'broadcast';
+    c.srcMac = which === 0 ? e.mac : null;
+    const events: TraceEvent[] | null = quiet ? null : [];
+    const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: true, stateBit: ST_NEW, ctAttached: false, steps: events, notes: [], host: sim.nat, stack: sim.stack };
+    return legOf(send({ sim, w, events, origin: which === 0 ? node : { kind: 'host' } }), events, w.notes);
+  };
+  const request = leg(0, 0n, 68, 67, (j) => {
+    if (j.events) hop(j, `${e.name} broadcasts on ${e.iface}${e.port ? ` (port ${e.port})` : ''}`);
+    return hostReceive(j, e.iface, e.port);
+  });
+  if (request.verdict !== 'delivered' || server === null) return { family: 4, from: guest, to: 'host', proto: 'udp', packet, request, reply: null };
+  const reply = leg(1, server, 67, 68, (j) => {
+    const c = j.w.ctx;
+    if (j.events) hop(j, `the host answers ${describePacket(sim, c)} out of ${e.iface} → OUTPUT`);
+    setDevices(c, '', e.iface, false, null, null);
+    const out = run(j, 'OUTPUT');
+    if (out.kind !== 'accept') return stopped(j, out);
+    const post = run(j, 'POSTROUTING');
+    if (post.kind !== 'accept') return stopped(j, post);
+    if (j.events) hop(j, `broadcast on ${e.iface}: ${e.name} receives it`);
+    return outcome('delivered', `delivered to ${e.name}`, { at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } });
+  });
+  return { family: 4, from: guest, to: 'host', proto: 'udp', packet, request, reply };
 }
 
 function pktTypeOf(sim: Simulator, dst: bigint): MatchCtx['pktType'] {

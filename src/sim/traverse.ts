@@ -1,16 +1,15 @@
-// Netfilter's walk for one hook: the tables in priority order (raw → conntrack → mangle →
-// nat/filter/security), each built-in chain's rules with jumps, gotos, RETURN and the
-// policy, and the NAT bindings the nat table makes for a connection's first packet (and
-// undoes on its replies).
+// Netfilter's walk for one hook: the stages src/sim/hooks.ts planned (base chains by priority,
+// conntrack, the NAT core), each base chain's rules with jumps, gotos, RETURN and the policy,
+// and the NAT bindings nat chains make for a connection's first packet (and undo on its
+// replies). Where the order of equal-priority stages is not known, every order is walked.
 
 import { formatHost } from '../model/cidr.js';
-import { candidates, type CompiledChain, type CompiledRule, type Ruleset } from './compile.js';
+import { candidates } from './compile.js';
 import { changeSet } from './ipset.js';
 import { UnknownAtRuntime } from './matches.js';
 import { ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, type Flow, type Hook, type MatchCtx } from './packet.js';
+import { ruleWhere, type BaseChain, type CompiledChain, type CompiledRule, type HookStage, type Ruleset, type TieGroup } from './ruleset.js';
 import type { CompiledTarget, NatRange } from './targets.js';
-
-export { HOOK_TABLES } from './compile.js';
 
 /** Which address the nat table changes at a hook: destination before routing, source after. */
 const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = { PREROUTING: 'dst', OUTPUT: 'dst', INPUT: 'src', POSTROUTING: 'src', FORWARD: 'src' };
@@ -39,7 +38,11 @@ export type HookOutcome =
   | { readonly kind: 'accept' }
   | { readonly kind: 'drop'; readonly step: Step }
   | { readonly kind: 'reject'; readonly step: Step; readonly with: string }
-  | { readonly kind: 'unknown'; readonly step: Step; readonly why: string };
+  /** `branches`: when it depends on an order no input fixes, what each order does. */
+  | {
+    readonly kind: 'unknown'; readonly step: Step; readonly why: string;
+    readonly branches?: ReadonlyArray<{ readonly order: string; readonly outcome: HookOutcome }>;
+  };
 
 /** What the host knows that NAT targets need: addresses of its devices. */
 export interface NatHost {
@@ -164,13 +167,26 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
     if (r.unknown !== null) {
       // A rule that only counts or logs decides nothing, matched or not.
       if (r.target.kind === 'continue') {
-        note(w, `rule at line ${r.rule.pos.line} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        note(w, `rule at ${ruleWhere(r)} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
         continue;
       }
       return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
     }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);
-    const t = r.target;
+    if (r.effects !== null) for (const e of r.effects) applyEffect(w, hook, chain, r, e);
+    let t = r.target;
+    if (t.kind === 'vmap') {
+      let picked: CompiledTarget | null;
+      try {
+        picked = t.pick(c);
+      } catch (e) {
+        if (!(e instanceof UnknownAtRuntime)) throw e;
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
+      }
+      // No element for this packet: the rule ends without a verdict.
+      if (picked === null) continue;
+      t = picked;
+    }
     switch (t.kind) {
       case 'accept':
         record(steps, hook, chain, r, 'accept', null);
@@ -193,7 +209,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         break;
       }
       case 'chain': {
-        const next = chain.jumps[r.index];
+        const next = t === r.target ? chain.jumps[r.index] : chain.byName?.get(t.chain);
         if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
         if (onPath.has(next)) {
           const loop = [...path.slice(path.indexOf(next)), next].map((c) => c.name).join(' → ');
@@ -222,24 +238,11 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         for (const op of t.ops) changeSet(w.ruleset.env.ipsets, op.op, op.set, op.flags, c, c.memory.sets);
         record(steps, hook, chain, r, 'continue', steps ? t.ops.map((o) => `${o.op === 'add' ? 'added to' : 'deleted from'} set ${o.set}`).join(', ') : null);
         break;
-      case 'mark': {
-        c.mark = ((c.mark & ~t.mask) ^ t.value) >>> 0;
-        record(steps, hook, chain, r, 'mark', steps ? `mark now 0x${c.mark.toString(16)}` : null);
+      case 'mark': case 'connmark': case 'notrack':
+        applyEffect(w, hook, chain, r, t);
         break;
-      }
-      case 'connmark': {
-        const f = w.flow;
-        if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
-        else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
-        else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
-        record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
-        break;
-      }
-      case 'notrack':
-        w.flow.untracked = true;
-        c.ctState = ST_UNTRACKED;
-        record(steps, hook, chain, r, 'notrack', 'conntrack skips this packet');
-        break;
+      case 'vmap':
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'a verdict map inside a verdict map'), why: 'a verdict map inside a verdict map' };
       case 'dnat': case 'snat': case 'masquerade': case 'redirect': case 'netmap':
         return { kind: 'nat', step: decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), target: t };
       case 'unknown':
@@ -249,6 +252,33 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
 }
 
 const ACCEPTED: ChainResult = { kind: 'accept' };
+
+/** Marks and conntrack changes: the rule goes on (an iptables target, or an nft statement before the verdict). */
+function applyEffect(w: Walker, hook: Hook, chain: CompiledChain, r: CompiledRule, t: CompiledTarget): void {
+  const c = w.ctx;
+  const steps = w.steps;
+  switch (t.kind) {
+    case 'mark':
+      c.mark = ((c.mark & ~t.mask) ^ t.value) >>> 0;
+      record(steps, hook, chain, r, 'mark', steps ? `mark now 0x${c.mark.toString(16)}` : null);
+      break;
+    case 'connmark': {
+      const f = w.flow;
+      if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
+      else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
+      else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
+      record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
+      break;
+    }
+    case 'notrack':
+      w.flow.untracked = true;
+      c.ctState = ST_UNTRACKED;
+      record(steps, hook, chain, r, 'notrack', 'conntrack skips this packet');
+      break;
+    default:
+      break;
+  }
+}
 
 function policyResult(chain: CompiledChain, steps: Array<Step | Hop> | null, hook: Hook): ChainResult {
   const detail = steps ? `policy ${chain.policy}` : null;
@@ -370,33 +400,93 @@ function applyEstablishedNat(w: Walker, hook: Hook): void {
   }
 }
 
-/** Runs every table of a hook on the packet. */
+/** Runs every stage of a hook on the packet. */
 export function runHook(w: Walker, hook: Hook): HookOutcome {
+  w.ctx.hook = hook;
+  const stages = w.ruleset.hooks[hook];
+  for (let i = 0; i < stages.length; ) {
+    const stage = stages[i]!;
+    const tie = stage.tie;
+    const r = tie === null
+      ? runStage(w, hook, stage)
+      : explore(w, hook, tie, (ww, order) => runStages(ww, hook, stages, i, order), (k) => stageName(stages[i + k]!),
+        stage.priority);
+    if (r.kind !== 'accept') return r;
+    i += tie === null ? 1 : tie.size;
+  }
+  return HOOK_ACCEPT;
+}
+
+const HOOK_ACCEPT: HookOutcome = { kind: 'accept' };
+
+function runStages(
+  w: Walker, hook: Hook, stages: readonly HookStage[], start: number, order: readonly number[],
+): HookOutcome {
+  for (const k of order) {
+    const r = runStage(w, hook, stages[start + k]!);
+    if (r.kind !== 'accept') return r;
+  }
+  return HOOK_ACCEPT;
+}
+
+/** What conntrack shows a chain: nothing yet before its own hook has run (the raw table), else the entry. */
+function conntrackView(w: Walker): void {
   const c = w.ctx;
-  c.hook = hook;
-  for (const { table, chain } of w.ruleset.hooks[hook]) {
-    c.table = table;
-    if (table === 'raw') {
-      // Conntrack has not looked at the packet yet: the state match sees INVALID (UNTRACKED after NOTRACK).
-      c.flow = w.ctAttached ? w.flow : null;
-      c.ctState = w.ctAttached ? ctStateFor(w) : w.flow.untracked ? ST_UNTRACKED : ST_INVALID;
-    } else {
-      if (hook === 'PREROUTING' || hook === 'OUTPUT') w.ctAttached = true;
-      c.flow = w.flow;
-      c.ctState = ctStateFor(w);
+  if (w.ctAttached) {
+    c.flow = w.flow;
+    c.ctState = ctStateFor(w);
+  } else {
+    c.flow = null;
+    c.ctState = w.flow.untracked ? ST_UNTRACKED : ST_INVALID;
+  }
+}
+
+function runStage(w: Walker, hook: Hook, stage: HookStage): HookOutcome {
+  switch (stage.kind) {
+    case 'conntrack':
+      w.ctAttached = true;
+      return HOOK_ACCEPT;
+    case 'chain': {
+      const chain = stage.base.chain;
+      w.ctx.table = chain.table;
+      conntrackView(w);
+      const r = runChain(w, hook, chain);
+      if (r.kind === 'nat') return { kind: 'unknown', step: r.step, why: `${r.target.kind} outside the nat table` };
+      return r.kind === 'accept' ? HOOK_ACCEPT : r;
     }
-    if (table === 'nat') {
-      const manip = MANIP[hook];
-      const bound = manip === 'dst' ? w.flow.dstBound : w.flow.srcBound;
-      if (w.flow.untracked) continue;
-      if (!w.isNew || bound) {
-        applyEstablishedNat(w, hook);
-        continue;
-      }
-      if (manip === 'dst') w.flow.dstBound = true;
-      else w.flow.srcBound = true;
+    case 'nat':
+      return runNatCore(w, hook, stage);
+    case 'opaque': {
+      const step: Step = { kind: 'rule', hook, table: '', chain: '', rule: null, action: 'unknown', detail: stage.why };
+      w.steps?.push(step);
+      return { kind: 'unknown', step, why: stage.why };
     }
-    if (!chain) continue;
+  }
+}
+
+/** The NAT core: a connection's first packet meets the nat chains until one binds; later packets get the binding. */
+function runNatCore(w: Walker, hook: Hook, stage: Extract<HookStage, { kind: 'nat' }>): HookOutcome {
+  conntrackView(w);
+  const f = w.flow;
+  if (f.untracked) return HOOK_ACCEPT;
+  const dst = MANIP[hook] === 'dst';
+  if (!w.isNew || (dst ? f.dstBound : f.srcBound)) {
+    applyEstablishedNat(w, hook);
+    return HOOK_ACCEPT;
+  }
+  // Decided now, whatever the chains say: no binding is a binding to the tuple as it is.
+  if (dst) f.dstBound = true;
+  else f.srcBound = true;
+  const chains = stage.chains;
+  if (stage.chainTie === null) return natChains(w, hook, chains, null);
+  const run = (ww: Walker, order: readonly number[]): HookOutcome => natChains(ww, hook, chains, order);
+  return explore(w, hook, stage.chainTie, run, (k) => baseName(chains[k]!), null);
+}
+
+function natChains(w: Walker, hook: Hook, chains: readonly BaseChain[], order: readonly number[] | null): HookOutcome {
+  for (let k = 0; k < chains.length; k++) {
+    const chain = chains[order === null ? k : order[k]!]!.chain;
+    w.ctx.table = chain.table;
     const r = runChain(w, hook, chain);
     switch (r.kind) {
       case 'accept':
@@ -406,17 +496,180 @@ export function runHook(w: Walker, hook: Hook): HookOutcome {
       case 'unknown':
         return r;
       case 'nat': {
-        if (table !== 'nat') return { kind: 'unknown', step: r.step, why: `${r.target.kind} outside the nat table` };
         const d = natDecision(w, hook, r.target);
         if ('unknown' in d) return { kind: 'unknown', step: r.step, why: d.unknown };
         if ('drop' in d) return { kind: 'drop', step: r.step };
         applyBinding(w, hook, d);
         if (w.steps) r.step.detail = natDetail(w, hook, r.target);
-        continue;
+        // The first binding wins: later nat chains are not consulted.
+        return HOOK_ACCEPT;
       }
     }
   }
-  return { kind: 'accept' };
+  return HOOK_ACCEPT;
+}
+
+// --- stages whose order no input fixes --------------------------------------------------------
+
+/** What a walk may change of the packet and its connection. */
+interface Snapshot {
+  readonly src: bigint;
+  readonly dst: bigint;
+  readonly sport: number;
+  readonly dport: number;
+  readonly mark: number;
+  readonly ctState: number;
+  readonly snat: boolean;
+  readonly dnat: boolean;
+  readonly srcBound: boolean;
+  readonly dstBound: boolean;
+  readonly untracked: boolean;
+  readonly ctMark: number;
+  readonly reply: Readonly<Flow['reply']>;
+  readonly ctAttached: boolean;
+}
+
+function snapshot(w: Walker): Snapshot {
+  const c = w.ctx;
+  const f = w.flow;
+  return {
+    src: c.src, dst: c.dst, sport: c.sport, dport: c.dport, mark: c.mark, ctState: c.ctState,
+    snat: f.snat, dnat: f.dnat, srcBound: f.srcBound, dstBound: f.dstBound, untracked: f.untracked, ctMark: f.mark,
+    reply: { ...f.reply }, ctAttached: w.ctAttached,
+  };
+}
+
+function restore(w: Walker, s: Snapshot): void {
+  const c = w.ctx;
+  const f = w.flow;
+  c.src = s.src;
+  c.dst = s.dst;
+  c.sport = s.sport;
+  c.dport = s.dport;
+  c.mark = s.mark;
+  c.ctState = s.ctState;
+  f.snat = s.snat;
+  f.dnat = s.dnat;
+  f.srcBound = s.srcBound;
+  f.dstBound = s.dstBound;
+  f.untracked = s.untracked;
+  f.mark = s.ctMark;
+  Object.assign(f.reply, s.reply);
+  w.ctAttached = s.ctAttached;
+}
+
+function sameState(a: Snapshot, b: Snapshot): boolean {
+  return a.src === b.src && a.dst === b.dst && a.sport === b.sport && a.dport === b.dport && a.mark === b.mark
+    && a.snat === b.snat && a.dnat === b.dnat && a.untracked === b.untracked && a.ctMark === b.ctMark
+    && a.reply.src === b.reply.src && a.reply.dst === b.reply.dst
+    && a.reply.sport === b.reply.sport && a.reply.dport === b.reply.dport;
+}
+
+function sameOutcome(a: HookOutcome, b: HookOutcome): boolean {
+  if (a.kind !== b.kind) return false;
+  return a.kind !== 'reject' || a.with === (b as typeof a).with;
+}
+
+interface Branch {
+  readonly order: readonly number[];
+  readonly outcome: HookOutcome;
+  readonly state: Snapshot;
+  readonly steps: Array<Step | Hop> | null;
+  readonly notes: readonly string[];
+}
+
+/**
+ * Walks every order a tie group allows from the same packet. One outcome for all: taken. Else
+ * the order the listing implies when there is one (said in a note), or "unknown" naming what
+ * it depends on, with every branch kept for whoever explores them.
+ */
+function explore(
+  w: Walker, hook: Hook, tie: TieGroup, run: (w: Walker, order: readonly number[]) => HookOutcome,
+  name: (k: number) => string, priority: number | null,
+): HookOutcome {
+  const start = snapshot(w);
+  const notesAt = w.notes.length;
+  const branches: Branch[] = [];
+  for (const order of tie.orders) {
+    if (branches.length > 0) restore(w, start);
+    w.notes.length = notesAt;
+    const steps: Array<Step | Hop> | null = w.steps === null ? null : [];
+    const ww: Walker = steps === null ? w : { ...w, steps };
+    const outcome = run(ww, order);
+    if (ww !== w) w.ctAttached = ww.ctAttached;
+    branches.push({ order, outcome, state: snapshot(w), steps, notes: w.notes.slice(notesAt) });
+  }
+  const first = branches[0]!;
+  const agree = branches.every((b) => sameOutcome(b.outcome, first.outcome) && sameState(b.state, first.state));
+  const orderText = (b: Branch): string => b.order.map(name).join(', then ');
+  const at = priority === null ? '' : ` (priority ${priority})`;
+  // An undecided rule in some order: the answer depends on that rule first of all.
+  const undecided = agree ? undefined : branches.find((b) => b.outcome.kind === 'unknown');
+  if (undecided) {
+    restore(w, undecided.state);
+    w.notes.length = notesAt;
+    for (const n of undecided.notes) note(w, n);
+    if (undecided.steps) for (const s of undecided.steps) w.steps!.push(s);
+    return undecided.outcome;
+  }
+  if (!agree && !tie.listed) {
+    restore(w, start);
+    w.notes.length = notesAt;
+    const members = tie.orders[0]!.map(name).sort().join(' and ');
+    const each = branches.map((b) => `${orderText(b)} → ${outcomeWords(w, b)}`).join('; ');
+    const why = `depends on the order the kernel runs ${members}${at}: the later-registered runs first, `
+      + `and no input says which that is; ${each}`;
+    const step: Step = { kind: 'rule', hook, table: '', chain: '', rule: null, action: 'unknown', detail: why };
+    w.steps?.push(step);
+    return { kind: 'unknown', step, why, branches: branches.map((b) => ({ order: orderText(b), outcome: b.outcome })) };
+  }
+  restore(w, first.state);
+  w.notes.length = notesAt;
+  for (const n of first.notes) note(w, n);
+  if (first.steps) for (const s of first.steps) w.steps!.push(s);
+  if (!agree) {
+    const other = branches.find((b) => !sameOutcome(b.outcome, first.outcome) || !sameState(b.state, first.state))!;
+    const otherWay = `${orderText(other)} → ${outcomeWords(w, other)}`;
+    note(w, `${orderText(first)}${at}: the later-created table runs first, and nft lists tables in creation order; `
+      + `the other way round: ${otherWay}`);
+  }
+  return first.outcome;
+}
+
+function outcomeWords(w: Walker, b: Branch): string {
+  const o = b.outcome;
+  const where = (s: Step): string => `${s.table} ${s.chain}`.trim();
+  switch (o.kind) {
+    case 'accept': {
+      const fmt = (v: bigint): string => formatHost(w.ruleset.family, v);
+      const s = b.state;
+      const port = (p: number): string => (p >= 0 ? `:${p}` : '');
+      return `passes as ${fmt(s.src)}${port(s.sport)} → ${fmt(s.dst)}${port(s.dport)}`;
+    }
+    case 'drop': return `dropped in ${where(o.step)}`;
+    case 'reject': return `rejected in ${where(o.step)} with ${o.with}`;
+    case 'unknown': return `unknown (${o.why})`;
+  }
+}
+
+/** A base chain in words: `filter FORWARD`, `iptables-legacy filter FORWARD`, `ip libvirt_network forward`. */
+export function baseName(b: BaseChain): string {
+  const c = b.chain;
+  switch (b.registrar) {
+    case 'iptables': return `${c.table} ${c.name}`;
+    case 'iptables-legacy': return `${b.family === 'ip6' ? 'ip6tables' : 'iptables'}-legacy ${c.table} ${c.name}`;
+    // nft's own tables carry their family in the name already; an iptables-nft table does not.
+    default: return c.table.includes(' ') ? `${c.table} ${c.name}` : `${b.family} ${c.table} ${c.name}`;
+  }
+}
+
+function stageName(s: HookStage): string {
+  switch (s.kind) {
+    case 'chain': return baseName(s.base);
+    case 'conntrack': return 'conntrack';
+    case 'nat': return `the NAT core (${s.chains.map(baseName).join(', ')})`;
+    case 'opaque': return s.why;
+  }
 }
 
 function natDetail(w: Walker, hook: Hook, t: CompiledTarget): string {

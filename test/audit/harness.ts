@@ -5,6 +5,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { parseNftJson } from '../../grammar/nft-json.js';
+import { parseNftText } from '../../grammar/nft.js';
+import type { NftRuleset } from '../../src/model/nft.js';
 import { checkById } from '../../src/audit/checks/index.js';
 import { runAudit } from '../../src/audit/run.js';
 import type { Finding, Severity } from '../../src/audit/types.js';
@@ -21,6 +24,8 @@ export const REAL = join(SHARED_CORPUS, 'libvirt-real');
 export interface Case {
   readonly name: string;
   readonly dumps: readonly string[];
+  /** The host's nft ruleset (`nft list ruleset` text or `nft -j` JSON). */
+  readonly nft?: string;
   readonly net?: readonly string[];
   readonly inactive?: readonly string[];
   readonly flavor?: Flavor;
@@ -48,6 +53,7 @@ export async function audit(c: Case, ids?: readonly string[]): Promise<Finding[]
   const report = await runAudit(
     {
       dumps: c.dumps.map((f) => parseSaveBytes(readBytesFromDisk(f), { file: f })),
+      nft: c.nft ? readNft(c.nft) : null,
       running: readNetworkInputs('audit', [...(c.net ?? [])], io),
       inactive: readNetworkInputs('audit', [...(c.inactive ?? [])], io),
       ...(c.flavor ? { flavor: c.flavor } : {}),
@@ -58,7 +64,12 @@ export async function audit(c: Case, ids?: readonly string[]): Promise<Finding[]
   return report.findings;
 }
 
-const usesShared = (c: Case): boolean => [...c.dumps, ...(c.net ?? []), ...(c.inactive ?? [])].some((f) => f.startsWith(SHARED_CORPUS));
+const usesShared = (c: Case): boolean => [...c.dumps, ...(c.nft ? [c.nft] : []), ...(c.net ?? []), ...(c.inactive ?? [])].some((f) => f.startsWith(SHARED_CORPUS));
+
+function readNft(file: string): NftRuleset {
+  const text = new TextDecoder().decode(readBytesFromDisk(file));
+  return text.trimStart().startsWith('{') ? parseNftJson(text, { file }) : parseNftText(text, { file });
+}
 
 /** A check's table: valid cases yield none of its findings, invalid ones exactly the expected. */
 export function checkCases(id: string, table: { valid: readonly Case[]; invalid: ReadonlyArray<Case & { findings: readonly Expected[] }> }): void {

@@ -27,7 +27,7 @@ describe('audit probes', () => {
     const lazy = buildProbes(dump, networks);
     const eager = buildProbes(dump, networks, compileDump(dump, 4));
     const verdicts = (p: typeof lazy) =>
-      p.subjects.flatMap((s) => [p.out(s), p.in(s), p.dns(s), p.stranger(s), ...p.subjects.filter((t) => t !== s).map((t) => p.pair(s, t))].map((r) => `${r.request.verdict} ${r.request.decidedBy?.rule?.rule.pos.line ?? '-'} ${r.reply?.verdict ?? '-'}`));
+      p.subjects.flatMap((s) => [p.out(s), p.in(s), p.dns(s), p.stranger(s), ...p.subjects.filter((t) => t !== s).map((t) => p.pair(s, t))].map((r) => `${r.request.verdict} ${r.request.decidedBy?.rule?.rule?.pos.line ?? '-'} ${r.reply?.verdict ?? '-'}`));
     expect(lazy.subjects.length).toBeGreaterThan(0);
     expect(verdicts(lazy)).toEqual(verdicts(eager));
     expect(lazy.portForwards.map((p) => p.result.request.verdict)).toEqual(eager.portForwards.map((p) => p.result.request.verdict));

@@ -71,3 +71,31 @@ export function generateDump(networks: number, rulesPerNetwork = 100): Generated
   const rules = mangle.length + filter.length + host.length + fwi.length + fwo.length + fwx.length + inp.length + out.length + nat.length + 2;
   return { text, rules, networks };
 }
+
+/** N libvirt NAT networks (virbrN, 10.X.Y.0/24 with DHCP), as `virsh net-dumpxml` prints the gist. */
+export function libvirtNetworkXml(i: number): string {
+  const net = `10.${(i >> 8) & 255}.${i & 255}`;
+  return `<network>\n  <name>net${i}</name>\n  <forward mode='nat'/>\n  <bridge name='virbr${i}'/>\n  <ip address='${net}.1' prefix='24'>\n    <dhcp><range start='${net}.2' end='${net}.254'/></dhcp>\n  </ip>\n</network>\n`;
+}
+
+export interface GeneratedHost {
+  /** iptables-save of the networks' rules under libvirt's iptables backend (5.1+). */
+  readonly iptables: string;
+  /** `nft list ruleset` of the same networks under libvirt's nftables backend (10.4+). */
+  readonly nft: string;
+  readonly xml: readonly string[];
+}
+
+/** The same N networks started on a host with each of libvirt's firewall backends (what `compile` derives). */
+export async function generateLibvirtHost(networks: number): Promise<GeneratedHost> {
+  const { readNetworks } = await import('../../src/network/libvirt.js');
+  const { compile } = await import('../../src/engine/compile.js');
+  const { applyProgram, emptyHostState } = await import('../../src/engine/apply.js');
+  const { formatDump } = await import('../../src/write/save.js');
+  const { formatNftRuleset } = await import('../../src/write/nft.js');
+  const xml = Array.from({ length: networks }, (_, i) => libvirtNetworkXml(i));
+  const nets = xml.flatMap((x, i) => readNetworks(x, `net${i}.xml`));
+  const ipt = applyProgram(compile(nets, { flavor: 'libvirt' }), emptyHostState());
+  const nft = applyProgram(compile(nets, { flavor: 'libvirt-nft' }), emptyHostState());
+  return { iptables: formatDump(ipt.ipv4), nft: formatNftRuleset(nft.nft), xml };
+}

@@ -26,8 +26,8 @@ let kernelReason: string | null | undefined;
 export function kernelSkipReason(): string | null {
   if (kernelReason !== undefined) return kernelReason;
   if (process.getuid?.() !== 0) return (kernelReason = 'kernel tests need root (network namespaces)');
-  for (const tool of ['unshare', 'iptables-legacy-restore', 'iptables-legacy-save', 'ip6tables-legacy-restore', 'ip']) {
-    if (!commandExists(tool)) return (kernelReason = `kernel tests need '${tool}' (apt-get install iptables iproute2)`);
+  for (const tool of ['unshare', 'iptables-legacy-restore', 'iptables-legacy-save', 'ip6tables-legacy-restore', 'iptables-nft-restore', 'nft', 'ip']) {
+    if (!commandExists(tool)) return (kernelReason = `kernel tests need '${tool}' (apt-get install iptables nftables iproute2)`);
   }
   try {
     execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });

@@ -48,7 +48,7 @@ function startAgent(ns) {
   };
 }
 
-const output = { results: {}, conntrack: {} };
+const output = { results: {}, conntrack: {}, listings: {} };
 const agents = new Map();
 // Never outlive the test: whatever happens, stop the agents and answer.
 const deadline = setTimeout(() => finish('runner deadline (60 s) passed'), 60_000);
@@ -63,6 +63,9 @@ try {
   // What rules refer to (ipsets) exists before they are loaded.
   for (const pre of plan.preloads ?? []) sh(`ip netns exec ${plan.hostNs} ${pre.command}`, pre.text);
   if (plan.dump) sh(`ip netns exec ${plan.hostNs} iptables-legacy-restore`, plan.dump);
+  for (const load of plan.loads ?? []) sh(`ip netns exec ${plan.hostNs} ${load.command}`, load.text);
+  output.listings = {};
+  for (const [name, command] of Object.entries(plan.listings ?? {})) output.listings[name] = sh(`ip netns exec ${plan.hostNs} ${command}`);
   if (plan.afterDump.length > 0) sh(plan.afterDump.join('\n'));
 
   for (const a of plan.agents) agents.set(a.ns, startAgent(a.ns));

@@ -1,6 +1,7 @@
 // The kernel oracle: the same topology the simulator traces, built for real with network
-// namespaces (host, one per guest, one for outside; bridges and veth pairs), the dump loaded
-// with iptables-legacy-restore in the host namespace, real probes sent (TCP connect, UDP to an
+// namespaces (host, one per guest, one for outside; bridges and veth pairs), the rules loaded
+// in the host namespace (an iptables dump with iptables-legacy-restore, nft rulesets with
+// `nft -f`, iptables-nft tables with iptables-nft-restore, in the order given), real probes sent (TCP connect, UDP to an
 // echoing listener, ping), and what arrived read back from each receiver's conntrack table.
 // Everything runs inside `unshare --net --mount`: nothing touches the machine's namespaces.
 
@@ -45,6 +46,8 @@ export interface Observation {
 export interface KernelRun {
   readonly observations: Map<number, Observation>;
   readonly error: string | null;
+  /** What the `listings` commands printed in the host namespace after the rules were loaded. */
+  readonly listings: Readonly<Record<string, string>>;
 }
 
 /** Can br_netfilter be switched on in a namespace here (the module is loaded)? Loading it is not ours to do. */
@@ -179,11 +182,26 @@ export function listenPorts(probes: readonly KernelProbe[]): { tcp: number[]; ud
   return { tcp: [...tcp], udp: [...udp] };
 }
 
+/** Rules loaded into the host namespace, one after the other. */
+export interface RulesLoad {
+  readonly tool: 'iptables-legacy-restore' | 'iptables-nft-restore' | 'nft';
+  readonly text: string;
+}
+
+export interface KernelOptions {
+  readonly brNetfilter: boolean;
+  readonly timeoutMs?: number;
+  readonly extraPorts?: { tcp: number[]; udp: number[] };
+  /** Loaded in this order after `dump` (which may be ''). */
+  readonly loads?: readonly RulesLoad[];
+  /** Commands run in the host namespace once the rules are in (`nft list ruleset`), by name. */
+  readonly listings?: Readonly<Record<string, string>>;
+  /** An `ipset save`, restored before the rules that name its sets. */
+  readonly ipsets?: string;
+}
+
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
-export function runKernel(
-  t: Topology, dump: string, probes: readonly KernelProbe[],
-  opts: { brNetfilter: boolean; timeoutMs?: number; extraPorts?: { tcp: number[]; udp: number[] }; ipsets?: string },
-): KernelRun {
+export function runKernel(t: Topology, dump: string, probes: readonly KernelProbe[], opts: KernelOptions): KernelRun {
   const ns = nsNames(t);
   const ports = listenPorts(probes);
   const tcp = [...new Set([...ports.tcp, ...(opts.extraPorts?.tcp ?? [])])];
@@ -194,6 +212,8 @@ export function runKernel(
     // `ipset restore` of an `ipset save`, before the rules that name its sets.
     preloads: opts.ipsets ? [{ command: 'ipset restore', text: opts.ipsets }] : [],
     dump,
+    loads: (opts.loads ?? []).map((l) => ({ command: l.tool === 'nft' ? 'nft -f -' : l.tool, text: l.text })),
+    listings: opts.listings ?? {},
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
     afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID'],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
@@ -202,9 +222,12 @@ export function runKernel(
     conntrackNs: [...ns.values()],
   };
   const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], { input: JSON.stringify(plan), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-  if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}` };
-  const out = JSON.parse(r.stdout) as { results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>; error?: string };
-  if (out.error) return { observations: new Map(), error: out.error };
+  if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}`, listings: {} };
+  const out = JSON.parse(r.stdout) as {
+    results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>;
+    listings?: Record<string, string>; error?: string;
+  };
+  if (out.error) return { observations: new Map(), error: out.error, listings: out.listings ?? {} };
 
   const tables = new Map<string, CtEntry[]>();
   for (const [name, n] of ns) tables.set(name, parseConntrack(out.conntrack[n] ?? ''));
@@ -227,7 +250,7 @@ export function runKernel(
     }
     observations.set(p.id, { client, detail: res?.detail ?? null, arrival });
   }
-  return { observations, error: null };
+  return { observations, error: null, listings: out.listings ?? {} };
 }
 
 export function endpointNs(t: Topology): Map<string, string> {

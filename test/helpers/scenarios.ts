@@ -329,6 +329,12 @@ export function simulatorFor(s: Scenario): Simulator {
   return prepare(compileDump(dump), { ...s.topology, brNetfilter: s.brNetfilter ? 'on' : 'off' });
 }
 
+/** The kernel did what the simulator said (false too when the simulator said unknown). */
+export function agrees(sim: Simulator, p: ReturnType<typeof kernelProbes>[number], got: Observation | undefined): boolean {
+  const want = expectation(sim, p.result);
+  return want !== null && got !== undefined && got.client === want.client && JSON.stringify(got.arrival) === JSON.stringify(want.arrival);
+}
+
 export function compare(sim: Simulator, probes: ReturnType<typeof kernelProbes>, observed: Map<number, Observation>): Comparison {
   let agree = 0;
   let unknown = 0;

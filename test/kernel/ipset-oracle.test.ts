@@ -113,7 +113,7 @@ describeKernel('ipset: -m set and -j SET decided by membership agree with the ke
   const run = runKernel(s.topology, s.dump, probes.map((p) => p.probe), { brNetfilter: false, ipsets: saved.text, extraPorts: { tcp: [80, 22], udp: [53] } });
   const c = run.error ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] } : compare(sim, probes, run.observations);
   const decided = probes.filter((p) => p.result.request.verdict !== 'unknown');
-  const bySet = new Set(probes.flatMap((p) => [p.result.request, p.result.reply].flatMap((l) => (l?.decidedBy?.rule?.rule.matches.some((m) => m.name === 'set') ? [l.decidedBy.rule.rule.pos.line] : []))));
+  const bySet = new Set(probes.flatMap((p) => [p.result.request, p.result.reply].flatMap((l) => (l?.decidedBy?.rule?.rule?.matches.some((m) => m.name === 'set') ? [l.decidedBy.rule.rule.pos.line] : []))));
   it(`the save reads back: ${ipsets.sets.length} sets, ${ipsets.sets.reduce((n, x) => n + x.members.length, 0)} members`, () => {
     // ipset save prints list:set sets last, after the sets they hold.
     expect(ipsets.sets.map((x) => x.name)).toEqual(['blockip', 'nets', 'svc', 'ports', 'ifs', 'macs', 'dyn', 'gone', 'tuple', 'lst']);

@@ -76,7 +76,8 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
   it("the collected firewall is libvirt's, and the audit finds the running network whole and the stopped ones absent", () => {
     const saved = read('saved/iptables-save.txt');
     expect(saved).toContain('-A LIBVIRT_FWO -s 192.168.157.0/24 -i virbr7 -j ACCEPT');
-    expect(read('saved/nft-ruleset.txt')).toContain('table ip filter');
+    // nft -j: iptables-nft's tables, as JSON (their rules come from iptables-save).
+    expect(read('saved/nft-ruleset.json')).toContain('{"table": {"family": "ip", "name": "filter"');
     type Audit = { networks: Array<{ name: string; state: string; verdict: string }>; findings: Array<{ id: string; severity: string; network: string | null; location: { file: string; line: number } | null }> };
     const json = JSON.parse(read('json.out')) as Audit;
     expect(json.networks.map((n) => [n.name, n.state, n.verdict])).toEqual([
@@ -97,10 +98,10 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
     expect(read('text.out').split('\n').slice(1, 5)).toEqual([
       '  iptables-save     26 rules',
       '  ip6tables-save    7 rules',
-      '  nft ruleset       collected',
+      expect.stringMatching(/^ {2}nft ruleset {7}\d+ rules$/),
       `  libvirt networks  lab-isolated (defined, not running), lab-nat (running), ${CRAFTED} (defined, not running)`,
     ]);
-    expect(read('text.out')).toContain('\nvirtables audit live:iptables-save.txt, live:ip6tables-save.txt\n');
+    expect(read('text.out')).toContain('\nvirtables audit live:iptables-save.txt, live:ip6tables-save.txt, live:nft-ruleset.json\n');
     expect(read('text.out').endsWith('\n1 finding: 0 errors, 0 warnings, 1 info\n')).toBe(true);
   });
 
@@ -109,8 +110,8 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
     expect(read('nocap.err').split('\n')).toEqual([
       'virtables live: could not collect iptables-save: iptables-save was refused (iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)); run virtables live as root (sudo virtables live)',
       'virtables live: could not collect ip6tables-save: ip6tables-save was refused (ip6tables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)); run virtables live as root (sudo virtables live)',
-      'virtables live: could not collect nft: nft list ruleset was refused (Operation not permitted (you must be root)); run virtables live as root (sudo virtables live)',
-      'virtables live: nothing to audit: neither iptables-save nor ip6tables-save output was collected',
+      'virtables live: could not collect nft: nft -j list ruleset was refused (Operation not permitted (you must be root)); run virtables live as root (sudo virtables live)',
+      'virtables live: nothing to audit: no iptables-save, ip6tables-save or nft ruleset output was collected',
       '',
     ]);
     const json = JSON.parse(read('nocap.out')) as { collection: { networks: Array<{ name: string; active: boolean }>; problems: Array<{ source: string; kind: string }> } };

@@ -17,7 +17,7 @@ import { corpusSkipReason, describeKernel, kernelSkipReason, REPO_CORPUS, SHARED
 import { read } from '../helpers/files.js';
 import { brNetfilterAvailable, runKernel } from '../helpers/netns.js';
 import {
-  compare, editable, emptyDump, insertRule, kernelProbes, matrixProbes, mutate, render, simulatorFor, startLegacy, startModern,
+  agrees, compare, editable, emptyDump, insertRule, kernelProbes, matrixProbes, mutate, render, simulatorFor, startLegacy, startModern,
   chainOf, type Comparison, type EditDump, type ProbeSpec, type Scenario,
 } from '../helpers/scenarios.js';
 
@@ -197,8 +197,20 @@ describeKernel('trace: the simulator agrees with the kernel', () => {
       const v = p.result.request.verdict === 'delivered' && p.result.reply?.verdict !== 'delivered' ? 'one-way' : p.result.request.verdict;
       verdicts.set(v, (verdicts.get(v) ?? 0) + 1);
     }
-    const run = runKernel(s.topology, s.dump, probes.map((p) => p.probe), { brNetfilter: s.brNetfilter, extraPorts: { tcp: [80, 22], udp: [53] } });
-    results.push({ s, c: run.error ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] } : compare(sim, probes, run.observations), error: run.error });
+    const opts = { brNetfilter: s.brNetfilter, extraPorts: { tcp: [80, 22], udp: [53] } };
+    const run = runKernel(s.topology, s.dump, probes.map((p) => p.probe), opts);
+    let c = run.error ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] } : compare(sim, probes, run.observations);
+    if (!run.error && c.agree + c.unknown < c.total) {
+      // A loaded machine can starve the agents past a probe's timeout: the probes that disagreed go
+      // once more through fresh namespaces with a longer one. A real disagreement stays.
+      const again = probes.filter((p) => !agrees(sim, p, run.observations.get(p.probe.id)));
+      const rerun = runKernel(s.topology, s.dump, again.map((p) => p.probe), { ...opts, timeoutMs: 3000 });
+      if (!rerun.error) {
+        const second = compare(sim, again, rerun.observations);
+        c = { ...c, agree: c.agree + second.agree, disagreements: second.disagreements };
+      }
+    }
+    results.push({ s, c, error: run.error });
   }
   const total = results.reduce((n, r) => n + r.c.total, 0);
   const agree = results.reduce((n, r) => n + r.c.agree, 0);

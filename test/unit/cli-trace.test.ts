@@ -133,7 +133,7 @@ describe('usage errors exit 2 with a message', () => {
   it('--help', async () => {
     const r = await cli(['trace', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('Usage: virtables trace DUMP --from NODE --to NODE');
+    expect(r.out).toContain('Usage: virtables trace DUMP... --from NODE --to NODE');
   });
 });
 

@@ -62,10 +62,10 @@ describeCorpus('input kinds, told from content', () => {
   });
 
   it('nft text where only iptables is meaningful is named, not misread as a broken dump', async () => {
-    const t = await runCli(['trace', join(A, 'after.nft.txt'), '--from', 'outside', '--to', 'virbr0']);
-    expect(t.code).toBe(2);
-    expect(t.stderr).toMatch(/after\.nft\.txt is nft text \(nft list ruleset\); trace follows iptables rules/);
-    expect(t.stderr).not.toMatch(/expected '\*table'/);
+    // trace follows nft rules now: the listing is read as what it is.
+    const t = await runCli(['trace', join(A, 'after.nft.txt'), '--net', join(A, 'network.xml'), '--from', 'outside', '--to', '192.168.122.10']);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/REJECTED — rejected in ip libvirt_network guest_input/);
     const c = await runCli(['compile', join(A, 'network.xml'), '--base', join(A, 'after.nft.txt')]);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/is nft text \(nft list ruleset\); an iptables-save dump is expected here/);
@@ -103,11 +103,11 @@ describeCorpus('input kinds, told from content', () => {
     expect(r.stderr).toMatch(/two IPv4 iptables dumps for one host/);
   });
 
-  it('audit says when it read nft tables its checks do not judge yet', async () => {
-    const r = await runCli(['audit', join(A, 'after.nft.txt')]);
-    expect(r.stderr).toMatch(
-      /the nft tables ip libvirt_network, ip6 libvirt_network were read; the checks do not judge nft rules yet/,
-    );
+  it('audit judges the nft tables it read: libvirt\'s network inferred from them, no note that they were skipped', async () => {
+    const r = await runCli(['audit', join(A, 'after.nft.txt'), '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout);
+    expect(j.hosts?.[0]?.networks ?? j.networks).toEqual(expect.arrayContaining([expect.objectContaining({ bridge: 'virbr0', state: 'inferred' })]));
   });
 });
 

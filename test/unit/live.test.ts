@@ -47,7 +47,7 @@ function fakeHost(host: FakeHost): { runner: Runner; asked: string[][] } {
     const virsh = argv[0] === 'virsh' ? argv.filter((a, i) => !(i > 0 && (argv[i - 1] === '--connect' || a === '--connect' || a === '--readonly'))).slice(1) : [];
     if (argv[0] === 'iptables-save') return ok(file(LAYOUT.iptables));
     if (argv[0] === 'ip6tables-save') return ok(file(LAYOUT.ip6tables));
-    if (argv[0] === 'nft') return ok(file(LAYOUT.nft));
+    if (argv[0] === 'nft') return ok(file(argv[1] === '-j' ? LAYOUT.nft : LAYOUT.nftText));
     if (virsh.join(' ') === 'net-list --all --name') return ok(host.networks.map((n) => `${n.name}\n`).join('') + '\n');
     if (virsh.join(' ') === 'net-list --name') return ok(host.networks.filter((n) => n.active).map((n) => `${n.name}\n`).join('') + '\n');
     if (virsh[0] === 'net-dumpxml' && virsh[1] === '--network') {
@@ -84,6 +84,7 @@ describe('the read-only command list', () => {
     expect(Object.values(READ_ONLY_COMMANDS).map((t) => t.join(' '))).toEqual([
       'iptables-save',
       'ip6tables-save',
+      'nft -j list ruleset',
       'nft list ruleset',
       'virsh --readonly net-list --all --name',
       'virsh --readonly --connect <uri> net-list --all --name',
@@ -159,7 +160,7 @@ describe('collecting a host (scripted answers)', () => {
     expect(asked).toEqual([
       ['iptables-save'],
       ['ip6tables-save'],
-      ['nft', 'list', 'ruleset'],
+      ['nft', '-j', 'list', 'ruleset'],
       v('net-list', '--all', '--name'),
       v('net-list', '--name'),
       ...LAB_NETWORKS.map((n) => v('net-dumpxml', '--network', n.name)),
@@ -251,8 +252,8 @@ describe('virtables live', () => {
     const code = await runLive(['--connect', URI], io, labHost());
     expect([code, err()]).toEqual([0, '']);
     const lines = out().split('\n');
-    expect(lines.slice(1, 5)).toEqual(['  iptables-save     26 rules', '  ip6tables-save    7 rules', '  nft ruleset       collected', '  libvirt networks  lab-isolated (defined, not running), lab-nat (running)']);
-    expect(lines[6]).toBe('virtables audit live:iptables-save.txt, live:ip6tables-save.txt');
+    expect(lines.slice(1, 5)).toEqual(['  iptables-save     26 rules', '  ip6tables-save    7 rules', '  nft ruleset       33 rules', '  libvirt networks  lab-isolated (defined, not running), lab-nat (running)']);
+    expect(lines[6]).toBe('virtables audit live:iptables-save.txt, live:ip6tables-save.txt, live:nft-ruleset.json');
     expect(out()).toContain("\nlab-nat (virbr7, 192.168.157.0/24) — running, nat: NAT: guests on virbr7 reach outside with the host's address; outside cannot start connections to them\n  ok  no findings\n");
     expect(out()).toContain('\nlab-isolated (virbr8, 192.168.158.0/24) — inactive, isolated (no <forward>): ');
     expect(out()).toContain('  info    forward-policy-accept-with-ip-forward  live:iptables-save.txt:16\n');
@@ -267,7 +268,7 @@ describe('virtables live', () => {
     expect(json.collection).toMatchObject({
       connect: null,
       fromDir: null,
-      files: ['live:iptables-save.txt', 'live:ip6tables-save.txt'],
+      files: ['live:iptables-save.txt', 'live:ip6tables-save.txt', 'live:nft-ruleset.json'],
       networks: [
         { name: 'lab-isolated', active: false, file: 'live:networks/lab-isolated.xml' },
         { name: 'lab-nat', active: true, file: 'live:networks/lab-nat.xml' },
@@ -283,7 +284,7 @@ describe('virtables live', () => {
     const first = captureIo();
     // The crafted networks are copies of lab-isolated: same bridge, same subnet — an error to the audit.
     expect(await runLive(['--save-dir', dir, '--format', 'json', '--connect', URI], first.io, fakeHost({ networks: LAB_NETWORKS }).runner)).toBe(1);
-    expect(readdirSync(dir).sort()).toEqual(['collected.txt', 'ip6tables-save.txt', 'iptables-save.txt', 'networks', 'nft-ruleset.txt']);
+    expect(readdirSync(dir).sort()).toEqual(['collected.txt', 'ip6tables-save.txt', 'iptables-save.txt', 'networks', 'nft-ruleset.json']);
     expect(readdirSync(join(dir, 'networks')).sort()).toEqual(['--all.xml', 'active.txt', 'lab-isolated.xml', 'lab-nat.xml', `${CRAFTED}.xml`].sort());
     expect(readFileSync(join(dir, LAYOUT.active), 'utf8')).toBe('lab-nat\n');
     expect(readFileSync(join(dir, LAYOUT.iptables))).toEqual(readFileSync(join(LAB, LAYOUT.iptables)));
@@ -339,8 +340,8 @@ describe('virtables live', () => {
     expect(err().split('\n').map((l) => l.slice(0, 60))).toEqual([
       'virtables live: could not collect iptables-save: iptables-sa',
       'virtables live: could not collect ip6tables-save: ip6tables-',
-      'virtables live: could not collect nft: nft list ruleset was ',
-      'virtables live: nothing to audit: neither iptables-save nor ',
+      'virtables live: could not collect nft: nft -j list ruleset w',
+      'virtables live: nothing to audit: no iptables-save, ip6table',
       '',
     ]);
     expect(err()).toContain('run virtables live as root (sudo virtables live)');
@@ -415,12 +416,24 @@ describe('virtables live --format sarif', () => {
 });
 
 describeCorpus('virtables live on a libvirt 10.4+ host (nftables backend)', () => {
-  it("says that libvirt's rules are in the nft table the audit does not read", async () => {
-    const ruleset = readFileSync(join(SHARED_CORPUS, 'libvirt', 'firewall', 'derived', 'nat-no-dhcp-linux.nft-ruleset'));
-    const iptables = readFileSync(join(REPO_CORPUS, 'audit', 'rules-not-in-dump', 'nft-host.save'));
-    const { runner } = fakeHost({ networks: LAB_NETWORKS.slice(0, 2), answers: { nft: ok(ruleset), 'iptables-save': ok(iptables), 'ip6tables-save': ok('') } });
-    const { io, err } = captureIo();
-    await runLive([], io, runner);
-    expect(err()).toContain("virtables live: note: the nftables ruleset holds libvirt's tables ip libvirt_network, ip6 libvirt_network (libvirt 10.4+, nftables backend): those rules are not in iptables-save, which is what the audit reads; see nft-ruleset.txt or `nft list table ip libvirt_network`\n");
+  it('audits iptables-save, ip6tables-save and nft -j as one host, each finding once (nft-real k)', async () => {
+    const K = join(SHARED_CORPUS, 'nft-real', 'k-iptables-hostfw-plus-nft');
+    const k = (f: string) => readFileSync(join(K, f));
+    const networks = [
+      { name: 'default', active: true, xml: k('network1.xml').toString() },
+      { name: 'host-only', active: true, xml: k('network2.xml').toString() },
+    ];
+    const answers = { 'iptables-save': ok(k('after.iptables-save.txt')), 'ip6tables-save': ok(k('after.ip6tables-save.txt')), 'nft -j list ruleset': ok(k('after.nft.json')) };
+    const { io, out, err } = captureIo();
+    expect(await runLive(['--format', 'json'], io, fakeHost({ networks, answers }).runner)).toBe(1);
+    expect(err()).toBe('');
+    const j = JSON.parse(out()) as { collection: { files: string[] }; findings: Array<{ id: string; network: string | null; message: string }> };
+    expect(j.collection.files).toEqual(['live:iptables-save.txt', 'live:ip6tables-save.txt', 'live:nft-ruleset.json']);
+    const said = j.findings.map((f) => `${f.id} ${f.network} ${/(DHCP requests|DNS queries|connections to the outside)/.exec(f.message)?.[1] ?? ''}`);
+    expect(said.sort()).toEqual([
+      'host-firewall-blocks-network default DHCP requests', 'host-firewall-blocks-network default DNS queries',
+      'host-firewall-blocks-network default connections to the outside', 'host-firewall-blocks-network host-only DHCP requests',
+      'host-firewall-blocks-network host-only DNS queries',
+    ]);
   });
 });

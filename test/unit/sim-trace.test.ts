@@ -176,8 +176,8 @@ describe('conntrack and NAT', () => {
   it('outside cannot open connections to a natted guest', () => {
     const r = run(natted + libvirtFilter, { from: 'outside', to: 'vm1', proto: 'tcp', dport: 22 });
     expect(r.request.verdict).toBe('rejected');
-    expect(r.request.decidedBy?.rule?.rule.text).toBe("-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable");
-    expect(r.request.decidedBy?.rule?.rule.pos.line).toBe(15);
+    expect(r.request.decidedBy?.rule?.rule?.text).toBe("-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable");
+    expect(r.request.decidedBy?.rule?.rule?.pos.line).toBe(15);
   });
   it('DNAT port forward: the first packet is rewritten, the reply comes back from the original address', () => {
     const dump = `*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -d 10.3.3.50/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.124.10:80\nCOMMIT\n${filter('-A FORWARD -d 192.168.124.10/32 -p tcp -m tcp --dport 80 -j ACCEPT\n-A FORWARD -m state --state ESTABLISHED -j ACCEPT\n', 'DROP')}`;
@@ -265,7 +265,7 @@ describeCorpus('a real Docker host (real-world corpus)', () => {
   it('the rate-limited destination depends on -m recent history: unknown, with the rule', () => {
     const r = trace(docker(), { from: 'web', to: '193.99.144.80', proto: 'tcp', dport: 80 });
     expect(r.request.verdict).toBe('unknown');
-    expect(r.request.decidedBy?.rule?.rule.text).toContain('--update --seconds 60 --hitcount 3');
+    expect(r.request.decidedBy?.rule?.rule?.text).toContain('--update --seconds 60 --hitcount 3');
     // The counting rule before it (-m recent --set, no target) decides nothing: noted, not unknown.
     expect(r.request.notes.join(' ')).toMatch(/^rule at line \d+ not evaluated \(-m recent .*\); it only counts/);
   });

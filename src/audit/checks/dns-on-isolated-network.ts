@@ -5,10 +5,10 @@
 
 import { isolatedOutsideNames, understandsDnsEnable, NO_RESOLV_SINCE, DNS_ENABLE_SINCE, type VersionRange } from '../../engine/dnsmasq.js';
 import type { Network } from '../../model/network.js';
-import { acceptedBy, stepRule } from '../legs.js';
+import { acceptedAt } from '../accepted.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
-import { atLine, networkLabel, shellQuote } from '../words.js';
+import { networkLabel, shellQuote } from '../words.js';
 
 /** How to close port 53 on the bridge where libvirt's rules live in INPUT (the eras without no-resolv). */
 function closePort(bridge: string): string {
@@ -16,10 +16,10 @@ function closePort(bridge: string): string {
   return `refuse port 53 on ${bridge} above libvirt's ACCEPTs: ${cmd('udp')} and ${cmd('tcp')} (DHCP, udp 67, keeps working)`;
 }
 
-function fixText(def: Network | null, name: string, bridge: string, range: VersionRange, answer: 'forwards' | 'depends', configured: boolean): string {
+function fixText(def: Network | null, name: string, bridge: string, range: VersionRange, answer: 'forwards' | 'depends', configured: boolean, nft: boolean): string {
   const where = def ? def.origin.file : "the network's XML";
   const edit = `(\`virsh net-edit ${shellQuote(name)}\`, then restart the network)`;
-  const dnsOff = `add \`<dns enable='no'/>\` to ${where} ${edit}: DHCP keeps working, and libvirt's port-53 ACCEPT stays but nothing answers`;
+  const dnsOff = `add \`<dns enable='no'/>\` to ${where} ${edit}: DHCP keeps working${nft ? '' : ", and libvirt's port-53 ACCEPT stays but nothing answers"}`;
   if (configured) {
     const off = understandsDnsEnable(range) === 'yes' ? ", or turn its DNS off with `<dns enable='no'/>` (DHCP keeps working)" : '';
     return `remove the <forwarder addr=…> from the network's <dns> in ${where} ${edit}${off}`;
@@ -53,7 +53,7 @@ export const dnsOnIsolatedNetwork: Check = {
       if (names.answer === 'refuses') continue;
       const r = probes!.dns(s);
       if (r.request.verdict !== 'delivered') continue;
-      const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'INPUT'));
+      const accept = acceptedAt(ctx, probes!.detail(r).request, 'INPUT');
       const listener = def
         ? def.dns.enable ? "dnsmasq listens there (DNS is on: no <dns enable='no'/>)" : `dnsmasq listens there (${range.label} does not know <dns enable='no'/>, which arrived in ${DNS_ENABLE_SINCE})`
         : "libvirt's dnsmasq listens there unless the network has <dns enable='no'/> (no definition given to tell)";
@@ -61,10 +61,10 @@ export const dnsOnIsolatedNetwork: Check = {
       out.push(
         finding(dnsOnIsolatedNetwork, {
           network: s.network.name,
-          message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge} (udp 53${accept ? `, accepted by ${atLine(accept)}` : ', accepted by the INPUT policy'}) and ${listener}; ${names.because}${outcome}`,
-          fix: fixText(def, s.network.name, s.bridge, range, names.answer, (def?.dns.forwarders ?? []).some((f) => f.addr !== null)),
-          location: accept ? ctx.location(accept) : ctx.definitionLocation(s.network),
-          related: accept && def ? [{ ...ctx.definitionLocation(s.network)!, message: 'the network definition' }] : [],
+          message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge} (udp 53, ${accept.words}) and ${listener}; ${names.because}${outcome}`,
+          fix: fixText(def, s.network.name, s.bridge, range, names.answer, (def?.dns.forwarders ?? []).some((f) => f.addr !== null), ctx.flavor.flavor === 'libvirt-nft'),
+          location: accept.location ?? ctx.definitionLocation(s.network),
+          related: accept.location && def ? [{ ...ctx.definitionLocation(s.network)!, message: 'the network definition' }] : [],
         }),
       );
     }

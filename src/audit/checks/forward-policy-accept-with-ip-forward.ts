@@ -6,6 +6,8 @@ import type { Check } from '../context.js';
 import { finding } from '../types.js';
 import { atLine } from '../words.js';
 import { policyLine } from '../conflict.js';
+import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
+import { nftRuleText } from '../../write/nft-rule.js';
 
 const FORWARDING = new Set(['nat', 'route', 'xen-nat', 'xen-route']);
 /** Interfaces that are not the host's own links to other networks. */
@@ -18,10 +20,10 @@ export const forwardPolicyAcceptWithIpForward: Check = {
   docs: 'docs/checks/forward-policy-accept-with-ip-forward.md',
   run(ctx) {
     const probes = ctx.probes();
-    if (!probes || !ctx.ipv4) return [];
+    if (!probes || (!ctx.ipv4 && !ctx.nft)) return [];
     const forwarding = ctx.networks.filter((n) => !ctx.isInactive(n) && FORWARDING.has(ctx.modeOf(n) ?? ''));
     if (forwarding.length === 0) return [];
-    const policy = policyLine(ctx, 'filter', 'FORWARD');
+    const policy = ctx.ipv4 ? policyLine(ctx, 'filter', 'FORWARD') : null;
     if (policy && policy.chain.policy !== 'ACCEPT') return [];
     // Other links of the host, as its rules name them: a multi-homed host is a router for its LANs.
     const bridges = new Set(ctx.networks.flatMap((n) => (n.bridge ? [n.bridge] : [])));
@@ -34,18 +36,25 @@ export const forwardPolicyAcceptWithIpForward: Check = {
     const other = [...links].find((l) => l !== probes.uplink) ?? 'eth1';
     const { outcome, steps } = probes.hook({ hook: 'FORWARD', inIface: probes.uplink, outIface: other, src: 0xcb00710an, dst: 0xc6336414n, dport: 22 });
     if (outcome.kind !== 'accept') return [];
-    const last = [...steps].reverse().find((s) => s.table === 'filter' && (s.action === 'accept' || s.action === 'policy'));
+    const last = [...steps].reverse().find((s) => (s.table === 'filter' || s.table.includes(' ')) && (s.action === 'accept' || s.action === 'policy'));
     const byRule = last?.action === 'accept' && last.rule ? last.rule.rule : null;
+    // An nft chain (its table named with its family) accepted it: by a rule, or by its policy.
+    const nftStep = last && last.table.includes(' ') ? last : null;
+    const nftWords = nftStep ? `accepted by table ${nftStep.table}, chain ${nftStep.chain}${nftStep.rule?.nft ? `, rule \`${nftRuleText(nftStep.rule.nft.rule)}\`` : ' (policy accept)'}` : null;
+    const nftChain = nftStep && ctx.nft ? ctx.nft.tables.find((t) => `${t.family} ${t.name}` === nftStep.table)?.chains.find((c) => c.name === nftStep.chain) : undefined;
+    const nftAt = nftStep && ctx.nft ? (nftStep.rule?.nft ? nftRuleLocation(ctx.nft, nftStep.rule.nft.rule) : nftChain ? nftChainLocation(ctx.nft, nftChain) : null) : null;
     const multiHomed = links.size >= 2;
     return [
       finding(forwardPolicyAcceptWithIpForward, {
         severity: multiHomed ? 'warning' : 'info',
         network: null,
-        message: `${forwarding.map((n) => n.name).join(', ')} ${forwarding.length === 1 ? 'forwards' : 'forward'}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on ${probes.uplink} for ${multiHomed ? other : 'another link'} is ${byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy'}: the host routes for anyone who sends it traffic${multiHomed ? `, between ${[...links].join(', ')}` : uplinkNamed ? ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)` : ` (the rules name none of the host's own links, so ${probes.uplink} stands for its uplink here: this matters if the host has a second one, or if neighbours use it as a gateway)`}`,
-        fix: ctx.flavor.flavor === 'libvirt-nft'
+        message: `${forwarding.map((n) => n.name).join(', ')} ${forwarding.length === 1 ? 'forwards' : 'forward'}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on ${probes.uplink} for ${multiHomed ? other : 'another link'} is ${nftWords ?? (byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy')}: the host routes for anyone who sends it traffic${multiHomed ? `, between ${[...links].join(', ')}` : uplinkNamed ? ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)` : ` (the rules name none of the host's own links, so ${probes.uplink} stands for its uplink here: this matters if the host has a second one, or if neighbours use it as a gateway)`}`,
+        fix: nftStep
+          ? `give the forward hook a chain that drops what nobody accepts, accepting the networks' traffic first (libvirt's accepts end only its own chain): \`nft add table inet filter\`, \`nft add chain inet filter forward '{ type filter hook forward priority filter; policy drop; }'\`, then for each bridge (${forwarding.map((n) => n.bridge ?? n.name).join(', ')}) \`nft add rule inet filter forward iifname "${forwarding[0]!.bridge ?? 'virbr0'}" accept\` and \`nft add rule inet filter forward oifname "${forwarding[0]!.bridge ?? 'virbr0'}" ct state established,related accept\``
+          : ctx.flavor.flavor === 'libvirt-nft'
           ? "set `iptables -P FORWARD DROP` only after accepting the networks' traffic in iptables too (libvirt's nftables ACCEPTs cannot undo an iptables DROP)"
           : "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly",
-        location: policy?.location ?? (byRule ? ctx.location(byRule) : null),
+        location: nftAt ?? policy?.location ?? (byRule ? ctx.location(byRule) : null),
       }),
     ];
   },

@@ -2,6 +2,7 @@
 // networks by design, a DNAT port forward with a FORWARD accept (the lab's query 5, the
 // XenServer seed), or an ACCEPT above libvirt's REJECT. Info when the mode intends it.
 
+import { acceptedAt, nftDeleteHint } from '../accepted.js';
 import { acceptedBy, arrived, stepRule } from '../legs.js';
 import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';
@@ -24,18 +25,27 @@ export const guestReachableFromOutside: Check = {
       const intended = mode !== null && INTENDED.has(mode);
       const r = probes.in(s);
       if (!arrived(r, s.endpoint)) continue;
-      const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'FORWARD'));
+      const by = acceptedAt(ctx, probes!.detail(r).request, 'FORWARD');
+      const accept = by.rule;
+      // Under nft an accept ends only its own chain: a drop in any forward-hook chain is final.
+      const nftHost = ctx.flavor.flavor === 'libvirt-nft';
       out.push(
         finding(guestReachableFromOutside, {
           severity: intended ? 'info' : 'warning',
           network: s.network.name,
-          message: `outside hosts can start connections to guests of ${networkLabel(s.network)} (tcp 22 from ${probes.uplink} reaches a guest, ${accept ? `accepted by ${atLine(accept)}` : 'accepted by the FORWARD policy'})${intended ? `: ${mode} mode means exactly that; the outside router needs a route to the subnet, and the guests need their own firewalls` : `, though a ${mode ?? 'virtual'} network should not let them`}`,
+          message: `outside hosts can start connections to guests of ${networkLabel(s.network)} (tcp 22 from ${probes.uplink} reaches a guest, ${by.words})${intended ? `: ${mode} mode means exactly that; the outside router needs a route to the subnet, and the guests need their own firewalls` : `, though a ${mode ?? 'virtual'} network should not let them`}`,
           fix: intended
-            ? 'nothing, if intended; to limit it, insert rules before libvirt\'s FORWARD accept that drop what guests must not receive'
+            ? nftHost
+              ? `nothing, if intended; to limit it, drop what guests must not receive in a chain of your own on the forward hook (e.g. \`nft add rule inet filter forward oifname "${s.bridge}" tcp dport 22 drop\` in a \`type filter hook forward\` chain): a drop there is final whatever libvirt's table accepts`
+              : 'nothing, if intended; to limit it, insert rules before libvirt\'s FORWARD accept that drop what guests must not receive'
             : accept
               ? `remove or narrow the accepting rule (\`${deleteCommand(accept)}\`) so libvirt's REJECT for ${s.bridge} decides`
-              : `restore libvirt's REJECT for ${s.bridge} (restart the network) or set \`iptables -P FORWARD DROP\``,
-          location: accept ? ctx.location(accept) : ctx.definitionLocation(s.network),
+              : by.nft
+                ? `remove or narrow the accepting rule (${nftDeleteHint(by.nft)}) so libvirt's reject for ${s.bridge} decides, or restart the network so libvirt restores its guest_input reject`
+                : nftHost
+                  ? `restore libvirt's reject for ${s.bridge} in table ip libvirt_network (restart the network), or drop new connections to it in a forward-hook chain of your own: \`nft add rule inet filter forward oifname "${s.bridge}" ct state new drop\``
+                  : `restore libvirt's REJECT for ${s.bridge} (restart the network) or set \`iptables -P FORWARD DROP\``,
+          location: by.location ?? ctx.definitionLocation(s.network),
         }),
       );
     }

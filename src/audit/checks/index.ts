@@ -8,6 +8,7 @@ import { dnsOnIsolatedNetwork } from './dns-on-isolated-network.js';
 import { duplicateBridge } from './duplicate-bridge.js';
 import { forwardPolicyAcceptWithIpForward } from './forward-policy-accept-with-ip-forward.js';
 import { guestReachableFromOutside } from './guest-reachable-from-outside.js';
+import { hostFirewallBlocksNetwork } from './host-firewall-blocks-network.js';
 import { leftoverChains } from './leftover-chains.js';
 import { masqueradeMissing } from './masquerade-missing.js';
 import { masqueradeTooBroad } from './masquerade-too-broad.js';
@@ -22,6 +23,7 @@ import { staleRules } from './stale-rules.js';
 export const CHECKS: readonly Check[] = [
   missingRule,
   shadowedRule,
+  hostFirewallBlocksNetwork,
   dnsOnIsolatedNetwork,
   guestReachableFromOutside,
   portForwardNeverReachesGuest,

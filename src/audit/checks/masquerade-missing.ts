@@ -3,6 +3,7 @@
 // their way back (the outside has no route to the subnet) or leak the private range.
 
 import { formatHost } from '../../model/cidr.js';
+import { nftRuleLocation } from '../nft-location.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
@@ -20,23 +21,29 @@ export const masqueradeMissing: Check = {
     for (const s of probes?.subjects ?? []) {
       if (ctx.modeOf(s.network) !== 'nat') continue;
       const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null);
-      if (mine.length === 0) continue;
+      const nftMine = ctx.nftRulesOf(s.network.name).filter((e) => e.purpose !== null);
+      if (mine.length === 0 && nftMine.length === 0) continue;
+      const nft = mine.length === 0;
       const r = probes!.out(s);
       const seen = r.request.seen;
       let why: string | null = null;
       if (r.request.verdict === 'delivered' && seen && seen.src === s.guest.value) {
-        why = `a connection to the outside arrives there from ${formatHost(4, seen.src)}, the guest's own address: nothing in nat POSTROUTING replaces it`;
-      } else if (r.request.verdict !== 'delivered' && !mine.some((e) => NAT_PURPOSES.has(e.purpose!))) {
-        why = `the dump has no MASQUERADE or SNAT rule for ${s.subnet.family === 4 ? formatHost(4, s.subnet.network) : ''}/${s.subnet.prefix}`;
+        why = `a connection to the outside arrives there from ${formatHost(4, seen.src)}, the guest's own address: ${nft ? 'no masquerade or snat in a nat chain on the postrouting hook replaces it' : 'nothing in nat POSTROUTING replaces it'}`;
+      } else if (r.request.verdict !== 'delivered' && ![...mine, ...nftMine].some((e) => NAT_PURPOSES.has(e.purpose!))) {
+        why = `the ${nft ? 'nft ruleset has no masquerade or snat' : 'dump has no MASQUERADE or SNAT'} rule for ${s.subnet.family === 4 ? formatHost(4, s.subnet.network) : ''}/${s.subnet.prefix}`;
       }
       if (!why) continue;
       const forwardOut = mine.find((e) => e.purpose === 'forward-out');
+      const nftForwardOut = nftMine.find((e) => e.purpose === 'forward-out');
+      const subnet = `${formatHost(4, s.subnet.network)}/${s.subnet.prefix}`;
       out.push(
         finding(masqueradeMissing, {
           network: s.network.name,
           message: `${networkLabel(s.network)} is a NAT network, but ${why}: outside hosts see (and answer) a private address they have no route to`,
-          fix: `restart the network so libvirt re-adds its NAT rules (\`virsh net-destroy ${shellQuote(s.network.name)} && virsh net-start ${shellQuote(s.network.name)}\`), or by hand: \`iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} ! -d ${formatHost(4, s.subnet.network)}/${s.subnet.prefix} -j MASQUERADE\``,
-          location: forwardOut ? ctx.location(forwardOut.rule) : ctx.definitionLocation(s.network),
+          fix: `restart the network so libvirt re-adds its NAT rules (\`virsh net-destroy ${shellQuote(s.network.name)} && virsh net-start ${shellQuote(s.network.name)}\`), or by hand: ${nft
+            ? `\`nft add rule ip libvirt_network guest_nat ip saddr ${subnet} ip daddr != ${subnet} masquerade\``
+            : `\`iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${subnet} ! -d ${subnet} -j MASQUERADE\``}`,
+          location: forwardOut ? ctx.location(forwardOut.rule) : nftForwardOut && ctx.nft ? nftRuleLocation(ctx.nft, nftForwardOut.rule) : ctx.definitionLocation(s.network),
         }),
       );
     }

@@ -28,6 +28,7 @@ export const masqueradeTooBroad: Check = {
       const nat = steps.find((st) => st.table === 'nat' && st.action === 'nat' && st.rule);
       if (!nat?.rule || !['masquerade', 'snat'].includes(nat.rule.target.kind)) continue;
       const rule = nat.rule.rule;
+      if (!rule) continue;
       hits.set(rule, [...(hits.get(rule) ?? []), `${s.network.name} (${formatHost(4, s.guest.value)} → ${formatHost(4, peer)})`]);
     }
     const out: Finding[] = [];

@@ -1,7 +1,9 @@
 // missing-rule: a rule the engine derives for a running network (or libvirt's shared chain
 // set-up) is not in the dump — the network does less, or something else, than its definition says.
 
+import type { AuditContext } from '../context.js';
 import type { ExpectedRule } from '../expected.js';
+import { nftExpectedOf, nftInsertCommand } from '../nft-expected.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
@@ -56,6 +58,7 @@ export const missingRule: Check = {
         }),
       );
     }
+    out.push(...nftMissing(ctx));
     // Without definitions: a network the dump shows only part of a mode for.
     if (!ctx.given) {
       for (const n of ctx.networks) {
@@ -77,3 +80,42 @@ export const missingRule: Check = {
     return out;
   },
 };
+
+/** libvirt's nftables backend: its rules for the running networks, against `table ip|ip6 libvirt_network`. */
+function nftMissing(ctx: AuditContext): Finding[] {
+  const expected = nftExpectedOf(ctx);
+  if (!expected) return [];
+  const out: Finding[] = [];
+  const whole = new Set<string>();
+  for (const n of ctx.networks) {
+    if (!ctx.isRunning(n)) continue;
+    const mine = expected.rules.filter((r) => r.network === n.name);
+    if (mine.length === 0 || !mine.every((r) => expected.missing.includes(r))) continue;
+    whole.add(n.name);
+    out.push(
+      finding(missingRule, {
+        network: n.name,
+        message: `${networkLabel(n)} is running but none of its ${mine.length} nftables rules (${expected.era}) are in ${expected.tablePresent ? 'table libvirt_network' : 'the nft ruleset (it has no libvirt_network table)'}: it is stopped, it runs on another host, or its rules were flushed (\`nft flush ruleset\`, a firewall reload)`,
+        fix: `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${shellQuote(n.name)} && virsh net-start ${shellQuote(n.name)}\`; if it is stopped, give it with --inactive instead of --net`,
+        location: ctx.definitionLocation(n),
+      }),
+    );
+  }
+  for (const r of expected.missing) {
+    if (r.network !== null && whole.has(r.network)) continue;
+    const network = r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
+    out.push(
+      finding(missingRule, {
+        network: r.network,
+        message: network
+          ? `${networkLabel(network)} is running but \`${r.text}\` (table ${r.family} libvirt_network, chain ${r.chain}) is missing`
+          : `libvirt's \`${r.text}\` (table ${r.family} libvirt_network, chain ${r.chain}) is missing: the rules in chain ${r.text.replace(/^.*jump /, '')} are never reached`,
+        fix: network
+          ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${shellQuote(network.name)} && virsh net-start ${shellQuote(network.name)}\` (by hand: \`${nftInsertCommand(r)}\`)`
+          : `restart libvirt's network daemon (\`systemctl restart virtnetworkd\` or \`libvirtd\`) (by hand: \`${nftInsertCommand(r)}\`)`,
+        location: network ? ctx.definitionLocation(network) : null,
+      }),
+    );
+  }
+  return out;
+}

@@ -6,8 +6,11 @@
 import type { Dump, Rule } from '../../model/dump.js';
 import { cidrsOverlap, maskOf } from '../../model/cidr.js';
 import type { AuditContext, Check } from '../context.js';
+import type { NftRuleset } from '../../model/nft.js';
+import { acceptedAt, type Accepted } from '../accepted.js';
 import { acceptedBy, connects, stepRule } from '../legs.js';
-import type { Subject } from '../probes.js';
+import { nftForwardPath, nftSuspects } from '../nft-sources.js';
+import type { Probes, Subject } from '../probes.js';
 import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';
 
@@ -116,9 +119,11 @@ export const networksCanReachEachOther: Check = {
   docs: 'docs/checks/networks-can-reach-each-other.md',
   run(ctx) {
     const probes = ctx.probes();
-    if (!probes || !ctx.ipv4) return [];
+    if (!probes) return [];
     const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network));
     if (subjects.length < 2) return [];
+    const nft = probes.sim.ruleset.nft;
+    if (!ctx.ipv4) return nft ? nftHost(ctx, probes, subjects, nft) : [];
     const order = pathOrder(ctx.ipv4);
     // Where each source's own rules start on the path: before that point it is treated like any stranger.
     const own = ownRules(order, subjects);
@@ -157,5 +162,37 @@ function reachFinding(ctx: AuditContext, from: Subject, to: Subject, accept: Rul
       : `keep them apart whatever the start order: \`iptables -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\` (or libvirt 5.1+, whose private chains reject it)${accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept)}\`` : ''}. To let them talk on purpose, accept exactly that pair instead`,
     location: accept ? ctx.location(accept) : ctx.definitionLocation(from.network),
     related: reject ? [{ ...ctx.location(reject), message: `${to.network.name}'s REJECT, reached too late` }] : [],
+  });
+}
+
+/** An nft host: the same probes, suspects found on the nft forwarding path. */
+function nftHost(ctx: AuditContext, probes: Probes, subjects: readonly Subject[], nft: NftRuleset): Finding[] {
+  const path = nftForwardPath(nft, subjects);
+  const out: Finding[] = [];
+  for (const to of subjects) {
+    const stranger = probes.stranger(to);
+    const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
+    const decider = stranger.request.decidedBy?.rule?.nft?.rule;
+    const at = stopped && decider ? (path.order.get(decider) ?? Infinity) : Infinity;
+    for (const from of stopped ? nftSuspects(path, subjects, to, at) : subjects) {
+      if (from === to) continue;
+      const r = probes.pair(from, to);
+      if (!connects(r)) continue;
+      out.push(nftReachFinding(ctx, from, to, acceptedAt(ctx, probes.detail(r).request, 'FORWARD')));
+    }
+  }
+  return out;
+}
+
+function nftReachFinding(ctx: AuditContext, from: Subject, to: Subject, by: Accepted): Finding {
+  // libvirt's own guest_input accept for a routed network takes connections from anywhere.
+  const routed = ctx.modeOf(to.network) === 'route' && by.nft?.table === 'ip libvirt_network' && by.nft.chain === 'guest_input';
+  const reject = `\`nft add rule inet filter forward iifname "${from.bridge}" oifname "${to.bridge}" reject\``;
+  return finding(networksCanReachEachOther, {
+    severity: routed ? 'info' : 'warning',
+    network: from.network.name,
+    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}: tcp 22 is ${by.words}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}`,
+    fix: `${routed ? 'if the networks must stay apart, reject' : 'to keep them apart, reject'} the pair in a chain of your own on the forward hook (a \`type filter hook forward\` chain such as inet filter forward): ${reject}; a reject there is final whatever libvirt's table accepts. To let them talk on purpose, accept exactly that pair instead`,
+    location: by.location ?? ctx.definitionLocation(from.network),
   });
 }

@@ -17,8 +17,12 @@ export const rulesNotInDump: Check = {
   docs: 'docs/checks/rules-not-in-dump.md',
   run(ctx) {
     const out: Finding[] = [];
-    const where = "libvirt 10.4+ (nftables backend) keeps them in the nft table `libvirt_network`, which iptables-save never shows (and iptables-nft may print nft rules it cannot express wrongly)";
-    if (ctx.flavor.flavor === 'libvirt-nft') {
+    const where = "libvirt 10.4+ with its nftables backend (upstream's first choice; Debian's build prefers iptables; `firewall_backend` in /etc/libvirt/network.conf decides) keeps them in the nft table `libvirt_network`, which iptables-save never shows (and iptables-nft may print nft rules it cannot express wrongly)";
+    // Given the nft ruleset, libvirt's table is audited where it is (missing-rule, stale-rules).
+    const seen = ctx.nft?.tables.some((t) => t.name === 'libvirt_network') ?? false;
+    // Only empty inputs (iptables-save of a host with no iptables table prints nothing): say so.
+    const empty = ctx.dumps.length === 0 && !ctx.nft ? ctx.emptyInputs : [];
+    if (ctx.flavor.flavor === 'libvirt-nft' && !seen) {
       for (const n of ctx.networks) {
         const def = n.definition;
         if (!ctx.isRunning(n) || def?.kind !== 'libvirt' || !installsRules(def.forward.mode)) continue;
@@ -27,7 +31,9 @@ export const rulesNotInDump: Check = {
           finding(rulesNotInDump, {
             severity: ctx.flavor.source === 'given' ? 'info' : 'warning',
             network: n.name,
-            message: `${networkLabel(n)} is running but none of its rules are in this dump: ${where}. This audit cannot see them${ctx.flavor.source === 'given' ? '' : ` (${ctx.flavor.reason})`}`,
+            message: empty.length > 0
+              ? `${networkLabel(n)} is running but ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty (no iptables table at all), so its rules are elsewhere: ${where}. This audit cannot see them: give \`nft list ruleset\` (or \`nft -j list ruleset\`) with the dumps`
+              : `${networkLabel(n)} is running but none of its rules are in this dump: ${where}. This audit cannot see them${ctx.flavor.source === 'given' ? '' : ` (${ctx.flavor.reason})`}`,
             fix: 'audit what nftables holds: `nft list table ip libvirt_network` (or `nft list ruleset`); if the host should use the iptables backend, set `firewall_backend = "iptables"` in /etc/libvirt/network.conf and restart virtnetworkd',
             location: ctx.definitionLocation(n),
           }),
@@ -37,7 +43,7 @@ export const rulesNotInDump: Check = {
     for (const dump of ctx.dumps) {
       for (const c of dump.comments) {
         const table = NFT_TABLE_NOTE.exec(c.text)?.[1];
-        if (table === 'libvirt_network' && out.length === 0) {
+        if (table === 'libvirt_network' && out.length === 0 && !seen) {
           out.push(finding(rulesNotInDump, { severity: 'info', network: null, message: `the dump says table \`${table}\` exists but cannot be shown: ${where}`, fix: 'audit it with `nft list table ip libvirt_network`', location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text } }));
         }
         if (LEGACY_NOTE.test(c.text)) {

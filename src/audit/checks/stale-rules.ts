@@ -4,7 +4,10 @@
 
 import type { Explained } from '../../diff/attribute.js';
 import { TERMINAL_VERDICTS, type Dump, type Rule } from '../../model/dump.js';
+import type { AuditContext } from '../context.js';
 import { expectedKey } from '../expected.js';
+import { nftExpectedOf } from '../nft-expected.js';
+import { nftRuleLocation } from '../nft-location.js';
 import type { Check } from '../context.js';
 import { finding, type Finding, type RelatedLocation } from '../types.js';
 import { networkLabel, plural, deleteCommand } from '../words.js';
@@ -88,6 +91,7 @@ export const staleRules: Check = {
 
     // Rules of networks that are not running, or that no definition derives: one finding per network and reason.
     if (!ctx.given) return out;
+    out.push(...nftStale(ctx));
     const byName = new Map(ctx.networks.map((n) => [n.name, n]));
     const groups = new Map<string, { why: string; network: string | null; inactive: boolean; owner: string; rules: Explained[] }>();
     for (const e of ctx.explained) {
@@ -128,3 +132,27 @@ export const staleRules: Check = {
     return out;
   },
 };
+
+/** Rules in libvirt's nft tables that the running networks do not derive: a stopped network's, an older release's, a copy. */
+function nftStale(ctx: AuditContext): Finding[] {
+  const expected = nftExpectedOf(ctx);
+  const nft = ctx.nft;
+  if (!expected || !nft) return [];
+  const bridges = new Map(ctx.networks.filter((n) => n.bridge).map((n) => [n.bridge!, n]));
+  return expected.extra.map((x) => {
+    // A rule names its network by the bridge (`iif "virbr3"`).
+    const bridge = /\b(?:iif|oif|iifname|oifname) "([^"]+)"/.exec(x.text)?.[1];
+    const n = bridge ? bridges.get(bridge) : undefined;
+    const whose = n && ctx.isInactive(n) ? `of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed it`
+      : n ? `for ${networkLabel(n)} that its definition does not derive (${expected.era}): left from an earlier definition, mode or libvirt release, or a copy`
+      : bridge ? `for bridge ${bridge}, which no given network owns: left behind when a network was undefined, or copied from another host`
+      : `that no running network derives (${expected.era})`;
+    const handle = x.rule.handle === null ? '<handle> (list it with `nft -a list table ' + `${x.family} libvirt_network` + '`)' : String(x.rule.handle);
+    return finding(staleRules, {
+      network: n?.name ?? null,
+      message: `table ${x.family} libvirt_network, chain ${x.chain}: \`${x.text}\` is a rule ${whose}`,
+      fix: `remove it: \`nft delete rule ${x.family} libvirt_network ${x.chain} handle ${handle}\`, or start and stop its network once so libvirt removes its own rules`,
+      location: nftRuleLocation(nft, x.rule),
+    });
+  });
+}

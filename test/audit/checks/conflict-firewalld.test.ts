@@ -14,6 +14,7 @@ checkCases('conflict-firewalld', {
       flavor: 'libvirt-nft',
       findings: [
         { network: 'natted', severity: 'error', line: 22, message: ['DNS queries', 'line 22'] },
+        { network: 'natted', severity: 'error', line: 22, message: ['DHCP requests (udp 67)', 'line 22'] },
         { network: 'natted', severity: 'error', line: 29, message: ['starting connections to the outside', 'line 29'] },
       ],
     },

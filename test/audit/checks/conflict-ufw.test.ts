@@ -16,6 +16,7 @@ checkCases('conflict-ufw', {
       findings: [
         { network: 'natted', severity: 'error', message: ['starting connections to the outside', 'FORWARD policy'] },
         { network: 'natted', severity: 'error', message: ['DNS queries', 'INPUT policy'] },
+        { network: 'natted', severity: 'error', message: ['DHCP requests (udp 67)', 'INPUT policy'] },
       ],
     },
     {
@@ -26,6 +27,7 @@ checkCases('conflict-ufw', {
       findings: [
         { network: 'natted', severity: 'error', message: ['outside'] },
         { network: 'natted', severity: 'error', message: ['DNS'] },
+        { network: 'natted', severity: 'error', line: 90, message: ['DHCP requests (udp 67)'] },
       ],
     },
   ],

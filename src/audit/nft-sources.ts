@@ -1,0 +1,131 @@
+// Which nft rules on the forwarding path can treat guests of one network unlike a stranger, and
+// where: networks-can-reach-each-other probes only those sources (a host with 1,000 networks
+// would otherwise trace a million pairs). The nft counterpart of the iptables path order there:
+// base chains of prerouting then forward, by priority, each rule depth first through jumps.
+
+import { parseCidr, cidrsOverlap, type Cidr } from '../model/cidr.js';
+import type { NftChain, NftExpr, NftRule, NftRuleset, NftStatement } from '../model/nft.js';
+import type { Subject } from './probes.js';
+
+/** What a rule needs of the packet's source: nothing (blind), named subjects, or it cannot tell (all). */
+export interface SourceUse {
+  readonly sources: ReadonlySet<Subject> | 'all';
+  /** The exact output interface the rule requires, when it does (then it only matters toward it). */
+  readonly out: string | null;
+}
+
+const BLIND_PAYLOAD = new Set([
+  'daddr', 'dport', 'sport', 'protocol', 'nexthdr', 'type', 'code', 'flags', 'length', 'ttl', 'hoplimit',
+]);
+const BLIND_META = new Set([
+  'l4proto', 'nfproto', 'protocol', 'oif', 'oifname', 'mark', 'pkttype', 'length', 'oiftype',
+]);
+const BLIND_CT = new Set(['state', 'status', 'mark', 'direction']);
+
+const value = (e: NftExpr): string | null => (e.kind === 'value' && typeof e.value === 'string' ? e.value : null);
+
+function cidrOf(e: NftExpr): Cidr | null {
+  const addr = e.kind === 'prefix' ? value(e.addr) : null;
+  const text = e.kind === 'prefix' ? (addr === null ? null : `${addr}/${e.len}`) : value(e);
+  return text === null ? null : parseCidr(text.includes('/') ? text : `${text}/32`);
+}
+
+/** One match's use of the source: subjects, all (unknown), or null (blind). */
+type Match = Extract<NftStatement, { kind: 'match' }>;
+
+function matchUse(s: Match, subjects: readonly Subject[]): Set<Subject> | 'all' | null {
+  const { left, right, op } = s;
+  const plain = op === '==' || op === 'in';
+  if (left.kind === 'meta' && (left.key === 'iif' || left.key === 'iifname')) {
+    const name = value(right);
+    if (!plain || name === null) return 'all';
+    const wild = name.endsWith('*');
+    const named = (x: Subject): boolean => (wild ? x.bridge.startsWith(name.slice(0, -1)) : x.bridge === name);
+    return new Set(subjects.filter(named));
+  }
+  if (left.kind === 'payload' && left.field === 'saddr') {
+    const cidr = plain ? cidrOf(right) : null;
+    return cidr ? new Set(subjects.filter((x) => cidrsOverlap(x.subnet, cidr))) : 'all';
+  }
+  if (left.kind === 'payload' && BLIND_PAYLOAD.has(left.field)) return null;
+  if (left.kind === 'meta' && BLIND_META.has(left.key)) return null;
+  if (left.kind === 'ct' && BLIND_CT.has(left.key) && left.dir === null) return null;
+  return 'all';
+}
+
+function ruleUse(rule: NftRule, subjects: readonly Subject[]): SourceUse {
+  let sources: Set<Subject> | 'all' | null = null;
+  let out: string | null = null;
+  for (const st of rule.statements) {
+    if (st.kind === 'vmap') return { sources: 'all', out: null };
+    if (st.kind !== 'match') continue;
+    const oif = st.left.kind === 'meta' && (st.left.key === 'oif' || st.left.key === 'oifname');
+    if (oif && st.op === '==') out = value(st.right) ?? out;
+    const use = matchUse(st, subjects);
+    if (use === null) continue;
+    // Several source matches all apply: the rule names only subjects every one names.
+    if (use === 'all') sources = sources ?? 'all';
+    else if (sources === null || sources === 'all') sources = use;
+    else {
+      const both: Set<Subject> = sources;
+      sources = new Set([...both].filter((x) => use.has(x)));
+    }
+  }
+  return { sources: sources ?? new Set(), out: out && !out.endsWith('*') ? out : null };
+}
+
+export interface NftPath {
+  /** Each rule's place on the path (first visit). */
+  readonly order: ReadonlyMap<NftRule, number>;
+  readonly uses: ReadonlyMap<NftRule, SourceUse>;
+}
+
+const HOOKS = ['prerouting', 'forward'] as const;
+
+/** The IPv4 forwarding path of an nft ruleset (tables ip and inet), with each rule's use of the source. */
+export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]): NftPath {
+  const order = new Map<NftRule, number>();
+  const uses = new Map<NftRule, SourceUse>();
+  let next = 0;
+  for (const hook of HOOKS) {
+    const bases = ruleset.tables
+      .filter((t) => t.family === 'ip' || t.family === 'inet')
+      .flatMap((t) => t.chains.filter((c) => c.base?.hook === hook).map((c) => ({ t, c })))
+      .sort((a, b) => a.c.base!.priority - b.c.base!.priority);
+    for (const { t, c } of bases) {
+      const chains = new Map(t.chains.map((x) => [x.name, x]));
+      const visiting = new Set<string>();
+      const walk = (chain: NftChain): void => {
+        if (visiting.has(chain.name)) return;
+        visiting.add(chain.name);
+        for (const rule of chain.rules) {
+          if (!order.has(rule)) {
+            order.set(rule, next++);
+            uses.set(rule, ruleUse(rule, subjects));
+          }
+          for (const st of rule.statements) {
+            const target = st.kind === 'verdict' && (st.verdict === 'jump' || st.verdict === 'goto') ? st.target : null;
+            const into = target ? chains.get(target) : undefined;
+            if (into) walk(into);
+          }
+        }
+        visiting.delete(chain.name);
+      };
+      walk(c);
+    }
+  }
+  return { order, uses };
+}
+
+/** The sources whose own rules start at or before `at` on the way to `to`: only they can fare unlike a stranger. */
+export function nftSuspects(path: NftPath, subjects: readonly Subject[], to: Subject, at: number): Subject[] {
+  const out = new Set<Subject>();
+  for (const [rule, pos] of path.order) {
+    if (pos > at) continue;
+    const use = path.uses.get(rule)!;
+    if (use.out !== null && use.out !== to.bridge) continue;
+    if (use.sources === 'all') return [...subjects];
+    for (const s of use.sources) out.add(s);
+  }
+  return [...out];
+}
