@@ -7,7 +7,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import { canonicalNft } from '../model/nft-canonical.js';
 import { formatNftJson } from '../write/nft-json.js';
 import { formatNftText, NftPrintError } from '../write/nft-text.js';
-import { formatDump } from '../write/save.js';
+import { writeDump } from '../write/save.js';
 import type { Args } from './spec.js';
 import { kindName, positionIn } from '../input/read.js';
 import { listingNote } from '../input/listing.js';
@@ -28,7 +28,8 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
     // The family given: the file is an iptables dump, read as that family's restore would.
     if (values.format === 'nft') throw new UsageError('parse: --family reads an iptables dump; --format nft prints nft rulesets');
     const dump = parseSaveBytes(io.readBytes(file), { file, family });
-    io.stdout(values.format === 'json' ? JSON.stringify(dumpToJson(dump), null, 2) + '\n' : formatDump(dump, { counters: values.counters === true }));
+    if (values.format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
+    else writeDump(dump, io.stdout, { counters: values.counters === true });
     return 0;
   }
   const input = readDumpInput('parse', file, io);
@@ -63,11 +64,9 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
   const dump = input.dump!;
   const note = listingNote(dump);
   if (note && !io.quiet) io.stderr(`virtables parse: note: ${note}\n`);
-  io.stdout(
-    format === 'json'
-      ? JSON.stringify(dumpToJson(dump), null, 2) + '\n'
-      : formatDump(dump, { counters: values.counters === true }),
-  );
+  // Written in chunks of at most 64 KiB: the canonical text of a big dump is never one string.
+  if (format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
+  else writeDump(dump, io.stdout, { counters: values.counters === true });
   return 0;
 }
 
