@@ -40,6 +40,18 @@ export const rulesNotInDump: Check = {
         );
       }
     }
+    // Nothing read and nothing given: "no findings" would claim a host virtables never saw.
+    if (empty.length > 0 && ctx.networks.length === 0) {
+      const files = empty.map((f) => `\`${f}\``).join(', ');
+      out.push(
+        finding(rulesNotInDump, {
+          network: null,
+          message: `${files} ${empty.length === 1 ? 'is' : 'are'} empty (no iptables table at all) and no network was given, so there is nothing here to audit. If networks run on this host, their rules are elsewhere: ${where}`,
+          fix: 'audit what nftables holds too: `nft list ruleset > host.nft` and `virtables audit DUMP host.nft` (with `--net` for the networks that should run)',
+          location: { file: empty[0] === 'standard input' ? '-' : empty[0]!, line: 1, col: 1, text: '' },
+        }),
+      );
+    }
     for (const dump of ctx.dumps) {
       for (const c of dump.comments) {
         const table = NFT_TABLE_NOTE.exec(c.text)?.[1];
