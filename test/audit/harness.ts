@@ -11,9 +11,8 @@ import type { NftRuleset } from '../../src/model/nft.js';
 import { checkById } from '../../src/audit/checks/index.js';
 import { runAudit } from '../../src/audit/run.js';
 import type { Finding, Severity } from '../../src/audit/types.js';
-import { readBytesFromDisk } from '../../src/cli/io.js';
-import { readNetworkInputs } from '../../src/cli/inputs.js';
-import type { Io } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
+import { readNetworkFiles } from '../../src/input/networks.js';
 import type { Flavor } from '../../src/engine/program.js';
 import { REPO_CORPUS, SHARED_CORPUS, corpusSkipReason } from '../helpers/env.js';
 
@@ -43,7 +42,6 @@ export interface Expected {
   readonly fix?: string;
 }
 
-const io: Io = { stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false, env: {}, readBytes: readBytesFromDisk };
 
 /** Runs the audit on a case with only the named checks (all when none is named). */
 export async function audit(c: Case, ids?: readonly string[]): Promise<Finding[]> {
@@ -56,8 +54,8 @@ export async function audit(c: Case, ids?: readonly string[]): Promise<Finding[]
     {
       dumps: c.dumps.map((f) => parseSaveBytes(readBytesFromDisk(f), { file: f })),
       nft: c.nft ? readNft(c.nft) : null,
-      running: readNetworkInputs('audit', [...(c.net ?? [])], io),
-      inactive: readNetworkInputs('audit', [...(c.inactive ?? [])], io),
+      running: readNetworkFiles([...(c.net ?? [])], readBytesFromDisk),
+      inactive: readNetworkFiles([...(c.inactive ?? [])], readBytesFromDisk),
       ...(c.flavor ? { flavor: c.flavor } : {}),
       ...(c.libvirtVersion ? { libvirtVersion: c.libvirtVersion } : {}),
     },
