@@ -2,7 +2,7 @@
 // iptables rule (`line 12 -A FORWARD …`) or policy, or an nft chain's rule or policy named by
 // table and chain. On an nft host a hook may hold no base chain at all: then nothing filters it.
 
-import type { Owner } from '../diff/attribute.js';
+import type { Owner } from '../explain/attribute.js';
 import type { Rule } from '../model/dump.js';
 import { isNftRule, type NftRule } from '../model/nft.js';
 import type { Hook } from '../sim/packet.js';

@@ -6,7 +6,7 @@
 import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NftRule } from '../model/nft.js';
-import type { NetworkInfo } from '../diff/attribute.js';
+import type { NetworkInfo } from '../explain/attribute.js';
 import { chainKey, compileDump, compileHost, type CompiledChain, type Ruleset } from '../sim/compile.js';
 import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
