@@ -5,14 +5,16 @@
 
 import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
+import type { NftRule } from '../model/nft.js';
 import type { NetworkInfo } from '../explain/attribute.js';
-import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
+import { chainKey, compileDump, compileHost, type CompiledChain, type Ruleset } from '../sim/compile.js';
 import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
 import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
+import { nftPortForwards } from '../sim/nft-dnat.js';
 import { isVirtualMode } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
@@ -29,15 +31,18 @@ export interface Subject {
   readonly endpoint: string;
 }
 
-/** A DNAT rule that sends outside traffic to a guest, and the probe through it. */
+/** A DNAT rule (iptables, or an nft `dnat to`) that sends outside traffic to a guest, and the probe through it. */
 export interface PortForward {
-  readonly rule: Rule;
+  readonly rule: Rule | NftRule;
   readonly subject: Subject;
   /** The endpoint standing for the guest the DNAT sends to. */
   readonly endpoint: string;
   readonly address: string;
   readonly proto: 'tcp' | 'udp';
   readonly dport: number;
+  /** The guest's address and port the DNAT sends to. */
+  readonly to: string;
+  readonly toPort: number;
   readonly result: TraceResult;
 }
 
@@ -65,7 +70,7 @@ export interface Probes {
   /** Any probe on the simulated host, every rule step recorded. */
   trace(probe: Probe): TraceResult;
   /** A port forward's probe on the same host with some rules taken out: what would decide without them. */
-  without(pf: PortForward, removed: readonly Rule[]): TraceResult;
+  without(pf: PortForward, removed: ReadonlyArray<Rule | NftRule>): TraceResult;
 }
 
 export interface HookPacket {
@@ -129,7 +134,9 @@ function mostCommon(names: readonly string[]): string | null {
 /** Builds the simulated host for an IPv4 dump; null when the dump gives the simulator nothing to do. */
 export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], ruleset?: Ruleset): Probes {
   const subjects = subjectsOf(networks);
-  const dnats = forwardsIn(dump, 4);
+  // nft's own tables too (not those iptables-nft manages: their rules are the dump's).
+  const nftTables = ruleset?.nft ? nftPortForwards(ruleset.nft, 4, (t) => t.family === 'ip' && dump.tables.some((d) => d.name === t.name)) : [];
+  const dnats = [...forwardsIn(dump, 4), ...nftTables];
   const used = subjects.map((s) => s.subnet);
   const free = (c: Cidr): boolean => !used.some((u) => inSubnet(u, { family: 4, value: c.network }) || inSubnet(c, { family: 4, value: u.network }));
   const uplinkText = UPLINKS.find((u) => free(subnetOf(u.split(',')[0]!.replace(/\.\d+\//, '.0/')))) ?? UPLINKS[0]!;
@@ -137,7 +144,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   const strangerNet = STRANGERS.find((s) => free(subnetOf(s))) ?? STRANGERS[0]!;
   // The uplink's name: where port forwards come in, else where NAT networks leave, else eth0.
   const devs = networks.flatMap((n) => (n.definition?.kind === 'libvirt' && n.definition.forward.dev ? [n.definition.forward.dev] : []));
-  const uplink = mostCommon(dnats.flatMap((d) => (d.rule.inInterface && !d.rule.inInterface.negated && !d.rule.inInterface.name.endsWith('+') ? [d.rule.inInterface.name] : []))) ?? devs[0] ?? 'eth0';
+  const uplink = mostCommon(dnats.flatMap((d) => (d.inIface ? [d.inIface] : []))) ?? devs[0] ?? 'eth0';
   const [upAddr, gw] = uplinkText.split(',gw=') as [string, string];
   const spec = emptySpec();
   const strangerHost = v4(formatHost(4, subnetOf(strangerNet).network + 1n));
@@ -146,7 +153,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     { name: STRANGER_BRIDGE, addresses: [{ address: strangerHost, prefix: 24 }], network: null },
   ];
   // Port forwards name public addresses of the host: give them to the uplink.
-  const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.rule.destination && !d.rule.destination.negated && d.rule.destination.cidr.prefix === 32 ? [d.rule.destination.cidr.network] : [])))];
+  const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.address ? [v4(d.address).value] : [])))];
   if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family: 4, value }, prefix: 32 })), network: null });
   let port = 0;
   const guests: GuestSpec[] = [
@@ -189,7 +196,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     const dport = d.dport ?? d.toPort ?? 80;
     const result = trace(sim, { from: 'outside', to: address, proto, dport });
     const endpoint = d.to.value === subject.guest.value ? subject.endpoint : `forwarded-to ${formatHost(4, d.to.value)}`;
-    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, result });
+    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, to: formatHost(4, d.to.value), toPort: d.toPort ?? dport, result });
   }
   return {
     sim,
@@ -213,10 +220,11 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     hook: (p) => runOneHook(sim, p),
     trace: (probe) => trace(sim, probe),
     without(pf, removed) {
-      const gone = new Set(removed);
-      const dump = sim.ruleset.dump;
+      const gone = new Set<object>(removed);
+      const { dump, nft } = sim.ruleset;
       const pruned: Dump = { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) };
-      return trace(prepare(compileDump(pruned, 4), topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
+      const rules = nft ? compileHost({ iptables: pruned, nft: { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) } }, 4) : compileDump(pruned, 4);
+      return trace(prepare(rules, topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
     },
     detail(r) {
       const probe = probeOf.get(r);

@@ -2,8 +2,9 @@
 // networks by design, a DNAT port forward with a FORWARD accept (the lab's query 5, the
 // XenServer seed), or an ACCEPT above libvirt's REJECT. Info when the mode intends it.
 
-import { acceptedAt, nftDeleteHint } from '../accepted.js';
-import { acceptedBy, arrived, stepRule } from '../legs.js';
+import { acceptedAt, deleteHint, nftDeleteHint, ruleLocation, ruleWords } from '../accepted.js';
+import { isNftRule } from '../../model/nft.js';
+import { arrived } from '../legs.js';
 import { finding, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand } from '../words.js';
 import type { Mode, Check } from '../context.js';
@@ -53,15 +54,17 @@ export const guestReachableFromOutside: Check = {
       if (!arrived(pf.result, pf.endpoint)) continue;
       const mode = ctx.modeOf(pf.subject.network);
       const intended = mode !== null && INTENDED.has(mode);
-      const accept = stepRule(acceptedBy(pf.result.request, 'filter', 'FORWARD'));
+      const by = acceptedAt(ctx, probes.detail(pf.result).request, 'FORWARD');
+      const nft = isNftRule(pf.rule);
+      const restrict = nft ? '`ip saddr` on the dnat rule' : '`-s` on the DNAT and FORWARD rules';
       out.push(
         finding(guestReachableFromOutside, {
           severity: intended ? 'info' : 'warning',
           network: pf.subject.network.name,
-          message: `the port forward ${atLine(pf.rule)} lets outside hosts start connections to a guest of ${networkLabel(pf.subject.network)} (${pf.proto} ${pf.dport} on ${pf.address}${accept ? `, forwarded by ${atLine(accept)}` : ''}) — seed lab query 5: the guest is exposed on that port, and only on that port`,
-          fix: `if intended, restrict it to the sources that need it (\`-s\` on the DNAT and FORWARD rules); otherwise delete the DNAT: \`${deleteCommand(pf.rule)}\``,
-          location: ctx.location(pf.rule),
-          related: accept ? [{ ...ctx.location(accept), message: 'lets the forwarded connection through' }] : [],
+          message: `the port forward ${ruleWords(pf.rule)} lets outside hosts start connections to a guest of ${networkLabel(pf.subject.network)} (${pf.proto} ${pf.dport} on ${pf.address}${by.rule ? `, forwarded by ${atLine(by.rule)}` : by.nft ? `, ${by.words.replace(/^accepted/, 'forwarded')}` : ''}) — seed lab query 5: the guest is exposed on that port, and only on that port`,
+          fix: `if intended, restrict it to the sources that need it (${restrict}); otherwise delete the DNAT: ${deleteHint(pf.rule)}`,
+          location: ruleLocation(ctx, pf.rule),
+          related: by.location ? [{ ...by.location, message: 'lets the forwarded connection through' }] : [],
         }),
       );
     }
