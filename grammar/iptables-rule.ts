@@ -7,6 +7,7 @@
 import type { Cidr } from '../src/model/cidr.js';
 import type { AddressMatch, Arg, Counters, Family, InterfaceMatch, Match, Note, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
+import { memo } from '../src/model/memo.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
 import { checkExtension, type RawArg, type RawXtOption } from '../src/xt/check.js';
 import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
@@ -502,7 +503,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   }
 
   const pos = { line: ctx.line, col: 1 };
-  const sharedMatches = allChecked ? (matches.length === 0 ? NO_MATCHES : sharedList(groupsKey, matches)) : matches;
+  const sharedMatches = allChecked ? (matches.length === 0 ? NO_MATCHES : sharedList(groupsKey, matches)) : matches.slice();
   const protocolModel = p && sharedProtocol(p);
   const inModel = inInterface && sharedInterface(inInterface as InterfaceSpec);
   const outModel = outInterface && sharedInterface(outInterface as InterfaceSpec);
@@ -554,18 +555,12 @@ function queueTableChecks(ctx: RuleContext, checked: ReadonlyArray<{ l: Loaded; 
 // thousands of times, and each is one object (the model is read-only). Checked extensions are
 // keyed by what src/xt's check read (extension, family, options, values and their quoting).
 
-const SHARED_LIMIT = 50_000;
-const sharedGroups = new Map<string, Match | Target | Match[]>();
-const sharedParts = new Map<string, InterfaceMatch | ProtocolMatch>();
+const SHARED_LIMIT = 1024;
+const sharedGroups = memo<Match | Target | Match[]>(SHARED_LIMIT);
+const sharedParts = memo<InterfaceMatch | ProtocolMatch>(SHARED_LIMIT);
 const NO_MATCHES: Match[] = [];
 const FRAGMENT: Rule['fragment'] = { negated: false };
 const NEGATED_FRAGMENT: Rule['fragment'] = { negated: true };
-
-function remember<V, T extends V>(map: Map<string, V>, key: string, value: T): T {
-  if (map.size >= SHARED_LIMIT) map.clear();
-  map.set(key, value);
-  return value;
-}
 
 /** The model options of a checked extension, from what the rule gave it. */
 function optionsOf(l: Loaded): Option[] {
@@ -576,34 +571,35 @@ function sharedMatch(l: Loaded, r: { key: string; text: string }): Match {
   const key = (l.implicit ? 'i' : 'e') + r.key;
   const known = sharedGroups.get(key) as Match | undefined;
   if (known !== undefined) return known;
-  return remember(sharedGroups, key, { name: intern(l.name), options: optionsOf(l), implicit: l.implicit, validated: true, canonical: r.text } as Match);
+  return sharedGroups.set(key, { name: intern(l.name), options: optionsOf(l), implicit: l.implicit, validated: true, canonical: r.text } as Match);
 }
 
 function sharedTarget(l: Loaded, r: { key: string; text: string }): Target {
   const known = sharedGroups.get(r.key) as Target | undefined;
   if (known !== undefined) return known;
-  return remember(sharedGroups, r.key, { name: intern(l.ext!.savedAs ?? l.name), goto: false, options: optionsOf(l), validated: true, canonical: r.text } as Target);
+  return sharedGroups.set(r.key, { name: intern(l.ext!.savedAs ?? l.name), goto: false, options: optionsOf(l), validated: true, canonical: r.text } as Target);
 }
 
 /** One array for every rule with the same checked matches in the same order. */
 function sharedList(key: string, matches: Match[]): Match[] {
   const known = sharedGroups.get(key) as Match[] | undefined;
   if (known !== undefined) return known;
-  return remember(sharedGroups, key, matches);
+  // A copy of its own length (an array grown by push keeps room for 17).
+  return sharedGroups.set(key, matches.slice());
 }
 
 function sharedProtocol(p: ProtocolSpec): ProtocolMatch {
   const key = (p.negated ? 'p!' : 'p') + p.written;
   const known = sharedParts.get(key) as ProtocolMatch | undefined;
   if (known !== undefined) return known;
-  return remember(sharedParts, key, { negated: p.negated, name: p.name, written: p.written } as ProtocolMatch);
+  return sharedParts.set(key, { negated: p.negated, name: p.name, written: p.written } as ProtocolMatch);
 }
 
 function sharedInterface(i: InterfaceSpec): InterfaceMatch {
   const key = (i.negated ? 'i!' : 'i') + i.name;
   const known = sharedParts.get(key) as InterfaceMatch | undefined;
   if (known !== undefined) return known;
-  return remember(sharedParts, key, { negated: i.negated, name: i.name } as InterfaceMatch);
+  return sharedParts.set(key, { negated: i.negated, name: i.name } as InterfaceMatch);
 }
 
 function what(ext: Extension): string {
@@ -626,15 +622,13 @@ function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; text: string; 
 }
 
 /** Dumps repeat the same addresses thousands of times: one reading of each (text and family), while there is room. */
-const addressCache = new Map<string, Cidr | string>();
+const addressCache = memo<Cidr | string>(SHARED_LIMIT);
 function addressOf(text: string, family: Family): Cidr | string {
+  // A plain IPv4 address is read faster than it is looked up.
+  const plain = family === 'ipv4' ? plainIpv4(text) : null;
+  if (plain) return plain;
   const key = family === 'ipv6' ? `6${text}` : text;
-  let c = addressCache.get(key);
-  if (c === undefined) {
-    c = (family === 'ipv4' ? plainIpv4(text) : null) ?? readAddress(text, family);
-    if (addressCache.size < SHARED_LIMIT) addressCache.set(key, c);
-  }
-  return c;
+  return addressCache.get(key) ?? addressCache.set(key, readAddress(text, family));
 }
 
 function readAddress(text: string, family: Family): Cidr | string {
@@ -708,7 +702,7 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyAr
   return out;
 }
 
-const cidrs = new Map<string, Cidr>();
+const cidrs = memo<Cidr>(SHARED_LIMIT);
 function toCidr(family: Family, address: bigint, mask: bigint): Cidr {
   const key = `${family}${address}/${mask}`;
   let c = cidrs.get(key);
@@ -716,7 +710,7 @@ function toCidr(family: Family, address: bigint, mask: bigint): Cidr {
     const prefix = maskPrefix(family, mask);
     const fam = family === 'ipv6' ? 6 : 4;
     c = prefix >= 0 ? { family: fam, network: address, prefix } : { family: fam, network: address, prefix: popcount(mask), mask };
-    if (cidrs.size < SHARED_LIMIT) cidrs.set(key, c);
+    cidrs.set(key, c);
   }
   return c;
 }

@@ -445,7 +445,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
             file,
             line,
             table: open.table.name,
-            chain: ast.chain,
+            chain: chain!.name,
             counters: ast.counters,
             items,
             text: lineText.trim(),

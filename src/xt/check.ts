@@ -7,6 +7,7 @@
 import type { Arg, Family } from '../model/dump.js';
 import type { Extension, Given, GivenMap, PrintedOption, XtOption } from './spec.js';
 import { saveInOrder } from './spec.js';
+import { memo } from '../model/memo.js';
 
 /** A value as the rule gave it, with its column. */
 export interface RawArg extends Arg {
@@ -40,8 +41,7 @@ type Cached =
   | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string; readonly key: string }
   | { readonly ok: false; readonly at: Where | null; readonly message: string };
 
-const cache = new Map<string, Cached>();
-const CACHE_LIMIT = 50_000;
+const cache = memo<Cached>(1024);
 
 function keyOf(ext: Extension, family: Family, raws: readonly RawXtOption[]): string {
   let key = `${family === 'ipv6' ? '6' : '4'}${ext.kind === 'match' ? 'm' : 't'}${ext.name}`;
@@ -58,9 +58,7 @@ export function checkExtension(ext: Extension, family: Family, raws: readonly Ra
   const key = keyOf(ext, family, raws);
   let result = cache.get(key);
   if (result === undefined) {
-    result = checkUncached(ext, family, raws, key);
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, result);
+    result = cache.set(key, checkUncached(ext, family, raws, key));
   }
   if (result.ok) return result;
   const at = result.at;
