@@ -2,11 +2,11 @@
 // shows that no definition covers), each rule explained once, the flavour in force, the rules
 // the running networks should have (lazily) and the simulated host (lazily, order-aware).
 
-import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../diff/attribute.js';
-import { verdictOf, type NetworkVerdict } from '../diff/verdict.js';
+import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../explain/attribute.js';
+import { verdictOf, type NetworkVerdict } from '../explain/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
-import { explainNftTables, inferNftNetworks, type NftExplained } from '../diff/nft-explain.js';
+import { explainNftTables, inferNftNetworks, type NftExplained } from '../explain/nft-explain.js';
 import { nftOnlyTables, type Host } from '../model/host.js';
 import { installsRules, type AnyNetwork, type ForwardMode } from '../model/network.js';
 import type { NftRuleset } from '../model/nft.js';

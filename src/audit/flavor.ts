@@ -2,8 +2,8 @@
 // 5.1+ (iptables backend), libvirt's rules in the built-in chains mean the legacy era, and
 // none at all while networks run means they live elsewhere (10.4+ nftables backend).
 
-import type { Explained } from '../diff/attribute.js';
-import { LIBVIRT_CHAINS } from '../diff/classify.js';
+import type { Explained } from '../explain/attribute.js';
+import { LIBVIRT_CHAINS } from '../explain/classify.js';
 import type { Flavor } from '../engine/program.js';
 import type { Dump } from '../model/dump.js';
 import type { NftRuleset } from '../model/nft.js';

@@ -2,7 +2,7 @@
 // SVG, no script, nothing fetched — with the findings per network, the diagram, and every
 // rule explained. Everything that comes from input is escaped here, once, by `esc`.
 
-import { explainGroups, type ExplainReport } from '../diff/report.js';
+import { explainGroups, type ExplainReport } from '../explain/report.js';
 import type { AuditReport, NetworkSummary } from './run.js';
 import type { Finding } from './types.js';
 import { plural, xmlEscape } from '../model/text.js';

@@ -3,13 +3,12 @@
 // against what the host's listing holds there, rule by rule (as a multiset: a rule doubled by a
 // restart is one extra). Rules are compared by what they say, never by handle or counters.
 
-import { parseNftText } from '../../grammar/nft.js';
 import { applyProgram, emptyHostState } from '../engine/apply.js';
 import { compile } from '../engine/compile.js';
 import { NFT_TABLE } from '../engine/libvirt-nft.js';
 import type { AnyNetwork, Network } from '../model/network.js';
 import type { NftRule, NftRuleset } from '../model/nft.js';
-import { formatNftRuleset } from '../write/nft.js';
+import { nftModelOf } from './nft-compiled.js';
 import { nftRuleKey } from '../diff/nft-diff.js';
 
 export interface NftExpectedRule {
@@ -62,7 +61,7 @@ export function expectedNftRules(networks: readonly AnyNetwork[], libvirtVersion
     const program = compile([n], options);
     era = program.era;
     const state = applyProgram(program, emptyHostState()).nft;
-    const parsed = parseNftText(formatNftRuleset(state), { file: `compile ${n.name}` });
+    const parsed = nftModelOf(state, `compile ${n.name}`);
     for (const r of tableRules(parsed)) {
       const setup = r.rule.statements.some((s) => s.kind === 'verdict' && s.verdict === 'jump');
       if (setup && setupDone) continue;

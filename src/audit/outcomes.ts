@@ -3,7 +3,7 @@
 // connections in (route). Traffic the mode promises but the rules stop is "blocked", and the
 // rule (or policy) that stopped it is named, with the software that owns it.
 
-import type { Owner } from '../diff/attribute.js';
+import type { Owner } from '../explain/attribute.js';
 import type { Purpose } from '../engine/why.js';
 import type { Rule } from '../model/dump.js';
 import type { AuditContext } from './context.js';

@@ -5,7 +5,7 @@
 
 import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
-import type { NetworkInfo } from '../diff/attribute.js';
+import type { NetworkInfo } from '../explain/attribute.js';
 import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
 import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';

@@ -3,7 +3,7 @@
 
 import { formatCidr } from '../model/cidr.js';
 import type { Purpose } from '../engine/why.js';
-import type { Verdict } from '../diff/verdict.js';
+import type { Verdict } from '../explain/verdict.js';
 import { CHECKS } from './checks/index.js';
 import { buildContext, type AuditContext, type AuditInputs, type Mode, type Check } from './context.js';
 import type { FlavorInfo } from './flavor.js';

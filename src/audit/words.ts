@@ -1,7 +1,7 @@
 // How findings name things: networks with their bridge and subnets, rules as the dump has them.
 
 import { formatCidr } from '../model/cidr.js';
-import type { NetworkInfo, Owner } from '../diff/attribute.js';
+import type { NetworkInfo, Owner } from '../explain/attribute.js';
 import type { Rule } from '../model/dump.js';
 import { formatRule } from '../write/save.js';
 

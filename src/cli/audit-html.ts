@@ -5,8 +5,8 @@
 import { auditHtml, type HtmlDiagram, type HtmlHost } from '../audit/html.js';
 import type { AuditReport } from '../audit/run.js';
 import { auditTopology, diagramOf } from '../diagram/build.js';
-import { inferNetworks, networksFromDefinitions } from '../diff/attribute.js';
-import { explainReport } from '../diff/report.js';
+import { inferNetworks, networksFromDefinitions } from '../explain/attribute.js';
+import { explainReport } from '../explain/report.js';
 import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { renderSvg } from '../diagram/render.js';

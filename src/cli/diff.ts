@@ -1,8 +1,10 @@
 // virtables diff BEFORE AFTER [--net X.xml…] [--format text|json]
 
-import { networksFromDefinitions } from '../diff/attribute.js';
-import { diffHosts, hostNetworks, type HostDiffReport, type NftRuleReport } from '../diff/host-report.js';
-import type { DiffReport, RuleReport } from '../diff/report.js';
+import { networksFromDefinitions } from '../explain/attribute.js';
+import { diffHosts, type HostDiffReport } from '../diff/host-report.js';
+import { hostNetworks, type NftRuleReport } from '../explain/host-report.js';
+import type { DiffReport } from '../diff/report.js';
+import type { RuleReport } from '../explain/report.js';
 import { UsageError } from '../model/errors.js';
 import type { Args } from './spec.js';
 import { readHost, readNetworkInputs } from './inputs.js';

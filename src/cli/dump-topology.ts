@@ -3,7 +3,7 @@
 // network the dump holds that no --net describes (as audit infers them), and a guest at every
 // port forward's target inside a known subnet. Each assumption is said in the notes.
 
-import { inferNetworks, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
+import { inferNetworks, networksFromDefinitions, type NetworkInfo } from '../explain/attribute.js';
 import { auditTopology, forwardGuests } from '../diagram/build.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';

@@ -2,9 +2,9 @@
 
 import { neverMatchingRules } from '../audit/never-matches.js';
 import { simulatedContext } from '../audit/run.js';
-import { networksFromDefinitions } from '../diff/attribute.js';
-import { explainHost, hostExplainGroups, hostNetworks, type HostExplainReport, type ReportRow } from '../diff/host-report.js';
-import type { RuleReport } from '../diff/report.js';
+import { networksFromDefinitions } from '../explain/attribute.js';
+import { explainHost, hostExplainGroups, hostNetworks, type HostExplainReport, type ReportRow } from '../explain/host-report.js';
+import type { RuleReport } from '../explain/report.js';
 import { listingNote } from '../input/listing.js';
 import { hostDumps, type Host } from '../model/host.js';
 import type { AnyNetwork } from '../model/network.js';

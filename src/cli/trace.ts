@@ -1,8 +1,8 @@
 // virtables trace DUMP --from X --to Y [--proto P] [--dport N]   (one packet and its reply)
 // virtables trace DUMP --matrix [--services …]                   (every pair, every service)
 
-import { explainRule } from '../diff/attribute.js';
-import { explainNftTables } from '../diff/nft-explain.js';
+import { explainRule } from '../explain/attribute.js';
+import { explainNftTables } from '../explain/nft-explain.js';
 import { formatHost, formatHostPort, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';

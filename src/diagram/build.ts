@@ -1,7 +1,7 @@
 // From a dump and a topology to the diagram: build the host, add a guest wherever a port
 // forward sends to an address no guest has, trace the reachability matrix and the forwards.
 
-import type { NetworkInfo } from '../diff/attribute.js';
+import type { NetworkInfo } from '../explain/attribute.js';
 import { cidrContains, cidrsOverlap, parseHost, type IpFamily } from '../model/cidr.js';
 import type { Dump } from '../model/dump.js';
 import type { NftRuleset } from '../model/nft.js';

@@ -1,43 +1,12 @@
-// The diff and explain reports as plain data (the stable JSON of `virtables diff` and
-// `virtables explain`), and the paragraph that says what a change amounts to.
+// The diff report as plain data (the stable JSON of `virtables diff`), and the paragraph that
+// says what a change amounts to. Rules and networks are reported as explain reports them.
 
 import type { Dump } from '../model/dump.js';
-import type { Purpose } from '../engine/why.js';
-import { formatRule } from '../write/save.js';
-import { explainDumps, explainRule, subnetsText, type Explained, type NetworkInfo, type Owner } from './attribute.js';
+import { explainDumps, explainRule, type NetworkInfo } from '../explain/attribute.js';
+import { label, networkReport, ruleReport, type NetworkReport, type RuleReport } from '../explain/report.js';
+import { modeDifference, verdictOf, type Verdict } from '../explain/verdict.js';
 import { diffDumps, type RuleAt } from './diff.js';
-import { modeDifference, verdictOf, type NetworkVerdict, type Verdict } from './verdict.js';
 import { plural } from '../model/text.js';
-
-/** A rule in reports: where it is, what it says, whose it is and why it is there. */
-export interface RuleReport {
-  readonly table: string;
-  readonly chain: string;
-  readonly position: number;
-  readonly family: 'ipv4' | 'ipv6';
-  readonly text: string;
-  readonly line: number;
-  readonly file: string;
-  readonly network: string | null;
-  readonly owner: Owner;
-  readonly purpose: Purpose | null;
-  readonly why: string;
-  /** explain: the rule can never match — which earlier rule decides its packets first (the simulator's finding). */
-  readonly neverMatches?: { readonly line: number; readonly text: string; readonly verdict: 'rejected' | 'dropped' | 'accepted' } | null;
-  /** explain: what the rule's verdict depends on beyond the packet (state the kernel keeps, a match virtables cannot evaluate). */
-  readonly dependsOn?: readonly string[] | null;
-}
-
-export interface NetworkReport {
-  readonly name: string;
-  readonly origin: 'given' | 'inferred';
-  readonly bridge: string | null;
-  readonly subnets: string[];
-  readonly verdict: Verdict;
-  readonly summary: string;
-  readonly purposes: Purpose[];
-  readonly missing: Purpose[];
-}
 
 export interface DiffReport {
   readonly before: string;
@@ -52,70 +21,8 @@ export interface DiffReport {
   readonly summary: string[];
 }
 
-export interface ExplainReport {
-  readonly file: string;
-  readonly networks: NetworkReport[];
-  readonly rules: RuleReport[];
-}
-
-function ruleReport(e: Explained, file: string, position: number): RuleReport {
-  return { table: e.rule.table, chain: e.rule.chain, position, family: e.family, text: '', line: e.rule.pos.line, file, network: e.network, owner: e.owner, purpose: e.purpose, why: e.why };
-}
-
 function fromRuleAt(r: RuleAt, file: string, networks: readonly NetworkInfo[]): RuleReport {
   return { ...ruleReport(explainRule(r.rule, r.family, networks), file, r.position), text: r.canonical };
-}
-
-export function networkReport(n: NetworkInfo, v: NetworkVerdict): NetworkReport {
-  return { name: n.name, origin: n.origin, bridge: n.bridge, subnets: n.subnets.map((s) => subnetsText({ ...n, subnets: [s] })), verdict: v.verdict, summary: v.summary, purposes: v.purposes, missing: v.missing };
-}
-
-export function label(n: NetworkInfo): string {
-  const where = [n.bridge === n.name ? null : n.bridge, subnetsText(n)].filter((x) => x).join(', ');
-  return where ? `${n.name} (${where})` : n.name;
-}
-
-
-export function explainReport(dumps: readonly Dump[], networks: readonly NetworkInfo[]): ExplainReport {
-  const explained = explainDumps(dumps, networks);
-  const positions = new Map<Explained['rule'], number>();
-  for (const d of dumps) for (const t of d.tables) for (const c of t.chains) c.rules.forEach((r, i) => positions.set(r, i + 1));
-  const fileOf = new Map<Explained['rule'], string>();
-  for (const d of dumps) for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) fileOf.set(r, d.file);
-  return {
-    file: dumps.map((d) => d.file).join(', '),
-    networks: networks.map((n) => networkReport(n, verdictOf(n, explained, undefined, new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
-    rules: explained.map((e) => ({ ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0), text: formatRule(e.rule, e.family) })),
-  };
-}
-
-export interface ExplainGroup {
-  readonly title: string;
-  readonly rules: RuleReport[];
-}
-
-/** Rules grouped by network (in the order networks are known), then libvirt's shared set-up, then other owners and the host. */
-export function explainGroups(report: ExplainReport): ExplainGroup[] {
-  const out: ExplainGroup[] = [];
-  for (const n of report.networks) {
-    const rules = report.rules.filter((r) => r.network === n.name);
-    const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
-    out.push({ title: `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`, rules });
-  }
-  const rest = report.rules.filter((r) => r.network === null);
-  const titles: Record<string, string> = {
-    libvirt: "libvirt's shared set-up (all networks)",
-    xen: 'Xen scripts',
-    docker: 'Docker',
-    ufw: 'ufw',
-    firewalld: 'firewalld',
-    host: "the host's own rules",
-  };
-  for (const owner of ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const) {
-    const rules = rest.filter((r) => r.owner === owner);
-    if (rules.length > 0) out.push({ title: titles[owner]!, rules });
-  }
-  return out;
 }
 
 export function diffReport(before: Dump, after: Dump, networks: readonly NetworkInfo[]): DiffReport {

@@ -1,6 +1,6 @@
 // The nftables state the compile engine builds while it runs libvirt's nft commands: tables of
 // chains of rules, each rule kept as the statement words libvirt passed to `nft insert rule`.
-// (The nftables model every reader shares is src/model/nft.ts; src/engine/nft-model.ts converts.)
+// (The nftables model every reader shares is src/model/nft.ts; src/audit/nft-compiled.ts converts.)
 
 import type { NftFamily as NftTableFamily } from '../model/nft.js';
 

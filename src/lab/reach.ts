@@ -4,7 +4,7 @@
 // leak of an isolated network), and a guest that routes for another (its own firewall first,
 // then the host's with the packet as it leaves that guest).
 
-import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
+import { explainRule, networksFromDefinitions, type NetworkInfo } from '../explain/attribute.js';
 import type { Expectation, Hop, Service } from '../../grammar/expect.js';
 import { DNS_ENABLE_SINCE, isolatedOutsideNames, understandsDnsEnable, type OutsideNames } from '../engine/dnsmasq.js';
 import { formatHost, formatHostPort, type HostAddress } from '../model/cidr.js';

@@ -5,7 +5,7 @@
 // when their canonical text is (diff's rule identity); order counts only `in order`.
 
 import { parseListing, listedRules, showsInterfaces } from '../../grammar/listing.js';
-import { explainRule, networksFromDefinitions, type NetworkInfo } from '../diff/attribute.js';
+import { explainRule, networksFromDefinitions, type NetworkInfo } from '../explain/attribute.js';
 import { diffDumps, ruleKey } from '../diff/diff.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { decodeText, plural } from '../model/text.js';

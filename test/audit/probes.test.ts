@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
-import { inferNetworks, networksFromDefinitions } from '../../src/diff/attribute.js';
+import { inferNetworks, networksFromDefinitions } from '../../src/explain/attribute.js';
 import { buildProbes } from '../../src/audit/probes.js';
 import { compileDump } from '../../src/sim/compile.js';
 import { readBytesFromDisk } from '../../src/cli/io.js';

@@ -4,8 +4,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
-import { inferNetworks, networksFromDefinitions } from '../../src/diff/attribute.js';
-import { diffReport, explainReport } from '../../src/diff/report.js';
+import { inferNetworks, networksFromDefinitions } from '../../src/explain/attribute.js';
+import { diffReport } from '../../src/diff/report.js';
+import { explainReport } from '../../src/explain/report.js';
 import { readNetworks } from '../../src/network/libvirt.js';
 import { formatRule } from '../../src/write/save.js';
 import { runCli } from '../helpers/cli.js';

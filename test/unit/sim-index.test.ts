@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { compileDump, type Ruleset } from '../../src/sim/compile.js';
-import { explainRule, inferNetworks } from '../../src/diff/attribute.js';
+import { explainRule, inferNetworks } from '../../src/explain/attribute.js';
 import { buildTopology, emptySpec, type Topology } from '../../src/sim/topology.js';
 import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, type Probe, type TraceResult } from '../../src/sim/trace.js';

@@ -2,7 +2,7 @@
 // not in the `libvirt` zone), or a firewalld reload removed libvirt's rules (libvirt before
 // 6.4 did not put them back).
 
-import { LIBVIRT_CHAINS } from '../../diff/classify.js';
+import { LIBVIRT_CHAINS } from '../../explain/classify.js';
 import { blockedBy, networkLabel } from '../conflict.js';
 import { present } from '../outcomes.js';
 import type { Check } from '../context.js';

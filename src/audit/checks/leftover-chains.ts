@@ -2,7 +2,7 @@
 // chains. libvirt creates them once and never removes them, so after the last network stops
 // they stay behind: harmless, not stale rules (libvirt reuses them at the next start).
 
-import { LIBVIRT_CHAINS } from '../../diff/classify.js';
+import { LIBVIRT_CHAINS } from '../../explain/classify.js';
 import type { Check } from '../context.js';
 import { finding } from '../types.js';
 

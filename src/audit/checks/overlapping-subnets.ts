@@ -3,7 +3,7 @@
 // hosts' copies of the XML, routes and NAT rules pick one of them at random.
 
 import { cidrsOverlap, formatCidr } from '../../model/cidr.js';
-import type { NetworkInfo } from '../../diff/attribute.js';
+import type { NetworkInfo } from '../../explain/attribute.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';

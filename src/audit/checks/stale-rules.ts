@@ -2,7 +2,7 @@
 // while its rules stayed, rules copied from another host), rules a network's definition does
 // not derive, and duplicates (libvirt rules doubled by restarts, Xen's repeated physdev-out).
 
-import type { Explained } from '../../diff/attribute.js';
+import type { Explained } from '../../explain/attribute.js';
 import { TERMINAL_VERDICTS, type Dump, type Rule } from '../../model/dump.js';
 import type { AuditContext } from '../context.js';
 import { expectedKey } from '../expected.js';

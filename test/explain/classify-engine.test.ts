@@ -3,7 +3,7 @@
 
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyRule } from '../../src/diff/classify.js';
+import { classifyRule } from '../../src/explain/classify.js';
 import { compile } from '../../src/engine/compile.js';
 import { LEGACY_BOUNDARIES } from '../../src/engine/libvirt-legacy.js';
 import type { Flavor } from '../../src/engine/program.js';
