@@ -54,7 +54,8 @@ const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/,
 
 const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
-export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
+// Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
+export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
 
 /** The first thing on a lexed line no token reads (an unclosed quote, a stray character), or null. */
 export function lexProblem(lexed: ILexingResult, lineText: string): { offset: number; message: string } | null {
