@@ -133,7 +133,7 @@ export const staleRules = defineCheck({
       const purposes = [...new Set(g.rules.map((e) => e.purpose!))];
       const what = g.rules.length === 1 ? `${first.purpose}: ${first.why}` : `${purposes.join(', ')}`;
       const removes = g.rules.slice(0, 3).map((e) => `\`${deleteCommand(e.rule, e.family)}\``).join(', ');
-      const more = g.rules.length > 3 ? ` and ${plural(g.rules.length - 3, 'more')} like them` : '';
+      const more = g.rules.length > 3 ? ` and ${g.rules.length - 3} more like them` : '';
       const count = g.rules.length === 1 ? 'a rule' : `${g.rules.length} rules`;
       const why = g.rules.length === 1 ? g.why.replace(/^rules /, 'a rule ').replace(/^(libvirt|xen) rules that belong/, 'a $1 rule that belongs') : g.why;
       out.push(
