@@ -735,7 +735,7 @@ export function nftTableName(t: { family: NftFamily; name: string }): string {
 function compileRule(rule: NftRule, index: number, file: string, sets: Sets, isChain: (n: string) => boolean): CompiledRule {
   const notesAt = sets.notes.length;
   let compiled: Compiled;
-  let why: string | null = null;
+  let why: string | null;
   try {
     compiled = compileStatements(rule, sets, isChain);
     why = compiled.undecided;
