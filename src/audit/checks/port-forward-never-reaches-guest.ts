@@ -4,19 +4,19 @@
 // traced, and traced again without the rules that stopped it, to name the accept that comes
 // too late.
 
-import type { Rule } from '../../model/dump.js';
+import type { Family, Rule } from '../../model/dump.js';
 import { formatRule } from '../../write/save.js';
 import { acceptedBy, arrived, stepRule } from '../legs.js';
-import type { PortForward } from '../probes.js';
+import type { PortForward, Probes } from '../probes.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
-import { atLine, deleteCommand, networkLabel, OWNER_NAMES } from '../words.js';
+import { atLine, deleteCommand, familyOfProbes, networkLabel, overFamily, OWNER_NAMES } from '../words.js';
 
 /** Rules removed one decider at a time, until the packet arrives (at most this many). */
 const MAX_BLOCKERS = 4;
 
-function insertCommand(rule: Rule): string {
-  return `iptables -t ${rule.table} ${formatRule(rule, 'ipv4').replace(/^-A (\S+)/, '-I $1 1')}`;
+function insertCommand(rule: Rule, family: Family): string {
+  return `${family === 'ipv6' ? 'ip6tables' : 'iptables'} -t ${rule.table} ${formatRule(rule, family).replace(/^-A (\S+)/, '-I $1 1')}`;
 }
 
 export const portForwardNeverReachesGuest: Check = {
@@ -26,8 +26,8 @@ export const portForwardNeverReachesGuest: Check = {
   docs: 'docs/checks/port-forward-never-reaches-guest.md',
   run(ctx) {
     const out: Finding[] = [];
-    const probes = ctx.probes();
-    for (const pf of probes?.portForwards ?? []) {
+    const all = ctx.reachability();
+    for (const probes of all) for (const pf of probes.portForwards) {
       const req = pf.result.request;
       if (arrived(pf.result, pf.endpoint) || req.verdict === 'unknown' || req.verdict === 'delivered') continue;
       const decider = req.decidedBy;
@@ -37,7 +37,7 @@ export const portForwardNeverReachesGuest: Check = {
       const removed: Rule[] = [first];
       let late: Rule | null = null;
       for (let i = 0; i < MAX_BLOCKERS; i++) {
-        const again = probes!.without(pf, removed);
+        const again = probes.without(pf, removed);
         if (arrived(again, pf.endpoint)) {
           late = stepRule(acceptedBy(again.request, 'filter', 'FORWARD'));
           break;
@@ -46,13 +46,14 @@ export const portForwardNeverReachesGuest: Check = {
         if (!next || again.request.verdict === 'delivered') break;
         removed.push(next);
       }
-      out.push(report(ctx, pf, first, decider.chain, late));
+      out.push(report(ctx, probes, all.length > 1, pf, first, decider.chain, late));
     }
     return out;
   },
 };
 
-function report(ctx: Parameters<Check['run']>[0], pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
+function report(ctx: Parameters<Check['run']>[0], probes: Probes, dualStack: boolean, pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
+  const family = familyOfProbes(probes);
   const owner = ctx.explainedRule(decider)?.owner ?? 'host';
   const action = pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects';
   const guest = pf.endpoint.startsWith('forwarded-to ') ? pf.endpoint.slice('forwarded-to '.length) : `a guest of ${pf.subject.network.name}`;
@@ -61,10 +62,11 @@ function report(ctx: Parameters<Check['run']>[0], pf: PortForward, decider: Rule
     : `; nothing accepts the forwarded connection before it`;
   return finding(portForwardNeverReachesGuest, {
     network: pf.subject.network.name,
-    message: `the port forward ${atLine(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guest} (${networkLabel(pf.subject.network)}), but the connection never reaches it: ${atLine(decider)} (${OWNER_NAMES[owner]}) ${action} the forwarded packet in ${chain}${lateText} — seed lab query 5`,
+    family,
+    message: `the port forward ${atLine(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guest} (${networkLabel(pf.subject.network)})${overFamily(probes, dualStack)}, but the connection never reaches it: ${atLine(decider)} (${OWNER_NAMES[owner]}) ${action} the forwarded packet in ${chain}${lateText} — seed lab query 5`,
     fix: late
-      ? `move the accept above libvirt's rules: \`${deleteCommand(late)}\`, then \`${insertCommand(late)}\``
-      : `accept the forwarded connection above libvirt's rules, e.g. \`iptables -I FORWARD 1 -d ${guest.startsWith('a guest') ? 'GUEST' : guest} -p ${pf.proto} --dport ${pf.result.request.seen?.dport ?? pf.dport} -j ACCEPT\`; or delete the DNAT if the forward is not wanted: \`${deleteCommand(pf.rule)}\``,
+      ? `move the accept above libvirt's rules: \`${deleteCommand(late, family)}\`, then \`${insertCommand(late, family)}\``
+      : `accept the forwarded connection above libvirt's rules, e.g. \`${family === 'ipv6' ? 'ip6tables' : 'iptables'} -I FORWARD 1 -d ${guest.startsWith('a guest') ? 'GUEST' : guest} -p ${pf.proto} --dport ${pf.result.request.seen?.dport ?? pf.dport} -j ACCEPT\`; or delete the DNAT if the forward is not wanted: \`${deleteCommand(pf.rule, family)}\``,
     location: ctx.location(pf.rule),
     related: [{ ...ctx.location(decider), message: `${action} the forwarded connection` }, ...(late ? [{ ...ctx.location(late), message: 'accepts it, too late' }] : [])],
   });
