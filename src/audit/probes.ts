@@ -160,7 +160,7 @@ function natRouter(guest: HostAddress): HostAddress {
  * name from Xen 3.2 on, xenbr0 before) with the physical card as its port, in a /24 around the
  * first guest address (so guest and outside share it), the host and the gateway on free addresses.
  */
-function xenLan(net: XenNetwork): UplinkSpec {
+function xenLan(net: XenNetwork, name: string): UplinkSpec {
   const first = net.vifs.map(vifAddress).find((a) => a !== null) ?? null;
   const prefix = first?.prefix !== null && first?.prefix !== undefined && first.prefix <= 24 ? first.prefix : 24;
   const base = first ? first.address.value & maskOf(4, prefix) : 0x0a000200n;
@@ -169,7 +169,7 @@ function xenLan(net: XenNetwork): UplinkSpec {
   const host = free([1n, 15n, 250n]);
   const gw = [254n, 2n, 251n].map((c) => base + c).find((v) => v !== host && !taken.has(v)) ?? base + 252n;
   return {
-    name: net.bridge ?? net.netdev,
+    name,
     addresses: [{ address: { family: 4, value: host }, prefix }],
     gateways: [{ family: 4, value: gw }],
     port: `p${net.netdev}`,
@@ -188,14 +188,15 @@ function xenPlan(network: NetworkInfo, def: XenNetwork, lan: UplinkSpec | null, 
     const on = lan.addresses[0]!;
     const subnet: Cidr = { family: 4, network: on.address.value & maskOf(4, on.prefix), prefix: on.prefix };
     let next = 100n;
-    // Only the vifs on the LAN's bridge (a vif may name another bridge of its own).
-    const onLan = def.vifs.filter((v) => v.bridge === null || v.bridge === lan.name);
-    const vifs = onLan.map((v) => (vifAddress(v) ? v : { ...v, ips: [formatHost(4, subnet.network + next++)] }));
+    // Only the vifs on the LAN's bridge (a vif may name another bridge of its own), attached to the uplink that stands for it.
+    const bridge = def.bridge ?? def.netdev;
+    const onLan = def.vifs.filter((v) => v.bridge === null || v.bridge === bridge);
+    const vifs = onLan.map((v) => ({ ...v, bridge: lan.name, ips: vifAddress(v) ? v.ips : [formatHost(4, subnet.network + next++)] }));
     const vif = vifs[0];
     if (!vif) return null;
     const guest = vifAddress(vif)!.address;
     const subject: Subject = { network, family: 4, bridge: lan.name, subnet, hostAddress: on.address, guest, endpoint: vifEndpoint(vif), vif: vif.name };
-    return { network: { ...def, vifs }, subject };
+    return { network: { ...def, bridge: lan.name, vifs }, subject };
   }
   const vif = def.vifs.find((v) => vifAddress(v) !== null);
   if (!vif) return null;
@@ -230,7 +231,9 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   // The uplink's name: where port forwards come in, else a Xen bridge (the LAN), else where NAT networks leave, else eth0.
   const devs = networks.flatMap((n) => (n.definition?.kind === 'libvirt' && n.definition.forward.dev ? [n.definition.forward.dev] : []));
   const dnatIn = mostCommon(dnats.flatMap((d) => (d.rule.inInterface && !d.rule.inInterface.negated && !d.rule.inInterface.name.endsWith('+') ? [d.rule.inInterface.name] : [])));
-  const lan = xenBridge ? xenLan(xenBridge.def) : null;
+  // Before Xen 3.2 the host's own address sits on the NIC's name (a veth into xenbr0): port forwards name it, so the LAN does.
+  const lanName = xenBridge ? (dnatIn === xenBridge.def.netdev ? dnatIn : (xenBridge.def.bridge ?? xenBridge.def.netdev)) : null;
+  const lan = xenBridge && lanName ? xenLan(xenBridge.def, lanName) : null;
   const [upAddr, gw] = uplinkText.split(',gw=') as [string, string];
   const synthetic: UplinkSpec = {
     name: dnatIn ?? xenDefs.find((x) => x.def.mode !== 'bridge')?.def.netdev ?? devs[0] ?? 'eth0',

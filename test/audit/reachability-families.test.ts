@@ -113,3 +113,32 @@ describeCorpus("Xen: the scripts' own rules, captured", () => {
     expect(reach(await xen('network-nat-4.4', 'start'))).toEqual([]);
   });
 });
+
+describe('Xen: the seed lab host with vm1–vm3 bridged on xenbr0 (section 0.4.5: Xen 3.x, libvirt 0.6.3)', () => {
+  const SEED = join(REPO_CORPUS, 'seed-lab');
+  const nets = ['default.xml', 'host-only.xml', 'natted.xml'].map((f) => join(SEED, f));
+  const json = async (dump: string, more: string[]) =>
+    JSON.parse((await runCli(['audit', dump, ...[...nets, ...more].flatMap((n) => ['--net', n]), '--format', 'json'])).stdout) as {
+      hosts: Array<{ eras: string[] }>; findings: Array<{ id: string; severity: string; network: string; family?: string; message: string; fix: string; location: { line: number } }>;
+    };
+
+  it("the Xen era is fitted to the dump (vif-bridge's appended rules: Xen before 3.4), not taken as the default's missing and stale rules", async () => {
+    const r = await json(join(SEED, 'xenbr0-host.save'), [join(SEED, 'xenbr0.xen')]);
+    expect(r.hosts[0]!.eras).toEqual(['libvirt 0.6.3–0.8.2', 'xen 3.0.0–3.2']);
+    expect(r.findings.map((f) => f.id)).not.toContain('missing-rule');
+    expect(r.findings.map((f) => f.id)).not.toContain('stale-rules');
+  });
+
+  it("the libvirt findings stay those of lab-host.save; vm1's bridged traffic meets the host's REJECT before vif-bridge's accept", async () => {
+    const r = await json(join(SEED, 'xenbr0-host.save'), [join(SEED, 'xenbr0.xen')]);
+    const before = await json(join(SEED, 'lab-host.save'), []);
+    const brief = (fs: typeof r.findings) => fs.map((f) => `${f.id} ${f.severity} ${f.network} ${f.location.line}`);
+    expect(brief(r.findings.filter((f) => f.network !== 'xenbr0'))).toEqual(brief(before.findings));
+    const xen = r.findings.filter((f) => f.network === 'xenbr0');
+    expect(brief(xen)).toEqual(['shadowed-rule warning xenbr0 49']);
+    expect(xen[0]!.message).toContain("should let dom1's traffic bridged from vif1.0 to the LAN through, but line 48 `-A FORWARD -j REJECT --reject-with icmp-host-prohibited`");
+    expect(xen[0]!.message).toContain('vif-bridge appended it (Xen before 3.4 runs `iptables -A FORWARD`)');
+    expect(xen[0]!.message).toContain('net.bridge.bridge-nf-call-iptables=1');
+    expect(xen[0]!.fix).toContain('`iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT` (Xen guests on xenbr0');
+  });
+});

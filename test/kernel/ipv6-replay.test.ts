@@ -113,3 +113,16 @@ describeKernel('Xen kernel replay: vif-nat and vif-route captures', () => {
     replay(hosts[0]!);
   });
 }, { corpus: true });
+
+describeKernel('Xen kernel replay: the seed lab host with vm1–vm3 on xenbr0, br_netfilter on', () => {
+  it("vif-bridge's appended accepts: the host's REJECT decides bridged traffic, as the audit says; libvirt's networks as before", async () => {
+    if (!brNetfilterAvailable()) throw new Error('br_netfilter is not loaded here: bridged traffic cannot be replayed');
+    const seed = join(REPO_CORPUS, 'seed-lab');
+    const nets = ['default.xml', 'host-only.xml', 'natted.xml', 'xenbr0.xen'].map((f) => join(seed, f));
+    const [host] = await replays('seed lab xenbr0', [join(seed, 'xenbr0-host.save')], nets);
+    expect(host!.probes.sim.brNetfilter).toBe(true);
+    const dom1 = host!.specs.findIndex((s) => s.from === 'dom1' && s.to === 'outside');
+    expect(host!.audited[dom1]).toBe('rejected');
+    replay(host!);
+  });
+});

@@ -126,7 +126,8 @@ export const networksCanReachEachOther: Check = {
 
 /** One family's host: every pair of networks with rules in it. */
 function judge(ctx: AuditContext, probes: Probes, dualStack: boolean): Finding[] {
-  const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network, probes.family));
+  // A vif-bridge guest on the uplink's LAN is the outside world to the others (guest-reachable-from-outside's business).
+  const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network, probes.family) && !(s.vif !== null && s.bridge === probes.uplink));
   if (subjects.length < 2) return [];
   const nft = probes.sim.ruleset.nft;
   const dump = probes.family === 6 ? ctx.ipv6 : ctx.ipv4;
