@@ -66,6 +66,15 @@ describe('IPv6: libvirt 9.0.0 dual-stack networks, captured', () => {
     ]);
   });
 
+  it('iptables-save alone of a dual-stack host: the IPv6 side is said to be unchecked (info), not passed as clean', async () => {
+    const d = join(V6, 'd-nat6');
+    const found = await audit({ name: 'v4 only', dumps: [join(d, 'after.txt')], net: [join(d, 'network.xml')] });
+    expect(reach(found)).toEqual(['guest-reachable-from-outside info nat6 ipv6 network.xml:1']);
+    expect(found.find((f) => f.id === 'guest-reachable-from-outside')!.message).toBe(
+      "the IPv6 side of nat6 (virbr6, 192.168.126.0/24, 2001:db8:126::/64) was not checked: no ip6tables-save was given, and libvirt keeps a network's IPv6 rules there — a nat network's IPv6 is routed, not NATed, so outside hosts with a route to 2001:db8:126::/64 may reach its guests",
+    );
+  });
+
   it('JSON says the family of each reachability finding', async () => {
     const dir = join(V6, 'd-nat6');
     const r = JSON.parse((await runCli(['audit', join(dir, 'after.txt'), join(dir, 'after.ip6.txt'), '--net', join(dir, 'network.xml'), '--format', 'json'])).stdout) as { findings: Array<{ id: string; family?: string }> };

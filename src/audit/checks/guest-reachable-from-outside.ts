@@ -9,6 +9,7 @@ import { acceptedBy, arrived, stepRule } from '../legs.js';
 import type { Probes, Subject } from '../probes.js';
 import { finding, type Finding } from '../types.js';
 import { formatCidr } from '../../model/cidr.js';
+import { installsRules } from '../../model/network.js';
 import { atLine, networkLabel, deleteCommand, familyOfProbes, overFamily } from '../words.js';
 import type { AuditContext, Mode, Check } from '../context.js';
 
@@ -48,9 +49,33 @@ export const guestReachableFromOutside: Check = {
         );
       }
     }
+    out.push(...ipv6Unchecked(ctx));
     return out;
   },
 };
+
+/**
+ * A running network with an IPv6 address on a host whose ip6tables-save was not given: its IPv6
+ * side is not judged, and a nat network's IPv6 is routed. Said, so "no findings" does not pass for it.
+ */
+function ipv6Unchecked(ctx: AuditContext): Finding[] {
+  if (!ctx.ipv4 || ctx.ipv6 || ctx.nft) return [];
+  return ctx.running.flatMap((n) => {
+    if (n.kind !== 'libvirt' || !installsRules(n.forward.mode) || !n.ips.some((ip) => ip.family === 6)) return [];
+    const info = ctx.networks.find((x) => x.definition === n);
+    if (!info) return [];
+    const prefixes = n.ips.filter((ip) => ip.family === 6).map((ip) => formatCidr(ip.subnet)).join(', ');
+    const routed = n.forward.mode === 'route' || (n.forward.mode === 'nat' && n.forward.nat?.ipv6 !== true);
+    return [finding(guestReachableFromOutside, {
+      severity: 'info',
+      network: n.name,
+      family: 'ipv6',
+      message: `the IPv6 side of ${networkLabel(info)} was not checked: no ip6tables-save was given, and libvirt keeps a network's IPv6 rules there${routed ? ` — ${n.forward.mode === 'nat' ? "a nat network's IPv6 is routed, not NATed" : 'a routed network accepts new connections'}, so outside hosts with a route to ${prefixes} may reach its guests` : ''}`,
+      fix: 'audit the host\'s ip6tables-save too (`virtables audit host.save host.ip6.save --net …`; `virtables live` collects both)',
+      location: ctx.definitionLocation(info),
+    })];
+  });
+}
 
 function reachable(ctx: AuditContext, probes: Probes, dualStack: boolean, s: Subject, by: Accepted): Finding {
   const mode = ctx.modeOf(s.network);
