@@ -2,7 +2,9 @@
 // iptables rule (`line 12 -A FORWARD …`) or policy, or an nft chain's rule or policy named by
 // table and chain. On an nft host a hook may hold no base chain at all: then nothing filters it.
 
-import type { Rule } from '../model/dump.js';
+import type { Owner } from '../explain/attribute.js';
+import type { Family, Rule } from '../model/dump.js';
+import { isNftRule, type NftRule } from '../model/nft.js';
 import type { Hook } from '../sim/packet.js';
 import type { Leg } from '../sim/trace.js';
 import type { Step } from '../sim/traverse.js';
@@ -11,7 +13,8 @@ import type { AuditContext } from './context.js';
 import { ruleSteps } from './legs.js';
 import { nftChainLocation, nftRuleLocation } from './nft-location.js';
 import type { Location } from './types.js';
-import { atLine } from './words.js';
+import { nftTableOwner } from './outcomes.js';
+import { atLine, deleteCommand, shellQuote } from './words.js';
 
 export interface Accepted {
   /** "accepted by line 12 …", "accepted by table inet filter, chain input (policy accept)". */
@@ -62,4 +65,50 @@ export function acceptedAt(ctx: AuditContext, leg: Leg, hook: Hook): Accepted {
 export function nftDeleteHint(step: Step): string {
   const chain = `${step.table} ${step.chain}`;
   return `\`nft -a list chain ${chain}\` shows its handle N; then \`nft delete rule ${chain} handle N\``;
+}
+
+/** A rule either tool wrote, for sentences: "line 12 `-A …`", or "table ip nat, chain prerouting, rule `…`". */
+export function ruleWords(rule: Rule | NftRule): string {
+  return isNftRule(rule) ? `table ${rule.family} ${rule.table}, chain ${rule.chain}, rule \`${nftRuleText(rule)}\`` : atLine(rule);
+}
+
+/** Where a rule either tool wrote is: its dump's line, or its place in the nft listing. */
+export function ruleLocation(ctx: AuditContext, rule: Rule | NftRule): Location {
+  if (!isNftRule(rule)) return ctx.location(rule);
+  const ruleset = ctx.probes()?.sim.ruleset.nft ?? ctx.nft;
+  return ruleset ? nftRuleLocation(ruleset, rule) : { file: '-', line: 1, text: nftRuleText(rule) };
+}
+
+/** How to delete a rule either tool wrote (nft needs its handle: `nft -a` shows it unless the listing did). */
+export function deleteHint(rule: Rule | NftRule, family: Family = 'ipv4'): string {
+  if (!isNftRule(rule)) return `\`${deleteCommand(rule, family)}\``;
+  const chain = `${rule.family} ${rule.table} ${shellQuote(rule.chain)}`;
+  return rule.handle !== null
+    ? `\`nft delete rule ${chain} handle ${rule.handle}\``
+    : `\`nft -a list chain ${chain}\` shows its handle N; then \`nft delete rule ${chain} handle N\``;
+}
+
+export interface Stopped {
+  /** "line 12 `-A FORWARD -j REJECT`", "table inet filter, chain forward, by its policy drop". */
+  readonly words: string;
+  /** The rule that stopped it (iptables or nft); null for a policy. */
+  readonly rule: Rule | NftRule | null;
+  readonly owner: Owner;
+  readonly location: Location | null;
+}
+
+/** What stopped a traced packet at one step: a rule or a chain's policy, named for the host's backend. */
+export function stoppedAt(ctx: AuditContext, step: Step): Stopped {
+  const iptables = step.rule?.rule ?? null;
+  if (iptables) return { words: atLine(iptables), rule: iptables, owner: ctx.explainedRule(iptables)?.owner ?? 'host', location: ctx.location(iptables) };
+  const nftRule = step.rule?.nft?.rule ?? null;
+  if (nftRule) return { words: ruleWords(nftRule), rule: nftRule, owner: nftTableOwner(step.table) ?? 'host', location: ruleLocation(ctx, nftRule) };
+  const policy = (step.detail ?? 'policy DROP').replace(/^.*policy /i, 'policy ');
+  if (!isNftStep(step)) return { words: `the ${step.table} ${step.chain} ${policy}`, rule: null, owner: 'host', location: null };
+  const ruleset = ctx.probes()?.sim.ruleset.nft ?? ctx.nft;
+  const chain = ruleset?.tables.find((t) => `${t.family} ${t.name}` === step.table)?.chains.find((c) => c.name === step.chain);
+  return {
+    words: `table ${step.table}, chain ${step.chain}, by its ${policy.toLowerCase()}`, rule: null, owner: nftTableOwner(step.table) ?? 'host',
+    location: ruleset && chain ? nftChainLocation(ruleset, chain) : null,
+  };
 }

@@ -2,24 +2,52 @@
 // traffic a virtual network's mode promises. Each check adds what is peculiar to its manager.
 
 import type { AuditContext, Check } from './context.js';
-import { blockedTraffic } from './outcomes.js';
+import { stoppedAt } from './accepted.js';
+import { blockedTraffic, undecidedTraffic } from './outcomes.js';
 import type { Finding } from './types.js';
 import { finding } from './types.js';
 import { atLine, networkLabel, OWNER_NAMES } from './words.js';
 
 export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld', fix: (bridge: string, probe: string) => string): Finding[] {
   const out: Finding[] = [];
+  const nftBackend = ctx.flavor.flavor === 'libvirt-nft';
   for (const b of blockedTraffic(ctx)) {
     if (b.owner !== owner) continue;
-    const how = b.rule ? `${atLine(b.rule)} ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them` : `${OWNER_NAMES[owner]} set the ${b.step.table} ${b.step.chain} policy to DROP and nothing accepts them before it`;
+    const verb = b.verdict === 'rejected' ? 'rejects' : 'drops';
+    // An nft step (a table of its own, or the iptables-nft table as nft lists it) is named by table and chain.
+    const stop = b.step.table.includes(' ') ? stoppedAt(ctx, b.step) : null;
+    const how = b.rule
+      ? `${atLine(b.rule)} ${verb} them`
+      : stop
+        ? `${stop.words} ${verb} them`
+        : `${OWNER_NAMES[owner]} set the ${b.step.table} ${b.step.chain} policy to DROP and nothing accepts them before it`;
+    const forwarded = b.probe === 'out' || b.probe === 'reply' || b.probe === 'in';
+    const nftWhy = nftBackend
+      ? forwarded
+        ? ": libvirt's nftables table accepts them, but an accept ends only its own table's chain; every other base chain on the hook still runs, and its drop is final"
+        : ': libvirt\'s nftables backend adds no rules for DHCP and DNS to the host, so the host\'s input chains alone decide'
+      : '';
     out.push(
       finding(check, {
         severity: 'error',
         network: b.subject.network.name,
-        message: `${networkLabel(b.subject.network)}: ${OWNER_NAMES[owner]} stops ${b.what}: ${how}${b.expected ? ` before libvirt's ${atLine(b.expected)} is reached` : ''}`,
+        message: `${networkLabel(b.subject.network)}: ${OWNER_NAMES[owner]} stops ${b.what}: ${how}${b.expected ? ` before libvirt's ${atLine(b.expected)} is reached` : ''}${nftWhy}`,
         fix: fix(b.subject.bridge, b.probe),
-        location: b.rule ? ctx.location(b.rule) : b.expected ? ctx.location(b.expected) : ctx.definitionLocation(b.subject.network),
+        location: b.rule ? ctx.location(b.rule) : stop?.location ?? (b.expected ? ctx.location(b.expected) : ctx.definitionLocation(b.subject.network)),
         related: b.rule && b.expected ? [{ ...ctx.location(b.expected), message: "libvirt's rule, never reached" }] : [],
+      }),
+    );
+  }
+  // What the simulator cannot decide in the manager's own rules: unknown, and why.
+  for (const u of undecidedTraffic(ctx)) {
+    if (u.owner !== owner) continue;
+    out.push(
+      finding(check, {
+        severity: 'info',
+        network: u.subject.network.name,
+        message: `${networkLabel(u.subject.network)}: whether ${OWNER_NAMES[owner]} lets ${u.what} through is unknown because ${u.reason.replace(/^unknown because /, '')}`,
+        fix: `check it on the host with a real packet, or give the state virtables cannot read (\`--assume\`, \`--ipset\`); if ${OWNER_NAMES[owner]} stops it: ${fix(u.subject.bridge, u.probe)}`,
+        location: ctx.definitionLocation(u.subject.network),
       }),
     );
   }

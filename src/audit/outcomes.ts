@@ -6,6 +6,7 @@
 import type { Owner } from '../explain/attribute.js';
 import type { Purpose } from '../engine/why.js';
 import type { Rule } from '../model/dump.js';
+import type { NftRule } from '../model/nft.js';
 import type { AuditContext } from './context.js';
 import type { Subject } from './probes.js';
 import type { CompiledRule } from '../sim/ruleset.js';
@@ -21,6 +22,8 @@ export interface Blocked {
   readonly what: string;
   /** libvirt's rule that should have decided (present in the dump), when there is one. */
   readonly expected: Rule | null;
+  /** The same in libvirt's nft table (`table ip libvirt_network`), when there is one. */
+  readonly expectedNft: NftRule | null;
   readonly expectedPurpose: Purpose;
   readonly step: Step;
   /** The deciding iptables rule; null when a chain's policy or an nft rule decided. */
@@ -38,7 +41,10 @@ const UFW_CHAIN = /^ufw6?-/;
 export function present(ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld'): boolean {
   if (ctx.explained.some((e) => e.owner === owner)) return true;
   const test = owner === 'docker' ? (n: string) => DOCKER_CHAIN.test(n) : owner === 'ufw' ? (n: string) => UFW_CHAIN.test(n) : (n: string) => /_(direct|ZONES|ZONES_SOURCE)$/.test(n);
-  return ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => test(c.name))));
+  if (ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => test(c.name))))) return true;
+  // In nft's listing: iptables-nft's tables with the same chain names, or the manager's own nft table.
+  const own = owner === 'docker' ? 'docker-bridges' : owner === 'firewalld' ? 'firewalld' : null;
+  return (ctx.nft?.tables ?? []).some((t) => t.name === own || t.chains.some((c) => test(c.name)));
 }
 
 /** Who set a built-in chain's DROP policy: Docker sets FORWARD's, ufw sets INPUT's and FORWARD's. */
@@ -59,13 +65,19 @@ function ruleOwner(ctx: AuditContext, rule: Rule): Owner {
   return owner;
 }
 
-const cache = new WeakMap<AuditContext, Blocked[]>();
+const cache = new WeakMap<AuditContext, { blocked: Blocked[]; undecided: Undecided[] }>();
 
-function blockedLeg(ctx: AuditContext, leg: Leg | null, base: Omit<Blocked, 'step' | 'rule' | 'compiled' | 'owner' | 'verdict'>): Blocked | null {
+type Base = Omit<Blocked, 'step' | 'rule' | 'compiled' | 'owner' | 'verdict'>;
+
+function blockedLeg(ctx: AuditContext, leg: Leg | null, base: Base, undecided: Undecided[]): Blocked | null {
+  if (leg?.verdict === 'unknown') {
+    undecided.push({ ...base, reason: leg.reason, owner: ownerOfReason(leg.reason) });
+    return null;
+  }
   if (!leg || (leg.verdict !== 'dropped' && leg.verdict !== 'rejected') || !leg.decidedBy) return null;
   const step = leg.decidedBy;
   const rule = step.rule?.rule ?? null;
-  const owner: Owner = rule ? ruleOwner(ctx, rule) : nftTableOwner(step.table) ?? policyOwner(ctx, step.chain);
+  const owner: Owner = rule ? ruleOwner(ctx, rule) : nftStepOwner(ctx, step) ?? policyOwner(ctx, step.chain);
   return { ...base, step, rule, compiled: step.rule, owner, verdict: leg.verdict };
 }
 
@@ -75,8 +87,34 @@ export function nftTableOwner(table: string): Owner | null {
   if (space < 0) return null;
   const name = table.slice(space + 1);
   if (name === 'libvirt_network' || name === 'libvirt') return 'libvirt';
-  if (name === 'firewalld') return 'firewalld';
+  if (name === 'firewalld' || name === 'firewalld_policy_drop') return 'firewalld';
+  if (name === 'docker-bridges') return 'docker';
   return 'host';
+}
+
+/**
+ * Who owns what an nft step took: by its table, and in a table iptables-nft manages (nft lists it
+ * as `ip filter`) by its chain, as for iptables (DOCKER-USER, ufw-before-input, the policies).
+ */
+function nftStepOwner(ctx: AuditContext, step: Step): Owner | null {
+  const byTable = nftTableOwner(step.table);
+  if (byTable !== 'host') return byTable;
+  if (DOCKER_CHAIN.test(step.chain)) return 'docker';
+  if (UFW_CHAIN.test(step.chain)) return 'ufw';
+  return step.rule === null ? policyOwner(ctx, step.chain) : 'host';
+}
+
+/** Traffic a network's mode promises whose fate the simulator could not decide, and why. */
+export interface Undecided extends Base {
+  readonly reason: string;
+  /** Whose table the undecided rule is in, when the reason names one (`rule 12 (inet firewalld filter_INPUT)`). */
+  readonly owner: Owner | null;
+}
+
+function ownerOfReason(reason: string): Owner | null {
+  const m = /\((ip6?|inet|arp|bridge|netdev) (\S+) (\S+)\)/.exec(reason);
+  if (!m) return null;
+  return nftTableOwner(`${m[1]} ${m[2]}`) === 'host' ? (DOCKER_CHAIN.test(m[3]!) ? 'docker' : UFW_CHAIN.test(m[3]!) ? 'ufw' : 'host') : nftTableOwner(`${m[1]} ${m[2]}`);
 }
 
 /** Does a rule match packets bridged in from (or out to) a vif? */
@@ -85,24 +123,34 @@ function physdevOf(rule: Rule, option: '--physdev-in' | '--physdev-out', vif: st
 }
 
 /** A vif-bridge guest's traffic to the LAN: vif-bridge's accept for its vif is there, but something decides first. */
-function xenBridged(ctx: AuditContext, s: Subject, vif: string): Blocked | null {
+function xenBridged(ctx: AuditContext, s: Subject, vif: string, undecided: Undecided[]): Blocked | null {
   const mine = ctx.rulesOf(s.network.name).filter((e) => e.owner === 'xen');
   const accept = mine.find((e) => e.purpose === 'xen-vif-in' && physdevOf(e.rule, '--physdev-in', vif))?.rule ?? null;
   if (!accept) return null;
   const r = ctx.probes()!.out(s);
-  return blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${s.endpoint}'s traffic bridged from ${vif} to the LAN`, expected: accept, expectedPurpose: 'xen-vif-in' });
+  return blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${s.endpoint}'s traffic bridged from ${vif} to the LAN`, expected: accept, expectedNft: null, expectedPurpose: 'xen-vif-in' }, undecided);
 }
 
 /** Everything a network's mode promises that its guests do not get. */
 export function blockedTraffic(ctx: AuditContext): Blocked[] {
+  return outcomesOf(ctx).blocked;
+}
+
+/** Traffic a network's mode promises that the simulator could not decide (an nft statement or match it does not evaluate). */
+export function undecidedTraffic(ctx: AuditContext): Undecided[] {
+  return outcomesOf(ctx).undecided;
+}
+
+function outcomesOf(ctx: AuditContext): { blocked: Blocked[]; undecided: Undecided[] } {
   const cached = cache.get(ctx);
   if (cached) return cached;
   const out: Blocked[] = [];
+  const undecided: Undecided[] = [];
   const probes = ctx.probes();
   for (const s of probes?.subjects ?? []) {
     const mode = ctx.modeOf(s.network);
     if (mode === 'xen-bridge' && s.vif !== null) {
-      const b = xenBridged(ctx, s, s.vif);
+      const b = xenBridged(ctx, s, s.vif, undecided);
       if (b) out.push(b);
       continue;
     }
@@ -110,38 +158,41 @@ export function blockedTraffic(ctx: AuditContext): Blocked[] {
     // A network with none of its rules in the dump is rules-not-in-dump's or missing-rule's business.
     const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null && e.owner === 'libvirt');
     const own = (purpose: Purpose, proto?: string): Rule | null => mine.find((e) => e.purpose === purpose && (!proto || e.rule.protocol?.name === proto))?.rule ?? null;
+    const nftMine = ctx.nftRulesOf(s.network.name).filter((e) => e.owner === 'libvirt' && e.rule.family === 'ip');
+    const ownNft = (purpose: Purpose): NftRule | null => nftMine.find((e) => e.purpose === purpose)?.rule ?? null;
     const nftRules = ctx.flavor.flavor === 'libvirt-nft';
     if (mine.length === 0 && !nftRules) continue;
     const who = `guests of ${s.network.name}`;
     if (mode === 'nat' || mode === 'route') {
       const r = probes!.out(s);
-      const request = blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${who} starting connections to the outside`, expected: own('forward-out'), expectedPurpose: 'forward-out' });
+      const request = blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${who} starting connections to the outside`, expected: own('forward-out'), expectedNft: ownNft('forward-out'), expectedPurpose: 'forward-out' }, undecided);
       if (request) out.push(request);
       const replyPurpose: Purpose = mode === 'nat' ? 'related-in' : 'forward-in';
-      const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}`, expected: own(replyPurpose), expectedPurpose: replyPurpose });
+      const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}`, expected: own(replyPurpose), expectedNft: ownNft(replyPurpose), expectedPurpose: replyPurpose }, undecided);
       if (reply) out.push(reply);
     }
     const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
     // dnsmasq answers DNS unless <dns enable='no'/>, and DHCP where the network has a range or a host.
     if (!def || (def.dns.enable && def.ips.length > 0)) {
       const dns = probes!.dns(s);
-      const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq`, expected: own('dns-in', 'udp'), expectedPurpose: 'dns-in' });
+      const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq`, expected: own('dns-in', 'udp'), expectedNft: ownNft('dns-in'), expectedPurpose: 'dns-in' }, undecided);
       if (dnsBlocked) out.push(dnsBlocked);
     }
     if (def?.ips.some((i) => i.family === 4 && (i.dhcpRanges.length > 0 || i.dhcpHosts.length > 0))) {
       const dhcp = probes!.dhcp(s);
       const what = `DHCP requests (udp 67) from ${who} to the host's dnsmasq`;
-      const request = blockedLeg(ctx, dhcp.request, { subject: s, probe: 'dhcp', what, expected: own('dhcp-in', 'udp'), expectedPurpose: 'dhcp-in' });
-      const answer = blockedLeg(ctx, dhcp.reply, { subject: s, probe: 'dhcp', what: `the host's DHCP answers (udp 68) to ${who}`, expected: own('dhcp-out', 'udp'), expectedPurpose: 'dhcp-out' });
+      const request = blockedLeg(ctx, dhcp.request, { subject: s, probe: 'dhcp', what, expected: own('dhcp-in', 'udp'), expectedNft: ownNft('dhcp-in'), expectedPurpose: 'dhcp-in' }, undecided);
+      const answer = blockedLeg(ctx, dhcp.reply, { subject: s, probe: 'dhcp', what: `the host's DHCP answers (udp 68) to ${who}`, expected: own('dhcp-out', 'udp'), expectedNft: ownNft('dhcp-out'), expectedPurpose: 'dhcp-out' }, undecided);
       if (request) out.push(request);
       else if (answer) out.push(answer);
     }
     if (mode === 'route') {
       const r = probes!.in(s);
-      const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)`, expected: own('forward-in'), expectedPurpose: 'forward-in' });
+      const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)`, expected: own('forward-in'), expectedNft: ownNft('forward-in'), expectedPurpose: 'forward-in' }, undecided);
       if (inBlocked) out.push(inBlocked);
     }
   }
-  cache.set(ctx, out);
-  return out;
+  const result = { blocked: out, undecided };
+  cache.set(ctx, result);
+  return result;
 }

@@ -6,14 +6,16 @@
 
 import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
+import type { NftRule } from '../model/nft.js';
 import type { NetworkInfo } from '../explain/attribute.js';
-import { chainKey, compileDump, type CompiledChain, type Ruleset } from '../sim/compile.js';
+import { chainKey, compileDump, compileHost, type CompiledChain, type Ruleset } from '../sim/compile.js';
 import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec, type UplinkSpec } from '../sim/topology.js';
 import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
+import { nftPortForwards } from '../sim/nft-dnat.js';
 import { isVirtualMode, type XenNetwork, type XenVif } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
@@ -35,15 +37,18 @@ export interface Subject {
   readonly vif: string | null;
 }
 
-/** A DNAT rule that sends outside traffic to a guest, and the probe through it. */
+/** A DNAT rule (iptables, or an nft `dnat to`) that sends outside traffic to a guest, and the probe through it. */
 export interface PortForward {
-  readonly rule: Rule;
+  readonly rule: Rule | NftRule;
   readonly subject: Subject;
   /** The endpoint standing for the guest the DNAT sends to. */
   readonly endpoint: string;
   readonly address: string;
   readonly proto: 'tcp' | 'udp';
   readonly dport: number;
+  /** The guest's address and port the DNAT sends to. */
+  readonly to: string;
+  readonly toPort: number;
   readonly result: TraceResult;
 }
 
@@ -73,7 +78,7 @@ export interface Probes {
   /** Any probe on the simulated host, every rule step recorded. */
   trace(probe: Probe): TraceResult;
   /** A port forward's probe on the same host with some rules taken out: what would decide without them. */
-  without(pf: PortForward, removed: readonly Rule[]): TraceResult;
+  without(pf: PortForward, removed: ReadonlyArray<Rule | NftRule>): TraceResult;
 }
 
 export interface HookPacket {
@@ -219,7 +224,10 @@ function mostCommon(names: readonly string[]): string | null {
 export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], ruleset?: Ruleset, family: IpFamily = 4): Probes {
   const pool = POOLS[family];
   const libvirt = libvirtSubjects(networks, family);
-  const dnats = forwardsIn(dump, family);
+  // nft's own tables too (not those iptables-nft manages: their rules are the dump's).
+  const nftFamily = family === 6 ? 'ip6' : 'ip';
+  const nftTables = ruleset?.nft ? nftPortForwards(ruleset.nft, family, (t) => t.family === nftFamily && dump.tables.some((d) => d.name === t.name)) : [];
+  const dnats = [...forwardsIn(dump, family), ...nftTables];
   // Xen's scripts write IPv4 rules only: its set-ups are IPv4 subjects.
   const xenDefs = family === 4 ? networks.flatMap((n) => (n.owner === 'xen' && n.definition?.kind === 'xen' ? [{ info: n, def: n.definition }] : [])) : [];
   const xenBridge = xenDefs.find((x) => x.def.mode === 'bridge' && x.def.vifs.length > 0) ?? null;
@@ -230,7 +238,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   const strangerNet = pool.strangers.find((s) => !overlaps(cidrOf(s))) ?? pool.strangers[0]!;
   // The uplink's name: where port forwards come in, else a Xen bridge (the LAN), else where NAT networks leave, else eth0.
   const devs = networks.flatMap((n) => (n.definition?.kind === 'libvirt' && n.definition.forward.dev ? [n.definition.forward.dev] : []));
-  const dnatIn = mostCommon(dnats.flatMap((d) => (d.rule.inInterface && !d.rule.inInterface.negated && !d.rule.inInterface.name.endsWith('+') ? [d.rule.inInterface.name] : [])));
+  const dnatIn = mostCommon(dnats.flatMap((d) => (d.inIface ? [d.inIface] : [])));
   // Before Xen 3.2 the host's own address sits on the NIC's name (a veth into xenbr0): port forwards name it, so the LAN does.
   const lanName = xenBridge ? (dnatIn === xenBridge.def.netdev ? dnatIn : (xenBridge.def.bridge ?? xenBridge.def.netdev)) : null;
   const lan = xenBridge && lanName ? xenLan(xenBridge.def, lanName) : null;
@@ -258,9 +266,8 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     { name: STRANGER_BRIDGE, addresses: [{ address: strangerHost, prefix: strangerSubnet.prefix }], network: null },
   ];
   // Port forwards name public addresses of the host: give them to the uplink.
-  const single = fullPrefix(family);
-  const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.rule.destination && !d.rule.destination.negated && d.rule.destination.cidr.prefix === single ? [d.rule.destination.cidr.network] : [])))];
-  if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family, value }, prefix: single })), network: null });
+  const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.address ? [hostOf(d.address).value] : [])))];
+  if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family, value }, prefix: fullPrefix(family) })), network: null });
   let port = 0;
   const forwardedTo = (to: HostAddress): string => `forwarded-to ${formatHost(family, to.value)}`;
   const guests: GuestSpec[] = [
@@ -303,7 +310,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     const dport = d.dport ?? d.toPort ?? 80;
     const result = trace(sim, { from: 'outside', to: address, proto, dport });
     const endpoint = d.to.value === subject.guest.value || !libvirt.includes(subject) ? subject.endpoint : forwardedTo(d.to);
-    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, result });
+    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, to: formatHost(family, d.to.value), toPort: d.toPort ?? dport, result });
   }
   return {
     family,
@@ -328,10 +335,11 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     hook: (p) => runOneHook(sim, p),
     trace: (probe) => trace(sim, probe),
     without(pf, removed) {
-      const gone = new Set(removed);
-      const dump = sim.ruleset.dump;
+      const gone = new Set<object>(removed);
+      const { dump, nft } = sim.ruleset;
       const pruned: Dump = { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) };
-      return trace(prepare(compileDump(pruned, family), topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
+      const rules = nft ? compileHost({ iptables: pruned, nft: { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) } }, family) : compileDump(pruned, family);
+      return trace(prepare(rules, topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
     },
     detail(r) {
       const probe = probeOf.get(r);

@@ -530,6 +530,11 @@ export function priorityValue(name: string, family: NftFamily, hook: NftHook): n
 // ---------------------------------------------------------------------------------------------
 // Helpers every layer uses.
 
+/** An nft rule rather than an iptables one (both appear where either tool may have written a rule). */
+export function isNftRule(r: object): r is NftRule {
+  return 'statements' in r;
+}
+
 export function isTextPos(pos: NftPos): pos is NftTextPos {
   return (pos as NftTextPos).line !== undefined;
 }

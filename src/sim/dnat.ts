@@ -13,6 +13,8 @@ export interface PortForward {
   readonly dport: number | null;
   /** The rule's own destination when it names a single host (`-d 198.51.100.10/32`). */
   readonly address: string | null;
+  /** The device it comes in on (`-i eth0`), when it names one exactly. */
+  readonly inIface: string | null;
   /** The first address of `--to-destination` (a range's first: what a trace shows). */
   readonly to: HostAddress;
   readonly toPort: number | null;
@@ -55,7 +57,9 @@ export function portForwards(dump: Dump, family: IpFamily): PortForward[] {
       if (!to) continue;
       const d = rule.destination;
       const single = d && !d.negated && d.cidr.prefix === (family === 4 ? 32 : 128) ? formatHost(family, d.cidr.network) : null;
-      out.push({ rule, proto: rule.protocol?.name === 'udp' ? 'udp' : 'tcp', dport: firstPort(rule), address: single, ...to });
+      const i = rule.inInterface;
+      const inIface = i && !i.negated && !i.name.endsWith('+') ? i.name : null;
+      out.push({ rule, proto: rule.protocol?.name === 'udp' ? 'udp' : 'tcp', dport: firstPort(rule), address: single, inIface, ...to });
     }
   };
   walk('PREROUTING');

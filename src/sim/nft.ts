@@ -10,6 +10,7 @@
 import { maskOf, parseHost, type IpFamily } from '../model/cidr.js';
 import type { NftChain, NftExpr, NftFamily, NftMatch, NftNat, NftReject, NftRule, NftRuleset, NftSet, NftStatement, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
+import { SYMBOL_VALUES } from '../model/nft-types.js';
 import { ICMP_TYPES, ICMPV6_TYPES } from '../model/protocols.js';
 import { nftExprText, nftStatementText } from '../write/nft-rule.js';
 import { all, UnknownAtRuntime, type Test } from './matches.js';
@@ -66,6 +67,9 @@ const IFTYPE: Readonly<Record<string, number>> = { ether: 1, loopback: 772 };
 const FIBTYPE = new Set(['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit']);
 
 function icmpTypeNumber(name: string, v6: boolean): number | null {
+  // nft's own names first (`nd-router-advert`), then iptables' spellings.
+  const own = SYMBOL_VALUES[v6 ? 'icmpv6_type' : 'icmp_type']?.[name];
+  if (own !== undefined) return own;
   const spelled = (v6 ? ICMPV6_TYPES : ICMP_TYPES)[name];
   if (spelled === undefined || spelled.includes('/')) return null;
   return Number(spelled);

@@ -22,7 +22,8 @@ export const conflictFirewalld: Check = {
       const hasChains = ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => LIBVIRT_CHAINS.has(c.name))));
       for (const n of ctx.networks) {
         if (!ctx.isRunning(n) || n.definition?.kind !== 'libvirt' || !installsRules(n.definition.forward.mode)) continue;
-        if (ctx.rulesOf(n.name).some((e) => e.purpose !== null)) continue;
+        // Its rules in libvirt's own nft table: firewalld's reload flushes only firewalld's table.
+        if (ctx.rulesOf(n.name).some((e) => e.purpose !== null) || ctx.nftRulesOf(n.name).some((e) => e.owner === 'libvirt' && e.purpose !== null)) continue;
         out.push(
           finding(conflictFirewalld, {
             network: n.name,

@@ -4,8 +4,9 @@
 // REJECT. Judged per family: a dual-stack network closed on IPv4 and open on IPv6 is reported
 // for IPv6 only. Info when the mode intends it.
 
-import { acceptedAt, nftDeleteHint, type Accepted } from '../accepted.js';
-import { acceptedBy, arrived, stepRule } from '../legs.js';
+import { acceptedAt, deleteHint, nftDeleteHint, ruleLocation, ruleWords, type Accepted } from '../accepted.js';
+import { isNftRule } from '../../model/nft.js';
+import { arrived } from '../legs.js';
 import type { Probes, Subject } from '../probes.js';
 import { finding, type Finding } from '../types.js';
 import { formatCidr } from '../../model/cidr.js';
@@ -34,17 +35,19 @@ export const guestReachableFromOutside: Check = {
         if (!arrived(pf.result, pf.endpoint)) continue;
         const mode = ctx.modeOf(pf.subject.network);
         const intended = mode !== null && INTENDED.has(mode);
-        const accept = stepRule(acceptedBy(pf.result.request, 'filter', 'FORWARD'));
+        const by = acceptedAt(ctx, probes.detail(pf.result).request, 'FORWARD');
+        const nft = isNftRule(pf.rule);
+        const restrict = nft ? '`ip saddr` on the dnat rule' : '`-s` on the DNAT and FORWARD rules';
         const family = familyOfProbes(probes);
         out.push(
           finding(guestReachableFromOutside, {
             severity: intended ? 'info' : 'warning',
             network: pf.subject.network.name,
             family,
-            message: `the port forward ${atLine(pf.rule)} lets outside hosts start connections to a guest of ${networkLabel(pf.subject.network)}${overFamily(probes, all.length > 1)} (${pf.proto} ${pf.dport} on ${pf.address}${accept ? `, forwarded by ${atLine(accept)}` : ''}) — seed lab query 5: the guest is exposed on that port, and only on that port`,
-            fix: `if intended, restrict it to the sources that need it (\`-s\` on the DNAT and FORWARD rules); otherwise delete the DNAT: \`${deleteCommand(pf.rule, family)}\``,
-            location: ctx.location(pf.rule),
-            related: accept ? [{ ...ctx.location(accept), message: 'lets the forwarded connection through' }] : [],
+            message: `the port forward ${ruleWords(pf.rule)} lets outside hosts start connections to a guest of ${networkLabel(pf.subject.network)}${overFamily(probes, all.length > 1)} (${pf.proto} ${pf.dport} on ${pf.address}${by.rule ? `, forwarded by ${atLine(by.rule)}` : by.nft ? `, ${by.words.replace(/^accepted/, 'forwarded')}` : ''}) — seed lab query 5: the guest is exposed on that port, and only on that port`,
+            fix: `if intended, restrict it to the sources that need it (${restrict}); otherwise delete the DNAT: ${deleteHint(pf.rule, family)}`,
+            location: ruleLocation(ctx, pf.rule),
+            related: by.location ? [{ ...by.location, message: 'lets the forwarded connection through' }] : [],
           }),
         );
       }

@@ -2,15 +2,19 @@
 // forwarded packet is stopped on its way (the seed lab's query-5 mistake: the FORWARD accept
 // appended below libvirt's REJECT). Found by the simulator: the port forward's packet is
 // traced, and traced again without the rules that stopped it, to name the accept that comes
-// too late.
+// too late. Forwards written in nft (`dnat to` in a host table) are probed the same way; under
+// nft an accept ends only its own table's chain, so the finding names the drop or reject that
+// wins (libvirt's guest_input reject, a host `inet filter` drop) and where an accept must go.
 
 import type { Family, Rule } from '../../model/dump.js';
+import type { Step } from '../../sim/traverse.js';
 import { formatRule } from '../../write/save.js';
+import { acceptedAt, deleteHint, ruleLocation, ruleWords, stoppedAt, type Stopped } from '../accepted.js';
 import { acceptedBy, arrived, stepRule } from '../legs.js';
-import type { PortForward, Probes } from '../probes.js';
+import type { PortForward } from '../probes.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
-import { atLine, deleteCommand, familyOfProbes, networkLabel, overFamily, OWNER_NAMES } from '../words.js';
+import { atLine, deleteCommand, familyName, networkLabel, OWNER_NAMES, shellQuote } from '../words.js';
 
 /** Rules removed one decider at a time, until the packet arrives (at most this many). */
 const MAX_BLOCKERS = 4;
@@ -29,10 +33,19 @@ export const portForwardNeverReachesGuest: Check = {
     const all = ctx.reachability();
     for (const probes of all) for (const pf of probes.portForwards) {
       const req = pf.result.request;
-      if (arrived(pf.result, pf.endpoint) || req.verdict === 'unknown' || req.verdict === 'delivered') continue;
+      if (arrived(pf.result, pf.endpoint) || req.verdict === 'delivered') continue;
+      if (req.verdict === 'unknown') {
+        out.push(undecided(ctx, pf, all.length > 1));
+        continue;
+      }
       const decider = req.decidedBy;
+      if (!decider) continue;
       const first = stepRule(decider);
-      if (!decider || !first) continue;
+      if (!first) {
+        // An nft rule or a chain's policy decides: no accept later in an iptables chain to move.
+        out.push(reportStopped(ctx, pf, decider, all.length > 1));
+        continue;
+      }
       // Take the stopping rules out one by one: the FORWARD accept that then lets it through comes too late.
       const removed: Rule[] = [first];
       let late: Rule | null = null;
@@ -46,28 +59,94 @@ export const portForwardNeverReachesGuest: Check = {
         if (!next || again.request.verdict === 'delivered') break;
         removed.push(next);
       }
-      out.push(report(ctx, probes, all.length > 1, pf, first, decider.chain, late));
+      out.push(report(ctx, all.length > 1, pf, first, decider.chain, late));
     }
     return out;
   },
 };
 
-function report(ctx: Parameters<Check['run']>[0], probes: Probes, dualStack: boolean, pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
-  const family = familyOfProbes(probes);
+/** "a guest of default" or the forwarded-to address. */
+function guestWords(pf: PortForward): string {
+  return pf.endpoint.startsWith('forwarded-to ') ? pf.endpoint.slice('forwarded-to '.length) : `a guest of ${pf.subject.network.name}`;
+}
+
+/** The forward's family, as dumps name it. */
+const familyOf = (pf: PortForward): Family => (pf.subject.family === 6 ? 'ipv6' : 'ipv4');
+
+/** The forward, and its family when it is IPv6 or the host was traced in both. */
+function forwardWords(pf: PortForward, dualStack: boolean): string {
+  const over = pf.subject.family === 6 || dualStack ? ` over ${familyName(familyOf(pf))}` : '';
+  return `the port forward ${ruleWords(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guestWords(pf)} (${networkLabel(pf.subject.network)})${over}`;
+}
+
+function report(ctx: Parameters<Check['run']>[0], dualStack: boolean, pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
+  const family = familyOf(pf);
   const owner = ctx.explainedRule(decider)?.owner ?? 'host';
   const action = pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects';
-  const guest = pf.endpoint.startsWith('forwarded-to ') ? pf.endpoint.slice('forwarded-to '.length) : `a guest of ${pf.subject.network.name}`;
+  const guest = guestWords(pf);
   const lateText = late
     ? `; ${atLine(late)} would accept it but comes after it in ${chain}, too late: rules below a REJECT never see what it rejects`
     : `; nothing accepts the forwarded connection before it`;
   return finding(portForwardNeverReachesGuest, {
     network: pf.subject.network.name,
     family,
-    message: `the port forward ${atLine(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guest} (${networkLabel(pf.subject.network)})${overFamily(probes, dualStack)}, but the connection never reaches it: ${atLine(decider)} (${OWNER_NAMES[owner]}) ${action} the forwarded packet in ${chain}${lateText} — seed lab query 5`,
+    message: `${forwardWords(pf, dualStack)}, but the connection never reaches it: ${atLine(decider)} (${OWNER_NAMES[owner]}) ${action} the forwarded packet in ${chain}${lateText} — seed lab query 5`,
     fix: late
       ? `move the accept above libvirt's rules: \`${deleteCommand(late, family)}\`, then \`${insertCommand(late, family)}\``
-      : `accept the forwarded connection above libvirt's rules, e.g. \`${family === 'ipv6' ? 'ip6tables' : 'iptables'} -I FORWARD 1 -d ${guest.startsWith('a guest') ? 'GUEST' : guest} -p ${pf.proto} --dport ${pf.result.request.seen?.dport ?? pf.dport} -j ACCEPT\`; or delete the DNAT if the forward is not wanted: \`${deleteCommand(pf.rule, family)}\``,
-    location: ctx.location(pf.rule),
+      : `accept the forwarded connection above libvirt's rules, e.g. \`${family === 'ipv6' ? 'ip6tables' : 'iptables'} -I FORWARD 1 -d ${guest.startsWith('a guest') ? 'GUEST' : guest} -p ${pf.proto} --dport ${pf.toPort} -j ACCEPT\`; or delete the DNAT if the forward is not wanted: ${deleteHint(pf.rule, family)}`,
+    location: ruleLocation(ctx, pf.rule),
     related: [{ ...ctx.location(decider), message: `${action} the forwarded connection` }, ...(late ? [{ ...ctx.location(late), message: 'accepts it, too late' }] : [])],
+  });
+}
+
+/** The nft rule that would let the forwarded connection through, in the chain that stops it. */
+function nftAccept(pf: PortForward, bridge: string): string {
+  return `oifname "${bridge}" ${pf.subject.family === 6 ? 'ip6' : 'ip'} daddr ${pf.to} ${pf.proto} dport ${pf.toPort} ct status dnat accept`;
+}
+
+/** Stopped by an nft rule or policy, or an iptables chain's policy. */
+function reportStopped(ctx: Parameters<Check['run']>[0], pf: PortForward, step: Step, dualStack: boolean): Finding {
+  const stop = stoppedAt(ctx, step);
+  const action = pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects';
+  const nft = step.table.includes(' ');
+  // An accept the trace met on the forward hook in another table: it decided only its own chain.
+  const accept = nft ? acceptedAt(ctx, pf.result.request, 'FORWARD') : null;
+  const acceptText = accept?.nft && accept.nft.table !== step.table
+    ? `; ${accept.words.replace(/^accepted by /, '')} accepts it, but under nftables an accept ends only its own table's chain: every base chain on the forward hook still runs, and a drop or reject in any of them is final`
+    : '';
+  return finding(portForwardNeverReachesGuest, {
+    network: pf.subject.network.name,
+    family: familyOf(pf),
+    message: `${forwardWords(pf, dualStack)}, but the connection never reaches it: ${stop.words} (${OWNER_NAMES[stop.owner]}) ${action} the forwarded packet${nft ? '' : ' and nothing accepts it before'}${acceptText}${stop.owner === 'libvirt' ? ": libvirt's nftables table lets no new connection from outside into a NAT or isolated network's guests" : ''}`,
+    fix: fixStopped(pf, step, stop),
+    location: ruleLocation(ctx, pf.rule),
+    related: stop.location ? [{ ...stop.location, message: `${action} the forwarded connection` }] : [],
+  });
+}
+
+function fixStopped(pf: PortForward, step: Step, stop: Stopped): string {
+  const bridge = pf.subject.bridge;
+  const unwanted = `; or delete the DNAT if the forward is not wanted: ${deleteHint(pf.rule, familyOf(pf))}`;
+  const tool = pf.subject.family === 6 ? 'ip6tables' : 'iptables';
+  if (!step.table.includes(' ')) {
+    return `accept the forwarded connection: \`${tool} -I ${step.chain} 1 -o ${bridge} -d ${pf.to} -p ${pf.proto} --dport ${pf.toPort} -m conntrack --ctstate DNAT -j ACCEPT\`${unwanted}`;
+  }
+  const insert = `\`nft insert rule ${step.table} ${shellQuote(step.chain)} ${nftAccept(pf, bridge)}\``;
+  if (stop.owner === 'libvirt') {
+    return `nothing outside libvirt's table can undo its reject: accept the forwarded connection in libvirt's own chain ahead of it, ${insert}, and add it again whenever the network starts (libvirt rebuilds its table then; a network hook, /etc/libvirt/hooks/network, can run it); or let libvirt use its iptables backend (\`firewall_backend = "iptables"\` in /etc/libvirt/network.conf, restart virtnetworkd) and accept it with \`${tool} -I LIBVIRT_FWI 1 -o ${bridge} -p ${pf.proto} --dport ${pf.toPort} -m conntrack --ctstate DNAT -j ACCEPT\`${unwanted}`;
+  }
+  return `accept the forwarded connection in that chain before it is ${pf.result.request.verdict}: ${insert} (and in the file the firewall is loaded from, e.g. /etc/nftables.conf)${unwanted}`;
+}
+
+/** The simulator cannot tell whether the forward reaches its guest: said, never silent. */
+function undecided(ctx: Parameters<Check['run']>[0], pf: PortForward, dualStack: boolean): Finding {
+  const why = pf.result.request.reason;
+  return finding(portForwardNeverReachesGuest, {
+    severity: 'info',
+    network: pf.subject.network.name,
+    family: familyOf(pf),
+    message: `${forwardWords(pf, dualStack)}; whether the connection reaches it is ${why.startsWith('unknown') ? why : `unknown because ${why}`}`,
+    fix: 'trace it with the state virtables could not read given (`virtables trace --from outside --to ADDRESS --proto PROTO --dport PORT` with --assume or --ipset), or check it on the host with a real connection',
+    location: ruleLocation(ctx, pf.rule),
   });
 }

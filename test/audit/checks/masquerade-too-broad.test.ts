@@ -1,16 +1,27 @@
 // masquerade-too-broad: NAT between a network's own guests.
 import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
 import { join } from 'node:path';
+import { REPO_CORPUS, SHARED_CORPUS } from '../../helpers/env.js';
 
 const natted = join(SEED, 'natted.xml');
 
+const NFT_CHECKS = join(REPO_CORPUS, 'nft-checks');
+const NFT_REAL = join(SHARED_CORPUS, 'nft-real');
+
 checkCases('masquerade-too-broad', {
   valid: [
+    { name: "libvirt 11.3 nft: guest_nat excludes the network's own subnet", dumps: [], nft: join(NFT_REAL, 'a-default-nat/after.nft.txt'), net: [join(NFT_REAL, 'a-default-nat/network.xml')] },
     { name: "libvirt's own rules (! -d SUBNET)", dumps: [join(AUDIT, 'natted.save')], net: [natted] },
     { name: 'seed lab: 0.6.3 spelling (-d ! SUBNET/NETMASK)', dumps: [join(SEED, 'expected-0.6.3/natted.save')], net: [natted] },
     { name: 'real capture: c-natted', dumps: [join(REAL, 'c-natted/after.txt')], net: [join(REAL, 'c-natted/network.xml')] },
   ],
   invalid: [
+    {
+      name: "nft: a host table's bare masquerade next to libvirt's table (kernel: guests see 192.168.122.1, test/kernel/nft-checks)",
+      dumps: [], nft: join(NFT_CHECKS, 'masquerade-broad.listed.txt'), net: [join(NFT_REAL, 'a-default-nat/network.xml')],
+      findings: [{ network: 'default', severity: 'warning', line: 56, message: ['table ip nat, chain postrouting, rule `masquerade` also masquerades traffic between guests of the same network', 'br_netfilter'],
+        fix: 'exclude the subnet (or name the uplink with `oifname`): `nft -a list chain ip nat postrouting` shows its handle N; then `nft replace rule ip nat postrouting handle N ip daddr != 192.168.122.0/24 masquerade`' }],
+    },
     {
       name: '-s SUBNET -j MASQUERADE without ! -d SUBNET',
       dumps: [join(AUDIT, 'masquerade-too-broad/masquerade-whole-subnet.save')],

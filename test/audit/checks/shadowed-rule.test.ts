@@ -1,18 +1,49 @@
 // shadowed-rule: libvirt's rule is there, an earlier one decides (traced in order).
 import { checkCases, AUDIT, SEED } from '../harness.js';
 import { join } from 'node:path';
+import { REPO_CORPUS, SHARED_CORPUS } from '../../helpers/env.js';
 
 const natted = join(SEED, 'natted.xml');
 const hostOnly = join(SEED, 'host-only.xml');
 
+const NFT_CHECKS = join(REPO_CORPUS, 'nft-checks');
+const NFT_REAL = join(SHARED_CORPUS, 'nft-real');
+
 checkCases('shadowed-rule', {
   valid: [
+    { name: 'libvirt 11.3 nft, default NAT network (nft-real a)', dumps: [], nft: join(NFT_REAL, 'a-default-nat/after.nft.txt'), net: [join(NFT_REAL, 'a-default-nat/network.xml')] },
+    { name: 'libvirt 11.3 nft, host-only network (nft-real b)', dumps: [], nft: join(NFT_REAL, 'b-host-only/after.nft.json'), net: [join(NFT_REAL, 'b-host-only/network.xml')] },
     { name: 'natted with all its rules', dumps: [join(AUDIT, 'natted.save')], net: [natted] },
     { name: "an admin's DROP appended below libvirt's jumps", dumps: [join(AUDIT, 'shadowed-rule/admin-drop-last.save')], net: [natted] },
     { name: 'seed lab: host-only and natted on CentOS 5 (rules before the host REJECT)', dumps: [join(SEED, 'expected-0.6.3/host-only+natted.save')], net: [hostOnly, natted] },
     { name: "an admin's port-forward accept above libvirt's rules", dumps: [join(AUDIT, 'guest-reachable-from-outside/port-forward.save')], net: [natted] },
   ],
   invalid: [
+    {
+      name: "nft: a drop inserted at the top of libvirt's guest_output, above its accept (kernel: test/kernel/nft-checks)",
+      dumps: [], nft: join(NFT_CHECKS, 'shadowed-out.listed.txt'), net: [join(NFT_REAL, 'a-default-nat/network.xml')],
+      findings: [{ network: 'default', severity: 'error', line: 11,
+        message: ["libvirt's rule `ip saddr 192.168.122.0/24 iif \"virbr0\" counter packets 0 bytes 0 accept` (table ip libvirt_network, chain guest_output) (forward-out)", 'chain guest_output, rule `iif "virbr0" tcp dport 80 drop`, a rule libvirt does not derive for any running network, earlier in the same chain, drops them first'],
+        fix: "delete it from libvirt's table: `nft -a list chain ip libvirt_network guest_output` shows its handle N; then `nft delete rule ip libvirt_network guest_output handle N`; to limit the network's traffic, do it in a table of your own (a drop there still wins), not in libvirt's chains, which libvirt rewrites" }],
+    },
+    {
+      name: 'nft JSON of the same: the handle is known, the delete command exact',
+      dumps: [], nft: join(NFT_CHECKS, 'shadowed-out.listed.json'), net: [join(NFT_REAL, 'a-default-nat/network.xml')],
+      findings: [{ network: 'default', severity: 'error', message: ['forward-out', 'drops them first'],
+        fix: "delete it from libvirt's table: `nft delete rule ip libvirt_network guest_output handle 19`; to limit the network's traffic, do it in a table of your own (a drop there still wins), not in libvirt's chains, which libvirt rewrites" }],
+    },
+    {
+      name: "nft: an accept inserted above an isolated network's reject in guest_output",
+      dumps: [], nft: join(NFT_CHECKS, 'isolated-bypassed.listed.txt'), net: [join(NFT_REAL, 'b-host-only/network.xml')],
+      findings: [{ network: 'host-only', severity: 'error', line: 11,
+        message: ['is isolated, but its guests reach the outside', '(reject-out) never decides', 'rule `iif "virbr1" accept` accepts them first (a rule libvirt does not derive for any running network)'],
+        fix: 'remove or narrow the accepting rule: `nft -a list chain ip libvirt_network guest_output` shows its handle N; then `nft delete rule ip libvirt_network guest_output handle N`' }],
+    },
+    {
+      name: "nft: a rule in libvirt's table the simulator cannot evaluate (meta cpu) is unknown, said so",
+      dumps: [], nft: join(NFT_CHECKS, 'undecided-out.listed.txt'), net: [join(NFT_REAL, 'a-default-nat/network.xml')],
+      findings: [{ network: 'default', severity: 'info', line: 11, message: ['(forward-out) lets guests of default starting connections to the outside through is unknown because', 'meta cpu'] }],
+    },
     {
       name: "an admin's -I FORWARD -i virbr2 -j DROP above libvirt's jumps",
       dumps: [join(AUDIT, 'shadowed-rule/admin-drop-first.save')],
