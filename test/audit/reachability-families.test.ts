@@ -75,6 +75,12 @@ describe('IPv6: libvirt 9.0.0 dual-stack networks, captured', () => {
     );
   });
 
+  it("libvirt's nftables backend: table ip6 libvirt_network accepts every packet to nat6's prefix (nft's listing, read on one engine)", async () => {
+    const found = await audit({ name: 'nft', dumps: [], nft: join(V6, 'nft', 'nat6.listed.txt'), net: [join(V6, 'd-nat6', 'network.xml')] });
+    expect(reach(found)).toEqual(['guest-reachable-from-outside warning nat6 ipv6 nat6.listed.txt:46']);
+    expect(found[0]!.message).toContain('accepted by table ip6 libvirt_network, chain guest_input, rule `ip6 daddr 2001:db8:126::/64 oif "virbr6"');
+  });
+
   it('JSON says the family of each reachability finding', async () => {
     const dir = join(V6, 'd-nat6');
     const r = JSON.parse((await runCli(['audit', join(dir, 'after.txt'), join(dir, 'after.ip6.txt'), '--net', join(dir, 'network.xml'), '--format', 'json'])).stdout) as { findings: Array<{ id: string; family?: string }> };

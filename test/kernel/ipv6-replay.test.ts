@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parseSaveBytes } from '../../grammar/iptables-save.js';
+import { parseNftText } from '../../grammar/nft.js';
 import { simulatedContext } from '../../src/audit/run.js';
 import type { Probes } from '../../src/audit/probes.js';
 import { readNetworkInputs } from '../../src/cli/inputs.js';
@@ -25,16 +26,19 @@ const io: Io = { stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrI
 interface Replay {
   readonly name: string;
   readonly probes: Probes;
-  /** The dump of the family, as the kernel loads it. */
+  /** The dump of the family, as the kernel loads it ('' when the rules are all nft's). */
   readonly dump: string;
+  /** The host's nft ruleset, loaded with `nft -f` after the dump. */
+  readonly nft: string | null;
   readonly specs: ProbeSpec[];
   /** The audit's own verdict for each spec (from the probes the checks use). */
   readonly audited: string[];
 }
 
 /** The hosts the audit's reachability checks judge, one per family, with the probes they ask. */
-async function replays(name: string, dumps: readonly string[], nets: readonly string[]): Promise<Replay[]> {
-  const ctx = await simulatedContext({ dumps: dumps.map((f) => parseSaveBytes(readBytesFromDisk(f), { file: f })), running: readNetworkInputs('audit', nets, io), inactive: [] });
+async function replays(name: string, dumps: readonly string[], nets: readonly string[], nftFile?: string): Promise<Replay[]> {
+  const nft = nftFile ? parseNftText(read(nftFile), { file: nftFile }) : null;
+  const ctx = await simulatedContext({ dumps: dumps.map((f) => parseSaveBytes(readBytesFromDisk(f), { file: f })), nft, running: readNetworkInputs('audit', nets, io), inactive: [] });
   return ctx.reachability().map((probes) => {
     const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network, probes.family));
     const specs: ProbeSpec[] = [];
@@ -50,8 +54,8 @@ async function replays(name: string, dumps: readonly string[], nets: readonly st
       if (s.vif === null) ask({ from: s.endpoint, to: 'host', proto: 'udp', dport: 53 }, probes.dns(s).request.verdict);
       for (const t of subjects) if (t !== s) ask({ from: s.endpoint, to: t.endpoint, proto: 'tcp', dport: 22 }, probes.pair(s, t).request.verdict);
     }
-    const dump = dumps.find((f) => ctx.dumps.find((d) => d.file === f)?.family === (probes.family === 6 ? 'ipv6' : 'ipv4'))!;
-    return { name: `${name} IPv${probes.family}`, probes, dump: read(dump), specs, audited };
+    const dump = dumps.find((f) => ctx.dumps.find((d) => d.file === f)?.family === (probes.family === 6 ? 'ipv6' : 'ipv4'));
+    return { name: `${name} IPv${probes.family}`, probes, dump: dump ? read(dump) : '', nft: nftFile ? read(nftFile) : null, specs, audited };
   });
 }
 
@@ -63,7 +67,8 @@ function replay(r: Replay): void {
   const probes = kernelProbes(sim, scenario);
   // The simulator traced anew (other source ports) says what the audit's probes said.
   expect(probes.map((p) => p.result.request.verdict)).toEqual(r.audited);
-  const run = runKernel(sim.topology, r.dump, probes.map((p) => p.probe), { brNetfilter: sim.brNetfilter, family: sim.family, extraPorts: { tcp: [22, 80], udp: [53] } });
+  const loads = r.nft ? [{ tool: 'nft' as const, text: r.nft }] : [];
+  const run = runKernel(sim.topology, r.dump, probes.map((p) => p.probe), { brNetfilter: sim.brNetfilter, family: sim.family, extraPorts: { tcp: [22, 80], udp: [53] }, loads });
   expect(run.error).toBeNull();
   const cmp = compare(sim, probes, run.observations);
   expect(cmp.disagreements).toEqual([]);
@@ -89,6 +94,15 @@ describeKernel('IPv6 kernel replay: libvirt 9.0 dual-stack captures', () => {
     expect(kernelSays(v6!, 'outside', guest)).toBe('ok');
     expect(kernelSays(v4!, 'outside', guest)).toBe('ECONNREFUSED');
     for (const r of [v4!, v6!]) replay(r);
+  });
+
+  it("libvirt's nftables backend (table ip6 libvirt_network, as nft 1.0.6 lists it): the same IPv6 verdicts, kernel-checked", async () => {
+    const hosts = await replays('nft nat6', [], [join(V6, 'd-nat6', 'network.xml')], join(V6, 'nft', 'nat6.listed.txt'));
+    expect(hosts.map((h) => h.probes.family)).toEqual([4, 6]);
+    const v6 = hosts[1]!;
+    expect(v6.audited[0]).toBe('delivered');
+    expect(hosts[0]!.audited[0]).toBe('rejected');
+    for (const r of hosts) replay(r);
   });
 
   it.each([
