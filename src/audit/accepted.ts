@@ -3,7 +3,7 @@
 // table and chain. On an nft host a hook may hold no base chain at all: then nothing filters it.
 
 import type { Owner } from '../explain/attribute.js';
-import type { Rule } from '../model/dump.js';
+import type { Family, Rule } from '../model/dump.js';
 import { isNftRule, type NftRule } from '../model/nft.js';
 import type { Hook } from '../sim/packet.js';
 import type { Leg } from '../sim/trace.js';
@@ -80,8 +80,8 @@ export function ruleLocation(ctx: AuditContext, rule: Rule | NftRule): Location 
 }
 
 /** How to delete a rule either tool wrote (nft needs its handle: `nft -a` shows it unless the listing did). */
-export function deleteHint(rule: Rule | NftRule): string {
-  if (!isNftRule(rule)) return `\`${deleteCommand(rule)}\``;
+export function deleteHint(rule: Rule | NftRule, family: Family = 'ipv4'): string {
+  if (!isNftRule(rule)) return `\`${deleteCommand(rule, family)}\``;
   const chain = `${rule.family} ${rule.table} ${shellQuote(rule.chain)}`;
   return rule.handle !== null
     ? `\`nft delete rule ${chain} handle ${rule.handle}\``

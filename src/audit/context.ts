@@ -5,6 +5,7 @@
 import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../explain/attribute.js';
 import { verdictOf, type NetworkVerdict } from '../explain/verdict.js';
 import type { Flavor } from '../engine/program.js';
+import type { IpFamily } from '../model/cidr.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import { explainNftTables, inferNftNetworks, type NftExplained } from '../explain/nft-explain.js';
 import { nftOnlyTables, type Host } from '../model/host.js';
@@ -54,8 +55,8 @@ export interface AuditContext {
   isInactive(n: NetworkInfo): boolean;
   verdict(n: NetworkInfo): NetworkVerdict;
   modeOf(n: NetworkInfo): Mode | null;
-  /** Does the dump hold any of the network's own (libvirt/Xen) rules? Reachability is judged only for those. */
-  hasRules(n: NetworkInfo): boolean;
+  /** Does the dump hold any of the network's own (libvirt/Xen) rules (of one family's dump, when given)? Reachability is judged only for those. */
+  hasRules(n: NetworkInfo, family?: IpFamily): boolean;
   /** Explained rules of a network (by name). */
   rulesOf(network: string): readonly Explained[];
   /** Explained nft rules of a network (libvirt's nft table), by name. */
@@ -71,8 +72,18 @@ export interface AuditContext {
   libvirtRange(): VersionRange | null;
   /** The simulated host for the IPv4 dump; null when there is none. */
   probes(): Probes | null;
+  /**
+   * The simulated hosts the reachability checks judge, one per family that has a ruleset
+   * (IPv4: iptables-save or nft; IPv6: ip6tables-save or nft) and a subject: IPv4 first.
+   */
+  reachability(): readonly Probes[];
   /** Set by the runner once the simulator is loaded. */
-  probeBuilder: ((dump: Dump | null, networks: readonly NetworkInfo[]) => Probes) | null;
+  probeBuilder: ((dump: Dump | null, networks: readonly NetworkInfo[], family: IpFamily) => Probes) | null;
+}
+
+/** Does an nft table family's ruleset see packets of an IP family? */
+function nftFamilyServes(table: string, family: IpFamily): boolean {
+  return table === 'inet' || table === 'bridge' || table === 'netdev' || table === (family === 6 ? 'ip6' : 'ip');
 }
 
 function familyOf(dump: Dump): Family {
@@ -127,6 +138,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
   let probes: Probes | null | undefined;
+  let reachability: Probes[] | undefined;
 
   const context: AuditContext = {
     dumps,
@@ -164,8 +176,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     },
     rulesOf: (name) => byNetwork.get(name) ?? [],
     nftRulesOf: (name) => nftByNetwork.get(name) ?? [],
-    hasRules: (n) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen'))
-      || (nftByNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && e.owner === 'libvirt'),
+    hasRules: (n, family) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen') && (family === undefined || e.family === (family === 6 ? 'ipv6' : 'ipv4')))
+      || (nftByNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && e.owner === 'libvirt' && (family === undefined || nftFamilyServes(e.rule.family, family))),
     explainedRule: (rule) => byRule.get(rule),
     location: (rule) => ({ file: fileOf.get(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
     definitionLocation(n) {
@@ -196,7 +208,20 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     probes() {
       if (probes !== undefined) return probes;
       if ((!ipv4 && !context.nft) || !context.probeBuilder) return (probes = null);
-      return (probes = context.probeBuilder(ipv4, networks.filter((n) => !inactiveSet.has(n))));
+      return (probes = context.probeBuilder(ipv4, networks.filter((n) => !inactiveSet.has(n)), 4));
+    },
+    reachability() {
+      if (reachability !== undefined) return reachability;
+      const out: Probes[] = [];
+      const v4 = context.probes();
+      if (v4 && v4.subjects.length > 0) out.push(v4);
+      const live = networks.filter((n) => !inactiveSet.has(n));
+      // IPv6 only where some network has an IPv6 subnet: the IPv6 host is then simulated from ip6tables-save and nft.
+      if ((ipv6 || context.nft) && context.probeBuilder && live.some((n) => n.subnets.some((c) => c.family === 6))) {
+        const v6 = context.probeBuilder(ipv6, live, 6);
+        if (v6.subjects.length > 0) out.push(v6);
+      }
+      return (reachability = out);
     },
     probeBuilder: null,
   };

@@ -7,6 +7,8 @@ import { compile } from '../engine/compile.js';
 import type { Command, Flavor } from '../engine/program.js';
 import type { Purpose } from '../engine/why.js';
 import { LEGACY_BOUNDARIES } from '../engine/libvirt-legacy.js';
+import { XEN_BOUNDARIES } from '../engine/xen-common.js';
+import { compareVersions, DEFAULT_XEN_VERSION, parseVersion } from '../engine/version.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
@@ -42,6 +44,8 @@ export interface Expected {
 
 /** One release per era the legacy flavour knows: the oldest, then each boundary. */
 const LEGACY_CANDIDATES = ['0.6.3', ...new Set(LEGACY_BOUNDARIES.map((b) => b.since)), '5.0.0'];
+/** One Xen release per era of its scripts' rules, oldest first, while the network scripts existed (until 4.4). */
+const XEN_CANDIDATES = ['3.0.0', ...XEN_BOUNDARIES.map((b) => b.since).filter((v) => compareVersions(parseVersion(v)!, '4.5') < 0), DEFAULT_XEN_VERSION];
 
 const keyOf = (family: Family, table: string, chain: string, canonical: string): string => `${family}\u0000${table}\u0000${chain}\u0000${ruleKey(canonical)}`;
 
@@ -110,10 +114,11 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
     return !d?.listing || d.listing.tables.includes(r.table);
   };
   const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] => rules.filter((r) => options.families.has(r.family) && shown(r));
-  const xenRules = xen.flatMap((n) => {
-    const program = compile([n], { flavor: `xen-${n.mode}` });
+  // Each Xen set-up compiled for every release whose scripts differ (network scripts exist until 4.4).
+  const xenCandidates = xen.map((n) => XEN_CANDIDATES.map((version) => {
+    const program = compile([n], { flavor: `xen-${n.mode}`, xenVersion: version });
     return { era: program.era, rules: inFamilies(rulesOf(program.commands)) };
-  });
+  }));
   const candidates: Array<{ era: string; version: string | undefined; rules: ExpectedRule[] }> = [];
   if (options.flavor && libvirt.length > 0) {
     const versions = options.flavor === 'libvirt-legacy' && !options.libvirtVersion ? LEGACY_CANDIDATES : [options.libvirtVersion];
@@ -123,8 +128,9 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
     }
   }
   // Only the chains expected rules live in need canonical identities.
-  const chains = new Set([...candidates.flatMap((c) => c.rules), ...xenRules.flatMap((x) => x.rules)].map((r) => `${r.family}\u0000${r.table}\u0000${r.chain}`));
+  const chains = new Set([...candidates.flatMap((c) => c.rules), ...xenCandidates.flat().flatMap((x) => x.rules)].map((r) => `${r.family}\u0000${r.table}\u0000${r.chain}`));
   const index = indexDumps(dumps, chains);
+  const xenRules = xenCandidates.map((c) => fitXen(c, index));
   // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
   let best: { era: string; version: string | undefined; rules: ExpectedRule[]; missing: ExpectedRule[]; matched: Set<Rule>; alike: string[]; versions: Array<string | undefined> } | null = null;
   for (const c of candidates) {
@@ -143,6 +149,22 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
   const libvirtEra = !best ? null : unversioned ? 'libvirt 5.1+' : best.alike.length > 1 ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}` : best.era;
   const libvirtRange = !best ? null : rangeOf(options, best.versions, libvirtEra!);
   return { eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))], rules: all, missing, matched, eraDetected: candidates.length > 1, libvirtRange };
+}
+
+/**
+ * The Xen release whose scripts' rules the dump holds best: most rules found, then fewest
+ * missing; the newest on a tie (with nothing found, the default). Releases that fit alike are
+ * named as a range (`xen 3.0.0–3.2`): the dump cannot tell them apart.
+ */
+function fitXen(candidates: ReadonlyArray<{ era: string; rules: ExpectedRule[] }>, index: ReturnType<typeof indexDumps>): { era: string; rules: ExpectedRule[] } {
+  const scored = candidates.map((c) => ({ ...c, ...compare(c.rules, index) }));
+  const better = (a: (typeof scored)[number], b: (typeof scored)[number]): number => b.matched.size - a.matched.size || a.missing.length - b.missing.length;
+  const found = scored.filter((c) => c.matched.size > 0);
+  if (found.length === 0) return candidates.find((c) => c.era === `xen ${DEFAULT_XEN_VERSION}`) ?? candidates.at(-1)!;
+  const best = [...found].sort((a, b) => better(a, b) || 1)[0]!;
+  const alike = found.filter((c) => better(c, best) === 0);
+  const newest = alike.at(-1)!;
+  return { era: alike.length > 1 ? `${alike[0]!.era}–${newest.era.replace(/^xen /, '')}` : newest.era, rules: newest.rules };
 }
 
 /** The releases a compared era stands for: a given version, the 5.1+ era, or the legacy candidates that fit alike. */

@@ -12,7 +12,7 @@ export function counts(findings: readonly Finding[]): Record<Severity, number> {
 export function auditJson(reports: readonly AuditReport[]) {
   const findings = reports.flatMap((r) => r.findings);
   return {
-    findings: findings.map((f) => ({ id: f.id, severity: f.severity, network: f.network, message: f.message, fix: f.fix, location: f.location, related: f.related })),
+    findings: findings.map((f) => ({ id: f.id, severity: f.severity, network: f.network, ...(f.family ? { family: f.family } : {}), message: f.message, fix: f.fix, location: f.location, related: f.related })),
     networks: reports.flatMap((r) => r.networks.map((n) => ({ ...n, files: r.files }))),
     hosts: reports.map((r) => ({ files: r.files, flavor: r.flavor, eras: r.eras })),
     summary: counts(findings),

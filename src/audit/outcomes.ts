@@ -117,6 +117,20 @@ function ownerOfReason(reason: string): Owner | null {
   return nftTableOwner(`${m[1]} ${m[2]}`) === 'host' ? (DOCKER_CHAIN.test(m[3]!) ? 'docker' : UFW_CHAIN.test(m[3]!) ? 'ufw' : 'host') : nftTableOwner(`${m[1]} ${m[2]}`);
 }
 
+/** Does a rule match packets bridged in from (or out to) a vif? */
+function physdevOf(rule: Rule, option: '--physdev-in' | '--physdev-out', vif: string): boolean {
+  return rule.matches.some((m) => m.name === 'physdev' && m.options.some((o) => o.name === option && !o.negated && o.args[0]?.value === vif));
+}
+
+/** A vif-bridge guest's traffic to the LAN: vif-bridge's accept for its vif is there, but something decides first. */
+function xenBridged(ctx: AuditContext, s: Subject, vif: string, undecided: Undecided[]): Blocked | null {
+  const mine = ctx.rulesOf(s.network.name).filter((e) => e.owner === 'xen');
+  const accept = mine.find((e) => e.purpose === 'xen-vif-in' && physdevOf(e.rule, '--physdev-in', vif))?.rule ?? null;
+  if (!accept) return null;
+  const r = ctx.probes()!.out(s);
+  return blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${s.endpoint}'s traffic bridged from ${vif} to the LAN`, expected: accept, expectedNft: null, expectedPurpose: 'xen-vif-in' }, undecided);
+}
+
 /** Everything a network's mode promises that its guests do not get. */
 export function blockedTraffic(ctx: AuditContext): Blocked[] {
   return outcomesOf(ctx).blocked;
@@ -135,6 +149,11 @@ function outcomesOf(ctx: AuditContext): { blocked: Blocked[]; undecided: Undecid
   const probes = ctx.probes();
   for (const s of probes?.subjects ?? []) {
     const mode = ctx.modeOf(s.network);
+    if (mode === 'xen-bridge' && s.vif !== null) {
+      const b = xenBridged(ctx, s, s.vif, undecided);
+      if (b) out.push(b);
+      continue;
+    }
     if (mode !== 'none' && mode !== 'nat' && mode !== 'route') continue;
     // A network with none of its rules in the dump is rules-not-in-dump's or missing-rule's business.
     const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null && e.owner === 'libvirt');

@@ -1,26 +1,30 @@
 // Order-aware questions answered by the packet simulator (src/sim): can a guest leave, can
 // outside start a connection to it, does port 53 on the host answer it, can one network's
-// guests reach another's. One simulated host per audit: a bridge and a guest per virtual
-// network (IPv4), an uplink with the outside world behind it, and the dump's own rules.
+// guests reach another's. One simulated host per audit and IP family: a bridge and a guest per
+// libvirt network with an address of that family, a guest per Xen set-up (IPv4: Xen's scripts
+// write iptables rules only), an uplink with the outside world behind it, and the family's rules.
 
-import { formatHost, maskOf, type Cidr, type HostAddress } from '../model/cidr.js';
+import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NftRule } from '../model/nft.js';
 import type { NetworkInfo } from '../explain/attribute.js';
 import { chainKey, compileDump, compileHost, type CompiledChain, type Ruleset } from '../sim/compile.js';
 import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
-import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec } from '../sim/topology.js';
+import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec, type UplinkSpec } from '../sim/topology.js';
 import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
 import { iptablesBaseChains, planHooks } from '../sim/hooks.js';
 import { portForwards as forwardsIn } from '../sim/dnat.js';
 import { nftPortForwards } from '../sim/nft-dnat.js';
-import { isVirtualMode } from '../model/network.js';
+import { isVirtualMode, type XenNetwork, type XenVif } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
 
 /** A virtual network as the simulator sees it. */
 export interface Subject {
   readonly network: NetworkInfo;
+  /** The family this subject is probed in (a dual-stack network is two subjects, one per family). */
+  readonly family: IpFamily;
+  /** The host interface the guest hangs off: the network's bridge, or a Xen vif-nat/vif-route link (`vif3.0`). */
   readonly bridge: string;
   readonly subnet: Cidr;
   /** The host's address on the bridge. */
@@ -29,6 +33,8 @@ export interface Subject {
   readonly guest: HostAddress;
   /** Endpoint name of the guest in the topology. */
   readonly endpoint: string;
+  /** A Xen guest's interface (`vif1.0`); null for libvirt's simulated guests. */
+  readonly vif: string | null;
 }
 
 /** A DNAT rule (iptables, or an nft `dnat to`) that sends outside traffic to a guest, and the probe through it. */
@@ -47,6 +53,8 @@ export interface PortForward {
 }
 
 export interface Probes {
+  /** The family the host is simulated in. */
+  readonly family: IpFamily;
   readonly sim: Simulator;
   readonly subjects: readonly Subject[];
   readonly uplink: string;
@@ -84,43 +92,124 @@ export interface HookPacket {
 
 const STRANGER_BRIDGE = 'vt-stranger0';
 
-/** Ranges for the simulated uplink, outside world and stranger, taken from those no network uses. */
-const UPLINKS = ['10.0.2.15/24,gw=10.0.2.2', '172.31.254.15/24,gw=172.31.254.1', '198.18.0.15/24,gw=198.18.0.1', '100.127.254.15/24,gw=100.127.254.1'];
-const OUTSIDE = ['203.0.113.10', '198.51.100.99', '192.0.2.99'];
-const STRANGERS = ['100.64.250.0/24', '198.19.250.0/24', '172.30.250.0/24'];
-
-const v4 = (text: string): HostAddress => {
-  const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
-  return { family: 4, value: (BigInt(a) << 24n) | (BigInt(b) << 16n) | (BigInt(c) << 8n) | BigInt(d) };
+/** Per family, ranges for the simulated uplink, outside world and stranger, taken from those no network uses. */
+const POOLS: Readonly<Record<IpFamily, { uplinks: readonly string[]; outside: readonly string[]; strangers: readonly string[] }>> = {
+  4: {
+    uplinks: ['10.0.2.15/24,gw=10.0.2.2', '172.31.254.15/24,gw=172.31.254.1', '198.18.0.15/24,gw=198.18.0.1', '100.127.254.15/24,gw=100.127.254.1'],
+    outside: ['203.0.113.10', '198.51.100.99', '192.0.2.99'],
+    strangers: ['100.64.250.0/24', '198.19.250.0/24', '172.30.250.0/24'],
+  },
+  6: {
+    uplinks: ['2001:db8:2::15/64,gw=2001:db8:2::2', 'fd00:2::15/64,gw=fd00:2::2', '2001:db8:fffe::15/64,gw=2001:db8:fffe::2'],
+    outside: ['2001:db8:ffff::10', 'fd00:ffff::10', '2001:db8:fffd::10'],
+    strangers: ['fd00:fa::/64', '2001:db8:fa::/64', 'fd00:fb::/64'],
+  },
 };
 
-function inSubnet(c: Cidr, a: HostAddress): boolean {
-  return c.family === a.family && (a.value & maskOf(4, c.prefix)) === c.network;
+const hostOf = (text: string): HostAddress => parseHost(text)!;
+
+function cidrOf(text: string): Cidr {
+  const c = parseCidr(text)!;
+  return { family: c.family, network: c.network & maskOf(c.family, c.prefix), prefix: c.prefix };
 }
 
-function subnetOf(text: string): Cidr {
-  const [addr, prefix] = text.split('/') as [string, string];
-  return { family: 4, network: v4(addr).value, prefix: Number(prefix) };
+const fullPrefix = (family: IpFamily): number => (family === 4 ? 32 : 128);
+
+/** A Xen set-up as the simulated host runs it, and the guest that stands for it. */
+interface XenPlan {
+  /** The set-up with an address on every vif the probes use (vif-bridge guests without `ip=` get one on the LAN). */
+  readonly network: XenNetwork;
+  readonly subject: Subject;
 }
 
-/** The subjects: every running or inferred libvirt network with a bridge and an IPv4 subnet. */
-function subjectsOf(networks: readonly NetworkInfo[]): Subject[] {
+/** The subjects of one family: every running or inferred libvirt network with a bridge and a subnet of it. */
+function libvirtSubjects(networks: readonly NetworkInfo[], family: IpFamily): Subject[] {
   const out: Subject[] = [];
   const bridges = new Set<string>();
   for (const network of networks) {
     if (network.owner !== 'libvirt' || !network.bridge || bridges.has(network.bridge)) continue;
     const def = network.definition?.kind === 'libvirt' ? network.definition : null;
     if (def && !isVirtualMode(def.forward.mode)) continue;
-    const ip = def?.ips.find((i) => i.family === 4);
-    const subnet = ip?.subnet ?? network.subnets.find((s) => s.family === 4);
-    if (!subnet || subnet.prefix > 30) continue;
-    const hostAddress = ip?.address ?? { family: 4 as const, value: subnet.network + 1n };
+    const ip = def?.ips.find((i) => i.family === family);
+    const subnet = ip?.subnet ?? network.subnets.find((s) => s.family === family);
+    if (!subnet || subnet.prefix > fullPrefix(family) - 2) continue;
+    const hostAddress = ip?.address ?? { family, value: subnet.network + 1n };
     const range = ip?.dhcpRanges[0]?.start;
     const guestValue = range && range.value !== hostAddress.value ? range.value : hostAddress.value === subnet.network + 1n ? subnet.network + 2n : subnet.network + 1n;
     bridges.add(network.bridge);
-    out.push({ network, bridge: network.bridge, subnet, hostAddress, guest: { family: 4, value: guestValue }, endpoint: `guest of ${network.name}` });
+    out.push({ network, family, bridge: network.bridge, subnet, hostAddress, guest: { family, value: guestValue }, endpoint: `guest of ${network.name}`, vif: null });
   }
   return out;
+}
+
+/** The endpoint name the topology gives a vif's guest (src/sim/topology.ts addXen). */
+const vifEndpoint = (vif: XenVif): string => (vif.devid === 0 ? `dom${vif.domid}` : `dom${vif.domid}.${vif.devid}`);
+
+/** The IPv4 address of a vif's `ip=` words, with its prefix when written. */
+function vifAddress(vif: XenVif): { address: HostAddress; prefix: number | null } | null {
+  for (const ip of vif.ips) {
+    const [text, len] = ip.split('/') as [string, string | undefined];
+    const address = parseHost(text);
+    if (address?.family === 4) return { address, prefix: len === undefined ? null : Number(len) };
+  }
+  return null;
+}
+
+/** vif-nat's router_ip: the guest's address with 127 added to its last octet (as src/sim/topology.ts has it). */
+function natRouter(guest: HostAddress): HostAddress {
+  return { family: 4, value: (guest.value & ~0xffn) | ((guest.value + 127n) & 0xffn) };
+}
+
+/**
+ * The LAN a vif-bridge set-up puts its guests on, as the simulated uplink: the bridge (the NIC's
+ * name from Xen 3.2 on, xenbr0 before) with the physical card as its port, in a /24 around the
+ * first guest address (so guest and outside share it), the host and the gateway on free addresses.
+ */
+function xenLan(net: XenNetwork, name: string): UplinkSpec {
+  const first = net.vifs.map(vifAddress).find((a) => a !== null) ?? null;
+  const prefix = first?.prefix !== null && first?.prefix !== undefined && first.prefix <= 24 ? first.prefix : 24;
+  const base = first ? first.address.value & maskOf(4, prefix) : 0x0a000200n;
+  const taken = new Set(net.vifs.flatMap((v) => v.ips).map((ip) => parseHost(ip.split('/')[0]!)?.value));
+  const free = (candidates: bigint[]): bigint => candidates.map((c) => base + c).find((v) => !taken.has(v)) ?? base + 253n;
+  const host = free([1n, 15n, 250n]);
+  const gw = [254n, 2n, 251n].map((c) => base + c).find((v) => v !== host && !taken.has(v)) ?? base + 252n;
+  return {
+    name,
+    addresses: [{ address: { family: 4, value: host }, prefix }],
+    gateways: [{ family: 4, value: gw }],
+    port: `p${net.netdev}`,
+  };
+}
+
+/**
+ * A Xen set-up's guest for the IPv4 probes: its first vif with an address (vif-bridge guests
+ * without `ip=` take one on the LAN, as DHCP there would give them). vif-nat and vif-route
+ * guests are routed links of their own (`vifD.N`), the host their router.
+ */
+function xenPlan(network: NetworkInfo, def: XenNetwork, lan: UplinkSpec | null, uplinkAddress: HostAddress): XenPlan | null {
+  if (def.vifs.length === 0) return null;
+  if (def.mode === 'bridge') {
+    if (!lan) return null;
+    const on = lan.addresses[0]!;
+    const subnet: Cidr = { family: 4, network: on.address.value & maskOf(4, on.prefix), prefix: on.prefix };
+    let next = 100n;
+    // Only the vifs on the LAN's bridge (a vif may name another bridge of its own), attached to the uplink that stands for it.
+    const bridge = def.bridge ?? def.netdev;
+    const onLan = def.vifs.filter((v) => v.bridge === null || v.bridge === bridge);
+    const vifs = onLan.map((v) => ({ ...v, bridge: lan.name, ips: vifAddress(v) ? v.ips : [formatHost(4, subnet.network + next++)] }));
+    const vif = vifs[0];
+    if (!vif) return null;
+    const guest = vifAddress(vif)!.address;
+    const subject: Subject = { network, family: 4, bridge: lan.name, subnet, hostAddress: on.address, guest, endpoint: vifEndpoint(vif), vif: vif.name };
+    return { network: { ...def, bridge: lan.name, vifs }, subject };
+  }
+  const vif = def.vifs.find((v) => vifAddress(v) !== null);
+  if (!vif) return null;
+  const { address, prefix } = vifAddress(vif)!;
+  const len = prefix ?? 32;
+  const subnet: Cidr = { family: 4, network: address.value & maskOf(4, len), prefix: len };
+  const hostAddress = def.mode === 'nat' ? natRouter(address) : uplinkAddress;
+  return { network: { ...def, vifs: def.vifs.filter((v) => vifAddress(v) !== null) }, subject: { network, family: 4, bridge: vif.name, subnet, hostAddress, guest: address, endpoint: vifEndpoint(vif), vif: vif.name } };
 }
 
 function mostCommon(names: readonly string[]): string | null {
@@ -131,50 +220,75 @@ function mostCommon(names: readonly string[]): string | null {
   return best;
 }
 
-/** Builds the simulated host for an IPv4 dump; null when the dump gives the simulator nothing to do. */
-export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], ruleset?: Ruleset): Probes {
-  const subjects = subjectsOf(networks);
+/** Builds the simulated host of one family (IPv4 by default) for a dump and the networks. */
+export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], ruleset?: Ruleset, family: IpFamily = 4): Probes {
+  const pool = POOLS[family];
+  const libvirt = libvirtSubjects(networks, family);
   // nft's own tables too (not those iptables-nft manages: their rules are the dump's).
-  const nftTables = ruleset?.nft ? nftPortForwards(ruleset.nft, 4, (t) => t.family === 'ip' && dump.tables.some((d) => d.name === t.name)) : [];
-  const dnats = [...forwardsIn(dump, 4), ...nftTables];
-  const used = subjects.map((s) => s.subnet);
-  const free = (c: Cidr): boolean => !used.some((u) => inSubnet(u, { family: 4, value: c.network }) || inSubnet(c, { family: 4, value: u.network }));
-  const uplinkText = UPLINKS.find((u) => free(subnetOf(u.split(',')[0]!.replace(/\.\d+\//, '.0/')))) ?? UPLINKS[0]!;
-  const outside = OUTSIDE.find((o) => !used.some((u) => inSubnet(u, v4(o)))) ?? OUTSIDE[0]!;
-  const strangerNet = STRANGERS.find((s) => free(subnetOf(s))) ?? STRANGERS[0]!;
-  // The uplink's name: where port forwards come in, else where NAT networks leave, else eth0.
+  const nftFamily = family === 6 ? 'ip6' : 'ip';
+  const nftTables = ruleset?.nft ? nftPortForwards(ruleset.nft, family, (t) => t.family === nftFamily && dump.tables.some((d) => d.name === t.name)) : [];
+  const dnats = [...forwardsIn(dump, family), ...nftTables];
+  // Xen's scripts write IPv4 rules only: its set-ups are IPv4 subjects.
+  const xenDefs = family === 4 ? networks.flatMap((n) => (n.owner === 'xen' && n.definition?.kind === 'xen' ? [{ info: n, def: n.definition }] : [])) : [];
+  const xenBridge = xenDefs.find((x) => x.def.mode === 'bridge' && x.def.vifs.length > 0) ?? null;
+  const used = [...libvirt.map((s) => s.subnet), ...xenDefs.flatMap((x) => x.def.vifs.flatMap((v) => v.ips.map(cidrOf).filter((c) => c.family === 4)))];
+  const overlaps = (c: Cidr): boolean => used.some((u) => cidrContains(u, { family, value: c.network }) || cidrContains(c, { family, value: u.network }));
+  const uplinkText = pool.uplinks.find((u) => !overlaps(cidrOf(u.split(',')[0]!))) ?? pool.uplinks[0]!;
+  const outside = pool.outside.find((o) => !used.some((u) => cidrContains(u, hostOf(o)))) ?? pool.outside[0]!;
+  const strangerNet = pool.strangers.find((s) => !overlaps(cidrOf(s))) ?? pool.strangers[0]!;
+  // The uplink's name: where port forwards come in, else a Xen bridge (the LAN), else where NAT networks leave, else eth0.
   const devs = networks.flatMap((n) => (n.definition?.kind === 'libvirt' && n.definition.forward.dev ? [n.definition.forward.dev] : []));
-  const uplink = mostCommon(dnats.flatMap((d) => (d.inIface ? [d.inIface] : []))) ?? devs[0] ?? 'eth0';
+  const dnatIn = mostCommon(dnats.flatMap((d) => (d.inIface ? [d.inIface] : [])));
+  // Before Xen 3.2 the host's own address sits on the NIC's name (a veth into xenbr0): port forwards name it, so the LAN does.
+  const lanName = xenBridge ? (dnatIn === xenBridge.def.netdev ? dnatIn : (xenBridge.def.bridge ?? xenBridge.def.netdev)) : null;
+  const lan = xenBridge && lanName ? xenLan(xenBridge.def, lanName) : null;
   const [upAddr, gw] = uplinkText.split(',gw=') as [string, string];
+  const synthetic: UplinkSpec = {
+    name: dnatIn ?? xenDefs.find((x) => x.def.mode !== 'bridge')?.def.netdev ?? devs[0] ?? 'eth0',
+    addresses: [{ address: hostOf(upAddr.split('/')[0]!), prefix: Number(upAddr.split('/')[1]) }],
+    gateways: [hostOf(gw)],
+    port: null,
+  };
+  // A vif-bridge LAN is the uplink unless port forwards name another interface.
+  const uplinkSpec = lan && (dnatIn === null || dnatIn === lan.name) ? lan : synthetic;
+  const uplink = uplinkSpec.name;
+  const upAddress = uplinkSpec.addresses[0]!.address;
+  const xen = xenDefs.flatMap((x) => {
+    const plan = xenPlan(x.info, x.def, uplinkSpec === lan ? lan : null, upAddress);
+    return plan ? [plan] : [];
+  });
+  const subjects = [...libvirt, ...xen.map((x) => x.subject)];
   const spec = emptySpec();
-  const strangerHost = v4(formatHost(4, subnetOf(strangerNet).network + 1n));
+  const strangerSubnet = cidrOf(strangerNet);
+  const strangerHost: HostAddress = { family, value: strangerSubnet.network + 1n };
   const bridges: BridgeSpec[] = [
-    ...subjects.map((s) => ({ name: s.bridge, addresses: [{ address: s.hostAddress, prefix: s.subnet.prefix }], network: s.network.name })),
-    { name: STRANGER_BRIDGE, addresses: [{ address: strangerHost, prefix: 24 }], network: null },
+    ...libvirt.map((s) => ({ name: s.bridge, addresses: [{ address: s.hostAddress, prefix: s.subnet.prefix }], network: s.network.name })),
+    { name: STRANGER_BRIDGE, addresses: [{ address: strangerHost, prefix: strangerSubnet.prefix }], network: null },
   ];
   // Port forwards name public addresses of the host: give them to the uplink.
-  const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.address ? [v4(d.address).value] : [])))];
-  if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family: 4, value }, prefix: 32 })), network: null });
+  const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.address ? [hostOf(d.address).value] : [])))];
+  if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family, value }, prefix: fullPrefix(family) })), network: null });
   let port = 0;
+  const forwardedTo = (to: HostAddress): string => `forwarded-to ${formatHost(family, to.value)}`;
   const guests: GuestSpec[] = [
-    ...subjects.map((s) => ({ name: s.endpoint, attach: s.bridge, addresses: [{ address: s.guest, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
+    ...libvirt.map((s) => ({ name: s.endpoint, attach: s.bridge, addresses: [{ address: s.guest, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
     // The guests port forwards send to, each an endpoint of its own on its network's bridge.
     ...[...new Map(dnats.flatMap((d) => {
-      const s = subjects.find((x) => inSubnet(x.subnet, d.to));
+      const s = libvirt.find((x) => cidrContains(x.subnet, d.to));
       return s && d.to.value !== s.guest.value && d.to.value !== s.hostAddress.value ? [[d.to.value, { s, to: d.to }] as const] : [];
-    })).values()].map(({ s, to }) => ({ name: `forwarded-to ${formatHost(4, to.value)}`, attach: s.bridge, addresses: [{ address: to, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
-    { name: 'stranger', attach: STRANGER_BRIDGE, addresses: [{ address: { family: 4, value: strangerHost.value + 1n }, prefix: 24 }], gateways: [strangerHost], port: `vnet${port++}`, mac: null },
+    })).values()].map(({ s, to }) => ({ name: forwardedTo(to), attach: s.bridge, addresses: [{ address: to, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
+    { name: 'stranger', attach: STRANGER_BRIDGE, addresses: [{ address: { family, value: strangerHost.value + 1n }, prefix: strangerSubnet.prefix }], gateways: [strangerHost], port: `vnet${port++}`, mac: null },
   ];
-  const addr = v4(upAddr.split('/')[0]!);
   const topology = buildTopology({
     ...spec,
-    uplink: { name: uplink, addresses: [{ address: addr, prefix: Number(upAddr.split('/')[1]) }], gateways: [v4(gw)], port: null },
+    networks: xen.map((x) => x.network),
+    uplink: uplinkSpec,
     bridges,
     guests,
-    outside: [v4(outside)],
+    outside: [hostOf(outside)],
     autoGuests: false,
   });
-  const sim = prepare(ruleset ?? lazyRuleset(dump), topology);
+  const sim = prepare(ruleset ?? lazyRuleset(dump, NO_ENV, family), topology);
   const memo = new Map<string, TraceResult>();
   const probeOf = new WeakMap<TraceResult, Probe>();
   const detailed = new WeakMap<TraceResult, TraceResult>();
@@ -189,16 +303,17 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   };
   const portForwards: PortForward[] = [];
   for (const d of dnats) {
-    const subject = subjects.find((s) => inSubnet(s.subnet, d.to));
+    const subject = subjects.find((s) => cidrContains(s.subnet, d.to));
     if (!subject) continue;
     const { proto } = d;
-    const address = d.address ?? upAddr.split('/')[0]!;
+    const address = d.address ?? formatHost(family, upAddress.value);
     const dport = d.dport ?? d.toPort ?? 80;
     const result = trace(sim, { from: 'outside', to: address, proto, dport });
-    const endpoint = d.to.value === subject.guest.value ? subject.endpoint : `forwarded-to ${formatHost(4, d.to.value)}`;
-    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, to: formatHost(4, d.to.value), toPort: d.toPort ?? dport, result });
+    const endpoint = d.to.value === subject.guest.value || !libvirt.includes(subject) ? subject.endpoint : forwardedTo(d.to);
+    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, to: formatHost(family, d.to.value), toPort: d.toPort ?? dport, result });
   }
   return {
+    family,
     sim,
     subjects,
     uplink,
@@ -223,7 +338,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
       const gone = new Set<object>(removed);
       const { dump, nft } = sim.ruleset;
       const pruned: Dump = { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) };
-      const rules = nft ? compileHost({ iptables: pruned, nft: { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) } }, 4) : compileDump(pruned, 4);
+      const rules = nft ? compileHost({ iptables: pruned, nft: { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) } }, family) : compileDump(pruned, family);
       return trace(prepare(rules, topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
     },
     detail(r) {
@@ -242,7 +357,7 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
  * and a 100,000-rule dump keeps most of its rules in chains they never enter. A compiled
  * chain's jump targets are looked up (and compiled) when a packet first takes the jump.
  */
-export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV): Ruleset {
+export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV, family: IpFamily = 4): Ruleset {
   const compiled = new Map<string, CompiledChain | undefined>();
   const lookup = (key: string): CompiledChain | undefined => {
     if (compiled.has(key)) return compiled.get(key);
@@ -252,7 +367,7 @@ export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV): Ruleset {
       if (!chain) continue;
       // The table with every other chain emptied: the same user-chain names, one chain's rules to compile.
       const alone: Dump = { ...dump, tables: [{ ...table, chains: table.chains.map((c) => (c === chain ? c : { ...c, rules: [] })) }] };
-      found = compileDump(alone, 4, { env }).chains.get(key);
+      found = compileDump(alone, family, { env }).chains.get(key);
       for (const r of found?.rules ?? []) {
         const target = r.target;
         if (target.kind !== 'chain') continue;
@@ -266,21 +381,22 @@ export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV): Ruleset {
   const chains = new Map<string, CompiledChain>();
   chains.get = lookup;
   chains.has = (key) => lookup(key) !== undefined;
-  const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', 'ip'));
+  const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', family === 6 ? 'ip6' : 'ip'));
   const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
-  return { family: 4, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+  return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {
+  const family = sim.ruleset.family;
   const ctx: MatchCtx = {
-    family: 4, hook: p.hook, table: 'filter', src: p.src, dst: p.dst, proto: PROTO_TCP, sport: 40000, dport: p.dport, icmpType: -1, icmpCode: -1,
+    family, hook: p.hook, table: 'filter', src: p.src, dst: p.dst, proto: PROTO_TCP, sport: 40000, dport: p.dport, icmpType: -1, icmpCode: -1,
     tcpFlags: 0x02, mark: 0, inIface: p.inIface, outIface: p.outIface, bridged: false, physIn: null, physOut: null, ctState: ST_NEW, ctDir: 0,
     flow: null, pktType: 'unicast', srcMac: null, addrType: () => 'UNICAST', memory: freshMemory(),
   };
   const steps: Step[] = [];
   const w: Walker = {
     ruleset: sim.ruleset, ctx,
-    flow: { family: 4, proto: PROTO_TCP, orig: { src: p.src, dst: p.dst, sport: 40000, dport: p.dport }, reply: { src: p.dst, dst: p.src, sport: p.dport, dport: 40000 }, snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0 },
+    flow: { family, proto: PROTO_TCP, orig: { src: p.src, dst: p.dst, sport: 40000, dport: p.dport }, reply: { src: p.dst, dst: p.src, sport: p.dport, dport: 40000 }, snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0 },
     isNew: true, stateBit: ST_NEW, ctAttached: true, steps, notes: [], host: sim.nat, stack: sim.stack,
   };
   return { outcome: runHook(w, p.hook), steps };

@@ -1,7 +1,8 @@
 // Running the checks over one host: build the context, load the simulator only when there is
 // something to simulate, collect findings in a stable order, and describe the networks.
 
-import { formatCidr } from '../model/cidr.js';
+import { formatCidr, type IpFamily } from '../model/cidr.js';
+import type { Dump } from '../model/dump.js';
 import type { Purpose } from '../engine/why.js';
 import type { Verdict } from '../explain/verdict.js';
 import { CHECKS } from './checks/index.js';
@@ -34,21 +35,27 @@ export interface AuditReport {
 
 /** Loads the simulator into the context when the host has networks to simulate. */
 async function withProbes(ctx: AuditContext): Promise<void> {
-  if (!ctx.ipv4 && !ctx.nft) return;
-  const simulable = ctx.networks.some((n) => n.owner === 'libvirt' && n.bridge && n.subnets.some((s) => s.family === 4) && !ctx.isInactive(n));
+  if (!ctx.ipv4 && !ctx.ipv6 && !ctx.nft) return;
+  const simulable = ctx.networks.some((n) => !ctx.isInactive(n) && (
+    (n.owner === 'libvirt' && n.bridge && n.subnets.length > 0) || (n.owner === 'xen' && n.definition?.kind === 'xen' && n.definition.vifs.length > 0)));
   if (!simulable) return;
   const { buildProbes } = await import('./probes.js');
   if (!ctx.nft) {
-    ctx.probeBuilder = (dump, networks) => buildProbes(dump!, networks);
+    ctx.probeBuilder = (dump, networks, family) => buildProbes(dump ?? emptyDump(family), networks, undefined, family);
     return;
   }
-  // An nft host: its tables and the IPv4 dump's on one engine (src/sim/compile.ts compileHost).
+  // An nft host: its tables and the family's dump on one engine (src/sim/compile.ts compileHost).
   const { compileHost } = await import('../sim/compile.js');
   const nft = ctx.nft;
-  ctx.probeBuilder = (dump, networks) => {
-    const ruleset = compileHost({ iptables: dump, nft }, 4);
-    return buildProbes(ruleset.dump, networks, ruleset);
+  ctx.probeBuilder = (dump, networks, family) => {
+    const ruleset = compileHost({ iptables: dump, nft }, family);
+    return buildProbes(ruleset.dump, networks, ruleset, family);
   };
+}
+
+/** A dump with no tables: the family's rules were not given (its probes then find no subject with rules). */
+function emptyDump(family: IpFamily): Dump {
+  return { file: '-', family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
 }
 
 /** The audit's context with the simulator loaded: for commands that ask it one question (explain). */
@@ -69,6 +76,7 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
       (a.network === null ? Infinity : (networkOrder.get(a.network) ?? Infinity - 1)) - (b.network === null ? Infinity : (networkOrder.get(b.network) ?? Infinity - 1)) ||
       severityRank(b.severity) - severityRank(a.severity) ||
       (checkOrder.get(a.id) ?? 0) - (checkOrder.get(b.id) ?? 0) ||
+      Number(a.family === 'ipv6') - Number(b.family === 'ipv6') ||
       (a.location?.order ?? a.location?.line ?? 0) - (b.location?.order ?? b.location?.line ?? 0),
   );
   const networks: NetworkSummary[] = ctx.networks.map((n) => {

@@ -1,6 +1,8 @@
 // The audit's vocabulary: the findings checks report, with places people can open (the Check
 // itself sits beside the AuditContext it runs over, in context.ts).
 
+import type { Family } from '../model/dump.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
@@ -37,11 +39,16 @@ export interface Finding {
   /** The rule line the finding is about, or the network definition when no rule is. */
   readonly location: Location | null;
   readonly related: readonly RelatedLocation[];
+  /** The IP family a reachability finding was traced in (absent: the finding is not about one family). */
+  readonly family?: Family;
 }
 
 /** A finding of `check`, with its default severity unless given. */
 export function finding(check: { readonly id: string; readonly severity: Severity }, f: Omit<Finding, 'id' | 'severity' | 'related'> & { severity?: Severity; related?: readonly RelatedLocation[] }): Finding {
-  return { id: check.id, severity: f.severity ?? check.severity, network: f.network, message: f.message, fix: f.fix, location: f.location, related: f.related ?? [] };
+  return {
+    id: check.id, severity: f.severity ?? check.severity, network: f.network, message: f.message, fix: f.fix, location: f.location, related: f.related ?? [],
+    ...(f.family ? { family: f.family } : {}),
+  };
 }
 
 /**

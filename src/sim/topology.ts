@@ -301,6 +301,11 @@ export function buildTopology(spec: TopologySpec): Topology {
       if (up) hostSideRoutes.push({ dest: subnetOf(a), iface: 'lan', via: up.address });
     }
   }
+  // vif-nat and vif-route guests sit behind the host too (network-route: the LAN gateway's static route).
+  for (const r of xenRoutes) {
+    const up = uplink.addresses.find((u) => u.address.family === r.dest.family);
+    if (up) hostSideRoutes.push({ dest: r.dest, iface: 'lan', via: up.address });
+  }
   endpoints.push({
     name: 'outside', kind: 'outside',
     addresses: uplink.gateways.map((g) => ({ address: g, prefix: uplink.addresses.find((a) => a.address.family === g.family)!.prefix })),

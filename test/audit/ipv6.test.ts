@@ -12,16 +12,17 @@ const V6 = join(REPO_CORPUS, 'audit', 'ipv6');
 const net = join(V6, 'natted6.xml');
 const REAL = join(SHARED_CORPUS, 'libvirt-real', 'c-natted');
 
-interface Report { findings: Array<{ id: string; severity: string; network: string | null; message: string; fix: string; location?: { file: string; line: number } }>; networks: Array<{ name: string; verdict: string; summary: string }>; hosts: Array<{ flavor: { flavor: string | null; reason: string } }> }
+interface Report { findings: Array<{ id: string; network: string | null; family?: string; severity: string; message: string; fix: string; location: { file: string; line: number } | null }>; networks: Array<{ name: string; verdict: string; summary: string }>; hosts: Array<{ flavor: { flavor: string | null; reason: string } }> }
 const json = async (args: string[]): Promise<Report> => JSON.parse((await runCli(['audit', ...args, '--format', 'json'])).stdout) as Report;
 
 describe('audit of an IPv6 dump', () => {
-  it('alone, with its network: routed (its IPv6 side), not partial; no finding', async () => {
+  it('alone, with its network: routed (its IPv6 side), not partial; outside reaches the guests over IPv6', async () => {
     const r = await json([join(V6, 'natted6.ip6.save'), '--net', net]);
     expect(r.networks[0]).toMatchObject({ name: 'natted6', verdict: 'route' });
     expect(r.networks[0]!.summary).toContain("the IPv6 side of a nat network: libvirt routes IPv6 rather than NAT it (no <nat ipv6='yes'/>)");
     expect(r.networks[0]!.summary).not.toContain('lacks dhcp-in');
-    expect(r.findings).toEqual([]);
+    // The simulated IPv6 host: libvirt's `-d 2001:db8:126::/64 -o virbr6 -j ACCEPT` takes new connections from outside.
+    expect(r.findings).toMatchObject([{ id: 'guest-reachable-from-outside', network: 'natted6', family: 'ipv6', severity: 'warning', location: { line: 26 } }]);
   });
 
   it('alone, networks inferred: no missing-rule for IPv4 DHCP', async () => {
@@ -35,7 +36,8 @@ describe('audit of an IPv6 dump', () => {
     expect(r.hosts).toHaveLength(1);
     expect(r.networks[0]).toMatchObject({ name: 'natted6', verdict: 'nat' });
     expect(r.networks[0]!.summary).toContain('its IPv6 is routed, not NATed (outside reaches the guests over IPv6)');
-    expect(r.findings.map((f) => `${f.id} ${f.network}`)).toEqual(['forward-policy-accept-with-ip-forward null']);
+    // IPv4 is closed (NAT), IPv6 routed: the exposure is reported for IPv6 only.
+    expect(r.findings.map((f) => `${f.id} ${f.network} ${f.family ?? '-'}`)).toEqual(['guest-reachable-from-outside natted6 ipv6', 'forward-policy-accept-with-ip-forward null -']);
     const ids = (await audit({ name: 'dual', dumps: [join(V6, 'natted6.save'), join(V6, 'natted6.ip6.save')], net: [net] })).map((f) => f.id);
     expect(ids).toEqual([...new Set(ids)]);
   });

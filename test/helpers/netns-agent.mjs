@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const servers = [];
 
-function listen({ tcp = [], udp = [], addresses = ['0.0.0.0'] }) {
+function listen({ tcp = [], udp = [], any = '0.0.0.0', addresses = [any] }) {
   const pending = [];
   for (const port of tcp) {
     const s = net.createServer((sock) => {
@@ -20,14 +20,14 @@ function listen({ tcp = [], udp = [], addresses = ['0.0.0.0'] }) {
     });
     pending.push(new Promise((res, rej) => {
       s.once('error', rej);
-      s.listen({ port, host: '0.0.0.0', backlog: 128 }, res);
+      s.listen({ port, host: any, backlog: 128 }, res);
     }));
     servers.push(s);
   }
   // One UDP socket per local address: a reply leaves from the address the datagram came to.
   for (const port of udp) {
     for (const address of addresses) {
-      const s = dgram.createSocket('udp4');
+      const s = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
       s.on('message', (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address));
       s.on('error', () => {});
       pending.push(new Promise((res, rej) => {
@@ -61,7 +61,7 @@ function tcpProbe(p) {
 
 function udpProbe(p) {
   return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(p.dst.includes(':') ? 'udp6' : 'udp4');
     let done = false;
     const finish = (outcome, code) => {
       if (done) return;

@@ -63,7 +63,7 @@ try {
   sh(['mount --make-rprivate /', 'mkdir -p /run/netns', 'mount -t tmpfs tmpfs /run/netns', ...plan.setup].join('\n'));
   // What rules refer to (ipsets) exists before they are loaded.
   for (const pre of plan.preloads ?? []) sh(`ip netns exec ${plan.hostNs} ${pre.command}`, pre.text);
-  if (plan.dump) sh(`ip netns exec ${plan.hostNs} iptables-legacy-restore`, plan.dump);
+  if (plan.dump) sh(`ip netns exec ${plan.hostNs} ${plan.dumpTool ?? 'iptables-legacy-restore'}`, plan.dump);
   for (const load of plan.loads ?? []) sh(`ip netns exec ${plan.hostNs} ${load.command}`, load.text);
   output.listings = {};
   for (const [name, command] of Object.entries(plan.listings ?? {})) output.listings[name] = sh(`ip netns exec ${plan.hostNs} ${command}`);
@@ -73,7 +73,7 @@ try {
   await Promise.all(plan.agents.map(async (a) => {
     const agent = agents.get(a.ns);
     const reply = agent.control();
-    agent.send({ op: 'listen', tcp: a.tcp, udp: a.udp, addresses: a.addresses });
+    agent.send({ op: 'listen', tcp: a.tcp, udp: a.udp, any: a.any, addresses: a.addresses });
     const msg = await reply;
     if (msg.op !== 'listening') throw new Error(`agent in ${a.ns}: ${msg.error}`);
   }));

@@ -3,13 +3,14 @@
 // in the host namespace (an iptables dump with iptables-legacy-restore, nft rulesets with
 // `nft -f`, iptables-nft tables with iptables-nft-restore, in the order given), real probes sent (TCP connect, UDP to an
 // echoing listener, ping), and what arrived read back from each receiver's conntrack table.
+// One family per run: IPv4 (IPv6 off everywhere), or IPv6 (addresses without DAD, ip6tables-legacy-restore).
 // Everything runs inside `unshare --net --mount`: nothing touches the machine's namespaces.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatCidr, formatHost, type HostAddress } from '../../src/model/cidr.js';
+import { cidrContains, formatCidr, formatHost, parseHost, type HostAddress, type IpFamily } from '../../src/model/cidr.js';
 import { linkSubnet, type Topology } from '../../src/sim/topology.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -65,19 +66,26 @@ function nsNames(t: Topology): Map<string, string> {
   return names;
 }
 
-/** The oracle checks IPv4: IPv6 addresses of the topology are left out (IPv6 is off in every namespace). */
-function v4<T extends { address: HostAddress }>(xs: readonly T[]): T[] {
-  return xs.filter((x) => x.address.family === 4);
+/** One family per run: the other family's addresses of the topology are left out. */
+function ofFamily(family: IpFamily) {
+  return <T extends { address: HostAddress }>(xs: readonly T[]): T[] => xs.filter((x) => x.address.family === family);
 }
 
 /** Shell commands that build the topology (run in the outer private namespace). */
-export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
+export function setupCommands(t: Topology, brNetfilter: boolean, family: IpFamily = 4): string[] {
   const ns = nsNames(t);
   const cmds: string[] = [];
+  const v4 = ofFamily(family);
   const inNs = (n: string, c: string): string => `ip netns exec ${n} sh -c '${c}'`;
+  // IPv6 on, without duplicate address detection (an address would stay tentative for a second), or off.
+  const v6 = family === 6
+    ? 'echo 0 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad'
+    : 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6';
+  const nodad = family === 6 ? ' nodad' : '';
   for (const n of ns.values()) {
-    cmds.push(`ip netns add ${n}`, `ip -n ${n} link set lo up`);
-    cmds.push(inNs(n, 'echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter; echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'));
+    cmds.push(`ip netns add ${n}`);
+    cmds.push(inNs(n, `echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter; ${v6}`));
+    cmds.push(`ip -n ${n} link set lo up`);
   }
   const linked = new Set<string>();
   for (const i of t.interfaces) {
@@ -96,40 +104,57 @@ export function setupCommands(t: Topology, brNetfilter: boolean): string[] {
       cmds.push(`ip link add ${e.iface} netns host type veth peer name eth0 netns ${n}`);
       linked.add(e.iface);
     }
-    for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0`);
+    for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} addr add ${addr(a.address)}/${a.prefix} dev eth0${nodad}`);
     // The sender's MAC, when the topology gives one (-m mac, ipset MAC members).
     if (e.mac) cmds.push(`ip -n ${n} link set eth0 address ${e.mac}`);
     cmds.push(`ip -n ${n} link set eth0 up`);
-    for (const a of e.extra.filter((x) => x.family === 4)) cmds.push(`ip -n ${n} addr add ${addr(a)}/32 dev lo`);
+    for (const a of e.extra.filter((x) => x.family === family)) cmds.push(`ip -n ${n} addr add ${addr(a)}/${family === 4 ? 32 : 128} dev lo${nodad}`);
   }
   for (const i of t.interfaces) {
     if (i.role === 'loopback') continue;
     if (!linked.has(i.name)) cmds.push(`ip -n host link add ${i.name} type dummy`);
-    for (const a of v4(i.addresses)) cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}`);
+    for (const a of v4(i.addresses)) cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}${nodad}`);
     cmds.push(`ip -n host link set ${i.name} up`);
   }
   for (const r of t.routes) {
-    if (!r.via || r.dest.family !== 4) continue;
-    cmds.push(`ip -n host route add ${r.dest.prefix === 0 ? 'default' : formatCidr(r.dest)} via ${addr(r.via)} dev ${r.iface}`);
+    if (r.dest.family !== family) continue;
+    // A device route no address of the interface makes (Xen's vif-nat/vif-route `ip route add IP dev vifD.N`).
+    const connected = t.interfaces.find((i) => i.name === r.iface)?.addresses.some((a) => formatCidr(linkSubnet(a)) === formatCidr(r.dest));
+    if (!r.via && !connected) cmds.push(`ip -${family} -n host route add ${formatCidr(r.dest)} dev ${r.iface}`);
+    if (!r.via) continue;
+    cmds.push(`ip -${family} -n host route add ${r.dest.prefix === 0 ? 'default' : formatCidr(r.dest)} via ${addr(r.via)} dev ${r.iface}`);
   }
   for (const e of t.endpoints) {
     const n = ns.get(e.name)!;
     // Outside speaks from its far address (as the simulator has it): every route says so.
-    const far = e.extra.find((x) => x.family === 4);
+    const far = e.extra.find((x) => x.family === family);
     const src = far ? ` src ${addr(far)}` : '';
     if (src) for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} route replace ${formatCidr(linkSubnet(a))} dev eth0${src}`);
-    for (const r of e.routes.filter((x) => x.dest.family === 4)) cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
-    for (const g of e.gateways) if (g.family === 4) cmds.push(`ip -n ${n} route add default via ${addr(g)} dev eth0${src}`);
+    for (const r of e.routes.filter((x) => x.dest.family === family)) cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
+    // A gateway outside the endpoint's own subnets (a vif-route guest's /32 behind the host's address) is on-link by fiat.
+    const onlink = (g: HostAddress): string => (v4(e.addresses).some((a) => cidrContains(linkSubnet(a), g)) ? '' : ' onlink');
+    for (const g of e.gateways) if (g.family === family) cmds.push(`ip -${family} -n ${n} route add default via ${addr(g)} dev eth0${onlink(g)}${src}`);
   }
-  cmds.push(inNs('host', `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv4/ip_forward`));
+  cmds.push(inNs('host', family === 4 ? `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv4/ip_forward` : `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv6/conf/all/forwarding`));
   // The kernel rate-limits ICMP errors per destination (6 at once, then 1/s): many probes rejected
   // at once would look dropped. Observation needs every one; the simulator models no rate limits.
-  for (const n of ns.values()) cmds.push(inNs(n, 'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_per_sec; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_burst'));
-  if (brNetfilterAvailable()) cmds.push(inNs('host', `echo ${brNetfilter ? 1 : 0} > /proc/sys/net/bridge/bridge-nf-call-iptables`));
+  const v6limit = family === 6 ? '; echo 0 > /proc/sys/net/ipv6/icmp/ratelimit' : '';
+  for (const n of ns.values()) cmds.push(inNs(n, `echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_per_sec; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_burst${v6limit}`));
+  const bridgeCall = family === 4 ? 'bridge-nf-call-iptables' : 'bridge-nf-call-ip6tables';
+  if (brNetfilterAvailable()) cmds.push(inNs('host', `echo ${brNetfilter ? 1 : 0} > /proc/sys/net/bridge/${bridgeCall}`));
   else if (brNetfilter) throw new Error('br_netfilter is not loaded on this machine');
   // Conntrack in the receivers, so their tables show what arrived (a counting rule without a target).
-  for (const e of t.endpoints) cmds.push(`ip netns exec ${ns.get(e.name)} iptables-legacy -A INPUT -m conntrack --ctstate INVALID`);
+  for (const e of t.endpoints) cmds.push(`ip netns exec ${ns.get(e.name)} ${xtables(family)} -A INPUT -m conntrack --ctstate INVALID`);
   return cmds;
+}
+
+const xtables = (family: IpFamily): string => (family === 4 ? 'iptables-legacy' : 'ip6tables-legacy');
+
+/** /proc/net/nf_conntrack prints IPv6 addresses in full (`2001:0db8:0000:…`): as formatHost writes them. */
+function canonicalAddress(text: string): string {
+  if (!text.includes(':')) return text;
+  const h = parseHost(text);
+  return h ? formatHost(h.family, h.value) : text;
 }
 
 interface CtEntry {
@@ -153,22 +178,22 @@ export function parseConntrack(text: string): CtEntry[] {
       const k = tok.slice(0, eq);
       if (k === 'src' && 'src' in orig) cur = reply;
       if (k === 'mark' || k === 'zone' || k === 'use') break;
-      cur[k] = tok.slice(eq + 1);
+      cur[k] = k === 'src' || k === 'dst' ? canonicalAddress(tok.slice(eq + 1)) : tok.slice(eq + 1);
     }
     out.push({ proto, orig, reply });
   }
   return out;
 }
 
-function localAddresses(t: Topology, name: string): Set<string> {
+function localAddresses(t: Topology, name: string, family: IpFamily): Set<string> {
   if (name === 'host') {
     const s = new Set<string>();
-    for (const i of t.interfaces) for (const a of v4(i.addresses)) s.add(addr(a.address));
-    s.add('127.0.0.1');
+    for (const i of t.interfaces) for (const a of ofFamily(family)(i.addresses)) s.add(addr(a.address));
+    s.add(family === 4 ? '127.0.0.1' : '::1');
     return s;
   }
   const e = t.endpoints.find((x) => x.name === name)!;
-  return new Set([...e.addresses.map((a) => addr(a.address)), ...e.extra.map(addr)]);
+  return new Set([...ofFamily(family)(e.addresses).map((a) => addr(a.address)), ...e.extra.filter((a) => a.family === family).map(addr)]);
 }
 
 /** Ports every namespace listens on: the probed ones. */
@@ -202,16 +227,20 @@ export interface KernelOptions {
   readonly afterDump?: readonly string[];
   /** The runner's own deadline for all probes (ms); the spawn waits 30 s longer. */
   readonly deadlineMs?: number;
+  /** The family of the run (default IPv4): an IPv6 run loads `dump` with ip6tables-legacy-restore. */
+  readonly family?: IpFamily;
 }
 
 /** Builds the topology, loads the dump, sends the probes; `extraPorts` lets receivers listen on DNAT targets. */
 export function runKernel(t: Topology, dump: string, probes: readonly KernelProbe[], opts: KernelOptions): KernelRun {
   const ns = nsNames(t);
+  const family = opts.family ?? 4;
   const ports = listenPorts(probes);
   const tcp = [...new Set([...ports.tcp, ...(opts.extraPorts?.tcp ?? [])])];
   const udp = [...new Set([...ports.udp, ...(opts.extraPorts?.udp ?? [])])];
   const plan = {
-    setup: setupCommands(t, opts.brNetfilter),
+    setup: setupCommands(t, opts.brNetfilter, family),
+    dumpTool: `${xtables(family)}-restore`,
     hostNs: 'host',
     // `ipset restore` of an `ipset save`, before the rules that name its sets.
     preloads: opts.ipsets ? [{ command: 'ipset restore', text: opts.ipsets }] : [],
@@ -219,9 +248,9 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     loads: (opts.loads ?? []).map((l) => ({ command: l.tool === 'nft' ? 'nft -f -' : l.tool, text: l.text })),
     listings: opts.listings ?? {},
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
-    afterDump: ['ip netns exec host iptables-legacy -A INPUT -m conntrack --ctstate INVALID', ...(opts.afterDump ?? [])],
+    afterDump: [`ip netns exec host ${xtables(family)} -A INPUT -m conntrack --ctstate INVALID`, ...(opts.afterDump ?? [])],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
-    agents: [...ns].map(([name, n]) => ({ ns: n, tcp, udp, addresses: [...localAddresses(t, name)].filter((a) => a.includes('.')) })),
+    agents: [...ns].map(([name, n]) => ({ ns: n, tcp, udp, any: family === 4 ? '0.0.0.0' : '::', addresses: [...localAddresses(t, name, family)] })),
     probes: probes.map((p) => ({ ...p, ns: ns.get(p.from)!, timeoutMs: opts.timeoutMs ?? 700 })),
     conntrackNs: [...ns.values()],
     deadlineMs: opts.deadlineMs,
@@ -242,7 +271,7 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     const client = !res ? 'missing' : res.outcome === 'error' ? (res.code ?? 'error') : res.outcome;
     let arrival: Arrival | null = null;
     for (const [name, entries] of tables) {
-      const local = localAddresses(t, name);
+      const local = localAddresses(t, name, family);
       for (const e of entries) {
         if (e.proto !== p.proto) continue;
         const mine = p.proto === 'icmp' ? e.orig.id === String(p.icmpId) && e.orig.type === '8' : e.orig.sport === String(p.sport);

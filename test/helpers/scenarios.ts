@@ -265,9 +265,11 @@ const REJECT_ERRNO: Readonly<Record<string, string>> = {
   'icmp-net-unreachable': 'ENETUNREACH', 'icmp-host-unreachable': 'EHOSTUNREACH', 'icmp-port-unreachable': 'ECONNREFUSED',
   'icmp-proto-unreachable': 'ENOPROTOOPT', 'icmp-net-prohibited': 'ENETUNREACH', 'icmp-host-prohibited': 'EHOSTUNREACH',
   'icmp-admin-prohibited': 'EHOSTUNREACH', 'tcp-reset': 'ECONNREFUSED',
+  // ICMPv6 destination unreachable, as icmpv6_err_convert maps its codes.
+  'icmp6-no-route': 'ENETUNREACH', 'icmp6-adm-prohibited': 'EACCES', 'icmp6-addr-unreachable': 'EHOSTUNREACH', 'icmp6-port-unreachable': 'ECONNREFUSED',
 };
 /** UDP sockets only hear the "hard" ICMP errors (icmp_err_convert[].fatal); these two are soft. */
-const UDP_SOFT = new Set(['icmp-net-unreachable', 'icmp-host-unreachable']);
+const UDP_SOFT = new Set(['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp6-no-route', 'icmp6-addr-unreachable']);
 
 /** What the sender and the receiver should see if the simulator is right; null when it answered "unknown". */
 export function expectation(sim: Simulator, r: TraceResult): Expectation | null {

@@ -8,15 +8,15 @@ import type { Network } from '../../model/network.js';
 import { acceptedAt } from '../accepted.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
-import { networkLabel, shellQuote } from '../words.js';
+import { familyOfProbes, networkLabel, overFamily, shellQuote } from '../words.js';
 
 /** How to close port 53 on the bridge where libvirt's rules live in INPUT (the eras without no-resolv). */
-function closePort(bridge: string): string {
-  const cmd = (proto: string): string => `\`iptables -I INPUT -i ${bridge} -p ${proto} --dport 53 -j REJECT\``;
-  return `refuse port 53 on ${bridge} above libvirt's ACCEPTs: ${cmd('udp')} and ${cmd('tcp')} (DHCP, udp 67, keeps working)`;
+function closePort(bridge: string, tool: string): string {
+  const cmd = (proto: string): string => `\`${tool} -I INPUT -i ${bridge} -p ${proto} --dport 53 -j REJECT\``;
+  return `refuse port 53 on ${bridge} above libvirt's ACCEPTs: ${cmd('udp')} and ${cmd('tcp')} (${tool === 'ip6tables' ? 'DHCPv6, udp 547' : 'DHCP, udp 67'}, keeps working)`;
 }
 
-function fixText(def: Network | null, name: string, bridge: string, range: VersionRange, answer: 'forwards' | 'depends', configured: boolean, nft: boolean): string {
+function fixText(def: Network | null, name: string, bridge: string, range: VersionRange, answer: 'forwards' | 'depends', configured: boolean, nft: boolean, tool: string): string {
   const where = def ? def.origin.file : "the network's XML";
   const edit = `(\`virsh net-edit ${shellQuote(name)}\`, then restart the network)`;
   const dnsOff = `add \`<dns enable='no'/>\` to ${where} ${edit}: DHCP keeps working${nft ? '' : ", and libvirt's port-53 ACCEPT stays but nothing answers"}`;
@@ -27,9 +27,9 @@ function fixText(def: Network | null, name: string, bridge: string, range: Versi
   const upgrade = `or upgrade libvirt to ${NO_RESOLV_SINCE} or later, whose dnsmasq refuses outside names on isolated networks`;
   const enable = understandsDnsEnable(range);
   if (answer === 'forwards') {
-    return enable === 'yes' ? dnsOff : `${closePort(bridge)}; ${upgrade}. <dns enable='no'/> needs libvirt ${DNS_ENABLE_SINCE}: ${range.label} ignores it`;
+    return enable === 'yes' ? dnsOff : `${closePort(bridge, tool)}; ${upgrade}. <dns enable='no'/> needs libvirt ${DNS_ENABLE_SINCE}: ${range.label} ignores it`;
   }
-  return `find the release (\`libvirtd --version\`) and audit again with --libvirt-version; if it is older than ${NO_RESOLV_SINCE}, ${closePort(bridge)} (<dns enable='no'/> needs libvirt ${DNS_ENABLE_SINCE})`;
+  return `find the release (\`libvirtd --version\`) and audit again with --libvirt-version; if it is older than ${NO_RESOLV_SINCE}, ${closePort(bridge, tool)} (<dns enable='no'/> needs libvirt ${DNS_ENABLE_SINCE})`;
 }
 
 export const dnsOnIsolatedNetwork: Check = {
@@ -39,34 +39,39 @@ export const dnsOnIsolatedNetwork: Check = {
   docs: 'docs/checks/dns-on-isolated-network.md',
   run(ctx) {
     const out: Finding[] = [];
-    const probes = ctx.probes();
     const range = ctx.libvirtRange();
     if (!range) return out;
-    for (const s of probes?.subjects ?? []) {
-      if (ctx.modeOf(s.network) !== 'none') continue;
-      // Under the nftables backend libvirt adds no port-53 rule: the host's own INPUT decides, so judge it even then.
-      if (!ctx.hasRules(s.network) && ctx.flavor.flavor !== 'libvirt-nft') continue;
-      const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
-      // dnsmasq listens on port 53 unless <dns enable='no'/> (libvirt keeps the ACCEPT even then), where the era knows it.
-      if (def && (def.ips.length === 0 || (!def.dns.enable && understandsDnsEnable(range) === 'yes'))) continue;
-      const names = isolatedOutsideNames(def, range);
-      if (names.answer === 'refuses') continue;
-      const r = probes!.dns(s);
-      if (r.request.verdict !== 'delivered') continue;
-      const accept = acceptedAt(ctx, probes!.detail(r).request, 'INPUT');
-      const listener = def
-        ? def.dns.enable ? "dnsmasq listens there (DNS is on: no <dns enable='no'/>)" : `dnsmasq listens there (${range.label} does not know <dns enable='no'/>, which arrived in ${DNS_ENABLE_SINCE})`
-        : "libvirt's dnsmasq listens there unless the network has <dns enable='no'/> (no definition given to tell)";
-      const outcome = names.answer === 'forwards' ? ', so outside names resolve (seed lab query 4) and DNS can tunnel data out' : ': if it forwards, outside names resolve (seed lab query 4)';
-      out.push(
-        finding(dnsOnIsolatedNetwork, {
-          network: s.network.name,
-          message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge} (udp 53, ${accept.words}) and ${listener}; ${names.because}${outcome}`,
-          fix: fixText(def, s.network.name, s.bridge, range, names.answer, (def?.dns.forwarders ?? []).some((f) => f.addr !== null), ctx.flavor.flavor === 'libvirt-nft'),
-          location: accept.location ?? ctx.definitionLocation(s.network),
-          related: accept.location && def ? [{ ...ctx.definitionLocation(s.network)!, message: 'the network definition' }] : [],
-        }),
-      );
+    const all = ctx.reachability();
+    for (const probes of all) {
+      const family = familyOfProbes(probes);
+      for (const s of probes.subjects) {
+        if (ctx.modeOf(s.network) !== 'none') continue;
+        // Under the nftables backend libvirt adds no port-53 rule: the host's own INPUT decides, so judge it even then.
+        if (!ctx.hasRules(s.network, probes.family) && ctx.flavor.flavor !== 'libvirt-nft') continue;
+        const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
+        // dnsmasq listens on port 53 unless <dns enable='no'/> (libvirt keeps the ACCEPT even then), where the era knows it.
+        if (def && (def.ips.length === 0 || (!def.dns.enable && understandsDnsEnable(range) === 'yes'))) continue;
+        const names = isolatedOutsideNames(def, range);
+        if (names.answer === 'refuses') continue;
+        const r = probes.dns(s);
+        if (r.request.verdict !== 'delivered') continue;
+        const accept = acceptedAt(ctx, probes.detail(r).request, 'INPUT');
+        const listener = def
+          ? def.dns.enable ? "dnsmasq listens there (DNS is on: no <dns enable='no'/>)" : `dnsmasq listens there (${range.label} does not know <dns enable='no'/>, which arrived in ${DNS_ENABLE_SINCE})`
+          : "libvirt's dnsmasq listens there unless the network has <dns enable='no'/> (no definition given to tell)";
+        const outcome = names.answer === 'forwards' ? ', so outside names resolve (seed lab query 4) and DNS can tunnel data out' : ': if it forwards, outside names resolve (seed lab query 4)';
+        const tool = family === 'ipv6' ? 'ip6tables' : 'iptables';
+        out.push(
+          finding(dnsOnIsolatedNetwork, {
+            network: s.network.name,
+            family,
+            message: `${networkLabel(s.network)} is isolated, yet its guests reach the host's DNS on ${s.bridge}${overFamily(probes, all.length > 1)} (udp 53, ${accept.words}) and ${listener}; ${names.because}${outcome}`,
+            fix: fixText(def, s.network.name, s.bridge, range, names.answer, (def?.dns.forwarders ?? []).some((f) => f.addr !== null), ctx.flavor.flavor === 'libvirt-nft', tool),
+            location: accept.location ?? ctx.definitionLocation(s.network),
+            related: accept.location && def ? [{ ...ctx.definitionLocation(s.network)!, message: 'the network definition' }] : [],
+          }),
+        );
+      }
     }
     return out;
   },

@@ -13,7 +13,7 @@ import { acceptedBy, stepRule } from '../legs.js';
 import { nftForwardPath, nftSuspects } from '../nft-sources.js';
 import type { Probes, Subject } from '../probes.js';
 import { finding, type Finding } from '../types.js';
-import { atLine, networkLabel, deleteCommand } from '../words.js';
+import { atLine, networkLabel, deleteCommand, familyOfProbes, overFamily } from '../words.js';
 
 /** Chains a forwarded packet meets before the filter verdict, in the kernel's order. */
 const PATH: ReadonlyArray<[string, string]> = [['raw', 'PREROUTING'], ['mangle', 'PREROUTING'], ['nat', 'PREROUTING'], ['mangle', 'FORWARD'], ['filter', 'FORWARD']];
@@ -94,9 +94,9 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
       }
     };
     if (i) mark(byBridge.get(i.name));
-    if (src && src.cidr.family === 4) {
+    if (src && src.cidr.family === subjects[0]?.family) {
       for (const [prefix, nets] of byPrefix) {
-        if (prefix <= src.cidr.prefix) for (const s of nets.get(src.cidr.network & maskOf(4, prefix)) ?? []) mark(s);
+        if (prefix <= src.cidr.prefix) for (const s of nets.get(src.cidr.network & maskOf(src.cidr.family, prefix)) ?? []) mark(s);
         else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src.cidr, s.subnet)) mark(s);
       }
     }
@@ -119,37 +119,47 @@ export const networksCanReachEachOther: Check = {
   summary: "guests of one virtual network can open connections to another's",
   docs: 'docs/checks/networks-can-reach-each-other.md',
   run(ctx) {
-    const probes = ctx.probes();
-    if (!probes) return [];
-    const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network));
-    if (subjects.length < 2) return [];
-    const nft = probes.sim.ruleset.nft;
-    if (!ctx.ipv4) return nft ? nftHost(ctx, probes, subjects, nft) : [];
-    const order = pathOrder(ctx.ipv4);
-    // Where each source's own rules start on the path: before that point it is treated like any stranger.
-    const own = ownRules(order, subjects);
-    const out: Finding[] = [];
-    for (const to of subjects) {
-      const stranger = probes.stranger(to);
-      const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
-      const decidedRule = stepRule(stranger.request.decidedBy);
-      const decidedAt = stopped && decidedRule ? (order.get(decidedRule) ?? Infinity) : Infinity;
-      // A stranger is stopped before any rule that could tell the others apart: so are they.
-      for (const from of stopped ? suspects(own, subjects, to, decidedAt) : subjects) {
-        if (from === to) continue;
-        const r = probes.pair(from, to);
-        if (!connects(r)) continue;
-        out.push(reachFinding(ctx, from, to, stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'))));
-      }
-    }
-    return out;
+    const all = ctx.reachability();
+    return all.flatMap((probes) => judge(ctx, probes, all.length > 1));
   },
 };
 
-function reachFinding(ctx: AuditContext, from: Subject, to: Subject, accept: Rule | null): Finding {
+/** One family's host: every pair of networks with rules in it. */
+function judge(ctx: AuditContext, probes: Probes, dualStack: boolean): Finding[] {
+  // A vif-bridge guest on the uplink's LAN is the outside world to the others (guest-reachable-from-outside's business).
+  const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network, probes.family) && !(s.vif !== null && s.bridge === probes.uplink));
+  if (subjects.length < 2) return [];
+  const nft = probes.sim.ruleset.nft;
+  const dump = probes.family === 6 ? ctx.ipv6 : ctx.ipv4;
+  if (!dump) return nft ? nftHost(ctx, probes, subjects, nft, dualStack) : [];
+  const order = pathOrder(dump);
+  // Where each source's own rules start on the path: before that point it is treated like any stranger.
+  const own = ownRules(order, subjects);
+  const out: Finding[] = [];
+  for (const to of subjects) {
+    const stranger = probes.stranger(to);
+    const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
+    const decidedRule = stepRule(stranger.request.decidedBy);
+    const decidedAt = stopped && decidedRule ? (order.get(decidedRule) ?? Infinity) : Infinity;
+    // A stranger is stopped before any rule that could tell the others apart: so are they.
+    for (const from of stopped ? suspects(own, subjects, to, decidedAt) : subjects) {
+      if (from === to) continue;
+      const r = probes.pair(from, to);
+      if (!connects(r)) continue;
+      out.push(reachFinding(ctx, probes, dualStack, from, to, stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'))));
+    }
+  }
+  return out;
+}
+
+function reachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, from: Subject, to: Subject, accept: Rule | null): Finding {
+  const family = familyOfProbes(probes);
+  const tool = family === 'ipv6' ? 'ip6tables' : 'iptables';
   const acceptor = accept ? ctx.explainedRule(accept) : undefined;
   const routed = ctx.modeOf(to.network) === 'route' && acceptor?.purpose === 'forward-in' && acceptor.network === to.network.name;
-  const reject = ctx.rulesOf(to.network.name).find((e) => e.purpose === 'reject-in')?.rule ?? null;
+  const reject = ctx.rulesOf(to.network.name).find((e) => e.purpose === 'reject-in' && e.family === family)?.rule ?? null;
+  // A nat network's IPv6 is routed by libvirt: its forward-in accept takes connections from anywhere, the user chose nat.
+  const natRoutedV6 = family === 'ipv6' && ctx.modeOf(to.network) === 'nat' && acceptor?.purpose === 'forward-in' && acceptor.network === to.network.name;
   const legacyOrder = acceptor?.purpose === 'forward-out' && accept?.chain === 'FORWARD' && reject !== null && reject.chain === 'FORWARD';
   const why = accept
     ? `${atLine(accept)}${acceptor?.network ? ` (${acceptor.network}'s ${acceptor.purpose ?? 'rule'})` : ''} accepts the connection${reject ? ` before ${to.network.name}'s ${atLine(reject)} is reached` : ''}`
@@ -157,17 +167,18 @@ function reachFinding(ctx: AuditContext, from: Subject, to: Subject, accept: Rul
   return finding(networksCanReachEachOther, {
     severity: routed ? 'info' : 'warning',
     network: from.network.name,
-    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}: ${why}${legacyOrder ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8` : ''}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}`,
-    fix: routed
-      ? `if the networks must stay apart, reject the pair before libvirt's rules: \`iptables -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\``
-      : `keep them apart whatever the start order: \`iptables -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\` (or libvirt 5.1+, whose private chains reject it)${accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept)}\`` : ''}. To let them talk on purpose, accept exactly that pair instead`,
+    family,
+    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}${overFamily(probes, dualStack)}: ${why}${legacyOrder ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8` : ''}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}${natRoutedV6 ? `; libvirt routes ${to.network.name}'s IPv6 rather than NAT it (no <nat ipv6='yes'/>), so its rule accepts new connections from anywhere` : ''}`,
+    fix: routed || natRoutedV6
+      ? `if the networks must stay apart, reject the pair before libvirt's rules: \`${tool} -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\``
+      : `keep them apart whatever the start order: \`${tool} -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\` (or libvirt 5.1+, whose private chains reject it)${accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept, family)}\`` : ''}. To let them talk on purpose, accept exactly that pair instead`,
     location: accept ? ctx.location(accept) : ctx.definitionLocation(from.network),
     related: reject ? [{ ...ctx.location(reject), message: `${to.network.name}'s REJECT, reached too late` }] : [],
   });
 }
 
 /** An nft host: the same probes, suspects found on the nft forwarding path. */
-function nftHost(ctx: AuditContext, probes: Probes, subjects: readonly Subject[], nft: NftRuleset): Finding[] {
+function nftHost(ctx: AuditContext, probes: Probes, subjects: readonly Subject[], nft: NftRuleset, dualStack: boolean): Finding[] {
   const path = nftForwardPath(nft, subjects);
   const out: Finding[] = [];
   for (const to of subjects) {
@@ -179,20 +190,22 @@ function nftHost(ctx: AuditContext, probes: Probes, subjects: readonly Subject[]
       if (from === to) continue;
       const r = probes.pair(from, to);
       if (!connects(r)) continue;
-      out.push(nftReachFinding(ctx, from, to, acceptedAt(ctx, probes.detail(r).request, 'FORWARD')));
+      out.push(nftReachFinding(ctx, probes, dualStack, from, to, acceptedAt(ctx, probes.detail(r).request, 'FORWARD')));
     }
   }
   return out;
 }
 
-function nftReachFinding(ctx: AuditContext, from: Subject, to: Subject, by: Accepted): Finding {
+function nftReachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, from: Subject, to: Subject, by: Accepted): Finding {
   // libvirt's own guest_input accept for a routed network takes connections from anywhere.
-  const routed = ctx.modeOf(to.network) === 'route' && by.nft?.table === 'ip libvirt_network' && by.nft.chain === 'guest_input';
+  const table = probes.family === 6 ? 'ip6 libvirt_network' : 'ip libvirt_network';
+  const routed = ctx.modeOf(to.network) === 'route' && by.nft?.table === table && by.nft.chain === 'guest_input';
   const reject = `\`nft add rule inet filter forward iifname "${from.bridge}" oifname "${to.bridge}" reject\``;
   return finding(networksCanReachEachOther, {
     severity: routed ? 'info' : 'warning',
     network: from.network.name,
-    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}: tcp 22 is ${by.words}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}`,
+    family: familyOfProbes(probes),
+    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}${overFamily(probes, dualStack)}: tcp 22 is ${by.words}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}`,
     fix: `${routed ? 'if the networks must stay apart, reject' : 'to keep them apart, reject'} the pair in a chain of your own on the forward hook (a \`type filter hook forward\` chain such as inet filter forward): ${reject}; a reject there is final whatever libvirt's table accepts. To let them talk on purpose, accept exactly that pair instead`,
     location: by.location ?? ctx.definitionLocation(from.network),
   });

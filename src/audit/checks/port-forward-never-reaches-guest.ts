@@ -6,7 +6,7 @@
 // nft an accept ends only its own table's chain, so the finding names the drop or reject that
 // wins (libvirt's guest_input reject, a host `inet filter` drop) and where an accept must go.
 
-import type { Rule } from '../../model/dump.js';
+import type { Family, Rule } from '../../model/dump.js';
 import type { Step } from '../../sim/traverse.js';
 import { formatRule } from '../../write/save.js';
 import { acceptedAt, deleteHint, ruleLocation, ruleWords, stoppedAt, type Stopped } from '../accepted.js';
@@ -14,13 +14,13 @@ import { acceptedBy, arrived, stepRule } from '../legs.js';
 import type { PortForward } from '../probes.js';
 import type { Check } from '../context.js';
 import { finding, type Finding } from '../types.js';
-import { atLine, deleteCommand, networkLabel, OWNER_NAMES, shellQuote } from '../words.js';
+import { atLine, deleteCommand, familyName, networkLabel, OWNER_NAMES, shellQuote } from '../words.js';
 
 /** Rules removed one decider at a time, until the packet arrives (at most this many). */
 const MAX_BLOCKERS = 4;
 
-function insertCommand(rule: Rule): string {
-  return `iptables -t ${rule.table} ${formatRule(rule, 'ipv4').replace(/^-A (\S+)/, '-I $1 1')}`;
+function insertCommand(rule: Rule, family: Family): string {
+  return `${family === 'ipv6' ? 'ip6tables' : 'iptables'} -t ${rule.table} ${formatRule(rule, family).replace(/^-A (\S+)/, '-I $1 1')}`;
 }
 
 export const portForwardNeverReachesGuest: Check = {
@@ -30,12 +30,12 @@ export const portForwardNeverReachesGuest: Check = {
   docs: 'docs/checks/port-forward-never-reaches-guest.md',
   run(ctx) {
     const out: Finding[] = [];
-    const probes = ctx.probes();
-    for (const pf of probes?.portForwards ?? []) {
+    const all = ctx.reachability();
+    for (const probes of all) for (const pf of probes.portForwards) {
       const req = pf.result.request;
       if (arrived(pf.result, pf.endpoint) || req.verdict === 'delivered') continue;
       if (req.verdict === 'unknown') {
-        out.push(undecided(ctx, pf));
+        out.push(undecided(ctx, pf, all.length > 1));
         continue;
       }
       const decider = req.decidedBy;
@@ -43,14 +43,14 @@ export const portForwardNeverReachesGuest: Check = {
       const first = stepRule(decider);
       if (!first) {
         // An nft rule or a chain's policy decides: no accept later in an iptables chain to move.
-        out.push(reportStopped(ctx, pf, decider));
+        out.push(reportStopped(ctx, pf, decider, all.length > 1));
         continue;
       }
       // Take the stopping rules out one by one: the FORWARD accept that then lets it through comes too late.
       const removed: Rule[] = [first];
       let late: Rule | null = null;
       for (let i = 0; i < MAX_BLOCKERS; i++) {
-        const again = probes!.without(pf, removed);
+        const again = probes.without(pf, removed);
         if (arrived(again, pf.endpoint)) {
           late = stepRule(acceptedBy(again.request, 'filter', 'FORWARD'));
           break;
@@ -59,7 +59,7 @@ export const portForwardNeverReachesGuest: Check = {
         if (!next || again.request.verdict === 'delivered') break;
         removed.push(next);
       }
-      out.push(report(ctx, pf, first, decider.chain, late));
+      out.push(report(ctx, all.length > 1, pf, first, decider.chain, late));
     }
     return out;
   },
@@ -70,11 +70,17 @@ function guestWords(pf: PortForward): string {
   return pf.endpoint.startsWith('forwarded-to ') ? pf.endpoint.slice('forwarded-to '.length) : `a guest of ${pf.subject.network.name}`;
 }
 
-function forwardWords(pf: PortForward): string {
-  return `the port forward ${ruleWords(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guestWords(pf)} (${networkLabel(pf.subject.network)})`;
+/** The forward's family, as dumps name it. */
+const familyOf = (pf: PortForward): Family => (pf.subject.family === 6 ? 'ipv6' : 'ipv4');
+
+/** The forward, and its family when it is IPv6 or the host was traced in both. */
+function forwardWords(pf: PortForward, dualStack: boolean): string {
+  const over = pf.subject.family === 6 || dualStack ? ` over ${familyName(familyOf(pf))}` : '';
+  return `the port forward ${ruleWords(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guestWords(pf)} (${networkLabel(pf.subject.network)})${over}`;
 }
 
-function report(ctx: Parameters<Check['run']>[0], pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
+function report(ctx: Parameters<Check['run']>[0], dualStack: boolean, pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
+  const family = familyOf(pf);
   const owner = ctx.explainedRule(decider)?.owner ?? 'host';
   const action = pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects';
   const guest = guestWords(pf);
@@ -83,10 +89,11 @@ function report(ctx: Parameters<Check['run']>[0], pf: PortForward, decider: Rule
     : `; nothing accepts the forwarded connection before it`;
   return finding(portForwardNeverReachesGuest, {
     network: pf.subject.network.name,
-    message: `${forwardWords(pf)}, but the connection never reaches it: ${atLine(decider)} (${OWNER_NAMES[owner]}) ${action} the forwarded packet in ${chain}${lateText} — seed lab query 5`,
+    family,
+    message: `${forwardWords(pf, dualStack)}, but the connection never reaches it: ${atLine(decider)} (${OWNER_NAMES[owner]}) ${action} the forwarded packet in ${chain}${lateText} — seed lab query 5`,
     fix: late
-      ? `move the accept above libvirt's rules: \`${deleteCommand(late)}\`, then \`${insertCommand(late)}\``
-      : `accept the forwarded connection above libvirt's rules, e.g. \`iptables -I FORWARD 1 -d ${guest.startsWith('a guest') ? 'GUEST' : guest} -p ${pf.proto} --dport ${pf.toPort} -j ACCEPT\`; or delete the DNAT if the forward is not wanted: ${deleteHint(pf.rule)}`,
+      ? `move the accept above libvirt's rules: \`${deleteCommand(late, family)}\`, then \`${insertCommand(late, family)}\``
+      : `accept the forwarded connection above libvirt's rules, e.g. \`${family === 'ipv6' ? 'ip6tables' : 'iptables'} -I FORWARD 1 -d ${guest.startsWith('a guest') ? 'GUEST' : guest} -p ${pf.proto} --dport ${pf.toPort} -j ACCEPT\`; or delete the DNAT if the forward is not wanted: ${deleteHint(pf.rule, family)}`,
     location: ruleLocation(ctx, pf.rule),
     related: [{ ...ctx.location(decider), message: `${action} the forwarded connection` }, ...(late ? [{ ...ctx.location(late), message: 'accepts it, too late' }] : [])],
   });
@@ -94,11 +101,11 @@ function report(ctx: Parameters<Check['run']>[0], pf: PortForward, decider: Rule
 
 /** The nft rule that would let the forwarded connection through, in the chain that stops it. */
 function nftAccept(pf: PortForward, bridge: string): string {
-  return `oifname "${bridge}" ip daddr ${pf.to} ${pf.proto} dport ${pf.toPort} ct status dnat accept`;
+  return `oifname "${bridge}" ${pf.subject.family === 6 ? 'ip6' : 'ip'} daddr ${pf.to} ${pf.proto} dport ${pf.toPort} ct status dnat accept`;
 }
 
 /** Stopped by an nft rule or policy, or an iptables chain's policy. */
-function reportStopped(ctx: Parameters<Check['run']>[0], pf: PortForward, step: Step): Finding {
+function reportStopped(ctx: Parameters<Check['run']>[0], pf: PortForward, step: Step, dualStack: boolean): Finding {
   const stop = stoppedAt(ctx, step);
   const action = pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects';
   const nft = step.table.includes(' ');
@@ -109,7 +116,8 @@ function reportStopped(ctx: Parameters<Check['run']>[0], pf: PortForward, step: 
     : '';
   return finding(portForwardNeverReachesGuest, {
     network: pf.subject.network.name,
-    message: `${forwardWords(pf)}, but the connection never reaches it: ${stop.words} (${OWNER_NAMES[stop.owner]}) ${action} the forwarded packet${nft ? '' : ' and nothing accepts it before'}${acceptText}${stop.owner === 'libvirt' ? ": libvirt's nftables table lets no new connection from outside into a NAT or isolated network's guests" : ''}`,
+    family: familyOf(pf),
+    message: `${forwardWords(pf, dualStack)}, but the connection never reaches it: ${stop.words} (${OWNER_NAMES[stop.owner]}) ${action} the forwarded packet${nft ? '' : ' and nothing accepts it before'}${acceptText}${stop.owner === 'libvirt' ? ": libvirt's nftables table lets no new connection from outside into a NAT or isolated network's guests" : ''}`,
     fix: fixStopped(pf, step, stop),
     location: ruleLocation(ctx, pf.rule),
     related: stop.location ? [{ ...stop.location, message: `${action} the forwarded connection` }] : [],
@@ -118,24 +126,26 @@ function reportStopped(ctx: Parameters<Check['run']>[0], pf: PortForward, step: 
 
 function fixStopped(pf: PortForward, step: Step, stop: Stopped): string {
   const bridge = pf.subject.bridge;
-  const unwanted = `; or delete the DNAT if the forward is not wanted: ${deleteHint(pf.rule)}`;
+  const unwanted = `; or delete the DNAT if the forward is not wanted: ${deleteHint(pf.rule, familyOf(pf))}`;
+  const tool = pf.subject.family === 6 ? 'ip6tables' : 'iptables';
   if (!step.table.includes(' ')) {
-    return `accept the forwarded connection: \`iptables -I ${step.chain} 1 -o ${bridge} -d ${pf.to} -p ${pf.proto} --dport ${pf.toPort} -m conntrack --ctstate DNAT -j ACCEPT\`${unwanted}`;
+    return `accept the forwarded connection: \`${tool} -I ${step.chain} 1 -o ${bridge} -d ${pf.to} -p ${pf.proto} --dport ${pf.toPort} -m conntrack --ctstate DNAT -j ACCEPT\`${unwanted}`;
   }
   const insert = `\`nft insert rule ${step.table} ${shellQuote(step.chain)} ${nftAccept(pf, bridge)}\``;
   if (stop.owner === 'libvirt') {
-    return `nothing outside libvirt's table can undo its reject: accept the forwarded connection in libvirt's own chain ahead of it, ${insert}, and add it again whenever the network starts (libvirt rebuilds its table then; a network hook, /etc/libvirt/hooks/network, can run it); or let libvirt use its iptables backend (\`firewall_backend = "iptables"\` in /etc/libvirt/network.conf, restart virtnetworkd) and accept it with \`iptables -I LIBVIRT_FWI 1 -o ${bridge} -p ${pf.proto} --dport ${pf.toPort} -m conntrack --ctstate DNAT -j ACCEPT\`${unwanted}`;
+    return `nothing outside libvirt's table can undo its reject: accept the forwarded connection in libvirt's own chain ahead of it, ${insert}, and add it again whenever the network starts (libvirt rebuilds its table then; a network hook, /etc/libvirt/hooks/network, can run it); or let libvirt use its iptables backend (\`firewall_backend = "iptables"\` in /etc/libvirt/network.conf, restart virtnetworkd) and accept it with \`${tool} -I LIBVIRT_FWI 1 -o ${bridge} -p ${pf.proto} --dport ${pf.toPort} -m conntrack --ctstate DNAT -j ACCEPT\`${unwanted}`;
   }
   return `accept the forwarded connection in that chain before it is ${pf.result.request.verdict}: ${insert} (and in the file the firewall is loaded from, e.g. /etc/nftables.conf)${unwanted}`;
 }
 
 /** The simulator cannot tell whether the forward reaches its guest: said, never silent. */
-function undecided(ctx: Parameters<Check['run']>[0], pf: PortForward): Finding {
+function undecided(ctx: Parameters<Check['run']>[0], pf: PortForward, dualStack: boolean): Finding {
   const why = pf.result.request.reason;
   return finding(portForwardNeverReachesGuest, {
     severity: 'info',
     network: pf.subject.network.name,
-    message: `${forwardWords(pf)}; whether the connection reaches it is ${why.startsWith('unknown') ? why : `unknown because ${why}`}`,
+    family: familyOf(pf),
+    message: `${forwardWords(pf, dualStack)}; whether the connection reaches it is ${why.startsWith('unknown') ? why : `unknown because ${why}`}`,
     fix: 'trace it with the state virtables could not read given (`virtables trace --from outside --to ADDRESS --proto PROTO --dport PORT` with --assume or --ipset), or check it on the host with a real connection',
     location: ruleLocation(ctx, pf.rule),
   });

@@ -15,6 +15,7 @@ import type { AuditContext, Check } from '../context.js';
 import type { NftRule } from '../../model/nft.js';
 import { nftRuleText } from '../../write/nft-rule.js';
 import { finding, type Finding } from '../types.js';
+import type { Rule } from '../../model/dump.js';
 import { atLine, networkLabel, OWNER_NAMES, deleteCommand } from '../words.js';
 
 export const shadowedRule: Check = {
@@ -30,13 +31,18 @@ export const shadowedRule: Check = {
       // Another firewall manager's rules are its conflict check's business.
       if (!b.expected || b.owner === 'docker' || b.owner === 'ufw' || b.owner === 'firewalld') continue;
       const decider = b.rule ? `${atLine(b.rule)} (${OWNER_NAMES[b.owner]}) ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them first` : `they end at the ${b.step.table} ${b.step.chain} policy (${b.step.detail ?? 'DROP'}): nothing leads them to it`;
+      const xen = b.expectedPurpose.startsWith('xen-');
       out.push(
         finding(shadowedRule, {
+          // A Xen guest's bridged traffic meets iptables only with bridge-nf-call-iptables on: it depends on that.
+          ...(xen ? { severity: 'warning' as const } : {}),
           network: b.subject.network.name,
-          message: `${networkLabel(b.subject.network)}: ${atLine(b.expected)} (${b.expectedPurpose}) should let ${b.what} through, but ${decider}`,
-          fix: b.rule
-            ? `narrow the earlier rule so it does not match ${b.subject.bridge}, or move it below libvirt's: \`${deleteCommand(b.rule)}\` then add it back with -A (libvirt inserts its own rules at the top)`
-            : `restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy`,
+          message: `${networkLabel(b.subject.network)}: ${atLine(b.expected)} (${b.expectedPurpose}) should let ${b.what} through, but ${decider}${xen ? xenWhy(b.expected, b.rule) : ''}`,
+          fix: xen
+            ? `accept bridged traffic above the host's rules: \`iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT\` (Xen guests on ${b.subject.network.bridge ?? b.subject.bridge} then get what the LAN gives them), or keep iptables off bridged frames: \`sysctl -w net.bridge.bridge-nf-call-iptables=0\``
+            : b.rule
+              ? `narrow the earlier rule so it does not match ${b.subject.bridge}, or move it below libvirt's: \`${deleteCommand(b.rule)}\` then add it back with -A (libvirt inserts its own rules at the top)`
+              : `restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy`,
           location: ctx.location(b.expected),
           related: b.rule ? [{ ...ctx.location(b.rule), message: 'decides first' }] : [],
         }),
@@ -101,6 +107,16 @@ export const shadowedRule: Check = {
     return out;
   },
 };
+
+/**
+ * Why a vif-bridge accept comes too late: Xen before 3.4 appends (-A) its vif rules, below a
+ * host firewall's final REJECT. It only matters while br_netfilter hands bridged frames to
+ * iptables (bridge-nf-call-iptables=1, which no dump shows).
+ */
+function xenWhy(accept: Rule, decider: Rule | null): string {
+  const below = decider !== null && decider.chain === accept.chain && decider.pos.line < accept.pos.line;
+  return `${below ? ': vif-bridge appended it (Xen before 3.4 runs `iptables -A FORWARD`), below the host\'s rule' : ''}; this holds while bridged frames pass through iptables (br_netfilter with net.bridge.bridge-nf-call-iptables=1, its default once loaded: the dump cannot show it, and its -m physdev rules need the module) — with it off, iptables never sees the guests' bridged traffic`;
+}
 
 function nftWords(rule: NftRule): string {
   return `\`${nftRuleText(rule)}\` (table ${rule.family} ${rule.table}, chain ${rule.chain})`;
