@@ -4,29 +4,35 @@
 
 import { blockedBy, bridgedNetworks, networkLabel, policyLine } from '../conflict.js';
 import { present } from '../outcomes.js';
-import type { Check } from '../context.js';
-import { finding, type Finding } from '../types.js';
+import { defineCheck } from '../context.js';
+import { fill, report, type Finding } from '../types.js';
 
-export const conflictDocker: Check = {
+export const conflictDocker = defineCheck({
   id: 'conflict-docker',
   severity: 'warning',
   summary: "Docker's rules or FORWARD policy stop traffic the virtual networks need",
   docs: 'docs/checks/conflict-docker.md',
-  run(ctx) {
+  messages: {
+    bridged: "{{network}} puts guests on a host bridge; Docker loads br_netfilter, so their bridged traffic passes the FORWARD chain, whose policy Docker set to DROP: guests lose the LAN unless something accepts it",
+    acceptInDockerUser: "accept the network's traffic in DOCKER-USER, which Docker keeps first in FORWARD: `iptables -I DOCKER-USER -i {{bridge}} -j ACCEPT` and `iptables -I DOCKER-USER -o {{bridge}} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`",
+    acceptBridged: '`iptables -I DOCKER-USER -i {{bridge}} -o {{bridge}} -j ACCEPT`, or stop iptables seeing bridged traffic: `sysctl net.bridge.bridge-nf-call-iptables=0`',
+  },
+  run(ctx): Finding[] {
     if (!present(ctx, 'docker')) return [];
-    const out: Finding[] = blockedBy(conflictDocker, ctx, 'docker', (bridge) => `accept the network's traffic in DOCKER-USER, which Docker keeps first in FORWARD: \`iptables -I DOCKER-USER -i ${bridge} -j ACCEPT\` and \`iptables -I DOCKER-USER -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\``);
+    const out: Finding[] = blockedBy(conflictDocker, ctx, 'docker', (bridge) => fill(conflictDocker.messages.acceptInDockerUser, { bridge }));
     const forward = policyLine(ctx, 'filter', 'FORWARD');
     if (forward?.chain.policy !== 'DROP') return out;
     for (const n of bridgedNetworks(ctx)) {
       out.push(
-        finding(conflictDocker, {
+        report(conflictDocker, {
           network: n.name,
-          message: `${networkLabel(n)} puts guests on a host bridge; Docker loads br_netfilter, so their bridged traffic passes the FORWARD chain, whose policy Docker set to DROP: guests lose the LAN unless something accepts it`,
-          fix: `\`iptables -I DOCKER-USER -i ${n.bridge ?? 'br0'} -o ${n.bridge ?? 'br0'} -j ACCEPT\`, or stop iptables seeing bridged traffic: \`sysctl net.bridge.bridge-nf-call-iptables=0\``,
+          message: 'bridged',
+          fix: 'acceptBridged',
+          data: { network: networkLabel(n), bridge: n.bridge ?? 'br0' },
           location: forward.location ?? ctx.definitionLocation(n),
         }),
       );
     }
     return out;
   },
-};
+});

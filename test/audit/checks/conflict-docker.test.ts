@@ -16,7 +16,7 @@ checkCases('conflict-docker', {
       dumps: [join(AUDIT, 'conflict-docker/docker-only.save')],
       net: [natted],
       flavor: 'libvirt-nft',
-      findings: [{ network: 'natted', severity: 'error', line: 1, message: ['Docker stops guests of natted starting connections', 'policy to DROP'] }],
+      findings: [{ network: 'natted', severity: 'error', line: 1, message: ['Docker stops guests of natted starting connections', 'policy to DROP'], fix: "accept the network's traffic in DOCKER-USER, which Docker keeps first in FORWARD: `iptables -I DOCKER-USER -i virbr2 -j ACCEPT` and `iptables -I DOCKER-USER -o virbr2 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`" }],
     },
   ],
 });

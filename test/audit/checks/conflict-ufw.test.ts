@@ -14,9 +14,9 @@ checkCases('conflict-ufw', {
       net: [natted],
       flavor: 'libvirt-nft',
       findings: [
-        { network: 'natted', severity: 'error', message: ['starting connections to the outside', 'FORWARD policy'] },
-        { network: 'natted', severity: 'error', message: ['DNS queries', 'INPUT policy'] },
-        { network: 'natted', severity: 'error', message: ['DHCP requests (udp 67)', 'INPUT policy'] },
+        { network: 'natted', severity: 'error', message: ['starting connections to the outside', 'FORWARD policy'], fix: "let ufw route the network's traffic: `ufw route allow in on virbr2` and `ufw route allow out on virbr2` (or DEFAULT_FORWARD_POLICY=\"ACCEPT\" in /etc/default/ufw)" },
+        { network: 'natted', severity: 'error', message: ['DNS queries', 'INPUT policy'], fix: 'let the guests reach dnsmasq: `ufw allow in on virbr2 to any port 53` and `ufw allow in on virbr2 to any port 67 proto udp`' },
+        { network: 'natted', severity: 'error', message: ['DHCP requests (udp 67)', 'INPUT policy'], fix: "let ufw route the network's traffic: `ufw route allow in on virbr2` and `ufw route allow out on virbr2` (or DEFAULT_FORWARD_POLICY=\"ACCEPT\" in /etc/default/ufw)" },
       ],
     },
     {
@@ -25,9 +25,9 @@ checkCases('conflict-ufw', {
       net: [natted],
       flavor: 'libvirt-nft',
       findings: [
-        { network: 'natted', severity: 'error', message: ['outside'] },
-        { network: 'natted', severity: 'error', message: ['DNS'] },
-        { network: 'natted', severity: 'error', line: 90, message: ['DHCP requests (udp 67)'] },
+        { network: 'natted', severity: 'error', message: ['outside'], fix: "let ufw route the network's traffic: `ufw route allow in on virbr2` and `ufw route allow out on virbr2` (or DEFAULT_FORWARD_POLICY=\"ACCEPT\" in /etc/default/ufw)" },
+        { network: 'natted', severity: 'error', message: ['DNS'], fix: 'let the guests reach dnsmasq: `ufw allow in on virbr2 to any port 53` and `ufw allow in on virbr2 to any port 67 proto udp`' },
+        { network: 'natted', severity: 'error', line: 90, message: ['DHCP requests (udp 67)'], fix: "let ufw route the network's traffic: `ufw route allow in on virbr2` and `ufw route allow out on virbr2` (or DEFAULT_FORWARD_POLICY=\"ACCEPT\" in /etc/default/ufw)" },
       ],
     },
   ],
