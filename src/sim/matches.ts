@@ -389,7 +389,14 @@ function markMatch(markOf: (c: MatchCtx) => number | null): Compiler {
 }
 
 const mark = markMatch((c) => c.mark);
-const connmark = markMatch((c) => (c.flow !== null && !c.flow.untracked ? c.flow.mark : null));
+const connmark: Compiler = (m, family, env) => {
+  const known = markMatch((c) => (c.flow !== null && !c.flow.untracked ? c.flow.mark : null))(m, family, env);
+  if (!known || known.kind !== 'test') return known;
+  // A connection from before the trace carries a mark no input shows: followed both ways.
+  const why = `${written(m)}: the connection existed before the trace, and its mark is not known`;
+  const t = known.test;
+  return { ...known, test: (c) => (c.flow?.markUnknown === true ? undecided(c, why) : t(c)) };
+};
 
 const ADDR_TYPES = new Set(['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE']);
 

@@ -632,7 +632,12 @@ function compileStatements(rule: NftRule, sets: Sets, isChain: (n: string) => bo
         // A match after a statement that changed the packet would see the change: not modelled.
         if (changed) return unknown(`${nftStatementText(s)} after a statement that changes the packet`);
         try {
-          out.tests.push(matchTest(s, sets));
+          const t = matchTest(s, sets);
+          if (s.left.kind === 'ct' && s.left.key === 'mark' && s.left.dir === null) {
+            // A connection from before the trace carries a mark no input shows: followed both ways.
+            const why = `${nftStatementText(s)}: the connection existed before the trace, and its mark is not known`;
+            out.tests.push((c) => (c.flow?.markUnknown === true ? undecided(c, why) : t(c)));
+          } else out.tests.push(t);
         } catch (e) {
           // Matches only narrow the packets the rule is for: one it cannot evaluate leaves that undecided.
           if (!(e instanceof Unknown)) throw e;

@@ -54,6 +54,8 @@ export interface Flow {
   dstBound: boolean;
   untracked: boolean;
   mark: number;
+  /** The connection existed before the trace (`--state ESTABLISHED`): its mark is not known until a rule sets it. */
+  markUnknown?: boolean;
 }
 
 export type PacketType = 'unicast' | 'broadcast' | 'multicast';

@@ -606,7 +606,7 @@ function traceOnce(sim: Simulator, probe: Probe, x: Explorer | null): TraceResul
     family: sim.family, proto,
     orig: { src: fromAddr ?? 0n, dst, sport, dport },
     reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
-    snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
+    snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0, markUnknown: state !== 'NEW',
   };
   const memory = freshMemory(x);
   const c = newCtx(sim, 0, memory);

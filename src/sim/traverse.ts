@@ -277,9 +277,18 @@ function applyEffect(w: Walker, hook: Hook, chain: CompiledChain, r: CompiledRul
       break;
     case 'connmark': {
       const f = w.flow;
-      if (t.op === 'set') f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
-      else if (t.op === 'save') f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
-      else c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
+      // Every bit written: the connection's mark is known from here on.
+      if (t.op === 'set') {
+        f.mark = ((f.mark & ~t.mask) ^ t.value) >>> 0;
+        if (t.mask >>> 0 === 0xffffffff) f.markUnknown = false;
+      } else if (t.op === 'save') {
+        f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
+        if (t.ctmask >>> 0 === 0xffffffff && t.nfmask >>> 0 === 0xffffffff) f.markUnknown = false;
+      }
+      else {
+        c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
+        if (f.markUnknown) note(w, `rule at ${ruleWhere(r)} copies the connection's mark, which is not known (it existed before the trace): the packet's mark after it is taken as 0x${c.mark.toString(16)}`);
+      }
       record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
       break;
     }

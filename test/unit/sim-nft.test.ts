@@ -245,3 +245,26 @@ describe('undecided nft conditions, explored both ways (as for iptables rules)',
     expect(r.request.reason).toMatch(/^the first packet depends on rule nftables\[3\]\.rule \(handle 7\) \(ip t c: limit rate 10\/second/);
   });
 });
+
+describe('ct mark of a connection from before the trace', () => {
+  const established: Probe = { ...out, state: 'ESTABLISHED' };
+  it('a new connection has mark 0: decided', () => {
+    expect(run(chain('forward', 'ct mark 0x1 drop'), out).request.verdict).toBe('delivered');
+  });
+  it('an established one may carry any mark: followed both ways, the verdict depends on the rule', () => {
+    const r = run(chain('forward', 'ct mark 0x1 drop'), established);
+    expect(r.request.verdict).toBe('unknown');
+    expect(r.request.reason).toContain('depends on rule 4 (ip t c: ct mark 0x00000001: the connection existed before the trace');
+    expect(r.branches?.paths.map((p) => p.request)).toEqual(['delivered', 'dropped']);
+  });
+  it('a rule that sets the whole mark first makes it known again', () => {
+    expect(run(chain('forward', 'ct mark set 0x2\nct mark 0x1 drop'), established).request.verdict).toBe('delivered');
+  });
+  it('iptables -m connmark alike', () => {
+    const ipt = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m connmark --mark 0x1 -j DROP\nCOMMIT\n';
+    const r = run('', established, { iptables: ipt });
+    expect(r.request.verdict).toBe('unknown');
+    expect(r.request.reason).toContain('depends on rule 5 (filter FORWARD: -m connmark --mark 0x1: the connection existed before the trace');
+    expect(run('', out, { iptables: ipt }).request.verdict).toBe('delivered');
+  });
+});
