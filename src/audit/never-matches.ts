@@ -4,7 +4,7 @@
 // by the simulator: each source's packet is traced, and the rule must never take part.
 
 import { cidrContains, formatHost, type HostAddress } from '../model/cidr.js';
-import type { Rule } from '../model/dump.js';
+import type { Dump, Rule } from '../model/dump.js';
 import { traceWay, type Probe, type Proto, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { AuditContext } from './context.js';
 import type { Subject } from './probes.js';
@@ -64,21 +64,54 @@ function actsInSomeWay(sim: Simulator, probe: Probe, r: TraceResult, rule: Rule)
   return r.branches.paths.some((p) => actedIn(traceWay(sim, probe, p.choices.map((c) => c.matched)), rule));
 }
 
+/** The IPv4 filter rules a forwarded packet can meet: FORWARD's and those of every chain it reaches by -j or -g. */
+function forwardRules(dump: Dump | null): Set<Rule> {
+  const rules = new Set<Rule>();
+  const filter = dump?.tables.find((t) => t.name === 'filter');
+  if (!filter) return rules;
+  const chains = new Map(filter.chains.map((c) => [c.name, c]));
+  const seen = new Set<string>(['FORWARD']);
+  const todo = ['FORWARD'];
+  while (todo.length > 0) {
+    for (const rule of chains.get(todo.pop()!)?.rules ?? []) {
+      rules.add(rule);
+      const next = rule.target?.name;
+      if (next !== undefined && chains.has(next) && !seen.has(next)) {
+        seen.add(next);
+        todo.push(next);
+      }
+    }
+  }
+  return rules;
+}
+
 /** The host's own FORWARD accepts to a guest that no simulated source's packet ever reaches. */
 export function neverMatchingRules(ctx: AuditContext): NeverMatching[] {
   const probes = ctx.probes();
   if (!probes) return [];
   const out: NeverMatching[] = [];
+  // One set, not a search of the dump per rule (that was quadratic on a 100,000-rule host).
+  const forwarded = forwardRules(ctx.ipv4);
   for (const e of ctx.explained) {
-    if (e.owner !== 'host' || e.purpose !== null || e.rule.table !== 'filter' || !ctx.ipv4?.tables.some((t) => t.chains.some((c) => c.rules.includes(e.rule)))) continue;
+    if (e.owner !== 'host' || e.purpose !== null || e.rule.table !== 'filter' || !forwarded.has(e.rule)) continue;
     const t = target(e.rule, probes.subjects, probes.uplink);
     if (!t) continue;
     const sources = t.fromOutsideOnly ? ['outside'] : ['outside', 'stranger', ...probes.subjects.filter((s) => s !== t.subject).map((s) => s.endpoint)];
     const dst = formatHost(4, t.to.value);
     const asked = sources.map((from): Probe => ({ from, to: dst, proto: t.proto, ...(t.dport !== undefined ? { dport: t.dport } : {}) }));
-    const results = asked.map((p) => probes.trace(p));
-    // Never in any state: in no way the undecided conditions before it can go.
-    if (results.some((r, i) => r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown' || actsInSomeWay(probes.sim, asked[i]!, r, e.rule))) continue;
+    // Never in any state: in no way the undecided conditions before it can go. The first source
+    // whose packet reaches the rule (or cannot be decided) ends the search.
+    const results: TraceResult[] = [];
+    let reached = false;
+    for (const p of asked) {
+      const r = probes.trace(p);
+      results.push(r);
+      if (r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown' || actsInSomeWay(probes.sim, p, r, e.rule)) {
+        reached = true;
+        break;
+      }
+    }
+    if (reached) continue;
     const first = results[0]!;
     const decided = first.request.decidedBy;
     // Only what the filter table decided before the rule: not a routing failure.
