@@ -5,21 +5,27 @@
 // ip and inet hooks too), named by table, chain and rule.
 
 import { formatCidr, formatHost, type Cidr } from '../../model/cidr.js';
-import type { Rule } from '../../model/dump.js';
+import type { Dump, Rule } from '../../model/dump.js';
 import { isNftRule, type NftRule } from '../../model/nft.js';
 import { nftRuleText } from '../../write/nft-rule.js';
 import { ruleLocation, ruleWords } from '../accepted.js';
-import type { Check } from '../context.js';
+import { defineCheck } from '../context.js';
 import { formatRule } from '../../write/save.js';
-import { finding, type Finding } from '../types.js';
-import { deleteCommand, shellQuote } from '../words.js';
+import { report, type Finding } from '../types.js';
+import { shellQuote } from '../words.js';
 
-export const masqueradeTooBroad: Check = {
+export const masqueradeTooBroad = defineCheck({
   id: 'masquerade-too-broad',
   severity: 'warning',
   summary: "a MASQUERADE/SNAT also rewrites traffic between a network's own guests",
   docs: 'docs/checks/masquerade-too-broad.md',
-  run(ctx) {
+  messages: {
+    nftBroad: "{{rule}} also masquerades traffic between guests of the same network: {{pairs}}. Once br_netfilter passes bridged traffic to the IP hooks (nft's ip and inet tables see it as iptables does), guests see the host's address instead of each other's (libvirt's own rule in guest_nat has `ip daddr != SUBNET` for this)",
+    broad: "{{rule}} also masquerades traffic between guests of the same network: {{pairs}}. Once br_netfilter passes bridged traffic to iptables, guests see the host's address instead of each other's (libvirt's own rule has `! -d SUBNET` for this)",
+    nftExclude: 'exclude the subnet (or name the uplink with `oifname`): {{listFirst}}`nft replace rule {{chain}} handle {{handle}} ip daddr != {{subnet}} {{text}}`',
+    exclude: 'exclude the subnet: replace it, in its place, with the same rule plus `! -d {{subnet}}` (or add `-o UPLINK`), e.g. `{{replace}}`',
+  },
+  run(ctx): Finding[] {
     const probes = ctx.probes();
     if (!probes) return [];
     const hits = new Map<Rule | NftRule, string[]>();
@@ -45,10 +51,19 @@ export const masqueradeTooBroad: Check = {
       const subnet = subnets.get(rule)!;
       if (isNftRule(rule)) {
         out.push(
-          finding(masqueradeTooBroad, {
+          report(masqueradeTooBroad, {
             network,
-            message: `${ruleWords(rule)} also masquerades traffic between guests of the same network: ${pairs.join(', ')}. Once br_netfilter passes bridged traffic to the IP hooks (nft's ip and inet tables see it as iptables does), guests see the host's address instead of each other's (libvirt's own rule in guest_nat has \`ip daddr != SUBNET\` for this)`,
-            fix: `exclude the subnet (or name the uplink with \`oifname\`): ${rule.handle === null ? `\`nft -a list chain ${chainOf(rule)}\` shows its handle N; then ` : ''}\`nft replace rule ${chainOf(rule)} handle ${rule.handle ?? 'N'} ip daddr != ${formatCidr(subnet)} ${nftRuleText(rule)}\``,
+            message: 'nftBroad',
+            fix: 'nftExclude',
+            data: {
+              rule: ruleWords(rule),
+              pairs: pairs.join(', '),
+              listFirst: rule.handle === null ? `\`nft -a list chain ${chainOf(rule)}\` shows its handle N; then ` : '',
+              chain: chainOf(rule),
+              handle: rule.handle ?? 'N',
+              subnet: formatCidr(subnet),
+              text: nftRuleText(rule),
+            },
             location: ruleLocation(ctx, rule),
           }),
         );
@@ -56,24 +71,34 @@ export const masqueradeTooBroad: Check = {
       }
       const e = ctx.explainedRule(rule);
       out.push(
-        finding(masqueradeTooBroad, {
+        report(masqueradeTooBroad, {
           network: pairs.length === 1 ? (e?.network ?? network) : null,
-          message: `${ruleWords(rule)} also masquerades traffic between guests of the same network: ${pairs.join(', ')}. Once br_netfilter passes bridged traffic to iptables, guests see the host's address instead of each other's (libvirt's own rule has \`! -d SUBNET\` for this)`,
-          fix: `exclude the subnet: replace it with the same rule plus \`! -d ${formatCidr(subnet)}\` (or add \`-o UPLINK\`), e.g. \`${deleteCommand(rule)}\` then \`${excluding(rule, subnet)}\``,
+          message: 'broad',
+          fix: 'exclude',
+          data: { rule: ruleWords(rule), pairs: pairs.join(', '), subnet: formatCidr(subnet), replace: excluding(rule, subnet, positionOf(ctx.dumps, rule)) },
           location: ctx.location(rule),
         }),
       );
     }
     return out;
   },
-};
+});
 
-/** The command that adds the rule back with its own subnet excluded (`! -d SUBNET`), where it was. */
-function excluding(rule: Rule, subnet: Cidr): string {
+/** The rule's number in its chain, as `iptables -R` counts (1 is the first). */
+function positionOf(dumps: readonly Dump[], rule: Rule): number {
+  for (const d of dumps) {
+    const i = d.tables.find((t) => t.name === rule.table)?.chains.find((c) => c.name === rule.chain)?.rules.indexOf(rule) ?? -1;
+    if (i >= 0) return i + 1;
+  }
+  return 1;
+}
+
+/** The command that replaces the rule, where it is, by itself with its own subnet excluded (`! -d SUBNET`). */
+function excluding(rule: Rule, subnet: Cidr, position: number): string {
   const text = rule.destination === null
     ? formatRule({ ...rule, destination: { negated: true, cidr: subnet, written: formatCidr(subnet) } })
     : `-A ${rule.chain} -s ${formatCidr(subnet)} ! -d ${formatCidr(subnet)} -j ${rule.target?.name ?? 'MASQUERADE'}`;
-  return `iptables -t ${rule.table} ${text}`;
+  return `iptables -t ${rule.table} ${text.replace(/^-A (\S+) /, (_m, chain: string) => `-R ${chain} ${position} `)}`;
 }
 
 function chainOf(rule: NftRule): string {

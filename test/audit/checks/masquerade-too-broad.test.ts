@@ -29,8 +29,9 @@ checkCases('masquerade-too-broad', {
       findings: [
         {
           network: 'natted', severity: 'warning', line: 48, message: ['192.168.124.2 → 192.168.124.3', 'br_netfilter'],
-          // the rule put back keeps its `-s` and gains `! -d` with the network's own subnet
-          fix: 'exclude the subnet: replace it with the same rule plus `! -d 192.168.124.0/24` (or add `-o UPLINK`), e.g. `iptables -t nat -D POSTROUTING -s 192.168.124.0/24 -j MASQUERADE` then `iptables -t nat -A POSTROUTING -s 192.168.124.0/24 ! -d 192.168.124.0/24 -j MASQUERADE`',
+          // replaced in its place (rule 2 of POSTROUTING, after libvirt's jump): it keeps its `-s` and gains `! -d`
+          // with the network's own subnet (iptables-legacy -R in a namespace leaves exactly that rule there)
+          fix: 'exclude the subnet: replace it, in its place, with the same rule plus `! -d 192.168.124.0/24` (or add `-o UPLINK`), e.g. `iptables -t nat -R POSTROUTING 2 -s 192.168.124.0/24 ! -d 192.168.124.0/24 -j MASQUERADE`',
         },
       ],
     },
