@@ -131,6 +131,11 @@ describeCorpus("Xen: the scripts' own rules, captured", () => {
     expect(f.fix).toContain('`iptables -I FORWARD -o vif5.1 -m conntrack --ctstate NEW -j REJECT`');
   });
 
+  it("vif-nat online without network-nat's MASQUERADE: missing-rule's fix is Xen's command, not virsh", async () => {
+    const missing = (await xen('head-vif-nat-ip', 'online')).filter((f) => f.id === 'missing-rule');
+    expect(missing.map((f) => f.fix)).toEqual(['add it as Xen\'s script does: `iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE` (the network-nat script adds it when it starts)']);
+  });
+
   it('vif-route: routed guests are reachable by design (info)', async () => {
     expect(reach(await xen('head-vif-route', 'online'))).toEqual(['guest-reachable-from-outside info xen-route ipv4 online.xen:2']);
   });

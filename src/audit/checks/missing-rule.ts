@@ -35,7 +35,9 @@ export const missingRule: Check = {
         finding(missingRule, {
           network: n.name,
           message: `${networkLabel(n)} is running but none of its ${mine.length} rules (${expected.eras.join(', ')}) are in the dump: ${[...new Set(mine.map((r) => r.purpose))].join(', ')} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)`,
-          fix: `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${shellQuote(n.name)} && virsh net-start ${shellQuote(n.name)}\`; if it is stopped, give it with --inactive instead of --net`,
+          fix: n.owner === 'xen'
+            ? `if it runs, re-run Xen's scripts (\`/etc/xen/scripts/network-${n.definition?.kind === 'xen' ? n.definition.mode : 'bridge'} start\`, then \`xl network-detach\`/\`network-attach\` or restart the guests so vif-* adds its rules again); if it is stopped, give it with --inactive instead of --net`
+            : `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${shellQuote(n.name)} && virsh net-start ${shellQuote(n.name)}\`; if it is stopped, give it with --inactive instead of --net`,
           location: ctx.definitionLocation(n),
         }),
       );
@@ -51,7 +53,9 @@ export const missingRule: Check = {
           message: network
             ? `${networkLabel(network)} is running but \`${r.canonical}\`${table} is missing (${r.purpose}: ${r.why})`
             : `libvirt's shared set-up \`${r.canonical}\`${table} is missing (${r.why}); the rules in its private chains are never reached`,
-          fix: network
+          fix: network?.owner === 'xen'
+            ? `add it as Xen's script does: \`${command}\` (the ${r.purpose === 'xen-masquerade' ? 'network-nat script adds it when it starts' : 'vif script adds it when the guest interface comes online'})`
+            : network
             ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${shellQuote(network.name)} && virsh net-start ${shellQuote(network.name)}\` (by hand: \`${command}\`)`
             : `restart libvirt's network daemon (\`systemctl restart virtnetworkd\` or \`libvirtd\`), which re-creates its chains and jumps (by hand: \`${command}\`)`,
           location: network ? ctx.definitionLocation(network) : null,
