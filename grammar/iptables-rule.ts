@@ -7,8 +7,9 @@
 import type { Cidr } from '../src/model/cidr.js';
 import type { AddressMatch, Arg, Counters, Family, InterfaceMatch, Match, Note, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
+import { memo } from '../src/model/memo.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
-import { checkExtension, type RawXtOption } from '../src/xt/check.js';
+import { checkExtension, type RawArg, type RawXtOption } from '../src/xt/check.js';
 import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
 import { ALL_MATCH_NAMES, findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
 import type { Extension, GivenMap, RuleView, XtOption } from '../src/xt/spec.js';
@@ -69,6 +70,7 @@ interface Loaded {
   readonly name: string;
   readonly ext: Extension | null;
   readonly raws: RawXtOption[];
+  /** Only for an extension virtables does not know: its options as written (a known one's are made from `raws`). */
   readonly options: Option[];
   readonly col: number;
   readonly implicit: boolean;
@@ -81,7 +83,7 @@ type Resolved =
   | { kind: 'ambiguous'; names: string[] }
   | { kind: 'none' };
 
-/** One copy of each short string the dumps repeat (option values, interfaces, ports, targets). */
+/** One copy of each name the dumps repeat (matches, targets, options of unknown extensions). */
 const interned = new Map<string, string>();
 function intern(text: string): string {
   if (text.length > 40) return text;
@@ -163,6 +165,19 @@ function protocolMatchName(written: string, n: number): string {
   return /^\s*\d/.test(written) ? protocolName(n) : written;
 }
 
+/** `-i`/`-o` as read, with the column of the option (errors name it). */
+interface InterfaceSpec {
+  readonly negated: boolean;
+  readonly name: string;
+  readonly col: number;
+}
+
+/** `-p` as read: the number for the checks, the column for errors. */
+interface ProtocolSpec extends ProtocolMatch {
+  readonly n: number;
+  readonly col: number;
+}
+
 interface AddressSpec {
   readonly negated: boolean;
   readonly text: string;
@@ -179,11 +194,11 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   let target: Loaded | null = null;
   let source: AddressSpec | null = null;
   let destination: AddressSpec | null = null;
-  let inInterface: InterfaceMatch | null = null;
-  let outInterface: InterfaceMatch | null = null;
-  let protocol: (ProtocolMatch & { n: number }) | null = null;
+  let inInterface: InterfaceSpec | null = null;
+  let outInterface: InterfaceSpec | null = null;
+  let protocol: ProtocolSpec | null = null;
   let protocolUsed = false;
-  let fragment: Rule['fragment'] = null;
+  let fragment: { negated: boolean; col: number } | null = null;
   let counters = ctx.counters;
   let invert = false;
   let invertCol = 0;
@@ -212,15 +227,15 @@ export function assembleRules(ctx: RuleContext): Rule[] {
 
   let i = 0;
   /** The value of an option taking one argument: inline (`--x=v`, `-xv`), else the next word, whatever it is. */
-  const takeValue = (inline: string | null, optCol: number, what: string): Arg => {
-    if (inline !== null) return { value: intern(inline), quoted: false, col: optCol };
+  const takeValue = (inline: string | null, optCol: number, what: string): RawArg => {
+    if (inline !== null) return { value: inline, quoted: false, col: optCol };
     const next = items[i];
     if (!next) fail(ctx, optCol, `option '${what}' requires a value`);
     i++;
-    return { value: intern(next.text), quoted: next.quoted, col: next.col };
+    return { value: next.text, quoted: next.quoted, col: next.col };
   };
   /** `-d ! x` / `--dport ! 22`: iptables up to 1.4 put `!` after the option; 1.8 refuses it. */
-  const oldNegation = (value: Arg, optCol: number, what: string): Arg | null => {
+  const oldNegation = (value: RawArg, optCol: number, what: string): RawArg | null => {
     if (value.value !== '!' || value.quoted) return null;
     const next = items[i];
     if (!next || next.text.startsWith('-')) return null;
@@ -232,7 +247,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     invertCol = value.col;
     i++;
     void optCol;
-    return { value: intern(next.text), quoted: next.quoted, col: next.col };
+    return { value: next.text, quoted: next.quoted, col: next.col };
   };
 
   while (i < items.length) {
@@ -253,7 +268,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         // An extension virtables does not know: its option values are carried verbatim.
         const o = last.options[last.options.length - 1];
         if (o) {
-          (o.args as Arg[]).push({ value: intern(text), quoted: item.quoted, col: item.col });
+          (o.args as Arg[]).push({ value: text, quoted: item.quoted });
           continue;
         }
       }
@@ -300,13 +315,13 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     if (resolved.kind === 'ext') {
       const inst = instanceOf(resolved.ext);
       const o = resolved.option;
-      const args: Arg[] = [];
+      const args: RawArg[] = [];
       const spelled = longName(o);
       if (o.type !== null && o.optionalValue) {
         if (resolved.inline !== null) fail(ctx, item.col, `option '${spelled}' takes no '=value' (write the value as the next word)`);
         const next = items[i];
         if (next && !next.text.startsWith('-') && !next.text.startsWith('!')) {
-          args.push({ value: intern(next.text), quoted: next.quoted, col: next.col });
+          args.push({ value: next.text, quoted: next.quoted, col: next.col });
           i++;
         }
       } else if (o.type !== null) {
@@ -316,7 +331,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         if (o.second) {
           const next = items[i];
           if (next && !(next.text.startsWith('-') && !next.quoted) && !next.text.startsWith('!')) {
-            args.push({ value: intern(next.text), quoted: next.quoted, col: next.col });
+            args.push({ value: next.text, quoted: next.quoted, col: next.col });
             i++;
           }
         }
@@ -324,7 +339,6 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         fail(ctx, item.col, `option '${spelled}' takes no value`);
       }
       inst.raws.push({ option: o, negated: invert, args, col: item.col });
-      inst.options.push({ name: spelled, negated: invert, args, col: item.col });
       invert = false;
       continue;
     }
@@ -370,7 +384,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       case 'o': {
         if (value.value === '') fail(ctx, value.col, 'empty interface name (iptables: "Empty interface is likely to be undesired")');
         if (Buffer.byteLength(value.value) > 15) fail(ctx, value.col, `interface name '${value.value}' is longer than 15 characters`);
-        const field: InterfaceMatch = { negated, name: value.value, col: optCol };
+        const field: InterfaceSpec = { negated, name: value.value, col: optCol };
         if (letter === 'i') inInterface = field;
         else outInterface = field;
         break;
@@ -430,28 +444,39 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   if (invert) fail(ctx, invertCol, "'!' at the end of the rule negates nothing");
 
   if (ctx.table === 'nat' && target && !target.goto && target.name === 'DROP') fail(ctx, target.col, 'the nat table is not for filtering: iptables refuses DROP there');
-  if ((ctx.chain === 'PREROUTING' || ctx.chain === 'INPUT') && outInterface) fail(ctx, (outInterface as InterfaceMatch).col, `'-o' cannot be used in ${ctx.chain} (packets there have no output interface yet)`);
-  if ((ctx.chain === 'POSTROUTING' || ctx.chain === 'OUTPUT') && inInterface) fail(ctx, (inInterface as InterfaceMatch).col, `'-i' cannot be used in ${ctx.chain} (locally generated packets have no input interface)`);
+  if ((ctx.chain === 'PREROUTING' || ctx.chain === 'INPUT') && outInterface) fail(ctx, (outInterface as InterfaceSpec).col, `'-o' cannot be used in ${ctx.chain} (packets there have no output interface yet)`);
+  if ((ctx.chain === 'POSTROUTING' || ctx.chain === 'OUTPUT') && inInterface) fail(ctx, (inInterface as InterfaceSpec).col, `'-i' cannot be used in ${ctx.chain} (locally generated packets have no input interface)`);
 
   // Each extension's options, then the checks that need the whole rule.
   const matches: Match[] = [];
-  const checked: Array<{ l: Loaded; given: GivenMap | null; model: Match | Target }> = [];
+  const checked: Array<{ l: Loaded; given: GivenMap | null }> = [];
+  let groupsKey = '';
+  let allChecked = true;
   for (const l of loaded) {
-    const r = l.ext ? checkOf(ctx, l) : null;
-    const given = r?.given ?? null;
-    const match: Match = { name: intern(l.name), options: l.options, col: l.col, implicit: l.implicit, validated: l.ext !== null, canonical: r?.text };
-    matches.push(match);
-    checked.push({ l, given, model: match });
+    if (l.ext) {
+      const r = checkOf(ctx, l);
+      matches.push(sharedMatch(l, r));
+      checked.push({ l, given: r.given });
+      groupsKey += (l.implicit ? '\u0005' : '\u0004') + r.key;
+    } else {
+      matches.push({ name: intern(l.name), options: l.options, implicit: l.implicit, validated: false });
+      checked.push({ l, given: null });
+      allChecked = false;
+    }
   }
   let targetModel: Target | null = null;
   if (target) {
     const t = target as Loaded;
-    const r = t.ext ? checkOf(ctx, t) : null;
-    const given = r?.given ?? null;
-    targetModel = { name: intern(t.ext?.savedAs ?? t.name), goto: t.goto, options: t.options, col: t.col, validated: t.ext !== null, canonical: r?.text };
-    checked.push({ l: t, given, model: targetModel });
+    if (t.ext) {
+      const r = checkOf(ctx, t);
+      targetModel = sharedTarget(t, r);
+      checked.push({ l: t, given: r.given });
+    } else {
+      targetModel = { name: intern(t.name), goto: t.goto, options: t.options, col: t.col, validated: false };
+      checked.push({ l: t, given: null });
+    }
   }
-  const p = protocol as (ProtocolMatch & { n: number }) | null;
+  const p = protocol as ProtocolSpec | null;
   // What rule-level checks see, made only when an extension has one.
   let view: RuleView | null = null;
   const viewOf = (): RuleView =>
@@ -478,6 +503,11 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   }
 
   const pos = { line: ctx.line, col: 1 };
+  const sharedMatches = allChecked ? (matches.length === 0 ? NO_MATCHES : sharedList(groupsKey, matches)) : matches.slice();
+  const protocolModel = p && sharedProtocol(p);
+  const inModel = inInterface && sharedInterface(inInterface as InterfaceSpec);
+  const outModel = outInterface && sharedInterface(outInterface as InterfaceSpec);
+  const fragmentModel = fragment ? ((fragment as { negated: boolean }).negated ? NEGATED_FRAGMENT : FRAGMENT) : null;
   // One literal with the fields always in this order: object spread gave every rule its own hidden class.
   const make = (source: AddressMatch | null, destination: AddressMatch | null): Rule => ({
     table: ctx.table,
@@ -486,11 +516,11 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     counters,
     source,
     destination,
-    inInterface,
-    outInterface,
-    protocol: p,
-    fragment,
-    matches,
+    inInterface: inModel,
+    outInterface: outModel,
+    protocol: protocolModel,
+    fragment: fragmentModel,
+    matches: sharedMatches,
     target: targetModel,
     text: ctx.text,
   });
@@ -499,17 +529,77 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   if ((sources.length > 1 || destinations.length > 1) && ((source as AddressSpec | null)?.negated || (destination as AddressSpec | null)?.negated)) {
     fail(ctx, ((source as AddressSpec | null)?.negated ? source! : destination!).col, "'!' is not allowed with several addresses (iptables makes one rule per address)");
   }
+  if (sources.length === 1 && destinations.length === 1) {
+    const rule = make(sources[0]!, destinations[0]!);
+    queueTableChecks(ctx, checked, rule);
+    return [rule];
+  }
   const rules: Rule[] = [];
   for (const s of sources) for (const d of destinations) rules.push(make(s, d));
-  // What the table's COMMIT checks again: chain restrictions (hooks) and objects shared by name.
-  if (ctx.tableChecks) {
-    for (const c of checked) {
-      const ext = c.l.ext;
-      if (!ext || !c.given || (!ext.hooks && !ext.hookCheck && !ext.shared)) continue;
-      for (const rule of rules) ctx.tableChecks.push({ rule, ext, given: c.given, col: c.l.col });
-    }
-  }
+  for (const rule of rules) queueTableChecks(ctx, checked, rule);
   return rules;
+}
+
+/** What the table's COMMIT checks again: chain restrictions (hooks) and objects shared by name. */
+function queueTableChecks(ctx: RuleContext, checked: ReadonlyArray<{ l: Loaded; given: GivenMap | null }>, rule: Rule): void {
+  if (!ctx.tableChecks) return;
+  for (const c of checked) {
+    const ext = c.l.ext;
+    if (!ext || !c.given || (!ext.hooks && !ext.hookCheck && !ext.shared)) continue;
+    ctx.tableChecks.push({ rule, ext, given: c.given, col: c.l.col });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parts shared between rules: a dump writes the same option groups, interfaces and protocols
+// thousands of times, and each is one object (the model is read-only). Checked extensions are
+// keyed by what src/xt's check read (extension, family, options, values and their quoting).
+
+const SHARED_LIMIT = 1024;
+const sharedGroups = memo<Match | Target | Match[]>(SHARED_LIMIT);
+const sharedParts = memo<InterfaceMatch | ProtocolMatch>(SHARED_LIMIT);
+const NO_MATCHES: Match[] = [];
+const FRAGMENT: Rule['fragment'] = { negated: false };
+const NEGATED_FRAGMENT: Rule['fragment'] = { negated: true };
+
+/** The model options of a checked extension, from what the rule gave it. */
+function optionsOf(l: Loaded): Option[] {
+  return l.raws.map((r) => ({ name: longName(r.option), negated: r.negated, args: r.args.map((a) => ({ value: a.value, quoted: a.quoted })) }));
+}
+
+function sharedMatch(l: Loaded, r: { key: string; text: string }): Match {
+  const key = (l.implicit ? 'i' : 'e') + r.key;
+  const known = sharedGroups.get(key) as Match | undefined;
+  if (known !== undefined) return known;
+  return sharedGroups.set(key, { name: intern(l.name), options: optionsOf(l), implicit: l.implicit, validated: true, canonical: r.text } as Match);
+}
+
+function sharedTarget(l: Loaded, r: { key: string; text: string }): Target {
+  const known = sharedGroups.get(r.key) as Target | undefined;
+  if (known !== undefined) return known;
+  return sharedGroups.set(r.key, { name: intern(l.ext!.savedAs ?? l.name), goto: false, options: optionsOf(l), validated: true, canonical: r.text } as Target);
+}
+
+/** One array for every rule with the same checked matches in the same order. */
+function sharedList(key: string, matches: Match[]): Match[] {
+  const known = sharedGroups.get(key) as Match[] | undefined;
+  if (known !== undefined) return known;
+  // A copy of its own length (an array grown by push keeps room for 17).
+  return sharedGroups.set(key, matches.slice());
+}
+
+function sharedProtocol(p: ProtocolSpec): ProtocolMatch {
+  const key = (p.negated ? 'p!' : 'p') + p.written;
+  const known = sharedParts.get(key) as ProtocolMatch | undefined;
+  if (known !== undefined) return known;
+  return sharedParts.set(key, { negated: p.negated, name: p.name, written: p.written } as ProtocolMatch);
+}
+
+function sharedInterface(i: InterfaceSpec): InterfaceMatch {
+  const key = (i.negated ? 'i!' : 'i') + i.name;
+  const known = sharedParts.get(key) as InterfaceMatch | undefined;
+  if (known !== undefined) return known;
+  return sharedParts.set(key, { negated: i.negated, name: i.name } as InterfaceMatch);
 }
 
 function what(ext: Extension): string {
@@ -517,7 +607,7 @@ function what(ext: Extension): string {
 }
 
 /** Does the protocol match `-p` would load own this option (so an unknown extension before it does not take it)? */
-function protoOwns(word: string, protocol: (ProtocolMatch & { n: number }) | null, used: boolean, merged: readonly Extension[], family: Family): boolean {
+function protoOwns(word: string, protocol: ProtocolSpec | null, used: boolean, merged: readonly Extension[], family: Family): boolean {
   if (!protocol || protocol.negated) return false;
   const ext = findMatch(protocolMatchName(protocol.written, protocol.n), family);
   if (!ext) return false;
@@ -525,24 +615,67 @@ function protoOwns(word: string, protocol: (ProtocolMatch & { n: number }) | nul
   return namesOf(ext).has(word.split('=')[0]!);
 }
 
-function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; text: string } {
+function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; text: string; key: string } {
   const r = checkExtension(l.ext!, ctx.family, l.raws, l.col);
   if (!r.ok) fail(ctx, r.problem.col, r.problem.message);
   return r;
 }
 
-/** Dumps repeat the same addresses thousands of times: one reading of each (text and family). */
-const addressCache = new Map<string, Cidr | string>();
+/** Dumps repeat the same addresses thousands of times: one reading of each (text and family), while there is room. */
+const addressCache = memo<Cidr | string>(SHARED_LIMIT);
 function addressOf(text: string, family: Family): Cidr | string {
+  // A plain IPv4 address is read faster than it is looked up.
+  const plain = family === 'ipv4' ? plainIpv4(text) : null;
+  if (plain) return plain;
   const key = family === 'ipv6' ? `6${text}` : text;
-  let c = addressCache.get(key);
-  if (c === undefined) {
-    const r = maskedAddress(text, family);
-    c = typeof r === 'string' ? r : toCidr(family, r.address, r.mask);
-    if (addressCache.size > 50_000) addressCache.clear();
-    addressCache.set(key, c);
+  return addressCache.get(key) ?? addressCache.set(key, readAddress(text, family));
+}
+
+function readAddress(text: string, family: Family): Cidr | string {
+  const r = maskedAddress(text, family);
+  return typeof r === 'string' ? r : toCidr(family, r.address, r.mask);
+}
+
+/**
+ * `a.b.c.d` or `a.b.c.d/len` in plain decimal (no leading zeros, which iptables would read as
+ * octal), as maskedAddress reads it; null for anything else, which takes the full reading.
+ */
+function plainIpv4(text: string): Cidr | null {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = 0;
+  const n = text.length;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return null;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return null;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else break;
   }
-  return c;
+  if (dots !== 3 || digits === 0) return null;
+  value = value * 256 + part;
+  let prefix = 32;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 47 || i + 1 === n || n - i > 3) return null;
+    prefix = 0;
+    for (let j = i + 1; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (c < 48 || c > 57 || (j > i + 1 && prefix === 0)) return null;
+      prefix = prefix * 10 + (c - 48);
+    }
+    if (prefix > 32) return null;
+  }
+  // The host bits cleared, as iptables does (`10.0.0.5/24` is 10.0.0.0/24).
+  const network = prefix === 0 ? 0 : prefix === 32 ? value : value - (value % 2 ** (32 - prefix));
+  return { family: 4, network: BigInt(network), prefix };
 }
 
 const NO_ADDRESS: ReadonlyArray<AddressMatch | null> = [null];
@@ -551,7 +684,7 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyAr
   if (!spec) return NO_ADDRESS;
   if (!spec.text.includes(',') && spec.text[0] !== ' ') {
     const c = addressOf(spec.text, ctx.family);
-    if (typeof c !== 'string') return [{ negated: spec.negated, cidr: c, written: intern(spec.text), col: spec.col }];
+    if (typeof c !== 'string') return [{ negated: spec.negated, cidr: c, written: spec.text }];
   }
   const out: AddressMatch[] = [];
   let offset = 0;
@@ -564,12 +697,12 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyAr
       const why = r.startsWith('invalid mask') ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)` : r.startsWith('bad address') ? `${r} (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)` : r;
       fail(ctx, col, why);
     }
-    out.push({ negated: spec.negated, cidr: r, written: intern(item), col: spec.col });
+    out.push({ negated: spec.negated, cidr: r, written: item });
   }
   return out;
 }
 
-const cidrs = new Map<string, Cidr>();
+const cidrs = memo<Cidr>(SHARED_LIMIT);
 function toCidr(family: Family, address: bigint, mask: bigint): Cidr {
   const key = `${family}${address}/${mask}`;
   let c = cidrs.get(key);
@@ -577,7 +710,6 @@ function toCidr(family: Family, address: bigint, mask: bigint): Cidr {
     const prefix = maskPrefix(family, mask);
     const fam = family === 'ipv6' ? 6 : 4;
     c = prefix >= 0 ? { family: fam, network: address, prefix } : { family: fam, network: address, prefix: popcount(mask), mask };
-    if (cidrs.size > 50_000) cidrs.clear();
     cidrs.set(key, c);
   }
   return c;

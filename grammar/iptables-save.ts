@@ -54,7 +54,8 @@ const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/,
 
 const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
-export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
+// Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
+export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
 
 /** The first thing on a lexed line no token reads (an unclosed quote, a stray character), or null. */
 export function lexProblem(lexed: ILexingResult, lineText: string): { offset: number; message: string } | null {
@@ -445,7 +446,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
             file,
             line,
             table: open.table.name,
-            chain: ast.chain,
+            chain: chain!.name,
             counters: ast.counters,
             items,
             text: lineText.trim(),
@@ -544,26 +545,26 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
       if (!t) continue;
       if (t.goto) {
         if (!fragment && (!chains.has(t.name) || chains.get(t.name)!.builtin)) {
-          if (STANDARD_TARGETS.has(t.name)) fail(rule.pos.line, t.col, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
-          fail(rule.pos.line, t.col, `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(t.name, userChains.map((c) => c.name))}`);
+          if (STANDARD_TARGETS.has(t.name)) fail(rule.pos.line, t.col!, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
+          fail(rule.pos.line, t.col!, `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(t.name, userChains.map((c) => c.name))}`);
         }
         continue;
       }
       if (t.validated || STANDARD_TARGETS.has(t.name)) continue;
       const target = chains.get(t.name);
       if (target) {
-        if (target.builtin) fail(rule.pos.line, t.col, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
-        if (t.options.length > 0) fail(rule.pos.line, t.options[0]!.col, `unknown option '${t.options[0]!.name}' ('${t.name}' is a chain; a jump to a chain takes no options)`);
+        if (target.builtin) fail(rule.pos.line, t.col!, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
+        if (t.options.length > 0) fail(rule.pos.line, t.options[0]!.col ?? t.col!, `unknown option '${t.options[0]!.name}' ('${t.name}' is a chain; a jump to a chain takes no options)`);
         (t as { validated?: boolean }).validated = true;
         continue;
       }
       if (fragment) continue;
       if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name)) {
-        notes.push({ line: rule.pos.line, col: t.col, kind: 'not-validated', message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}` });
+        notes.push({ line: rule.pos.line, col: t.col!, kind: 'not-validated', message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}` });
         continue;
       }
       const names = [...STANDARD_TARGETS, ...userChains.map((c) => c.name), 'REJECT', 'LOG', 'MASQUERADE', 'DNAT', 'SNAT'];
-      fail(rule.pos.line, t.col, `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`);
+      fail(rule.pos.line, t.col!, `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`);
     }
   }
   // Reachability: which built-in chains (hooks) reach each chain, and loops.
@@ -573,7 +574,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
     const out: Array<{ to: string; line: number; col: number }> = [];
     for (const rule of chain.rules) {
       const t = rule.target;
-      if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col });
+      if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col! });
     }
     edges.set(chain.name, out);
   }

@@ -98,9 +98,10 @@ const outsideTokens: TokenType[] = [Comment, CData, Instruction, EndTagOpen, Sta
 const insideTokens: TokenType[] = [Spaces, Name, Equals, AttValue, EmptyTagClose, TagClose];
 const allTokens: TokenType[] = [...outsideTokens, ...insideTokens];
 
-const xmlLexer = new Lexer(
+// Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
+export const xmlLexer = new Lexer(
   { modes: { outside: outsideTokens, inside: insideTokens }, defaultMode: 'outside' },
-  { positionTracking: 'full', recoveryEnabled: false },
+  { positionTracking: 'full', recoveryEnabled: false, skipValidations: true },
 );
 
 // ---------------------------------------------------------------------------------------------

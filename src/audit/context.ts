@@ -15,7 +15,7 @@ import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
-import type { Finding, Location, Severity } from './types.js';
+import type { Finding, Location, Severity, Templates } from './types.js';
 
 export interface AuditInputs {
   /** One host's dumps: at most one per family. */
@@ -236,5 +236,12 @@ export interface Check {
   readonly summary: string;
   /** The check's documentation, relative to the package root. */
   readonly docs: string;
+  /** Its messages and fixes as templates (types.ts `report`); checks not yet moved to them write words inline. */
+  readonly messages?: Templates;
   readonly run: (context: AuditContext) => Finding[];
+}
+
+/** A check whose words are templates: `report(check, …)` takes only the names of its own messages. */
+export function defineCheck<K extends string>(check: Check & { readonly messages: Templates<K> }): Check & { readonly messages: Templates<K> } {
+  return check;
 }

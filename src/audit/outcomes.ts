@@ -112,7 +112,7 @@ export interface Undecided extends Base {
 }
 
 function ownerOfReason(reason: string): Owner | null {
-  const m = /\((ip6?|inet|arp|bridge|netdev) (\S+) (\S+)\)/.exec(reason);
+  const m = /\((ip6?|inet|arp|bridge|netdev) (\S+) ([^\s:)]+)[:)]/.exec(reason);
   if (!m) return null;
   return nftTableOwner(`${m[1]} ${m[2]}`) === 'host' ? (DOCKER_CHAIN.test(m[3]!) ? 'docker' : UFW_CHAIN.test(m[3]!) ? 'ufw' : 'host') : nftTableOwner(`${m[1]} ${m[2]}`);
 }

@@ -50,3 +50,29 @@ export function finding(check: { readonly id: string; readonly severity: Severit
     ...(f.family ? { family: f.family } : {}),
   };
 }
+
+/**
+ * A check's words (ESLint's `messages`): every message and fix it reports, as templates whose
+ * `{{name}}` placeholders the finding's data fills. A check's advice is reviewed in one table.
+ */
+export type Templates<K extends string = string> = Readonly<Record<K, string>>;
+
+type Data = Readonly<Record<string, string | number>>;
+
+/** A template with its placeholders filled; a placeholder without data is the check's bug, said loudly. */
+export function fill(template: string, data: Data): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => {
+    const value = data[name];
+    if (value === undefined) throw new Error(`template placeholder {{${name}}} has no data: ${template}`);
+    return String(value);
+  });
+}
+
+/** A finding of `check` from its templates: `message` and `fix` name them, `data` fills both. */
+export function report<K extends string>(
+  check: { readonly id: string; readonly severity: Severity; readonly messages: Templates<K> },
+  f: Omit<Finding, 'id' | 'severity' | 'related' | 'message' | 'fix'> & { message: K; fix: K; data?: Data; severity?: Severity; related?: readonly RelatedLocation[] },
+): Finding {
+  const data = f.data ?? {};
+  return finding(check, { ...f, message: fill(check.messages[f.message], data), fix: fill(check.messages[f.fix], data) });
+}

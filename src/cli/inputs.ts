@@ -12,16 +12,11 @@ import { kindName, parseDumpText, type DumpInput } from '../input/read.js';
 import { sniff } from '../input/sniff.js';
 import { LAYOUT } from '../live/layout-names.js';
 import type { AnyNetwork } from '../model/network.js';
-import { decodeText, firstContentLine } from '../model/text.js';
-import { readNetworks } from '../network/libvirt.js';
-import { inputKind, readXenNetwork, type XenSource } from '../network/xen.js';
-import { readXenSetup } from '../network/xen-setup.js';
+import { decodeText } from '../model/text.js';
+import { readNetworkFiles } from '../input/networks.js';
 import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
-import { pushAll } from '../model/lists.js';
 
-/** The one-file Xen set-up format starts with a `network …` or `vif vifD.N …` line (domU configs say `vif = [`). */
-const XEN_SETUP = /^(?:network\s+\S|vif\s+[^\s=])/;
 
 /** Files a directory given to --net contributes: its network definitions, sorted by name. */
 const NETWORK_FILE = /\.(xml|sxp|cfg|xen)$/;
@@ -43,44 +38,11 @@ export function expandNetworkPaths(command: string, paths: readonly string[]): s
   });
 }
 
-export interface NetworkInputOptions {
-  /** The domain ids of the domU configurations, in order (default 1, 2, …). */
-  readonly domids?: readonly number[] | null;
-}
-
-/**
- * Reads network definitions in order: libvirt XML and Xen set-up files give networks as they
- * come; a xend-config.sxp and domU configurations together make one Xen network, placed
- * where the first of them was given.
- */
-export function readNetworkInputs(command: string, paths: readonly string[], io: Io, options: NetworkInputOptions = {}): AnyNetwork[] {
+/** Reads the network definitions given as files and directories (`-` once), as src/input/networks.ts does. */
+export function readNetworkInputs(command: string, paths: readonly string[], io: Io, options: { readonly domids?: readonly number[] | null } = {}): AnyNetwork[] {
   const files = expandNetworkPaths(command, paths);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError(`${command}: standard input ('-') can be read only once`);
-  const out: Array<AnyNetwork | 'xen-host'> = [];
-  let xend: XenSource | null = null;
-  const domains: XenSource[] = [];
-  for (const file of files) {
-    const text = decodeText(file, io.readBytes(file));
-    if (XEN_SETUP.test(firstContentLine(text))) {
-      out.push(readXenSetup(text, file));
-      continue;
-    }
-    const kind = inputKind(text);
-    if (kind === 'xml') {
-      pushAll(out, readNetworks(text, file));
-      continue;
-    }
-    if (!out.includes('xen-host')) out.push('xen-host');
-    if (kind === 'xend') {
-      if (xend) throw new UsageError(`${command}: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`);
-      xend = { text, file };
-    } else {
-      const domid = options.domids?.[domains.length];
-      domains.push({ text, file, ...(domid === undefined ? {} : { domid }) });
-    }
-  }
-  if (options.domids && options.domids.length !== domains.length) throw new UsageError(`${command}: --domids gives ${options.domids.length} domain id(s) for ${domains.length} domU configuration(s)`);
-  return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
+  return readNetworkFiles(files, io.readBytes, { command, domids: options.domids ?? null });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,15 +91,20 @@ function isDumpFile(path: string, io: Io): boolean {
  * dump with ACCEPT policies); text that is no dump is refused, saying what it looks like.
  */
 export function readDumpInput(command: string, path: string, io: Io): DumpInput {
-  return parseDumpInput(command, io.readBytes(path), path, io);
+  return parseDumpInput(command, readText(path, io), path, io);
 }
 
-/** Reads a dump already read as bytes, with the progress line on a terminal while a large one is parsed. */
-export function parseDumpInput(command: string, bytes: Uint8Array, path: string, io: Io): DumpInput {
+/** A file (or `-`) decoded; its bytes are let go when this returns (an 11 MB dump is not held twice while it is parsed). */
+function readText(path: string, io: Io): string {
+  return decodeText(path, io.readBytes(path));
+}
+
+/** Reads a dump already read as text, with the progress line on a terminal while a large one is parsed. */
+function parseDumpInput(command: string, text: string, path: string, io: Io): DumpInput {
   const progress = progressFor(io);
   const name = path === '-' ? 'standard input' : path;
   try {
-    return parseDumpText(decodeText(path, bytes), path, { command, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
+    return parseDumpText(text, path, { command, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
   } finally {
     progress.done();
   }
@@ -256,9 +223,9 @@ export function readAuditInputs(command: string, paths: readonly string[], io: I
       for (const f of dumps) inputs.push(readDumpInput(command, f, io));
       continue;
     }
-    const bytes = io.readBytes(path);
-    if (path !== '-' && sniff(decodeText(path, bytes)) === 'network') networkFiles.push(path);
-    else inputs.push(parseDumpInput(command, bytes, path, io));
+    const text = readText(path, io);
+    if (path !== '-' && sniff(text) === 'network') networkFiles.push(path);
+    else inputs.push(parseDumpInput(command, text, path, io));
   }
   const groups: Array<{ dir: string; inputs: DumpInput[] }> = [];
   for (const input of inputs) {

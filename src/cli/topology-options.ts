@@ -8,7 +8,7 @@ import { parseHost } from '../model/cidr.js';
 import { InputError, UsageError } from '../model/errors.js';
 import { mergeIpsets } from '../model/ipset.js';
 import { decodeText } from '../model/text.js';
-import { readNetworksBytes } from '../network/libvirt.js';
+import { readNetworkFiles } from '../input/networks.js';
 import { evalEnv, parseAssumptions, type EvalEnv } from '../sim/env.js';
 import { applyStatements, emptySpec, type Topology, type TopologySpec } from '../sim/topology.js';
 import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from './topology-flags.js';
@@ -55,7 +55,7 @@ export function topologySpec(command: string, values: TopologyValues, io: Io): T
     spec = applyStatements(spec, statements, file, (f, pos) => {
       const path = resolve(dirname(file), f);
       try {
-        return readNetworksBytes(io.readBytes(path), path);
+        return readNetworkFiles([path], io.readBytes, { command });
       } catch (e) {
         if (e instanceof UsageError) throw new InputError(file, pos.line, pos.col, `network ${f}: ${e.message}`);
         throw e;

@@ -11,8 +11,7 @@ import { compileHost } from '../sim/compile.js';
 import { describeInputs, iptablesDumpOf, readHost } from './inputs.js';
 import { decidedShare, DEFAULT_SERVICES, dependsOn, parseServices, reachabilityMatrix, type Cell, type Matrix } from '../sim/matrix.js';
 import { prepare, trace, type Branches, type Leg, type Proto, type Seen, type Simulator, type TraceResult } from '../sim/trace.js';
-import { ruleLine, ruleText, ruleWhere, type CompiledRule } from '../sim/ruleset.js';
-import { formatRule } from '../write/save.js';
+import { refText, ruleLine, ruleName, ruleText, ruleWhere, type CompiledRule } from '../sim/ruleset.js';
 import type { Step } from '../sim/traverse.js';
 import type { Args } from './spec.js';
 import { dumpTopology } from './dump-topology.js';
@@ -119,13 +118,15 @@ function legJson(sim: Simulator, leg: Leg, proto: Proto, why: Why) {
 /** Every way the undecided conditions went, and what each gave. */
 function branchesJson(sim: Simulator, b: Branches | undefined, why: Why) {
   if (!b) return null;
-  const family = sim.family === 6 ? 'ipv6' : 'ipv4';
   return {
     decided: b.decided,
     exceeded: b.exceeded,
-    rules: b.rules.map((r) => ({ line: r.rule.pos.line, table: r.table, chain: r.chain, rule: formatRule(r.rule, family), undecided: r.why, why: why({ rule: r.rule, nft: null }) })),
+    rules: b.rules.map((r) => ({
+      line: ruleLine(r.rule), ...(r.rule.nft ? { path: ruleWhere(r.rule), handle: r.rule.nft.rule.handle } : {}),
+      table: r.table, chain: r.chain, rule: refText(r.rule, sim.family), undecided: r.why, why: why(r.rule),
+    })),
     paths: b.paths.map((p) => ({
-      conditions: p.choices.map((c) => ({ line: c.rule.pos.line, hook: c.hook, reply: c.reply, matched: c.matched })),
+      conditions: p.choices.map((c) => ({ line: ruleLine(c.rule), ...(c.rule.nft ? { path: ruleWhere(c.rule) } : {}), hook: c.hook, reply: c.reply, matched: c.matched })),
       request: p.request, reply: p.reply, outcome: p.outcome,
     })),
   };
@@ -208,7 +209,7 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
   const b = r.branches;
   if (b && !b.exceeded) {
     lines.push(`  undecided conditions, ${b.paths.length} ways followed:`);
-    for (const p of b.paths) lines.push(`    ${p.choices.map((c) => `rule ${c.rule.pos.line}${c.reply ? ' (reply)' : ''} ${c.matched ? 'matches' : 'does not match'}`).join(', ')} → ${p.outcome}`);
+    for (const p of b.paths) lines.push(`    ${p.choices.map((c) => `${ruleName(c.rule)}${c.reply ? ' (reply)' : ''} ${c.matched ? 'matches' : 'does not match'}`).join(', ')} → ${p.outcome}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -245,8 +246,8 @@ export function matrixText(m: Matrix): string {
     legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by ${ruleWhere(e.decidedBy.rule)}` : ''}).`);
   }
   const share = decidedShare(m);
-  const lines = new Map<number, string>();
-  for (const c of m.cells) for (const r of dependsOn(c) ? c.result.branches!.rules : []) lines.set(r.rule.pos.line, r.why);
+  const lines = new Map<number | string, string>();
+  for (const c of m.cells) for (const r of dependsOn(c) ? c.result.branches!.rules : []) lines.set(ruleLine(r.rule) ?? ruleWhere(r.rule), r.why);
   for (const [line, text] of lines) legend.push(`depends:${line}: the verdict depends on rule ${line} (${text}); trace --from --to shows each way`);
   if (share.depends > 0 || share.unknown > 0) legend.push(`decided: ${share.decided} of ${m.cells.length} cells; ${share.depends} depend on named rules; ${share.unknown} unknown`);
   const unknown = m.cells.filter((c) => c.state === 'unknown' && dependsOn(c) === null);

@@ -3,7 +3,8 @@
 // rules), the sheet's hint when it fails, and the traces behind it.
 
 import { UsageError } from '../model/errors.js';
-import type { Evidence, ReadBytes } from './evidence.js';
+import type { Evidence } from './evidence.js';
+import type { ReadBytes } from '../input/disk.js';
 import { firewallsOf, type Firewall } from './firewall.js';
 import { evaluateReach, reachContext, type ReachContext, type TracedLeg } from './reach.js';
 import { evaluateRules, type RulesOutcome } from './rulesets.js';

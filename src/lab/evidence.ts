@@ -11,7 +11,8 @@ import type { Dump } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { decodeText } from '../model/text.js';
 import { InputError } from '../model/errors.js';
-import { readNetworks } from '../network/libvirt.js';
+import { readNetworkFiles } from '../input/networks.js';
+import type { ReadBytes } from '../input/disk.js';
 import { dumpOfListing, listingIsState } from './operations.js';
 
 /** A piece of evidence, or why it is not there (said to the student or the admin). */
@@ -34,17 +35,13 @@ export interface Evidence {
   text(file: string): Found<string>;
 }
 
-export type ReadBytes = (path: string) => Uint8Array;
-
 function found<T>(file: string, read: () => T): Found<T> {
   return { ok: true, value: read(), file };
 }
 
-/** Reads networks from XML files (libvirt), keyed by their names. */
+/** Reads the answer's network files (as `--net` reads them), keyed by their names. */
 function networksFrom(files: readonly string[], read: ReadBytes): Map<string, AnyNetwork> {
-  const out = new Map<string, AnyNetwork>();
-  for (const f of files) for (const n of readNetworks(decodeText(f, read(f)), f)) out.set(n.name, n);
-  return out;
+  return new Map(readNetworkFiles(files, read).map((n) => [n.name, n]));
 }
 
 /**

@@ -12,7 +12,8 @@ import { compile } from '../engine/compile.js';
 import type { Program } from '../engine/program.js';
 import type { Dump } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
-import type { Evidence, ReadBytes } from './evidence.js';
+import type { Evidence } from './evidence.js';
+import type { ReadBytes } from '../input/disk.js';
 import { applyOperations, dumpOfListing, listingIsState, skippedNotes } from './operations.js';
 import type { World } from './sheet.js';
 

@@ -9,7 +9,8 @@ import { parseLabFile, type LabEntry } from '../../grammar/expect.js';
 import { InputError, UsageError } from '../model/errors.js';
 import { decodeText } from '../model/text.js';
 import { checkSheet, passed, type SheetResult } from './check.js';
-import { answerEvidence, type ReadBytes } from './evidence.js';
+import { answerEvidence } from './evidence.js';
+import type { ReadBytes } from '../input/disk.js';
 import { loadSheet } from './sheet.js';
 
 export const LAB_FILE = 'lab.txt';

@@ -4,7 +4,7 @@
 // which firewall(s) to check — plus its assertions. Mistakes in the sheet are positioned
 // input errors; evidence that is missing is a problem reported with every assertion.
 
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseSheet, type At, type FirewallSource, type Sheet, type Statement } from '../../grammar/expect.js';
 import { iptablesDumpIn, parseDumpText } from '../input/read.js';
 import { FLAVORS, type Flavor } from '../engine/program.js';
@@ -16,10 +16,10 @@ import type { Dump } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
 import type { AnyNetwork, Network } from '../model/network.js';
 import { decodeText } from '../model/text.js';
-import { readNetworks } from '../network/libvirt.js';
-import { readXenSetup } from '../network/xen-setup.js';
+import { readNetworkFiles } from '../input/networks.js';
 import { parseLinkAddress, type GuestSpec, type LinkAddress, type TopologySpec, type UplinkSpec, DEFAULT_OUTSIDE, DEFAULT_UPLINK, emptySpec } from '../sim/topology.js';
-import type { Evidence, Found, ReadBytes } from './evidence.js';
+import type { Evidence, Found } from './evidence.js';
+import type { ReadBytes } from '../input/disk.js';
 
 export type Reach = Extract<Statement, { kind: 'reach' }>;
 export type RuleSet = Extract<Statement, { kind: 'rules' }>;
@@ -107,9 +107,7 @@ function fail(file: string, at: At, message: string): never {
 }
 
 function readNetworkFile(path: string, read: ReadBytes): AnyNetwork[] {
-  const text = decodeText(path, read(path));
-  if (/^\s*<|^\s*$/.test(text)) return readNetworks(text, path);
-  return [readXenSetup(text, path)];
+  return readNetworkFiles([path], read, { command: path });
 }
 
 function eraOf(file: string, s: Extract<Statement, { kind: 'era' }> | undefined): Era {
@@ -142,8 +140,8 @@ export function loadSheet(path: string, evidence: Evidence, read: ReadBytes): Wo
 
 export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes): World {
   const file = sheet.file;
-  const dir = dirname(file);
-  const path = (f: string): string => join(dir, f);
+  /** A file the sheet names, relative to the sheet (an absolute path stays as it is). */
+  const path = (f: string): string => resolve(dirname(file), f);
   let statements: Array<{ s: Statement; file: string }> = sheet.statements.map((s) => ({ s, file }));
 
   // An answer's own setup (its guests and networks) is read in place of its `setup` line.
@@ -188,7 +186,7 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
       case 'network': {
         if (networks.some((n) => n.name === s.name.name)) fail(from, s.name.at, `network '${s.name.name}' declared twice`);
         const fromFile = (f: string): DeclaredNetwork => {
-          const p = join(dirname(from), f);
+          const p = resolve(dirname(from), f);
           const defs = readNetworkFile(p, read);
           const def = defs.find((d) => d.name === s.name.name);
           if (!def) fail(from, s.at, `${f} defines ${defs.map((d) => `'${d.name}'`).join(', ') || 'no network'}, not '${s.name.name}'`);
@@ -208,9 +206,11 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         if (eraStatement) fail(from, s.at, `era given twice (first at line ${eraStatement.at.line})`);
         eraStatement = s;
         break;
-      case 'before':
-        before = { ok: true, value: readIptablesDump(read(join(dirname(from), s.file)), join(dirname(from), s.file)), file: join(dirname(from), s.file) };
+      case 'before': {
+        const p = resolve(dirname(from), s.file);
+        before = { ok: true, value: readIptablesDump(read(p), p), file: p };
         break;
+      }
       case 'firewall':
         if (s.of) {
           if (guestFirewalls.has(s.of.name)) fail(from, s.at, `the firewall of '${s.of.name}' is given twice`);

@@ -196,6 +196,8 @@ export function hostPortText(address: string, port: number | string): string {
 
 /** `192.168.122.0/24`, always with the prefix, as iptables-save 1.4+ prints it. */
 export function formatCidr(cidr: Cidr): string {
+  // Most are IPv4 with a prefix: printed directly (a cache entry per rule's address cost more).
+  if (cidr.family === 4 && cidr.mask === undefined) return `${formatIpv4(cidr.network)}/${cidr.prefix}`;
   let text = formattedCidrs.get(cidr);
   if (text === undefined) {
     text = `${formatHost(cidr.family, cidr.network)}/${cidr.mask !== undefined ? formatHost(cidr.family, cidr.mask) : cidr.prefix}`;

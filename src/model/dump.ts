@@ -64,8 +64,9 @@ export interface Chain {
 }
 
 /**
- * One rule. Its parts carry `col`, the 1-based column on the rule's own line (`pos.line`):
- * one number instead of a position object per part keeps 100,000-rule dumps light.
+ * One rule. Its parts are shared between rules that write them alike (one `-m conntrack
+ * --ctstate NEW` object for every rule that has it), so they carry no columns: the reader
+ * reports positions while it reads, and a 100,000-rule dump holds a few hundred parts.
  */
 export interface Rule {
   readonly table: string;
@@ -78,7 +79,7 @@ export interface Rule {
   readonly outInterface: InterfaceMatch | null;
   readonly protocol: ProtocolMatch | null;
   /** `-f` (second and later fragments) or `! -f`. */
-  readonly fragment: { readonly negated: boolean; readonly col: number } | null;
+  readonly fragment: { readonly negated: boolean } | null;
   /** Match modules in the order the kernel evaluates (and iptables-save prints) them. */
   readonly matches: Match[];
   /** Null for a rule without `-j`/`-g`: it only counts packets. */
@@ -92,14 +93,12 @@ export interface AddressMatch {
   readonly cidr: Cidr;
   /** As written in the input, e.g. `192.168.124.0/255.255.255.0`. */
   readonly written: string;
-  readonly col: number;
 }
 
 export interface InterfaceMatch {
   readonly negated: boolean;
   /** Interface name; a trailing `+` is a wildcard. */
   readonly name: string;
-  readonly col: number;
 }
 
 export interface ProtocolMatch {
@@ -107,14 +106,12 @@ export interface ProtocolMatch {
   /** Canonical name (`tcp`, `udp`, `icmp`, `gre`, …) or the number when unnamed. */
   readonly name: string;
   readonly written: string;
-  readonly col: number;
 }
 
 export interface Match {
   /** Module name, e.g. `conntrack`, `tcp`, `physdev`. */
   readonly name: string;
   readonly options: Option[];
-  readonly col: number;
   /** True when iptables loaded it implicitly (`-p tcp --dport 22` without `-m tcp`). */
   readonly implicit: boolean;
   /** False for a match iptables 1.8.9 does not ship: its options are carried verbatim, unchecked. */
@@ -129,7 +126,8 @@ export interface Target {
   /** `-g` (goto) instead of `-j` (jump). */
   readonly goto: boolean;
   readonly options: Option[];
-  readonly col: number;
+  /** Column of `-j`/`-g`, for the checks COMMIT makes; only on targets src/xt does not check (chains, unknown ones), which are not shared. */
+  readonly col?: number;
   /** False for an extension target iptables 1.8.9 does not ship (carried verbatim); chains and known targets are true. */
   readonly validated?: boolean;
   /** The options as iptables-save 1.8.9 prints them (set by the reader from src/xt); absent for chains and unknown targets. */
@@ -141,7 +139,8 @@ export interface Option {
   readonly name: string;
   readonly negated: boolean;
   readonly args: Arg[];
-  readonly col: number;
+  /** Column of the option; only on options of extensions virtables does not know (not shared). */
+  readonly col?: number;
 }
 
 export interface Arg {
@@ -149,7 +148,6 @@ export interface Arg {
   readonly value: string;
   /** Whether the input had it in double quotes. */
   readonly quoted: boolean;
-  readonly col: number;
 }
 
 export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {

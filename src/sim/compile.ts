@@ -293,7 +293,7 @@ export function compileHost(host: HostRules, family: IpFamily, options: CompileO
   }
   const nft = host.nft;
   const shared = (t: NftTable): boolean => t.family === ipFamily && dump.tables.some((d) => d.name === t.name);
-  const compiled = compileNft(nft, family, (rules) => (indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }), shared);
+  const compiled = compileNft(nft, family, (rules) => (indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }), shared, env);
   for (const [k, c] of compiled.chains) chains.set(k, c);
   // Where nft lists the chains of a table iptables-nft manages.
   const places = new Map<string, Placement>();

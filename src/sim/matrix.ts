@@ -2,6 +2,7 @@
 // handful of services — the seed lab's connectivity figures, computed by tracing every pair.
 
 import { UsageError } from '../model/errors.js';
+import { ruleLine, ruleWhere } from './ruleset.js';
 import type { Endpoint } from './topology.js';
 import type { Step } from './traverse.js';
 import { trace, type Proto, type Seen, type Simulator, type TraceResult, type Verdict } from './trace.js';
@@ -66,11 +67,11 @@ export function matrixNodes(sim: Simulator): string[] {
   return ['host', ...of('guest'), ...of('outside')];
 }
 
-/** The lines an undecided cell depends on (null: decided, or unknown for another reason). */
-export function dependsOn(c: Cell): number[] | null {
+/** The lines an undecided cell depends on (nft JSON, one line: the rule's path) (null: decided, or unknown for another reason). */
+export function dependsOn(c: Cell): Array<number | string> | null {
   const b = c.result.branches;
   if (c.state !== 'unknown' || !b || b.decided || b.exceeded) return null;
-  return [...new Set(b.rules.map((r) => r.rule.pos.line))];
+  return [...new Set(b.rules.map((r) => ruleLine(r.rule) ?? ruleWhere(r.rule)))];
 }
 
 /** Cells decided, depending on named rules, and unknown for other reasons. */

@@ -13,10 +13,11 @@ import { protocolNumber } from '../model/protocols.js';
 import { SYMBOL_VALUES } from '../model/nft-types.js';
 import { ICMP_TYPES, ICMPV6_TYPES } from '../model/protocols.js';
 import { nftExprText, nftStatementText } from '../write/nft-rule.js';
+import { NO_ENV, type EvalEnv } from './env.js';
 import { all, UnknownAtRuntime, type Test } from './matches.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, ST_UNTRACKED,
-  type Hook, type MatchCtx,
+  undecided, type Hook, type MatchCtx,
 } from './packet.js';
 import type { BaseChain, CidrKey, CompiledChain, CompiledRule, RuleKeys } from './ruleset.js';
 import type { CompiledTarget, NatRange } from './targets.js';
@@ -260,6 +261,8 @@ interface Sets {
   readonly table: NftTable;
   readonly family: IpFamily;
   readonly notes: string[];
+  /** `--assume 'limit under|over'`; null: a rate limit is undecided (followed both ways). */
+  readonly limit: 'under' | 'over' | null;
 }
 
 /** `*` at the end of an interface name makes a prefix match (nft's wildcard); `\*` is a literal star. */
@@ -577,6 +580,8 @@ interface Compiled {
   effects: CompiledTarget[];
   target: CompiledTarget;
   notes: string[];
+  /** A match virtables cannot evaluate: the rule's condition is undecided (explored both ways), its action kept. */
+  undecided: string | null;
 }
 
 function verdictTarget(v: { verdict: string; target: string | null }, isChain: (n: string) => boolean): CompiledTarget {
@@ -617,7 +622,7 @@ function vmapTarget(s: Extract<NftStatement, { kind: 'vmap' }>, sets: Sets, isCh
 }
 
 function compileStatements(rule: NftRule, sets: Sets, isChain: (n: string) => boolean): Compiled {
-  const out: Compiled = { tests: [], effects: [], target: { kind: 'continue', name: null }, notes: [] };
+  const out: Compiled = { tests: [], effects: [], target: { kind: 'continue', name: null }, notes: [], undecided: null };
   const family = sets.family;
   const tcpOnly = keysOf(rule.statements, family).proto === PROTO_TCP;
   let changed = false;
@@ -626,17 +631,29 @@ function compileStatements(rule: NftRule, sets: Sets, isChain: (n: string) => bo
       case 'match':
         // A match after a statement that changed the packet would see the change: not modelled.
         if (changed) return unknown(`${nftStatementText(s)} after a statement that changes the packet`);
-        out.tests.push(matchTest(s, sets));
+        try {
+          out.tests.push(matchTest(s, sets));
+        } catch (e) {
+          // Matches only narrow the packets the rule is for: one it cannot evaluate leaves that undecided.
+          if (!(e instanceof Unknown)) throw e;
+          out.undecided = out.undecided === null ? e.message : `${out.undecided}; ${e.message}`;
+        }
         break;
       case 'counter': break;
       case 'log': out.target = { kind: 'continue', name: 'log' }; break;
-      case 'limit':
-        if (s.name !== null) return unknown(`limit name ${s.name}`);
-        if (s.inv) {
-          out.tests.push(() => false);
-          out.notes.push(`limit rate over ${s.rate}/${s.per} treated as not matching (a single traced packet is within the rate)`);
-        } else out.notes.push(`limit rate ${s.rate}/${s.per} treated as matching (a single traced packet is within the rate)`);
+      case 'limit': {
+        // Under or over the rate depends on the packets before, as for iptables' -m limit (unless assumed).
+        const text = nftStatementText(s);
+        if (sets.limit !== null) {
+          const holds = (sets.limit === 'under') !== s.inv;
+          if (!holds) out.tests.push(() => false);
+          out.notes.push(`${text} assumed ${sets.limit} its rate (--assume 'limit ${sets.limit}')`);
+        } else {
+          const why = `${text}: whether the traffic is under this rate depends on the packets before (--assume 'limit under' or 'limit over')`;
+          out.tests.push((c) => undecided(c, why));
+        }
         break;
+      }
       case 'quota': {
         if (s.name !== null) return unknown(`quota name ${s.name}`);
         const left = s.used < s.val;
@@ -675,14 +692,39 @@ function compileStatements(rule: NftRule, sets: Sets, isChain: (n: string) => bo
         // Filling a set decides nothing for this packet; a rule reading a dynamic set is unknown itself.
         out.notes.push(`${nftStatementText(s)}: adds to a set as packets pass`);
         break;
-      case 'xt': return unknown(`xt ${s.type} ${s.name} (an iptables extension nft cannot list; the iptables-save of the same table shows it)`);
-      case 'unknown':
+      case 'xt': {
+        const what = `xt ${s.type} ${s.name} (an iptables extension nft cannot list; the iptables-save of the same table shows it)`;
+        if (s.type !== 'match') return unknown(what);
+        // A match: a condition virtables cannot decide, followed both ways.
+        out.undecided = out.undecided === null ? what : `${out.undecided}; ${what}`;
+        break;
+      }
+      case 'unknown': {
+        // `meter NAME { KEY limit rate … } VERDICT`: a per-key rate, undecided as a limit is; its verdict still applies.
+        const meter = s.what === 'meter' && s.text ? METER_VERDICT.exec(s.text) : null;
+        if (meter) {
+          const [verdict, target] = meter[1]!.split(' ') as [string, string | undefined];
+          const text = s.text!.slice(0, meter.index + 1);
+          out.target = verdictTarget({ verdict, target: target ?? null }, isChain);
+          if (sets.limit !== null) {
+            if ((sets.limit === 'under') === text.includes('limit rate over')) out.tests.push(() => false);
+            out.notes.push(`${text} assumed ${sets.limit} its rate (--assume 'limit ${sets.limit}')`);
+            break;
+          }
+          const why = `${text}: whether this key's traffic is under the meter's rate depends on the packets before (--assume 'limit under' or 'limit over')`;
+          out.undecided = out.undecided === null ? why : `${out.undecided}; ${why}`;
+          break;
+        }
         if (s.what === 'xt') return unknown(`${s.text ?? 'xt'} (an iptables extension nft cannot list; the iptables-save of the same table shows it)`);
         return unknown(`${s.text ?? s.what} (virtables does not evaluate this statement)`);
+      }
     }
   }
   return out;
 }
+
+/** The verdict after a meter's braces, as nft lists it (`… } accept`). */
+const METER_VERDICT = /\}\s*(accept|drop|return|continue|jump \S+|goto \S+)$/;
 
 // --- chains and tables ------------------------------------------------------------------------
 
@@ -693,14 +735,15 @@ export function nftTableName(t: { family: NftFamily; name: string }): string {
 function compileRule(rule: NftRule, index: number, file: string, sets: Sets, isChain: (n: string) => boolean): CompiledRule {
   const notesAt = sets.notes.length;
   let compiled: Compiled;
-  let why: string | null = null;
+  let why: string | null;
   try {
     compiled = compileStatements(rule, sets, isChain);
+    why = compiled.undecided;
   } catch (e) {
     if (!(e instanceof Unknown)) throw e;
     why = e.message;
     // What is known of the rule still narrows it: only matches before the unknown part.
-    compiled = { tests: [], effects: [], target: { kind: 'continue', name: null }, notes: [] };
+    compiled = { tests: [], effects: [], target: { kind: 'continue', name: null }, notes: [], undecided: null };
     const known: NftStatement[] = [];
     for (const s of rule.statements) {
       if (s.kind !== 'match') break;
@@ -741,6 +784,7 @@ export interface NftCompiled {
  */
 export function compileNft(
   ruleset: NftRuleset, family: IpFamily, buildIndex: (rules: readonly CompiledRule[]) => CompiledChain['index'], skip: (t: NftTable) => boolean,
+  env: EvalEnv = NO_ENV,
 ): NftCompiled {
   const chains = new Map<string, CompiledChain>();
   const bases: BaseChain[] = [];
@@ -759,7 +803,7 @@ export function compileNft(
     const name = nftTableName(table);
     const names = new Set(table.chains.map((c) => c.name));
     const isChain = (n: string): boolean => names.has(n);
-    const sets: Sets = { table, family, notes: [] };
+    const sets: Sets = { table, family, notes: [], limit: env.assume.limit };
     const compiledChains: CompiledChain[] = [];
     const byName = new Map<string, CompiledChain>();
     for (const chain of table.chains) {

@@ -4,6 +4,7 @@
 
 import type { IpFamily } from '../model/cidr.js';
 import type { Rule } from '../model/dump.js';
+import type { NftRule } from '../model/nft.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
@@ -122,10 +123,16 @@ export function freshMemory(explorer: Explorer | null = null): TraceMemory {
 /** Thrown by a test that finds, for this packet, it cannot decide (caught by the chain walker). */
 export class UnknownAtRuntime extends Error {}
 
+/** The rule a condition belongs to: an iptables rule, or an nft rule and the file it was read from (a CompiledRule is one). */
+export interface RuleRef {
+  readonly rule: Rule | null;
+  readonly nft: { readonly rule: NftRule; readonly file: string } | null;
+}
+
 /** A condition a trace could not decide, and the side this run of the trace took. */
 export interface Choice {
   readonly why: string;
-  readonly rule: Rule;
+  readonly rule: RuleRef;
   readonly table: string;
   readonly chain: string;
   readonly hook: Hook;
@@ -143,7 +150,7 @@ export interface Explorer {
   readonly forced: readonly boolean[];
   readonly taken: Choice[];
   /** The rule being tested and its chain (the chain walker sets them before each test). */
-  rule: { readonly rule: Rule } | null;
+  rule: RuleRef | null;
   chain: { readonly table: string; readonly name: string } | null;
   reply: boolean;
 }
@@ -161,6 +168,6 @@ export function undecided(c: MatchCtx, why: string): boolean {
   if (x === null || x.rule === null || x.chain === null) throw new UnknownAtRuntime(why);
   const i = x.taken.length;
   const matched = i < x.forced.length ? x.forced[i]! : false;
-  x.taken.push({ why, rule: x.rule.rule, table: x.chain.table, chain: x.chain.name, hook: c.hook, reply: x.reply, matched });
+  x.taken.push({ why, rule: x.rule, table: x.chain.table, chain: x.chain.name, hook: c.hook, reply: x.reply, matched });
   return matched;
 }

@@ -10,7 +10,7 @@ import { isTextPos, type NftRule, type NftRuleset } from '../model/nft.js';
 import { nftRuleText } from '../write/nft-rule.js';
 import { formatRule } from '../write/save.js';
 import type { Test } from './matches.js';
-import type { Hook } from './packet.js';
+import type { Hook, RuleRef } from './packet.js';
 import type { CompiledTarget } from './targets.js';
 
 export interface CompiledRule {
@@ -42,17 +42,38 @@ export function ruleText(r: CompiledRule, family: IpFamily): string {
 }
 
 /** The line a compiled rule was read from; null for nft JSON (one line: see ruleWhere for its path). */
-export function ruleLine(r: CompiledRule): number | null {
+export function ruleLine(r: RuleRef): number | null {
   if (r.rule) return r.rule.pos.line;
   const pos = r.nft!.rule.pos;
   return isTextPos(pos) ? pos.line : null;
 }
 
 /** Where a compiled rule was read, for sentences: `line 12`, or nft JSON's `nftables[7]`. */
-export function ruleWhere(r: CompiledRule): string {
+export function ruleWhere(r: RuleRef): string {
   if (r.rule) return `line ${r.rule.pos.line}`;
   const pos = r.nft!.rule.pos;
   return isTextPos(pos) ? `line ${pos.line}` : pos.path;
+}
+
+/**
+ * A rule a verdict depends on, for sentences: `rule 12` (its line), and for nft its handle when the
+ * listing gives one (`rule 12 (handle 5)`; nft JSON, one line: `rule nftables[7] (handle 5)`).
+ */
+export function ruleName(r: RuleRef): string {
+  if (r.rule) return `rule ${r.rule.pos.line}`;
+  const n = r.nft!.rule;
+  const at = isTextPos(n.pos) ? String(n.pos.line) : n.pos.path;
+  return `rule ${at}${n.handle !== null ? ` (handle ${n.handle})` : ''}`;
+}
+
+/** The rule itself as people read it (iptables' rule line, nft's statements). */
+export function refText(r: RuleRef, family: IpFamily): string {
+  return r.rule ? formatRule(r.rule, family === 6 ? 'ipv6' : 'ipv4') : nftRuleText(r.nft!.rule);
+}
+
+/** What identifies the rule whichever compile it came from. */
+export function refKey(r: RuleRef): object {
+  return r.rule ?? r.nft!.rule;
 }
 
 export interface CompiledChain {

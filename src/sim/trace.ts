@@ -4,12 +4,11 @@
 // — then the reply, back through conntrack with the NAT undone.
 
 import { formatHost, formatHostPort, maskOf, parseHost, type IpFamily } from '../model/cidr.js';
-import type { Rule } from '../model/dump.js';
 import { UsageError } from '../model/errors.js';
-import { ruleLine, ruleWhere, type Ruleset } from './ruleset.js';
+import { refKey, ruleLine, ruleName, ruleWhere, type Ruleset } from './ruleset.js';
 import {
   PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
-  explorer, freshMemory, type Choice, type Explorer, type Flow, type Hook, type MatchCtx, type TraceMemory,
+  explorer, freshMemory, type Choice, type Explorer, type RuleRef, type Flow, type Hook, type MatchCtx, type TraceMemory,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
 import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
@@ -684,7 +683,7 @@ export interface Branches {
   /** Every way gives the same verdict (the result says it), or the verdict depends on them. */
   readonly decided: boolean;
   /** The rules whose conditions were undecided, once each, in the order first met. */
-  readonly rules: ReadonlyArray<{ readonly rule: Rule; readonly table: string; readonly chain: string; readonly why: string }>;
+  readonly rules: ReadonlyArray<{ readonly rule: RuleRef; readonly table: string; readonly chain: string; readonly why: string }>;
   readonly paths: readonly TracePath[];
   /** More ways than the budget: not every way was followed (the verdict is unknown). */
   readonly exceeded: boolean;
@@ -713,12 +712,12 @@ function pathOf(r: TraceResult, choices: readonly Choice[]): TracePath {
 const legKey = (l: Leg | null): string => (l === null ? '-' : `${l.verdict} ${l.rejectWith ?? ''} ${l.at ?? ''}`);
 
 function conditionText(c: Choice): string {
-  return `rule ${c.rule.pos.line}${c.reply ? ' (on the reply)' : ''} ${c.matched ? 'matches' : 'does not'}`;
+  return `${ruleName(c.rule)}${c.reply ? ' (on the reply)' : ''} ${c.matched ? 'matches' : 'does not'}`;
 }
 
 /** "depends on line 102 (…): dropped by line 102 if line 102 matches; delivered if line 102 does not". */
 function dependsText(b: Branches, pick: (p: TracePath) => string, what: string): string {
-  const rules = b.rules.map((r) => `rule ${r.rule.pos.line} (${r.table} ${r.chain}: ${r.why})`).join(', ');
+  const rules = b.rules.map((r) => `${ruleName(r.rule)} (${r.table} ${r.chain}: ${r.why})`).join(', ');
   const shown = b.paths.slice(0, 6).map((p) => `${pick(p)} if ${p.choices.map(conditionText).join(' and ')}`);
   const more = b.paths.length > 6 ? `; and ${b.paths.length - 6} more ways` : '';
   return `${what} depends on ${rules}: ${shown.join('; ')}${more}`;
@@ -726,8 +725,10 @@ function dependsText(b: Branches, pick: (p: TracePath) => string, what: string):
 
 /** The rules met undecided, each once. */
 function rulesOf(paths: ReadonlyArray<{ readonly choices: readonly Choice[] }>): Branches['rules'] {
-  const seen = new Map<Rule, Branches['rules'][number]>();
-  for (const p of paths) for (const c of p.choices) if (!seen.has(c.rule)) seen.set(c.rule, { rule: c.rule, table: c.table, chain: c.chain, why: c.why });
+  const seen = new Map<object, Branches['rules'][number]>();
+  for (const p of paths) {
+    for (const c of p.choices) if (!seen.has(refKey(c.rule))) seen.set(refKey(c.rule), { rule: c.rule, table: c.table, chain: c.chain, why: c.why });
+  }
   return [...seen.values()];
 }
 
@@ -775,7 +776,7 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   }
   const paths = runs.map((r) => pathOf(r.result, r.choices));
   const rules = rulesOf(runs);
-  const lines = rules.map((r) => `rule ${r.rule.pos.line}`).join(', ');
+  const lines = rules.map((r) => ruleName(r.rule)).join(', ');
   if (exceeded) {
     const reason = `more than ${budget} ways the undecided conditions of ${lines} can go (${rules[0]!.why}; …): `
       + 'give --assume or --mac to decide some';

@@ -159,8 +159,8 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
     const x = c.memory.explorer;
     if (x !== null) {
       // A rule that only counts or logs decides nothing: its undecided conditions are not followed.
-      // nft rules are not explored (an undecided nft condition stays unknown, said so).
-      x.rule = r.target.kind === 'continue' || r.rule === null ? null : { rule: r.rule };
+      // An nft rule whose action virtables cannot evaluate (queue, an xt target) is unknown, not a condition.
+      x.rule = r.target.kind === 'continue' || (r.nft !== null && r.target.kind === 'unknown') ? null : r;
       x.chain = chain;
     }
     let matched: boolean;

@@ -7,12 +7,18 @@
 import type { Arg, Family } from '../model/dump.js';
 import type { Extension, Given, GivenMap, PrintedOption, XtOption } from './spec.js';
 import { saveInOrder } from './spec.js';
+import { memo } from '../model/memo.js';
+
+/** A value as the rule gave it, with its column. */
+export interface RawArg extends Arg {
+  readonly col: number;
+}
 
 /** One option as the rule gave it to an extension (after getopt-style name resolution). */
 export interface RawXtOption {
   readonly option: XtOption;
   readonly negated: boolean;
-  readonly args: readonly Arg[];
+  readonly args: readonly RawArg[];
   /** Column of the option name. */
   readonly col: number;
 }
@@ -23,7 +29,7 @@ export interface XtProblem {
 }
 
 export type XtResult =
-  | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string }
+  | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string; readonly key: string }
   | { readonly ok: false; readonly problem: XtProblem };
 
 /** Where a problem is: the extension itself, one of its options, or one option's value. */
@@ -31,17 +37,18 @@ interface Where {
   readonly option: number;
   readonly arg: number;
 }
-type Cached = { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string } | { readonly ok: false; readonly at: Where | null; readonly message: string };
+type Cached =
+  | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string; readonly key: string }
+  | { readonly ok: false; readonly at: Where | null; readonly message: string };
 
-const cache = new Map<string, Cached>();
-const CACHE_LIMIT = 50_000;
+const cache = memo<Cached>(1024);
 
 function keyOf(ext: Extension, family: Family, raws: readonly RawXtOption[]): string {
   let key = `${family === 'ipv6' ? '6' : '4'}${ext.kind === 'match' ? 'm' : 't'}${ext.name}`;
   for (const r of raws) {
     key += r.negated ? '\u0001!' : '\u0001';
     key += r.option.name;
-    for (const a of r.args) key += `\u0002${a.value}`;
+    for (const a of r.args) key += (a.quoted ? '\u0003' : '\u0002') + a.value;
   }
   return key;
 }
@@ -51,9 +58,7 @@ export function checkExtension(ext: Extension, family: Family, raws: readonly Ra
   const key = keyOf(ext, family, raws);
   let result = cache.get(key);
   if (result === undefined) {
-    result = checkUncached(ext, family, raws);
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, result);
+    result = cache.set(key, checkUncached(ext, family, raws, key));
   }
   if (result.ok) return result;
   const at = result.at;
@@ -66,7 +71,7 @@ function fail(at: Where | null, message: string): Cached {
   return { ok: false, at, message };
 }
 
-function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOption[]): Cached {
+function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOption[], key: string): Cached {
   const what = `${ext.name}${ext.kind === 'match' ? '' : ' target'}`;
   const given = new Map<string, Given>();
   const index = new Map<Given, number>();
@@ -121,7 +126,7 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
   const problem = ext.check?.(given, family);
   if (problem) return fail(null, `${what}: ${problem}`);
   const printed = ext.save ? ext.save(given, family) : saveInOrder(ext, given);
-  return { ok: true, ext, given, printed, text: printed.map(printOption).join(' ') };
+  return { ok: true, ext, given, printed, text: printed.map(printOption).join(' '), key };
 }
 
 /** `[! ]--name value…`, as save functions print one option. */

@@ -49,7 +49,8 @@ export function findTarget(name: string, family: Family): Extension | undefined 
 
 /** The extension exists, but only for the other family (`-m icmp` in ip6tables). */
 export function otherFamilyOnly(kind: 'match' | 'target', name: string, family: Family): boolean {
-  const list = (kind === 'match' ? matchIndex.get(MATCH_ALIASES[name] ?? name) : targetIndex.get(name)) ?? [];
+  const list = kind === 'match' ? matchIndex.get(MATCH_ALIASES[name] ?? name) : targetIndex.get(name);
+  if (list === undefined) return false;
   return list.length > 0 && !list.some((e) => e.family === undefined || e.family === family);
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { readBytesFromDisk } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
 import { runCli } from '../helpers/cli.js';
 import { AUDIT, SEED } from './harness.js';
 

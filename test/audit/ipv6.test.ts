@@ -12,7 +12,7 @@ const V6 = join(REPO_CORPUS, 'audit', 'ipv6');
 const net = join(V6, 'natted6.xml');
 const REAL = join(SHARED_CORPUS, 'libvirt-real', 'c-natted');
 
-interface Report { findings: Array<{ id: string; network: string | null; family?: string; severity: string; location: { line: number } | null }>; networks: Array<{ name: string; verdict: string; summary: string }>; hosts: Array<{ flavor: { flavor: string | null; reason: string } }> }
+interface Report { findings: Array<{ id: string; network: string | null; family?: string; severity: string; message: string; fix: string; location: { file: string; line: number } | null }>; networks: Array<{ name: string; verdict: string; summary: string }>; hosts: Array<{ flavor: { flavor: string | null; reason: string } }> }
 const json = async (args: string[]): Promise<Report> => JSON.parse((await runCli(['audit', ...args, '--format', 'json'])).stdout) as Report;
 
 describe('audit of an IPv6 dump', () => {
@@ -58,6 +58,11 @@ describeCorpus('audit of the real captures: IPv6 and empty dumps', () => {
   it('an empty ip6tables-save: "no rules", in audit and explain', async () => {
     const r = await json([join(REAL, 'before.ip6.txt')]);
     expect(r.hosts[0]!.flavor.reason).toBe(`no rules at all: ${join(REAL, 'before.ip6.txt')} is empty (ip6tables-save and iptables-save print nothing while no table is in use)`);
+    // Not "no findings": nothing was read and no network given, which the audit says (a warning at the file).
+    const empty = r.findings.filter((f) => f.id === 'rules-not-in-dump');
+    expect(empty.map((f) => [f.severity, f.network, f.location?.file, f.location?.line])).toEqual([['warning', null, join(REAL, 'before.ip6.txt'), 1]]);
+    expect(empty[0]!.message).toMatch(/is empty \(no iptables table at all\) and no network was given, so there is nothing here to audit/);
+    expect(empty[0]!.fix).toContain('nft list ruleset');
     const e = await runCli(['explain', join(REAL, 'before.ip6.txt')]);
     expect(e.stdout).toBe(`${join(REAL, 'before.ip6.txt')}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use\n`);
     expect(e.code).toBe(0);

@@ -7,7 +7,7 @@ import { parseSaveBytes } from '../../grammar/iptables-save.js';
 import { inferNetworks, networksFromDefinitions } from '../../src/explain/attribute.js';
 import { buildProbes } from '../../src/audit/probes.js';
 import { compileDump } from '../../src/sim/compile.js';
-import { readBytesFromDisk } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
 import { readNetworks } from '../../src/network/libvirt.js';
 import { AUDIT, SEED } from './harness.js';
 

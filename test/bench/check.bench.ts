@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { bench, describe } from 'vitest';
-import { readBytesFromDisk } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
 import { checkSheet } from '../../src/lab/check.js';
 import { commandLineEvidence } from '../../src/lab/evidence.js';
 import { gradeAnswers, readLab } from '../../src/lab/lab.js';

@@ -2,7 +2,7 @@
 // and the two output streams out (files are read from disk; '-' from the given bytes).
 
 import { main } from '../../src/cli/main.js';
-import { readBytesFromDisk } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
 
 export interface CliResult {
   readonly code: number;

@@ -8,7 +8,8 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readBytesFromDisk, type Io } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
+import type { Io } from '../../src/cli/io.js';
 import { runLive } from '../../src/cli/live.js';
 import { UsageError } from '../../src/model/errors.js';
 import { LAYOUT } from '../../src/live/layout.js';

@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { readBytesFromDisk } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
 import { checkSheet, type AssertionResult } from '../../src/lab/check.js';
 import { answerEvidence, commandLineEvidence } from '../../src/lab/evidence.js';
 import type { TracedLeg } from '../../src/lab/reach.js';

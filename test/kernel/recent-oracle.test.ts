@@ -95,7 +95,7 @@ describeKernel('-m recent explored both ways agrees with the kernel in both stat
   it(`undecided: exactly tcp/22 to the host (${undecided.length}), each naming rule 10 and both outcomes`, () => {
     expect(undecided.map((p) => `${p.spec.from} ${p.spec.proto}/${p.spec.dport}`).sort()).toEqual(['outside tcp/22', 'vm1 tcp/22', 'vm2 tcp/22', 'vm3 tcp/22']);
     for (const p of undecided) {
-      expect(p.result.branches!.rules.map((r) => r.rule.pos.line)).toEqual([10]);
+      expect(p.result.branches!.rules.map((r) => r.rule.rule?.pos.line)).toEqual([10]);
       expect(p.result.branches!.paths.map((x) => x.outcome)).toEqual(['delivered, reply delivered', 'rejected by rule 10 (tcp-reset)']);
       expect(p.result.request.reason).toMatch(/^the first packet depends on rule 10 \(filter INPUT: -m recent --rcheck --seconds 60 --hitcount 5/);
     }

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBytesFromDisk, type Io } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
+import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { REPO_CORPUS } from '../helpers/env.js';
 

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { readBytesFromDisk, type Io } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
+import type { Io } from '../../src/cli/io.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 import { read } from '../helpers/files.js';
 

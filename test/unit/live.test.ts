@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readBytesFromDisk, type Io } from '../../src/cli/io.js';
+import { readBytesFromDisk } from '../../src/input/disk.js';
+import type { Io } from '../../src/cli/io.js';
 import { runLive } from '../../src/cli/live.js';
 import { main } from '../../src/cli/main.js';
 import { commandLine, isReadOnlyCommand, READ_ONLY_COMMANDS } from '../../src/live/commands.js';

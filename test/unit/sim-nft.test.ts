@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { parseNftText } from '../../grammar/nft.js';
+import { parseNftJson } from '../../grammar/nft-json.js';
 import { compileHost } from '../../src/sim/compile.js';
+import { evalEnv } from '../../src/sim/env.js';
 import { buildTopology, emptySpec } from '../../src/sim/topology.js';
 import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, traceDhcp, type Probe, type TraceResult } from '../../src/sim/trace.js';
@@ -63,8 +65,9 @@ describe('matches, each evaluated as the kernel does', () => {
     ['concatenation that does not fit', 'ip saddr . tcp dport { 192.168.124.10 . 22 } drop', out, 'delivered'],
     ['meta mark 0 (nothing marked it)', 'meta mark 0x00000000 drop', out, 'dropped'],
     ['fib daddr type local on a forwarded packet', 'fib daddr type local drop', out, 'delivered'],
-    ['limit rate (a single packet is within it)', 'limit rate 1/minute drop', out, 'dropped'],
-    ['limit rate over', 'limit rate over 1/minute drop', out, 'delivered'],
+    // Under or over the rate depends on the packets before: followed both ways (below), unknown here.
+    ['limit rate (depends on the packets before)', 'limit rate 1/minute drop', out, 'unknown'],
+    ['limit rate over (depends on the packets before)', 'limit rate over 1/minute drop', out, 'unknown'],
   ];
   for (const [name, rule, probe, verdict] of cases) {
     it(`${name}: ${verdict}`, () => {
@@ -191,5 +194,54 @@ describe('hooks shared with iptables', () => {
     expect(r.request.verdict).toBe('rejected');
     expect(r.request.rejectWith).toBe('icmp-port-unreachable');
     expect(r.request.decidedBy?.table).toBe('ip t');
+  });
+});
+
+describe('undecided nft conditions, explored both ways (as for iptables rules)', () => {
+  it('a rate limit: both outcomes followed, the verdict depends on the nft rule, named with its table and chain', () => {
+    const r = run(chain('forward', 'iifname "virbr2" limit rate 10/second drop'), out);
+    expect(r.request.verdict).toBe('unknown');
+    expect(r.branches?.rules.map((x) => [x.rule.nft?.rule.chain, x.table, x.chain])).toEqual([['c', 'ip t', 'c']]);
+    expect(r.branches?.paths.map((p) => p.outcome)).toEqual(['delivered to outside, reply delivered', 'dropped by rule 4']);
+    expect(r.request.reason).toContain('the first packet depends on rule 4 (ip t c: limit rate 10/second: whether the traffic is under this rate');
+  });
+  it('a rate limit whose both outcomes agree: decided, and said so', () => {
+    const r = run(chain('forward', 'iifname "virbr2" limit rate 10/second accept'), out);
+    expect(r.request.verdict).toBe('delivered');
+    expect(r.request.notes.some((n) => n.includes('the same whichever way rule 4 goes'))).toBe(true);
+  });
+  it("--assume 'limit under' decides it, as for -m limit", () => {
+    const nft = parseNftText(chain('forward', 'limit rate 10/second drop'), { file: 'case.nft' });
+    const topology = buildTopology({ ...emptySpec(), uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'), bridges: [parseBridgeFlag('virbr2=192.168.124.1/24')], guests: [parseGuestFlag('vm1@virbr2=192.168.124.10')], ipForward: true });
+    const under = prepare(compileHost({ iptables: null, nft }, 4, { env: evalEnv({ assume: { recentEmpty: false, limit: 'under' } }) }), topology);
+    expect(trace(under, out).request.verdict).toBe('dropped');
+    const over = prepare(compileHost({ iptables: null, nft }, 4, { env: evalEnv({ assume: { recentEmpty: false, limit: 'over' } }) }), topology);
+    expect(trace(over, out).request.verdict).toBe('delivered');
+  });
+  it('a match virtables cannot evaluate keeps its rule\'s verdict: the drop if it matches, on if not', () => {
+    const r = run(chain('forward', 'iifname "virbr2" meta cpu 1 drop'), out);
+    expect(r.branches?.paths.map((p) => p.outcome)).toEqual(['delivered to outside, reply delivered', 'dropped by rule 4']);
+    expect(r.request.reason).toContain('depends on rule 4 (ip t c: meta cpu)');
+    // A packet the known part does not match is decided without it.
+    expect(run(chain('forward', 'iifname "virbr1" meta cpu 1 drop'), out).request.verdict).toBe('delivered');
+  });
+  it('a dynamic set: what it holds is state, so membership is followed both ways', () => {
+    const extra = '\tset seen { type ipv4_addr; size 65535; flags dynamic; }\n';
+    const r = run(chain('forward', 'ip saddr @seen drop', { extra }), out);
+    expect(r.request.verdict).toBe('unknown');
+    // The reply passes the same chain: its source may be in the set too.
+    expect(r.branches?.paths.map((p) => p.outcome)).toEqual(['delivered to outside, reply delivered', 'delivered to outside, reply dropped by rule 5', 'dropped by rule 5']);
+    expect(r.request.reason).toContain('@seen (packets add its elements');
+  });
+  it('nft JSON names the rule by its path and handle', () => {
+    const json = JSON.stringify({ nftables: [
+      { metainfo: { json_schema_version: 1 } },
+      { table: { family: 'ip', name: 't', handle: 1 } },
+      { chain: { family: 'ip', table: 't', name: 'c', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
+      { rule: { family: 'ip', table: 't', chain: 'c', handle: 7, expr: [{ limit: { rate: 10, per: 'second' } }, { drop: null }] } },
+    ] });
+    const topology = buildTopology({ ...emptySpec(), uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'), bridges: [parseBridgeFlag('virbr2=192.168.124.1/24')], guests: [parseGuestFlag('vm1@virbr2=192.168.124.10')], ipForward: true });
+    const r = trace(prepare(compileHost({ iptables: null, nft: parseNftJson(json, { file: 'case.json' }) }, 4), topology), out);
+    expect(r.request.reason).toMatch(/^the first packet depends on rule nftables\[3\]\.rule \(handle 7\) \(ip t c: limit rate 10\/second/);
   });
 });

@@ -266,7 +266,7 @@ describeCorpus('a real Docker host (real-world corpus)', () => {
     const r = trace(docker(), { from: 'web', to: '193.99.144.80', proto: 'tcp', dport: 80 });
     expect(r.request.verdict).toBe('unknown');
     // The counting rule before it (-m recent --set, no target) adds this packet's hit: one of the three.
-    expect(r.branches?.rules.map((x) => x.rule.text)).toEqual([expect.stringContaining('--update --seconds 60 --hitcount 3')]);
+    expect(r.branches?.rules.map((x) => x.rule.rule?.text)).toEqual([expect.stringContaining('--update --seconds 60 --hitcount 3')]);
     expect(r.branches?.paths.map((p) => p.request)).toEqual(['delivered', 'dropped']);
   });
   it('addrtype LOCAL sends packets for the host through the DOCKER chain, which returns', () => {

@@ -2,16 +2,20 @@
 // ("bridge name 'virbr0' already in use"); on a host that has both (copied XML), only one can
 // run, and the dump's rules for the bridge are read as the other's.
 
-import type { Check } from '../context.js';
-import { finding, type Finding } from '../types.js';
+import { defineCheck } from '../context.js';
+import { report, type Finding } from '../types.js';
 import { networkLabel } from '../words.js';
 
-export const duplicateBridge: Check = {
+export const duplicateBridge = defineCheck({
   id: 'duplicate-bridge',
   severity: 'error',
   summary: 'two network definitions use the same bridge',
   docs: 'docs/checks/duplicate-bridge.md',
-  run(ctx) {
+  messages: {
+    uses: '{{network}} uses bridge {{bridge}}, like {{first}}{{firstAt}}: libvirt refuses to define or start the second ("bridge name \'{{bridge}}\' already in use"), and rules on {{bridge}} cannot be told apart',
+    rename: 'rename one bridge: `<bridge name=\'virbrN\'/>` with an unused N in {{file}} (or remove the <bridge> name and let libvirt pick one at define time)',
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     const seen = new Map<string, (typeof ctx.networks)[number]>();
     for (const n of ctx.networks) {
@@ -23,10 +27,11 @@ export const duplicateBridge: Check = {
       }
       const other = ctx.definitionLocation(first);
       out.push(
-        finding(duplicateBridge, {
+        report(duplicateBridge, {
           network: n.name,
-          message: `${networkLabel(n)} uses bridge ${n.bridge}, like ${first.name}${other ? ` (${other.file}:${other.line})` : ''}: libvirt refuses to define or start the second ("bridge name '${n.bridge}' already in use"), and rules on ${n.bridge} cannot be told apart`,
-          fix: `rename one bridge: \`<bridge name='virbrN'/>\` with an unused N in ${n.definition?.origin.file ?? n.name} (or remove the <bridge> name and let libvirt pick one at define time)`,
+          message: 'uses',
+          fix: 'rename',
+          data: { network: networkLabel(n), bridge: n.bridge, first: first.name, firstAt: other ? ` (${other.file}:${other.line})` : '', file: n.definition?.origin.file ?? n.name },
           location: ctx.definitionLocation(n),
           related: other ? [{ ...other, message: `${first.name} uses the same bridge` }] : [],
         }),
@@ -34,4 +39,4 @@ export const duplicateBridge: Check = {
     }
     return out;
   },
-};
+});

@@ -2,8 +2,8 @@
 // network runs — libvirt turns on net.ipv4.ip_forward for those and never turns it off — so
 // the host routes anything its rules do not reject, between any interfaces, for anyone.
 
-import type { Check } from '../context.js';
-import { finding } from '../types.js';
+import { defineCheck } from '../context.js';
+import { report, type Finding } from '../types.js';
 import { atLine } from '../words.js';
 import { policyLine } from '../conflict.js';
 import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
@@ -13,12 +13,18 @@ const FORWARDING = new Set(['nat', 'route', 'xen-nat', 'xen-route']);
 /** Interfaces that are not the host's own links to other networks. */
 const VIRTUAL = /^(?:lo|(?:virbr|vnet|docker|xenbr)\d+|virbr\d+-nic|vif\d+\.\d+|br-[0-9a-f]{12})$|^(?:tap|veth|vt-)/;
 
-export const forwardPolicyAcceptWithIpForward: Check = {
+export const forwardPolicyAcceptWithIpForward = defineCheck({
   id: 'forward-policy-accept-with-ip-forward',
   severity: 'warning',
   summary: 'the host forwards between its interfaces for anyone: FORWARD policy ACCEPT with ip_forward on',
   docs: 'docs/checks/forward-policy-accept-with-ip-forward.md',
-  run(ctx) {
+  messages: {
+    routes: '{{networks}} {{verb}}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on {{uplink}} for {{target}} is {{decider}}: the host routes for anyone who sends it traffic{{scope}}',
+    nftDropChain: "give the forward hook a chain that drops what nobody accepts, accepting the networks' traffic first (libvirt's accepts end only its own chain): `nft add table inet filter`, `nft add chain inet filter forward '{ type filter hook forward priority filter; policy drop; }'`, then for each bridge ({{bridges}}) `nft add rule inet filter forward iifname \"{{bridge}}\" accept` and `nft add rule inet filter forward oifname \"{{bridge}}\" ct state established,related accept`",
+    iptablesDropUnderNft: "set `iptables -P FORWARD DROP` only after accepting the networks' traffic in iptables too (libvirt's nftables ACCEPTs cannot undo an iptables DROP)",
+    iptablesDrop: "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly",
+  },
+  run(ctx): Finding[] {
     const probes = ctx.probes();
     if (!probes || (!ctx.ipv4 && !ctx.nft)) return [];
     const forwarding = ctx.networks.filter((n) => !ctx.isInactive(n) && FORWARDING.has(ctx.modeOf(n) ?? ''));
@@ -45,17 +51,27 @@ export const forwardPolicyAcceptWithIpForward: Check = {
     const nftAt = nftStep && ctx.nft ? (nftStep.rule?.nft ? nftRuleLocation(ctx.nft, nftStep.rule.nft.rule) : nftChain ? nftChainLocation(ctx.nft, nftChain) : null) : null;
     const multiHomed = links.size >= 2;
     return [
-      finding(forwardPolicyAcceptWithIpForward, {
+      report(forwardPolicyAcceptWithIpForward, {
         severity: multiHomed ? 'warning' : 'info',
         network: null,
-        message: `${forwarding.map((n) => n.name).join(', ')} ${forwarding.length === 1 ? 'forwards' : 'forward'}, so IP forwarding is on (libvirt enables it and never turns it off), and a connection arriving on ${probes.uplink} for ${multiHomed ? other : 'another link'} is ${nftWords ?? (byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy')}: the host routes for anyone who sends it traffic${multiHomed ? `, between ${[...links].join(', ')}` : uplinkNamed ? ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)` : ` (the rules name none of the host's own links, so ${probes.uplink} stands for its uplink here: this matters if the host has a second one, or if neighbours use it as a gateway)`}`,
-        fix: nftStep
-          ? `give the forward hook a chain that drops what nobody accepts, accepting the networks' traffic first (libvirt's accepts end only its own chain): \`nft add table inet filter\`, \`nft add chain inet filter forward '{ type filter hook forward priority filter; policy drop; }'\`, then for each bridge (${forwarding.map((n) => n.bridge ?? n.name).join(', ')}) \`nft add rule inet filter forward iifname "${forwarding[0]!.bridge ?? 'virbr0'}" accept\` and \`nft add rule inet filter forward oifname "${forwarding[0]!.bridge ?? 'virbr0'}" ct state established,related accept\``
-          : ctx.flavor.flavor === 'libvirt-nft'
-          ? "set `iptables -P FORWARD DROP` only after accepting the networks' traffic in iptables too (libvirt's nftables ACCEPTs cannot undo an iptables DROP)"
-          : "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly",
+        message: 'routes',
+        fix: nftStep ? 'nftDropChain' : ctx.flavor.flavor === 'libvirt-nft' ? 'iptablesDropUnderNft' : 'iptablesDrop',
+        data: {
+          networks: forwarding.map((n) => n.name).join(', '),
+          verb: forwarding.length === 1 ? 'forwards' : 'forward',
+          uplink: probes.uplink,
+          target: multiHomed ? other : 'another link',
+          decider: nftWords ?? (byRule ? `accepted by ${atLine(byRule)}` : 'accepted by the FORWARD policy'),
+          scope: multiHomed
+            ? `, between ${[...links].join(', ')}`
+            : uplinkNamed
+              ? ` (the rules name no link but ${probes.uplink}, so this matters if the host has more, or if neighbours use it as a gateway)`
+              : ` (the rules name none of the host's own links, so ${probes.uplink} stands for its uplink here: this matters if the host has a second one, or if neighbours use it as a gateway)`,
+          bridges: forwarding.map((n) => n.bridge ?? n.name).join(', '),
+          bridge: forwarding[0]!.bridge ?? 'virbr0',
+        },
         location: nftAt ?? policy?.location ?? (byRule ? ctx.location(byRule) : null),
       }),
     ];
   },
-};
+});

@@ -8,16 +8,24 @@
 import { nftRuleText } from '../../write/nft-rule.js';
 import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
 import { blockedTraffic, type Blocked, type ProbeKind } from '../outcomes.js';
-import type { AuditContext, Check } from '../context.js';
-import { finding, type Finding, type Location } from '../types.js';
+import { defineCheck, type AuditContext } from '../context.js';
+import { report, type Finding, type Location } from '../types.js';
 import { atLine, networkLabel, shellQuote } from '../words.js';
 
-export const hostFirewallBlocksNetwork: Check = {
+const FIX_BACKEND = 'let libvirt use its iptables backend (`firewall_backend = "iptables"` in /etc/libvirt/network.conf, restart virtnetworkd)';
+
+export const hostFirewallBlocksNetwork = defineCheck({
   id: 'host-firewall-blocks-network',
   severity: 'error',
   summary: "the host's own firewall drops a running network's DHCP, DNS or forwarding that libvirt's rules allow",
   docs: 'docs/checks/host-firewall-blocks-network.md',
-  run(ctx) {
+  messages: {
+    blocked: '{{network}}: {{decider}} {{action}} {{what}}{{why}}',
+    nftAccept: `accept the network's traffic in that chain before it is {{verdict}}: {{rules}} (and in the file the firewall is loaded from, e.g. /etc/nftables.conf), or ${FIX_BACKEND}: libvirt then inserts its accepts into the host's own INPUT and FORWARD chains`,
+    iptablesAccept: "accept it ahead of the host's {{stopper}}: {{commands}} (and keep it in the host's saved rules, e.g. /etc/sysconfig/iptables)",
+    iptablesAcceptOrBackend: `accept it ahead of the host's {{stopper}}: {{commands}} (and keep it in the host's saved rules, e.g. /etc/sysconfig/iptables); or ${FIX_BACKEND}, which inserts these accepts itself ahead of the host's rules`,
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     // One finding per network and kind of traffic: the first thing that stops it.
     const seen = new Set<string>();
@@ -28,17 +36,17 @@ export const hostFirewallBlocksNetwork: Check = {
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(
-        finding(hostFirewallBlocksNetwork, {
+        report(hostFirewallBlocksNetwork, {
           network: b.subject.network.name,
-          message: `${networkLabel(b.subject.network)}: ${deciderWords(b)} ${b.verdict === 'rejected' ? 'rejects' : 'drops'} ${b.what}${whyLibvirtDoesNotHelp(ctx, b)}`,
-          fix: fixFor(ctx, b),
+          message: 'blocked',
+          ...fixFor(ctx, b),
           location: locationOf(ctx, b),
         }),
       );
     }
     return out;
   },
-};
+});
 
 /** Only networks that run: given with --net, or seen in the rules when none were given. */
 function runs(ctx: AuditContext, b: Blocked): boolean {
@@ -73,21 +81,27 @@ function whyLibvirtDoesNotHelp(ctx: AuditContext, b: Blocked): string {
     : ": libvirt's nftables rules accept it in table ip libvirt_network, but an accept ends only that table's chain; every base chain on the forward hook still runs, and any drop is final";
 }
 
-/** The commands that let the traffic through where it is stopped. */
-function fixFor(ctx: AuditContext, b: Blocked): string {
+/** The commands that let the traffic through where it is stopped, with the message's words. */
+function fixFor(ctx: AuditContext, b: Blocked): { fix: 'nftAccept' | 'iptablesAccept' | 'iptablesAcceptOrBackend'; data: Record<string, string> } {
   const br = b.subject.bridge;
   const what = accepts(b.probe);
+  const words = {
+    network: networkLabel(b.subject.network),
+    decider: deciderWords(b),
+    action: b.verdict === 'rejected' ? 'rejects' : 'drops',
+    what: b.what,
+    why: whyLibvirtDoesNotHelp(ctx, b),
+    verdict: b.verdict,
+  };
   if (isNft(b)) {
     const [family, ...name] = b.step.table.split(' ');
     const table = `${family} ${name.join(' ')}`;
     const rules = what.nft(br).map((r) => `\`nft insert rule ${table} ${shellQuote(b.step.chain)} ${r}\``).join(' and ');
-    return `accept the network's traffic in that chain before it is ${b.verdict}: ${rules} (and in the file the firewall is loaded from, e.g. /etc/nftables.conf), or let libvirt use its iptables backend (\`firewall_backend = "iptables"\` in /etc/libvirt/network.conf, restart virtnetworkd): libvirt then inserts its accepts into the host's own INPUT and FORWARD chains`;
+    return { fix: 'nftAccept', data: { ...words, rules } };
   }
-  const cmds = what.iptables(br).map((r) => `\`iptables -I ${b.step.chain} ${r}\``).join(' and ');
-  const backend = ctx.flavor.flavor === 'libvirt-nft'
-    ? '; or let libvirt use its iptables backend (`firewall_backend = "iptables"` in /etc/libvirt/network.conf, restart virtnetworkd), which inserts these accepts itself ahead of the host\'s rules'
-    : '';
-  return `accept it ahead of the host's ${b.rule ? 'rule' : 'policy'}: ${cmds} (and keep it in the host's saved rules, e.g. /etc/sysconfig/iptables)${backend}`;
+  const commands = what.iptables(br).map((r) => `\`iptables -I ${b.step.chain} ${r}\``).join(' and ');
+  const data = { ...words, stopper: b.rule ? 'rule' : 'policy', commands };
+  return { fix: ctx.flavor.flavor === 'libvirt-nft' ? 'iptablesAcceptOrBackend' : 'iptablesAccept', data };
 }
 
 function accepts(p: ProbeKind): { nft: (br: string) => string[]; iptables: (br: string) => string[] } {

@@ -4,18 +4,22 @@
 
 import { formatHost } from '../../model/cidr.js';
 import { nftRuleLocation } from '../nft-location.js';
-import type { Check } from '../context.js';
-import { finding, type Finding } from '../types.js';
+import { defineCheck } from '../context.js';
+import { report, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
 const NAT_PURPOSES = new Set(['masquerade', 'masquerade-ports', 'snat', 'snat-ports']);
 
-export const masqueradeMissing: Check = {
+export const masqueradeMissing = defineCheck({
   id: 'masquerade-missing',
   severity: 'error',
   summary: "a NAT network's guests leave with their own private addresses",
   docs: 'docs/checks/masquerade-missing.md',
-  run(ctx) {
+  messages: {
+    leaves: '{{network}} is a NAT network, but {{why}}: outside hosts see (and answer) a private address they have no route to',
+    restart: 'restart the network so libvirt re-adds its NAT rules (`virsh net-destroy {{name}} && virsh net-start {{name}}`), or by hand: `{{command}}`',
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     const probes = ctx.probes();
     for (const s of probes?.subjects ?? []) {
@@ -37,16 +41,22 @@ export const masqueradeMissing: Check = {
       const nftForwardOut = nftMine.find((e) => e.purpose === 'forward-out');
       const subnet = `${formatHost(4, s.subnet.network)}/${s.subnet.prefix}`;
       out.push(
-        finding(masqueradeMissing, {
+        report(masqueradeMissing, {
           network: s.network.name,
-          message: `${networkLabel(s.network)} is a NAT network, but ${why}: outside hosts see (and answer) a private address they have no route to`,
-          fix: `restart the network so libvirt re-adds its NAT rules (\`virsh net-destroy ${shellQuote(s.network.name)} && virsh net-start ${shellQuote(s.network.name)}\`), or by hand: ${nft
-            ? `\`nft add rule ip libvirt_network guest_nat ip saddr ${subnet} ip daddr != ${subnet} masquerade\``
-            : `\`iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${subnet} ! -d ${subnet} -j MASQUERADE\``}`,
+          message: 'leaves',
+          fix: 'restart',
+          data: {
+            network: networkLabel(s.network),
+            why,
+            name: shellQuote(s.network.name),
+            command: nft
+              ? `nft add rule ip libvirt_network guest_nat ip saddr ${subnet} ip daddr != ${subnet} masquerade`
+              : `iptables -t nat -A ${ctx.flavor.flavor === 'libvirt' ? 'LIBVIRT_PRT' : 'POSTROUTING'} -s ${subnet} ! -d ${subnet} -j MASQUERADE`,
+          },
           location: forwardOut ? ctx.location(forwardOut.rule) : nftForwardOut && ctx.nft ? nftRuleLocation(ctx.nft, nftForwardOut.rule) : ctx.definitionLocation(s.network),
         }),
       );
     }
     return out;
   },
-};
+});

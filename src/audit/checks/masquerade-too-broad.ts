@@ -71,7 +71,7 @@ export const masqueradeTooBroad: Check = {
 /** The command that adds the rule back with its own subnet excluded (`! -d SUBNET`), where it was. */
 function excluding(rule: Rule, subnet: Cidr): string {
   const text = rule.destination === null
-    ? formatRule({ ...rule, destination: { negated: true, cidr: subnet, written: formatCidr(subnet), col: 0 } })
+    ? formatRule({ ...rule, destination: { negated: true, cidr: subnet, written: formatCidr(subnet) } })
     : `-A ${rule.chain} -s ${formatCidr(subnet)} ! -d ${formatCidr(subnet)} -j ${rule.target?.name ?? 'MASQUERADE'}`;
   return `iptables -t ${rule.table} ${text}`;
 }

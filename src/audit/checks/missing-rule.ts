@@ -4,16 +4,32 @@
 import type { AuditContext } from '../context.js';
 import type { ExpectedRule } from '../expected.js';
 import { nftExpectedOf, nftInsertCommand } from '../nft-expected.js';
-import type { Check } from '../context.js';
-import { finding, type Finding } from '../types.js';
+import { defineCheck } from '../context.js';
+import { report, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
-export const missingRule: Check = {
+export const missingRule = defineCheck({
   id: 'missing-rule',
   severity: 'error',
   summary: 'a rule libvirt or Xen installs for a running network is not in the dump',
   docs: 'docs/checks/missing-rule.md',
-  run(ctx) {
+  messages: {
+    allMissing: '{{network}} is running but none of its {{count}} rules ({{eras}}) are in the dump: {{purposes}} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)',
+    ruleMissing: '{{network}} is running but `{{rule}}`{{table}} is missing ({{purpose}}: {{why}})',
+    setupMissing: "libvirt's shared set-up `{{rule}}`{{table}} is missing ({{why}}); the rules in its private chains are never reached",
+    partial: "{{network}} has some of libvirt's rules ({{purposes}}) but lacks {{missing}}: a damaged or half-removed network (no definition given, so this is what the dump alone shows)",
+    nftAllMissing: '{{network}} is running but none of its {{count}} nftables rules ({{era}}) are in {{where}}: it is stopped, it runs on another host, or its rules were flushed (`nft flush ruleset`, a firewall reload)',
+    nftRuleMissing: '{{network}} is running but `{{rule}}` (table {{family}} libvirt_network, chain {{chain}}) is missing',
+    nftJumpMissing: "libvirt's `{{rule}}` (table {{family}} libvirt_network, chain {{chain}}) is missing: the rules in chain {{target}} are never reached",
+    restartOrInactive: 'if it runs, restart it so libvirt re-creates its rules: `virsh net-destroy {{name}} && virsh net-start {{name}}`; if it is stopped, give it with --inactive instead of --net',
+    restartNetwork: 'restart the network so libvirt re-creates its rules in order: `virsh net-destroy {{name}} && virsh net-start {{name}}` (by hand: `{{command}}`)',
+    restartDaemon: "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`), which re-creates its chains and jumps (by hand: `{{command}}`)",
+    nftRestartDaemon: "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`) (by hand: `{{command}}`)",
+    xenRerun: "if it runs, re-run Xen's scripts (`/etc/xen/scripts/network-{{mode}} start`, then `xl network-detach`/`network-attach` or restart the guests so vif-* adds its rules again); if it is stopped, give it with --inactive instead of --net",
+    xenByHand: "add it as Xen's script does: `{{command}}` ({{adder}})",
+    giveDefinition: "give the network's XML with --net to see exactly which rules are missing; restarting the network (`virsh net-destroy NAME && virsh net-start NAME`) re-creates them, undefining it and deleting the rest removes them",
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     const expected = ctx.expected();
     // A running network with none of its rules: one finding, not one per rule.
@@ -32,12 +48,11 @@ export const missingRule: Check = {
       const mine = entry.all;
       whole.add(n.name);
       out.push(
-        finding(missingRule, {
+        report(missingRule, {
           network: n.name,
-          message: `${networkLabel(n)} is running but none of its ${mine.length} rules (${expected.eras.join(', ')}) are in the dump: ${[...new Set(mine.map((r) => r.purpose))].join(', ')} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)`,
-          fix: n.owner === 'xen'
-            ? `if it runs, re-run Xen's scripts (\`/etc/xen/scripts/network-${n.definition?.kind === 'xen' ? n.definition.mode : 'bridge'} start\`, then \`xl network-detach\`/\`network-attach\` or restart the guests so vif-* adds its rules again); if it is stopped, give it with --inactive instead of --net`
-            : `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${shellQuote(n.name)} && virsh net-start ${shellQuote(n.name)}\`; if it is stopped, give it with --inactive instead of --net`,
+          message: 'allMissing',
+          fix: n.owner === 'xen' ? 'xenRerun' : 'restartOrInactive',
+          data: { network: networkLabel(n), count: mine.length, eras: expected.eras.join(', '), purposes: [...new Set(mine.map((r) => r.purpose))].join(', '), name: shellQuote(n.name), mode: n.definition?.kind === 'xen' ? n.definition.mode : 'bridge' },
           location: ctx.definitionLocation(n),
         }),
       );
@@ -48,16 +63,14 @@ export const missingRule: Check = {
       const command = r.argv.map(shellQuote).join(' ');
       const table = r.table === 'filter' ? '' : ` (${r.table} table)`;
       out.push(
-        finding(missingRule, {
+        report(missingRule, {
           network: r.network,
-          message: network
-            ? `${networkLabel(network)} is running but \`${r.canonical}\`${table} is missing (${r.purpose}: ${r.why})`
-            : `libvirt's shared set-up \`${r.canonical}\`${table} is missing (${r.why}); the rules in its private chains are never reached`,
-          fix: network?.owner === 'xen'
-            ? `add it as Xen's script does: \`${command}\` (the ${r.purpose === 'xen-masquerade' ? 'network-nat script adds it when it starts' : 'vif script adds it when the guest interface comes online'})`
-            : network
-            ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${shellQuote(network.name)} && virsh net-start ${shellQuote(network.name)}\` (by hand: \`${command}\`)`
-            : `restart libvirt's network daemon (\`systemctl restart virtnetworkd\` or \`libvirtd\`), which re-creates its chains and jumps (by hand: \`${command}\`)`,
+          message: network ? 'ruleMissing' : 'setupMissing',
+          fix: network?.owner === 'xen' ? 'xenByHand' : network ? 'restartNetwork' : 'restartDaemon',
+          data: {
+            network: network ? networkLabel(network) : '', rule: r.canonical, table, purpose: r.purpose, why: r.why, name: network ? shellQuote(network.name) : '', command,
+            adder: r.purpose === 'xen-masquerade' ? 'the network-nat script adds it when it starts' : 'the vif script adds it when the guest interface comes online',
+          },
           location: network ? ctx.definitionLocation(network) : null,
         }),
       );
@@ -71,11 +84,12 @@ export const missingRule: Check = {
         if (v.verdict !== 'partial' || v.missing.length === 0) continue;
         const first = ctx.rulesOf(n.name).find((e) => e.purpose !== null);
         out.push(
-          finding(missingRule, {
+          report(missingRule, {
             severity: 'warning',
             network: n.name,
-            message: `${networkLabel(n)} has some of libvirt's rules (${v.purposes.join(', ')}) but lacks ${v.missing.join(', ')}: a damaged or half-removed network (no definition given, so this is what the dump alone shows)`,
-            fix: `give the network's XML with --net to see exactly which rules are missing; restarting the network (\`virsh net-destroy NAME && virsh net-start NAME\`) re-creates them, undefining it and deleting the rest removes them`,
+            message: 'partial',
+            fix: 'giveDefinition',
+            data: { network: networkLabel(n), purposes: v.purposes.join(', '), missing: v.missing.join(', ') },
             location: first ? ctx.location(first.rule) : null,
           }),
         );
@@ -83,7 +97,7 @@ export const missingRule: Check = {
     }
     return out;
   },
-};
+});
 
 /** libvirt's nftables backend: its rules for the running networks, against `table ip|ip6 libvirt_network`. */
 function nftMissing(ctx: AuditContext): Finding[] {
@@ -97,10 +111,17 @@ function nftMissing(ctx: AuditContext): Finding[] {
     if (mine.length === 0 || !mine.every((r) => expected.missing.includes(r))) continue;
     whole.add(n.name);
     out.push(
-      finding(missingRule, {
+      report(missingRule, {
         network: n.name,
-        message: `${networkLabel(n)} is running but none of its ${mine.length} nftables rules (${expected.era}) are in ${expected.tablePresent ? 'table libvirt_network' : 'the nft ruleset (it has no libvirt_network table)'}: it is stopped, it runs on another host, or its rules were flushed (\`nft flush ruleset\`, a firewall reload)`,
-        fix: `if it runs, restart it so libvirt re-creates its rules: \`virsh net-destroy ${shellQuote(n.name)} && virsh net-start ${shellQuote(n.name)}\`; if it is stopped, give it with --inactive instead of --net`,
+        message: 'nftAllMissing',
+        fix: 'restartOrInactive',
+        data: {
+          network: networkLabel(n),
+          count: mine.length,
+          era: expected.era,
+          where: expected.tablePresent ? 'table libvirt_network' : 'the nft ruleset (it has no libvirt_network table)',
+          name: shellQuote(n.name),
+        },
         location: ctx.definitionLocation(n),
       }),
     );
@@ -109,14 +130,19 @@ function nftMissing(ctx: AuditContext): Finding[] {
     if (r.network !== null && whole.has(r.network)) continue;
     const network = r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
     out.push(
-      finding(missingRule, {
+      report(missingRule, {
         network: r.network,
-        message: network
-          ? `${networkLabel(network)} is running but \`${r.text}\` (table ${r.family} libvirt_network, chain ${r.chain}) is missing`
-          : `libvirt's \`${r.text}\` (table ${r.family} libvirt_network, chain ${r.chain}) is missing: the rules in chain ${r.text.replace(/^.*jump /, '')} are never reached`,
-        fix: network
-          ? `restart the network so libvirt re-creates its rules in order: \`virsh net-destroy ${shellQuote(network.name)} && virsh net-start ${shellQuote(network.name)}\` (by hand: \`${nftInsertCommand(r)}\`)`
-          : `restart libvirt's network daemon (\`systemctl restart virtnetworkd\` or \`libvirtd\`) (by hand: \`${nftInsertCommand(r)}\`)`,
+        message: network ? 'nftRuleMissing' : 'nftJumpMissing',
+        fix: network ? 'restartNetwork' : 'nftRestartDaemon',
+        data: {
+          network: network ? networkLabel(network) : '',
+          rule: r.text,
+          family: r.family,
+          chain: r.chain,
+          target: r.text.replace(/^.*jump /, ''),
+          name: network ? shellQuote(network.name) : '',
+          command: nftInsertCommand(r),
+        },
         location: network ? ctx.definitionLocation(network) : null,
       }),
     );

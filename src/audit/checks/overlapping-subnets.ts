@@ -4,16 +4,21 @@
 
 import { cidrsOverlap, formatCidr } from '../../model/cidr.js';
 import type { NetworkInfo } from '../../explain/attribute.js';
-import type { Check } from '../context.js';
-import { finding, type Finding } from '../types.js';
+import { defineCheck } from '../context.js';
+import { report, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 
-export const overlappingSubnets: Check = {
+export const overlappingSubnets = defineCheck({
   id: 'overlapping-subnets',
   severity: 'error',
   summary: "two networks' subnets overlap",
   docs: 'docs/checks/overlapping-subnets.md',
-  run(ctx) {
+  messages: {
+    running: '{{network}} overlaps {{other}} ({{subnet}} and {{otherSubnet}}): guests of one are routed to the other\'s bridge and NAT rules match both',
+    stopped: '{{network}} overlaps {{other}} ({{subnet}} and {{otherSubnet}}) — one of them is stopped, and libvirt will refuse to start it while the other runs: guests of one are routed to the other\'s bridge and NAT rules match both',
+    fix: 'give one of them a free range: change `<ip address=… prefix=…>` in {{file}} (`virsh net-edit {{name}}`) and restart it',
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     // Given definitions, or (without any) what the dump shows.
     const networks = ctx.networks.filter((n) => (ctx.given ? n.origin === 'given' : n.owner === 'libvirt') && n.subnets.length > 0);
@@ -33,11 +38,19 @@ export const overlappingSubnets: Check = {
           const where = ipOrigin(nb, j);
           const other = ipOrigin(na, i);
           out.push(
-            finding(overlappingSubnets, {
+            report(overlappingSubnets, {
               severity: both ? 'error' : 'warning',
               network: nb.name,
-              message: `${networkLabel(nb)} overlaps ${networkLabel(na)} (${formatCidr(nb.subnets[j]!)} and ${formatCidr(sa)})${both ? '' : ' — one of them is stopped, and libvirt will refuse to start it while the other runs'}: guests of one are routed to the other's bridge and NAT rules match both`,
-              fix: `give one of them a free range: change \`<ip address=… prefix=…>\` in ${nb.definition ? nb.definition.origin.file : nb.name} (\`virsh net-edit ${shellQuote(nb.name)}\`) and restart it`,
+              message: both ? 'running' : 'stopped',
+              fix: 'fix',
+              data: {
+                network: networkLabel(nb),
+                other: networkLabel(na),
+                subnet: formatCidr(nb.subnets[j]!),
+                otherSubnet: formatCidr(sa),
+                file: nb.definition ? nb.definition.origin.file : nb.name,
+                name: shellQuote(nb.name),
+              },
               location: where ?? other,
               related: other ? [{ ...other, message: `${na.name}'s subnet` }] : [],
             }),
@@ -48,4 +61,4 @@ export const overlappingSubnets: Check = {
     }
     return out;
   },
-};
+});

@@ -8,8 +8,8 @@ import type { AuditContext } from '../context.js';
 import { expectedKey } from '../expected.js';
 import { nftExpectedOf } from '../nft-expected.js';
 import { nftRuleLocation } from '../nft-location.js';
-import type { Check } from '../context.js';
-import { finding, type Finding, type RelatedLocation } from '../types.js';
+import { defineCheck } from '../context.js';
+import { report, type Finding, type RelatedLocation } from '../types.js';
 import { networkLabel, deleteCommand } from '../words.js';
 import { plural } from '../../model/text.js';
 
@@ -48,12 +48,21 @@ function* copies(dumps: readonly Dump[]): Generator<Rule[]> {
   }
 }
 
-export const staleRules: Check = {
+export const staleRules = defineCheck({
   id: 'stale-rules',
   severity: 'warning',
   summary: 'rules no running network accounts for: leftovers of removed networks, and duplicates',
   docs: 'docs/checks/stale-rules.md',
-  run(ctx) {
+  messages: {
+    duplicate: '{{table}} {{chain}}: the same rule appears {{times}} times (lines {{lines}}); {{copies}} after the first can never decide anything{{derived}}.{{hint}}',
+    leftover: '{{Why}}: {{count}} (line{{s}} {{lines}}; {{what}})',
+    nftLeftover: 'table {{family}} libvirt_network, chain {{chain}}: `{{rule}}` is a rule {{whose}}',
+    deleteCopies: 'delete the extra copies (each `iptables -t {{table}} -D {{chain}} …` removes one) or reload the host firewall and restart the networks so each rule is added once',
+    startStopOrRemove: 'start and stop the network once so {{owner}} removes its own rules, or remove them: {{removes}}{{more}}',
+    removeOrDefine: 'if the network is gone, remove them: {{removes}}{{more}}; if it should run, give its definition with --net',
+    nftRemove: 'remove it: `nft delete rule {{family}} libvirt_network {{chain}} handle {{handle}}`, or start and stop its network once so libvirt removes its own rules',
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     const expected = ctx.expected();
     const expectedCount = new Map<string, number>();
@@ -80,10 +89,19 @@ export const staleRules: Check = {
       const lines = rules.map((r) => r.pos.line);
       const derived = (expectedCount.get(key) ?? 0) > 1 ? ` (the running set-up derives it ${expectedCount.get(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})` : '';
       out.push(
-        finding(staleRules, {
+        report(staleRules, {
           network: e?.network ?? null,
-          message: `${first.table} ${first.chain}: the same rule appears ${rules.length} times (lines ${lines.length > 8 ? `${lines.slice(0, 8).join(', ')}, …` : lines.join(', ')}); ${plural(extras.length, 'copy')} after the first can never decide anything${derived}.${derived ? '' : ownerHint(e)}`,
-          fix: `delete the extra copies (each \`iptables -t ${first.table} -D ${first.chain} …\` removes one) or reload the host firewall and restart the networks so each rule is added once`,
+          message: 'duplicate',
+          fix: 'deleteCopies',
+          data: {
+            table: first.table,
+            chain: first.chain,
+            times: rules.length,
+            lines: lines.length > 8 ? `${lines.slice(0, 8).join(', ')}, …` : lines.join(', '),
+            copies: plural(extras.length, 'copy'),
+            derived,
+            hint: derived ? '' : ownerHint(e),
+          },
           location: ctx.location(extras[0]!),
           related,
         }),
@@ -115,16 +133,24 @@ export const staleRules: Check = {
       const purposes = [...new Set(g.rules.map((e) => e.purpose!))];
       const what = g.rules.length === 1 ? `${first.purpose}: ${first.why}` : `${purposes.join(', ')}`;
       const removes = g.rules.slice(0, 3).map((e) => `\`${deleteCommand(e.rule, e.family)}\``).join(', ');
-      const more = g.rules.length > 3 ? ` and ${plural(g.rules.length - 3, 'more')} like them` : '';
+      const more = g.rules.length > 3 ? ` and ${g.rules.length - 3} more like them` : '';
       const count = g.rules.length === 1 ? 'a rule' : `${g.rules.length} rules`;
       const why = g.rules.length === 1 ? g.why.replace(/^rules /, 'a rule ').replace(/^(libvirt|xen) rules that belong/, 'a $1 rule that belongs') : g.why;
       out.push(
-        finding(staleRules, {
+        report(staleRules, {
           network: g.network,
-          message: `${why[0]!.toUpperCase()}${why.slice(1)}: ${count} (line${lines.length === 1 ? '' : 's'} ${lines.length > 12 ? `${lines.slice(0, 12).join(', ')}, …` : lines.join(', ')}; ${what})`,
-          fix: g.inactive
-            ? `start and stop the network once so ${g.owner} removes its own rules, or remove them: ${removes}${more}`
-            : `if the network is gone, remove them: ${removes}${more}; if it should run, give its definition with --net`,
+          message: 'leftover',
+          fix: g.inactive ? 'startStopOrRemove' : 'removeOrDefine',
+          data: {
+            Why: `${why[0]!.toUpperCase()}${why.slice(1)}`,
+            count,
+            s: lines.length === 1 ? '' : 's',
+            lines: lines.length > 12 ? `${lines.slice(0, 12).join(', ')}, …` : lines.join(', '),
+            what,
+            owner: g.owner,
+            removes,
+            more,
+          },
           location: ctx.location(first.rule),
           related: g.rules.slice(1).map((e) => ({ ...ctx.location(e.rule), message: `also ${e.purpose}` })),
         }),
@@ -132,7 +158,7 @@ export const staleRules: Check = {
     }
     return out;
   },
-};
+});
 
 /** Rules in libvirt's nft tables that the running networks do not derive: a stopped network's, an older release's, a copy. */
 function nftStale(ctx: AuditContext): Finding[] {
@@ -149,10 +175,11 @@ function nftStale(ctx: AuditContext): Finding[] {
       : bridge ? `for bridge ${bridge}, which no given network owns: left behind when a network was undefined, or copied from another host`
       : `that no running network derives (${expected.era})`;
     const handle = x.rule.handle === null ? '<handle> (list it with `nft -a list table ' + `${x.family} libvirt_network` + '`)' : String(x.rule.handle);
-    return finding(staleRules, {
+    return report(staleRules, {
       network: n?.name ?? null,
-      message: `table ${x.family} libvirt_network, chain ${x.chain}: \`${x.text}\` is a rule ${whose}`,
-      fix: `remove it: \`nft delete rule ${x.family} libvirt_network ${x.chain} handle ${handle}\`, or start and stop its network once so libvirt removes its own rules`,
+      message: 'nftLeftover',
+      fix: 'nftRemove',
+      data: { family: x.family, chain: x.chain, rule: x.text, whose, handle },
       location: nftRuleLocation(nft, x.rule),
     });
   });

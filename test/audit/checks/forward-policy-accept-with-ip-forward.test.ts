@@ -16,19 +16,19 @@ checkCases('forward-policy-accept-with-ip-forward', {
       name: 'two uplinks named in the rules: warning',
       dumps: [join(AUDIT, 'forward-policy-accept-with-ip-forward/two-uplinks.save')],
       net: [natted],
-      findings: [{ network: null, severity: 'warning', line: 16, message: ['eth0', 'eth1', 'FORWARD policy'] }],
+      findings: [{ network: null, severity: 'warning', line: 16, message: ['eth0', 'eth1', 'FORWARD policy'], fix: "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly" }],
     },
     {
       name: 'one uplink: info',
       dumps: [join(AUDIT, 'natted.save')],
       net: [natted],
-      findings: [{ network: null, severity: 'info', line: 16, message: ['natted forwards', "the rules name none of the host's own links, so eth0 stands for its uplink here"] }],
+      findings: [{ network: null, severity: 'info', line: 16, message: ['natted forwards', "the rules name none of the host's own links, so eth0 stands for its uplink here"], fix: "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly" }],
     },
     {
       name: 'one uplink the rules name (the port forward comes in on eth0): said so',
       dumps: [join(AUDIT, 'guest-reachable-from-outside/port-forward.save')],
       net: [natted],
-      findings: [{ network: null, severity: 'info', message: ['the rules name no link but eth0'] }],
+      findings: [{ network: null, severity: 'info', message: ['the rules name no link but eth0'], fix: "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly" }],
     },
   ],
 });

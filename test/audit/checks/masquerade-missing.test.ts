@@ -15,7 +15,7 @@ checkCases('masquerade-missing', {
       name: 'natted without its MASQUERADE rules',
       dumps: [join(AUDIT, 'masquerade-missing/natted-no-masquerade.save')],
       net: [natted],
-      findings: [{ network: 'natted', severity: 'error', line: 30, message: ['192.168.124.2', "guest's own address"] }],
+      findings: [{ network: 'natted', severity: 'error', line: 30, message: ['192.168.124.2', "guest's own address"], fix: 'restart the network so libvirt re-adds its NAT rules (`virsh net-destroy natted && virsh net-start natted`), or by hand: `iptables -t nat -A LIBVIRT_PRT -s 192.168.124.0/24 ! -d 192.168.124.0/24 -j MASQUERADE`' }],
     },
   ],
 });
