@@ -11,7 +11,10 @@ import { readBytesFromDisk } from '../../src/input/disk.js';
 import { readNetworks } from '../../src/network/libvirt.js';
 import { AUDIT, SEED } from './harness.js';
 
-const CASES: Array<{ dump: string; nets: string[] }> = [
+const V6 = join(AUDIT, '..', 'libvirt-ipv6', 'e-three-dual-stack');
+const CASES: Array<{ dump: string; nets: string[]; family?: 4 | 6 }> = [
+  // The IPv6 host of a real dual-stack capture (nat, route and isolated networks), probed in family 6.
+  { dump: join(V6, 'after.ip6.txt'), nets: [1, 2, 3].map((i) => join(V6, `network${i}.xml`)), family: 6 },
   { dump: join(SEED, 'lab-host.save'), nets: ['default.xml', 'host-only.xml', 'natted.xml'].map((f) => join(SEED, f)) },
   { dump: join(AUDIT, 'conflict-ufw/ufw-then-libvirt.save'), nets: [join(SEED, 'natted.xml')] },
   { dump: join(AUDIT, 'conflict-firewalld/firewalld-only.save'), nets: [join(SEED, 'natted.xml')] },
@@ -24,8 +27,10 @@ describe('audit probes', () => {
     const dump = parseSaveBytes(readBytesFromDisk(c.dump), { file: c.dump });
     const given = networksFromDefinitions(c.nets.flatMap((f) => readNetworks(new TextDecoder().decode(readBytesFromDisk(f)), f)));
     const networks = inferNetworks([dump], given);
-    const lazy = buildProbes(dump, networks);
-    const eager = buildProbes(dump, networks, compileDump(dump, 4));
+    const family = c.family ?? 4;
+    const lazy = buildProbes(dump, networks, undefined, family);
+    const eager = buildProbes(dump, networks, compileDump(dump, family), family);
+    expect(lazy.subjects.every((s) => s.family === family)).toBe(true);
     const verdicts = (p: typeof lazy) =>
       p.subjects.flatMap((s) => [p.out(s), p.in(s), p.dns(s), p.stranger(s), ...p.subjects.filter((t) => t !== s).map((t) => p.pair(s, t))].map((r) => `${r.request.verdict} ${r.request.decidedBy?.rule?.rule?.pos.line ?? '-'} ${r.reply?.verdict ?? '-'}`));
     expect(lazy.subjects.length).toBeGreaterThan(0);

@@ -88,6 +88,17 @@ describe('IPv6: libvirt 9.0.0 dual-stack networks, captured', () => {
   });
 });
 
+describe('IPv6: port-forward-never-reaches-guest', () => {
+  it("an ip6tables DNAT whose FORWARD accept sits below libvirt's jumps (lab query 5's mistake over IPv6): found, fixed with ip6tables", async () => {
+    const dir = join(REPO_CORPUS, 'audit', 'ipv6');
+    const found = await audit({ name: 'pf6', dumps: [join(dir, 'port-forward6.ip6.save')], net: [join(dir, 'natted6-nat.xml')] });
+    expect(found.map((f) => `${f.id} ${f.family ?? '-'} ${f.location?.line}`)).toEqual(['port-forward-never-reaches-guest ipv6 46']);
+    expect(found[0]!.message).toContain('sends tcp 8080 on 2001:db8:2::15 to 2001:db8:126::10 (natted6nat (virbr6, 192.168.126.0/24, 2001:db8:126::/64)) over IPv6');
+    expect(found[0]!.message).toContain('line 27 `-A FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT` would accept it but comes after it in LIBVIRT_FWI');
+    expect(found[0]!.fix).toContain('`ip6tables -t filter -D FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT`, then `ip6tables -t filter -I FORWARD 1 -d 2001:db8:126::10/128');
+  });
+});
+
 describe('IPv6: dns-on-isolated-network per family', () => {
   it('libvirt 0.9.0 (before no-resolv) forwards outside names on both families: one finding each, at its own dump', async () => {
     const xml = join(V6, 'e-three-dual-stack', 'network3.xml');
@@ -118,6 +129,11 @@ describeCorpus("Xen: the scripts' own rules, captured", () => {
     const f = found.find((x) => x.id === 'guest-reachable-from-outside')!;
     expect(f.message).toContain('reaches dom5.1 on vif5.1, accepted by the FORWARD policy');
     expect(f.fix).toContain('`iptables -I FORWARD -o vif5.1 -m conntrack --ctstate NEW -j REJECT`');
+  });
+
+  it("vif-nat online without network-nat's MASQUERADE: missing-rule's fix is Xen's command, not virsh", async () => {
+    const missing = (await xen('head-vif-nat-ip', 'online')).filter((f) => f.id === 'missing-rule');
+    expect(missing.map((f) => f.fix)).toEqual(['add it as Xen\'s script does: `iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE` (the network-nat script adds it when it starts)']);
   });
 
   it('vif-route: routed guests are reachable by design (info)', async () => {

@@ -55,6 +55,7 @@ async function replays(name: string, dumps: readonly string[], nets: readonly st
       if (s.vif === null) ask({ from: s.endpoint, to: 'host', proto: 'udp', dport: 53 }, probes.dns(s).request.verdict);
       for (const t of subjects) if (t !== s) ask({ from: s.endpoint, to: t.endpoint, proto: 'tcp', dport: 22 }, probes.pair(s, t).request.verdict);
     }
+    for (const pf of probes.portForwards) ask({ from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport }, pf.result.request.verdict);
     const dump = dumps.find((f) => ctx.dumps.find((d) => d.file === f)?.family === (probes.family === 6 ? 'ipv6' : 'ipv4'));
     return { name: `${name} IPv${probes.family}`, probes, dump: dump ? read(dump) : '', nft: nftFile ? read(nftFile) : null, specs, audited };
   });
@@ -113,6 +114,16 @@ describeKernel('IPv6 kernel replay: libvirt 9.0 dual-stack captures', () => {
     const hosts = await replays(dir, [join(V6, dir, v4), join(V6, dir, v6)], three(dir));
     expect(hosts.map((h) => [h.probes.family, h.specs.length])).toEqual([[4, 18], [6, 18]]);
     for (const r of hosts) replay(r);
+  });
+});
+
+describeKernel('IPv6 kernel replay: a port forward over IPv6', () => {
+  it("the DNAT to [2001:db8:126::10]:80 with its accept below libvirt's jumps: rejected, as the audit says", async () => {
+    const dir = join(REPO_CORPUS, 'audit', 'ipv6');
+    const [host] = await replays('pf6', [join(dir, 'port-forward6.ip6.save')], [join(dir, 'natted6-nat.xml')]);
+    expect(host!.probes.family).toBe(6);
+    expect(host!.probes.portForwards.map((p) => p.result.request.verdict)).toEqual(['rejected']);
+    replay(host!);
   });
 });
 

@@ -25,6 +25,8 @@ export const missingRule = defineCheck({
     restartNetwork: 'restart the network so libvirt re-creates its rules in order: `virsh net-destroy {{name}} && virsh net-start {{name}}` (by hand: `{{command}}`)',
     restartDaemon: "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`), which re-creates its chains and jumps (by hand: `{{command}}`)",
     nftRestartDaemon: "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`) (by hand: `{{command}}`)",
+    xenRerun: "if it runs, re-run Xen's scripts (`/etc/xen/scripts/network-{{mode}} start`, then `xl network-detach`/`network-attach` or restart the guests so vif-* adds its rules again); if it is stopped, give it with --inactive instead of --net",
+    xenByHand: "add it as Xen's script does: `{{command}}` ({{adder}})",
     giveDefinition: "give the network's XML with --net to see exactly which rules are missing; restarting the network (`virsh net-destroy NAME && virsh net-start NAME`) re-creates them, undefining it and deleting the rest removes them",
   },
   run(ctx): Finding[] {
@@ -49,8 +51,8 @@ export const missingRule = defineCheck({
         report(missingRule, {
           network: n.name,
           message: 'allMissing',
-          fix: 'restartOrInactive',
-          data: { network: networkLabel(n), count: mine.length, eras: expected.eras.join(', '), purposes: [...new Set(mine.map((r) => r.purpose))].join(', '), name: shellQuote(n.name) },
+          fix: n.owner === 'xen' ? 'xenRerun' : 'restartOrInactive',
+          data: { network: networkLabel(n), count: mine.length, eras: expected.eras.join(', '), purposes: [...new Set(mine.map((r) => r.purpose))].join(', '), name: shellQuote(n.name), mode: n.definition?.kind === 'xen' ? n.definition.mode : 'bridge' },
           location: ctx.definitionLocation(n),
         }),
       );
@@ -64,8 +66,11 @@ export const missingRule = defineCheck({
         report(missingRule, {
           network: r.network,
           message: network ? 'ruleMissing' : 'setupMissing',
-          fix: network ? 'restartNetwork' : 'restartDaemon',
-          data: { network: network ? networkLabel(network) : '', rule: r.canonical, table, purpose: r.purpose, why: r.why, name: network ? shellQuote(network.name) : '', command },
+          fix: network?.owner === 'xen' ? 'xenByHand' : network ? 'restartNetwork' : 'restartDaemon',
+          data: {
+            network: network ? networkLabel(network) : '', rule: r.canonical, table, purpose: r.purpose, why: r.why, name: network ? shellQuote(network.name) : '', command,
+            adder: r.purpose === 'xen-masquerade' ? 'the network-nat script adds it when it starts' : 'the vif script adds it when the guest interface comes online',
+          },
           location: network ? ctx.definitionLocation(network) : null,
         }),
       );
