@@ -24,13 +24,13 @@ checkCases('port-forward-never-reaches-guest', {
           'line 31 `-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable` (libvirt) rejects the forwarded packet in FORWARD',
           'line 34 `-A FORWARD -d 192.168.124.10/32 -p tcp -m tcp --dport 80 -j ACCEPT` would accept it but comes after it in FORWARD, too late',
         ],
-      }],
+        fix: "move the accept above libvirt's rules: `iptables -t filter -D FORWARD -d 192.168.124.10/32 -p tcp -m tcp --dport 80 -j ACCEPT`, then `iptables -t filter -I FORWARD 1 -d 192.168.124.10/32 -p tcp -m tcp --dport 80 -j ACCEPT`" }],
     },
     {
       name: 'a DNAT and no accept at all (libvirt 11.3.0)',
       dumps: [join(AUDIT, 'guest-reachable-from-outside/port-forward-rejected.save')],
       net: [natted],
-      findings: [{ network: 'natted', severity: 'warning', message: ['LIBVIRT_FWI', 'rejects the forwarded packet', 'nothing accepts the forwarded connection before it'] }],
+      findings: [{ network: 'natted', severity: 'warning', message: ['LIBVIRT_FWI', 'rejects the forwarded packet', 'nothing accepts the forwarded connection before it'], fix: "accept the forwarded connection above libvirt's rules, e.g. `iptables -I FORWARD 1 -d 192.168.124.10 -p tcp --dport 80 -j ACCEPT`; or delete the DNAT if the forward is not wanted: `iptables -t nat -D PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.124.10:80`" }],
     },
   ],
 });

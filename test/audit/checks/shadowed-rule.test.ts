@@ -42,7 +42,7 @@ checkCases('shadowed-rule', {
     {
       name: "nft: a rule in libvirt's table the simulator cannot evaluate (meta cpu) is unknown, said so",
       dumps: [], nft: join(NFT_CHECKS, 'undecided-out.listed.txt'), net: [join(NFT_REAL, 'a-default-nat/network.xml')],
-      findings: [{ network: 'default', severity: 'info', line: 11, message: ['(forward-out) lets guests of default starting connections to the outside through is unknown because', 'meta cpu'] }],
+      findings: [{ network: 'default', severity: 'info', line: 11, message: ['(forward-out) lets guests of default starting connections to the outside through is unknown because', 'meta cpu'], fix: "give the state virtables cannot read (`--assume`, `--ipset`) or trace it on the host with a real packet; a rule in libvirt's table that libvirt does not write can also be deleted so libvirt's own rules decide" }],
     },
     {
       name: "an admin's -I FORWARD -i virbr2 -j DROP above libvirt's jumps",
