@@ -3,7 +3,7 @@
 // `virtables explain` (docs/json.md).
 
 import { explainDumps, inferNetworks, type NetworkInfo, type Owner } from './attribute.js';
-import { explainReport, networkReport, type ExplainReport, type RuleReport } from './report.js';
+import { explainReport, networkReport, networkTitle, OWNER_TITLES, OWNERS, type ExplainReport, type RuleReport } from './report.js';
 import { verdictOf } from './verdict.js';
 import { explainNftTables, inferNftNetworks, type NftExplained } from './nft-explain.js';
 import type { Purpose } from '../engine/why.js';
@@ -121,27 +121,18 @@ const nftRow = (r: NftRuleReport): ReportRow => ({
 export function hostExplainGroups(report: HostExplainReport): HostGroup[] {
   const out: HostGroup[] = [];
   for (const n of report.networks) {
-    const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
     const rows = [
       ...report.rules.filter((r) => r.network === n.name).map(iptRow),
       ...report.nftRules.filter((r) => r.network === n.name).map(nftRow),
     ];
-    out.push({ title: `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`, rows });
+    out.push({ title: networkTitle(n), rows });
   }
-  const titles: Record<Owner, string> = {
-    libvirt: "libvirt's shared set-up (all networks)",
-    xen: 'Xen scripts',
-    docker: 'Docker',
-    ufw: 'ufw',
-    firewalld: 'firewalld',
-    host: "the host's own rules",
-  };
-  for (const owner of ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const) {
+  for (const owner of OWNERS) {
     const rows = [
       ...report.rules.filter((r) => r.network === null && r.owner === owner).map(iptRow),
       ...report.nftRules.filter((r) => r.network === null && r.owner === owner).map(nftRow),
     ];
-    if (rows.length > 0) out.push({ title: titles[owner], rows });
+    if (rows.length > 0) out.push({ title: OWNER_TITLES[owner], rows });
   }
   return out;
 }

@@ -74,26 +74,34 @@ export interface ExplainGroup {
   readonly rules: RuleReport[];
 }
 
+/** The groups of rules that belong to no network, in the order reports show them, and their titles. */
+export const OWNERS = ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const;
+export const OWNER_TITLES: Readonly<Record<Owner, string>> = {
+  libvirt: "libvirt's shared set-up (all networks)",
+  xen: 'Xen scripts',
+  docker: 'Docker',
+  ufw: 'ufw',
+  firewalld: 'firewalld',
+  host: "the host's own rules",
+};
+
+/** `natted (virbr2, 192.168.124.0/24): nat — …`: a network's group in the reports. */
+export function networkTitle(n: NetworkReport): string {
+  const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
+  return `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`;
+}
+
 /** Rules grouped by network (in the order networks are known), then libvirt's shared set-up, then other owners and the host. */
 export function explainGroups(report: ExplainReport): ExplainGroup[] {
   const out: ExplainGroup[] = [];
   for (const n of report.networks) {
     const rules = report.rules.filter((r) => r.network === n.name);
-    const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
-    out.push({ title: `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`, rules });
+    out.push({ title: networkTitle(n), rules });
   }
   const rest = report.rules.filter((r) => r.network === null);
-  const titles: Record<string, string> = {
-    libvirt: "libvirt's shared set-up (all networks)",
-    xen: 'Xen scripts',
-    docker: 'Docker',
-    ufw: 'ufw',
-    firewalld: 'firewalld',
-    host: "the host's own rules",
-  };
-  for (const owner of ['libvirt', 'xen', 'docker', 'ufw', 'firewalld', 'host'] as const) {
+  for (const owner of OWNERS) {
     const rules = rest.filter((r) => r.owner === owner);
-    if (rules.length > 0) out.push({ title: titles[owner]!, rules });
+    if (rules.length > 0) out.push({ title: OWNER_TITLES[owner], rules });
   }
   return out;
 }

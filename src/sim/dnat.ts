@@ -6,16 +6,17 @@ import { formatHost, type HostAddress, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { parseNatRange } from './targets.js';
 
-export interface PortForward {
-  readonly rule: Rule;
+/** A port forward; R is the rule that writes it (an iptables rule here, an nft rule in nft-dnat.ts). */
+export interface PortForward<R = Rule> {
+  readonly rule: R;
   readonly proto: 'tcp' | 'udp';
   /** The first port the rule matches (null: any). */
   readonly dport: number | null;
-  /** The rule's own destination when it names a single host (`-d 198.51.100.10/32`). */
+  /** The rule's own destination when it names a single host (`-d 198.51.100.10/32`, `ip daddr 198.51.100.10`). */
   readonly address: string | null;
-  /** The device it comes in on (`-i eth0`), when it names one exactly. */
+  /** The device it comes in on (`-i eth0`, `iifname "eth0"`), when it names one exactly. */
   readonly inIface: string | null;
-  /** The first address of `--to-destination` (a range's first: what a trace shows). */
+  /** The first address of `--to-destination` or `dnat to` (a range's first: what a trace shows). */
   readonly to: HostAddress;
   readonly toPort: number | null;
 }

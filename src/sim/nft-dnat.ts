@@ -5,20 +5,9 @@
 
 import { parseHost, type HostAddress, type IpFamily } from '../model/cidr.js';
 import type { NftChain, NftExpr, NftNat, NftRule, NftRuleset, NftStatement, NftTable } from '../model/nft.js';
+import type { PortForward } from './dnat.js';
 
-export interface NftPortForward {
-  readonly rule: NftRule;
-  readonly proto: 'tcp' | 'udp';
-  /** The first port the rule matches (null: any). */
-  readonly dport: number | null;
-  /** The rule's own destination when it names a single host (`ip daddr 198.51.100.10`). */
-  readonly address: string | null;
-  /** The device it comes in on (`iifname "eth0"`), when it names one exactly. */
-  readonly inIface: string | null;
-  /** The first address of `dnat to` (a range's first: what a trace shows). */
-  readonly to: HostAddress;
-  readonly toPort: number | null;
-}
+export type NftPortForward = PortForward<NftRule>;
 
 const value = (e: NftExpr): string | number | null => (e.kind === 'value' && typeof e.value !== 'boolean' ? e.value : null);
 
