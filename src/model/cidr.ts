@@ -54,14 +54,15 @@ export function parseIpv4(text: string): bigint | null {
   return n < 0 ? null : BigInt(n);
 }
 
-export function parseIpv6(text: string): bigint | null {
+/** An IPv6 address; `readV4` reads an embedded IPv4 tail (`::ffff:10.0.0.1`), as strictly as the caller needs. */
+export function parseIpv6(text: string, readV4: (text: string) => bigint | null = parseIpv4): bigint | null {
   if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(':')) return null;
   let head = text;
   let tailV4: bigint | null = null;
   const lastColon = text.lastIndexOf(':');
   const last = text.slice(lastColon + 1);
   if (last.includes('.')) {
-    tailV4 = parseIpv4(last);
+    tailV4 = readV4(last);
     if (tailV4 === null) return null;
     head = text.slice(0, lastColon + 1) + '0:0';
   }

@@ -4,6 +4,7 @@
 
 import type { Family } from '../model/dump.js';
 import { servicePort } from '../model/services.js';
+import { parseIpv6 } from '../model/cidr.js';
 
 /** strtoumax(text, &end, base) from `from`: the value and where it stopped, or null when no digit. */
 export function strtoumax(text: string, from = 0, base = 0): { value: bigint; end: number; overflow: boolean } | null {
@@ -148,32 +149,15 @@ export function ipv4AddrInfo(text: string): bigint | null {
   return inetAton(text);
 }
 
-/** An IPv6 address as inet_pton reads it. */
+/** inet_pton's dotted quad: four decimal parts, none above 255 and none with a leading zero. */
+function inetPtonV4(text: string): bigint | null {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || text.split('.').some((p) => Number(p) > 255 || (p.length > 1 && p[0] === '0'))) return null;
+  return text.split('.').reduce((v, p) => (v << 8n) | BigInt(p), 0n);
+}
+
+/** An IPv6 address as inet_pton reads it (the model's reader, with inet_pton's strict IPv4 tail). */
 export function ipv6Address(text: string): bigint | null {
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(':')) return null;
-  let head = text;
-  let tail: bigint | null = null;
-  const lastColon = text.lastIndexOf(':');
-  const last = text.slice(lastColon + 1);
-  if (last.includes('.')) {
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(last) || last.split('.').some((p) => Number(p) > 255 || (p.length > 1 && p[0] === '0'))) return null;
-    tail = last.split('.').reduce((v, p) => (v << 8n) | BigInt(p), 0n);
-    head = text.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = head.split('::');
-  if (halves.length > 2) return null;
-  const groupsOf = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  const left = groupsOf(halves[0] ?? '');
-  const right = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
-  const missing = 8 - left.length - right.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
-  let value = 0n;
-  for (const g of [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right]) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-    value = (value << 16n) | BigInt(parseInt(g, 16));
-  }
-  if (tail !== null) value = (value & ~0xffffffffn) | tail;
-  return value;
+  return parseIpv6(text, inetPtonV4);
 }
 
 export function familyWidth(family: Family): number {
