@@ -5,14 +5,14 @@
 
 import type { Dump, Rule } from '../../model/dump.js';
 import { cidrsOverlap, maskOf } from '../../model/cidr.js';
-import type { AuditContext, Check } from '../context.js';
+import { defineCheck, type AuditContext } from '../context.js';
 import { connects } from '../../sim/trace.js';
 import type { NftRuleset } from '../../model/nft.js';
 import { acceptedAt, type Accepted } from '../accepted.js';
 import { acceptedBy, stepRule } from '../legs.js';
 import { nftForwardPath, nftSuspects } from '../nft-sources.js';
 import type { Probes, Subject } from '../probes.js';
-import { finding, type Finding } from '../types.js';
+import { report, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand, familyOfProbes, overFamily } from '../words.js';
 
 /** Chains a forwarded packet meets before the filter verdict, in the kernel's order. */
@@ -113,16 +113,25 @@ function suspects(own: OwnRules, subjects: readonly Subject[], to: Subject, at: 
   return [...out];
 }
 
-export const networksCanReachEachOther: Check = {
+const TALK = 'To let them talk on purpose, accept exactly that pair instead';
+
+export const networksCanReachEachOther = defineCheck({
   id: 'networks-can-reach-each-other',
   severity: 'warning',
   summary: "guests of one virtual network can open connections to another's",
   docs: 'docs/checks/networks-can-reach-each-other.md',
-  run(ctx) {
+  messages: {
+    reaches: 'guests of {{from}} can open connections to guests of {{to}}{{over}}: {{why}}{{legacy}}{{routed}}{{natRouted}}',
+    nftReaches: 'guests of {{from}} can open connections to guests of {{to}}{{over}}: tcp 22 is {{by}}{{routed}}',
+    rejectPair: "if the networks must stay apart, reject the pair before libvirt's rules: `{{tool}} -I FORWARD -i {{fromBridge}} -o {{toBridge}} -j REJECT`",
+    keepApart: `keep them apart whatever the start order: \`{{tool}} -I FORWARD -i {{fromBridge}} -o {{toBridge}} -j REJECT\` (or libvirt 5.1+, whose private chains reject it){{removeAccept}}. ${TALK}`,
+    nftRejectPair: `{{how}} the pair in a chain of your own on the forward hook (a \`type filter hook forward\` chain such as inet filter forward): \`nft add rule inet filter forward iifname "{{fromBridge}}" oifname "{{toBridge}}" reject\`; a reject there is final whatever libvirt's table accepts. ${TALK}`,
+  },
+  run(ctx): Finding[] {
     const all = ctx.reachability();
     return all.flatMap((probes) => judge(ctx, probes, all.length > 1));
   },
-};
+});
 
 /** One family's host: every pair of networks with rules in it. */
 function judge(ctx: AuditContext, probes: Probes, dualStack: boolean): Finding[] {
@@ -164,14 +173,25 @@ function reachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, fro
   const why = accept
     ? `${atLine(accept)}${acceptor?.network ? ` (${acceptor.network}'s ${acceptor.purpose ?? 'rule'})` : ''} accepts the connection${reject ? ` before ${to.network.name}'s ${atLine(reject)} is reached` : ''}`
     : 'the FORWARD policy accepts the connection';
-  return finding(networksCanReachEachOther, {
+  return report(networksCanReachEachOther, {
     severity: routed ? 'info' : 'warning',
     network: from.network.name,
     family,
-    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}${overFamily(probes, dualStack)}: ${why}${legacyOrder ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8` : ''}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}${natRoutedV6 ? `; libvirt routes ${to.network.name}'s IPv6 rather than NAT it (no <nat ipv6='yes'/>), so its rule accepts new connections from anywhere` : ''}`,
-    fix: routed || natRoutedV6
-      ? `if the networks must stay apart, reject the pair before libvirt's rules: \`${tool} -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\``
-      : `keep them apart whatever the start order: \`${tool} -I FORWARD -i ${from.bridge} -o ${to.bridge} -j REJECT\` (or libvirt 5.1+, whose private chains reject it)${accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept, family)}\`` : ''}. To let them talk on purpose, accept exactly that pair instead`,
+    message: 'reaches',
+    fix: routed || natRoutedV6 ? 'rejectPair' : 'keepApart',
+    data: {
+      from: networkLabel(from.network),
+      to: networkLabel(to.network),
+      over: overFamily(probes, dualStack),
+      why,
+      legacy: legacyOrder ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8` : '',
+      routed: routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : '',
+      natRouted: natRoutedV6 ? `; libvirt routes ${to.network.name}'s IPv6 rather than NAT it (no <nat ipv6='yes'/>), so its rule accepts new connections from anywhere` : '',
+      tool,
+      fromBridge: from.bridge,
+      toBridge: to.bridge,
+      removeAccept: accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept, family)}\`` : '',
+    },
     location: accept ? ctx.location(accept) : ctx.definitionLocation(from.network),
     related: reject ? [{ ...ctx.location(reject), message: `${to.network.name}'s REJECT, reached too late` }] : [],
   });
@@ -200,13 +220,22 @@ function nftReachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, 
   // libvirt's own guest_input accept for a routed network takes connections from anywhere.
   const table = probes.family === 6 ? 'ip6 libvirt_network' : 'ip libvirt_network';
   const routed = ctx.modeOf(to.network) === 'route' && by.nft?.table === table && by.nft.chain === 'guest_input';
-  const reject = `\`nft add rule inet filter forward iifname "${from.bridge}" oifname "${to.bridge}" reject\``;
-  return finding(networksCanReachEachOther, {
+  return report(networksCanReachEachOther, {
     severity: routed ? 'info' : 'warning',
     network: from.network.name,
     family: familyOfProbes(probes),
-    message: `guests of ${networkLabel(from.network)} can open connections to guests of ${networkLabel(to.network)}${overFamily(probes, dualStack)}: tcp 22 is ${by.words}${routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : ''}`,
-    fix: `${routed ? 'if the networks must stay apart, reject' : 'to keep them apart, reject'} the pair in a chain of your own on the forward hook (a \`type filter hook forward\` chain such as inet filter forward): ${reject}; a reject there is final whatever libvirt's table accepts. To let them talk on purpose, accept exactly that pair instead`,
+    message: 'nftReaches',
+    fix: 'nftRejectPair',
+    data: {
+      from: networkLabel(from.network),
+      to: networkLabel(to.network),
+      over: overFamily(probes, dualStack),
+      by: by.words,
+      routed: routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : '',
+      how: routed ? 'if the networks must stay apart, reject' : 'to keep them apart, reject',
+      fromBridge: from.bridge,
+      toBridge: to.bridge,
+    },
     location: by.location ?? ctx.definitionLocation(from.network),
   });
 }
