@@ -11,19 +11,41 @@ import { neverMatchingRules } from '../never-matches.js';
 import { nftExpectedOf } from '../nft-expected.js';
 import { nftRuleLocation } from '../nft-location.js';
 import { blockedTraffic, undecidedTraffic, type Blocked } from '../outcomes.js';
-import type { AuditContext, Check } from '../context.js';
+import { defineCheck, type AuditContext } from '../context.js';
 import type { NftRule } from '../../model/nft.js';
 import { nftRuleText } from '../../write/nft-rule.js';
-import { finding, type Finding } from '../types.js';
+import { report, type Finding } from '../types.js';
 import type { Rule } from '../../model/dump.js';
 import { atLine, networkLabel, OWNER_NAMES, deleteCommand } from '../words.js';
 
-export const shadowedRule: Check = {
+const LIBVIRT_TOP = '(libvirt inserts its own rules at the top)';
+
+export const shadowedRule = defineCheck({
   id: 'shadowed-rule',
   severity: 'error',
   summary: "a network's rule is present but an earlier rule decides first",
   docs: 'docs/checks/shadowed-rule.md',
-  run(ctx) {
+  messages: {
+    shadowed: '{{network}}: {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}{{xenWhy}}',
+    bypassed: '{{network}} is isolated, but its guests reach the outside: {{reject}} (reject-out) never decides, because {{by}}',
+    undecided: "{{network}}: whether libvirt's rule {{expected}} ({{purpose}}) lets {{what}} through is unknown because {{reason}}",
+    neverMatches: "the host's rule {{rule}} can never match: {{packet}} is what it is for, and {{decider}}; so is the packet from {{others}} (traced in order)",
+    nftShadowed: "{{network}}: libvirt's rule {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}, {{whose}}, {{where}}, {{action}} them first",
+    nftBypassed: "{{network}} is isolated, but its guests reach the outside: libvirt's rule {{reject}} (reject-out) never decides, because {{by}} accepts them first{{foreign}}",
+    acceptBridged: "accept bridged traffic above the host's rules: `iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT` (Xen guests on {{bridge}} then get what the LAN gives them), or keep iptables off bridged frames: `sysctl -w net.bridge.bridge-nf-call-iptables=0`",
+    narrowOrMoveBelow: `narrow the earlier rule so it does not match {{bridge}}, or move it below libvirt's: \`{{delete}}\` then add it back with -A ${LIBVIRT_TOP}`,
+    restoreJump: "restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy",
+    removeAccept: 'remove or narrow the accepting rule: `{{delete}}`',
+    restoreJumps: "restore libvirt's jumps (restart virtnetworkd/libvirtd)",
+    giveState: "give the state virtables cannot read (`--assume`, `--ipset`) or trace it on the host with a real packet; a rule in libvirt's table that libvirt does not write can also be deleted so libvirt's own rules decide",
+    deleteUnused: 'nothing breaks: the earlier rule already accepts it; delete the unused rule: `{{delete}}`',
+    moveAbove: `move it above the rule that decides: \`{{delete}}\`, then add it back with \`-I {{chain}} 1\` instead of -A ${LIBVIRT_TOP}`,
+    deleteFromLibvirt: "delete it from libvirt's table: {{delete}}; to limit the network's traffic, do it in a table of your own (a drop there still wins), not in libvirt's chains, which libvirt rewrites",
+    narrowNft: 'narrow the earlier rule so it does not match {{bridge}} ({{delete}} and add it back narrowed), or restart the network so libvirt rebuilds its rules',
+    removeNftAccept: 'remove or narrow the accepting rule: {{delete}}',
+    rebuildTable: 'restart the network so libvirt rebuilds its table',
+  },
+  run(ctx): Finding[] {
     const out: Finding[] = [];
     for (const b of blockedTraffic(ctx)) {
       const nft = nftShadowed(ctx, b);
@@ -33,16 +55,22 @@ export const shadowedRule: Check = {
       const decider = b.rule ? `${atLine(b.rule)} (${OWNER_NAMES[b.owner]}) ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them first` : `they end at the ${b.step.table} ${b.step.chain} policy (${b.step.detail ?? 'DROP'}): nothing leads them to it`;
       const xen = b.expectedPurpose.startsWith('xen-');
       out.push(
-        finding(shadowedRule, {
+        report(shadowedRule, {
           // A Xen guest's bridged traffic meets iptables only with bridge-nf-call-iptables on: it depends on that.
           ...(xen ? { severity: 'warning' as const } : {}),
           network: b.subject.network.name,
-          message: `${networkLabel(b.subject.network)}: ${atLine(b.expected)} (${b.expectedPurpose}) should let ${b.what} through, but ${decider}${xen ? xenWhy(b.expected, b.rule) : ''}`,
-          fix: xen
-            ? `accept bridged traffic above the host's rules: \`iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT\` (Xen guests on ${b.subject.network.bridge ?? b.subject.bridge} then get what the LAN gives them), or keep iptables off bridged frames: \`sysctl -w net.bridge.bridge-nf-call-iptables=0\``
-            : b.rule
-              ? `narrow the earlier rule so it does not match ${b.subject.bridge}, or move it below libvirt's: \`${deleteCommand(b.rule)}\` then add it back with -A (libvirt inserts its own rules at the top)`
-              : `restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy`,
+          message: 'shadowed',
+          fix: xen ? 'acceptBridged' : b.rule ? 'narrowOrMoveBelow' : 'restoreJump',
+          data: {
+            network: networkLabel(b.subject.network),
+            expected: atLine(b.expected),
+            purpose: b.expectedPurpose,
+            what: b.what,
+            decider,
+            xenWhy: xen ? xenWhy(b.expected, b.rule) : '',
+            bridge: xen ? (b.subject.network.bridge ?? b.subject.bridge) : b.subject.bridge,
+            delete: b.rule ? deleteCommand(b.rule) : '',
+          },
           location: ctx.location(b.expected),
           related: b.rule ? [{ ...ctx.location(b.rule), message: 'decides first' }] : [],
         }),
@@ -64,10 +92,16 @@ export const shadowedRule: Check = {
       const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'FORWARD'));
       if (!reject) continue;
       out.push(
-        finding(shadowedRule, {
+        report(shadowedRule, {
           network: s.network.name,
-          message: `${networkLabel(s.network)} is isolated, but its guests reach the outside: ${atLine(reject)} (reject-out) never decides, because ${accept ? `${atLine(accept)} accepts them first` : 'the FORWARD policy accepts them before it'}`,
-          fix: accept ? `remove or narrow the accepting rule: \`${deleteCommand(accept)}\`` : 'restore libvirt\'s jumps (restart virtnetworkd/libvirtd)',
+          message: 'bypassed',
+          fix: accept ? 'removeAccept' : 'restoreJumps',
+          data: {
+            network: networkLabel(s.network),
+            reject: atLine(reject),
+            by: accept ? `${atLine(accept)} accepts them first` : 'the FORWARD policy accepts them before it',
+            delete: accept ? deleteCommand(accept) : '',
+          },
           location: ctx.location(reject),
           related: accept ? [{ ...ctx.location(accept), message: 'accepts first' }] : [],
         }),
@@ -77,11 +111,12 @@ export const shadowedRule: Check = {
     for (const u of undecidedTraffic(ctx)) {
       if (!u.expectedNft || u.owner !== 'libvirt') continue;
       out.push(
-        finding(shadowedRule, {
+        report(shadowedRule, {
           severity: 'info',
           network: u.subject.network.name,
-          message: `${networkLabel(u.subject.network)}: whether libvirt's rule ${nftWords(u.expectedNft)} (${u.expectedPurpose}) lets ${u.what} through is unknown because ${u.reason.replace(/^unknown because /, '')}`,
-          fix: 'give the state virtables cannot read (`--assume`, `--ipset`) or trace it on the host with a real packet; a rule in libvirt\'s table that libvirt does not write can also be deleted so libvirt\'s own rules decide',
+          message: 'undecided',
+          fix: 'giveState',
+          data: { network: networkLabel(u.subject.network), expected: nftWords(u.expectedNft), purpose: u.expectedPurpose, what: u.what, reason: u.reason.replace(/^unknown because /, '') },
           location: nftLocation(ctx, u.expectedNft),
         }),
       );
@@ -92,13 +127,19 @@ export const shadowedRule: Check = {
         ? `${atLine(n.decider)} (${OWNER_NAMES[ctx.explainedRule(n.decider)?.owner ?? 'host']}) ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} it first`
         : `the policy decides first`;
       out.push(
-        finding(shadowedRule, {
+        report(shadowedRule, {
           severity: n.verdict === 'accepted' ? 'info' : 'warning',
           network: n.subject.network.name,
-          message: `the host's rule ${atLine(n.rule)} can never match: ${n.packet} is what it is for, and ${decider}; so is the packet from ${n.sources.slice(1).join(', ') || 'every other source'} (traced in order)`,
-          fix: n.verdict === 'accepted'
-            ? `nothing breaks: the earlier rule already accepts it; delete the unused rule: \`${deleteCommand(n.rule)}\``
-            : `move it above the rule that decides: \`${deleteCommand(n.rule)}\`, then add it back with \`-I ${n.rule.chain} 1\` instead of -A (libvirt inserts its own rules at the top)`,
+          message: 'neverMatches',
+          fix: n.verdict === 'accepted' ? 'deleteUnused' : 'moveAbove',
+          data: {
+            rule: atLine(n.rule),
+            packet: n.packet,
+            decider,
+            others: n.sources.slice(1).join(', ') || 'every other source',
+            delete: deleteCommand(n.rule),
+            chain: n.rule.chain,
+          },
           location: ctx.location(n.rule),
           related: n.decider ? [{ ...ctx.location(n.decider), message: 'decides first' }] : [],
         }),
@@ -106,7 +147,7 @@ export const shadowedRule: Check = {
     }
     return out;
   },
-};
+});
 
 /**
  * Why a vif-bridge accept comes too late: Xen before 3.4 appends (-A) its vif rules, below a
@@ -142,12 +183,22 @@ function nftShadowed(ctx: AuditContext, b: Blocked): Finding | null {
   const mine = derived(ctx, decider);
   const whose = mine === false ? 'a rule libvirt does not derive for any running network' : mine === true ? "one of libvirt's own rules" : 'an earlier rule';
   const where = decider.chain === expected.chain ? 'earlier in the same chain' : `in chain ${decider.chain}, which the forward chain runs first`;
-  return finding(shadowedRule, {
+  return report(shadowedRule, {
     network: b.subject.network.name,
-    message: `${networkLabel(b.subject.network)}: libvirt's rule ${nftWords(expected)} (${b.expectedPurpose}) should let ${b.what} through, but ${stop.words.replace(/^table \S+ \S+, /, '')}, ${whose}, ${where}, ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them first`,
-    fix: mine === false
-      ? `delete it from libvirt's table: ${deleteHint(decider)}; to limit the network's traffic, do it in a table of your own (a drop there still wins), not in libvirt's chains, which libvirt rewrites`
-      : `narrow the earlier rule so it does not match ${b.subject.bridge} (${deleteHint(decider)} and add it back narrowed), or restart the network so libvirt rebuilds its rules`,
+    message: 'nftShadowed',
+    fix: mine === false ? 'deleteFromLibvirt' : 'narrowNft',
+    data: {
+      network: networkLabel(b.subject.network),
+      expected: nftWords(expected),
+      purpose: b.expectedPurpose,
+      what: b.what,
+      decider: stop.words.replace(/^table \S+ \S+, /, ''),
+      whose,
+      where,
+      action: b.verdict === 'rejected' ? 'rejects' : 'drops',
+      delete: deleteHint(decider),
+      bridge: b.subject.bridge,
+    },
     location: nftLocation(ctx, expected),
     related: [{ ...ruleLocation(ctx, decider), message: 'decides first' }],
   });
@@ -156,10 +207,17 @@ function nftShadowed(ctx: AuditContext, b: Blocked): Finding | null {
 /** An isolated network's nft reject that an earlier accept in libvirt's table bypasses: its guests get out. */
 function nftBypassed(ctx: AuditContext, s: Blocked['subject'], reject: NftRule, by: ReturnType<typeof acceptedAt>): Finding {
   const accept = by.nft?.rule?.nft?.rule ?? null;
-  return finding(shadowedRule, {
+  return report(shadowedRule, {
     network: s.network.name,
-    message: `${networkLabel(s.network)} is isolated, but its guests reach the outside: libvirt's rule ${nftWords(reject)} (reject-out) never decides, because ${by.words.replace(/^accepted by /, '')} accepts them first${accept && derived(ctx, accept) === false ? ' (a rule libvirt does not derive for any running network)' : ''}`,
-    fix: accept ? `remove or narrow the accepting rule: ${deleteHint(accept)}` : 'restart the network so libvirt rebuilds its table',
+    message: 'nftBypassed',
+    fix: accept ? 'removeNftAccept' : 'rebuildTable',
+    data: {
+      network: networkLabel(s.network),
+      reject: nftWords(reject),
+      by: by.words.replace(/^accepted by /, ''),
+      foreign: accept && derived(ctx, accept) === false ? ' (a rule libvirt does not derive for any running network)' : '',
+      delete: accept ? deleteHint(accept) : '',
+    },
     location: nftLocation(ctx, reject),
     related: by.location ? [{ ...by.location, message: 'accepts first' }] : [],
   });
