@@ -4,9 +4,15 @@
 import type { AuditContext, Check } from './context.js';
 import { stoppedAt } from './accepted.js';
 import { blockedTraffic, undecidedTraffic } from './outcomes.js';
-import type { Finding } from './types.js';
-import { finding } from './types.js';
+import { fill, finding, type Finding, type Templates } from './types.js';
 import { atLine, networkLabel, OWNER_NAMES } from './words.js';
+
+/** The words the three checks share, as templates (each check's own are in its `messages`). */
+const SHARED: Templates<'stops' | 'undecided' | 'checkOnHost'> = {
+  stops: '{{network}}: {{manager}} stops {{what}}: {{how}}{{beforeLibvirt}}{{nftWhy}}',
+  undecided: '{{network}}: whether {{manager}} lets {{what}} through is unknown because {{reason}}',
+  checkOnHost: 'check it on the host with a real packet, or give the state virtables cannot read (`--assume`, `--ipset`); if {{manager}} stops it: {{fix}}',
+};
 
 export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld', fix: (bridge: string, probe: string) => string): Finding[] {
   const out: Finding[] = [];
@@ -31,7 +37,14 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
       finding(check, {
         severity: 'error',
         network: b.subject.network.name,
-        message: `${networkLabel(b.subject.network)}: ${OWNER_NAMES[owner]} stops ${b.what}: ${how}${b.expected ? ` before libvirt's ${atLine(b.expected)} is reached` : ''}${nftWhy}`,
+        message: fill(SHARED.stops, {
+          network: networkLabel(b.subject.network),
+          manager: OWNER_NAMES[owner],
+          what: b.what,
+          how,
+          beforeLibvirt: b.expected ? ` before libvirt's ${atLine(b.expected)} is reached` : '',
+          nftWhy,
+        }),
         fix: fix(b.subject.bridge, b.probe),
         location: b.rule ? ctx.location(b.rule) : stop?.location ?? (b.expected ? ctx.location(b.expected) : ctx.definitionLocation(b.subject.network)),
         related: b.rule && b.expected ? [{ ...ctx.location(b.expected), message: "libvirt's rule, never reached" }] : [],
@@ -45,8 +58,8 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
       finding(check, {
         severity: 'info',
         network: u.subject.network.name,
-        message: `${networkLabel(u.subject.network)}: whether ${OWNER_NAMES[owner]} lets ${u.what} through is unknown because ${u.reason.replace(/^unknown because /, '')}`,
-        fix: `check it on the host with a real packet, or give the state virtables cannot read (\`--assume\`, \`--ipset\`); if ${OWNER_NAMES[owner]} stops it: ${fix(u.subject.bridge, u.probe)}`,
+        message: fill(SHARED.undecided, { network: networkLabel(u.subject.network), manager: OWNER_NAMES[owner], what: u.what, reason: u.reason.replace(/^unknown because /, '') }),
+        fix: fill(SHARED.checkOnHost, { manager: OWNER_NAMES[owner], fix: fix(u.subject.bridge, u.probe) }),
         location: ctx.definitionLocation(u.subject.network),
       }),
     );

@@ -236,8 +236,8 @@ export interface Check {
   readonly summary: string;
   /** The check's documentation, relative to the package root. */
   readonly docs: string;
-  /** Its messages and fixes as templates (types.ts `report`); checks not yet moved to them write words inline. */
-  readonly messages?: Templates;
+  /** Its messages and fixes as templates with {{named}} data (types.ts `report`; ESLint's `messages`). */
+  readonly messages: Templates;
   readonly run: (context: AuditContext) => Finding[];
 }
 
