@@ -108,3 +108,19 @@ export function describeGraphviz(name: string, body: () => void): void {
 export function describeWithTool(tool: string, pkg: string, name: string, body: () => void): void {
   gated(tool, commandExists(tool) ? null : `'${tool}' is not installed (apt-get install ${pkg})`, name, body);
 }
+
+/** Why br_netfilter cases cannot run here, or null: the module must be loaded (loading it is not a test's to do). */
+export function brNetfilterSkipReason(): string | null {
+  return existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables') ? null : 'br_netfilter is not loaded (modprobe br_netfilter)';
+}
+
+/** A case left out for `reason` inside a describe: said on stderr, and a failing test under VIRTABLES_REQUIRE_ALL=1. */
+export function leaveOut(name: string, reason: string): void {
+  if (STRICT) {
+    it(`${name}: requires what is missing here`, () => {
+      throw new Error(`VIRTABLES_REQUIRE_ALL=1 but ${reason}`);
+    });
+  } else {
+    console.warn(`[virtables] skipping "${name}": ${reason}`);
+  }
+}

@@ -19,7 +19,7 @@ import { parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js
 import { prepare } from '../../src/sim/trace.js';
 import { brNetfilterAvailable, runKernel } from '../helpers/netns.js';
 import { compare, kernelProbes, type ProbeSpec } from '../helpers/scenarios.js';
-import { corpusSkipReason, describeKernel, kernelSkipReason, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
+import { brNetfilterSkipReason, corpusSkipReason, describeKernel, kernelSkipReason, leaveOut, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
 const DIR = join(REPO_CORPUS, 'nft-checks');
 const NAT = join(SHARED_CORPUS, 'nft-real', 'a-default-nat', 'network.xml');
@@ -62,8 +62,11 @@ const CASES: readonly Case[] = [
 describeKernel('nft checks: shadowed, bypassed, firewalld, masquerade — simulator against real packets', () => {
   if (kernelSkipReason() !== null || corpusSkipReason() !== null) return;
   for (const c of CASES) {
-    // As trace-oracle's br_netfilter cases: loading the module is not the test's to do.
-    if (c.brNetfilter && !brNetfilterAvailable()) continue;
+    // As trace-oracle's br_netfilter cases: loading the module is not the test's to do; said when it is missing.
+    if (c.brNetfilter && !brNetfilterAvailable()) {
+      leaveOut(c.file, brNetfilterSkipReason() ?? 'br_netfilter is not loaded');
+      continue;
+    }
     const file = join(DIR, `${c.file}.listed.txt`);
     const text = readFileSync(file, 'utf8');
     const net = readNetworks(readFileSync(c.xml, 'utf8'), c.xml)[0]!;
