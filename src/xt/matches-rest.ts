@@ -602,7 +602,7 @@ const nfacct = m({
 // --- sets ------------------------------------------------------------------------------------
 
 /** `src,dst,…` (up to 6): the dimension flags of --match-set and SET's options. */
-const setDirs: ValueType = {
+export const setDirs: ValueType = {
   describe: 'a list of src and dst',
   parse(text) {
     const dirs: string[] = [];

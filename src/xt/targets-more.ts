@@ -10,7 +10,7 @@ import type { Extension, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { inOrder } from './matches.js';
 import { dscpClass } from './matches-more.js';
-import { setName } from './matches-rest.js';
+import { setDirs, setName } from './matches-rest.js';
 import { choice, etherMac, familyHost, hostMask, markMask, port, str, tosMask, uint, type ValueType } from './values.js';
 
 type TargetDef = Omit<Extension, 'kind'>;
@@ -449,6 +449,9 @@ const netmap = (family: Family): Extension =>
 
 // --- SET, IDLETIMER, RATEEST, LED --------------------------------------------------------------
 
+/** SET's dimension flags: --match-set's reader, with the samples its recorded kernel answers were made for. */
+const setTargetDirs: ValueType = { ...setDirs, samples: { valid: ['src', 'src,dst'], invalid: ['x'] } };
+
 const setTarget = t({
   name: 'SET',
   lib: 'libxt_SET',
@@ -456,11 +459,11 @@ const setTarget = t({
   summary: 'add the packet to an ipset, or remove it',
   caseContext: { base: '--add-set vt src' },
   options: [
-    opt('add-set', setName, { second: dirsOf() }),
-    opt('del-set', setName, { second: dirsOf() }),
+    opt('add-set', setName, { second: setTargetDirs }),
+    opt('del-set', setName, { second: setTargetDirs }),
     opt('exist', null, { multi: true, invert: 'ignored' }),
     opt('timeout', uint(32, { max: 0xfffffffe }), { multi: true, invert: 'ignored' }),
-    opt('map-set', setName, { second: dirsOf() }),
+    opt('map-set', setName, { second: setTargetDirs }),
     opt('map-mark', null, { multi: true, invert: 'ignored' }),
     opt('map-prio', null, { multi: true, invert: 'ignored' }),
     opt('map-queue', null, { multi: true, invert: 'ignored' }),
@@ -489,23 +492,6 @@ const setTarget = t({
     return out;
   },
 });
-
-function dirsOf(): ValueType {
-  return {
-    describe: 'a list of src and dst',
-    parse(text) {
-      const dirs: string[] = [];
-      for (const d of text.split(',')) {
-        if (dirs.length === 6) break;
-        if (d.startsWith('src')) dirs.push('src');
-        else if (d.startsWith('dst')) dirs.push('dst');
-        else return "give (a comma-separated list of) 'src' or 'dst'";
-      }
-      return { text: dirs.join(',') };
-    },
-    samples: { valid: ['src', 'src,dst'], invalid: ['x'] },
-  };
-}
 
 const idletimer = t({
   name: 'IDLETIMER',
