@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { bench, describe } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { parseListing } from '../../grammar/listing.js';
-import { renderTable } from '../../src/cli/table.js';
+import { renderTable } from '../../src/write/table.js';
 import { inputKind } from '../../src/network/xen.js';
 import { firstContentLine } from '../../src/model/text.js';
 import { compileDump } from '../../src/sim/compile.js';
