@@ -5,6 +5,7 @@
 // (an admin's `nft insert rule ip libvirt_network guest_output … drop`) deciding before libvirt's
 // own; what the simulator cannot decide there is said to be unknown, and why.
 
+import { someOf } from '../../model/text.js';
 import { acceptedAt, deleteHint, ruleLocation, stoppedAt } from '../accepted.js';
 import { acceptedBy, stepRule } from '../legs.js';
 import { neverMatchingRules } from '../never-matches.js';
@@ -136,7 +137,7 @@ export const shadowedRule = defineCheck({
             rule: atLine(n.rule),
             packet: n.packet,
             decider,
-            others: n.sources.slice(1).join(', ') || 'every other source',
+            others: someOf(n.sources.slice(1)) || 'every other source',
             delete: deleteCommand(n.rule),
             chain: n.rule.chain,
           },
