@@ -70,7 +70,7 @@ export const shadowedRule = defineCheck({
             decider,
             xenWhy: xen ? xenWhy(b.expected, b.rule) : '',
             bridge: xen ? (b.subject.network.bridge ?? b.subject.bridge) : b.subject.bridge,
-            delete: b.rule ? deleteCommand(b.rule) : '',
+            delete: b.rule ? deleteCommand(b.rule, b.subject.family === 6 ? 'ipv6' : 'ipv4') : '',
           },
           location: ctx.location(b.expected),
           related: b.rule ? [{ ...ctx.location(b.rule), message: 'decides first' }] : [],
