@@ -2,7 +2,7 @@
 // network runs — libvirt turns on net.ipv4.ip_forward for those and never turns it off — so
 // the host routes anything its rules do not reject, between any interfaces, for anyone.
 
-import { defineCheck, type AuditContext } from '../context.js';
+import { defineCheck, type AuditContext, type Mode } from '../context.js';
 import type { Probes } from '../probes.js';
 import { report, type Finding } from '../types.js';
 import { atLine, familyOfProbes } from '../words.js';
@@ -10,7 +10,9 @@ import { policyLine } from '../conflict.js';
 import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
 import { nftRuleText } from '../../write/nft-rule.js';
 
-const FORWARDING = new Set(['nat', 'route', 'xen-nat', 'xen-route']);
+/** The modes whose start turns on the host's IP forwarding: libvirt's nat and route, Xen's network-nat and network-route. */
+const FORWARDING: ReadonlySet<Mode> = new Set<Mode>(['nat', 'route', 'xen-nat', 'xen-route']);
+const forwards = (mode: Mode | null): boolean => mode !== null && FORWARDING.has(mode);
 /** Interfaces that are not the host's own links to other networks. */
 const VIRTUAL = /^(?:lo|(?:virbr|vnet|docker|xenbr)\d+|virbr\d+-nic|vif\d+\.\d+|br-[0-9a-f]{12})$|^(?:tap|veth|vt-)/;
 
@@ -43,7 +45,7 @@ function judge(ctx: AuditContext, probes: Probes, tagged: boolean): Finding | nu
   if (!dump && !ctx.nft) return null;
   // libvirt turns on IPv6 forwarding for a nat or routed network with an IPv6 address (networkEnableIPForwarding).
   const forwarding = ctx.networks.filter(
-    (n) => !ctx.isInactive(n) && FORWARDING.has(ctx.modeOf(n) ?? '') && (!v6 || n.subnets.some((c) => c.family === 6)),
+    (n) => !ctx.isInactive(n) && forwards(ctx.modeOf(n)) && (!v6 || n.subnets.some((c) => c.family === 6)),
   );
   if (forwarding.length === 0) return null;
   const policy = dump ? policyLine(ctx, 'filter', 'FORWARD', dump) : null;
