@@ -102,9 +102,11 @@ describe('IPv6: port-forward-never-reaches-guest', () => {
       'port-forward-never-reaches-guest ipv6 46',
       'forward-policy-accept-with-ip-forward ipv6 15',
     ]);
-    expect(found[0]!.message).toContain('sends tcp 8080 on 2001:db8:2::15 to 2001:db8:126::10 (natted6nat (virbr6, 192.168.126.0/24, 2001:db8:126::/64)) over IPv6');
-    expect(found[0]!.message).toContain('line 27 `-A FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT` would accept it but comes after it in LIBVIRT_FWI');
-    expect(found[0]!.fix).toContain('`ip6tables -t filter -D FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT`, then `ip6tables -t filter -I FORWARD 1 -d 2001:db8:126::10/128');
+    expect(found[0]!.fix).toContain('`ip6tables -t filter -D FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT`, then add it back with `-I FORWARD 1`');
+    const forward = found.find((f) => f.id === 'port-forward-never-reaches-guest')!;
+    expect(forward.message).toContain('sends tcp 8080 on 2001:db8:2::15 to 2001:db8:126::10 (natted6nat (virbr6, 192.168.126.0/24, 2001:db8:126::/64)) over IPv6');
+    expect(forward.message).toContain('line 27 `-A FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT` would accept it but comes after it in LIBVIRT_FWI');
+    expect(forward.fix).toContain('`ip6tables -t filter -D FORWARD -d 2001:db8:126::10/128 -o virbr6 -p tcp -m tcp --dport 80 -j ACCEPT`, then `ip6tables -t filter -I FORWARD 1 -d 2001:db8:126::10/128');
   });
 });
 
