@@ -110,9 +110,9 @@ export function unquoteWord(image: string): { text: string; quoted: boolean } {
 
 function itemOf(token: IToken): RuleItem {
   const image = token.image;
-  if (!image.includes('"')) return { text: image, quoted: false, col: token.startOffset + 1 };
+  if (!image.includes('"')) return { value: image, quoted: false, col: token.startOffset + 1 };
   const { text, quoted } = unquoteWord(image);
-  return { text, quoted, col: token.startOffset + 1 };
+  return { value: text, quoted, col: token.startOffset + 1 };
 }
 
 /** A rule line's words as iptables' argv (quotes removed), with their columns. */
@@ -261,8 +261,8 @@ function familyFromHeader(text: string): Family | null {
 /** What a rule's words say about the family, when the dump does not: addresses, ICMPv6, IPv6-only modules. */
 function familyEvidence(items: readonly RuleItem[]): Family | null {
   for (let i = 0; i < items.length - 1; i++) {
-    const w = items[i]!.text;
-    const v = items[i + 1]!.text;
+    const w = items[i]!.value;
+    const v = items[i + 1]!.value;
     if (w === '-s' || w === '-d' || w === '--source' || w === '--destination' || w === '--src' || w === '--dst') {
       if (v.includes(':')) return 'ipv6';
       if (/^\d/.test(v)) return 'ipv4';
@@ -270,7 +270,7 @@ function familyEvidence(items: readonly RuleItem[]): Family | null {
     if (w === '-p' || w === '--protocol') {
       const p = v.toLowerCase();
       if (p === 'icmpv6' || p === 'ipv6-icmp' || p === '58') return 'ipv6';
-      if (p === 'icmp' && items.some((x) => x.text === '--icmp-type')) return 'ipv4';
+      if (p === 'icmp' && items.some((x) => x.value === '--icmp-type')) return 'ipv4';
     }
     if (w === '-m' && ['icmp6', 'ipv6header', 'frag', 'hbh', 'dst', 'rt', 'mh', 'eui64', 'hl', 'srh'].includes(v)) return 'ipv6';
     if (w === '-j' && ['HL', 'DNPT', 'SNPT'].includes(v)) return 'ipv6';
