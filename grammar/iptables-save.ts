@@ -246,7 +246,28 @@ export interface ParseOptions {
   readonly strict?: boolean;
   /** A rule taken out of a larger table (the engine's derived rules): jumps to chains it does not declare are fine. */
   readonly fragment?: boolean;
+  /** Takes the rules instead of the chains (a dump read only to be printed): see RuleSink. */
+  readonly sink?: RuleSink;
 }
+
+/**
+ * Where the rules of a dump read only to be printed go, in the order of their chains: the chains
+ * then hold none (only the few COMMIT checks need are kept aside), so 100,000 rules are never held.
+ */
+export interface RuleSink {
+  /** Called once, with the text read, before any rule. */
+  begin(text: string): void;
+  /**
+   * One rule of a chain (`rules` is that chain's array, which stays the same object when the chain
+   * is declared after its first rules); `lineStart` is where its line starts in the text, or -1.
+   */
+  add(rules: readonly Rule[], rule: Rule, lineStart: number): void;
+  /** The dump is read again with its rules kept (it inserts rules with -I): forget every rule added. */
+  reset(): void;
+}
+
+/** A dump with -I rules is read with its rules kept (the place of an inserted rule counts them). */
+class ReadWhole extends Error {}
 
 export const PROGRESS_LINES = 4096;
 
@@ -298,6 +319,14 @@ interface OpenTable {
   readonly checks: TableCheck[];
 }
 
+/** With a sink, what the chains keep for COMMIT's checks and the family (by the chains' rule arrays). */
+interface Aside {
+  /** Rules whose target COMMIT checks (jumps to chains, -g, targets src/xt does not know). */
+  readonly jumps: Map<readonly Rule[], Rule[]>;
+  /** The family of each chain's first rule with an address. */
+  readonly families: Map<readonly Rule[], Family>;
+}
+
 export function parseSaveBytes(bytes: Uint8Array, options: ParseOptions): Dump {
   return parseSave(decodeText(options.file, bytes), options);
 }
@@ -317,6 +346,19 @@ function loneCrOutsideQuotes(text: string, start: number, end: number): number {
 }
 
 export function parseSave(text: string, options: ParseOptions): Dump {
+  const sink = options.sink;
+  if (!sink) return readSave(text, options, null);
+  try {
+    sink.begin(text);
+    return readSave(text, options, sink);
+  } catch (e) {
+    if (!(e instanceof ReadWhole)) throw e;
+    sink.reset();
+    return readSave(text, options, null);
+  }
+}
+
+function readSave(text: string, options: ParseOptions, sink: RuleSink | null): Dump {
   const { file } = options;
   const tables: Table[] = [];
   const comments: Comment[] = [];
@@ -330,6 +372,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
   };
+  const aside: Aside | null = sink ? { jumps: new Map(), families: new Map() } : null;
 
   let lineNo = 0;
   let rules = 0;
@@ -340,7 +383,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
     for (const run of open.pending.splice(0)) run();
   };
   /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets counted from the line's start. */
-  const readLine = (lineText: string, tokens: IToken[], from: number, to: number): void => {
+  const readLine = (lineText: string, lineStart: number, tokens: IToken[], from: number, to: number): void => {
     let quick = quickRule(tokens, from, to);
     if (quick === null) {
       const lineTokens = from === 0 && to === tokens.length ? tokens : tokens.slice(from, to);
@@ -402,7 +445,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
           if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
           const open = current!;
           flush(open);
-          finishTable(open, file, shared, options.fragment === true, notes);
+          finishTable(open, file, shared, options.fragment === true, notes, aside);
           // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
           const again = tables.findIndex((t) => t.name === open.table.name);
           if (again >= 0) tables.splice(again, 1);
@@ -432,6 +475,11 @@ export function parseSave(text: string, options: ParseOptions): Dump {
               tableChecks: open.checks,
             });
             rules += made.length;
+            if (sink) {
+              if (ast.command === 'insert') throw new ReadWhole();
+              for (const r of made) keepAside(aside!, chain!.rules, r, sink, lineStart);
+              return;
+            }
             if (ast.command === 'insert') {
               const at = ast.position === null ? 0 : ast.position - 1;
               if (at < 0 || at > chain!.rules.length) fail(line, (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`);
@@ -483,7 +531,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
     const lexed = lineLexer.tokenize(lineText);
     const problem = lexProblem(lexed, lineText);
     if (problem) fail(lineNo, problem.offset + 1, problem.message);
-    readLine(lineText, lexed.tokens, 0, lexed.tokens.length);
+    readLine(lineText, -1, lexed.tokens, 0, lexed.tokens.length);
     return next;
   };
   const countLine = (): void => {
@@ -532,14 +580,14 @@ export function parseSave(text: string, options: ParseOptions): Dump {
       while (t < tokens.length && tokens[t]!.tokenType !== LineEnd) tokens[t++]!.startOffset -= offset;
       const to = t;
       t++;
-      if (to > from) readLine(text.slice(lineStart, lineEnd), tokens, from, to);
+      if (to > from) readLine(text.slice(lineStart, lineEnd), lineStart, tokens, from, to);
       lineStart = lineEnd + 1;
     }
     start = end;
   }
   const open = current as OpenTable | null;
   if (open) fail(lineNo + 1, 1, `unexpected end of input: table '${open.table.name}' (line ${open.pos.line}) is not closed with COMMIT (truncated dump?)`);
-  dump.family = family ?? inferFamily(dump);
+  dump.family = family ?? inferFamily(dump, aside);
   return dump;
 }
 
@@ -595,15 +643,17 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
  * restrictions sit only in chains reached from the built-in chains they allow. Then the
  * chains in their order: built-in first, in hook order, then user chains as declared.
  */
-function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean, notes: Note[]): void {
+function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean, notes: Note[], aside: Aside | null): void {
   const { table, chains } = open;
+  /** The rules of a chain COMMIT checks the targets of (with a sink, those kept aside: the others pass). */
+  const rulesOf = (chain: Chain): readonly Rule[] => (aside ? (aside.jumps.get(chain.rules) ?? []) : chain.rules);
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
   };
   const userChains = [...chains.values()].filter((c) => !c.builtin);
   // Targets: verdicts, extensions, declared chains.
   for (const chain of chains.values()) {
-    for (const rule of chain.rules) {
+    for (const rule of rulesOf(chain)) {
       const t = rule.target;
       if (!t) continue;
       if (t.goto) {
@@ -635,7 +685,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
   const edges = new Map<string, Array<{ to: string; line: number; col: number }>>();
   for (const chain of chains.values()) {
     const out: Array<{ to: string; line: number; col: number }> = [];
-    for (const rule of chain.rules) {
+    for (const rule of rulesOf(chain)) {
       const t = rule.target;
       if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col! });
     }
@@ -707,9 +757,27 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
   pushAll(pushAll(table.chains, builtins), userChains);
 }
 
-function inferFamily(dump: Dump): Family | null {
+/** A rule handed to the sink; what COMMIT and the family need of it is kept aside. */
+function keepAside(aside: Aside, rules: readonly Rule[], rule: Rule, sink: RuleSink, lineStart: number): void {
+  const t = rule.target;
+  if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name)))) {
+    const jumps = aside.jumps.get(rules);
+    if (jumps) jumps.push(rule);
+    else aside.jumps.set(rules, [rule]);
+  }
+  const cidr = rule.source?.cidr ?? rule.destination?.cidr;
+  if (cidr && !aside.families.has(rules)) aside.families.set(rules, cidr.family === 6 ? 'ipv6' : 'ipv4');
+  sink.add(rules, rule, lineStart);
+}
+
+function inferFamily(dump: Dump, aside: Aside | null): Family | null {
   for (const table of dump.tables) {
     for (const chain of table.chains) {
+      if (aside) {
+        const family = aside.families.get(chain.rules);
+        if (family) return family;
+        continue;
+      }
       for (const rule of chain.rules) {
         const cidr = rule.source?.cidr ?? rule.destination?.cidr;
         if (cidr) return cidr.family === 6 ? 'ipv6' : 'ipv4';

@@ -5,12 +5,74 @@
 import { formatCidr } from '../model/cidr.js';
 import type { Chain, Counters, Dump, Family, Rule, Table } from '../model/dump.js';
 import { canonicalMatchText, canonicalTargetText } from './canonical.js';
+import type { RuleSink } from '../../grammar/iptables-save.js';
 
 export interface SaveOptions {
   /** Print `[packets:bytes]` before each rule, as `iptables-save -c` does. */
   readonly counters?: boolean;
   /** Print `# …` comment lines that were not iptables-save's own Generated/Completed lines. */
   readonly comments?: boolean;
+  /** The rules of a dump read to be printed (its chains hold none): printed from here. */
+  readonly printed?: PrintedRules;
+}
+
+/**
+ * The rules of a dump read only to be printed (`parse --format save`), as iptables-save prints
+ * them, by chain: a run of input lines that print as they were written is two offsets into the
+ * input, any other rule its printed text. 100,000 rules cost a few numbers per chain.
+ */
+export class PrintedRules implements RuleSink {
+  private text = '';
+  /** Per chain (its rule array): [start, end) offset pairs and printed lines. */
+  private readonly byChain = new Map<readonly Rule[], Array<number | string>>();
+
+  begin(text: string): void {
+    this.text = text;
+  }
+
+  add(rules: readonly Rule[], rule: Rule, lineStart: number): void {
+    const printed = formatRule(rule);
+    let list = this.byChain.get(rules);
+    if (!list) {
+      list = [];
+      this.byChain.set(rules, list);
+    }
+    const end = lineStart + printed.length;
+    const text = this.text;
+    if (lineStart >= 0 && (end === text.length || text.charCodeAt(end) === 0x0a) && text.startsWith(printed, lineStart)) {
+      const last = list.length - 1;
+      // The line right after the run before it: the run grows (numbers come in pairs, so a number last is a run's end).
+      if (last >= 0 && list[last] === lineStart - 1) list[last] = end;
+      else list.push(lineStart, end);
+    } else list.push(printed);
+  }
+
+  reset(): void {
+    this.byChain.clear();
+  }
+
+  /** Each rule line of a chain (with its line break; runs of lines at once); false when none were added. */
+  emit(rules: readonly Rule[], emit: (line: string) => void): boolean {
+    const list = this.byChain.get(rules);
+    if (!list) return false;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]!;
+      if (typeof item === 'string') emit(`${item}\n`);
+      else {
+        const end = list[++i] as number;
+        // A long run goes in pieces of whole lines, each at most one chunk.
+        let from = item;
+        while (end - from > WRITE_CHUNK) {
+          const cut = this.text.lastIndexOf('\n', from + WRITE_CHUNK);
+          if (cut < from) break;
+          emit(this.text.slice(from, cut + 1));
+          from = cut + 1;
+        }
+        emit(`${this.text.slice(from, end)}\n`);
+      }
+    }
+    return true;
+  }
 }
 
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
@@ -55,6 +117,7 @@ function tableLines(table: Table, family: Family, options: SaveOptions, emit: (l
   const chains = chainsInSaveOrder(table);
   for (const chain of chains) emit(`:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} ${formatCounters(chain.counters)}\n`);
   for (const chain of chains) {
+    if (options.printed?.emit(chain.rules, emit)) continue;
     for (const rule of chain.rules) {
       const text = formatRule(rule, family);
       emit(options.counters ? `${formatCounters(rule.counters)} ${text}\n` : `${text}\n`);
