@@ -46,11 +46,13 @@ for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x85 && c 
 const Word = createToken({ name: 'Word', pattern: /[^\s"]+(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)*|(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)+/, start_chars_hint: WORD_START });
 /** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
 const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\\n]|\\.)*\\?/ });
-const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/, longer_alt: Word });
-const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/, longer_alt: Word });
-const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/, longer_alt: OptionName });
-const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/, longer_alt: OptionName });
-const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/, longer_alt: Word });
+// No longer_alt: each of these ends where a blank (or the end) follows, where a Word would end too,
+// so a longer alternative never matched and trying one cost a second match and substring a token.
+const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/ });
+const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/ });
+const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/ });
+const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/ });
+const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/ });
 
 const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
