@@ -57,11 +57,22 @@ const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/ 
 const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
 // Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
-export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+// Each is built when first used (tens of ms each): a big dump without CRs needs only the second.
+let lineLexerInstance: InstanceType<typeof Lexer> | null = null;
+/** Lexes one line. */
+export function lineLexer(): InstanceType<typeof Lexer> {
+  lineLexerInstance ??= new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+  return lineLexerInstance;
+}
 
 /** The end of a line, for lexing many lines in one call (no pattern above crosses one: they are the same on a line alone). */
 const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true });
-export const batchLexer = new Lexer([LineEnd, ...allTokens], { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+let batchLexerInstance: InstanceType<typeof Lexer> | null = null;
+/** Lexes many lines, a LineEnd token after each. */
+export function batchLexer(): InstanceType<typeof Lexer> {
+  batchLexerInstance ??= new Lexer([LineEnd, ...allTokens], { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+  return batchLexerInstance;
+}
 /** Lines and characters lexed in one call: one call a line cost as much as the lexing itself. */
 const BATCH_LINES = 128;
 const BATCH_CHARS = 64 * 1024;
@@ -530,7 +541,7 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
     let lineText = text.slice(start, end);
     if (lineText.endsWith('\r')) lineText = lineText.slice(0, -1);
     if (lineText.trim() === '') return next;
-    const lexed = lineLexer.tokenize(lineText);
+    const lexed = lineLexer().tokenize(lineText);
     const problem = lexProblem(lexed, lineText);
     if (problem) fail(lineNo, problem.offset + 1, problem.message);
     readLine(lineText, -1, lexed.tokens, 0, lexed.tokens.length);
@@ -567,7 +578,7 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
       continue;
     }
     const chunkEnd = Math.min(end, length);
-    const lexed = batchLexer.tokenize(text.slice(start, chunkEnd));
+    const lexed = batchLexer().tokenize(text.slice(start, chunkEnd));
     const tokens = lexed.tokens;
     if (lexed.errors.length > 0 || tokens.some((t) => t.tokenType === UnclosedQuote)) {
       while (start < chunkEnd) start = readOneLine(start);
