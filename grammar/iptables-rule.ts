@@ -63,7 +63,9 @@ const BASE_BY_NAME: ReadonlyMap<string, string> = new Map(BASE_LONG);
 const BASE_SHORT_WITH_ARG = new Set(['s', 'd', 'p', 'i', 'o', 'j', 'g', 'm', 'c', 't', 'M', 'A', 'C', 'D', 'R', 'I', 'N', 'E', 'P']);
 const BASE_SHORT = new Set([...BASE_SHORT_WITH_ARG, 'f', 'n', 'v', 'x', 'V', 'h', '4', '6', 'L', 'S', 'F', 'Z', 'X', 'w', 'W', '0']);
 /** A base option read without an inline value, one object per letter. */
-const BASE_RESOLVED: ReadonlyMap<string, Resolved> = new Map([...BASE_SHORT].map((l) => [l, { kind: 'base', letter: l, inline: null }]));
+const BASE_RESOLVED: ReadonlyMap<string, Resolved> = new Map(
+  [...BASE_SHORT].map((l) => [l, { kind: 'base', letter: l, inline: null }]),
+);
 const NO_ARGS: readonly RawArg[] = [];
 /** The options of a known extension's instance: made from its raws, never pushed to. */
 const NO_OPTIONS: Option[] = Object.freeze([]) as unknown as Option[];
@@ -81,7 +83,9 @@ const NOT_NEGATABLE = new Set(['m', 'j', 'g', 'c']);
 const BASE_BY_DASHED: ReadonlyMap<string, string> = new Map(BASE_LONG.map(([n, l]) => [`--${n}`, l]));
 /** One bit per base letter a rule may hold, for the "given twice" check (the others are refused before it). */
 const BASE_BIT: ReadonlyMap<string, number> = new Map(
-  [...BASE_SHORT].filter((l) => !COMMANDS.has(l) && !NOT_IN_RULES.has(l) && l !== '4' && l !== '6').map((l, n) => [l, 1 << n]),
+  [...BASE_SHORT]
+    .filter((l) => !COMMANDS.has(l) && !NOT_IN_RULES.has(l) && l !== '4' && l !== '6')
+    .map((l, n) => [l, 1 << n]),
 );
 
 interface Loaded {
@@ -241,7 +245,18 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   const loadExt = (kind: 'match' | 'target', name: string, col: number, implicit: boolean, isGoto = false): Loaded => {
     const ext = kind === 'match' ? findMatch(name, family) : findTarget(name, family);
     const options = ext ? NO_OPTIONS : [];
-    const l: Loaded = { kind, name: kind === 'match' && ext ? ext.name : name, ext: ext ?? null, raws: [], options, col, implicit, goto: isGoto, given: null };
+    const shown = kind === 'match' && ext ? ext.name : name;
+    const l: Loaded = {
+      kind,
+      name: shown,
+      ext: ext ?? null,
+      raws: [],
+      options,
+      col,
+      implicit,
+      goto: isGoto,
+      given: null,
+    };
     if (ext && !merged.includes(ext)) merged.push(ext);
     if (kind === 'match') loaded.push(l);
     return l;
@@ -376,7 +391,9 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       const inline = resolved !== null && resolved.kind === 'ext' ? resolved.inline : null;
       let args: readonly RawArg[] = NO_ARGS;
       if (o.type !== null && o.optionalValue) {
-        if (inline !== null) fail(ctx, item.col, `option '${longName(o)}' takes no '=value' (write the value as the next word)`);
+        if (inline !== null) {
+          fail(ctx, item.col, `option '${longName(o)}' takes no '=value' (write the value as the next word)`);
+        }
         const next = items[i];
         if (next && !next.value.startsWith('-') && !next.value.startsWith('!')) {
           args = [next];
@@ -469,7 +486,17 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         if (name.length > 28) fail(ctx, value.col, `target name '${name.slice(0, 40)}' is longer than 28 characters`);
         if (/\s/.test(name)) fail(ctx, value.col, `invalid target name '${name}' (no blanks allowed)`);
         if (letter === 'g') {
-          target = { kind: 'target', name, ext: null, raws: [], options: [], col: optCol, implicit: false, goto: true, given: null };
+          target = {
+            kind: 'target',
+            name,
+            ext: null,
+            raws: [],
+            options: [],
+            col: optCol,
+            implicit: false,
+            goto: true,
+            given: null,
+          };
           break;
         }
         if (otherFamilyOnly('target', name, family)) fail(ctx, value.col, `target '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
@@ -643,7 +670,8 @@ function sharedMatch(l: Loaded, r: { text: string }): Match {
   const byResult = l.implicit ? implicitMatches : explicitMatches;
   const known = byResult.get(r);
   if (known !== undefined) return known;
-  const made: Match = { name: intern(l.name), options: optionsOf(l), implicit: l.implicit, validated: true, canonical: r.text };
+  const options = optionsOf(l);
+  const made: Match = { name: intern(l.name), options, implicit: l.implicit, validated: true, canonical: r.text };
   byResult.set(r, made);
   return made;
 }
@@ -651,7 +679,8 @@ function sharedMatch(l: Loaded, r: { text: string }): Match {
 function sharedTarget(l: Loaded, r: { text: string }): Target {
   const known = targets.get(r);
   if (known !== undefined) return known;
-  const made: Target = { name: intern(l.ext!.savedAs ?? l.name), goto: false, options: optionsOf(l), validated: true, canonical: r.text };
+  const name = intern(l.ext!.savedAs ?? l.name);
+  const made: Target = { name, goto: false, options: optionsOf(l), validated: true, canonical: r.text };
   targets.set(r, made);
   return made;
 }

@@ -58,19 +58,20 @@ const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, C
 
 // Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
 // Each is built when first used (tens of ms each): a big dump without CRs needs only the second.
+const LEXER_OPTIONS = { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true } as const;
 let lineLexerInstance: InstanceType<typeof Lexer> | null = null;
 /** Lexes one line. */
 export function lineLexer(): InstanceType<typeof Lexer> {
-  lineLexerInstance ??= new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+  lineLexerInstance ??= new Lexer(allTokens, LEXER_OPTIONS);
   return lineLexerInstance;
 }
 
-/** The end of a line, for lexing many lines in one call (no pattern above crosses one: they are the same on a line alone). */
+/** The end of a line, for lexing many lines a call (no pattern above crosses one: a line lexes as it does alone). */
 const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true });
 let batchLexerInstance: InstanceType<typeof Lexer> | null = null;
 /** Lexes many lines, a LineEnd token after each. */
 export function batchLexer(): InstanceType<typeof Lexer> {
-  batchLexerInstance ??= new Lexer([LineEnd, ...allTokens], { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+  batchLexerInstance ??= new Lexer([LineEnd, ...allTokens], LEXER_OPTIONS);
   return batchLexerInstance;
 }
 /** Lines and characters lexed in one call: one call a line cost as much as the lexing itself. */
@@ -395,7 +396,7 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
   const flush = (open: OpenTable): void => {
     for (const run of open.pending.splice(0)) run();
   };
-  /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets counted from the line's start. */
+  /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets from the line's start. */
   const readLine = (lineText: string, lineStart: number, tokens: IToken[], from: number, to: number): void => {
     let quick = quickRule(tokens, from, to);
     if (quick === null) {
@@ -656,7 +657,14 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
  * restrictions sit only in chains reached from the built-in chains they allow. Then the
  * chains in their order: built-in first, in hook order, then user chains as declared.
  */
-function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean, notes: Note[], aside: Aside | null): void {
+function finishTable(
+  open: OpenTable,
+  file: string,
+  shared: Map<string, { value: string; line: number }>,
+  fragment: boolean,
+  notes: Note[],
+  aside: Aside | null,
+): void {
   const { table, chains } = open;
   /** The rules of a chain COMMIT checks the targets of (with a sink, those kept aside: the others pass). */
   const rulesOf = (chain: Chain): readonly Rule[] => (aside ? (aside.jumps.get(chain.rules) ?? []) : chain.rules);

@@ -105,7 +105,8 @@ function parseDumpInput(command: string, text: string, path: string, io: Io, sin
   const progress = progressFor(io);
   const name = path === '-' ? 'standard input' : path;
   try {
-    const onProgress = (_lines: number, rules: number): void => progress.update(`parsing ${name}: ${count(rules)} rules…`);
+    const onProgress = (_lines: number, rules: number): void =>
+      progress.update(`parsing ${name}: ${count(rules)} rules…`);
     return parseDumpText(text, path, { command, onProgress, ...(sink ? { sink } : {}) });
   } finally {
     progress.done();

@@ -39,7 +39,8 @@ export class PrintedRules implements RuleSink {
     }
     const end = lineStart + printed.length;
     const text = this.text;
-    if (lineStart >= 0 && (end === text.length || text.charCodeAt(end) === 0x0a) && text.startsWith(printed, lineStart)) {
+    const lineEnds = end === text.length || text.charCodeAt(end) === 0x0a;
+    if (lineStart >= 0 && lineEnds && text.startsWith(printed, lineStart)) {
       const last = list.length - 1;
       // The line right after the run before it: the run grows (numbers come in pairs, so a number last is a run's end).
       if (last >= 0 && list[last] === lineStart - 1) list[last] = end;
@@ -77,27 +78,34 @@ export class PrintedRules implements RuleSink {
 
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
 export function formatRule(rule: Rule, _family: Family = 'ipv4'): string {
-  const parts: string[] = [`-A ${rule.chain}`];
-  const neg = (negated: boolean): string => (negated ? '! ' : '');
+  // One string grown part by part (every rule of a printed dump comes here: no list of parts to join).
+  let out = `-A ${rule.chain}`;
+  const { source, destination, inInterface, outInterface, protocol } = rule;
   // Like print_ipv4_addr()/print_ipv6_addr(): an address matching everything is left out unless negated.
-  if (rule.source && (rule.source.negated || rule.source.cidr.prefix > 0)) parts.push(`${neg(rule.source.negated)}-s ${formatCidr(rule.source.cidr)}`);
-  if (rule.destination && (rule.destination.negated || rule.destination.cidr.prefix > 0)) parts.push(`${neg(rule.destination.negated)}-d ${formatCidr(rule.destination.cidr)}`);
+  if (source && (source.negated || source.cidr.prefix > 0)) {
+    out += (source.negated ? ' ! -s ' : ' -s ') + formatCidr(source.cidr);
+  }
+  if (destination && (destination.negated || destination.cidr.prefix > 0)) {
+    out += (destination.negated ? ' ! -d ' : ' -d ') + formatCidr(destination.cidr);
+  }
   // print_iface(): a bare `+` matches every interface and is not printed, negated or not.
-  if (rule.inInterface && rule.inInterface.name !== '+') parts.push(`${neg(rule.inInterface.negated)}-i ${rule.inInterface.name}`);
-  if (rule.outInterface && rule.outInterface.name !== '+') parts.push(`${neg(rule.outInterface.negated)}-o ${rule.outInterface.name}`);
-  if (rule.protocol && !(rule.protocol.name === 'all' && !rule.protocol.negated)) parts.push(`${neg(rule.protocol.negated)}-p ${rule.protocol.name}`);
-  if (rule.fragment) parts.push(`${neg(rule.fragment.negated)}-f`);
+  if (inInterface && inInterface.name !== '+') out += (inInterface.negated ? ' ! -i ' : ' -i ') + inInterface.name;
+  if (outInterface && outInterface.name !== '+') out += (outInterface.negated ? ' ! -o ' : ' -o ') + outInterface.name;
+  if (protocol && !(protocol.name === 'all' && !protocol.negated)) {
+    out += (protocol.negated ? ' ! -p ' : ' -p ') + protocol.name;
+  }
+  if (rule.fragment) out += rule.fragment.negated ? ' ! -f' : ' -f';
   for (const match of rule.matches) {
-    parts.push(`-m ${match.name}`);
+    out += ` -m ${match.name}`;
     const text = canonicalMatchText(match);
-    if (text !== '') parts.push(text);
+    if (text !== '') out += ` ${text}`;
   }
   if (rule.target) {
-    parts.push(`${rule.target.goto ? '-g' : '-j'} ${rule.target.name}`);
+    out += `${rule.target.goto ? ' -g ' : ' -j '}${rule.target.name}`;
     const text = canonicalTargetText(rule.target);
-    if (text !== '') parts.push(text);
+    if (text !== '') out += ` ${text}`;
   }
-  return parts.join(' ');
+  return out;
 }
 
 function formatCounters(c: Counters | null): string {

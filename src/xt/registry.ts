@@ -29,15 +29,26 @@ function pick(list: readonly Extension[] | undefined, family: Family): Extension
 }
 
 /** Each name looked up, by kind and family (at most 10,000 names each: a dump may invent any). */
-const found = { m4: new Map<string, Extension | null>(), m6: new Map<string, Extension | null>(), t4: new Map<string, Extension | null>(), t6: new Map<string, Extension | null>() };
-const elsewhere = { m4: new Map<string, boolean>(), m6: new Map<string, boolean>(), t4: new Map<string, boolean>(), t6: new Map<string, boolean>() };
+const byKind = <V>(): { m4: Map<string, V>; m6: Map<string, V>; t4: Map<string, V>; t6: Map<string, V> } => ({
+  m4: new Map(),
+  m6: new Map(),
+  t4: new Map(),
+  t6: new Map(),
+});
+const found = byKind<Extension | null>();
+const elsewhere = byKind<boolean>();
+
+function mapFor<V>(maps: ReturnType<typeof byKind<V>>, kind: 'match' | 'target', family: Family): Map<string, V> {
+  if (kind === 'match') return family === 'ipv6' ? maps.m6 : maps.m4;
+  return family === 'ipv6' ? maps.t6 : maps.t4;
+}
 
 function listOf(kind: 'match' | 'target', name: string): readonly Extension[] | undefined {
   return kind === 'match' ? matchIndex.get(MATCH_ALIASES[name] ?? name) : targetIndex.get(name);
 }
 
 function find(kind: 'match' | 'target', name: string, family: Family): Extension | undefined {
-  const map = kind === 'match' ? (family === 'ipv6' ? found.m6 : found.m4) : family === 'ipv6' ? found.t6 : found.t4;
+  const map = mapFor(found, kind, family);
   let e = map.get(name);
   if (e === undefined) {
     e = pick(listOf(kind, name), family) ?? null;
@@ -56,7 +67,7 @@ export function findTarget(name: string, family: Family): Extension | undefined 
 
 /** The extension exists, but only for the other family (`-m icmp` in ip6tables). */
 export function otherFamilyOnly(kind: 'match' | 'target', name: string, family: Family): boolean {
-  const map = kind === 'match' ? (family === 'ipv6' ? elsewhere.m6 : elsewhere.m4) : family === 'ipv6' ? elsewhere.t6 : elsewhere.t4;
+  const map = mapFor(elsewhere, kind, family);
   let only = map.get(name);
   if (only === undefined) {
     const list = listOf(kind, name);
