@@ -5,8 +5,9 @@
 // iptables-rule.ts.
 //
 // The format is line-oriented (iptables-restore reads it a line at a time), so each line is
-// lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
-// names its line.
+// parsed on its own: memory stays flat on 100,000-rule dumps and every error names its line.
+// Lines are lexed 128 a call (one call a line cost as much as the lexing), each line's tokens
+// the same as lexed alone. A dump read only to be printed gives its rules to a RuleSink.
 
 import { createToken, EmbeddedActionsParser, Lexer, type ILexingResult, type IToken, type TokenType } from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Note, Rule, SourcePos, Table } from '../src/model/dump.js';
