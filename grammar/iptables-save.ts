@@ -102,7 +102,7 @@ export type LineAst =
   | { kind: 'table'; name: string; token: IToken; rest: IToken[] }
   | { kind: 'chain'; name: string; policy: string; counters: Counters | null; nameToken: IToken; policyToken: IToken }
   | { kind: 'commit'; rest: IToken[] }
-  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[] };
+  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[]; wordsFrom: number; wordsTo: number };
 
 /** `[p:b]` as decimal text; null when either is not a number (iptables-restore ignores them without -c). */
 function parseCounter(image: string): Counters | null {
@@ -138,9 +138,9 @@ function itemOf(token: IToken): RuleItem {
 }
 
 /** A rule line's words as iptables' argv (quotes removed), with their columns. */
-export function ruleItems(words: readonly IToken[]): RuleItem[] {
-  const items: RuleItem[] = new Array(words.length);
-  for (let i = 0; i < words.length; i++) items[i] = itemOf(words[i]!);
+export function ruleItems(words: readonly IToken[], from = 0, to = words.length): RuleItem[] {
+  const items: RuleItem[] = new Array(to - from);
+  for (let i = from; i < to; i++) items[i - from] = itemOf(words[i]!);
   return items;
 }
 
@@ -234,7 +234,7 @@ class SaveLineParser extends EmbeddedActionsParser {
     ]);
     const words: IToken[] = [];
     this.MANY(() => words.push(this.SUBRULE2(this.anyToken)));
-    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words };
+    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words, wordsFrom: 0, wordsTo: words.length };
   });
 }
 
@@ -474,7 +474,7 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
           const chain = open.chains.get(ast.chain);
           if (!chain) fail(lineNo, ast.chainToken.startOffset + 1, `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`);
           const line = lineNo;
-          const items = ruleItems(ast.words);
+          const items = ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
           const assemble = (): void => {
             const made: Rule[] = assembleRules({
               file,
@@ -617,7 +617,19 @@ function quickRule(tokens: readonly IToken[], from: number, to: number): LineAst
   if (i >= to || tokens[i]!.tokenType !== Append) return null;
   const chainToken = i + 1 < to ? tokens[i + 1] : undefined;
   if (!chainToken || (chainToken.tokenType !== Word && chainToken.tokenType !== OptionName)) return null;
-  return { kind: 'rule', command: 'append', chain: chainToken.image, chainToken, position: null, positionToken: null, counters, words: tokens.slice(i + 2, to) };
+  // The words are the batch's tokens [i + 2, to): no copy of them.
+  return {
+    kind: 'rule',
+    command: 'append',
+    chain: chainToken.image,
+    chainToken,
+    position: null,
+    positionToken: null,
+    counters,
+    words: tokens as IToken[],
+    wordsFrom: i + 2,
+    wordsTo: to,
+  };
 }
 
 /** The parser's reading of a line; null (with parser.errors set) when it does not parse. */
