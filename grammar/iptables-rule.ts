@@ -16,7 +16,7 @@ import type { Extension, GivenMap, RuleView, XtOption } from '../src/xt/spec.js'
 
 /** One word of a rule line after quote removal, with its 1-based column. */
 export interface RuleItem {
-  readonly text: string;
+  readonly value: string;
   /** Written with (some) double quotes (printed back quoted for extensions virtables does not know). */
   readonly quoted: boolean;
   readonly col: number;
@@ -62,8 +62,31 @@ const BASE_LONG: ReadonlyArray<readonly [string, string]> = [
 const BASE_BY_NAME: ReadonlyMap<string, string> = new Map(BASE_LONG);
 const BASE_SHORT_WITH_ARG = new Set(['s', 'd', 'p', 'i', 'o', 'j', 'g', 'm', 'c', 't', 'M', 'A', 'C', 'D', 'R', 'I', 'N', 'E', 'P']);
 const BASE_SHORT = new Set([...BASE_SHORT_WITH_ARG, 'f', 'n', 'v', 'x', 'V', 'h', '4', '6', 'L', 'S', 'F', 'Z', 'X', 'w', 'W', '0']);
+/** A base option read without an inline value, one object per letter. */
+const BASE_RESOLVED: ReadonlyMap<string, Resolved> = new Map(
+  [...BASE_SHORT].map((l) => [l, { kind: 'base', letter: l, inline: null }]),
+);
+const NO_ARGS: readonly RawArg[] = [];
+/** The options of a known extension's instance: made from its raws, never pushed to. */
+const NO_OPTIONS: Option[] = Object.freeze([]) as unknown as Option[];
 const COMMANDS = new Set(['A', 'C', 'D', 'R', 'I', 'L', 'S', 'F', 'Z', 'N', 'X', 'E', 'P']);
 const LETTER_NAME: Readonly<Record<string, string>> = { s: 'source', d: 'destination', p: 'protocol', i: 'in-interface', o: 'out-interface', j: 'jump', g: 'goto', m: 'match', f: 'fragments', c: 'set-counters' };
+/** `-s` for the letters named above (how errors spell them), made once. */
+const LETTER_SPELLED: ReadonlyMap<string, string> = new Map(Object.keys(LETTER_NAME).map((l) => [l, `-${l}`]));
+/** Base options a restore file's rule cannot hold. */
+const NOT_IN_RULES = new Set(['t', 'n', 'v', 'x', 'V', 'h', '0', 'M', 'w', 'W']);
+/** Base options whose value may be the old `-d ! x`. */
+const OLD_NEGATION_LETTERS = new Set(['s', 'd', 'p', 'i', 'o']);
+/** Base options `!` cannot negate. */
+const NOT_NEGATABLE = new Set(['m', 'j', 'g', 'c']);
+/** `--name` of each base option, for the lookup of a word as written. */
+const BASE_BY_DASHED: ReadonlyMap<string, string> = new Map(BASE_LONG.map(([n, l]) => [`--${n}`, l]));
+/** One bit per base letter a rule may hold, for the "given twice" check (the others are refused before it). */
+const BASE_BIT: ReadonlyMap<string, number> = new Map(
+  [...BASE_SHORT]
+    .filter((l) => !COMMANDS.has(l) && !NOT_IN_RULES.has(l) && l !== '4' && l !== '6')
+    .map((l, n) => [l, 1 << n]),
+);
 
 interface Loaded {
   readonly kind: 'match' | 'target';
@@ -75,6 +98,8 @@ interface Loaded {
   readonly col: number;
   readonly implicit: boolean;
   readonly goto: boolean;
+  /** What the extension's check read (set once the rule is read whole); null for an unknown extension. */
+  given: GivenMap | null;
 }
 
 type Resolved =
@@ -114,6 +139,18 @@ function namesOf(ext: Extension): Map<string, XtOption> {
       for (const a of o.aliases ?? []) map.set(a, o);
     }
     optionIndex.set(ext, map);
+  }
+  return map;
+}
+
+const dashedIndex = new WeakMap<Extension, Map<string, XtOption>>();
+/** namesOf keyed by `--name`: a word as written is looked up without slicing it. */
+function dashedNamesOf(ext: Extension): Map<string, XtOption> {
+  let map = dashedIndex.get(ext);
+  if (!map) {
+    map = new Map();
+    for (const [n, o] of namesOf(ext)) map.set(`--${n}`, o);
+    dashedIndex.set(ext, map);
   }
   return map;
 }
@@ -203,11 +240,23 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   let invert = false;
   let invertCol = 0;
   /** Base options given so far (one bit per letter: iptables refuses most of them twice). */
-  let seenBase = '';
+  let seenBase = 0;
 
   const loadExt = (kind: 'match' | 'target', name: string, col: number, implicit: boolean, isGoto = false): Loaded => {
     const ext = kind === 'match' ? findMatch(name, family) : findTarget(name, family);
-    const l: Loaded = { kind, name: kind === 'match' && ext ? ext.name : name, ext: ext ?? null, raws: [], options: [], col, implicit, goto: isGoto };
+    const options = ext ? NO_OPTIONS : [];
+    const shown = kind === 'match' && ext ? ext.name : name;
+    const l: Loaded = {
+      kind,
+      name: shown,
+      ext: ext ?? null,
+      raws: [],
+      options,
+      col,
+      implicit,
+      goto: isGoto,
+      given: null,
+    };
     if (ext && !merged.includes(ext)) merged.push(ext);
     if (kind === 'match') loaded.push(l);
     return l;
@@ -232,13 +281,13 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     const next = items[i];
     if (!next) fail(ctx, optCol, `option '${what}' requires a value`);
     i++;
-    return { value: next.text, quoted: next.quoted, col: next.col };
+    return next;
   };
   /** `-d ! x` / `--dport ! 22`: iptables up to 1.4 put `!` after the option; 1.8 refuses it. */
   const oldNegation = (value: RawArg, optCol: number, what: string): RawArg | null => {
     if (value.value !== '!' || value.quoted) return null;
     const next = items[i];
-    if (!next || next.text.startsWith('-')) return null;
+    if (!next || next.value.startsWith('-')) return null;
     const message = `'${what} ! …' is the old (iptables ≤ 1.4) place for '!'; iptables 1.8 refuses it: write '! ${what} …'`;
     if (ctx.strict) fail(ctx, value.col, message);
     note(ctx, value.col, 'old-syntax', message);
@@ -247,13 +296,13 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     invertCol = value.col;
     i++;
     void optCol;
-    return { value: next.text, quoted: next.quoted, col: next.col };
+    return next;
   };
 
   while (i < items.length) {
     const item = items[i]!;
     i++;
-    const text = item.text;
+    const text = item.value;
     // Quotes only group words (add_param_to_argv): getopt sees `"--x"` and `"!"` as an option and a '!'.
     if (text === '!') {
       if (invert) fail(ctx, item.col, "multiple consecutive '!' are not allowed");
@@ -275,10 +324,30 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       fail(ctx, item.col, `unexpected word '${text}' (iptables: "Bad argument"); ${hintForStray(items, i - 1)}`);
     }
 
-    let resolved: Resolved;
-    if (text.startsWith('--')) {
+    let resolved: Resolved | null = null;
+    /** What an exact `--name` (no `=value`) names, found without slicing the word: the common case. */
+    let hitExt: Extension | null = null;
+    let hitOption: XtOption | null = null;
+    let hitLetter: string | undefined;
+    const last = newest();
+    if (text.charCodeAt(1) === 45 && (last === null || last.ext !== null) && text.indexOf('=') < 0) {
+      hitLetter = BASE_BY_DASHED.get(text);
+      if (hitLetter === undefined) {
+        for (let k = merged.length - 1; k >= 0 && hitOption === null; k--) {
+          const o = dashedNamesOf(merged[k]!).get(text);
+          if (o) {
+            hitExt = merged[k]!;
+            hitOption = o;
+          }
+        }
+      }
+    }
+    if (hitLetter !== undefined) {
+      resolved = BASE_RESOLVED.get(hitLetter)!;
+    } else if (hitOption !== null) {
+      // resolved through hitExt / hitOption below
+    } else if (text.startsWith('--')) {
       const word = text.slice(2);
-      const last = newest();
       // An unknown extension takes any option that is not a base option (its options are not known).
       if (last && !last.ext && !BASE_BY_NAME.has(word.split('=')[0]!) && !protoOwns(word, protocol, protocolUsed, merged, family)) {
         last.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
@@ -309,34 +378,37 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       if (!BASE_SHORT.has(letter)) fail(ctx, item.col, `unknown option '${text}'`);
       const rest = text.slice(2);
       if (rest !== '' && !BASE_SHORT_WITH_ARG.has(letter)) fail(ctx, item.col, `unknown option '${text}' (write '-${letter}' alone)`);
-      resolved = { kind: 'base', letter, inline: rest === '' ? null : rest };
+      resolved = rest === '' ? BASE_RESOLVED.get(letter)! : { kind: 'base', letter, inline: rest };
     }
 
-    if (resolved.kind === 'ext') {
-      const inst = instanceOf(resolved.ext);
-      const o = resolved.option;
-      const args: RawArg[] = [];
-      const spelled = longName(o);
+    if (resolved !== null && resolved.kind === 'ext') {
+      hitExt = resolved.ext;
+      hitOption = resolved.option;
+    }
+    if (hitOption !== null) {
+      const inst = instanceOf(hitExt!);
+      const o = hitOption;
+      const inline = resolved !== null && resolved.kind === 'ext' ? resolved.inline : null;
+      let args: readonly RawArg[] = NO_ARGS;
       if (o.type !== null && o.optionalValue) {
-        if (resolved.inline !== null) fail(ctx, item.col, `option '${spelled}' takes no '=value' (write the value as the next word)`);
+        if (inline !== null) {
+          fail(ctx, item.col, `option '${longName(o)}' takes no '=value' (write the value as the next word)`);
+        }
         const next = items[i];
-        if (next && !next.text.startsWith('-') && !next.text.startsWith('!')) {
-          args.push({ value: next.text, quoted: next.quoted, col: next.col });
+        if (next && !next.value.startsWith('-') && !next.value.startsWith('!')) {
+          args = [next];
           i++;
         }
       } else if (o.type !== null) {
-        let v = takeValue(resolved.inline, item.col, text);
-        if (o.invert) v = oldNegation(v, item.col, spelled) ?? v;
-        args.push(v);
-        if (o.second) {
-          const next = items[i];
-          if (next && !(next.text.startsWith('-') && !next.quoted) && !next.text.startsWith('!')) {
-            args.push({ value: next.text, quoted: next.quoted, col: next.col });
-            i++;
-          }
-        }
-      } else if (resolved.inline !== null) {
-        fail(ctx, item.col, `option '${spelled}' takes no value`);
+        let v = takeValue(inline, item.col, text);
+        if (o.invert) v = oldNegation(v, item.col, longName(o)) ?? v;
+        const next = o.second ? items[i] : undefined;
+        if (next && !(next.value.startsWith('-') && !next.quoted) && !next.value.startsWith('!')) {
+          args = [v, next];
+          i++;
+        } else args = [v];
+      } else if (inline !== null) {
+        fail(ctx, item.col, `option '${longName(o)}' takes no value`);
       }
       inst.raws.push({ option: o, negated: invert, args, col: item.col });
       invert = false;
@@ -344,32 +416,33 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     }
 
     // A base option.
-    const letter = resolved.letter;
+    const base = resolved as Extract<Resolved, { kind: 'base' }>;
+    const letter = base.letter;
     const optCol = item.col;
-    const spelled = LETTER_NAME[letter] ? `-${letter}` : text;
+    const spelled = LETTER_SPELLED.get(letter) ?? text;
     if (COMMANDS.has(letter)) fail(ctx, optCol, `'${text}': a second command in one rule line (the line already is '-A ${ctx.chain}')`);
-    if (['t', 'n', 'v', 'x', 'V', 'h', '0', 'M', 'w', 'W'].includes(letter)) fail(ctx, optCol, `option '${text}' cannot be used in a rule of a restore file`);
+    if (NOT_IN_RULES.has(letter)) fail(ctx, optCol, `option '${text}' cannot be used in a rule of a restore file`);
     if (letter === '4' || letter === '6') {
       if ((letter === '4') === (family === 'ipv4')) continue;
       // iptables-restore skips a rule meant for the other family (-6 in an IPv4 file).
       return [];
     }
-    const once = letter === 'g' ? 'j' : letter;
-    if (letter !== 'm' && seenBase.includes(once)) {
-      if (letter === 'j' || letter === 'g') fail(ctx, optCol, `a second target '${items[i]?.text ?? text}' (the rule already jumps to '${target?.name}')`);
+    const once = BASE_BIT.get(letter === 'g' ? 'j' : letter)!;
+    if (letter !== 'm' && (seenBase & once) !== 0) {
+      if (letter === 'j' || letter === 'g') fail(ctx, optCol, `a second target '${items[i]?.value ?? text}' (the rule already jumps to '${target?.name}')`);
       fail(ctx, optCol, `'${spelled}' given twice (iptables: "multiple -${letter} flags not allowed")`);
     }
-    seenBase += once;
-    if (invert && ['m', 'j', 'g', 'c'].includes(letter)) fail(ctx, invertCol, `'!' cannot negate '${spelled}'`);
+    seenBase |= once;
+    if (invert && NOT_NEGATABLE.has(letter)) fail(ctx, invertCol, `'!' cannot negate '${spelled}'`);
     if (letter === 'f') {
       if (family === 'ipv6') fail(ctx, optCol, "'-f' does not exist in ip6tables (use -m frag)");
-      if (resolved.inline !== null) fail(ctx, optCol, "'-f' takes no value");
+      if (base.inline !== null) fail(ctx, optCol, "'-f' takes no value");
       fragment = { negated: invert, col: optCol };
       invert = false;
       continue;
     }
-    let value = takeValue(resolved.inline, optCol, spelled);
-    if (['s', 'd', 'p', 'i', 'o'].includes(letter)) value = oldNegation(value, optCol, spelled) ?? value;
+    let value = takeValue(base.inline, optCol, spelled);
+    if (OLD_NEGATION_LETTERS.has(letter)) value = oldNegation(value, optCol, spelled) ?? value;
     const negated = invert;
     invert = false;
     switch (letter) {
@@ -413,7 +486,17 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         if (name.length > 28) fail(ctx, value.col, `target name '${name.slice(0, 40)}' is longer than 28 characters`);
         if (/\s/.test(name)) fail(ctx, value.col, `invalid target name '${name}' (no blanks allowed)`);
         if (letter === 'g') {
-          target = { kind: 'target', name, ext: null, raws: [], options: [], col: optCol, implicit: false, goto: true };
+          target = {
+            kind: 'target',
+            name,
+            ext: null,
+            raws: [],
+            options: [],
+            col: optCol,
+            implicit: false,
+            goto: true,
+            given: null,
+          };
           break;
         }
         if (otherFamilyOnly('target', name, family)) fail(ctx, value.col, `target '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
@@ -426,8 +509,8 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         let b: string | undefined = comma >= 0 ? p.slice(comma + 1) : undefined;
         if (b === undefined) {
           const next = items[i];
-          if (next && !(next.text.startsWith('-') && !next.quoted) && next.text !== '!') {
-            b = next.text;
+          if (next && !(next.value.startsWith('-') && !next.quoted) && next.value !== '!') {
+            b = next.value;
             i++;
           }
         }
@@ -448,19 +531,19 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   if ((ctx.chain === 'POSTROUTING' || ctx.chain === 'OUTPUT') && inInterface) fail(ctx, (inInterface as InterfaceSpec).col, `'-i' cannot be used in ${ctx.chain} (locally generated packets have no input interface)`);
 
   // Each extension's options, then the checks that need the whole rule.
-  const matches: Match[] = [];
-  const checked: Array<{ l: Loaded; given: GivenMap | null }> = [];
+  const matches: Match[] = new Array(loaded.length);
   let groupsKey = '';
   let allChecked = true;
-  for (const l of loaded) {
+  for (let k = 0; k < loaded.length; k++) {
+    const l = loaded[k]!;
     if (l.ext) {
       const r = checkOf(ctx, l);
-      matches.push(sharedMatch(l, r));
-      checked.push({ l, given: r.given });
-      groupsKey += (l.implicit ? '\u0005' : '\u0004') + r.key;
+      l.given = r.given;
+      const m = sharedMatch(l, r);
+      matches[k] = m;
+      groupsKey += `${idOf(m)},`;
     } else {
-      matches.push({ name: intern(l.name), options: l.options, implicit: l.implicit, validated: false });
-      checked.push({ l, given: null });
+      matches[k] = { name: intern(l.name), options: l.options, implicit: l.implicit, validated: false };
       allChecked = false;
     }
   }
@@ -469,13 +552,14 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     const t = target as Loaded;
     if (t.ext) {
       const r = checkOf(ctx, t);
+      t.given = r.given;
       targetModel = sharedTarget(t, r);
-      checked.push({ l: t, given: r.given });
     } else {
       targetModel = { name: intern(t.name), goto: t.goto, options: t.options, col: t.col, validated: false };
-      checked.push({ l: t, given: null });
     }
   }
+  /** The extensions in the order they were checked: the matches, then the target. */
+  const checked: readonly Loaded[] = target ? [...loaded, target as Loaded] : loaded;
   const p = protocol as ProtocolSpec | null;
   // What rule-level checks see, made only when an extension has one.
   let view: RuleView | null = null;
@@ -484,26 +568,27 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       family,
       table: ctx.table,
       protocol: p ? { n: p.n, negated: p.negated, col: p.col } : null,
-      matches: checked.filter((c) => c.l.kind === 'match').map((c) => ({ name: c.l.name, given: c.given })),
-      target: target ? { name: (target as Loaded).name, given: checked[checked.length - 1]!.given } : null,
+      matches: loaded.map((l) => ({ name: l.name, given: l.given })),
+      target: target ? { name: (target as Loaded).name, given: (target as Loaded).given } : null,
       inInterface: inInterface !== null,
       outInterface: outInterface !== null,
     });
-  for (const c of checked) {
-    const ext = c.l.ext;
-    if (!ext || !c.given) continue;
+  for (const l of checked) {
+    const ext = l.ext;
+    const given = l.given;
+    if (!ext || !given) continue;
     if (ext.protocols) {
       const ok = p && !p.negated && ext.protocols.some((name) => protocolNumber(name) === p.n);
-      if (!ok) fail(ctx, c.l.col, `${what(ext)} needs ${ext.protocols.length === 1 ? `-p ${ext.protocols[0]}` : `-p ${ext.protocols.slice(0, -1).join(', ')} or ${ext.protocols[ext.protocols.length - 1]}`}${p ? (p.negated ? ` (not '! -p ${p.name}')` : ` (not -p ${p.name})`) : ''}`);
-      if (ext.name === 'multiport' && p.col > c.l.col) fail(ctx, c.l.col, 'multiport needs -p before it (iptables reads the options in order)');
+      if (!ok) fail(ctx, l.col, `${what(ext)} needs ${ext.protocols.length === 1 ? `-p ${ext.protocols[0]}` : `-p ${ext.protocols.slice(0, -1).join(', ')} or ${ext.protocols[ext.protocols.length - 1]}`}${p ? (p.negated ? ` (not '! -p ${p.name}')` : ` (not -p ${p.name})`) : ''}`);
+      if (ext.name === 'multiport' && p.col > l.col) fail(ctx, l.col, 'multiport needs -p before it (iptables reads the options in order)');
     }
-    if (ext.tables && !ext.tables.includes(ctx.table)) fail(ctx, c.l.col, `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`);
-    const problem = ext.ruleCheck ? ext.ruleCheck(c.given, viewOf(), c.l.col) : null;
-    if (problem) fail(ctx, c.l.col, `${what(ext)}: ${problem}`);
+    if (ext.tables && !ext.tables.includes(ctx.table)) fail(ctx, l.col, `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`);
+    const problem = ext.ruleCheck ? ext.ruleCheck(given, viewOf(), l.col) : null;
+    if (problem) fail(ctx, l.col, `${what(ext)}: ${problem}`);
   }
 
   const pos = { line: ctx.line, col: 1 };
-  const sharedMatches = allChecked ? (matches.length === 0 ? NO_MATCHES : sharedList(groupsKey, matches)) : matches.slice();
+  const sharedMatches = allChecked ? (matches.length === 0 ? NO_MATCHES : sharedList(groupsKey, matches)) : matches;
   const protocolModel = p && sharedProtocol(p);
   const inModel = inInterface && sharedInterface(inInterface as InterfaceSpec);
   const outModel = outInterface && sharedInterface(outInterface as InterfaceSpec);
@@ -524,6 +609,14 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     target: targetModel,
     text: ctx.text,
   });
+  // One address each (nearly every rule): no lists.
+  const oneSource = singleAddress(ctx, source);
+  const oneDestination = oneSource === undefined ? undefined : singleAddress(ctx, destination);
+  if (oneSource !== undefined && oneDestination !== undefined) {
+    const rule = make(oneSource, oneDestination);
+    queueTableChecks(ctx, checked, rule);
+    return [rule];
+  }
   const sources = expandAddresses(ctx, source);
   const destinations = expandAddresses(ctx, destination);
   if ((sources.length > 1 || destinations.length > 1) && ((source as AddressSpec | null)?.negated || (destination as AddressSpec | null)?.negated)) {
@@ -541,12 +634,12 @@ export function assembleRules(ctx: RuleContext): Rule[] {
 }
 
 /** What the table's COMMIT checks again: chain restrictions (hooks) and objects shared by name. */
-function queueTableChecks(ctx: RuleContext, checked: ReadonlyArray<{ l: Loaded; given: GivenMap | null }>, rule: Rule): void {
+function queueTableChecks(ctx: RuleContext, checked: readonly Loaded[], rule: Rule): void {
   if (!ctx.tableChecks) return;
-  for (const c of checked) {
-    const ext = c.l.ext;
-    if (!ext || !c.given || (!ext.hooks && !ext.hookCheck && !ext.shared)) continue;
-    ctx.tableChecks.push({ rule, ext, given: c.given, col: c.l.col });
+  for (const l of checked) {
+    const ext = l.ext;
+    if (!ext || !l.given || (!ext.hooks && !ext.hookCheck && !ext.shared)) continue;
+    ctx.tableChecks.push({ rule, ext, given: l.given, col: l.col });
   }
 }
 
@@ -556,7 +649,7 @@ function queueTableChecks(ctx: RuleContext, checked: ReadonlyArray<{ l: Loaded; 
 // keyed by what src/xt's check read (extension, family, options, values and their quoting).
 
 const SHARED_LIMIT = 1024;
-const sharedGroups = memo<Match | Target | Match[]>(SHARED_LIMIT);
+const sharedGroups = memo<Match[]>(SHARED_LIMIT);
 const sharedParts = memo<InterfaceMatch | ProtocolMatch>(SHARED_LIMIT);
 const NO_MATCHES: Match[] = [];
 const FRAGMENT: Rule['fragment'] = { negated: false };
@@ -567,25 +660,48 @@ function optionsOf(l: Loaded): Option[] {
   return l.raws.map((r) => ({ name: longName(r.option), negated: r.negated, args: r.args.map((a) => ({ value: a.value, quoted: a.quoted })) }));
 }
 
-function sharedMatch(l: Loaded, r: { key: string; text: string }): Match {
-  const key = (l.implicit ? 'i' : 'e') + r.key;
-  const known = sharedGroups.get(key) as Match | undefined;
+// src/xt's check returns one result object per distinct reading while it keeps it (its own memo):
+// the model part is found from that object, with no key to build or hash.
+const explicitMatches = new WeakMap<object, Match>();
+const implicitMatches = new WeakMap<object, Match>();
+const targets = new WeakMap<object, Target>();
+
+function sharedMatch(l: Loaded, r: { text: string }): Match {
+  const byResult = l.implicit ? implicitMatches : explicitMatches;
+  const known = byResult.get(r);
   if (known !== undefined) return known;
-  return sharedGroups.set(key, { name: intern(l.name), options: optionsOf(l), implicit: l.implicit, validated: true, canonical: r.text } as Match);
+  const options = optionsOf(l);
+  const made: Match = { name: intern(l.name), options, implicit: l.implicit, validated: true, canonical: r.text };
+  byResult.set(r, made);
+  return made;
 }
 
-function sharedTarget(l: Loaded, r: { key: string; text: string }): Target {
-  const known = sharedGroups.get(r.key) as Target | undefined;
+function sharedTarget(l: Loaded, r: { text: string }): Target {
+  const known = targets.get(r);
   if (known !== undefined) return known;
-  return sharedGroups.set(r.key, { name: intern(l.ext!.savedAs ?? l.name), goto: false, options: optionsOf(l), validated: true, canonical: r.text } as Target);
+  const name = intern(l.ext!.savedAs ?? l.name);
+  const made: Target = { name, goto: false, options: optionsOf(l), validated: true, canonical: r.text };
+  targets.set(r, made);
+  return made;
 }
 
-/** One array for every rule with the same checked matches in the same order. */
+/** A number for each shared part, for the keys of lists of them. */
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function idOf(part: object): number {
+  let id = ids.get(part);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(part, id);
+  }
+  return id;
+}
+
+/** One array for every rule with the same checked matches in the same order (the key: their ids). */
 function sharedList(key: string, matches: Match[]): Match[] {
   const known = sharedGroups.get(key) as Match[] | undefined;
   if (known !== undefined) return known;
-  // A copy of its own length (an array grown by push keeps room for 17).
-  return sharedGroups.set(key, matches.slice());
+  return sharedGroups.set(key, matches);
 }
 
 function sharedProtocol(p: ProtocolSpec): ProtocolMatch {
@@ -680,6 +796,14 @@ function plainIpv4(text: string): Cidr | null {
 
 const NO_ADDRESS: ReadonlyArray<AddressMatch | null> = [null];
 
+/** The address of a spec that names one address (or none: null); undefined when it takes expandAddresses. */
+function singleAddress(ctx: RuleContext, spec: AddressSpec | null): AddressMatch | null | undefined {
+  if (!spec) return null;
+  if (spec.text.includes(',') || spec.text[0] === ' ') return undefined;
+  const c = addressOf(spec.text, ctx.family);
+  return typeof c === 'string' ? undefined : { negated: spec.negated, cidr: c, written: spec.text };
+}
+
 function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyArray<AddressMatch | null> {
   if (!spec) return NO_ADDRESS;
   if (!spec.text.includes(',') && spec.text[0] !== ' ') {
@@ -723,7 +847,7 @@ function popcount(v: bigint): number {
 
 function hintForStray(items: readonly RuleItem[], at: number): string {
   const prev = items[at - 1];
-  if (prev && /^[A-Z][A-Z_]*$/.test(items[at]!.text) && !prev.text.startsWith('-')) return `did you forget '-j' before '${items[at]!.text}'?`;
+  if (prev && /^[A-Z][A-Z_]*$/.test(items[at]!.value) && !prev.value.startsWith('-')) return `did you forget '-j' before '${items[at]!.value}'?`;
   return 'every value belongs to the option before it, and that option takes no more';
 }
 

@@ -5,8 +5,9 @@
 // iptables-rule.ts.
 //
 // The format is line-oriented (iptables-restore reads it a line at a time), so each line is
-// lexed and parsed on its own: memory stays flat on 100,000-rule dumps and every error
-// names its line.
+// parsed on its own: memory stays flat on 100,000-rule dumps and every error names its line.
+// Lines are lexed 128 a call (one call a line cost as much as the lexing), each line's tokens
+// the same as lexed alone. A dump read only to be printed gives its rules to a RuleSink.
 
 import { createToken, EmbeddedActionsParser, Lexer, type ILexingResult, type IToken, type TokenType } from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Note, Rule, SourcePos, Table } from '../src/model/dump.js';
@@ -27,8 +28,8 @@ function atLineStart(re: RegExp): { exec: (text: string, offset: number) => RegE
   const sticky = new RegExp(re.source, 'y');
   return {
     exec(text, offset) {
-      if (offset !== 0) return null;
-      sticky.lastIndex = 0;
+      if (offset !== 0 && text.charCodeAt(offset - 1) !== 0x0a) return null;
+      sticky.lastIndex = offset;
       return sticky.exec(text);
     },
   };
@@ -38,24 +39,45 @@ const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f\r]+/, group: Lexer
 const CommentLine = createToken({ name: 'CommentLine', pattern: atLineStart(/#.*/), start_chars_hint: ['#'], line_breaks: false });
 const TableHeader = createToken({ name: 'TableHeader', pattern: atLineStart(/\*\S*/), start_chars_hint: ['*'], line_breaks: false });
 const ChainHeader = createToken({ name: 'ChainHeader', pattern: atLineStart(/:\S*/), start_chars_hint: [':'], line_breaks: false });
-const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t]|(?![\s\S]))/ });
+const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t\n]|(?![\s\S]))/ });
 /** Every character that can start a Word: printable Latin-1, and one per 256-char block beyond. */
 const WORD_START: number[] = [];
 for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x85 && c !== 0xa0) WORD_START.push(c);
 /** A word as add_param_to_argv() cuts them: quoted parts (with `\` escapes) may sit anywhere in it. */
-const Word = createToken({ name: 'Word', pattern: /[^\s"]+(?:"(?:[^"\\]|\\[\s\S])*"[^\s"]*)*|(?:"(?:[^"\\]|\\[\s\S])*"[^\s"]*)+/, start_chars_hint: WORD_START });
+const Word = createToken({ name: 'Word', pattern: /[^\s"]+(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)*|(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)+/, start_chars_hint: WORD_START });
 /** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
-const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\]|\\.)*\\?/ });
-const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/, longer_alt: Word });
-const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/, longer_alt: Word });
-const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/, longer_alt: OptionName });
-const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/, longer_alt: OptionName });
-const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/, longer_alt: Word });
+const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\\n]|\\.)*\\?/ });
+// No longer_alt: each of these ends where a blank (or the end) follows, where a Word would end too,
+// so a longer alternative never matched and trying one cost a second match and substring a token.
+const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/ });
+const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/ });
+const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/ });
+const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/ });
+const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/ });
 
 const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
 
 // Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
-export const lineLexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true });
+// Each is built when first used (tens of ms each): a big dump without CRs needs only the second.
+const LEXER_OPTIONS = { positionTracking: 'onlyOffset', ensureOptimizations: true, skipValidations: true } as const;
+let lineLexerInstance: InstanceType<typeof Lexer> | null = null;
+/** Lexes one line. */
+export function lineLexer(): InstanceType<typeof Lexer> {
+  lineLexerInstance ??= new Lexer(allTokens, LEXER_OPTIONS);
+  return lineLexerInstance;
+}
+
+/** The end of a line, for lexing many lines a call (no pattern above crosses one: a line lexes as it does alone). */
+const LineEnd = createToken({ name: 'LineEnd', pattern: /\n/, line_breaks: true });
+let batchLexerInstance: InstanceType<typeof Lexer> | null = null;
+/** Lexes many lines, a LineEnd token after each. */
+export function batchLexer(): InstanceType<typeof Lexer> {
+  batchLexerInstance ??= new Lexer([LineEnd, ...allTokens], LEXER_OPTIONS);
+  return batchLexerInstance;
+}
+/** Lines and characters lexed in one call: one call a line cost as much as the lexing itself. */
+const BATCH_LINES = 128;
+const BATCH_CHARS = 64 * 1024;
 
 /** The first thing on a lexed line no token reads (an unclosed quote, a stray character), or null. */
 export function lexProblem(lexed: ILexingResult, lineText: string): { offset: number; message: string } | null {
@@ -80,7 +102,7 @@ export type LineAst =
   | { kind: 'table'; name: string; token: IToken; rest: IToken[] }
   | { kind: 'chain'; name: string; policy: string; counters: Counters | null; nameToken: IToken; policyToken: IToken }
   | { kind: 'commit'; rest: IToken[] }
-  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[] };
+  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[]; wordsFrom: number; wordsTo: number };
 
 /** `[p:b]` as decimal text; null when either is not a number (iptables-restore ignores them without -c). */
 function parseCounter(image: string): Counters | null {
@@ -110,15 +132,15 @@ export function unquoteWord(image: string): { text: string; quoted: boolean } {
 
 function itemOf(token: IToken): RuleItem {
   const image = token.image;
-  if (!image.includes('"')) return { text: image, quoted: false, col: token.startOffset + 1 };
+  if (!image.includes('"')) return { value: image, quoted: false, col: token.startOffset + 1 };
   const { text, quoted } = unquoteWord(image);
-  return { text, quoted, col: token.startOffset + 1 };
+  return { value: text, quoted, col: token.startOffset + 1 };
 }
 
 /** A rule line's words as iptables' argv (quotes removed), with their columns. */
-export function ruleItems(words: readonly IToken[]): RuleItem[] {
-  const items: RuleItem[] = new Array(words.length);
-  for (let i = 0; i < words.length; i++) items[i] = itemOf(words[i]!);
+export function ruleItems(words: readonly IToken[], from = 0, to = words.length): RuleItem[] {
+  const items: RuleItem[] = new Array(to - from);
+  for (let i = from; i < to; i++) items[i - from] = itemOf(words[i]!);
   return items;
 }
 
@@ -212,7 +234,7 @@ class SaveLineParser extends EmbeddedActionsParser {
     ]);
     const words: IToken[] = [];
     this.MANY(() => words.push(this.SUBRULE2(this.anyToken)));
-    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words };
+    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words, wordsFrom: 0, wordsTo: words.length };
   });
 }
 
@@ -239,7 +261,28 @@ export interface ParseOptions {
   readonly strict?: boolean;
   /** A rule taken out of a larger table (the engine's derived rules): jumps to chains it does not declare are fine. */
   readonly fragment?: boolean;
+  /** Takes the rules instead of the chains (a dump read only to be printed): see RuleSink. */
+  readonly sink?: RuleSink;
 }
+
+/**
+ * Where the rules of a dump read only to be printed go, in the order of their chains: the chains
+ * then hold none (only the few COMMIT checks need are kept aside), so 100,000 rules are never held.
+ */
+export interface RuleSink {
+  /** Called once, with the text read, before any rule. */
+  begin(text: string): void;
+  /**
+   * One rule of a chain (`rules` is that chain's array, which stays the same object when the chain
+   * is declared after its first rules); `lineStart` is where its line starts in the text, or -1.
+   */
+  add(rules: readonly Rule[], rule: Rule, lineStart: number): void;
+  /** The dump is read again with its rules kept (it inserts rules with -I): forget every rule added. */
+  reset(): void;
+}
+
+/** A dump with -I rules is read with its rules kept (the place of an inserted rule counts them). */
+class ReadWhole extends Error {}
 
 export const PROGRESS_LINES = 4096;
 
@@ -261,8 +304,8 @@ function familyFromHeader(text: string): Family | null {
 /** What a rule's words say about the family, when the dump does not: addresses, ICMPv6, IPv6-only modules. */
 function familyEvidence(items: readonly RuleItem[]): Family | null {
   for (let i = 0; i < items.length - 1; i++) {
-    const w = items[i]!.text;
-    const v = items[i + 1]!.text;
+    const w = items[i]!.value;
+    const v = items[i + 1]!.value;
     if (w === '-s' || w === '-d' || w === '--source' || w === '--destination' || w === '--src' || w === '--dst') {
       if (v.includes(':')) return 'ipv6';
       if (/^\d/.test(v)) return 'ipv4';
@@ -270,7 +313,7 @@ function familyEvidence(items: readonly RuleItem[]): Family | null {
     if (w === '-p' || w === '--protocol') {
       const p = v.toLowerCase();
       if (p === 'icmpv6' || p === 'ipv6-icmp' || p === '58') return 'ipv6';
-      if (p === 'icmp' && items.some((x) => x.text === '--icmp-type')) return 'ipv4';
+      if (p === 'icmp' && items.some((x) => x.value === '--icmp-type')) return 'ipv4';
     }
     if (w === '-m' && ['icmp6', 'ipv6header', 'frag', 'hbh', 'dst', 'rt', 'mh', 'eui64', 'hl', 'srh'].includes(v)) return 'ipv6';
     if (w === '-j' && ['HL', 'DNPT', 'SNPT'].includes(v)) return 'ipv6';
@@ -289,6 +332,14 @@ interface OpenTable {
   readonly pending: Array<() => void>;
   /** What COMMIT checks again (src/xt extensions limited to some chains, shared objects). */
   readonly checks: TableCheck[];
+}
+
+/** With a sink, what the chains keep for COMMIT's checks and the family (by the chains' rule arrays). */
+interface Aside {
+  /** Rules whose target COMMIT checks (jumps to chains, -g, targets src/xt does not know). */
+  readonly jumps: Map<readonly Rule[], Rule[]>;
+  /** The family of each chain's first rule with an address. */
+  readonly families: Map<readonly Rule[], Family>;
 }
 
 export function parseSaveBytes(bytes: Uint8Array, options: ParseOptions): Dump {
@@ -310,6 +361,19 @@ function loneCrOutsideQuotes(text: string, start: number, end: number): number {
 }
 
 export function parseSave(text: string, options: ParseOptions): Dump {
+  const sink = options.sink;
+  if (!sink) return readSave(text, options, null);
+  try {
+    sink.begin(text);
+    return readSave(text, options, sink);
+  } catch (e) {
+    if (!(e instanceof ReadWhole)) throw e;
+    sink.reset();
+    return readSave(text, options, null);
+  }
+}
+
+function readSave(text: string, options: ParseOptions, sink: RuleSink | null): Dump {
   const { file } = options;
   const tables: Table[] = [];
   const comments: Comment[] = [];
@@ -323,6 +387,7 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
   };
+  const aside: Aside | null = sink ? { jumps: new Map(), families: new Map() } : null;
 
   let lineNo = 0;
   let rules = 0;
@@ -332,9 +397,127 @@ export function parseSave(text: string, options: ParseOptions): Dump {
   const flush = (open: OpenTable): void => {
     for (const run of open.pending.splice(0)) run();
   };
+  /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets from the line's start. */
+  const readLine = (lineText: string, lineStart: number, tokens: IToken[], from: number, to: number): void => {
+    let quick = quickRule(tokens, from, to);
+    if (quick === null) {
+      const lineTokens = from === 0 && to === tokens.length ? tokens : tokens.slice(from, to);
+      quick = parseLine(parser, lineTokens);
+      if (quick === null) {
+        const e = parser.errors[0]!;
+        const token = e.token;
+        const col = Number.isNaN(token.startOffset) || token.tokenType.name === 'EOF' ? lineText.length + 1 : token.startOffset + 1;
+        const found = token.tokenType.name === 'EOF' ? 'end of line' : `'${token.image}'`;
+        fail(lineNo, col, describeSyntaxError(lineTokens, found));
+      }
+    }
+    const ast: LineAst = quick!;
+      switch (ast.kind) {
+        case 'comment': {
+          comments.push({ text: ast.text, pos: { line: lineNo, col: 1 } });
+          if (family === null && dump.family === null) family = familyFromHeader(ast.text);
+          break;
+        }
+        case 'table': {
+          if (current) fail(lineNo, 1, `table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT before '*${ast.name}'`);
+          if (ast.name === '') fail(lineNo, 1, "table name missing after '*'");
+          if (!TABLES.has(ast.name)) fail(lineNo, 2, `no table '${ast.name}' in the kernel (tables: ${[...TABLES].join(', ')})${hint(ast.name, TABLES)}`);
+          const pos = { line: lineNo, col: 1 };
+          const table: Table = { name: ast.name, pos, chains: [] };
+          const chains = new Map<string, Chain>();
+          for (const name of BUILTIN_CHAINS[ast.name] ?? []) {
+            const chain: Chain = { name, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] };
+            chains.set(name, chain);
+          }
+          current = { table, chains, pos, pending: [], checks: [] };
+          break;
+        }
+        case 'chain': {
+          if (!current) fail(lineNo, 1, `chain declaration ':${ast.name}' before any '*table' line`);
+          const open = current!;
+          if (ast.name === '') fail(lineNo, 1, "chain name missing after ':'");
+          if (ast.name.length > MAX_CHAIN_NAME) fail(lineNo, 2, `chain name '${ast.name}' is ${ast.name.length} characters long (${MAX_CHAIN_NAME} at most)`);
+          const existing = open.chains.get(ast.name);
+          const pos = { line: lineNo, col: 2 };
+          const builtin = existing?.builtin ?? false;
+          if (!builtin && RESERVED_CHAINS.has(ast.name)) fail(lineNo, 2, `'${ast.name}' is a verdict, not a chain name (iptables-restore: "error creating chain … File exists")`);
+          if (!builtin && existing) fail(lineNo, 2, `chain '${ast.name}' declared twice (first at line ${existing.pos!.line})`);
+          if (!builtin && ast.policy !== '-') {
+            const other = Object.entries(BUILTIN_CHAINS).filter(([, cs]) => cs.includes(ast.name)).map(([t]) => t);
+            const why = other.length > 0 ? `: table '${open.table.name}' has no built-in chain ${ast.name} (${other.join(', ')} do${other.length === 1 ? 'es' : ''})` : ` (only built-in chains of table '${open.table.name}' have policies; expected '-')`;
+            fail(lineNo, ast.policyToken.startOffset + 1, `user chain '${ast.name}' cannot have policy '${ast.policy}'${why}`);
+          }
+          if (builtin && !['ACCEPT', 'DROP', '-'].includes(ast.policy)) fail(lineNo, ast.policyToken.startOffset + 1, `bad policy '${ast.policy}' for built-in chain '${ast.name}' (expected ACCEPT or DROP)`);
+          const policy = builtin ? (ast.policy === '-' ? existing!.policy : ast.policy) : null;
+          const chain: Chain = { name: ast.name, builtin, policy, counters: ast.counters ?? (builtin ? existing!.counters : null), pos: existing?.pos ?? pos, rules: existing?.rules ?? [] };
+          open.chains.set(ast.name, chain);
+          break;
+        }
+        case 'commit': {
+          if (!current) fail(lineNo, 1, "COMMIT without a '*table' line before it");
+          // iptables-restore compares the whole line with "COMMIT\n": anything else there is read as a rule.
+          if (ast.rest.length > 0) fail(lineNo, ast.rest[0]!.startOffset + 1, `unexpected '${ast.rest[0]!.image}' after COMMIT (iptables-restore reads that line as a rule and refuses it)`);
+          if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
+          const open = current!;
+          flush(open);
+          finishTable(open, file, shared, options.fragment === true, notes, aside);
+          // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
+          const again = tables.findIndex((t) => t.name === open.table.name);
+          if (again >= 0) tables.splice(again, 1);
+          tables.push(open.table);
+          current = null;
+          break;
+        }
+        case 'rule': {
+          if (!current) fail(lineNo, 1, `rule before any '*table' line (expected '*filter', '*nat', … first)`);
+          const open = current!;
+          const chain = open.chains.get(ast.chain);
+          if (!chain) fail(lineNo, ast.chainToken.startOffset + 1, `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`);
+          const line = lineNo;
+          const items = ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
+          const assemble = (): void => {
+            const made: Rule[] = assembleRules({
+              file,
+              line,
+              table: open.table.name,
+              chain: chain!.name,
+              counters: ast.counters,
+              items,
+              text: lineText.trim(),
+              family: family ?? 'ipv4',
+              strict: options.strict,
+              notes,
+              tableChecks: open.checks,
+            });
+            rules += made.length;
+            if (sink) {
+              if (ast.command === 'insert') throw new ReadWhole();
+              for (const r of made) keepAside(aside!, chain!.rules, r, sink, lineStart);
+              return;
+            }
+            if (ast.command === 'insert') {
+              const at = ast.position === null ? 0 : ast.position - 1;
+              if (at < 0 || at > chain!.rules.length) fail(line, (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`);
+              chain!.rules.splice(at, 0, ...made);
+            } else {
+              for (const r of made) chain!.rules.push(r);
+            }
+          };
+          if (family === null) family = familyEvidence(items);
+          if (family === null) {
+            open.pending.push(assemble);
+          } else {
+            if (open.pending.length > 0) flush(open);
+            assemble();
+          }
+          break;
+        }
+      }
+  };
+  /** Reads the line at `start` on its own (lexed alone); returns where the next line starts. */
   let nextLf = -1;
   let nextCr = -1;
-  while (start < length) {
+  const readOneLine = (start: number): number => {
     // Found once and reused: searching again from every line start was quadratic in a file without them.
     if (nextLf < start) {
       nextLf = text.indexOf('\n', start);
@@ -355,143 +538,98 @@ export function parseSave(text: string, options: ParseOptions): Dump {
         next = cr + 1;
       }
     }
+    countLine();
+    if (end - start > MAX_LINE_LENGTH) fail(lineNo, 1, `line is ${end - start} characters long (more than ${MAX_LINE_LENGTH}); not an iptables-save dump`);
+    let lineText = text.slice(start, end);
+    if (lineText.endsWith('\r')) lineText = lineText.slice(0, -1);
+    if (lineText.trim() === '') return next;
+    const lexed = lineLexer().tokenize(lineText);
+    const problem = lexProblem(lexed, lineText);
+    if (problem) fail(lineNo, problem.offset + 1, problem.message);
+    readLine(lineText, -1, lexed.tokens, 0, lexed.tokens.length);
+    return next;
+  };
+  const countLine = (): void => {
     lineNo++;
     if (lineNo % PROGRESS_LINES === 0) {
       onProgress?.(lineNo, rules);
       checkHeap(file, lineNo, `the dump (${rules} rules so far)`);
     }
-    if (end - start > MAX_LINE_LENGTH) fail(lineNo, 1, `line is ${end - start} characters long (more than ${MAX_LINE_LENGTH}); not an iptables-save dump`);
-    let lineText = text.slice(start, end);
-    start = next;
-    if (lineText.endsWith('\r')) lineText = lineText.slice(0, -1);
-    if (lineText.trim() === '') continue;
-
-    const lexed = lineLexer.tokenize(lineText);
-    const problem = lexProblem(lexed, lineText);
-    if (problem) fail(lineNo, problem.offset + 1, problem.message);
-    const ast = quickRule(lexed.tokens) ?? parseLine(parser, lexed.tokens);
-    if (parser.errors.length > 0 && ast === null) {
-      const e = parser.errors[0]!;
-      const token = e.token;
-      const col = Number.isNaN(token.startOffset) || token.tokenType.name === 'EOF' ? lineText.length + 1 : token.startOffset + 1;
-      const found = token.tokenType.name === 'EOF' ? 'end of line' : `'${token.image}'`;
-      fail(lineNo, col, describeSyntaxError(lexed.tokens, found));
+  };
+  /** Line ends of the batch being read (reused). */
+  const ends: number[] = [];
+  // Without CRs (nearly every dump), lines are lexed BATCH_LINES at a time, each line read from its
+  // tokens as if lexed alone; a batch the lexer finds a problem in is read again a line at a time.
+  const batched = text.indexOf('\r') < 0;
+  while (start < length) {
+    if (!batched) {
+      start = readOneLine(start);
+      continue;
     }
-    if (ast === null) continue;
-    switch (ast.kind) {
-      case 'comment': {
-        comments.push({ text: ast.text, pos: { line: lineNo, col: 1 } });
-        if (family === null && dump.family === null) family = familyFromHeader(ast.text);
-        break;
-      }
-      case 'table': {
-        if (current) fail(lineNo, 1, `table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT before '*${ast.name}'`);
-        if (ast.name === '') fail(lineNo, 1, "table name missing after '*'");
-        if (!TABLES.has(ast.name)) fail(lineNo, 2, `no table '${ast.name}' in the kernel (tables: ${[...TABLES].join(', ')})${hint(ast.name, TABLES)}`);
-        const pos = { line: lineNo, col: 1 };
-        const table: Table = { name: ast.name, pos, chains: [] };
-        const chains = new Map<string, Chain>();
-        for (const name of BUILTIN_CHAINS[ast.name] ?? []) {
-          const chain: Chain = { name, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] };
-          chains.set(name, chain);
-        }
-        current = { table, chains, pos, pending: [], checks: [] };
-        break;
-      }
-      case 'chain': {
-        if (!current) fail(lineNo, 1, `chain declaration ':${ast.name}' before any '*table' line`);
-        const open = current!;
-        if (ast.name === '') fail(lineNo, 1, "chain name missing after ':'");
-        if (ast.name.length > MAX_CHAIN_NAME) fail(lineNo, 2, `chain name '${ast.name}' is ${ast.name.length} characters long (${MAX_CHAIN_NAME} at most)`);
-        const existing = open.chains.get(ast.name);
-        const pos = { line: lineNo, col: 2 };
-        const builtin = existing?.builtin ?? false;
-        if (!builtin && RESERVED_CHAINS.has(ast.name)) fail(lineNo, 2, `'${ast.name}' is a verdict, not a chain name (iptables-restore: "error creating chain … File exists")`);
-        if (!builtin && existing) fail(lineNo, 2, `chain '${ast.name}' declared twice (first at line ${existing.pos!.line})`);
-        if (!builtin && ast.policy !== '-') {
-          const other = Object.entries(BUILTIN_CHAINS).filter(([, cs]) => cs.includes(ast.name)).map(([t]) => t);
-          const why = other.length > 0 ? `: table '${open.table.name}' has no built-in chain ${ast.name} (${other.join(', ')} do${other.length === 1 ? 'es' : ''})` : ` (only built-in chains of table '${open.table.name}' have policies; expected '-')`;
-          fail(lineNo, ast.policyToken.startOffset + 1, `user chain '${ast.name}' cannot have policy '${ast.policy}'${why}`);
-        }
-        if (builtin && !['ACCEPT', 'DROP', '-'].includes(ast.policy)) fail(lineNo, ast.policyToken.startOffset + 1, `bad policy '${ast.policy}' for built-in chain '${ast.name}' (expected ACCEPT or DROP)`);
-        const policy = builtin ? (ast.policy === '-' ? existing!.policy : ast.policy) : null;
-        const chain: Chain = { name: ast.name, builtin, policy, counters: ast.counters ?? (builtin ? existing!.counters : null), pos: existing?.pos ?? pos, rules: existing?.rules ?? [] };
-        open.chains.set(ast.name, chain);
-        break;
-      }
-      case 'commit': {
-        if (!current) fail(lineNo, 1, "COMMIT without a '*table' line before it");
-        // iptables-restore compares the whole line with "COMMIT\n": anything else there is read as a rule.
-        if (ast.rest.length > 0) fail(lineNo, ast.rest[0]!.startOffset + 1, `unexpected '${ast.rest[0]!.image}' after COMMIT (iptables-restore reads that line as a rule and refuses it)`);
-        if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
-        const open = current!;
-        flush(open);
-        finishTable(open, file, shared, options.fragment === true, notes);
-        // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
-        const again = tables.findIndex((t) => t.name === open.table.name);
-        if (again >= 0) tables.splice(again, 1);
-        tables.push(open.table);
-        current = null;
-        break;
-      }
-      case 'rule': {
-        if (!current) fail(lineNo, 1, `rule before any '*table' line (expected '*filter', '*nat', … first)`);
-        const open = current!;
-        const chain = open.chains.get(ast.chain);
-        if (!chain) fail(lineNo, ast.chainToken.startOffset + 1, `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`);
-        const line = lineNo;
-        const items = ruleItems(ast.words);
-        const assemble = (): void => {
-          const made: Rule[] = assembleRules({
-            file,
-            line,
-            table: open.table.name,
-            chain: chain!.name,
-            counters: ast.counters,
-            items,
-            text: lineText.trim(),
-            family: family ?? 'ipv4',
-            strict: options.strict,
-            notes,
-            tableChecks: open.checks,
-          });
-          rules += made.length;
-          if (ast.command === 'insert') {
-            const at = ast.position === null ? 0 : ast.position - 1;
-            if (at < 0 || at > chain!.rules.length) fail(line, (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`);
-            chain!.rules.splice(at, 0, ...made);
-          } else {
-            for (const r of made) chain!.rules.push(r);
-          }
-        };
-        if (family === null) family = familyEvidence(items);
-        if (family === null) {
-          open.pending.push(assemble);
-        } else {
-          if (open.pending.length > 0) flush(open);
-          assemble();
-        }
-        break;
-      }
+    ends.length = 0;
+    let end = start;
+    while (ends.length < BATCH_LINES && end < length && end - start < BATCH_CHARS) {
+      let lf = text.indexOf('\n', end);
+      if (lf < 0) lf = length;
+      if (lf - end > MAX_LINE_LENGTH) break;
+      ends.push(lf);
+      end = lf + 1;
     }
+    if (ends.length === 0) {
+      start = readOneLine(start);
+      continue;
+    }
+    const chunkEnd = Math.min(end, length);
+    const lexed = batchLexer().tokenize(text.slice(start, chunkEnd));
+    const tokens = lexed.tokens;
+    if (lexed.errors.length > 0 || tokens.some((t) => t.tokenType === UnclosedQuote)) {
+      while (start < chunkEnd) start = readOneLine(start);
+      continue;
+    }
+    let t = 0;
+    let lineStart = start;
+    for (const lineEnd of ends) {
+      countLine();
+      const from = t;
+      const offset = lineStart - start;
+      while (t < tokens.length && tokens[t]!.tokenType !== LineEnd) tokens[t++]!.startOffset -= offset;
+      const to = t;
+      t++;
+      if (to > from) readLine(text.slice(lineStart, lineEnd), lineStart, tokens, from, to);
+      lineStart = lineEnd + 1;
+    }
+    start = end;
   }
-  if (current) fail(lineNo + 1, 1, `unexpected end of input: table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT (truncated dump?)`);
-  dump.family = family ?? inferFamily(dump);
+  const open = current as OpenTable | null;
+  if (open) fail(lineNo + 1, 1, `unexpected end of input: table '${open.table.name}' (line ${open.pos.line}) is not closed with COMMIT (truncated dump?)`);
+  dump.family = family ?? inferFamily(dump, aside);
   return dump;
 }
 
 /** A rule line read without the parser (most lines of a dump): `[p:b] -A CHAIN word…`; null for anything else. */
-function quickRule(tokens: readonly IToken[]): LineAst | null {
-  let i = 0;
+function quickRule(tokens: readonly IToken[], from: number, to: number): LineAst | null {
+  let i = from;
   let counters: Counters | null = null;
-  if (tokens[0]?.tokenType === Counter) {
-    counters = parseCounter(tokens[0].image);
-    i = 1;
+  if (tokens[i]?.tokenType === Counter) {
+    counters = parseCounter(tokens[i]!.image);
+    i++;
   }
-  if (tokens[i]?.tokenType !== Append) return null;
-  const chainToken = tokens[i + 1];
+  if (i >= to || tokens[i]!.tokenType !== Append) return null;
+  const chainToken = i + 1 < to ? tokens[i + 1] : undefined;
   if (!chainToken || (chainToken.tokenType !== Word && chainToken.tokenType !== OptionName)) return null;
-  return { kind: 'rule', command: 'append', chain: chainToken.image, chainToken, position: null, positionToken: null, counters, words: tokens.slice(i + 2) };
+  // The words are the batch's tokens [i + 2, to): no copy of them.
+  return {
+    kind: 'rule',
+    command: 'append',
+    chain: chainToken.image,
+    chainToken,
+    position: null,
+    positionToken: null,
+    counters,
+    words: tokens as IToken[],
+    wordsFrom: i + 2,
+    wordsTo: to,
+  };
 }
 
 /** The parser's reading of a line; null (with parser.errors set) when it does not parse. */
@@ -532,15 +670,24 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
  * restrictions sit only in chains reached from the built-in chains they allow. Then the
  * chains in their order: built-in first, in hook order, then user chains as declared.
  */
-function finishTable(open: OpenTable, file: string, shared: Map<string, { value: string; line: number }>, fragment: boolean, notes: Note[]): void {
+function finishTable(
+  open: OpenTable,
+  file: string,
+  shared: Map<string, { value: string; line: number }>,
+  fragment: boolean,
+  notes: Note[],
+  aside: Aside | null,
+): void {
   const { table, chains } = open;
+  /** The rules of a chain COMMIT checks the targets of (with a sink, those kept aside: the others pass). */
+  const rulesOf = (chain: Chain): readonly Rule[] => (aside ? (aside.jumps.get(chain.rules) ?? []) : chain.rules);
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
   };
   const userChains = [...chains.values()].filter((c) => !c.builtin);
   // Targets: verdicts, extensions, declared chains.
   for (const chain of chains.values()) {
-    for (const rule of chain.rules) {
+    for (const rule of rulesOf(chain)) {
       const t = rule.target;
       if (!t) continue;
       if (t.goto) {
@@ -572,7 +719,7 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
   const edges = new Map<string, Array<{ to: string; line: number; col: number }>>();
   for (const chain of chains.values()) {
     const out: Array<{ to: string; line: number; col: number }> = [];
-    for (const rule of chain.rules) {
+    for (const rule of rulesOf(chain)) {
       const t = rule.target;
       if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col! });
     }
@@ -644,9 +791,27 @@ function finishTable(open: OpenTable, file: string, shared: Map<string, { value:
   pushAll(pushAll(table.chains, builtins), userChains);
 }
 
-function inferFamily(dump: Dump): Family | null {
+/** A rule handed to the sink; what COMMIT and the family need of it is kept aside. */
+function keepAside(aside: Aside, rules: readonly Rule[], rule: Rule, sink: RuleSink, lineStart: number): void {
+  const t = rule.target;
+  if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name)))) {
+    const jumps = aside.jumps.get(rules);
+    if (jumps) jumps.push(rule);
+    else aside.jumps.set(rules, [rule]);
+  }
+  const cidr = rule.source?.cidr ?? rule.destination?.cidr;
+  if (cidr && !aside.families.has(rules)) aside.families.set(rules, cidr.family === 6 ? 'ipv6' : 'ipv4');
+  sink.add(rules, rule, lineStart);
+}
+
+function inferFamily(dump: Dump, aside: Aside | null): Family | null {
   for (const table of dump.tables) {
     for (const chain of table.chains) {
+      if (aside) {
+        const family = aside.families.get(chain.rules);
+        if (family) return family;
+        continue;
+      }
       for (const rule of chain.rules) {
         const cidr = rule.source?.cidr ?? rule.destination?.cidr;
         if (cidr) return cidr.family === 6 ? 'ipv6' : 'ipv4';

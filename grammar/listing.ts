@@ -124,7 +124,7 @@ function fail(file: string, line: number, col: number, message: string): never {
 
 /** Parses `-A CHAIN options…` (columns kept: `text` is the line as written). */
 function ruleFrom(synthetic: string, original: string, file: string, line: number, table: string): { chain: string; chainCol: number; rule: Rule; counters: Counters | null } {
-  const lexed = lineLexer.tokenize(synthetic);
+  const lexed = lineLexer().tokenize(synthetic);
   const problem = lexProblem(lexed, synthetic);
   if (problem) fail(file, line, problem.offset + 1, problem.message);
   const parser = lineParser();

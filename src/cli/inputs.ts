@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Dump } from '../model/dump.js';
+import type { RuleSink } from '../../grammar/iptables-save.js';
 import { UsageError } from '../model/errors.js';
 import { assembleHost, hostDumps, type Host } from '../model/host.js';
 import { kindName, parseDumpText, type DumpInput } from '../input/read.js';
@@ -90,8 +91,8 @@ function isDumpFile(path: string, io: Io): boolean {
  * Reads one dump, whatever its kind. An empty file is an input holding no tables (never an IPv4
  * dump with ACCEPT policies); text that is no dump is refused, saying what it looks like.
  */
-export function readDumpInput(command: string, path: string, io: Io): DumpInput {
-  return parseDumpInput(command, readText(path, io), path, io);
+export function readDumpInput(command: string, path: string, io: Io, sink?: RuleSink): DumpInput {
+  return parseDumpInput(command, readText(path, io), path, io, sink);
 }
 
 /** A file (or `-`) decoded; its bytes are let go when this returns (an 11 MB dump is not held twice while it is parsed). */
@@ -100,11 +101,13 @@ function readText(path: string, io: Io): string {
 }
 
 /** Reads a dump already read as text, with the progress line on a terminal while a large one is parsed. */
-function parseDumpInput(command: string, text: string, path: string, io: Io): DumpInput {
+function parseDumpInput(command: string, text: string, path: string, io: Io, sink?: RuleSink): DumpInput {
   const progress = progressFor(io);
   const name = path === '-' ? 'standard input' : path;
   try {
-    return parseDumpText(text, path, { command, onProgress: (_lines, rules) => progress.update(`parsing ${name}: ${count(rules)} rules…`) });
+    const onProgress = (_lines: number, rules: number): void =>
+      progress.update(`parsing ${name}: ${count(rules)} rules…`);
+    return parseDumpText(text, path, { command, onProgress, ...(sink ? { sink } : {}) });
   } finally {
     progress.done();
   }

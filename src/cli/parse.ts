@@ -7,7 +7,7 @@ import { InputError, UsageError } from '../model/errors.js';
 import { canonicalNft } from '../model/nft-canonical.js';
 import { formatNftJson } from '../write/nft-json.js';
 import { formatNftText, NftPrintError } from '../write/nft-text.js';
-import { writeDump } from '../write/save.js';
+import { PrintedRules, writeDump } from '../write/save.js';
 import type { Args } from './spec.js';
 import { kindName, positionIn } from '../input/read.js';
 import { listingNote } from '../input/listing.js';
@@ -27,12 +27,15 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
   if (family) {
     // The family given: the file is an iptables dump, read as that family's restore would.
     if (values.format === 'nft') throw new UsageError('parse: --family reads an iptables dump; --format nft prints nft rulesets');
-    const dump = parseSaveBytes(io.readBytes(file), { file, family });
+    const printed = values.format !== 'json' && values.counters !== true ? new PrintedRules() : undefined;
+    const dump = parseSaveBytes(io.readBytes(file), { file, family, sink: printed });
     if (values.format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
-    else writeDump(dump, io.stdout, { counters: values.counters === true });
+    else writeDump(dump, io.stdout, { counters: values.counters === true, printed });
     return 0;
   }
-  const input = readDumpInput('parse', file, io);
+  // Read only to be printed as iptables-save: the rules are kept as the text printed, not as the model.
+  const printed = (values.format ?? 'save') === 'save' && values.counters !== true ? new PrintedRules() : undefined;
+  const input = readDumpInput('parse', file, io, printed);
   const nft = input.nft !== null;
   const format = values.format ?? (nft ? 'nft' : 'save');
   const name = file === '-' ? 'standard input' : file;
@@ -66,7 +69,7 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
   if (note && !io.quiet) io.stderr(`virtables parse: note: ${note}\n`);
   // Written in chunks of at most 64 KiB: the canonical text of a big dump is never one string.
   if (format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
-  else writeDump(dump, io.stdout, { counters: values.counters === true });
+  else writeDump(dump, io.stdout, { counters: values.counters === true, printed });
   return 0;
 }
 

@@ -2,7 +2,7 @@
 // ip6tables-save, nft text and nft JSON; an empty file holds no tables (it is not an IPv4 dump
 // with ACCEPT policies). src/cli/inputs.ts reads files, standard input and directories with it.
 
-import { parseSave } from '../../grammar/iptables-save.js';
+import { parseSave, type RuleSink } from '../../grammar/iptables-save.js';
 import { parseNftJson } from '../../grammar/nft-json.js';
 import { parseNftText } from '../../grammar/nft.js';
 import type { Dump } from '../model/dump.js';
@@ -30,7 +30,12 @@ export interface DumpInput {
 export function parseDumpText(
   text: string,
   path: string,
-  options: { readonly command: string; readonly onProgress?: (lines: number, rules: number) => void },
+  options: {
+    readonly command: string;
+    readonly onProgress?: (lines: number, rules: number) => void;
+    /** An iptables dump's rules go there instead of its chains (it is read only to be printed). */
+    readonly sink?: RuleSink;
+  },
 ): DumpInput {
   const { command } = options;
   const kind = sniff(text);
@@ -38,7 +43,7 @@ export function parseDumpText(
     case 'empty':
       return { file: path, kind: 'empty', dump: null, nft: null, text };
     case 'iptables-save': {
-      const dump = parseSave(text, { file: path, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      const dump = parseSave(text, { file: path, onProgress: options.onProgress, sink: options.sink });
       return { file: path, kind: dump.family === 'ipv6' ? 'ip6tables-save' : 'iptables-save', dump, nft: null, text };
     }
     case 'nft-text':

@@ -5,37 +5,107 @@
 import { formatCidr } from '../model/cidr.js';
 import type { Chain, Counters, Dump, Family, Rule, Table } from '../model/dump.js';
 import { canonicalMatchText, canonicalTargetText } from './canonical.js';
+import type { RuleSink } from '../../grammar/iptables-save.js';
 
 export interface SaveOptions {
   /** Print `[packets:bytes]` before each rule, as `iptables-save -c` does. */
   readonly counters?: boolean;
   /** Print `# …` comment lines that were not iptables-save's own Generated/Completed lines. */
   readonly comments?: boolean;
+  /** The rules of a dump read to be printed (its chains hold none): printed from here. */
+  readonly printed?: PrintedRules;
+}
+
+/**
+ * The rules of a dump read only to be printed (`parse --format save`), as iptables-save prints
+ * them, by chain: a run of input lines that print as they were written is two offsets into the
+ * input, any other rule its printed text. 100,000 rules cost a few numbers per chain.
+ */
+export class PrintedRules implements RuleSink {
+  private text = '';
+  /** Per chain (its rule array): [start, end) offset pairs and printed lines. */
+  private readonly byChain = new Map<readonly Rule[], Array<number | string>>();
+
+  begin(text: string): void {
+    this.text = text;
+  }
+
+  add(rules: readonly Rule[], rule: Rule, lineStart: number): void {
+    const printed = formatRule(rule);
+    let list = this.byChain.get(rules);
+    if (!list) {
+      list = [];
+      this.byChain.set(rules, list);
+    }
+    const end = lineStart + printed.length;
+    const text = this.text;
+    const lineEnds = end === text.length || text.charCodeAt(end) === 0x0a;
+    if (lineStart >= 0 && lineEnds && text.startsWith(printed, lineStart)) {
+      const last = list.length - 1;
+      // The line right after the run before it: the run grows (numbers come in pairs, so a number last is a run's end).
+      if (last >= 0 && list[last] === lineStart - 1) list[last] = end;
+      else list.push(lineStart, end);
+    } else list.push(printed);
+  }
+
+  reset(): void {
+    this.byChain.clear();
+  }
+
+  /** Each rule line of a chain (with its line break; runs of lines at once); false when none were added. */
+  emit(rules: readonly Rule[], emit: (line: string) => void): boolean {
+    const list = this.byChain.get(rules);
+    if (!list) return false;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]!;
+      if (typeof item === 'string') emit(`${item}\n`);
+      else {
+        const end = list[++i] as number;
+        // A long run goes in pieces of whole lines, each at most one chunk.
+        let from = item;
+        while (end - from > WRITE_CHUNK) {
+          const cut = this.text.lastIndexOf('\n', from + WRITE_CHUNK);
+          if (cut < from) break;
+          emit(this.text.slice(from, cut + 1));
+          from = cut + 1;
+        }
+        emit(`${this.text.slice(from, end)}\n`);
+      }
+    }
+    return true;
+  }
 }
 
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
 export function formatRule(rule: Rule, _family: Family = 'ipv4'): string {
-  const parts: string[] = [`-A ${rule.chain}`];
-  const neg = (negated: boolean): string => (negated ? '! ' : '');
+  // One string grown part by part (every rule of a printed dump comes here: no list of parts to join).
+  let out = `-A ${rule.chain}`;
+  const { source, destination, inInterface, outInterface, protocol } = rule;
   // Like print_ipv4_addr()/print_ipv6_addr(): an address matching everything is left out unless negated.
-  if (rule.source && (rule.source.negated || rule.source.cidr.prefix > 0)) parts.push(`${neg(rule.source.negated)}-s ${formatCidr(rule.source.cidr)}`);
-  if (rule.destination && (rule.destination.negated || rule.destination.cidr.prefix > 0)) parts.push(`${neg(rule.destination.negated)}-d ${formatCidr(rule.destination.cidr)}`);
+  if (source && (source.negated || source.cidr.prefix > 0)) {
+    out += (source.negated ? ' ! -s ' : ' -s ') + formatCidr(source.cidr);
+  }
+  if (destination && (destination.negated || destination.cidr.prefix > 0)) {
+    out += (destination.negated ? ' ! -d ' : ' -d ') + formatCidr(destination.cidr);
+  }
   // print_iface(): a bare `+` matches every interface and is not printed, negated or not.
-  if (rule.inInterface && rule.inInterface.name !== '+') parts.push(`${neg(rule.inInterface.negated)}-i ${rule.inInterface.name}`);
-  if (rule.outInterface && rule.outInterface.name !== '+') parts.push(`${neg(rule.outInterface.negated)}-o ${rule.outInterface.name}`);
-  if (rule.protocol && !(rule.protocol.name === 'all' && !rule.protocol.negated)) parts.push(`${neg(rule.protocol.negated)}-p ${rule.protocol.name}`);
-  if (rule.fragment) parts.push(`${neg(rule.fragment.negated)}-f`);
+  if (inInterface && inInterface.name !== '+') out += (inInterface.negated ? ' ! -i ' : ' -i ') + inInterface.name;
+  if (outInterface && outInterface.name !== '+') out += (outInterface.negated ? ' ! -o ' : ' -o ') + outInterface.name;
+  if (protocol && !(protocol.name === 'all' && !protocol.negated)) {
+    out += (protocol.negated ? ' ! -p ' : ' -p ') + protocol.name;
+  }
+  if (rule.fragment) out += rule.fragment.negated ? ' ! -f' : ' -f';
   for (const match of rule.matches) {
-    parts.push(`-m ${match.name}`);
+    out += ` -m ${match.name}`;
     const text = canonicalMatchText(match);
-    if (text !== '') parts.push(text);
+    if (text !== '') out += ` ${text}`;
   }
   if (rule.target) {
-    parts.push(`${rule.target.goto ? '-g' : '-j'} ${rule.target.name}`);
+    out += `${rule.target.goto ? ' -g ' : ' -j '}${rule.target.name}`;
     const text = canonicalTargetText(rule.target);
-    if (text !== '') parts.push(text);
+    if (text !== '') out += ` ${text}`;
   }
-  return parts.join(' ');
+  return out;
 }
 
 function formatCounters(c: Counters | null): string {
@@ -55,6 +125,7 @@ function tableLines(table: Table, family: Family, options: SaveOptions, emit: (l
   const chains = chainsInSaveOrder(table);
   for (const chain of chains) emit(`:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} ${formatCounters(chain.counters)}\n`);
   for (const chain of chains) {
+    if (options.printed?.emit(chain.rules, emit)) continue;
     for (const rule of chain.rules) {
       const text = formatRule(rule, family);
       emit(options.counters ? `${formatCounters(rule.counters)} ${text}\n` : `${text}\n`);

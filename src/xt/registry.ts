@@ -28,30 +28,53 @@ function pick(list: readonly Extension[] | undefined, family: Family): Extension
   return list?.find((e) => e.family === undefined || e.family === family);
 }
 
-const found = new Map<string, Extension | null>();
-function cached(kind: 'm' | 't', name: string, family: Family, look: () => Extension | undefined): Extension | undefined {
-  const key = `${kind}${family === 'ipv6' ? 6 : 4}${name}`;
-  let e = found.get(key);
+/** Each name looked up, by kind and family (at most 10,000 names each: a dump may invent any). */
+const byKind = <V>(): { m4: Map<string, V>; m6: Map<string, V>; t4: Map<string, V>; t6: Map<string, V> } => ({
+  m4: new Map(),
+  m6: new Map(),
+  t4: new Map(),
+  t6: new Map(),
+});
+const found = byKind<Extension | null>();
+const elsewhere = byKind<boolean>();
+
+function mapFor<V>(maps: ReturnType<typeof byKind<V>>, kind: 'match' | 'target', family: Family): Map<string, V> {
+  if (kind === 'match') return family === 'ipv6' ? maps.m6 : maps.m4;
+  return family === 'ipv6' ? maps.t6 : maps.t4;
+}
+
+function listOf(kind: 'match' | 'target', name: string): readonly Extension[] | undefined {
+  return kind === 'match' ? matchIndex.get(MATCH_ALIASES[name] ?? name) : targetIndex.get(name);
+}
+
+function find(kind: 'match' | 'target', name: string, family: Family): Extension | undefined {
+  const map = mapFor(found, kind, family);
+  let e = map.get(name);
   if (e === undefined) {
-    e = look() ?? null;
-    if (found.size < 10_000) found.set(key, e);
+    e = pick(listOf(kind, name), family) ?? null;
+    if (map.size < 10_000) map.set(name, e);
   }
   return e ?? undefined;
 }
 
 export function findMatch(name: string, family: Family): Extension | undefined {
-  return cached('m', name, family, () => pick(matchIndex.get(MATCH_ALIASES[name] ?? name), family));
+  return find('match', name, family);
 }
 
 export function findTarget(name: string, family: Family): Extension | undefined {
-  return cached('t', name, family, () => pick(targetIndex.get(name), family));
+  return find('target', name, family);
 }
 
 /** The extension exists, but only for the other family (`-m icmp` in ip6tables). */
 export function otherFamilyOnly(kind: 'match' | 'target', name: string, family: Family): boolean {
-  const list = kind === 'match' ? matchIndex.get(MATCH_ALIASES[name] ?? name) : targetIndex.get(name);
-  if (list === undefined) return false;
-  return list.length > 0 && !list.some((e) => e.family === undefined || e.family === family);
+  const map = mapFor(elsewhere, kind, family);
+  let only = map.get(name);
+  if (only === undefined) {
+    const list = listOf(kind, name);
+    only = list !== undefined && list.length > 0 && !list.some((e) => e.family === undefined || e.family === family);
+    if (map.size < 10_000) map.set(name, only);
+  }
+  return only;
 }
 
 export const STANDARD_TARGETS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);

@@ -1,0 +1,109 @@
+// `parse --format save` reads a dump into a sink (src/write/save.ts PrintedRules) instead of the
+// model: what it prints must be what the model prints, on every iptables dump of both corpora, and
+// the checks COMMIT makes (kept aside without the model) must refuse and note the same things.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSave } from '../../grammar/iptables-save.js';
+import { sniff } from '../../src/input/sniff.js';
+import { decodeText } from '../../src/model/text.js';
+import { formatDump, PrintedRules, writeDump } from '../../src/write/save.js';
+import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
+
+function printedThroughSink(text: string, file: string): string {
+  const printed = new PrintedRules();
+  const dump = parseSave(text, { file, sink: printed });
+  let out = '';
+  writeDump(dump, (chunk) => (out += chunk), { printed });
+  return out;
+}
+
+/** The model's answer and the sink's: the same text, or the same error. */
+function both(text: string, file = 'x.save'): { model: string; sink: string } {
+  const read = (f: () => string): string => {
+    try {
+      return f();
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    }
+  };
+  return { model: read(() => formatDump(parseSave(text, { file }))), sink: read(() => printedThroughSink(text, file)) };
+}
+
+function dumpsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    const st = statSync(path);
+    if (st.isDirectory()) out.push(...dumpsUnder(path));
+    else if (st.size < 5_000_000) out.push(path);
+  }
+  return out;
+}
+
+describe('the print sink', () => {
+  it('prints what the model prints: rules before a chain is declared, -s a,b, respaced and rewritten rules', () => {
+    const text = [
+      '*filter',
+      '-A INPUT -s 10.0.0.1 -j ACCEPT',
+      ':INPUT DROP [0:0]',
+      ':FOO - [0:0]',
+      '-A INPUT -j FOO',
+      '-A FOO -d 10.0.0.0/8 -j RETURN',
+      '-A FOO   -p tcp --dport 22 -j ACCEPT',
+      '-A FOO -p tcp -m tcp --dport 23 -j ACCEPT',
+      '',
+      '-A FOO -p tcp -m tcp --dport 24 -j ACCEPT',
+      'COMMIT',
+      '*nat',
+      '-A POSTROUTING -s 10.0.0.0/24,10.1.0.0/24 -j MASQUERADE',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const { model, sink } = both(text);
+    expect(model).toContain('-A FOO -p tcp -m tcp --dport 22 -j ACCEPT\n-A FOO -p tcp -m tcp --dport 23');
+    expect(sink).toBe(model);
+  });
+
+  it('reads a dump with -I again whole (the place of an inserted rule counts the rules)', () => {
+    const text = '*filter\n-A INPUT -p tcp -j ACCEPT\n-I INPUT 1 -p udp -j DROP\n-I INPUT 4 -j DROP\nCOMMIT\n';
+    const ok = '*filter\n-A INPUT -p tcp -j ACCEPT\n-I INPUT 1 -p udp -j DROP\n-I INPUT 2 -j DROP\nCOMMIT\n';
+    expect(both(ok).sink).toBe(both(ok).model);
+    expect(both(ok).sink).toMatch(/-A INPUT -p udp -j DROP\n-A INPUT -j DROP\n-A INPUT -p tcp -j ACCEPT\n/);
+    expect(both(text).model).toMatch(/^error: x.save:4:.*cannot insert at position 4/);
+    expect(both(text).sink).toBe(both(text).model);
+  });
+
+  it('refuses what COMMIT refuses, at the same place: jumps to undeclared chains, loops, -g to a verdict', () => {
+    for (const text of [
+      '*filter\n:A - [0:0]\n-A INPUT -j A\n-A A -j B\nCOMMIT\n',
+      '*filter\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -p tcp -j A\nCOMMIT\n',
+      '*filter\n-A INPUT -g ACCEPT\nCOMMIT\n',
+      '*filter\n-A INPUT -j INPUT\nCOMMIT\n',
+    ]) {
+      const { model, sink } = both(text);
+      expect(model).toMatch(/^error: x.save:\d+:\d+: /);
+      expect(sink).toBe(model);
+    }
+  });
+});
+
+describeCorpus('the print sink on every iptables dump of both corpora', () => {
+  it('prints each as the model does (or refuses it alike)', () => {
+    let dumps = 0;
+    for (const file of [...dumpsUnder(REPO_CORPUS), ...dumpsUnder(SHARED_CORPUS)]) {
+      let text: string;
+      try {
+        text = decodeText(file, readFileSync(file));
+      } catch {
+        continue;
+      }
+      if (sniff(text) !== 'iptables-save') continue;
+      dumps++;
+      const { model, sink } = both(text, file);
+      expect(sink, file).toBe(model);
+    }
+    expect(dumps).toBeGreaterThan(100);
+  });
+});
