@@ -14,7 +14,7 @@ const SHARED: Templates<'stops' | 'undecided' | 'checkOnHost'> = {
   checkOnHost: 'check it on the host with a real packet, or give the state virtables cannot read (`--assume`, `--ipset`); if {{manager}} stops it: {{fix}}',
 };
 
-export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld', fix: (bridge: string, probe: string) => string): Finding[] {
+export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld', fix: (bridge: string, probe: string, family: 4 | 6) => string): Finding[] {
   const out: Finding[] = [];
   const nftBackend = ctx.flavor.flavor === 'libvirt-nft';
   for (const b of blockedTraffic(ctx)) {
@@ -45,7 +45,7 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
           beforeLibvirt: b.expected ? ` before libvirt's ${atLine(b.expected)} is reached` : '',
           nftWhy,
         }),
-        fix: fix(b.subject.bridge, b.probe),
+        fix: fix(b.subject.bridge, b.probe, b.subject.family),
         location: b.rule ? ctx.location(b.rule) : stop?.location ?? (b.expected ? ctx.location(b.expected) : ctx.definitionLocation(b.subject.network)),
         related: b.rule && b.expected ? [{ ...ctx.location(b.expected), message: "libvirt's rule, never reached" }] : [],
       }),
@@ -59,7 +59,7 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
         severity: 'info',
         network: u.subject.network.name,
         message: fill(SHARED.undecided, { network: networkLabel(u.subject.network), manager: OWNER_NAMES[owner], what: u.what, reason: u.reason.replace(/^unknown because /, '') }),
-        fix: fill(SHARED.checkOnHost, { manager: OWNER_NAMES[owner], fix: fix(u.subject.bridge, u.probe) }),
+        fix: fill(SHARED.checkOnHost, { manager: OWNER_NAMES[owner], fix: fix(u.subject.bridge, u.probe, u.subject.family) }),
         location: ctx.definitionLocation(u.subject.network),
       }),
     );

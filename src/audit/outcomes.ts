@@ -146,8 +146,8 @@ function outcomesOf(ctx: AuditContext): { blocked: Blocked[]; undecided: Undecid
   if (cached) return cached;
   const out: Blocked[] = [];
   const undecided: Undecided[] = [];
-  const probes = ctx.probes();
-  for (const s of probes?.subjects ?? []) {
+  // Each family's simulated host (IPv4 first): a dual-stack network's IPv6 is judged on ip6tables-save and nft's ip6/inet tables.
+  for (const probes of ctx.reachability()) for (const s of probes.subjects) {
     const mode = ctx.modeOf(s.network);
     if (mode === 'xen-bridge' && s.vif !== null) {
       const b = xenBridged(ctx, s, s.vif, undecided);
@@ -156,30 +156,35 @@ function outcomesOf(ctx: AuditContext): { blocked: Blocked[]; undecided: Undecid
     }
     if (mode !== 'none' && mode !== 'nat' && mode !== 'route') continue;
     // A network with none of its rules in the dump is rules-not-in-dump's or missing-rule's business.
-    const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null && e.owner === 'libvirt');
+    const family = s.family === 6 ? 'ipv6' : 'ipv4';
+    const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null && e.owner === 'libvirt' && e.family === family);
     const own = (purpose: Purpose, proto?: string): Rule | null => mine.find((e) => e.purpose === purpose && (!proto || e.rule.protocol?.name === proto))?.rule ?? null;
-    const nftMine = ctx.nftRulesOf(s.network.name).filter((e) => e.owner === 'libvirt' && e.rule.family === 'ip');
+    const nftMine = ctx.nftRulesOf(s.network.name).filter((e) => e.owner === 'libvirt' && e.rule.family === (s.family === 6 ? 'ip6' : 'ip'));
     const ownNft = (purpose: Purpose): NftRule | null => nftMine.find((e) => e.purpose === purpose)?.rule ?? null;
     const nftRules = ctx.flavor.flavor === 'libvirt-nft';
     if (mine.length === 0 && !nftRules) continue;
     const who = `guests of ${s.network.name}`;
+    const over = s.family === 6 ? ' over IPv6' : '';
     if (mode === 'nat' || mode === 'route') {
-      const r = probes!.out(s);
-      const request = blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${who} starting connections to the outside`, expected: own('forward-out'), expectedNft: ownNft('forward-out'), expectedPurpose: 'forward-out' }, undecided);
+      const r = probes.out(s);
+      const request = blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${who} starting connections to the outside${over}`, expected: own('forward-out'), expectedNft: ownNft('forward-out'), expectedPurpose: 'forward-out' }, undecided);
       if (request) out.push(request);
-      const replyPurpose: Purpose = mode === 'nat' ? 'related-in' : 'forward-in';
-      const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}`, expected: own(replyPurpose), expectedNft: ownNft(replyPurpose), expectedPurpose: replyPurpose }, undecided);
+      // A nat network's IPv6 is routed unless <nat ipv6='yes'/>: its replies come back by libvirt's forward-in accept.
+      const routed6 = s.family === 6 && mode === 'nat' && !own('related-in') && !ownNft('related-in');
+      const replyPurpose: Purpose = mode === 'nat' && !routed6 ? 'related-in' : 'forward-in';
+      const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}${over}`, expected: own(replyPurpose), expectedNft: ownNft(replyPurpose), expectedPurpose: replyPurpose }, undecided);
       if (reply) out.push(reply);
     }
     const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
     // dnsmasq answers DNS unless <dns enable='no'/>, and DHCP where the network has a range or a host.
     if (!def || (def.dns.enable && def.ips.length > 0)) {
-      const dns = probes!.dns(s);
-      const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq`, expected: own('dns-in', 'udp'), expectedNft: ownNft('dns-in'), expectedPurpose: 'dns-in' }, undecided);
+      const dns = probes.dns(s);
+      const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq${over}`, expected: own('dns-in', 'udp'), expectedNft: ownNft('dns-in'), expectedPurpose: 'dns-in' }, undecided);
       if (dnsBlocked) out.push(dnsBlocked);
     }
-    if (def?.ips.some((i) => i.family === 4 && (i.dhcpRanges.length > 0 || i.dhcpHosts.length > 0))) {
-      const dhcp = probes!.dhcp(s);
+    // DHCP is probed for IPv4 (DHCPv6 is not simulated).
+    if (s.family === 4 && def?.ips.some((i) => i.family === 4 && (i.dhcpRanges.length > 0 || i.dhcpHosts.length > 0))) {
+      const dhcp = probes.dhcp(s);
       const what = `DHCP requests (udp 67) from ${who} to the host's dnsmasq`;
       const request = blockedLeg(ctx, dhcp.request, { subject: s, probe: 'dhcp', what, expected: own('dhcp-in', 'udp'), expectedNft: ownNft('dhcp-in'), expectedPurpose: 'dhcp-in' }, undecided);
       const answer = blockedLeg(ctx, dhcp.reply, { subject: s, probe: 'dhcp', what: `the host's DHCP answers (udp 68) to ${who}`, expected: own('dhcp-out', 'udp'), expectedNft: ownNft('dhcp-out'), expectedPurpose: 'dhcp-out' }, undecided);
@@ -187,8 +192,8 @@ function outcomesOf(ctx: AuditContext): { blocked: Blocked[]; undecided: Undecid
       else if (answer) out.push(answer);
     }
     if (mode === 'route') {
-      const r = probes!.in(s);
-      const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)`, expected: own('forward-in'), expectedNft: ownNft('forward-in'), expectedPurpose: 'forward-in' }, undecided);
+      const r = probes.in(s);
+      const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)${over}`, expected: own('forward-in'), expectedNft: ownNft('forward-in'), expectedPurpose: 'forward-in' }, undecided);
       if (inBlocked) out.push(inBlocked);
     }
   }

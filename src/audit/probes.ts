@@ -18,6 +18,7 @@ import { portForwards as forwardsIn } from '../sim/dnat.js';
 import { nftPortForwards } from '../sim/nft-dnat.js';
 import { isVirtualMode, type XenNetwork, type XenVif } from '../model/network.js';
 import { NO_ENV, type EvalEnv } from '../sim/env.js';
+import { mostCommon } from '../model/lists.js';
 
 /** A virtual network as the simulator sees it. */
 export interface Subject {
@@ -210,14 +211,6 @@ function xenPlan(network: NetworkInfo, def: XenNetwork, lan: UplinkSpec | null, 
   const subnet: Cidr = { family: 4, network: address.value & maskOf(4, len), prefix: len };
   const hostAddress = def.mode === 'nat' ? natRouter(address) : uplinkAddress;
   return { network: { ...def, vifs: def.vifs.filter((v) => vifAddress(v) !== null) }, subject: { network, family: 4, bridge: vif.name, subnet, hostAddress, guest: address, endpoint: vifEndpoint(vif), vif: vif.name } };
-}
-
-function mostCommon(names: readonly string[]): string | null {
-  const counts = new Map<string, number>();
-  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
-  let best: string | null = null;
-  for (const [n, c] of counts) if (best === null || c > counts.get(best)!) best = n;
-  return best;
 }
 
 /** Builds the simulated host of one family (IPv4 by default) for a dump and the networks. */

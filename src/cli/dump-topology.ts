@@ -9,6 +9,7 @@ import { formatHost, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { portForwards } from '../sim/dnat.js';
 import { buildTopology, DEFAULT_UPLINK, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
+import { mostCommon } from '../model/lists.js';
 
 export interface DumpTopology {
   readonly spec: TopologySpec;
@@ -17,14 +18,6 @@ export interface DumpTopology {
   readonly notes: string[];
   /** Every network the topology stands for: given and inferred (for explaining rules). */
   readonly networks: NetworkInfo[];
-}
-
-function mostCommon(names: readonly string[]): string | null {
-  const counts = new Map<string, number>();
-  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
-  let best: string | null = null;
-  for (const [n, c] of counts) if (best === null || c > counts.get(best)!) best = n;
-  return best;
 }
 
 const plainName = (i: Rule['inInterface']): string | null => (i && !i.negated && !i.name.endsWith('+') ? i.name : null);

@@ -230,14 +230,24 @@ export function readAuditInputs(command: string, paths: readonly string[], io: I
   const groups: Array<{ dir: string; inputs: DumpInput[] }> = [];
   for (const input of inputs) {
     const dir = input.file === '-' ? '-' : dirname(input.file);
-    const family = input.dump?.family ?? 'ipv4';
-    const fits = (g: { dir: string; inputs: DumpInput[] }): boolean =>
-      g.dir === dir &&
-      !(input.dump && g.inputs.some((i) => i.dump && (i.dump.family ?? 'ipv4') === family)) &&
-      !(input.nft && g.inputs.some((i) => i.nft?.tables.some((t) => input.nft!.tables.some((u) => u.family === t.family && u.name === t.name))));
-    const group = groups.find(fits);
+    const group = groups.find((g) => g.dir === dir && !g.inputs.some((i) => clash(i, input)));
     if (group) group.inputs.push(input);
     else groups.push({ dir, inputs: [input] });
   }
+  // Hosts told apart by their directory alone: say so, since one host's files kept in two places
+  // would be audited as two half-hosts (each missing the other's rules).
+  const apart = groups.filter((g, i) => groups.some((h, j) => j < i && !g.inputs.some((x) => h.inputs.some((y) => clash(x, y)))));
+  if (apart.length > 0 && !io.quiet) {
+    io.stderr(
+      `virtables ${command}: note: read as ${groups.length} hosts, one per directory (${groups.map((g) => g.dir).join(', ')}); ` +
+        `if these files are one host's, put them in one directory\n`,
+    );
+  }
   return { hosts: groups.map((g) => hostOf(command, hostName(g.inputs.map((i) => i.file)), g.inputs)), networkFiles };
+}
+
+/** Two inputs one host cannot have both of: two dumps of one family, or two copies of an nft table. */
+function clash(a: DumpInput, b: DumpInput): boolean {
+  if (a.dump && b.dump && (a.dump.family ?? 'ipv4') === (b.dump.family ?? 'ipv4')) return true;
+  return !!(a.nft && b.nft && a.nft.tables.some((t) => b.nft!.tables.some((u) => u.family === t.family && u.name === t.name)));
 }

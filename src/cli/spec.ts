@@ -86,6 +86,10 @@ empty), 'limit under' or 'limit over' (rate limits under / over their rate)`,
   },
 } as const satisfies Record<string, OptionDecl>;
 
+/** `--format`/`-f`: the forms a command prints, each with its help line (null: the option's line covers it). */
+const formatOption = <C extends Readonly<Record<string, string | null>>>(choices: C) =>
+  ({ type: 'string', short: 'f', help: '', choices }) as const satisfies OptionDecl;
+
 const NET_OPTION = {
   type: 'string', multiple: true, arg: 'NET', value: 'file',
   help: `a network definition (libvirt XML, Xen set-up) or a directory of them;
@@ -129,17 +133,14 @@ FILE:LINE:COL: note: … not validated. A pre-commit hook (virtables-check).`,
     args: [{ name: 'DUMP', help: "the dump; '-' or nothing reads standard input (with --check: FILE…)" }],
     positional: { kind: 'files' },
     options: {
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          save: 'canonical iptables-save text (iptables input: the default)',
-          nft: 'canonical nft text (nft input: the default)',
-          json: `iptables: the parsed model with positions (docs/json.md);
+      format: formatOption({
+        save: 'canonical iptables-save text (iptables input: the default)',
+        nft: 'canonical nft text (nft input: the default)',
+        json: `iptables: the parsed model with positions (docs/json.md);
 nft: the ruleset as nft -j list ruleset prints it;
 with --check, one entry per file with its errors and notes`,
-          text: 'with --check: FILE:LINE:COL: error|note: … lines on stderr (its default)',
-        },
-      },
+        text: 'with --check: FILE:LINE:COL: error|note: … lines on stderr (its default)',
+      }),
       counters: { type: 'boolean', short: 'c', help: 'keep [packets:bytes] counters on iptables rules (like iptables-save -c)' },
       check: { type: 'boolean', help: 'check FILE… (iptables restore files) and print only problems (exit 0: all load, 2: some do not)' },
       family: {
@@ -167,14 +168,11 @@ contents, matches virtables does not evaluate) are marked "depends on state".`,
     positional: { kind: 'files' },
     options: {
       net: NET_OPTION,
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          table: 'a table per network (default on a terminal)',
-          text: 'plain lines (default in a pipe)',
-          json: '{file, inputs, networks, rules, nftRules} (docs/json.md)',
-        },
-      },
+      format: formatOption({
+        table: 'a table per network (default on a terminal)',
+        text: 'plain lines (default in a pipe)',
+        json: '{file, inputs, networks, rules, nftRules} (docs/json.md)',
+      }),
     },
     exit: '0 explained, 2 bad input or usage.',
   },
@@ -196,13 +194,10 @@ what the rules amount to (isolated, nat, route, partial) and how modes differ
 repeatable. Without it, networks are inferred from the dumps (virbrN
 bridges with their subnets, Xen vifs, Docker bridges)`,
       },
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          text: 'for people (default)',
-          json: '{added, removed, moved, respelled, chains, networks, summary, nft}\n(docs/json.md)',
-        },
-      },
+      format: formatOption({
+        text: 'for people (default)',
+        json: '{added, removed, moved, respelled, chains, networks, summary, nft}\n(docs/json.md)',
+      }),
     },
     exit: '0 compared (whatever changed), 2 bad input or usage.',
   },
@@ -231,16 +226,13 @@ libvirt-nft (10.4+ nftables backend)
 xen-bridge, xen-nat, xen-route (Xen's network-* and vif-* scripts;
 the default for a Xen host or set-up: its own script's mode)`,
       },
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          save: 'iptables-save text of the resulting firewall (default; nft flavour: nft)',
-          args: "the commands in libvirt's test-vector format (networkxml2firewalltest)",
-          shell: 'the commands as a commented shell script',
-          nft: 'nft list ruleset of the resulting libvirt_network tables (libvirt-nft)',
-          json: 'the program: every command with argv, effect, network, purpose, why',
-        },
-      },
+      format: formatOption({
+        save: 'iptables-save text of the resulting firewall (default; nft flavour: nft)',
+        args: "the commands in libvirt's test-vector format (networkxml2firewalltest)",
+        shell: 'the commands as a commented shell script',
+        nft: 'nft list ruleset of the resulting libvirt_network tables (libvirt-nft)',
+        json: 'the program: every command with argv, effect, network, purpose, why',
+      }),
       base: {
         type: 'string', arg: 'DUMP', value: 'file',
         help: `the host's iptables-save (or ip6tables-save) before the networks
@@ -300,16 +292,13 @@ as running, like --net`,
 libvirt-nft (10.4+ nftables backend); detected from the dump if not given`,
       },
       'libvirt-version': { type: 'string', arg: 'V', help: 'the libvirt release (default: the era that fits the dump best)' },
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          text: 'grouped by network, coloured on a terminal (default)',
-          json: '{findings:[{id,severity,network,message,fix,location:{file,line}}],\n networks:[…], hosts:[…]}',
-          sarif: 'SARIF 2.1.0 for code scanning (GitHub, GitLab)',
-          html: `one self-contained page: the findings, the diagram, every rule
+      format: formatOption({
+        text: 'grouped by network, coloured on a terminal (default)',
+        json: '{findings:[{id,severity,network,message,fix,location:{file,line}}],\n networks:[…], hosts:[…]}',
+        sarif: 'SARIF 2.1.0 for code scanning (GitHub, GitLab)',
+        html: `one self-contained page: the findings, the diagram, every rule
 explained (virtables audit … --format html > report.html)`,
-        },
-      },
+      }),
       'fail-on': {
         type: 'string', arg: 'LEVEL', choices: { error: null, warning: null, info: null },
         help: 'exit 1 when a finding is at least this severe (default: error)',
@@ -350,13 +339,10 @@ iptables commands) for rule-set assertions and "the answer's commands"`,
         help: `take everything above from DIR by name (host.save, before.save, *.xml,
 rules.txt, GUEST.save); flags given as well win`,
       },
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          text: 'one line per assertion, with the reason and, on failure, the trace (default)',
-          json: '{file, title, era, passed, failed, undecided, results} (docs/expect.md)',
-        },
-      },
+      format: formatOption({
+        text: 'one line per assertion, with the reason and, on failure, the trace (default)',
+        json: '{file, title, era, passed, failed, undecided, results} (docs/expect.md)',
+      }),
       verbose: { type: 'boolean', short: 'v', help: 'traces and rule lists for passing assertions too' },
     },
     exit: '0 every assertion holds, 1 one fails (or cannot be decided), 2 bad input or usage.',
@@ -377,13 +363,10 @@ firewall), setup.expect (the guests of the set-up) — whatever the query asks f
     options: {
       answer: { type: 'string', arg: 'DIR', value: 'directory', help: 'the answer directory' },
       only: { type: 'string', arg: 'ID', help: "grade one task or query; DIR may then be that task's answer itself" },
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          text: 'per task: PASS/FAIL and, for each failed check, why and the hint (default)',
-          json: '{lab, title, answer, passed, failed, unanswered, queries} (docs/expect.md)',
-        },
-      },
+      format: formatOption({
+        text: 'per task: PASS/FAIL and, for each failed check, why and the hint (default)',
+        json: '{lab, title, answer, passed, failed, unanswered, queries} (docs/expect.md)',
+      }),
       verbose: { type: 'boolean', short: 'v', help: 'every check, with traces and rule lists, not only the failed ones' },
     },
     exit: '0 every graded task passes, 1 one fails or is unanswered, 2 bad input or usage.',
@@ -464,16 +447,13 @@ forwards (DNAT from outside to a guest) get an arrow of their own.`,
 standard input` }],
     positional: { kind: 'files' },
     options: {
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          dot: 'Graphviz DOT (default)',
-          mermaid: 'a Mermaid flowchart, for Markdown',
-          svg: `a picture: laid out by Graphviz's dot when installed, else by
+      format: formatOption({
+        dot: 'Graphviz DOT (default)',
+        mermaid: 'a Mermaid flowchart, for Markdown',
+        svg: `a picture: laid out by Graphviz's dot when installed, else by
 virtables' own layered layout (stderr says which)`,
-          json: '{title, family, nodes, wires, edges}',
-        },
-      },
+        json: '{title, family, nodes, wires, edges}',
+      }),
       layout: {
         type: 'string', arg: 'L', choices: { auto: null, graphviz: null, bundled: null },
         help: 'for svg: auto (default), graphviz (fail without dot), bundled',
@@ -498,15 +478,12 @@ network is changed (virsh is opened read-only).`,
     args: [],
     positional: { kind: 'none' },
     options: {
-      format: {
-        type: 'string', short: 'f', help: '',
-        choices: {
-          text: 'findings for people (default)',
-          json: `the audit's JSON with a "collection" member: host, files, networks,
+      format: formatOption({
+        text: 'findings for people (default)',
+        json: `the audit's JSON with a "collection" member: host, files, networks,
 what could not be collected`,
-          sarif: "SARIF 2.1.0; what could not be collected is in the run's invocation",
-        },
-      },
+        sarif: "SARIF 2.1.0; what could not be collected is in the run's invocation",
+      }),
       'fail-on': {
         type: 'string', arg: 'LEVEL', choices: { error: null, warning: null, info: null },
         help: `exit 1 when a finding is at least this severe: error (default), warning

@@ -4,7 +4,7 @@
 
 import type { Dump, Family, Rule } from '../model/dump.js';
 import { formatRule } from '../write/save.js';
-import { alignSequences } from './sequence.js';
+import { alignSequences, pairMoves } from './sequence.js';
 import { pushAll } from '../model/lists.js';
 
 /** A rule in its place: table, chain and 1-based position. */
@@ -105,22 +105,10 @@ export function diffDumps(before: Dump, after: Dump): DumpDiff {
       } else if (e.kind === 'delete') deleted.push(xs[e.a]!);
       else inserted.push(ys[e.b]!);
     }
-    // A rule both removed and added in the same chain has moved.
-    const waiting = new Map<string, RuleAt[]>();
-    for (const r of deleted) {
-      const list = waiting.get(r.key);
-      if (list) list.push(r);
-      else waiting.set(r.key, [r]);
-    }
-    const movedFrom = new Set<RuleAt>();
-    for (const r of inserted) {
-      const from = waiting.get(r.key)?.shift();
-      if (from) {
-        result.moved.push({ before: from, after: r });
-        movedFrom.add(from);
-      } else result.added.push(r);
-    }
-    pushAll(result.removed, deleted.filter((r) => !movedFrom.has(r)));
+    const paired = pairMoves(deleted, inserted);
+    pushAll(result.moved, paired.moved);
+    pushAll(result.added, paired.added);
+    pushAll(result.removed, paired.removed);
   }
   return { ...result, unchanged };
 }

@@ -5,7 +5,8 @@
 import type { NftChain, NftRule, NftTable } from '../model/nft.js';
 import { canonicalRule } from '../model/nft-canonical.js';
 import { formatBaseChain, formatNftRule } from '../write/nft-text.js';
-import { alignSequences } from './sequence.js';
+import { alignSequences, pairMoves } from './sequence.js';
+import { pushAll } from '../model/lists.js';
 
 /** A rule in its place: `family table`, chain and 1-based position. */
 export interface NftRuleAt {
@@ -117,22 +118,10 @@ export function diffNftTables(before: readonly NftTable[], after: readonly NftTa
       else if (e.kind === 'delete') deleted.push(xs[e.a]!);
       else inserted.push(ys[e.b]!);
     }
-    // A rule both removed and added in the same chain has moved.
-    const waiting = new Map<string, NftRuleAt[]>();
-    for (const r of deleted) {
-      const list = waiting.get(r.key);
-      if (list) list.push(r);
-      else waiting.set(r.key, [r]);
-    }
-    const movedFrom = new Set<NftRuleAt>();
-    for (const r of inserted) {
-      const from = waiting.get(r.key)?.shift();
-      if (from) {
-        result.moved.push({ before: from, after: r });
-        movedFrom.add(from);
-      } else result.added.push(r);
-    }
-    for (const r of deleted) if (!movedFrom.has(r)) result.removed.push(r);
+    const paired = pairMoves(deleted, inserted);
+    pushAll(result.moved, paired.moved);
+    pushAll(result.added, paired.added);
+    pushAll(result.removed, paired.removed);
   }
   return result;
 }

@@ -131,3 +131,27 @@ function myers(a: readonly string[], b: readonly string[], a0: number, a1: numbe
   for (let i = edits.length - 1; i >= 0; i--) out.push(edits[i]!);
   return true;
 }
+
+/**
+ * Pairs the rules a chain lost with those it gained by their key: a rule both removed and added
+ * in the same chain has moved (the earliest removed goes with the earliest added).
+ */
+export function pairMoves<T extends { readonly key: string }>(deleted: readonly T[], inserted: readonly T[]) {
+  const waiting = new Map<string, T[]>();
+  for (const r of deleted) {
+    const list = waiting.get(r.key);
+    if (list) list.push(r);
+    else waiting.set(r.key, [r]);
+  }
+  const moved: Array<{ before: T; after: T }> = [];
+  const added: T[] = [];
+  const movedFrom = new Set<T>();
+  for (const r of inserted) {
+    const from = waiting.get(r.key)?.shift();
+    if (from) {
+      moved.push({ before: from, after: r });
+      movedFrom.add(from);
+    } else added.push(r);
+  }
+  return { moved, added, removed: deleted.filter((r) => !movedFrom.has(r)) };
+}

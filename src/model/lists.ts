@@ -20,3 +20,12 @@ export function minOf(values: Iterable<number>): number {
   for (const v of values) if (v < min) min = v;
   return min;
 }
+
+/** The name given most often (the first of those tied), or null for none. */
+export function mostCommon(names: readonly string[]): string | null {
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [n, c] of counts) if (best === null || c > counts.get(best)!) best = n;
+  return best;
+}

@@ -103,7 +103,7 @@ function canonicalLeft(e: NftExpr, family: NftFamily): NftExpr {
 }
 
 /** Byte amounts as nft reports them: in the largest unit that divides evenly (datatype.c get_rate). */
-function bytesIn(value: number, unit: string): { value: number; unit: string } {
+export function bytesIn(value: number, unit: string): { value: number; unit: string } {
   const factor: Readonly<Record<string, number>> = { bytes: 1, kbytes: 1024, mbytes: 1024 ** 2, gbytes: 1024 ** 3 };
   let bytes = value * (factor[unit] ?? 1);
   const units = ['bytes', 'kbytes', 'mbytes'];

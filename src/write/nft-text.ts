@@ -18,6 +18,7 @@ import type {
 } from '../model/nft.js';
 import { unknownExpr, unknownIn } from '../model/nft.js';
 import { exprType, PRINTED_UNQUALIFIED } from '../model/nft-types.js';
+import { bytesIn } from '../model/nft-canonical.js';
 
 export interface NftTextOptions {
   /** Print `# handle N` after tables, chains, sets and rules that carry one (`nft -a`). */
@@ -280,24 +281,6 @@ export function formatNftRule(rule: NftRule): string {
 // ---------------------------------------------------------------------------------------------
 // Statements
 
-/** Bytes as nft prints a rate or quota (datatype.c get_rate: the largest unit that divides evenly). */
-export function byteUnits(value: number, unit: string): { value: number; unit: string } {
-  const factor: Readonly<Record<string, number>> = {
-    bytes: 1,
-    kbytes: 1024,
-    mbytes: 1024 * 1024,
-    gbytes: 1024 * 1024 * 1024,
-  };
-  let bytes = value * (factor[unit] ?? 1);
-  const units = ['bytes', 'kbytes', 'mbytes'];
-  let i = 0;
-  while (i < units.length - 1 && bytes !== 0 && bytes % 1024 === 0) {
-    bytes /= 1024;
-    i++;
-  }
-  return { value: bytes, unit: units[i]! };
-}
-
 export function formatStatement(s: NftStatement, family: NftFamily): string {
   switch (s.kind) {
     case 'match':
@@ -328,15 +311,15 @@ export function formatStatement(s: NftStatement, family: NftFamily): string {
         const packets = s.burst !== 0 && s.burst !== 5 ? ` burst ${s.burst} packets` : '';
         return `limit rate ${over}${s.rate}/${s.per}${packets}`;
       }
-      const rate = byteUnits(s.rate, s.rateUnit);
-      const burst = byteUnits(s.burst, s.burstUnit);
+      const rate = bytesIn(s.rate, s.rateUnit);
+      const burst = bytesIn(s.burst, s.burstUnit);
       const burstText = s.burst !== 0 ? ` burst ${burst.value} ${burst.unit}` : '';
       return `limit rate ${over}${rate.value} ${rate.unit}/${s.per}${burstText}`;
     }
     case 'quota': {
       if (s.name !== null) return `quota name "${s.name}"`;
-      const val = byteUnits(s.val, s.valUnit);
-      const used = byteUnits(s.used, s.usedUnit);
+      const val = bytesIn(s.val, s.valUnit);
+      const used = bytesIn(s.used, s.usedUnit);
       const usedText = s.used !== 0 ? ` used ${used.value} ${used.unit}` : '';
       return `quota ${s.inv ? 'over ' : ''}${val.value} ${val.unit}${usedText}`;
     }

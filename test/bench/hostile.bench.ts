@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { bench, describe } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { parseListing } from '../../grammar/listing.js';
-import { renderTable } from '../../src/cli/table.js';
+import { renderTable } from '../../src/write/table.js';
 import { inputKind } from '../../src/network/xen.js';
 import { firstContentLine } from '../../src/model/text.js';
 import { compileDump } from '../../src/sim/compile.js';
@@ -19,17 +19,9 @@ import { buildTopology, emptySpec } from '../../src/sim/topology.js';
 import { parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace } from '../../src/sim/trace.js';
 import { REPO_CORPUS } from '../helpers/env.js';
+import { refused } from '../helpers/errors.js';
 
 const XML = readFileSync(join(REPO_CORPUS, 'network-xml', 'status-default.xml'), 'utf8');
-const refused = (run: () => unknown) => () => {
-  try {
-    run();
-  } catch {
-    return;
-  }
-  throw new Error('expected the input to be refused');
-};
-
 /** INPUT → C1 → … → Cn, the last dropping ICMP. */
 function deepChains(n: number) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];

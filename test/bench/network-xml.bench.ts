@@ -7,15 +7,7 @@ import { bench, describe } from 'vitest';
 import { parseXml } from '../../grammar/network-xml.js';
 import { readNetworks } from '../../src/network/libvirt.js';
 import { REPO_CORPUS } from '../helpers/env.js';
-
-const refused = (run: () => unknown) => () => {
-  try {
-    run();
-  } catch {
-    return;
-  }
-  throw new Error('expected the input to be refused');
-};
+import { refused } from '../helpers/errors.js';
 
 const concatenated = readFileSync(join(REPO_CORPUS, 'network-xml', 'concatenated.xml'), 'utf8');
 // A host with a thousand networks, as `for n in …; do virsh net-dumpxml $n; done` prints them.

@@ -11,3 +11,13 @@ export function errorOf(run: () => unknown): string {
   }
   throw new Error('expected an InputError');
 }
+
+/** A bench body that runs the input and expects it to be refused (a throw); anything else fails the bench. */
+export const refused = (run: () => unknown) => () => {
+  try {
+    run();
+  } catch {
+    return;
+  }
+  throw new Error('expected the input to be refused');
+};

@@ -7,7 +7,8 @@ import { parseSave } from '../../grammar/iptables-save.js';
 import { formatCidr, formatHost } from '../../src/model/cidr.js';
 import type { Network } from '../../src/model/network.js';
 import { compileDump } from '../../src/sim/compile.js';
-import type { Topology } from '../../src/sim/topology.js';
+import { buildTopology, emptySpec, type Topology, type TopologySpec } from '../../src/sim/topology.js';
+import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { addressOf, prepare, resolveNode, trace, type Simulator, type TraceResult } from '../../src/sim/trace.js';
 import { formatRule, formatDump } from '../../src/write/save.js';
 import type { Arrival, KernelProbe, Observation } from './netns.js';
@@ -358,4 +359,18 @@ export function compare(sim: Simulator, probes: ReturnType<typeof kernelProbes>,
     }
   }
   return { total: probes.length, agree, unknown, disagreements };
+}
+
+/**
+ * The host the state oracles (ipset, recent) run on: uplink eth0 10.3.3.50/24, bridges virbr0
+ * (192.168.122.1/24) and virbr1 (192.168.123.1/24), and the guests given as --guest flags.
+ */
+export function twoBridgeTopology(guests: readonly string[], more: Partial<TopologySpec> = {}): Topology {
+  return buildTopology({
+    ...emptySpec(),
+    uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
+    bridges: [parseBridgeFlag('virbr0=192.168.122.1/24'), parseBridgeFlag('virbr1=192.168.123.1/24')],
+    guests: guests.map(parseGuestFlag),
+    ...more,
+  });
 }

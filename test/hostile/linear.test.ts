@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { parseListing } from '../../grammar/listing.js';
-import { textWidth } from '../../src/cli/table.js';
+import { textWidth } from '../../src/write/table.js';
 import { InputError } from '../../src/model/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_CORPUS } from '../helpers/env.js';

@@ -12,12 +12,10 @@ import { parseIpsetSave } from '../../grammar/ipset.js';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { compileDump } from '../../src/sim/compile.js';
 import { evalEnv } from '../../src/sim/env.js';
-import { buildTopology, emptySpec } from '../../src/sim/topology.js';
-import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare } from '../../src/sim/trace.js';
 import { describeKernel, kernelSkipReason } from '../helpers/env.js';
 import { runKernel } from '../helpers/netns.js';
-import { compare, kernelProbes, matrixProbes, type Scenario } from '../helpers/scenarios.js';
+import { compare, kernelProbes, matrixProbes, twoBridgeTopology, type Scenario } from '../helpers/scenarios.js';
 
 /** The sets, made by the real ipset in a namespace of their own; what it saves is the fixture. */
 const MAKE_SETS = `
@@ -82,18 +80,15 @@ function savedSets(): { text: string | null; error: string | null } {
 }
 
 function scenario(): Scenario {
-  const topology = buildTopology({
-    ...emptySpec(),
-    uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
-    bridges: [parseBridgeFlag('virbr0=192.168.122.1/24'), parseBridgeFlag('virbr1=192.168.123.1/24')],
-    guests: [
-      parseGuestFlag('vm1@virbr0=192.168.122.10,port=vnet0,mac=52:54:00:00:00:0a'),
-      parseGuestFlag('vm2@virbr0=192.168.122.11,port=vnet1,mac=52:54:00:00:00:0b'),
-      parseGuestFlag('vm3@virbr0=192.168.122.12,port=vnet2,mac=52:54:00:00:00:0c'),
-      parseGuestFlag('vm4@virbr1=192.168.123.10,port=vnet3,mac=52:54:00:00:00:0d'),
+  const topology = twoBridgeTopology(
+    [
+      'vm1@virbr0=192.168.122.10,port=vnet0,mac=52:54:00:00:00:0a',
+      'vm2@virbr0=192.168.122.11,port=vnet1,mac=52:54:00:00:00:0b',
+      'vm3@virbr0=192.168.122.12,port=vnet2,mac=52:54:00:00:00:0c',
+      'vm4@virbr1=192.168.123.10,port=vnet3,mac=52:54:00:00:00:0d',
     ],
-    outside: [],
-  });
+    { outside: [] },
+  );
   return { name: 'ipset membership', dump: RULES, topology, brNetfilter: false, probes: matrixProbes(topology) };
 }
 

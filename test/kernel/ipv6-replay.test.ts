@@ -127,6 +127,24 @@ describeKernel('IPv6 kernel replay: a port forward over IPv6', () => {
   });
 });
 
+describeKernel('IPv6 kernel replay: a rule shadowing libvirt\'s over IPv6', () => {
+  it("an admin's DROP first in LIBVIRT_FWO: nat6's guests cannot get out over IPv6, as shadowed-rule says", async () => {
+    const dir = 'f-three-dual-stack-legacy';
+    const [host] = await replays('shadowed6', [join(REPO_CORPUS, 'audit', 'ipv6', 'shadowed-drop6.ip6.save')], three(dir));
+    expect(host!.probes.family).toBe(6);
+    const nat6 = host!.probes.subjects.find((s) => s.network.name === 'nat6')!;
+    expect(host!.probes.out(nat6).request.verdict).toBe('dropped');
+    replay(host!);
+  });
+
+  it("an admin's ACCEPT above isolated6's reject-out: its guests get out over IPv6, as shadowed-rule says", async () => {
+    const [host] = await replays('bypassed6', [join(REPO_CORPUS, 'audit', 'ipv6', 'isolated-bypassed6.ip6.save')], three('f-three-dual-stack-legacy'));
+    const isolated6 = host!.probes.subjects.find((s) => s.network.name === 'isolated6')!;
+    expect(host!.probes.out(isolated6).request.verdict).toBe('delivered');
+    replay(host!);
+  });
+});
+
 describeKernel('Xen kernel replay: vif-nat and vif-route captures', () => {
   it.each([
     ['head-vif-nat-ip', 'online'],

@@ -12,12 +12,10 @@ import { parseSave } from '../../grammar/iptables-save.js';
 import { formatHost } from '../../src/model/cidr.js';
 import { compileDump } from '../../src/sim/compile.js';
 import { evalEnv, parseAssumptions } from '../../src/sim/env.js';
-import { buildTopology, emptySpec } from '../../src/sim/topology.js';
-import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, traceWay, type Simulator, type TraceResult } from '../../src/sim/trace.js';
 import { describeKernel, kernelSkipReason } from '../helpers/env.js';
 import { runKernel, type Observation } from '../helpers/netns.js';
-import { expectation, kernelProbes, matrixProbes, type Scenario } from '../helpers/scenarios.js';
+import { expectation, kernelProbes, matrixProbes, twoBridgeTopology, type Scenario } from '../helpers/scenarios.js';
 
 const RULES = `*filter
 :INPUT ACCEPT [0:0]
@@ -33,17 +31,10 @@ COMMIT
 `;
 
 function scenario(): Scenario {
-  const topology = buildTopology({
-    ...emptySpec(),
-    uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
-    bridges: [parseBridgeFlag('virbr0=192.168.122.1/24'), parseBridgeFlag('virbr1=192.168.123.1/24')],
-    guests: [
-      parseGuestFlag('vm1@virbr0=192.168.122.10,port=vnet0'),
-      parseGuestFlag('vm2@virbr0=192.168.122.11,port=vnet1'),
-      parseGuestFlag('vm3@virbr1=192.168.123.10,port=vnet2'),
-    ],
-    brNetfilter: 'off',
-  });
+  const topology = twoBridgeTopology(
+    ['vm1@virbr0=192.168.122.10,port=vnet0', 'vm2@virbr0=192.168.122.11,port=vnet1', 'vm3@virbr1=192.168.123.10,port=vnet2'],
+    { brNetfilter: 'off' },
+  );
   return { name: 'recent', dump: RULES, topology, brNetfilter: false, probes: matrixProbes(topology) };
 }
 

@@ -103,6 +103,24 @@ describeCorpus('input kinds, told from content', () => {
     expect(r.stderr).toMatch(/two IPv4 iptables dumps for one host/);
   });
 
+  it('audit says when it tells hosts apart by directory alone (one host split in two would miss rules)', async () => {
+    const [v4, nft, same] = ['v4', 'nft', 'same'].map((d) => join(mkdtempSync(join(tmpdir(), 'virtables-hosts-')), d));
+    for (const d of [v4!, nft!, same!]) mkdirSync(d);
+    copyFileSync(join(K, 'after.iptables-save.txt'), join(v4!, 'iptables-save.txt'));
+    copyFileSync(join(K, 'after.nft.txt'), join(nft!, 'nft-ruleset.txt'));
+    copyFileSync(join(K, 'after.iptables-save.txt'), join(same!, 'iptables-save.txt'));
+    copyFileSync(join(K, 'after.nft.txt'), join(same!, 'nft-ruleset.txt'));
+    const split = await runCli(['audit', join(v4!, 'iptables-save.txt'), join(nft!, 'nft-ruleset.txt'), '--format', 'json']);
+    expect(split.stderr).toContain(`read as 2 hosts, one per directory (${v4}, ${nft}); if these files are one host's, put them in one directory`);
+    expect(JSON.parse(split.stdout).hosts).toHaveLength(2);
+    const one = await runCli(['audit', join(same!, 'iptables-save.txt'), join(same!, 'nft-ruleset.txt'), '--format', 'json']);
+    expect(one.stderr).not.toContain('read as');
+    // Two IPv4 dumps cannot be one host's: two hosts, nothing to say.
+    const two = await runCli(['audit', join(v4!, 'iptables-save.txt'), join(same!, 'iptables-save.txt'), '--format', 'json']);
+    expect(two.stderr).not.toContain('read as');
+    expect(JSON.parse(two.stdout).hosts).toHaveLength(2);
+  });
+
   it('audit judges the nft tables it read: libvirt\'s network inferred from them, no note that they were skipped', async () => {
     const r = await runCli(['audit', join(A, 'after.nft.txt'), '--format', 'json']);
     expect(r.stderr).toBe('');

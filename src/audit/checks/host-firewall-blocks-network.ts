@@ -32,7 +32,7 @@ export const hostFirewallBlocksNetwork = defineCheck({
     for (const b of blockedTraffic(ctx)) {
       // libvirt's rule for it is there but comes too late: shadowed-rule says so.
       if (b.owner !== 'host' || b.expected !== null || !runs(ctx, b)) continue;
-      const key = `${b.subject.network.name} ${b.probe === 'reply' ? 'out' : b.probe}`;
+      const key = `${b.subject.network.name} ${b.probe === 'reply' ? 'out' : b.probe} ${b.subject.family}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(
@@ -78,7 +78,7 @@ function whyLibvirtDoesNotHelp(ctx: AuditContext, b: Blocked): string {
   const input = b.probe === 'dns' || b.probe === 'dhcp';
   return input
     ? ": libvirt's nftables backend adds no INPUT rules (it relies on the host accepting DHCP and DNS from its bridges), so the host's input chain alone decides"
-    : ": libvirt's nftables rules accept it in table ip libvirt_network, but an accept ends only that table's chain; every base chain on the forward hook still runs, and any drop is final";
+    : `: libvirt's nftables rules accept it in table ${b.subject.family === 6 ? 'ip6' : 'ip'} libvirt_network, but an accept ends only that table's chain; every base chain on the forward hook still runs, and any drop is final`;
 }
 
 /** The commands that let the traffic through where it is stopped, with the message's words. */
@@ -99,7 +99,8 @@ function fixFor(ctx: AuditContext, b: Blocked): { fix: 'nftAccept' | 'iptablesAc
     const rules = what.nft(br).map((r) => `\`nft insert rule ${table} ${shellQuote(b.step.chain)} ${r}\``).join(' and ');
     return { fix: 'nftAccept', data: { ...words, rules } };
   }
-  const commands = what.iptables(br).map((r) => `\`iptables -I ${b.step.chain} ${r}\``).join(' and ');
+  const tool = b.subject.family === 6 ? 'ip6tables' : 'iptables';
+  const commands = what.iptables(br).map((r) => `\`${tool} -I ${b.step.chain} ${r}\``).join(' and ');
   const data = { ...words, stopper: b.rule ? 'rule' : 'policy', commands };
   return { fix: ctx.flavor.flavor === 'libvirt-nft' ? 'iptablesAcceptOrBackend' : 'iptablesAccept', data };
 }

@@ -5,6 +5,7 @@
 // (an admin's `nft insert rule ip libvirt_network guest_output … drop`) deciding before libvirt's
 // own; what the simulator cannot decide there is said to be unknown, and why.
 
+import { someOf } from '../../model/text.js';
 import { acceptedAt, deleteHint, ruleLocation, stoppedAt } from '../accepted.js';
 import { acceptedBy, stepRule } from '../legs.js';
 import { neverMatchingRules } from '../never-matches.js';
@@ -27,7 +28,7 @@ export const shadowedRule = defineCheck({
   docs: 'docs/checks/shadowed-rule.md',
   messages: {
     shadowed: '{{network}}: {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}{{xenWhy}}',
-    bypassed: '{{network}} is isolated, but its guests reach the outside: {{reject}} (reject-out) never decides, because {{by}}',
+    bypassed: '{{network}} is isolated, but its guests reach the outside{{over}}: {{reject}} (reject-out) never decides, because {{by}}',
     undecided: "{{network}}: whether libvirt's rule {{expected}} ({{purpose}}) lets {{what}} through is unknown because {{reason}}",
     neverMatches: "the host's rule {{rule}} can never match: {{packet}} is what it is for, and {{decider}}; so is the packet from {{others}} (traced in order)",
     nftShadowed: "{{network}}: libvirt's rule {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}, {{whose}}, {{where}}, {{action}} them first",
@@ -69,7 +70,7 @@ export const shadowedRule = defineCheck({
             decider,
             xenWhy: xen ? xenWhy(b.expected, b.rule) : '',
             bridge: xen ? (b.subject.network.bridge ?? b.subject.bridge) : b.subject.bridge,
-            delete: b.rule ? deleteCommand(b.rule) : '',
+            delete: b.rule ? deleteCommand(b.rule, b.subject.family === 6 ? 'ipv6' : 'ipv4') : '',
           },
           location: ctx.location(b.expected),
           related: b.rule ? [{ ...ctx.location(b.rule), message: 'decides first' }] : [],
@@ -77,19 +78,20 @@ export const shadowedRule = defineCheck({
       );
     }
     // An isolated network's REJECT that an earlier ACCEPT bypasses: its guests get out.
-    const probes = ctx.probes();
-    for (const s of probes?.subjects ?? []) {
-      if (!ctx.hasRules(s.network)) continue;
+    for (const probes of ctx.reachability()) for (const s of probes.subjects) {
+      if (!ctx.hasRules(s.network, s.family)) continue;
       if (ctx.modeOf(s.network) !== 'none') continue;
-      const r = probes!.out(s);
+      const r = probes.out(s);
       if (r.request.verdict !== 'delivered') continue;
-      const reject = ctx.rulesOf(s.network.name).find((e) => e.purpose === 'reject-out')?.rule;
-      const nftReject = reject ? null : ctx.nftRulesOf(s.network.name).find((e) => e.purpose === 'reject-out' && e.owner === 'libvirt')?.rule;
+      const family = s.family === 6 ? 'ipv6' : 'ipv4';
+      const reject = ctx.rulesOf(s.network.name).find((e) => e.purpose === 'reject-out' && e.family === family)?.rule;
+      const nftFamily = s.family === 6 ? 'ip6' : 'ip';
+      const nftReject = reject ? null : ctx.nftRulesOf(s.network.name).find((e) => e.purpose === 'reject-out' && e.owner === 'libvirt' && e.rule.family === nftFamily)?.rule;
       if (nftReject) {
-        out.push(nftBypassed(ctx, s, nftReject, acceptedAt(ctx, probes!.detail(r).request, 'FORWARD')));
+        out.push(nftBypassed(ctx, s, nftReject, acceptedAt(ctx, probes.detail(r).request, 'FORWARD')));
         continue;
       }
-      const accept = stepRule(acceptedBy(probes!.detail(r).request, 'filter', 'FORWARD'));
+      const accept = stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'));
       if (!reject) continue;
       out.push(
         report(shadowedRule, {
@@ -99,8 +101,9 @@ export const shadowedRule = defineCheck({
           data: {
             network: networkLabel(s.network),
             reject: atLine(reject),
+            over: s.family === 6 ? ' over IPv6' : '',
             by: accept ? `${atLine(accept)} accepts them first` : 'the FORWARD policy accepts them before it',
-            delete: accept ? deleteCommand(accept) : '',
+            delete: accept ? deleteCommand(accept, family) : '',
           },
           location: ctx.location(reject),
           related: accept ? [{ ...ctx.location(accept), message: 'accepts first' }] : [],
@@ -136,7 +139,7 @@ export const shadowedRule = defineCheck({
             rule: atLine(n.rule),
             packet: n.packet,
             decider,
-            others: n.sources.slice(1).join(', ') || 'every other source',
+            others: someOf(n.sources.slice(1)) || 'every other source',
             delete: deleteCommand(n.rule),
             chain: n.rule.chain,
           },

@@ -67,6 +67,22 @@ checkCases('shadowed-rule', {
         fix: "narrow the earlier rule so it does not match virbr1, or move it below libvirt's: `iptables -t filter -D INPUT -i virbr1 -p udp -m udp --dport 53 -j DROP` then add it back with -A (libvirt inserts its own rules at the top)" }],
     },
     {
+      name: "IPv6: an admin's DROP first in ip6tables' LIBVIRT_FWO, above nat6's forward-out accept (real libvirt 9.0 capture; kernel: test/kernel/ipv6-replay)",
+      dumps: [join(AUDIT, 'ipv6/shadowed-drop6.ip6.save')],
+      net: [1, 2, 3].map((i) => join(REPO_CORPUS, `libvirt-ipv6/f-three-dual-stack-legacy/network${i}.xml`)),
+      findings: [{ network: 'nat6', severity: 'error', line: 48,
+        message: ['line 48 `-A LIBVIRT_FWO -s 2001:db8:126::/64 -i virbr6 -j ACCEPT` (forward-out)', 'guests of nat6 starting connections to the outside over IPv6', 'line 44 `-A LIBVIRT_FWO -i virbr6 -j DROP`', 'drops them first'],
+        fix: "narrow the earlier rule so it does not match virbr6, or move it below libvirt's: `ip6tables -t filter -D LIBVIRT_FWO -i virbr6 -j DROP` then add it back with -A (libvirt inserts its own rules at the top)" }],
+    },
+    {
+      name: "IPv6: an admin's ACCEPT above isolated6's reject-out in ip6tables' LIBVIRT_FWO (real libvirt 9.0 capture; kernel: test/kernel/ipv6-replay)",
+      dumps: [join(AUDIT, 'ipv6/isolated-bypassed6.ip6.save')],
+      net: [1, 2, 3].map((i) => join(REPO_CORPUS, `libvirt-ipv6/f-three-dual-stack-legacy/network${i}.xml`)),
+      findings: [{ network: 'isolated6', severity: 'error', line: 45,
+        message: ['is isolated, but its guests reach the outside over IPv6', 'line 45 `-A LIBVIRT_FWO -i virbr8 -j REJECT --reject-with icmp6-port-unreachable` (reject-out) never decides', 'line 44 `-A LIBVIRT_FWO -i virbr8 -j ACCEPT` accepts them first'],
+        fix: 'remove or narrow the accepting rule: `ip6tables -t filter -D LIBVIRT_FWO -i virbr8 -j ACCEPT`' }],
+    },
+    {
       name: "seed lab query 5: the admin's accept appended below libvirt's REJECT can never match",
       dumps: [join(AUDIT, 'port-forward-never-reaches-guest/accept-after-reject.save')],
       net: [natted],

@@ -1,0 +1,49 @@
+// What `virtables explain` prints as text and as tables: each group of rules with its purpose and reason,
+// the rules that never match and those whose verdict depends on state marked after the sentence.
+
+import { listingNote } from '../input/listing.js';
+import { hostDumps, type Host } from '../model/host.js';
+import type { Style } from '../write/style.js';
+import { renderTable, type TableRow } from '../write/table.js';
+import { hostExplainGroups, type HostExplainReport, type ReportRow } from './host-report.js';
+
+function emptyInputs(report: HostExplainReport, host?: Host): string[] {
+  const listed = host ? hostDumps(host).flatMap((d) => listingNote(d) ?? []) : [];
+  return [...listed, ...report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`)];
+}
+
+/** The marks after a rule's sentence, found by its place in the report's rules. */
+function neverText(report: HostExplainReport, row: ReportRow): string {
+  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && (x.neverMatches || x.dependsOn));
+  const n = r?.neverMatches;
+  const state = r?.dependsOn ? ` — depends on state: ${r.dependsOn.join('; ')}` : '';
+  if (!n) return state;
+  return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first${state}`;
+}
+
+export function explainText(report: HostExplainReport, s: Style, host?: Host): string {
+  const out: string[] = emptyInputs(report, host).map((l) => s.dim(l));
+  if (out.length > 0) out.push('');
+  for (const g of hostExplainGroups(report)) {
+    out.push(s.bold(`== ${g.title}`));
+    if (g.rows.length === 0) out.push('   (no rules in this dump)');
+    for (const r of g.rows) {
+      out.push(`  ${s.dim(r.where)}  ${r.table === 'filter' ? '' : `${r.table} `}${r.text}`);
+      out.push(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}${neverText(report, r)}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function explainTables(report: HostExplainReport, s: Style, host?: Host): string {
+  const width = Math.max(100, process.stdout.columns ?? 120);
+  const out: string[] = emptyInputs(report, host);
+  for (const g of hostExplainGroups(report)) {
+    out.push(s.bold(g.title));
+    const spec = { head: ['line', 'table', 'rule', 'purpose', 'why'], widths: [10, 12, Math.floor(width * 0.4), 14, Math.floor(width * 0.28)], headStyle: s.cyan, borderStyle: s.dim };
+    const rows: TableRow[] = g.rows.map((r) => [r.where.replace(/^line /, ''), r.table, r.text, r.purpose ?? '', `${r.why}${neverText(report, r)}`]);
+    out.push(renderTable(spec, rows.length > 0 ? rows : [{ span: '(no rules in this dump)' }]), '');
+  }
+  return out.join('\n');
+}
