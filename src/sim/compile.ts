@@ -10,7 +10,7 @@ import { protocolNumber } from '../model/protocols.js';
 import { NO_ENV, type EvalEnv } from './env.js';
 import { maxOf } from '../model/lists.js';
 import { iptablesBaseChains, planHooks, type Placement } from './hooks.js';
-import { all, compileMatch, ifaceTest, type Test } from './matches.js';
+import { all, compileMatch, type Test } from './matches.js';
 import { compileNft } from './nft.js';
 import type { Hook, MatchCtx } from './packet.js';
 import {
@@ -59,44 +59,55 @@ function ruleKeys(rule: Rule): RuleKeys {
 
 // --- rule predicates ------------------------------------------------------------------------
 
+/** An interface condition of the rule head: exact name, or a `+` prefix; negated or not. */
+interface IfaceCond {
+  readonly name: string;
+  readonly prefix: boolean;
+  readonly negated: boolean;
+}
+
+function ifaceCond(i: NonNullable<Rule['inInterface']>): IfaceCond {
+  const prefix = i.name.endsWith('+');
+  return { name: prefix ? i.name.slice(0, -1) : i.name, prefix, negated: i.negated };
+}
+
+const ifaceMatches = (v: string, i: IfaceCond): boolean => (i.prefix ? v.startsWith(i.name) : v === i.name) !== i.negated;
+
 function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null, env: EvalEnv): CompiledRule {
+  // The head (devices, protocol, addresses, fragment) is tested by one closure shape for every
+  // rule, in the order -i, -o, -p, -s, -d, -f, then the matches: the call in runChain stays monomorphic.
   const tests: Test[] = [];
   const notes: string[] = [];
   let unknown: string | null = null;
-  if (rule.inInterface) {
-    const t = ifaceTest(rule.inInterface.name, 'inIface');
-    tests.push(rule.inInterface.negated ? (c) => !t(c) : t);
-  }
-  if (rule.outInterface) {
-    const t = ifaceTest(rule.outInterface.name, 'outIface');
-    tests.push(rule.outInterface.negated ? (c) => !t(c) : t);
-  }
+  const inIf = rule.inInterface ? ifaceCond(rule.inInterface) : null;
+  const outIf = rule.outInterface ? ifaceCond(rule.outInterface) : null;
+  let never = false;
+  let proto = -1;
+  let protoNeg = false;
   if (rule.protocol && rule.protocol.name !== 'all') {
     const n = protoNumber(rule.protocol.name);
     if (n === null) unknown = `-p ${rule.protocol.name}`;
     else {
-      const neg = rule.protocol.negated;
-      tests.push((c) => (c.proto === n) !== neg);
+      proto = n;
+      protoNeg = rule.protocol.negated;
     }
   } else if (rule.protocol?.negated) {
-    tests.push(() => false); // `! -p all` matches nothing
+    never = true; // `! -p all` matches nothing
   }
-  for (const [a, field] of [[rule.source, 'src'], [rule.destination, 'dst']] as const) {
+  const addr: Array<{ mask: bigint; net: bigint; neg: boolean } | null> = [null, null];
+  for (const [k, a, field] of [[0, rule.source, 'src'], [1, rule.destination, 'dst']] as const) {
     if (!a || (a.cidr.prefix === 0 && !a.negated)) continue;
     if (a.cidr.family !== family) {
       unknown = `${field === 'src' ? '-s' : '-d'} ${a.written} (not an IPv${family} address)`;
       continue;
     }
-    const mask = maskOf(family, a.cidr.prefix);
-    const net = a.cidr.network;
-    const neg = a.negated;
-    tests.push(field === 'src' ? (c) => ((c.src & mask) === net) !== neg : (c) => ((c.dst & mask) === net) !== neg);
+    addr[k] = { mask: maskOf(family, a.cidr.prefix), net: a.cidr.network, neg: a.negated };
   }
-  if (rule.fragment) {
-    // Traced packets are never fragments.
-    const neg = rule.fragment.negated;
-    tests.push(() => neg);
-  }
+  const src = addr[0]!;
+  const dst = addr[1]!;
+  // Traced packets are never fragments: `-f` never matches, `! -f` always does.
+  const fragment = rule.fragment ? (rule.fragment.negated ? 1 : 0) : -1;
+  if (fragment === 0) never = true;
   for (const m of rule.matches) {
     const cm = compileMatch(m, family, env);
     if (cm.kind === 'unknown') {
@@ -106,8 +117,18 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     tests.push(cm.test);
     if (cm.note) notes.push(cm.note);
   }
+  const rest = tests.length === 0 ? null : all(tests);
+  const test: Test = (c) => {
+    if (inIf !== null && !ifaceMatches(c.inIface, inIf)) return false;
+    if (outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
+    if (never) return false;
+    if (proto >= 0 && (c.proto === proto) === protoNeg) return false;
+    if (src !== null && ((c.src & src.mask) === src.net) === src.neg) return false;
+    if (dst !== null && ((c.dst & dst.mask) === dst.net) === dst.neg) return false;
+    return rest === null || rest(c);
+  };
   return {
-    rule, nft: null, index, test: all(tests), unknown, notes, keys: ruleKeys(rule), effects: null,
+    rule, nft: null, index, test, unknown, notes, keys: ruleKeys(rule), effects: null,
     target: compileTarget(rule.target, family, isUserChain),
   };
 }
