@@ -97,8 +97,10 @@ let listParser: ListLineParser | null = null;
 // Lines in the other formats
 
 const PROMPT = /^(?:\[[^\]]*\]\s*[#$]|[\w.-]+@[\w.-]+:[^#$\s]*\s*[#$]|[#$]|>)\s*/;
-const PROGRAM = /^(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy|-nft)?(?=\s|$)/;
-const PROGRAM_AFTER_BLANKS = /^\s*(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy|-nft)?(?=\s|$)/;
+// The program's name ends at a blank (taken with it: a lookahead left recheck to fuzz, and the fuzzer,
+// under load, sometimes called the pattern polynomial; without one its automaton proves it linear).
+const PROGRAM = /^(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy|-nft)?(?:\s|$)/;
+const PROGRAM_AFTER_BLANKS = /^\s*(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy|-nft)?(?:\s|$)/;
 
 /** Do the arguments list rules (`-L`, `-nvL`, `-S`, `--list`, `--list-rules`)? Word by word: a pattern backtracked. */
 function listsRules(args: string): boolean {
