@@ -31,7 +31,6 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
 async function withNeverMatching(report: HostExplainReport, host: Host, running: readonly AnyNetwork[]): Promise<HostExplainReport> {
   const marks = new Map<string, NonNullable<RuleReport['neverMatches']>>();
   for (const d of hostDumps(host)) {
-    if ((d.family ?? 'ipv4') !== 'ipv4') continue;
     const ctx = await simulatedContext({ dumps: [d], running, inactive: [] });
     for (const n of neverMatchingRules(ctx)) {
       marks.set(`${d.file}:${n.rule.pos.line}`, { line: n.decider?.pos.line ?? 0, text: n.decider?.text.trim() ?? 'the policy', verdict: n.verdict });

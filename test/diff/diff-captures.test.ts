@@ -151,6 +151,12 @@ describeCorpus('virtables diff / explain on the command line', () => {
     expect(json.rules.filter((r) => r.neverMatches).map((r) => [r.line, r.neverMatches])).toEqual([[34, { line: 31, text: '-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable', verdict: 'rejected' }]]);
   });
 
+  it('explain marks the same mistake in an ip6tables-save (the IPv6 host simulated from it)', async () => {
+    const dump = join(REPO_CORPUS, 'audit', 'ipv6', 'port-forward6.ip6.save');
+    const json = JSON.parse((await runCli(['explain', dump, '--format', 'json'])).stdout) as { rules: Array<{ line: number; neverMatches: unknown }> };
+    expect(json.rules.filter((r) => r.neverMatches).map((r) => [r.line, r.neverMatches])).toEqual([[27, { line: 29, text: '-A LIBVIRT_FWI -o virbr6 -j REJECT --reject-with icmp6-port-unreachable', verdict: 'rejected' }]]);
+  });
+
   it("a Shorewall host's '-o lup -j MASQUERADE' is the host's own rule, not blamed on Xen", async () => {
     const f = join(SHARED_CORPUS, 'real-world', 'configs_sqrl_shorewall__2015_aug_iptables-save');
     const j = JSON.parse((await runCli(['explain', f, '--format', 'json'])).stdout) as { rules: Array<{ text: string; owner: string; purpose: string | null }> };
