@@ -9,7 +9,7 @@ import type { AddressMatch, Arg, Counters, Family, InterfaceMatch, Match, Note, 
 import { InputError } from '../src/model/errors.js';
 import { memo } from '../src/model/memo.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
-import { checkExtension, type RawArg, type RawXtOption } from '../src/xt/check.js';
+import { checkExtension, type RawArg, type RawXtOption, type XtReading } from '../src/xt/check.js';
 import { familyWidth, maskedAddress, maskPrefix, xtNumber } from '../src/xt/numbers.js';
 import { ALL_MATCH_NAMES, findMatch, findTarget, otherFamilyOnly } from '../src/xt/registry.js';
 import type { Extension, GivenMap, RuleView, XtOption } from '../src/xt/spec.js';
@@ -539,9 +539,9 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     if (l.ext) {
       const r = checkOf(ctx, l);
       l.given = r.given;
-      const m = sharedMatch(l, r);
-      matches[k] = m;
-      groupsKey += `${idOf(m)},`;
+      const shared = sharedMatch(l, r);
+      matches[k] = shared.match;
+      groupsKey = groupsKey === '' ? shared.key : groupsKey + shared.key;
     } else {
       matches[k] = { name: intern(l.name), options: l.options, implicit: l.implicit, validated: false };
       allChecked = false;
@@ -661,40 +661,42 @@ function optionsOf(l: Loaded): Option[] {
 }
 
 // src/xt's check returns one result object per distinct reading while it keeps it (its own memo):
-// the model part is found from that object, with no key to build or hash.
-const explicitMatches = new WeakMap<object, Match>();
-const implicitMatches = new WeakMap<object, Match>();
-const targets = new WeakMap<object, Target>();
+// the model parts are kept on that object, found with no key to build or hash.
+interface Parts {
+  explicit?: SharedMatch;
+  implicit?: SharedMatch;
+  target?: Target;
+}
 
-function sharedMatch(l: Loaded, r: { text: string }): Match {
-  const byResult = l.implicit ? implicitMatches : explicitMatches;
-  const known = byResult.get(r);
+interface SharedMatch {
+  readonly match: Match;
+  /** `N,`: a number for this match, its part of the key of lists of matches. */
+  readonly key: string;
+}
+let nextId = 0;
+
+function partsOf(r: XtReading): Parts {
+  return (r.parts ??= {}) as Parts;
+}
+
+function sharedMatch(l: Loaded, r: XtReading): SharedMatch {
+  const parts = partsOf(r);
+  const known = l.implicit ? parts.implicit : parts.explicit;
   if (known !== undefined) return known;
   const options = optionsOf(l);
-  const made: Match = { name: intern(l.name), options, implicit: l.implicit, validated: true, canonical: r.text };
-  byResult.set(r, made);
+  const match: Match = { name: intern(l.name), options, implicit: l.implicit, validated: true, canonical: r.text };
+  const made = { match, key: `${nextId++},` };
+  if (l.implicit) parts.implicit = made;
+  else parts.explicit = made;
   return made;
 }
 
-function sharedTarget(l: Loaded, r: { text: string }): Target {
-  const known = targets.get(r);
-  if (known !== undefined) return known;
+function sharedTarget(l: Loaded, r: XtReading): Target {
+  const parts = partsOf(r);
+  if (parts.target !== undefined) return parts.target;
   const name = intern(l.ext!.savedAs ?? l.name);
-  const made: Target = { name, goto: false, options: optionsOf(l), validated: true, canonical: r.text };
-  targets.set(r, made);
-  return made;
-}
-
-/** A number for each shared part, for the keys of lists of them. */
-const ids = new WeakMap<object, number>();
-let nextId = 0;
-function idOf(part: object): number {
-  let id = ids.get(part);
-  if (id === undefined) {
-    id = nextId++;
-    ids.set(part, id);
-  }
-  return id;
+  parts.target = { name, goto: false, options: optionsOf(l), validated: true, canonical: r.text };
+  return parts.target;
 }
 
 /** One array for every rule with the same checked matches in the same order (the key: their ids). */
@@ -731,7 +733,7 @@ function protoOwns(word: string, protocol: ProtocolSpec | null, used: boolean, m
   return namesOf(ext).has(word.split('=')[0]!);
 }
 
-function checkOf(ctx: RuleContext, l: Loaded): { given: GivenMap; text: string; key: string } {
+function checkOf(ctx: RuleContext, l: Loaded): XtReading {
   const r = checkExtension(l.ext!, ctx.family, l.raws, l.col);
   if (!r.ok) fail(ctx, r.problem.col, r.problem.message);
   return r;

@@ -29,8 +29,20 @@ export interface XtProblem {
 }
 
 export type XtResult =
-  | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string; readonly key: string }
+  | XtReading
   | { readonly ok: false; readonly problem: XtProblem };
+
+/** A reading that passed the checks: one object per distinct reading while the memo keeps it. */
+export interface XtReading {
+  readonly ok: true;
+  readonly ext: Extension;
+  readonly given: GivenMap;
+  readonly printed: readonly PrintedOption[];
+  readonly text: string;
+  readonly key: string;
+  /** The model parts a reader made from this reading (grammar/iptables-rule.ts), kept with it. */
+  parts: object | undefined;
+}
 
 /** Where a problem is: the extension itself, one of its options, or one option's value. */
 interface Where {
@@ -38,7 +50,7 @@ interface Where {
   readonly arg: number;
 }
 type Cached =
-  | { readonly ok: true; readonly ext: Extension; readonly given: GivenMap; readonly printed: readonly PrintedOption[]; readonly text: string; readonly key: string }
+  | XtReading
   | { readonly ok: false; readonly at: Where | null; readonly message: string };
 
 const cache = memo<Cached>(1024);
@@ -126,7 +138,7 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
   const problem = ext.check?.(given, family);
   if (problem) return fail(null, `${what}: ${problem}`);
   const printed = ext.save ? ext.save(given, family) : saveInOrder(ext, given);
-  return { ok: true, ext, given, printed, text: printed.map(printOption).join(' '), key };
+  return { ok: true, ext, given, printed, text: printed.map(printOption).join(' '), key, parts: undefined };
 }
 
 /** `[! ]--name value…`, as save functions print one option. */
