@@ -1,6 +1,7 @@
 // The three conflict checks share one shape: another firewall manager's rule or policy stops
 // traffic a virtual network's mode promises. Each check adds what is peculiar to its manager.
 
+import type { Dump } from '../model/dump.js';
 import type { AuditContext, Check } from './context.js';
 import { stoppedAt } from './accepted.js';
 import { blockedTraffic, undecidedTraffic } from './outcomes.js';
@@ -68,8 +69,8 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
 }
 
 /** Built-in chain policy line (`:FORWARD DROP`), when the dump has one. */
-export function policyLine(ctx: AuditContext, table: string, chain: string) {
-  for (const d of ctx.dumps) {
+export function policyLine(ctx: AuditContext, table: string, chain: string, only?: Dump) {
+  for (const d of only ? [only] : ctx.dumps) {
     const c = d.tables.find((t) => t.name === table)?.chains.find((x) => x.name === chain);
     if (c) return { chain: c, location: c.pos ? { file: d.file, line: c.pos.line, col: c.pos.col, text: `:${c.name} ${c.policy ?? '-'}` } : null };
   }

@@ -3,11 +3,11 @@
 // typically libvirt's REJECT above an accept appended with -A (the seed lab's query 5). Found
 // by the simulator: each source's packet is traced, and the rule must never take part.
 
-import { cidrContains, formatHost, type HostAddress } from '../model/cidr.js';
+import { cidrContains, formatHost, type HostAddress, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { traceWay, type Probe, type Proto, type Simulator, type TraceResult } from '../sim/trace.js';
 import type { AuditContext } from './context.js';
-import type { Subject } from './probes.js';
+import type { Probes, Subject } from './probes.js';
 
 export interface NeverMatching {
   readonly rule: Rule;
@@ -16,6 +16,8 @@ export interface NeverMatching {
   /** What the decider does with the packet. */
   readonly verdict: 'rejected' | 'dropped' | 'accepted';
   readonly subject: Subject;
+  /** The family it was traced in (the rule is in that family's dump). */
+  readonly family: IpFamily;
   /** The packet, for people: `tcp 80 from outside to 192.168.124.10`. */
   readonly packet: string;
   /** Every source tried, in words. */
@@ -38,7 +40,7 @@ function port(rule: Rule): number | null {
 }
 
 /** The guest and packet a FORWARD accept is for, when a probe can stand for it. */
-function target(rule: Rule, subjects: readonly Subject[], uplink: string): { subject: Subject; to: HostAddress; proto: Proto; dport: number | undefined; fromOutsideOnly: boolean } | null {
+function target(rule: Rule, subjects: readonly Subject[], uplink: string, family: IpFamily): { subject: Subject; to: HostAddress; proto: Proto; dport: number | undefined; fromOutsideOnly: boolean } | null {
   if (rule.table !== 'filter' || rule.target?.name !== 'ACCEPT' || rule.source || rule.matches.some((m) => !PLAIN_MODULES.has(m.name))) return null;
   if (rule.inInterface && (rule.inInterface.negated || rule.inInterface.name !== uplink)) return null;
   const proto = rule.protocol?.negated ? null : rule.protocol?.name ?? null;
@@ -46,9 +48,9 @@ function target(rule: Rule, subjects: readonly Subject[], uplink: string): { sub
   const d = rule.destination;
   const out = rule.outInterface && !rule.outInterface.negated ? rule.outInterface.name : null;
   if (d?.negated || rule.outInterface?.negated) return null;
-  const subject = subjects.find((s) => (d ? cidrContains(s.subnet, { family: 4, value: d.cidr.network }) : false) || (out !== null && s.bridge === out));
+  const subject = subjects.find((s) => (d ? cidrContains(s.subnet, { family, value: d.cidr.network }) : false) || (out !== null && s.bridge === out));
   if (!subject || (out !== null && subject.bridge !== out)) return null;
-  const to = d && d.cidr.prefix === 32 ? { family: 4 as const, value: d.cidr.network } : subject.guest;
+  const to = d && d.cidr.prefix === (family === 6 ? 128 : 32) ? { family, value: d.cidr.network } : subject.guest;
   const dport = port(rule);
   if ((proto === 'tcp' || proto === 'udp') && dport === null && rule.matches.some((m) => m.options.length > 0)) return null;
   return { subject, to, proto: proto ?? 'tcp', dport: proto === 'icmp' ? undefined : (dport ?? 80), fromOutsideOnly: rule.inInterface !== null };
@@ -64,7 +66,7 @@ function actsInSomeWay(sim: Simulator, probe: Probe, r: TraceResult, rule: Rule)
   return r.branches.paths.some((p) => actedIn(traceWay(sim, probe, p.choices.map((c) => c.matched)), rule));
 }
 
-/** The IPv4 filter rules a forwarded packet can meet: FORWARD's and those of every chain it reaches by -j or -g. */
+/** The filter rules of one family's dump a forwarded packet can meet: FORWARD's and those of every chain it reaches by -j or -g. */
 function forwardRules(dump: Dump | null): Set<Rule> {
   const rules = new Set<Rule>();
   const filter = dump?.tables.find((t) => t.name === 'filter');
@@ -87,17 +89,23 @@ function forwardRules(dump: Dump | null): Set<Rule> {
 
 /** The host's own FORWARD accepts to a guest that no simulated source's packet ever reaches. */
 export function neverMatchingRules(ctx: AuditContext): NeverMatching[] {
-  const probes = ctx.probes();
-  if (!probes) return [];
+  // IPv4's simulated host, then IPv6's (ip6tables-save's rules) where a network has an IPv6 address.
+  const v6 = ctx.reachability().find((p) => p.family === 6);
+  return [ctx.probes(), v6 ?? null].flatMap((probes) => (probes ? neverMatchingIn(ctx, probes) : []));
+}
+
+function neverMatchingIn(ctx: AuditContext, probes: Probes): NeverMatching[] {
+  const family = probes.family;
   const out: NeverMatching[] = [];
   // One set, not a search of the dump per rule (that was quadratic on a 100,000-rule host).
-  const forwarded = forwardRules(ctx.ipv4);
+  const forwarded = forwardRules(family === 6 ? ctx.ipv6 : ctx.ipv4);
+  if (forwarded.size === 0) return out;
   for (const e of ctx.explained) {
     if (e.owner !== 'host' || e.purpose !== null || e.rule.table !== 'filter' || !forwarded.has(e.rule)) continue;
-    const t = target(e.rule, probes.subjects, probes.uplink);
+    const t = target(e.rule, probes.subjects, probes.uplink, family);
     if (!t) continue;
     const sources = t.fromOutsideOnly ? ['outside'] : ['outside', 'stranger', ...probes.subjects.filter((s) => s !== t.subject).map((s) => s.endpoint)];
-    const dst = formatHost(4, t.to.value);
+    const dst = formatHost(family, t.to.value);
     const asked = sources.map((from): Probe => ({ from, to: dst, proto: t.proto, ...(t.dport !== undefined ? { dport: t.dport } : {}) }));
     // Never in any state: in no way the undecided conditions before it can go. The first source
     // whose packet reaches the rule (or cannot be decided) ends the search.
@@ -118,7 +126,7 @@ export function neverMatchingRules(ctx: AuditContext): NeverMatching[] {
     if (!decided || decided.table !== 'filter') continue;
     const verdict = first.request.verdict === 'rejected' ? 'rejected' : first.request.verdict === 'dropped' ? 'dropped' : 'accepted';
     out.push({
-      rule: e.rule, decider: decided.rule?.rule ?? null, verdict, subject: t.subject,
+      rule: e.rule, decider: decided.rule?.rule ?? null, verdict, subject: t.subject, family,
       packet: `${t.proto}${t.dport !== undefined ? ` ${t.dport}` : ''} from outside to ${dst}`,
       sources: sources.map((s) => (s === 'stranger' ? 'a host on another link' : s.startsWith('guest of ') ? `a ${s}` : s)),
     });

@@ -22,7 +22,11 @@ describe('audit of an IPv6 dump', () => {
     expect(r.networks[0]!.summary).toContain("the IPv6 side of a nat network: libvirt routes IPv6 rather than NAT it (no <nat ipv6='yes'/>)");
     expect(r.networks[0]!.summary).not.toContain('lacks dhcp-in');
     // The simulated IPv6 host: libvirt's `-d 2001:db8:126::/64 -o virbr6 -j ACCEPT` takes new connections from outside.
-    expect(r.findings).toMatchObject([{ id: 'guest-reachable-from-outside', network: 'natted6', family: 'ipv6', severity: 'warning', location: { line: 26 } }]);
+    expect(r.findings).toMatchObject([
+      { id: 'guest-reachable-from-outside', network: 'natted6', family: 'ipv6', severity: 'warning', location: { line: 26 } },
+      // libvirt turns on IPv6 forwarding for it, and ip6tables' FORWARD policy is ACCEPT: the host routes IPv6 for anyone.
+      { id: 'forward-policy-accept-with-ip-forward', network: null, family: 'ipv6', severity: 'info', location: { line: 14 } },
+    ]);
   });
 
   it('alone, networks inferred: no missing-rule for IPv4 DHCP', async () => {
@@ -37,8 +41,13 @@ describe('audit of an IPv6 dump', () => {
     expect(r.networks[0]).toMatchObject({ name: 'natted6', verdict: 'nat' });
     expect(r.networks[0]!.summary).toContain('its IPv6 is routed, not NATed (outside reaches the guests over IPv6)');
     // IPv4 is closed (NAT), IPv6 routed: the exposure is reported for IPv6 only.
-    expect(r.findings.map((f) => `${f.id} ${f.network} ${f.family ?? '-'}`)).toEqual(['guest-reachable-from-outside natted6 ipv6', 'forward-policy-accept-with-ip-forward null -']);
-    const ids = (await audit({ name: 'dual', dumps: [join(V6, 'natted6.save'), join(V6, 'natted6.ip6.save')], net: [net] })).map((f) => f.id);
+    // The FORWARD policy is judged per family: both are ACCEPT, and libvirt turns on forwarding in both.
+    expect(r.findings.map((f) => `${f.id} ${f.network} ${f.family ?? '-'}`)).toEqual([
+      'guest-reachable-from-outside natted6 ipv6',
+      'forward-policy-accept-with-ip-forward null ipv4',
+      'forward-policy-accept-with-ip-forward null ipv6',
+    ]);
+    const ids = (await audit({ name: 'dual', dumps: [join(V6, 'natted6.save'), join(V6, 'natted6.ip6.save')], net: [net] })).map((f) => `${f.id} ${f.family ?? '-'}`);
     expect(ids).toEqual([...new Set(ids)]);
   });
 

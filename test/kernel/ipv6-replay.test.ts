@@ -145,6 +145,17 @@ describeKernel('IPv6 kernel replay: a rule shadowing libvirt\'s over IPv6', () =
   });
 });
 
+describeKernel("IPv6 kernel replay: <nat ipv6='yes'/> without its MASQUERADE rules", () => {
+  it('the outside sees the guest\'s own IPv6 address, as masquerade-missing says', async () => {
+    const dir = join(REPO_CORPUS, 'audit', 'ipv6');
+    const [host] = await replays('masq6', [join(dir, 'masquerade-missing6.ip6.save')], [join(dir, 'natted6-nat.xml')]);
+    const s = host!.probes.subjects[0]!;
+    const out = host!.probes.out(s);
+    expect([out.request.verdict, out.request.seen?.src]).toEqual(['delivered', s.guest.value]);
+    replay(host!);
+  });
+});
+
 describeKernel('Xen kernel replay: vif-nat and vif-route captures', () => {
   it.each([
     ['head-vif-nat-ip', 'online'],

@@ -384,7 +384,8 @@ describe('virtables live --format sarif', () => {
     // CommonJS packages: their ES default is module.exports, whose .default is the export.
     const draft04 = (await import('ajv-draft-04')).default;
     const formats = (await import('ajv-formats')).default;
-    const ajv = new draft04.default({ allErrors: true, strict: false, unicodeRegExp: false }); // the schema's language pattern is not valid with the u flag
+    // unicodeRegExp off: the schema's language pattern is not valid with the u flag.
+    const ajv = new draft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
     formats.default(ajv);
     const schema = JSON.parse(readFileSync(join(REPO, 'node_modules', '@microsoft', 'jest-sarif', 'lib', 'schemas', 'sarif-2.1.0-rtm.5.json'), 'utf8')) as object;
     return ajv.compile(schema);

@@ -22,17 +22,16 @@ export const masqueradeTooBroad = defineCheck({
   messages: {
     nftBroad: "{{rule}} also masquerades traffic between guests of the same network: {{pairs}}. Once br_netfilter passes bridged traffic to the IP hooks (nft's ip and inet tables see it as iptables does), guests see the host's address instead of each other's (libvirt's own rule in guest_nat has `ip daddr != SUBNET` for this)",
     broad: "{{rule}} also masquerades traffic between guests of the same network: {{pairs}}. Once br_netfilter passes bridged traffic to iptables, guests see the host's address instead of each other's (libvirt's own rule has `! -d SUBNET` for this)",
-    nftExclude: 'exclude the subnet (or name the uplink with `oifname`): {{listFirst}}`nft replace rule {{chain}} handle {{handle}} ip daddr != {{subnet}} {{text}}`',
+    nftExclude: 'exclude the subnet (or name the uplink with `oifname`): {{listFirst}}`nft replace rule {{chain}} handle {{handle}} {{ip}} daddr != {{subnet}} {{text}}`',
     exclude: 'exclude the subnet: replace it, in its place, with the same rule plus `! -d {{subnet}}` (or add `-o UPLINK`), e.g. `{{replace}}`',
   },
   run(ctx): Finding[] {
-    const probes = ctx.probes();
-    if (!probes) return [];
     const hits = new Map<Rule | NftRule, string[]>();
     const subnets = new Map<Rule | NftRule, Cidr>();
-    for (const s of probes.subjects) {
-      if (!ctx.hasRules(s.network)) continue;
-      const size = 1n << BigInt(32 - s.subnet.prefix);
+    // Each family's simulated host: an IPv6 MASQUERADE (<nat ipv6='yes'/>) can be as broad as an IPv4 one.
+    for (const probes of ctx.reachability()) for (const s of probes.subjects) {
+      if (!ctx.hasRules(s.network, s.family)) continue;
+      const size = 1n << BigInt((s.family === 6 ? 128 : 32) - s.subnet.prefix);
       if (size < 4n) continue;
       // Another guest of the same subnet: neither the host nor the first guest.
       let peer = s.subnet.network + 2n;
@@ -42,7 +41,7 @@ export const masqueradeTooBroad = defineCheck({
       if (!nat?.rule || !['masquerade', 'snat'].includes(nat.rule.target.kind)) continue;
       const rule = nat.rule.rule ?? nat.rule.nft?.rule;
       if (!rule) continue;
-      hits.set(rule, [...(hits.get(rule) ?? []), `${s.network.name} (${formatHost(4, s.guest.value)} → ${formatHost(4, peer)})`]);
+      hits.set(rule, [...(hits.get(rule) ?? []), `${s.network.name} (${formatHost(s.family, s.guest.value)} → ${formatHost(s.family, peer)})`]);
       if (!subnets.has(rule)) subnets.set(rule, s.subnet);
     }
     const out: Finding[] = [];
@@ -62,6 +61,7 @@ export const masqueradeTooBroad = defineCheck({
               chain: chainOf(rule),
               handle: rule.handle ?? 'N',
               subnet: formatCidr(subnet),
+              ip: subnet.family === 6 ? 'ip6' : 'ip',
               text: nftRuleText(rule),
             },
             location: ruleLocation(ctx, rule),
@@ -95,10 +95,11 @@ function positionOf(dumps: readonly Dump[], rule: Rule): number {
 
 /** The command that replaces the rule, where it is, by itself with its own subnet excluded (`! -d SUBNET`). */
 function excluding(rule: Rule, subnet: Cidr, position: number): string {
+  const family = subnet.family === 6 ? 'ipv6' : 'ipv4';
   const text = rule.destination === null
-    ? formatRule({ ...rule, destination: { negated: true, cidr: subnet, written: formatCidr(subnet) } })
+    ? formatRule({ ...rule, destination: { negated: true, cidr: subnet, written: formatCidr(subnet) } }, family)
     : `-A ${rule.chain} -s ${formatCidr(subnet)} ! -d ${formatCidr(subnet)} -j ${rule.target?.name ?? 'MASQUERADE'}`;
-  return `iptables -t ${rule.table} ${text.replace(/^-A (\S+) /, (_m, chain: string) => `-R ${chain} ${position} `)}`;
+  return `${family === 'ipv6' ? 'ip6tables' : 'iptables'} -t ${rule.table} ${text.replace(/^-A (\S+) /, (_m, chain: string) => `-R ${chain} ${position} `)}`;
 }
 
 function chainOf(rule: NftRule): string {

@@ -140,7 +140,7 @@ export const shadowedRule = defineCheck({
             packet: n.packet,
             decider,
             others: someOf(n.sources.slice(1)) || 'every other source',
-            delete: deleteCommand(n.rule),
+            delete: deleteCommand(n.rule, n.family === 6 ? 'ipv6' : 'ipv4'),
             chain: n.rule.chain,
           },
           location: ctx.location(n.rule),

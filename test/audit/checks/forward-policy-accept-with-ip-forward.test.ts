@@ -1,6 +1,7 @@
 // forward-policy-accept-with-ip-forward: the host routes for anyone.
 import { checkCases, AUDIT, SEED, REAL } from '../harness.js';
 import { join } from 'node:path';
+import { REPO_CORPUS } from '../../helpers/env.js';
 
 const natted = join(SEED, 'natted.xml');
 
@@ -10,6 +11,8 @@ checkCases('forward-policy-accept-with-ip-forward', {
     { name: 'only an isolated network (libvirt leaves ip_forward alone)', dumps: [join(AUDIT, 'host-only.save')], net: [join(SEED, 'host-only.xml')] },
     { name: 'seed lab: the CentOS 5 host ends FORWARD with a REJECT', dumps: [join(SEED, 'expected-0.6.3/natted.save')], net: [natted] },
     { name: 'real capture: no network left running', dumps: [join(REAL, 'c-natted/destroyed.txt')] },
+    // An isolated dual-stack network: libvirt turns forwarding on for neither family.
+    { name: 'IPv6: an isolated dual-stack network (libvirt leaves forwarding alone)', dumps: [join(AUDIT, 'ipv6/isolated6-0.9.0.ip6.save')], net: [join(REPO_CORPUS, 'libvirt-ipv6/e-three-dual-stack/network3.xml')] },
   ],
   invalid: [
     {
@@ -29,6 +32,12 @@ checkCases('forward-policy-accept-with-ip-forward', {
       dumps: [join(AUDIT, 'guest-reachable-from-outside/port-forward.save')],
       net: [natted],
       findings: [{ network: null, severity: 'info', message: ['the rules name no link but eth0'], fix: "`iptables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly" }],
+    },
+    {
+      name: 'IPv6: a nat network with an IPv6 prefix turns on IPv6 forwarding; ip6tables FORWARD policy ACCEPT',
+      dumps: [join(AUDIT, 'ipv6/natted6.ip6.save')],
+      net: [join(AUDIT, 'ipv6/natted6.xml')],
+      findings: [{ network: null, severity: 'info', line: 14, message: ['natted6 forwards, so IPv6 forwarding (net.ipv6.conf.all.forwarding) is on', 'for another link over IPv6 is accepted by the FORWARD policy'], fix: "`ip6tables -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly" }],
     },
   ],
 });
