@@ -94,14 +94,16 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
   } else if (rule.protocol?.negated) {
     never = true; // `! -p all` matches nothing
   }
-  const addr: Array<{ mask: bigint; net: bigint; neg: boolean } | null> = [null, null];
+  // `host`: a /32 (/128) is compared whole, with no BigInt made by the mask.
+  const addr: Array<{ mask: bigint; net: bigint; neg: boolean; host: boolean } | null> = [null, null];
   for (const [k, a, field] of [[0, rule.source, 'src'], [1, rule.destination, 'dst']] as const) {
     if (!a || (a.cidr.prefix === 0 && !a.negated)) continue;
     if (a.cidr.family !== family) {
       unknown = `${field === 'src' ? '-s' : '-d'} ${a.written} (not an IPv${family} address)`;
       continue;
     }
-    addr[k] = { mask: maskOf(family, a.cidr.prefix), net: a.cidr.network, neg: a.negated };
+    const mask = maskOf(family, a.cidr.prefix);
+    addr[k] = { mask, net: a.cidr.network, neg: a.negated, host: a.cidr.prefix === (family === 4 ? 32 : 128) };
   }
   const src = addr[0]!;
   const dst = addr[1]!;
@@ -123,8 +125,8 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     if (outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
     if (never) return false;
     if (proto >= 0 && (c.proto === proto) === protoNeg) return false;
-    if (src !== null && ((c.src & src.mask) === src.net) === src.neg) return false;
-    if (dst !== null && ((c.dst & dst.mask) === dst.net) === dst.neg) return false;
+    if (src !== null && (src.host ? c.src === src.net : (c.src & src.mask) === src.net) === src.neg) return false;
+    if (dst !== null && (dst.host ? c.dst === dst.net : (c.dst & dst.mask) === dst.net) === dst.neg) return false;
     return rest === null || rest(c);
   };
   return {

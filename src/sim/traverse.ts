@@ -80,6 +80,7 @@ export interface JumpStack {
   readonly next: number[];
   /** Every chain entered since the built-in one and not yet left (a goto extends its caller's frame). */
   readonly path: CompiledChain[];
+  /** The chains of `path` while it is longer than PATH_SCAN (a short path is scanned); empty otherwise. */
   readonly onPath: Set<CompiledChain>;
   /** Where in `path` the frame pushed at each depth begins. */
   readonly pathAt: number[];
@@ -89,11 +90,31 @@ export function jumpStack(): JumpStack {
   return { chains: [], lists: [], next: [], path: [], onPath: new Set(), pathAt: [] };
 }
 
+/** Paths up to this long are scanned for loops; longer ones are kept in a set too (no quadratic walk). */
+const PATH_SCAN = 16;
+
 /** Leaves the frames above `depth`: their chains are no longer on the path. */
 function unwind(stack: JumpStack, depth: number): void {
   const { path, onPath } = stack;
   const keep = stack.pathAt[depth]!;
+  if (keep <= PATH_SCAN) {
+    path.length = keep;
+    if (onPath.size > 0) onPath.clear();
+    return;
+  }
   while (path.length > keep) onPath.delete(path.pop()!);
+}
+
+function enterPath(stack: JumpStack, chain: CompiledChain): void {
+  const { path, onPath } = stack;
+  path.push(chain);
+  if (path.length <= PATH_SCAN) return;
+  if (onPath.size === 0) for (const c of path) onPath.add(c);
+  else onPath.add(chain);
+}
+
+function isOnPath(stack: JumpStack, chain: CompiledChain): boolean {
+  return stack.path.length > PATH_SCAN ? stack.onPath.has(chain) : stack.path.includes(chain);
 }
 
 function note(w: Walker, text: string): void {
@@ -134,9 +155,8 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
   const steps = w.steps;
   const { chains, lists, next: resume, path, onPath, pathAt } = w.stack;
   path.length = 0;
-  onPath.clear();
+  if (onPath.size > 0) onPath.clear();
   path.push(builtin);
-  onPath.add(builtin);
   let depth = 0;
   let chain = builtin;
   let list = candidates(builtin.index, c);
@@ -224,7 +244,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       case 'chain': {
         const next = t === r.target ? chain.jumps[r.index] : chain.byName?.get(t.chain);
         if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
-        if (onPath.has(next)) {
+        if (isOnPath(w.stack, next)) {
           const loop = [...path.slice(path.indexOf(next)), next].map((c) => c.name).join(' → ');
           const why = `chains loop (${loop}): the kernel refuses to load such a table (ELOOP)`;
           return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', why), why };
@@ -237,8 +257,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
           pathAt[depth] = path.length;
           depth++;
         }
-        path.push(next);
-        onPath.add(next);
+        enterPath(w.stack, next);
         chain = next;
         list = candidates(next.index, c);
         i = 0;
