@@ -40,8 +40,19 @@ export type NetworkSource =
 export type FirewallSource =
   | { readonly kind: 'file'; readonly file: string; readonly at: At }
   /** The answer's dump; `commands`: with the answer's commands run on it (null file: the default listing). */
-  | { readonly kind: 'answer-dump'; readonly file: string | null; readonly commands: { readonly file: string | null } | null; readonly at: At }
-  | { readonly kind: 'answer-commands'; readonly networks: Named[]; readonly anyOrder: boolean; readonly file: string | null; readonly at: At }
+  | {
+      readonly kind: 'answer-dump';
+      readonly file: string | null;
+      readonly commands: { readonly file: string | null } | null;
+      readonly at: At;
+    }
+  | {
+      readonly kind: 'answer-commands';
+      readonly networks: Named[];
+      readonly anyOrder: boolean;
+      readonly file: string | null;
+      readonly at: At;
+    }
   | { readonly kind: 'started'; readonly networks: Named[]; readonly anyOrder: boolean; readonly at: At };
 
 export interface Attachment {
@@ -84,7 +95,14 @@ export type Statement =
   | { readonly kind: 'era'; readonly flavor: Named; readonly version: string | null; readonly at: At }
   | { readonly kind: 'before'; readonly file: string; readonly at: At }
   | { readonly kind: 'firewall'; readonly of: Named | null; readonly sources: FirewallSource[]; readonly at: At }
-  | { readonly kind: 'uplink'; readonly device: string; readonly address: string; readonly gateway: string | null; readonly port: string | null; readonly at: At }
+  | {
+      readonly kind: 'uplink';
+      readonly device: string;
+      readonly address: string;
+      readonly gateway: string | null;
+      readonly port: string | null;
+      readonly at: At;
+    }
   | { readonly kind: 'outside'; readonly addresses: string[]; readonly at: At }
   | { readonly kind: 'guest'; readonly name: Named; readonly attachments: Attachment[]; readonly at: At }
   | { readonly kind: 'setup'; readonly file: string; readonly at: At }
@@ -135,32 +153,67 @@ export interface LabFile {
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f]+/, group: Lexer.SKIPPED, line_breaks: true });
+const WhiteSpace = createToken({
+  name: 'WhiteSpace',
+  pattern: /[ \t\r\n\f]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
 const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 /** `:` at the end of a line opens a block of rule lines, closed by a line `end`. */
-const BlockStart = createToken({ name: 'BlockStart', label: "':' and a block of rules", pattern: /:[ \t]*(?:#[^\n]*)?\r?\n/, line_breaks: true, push_mode: 'block' });
-const BlockEnd = createToken({ name: 'BlockEnd', label: "'end'", pattern: /[ \t]*end[ \t]*(?:#[^\n]*)?(?:\r?\n|(?![\s\S]))/, line_breaks: true, pop_mode: true });
-const BlockLine = createToken({ name: 'BlockLine', label: 'a rule line', pattern: /[^\n]*\n|[^\n]+/, line_breaks: true });
-const LongString = createToken({ name: 'LongString', label: 'a """text"""', pattern: /"""[\s\S]*?"""/, line_breaks: true });
+const BlockStart = createToken({
+  name: 'BlockStart',
+  label: "':' and a block of rules",
+  pattern: /:[ \t]*(?:#[^\n]*)?\r?\n/,
+  line_breaks: true,
+  push_mode: 'block',
+});
+const BlockEnd = createToken({
+  name: 'BlockEnd',
+  label: "'end'",
+  pattern: /[ \t]*end[ \t]*(?:#[^\n]*)?(?:\r?\n|(?![\s\S]))/,
+  line_breaks: true,
+  pop_mode: true,
+});
+const BlockLine = createToken({
+  name: 'BlockLine',
+  label: 'a rule line',
+  pattern: /[^\n]*\n|[^\n]+/,
+  line_breaks: true,
+});
+const LongString = createToken({
+  name: 'LongString',
+  label: 'a """text"""',
+  pattern: /"""[\s\S]*?"""/,
+  line_breaks: true,
+});
 const StringLit = createToken({ name: 'StringLit', label: 'a "quoted" string', pattern: /"(?:[^"\\\n]|\\.)*"/ });
 const BothWays = createToken({ name: 'BothWays', label: "'<->'", pattern: /<->|↔/ });
 const Arrow = createToken({ name: 'Arrow', label: "'->'", pattern: /->|→/ });
 const Colon = createToken({ name: 'Colon', label: "':'", pattern: /:/ });
 const Comma = createToken({ name: 'Comma', label: "','", pattern: /,/ });
 const ProtoPort = createToken({ name: 'ProtoPort', label: 'tcp/PORT or udp/PORT', pattern: /(?:tcp|udp)\/\d+/ });
-const Address = createToken({ name: 'Address', label: 'an IPv4 address', pattern: /\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?/ });
+const Address = createToken({
+  name: 'Address',
+  label: 'an IPv4 address',
+  pattern: /\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?/,
+});
 const Version = createToken({ name: 'Version', label: 'a version', pattern: /\d+(?:\.\d+)+/ });
 const NumberLit = createToken({ name: 'NumberLit', label: 'a number', pattern: /\d+/ });
 
 // Phrases of several words are single tokens: they read as English and cannot be split wrongly.
-const TheAnswers = createToken({ name: 'TheAnswers', label: "\"the answer's\"", pattern: /the[ \t]+answer['’]s\b/ });
+const TheAnswers = createToken({ name: 'TheAnswers', label: '"the answer\'s"', pattern: /the[ \t]+answer['’]s\b/ });
 const TheAnswer = createToken({ name: 'TheAnswer', label: "'the answer'", pattern: /the[ \t]+answer\b/ });
-const TheAddedRules = createToken({ name: 'TheAddedRules', label: "'the added rules'", pattern: /the[ \t]+added[ \t]+rules\b/ });
+const TheAddedRules = createToken({
+  name: 'TheAddedRules',
+  label: "'the added rules'",
+  pattern: /the[ \t]+added[ \t]+rules\b/,
+});
 const AreExactly = createToken({ name: 'AreExactly', label: "'are exactly'", pattern: /are[ \t]+exactly\b/ });
 const InAnyOrder = createToken({ name: 'InAnyOrder', label: "'in any order'", pattern: /in[ \t]+any[ \t]+order\b/ });
 const InOrder = createToken({ name: 'InOrder', label: "'in order'", pattern: /in[ \t]+order\b/ });
-const LibvirtRules = createToken({ name: 'LibvirtRules', label: "\"libvirt's\"", pattern: /libvirt['’]s\b/ });
-const XenRules = createToken({ name: 'XenRules', label: "\"xen's\"", pattern: /xen['’]s\b/ });
+const LibvirtRules = createToken({ name: 'LibvirtRules', label: '"libvirt\'s"', pattern: /libvirt['’]s\b/ });
+const XenRules = createToken({ name: 'XenRules', label: '"xen\'s"', pattern: /xen['’]s\b/ });
 
 const Name = createToken({ name: 'Name', label: 'a name', pattern: /[A-Za-z_][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*/ });
 
@@ -169,21 +222,73 @@ function keyword(word: string): TokenType {
 }
 
 const K = {
-  title: keyword('title'), about: keyword('about'), network: keyword('network'), from: keyword('from'), era: keyword('era'),
-  before: keyword('before'), firewall: keyword('firewall'), of: keyword('of'), is: keyword('is'), or: keyword('or'),
-  dump: keyword('dump'), commands: keyword('commands'), after: keyword('after'), starting: keyword('starting'),
-  uplink: keyword('uplink'), at: keyword('at'), gateway: keyword('gateway'), port: keyword('port'), outside: keyword('outside'),
-  host: keyword('host'), guest: keyword('guest'), on: keyword('on'), as: keyword('as'), and: keyword('and'), none: keyword('none'),
-  setup: keyword('setup'), hint: keyword('hint'), via: keyword('via'), include: keyword('include'),
-  allowed: keyword('allowed'), blocked: keyword('blocked'), rejected: keyword('rejected'), dropped: keyword('dropped'),
-  icmp: keyword('icmp'), ping: keyword('ping'), dns: keyword('dns'), lab: keyword('lab'), task: keyword('task'), query: keyword('query'),
-  check: keyword('check'), with: keyword('with'),
+  title: keyword('title'),
+  about: keyword('about'),
+  network: keyword('network'),
+  from: keyword('from'),
+  era: keyword('era'),
+  before: keyword('before'),
+  firewall: keyword('firewall'),
+  of: keyword('of'),
+  is: keyword('is'),
+  or: keyword('or'),
+  dump: keyword('dump'),
+  commands: keyword('commands'),
+  after: keyword('after'),
+  starting: keyword('starting'),
+  uplink: keyword('uplink'),
+  at: keyword('at'),
+  gateway: keyword('gateway'),
+  port: keyword('port'),
+  outside: keyword('outside'),
+  host: keyword('host'),
+  guest: keyword('guest'),
+  on: keyword('on'),
+  as: keyword('as'),
+  and: keyword('and'),
+  none: keyword('none'),
+  setup: keyword('setup'),
+  hint: keyword('hint'),
+  via: keyword('via'),
+  include: keyword('include'),
+  allowed: keyword('allowed'),
+  blocked: keyword('blocked'),
+  rejected: keyword('rejected'),
+  dropped: keyword('dropped'),
+  icmp: keyword('icmp'),
+  ping: keyword('ping'),
+  dns: keyword('dns'),
+  lab: keyword('lab'),
+  task: keyword('task'),
+  query: keyword('query'),
+  check: keyword('check'),
+  with: keyword('with'),
 };
 
 const mainTokens: TokenType[] = [
-  WhiteSpace, Comment, BlockStart, LongString, StringLit, BothWays, Arrow, Colon, Comma, ProtoPort, Address, Version, NumberLit,
-  TheAnswers, TheAnswer, TheAddedRules, AreExactly, InAnyOrder, InOrder, LibvirtRules, XenRules,
-  ...Object.values(K), Name,
+  WhiteSpace,
+  Comment,
+  BlockStart,
+  LongString,
+  StringLit,
+  BothWays,
+  Arrow,
+  Colon,
+  Comma,
+  ProtoPort,
+  Address,
+  Version,
+  NumberLit,
+  TheAnswers,
+  TheAnswer,
+  TheAddedRules,
+  AreExactly,
+  InAnyOrder,
+  InOrder,
+  LibvirtRules,
+  XenRules,
+  ...Object.values(K),
+  Name,
 ];
 
 const lexer = new Lexer(
@@ -218,7 +323,8 @@ function nearMiss(word: string, candidates: readonly string[]): string | null {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
     for (let i = 1; i <= a.length; i++) {
-      for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     return d[a.length]![b.length]!;
   };
@@ -233,15 +339,34 @@ const messages = {
   buildNotAllInputParsedMessage({ firstRedundant }: { firstRedundant: IToken }): string {
     return `unexpected ${describeToken(firstRedundant)}`;
   },
-  buildNoViableAltMessage({ expectedPathsPerAlt, actual, customUserDescription }: { expectedPathsPerAlt: TokenType[][][]; actual: IToken[]; customUserDescription?: string }): string {
+  buildNoViableAltMessage({
+    expectedPathsPerAlt,
+    actual,
+    customUserDescription,
+  }: {
+    expectedPathsPerAlt: TokenType[][][];
+    actual: IToken[];
+    customUserDescription?: string;
+  }): string {
     const found = actual[0] ? describeToken(actual[0]) : 'the end of the file';
-    const expected = customUserDescription ?? oneOf(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => (path[0] ? labelOf(path[0]) : 'something else'))));
+    const expected =
+      customUserDescription ??
+      oneOf(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => (path[0] ? labelOf(path[0]) : 'something else'))));
     const seen = actual[0]?.image ?? '';
     const verdictMiss = customUserDescription?.startsWith('a verdict') ? nearMiss(seen, VERDICTS) : null;
     return `expected ${expected}, found ${found}${verdictMiss ? ` (did you mean '${verdictMiss}'?)` : ''}`;
   },
-  buildEarlyExitMessage({ expectedIterationPaths, actual, customUserDescription }: { expectedIterationPaths: TokenType[][]; actual: IToken[]; customUserDescription?: string }): string {
-    const expected = customUserDescription ?? oneOf(expectedIterationPaths.map((p) => (p[0] ? labelOf(p[0]) : 'something else')));
+  buildEarlyExitMessage({
+    expectedIterationPaths,
+    actual,
+    customUserDescription,
+  }: {
+    expectedIterationPaths: TokenType[][];
+    actual: IToken[];
+    customUserDescription?: string;
+  }): string {
+    const expected =
+      customUserDescription ?? oneOf(expectedIterationPaths.map((p) => (p[0] ? labelOf(p[0]) : 'something else')));
     return `expected ${expected}, found ${actual[0] ? describeToken(actual[0]) : 'the end of the file'}`;
   },
 };
@@ -280,7 +405,12 @@ class ExpectParser extends EmbeddedActionsParser {
 
   /** Grammar validations cost a third of start-up; tests run them (checkExpectGrammar). */
   constructor(validate = false) {
-    super([...mainTokens, BlockEnd, BlockLine], { recoveryEnabled: false, maxLookahead: 3, errorMessageProvider: messages, skipValidations: !validate });
+    super([...mainTokens, BlockEnd, BlockLine], {
+      recoveryEnabled: false,
+      maxLookahead: 3,
+      errorMessageProvider: messages,
+      skipValidations: !validate,
+    });
     this.performSelfAnalysis();
   }
 
@@ -294,7 +424,10 @@ class ExpectParser extends EmbeddedActionsParser {
 
   private span(first: IToken, last: IToken): string {
     if (Number.isNaN(first.startOffset) || last.endOffset === undefined) return '';
-    return this.text.slice(first.startOffset, last.endOffset + 1).replace(/\s+/g, ' ').trim();
+    return this.text
+      .slice(first.startOffset, last.endOffset + 1)
+      .replace(/\s+/g, ' ')
+      .trim();
   }
 
   public sheet = this.RULE('sheet', (): Collected => {
@@ -329,7 +462,11 @@ class ExpectParser extends EmbeddedActionsParser {
 
   private labEntry = this.RULE('labEntry', (): LabEntry => {
     const kindToken = this.OR([{ ALT: () => this.CONSUME(K.task) }, { ALT: () => this.CONSUME(K.query) }]);
-    const id = this.OR1([{ ALT: () => this.CONSUME(Version) }, { ALT: () => this.CONSUME(NumberLit) }, { ALT: () => this.CONSUME(Name) }]);
+    const id = this.OR1([
+      { ALT: () => this.CONSUME(Version) },
+      { ALT: () => this.CONSUME(NumberLit) },
+      { ALT: () => this.CONSUME(Name) },
+    ]);
     const title = this.OPTION(() => this.SUBRULE(this.text_)) ?? null;
     this.CONSUME(K.check);
     const sheets: Array<{ file: string; at: At }> = [];
@@ -340,11 +477,19 @@ class ExpectParser extends EmbeddedActionsParser {
       const more = this.CONSUME1(StringLit);
       sheets.push({ file: this.ACTION(() => unquote(more.image)), at: this.at(more) });
     });
-    const about = this.OPTION1(() => {
-      this.CONSUME(K.about);
-      return this.SUBRULE1(this.text_);
-    }) ?? null;
-    return { kind: kindToken.tokenType === K.task ? 'task' : 'query', id: id.image, title, sheets, about, at: this.at(kindToken) };
+    const about =
+      this.OPTION1(() => {
+        this.CONSUME(K.about);
+        return this.SUBRULE1(this.text_);
+      }) ?? null;
+    return {
+      kind: kindToken.tokenType === K.task ? 'task' : 'query',
+      id: id.image,
+      title,
+      sheets,
+      about,
+      at: this.at(kindToken),
+    };
   });
 
   private text_ = this.RULE('text', (): string => {
@@ -392,7 +537,8 @@ class ExpectParser extends EmbeddedActionsParser {
         { ALT: () => this.SUBRULE(this.rules) },
         { ALT: () => this.SUBRULE(this.reach) },
       ],
-      ERR_MSG: 'a statement (network, guest, uplink, era, before, firewall, an assertion such as vm1 -> outside : allowed, or after starting …)',
+      ERR_MSG:
+        'a statement (network, guest, uplink, era, before, firewall, an assertion such as vm1 -> outside : allowed, or after starting …)',
     });
   });
 
@@ -427,16 +573,19 @@ class ExpectParser extends EmbeddedActionsParser {
   private era = this.RULE('era', (): Statement => {
     const t = this.CONSUME(K.era);
     const flavor = this.SUBRULE(this.named);
-    const version = this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(Version) }, { ALT: () => this.CONSUME(NumberLit) }]));
+    const version = this.OPTION(() =>
+      this.OR([{ ALT: () => this.CONSUME(Version) }, { ALT: () => this.CONSUME(NumberLit) }]),
+    );
     return { kind: 'era', flavor, version: version?.image ?? null, at: this.at(t) };
   });
 
   private firewall = this.RULE('firewall', (): Statement => {
     const t = this.CONSUME(K.firewall);
-    const of = this.OPTION(() => {
-      this.CONSUME(K.of);
-      return this.SUBRULE(this.named);
-    }) ?? null;
+    const of =
+      this.OPTION(() => {
+        this.CONSUME(K.of);
+        return this.SUBRULE(this.named);
+      }) ?? null;
     this.CONSUME(K.is);
     const sources: FirewallSource[] = [this.SUBRULE(this.firewallSource)];
     this.MANY(() => {
@@ -463,14 +612,20 @@ class ExpectParser extends EmbeddedActionsParser {
               ALT: () => {
                 this.CONSUME(K.dump);
                 const file = this.OPTION(() => this.CONSUME1(StringLit));
-                const commands = this.OPTION2(() => {
-                  this.CONSUME(K.with);
-                  this.CONSUME1(TheAnswers);
-                  this.CONSUME1(K.commands);
-                  const c = this.OPTION3(() => this.CONSUME3(StringLit));
-                  return { file: this.ACTION(() => (c ? unquote(c.image) : null)) };
-                }) ?? null;
-                return { kind: 'answer-dump', file: this.ACTION(() => (file ? unquote(file.image) : null)), commands, at: this.at(t) } as FirewallSource;
+                const commands =
+                  this.OPTION2(() => {
+                    this.CONSUME(K.with);
+                    this.CONSUME1(TheAnswers);
+                    this.CONSUME1(K.commands);
+                    const c = this.OPTION3(() => this.CONSUME3(StringLit));
+                    return { file: this.ACTION(() => (c ? unquote(c.image) : null)) };
+                  }) ?? null;
+                return {
+                  kind: 'answer-dump',
+                  file: this.ACTION(() => (file ? unquote(file.image) : null)),
+                  commands,
+                  at: this.at(t),
+                } as FirewallSource;
               },
             },
             {
@@ -480,7 +635,13 @@ class ExpectParser extends EmbeddedActionsParser {
                 this.CONSUME(K.after);
                 this.CONSUME(K.starting);
                 const { names, anyOrder } = this.SUBRULE(this.names);
-                return { kind: 'answer-commands', networks: names, anyOrder, file: this.ACTION(() => (file ? unquote(file.image) : null)), at: this.at(t) } as FirewallSource;
+                return {
+                  kind: 'answer-commands',
+                  networks: names,
+                  anyOrder,
+                  file: this.ACTION(() => (file ? unquote(file.image) : null)),
+                  at: this.at(t),
+                } as FirewallSource;
               },
             },
           ]);
@@ -529,7 +690,14 @@ class ExpectParser extends EmbeddedActionsParser {
       this.CONSUME(K.port);
       return this.CONSUME1(Name);
     });
-    return { kind: 'uplink', device: device.image, address: address.image, gateway: gateway?.image ?? null, port: port?.image ?? null, at: this.at(t) };
+    return {
+      kind: 'uplink',
+      device: device.image,
+      address: address.image,
+      gateway: gateway?.image ?? null,
+      port: port?.image ?? null,
+      at: this.at(t),
+    };
   });
 
   private outsideDecl = this.RULE('outsideDecl', (): Statement => {
@@ -588,7 +756,14 @@ class ExpectParser extends EmbeddedActionsParser {
     });
     const a = address as IToken | null;
     const d = device as IToken | null;
-    return { network, address: a?.image ?? null, addressAt: a ? this.at(a) : null, device: d?.image ?? null, gateway, gatewayAt };
+    return {
+      network,
+      address: a?.image ?? null,
+      addressAt: a ? this.at(a) : null,
+      device: d?.image ?? null,
+      gateway,
+      gatewayAt,
+    };
   });
 
   private reach = this.RULE('reach', (): Statement => {
@@ -614,18 +789,29 @@ class ExpectParser extends EmbeddedActionsParser {
       ERR_MSG: "a verdict after ':' (allowed, blocked, rejected or dropped)",
     });
     let last = verdict;
-    const via = this.OPTION(() => {
-      this.CONSUME(Comma);
-      this.CONSUME(K.via);
-      const n = this.SUBRULE(this.named);
-      last = this.ACTION(() => this.LA(0));
-      return n;
-    }) ?? null;
-    const hint = this.OPTION1(() => {
-      this.CONSUME(K.hint);
-      return this.SUBRULE(this.text_);
-    }) ?? null;
-    return { kind: 'reach', hops, bothWays, expect: verdict.image as Expectation, via, hint, text: this.ACTION(() => this.span(first, last)), at: hops[0]!.at };
+    const via =
+      this.OPTION(() => {
+        this.CONSUME(Comma);
+        this.CONSUME(K.via);
+        const n = this.SUBRULE(this.named);
+        last = this.ACTION(() => this.LA(0));
+        return n;
+      }) ?? null;
+    const hint =
+      this.OPTION1(() => {
+        this.CONSUME(K.hint);
+        return this.SUBRULE(this.text_);
+      }) ?? null;
+    return {
+      kind: 'reach',
+      hops,
+      bothWays,
+      expect: verdict.image as Expectation,
+      via,
+      hint,
+      text: this.ACTION(() => this.span(first, last)),
+      at: hops[0]!.at,
+    };
   });
 
   private hop = this.RULE('hop', (): Hop => {
@@ -639,38 +825,40 @@ class ExpectParser extends EmbeddedActionsParser {
       ERR_MSG: "a guest name, 'host', 'outside' or an address",
     });
     // `vm1:80` is a port; `vm1 : allowed` is the verdict (chevrotain's OPTION looks one token ahead).
-    const port = this.OPTION({
-      GATE: () => this.LA(2).tokenType === NumberLit,
-      DEF: () => {
-        this.CONSUME(Colon);
-        return Number(this.CONSUME(NumberLit).image);
-      },
-    }) ?? null;
-    const service = this.OPTION1(() =>
-      this.OR1([
-        {
-          ALT: (): Service => {
-            const t = this.CONSUME(ProtoPort);
-            return this.ACTION(() => {
-              const [proto, p] = t.image.split('/');
-              return { proto: proto as 'tcp' | 'udp', port: Number(p) };
-            });
-          },
+    const port =
+      this.OPTION({
+        GATE: () => this.LA(2).tokenType === NumberLit,
+        DEF: () => {
+          this.CONSUME(Colon);
+          return Number(this.CONSUME(NumberLit).image);
         },
-        {
-          ALT: (): Service => {
-            this.OR2([{ ALT: () => this.CONSUME(K.icmp) }, { ALT: () => this.CONSUME(K.ping) }]);
-            return { proto: 'icmp' };
+      }) ?? null;
+    const service =
+      this.OPTION1(() =>
+        this.OR1([
+          {
+            ALT: (): Service => {
+              const t = this.CONSUME(ProtoPort);
+              return this.ACTION(() => {
+                const [proto, p] = t.image.split('/');
+                return { proto: proto as 'tcp' | 'udp', port: Number(p) };
+              });
+            },
           },
-        },
-        {
-          ALT: (): Service => {
-            this.CONSUME(K.dns);
-            return { proto: 'dns' };
+          {
+            ALT: (): Service => {
+              this.OR2([{ ALT: () => this.CONSUME(K.icmp) }, { ALT: () => this.CONSUME(K.ping) }]);
+              return { proto: 'icmp' };
+            },
           },
-        },
-      ]),
-    ) ?? null;
+          {
+            ALT: (): Service => {
+              this.CONSUME(K.dns);
+              return { proto: 'dns' };
+            },
+          },
+        ]),
+      ) ?? null;
     return { node: node.image, port, service, at: this.at(node) };
   });
 
@@ -706,22 +894,38 @@ class ExpectParser extends EmbeddedActionsParser {
               lines.push({ text: l.image.replace(/\r?\n$/, ''), line: l.startLine ?? 0 });
             });
             this.CONSUME(BlockEnd);
-            return { kind: 'inline', lines: lines.filter((l) => l.text.trim() !== '' && !l.text.trim().startsWith('#')) };
+            return {
+              kind: 'inline',
+              lines: lines.filter((l) => l.text.trim() !== '' && !l.text.trim().startsWith('#')),
+            };
           },
         },
       ],
-      ERR_MSG: "\"libvirt's\", \"xen's\", a \"file\" of rules, or ':' and the rules on the lines below (closed by 'end')",
+      ERR_MSG:
+        '"libvirt\'s", "xen\'s", a "file" of rules, or \':\' and the rules on the lines below (closed by \'end\')',
     });
-    const inOrder = this.OPTION1(() => {
-      this.OPTION2(() => this.CONSUME1(Comma));
-      last = this.CONSUME(InOrder);
-      return true;
-    }) ?? false;
-    const hint = this.OPTION3(() => {
-      this.CONSUME(K.hint);
-      return this.SUBRULE(this.text_);
-    }) ?? null;
-    return { kind: 'rules', networks: names, anyOrder, mode, source, inOrder, hint, text: this.ACTION(() => this.span(t, last).replace(/:$/, ': …')), at: this.at(t) };
+    const inOrder =
+      this.OPTION1(() => {
+        this.OPTION2(() => this.CONSUME1(Comma));
+        last = this.CONSUME(InOrder);
+        return true;
+      }) ?? false;
+    const hint =
+      this.OPTION3(() => {
+        this.CONSUME(K.hint);
+        return this.SUBRULE(this.text_);
+      }) ?? null;
+    return {
+      kind: 'rules',
+      networks: names,
+      anyOrder,
+      mode,
+      source,
+      inOrder,
+      hint,
+      text: this.ACTION(() => this.span(t, last).replace(/:$/, ': …')),
+      at: this.at(t),
+    };
   });
 }
 
@@ -745,7 +949,10 @@ function run<T>(text: string, file: string, entry: (p: ExpectParser) => T): T {
   if (lexed.errors.length > 0) {
     const e = lexed.errors[0]!;
     const ch = text[e.offset] ?? '';
-    const what = ch === '"' ? 'unterminated string (a "quoted" string ends on the same line; use """…""" for several lines)' : `unexpected character '${ch}'`;
+    const what =
+      ch === '"'
+        ? 'unterminated string (a "quoted" string ends on the same line; use """…""" for several lines)'
+        : `unexpected character '${ch}'`;
     throw new InputError(file, e.line ?? 1, e.column ?? 1, what);
   }
   parser ??= new ExpectParser();
@@ -760,7 +967,11 @@ function run<T>(text: string, file: string, entry: (p: ExpectParser) => T): T {
     const line = atEnd ? (last?.endLine ?? 1) : (t.startLine ?? 1);
     const col = atEnd ? (last?.endColumn ?? 0) + 1 : (t.startColumn ?? 1);
     let message = e.message;
-    if (atEnd && lexed.tokens.some((x) => x.tokenType === BlockStart) && !lexed.tokens.some((x) => x.tokenType === BlockEnd)) {
+    if (
+      atEnd &&
+      lexed.tokens.some((x) => x.tokenType === BlockStart) &&
+      !lexed.tokens.some((x) => x.tokenType === BlockEnd)
+    ) {
       message = "a block of rules opened with ':' at the end of a line is not closed with a line 'end'";
     }
     throw new InputError(file, line, col, message);
@@ -781,6 +992,9 @@ export function parseLabFile(text: string, file: string): LabFile {
 
 /** Builds the parser and lexer with chevrotain's grammar validations on: throws on an ambiguity (for tests). */
 export function checkExpectGrammar(): void {
-  new Lexer({ modes: { main: mainTokens, block: [BlockEnd, BlockLine] }, defaultMode: 'main' }, { positionTracking: 'full', skipValidations: false });
+  new Lexer(
+    { modes: { main: mainTokens, block: [BlockEnd, BlockLine] }, defaultMode: 'main' },
+    { positionTracking: 'full', skipValidations: false },
+  );
   new ExpectParser(true);
 }

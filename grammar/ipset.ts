@@ -12,7 +12,13 @@ import { familyBits, parseCidr, parseHost, type IpFamily } from '../src/model/ci
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import {
-  IPSET_TYPES, type IpSet, type IpsetDim, type IpsetMember, type IpsetOption, type IpsetPart, type IpsetSave,
+  IPSET_TYPES,
+  type IpSet,
+  type IpsetDim,
+  type IpsetMember,
+  type IpsetOption,
+  type IpsetPart,
+  type IpsetSave,
 } from '../src/model/ipset.js';
 import { protocolNumber } from '../src/model/protocols.js';
 
@@ -62,19 +68,16 @@ class IpsetParser extends EmbeddedActionsParser {
     const name = this.SUBRULE(this.word);
     const what = this.SUBRULE2(this.word);
     const items: IToken[] = [];
-    this.MANY(() => this.OR2([
-      { ALT: () => items.push(this.SUBRULE3(this.word)) },
-      { ALT: () => items.push(this.CONSUME(Quoted)) },
-    ]));
+    this.MANY(() =>
+      this.OR2([{ ALT: () => items.push(this.SUBRULE3(this.word)) }, { ALT: () => items.push(this.CONSUME(Quoted)) }]),
+    );
     return { verb, name, what, items };
   });
 
   // A set may be named like a keyword (`ipset create add hash:ip`).
-  private word = this.RULE('word', (): IToken => this.OR([
-    { ALT: () => this.CONSUME(Word) },
-    { ALT: () => this.CONSUME(Create) },
-    { ALT: () => this.CONSUME(Add) },
-  ]));
+  private word = this.RULE('word', (): IToken =>
+    this.OR([{ ALT: () => this.CONSUME(Word) }, { ALT: () => this.CONSUME(Create) }, { ALT: () => this.CONSUME(Add) }]),
+  );
 }
 
 const parser = new IpsetParser();
@@ -85,29 +88,86 @@ const parser = new IpsetParser();
 const MAX_NAME = 31;
 
 /** Create options with a value, and flags, as ipset 7.x prints and takes them. */
-const CREATE_VALUES = new Set(['family', 'hashsize', 'maxelem', 'netmask', 'bitmask', 'markmask', 'range', 'timeout', 'size', 'bucketsize', 'initval']);
+const CREATE_VALUES = new Set([
+  'family',
+  'hashsize',
+  'maxelem',
+  'netmask',
+  'bitmask',
+  'markmask',
+  'range',
+  'timeout',
+  'size',
+  'bucketsize',
+  'initval',
+]);
 const CREATE_FLAGS = new Set(['counters', 'comment', 'skbinfo', 'forceadd']);
-const ADD_VALUES = new Set(['timeout', 'packets', 'bytes', 'comment', 'skbmark', 'skbprio', 'skbqueue', 'before', 'after']);
+const ADD_VALUES = new Set([
+  'timeout',
+  'packets',
+  'bytes',
+  'comment',
+  'skbmark',
+  'skbprio',
+  'skbqueue',
+  'before',
+  'after',
+]);
 const ADD_FLAGS = new Set(['nomatch']);
 
 /** The ICMP and ICMPv6 names ipset prints (libipset's own tables, read off ipset 7.17). */
 const ICMP_NAMES: Readonly<Record<string, readonly [number, number]>> = {
-  'echo-reply': [0, 0], 'network-unreachable': [3, 0], 'host-unreachable': [3, 1], 'protocol-unreachable': [3, 2],
-  'port-unreachable': [3, 3], 'fragmentation-needed': [3, 4], 'source-route-failed': [3, 5], 'network-unknown': [3, 6],
-  'host-unknown': [3, 7], 'network-prohibited': [3, 9], 'host-prohibited': [3, 10], 'TOS-network-unreachable': [3, 11],
-  'TOS-host-unreachable': [3, 12], 'communication-prohibited': [3, 13], 'host-precedence-violation': [3, 14],
-  'precedence-cutoff': [3, 15], 'source-quench': [4, 0], 'network-redirect': [5, 0], 'host-redirect': [5, 1],
-  'TOS-network-redirect': [5, 2], 'TOS-host-redirect': [5, 3], 'echo-request': [8, 0], 'router-advertisement': [9, 0],
-  'router-solicitation': [10, 0], 'ttl-zero-during-transit': [11, 0], 'ttl-zero-during-reassembly': [11, 1],
-  'ip-header-bad': [12, 0], 'required-option-missing': [12, 1], 'timestamp-request': [13, 0], 'timestamp-reply': [14, 0],
-  'address-mask-request': [17, 0], 'address-mask-reply': [18, 0],
+  'echo-reply': [0, 0],
+  'network-unreachable': [3, 0],
+  'host-unreachable': [3, 1],
+  'protocol-unreachable': [3, 2],
+  'port-unreachable': [3, 3],
+  'fragmentation-needed': [3, 4],
+  'source-route-failed': [3, 5],
+  'network-unknown': [3, 6],
+  'host-unknown': [3, 7],
+  'network-prohibited': [3, 9],
+  'host-prohibited': [3, 10],
+  'TOS-network-unreachable': [3, 11],
+  'TOS-host-unreachable': [3, 12],
+  'communication-prohibited': [3, 13],
+  'host-precedence-violation': [3, 14],
+  'precedence-cutoff': [3, 15],
+  'source-quench': [4, 0],
+  'network-redirect': [5, 0],
+  'host-redirect': [5, 1],
+  'TOS-network-redirect': [5, 2],
+  'TOS-host-redirect': [5, 3],
+  'echo-request': [8, 0],
+  'router-advertisement': [9, 0],
+  'router-solicitation': [10, 0],
+  'ttl-zero-during-transit': [11, 0],
+  'ttl-zero-during-reassembly': [11, 1],
+  'ip-header-bad': [12, 0],
+  'required-option-missing': [12, 1],
+  'timestamp-request': [13, 0],
+  'timestamp-reply': [14, 0],
+  'address-mask-request': [17, 0],
+  'address-mask-reply': [18, 0],
 };
 const ICMPV6_NAMES: Readonly<Record<string, readonly [number, number]>> = {
-  'no-route': [1, 0], 'communication-prohibited': [1, 1], 'address-unreachable': [1, 3], 'port-unreachable': [1, 4],
-  'packet-too-big': [2, 0], 'ttl-zero-during-transit': [3, 0], 'ttl-zero-during-reassembly': [3, 1], 'bad-header': [4, 0],
-  'unknown-header-type': [4, 1], 'unknown-option': [4, 2], 'echo-request': [128, 0], 'echo-reply': [129, 0],
-  'router-solicitation': [133, 0], 'router-advertisement': [134, 0], 'neighbour-solicitation': [135, 0],
-  'neighbour-advertisement': [136, 0], redirect: [137, 0],
+  'no-route': [1, 0],
+  'communication-prohibited': [1, 1],
+  'address-unreachable': [1, 3],
+  'port-unreachable': [1, 4],
+  'packet-too-big': [2, 0],
+  'ttl-zero-during-transit': [3, 0],
+  'ttl-zero-during-reassembly': [3, 1],
+  'bad-header': [4, 0],
+  'unknown-header-type': [4, 1],
+  'unknown-option': [4, 2],
+  'echo-request': [128, 0],
+  'echo-reply': [129, 0],
+  'router-solicitation': [133, 0],
+  'router-advertisement': [134, 0],
+  'neighbour-solicitation': [135, 0],
+  'neighbour-advertisement': [136, 0],
+  redirect: [137, 0],
 };
 
 const PROTO_ICMP = 1;
@@ -134,7 +194,13 @@ function unquote(t: IToken): string {
 }
 
 /** `create`/`add` options: NAME [VALUE] pairs, each name known for the verb. */
-function readOptions(file: string, items: readonly IToken[], values: ReadonlySet<string>, flags: ReadonlySet<string>, verb: string): IpsetOption[] {
+function readOptions(
+  file: string,
+  items: readonly IToken[],
+  values: ReadonlySet<string>,
+  flags: ReadonlySet<string>,
+  verb: string,
+): IpsetOption[] {
   const out: IpsetOption[] = [];
   for (let i = 0; i < items.length; i++) {
     const t = items[i]!;
@@ -164,12 +230,21 @@ function numberIn(text: string, max: number): number | null {
 }
 
 /** Checks the value of each create option the kernel would refuse, where it is. */
-function checkCreateOptions(file: string, type: string, family: IpFamily | null, options: readonly IpsetOption[]): void {
+function checkCreateOptions(
+  file: string,
+  type: string,
+  family: IpFamily | null,
+  options: readonly IpsetOption[],
+): void {
   for (const o of options) {
     const at = { file, line: o.pos.line, col: o.pos.col };
     const v = o.value ?? '';
     switch (o.name) {
-      case 'hashsize': case 'maxelem': case 'timeout': case 'size': case 'bucketsize':
+      case 'hashsize':
+      case 'maxelem':
+      case 'timeout':
+      case 'size':
+      case 'bucketsize':
         if (numberIn(v, 0xffffffff) === null) fail(at, `${o.name} takes a number, not '${v}'`);
         break;
       case 'netmask': {
@@ -179,7 +254,8 @@ function checkCreateOptions(file: string, type: string, family: IpFamily | null,
       }
       case 'bitmask': {
         const h = parseHost(v);
-        if (!h || (family !== null && h.family !== family)) fail(at, `bitmask takes an IPv${family ?? 4} address mask, not '${v}'`);
+        if (!h || (family !== null && h.family !== family))
+          fail(at, `bitmask takes an IPv${family ?? 4} address mask, not '${v}'`);
         break;
       }
       case 'markmask':
@@ -243,10 +319,12 @@ function portPart(text: string, family: IpFamily | null, bitmap: boolean, at: Pl
   if (proto === null) fail(at, `unknown protocol '${protoText}' in '${text}'`);
   if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) {
     if (bitmap) fail(at, `bitmap:port holds TCP and UDP ports, not '${text}'`);
-    if ((proto === PROTO_ICMP) !== (family !== 6)) fail(at, `'${text}': ${proto === PROTO_ICMP ? 'ICMP' : 'ICMPv6'} in an IPv${family ?? 4} set`);
+    if ((proto === PROTO_ICMP) !== (family !== 6))
+      fail(at, `'${text}': ${proto === PROTO_ICMP ? 'ICMP' : 'ICMPv6'} in an IPv${family ?? 4} set`);
     const named = (proto === PROTO_ICMP ? ICMP_NAMES : ICMPV6_NAMES)[rest];
     const m = /^(\d{1,3})\/(\d{1,3})$/.exec(rest);
-    const tc = named ?? (m && Number(m[1]) <= 255 && Number(m[2]) <= 255 ? [Number(m[1]), Number(m[2])] as const : null);
+    const tc =
+      named ?? (m && Number(m[1]) <= 255 && Number(m[2]) <= 255 ? ([Number(m[1]), Number(m[2])] as const) : null);
     if (!tc) fail(at, `bad ICMP type '${rest}' (a name ipset prints, or TYPE/CODE)`);
     const port = (tc[0] << 8) | tc[1];
     return { kind: 'port', proto, lo: port, hi: port };
@@ -266,8 +344,24 @@ function portPart(text: string, family: IpFamily | null, bitmap: boolean, at: Pl
 
 /** Service names libipset resolves (getservbyname): the ones ipset save never prints but restore files may hold. */
 const SERVICES: Readonly<Record<string, number>> = {
-  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, bootps: 67, bootpc: 68, tftp: 69, http: 80, www: 80,
-  pop3: 110, ntp: 123, imap: 143, snmp: 161, https: 443, submission: 587, imaps: 993, pop3s: 995,
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  bootps: 67,
+  bootpc: 68,
+  tftp: 69,
+  http: 80,
+  www: 80,
+  pop3: 110,
+  ntp: 123,
+  imap: 143,
+  snmp: 161,
+  https: 443,
+  submission: 587,
+  imaps: 993,
+  pop3s: 995,
 };
 
 /** One member as the set's dimensions read it; a net range becomes several members, as ipset stores it. */
@@ -288,7 +382,10 @@ function parseMember(file: string, set: IpSet, t: IToken): Array<readonly IpsetP
   }
   const optionalMac = set.type === 'bitmap:ip,mac' && pieces.length === 1;
   if (pieces.length !== info.dims.length && !optionalMac) {
-    fail(placeOf(file, t), `'${text}' has ${pieces.length} part(s); a ${set.type} member has ${info.dims.length} (${info.dims.join(',')})`);
+    fail(
+      placeOf(file, t),
+      `'${text}' has ${pieces.length} part(s); a ${set.type} member has ${info.dims.length} (${info.dims.join(',')})`,
+    );
   }
   const family: IpFamily = set.family ?? 4;
   let variants: IpsetPart[][] = [[]];
@@ -316,7 +413,8 @@ function parseMember(file: string, set: IpSet, t: IToken): Array<readonly IpsetP
           if (c.prefix === 0) fail(at, `'${p}': ipset refuses a /0 network`);
           return [{ kind: 'net', cidr: c }];
         }
-        case 'port': return [portPart(p, set.family, set.type === 'bitmap:port', at)];
+        case 'port':
+          return [portPart(p, set.family, set.type === 'bitmap:port', at)];
         case 'mac':
           if (!MAC.test(p)) fail(at, `'${p}' is not a MAC address`);
           return [{ kind: 'mac', mac: p.toLowerCase() }];
@@ -361,23 +459,33 @@ export function parseIpsetSave(text: string, file: string): IpsetSave {
   if (err) {
     const t = err.token;
     const at = t.image === '' ? 'end of input' : `'${t.image.replace(/[\r\n]/g, '')}'`;
-    throw new InputError(file, Number.isFinite(t.startLine) ? t.startLine! : 1, Number.isFinite(t.startColumn) ? t.startColumn! : 1, `unexpected ${at}: expected 'create NAME TYPE …' or 'add NAME MEMBER …' (ipset save output)`);
+    throw new InputError(
+      file,
+      Number.isFinite(t.startLine) ? t.startLine! : 1,
+      Number.isFinite(t.startColumn) ? t.startColumn! : 1,
+      `unexpected ${at}: expected 'create NAME TYPE …' or 'add NAME MEMBER …' (ipset save output)`,
+    );
   }
   const sets = new Map<string, { set: IpSet; members: IpsetMember[] }>();
   for (const l of lines) {
     const name = l.name.image;
     if (l.verb.tokenType === Create) {
-      if (name.length > MAX_NAME) fail(placeOf(file, l.name), `set name '${name}' is longer than ${MAX_NAME} characters`);
-      if (sets.has(name)) fail(placeOf(file, l.name), `set ${name} is created twice (line ${sets.get(name)!.set.pos.line} first)`);
+      if (name.length > MAX_NAME)
+        fail(placeOf(file, l.name), `set name '${name}' is longer than ${MAX_NAME} characters`);
+      if (sets.has(name))
+        fail(placeOf(file, l.name), `set ${name} is created twice (line ${sets.get(name)!.set.pos.line} first)`);
       const type = l.what.image;
       const info = IPSET_TYPES[type];
-      if (!info) fail(placeOf(file, l.what), `unknown set type '${type}' (ipset 7.x: ${Object.keys(IPSET_TYPES).join(', ')})`);
+      if (!info)
+        fail(placeOf(file, l.what), `unknown set type '${type}' (ipset 7.x: ${Object.keys(IPSET_TYPES).join(', ')})`);
       const options = readOptions(file, l.items, CREATE_VALUES, CREATE_FLAGS, 'create');
       const fam = options.find((o) => o.name === 'family');
       let family: IpFamily | null = info.family ? 4 : type.startsWith('bitmap:ip') ? 4 : null;
       if (fam) {
-        if (!info.family) fail(placeOf(file, l.items[l.items.findIndex((i) => i.image === 'family') + 1]!), `${type} takes no family`);
-        if (fam.value !== 'inet' && fam.value !== 'inet6') fail({ file, line: fam.pos.line, col: fam.pos.col }, `family is inet or inet6, not '${fam.value}'`);
+        if (!info.family)
+          fail(placeOf(file, l.items[l.items.findIndex((i) => i.image === 'family') + 1]!), `${type} takes no family`);
+        if (fam.value !== 'inet' && fam.value !== 'inet6')
+          fail({ file, line: fam.pos.line, col: fam.pos.col }, `family is inet or inet6, not '${fam.value}'`);
         family = fam.value === 'inet6' ? 6 : 4;
       }
       checkCreateOptions(file, type, family, options);
@@ -390,13 +498,22 @@ export function parseIpsetSave(text: string, file: string): IpsetSave {
     const parts = parseMember(file, entry.set, l.what);
     const options = readOptions(file, l.items, ADD_VALUES, ADD_FLAGS, 'add');
     const nomatch = options.some((o) => o.name === 'nomatch');
-    if (nomatch && !IPSET_TYPES[entry.set.type]!.nomatch) fail(placeOf(file, l.items.find((i) => i.image === 'nomatch')!), `${entry.set.type} members cannot be nomatch`);
+    if (nomatch && !IPSET_TYPES[entry.set.type]!.nomatch)
+      fail(
+        placeOf(
+          file,
+          l.items.find((i) => i.image === 'nomatch')!,
+        ),
+        `${entry.set.type} members cannot be nomatch`,
+      );
     if (entry.set.type === 'list:set') {
       const member = (parts[0]![0] as { name: string }).name;
-      if (!sets.has(member) || member === name) fail(placeOf(file, l.what), `list:set ${name}: no set ${member} was created before it`);
+      if (!sets.has(member) || member === name)
+        fail(placeOf(file, l.what), `list:set ${name}: no set ${member} was created before it`);
     }
     const kept = options.filter((o) => o.name !== 'nomatch');
-    for (const p of parts) entry.members.push({ parts: p, text: l.what.image, nomatch, options: kept, pos: posOf(l.verb) });
+    for (const p of parts)
+      entry.members.push({ parts: p, text: l.what.image, nomatch, options: kept, pos: posOf(l.verb) });
   }
   return { file, sets: [...sets.values()].map((e) => e.set) };
 }

@@ -5,7 +5,19 @@
 // into one rule per address, as iptables does.
 
 import type { Cidr } from '../src/model/cidr.js';
-import type { AddressMatch, Arg, Counters, Family, InterfaceMatch, Match, Note, Option, ProtocolMatch, Rule, Target } from '../src/model/dump.js';
+import type {
+  AddressMatch,
+  Arg,
+  Counters,
+  Family,
+  InterfaceMatch,
+  Match,
+  Note,
+  Option,
+  ProtocolMatch,
+  Rule,
+  Target,
+} from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { memo } from '../src/model/memo.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
@@ -39,7 +51,9 @@ export interface RuleContext {
   readonly tableChecks?: TableCheck[];
 }
 
-/** An extension use the COMMIT of its table checks again: against the chains reaching the rule, or its shared objects. */
+/**
+ * An extension use the COMMIT of its table checks again: against the chains reaching the rule, or its shared objects.
+ */
 export interface TableCheck {
   readonly rule: Rule;
   readonly ext: Extension;
@@ -47,21 +61,89 @@ export interface TableCheck {
   readonly col: number;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The base options (iptables.c original_opts): long names and their short letters.
 
 const BASE_LONG: ReadonlyArray<readonly [string, string]> = [
-  ['append', 'A'], ['delete', 'D'], ['check', 'C'], ['insert', 'I'], ['replace', 'R'], ['list', 'L'], ['list-rules', 'S'],
-  ['flush', 'F'], ['zero', 'Z'], ['new-chain', 'N'], ['delete-chain', 'X'], ['rename-chain', 'E'], ['policy', 'P'],
-  ['source', 's'], ['destination', 'd'], ['src', 's'], ['dst', 'd'], ['protocol', 'p'], ['in-interface', 'i'], ['jump', 'j'],
-  ['table', 't'], ['match', 'm'], ['numeric', 'n'], ['out-interface', 'o'], ['verbose', 'v'], ['wait', 'w'], ['wait-interval', 'W'],
-  ['exact', 'x'], ['fragments', 'f'], ['version', 'V'], ['help', 'h'], ['line-numbers', '0'], ['modprobe', 'M'],
-  ['set-counters', 'c'], ['goto', 'g'], ['ipv4', '4'], ['ipv6', '6'],
+  ['append', 'A'],
+  ['delete', 'D'],
+  ['check', 'C'],
+  ['insert', 'I'],
+  ['replace', 'R'],
+  ['list', 'L'],
+  ['list-rules', 'S'],
+  ['flush', 'F'],
+  ['zero', 'Z'],
+  ['new-chain', 'N'],
+  ['delete-chain', 'X'],
+  ['rename-chain', 'E'],
+  ['policy', 'P'],
+  ['source', 's'],
+  ['destination', 'd'],
+  ['src', 's'],
+  ['dst', 'd'],
+  ['protocol', 'p'],
+  ['in-interface', 'i'],
+  ['jump', 'j'],
+  ['table', 't'],
+  ['match', 'm'],
+  ['numeric', 'n'],
+  ['out-interface', 'o'],
+  ['verbose', 'v'],
+  ['wait', 'w'],
+  ['wait-interval', 'W'],
+  ['exact', 'x'],
+  ['fragments', 'f'],
+  ['version', 'V'],
+  ['help', 'h'],
+  ['line-numbers', '0'],
+  ['modprobe', 'M'],
+  ['set-counters', 'c'],
+  ['goto', 'g'],
+  ['ipv4', '4'],
+  ['ipv6', '6'],
 ];
 const BASE_BY_NAME: ReadonlyMap<string, string> = new Map(BASE_LONG);
-const BASE_SHORT_WITH_ARG = new Set(['s', 'd', 'p', 'i', 'o', 'j', 'g', 'm', 'c', 't', 'M', 'A', 'C', 'D', 'R', 'I', 'N', 'E', 'P']);
-const BASE_SHORT = new Set([...BASE_SHORT_WITH_ARG, 'f', 'n', 'v', 'x', 'V', 'h', '4', '6', 'L', 'S', 'F', 'Z', 'X', 'w', 'W', '0']);
+const BASE_SHORT_WITH_ARG = new Set([
+  's',
+  'd',
+  'p',
+  'i',
+  'o',
+  'j',
+  'g',
+  'm',
+  'c',
+  't',
+  'M',
+  'A',
+  'C',
+  'D',
+  'R',
+  'I',
+  'N',
+  'E',
+  'P',
+]);
+const BASE_SHORT = new Set([
+  ...BASE_SHORT_WITH_ARG,
+  'f',
+  'n',
+  'v',
+  'x',
+  'V',
+  'h',
+  '4',
+  '6',
+  'L',
+  'S',
+  'F',
+  'Z',
+  'X',
+  'w',
+  'W',
+  '0',
+]);
 /** A base option read without an inline value, one object per letter. */
 const BASE_RESOLVED: ReadonlyMap<string, Resolved> = new Map(
   [...BASE_SHORT].map((l) => [l, { kind: 'base', letter: l, inline: null }]),
@@ -70,7 +152,18 @@ const NO_ARGS: readonly RawArg[] = [];
 /** The options of a known extension's instance: made from its raws, never pushed to. */
 const NO_OPTIONS: Option[] = Object.freeze([]) as unknown as Option[];
 const COMMANDS = new Set(['A', 'C', 'D', 'R', 'I', 'L', 'S', 'F', 'Z', 'N', 'X', 'E', 'P']);
-const LETTER_NAME: Readonly<Record<string, string>> = { s: 'source', d: 'destination', p: 'protocol', i: 'in-interface', o: 'out-interface', j: 'jump', g: 'goto', m: 'match', f: 'fragments', c: 'set-counters' };
+const LETTER_NAME: Readonly<Record<string, string>> = {
+  s: 'source',
+  d: 'destination',
+  p: 'protocol',
+  i: 'in-interface',
+  o: 'out-interface',
+  j: 'jump',
+  g: 'goto',
+  m: 'match',
+  f: 'fragments',
+  c: 'set-counters',
+};
 /** `-s` for the letters named above (how errors spell them), made once. */
 const LETTER_SPELLED: ReadonlyMap<string, string> = new Map(Object.keys(LETTER_NAME).map((l) => [l, `-${l}`]));
 /** Base options a restore file's rule cannot hold. */
@@ -349,7 +442,12 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     } else if (text.startsWith('--')) {
       const word = text.slice(2);
       // An unknown extension takes any option that is not a base option (its options are not known).
-      if (last && !last.ext && !BASE_BY_NAME.has(word.split('=')[0]!) && !protoOwns(word, protocol, protocolUsed, merged, family)) {
+      if (
+        last &&
+        !last.ext &&
+        !BASE_BY_NAME.has(word.split('=')[0]!) &&
+        !protoOwns(word, protocol, protocolUsed, merged, family)
+      ) {
         last.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
         invert = false;
         continue;
@@ -370,14 +468,16 @@ export function assembleRules(ctx: RuleContext): Rule[] {
           invert = false;
           continue;
         }
-        if (resolved.kind === 'ambiguous') fail(ctx, item.col, `option '${text}' is ambiguous (${resolved.names.map((n) => `--${n}`).join(', ')})`);
+        if (resolved.kind === 'ambiguous')
+          fail(ctx, item.col, `option '${text}' is ambiguous (${resolved.names.map((n) => `--${n}`).join(', ')})`);
         fail(ctx, item.col, unknownOption(text, merged, protocol, target));
       }
     } else {
       const letter = text[1]!;
       if (!BASE_SHORT.has(letter)) fail(ctx, item.col, `unknown option '${text}'`);
       const rest = text.slice(2);
-      if (rest !== '' && !BASE_SHORT_WITH_ARG.has(letter)) fail(ctx, item.col, `unknown option '${text}' (write '-${letter}' alone)`);
+      if (rest !== '' && !BASE_SHORT_WITH_ARG.has(letter))
+        fail(ctx, item.col, `unknown option '${text}' (write '-${letter}' alone)`);
       resolved = rest === '' ? BASE_RESOLVED.get(letter)! : { kind: 'base', letter, inline: rest };
     }
 
@@ -420,7 +520,8 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     const letter = base.letter;
     const optCol = item.col;
     const spelled = LETTER_SPELLED.get(letter) ?? text;
-    if (COMMANDS.has(letter)) fail(ctx, optCol, `'${text}': a second command in one rule line (the line already is '-A ${ctx.chain}')`);
+    if (COMMANDS.has(letter))
+      fail(ctx, optCol, `'${text}': a second command in one rule line (the line already is '-A ${ctx.chain}')`);
     if (NOT_IN_RULES.has(letter)) fail(ctx, optCol, `option '${text}' cannot be used in a rule of a restore file`);
     if (letter === '4' || letter === '6') {
       if ((letter === '4') === (family === 'ipv4')) continue;
@@ -429,7 +530,8 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     }
     const once = BASE_BIT.get(letter === 'g' ? 'j' : letter)!;
     if (letter !== 'm' && (seenBase & once) !== 0) {
-      if (letter === 'j' || letter === 'g') fail(ctx, optCol, `a second target '${items[i]?.value ?? text}' (the rule already jumps to '${target?.name}')`);
+      if (letter === 'j' || letter === 'g')
+        fail(ctx, optCol, `a second target '${items[i]?.value ?? text}' (the rule already jumps to '${target?.name}')`);
       fail(ctx, optCol, `'${spelled}' given twice (iptables: "multiple -${letter} flags not allowed")`);
     }
     seenBase |= once;
@@ -455,8 +557,10 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       }
       case 'i':
       case 'o': {
-        if (value.value === '') fail(ctx, value.col, 'empty interface name (iptables: "Empty interface is likely to be undesired")');
-        if (Buffer.byteLength(value.value) > 15) fail(ctx, value.col, `interface name '${value.value}' is longer than 15 characters`);
+        if (value.value === '')
+          fail(ctx, value.col, 'empty interface name (iptables: "Empty interface is likely to be undesired")');
+        if (Buffer.byteLength(value.value) > 15)
+          fail(ctx, value.col, `interface name '${value.value}' is longer than 15 characters`);
         const field: InterfaceSpec = { negated, name: value.value, col: optCol };
         if (letter === 'i') inInterface = field;
         else outInterface = field;
@@ -466,7 +570,8 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         const lower = value.value.toLowerCase();
         const n = xtNumber(lower, 0, 255) ?? protocolNumber(lower);
         if (n === null) fail(ctx, value.col, `unknown protocol '${value.value}'`);
-        if (n === 0 && negated) fail(ctx, optCol, `'! -p ${value.value}' would never match (iptables: "rule would never match protocol")`);
+        if (n === 0 && negated)
+          fail(ctx, optCol, `'! -p ${value.value}' would never match (iptables: "rule would never match protocol")`);
         protocol = { negated, name: n === 0 ? 'all' : protocolName(n), written: lower, col: optCol, n };
         break;
       }
@@ -474,9 +579,20 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         const name = value.value;
         if (name === '') fail(ctx, value.col, "'-m' needs a match name");
         if (name.length > 28) fail(ctx, value.col, `match name '${name.slice(0, 40)}' is longer than 28 characters`);
-        if (otherFamilyOnly('match', name, family)) fail(ctx, value.col, `match '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
+        if (otherFamilyOnly('match', name, family))
+          fail(
+            ctx,
+            value.col,
+            `match '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`,
+          );
         const l = loadExt('match', name, optCol, false);
-        if (!l.ext) note(ctx, value.col, 'not-validated', `match '${name}' is not one iptables 1.8.9 ships; carried through verbatim, not validated${didYouMean(name, ALL_MATCH_NAMES)}`);
+        if (!l.ext)
+          note(
+            ctx,
+            value.col,
+            'not-validated',
+            `match '${name}' is not one iptables 1.8.9 ships; carried through verbatim, not validated${didYouMean(name, ALL_MATCH_NAMES)}`,
+          );
         break;
       }
       case 'j':
@@ -499,7 +615,12 @@ export function assembleRules(ctx: RuleContext): Rule[] {
           };
           break;
         }
-        if (otherFamilyOnly('target', name, family)) fail(ctx, value.col, `target '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`);
+        if (otherFamilyOnly('target', name, family))
+          fail(
+            ctx,
+            value.col,
+            `target '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`,
+          );
         target = loadExt('target', name, optCol, false);
         break;
       }
@@ -526,9 +647,20 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   }
   if (invert) fail(ctx, invertCol, "'!' at the end of the rule negates nothing");
 
-  if (ctx.table === 'nat' && target && !target.goto && target.name === 'DROP') fail(ctx, target.col, 'the nat table is not for filtering: iptables refuses DROP there');
-  if ((ctx.chain === 'PREROUTING' || ctx.chain === 'INPUT') && outInterface) fail(ctx, (outInterface as InterfaceSpec).col, `'-o' cannot be used in ${ctx.chain} (packets there have no output interface yet)`);
-  if ((ctx.chain === 'POSTROUTING' || ctx.chain === 'OUTPUT') && inInterface) fail(ctx, (inInterface as InterfaceSpec).col, `'-i' cannot be used in ${ctx.chain} (locally generated packets have no input interface)`);
+  if (ctx.table === 'nat' && target && !target.goto && target.name === 'DROP')
+    fail(ctx, target.col, 'the nat table is not for filtering: iptables refuses DROP there');
+  if ((ctx.chain === 'PREROUTING' || ctx.chain === 'INPUT') && outInterface)
+    fail(
+      ctx,
+      (outInterface as InterfaceSpec).col,
+      `'-o' cannot be used in ${ctx.chain} (packets there have no output interface yet)`,
+    );
+  if ((ctx.chain === 'POSTROUTING' || ctx.chain === 'OUTPUT') && inInterface)
+    fail(
+      ctx,
+      (inInterface as InterfaceSpec).col,
+      `'-i' cannot be used in ${ctx.chain} (locally generated packets have no input interface)`,
+    );
 
   // Each extension's options, then the checks that need the whole rule.
   const matches: Match[] = new Array(loaded.length);
@@ -579,10 +711,21 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     if (!ext || !given) continue;
     if (ext.protocols) {
       const ok = p && !p.negated && ext.protocols.some((name) => protocolNumber(name) === p.n);
-      if (!ok) fail(ctx, l.col, `${what(ext)} needs ${ext.protocols.length === 1 ? `-p ${ext.protocols[0]}` : `-p ${ext.protocols.slice(0, -1).join(', ')} or ${ext.protocols[ext.protocols.length - 1]}`}${p ? (p.negated ? ` (not '! -p ${p.name}')` : ` (not -p ${p.name})`) : ''}`);
-      if (ext.name === 'multiport' && p.col > l.col) fail(ctx, l.col, 'multiport needs -p before it (iptables reads the options in order)');
+      if (!ok)
+        fail(
+          ctx,
+          l.col,
+          `${what(ext)} needs ${ext.protocols.length === 1 ? `-p ${ext.protocols[0]}` : `-p ${ext.protocols.slice(0, -1).join(', ')} or ${ext.protocols[ext.protocols.length - 1]}`}${p ? (p.negated ? ` (not '! -p ${p.name}')` : ` (not -p ${p.name})`) : ''}`,
+        );
+      if (ext.name === 'multiport' && p.col > l.col)
+        fail(ctx, l.col, 'multiport needs -p before it (iptables reads the options in order)');
     }
-    if (ext.tables && !ext.tables.includes(ctx.table)) fail(ctx, l.col, `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`);
+    if (ext.tables && !ext.tables.includes(ctx.table))
+      fail(
+        ctx,
+        l.col,
+        `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`,
+      );
     const problem = ext.ruleCheck ? ext.ruleCheck(given, viewOf(), l.col) : null;
     if (problem) fail(ctx, l.col, `${what(ext)}: ${problem}`);
   }
@@ -619,8 +762,15 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   }
   const sources = expandAddresses(ctx, source);
   const destinations = expandAddresses(ctx, destination);
-  if ((sources.length > 1 || destinations.length > 1) && ((source as AddressSpec | null)?.negated || (destination as AddressSpec | null)?.negated)) {
-    fail(ctx, ((source as AddressSpec | null)?.negated ? source! : destination!).col, "'!' is not allowed with several addresses (iptables makes one rule per address)");
+  if (
+    (sources.length > 1 || destinations.length > 1) &&
+    ((source as AddressSpec | null)?.negated || (destination as AddressSpec | null)?.negated)
+  ) {
+    fail(
+      ctx,
+      ((source as AddressSpec | null)?.negated ? source! : destination!).col,
+      "'!' is not allowed with several addresses (iptables makes one rule per address)",
+    );
   }
   if (sources.length === 1 && destinations.length === 1) {
     const rule = make(sources[0]!, destinations[0]!);
@@ -657,7 +807,11 @@ const NEGATED_FRAGMENT: Rule['fragment'] = { negated: true };
 
 /** The model options of a checked extension, from what the rule gave it. */
 function optionsOf(l: Loaded): Option[] {
-  return l.raws.map((r) => ({ name: longName(r.option), negated: r.negated, args: r.args.map((a) => ({ value: a.value, quoted: a.quoted })) }));
+  return l.raws.map((r) => ({
+    name: longName(r.option),
+    negated: r.negated,
+    args: r.args.map((a) => ({ value: a.value, quoted: a.quoted })),
+  }));
 }
 
 // src/xt's check returns one result object per distinct reading while it keeps it (its own memo):
@@ -725,7 +879,13 @@ function what(ext: Extension): string {
 }
 
 /** Does the protocol match `-p` would load own this option (so an unknown extension before it does not take it)? */
-function protoOwns(word: string, protocol: ProtocolSpec | null, used: boolean, merged: readonly Extension[], family: Family): boolean {
+function protoOwns(
+  word: string,
+  protocol: ProtocolSpec | null,
+  used: boolean,
+  merged: readonly Extension[],
+  family: Family,
+): boolean {
   if (!protocol || protocol.negated) return false;
   const ext = findMatch(protocolMatchName(protocol.written, protocol.n), family);
   if (!ext) return false;
@@ -820,7 +980,11 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyAr
     offset += part.length + 1;
     const r = addressOf(item, ctx.family);
     if (typeof r === 'string') {
-      const why = r.startsWith('invalid mask') ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)` : r.startsWith('bad address') ? `${r} (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)` : r;
+      const why = r.startsWith('invalid mask')
+        ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)`
+        : r.startsWith('bad address')
+          ? `${r} (expected ADDRESS, ADDRESS/PREFIX or ADDRESS/NETMASK)`
+          : r;
       fail(ctx, col, why);
     }
     out.push({ negated: spec.negated, cidr: r, written: item });
@@ -835,7 +999,10 @@ function toCidr(family: Family, address: bigint, mask: bigint): Cidr {
   if (!c) {
     const prefix = maskPrefix(family, mask);
     const fam = family === 'ipv6' ? 6 : 4;
-    c = prefix >= 0 ? { family: fam, network: address, prefix } : { family: fam, network: address, prefix: popcount(mask), mask };
+    c =
+      prefix >= 0
+        ? { family: fam, network: address, prefix }
+        : { family: fam, network: address, prefix: popcount(mask), mask };
     cidrs.set(key, c);
   }
   return c;
@@ -849,14 +1016,25 @@ function popcount(v: bigint): number {
 
 function hintForStray(items: readonly RuleItem[], at: number): string {
   const prev = items[at - 1];
-  if (prev && /^[A-Z][A-Z_]*$/.test(items[at]!.value) && !prev.value.startsWith('-')) return `did you forget '-j' before '${items[at]!.value}'?`;
+  if (prev && /^[A-Z][A-Z_]*$/.test(items[at]!.value) && !prev.value.startsWith('-'))
+    return `did you forget '-j' before '${items[at]!.value}'?`;
   return 'every value belongs to the option before it, and that option takes no more';
 }
 
-function unknownOption(text: string, merged: readonly Extension[], protocol: ProtocolMatch | null, target: Loaded | null): string {
+function unknownOption(
+  text: string,
+  merged: readonly Extension[],
+  protocol: ProtocolMatch | null,
+  target: Loaded | null,
+): string {
   const known = merged.flatMap((e) => [...namesOf(e).keys()].map((n) => `--${n}`));
   const close = closest(text, known);
-  const where = merged.length === 0 ? (protocol ? '' : " (it belongs to no loaded match: add '-m MODULE' or '-p PROTO' before it)") : '';
+  const where =
+    merged.length === 0
+      ? protocol
+        ? ''
+        : " (it belongs to no loaded match: add '-m MODULE' or '-p PROTO' before it)"
+      : '';
   void target;
   return `unknown option '${text}'${where}${close ? ` (did you mean '${close}'?)` : ''}`;
 }
@@ -899,7 +1077,14 @@ function didYouMean(name: string, names: Iterable<string>): string {
 /** One rule, for callers that read single commands (listings): several addresses are refused there. */
 export function assembleRule(ctx: RuleContext): Rule {
   const rules = assembleRules(ctx);
-  if (rules.length !== 1) throw new InputError(ctx.file, ctx.line, 1, rules.length === 0 ? 'the rule is for the other IP family (-4/-6)' : 'several addresses in one rule (iptables makes one rule per address)');
+  if (rules.length !== 1)
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      1,
+      rules.length === 0
+        ? 'the rule is for the other IP family (-4/-6)'
+        : 'several addresses in one rule (iptables makes one rule per address)',
+    );
   return rules[0]!;
 }
-

@@ -9,7 +9,14 @@
 // Lines are lexed 128 a call (one call a line cost as much as the lexing), each line's tokens
 // the same as lexed alone. A dump read only to be printed gives its rules to a RuleSink.
 
-import { createToken, EmbeddedActionsParser, Lexer, type ILexingResult, type IToken, type TokenType } from './chevrotain.js';
+import {
+  createToken,
+  EmbeddedActionsParser,
+  Lexer,
+  type ILexingResult,
+  type IToken,
+  type TokenType,
+} from './chevrotain.js';
 import type { Chain, Comment, Counters, Dump, Family, Note, Rule, SourcePos, Table } from '../src/model/dump.js';
 import { BUILTIN_CHAINS } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
@@ -35,16 +42,40 @@ function atLineStart(re: RegExp): { exec: (text: string, offset: number) => RegE
   };
 }
 
-const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f\r]+/, group: Lexer.SKIPPED, start_chars_hint: [' ', '\t', '\f', '\r'] });
-const CommentLine = createToken({ name: 'CommentLine', pattern: atLineStart(/#.*/), start_chars_hint: ['#'], line_breaks: false });
-const TableHeader = createToken({ name: 'TableHeader', pattern: atLineStart(/\*\S*/), start_chars_hint: ['*'], line_breaks: false });
-const ChainHeader = createToken({ name: 'ChainHeader', pattern: atLineStart(/:\S*/), start_chars_hint: [':'], line_breaks: false });
+const Spaces = createToken({
+  name: 'Spaces',
+  pattern: /[ \t\f\r]+/,
+  group: Lexer.SKIPPED,
+  start_chars_hint: [' ', '\t', '\f', '\r'],
+});
+const CommentLine = createToken({
+  name: 'CommentLine',
+  pattern: atLineStart(/#.*/),
+  start_chars_hint: ['#'],
+  line_breaks: false,
+});
+const TableHeader = createToken({
+  name: 'TableHeader',
+  pattern: atLineStart(/\*\S*/),
+  start_chars_hint: ['*'],
+  line_breaks: false,
+});
+const ChainHeader = createToken({
+  name: 'ChainHeader',
+  pattern: atLineStart(/:\S*/),
+  start_chars_hint: [':'],
+  line_breaks: false,
+});
 const Bang = createToken({ name: 'Bang', pattern: /!(?=[ \t\n]|(?![\s\S]))/ });
 /** Every character that can start a Word: printable Latin-1, and one per 256-char block beyond. */
 const WORD_START: number[] = [];
 for (let c = 0x21; c < 0x10000; c += c < 0x100 ? 1 : 0x100) if (c !== 0x85 && c !== 0xa0) WORD_START.push(c);
 /** A word as add_param_to_argv() cuts them: quoted parts (with `\` escapes) may sit anywhere in it. */
-const Word = createToken({ name: 'Word', pattern: /[^\s"]+(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)*|(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)+/, start_chars_hint: WORD_START });
+const Word = createToken({
+  name: 'Word',
+  pattern: /[^\s"]+(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)*|(?:"(?:[^"\\\n]|\\[^\n])*"[^\s"]*)+/,
+  start_chars_hint: WORD_START,
+});
 /** A quote that never closes, taken to the end of the line: left to the lexer, it was retried at every later quote. */
 const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\\n]|\\.)*\\?/ });
 // No longer_alt: each of these ends where a blank (or the end) follows, where a Word would end too,
@@ -55,7 +86,20 @@ const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--app
 const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/ });
 const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/ });
 
-const allTokens: TokenType[] = [Spaces, CommentLine, TableHeader, ChainHeader, Counter, Bang, Append, Insert, OptionName, Commit, Word, UnclosedQuote];
+const allTokens: TokenType[] = [
+  Spaces,
+  CommentLine,
+  TableHeader,
+  ChainHeader,
+  Counter,
+  Bang,
+  Append,
+  Insert,
+  OptionName,
+  Commit,
+  Word,
+  UnclosedQuote,
+];
 
 // Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
 // Each is built when first used (tens of ms each): a big dump without CRs needs only the second.
@@ -102,7 +146,18 @@ export type LineAst =
   | { kind: 'table'; name: string; token: IToken; rest: IToken[] }
   | { kind: 'chain'; name: string; policy: string; counters: Counters | null; nameToken: IToken; policyToken: IToken }
   | { kind: 'commit'; rest: IToken[] }
-  | { kind: 'rule'; command: 'append' | 'insert'; chain: string; chainToken: IToken; position: number | null; positionToken: IToken | null; counters: Counters | null; words: IToken[]; wordsFrom: number; wordsTo: number };
+  | {
+      kind: 'rule';
+      command: 'append' | 'insert';
+      chain: string;
+      chainToken: IToken;
+      position: number | null;
+      positionToken: IToken | null;
+      counters: Counters | null;
+      words: IToken[];
+      wordsFrom: number;
+      wordsTo: number;
+    };
 
 /** `[p:b]` as decimal text; null when either is not a number (iptables-restore ignores them without -c). */
 function parseCounter(image: string): Counters | null {
@@ -234,7 +289,18 @@ class SaveLineParser extends EmbeddedActionsParser {
     ]);
     const words: IToken[] = [];
     this.MANY(() => words.push(this.SUBRULE2(this.anyToken)));
-    return { kind: 'rule', command, chain: chainToken.image, chainToken, position, positionToken, counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)), words, wordsFrom: 0, wordsTo: words.length };
+    return {
+      kind: 'rule',
+      command,
+      chain: chainToken.image,
+      chainToken,
+      position,
+      positionToken,
+      counters: this.ACTION(() => (counter ? parseCounter(counter.image) : null)),
+      words,
+      wordsFrom: 0,
+      wordsTo: words.length,
+    };
   });
 }
 
@@ -315,7 +381,8 @@ function familyEvidence(items: readonly RuleItem[]): Family | null {
       if (p === 'icmpv6' || p === 'ipv6-icmp' || p === '58') return 'ipv6';
       if (p === 'icmp' && items.some((x) => x.value === '--icmp-type')) return 'ipv4';
     }
-    if (w === '-m' && ['icmp6', 'ipv6header', 'frag', 'hbh', 'dst', 'rt', 'mh', 'eui64', 'hl', 'srh'].includes(v)) return 'ipv6';
+    if (w === '-m' && ['icmp6', 'ipv6header', 'frag', 'hbh', 'dst', 'rt', 'mh', 'eui64', 'hl', 'srh'].includes(v))
+      return 'ipv6';
     if (w === '-j' && ['HL', 'DNPT', 'SNPT'].includes(v)) return 'ipv6';
     if (w === '-j' && ['TTL', 'ECN', 'CLUSTERIP', 'ULOG'].includes(v)) return 'ipv4';
     if (w === '--reject-with' && v.startsWith('icmp6-')) return 'ipv6';
@@ -406,113 +473,174 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
       if (quick === null) {
         const e = parser.errors[0]!;
         const token = e.token;
-        const col = Number.isNaN(token.startOffset) || token.tokenType.name === 'EOF' ? lineText.length + 1 : token.startOffset + 1;
+        const col =
+          Number.isNaN(token.startOffset) || token.tokenType.name === 'EOF'
+            ? lineText.length + 1
+            : token.startOffset + 1;
         const found = token.tokenType.name === 'EOF' ? 'end of line' : `'${token.image}'`;
         fail(lineNo, col, describeSyntaxError(lineTokens, found));
       }
     }
     const ast: LineAst = quick!;
-      switch (ast.kind) {
-        case 'comment': {
-          comments.push({ text: ast.text, pos: { line: lineNo, col: 1 } });
-          if (family === null && dump.family === null) family = familyFromHeader(ast.text);
-          break;
-        }
-        case 'table': {
-          if (current) fail(lineNo, 1, `table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT before '*${ast.name}'`);
-          if (ast.name === '') fail(lineNo, 1, "table name missing after '*'");
-          if (!TABLES.has(ast.name)) fail(lineNo, 2, `no table '${ast.name}' in the kernel (tables: ${[...TABLES].join(', ')})${hint(ast.name, TABLES)}`);
-          const pos = { line: lineNo, col: 1 };
-          const table: Table = { name: ast.name, pos, chains: [] };
-          const chains = new Map<string, Chain>();
-          for (const name of BUILTIN_CHAINS[ast.name] ?? []) {
-            const chain: Chain = { name, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] };
-            chains.set(name, chain);
-          }
-          current = { table, chains, pos, pending: [], checks: [] };
-          break;
-        }
-        case 'chain': {
-          if (!current) fail(lineNo, 1, `chain declaration ':${ast.name}' before any '*table' line`);
-          const open = current!;
-          if (ast.name === '') fail(lineNo, 1, "chain name missing after ':'");
-          if (ast.name.length > MAX_CHAIN_NAME) fail(lineNo, 2, `chain name '${ast.name}' is ${ast.name.length} characters long (${MAX_CHAIN_NAME} at most)`);
-          const existing = open.chains.get(ast.name);
-          const pos = { line: lineNo, col: 2 };
-          const builtin = existing?.builtin ?? false;
-          if (!builtin && RESERVED_CHAINS.has(ast.name)) fail(lineNo, 2, `'${ast.name}' is a verdict, not a chain name (iptables-restore: "error creating chain … File exists")`);
-          if (!builtin && existing) fail(lineNo, 2, `chain '${ast.name}' declared twice (first at line ${existing.pos!.line})`);
-          if (!builtin && ast.policy !== '-') {
-            const other = Object.entries(BUILTIN_CHAINS).filter(([, cs]) => cs.includes(ast.name)).map(([t]) => t);
-            const why = other.length > 0 ? `: table '${open.table.name}' has no built-in chain ${ast.name} (${other.join(', ')} do${other.length === 1 ? 'es' : ''})` : ` (only built-in chains of table '${open.table.name}' have policies; expected '-')`;
-            fail(lineNo, ast.policyToken.startOffset + 1, `user chain '${ast.name}' cannot have policy '${ast.policy}'${why}`);
-          }
-          if (builtin && !['ACCEPT', 'DROP', '-'].includes(ast.policy)) fail(lineNo, ast.policyToken.startOffset + 1, `bad policy '${ast.policy}' for built-in chain '${ast.name}' (expected ACCEPT or DROP)`);
-          const policy = builtin ? (ast.policy === '-' ? existing!.policy : ast.policy) : null;
-          const chain: Chain = { name: ast.name, builtin, policy, counters: ast.counters ?? (builtin ? existing!.counters : null), pos: existing?.pos ?? pos, rules: existing?.rules ?? [] };
-          open.chains.set(ast.name, chain);
-          break;
-        }
-        case 'commit': {
-          if (!current) fail(lineNo, 1, "COMMIT without a '*table' line before it");
-          // iptables-restore compares the whole line with "COMMIT\n": anything else there is read as a rule.
-          if (ast.rest.length > 0) fail(lineNo, ast.rest[0]!.startOffset + 1, `unexpected '${ast.rest[0]!.image}' after COMMIT (iptables-restore reads that line as a rule and refuses it)`);
-          if (lineText !== 'COMMIT') fail(lineNo, lineText.indexOf('COMMIT') + 7, "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)");
-          const open = current!;
-          flush(open);
-          finishTable(open, file, shared, options.fragment === true, notes, aside);
-          // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
-          const again = tables.findIndex((t) => t.name === open.table.name);
-          if (again >= 0) tables.splice(again, 1);
-          tables.push(open.table);
-          current = null;
-          break;
-        }
-        case 'rule': {
-          if (!current) fail(lineNo, 1, `rule before any '*table' line (expected '*filter', '*nat', … first)`);
-          const open = current!;
-          const chain = open.chains.get(ast.chain);
-          if (!chain) fail(lineNo, ast.chainToken.startOffset + 1, `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`);
-          const line = lineNo;
-          const items = ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
-          const assemble = (): void => {
-            const made: Rule[] = assembleRules({
-              file,
-              line,
-              table: open.table.name,
-              chain: chain!.name,
-              counters: ast.counters,
-              items,
-              text: lineText.trim(),
-              family: family ?? 'ipv4',
-              strict: options.strict,
-              notes,
-              tableChecks: open.checks,
-            });
-            rules += made.length;
-            if (sink) {
-              if (ast.command === 'insert') throw new ReadWhole();
-              for (const r of made) keepAside(aside!, chain!.rules, r, sink, lineStart);
-              return;
-            }
-            if (ast.command === 'insert') {
-              const at = ast.position === null ? 0 : ast.position - 1;
-              if (at < 0 || at > chain!.rules.length) fail(line, (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1, `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`);
-              chain!.rules.splice(at, 0, ...made);
-            } else {
-              for (const r of made) chain!.rules.push(r);
-            }
-          };
-          if (family === null) family = familyEvidence(items);
-          if (family === null) {
-            open.pending.push(assemble);
-          } else {
-            if (open.pending.length > 0) flush(open);
-            assemble();
-          }
-          break;
-        }
+    switch (ast.kind) {
+      case 'comment': {
+        comments.push({ text: ast.text, pos: { line: lineNo, col: 1 } });
+        if (family === null && dump.family === null) family = familyFromHeader(ast.text);
+        break;
       }
+      case 'table': {
+        if (current)
+          fail(
+            lineNo,
+            1,
+            `table '${current.table.name}' (line ${current.pos.line}) is not closed with COMMIT before '*${ast.name}'`,
+          );
+        if (ast.name === '') fail(lineNo, 1, "table name missing after '*'");
+        if (!TABLES.has(ast.name))
+          fail(
+            lineNo,
+            2,
+            `no table '${ast.name}' in the kernel (tables: ${[...TABLES].join(', ')})${hint(ast.name, TABLES)}`,
+          );
+        const pos = { line: lineNo, col: 1 };
+        const table: Table = { name: ast.name, pos, chains: [] };
+        const chains = new Map<string, Chain>();
+        for (const name of BUILTIN_CHAINS[ast.name] ?? []) {
+          const chain: Chain = { name, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] };
+          chains.set(name, chain);
+        }
+        current = { table, chains, pos, pending: [], checks: [] };
+        break;
+      }
+      case 'chain': {
+        if (!current) fail(lineNo, 1, `chain declaration ':${ast.name}' before any '*table' line`);
+        const open = current!;
+        if (ast.name === '') fail(lineNo, 1, "chain name missing after ':'");
+        if (ast.name.length > MAX_CHAIN_NAME)
+          fail(lineNo, 2, `chain name '${ast.name}' is ${ast.name.length} characters long (${MAX_CHAIN_NAME} at most)`);
+        const existing = open.chains.get(ast.name);
+        const pos = { line: lineNo, col: 2 };
+        const builtin = existing?.builtin ?? false;
+        if (!builtin && RESERVED_CHAINS.has(ast.name))
+          fail(
+            lineNo,
+            2,
+            `'${ast.name}' is a verdict, not a chain name (iptables-restore: "error creating chain … File exists")`,
+          );
+        if (!builtin && existing)
+          fail(lineNo, 2, `chain '${ast.name}' declared twice (first at line ${existing.pos!.line})`);
+        if (!builtin && ast.policy !== '-') {
+          const other = Object.entries(BUILTIN_CHAINS)
+            .filter(([, cs]) => cs.includes(ast.name))
+            .map(([t]) => t);
+          const why =
+            other.length > 0
+              ? `: table '${open.table.name}' has no built-in chain ${ast.name} (${other.join(', ')} do${other.length === 1 ? 'es' : ''})`
+              : ` (only built-in chains of table '${open.table.name}' have policies; expected '-')`;
+          fail(
+            lineNo,
+            ast.policyToken.startOffset + 1,
+            `user chain '${ast.name}' cannot have policy '${ast.policy}'${why}`,
+          );
+        }
+        if (builtin && !['ACCEPT', 'DROP', '-'].includes(ast.policy))
+          fail(
+            lineNo,
+            ast.policyToken.startOffset + 1,
+            `bad policy '${ast.policy}' for built-in chain '${ast.name}' (expected ACCEPT or DROP)`,
+          );
+        const policy = builtin ? (ast.policy === '-' ? existing!.policy : ast.policy) : null;
+        const chain: Chain = {
+          name: ast.name,
+          builtin,
+          policy,
+          counters: ast.counters ?? (builtin ? existing!.counters : null),
+          pos: existing?.pos ?? pos,
+          rules: existing?.rules ?? [],
+        };
+        open.chains.set(ast.name, chain);
+        break;
+      }
+      case 'commit': {
+        if (!current) fail(lineNo, 1, "COMMIT without a '*table' line before it");
+        // iptables-restore compares the whole line with "COMMIT\n": anything else there is read as a rule.
+        if (ast.rest.length > 0)
+          fail(
+            lineNo,
+            ast.rest[0]!.startOffset + 1,
+            `unexpected '${ast.rest[0]!.image}' after COMMIT (iptables-restore reads that line as a rule and refuses it)`,
+          );
+        if (lineText !== 'COMMIT')
+          fail(
+            lineNo,
+            lineText.indexOf('COMMIT') + 7,
+            "blanks around 'COMMIT': iptables-restore 1.8.9 reads that line as a rule and refuses it (remove them)",
+          );
+        const open = current!;
+        flush(open);
+        finishTable(open, file, shared, options.fragment === true, notes, aside);
+        // A table given twice: the kernel ends up with the last one (each COMMIT replaces the table).
+        const again = tables.findIndex((t) => t.name === open.table.name);
+        if (again >= 0) tables.splice(again, 1);
+        tables.push(open.table);
+        current = null;
+        break;
+      }
+      case 'rule': {
+        if (!current) fail(lineNo, 1, `rule before any '*table' line (expected '*filter', '*nat', … first)`);
+        const open = current!;
+        const chain = open.chains.get(ast.chain);
+        if (!chain)
+          fail(
+            lineNo,
+            ast.chainToken.startOffset + 1,
+            `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`,
+          );
+        const line = lineNo;
+        const items = ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
+        const assemble = (): void => {
+          const made: Rule[] = assembleRules({
+            file,
+            line,
+            table: open.table.name,
+            chain: chain!.name,
+            counters: ast.counters,
+            items,
+            text: lineText.trim(),
+            family: family ?? 'ipv4',
+            strict: options.strict,
+            notes,
+            tableChecks: open.checks,
+          });
+          rules += made.length;
+          if (sink) {
+            if (ast.command === 'insert') throw new ReadWhole();
+            for (const r of made) keepAside(aside!, chain!.rules, r, sink, lineStart);
+            return;
+          }
+          if (ast.command === 'insert') {
+            const at = ast.position === null ? 0 : ast.position - 1;
+            if (at < 0 || at > chain!.rules.length)
+              fail(
+                line,
+                (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1,
+                `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`,
+              );
+            chain!.rules.splice(at, 0, ...made);
+          } else {
+            for (const r of made) chain!.rules.push(r);
+          }
+        };
+        if (family === null) family = familyEvidence(items);
+        if (family === null) {
+          open.pending.push(assemble);
+        } else {
+          if (open.pending.length > 0) flush(open);
+          assemble();
+        }
+        break;
+      }
+    }
   };
   /** Reads the line at `start` on its own (lexed alone); returns where the next line starts. */
   let nextLf = -1;
@@ -539,7 +667,12 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
       }
     }
     countLine();
-    if (end - start > MAX_LINE_LENGTH) fail(lineNo, 1, `line is ${end - start} characters long (more than ${MAX_LINE_LENGTH}); not an iptables-save dump`);
+    if (end - start > MAX_LINE_LENGTH)
+      fail(
+        lineNo,
+        1,
+        `line is ${end - start} characters long (more than ${MAX_LINE_LENGTH}); not an iptables-save dump`,
+      );
     let lineText = text.slice(start, end);
     if (lineText.endsWith('\r')) lineText = lineText.slice(0, -1);
     if (lineText.trim() === '') return next;
@@ -601,7 +734,12 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
     start = end;
   }
   const open = current as OpenTable | null;
-  if (open) fail(lineNo + 1, 1, `unexpected end of input: table '${open.table.name}' (line ${open.pos.line}) is not closed with COMMIT (truncated dump?)`);
+  if (open)
+    fail(
+      lineNo + 1,
+      1,
+      `unexpected end of input: table '${open.table.name}' (line ${open.pos.line}) is not closed with COMMIT (truncated dump?)`,
+    );
   dump.family = family ?? inferFamily(dump, aside);
   return dump;
 }
@@ -659,7 +797,8 @@ function describeSyntaxError(tokens: IToken[], found: string): string {
     case TableHeader:
       return `unexpected ${found} after the table name`;
     default:
-      if (first.tokenType === OptionName) return `unsupported command '${first.image}' (a dump holds '*table', ':CHAIN', '-A' rules and COMMIT)`;
+      if (first.tokenType === OptionName)
+        return `unsupported command '${first.image}' (a dump holds '*table', ':CHAIN', '-A' rules and COMMIT)`;
       return `expected '*table', ':CHAIN POLICY', '-A CHAIN …', 'COMMIT' or '# comment', found '${first.image}'`;
   }
 }
@@ -692,26 +831,57 @@ function finishTable(
       if (!t) continue;
       if (t.goto) {
         if (!fragment && (!chains.has(t.name) || chains.get(t.name)!.builtin)) {
-          if (STANDARD_TARGETS.has(t.name)) fail(rule.pos.line, t.col!, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
-          fail(rule.pos.line, t.col!, `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(t.name, userChains.map((c) => c.name))}`);
+          if (STANDARD_TARGETS.has(t.name))
+            fail(rule.pos.line, t.col!, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
+          fail(
+            rule.pos.line,
+            t.col!,
+            `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(
+              t.name,
+              userChains.map((c) => c.name),
+            )}`,
+          );
         }
         continue;
       }
       if (t.validated || STANDARD_TARGETS.has(t.name)) continue;
       const target = chains.get(t.name);
       if (target) {
-        if (target.builtin) fail(rule.pos.line, t.col!, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
-        if (t.options.length > 0) fail(rule.pos.line, t.options[0]!.col ?? t.col!, `unknown option '${t.options[0]!.name}' ('${t.name}' is a chain; a jump to a chain takes no options)`);
+        if (target.builtin)
+          fail(rule.pos.line, t.col!, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
+        if (t.options.length > 0)
+          fail(
+            rule.pos.line,
+            t.options[0]!.col ?? t.col!,
+            `unknown option '${t.options[0]!.name}' ('${t.name}' is a chain; a jump to a chain takes no options)`,
+          );
         (t as { validated?: boolean }).validated = true;
         continue;
       }
       if (fragment) continue;
       if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name)) {
-        notes.push({ line: rule.pos.line, col: t.col!, kind: 'not-validated', message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}` });
+        notes.push({
+          line: rule.pos.line,
+          col: t.col!,
+          kind: 'not-validated',
+          message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}`,
+        });
         continue;
       }
-      const names = [...STANDARD_TARGETS, ...userChains.map((c) => c.name), 'REJECT', 'LOG', 'MASQUERADE', 'DNAT', 'SNAT'];
-      fail(rule.pos.line, t.col!, `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`);
+      const names = [
+        ...STANDARD_TARGETS,
+        ...userChains.map((c) => c.name),
+        'REJECT',
+        'LOG',
+        'MASQUERADE',
+        'DNAT',
+        'SNAT',
+      ];
+      fail(
+        rule.pos.line,
+        t.col!,
+        `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`,
+      );
     }
   }
   // Reachability: which built-in chains (hooks) reach each chain, and loops.
@@ -721,7 +891,13 @@ function finishTable(
     const out: Array<{ to: string; line: number; col: number }> = [];
     for (const rule of rulesOf(chain)) {
       const t = rule.target;
-      if (t && (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) && chains.has(t.name) && !chains.get(t.name)!.builtin) out.push({ to: t.name, line: rule.pos.line, col: t.col! });
+      if (
+        t &&
+        (t.goto || (t.canonical === undefined && !STANDARD_TARGETS.has(t.name))) &&
+        chains.has(t.name) &&
+        !chains.get(t.name)!.builtin
+      )
+        out.push({ to: t.name, line: rule.pos.line, col: t.col! });
     }
     edges.set(chain.name, out);
   }
@@ -743,7 +919,11 @@ function finishTable(
       if (s === 'active') {
         const names = path.map((p) => p.name);
         const cycle = [...names.slice(names.indexOf(e.to)), e.to];
-        fail(e.line, e.col, `loop: ${cycle.join(' -> ')} (the kernel refuses the table: "Too many levels of symbolic links")`);
+        fail(
+          e.line,
+          e.col,
+          `loop: ${cycle.join(' -> ')} (the kernel refuses the table: "Too many levels of symbolic links")`,
+        );
       }
       if (s === undefined) {
         state.set(e.to, 'active');
@@ -772,10 +952,14 @@ function finishTable(
   for (const { rule, ext, given, col } of open.checks) {
     const what = ext.kind === 'match' ? `match '${ext.name}'` : `target '${ext.name}'`;
     const hooks = reached.get(rule.chain);
-    const via = rule.chain === '' || (BUILTIN_CHAINS[table.name] ?? []).includes(rule.chain) ? '' : ` (chain ${rule.chain} is reached from ${[...(hooks ?? [])].join(', ')})`;
+    const via =
+      rule.chain === '' || (BUILTIN_CHAINS[table.name] ?? []).includes(rule.chain)
+        ? ''
+        : ` (chain ${rule.chain} is reached from ${[...(hooks ?? [])].join(', ')})`;
     if (hooks && ext.hooks) {
       const bad = [...hooks].filter((h) => !ext.hooks!.includes(h));
-      if (bad.length > 0) fail(rule.pos.line, col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
+      if (bad.length > 0)
+        fail(rule.pos.line, col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
     }
     const problem = hooks ? ext.hookCheck?.(given, hooks) : null;
     if (problem) fail(rule.pos.line, col, `${what}: ${problem}${via}`);
@@ -784,7 +968,8 @@ function finishTable(
       const value = ext.shared.value(given);
       const first = shared.get(key);
       if (!first) shared.set(key, { value, line: rule.pos.line });
-      else if (first.value !== value) fail(rule.pos.line, col, `${ext.shared.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
+      else if (first.value !== value)
+        fail(rule.pos.line, col, `${ext.shared.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
     }
   }
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);
@@ -820,4 +1005,3 @@ function inferFamily(dump: Dump, aside: Aside | null): Family | null {
   }
   return null;
 }
-

@@ -21,11 +21,46 @@ import { InputError } from '../src/model/errors.js';
 export type ListingFormat = 'save' | 'list-rules' | 'commands' | 'list' | 'diff';
 
 export type Operation =
-  | { readonly kind: 'append' | 'insert' | 'delete' | 'replace'; readonly table: string; readonly chain: string; readonly rule: Rule; readonly position: number | null; readonly line: number; readonly format: ListingFormat; readonly interfacesShown: boolean }
-  | { readonly kind: 'delete-at'; readonly table: string; readonly chain: string; readonly position: number; readonly line: number; readonly format: ListingFormat }
-  | { readonly kind: 'policy'; readonly table: string; readonly chain: string; readonly policy: string; readonly line: number; readonly format: ListingFormat }
-  | { readonly kind: 'new-chain' | 'delete-chain'; readonly table: string; readonly chain: string; readonly line: number; readonly format: ListingFormat }
-  | { readonly kind: 'flush'; readonly table: string; readonly chain: string | null; readonly line: number; readonly format: ListingFormat };
+  | {
+      readonly kind: 'append' | 'insert' | 'delete' | 'replace';
+      readonly table: string;
+      readonly chain: string;
+      readonly rule: Rule;
+      readonly position: number | null;
+      readonly line: number;
+      readonly format: ListingFormat;
+      readonly interfacesShown: boolean;
+    }
+  | {
+      readonly kind: 'delete-at';
+      readonly table: string;
+      readonly chain: string;
+      readonly position: number;
+      readonly line: number;
+      readonly format: ListingFormat;
+    }
+  | {
+      readonly kind: 'policy';
+      readonly table: string;
+      readonly chain: string;
+      readonly policy: string;
+      readonly line: number;
+      readonly format: ListingFormat;
+    }
+  | {
+      readonly kind: 'new-chain' | 'delete-chain';
+      readonly table: string;
+      readonly chain: string;
+      readonly line: number;
+      readonly format: ListingFormat;
+    }
+  | {
+      readonly kind: 'flush';
+      readonly table: string;
+      readonly chain: string | null;
+      readonly line: number;
+      readonly format: ListingFormat;
+    };
 
 export interface Listing {
   readonly file: string;
@@ -47,10 +82,17 @@ export interface Listing {
 
 const Spaces = createToken({ name: 'Spaces', pattern: /[ \t]+/, group: Lexer.SKIPPED });
 const ChainKw = createToken({ name: 'ChainKw', pattern: /Chain(?=[ \t])/ });
-const Column = createToken({ name: 'Column', pattern: /(?:num|pkts|bytes|target|prot|opt|in|out|source|destination)(?=[ \t]|(?![\s\S]))/ });
+const Column = createToken({
+  name: 'Column',
+  pattern: /(?:num|pkts|bytes|target|prot|opt|in|out|source|destination)(?=[ \t]|(?![\s\S]))/,
+});
 const Cell = createToken({ name: 'Cell', pattern: /\S+/ });
 // Validated once by test/unit/lexers.test.ts, not at every start-up.
-export const listLexer = new Lexer([Spaces, ChainKw, Column, Cell], { positionTracking: 'onlyOffset', recoveryEnabled: false, skipValidations: true });
+export const listLexer = new Lexer([Spaces, ChainKw, Column, Cell], {
+  positionTracking: 'onlyOffset',
+  recoveryEnabled: false,
+  skipValidations: true,
+});
 
 type ListLine =
   | { kind: 'chain'; name: string; policy: string | null }
@@ -69,10 +111,16 @@ class ListLineParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const cells: IToken[] = [];
-          this.AT_LEAST_ONE(() => cells.push(this.OR1([{ ALT: () => this.CONSUME(Cell) }, { ALT: () => this.CONSUME(Column) }])));
+          this.AT_LEAST_ONE(() =>
+            cells.push(this.OR1([{ ALT: () => this.CONSUME(Cell) }, { ALT: () => this.CONSUME(Column) }])),
+          );
           this.MANY(() => cells.push(this.CONSUME1(ChainKw)));
           // A line of column names only is the heading (`target prot opt source destination`).
-          return this.ACTION(() => (cells.every((c) => c.tokenType === Column) ? { kind: 'columns', columns: cells.map((c) => c.image) } : { kind: 'row', cells })) as ListLine;
+          return this.ACTION(() =>
+            cells.every((c) => c.tokenType === Column)
+              ? { kind: 'columns', columns: cells.map((c) => c.image) }
+              : { kind: 'row', cells },
+          ) as ListLine;
         },
       },
     ]),
@@ -82,7 +130,9 @@ class ListLineParser extends EmbeddedActionsParser {
     this.CONSUME(ChainKw);
     const name = this.OR([{ ALT: () => this.CONSUME(Cell) }, { ALT: () => this.CONSUME(Column) }]);
     const words: string[] = [];
-    this.MANY(() => words.push(this.OR1([{ ALT: () => this.CONSUME1(Cell) }, { ALT: () => this.CONSUME1(Column) }]).image));
+    this.MANY(() =>
+      words.push(this.OR1([{ ALT: () => this.CONSUME1(Cell) }, { ALT: () => this.CONSUME1(Column) }]).image),
+    );
     return this.ACTION(() => {
       const text = words.join(' ');
       const m = /^\(policy ([A-Z]+)/.exec(text);
@@ -104,7 +154,9 @@ const PROGRAM_AFTER_BLANKS = /^\s*(?:sudo\s+)?(?:\S*\/)?ip(?:6)?tables(?:-legacy
 
 /** Do the arguments list rules (`-L`, `-nvL`, `-S`, `--list`, `--list-rules`)? Word by word: a pattern backtracked. */
 function listsRules(args: string): boolean {
-  return args.split(/\s+/).some((w) => w === '--list' || w === '--list-rules' || (/^-[a-zA-Z]+$/.test(w) && /[LS]/.test(w)));
+  return args
+    .split(/\s+/)
+    .some((w) => w === '--list' || w === '--list-rules' || (/^-[a-zA-Z]+$/.test(w) && /[LS]/.test(w)));
 }
 
 function tableFromCommand(text: string): string {
@@ -125,7 +177,13 @@ function fail(file: string, line: number, col: number, message: string): never {
 }
 
 /** Parses `-A CHAIN options…` (columns kept: `text` is the line as written). */
-function ruleFrom(synthetic: string, original: string, file: string, line: number, table: string): { chain: string; chainCol: number; rule: Rule; counters: Counters | null } {
+function ruleFrom(
+  synthetic: string,
+  original: string,
+  file: string,
+  line: number,
+  table: string,
+): { chain: string; chainCol: number; rule: Rule; counters: Counters | null } {
   const lexed = lineLexer().tokenize(synthetic);
   const problem = lexProblem(lexed, synthetic);
   if (problem) fail(file, line, problem.offset + 1, problem.message);
@@ -134,10 +192,25 @@ function ruleFrom(synthetic: string, original: string, file: string, line: numbe
   const ast = parser.line();
   if (parser.errors.length > 0 || ast.kind !== 'rule') {
     const t = parser.errors[0]?.token;
-    const col = t && !Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF' ? t.startOffset + 1 : synthetic.length + 1;
-    fail(file, line, col, `expected a chain name and rule options ('-A CHAIN [options]')${t && t.tokenType.name !== 'EOF' ? `, found '${t.image}'` : ''}`);
+    const col =
+      t && !Number.isNaN(t.startOffset) && t.tokenType.name !== 'EOF' ? t.startOffset + 1 : synthetic.length + 1;
+    fail(
+      file,
+      line,
+      col,
+      `expected a chain name and rule options ('-A CHAIN [options]')${t && t.tokenType.name !== 'EOF' ? `, found '${t.image}'` : ''}`,
+    );
   }
-  const rule = assembleRule({ file, line, table, chain: ast.chain, counters: ast.counters, items: ruleItems(ast.words), text: original.trim(), family: 'ipv4' });
+  const rule = assembleRule({
+    file,
+    line,
+    table,
+    chain: ast.chain,
+    counters: ast.counters,
+    items: ruleItems(ast.words),
+    text: original.trim(),
+    family: 'ipv4',
+  });
   return { chain: ast.chain, chainCol: ast.chainToken.startOffset + 1, rule, counters: ast.counters };
 }
 
@@ -148,10 +221,14 @@ function command(text: string, file: string, line: number): Operation | { kind: 
   // An unclosed quote runs to the end of the line: a failed match would be retried at every later quote.
   const re = /"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|\S+/g;
   re.lastIndex = prog[0].length;
-  for (let m = re.exec(text); m; m = re.exec(text)) words.push({ image: m[0], start: m.index, end: m.index + m[0].length });
+  for (let m = re.exec(text); m; m = re.exec(text))
+    words.push({ image: m[0], start: m.index, end: m.index + m[0].length });
   if (listsRules(text.slice(prog[0].length))) return { kind: 'listing', table: tableFromCommand(text) };
   let table = 'filter';
-  let op: { kind: 'append' | 'insert' | 'delete' | 'replace' | 'policy' | 'new-chain' | 'flush' | 'delete-chain'; at: number } | null = null;
+  let op: {
+    kind: 'append' | 'insert' | 'delete' | 'replace' | 'policy' | 'new-chain' | 'flush' | 'delete-chain';
+    at: number;
+  } | null = null;
   const blank: Array<[number, number]> = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!.image;
@@ -170,19 +247,53 @@ function command(text: string, file: string, line: number): Operation | { kind: 
       blank.push([words[i]!.start, words[i]!.end]);
       continue;
     }
-    const kind = ({ '-A': 'append', '--append': 'append', '-I': 'insert', '--insert': 'insert', '-D': 'delete', '--delete': 'delete', '-R': 'replace', '--replace': 'replace', '-P': 'policy', '--policy': 'policy', '-N': 'new-chain', '--new-chain': 'new-chain', '-F': 'flush', '--flush': 'flush', '-X': 'delete-chain', '--delete-chain': 'delete-chain' } as const)[w as '-A'];
+    const kind = (
+      {
+        '-A': 'append',
+        '--append': 'append',
+        '-I': 'insert',
+        '--insert': 'insert',
+        '-D': 'delete',
+        '--delete': 'delete',
+        '-R': 'replace',
+        '--replace': 'replace',
+        '-P': 'policy',
+        '--policy': 'policy',
+        '-N': 'new-chain',
+        '--new-chain': 'new-chain',
+        '-F': 'flush',
+        '--flush': 'flush',
+        '-X': 'delete-chain',
+        '--delete-chain': 'delete-chain',
+      } as const
+    )[w as '-A'];
     if (kind && !op) op = { kind, at: i };
   }
-  if (!op) fail(file, line, (words[0]?.start ?? prog[0].length) + 1, "an iptables command virtables applies needs -A, -I, -D, -R, -P, -N, -F or -X (or -L/-S to say which table a listing below is from)");
+  if (!op)
+    fail(
+      file,
+      line,
+      (words[0]?.start ?? prog[0].length) + 1,
+      'an iptables command virtables applies needs -A, -I, -D, -R, -P, -N, -F or -X (or -L/-S to say which table a listing below is from)',
+    );
   const chainWord = words[op.at + 1];
-  if (op.kind === 'flush') return { kind: 'flush', table, chain: chainWord && !chainWord.image.startsWith('-') ? chainWord.image : null, line, format: 'commands' };
+  if (op.kind === 'flush')
+    return {
+      kind: 'flush',
+      table,
+      chain: chainWord && !chainWord.image.startsWith('-') ? chainWord.image : null,
+      line,
+      format: 'commands',
+    };
   if (!chainWord) fail(file, line, words[op.at]!.end + 1, `'${words[op.at]!.image}' needs a chain name`);
   if (op.kind === 'policy') {
     const policy = words[op.at + 2];
-    if (!policy || !['ACCEPT', 'DROP'].includes(policy.image)) fail(file, line, (policy?.start ?? chainWord.end) + 1, 'a policy is ACCEPT or DROP');
+    if (!policy || !['ACCEPT', 'DROP'].includes(policy.image))
+      fail(file, line, (policy?.start ?? chainWord.end) + 1, 'a policy is ACCEPT or DROP');
     return { kind: 'policy', table, chain: chainWord.image, policy: policy.image, line, format: 'commands' };
   }
-  if (op.kind === 'new-chain' || op.kind === 'delete-chain') return { kind: op.kind, table, chain: chainWord.image, line, format: 'commands' };
+  if (op.kind === 'new-chain' || op.kind === 'delete-chain')
+    return { kind: op.kind, table, chain: chainWord.image, line, format: 'commands' };
   // The rest of the line is the rule; it keeps its columns: the head becomes `-A CHAIN` padded with spaces.
   let restStart = chainWord.end;
   let position: number | null = null;
@@ -191,9 +302,11 @@ function command(text: string, file: string, line: number): Operation | { kind: 
     position = Number(number.image);
     restStart = number.end;
   }
-  if (op.kind === 'replace' && position === null) fail(file, line, chainWord.end + 2, "'-R CHAIN NUMBER rule' needs the number of the rule it replaces");
+  if (op.kind === 'replace' && position === null)
+    fail(file, line, chainWord.end + 2, "'-R CHAIN NUMBER rule' needs the number of the rule it replaces");
   if (op.kind === 'delete' && position !== null) {
-    if (text.slice(restStart).trim() !== '') fail(file, line, restStart + 2, "'-D CHAIN NUMBER' takes nothing after the rule number");
+    if (text.slice(restStart).trim() !== '')
+      fail(file, line, restStart + 2, "'-D CHAIN NUMBER' takes nothing after the rule number");
     return { kind: 'delete-at', table, chain: chainWord.image, position, line, format: 'commands' };
   }
   const chars = text.split('');
@@ -201,7 +314,16 @@ function command(text: string, file: string, line: number): Operation | { kind: 
   const head = `-A ${chainWord.image}`;
   const synthetic = head.padEnd(restStart, ' ') + chars.join('').slice(restStart);
   const { rule } = ruleFrom(synthetic, text, file, line, table);
-  return { kind: op.kind, table, chain: chainWord.image, rule, position, line, format: 'commands', interfacesShown: true };
+  return {
+    kind: op.kind,
+    table,
+    chain: chainWord.image,
+    rule,
+    position,
+    line,
+    format: 'commands',
+    interfacesShown: true,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +336,13 @@ function negatable(cell: string): { negated: boolean; value: string } {
 }
 
 /** The options that print a `-L` row's match column (the part after the destination). */
-function extrasToOptions(extras: string, target: string, file: string, line: number, col: number): { match: string; target: string } {
+function extrasToOptions(
+  extras: string,
+  target: string,
+  file: string,
+  line: number,
+  col: number,
+): { match: string; target: string } {
   const match: string[] = [];
   const targetOpts: string[] = [];
   let rest = extras.trim();
@@ -225,7 +353,8 @@ function extrasToOptions(extras: string, target: string, file: string, line: num
   };
   while (rest !== '') {
     let m: RegExpExecArray | null;
-    if ((m = take(/^\/\*\s?(.*?)\s?\*\//))) match.push(`-m comment --comment "${m[1]!.replace(/["\\]/g, (c) => `\\${c}`)}"`);
+    if ((m = take(/^\/\*\s?(.*?)\s?\*\//)))
+      match.push(`-m comment --comment "${m[1]!.replace(/["\\]/g, (c) => `\\${c}`)}"`);
     else if ((m = take(/^state\s+(\S+)/))) match.push(`-m state --state ${m[1]}`);
     else if ((m = take(/^ctstate\s+(\S+)/))) match.push(`-m conntrack --ctstate ${m[1]}`);
     else if ((m = take(/^(tcp|udp)((?:\s+(?:!\s?)?(?:spts?|dpts?):\S+|\s+flags:\S+)+)/))) {
@@ -244,20 +373,29 @@ function extrasToOptions(extras: string, target: string, file: string, line: num
       });
       match.push(`-m ${m[1]} ${parts.join(' ')}`);
     } else if (take(/^icmp\s+any\b/)) match.push('-m icmp --icmp-type any');
-    else if ((m = take(/^(?:icmptype|icmp\s+type)\s+(\d+)(?:\s+code\s+(\d+))?/))) match.push(`-m icmp --icmp-type ${m[2] ? `${m[1]}/${m[2]}` : m[1] === '255' ? 'any' : m[1]}`); // type 255 is how -L prints 'any'
+    else if ((m = take(/^(?:icmptype|icmp\s+type)\s+(\d+)(?:\s+code\s+(\d+))?/)))
+      match.push(`-m icmp --icmp-type ${m[2] ? `${m[1]}/${m[2]}` : m[1] === '255' ? 'any' : m[1]}`); // type 255 is how -L prints 'any'
     else if ((m = take(/^icmp\s+([a-z-]+)/))) match.push(`-m icmp --icmp-type ${m[1]}`);
     else if ((m = take(/^multiport\s+(sports|dports|ports)\s+(\S+)/))) match.push(`-m multiport --${m[1]} ${m[2]}`);
-    else if ((m = take(/^PHYSDEV\s+match((?:\s+!?\s?--physdev-[a-z-]+(?:\s+[^\s-]\S*)?)+)/))) match.push(`-m physdev${m[1]}`);
+    else if ((m = take(/^PHYSDEV\s+match((?:\s+!?\s?--physdev-[a-z-]+(?:\s+[^\s-]\S*)?)+)/)))
+      match.push(`-m physdev${m[1]}`);
     else if ((m = take(/^MAC\s+(\S+)/))) match.push(`-m mac --mac-source ${m[1]}`);
-    else if ((m = take(/^limit:\s+avg\s+(\S+)\s+burst\s+(\d+)/))) match.push(`-m limit --limit ${m[1]} --limit-burst ${m[2]}`);
+    else if ((m = take(/^limit:\s+avg\s+(\S+)\s+burst\s+(\d+)/)))
+      match.push(`-m limit --limit ${m[1]} --limit-burst ${m[2]}`);
     else if ((m = take(/^reject-with\s+(\S+)/))) targetOpts.push(`--reject-with ${m[1]}`);
     else if ((m = take(/^masq\s+ports:\s*(\S+)/))) targetOpts.push(`--to-ports ${m[1]}`);
     else if ((m = take(/^redir\s+ports\s+(\S+)/))) targetOpts.push(`--to-ports ${m[1]}`);
-    else if ((m = take(/^to:(\S+)/))) targetOpts.push(`${target === 'SNAT' ? '--to-source' : '--to-destination'} ${m[1]}`);
+    else if ((m = take(/^to:(\S+)/)))
+      targetOpts.push(`${target === 'SNAT' ? '--to-source' : '--to-destination'} ${m[1]}`);
     else if (take(/^CHECKSUM\s+fill/)) targetOpts.push('--checksum-fill');
     else {
       const word = rest.split(/\s+/)[0]!;
-      fail(file, line, col + extras.indexOf(word), `cannot read '${word}' in this 'iptables -L' line; paste 'iptables -S' or iptables-save output for rules like this one`);
+      fail(
+        file,
+        line,
+        col + extras.indexOf(word),
+        `cannot read '${word}' in this 'iptables -L' line; paste 'iptables -S' or iptables-save output for rules like this one`,
+      );
     }
   }
   return { match: match.join(' '), target: targetOpts.join(' ') };
@@ -270,8 +408,20 @@ function listRow(state: State, cells: IToken[], lineText: string, file: string, 
   const col = (name: string): number => columns.indexOf(name);
   // A rule without a target leaves its column empty: the protocol is where the target would be.
   const t = col('target');
-  if (t >= 0 && values.length > t + 1 && /^(--|-f|!f)$/.test(values[t + 1]!) && !/^(--|-f|!f)$/.test(values[t + 2] ?? '')) values.splice(t, 0, '');
-  if (values.length < columns.length) fail(file, line, lineText.length + 1, `this 'iptables -L' row has ${values.length} columns; the heading names ${columns.length} (${columns.join(' ')})`);
+  if (
+    t >= 0 &&
+    values.length > t + 1 &&
+    /^(--|-f|!f)$/.test(values[t + 1]!) &&
+    !/^(--|-f|!f)$/.test(values[t + 2] ?? '')
+  )
+    values.splice(t, 0, '');
+  if (values.length < columns.length)
+    fail(
+      file,
+      line,
+      lineText.length + 1,
+      `this 'iptables -L' row has ${values.length} columns; the heading names ${columns.length} (${columns.join(' ')})`,
+    );
   const cell = (name: string): string => values[col(name)] ?? '';
   const cellStart = (name: string): number => {
     const i = col(name);
@@ -283,13 +433,22 @@ function listRow(state: State, cells: IToken[], lineText: string, file: string, 
   const address = (name: 'source' | 'destination', flag: string): void => {
     const { negated, value } = negatable(cell(name));
     if (ANY.has(value)) return;
-    if (!parseCidr(value)) fail(file, line, cellStart(name), `'${value}' is not an address; list with -n (iptables -L -n) so addresses are not resolved to names`);
+    if (!parseCidr(value))
+      fail(
+        file,
+        line,
+        cellStart(name),
+        `'${value}' is not an address; list with -n (iptables -L -n) so addresses are not resolved to names`,
+      );
     parts.push(`${negated ? '! ' : ''}${flag} ${value}`);
   };
   address('source', '-s');
   address('destination', '-d');
   if (col('in') >= 0) {
-    for (const [name, flag] of [['in', '-i'], ['out', '-o']] as const) {
+    for (const [name, flag] of [
+      ['in', '-i'],
+      ['out', '-o'],
+    ] as const) {
       const { negated, value } = negatable(cell(name));
       if (value !== '*' && value !== 'any') parts.push(`${negated ? '! ' : ''}${flag} ${value}`);
     }
@@ -309,7 +468,16 @@ function listRow(state: State, cells: IToken[], lineText: string, file: string, 
   if (target) parts.push(`-j ${target}`);
   if (extras.target) parts.push(extras.target);
   const { rule } = ruleFrom(parts.join(' '), lineText, file, line, state.table);
-  return { kind: 'append', table: state.table, chain, rule, position: null, line, format: 'list', interfacesShown: col('in') >= 0 };
+  return {
+    kind: 'append',
+    table: state.table,
+    chain,
+    rule,
+    position: null,
+    line,
+    format: 'list',
+    interfacesShown: col('in') >= 0,
+  };
 }
 
 /** `iptables -L` without a `-t` names no table: PREROUTING and POSTROUTING are nat's. */
@@ -321,7 +489,43 @@ function listTable(state: State, chain: string): string {
 // ---------------------------------------------------------------------------------------------
 
 /** A shell script's lines that are not rules: control flow, assignments, output. */
-const SHELL_WORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'do', 'done', 'while', 'until', 'case', 'esac', 'echo', 'printf', 'exit', 'return', 'set', 'export', 'local', 'logger', 'true', 'false', 'sleep', 'shift', 'test', '[', '[[', '{', '}', ';;', 'exec', '.', 'source', 'trap', 'wait']);
+const SHELL_WORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'for',
+  'do',
+  'done',
+  'while',
+  'until',
+  'case',
+  'esac',
+  'echo',
+  'printf',
+  'exit',
+  'return',
+  'set',
+  'export',
+  'local',
+  'logger',
+  'true',
+  'false',
+  'sleep',
+  'shift',
+  'test',
+  '[',
+  '[[',
+  '{',
+  '}',
+  ';;',
+  'exec',
+  '.',
+  'source',
+  'trap',
+  'wait',
+]);
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 const KEYWORD_PREFIX = /^(?:then|do|else)\s+/;
 const VARIABLE = /\$\{?([A-Za-z_][A-Za-z0-9_]*|[0-9])\}?/g;
@@ -433,7 +637,13 @@ export function parseListing(text: string, file: string): Listing {
     if (diff === 'none' && HUNK.test(trimmed)) diff = 'normal';
     if (diff === 'none' && trimmed.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) diff = 'unified';
     if (diff !== 'none') {
-      if (HUNK.test(trimmed) || trimmed === '---' || trimmed.startsWith('@@') || trimmed.startsWith('\\') || (diff !== 'normal' && (trimmed.startsWith('--- ') || trimmed.startsWith('+++ ')))) {
+      if (
+        HUNK.test(trimmed) ||
+        trimmed === '---' ||
+        trimmed.startsWith('@@') ||
+        trimmed.startsWith('\\') ||
+        (diff !== 'normal' && (trimmed.startsWith('--- ') || trimmed.startsWith('+++ ')))
+      ) {
         if (trimmed.startsWith('--- ') || trimmed.startsWith('+++ ')) diff = 'unified';
         continue;
       }
@@ -454,7 +664,16 @@ export function parseListing(text: string, file: string): Listing {
       const table = state.explicit ? state.table : tableOfRule(parsed.rule, parsed.chain);
       if (table !== parsed.rule.table) parsed = ruleFrom(padded, body, file, lineNo, table);
       formats.add('diff');
-      operations.push({ kind: added ? 'append' : 'delete', table, chain: parsed.chain, rule: parsed.rule, position: null, line: lineNo, format: 'diff', interfacesShown: true });
+      operations.push({
+        kind: added ? 'append' : 'delete',
+        table,
+        chain: parsed.chain,
+        rule: parsed.rule,
+        position: null,
+        line: lineNo,
+        format: 'diff',
+        interfacesShown: true,
+      });
       continue;
     }
 
@@ -496,22 +715,44 @@ export function parseListing(text: string, file: string): Listing {
       const m = /^:(\S+)\s+(\S+)/.exec(trimmed);
       if (!m) fail(file, lineNo, indent + 1, "a chain line is ':CHAIN POLICY [packets:bytes]'");
       const builtin = (BUILTIN_CHAINS[state.table] ?? []).includes(m[1]!);
-      operations.push(builtin ? { kind: 'policy', table: state.table, chain: m[1]!, policy: m[2]!, line: lineNo, format: 'save' } : { kind: 'new-chain', table: state.table, chain: m[1]!, line: lineNo, format: 'save' });
+      operations.push(
+        builtin
+          ? { kind: 'policy', table: state.table, chain: m[1]!, policy: m[2]!, line: lineNo, format: 'save' }
+          : { kind: 'new-chain', table: state.table, chain: m[1]!, line: lineNo, format: 'save' },
+      );
       formats.add('save');
       continue;
     }
     const sm = /^-(P|N)\s+(\S+)(?:\s+(\S+))?\s*$/.exec(trimmed);
     if (sm) {
       formats.add('list-rules');
-      if (sm[1] === 'P') operations.push({ kind: 'policy', table: state.table, chain: sm[2]!, policy: sm[3] ?? 'ACCEPT', line: lineNo, format: 'list-rules' });
-      else operations.push({ kind: 'new-chain', table: state.table, chain: sm[2]!, line: lineNo, format: 'list-rules' });
+      if (sm[1] === 'P')
+        operations.push({
+          kind: 'policy',
+          table: state.table,
+          chain: sm[2]!,
+          policy: sm[3] ?? 'ACCEPT',
+          line: lineNo,
+          format: 'list-rules',
+        });
+      else
+        operations.push({ kind: 'new-chain', table: state.table, chain: sm[2]!, line: lineNo, format: 'list-rules' });
       continue;
     }
     if (/^(\[\d+:\d+\]\s+)?(-A|--append|-I|--insert)\s/.test(trimmed)) {
       const insert = /^(\[\d+:\d+\]\s+)?(-I|--insert)\s/.test(trimmed);
       const { chain, rule } = ruleFrom(lineText, lineText, file, lineNo, state.table);
       formats.add(formats.has('save') ? 'save' : 'list-rules');
-      operations.push({ kind: insert ? 'insert' : 'append', table: state.table, chain, rule, position: null, line: lineNo, format: formats.has('save') ? 'save' : 'list-rules', interfacesShown: true });
+      operations.push({
+        kind: insert ? 'insert' : 'append',
+        table: state.table,
+        chain,
+        rule,
+        position: null,
+        line: lineNo,
+        format: formats.has('save') ? 'save' : 'list-rules',
+        interfacesShown: true,
+      });
       continue;
     }
 
@@ -519,14 +760,24 @@ export function parseListing(text: string, file: string): Listing {
     const lexed = listLexer.tokenize(lineText);
     listParser.input = lexed.tokens;
     const ast = listParser.listLine();
-    if (lexed.errors.length > 0 || listParser.errors.length > 0) fail(file, lineNo, indent + 1, 'not a rule listing line');
+    if (lexed.errors.length > 0 || listParser.errors.length > 0)
+      fail(file, lineNo, indent + 1, 'not a rule listing line');
     if (ast.kind === 'chain') {
       state.listChain = ast.name;
       state.columns = null;
       if (!state.explicit) state.table = listTable(state, ast.name);
       formats.add('list');
-      if (ast.policy) operations.push({ kind: 'policy', table: state.table, chain: ast.name, policy: ast.policy, line: lineNo, format: 'list' });
-      else if (!(BUILTIN_CHAINS[state.table] ?? []).includes(ast.name)) operations.push({ kind: 'new-chain', table: state.table, chain: ast.name, line: lineNo, format: 'list' });
+      if (ast.policy)
+        operations.push({
+          kind: 'policy',
+          table: state.table,
+          chain: ast.name,
+          policy: ast.policy,
+          line: lineNo,
+          format: 'list',
+        });
+      else if (!(BUILTIN_CHAINS[state.table] ?? []).includes(ast.name))
+        operations.push({ kind: 'new-chain', table: state.table, chain: ast.name, line: lineNo, format: 'list' });
       continue;
     }
     if (ast.kind === 'columns' && ast.columns.includes('target')) {
@@ -538,18 +789,24 @@ export function parseListing(text: string, file: string): Listing {
       operations.push(listRow(state, ast.kind === 'row' ? ast.cells : [], lineText, file, lineNo));
       continue;
     }
-    fail(file, lineNo, indent + 1, `expected a rule: an iptables-save or 'iptables -S' line (-A CHAIN …), an iptables command, or 'iptables -L -n' output; found '${trimmed.split(/\s+/)[0]}'`);
+    fail(
+      file,
+      lineNo,
+      indent + 1,
+      `expected a rule: an iptables-save or 'iptables -S' line (-A CHAIN …), an iptables command, or 'iptables -L -n' output; found '${trimmed.split(/\s+/)[0]}'`,
+    );
   }
   return { file, operations, formats, refused, skipped };
 }
 
 /** The rules a listing adds, with the table each belongs to. */
 export function listedRules(listing: Listing): Array<Extract<Operation, { rule: Rule }>> {
-  return listing.operations.filter((o): o is Extract<Operation, { rule: Rule }> => (o.kind === 'append' || o.kind === 'insert'));
+  return listing.operations.filter(
+    (o): o is Extract<Operation, { rule: Rule }> => o.kind === 'append' || o.kind === 'insert',
+  );
 }
 
 /** Do all listed rules show their interfaces (`iptables -L` without -v does not)? */
 export function showsInterfaces(listing: Listing): boolean {
   return listedRules(listing).every((o) => o.interfacesShown);
 }
-

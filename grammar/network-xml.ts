@@ -232,7 +232,14 @@ function posWithin(token: IToken, index: number): SourcePos {
 
 /** Is this code point a character XML allows (the `Char` production)? */
 function isXmlChar(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
 }
 
 function shorten(text: string, max = 40): string {
@@ -248,17 +255,24 @@ function resolveReference(ref: string): { text: string } | { error: string } {
   const char = /^&#(?:([0-9]{1,7})|x([0-9a-fA-F]{1,6}));$/.exec(ref);
   if (char) {
     const code = char[1] !== undefined ? Number(char[1]) : parseInt(char[2]!, 16);
-    return isXmlChar(code) ? { text: String.fromCodePoint(code) } : { error: `character reference '${ref}' is not a character XML allows` };
+    return isXmlChar(code)
+      ? { text: String.fromCodePoint(code) }
+      : { error: `character reference '${ref}' is not a character XML allows` };
   }
-  if (/^&#(?:[0-9]+|x[0-9a-fA-F]+);$/.test(ref)) return { error: `character reference '${shorten(ref)}' is not a character XML allows` };
-  if (ref.startsWith('&#')) return { error: `bad character reference '${shorten(ref, 12)}' (expected &#DIGITS; or &#xHEX;)` };
+  if (/^&#(?:[0-9]+|x[0-9a-fA-F]+);$/.test(ref))
+    return { error: `character reference '${shorten(ref)}' is not a character XML allows` };
+  if (ref.startsWith('&#'))
+    return { error: `bad character reference '${shorten(ref, 12)}' (expected &#DIGITS; or &#xHEX;)` };
   const named = /^&([A-Za-z_:][\w.:-]*);$/.exec(ref);
   if (named) {
     const text = PREDEFINED[named[1]!];
     if (text !== undefined) return { text };
-    return { error: `undefined entity '${ref}' (only &lt; &gt; &amp; &apos; &quot; and character references are allowed; virtables reads no DTD)` };
+    return {
+      error: `undefined entity '${ref}' (only &lt; &gt; &amp; &apos; &quot; and character references are allowed; virtables reads no DTD)`,
+    };
   }
-  if (ref.endsWith(';') && ref.length > 2) return { error: `bad reference '${shorten(ref, 12)}' (expected &name; or &#NUMBER;)` };
+  if (ref.endsWith(';') && ref.length > 2)
+    return { error: `bad reference '${shorten(ref, 12)}' (expected &name; or &#NUMBER;)` };
   return { error: "'&' must start a reference such as &amp; (write &amp; for a literal '&')" };
 }
 
@@ -296,8 +310,13 @@ class TreeBuilder {
 
   openElement(open: IToken, name: IToken): void {
     const pos = posOf(open);
-    if (name.startOffset !== open.endOffset! + 1) this.fail(posOf(name), `'<' must be followed directly by the element name (found a space before '${name.image}')`);
-    if (this.stack.length >= MAX_DEPTH) this.fail(pos, `elements nested more than ${MAX_DEPTH} deep; not a libvirt network definition`);
+    if (name.startOffset !== open.endOffset! + 1)
+      this.fail(
+        posOf(name),
+        `'<' must be followed directly by the element name (found a space before '${name.image}')`,
+      );
+    if (this.stack.length >= MAX_DEPTH)
+      this.fail(pos, `elements nested more than ${MAX_DEPTH} deep; not a libvirt network definition`);
     const element: XmlElement = { kind: 'element', name: name.image, attributes: [], children: [], pos };
     const parent = this.current;
     if (parent) parent.element.children.push(element);
@@ -308,14 +327,22 @@ class TreeBuilder {
   attribute(name: IToken, value: IToken): void {
     const open = this.current!;
     const element = open.element;
-    if (name.startOffset === open.lastValueEnd + 1) this.fail(posOf(name), `missing space before attribute '${name.image}' in <${element.name}>`);
+    if (name.startOffset === open.lastValueEnd + 1)
+      this.fail(posOf(name), `missing space before attribute '${name.image}' in <${element.name}>`);
     const raw = value.image.slice(1, -1);
     const valuePos = posWithin(value, 1);
     if (raw.length > MAX_ATTRIBUTE_LENGTH) {
-      this.fail(valuePos, `value of attribute '${name.image}' in <${element.name}> is ${raw.length} characters long (more than ${MAX_ATTRIBUTE_LENGTH}); not a libvirt network definition`);
+      this.fail(
+        valuePos,
+        `value of attribute '${name.image}' in <${element.name}> is ${raw.length} characters long (more than ${MAX_ATTRIBUTE_LENGTH}); not a libvirt network definition`,
+      );
     }
     const first = element.attributes.find((a) => a.name === name.image);
-    if (first) this.fail(posOf(name), `attribute '${name.image}' given twice in <${element.name}> (first at line ${first.pos.line}, column ${first.pos.col})`);
+    if (first)
+      this.fail(
+        posOf(name),
+        `attribute '${name.image}' given twice in <${element.name}> (first at line ${first.pos.line}, column ${first.pos.col})`,
+      );
     element.attributes.push({ name: name.image, value: this.attributeValue(value, raw), pos: posOf(name), valuePos });
     open.lastValueEnd = value.endOffset!;
   }
@@ -358,11 +385,17 @@ class TreeBuilder {
     const open = this.stack.pop()!;
     if (closing && closing.image !== open.element.name) {
       const p = open.element.pos;
-      this.fail(posOf(closing), `closing tag </${closing.image}> does not match <${open.element.name}> (line ${p.line}, column ${p.col})`);
+      this.fail(
+        posOf(closing),
+        `closing tag </${closing.image}> does not match <${open.element.name}> (line ${p.line}, column ${p.col})`,
+      );
     }
     for (const child of open.element.children) {
       if (child.kind === 'text' && child.text.length > MAX_TEXT_LENGTH) {
-        this.fail(child.pos, `text in <${open.element.name}> is ${child.text.length} characters long (more than ${MAX_TEXT_LENGTH}); not a libvirt network definition`);
+        this.fail(
+          child.pos,
+          `text in <${open.element.name}> is ${child.text.length} characters long (more than ${MAX_TEXT_LENGTH}); not a libvirt network definition`,
+        );
       }
     }
   }
@@ -400,10 +433,17 @@ class TreeBuilder {
 
   instruction(token: IToken): void {
     const target = /^<\?([^\s?]*)/.exec(token.image)![1]!;
-    if (target === '') this.fail(posOf(token), "processing instruction without a target ('<?' must be followed by a name such as 'xml')");
+    if (target === '')
+      this.fail(
+        posOf(token),
+        "processing instruction without a target ('<?' must be followed by a name such as 'xml')",
+      );
     // The prolog may open each concatenated document, never the inside of one.
     if (target.toLowerCase() === 'xml' && this.current) {
-      this.fail(posOf(token), `XML declaration '<?${target} …?>' inside <${this.current.element.name}>; it may only open a document`);
+      this.fail(
+        posOf(token),
+        `XML declaration '<?${target} …?>' inside <${this.current.element.name}>; it may only open a document`,
+      );
     }
   }
 }
@@ -422,14 +462,25 @@ function tagBefore(tokens: IToken[], end: number): { closing: boolean; name: str
     if (t.tokenType === TagClose || t.tokenType === EmptyTagClose) return null;
     if (t.tokenType === StartTagOpen || t.tokenType === EndTagOpen) {
       const next = tokens[i + 1];
-      return { closing: t.tokenType === EndTagOpen, name: next && next.tokenType === Name && i + 1 < end ? next.image : null, open: t };
+      return {
+        closing: t.tokenType === EndTagOpen,
+        name: next && next.tokenType === Name && i + 1 < end ? next.image : null,
+        open: t,
+      };
     }
     if (t.tokenType !== Name && t.tokenType !== Equals && t.tokenType !== AttValue) return null;
   }
   return null;
 }
 
-function lexerFailure(file: string, text: string, tokens: IToken[], offset: number, line: number, col: number): InputError {
+function lexerFailure(
+  file: string,
+  text: string,
+  tokens: IToken[],
+  offset: number,
+  line: number,
+  col: number,
+): InputError {
   const code = text.charCodeAt(offset);
   const ch = text[offset]!;
   const at = (message: string, l = line, c = col) => new InputError(file, l, c, message);
@@ -448,8 +499,14 @@ function lexerFailure(file: string, text: string, tokens: IToken[], offset: numb
     const declaration = /^<!([A-Za-z]*)/.exec(rest);
     if (declaration) {
       const what = declaration[1]!.toUpperCase();
-      if (what === 'DOCTYPE') return at('DOCTYPE declarations are refused (virtables reads no DTD: no external entities, no entity expansion)');
-      if (what === 'ENTITY') return at('entity declarations are refused (virtables reads no DTD: no external entities, no entity expansion)');
+      if (what === 'DOCTYPE')
+        return at(
+          'DOCTYPE declarations are refused (virtables reads no DTD: no external entities, no entity expansion)',
+        );
+      if (what === 'ENTITY')
+        return at(
+          'entity declarations are refused (virtables reads no DTD: no external entities, no entity expansion)',
+        );
       return at(`markup declaration '<!${declaration[1]}' is refused (virtables reads no DTD)`);
     }
   }
@@ -472,7 +529,12 @@ function lexerFailure(file: string, text: string, tokens: IToken[], offset: numb
   return at(`unexpected '${ch}' in ${tagText} (expected an attribute name, '>' or '/>')`);
 }
 
-function parserFailure(file: string, tokens: IToken[], builder: TreeBuilder, error: { name: string; token: IToken }): InputError {
+function parserFailure(
+  file: string,
+  tokens: IToken[],
+  builder: TreeBuilder,
+  error: { name: string; token: IToken },
+): InputError {
   const token = error.token;
   const atEnd = token.tokenType.name === 'EOF' || Number.isNaN(token.startOffset);
   const index = atEnd ? tokens.length : tokens.findIndex((t) => t.startOffset === token.startOffset);
@@ -489,16 +551,21 @@ function parserFailure(file: string, tokens: IToken[], builder: TreeBuilder, err
     if (tag.name === null) return at(`expected an element name after '${tag.closing ? '</' : '<'}', found ${found}`);
     if (tag.closing) return at(`expected '>' to end the closing tag </${tag.name}> ${where}, found ${found}`);
     if (previous?.tokenType === Name && previous !== tokens[tokens.indexOf(tag.open) + 1]) {
-      return at(`attribute '${previous.image}' in <${tag.name}> has no value (expected ${previous.image}='…'), found ${found}`);
+      return at(
+        `attribute '${previous.image}' in <${tag.name}> has no value (expected ${previous.image}='…'), found ${found}`,
+      );
     }
-    if (previous?.tokenType === Equals) return at(`attribute value in <${tag.name}> must be quoted ('…' or "…"), found ${found}`);
+    if (previous?.tokenType === Equals)
+      return at(`attribute value in <${tag.name}> must be quoted ('…' or "…"), found ${found}`);
     if (atEnd) return at(`unexpected end of input in the start tag of <${tag.name}> ${where}`);
     return at(`expected an attribute name, '>' or '/>' in <${tag.name}> ${where}, found ${found}`);
   }
   const open = builder.stack[builder.stack.length - 1];
   if (atEnd && open) {
     const p = open.element.pos;
-    return at(`unexpected end of input: <${open.element.name}> (line ${p.line}, column ${p.col}) is not closed (expected </${open.element.name}>)`);
+    return at(
+      `unexpected end of input: <${open.element.name}> (line ${p.line}, column ${p.col}) is not closed (expected </${open.element.name}>)`,
+    );
   }
   if (token.tokenType === EndTagOpen) {
     const next = tokens[index + 1];
@@ -524,7 +591,10 @@ export function parseXml(text: string, file: string): XmlDocument {
   const parseError = parser.errors[0];
   // A parse error at a real token lies before the lexer's stop; at the end of the (cut)
   // token stream, the lexer's reason is the real one.
-  if (parseError && !(lexError && (parseError.token.tokenType.name === 'EOF' || Number.isNaN(parseError.token.startOffset)))) {
+  if (
+    parseError &&
+    !(lexError && (parseError.token.tokenType.name === 'EOF' || Number.isNaN(parseError.token.startOffset)))
+  ) {
     throw parserFailure(file, lexed.tokens, builder, parseError);
   }
   if (lexError) throw lexerFailure(file, text, lexed.tokens, lexError.offset, lexError.line ?? 1, lexError.column ?? 1);
@@ -538,8 +608,13 @@ function checkMarkupCount(text: string, file: string): void {
     if ((c === 0x3c || c === 0x26 || c === 0x3d) && ++count > MAX_MARKUP) {
       const before = text.slice(0, i);
       const line = before.split(/\r\n|\r|\n/).length;
-      const col = i - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) ;
-      throw new InputError(file, line, col, `more than ${MAX_MARKUP} tags, attributes and references; not a libvirt network definition`);
+      const col = i - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r'));
+      throw new InputError(
+        file,
+        line,
+        col,
+        `more than ${MAX_MARKUP} tags, attributes and references; not a libvirt network definition`,
+      );
     }
   }
 }

@@ -21,7 +21,8 @@ const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\r]+/, group: Lexer.S
 const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
 const Word = createToken({ name: 'Word', pattern: /[^\s#]+/ });
-const kw = (name: string): TokenType => createToken({ name: `Kw_${name}`, pattern: new RegExp(name), longer_alt: Word });
+const kw = (name: string): TokenType =>
+  createToken({ name: `Kw_${name}`, pattern: new RegExp(name), longer_alt: Word });
 const Uplink = kw('uplink');
 const Bridge = kw('bridge');
 const NetworkKw = kw('network');
@@ -37,7 +38,26 @@ const Dev = kw('dev');
 const IpForward = kw('ip_forward');
 const BrNetfilter = kw('br_netfilter');
 
-const allTokens = [Spaces, Comment, Newline, Uplink, Bridge, NetworkKw, Guest, On, Gateway, Port, Mac, Outside, RouteKw, Via, Dev, IpForward, BrNetfilter, Word];
+const allTokens = [
+  Spaces,
+  Comment,
+  Newline,
+  Uplink,
+  Bridge,
+  NetworkKw,
+  Guest,
+  On,
+  Gateway,
+  Port,
+  Mac,
+  Outside,
+  RouteKw,
+  Via,
+  Dev,
+  IpForward,
+  BrNetfilter,
+  Word,
+];
 const lexer = new Lexer(allTokens, { positionTracking: 'full' });
 
 export interface LinkAddressAst {
@@ -47,12 +67,34 @@ export interface LinkAddressAst {
 }
 
 export type TopologyStatement =
-  | { readonly kind: 'uplink'; readonly name: string; readonly addresses: LinkAddressAst[]; readonly gateways: HostAddress[]; readonly port: string | null; readonly pos: SourcePos }
+  | {
+      readonly kind: 'uplink';
+      readonly name: string;
+      readonly addresses: LinkAddressAst[];
+      readonly gateways: HostAddress[];
+      readonly port: string | null;
+      readonly pos: SourcePos;
+    }
   | { readonly kind: 'bridge'; readonly name: string; readonly addresses: LinkAddressAst[]; readonly pos: SourcePos }
   | { readonly kind: 'network'; readonly file: string; readonly pos: SourcePos }
-  | { readonly kind: 'guest'; readonly name: string; readonly attach: string; readonly addresses: LinkAddressAst[]; readonly gateways: HostAddress[] | undefined; readonly port: string | null; readonly mac: string | null; readonly pos: SourcePos }
+  | {
+      readonly kind: 'guest';
+      readonly name: string;
+      readonly attach: string;
+      readonly addresses: LinkAddressAst[];
+      readonly gateways: HostAddress[] | undefined;
+      readonly port: string | null;
+      readonly mac: string | null;
+      readonly pos: SourcePos;
+    }
   | { readonly kind: 'outside'; readonly addresses: HostAddress[]; readonly pos: SourcePos }
-  | { readonly kind: 'route'; readonly dest: NonNullable<ReturnType<typeof parseCidr>>; readonly via: HostAddress; readonly dev: string | null; readonly pos: SourcePos }
+  | {
+      readonly kind: 'route';
+      readonly dest: NonNullable<ReturnType<typeof parseCidr>>;
+      readonly via: HostAddress;
+      readonly dev: string | null;
+      readonly pos: SourcePos;
+    }
   | { readonly kind: 'ip_forward'; readonly on: boolean; readonly pos: SourcePos }
   | { readonly kind: 'br_netfilter'; readonly value: 'on' | 'off' | 'auto'; readonly pos: SourcePos };
 
@@ -106,15 +148,17 @@ class TopologyParser extends EmbeddedActionsParser {
     return out;
   });
 
-  private statement = this.RULE('statement', (): TopologyStatement => this.OR([
-    { ALT: () => this.SUBRULE(this.uplink) },
-    { ALT: () => this.SUBRULE(this.bridge) },
-    { ALT: () => this.SUBRULE(this.network) },
-    { ALT: () => this.SUBRULE(this.guest) },
-    { ALT: () => this.SUBRULE(this.outside) },
-    { ALT: () => this.SUBRULE(this.route) },
-    { ALT: () => this.SUBRULE(this.switch_) },
-  ]));
+  private statement = this.RULE('statement', (): TopologyStatement =>
+    this.OR([
+      { ALT: () => this.SUBRULE(this.uplink) },
+      { ALT: () => this.SUBRULE(this.bridge) },
+      { ALT: () => this.SUBRULE(this.network) },
+      { ALT: () => this.SUBRULE(this.guest) },
+      { ALT: () => this.SUBRULE(this.outside) },
+      { ALT: () => this.SUBRULE(this.route) },
+      { ALT: () => this.SUBRULE(this.switch_) },
+    ]),
+  );
 
   private uplink = this.RULE('uplink', (): TopologyStatement => {
     const k = this.CONSUME(Uplink);
@@ -123,13 +167,29 @@ class TopologyParser extends EmbeddedActionsParser {
     this.MANY(() => addrs.push(this.CONSUME3(Word)));
     const gws: IToken[] = [];
     let port: IToken | null = null;
-    this.MANY2(() => this.OR([
-      { ALT: () => { this.CONSUME(Gateway); gws.push(this.CONSUME4(Word)); } },
-      { ALT: () => { this.CONSUME(Port); port = this.CONSUME5(Word); } },
-    ]));
+    this.MANY2(() =>
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(Gateway);
+            gws.push(this.CONSUME4(Word));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(Port);
+            port = this.CONSUME5(Word);
+          },
+        },
+      ]),
+    );
     return this.ACTION(() => ({
-      kind: 'uplink' as const, name: name.image, addresses: addrs.map((a) => this.link(a, true)), gateways: gws.map((g) => this.host(g)),
-      port: port ? (port as IToken).image : null, pos: this.pos(k),
+      kind: 'uplink' as const,
+      name: name.image,
+      addresses: addrs.map((a) => this.link(a, true)),
+      gateways: gws.map((g) => this.host(g)),
+      port: port ? (port as IToken).image : null,
+      pos: this.pos(k),
     }));
   });
 
@@ -138,7 +198,12 @@ class TopologyParser extends EmbeddedActionsParser {
     const name = this.CONSUME(Word);
     const addrs: IToken[] = [];
     this.MANY(() => addrs.push(this.CONSUME2(Word)));
-    return this.ACTION(() => ({ kind: 'bridge' as const, name: name.image, addresses: addrs.map((a) => this.link(a, true)), pos: this.pos(k) }));
+    return this.ACTION(() => ({
+      kind: 'bridge' as const,
+      name: name.image,
+      addresses: addrs.map((a) => this.link(a, true)),
+      pos: this.pos(k),
+    }));
   });
 
   private network = this.RULE('network', (): TopologyStatement => {
@@ -157,20 +222,42 @@ class TopologyParser extends EmbeddedActionsParser {
     const gws: IToken[] = [];
     let port: IToken | null = null;
     let mac: IToken | null = null;
-    this.MANY2(() => this.OR([
-      { ALT: () => { this.CONSUME(Gateway); gws.push(this.CONSUME5(Word)); } },
-      { ALT: () => { this.CONSUME(Port); port = this.CONSUME6(Word); } },
-      { ALT: () => { this.CONSUME(Mac); mac = this.CONSUME7(Word); } },
-    ]));
+    this.MANY2(() =>
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(Gateway);
+            gws.push(this.CONSUME5(Word));
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(Port);
+            port = this.CONSUME6(Word);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(Mac);
+            mac = this.CONSUME7(Word);
+          },
+        },
+      ]),
+    );
     return this.ACTION(() => {
       const m = mac as IToken | null;
       if (m && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(m.image)) this.fail(m, `bad MAC address '${m.image}'`);
       const none = gws.find((g) => g.image === 'none');
       if (none && gws.length > 1) this.fail(none, "'gateway none' cannot be combined with other gateways");
       return {
-        kind: 'guest' as const, name: name.image, attach: attach.image, addresses: addrs.map((a) => this.link(a, false)),
+        kind: 'guest' as const,
+        name: name.image,
+        attach: attach.image,
+        addresses: addrs.map((a) => this.link(a, false)),
         gateways: gws.length === 0 ? undefined : none ? [] : gws.map((g) => this.host(g)),
-        port: port ? (port as IToken).image : null, mac: m ? m.image.toLowerCase() : null, pos: this.pos(k),
+        port: port ? (port as IToken).image : null,
+        mac: m ? m.image.toLowerCase() : null,
+        pos: this.pos(k),
       };
     });
   });
@@ -179,7 +266,11 @@ class TopologyParser extends EmbeddedActionsParser {
     const k = this.CONSUME(Outside);
     const addrs: IToken[] = [this.CONSUME(Word)];
     this.MANY(() => addrs.push(this.CONSUME2(Word)));
-    return this.ACTION(() => ({ kind: 'outside' as const, addresses: addrs.map((a) => this.host(a)), pos: this.pos(k) }));
+    return this.ACTION(() => ({
+      kind: 'outside' as const,
+      addresses: addrs.map((a) => this.host(a)),
+      pos: this.pos(k),
+    }));
   });
 
   private route = this.RULE('route', (): TopologyStatement => {
@@ -195,7 +286,13 @@ class TopologyParser extends EmbeddedActionsParser {
     return this.ACTION(() => {
       const c = parseCidr(dest.image);
       if (!c) this.fail(dest, `bad destination '${dest.image}' (expected ADDRESS/LEN)`);
-      return { kind: 'route' as const, dest: c!, via: this.host(via), dev: dev ? (dev as IToken).image : null, pos: this.pos(k) };
+      return {
+        kind: 'route' as const,
+        dest: c!,
+        via: this.host(via),
+        dev: dev ? (dev as IToken).image : null,
+        pos: this.pos(k),
+      };
     });
   });
 
@@ -222,7 +319,13 @@ export function parseTopologyFile(source: string, file: string): TopologyStateme
   const text = source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
   const lexed = lexer.tokenize(text);
   const lexErr = lexed.errors[0];
-  if (lexErr) throw new InputError(file, lexErr.line ?? 1, lexErr.column ?? 1, `unexpected character '${text.charAt(lexErr.offset)}'`);
+  if (lexErr)
+    throw new InputError(
+      file,
+      lexErr.line ?? 1,
+      lexErr.column ?? 1,
+      `unexpected character '${text.charAt(lexErr.offset)}'`,
+    );
   parser.file = file;
   parser.input = lexed.tokens;
   const out = parser.file_();
@@ -230,7 +333,12 @@ export function parseTopologyFile(source: string, file: string): TopologyStateme
   if (err) {
     const t = err.token;
     const at = t.image === '' ? 'end of line' : `'${t.image.replace('\n', '\\n')}'`;
-    throw new InputError(file, Number.isFinite(t.startLine) ? t.startLine! : 1, Number.isFinite(t.startColumn) ? t.startColumn! : 1, `unexpected ${at}: expected a statement (uplink, bridge, network, guest, outside, route, ip_forward, br_netfilter) and its values`);
+    throw new InputError(
+      file,
+      Number.isFinite(t.startLine) ? t.startLine! : 1,
+      Number.isFinite(t.startColumn) ? t.startColumn! : 1,
+      `unexpected ${at}: expected a statement (uplink, bridge, network, guest, outside, route, ip_forward, br_netfilter) and its values`,
+    );
   }
   return out;
 }

@@ -29,13 +29,29 @@ const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0
 const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /-?(?:0[xX][0-9a-fA-F]+|[0-9]+(?:\.[0-9]+)?)/ });
 
 const sxpTokens: TokenType[] = [Blank, Comment, QuotedString, LParen, RParen, Atom];
-const cfgTokens: TokenType[] = [Blank, Continuation, Comment, QuotedString, LBracket, RBracket, LParen, RParen, Comma, Equals, Semicolon, NumberLiteral, Identifier];
+const cfgTokens: TokenType[] = [
+  Blank,
+  Continuation,
+  Comment,
+  QuotedString,
+  LBracket,
+  RBracket,
+  LParen,
+  RParen,
+  Comma,
+  Equals,
+  Semicolon,
+  NumberLiteral,
+  Identifier,
+];
 
 // Built on first use: commands that read only libvirt XML (a pre-commit audit) do not pay for them.
 let sxpLexerInstance: InstanceType<typeof Lexer> | null = null;
 let cfgLexerInstance: InstanceType<typeof Lexer> | null = null;
-const sxpLexer = (): InstanceType<typeof Lexer> => (sxpLexerInstance ??= new Lexer(sxpTokens, { positionTracking: 'full', recoveryEnabled: false }));
-const cfgLexer = (): InstanceType<typeof Lexer> => (cfgLexerInstance ??= new Lexer(cfgTokens, { positionTracking: 'full', recoveryEnabled: false }));
+const sxpLexer = (): InstanceType<typeof Lexer> =>
+  (sxpLexerInstance ??= new Lexer(sxpTokens, { positionTracking: 'full', recoveryEnabled: false }));
+const cfgLexer = (): InstanceType<typeof Lexer> =>
+  (cfgLexerInstance ??= new Lexer(cfgTokens, { positionTracking: 'full', recoveryEnabled: false }));
 
 function posOf(token: IToken): SourcePos {
   return { line: token.startLine ?? 1, col: token.startColumn ?? 1 };
@@ -50,13 +66,25 @@ function unquote(image: string): string {
 export const MAX_NESTING = 100;
 
 /** Refuses, at the opening that goes too deep, nesting the recursive parsers would overflow on. */
-function checkNesting(lexed: { tokens: IToken[]; errors: Array<{ offset: number }> }, file: string, opens: readonly TokenType[], closes: readonly TokenType[], what: string): void {
+function checkNesting(
+  lexed: { tokens: IToken[]; errors: Array<{ offset: number }> },
+  file: string,
+  opens: readonly TokenType[],
+  closes: readonly TokenType[],
+  what: string,
+): void {
   let depth = 0;
   const stop = lexed.errors[0]?.offset ?? Infinity; // an earlier lexing error is the one to report
   for (const t of lexed.tokens) {
     if (t.startOffset > stop) return;
     if (opens.includes(t.tokenType)) {
-      if (++depth > MAX_NESTING) throw new InputError(file, t.startLine ?? 1, t.startColumn ?? 1, `${what} nested more than ${MAX_NESTING} deep`);
+      if (++depth > MAX_NESTING)
+        throw new InputError(
+          file,
+          t.startLine ?? 1,
+          t.startColumn ?? 1,
+          `${what} nested more than ${MAX_NESTING} deep`,
+        );
     } else if (closes.includes(t.tokenType)) depth = Math.max(0, depth - 1);
   }
 }
@@ -73,7 +101,8 @@ function endOf(text: string): SourcePos {
 //   sexp  := '(' item* ')'
 //   item  := Atom | QuotedString | sexp
 
-export type Sexp = { readonly kind: 'atom'; readonly text: string; readonly quoted: boolean; readonly pos: SourcePos } | SexpList;
+export type Sexp =
+  { readonly kind: 'atom'; readonly text: string; readonly quoted: boolean; readonly pos: SourcePos } | SexpList;
 
 export interface SexpList {
   readonly kind: 'list';
@@ -136,7 +165,8 @@ export function parseSxp(source: string, file: string): SexpList[] {
   const lexError = lexed.errors[0];
   if (lexError && (!parseError || parseError.token.tokenType.name === 'EOF')) {
     const ch = text[lexError.offset]!;
-    const message = ch === "'" || ch === '"' ? `string is not closed (no matching ${ch} on this line)` : `unexpected '${ch}'`;
+    const message =
+      ch === "'" || ch === '"' ? `string is not closed (no matching ${ch} on this line)` : `unexpected '${ch}'`;
     throw new InputError(file, lexError.line ?? 1, lexError.column ?? 1, message);
   }
   if (parseError) {
@@ -155,9 +185,17 @@ export function parseSxp(source: string, file: string): SexpList[] {
       }
       const end = endOf(text);
       const at = unclosed ? posOf(unclosed) : end;
-      throw new InputError(file, end.line, end.col, `unexpected end of input: '(' at line ${at.line}, column ${at.col} is not closed with ')'`);
+      throw new InputError(
+        file,
+        end.line,
+        end.col,
+        `unexpected end of input: '(' at line ${at.line}, column ${at.col} is not closed with ')'`,
+      );
     }
-    const message = token.tokenType === RParen ? "')' without a matching '('" : `expected '(' to start an entry, found '${token.image}' (xend-config.sxp holds (name value …) entries)`;
+    const message =
+      token.tokenType === RParen
+        ? "')' without a matching '('"
+        : `expected '(' to start an entry, found '${token.image}' (xend-config.sxp holds (name value …) entries)`;
     throw new InputError(file, token.startLine ?? 1, token.startColumn ?? 1, message);
   }
   return lists;
@@ -264,7 +302,10 @@ export function parseDomainConfig(source: string, file: string): CfgAssignment[]
   const lexError = lexed.errors[0];
   if (lexError && (!parseError || parseError.token.tokenType.name === 'EOF')) {
     const ch = text[lexError.offset]!;
-    const message = ch === "'" || ch === '"' ? `string is not closed (no matching ${ch} on this line)` : `unexpected '${ch}' (a domain configuration holds NAME = VALUE lines)`;
+    const message =
+      ch === "'" || ch === '"'
+        ? `string is not closed (no matching ${ch} on this line)`
+        : `unexpected '${ch}' (a domain configuration holds NAME = VALUE lines)`;
     throw new InputError(file, lexError.line ?? 1, lexError.column ?? 1, message);
   }
   if (parseError) {
@@ -273,7 +314,14 @@ export function parseDomainConfig(source: string, file: string): CfgAssignment[]
     const pos = atEnd ? endOf(text) : posOf(token);
     const found = atEnd ? 'end of input' : token.tokenType === QuotedString ? token.image : `'${token.image}'`;
     const rule = parseError.context.ruleStack[parseError.context.ruleStack.length - 1];
-    const expected = rule === 'list' ? "',' or the closing ']'" : rule === 'value' || rule === 'assignment' ? (parseError.name === 'NoViableAltException' ? "a value (a quoted string, a number or a [list])" : "'='") : 'NAME = VALUE';
+    const expected =
+      rule === 'list'
+        ? "',' or the closing ']'"
+        : rule === 'value' || rule === 'assignment'
+          ? parseError.name === 'NoViableAltException'
+            ? 'a value (a quoted string, a number or a [list])'
+            : "'='"
+          : 'NAME = VALUE';
     throw new InputError(file, pos.line, pos.col, `expected ${expected}, found ${found}`);
   }
   return assignments;

@@ -20,4 +20,5 @@ export function packagePath(...parts: string[]): string {
 }
 
 /** The version package.json declares (what `--version`, SARIF and `live --save-dir` print). */
-export const VERSION: string = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string })
+  .version;

@@ -38,9 +38,8 @@ export function acceptedAt(ctx: AuditContext, leg: Leg, hook: Hook): Accepted {
   const name = hook.toLowerCase();
   if (!last) {
     const nftBackend = ctx.flavor.flavor === 'libvirt-nft' ? " (libvirt's nftables table has none there)" : '';
-    const words = steps.length === 0
-      ? `no chain on the ${name} hook filters it${nftBackend}`
-      : `accepted by the ${hook} policy`;
+    const words =
+      steps.length === 0 ? `no chain on the ${name} hook filters it${nftBackend}` : `accepted by the ${hook} policy`;
     return { words, rule: null, nft: null, location: null };
   }
   if (!isNftStep(last)) {
@@ -69,7 +68,9 @@ export function nftDeleteHint(step: Step): string {
 
 /** A rule either tool wrote, for sentences: "line 12 `-A …`", or "table ip nat, chain prerouting, rule `…`". */
 export function ruleWords(rule: Rule | NftRule): string {
-  return isNftRule(rule) ? `table ${rule.family} ${rule.table}, chain ${rule.chain}, rule \`${nftRuleText(rule)}\`` : atLine(rule);
+  return isNftRule(rule)
+    ? `table ${rule.family} ${rule.table}, chain ${rule.chain}, rule \`${nftRuleText(rule)}\``
+    : atLine(rule);
 }
 
 /** Where a rule either tool wrote is: its dump's line, or its place in the nft listing. */
@@ -100,15 +101,32 @@ export interface Stopped {
 /** What stopped a traced packet at one step: a rule or a chain's policy, named for the host's backend. */
 export function stoppedAt(ctx: AuditContext, step: Step): Stopped {
   const iptables = step.rule?.rule ?? null;
-  if (iptables) return { words: atLine(iptables), rule: iptables, owner: ctx.explainedRule(iptables)?.owner ?? 'host', location: ctx.location(iptables) };
+  if (iptables)
+    return {
+      words: atLine(iptables),
+      rule: iptables,
+      owner: ctx.explainedRule(iptables)?.owner ?? 'host',
+      location: ctx.location(iptables),
+    };
   const nftRule = step.rule?.nft?.rule ?? null;
-  if (nftRule) return { words: ruleWords(nftRule), rule: nftRule, owner: nftTableOwner(step.table) ?? 'host', location: ruleLocation(ctx, nftRule) };
+  if (nftRule)
+    return {
+      words: ruleWords(nftRule),
+      rule: nftRule,
+      owner: nftTableOwner(step.table) ?? 'host',
+      location: ruleLocation(ctx, nftRule),
+    };
   const policy = (step.detail ?? 'policy DROP').replace(/^.*policy /i, 'policy ');
-  if (!isNftStep(step)) return { words: `the ${step.table} ${step.chain} ${policy}`, rule: null, owner: 'host', location: null };
+  if (!isNftStep(step))
+    return { words: `the ${step.table} ${step.chain} ${policy}`, rule: null, owner: 'host', location: null };
   const ruleset = ctx.probes()?.sim.ruleset.nft ?? ctx.nft;
-  const chain = ruleset?.tables.find((t) => `${t.family} ${t.name}` === step.table)?.chains.find((c) => c.name === step.chain);
+  const chain = ruleset?.tables
+    .find((t) => `${t.family} ${t.name}` === step.table)
+    ?.chains.find((c) => c.name === step.chain);
   return {
-    words: `table ${step.table}, chain ${step.chain}, by its ${policy.toLowerCase()}`, rule: null, owner: nftTableOwner(step.table) ?? 'host',
+    words: `table ${step.table}, chain ${step.chain}, by its ${policy.toLowerCase()}`,
+    rule: null,
+    owner: nftTableOwner(step.table) ?? 'host',
     location: ruleset && chain ? nftChainLocation(ruleset, chain) : null,
   };
 }

@@ -12,10 +12,16 @@ import { atLine, networkLabel, OWNER_NAMES } from './words.js';
 const SHARED: Templates<'stops' | 'undecided' | 'checkOnHost'> = {
   stops: '{{network}}: {{manager}} stops {{what}}: {{how}}{{beforeLibvirt}}{{nftWhy}}',
   undecided: '{{network}}: whether {{manager}} lets {{what}} through is unknown because {{reason}}',
-  checkOnHost: 'check it on the host with a real packet, or give the state virtables cannot read (`--assume`, `--ipset`); if {{manager}} stops it: {{fix}}',
+  checkOnHost:
+    'check it on the host with a real packet, or give the state virtables cannot read (`--assume`, `--ipset`); if {{manager}} stops it: {{fix}}',
 };
 
-export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld', fix: (bridge: string, probe: string, family: 4 | 6) => string): Finding[] {
+export function blockedBy(
+  check: Check,
+  ctx: AuditContext,
+  owner: 'docker' | 'ufw' | 'firewalld',
+  fix: (bridge: string, probe: string, family: 4 | 6) => string,
+): Finding[] {
   const out: Finding[] = [];
   const nftBackend = ctx.flavor.flavor === 'libvirt-nft';
   for (const b of blockedTraffic(ctx)) {
@@ -32,7 +38,7 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
     const nftWhy = nftBackend
       ? forwarded
         ? ": libvirt's nftables table accepts them, but an accept ends only its own table's chain; every other base chain on the hook still runs, and its drop is final"
-        : ': libvirt\'s nftables backend adds no rules for DHCP and DNS to the host, so the host\'s input chains alone decide'
+        : ": libvirt's nftables backend adds no rules for DHCP and DNS to the host, so the host's input chains alone decide"
       : '';
     out.push(
       finding(check, {
@@ -47,8 +53,11 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
           nftWhy,
         }),
         fix: fix(b.subject.bridge, b.probe, b.subject.family),
-        location: b.rule ? ctx.location(b.rule) : stop?.location ?? (b.expected ? ctx.location(b.expected) : ctx.definitionLocation(b.subject.network)),
-        related: b.rule && b.expected ? [{ ...ctx.location(b.expected), message: "libvirt's rule, never reached" }] : [],
+        location: b.rule
+          ? ctx.location(b.rule)
+          : (stop?.location ?? (b.expected ? ctx.location(b.expected) : ctx.definitionLocation(b.subject.network))),
+        related:
+          b.rule && b.expected ? [{ ...ctx.location(b.expected), message: "libvirt's rule, never reached" }] : [],
       }),
     );
   }
@@ -59,8 +68,16 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
       finding(check, {
         severity: 'info',
         network: u.subject.network.name,
-        message: fill(SHARED.undecided, { network: networkLabel(u.subject.network), manager: OWNER_NAMES[owner], what: u.what, reason: u.reason.replace(/^unknown because /, '') }),
-        fix: fill(SHARED.checkOnHost, { manager: OWNER_NAMES[owner], fix: fix(u.subject.bridge, u.probe, u.subject.family) }),
+        message: fill(SHARED.undecided, {
+          network: networkLabel(u.subject.network),
+          manager: OWNER_NAMES[owner],
+          what: u.what,
+          reason: u.reason.replace(/^unknown because /, ''),
+        }),
+        fix: fill(SHARED.checkOnHost, {
+          manager: OWNER_NAMES[owner],
+          fix: fix(u.subject.bridge, u.probe, u.subject.family),
+        }),
         location: ctx.definitionLocation(u.subject.network),
       }),
     );
@@ -72,14 +89,28 @@ export function blockedBy(check: Check, ctx: AuditContext, owner: 'docker' | 'uf
 export function policyLine(ctx: AuditContext, table: string, chain: string, only?: Dump) {
   for (const d of only ? [only] : ctx.dumps) {
     const c = d.tables.find((t) => t.name === table)?.chains.find((x) => x.name === chain);
-    if (c) return { chain: c, location: c.pos ? { file: d.file, line: c.pos.line, col: c.pos.col, text: `:${c.name} ${c.policy ?? '-'}` } : null };
+    if (c)
+      return {
+        chain: c,
+        location: c.pos
+          ? { file: d.file, line: c.pos.line, col: c.pos.col, text: `:${c.name} ${c.policy ?? '-'}` }
+          : null,
+      };
   }
   return null;
 }
 
-/** libvirt networks that put guests straight on a host bridge (mode='bridge'), whose traffic the FORWARD chain sees once br_netfilter is loaded. */
+/**
+ * libvirt networks that put guests straight on a host bridge (mode='bridge'), whose traffic the FORWARD chain sees once
+ * br_netfilter is loaded.
+ */
 export function bridgedNetworks(ctx: AuditContext) {
-  return ctx.networks.filter((n) => ctx.isRunning(n) && ((n.definition?.kind === 'libvirt' && n.definition.forward.mode === 'bridge') || (n.definition?.kind === 'xen' && n.definition.mode === 'bridge')));
+  return ctx.networks.filter(
+    (n) =>
+      ctx.isRunning(n) &&
+      ((n.definition?.kind === 'libvirt' && n.definition.forward.mode === 'bridge') ||
+        (n.definition?.kind === 'xen' && n.definition.mode === 'bridge')),
+  );
 }
 
 export { networkLabel };

@@ -2,7 +2,14 @@
 // shows that no definition covers), each rule explained once, the flavour in force, the rules
 // the running networks should have (lazily) and the simulated host (lazily, order-aware).
 
-import { classifiedOf, explainRule, inferNetworks, networksFromDefinitions, type Explained, type NetworkInfo } from '../explain/attribute.js';
+import {
+  classifiedOf,
+  explainRule,
+  inferNetworks,
+  networksFromDefinitions,
+  type Explained,
+  type NetworkInfo,
+} from '../explain/attribute.js';
 import { verdictOf, type NetworkVerdict } from '../explain/verdict.js';
 import type { Flavor } from '../engine/program.js';
 import type { IpFamily } from '../model/cidr.js';
@@ -55,7 +62,10 @@ export interface AuditContext {
   isInactive(n: NetworkInfo): boolean;
   verdict(n: NetworkInfo): NetworkVerdict;
   modeOf(n: NetworkInfo): Mode | null;
-  /** Does the dump hold any of the network's own (libvirt/Xen) rules (of one family's dump, when given)? Reachability is judged only for those. */
+  /**
+   * Does the dump hold any of the network's own (libvirt/Xen) rules (of one family's dump, when given)? Reachability is
+   * judged only for those.
+   */
   hasRules(n: NetworkInfo, family?: IpFamily): boolean;
   /** Explained rules of a network (by name). */
   rulesOf(network: string): readonly Explained[];
@@ -105,7 +115,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const networks = [...fromDumps, ...inferNftNetworks(nftTables, fromDumps)];
   const nftExplained = explainNftTables(nftTables, networks);
   const nftByNetwork = new Map<string, NftExplained[]>();
-  for (const e of nftExplained) if (e.network !== null) nftByNetwork.set(e.network, [...(nftByNetwork.get(e.network) ?? []), e]);
+  for (const e of nftExplained)
+    if (e.network !== null) nftByNetwork.set(e.network, [...(nftByNetwork.get(e.network) ?? []), e]);
   const fileOf = new Map<Rule, string>();
   const explained: Explained[] = [];
   for (const dump of dumps) {
@@ -132,8 +143,15 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   // IPv4 rules even without an IPv4 address), only those with an IPv6 address for ip6tables-save;
   // with no dump (nft, or empty files) every one.
   const v4Dump = dumps.some((d) => familyOf(d) === 'ipv4');
-  const runningLibvirt = inputs.running.filter((n) => n.kind === 'libvirt' && installsRules(n.forward.mode) && (v4Dump || dumps.length === 0 || n.ips.some((ip) => ip.family === 6))).length;
-  const emptyFiles = (inputs.host?.inputs ?? []).filter((i) => i.kind === 'empty').map((i) => (i.file === '-' ? 'standard input' : i.file));
+  const runningLibvirt = inputs.running.filter(
+    (n) =>
+      n.kind === 'libvirt' &&
+      installsRules(n.forward.mode) &&
+      (v4Dump || dumps.length === 0 || n.ips.some((ip) => ip.family === 6)),
+  ).length;
+  const emptyFiles = (inputs.host?.inputs ?? [])
+    .filter((i) => i.kind === 'empty')
+    .map((i) => (i.file === '-' ? 'standard input' : i.file));
   const flavor = detectFlavor(dumps, explained, inputs.flavor, runningLibvirt, nft, emptyFiles);
   const verdicts = new Map<NetworkInfo, NetworkVerdict>();
   let expected: Expected | null | undefined;
@@ -158,7 +176,14 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     verdict(n) {
       let v = verdicts.get(n);
       const fromNft = nftByNetwork.get(n.name);
-      if (!v) verdicts.set(n, (v = fromNft && !byNetwork.has(n.name) ? verdictOf(n, fromNft, 'nft') : verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map(familyOf)))));
+      if (!v)
+        verdicts.set(
+          n,
+          (v =
+            fromNft && !byNetwork.has(n.name)
+              ? verdictOf(n, fromNft, 'nft')
+              : verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map(familyOf)))),
+        );
       return v;
     },
     modeOf(n) {
@@ -176,8 +201,19 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     },
     rulesOf: (name) => byNetwork.get(name) ?? [],
     nftRulesOf: (name) => nftByNetwork.get(name) ?? [],
-    hasRules: (n, family) => (byNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && (e.owner === 'libvirt' || e.owner === 'xen') && (family === undefined || e.family === (family === 6 ? 'ipv6' : 'ipv4')))
-      || (nftByNetwork.get(n.name) ?? []).some((e) => e.purpose !== null && e.owner === 'libvirt' && (family === undefined || nftFamilyServes(e.rule.family, family))),
+    hasRules: (n, family) =>
+      (byNetwork.get(n.name) ?? []).some(
+        (e) =>
+          e.purpose !== null &&
+          (e.owner === 'libvirt' || e.owner === 'xen') &&
+          (family === undefined || e.family === (family === 6 ? 'ipv6' : 'ipv4')),
+      ) ||
+      (nftByNetwork.get(n.name) ?? []).some(
+        (e) =>
+          e.purpose !== null &&
+          e.owner === 'libvirt' &&
+          (family === undefined || nftFamilyServes(e.rule.family, family)),
+      ),
     explainedRule: (rule) => byRule.get(rule),
     location: (rule) => ({ file: fileOf.get(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
     definitionLocation(n) {
@@ -190,7 +226,11 @@ export function buildContext(inputs: AuditInputs): AuditContext {
       const libvirtFlavor = flavor.flavor === 'libvirt' || flavor.flavor === 'libvirt-legacy' ? flavor.flavor : null;
       const hasXen = inputs.running.some((n) => n.kind === 'xen');
       if ((!libvirtFlavor && !hasXen) || dumps.length === 0) return (expected = null);
-      return (expected = expectedRules(inputs.running, dumps, { flavor: libvirtFlavor, ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}), families }));
+      return (expected = expectedRules(inputs.running, dumps, {
+        flavor: libvirtFlavor,
+        ...(inputs.libvirtVersion ? { libvirtVersion: inputs.libvirtVersion } : {}),
+        families,
+      }));
     },
     libvirtRange() {
       if (inputs.libvirtVersion) return exactly(inputs.libvirtVersion);
@@ -208,7 +248,11 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     probes() {
       if (probes !== undefined) return probes;
       if ((!ipv4 && !context.nft) || !context.probeBuilder) return (probes = null);
-      return (probes = context.probeBuilder(ipv4, networks.filter((n) => !inactiveSet.has(n)), 4));
+      return (probes = context.probeBuilder(
+        ipv4,
+        networks.filter((n) => !inactiveSet.has(n)),
+        4,
+      ));
     },
     reachability() {
       if (reachability !== undefined) return reachability;
@@ -242,6 +286,8 @@ export interface Check {
 }
 
 /** A check whose words are templates: `report(check, …)` takes only the names of its own messages. */
-export function defineCheck<K extends string>(check: Check & { readonly messages: Templates<K> }): Check & { readonly messages: Templates<K> } {
+export function defineCheck<K extends string>(
+  check: Check & { readonly messages: Templates<K> },
+): Check & { readonly messages: Templates<K> } {
   return check;
 }

@@ -45,9 +45,14 @@ export interface Expected {
 /** One release per era the legacy flavour knows: the oldest, then each boundary. */
 const LEGACY_CANDIDATES = ['0.6.3', ...new Set(LEGACY_BOUNDARIES.map((b) => b.since)), '5.0.0'];
 /** One Xen release per era of its scripts' rules, oldest first, while the network scripts existed (until 4.4). */
-const XEN_CANDIDATES = ['3.0.0', ...XEN_BOUNDARIES.map((b) => b.since).filter((v) => compareVersions(parseVersion(v)!, '4.5') < 0), DEFAULT_XEN_VERSION];
+const XEN_CANDIDATES = [
+  '3.0.0',
+  ...XEN_BOUNDARIES.map((b) => b.since).filter((v) => compareVersions(parseVersion(v)!, '4.5') < 0),
+  DEFAULT_XEN_VERSION,
+];
 
-const keyOf = (family: Family, table: string, chain: string, canonical: string): string => `${family}\u0000${table}\u0000${chain}\u0000${ruleKey(canonical)}`;
+const keyOf = (family: Family, table: string, chain: string, canonical: string): string =>
+  `${family}\u0000${table}\u0000${chain}\u0000${ruleKey(canonical)}`;
 
 function rulesOf(commands: readonly Command[]): ExpectedRule[] {
   const out: ExpectedRule[] = [];
@@ -55,7 +60,17 @@ function rulesOf(commands: readonly Command[]): ExpectedRule[] {
     const e = c.effect;
     if (e.kind !== 'insert' && e.kind !== 'append') continue;
     const canonical = formatRule(e.rule, e.family);
-    out.push({ network: c.setup ? null : c.network, family: e.family, table: e.table, chain: e.chain, canonical, key: keyOf(e.family, e.table, e.chain, canonical), purpose: c.purpose, why: c.why, argv: c.argv });
+    out.push({
+      network: c.setup ? null : c.network,
+      family: e.family,
+      table: e.table,
+      chain: e.chain,
+      canonical,
+      key: keyOf(e.family, e.table, e.chain, canonical),
+      purpose: c.purpose,
+      why: c.why,
+      argv: c.argv,
+    });
   }
   return out;
 }
@@ -84,7 +99,10 @@ export function indexDumps(dumps: readonly Dump[], only?: ReadonlySet<string>): 
   return index;
 }
 
-function compare(rules: readonly ExpectedRule[], index: Map<string, Rule[]>): { missing: ExpectedRule[]; matched: Set<Rule> } {
+function compare(
+  rules: readonly ExpectedRule[],
+  index: Map<string, Rule[]>,
+): { missing: ExpectedRule[]; matched: Set<Rule> } {
   const used = new Map<string, number>();
   const missing: ExpectedRule[] = [];
   const matched = new Set<Rule>();
@@ -105,7 +123,11 @@ export interface ExpectedOptions {
 }
 
 /** The expected rules of the running networks, compared with the dumps of the families given. */
-export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Dump[], options: ExpectedOptions): Expected {
+export function expectedRules(
+  running: readonly AnyNetwork[],
+  dumps: readonly Dump[],
+  options: ExpectedOptions,
+): Expected {
   const libvirt = running.filter((n): n is Network => n.kind === 'libvirt');
   const xen = running.filter((n): n is XenNetwork => n.kind === 'xen');
   // A listing shows only the tables it lists: expect nothing of the others (they are not absent, only not shown).
@@ -113,31 +135,57 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
     const d = dumps.find((x) => (x.family ?? 'ipv4') === r.family);
     return !d?.listing || d.listing.tables.includes(r.table);
   };
-  const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] => rules.filter((r) => options.families.has(r.family) && shown(r));
+  const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] =>
+    rules.filter((r) => options.families.has(r.family) && shown(r));
   // Each Xen set-up compiled for every release whose scripts differ (network scripts exist until 4.4).
-  const xenCandidates = xen.map((n) => XEN_CANDIDATES.map((version) => {
-    const program = compile([n], { flavor: `xen-${n.mode}`, xenVersion: version });
-    return { era: program.era, rules: inFamilies(rulesOf(program.commands)) };
-  }));
+  const xenCandidates = xen.map((n) =>
+    XEN_CANDIDATES.map((version) => {
+      const program = compile([n], { flavor: `xen-${n.mode}`, xenVersion: version });
+      return { era: program.era, rules: inFamilies(rulesOf(program.commands)) };
+    }),
+  );
   const candidates: Array<{ era: string; version: string | undefined; rules: ExpectedRule[] }> = [];
   if (options.flavor && libvirt.length > 0) {
-    const versions = options.flavor === 'libvirt-legacy' && !options.libvirtVersion ? LEGACY_CANDIDATES : [options.libvirtVersion];
+    const versions =
+      options.flavor === 'libvirt-legacy' && !options.libvirtVersion ? LEGACY_CANDIDATES : [options.libvirtVersion];
     for (const version of versions) {
       const program = compile(libvirt, { flavor: options.flavor, ...(version ? { libvirtVersion: version } : {}) });
       candidates.push({ era: program.era, version, rules: inFamilies(rulesOf(program.commands)) });
     }
   }
   // Only the chains expected rules live in need canonical identities.
-  const chains = new Set([...candidates.flatMap((c) => c.rules), ...xenCandidates.flat().flatMap((x) => x.rules)].map((r) => `${r.family}\u0000${r.table}\u0000${r.chain}`));
+  const chains = new Set(
+    [...candidates.flatMap((c) => c.rules), ...xenCandidates.flat().flatMap((x) => x.rules)].map(
+      (r) => `${r.family}\u0000${r.table}\u0000${r.chain}`,
+    ),
+  );
   const index = indexDumps(dumps, chains);
   const xenRules = xenCandidates.map((c) => fitXen(c, index));
   // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
-  let best: { era: string; version: string | undefined; rules: ExpectedRule[]; missing: ExpectedRule[]; matched: Set<Rule>; alike: string[]; versions: Array<string | undefined> } | null = null;
+  let best: {
+    era: string;
+    version: string | undefined;
+    rules: ExpectedRule[];
+    missing: ExpectedRule[];
+    matched: Set<Rule>;
+    alike: string[];
+    versions: Array<string | undefined>;
+  } | null = null;
   for (const c of candidates) {
     const { missing, matched } = compare(c.rules, index);
     const tie: boolean = best !== null && missing.length === best.missing.length && matched.size === best.matched.size;
-    if (!best || missing.length < best.missing.length || (missing.length === best.missing.length && matched.size >= best.matched.size)) {
-      best = { ...c, missing, matched, alike: tie ? [...best!.alike, c.era] : [c.era], versions: tie ? [...best!.versions, c.version] : [c.version] };
+    if (
+      !best ||
+      missing.length < best.missing.length ||
+      (missing.length === best.missing.length && matched.size >= best.matched.size)
+    ) {
+      best = {
+        ...c,
+        missing,
+        matched,
+        alike: tie ? [...best!.alike, c.era] : [c.era],
+        versions: tie ? [...best!.versions, c.version] : [c.version],
+      };
     }
   }
   const all = [...(best?.rules ?? []), ...xenRules.flatMap((x) => x.rules)];
@@ -146,9 +194,22 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
   // Without --libvirt-version the 5.1+ flavours model the newest release, but every release since
   // 7.0 writes the same iptables rules: name the era, not a version the host may not run.
   const unversioned = !options.libvirtVersion && options.flavor === 'libvirt';
-  const libvirtEra = !best ? null : unversioned ? 'libvirt 5.1+' : best.alike.length > 1 ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}` : best.era;
+  const libvirtEra = !best
+    ? null
+    : unversioned
+      ? 'libvirt 5.1+'
+      : best.alike.length > 1
+        ? `${best.alike[0]}–${best.alike.at(-1)!.replace(/^libvirt /, '')}`
+        : best.era;
   const libvirtRange = !best ? null : rangeOf(options, best.versions, libvirtEra!);
-  return { eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))], rules: all, missing, matched, eraDetected: candidates.length > 1, libvirtRange };
+  return {
+    eras: [...(libvirtEra ? [libvirtEra] : []), ...new Set(xenRules.map((x) => x.era))],
+    rules: all,
+    missing,
+    matched,
+    eraDetected: candidates.length > 1,
+    libvirtRange,
+  };
 }
 
 /**
@@ -156,15 +217,22 @@ export function expectedRules(running: readonly AnyNetwork[], dumps: readonly Du
  * missing; the newest on a tie (with nothing found, the default). Releases that fit alike are
  * named as a range (`xen 3.0.0–3.2`): the dump cannot tell them apart.
  */
-function fitXen(candidates: ReadonlyArray<{ era: string; rules: ExpectedRule[] }>, index: ReturnType<typeof indexDumps>): { era: string; rules: ExpectedRule[] } {
+function fitXen(
+  candidates: ReadonlyArray<{ era: string; rules: ExpectedRule[] }>,
+  index: ReturnType<typeof indexDumps>,
+): { era: string; rules: ExpectedRule[] } {
   const scored = candidates.map((c) => ({ ...c, ...compare(c.rules, index) }));
-  const better = (a: (typeof scored)[number], b: (typeof scored)[number]): number => b.matched.size - a.matched.size || a.missing.length - b.missing.length;
+  const better = (a: (typeof scored)[number], b: (typeof scored)[number]): number =>
+    b.matched.size - a.matched.size || a.missing.length - b.missing.length;
   const found = scored.filter((c) => c.matched.size > 0);
   if (found.length === 0) return candidates.find((c) => c.era === `xen ${DEFAULT_XEN_VERSION}`) ?? candidates.at(-1)!;
   const best = [...found].sort((a, b) => better(a, b) || 1)[0]!;
   const alike = found.filter((c) => better(c, best) === 0);
   const newest = alike.at(-1)!;
-  return { era: alike.length > 1 ? `${alike[0]!.era}–${newest.era.replace(/^xen /, '')}` : newest.era, rules: newest.rules };
+  return {
+    era: alike.length > 1 ? `${alike[0]!.era}–${newest.era.replace(/^xen /, '')}` : newest.era,
+    rules: newest.rules,
+  };
 }
 
 /** The releases a compared era stands for: a given version, the 5.1+ era, or the legacy candidates that fit alike. */

@@ -70,17 +70,29 @@ footer { color: var(--muted); font-size: 13px; padding-bottom: 32px; }
 `;
 
 function networkHead(n: NetworkSummary): string {
-  const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.filter((x) => x !== n.name)].filter((x) => x).join(', ');
+  const where = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.filter((x) => x !== n.name)]
+    .filter((x) => x)
+    .join(', ');
   return `<div class="network-head"><h4>${esc(n.name)}</h4>${where ? `<span class="muted">${esc(where)}</span>` : ''}<span class="state">${esc(n.state)}${n.mode ? `, ${esc(n.mode === 'none' ? 'isolated (no <forward>)' : n.mode)}` : ''}</span><span class="muted">${esc(n.summary)}</span></div>`;
 }
 
 function findingRow(f: Finding): string {
-  const at = f.location ? `<code>${esc(`${f.location.file}:${f.location.line}`)}</code>${f.location.text ? `<span class="rule">${esc(f.location.text.trim())}</span>` : ''}` : '<span class="muted">(no single line)</span>';
-  const related = f.related.length === 0 ? '' : `<ul class="related">${f.related.map((r) => {
-    const place = r.file === f.location?.file ? `line ${r.line}` : `${r.file}:${r.line}`;
-    const text = r.text && r.text.trim() !== f.location?.text?.trim() ? `<span class="rule">${esc(r.text.trim())}</span>` : '';
-    return `<li>${esc(place)}: ${prose(r.message)}${text}</li>`;
-  }).join('')}</ul>`;
+  const at = f.location
+    ? `<code>${esc(`${f.location.file}:${f.location.line}`)}</code>${f.location.text ? `<span class="rule">${esc(f.location.text.trim())}</span>` : ''}`
+    : '<span class="muted">(no single line)</span>';
+  const related =
+    f.related.length === 0
+      ? ''
+      : `<ul class="related">${f.related
+          .map((r) => {
+            const place = r.file === f.location?.file ? `line ${r.line}` : `${r.file}:${r.line}`;
+            const text =
+              r.text && r.text.trim() !== f.location?.text?.trim()
+                ? `<span class="rule">${esc(r.text.trim())}</span>`
+                : '';
+            return `<li>${esc(place)}: ${prose(r.message)}${text}</li>`;
+          })
+          .join('')}</ul>`;
   return `<tr class="finding ${f.severity}"><td><span class="badge ${f.severity}">${f.severity}</span></td><td class="check">${esc(f.id)}</td><td class="where">${at}</td><td>${prose(f.message)}${related}</td><td class="fix">${prose(f.fix)}</td></tr>`;
 }
 
@@ -90,12 +102,17 @@ function findingsTable(findings: readonly Finding[]): string {
 
 function findingsSection(r: AuditReport): string {
   const out: string[] = ['<h3>Findings</h3>'];
-  const groups = [...r.networks.map((n) => ({ key: n.name as string | null, n: n as NetworkSummary | null })), { key: null, n: null }];
+  const groups = [
+    ...r.networks.map((n) => ({ key: n.name as string | null, n: n as NetworkSummary | null })),
+    { key: null, n: null },
+  ];
   for (const { key, n } of groups) {
     const mine = r.findings.filter((f) => f.network === key);
     if (!n && mine.length === 0) continue;
     if (n && mine.length === 0 && n.state === 'inferred' && n.owner !== 'libvirt') continue;
-    out.push(`<div class="network">${n ? networkHead(n) : '<div class="network-head"><h4>host</h4><span class="muted">the host as a whole</span></div>'}`);
+    out.push(
+      `<div class="network">${n ? networkHead(n) : '<div class="network-head"><h4>host</h4><span class="muted">the host as a whole</span></div>'}`,
+    );
     out.push(mine.length === 0 ? '<p class="clean">no findings</p>' : findingsTable(mine), '</div>');
   }
   if (r.findings.length === 0 && r.networks.length === 0) out.push('<p class="clean">no findings</p>');
@@ -106,11 +123,19 @@ function findingsSection(r: AuditReport): string {
 export function inlineSvg(svg: string, prefix: string): string {
   const start = svg.indexOf('<svg');
   let body = withoutComments(start < 0 ? svg : svg.slice(start));
-  body = body.replace(/\b(id)="([^"]*)"/g, (_m, a: string, v: string) => `${a}="${prefix}-${v}"`).replace(/url\(#([^()]*)\)/g, (_m, v: string) => `url(#${prefix}-${v})`);
+  body = body
+    .replace(/\b(id)="([^"]*)"/g, (_m, a: string, v: string) => `${a}="${prefix}-${v}"`)
+    .replace(/url\(#([^()]*)\)/g, (_m, v: string) => `url(#${prefix}-${v})`);
   // Graphviz gives sizes in points: as pixels they are the natural size, which CSS may shrink.
   const tagEnd = body.startsWith('<svg') ? body.indexOf('>') : -1;
   if (tagEnd < 0) return body;
-  const tag = body.slice(0, tagEnd).replace(/\swidth="([\d.]+)pt"\sheight="([\d.]+)pt"/, (_m, w: string, h: string) => ` width="${Math.round(Number(w) * 4 / 3)}" height="${Math.round(Number(h) * 4 / 3)}"`);
+  const tag = body
+    .slice(0, tagEnd)
+    .replace(
+      /\swidth="([\d.]+)pt"\sheight="([\d.]+)pt"/,
+      (_m, w: string, h: string) =>
+        ` width="${Math.round((Number(w) * 4) / 3)}" height="${Math.round((Number(h) * 4) / 3)}"`,
+    );
   return tag + body.slice(tagEnd);
 }
 
@@ -140,8 +165,13 @@ function explainedSection(e: ExplainReport): string {
       out.push('<p class="muted">(no rules in this dump)</p>');
       continue;
     }
-    out.push('<table class="rules"><thead><tr><th>Line</th><th>Table</th><th>Rule</th><th>Purpose</th><th>Why</th></tr></thead><tbody>');
-    for (const r of g.rules) out.push(`<tr><td class="line">${r.line}</td><td class="table">${esc(r.table)}</td><td><span class="rule">${esc(r.text)}</span></td><td class="purpose">${esc(r.purpose ?? '')}</td><td>${esc(r.why)}</td></tr>`);
+    out.push(
+      '<table class="rules"><thead><tr><th>Line</th><th>Table</th><th>Rule</th><th>Purpose</th><th>Why</th></tr></thead><tbody>',
+    );
+    for (const r of g.rules)
+      out.push(
+        `<tr><td class="line">${r.line}</td><td class="table">${esc(r.table)}</td><td><span class="rule">${esc(r.text)}</span></td><td class="purpose">${esc(r.purpose ?? '')}</td><td>${esc(r.why)}</td></tr>`,
+      );
     out.push('</tbody></table>');
   }
   return out.join('\n');
@@ -152,12 +182,13 @@ export function auditHtml(hosts: readonly HtmlHost[], version: string): string {
   const c = counts(all);
   const files = hosts.flatMap((h) => h.report.files);
   const title = `virtables audit — ${files.join(', ') || 'network definitions'}`;
-  const summary = all.length === 0
-    ? '<li class="ok">no findings</li>'
-    : `<li>${plural(all.length, 'finding')}</li><li class="error">${plural(c.error, 'error')}</li><li class="warning">${plural(c.warning, 'warning')}</li><li class="info">${c.info} info</li>`;
+  const summary =
+    all.length === 0
+      ? '<li class="ok">no findings</li>'
+      : `<li>${plural(all.length, 'finding')}</li><li class="error">${plural(c.error, 'error')}</li><li class="warning">${plural(c.warning, 'warning')}</li><li class="info">${c.info} info</li>`;
   const sections = hosts.map((h, i) => {
     const r = h.report;
-    const era = r.eras.length > 0 ? r.eras.join(', ') : r.flavor.flavor ?? 'no libvirt rules';
+    const era = r.eras.length > 0 ? r.eras.join(', ') : (r.flavor.flavor ?? 'no libvirt rules');
     return [
       `<section class="host" id="host-${i + 1}">`,
       `<h2>${esc(r.files.join(', ') || '(network definitions only)')}</h2>`,
@@ -168,7 +199,10 @@ export function auditHtml(hosts: readonly HtmlHost[], version: string): string {
       '</section>',
     ].join('\n');
   });
-  const nav = hosts.length > 1 ? `<nav>${hosts.map((h, i) => `<a href="#host-${i + 1}">${esc(h.report.files.join(', ') || `host ${i + 1}`)}</a>`).join('')}</nav>` : '';
+  const nav =
+    hosts.length > 1
+      ? `<nav>${hosts.map((h, i) => `<a href="#host-${i + 1}">${esc(h.report.files.join(', ') || `host ${i + 1}`)}</a>`).join('')}</nav>`
+      : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

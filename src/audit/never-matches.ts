@@ -40,20 +40,41 @@ function port(rule: Rule): number | null {
 }
 
 /** The guest and packet a FORWARD accept is for, when a probe can stand for it. */
-function target(rule: Rule, subjects: readonly Subject[], uplink: string, family: IpFamily): { subject: Subject; to: HostAddress; proto: Proto; dport: number | undefined; fromOutsideOnly: boolean } | null {
-  if (rule.table !== 'filter' || rule.target?.name !== 'ACCEPT' || rule.source || rule.matches.some((m) => !PLAIN_MODULES.has(m.name))) return null;
+function target(
+  rule: Rule,
+  subjects: readonly Subject[],
+  uplink: string,
+  family: IpFamily,
+): { subject: Subject; to: HostAddress; proto: Proto; dport: number | undefined; fromOutsideOnly: boolean } | null {
+  if (
+    rule.table !== 'filter' ||
+    rule.target?.name !== 'ACCEPT' ||
+    rule.source ||
+    rule.matches.some((m) => !PLAIN_MODULES.has(m.name))
+  )
+    return null;
   if (rule.inInterface && (rule.inInterface.negated || rule.inInterface.name !== uplink)) return null;
-  const proto = rule.protocol?.negated ? null : rule.protocol?.name ?? null;
+  const proto = rule.protocol?.negated ? null : (rule.protocol?.name ?? null);
   if (proto !== null && proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') return null;
   const d = rule.destination;
   const out = rule.outInterface && !rule.outInterface.negated ? rule.outInterface.name : null;
   if (d?.negated || rule.outInterface?.negated) return null;
-  const subject = subjects.find((s) => (d ? cidrContains(s.subnet, { family, value: d.cidr.network }) : false) || (out !== null && s.bridge === out));
+  const subject = subjects.find(
+    (s) =>
+      (d ? cidrContains(s.subnet, { family, value: d.cidr.network }) : false) || (out !== null && s.bridge === out),
+  );
   if (!subject || (out !== null && subject.bridge !== out)) return null;
   const to = d && d.cidr.prefix === (family === 6 ? 128 : 32) ? { family, value: d.cidr.network } : subject.guest;
   const dport = port(rule);
-  if ((proto === 'tcp' || proto === 'udp') && dport === null && rule.matches.some((m) => m.options.length > 0)) return null;
-  return { subject, to, proto: proto ?? 'tcp', dport: proto === 'icmp' ? undefined : (dport ?? 80), fromOutsideOnly: rule.inInterface !== null };
+  if ((proto === 'tcp' || proto === 'udp') && dport === null && rule.matches.some((m) => m.options.length > 0))
+    return null;
+  return {
+    subject,
+    to,
+    proto: proto ?? 'tcp',
+    dport: proto === 'icmp' ? undefined : (dport ?? 80),
+    fromOutsideOnly: rule.inInterface !== null,
+  };
 }
 
 function actedIn(r: TraceResult, rule: Rule): boolean {
@@ -63,10 +84,22 @@ function actedIn(r: TraceResult, rule: Rule): boolean {
 /** The rule acts in some way the probe's undecided conditions can go (a trace shows its first way only). */
 function actsInSomeWay(sim: Simulator, probe: Probe, r: TraceResult, rule: Rule): boolean {
   if (!r.branches) return actedIn(r, rule);
-  return r.branches.paths.some((p) => actedIn(traceWay(sim, probe, p.choices.map((c) => c.matched)), rule));
+  return r.branches.paths.some((p) =>
+    actedIn(
+      traceWay(
+        sim,
+        probe,
+        p.choices.map((c) => c.matched),
+      ),
+      rule,
+    ),
+  );
 }
 
-/** The filter rules of one family's dump a forwarded packet can meet: FORWARD's and those of every chain it reaches by -j or -g. */
+/**
+ * The filter rules of one family's dump a forwarded packet can meet: FORWARD's and those of every chain it reaches by
+ * -j or -g.
+ */
 function forwardRules(dump: Dump | null): Set<Rule> {
   const rules = new Set<Rule>();
   const filter = dump?.tables.find((t) => t.name === 'filter');
@@ -104,9 +137,16 @@ function neverMatchingIn(ctx: AuditContext, probes: Probes): NeverMatching[] {
     if (e.owner !== 'host' || e.purpose !== null || e.rule.table !== 'filter' || !forwarded.has(e.rule)) continue;
     const t = target(e.rule, probes.subjects, probes.uplink, family);
     if (!t) continue;
-    const sources = t.fromOutsideOnly ? ['outside'] : ['outside', 'stranger', ...probes.subjects.filter((s) => s !== t.subject).map((s) => s.endpoint)];
+    const sources = t.fromOutsideOnly
+      ? ['outside']
+      : ['outside', 'stranger', ...probes.subjects.filter((s) => s !== t.subject).map((s) => s.endpoint)];
     const dst = formatHost(family, t.to.value);
-    const asked = sources.map((from): Probe => ({ from, to: dst, proto: t.proto, ...(t.dport !== undefined ? { dport: t.dport } : {}) }));
+    const asked = sources.map((from): Probe => ({
+      from,
+      to: dst,
+      proto: t.proto,
+      ...(t.dport !== undefined ? { dport: t.dport } : {}),
+    }));
     // Never in any state: in no way the undecided conditions before it can go. The first source
     // whose packet reaches the rule (or cannot be decided) ends the search.
     const results: TraceResult[] = [];
@@ -114,7 +154,11 @@ function neverMatchingIn(ctx: AuditContext, probes: Probes): NeverMatching[] {
     for (const p of asked) {
       const r = probes.trace(p);
       results.push(r);
-      if (r.request.verdict === 'unknown' || r.reply?.verdict === 'unknown' || actsInSomeWay(probes.sim, p, r, e.rule)) {
+      if (
+        r.request.verdict === 'unknown' ||
+        r.reply?.verdict === 'unknown' ||
+        actsInSomeWay(probes.sim, p, r, e.rule)
+      ) {
         reached = true;
         break;
       }
@@ -124,11 +168,18 @@ function neverMatchingIn(ctx: AuditContext, probes: Probes): NeverMatching[] {
     const decided = first.request.decidedBy;
     // Only what the filter table decided before the rule: not a routing failure.
     if (!decided || decided.table !== 'filter') continue;
-    const verdict = first.request.verdict === 'rejected' ? 'rejected' : first.request.verdict === 'dropped' ? 'dropped' : 'accepted';
+    const verdict =
+      first.request.verdict === 'rejected' ? 'rejected' : first.request.verdict === 'dropped' ? 'dropped' : 'accepted';
     out.push({
-      rule: e.rule, decider: decided.rule?.rule ?? null, verdict, subject: t.subject, family,
+      rule: e.rule,
+      decider: decided.rule?.rule ?? null,
+      verdict,
+      subject: t.subject,
+      family,
       packet: `${t.proto}${t.dport !== undefined ? ` ${t.dport}` : ''} from outside to ${dst}`,
-      sources: sources.map((s) => (s === 'stranger' ? 'a host on another link' : s.startsWith('guest of ') ? `a ${s}` : s)),
+      sources: sources.map((s) =>
+        s === 'stranger' ? 'a host on another link' : s.startsWith('guest of ') ? `a ${s}` : s,
+      ),
     });
   }
   return out;

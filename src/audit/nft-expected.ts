@@ -45,13 +45,17 @@ function tableRules(ruleset: NftRuleset): NftPresentRule[] {
   const out: NftPresentRule[] = [];
   for (const t of ruleset.tables) {
     if (t.name !== NFT_TABLE || (t.family !== 'ip' && t.family !== 'ip6')) continue;
-    for (const c of t.chains) for (const r of c.rules) out.push({ family: t.family, chain: c.name, text: textOf(r), rule: r });
+    for (const c of t.chains)
+      for (const r of c.rules) out.push({ family: t.family, chain: c.name, text: textOf(r), rule: r });
   }
   return out;
 }
 
 /** What starting `networks` one at a time on an empty host puts in libvirt's tables, network by network. */
-export function expectedNftRules(networks: readonly AnyNetwork[], libvirtVersion?: string): { era: string; rules: NftExpectedRule[] } {
+export function expectedNftRules(
+  networks: readonly AnyNetwork[],
+  libvirtVersion?: string,
+): { era: string; rules: NftExpectedRule[] } {
   const libvirt = networks.filter((n): n is Network => n.kind === 'libvirt');
   const options = { flavor: 'libvirt-nft' as const, ...(libvirtVersion ? { libvirtVersion } : {}) };
   const rules: NftExpectedRule[] = [];
@@ -96,9 +100,15 @@ export function compareNft(running: readonly AnyNetwork[], ruleset: NftRuleset, 
 const cache = new WeakMap<object, NftExpected | null>();
 
 /** The comparison for an audit: null unless the host's nft ruleset was given and libvirt's nft backend is in force. */
-export function nftExpectedOf(ctx: { readonly nft: NftRuleset | null; readonly running: readonly AnyNetwork[]; readonly libvirtVersion: string | undefined; readonly flavor: { readonly flavor: string | null } }): NftExpected | null {
+export function nftExpectedOf(ctx: {
+  readonly nft: NftRuleset | null;
+  readonly running: readonly AnyNetwork[];
+  readonly libvirtVersion: string | undefined;
+  readonly flavor: { readonly flavor: string | null };
+}): NftExpected | null {
   if (cache.has(ctx)) return cache.get(ctx)!;
-  const result = ctx.nft && ctx.flavor.flavor === 'libvirt-nft' ? compareNft(ctx.running, ctx.nft, ctx.libvirtVersion) : null;
+  const result =
+    ctx.nft && ctx.flavor.flavor === 'libvirt-nft' ? compareNft(ctx.running, ctx.nft, ctx.libvirtVersion) : null;
   cache.set(ctx, result);
   return result;
 }

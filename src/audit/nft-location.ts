@@ -27,7 +27,9 @@ function orderOf(ruleset: NftRuleset, element: NftRule | NftChain): number {
 function at(ruleset: NftRuleset, element: NftRule | NftChain, text: string): Location {
   const pos = element.pos;
   const order = orderOf(ruleset, element);
-  return isTextPos(pos) ? { file: ruleset.file, line: pos.line, col: pos.col, text, order } : { file: ruleset.file, line: 1, text: `${pos.path}: ${text}`, order };
+  return isTextPos(pos)
+    ? { file: ruleset.file, line: pos.line, col: pos.col, text, order }
+    : { file: ruleset.file, line: 1, text: `${pos.path}: ${text}`, order };
 }
 
 export function nftRuleLocation(ruleset: NftRuleset, rule: NftRule): Location {
@@ -36,5 +38,11 @@ export function nftRuleLocation(ruleset: NftRuleset, rule: NftRule): Location {
 
 export function nftChainLocation(ruleset: NftRuleset, chain: NftChain): Location {
   const b = chain.base;
-  return at(ruleset, chain, b ? `chain ${chain.name} { type ${b.type} hook ${b.hook} priority ${b.priority}; policy ${b.policy}; }` : `chain ${chain.name}`);
+  return at(
+    ruleset,
+    chain,
+    b
+      ? `chain ${chain.name} { type ${b.type} hook ${b.hook} priority ${b.priority}; policy ${b.policy}; }`
+      : `chain ${chain.name}`,
+  );
 }

@@ -15,10 +15,28 @@ export interface SourceUse {
 }
 
 const BLIND_PAYLOAD = new Set([
-  'daddr', 'dport', 'sport', 'protocol', 'nexthdr', 'type', 'code', 'flags', 'length', 'ttl', 'hoplimit',
+  'daddr',
+  'dport',
+  'sport',
+  'protocol',
+  'nexthdr',
+  'type',
+  'code',
+  'flags',
+  'length',
+  'ttl',
+  'hoplimit',
 ]);
 const BLIND_META = new Set([
-  'l4proto', 'nfproto', 'protocol', 'oif', 'oifname', 'mark', 'pkttype', 'length', 'oiftype',
+  'l4proto',
+  'nfproto',
+  'protocol',
+  'oif',
+  'oifname',
+  'mark',
+  'pkttype',
+  'length',
+  'oiftype',
 ]);
 const BLIND_CT = new Set(['state', 'status', 'mark', 'direction']);
 

@@ -40,7 +40,12 @@ const UFW_CHAIN = /^ufw6?-/;
 
 export function present(ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld'): boolean {
   if (ctx.explained.some((e) => e.owner === owner)) return true;
-  const test = owner === 'docker' ? (n: string) => DOCKER_CHAIN.test(n) : owner === 'ufw' ? (n: string) => UFW_CHAIN.test(n) : (n: string) => /_(direct|ZONES|ZONES_SOURCE)$/.test(n);
+  const test =
+    owner === 'docker'
+      ? (n: string) => DOCKER_CHAIN.test(n)
+      : owner === 'ufw'
+        ? (n: string) => UFW_CHAIN.test(n)
+        : (n: string) => /_(direct|ZONES|ZONES_SOURCE)$/.test(n);
   if (ctx.dumps.some((d) => d.tables.some((t) => t.chains.some((c) => test(c.name))))) return true;
   // In nft's listing: iptables-nft's tables with the same chain names, or the manager's own nft table.
   const own = owner === 'docker' ? 'docker-bridges' : owner === 'firewalld' ? 'firewalld' : null;
@@ -54,13 +59,20 @@ function policyOwner(ctx: AuditContext, chain: string): Owner {
   return 'host';
 }
 
-const FIREWALLD_CHAIN = /^((INPUT|FORWARD|OUTPUT)_(direct|ZONES|ZONES_SOURCE|IN_ZONES|OUT_ZONES|IN_ZONES_SOURCE|OUT_ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
+const FIREWALLD_CHAIN =
+  /^((INPUT|FORWARD|OUTPUT)_(direct|ZONES|ZONES_SOURCE|IN_ZONES|OUT_ZONES|IN_ZONES_SOURCE|OUT_ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
 
-/** firewalld writes whole built-in chains, ending in its catch-all REJECT: a rule in a built-in chain that jumps into firewalld's is firewalld's. */
+/**
+ * firewalld writes whole built-in chains, ending in its catch-all REJECT: a rule in a built-in chain that jumps into
+ * firewalld's is firewalld's.
+ */
 function ruleOwner(ctx: AuditContext, rule: Rule): Owner {
   const owner = ctx.explainedRule(rule)?.owner ?? 'host';
   if (owner !== 'host') return owner;
-  const chain = ctx.dumps.flatMap((d) => d.tables).find((t) => t.name === rule.table)?.chains.find((c) => c.name === rule.chain);
+  const chain = ctx.dumps
+    .flatMap((d) => d.tables)
+    .find((t) => t.name === rule.table)
+    ?.chains.find((c) => c.name === rule.chain);
   if (chain?.builtin && chain.rules.some((r) => r.target && FIREWALLD_CHAIN.test(r.target.name))) return 'firewalld';
   return owner;
 }
@@ -77,7 +89,7 @@ function blockedLeg(ctx: AuditContext, leg: Leg | null, base: Base, undecided: U
   if (!leg || (leg.verdict !== 'dropped' && leg.verdict !== 'rejected') || !leg.decidedBy) return null;
   const step = leg.decidedBy;
   const rule = step.rule?.rule ?? null;
-  const owner: Owner = rule ? ruleOwner(ctx, rule) : nftStepOwner(ctx, step) ?? policyOwner(ctx, step.chain);
+  const owner: Owner = rule ? ruleOwner(ctx, rule) : (nftStepOwner(ctx, step) ?? policyOwner(ctx, step.chain));
   return { ...base, step, rule, compiled: step.rule, owner, verdict: leg.verdict };
 }
 
@@ -114,12 +126,20 @@ export interface Undecided extends Base {
 function ownerOfReason(reason: string): Owner | null {
   const m = /\((ip6?|inet|arp|bridge|netdev) (\S+) ([^\s:)]+)[:)]/.exec(reason);
   if (!m) return null;
-  return nftTableOwner(`${m[1]} ${m[2]}`) === 'host' ? (DOCKER_CHAIN.test(m[3]!) ? 'docker' : UFW_CHAIN.test(m[3]!) ? 'ufw' : 'host') : nftTableOwner(`${m[1]} ${m[2]}`);
+  return nftTableOwner(`${m[1]} ${m[2]}`) === 'host'
+    ? DOCKER_CHAIN.test(m[3]!)
+      ? 'docker'
+      : UFW_CHAIN.test(m[3]!)
+        ? 'ufw'
+        : 'host'
+    : nftTableOwner(`${m[1]} ${m[2]}`);
 }
 
 /** Does a rule match packets bridged in from (or out to) a vif? */
 function physdevOf(rule: Rule, option: '--physdev-in' | '--physdev-out', vif: string): boolean {
-  return rule.matches.some((m) => m.name === 'physdev' && m.options.some((o) => o.name === option && !o.negated && o.args[0]?.value === vif));
+  return rule.matches.some(
+    (m) => m.name === 'physdev' && m.options.some((o) => o.name === option && !o.negated && o.args[0]?.value === vif),
+  );
 }
 
 /** A vif-bridge guest's traffic to the LAN: vif-bridge's accept for its vif is there, but something decides first. */
@@ -128,7 +148,19 @@ function xenBridged(ctx: AuditContext, s: Subject, vif: string, undecided: Undec
   const accept = mine.find((e) => e.purpose === 'xen-vif-in' && physdevOf(e.rule, '--physdev-in', vif))?.rule ?? null;
   if (!accept) return null;
   const r = ctx.probes()!.out(s);
-  return blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${s.endpoint}'s traffic bridged from ${vif} to the LAN`, expected: accept, expectedNft: null, expectedPurpose: 'xen-vif-in' }, undecided);
+  return blockedLeg(
+    ctx,
+    r.request,
+    {
+      subject: s,
+      probe: 'out',
+      what: `${s.endpoint}'s traffic bridged from ${vif} to the LAN`,
+      expected: accept,
+      expectedNft: null,
+      expectedPurpose: 'xen-vif-in',
+    },
+    undecided,
+  );
 }
 
 /** Everything a network's mode promises that its guests do not get. */
@@ -136,7 +168,10 @@ export function blockedTraffic(ctx: AuditContext): Blocked[] {
   return outcomesOf(ctx).blocked;
 }
 
-/** Traffic a network's mode promises that the simulator could not decide (an nft statement or match it does not evaluate). */
+/**
+ * Traffic a network's mode promises that the simulator could not decide (an nft statement or match it does not
+ * evaluate).
+ */
 export function undecidedTraffic(ctx: AuditContext): Undecided[] {
   return outcomesOf(ctx).undecided;
 }
@@ -146,57 +181,140 @@ function outcomesOf(ctx: AuditContext): { blocked: Blocked[]; undecided: Undecid
   if (cached) return cached;
   const out: Blocked[] = [];
   const undecided: Undecided[] = [];
-  // Each family's simulated host (IPv4 first): a dual-stack network's IPv6 is judged on ip6tables-save and nft's ip6/inet tables.
-  for (const probes of ctx.reachability()) for (const s of probes.subjects) {
-    const mode = ctx.modeOf(s.network);
-    if (mode === 'xen-bridge' && s.vif !== null) {
-      const b = xenBridged(ctx, s, s.vif, undecided);
-      if (b) out.push(b);
-      continue;
+  // Each family's simulated host (IPv4 first): a dual-stack network's IPv6 is judged on ip6tables-save and nft's
+  // ip6/inet tables.
+  for (const probes of ctx.reachability())
+    for (const s of probes.subjects) {
+      const mode = ctx.modeOf(s.network);
+      if (mode === 'xen-bridge' && s.vif !== null) {
+        const b = xenBridged(ctx, s, s.vif, undecided);
+        if (b) out.push(b);
+        continue;
+      }
+      if (mode !== 'none' && mode !== 'nat' && mode !== 'route') continue;
+      // A network with none of its rules in the dump is rules-not-in-dump's or missing-rule's business.
+      const family = s.family === 6 ? 'ipv6' : 'ipv4';
+      const mine = ctx
+        .rulesOf(s.network.name)
+        .filter((e) => e.purpose !== null && e.owner === 'libvirt' && e.family === family);
+      const own = (purpose: Purpose, proto?: string): Rule | null =>
+        mine.find((e) => e.purpose === purpose && (!proto || e.rule.protocol?.name === proto))?.rule ?? null;
+      const nftMine = ctx
+        .nftRulesOf(s.network.name)
+        .filter((e) => e.owner === 'libvirt' && e.rule.family === (s.family === 6 ? 'ip6' : 'ip'));
+      const ownNft = (purpose: Purpose): NftRule | null => nftMine.find((e) => e.purpose === purpose)?.rule ?? null;
+      const nftRules = ctx.flavor.flavor === 'libvirt-nft';
+      if (mine.length === 0 && !nftRules) continue;
+      const who = `guests of ${s.network.name}`;
+      const over = s.family === 6 ? ' over IPv6' : '';
+      if (mode === 'nat' || mode === 'route') {
+        const r = probes.out(s);
+        const request = blockedLeg(
+          ctx,
+          r.request,
+          {
+            subject: s,
+            probe: 'out',
+            what: `${who} starting connections to the outside${over}`,
+            expected: own('forward-out'),
+            expectedNft: ownNft('forward-out'),
+            expectedPurpose: 'forward-out',
+          },
+          undecided,
+        );
+        if (request) out.push(request);
+        // A nat network's IPv6 is routed unless <nat ipv6='yes'/>: its replies come back by libvirt's forward-in
+        // accept.
+        const routed6 = s.family === 6 && mode === 'nat' && !own('related-in') && !ownNft('related-in');
+        const replyPurpose: Purpose = mode === 'nat' && !routed6 ? 'related-in' : 'forward-in';
+        const reply = blockedLeg(
+          ctx,
+          r.reply,
+          {
+            subject: s,
+            probe: 'reply',
+            what: `replies coming back to ${who}${over}`,
+            expected: own(replyPurpose),
+            expectedNft: ownNft(replyPurpose),
+            expectedPurpose: replyPurpose,
+          },
+          undecided,
+        );
+        if (reply) out.push(reply);
+      }
+      const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
+      // dnsmasq answers DNS unless <dns enable='no'/>, and DHCP where the network has a range or a host.
+      if (!def || (def.dns.enable && def.ips.length > 0)) {
+        const dns = probes.dns(s);
+        const dnsBlocked = blockedLeg(
+          ctx,
+          dns.request,
+          {
+            subject: s,
+            probe: 'dns',
+            what: `DNS queries from ${who} to the host's dnsmasq${over}`,
+            expected: own('dns-in', 'udp'),
+            expectedNft: ownNft('dns-in'),
+            expectedPurpose: 'dns-in',
+          },
+          undecided,
+        );
+        if (dnsBlocked) out.push(dnsBlocked);
+      }
+      // DHCP is probed for IPv4 (DHCPv6 is not simulated).
+      if (
+        s.family === 4 &&
+        def?.ips.some((i) => i.family === 4 && (i.dhcpRanges.length > 0 || i.dhcpHosts.length > 0))
+      ) {
+        const dhcp = probes.dhcp(s);
+        const what = `DHCP requests (udp 67) from ${who} to the host's dnsmasq`;
+        const request = blockedLeg(
+          ctx,
+          dhcp.request,
+          {
+            subject: s,
+            probe: 'dhcp',
+            what,
+            expected: own('dhcp-in', 'udp'),
+            expectedNft: ownNft('dhcp-in'),
+            expectedPurpose: 'dhcp-in',
+          },
+          undecided,
+        );
+        const answer = blockedLeg(
+          ctx,
+          dhcp.reply,
+          {
+            subject: s,
+            probe: 'dhcp',
+            what: `the host's DHCP answers (udp 68) to ${who}`,
+            expected: own('dhcp-out', 'udp'),
+            expectedNft: ownNft('dhcp-out'),
+            expectedPurpose: 'dhcp-out',
+          },
+          undecided,
+        );
+        if (request) out.push(request);
+        else if (answer) out.push(answer);
+      }
+      if (mode === 'route') {
+        const r = probes.in(s);
+        const inBlocked = blockedLeg(
+          ctx,
+          r.request,
+          {
+            subject: s,
+            probe: 'in',
+            what: `connections from outside to ${who} (routed mode)${over}`,
+            expected: own('forward-in'),
+            expectedNft: ownNft('forward-in'),
+            expectedPurpose: 'forward-in',
+          },
+          undecided,
+        );
+        if (inBlocked) out.push(inBlocked);
+      }
     }
-    if (mode !== 'none' && mode !== 'nat' && mode !== 'route') continue;
-    // A network with none of its rules in the dump is rules-not-in-dump's or missing-rule's business.
-    const family = s.family === 6 ? 'ipv6' : 'ipv4';
-    const mine = ctx.rulesOf(s.network.name).filter((e) => e.purpose !== null && e.owner === 'libvirt' && e.family === family);
-    const own = (purpose: Purpose, proto?: string): Rule | null => mine.find((e) => e.purpose === purpose && (!proto || e.rule.protocol?.name === proto))?.rule ?? null;
-    const nftMine = ctx.nftRulesOf(s.network.name).filter((e) => e.owner === 'libvirt' && e.rule.family === (s.family === 6 ? 'ip6' : 'ip'));
-    const ownNft = (purpose: Purpose): NftRule | null => nftMine.find((e) => e.purpose === purpose)?.rule ?? null;
-    const nftRules = ctx.flavor.flavor === 'libvirt-nft';
-    if (mine.length === 0 && !nftRules) continue;
-    const who = `guests of ${s.network.name}`;
-    const over = s.family === 6 ? ' over IPv6' : '';
-    if (mode === 'nat' || mode === 'route') {
-      const r = probes.out(s);
-      const request = blockedLeg(ctx, r.request, { subject: s, probe: 'out', what: `${who} starting connections to the outside${over}`, expected: own('forward-out'), expectedNft: ownNft('forward-out'), expectedPurpose: 'forward-out' }, undecided);
-      if (request) out.push(request);
-      // A nat network's IPv6 is routed unless <nat ipv6='yes'/>: its replies come back by libvirt's forward-in accept.
-      const routed6 = s.family === 6 && mode === 'nat' && !own('related-in') && !ownNft('related-in');
-      const replyPurpose: Purpose = mode === 'nat' && !routed6 ? 'related-in' : 'forward-in';
-      const reply = blockedLeg(ctx, r.reply, { subject: s, probe: 'reply', what: `replies coming back to ${who}${over}`, expected: own(replyPurpose), expectedNft: ownNft(replyPurpose), expectedPurpose: replyPurpose }, undecided);
-      if (reply) out.push(reply);
-    }
-    const def = s.network.definition?.kind === 'libvirt' ? s.network.definition : null;
-    // dnsmasq answers DNS unless <dns enable='no'/>, and DHCP where the network has a range or a host.
-    if (!def || (def.dns.enable && def.ips.length > 0)) {
-      const dns = probes.dns(s);
-      const dnsBlocked = blockedLeg(ctx, dns.request, { subject: s, probe: 'dns', what: `DNS queries from ${who} to the host's dnsmasq${over}`, expected: own('dns-in', 'udp'), expectedNft: ownNft('dns-in'), expectedPurpose: 'dns-in' }, undecided);
-      if (dnsBlocked) out.push(dnsBlocked);
-    }
-    // DHCP is probed for IPv4 (DHCPv6 is not simulated).
-    if (s.family === 4 && def?.ips.some((i) => i.family === 4 && (i.dhcpRanges.length > 0 || i.dhcpHosts.length > 0))) {
-      const dhcp = probes.dhcp(s);
-      const what = `DHCP requests (udp 67) from ${who} to the host's dnsmasq`;
-      const request = blockedLeg(ctx, dhcp.request, { subject: s, probe: 'dhcp', what, expected: own('dhcp-in', 'udp'), expectedNft: ownNft('dhcp-in'), expectedPurpose: 'dhcp-in' }, undecided);
-      const answer = blockedLeg(ctx, dhcp.reply, { subject: s, probe: 'dhcp', what: `the host's DHCP answers (udp 68) to ${who}`, expected: own('dhcp-out', 'udp'), expectedNft: ownNft('dhcp-out'), expectedPurpose: 'dhcp-out' }, undecided);
-      if (request) out.push(request);
-      else if (answer) out.push(answer);
-    }
-    if (mode === 'route') {
-      const r = probes.in(s);
-      const inBlocked = blockedLeg(ctx, r.request, { subject: s, probe: 'in', what: `connections from outside to ${who} (routed mode)${over}`, expected: own('forward-in'), expectedNft: ownNft('forward-in'), expectedPurpose: 'forward-in' }, undecided);
-      if (inBlocked) out.push(inBlocked);
-    }
-  }
   const result = { blocked: out, undecided };
   cache.set(ctx, result);
   return result;

@@ -4,7 +4,16 @@
 // libvirt network with an address of that family, a guest per Xen set-up (IPv4: Xen's scripts
 // write iptables rules only), an uplink with the outside world behind it, and the family's rules.
 
-import { cidrContains, formatHost, maskOf, parseCidr, parseHost, type Cidr, type HostAddress, type IpFamily } from '../model/cidr.js';
+import {
+  cidrContains,
+  formatHost,
+  maskOf,
+  parseCidr,
+  parseHost,
+  type Cidr,
+  type HostAddress,
+  type IpFamily,
+} from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NftRule } from '../model/nft.js';
 import type { NetworkInfo } from '../explain/attribute.js';
@@ -94,14 +103,25 @@ export interface HookPacket {
 const STRANGER_BRIDGE = 'vt-stranger0';
 
 /** Per family, ranges for the simulated uplink, outside world and stranger, taken from those no network uses. */
-const POOLS: Readonly<Record<IpFamily, { uplinks: readonly string[]; outside: readonly string[]; strangers: readonly string[] }>> = {
+const POOLS: Readonly<
+  Record<IpFamily, { uplinks: readonly string[]; outside: readonly string[]; strangers: readonly string[] }>
+> = {
   4: {
-    uplinks: ['10.0.2.15/24,gw=10.0.2.2', '172.31.254.15/24,gw=172.31.254.1', '198.18.0.15/24,gw=198.18.0.1', '100.127.254.15/24,gw=100.127.254.1'],
+    uplinks: [
+      '10.0.2.15/24,gw=10.0.2.2',
+      '172.31.254.15/24,gw=172.31.254.1',
+      '198.18.0.15/24,gw=198.18.0.1',
+      '100.127.254.15/24,gw=100.127.254.1',
+    ],
     outside: ['203.0.113.10', '198.51.100.99', '192.0.2.99'],
     strangers: ['100.64.250.0/24', '198.19.250.0/24', '172.30.250.0/24'],
   },
   6: {
-    uplinks: ['2001:db8:2::15/64,gw=2001:db8:2::2', 'fd00:2::15/64,gw=fd00:2::2', '2001:db8:fffe::15/64,gw=2001:db8:fffe::2'],
+    uplinks: [
+      '2001:db8:2::15/64,gw=2001:db8:2::2',
+      'fd00:2::15/64,gw=fd00:2::2',
+      '2001:db8:fffe::15/64,gw=2001:db8:fffe::2',
+    ],
     outside: ['2001:db8:ffff::10', 'fd00:ffff::10', '2001:db8:fffd::10'],
     strangers: ['fd00:fa::/64', '2001:db8:fa::/64', 'fd00:fb::/64'],
   },
@@ -136,9 +156,23 @@ function libvirtSubjects(networks: readonly NetworkInfo[], family: IpFamily): Su
     if (!subnet || subnet.prefix > fullPrefix(family) - 2) continue;
     const hostAddress = ip?.address ?? { family, value: subnet.network + 1n };
     const range = ip?.dhcpRanges[0]?.start;
-    const guestValue = range && range.value !== hostAddress.value ? range.value : hostAddress.value === subnet.network + 1n ? subnet.network + 2n : subnet.network + 1n;
+    const guestValue =
+      range && range.value !== hostAddress.value
+        ? range.value
+        : hostAddress.value === subnet.network + 1n
+          ? subnet.network + 2n
+          : subnet.network + 1n;
     bridges.add(network.bridge);
-    out.push({ network, family, bridge: network.bridge, subnet, hostAddress, guest: { family, value: guestValue }, endpoint: `guest of ${network.name}`, vif: null });
+    out.push({
+      network,
+      family,
+      bridge: network.bridge,
+      subnet,
+      hostAddress,
+      guest: { family, value: guestValue },
+      endpoint: `guest of ${network.name}`,
+      vif: null,
+    });
   }
   return out;
 }
@@ -171,7 +205,8 @@ function xenLan(net: XenNetwork, name: string): UplinkSpec {
   const prefix = first?.prefix !== null && first?.prefix !== undefined && first.prefix <= 24 ? first.prefix : 24;
   const base = first ? first.address.value & maskOf(4, prefix) : 0x0a000200n;
   const taken = new Set(net.vifs.flatMap((v) => v.ips).map((ip) => parseHost(ip.split('/')[0]!)?.value));
-  const free = (candidates: bigint[]): bigint => candidates.map((c) => base + c).find((v) => !taken.has(v)) ?? base + 253n;
+  const free = (candidates: bigint[]): bigint =>
+    candidates.map((c) => base + c).find((v) => !taken.has(v)) ?? base + 253n;
   const host = free([1n, 15n, 250n]);
   const gw = [254n, 2n, 251n].map((c) => base + c).find((v) => v !== host && !taken.has(v)) ?? base + 252n;
   return {
@@ -187,21 +222,40 @@ function xenLan(net: XenNetwork, name: string): UplinkSpec {
  * without `ip=` take one on the LAN, as DHCP there would give them). vif-nat and vif-route
  * guests are routed links of their own (`vifD.N`), the host their router.
  */
-function xenPlan(network: NetworkInfo, def: XenNetwork, lan: UplinkSpec | null, uplinkAddress: HostAddress): XenPlan | null {
+function xenPlan(
+  network: NetworkInfo,
+  def: XenNetwork,
+  lan: UplinkSpec | null,
+  uplinkAddress: HostAddress,
+): XenPlan | null {
   if (def.vifs.length === 0) return null;
   if (def.mode === 'bridge') {
     if (!lan) return null;
     const on = lan.addresses[0]!;
     const subnet: Cidr = { family: 4, network: on.address.value & maskOf(4, on.prefix), prefix: on.prefix };
     let next = 100n;
-    // Only the vifs on the LAN's bridge (a vif may name another bridge of its own), attached to the uplink that stands for it.
+    // Only the vifs on the LAN's bridge (a vif may name another bridge of its own), attached to the uplink that stands
+    // for it.
     const bridge = def.bridge ?? def.netdev;
     const onLan = def.vifs.filter((v) => v.bridge === null || v.bridge === bridge);
-    const vifs = onLan.map((v) => ({ ...v, bridge: lan.name, ips: vifAddress(v) ? v.ips : [formatHost(4, subnet.network + next++)] }));
+    const vifs = onLan.map((v) => ({
+      ...v,
+      bridge: lan.name,
+      ips: vifAddress(v) ? v.ips : [formatHost(4, subnet.network + next++)],
+    }));
     const vif = vifs[0];
     if (!vif) return null;
     const guest = vifAddress(vif)!.address;
-    const subject: Subject = { network, family: 4, bridge: lan.name, subnet, hostAddress: on.address, guest, endpoint: vifEndpoint(vif), vif: vif.name };
+    const subject: Subject = {
+      network,
+      family: 4,
+      bridge: lan.name,
+      subnet,
+      hostAddress: on.address,
+      guest,
+      endpoint: vifEndpoint(vif),
+      vif: vif.name,
+    };
     return { network: { ...def, bridge: lan.name, vifs }, subject };
   }
   const vif = def.vifs.find((v) => vifAddress(v) !== null);
@@ -210,30 +264,66 @@ function xenPlan(network: NetworkInfo, def: XenNetwork, lan: UplinkSpec | null, 
   const len = prefix ?? 32;
   const subnet: Cidr = { family: 4, network: address.value & maskOf(4, len), prefix: len };
   const hostAddress = def.mode === 'nat' ? natRouter(address) : uplinkAddress;
-  return { network: { ...def, vifs: def.vifs.filter((v) => vifAddress(v) !== null) }, subject: { network, family: 4, bridge: vif.name, subnet, hostAddress, guest: address, endpoint: vifEndpoint(vif), vif: vif.name } };
+  return {
+    network: { ...def, vifs: def.vifs.filter((v) => vifAddress(v) !== null) },
+    subject: {
+      network,
+      family: 4,
+      bridge: vif.name,
+      subnet,
+      hostAddress,
+      guest: address,
+      endpoint: vifEndpoint(vif),
+      vif: vif.name,
+    },
+  };
 }
 
 /** Builds the simulated host of one family (IPv4 by default) for a dump and the networks. */
-export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], ruleset?: Ruleset, family: IpFamily = 4): Probes {
+export function buildProbes(
+  dump: Dump,
+  networks: readonly NetworkInfo[],
+  ruleset?: Ruleset,
+  family: IpFamily = 4,
+): Probes {
   const pool = POOLS[family];
   const libvirt = libvirtSubjects(networks, family);
   // nft's own tables too (not those iptables-nft manages: their rules are the dump's).
   const nftFamily = family === 6 ? 'ip6' : 'ip';
-  const nftTables = ruleset?.nft ? nftPortForwards(ruleset.nft, family, (t) => t.family === nftFamily && dump.tables.some((d) => d.name === t.name)) : [];
+  const nftTables = ruleset?.nft
+    ? nftPortForwards(ruleset.nft, family, (t) => t.family === nftFamily && dump.tables.some((d) => d.name === t.name))
+    : [];
   const dnats = [...forwardsIn(dump, family), ...nftTables];
   // Xen's scripts write IPv4 rules only: its set-ups are IPv4 subjects.
-  const xenDefs = family === 4 ? networks.flatMap((n) => (n.owner === 'xen' && n.definition?.kind === 'xen' ? [{ info: n, def: n.definition }] : [])) : [];
+  const xenDefs =
+    family === 4
+      ? networks.flatMap((n) =>
+          n.owner === 'xen' && n.definition?.kind === 'xen' ? [{ info: n, def: n.definition }] : [],
+        )
+      : [];
   const xenBridge = xenDefs.find((x) => x.def.mode === 'bridge' && x.def.vifs.length > 0) ?? null;
-  const used = [...libvirt.map((s) => s.subnet), ...xenDefs.flatMap((x) => x.def.vifs.flatMap((v) => v.ips.map(cidrOf).filter((c) => c.family === 4)))];
-  const overlaps = (c: Cidr): boolean => used.some((u) => cidrContains(u, { family, value: c.network }) || cidrContains(c, { family, value: u.network }));
+  const used = [
+    ...libvirt.map((s) => s.subnet),
+    ...xenDefs.flatMap((x) => x.def.vifs.flatMap((v) => v.ips.map(cidrOf).filter((c) => c.family === 4))),
+  ];
+  const overlaps = (c: Cidr): boolean =>
+    used.some((u) => cidrContains(u, { family, value: c.network }) || cidrContains(c, { family, value: u.network }));
   const uplinkText = pool.uplinks.find((u) => !overlaps(cidrOf(u.split(',')[0]!))) ?? pool.uplinks[0]!;
   const outside = pool.outside.find((o) => !used.some((u) => cidrContains(u, hostOf(o)))) ?? pool.outside[0]!;
   const strangerNet = pool.strangers.find((s) => !overlaps(cidrOf(s))) ?? pool.strangers[0]!;
-  // The uplink's name: where port forwards come in, else a Xen bridge (the LAN), else where NAT networks leave, else eth0.
-  const devs = networks.flatMap((n) => (n.definition?.kind === 'libvirt' && n.definition.forward.dev ? [n.definition.forward.dev] : []));
+  // The uplink's name: where port forwards come in, else a Xen bridge (the LAN), else where NAT networks leave, else
+  // eth0.
+  const devs = networks.flatMap((n) =>
+    n.definition?.kind === 'libvirt' && n.definition.forward.dev ? [n.definition.forward.dev] : [],
+  );
   const dnatIn = mostCommon(dnats.flatMap((d) => (d.inIface ? [d.inIface] : [])));
-  // Before Xen 3.2 the host's own address sits on the NIC's name (a veth into xenbr0): port forwards name it, so the LAN does.
-  const lanName = xenBridge ? (dnatIn === xenBridge.def.netdev ? dnatIn : (xenBridge.def.bridge ?? xenBridge.def.netdev)) : null;
+  // Before Xen 3.2 the host's own address sits on the NIC's name (a veth into xenbr0): port forwards name it, so the
+  // LAN does.
+  const lanName = xenBridge
+    ? dnatIn === xenBridge.def.netdev
+      ? dnatIn
+      : (xenBridge.def.bridge ?? xenBridge.def.netdev)
+    : null;
   const lan = xenBridge && lanName ? xenLan(xenBridge.def, lanName) : null;
   const [upAddr, gw] = uplinkText.split(',gw=') as [string, string];
   const synthetic: UplinkSpec = {
@@ -255,22 +345,58 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
   const strangerSubnet = cidrOf(strangerNet);
   const strangerHost: HostAddress = { family, value: strangerSubnet.network + 1n };
   const bridges: BridgeSpec[] = [
-    ...libvirt.map((s) => ({ name: s.bridge, addresses: [{ address: s.hostAddress, prefix: s.subnet.prefix }], network: s.network.name })),
+    ...libvirt.map((s) => ({
+      name: s.bridge,
+      addresses: [{ address: s.hostAddress, prefix: s.subnet.prefix }],
+      network: s.network.name,
+    })),
     { name: STRANGER_BRIDGE, addresses: [{ address: strangerHost, prefix: strangerSubnet.prefix }], network: null },
   ];
   // Port forwards name public addresses of the host: give them to the uplink.
   const dnatAddresses = [...new Set(dnats.flatMap((d) => (d.address ? [hostOf(d.address).value] : [])))];
-  if (dnatAddresses.length > 0) bridges.push({ name: uplink, addresses: dnatAddresses.map((value) => ({ address: { family, value }, prefix: fullPrefix(family) })), network: null });
+  if (dnatAddresses.length > 0)
+    bridges.push({
+      name: uplink,
+      addresses: dnatAddresses.map((value) => ({ address: { family, value }, prefix: fullPrefix(family) })),
+      network: null,
+    });
   let port = 0;
   const forwardedTo = (to: HostAddress): string => `forwarded-to ${formatHost(family, to.value)}`;
   const guests: GuestSpec[] = [
-    ...libvirt.map((s) => ({ name: s.endpoint, attach: s.bridge, addresses: [{ address: s.guest, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
+    ...libvirt.map((s) => ({
+      name: s.endpoint,
+      attach: s.bridge,
+      addresses: [{ address: s.guest, prefix: s.subnet.prefix }],
+      gateways: [s.hostAddress],
+      port: `vnet${port++}`,
+      mac: null,
+    })),
     // The guests port forwards send to, each an endpoint of its own on its network's bridge.
-    ...[...new Map(dnats.flatMap((d) => {
-      const s = libvirt.find((x) => cidrContains(x.subnet, d.to));
-      return s && d.to.value !== s.guest.value && d.to.value !== s.hostAddress.value ? [[d.to.value, { s, to: d.to }] as const] : [];
-    })).values()].map(({ s, to }) => ({ name: forwardedTo(to), attach: s.bridge, addresses: [{ address: to, prefix: s.subnet.prefix }], gateways: [s.hostAddress], port: `vnet${port++}`, mac: null })),
-    { name: 'stranger', attach: STRANGER_BRIDGE, addresses: [{ address: { family, value: strangerHost.value + 1n }, prefix: strangerSubnet.prefix }], gateways: [strangerHost], port: `vnet${port++}`, mac: null },
+    ...[
+      ...new Map(
+        dnats.flatMap((d) => {
+          const s = libvirt.find((x) => cidrContains(x.subnet, d.to));
+          return s && d.to.value !== s.guest.value && d.to.value !== s.hostAddress.value
+            ? [[d.to.value, { s, to: d.to }] as const]
+            : [];
+        }),
+      ).values(),
+    ].map(({ s, to }) => ({
+      name: forwardedTo(to),
+      attach: s.bridge,
+      addresses: [{ address: to, prefix: s.subnet.prefix }],
+      gateways: [s.hostAddress],
+      port: `vnet${port++}`,
+      mac: null,
+    })),
+    {
+      name: 'stranger',
+      attach: STRANGER_BRIDGE,
+      addresses: [{ address: { family, value: strangerHost.value + 1n }, prefix: strangerSubnet.prefix }],
+      gateways: [strangerHost],
+      port: `vnet${port++}`,
+      mac: null,
+    },
   ];
   const topology = buildTopology({
     ...spec,
@@ -302,8 +428,19 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     const address = d.address ?? formatHost(family, upAddress.value);
     const dport = d.dport ?? d.toPort ?? 80;
     const result = trace(sim, { from: 'outside', to: address, proto, dport });
-    const endpoint = d.to.value === subject.guest.value || !libvirt.includes(subject) ? subject.endpoint : forwardedTo(d.to);
-    portForwards.push({ rule: d.rule, subject, endpoint, address, proto, dport, to: formatHost(family, d.to.value), toPort: d.toPort ?? dport, result });
+    const endpoint =
+      d.to.value === subject.guest.value || !libvirt.includes(subject) ? subject.endpoint : forwardedTo(d.to);
+    portForwards.push({
+      rule: d.rule,
+      subject,
+      endpoint,
+      address,
+      proto,
+      dport,
+      to: formatHost(family, d.to.value),
+      toPort: d.toPort ?? dport,
+      result,
+    });
   }
   return {
     family,
@@ -322,7 +459,8 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
       }
       return r;
     },
-    pair: (a, b) => run(`pair ${a.endpoint} ${b.endpoint}`, { from: a.endpoint, to: b.endpoint, proto: 'tcp', dport: 22 }),
+    pair: (a, b) =>
+      run(`pair ${a.endpoint} ${b.endpoint}`, { from: a.endpoint, to: b.endpoint, proto: 'tcp', dport: 22 }),
     stranger: (b) => run(`stranger ${b.endpoint}`, { from: 'stranger', to: b.endpoint, proto: 'tcp', dport: 22 }),
     portForwards,
     hook: (p) => runOneHook(sim, p),
@@ -330,8 +468,28 @@ export function buildProbes(dump: Dump, networks: readonly NetworkInfo[], rulese
     without(pf, removed) {
       const gone = new Set<object>(removed);
       const { dump, nft } = sim.ruleset;
-      const pruned: Dump = { ...dump, tables: dump.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) };
-      const rules = nft ? compileHost({ iptables: pruned, nft: { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })) })) } }, family) : compileDump(pruned, family);
+      const pruned: Dump = {
+        ...dump,
+        tables: dump.tables.map((t) => ({
+          ...t,
+          chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })),
+        })),
+      };
+      const rules = nft
+        ? compileHost(
+            {
+              iptables: pruned,
+              nft: {
+                ...nft,
+                tables: nft.tables.map((t) => ({
+                  ...t,
+                  chains: t.chains.map((c) => ({ ...c, rules: c.rules.filter((r) => !gone.has(r)) })),
+                })),
+              },
+            },
+            family,
+          )
+        : compileDump(pruned, family);
       return trace(prepare(rules, topology), { from: 'outside', to: pf.address, proto: pf.proto, dport: pf.dport });
     },
     detail(r) {
@@ -359,7 +517,10 @@ export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV, family: IpFamily 
       const chain = table.chains.find((c) => chainKey(table.name, c.name) === key);
       if (!chain) continue;
       // The table with every other chain emptied: the same user-chain names, one chain's rules to compile.
-      const alone: Dump = { ...dump, tables: [{ ...table, chains: table.chains.map((c) => (c === chain ? c : { ...c, rules: [] })) }] };
+      const alone: Dump = {
+        ...dump,
+        tables: [{ ...table, chains: table.chains.map((c) => (c === chain ? c : { ...c, rules: [] })) }],
+      };
       found = compileDump(alone, family, { env }).chains.get(key);
       for (const r of found?.rules ?? []) {
         const target = r.target;
@@ -375,23 +536,63 @@ export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV, family: IpFamily 
   chains.get = lookup;
   chains.has = (key) => lookup(key) !== undefined;
   const hooks = planHooks(iptablesBaseChains(dump, lookup, 'iptables', family === 6 ? 'ip6' : 'ip'));
-  const usesPhysdev = dump.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))));
+  const usesPhysdev = dump.tables.some((t) =>
+    t.chains.some((c) => c.rules.some((r) => r.matches.some((m) => m.name === 'physdev'))),
+  );
   return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {
   const family = sim.ruleset.family;
   const ctx: MatchCtx = {
-    family, hook: p.hook, table: 'filter', src: p.src, dst: p.dst, proto: PROTO_TCP, sport: 40000, dport: p.dport, icmpType: -1, icmpCode: -1,
-    tcpFlags: 0x02, mark: 0, inIface: p.inIface, outIface: p.outIface, bridged: false, physIn: null, physOut: null, ctState: ST_NEW, ctDir: 0,
-    flow: null, pktType: 'unicast', srcMac: null, addrType: () => 'UNICAST', memory: freshMemory(),
+    family,
+    hook: p.hook,
+    table: 'filter',
+    src: p.src,
+    dst: p.dst,
+    proto: PROTO_TCP,
+    sport: 40000,
+    dport: p.dport,
+    icmpType: -1,
+    icmpCode: -1,
+    tcpFlags: 0x02,
+    mark: 0,
+    inIface: p.inIface,
+    outIface: p.outIface,
+    bridged: false,
+    physIn: null,
+    physOut: null,
+    ctState: ST_NEW,
+    ctDir: 0,
+    flow: null,
+    pktType: 'unicast',
+    srcMac: null,
+    addrType: () => 'UNICAST',
+    memory: freshMemory(),
   };
   const steps: Step[] = [];
   const w: Walker = {
-    ruleset: sim.ruleset, ctx,
-    flow: { family, proto: PROTO_TCP, orig: { src: p.src, dst: p.dst, sport: 40000, dport: p.dport }, reply: { src: p.dst, dst: p.src, sport: p.dport, dport: 40000 }, snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0 },
-    isNew: true, stateBit: ST_NEW, ctAttached: true, steps, notes: [], host: sim.nat, stack: sim.stack,
+    ruleset: sim.ruleset,
+    ctx,
+    flow: {
+      family,
+      proto: PROTO_TCP,
+      orig: { src: p.src, dst: p.dst, sport: 40000, dport: p.dport },
+      reply: { src: p.dst, dst: p.src, sport: p.dport, dport: 40000 },
+      snat: false,
+      dnat: false,
+      srcBound: false,
+      dstBound: false,
+      untracked: false,
+      mark: 0,
+    },
+    isNew: true,
+    stateBit: ST_NEW,
+    ctAttached: true,
+    steps,
+    notes: [],
+    host: sim.nat,
+    stack: sim.stack,
   };
   return { outcome: runHook(w, p.hook), steps };
 }
-

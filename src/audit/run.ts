@@ -36,8 +36,12 @@ export interface AuditReport {
 /** Loads the simulator into the context when the host has networks to simulate. */
 async function withProbes(ctx: AuditContext): Promise<void> {
   if (!ctx.ipv4 && !ctx.ipv6 && !ctx.nft) return;
-  const simulable = ctx.networks.some((n) => !ctx.isInactive(n) && (
-    (n.owner === 'libvirt' && n.bridge && n.subnets.length > 0) || (n.owner === 'xen' && n.definition?.kind === 'xen' && n.definition.vifs.length > 0)));
+  const simulable = ctx.networks.some(
+    (n) =>
+      !ctx.isInactive(n) &&
+      ((n.owner === 'libvirt' && n.bridge && n.subnets.length > 0) ||
+        (n.owner === 'xen' && n.definition?.kind === 'xen' && n.definition.vifs.length > 0)),
+  );
   if (!simulable) return;
   const { buildProbes } = await import('./probes.js');
   if (!ctx.nft) {
@@ -73,7 +77,8 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
   const checkOrder = new Map(checks.map((c, i) => [c.id, i]));
   findings.sort(
     (a, b) =>
-      (a.network === null ? Infinity : (networkOrder.get(a.network) ?? Infinity - 1)) - (b.network === null ? Infinity : (networkOrder.get(b.network) ?? Infinity - 1)) ||
+      (a.network === null ? Infinity : (networkOrder.get(a.network) ?? Infinity - 1)) -
+        (b.network === null ? Infinity : (networkOrder.get(b.network) ?? Infinity - 1)) ||
       severityRank(b.severity) - severityRank(a.severity) ||
       (checkOrder.get(a.id) ?? 0) - (checkOrder.get(b.id) ?? 0) ||
       Number(a.family === 'ipv6') - Number(b.family === 'ipv6') ||
@@ -95,6 +100,9 @@ export async function runAudit(inputs: AuditInputs, checks: readonly Check[] = C
     };
   });
   // Every input of the host, an empty one too (it is what the audit saw).
-  const files = inputs.host && inputs.host.inputs.length > 0 ? inputs.host.inputs.map((i) => i.file) : [...ctx.dumps.map((d) => d.file), ...(ctx.nft ? [ctx.nft.file] : [])];
+  const files =
+    inputs.host && inputs.host.inputs.length > 0
+      ? inputs.host.inputs.map((i) => i.file)
+      : [...ctx.dumps.map((d) => d.file), ...(ctx.nft ? [ctx.nft.file] : [])];
   return { files, flavor: ctx.flavor, eras: ctx.expected()?.eras ?? [], findings, networks };
 }

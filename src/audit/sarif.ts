@@ -7,7 +7,11 @@ import { PACKAGE_ROOT } from '../package.js';
 import type { Check } from './context.js';
 import type { Finding, Location, Severity } from './types.js';
 
-const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = { error: 'error', warning: 'warning', info: 'note' };
+const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
+  error: 'error',
+  warning: 'warning',
+  info: 'note',
+};
 
 interface CheckDoc {
   readonly markdown: string;
@@ -33,13 +37,26 @@ function uriOf(file: string): string {
 function physical(l: Location) {
   return {
     artifactLocation: { uri: uriOf(l.file) },
-    region: { startLine: Math.max(1, l.line), ...(l.col && l.col > 0 ? { startColumn: l.col } : {}), ...(l.text ? { snippet: { text: l.text } } : {}) },
+    region: {
+      startLine: Math.max(1, l.line),
+      ...(l.col && l.col > 0 ? { startColumn: l.col } : {}),
+      ...(l.text ? { snippet: { text: l.text } } : {}),
+    },
   };
 }
 
-const pascal = (id: string): string => id.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+const pascal = (id: string): string =>
+  id
+    .split('-')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 
-export function toSarif(findings: readonly Finding[], checks: readonly Check[], version: string, fallback: Location | null) {
+export function toSarif(
+  findings: readonly Finding[],
+  checks: readonly Check[],
+  version: string,
+  fallback: Location | null,
+) {
   const root = PACKAGE_ROOT;
   const rules = checks.map((c) => {
     const doc = readCheckDoc(c, root);
@@ -61,14 +78,37 @@ export function toSarif(findings: readonly Finding[], checks: readonly Check[], 
       ...(index.has(f.id) ? { ruleIndex: index.get(f.id)! } : {}),
       level: LEVEL[f.severity],
       message: { text: `${f.message}\nFix: ${f.fix}` },
-      ...(where ? { locations: [{ physicalLocation: physical(where), ...(f.network ? { logicalLocations: [{ name: f.network, kind: 'namespace' }] } : {}) }] } : {}),
-      ...(f.related.length > 0 ? { relatedLocations: f.related.map((r, id) => ({ id, physicalLocation: physical(r), message: { text: r.message } })) } : {}),
+      ...(where
+        ? {
+            locations: [
+              {
+                physicalLocation: physical(where),
+                ...(f.network ? { logicalLocations: [{ name: f.network, kind: 'namespace' }] } : {}),
+              },
+            ],
+          }
+        : {}),
+      ...(f.related.length > 0
+        ? {
+            relatedLocations: f.related.map((r, id) => ({
+              id,
+              physicalLocation: physical(r),
+              message: { text: r.message },
+            })),
+          }
+        : {}),
       properties: { network: f.network, fix: f.fix },
     };
   });
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'virtables', version, semanticVersion: version, rules } }, columnKind: 'unicodeCodePoints', results }],
+    runs: [
+      {
+        tool: { driver: { name: 'virtables', version, semanticVersion: version, rules } },
+        columnKind: 'unicodeCodePoints',
+        results,
+      },
+    ],
   };
 }

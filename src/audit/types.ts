@@ -44,9 +44,18 @@ export interface Finding {
 }
 
 /** A finding of `check`, with its default severity unless given. */
-export function finding(check: { readonly id: string; readonly severity: Severity }, f: Omit<Finding, 'id' | 'severity' | 'related'> & { severity?: Severity; related?: readonly RelatedLocation[] }): Finding {
+export function finding(
+  check: { readonly id: string; readonly severity: Severity },
+  f: Omit<Finding, 'id' | 'severity' | 'related'> & { severity?: Severity; related?: readonly RelatedLocation[] },
+): Finding {
   return {
-    id: check.id, severity: f.severity ?? check.severity, network: f.network, message: f.message, fix: f.fix, location: f.location, related: f.related ?? [],
+    id: check.id,
+    severity: f.severity ?? check.severity,
+    network: f.network,
+    message: f.message,
+    fix: f.fix,
+    location: f.location,
+    related: f.related ?? [],
     ...(f.family ? { family: f.family } : {}),
   };
 }
@@ -71,8 +80,18 @@ export function fill(template: string, data: Data): string {
 /** A finding of `check` from its templates: `message` and `fix` name them, `data` fills both. */
 export function report<K extends string>(
   check: { readonly id: string; readonly severity: Severity; readonly messages: Templates<K> },
-  f: Omit<Finding, 'id' | 'severity' | 'related' | 'message' | 'fix'> & { message: K; fix: K; data?: Data; severity?: Severity; related?: readonly RelatedLocation[] },
+  f: Omit<Finding, 'id' | 'severity' | 'related' | 'message' | 'fix'> & {
+    message: K;
+    fix: K;
+    data?: Data;
+    severity?: Severity;
+    related?: readonly RelatedLocation[];
+  },
 ): Finding {
   const data = f.data ?? {};
-  return finding(check, { ...f, message: fill(check.messages[f.message], data), fix: fill(check.messages[f.fix], data) });
+  return finding(check, {
+    ...f,
+    message: fill(check.messages[f.message], data),
+    fix: fill(check.messages[f.fix], data),
+  });
 }

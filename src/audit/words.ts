@@ -6,7 +6,10 @@ import type { Family, Rule } from '../model/dump.js';
 import { formatRule } from '../write/save.js';
 
 export function networkLabel(n: NetworkInfo): string {
-  const parts = [n.bridge && n.bridge !== n.name ? n.bridge : null, ...n.subnets.map(formatCidr).filter((s) => s !== n.name)].filter((x): x is string => x !== null);
+  const parts = [
+    n.bridge && n.bridge !== n.name ? n.bridge : null,
+    ...n.subnets.map(formatCidr).filter((s) => s !== n.name),
+  ].filter((x): x is string => x !== null);
   return parts.length > 0 ? `${n.name} (${parts.join(', ')})` : n.name;
 }
 

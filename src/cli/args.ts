@@ -23,7 +23,9 @@ function choose(command: string, flag: string, o: OptionDecl, value: string): st
   const found = choices.find((c) => c === value || (o.ignoreCase === true && c.toLowerCase() === value.toLowerCase()));
   if (found !== undefined) return found;
   const guess = closest(value, choices);
-  throw new UsageError(`${command}: --${flag} must be one of ${choices.join(', ')} (got '${value}'${guess ? `; did you mean '${guess}'?` : ''})`);
+  throw new UsageError(
+    `${command}: --${flag} must be one of ${choices.join(', ')} (got '${value}'${guess ? `; did you mean '${guess}'?` : ''})`,
+  );
 }
 
 /** `virtables NAME argv…` parsed by NAME's declaration; `help` says whether --help was asked. */
@@ -35,7 +37,11 @@ export function parseCommand<N extends CommandName>(name: N, argv: string[]): Ar
   } catch (e) {
     const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
-    const known = ['--help', '-h', ...Object.entries(spec.options).flatMap(([flag, o]) => [`--${flag}`, ...(o.short ? [`-${o.short}`] : [])])];
+    const known = [
+      '--help',
+      '-h',
+      ...Object.entries(spec.options).flatMap(([flag, o]) => [`--${flag}`, ...(o.short ? [`-${o.short}`] : [])]),
+    ];
     const guess = unknown ? closest(unknown.split('=')[0]!, known) : null;
     throw new UsageError(`${name}: ${message}${guess ? ` (did you mean '${guess}'?)` : ''}`);
   }
@@ -45,7 +51,10 @@ export function parseCommand<N extends CommandName>(name: N, argv: string[]): Ar
     const v = parsed.values[flag];
     if (v === undefined) continue;
     // Choices are checked only when the command runs: `--help` with a bad value still helps.
-    if (o.choices && !help) values[flag] = Array.isArray(v) ? v.map((x) => choose(name, flag, o, String(x))) : choose(name, flag, o, String(v));
+    if (o.choices && !help)
+      values[flag] = Array.isArray(v)
+        ? v.map((x) => choose(name, flag, o, String(x)))
+        : choose(name, flag, o, String(v));
     else values[flag] = v;
   }
   return { values: values as Args<N>['values'], positionals: parsed.positionals, help };
@@ -56,7 +65,8 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = row;
   }
   return prev[b.length]!;
@@ -86,7 +96,9 @@ function optionHead(name: string, o: OptionDecl, choice: string | null): string 
 
 /** Each line of the option list: [left column, description]. */
 function optionRows(spec: CommandSpec): Array<[string, string] | { heading: string }> {
-  const rows: Array<[string, string] | { heading: string }> = spec.args.map((a) => [a.name, a.help] as [string, string]);
+  const rows: Array<[string, string] | { heading: string }> = spec.args.map(
+    (a) => [a.name, a.help] as [string, string],
+  );
   let group: string | undefined;
   for (const [name, o] of Object.entries(spec.options)) {
     if (o.group !== group) {
@@ -95,8 +107,10 @@ function optionRows(spec: CommandSpec): Array<[string, string] | { heading: stri
     }
     const perChoice = Object.entries(o.choices ?? {}).filter((c): c is [string, string] => c[1] !== null);
     // `-f,` on the first of an option's lines only: the others line up under its long name.
-    for (const [i, [choice, help]] of perChoice.entries()) rows.push([optionHead(name, i === 0 ? o : { ...o, short: undefined }, choice), help]);
-    if (perChoice.length > 0 && o.short) for (const r of rows.slice(rows.length - perChoice.length + 1)) if (Array.isArray(r)) r[0] = `    ${r[0]}`;
+    for (const [i, [choice, help]] of perChoice.entries())
+      rows.push([optionHead(name, i === 0 ? o : { ...o, short: undefined }, choice), help]);
+    if (perChoice.length > 0 && o.short)
+      for (const r of rows.slice(rows.length - perChoice.length + 1)) if (Array.isArray(r)) r[0] = `    ${r[0]}`;
     if (perChoice.length === 0) rows.push([optionHead(name, o, null), o.help]);
   }
   if (group !== undefined) rows.push({ heading: '' });
@@ -113,7 +127,8 @@ export async function commandHelp(name: CommandName): Promise<string> {
     if ('heading' in r) return r.heading === '' ? '' : `\n${r.heading}`;
     const [left, help] = r;
     const [first = '', ...more] = help.split('\n');
-    const head = left.length + 2 > width ? `  ${left}\n${' '.repeat(width + 2)}${first}` : `  ${left.padEnd(width)}${first}`;
+    const head =
+      left.length + 2 > width ? `  ${left}\n${' '.repeat(width + 2)}${first}` : `  ${left.padEnd(width)}${first}`;
     return [head.trimEnd(), ...more.map((l) => `${' '.repeat(width + 2)}${l}`)].join('\n');
   });
   const late = spec.lateChoices ? `${spec.lateChoices.label}: ${(await spec.lateChoices.load()).join(', ')}.\n` : '';

@@ -41,13 +41,26 @@ export interface AuditOutcome {
 
 export async function run({ values, positionals }: Args<'audit'>, io: Io): Promise<number> {
   const version = values['libvirt-version'];
-  if (version !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(version)) throw new UsageError(`audit: --libvirt-version must look like X.Y or X.Y.Z (got '${version}')`);
-  for (const id of values.skip ?? []) if (!CHECKS.some((c) => c.id === id)) throw new UsageError(`audit: --skip: no check '${id}' (checks: ${CHECKS.map((c) => c.id).join(', ')})`);
+  if (version !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(version))
+    throw new UsageError(`audit: --libvirt-version must look like X.Y or X.Y.Z (got '${version}')`);
+  for (const id of values.skip ?? [])
+    if (!CHECKS.some((c) => c.id === id))
+      throw new UsageError(`audit: --skip: no check '${id}' (checks: ${CHECKS.map((c) => c.id).join(', ')})`);
   const checks = CHECKS.filter((c) => !(values.skip ?? []).includes(c.id));
   // Positionals: dumps, and network definitions (a pre-commit hook passes both kinds of changed file).
   const files = positionals.length > 0 ? positionals : ['-'];
   if (positionals.length === 0) noteStdin(io, 'audit', 'an iptables-save dump');
-  const outcome = await auditFiles({ files, net: values.net ?? [], inactive: values.inactive ?? [], flavor: values.flavor, libvirtVersion: version, checks }, io);
+  const outcome = await auditFiles(
+    {
+      files,
+      net: values.net ?? [],
+      inactive: values.inactive ?? [],
+      flavor: values.flavor,
+      libvirtVersion: version,
+      checks,
+    },
+    io,
+  );
   io.stdout(await renderAudit(outcome, values.format ?? 'text', io));
   return auditExit(outcome.reports, values['fail-on'] ?? 'error');
 }
@@ -61,17 +74,25 @@ export async function auditFiles(request: AuditRequest, io: Io): Promise<AuditOu
   const stopped = new Set(inactive.map((n) => n.name));
   const running = given.filter((n) => !stopped.has(n.name));
   const { runAudit } = await import('../audit/run.js');
-  const hosts = (read.length > 0 ? read : [assembleHost('no dump', [], [], [])]).map((h) => ({ ...h, dumps: hostDumps(h) }));
+  const hosts = (read.length > 0 ? read : [assembleHost('no dump', [], [], [])]).map((h) => ({
+    ...h,
+    dumps: hostDumps(h),
+  }));
   for (const host of hosts) {
-    if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet) io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
+    if (hostIsEmpty(host) && host.inputs.length > 0 && !io.quiet)
+      io.stderr(`virtables audit: note: ${describeInputs(host)}: no tables at all\n`);
     for (const d of host.dumps) {
       const note = listingNote(d);
       if (note && !io.quiet) io.stderr(`virtables audit: note: ${note}\n`);
     }
   }
-  const options = { ...(request.flavor ? { flavor: request.flavor } : {}), ...(request.libvirtVersion ? { libvirtVersion: request.libvirtVersion } : {}) };
+  const options = {
+    ...(request.flavor ? { flavor: request.flavor } : {}),
+    ...(request.libvirtVersion ? { libvirtVersion: request.libvirtVersion } : {}),
+  };
   const reports: AuditReport[] = [];
-  for (const host of hosts) reports.push(await runAudit({ dumps: host.dumps, host, running, inactive, ...options }, request.checks));
+  for (const host of hosts)
+    reports.push(await runAudit({ dumps: host.dumps, host, running, inactive, ...options }, request.checks));
   return { hosts, reports, running, inactive, checks: request.checks };
 }
 
@@ -79,11 +100,20 @@ export async function auditFiles(request: AuditRequest, io: Io): Promise<AuditOu
 export async function auditSarif(outcome: AuditOutcome) {
   const { toSarif } = await import('../audit/sarif.js');
   const first = outcome.reports.flatMap((r) => r.files)[0];
-  return toSarif(outcome.reports.flatMap((r) => r.findings), outcome.checks, VERSION, first ? { file: first, line: 1 } : null);
+  return toSarif(
+    outcome.reports.flatMap((r) => r.findings),
+    outcome.checks,
+    VERSION,
+    first ? { file: first, line: 1 } : null,
+  );
 }
 
 /** The audit in one of its formats, as stdout gets it. */
-export async function renderAudit(outcome: AuditOutcome, format: 'text' | 'json' | 'sarif' | 'html', io: Io): Promise<string> {
+export async function renderAudit(
+  outcome: AuditOutcome,
+  format: 'text' | 'json' | 'sarif' | 'html',
+  io: Io,
+): Promise<string> {
   return match(format)
     .with('json', () => JSON.stringify(auditJson(outcome.reports), null, 2) + '\n')
     .with('sarif', async () => JSON.stringify(await auditSarif(outcome), null, 2) + '\n')

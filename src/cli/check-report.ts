@@ -17,30 +17,52 @@ function eventText(e: TraceEvent): string {
 }
 
 function legLines(title: string, leg: Leg, s: Style): string[] {
-  return [`${title}: ${leg.verdict === 'delivered' ? s.green(leg.verdict) : s.red(leg.verdict)}`, ...leg.events.map((e) => `  ${eventText(e)}`)];
+  return [
+    `${title}: ${leg.verdict === 'delivered' ? s.green(leg.verdict) : s.red(leg.verdict)}`,
+    ...leg.events.map((e) => `  ${eventText(e)}`),
+  ];
 }
 
 function traceLines(t: TracedLeg, s: Style): string[] {
   const out = [s.dim(`${t.title} (on ${t.firewall})`)];
-  pushAll(out, legLines('  request', t.result.request, s).map((l) => `  ${l}`));
-  if (t.result.reply) pushAll(out, legLines('  reply', t.result.reply, s).map((l) => `  ${l}`));
+  pushAll(
+    out,
+    legLines('  request', t.result.request, s).map((l) => `  ${l}`),
+  );
+  if (t.result.reply)
+    pushAll(
+      out,
+      legLines('  reply', t.result.reply, s).map((l) => `  ${l}`),
+    );
   return out;
 }
 
-const MARK: Readonly<Record<AssertionResult['status'], string>> = { pass: 'PASS', fail: 'FAIL', undecided: 'UNDECIDED' };
+const MARK: Readonly<Record<AssertionResult['status'], string>> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  undecided: 'UNDECIDED',
+};
 
 export function resultLines(r: AssertionResult, s: Style, verbose: boolean): string[] {
-  const mark = r.status === 'pass' ? s.green(MARK.pass) : r.status === 'fail' ? s.red(MARK.fail) : s.yellow(MARK.undecided);
+  const mark =
+    r.status === 'pass' ? s.green(MARK.pass) : r.status === 'fail' ? s.red(MARK.fail) : s.yellow(MARK.undecided);
   const out = [`  ${mark}  ${s.dim(`${r.line}:${r.col}`)}  ${r.text}`];
   const indent = (text: string): string => `        ${text}`;
   out.push(indent(r.message));
-  if (r.status !== 'pass' && r.hint) out.push(...`hint: ${r.hint}`.split('\n').map((l, i) => indent(s.cyan(i === 0 ? l : `      ${l}`))));
+  if (r.status !== 'pass' && r.hint)
+    out.push(...`hint: ${r.hint}`.split('\n').map((l, i) => indent(s.cyan(i === 0 ? l : `      ${l}`))));
   for (const n of r.notes) out.push(indent(s.yellow(`note: ${n}`)));
   if (r.rules && (r.status !== 'pass' || verbose)) {
     for (const m of r.rules.missing) out.push(indent(`missing  ${m.table === 'filter' ? '' : `${m.table} `}${m.rule}`));
-    for (const x of r.rules.extra) out.push(indent(`extra    ${x.table === 'filter' ? '' : `${x.table} `}${x.rule}${x.note ? s.dim(`   (${x.note})`) : ''}`));
+    for (const x of r.rules.extra)
+      out.push(
+        indent(
+          `extra    ${x.table === 'filter' ? '' : `${x.table} `}${x.rule}${x.note ? s.dim(`   (${x.note})`) : ''}`,
+        ),
+      );
   }
-  if (r.legs.length > 0 && (r.status !== 'pass' || verbose)) for (const t of r.legs) pushAll(out, traceLines(t, s).map(indent));
+  if (r.legs.length > 0 && (r.status !== 'pass' || verbose))
+    for (const t of r.legs) pushAll(out, traceLines(t, s).map(indent));
   return out;
 }
 
@@ -53,7 +75,9 @@ export function summaryLine(results: readonly AssertionResult[]): string {
 
 export function sheetText(result: SheetResult, s: Style, verbose: boolean): string {
   const head = `${s.bold(result.file)}${result.title ? ` — ${result.title}` : ''} ${s.dim(`(era ${result.era})`)}`;
-  return [head, ...result.results.flatMap((r) => resultLines(r, s, verbose)), summaryLine(result.results), ''].join('\n');
+  return [head, ...result.results.flatMap((r) => resultLines(r, s, verbose)), summaryLine(result.results), ''].join(
+    '\n',
+  );
 }
 
 function legJson(leg: Leg, family: 4 | 6) {
@@ -61,9 +85,29 @@ function legJson(leg: Leg, family: 4 | 6) {
     verdict: leg.verdict,
     reason: leg.reason,
     at: leg.at,
-    seen: leg.seen && { src: formatHost(family, leg.seen.src), dst: formatHost(family, leg.seen.dst), sport: leg.seen.sport, dport: leg.seen.dport },
-    decidedBy: leg.decidedBy && { table: leg.decidedBy.table, chain: leg.decidedBy.chain, action: leg.decidedBy.action, rule: leg.decidedBy.rule ? stepRuleShown(leg.decidedBy.rule) : null },
-    events: leg.events.map((e) => (e.kind === 'hop' ? { hop: e.text } : { table: e.table, chain: e.chain, action: e.action, rule: e.rule ? stepRuleShown(e.rule) : null, detail: e.detail })),
+    seen: leg.seen && {
+      src: formatHost(family, leg.seen.src),
+      dst: formatHost(family, leg.seen.dst),
+      sport: leg.seen.sport,
+      dport: leg.seen.dport,
+    },
+    decidedBy: leg.decidedBy && {
+      table: leg.decidedBy.table,
+      chain: leg.decidedBy.chain,
+      action: leg.decidedBy.action,
+      rule: leg.decidedBy.rule ? stepRuleShown(leg.decidedBy.rule) : null,
+    },
+    events: leg.events.map((e) =>
+      e.kind === 'hop'
+        ? { hop: e.text }
+        : {
+            table: e.table,
+            chain: e.chain,
+            action: e.action,
+            rule: e.rule ? stepRuleShown(e.rule) : null,
+            detail: e.detail,
+          },
+    ),
     notes: leg.notes,
   };
 }
@@ -80,8 +124,19 @@ export function resultJson(r: AssertionResult) {
     hint: r.hint,
     firewall: r.firewall,
     notes: r.notes,
-    traces: r.legs.map((t) => ({ title: t.title, firewall: t.firewall, request: legJson(t.result.request, t.result.family), reply: t.result.reply && legJson(t.result.reply, t.result.family) })),
-    rules: r.rules && { expectedFrom: r.rules.expectedFrom, observedFrom: r.rules.observedFrom, missing: r.rules.missing, extra: r.rules.extra, misordered: r.rules.misordered },
+    traces: r.legs.map((t) => ({
+      title: t.title,
+      firewall: t.firewall,
+      request: legJson(t.result.request, t.result.family),
+      reply: t.result.reply && legJson(t.result.reply, t.result.family),
+    })),
+    rules: r.rules && {
+      expectedFrom: r.rules.expectedFrom,
+      observedFrom: r.rules.observedFrom,
+      missing: r.rules.missing,
+      extra: r.rules.extra,
+      misordered: r.rules.misordered,
+    },
   };
 }
 

@@ -1,4 +1,5 @@
-// virtables check POLICY [--dump D] [--before B] [--net NET…] [--rules F] [--guest-dump G=F…] [--answer DIR] [--format text|json]
+// virtables check POLICY [--dump D] [--before B] [--net NET…] [--rules F] [--guest-dump G=F…] [--answer DIR] [--format
+// text|json]
 
 import { UsageError } from '../model/errors.js';
 import { passed, checkSheet } from '../lab/check.js';
@@ -21,7 +22,11 @@ function guestDumps(list: readonly string[]): Map<string, string> {
 }
 
 /** The answer directory's evidence, with what the command line gives taking precedence. */
-function combined(line: Evidence, answer: Evidence | null, given: { dump: boolean; before: boolean; rules: boolean; guests: ReadonlySet<string> }): Evidence {
+function combined(
+  line: Evidence,
+  answer: Evidence | null,
+  given: { dump: boolean; before: boolean; rules: boolean; guests: ReadonlySet<string> },
+): Evidence {
   if (!answer) return line;
   return {
     origin: answer.origin,
@@ -38,17 +43,34 @@ export async function run({ values, positionals }: Args<'check'>, io: Io): Promi
   const format = values.format ?? 'text';
   if (positionals.length !== 1) throw new UsageError(`check: give one expectations file (got ${positionals.length})`);
   const policy = positionals[0]!;
-  const stdinUsers = [policy, values.dump, values.before, values.rules, ...(values.net ?? [])].filter((p) => p === '-').length;
+  const stdinUsers = [policy, values.dump, values.before, values.rules, ...(values.net ?? [])].filter(
+    (p) => p === '-',
+  ).length;
   if (stdinUsers > 1) throw new UsageError("check: standard input ('-') can be read only once");
   const guests = guestDumps(values['guest-dump'] ?? []);
   const line = commandLineEvidence(
-    { dump: values.dump ?? null, before: values.before ?? null, rules: values.rules ?? null, guestDumps: guests, networks: readNetworkInputs('check', values.net ?? [], io) },
+    {
+      dump: values.dump ?? null,
+      before: values.before ?? null,
+      rules: values.rules ?? null,
+      guestDumps: guests,
+      networks: readNetworkInputs('check', values.net ?? [], io),
+    },
     io.readBytes,
   );
   const answer = values.answer ? answerEvidence(values.answer, io.readBytes) : null;
-  const evidence = combined(line, answer, { dump: values.dump !== undefined, before: values.before !== undefined, rules: values.rules !== undefined, guests: new Set(guests.keys()) });
+  const evidence = combined(line, answer, {
+    dump: values.dump !== undefined,
+    before: values.before !== undefined,
+    rules: values.rules !== undefined,
+    guests: new Set(guests.keys()),
+  });
   const world = loadSheet(policy, evidence, io.readBytes);
   const result = checkSheet(world, evidence, io.readBytes, { missingIsUsage: answer === null });
-  io.stdout(format === 'json' ? JSON.stringify(sheetJson(result), null, 2) + '\n' : sheetText(result, styleFor(io), values.verbose === true));
+  io.stdout(
+    format === 'json'
+      ? JSON.stringify(sheetJson(result), null, 2) + '\n'
+      : sheetText(result, styleFor(io), values.verbose === true),
+  );
   return passed(result) ? 0 : 1;
 }

@@ -18,27 +18,37 @@ import type { Io } from './io.js';
 function parseDomids(text: string | undefined): number[] | null {
   if (text === undefined) return null;
   const ids = text.split(',').map((t) => (/^\d+$/.test(t.trim()) ? Number(t) : NaN));
-  if (ids.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`compile: --domids takes domain ids 1, 2, … separated by commas (got '${text}')`);
+  if (ids.some((n) => !Number.isInteger(n) || n < 1))
+    throw new UsageError(`compile: --domids takes domain ids 1, 2, … separated by commas (got '${text}')`);
   return ids;
 }
 
 export async function run({ values, positionals }: Args<'compile'>, io: Io): Promise<number> {
   const given: Flavor | undefined = values.flavor;
-  if (positionals.length === 0) throw new UsageError('compile: give at least one network file (or - for standard input)');
-  if (positionals.filter((p) => p === '-').length + (values.base === '-' ? 1 : 0) > 1) throw new UsageError("compile: standard input ('-') can be read only once");
+  if (positionals.length === 0)
+    throw new UsageError('compile: give at least one network file (or - for standard input)');
+  if (positionals.filter((p) => p === '-').length + (values.base === '-' ? 1 : 0) > 1)
+    throw new UsageError("compile: standard input ('-') can be read only once");
 
   const networks = readNetworkInputs('compile', positionals, io, { domids: parseDomids(values.domids) });
   // Without --flavor, a Xen set-up says its own: its network script's mode.
   const xenModes = [...new Set(networks.flatMap((n) => (n.kind === 'xen' ? [n.mode] : [])))];
-  const flavor: Flavor = given ?? (xenModes.length === 1 && networks.every((n) => n.kind === 'xen') ? `xen-${xenModes[0]!}` : 'libvirt');
+  const flavor: Flavor =
+    given ?? (xenModes.length === 1 && networks.every((n) => n.kind === 'xen') ? `xen-${xenModes[0]!}` : 'libvirt');
   const format = values.format ?? (flavor === 'libvirt-nft' ? 'nft' : 'save');
 
   let family: Family = values.family ?? 'ipv4';
   let base: HostState = emptyHostState();
   if (values.base !== undefined) {
-    if (flavor === 'libvirt-nft') throw new UsageError('compile: --base takes an iptables-save dump; the libvirt-nft flavour leaves iptables alone (use --flavor libvirt for the iptables backend)');
+    if (flavor === 'libvirt-nft')
+      throw new UsageError(
+        'compile: --base takes an iptables-save dump; the libvirt-nft flavour leaves iptables alone (use --flavor libvirt for the iptables backend)',
+      );
     const dump = readDump(values.base, io);
-    if (dump.family && values.family && dump.family !== values.family) throw new UsageError(`compile: --base ${values.base} is an ${dump.family === 'ipv6' ? 'ip6tables' : 'iptables'}-save dump, but --family ${values.family} was asked for`);
+    if (dump.family && values.family && dump.family !== values.family)
+      throw new UsageError(
+        `compile: --base ${values.base} is an ${dump.family === 'ipv6' ? 'ip6tables' : 'iptables'}-save dump, but --family ${values.family} was asked for`,
+      );
     family = dump.family ?? family;
     dump.family = family;
     base = { ...base, [family]: dump };
@@ -64,12 +74,18 @@ export async function run({ values, positionals }: Args<'compile'>, io: Io): Pro
       io.stdout(JSON.stringify(programToJson(program, { setup }), null, 2) + '\n');
       break;
     case 'nft': {
-      if (flavor !== 'libvirt-nft') throw new UsageError(`compile: --format nft prints the nftables ruleset of --flavor libvirt-nft; --flavor ${flavor} writes iptables rules (use --format save)`);
+      if (flavor !== 'libvirt-nft')
+        throw new UsageError(
+          `compile: --format nft prints the nftables ruleset of --flavor libvirt-nft; --flavor ${flavor} writes iptables rules (use --format save)`,
+        );
       io.stdout(formatNftRuleset(applyProgram(program, base).nft));
       break;
     }
     case 'save': {
-      if (flavor === 'libvirt-nft') throw new UsageError('compile: --flavor libvirt-nft adds no iptables rules; use --format nft (or args/shell/json)');
+      if (flavor === 'libvirt-nft')
+        throw new UsageError(
+          'compile: --flavor libvirt-nft adds no iptables rules; use --format nft (or args/shell/json)',
+        );
       const state = applyProgram(program, base);
       const dump = state[family] ?? emptyDump(family);
       io.stdout(formatDump({ ...dump, family }));

@@ -24,13 +24,40 @@ export interface CommandInfo {
   readonly summary: string;
   readonly flags: readonly FlagInfo[];
   /** Arguments: fixed words, files, or none. */
-  readonly positional: { readonly kind: 'choices'; readonly words: readonly string[] } | { readonly kind: 'files' } | { readonly kind: 'none' };
+  readonly positional:
+    | { readonly kind: 'choices'; readonly words: readonly string[] }
+    | { readonly kind: 'files' }
+    | { readonly kind: 'none' };
 }
 
 export const GLOBAL_FLAGS: readonly FlagInfo[] = [
-  { long: 'quiet', short: 'q', takesValue: false, multiple: false, choices: [], value: 'none', description: 'no progress lines and no notes on stderr' },
-  { long: 'help', short: 'h', takesValue: false, multiple: false, choices: [], value: 'none', description: 'the manual page' },
-  { long: 'version', short: 'V', takesValue: false, multiple: false, choices: [], value: 'none', description: 'the version' },
+  {
+    long: 'quiet',
+    short: 'q',
+    takesValue: false,
+    multiple: false,
+    choices: [],
+    value: 'none',
+    description: 'no progress lines and no notes on stderr',
+  },
+  {
+    long: 'help',
+    short: 'h',
+    takesValue: false,
+    multiple: false,
+    choices: [],
+    value: 'none',
+    description: 'the manual page',
+  },
+  {
+    long: 'version',
+    short: 'V',
+    takesValue: false,
+    multiple: false,
+    choices: [],
+    value: 'none',
+    description: 'the version',
+  },
 ];
 
 /** The first line of a description, without a dangling `;` or `,`. */
@@ -54,8 +81,18 @@ export async function commandInfos(): Promise<CommandInfo[]> {
     const spec: CommandSpec = SPECS[name];
     const late = spec.lateChoices ? await spec.lateChoices.load() : [];
     const flags: FlagInfo[] = [
-      { long: 'help', short: 'h', takesValue: false, multiple: false, choices: [], value: 'none', description: 'this text' },
-      ...Object.entries(spec.options).map(([long, o]) => flagInfo(long, o, spec.lateChoices?.option === long ? late : [])),
+      {
+        long: 'help',
+        short: 'h',
+        takesValue: false,
+        multiple: false,
+        choices: [],
+        value: 'none',
+        description: 'this text',
+      },
+      ...Object.entries(spec.options).map(([long, o]) =>
+        flagInfo(long, o, spec.lateChoices?.option === long ? late : []),
+      ),
     ];
     out.push({ name, summary: spec.summary, flags, positional: spec.positional });
   }
@@ -70,11 +107,23 @@ export function bashScript(commands: readonly CommandInfo[], version: string): s
   const cases = commands.map((c) => {
     const valued = c.flags.filter((f) => f.takesValue);
     const valueCases = valued.map((f) => {
-      const action = f.choices.length > 0 ? `COMPREPLY=($(compgen -W "${shellWords(f.choices)}" -- "$cur"))` : f.value === 'directory' ? '_virtables_files -d' : f.value === 'file' ? '_virtables_files -f' : 'COMPREPLY=()';
+      const action =
+        f.choices.length > 0
+          ? `COMPREPLY=($(compgen -W "${shellWords(f.choices)}" -- "$cur"))`
+          : f.value === 'directory'
+            ? '_virtables_files -d'
+            : f.value === 'file'
+              ? '_virtables_files -f'
+              : 'COMPREPLY=()';
       return `        ${flagWords(f).join('|')}) ${action}; return ;;`;
     });
     const allFlags = [...c.flags.flatMap(flagWords), '--quiet', '-q'];
-    const positional = c.positional.kind === 'choices' ? `COMPREPLY=($(compgen -W "${shellWords(c.positional.words)}" -- "$cur"))` : c.positional.kind === 'files' ? '_virtables_files -f' : 'COMPREPLY=()';
+    const positional =
+      c.positional.kind === 'choices'
+        ? `COMPREPLY=($(compgen -W "${shellWords(c.positional.words)}" -- "$cur"))`
+        : c.positional.kind === 'files'
+          ? '_virtables_files -f'
+          : 'COMPREPLY=()';
     return [
       `    ${c.name})`,
       ...(valueCases.length > 0 ? ['      case "$prev" in', ...valueCases, '      esac'] : []),
@@ -118,13 +167,25 @@ complete -F _virtables virtables
 
 /** Text for a zsh single-quoted word, with what _arguments treats specially ([ ] :) removed. */
 function zshText(text: string): string {
-  return text.replace(/[[\]:]/g, ' ').replace(/\s+/g, ' ').trim().replace(/'/g, "'\\''");
+  return text
+    .replace(/[[\]:]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/'/g, "'\\''");
 }
 
 function zshFlagSpecs(f: FlagInfo): string[] {
   const words = flagWords(f);
   const exclusive = f.multiple ? '*' : words.length > 1 ? `(${words.join(' ')})` : '';
-  const value = !f.takesValue ? '' : f.choices.length > 0 ? `:${f.long}:(${f.choices.join(' ')})` : f.value === 'directory' ? `:${f.long}:_files -/` : f.value === 'file' ? `:${f.long}:_files` : `:${f.long}: `;
+  const value = !f.takesValue
+    ? ''
+    : f.choices.length > 0
+      ? `:${f.long}:(${f.choices.join(' ')})`
+      : f.value === 'directory'
+        ? `:${f.long}:_files -/`
+        : f.value === 'file'
+          ? `:${f.long}:_files`
+          : `:${f.long}: `;
   const desc = `[${zshText(f.description)}]`;
   if (words.length === 1 || f.multiple) return words.map((w) => `'${exclusive}${w}${desc}${value}'`);
   return [`'${exclusive}'{${words.join(',')}}'${desc}${value}'`];
@@ -133,8 +194,17 @@ function zshFlagSpecs(f: FlagInfo): string[] {
 export function zshScript(commands: readonly CommandInfo[], version: string): string {
   const described = commands.map((c) => `      '${c.name}:${zshText(c.summary)}'`);
   const cases = commands.map((c) => {
-    const positional = c.positional.kind === 'choices' ? `'1:${c.name}:(${c.positional.words.join(' ')})'` : c.positional.kind === 'files' ? "'*:file:_files'" : null;
-    const specs = [...c.flags.flatMap(zshFlagSpecs), ...zshFlagSpecs(GLOBAL_FLAGS[0]!), ...(positional ? [positional] : [])];
+    const positional =
+      c.positional.kind === 'choices'
+        ? `'1:${c.name}:(${c.positional.words.join(' ')})'`
+        : c.positional.kind === 'files'
+          ? "'*:file:_files'"
+          : null;
+    const specs = [
+      ...c.flags.flatMap(zshFlagSpecs),
+      ...zshFlagSpecs(GLOBAL_FLAGS[0]!),
+      ...(positional ? [positional] : []),
+    ];
     return `        ${c.name})\n          _arguments -s -S \\\n            ${specs.join(' \\\n            ')} ;;`;
   });
   return `#compdef virtables
@@ -178,7 +248,8 @@ fi
 
 export async function run({ positionals }: Args<'completion'>, io: Io): Promise<number> {
   const shell = positionals[0];
-  if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`completion: give the shell: bash or zsh${shell ? ` (got '${positionals.join(' ')}')` : ''}`);
+  if (positionals.length !== 1 || (shell !== 'bash' && shell !== 'zsh'))
+    throw new UsageError(`completion: give the shell: bash or zsh${shell ? ` (got '${positionals.join(' ')}')` : ''}`);
   const commands = await commandInfos();
   io.stdout(shell === 'bash' ? bashScript(commands, VERSION) : zshScript(commands, VERSION));
   return 0;

@@ -12,8 +12,10 @@ import { styleFor } from './style.js';
 
 export async function run({ values, positionals }: Args<'diff'>, io: Io): Promise<number> {
   const format = values.format ?? 'text';
-  if (positionals.length !== 2) throw new UsageError(`diff: give two dumps, BEFORE and AFTER (got ${positionals.length})`);
-  if (positionals[0] === '-' && positionals[1] === '-') throw new UsageError("diff: standard input ('-') can be read only once");
+  if (positionals.length !== 2)
+    throw new UsageError(`diff: give two dumps, BEFORE and AFTER (got ${positionals.length})`);
+  if (positionals[0] === '-' && positionals[1] === '-')
+    throw new UsageError("diff: standard input ('-') can be read only once");
   const given = networksFromDefinitions(readNetworkInputs('diff', values.net ?? [], io));
   const before = readHost('diff', [positionals[0]!], io);
   const after = readHost('diff', [positionals[1]!], io);

@@ -21,23 +21,43 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
   const definitions = readNetworkInputs('explain', values.net ?? [], io);
   const given = networksFromDefinitions(definitions);
   const host = readHost('explain', files, io);
-  const report = withState(await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions), host);
+  const report = withState(
+    await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions),
+    host,
+  );
   const s = styleFor(io);
-  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'table' ? explainTables(report, s, host) : explainText(report, s, host));
+  io.stdout(
+    format === 'json'
+      ? JSON.stringify(report, null, 2) + '\n'
+      : format === 'table'
+        ? explainTables(report, s, host)
+        : explainText(report, s, host),
+  );
   return 0;
 }
 
 /** Marks the host's rules the simulator finds can never match (an earlier rule decides their packets). */
-async function withNeverMatching(report: HostExplainReport, host: Host, running: readonly AnyNetwork[]): Promise<HostExplainReport> {
+async function withNeverMatching(
+  report: HostExplainReport,
+  host: Host,
+  running: readonly AnyNetwork[],
+): Promise<HostExplainReport> {
   const marks = new Map<string, NonNullable<RuleReport['neverMatches']>>();
   for (const d of hostDumps(host)) {
     const ctx = await simulatedContext({ dumps: [d], running, inactive: [] });
     for (const n of neverMatchingRules(ctx)) {
-      marks.set(`${d.file}:${n.rule.pos.line}`, { line: n.decider?.pos.line ?? 0, text: n.decider?.text.trim() ?? 'the policy', verdict: n.verdict });
+      marks.set(`${d.file}:${n.rule.pos.line}`, {
+        line: n.decider?.pos.line ?? 0,
+        text: n.decider?.text.trim() ?? 'the policy',
+        verdict: n.verdict,
+      });
     }
   }
   if (marks.size === 0) return report;
-  return { ...report, rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })) };
+  return {
+    ...report,
+    rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })),
+  };
 }
 
 /** Marks the rules whose verdict depends on more than the packet (recent, limit, set contents, …). */
@@ -45,10 +65,12 @@ function withState(report: HostExplainReport, host: Host): HostExplainReport {
   const deps = new Map<string, string[]>();
   for (const d of hostDumps(host)) {
     const family = d.family === 'ipv6' ? 6 : 4;
-    for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) {
-      const on = stateDependence(r, family);
-      if (on.length > 0) deps.set(`${d.file}:${r.pos.line}`, on);
-    }
+    for (const t of d.tables)
+      for (const c of t.chains)
+        for (const r of c.rules) {
+          const on = stateDependence(r, family);
+          if (on.length > 0) deps.set(`${d.file}:${r.pos.line}`, on);
+        }
   }
   if (deps.size === 0) return report;
   return { ...report, rules: report.rules.map((r) => ({ ...r, dependsOn: deps.get(`${r.file}:${r.line}`) ?? null })) };

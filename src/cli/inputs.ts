@@ -18,7 +18,6 @@ import { readNetworkFiles } from '../input/networks.js';
 import type { Io } from './io.js';
 import { count, progressFor } from './progress.js';
 
-
 /** Files a directory given to --net contributes: its network definitions, sorted by name. */
 const NETWORK_FILE = /\.(xml|sxp|cfg|xen)$/;
 
@@ -33,16 +32,26 @@ export function expandNetworkPaths(command: string, paths: readonly string[]): s
       return [path]; // reading it will say what is wrong
     }
     if (!isDir) return [path];
-    const files = readdirSync(path).filter((f) => NETWORK_FILE.test(f)).sort().map((f) => join(path, f));
-    if (files.length === 0) throw new UsageError(`${command}: ${path} holds no network definitions (*.xml, *.sxp, *.cfg, *.xen)`);
+    const files = readdirSync(path)
+      .filter((f) => NETWORK_FILE.test(f))
+      .sort()
+      .map((f) => join(path, f));
+    if (files.length === 0)
+      throw new UsageError(`${command}: ${path} holds no network definitions (*.xml, *.sxp, *.cfg, *.xen)`);
     return files;
   });
 }
 
 /** Reads the network definitions given as files and directories (`-` once), as src/input/networks.ts does. */
-export function readNetworkInputs(command: string, paths: readonly string[], io: Io, options: { readonly domids?: readonly number[] | null } = {}): AnyNetwork[] {
+export function readNetworkInputs(
+  command: string,
+  paths: readonly string[],
+  io: Io,
+  options: { readonly domids?: readonly number[] | null } = {},
+): AnyNetwork[] {
   const files = expandNetworkPaths(command, paths);
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError(`${command}: standard input ('-') can be read only once`);
+  if (files.filter((f) => f === '-').length > 1)
+    throw new UsageError(`${command}: standard input ('-') can be read only once`);
   return readNetworkFiles(files, io.readBytes, { command, domids: options.domids ?? null });
 }
 
@@ -54,7 +63,11 @@ export function readNetworkInputs(command: string, paths: readonly string[], io:
 const NOT_DUMPS: ReadonlySet<string> = new Set([LAYOUT.manifest]);
 
 /** Each dump path, with directories replaced by the files in them that hold dumps (sorted by name). */
-export function expandDumpPaths(command: string, paths: readonly string[], io: Io): Array<{ path: string; dir: string | null }> {
+export function expandDumpPaths(
+  command: string,
+  paths: readonly string[],
+  io: Io,
+): Array<{ path: string; dir: string | null }> {
   return paths.flatMap((path): Array<{ path: string; dir: string | null }> => {
     if (path === '-' || !isDirectory(path)) return [{ path, dir: null }];
     const files = readdirSync(path)
@@ -62,7 +75,10 @@ export function expandDumpPaths(command: string, paths: readonly string[], io: I
       .sort()
       .map((f) => join(path, f))
       .filter((f) => !isDirectory(f) && isDumpFile(f, io));
-    if (files.length === 0) throw new UsageError(`${command}: ${path} holds no firewall dump (iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset output)`);
+    if (files.length === 0)
+      throw new UsageError(
+        `${command}: ${path} holds no firewall dump (iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset output)`,
+      );
     return files.map((f) => ({ path: f, dir: path }));
   });
 }
@@ -95,7 +111,9 @@ export function readDumpInput(command: string, path: string, io: Io, sink?: Rule
   return parseDumpInput(command, readText(path, io), path, io, sink);
 }
 
-/** A file (or `-`) decoded; its bytes are let go when this returns (an 11 MB dump is not held twice while it is parsed). */
+/**
+ * A file (or `-`) decoded; its bytes are let go when this returns (an 11 MB dump is not held twice while it is parsed).
+ */
 function readText(path: string, io: Io): string {
   return decodeText(path, io.readBytes(path));
 }
@@ -120,7 +138,10 @@ function hostOf(command: string, name: string, inputs: readonly DumpInput[]): Ho
     if (!input.dump) continue;
     const family = input.dump.family ?? 'ipv4';
     const other = dumps.find((d) => (d.family ?? 'ipv4') === family);
-    if (other) throw new UsageError(`${command}: two ${family === 'ipv6' ? 'IPv6' : 'IPv4'} iptables dumps for one host (${other.file} and ${input.file}); give one per family`);
+    if (other)
+      throw new UsageError(
+        `${command}: two ${family === 'ipv6' ? 'IPv6' : 'IPv4'} iptables dumps for one host (${other.file} and ${input.file}); give one per family`,
+      );
     dumps.push(input.dump);
   }
   const rulesets = inputs.flatMap((i) => (i.nft ? [i.nft] : []));
@@ -129,15 +150,22 @@ function hostOf(command: string, name: string, inputs: readonly DumpInput[]): Ho
     for (const t of r.tables) {
       const key = `${t.family} ${t.name}`;
       const first = seen.get(key);
-      if (first) throw new UsageError(`${command}: table ${key} is in two nft inputs for one host (${first} and ${r.file})`);
+      if (first)
+        throw new UsageError(`${command}: table ${key} is in two nft inputs for one host (${first} and ${r.file})`);
       seen.set(key, r.file);
     }
   }
-  return assembleHost(name, inputs.map((i) => ({ file: i.file, kind: i.kind })), dumps, rulesets);
+  return assembleHost(
+    name,
+    inputs.map((i) => ({ file: i.file, kind: i.kind })),
+    dumps,
+    rulesets,
+  );
 }
 
 function checkStdin(command: string, paths: readonly string[]): void {
-  if (paths.filter((f) => f === '-').length > 1) throw new UsageError(`${command}: standard input ('-') can be read only once`);
+  if (paths.filter((f) => f === '-').length > 1)
+    throw new UsageError(`${command}: standard input ('-') can be read only once`);
 }
 
 /** Reads every input as one host (v4 + v6 iptables-save and nft, as files or a directory). */
@@ -163,14 +191,23 @@ export function readHosts(command: string, paths: readonly string[], io: Io): Ho
   for (const path of paths) {
     if (path !== '-' && isDirectory(path)) {
       flush();
-      hosts.push(hostOf(command, path, expandDumpPaths(command, [path], io).map((f) => readDumpInput(command, f.path, io))));
+      hosts.push(
+        hostOf(
+          command,
+          path,
+          expandDumpPaths(command, [path], io).map((f) => readDumpInput(command, f.path, io)),
+        ),
+      );
       continue;
     }
     const input = readDumpInput(command, path, io);
     const family = input.dump?.family ?? 'ipv4';
     const clash =
       (input.dump && loose.some((i) => i.dump && (i.dump.family ?? 'ipv4') === family)) ||
-      (input.nft && loose.some((i) => i.nft?.tables.some((t) => input.nft!.tables.some((u) => u.family === t.family && u.name === t.name))));
+      (input.nft &&
+        loose.some((i) =>
+          i.nft?.tables.some((t) => input.nft!.tables.some((u) => u.family === t.family && u.name === t.name)),
+        ));
     if (clash) flush();
     loose.push(input);
   }
@@ -184,7 +221,13 @@ function hostName(files: readonly string[]): string {
 
 /** What each input of a host was, for messages (`after.nft.txt (nft text)`). */
 export function describeInputs(host: Host, style: ' is ' | 'parens' = 'parens'): string {
-  return host.inputs.map((i) => (style === 'parens' ? `${i.file === '-' ? 'standard input' : i.file} (${kindName(i.kind)})` : `${i.file === '-' ? 'standard input' : i.file} is ${kindName(i.kind)}`)).join(', ');
+  return host.inputs
+    .map((i) =>
+      style === 'parens'
+        ? `${i.file === '-' ? 'standard input' : i.file} (${kindName(i.kind)})`
+        : `${i.file === '-' ? 'standard input' : i.file} is ${kindName(i.kind)}`,
+    )
+    .join(', ');
 }
 
 /**
@@ -195,17 +238,25 @@ export function iptablesDumpOf(command: string, host: Host): Dump {
   const dumps = hostDumps(host);
   if (dumps.length === 1) return dumps[0]!;
   if (dumps.length > 1) throw new UsageError(`${command}: give one dump (IPv4 or IPv6), got ${describeInputs(host)}`);
-  if (host.nft && host.nft.tables.length > 0) throw new UsageError(`${command}: ${describeInputs(host, ' is ')}; ${command} follows iptables rules (iptables-save output); nft rulesets are read by parse, explain and diff`);
+  if (host.nft && host.nft.tables.length > 0)
+    throw new UsageError(
+      `${command}: ${describeInputs(host, ' is ')}; ${command} follows iptables rules (iptables-save output); nft rulesets are read by parse, explain and diff`,
+    );
   // Only empty inputs: no tables at all (iptables-save of a host without iptables tables prints nothing).
   return { file: host.inputs[0]?.file ?? '-', family: null, tables: [], comments: [] };
 }
 
-/** Parses a dump (iptables-save only), with the progress line: for inputs that are iptables by contract (compile --base). */
+/**
+ * Parses a dump (iptables-save only), with the progress line: for inputs that are iptables by contract (compile
+ * --base).
+ */
 export function readDump(path: string, io: Io, command = 'virtables'): Dump {
   const input = readDumpInput(command, path, io);
   if (input.dump) return input.dump;
   if (input.kind === 'empty') return { file: path, family: null, tables: [], comments: [] };
-  throw new UsageError(`${command}: ${path === '-' ? 'standard input' : path} is ${kindName(input.kind)}; an iptables-save dump is expected here`);
+  throw new UsageError(
+    `${command}: ${path === '-' ? 'standard input' : path} is ${kindName(input.kind)}; an iptables-save dump is expected here`,
+  );
 }
 
 /**
@@ -213,15 +264,27 @@ export function readDump(path: string, io: Io, command = 'virtables'): Dump {
  * of changed file). Dumps in one directory are one host; a second dump of a family, or a second
  * copy of an nft table, starts another host. A directory's network files count as definitions.
  */
-export function readAuditInputs(command: string, paths: readonly string[], io: Io): { hosts: Host[]; networkFiles: string[] } {
+export function readAuditInputs(
+  command: string,
+  paths: readonly string[],
+  io: Io,
+): { hosts: Host[]; networkFiles: string[] } {
   checkStdin(command, paths);
   const networkFiles: string[] = [];
   const inputs: DumpInput[] = [];
   for (const path of paths) {
     if (path !== '-' && isDirectory(path)) {
-      const nets = readdirSync(path).filter((f) => NETWORK_FILE.test(f)).sort().map((f) => join(path, f));
-      const dumps = readdirSync(path).filter((f) => !NOT_DUMPS.has(f)).sort().map((f) => join(path, f)).filter((f) => !isDirectory(f) && !NETWORK_FILE.test(f) && isDumpFile(f, io));
-      if (nets.length === 0 && dumps.length === 0) throw new UsageError(`${command}: ${path} holds no firewall dump and no network definition`);
+      const nets = readdirSync(path)
+        .filter((f) => NETWORK_FILE.test(f))
+        .sort()
+        .map((f) => join(path, f));
+      const dumps = readdirSync(path)
+        .filter((f) => !NOT_DUMPS.has(f))
+        .sort()
+        .map((f) => join(path, f))
+        .filter((f) => !isDirectory(f) && !NETWORK_FILE.test(f) && isDumpFile(f, io));
+      if (nets.length === 0 && dumps.length === 0)
+        throw new UsageError(`${command}: ${path} holds no firewall dump and no network definition`);
       networkFiles.push(...nets);
       for (const f of dumps) inputs.push(readDumpInput(command, f, io));
       continue;
@@ -239,7 +302,9 @@ export function readAuditInputs(command: string, paths: readonly string[], io: I
   }
   // Hosts told apart by their directory alone: say so, since one host's files kept in two places
   // would be audited as two half-hosts (each missing the other's rules).
-  const apart = groups.filter((g, i) => groups.some((h, j) => j < i && !g.inputs.some((x) => h.inputs.some((y) => clash(x, y)))));
+  const apart = groups.filter((g, i) =>
+    groups.some((h, j) => j < i && !g.inputs.some((x) => h.inputs.some((y) => clash(x, y)))),
+  );
   if (apart.length > 0 && !io.quiet) {
     io.stderr(
       `virtables ${command}: note: read as ${groups.length} hosts, one per directory (${groups.map((g) => g.dir).join(', ')}); ` +
@@ -252,5 +317,9 @@ export function readAuditInputs(command: string, paths: readonly string[], io: I
 /** Two inputs one host cannot have both of: two dumps of one family, or two copies of an nft table. */
 function clash(a: DumpInput, b: DumpInput): boolean {
   if (a.dump && b.dump && (a.dump.family ?? 'ipv4') === (b.dump.family ?? 'ipv4')) return true;
-  return !!(a.nft && b.nft && a.nft.tables.some((t) => b.nft!.tables.some((u) => u.family === t.family && u.name === t.name)));
+  return !!(
+    a.nft &&
+    b.nft &&
+    a.nft.tables.some((t) => b.nft!.tables.some((u) => u.family === t.family && u.name === t.name))
+  );
 }

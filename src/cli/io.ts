@@ -19,7 +19,10 @@ export interface Io {
 
 /** A command given no file reads standard input: on a terminal, say so (nothing may seem to happen otherwise). */
 export function noteStdin(io: Io, command: string, what: string): void {
-  if (io.stdinIsTTY && !io.quiet) io.stderr(`virtables ${command}: reading ${what} from standard input (end with Ctrl-D; or give a file, see 'virtables ${command} --help')\n`);
+  if (io.stdinIsTTY && !io.quiet)
+    io.stderr(
+      `virtables ${command}: reading ${what} from standard input (end with Ctrl-D; or give a file, see 'virtables ${command} --help')\n`,
+    );
 }
 
 /** A pause to wait in while a non-blocking pipe is full. */

@@ -20,8 +20,18 @@ export function ruleToJson(rule: Rule, family: Dump['family']) {
     outInterface: rule.outInterface && { negated: rule.outInterface.negated, name: rule.outInterface.name },
     protocol: rule.protocol && { negated: rule.protocol.negated, name: rule.protocol.name },
     fragment: rule.fragment && { negated: rule.fragment.negated },
-    matches: rule.matches.map((m) => ({ name: m.name, implicit: m.implicit, validated: m.validated !== false, options: m.options.map(optionJson) })),
-    target: rule.target && { name: rule.target.name, goto: rule.target.goto, validated: rule.target.validated !== false, options: rule.target.options.map(optionJson) },
+    matches: rule.matches.map((m) => ({
+      name: m.name,
+      implicit: m.implicit,
+      validated: m.validated !== false,
+      options: m.options.map(optionJson),
+    })),
+    target: rule.target && {
+      name: rule.target.name,
+      goto: rule.target.goto,
+      validated: rule.target.validated !== false,
+      options: rule.target.options.map(optionJson),
+    },
   };
 }
 

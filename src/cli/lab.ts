@@ -20,7 +20,9 @@ function locate(lab: string): string {
   if (existsSync(lab)) return lab;
   const bundled = join(bundledLabs(), lab);
   if (existsSync(bundled)) return relative(process.cwd(), bundled) || '.';
-  throw new UsageError(`lab: no lab '${lab}' (not a path, nor a bundled lab: ${labsIn(bundledLabs()).join(', ') || 'none'})`);
+  throw new UsageError(
+    `lab: no lab '${lab}' (not a path, nor a bundled lab: ${labsIn(bundledLabs()).join(', ') || 'none'})`,
+  );
 }
 
 function listText(labs: Lab[], s: Style): string {
@@ -28,7 +30,9 @@ function listText(labs: Lab[], s: Style): string {
   for (const lab of labs) {
     out.push(`${s.bold(lab.title ?? lab.dir)} ${s.dim(`(${lab.dir})`)}`);
     for (const e of lab.entries) {
-      out.push(`  ${e.kind} ${e.id.padEnd(6)} ${e.title ?? ''} ${s.dim(`[${e.sheets.map((x) => x.file).join(', ')}]`)}`);
+      out.push(
+        `  ${e.kind} ${e.id.padEnd(6)} ${e.title ?? ''} ${s.dim(`[${e.sheets.map((x) => x.file).join(', ')}]`)}`,
+      );
       if (e.about) out.push(`               ${e.about.replace(/\s+/g, ' ').trim()}`);
     }
     out.push('');
@@ -37,13 +41,31 @@ function listText(labs: Lab[], s: Style): string {
 }
 
 function listJson(labs: Lab[]) {
-  return labs.map((l) => ({ dir: l.dir, title: l.title, about: l.about, entries: l.entries.map((e) => ({ kind: e.kind, id: e.id, title: e.title, about: e.about, sheets: e.sheets.map((x) => x.file) })) }));
+  return labs.map((l) => ({
+    dir: l.dir,
+    title: l.title,
+    about: l.about,
+    entries: l.entries.map((e) => ({
+      kind: e.kind,
+      id: e.id,
+      title: e.title,
+      about: e.about,
+      sheets: e.sheets.map((x) => x.file),
+    })),
+  }));
 }
 
 function checkText(lab: Lab, answers: string, results: QueryResult[], s: Style, verbose: boolean): string {
   const out = [`${s.bold(lab.title ?? lab.dir)}  ${s.dim(`answer: ${answers}`)}`, ''];
   for (const q of results) {
-    const mark = q.status === 'pass' ? s.green('PASS') : q.status === 'fail' ? s.red('FAIL') : q.status === 'unreadable' ? s.red('UNREADABLE') : s.yellow('UNANSWERED');
+    const mark =
+      q.status === 'pass'
+        ? s.green('PASS')
+        : q.status === 'fail'
+          ? s.red('FAIL')
+          : q.status === 'unreadable'
+            ? s.red('UNREADABLE')
+            : s.yellow('UNANSWERED');
     out.push(`${q.entry.kind} ${q.entry.id}${q.entry.title ? ` — ${q.entry.title}` : ''}: ${mark}`);
     if (q.status === 'unanswered') out.push(`  no answer: expected a directory ${q.entry.id}/ in ${answers}`);
     if (q.status === 'unreadable') out.push(`  cannot read the answer: ${q.reason}`);
@@ -55,7 +77,10 @@ function checkText(lab: Lab, answers: string, results: QueryResult[], s: Style, 
     out.push('');
   }
   const n = (st: QueryResult['status']): number => results.filter((q) => q.status === st).length;
-  out.push(`${results.length} graded: ${n('pass')} passed, ${n('fail')} failed${n('unreadable') ? `, ${n('unreadable')} unreadable` : ''}${n('unanswered') ? `, ${n('unanswered')} unanswered` : ''}`, '');
+  out.push(
+    `${results.length} graded: ${n('pass')} passed, ${n('fail')} failed${n('unreadable') ? `, ${n('unreadable')} unreadable` : ''}${n('unanswered') ? `, ${n('unanswered')} unanswered` : ''}`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -70,7 +95,12 @@ function checkJson(lab: Lab, answers: string, results: QueryResult[]) {
     unanswered: n('unanswered'),
     unreadable: n('unreadable'),
     queries: results.map((q) => ({
-      kind: q.entry.kind, id: q.entry.id, title: q.entry.title, answer: q.answer, status: q.status, reason: q.reason,
+      kind: q.entry.kind,
+      id: q.entry.id,
+      title: q.entry.title,
+      answer: q.answer,
+      status: q.status,
+      reason: q.reason,
       sheets: q.sheets.map((sh) => ({ file: sh.file, era: sh.era, results: sh.results.map(resultJson) })),
     })),
   };
@@ -87,7 +117,10 @@ export async function run({ values, positionals }: Args<'lab'>, io: Io): Promise
   if (sub === 'list') {
     if (rest.length > 1) throw new UsageError('lab list: give at most one lab');
     if (values.answer || values.only) throw new UsageError('lab list: --answer and --only belong to lab check');
-    const labs = rest.length === 1 ? [readLab(locate(rest[0]!), io.readBytes)] : labsIn(bundledLabs()).map((d) => readLab(join(bundledLabs(), d), io.readBytes));
+    const labs =
+      rest.length === 1
+        ? [readLab(locate(rest[0]!), io.readBytes)]
+        : labsIn(bundledLabs()).map((d) => readLab(join(bundledLabs(), d), io.readBytes));
     io.stdout(format === 'json' ? JSON.stringify(listJson(labs), null, 2) + '\n' : listText(labs, s));
     return 0;
   }
@@ -96,7 +129,11 @@ export async function run({ values, positionals }: Args<'lab'>, io: Io): Promise
     if (!values.answer) throw new UsageError('lab check: --answer DIR is required');
     const lab = readLab(locate(rest[0]!), io.readBytes);
     const results = gradeAnswers(lab, values.answer, values.only ?? null, io.readBytes);
-    io.stdout(format === 'json' ? JSON.stringify(checkJson(lab, values.answer, results), null, 2) + '\n' : checkText(lab, values.answer, results, s, values.verbose === true));
+    io.stdout(
+      format === 'json'
+        ? JSON.stringify(checkJson(lab, values.answer, results), null, 2) + '\n'
+        : checkText(lab, values.answer, results, s, values.verbose === true),
+    );
     return results.every((q) => q.status === 'pass') ? 0 : 1;
   }
   throw new UsageError(`lab: unknown subcommand '${sub}' (list or check)`);

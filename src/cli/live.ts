@@ -47,10 +47,15 @@ function auditInputs(c: Collection, dir: string | null): AuditInputs {
   };
   // iptables-save, ip6tables-save and the nft ruleset of one host: the audit reads them as one.
   const dumps = [
-    c.iptables && place(LAYOUT.iptables, c.iptables), c.ip6tables && place(LAYOUT.ip6tables, c.ip6tables),
+    c.iptables && place(LAYOUT.iptables, c.iptables),
+    c.ip6tables && place(LAYOUT.ip6tables, c.ip6tables),
     c.nft && place(isJson(c.nft) ? LAYOUT.nft : LAYOUT.nftText, c.nft),
   ].filter((d): d is string => typeof d === 'string');
-  const networks = (c.networks ?? []).map((n) => ({ name: n.name, active: n.active, file: place(networkFile(n.name), n.xml) }));
+  const networks = (c.networks ?? []).map((n) => ({
+    name: n.name,
+    active: n.active,
+    file: place(networkFile(n.name), n.xml),
+  }));
   const running = networks.filter((n) => n.active).map((n) => n.file);
   const stopped = networks.filter((n) => !n.active).map((n) => n.file);
   return { dumps, running, stopped, networks, files };
@@ -73,13 +78,22 @@ function nftRuleCount(bytes: Uint8Array): number {
 
 /** Rules in an iptables-save text, counted from its `-A`/`-I` lines (for the summary only). */
 function ruleCount(bytes: Uint8Array): number {
-  return new TextDecoder().decode(bytes).split('\n').filter((l) => /^(\[\d+:\d+\] )?-[AI] /.test(l)).length;
+  return new TextDecoder()
+    .decode(bytes)
+    .split('\n')
+    .filter((l) => /^(\[\d+:\d+\] )?-[AI] /.test(l)).length;
 }
 
 function summary(c: Collection, from: string | null, io: Io): string {
   const s = styleFor(io);
-  const dump = (bytes: Uint8Array | null) => (bytes === null ? s.red('not collected') : `${count(ruleCount(bytes))} rules`);
-  const nets = c.networks === null ? s.red('not collected') : c.networks.length === 0 ? 'none defined' : c.networks.map((n) => `${printable(n.name)} (${n.active ? 'running' : 'defined, not running'})`).join(', ');
+  const dump = (bytes: Uint8Array | null) =>
+    bytes === null ? s.red('not collected') : `${count(ruleCount(bytes))} rules`;
+  const nets =
+    c.networks === null
+      ? s.red('not collected')
+      : c.networks.length === 0
+        ? 'none defined'
+        : c.networks.map((n) => `${printable(n.name)} (${n.active ? 'running' : 'defined, not running'})`).join(', ');
   return [
     s.bold(printable(`virtables live: ${c.host}${c.date ? `, ${c.date}` : ''}${from ? ` (from ${from})` : ''}`)),
     `  iptables-save     ${dump(c.iptables)}`,
@@ -113,7 +127,11 @@ function withInvocation(sarif: { runs?: Array<Record<string, unknown>> }, c: Col
       {
         executionSuccessful: c.problems.length === 0,
         toolExecutionNotifications: [
-          ...c.problems.map((p) => ({ level: 'error', message: { text: `${p.source}: ${p.message}` }, descriptor: { id: p.kind } })),
+          ...c.problems.map((p) => ({
+            level: 'error',
+            message: { text: `${p.source}: ${p.message}` },
+            descriptor: { id: p.kind },
+          })),
           ...c.notes.map((n) => ({ level: 'note', message: { text: n } })),
         ],
       },
@@ -126,9 +144,13 @@ function withInvocation(sarif: { runs?: Array<Record<string, unknown>> }, c: Col
 async function collectAndAudit({ values, positionals }: Args<'live'>, io: Io, runner: Runner): Promise<number> {
   const format = values.format ?? 'text';
   const failOn = values['fail-on'] ?? null;
-  if (positionals.length > 0) throw new UsageError(`live: takes no file arguments (got '${positionals[0]}'); use --from-dir DIR for collected files`);
+  if (positionals.length > 0)
+    throw new UsageError(
+      `live: takes no file arguments (got '${positionals[0]}'); use --from-dir DIR for collected files`,
+    );
   const from = values['from-dir'] ?? null;
-  if (from !== null && (values.connect !== undefined || values['save-dir'] !== undefined)) throw new UsageError('live: --from-dir reads a collection; --connect and --save-dir are for collecting one');
+  if (from !== null && (values.connect !== undefined || values['save-dir'] !== undefined))
+    throw new UsageError('live: --from-dir reads a collection; --connect and --save-dir are for collecting one');
 
   let collection: Collection;
   let dir: string | null = from;
@@ -138,7 +160,10 @@ async function collectAndAudit({ values, positionals }: Args<'live'>, io: Io, ru
     if (values['save-dir'] !== undefined) checkSaveDir(values['save-dir']);
     const source = connectSource(values.connect, io.env, process.getuid?.() ?? 0, readConf);
     const unusable = source.uri === null ? null : connectProblem(source.uri);
-    if (unusable) throw new UsageError(`live: the libvirt URI ${printable(JSON.stringify(source.uri))} (${source.from}) ${unusable}`);
+    if (unusable)
+      throw new UsageError(
+        `live: the libvirt URI ${printable(JSON.stringify(source.uri))} (${source.from}) ${unusable}`,
+      );
     const progress = progressFor(io);
     try {
       collection = await collectHost({
@@ -157,29 +182,45 @@ async function collectAndAudit({ values, positionals }: Args<'live'>, io: Io, ru
 
   const inputs = auditInputs(collection, dir);
   if (format === 'text') io.stdout(summary(collection, from, io));
-  for (const p of collection.problems) io.stderr(`virtables live: could not collect ${p.source}: ${printable(p.message)}\n`);
+  for (const p of collection.problems)
+    io.stderr(`virtables live: could not collect ${p.source}: ${printable(p.message)}\n`);
   if (!io.quiet) for (const n of collection.notes) io.stderr(`virtables live: note: ${printable(n)}\n`);
 
   if (inputs.dumps.length === 0) {
-    io.stderr('virtables live: nothing to audit: no iptables-save, ip6tables-save or nft ruleset output was collected\n');
+    io.stderr(
+      'virtables live: nothing to audit: no iptables-save, ip6tables-save or nft ruleset output was collected\n',
+    );
     // JSON still says what was collected (the networks, say), for the program reading it.
-    if (format === 'json') io.stdout(JSON.stringify({ collection: collectionJson(collection, from, inputs) }, null, 2) + '\n');
+    if (format === 'json')
+      io.stdout(JSON.stringify({ collection: collectionJson(collection, from, inputs) }, null, 2) + '\n');
     return 2;
   }
   const code = await audit(inputs, format, failOn, io, collection, collectionJson(collection, from, inputs));
   if (collection.problems.length > 0) {
-    io.stderr(`virtables live: incomplete: ${collection.problems.map((p) => p.source).join(', ')} could not be collected; the audit covers the rest\n`);
+    io.stderr(
+      `virtables live: incomplete: ${collection.problems.map((p) => p.source).join(', ')} could not be collected; the audit covers the rest\n`,
+    );
     return 2;
   }
   return code;
 }
 
 /** Audits the collected files, read from memory, with the audit's own code; JSON and SARIF gain the collection. */
-async function audit(inputs: AuditInputs, format: 'text' | 'json' | 'sarif', failOn: Severity | null, io: Io, c: Collection, collection: unknown): Promise<number> {
+async function audit(
+  inputs: AuditInputs,
+  format: 'text' | 'json' | 'sarif',
+  failOn: Severity | null,
+  io: Io,
+  c: Collection,
+  collection: unknown,
+): Promise<number> {
   const { CHECKS } = await import('../audit/checks/index.js');
   const { auditExit, auditFiles, auditSarif, renderAudit } = await import('./audit.js');
   const auditIo: Io = { ...io, readBytes: (path) => inputs.files.get(path) ?? io.readBytes(path) };
-  const outcome = await auditFiles({ files: inputs.dumps, net: inputs.running, inactive: inputs.stopped, checks: CHECKS }, auditIo);
+  const outcome = await auditFiles(
+    { files: inputs.dumps, net: inputs.running, inactive: inputs.stopped, checks: CHECKS },
+    auditIo,
+  );
   const out = await match(format)
     .with('text', () => renderAudit(outcome, 'text', auditIo))
     .with('json', async () => JSON.stringify({ collection, ...auditJson(outcome.reports) }, null, 2) + '\n')

@@ -33,10 +33,16 @@ Exit status: 0 clean, 1 findings, 2 usage or input error.  More: virtables --hel
 
 /** Examples for the manual page; each must name a registered command (test/unit/cli-polish.test.ts). */
 export const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
-  ['Explain every rule of a host, with its libvirt networks:', 'sudo iptables-save > host.save\nvirtables explain host.save --net /etc/libvirt/qemu/networks'],
+  [
+    'Explain every rule of a host, with its libvirt networks:',
+    'sudo iptables-save > host.save\nvirtables explain host.save --net /etc/libvirt/qemu/networks',
+  ],
   ['What starting a network changed:', 'virtables diff before.save after.save --net default.xml'],
   ['The rules libvirt installs for a network, as a shell script:', 'virtables compile default.xml --format shell'],
-  ['Audit a dump against the networks, as SARIF for code scanning:', 'virtables audit host.save --net /etc/libvirt/qemu/networks --format sarif > audit.sarif'],
+  [
+    'Audit a dump against the networks, as SARIF for code scanning:',
+    'virtables audit host.save --net /etc/libvirt/qemu/networks --format sarif > audit.sarif',
+  ],
   ["Audit this host's live state, keeping what was collected:", 'sudo virtables live --save-dir host-2026-11-22'],
   ['Audit that collection later, on another machine:', 'virtables live --from-dir host-2026-11-22 --format json'],
   ['Shell completion for this bash session:', 'source <(virtables completion bash)'],
@@ -44,7 +50,13 @@ export const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
 
 /** The manual page `virtables --help` prints. */
 export function manual(): string {
-  const examples = EXAMPLES.map(([what, cmd]) => `    ${what}\n${cmd.split('\n').map((l) => `        $ ${l}`).join('\n')}`).join('\n\n');
+  const examples = EXAMPLES.map(
+    ([what, cmd]) =>
+      `    ${what}\n${cmd
+        .split('\n')
+        .map((l) => `        $ ${l}`)
+        .join('\n')}`,
+  ).join('\n\n');
   return `NAME
     virtables — explain, diff, audit and compile the firewall rules of libvirt and Xen
     virtual-machine networks
@@ -125,7 +137,9 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
   if (name === 'help') {
     const asked = rest[0]!;
     if (!isCommandName(asked) || rest.length > 1) {
-      io.stderr(`virtables help: ${isCommandName(asked) ? 'give one command' : `unknown command '${asked}'`}\n\n${usage()}`);
+      io.stderr(
+        `virtables help: ${isCommandName(asked) ? 'give one command' : `unknown command '${asked}'`}\n\n${usage()}`,
+      );
       return 2;
     }
     io.stdout(commandManual(asked, COMMANDS[asked], await commandHelp(asked)));
@@ -149,18 +163,26 @@ export async function main(rawArgv: string[], given: Io = processIo()): Promise<
     }
     if (e instanceof UsageError) {
       // Messages usually start with the command ("parse: give one dump"); file errors do not.
-      const message = e.message.startsWith(`${name}: `) || e.message.startsWith(`${name} `) ? e.message : `${name}: ${e.message}`;
+      const message =
+        e.message.startsWith(`${name}: `) || e.message.startsWith(`${name} `) ? e.message : `${name}: ${e.message}`;
       io.stderr(`virtables ${message}\n(see 'virtables ${name} --help')\n`);
       return 2;
     }
     // Past V8's string or buffer limits: the input is too big for this, which is not a bug.
-    if (e instanceof RangeError && /Invalid string length|Array buffer allocation failed|Invalid array length/.test(e.message)) {
-      io.stderr(`virtables ${name}: the input is too big to work on in memory (${e.message}); split it, or give node more (NODE_OPTIONS=--max-old-space-size=MiB)\n`);
+    if (
+      e instanceof RangeError &&
+      /Invalid string length|Array buffer allocation failed|Invalid array length/.test(e.message)
+    ) {
+      io.stderr(
+        `virtables ${name}: the input is too big to work on in memory (${e.message}); split it, or give node more (NODE_OPTIONS=--max-old-space-size=MiB)\n`,
+      );
       return 2;
     }
     // A bug, not bad input: say so briefly; the stack only on request.
     const err = e as Error;
-    io.stderr(`virtables ${name}: internal error: ${err.message}\n${io.env.VIRTABLES_DEBUG ? (err.stack ?? '') + '\n' : '(set VIRTABLES_DEBUG=1 for the stack trace)\n'}`);
+    io.stderr(
+      `virtables ${name}: internal error: ${err.message}\n${io.env.VIRTABLES_DEBUG ? (err.stack ?? '') + '\n' : '(set VIRTABLES_DEBUG=1 for the stack trace)\n'}`,
+    );
     return 2;
   }
 }

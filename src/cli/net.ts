@@ -12,6 +12,10 @@ export async function run({ values, positionals }: Args<'net'>, io: Io): Promise
 
   const networks = readNetworkInputs('net', positionals, io);
 
-  io.stdout(format === 'json' ? JSON.stringify({ networks: networks.map(networkJson) }, null, 2) + '\n' : networks.map(networkTable).join('\n'));
+  io.stdout(
+    format === 'json'
+      ? JSON.stringify({ networks: networks.map(networkJson) }, null, 2) + '\n'
+      : networks.map(networkTable).join('\n'),
+  );
   return 0;
 }

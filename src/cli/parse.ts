@@ -18,15 +18,18 @@ import { dumpToJson } from './json.js';
 export async function run({ values, positionals }: Args<'parse'>, io: Io): Promise<number> {
   const family = values.family;
   if (values.check) {
-    if (values.format !== undefined && values.format !== 'text' && values.format !== 'json') throw new UsageError(`parse: --check prints text or json, not --format ${values.format}`);
+    if (values.format !== undefined && values.format !== 'text' && values.format !== 'json')
+      throw new UsageError(`parse: --check prints text or json, not --format ${values.format}`);
     return check(positionals.length > 0 ? positionals : ['-'], values.format ?? 'text', family, io);
   }
-  if (values.format === 'text') throw new UsageError("parse: --format text is for --check (use save, nft or json)");
-  if (positionals.length > 1) throw new UsageError('parse: give one dump (or - for standard input), or use --check for several');
+  if (values.format === 'text') throw new UsageError('parse: --format text is for --check (use save, nft or json)');
+  if (positionals.length > 1)
+    throw new UsageError('parse: give one dump (or - for standard input), or use --check for several');
   const file = positionals[0] ?? '-';
   if (family) {
     // The family given: the file is an iptables dump, read as that family's restore would.
-    if (values.format === 'nft') throw new UsageError('parse: --family reads an iptables dump; --format nft prints nft rulesets');
+    if (values.format === 'nft')
+      throw new UsageError('parse: --family reads an iptables dump; --format nft prints nft rulesets');
     const printed = values.format !== 'json' && values.counters !== true ? new PrintedRules() : undefined;
     const dump = parseSaveBytes(io.readBytes(file), { file, family, sink: printed });
     if (values.format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
@@ -109,10 +112,22 @@ function check(files: readonly string[], format: 'text' | 'json', family: Family
     }
   }
   if (format === 'json') {
-    io.stdout(JSON.stringify({ files: reports.map((r) => ({ ...r, notes: r.notes.map((n) => ({ line: n.line, col: n.col, kind: n.kind, message: n.message })) })) }, null, 2) + '\n');
+    io.stdout(
+      JSON.stringify(
+        {
+          files: reports.map((r) => ({
+            ...r,
+            notes: r.notes.map((n) => ({ line: n.line, col: n.col, kind: n.kind, message: n.message })),
+          })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     for (const r of reports) {
-      for (const e of r.errors) io.stderr(e.line > 0 ? `${r.file}:${e.line}:${e.col}: error: ${e.message}\n` : `${e.message}\n`);
+      for (const e of r.errors)
+        io.stderr(e.line > 0 ? `${r.file}:${e.line}:${e.col}: error: ${e.message}\n` : `${e.message}\n`);
       for (const n of r.notes) io.stderr(`${r.file}:${n.line}:${n.col}: note: ${n.message}\n`);
     }
   }

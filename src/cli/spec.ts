@@ -38,12 +38,19 @@ export interface CommandSpec {
   readonly about: string;
   readonly args: readonly ArgumentDecl[];
   /** What the arguments are, for completion: files, fixed words, or nothing. */
-  readonly positional: { readonly kind: 'files' } | { readonly kind: 'choices'; readonly words: readonly string[] } | { readonly kind: 'none' };
+  readonly positional:
+    | { readonly kind: 'files' }
+    | { readonly kind: 'choices'; readonly words: readonly string[] }
+    | { readonly kind: 'none' };
   readonly options: Readonly<Record<string, OptionDecl>>;
   /** Text after the options (defaults, where to read more). */
   readonly notes?: string;
   /** Fixed values known only once loaded (the check ids of `audit --skip`), for help and completion. */
-  readonly lateChoices?: { readonly option: string; readonly load: () => Promise<readonly string[]>; readonly label: string };
+  readonly lateChoices?: {
+    readonly option: string;
+    readonly load: () => Promise<readonly string[]>;
+    readonly label: string;
+  };
   readonly exit: string;
 }
 
@@ -53,34 +60,76 @@ const EVALUATED = 'What the rules are evaluated against (a condition no input de
 
 const TOPOLOGY_OPTIONS = {
   net: {
-    type: 'string', multiple: true, arg: 'FILE', value: 'file', group: TOPOLOGY,
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    value: 'file',
+    group: TOPOLOGY,
     help: `a libvirt network XML: its bridge and addresses (repeatable); each
 network gets a guest '<name>-vm' unless --guest places one there.
 Xen: a xend-config.sxp and guest configurations (domains 1, 2, …)`,
   },
-  topology: { type: 'string', arg: 'FILE', value: 'file', group: TOPOLOGY, help: 'a topology file (uplink, bridge, network, guest, outside, route, …)' },
+  topology: {
+    type: 'string',
+    arg: 'FILE',
+    value: 'file',
+    group: TOPOLOGY,
+    help: 'a topology file (uplink, bridge, network, guest, outside, route, …)',
+  },
   uplink: {
-    type: 'string', arg: 'SPEC', group: TOPOLOGY,
+    type: 'string',
+    arg: 'SPEC',
+    group: TOPOLOGY,
     help: 'NAME=ADDRESS/LEN[,gw=ADDRESS][,port=NAME]   (default eth0=10.0.2.15/24,gw=10.0.2.2)',
   },
-  bridge: { type: 'string', multiple: true, arg: 'SPEC', group: TOPOLOGY, help: 'NAME[=ADDRESS/LEN,…]  a bridge no network file describes' },
-  guest: { type: 'string', multiple: true, arg: 'SPEC', group: TOPOLOGY, help: 'NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC]' },
-  outside: { type: 'string', multiple: true, arg: 'ADDRESS', group: TOPOLOGY, help: 'an address of the outside world (default 203.0.113.10)' },
+  bridge: {
+    type: 'string',
+    multiple: true,
+    arg: 'SPEC',
+    group: TOPOLOGY,
+    help: 'NAME[=ADDRESS/LEN,…]  a bridge no network file describes',
+  },
+  guest: {
+    type: 'string',
+    multiple: true,
+    arg: 'SPEC',
+    group: TOPOLOGY,
+    help: 'NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC]',
+  },
+  outside: {
+    type: 'string',
+    multiple: true,
+    arg: 'ADDRESS',
+    group: TOPOLOGY,
+    help: 'an address of the outside world (default 203.0.113.10)',
+  },
   'ip-forward': { type: 'string', choices: { on: null, off: null }, group: TOPOLOGY, help: '(default on)' },
   'br-netfilter': {
-    type: 'string', choices: { on: null, off: null, auto: null }, group: TOPOLOGY,
+    type: 'string',
+    choices: { on: null, off: null, auto: null },
+    group: TOPOLOGY,
     help: 'iptables sees bridged traffic (auto: on when the dump uses physdev)',
   },
   mac: {
-    type: 'string', multiple: true, arg: 'GUEST=MAC', group: EVALUATED,
+    type: 'string',
+    multiple: true,
+    arg: 'GUEST=MAC',
+    group: EVALUATED,
     help: 'the MAC address a guest sends from (-m mac, MAC members of ipsets; repeatable)',
   },
   ipset: {
-    type: 'string', multiple: true, arg: 'FILE', value: 'file', group: EVALUATED,
-    help: '`ipset save` output: -m set and -j SET decided by the sets\' members (repeatable)',
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    value: 'file',
+    group: EVALUATED,
+    help: "`ipset save` output: -m set and -j SET decided by the sets' members (repeatable)",
   },
   assume: {
-    type: 'string', multiple: true, arg: 'WHAT', group: EVALUATED,
+    type: 'string',
+    multiple: true,
+    arg: 'WHAT',
+    group: EVALUATED,
     help: `state no input shows (repeatable): 'recent empty' (every -m recent list starts
 empty), 'limit under' or 'limit over' (rate limits under / over their rate)`,
   },
@@ -91,7 +140,10 @@ const formatOption = <C extends Readonly<Record<string, string | null>>>(choices
   ({ type: 'string', short: 'f', help: '', choices }) as const satisfies OptionDecl;
 
 const NET_OPTION = {
-  type: 'string', multiple: true, arg: 'NET', value: 'file',
+  type: 'string',
+  multiple: true,
+  arg: 'NET',
+  value: 'file',
   help: `a network definition (libvirt XML, Xen set-up) or a directory of them;
 repeatable. Without it, networks are inferred from the dump`,
 } as const satisfies OptionDecl;
@@ -141,10 +193,18 @@ nft: the ruleset as nft -j list ruleset prints it;
 with --check, one entry per file with its errors and notes`,
         text: 'with --check: FILE:LINE:COL: error|note: … lines on stderr (its default)',
       }),
-      counters: { type: 'boolean', short: 'c', help: 'keep [packets:bytes] counters on iptables rules (like iptables-save -c)' },
-      check: { type: 'boolean', help: 'check FILE… (iptables restore files) and print only problems (exit 0: all load, 2: some do not)' },
+      counters: {
+        type: 'boolean',
+        short: 'c',
+        help: 'keep [packets:bytes] counters on iptables rules (like iptables-save -c)',
+      },
+      check: {
+        type: 'boolean',
+        help: 'check FILE… (iptables restore files) and print only problems (exit 0: all load, 2: some do not)',
+      },
       family: {
-        type: 'string', help: `read an iptables dump as this family, for dumps that do not say (no
+        type: 'string',
+        help: `read an iptables dump as this family, for dumps that do not say (no
 '# Generated by ip6tables-save' line); otherwise the header, the file name
 (ip6tables, *.v6) or the addresses tell`,
         choices: { ipv4: null, ipv6: null },
@@ -164,7 +224,12 @@ theirs; rules virtables does not know are described from their matches and state
 Give several dumps of one host together (iptables-save, ip6tables-save, nft). Rules that
 can never match are marked so; rules whose verdict depends on state (recent, limit, set
 contents, matches virtables does not evaluate) are marked "depends on state".`,
-    args: [{ name: 'DUMP', help: `${DUMP_KINDS}, or a directory of them (as live\n--save-dir writes); '-' or nothing reads standard input` }],
+    args: [
+      {
+        name: 'DUMP',
+        help: `${DUMP_KINDS}, or a directory of them (as live\n--save-dir writes); '-' or nothing reads standard input`,
+      },
+    ],
     positional: { kind: 'files' },
     options: {
       net: NET_OPTION,
@@ -185,7 +250,12 @@ same in any era's spelling; a rule that changed position is reported as moved, f
 to where; counters, nft handles and comments never count as changes. Says, per network,
 what the rules amount to (isolated, nat, route, partial) and how modes differ
 ("natted = host-only + masquerade, forward-out, related-in").`,
-    args: [{ name: 'BEFORE, AFTER', help: `${DUMP_KINDS}, or a directory of them (one host,\nas live --save-dir writes); one of them may be '-'` }],
+    args: [
+      {
+        name: 'BEFORE, AFTER',
+        help: `${DUMP_KINDS}, or a directory of them (one host,\nas live --save-dir writes); one of them may be '-'`,
+      },
+    ],
     positional: { kind: 'files' },
     options: {
       net: {
@@ -207,19 +277,29 @@ bridges with their subnets, Xen vifs, Docker bridges)`,
     about: `Derives the firewall commands libvirt or Xen runs when the given networks start (in the
 order given), each rule with its network, purpose and a sentence saying why, and prints
 them or the firewall they leave behind.`,
-    args: [{
-      name: 'NET',
-      help: `libvirt network XML (virsh net-dumpxml, /etc/libvirt/qemu/networks/*.xml;
+    args: [
+      {
+        name: 'NET',
+        help: `libvirt network XML (virsh net-dumpxml, /etc/libvirt/qemu/networks/*.xml;
 several <network>s per file are fine); or a Xen host: its
 xend-config.sxp and its guests' domU configurations (vif = [ … ]),
 the guests running as domains 1, 2, … in order (see --domids), or
 one Xen set-up file (docs/commands/compile.md); '-' reads standard input`,
-    }],
+      },
+    ],
     positional: { kind: 'files' },
     options: {
       flavor: {
-        type: 'string', arg: 'F',
-        choices: { libvirt: null, 'libvirt-legacy': null, 'libvirt-nft': null, 'xen-bridge': null, 'xen-nat': null, 'xen-route': null },
+        type: 'string',
+        arg: 'F',
+        choices: {
+          libvirt: null,
+          'libvirt-legacy': null,
+          'libvirt-nft': null,
+          'xen-bridge': null,
+          'xen-nat': null,
+          'xen-route': null,
+        },
         help: `libvirt (default: 5.1+, private LIBVIRT_* chains, iptables backend)
 libvirt-legacy (before 5.1: rules in INPUT/FORWARD/POSTROUTING)
 libvirt-nft (10.4+ nftables backend)
@@ -234,7 +314,9 @@ the default for a Xen host or set-up: its own script's mode)`,
         json: 'the program: every command with argv, effect, network, purpose, why',
       }),
       base: {
-        type: 'string', arg: 'DUMP', value: 'file',
+        type: 'string',
+        arg: 'DUMP',
+        value: 'file',
         help: `the host's iptables-save (or ip6tables-save) before the networks
 start; save then prints the whole resulting dump, and the one-time
 chain set-up is only done where missing, as libvirt checks`,
@@ -245,22 +327,33 @@ chain set-up is only done where missing, as libvirt checks`,
 (libvirt's base.iptables / base.nftables); save and nft always apply it`,
       },
       family: {
-        type: 'string', choices: { ipv4: null, ipv6: null },
+        type: 'string',
+        choices: { ipv4: null, ipv6: null },
         help: `which side save prints: iptables-save or ip6tables-save (default ipv4,
 or the family of --base)`,
       },
       'libvirt-version': {
-        type: 'string', arg: 'X.Y.Z',
+        type: 'string',
+        arg: 'X.Y.Z',
         help: `the libvirt release to model (legacy: default ${DEFAULT_LEGACY_VERSION}, e.g. 0.6.3 for
 CentOS 5; libvirt/libvirt-nft: default ${DEFAULT_LIBVIRT_VERSION})`,
       },
-      'xen-version': { type: 'string', arg: 'X.Y', help: `the Xen release to model (default ${DEFAULT_XEN_VERSION}, the last with xend)` },
-      domids: { type: 'string', arg: 'N,N,…', help: 'the domain ids of the domU configurations, in order (default 1, 2, …)' },
+      'xen-version': {
+        type: 'string',
+        arg: 'X.Y',
+        help: `the Xen release to model (default ${DEFAULT_XEN_VERSION}, the last with xend)`,
+      },
+      domids: {
+        type: 'string',
+        arg: 'N,N,…',
+        help: 'the domain ids of the domU configurations, in order (default 1, 2, …)',
+      },
     },
     exit: '0 compiled, 2 bad input or usage (the message names FILE:LINE:COL).',
   },
   audit: {
-    summary: 'find leaks and gaps: missing, shadowed and stale rules, reachable guests, DNS leaks, conflicts (text, json, sarif)',
+    summary:
+      'find leaks and gaps: missing, shadowed and stale rules, reachable guests, DNS leaks, conflicts (text, json, sarif)',
     usage: `audit [DUMP…|-] [--net NET…] [--inactive NET…] [--flavor F]
                        [--libvirt-version X.Y.Z] [--format text|json|sarif|html]
                        [--fail-on error|warning|info] [--skip CHECK…]`,
@@ -270,28 +363,45 @@ outside or from other networks, DNS that leaks out of isolated networks, NAT tha
 missing or too broad, leftovers of removed networks, clashes with Docker, ufw and
 firewalld. Each finding names the rule's line, why it matters and how to fix it.
 Order matters, so reachability is traced packet by packet through the rules.`,
-    args: [{
-      name: 'DUMP',
-      help: `iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
+    args: [
+      {
+        name: 'DUMP',
+        help: `iptables-save, ip6tables-save, nft list ruleset or nft -j list ruleset
 output, recognised by content ('-' or nothing: standard input), or
 a directory of them (as live --save-dir writes); dumps in one
 directory are one host. Network definitions given here are taken
 as running, like --net`,
-    }],
+      },
+    ],
     positional: { kind: 'files' },
     options: {
       net: {
-        type: 'string', multiple: true, arg: 'NET', value: 'file',
+        type: 'string',
+        multiple: true,
+        arg: 'NET',
+        value: 'file',
         help: `a running network: libvirt XML, Xen set-up, or a directory of them
 (repeatable). Without any, the dump is audited as it stands`,
       },
-      inactive: { type: 'string', multiple: true, arg: 'NET', value: 'file', help: 'a network that is defined but stopped: its rules must be absent' },
+      inactive: {
+        type: 'string',
+        multiple: true,
+        arg: 'NET',
+        value: 'file',
+        help: 'a network that is defined but stopped: its rules must be absent',
+      },
       flavor: {
-        type: 'string', arg: 'F', choices: { libvirt: null, 'libvirt-legacy': null, 'libvirt-nft': null },
+        type: 'string',
+        arg: 'F',
+        choices: { libvirt: null, 'libvirt-legacy': null, 'libvirt-nft': null },
         help: `libvirt (5.1+, LIBVIRT_* chains), libvirt-legacy (before 5.1) or
 libvirt-nft (10.4+ nftables backend); detected from the dump if not given`,
       },
-      'libvirt-version': { type: 'string', arg: 'V', help: 'the libvirt release (default: the era that fits the dump best)' },
+      'libvirt-version': {
+        type: 'string',
+        arg: 'V',
+        help: 'the libvirt release (default: the era that fits the dump best)',
+      },
       format: formatOption({
         text: 'grouped by network, coloured on a terminal (default)',
         json: '{findings:[{id,severity,network,message,fix,location:{file,line}}],\n networks:[…], hosts:[…]}',
@@ -300,12 +410,18 @@ libvirt-nft (10.4+ nftables backend); detected from the dump if not given`,
 explained (virtables audit … --format html > report.html)`,
       }),
       'fail-on': {
-        type: 'string', arg: 'LEVEL', choices: { error: null, warning: null, info: null },
+        type: 'string',
+        arg: 'LEVEL',
+        choices: { error: null, warning: null, info: null },
         help: 'exit 1 when a finding is at least this severe (default: error)',
       },
       skip: { type: 'string', multiple: true, arg: 'CHECK', help: 'leave a check out (repeatable); see docs/checks/' },
     },
-    lateChoices: { option: 'skip', label: 'Checks', load: async () => (await import('../audit/checks/index.js')).CHECKS.map((c) => c.id) },
+    lateChoices: {
+      option: 'skip',
+      label: 'Checks',
+      load: async () => (await import('../audit/checks/index.js')).CHECKS.map((c) => c.id),
+    },
     exit: '0 nothing at --fail-on or above, 1 findings, 2 bad input or usage.',
   },
   check: {
@@ -321,21 +437,43 @@ shows the packet's trace, or the missing and extra rules.`,
     args: [{ name: 'POLICY', help: "the expectations file ('-' reads standard input)" }],
     positional: { kind: 'files' },
     options: {
-      dump: { type: 'string', arg: 'DUMP', value: 'file', help: "the host's iptables-save (the firewall the assertions are about)" },
+      dump: {
+        type: 'string',
+        arg: 'DUMP',
+        value: 'file',
+        help: "the host's iptables-save (the firewall the assertions are about)",
+      },
       net: {
-        type: 'string', multiple: true, arg: 'NET', value: 'file',
+        type: 'string',
+        multiple: true,
+        arg: 'NET',
+        value: 'file',
         help: `a network definition (libvirt XML) the policy declares without a file;
 repeatable; a directory gives every *.xml in it`,
       },
-      before: { type: 'string', arg: 'DUMP', value: 'file', help: 'the firewall before the networks started ("the added rules")' },
+      before: {
+        type: 'string',
+        arg: 'DUMP',
+        value: 'file',
+        help: 'the firewall before the networks started ("the added rules")',
+      },
       rules: {
-        type: 'string', arg: 'FILE', value: 'file',
+        type: 'string',
+        arg: 'FILE',
+        value: 'file',
         help: `a rule listing or commands (iptables-save, iptables -S, iptables -L -n [-v],
 iptables commands) for rule-set assertions and "the answer's commands"`,
       },
-      'guest-dump': { type: 'string', multiple: true, arg: 'G=DUMP', help: 'the iptables-save of guest G, a guest that routes for others' },
+      'guest-dump': {
+        type: 'string',
+        multiple: true,
+        arg: 'G=DUMP',
+        help: 'the iptables-save of guest G, a guest that routes for others',
+      },
       answer: {
-        type: 'string', arg: 'DIR', value: 'directory',
+        type: 'string',
+        arg: 'DIR',
+        value: 'directory',
         help: `take everything above from DIR by name (host.save, before.save, *.xml,
 rules.txt, GUEST.save); flags given as well win`,
       },
@@ -367,7 +505,11 @@ firewall), setup.expect (the guests of the set-up) — whatever the query asks f
         text: 'per task: PASS/FAIL and, for each failed check, why and the hint (default)',
         json: '{lab, title, answer, passed, failed, unanswered, queries} (docs/expect.md)',
       }),
-      verbose: { type: 'boolean', short: 'v', help: 'every check, with traces and rule lists, not only the failed ones' },
+      verbose: {
+        type: 'boolean',
+        short: 'v',
+        help: 'every check, with traces and rule lists, not only the failed ones',
+      },
     },
     exit: '0 every graded task passes, 1 one fails or is unanswered, 2 bad input or usage.',
   },
@@ -387,7 +529,9 @@ Inputs (recognised by their content):
     positional: { kind: 'files' },
     options: {
       format: {
-        type: 'string', short: 'f', help: '',
+        type: 'string',
+        short: 'f',
+        help: '',
         choices: { table: 'one table per network (default)', json: 'the networks as JSON (see docs/commands/net.md)' },
       },
     },
@@ -408,19 +552,37 @@ the routing decisions between them, jumps and RETURNs, policies and NAT; then th
 Prints the verdict (delivered, dropped, rejected, unreachable, or unknown when a rule uses
 a match virtables cannot evaluate, or when it depends on an order no input shows), the
 addresses after NAT, and every rule that acted.`,
-    args: [{ name: 'DUMP...', help: `the host's firewall: iptables-save, ip6tables-save, nft list ruleset
+    args: [
+      {
+        name: 'DUMP...',
+        help: `the host's firewall: iptables-save, ip6tables-save, nft list ruleset
 (text or -j JSON), in any mix, or a directory of them; '-' reads
 standard input. IPv4 is traced, unless only ip6tables-save is given
-or --from/--to are IPv6 addresses` }],
+or --from/--to are IPv6 addresses`,
+      },
+    ],
     positional: { kind: 'files' },
     options: {
-      from: { type: 'string', arg: 'NODE', help: "where the packet starts: host, a guest's name, outside, or an IP address" },
+      from: {
+        type: 'string',
+        arg: 'NODE',
+        help: "where the packet starts: host, a guest's name, outside, or an IP address",
+      },
       to: { type: 'string', arg: 'NODE', help: 'where it goes (the same kinds of node)' },
-      proto: { type: 'string', short: 'p', arg: 'P', choices: { tcp: null, udp: null, icmp: null }, help: 'tcp (default), udp or icmp' },
+      proto: {
+        type: 'string',
+        short: 'p',
+        arg: 'P',
+        choices: { tcp: null, udp: null, icmp: null },
+        help: 'tcp (default), udp or icmp',
+      },
       dport: { type: 'string', arg: 'N', help: 'the destination port (default: tcp 80, udp 53)' },
       sport: { type: 'string', arg: 'N', help: 'the source port (default 40000)' },
       state: {
-        type: 'string', arg: 'S', ignoreCase: true, choices: { NEW: null, ESTABLISHED: null, RELATED: null, INVALID: null },
+        type: 'string',
+        arg: 'S',
+        ignoreCase: true,
+        choices: { NEW: null, ESTABLISHED: null, RELATED: null, INVALID: null },
         help: `conntrack state of the first packet: NEW (default), ESTABLISHED,
 RELATED, INVALID (no reply is traced unless NEW)`,
       },
@@ -442,9 +604,14 @@ data, and labels an arrow between every two of host, guests and outside with wha
 dump's rules let through (the services whose connection works, as trace --matrix finds
 them, or '—'). Arrows whose addresses NAT rewrites say so, with the addresses; port
 forwards (DNAT from outside to a guest) get an arrow of their own.`,
-    args: [{ name: 'DUMP...', help: `the host's firewall: iptables-save, ip6tables-save, nft list ruleset
+    args: [
+      {
+        name: 'DUMP...',
+        help: `the host's firewall: iptables-save, ip6tables-save, nft list ruleset
 (text or -j JSON), together or a directory of them; '-' reads
-standard input` }],
+standard input`,
+      },
+    ],
     positional: { kind: 'files' },
     options: {
       format: formatOption({
@@ -455,7 +622,9 @@ virtables' own layered layout (stderr says which)`,
         json: '{title, family, nodes, wires, edges}',
       }),
       layout: {
-        type: 'string', arg: 'L', choices: { auto: null, graphviz: null, bundled: null },
+        type: 'string',
+        arg: 'L',
+        choices: { auto: null, graphviz: null, bundled: null },
         help: 'for svg: auto (default), graphviz (fail without dot), bundled',
       },
       services: { type: 'string', arg: 'LIST', help: 'the services to try (default icmp,tcp/22,tcp/80,udp/53)' },
@@ -485,23 +654,31 @@ what could not be collected`,
         sarif: "SARIF 2.1.0; what could not be collected is in the run's invocation",
       }),
       'fail-on': {
-        type: 'string', arg: 'LEVEL', choices: { error: null, warning: null, info: null },
+        type: 'string',
+        arg: 'LEVEL',
+        choices: { error: null, warning: null, info: null },
         help: `exit 1 when a finding is at least this severe: error (default), warning
 or info`,
       },
       connect: {
-        type: 'string', short: 'c', arg: 'URI',
+        type: 'string',
+        short: 'c',
+        arg: 'URI',
         help: `the libvirt connection of this host (default: LIBVIRT_DEFAULT_URI, else
 virsh's own); URIs that run a program (+ext, +ssh, command=, …) or
 reach another host are refused (docs/commands/live.md)`,
       },
       'save-dir': {
-        type: 'string', arg: 'DIR', value: 'directory',
+        type: 'string',
+        arg: 'DIR',
+        value: 'directory',
         help: `also write what was collected into DIR (new or empty), in the layout
 --from-dir reads (docs/commands/live.md)`,
       },
       'from-dir': {
-        type: 'string', arg: 'DIR', value: 'directory',
+        type: 'string',
+        arg: 'DIR',
+        value: 'directory',
         help: `audit a directory collected earlier, here or on another host, instead
 of this host (iptables-save.txt, ip6tables-save.txt, nft-ruleset.json or nft-ruleset.txt,
 networks/NAME.xml, networks/active.txt; every file optional)`,
@@ -518,8 +695,14 @@ missing parts are named.`,
 of --format and the other flags whose values are a fixed list, and files or directories
 where a flag or argument takes one.`,
     args: [
-      { name: 'bash', help: 'for bash 4+:   source <(virtables completion bash)\nor install:    virtables completion bash > /etc/bash_completion.d/virtables' },
-      { name: 'zsh', help: 'for zsh:       source <(virtables completion zsh)   (after compinit)\nor install:    virtables completion zsh > "${fpath[1]}/_virtables"' },
+      {
+        name: 'bash',
+        help: 'for bash 4+:   source <(virtables completion bash)\nor install:    virtables completion bash > /etc/bash_completion.d/virtables',
+      },
+      {
+        name: 'zsh',
+        help: 'for zsh:       source <(virtables completion zsh)   (after compinit)\nor install:    virtables completion zsh > "${fpath[1]}/_virtables"',
+      },
     ],
     positional: { kind: 'choices', words: ['bash', 'zsh'] },
     options: {},

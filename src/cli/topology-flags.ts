@@ -3,13 +3,22 @@
 
 import type { HostAddress } from '../model/cidr.js';
 import { UsageError } from '../model/errors.js';
-import { guestAddress, parseAddress, parseLinkAddress, checkUplink, type BridgeSpec, type GuestSpec, type UplinkSpec } from '../sim/topology.js';
+import {
+  guestAddress,
+  parseAddress,
+  parseLinkAddress,
+  checkUplink,
+  type BridgeSpec,
+  type GuestSpec,
+  type UplinkSpec,
+} from '../sim/topology.js';
 
 /** `--uplink eth0=10.3.3.50/24[,2001:db8::50/64][,gw=10.3.3.1][,gw=2001:db8::1][,port=peth0]` */
 export function parseUplinkFlag(text: string): UplinkSpec {
   const [head, ...rest] = text.split(',');
   const eq = (head ?? '').indexOf('=');
-  if (eq <= 0) throw new UsageError(`--uplink: expected NAME=ADDRESS/LEN[,ADDRESS/LEN][,gw=ADDRESS][,port=NAME], got '${text}'`);
+  if (eq <= 0)
+    throw new UsageError(`--uplink: expected NAME=ADDRESS/LEN[,ADDRESS/LEN][,gw=ADDRESS][,port=NAME], got '${text}'`);
   const name = head!.slice(0, eq);
   const addresses = [parseLinkAddress(head!.slice(eq + 1), '--uplink')];
   const gateways: HostAddress[] = [];
@@ -27,7 +36,10 @@ export function parseUplinkFlag(text: string): UplinkSpec {
 /** `--guest vm1@virbr2=192.168.124.10[/24][,ADDRESS…][,gw=…|,gw=none][,port=vnet0][,mac=…]` */
 export function parseGuestFlag(text: string): GuestSpec {
   const m = /^([^@=,\s]+)@([^=,\s]+)=([^,\s]+)((?:,[^,\s]+)*)$/.exec(text);
-  if (!m) throw new UsageError(`--guest: expected NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC], got '${text}'`);
+  if (!m)
+    throw new UsageError(
+      `--guest: expected NAME@BRIDGE=ADDRESS[/LEN][,gw=ADDRESS|none][,port=NAME][,mac=MAC], got '${text}'`,
+    );
   const [, name, attach, addr, tail] = m;
   const addresses = [guestAddress(addr!, '--guest')];
   let gateways: HostAddress[] | undefined;
@@ -49,6 +61,10 @@ export function parseGuestFlag(text: string): GuestSpec {
 export function parseBridgeFlag(text: string): BridgeSpec {
   const eq = text.indexOf('=');
   if (eq < 0) return { name: text, addresses: [], network: null };
-  const addresses = text.slice(eq + 1).split(',').filter(Boolean).map((a) => parseLinkAddress(a, '--bridge'));
+  const addresses = text
+    .slice(eq + 1)
+    .split(',')
+    .filter(Boolean)
+    .map((a) => parseLinkAddress(a, '--bridge'));
   return { name: text.slice(0, eq), addresses, network: null };
 }

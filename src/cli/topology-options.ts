@@ -17,7 +17,20 @@ import type { Io } from './io.js';
 import type { Values } from './spec.js';
 
 /** The topology options' values (trace and diagram declare the same ones, spec.ts). */
-export type TopologyValues = Pick<Values<'trace'>, 'net' | 'topology' | 'uplink' | 'bridge' | 'guest' | 'outside' | 'ip-forward' | 'br-netfilter' | 'mac' | 'ipset' | 'assume'>;
+export type TopologyValues = Pick<
+  Values<'trace'>,
+  | 'net'
+  | 'topology'
+  | 'uplink'
+  | 'bridge'
+  | 'guest'
+  | 'outside'
+  | 'ip-forward'
+  | 'br-netfilter'
+  | 'mac'
+  | 'ipset'
+  | 'assume'
+>;
 
 /** --ipset and --assume: what rules are compiled against besides the dump. */
 export function evalEnvOf(command: string, values: TopologyValues, io: Io): EvalEnv {
@@ -39,10 +52,17 @@ export function withMacs(command: string, topology: Topology, values: TopologyVa
   for (const name of byName.keys()) {
     if (!guests.includes(name)) {
       const near = guests.find((g) => g.startsWith(name) || name.startsWith(g));
-      throw new UsageError(`${command}: --mac: no guest '${name}'${near ? ` (did you mean '${near}'?)` : guests.length > 0 ? ` (guests: ${guests.join(', ')})` : ''}`);
+      throw new UsageError(
+        `${command}: --mac: no guest '${name}'${near ? ` (did you mean '${near}'?)` : guests.length > 0 ? ` (guests: ${guests.join(', ')})` : ''}`,
+      );
     }
   }
-  return { ...topology, endpoints: topology.endpoints.map((e) => (e.kind === 'guest' && byName.has(e.name) ? { ...e, mac: byName.get(e.name)! } : e)) };
+  return {
+    ...topology,
+    endpoints: topology.endpoints.map((e) =>
+      e.kind === 'guest' && byName.has(e.name) ? { ...e, mac: byName.get(e.name)! } : e,
+    ),
+  };
 }
 
 /** The topology the options describe (`command` names the command in usage errors). */
@@ -63,7 +83,11 @@ export function topologySpec(command: string, values: TopologyValues, io: Io): T
     });
   }
   if (values.uplink) spec = { ...spec, uplink: parseUplinkFlag(values.uplink) };
-  spec = { ...spec, bridges: [...spec.bridges, ...(values.bridge ?? []).map(parseBridgeFlag)], guests: [...spec.guests, ...(values.guest ?? []).map(parseGuestFlag)] };
+  spec = {
+    ...spec,
+    bridges: [...spec.bridges, ...(values.bridge ?? []).map(parseBridgeFlag)],
+    guests: [...spec.guests, ...(values.guest ?? []).map(parseGuestFlag)],
+  };
   const outside = (values.outside ?? []).map((o) => {
     const h = parseHost(o);
     if (!h) throw new UsageError(`${command}: --outside: bad address '${o}'`);

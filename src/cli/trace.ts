@@ -19,34 +19,52 @@ import { evalEnvOf, topologySpec, withMacs } from './topology-options.js';
 
 function port(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`trace: ${flag} must be a port number (0-65535), got '${text}'`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
+    throw new UsageError(`trace: ${flag} must be a port number (0-65535), got '${text}'`);
   return Number(text);
 }
 
 export async function run({ values, positionals }: Args<'trace'>, io: Io): Promise<number> {
   const format = values.format ?? 'text';
-  if (positionals.length === 0) throw new UsageError('trace: give the host\'s dump(s) (or - for standard input)');
-  if (values.matrix && (values.from || values.to)) throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
+  if (positionals.length === 0) throw new UsageError("trace: give the host's dump(s) (or - for standard input)");
+  if (values.matrix && (values.from || values.to))
+    throw new UsageError('trace: --matrix traces every pair; drop --from/--to');
   if (!values.matrix && (!values.from || !values.to)) throw new UsageError('trace: give --from and --to (or --matrix)');
   const host = readHost('trace', positionals, io);
   const family = familyOf(host, [values.from, values.to]);
   const dump = family === 6 ? host.ipv6 : host.ipv4;
-  if (!dump && !host.nft && hostDumps(host).length > 0) throw new UsageError(`trace: ${describeInputs(host)} holds no IPv${family} rules`);
+  if (!dump && !host.nft && hostDumps(host).length > 0)
+    throw new UsageError(`trace: ${describeInputs(host)} holds no IPv${family} rules`);
   const iptables = dump ?? (host.nft ? null : iptablesDumpOf('trace', host));
   // An nft-only host completes its topology from no iptables rules (its networks come from --net).
-  const base: Dump = iptables ?? { file: host.nft!.file, family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
+  const base: Dump = iptables ?? {
+    file: host.nft!.file,
+    family: family === 6 ? 'ipv6' : 'ipv4',
+    tables: [],
+    comments: [],
+  };
   const built = dumpTopology(topologySpec('trace', values, io), base, values.uplink !== undefined);
   const { notes, networks } = built;
   const topology = withMacs('trace', built.topology, values);
-  const sim = prepare(compileHost({ iptables, nft: host.nft }, family, { env: evalEnvOf('trace', values, io) }), topology);
+  const sim = prepare(
+    compileHost({ iptables, nft: host.nft }, family, { env: evalEnvOf('trace', values, io) }),
+    topology,
+  );
   // Each deciding rule is explained as explain/diff/audit explain it: by its network and purpose.
-  const nftWhy = new Map(host.nft ? explainNftTables(host.nft.tables, networks).map((e) => [e.rule, e.why] as const) : []);
-  const why: Why = (r) => (r.rule ? explainRule(r.rule, family === 6 ? 'ipv6' : 'ipv4', networks).why : nftWhy.get(r.nft!.rule) ?? '');
+  const nftWhy = new Map(
+    host.nft ? explainNftTables(host.nft.tables, networks).map((e) => [e.rule, e.why] as const) : [],
+  );
+  const why: Why = (r) =>
+    r.rule ? explainRule(r.rule, family === 6 ? 'ipv6' : 'ipv4', networks).why : (nftWhy.get(r.nft!.rule) ?? '');
 
   if (values.matrix) {
     const services = values.services ? parseServices(values.services) : DEFAULT_SERVICES;
     const m = reachabilityMatrix(sim, services);
-    io.stdout(format === 'json' ? JSON.stringify({ ...matrixJson(sim, m, why), topology: { notes } }, null, 2) + '\n' : matrixText(m) + notesText(notes));
+    io.stdout(
+      format === 'json'
+        ? JSON.stringify({ ...matrixJson(sim, m, why), topology: { notes } }, null, 2) + '\n'
+        : matrixText(m) + notesText(notes),
+    );
     return 0;
   }
   const proto: Proto = values.proto ?? 'tcp';
@@ -54,8 +72,19 @@ export async function run({ values, positionals }: Args<'trace'>, io: Io): Promi
   const state = values.state ?? 'NEW';
   const dport = port('--dport', values.dport);
   const sport = port('--sport', values.sport);
-  const r = trace(sim, { from: values.from!, to: values.to!, proto, state, ...(dport !== undefined ? { dport } : {}), ...(sport !== undefined ? { sport } : {}) });
-  io.stdout(format === 'json' ? JSON.stringify({ ...traceJson(sim, r, why), topology: { notes } }, null, 2) + '\n' : traceText(sim, r, why) + notesText(notes));
+  const r = trace(sim, {
+    from: values.from!,
+    to: values.to!,
+    proto,
+    state,
+    ...(dport !== undefined ? { dport } : {}),
+    ...(sport !== undefined ? { sport } : {}),
+  });
+  io.stdout(
+    format === 'json'
+      ? JSON.stringify({ ...traceJson(sim, r, why), topology: { notes } }, null, 2) + '\n'
+      : traceText(sim, r, why) + notesText(notes),
+  );
   return 0;
 }
 

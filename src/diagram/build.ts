@@ -9,8 +9,17 @@ import { compileHost } from '../sim/compile.js';
 import type { EvalEnv } from '../sim/env.js';
 import { DEFAULT_SERVICES, reachabilityMatrix, type Service } from '../sim/matrix.js';
 import {
-  buildTopology, DEFAULT_UPLINK, emptySpec, linkSubnet, parseAddress, parseLinkAddress,
-  type BridgeSpec, type GuestSpec, type Topology, type TopologySpec, type UplinkSpec,
+  buildTopology,
+  DEFAULT_UPLINK,
+  emptySpec,
+  linkSubnet,
+  parseAddress,
+  parseLinkAddress,
+  type BridgeSpec,
+  type GuestSpec,
+  type Topology,
+  type TopologySpec,
+  type UplinkSpec,
 } from '../sim/topology.js';
 import { prepare } from '../sim/trace.js';
 import { buildDiagram, dnatRules, forwardTargets, portForwards, type Diagram } from './graph.js';
@@ -39,8 +48,18 @@ export function forwardGuests(dump: Dump, family: IpFamily, topology: Topology):
   for (const text of forwardTargets(dump, family, topology)) {
     const address = parseHost(text);
     if (!address) continue;
-    const bridge = topology.interfaces.find((i) => i.role === 'bridge' && i.addresses.some((a) => cidrContains(linkSubnet(a), address)));
-    if (bridge) out.push({ name: text, attach: bridge.name, addresses: [{ address, prefix: -1 }], gateways: undefined, port: port(), mac: null });
+    const bridge = topology.interfaces.find(
+      (i) => i.role === 'bridge' && i.addresses.some((a) => cidrContains(linkSubnet(a), address)),
+    );
+    if (bridge)
+      out.push({
+        name: text,
+        attach: bridge.name,
+        addresses: [{ address, prefix: -1 }],
+        gateways: undefined,
+        port: port(),
+        mac: null,
+      });
   }
   return out;
 }
@@ -51,17 +70,39 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
   const extra = forwardGuests(dump, family, first);
   // The guests as built (auto-placed ones included), then the new ones: adding a guest to a
   // bridge must not take the place of the guest the network already had there.
-  const kept: GuestSpec[] = first.endpoints.filter((e) => e.kind === 'guest').map((e) => ({ name: e.name, attach: e.iface, addresses: e.addresses, gateways: e.gateways, port: e.port, mac: e.mac }));
-  const topology = extra.length > 0 ? buildTopology({ ...spec, autoGuests: false, guests: [...kept, ...extra] }) : first;
-  const sim = prepare(compileHost({ iptables: dump, nft: options.nft ?? null }, family, { env: options.env }), options.finish ? options.finish(topology) : topology);
+  const kept: GuestSpec[] = first.endpoints
+    .filter((e) => e.kind === 'guest')
+    .map((e) => ({
+      name: e.name,
+      attach: e.iface,
+      addresses: e.addresses,
+      gateways: e.gateways,
+      port: e.port,
+      mac: e.mac,
+    }));
+  const topology =
+    extra.length > 0 ? buildTopology({ ...spec, autoGuests: false, guests: [...kept, ...extra] }) : first;
+  const sim = prepare(
+    compileHost({ iptables: dump, nft: options.nft ?? null }, family, { env: options.env }),
+    options.finish ? options.finish(topology) : topology,
+  );
   const matrix = reachabilityMatrix(sim, options.services ?? DEFAULT_SERVICES);
-  return buildDiagram({ title: options.title, sim, matrix, networks: spec.networks, forwards: portForwards(sim, dump) });
+  return buildDiagram({
+    title: options.title,
+    sim,
+    matrix,
+    networks: spec.networks,
+    forwards: portForwards(sim, dump),
+  });
 }
 
 /** Uplinks to pick from: the first whose subnet no network uses. */
 const UPLINKS: readonly UplinkSpec[] = [
   DEFAULT_UPLINK,
-  ...[['172.31.254.15/24', '172.31.254.1'], ['198.18.0.15/24', '198.18.0.1']].map(([v4, gw]) => ({
+  ...[
+    ['172.31.254.15/24', '172.31.254.1'],
+    ['198.18.0.15/24', '198.18.0.1'],
+  ].map(([v4, gw]) => ({
     ...DEFAULT_UPLINK,
     addresses: [parseLinkAddress(v4!, 'uplink'), ...DEFAULT_UPLINK.addresses.filter((a) => a.address.family === 6)],
     gateways: [parseAddress(gw!, 'uplink'), ...DEFAULT_UPLINK.gateways.filter((g) => g.family === 6)],
@@ -80,14 +121,29 @@ export function auditTopology(networks: readonly NetworkInfo[], dumps: readonly 
   const guests: GuestSpec[] = [];
   for (const n of networks) {
     if (n.definition || n.owner !== 'libvirt' || !n.bridge || bridges.some((b) => b.name === n.bridge)) continue;
-    const addresses = n.subnets.filter((s) => s.prefix <= (s.family === 4 ? 30 : 126)).map((s) => ({ address: { family: s.family, value: s.network + 1n }, prefix: s.prefix }));
+    const addresses = n.subnets
+      .filter((s) => s.prefix <= (s.family === 4 ? 30 : 126))
+      .map((s) => ({ address: { family: s.family, value: s.network + 1n }, prefix: s.prefix }));
     if (addresses.length === 0) continue;
     bridges.push({ name: n.bridge, addresses, network: n.name });
-    guests.push({ name: `${n.name}-vm`, attach: n.bridge, addresses: addresses.map((a) => ({ address: { family: a.address.family, value: a.address.value + 1n }, prefix: a.prefix })), gateways: undefined, port: null, mac: null });
+    guests.push({
+      name: `${n.name}-vm`,
+      attach: n.bridge,
+      addresses: addresses.map((a) => ({
+        address: { family: a.address.family, value: a.address.value + 1n },
+        prefix: a.prefix,
+      })),
+      gateways: undefined,
+      port: null,
+      mac: null,
+    });
   }
   const used = networks.flatMap((n) => n.subnets);
   const free = UPLINKS.find((u) => !used.some((s) => cidrsOverlap(s, linkSubnet(u.addresses[0]!)))) ?? UPLINKS[0]!;
-  const inbound = dumps.flatMap((d) => dnatRules(d, d.family === 'ipv6' ? 6 : 4)).map((d) => d.rule.inInterface).find((i) => i && !i.negated && !i.name.endsWith('+'));
+  const inbound = dumps
+    .flatMap((d) => dnatRules(d, d.family === 'ipv6' ? 6 : 4))
+    .map((d) => d.rule.inInterface)
+    .find((i) => i && !i.negated && !i.name.endsWith('+'));
   const uplink = inbound ? { ...free, name: inbound.name } : free;
   return { ...spec, networks: definitions, bridges, guests, uplink };
 }

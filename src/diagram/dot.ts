@@ -48,17 +48,34 @@ type Value = string | number | { readonly raw: string };
 
 function attrs(list: Array<[string, Value]>): string {
   const text = (k: string, v: Value): string =>
-    typeof v === 'number' ? String(v) : typeof v === 'object' ? v.raw : /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && k !== 'label' ? v : dotString(v);
+    typeof v === 'number'
+      ? String(v)
+      : typeof v === 'object'
+        ? v.raw
+        : /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && k !== 'label'
+          ? v
+          : dotString(v);
   return `[${list.map(([k, v]) => `${k}=${text(k, v)}`).join(', ')}]`;
 }
 
 function nodeLine(n: DiagramNode): string {
   const shape = n.kind === 'outside' ? 'ellipse' : n.kind === 'host' ? 'box3d' : 'box';
-  return `${dotString(n.id)} ${attrs([['label', n.lines.join('\n')], ['class', n.kind], ['shape', shape], ['style', n.kind === 'outside' || n.kind === 'host' ? 'filled' : 'rounded,filled'], ['fillcolor', NODE_FILL[n.kind]]])};`;
+  return `${dotString(n.id)} ${attrs([
+    ['label', n.lines.join('\n')],
+    ['class', n.kind],
+    ['shape', shape],
+    ['style', n.kind === 'outside' || n.kind === 'host' ? 'filled' : 'rounded,filled'],
+    ['fillcolor', NODE_FILL[n.kind]],
+  ])};`;
 }
 
 function wireLine(w: Wire): string {
-  const list: Array<[string, Value]> = [['class', 'wire'], ['dir', 'none'], ['penwidth', 2], ['color', '#455a64']];
+  const list: Array<[string, Value]> = [
+    ['class', 'wire'],
+    ['dir', 'none'],
+    ['penwidth', 2],
+    ['color', '#455a64'],
+  ];
   if (w.label) list.unshift(['label', w.label]);
   if (w.addressless) list.push(['style', 'dashed'], ['tooltip', 'the host has no address on this bridge']);
   return `${dotString(w.from)} -> ${dotString(w.to)} ${attrs(list)};`;
@@ -67,7 +84,12 @@ function wireLine(w: Wire): string {
 function edgeLine(e: DiagramEdge, sameLevel: boolean): string {
   const s = edgeStyle(e);
   const list: Array<[string, Value]> = [
-    ['label', { raw: leftJustified(e.lines) }], ['class', e.kind === 'forward' ? 'forward' : `reach ${s.cls}`], ['dir', s.dir], ['color', s.color], ['fontcolor', s.color], ['penwidth', s.width],
+    ['label', { raw: leftJustified(e.lines) }],
+    ['class', e.kind === 'forward' ? 'forward' : `reach ${s.cls}`],
+    ['dir', s.dir],
+    ['color', s.color],
+    ['fontcolor', s.color],
+    ['penwidth', s.width],
   ];
   if (s.dashed) list.push(['style', 'dashed']);
   // Between two guests: no say in the layers (they share the last one); an xlabel, which
@@ -79,14 +101,36 @@ function edgeLine(e: DiagramEdge, sameLevel: boolean): string {
 export function toDot(d: Diagram): string {
   const out: string[] = [
     'digraph virtables {',
-    `  graph ${attrs([['label', d.title], ['labelloc', 't'], ['fontname', 'Helvetica'], ['fontsize', 14], ['rankdir', 'LR'], ['nodesep', 0.35], ['ranksep', 0.9], ['newrank', 'true'], ['forcelabels', 'true'], ['pad', 0.25]])};`,
-    `  node ${attrs([['fontname', 'Helvetica'], ['fontsize', 11], ['margin', '0.15,0.06']])};`,
-    `  edge ${attrs([['fontname', 'Helvetica'], ['fontsize', 9], ['arrowsize', 0.7]])};`,
+    `  graph ${attrs([
+      ['label', d.title],
+      ['labelloc', 't'],
+      ['fontname', 'Helvetica'],
+      ['fontsize', 14],
+      ['rankdir', 'LR'],
+      ['nodesep', 0.35],
+      ['ranksep', 0.9],
+      ['newrank', 'true'],
+      ['forcelabels', 'true'],
+      ['pad', 0.25],
+    ])};`,
+    `  node ${attrs([
+      ['fontname', 'Helvetica'],
+      ['fontsize', 11],
+      ['margin', '0.15,0.06'],
+    ])};`,
+    `  edge ${attrs([
+      ['fontname', 'Helvetica'],
+      ['fontsize', 9],
+      ['arrowsize', 0.7],
+    ])};`,
   ];
   const outsideHost = d.nodes.filter((n) => !n.inHost);
   const inHost = d.nodes.filter((n) => n.inHost);
   for (const n of outsideHost.filter((x) => x.kind === 'outside')) out.push(`  ${nodeLine(n)}`);
-  out.push('  subgraph cluster_host {', '    label="host"; style="rounded,dashed"; color="#78909c"; fontname="Helvetica";');
+  out.push(
+    '  subgraph cluster_host {',
+    '    label="host"; style="rounded,dashed"; color="#78909c"; fontname="Helvetica";',
+  );
   for (const n of inHost) out.push(`    ${nodeLine(n)}`);
   out.push('  }');
   const guestNodes = outsideHost.filter((x) => x.kind !== 'outside');

@@ -59,7 +59,10 @@ export interface DiagramEdge {
   readonly to: string;
   /** reach: [from → to, to → from]; forward: [outside → guest]. */
   readonly flows: readonly Flow[];
-  /** Label lines: `vm1 → host: icmp, tcp/22, udp/53` (or `: —`), each followed by its `(one-way …)`, `(unknown …)` and `(NAT …)` lines. */
+  /**
+   * Label lines: `vm1 → host: icmp, tcp/22, udp/53` (or `: —`), each followed by its `(one-way …)`, `(unknown …)` and
+   * `(NAT …)` lines.
+   */
   readonly lines: readonly string[];
 }
 
@@ -96,7 +99,11 @@ function interfaceNode(iface: HostInterface, networks: readonly AnyNetwork[]): D
   const mode = modeText(iface, networks);
   const lines = [
     iface.name,
-    ...(kind === 'uplink' ? [iface.bridge ? 'uplink bridge' : 'uplink'] : mode ? [mode] : [kind === 'link' ? 'routed link' : 'bridge']),
+    ...(kind === 'uplink'
+      ? [iface.bridge ? 'uplink bridge' : 'uplink']
+      : mode
+        ? [mode]
+        : [kind === 'link' ? 'routed link' : 'bridge']),
     ...iface.addresses.map(addressText),
     ...(kind === 'bridge' && iface.addresses.length === 0 ? ['no host address'] : []),
   ];
@@ -105,7 +112,9 @@ function interfaceNode(iface: HostInterface, networks: readonly AnyNetwork[]): D
 
 function endpointNode(e: Endpoint, family: IpFamily): DiagramNode {
   if (e.kind === 'outside') {
-    const gateways = e.addresses.filter((a) => a.address.family === family).map((a) => `gateway ${formatHost(family, a.address.value)}`);
+    const gateways = e.addresses
+      .filter((a) => a.address.family === family)
+      .map((a) => `gateway ${formatHost(family, a.address.value)}`);
     const far = e.extra.filter((a) => a.family === family).map((a) => formatHost(family, a.value));
     return { id: 'outside', kind: 'outside', name: 'outside', lines: ['outside', ...gateways, ...far], inHost: false };
   }
@@ -118,13 +127,16 @@ function matrixId(name: string, t: Topology): string {
   return t.endpoints.some((e) => e.name === name && e.kind === 'guest') ? nodeId('guest', name) : name;
 }
 
-/** `src 192.168.124.10 → 10.3.3.50`, `dst 10.3.3.50:8080 → 192.168.124.10:80`: what NAT did to one cell's first packet. */
+/**
+ * `src 192.168.124.10 → 10.3.3.50`, `dst 10.3.3.50:8080 → 192.168.124.10:80`: what NAT did to one cell's first packet.
+ */
 function translation(family: IpFamily, c: Cell): string[] {
   const p = c.result.packet;
   const s = c.seen;
   if (!s || !c.translated) return [];
   const port = c.result.proto !== 'icmp';
-  const at = (a: bigint, n: number, showPort: boolean): string => (showPort ? formatHostPort(family, a, n) : formatHost(family, a));
+  const at = (a: bigint, n: number, showPort: boolean): string =>
+    showPort ? formatHostPort(family, a, n) : formatHost(family, a);
   const out: string[] = [];
   const srcPort = port && s.sport !== p.sport;
   const dstPort = port && s.dport !== p.dport;
@@ -139,7 +151,9 @@ function level(id: string): number {
 }
 
 function flowOf(matrix: Matrix, from: string, to: string, topology: Topology, family: IpFamily): Flow {
-  const cells = matrix.services.map((s) => matrix.cells.find((c) => c.service === s.label && c.from === from && c.to === to)!);
+  const cells = matrix.services.map((s) =>
+    matrix.cells.find((c) => c.service === s.label && c.from === from && c.to === to)!,
+  );
   const ok = cells.filter((c) => c.state === 'ok');
   return {
     from: matrixId(from, topology),
@@ -169,10 +183,19 @@ export function reachEdges(matrix: Matrix, topology: Topology, family: IpFamily)
   const nodes = matrix.nodes;
   for (let i = 0; i < nodes.length; i++) {
     for (let j = i + 1; j < nodes.length; j++) {
-      const [a, b] = level(matrixId(nodes[j]!, topology)) < level(matrixId(nodes[i]!, topology)) ? [nodes[j]!, nodes[i]!] : [nodes[i]!, nodes[j]!];
+      const [a, b] =
+        level(matrixId(nodes[j]!, topology)) < level(matrixId(nodes[i]!, topology))
+          ? [nodes[j]!, nodes[i]!]
+          : [nodes[i]!, nodes[j]!];
       const down = flowOf(matrix, a, b, topology, family);
       const up = flowOf(matrix, b, a, topology, family);
-      edges.push({ kind: 'reach', from: down.from, to: down.to, flows: [down, up], lines: [...flowLines(down, a, b), ...flowLines(up, b, a)] });
+      edges.push({
+        kind: 'reach',
+        from: down.from,
+        to: down.to,
+        flows: [down, up],
+        lines: [...flowLines(down, a, b), ...flowLines(up, b, a)],
+      });
     }
   }
   return edges;
@@ -190,8 +213,10 @@ export function dnatRules(dump: Dump, family: IpFamily): Dnat[] {
 
 /** Addresses port forwards send to that no guest of the topology has: guests to add, named by address. */
 export function forwardTargets(dump: Dump, family: IpFamily, topology: Topology): string[] {
-  const has = (text: string): boolean => topology.endpoints.some((e) => e.addresses.some((a) => formatHost(a.address.family, a.address.value) === text));
-  const hostHas = (text: string): boolean => topology.interfaces.some((i) => i.addresses.some((a) => formatHost(a.address.family, a.address.value) === text));
+  const has = (text: string): boolean =>
+    topology.endpoints.some((e) => e.addresses.some((a) => formatHost(a.address.family, a.address.value) === text));
+  const hostHas = (text: string): boolean =>
+    topology.interfaces.some((i) => i.addresses.some((a) => formatHost(a.address.family, a.address.value) === text));
   return [...new Set(dnatRules(dump, family).map((d) => d.to))].filter((to) => !has(to) && !hostHas(to));
 }
 
@@ -215,12 +240,16 @@ export function portForwards(sim: Simulator, dump: Dump): PortForward[] {
   const out: PortForward[] = [];
   for (const dnat of dnatRules(dump, sim.family)) {
     const address = dnat.address ?? (upAddr ? formatHost(sim.family, upAddr.address.value) : null);
-    const guest = sim.topology.endpoints.find((e) => e.kind === 'guest' && e.addresses.some((a) => formatHost(a.address.family, a.address.value) === dnat.to));
+    const guest = sim.topology.endpoints.find(
+      (e) => e.kind === 'guest' && e.addresses.some((a) => formatHost(a.address.family, a.address.value) === dnat.to),
+    );
     if (!address || !guest || !sim.outside) continue;
     const dport = dnat.dport ?? dnat.toPort ?? 80;
     const result = trace(sim, { from: 'outside', to: address, proto: dnat.proto, dport });
     // Only rules that really act on what outside sends (an earlier rule may win, or -i may not fit).
-    const fired = result.request.events.some((e) => e.kind === 'rule' && e.action === 'nat' && e.rule?.rule === dnat.rule);
+    const fired = result.request.events.some(
+      (e) => e.kind === 'rule' && e.action === 'nat' && e.rule?.rule === dnat.rule,
+    );
     if (fired) out.push({ dnat, address, dport, guest: guest.name, result });
   }
   return out;
@@ -229,12 +258,30 @@ export function portForwards(sim: Simulator, dump: Dump): PortForward[] {
 function forwardEdge(f: PortForward): DiagramEdge {
   const r = f.result;
   const works = r.request.verdict === 'delivered' && r.request.at === f.guest && r.reply?.verdict === 'delivered';
-  const state = works ? null : r.request.verdict !== 'delivered' ? r.request.verdict : r.request.at !== f.guest ? `arrives at ${r.request.at}` : `reply ${r.reply?.verdict ?? 'not traced'}`;
+  const state = works
+    ? null
+    : r.request.verdict !== 'delivered'
+      ? r.request.verdict
+      : r.request.at !== f.guest
+        ? `arrives at ${r.request.at}`
+        : `reply ${r.reply?.verdict ?? 'not traced'}`;
   const service = `${f.dnat.proto}/${f.dport}`;
   const target = hostPortText(f.dnat.to, f.dnat.toPort ?? f.dport);
   const nat = `dst ${hostPortText(f.address, f.dport)} → ${target}`;
-  const flow: Flow = { from: 'outside', to: nodeId('guest', f.guest), services: works ? [service] : [], oneWay: [], unknown: [], elsewhere: [], nat: [nat] };
-  const lines = [`outside → ${f.guest}: port forward ${service} → ${target}${state ? ` (${state})` : ''}`, `(NAT ${nat})`, `(DNAT rule at line ${f.dnat.rule.pos.line})`];
+  const flow: Flow = {
+    from: 'outside',
+    to: nodeId('guest', f.guest),
+    services: works ? [service] : [],
+    oneWay: [],
+    unknown: [],
+    elsewhere: [],
+    nat: [nat],
+  };
+  const lines = [
+    `outside → ${f.guest}: port forward ${service} → ${target}${state ? ` (${state})` : ''}`,
+    `(NAT ${nat})`,
+    `(DNAT rule at line ${f.dnat.rule.pos.line})`,
+  ];
   return { kind: 'forward', from: flow.from, to: flow.to, flows: [flow], lines };
 }
 
@@ -260,22 +307,41 @@ export function buildDiagram(input: DiagramInput): Diagram {
   if (outside) nodes.push(endpointNode(outside, family));
   if (uplink) {
     nodes.push(interfaceNode(uplink, networks));
-    if (outside) wires.push({ from: 'outside', to: nodeId('uplink', uplink.name), label: uplink.bridge ? (outside.port ?? null) : null, addressless: false });
+    if (outside)
+      wires.push({
+        from: 'outside',
+        to: nodeId('uplink', uplink.name),
+        label: uplink.bridge ? (outside.port ?? null) : null,
+        addressless: false,
+      });
   }
-  nodes.push({ id: 'host', kind: 'host', name: 'host', lines: ['host', `ip_forward ${t.ipForward ? 'on' : 'off'}`], inHost: true });
+  nodes.push({
+    id: 'host',
+    kind: 'host',
+    name: 'host',
+    lines: ['host', `ip_forward ${t.ipForward ? 'on' : 'off'}`],
+    inHost: true,
+  });
   if (uplink) wires.push({ from: nodeId('uplink', uplink.name), to: 'host', label: null, addressless: false });
   for (const iface of t.interfaces) {
     if (iface.role !== 'bridge' && iface.role !== 'link') continue;
     const node = interfaceNode(iface, networks);
     nodes.push(node);
-    wires.push({ from: 'host', to: node.id, label: null, addressless: iface.role === 'bridge' && iface.addresses.length === 0 });
+    wires.push({
+      from: 'host',
+      to: node.id,
+      label: null,
+      addressless: iface.role === 'bridge' && iface.addresses.length === 0,
+    });
   }
   for (const e of t.endpoints) {
     if (e.kind !== 'guest') continue;
     const node = endpointNode(e, family);
     nodes.push(node);
     const on = t.interfaces.find((i) => i.name === e.iface);
-    const parent = on ? nodeId(on.role === 'uplink' ? 'uplink' : on.role === 'link' ? 'link' : 'bridge', on.name) : 'host';
+    const parent = on
+      ? nodeId(on.role === 'uplink' ? 'uplink' : on.role === 'link' ? 'link' : 'bridge', on.name)
+      : 'host';
     wires.push({ from: parent, to: node.id, label: e.port, addressless: false });
   }
   const edges = [...reachEdges(matrix, t, family), ...input.forwards.map(forwardEdge)];

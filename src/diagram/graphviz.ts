@@ -20,7 +20,8 @@ export function graphvizSvg(dot: string): GraphvizSvg | null {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new GraphvizError(`dot: ${r.error.message}`);
   }
-  if (r.status !== 0) throw new GraphvizError(`dot -Tsvg failed (exit ${r.status}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
+  if (r.status !== 0)
+    throw new GraphvizError(`dot -Tsvg failed (exit ${r.status}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
   const v = spawnSync('dot', ['-V'], { encoding: 'utf8', timeout: 10_000 });
   const version = (v.stderr || v.stdout || '').trim().split('\n')[0] ?? 'dot';
   return { svg: r.stdout, version };

@@ -105,7 +105,10 @@ export function layout(d: Diagram): Layout {
   const subtreeWidth = (id: string): number => {
     const kids = children.get(id) ?? [];
     const own = sizes.get(id)!.w;
-    const w = kids.length === 0 ? own : Math.max(own, kids.reduce((sum, k) => sum + subtreeWidth(k), 0) + SIBLING_GAP * (kids.length - 1));
+    const w =
+      kids.length === 0
+        ? own
+        : Math.max(own, kids.reduce((sum, k) => sum + subtreeWidth(k), 0) + SIBLING_GAP * (kids.length - 1));
     widthOf.set(id, w);
     return w;
   };
@@ -142,17 +145,22 @@ export function layout(d: Diagram): Layout {
   let rightCount = 0;
   for (const e of sideEdges) {
     const lower = guestIds.has(e.to) ? e.to : null;
-    const side = lower !== null ? (cx.get(lower)! < centre ? 'left' : 'right') : leftCount <= rightCount ? 'left' : 'right';
+    const side =
+      lower !== null ? (cx.get(lower)! < centre ? 'left' : 'right') : leftCount <= rightCount ? 'left' : 'right';
     sideOf.set(e, side);
     if (side === 'left') leftCount++;
     else rightCount++;
   }
-  // Inner lanes for short arrows (from the host), outer ones for long (from outside); then by the guest's distance from the centre.
+  // Inner lanes for short arrows (from the host), outer ones for long (from outside); then by the guest's distance from
+  // the centre.
   const laneOrder = (a: DiagramEdge, b: DiagramEdge): number =>
     LAYER[byId.get(b.from)!.kind] - LAYER[byId.get(a.from)!.kind] ||
     Math.abs(cx.get(a.to)! - centre) - Math.abs(cx.get(b.to)! - centre) ||
     d.edges.indexOf(a) - d.edges.indexOf(b);
-  const lanes = { left: sideEdges.filter((e) => sideOf.get(e) === 'left').sort(laneOrder), right: sideEdges.filter((e) => sideOf.get(e) === 'right').sort(laneOrder) };
+  const lanes = {
+    left: sideEdges.filter((e) => sideOf.get(e) === 'left').sort(laneOrder),
+    right: sideEdges.filter((e) => sideOf.get(e) === 'right').sort(laneOrder),
+  };
   const entering = sideEdges.filter((e) => guestIds.has(e.to)).length;
 
   // Layers top to bottom; room above the guests for the arrows coming in from the lanes.
@@ -198,21 +206,38 @@ export function layout(d: Diagram): Layout {
     if (!guestIds.has(e.to)) exitsTotal.set(e.to, (exitsTotal.get(e.to) ?? 0) + 1);
   }
   // Tracks above the guest row: the outermost lane comes in lowest, so arrows nest.
-  const ordered = [...lanes.left.map((e, i) => ({ e, i, side: 'left' as const })), ...lanes.right.map((e, i) => ({ e, i, side: 'right' as const }))];
+  const ordered = [
+    ...lanes.left.map((e, i) => ({ e, i, side: 'left' as const })),
+    ...lanes.right.map((e, i) => ({ e, i, side: 'right' as const })),
+  ];
   const trackOf = new Map<DiagramEdge, number>();
-  const incoming = ordered.filter((o) => guestIds.has(o.e.to)).sort((a, b) => a.i - b.i || (a.side === 'left' ? -1 : 1));
+  const incoming = ordered
+    .filter((o) => guestIds.has(o.e.to))
+    .sort((a, b) => a.i - b.i || (a.side === 'left' ? -1 : 1));
   incoming.forEach((o, k) => trackOf.set(o.e, guestTop - 10 - (incoming.length - 1 - k) * TRACK_GAP));
   for (const side of ['left', 'right'] as const) {
     const sign = side === 'left' ? -1 : 1;
     const base = side === 'left' ? minX - LANE_GAP : maxX + LANE_GAP;
-    const labels: Array<{ e: DiagramEdge; style: EdgeStyle; points: Array<[number, number]>; x: number; top: number; lo: number; hi: number; h: number }> = [];
+    const labels: Array<{
+      e: DiagramEdge;
+      style: EdgeStyle;
+      points: Array<[number, number]>;
+      x: number;
+      top: number;
+      lo: number;
+      hi: number;
+      h: number;
+    }> = [];
     lanes[side].forEach((e, i) => {
       const laneX = base + sign * i * LANE_GAP;
       const from = boxes.get(e.from)!;
       const to = boxes.get(e.to)!;
       const sx = side === 'left' ? from.x : from.x + from.w;
       const sy = exitY(e.from, exitsTotal.get(e.from)!);
-      const points: Array<[number, number]> = [[sx, sy], [laneX, sy]];
+      const points: Array<[number, number]> = [
+        [sx, sy],
+        [laneX, sy],
+      ];
       let endY: number;
       if (guestIds.has(e.to)) {
         // Into the guest's top beside the wire (which comes in at the centre).
@@ -229,7 +254,16 @@ export function layout(d: Diagram): Layout {
       }
       const sz = blockSize(e.lines, EDGE_FONT, EDGE_LINE);
       // The label beside its own lane, over the outer lanes (they pass behind it).
-      labels.push({ e, style: edgeStyle(e), points, x: side === 'left' ? laneX - 8 - sz.w : laneX + 8, top: (sy + endY) / 2 - sz.h / 2, lo: sy + 8, hi: endY - 8, h: sz.h + 6 });
+      labels.push({
+        e,
+        style: edgeStyle(e),
+        points,
+        x: side === 'left' ? laneX - 8 - sz.w : laneX + 8,
+        top: (sy + endY) / 2 - sz.h / 2,
+        lo: sy + 8,
+        hi: endY - 8,
+        h: sz.h + 6,
+      });
     });
     // Labels of one side stacked without overlap, each kept within its own lane's run where it can be.
     labels.sort((a, b) => a.top - b.top || lanes[side].indexOf(a.e) - lanes[side].indexOf(b.e));
@@ -243,13 +277,18 @@ export function layout(d: Diagram): Layout {
       lb.top = Math.min(lb.top, Math.max(lb.lo, lb.hi - lb.h), ceiling - lb.h);
       ceiling = lb.top;
     }
-    for (const lb of labels) placed.push({ edge: lb.e, style: lb.style, points: lb.points, label: block(lb.e.lines, lb.x, lb.top) });
+    for (const lb of labels)
+      placed.push({ edge: lb.e, style: lb.style, points: lb.points, label: block(lb.e.lines, lb.x, lb.top) });
   }
 
   // Tracks under the guests: greedy rows, an arrow per row where its span (and label) is free.
   const rows: Array<Array<[number, number]>> = [];
   const rowOf = new Map<DiagramEdge, number>();
-  for (const e of [...bottomEdges].sort((a, b) => Math.abs(cx.get(a.from)! - cx.get(a.to)!) - Math.abs(cx.get(b.from)! - cx.get(b.to)!) || d.edges.indexOf(a) - d.edges.indexOf(b))) {
+  for (const e of [...bottomEdges].sort(
+    (a, b) =>
+      Math.abs(cx.get(a.from)! - cx.get(a.to)!) - Math.abs(cx.get(b.from)! - cx.get(b.to)!) ||
+      d.edges.indexOf(a) - d.edges.indexOf(b),
+  )) {
     const a = cx.get(e.from)!;
     const b = cx.get(e.to)!;
     const s = blockSize(e.lines, EDGE_FONT, EDGE_LINE);
@@ -269,26 +308,33 @@ export function layout(d: Diagram): Layout {
       const i = offsets.get(id) ?? 0;
       offsets.set(id, i + 1);
       const b = boxes.get(id)!;
-      return b.x + b.w / 2 + (((i % 5) - 2) * Math.min(10, b.w / 6));
+      return b.x + b.w / 2 + ((i % 5) - 2) * Math.min(10, b.w / 6);
     };
     const ax = off(e.from);
     const bx = off(e.to);
     const fromBox = boxes.get(e.from)!;
     const toBox = boxes.get(e.to)!;
-    const points: Array<[number, number]> = [[ax, fromBox.y + fromBox.h], [ax, trackY], [bx, trackY], [bx, toBox.y + toBox.h]];
+    const points: Array<[number, number]> = [
+      [ax, fromBox.y + fromBox.h],
+      [ax, trackY],
+      [bx, trackY],
+      [bx, toBox.y + toBox.h],
+    ];
     const s = blockSize(e.lines, EDGE_FONT, EDGE_LINE);
     placed.push({ edge: e, style: edgeStyle(e), points, label: block(e.lines, (ax + bx) / 2 - s.w / 2, trackY + 5) });
   }
 
   // Wires: parent's bottom to child's top; the port name near the child.
-  const wires: PlacedWire[] = d.wires.filter((w) => boxes.has(w.from) && boxes.has(w.to)).map((w) => {
-    const a = boxes.get(w.from)!;
-    const b = boxes.get(w.to)!;
-    const p0: [number, number] = [a.x + a.w / 2, a.y + a.h];
-    const p1: [number, number] = [b.x + b.w / 2, b.y];
-    const at: [number, number] = [p0[0] + (p1[0] - p0[0]) * 0.72, p0[1] + (p1[1] - p0[1]) * 0.72];
-    return { wire: w, points: [p0, p1], label: w.label ? block([w.label], at[0] + 4, at[1] - EDGE_LINE / 2) : null };
-  });
+  const wires: PlacedWire[] = d.wires
+    .filter((w) => boxes.has(w.from) && boxes.has(w.to))
+    .map((w) => {
+      const a = boxes.get(w.from)!;
+      const b = boxes.get(w.to)!;
+      const p0: [number, number] = [a.x + a.w / 2, a.y + a.h];
+      const p1: [number, number] = [b.x + b.w / 2, b.y];
+      const at: [number, number] = [p0[0] + (p1[0] - p0[0]) * 0.72, p0[1] + (p1[1] - p0[1]) * 0.72];
+      return { wire: w, points: [p0, p1], label: w.label ? block([w.label], at[0] + 4, at[1] - EDGE_LINE / 2) : null };
+    });
 
   // Everything into view, with the margin.
   const extents = [
@@ -309,8 +355,16 @@ export function layout(d: Diagram): Layout {
     title: { x: width / 2, y: MARGIN + 12, text: d.title },
     hostBox: hostBox ? shift(hostBox) : null,
     nodes: d.nodes.map((n) => ({ node: n, box: shift(boxes.get(n.id)!) })),
-    wires: wires.map((w) => ({ ...w, points: w.points.map(([x, yy]) => [x - x0, yy] as const), label: w.label ? shiftBlock(w.label) : null })),
-    edges: placed.map((p) => ({ ...p, points: p.points.map(([x, yy]) => [x - x0, yy] as const), label: shiftBlock(p.label) })),
+    wires: wires.map((w) => ({
+      ...w,
+      points: w.points.map(([x, yy]) => [x - x0, yy] as const),
+      label: w.label ? shiftBlock(w.label) : null,
+    })),
+    edges: placed.map((p) => ({
+      ...p,
+      points: p.points.map(([x, yy]) => [x - x0, yy] as const),
+      label: shiftBlock(p.label),
+    })),
   };
 }
 

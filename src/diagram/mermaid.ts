@@ -9,7 +9,13 @@ import { pushAll } from '../model/lists.js';
 /** Mermaid text: quotes and markup characters as `#quot;`-style codes, lines joined by `<br/>`. */
 export function mermaidText(lines: readonly string[]): string {
   const esc = (s: string): string =>
-    s.replace(/#/g, '#35;').replace(/&/g, '#amp;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;').replace(/\|/g, '#124;');
+    s
+      .replace(/#/g, '#35;')
+      .replace(/&/g, '#amp;')
+      .replace(/"/g, '#quot;')
+      .replace(/</g, '#lt;')
+      .replace(/>/g, '#gt;')
+      .replace(/\|/g, '#124;');
   return `"${lines.map(esc).join('<br/>')}"`;
 }
 
@@ -37,7 +43,11 @@ export function toMermaid(d: Diagram): string {
     const s = edgeStyle(e);
     // Mermaid has no arrowhead at the tail alone: a one-way-back edge is written the other way round.
     const [from, to] = s.dir === 'back' ? [e.to, e.from] : [e.from, e.to];
-    const kind = s.dashed ? (['-.-', '-.->', '<-.->'] as const) : s.cls === 'forward' || s.cls === 'nat' ? (['===', '==>', '<==>'] as const) : (['---', '-->', '<-->'] as const);
+    const kind = s.dashed
+      ? (['-.-', '-.->', '<-.->'] as const)
+      : s.cls === 'forward' || s.cls === 'nat'
+        ? (['===', '==>', '<==>'] as const)
+        : (['---', '-->', '<-->'] as const);
     const arrow = s.dir === 'none' ? kind[0] : s.dir === 'both' ? kind[2] : kind[1];
     links.push(`  ${ids.get(from)} ${arrow}|${mermaidText(e.lines)}| ${ids.get(to)}`);
     styles.push(`stroke:${s.color}${s.dashed ? ',stroke-dasharray:3 3' : ''}`);

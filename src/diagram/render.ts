@@ -25,11 +25,17 @@ export async function renderSvg(d: Diagram, layout: Layout, command: string): Pr
       throw e;
     }
     if (g) return { svg: g.svg, note: `laid out by Graphviz (${g.version.replace(/^dot - /, '')})` };
-    if (layout === 'graphviz') throw new UsageError(`${command}: --layout graphviz: Graphviz's 'dot' is not installed (apt-get install graphviz)`);
+    if (layout === 'graphviz')
+      throw new UsageError(
+        `${command}: --layout graphviz: Graphviz's 'dot' is not installed (apt-get install graphviz)`,
+      );
   }
   const { bundledSvg } = await import('./svg.js');
   return {
     svg: bundledSvg(d),
-    note: layout === 'bundled' ? "laid out by virtables' bundled layout (--layout bundled)" : "laid out by virtables' bundled layout (Graphviz's 'dot' is not installed: apt-get install graphviz for its layout)",
+    note:
+      layout === 'bundled'
+        ? "laid out by virtables' bundled layout (--layout bundled)"
+        : "laid out by virtables' bundled layout (Graphviz's 'dot' is not installed: apt-get install graphviz for its layout)",
   };
 }

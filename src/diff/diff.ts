@@ -48,7 +48,8 @@ export function ruleKey(canonical: string): string {
 }
 
 function spellingNote(before: string, after: string): string {
-  if (/-m state --state/.test(before) !== /-m state --state/.test(after)) return "'-m state --state' and '-m conntrack --ctstate' match the same packets";
+  if (/-m state --state/.test(before) !== /-m state --state/.test(after))
+    return "'-m state --state' and '-m conntrack --ctstate' match the same packets";
   return 'the same rule, spelled differently';
 }
 
@@ -61,7 +62,15 @@ function rulesOf(dump: Dump): Map<string, RuleAt[]> {
         `${table.name}\u0000${chain.name}`,
         chain.rules.map((rule, i) => {
           const canonical = formatRule(rule, family);
-          return { table: table.name, chain: chain.name, position: i + 1, rule, family, canonical, key: ruleKey(canonical) };
+          return {
+            table: table.name,
+            chain: chain.name,
+            position: i + 1,
+            rule,
+            family,
+            canonical,
+            key: ruleKey(canonical),
+          };
         }),
       );
     }
@@ -71,14 +80,27 @@ function rulesOf(dump: Dump): Map<string, RuleAt[]> {
 
 function chainsOf(dump: Dump): Map<string, { ref: ChainRef; policy: string | null; builtin: boolean }> {
   const out = new Map<string, { ref: ChainRef; policy: string | null; builtin: boolean }>();
-  for (const table of dump.tables) for (const chain of table.chains) out.set(`${table.name}\u0000${chain.name}`, { ref: { table: table.name, chain: chain.name }, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null, builtin: chain.builtin });
+  for (const table of dump.tables)
+    for (const chain of table.chains)
+      out.set(`${table.name}\u0000${chain.name}`, {
+        ref: { table: table.name, chain: chain.name },
+        policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
+        builtin: chain.builtin,
+      });
   return out;
 }
 
 export function diffDumps(before: Dump, after: Dump): DumpDiff {
   const a = rulesOf(before);
   const b = rulesOf(after);
-  const result: DumpDiff = { added: [], removed: [], moved: [], respelled: [], chains: { added: [], removed: [], policy: [] }, unchanged: 0 };
+  const result: DumpDiff = {
+    added: [],
+    removed: [],
+    moved: [],
+    respelled: [],
+    chains: { added: [], removed: [], policy: [] },
+    unchanged: 0,
+  };
   let unchanged = 0;
 
   const chainsA = chainsOf(before);
@@ -96,11 +118,15 @@ export function diffDumps(before: Dump, after: Dump): DumpDiff {
     const ys = b.get(id) ?? [];
     const deleted: RuleAt[] = [];
     const inserted: RuleAt[] = [];
-    for (const e of alignSequences(xs.map((r) => r.key), ys.map((r) => r.key))) {
+    for (const e of alignSequences(
+      xs.map((r) => r.key),
+      ys.map((r) => r.key),
+    )) {
       if (e.kind === 'equal') {
         const x = xs[e.a]!;
         const y = ys[e.b]!;
-        if (x.canonical !== y.canonical) result.respelled.push({ before: x, after: y, note: spellingNote(x.canonical, y.canonical) });
+        if (x.canonical !== y.canonical)
+          result.respelled.push({ before: x, after: y, note: spellingNote(x.canonical, y.canonical) });
         else unchanged++;
       } else if (e.kind === 'delete') deleted.push(xs[e.a]!);
       else inserted.push(ys[e.b]!);

@@ -32,7 +32,6 @@ export interface HostDiffReport extends DiffReport {
 
 const emptyDump = (file: string, family: 'ipv4' | 'ipv6'): Dump => ({ file, family, tables: [], comments: [] });
 
-
 /** Two hosts (before, after) compared: iptables per family, nft by content; networks judged from both. */
 export function diffHosts(before: Host, after: Host, networks: readonly NetworkInfo[]): HostDiffReport {
   const families = (['ipv4', 'ipv6'] as const).filter((f) =>
@@ -82,8 +81,18 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
   const count = (list: ReadonlyArray<{ network: string | null }>, name: string): number =>
     list.filter((r) => r.network === name).length;
   const nets = networks.map((n) => {
-    const was = verdictOf(n, wasAll, backendOf(n, iptBefore, explainedBefore), new Set(hostDumps(before).map((d) => d.family ?? 'ipv4')));
-    const now = verdictOf(n, nowAll, backendOf(n, iptAfter, explainedAfter), new Set(hostDumps(after).map((d) => d.family ?? 'ipv4')));
+    const was = verdictOf(
+      n,
+      wasAll,
+      backendOf(n, iptBefore, explainedBefore),
+      new Set(hostDumps(before).map((d) => d.family ?? 'ipv4')),
+    );
+    const now = verdictOf(
+      n,
+      nowAll,
+      backendOf(n, iptAfter, explainedAfter),
+      new Set(hostDumps(after).map((d) => d.family ?? 'ipv4')),
+    );
     const added = count(ipt.added, n.name) + count(nft.added, n.name);
     const removed = count(ipt.removed, n.name) + count(nft.removed, n.name);
     return { info: n, was, now, report: { ...networkReport(n, now), before: was.verdict as Verdict, added, removed } };
@@ -156,4 +165,3 @@ function merge(parts: readonly DiffReport[]): DiffReport {
     summary: parts.flatMap((p) => p.summary),
   };
 }
-

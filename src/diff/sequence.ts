@@ -3,7 +3,10 @@
 // anchors (keys unique on both sides) split the work first. Chains of 5,000 rules with a
 // handful of changes align in linear time.
 
-export type Edit = { readonly kind: 'equal'; readonly a: number; readonly b: number } | { readonly kind: 'delete'; readonly a: number } | { readonly kind: 'insert'; readonly b: number };
+export type Edit =
+  | { readonly kind: 'equal'; readonly a: number; readonly b: number }
+  | { readonly kind: 'delete'; readonly a: number }
+  | { readonly kind: 'insert'; readonly b: number };
 
 /** Myers' trace may hold at most this many entries (4 bytes each) before patience takes over. */
 const MYERS_BUDGET = 16_000_000;
@@ -14,7 +17,15 @@ export function alignSequences(a: readonly string[], b: readonly string[]): Edit
   return out;
 }
 
-function align(a: readonly string[], b: readonly string[], a0: number, a1: number, b0: number, b1: number, out: Edit[]): void {
+function align(
+  a: readonly string[],
+  b: readonly string[],
+  a0: number,
+  a1: number,
+  b0: number,
+  b1: number,
+  out: Edit[],
+): void {
   // common prefix
   while (a0 < a1 && b0 < b1 && a[a0] === b[b0]) out.push({ kind: 'equal', a: a0++, b: b0++ });
   // common suffix (emitted after the middle)
@@ -45,7 +56,14 @@ function align(a: readonly string[], b: readonly string[], a0: number, a1: numbe
 }
 
 /** Keys occurring exactly once in each range, paired, reduced to their longest increasing run. */
-function uniqueAnchors(a: readonly string[], b: readonly string[], a0: number, a1: number, b0: number, b1: number): Array<[number, number]> {
+function uniqueAnchors(
+  a: readonly string[],
+  b: readonly string[],
+  a0: number,
+  a1: number,
+  b0: number,
+  b1: number,
+): Array<[number, number]> {
   const count = new Map<string, { a: number; b: number; ai: number; bi: number }>();
   for (let i = a0; i < a1; i++) {
     const c = count.get(a[i]!) ?? { a: 0, b: 0, ai: i, bi: -1 };
@@ -86,7 +104,15 @@ function longestIncreasing(pairs: Array<[number, number]>): Array<[number, numbe
 }
 
 /** Myers' greedy LCS with a stored trace; false (and nothing emitted) when the trace outgrows its budget. */
-function myers(a: readonly string[], b: readonly string[], a0: number, a1: number, b0: number, b1: number, out: Edit[]): boolean {
+function myers(
+  a: readonly string[],
+  b: readonly string[],
+  a0: number,
+  a1: number,
+  b0: number,
+  b1: number,
+  out: Edit[],
+): boolean {
   const n = a1 - a0;
   const m = b1 - b0;
   const max = n + m;
@@ -98,7 +124,8 @@ function myers(a: readonly string[], b: readonly string[], a0: number, a1: numbe
     if ((d + 1) * v.length > MYERS_BUDGET) return false;
     trace.push(v.slice());
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
+      let x =
+        k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
       let y = x - k;
       while (x < n && y < m && a[a0 + x] === b[b0 + y]) {
         x++;

@@ -23,7 +23,9 @@ export function diffText(report: DiffReport | HostDiffReport, s: Style): string 
     out.push(s.bold('Networks'));
     for (const n of report.networks) {
       const where = [n.bridge === n.name ? null : n.bridge, ...n.subnets].filter((x) => x).join(', ');
-      out.push(`  ${n.name}${where ? ` (${where})` : ''}: ${n.before === n.verdict ? n.verdict : `${n.before} → ${n.verdict}`} — ${n.summary}`);
+      out.push(
+        `  ${n.name}${where ? ` (${where})` : ''}: ${n.before === n.verdict ? n.verdict : `${n.before} → ${n.verdict}`} — ${n.summary}`,
+      );
     }
     out.push('');
   }
@@ -32,12 +34,22 @@ export function diffText(report: DiffReport | HostDiffReport, s: Style): string 
   };
   const nftOnly = 'nft' in report && report.added.length + report.removed.length + report.moved.length === 0;
   if (!nftOnly) section('Added', report.added.length);
-  for (const r of report.added) out.push(...ruleLines(s.green('+'), r, s, `${r.table} ${r.chain} #${r.position}, line ${r.line}:`));
+  for (const r of report.added)
+    out.push(...ruleLines(s.green('+'), r, s, `${r.table} ${r.chain} #${r.position}, line ${r.line}:`));
   if (!nftOnly) section('Removed', report.removed.length);
-  for (const r of report.removed) out.push(...ruleLines(s.red('-'), r, s, `${r.table} ${r.chain} #${r.position}, line ${r.line}:`));
+  for (const r of report.removed)
+    out.push(...ruleLines(s.red('-'), r, s, `${r.table} ${r.chain} #${r.position}, line ${r.line}:`));
   if (report.moved.length > 0) {
     section('Moved', report.moved.length);
-    for (const m of report.moved) out.push(...ruleLines(s.yellow('~'), m.rule, s, `${m.rule.table} ${m.rule.chain} #${m.from.position} → #${m.to.position} (line ${m.from.line} → ${m.to.line}):`));
+    for (const m of report.moved)
+      out.push(
+        ...ruleLines(
+          s.yellow('~'),
+          m.rule,
+          s,
+          `${m.rule.table} ${m.rule.chain} #${m.from.position} → #${m.to.position} (line ${m.from.line} → ${m.to.line}):`,
+        ),
+      );
   }
   if (report.respelled.length > 0) {
     section('Same meaning, different spelling', report.respelled.length);
@@ -46,12 +58,22 @@ export function diffText(report: DiffReport | HostDiffReport, s: Style): string 
   const nft = 'nft' in report ? report.nft : null;
   if (nft && nft.added.length + nft.removed.length + nft.moved.length > 0) {
     section('nft: added', nft.added.length);
-    for (const r of nft.added) out.push(...ruleLines(s.green('+'), r, s, `${r.table} ${r.chain} #${r.position}, ${at(r)}:`));
+    for (const r of nft.added)
+      out.push(...ruleLines(s.green('+'), r, s, `${r.table} ${r.chain} #${r.position}, ${at(r)}:`));
     section('nft: removed', nft.removed.length);
-    for (const r of nft.removed) out.push(...ruleLines(s.red('-'), r, s, `${r.table} ${r.chain} #${r.position}, ${at(r)}:`));
+    for (const r of nft.removed)
+      out.push(...ruleLines(s.red('-'), r, s, `${r.table} ${r.chain} #${r.position}, ${at(r)}:`));
     if (nft.moved.length > 0) {
       section('nft: moved', nft.moved.length);
-      for (const m of nft.moved) out.push(...ruleLines(s.yellow('~'), m.rule, s, `${m.rule.table} ${m.rule.chain} #${m.from.position} → #${m.to.position}:`));
+      for (const m of nft.moved)
+        out.push(
+          ...ruleLines(
+            s.yellow('~'),
+            m.rule,
+            s,
+            `${m.rule.table} ${m.rule.chain} #${m.from.position} → #${m.to.position}:`,
+          ),
+        );
     }
   }
   return out.join('\n') + '\n';

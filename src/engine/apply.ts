@@ -43,13 +43,22 @@ function cloneDump(dump: Dump): Dump {
 }
 
 function cloneNft(ruleset: NftState): NftState {
-  return { tables: ruleset.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })) };
+  return {
+    tables: ruleset.tables.map((t) => ({ ...t, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })),
+  };
 }
 
 function tableOf(dump: Dump, name: string, legacy: boolean): Table {
   const found = dump.tables.find((t) => t.name === name);
   if (found) return found;
-  const chains: Chain[] = (BUILTIN_CHAINS[name] ?? []).map((chain) => ({ name: chain, builtin: true, policy: 'ACCEPT', counters: null, pos: null, rules: [] }));
+  const chains: Chain[] = (BUILTIN_CHAINS[name] ?? []).map((chain) => ({
+    name: chain,
+    builtin: true,
+    policy: 'ACCEPT',
+    counters: null,
+    pos: null,
+    rules: [],
+  }));
   const table: Table = { name, pos: { line: 0, col: 0 }, chains };
   if (legacy) {
     dump.tables.unshift(table);
@@ -66,7 +75,10 @@ function tableOf(dump: Dump, name: string, legacy: boolean): Table {
 
 function chainOf(table: Table, name: string, command: Command): Chain {
   const chain = table.chains.find((c) => c.name === name);
-  if (!chain) throw new Error(`'${command.argv.join(' ')}' needs chain '${name}' in table '${table.name}', which does not exist (set-up missing?)`);
+  if (!chain)
+    throw new Error(
+      `'${command.argv.join(' ')}' needs chain '${name}' in table '${table.name}', which does not exist (set-up missing?)`,
+    );
   return chain;
 }
 
@@ -77,7 +89,11 @@ function nftTableOf(ruleset: NftState, family: NftStateTable['family'], name: st
 }
 
 /** The state after running every command of `program` (or only those `include` keeps) on `base`. */
-export function applyProgram(program: Program, base: HostState, include: (c: Command) => boolean = () => true): HostState {
+export function applyProgram(
+  program: Program,
+  base: HostState,
+  include: (c: Command) => boolean = () => true,
+): HostState {
   const state: HostState = { ipv4: cloneDump(base.ipv4), ipv6: cloneDump(base.ipv6), nft: cloneNft(base.nft) };
   const legacy = { ipv4: legacyDump(base.ipv4), ipv6: legacyDump(base.ipv6) };
   for (const command of program.commands) {
@@ -89,33 +105,49 @@ export function applyProgram(program: Program, base: HostState, include: (c: Com
         break;
       case 'new-chain': {
         const table = tableOf(state[effect.family], effect.table, legacy[effect.family]);
-        if (!table.chains.some((c) => c.name === effect.chain)) table.chains.push({ name: effect.chain, builtin: false, policy: null, counters: null, pos: null, rules: [] });
+        if (!table.chains.some((c) => c.name === effect.chain))
+          table.chains.push({ name: effect.chain, builtin: false, policy: null, counters: null, pos: null, rules: [] });
         break;
       }
       case 'insert': {
-        const chain = chainOf(tableOf(state[effect.family], effect.table, legacy[effect.family]), effect.chain, command);
+        const chain = chainOf(
+          tableOf(state[effect.family], effect.table, legacy[effect.family]),
+          effect.chain,
+          command,
+        );
         chain.rules.splice(Math.min(effect.position - 1, chain.rules.length), 0, effect.rule);
         break;
       }
       case 'append':
-        chainOf(tableOf(state[effect.family], effect.table, legacy[effect.family]), effect.chain, command).rules.push(effect.rule);
+        chainOf(tableOf(state[effect.family], effect.table, legacy[effect.family]), effect.chain, command).rules.push(
+          effect.rule,
+        );
         break;
       case 'policy':
-        chainOf(tableOf(state[effect.family], effect.table, legacy[effect.family]), effect.chain, command).policy = effect.policy;
+        chainOf(tableOf(state[effect.family], effect.table, legacy[effect.family]), effect.chain, command).policy =
+          effect.policy;
         break;
       case 'flush':
-        chainOf(tableOf(state[effect.family], effect.table, legacy[effect.family]), effect.chain, command).rules.length = 0;
+        chainOf(
+          tableOf(state[effect.family], effect.table, legacy[effect.family]),
+          effect.chain,
+          command,
+        ).rules.length = 0;
         break;
       case 'nft-add-table':
-        if (!state.nft.tables.some((t) => t.family === effect.family && t.name === effect.table)) state.nft.tables.push({ family: effect.family, name: effect.table, chains: [] });
+        if (!state.nft.tables.some((t) => t.family === effect.family && t.name === effect.table))
+          state.nft.tables.push({ family: effect.family, name: effect.table, chains: [] });
         break;
       case 'nft-add-chain': {
         const table = nftTableOf(state.nft, effect.family, effect.table, command);
-        if (!table.chains.some((c) => c.name === effect.chain)) table.chains.push({ name: effect.chain, spec: effect.spec, rules: [] });
+        if (!table.chains.some((c) => c.name === effect.chain))
+          table.chains.push({ name: effect.chain, spec: effect.spec, rules: [] });
         break;
       }
       case 'nft-insert': {
-        const chain = nftTableOf(state.nft, effect.family, effect.table, command).chains.find((c) => c.name === effect.chain);
+        const chain = nftTableOf(state.nft, effect.family, effect.table, command).chains.find(
+          (c) => c.name === effect.chain,
+        );
         if (!chain) throw new Error(`'${command.argv.join(' ')}' needs chain ${effect.chain}, which does not exist`);
         chain.rules.unshift({ statement: effect.statement });
         break;

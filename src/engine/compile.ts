@@ -9,7 +9,14 @@ import { compileLibvirt, privateChainEra } from './libvirt.js';
 import { compileLibvirtLegacy, legacyEra } from './libvirt-legacy.js';
 import { compileLibvirtNft } from './libvirt-nft.js';
 import type { Flavor, Program } from './program.js';
-import { compareVersions, DEFAULT_LEGACY_VERSION, DEFAULT_LIBVIRT_VERSION, DEFAULT_XEN_VERSION, parseVersion, type Version } from './version.js';
+import {
+  compareVersions,
+  DEFAULT_LEGACY_VERSION,
+  DEFAULT_LIBVIRT_VERSION,
+  DEFAULT_XEN_VERSION,
+  parseVersion,
+  type Version,
+} from './version.js';
 import { compileXenBridge } from './xen-bridge.js';
 import { xenEra } from './xen-common.js';
 import { compileXenNat } from './xen-nat.js';
@@ -25,7 +32,6 @@ export interface CompileOptions {
   readonly base?: HostState;
 }
 
-
 function version(text: string | undefined, fallback: string, flag: string): Version {
   const v = parseVersion(text ?? fallback);
   if (!v) throw new UsageError(`compile: ${flag} must look like X.Y or X.Y.Z (got '${text}')`);
@@ -34,15 +40,24 @@ function version(text: string | undefined, fallback: string, flag: string): Vers
 
 function libvirtOnly(networks: readonly AnyNetwork[], flavor: Flavor): Network[] {
   return networks.map((n) => {
-    if (n.kind !== 'libvirt') throw new UsageError(`compile: --flavor ${flavor} compiles libvirt networks, but '${n.name}' (${n.origin.file}) is a Xen set-up; use --flavor xen-${n.mode}`);
+    if (n.kind !== 'libvirt')
+      throw new UsageError(
+        `compile: --flavor ${flavor} compiles libvirt networks, but '${n.name}' (${n.origin.file}) is a Xen set-up; use --flavor xen-${n.mode}`,
+      );
     return n;
   });
 }
 
 function xenOnly(networks: readonly AnyNetwork[], flavor: Flavor, mode: XenMode): XenNetwork[] {
   return networks.map((n) => {
-    if (n.kind !== 'xen') throw new UsageError(`compile: --flavor ${flavor} compiles Xen set-ups, but '${n.name}' (${n.origin.file}) is a libvirt network; use --flavor libvirt, libvirt-legacy or libvirt-nft`);
-    if (n.mode !== mode) throw new UsageError(`compile: --flavor ${flavor} runs network-${mode}/vif-${mode}, but '${n.name}' (${n.origin.file}) is set up for network-${n.mode}; use --flavor xen-${n.mode}`);
+    if (n.kind !== 'xen')
+      throw new UsageError(
+        `compile: --flavor ${flavor} compiles Xen set-ups, but '${n.name}' (${n.origin.file}) is a libvirt network; use --flavor libvirt, libvirt-legacy or libvirt-nft`,
+      );
+    if (n.mode !== mode)
+      throw new UsageError(
+        `compile: --flavor ${flavor} runs network-${mode}/vif-${mode}, but '${n.name}' (${n.origin.file}) is set up for network-${n.mode}; use --flavor xen-${n.mode}`,
+      );
     return n;
   });
 }
@@ -53,12 +68,19 @@ export function compile(networks: readonly AnyNetwork[], options: CompileOptions
   const names = networks.map((n) => n.name);
   const libvirtVersion = (min: string | null, below: string | null, fallback: string): Version => {
     const v = version(options.libvirtVersion, fallback, '--libvirt-version');
-    if (min && compareVersions(v, min) < 0) throw new UsageError(`compile: --flavor ${options.flavor} describes libvirt ${min} and later; for ${v.text} use ${min === '10.4.0' ? '--flavor libvirt (iptables backend)' : '--flavor libvirt-legacy'}`);
-    if (below && compareVersions(v, below) >= 0) throw new UsageError(`compile: --flavor libvirt-legacy describes libvirt before ${below}; for ${v.text} use --flavor libvirt`);
+    if (min && compareVersions(v, min) < 0)
+      throw new UsageError(
+        `compile: --flavor ${options.flavor} describes libvirt ${min} and later; for ${v.text} use ${min === '10.4.0' ? '--flavor libvirt (iptables backend)' : '--flavor libvirt-legacy'}`,
+      );
+    if (below && compareVersions(v, below) >= 0)
+      throw new UsageError(
+        `compile: --flavor libvirt-legacy describes libvirt before ${below}; for ${v.text} use --flavor libvirt`,
+      );
     return v;
   };
   const xen = (mode: XenMode, run: (era: ReturnType<typeof xenEra>, n: XenNetwork) => Program['commands']): Program => {
-    if (options.libvirtVersion) throw new UsageError('compile: --libvirt-version applies to the libvirt flavours; use --xen-version with xen-*');
+    if (options.libvirtVersion)
+      throw new UsageError('compile: --libvirt-version applies to the libvirt flavours; use --xen-version with xen-*');
     const era = xenEra(version(options.xenVersion, DEFAULT_XEN_VERSION, '--xen-version'));
     const commands = xenOnly(networks, options.flavor, mode).flatMap((n) => run(era, n));
     return { flavor: options.flavor, era: era.label, networks: names, commands, notes };

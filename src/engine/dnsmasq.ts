@@ -13,13 +13,15 @@ export const DNSMASQ_BOUNDARIES: readonly Boundary[] = [
     feature: 'isolated networks: empty dhcp-option=3 (guests get no default route)',
     since: '0.8.7',
     evidence: 'estimated',
-    source: "bridge_driver.c passes --dhcp-option=3 for forward type NONE in 2011 sources (before 0.9.4) and in the first networkxml2argv test vectors; the single-address 0.6–0.8 sources do not (dnsmasq then offers the host as router)",
+    source:
+      'bridge_driver.c passes --dhcp-option=3 for forward type NONE in 2011 sources (before 0.9.4) and in the first networkxml2argv test vectors; the single-address 0.6–0.8 sources do not (dnsmasq then offers the host as router)',
   },
   {
     feature: 'isolated networks: no-resolv (outside names refused)',
     since: '0.9.4',
     evidence: 'verified',
-    source: "NEWS 0.9.4 (docs/news-2011.html.in, Aug 03 2011): 'network: don't forward DNS requests from isolated networks (Laine Stump)'; bridge_driver.c: forward.type == NONE writes dhcp-option=3 and no-resolv",
+    source:
+      "NEWS 0.9.4 (docs/news-2011.html.in, Aug 03 2011): 'network: don't forward DNS requests from isolated networks (Laine Stump)'; bridge_driver.c: forward.type == NONE writes dhcp-option=3 and no-resolv",
   },
   {
     feature: "<dns enable='no'/> (no DNS server, DHCP only)",
@@ -80,13 +82,32 @@ export interface OutsideNames {
 export function isolatedOutsideNames(network: Network | null, range: VersionRange): OutsideNames {
   const upstream = network?.dns.forwarders.filter((f) => f.addr !== null) ?? [];
   const all = upstream.find((f) => f.domain === null);
-  if (all) return { answer: 'forwards', because: `the network's <dns><forwarder addr='${all.addr}'/> makes dnsmasq forward every name it cannot answer to ${all.addr}` };
+  if (all)
+    return {
+      answer: 'forwards',
+      because: `the network's <dns><forwarder addr='${all.addr}'/> makes dnsmasq forward every name it cannot answer to ${all.addr}`,
+    };
   const some = upstream[0];
-  if (some) return { answer: 'forwards', because: `the network's <dns><forwarder domain='${some.domain}' addr='${some.addr}'/> makes dnsmasq forward names under ${some.domain} to ${some.addr}` };
+  if (some)
+    return {
+      answer: 'forwards',
+      because: `the network's <dns><forwarder domain='${some.domain}' addr='${some.addr}'/> makes dnsmasq forward names under ${some.domain} to ${some.addr}`,
+    };
   const has = rangeHas(range, NO_RESOLV_SINCE);
-  if (has === 'yes') return { answer: 'refuses', because: `${range.label}'s dnsmasq has no-resolv on an isolated network (since libvirt ${NO_RESOLV_SINCE}): outside names are refused, only local ones answer` };
-  if (has === 'no') return { answer: 'forwards', because: `${range.label}'s dnsmasq forwards the queries it cannot answer to the host's resolvers (isolated networks get no-resolv only from libvirt ${NO_RESOLV_SINCE} on)` };
-  return { answer: 'depends', because: `whether outside names resolve depends on the libvirt release (${range.label} fits the rules): before ${NO_RESOLV_SINCE} dnsmasq forwards the queries to the host's resolvers, from ${NO_RESOLV_SINCE} on it has no-resolv and refuses them` };
+  if (has === 'yes')
+    return {
+      answer: 'refuses',
+      because: `${range.label}'s dnsmasq has no-resolv on an isolated network (since libvirt ${NO_RESOLV_SINCE}): outside names are refused, only local ones answer`,
+    };
+  if (has === 'no')
+    return {
+      answer: 'forwards',
+      because: `${range.label}'s dnsmasq forwards the queries it cannot answer to the host's resolvers (isolated networks get no-resolv only from libvirt ${NO_RESOLV_SINCE} on)`,
+    };
+  return {
+    answer: 'depends',
+    because: `whether outside names resolve depends on the libvirt release (${range.label} fits the rules): before ${NO_RESOLV_SINCE} dnsmasq forwards the queries to the host's resolvers, from ${NO_RESOLV_SINCE} on it has no-resolv and refuses them`,
+  };
 }
 
 /** Does dnsmasq offer the host as router to guests of an isolated network? */

@@ -13,9 +13,20 @@ function restoreWord(value: string): string {
 }
 
 /** The rule `-A CHAIN OPTIONS…` would add to `table`, as the model holds it. */
-export function ruleFromOptions(table: string, chain: string, options: readonly string[], family: Family = 'ipv4'): Rule {
+export function ruleFromOptions(
+  table: string,
+  chain: string,
+  options: readonly string[],
+  family: Family = 'ipv4',
+): Rule {
   const builtin = (BUILTIN_CHAINS[table] ?? []).includes(chain);
-  const text = [`*${table}`, ...(builtin ? [] : [`:${chain} - [0:0]`]), `-A ${chain} ${options.map(restoreWord).join(' ')}`, 'COMMIT', ''].join('\n');
+  const text = [
+    `*${table}`,
+    ...(builtin ? [] : [`:${chain} - [0:0]`]),
+    `-A ${chain} ${options.map(restoreWord).join(' ')}`,
+    'COMMIT',
+    '',
+  ].join('\n');
   const dump = parseSave(text, { file: '<derived rule>', fragment: true, family });
   const rule = dump.tables[0]?.chains.find((c) => c.name === chain)?.rules[0];
   if (!rule) throw new Error(`internal: no rule parsed from ${options.join(' ')}`);

@@ -12,18 +12,25 @@ import type { WhyContext } from './why.js';
 export type IpBlock = 'masquerade' | 'route' | 'none';
 
 export function ipBlock(network: Network, ip: IpConfig): IpBlock {
-  return match(network.forward.mode)
-    // IPv6 has no NAT unless <nat ipv6='yes'>: it is routed instead
-    .with('nat', () => (ip.family === 4 || network.forward.nat?.ipv6 === true ? 'masquerade' : 'route') as IpBlock)
-    .with('route', () => 'route' as IpBlock)
-    .with('none', 'open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => 'none' as IpBlock)
-    .exhaustive();
+  return (
+    match(network.forward.mode)
+      // IPv6 has no NAT unless <nat ipv6='yes'>: it is routed instead
+      .with('nat', () => (ip.family === 4 || network.forward.nat?.ipv6 === true ? 'masquerade' : 'route') as IpBlock)
+      .with('route', () => 'route' as IpBlock)
+      .with('none', 'open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => 'none' as IpBlock)
+      .exhaustive()
+  );
 }
 
 /** The bridge every rule names; libvirt always has one for the modes that get rules. */
 export function bridgeOf(network: Network): string {
   if (network.bridge?.name) return network.bridge.name;
-  throw new InputError(network.origin.file, network.origin.pos.line, network.origin.pos.col, `network '${network.name}' has no <bridge name=…>; libvirt picks a free virbrN when the network is defined, so give the name it chose (virsh net-dumpxml ${network.name})`);
+  throw new InputError(
+    network.origin.file,
+    network.origin.pos.line,
+    network.origin.pos.col,
+    `network '${network.name}' has no <bridge name=…>; libvirt picks a free virbrN when the network is defined, so give the name it chose (virsh net-dumpxml ${network.name})`,
+  );
 }
 
 /** virNetworkDefForwardIf(def, 0): `<forward dev=…>`, else the first `<interface dev=…>`. */
@@ -39,9 +46,14 @@ export function hasIpv6(network: Network): boolean {
   return network.ips.some((ip) => ip.family === 6);
 }
 
-/** The first IPv4 <ip> with DHCP ranges or hosts (or, when asked, a <tftp> root): "we support dhcp config on 1 IPv4 interface only". */
+/**
+ * The first IPv4 <ip> with DHCP ranges or hosts (or, when asked, a <tftp> root): "we support dhcp config on 1 IPv4
+ * interface only".
+ */
 export function dhcpIpv4(network: Network, countTftp: boolean): IpConfig | undefined {
-  return ipv4s(network).find((ip) => ip.dhcpRanges.length > 0 || ip.dhcpHosts.length > 0 || (countTftp && ip.tftpRoot !== null));
+  return ipv4s(network).find(
+    (ip) => ip.dhcpRanges.length > 0 || ip.dhcpHosts.length > 0 || (countTftp && ip.tftpRoot !== null),
+  );
 }
 
 /** `192.168.122.0/24`, as virSocketAddrFormatWithPrefix(…, masked) writes it. */
@@ -64,7 +76,12 @@ export function natPorts(network: Network): string {
     end = 65535;
   }
   if (!(start < end && end < 65536)) {
-    throw new InputError(network.origin.file, network.origin.pos.line, network.origin.pos.col, `network '${network.name}': invalid NAT port range '${start}-${end}' (libvirt needs start < end ≤ 65535)`);
+    throw new InputError(
+      network.origin.file,
+      network.origin.pos.line,
+      network.origin.pos.col,
+      `network '${network.name}': invalid NAT port range '${start}-${end}' (libvirt needs start < end ≤ 65535)`,
+    );
   }
   return `${start}-${end}`;
 }
@@ -74,7 +91,10 @@ export function snatAddress(network: Network, ip: IpConfig): string | null {
   const nat = network.forward.nat;
   if (!nat?.addressStart || nat.addressStart.family !== ip.family) return null;
   const start = formatHost(nat.addressStart.family, nat.addressStart.value);
-  const end = nat.addressEnd && nat.addressEnd.family === ip.family ? formatHost(nat.addressEnd.family, nat.addressEnd.value) : null;
+  const end =
+    nat.addressEnd && nat.addressEnd.family === ip.family
+      ? formatHost(nat.addressEnd.family, nat.addressEnd.value)
+      : null;
   return end ? `${start}-${end}` : start;
 }
 

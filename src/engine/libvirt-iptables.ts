@@ -49,9 +49,14 @@ export interface IptablesEra {
   readonly ipv6: boolean;
   /** INPUT udp 547 for DHCPv6 when the network has an IPv6 <ip>. */
   readonly dhcpv6: boolean;
-  /** mangle CHECKSUM --checksum-fill for DHCP replies: when there is any address (0.8.3–0.8.6) or a DHCP <ip> (later). */
+  /**
+   * mangle CHECKSUM --checksum-fill for DHCP replies: when there is any address (0.8.3–0.8.6) or a DHCP <ip> (later).
+   */
   readonly checksum: 'none' | 'has-address' | 'dhcp';
-  /** The tcp/udp MASQUERADE rules with a source port range (CVE-2010-2242, 0.8.3+), fixed 1024-65535 until <nat><port> existed. */
+  /**
+   * The tcp/udp MASQUERADE rules with a source port range (CVE-2010-2242, 0.8.3+), fixed 1024-65535 until <nat><port>
+   * existed.
+   */
   readonly masqueradePorts: 'none' | 'fixed' | 'configurable';
   /** <nat><address> turns MASQUERADE into SNAT. */
   readonly natAddress: boolean;
@@ -66,7 +71,15 @@ export interface IptablesEra {
 }
 
 interface Emit {
-  (family: Family, table: string, chain: string, options: readonly string[], purpose: Purpose, context: WhyContext, extra?: Partial<Meta>): void;
+  (
+    family: Family,
+    table: string,
+    chain: string,
+    options: readonly string[],
+    purpose: Purpose,
+    context: WhyContext,
+    extra?: Partial<Meta>,
+  ): void;
 }
 
 /** The commands libvirt runs to start `network` (iptablesAddFirewallRules), for one era. */
@@ -76,7 +89,13 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
   const emit: Emit = (family, table, chain, options, purpose, context, extra = {}) => {
     const argv = [toolOf(family), ...(era.wait ? ['-w'] : []), '--table', table, '--insert', chain, ...options];
     const rule = ruleFromOptions(table, chain, options, family);
-    commands.push(command(argv, { kind: 'insert', family, table, chain, position: 1, rule }, { network: network.name, purpose, context, ...extra }));
+    commands.push(
+      command(
+        argv,
+        { kind: 'insert', family, table, chain, position: 1, rule },
+        { network: network.name, purpose, context, ...extra },
+      ),
+    );
   };
   const bridge = bridgeOf(network);
   const base = contextOf(network);
@@ -84,13 +103,34 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
 
   const ips = ipsOfEra(network, era, notes);
   const input = (family: Family, proto: 'tcp' | 'udp', port: number, purpose: Purpose): void =>
-    emit(family, 'filter', chains.input, ['--in-interface', bridge, '--protocol', proto, '--destination-port', String(port), '--jump', 'ACCEPT'], purpose, base);
+    emit(
+      family,
+      'filter',
+      chains.input,
+      ['--in-interface', bridge, '--protocol', proto, '--destination-port', String(port), '--jump', 'ACCEPT'],
+      purpose,
+      base,
+    );
   const output = (family: Family, proto: 'tcp' | 'udp', port: number, purpose: Purpose): void =>
-    emit(family, 'filter', chains.output, ['--out-interface', bridge, '--protocol', proto, '--destination-port', String(port), '--jump', 'ACCEPT'], purpose, base);
+    emit(
+      family,
+      'filter',
+      chains.output,
+      ['--out-interface', bridge, '--protocol', proto, '--destination-port', String(port), '--jump', 'ACCEPT'],
+      purpose,
+      base,
+    );
   const catchAll = (family: Family): void => {
     emit(family, 'filter', chains.forwardOut, ['--in-interface', bridge, '--jump', 'REJECT'], 'reject-out', base);
     emit(family, 'filter', chains.forwardIn, ['--out-interface', bridge, '--jump', 'REJECT'], 'reject-in', base);
-    emit(family, 'filter', chains.forwardCross, ['--in-interface', bridge, '--out-interface', bridge, '--jump', 'ACCEPT'], 'cross-bridge', base);
+    emit(
+      family,
+      'filter',
+      chains.forwardCross,
+      ['--in-interface', bridge, '--out-interface', bridge, '--jump', 'ACCEPT'],
+      'cross-bridge',
+      base,
+    );
   };
 
   // General IPv4 rules: always, even without any IPv4 address.
@@ -136,20 +176,79 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
     const subnet = era.networkText === 'netmask' && ip.family === 4 ? subnetWithNetmask(ip) : subnetText(ip);
     const ctx = contextOf(network, ip);
     const fwd = chains.forwardOut;
-    emit(family, 'filter', fwd, ['--source', subnet, '--in-interface', bridge, ...(dev ? ['--out-interface', dev] : []), '--jump', 'ACCEPT'], 'forward-out', ctx);
+    emit(
+      family,
+      'filter',
+      fwd,
+      ['--source', subnet, '--in-interface', bridge, ...(dev ? ['--out-interface', dev] : []), '--jump', 'ACCEPT'],
+      'forward-out',
+      ctx,
+    );
     if (block === 'route') {
-      emit(family, 'filter', chains.forwardIn, ['--destination', subnet, ...(dev ? ['--in-interface', dev] : []), '--out-interface', bridge, '--jump', 'ACCEPT'], 'forward-in', ctx);
+      emit(
+        family,
+        'filter',
+        chains.forwardIn,
+        [
+          '--destination',
+          subnet,
+          ...(dev ? ['--in-interface', dev] : []),
+          '--out-interface',
+          bridge,
+          '--jump',
+          'ACCEPT',
+        ],
+        'forward-in',
+        ctx,
+      );
       continue;
     }
-    const replies = era.related === 'conntrack' ? ['--match', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED'] : ['--match', 'state', '--state', 'ESTABLISHED,RELATED'];
-    emit(family, 'filter', chains.forwardIn, ['--destination', subnet, ...(dev ? ['--in-interface', dev] : []), '--out-interface', bridge, ...replies, '--jump', 'ACCEPT'], 'related-in', ctx);
+    const replies =
+      era.related === 'conntrack'
+        ? ['--match', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED']
+        : ['--match', 'state', '--state', 'ESTABLISHED,RELATED'];
+    emit(
+      family,
+      'filter',
+      chains.forwardIn,
+      [
+        '--destination',
+        subnet,
+        ...(dev ? ['--in-interface', dev] : []),
+        '--out-interface',
+        bridge,
+        ...replies,
+        '--jump',
+        'ACCEPT',
+      ],
+      'related-in',
+      ctx,
+    );
     masquerade(network, ip, subnet, dev, era, emit, ctx, family);
   }
 
   // The checksum fix-up runs in its own transaction whose errors are ignored: iptables
   // without the CHECKSUM target (before 1.4.10) simply leaves it out.
   if (era.checksum !== 'none' && checksumWanted(network, ips, era)) {
-    emit('ipv4', 'mangle', chains.postrouting, ['--out-interface', bridge, '--protocol', 'udp', '--destination-port', '68', '--jump', 'CHECKSUM', '--checksum-fill'], 'checksum', base, { ignoreErrors: true });
+    emit(
+      'ipv4',
+      'mangle',
+      chains.postrouting,
+      [
+        '--out-interface',
+        bridge,
+        '--protocol',
+        'udp',
+        '--destination-port',
+        '68',
+        '--jump',
+        'CHECKSUM',
+        '--checksum-fill',
+      ],
+      'checksum',
+      base,
+      { ignoreErrors: true },
+    );
   }
   return commands;
 }
@@ -160,9 +259,17 @@ function ipsOfEra(network: Network, era: IptablesEra, notes: string[]): IpConfig
   const first = network.ips[0];
   if (!first) return [];
   if (first.family === 6) {
-    throw new InputError(first.origin.file, first.origin.pos.line, first.origin.pos.col, `${era.label} reads only an IPv4 <ip> (IPv6 on virtual networks came with libvirt 0.8.7); choose a later --libvirt-version`);
+    throw new InputError(
+      first.origin.file,
+      first.origin.pos.line,
+      first.origin.pos.col,
+      `${era.label} reads only an IPv4 <ip> (IPv6 on virtual networks came with libvirt 0.8.7); choose a later --libvirt-version`,
+    );
   }
-  if (network.ips.length > 1) notes.push(`${network.name}: ${era.label} reads only the first <ip> (${subnetText(first)}); ${network.ips.length - 1} more ignored`);
+  if (network.ips.length > 1)
+    notes.push(
+      `${network.name}: ${era.label} reads only the first <ip> (${subnetText(first)}); ${network.ips.length - 1} more ignored`,
+    );
   return [first];
 }
 
@@ -177,7 +284,16 @@ function checksumWanted(network: Network, ips: IpConfig[], era: IptablesEra): bo
 }
 
 /** The MASQUERADE (or SNAT) rules of one subnet, generic first: inserted, they end up last. */
-function masquerade(network: Network, ip: IpConfig, subnet: string, dev: string | null, era: IptablesEra, emit: Emit, ctx: WhyContext, family: Family): void {
+function masquerade(
+  network: Network,
+  ip: IpConfig,
+  subnet: string,
+  dev: string | null,
+  era: IptablesEra,
+  emit: Emit,
+  ctx: WhyContext,
+  family: Family,
+): void {
   const prt = era.chains.postrouting;
   const out = dev ? ['--out-interface', dev] : [];
   const notLocal = era.negation === 'before' ? ['!', '--destination', subnet] : ['--destination', '!', subnet];
@@ -193,12 +309,32 @@ function masquerade(network: Network, ip: IpConfig, subnet: string, dev: string 
   emit(family, 'nat', prt, ['--source', subnet, ...notLocal, ...out, ...target(null)], generic, { ...ctx, ...snatCtx });
   if (era.masqueradePorts !== 'none') {
     for (const proto of ['udp', 'tcp']) {
-      emit(family, 'nat', prt, ['--source', subnet, '-p', proto, ...notLocal, ...out, ...target(proto)], restricted, { ...ctx, ...snatCtx, protocol: proto, ports });
+      emit(family, 'nat', prt, ['--source', subnet, '-p', proto, ...notLocal, ...out, ...target(proto)], restricted, {
+        ...ctx,
+        ...snatCtx,
+        protocol: proto,
+        ports,
+      });
     }
   }
   if (era.dontMasquerade) {
-    if (family === 'ipv4') emit(family, 'nat', prt, [...out, '--source', subnet, '--destination', '255.255.255.255/32', '--jump', 'RETURN'], 'no-masquerade-broadcast', { ...ctx, destination: '255.255.255.255/32' });
+    if (family === 'ipv4')
+      emit(
+        family,
+        'nat',
+        prt,
+        [...out, '--source', subnet, '--destination', '255.255.255.255/32', '--jump', 'RETURN'],
+        'no-masquerade-broadcast',
+        { ...ctx, destination: '255.255.255.255/32' },
+      );
     const multicast = family === 'ipv4' ? '224.0.0.0/24' : 'ff02::/16';
-    emit(family, 'nat', prt, [...out, '--source', subnet, '--destination', multicast, '--jump', 'RETURN'], 'no-masquerade-multicast', { ...ctx, destination: multicast });
+    emit(
+      family,
+      'nat',
+      prt,
+      [...out, '--source', subnet, '--destination', multicast, '--jump', 'RETURN'],
+      'no-masquerade-multicast',
+      { ...ctx, destination: multicast },
+    );
   }
 }

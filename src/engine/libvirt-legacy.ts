@@ -18,7 +18,6 @@ export const BUILTIN_CHAINS_OF_LIBVIRT = {
   postrouting: 'POSTROUTING',
 } as const;
 
-
 /** A behaviour and the first release that has it. */
 export interface Boundary {
   readonly feature: string;
@@ -30,17 +29,75 @@ export interface Boundary {
 
 /** Every era boundary the legacy flavour applies, oldest first. */
 export const LEGACY_BOUNDARIES: readonly Boundary[] = [
-  { feature: "'! --destination N' instead of '--destination ! N'", since: '0.7.4', evidence: 'verified', source: "NEWS 0.7.4: 'fix deprecated iptables command syntax'; src/iptables.c of the 0.6 era passes \"--destination\", \"!\"" },
-  { feature: 'INPUT udp 69 for <tftp root>', since: '0.8.2', evidence: 'verified', source: "NEWS 0.8.2: 'network: allow tftp port if tftp is defined'" },
-  { feature: 'MASQUERADE tcp/udp --to-ports 1024-65535', since: '0.8.3', evidence: 'verified', source: "NEWS 0.8.3: 'CVE-2010-2242 Apply a source port mapping to virtual network masquerading'" },
-  { feature: 'mangle CHECKSUM --checksum-fill for DHCP replies', since: '0.8.3', evidence: 'verified', source: "NEWS 0.8.3: 'Add iptables rule to fixup DHCP response checksum' (needs iptables ≥ 1.4.10, else libvirt only warns)" },
-  { feature: 'subnet written ADDR/PREFIX instead of ADDR/NETMASK', since: '0.8.5', evidence: 'estimated', source: "NEWS 0.8.5: 'Fix formatting of network address in iptables helpers'; prefix form seen in the 2012 src/util/iptables.c" },
-  { feature: 'IPv6 (ip6tables) rules, several <ip> per network, CHECKSUM only for a DHCP <ip>', since: '0.8.7', evidence: 'estimated', source: 'IPv6 virtual networks (Laine Stump, Dec 2010); present in the 2012 source' },
-  { feature: 'INPUT udp 547 (DHCPv6)', since: '1.0.1', evidence: 'estimated', source: 'DHCPv6 support; present in the 2014 test vectors' },
-  { feature: '<nat><port>/<address>: configurable ports, SNAT', since: '1.0.3', evidence: 'estimated', source: 'NAT address/port range support; 2012 source has fixed 1024-65535' },
-  { feature: 'RETURN for 255.255.255.255/32 and 224.0.0.0/24 before MASQUERADE', since: '1.2.4', evidence: 'estimated', source: 'absent from the 2012 source, present in the first firewall test vectors (2014)' },
-  { feature: 'OUTPUT udp 68 (DHCP replies)', since: '1.2.4', evidence: 'estimated', source: 'absent from the 2012 source, present in the first firewall test vectors (2014)' },
-  { feature: "'-m conntrack --ctstate' instead of '-m state --state'", since: '1.2.4', evidence: 'estimated', source: 'the 2012 source uses state; the 2014 test vectors use conntrack' },
+  {
+    feature: "'! --destination N' instead of '--destination ! N'",
+    since: '0.7.4',
+    evidence: 'verified',
+    source:
+      'NEWS 0.7.4: \'fix deprecated iptables command syntax\'; src/iptables.c of the 0.6 era passes "--destination", "!"',
+  },
+  {
+    feature: 'INPUT udp 69 for <tftp root>',
+    since: '0.8.2',
+    evidence: 'verified',
+    source: "NEWS 0.8.2: 'network: allow tftp port if tftp is defined'",
+  },
+  {
+    feature: 'MASQUERADE tcp/udp --to-ports 1024-65535',
+    since: '0.8.3',
+    evidence: 'verified',
+    source: "NEWS 0.8.3: 'CVE-2010-2242 Apply a source port mapping to virtual network masquerading'",
+  },
+  {
+    feature: 'mangle CHECKSUM --checksum-fill for DHCP replies',
+    since: '0.8.3',
+    evidence: 'verified',
+    source:
+      "NEWS 0.8.3: 'Add iptables rule to fixup DHCP response checksum' (needs iptables ≥ 1.4.10, else libvirt only warns)",
+  },
+  {
+    feature: 'subnet written ADDR/PREFIX instead of ADDR/NETMASK',
+    since: '0.8.5',
+    evidence: 'estimated',
+    source:
+      "NEWS 0.8.5: 'Fix formatting of network address in iptables helpers'; prefix form seen in the 2012 src/util/iptables.c",
+  },
+  {
+    feature: 'IPv6 (ip6tables) rules, several <ip> per network, CHECKSUM only for a DHCP <ip>',
+    since: '0.8.7',
+    evidence: 'estimated',
+    source: 'IPv6 virtual networks (Laine Stump, Dec 2010); present in the 2012 source',
+  },
+  {
+    feature: 'INPUT udp 547 (DHCPv6)',
+    since: '1.0.1',
+    evidence: 'estimated',
+    source: 'DHCPv6 support; present in the 2014 test vectors',
+  },
+  {
+    feature: '<nat><port>/<address>: configurable ports, SNAT',
+    since: '1.0.3',
+    evidence: 'estimated',
+    source: 'NAT address/port range support; 2012 source has fixed 1024-65535',
+  },
+  {
+    feature: 'RETURN for 255.255.255.255/32 and 224.0.0.0/24 before MASQUERADE',
+    since: '1.2.4',
+    evidence: 'estimated',
+    source: 'absent from the 2012 source, present in the first firewall test vectors (2014)',
+  },
+  {
+    feature: 'OUTPUT udp 68 (DHCP replies)',
+    since: '1.2.4',
+    evidence: 'estimated',
+    source: 'absent from the 2012 source, present in the first firewall test vectors (2014)',
+  },
+  {
+    feature: "'-m conntrack --ctstate' instead of '-m state --state'",
+    since: '1.2.4',
+    evidence: 'estimated',
+    source: 'the 2012 source uses state; the 2014 test vectors use conntrack',
+  },
 ];
 
 function since(version: Version, feature: string): boolean {

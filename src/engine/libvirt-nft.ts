@@ -5,7 +5,16 @@
 import { installsRules, type Network } from '../model/network.js';
 import { findNftStateTable, type NftState } from './nft-state.js';
 import { command } from './iptables.js';
-import { bridgeOf, contextOf, forwardDevice, hasIpv6, ipBlock, natPorts, snatAddress, subnetText } from './libvirt-common.js';
+import {
+  bridgeOf,
+  contextOf,
+  forwardDevice,
+  hasIpv6,
+  ipBlock,
+  natPorts,
+  snatAddress,
+  subnetText,
+} from './libvirt-common.js';
 import type { Command, NftFamily } from './program.js';
 import type { Purpose, WhyContext } from './why.js';
 
@@ -23,17 +32,47 @@ const NFT_CHAINS: ReadonlyArray<{ name: string; parent: string | null; spec: str
 /** nftablesSetupPrivateChains for one family: list the table, add what is missing. */
 export function nftSetup(family: NftFamily, current: NftState | undefined, network: string): Command[] {
   const meta = (purpose: Purpose, context: WhyContext) => ({ network, purpose, context, setup: true });
-  const commands: Command[] = [command(['nft', 'list', 'table', family, NFT_TABLE], { kind: 'none' }, meta('probe', { table: `${family} ${NFT_TABLE}` }))];
+  const commands: Command[] = [
+    command(
+      ['nft', 'list', 'table', family, NFT_TABLE],
+      { kind: 'none' },
+      meta('probe', { table: `${family} ${NFT_TABLE}` }),
+    ),
+  ];
   const table = current ? findNftStateTable(current, family, NFT_TABLE) : undefined;
-  if (!table) commands.push(command(['nft', 'add', 'table', family, NFT_TABLE], { kind: 'nft-add-table', family, table: NFT_TABLE }, meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: NFT_TABLE })));
+  if (!table)
+    commands.push(
+      command(
+        ['nft', 'add', 'table', family, NFT_TABLE],
+        { kind: 'nft-add-table', family, table: NFT_TABLE },
+        meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: NFT_TABLE }),
+      ),
+    );
   for (const chain of NFT_CHAINS) {
     if (!table?.chains.some((c) => c.name === chain.name)) {
-      commands.push(command(['nft', 'add', 'chain', family, NFT_TABLE, chain.name, ...(chain.spec ? [chain.spec] : [])], { kind: 'nft-add-chain', family, table: NFT_TABLE, chain: chain.name, spec: chain.spec }, meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: chain.name })));
+      commands.push(
+        command(
+          ['nft', 'add', 'chain', family, NFT_TABLE, chain.name, ...(chain.spec ? [chain.spec] : [])],
+          { kind: 'nft-add-chain', family, table: NFT_TABLE, chain: chain.name, spec: chain.spec },
+          meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: chain.name }),
+        ),
+      );
     }
     const parent = chain.parent;
-    if (parent && !table?.chains.find((c) => c.name === parent)?.rules.some((r) => r.statement.join(' ').endsWith(`jump ${chain.name}`))) {
+    if (
+      parent &&
+      !table?.chains
+        .find((c) => c.name === parent)
+        ?.rules.some((r) => r.statement.join(' ').endsWith(`jump ${chain.name}`))
+    ) {
       const statement = ['counter', 'jump', chain.name];
-      commands.push(command(['nft', 'insert', 'rule', family, NFT_TABLE, parent, ...statement], { kind: 'nft-insert', family, table: NFT_TABLE, chain: parent, statement }, meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: chain.name, parent })));
+      commands.push(
+        command(
+          ['nft', 'insert', 'rule', family, NFT_TABLE, parent, ...statement],
+          { kind: 'nft-insert', family, table: NFT_TABLE, chain: parent, statement },
+          meta('chain-setup', { table: `${family} ${NFT_TABLE}`, chain: chain.name, parent }),
+        ),
+      );
     }
   }
   return commands;
@@ -46,7 +85,13 @@ export function nftNetworkCommands(network: Network): Command[] {
   const base = contextOf(network);
   const commands: Command[] = [];
   const rule = (family: NftFamily, chain: string, statement: string[], purpose: Purpose, context: WhyContext): void => {
-    commands.push(command(['nft', '-ae', 'insert', 'rule', family, NFT_TABLE, chain, ...statement], { kind: 'nft-insert', family, table: NFT_TABLE, chain, statement }, { network: network.name, purpose, context }));
+    commands.push(
+      command(
+        ['nft', '-ae', 'insert', 'rule', family, NFT_TABLE, chain, ...statement],
+        { kind: 'nft-insert', family, table: NFT_TABLE, chain, statement },
+        { network: network.name, purpose, context },
+      ),
+    );
   };
 
   // The checksum fix for DHCP replies, as a tc filter (the qdisc is added unless one exists).
@@ -55,7 +100,32 @@ export function nftNetworkCommands(network: Network): Command[] {
   };
   tc(['qdisc', 'show', 'dev', bridge, 'handle', '1:'], 'probe');
   tc(['qdisc', 'add', 'dev', bridge, 'root', 'handle', '1:', 'htb', 'default', '2'], 'checksum');
-  tc(['filter', 'add', 'dev', bridge, 'prio', '2', 'protocol', 'ip', 'parent', '1:', 'u32', 'match', 'ip', 'dport', '68', 'ffff', 'action', 'csum', 'ip', 'and', 'udp'], 'checksum');
+  tc(
+    [
+      'filter',
+      'add',
+      'dev',
+      bridge,
+      'prio',
+      '2',
+      'protocol',
+      'ip',
+      'parent',
+      '1:',
+      'u32',
+      'match',
+      'ip',
+      'dport',
+      '68',
+      'ffff',
+      'action',
+      'csum',
+      'ip',
+      'and',
+      'udp',
+    ],
+    'checksum',
+  );
 
   const catchAll = (family: NftFamily): void => {
     rule(family, 'guest_output', ['iif', bridge, 'counter', 'reject'], 'reject-out', base);
@@ -72,12 +142,42 @@ export function nftNetworkCommands(network: Network): Command[] {
     const family: NftFamily = ip.family === 6 ? 'ip6' : 'ip';
     const subnet = subnetText(ip);
     const ctx = contextOf(network, ip);
-    rule(family, 'guest_output', [family, 'saddr', subnet, 'iif', bridge, ...(dev ? ['oifname', dev] : []), 'counter', 'accept'], 'forward-out', ctx);
+    rule(
+      family,
+      'guest_output',
+      [family, 'saddr', subnet, 'iif', bridge, ...(dev ? ['oifname', dev] : []), 'counter', 'accept'],
+      'forward-out',
+      ctx,
+    );
     if (block === 'route') {
-      rule(family, 'guest_input', [family, 'daddr', subnet, ...(dev ? ['iifname', dev] : []), 'oif', bridge, 'counter', 'accept'], 'forward-in', ctx);
+      rule(
+        family,
+        'guest_input',
+        [family, 'daddr', subnet, ...(dev ? ['iifname', dev] : []), 'oif', bridge, 'counter', 'accept'],
+        'forward-in',
+        ctx,
+      );
       continue;
     }
-    rule(family, 'guest_input', [...(dev ? ['iifname', dev] : []), 'oif', bridge, family, 'daddr', subnet, 'ct', 'state', 'related,established', 'counter', 'accept'], 'related-in', ctx);
+    rule(
+      family,
+      'guest_input',
+      [
+        ...(dev ? ['iifname', dev] : []),
+        'oif',
+        bridge,
+        family,
+        'daddr',
+        subnet,
+        'ct',
+        'state',
+        'related,established',
+        'counter',
+        'accept',
+      ],
+      'related-in',
+      ctx,
+    );
 
     const snat = snatAddress(network, ip);
     const ports = natPorts(network);
@@ -87,13 +187,38 @@ export function nftNetworkCommands(network: Network): Command[] {
       return ['counter', 'masquerade', ...(proto ? ['to', `:${ports}`] : [])];
     };
     const snatCtx = snat ? { to: snat } : {};
-    rule(family, 'guest_nat', [family, 'saddr', subnet, family, 'daddr', '!=', subnet, ...out, ...translate(null)], snat ? 'snat' : 'masquerade', { ...ctx, ...snatCtx });
+    rule(
+      family,
+      'guest_nat',
+      [family, 'saddr', subnet, family, 'daddr', '!=', subnet, ...out, ...translate(null)],
+      snat ? 'snat' : 'masquerade',
+      { ...ctx, ...snatCtx },
+    );
     for (const proto of ['udp', 'tcp']) {
-      rule(family, 'guest_nat', ['meta', 'l4proto', proto, family, 'saddr', subnet, family, 'daddr', '!=', subnet, ...out, ...translate(proto)], snat ? 'snat-ports' : 'masquerade-ports', { ...ctx, ...snatCtx, protocol: proto, ports });
+      rule(
+        family,
+        'guest_nat',
+        ['meta', 'l4proto', proto, family, 'saddr', subnet, family, 'daddr', '!=', subnet, ...out, ...translate(proto)],
+        snat ? 'snat-ports' : 'masquerade-ports',
+        { ...ctx, ...snatCtx, protocol: proto, ports },
+      );
     }
-    if (family === 'ip') rule(family, 'guest_nat', [...out, family, 'saddr', subnet, family, 'daddr', '255.255.255.255/32', 'counter', 'return'], 'no-masquerade-broadcast', { ...ctx, destination: '255.255.255.255/32' });
+    if (family === 'ip')
+      rule(
+        family,
+        'guest_nat',
+        [...out, family, 'saddr', subnet, family, 'daddr', '255.255.255.255/32', 'counter', 'return'],
+        'no-masquerade-broadcast',
+        { ...ctx, destination: '255.255.255.255/32' },
+      );
     const multicast = family === 'ip' ? '224.0.0.0/24' : 'ff02::/16';
-    rule(family, 'guest_nat', [...out, family, 'saddr', subnet, family, 'daddr', multicast, 'counter', 'return'], 'no-masquerade-multicast', { ...ctx, destination: multicast });
+    rule(
+      family,
+      'guest_nat',
+      [...out, family, 'saddr', subnet, family, 'daddr', multicast, 'counter', 'return'],
+      'no-masquerade-multicast',
+      { ...ctx, destination: multicast },
+    );
   }
   return commands;
 }

@@ -57,18 +57,41 @@ export function privateChainSetup(family: Family, current: Dump | undefined, net
   const tool = toolOf(family);
   const commands: Command[] = [];
   for (const table of ['filter', 'nat', 'mangle']) {
-    commands.push(command([tool, '-w', '--table', table, '--list-rules'], { kind: 'none' }, { network, purpose: 'probe', context: { table }, setup: true }));
+    commands.push(
+      command(
+        [tool, '-w', '--table', table, '--list-rules'],
+        { kind: 'none' },
+        { network, purpose: 'probe', context: { table }, setup: true },
+      ),
+    );
   }
   for (const table of ['filter', 'nat', 'mangle']) {
     const existing = current ? findTable(current, table) : undefined;
     for (const hook of HOOKS.filter((h) => h.table === table)) {
       if (!findChain(existing, hook.child)) {
-        commands.push(command([tool, '-w', '--table', table, '--new-chain', hook.child], { kind: 'new-chain', family, table, chain: hook.child }, { network, purpose: 'chain-setup', context: { table, chain: hook.child }, setup: true }));
+        commands.push(
+          command(
+            [tool, '-w', '--table', table, '--new-chain', hook.child],
+            { kind: 'new-chain', family, table, chain: hook.child },
+            { network, purpose: 'chain-setup', context: { table, chain: hook.child }, setup: true },
+          ),
+        );
       }
       if (jumpParent(existing, hook.child) !== hook.parent) {
         const options = ['--jump', hook.child];
         const rule = ruleFromOptions(table, hook.parent, options, family);
-        commands.push(command([tool, '-w', '--table', table, '--insert', hook.parent, ...options], { kind: 'insert', family, table, chain: hook.parent, position: 1, rule }, { network, purpose: 'chain-setup', context: { table, chain: hook.child, parent: hook.parent }, setup: true }));
+        commands.push(
+          command(
+            [tool, '-w', '--table', table, '--insert', hook.parent, ...options],
+            { kind: 'insert', family, table, chain: hook.parent, position: 1, rule },
+            {
+              network,
+              purpose: 'chain-setup',
+              context: { table, chain: hook.child, parent: hook.parent },
+              setup: true,
+            },
+          ),
+        );
       }
     }
   }
@@ -88,14 +111,31 @@ function jumpParent(table: ReturnType<typeof findTable>, child: string): string 
 function isBareJump(rule: Rule, child: string): boolean {
   const t = rule.target;
   const anyProtocol = rule.protocol === null || (rule.protocol.name === 'all' && !rule.protocol.negated);
-  return t !== null && t.name === child && !t.goto && t.options.length === 0 && anyProtocol && rule.matches.length === 0 &&
-    rule.source === null && rule.destination === null && rule.inInterface === null && rule.outInterface === null &&
-    rule.fragment === null;
+  return (
+    t !== null &&
+    t.name === child &&
+    !t.goto &&
+    t.options.length === 0 &&
+    anyProtocol &&
+    rule.matches.length === 0 &&
+    rule.source === null &&
+    rule.destination === null &&
+    rule.inInterface === null &&
+    rule.outInterface === null &&
+    rule.fragment === null
+  );
 }
 
 /** Set-up (IPv4 then IPv6, once, before the first network that gets rules) and each network's rules. */
-export function compileLibvirt(networks: readonly Network[], era: IptablesEra, state: { ipv4?: Dump; ipv6?: Dump }, notes: string[]): Command[] {
+export function compileLibvirt(
+  networks: readonly Network[],
+  era: IptablesEra,
+  state: { ipv4?: Dump; ipv6?: Dump },
+  notes: string[],
+): Command[] {
   const first = networks.find((n) => installsRules(n.forward.mode));
-  const setup = first ? [...privateChainSetup('ipv4', state.ipv4, first.name), ...privateChainSetup('ipv6', state.ipv6, first.name)] : [];
+  const setup = first
+    ? [...privateChainSetup('ipv4', state.ipv4, first.name), ...privateChainSetup('ipv6', state.ipv6, first.name)]
+    : [];
   return [...setup, ...networks.flatMap((n) => networkCommands(n, era, notes))];
 }

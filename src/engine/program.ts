@@ -8,7 +8,14 @@ import type { Purpose } from './why.js';
 /** Which software (and era) derives the rules. */
 export type Flavor = 'libvirt' | 'libvirt-legacy' | 'libvirt-nft' | 'xen-bridge' | 'xen-nat' | 'xen-route';
 
-export const FLAVORS: readonly Flavor[] = ['libvirt', 'libvirt-legacy', 'libvirt-nft', 'xen-bridge', 'xen-nat', 'xen-route'];
+export const FLAVORS: readonly Flavor[] = [
+  'libvirt',
+  'libvirt-legacy',
+  'libvirt-nft',
+  'xen-bridge',
+  'xen-nat',
+  'xen-route',
+];
 
 /** nftables address family of a table (libvirt uses `ip` and `ip6`). */
 export type NftFamily = 'ip' | 'ip6';
@@ -19,16 +26,47 @@ export type Effect =
   | { readonly kind: 'none' }
   | { readonly kind: 'new-chain'; readonly family: Family; readonly table: string; readonly chain: string }
   /** `--insert CHAIN [N]`: the rule becomes rule number `position` (1 = top). */
-  | { readonly kind: 'insert'; readonly family: Family; readonly table: string; readonly chain: string; readonly position: number; readonly rule: Rule }
-  | { readonly kind: 'append'; readonly family: Family; readonly table: string; readonly chain: string; readonly rule: Rule }
-  | { readonly kind: 'policy'; readonly family: Family; readonly table: string; readonly chain: string; readonly policy: string }
+  | {
+      readonly kind: 'insert';
+      readonly family: Family;
+      readonly table: string;
+      readonly chain: string;
+      readonly position: number;
+      readonly rule: Rule;
+    }
+  | {
+      readonly kind: 'append';
+      readonly family: Family;
+      readonly table: string;
+      readonly chain: string;
+      readonly rule: Rule;
+    }
+  | {
+      readonly kind: 'policy';
+      readonly family: Family;
+      readonly table: string;
+      readonly chain: string;
+      readonly policy: string;
+    }
   | { readonly kind: 'flush'; readonly family: Family; readonly table: string; readonly chain: string }
   /** The real tool refuses this command (exit status 2) and the script carries on; nothing changes. */
   | { readonly kind: 'refused'; readonly reason: string }
   | { readonly kind: 'nft-add-table'; readonly family: NftFamily; readonly table: string }
-  | { readonly kind: 'nft-add-chain'; readonly family: NftFamily; readonly table: string; readonly chain: string; readonly spec: string | null }
+  | {
+      readonly kind: 'nft-add-chain';
+      readonly family: NftFamily;
+      readonly table: string;
+      readonly chain: string;
+      readonly spec: string | null;
+    }
   /** `nft insert rule FAMILY TABLE CHAIN STATEMENT…` (position 1). */
-  | { readonly kind: 'nft-insert'; readonly family: NftFamily; readonly table: string; readonly chain: string; readonly statement: readonly string[] };
+  | {
+      readonly kind: 'nft-insert';
+      readonly family: NftFamily;
+      readonly table: string;
+      readonly chain: string;
+      readonly statement: readonly string[];
+    };
 
 export interface Command {
   /** Exactly as executed, program name first (`iptables`, `ip6tables`, `nft`, `tc`). */
@@ -54,4 +92,3 @@ export interface Program {
   /** Things the user should know (inputs ignored by this era, behaviour that depends on the host). */
   readonly notes: readonly string[];
 }
-

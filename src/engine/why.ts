@@ -45,10 +45,37 @@ export type Purpose =
   | 'xen-antispoof-dom0';
 
 export const PURPOSES: readonly Purpose[] = [
-  'probe', 'chain-setup', 'dhcp-in', 'dhcp-out', 'dns-in', 'dns-out', 'tftp-in', 'tftp-out', 'dhcpv6-in', 'dhcpv6-out',
-  'reject-in', 'reject-out', 'cross-bridge', 'forward-out', 'related-in', 'forward-in', 'masquerade', 'masquerade-ports',
-  'snat', 'snat-ports', 'no-masquerade-broadcast', 'no-masquerade-multicast', 'checksum', 'xen-vif-in', 'xen-vif-out',
-  'xen-vif-dhcp', 'xen-masquerade', 'xen-antispoof-policy', 'xen-antispoof-flush', 'xen-antispoof', 'xen-antispoof-dom0',
+  'probe',
+  'chain-setup',
+  'dhcp-in',
+  'dhcp-out',
+  'dns-in',
+  'dns-out',
+  'tftp-in',
+  'tftp-out',
+  'dhcpv6-in',
+  'dhcpv6-out',
+  'reject-in',
+  'reject-out',
+  'cross-bridge',
+  'forward-out',
+  'related-in',
+  'forward-in',
+  'masquerade',
+  'masquerade-ports',
+  'snat',
+  'snat-ports',
+  'no-masquerade-broadcast',
+  'no-masquerade-multicast',
+  'checksum',
+  'xen-vif-in',
+  'xen-vif-out',
+  'xen-vif-dhcp',
+  'xen-masquerade',
+  'xen-antispoof-policy',
+  'xen-antispoof-flush',
+  'xen-antispoof',
+  'xen-antispoof-dom0',
 ];
 
 /** What a sentence may mention; each purpose uses the fields it needs and falls back gracefully. */
@@ -90,7 +117,11 @@ export function why(purpose: Purpose, ctx: WhyContext = {}): string {
   const bridge = ctx.bridge ?? 'the bridge';
   const guests = ctx.subnet ? `guests of ${ctx.subnet}` : 'guests';
   return match(purpose)
-    .with('probe', () => (ctx.table ? `libvirt lists the ${ctx.table} table to see which of its chains already exist` : 'the script checks that the firewall can be read before changing it'))
+    .with('probe', () =>
+      ctx.table
+        ? `libvirt lists the ${ctx.table} table to see which of its chains already exist`
+        : 'the script checks that the firewall can be read before changing it',
+    )
     .with('chain-setup', () =>
       ctx.parent
         ? `every packet in ${ctx.table ?? 'filter'} ${ctx.parent} passes through libvirt's ${ctx.chain ?? 'private'} chain first`
@@ -102,27 +133,78 @@ export function why(purpose: Purpose, ctx: WhyContext = {}): string {
     .with('dns-out', () => `the host may send DNS traffic to guests${on(ctx.bridge)} (port 53)`)
     .with('tftp-in', () => `guests${on(ctx.bridge)} may fetch boot files from the host's TFTP server (port 69)`)
     .with('tftp-out', () => `the host may send TFTP traffic to guests${on(ctx.bridge)} (port 69)`)
-    .with('dhcpv6-in', () => `guests${on(ctx.bridge)} may ask the host's dnsmasq for an IPv6 address (DHCPv6, port 547)`)
+    .with(
+      'dhcpv6-in',
+      () => `guests${on(ctx.bridge)} may ask the host's dnsmasq for an IPv6 address (DHCPv6, port 547)`,
+    )
     .with('dhcpv6-out', () => `the host may send DHCPv6 replies to guests${on(ctx.bridge)} (port 546)`)
     .with('reject-in', () => `everything else entering ${bridge} is rejected`)
     .with('reject-out', () => `everything else leaving ${bridge} is rejected`)
     .with('cross-bridge', () => `guests${on(ctx.bridge)} may talk to each other`)
     .with('forward-out', () => `${guests}${on(ctx.bridge)} may start connections to anywhere${via(ctx.dev)}`)
     .with('related-in', () => `replies may come back in to ${guests}${on(ctx.bridge)}${via(ctx.dev, 'from')}`)
-    .with('forward-in', () => `anyone${via(ctx.dev, 'behind')} may start connections to ${guests}${on(ctx.bridge)} (routed, no NAT)`)
-    .with('masquerade', () => `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by the host's on the way out${via(ctx.dev)}`)
-    .with('masquerade-ports', () => `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets the host's address and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}, never a privileged one`)
-    .with('snat', () => `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by ${ctx.to ?? 'a fixed address'} on the way out${via(ctx.dev)}`)
-    .with('snat-ports', () => `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets ${ctx.to ?? 'a fixed address'} and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}`)
-    .with('no-masquerade-broadcast', () => `broadcasts from ${guests} (${ctx.destination ?? '255.255.255.255/32'}) keep their address, so DHCP replies stay valid`)
-    .with('no-masquerade-multicast', () => `local multicast from ${guests} (${ctx.destination ?? '224.0.0.0/24'}) keeps its address`)
-    .with('checksum', () => `DHCP replies to guests${on(ctx.bridge)} get their UDP checksum filled in (some guests drop them otherwise)`)
-    .with('xen-vif-in', () => `traffic from guest interface ${ctx.vif ?? 'vif'}${ctx.address ? ` with source ${ctx.address}` : ''} may be forwarded`)
-    .with('xen-vif-out', () => (ctx.stateful ? `replies to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it` : `traffic to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it`))
+    .with(
+      'forward-in',
+      () => `anyone${via(ctx.dev, 'behind')} may start connections to ${guests}${on(ctx.bridge)} (routed, no NAT)`,
+    )
+    .with(
+      'masquerade',
+      () =>
+        `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by the host's on the way out${via(ctx.dev)}`,
+    )
+    .with(
+      'masquerade-ports',
+      () =>
+        `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets the host's address and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}, never a privileged one`,
+    )
+    .with(
+      'snat',
+      () =>
+        `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by ${ctx.to ?? 'a fixed address'} on the way out${via(ctx.dev)}`,
+    )
+    .with(
+      'snat-ports',
+      () =>
+        `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets ${ctx.to ?? 'a fixed address'} and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}`,
+    )
+    .with(
+      'no-masquerade-broadcast',
+      () =>
+        `broadcasts from ${guests} (${ctx.destination ?? '255.255.255.255/32'}) keep their address, so DHCP replies stay valid`,
+    )
+    .with(
+      'no-masquerade-multicast',
+      () => `local multicast from ${guests} (${ctx.destination ?? '224.0.0.0/24'}) keeps its address`,
+    )
+    .with(
+      'checksum',
+      () =>
+        `DHCP replies to guests${on(ctx.bridge)} get their UDP checksum filled in (some guests drop them otherwise)`,
+    )
+    .with(
+      'xen-vif-in',
+      () =>
+        `traffic from guest interface ${ctx.vif ?? 'vif'}${ctx.address ? ` with source ${ctx.address}` : ''} may be forwarded`,
+    )
+    .with('xen-vif-out', () =>
+      ctx.stateful
+        ? `replies to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it`
+        : `traffic to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it`,
+    )
     .with('xen-vif-dhcp', () => `guest interface ${ctx.vif ?? 'vif'} may ask for an address by DHCP (udp 68 → 67)`)
-    .with('xen-masquerade', () => `everything leaving by ${ctx.netdev ?? 'the uplink'} gets the host's address (network-nat), whatever its source`)
-    .with('xen-antispoof-policy', () => `forwarded traffic not explicitly accepted is dropped (network-bridge antispoof=yes)`)
-    .with('xen-antispoof-flush', () => `every earlier FORWARD rule is removed (network-bridge antispoof=yes flushes the chain)`)
+    .with(
+      'xen-masquerade',
+      () =>
+        `everything leaving by ${ctx.netdev ?? 'the uplink'} gets the host's address (network-nat), whatever its source`,
+    )
+    .with(
+      'xen-antispoof-policy',
+      () => `forwarded traffic not explicitly accepted is dropped (network-bridge antispoof=yes)`,
+    )
+    .with(
+      'xen-antispoof-flush',
+      () => `every earlier FORWARD rule is removed (network-bridge antispoof=yes flushes the chain)`,
+    )
     .with('xen-antispoof', () => `traffic arriving from the physical port ${ctx.netdev ?? 'peth0'} may be bridged`)
     .with('xen-antispoof-dom0', () => `traffic from dom0's own interface ${ctx.vif ?? 'vif0.0'} may be bridged`)
     .exhaustive();

@@ -10,7 +10,6 @@ import type { Command } from './program.js';
 import type { Purpose, WhyContext } from './why.js';
 import { compareVersions, type Version } from './version.js';
 
-
 export interface XenEra {
   readonly label: string;
   /** `iptables -w` (iptables_w, 4.10+). */
@@ -19,7 +18,9 @@ export interface XenEra {
   readonly probes: number;
   /** frob_iptable appends (-A) before 3.4, inserts (-I) since. */
   readonly add: '-A' | '-I';
-  /** The `--physdev-out` rule: none before 3.4; with `-m state --state RELATED,ESTABLISHED` in 3.4–4.0; plain from 4.1. */
+  /**
+   * The `--physdev-out` rule: none before 3.4; with `-m state --state RELATED,ESTABLISHED` in 3.4–4.0; plain from 4.1.
+   */
   readonly physdevOut: 'none' | 'stateful' | 'plain';
   /** `--physdev-is-bridged` on both rules (4.1+). */
   readonly bridged: boolean;
@@ -32,12 +33,36 @@ export interface XenEra {
 }
 
 export const XEN_BOUNDARIES: ReadonlyArray<{ feature: string; since: string; source: string }> = [
-  { feature: 'vif addresses each get their own -s rule (quoting bug fixed)', since: '3.0.4', source: 'vif-common.sh 2dd30a7333 (2006-11-21); capture old-vif-bridge-3.0.0' },
-  { feature: 'network-bridge antispoofing no longer accepts vif0.N', since: '3.2', source: 'network-bridge of 3.0.0 vs 3.2; captures network-bridge-antispoof-{3.0.0,4.4}' },
-  { feature: 'frob_iptable inserts (-I) and adds a RELATED,ESTABLISHED --physdev-out rule', since: '3.4', source: 'vif-common.sh 891410cbc4 (3.4.0-rc3); capture old-vif-bridge-4.0.0' },
-  { feature: '--physdev-is-bridged on both rules, state match dropped', since: '4.1', source: 'vif-common.sh adee1dd918, 26637cd320 (2010)' },
-  { feature: 'network-bridge/nat/route and xend removed', since: '4.5', source: 'tools/hotplug 9fabe55939 (2014-04-09)' },
-  { feature: 'iptables -w on every command', since: '4.10', source: 'vif-common.sh 3d2010f9ff (2017-06-05); captures head-*' },
+  {
+    feature: 'vif addresses each get their own -s rule (quoting bug fixed)',
+    since: '3.0.4',
+    source: 'vif-common.sh 2dd30a7333 (2006-11-21); capture old-vif-bridge-3.0.0',
+  },
+  {
+    feature: 'network-bridge antispoofing no longer accepts vif0.N',
+    since: '3.2',
+    source: 'network-bridge of 3.0.0 vs 3.2; captures network-bridge-antispoof-{3.0.0,4.4}',
+  },
+  {
+    feature: 'frob_iptable inserts (-I) and adds a RELATED,ESTABLISHED --physdev-out rule',
+    since: '3.4',
+    source: 'vif-common.sh 891410cbc4 (3.4.0-rc3); capture old-vif-bridge-4.0.0',
+  },
+  {
+    feature: '--physdev-is-bridged on both rules, state match dropped',
+    since: '4.1',
+    source: 'vif-common.sh adee1dd918, 26637cd320 (2010)',
+  },
+  {
+    feature: 'network-bridge/nat/route and xend removed',
+    since: '4.5',
+    source: 'tools/hotplug 9fabe55939 (2014-04-09)',
+  },
+  {
+    feature: 'iptables -w on every command',
+    since: '4.10',
+    source: 'vif-common.sh 3d2010f9ff (2017-06-05); captures head-*',
+  },
 ];
 
 export function xenEra(version: Version): XenEra {
@@ -64,11 +89,24 @@ function iptablesArgv(era: XenEra, args: readonly string[]): string[] {
  * One `iptables -A|-I TABLE-CHAIN OPTIONS` command of a script: its effect on the dump, or
  * `refused` when iptables would reject the arguments.
  */
-export function scriptRule(era: XenEra, network: string, op: '-A' | '-I', table: string, chain: string, options: readonly string[], purpose: Purpose, context: WhyContext, refused?: string): Command {
+export function scriptRule(
+  era: XenEra,
+  network: string,
+  op: '-A' | '-I',
+  table: string,
+  chain: string,
+  options: readonly string[],
+  purpose: Purpose,
+  context: WhyContext,
+  refused?: string,
+): Command {
   const argv = iptablesArgv(era, [...(table === 'filter' ? [] : ['-t', table]), op, chain, ...options]);
   if (refused) return command(argv, { kind: 'refused', reason: refused }, { network, purpose, context });
   const rule = ruleFromOptions(table, chain, options);
-  const effect = op === '-I' ? { kind: 'insert' as const, family: 'ipv4' as const, table, chain, position: 1, rule } : { kind: 'append' as const, family: 'ipv4' as const, table, chain, rule };
+  const effect =
+    op === '-I'
+      ? { kind: 'insert' as const, family: 'ipv4' as const, table, chain, position: 1, rule }
+      : { kind: 'append' as const, family: 'ipv4' as const, table, chain, rule };
   return command(argv, effect, { network, purpose, context });
 }
 
@@ -81,21 +119,62 @@ export function vifNatDefaultIp(vif: XenVif): string {
 export function vifCommands(era: XenEra, network: XenNetwork, vif: XenVif, ips: readonly string[]): Command[] {
   const commands: Command[] = [];
   const base: WhyContext = { network: network.name, vif: vif.name, stateful: era.physdevOut === 'stateful' };
-  for (let i = 0; i < era.probes; i++) commands.push(command(iptablesArgv(era, ['-L', '-n']), { kind: 'none' }, { network: network.name, purpose: 'probe', context: base }));
+  for (let i = 0; i < era.probes; i++)
+    commands.push(
+      command(
+        iptablesArgv(era, ['-L', '-n']),
+        { kind: 'none' },
+        { network: network.name, purpose: 'probe', context: base },
+      ),
+    );
 
-  const physdev = (direction: '--physdev-in' | '--physdev-out'): string[] => ['-m', 'physdev', ...(era.bridged ? ['--physdev-is-bridged'] : []), direction, vif.name];
+  const physdev = (direction: '--physdev-in' | '--physdev-out'): string[] => [
+    '-m',
+    'physdev',
+    ...(era.bridged ? ['--physdev-is-bridged'] : []),
+    direction,
+    vif.name,
+  ];
   const frob = (extra: readonly string[], purpose: Purpose, context: WhyContext, refused?: string): void => {
-    commands.push(scriptRule(era, network.name, era.add, 'filter', 'FORWARD', [...physdev('--physdev-in'), ...extra, '-j', 'ACCEPT'], purpose, context, refused));
+    commands.push(
+      scriptRule(
+        era,
+        network.name,
+        era.add,
+        'filter',
+        'FORWARD',
+        [...physdev('--physdev-in'), ...extra, '-j', 'ACCEPT'],
+        purpose,
+        context,
+        refused,
+      ),
+    );
     if (era.physdevOut === 'none') return;
     const state = era.physdevOut === 'stateful' ? ['-m', 'state', '--state', 'RELATED,ESTABLISHED'] : [];
-    commands.push(scriptRule(era, network.name, era.add, 'filter', 'FORWARD', [...state, ...physdev('--physdev-out'), '-j', 'ACCEPT'], 'xen-vif-out', base));
+    commands.push(
+      scriptRule(
+        era,
+        network.name,
+        era.add,
+        'filter',
+        'FORWARD',
+        [...state, ...physdev('--physdev-out'), '-j', 'ACCEPT'],
+        'xen-vif-out',
+        base,
+      ),
+    );
   };
 
   if (ips.length === 0) {
     frob([], 'xen-vif-in', base);
   } else if (era.quotingBug && ips.length > 1) {
     const joined = ips.join(' ');
-    frob(['-s', joined], 'xen-vif-in', { ...base, address: joined }, `iptables rejects '-s ${joined}' (host/network not found): ${era.label} passed every address as one argument`);
+    frob(
+      ['-s', joined],
+      'xen-vif-in',
+      { ...base, address: joined },
+      `iptables rejects '-s ${joined}' (host/network not found): ${era.label} passed every address as one argument`,
+    );
   } else {
     // The sentence names what the rule matches: vif-nat's 10.0.3.1/16 accepts all of 10.0.0.0/16.
     for (const address of ips) frob(['-s', address], 'xen-vif-in', { ...base, address: matchedAddress(address) });

@@ -10,10 +10,24 @@ export function compileXenNat(era: XenEra, network: XenNetwork, notes: string[])
   const commands: Command[] = [];
   if (era.networkScripts) {
     // network-nat runs plain iptables (no -w) and appends
-    commands.push(scriptRule({ ...era, wait: false }, network.name, '-A', 'nat', 'POSTROUTING', ['-o', network.netdev, '-j', 'MASQUERADE'], 'xen-masquerade', { network: network.name, netdev: network.netdev }));
+    commands.push(
+      scriptRule(
+        { ...era, wait: false },
+        network.name,
+        '-A',
+        'nat',
+        'POSTROUTING',
+        ['-o', network.netdev, '-j', 'MASQUERADE'],
+        'xen-masquerade',
+        { network: network.name, netdev: network.netdev },
+      ),
+    );
   } else {
-    notes.push(`${network.name}: ${era.label} has no network-nat script; the MASQUERADE on ${network.netdev} must be added by the administrator`);
+    notes.push(
+      `${network.name}: ${era.label} has no network-nat script; the MASQUERADE on ${network.netdev} must be added by the administrator`,
+    );
   }
-  for (const vif of network.vifs) commands.push(...vifCommands(era, network, vif, vif.ips.length > 0 ? vif.ips : [vifNatDefaultIp(vif)]));
+  for (const vif of network.vifs)
+    commands.push(...vifCommands(era, network, vif, vif.ips.length > 0 ? vif.ips : [vifNatDefaultIp(vif)]));
   return commands;
 }

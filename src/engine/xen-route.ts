@@ -7,6 +7,7 @@ import type { Command } from './program.js';
 import { vifCommands, type XenEra } from './xen-common.js';
 
 export function compileXenRoute(era: XenEra, network: XenNetwork, notes: string[]): Command[] {
-  if (network.vifs.length === 0) notes.push(`${network.name}: network-route adds no firewall rules; only guest interfaces (vif-route) do`);
+  if (network.vifs.length === 0)
+    notes.push(`${network.name}: network-route adds no firewall rules; only guest interfaces (vif-route) do`);
   return network.vifs.flatMap((vif) => vifCommands(era, network, vif, vif.ips));
 }

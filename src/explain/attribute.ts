@@ -39,19 +39,40 @@ export interface Explained {
 export function networksFromDefinitions(networks: readonly AnyNetwork[]): NetworkInfo[] {
   return networks.map((n) =>
     n.kind === 'libvirt'
-      ? { name: n.name, origin: 'given', owner: 'libvirt', bridge: n.bridge?.name ?? null, subnets: n.ips.map((ip) => ip.subnet), vifs: [], definition: n }
-      : { name: n.name, origin: 'given', owner: 'xen', bridge: n.bridge, subnets: [], vifs: n.vifs.map((v) => v.name), definition: n },
+      ? {
+          name: n.name,
+          origin: 'given',
+          owner: 'libvirt',
+          bridge: n.bridge?.name ?? null,
+          subnets: n.ips.map((ip) => ip.subnet),
+          vifs: [],
+          definition: n,
+        }
+      : {
+          name: n.name,
+          origin: 'given',
+          owner: 'xen',
+          bridge: n.bridge,
+          subnets: [],
+          vifs: n.vifs.map((v) => v.name),
+          definition: n,
+        },
   );
 }
 
 const DOCKER_CHAIN = /^DOCKER(-|$)/;
 const DOCKER_BRIDGE = /^(docker\d+|br-[0-9a-f]{12})$/;
 const UFW_CHAIN = /^ufw6?-/;
-const FIREWALLD_CHAIN = /^((INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING)_(direct|ZONES|ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
+const FIREWALLD_CHAIN =
+  /^((INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING)_(direct|ZONES|ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
 
 function foreignOwner(rule: Rule): Owner | null {
   const chains = [rule.chain, rule.target?.name ?? ''];
-  if (chains.some((c) => DOCKER_CHAIN.test(c)) || [rule.inInterface, rule.outInterface].some((i) => i && DOCKER_BRIDGE.test(i.name))) return 'docker';
+  if (
+    chains.some((c) => DOCKER_CHAIN.test(c)) ||
+    [rule.inInterface, rule.outInterface].some((i) => i && DOCKER_BRIDGE.test(i.name))
+  )
+    return 'docker';
   if (chains.some((c) => UFW_CHAIN.test(c))) return 'ufw';
   if (chains.some((c) => FIREWALLD_CHAIN.test(c))) return 'firewalld';
   return null;
@@ -76,7 +97,9 @@ function classifyAll(dumps: readonly Dump[]): Seen[] {
   const out: Seen[] = [];
   for (const dump of dumps) {
     const family = dump.family ?? 'ipv4';
-    for (const table of dump.tables) for (const chain of table.chains) for (const rule of chain.rules) out.push({ rule, family, classified: classifiedOf(rule, family) });
+    for (const table of dump.tables)
+      for (const chain of table.chains)
+        for (const rule of chain.rules) out.push({ rule, family, classified: classifiedOf(rule, family) });
   }
   return out;
 }
@@ -100,20 +123,41 @@ export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInf
   const vifs: string[] = [];
   const docker = new Set<string>();
   for (const { rule, classified } of seen) {
-    if (classified?.bridge && classified.purpose !== 'xen-masquerade') addBridge(classified.bridge, classified, rule.chain);
-    if (classified?.vif && classified.purpose !== 'xen-antispoof-dom0' && !known.has(classified.vif) && !vifs.includes(classified.vif)) vifs.push(classified.vif);
-    for (const i of [rule.inInterface, rule.outInterface]) if (i && DOCKER_BRIDGE.test(i.name) && !i.name.endsWith('+')) docker.add(i.name);
+    if (classified?.bridge && classified.purpose !== 'xen-masquerade')
+      addBridge(classified.bridge, classified, rule.chain);
+    if (
+      classified?.vif &&
+      classified.purpose !== 'xen-antispoof-dom0' &&
+      !known.has(classified.vif) &&
+      !vifs.includes(classified.vif)
+    )
+      vifs.push(classified.vif);
+    for (const i of [rule.inInterface, rule.outInterface])
+      if (i && DOCKER_BRIDGE.test(i.name) && !i.name.endsWith('+')) docker.add(i.name);
   }
   // In built-in chains `-s NET -i IF -j ACCEPT` is any router's rule: an interface counts as a
   // libvirt bridge by its name, its rules in LIBVIRT_* chains, or two of libvirt's catch-alls.
   const libvirtLike = ([name, e]: [string, { evidence: Set<Purpose>; private: boolean }]): boolean =>
     /^virbr\d+$/.test(name) || e.private || CATCH_ALLS.filter((p) => e.evidence.has(p)).length >= 2;
-  const inferred: NetworkInfo[] = [...bridges].filter(libvirtLike).map(([bridge, e]) => ({ name: bridge, origin: 'inferred', owner: 'libvirt', bridge, subnets: e.subnets, vifs: [], definition: null }));
+  const inferred: NetworkInfo[] = [...bridges].filter(libvirtLike).map(([bridge, e]) => ({
+    name: bridge,
+    origin: 'inferred',
+    owner: 'libvirt',
+    bridge,
+    subnets: e.subnets,
+    vifs: [],
+    definition: null,
+  }));
   // libvirt's MASQUERADE triple for a subnet no bridge explains (its filter rules are gone, or never were).
   const covered = [...given, ...inferred].flatMap((n) => n.subnets);
   const natOnly = new Map<string, { subnet: Cidr; evidence: Set<Purpose> }>();
   for (const { classified } of seen) {
-    if (!classified?.subnet || classified.bridge || !['masquerade', 'masquerade-ports', 'snat', 'snat-ports'].includes(classified.purpose)) continue;
+    if (
+      !classified?.subnet ||
+      classified.bridge ||
+      !['masquerade', 'masquerade-ports', 'snat', 'snat-ports'].includes(classified.purpose)
+    )
+      continue;
     if (covered.some((c) => cidrEquals(c, classified.subnet!))) continue;
     const key = formatCidr(classified.subnet);
     const entry = natOnly.get(key) ?? { subnet: classified.subnet, evidence: new Set<Purpose>() };
@@ -121,18 +165,42 @@ export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInf
     natOnly.set(key, entry);
   }
   for (const [name, e] of natOnly) {
-    if ((e.evidence.has('masquerade') && e.evidence.has('masquerade-ports')) || (e.evidence.has('snat') && e.evidence.has('snat-ports'))) {
-      inferred.push({ name, origin: 'inferred', owner: 'libvirt', bridge: null, subnets: [e.subnet], vifs: [], definition: null });
+    if (
+      (e.evidence.has('masquerade') && e.evidence.has('masquerade-ports')) ||
+      (e.evidence.has('snat') && e.evidence.has('snat-ports'))
+    ) {
+      inferred.push({
+        name,
+        origin: 'inferred',
+        owner: 'libvirt',
+        bridge: null,
+        subnets: [e.subnet],
+        vifs: [],
+        definition: null,
+      });
     }
   }
-  if (vifs.length > 0) inferred.push({ name: 'xen', origin: 'inferred', owner: 'xen', bridge: null, subnets: [], vifs, definition: null });
-  for (const bridge of docker) inferred.push({ name: bridge === 'docker0' ? 'docker' : `docker:${bridge}`, origin: 'inferred', owner: 'docker', bridge, subnets: [], vifs: [], definition: null });
+  if (vifs.length > 0)
+    inferred.push({ name: 'xen', origin: 'inferred', owner: 'xen', bridge: null, subnets: [], vifs, definition: null });
+  for (const bridge of docker)
+    inferred.push({
+      name: bridge === 'docker0' ? 'docker' : `docker:${bridge}`,
+      origin: 'inferred',
+      owner: 'docker',
+      bridge,
+      subnets: [],
+      vifs: [],
+      definition: null,
+    });
   return [...given, ...inferred];
 }
 
 const CATCH_ALLS: readonly Purpose[] = ['reject-in', 'reject-out', 'cross-bridge', 'dhcp-in', 'dns-in'];
 
-/** Networks indexed by bridge, vif and subnet, built once per network list: a linear search per rule is too slow for 100,000 rules × 1,000 networks. */
+/**
+ * Networks indexed by bridge, vif and subnet, built once per network list: a linear search per rule is too slow for
+ * 100,000 rules × 1,000 networks.
+ */
 interface NetworkIndex {
   readonly networks: readonly NetworkInfo[];
   /** Name → position of the first network with that bridge / vif. */
@@ -149,7 +217,10 @@ interface NetworkIndex {
 
 const indexes = new WeakMap<readonly NetworkInfo[], NetworkIndex>();
 
-function firstPositions(networks: readonly NetworkInfo[], names: (n: NetworkInfo) => Array<string | null>): Map<string, number> {
+function firstPositions(
+  networks: readonly NetworkInfo[],
+  names: (n: NetworkInfo) => Array<string | null>,
+): Map<string, number> {
   const map = new Map<string, number>();
   networks.forEach((n, at) => {
     for (const name of names(n)) if (name !== null && !map.has(name)) map.set(name, at);
@@ -209,10 +280,16 @@ function firstOverlapping(index: NetworkIndex, cidr: Cidr): NetworkInfo | null {
   return best === Infinity ? null : index.networks[best]!;
 }
 
-const positioned = (index: NetworkIndex, at: number | undefined): NetworkInfo | null => (at === undefined ? null : index.networks[at]!);
+const positioned = (index: NetworkIndex, at: number | undefined): NetworkInfo | null =>
+  at === undefined ? null : index.networks[at]!;
 
 /** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
-function networkOf(rule: Rule, family: Family, classified: Classified | null, networks: readonly NetworkInfo[]): NetworkInfo | null {
+function networkOf(
+  rule: Rule,
+  family: Family,
+  classified: Classified | null,
+  networks: readonly NetworkInfo[],
+): NetworkInfo | null {
   const index = indexOf(networks);
   if (classified?.bridge) {
     const byBridge = positioned(index, index.bridges.get(classified.bridge));
@@ -249,17 +326,33 @@ function networkOf(rule: Rule, family: Family, classified: Classified | null, ne
   }
   // A port forward (DNAT) is about the guest it sends connections to.
   const guest = dnatTarget(rule, family === 'ipv6' ? 6 : 4)?.to;
-  if (guest) return firstOverlapping(index, { family: guest.family, network: guest.value, prefix: guest.family === 4 ? 32 : 128 });
+  if (guest)
+    return firstOverlapping(index, {
+      family: guest.family,
+      network: guest.value,
+      prefix: guest.family === 4 ? 32 : 128,
+    });
   return null;
 }
 
 /** One rule: its network, owner, purpose and sentence. */
-export function explainRule(rule: Rule, family: Family, networks: readonly NetworkInfo[], found: Classified | null = classifiedOf(rule, family)): Explained {
+export function explainRule(
+  rule: Rule,
+  family: Family,
+  networks: readonly NetworkInfo[],
+  found: Classified | null = classifiedOf(rule, family),
+): Explained {
   const network = networkOf(rule, family, found, networks);
   const foreign = foreignOwner(rule);
-  // A libvirt-shaped rule in a built-in chain about no virtual network is the host's own (a router's `-s NET -i eth1 -j ACCEPT`).
-  // So is a bare `-o DEV -j MASQUERADE` when nothing shows Xen (Shorewall, a home router): network-nat's shape, not its proof.
-  const orphan = found !== null && network === null && !LIBVIRT_CHAINS.has(rule.chain) && found.purpose !== 'chain-setup' && (!found.purpose.startsWith('xen-') || found.purpose === 'xen-masquerade');
+  // A libvirt-shaped rule in a built-in chain about no virtual network is the host's own (a router's `-s NET -i eth1 -j
+  // ACCEPT`). So is a bare `-o DEV -j MASQUERADE` when nothing shows Xen (Shorewall, a home router): network-nat's
+  // shape, not its proof.
+  const orphan =
+    found !== null &&
+    network === null &&
+    !LIBVIRT_CHAINS.has(rule.chain) &&
+    found.purpose !== 'chain-setup' &&
+    (!found.purpose.startsWith('xen-') || found.purpose === 'xen-masquerade');
   const classified = orphan ? null : found;
   if (classified && !foreign) {
     const owner: Owner = classified.purpose.startsWith('xen-') ? 'xen' : 'libvirt';
@@ -272,7 +365,14 @@ export function explainRule(rule: Rule, family: Family, networks: readonly Netwo
 }
 
 /** The sentence is written when first read (an audit of 100,000 rules reads a few); one object shape for all. */
-function explained(rule: Rule, family: Family, network: string | null, owner: Owner, purpose: Purpose | null, write: () => string): Explained {
+function explained(
+  rule: Rule,
+  family: Family,
+  network: string | null,
+  owner: Owner,
+  purpose: Purpose | null,
+  write: () => string,
+): Explained {
   let text: string | undefined;
   return {
     rule,

@@ -41,9 +41,13 @@ const SERVICE_PORTS: Readonly<Record<string, { in?: Purpose; out?: Purpose }>> =
   '546': { out: 'dhcpv6-out' },
 };
 
-const in_ = (chain: string, role: keyof typeof ROLE_CHAINS): boolean => (ROLE_CHAINS[role] as readonly string[]).includes(chain);
+const in_ = (chain: string, role: keyof typeof ROLE_CHAINS): boolean =>
+  (ROLE_CHAINS[role] as readonly string[]).includes(chain);
 
-function only(rule: Rule, ...present: Array<'source' | 'destination' | 'inInterface' | 'outInterface' | 'protocol'>): boolean {
+function only(
+  rule: Rule,
+  ...present: Array<'source' | 'destination' | 'inInterface' | 'outInterface' | 'protocol'>
+): boolean {
   const fields = ['source', 'destination', 'inInterface', 'outInterface', 'protocol'] as const;
   return !rule.fragment && fields.every((f) => (rule[f] !== null) === present.includes(f));
 }
@@ -87,7 +91,8 @@ function targetValue(rule: Rule, option: string): string | undefined {
   return o?.args.map((a) => a.value).join(' ');
 }
 
-const hostOnly = (c: Cidr): string => (c.prefix === (c.family === 4 ? 32 : 128) ? formatCidr(c).replace(/\/\d+$/, '') : formatCidr(c));
+const hostOnly = (c: Cidr): string =>
+  c.prefix === (c.family === 4 ? 32 : 128) ? formatCidr(c).replace(/\/\d+$/, '') : formatCidr(c);
 
 /** What libvirt or Xen rule this is, or null for rules neither installs. */
 export function classifyRule(rule: Rule, family: Family): Classified | null {
@@ -95,16 +100,30 @@ export function classifyRule(rule: Rule, family: Family): Classified | null {
 }
 
 function classifySetup(rule: Rule): Classified | null {
-  const hook = LIBVIRT_HOOKS.find((h) => h.table === rule.table && h.parent === rule.chain && rule.target?.name === h.child);
-  if (!hook || !only(rule) || rule.matches.length > 0 || rule.target!.goto || rule.target!.options.length > 0) return null;
-  return { purpose: 'chain-setup', context: { table: hook.table, chain: hook.child, parent: hook.parent }, bridge: null, subnet: null, vif: null };
+  const hook = LIBVIRT_HOOKS.find(
+    (h) => h.table === rule.table && h.parent === rule.chain && rule.target?.name === h.child,
+  );
+  if (!hook || !only(rule) || rule.matches.length > 0 || rule.target!.goto || rule.target!.options.length > 0)
+    return null;
+  return {
+    purpose: 'chain-setup',
+    context: { table: hook.table, chain: hook.child, parent: hook.parent },
+    bridge: null,
+    subnet: null,
+    vif: null,
+  };
 }
 
 function classifyLibvirt(rule: Rule, family: Family): Classified | null {
   const { chain } = rule;
   const inIf = plainIface(rule.inInterface);
   const outIf = plainIface(rule.outInterface);
-  const result = (purpose: Purpose, bridge: string | null, extra: Partial<WhyContext> = {}, subnet: Cidr | null = null): Classified => ({
+  const result = (
+    purpose: Purpose,
+    bridge: string | null,
+    extra: Partial<WhyContext> = {},
+    subnet: Cidr | null = null,
+  ): Classified => ({
     purpose,
     context: { ...(bridge ? { bridge } : {}), ...(subnet ? { subnet: formatCidr(subnet) } : {}), ...extra },
     bridge,
@@ -124,19 +143,35 @@ function classifyLibvirt(rule: Rule, family: Family): Classified | null {
       if (in_(chain, 'forwardOut') && inIf && only(rule, 'inInterface')) return result('reject-out', inIf);
       if (in_(chain, 'forwardIn') && outIf && only(rule, 'outInterface')) return result('reject-in', outIf);
     }
-    if (target(rule, 'ACCEPT') && inIf && outIf && inIf === outIf && only(rule, 'inInterface', 'outInterface') && rule.matches.length === 0 && in_(chain, 'forwardCross')) {
+    if (
+      target(rule, 'ACCEPT') &&
+      inIf &&
+      outIf &&
+      inIf === outIf &&
+      only(rule, 'inInterface', 'outInterface') &&
+      rule.matches.length === 0 &&
+      in_(chain, 'forwardCross')
+    ) {
       return result('cross-bridge', inIf);
     }
     // forwarding of a subnet: out of the bridge (FWO), back in (FWI)
     if (target(rule, 'ACCEPT') && !rule.protocol && !rule.fragment) {
       const src = rule.source && !rule.source.negated ? rule.source.cidr : null;
       const dst = rule.destination && !rule.destination.negated ? rule.destination.cidr : null;
-      if (in_(chain, 'forwardOut') && src && !rule.destination && inIf && rule.matches.length === 0 && (!rule.outInterface || outIf)) {
+      if (
+        in_(chain, 'forwardOut') &&
+        src &&
+        !rule.destination &&
+        inIf &&
+        rule.matches.length === 0 &&
+        (!rule.outInterface || outIf)
+      ) {
         return result('forward-out', inIf, { dev: outIf }, src);
       }
       if (in_(chain, 'forwardIn') && dst && !rule.source && outIf && (!rule.inInterface || inIf)) {
         if (rule.matches.length === 0) return result('forward-in', outIf, { dev: inIf }, dst);
-        if (rule.matches.length === 1 && isReplies(rule.matches[0]!)) return result('related-in', outIf, { dev: inIf }, dst);
+        if (rule.matches.length === 1 && isReplies(rule.matches[0]!))
+          return result('related-in', outIf, { dev: inIf }, dst);
       }
     }
     return null;
@@ -165,13 +200,22 @@ function classifyLibvirt(rule: Rule, family: Family): Classified | null {
     }
     if (target(rule, 'RETURN') && rule.destination && !rule.destination.negated && !rule.protocol) {
       const destination = formatCidr(rule.destination.cidr);
-      if (family === 'ipv4' && destination === '255.255.255.255/32') return result('no-masquerade-broadcast', null, { dev, destination }, src);
-      if (destination === '224.0.0.0/24' || destination === 'ff02::/16') return result('no-masquerade-multicast', null, { dev, destination }, src);
+      if (family === 'ipv4' && destination === '255.255.255.255/32')
+        return result('no-masquerade-broadcast', null, { dev, destination }, src);
+      if (destination === '224.0.0.0/24' || destination === 'ff02::/16')
+        return result('no-masquerade-multicast', null, { dev, destination }, src);
     }
     return null;
   }
 
-  if (rule.table === 'mangle' && in_(chain, 'postrouting') && target(rule, 'CHECKSUM') && outIf && only(rule, 'outInterface', 'protocol') && destinationPortOnly(rule) === '68') {
+  if (
+    rule.table === 'mangle' &&
+    in_(chain, 'postrouting') &&
+    target(rule, 'CHECKSUM') &&
+    outIf &&
+    only(rule, 'outInterface', 'protocol') &&
+    destinationPortOnly(rule) === '68'
+  ) {
     return result('checksum', outIf);
   }
   return null;
@@ -190,32 +234,72 @@ function splitPorts(to: string): [string, string | null] {
 }
 
 function classifyXen(rule: Rule): Classified | null {
-  if (rule.table === 'nat' && rule.chain === 'POSTROUTING' && target(rule, 'MASQUERADE') && only(rule, 'outInterface') && plainIface(rule.outInterface) && rule.matches.length === 0 && rule.target!.options.length === 0) {
+  if (
+    rule.table === 'nat' &&
+    rule.chain === 'POSTROUTING' &&
+    target(rule, 'MASQUERADE') &&
+    only(rule, 'outInterface') &&
+    plainIface(rule.outInterface) &&
+    rule.matches.length === 0 &&
+    rule.target!.options.length === 0
+  ) {
     const netdev = rule.outInterface!.name;
     return { purpose: 'xen-masquerade', context: { netdev }, bridge: netdev, subnet: null, vif: null };
   }
-  if (rule.table !== 'filter' || rule.chain !== 'FORWARD' || !target(rule, 'ACCEPT') || rule.inInterface || rule.outInterface || rule.destination) return null;
+  if (
+    rule.table !== 'filter' ||
+    rule.chain !== 'FORWARD' ||
+    !target(rule, 'ACCEPT') ||
+    rule.inInterface ||
+    rule.outInterface ||
+    rule.destination
+  )
+    return null;
   const physdev = rule.matches.find((m) => m.name === 'physdev');
   if (!physdev) return null;
   const others = rule.matches.filter((m) => m !== physdev);
   const inPort = value(physdev, '--physdev-in');
   const outPort = value(physdev, '--physdev-out');
-  const known = physdev.options.every((o) => !o.negated && ['--physdev-in', '--physdev-out', '--physdev-is-bridged'].includes(o.name));
+  const known = physdev.options.every(
+    (o) => !o.negated && ['--physdev-in', '--physdev-out', '--physdev-is-bridged'].includes(o.name),
+  );
   if (!known || (inPort && outPort)) return null;
   return matchOn({ inPort, outPort, others, src: rule.source, proto: rule.protocol?.name ?? null })
     .with({ outPort: P.string, src: null, proto: null }, ({ outPort: vif, others: rest }) => {
       if (rest.length > 1 || (rest.length === 1 && !isReplies(rest[0]!))) return null;
-      return { purpose: 'xen-vif-out' as const, context: { vif, stateful: rest.length === 1 }, bridge: null, subnet: null, vif };
+      return {
+        purpose: 'xen-vif-out' as const,
+        context: { vif, stateful: rest.length === 1 },
+        bridge: null,
+        subnet: null,
+        vif,
+      };
     })
     .with({ inPort: P.string, proto: 'udp' }, ({ inPort: vif, others: rest, src }) => {
       const udp = rest[0];
-      if (src || rest.length !== 1 || udp?.name !== 'udp' || value(udp, '--sport') !== '68' || value(udp, '--dport') !== '67' || udp.options.length !== 2) return null;
+      if (
+        src ||
+        rest.length !== 1 ||
+        udp?.name !== 'udp' ||
+        value(udp, '--sport') !== '68' ||
+        value(udp, '--dport') !== '67' ||
+        udp.options.length !== 2
+      )
+        return null;
       return { purpose: 'xen-vif-dhcp' as const, context: { vif }, bridge: null, subnet: null, vif };
     })
     .with({ inPort: P.string, proto: null }, ({ inPort: port, others: rest, src }) => {
       if (rest.length > 0 || (src && src.negated)) return null;
-      if (/^p[a-z]+\d*$/.test(port) && !src) return { purpose: 'xen-antispoof' as const, context: { netdev: port }, bridge: null, subnet: null, vif: null };
-      if (port === 'vif0.0' && !src) return { purpose: 'xen-antispoof-dom0' as const, context: { vif: port }, bridge: null, subnet: null, vif: port };
+      if (/^p[a-z]+\d*$/.test(port) && !src)
+        return { purpose: 'xen-antispoof' as const, context: { netdev: port }, bridge: null, subnet: null, vif: null };
+      if (port === 'vif0.0' && !src)
+        return {
+          purpose: 'xen-antispoof-dom0' as const,
+          context: { vif: port },
+          bridge: null,
+          subnet: null,
+          vif: port,
+        };
       return {
         purpose: 'xen-vif-in' as const,
         context: { vif: port, ...(src ? { address: hostOnly(src.cidr) } : {}) },

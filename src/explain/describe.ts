@@ -92,7 +92,9 @@ function matchPhrases(m: Match): string[] {
       case '--limit-burst':
         break;
       case '--tcp-flags':
-        out.push(v === 'FIN,SYN,RST,ACK SYN' ? `${neg(o)}opening a TCP connection (SYN)` : `${neg(o)}with TCP flags ${v}`);
+        out.push(
+          v === 'FIN,SYN,RST,ACK SYN' ? `${neg(o)}opening a TCP connection (SYN)` : `${neg(o)}with TCP flags ${v}`,
+        );
         break;
       case '--mark':
         out.push(`${neg(o)}with ${m.name === 'connmark' ? 'connection ' : ''}mark ${v}`);
@@ -155,8 +157,12 @@ function targetPhrase(rule: Rule): string {
 
 /** "forwarded tcp packets from 10.0.0.0/8, to port 22 are accepted" */
 export function describeRule(rule: Rule): string {
-  const proto = rule.protocol && rule.protocol.name !== 'all' ? `${rule.protocol.negated ? 'non-' : ''}${rule.protocol.name} ` : '';
-  const subject = (SUBJECTS[`${rule.table}/${rule.chain}`] ?? `%packets in ${rule.table} ${rule.chain}`).replace('%', proto);
+  const proto =
+    rule.protocol && rule.protocol.name !== 'all' ? `${rule.protocol.negated ? 'non-' : ''}${rule.protocol.name} ` : '';
+  const subject = (SUBJECTS[`${rule.table}/${rule.chain}`] ?? `%packets in ${rule.table} ${rule.chain}`).replace(
+    '%',
+    proto,
+  );
   const parts: string[] = [];
   if (rule.source) parts.push(`${neg(rule.source)}from ${formatCidr(rule.source.cidr)}`);
   if (rule.destination) parts.push(`${neg(rule.destination)}to ${formatCidr(rule.destination.cidr)}`);

@@ -3,7 +3,15 @@
 // `virtables explain` (docs/json.md).
 
 import { explainDumps, inferNetworks, type NetworkInfo, type Owner } from './attribute.js';
-import { explainReport, networkReport, networkTitle, OWNER_TITLES, OWNERS, type ExplainReport, type RuleReport } from './report.js';
+import {
+  explainReport,
+  networkReport,
+  networkTitle,
+  OWNER_TITLES,
+  OWNERS,
+  type ExplainReport,
+  type RuleReport,
+} from './report.js';
 import { verdictOf } from './verdict.js';
 import { explainNftTables, inferNftNetworks, type NftExplained } from './nft-explain.js';
 import type { Purpose } from '../engine/why.js';
@@ -71,7 +79,9 @@ export function explainHost(host: Host, networks: readonly NetworkInfo[]): HostE
     ...base,
     file: host.name,
     inputs: host.inputs,
-    networks: networks.map((n) => networkReport(n, verdictOf(n, all, backendOf(n, ipt, nft), new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
+    networks: networks.map((n) =>
+      networkReport(n, verdictOf(n, all, backendOf(n, ipt, nft), new Set(dumps.map((d) => d.family ?? 'ipv4')))),
+    ),
     nftRules: nft.map((e) => nftRuleReport(e, host.nft?.file ?? host.name)),
   };
 }

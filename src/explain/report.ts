@@ -21,8 +21,15 @@ export interface RuleReport {
   readonly purpose: Purpose | null;
   readonly why: string;
   /** explain: the rule can never match — which earlier rule decides its packets first (the simulator's finding). */
-  readonly neverMatches?: { readonly line: number; readonly text: string; readonly verdict: 'rejected' | 'dropped' | 'accepted' } | null;
-  /** explain: what the rule's verdict depends on beyond the packet (state the kernel keeps, a match virtables cannot evaluate). */
+  readonly neverMatches?: {
+    readonly line: number;
+    readonly text: string;
+    readonly verdict: 'rejected' | 'dropped' | 'accepted';
+  } | null;
+  /**
+   * explain: what the rule's verdict depends on beyond the packet (state the kernel keeps, a match virtables cannot
+   * evaluate).
+   */
   readonly dependsOn?: readonly string[] | null;
 }
 
@@ -44,11 +51,32 @@ export interface ExplainReport {
 }
 
 export function ruleReport(e: Explained, file: string, position: number): RuleReport {
-  return { table: e.rule.table, chain: e.rule.chain, position, family: e.family, text: '', line: e.rule.pos.line, file, network: e.network, owner: e.owner, purpose: e.purpose, why: e.why };
+  return {
+    table: e.rule.table,
+    chain: e.rule.chain,
+    position,
+    family: e.family,
+    text: '',
+    line: e.rule.pos.line,
+    file,
+    network: e.network,
+    owner: e.owner,
+    purpose: e.purpose,
+    why: e.why,
+  };
 }
 
 export function networkReport(n: NetworkInfo, v: NetworkVerdict): NetworkReport {
-  return { name: n.name, origin: n.origin, bridge: n.bridge, subnets: n.subnets.map((s) => subnetsText({ ...n, subnets: [s] })), verdict: v.verdict, summary: v.summary, purposes: v.purposes, missing: v.missing };
+  return {
+    name: n.name,
+    origin: n.origin,
+    bridge: n.bridge,
+    subnets: n.subnets.map((s) => subnetsText({ ...n, subnets: [s] })),
+    verdict: v.verdict,
+    summary: v.summary,
+    purposes: v.purposes,
+    missing: v.missing,
+  };
 }
 
 export function label(n: NetworkInfo): string {
@@ -59,13 +87,20 @@ export function label(n: NetworkInfo): string {
 export function explainReport(dumps: readonly Dump[], networks: readonly NetworkInfo[]): ExplainReport {
   const explained = explainDumps(dumps, networks);
   const positions = new Map<Explained['rule'], number>();
-  for (const d of dumps) for (const t of d.tables) for (const c of t.chains) c.rules.forEach((r, i) => positions.set(r, i + 1));
+  for (const d of dumps)
+    for (const t of d.tables) for (const c of t.chains) c.rules.forEach((r, i) => positions.set(r, i + 1));
   const fileOf = new Map<Explained['rule'], string>();
-  for (const d of dumps) for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) fileOf.set(r, d.file);
+  for (const d of dumps)
+    for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) fileOf.set(r, d.file);
   return {
     file: dumps.map((d) => d.file).join(', '),
-    networks: networks.map((n) => networkReport(n, verdictOf(n, explained, undefined, new Set(dumps.map((d) => d.family ?? 'ipv4'))))),
-    rules: explained.map((e) => ({ ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0), text: formatRule(e.rule, e.family) })),
+    networks: networks.map((n) =>
+      networkReport(n, verdictOf(n, explained, undefined, new Set(dumps.map((d) => d.family ?? 'ipv4')))),
+    ),
+    rules: explained.map((e) => ({
+      ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0),
+      text: formatRule(e.rule, e.family),
+    })),
   };
 }
 
@@ -91,7 +126,10 @@ export function networkTitle(n: NetworkReport): string {
   return `${n.name}${where ? ` (${where})` : ''}: ${n.verdict} — ${n.summary}`;
 }
 
-/** Rules grouped by network (in the order networks are known), then libvirt's shared set-up, then other owners and the host. */
+/**
+ * Rules grouped by network (in the order networks are known), then libvirt's shared set-up, then other owners and the
+ * host.
+ */
 export function explainGroups(report: ExplainReport): ExplainGroup[] {
   const out: ExplainGroup[] = [];
   for (const n of report.networks) {

@@ -9,12 +9,22 @@ import { hostExplainGroups, type HostExplainReport, type ReportRow } from './hos
 
 function emptyInputs(report: HostExplainReport, host?: Host): string[] {
   const listed = host ? hostDumps(host).flatMap((d) => listingNote(d) ?? []) : [];
-  return [...listed, ...report.inputs.filter((i) => i.kind === 'empty').map((i) => `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`)];
+  return [
+    ...listed,
+    ...report.inputs
+      .filter((i) => i.kind === 'empty')
+      .map(
+        (i) =>
+          `${i.file === '-' ? 'standard input' : i.file}: empty (no tables): no rules, as ip6tables-save and iptables-save print nothing while no table is in use`,
+      ),
+  ];
 }
 
 /** The marks after a rule's sentence, found by its place in the report's rules. */
 function neverText(report: HostExplainReport, row: ReportRow): string {
-  const r = report.rules.find((x) => `line ${x.line}` === row.where && x.text === row.text && (x.neverMatches || x.dependsOn));
+  const r = report.rules.find(
+    (x) => `line ${x.line}` === row.where && x.text === row.text && (x.neverMatches || x.dependsOn),
+  );
   const n = r?.neverMatches;
   const state = r?.dependsOn ? ` — depends on state: ${r.dependsOn.join('; ')}` : '';
   if (!n) return state;
@@ -41,8 +51,19 @@ export function explainTables(report: HostExplainReport, s: Style, host?: Host):
   const out: string[] = emptyInputs(report, host);
   for (const g of hostExplainGroups(report)) {
     out.push(s.bold(g.title));
-    const spec = { head: ['line', 'table', 'rule', 'purpose', 'why'], widths: [10, 12, Math.floor(width * 0.4), 14, Math.floor(width * 0.28)], headStyle: s.cyan, borderStyle: s.dim };
-    const rows: TableRow[] = g.rows.map((r) => [r.where.replace(/^line /, ''), r.table, r.text, r.purpose ?? '', `${r.why}${neverText(report, r)}`]);
+    const spec = {
+      head: ['line', 'table', 'rule', 'purpose', 'why'],
+      widths: [10, 12, Math.floor(width * 0.4), 14, Math.floor(width * 0.28)],
+      headStyle: s.cyan,
+      borderStyle: s.dim,
+    };
+    const rows: TableRow[] = g.rows.map((r) => [
+      r.where.replace(/^line /, ''),
+      r.table,
+      r.text,
+      r.purpose ?? '',
+      `${r.why}${neverText(report, r)}`,
+    ]);
     out.push(renderTable(spec, rows.length > 0 ? rows : [{ span: '(no rules in this dump)' }]), '');
   }
   return out.join('\n');

@@ -57,7 +57,13 @@ function readAll(fd: number, path: string, name: string, limit: number, size: nu
     let n = -1;
     while (filled < chunk.length && (n = readWaiting(fd, chunk, filled)) > 0) filled += n;
     total += filled;
-    if (total > limit) throw new InputError(path, 1, 1, `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`);
+    if (total > limit)
+      throw new InputError(
+        path,
+        1,
+        1,
+        `${name} is more than ${MiB(limit)}, the most virtables reads (stopped after ${MiB(total)})`,
+      );
     if (filled > 0) chunks.push(filled === chunk.length ? chunk : chunk.subarray(0, filled));
     if (n === 0) break;
   }
@@ -73,7 +79,8 @@ export function readBytesFromDisk(path: string): Uint8Array {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const limit = inputLimit();
-    if (st.isFile() && st.size > limit) throw new InputError(path, 1, 1, `${name} is ${MiB(st.size)}, more than virtables reads (${MiB(limit)})`);
+    if (st.isFile() && st.size > limit)
+      throw new InputError(path, 1, 1, `${name} is ${MiB(st.size)}, more than virtables reads (${MiB(limit)})`);
     return readAll(fd, path, name, limit, st.isFile() ? st.size : 0);
   } catch (e) {
     if (e instanceof InputError) throw e;

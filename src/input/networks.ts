@@ -27,7 +27,11 @@ export interface NetworkReadOptions {
  * come; a xend-config.sxp and domU configurations together make one Xen network, placed
  * where the first of them was given.
  */
-export function readNetworkFiles(files: readonly string[], read: ReadBytes, options: NetworkReadOptions = {}): AnyNetwork[] {
+export function readNetworkFiles(
+  files: readonly string[],
+  read: ReadBytes,
+  options: NetworkReadOptions = {},
+): AnyNetwork[] {
   const command = options.command ?? 'virtables';
   const out: Array<AnyNetwork | 'xen-host'> = [];
   let xend: XenSource | null = null;
@@ -45,13 +49,19 @@ export function readNetworkFiles(files: readonly string[], read: ReadBytes, opti
     }
     if (!out.includes('xen-host')) out.push('xen-host');
     if (kind === 'xend') {
-      if (xend) throw new UsageError(`${command}: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`);
+      if (xend)
+        throw new UsageError(
+          `${command}: two Xen host configurations (${xend.file} and ${file}); give one xend-config.sxp`,
+        );
       xend = { text, file };
     } else {
       const domid = options.domids?.[domains.length];
       domains.push({ text, file, ...(domid === undefined ? {} : { domid }) });
     }
   }
-  if (options.domids && options.domids.length !== domains.length) throw new UsageError(`${command}: --domids gives ${options.domids.length} domain id(s) for ${domains.length} domU configuration(s)`);
+  if (options.domids && options.domids.length !== domains.length)
+    throw new UsageError(
+      `${command}: --domids gives ${options.domids.length} domain id(s) for ${domains.length} domU configuration(s)`,
+    );
   return out.map((n) => (n === 'xen-host' ? readXenNetwork(xend, domains) : n));
 }

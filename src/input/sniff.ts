@@ -13,7 +13,8 @@ const NFT_STATEMENT = /^(table|flush|add|define|include|destroy|delete|create)\s
 /** iptables-save lines: `*table`, `:CHAIN POLICY`, `-A CHAIN`, `COMMIT`. */
 const SAVE_LINE = /^(\*[A-Za-z]|:\S+\s|-[AI]\s|COMMIT\b)/;
 /** Rule listings: `iptables -S` (`-P INPUT ACCEPT`, `-N CHAIN`) and `iptables -L` (`Chain INPUT (policy …)`). */
-const LISTING_LINE = /^(-P\s+\S+\s+(ACCEPT|DROP)\b|-N\s+\S|Chain\s+\S+\s+\(|\$\s+(sudo\s+)?ip6?tables\S*\s|\[[^\]]*\][#$]\s*(sudo\s+)?ip6?tables\S*\s)/;
+const LISTING_LINE =
+  /^(-P\s+\S+\s+(ACCEPT|DROP)\b|-N\s+\S|Chain\s+\S+\s+\(|\$\s+(sudo\s+)?ip6?tables\S*\s|\[[^\]]*\][#$]\s*(sudo\s+)?ip6?tables\S*\s)/;
 
 export function sniff(text: string): Sniffed {
   const body = text.startsWith('\ufeff') ? text.slice(1) : text;

@@ -40,7 +40,20 @@ export interface SheetResult {
 }
 
 function failed(a: Assertion, message: string): AssertionResult {
-  return { line: a.at.line, col: a.at.col, text: a.text, kind: a.kind, status: 'fail', observed: 'not checked', message, hint: a.hint, firewall: null, legs: [], rules: null, notes: [] };
+  return {
+    line: a.at.line,
+    col: a.at.col,
+    text: a.text,
+    kind: a.kind,
+    status: 'fail',
+    observed: 'not checked',
+    message,
+    hint: a.hint,
+    firewall: null,
+    legs: [],
+    rules: null,
+    notes: [],
+  };
 }
 
 export interface CheckOptions {
@@ -78,7 +91,20 @@ export function checkSheet(world: World, evidence: Evidence, read: ReadBytes, op
     if (a.kind === 'rules') {
       const r = evaluateRules(world, evidence, read, a);
       if (r.observed === 'no answer') missing(r.message);
-      return { line: a.at.line, col: a.at.col, text: a.text, kind: 'rules', status: r.pass ? 'pass' : 'fail', observed: r.observed, message: r.message, hint: a.hint, firewall: null, legs: [], rules: r, notes: r.notes };
+      return {
+        line: a.at.line,
+        col: a.at.col,
+        text: a.text,
+        kind: 'rules',
+        status: r.pass ? 'pass' : 'fail',
+        observed: r.observed,
+        message: r.message,
+        hint: a.hint,
+        firewall: null,
+        legs: [],
+        rules: r,
+        notes: r.notes,
+      };
     }
     const ctxs = reachContexts();
     if (typeof ctxs === 'string') return failed(a, `cannot check: ${ctxs}`);
@@ -88,9 +114,18 @@ export function checkSheet(world: World, evidence: Evidence, read: ReadBytes, op
     const refused = [...new Set(ctxs.flatMap((c) => c.firewall.refused))];
     const status: Status = bad.o.pass ? 'pass' : bad.o.undecided ? 'undecided' : 'fail';
     return {
-      line: a.at.line, col: a.at.col, text: a.text, kind: 'reach', status, observed: bad.o.observed,
+      line: a.at.line,
+      col: a.at.col,
+      text: a.text,
+      kind: 'reach',
+      status,
+      observed: bad.o.observed,
       message: `${several && !bad.o.pass ? `on ${bad.ctx.firewall.describe}: ${bad.o.message}` : bad.o.message}${!bad.o.pass && refused.some((r) => r.includes('iptables refuses it')) ? `; the answer's commands did not all run: ${refused.filter((r) => r.includes('iptables refuses it')).join('; ')}` : ''}`,
-      hint: a.hint, firewall: bad.ctx.firewall.describe, legs: bad.o.legs, rules: null, notes: [...refused, ...bad.o.notes],
+      hint: a.hint,
+      firewall: bad.ctx.firewall.describe,
+      legs: bad.o.legs,
+      rules: null,
+      notes: [...refused, ...bad.o.notes],
     };
   });
   return { ...base, results };

@@ -16,7 +16,8 @@ import type { ReadBytes } from '../input/disk.js';
 import { dumpOfListing, listingIsState } from './operations.js';
 
 /** A piece of evidence, or why it is not there (said to the student or the admin). */
-export type Found<T> = { readonly ok: true; readonly value: T; readonly file: string } | { readonly ok: false; readonly why: string };
+export type Found<T> =
+  { readonly ok: true; readonly value: T; readonly file: string } | { readonly ok: false; readonly why: string };
 
 export interface Evidence {
   /** How to name where the evidence came from in messages ("the answer in answers/4", "the command line"). */
@@ -88,7 +89,8 @@ export function answerEvidence(dir: string, read: ReadBytes): Evidence {
     },
     listing(file) {
       const name = file ?? ['rules.txt', 'commands.txt', 'answer.txt'].find(has) ?? null;
-      if (name && has(name)) return found(path(name), () => parseListing(decodeText(path(name), read(path(name))), path(name)));
+      if (name && has(name))
+        return found(path(name), () => parseListing(decodeText(path(name), read(path(name))), path(name)));
       return { ok: false, why: `${origin} has no ${file ?? 'rules.txt (the rules or commands of the answer)'}` };
     },
     guestDump(guest, file) {
@@ -128,7 +130,8 @@ export function commandLineEvidence(given: GivenFiles, read: ReadBytes): Evidenc
       return given.before ? found(given.before, () => dump(given.before!)) : null;
     },
     listing() {
-      if (given.rules) return found(given.rules, () => parseListing(decodeText(given.rules!, read(given.rules!)), given.rules!));
+      if (given.rules)
+        return found(given.rules, () => parseListing(decodeText(given.rules!, read(given.rules!)), given.rules!));
       return { ok: false, why: 'no rule listing: give --rules FILE' };
     },
     guestDump(guest) {

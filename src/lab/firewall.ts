@@ -19,13 +19,17 @@ import type { World } from './sheet.js';
 
 export interface Firewall {
   readonly dump: Dump;
-  /** Where it came from, for messages: `host.save`, or `clean-host.save, then natted and natted2 started, then rules.txt`. */
+  /**
+   * Where it came from, for messages: `host.save`, or `clean-host.save, then natted and natted2 started, then
+   * rules.txt`.
+   */
   readonly describe: string;
   /** Commands of the answer iptables would refuse, said as iptables would; lines of a script not applied. */
   readonly refused: string[];
 }
 
-export type Firewalls = { readonly ok: true; readonly variants: Firewall[] } | { readonly ok: false; readonly why: string };
+export type Firewalls =
+  { readonly ok: true; readonly variants: Firewall[] } | { readonly ok: false; readonly why: string };
 
 export function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
@@ -37,7 +41,10 @@ export function namesText(names: readonly string[]): string {
 }
 
 /** The host's dump after starting `names` in this order on the sheet's `before` (the engine's rules). */
-export function startNetworks(world: World, names: readonly string[]): { dump: Dump; describe: string; before: Dump; program: Program } {
+export function startNetworks(
+  world: World,
+  names: readonly string[],
+): { dump: Dump; describe: string; before: Dump; program: Program } {
   const networks = names.map((n) => {
     const d = world.networks.find((x) => x.name === n);
     if (!d) throw new UsageError(`check: network '${n}' is not defined`);
@@ -53,7 +60,12 @@ export function startNetworks(world: World, names: readonly string[]): { dump: D
   });
   const dump = applyProgram(program, base).ipv4;
   const from = world.before?.ok ? world.before.file : 'an empty firewall';
-  return { dump: { ...dump, family: 'ipv4' }, describe: `${from} after starting ${namesText(names)} (${world.era.label})`, before, program };
+  return {
+    dump: { ...dump, family: 'ipv4' },
+    describe: `${from} after starting ${namesText(names)} (${world.era.label})`,
+    before,
+    program,
+  };
 }
 
 function orders(list: readonly Named[], anyOrder: boolean): string[][] {
@@ -63,10 +75,18 @@ function orders(list: readonly Named[], anyOrder: boolean): string[][] {
 
 function missingNetworks(world: World, list: readonly Named[]): string | null {
   const gone = list.filter((n) => !world.networks.some((d) => d.name === n.name));
-  return gone.length > 0 ? `network${gone.length > 1 ? 's' : ''} ${gone.map((n) => `'${n.name}'`).join(', ')} not defined` : null;
+  return gone.length > 0
+    ? `network${gone.length > 1 ? 's' : ''} ${gone.map((n) => `'${n.name}'`).join(', ')} not defined`
+    : null;
 }
 
-function materialize(world: World, source: FirewallSource, evidence: Evidence, read: ReadBytes, guest: string | null): Firewalls {
+function materialize(
+  world: World,
+  source: FirewallSource,
+  evidence: Evidence,
+  read: ReadBytes,
+  guest: string | null,
+): Firewalls {
   switch (source.kind) {
     case 'file': {
       const path = world.path(source.file);
@@ -79,17 +99,38 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
       const listing = evidence.listing(source.commands.file);
       if (!listing.ok) return { ok: false, why: listing.why };
       const applied = applyOperations(f.value, listing.value);
-      return { ok: true, variants: [{ dump: applied.dump, describe: `${f.file}, then ${listing.file}`, refused: [...applied.refused, ...skippedNotes(listing.value)] }] };
+      return {
+        ok: true,
+        variants: [
+          {
+            dump: applied.dump,
+            describe: `${f.file}, then ${listing.file}`,
+            refused: [...applied.refused, ...skippedNotes(listing.value)],
+          },
+        ],
+      };
     }
     case 'answer-commands': {
-      if (guest) return { ok: false, why: `${guest}'s firewall is its own dump ("the answer's dump"), not the host's networks` };
+      if (guest)
+        return { ok: false, why: `${guest}'s firewall is its own dump ("the answer's dump"), not the host's networks` };
       const listing = evidence.listing(source.file);
       if (!listing.ok) return { ok: false, why: listing.why };
       // A whole listing (iptables-save, -S or -L of everything) is the host's state, not commands.
       if (listingIsState(listing.value)) {
         const state = dumpOfListing(listing.value);
-        const partial = listing.value.operations.some((o) => 'interfacesShown' in o && !o.interfacesShown) ? ' (iptables -L without -v: no interfaces shown, each rule taken for any interface)' : '';
-        return { ok: true, variants: [{ dump: state.dump, describe: `${listing.file} (the host's state as listed)${partial}`, refused: state.refused }] };
+        const partial = listing.value.operations.some((o) => 'interfacesShown' in o && !o.interfacesShown)
+          ? ' (iptables -L without -v: no interfaces shown, each rule taken for any interface)'
+          : '';
+        return {
+          ok: true,
+          variants: [
+            {
+              dump: state.dump,
+              describe: `${listing.file} (the host's state as listed)${partial}`,
+              refused: state.refused,
+            },
+          ],
+        };
       }
       const gone = missingNetworks(world, source.networks);
       if (gone) return { ok: false, why: gone };
@@ -98,7 +139,11 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
         variants: orders(source.networks, source.anyOrder).map((names) => {
           const started = startNetworks(world, names);
           const applied = applyOperations(started.dump, listing.value);
-          return { dump: applied.dump, describe: `${started.describe}, then ${listing.file}`, refused: [...applied.refused, ...skippedNotes(listing.value)] };
+          return {
+            dump: applied.dump,
+            describe: `${started.describe}, then ${listing.file}`,
+            refused: [...applied.refused, ...skippedNotes(listing.value)],
+          };
         }),
       };
     }
@@ -106,10 +151,13 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
       if (guest) return { ok: false, why: `${guest}'s firewall is its own dump, not started networks` };
       const gone = missingNetworks(world, source.networks);
       if (gone) return { ok: false, why: gone };
-      return { ok: true, variants: orders(source.networks, source.anyOrder).map((names) => {
+      return {
+        ok: true,
+        variants: orders(source.networks, source.anyOrder).map((names) => {
           const started = startNetworks(world, names);
           return { dump: started.dump, describe: started.describe, refused: [] };
-        }) };
+        }),
+      };
     }
   }
 }
@@ -117,7 +165,9 @@ function materialize(world: World, source: FirewallSource, evidence: Evidence, r
 /** The first of the declared sources that the evidence provides (default: the evidence's dump). */
 export function firewallsOf(world: World, evidence: Evidence, read: ReadBytes, guest: string | null = null): Firewalls {
   const declared = guest ? world.guestFirewalls.get(guest) : world.firewall;
-  const sources: FirewallSource[] = declared?.sources ?? [{ kind: 'answer-dump', file: null, commands: null, at: { line: 0, col: 0 } }];
+  const sources: FirewallSource[] = declared?.sources ?? [
+    { kind: 'answer-dump', file: null, commands: null, at: { line: 0, col: 0 } },
+  ];
   const why: string[] = [];
   for (const s of sources) {
     const f = materialize(world, s, evidence, read, guest);

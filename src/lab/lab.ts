@@ -26,7 +26,8 @@ export interface Lab {
 export function readLab(path: string, read: ReadBytes): Lab {
   const isDir = existsSync(path) && statSync(path).isDirectory();
   const file = isDir ? join(path, LAB_FILE) : path;
-  if (isDir && !existsSync(file)) throw new UsageError(`lab: ${path} has no ${LAB_FILE} (the lab file listing its tasks and queries)`);
+  if (isDir && !existsSync(file))
+    throw new UsageError(`lab: ${path} has no ${LAB_FILE} (the lab file listing its tasks and queries)`);
   const parsed = parseLabFile(decodeText(file, read(file)), file);
   const ids = new Set<string>();
   for (const e of parsed.entries) {
@@ -39,7 +40,9 @@ export function readLab(path: string, read: ReadBytes): Lab {
 /** The labs in a directory of labs (each a sub-directory with a lab file). */
 export function labsIn(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().filter((d) => existsSync(join(dir, d, LAB_FILE)));
+  return readdirSync(dir)
+    .sort()
+    .filter((d) => existsSync(join(dir, d, LAB_FILE)));
 }
 
 export type QueryStatus = 'pass' | 'fail' | 'unanswered' | 'unreadable';
@@ -54,7 +57,9 @@ export interface QueryResult {
   readonly reason: string | null;
 }
 
-/** Where a task's answer is: DIR/ID (or DIR/qID, DIR/query-ID, DIR/task-ID); DIR itself when only that task is graded. */
+/**
+ * Where a task's answer is: DIR/ID (or DIR/qID, DIR/query-ID, DIR/task-ID); DIR itself when only that task is graded.
+ */
 export function answerDirFor(entry: LabEntry, answers: string, only: boolean): string | null {
   for (const name of [entry.id, `q${entry.id}`, `${entry.kind}-${entry.id}`, `${entry.kind}${entry.id}`]) {
     const p = join(answers, name);
@@ -69,19 +74,26 @@ function isInside(file: string, dir: string): boolean {
 }
 
 export function gradeAnswers(lab: Lab, answers: string, only: string | null, read: ReadBytes): QueryResult[] {
-  if (!existsSync(answers) || !statSync(answers).isDirectory()) throw new UsageError(`lab check: ${answers}: no such answer directory`);
+  if (!existsSync(answers) || !statSync(answers).isDirectory())
+    throw new UsageError(`lab check: ${answers}: no such answer directory`);
   const entries = only === null ? lab.entries : lab.entries.filter((e) => e.id === only || `q${e.id}` === only);
-  if (only !== null && entries.length === 0) throw new UsageError(`lab check: ${lab.file} has no task or query '${only}' (it has ${lab.entries.map((e) => e.id).join(', ')})`);
+  if (only !== null && entries.length === 0)
+    throw new UsageError(
+      `lab check: ${lab.file} has no task or query '${only}' (it has ${lab.entries.map((e) => e.id).join(', ')})`,
+    );
   return entries.map((entry): QueryResult => {
     const dir = answerDirFor(entry, answers, only !== null);
     if (!dir) return { entry, answer: null, status: 'unanswered', sheets: [], reason: null };
     try {
       const evidence = answerEvidence(dir, read);
-      const sheets = entry.sheets.map((s) => checkSheet(loadSheet(join(lab.dir, s.file), evidence, read), evidence, read));
+      const sheets = entry.sheets.map((s) =>
+        checkSheet(loadSheet(join(lab.dir, s.file), evidence, read), evidence, read),
+      );
       return { entry, answer: dir, status: sheets.every(passed) ? 'pass' : 'fail', sheets, reason: null };
     } catch (e) {
       // A file of the answer that cannot be read makes this task unreadable, not the whole grading.
-      if (e instanceof InputError && isInside(e.file, dir)) return { entry, answer: dir, status: 'unreadable', sheets: [], reason: e.message };
+      if (e instanceof InputError && isInside(e.file, dir))
+        return { entry, answer: dir, status: 'unreadable', sheets: [], reason: e.message };
       throw e;
     }
   });

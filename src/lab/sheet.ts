@@ -17,7 +17,16 @@ import { InputError } from '../model/errors.js';
 import type { AnyNetwork, Network } from '../model/network.js';
 import { decodeText } from '../model/text.js';
 import { readNetworkFiles } from '../input/networks.js';
-import { parseLinkAddress, type GuestSpec, type LinkAddress, type TopologySpec, type UplinkSpec, DEFAULT_OUTSIDE, DEFAULT_UPLINK, emptySpec } from '../sim/topology.js';
+import {
+  parseLinkAddress,
+  type GuestSpec,
+  type LinkAddress,
+  type TopologySpec,
+  type UplinkSpec,
+  DEFAULT_OUTSIDE,
+  DEFAULT_UPLINK,
+  emptySpec,
+} from '../sim/topology.js';
 import type { Evidence, Found } from './evidence.js';
 import type { ReadBytes } from '../input/disk.js';
 
@@ -87,7 +96,9 @@ export function gatewaysOf(a: GuestAttachment): HostAddress[] | undefined {
   return a.gateway === undefined ? undefined : a.gateway === null ? [] : [a.gateway];
 }
 
-/** What is wrong with a dotted-quad address a sheet writes (`192.168.124.300`), or null when it is not one or is fine. */
+/**
+ * What is wrong with a dotted-quad address a sheet writes (`192.168.124.300`), or null when it is not one or is fine.
+ */
 export function addressProblem(text: string): string | null {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(text);
   if (!m) return null;
@@ -113,8 +124,14 @@ function readNetworkFile(path: string, read: ReadBytes): AnyNetwork[] {
 function eraOf(file: string, s: Extract<Statement, { kind: 'era' }> | undefined): Era {
   if (!s) return { flavor: 'libvirt', version: null, label: 'libvirt (current)' };
   const flavor = s.flavor.name as Flavor;
-  if (!FLAVORS.includes(flavor)) fail(file, s.flavor.at, `unknown era '${s.flavor.name}' (one of ${FLAVORS.join(', ')})`);
-  if (flavor === 'libvirt-nft') fail(file, s.flavor.at, 'era libvirt-nft: checks compare and trace iptables rules; libvirt 10.4+ with the nftables backend installs none (use libvirt for the iptables backend)');
+  if (!FLAVORS.includes(flavor))
+    fail(file, s.flavor.at, `unknown era '${s.flavor.name}' (one of ${FLAVORS.join(', ')})`);
+  if (flavor === 'libvirt-nft')
+    fail(
+      file,
+      s.flavor.at,
+      'era libvirt-nft: checks compare and trace iptables rules; libvirt 10.4+ with the nftables backend installs none (use libvirt for the iptables backend)',
+    );
   if (s.version !== null && !parseVersion(s.version)) fail(file, s.at, `bad version '${s.version}' (X.Y or X.Y.Z)`);
   return { flavor, version: s.version, label: `${flavor}${s.version ? ` ${s.version}` : ''}` };
 }
@@ -151,7 +168,12 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
     if (!text.ok) return [{ s, file: from }];
     const included = parseSheet(text.value, text.file);
     for (const x of included.statements) {
-      if (!['network', 'guest', 'firewall', 'uplink', 'outside'].includes(x.kind)) fail(text.file, x.at, "an answer's setup declares networks, guests and their firewalls only (assertions belong in the lab's sheet)");
+      if (!['network', 'guest', 'firewall', 'uplink', 'outside'].includes(x.kind))
+        fail(
+          text.file,
+          x.at,
+          "an answer's setup declares networks, guests and their firewalls only (assertions belong in the lab's sheet)",
+        );
     }
     return included.statements.map((x) => ({ s: x, file: text.file }));
   });
@@ -159,7 +181,9 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
   const problems: string[] = [];
   /** Networks the evidence should have defined: guests on them are left out (the problem says why). */
   const missing = new Set<string>();
-  for (const { s } of statements) if (s.kind === 'setup' && !evidence.text(s.file).ok) problems.push(`${evidence.origin} has no ${s.file} (the set-up: guests, their addresses and networks)`);
+  for (const { s } of statements)
+    if (s.kind === 'setup' && !evidence.text(s.file).ok)
+      problems.push(`${evidence.origin} has no ${s.file} (the set-up: guests, their addresses and networks)`);
 
   let title: string | null = null;
   let about: string | null = null;
@@ -184,12 +208,18 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
       case 'setup':
         break;
       case 'network': {
-        if (networks.some((n) => n.name === s.name.name)) fail(from, s.name.at, `network '${s.name.name}' declared twice`);
+        if (networks.some((n) => n.name === s.name.name))
+          fail(from, s.name.at, `network '${s.name.name}' declared twice`);
         const fromFile = (f: string): DeclaredNetwork => {
           const p = resolve(dirname(from), f);
           const defs = readNetworkFile(p, read);
           const def = defs.find((d) => d.name === s.name.name);
-          if (!def) fail(from, s.at, `${f} defines ${defs.map((d) => `'${d.name}'`).join(', ') || 'no network'}, not '${s.name.name}'`);
+          if (!def)
+            fail(
+              from,
+              s.at,
+              `${f} defines ${defs.map((d) => `'${d.name}'`).join(', ') || 'no network'}, not '${s.name.name}'`,
+            );
           return { name: s.name.name, network: def, file: p };
         };
         const given = evidence.networks.get(s.name.name);
@@ -197,7 +227,9 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         else if (given) networks.push({ name: s.name.name, network: given, file: given.origin.file });
         else if (s.source.kind === 'given-or-file') networks.push(fromFile(s.source.file));
         else {
-          problems.push(`${evidence.origin} does not define network '${s.name.name}' (a libvirt XML file with <name>${s.name.name}</name>)`);
+          problems.push(
+            `${evidence.origin} does not define network '${s.name.name}' (a libvirt XML file with <name>${s.name.name}</name>)`,
+          );
           missing.add(s.name.name);
         }
         break;
@@ -224,10 +256,16 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
         checkAddress(from, s.at, s.address);
         checkAddress(from, s.at, s.gateway);
         const address = parseCidr(s.address);
-        if (!address || !s.address.includes('/')) fail(from, s.at, `the uplink's address needs its prefix (e.g. ${s.address.split('/')[0]}/24)`);
+        if (!address || !s.address.includes('/'))
+          fail(from, s.at, `the uplink's address needs its prefix (e.g. ${s.address.split('/')[0]}/24)`);
         const host = parseHost(s.address.split('/')[0]!)!;
         const gw = s.gateway ? parseHost(s.gateway) : null;
-        uplink = { name: s.device, addresses: [{ address: host, prefix: address.prefix }], gateways: gw ? [gw] : [], port: s.port };
+        uplink = {
+          name: s.device,
+          addresses: [{ address: host, prefix: address.prefix }],
+          gateways: gw ? [gw] : [],
+          port: s.port,
+        };
         break;
       }
       case 'outside':
@@ -246,7 +284,9 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
 
   const era = eraOf(file, eraStatement);
   const up = uplink ?? DEFAULT_UPLINK;
-  const guests = guestStatements.filter(({ s }) => !s.attachments.some((a) => missing.has(a.network.name))).map(({ s, file: from }) => resolveGuest(from, s, networks, up));
+  const guests = guestStatements
+    .filter(({ s }) => !s.attachments.some((a) => missing.has(a.network.name)))
+    .map(({ s, file: from }) => resolveGuest(from, s, networks, up));
   const seen = new Set<string>();
   for (const g of guests) {
     if (seen.has(g.name)) fail(file, g.at, `guest '${g.name}' declared twice`);
@@ -260,14 +300,31 @@ export function resolveSheet(sheet: Sheet, evidence: Evidence, read: ReadBytes):
   }
 
   const world: World = {
-    file, title, about, networks, era, before: before ?? evidence.beforeDump(), firewall, guestFirewalls, uplink: up,
-    outside: outside.length > 0 ? outside : [parseHost(DEFAULT_OUTSIDE[0]!)!], guests, assertions, problems, path,
+    file,
+    title,
+    about,
+    networks,
+    era,
+    before: before ?? evidence.beforeDump(),
+    firewall,
+    guestFirewalls,
+    uplink: up,
+    outside: outside.length > 0 ? outside : [parseHost(DEFAULT_OUTSIDE[0]!)!],
+    guests,
+    assertions,
+    problems,
+    path,
   };
   for (const a of assertions) validateAssertion(world, a, fromAnswer ? evidence.origin : null);
   return world;
 }
 
-function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, networks: readonly DeclaredNetwork[], uplink: UplinkSpec): Guest {
+function resolveGuest(
+  file: string,
+  s: Extract<Statement, { kind: 'guest' }>,
+  networks: readonly DeclaredNetwork[],
+  uplink: UplinkSpec,
+): Guest {
   // Listed in any order: with devices named (as eth0, as eth1), eth0 is the guest's first.
   const named = s.attachments.every((a) => a.device !== null && /^\D*\d+$/.test(a.device));
   const devNo = (d: string | null): number => Number(/^\D*(\d+)$/.exec(d ?? '')?.[1] ?? 0);
@@ -277,26 +334,56 @@ function resolveGuest(file: string, s: Extract<Statement, { kind: 'guest' }>, ne
   const attachments = listed.map((a, i): GuestAttachment => {
     const declared = networks.find((n) => n.name === a.network.name);
     const onUplink = a.network.name === uplink.name;
-    if (!declared && !onUplink) fail(file, a.network.at, `guest '${s.name.name}' is on '${a.network.name}', which is neither a declared network nor the uplink${close(a.network.name, [...networks.map((n) => n.name), uplink.name])}`);
+    if (!declared && !onUplink)
+      fail(
+        file,
+        a.network.at,
+        `guest '${s.name.name}' is on '${a.network.name}', which is neither a declared network nor the uplink${close(a.network.name, [...networks.map((n) => n.name), uplink.name])}`,
+      );
     checkAddress(file, a.addressAt ?? a.network.at, a.address);
     if (a.gateway !== null && a.gateway !== 'none') checkAddress(file, a.network.at, a.gateway);
     let address: LinkAddress;
     if (a.address === null) {
       const auto = declared?.network.kind === 'libvirt' ? defaultAddress(declared.network) : null;
-      if (!auto) fail(file, a.network.at, `give guest '${s.name.name}' an address on '${a.network.name}' (at ADDRESS/PREFIX): the network has none to take it from`);
+      if (!auto)
+        fail(
+          file,
+          a.network.at,
+          `give guest '${s.name.name}' an address on '${a.network.name}' (at ADDRESS/PREFIX): the network has none to take it from`,
+        );
       address = auto;
     } else {
-      const subnetFrom = declared?.network.kind === 'libvirt' ? declared.network.ips.find((ip) => ip.family === 4) : undefined;
-      const prefix = a.address.includes('/') ? undefined : (subnetFrom?.subnet.prefix ?? (onUplink ? uplinkAddress(uplink).prefix : undefined));
+      const subnetFrom =
+        declared?.network.kind === 'libvirt' ? declared.network.ips.find((ip) => ip.family === 4) : undefined;
+      const prefix = a.address.includes('/')
+        ? undefined
+        : (subnetFrom?.subnet.prefix ?? (onUplink ? uplinkAddress(uplink).prefix : undefined));
       try {
         address = parseLinkAddress(a.address, `guest ${s.name.name}`, prefix);
       } catch {
-        fail(file, a.addressAt ?? a.network.at, `give the prefix of ${a.address} (e.g. ${a.address}/24): '${a.network.name}' has no address on the host to take it from`);
+        fail(
+          file,
+          a.addressAt ?? a.network.at,
+          `give the prefix of ${a.address} (e.g. ${a.address}/24): '${a.network.name}' has no address on the host to take it from`,
+        );
       }
     }
-    const gateway = a.gateway === 'none' ? null : a.gateway !== null ? parseHost(a.gateway) : i === 0 && !someGateway ? undefined : null;
+    const gateway =
+      a.gateway === 'none'
+        ? null
+        : a.gateway !== null
+          ? parseHost(a.gateway)
+          : i === 0 && !someGateway
+            ? undefined
+            : null;
     const device = a.device ?? `eth${i}`;
-    return { on: a.network.name, address, device, gateway, endpoint: i === 0 ? s.name.name : `${s.name.name}.${device}` };
+    return {
+      on: a.network.name,
+      address,
+      device,
+      gateway,
+      endpoint: i === 0 ? s.name.name : `${s.name.name}.${device}`,
+    };
   });
   return { name: s.name.name, attachments, at: s.at };
 }
@@ -313,10 +400,22 @@ function validateAssertion(world: World, a: Assertion, answer: string | null): v
   if (world.problems.length > 0) return;
   if (a.kind === 'rules') {
     for (const n of a.networks) {
-      if (!world.networks.some((d) => d.name === n.name) && !world.problems.some((p) => p.includes(`'${n.name}'`))) fail(file, n.at, `'${n.name}' is not a declared network${close(n.name, world.networks.map((d) => d.name))}`);
+      if (!world.networks.some((d) => d.name === n.name) && !world.problems.some((p) => p.includes(`'${n.name}'`)))
+        fail(
+          file,
+          n.at,
+          `'${n.name}' is not a declared network${close(
+            n.name,
+            world.networks.map((d) => d.name),
+          )}`,
+        );
     }
     if (a.source.kind === 'engine' && (a.source.word === 'xen') !== world.era.flavor.startsWith('xen')) {
-      fail(file, a.at, `"${a.source.word}'s" rules, but the era is ${world.era.label}; say "${world.era.flavor.startsWith('xen') ? "xen's" : "libvirt's"}"`);
+      fail(
+        file,
+        a.at,
+        `"${a.source.word}'s" rules, but the era is ${world.era.label}; say "${world.era.flavor.startsWith('xen') ? "xen's" : "libvirt's"}"`,
+      );
     }
     return;
   }
@@ -336,27 +435,68 @@ function validateAssertion(world: World, a: Assertion, answer: string | null): v
   if (a.hops.length > 3) fail(file, a.at, 'at most three hops: FROM -> host:PORT -> GUEST:PORT');
   if (a.hops.length === 3) {
     const mid = a.hops[1]!;
-    if (mid.node !== 'host') fail(file, mid.at, `a port forward goes through the host ('outside -> host:8080 -> vm1:80'), not '${mid.node}'`);
-    if (mid.port === null && (mid.service === null || mid.service.proto === 'icmp' || mid.service.proto === 'dns')) fail(file, mid.at, "say which port of the host is forwarded ('host:8080' or 'host tcp/8080')");
+    if (mid.node !== 'host')
+      fail(file, mid.at, `a port forward goes through the host ('outside -> host:8080 -> vm1:80'), not '${mid.node}'`);
+    if (mid.port === null && (mid.service === null || mid.service.proto === 'icmp' || mid.service.proto === 'dns'))
+      fail(file, mid.at, "say which port of the host is forwarded ('host:8080' or 'host tcp/8080')");
   }
-  if (a.hops.some((h) => h.service?.proto === 'dns') && a.hops.length !== 2) fail(file, a.at, "'dns' asks whether names resolve from one node: FROM -> outside dns");
-  if (a.via && !world.guestFirewalls.has(a.via.name) && answer === null) fail(file, a.via.at, `'via ${a.via.name}': ${a.via.name} is not a guest with its own firewall (declare 'firewall of ${a.via.name} is …')`);
+  if (a.hops.some((h) => h.service?.proto === 'dns') && a.hops.length !== 2)
+    fail(file, a.at, "'dns' asks whether names resolve from one node: FROM -> outside dns");
+  if (a.via && !world.guestFirewalls.has(a.via.name) && answer === null)
+    fail(
+      file,
+      a.via.at,
+      `'via ${a.via.name}': ${a.via.name} is not a guest with its own firewall (declare 'firewall of ${a.via.name} is …')`,
+    );
 }
 
 /** The simulator's topology of the host: declared networks, uplink, outside and guests. */
 export function hostTopologySpec(world: World): TopologySpec {
   const guests: GuestSpec[] = world.guests.flatMap((g) =>
-    g.attachments.map((a) => ({ name: a.endpoint, attach: a.on, addresses: [a.address], gateways: gatewaysOf(a), port: null, mac: null })),
+    g.attachments.map((a) => ({
+      name: a.endpoint,
+      attach: a.on,
+      addresses: [a.address],
+      gateways: gatewaysOf(a),
+      port: null,
+      mac: null,
+    })),
   );
   // Addresses the assertions name beyond every network of the host belong to the outside world.
   const inside = (a: HostAddress): boolean =>
     world.guests.some((g) => g.attachments.some((x) => x.address.address.value === a.value)) ||
-    world.networks.some((n) => n.network.kind === 'libvirt' && n.network.ips.some((ip) => ip.family === a.family && cidrContains(ip.subnet, a))) ||
-    cidrContains({ family: 4, network: uplinkAddress(world.uplink).address.value & maskOf(4, uplinkAddress(world.uplink).prefix), prefix: uplinkAddress(world.uplink).prefix }, a);
-  const named = world.assertions.flatMap((a) => (a.kind === 'reach' ? a.hops.map((h) => parseHost(h.node)) : [])).filter((a): a is HostAddress => a !== null && a.family === 4 && !inside(a));
-  const outside = [...world.outside, ...named.filter((a, i) => !world.outside.some((o) => o.value === a.value) && named.findIndex((b) => b.value === a.value) === i)];
+    world.networks.some(
+      (n) =>
+        n.network.kind === 'libvirt' &&
+        n.network.ips.some((ip) => ip.family === a.family && cidrContains(ip.subnet, a)),
+    ) ||
+    cidrContains(
+      {
+        family: 4,
+        network: uplinkAddress(world.uplink).address.value & maskOf(4, uplinkAddress(world.uplink).prefix),
+        prefix: uplinkAddress(world.uplink).prefix,
+      },
+      a,
+    );
+  const named = world.assertions
+    .flatMap((a) => (a.kind === 'reach' ? a.hops.map((h) => parseHost(h.node)) : []))
+    .filter((a): a is HostAddress => a !== null && a.family === 4 && !inside(a));
+  const outside = [
+    ...world.outside,
+    ...named.filter(
+      (a, i) => !world.outside.some((o) => o.value === a.value) && named.findIndex((b) => b.value === a.value) === i,
+    ),
+  ];
   const isolatedRouter = !world.era.flavor.startsWith('xen') && isolatedRouterOf(eraRangeOf(world)) === 'yes';
-  return { ...emptySpec(), networks: world.networks.map((n) => n.network), uplink: world.uplink, outside, guests, autoGuests: false, isolatedRouter };
+  return {
+    ...emptySpec(),
+    networks: world.networks.map((n) => n.network),
+    uplink: world.uplink,
+    outside,
+    guests,
+    autoGuests: false,
+    isolatedRouter,
+  };
 }
 
 /** The libvirt releases the sheet's era stands for (the dnsmasq facts depend on them). */
@@ -366,7 +506,6 @@ export function eraRangeOf(world: World): VersionRange {
   if (world.era.flavor === 'libvirt-legacy') return exactly(DEFAULT_LEGACY_VERSION);
   return { from: '5.1.0', below: null, label: 'libvirt 5.1+' };
 }
-
 
 /** A lab's dump file: iptables-save by contract; nft text or an empty file is named, not misread. */
 function readIptablesDump(bytes: Uint8Array, file: string): Dump {

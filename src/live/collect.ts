@@ -50,53 +50,99 @@ export interface CollectOptions {
 }
 
 const DENIED = /permission denied|you must be root|operation not permitted|not permitted/i;
-const NO_CONNECTION = /failed to connect|no connection driver|cannot connect|authentication (failed|unavailable)|unable to connect|no such file or directory/i;
+const NO_CONNECTION =
+  /failed to connect|no connection driver|cannot connect|authentication (failed|unavailable)|unable to connect|no such file or directory/i;
 
 function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
 }
 
 /** Why a command that did not succeed produced nothing usable, in words a host's admin acts on. */
 export function problemOf(source: Source, argv: readonly string[], result: CommandResult): Problem {
   const tool = argv[0]!;
   if (result.kind === 'not-found') {
-    const install: Record<string, string> = { 'iptables-save': 'iptables', 'ip6tables-save': 'iptables', nft: 'nftables', virsh: 'libvirt-clients' };
-    const what = tool === 'virsh' ? 'virsh is not installed, so libvirt could not be asked for its networks' : `${tool} is not installed (or not on PATH)`;
-    return { source, kind: 'missing-tool', message: `${what} (Debian/Ubuntu: apt-get install ${install[tool] ?? tool})` };
+    const install: Record<string, string> = {
+      'iptables-save': 'iptables',
+      'ip6tables-save': 'iptables',
+      nft: 'nftables',
+      virsh: 'libvirt-clients',
+    };
+    const what =
+      tool === 'virsh'
+        ? 'virsh is not installed, so libvirt could not be asked for its networks'
+        : `${tool} is not installed (or not on PATH)`;
+    return {
+      source,
+      kind: 'missing-tool',
+      message: `${what} (Debian/Ubuntu: apt-get install ${install[tool] ?? tool})`,
+    };
   }
-  const reason = result.stderr.split('\n').filter((l) => l.trim() !== 'error: failed to connect to the hypervisor').join('\n');
+  const reason = result.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== 'error: failed to connect to the hypervisor')
+    .join('\n');
   const said = firstLine(reason).replace(/^error:\s*/, '') || `exit status ${result.code}`;
   if (tool === 'virsh' && NO_CONNECTION.test(result.stderr)) {
-    return { source, kind: 'cannot-connect', message: `virsh could not connect to libvirt (${said}); is libvirtd (or virtnetworkd) running, and may this user connect to it? Give the URI with --connect or LIBVIRT_DEFAULT_URI` };
+    return {
+      source,
+      kind: 'cannot-connect',
+      message: `virsh could not connect to libvirt (${said}); is libvirtd (or virtnetworkd) running, and may this user connect to it? Give the URI with --connect or LIBVIRT_DEFAULT_URI`,
+    };
   }
   if (DENIED.test(result.stderr)) {
-    return { source, kind: 'not-permitted', message: `${argv.join(' ')} was refused (${said}); run virtables live as root (sudo virtables live)` };
+    return {
+      source,
+      kind: 'not-permitted',
+      message: `${argv.join(' ')} was refused (${said}); run virtables live as root (sudo virtables live)`,
+    };
   }
   return { source, kind: 'failed', message: `${argv.join(' ')} failed with exit status ${result.code}: ${said}` };
 }
 
 /** Network names as virsh lists them, one a line (names may hold spaces; blank lines end the list). */
 export function networkNames(stdout: Uint8Array): string[] {
-  return new TextDecoder().decode(stdout).split('\n').filter((l) => l.trim() !== '');
+  return new TextDecoder()
+    .decode(stdout)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
-/** The one order networks are audited in, collected or read back from a directory (it decides which of two clashing networks a finding names). */
-export const byName = (a: { readonly name: string }, b: { readonly name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/**
+ * The one order networks are audited in, collected or read back from a directory (it decides which of two clashing
+ * networks a finding names).
+ */
+export const byName = (a: { readonly name: string }, b: { readonly name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 export async function collectHost(options: CollectOptions): Promise<Collection> {
   const date = new Date().toISOString();
   const problems: Problem[] = [];
   const notes: string[] = [];
   const uri = options.connect;
-  const run = async (source: Source, name: CommandName, network?: string, retry?: (r: CommandResult) => CommandName | null): Promise<Uint8Array | null> => {
-    const argv = commandLine(name, { ...(uri === null ? {} : { '<uri>': uri }), ...(network === undefined ? {} : { '<network>': network }) });
+  const run = async (
+    source: Source,
+    name: CommandName,
+    network?: string,
+    retry?: (r: CommandResult) => CommandName | null,
+  ): Promise<Uint8Array | null> => {
+    const argv = commandLine(name, {
+      ...(uri === null ? {} : { '<uri>': uri }),
+      ...(network === undefined ? {} : { '<network>': network }),
+    });
     options.onCommand?.(argv);
     const result = await execute(argv, options.runner);
     if (result.kind === 'ran' && result.code === 0) return result.stdout;
     const instead = retry?.(result) ?? null;
     if (instead !== null) return run(source, instead, network);
     if (source === 'nft' && result.kind === 'not-found') {
-      notes.push('nft is not installed: no nftables ruleset collected (iptables-save shows iptables-nft rules; libvirt 10.4+ nftables rules would need nft)');
+      notes.push(
+        'nft is not installed: no nftables ruleset collected (iptables-save shows iptables-nft rules; libvirt 10.4+ nftables rules would need nft)',
+      );
       return null;
     }
     problems.push(problemOf(source, argv, result));
@@ -122,12 +168,26 @@ export async function collectHost(options: CollectOptions): Promise<Collection> 
     for (const name of networkNames(all)) {
       const unusable = slotProblem('<network>', name);
       if (unusable) {
-        problems.push({ source: 'libvirt', kind: 'failed', message: `network "${printable(name)}" not collected: its name ${unusable}` });
+        problems.push({
+          source: 'libvirt',
+          kind: 'failed',
+          message: `network "${printable(name)}" not collected: its name ${unusable}`,
+        });
         continue;
       }
       const xml = await run('libvirt', at('virshDumpxml', 'virshDumpxmlAt'), name);
       if (xml !== null) networks.push({ name, active: active.has(name), xml });
     }
   }
-  return { host: hostname(), date, connect: uri, iptables, ip6tables, nft, networks: networks?.sort(byName) ?? null, problems, notes };
+  return {
+    host: hostname(),
+    date,
+    connect: uri,
+    iptables,
+    ip6tables,
+    nft,
+    networks: networks?.sort(byName) ?? null,
+    problems,
+    notes,
+  };
 }

@@ -7,7 +7,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, join } from 'node:path';
 import { UsageError } from '../model/errors.js';
 import { hasControl, printable } from '../model/text.js';
-import { byName, type Collection, type CollectedNetwork, type Problem, type ProblemKind, type Source } from './collect.js';
+import {
+  byName,
+  type Collection,
+  type CollectedNetwork,
+  type Problem,
+  type ProblemKind,
+  type Source,
+} from './collect.js';
 
 import { LAYOUT } from './layout-names.js';
 
@@ -45,7 +52,10 @@ function manifest(c: Collection, version: string): string {
 export function checkSaveDir(dir: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new UsageError(`live: --save-dir ${dir} is not a directory`);
-  if (readdirSync(dir).length > 0) throw new UsageError(`live: --save-dir ${dir} is not empty (give a new or empty directory, so no old file mixes in)`);
+  if (readdirSync(dir).length > 0)
+    throw new UsageError(
+      `live: --save-dir ${dir} is not empty (give a new or empty directory, so no old file mixes in)`,
+    );
 }
 
 /** Longest file name Linux takes (NAME_MAX, in bytes). */
@@ -57,7 +67,9 @@ export function writeCollection(dir: string, c: Collection, version: string): vo
   for (const n of c.networks ?? []) {
     const bytes = Buffer.byteLength(`${n.name}.xml`);
     if (bytes > NAME_MAX) {
-      throw new UsageError(`live: --save-dir cannot hold network "${printable(n.name)}": as ${LAYOUT.networks}/NAME.xml its file name is ${bytes} bytes, more than a file name may be (${NAME_MAX}); nothing was written (audit without --save-dir)`);
+      throw new UsageError(
+        `live: --save-dir cannot hold network "${printable(n.name)}": as ${LAYOUT.networks}/NAME.xml its file name is ${bytes} bytes, more than a file name may be (${NAME_MAX}); nothing was written (audit without --save-dir)`,
+      );
     }
   }
   mkdirSync(join(dir, LAYOUT.networks), { recursive: true });
@@ -67,7 +79,13 @@ export function writeCollection(dir: string, c: Collection, version: string): vo
   if (c.nft) writeFileSync(join(dir, isJson(c.nft) ? LAYOUT.nft : LAYOUT.nftText), c.nft);
   if (c.networks) {
     for (const n of c.networks) writeFileSync(join(dir, networkFile(n.name)), n.xml);
-    writeFileSync(join(dir, LAYOUT.active), c.networks.filter((n) => n.active).map((n) => `${n.name}\n`).join(''));
+    writeFileSync(
+      join(dir, LAYOUT.active),
+      c.networks
+        .filter((n) => n.active)
+        .map((n) => `${n.name}\n`)
+        .join(''),
+    );
   }
 }
 
@@ -82,8 +100,20 @@ function readIfPresent(path: string): Uint8Array | null {
   }
 }
 
-function parseManifest(text: string): { host: string | null; date: string | null; connect: string | null; problems: Problem[]; notes: string[] } {
-  const out = { host: null as string | null, date: null as string | null, connect: null as string | null, problems: [] as Problem[], notes: [] as string[] };
+function parseManifest(text: string): {
+  host: string | null;
+  date: string | null;
+  connect: string | null;
+  problems: Problem[];
+  notes: string[];
+} {
+  const out = {
+    host: null as string | null,
+    date: null as string | null,
+    connect: null as string | null,
+    problems: [] as Problem[],
+    notes: [] as string[],
+  };
   for (const line of text.split(/\r\n|\r|\n/)) {
     const m = /^([a-z]+):([^\n]*)$/.exec(line);
     if (!m) continue;
@@ -95,7 +125,8 @@ function parseManifest(text: string): { host: string | null; date: string | null
     else if (key === 'note') out.notes.push(value);
     else if (key === 'problem') {
       const p = /^(\S+) (\S+): (.*)$/.exec(value);
-      if (p && SOURCES.includes(p[1] as Source) && KINDS.includes(p[2] as ProblemKind)) out.problems.push({ source: p[1] as Source, kind: p[2] as ProblemKind, message: p[3]! });
+      if (p && SOURCES.includes(p[1] as Source) && KINDS.includes(p[2] as ProblemKind))
+        out.problems.push({ source: p[1] as Source, kind: p[2] as ProblemKind, message: p[3]! });
     }
   }
   return out;
@@ -115,13 +146,29 @@ export function readCollection(dir: string): Collection {
   let networks: CollectedNetwork[] | null = null;
   const netDir = join(dir, LAYOUT.networks);
   if (existsSync(netDir) && statSync(netDir).isDirectory()) {
-    const named = readdirSync(netDir).filter((f) => f.endsWith('.xml')).sort();
+    const named = readdirSync(netDir)
+      .filter((f) => f.endsWith('.xml'))
+      .sort();
     // A name no libvirt network has (XML forbids control characters) must not reach the terminal.
     const files = named.filter((f) => !hasControl(f));
-    for (const f of named.filter(hasControl)) problems.push({ source: 'libvirt', kind: 'failed', message: `${printable(join(netDir, f))} not read: its name holds a control character` });
+    for (const f of named.filter(hasControl))
+      problems.push({
+        source: 'libvirt',
+        kind: 'failed',
+        message: `${printable(join(netDir, f))} not read: its name holds a control character`,
+      });
     const activeBytes = readIfPresent(join(dir, LAYOUT.active));
-    const active = activeBytes === null ? null : new Set(new TextDecoder().decode(activeBytes).split(/\r\n|\r|\n/).filter((l) => l.trim() !== ''));
-    if (active === null && files.length > 0) notes.push(`${join(dir, LAYOUT.active)} is missing: every network in ${netDir} is taken as running`);
+    const active =
+      activeBytes === null
+        ? null
+        : new Set(
+            new TextDecoder()
+              .decode(activeBytes)
+              .split(/\r\n|\r|\n/)
+              .filter((l) => l.trim() !== ''),
+          );
+    if (active === null && files.length > 0)
+      notes.push(`${join(dir, LAYOUT.active)} is missing: every network in ${netDir} is taken as running`);
     networks = files
       .map((f) => {
         const name = f.slice(0, -'.xml'.length);
@@ -130,11 +177,23 @@ export function readCollection(dir: string): Collection {
       .sort(byName);
   }
   if (!iptables && !ip6tables && !nft && networks === null) {
-    throw new UsageError(`live: --from-dir ${dir} holds none of the files live mode collects (${LAYOUT.iptables}, ${LAYOUT.ip6tables}, ${LAYOUT.nft}, ${LAYOUT.networks}/NAME.xml)`);
+    throw new UsageError(
+      `live: --from-dir ${dir} holds none of the files live mode collects (${LAYOUT.iptables}, ${LAYOUT.ip6tables}, ${LAYOUT.nft}, ${LAYOUT.networks}/NAME.xml)`,
+    );
   }
   if (!m) {
     if (!iptables) notes.push(`${dir} has no ${LAYOUT.iptables}`);
     if (networks === null) notes.push(`${dir} has no ${LAYOUT.networks}/ directory: no libvirt networks`);
   }
-  return { host: m?.host ?? basename(dir), date: m?.date ?? null, connect: m?.connect ?? null, iptables, ip6tables, nft, networks, problems, notes };
+  return {
+    host: m?.host ?? basename(dir),
+    date: m?.date ?? null,
+    connect: m?.connect ?? null,
+    iptables,
+    ip6tables,
+    nft,
+    networks,
+    problems,
+    notes,
+  };
 }

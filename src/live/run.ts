@@ -58,12 +58,32 @@ export function zxRunner(options: ZxRunnerOptions = {}): Runner {
     // Found here, not by the kernel's PATH walk, which gives up at the first directory it may not enter.
     const file = await which(program!, { path: env.PATH, nothrow: true });
     if (file === null) return { kind: 'not-found' };
-    const direct = ((_command: string, _args: readonly string[], spawnOptions: SpawnOptions) => start(file, args, { ...spawnOptions, ...(options.cwd ? { cwd: options.cwd } : {}), shell: false })) as typeof spawn;
-    const out = await $({ spawn: direct, env, nothrow: true, quiet: true, verbose: false, stdio: ['ignore', 'pipe', 'pipe'], timeout: `${options.timeoutSeconds ?? 60}s` })`${argv}`;
+    const direct = ((_command: string, _args: readonly string[], spawnOptions: SpawnOptions) =>
+      start(file, args, {
+        ...spawnOptions,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+        shell: false,
+      })) as typeof spawn;
+    const out = await $({
+      spawn: direct,
+      env,
+      nothrow: true,
+      quiet: true,
+      verbose: false,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: `${options.timeoutSeconds ?? 60}s`,
+    })`${argv}`;
     const cause = (out.cause as NodeJS.ErrnoException | null) ?? null;
     if (cause?.code === 'ENOENT') return { kind: 'not-found' };
-    if (cause?.code === 'EACCES') return { kind: 'ran', code: 126, stdout: new Uint8Array(0), stderr: `${file}: permission denied` };
-    if (out.signal !== null) return { kind: 'ran', code: 128, stdout: new Uint8Array(0), stderr: `${out.stderr}ended by ${out.signal} (after ${options.timeoutSeconds ?? 60} s?)` };
+    if (cause?.code === 'EACCES')
+      return { kind: 'ran', code: 126, stdout: new Uint8Array(0), stderr: `${file}: permission denied` };
+    if (out.signal !== null)
+      return {
+        kind: 'ran',
+        code: 128,
+        stdout: new Uint8Array(0),
+        stderr: `${out.stderr}ended by ${out.signal} (after ${options.timeoutSeconds ?? 60} s?)`,
+      };
     if (cause && (out.exitCode === null || out.exitCode < 0)) throw cause;
     return { kind: 'ran', code: out.exitCode ?? 1, stdout: new Uint8Array(out.buffer()), stderr: out.stderr };
   };

@@ -10,7 +10,7 @@ import { hasControl } from '../model/text.js';
 
 /** Transports that start a program, here or on the far side. */
 const RUNS_A_PROGRAM: Readonly<Record<string, string>> = {
-  ext: "the ext transport runs the program its command= parameter names",
+  ext: 'the ext transport runs the program its command= parameter names',
   ssh: 'the ssh transport runs ssh (or its command= parameter) here and netcat or virt-ssh-helper on the far side',
   libssh: 'the libssh transport runs netcat or virt-ssh-helper (its netcat=/proxy= parameters) on the far side',
   libssh2: 'the libssh2 transport runs netcat or virt-ssh-helper (its netcat=/proxy= parameters) on the far side',
@@ -42,13 +42,17 @@ export function connectProblem(uri: string): string | null {
       : 'is not a URI: an alias from libvirt.conf is not followed (it may name any transport); give the URI itself, e.g. qemu:///system';
   }
   const transport = scheme[2]?.toLowerCase() ?? null;
-  if (transport !== null && transport in RUNS_A_PROGRAM) return `runs a program: ${RUNS_A_PROGRAM[transport]}; live runs only its read-only commands`;
+  if (transport !== null && transport in RUNS_A_PROGRAM)
+    return `runs a program: ${RUNS_A_PROGRAM[transport]}; live runs only its read-only commands`;
   const rest = uri.slice(scheme[0].length);
   if (rest.includes('#')) return 'has a fragment (#…); libvirt URIs have none';
   const authority = rest.slice(0, rest.search(/[/?]|$/));
-  if (authority !== '') return `names a host (${authority}): live audits this host's firewall, so its networks must come from this host's libvirt (give DRIVER:///PATH, e.g. qemu:///system)`;
-  if (transport !== null && REMOTE.has(transport)) return `uses the ${transport} transport, which reaches another host: give DRIVER:///PATH for this host's libvirt`;
-  if (transport !== null && transport !== 'unix') return `has an unknown transport '${transport}' (this host's libvirt is reached with DRIVER:///PATH or DRIVER+unix:///PATH)`;
+  if (authority !== '')
+    return `names a host (${authority}): live audits this host's firewall, so its networks must come from this host's libvirt (give DRIVER:///PATH, e.g. qemu:///system)`;
+  if (transport !== null && REMOTE.has(transport))
+    return `uses the ${transport} transport, which reaches another host: give DRIVER:///PATH for this host's libvirt`;
+  if (transport !== null && transport !== 'unix')
+    return `has an unknown transport '${transport}' (this host's libvirt is reached with DRIVER:///PATH or DRIVER+unix:///PATH)`;
   const q = rest.indexOf('?');
   if (q < 0) return null;
   for (const pair of rest.slice(q + 1).split(/[&;]/)) {
@@ -92,13 +96,21 @@ export interface ConnectSource {
  * root, $XDG_CONFIG_HOME/libvirt or ~/.config/libvirt otherwise). Live passes it explicitly,
  * so what was checked is what runs.
  */
-export function connectSource(given: string | undefined, env: Readonly<Record<string, string | undefined>>, uid: number, readConf: (path: string) => string | null): ConnectSource {
+export function connectSource(
+  given: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  uid: number,
+  readConf: (path: string) => string | null,
+): ConnectSource {
   if (given !== undefined) return { uri: given, from: '--connect' };
   for (const name of ['LIBVIRT_DEFAULT_URI', 'VIRSH_DEFAULT_CONNECT_URI']) {
     const value = env[name];
     if (value !== undefined && value !== '') return { uri: value, from: name };
   }
-  const conf = uid === 0 ? '/etc/libvirt/libvirt.conf' : `${env.XDG_CONFIG_HOME || `${env.HOME ?? ''}/.config`}/libvirt/libvirt.conf`;
+  const conf =
+    uid === 0
+      ? '/etc/libvirt/libvirt.conf'
+      : `${env.XDG_CONFIG_HOME || `${env.HOME ?? ''}/.config`}/libvirt/libvirt.conf`;
   const text = readConf(conf);
   const uri = text === null ? null : uriDefault(text);
   return uri === null ? { uri: null, from: 'virsh default' } : { uri, from: `uri_default in ${conf}` };

@@ -155,13 +155,16 @@ export function formatIpv6(value: bigint): string {
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
   // ::ffff:a.b.c.d and ::a.b.c.d keep their dotted tail, as inet_ntop does.
-  if (groups.slice(0, 5).every((g) => g === 0) && (groups[5] === 0xffff || (groups[5] === 0 && (groups[6] ?? 0) !== 0))) {
+  if (
+    groups.slice(0, 5).every((g) => g === 0) &&
+    (groups[5] === 0xffff || (groups[5] === 0 && (groups[6] ?? 0) !== 0))
+  ) {
     const v4 = formatIpv4(value & 0xffffffffn);
     return groups[5] === 0xffff ? `::ffff:${v4}` : `::${v4}`;
   }
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -177,7 +180,10 @@ export function formatIpv6(value: bigint): string {
   const hex = (g: number): string => g.toString(16);
   if (bestStart < 0) return groups.map(hex).join(':');
   const left = groups.slice(0, bestStart).map(hex).join(':');
-  const right = groups.slice(bestStart + bestLen).map(hex).join(':');
+  const right = groups
+    .slice(bestStart + bestLen)
+    .map(hex)
+    .join(':');
   return `${left}::${right}`;
 }
 

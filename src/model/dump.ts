@@ -36,7 +36,10 @@ export interface Dump {
 export interface Note {
   readonly line: number;
   readonly col: number;
-  /** `not-validated`: an extension iptables 1.8.9 does not ship, carried verbatim; `old-syntax`: accepted only by older iptables. */
+  /**
+   * `not-validated`: an extension iptables 1.8.9 does not ship, carried verbatim; `old-syntax`: accepted only by older
+   * iptables.
+   */
   readonly kind: 'not-validated' | 'old-syntax';
   readonly message: string;
 }
@@ -126,16 +129,26 @@ export interface Target {
   /** `-g` (goto) instead of `-j` (jump). */
   readonly goto: boolean;
   readonly options: Option[];
-  /** Column of `-j`/`-g`, for the checks COMMIT makes; only on targets src/xt does not check (chains, unknown ones), which are not shared. */
+  /**
+   * Column of `-j`/`-g`, for the checks COMMIT makes; only on targets src/xt does not check (chains, unknown ones),
+   * which are not shared.
+   */
   readonly col?: number;
-  /** False for an extension target iptables 1.8.9 does not ship (carried verbatim); chains and known targets are true. */
+  /**
+   * False for an extension target iptables 1.8.9 does not ship (carried verbatim); chains and known targets are true.
+   */
   readonly validated?: boolean;
-  /** The options as iptables-save 1.8.9 prints them (set by the reader from src/xt); absent for chains and unknown targets. */
+  /**
+   * The options as iptables-save 1.8.9 prints them (set by the reader from src/xt); absent for chains and unknown
+   * targets.
+   */
   readonly canonical?: string;
 }
 
 export interface Option {
-  /** The long name (`--dport` for `--destination-port` or `--dpo`); as written for an extension virtables does not know. */
+  /**
+   * The long name (`--dport` for `--destination-port` or `--dpo`); as written for an extension virtables does not know.
+   */
   readonly name: string;
   readonly negated: boolean;
   readonly args: Arg[];
@@ -167,4 +180,3 @@ export function findTable(dump: Dump, name: string): Table | undefined {
 export function findChain(table: Table | undefined, name: string): Chain | undefined {
   return table?.chains.find((c) => c.name === name);
 }
-

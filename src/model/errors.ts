@@ -1,6 +1,8 @@
 // Input errors carry the place they were found, printed as `FILE:LINE:COL: message`.
 
-/** A message quotes what it found: a long run of input is cut to its start and its length, so the error stays a line. */
+/**
+ * A message quotes what it found: a long run of input is cut to its start and its length, so the error stays a line.
+ */
 function clipped(message: string): string {
   if (message.length < 400) return message;
   const out: string[] = [];

@@ -13,5 +13,10 @@ const MiB = (n: number): string => `${Math.round(n / 1024 / 1024)} MiB`;
 export function checkHeap(file: string, line: number, what: string): void {
   const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
   if (used <= limit * HEAP_SHARE) return;
-  throw new InputError(file, line, 1, `${what} needs more memory than virtables may use: ${MiB(used)} in use at this line, of a ${MiB(limit)} heap; split the input, or give node more (NODE_OPTIONS=--max-old-space-size=MiB)`);
+  throw new InputError(
+    file,
+    line,
+    1,
+    `${what} needs more memory than virtables may use: ${MiB(used)} in use at this line, of a ${MiB(limit)} heap; split the input, or give node more (NODE_OPTIONS=--max-old-space-size=MiB)`,
+  );
 }

@@ -8,7 +8,17 @@ import type { SourcePos } from './dump.js';
 /** libvirt's `<forward mode=…>`; no `<forward>` at all is `none` (isolated / host-only). */
 export type ForwardMode = 'none' | 'nat' | 'route' | 'open' | 'bridge' | 'private' | 'vepa' | 'passthrough' | 'hostdev';
 
-export const FORWARD_MODES: readonly ForwardMode[] = ['none', 'nat', 'route', 'open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev'];
+export const FORWARD_MODES: readonly ForwardMode[] = [
+  'none',
+  'nat',
+  'route',
+  'open',
+  'bridge',
+  'private',
+  'vepa',
+  'passthrough',
+  'hostdev',
+];
 
 /** Where a piece of the model came from, for messages and SARIF locations. */
 export interface Origin {
@@ -71,7 +81,12 @@ export interface Dns {
   readonly forwardPlainNames: boolean | null;
   readonly forwarders: Array<{ readonly addr: string | null; readonly domain: string | null }>;
   readonly hosts: Array<{ readonly ip: string; readonly hostnames: string[] }>;
-  readonly srv: Array<{ readonly service: string; readonly protocol: string; readonly target: string | null; readonly port: number | null }>;
+  readonly srv: Array<{
+    readonly service: string;
+    readonly protocol: string;
+    readonly target: string | null;
+    readonly port: number | null;
+  }>;
   readonly txt: Array<{ readonly name: string; readonly value: string }>;
 }
 
@@ -82,7 +97,11 @@ export interface IpConfig {
   /** The subnet (address with host bits cleared), e.g. 192.168.122.0/24. */
   readonly subnet: Cidr;
   readonly dhcpRanges: Array<{ readonly start: HostAddress; readonly end: HostAddress }>;
-  readonly dhcpHosts: Array<{ readonly mac: string | null; readonly name: string | null; readonly ip: HostAddress | null }>;
+  readonly dhcpHosts: Array<{
+    readonly mac: string | null;
+    readonly name: string | null;
+    readonly ip: HostAddress | null;
+  }>;
   /** `<tftp root=…>` */
   readonly tftpRoot: string | null;
   /** `<dhcp><bootp file=…>` */
@@ -126,11 +145,13 @@ export type AnyNetwork = Network | XenNetwork;
 
 /** Does libvirt add firewall rules for this mode? (networkAddFirewallRules, bridge_driver_linux.c) */
 export function installsRules(mode: ForwardMode): boolean {
-  return match(mode)
-    .with('none', 'nat', 'route', () => true)
-    // open: "No firewall rules to add for mode='open' network"; the rest are host bridges or macvtap/hostdev pools
-    .with('open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => false)
-    .exhaustive();
+  return (
+    match(mode)
+      .with('none', 'nat', 'route', () => true)
+      // open: "No firewall rules to add for mode='open' network"; the rest are host bridges or macvtap/hostdev pools
+      .with('open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev', () => false)
+      .exhaustive()
+  );
 }
 
 /**

@@ -5,7 +5,10 @@ import { InputError } from './errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them; LF, CRLF and a lone CR end lines. */
+/**
+ * Line and column (1-based) of a byte offset, counting characters as UTF-8 decodes them; LF, CRLF and a lone CR end
+ * lines.
+ */
 function positionOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
   let line = 1;
   let lineStart = 0;
@@ -64,7 +67,12 @@ function refuseControl(file: string, bytes: Uint8Array): void {
   const at = bytes.findIndex((b) => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c);
   if (at < 0) return;
   const { line, col } = positionOfByte(bytes, at);
-  throw new InputError(file, line, col, `binary data (byte 0x${bytes[at]!.toString(16).padStart(2, '0')}); expected text`);
+  throw new InputError(
+    file,
+    line,
+    col,
+    `binary data (byte 0x${bytes[at]!.toString(16).padStart(2, '0')}); expected text`,
+  );
 }
 
 /**
@@ -118,5 +126,10 @@ export function someOf(items: readonly string[], most = 3): string {
 
 /** Text for XML and HTML content and attribute values. */
 export function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }

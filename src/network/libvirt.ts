@@ -5,11 +5,31 @@
 // the other, or libvirt's status XML (<networkstatus> wrapping a <network>).
 
 import { match } from 'ts-pattern';
-import { attributeOf, childElements, firstChild, parseXml, parseXmlBytes, textContent, type XmlAttribute, type XmlDocument, type XmlElement } from '../../grammar/network-xml.js';
+import {
+  attributeOf,
+  childElements,
+  firstChild,
+  parseXml,
+  parseXmlBytes,
+  textContent,
+  type XmlAttribute,
+  type XmlDocument,
+  type XmlElement,
+} from '../../grammar/network-xml.js';
 import { classfulPrefix, formatHost, maskOf, parseHost, prefixOfMask, type HostAddress } from '../model/cidr.js';
 import type { SourcePos } from '../model/dump.js';
 import { InputError } from '../model/errors.js';
-import { FORWARD_MODES, isVirtualMode, type Bridge, type Dns, type Forward, type ForwardMode, type IpConfig, type Nat, type Network } from '../model/network.js';
+import {
+  FORWARD_MODES,
+  isVirtualMode,
+  type Bridge,
+  type Dns,
+  type Forward,
+  type ForwardMode,
+  type IpConfig,
+  type Nat,
+  type Network,
+} from '../model/network.js';
 
 /** Reads every <network> in a file (one, several concatenated, or a <networkstatus>). */
 export function readNetworks(text: string, file: string): Network[] {
@@ -25,10 +45,17 @@ function networksOf(doc: XmlDocument): Network[] {
   return doc.roots.map((root) => {
     if (root.name === 'networkstatus') {
       const inner = firstChild(root, 'network');
-      if (!inner) throw new InputError(doc.file, root.pos.line, root.pos.col, 'status XML <networkstatus> holds no <network>');
+      if (!inner)
+        throw new InputError(doc.file, root.pos.line, root.pos.col, 'status XML <networkstatus> holds no <network>');
       return readNetwork(inner, doc.file);
     }
-    if (root.name !== 'network') throw new InputError(doc.file, root.pos.line, root.pos.col, `expected a libvirt <network> definition, found <${root.name}>`);
+    if (root.name !== 'network')
+      throw new InputError(
+        doc.file,
+        root.pos.line,
+        root.pos.col,
+        `expected a libvirt <network> definition, found <${root.name}>`,
+      );
     return readNetwork(root, doc.file);
   });
 }
@@ -71,7 +98,11 @@ class Reader {
     const attr = this.prop(element, name);
     if (!attr) return null;
     const n = parseUnsigned(attr.value, 10);
-    if (n === null || n > 0xffffffff) this.fail(attr, `Invalid value for attribute '${name}' in element '${element.name}': '${attr.value}'. Expected non-negative integer value`);
+    if (n === null || n > 0xffffffff)
+      this.fail(
+        attr,
+        `Invalid value for attribute '${name}' in element '${element.name}': '${attr.value}'. Expected non-negative integer value`,
+      );
     return n;
   }
 }
@@ -139,7 +170,8 @@ function readNetwork(root: XmlElement, file: string): Network {
   if (title && textContent(title).includes('\n')) r.fail(title, "Network title can't contain newlines");
 
   const ipv6Attr = r.xpath(root, 'ipv6');
-  if (ipv6Attr && ipv6Attr.value !== 'yes' && ipv6Attr.value !== 'no') r.fail(ipv6Attr, `Invalid ipv6 setting '${ipv6Attr.value}' in network '${name}'`);
+  if (ipv6Attr && ipv6Attr.value !== 'yes' && ipv6Attr.value !== 'no')
+    r.fail(ipv6Attr, `Invalid ipv6 setting '${ipv6Attr.value}' in network '${name}'`);
   r.tristate(root, 'trustGuestRxFilters');
 
   const domainElement = firstChild(root, 'domain');
@@ -169,7 +201,8 @@ function readNetwork(root: XmlElement, file: string): Network {
   if (macAttr) {
     const parsed = parseMac(macAttr.value);
     if (!parsed) r.fail(macAttr, `Invalid bridge mac address '${macAttr.value}' in network '${name}'`);
-    if (parsed.multicast) r.fail(macAttr, `Invalid multicast bridge mac address '${macAttr.value}' in network '${name}'`);
+    if (parsed.multicast)
+      r.fail(macAttr, `Invalid multicast bridge mac address '${macAttr.value}' in network '${name}'`);
     mac = parsed.text;
   }
 
@@ -182,7 +215,9 @@ function readNetwork(root: XmlElement, file: string): Network {
   }
 
   const dnsElement = firstChild(root, 'dns');
-  const dns = dnsElement ? readDns(r, name, dnsElement) : { enable: true, forwardPlainNames: null, forwarders: [], hosts: [], srv: [], txt: [] };
+  const dns = dnsElement
+    ? readDns(r, name, dnsElement)
+    : { enable: true, forwardPlainNames: null, forwarders: [], hosts: [], srv: [], txt: [] };
 
   for (const group of childElements(root, 'portgroup')) {
     if (!r.xpath(group, 'name')) r.fail(group, 'Missing required name attribute in portgroup');
@@ -191,7 +226,9 @@ function readNetwork(root: XmlElement, file: string): Network {
   const ips = childElements(root, 'ip').map((ip) => readIp(r, name, ip));
 
   const forwardElement = firstChild(root, 'forward');
-  const forward = forwardElement ? readForward(r, name, forwardElement) : { forward: noForward(), ifCount: 0, pfCount: 0, firstIf: null };
+  const forward = forwardElement
+    ? readForward(r, name, forwardElement)
+    : { forward: noForward(), ifCount: 0, pfCount: 0, firstIf: null };
   const mode = forward.forward.mode;
   const at = forwardElement ?? root;
 
@@ -199,36 +236,59 @@ function readNetwork(root: XmlElement, file: string): Network {
   match(mode)
     .with('none', () => undefined)
     .with('route', 'nat', 'open', () => {
-      if (ips.length === 0) r.fail(at, `${mode} forwarding requested, but no IP address provided for network '${name}'`);
-      if (forward.ifCount > 1) r.fail(at, `multiple forwarding interfaces specified for network '${name}', only one is supported`);
-      if (mode === 'open' && forward.ifCount > 0) r.fail(forward.firstIf ?? at, `forward dev not allowed for network '${name}' with forward mode='${mode}'`);
+      if (ips.length === 0)
+        r.fail(at, `${mode} forwarding requested, but no IP address provided for network '${name}'`);
+      if (forward.ifCount > 1)
+        r.fail(at, `multiple forwarding interfaces specified for network '${name}', only one is supported`);
+      if (mode === 'open' && forward.ifCount > 0)
+        r.fail(forward.firstIf ?? at, `forward dev not allowed for network '${name}' with forward mode='${mode}'`);
     })
     .with('private', 'vepa', 'passthrough', 'hostdev', 'bridge', () => {
       if (mode !== 'bridge') {
         if (bridgeName) r.fail(bridgeName, `bridge name not allowed in ${mode} mode (network '${name}')`);
         if (zone) r.fail(zone, `bridge zone not allowed in ${mode} mode (network '${name}')`);
-        if (macTableAttr) r.fail(macTableAttr, `bridge macTableManager setting not allowed in ${mode} mode (network '${name}')`);
+        if (macTableAttr)
+          r.fail(macTableAttr, `bridge macTableManager setting not allowed in ${mode} mode (network '${name}')`);
       }
       const extra = (delay !== 0 ? delayAttr : null) ?? stpAttr ?? zone;
-      if (extra) r.fail(extra, `bridge delay/stp/zone options only allowed in route, nat, and isolated mode, not in ${mode} (network '${name}')`);
+      if (extra)
+        r.fail(
+          extra,
+          `bridge delay/stp/zone options only allowed in route, nat, and isolated mode, not in ${mode} (network '${name}')`,
+        );
       if (bridgeName && (forward.ifCount > 0 || forward.pfCount > 0)) {
-        r.fail(bridgeName, `A network with forward mode='${mode}' can specify a bridge name or a forward dev, but not both (network '${name}')`);
+        r.fail(
+          bridgeName,
+          `A network with forward mode='${mode}' can specify a bridge name or a forward dev, but not both (network '${name}')`,
+        );
       }
     })
     .exhaustive();
 
   if (mtu && !isVirtualMode(mode)) {
-    r.fail(mtuAttr!, `mtu size only allowed in open, route, nat, and isolated mode, not in ${mode} (network '${name}')`);
+    r.fail(
+      mtuAttr!,
+      `mtu size only allowed in open, route, nat, and isolated mode, not in ${mode} (network '${name}')`,
+    );
   }
 
   // Not a parse error in libvirt, but the network can never start: the kernel's IFNAMSIZ is 16.
   if (bridgeName && !bridgeName.value.includes('%d') && bridgeName.value.length > 15) {
-    r.fail(bridgeName, `bridge name '${bridgeName.value}' is too long (${bridgeName.value.length} characters; a Linux interface name has at most 15, so libvirt cannot create it: "Network interface name '${bridgeName.value}' is too long")`);
+    r.fail(
+      bridgeName,
+      `bridge name '${bridgeName.value}' is too long (${bridgeName.value.length} characters; a Linux interface name has at most 15, so libvirt cannot create it: "Network interface name '${bridgeName.value}' is too long")`,
+    );
   }
 
   // Without a name libvirt picks a free virbrN when the network is defined: unknown here.
   const bridge: Bridge | null = bridgeName
-    ? { name: bridgeName.value, stp: stpAttr?.value !== 'off', delay, zone: zone?.value ?? null, macTableManager: macTableAttr?.value ?? null }
+    ? {
+        name: bridgeName.value,
+        stp: stpAttr?.value !== 'off',
+        delay,
+        zone: zone?.value ?? null,
+        macTableManager: macTableAttr?.value ?? null,
+      }
     : null;
 
   const connections = r.prop(root, 'connections');
@@ -244,7 +304,10 @@ function readNetwork(root: XmlElement, file: string): Network {
     ips,
     ipv6: ipv6Attr?.value === 'yes',
     mtu: mtu || null,
-    connections: connections ? (parseUnsigned(connections.value, 10) ?? r.fail(connections, `Invalid connections count '${connections.value}' in network '${name}'`)) : null,
+    connections: connections
+      ? (parseUnsigned(connections.value, 10) ??
+        r.fail(connections, `Invalid connections count '${connections.value}' in network '${name}'`))
+      : null,
     origin: { file, pos: root.pos },
   };
 }
@@ -267,16 +330,30 @@ function readIp(r: Reader, network: string, element: XmlElement): IpConfig {
 
   const family = familyAttr?.value ?? null;
   if (family === null || family === 'ipv4') {
-    if (address.family !== 4) r.fail(addressAttr, `${family === null ? 'no' : 'ipv4'} family specified for non-IPv4 address '${addressAttr.value}' in network '${network}'`);
+    if (address.family !== 4)
+      r.fail(
+        addressAttr,
+        `${family === null ? 'no' : 'ipv4'} family specified for non-IPv4 address '${addressAttr.value}' in network '${network}'`,
+      );
     if (netmaskAttr) {
-      if (netmask!.family !== 4) r.fail(netmaskAttr, `Invalid netmask '${netmaskAttr.value}' for address '${addressAttr.value}' in network '${network}' (both must be IPv4)`);
-      if (prefixGiven > 0) r.fail(prefixAttr!, `Network '${network}' IP address cannot have both a prefix and a netmask`);
+      if (netmask!.family !== 4)
+        r.fail(
+          netmaskAttr,
+          `Invalid netmask '${netmaskAttr.value}' for address '${addressAttr.value}' in network '${network}' (both must be IPv4)`,
+        );
+      if (prefixGiven > 0)
+        r.fail(prefixAttr!, `Network '${network}' IP address cannot have both a prefix and a netmask`);
     } else if (prefixGiven > 32) {
       r.fail(prefixAttr!, `Invalid IPv4 prefix '${prefixGiven}' in network '${network}'`);
     }
   } else if (family === 'ipv6') {
-    if (address.family !== 6) r.fail(addressAttr, `Family 'ipv6' specified for non-IPv6 address '${addressAttr.value}' in network '${network}'`);
-    if (netmaskAttr) r.fail(netmaskAttr, `netmask not allowed for IPv6 address '${addressAttr.value}' in network '${network}'`);
+    if (address.family !== 6)
+      r.fail(
+        addressAttr,
+        `Family 'ipv6' specified for non-IPv6 address '${addressAttr.value}' in network '${network}'`,
+      );
+    if (netmaskAttr)
+      r.fail(netmaskAttr, `netmask not allowed for IPv6 address '${addressAttr.value}' in network '${network}'`);
     if (prefixGiven > 128) r.fail(prefixAttr!, `Invalid IPv6 prefix '${prefixGiven}' in network '${network}'`);
   } else {
     r.fail(familyAttr!, `Unrecognized family '${family}' in network '${network}'`);
@@ -288,11 +365,19 @@ function readIp(r: Reader, network: string, element: XmlElement): IpConfig {
     prefix = prefixGiven;
   } else if (netmask) {
     const bits = prefixOfMask(4, netmask.value);
-    if (bits === null) r.fail(netmaskAttr!, `netmask '${netmaskAttr!.value}' of network '${network}' is not contiguous (libvirt cannot compute a prefix from it)`);
+    if (bits === null)
+      r.fail(
+        netmaskAttr!,
+        `netmask '${netmaskAttr!.value}' of network '${network}' is not contiguous (libvirt cannot compute a prefix from it)`,
+      );
     prefix = bits;
   } else if (address.family === 4) {
     if (address.value === 0n) prefix = 0;
-    else if (address.value >> 24n >= 224n) r.fail(addressAttr, `address '${addressAttr.value}' of network '${network}' has no classful prefix (class D/E); give prefix= or netmask=`);
+    else if (address.value >> 24n >= 224n)
+      r.fail(
+        addressAttr,
+        `address '${addressAttr.value}' of network '${network}' has no classful prefix (class D/E); give prefix= or netmask=`,
+      );
     else prefix = classfulPrefix(address.value);
   } else {
     prefix = address.value === 0n ? 0 : 64;
@@ -323,11 +408,26 @@ function readIp(r: Reader, network: string, element: XmlElement): IpConfig {
     tftpRoot = r.xpath(tftp, 'root')?.value ?? null;
   }
 
-  return { family: address.family, address, subnet, dhcpRanges, dhcpHosts, tftpRoot, bootp, origin: { file: r.file, pos: element.pos } };
+  return {
+    family: address.family,
+    address,
+    subnet,
+    dhcpRanges,
+    dhcpHosts,
+    tftpRoot,
+    bootp,
+    origin: { file: r.file, pos: element.pos },
+  };
 }
 
 /** virNetworkDHCPRangeDefParseXML + virSocketAddrGetRange: both ends inside the subnet, in order. */
-function readRange(r: Reader, network: string, element: XmlElement, ip: HostAddress, prefix: number): { start: HostAddress; end: HostAddress } {
+function readRange(
+  r: Reader,
+  network: string,
+  element: XmlElement,
+  ip: HostAddress,
+  prefix: number,
+): { start: HostAddress; end: HostAddress } {
   const startAttr = r.prop(element, 'start');
   if (!startAttr) r.fail(element, `Missing 'start' attribute in dhcp range for network '${network}'`);
   const start = parseHost(startAttr.value);
@@ -342,46 +442,72 @@ function readRange(r: Reader, network: string, element: XmlElement, ip: HostAddr
   return { start, end };
 }
 
-function checkRange(r: Reader, at: XmlElement, start: HostAddress, end: HostAddress, within: { address: HostAddress; prefix: number } | null): void {
+function checkRange(
+  r: Reader,
+  at: XmlElement,
+  start: HostAddress,
+  end: HostAddress,
+  within: { address: HostAddress; prefix: number } | null,
+): void {
   const range = `${show(start)} - ${show(end)}`;
   if (start.family !== end.family) r.fail(at, `mismatch of address family in range ${range}`);
   if (within) {
     const net = show(within.address);
-    if (start.family !== within.address.family) r.fail(at, `mismatch of address family in range ${range} for network ${net}`);
+    if (start.family !== within.address.family)
+      r.fail(at, `mismatch of address family in range ${range} for network ${net}`);
     const mask = maskOf(start.family, within.prefix);
     const base = within.address.value & mask;
-    if ((start.value & mask) !== base || (end.value & mask) !== base) r.fail(at, `range ${range} is not entirely within network ${net}/${within.prefix}`);
+    if ((start.value & mask) !== base || (end.value & mask) !== base)
+      r.fail(at, `range ${range} is not entirely within network ${net}/${within.prefix}`);
     if (start.family === 4) {
-      if (start.value === base) r.fail(at, `start of range ${range} in network ${net}/${within.prefix} is the network address`);
-      if (end.value === (base | (~mask & 0xffffffffn))) r.fail(at, `end of range ${range} in network ${net}/${within.prefix} is the broadcast address`);
+      if (start.value === base)
+        r.fail(at, `start of range ${range} in network ${net}/${within.prefix} is the network address`);
+      if (end.value === (base | (~mask & 0xffffffffn)))
+        r.fail(at, `end of range ${range} in network ${net}/${within.prefix} is the broadcast address`);
     }
   }
   // libvirt's legacy size check: all but the last two bytes (IPv4) or the last group (IPv6) equal.
   if (start.value >> 16n !== end.value >> 16n) r.fail(at, `range ${range} is too large (> 65535)`);
-  if (end.value < start.value) r.fail(at, start.family === 4 ? `range ${range} is reversed` : `range ${range} start larger than end`);
+  if (end.value < start.value)
+    r.fail(at, start.family === 4 ? `range ${range} is reversed` : `range ${range} start larger than end`);
 }
 
 function readLease(r: Reader, lease: XmlElement): void {
   const expiryAttr = r.prop(lease, 'expiry');
   if (!expiryAttr) return;
   const expiry = parseUnsigned(expiryAttr.value, 10);
-  if (expiry === null) r.fail(expiryAttr, `Invalid value for attribute 'expiry' in element 'lease': '${expiryAttr.value}'. Expected non-negative integer value`);
+  if (expiry === null)
+    r.fail(
+      expiryAttr,
+      `Invalid value for attribute 'expiry' in element 'lease': '${expiryAttr.value}'. Expected non-negative integer value`,
+    );
   const unitAttr = r.prop(lease, 'unit');
   const unit = unitAttr?.value ?? 'minutes';
-  if (!['seconds', 'minutes', 'hours'].includes(unit)) r.fail(unitAttr!, `Invalid value for attribute 'unit' in element 'lease': '${unit}'.`);
+  if (!['seconds', 'minutes', 'hours'].includes(unit))
+    r.fail(unitAttr!, `Invalid value for attribute 'unit' in element 'lease': '${unit}'.`);
   if (expiry > 0 && ((unit === 'seconds' && expiry < 120) || (unit === 'minutes' && expiry < 2))) {
     r.fail(expiryAttr, 'The minimum lease time should be greater than 2 minutes');
   }
 }
 
-function readDhcpHost(r: Reader, network: string, element: XmlElement, ip: HostAddress): { mac: string | null; name: string | null; ip: HostAddress | null } {
+function readDhcpHost(
+  r: Reader,
+  network: string,
+  element: XmlElement,
+  ip: HostAddress,
+): { mac: string | null; name: string | null; ip: HostAddress | null } {
   const macAttr = r.prop(element, 'mac');
   let mac: string | null = null;
   if (macAttr) {
-    if (ip.family === 6) r.fail(macAttr, `Invalid to specify MAC address '${macAttr.value}' in network '${network}' IPv6 static host definition`);
+    if (ip.family === 6)
+      r.fail(
+        macAttr,
+        `Invalid to specify MAC address '${macAttr.value}' in network '${network}' IPv6 static host definition`,
+      );
     const parsed = parseMac(macAttr.value);
     if (!parsed) r.fail(macAttr, `Cannot parse MAC address '${macAttr.value}' in network '${network}'`);
-    if (parsed.multicast) r.fail(macAttr, `expected unicast mac address, found multicast '${macAttr.value}' in network '${network}'`);
+    if (parsed.multicast)
+      r.fail(macAttr, `expected unicast mac address, found multicast '${macAttr.value}' in network '${network}'`);
     mac = macAttr.value;
   }
   const idAttr = r.prop(element, 'id');
@@ -390,12 +516,14 @@ function readDhcpHost(r: Reader, network: string, element: XmlElement, ip: HostA
     if (bad) r.fail(idAttr, `Invalid character '${bad[0]}' in id '${idAttr.value}' of network '${network}'`);
   }
   const nameAttr = r.prop(element, 'name');
-  if (nameAttr && !/^[A-Za-z0-9]/.test(nameAttr.value)) r.fail(nameAttr, `Cannot use host name '${nameAttr.value}' in network '${network}'`);
+  if (nameAttr && !/^[A-Za-z0-9]/.test(nameAttr.value))
+    r.fail(nameAttr, `Cannot use host name '${nameAttr.value}' in network '${network}'`);
   const ipAttr = r.prop(element, 'ip');
   const hostIp = ipAttr ? parseHost(ipAttr.value) : null;
   if (ipAttr && !hostIp) r.fail(ipAttr, `Invalid IP address in static host definition for network '${network}'`);
   if (ip.family === 6) {
-    if (!idAttr && !nameAttr) r.fail(element, `Static host definition in IPv6 network '${network}' must have id or name attribute`);
+    if (!idAttr && !nameAttr)
+      r.fail(element, `Static host definition in IPv6 network '${network}' must have id or name attribute`);
   } else if (!macAttr && !nameAttr) {
     r.fail(element, `Static host definition in IPv4 network '${network}' must have mac or name attribute`);
   }
@@ -419,7 +547,8 @@ function readDns(r: Reader, network: string, element: XmlElement): Dns {
 
   const forwarders = childElements(element, 'forwarder').map((fwd) => {
     const addr = r.prop(fwd, 'addr');
-    if (addr && !parseHost(addr.value)) r.fail(addr, `Invalid forwarder IP address '${addr.value}' in network '${network}'`);
+    if (addr && !parseHost(addr.value))
+      r.fail(addr, `Invalid forwarder IP address '${addr.value}' in network '${network}'`);
     const domain = r.prop(fwd, 'domain');
     if (!addr && !domain) r.fail(fwd, 'Invalid forwarder element, must contain at least one of addr or domain');
     return { addr: addr?.value ?? null, domain: domain?.value ?? null };
@@ -443,21 +572,48 @@ function readDns(r: Reader, network: string, element: XmlElement): Dns {
     const service = r.prop(record, 'service');
     if (!service) r.fail(record, `missing required service attribute in DNS SRV record of network '${network}'`);
     if (service.value.length > DNS_RECORD_LENGTH_SRV) {
-      r.fail(service, `service attribute '${service.value}' in network '${network}' is too long, limit is ${DNS_RECORD_LENGTH_SRV} bytes`);
+      r.fail(
+        service,
+        `service attribute '${service.value}' in network '${network}' is too long, limit is ${DNS_RECORD_LENGTH_SRV} bytes`,
+      );
     }
-    if (!SERVICE_CHARS.test(service.value)) r.fail(service, `invalid character in service attribute '${service.value}' in DNS SRV record of network '${network}'`);
+    if (!SERVICE_CHARS.test(service.value))
+      r.fail(
+        service,
+        `invalid character in service attribute '${service.value}' in DNS SRV record of network '${network}'`,
+      );
     const protocol = r.prop(record, 'protocol');
-    if (!protocol) r.fail(record, `missing required protocol attribute in DNS SRV record '${service.value}' of network '${network}'`);
-    if (!PROTOCOL_CHARS.test(protocol.value)) r.fail(protocol, `invalid character in protocol attribute '${protocol.value}' in DNS SRV record of network '${network}'`);
+    if (!protocol)
+      r.fail(
+        record,
+        `missing required protocol attribute in DNS SRV record '${service.value}' of network '${network}'`,
+      );
+    if (!PROTOCOL_CHARS.test(protocol.value))
+      r.fail(
+        protocol,
+        `invalid character in protocol attribute '${protocol.value}' in DNS SRV record of network '${network}'`,
+      );
     const target = r.prop(record, 'target');
     let port: number | null = null;
-    for (const [attrName, what, max] of [['port', 'port', 65535], ['priority', 'priority', 65535], ['weight', 'weight', 65535]] as const) {
+    for (const [attrName, what, max] of [
+      ['port', 'port', 65535],
+      ['priority', 'priority', 65535],
+      ['weight', 'weight', 65535],
+    ] as const) {
       const attr = r.xpath(record, attrName);
       if (!attr) continue;
       const n = parseUnsigned(attr.value, 10);
-      if (n !== null && !target) r.fail(attr, `DNS SRV ${what} attribute not permitted without target for service '${service.value}' in network '${network}'`);
+      if (n !== null && !target)
+        r.fail(
+          attr,
+          `DNS SRV ${what} attribute not permitted without target for service '${service.value}' in network '${network}'`,
+        );
       const invalid = n === null || n > max || (attrName === 'port' && n < 1);
-      if (invalid) r.fail(attr, `${attrName === 'priority' ? 'Invalid' : 'invalid'} DNS SRV ${what} attribute for service '${service.value}' in network '${network}'`);
+      if (invalid)
+        r.fail(
+          attr,
+          `${attrName === 'priority' ? 'Invalid' : 'invalid'} DNS SRV ${what} attribute for service '${service.value}' in network '${network}'`,
+        );
       if (attrName === 'port') port = n;
     }
     return { service: service.value, protocol: protocol.value, target: target?.value ?? null, port };
@@ -466,9 +622,14 @@ function readDns(r: Reader, network: string, element: XmlElement): Dns {
   const txt = childElements(element, 'txt').map((record) => {
     const nameAttr = r.prop(record, 'name');
     if (!nameAttr) r.fail(record, `missing required name attribute in DNS TXT record of network ${network}`);
-    if (/[ ,]/.test(nameAttr.value)) r.fail(nameAttr, `prohibited character in DNS TXT record name '${nameAttr.value}' of network ${network}`);
+    if (/[ ,]/.test(nameAttr.value))
+      r.fail(nameAttr, `prohibited character in DNS TXT record name '${nameAttr.value}' of network ${network}`);
     const value = r.prop(record, 'value');
-    if (!value) r.fail(record, `missing required value attribute in DNS TXT record named '${nameAttr.value}' of network ${network}`);
+    if (!value)
+      r.fail(
+        record,
+        `missing required value attribute in DNS TXT record named '${nameAttr.value}' of network ${network}`,
+      );
     return { name: nameAttr.value, value: value.value };
   });
 
@@ -492,10 +653,19 @@ function isForwardMode(text: string): text is ForwardMode {
   return (FORWARD_MODES as readonly string[]).includes(text);
 }
 
-function readForward(r: Reader, network: string, element: XmlElement): { forward: Forward; ifCount: number; pfCount: number; firstIf: At | null } {
+function readForward(
+  r: Reader,
+  network: string,
+  element: XmlElement,
+): { forward: Forward; ifCount: number; pfCount: number; firstIf: At | null } {
   // <forward/> without a mode is NAT.
   const modeAttr = r.xpath(element, 'mode');
-  const mode: ForwardMode = modeAttr === null ? 'nat' : isForwardMode(modeAttr.value) ? modeAttr.value : r.fail(modeAttr, `unknown forwarding type '${modeAttr.value}'`);
+  const mode: ForwardMode =
+    modeAttr === null
+      ? 'nat'
+      : isForwardMode(modeAttr.value)
+        ? modeAttr.value
+        : r.fail(modeAttr, `unknown forwarding type '${modeAttr.value}'`);
 
   const driver = firstChild(element, 'driver');
   const driverName = r.xpath(driver, 'name');
@@ -507,13 +677,17 @@ function readForward(r: Reader, network: string, element: XmlElement): { forward
   const addrElements = childElements(element, 'address');
   const pfElements = childElements(element, 'pf');
   const natElements = childElements(element, 'nat');
-  if (natElements.length > 1) r.fail(natElements[1]!, `Only one <nat> element is allowed in <forward> of network ${network}`);
+  if (natElements.length > 1)
+    r.fail(natElements[1]!, `Only one <nat> element is allowed in <forward> of network ${network}`);
   let nat: Nat | null = mode === 'nat' ? DEFAULT_NAT : null;
   if (natElements.length === 1) nat = readNat(r, network, natElements[0]!, mode);
 
   const devAttr = r.xpath(element, 'dev');
   if (devAttr && (addrElements.length > 0 || pfElements.length > 0)) {
-    r.fail(devAttr, `the <forward> 'dev' attribute cannot be used when <address> or <pf> sub-elements are present in network ${network}`);
+    r.fail(
+      devAttr,
+      `the <forward> 'dev' attribute cannot be used when <address> or <pf> sub-elements are present in network ${network}`,
+    );
   }
 
   // <forward dev> is the first of the interfaces; every <interface dev> follows, once each.
@@ -526,10 +700,15 @@ function readForward(r: Reader, network: string, element: XmlElement): { forward
       const dev = r.prop(iface, 'dev');
       if (!dev) r.fail(iface, `Missing required dev attribute in <forward> <interface> element of network ${network}`);
       if (i === 0 && devAttr) {
-        if (dev.value !== devAttr.value) r.fail(dev, `<forward dev='${devAttr.value}'> must match first <interface dev='${dev.value}'/> in network ${network}`);
+        if (dev.value !== devAttr.value)
+          r.fail(
+            dev,
+            `<forward dev='${devAttr.value}'> must match first <interface dev='${dev.value}'/> in network ${network}`,
+          );
         return;
       }
-      if (interfaces.includes(dev.value)) r.fail(dev, `interface '${dev.value}' can only be listed once in network ${network}`);
+      if (interfaces.includes(dev.value))
+        r.fail(dev, `interface '${dev.value}' can only be listed once in network ${network}`);
       interfaces.push(dev.value);
     });
   } else if (addrElements.length > 0) {
@@ -537,7 +716,8 @@ function readForward(r: Reader, network: string, element: XmlElement): { forward
     for (const address of addrElements) {
       const type = r.prop(address, 'type');
       if (!type) r.fail(address, `missing address type in network ${network}`);
-      if (!['none', 'pci', 'netdev'].includes(type.value)) r.fail(type, `unknown address type '${type.value}' in network ${network}`);
+      if (!['none', 'pci', 'netdev'].includes(type.value))
+        r.fail(type, `unknown address type '${type.value}' in network ${network}`);
       if (type.value !== 'pci') r.fail(type, `unsupported address type '${type.value}' in network ${network}`);
       const pci = readPciAddress(r, address);
       if (seen.includes(pci)) r.fail(address, `PCI device '${pci}' can only be listed once in network ${network}`);
@@ -561,38 +741,53 @@ function readForward(r: Reader, network: string, element: XmlElement): { forward
 }
 
 function readNat(r: Reader, network: string, element: XmlElement, mode: ForwardMode): Nat {
-  if (mode !== 'nat') r.fail(element, `The <nat> element can only be used when <forward> 'mode' is 'nat' in network ${network}`);
+  if (mode !== 'nat')
+    r.fail(element, `The <nat> element can only be used when <forward> 'mode' is 'nat' in network ${network}`);
   const ipv6 = r.tristate(element, 'ipv6') === true;
 
   const addresses = childElements(element, 'address');
-  if (addresses.length > 1) r.fail(addresses[1]!, `Only one <address> element is allowed in <nat> in <forward> in network ${network}`);
+  if (addresses.length > 1)
+    r.fail(addresses[1]!, `Only one <address> element is allowed in <nat> in <forward> in network ${network}`);
   let addressStart: HostAddress | null = null;
   let addressEnd: HostAddress | null = null;
   const address = addresses[0];
   if (address) {
     const startAttr = r.prop(address, 'start');
-    if (!startAttr) r.fail(address, `missing 'start' attribute in <address> element in <nat> in <forward> in network ${network}`);
+    if (!startAttr)
+      r.fail(address, `missing 'start' attribute in <address> element in <nat> in <forward> in network ${network}`);
     const endAttr = r.prop(address, 'end');
-    if (!endAttr) r.fail(address, `missing 'end' attribute in <address> element in <nat> in <forward> in network ${network}`);
+    if (!endAttr)
+      r.fail(address, `missing 'end' attribute in <address> element in <nat> in <forward> in network ${network}`);
     addressStart = parseHost(startAttr.value);
-    if (addressStart?.family !== 4) r.fail(startAttr, `Bad ipv4 start address '${startAttr.value}' in <nat> in <forward> in network '${network}'`);
+    if (addressStart?.family !== 4)
+      r.fail(startAttr, `Bad ipv4 start address '${startAttr.value}' in <nat> in <forward> in network '${network}'`);
     addressEnd = parseHost(endAttr.value);
-    if (addressEnd?.family !== 4) r.fail(endAttr, `Bad ipv4 end address '${endAttr.value}' in <nat> in <forward> in network '${network}'`);
+    if (addressEnd?.family !== 4)
+      r.fail(endAttr, `Bad ipv4 end address '${endAttr.value}' in <nat> in <forward> in network '${network}'`);
     checkRange(r, address, addressStart, addressEnd, null);
   }
 
   const ports = childElements(element, 'port');
-  if (ports.length > 1) r.fail(ports[1]!, `Only one <port> element is allowed in <nat> in <forward> in network ${network}`);
+  if (ports.length > 1)
+    r.fail(ports[1]!, `Only one <port> element is allowed in <nat> in <forward> in network ${network}`);
   let portStart = DEFAULT_NAT.portStart;
   let portEnd = DEFAULT_NAT.portEnd;
   const port = ports[0];
   if (port) {
     const startAttr = r.xpath(port, 'start');
     const start = startAttr ? parseUnsigned(startAttr.value, 10) : null;
-    if (start === null || start > 65535) r.fail(startAttr ?? port, `Missing or invalid 'start' attribute in <port> in <nat> in <forward> in network ${network}`);
+    if (start === null || start > 65535)
+      r.fail(
+        startAttr ?? port,
+        `Missing or invalid 'start' attribute in <port> in <nat> in <forward> in network ${network}`,
+      );
     const endAttr = r.xpath(port, 'end');
     const end = endAttr ? parseUnsigned(endAttr.value, 10) : null;
-    if (end === null || end > 65535 || end < start) r.fail(endAttr ?? port, `Missing or invalid 'end' attribute in <port> in <nat> in <forward> in network ${network}`);
+    if (end === null || end > 65535 || end < start)
+      r.fail(
+        endAttr ?? port,
+        `Missing or invalid 'end' attribute in <port> in <nat> in <forward> in network ${network}`,
+      );
     // libvirt stores 0-0 as "not given" and then masquerades to its default range.
     if (start !== 0 || end !== 0) {
       portStart = start;
@@ -611,7 +806,8 @@ function readPciAddress(r: Reader, element: XmlElement): string {
     if (!attr) continue;
     const n = parseUnsigned(attr.value, 0);
     if (n === null) r.fail(attr, `Cannot parse <address> '${key}' attribute`);
-    if (n > limits[key]) r.fail(attr, `Invalid PCI address ${key}='0x${n.toString(16)}', must be <= 0x${limits[key].toString(16)}`);
+    if (n > limits[key])
+      r.fail(attr, `Invalid PCI address ${key}='0x${n.toString(16)}', must be <= 0x${limits[key].toString(16)}`);
     values[key] = n;
   }
   const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');

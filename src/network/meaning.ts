@@ -20,7 +20,12 @@ export function dnsLabel(network: Network): 'on' | 'off' | '-' {
 export function modeMeaning(network: Network): string {
   const subnets = network.ips.map((ip) => formatCidr(ip.subnet)).join(', ');
   const via = network.forward.dev ? ` via ${network.forward.dev}` : '';
-  const uplink = network.bridge?.name ?? network.forward.dev ?? network.forward.interfaces[0] ?? network.forward.pf ?? 'the host interface';
+  const uplink =
+    network.bridge?.name ??
+    network.forward.dev ??
+    network.forward.interfaces[0] ??
+    network.forward.pf ??
+    'the host interface';
   return match(network.forward.mode)
     .with('nat', () => `NAT: guests reach outside${via}, outside cannot reach guests`)
     .with('none', () =>
@@ -28,20 +33,36 @@ export function modeMeaning(network: Network): string {
         ? 'no host address: guests see each other only, not the host (isolation by addressing)'
         : `isolated: guests reach each other and the host only${dnsServed(network) ? ' (DNS on: local names; outside names too on libvirt before 0.9.4)' : ' (DNS off)'}`,
     )
-    .with('route', () => `routed: guests reach outside${via} and outside reaches guests, no NAT (the LAN router needs a route to ${subnets})`)
+    .with(
+      'route',
+      () =>
+        `routed: guests reach outside${via} and outside reaches guests, no NAT (the LAN router needs a route to ${subnets})`,
+    )
     .with('open', () => 'open: libvirt adds no firewall rules at all; the host firewall alone decides')
     .with('bridge', () => `bridged: guests sit on the LAN of ${uplink}, no NAT and no libvirt rules`)
     .with('private', () => `macvtap private on ${uplink}: guests reach the LAN but not each other`)
     .with('vepa', () => `macvtap VEPA on ${uplink}: guest-to-guest traffic goes through the external switch`)
     .with('passthrough', () => `passthrough: ${uplink} is handed to one guest, no libvirt rules`)
-    .with('hostdev', () => `SR-IOV: virtual functions${network.forward.pf ? ` of ${network.forward.pf}` : ''} handed to guests, no libvirt rules`)
+    .with(
+      'hostdev',
+      () =>
+        `SR-IOV: virtual functions${network.forward.pf ? ` of ${network.forward.pf}` : ''} handed to guests, no libvirt rules`,
+    )
     .exhaustive();
 }
 
 export function xenModeMeaning(network: XenNetwork): string {
   return match(network.mode)
-    .with('bridge', () => `bridged: guests sit on the LAN of ${network.bridge ?? network.netdev}${network.antispoof ? ' (FORWARD policy DROP, anti-spoofing rules per vif)' : ''}`)
+    .with(
+      'bridge',
+      () =>
+        `bridged: guests sit on the LAN of ${network.bridge ?? network.netdev}${network.antispoof ? ' (FORWARD policy DROP, anti-spoofing rules per vif)' : ''}`,
+    )
     .with('nat', () => `NAT: guests reach outside through ${network.netdev} (MASQUERADE), outside cannot reach guests`)
-    .with('route', () => `routed: guests reach outside through ${network.netdev} by proxy ARP, outside reaches guests (the LAN router needs routes)`)
+    .with(
+      'route',
+      () =>
+        `routed: guests reach outside through ${network.netdev} by proxy ARP, outside reaches guests (the LAN router needs routes)`,
+    )
     .exhaustive();
 }

@@ -22,7 +22,10 @@ function libvirtRows(n: Network): Array<[string, string]> {
     : n.forward.interfaces.length > 0
       ? `- (interfaces ${n.forward.interfaces.join(', ')})`
       : '-';
-  const mode = n.forward.mode === 'none' ? 'isolated (no <forward>)' : n.forward.mode + (n.forward.dev ? ` via ${n.forward.dev}` : '');
+  const mode =
+    n.forward.mode === 'none'
+      ? 'isolated (no <forward>)'
+      : n.forward.mode + (n.forward.dev ? ` via ${n.forward.dev}` : '');
   const subnets = n.ips.map((ip) => `${formatCidr(ip.subnet)} (host ${host(ip.address)})`);
   const dhcp = n.ips.flatMap((ip) => ip.dhcpRanges.map((r) => `${host(r.start)} - ${host(r.end)}`));
   return [
@@ -37,7 +40,9 @@ function libvirtRows(n: Network): Array<[string, string]> {
 }
 
 function xenRows(n: XenNetwork): Array<[string, string]> {
-  const guests = n.vifs.map((v) => `${v.name}${v.ips.length > 0 ? ` ${v.ips.join(' ')}` : ''}${v.bridge ? ` on ${v.bridge}` : ''}`);
+  const guests = n.vifs.map(
+    (v) => `${v.name}${v.ips.length > 0 ? ` ${v.ips.join(' ')}` : ''}${v.bridge ? ` on ${v.bridge}` : ''}`,
+  );
   return [
     ['network', `${n.name}  (${n.origin.file}:${n.origin.pos.line})`],
     ['mode', `Xen ${n.mode} (network-${n.mode}, vif-${n.mode}; uplink ${n.netdev})`],
@@ -118,6 +123,15 @@ function xenJson(n: XenNetwork) {
     netdev: n.netdev,
     bridge: n.bridge,
     antispoof: n.antispoof,
-    vifs: n.vifs.map((v) => ({ name: v.name, domid: v.domid, devid: v.devid, ips: v.ips, bridge: v.bridge, mac: v.mac, file: v.origin.file, line: v.origin.pos.line })),
+    vifs: n.vifs.map((v) => ({
+      name: v.name,
+      domid: v.domid,
+      devid: v.devid,
+      ips: v.ips,
+      bridge: v.bridge,
+      mac: v.mac,
+      file: v.origin.file,
+      line: v.origin.pos.line,
+    })),
   };
 }

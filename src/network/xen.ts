@@ -21,8 +21,16 @@ export interface XenSource {
 /** What xend-config.sxp says about networking. */
 export interface XendSettings {
   /** null when no script sets the network up (network-dummy, or no entry: xend's default). */
-  readonly networkScript: { readonly mode: XenMode; readonly args: Readonly<Record<string, string>>; readonly pos: SourcePos } | null;
-  readonly vifScript: { readonly mode: XenMode; readonly args: Readonly<Record<string, string>>; readonly pos: SourcePos } | null;
+  readonly networkScript: {
+    readonly mode: XenMode;
+    readonly args: Readonly<Record<string, string>>;
+    readonly pos: SourcePos;
+  } | null;
+  readonly vifScript: {
+    readonly mode: XenMode;
+    readonly args: Readonly<Record<string, string>>;
+    readonly pos: SourcePos;
+  } | null;
   readonly file: string;
 }
 
@@ -33,7 +41,11 @@ const NETWORK_SCRIPTS: Readonly<Record<string, XenMode | null>> = {
   'network-dummy': null,
   true: null,
 };
-const VIF_SCRIPTS: Readonly<Record<string, XenMode>> = { 'vif-bridge': 'bridge', 'vif-nat': 'nat', 'vif-route': 'route' };
+const VIF_SCRIPTS: Readonly<Record<string, XenMode>> = {
+  'vif-bridge': 'bridge',
+  'vif-nat': 'nat',
+  'vif-route': 'route',
+};
 
 function fail(file: string, pos: SourcePos, message: string): never {
   throw new InputError(file, pos.line, pos.col, message);
@@ -64,7 +76,12 @@ export function readXendConfig(text: string, file: string): XendSettings {
     if (!value) fail(file, network.pos, '(network-script) names no script');
     const call = scriptCall(file, value);
     const mode = NETWORK_SCRIPTS[call.name];
-    if (mode === undefined) fail(file, value.pos, `unknown network-script '${call.name}' (expected network-bridge, network-nat, network-route or network-dummy)`);
+    if (mode === undefined)
+      fail(
+        file,
+        value.pos,
+        `unknown network-script '${call.name}' (expected network-bridge, network-nat, network-route or network-dummy)`,
+      );
     if (mode !== null) networkScript = { mode, args: call.args, pos: network.pos };
   }
 
@@ -75,9 +92,14 @@ export function readXendConfig(text: string, file: string): XendSettings {
     if (!value) fail(file, vif.pos, '(vif-script) names no script');
     const call = scriptCall(file, value);
     const mode = VIF_SCRIPTS[call.name];
-    if (mode === undefined) fail(file, value.pos, `unknown vif-script '${call.name}' (expected vif-bridge, vif-nat or vif-route)`);
+    if (mode === undefined)
+      fail(file, value.pos, `unknown vif-script '${call.name}' (expected vif-bridge, vif-nat or vif-route)`);
     if (networkScript && networkScript.mode !== mode) {
-      fail(file, value.pos, `vif-script '${call.name}' does not go with network-script 'network-${networkScript.mode}' (Xen pairs network-${networkScript.mode} with vif-${networkScript.mode})`);
+      fail(
+        file,
+        value.pos,
+        `vif-script '${call.name}' does not go with network-script 'network-${networkScript.mode}' (Xen pairs network-${networkScript.mode} with vif-${networkScript.mode})`,
+      );
     }
     vifScript = { mode, args: call.args, pos: vif.pos };
   }
@@ -88,15 +110,29 @@ export function readXendConfig(text: string, file: string): XendSettings {
 // domU vifs
 
 /** The vifs of one domain configuration; `domid` is the domain id the guest runs as. */
-export function readDomainVifs(text: string, file: string, domid: number, mode: XenMode, defaultBridge: string | null): XenVif[] {
+export function readDomainVifs(
+  text: string,
+  file: string,
+  domid: number,
+  mode: XenMode,
+  defaultBridge: string | null,
+): XenVif[] {
   const vifLine = parseDomainConfig(text, file).find((a) => a.key === 'vif');
   if (!vifLine) return [];
   if (vifLine.value.kind !== 'list') fail(file, vifLine.value.pos, "vif must be a list: vif = [ 'bridge=xenbr0', … ]");
   return vifLine.value.items.map((spec, devid) => readVif(file, spec, domid, devid, mode, defaultBridge));
 }
 
-function readVif(file: string, spec: CfgValue, domid: number, devid: number, mode: XenMode, defaultBridge: string | null): XenVif {
-  if (spec.kind !== 'string') fail(file, spec.pos, "each vif is a quoted string of KEY=VALUE settings, e.g. 'ip=10.0.0.1, bridge=xenbr0'");
+function readVif(
+  file: string,
+  spec: CfgValue,
+  domid: number,
+  devid: number,
+  mode: XenMode,
+  defaultBridge: string | null,
+): XenVif {
+  if (spec.kind !== 'string')
+    fail(file, spec.pos, "each vif is a quoted string of KEY=VALUE settings, e.g. 'ip=10.0.0.1, bridge=xenbr0'");
   const settings: Record<string, string> = {};
   for (const part of spec.text.split(',')) {
     const item = part.trim();
@@ -110,7 +146,8 @@ function readVif(file: string, spec: CfgValue, domid: number, devid: number, mod
     if (!parseCidr(ip)) fail(file, spec.pos, `bad address '${ip}' in vif ip= (expected ADDRESS or ADDRESS/PREFIX)`);
   }
   const mac = settings.mac ?? null;
-  if (mac !== null && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac)) fail(file, spec.pos, `bad MAC address '${mac}' in vif mac=`);
+  if (mac !== null && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac))
+    fail(file, spec.pos, `bad MAC address '${mac}' in vif mac=`);
   // vif-nat's own default when the guest is given no address: 10.<domid/256>.<domid%256>.<devid+1>/16.
   if (ips.length === 0 && mode === 'nat') ips.push(`10.${domid >> 8}.${domid & 255}.${devid + 1}/16`);
   return {
@@ -139,7 +176,8 @@ export function readXenNetwork(xend: XenSource | null, domains: readonly XenSour
   const netdev = args.netdev ?? 'eth0';
   // network-bridge's default bridge depends on the Xen release (xenbr0 before 3.2, the netdev's
   // name after); only an explicit bridge= is certain.
-  const bridge = mode === 'bridge' ? (settings?.networkScript?.args.bridge ?? settings?.vifScript?.args.bridge ?? null) : null;
+  const bridge =
+    mode === 'bridge' ? (settings?.networkScript?.args.bridge ?? settings?.vifScript?.args.bridge ?? null) : null;
   const vifs = domains.flatMap((d, i) => readDomainVifs(d.text, d.file, d.domid ?? i + 1, mode, bridge));
   const originFile = xend?.file ?? domains[0]?.file ?? '-';
   const originPos = settings?.networkScript?.pos ?? settings?.vifScript?.pos ?? { line: 1, col: 1 };

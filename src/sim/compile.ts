@@ -14,7 +14,14 @@ import { all, compileMatch, type Test } from './matches.js';
 import { compileNft } from './nft.js';
 import type { Hook, MatchCtx } from './packet.js';
 import {
-  chainKey, type CidrKey, type CompiledChain, type CompiledRule, type HookStage, type IndexNode, type RuleKeys, type Ruleset,
+  chainKey,
+  type CidrKey,
+  type CompiledChain,
+  type CompiledRule,
+  type HookStage,
+  type IndexNode,
+  type RuleKeys,
+  type Ruleset,
 } from './ruleset.js';
 import { compileTarget } from './targets.js';
 
@@ -46,15 +53,26 @@ function ruleKeys(rule: Rule): RuleKeys {
     for (const o of m.options) {
       if (o.negated) continue;
       const v = o.args[0]?.value ?? '';
-      if ((m.name === 'tcp' || m.name === 'udp') && (o.name === '--dport' || o.name === '--destination-port')) dport = singlePorts(v);
-      else if (m.name === 'multiport' && (o.name === '--dports' || o.name === '--destination-ports')) dport = singlePorts(v);
+      if ((m.name === 'tcp' || m.name === 'udp') && (o.name === '--dport' || o.name === '--destination-port'))
+        dport = singlePorts(v);
+      else if (m.name === 'multiport' && (o.name === '--dports' || o.name === '--destination-ports'))
+        dport = singlePorts(v);
       if (dport) break;
     }
     if (dport) break;
   }
-  const cidr = (a: Rule['source']): CidrKey | null => (a && !a.negated && a.cidr.prefix > 0 ? { prefix: a.cidr.prefix, network: a.cidr.network } : null);
-  const proto = rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? protocolNumber(rule.protocol.name) : null;
-  return { in: exactIface(rule.inInterface), out: exactIface(rule.outInterface), proto, dport, src: cidr(rule.source), dst: cidr(rule.destination) };
+  const cidr = (a: Rule['source']): CidrKey | null =>
+    a && !a.negated && a.cidr.prefix > 0 ? { prefix: a.cidr.prefix, network: a.cidr.network } : null;
+  const proto =
+    rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? protocolNumber(rule.protocol.name) : null;
+  return {
+    in: exactIface(rule.inInterface),
+    out: exactIface(rule.outInterface),
+    proto,
+    dport,
+    src: cidr(rule.source),
+    dst: cidr(rule.destination),
+  };
 }
 
 // --- rule predicates ------------------------------------------------------------------------
@@ -71,9 +89,17 @@ function ifaceCond(i: NonNullable<Rule['inInterface']>): IfaceCond {
   return { name: prefix ? i.name.slice(0, -1) : i.name, prefix, negated: i.negated };
 }
 
-const ifaceMatches = (v: string, i: IfaceCond): boolean => (i.prefix ? v.startsWith(i.name) : v === i.name) !== i.negated;
+const ifaceMatches = (v: string, i: IfaceCond): boolean =>
+  (i.prefix ? v.startsWith(i.name) : v === i.name) !== i.negated;
 
-function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (n: string) => boolean, protoNumber: (name: string) => number | null, env: EvalEnv): CompiledRule {
+function compileRule(
+  rule: Rule,
+  index: number,
+  family: IpFamily,
+  isUserChain: (n: string) => boolean,
+  protoNumber: (name: string) => number | null,
+  env: EvalEnv,
+): CompiledRule {
   // The head (devices, protocol, addresses, fragment) is tested by one closure shape for every
   // rule, in the order -i, -o, -p, -s, -d, -f, then the matches: the call in runChain stays monomorphic.
   const tests: Test[] = [];
@@ -96,7 +122,10 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
   }
   // `host`: a /32 (/128) is compared whole, with no BigInt made by the mask.
   const addr: Array<{ mask: bigint; net: bigint; neg: boolean; host: boolean } | null> = [null, null];
-  for (const [k, a, field] of [[0, rule.source, 'src'], [1, rule.destination, 'dst']] as const) {
+  for (const [k, a, field] of [
+    [0, rule.source, 'src'],
+    [1, rule.destination, 'dst'],
+  ] as const) {
     if (!a || (a.cidr.prefix === 0 && !a.negated)) continue;
     if (a.cidr.family !== family) {
       unknown = `${field === 'src' ? '-s' : '-d'} ${a.written} (not an IPv${family} address)`;
@@ -130,7 +159,14 @@ function compileRule(rule: Rule, index: number, family: IpFamily, isUserChain: (
     return rest === null || rest(c);
   };
   return {
-    rule, nft: null, index, test, unknown, notes, keys: ruleKeys(rule), effects: null,
+    rule,
+    nft: null,
+    index,
+    test,
+    unknown,
+    notes,
+    keys: ruleKeys(rule),
+    effects: null,
     target: compileTarget(rule.target, family, isUserChain),
   };
 }
@@ -146,7 +182,10 @@ function exactValues(r: CompiledRule, dim: 'in' | 'out' | 'proto' | 'dport'): Re
   return Array.isArray(k) ? k : [k as string | number];
 }
 
-function buildExact(rules: readonly CompiledRule[], dim: 'in' | 'out' | 'proto' | 'dport'): { buckets: Map<string | number, CompiledRule[]>; rest: CompiledRule[] } {
+function buildExact(
+  rules: readonly CompiledRule[],
+  dim: 'in' | 'out' | 'proto' | 'dport',
+): { buckets: Map<string | number, CompiledRule[]>; rest: CompiledRule[] } {
   const buckets = new Map<string | number, CompiledRule[]>();
   const rest: CompiledRule[] = [];
   for (const r of rules) {
@@ -169,7 +208,11 @@ function buildExact(rules: readonly CompiledRule[], dim: 'in' | 'out' | 'proto' 
   return { buckets, rest };
 }
 
-function buildCidr(rules: readonly CompiledRule[], family: IpFamily, dim: 'src' | 'dst'): { buckets: Map<string, { key: CidrKey; rules: CompiledRule[] }>; rest: CompiledRule[] } {
+function buildCidr(
+  rules: readonly CompiledRule[],
+  family: IpFamily,
+  dim: 'src' | 'dst',
+): { buckets: Map<string, { key: CidrKey; rules: CompiledRule[] }>; rest: CompiledRule[] } {
   const keys = new Map<string, CidrKey>();
   for (const r of rules) {
     const k = r.keys[dim];
@@ -221,7 +264,12 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
         wild++;
         continue;
       }
-      const ids = dim === 'src' || dim === 'dst' ? [`${(k as CidrKey).prefix}/${(k as CidrKey).network}`] : Array.isArray(k) ? k.map(String) : [String(k)];
+      const ids =
+        dim === 'src' || dim === 'dst'
+          ? [`${(k as CidrKey).prefix}/${(k as CidrKey).network}`]
+          : Array.isArray(k)
+            ? k.map(String)
+            : [String(k)];
       for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     if (counts.size === 0) continue;
@@ -240,7 +288,9 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
       if (!m) byPrefix.set(key.prefix, (m = new Map()));
       m.set(key.network, buildIndex(rs, family, rest, depth + 1));
     }
-    const levels = [...byPrefix.entries()].sort((a, b) => b[0] - a[0]).map(([prefix, map]) => ({ mask: maskOf(family, prefix), map }));
+    const levels = [...byPrefix.entries()]
+      .sort((a, b) => b[0] - a[0])
+      .map(([prefix, map]) => ({ mask: maskOf(family, prefix), map }));
     return { kind: 'cidr', dim: best.dim, levels, rest: buildIndex(wild, family, rest, depth + 1) };
   }
   const { buckets, rest: wild } = buildExact(rules, best.dim);
@@ -256,7 +306,8 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
       case 'leaf':
         return node.rules;
       case 'exact': {
-        const key = node.dim === 'in' ? c.inIface : node.dim === 'out' ? c.outIface : node.dim === 'proto' ? c.proto : c.dport;
+        const key =
+          node.dim === 'in' ? c.inIface : node.dim === 'out' ? c.outIface : node.dim === 'proto' ? c.proto : c.dport;
         node = node.map.get(key) ?? node.rest;
         break;
       }
@@ -306,17 +357,37 @@ export interface HostRules {
  */
 export function compileHost(host: HostRules, family: IpFamily, options: CompileOptions = {}): Ruleset {
   const indexed = options.index !== false;
-  const dump = host.iptables ?? { file: host.nft?.file ?? '-', family: family === 6 ? 'ipv6' : 'ipv4', tables: [], comments: [] };
+  const dump = host.iptables ?? {
+    file: host.nft?.file ?? '-',
+    family: family === 6 ? 'ipv6' : 'ipv4',
+    tables: [],
+    comments: [],
+  };
   const env = options.env ?? NO_ENV;
   const { chains, usesPhysdev } = compileIptables(dump, family, indexed, env);
   const ipFamily = family === 6 ? 'ip6' : 'ip';
   if (!host.nft) {
     const hooks = planHooks(iptablesBaseChains(dump, (key) => chains.get(key), 'iptables', ipFamily));
-    return { family, dump, nft: null, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
+    return {
+      family,
+      dump,
+      nft: null,
+      chains,
+      tables: new Set(dump.tables.map((t) => t.name)),
+      usesPhysdev,
+      hooks,
+      env,
+    };
   }
   const nft = host.nft;
   const shared = (t: NftTable): boolean => t.family === ipFamily && dump.tables.some((d) => d.name === t.name);
-  const compiled = compileNft(nft, family, (rules) => (indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }), shared, env);
+  const compiled = compileNft(
+    nft,
+    family,
+    (rules) => (indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }),
+    shared,
+    env,
+  );
   for (const [k, c] of compiled.chains) chains.set(k, c);
   // Where nft lists the chains of a table iptables-nft manages.
   const places = new Map<string, Placement>();
@@ -329,28 +400,52 @@ export function compileHost(host: HostRules, family: IpFamily, options: CompileO
     }
   });
   const legacy: Placement = { registrar: 'iptables-legacy', seq: 0, tableSeq: -1 };
-  const iptBases = iptablesBaseChains(dump, (key) => chains.get(key), 'iptables-legacy', ipFamily, 0, (table, hook) => {
-    const p = places.get(`${table}/${hook}`);
-    if (p) return p;
-    // iptables-nft creates a built-in chain when a rule first needs it: a table nft lists is never legacy.
-    return nft.tables.some((t) => shared(t) && t.name === table) ? { registrar: 'nftables', seq: 0, tableSeq: -1 } : legacy;
-  });
+  const iptBases = iptablesBaseChains(
+    dump,
+    (key) => chains.get(key),
+    'iptables-legacy',
+    ipFamily,
+    0,
+    (table, hook) => {
+      const p = places.get(`${table}/${hook}`);
+      if (p) return p;
+      // iptables-nft creates a built-in chain when a rule first needs it: a table nft lists is never legacy.
+      return nft.tables.some((t) => shared(t) && t.name === table)
+        ? { registrar: 'nftables', seq: 0, tableSeq: -1 }
+        : legacy;
+    },
+  );
   let hooks = planHooks([...iptBases, ...compiled.bases]);
-  if (compiled.unmodelled.length > 0) hooks = { ...hooks, PREROUTING: [opaque(compiled.unmodelled), ...hooks.PREROUTING] };
+  if (compiled.unmodelled.length > 0)
+    hooks = { ...hooks, PREROUTING: [opaque(compiled.unmodelled), ...hooks.PREROUTING] };
   return { family, dump, nft, chains, tables: new Set(dump.tables.map((t) => t.name)), usesPhysdev, hooks, env };
 }
 
 const HOOK_NAMES: Readonly<Record<string, Hook>> = {
-  prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING',
+  prerouting: 'PREROUTING',
+  input: 'INPUT',
+  forward: 'FORWARD',
+  output: 'OUTPUT',
+  postrouting: 'POSTROUTING',
 };
 
-/** Tables on hooks before the IP walk (netdev ingress, bridge): they may decide first, and virtables does not run them. */
+/**
+ * Tables on hooks before the IP walk (netdev ingress, bridge): they may decide first, and virtables does not run them.
+ */
 function opaque(tables: readonly string[]): HookStage {
-  return { kind: 'opaque', priority: -Infinity, why: `${tables.join(', ')} may decide before the IP hooks (virtables does not evaluate it)`, tie: null };
+  return {
+    kind: 'opaque',
+    priority: -Infinity,
+    why: `${tables.join(', ')} may decide before the IP hooks (virtables does not evaluate it)`,
+    tie: null,
+  };
 }
 
 function compileIptables(
-  dump: Dump, family: IpFamily, indexed: boolean, env: EvalEnv,
+  dump: Dump,
+  family: IpFamily,
+  indexed: boolean,
+  env: EvalEnv,
 ): { chains: Map<string, CompiledChain>; usesPhysdev: boolean } {
   const chains = new Map<string, CompiledChain>();
   let usesPhysdev = false;
@@ -363,13 +458,20 @@ function compileIptables(
         return compileRule(r, i, family, (n) => userChains.has(n), protoNumber, env);
       });
       chains.set(chainKey(table.name, chain.name), {
-        table: table.name, name: chain.name, builtin: chain.builtin, policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
-        rules, index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules }, jumps: [], byName: null,
+        table: table.name,
+        name: chain.name,
+        builtin: chain.builtin,
+        policy: chain.builtin ? (chain.policy ?? 'ACCEPT') : null,
+        rules,
+        index: indexed ? buildIndex(rules, family, DIMS, 0) : { kind: 'leaf', rules },
+        jumps: [],
+        byName: null,
       });
     }
   }
   for (const chain of chains.values()) {
-    for (const r of chain.rules) if (r.target.kind === 'chain') chain.jumps[r.index] = chains.get(chainKey(chain.table, r.target.chain));
+    for (const r of chain.rules)
+      if (r.target.kind === 'chain') chain.jumps[r.index] = chains.get(chainKey(chain.table, r.target.chain));
   }
   return { chains, usesPhysdev };
 }

@@ -37,17 +37,23 @@ export function parseAssumptions(command: string, texts: readonly string[]): Ass
   for (const text of texts.flatMap((t) => t.split(','))) {
     const words = text.trim().toLowerCase().split(/\s+/).join(' ');
     switch (words) {
-      case 'recent empty': a = { ...a, recentEmpty: true }; break;
-      case 'limit under': case 'limit over': {
+      case 'recent empty':
+        a = { ...a, recentEmpty: true };
+        break;
+      case 'limit under':
+      case 'limit over': {
         const limit = words === 'limit under' ? 'under' : 'over';
-        if (a.limit !== null && a.limit !== limit) throw new UsageError(`${command}: --assume: 'limit under' and 'limit over' contradict each other`);
+        if (a.limit !== null && a.limit !== limit)
+          throw new UsageError(`${command}: --assume: 'limit under' and 'limit over' contradict each other`);
         a = { ...a, limit };
         break;
       }
       default: {
         const near = ASSUMPTIONS.find((k) => k.split(' ')[0] === words.split(' ')[0]);
         const hint = near ? ` (did you mean '${near}'?)` : '';
-        throw new UsageError(`${command}: --assume: '${text.trim()}' is not an assumption virtables knows${hint}; it knows ${ASSUMPTIONS.map((k) => `'${k}'`).join(', ')}`);
+        throw new UsageError(
+          `${command}: --assume: '${text.trim()}' is not an assumption virtables knows${hint}; it knows ${ASSUMPTIONS.map((k) => `'${k}'`).join(', ')}`,
+        );
       }
     }
   }

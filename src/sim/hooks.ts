@@ -11,8 +11,15 @@
 import { BUILTIN_CHAINS, type Dump } from '../model/dump.js';
 import type { Hook } from './packet.js';
 import {
-  chainKey, type BaseChain, type ChainType, type CompiledChain, type HookPlan, type HookStage, type Registrar,
-  type TableFamily, type TieGroup,
+  chainKey,
+  type BaseChain,
+  type ChainType,
+  type CompiledChain,
+  type HookPlan,
+  type HookStage,
+  type Registrar,
+  type TableFamily,
+  type TieGroup,
 } from './ruleset.js';
 
 export const HOOKS: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
@@ -22,7 +29,11 @@ export const IPTABLES_PRIORITY: Readonly<Record<string, number>> = { raw: -300, 
 
 /** Where the NAT core sits: destination NAT before routing (-100), source NAT after (100). */
 export const NAT_PRIORITY: Readonly<Record<Hook, number | null>> = {
-  PREROUTING: -100, OUTPUT: -100, INPUT: 100, POSTROUTING: 100, FORWARD: null,
+  PREROUTING: -100,
+  OUTPUT: -100,
+  INPUT: 100,
+  POSTROUTING: 100,
+  FORWARD: null,
 };
 
 export const CONNTRACK_PRIORITY = -200;
@@ -45,8 +56,12 @@ export interface Placement {
  * table listed by nft has its place in nft's order; a legacy table has none).
  */
 export function iptablesBaseChains(
-  dump: Dump, lookup: (key: string) => CompiledChain | undefined, registrar: Registrar, family: TableFamily,
-  seqBase = 0, place?: (table: string, hook: Hook) => Placement,
+  dump: Dump,
+  lookup: (key: string) => CompiledChain | undefined,
+  registrar: Registrar,
+  family: TableFamily,
+  seqBase = 0,
+  place?: (table: string, hook: Hook) => Placement,
 ): BaseChain[] {
   const out: BaseChain[] = [];
   dump.tables.forEach((table, t) => {
@@ -105,7 +120,7 @@ function permutations(n: number): number[][] {
 /** Groups of equal-priority items whose order is not fully known, as (start, group). */
 function tieGroups(items: ReadonlyArray<{ priority: number; key: Key | null }>): Map<number, TieGroup> {
   const groups = new Map<number, TieGroup>();
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     let j = i + 1;
     while (j < items.length && items[j]!.priority === items[i]!.priority) j++;
     const run = items.slice(i, j);
@@ -170,12 +185,20 @@ export function planHooks(bases: readonly BaseChain[]): HookPlan {
       chains.sort((a, b) => compare(a.priority, keyOf(a), b.priority, keyOf(b)));
       const chainTie = tieGroups(chains.map((b) => ({ priority: b.priority, key: keyOf(b) })));
       // One group over every chain of the core at most: the walk tries each order of the whole list.
-      const whole: TieGroup | null = chainTie.size === 0 ? null : {
-        size: chains.length, orders: wholeOrders(chains.length, chainTie),
-        listed: [...chainTie.values()].every((g) => g.listed),
-      };
+      const whole: TieGroup | null =
+        chainTie.size === 0
+          ? null
+          : {
+              size: chains.length,
+              orders: wholeOrders(chains.length, chainTie),
+              listed: [...chainTie.values()].every((g) => g.listed),
+            };
       const make = (tie: TieGroup | null): HookStage => ({
-        kind: 'nat', priority: natPriority, chains, chainTie: whole, tie,
+        kind: 'nat',
+        priority: natPriority,
+        chains,
+        chainTie: whole,
+        tie,
       });
       drafts.push({ priority: natPriority, key: chains.length > 0 ? coreKey : null, make });
     }

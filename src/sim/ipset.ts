@@ -6,7 +6,14 @@
 
 import { maskOf } from '../model/cidr.js';
 import {
-  IPSET_TYPES, ipsetAddressMask, ipsetOption, type IpSet, type IpsetDim, type IpsetMember, type IpsetPart, type IpsetSave,
+  IPSET_TYPES,
+  ipsetAddressMask,
+  ipsetOption,
+  type IpSet,
+  type IpsetDim,
+  type IpsetMember,
+  type IpsetPart,
+  type IpsetSave,
 } from '../model/ipset.js';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, type MatchCtx, type SetOverlay } from './packet.js';
 
@@ -32,9 +39,13 @@ const PROTO_UDPLITE = 136;
 /** The packet's port for a port dimension, as ip_set_get_ip_port reads it (ICMP: type << 8 | code). */
 function packetPort(c: MatchCtx, src: boolean): number {
   switch (c.proto) {
-    case PROTO_TCP: case PROTO_UDP: case PROTO_SCTP: case PROTO_UDPLITE:
+    case PROTO_TCP:
+    case PROTO_UDP:
+    case PROTO_SCTP:
+    case PROTO_UDPLITE:
       return src ? c.sport : c.dport;
-    case PROTO_ICMP: case PROTO_ICMPV6:
+    case PROTO_ICMP:
+    case PROTO_ICMPV6:
       return c.icmpType < 0 ? 0 : (c.icmpType << 8) | c.icmpCode;
     default:
       return 0;
@@ -73,7 +84,7 @@ function partHolds(p: IpsetPart, c: MatchCtx, src: boolean, addrMask: bigint | n
       return dev !== '' && dev === p.name ? FOUND : NONE;
     }
     case 'mark':
-      return ((c.mark & markmask) >>> 0) === p.mark ? FOUND : NONE;
+      return (c.mark & markmask) >>> 0 === p.mark ? FOUND : NONE;
     case 'set':
       return NONE;
   }
@@ -121,7 +132,9 @@ function compileSet(set: IpSet): CompiledSet {
       else level.set(p.cidr.network, [m]);
     } else rest.push(m);
   }
-  const levels = [...netLevels.entries()].sort((a, b) => b[0] - a[0]).map(([prefix, map]) => ({ mask: maskOf(set.family ?? 4, prefix), map }));
+  const levels = [...netLevels.entries()]
+    .sort((a, b) => b[0] - a[0])
+    .map(([prefix, map]) => ({ mask: maskOf(set.family ?? 4, prefix), map }));
   const candidates = (c: MatchCtx, src: boolean): IpsetMember[] => {
     if (first === 'net') {
       const a = src ? c.src : c.dst;
@@ -140,7 +153,9 @@ function compileSet(set: IpSet): CompiledSet {
     return rest;
   };
   return {
-    set, dims: info.dims, exact: !info.dims.includes('net'),
+    set,
+    dims: info.dims,
+    exact: !info.dims.includes('net'),
     lookup(c, flags) {
       let best: IpsetMember | null = null;
       let bestSpec: number[] = [];
@@ -195,7 +210,6 @@ export function indexIpsets(save: IpsetSave): IpsetIndex {
 
 // --- what a trace changes: -j SET --add-set / --del-set ---------------------------------------
 
-
 /** The packet's tuple for a set, as a key comparable with a member's; null when it has no exact one. */
 export function packetKey(s: CompiledSet, c: MatchCtx, flags: SetFlags): string | null {
   if (!s.exact) return null;
@@ -237,12 +251,27 @@ function memberKey(m: IpsetMember, bitmapPort: boolean): string | null {
   const parts: string[] = [];
   for (const p of m.parts) {
     switch (p.kind) {
-      case 'ip': if (p.lo !== p.hi) return null; parts.push(`ip ${p.lo}`); break;
-      case 'port': if (p.lo !== p.hi) return null; parts.push(`port ${bitmapPort ? '*' : p.proto} ${p.lo}`); break;
-      case 'mac': if (p.mac === null) return null; parts.push(`mac ${p.mac}`); break;
-      case 'iface': if (p.physdev) return null; parts.push(`iface ${p.name}`); break;
-      case 'mark': parts.push(`mark ${p.mark}`); break;
-      default: return null;
+      case 'ip':
+        if (p.lo !== p.hi) return null;
+        parts.push(`ip ${p.lo}`);
+        break;
+      case 'port':
+        if (p.lo !== p.hi) return null;
+        parts.push(`port ${bitmapPort ? '*' : p.proto} ${p.lo}`);
+        break;
+      case 'mac':
+        if (p.mac === null) return null;
+        parts.push(`mac ${p.mac}`);
+        break;
+      case 'iface':
+        if (p.physdev) return null;
+        parts.push(`iface ${p.name}`);
+        break;
+      case 'mark':
+        parts.push(`mark ${p.mark}`);
+        break;
+      default:
+        return null;
     }
   }
   return parts.join(',');
@@ -259,7 +288,13 @@ export interface SetMatchOptions {
 
 /** `-m set --match-set NAME FLAGS` before its `!`: FOUND (matches), NONE (does not), MAYBE. */
 export function testSet(
-  index: IpsetIndex, name: string, flags: SetFlags, c: MatchCtx, options: SetMatchOptions, overlay: ReadonlyMap<string, SetOverlay> | null, depth = 0,
+  index: IpsetIndex,
+  name: string,
+  flags: SetFlags,
+  c: MatchCtx,
+  options: SetMatchOptions,
+  overlay: ReadonlyMap<string, SetOverlay> | null,
+  depth = 0,
 ): Lookup {
   const s = index.get(name);
   if (!s) return MAYBE;
@@ -289,7 +324,14 @@ export function testSet(
 }
 
 /** `-j SET --add-set/--del-set NAME FLAGS` on the trace's overlay. */
-export function changeSet(index: IpsetIndex | null, op: 'add' | 'del', name: string, flags: SetFlags, c: MatchCtx, overlay: Map<string, SetOverlay>): void {
+export function changeSet(
+  index: IpsetIndex | null,
+  op: 'add' | 'del',
+  name: string,
+  flags: SetFlags,
+  c: MatchCtx,
+  overlay: Map<string, SetOverlay>,
+): void {
   let o = overlay.get(name);
   if (!o) overlay.set(name, (o = { added: new Set(), deleted: new Set(), tainted: false }));
   const s = index?.get(name);

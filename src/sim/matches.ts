@@ -9,7 +9,17 @@ import { NO_ENV, type EvalEnv } from './env.js';
 import { FOUND, MAYBE, parseSetFlags, testSet } from './ipset.js';
 import { parseRecent, recentTest } from './recent.js';
 import {
-  ST_INVALID, ST_UNTRACKED, STATE_BITS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, undecided, type MatchCtx,
+  ST_INVALID,
+  ST_UNTRACKED,
+  STATE_BITS,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
+  undecided,
+  type MatchCtx,
 } from './packet.js';
 
 export type Test = (c: MatchCtx) => boolean;
@@ -19,7 +29,8 @@ export type CompiledMatch =
   | { readonly kind: 'test'; readonly test: Test; readonly note?: string }
   | { readonly kind: 'unknown'; readonly why: string };
 
-const test = (t: Test, note?: string): CompiledMatch => (note ? { kind: 'test', test: t, note } : { kind: 'test', test: t });
+const test = (t: Test, note?: string): CompiledMatch =>
+  note ? { kind: 'test', test: t, note } : { kind: 'test', test: t };
 const unknown = (why: string): CompiledMatch => ({ kind: 'unknown', why });
 const ALWAYS: Test = () => true;
 
@@ -28,8 +39,24 @@ const first = (o: Option): string => o.args[0]?.value ?? '';
 // --- shared value parsers ---------------------------------------------------------------
 
 const SERVICES: Readonly<Record<string, number>> = {
-  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, bootps: 67, bootpc: 68, tftp: 69, http: 80, www: 80,
-  pop3: 110, ntp: 123, imap: 143, snmp: 161, https: 443, submission: 587, imaps: 993, pop3s: 995,
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  bootps: 67,
+  bootpc: 68,
+  tftp: 69,
+  http: 80,
+  www: 80,
+  pop3: 110,
+  ntp: 123,
+  imap: 143,
+  snmp: 161,
+  https: 443,
+  submission: 587,
+  imaps: 993,
+  pop3s: 995,
 };
 
 function port(text: string): number | null {
@@ -58,7 +85,9 @@ function portTest(o: Option, field: 'sport' | 'dport'): Test | null {
   if (!r) return null;
   const [lo, hi] = r;
   const neg = o.negated;
-  return field === 'sport' ? (c) => (c.sport >= lo && c.sport <= hi) !== neg : (c) => (c.dport >= lo && c.dport <= hi) !== neg;
+  return field === 'sport'
+    ? (c) => (c.sport >= lo && c.sport <= hi) !== neg
+    : (c) => (c.dport >= lo && c.dport <= hi) !== neg;
 }
 
 /** `ADDR[/MASK]` as conntrack and iprange write them, in the rule's family. */
@@ -82,7 +111,10 @@ export function parseMark(text: string): { value: number; mask: number } | null 
 }
 
 /** Interface names as the kernel compares them: a trailing `+` makes a prefix match. */
-export function ifaceTest(name: string, field: 'inIface' | 'outIface' | 'physIn' | 'physOut'): (c: MatchCtx) => boolean {
+export function ifaceTest(
+  name: string,
+  field: 'inIface' | 'outIface' | 'physIn' | 'physOut',
+): (c: MatchCtx) => boolean {
   if (name.endsWith('+')) {
     const prefix = name.slice(0, -1);
     return (c) => {
@@ -102,7 +134,8 @@ function each(m: Match, handle: (o: Option) => Test | CompiledMatch | null): Com
   const notes: string[] = [];
   for (const o of m.options) {
     const r = handle(o);
-    if (r === null) return unknown(`-m ${m.name} ${o.negated ? '! ' : ''}${o.name} ${o.args.map((a) => a.value).join(' ')}`.trim());
+    if (r === null)
+      return unknown(`-m ${m.name} ${o.negated ? '! ' : ''}${o.name} ${o.args.map((a) => a.value).join(' ')}`.trim());
     if (typeof r === 'function') tests.push(r);
     else if (r.kind === 'unknown') return r;
     else {
@@ -127,8 +160,16 @@ export function all(tests: readonly Test[]): Test {
 }
 
 const TCP_FLAG_BITS: Readonly<Record<string, number>> = {
-  FIN: TCP_FIN, SYN: TCP_SYN, RST: TCP_RST, PSH: TCP_PSH, ACK: TCP_ACK, URG: TCP_URG, ECE: 0x40, CWR: 0x80,
-  ALL: 0x3f, NONE: 0,
+  FIN: TCP_FIN,
+  SYN: TCP_SYN,
+  RST: TCP_RST,
+  PSH: TCP_PSH,
+  ACK: TCP_ACK,
+  URG: TCP_URG,
+  ECE: 0x40,
+  CWR: 0x80,
+  ALL: 0x3f,
+  NONE: 0,
 };
 
 function flagMask(text: string): number | null {
@@ -144,8 +185,12 @@ function flagMask(text: string): number | null {
 const tcpLike: Compiler = (m) =>
   each(m, (o) => {
     switch (o.name) {
-      case '--sport': case '--source-port': return portTest(o, 'sport');
-      case '--dport': case '--destination-port': return portTest(o, 'dport');
+      case '--sport':
+      case '--source-port':
+        return portTest(o, 'sport');
+      case '--dport':
+      case '--destination-port':
+        return portTest(o, 'dport');
       case '--syn': {
         const neg = o.negated;
         return (c) => ((c.tcpFlags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN) !== neg;
@@ -158,7 +203,8 @@ const tcpLike: Compiler = (m) =>
         const neg = o.negated;
         return (c) => ((c.tcpFlags & mask) === comp) !== neg;
       }
-      default: return null;
+      default:
+        return null;
     }
   });
 
@@ -183,7 +229,7 @@ const icmpLike: Compiler = (m, family) =>
     const [type, lo, hi] = t;
     const neg = o.negated;
     // ICMP type 0xFF means "any" in the kernel's icmp match (not for ICMPv6).
-    if (type === 255 && m.name === 'icmp') return (c) => (c.icmpType >= 0) !== neg;
+    if (type === 255 && m.name === 'icmp') return (c) => c.icmpType >= 0 !== neg;
     return (c) => (c.icmpType === type && c.icmpCode >= lo && c.icmpCode <= hi) !== neg;
   });
 
@@ -235,7 +281,8 @@ function ctPort(o: Option, pick: (c: MatchCtx) => number | null): Test | null {
 const conntrack: Compiler = (m, family) => {
   let stateTest: Test | null = null;
   const entryTests: Test[] = [];
-  const tracked = (c: MatchCtx): boolean => c.flow !== null && !c.flow.untracked && (c.ctState & (ST_INVALID | ST_UNTRACKED)) === 0;
+  const tracked = (c: MatchCtx): boolean =>
+    c.flow !== null && !c.flow.untracked && (c.ctState & (ST_INVALID | ST_UNTRACKED)) === 0;
   for (const o of m.options) {
     let t: Test | null = null;
     switch (o.name) {
@@ -259,15 +306,32 @@ const conntrack: Compiler = (m, family) => {
         t = (c) => ((c.ctDir === 0) === original) !== neg;
         break;
       }
-      case '--ctorigsrc': t = ctAddr(o, family, (c) => c.flow!.orig.src); break;
-      case '--ctorigdst': t = ctAddr(o, family, (c) => c.flow!.orig.dst); break;
-      case '--ctreplsrc': t = ctAddr(o, family, (c) => c.flow!.reply.src); break;
-      case '--ctrepldst': t = ctAddr(o, family, (c) => c.flow!.reply.dst); break;
-      case '--ctorigsrcport': t = ctPort(o, (c) => c.flow!.orig.sport); break;
-      case '--ctorigdstport': t = ctPort(o, (c) => c.flow!.orig.dport); break;
-      case '--ctreplsrcport': t = ctPort(o, (c) => c.flow!.reply.sport); break;
-      case '--ctrepldstport': t = ctPort(o, (c) => c.flow!.reply.dport); break;
-      default: break; // --ctstatus, --ctexpire depend on the entry's history and timers
+      case '--ctorigsrc':
+        t = ctAddr(o, family, (c) => c.flow!.orig.src);
+        break;
+      case '--ctorigdst':
+        t = ctAddr(o, family, (c) => c.flow!.orig.dst);
+        break;
+      case '--ctreplsrc':
+        t = ctAddr(o, family, (c) => c.flow!.reply.src);
+        break;
+      case '--ctrepldst':
+        t = ctAddr(o, family, (c) => c.flow!.reply.dst);
+        break;
+      case '--ctorigsrcport':
+        t = ctPort(o, (c) => c.flow!.orig.sport);
+        break;
+      case '--ctorigdstport':
+        t = ctPort(o, (c) => c.flow!.orig.dport);
+        break;
+      case '--ctreplsrcport':
+        t = ctPort(o, (c) => c.flow!.reply.sport);
+        break;
+      case '--ctrepldstport':
+        t = ctPort(o, (c) => c.flow!.reply.dport);
+        break;
+      default:
+        break; // --ctstatus, --ctexpire depend on the entry's history and timers
     }
     if (!t) return unknown(`-m conntrack ${o.negated ? '! ' : ''}${o.name} ${first(o)}`.trim());
     entryTests.push(t);
@@ -303,10 +367,16 @@ const multiport: Compiler = (m) =>
       return false;
     };
     switch (o.name) {
-      case '--dports': case '--destination-ports': return (c) => c.dport >= 0 && inList(c.dport) !== neg;
-      case '--sports': case '--source-ports': return (c) => c.sport >= 0 && inList(c.sport) !== neg;
-      case '--ports': return (c) => c.dport >= 0 && (inList(c.sport) || inList(c.dport)) !== neg;
-      default: return null;
+      case '--dports':
+      case '--destination-ports':
+        return (c) => c.dport >= 0 && inList(c.dport) !== neg;
+      case '--sports':
+      case '--source-ports':
+        return (c) => c.sport >= 0 && inList(c.sport) !== neg;
+      case '--ports':
+        return (c) => c.dport >= 0 && (inList(c.sport) || inList(c.dport)) !== neg;
+      default:
+        return null;
     }
   });
 
@@ -321,12 +391,25 @@ const physdev: Compiler = (m) => {
   let isBridged: boolean | null = null;
   for (const o of m.options) {
     switch (o.name) {
-      case '--physdev-in': inName = first(o); inNeg = o.negated; break;
-      case '--physdev-out': outName = first(o); outNeg = o.negated; break;
-      case '--physdev-is-in': isIn = !o.negated; break;
-      case '--physdev-is-out': isOut = !o.negated; break;
-      case '--physdev-is-bridged': isBridged = !o.negated; break;
-      default: return unknown(`-m physdev ${o.name}`);
+      case '--physdev-in':
+        inName = first(o);
+        inNeg = o.negated;
+        break;
+      case '--physdev-out':
+        outName = first(o);
+        outNeg = o.negated;
+        break;
+      case '--physdev-is-in':
+        isIn = !o.negated;
+        break;
+      case '--physdev-is-out':
+        isOut = !o.negated;
+        break;
+      case '--physdev-is-bridged':
+        isBridged = !o.negated;
+        break;
+      default:
+        return unknown(`-m physdev ${o.name}`);
     }
   }
   const inTest = inName === null ? null : ifaceTest(inName, 'physIn');
@@ -383,7 +466,7 @@ function markMatch(markOf: (c: MatchCtx) => number | null): Compiler {
       const neg = o.negated;
       return (c) => {
         const mk = markOf(c);
-        return mk !== null && (((mk & mask) >>> 0) === value) !== neg;
+        return mk !== null && ((mk & mask) >>> 0 === value) !== neg;
       };
     });
 }
@@ -398,7 +481,20 @@ const connmark: Compiler = (m, family, env) => {
   return { ...known, test: (c) => (c.flow?.markUnknown === true ? undecided(c, why) : t(c)) };
 };
 
-const ADDR_TYPES = new Set(['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE']);
+const ADDR_TYPES = new Set([
+  'UNSPEC',
+  'UNICAST',
+  'LOCAL',
+  'BROADCAST',
+  'ANYCAST',
+  'MULTICAST',
+  'BLACKHOLE',
+  'UNREACHABLE',
+  'PROHIBIT',
+  'THROW',
+  'NAT',
+  'XRESOLVE',
+]);
 
 const addrtype: Compiler = (m) => {
   let limitIn = false;
@@ -439,7 +535,11 @@ const mac: Compiler = (m) =>
     const want = first(o).toLowerCase();
     const neg = o.negated;
     return test((c) => {
-      if (c.srcMac === null) return undecided(c, `-m mac ${neg ? '! ' : ''}--mac-source ${want}: the topology gives no MAC address for the sender (--mac GUEST=MAC)`);
+      if (c.srcMac === null)
+        return undecided(
+          c,
+          `-m mac ${neg ? '! ' : ''}--mac-source ${want}: the topology gives no MAC address for the sender (--mac GUEST=MAC)`,
+        );
       return (c.srcMac === want) !== neg;
     });
   });
@@ -465,7 +565,10 @@ function rate(m: Match, env: EvalEnv, matchesUnder: boolean): CompiledMatch {
   const assumed = env.assume.limit;
   if (assumed !== null) {
     const under = assumed === 'under';
-    return test(under === matchesUnder ? ALWAYS : () => false, `${text} assumed ${assumed} its rate (--assume 'limit ${assumed}')`);
+    return test(
+      under === matchesUnder ? ALWAYS : () => false,
+      `${text} assumed ${assumed} its rate (--assume 'limit ${assumed}')`,
+    );
   }
   const why = `${text}: whether the traffic is under this rate depends on the packets before (--assume 'limit under' or 'limit over')`;
   return test((c) => undecided(c, why));
@@ -478,7 +581,10 @@ const hashlimit: Compiler = (m, _family, env) => rate(m, env, !m.options.some((o
 const recent: Compiler = (m, family, env) => {
   const spec = parseRecent(m, family);
   if ('why' in spec) return unknown(spec.why);
-  return test(recentTest(spec, env.assume.recentEmpty), env.assume.recentEmpty ? "recent lists assumed empty before the trace (--assume 'recent empty')" : undefined);
+  return test(
+    recentTest(spec, env.assume.recentEmpty),
+    env.assume.recentEmpty ? "recent lists assumed empty before the trace (--assume 'recent empty')" : undefined,
+  );
 };
 
 const comment: Compiler = () => test(ALWAYS);
@@ -494,28 +600,61 @@ const set: Compiler = (m, _family, env) => {
   if (!ms || name === undefined || !flags) return unknown(`-m set ${m.options.map((o) => o.name).join(' ')}`);
   const written = `-m set ${ms.negated ? '! ' : ''}--match-set ${name} ${flagsText}`;
   const index = env.ipsets;
-  if (!index) return unknown(`${written}: the members of set ${name} are not known (give ipset save output with --ipset)`);
+  if (!index)
+    return unknown(`${written}: the members of set ${name} are not known (give ipset save output with --ipset)`);
   if (!index.get(name)) return unknown(`${written}: set ${name} is not in ${index.save.file}`);
   for (const o of m.options) {
-    if (o === ms || o.name === '--return-nomatch' || o.name === '--update-counters' || o.name === '--update-subcounters' || COUNTER_TESTS.test(o.name)) continue;
+    if (
+      o === ms ||
+      o.name === '--return-nomatch' ||
+      o.name === '--update-counters' ||
+      o.name === '--update-subcounters' ||
+      COUNTER_TESTS.test(o.name)
+    )
+      continue;
     return unknown(`${written} ${o.name}`);
   }
-  const counters = m.options.filter((o) => COUNTER_TESTS.test(o.name)).map((o) => `${o.negated ? '! ' : ''}${o.name} ${first(o)}`);
+  const counters = m.options
+    .filter((o) => COUNTER_TESTS.test(o.name))
+    .map((o) => `${o.negated ? '! ' : ''}${o.name} ${first(o)}`);
   const options = { returnNomatch: m.options.some((o) => o.name === '--return-nomatch') };
   const neg = ms.negated;
   return test((c) => {
     const r = testSet(index, name, flags, c, options, c.memory.sets);
-    if (r === MAYBE) return undecided(c, `${written}: whether this packet is in set ${name} is not known (a MAC address the topology does not give, or members this trace changed inexactly)`);
+    if (r === MAYBE)
+      return undecided(
+        c,
+        `${written}: whether this packet is in set ${name} is not known (a MAC address the topology does not give, or members this trace changed inexactly)`,
+      );
     // Counters change with every packet: a found member's counters are state virtables does not know.
-    if (r === FOUND && counters.length > 0) return undecided(c, `${written} ${counters.join(' ')}: the member's counters are state virtables does not know`);
+    if (r === FOUND && counters.length > 0)
+      return undecided(c, `${written} ${counters.join(' ')}: the member's counters are state virtables does not know`);
     return (r === FOUND) !== neg;
   });
 };
 
 const MATCHES: Readonly<Record<string, Compiler>> = {
-  tcp: tcpLike, udp: tcpLike, udplite: tcpLike, icmp: icmpLike, icmp6: icmpLike,
-  state, conntrack, multiport, physdev, iprange, mark, connmark, addrtype, pkttype, mac, policy,
-  limit, hashlimit, recent, comment, set,
+  tcp: tcpLike,
+  udp: tcpLike,
+  udplite: tcpLike,
+  icmp: icmpLike,
+  icmp6: icmpLike,
+  state,
+  conntrack,
+  multiport,
+  physdev,
+  iprange,
+  mark,
+  connmark,
+  addrtype,
+  pkttype,
+  mac,
+  policy,
+  limit,
+  hashlimit,
+  recent,
+  comment,
+  set,
 };
 
 export function compileMatch(m: Match, family: IpFamily, env: EvalEnv = NO_ENV): CompiledMatch {

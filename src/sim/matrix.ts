@@ -22,12 +22,15 @@ export const DEFAULT_SERVICES: readonly Service[] = [
 
 /** `icmp,tcp/22,udp/53` */
 export function parseServices(text: string): Service[] {
-  return text.split(',').filter(Boolean).map((s) => {
-    if (s === 'icmp') return { proto: 'icmp', dport: 0, label: 'icmp' };
-    const m = /^(tcp|udp)\/(\d{1,5})$/.exec(s);
-    if (!m || Number(m[2]) > 65535) throw new UsageError(`--services: '${s}' is not icmp, tcp/PORT or udp/PORT`);
-    return { proto: m[1] as 'tcp' | 'udp', dport: Number(m[2]), label: s };
-  });
+  return text
+    .split(',')
+    .filter(Boolean)
+    .map((s) => {
+      if (s === 'icmp') return { proto: 'icmp', dport: 0, label: 'icmp' };
+      const m = /^(tcp|udp)\/(\d{1,5})$/.exec(s);
+      if (!m || Number(m[2]) > 65535) throw new UsageError(`--services: '${s}' is not icmp, tcp/PORT or udp/PORT`);
+      return { proto: m[1] as 'tcp' | 'udp', dport: Number(m[2]), label: s };
+    });
 }
 
 /**
@@ -62,12 +65,17 @@ export interface Matrix {
 
 /** Host, the guests, outside — those with an address of the dump's family. */
 export function matrixNodes(sim: Simulator): string[] {
-  const has = (e: Endpoint): boolean => e.addresses.some((a) => a.address.family === sim.family) || e.extra.some((a) => a.family === sim.family);
-  const of = (kind: Endpoint['kind']): string[] => sim.topology.endpoints.filter((e) => e.kind === kind && has(e)).map((e) => e.name);
+  const has = (e: Endpoint): boolean =>
+    e.addresses.some((a) => a.address.family === sim.family) || e.extra.some((a) => a.family === sim.family);
+  const of = (kind: Endpoint['kind']): string[] =>
+    sim.topology.endpoints.filter((e) => e.kind === kind && has(e)).map((e) => e.name);
   return ['host', ...of('guest'), ...of('outside')];
 }
 
-/** The lines an undecided cell depends on (nft JSON, one line: the rule's path) (null: decided, or unknown for another reason). */
+/**
+ * The lines an undecided cell depends on (nft JSON, one line: the rule's path) (null: decided, or unknown for another
+ * reason).
+ */
 export function dependsOn(c: Cell): Array<number | string> | null {
   const b = c.result.branches;
   if (c.state !== 'unknown' || !b || b.decided || b.exceeded) return null;
@@ -75,7 +83,11 @@ export function dependsOn(c: Cell): Array<number | string> | null {
 }
 
 /** Cells decided, depending on named rules, and unknown for other reasons. */
-export function decidedShare(m: Matrix): { readonly decided: number; readonly depends: number; readonly unknown: number } {
+export function decidedShare(m: Matrix): {
+  readonly decided: number;
+  readonly depends: number;
+  readonly unknown: number;
+} {
   const depends = m.cells.filter((c) => dependsOn(c) !== null).length;
   const unknown = m.cells.filter((c) => c.state === 'unknown').length - depends;
   return { decided: m.cells.length - depends - unknown, depends, unknown };
@@ -83,19 +95,43 @@ export function decidedShare(m: Matrix): { readonly decided: number; readonly de
 
 function cellOf(r: TraceResult, service: string): Cell {
   const req = r.request;
-  const works: CellState = r.reply?.verdict === 'delivered' ? 'ok' : r.reply?.verdict === 'unknown' ? 'unknown' : 'one-way';
+  const works: CellState =
+    r.reply?.verdict === 'delivered' ? 'ok' : r.reply?.verdict === 'unknown' ? 'unknown' : 'one-way';
   const deliveredTo = req.verdict === 'delivered' && req.at !== null && req.at !== r.to ? req.at : null;
-  const state: CellState = req.verdict !== 'delivered' ? req.verdict : works === 'ok' && deliveredTo !== null ? 'elsewhere' : works;
+  const state: CellState =
+    req.verdict !== 'delivered' ? req.verdict : works === 'ok' && deliveredTo !== null ? 'elsewhere' : works;
   const seen = req.seen;
-  const translated = seen !== null && (seen.src !== r.packet.src || seen.dst !== r.packet.dst || seen.sport !== r.packet.sport || seen.dport !== r.packet.dport);
+  const translated =
+    seen !== null &&
+    (seen.src !== r.packet.src ||
+      seen.dst !== r.packet.dst ||
+      seen.sport !== r.packet.sport ||
+      seen.dport !== r.packet.dport);
   const decidedBy = req.decidedBy ?? r.reply?.decidedBy ?? null;
   const reason = state === 'one-way' ? `reply: ${r.reply?.reason ?? '?'}` : req.reason;
   const why = state === 'elsewhere' ? `delivered to ${deliveredTo}, not ${r.to}: ${req.reason}` : reason;
-  return { from: r.from, to: r.to, service, state, request: req.verdict, reply: r.reply?.verdict ?? null, translated, seen, decidedBy, deliveredTo, reason: why, result: r };
+  return {
+    from: r.from,
+    to: r.to,
+    service,
+    state,
+    request: req.verdict,
+    reply: r.reply?.verdict ?? null,
+    translated,
+    seen,
+    decidedBy,
+    deliveredTo,
+    reason: why,
+    result: r,
+  };
 }
 
 /** Traces every ordered pair of distinct nodes for every service. */
-export function reachabilityMatrix(sim: Simulator, services: readonly Service[] = DEFAULT_SERVICES, nodes: readonly string[] = matrixNodes(sim)): Matrix {
+export function reachabilityMatrix(
+  sim: Simulator,
+  services: readonly Service[] = DEFAULT_SERVICES,
+  nodes: readonly string[] = matrixNodes(sim),
+): Matrix {
   const cells: Cell[] = [];
   for (const service of services) {
     for (const from of nodes) {

@@ -9,13 +9,16 @@ import type { PortForward } from './dnat.js';
 
 export type NftPortForward = PortForward<NftRule>;
 
-const value = (e: NftExpr): string | number | null => (e.kind === 'value' && typeof e.value !== 'boolean' ? e.value : null);
+const value = (e: NftExpr): string | number | null =>
+  e.kind === 'value' && typeof e.value !== 'boolean' ? e.value : null;
 
 /** The first number of a value, a range or a set of them. */
 function firstNumber(e: NftExpr): number | null {
   switch (e.kind) {
-    case 'value': return typeof e.value === 'number' ? e.value : null;
-    case 'range': return firstNumber(e.low);
+    case 'value':
+      return typeof e.value === 'number' ? e.value : null;
+    case 'range':
+      return firstNumber(e.low);
     case 'set': {
       for (const i of e.items) {
         const n = firstNumber(i.kind === 'elem' ? i.value : i);
@@ -23,7 +26,8 @@ function firstNumber(e: NftExpr): number | null {
       }
       return null;
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -41,16 +45,33 @@ function matchedOf(statements: readonly NftStatement[], family: IpFamily): Match
     if (s.kind !== 'match' || s.op !== '==') continue;
     const l = s.left;
     const v = value(s.right);
-    if (l.kind === 'payload' && (l.protocol === 'tcp' || l.protocol === 'udp' || l.protocol === 'th') && l.field === 'dport') {
+    if (
+      l.kind === 'payload' &&
+      (l.protocol === 'tcp' || l.protocol === 'udp' || l.protocol === 'th') &&
+      l.field === 'dport'
+    ) {
       if (l.protocol !== 'th') m.proto = l.protocol;
       m.dport ??= firstNumber(s.right);
-    } else if ((l.kind === 'meta' && l.key === 'l4proto') || (l.kind === 'payload' && (l.field === 'protocol' || l.field === 'nexthdr'))) {
+    } else if (
+      (l.kind === 'meta' && l.key === 'l4proto') ||
+      (l.kind === 'payload' && (l.field === 'protocol' || l.field === 'nexthdr'))
+    ) {
       if (v === 'tcp' || v === 6) m.proto = 'tcp';
       else if (v === 'udp' || v === 17) m.proto = 'udp';
-    } else if (l.kind === 'payload' && l.protocol === (family === 4 ? 'ip' : 'ip6') && l.field === 'daddr' && typeof v === 'string') {
+    } else if (
+      l.kind === 'payload' &&
+      l.protocol === (family === 4 ? 'ip' : 'ip6') &&
+      l.field === 'daddr' &&
+      typeof v === 'string'
+    ) {
       const a = parseHost(v);
       if (a && a.family === family) m.address = v;
-    } else if (l.kind === 'meta' && (l.key === 'iifname' || l.key === 'iif') && typeof v === 'string' && !v.endsWith('*')) {
+    } else if (
+      l.kind === 'meta' &&
+      (l.key === 'iifname' || l.key === 'iif') &&
+      typeof v === 'string' &&
+      !v.endsWith('*')
+    ) {
       m.inIface = v;
     }
   }
@@ -58,7 +79,10 @@ function matchedOf(statements: readonly NftStatement[], family: IpFamily): Match
 }
 
 /** The guests a dnat statement sends to: its address, or each address of an anonymous map keyed by port. */
-function targetsOf(nat: NftNat, family: IpFamily): Array<{ to: HostAddress; toPort: number | null; dport: number | null }> {
+function targetsOf(
+  nat: NftNat,
+  family: IpFamily,
+): Array<{ to: HostAddress; toPort: number | null; dport: number | null }> {
   const host = (e: NftExpr): HostAddress | null => {
     const v = value(e.kind === 'range' ? e.low : e);
     const a = typeof v === 'string' ? parseHost(v) : null;
@@ -70,7 +94,8 @@ function targetsOf(nat: NftNat, family: IpFamily): Array<{ to: HostAddress; toPo
     const to = host(nat.addr);
     return to ? [{ to, toPort: port, dport: null }] : [];
   }
-  // `dnat to tcp dport map { 2222 : 192.168.122.10 }`: one forward per element (the simulator says it cannot follow a map).
+  // `dnat to tcp dport map { 2222 : 192.168.122.10 }`: one forward per element (the simulator says it cannot follow a
+  // map).
   const data = nat.addr.data;
   if (data.kind !== 'set') return [];
   return data.items.flatMap((item) => {
@@ -102,10 +127,19 @@ function nextChains(rule: NftRule): string[] {
  * DNAT rules reachable from nat prerouting base chains of `family`'s tables (and inet's), in
  * listing order. `skip`: tables whose rules come from elsewhere (iptables-nft's, read from iptables-save).
  */
-export function nftPortForwards(ruleset: NftRuleset, family: IpFamily, skip: (t: NftTable) => boolean = () => false): NftPortForward[] {
+export function nftPortForwards(
+  ruleset: NftRuleset,
+  family: IpFamily,
+  skip: (t: NftTable) => boolean = () => false,
+): NftPortForward[] {
   const out: NftPortForward[] = [];
   for (const table of ruleset.tables) {
-    if (!(table.family === 'inet' || table.family === (family === 4 ? 'ip' : 'ip6')) || table.flags.includes('dormant') || skip(table)) continue;
+    if (
+      !(table.family === 'inet' || table.family === (family === 4 ? 'ip' : 'ip6')) ||
+      table.flags.includes('dormant') ||
+      skip(table)
+    )
+      continue;
     const chains = new Map(table.chains.map((c) => [c.name, c]));
     const visited = new Set<NftChain>();
     const walk = (chain: NftChain): void => {
@@ -121,7 +155,15 @@ export function nftPortForwards(ruleset: NftRuleset, family: IpFamily, skip: (t:
         if (!nat || (nat.family !== null && (nat.family === 'ip') !== (family === 4))) continue;
         const m = matchedOf(rule.statements, family);
         for (const t of targetsOf(nat, family)) {
-          out.push({ rule, proto: m.proto ?? 'tcp', dport: t.dport ?? m.dport, address: m.address, inIface: m.inIface, to: t.to, toPort: t.toPort });
+          out.push({
+            rule,
+            proto: m.proto ?? 'tcp',
+            dport: t.dport ?? m.dport,
+            address: m.address,
+            inIface: m.inIface,
+            to: t.to,
+            toPort: t.toPort,
+          });
         }
       }
     };

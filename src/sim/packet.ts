@@ -30,7 +30,13 @@ export const ST_SNAT = 32;
 export const ST_DNAT = 64;
 
 export const STATE_BITS: Readonly<Record<string, number>> = {
-  INVALID: ST_INVALID, NEW: ST_NEW, ESTABLISHED: ST_ESTABLISHED, RELATED: ST_RELATED, UNTRACKED: ST_UNTRACKED, SNAT: ST_SNAT, DNAT: ST_DNAT,
+  INVALID: ST_INVALID,
+  NEW: ST_NEW,
+  ESTABLISHED: ST_ESTABLISHED,
+  RELATED: ST_RELATED,
+  UNTRACKED: ST_UNTRACKED,
+  SNAT: ST_SNAT,
+  DNAT: ST_DNAT,
 };
 
 export interface Tuple {
@@ -76,7 +82,9 @@ export interface MatchCtx {
   /** '' when the hook has no such device (no input device in OUTPUT). */
   inIface: string;
   outIface: string;
-  /** br_netfilter bridge information exists (the packet came in through a bridge port with bridge-nf-call-iptables on). */
+  /**
+   * br_netfilter bridge information exists (the packet came in through a bridge port with bridge-nf-call-iptables on).
+   */
   bridged: boolean;
   physIn: string | null;
   physOut: string | null;
@@ -93,7 +101,6 @@ export interface MatchCtx {
   /** What the trace changed so far (ipset members added or deleted); shared by request and reply. */
   memory: TraceMemory;
 }
-
 
 /** Members a trace added to or deleted from a set (its packets' tuples), or that it changed the set unknowably. */
 export interface SetOverlay {
@@ -125,7 +132,10 @@ export function freshMemory(explorer: Explorer | null = null): TraceMemory {
 /** Thrown by a test that finds, for this packet, it cannot decide (caught by the chain walker). */
 export class UnknownAtRuntime extends Error {}
 
-/** The rule a condition belongs to: an iptables rule, or an nft rule and the file it was read from (a CompiledRule is one). */
+/**
+ * The rule a condition belongs to: an iptables rule, or an nft rule and the file it was read from (a CompiledRule is
+ * one).
+ */
 export interface RuleRef {
   readonly rule: Rule | null;
   readonly nft: { readonly rule: NftRule; readonly file: string } | null;

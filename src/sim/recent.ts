@@ -24,7 +24,12 @@ export interface RecentSpec {
   readonly text: string;
 }
 
-const MODES: Readonly<Record<string, RecentMode>> = { '--set': 'set', '--rcheck': 'rcheck', '--update': 'update', '--remove': 'remove' };
+const MODES: Readonly<Record<string, RecentMode>> = {
+  '--set': 'set',
+  '--rcheck': 'rcheck',
+  '--update': 'update',
+  '--remove': 'remove',
+};
 
 /** The match's options, or why virtables cannot follow them. */
 export function parseRecent(m: Match, family: IpFamily): RecentSpec | { readonly why: string } {
@@ -45,9 +50,15 @@ export function parseRecent(m: Match, family: IpFamily): RecentSpec | { readonly
       continue;
     }
     switch (o.name) {
-      case '--name': name = value; break;
-      case '--rsource': rdest = false; break;
-      case '--rdest': rdest = true; break;
+      case '--name':
+        name = value;
+        break;
+      case '--rsource':
+        rdest = false;
+        break;
+      case '--rdest':
+        rdest = true;
+        break;
       case '--mask': {
         const h = parseHost(value);
         if (!h || h.family !== family) return { why: `${text}: --mask ${value} is not an IPv${family} address` };
@@ -59,9 +70,14 @@ export function parseRecent(m: Match, family: IpFamily): RecentSpec | { readonly
         hitcount = Number(value);
         break;
       // Hits a trace adds are all "now": within any --seconds window, and --reap removes none of them.
-      case '--seconds': case '--reap': break;
-      case '--rttl': rttl = true; break;
-      default: return { why: `${text}: ${o.name} (virtables does not follow this recent option)` };
+      case '--seconds':
+      case '--reap':
+        break;
+      case '--rttl':
+        rttl = true;
+        break;
+      default:
+        return { why: `${text}: ${o.name} (virtables does not follow this recent option)` };
     }
   }
   if (mode === null) return { why: `${text}: no --set, --rcheck, --update or --remove` };
@@ -99,18 +115,35 @@ export function recentTest(spec: RecentSpec, emptyAtStart: boolean): (c: MatchCt
         w.hits.delete(addr);
         w.removed.add(addr);
         return exists === null
-          ? undecided(c, `${spec.text}: whether list ${spec.name} holds this address before the trace is not known${assume}`)
+          ? undecided(
+              c,
+              `${spec.text}: whether list ${spec.name} holds this address before the trace is not known${assume}`,
+            )
           : exists !== spec.negated;
       }
-      case 'rcheck': case 'update': {
+      case 'rcheck':
+      case 'update': {
         // With --rttl the hits this trace added may carry another TTL: only "none at all" is known.
-        const enough = spec.rttl ? (exact && added === 0 ? false : null) : added >= needed ? true : exact ? false : null;
+        const enough = spec.rttl
+          ? exact && added === 0
+            ? false
+            : null
+          : added >= needed
+            ? true
+            : exact
+              ? false
+              : null;
         const what = spec.hitcount > 0 ? `${spec.hitcount} hits` : 'an entry';
-        const matched = enough === null
-          ? undecided(c, `${spec.text}: whether list ${spec.name} holds ${what} for this address is not known${assume}`)
-          : enough !== spec.negated;
+        const matched =
+          enough === null
+            ? undecided(
+                c,
+                `${spec.text}: whether list ${spec.name} holds ${what} for this address is not known${assume}`,
+              )
+            : enough !== spec.negated;
         // --update stamps an existing entry when the match holds (a negated one: when the check failed).
-        if (spec.mode === 'update' && matched && (added > 0 || !spec.negated)) overlay(c, key).hits.set(addr, added + 1);
+        if (spec.mode === 'update' && matched && (added > 0 || !spec.negated))
+          overlay(c, key).hits.set(addr, added + 1);
         return matched;
       }
     }

@@ -19,7 +19,12 @@ function addr(sim: Simulator, a: bigint): string {
 }
 
 function seenJson(sim: Simulator, s: Seen, proto: Proto) {
-  return { src: addr(sim, s.src), dst: addr(sim, s.dst), sport: proto === 'icmp' ? null : s.sport, dport: proto === 'icmp' ? null : s.dport };
+  return {
+    src: addr(sim, s.src),
+    dst: addr(sim, s.dst),
+    sport: proto === 'icmp' ? null : s.sport,
+    dport: proto === 'icmp' ? null : s.dport,
+  };
 }
 
 function stepJson(sim: Simulator, s: Step, why: Why) {
@@ -55,12 +60,25 @@ function branchesJson(sim: Simulator, b: Branches | undefined, why: Why) {
     decided: b.decided,
     exceeded: b.exceeded,
     rules: b.rules.map((r) => ({
-      line: ruleLine(r.rule), ...(r.rule.nft ? { path: ruleWhere(r.rule), handle: r.rule.nft.rule.handle } : {}),
-      table: r.table, chain: r.chain, rule: refText(r.rule, sim.family), undecided: r.why, why: why(r.rule),
+      line: ruleLine(r.rule),
+      ...(r.rule.nft ? { path: ruleWhere(r.rule), handle: r.rule.nft.rule.handle } : {}),
+      table: r.table,
+      chain: r.chain,
+      rule: refText(r.rule, sim.family),
+      undecided: r.why,
+      why: why(r.rule),
     })),
     paths: b.paths.map((p) => ({
-      conditions: p.choices.map((c) => ({ line: ruleLine(c.rule), ...(c.rule.nft ? { path: ruleWhere(c.rule) } : {}), hook: c.hook, reply: c.reply, matched: c.matched })),
-      request: p.request, reply: p.reply, outcome: p.outcome,
+      conditions: p.choices.map((c) => ({
+        line: ruleLine(c.rule),
+        ...(c.rule.nft ? { path: ruleWhere(c.rule) } : {}),
+        hook: c.hook,
+        reply: c.reply,
+        matched: c.matched,
+      })),
+      request: p.request,
+      reply: p.reply,
+      outcome: p.outcome,
     })),
   };
 }
@@ -83,8 +101,16 @@ export function traceJson(sim: Simulator, r: TraceResult, why: Why) {
 
 function cellJson(sim: Simulator, c: Cell, why: Why) {
   return {
-    from: c.from, to: c.to, service: c.service, state: c.state, deliveredTo: c.deliveredTo, request: c.request, reply: c.reply, translated: c.translated,
-    seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null, reason: c.reason,
+    from: c.from,
+    to: c.to,
+    service: c.service,
+    state: c.state,
+    deliveredTo: c.deliveredTo,
+    request: c.request,
+    reply: c.reply,
+    translated: c.translated,
+    seen: c.seen ? seenJson(sim, c.seen, c.result.proto) : null,
+    reason: c.reason,
     decidedBy: c.decidedBy ? stepJson(sim, c.decidedBy, why) : null,
     dependsOn: dependsOn(c),
     branches: branchesJson(sim, c.result.branches, why),
@@ -92,7 +118,12 @@ function cellJson(sim: Simulator, c: Cell, why: Why) {
 }
 
 export function matrixJson(sim: Simulator, m: Matrix, why: Why) {
-  return { nodes: m.nodes, services: m.services.map((s) => s.label), share: decidedShare(m), cells: m.cells.map((c) => cellJson(sim, c, why)) };
+  return {
+    nodes: m.nodes,
+    services: m.services.map((s) => s.label),
+    share: decidedShare(m),
+    cells: m.cells.map((c) => cellJson(sim, c, why)),
+  };
 }
 
 // --- text -----------------------------------------------------------------------------------
@@ -131,7 +162,9 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
   lines.push(`${head}: ${r.request.verdict.toUpperCase()} — ${r.request.reason}`);
   const seen = r.request.seen;
   if (seen && (seen.src !== p.src || seen.dst !== p.dst || seen.sport !== p.sport || seen.dport !== p.dport)) {
-    lines.push(`  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${formatHostPort(sim.family, seen.src, seen.sport)} → ${formatHostPort(sim.family, seen.dst, seen.dport)}`} (after NAT)`);
+    lines.push(
+      `  arrives as ${r.proto === 'icmp' ? `${addr(sim, seen.src)} → ${addr(sim, seen.dst)}` : `${formatHostPort(sim.family, seen.src, seen.sport)} → ${formatHostPort(sim.family, seen.dst, seen.dport)}`} (after NAT)`,
+    );
   }
   lines.push('  request:');
   pushAll(lines, legText(sim, r.request, '    ', why));
@@ -142,13 +175,22 @@ export function traceText(sim: Simulator, r: TraceResult, why: Why): string {
   const b = r.branches;
   if (b && !b.exceeded) {
     lines.push(`  undecided conditions, ${b.paths.length} ways followed:`);
-    for (const p of b.paths) lines.push(`    ${p.choices.map((c) => `${ruleName(c.rule)}${c.reply ? ' (reply)' : ''} ${c.matched ? 'matches' : 'does not match'}`).join(', ')} → ${p.outcome}`);
+    for (const p of b.paths)
+      lines.push(
+        `    ${p.choices.map((c) => `${ruleName(c.rule)}${c.reply ? ' (reply)' : ''} ${c.matched ? 'matches' : 'does not match'}`).join(', ')} → ${p.outcome}`,
+      );
   }
   return lines.join('\n') + '\n';
 }
 
 const SYMBOL: Readonly<Record<Cell['state'], string>> = {
-  ok: 'ok', elsewhere: '→', 'one-way': 'one-way', dropped: 'dropped', rejected: 'rejected', unreachable: 'no route', unknown: 'unknown',
+  ok: 'ok',
+  elsewhere: '→',
+  'one-way': 'one-way',
+  dropped: 'dropped',
+  rejected: 'rejected',
+  unreachable: 'no route',
+  unknown: 'unknown',
 };
 
 export function matrixText(m: Matrix): string {
@@ -159,31 +201,47 @@ export function matrixText(m: Matrix): string {
   for (const s of m.services) {
     const rows: string[][] = [];
     for (const from of m.nodes) {
-      rows.push([from, ...m.nodes.map((to) => {
-        if (from === to) return '—';
-        const c = byKey.get(`${s.label} ${from} ${to}`)!;
-        if (c.translated && c.state === 'ok') natted = true;
-        if (c.state === 'elsewhere') elsewhere.push(c);
-        const on = dependsOn(c);
-        if (on) return `depends:${on.join(',')}`;
-        return c.state === 'elsewhere' ? `→ ${c.deliveredTo}` : `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
-      })]);
+      rows.push([
+        from,
+        ...m.nodes.map((to) => {
+          if (from === to) return '—';
+          const c = byKey.get(`${s.label} ${from} ${to}`)!;
+          if (c.translated && c.state === 'ok') natted = true;
+          if (c.state === 'elsewhere') elsewhere.push(c);
+          const on = dependsOn(c);
+          if (on) return `depends:${on.join(',')}`;
+          return c.state === 'elsewhere'
+            ? `→ ${c.deliveredTo}`
+            : `${SYMBOL[c.state]}${c.translated && c.state === 'ok' ? '*' : ''}`;
+        }),
+      ]);
     }
     out.push(renderTable({ head: [s.label, ...m.nodes.map((n) => `→ ${n}`)] }, rows));
   }
-  const legend = ['rows send, columns receive. ok: the connection works (first packet and reply); one-way: the reply is lost;',
-    'rejected/dropped: the firewall stops the first packet; no route: it cannot be sent that way.'];
+  const legend = [
+    'rows send, columns receive. ok: the connection works (first packet and reply); one-way: the reply is lost;',
+    'rejected/dropped: the firewall stops the first packet; no route: it cannot be sent that way.',
+  ];
   if (natted) legend.push('*: addresses translated on the way (NAT).');
   if (elsewhere.length > 0) {
     const e = elsewhere[0]!;
-    legend.push(`→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by ${ruleWhere(e.decidedBy.rule)}` : ''}).`);
+    legend.push(
+      `→ NODE: the connection works, but with NODE: a DNAT sends it there (e.g. ${e.service} ${e.from} → ${e.to} is delivered to ${e.deliveredTo}${e.decidedBy?.rule ? ` by ${ruleWhere(e.decidedBy.rule)}` : ''}).`,
+    );
   }
   const share = decidedShare(m);
   const lines = new Map<number | string, string>();
-  for (const c of m.cells) for (const r of dependsOn(c) ? c.result.branches!.rules : []) lines.set(ruleLine(r.rule) ?? ruleWhere(r.rule), r.why);
-  for (const [line, text] of lines) legend.push(`depends:${line}: the verdict depends on rule ${line} (${text}); trace --from --to shows each way`);
-  if (share.depends > 0 || share.unknown > 0) legend.push(`decided: ${share.decided} of ${m.cells.length} cells; ${share.depends} depend on named rules; ${share.unknown} unknown`);
+  for (const c of m.cells)
+    for (const r of dependsOn(c) ? c.result.branches!.rules : [])
+      lines.set(ruleLine(r.rule) ?? ruleWhere(r.rule), r.why);
+  for (const [line, text] of lines)
+    legend.push(`depends:${line}: the verdict depends on rule ${line} (${text}); trace --from --to shows each way`);
+  if (share.depends > 0 || share.unknown > 0)
+    legend.push(
+      `decided: ${share.decided} of ${m.cells.length} cells; ${share.depends} depend on named rules; ${share.unknown} unknown`,
+    );
   const unknown = m.cells.filter((c) => c.state === 'unknown' && dependsOn(c) === null);
-  if (unknown.length > 0) legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);
+  if (unknown.length > 0)
+    legend.push(`unknown: ${unknown[0]!.reason}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}`);
   return `${out.join('\n')}\n${legend.join('\n')}\n`;
 }

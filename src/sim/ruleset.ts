@@ -131,14 +131,17 @@ export interface RuleKeys {
 export type IndexNode =
   | { readonly kind: 'leaf'; readonly rules: readonly CompiledRule[] }
   | {
-    readonly kind: 'exact'; readonly dim: 'in' | 'out' | 'proto' | 'dport';
-    readonly map: ReadonlyMap<string | number, IndexNode>; readonly rest: IndexNode;
-  }
+      readonly kind: 'exact';
+      readonly dim: 'in' | 'out' | 'proto' | 'dport';
+      readonly map: ReadonlyMap<string | number, IndexNode>;
+      readonly rest: IndexNode;
+    }
   | {
-    readonly kind: 'cidr'; readonly dim: 'src' | 'dst';
-    readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>;
-    readonly rest: IndexNode;
-  };
+      readonly kind: 'cidr';
+      readonly dim: 'src' | 'dst';
+      readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>;
+      readonly rest: IndexNode;
+    };
 
 // --- hooks ------------------------------------------------------------------------------------
 
@@ -188,9 +191,12 @@ export type HookStage =
   | { readonly kind: 'chain'; readonly priority: number; readonly base: BaseChain; readonly tie: TieGroup | null }
   /** The NAT core: for a connection's first packet, each nat chain in order until one binds. */
   | {
-    readonly kind: 'nat'; readonly priority: number; readonly chains: readonly BaseChain[];
-    readonly chainTie: TieGroup | null; readonly tie: TieGroup | null;
-  }
+      readonly kind: 'nat';
+      readonly priority: number;
+      readonly chains: readonly BaseChain[];
+      readonly chainTie: TieGroup | null;
+      readonly tie: TieGroup | null;
+    }
   /** Conntrack attaches its entry (PREROUTING and OUTPUT, priority -200). */
   | { readonly kind: 'conntrack'; readonly priority: number; readonly tie: TieGroup | null }
   /** Something runs here that virtables does not evaluate: every packet's verdict is unknown. */

@@ -11,17 +11,29 @@ const arg = (m: Match, name: string): string | null => m.options.find((o) => o.n
 /** Why one match depends on state, or null when the packet alone decides it. */
 function matchState(m: Match, family: IpFamily): string | null {
   switch (m.name) {
-    case 'recent': return `-m recent: what list ${arg(m, '--name') ?? 'DEFAULT'} held before the packet`;
-    case 'limit': return '-m limit: the rate of the matching packets before it';
-    case 'hashlimit': return `-m hashlimit: the rate of the matching packets before it (per ${arg(m, '--hashlimit-mode') ?? 'rule'})`;
-    case 'connlimit': return '-m connlimit: the connections open at the time';
-    case 'quota': return '-m quota: the bytes counted so far';
-    case 'statistic': return arg(m, '--mode') === 'nth' ? '-m statistic --mode nth: the packets counted so far' : '-m statistic: chance';
-    case 'time': return '-m time: the time of day';
-    case 'connbytes': return '-m connbytes: the bytes or packets of the connection so far';
-    case 'set': return `-m set: the members of set ${m.options.find((o) => o.name === '--match-set')?.args[0]?.value ?? '?'} (ipset contents)`;
+    case 'recent':
+      return `-m recent: what list ${arg(m, '--name') ?? 'DEFAULT'} held before the packet`;
+    case 'limit':
+      return '-m limit: the rate of the matching packets before it';
+    case 'hashlimit':
+      return `-m hashlimit: the rate of the matching packets before it (per ${arg(m, '--hashlimit-mode') ?? 'rule'})`;
+    case 'connlimit':
+      return '-m connlimit: the connections open at the time';
+    case 'quota':
+      return '-m quota: the bytes counted so far';
+    case 'statistic':
+      return arg(m, '--mode') === 'nth'
+        ? '-m statistic --mode nth: the packets counted so far'
+        : '-m statistic: chance';
+    case 'time':
+      return '-m time: the time of day';
+    case 'connbytes':
+      return '-m connbytes: the bytes or packets of the connection so far';
+    case 'set':
+      return `-m set: the members of set ${m.options.find((o) => o.name === '--match-set')?.args[0]?.value ?? '?'} (ipset contents)`;
     case 'conntrack':
-      if (m.options.some((o) => o.name === '--ctstatus' || o.name === '--ctexpire')) return '-m conntrack --ctstatus/--ctexpire: the connection\'s history';
+      if (m.options.some((o) => o.name === '--ctstatus' || o.name === '--ctexpire'))
+        return "-m conntrack --ctstatus/--ctexpire: the connection's history";
       break;
   }
   const c = compileMatch(m, family);

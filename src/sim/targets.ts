@@ -36,23 +36,69 @@ export type CompiledTarget =
   /** nft `vmap`: the verdict of the element the packet's key hits; null: no element, the rule goes on. */
   | { readonly kind: 'vmap'; readonly pick: (c: MatchCtx) => CompiledTarget | null }
   /** -j SET: members added or deleted (the packet's tuple), then the rule goes on. */
-  | { readonly kind: 'ipset'; readonly ops: ReadonlyArray<{ readonly op: 'add' | 'del'; readonly set: string; readonly flags: SetFlags }> }
+  | {
+      readonly kind: 'ipset';
+      readonly ops: ReadonlyArray<{ readonly op: 'add' | 'del'; readonly set: string; readonly flags: SetFlags }>;
+    }
   | { readonly kind: 'unknown'; readonly why: string };
 
 /** Targets that change nothing a traced packet is later matched on (or only side state: logs, counters). */
 const CONTINUE = new Set([
-  'LOG', 'ULOG', 'NFLOG', 'TRACE', 'AUDIT', 'CHECKSUM', 'TCPMSS', 'CLASSIFY', 'SECMARK', 'CONNSECMARK', 'IDLETIMER', 'LED',
-  'RATEEST', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN', 'TCPOPTSTRIP', 'TEE', 'SYNPROXY_LOG',
+  'LOG',
+  'ULOG',
+  'NFLOG',
+  'TRACE',
+  'AUDIT',
+  'CHECKSUM',
+  'TCPMSS',
+  'CLASSIFY',
+  'SECMARK',
+  'CONNSECMARK',
+  'IDLETIMER',
+  'LED',
+  'RATEEST',
+  'TOS',
+  'DSCP',
+  'TTL',
+  'HL',
+  'ECN',
+  'TCPOPTSTRIP',
+  'TEE',
+  'SYNPROXY_LOG',
 ]);
 
-const REJECT4 = new Set(['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset']);
+const REJECT4 = new Set([
+  'icmp-net-unreachable',
+  'icmp-host-unreachable',
+  'icmp-port-unreachable',
+  'icmp-proto-unreachable',
+  'icmp-net-prohibited',
+  'icmp-host-prohibited',
+  'icmp-admin-prohibited',
+  'tcp-reset',
+]);
 const REJECT_ALIASES: Readonly<Record<string, string>> = {
-  'net-unreach': 'icmp-net-unreachable', 'host-unreach': 'icmp-host-unreachable', 'port-unreach': 'icmp-port-unreachable',
-  'proto-unreach': 'icmp-proto-unreachable', 'net-prohib': 'icmp-net-prohibited', 'host-prohib': 'icmp-host-prohibited',
-  'admin-prohib': 'icmp-admin-prohibited', 'tcp-rst': 'tcp-reset',
-  'no-route': 'icmp6-no-route', 'adm-prohibited': 'icmp6-adm-prohibited', 'addr-unreach': 'icmp6-addr-unreachable',
+  'net-unreach': 'icmp-net-unreachable',
+  'host-unreach': 'icmp-host-unreachable',
+  'port-unreach': 'icmp-port-unreachable',
+  'proto-unreach': 'icmp-proto-unreachable',
+  'net-prohib': 'icmp-net-prohibited',
+  'host-prohib': 'icmp-host-prohibited',
+  'admin-prohib': 'icmp-admin-prohibited',
+  'tcp-rst': 'tcp-reset',
+  'no-route': 'icmp6-no-route',
+  'adm-prohibited': 'icmp6-adm-prohibited',
+  'addr-unreach': 'icmp6-addr-unreachable',
 };
-const REJECT6 = new Set(['icmp6-no-route', 'icmp6-adm-prohibited', 'icmp6-addr-unreachable', 'icmp6-port-unreachable', 'icmp6-policy-fail', 'icmp6-reject-route', 'tcp-reset']);
+const REJECT6 = new Set([
+  'icmp6-no-route',
+  'icmp6-adm-prohibited',
+  'icmp6-addr-unreachable',
+  'icmp6-port-unreachable',
+  'icmp6-policy-fail',
+  'icmp6-reject-route',
+  'tcp-reset',
+]);
 
 const first = (o: Option | undefined): string => o?.args[0]?.value ?? '';
 
@@ -100,15 +146,22 @@ function portsOnly(o: Option | undefined): NatRange | null {
   return r ? { addrLo: null, addrHi: null, portLo: r[0], portHi: r[1] } : null;
 }
 
-export function compileTarget(target: Target | null, family: IpFamily, isUserChain: (name: string) => boolean): CompiledTarget {
+export function compileTarget(
+  target: Target | null,
+  family: IpFamily,
+  isUserChain: (name: string) => boolean,
+): CompiledTarget {
   if (!target) return { kind: 'continue', name: null };
   const name = target.name;
   const opt = (n: string): Option | undefined => target.options.find((o) => o.name === n);
   if (isUserChain(name)) return { kind: 'chain', chain: name, goto: target.goto };
   switch (name) {
-    case 'ACCEPT': return { kind: 'accept' };
-    case 'DROP': return { kind: 'drop' };
-    case 'RETURN': return { kind: 'return' };
+    case 'ACCEPT':
+      return { kind: 'accept' };
+    case 'DROP':
+      return { kind: 'drop' };
+    case 'RETURN':
+      return { kind: 'return' };
     case 'REJECT': {
       const raw = first(opt('--reject-with')) || (family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
       const w = REJECT_ALIASES[raw] ?? raw;
@@ -120,12 +173,18 @@ export function compileTarget(target: Target | null, family: IpFamily, isUserCha
         const v = parseMark(first(o));
         if (!v) return { kind: 'unknown', why: `-j MARK ${o.name} ${first(o)}` };
         switch (o.name) {
-          case '--set-xmark': return { kind: 'mark', value: v.value, mask: v.mask };
-          case '--set-mark': return { kind: 'mark', value: v.value, mask: (v.mask | v.value) >>> 0 };
-          case '--and-mark': return { kind: 'mark', value: 0, mask: ~v.value >>> 0 };
-          case '--or-mark': return { kind: 'mark', value: v.value, mask: v.value };
-          case '--xor-mark': return { kind: 'mark', value: v.value, mask: 0 };
-          default: return { kind: 'unknown', why: `-j MARK ${o.name}` };
+          case '--set-xmark':
+            return { kind: 'mark', value: v.value, mask: v.mask };
+          case '--set-mark':
+            return { kind: 'mark', value: v.value, mask: (v.mask | v.value) >>> 0 };
+          case '--and-mark':
+            return { kind: 'mark', value: 0, mask: ~v.value >>> 0 };
+          case '--or-mark':
+            return { kind: 'mark', value: v.value, mask: v.value };
+          case '--xor-mark':
+            return { kind: 'mark', value: v.value, mask: 0 };
+          default:
+            return { kind: 'unknown', why: `-j MARK ${o.name}` };
         }
       }
       return { kind: 'unknown', why: '-j MARK without an operation' };
@@ -149,16 +208,24 @@ export function compileTarget(target: Target | null, family: IpFamily, isUserCha
       const setx = opt('--set-xmark') ?? opt('--set-mark');
       const v = setx ? parseMark(first(setx)) : null;
       if (!setx || !v) return { kind: 'unknown', why: `-j CONNMARK ${target.options.map((o) => o.name).join(' ')}` };
-      return { kind: 'connmark', op: 'set', value: v.value, mask: setx.name === '--set-mark' ? (v.mask | v.value) >>> 0 : v.mask };
+      return {
+        kind: 'connmark',
+        op: 'set',
+        value: v.value,
+        mask: setx.name === '--set-mark' ? (v.mask | v.value) >>> 0 : v.mask,
+      };
     }
-    case 'NOTRACK': return { kind: 'notrack' };
+    case 'NOTRACK':
+      return { kind: 'notrack' };
     case 'CT': {
       if (opt('--notrack')) return { kind: 'notrack' };
       return { kind: 'continue', name: 'CT' };
     }
     case 'DNAT':
     case 'SNAT': {
-      const tos = target.options.filter((o) => o.name === (name === 'DNAT' ? '--to-destination' : '--to-source') || o.name === '--to');
+      const tos = target.options.filter(
+        (o) => o.name === (name === 'DNAT' ? '--to-destination' : '--to-source') || o.name === '--to',
+      );
       if (tos.length !== 1) return { kind: 'unknown', why: `-j ${name} with ${tos.length} --to ranges` };
       const range = parseNatRange(first(tos[0]), family);
       if (!range) return { kind: 'unknown', why: `-j ${name} ${first(tos[0])}` };
@@ -176,7 +243,8 @@ export function compileTarget(target: Target | null, family: IpFamily, isUserCha
         if (o.name === '--add-set' || o.name === '--del-set') {
           const flags = parseSetFlags(o.args[1]?.value ?? '');
           const set = o.args[0]?.value;
-          if (!flags || set === undefined) return { kind: 'unknown', why: `-j SET ${o.name} ${o.args.map((a) => a.value).join(' ')}` };
+          if (!flags || set === undefined)
+            return { kind: 'unknown', why: `-j SET ${o.name} ${o.args.map((a) => a.value).join(' ')}` };
           ops.push({ op: o.name === '--add-set' ? 'add' : 'del', set, flags });
         } else if (o.name === '--map-mark') {
           return { kind: 'unknown', why: "-j SET --map-set --map-mark (the packet's mark from a member's skbmark)" };

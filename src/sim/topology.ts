@@ -42,7 +42,10 @@ export interface Endpoint {
   /** The host interface the endpoint hangs off: a bridge (through `port`) or a routed link (`port` null). */
   readonly iface: string;
   readonly port: string | null;
-  /** Default gateways, at most one per family; none: only its own subnet is reachable (libvirt isolated networks hand out none). */
+  /**
+   * Default gateways, at most one per family; none: only its own subnet is reachable (libvirt isolated networks hand
+   * out none).
+   */
   readonly gateways: HostAddress[];
   /** Extra routes (outside routes the host's subnets through the host's uplink address). */
   readonly routes: Route[];
@@ -137,7 +140,17 @@ export const DEFAULT_UPLINK: UplinkSpec = {
 export const DEFAULT_OUTSIDE = ['203.0.113.10', '2001:db8:ffff::10'];
 
 export function emptySpec(): TopologySpec {
-  return { networks: [], uplink: null, bridges: [], guests: [], outside: [], routes: [], ipForward: null, brNetfilter: null, autoGuests: true };
+  return {
+    networks: [],
+    uplink: null,
+    bridges: [],
+    guests: [],
+    outside: [],
+    routes: [],
+    ipForward: null,
+    brNetfilter: null,
+    autoGuests: true,
+  };
 }
 
 /** `192.168.124.10/24` or `192.168.124.10` (prefix from `defaultPrefix`). */
@@ -169,12 +182,15 @@ export function guestAddress(text: string, what: string): LinkAddress {
 /** One address per family and a gateway of a family the uplink has. */
 export function checkUplink(u: UplinkSpec, what: string): UplinkSpec {
   for (const f of [4, 6] as const) {
-    if (u.addresses.filter((a) => a.address.family === f).length > 1) throw new UsageError(`${what}: more than one IPv${f} address`);
-    if (u.gateways.filter((g) => g.family === f).length > 1) throw new UsageError(`${what}: more than one IPv${f} gateway`);
+    if (u.addresses.filter((a) => a.address.family === f).length > 1)
+      throw new UsageError(`${what}: more than one IPv${f} address`);
+    if (u.gateways.filter((g) => g.family === f).length > 1)
+      throw new UsageError(`${what}: more than one IPv${f} gateway`);
   }
   for (const g of u.gateways) {
     const on = u.addresses.find((a) => a.address.family === g.family);
-    if (!on || !cidrContains(subnetOf(on), g)) throw new UsageError(`${what}: gateway ${formatHost(g.family, g.value)} is not on the uplink's subnet`);
+    if (!on || !cidrContains(subnetOf(on), g))
+      throw new UsageError(`${what}: gateway ${formatHost(g.family, g.value)} is not on the uplink's subnet`);
   }
   return u;
 }
@@ -207,16 +223,30 @@ function autoGuestAddresses(net: Network): LinkAddress[] {
 
 /** Builds the topology: networks give bridges (and, with autoGuests, one guest each); flags add the rest. */
 export function buildTopology(spec: TopologySpec): Topology {
-  const interfaces: HostInterface[] = [{
-    name: 'lo', role: 'loopback', bridge: false, network: null,
-    addresses: [{ address: { family: 4, value: 0x7f000001n }, prefix: 8 }, { address: { family: 6, value: 1n }, prefix: 128 }],
-  }];
+  const interfaces: HostInterface[] = [
+    {
+      name: 'lo',
+      role: 'loopback',
+      bridge: false,
+      network: null,
+      addresses: [
+        { address: { family: 4, value: 0x7f000001n }, prefix: 8 },
+        { address: { family: 6, value: 1n }, prefix: 128 },
+      ],
+    },
+  ];
   const byName = new Map<string, HostInterface>();
   const add = (i: HostInterface): void => {
     const existing = byName.get(i.name);
     if (existing) {
       // A flag may add addresses to a bridge a network already defined.
-      const merged: HostInterface = { ...existing, addresses: [...existing.addresses, ...i.addresses.filter((a) => !existing.addresses.some((b) => b.address.value === a.address.value))] };
+      const merged: HostInterface = {
+        ...existing,
+        addresses: [
+          ...existing.addresses,
+          ...i.addresses.filter((a) => !existing.addresses.some((b) => b.address.value === a.address.value)),
+        ],
+      };
       interfaces[interfaces.indexOf(existing)] = merged;
       byName.set(i.name, merged);
       return;
@@ -227,7 +257,9 @@ export function buildTopology(spec: TopologySpec): Topology {
 
   let uplink = spec.uplink ?? DEFAULT_UPLINK;
   // Xen 3.2+ network-bridge turns the NIC into a bridge of its name, with the card renamed p<name>.
-  const xenOnUplink = spec.networks.some((n) => !isLibvirt(n) && n.mode === 'bridge' && (n.bridge ?? n.netdev) === uplink.name);
+  const xenOnUplink = spec.networks.some(
+    (n) => !isLibvirt(n) && n.mode === 'bridge' && (n.bridge ?? n.netdev) === uplink.name,
+  );
   if (xenOnUplink && uplink.port === null) uplink = { ...uplink, port: `p${uplink.name}` };
   add({ name: uplink.name, role: 'uplink', bridge: uplink.port !== null, addresses: uplink.addresses, network: null });
 
@@ -242,22 +274,37 @@ export function buildTopology(spec: TopologySpec): Topology {
       const hostBridge = net.forward.mode === 'bridge';
       if (hostBridge && net.bridge.name === uplink.name) continue;
       add({
-        name: net.bridge.name, role: 'bridge', bridge: true, network: net.name,
+        name: net.bridge.name,
+        role: 'bridge',
+        bridge: true,
+        network: net.name,
         addresses: hostBridge ? [] : net.ips.map((ip) => ({ address: ip.address, prefix: ip.subnet.prefix })),
       });
       const at = autoGuestAddresses(net);
       if (spec.autoGuests && at.length > 0 && !hostBridge) {
-        autoGuests.push({ name: `${net.name}-vm`, attach: net.bridge.name, addresses: at, gateways: undefined, port: `vnet${vnet++}`, mac: null });
+        autoGuests.push({
+          name: `${net.name}-vm`,
+          attach: net.bridge.name,
+          addresses: at,
+          gateways: undefined,
+          port: `vnet${vnet++}`,
+          mac: null,
+        });
       }
     } else {
       addXen(net, add, autoGuests, uplink, xenRoutes);
     }
   }
-  for (const b of spec.bridges) add({ name: b.name, role: 'bridge', bridge: true, addresses: b.addresses, network: b.network });
+  for (const b of spec.bridges)
+    add({ name: b.name, role: 'bridge', bridge: true, addresses: b.addresses, network: b.network });
 
   const resolveAttach = (g: GuestSpec): HostInterface => {
     const iface = byName.get(networkBridge.get(g.attach) ?? g.attach);
-    if (!iface) refuse(g.origin, `guest '${g.name}' attached to '${g.attach}': no such bridge or network (known: ${[...byName.keys()].filter((n) => n !== 'lo').join(', ')})`);
+    if (!iface)
+      refuse(
+        g.origin,
+        `guest '${g.name}' attached to '${g.attach}': no such bridge or network (known: ${[...byName.keys()].filter((n) => n !== 'lo').join(', ')})`,
+      );
     return iface;
   };
 
@@ -271,27 +318,48 @@ export function buildTopology(spec: TopologySpec): Topology {
     const addresses = g.addresses.map((a) => {
       if (a.prefix >= 0) return a;
       // No prefix given: take the bridge subnet's that contains it, else a host route.
-      const on = iface.addresses.find((h) => h.address.family === a.address.family && cidrContains(subnetOf(h), a.address));
+      const on = iface.addresses.find(
+        (h) => h.address.family === a.address.family && cidrContains(subnetOf(h), a.address),
+      );
       return { address: a.address, prefix: on ? on.prefix : a.address.family === 4 ? 32 : 128 };
     });
     const onUplinkLan = iface.name === uplink.name;
-    // libvirt's dnsmasq hands guests of an isolated network no router (an empty dhcp-option=3), in the eras that say so.
-    const isolated = !spec.isolatedRouter && spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
+    // libvirt's dnsmasq hands guests of an isolated network no router (an empty dhcp-option=3), in the eras that say
+    // so.
+    const isolated =
+      !spec.isolatedRouter &&
+      spec.networks.some((n) => isLibvirt(n) && n.bridge?.name === iface.name && n.forward.mode === 'none');
     const families = new Set(addresses.map((a) => a.address.family));
-    const defaults = onUplinkLan ? uplink.gateways : isolated ? [] : iface.addresses.filter((a) => families.has(a.address.family)).map((a) => a.address);
+    const defaults = onUplinkLan
+      ? uplink.gateways
+      : isolated
+        ? []
+        : iface.addresses.filter((a) => families.has(a.address.family)).map((a) => a.address);
     // One gateway per family: the first address the bridge has in it.
     const gateways = (g.gateways ?? defaults).filter((x, i, all) => all.findIndex((y) => y.family === x.family) === i);
     const first = named.get(g.name);
-    if (first) refuse(g.origin, `guest '${g.name}' given twice${first.origin ? ` (first at line ${first.origin.pos.line})` : ''}`);
+    if (first)
+      refuse(
+        g.origin,
+        `guest '${g.name}' given twice${first.origin ? ` (first at line ${first.origin.pos.line})` : ''}`,
+      );
     named.set(g.name, g);
     endpoints.push({
-      name: g.name, kind: 'guest', addresses, extra: [], iface: iface.name,
+      name: g.name,
+      kind: 'guest',
+      addresses,
+      extra: [],
+      iface: iface.name,
       port: iface.bridge ? (g.port ?? `vnet${portNo++}`) : null,
-      gateways, routes: [], mac: g.mac, network: iface.network,
+      gateways,
+      routes: [],
+      mac: g.mac,
+      network: iface.network,
     });
   }
 
-  // Outside: the LAN gateway on the uplink, plus far hosts behind it; it routes every host-side subnet back through the host.
+  // Outside: the LAN gateway on the uplink, plus far hosts behind it; it routes every host-side subnet back through the
+  // host.
   const outsideAddrs = spec.outside.length > 0 ? spec.outside : DEFAULT_OUTSIDE.map((a) => parseAddress(a, 'outside'));
   const hostSideRoutes: Route[] = [];
   for (const i of interfaces) {
@@ -307,21 +375,44 @@ export function buildTopology(spec: TopologySpec): Topology {
     if (up) hostSideRoutes.push({ dest: r.dest, iface: 'lan', via: up.address });
   }
   endpoints.push({
-    name: 'outside', kind: 'outside',
-    addresses: uplink.gateways.map((g) => ({ address: g, prefix: uplink.addresses.find((a) => a.address.family === g.family)!.prefix })),
-    extra: outsideAddrs, iface: uplink.name, port: uplink.port, gateways: [], routes: hostSideRoutes, mac: null, network: null,
+    name: 'outside',
+    kind: 'outside',
+    addresses: uplink.gateways.map((g) => ({
+      address: g,
+      prefix: uplink.addresses.find((a) => a.address.family === g.family)!.prefix,
+    })),
+    extra: outsideAddrs,
+    iface: uplink.name,
+    port: uplink.port,
+    gateways: [],
+    routes: hostSideRoutes,
+    mac: null,
+    network: null,
   });
 
   const routes: Route[] = [];
-  for (const i of interfaces) for (const a of i.addresses) if (i.role !== 'loopback') routes.push({ dest: subnetOf(a), iface: i.name, via: null });
+  for (const i of interfaces)
+    for (const a of i.addresses)
+      if (i.role !== 'loopback') routes.push({ dest: subnetOf(a), iface: i.name, via: null });
   for (const r of spec.routes) {
     // A route without a device goes out of the interface whose subnet holds the next hop.
-    const iface = r.iface !== '' ? r.iface : interfaces.find((i) => r.via && i.addresses.some((a) => a.address.family === r.via!.family && cidrContains(subnetOf(a), r.via!)))?.name;
-    if (!iface) refuse(r.origin, `route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`);
+    const iface =
+      r.iface !== ''
+        ? r.iface
+        : interfaces.find(
+            (i) =>
+              r.via && i.addresses.some((a) => a.address.family === r.via!.family && cidrContains(subnetOf(a), r.via!)),
+          )?.name;
+    if (!iface)
+      refuse(
+        r.origin,
+        `route to ${formatHost(r.dest.family, r.dest.network)}/${r.dest.prefix}: no interface reaches ${r.via ? formatHost(r.via.family, r.via.value) : '?'}`,
+      );
     routes.push({ dest: r.dest, iface, via: r.via });
   }
   routes.push(...xenRoutes);
-  for (const g of uplink.gateways) routes.push({ dest: { family: g.family, network: 0n, prefix: 0 }, iface: uplink.name, via: g });
+  for (const g of uplink.gateways)
+    routes.push({ dest: { family: g.family, network: 0n, prefix: 0 }, iface: uplink.name, via: g });
 
   return {
     interfaces,
@@ -339,7 +430,13 @@ export function buildTopology(spec: TopologySpec): Topology {
  * router_ip, the guest's address with 127 added to its last octet; vif-route's uplink address)
  * and routes the guest's `ip=` (prefix included, as `ip route add` is given it) out of it.
  */
-function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestSpec[], uplink: UplinkSpec, routes: Route[]): void {
+function addXen(
+  net: XenNetwork,
+  add: (i: HostInterface) => void,
+  guests: GuestSpec[],
+  uplink: UplinkSpec,
+  routes: Route[],
+): void {
   for (const vif of net.vifs) {
     // One endpoint per vif: a domain's first interface is `domD`, its others `domD.N`.
     const name = vif.devid === 0 ? `dom${vif.domid}` : `dom${vif.domid}.${vif.devid}`;
@@ -352,8 +449,19 @@ function addXen(net: XenNetwork, add: (i: HostInterface) => void, guests: GuestS
       continue;
     }
     const first = addrs.find((a) => a.address.family === 4);
-    const host = net.mode === 'nat' ? (first ? natRouterAddress(first.address) : null) : (uplink.addresses.find((a) => a.address.family === 4)?.address ?? null);
-    add({ name: vif.name, role: 'link', bridge: false, addresses: host ? [{ address: host, prefix: 32 }] : [], network: net.name });
+    const host =
+      net.mode === 'nat'
+        ? first
+          ? natRouterAddress(first.address)
+          : null
+        : (uplink.addresses.find((a) => a.address.family === 4)?.address ?? null);
+    add({
+      name: vif.name,
+      role: 'link',
+      bridge: false,
+      addresses: host ? [{ address: host, prefix: 32 }] : [],
+      network: net.name,
+    });
     for (const ip of vif.ips) {
       const dest = parseCidr(ip);
       if (dest) routes.push({ dest, iface: vif.name, via: null });
@@ -372,7 +480,12 @@ function natRouterAddress(guest: HostAddress): HostAddress {
 // --- topology files --------------------------------------------------------------------------
 
 /** Adds a topology file's statements to a spec; `loadNetworks` reads the `network FILE` lines. */
-export function applyStatements(spec: TopologySpec, statements: readonly TopologyStatement[], file: string, loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[]): TopologySpec {
+export function applyStatements(
+  spec: TopologySpec,
+  statements: readonly TopologyStatement[],
+  file: string,
+  loadNetworks: (file: string, pos: SourcePos) => AnyNetwork[],
+): TopologySpec {
   // Collected in place: a copy of every list per statement was quadratic in the file's length.
   const networks = [...spec.networks];
   const bridges = [...spec.bridges];
@@ -385,19 +498,44 @@ export function applyStatements(spec: TopologySpec, statements: readonly Topolog
     switch (st.kind) {
       case 'uplink':
         try {
-          uplink = checkUplink({ name: st.name, addresses: st.addresses, gateways: st.gateways, port: st.port }, 'uplink');
+          uplink = checkUplink(
+            { name: st.name, addresses: st.addresses, gateways: st.gateways, port: st.port },
+            'uplink',
+          );
         } catch (e) {
           if (e instanceof UsageError) throw new InputError(file, st.pos.line, st.pos.col, e.message);
           throw e;
         }
         break;
-      case 'bridge': bridges.push({ name: st.name, addresses: st.addresses, network: null }); break;
-      case 'network': pushAll(networks, loadNetworks(st.file, st.pos)); break;
-      case 'guest': guests.push({ name: st.name, attach: st.attach, addresses: st.addresses, gateways: st.gateways, port: st.port, mac: st.mac, origin }); break;
-      case 'outside': pushAll(outside, st.addresses); break;
-      case 'route': routes.push({ dest: st.dest, iface: st.dev ?? '', via: st.via, origin }); break;
-      case 'ip_forward': ipForward = st.on; break;
-      case 'br_netfilter': brNetfilter = st.value; break;
+      case 'bridge':
+        bridges.push({ name: st.name, addresses: st.addresses, network: null });
+        break;
+      case 'network':
+        pushAll(networks, loadNetworks(st.file, st.pos));
+        break;
+      case 'guest':
+        guests.push({
+          name: st.name,
+          attach: st.attach,
+          addresses: st.addresses,
+          gateways: st.gateways,
+          port: st.port,
+          mac: st.mac,
+          origin,
+        });
+        break;
+      case 'outside':
+        pushAll(outside, st.addresses);
+        break;
+      case 'route':
+        routes.push({ dest: st.dest, iface: st.dev ?? '', via: st.via, origin });
+        break;
+      case 'ip_forward':
+        ipForward = st.on;
+        break;
+      case 'br_netfilter':
+        brNetfilter = st.value;
+        break;
     }
   }
   return { ...spec, networks, bridges, guests, outside, routes, uplink, ipForward, brNetfilter };

@@ -7,11 +7,37 @@ import { formatHost, formatHostPort, maskOf, parseHost, type IpFamily } from '..
 import { UsageError } from '../model/errors.js';
 import { refKey, ruleLine, ruleName, ruleWhere, type Ruleset } from './ruleset.js';
 import {
-  PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, ST_ESTABLISHED, ST_INVALID, ST_NEW, ST_RELATED, TCP_ACK, TCP_SYN,
-  explorer, freshMemory, type Choice, type Explorer, type RuleRef, type Flow, type Hook, type MatchCtx, type TraceMemory,
+  PROTO_ICMP,
+  PROTO_ICMPV6,
+  PROTO_TCP,
+  PROTO_UDP,
+  ST_ESTABLISHED,
+  ST_INVALID,
+  ST_NEW,
+  ST_RELATED,
+  TCP_ACK,
+  TCP_SYN,
+  explorer,
+  freshMemory,
+  type Choice,
+  type Explorer,
+  type RuleRef,
+  type Flow,
+  type Hook,
+  type MatchCtx,
+  type TraceMemory,
 } from './packet.js';
 import type { Endpoint, HostInterface, Route, Topology } from './topology.js';
-import { jumpStack, runHook, type Hop, type HookOutcome, type JumpStack, type NatHost, type Step, type Walker } from './traverse.js';
+import {
+  jumpStack,
+  runHook,
+  type Hop,
+  type HookOutcome,
+  type JumpStack,
+  type NatHost,
+  type Step,
+  type Walker,
+} from './traverse.js';
 
 export type Verdict = 'delivered' | 'dropped' | 'rejected' | 'unknown' | 'unreachable';
 
@@ -80,14 +106,21 @@ interface PrefixTable<T> {
   levels: Array<{ prefix: number; mask: bigint; map: Map<bigint, T> }>;
 }
 
-function prefixTable<T>(family: IpFamily, entries: Array<{ prefix: number; network: bigint; value: T }>): PrefixTable<T> {
+function prefixTable<T>(
+  family: IpFamily,
+  entries: Array<{ prefix: number; network: bigint; value: T }>,
+): PrefixTable<T> {
   const byPrefix = new Map<number, Map<bigint, T>>();
   for (const e of entries) {
     let m = byPrefix.get(e.prefix);
     if (!m) byPrefix.set(e.prefix, (m = new Map()));
     if (!m.has(e.network)) m.set(e.network, e.value);
   }
-  return { levels: [...byPrefix.entries()].sort((a, b) => b[0] - a[0]).map(([prefix, map]) => ({ prefix, mask: maskOf(family, prefix), map })) };
+  return {
+    levels: [...byPrefix.entries()]
+      .sort((a, b) => b[0] - a[0])
+      .map(([prefix, map]) => ({ prefix, mask: maskOf(family, prefix), map })),
+  };
 }
 
 function lookup<T>(t: PrefixTable<T>, a: bigint): T | undefined {
@@ -133,15 +166,21 @@ export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
       if (!hostAddrs.has(a.address.value)) hostAddrs.set(a.address.value, i.name);
       if (family === 4 && a.prefix < 31 && i.role !== 'loopback') {
         const bits = 32 - a.prefix;
-        broadcasts.set((a.address.value >> BigInt(bits) << BigInt(bits)) | ((1n << BigInt(bits)) - 1n), i.name);
+        broadcasts.set(((a.address.value >> BigInt(bits)) << BigInt(bits)) | ((1n << BigInt(bits)) - 1n), i.name);
       }
     }
   }
-  const routes = prefixTable(family, topology.routes.filter((r) => r.dest.family === family).map((r) => ({ prefix: r.dest.prefix, network: r.dest.network, value: r })));
+  const routes = prefixTable(
+    family,
+    topology.routes
+      .filter((r) => r.dest.family === family)
+      .map((r) => ({ prefix: r.dest.prefix, network: r.dest.network, value: r })),
+  );
   const owners = new Map<bigint, Endpoint>();
   const endpointsOn = new Map<string, Endpoint[]>();
   for (const e of topology.endpoints) {
-    for (const a of e.addresses) if (a.address.family === family && !owners.has(a.address.value)) owners.set(a.address.value, e);
+    for (const a of e.addresses)
+      if (a.address.family === family && !owners.has(a.address.value)) owners.set(a.address.value, e);
     for (const a of e.extra) if (a.family === family && !owners.has(a.value)) owners.set(a.value, e);
     const list = endpointsOn.get(e.iface) ?? [];
     list.push(e);
@@ -171,13 +210,28 @@ export function prepare(ruleset: Ruleset, topology: Topology): Simulator {
   const brNetfilter = topology.brNetfilter === 'on' || (topology.brNetfilter === 'auto' && ruleset.usesPhysdev);
   const endpoints = new Map(topology.endpoints.map((e) => [e.name, e]));
   const sim: Simulator = {
-    ruleset, topology, family, brNetfilter, hostAddrs, routes, broadcasts, owners, endpointsOn, nat, interfaces, endpoints, endpointRoutes: new WeakMap(),
+    ruleset,
+    topology,
+    family,
+    brNetfilter,
+    hostAddrs,
+    routes,
+    broadcasts,
+    owners,
+    endpointsOn,
+    nat,
+    interfaces,
+    endpoints,
+    endpointRoutes: new WeakMap(),
     uplink: topology.interfaces.find((i) => i.role === 'uplink') ?? null,
     outside: topology.endpoints.find((e) => e.kind === 'outside') ?? null,
     addrType: (a, dev) => addrType(sim, a, dev),
     resolved: new Map(),
     stack: jumpStack(),
-    contexts: [freshCtx(family, (a, dev) => addrType(sim, a, dev)), freshCtx(family, (a, dev) => addrType(sim, a, dev))],
+    contexts: [
+      freshCtx(family, (a, dev) => addrType(sim, a, dev)),
+      freshCtx(family, (a, dev) => addrType(sim, a, dev)),
+    ],
   };
   return sim;
 }
@@ -220,7 +274,9 @@ function fmt(sim: Simulator, a: bigint): string {
   return formatHost(sim.family, a);
 }
 
-/** `host`, an endpoint name, or an address (a host address, an endpoint's, a new guest on a bridge subnet, or outside). */
+/**
+ * `host`, an endpoint name, or an address (a host address, an endpoint's, a new guest on a bridge subnet, or outside).
+ */
 export function resolveNode(sim: Simulator, text: string): Resolved {
   let r = sim.resolved.get(text);
   if (!r) {
@@ -238,7 +294,10 @@ function resolveUncached(sim: Simulator, text: string): Resolved {
   const named = sim.endpoints.get(text);
   if (named) return { node: { kind: 'endpoint', endpoint: named }, address: null };
   const host = parseHost(text);
-  if (!host) throw new UsageError(`'${text}' is neither host, an endpoint (${sim.topology.endpoints.map((e) => e.name).join(', ')}) nor an address`);
+  if (!host)
+    throw new UsageError(
+      `'${text}' is neither host, an endpoint (${sim.topology.endpoints.map((e) => e.name).join(', ')}) nor an address`,
+    );
   if (host.family !== sim.family) throw new UsageError(`${text} is IPv${host.family} but the dump is IPv${sim.family}`);
   if (isLocal(sim, host.value)) return { node: { kind: 'host' }, address: host.value };
   const owner = sim.owners.get(host.value);
@@ -250,9 +309,16 @@ function resolveUncached(sim: Simulator, text: string): Resolved {
       if (a.address.family !== sim.family || !inSubnet(sim, host.value, a.address.value, a.prefix)) continue;
       if (i.role === 'uplink' && !i.bridge) break;
       const guest: Endpoint = {
-        name: text, kind: 'guest', addresses: [{ address: host, prefix: a.prefix }], extra: [], iface: i.name,
+        name: text,
+        kind: 'guest',
+        addresses: [{ address: host, prefix: a.prefix }],
+        extra: [],
+        iface: i.name,
         port: i.bridge ? `${i.name}-p` : null,
-        gateways: i.role === 'uplink' ? (sim.outside?.addresses.map((x) => x.address) ?? []) : [a.address], routes: [], mac: null, network: i.network,
+        gateways: i.role === 'uplink' ? (sim.outside?.addresses.map((x) => x.address) ?? []) : [a.address],
+        routes: [],
+        mac: null,
+        network: i.network,
       };
       return { node: { kind: 'endpoint', endpoint: guest }, address: host.value };
     }
@@ -280,7 +346,11 @@ export function addressOf(sim: Simulator, node: Node, from: Node): bigint | null
   if (node.kind === 'endpoint') {
     const e = node.endpoint;
     if (e.kind === 'outside' && e.extra.length > 0) return e.extra.find((a) => a.family === sim.family)?.value ?? null;
-    return e.addresses.find((a) => a.address.family === sim.family)?.address.value ?? e.extra.find((a) => a.family === sim.family)?.value ?? null;
+    return (
+      e.addresses.find((a) => a.address.family === sim.family)?.address.value ??
+      e.extra.find((a) => a.family === sim.family)?.value ??
+      null
+    );
   }
   // The host as the sender would address it: its address on the sender's link, else the uplink's.
   if (from.kind === 'endpoint') {
@@ -304,8 +374,20 @@ interface Journey {
 type Outcome = Omit<Leg, 'events' | 'notes'>;
 
 /** Every outcome with the same fields in the same order (one hidden class: cheap to build and read). */
-function outcome(verdict: Verdict, reason: string, more: { decidedBy?: Step; rejectWith?: string; signal?: Signal; at?: string; seen?: Seen }): Outcome {
-  return { verdict, reason, decidedBy: more.decidedBy ?? null, rejectWith: more.rejectWith ?? null, signal: more.signal ?? null, at: more.at ?? null, seen: more.seen ?? null };
+function outcome(
+  verdict: Verdict,
+  reason: string,
+  more: { decidedBy?: Step; rejectWith?: string; signal?: Signal; at?: string; seen?: Seen },
+): Outcome {
+  return {
+    verdict,
+    reason,
+    decidedBy: more.decidedBy ?? null,
+    rejectWith: more.rejectWith ?? null,
+    signal: more.signal ?? null,
+    at: more.at ?? null,
+    seen: more.seen ?? null,
+  };
 }
 
 function hop(j: Journey, text: string): void {
@@ -321,15 +403,33 @@ function stopped(_journey: Journey, r: Exclude<HookOutcome, { kind: 'accept' }>)
   const line = r.step.rule ? ` (rule at ${ruleWhere(r.step.rule)})` : '';
   switch (r.kind) {
     case 'drop':
-      return outcome('dropped', r.step.rule ? `dropped in ${where}${line}` : `dropped by the ${where} policy`, { decidedBy: r.step });
+      return outcome('dropped', r.step.rule ? `dropped in ${where}${line}` : `dropped by the ${where} policy`, {
+        decidedBy: r.step,
+      });
     case 'reject':
-      return outcome('rejected', `rejected in ${where}${line} with ${r.with}`, { decidedBy: r.step, rejectWith: r.with });
+      return outcome('rejected', `rejected in ${where}${line} with ${r.with}`, {
+        decidedBy: r.step,
+        rejectWith: r.with,
+      });
     case 'unknown':
-      return outcome('unknown', r.step.rule ? `unknown because of rule ${ruleWhere(r.step.rule).replace(/^line /, '')} (${where}): ${r.why}` : `unknown: ${r.why}`, { decidedBy: r.step });
+      return outcome(
+        'unknown',
+        r.step.rule
+          ? `unknown because of rule ${ruleWhere(r.step.rule).replace(/^line /, '')} (${where}): ${r.why}`
+          : `unknown: ${r.why}`,
+        { decidedBy: r.step },
+      );
   }
 }
 
-function setDevices(c: MatchCtx, inIface: string, outIface: string, bridged: boolean, physIn: string | null, physOut: string | null): void {
+function setDevices(
+  c: MatchCtx,
+  inIface: string,
+  outIface: string,
+  bridged: boolean,
+  physIn: string | null,
+  physOut: string | null,
+): void {
   c.inIface = inIface;
   c.outIface = outIface;
   c.bridged = bridged;
@@ -343,10 +443,15 @@ function arrive(j: Journey, e: Endpoint): Outcome {
   const c = w.ctx;
   const owns = sim.owners.get(c.dst) === e || (e.kind === 'outside' && ownedByOutside(sim, c.dst));
   if (!owns) {
-    return outcome('unreachable', `${e.name} received it but does not have ${fmt(sim, c.dst)} (and does not forward)`, { signal: 'silent' });
+    return outcome('unreachable', `${e.name} received it but does not have ${fmt(sim, c.dst)} (and does not forward)`, {
+      signal: 'silent',
+    });
   }
   if (j.events) hop(j, `arrives at ${e.name} as ${describePacket(sim, c)}`);
-  return outcome('delivered', `delivered to ${e.name}`, { at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } });
+  return outcome('delivered', `delivered to ${e.name}`, {
+    at: e.name,
+    seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport },
+  });
 }
 
 /** Outside stands for everything the host reaches through its default route. */
@@ -359,7 +464,10 @@ function ownedByOutside(sim: Simulator, a: bigint): boolean {
 function deliverHost(j: Journey): Outcome {
   const c = j.w.ctx;
   if (j.events) hop(j, `delivered to the host as ${describePacket(j.sim, c)}`);
-  return outcome('delivered', 'delivered to the host', { at: 'host', seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } });
+  return outcome('delivered', 'delivered to the host', {
+    at: 'host',
+    seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport },
+  });
 }
 
 /** An endpoint sends the packet: to an on-link neighbour or its gateway. */
@@ -367,15 +475,22 @@ function fromEndpoint(j: Journey, e: Endpoint): Outcome {
   const { sim } = j;
   const dst = j.w.ctx.dst;
   const nh = endpointNextHop(sim, e, dst);
-  if (nh === null) return outcome('unreachable', `${e.name} has no route to ${fmt(sim, dst)}`, { signal: 'local-error' });
+  if (nh === null)
+    return outcome('unreachable', `${e.name} has no route to ${fmt(sim, dst)}`, { signal: 'local-error' });
   return overLink(j, e, e.iface, e.port, nh);
 }
 
 function endpointNextHop(sim: Simulator, e: Endpoint, dst: bigint): bigint | null {
-  for (const a of e.addresses) if (a.address.family === sim.family && inSubnet(sim, dst, a.address.value, a.prefix)) return dst;
+  for (const a of e.addresses)
+    if (a.address.family === sim.family && inSubnet(sim, dst, a.address.value, a.prefix)) return dst;
   let table = sim.endpointRoutes.get(e);
   if (!table) {
-    table = prefixTable(sim.family, e.routes.filter((r) => r.dest.family === sim.family).map((r) => ({ prefix: r.dest.prefix, network: r.dest.network, value: r })));
+    table = prefixTable(
+      sim.family,
+      e.routes
+        .filter((r) => r.dest.family === sim.family)
+        .map((r) => ({ prefix: r.dest.prefix, network: r.dest.network, value: r })),
+    );
     sim.endpointRoutes.set(e, table);
   }
   const best = lookup(table, dst);
@@ -394,7 +509,10 @@ function overLink(j: Journey, sender: Endpoint, iface: string, port: string | nu
   }
   const target = neighbour(sim, iface, nh, sender);
   if (!target) return outcome('unreachable', `nobody on ${iface} has ${fmt(sim, nh)}`, { signal: 'arp-timeout' });
-  if (port === null || target.port === null) return outcome('unreachable', `${iface} is not a bridge: ${sender.name} cannot reach ${target.name} directly`, { signal: 'arp-timeout' });
+  if (port === null || target.port === null)
+    return outcome('unreachable', `${iface} is not a bridge: ${sender.name} cannot reach ${target.name} directly`, {
+      signal: 'arp-timeout',
+    });
   return bridged(j, iface, port, target);
 }
 
@@ -413,7 +531,8 @@ function bridged(j: Journey, bridge: string, inPort: string, target: Endpoint): 
   const { sim, w } = j;
   const c = w.ctx;
   if (!sim.brNetfilter) {
-    if (j.events) hop(j, `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter off: iptables does not see it)`);
+    if (j.events)
+      hop(j, `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter off: iptables does not see it)`);
     return arrive(j, target);
   }
   if (j.events) hop(j, `bridged on ${bridge} from ${inPort} to ${target.port} (br_netfilter on: iptables sees it)`);
@@ -428,7 +547,8 @@ function bridged(j: Journey, bridge: string, inPort: string, target: Endpoint): 
     const route = lookup(sim.routes, c.dst);
     if (!route || route.iface !== bridge) return hostRouted(j, bridge);
     const nt = neighbour(sim, bridge, route.via?.value ?? c.dst, null);
-    if (!nt || nt.port === null) return outcome('unreachable', `nobody on ${bridge} has ${fmt(sim, c.dst)}`, { signal: 'arp-timeout' });
+    if (!nt || nt.port === null)
+      return outcome('unreachable', `nobody on ${bridge} has ${fmt(sim, c.dst)}`, { signal: 'arp-timeout' });
     out = nt;
   }
   setDevices(c, bridge, bridge, true, inPort, out.port);
@@ -466,11 +586,17 @@ function hostInput(j: Journey, iface: string): Outcome {
 function hostRouted(j: Journey, inIface: string): Outcome {
   const { sim, w } = j;
   const c = w.ctx;
-  if (!sim.topology.ipForward) return outcome('dropped', 'the host does not forward (ip_forward is off)', { signal: 'silent' });
+  if (!sim.topology.ipForward)
+    return outcome('dropped', 'the host does not forward (ip_forward is off)', { signal: 'silent' });
   const route = lookup(sim.routes, c.dst);
-  if (!route) return outcome('unreachable', `the host has no route to ${fmt(sim, c.dst)}`, { signal: 'icmp-net-unreachable' });
+  if (!route)
+    return outcome('unreachable', `the host has no route to ${fmt(sim, c.dst)}`, { signal: 'icmp-net-unreachable' });
   const nh = route.via?.value ?? c.dst;
-  if (j.events) hop(j, `routing: forward ${fmt(sim, c.dst)} out of ${route.iface}${route.via ? ` via ${fmt(sim, nh)}` : ''} → FORWARD`);
+  if (j.events)
+    hop(
+      j,
+      `routing: forward ${fmt(sim, c.dst)} out of ${route.iface}${route.via ? ` via ${fmt(sim, nh)}` : ''} → FORWARD`,
+    );
   c.inIface = inIface;
   c.outIface = route.iface;
   c.physOut = null;
@@ -507,7 +633,8 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
   if (!first) return outcome('unreachable', `the host has no route to ${fmt(sim, c.dst)}`, { signal: 'local-error' });
   if (!srcFixed) {
     const src = first.iface === 'lo' ? c.dst : sim.nat.masqueradeAddress(first.iface, c.dst);
-    if (src === null) return outcome('unreachable', `${first.iface} has no address to send from`, { signal: 'local-error' });
+    if (src === null)
+      return outcome('unreachable', `${first.iface} has no address to send from`, { signal: 'local-error' });
     c.src = src;
     w.flow.orig.src = src;
     w.flow.reply.dst = src;
@@ -532,7 +659,10 @@ function hostSend(j: Journey, srcFixed: boolean): Outcome {
 
 function describePacket(sim: Simulator, c: MatchCtx): string {
   const proto = c.proto === PROTO_TCP ? 'tcp' : c.proto === PROTO_UDP ? 'udp' : 'icmp';
-  const ports = c.sport >= 0 ? ` ${formatHostPort(sim.family, c.src, c.sport)} → ${formatHostPort(sim.family, c.dst, c.dport)}` : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
+  const ports =
+    c.sport >= 0
+      ? ` ${formatHostPort(sim.family, c.src, c.sport)} → ${formatHostPort(sim.family, c.dst, c.dport)}`
+      : ` ${fmt(sim, c.src)} → ${fmt(sim, c.dst)}`;
   return `${proto}${ports}`;
 }
 
@@ -542,9 +672,30 @@ const DEFAULT_SPORT = 40000;
 
 function freshCtx(family: IpFamily, addrType: MatchCtx['addrType']): MatchCtx {
   return {
-    family, hook: 'PREROUTING', table: 'raw', src: 0n, dst: 0n, proto: 0, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, tcpFlags: 0, mark: 0,
-    inIface: '', outIface: '', bridged: false, physIn: null, physOut: null, ctState: ST_INVALID, ctDir: 0, flow: null, pktType: 'unicast', srcMac: null,
-    addrType, memory: freshMemory(),
+    family,
+    hook: 'PREROUTING',
+    table: 'raw',
+    src: 0n,
+    dst: 0n,
+    proto: 0,
+    sport: -1,
+    dport: -1,
+    icmpType: -1,
+    icmpCode: -1,
+    tcpFlags: 0,
+    mark: 0,
+    inIface: '',
+    outIface: '',
+    bridged: false,
+    physIn: null,
+    physOut: null,
+    ctState: ST_INVALID,
+    ctDir: 0,
+    flow: null,
+    pktType: 'unicast',
+    srcMac: null,
+    addrType,
+    memory: freshMemory(),
   };
 }
 
@@ -580,12 +731,24 @@ const NOTHING: readonly never[] = [];
 
 function legOf(o: Outcome, events: TraceEvent[] | null, notes: string[]): Leg {
   return {
-    verdict: o.verdict, reason: o.reason, events: events ?? NOTHING, decidedBy: o.decidedBy, rejectWith: o.rejectWith, signal: o.signal,
-    at: o.at, seen: o.seen, notes: notes.length === 0 ? NOTHING : notes,
+    verdict: o.verdict,
+    reason: o.reason,
+    events: events ?? NOTHING,
+    decidedBy: o.decidedBy,
+    rejectWith: o.rejectWith,
+    signal: o.signal,
+    at: o.at,
+    seen: o.seen,
+    notes: notes.length === 0 ? NOTHING : notes,
   };
 }
 
-const STATE_OF: Readonly<Record<string, number>> = { NEW: ST_NEW, ESTABLISHED: ST_ESTABLISHED, RELATED: ST_RELATED, INVALID: ST_INVALID };
+const STATE_OF: Readonly<Record<string, number>> = {
+  NEW: ST_NEW,
+  ESTABLISHED: ST_ESTABLISHED,
+  RELATED: ST_RELATED,
+  INVALID: ST_INVALID,
+};
 
 /** One run of a probe, the undecided conditions going the way `x` says (null: each one is "unknown"). */
 function traceOnce(sim: Simulator, probe: Probe, x: Explorer | null): TraceResult {
@@ -593,20 +756,39 @@ function traceOnce(sim: Simulator, probe: Probe, x: Explorer | null): TraceResul
   const to = resolveNode(sim, probe.to);
   const dst = to.address ?? addressOf(sim, to.node, from.node);
   if (dst === null) throw new UsageError(`${probe.to} has no IPv${sim.family} address`);
-  const fromAddr = probe.fromAddress !== undefined ? sourceAddress(sim, from.node, probe.fromAddress)
-    : from.node.kind === 'endpoint' ? (from.address ?? addressOf(sim, from.node, to.node)) : from.address;
-  if (from.node.kind === 'endpoint' && fromAddr === null) throw new UsageError(`${probe.from} has no IPv${sim.family} address`);
-  const proto = probe.proto === 'tcp' ? PROTO_TCP : probe.proto === 'udp' ? PROTO_UDP : sim.family === 4 ? PROTO_ICMP : PROTO_ICMPV6;
+  const fromAddr =
+    probe.fromAddress !== undefined
+      ? sourceAddress(sim, from.node, probe.fromAddress)
+      : from.node.kind === 'endpoint'
+        ? (from.address ?? addressOf(sim, from.node, to.node))
+        : from.address;
+  if (from.node.kind === 'endpoint' && fromAddr === null)
+    throw new UsageError(`${probe.from} has no IPv${sim.family} address`);
+  const proto =
+    probe.proto === 'tcp'
+      ? PROTO_TCP
+      : probe.proto === 'udp'
+        ? PROTO_UDP
+        : sim.family === 4
+          ? PROTO_ICMP
+          : PROTO_ICMPV6;
   const ported = proto === PROTO_TCP || proto === PROTO_UDP;
   const sport = ported ? (probe.sport ?? DEFAULT_SPORT) : -1;
   const dport = ported ? (probe.dport ?? (probe.proto === 'udp' ? 53 : 80)) : -1;
   const state = probe.state ?? 'NEW';
 
   const flow: Flow = {
-    family: sim.family, proto,
+    family: sim.family,
+    proto,
     orig: { src: fromAddr ?? 0n, dst, sport, dport },
     reply: { src: dst, dst: fromAddr ?? 0n, sport: dport, dport: sport },
-    snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0, markUnknown: state !== 'NEW',
+    snat: false,
+    dnat: false,
+    srcBound: false,
+    dstBound: false,
+    untracked: false,
+    mark: 0,
+    markUnknown: state !== 'NEW',
   };
   const memory = freshMemory(x);
   const c = newCtx(sim, 0, memory);
@@ -621,13 +803,25 @@ function traceOnce(sim: Simulator, probe: Probe, x: Explorer | null): TraceResul
   c.pktType = pktTypeOf(sim, dst);
   const quiet = probe.quiet === true;
   const reqEvents: TraceEvent[] | null = quiet ? null : [];
-  const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: state === 'NEW', stateBit: STATE_OF[state]!, ctAttached: false, steps: reqEvents, notes: [], host: sim.nat, stack: sim.stack };
+  const w: Walker = {
+    ruleset: sim.ruleset,
+    ctx: c,
+    flow,
+    isNew: state === 'NEW',
+    stateBit: STATE_OF[state]!,
+    ctAttached: false,
+    steps: reqEvents,
+    notes: [],
+    host: sim.nat,
+    stack: sim.stack,
+  };
   const j: Journey = { sim, w, events: reqEvents, origin: from.node };
   c.srcMac = from.node.kind === 'endpoint' ? from.node.endpoint.mac : null;
   const reqOutcome = from.node.kind === 'host' ? hostSend(j, fromAddr !== null) : fromEndpoint(j, from.node.endpoint);
   const packet: Seen = { src: flow.orig.src, dst, sport, dport };
   const request = legOf(reqOutcome, reqEvents, w.notes);
-  if (request.verdict !== 'delivered' || !request.seen || state !== 'NEW') return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: null };
+  if (request.verdict !== 'delivered' || !request.seen || state !== 'NEW')
+    return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: null };
 
   // The reply: from the receiver back to the sender's address as the receiver saw it.
   if (x) x.reply = true;
@@ -645,20 +839,59 @@ function traceOnce(sim: Simulator, probe: Probe, x: Explorer | null): TraceResul
   rc.pktType = pktTypeOf(sim, rc.dst);
   const repEvents: TraceEvent[] | null = quiet ? null : [];
   // An untracked connection's reply is a new packet as far as the host knows.
-  const replyFlow: Flow = flow.untracked ? { ...flow, orig: { ...flow.reply }, reply: { ...flow.orig }, untracked: false, snat: false, dnat: false, srcBound: false, dstBound: false } : flow;
-  const rw: Walker = { ruleset: sim.ruleset, ctx: rc, flow: replyFlow, isNew: flow.untracked, stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED, ctAttached: false, steps: repEvents, notes: [], host: sim.nat, stack: sim.stack };
+  const replyFlow: Flow = flow.untracked
+    ? {
+        ...flow,
+        orig: { ...flow.reply },
+        reply: { ...flow.orig },
+        untracked: false,
+        snat: false,
+        dnat: false,
+        srcBound: false,
+        dstBound: false,
+      }
+    : flow;
+  const rw: Walker = {
+    ruleset: sim.ruleset,
+    ctx: rc,
+    flow: replyFlow,
+    isNew: flow.untracked,
+    stateBit: flow.untracked ? ST_NEW : ST_ESTABLISHED,
+    ctAttached: false,
+    steps: repEvents,
+    notes: [],
+    host: sim.nat,
+    stack: sim.stack,
+  };
   const rj: Journey = { sim, w: rw, events: repEvents, origin: to.node };
-  const receiver = request.at === 'host' ? null : (to.node.kind === 'endpoint' && to.node.endpoint.name === request.at ? to.node.endpoint : sim.endpoints.get(request.at!)) ?? null;
+  const receiver =
+    request.at === 'host'
+      ? null
+      : ((to.node.kind === 'endpoint' && to.node.endpoint.name === request.at
+          ? to.node.endpoint
+          : sim.endpoints.get(request.at!)) ?? null);
   rc.srcMac = receiver?.mac ?? null;
   let replyOutcome = receiver === null ? hostSend(rj, true) : fromEndpoint(rj, receiver);
   if (replyOutcome.verdict === 'delivered') {
     const home = from.node.kind === 'host' ? replyOutcome.at === 'host' : replyOutcome.at === from.node.endpoint.name;
     const back = replyOutcome.seen;
     if (!home || !back || back.src !== dst || back.dst !== flow.orig.src) {
-      replyOutcome = outcome('unreachable', `the reply reached ${replyOutcome.at ?? '?'} as ${back ? `${fmt(sim, back.src)} → ${fmt(sim, back.dst)}` : '?'}, not the sender's connection`, { signal: 'silent' });
+      replyOutcome = outcome(
+        'unreachable',
+        `the reply reached ${replyOutcome.at ?? '?'} as ${back ? `${fmt(sim, back.src)} → ${fmt(sim, back.dst)}` : '?'}, not the sender's connection`,
+        { signal: 'silent' },
+      );
     }
   }
-  return { family: sim.family, from: probe.from, to: probe.to, proto: probe.proto, packet, request, reply: legOf(replyOutcome, repEvents, rw.notes) };
+  return {
+    family: sim.family,
+    from: probe.from,
+    to: probe.to,
+    proto: probe.proto,
+    packet,
+    request,
+    reply: legOf(replyOutcome, repEvents, rw.notes),
+  };
 }
 
 // --- conditions the packet alone does not decide, explored both ways --------------------------
@@ -683,20 +916,34 @@ export interface Branches {
   /** Every way gives the same verdict (the result says it), or the verdict depends on them. */
   readonly decided: boolean;
   /** The rules whose conditions were undecided, once each, in the order first met. */
-  readonly rules: ReadonlyArray<{ readonly rule: RuleRef; readonly table: string; readonly chain: string; readonly why: string }>;
+  readonly rules: ReadonlyArray<{
+    readonly rule: RuleRef;
+    readonly table: string;
+    readonly chain: string;
+    readonly why: string;
+  }>;
   readonly paths: readonly TracePath[];
   /** More ways than the budget: not every way was followed (the verdict is unknown). */
   readonly exceeded: boolean;
 }
 
 function outcomeWords(l: Leg): string {
-  const by = l.decidedBy?.rule ? ` by rule ${ruleLine(l.decidedBy.rule) ?? ruleWhere(l.decidedBy.rule)}` : l.decidedBy ? ` by the ${l.decidedBy.chain} policy` : '';
+  const by = l.decidedBy?.rule
+    ? ` by rule ${ruleLine(l.decidedBy.rule) ?? ruleWhere(l.decidedBy.rule)}`
+    : l.decidedBy
+      ? ` by the ${l.decidedBy.chain} policy`
+      : '';
   switch (l.verdict) {
-    case 'delivered': return `delivered${l.at && l.at !== 'host' ? ` to ${l.at}` : ''}`;
-    case 'rejected': return `rejected${by}${l.rejectWith ? ` (${l.rejectWith})` : ''}`;
-    case 'dropped': return `dropped${by}`;
-    case 'unreachable': return 'unreachable';
-    case 'unknown': return `unknown (${l.reason})`;
+    case 'delivered':
+      return `delivered${l.at && l.at !== 'host' ? ` to ${l.at}` : ''}`;
+    case 'rejected':
+      return `rejected${by}${l.rejectWith ? ` (${l.rejectWith})` : ''}`;
+    case 'dropped':
+      return `dropped${by}`;
+    case 'unreachable':
+      return 'unreachable';
+    case 'unknown':
+      return `unknown (${l.reason})`;
   }
 }
 
@@ -704,7 +951,8 @@ function pathOf(r: TraceResult, choices: readonly Choice[]): TracePath {
   const req = r.request;
   const reply = r.reply;
   const first = outcomeWords(req);
-  const answer = req.verdict === 'delivered' && reply ? (reply.verdict === 'delivered' ? 'delivered' : outcomeWords(reply)) : null;
+  const answer =
+    req.verdict === 'delivered' && reply ? (reply.verdict === 'delivered' ? 'delivered' : outcomeWords(reply)) : null;
   const outcome = answer === null ? first : `${first}, reply ${answer}`;
   return { choices, request: req.verdict, reply: reply?.verdict ?? null, outcome, first, answer };
 }
@@ -727,14 +975,17 @@ function dependsText(b: Branches, pick: (p: TracePath) => string, what: string):
 function rulesOf(paths: ReadonlyArray<{ readonly choices: readonly Choice[] }>): Branches['rules'] {
   const seen = new Map<object, Branches['rules'][number]>();
   for (const p of paths) {
-    for (const c of p.choices) if (!seen.has(refKey(c.rule))) seen.set(refKey(c.rule), { rule: c.rule, table: c.table, chain: c.chain, why: c.why });
+    for (const c of p.choices)
+      if (!seen.has(refKey(c.rule)))
+        seen.set(refKey(c.rule), { rule: c.rule, table: c.table, chain: c.chain, why: c.why });
   }
   return [...seen.values()];
 }
 
 /** The next way to go: the last "does not" turned into "matches", everything after it left open. */
 function nextWay(taken: readonly Choice[]): boolean[] | null {
-  for (let j = taken.length - 1; j >= 0; j--) if (!taken[j]!.matched) return [...taken.slice(0, j).map((c) => c.matched), true];
+  for (let j = taken.length - 1; j >= 0; j--)
+    if (!taken[j]!.matched) return [...taken.slice(0, j).map((c) => c.matched), true];
   return null;
 }
 
@@ -762,9 +1013,11 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const first = traceOnce(sim, probe, x);
   if (x.taken.length === 0) return first;
   const budget = probe.branches ?? BRANCH_BUDGET;
-  const runs: Array<{ readonly choices: readonly Choice[]; readonly result: TraceResult }> = [{ choices: x.taken, result: first }];
+  const runs: Array<{ readonly choices: readonly Choice[]; readonly result: TraceResult }> = [
+    { choices: x.taken, result: first },
+  ];
   let exceeded = false;
-  for (let forced = nextWay(x.taken); forced !== null; ) {
+  for (let forced = nextWay(x.taken); forced !== null;) {
     if (runs.length >= budget) {
       exceeded = true;
       break;
@@ -778,8 +1031,9 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
   const rules = rulesOf(runs);
   const lines = rules.map((r) => ruleName(r.rule)).join(', ');
   if (exceeded) {
-    const reason = `more than ${budget} ways the undecided conditions of ${lines} can go (${rules[0]!.why}; …): `
-      + 'give --assume or --mac to decide some';
+    const reason =
+      `more than ${budget} ways the undecided conditions of ${lines} can go (${rules[0]!.why}; …): ` +
+      'give --assume or --mac to decide some';
     const branches: Branches = { decided: false, rules, paths, exceeded };
     return { ...first, request: undecidedLeg(first.request, reason), reply: null, branches };
   }
@@ -804,9 +1058,13 @@ export function trace(sim: Simulator, probe: Probe): TraceResult {
 function sourceAddress(sim: Simulator, node: Node, text: string): bigint {
   const a = parseHost(text);
   if (!a || a.family !== sim.family) throw new UsageError(`source address ${text} is not an IPv${sim.family} address`);
-  const owns = node.kind === 'host' ? isLocal(sim, a.value)
-    : node.endpoint.addresses.some((x) => x.address.value === a.value) || node.endpoint.extra.some((x) => x.value === a.value);
-  if (!owns) throw new UsageError(`${text} is not an address of ${node.kind === 'host' ? 'the host' : node.endpoint.name}`);
+  const owns =
+    node.kind === 'host'
+      ? isLocal(sim, a.value)
+      : node.endpoint.addresses.some((x) => x.address.value === a.value) ||
+        node.endpoint.extra.some((x) => x.value === a.value);
+  if (!owns)
+    throw new UsageError(`${text} is not an address of ${node.kind === 'host' ? 'the host' : node.endpoint.name}`);
   return a.value;
 }
 
@@ -830,8 +1088,16 @@ export function traceDhcp(sim: Simulator, guest: string, quiet = false): TraceRe
   const memory = freshMemory();
   const leg = (which: 0 | 1, src: bigint, sport: number, dport: number, send: (j: Journey) => Outcome): Leg => {
     const flow: Flow = {
-      family: 4, proto: PROTO_UDP, orig: { src, dst: BROADCAST, sport, dport }, reply: { src: BROADCAST, dst: src, sport: dport, dport: sport },
-      snat: false, dnat: false, srcBound: false, dstBound: false, untracked: false, mark: 0,
+      family: 4,
+      proto: PROTO_UDP,
+      orig: { src, dst: BROADCAST, sport, dport },
+      reply: { src: BROADCAST, dst: src, sport: dport, dport: sport },
+      snat: false,
+      dnat: false,
+      srcBound: false,
+      dstBound: false,
+      untracked: false,
+      mark: 0,
     };
     const c = newCtx(sim, which, memory);
     c.src = src;
@@ -842,14 +1108,26 @@ export function traceDhcp(sim: Simulator, guest: string, quiet = false): TraceRe
     c.pktType = 'broadcast';
     c.srcMac = which === 0 ? e.mac : null;
     const events: TraceEvent[] | null = quiet ? null : [];
-    const w: Walker = { ruleset: sim.ruleset, ctx: c, flow, isNew: true, stateBit: ST_NEW, ctAttached: false, steps: events, notes: [], host: sim.nat, stack: sim.stack };
+    const w: Walker = {
+      ruleset: sim.ruleset,
+      ctx: c,
+      flow,
+      isNew: true,
+      stateBit: ST_NEW,
+      ctAttached: false,
+      steps: events,
+      notes: [],
+      host: sim.nat,
+      stack: sim.stack,
+    };
     return legOf(send({ sim, w, events, origin: which === 0 ? node : { kind: 'host' } }), events, w.notes);
   };
   const request = leg(0, 0n, 68, 67, (j) => {
     if (j.events) hop(j, `${e.name} broadcasts on ${e.iface}${e.port ? ` (port ${e.port})` : ''}`);
     return hostReceive(j, e.iface, e.port);
   });
-  if (request.verdict !== 'delivered' || server === null) return { family: 4, from: guest, to: 'host', proto: 'udp', packet, request, reply: null };
+  if (request.verdict !== 'delivered' || server === null)
+    return { family: 4, from: guest, to: 'host', proto: 'udp', packet, request, reply: null };
   const reply = leg(1, server, 67, 68, (j) => {
     const c = j.w.ctx;
     if (j.events) hop(j, `the host answers ${describePacket(sim, c)} out of ${e.iface} → OUTPUT`);
@@ -859,7 +1137,10 @@ export function traceDhcp(sim: Simulator, guest: string, quiet = false): TraceRe
     const post = run(j, 'POSTROUTING');
     if (post.kind !== 'accept') return stopped(j, post);
     if (j.events) hop(j, `broadcast on ${e.iface}: ${e.name} receives it`);
-    return outcome('delivered', `delivered to ${e.name}`, { at: e.name, seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport } });
+    return outcome('delivered', `delivered to ${e.name}`, {
+      at: e.name,
+      seen: { src: c.src, dst: c.dst, sport: c.sport, dport: c.dport },
+    });
   });
   return { family: 4, from: guest, to: 'host', proto: 'udp', packet, request, reply };
 }
@@ -877,5 +1158,3 @@ function pktTypeOf(sim: Simulator, dst: bigint): MatchCtx['pktType'] {
 export function connects(r: TraceResult): boolean {
   return r.request.verdict === 'delivered' && r.reply?.verdict === 'delivered';
 }
-
-

@@ -7,14 +7,50 @@ import { formatHost } from '../model/cidr.js';
 import { candidates } from './compile.js';
 import { changeSet } from './ipset.js';
 import { UnknownAtRuntime } from './matches.js';
-import { ST_DNAT, ST_INVALID, ST_SNAT, ST_UNTRACKED, undecided, type Flow, type Hook, type MatchCtx } from './packet.js';
-import { ruleWhere, type BaseChain, type CompiledChain, type CompiledRule, type HookStage, type Ruleset, type TieGroup } from './ruleset.js';
+import {
+  ST_DNAT,
+  ST_INVALID,
+  ST_SNAT,
+  ST_UNTRACKED,
+  undecided,
+  type Flow,
+  type Hook,
+  type MatchCtx,
+} from './packet.js';
+import {
+  ruleWhere,
+  type BaseChain,
+  type CompiledChain,
+  type CompiledRule,
+  type HookStage,
+  type Ruleset,
+  type TieGroup,
+} from './ruleset.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
 /** Which address the nat table changes at a hook: destination before routing, source after. */
-const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = { PREROUTING: 'dst', OUTPUT: 'dst', INPUT: 'src', POSTROUTING: 'src', FORWARD: 'src' };
+const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = {
+  PREROUTING: 'dst',
+  OUTPUT: 'dst',
+  INPUT: 'src',
+  POSTROUTING: 'src',
+  FORWARD: 'src',
+};
 
-export type StepAction = 'jump' | 'goto' | 'return' | 'end' | 'accept' | 'drop' | 'reject' | 'nat' | 'mark' | 'notrack' | 'continue' | 'policy' | 'unknown';
+export type StepAction =
+  | 'jump'
+  | 'goto'
+  | 'return'
+  | 'end'
+  | 'accept'
+  | 'drop'
+  | 'reject'
+  | 'nat'
+  | 'mark'
+  | 'notrack'
+  | 'continue'
+  | 'policy'
+  | 'unknown';
 
 /** A routing or link event between hooks ("routing: forward … out of eth0"). */
 export interface Hop {
@@ -40,9 +76,11 @@ export type HookOutcome =
   | { readonly kind: 'reject'; readonly step: Step; readonly with: string }
   /** `branches`: when it depends on an order no input fixes, what each order does. */
   | {
-    readonly kind: 'unknown'; readonly step: Step; readonly why: string;
-    readonly branches?: ReadonlyArray<{ readonly order: string; readonly outcome: HookOutcome }>;
-  };
+      readonly kind: 'unknown';
+      readonly step: Step;
+      readonly why: string;
+      readonly branches?: ReadonlyArray<{ readonly order: string; readonly outcome: HookOutcome }>;
+    };
 
 /** What the host knows that NAT targets need: addresses of its devices. */
 export interface NatHost {
@@ -137,7 +175,14 @@ type ChainResult =
   | { readonly kind: 'unknown'; readonly step: Step; readonly why: string }
   | { readonly kind: 'nat'; readonly step: Step; readonly target: CompiledTarget };
 
-function record(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step | null {
+function record(
+  steps: Array<Step | Hop> | null,
+  hook: Hook,
+  chain: CompiledChain,
+  rule: CompiledRule | null,
+  action: StepAction,
+  detail: string | null,
+): Step | null {
   if (steps === null) return null;
   const s: Step = { kind: 'rule', hook, table: chain.table, chain: chain.name, rule, action, detail };
   steps.push(s);
@@ -145,8 +190,25 @@ function record(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChai
 }
 
 /** A step that decides must exist even when nothing is recorded. */
-function decisive(steps: Array<Step | Hop> | null, hook: Hook, chain: CompiledChain, rule: CompiledRule | null, action: StepAction, detail: string | null): Step {
-  return record(steps, hook, chain, rule, action, detail) ?? { kind: 'rule', hook, table: chain.table, chain: chain.name, rule, action, detail };
+function decisive(
+  steps: Array<Step | Hop> | null,
+  hook: Hook,
+  chain: CompiledChain,
+  rule: CompiledRule | null,
+  action: StepAction,
+  detail: string | null,
+): Step {
+  return (
+    record(steps, hook, chain, rule, action, detail) ?? {
+      kind: 'rule',
+      hook,
+      table: chain.table,
+      chain: chain.name,
+      rule,
+      action,
+      detail,
+    }
+  );
 }
 
 /** Walks a built-in chain and whatever it jumps to; returns the table's verdict for the packet. */
@@ -164,7 +226,8 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
   for (;;) {
     if (i >= list.length) {
       if (depth === 0) {
-        if (chain !== builtin) record(steps, hook, chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
+        if (chain !== builtin)
+          record(steps, hook, chain, null, 'end', `end of chain: ${builtin.name} policy ${builtin.policy}`);
         return policyResult(builtin, steps, hook);
       }
       depth--;
@@ -189,7 +252,10 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
     } catch (e) {
       if (!(e instanceof UnknownAtRuntime)) throw e;
       if (r.target.kind === 'continue') {
-        note(w, `rule at ${ruleWhere(r)} not evaluated (${e.message}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        note(
+          w,
+          `rule at ${ruleWhere(r)} not evaluated (${e.message}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`,
+        );
         continue;
       }
       return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
@@ -198,11 +264,15 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
     if (r.unknown !== null) {
       // A rule that only counts or logs decides nothing, matched or not.
       if (r.target.kind === 'continue') {
-        note(w, `rule at ${ruleWhere(r)} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`);
+        note(
+          w,
+          `rule at ${ruleWhere(r)} not evaluated (${r.unknown}); it only ${r.target.name === null ? 'counts' : `applies ${r.target.name}`}, so the verdict does not depend on it`,
+        );
         continue;
       }
       // What virtables cannot evaluate may match or not: the explorer follows both.
-      if (x === null || x.rule === null) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+      if (x === null || x.rule === null)
+        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
       if (!undecided(c, r.unknown)) continue;
     }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);
@@ -243,7 +313,12 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       }
       case 'chain': {
         const next = t === r.target ? chain.jumps[r.index] : chain.byName?.get(t.chain);
-        if (!next) return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`), why: `jump to missing chain ${t.chain}` };
+        if (!next)
+          return {
+            kind: 'unknown',
+            step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`),
+            why: `jump to missing chain ${t.chain}`,
+          };
         if (isOnPath(w.stack, next)) {
           const loop = [...path.slice(path.indexOf(next)), next].map((c) => c.name).join(' → ');
           const why = `chains loop (${loop}): the kernel refuses to load such a table (ELOOP)`;
@@ -268,14 +343,31 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         break;
       case 'ipset':
         for (const op of t.ops) changeSet(w.ruleset.env.ipsets, op.op, op.set, op.flags, c, c.memory.sets);
-        record(steps, hook, chain, r, 'continue', steps ? t.ops.map((o) => `${o.op === 'add' ? 'added to' : 'deleted from'} set ${o.set}`).join(', ') : null);
+        record(
+          steps,
+          hook,
+          chain,
+          r,
+          'continue',
+          steps ? t.ops.map((o) => `${o.op === 'add' ? 'added to' : 'deleted from'} set ${o.set}`).join(', ') : null,
+        );
         break;
-      case 'mark': case 'connmark': case 'notrack':
+      case 'mark':
+      case 'connmark':
+      case 'notrack':
         applyEffect(w, hook, chain, r, t);
         break;
       case 'vmap':
-        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', 'a verdict map inside a verdict map'), why: 'a verdict map inside a verdict map' };
-      case 'dnat': case 'snat': case 'masquerade': case 'redirect': case 'netmap':
+        return {
+          kind: 'unknown',
+          step: decisive(steps, hook, chain, r, 'unknown', 'a verdict map inside a verdict map'),
+          why: 'a verdict map inside a verdict map',
+        };
+      case 'dnat':
+      case 'snat':
+      case 'masquerade':
+      case 'redirect':
+      case 'netmap':
         return { kind: 'nat', step: decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), target: t };
       case 'unknown':
         return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', t.why), why: t.why };
@@ -303,12 +395,22 @@ function applyEffect(w: Walker, hook: Hook, chain: CompiledChain, r: CompiledRul
       } else if (t.op === 'save') {
         f.mark = ((f.mark & ~t.ctmask) ^ (c.mark & t.nfmask)) >>> 0;
         if (t.ctmask >>> 0 === 0xffffffff && t.nfmask >>> 0 === 0xffffffff) f.markUnknown = false;
-      }
-      else {
+      } else {
         c.mark = ((c.mark & ~t.nfmask) ^ (f.mark & t.ctmask)) >>> 0;
-        if (f.markUnknown) note(w, `rule at ${ruleWhere(r)} copies the connection's mark, which is not known (it existed before the trace): the packet's mark after it is taken as 0x${c.mark.toString(16)}`);
+        if (f.markUnknown)
+          note(
+            w,
+            `rule at ${ruleWhere(r)} copies the connection's mark, which is not known (it existed before the trace): the packet's mark after it is taken as 0x${c.mark.toString(16)}`,
+          );
       }
-      record(steps, hook, chain, r, 'mark', steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null);
+      record(
+        steps,
+        hook,
+        chain,
+        r,
+        'mark',
+        steps ? `connmark 0x${f.mark.toString(16)}, mark 0x${c.mark.toString(16)}` : null,
+      );
       break;
     }
     case 'notrack':
@@ -334,15 +436,27 @@ function policyResult(chain: CompiledChain, steps: Array<Step | Hop> | null, hoo
 
 // --- NAT -------------------------------------------------------------------------------------
 
-type NatDecision = { readonly addr: bigint | null; readonly port: number | null } | { readonly unknown: string } | { readonly drop: string };
+type NatDecision =
+  | { readonly addr: bigint | null; readonly port: number | null }
+  | { readonly unknown: string }
+  | { readonly drop: string };
 
-function pickPort(range: NatRange, current: number, what: 'src' | 'dst', w: Walker): number | null | { unknown: string } {
+function pickPort(
+  range: NatRange,
+  current: number,
+  what: 'src' | 'dst',
+  w: Walker,
+): number | null | { unknown: string } {
   if (range.portLo === null || range.portHi === null || current < 0) return null;
   if (current >= range.portLo && current <= range.portHi) return current;
   if (range.portLo === range.portHi) return range.portLo;
   // The kernel picks a free port in the range from a hash: the exact one cannot be predicted.
-  if (what === 'dst') return { unknown: `DNAT to a port range (${range.portLo}-${range.portHi}) that does not contain ${current}` };
-  note(w, `source port remapped into ${range.portLo}-${range.portHi} (the kernel picks a free one; virtables shows the first)`);
+  if (what === 'dst')
+    return { unknown: `DNAT to a port range (${range.portLo}-${range.portHi}) that does not contain ${current}` };
+  note(
+    w,
+    `source port remapped into ${range.portLo}-${range.portHi} (the kernel picks a free one; virtables shows the first)`,
+  );
   return range.portLo;
 }
 
@@ -445,13 +559,20 @@ function applyEstablishedNat(w: Walker, hook: Hook): void {
 export function runHook(w: Walker, hook: Hook): HookOutcome {
   w.ctx.hook = hook;
   const stages = w.ruleset.hooks[hook];
-  for (let i = 0; i < stages.length; ) {
+  for (let i = 0; i < stages.length;) {
     const stage = stages[i]!;
     const tie = stage.tie;
-    const r = tie === null
-      ? runStage(w, hook, stage)
-      : explore(w, hook, tie, (ww, order) => runStages(ww, hook, stages, i, order), (k) => stageName(stages[i + k]!),
-        stage.priority);
+    const r =
+      tie === null
+        ? runStage(w, hook, stage)
+        : explore(
+            w,
+            hook,
+            tie,
+            (ww, order) => runStages(ww, hook, stages, i, order),
+            (k) => stageName(stages[i + k]!),
+            stage.priority,
+          );
     if (r.kind !== 'accept') return r;
     i += tie === null ? 1 : tie.size;
   }
@@ -461,7 +582,11 @@ export function runHook(w: Walker, hook: Hook): HookOutcome {
 const HOOK_ACCEPT: HookOutcome = { kind: 'accept' };
 
 function runStages(
-  w: Walker, hook: Hook, stages: readonly HookStage[], start: number, order: readonly number[],
+  w: Walker,
+  hook: Hook,
+  stages: readonly HookStage[],
+  start: number,
+  order: readonly number[],
 ): HookOutcome {
   for (const k of order) {
     const r = runStage(w, hook, stages[start + k]!);
@@ -574,9 +699,20 @@ function snapshot(w: Walker): Snapshot {
   const c = w.ctx;
   const f = w.flow;
   return {
-    src: c.src, dst: c.dst, sport: c.sport, dport: c.dport, mark: c.mark, ctState: c.ctState,
-    snat: f.snat, dnat: f.dnat, srcBound: f.srcBound, dstBound: f.dstBound, untracked: f.untracked, ctMark: f.mark,
-    reply: { ...f.reply }, ctAttached: w.ctAttached,
+    src: c.src,
+    dst: c.dst,
+    sport: c.sport,
+    dport: c.dport,
+    mark: c.mark,
+    ctState: c.ctState,
+    snat: f.snat,
+    dnat: f.dnat,
+    srcBound: f.srcBound,
+    dstBound: f.dstBound,
+    untracked: f.untracked,
+    ctMark: f.mark,
+    reply: { ...f.reply },
+    ctAttached: w.ctAttached,
   };
 }
 
@@ -600,10 +736,21 @@ function restore(w: Walker, s: Snapshot): void {
 }
 
 function sameState(a: Snapshot, b: Snapshot): boolean {
-  return a.src === b.src && a.dst === b.dst && a.sport === b.sport && a.dport === b.dport && a.mark === b.mark
-    && a.snat === b.snat && a.dnat === b.dnat && a.untracked === b.untracked && a.ctMark === b.ctMark
-    && a.reply.src === b.reply.src && a.reply.dst === b.reply.dst
-    && a.reply.sport === b.reply.sport && a.reply.dport === b.reply.dport;
+  return (
+    a.src === b.src &&
+    a.dst === b.dst &&
+    a.sport === b.sport &&
+    a.dport === b.dport &&
+    a.mark === b.mark &&
+    a.snat === b.snat &&
+    a.dnat === b.dnat &&
+    a.untracked === b.untracked &&
+    a.ctMark === b.ctMark &&
+    a.reply.src === b.reply.src &&
+    a.reply.dst === b.reply.dst &&
+    a.reply.sport === b.reply.sport &&
+    a.reply.dport === b.reply.dport
+  );
 }
 
 function sameOutcome(a: HookOutcome, b: HookOutcome): boolean {
@@ -625,8 +772,12 @@ interface Branch {
  * it depends on, with every branch kept for whoever explores them.
  */
 function explore(
-  w: Walker, hook: Hook, tie: TieGroup, run: (w: Walker, order: readonly number[]) => HookOutcome,
-  name: (k: number) => string, priority: number | null,
+  w: Walker,
+  hook: Hook,
+  tie: TieGroup,
+  run: (w: Walker, order: readonly number[]) => HookOutcome,
+  name: (k: number) => string,
+  priority: number | null,
 ): HookOutcome {
   const start = snapshot(w);
   const notesAt = w.notes.length;
@@ -658,8 +809,9 @@ function explore(
     w.notes.length = notesAt;
     const members = tie.orders[0]!.map(name).sort().join(' and ');
     const each = branches.map((b) => `${orderText(b)} → ${outcomeWords(w, b)}`).join('; ');
-    const why = `depends on the order the kernel runs ${members}${at}: the later-registered runs first, `
-      + `and no input says which that is; ${each}`;
+    const why =
+      `depends on the order the kernel runs ${members}${at}: the later-registered runs first, ` +
+      `and no input says which that is; ${each}`;
     const step: Step = { kind: 'rule', hook, table: '', chain: '', rule: null, action: 'unknown', detail: why };
     w.steps?.push(step);
     return { kind: 'unknown', step, why, branches: branches.map((b) => ({ order: orderText(b), outcome: b.outcome })) };
@@ -671,8 +823,11 @@ function explore(
   if (!agree) {
     const other = branches.find((b) => !sameOutcome(b.outcome, first.outcome) || !sameState(b.state, first.state))!;
     const otherWay = `${orderText(other)} → ${outcomeWords(w, other)}`;
-    note(w, `${orderText(first)}${at}: the later-created table runs first, and nft lists tables in creation order; `
-      + `the other way round: ${otherWay}`);
+    note(
+      w,
+      `${orderText(first)}${at}: the later-created table runs first, and nft lists tables in creation order; ` +
+        `the other way round: ${otherWay}`,
+    );
   }
   return first.outcome;
 }
@@ -687,9 +842,12 @@ function outcomeWords(w: Walker, b: Branch): string {
       const port = (p: number): string => (p >= 0 ? `:${p}` : '');
       return `passes as ${fmt(s.src)}${port(s.sport)} → ${fmt(s.dst)}${port(s.dport)}`;
     }
-    case 'drop': return `dropped in ${where(o.step)}`;
-    case 'reject': return `rejected in ${where(o.step)} with ${o.with}`;
-    case 'unknown': return `unknown (${o.why})`;
+    case 'drop':
+      return `dropped in ${where(o.step)}`;
+    case 'reject':
+      return `rejected in ${where(o.step)} with ${o.with}`;
+    case 'unknown':
+      return `unknown (${o.why})`;
   }
 }
 
@@ -697,26 +855,33 @@ function outcomeWords(w: Walker, b: Branch): string {
 export function baseName(b: BaseChain): string {
   const c = b.chain;
   switch (b.registrar) {
-    case 'iptables': return `${c.table} ${c.name}`;
-    case 'iptables-legacy': return `${b.family === 'ip6' ? 'ip6tables' : 'iptables'}-legacy ${c.table} ${c.name}`;
+    case 'iptables':
+      return `${c.table} ${c.name}`;
+    case 'iptables-legacy':
+      return `${b.family === 'ip6' ? 'ip6tables' : 'iptables'}-legacy ${c.table} ${c.name}`;
     // nft's own tables carry their family in the name already; an iptables-nft table does not.
-    default: return c.table.includes(' ') ? `${c.table} ${c.name}` : `${b.family} ${c.table} ${c.name}`;
+    default:
+      return c.table.includes(' ') ? `${c.table} ${c.name}` : `${b.family} ${c.table} ${c.name}`;
   }
 }
 
 function stageName(s: HookStage): string {
   switch (s.kind) {
-    case 'chain': return baseName(s.base);
-    case 'conntrack': return 'conntrack';
-    case 'nat': return `the NAT core (${s.chains.map(baseName).join(', ')})`;
-    case 'opaque': return s.why;
+    case 'chain':
+      return baseName(s.base);
+    case 'conntrack':
+      return 'conntrack';
+    case 'nat':
+      return `the NAT core (${s.chains.map(baseName).join(', ')})`;
+    case 'opaque':
+      return s.why;
   }
 }
 
 function natDetail(w: Walker, hook: Hook, t: CompiledTarget): string {
   const c = w.ctx;
   const fmt = (v: bigint): string => formatHost(w.ruleset.family, v);
-  if (MANIP[hook] === 'dst') return `${t.kind.toUpperCase()}: destination now ${fmt(c.dst)}${c.dport >= 0 ? `:${c.dport}` : ''}`;
+  if (MANIP[hook] === 'dst')
+    return `${t.kind.toUpperCase()}: destination now ${fmt(c.dst)}${c.dport >= 0 ? `:${c.dport}` : ''}`;
   return `${t.kind.toUpperCase()}: source now ${fmt(c.src)}${c.sport >= 0 ? `:${c.sport}` : ''}`;
 }
-

@@ -6,8 +6,6 @@
 import type { Arg, Match, Option, Target } from '../model/dump.js';
 import { printOption } from '../xt/check.js';
 
-
-
 /** A value printed as the input had it: quoted values keep quotes, with `"` and `\` escaped. */
 function asWritten(arg: Arg): string {
   return arg.quoted ? `"${arg.value.replace(/["\\]/g, (c) => `\\${c}`)}"` : arg.value;

@@ -12,7 +12,10 @@ const PRIORITY_NAMES: ReadonlyArray<{ value: number; name: string; types: readon
   { value: 100, name: 'srcnat', types: ['nat'] },
 ];
 
-/** `{ type filter hook forward priority 0; policy accept; }` → `type filter hook forward priority filter; policy accept;` */
+/**
+ * `{ type filter hook forward priority 0; policy accept; }` → `type filter hook forward priority filter; policy
+ * accept;`
+ */
 function baseChainLine(spec: string): string {
   const m = /type\s+(\S+)\s+hook\s+(\S+)\s+priority\s+(-?\d+)\s*;\s*(?:policy\s+(\S+?)\s*;)?/.exec(spec);
   if (!m) return spec.replace(/^\{\s*|\s*\}$/g, '');

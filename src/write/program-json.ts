@@ -9,7 +9,14 @@ function effectJson(command: Command) {
   switch (e.kind) {
     case 'insert':
     case 'append':
-      return { kind: e.kind, family: e.family, table: e.table, chain: e.chain, ...(e.kind === 'insert' ? { position: e.position } : {}), rule: formatRule(e.rule, e.family) };
+      return {
+        kind: e.kind,
+        family: e.family,
+        table: e.table,
+        chain: e.chain,
+        ...(e.kind === 'insert' ? { position: e.position } : {}),
+        rule: formatRule(e.rule, e.family),
+      };
     case 'new-chain':
     case 'flush':
       return { kind: e.kind, family: e.family, table: e.table, chain: e.chain };

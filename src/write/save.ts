@@ -123,7 +123,8 @@ export function chainsInSaveOrder(table: Table): Chain[] {
 function tableLines(table: Table, family: Family, options: SaveOptions, emit: (line: string) => void): void {
   emit(`*${table.name}\n`);
   const chains = chainsInSaveOrder(table);
-  for (const chain of chains) emit(`:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} ${formatCounters(chain.counters)}\n`);
+  for (const chain of chains)
+    emit(`:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} ${formatCounters(chain.counters)}\n`);
   for (const chain of chains) {
     if (options.printed?.emit(chain.rules, emit)) continue;
     for (const rule of chain.rules) {

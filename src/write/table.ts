@@ -23,9 +23,15 @@ export function charWidth(cp: number): number {
   if (cp < 0x300) return 1;
   if (COMBINING.test(String.fromCodePoint(cp))) return 0;
   const wide =
-    (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) || (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) || (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
     (cp >= 0x20000 && cp <= 0x3fffd);
   return wide ? 2 : 1;
 }
@@ -61,7 +67,9 @@ function cut(word: string, width: number): [string, string, number] {
   return [word.slice(0, i), word.slice(i), used];
 }
 
-/** Splits text into lines of at most `width` columns at blanks (kept inside a line); a longer word is cut, not dropped. */
+/**
+ * Splits text into lines of at most `width` columns at blanks (kept inside a line); a longer word is cut, not dropped.
+ */
 export function wrapText(text: string, width: number): string[] {
   const lines: string[] = [];
   for (const line of text.split('\n')) {
@@ -95,11 +103,14 @@ export function wrapText(text: string, width: number): string[] {
 
 export function renderTable(spec: TableSpec, rows: readonly TableRow[]): string {
   const border = spec.borderStyle ?? ((s: string) => s);
-  const all: TableRow[] = spec.head ? [spec.head.map((h) => (spec.headStyle ? spec.headStyle(h) : h)), ...rows] : [...rows];
+  const all: TableRow[] = spec.head
+    ? [spec.head.map((h) => (spec.headStyle ? spec.headStyle(h) : h)), ...rows]
+    : [...rows];
   const columns = Math.max(spec.widths?.length ?? 0, maxOf(all.map((r) => ('span' in r ? 1 : r.length))));
   const natural = (c: number): number => {
     let widest = 0;
-    for (const r of all) if (!('span' in r)) for (const l of (r[c] ?? '').split('\n')) widest = Math.max(widest, textWidth(l));
+    for (const r of all)
+      if (!('span' in r)) for (const l of (r[c] ?? '').split('\n')) widest = Math.max(widest, textWidth(l));
     return widest;
   };
   const widths = spec.widths ? spec.widths.map((w) => w - 2) : Array.from({ length: columns }, (_, c) => natural(c));
@@ -124,7 +135,8 @@ export function renderTable(spec: TableSpec, rows: readonly TableRow[]): string 
     }
     const cells = widths.map((w, c) => cellLines(row[c] ?? '', w));
     const height = maxOf(cells.map((l) => l.length));
-    for (let k = 0; k < height; k++) out.push(`${v}${cells.map((l, c) => ` ${pad(l[k] ?? '', widths[c]!)} `).join(v)}${v}`);
+    for (let k = 0; k < height; k++)
+      out.push(`${v}${cells.map((l, c) => ` ${pad(l[k] ?? '', widths[c]!)} `).join(v)}${v}`);
   });
   if (all.length > 0) out.push(rule('└', '┘', all.at(-1)!, null));
   return out.join('\n');

@@ -28,9 +28,7 @@ export interface XtProblem {
   readonly message: string;
 }
 
-export type XtResult =
-  | XtReading
-  | { readonly ok: false; readonly problem: XtProblem };
+export type XtResult = XtReading | { readonly ok: false; readonly problem: XtProblem };
 
 /** A reading that passed the checks: one object per distinct reading while the memo keeps it. */
 export interface XtReading {
@@ -49,9 +47,7 @@ interface Where {
   readonly option: number;
   readonly arg: number;
 }
-type Cached =
-  | XtReading
-  | { readonly ok: false; readonly at: Where | null; readonly message: string };
+type Cached = XtReading | { readonly ok: false; readonly at: Where | null; readonly message: string };
 
 const cache = memo<Cached>(1024);
 
@@ -94,10 +90,17 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
     if (previous && !o.multi) return fail(here, `${what}: --${o.name} can only be used once`);
     if (raw.negated && o.invert === undefined) return fail(here, `${what}: --${o.name} cannot be negated with '!'`);
     const expected = o.type === null || (o.optionalValue && raw.args.length === 0) ? 0 : o.second ? 2 : 1;
-    if (raw.args.length < expected) return fail(here, `${what}: --${o.name} needs ${expected === 2 ? 'two values' : 'a value'} (${describeValues(o)})`);
+    if (raw.args.length < expected)
+      return fail(
+        here,
+        `${what}: --${o.name} needs ${expected === 2 ? 'two values' : 'a value'} (${describeValues(o)})`,
+      );
     if (raw.args.length > expected) {
       const extra = raw.args[expected]!;
-      return fail({ option: i, arg: expected }, `unexpected word '${extra.value}' after ${expected === 0 ? `--${o.name}` : `the value of --${o.name}`} (${expected === 0 ? 'it takes no value' : `it takes ${expected === 2 ? 'two values' : 'one value'}`}; options start with '-')`);
+      return fail(
+        { option: i, arg: expected },
+        `unexpected word '${extra.value}' after ${expected === 0 ? `--${o.name}` : `the value of --${o.name}`} (${expected === 0 ? 'it takes no value' : `it takes ${expected === 2 ? 'two values' : 'one value'}`}; options start with '-')`,
+      );
     }
     let val: Given['val'] = { text: '' };
     let second: Given['val'] | undefined;
@@ -108,7 +111,8 @@ function checkUncached(ext: Extension, family: Family, raws: readonly RawXtOptio
       val = v;
       if (o.second) {
         const b = raw.args[1]!;
-        if (b.value.startsWith('-') || b.value.startsWith('!')) return fail({ option: i, arg: 1 }, `${what}: --${o.name} needs two values (${describeValues(o)})`);
+        if (b.value.startsWith('-') || b.value.startsWith('!'))
+          return fail({ option: i, arg: 1 }, `${what}: --${o.name} needs two values (${describeValues(o)})`);
         const w = o.second.parse(b.value, family);
         if (typeof w === 'string') return fail({ option: i, arg: 1 }, `${what}: --${o.name}: ${w}`);
         second = w;

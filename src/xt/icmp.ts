@@ -8,32 +8,76 @@ import { xtUintPrefix } from './numbers.js';
 export type IcmpName = readonly [string, number, number, number];
 
 export const ICMP_CODES: readonly IcmpName[] = [
-  ['any', 0xff, 0, 0xff], ['echo-reply', 0, 0, 0xff], ['pong', 0, 0, 0xff],
-  ['destination-unreachable', 3, 0, 0xff], ['network-unreachable', 3, 0, 0], ['host-unreachable', 3, 1, 1],
-  ['protocol-unreachable', 3, 2, 2], ['port-unreachable', 3, 3, 3], ['fragmentation-needed', 3, 4, 4],
-  ['source-route-failed', 3, 5, 5], ['network-unknown', 3, 6, 6], ['host-unknown', 3, 7, 7],
-  ['network-prohibited', 3, 9, 9], ['host-prohibited', 3, 10, 10], ['TOS-network-unreachable', 3, 11, 11],
-  ['TOS-host-unreachable', 3, 12, 12], ['communication-prohibited', 3, 13, 13], ['host-precedence-violation', 3, 14, 14],
-  ['precedence-cutoff', 3, 15, 15], ['source-quench', 4, 0, 0xff], ['redirect', 5, 0, 0xff],
-  ['network-redirect', 5, 0, 0], ['host-redirect', 5, 1, 1], ['TOS-network-redirect', 5, 2, 2],
-  ['TOS-host-redirect', 5, 3, 3], ['echo-request', 8, 0, 0xff], ['ping', 8, 0, 0xff],
-  ['router-advertisement', 9, 0, 0xff], ['router-solicitation', 10, 0, 0xff], ['time-exceeded', 11, 0, 0xff],
-  ['ttl-exceeded', 11, 0, 0xff], ['ttl-zero-during-transit', 11, 0, 0], ['ttl-zero-during-reassembly', 11, 1, 1],
-  ['parameter-problem', 12, 0, 0xff], ['ip-header-bad', 12, 0, 0], ['required-option-missing', 12, 1, 1],
-  ['timestamp-request', 13, 0, 0xff], ['timestamp-reply', 14, 0, 0xff], ['address-mask-request', 17, 0, 0xff],
+  ['any', 0xff, 0, 0xff],
+  ['echo-reply', 0, 0, 0xff],
+  ['pong', 0, 0, 0xff],
+  ['destination-unreachable', 3, 0, 0xff],
+  ['network-unreachable', 3, 0, 0],
+  ['host-unreachable', 3, 1, 1],
+  ['protocol-unreachable', 3, 2, 2],
+  ['port-unreachable', 3, 3, 3],
+  ['fragmentation-needed', 3, 4, 4],
+  ['source-route-failed', 3, 5, 5],
+  ['network-unknown', 3, 6, 6],
+  ['host-unknown', 3, 7, 7],
+  ['network-prohibited', 3, 9, 9],
+  ['host-prohibited', 3, 10, 10],
+  ['TOS-network-unreachable', 3, 11, 11],
+  ['TOS-host-unreachable', 3, 12, 12],
+  ['communication-prohibited', 3, 13, 13],
+  ['host-precedence-violation', 3, 14, 14],
+  ['precedence-cutoff', 3, 15, 15],
+  ['source-quench', 4, 0, 0xff],
+  ['redirect', 5, 0, 0xff],
+  ['network-redirect', 5, 0, 0],
+  ['host-redirect', 5, 1, 1],
+  ['TOS-network-redirect', 5, 2, 2],
+  ['TOS-host-redirect', 5, 3, 3],
+  ['echo-request', 8, 0, 0xff],
+  ['ping', 8, 0, 0xff],
+  ['router-advertisement', 9, 0, 0xff],
+  ['router-solicitation', 10, 0, 0xff],
+  ['time-exceeded', 11, 0, 0xff],
+  ['ttl-exceeded', 11, 0, 0xff],
+  ['ttl-zero-during-transit', 11, 0, 0],
+  ['ttl-zero-during-reassembly', 11, 1, 1],
+  ['parameter-problem', 12, 0, 0xff],
+  ['ip-header-bad', 12, 0, 0],
+  ['required-option-missing', 12, 1, 1],
+  ['timestamp-request', 13, 0, 0xff],
+  ['timestamp-reply', 14, 0, 0xff],
+  ['address-mask-request', 17, 0, 0xff],
   ['address-mask-reply', 18, 0, 0xff],
 ];
 
 export const ICMPV6_CODES: readonly IcmpName[] = [
-  ['destination-unreachable', 1, 0, 0xff], ['no-route', 1, 0, 0], ['communication-prohibited', 1, 1, 1],
-  ['beyond-scope', 1, 2, 2], ['address-unreachable', 1, 3, 3], ['port-unreachable', 1, 4, 4],
-  ['failed-policy', 1, 5, 5], ['reject-route', 1, 6, 6], ['packet-too-big', 2, 0, 0xff],
-  ['time-exceeded', 3, 0, 0xff], ['ttl-exceeded', 3, 0, 0xff], ['ttl-zero-during-transit', 3, 0, 0],
-  ['ttl-zero-during-reassembly', 3, 1, 1], ['parameter-problem', 4, 0, 0xff], ['bad-header', 4, 0, 0],
-  ['unknown-header-type', 4, 1, 1], ['unknown-option', 4, 2, 2], ['echo-request', 128, 0, 0xff],
-  ['ping', 128, 0, 0xff], ['echo-reply', 129, 0, 0xff], ['pong', 129, 0, 0xff],
-  ['router-solicitation', 133, 0, 0xff], ['router-advertisement', 134, 0, 0xff], ['neighbour-solicitation', 135, 0, 0xff],
-  ['neighbor-solicitation', 135, 0, 0xff], ['neighbour-advertisement', 136, 0, 0xff], ['neighbor-advertisement', 136, 0, 0xff],
+  ['destination-unreachable', 1, 0, 0xff],
+  ['no-route', 1, 0, 0],
+  ['communication-prohibited', 1, 1, 1],
+  ['beyond-scope', 1, 2, 2],
+  ['address-unreachable', 1, 3, 3],
+  ['port-unreachable', 1, 4, 4],
+  ['failed-policy', 1, 5, 5],
+  ['reject-route', 1, 6, 6],
+  ['packet-too-big', 2, 0, 0xff],
+  ['time-exceeded', 3, 0, 0xff],
+  ['ttl-exceeded', 3, 0, 0xff],
+  ['ttl-zero-during-transit', 3, 0, 0],
+  ['ttl-zero-during-reassembly', 3, 1, 1],
+  ['parameter-problem', 4, 0, 0xff],
+  ['bad-header', 4, 0, 0],
+  ['unknown-header-type', 4, 1, 1],
+  ['unknown-option', 4, 2, 2],
+  ['echo-request', 128, 0, 0xff],
+  ['ping', 128, 0, 0xff],
+  ['echo-reply', 129, 0, 0xff],
+  ['pong', 129, 0, 0xff],
+  ['router-solicitation', 133, 0, 0xff],
+  ['router-advertisement', 134, 0, 0xff],
+  ['neighbour-solicitation', 135, 0, 0xff],
+  ['neighbor-solicitation', 135, 0, 0xff],
+  ['neighbour-advertisement', 136, 0, 0xff],
+  ['neighbor-advertisement', 136, 0, 0xff],
   ['redirect', 137, 0, 0xff],
 ];
 
@@ -48,7 +92,10 @@ function numberRange(text: string, from: number): { lo: number; hi: number; end:
 }
 
 /** What --icmp-type/--icmpv6-type means: the type and code range. */
-export function parseIcmp(codes: readonly IcmpName[], text: string): { type: number; codeMin: number; codeMax: number } | string {
+export function parseIcmp(
+  codes: readonly IcmpName[],
+  text: string,
+): { type: number; codeMin: number; codeMax: number } | string {
   const lower = text.toLowerCase();
   let found: IcmpName | undefined;
   for (const c of codes) {
@@ -81,7 +128,13 @@ export function icmpType(codes: readonly IcmpName[], what: string): ValueType {
       return { text: `${r.type}${code}`, n: r.type, lo: r.codeMin, hi: r.codeMax };
     },
     samples: v4
-      ? { valid: ['echo-request', 'any', '8', '3/3', 'port-unr', 'PING', '3/1:3', '0x3/0x1', 'TOS-host-redirect'], invalid: ['echo', 'nosuch', '256', '3/256', '3:4', '3x', '3/1x'] }
-      : { valid: ['echo-request', 'neighbour-solicitation', '128', '1/4', 'packet-too-big', 'Neighbor-Adv'], invalid: ['echo', 'nosuch', '256', '1/4/5', 'any'] },
+      ? {
+          valid: ['echo-request', 'any', '8', '3/3', 'port-unr', 'PING', '3/1:3', '0x3/0x1', 'TOS-host-redirect'],
+          invalid: ['echo', 'nosuch', '256', '3/256', '3:4', '3x', '3/1x'],
+        }
+      : {
+          valid: ['echo-request', 'neighbour-solicitation', '128', '1/4', 'packet-too-big', 'Neighbor-Adv'],
+          invalid: ['echo', 'nosuch', '256', '1/4/5', 'any'],
+        },
   };
 }

@@ -27,7 +27,8 @@ function ownerId(what: 'user' | 'group'): ValueType {
       const named = WELL_KNOWN_IDS[text];
       if (named !== undefined) return { text: String(named), lo: named, hi: named };
       const a = xtUintPrefix(text, 0n, 0xfffffffen);
-      if (a === null) return `'${text}' is not a ${what} id or range, nor a ${what} every host has (names depend on the host's /etc/${what === 'user' ? 'passwd' : 'group'}: write the number)`;
+      if (a === null)
+        return `'${text}' is not a ${what} id or range, nor a ${what} every host has (names depend on the host's /etc/${what === 'user' ? 'passwd' : 'group'}: write the number)`;
       const lo = Number(a.value);
       let hi = lo;
       let end = a.end;
@@ -41,7 +42,10 @@ function ownerId(what: 'user' | 'group'): ValueType {
       void lo;
       return { text: lo === hi ? String(lo) : `${lo}-${hi}`, lo, hi };
     },
-    samples: { valid: ['0', 'root', '1000-2000', '1000:2000', '0x10', '4294967294'], invalid: ['4294967295', '-1', 'x1', '1-', '1-2-3'] },
+    samples: {
+      valid: ['0', 'root', '1000-2000', '1000:2000', '0x10', '4294967294'],
+      invalid: ['4294967295', '-1', 'x1', '1-', '1-2-3'],
+    },
   };
 }
 
@@ -90,11 +94,16 @@ const recent = m({
   check(given) {
     const op = RECENT_OPS.find((o) => given.has(o));
     if (!op) return 'give one of --set, --rcheck, --update or --remove';
-    if ((op === 'set' || op === 'remove') && (given.has('seconds') || given.has('hitcount') || given.has('reap') || given.has('rttl'))) return `--${op} takes none of --seconds, --hitcount, --reap, --rttl (the kernel refuses them)`;
+    if (
+      (op === 'set' || op === 'remove') &&
+      (given.has('seconds') || given.has('hitcount') || given.has('reap') || given.has('rttl'))
+    )
+      return `--${op} takes none of --seconds, --hitcount, --reap, --rttl (the kernel refuses them)`;
     // --hitcount above 20 needs xt_recent's ip_pkt_list_tot raised on the host: not checked here.
     const name = given.get('name')?.val.text;
     if (name === '') return '--name must not be empty';
-    if (name !== undefined && name.includes('/')) return `--name '${name}' may not contain '/' (it names a file in /proc/net/xt_recent)`;
+    if (name !== undefined && name.includes('/'))
+      return `--name '${name}' may not contain '/' (it names a file in /proc/net/xt_recent)`;
     return null;
   },
   save(given, family) {
@@ -110,7 +119,10 @@ const recent = m({
     const full = (1n << BigInt(family === 'ipv6' ? 128 : 32)) - 1n;
     out.push(printedFlag('mask', false, [formatHost(fam, given.get('mask')?.val.addr ?? full)]));
     // The last of --rsource/--rdest wins; the source is the default.
-    const side = [...given.values()].filter((x) => x.option.name === 'rsource' || x.option.name === 'rdest').sort((a, b) => a.col - b.col).pop();
+    const side = [...given.values()]
+      .filter((x) => x.option.name === 'rsource' || x.option.name === 'rdest')
+      .sort((a, b) => a.col - b.col)
+      .pop();
     out.push(printedFlag(side?.option.name ?? 'rsource'));
     return out;
   },
@@ -130,7 +142,8 @@ const connlimit = m({
     opt('connlimit-saddr', null, { excl: ['connlimit-daddr'] }),
     opt('connlimit-daddr', null, { excl: ['connlimit-saddr'] }),
   ],
-  check: (given) => (!given.has('connlimit-upto') && !given.has('connlimit-above') ? 'give --connlimit-above or --connlimit-upto' : null),
+  check: (given) =>
+    !given.has('connlimit-upto') && !given.has('connlimit-above') ? 'give --connlimit-above or --connlimit-upto' : null,
   save(given, family) {
     const up = given.get('connlimit-upto');
     const above = given.get('connlimit-above');
@@ -153,8 +166,16 @@ const connbytes = m({
   summary: 'bytes or packets a connection has carried so far',
   options: [
     opt('connbytes', uintRange(64), { invert: true, required: true }),
-    opt('connbytes-dir', choice({ original: 'original', reply: 'reply', both: 'both' }, { invalid: ['ORIGINAL', 'x'] }), { required: true }),
-    opt('connbytes-mode', choice({ packets: 'packets', bytes: 'bytes', avgpkt: 'avgpkt' }, { invalid: ['Bytes', 'x'] }), { required: true }),
+    opt(
+      'connbytes-dir',
+      choice({ original: 'original', reply: 'reply', both: 'both' }, { invalid: ['ORIGINAL', 'x'] }),
+      { required: true },
+    ),
+    opt(
+      'connbytes-mode',
+      choice({ packets: 'packets', bytes: 'bytes', avgpkt: 'avgpkt' }, { invalid: ['Bytes', 'x'] }),
+      { required: true },
+    ),
   ],
   check(given) {
     const c = given.get('connbytes')!.val;
@@ -201,7 +222,8 @@ const statistic = m({
   check(given) {
     const mode = given.get('mode')!.val.text;
     if (mode === 'random' && !given.has('probability')) return '--probability must be given with --mode random';
-    if (mode === 'nth' && !given.has('every') && !given.has('packet')) return '--every and --packet must be given with --mode nth';
+    if (mode === 'nth' && !given.has('every') && !given.has('packet'))
+      return '--every and --packet must be given with --mode nth';
     const every = given.get('every')?.val.n;
     const packet = given.get('packet')?.val.n ?? 0;
     if (every !== undefined && packet > every - 1) return `--packet ${packet} must be below --every ${every}`;
@@ -213,10 +235,17 @@ const statistic = m({
     if (mode === 'random') {
       const p = given.get('probability')?.val.n ?? 0;
       const stored = Math.round(0x80000000 * p);
-      return [printedFlag('mode', false, ['random']), printedFlag('probability', negated, [(stored / 0x80000000).toFixed(11)])];
+      return [
+        printedFlag('mode', false, ['random']),
+        printedFlag('probability', negated, [(stored / 0x80000000).toFixed(11)]),
+      ];
     }
     const every = given.get('every')?.val.n ?? 1;
-    return [printedFlag('mode', false, ['nth']), printedFlag('every', negated, [String(every)]), printedFlag('packet', false, [String(given.get('packet')?.val.n ?? 0)])];
+    return [
+      printedFlag('mode', false, ['nth']),
+      printedFlag('every', negated, [String(every)]),
+      printedFlag('packet', false, [String(given.get('packet')?.val.n ?? 0)]),
+    ];
   },
 });
 
@@ -226,7 +255,13 @@ const helper = m({
   name: 'helper',
   lib: 'libxt_helper',
   summary: 'connections set up by a conntrack helper (ftp, sip, …)',
-  options: [opt('helper', str({ size: 30, valid: ['ftp', 'sip', 'irc-6667', 'a b'] }), { invert: true, required: true, quoted: true })],
+  options: [
+    opt('helper', str({ size: 30, valid: ['ftp', 'sip', 'irc-6667', 'a b'] }), {
+      invert: true,
+      required: true,
+      quoted: true,
+    }),
+  ],
 });
 
 const cpu = m({
@@ -252,7 +287,8 @@ function valueMaskNamed(names: Readonly<Record<string, number>>, what: string): 
         }
       }
       const n = names[text];
-      if (n === undefined) return `'${text}' is not a number[/mask], nor a ${what} name every host has (${Object.keys(names).join(', ')})`;
+      if (n === undefined)
+        return `'${text}' is not a number[/mask], nor a ${what} name every host has (${Object.keys(names).join(', ')})`;
       return { text: '', n, mask: 0xffffffff };
     },
     samples: { valid: ['0', '5', '0x10/0xf0', ...Object.keys(names)], invalid: ['x', '1/x', '0x100000000', '1/2/3'] },
@@ -277,8 +313,10 @@ const devgroup = m({
   options: [opt('src-group', devgroupValue, { invert: true }), opt('dst-group', devgroupValue, { invert: true })],
   check: (given) => (given.size === 0 ? "give '--src-group' or '--dst-group'" : null),
   hookCheck(given, hooks) {
-    if (given.has('src-group') && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) return '--src-group is not available in OUTPUT and POSTROUTING (locally sent packets have no input device)';
-    if (given.has('dst-group') && (hooks.has('PREROUTING') || hooks.has('INPUT'))) return '--dst-group is not available in PREROUTING and INPUT (no output device yet)';
+    if (given.has('src-group') && (hooks.has('OUTPUT') || hooks.has('POSTROUTING')))
+      return '--src-group is not available in OUTPUT and POSTROUTING (locally sent packets have no input device)';
+    if (given.has('dst-group') && (hooks.has('PREROUTING') || hooks.has('INPUT')))
+      return '--dst-group is not available in PREROUTING and INPUT (no output device yet)';
     return null;
   },
   save: (given) =>
@@ -328,16 +366,36 @@ const ecn = m({
   save: (given) => inOrder(given, ['ecn-tcp-ece', 'ecn-tcp-cwr', 'ecn-ip-ect']),
   ruleCheck(given, rule) {
     const tcpBits = given.has('ecn-tcp-cwr') || given.has('ecn-tcp-ece');
-    if (tcpBits && (!rule.protocol || rule.protocol.n !== 6 || rule.protocol.negated)) return '--ecn-tcp-cwr and --ecn-tcp-ece need -p tcp';
+    if (tcpBits && (!rule.protocol || rule.protocol.n !== 6 || rule.protocol.negated))
+      return '--ecn-tcp-cwr and --ecn-tcp-ece need -p tcp';
     return null;
   },
 });
 
 /** DSCP class names (dscp_helper.c): the first whose name starts the word, case-insensitively. */
 const DSCP_CLASSES: ReadonlyArray<readonly [string, number]> = [
-  ['CS0', 0x00], ['CS1', 0x08], ['CS2', 0x10], ['CS3', 0x18], ['CS4', 0x20], ['CS5', 0x28], ['CS6', 0x30], ['CS7', 0x38],
-  ['BE', 0x00], ['AF11', 0x0a], ['AF12', 0x0c], ['AF13', 0x0e], ['AF21', 0x12], ['AF22', 0x14], ['AF23', 0x16],
-  ['AF31', 0x1a], ['AF32', 0x1c], ['AF33', 0x1e], ['AF41', 0x22], ['AF42', 0x24], ['AF43', 0x26], ['EF', 0x2e],
+  ['CS0', 0x00],
+  ['CS1', 0x08],
+  ['CS2', 0x10],
+  ['CS3', 0x18],
+  ['CS4', 0x20],
+  ['CS5', 0x28],
+  ['CS6', 0x30],
+  ['CS7', 0x38],
+  ['BE', 0x00],
+  ['AF11', 0x0a],
+  ['AF12', 0x0c],
+  ['AF13', 0x0e],
+  ['AF21', 0x12],
+  ['AF22', 0x14],
+  ['AF23', 0x16],
+  ['AF31', 0x1a],
+  ['AF32', 0x1c],
+  ['AF33', 0x1e],
+  ['AF41', 0x22],
+  ['AF42', 0x24],
+  ['AF43', 0x26],
+  ['EF', 0x2e],
 ];
 export const dscpClass: ValueType = {
   describe: 'a DSCP class (CS0-CS7, BE, AF11-AF43, EF)',
@@ -395,7 +453,15 @@ function ttlLike(name: 'ttl' | 'hl', family: Family, field: string): Extension {
 }
 
 /** The IPsec SPI matches: `SPI[:SPI]`; the full range 0:4294967295 is not printed. */
-function spiMatch(name: string, option: string, lib: string, family: Family | undefined, protocol: string | null, extra: Extension['options'] = [], unset = '0:4294967295'): Extension {
+function spiMatch(
+  name: string,
+  option: string,
+  lib: string,
+  family: Family | undefined,
+  protocol: string | null,
+  extra: Extension['options'] = [],
+  unset = '0:4294967295',
+): Extension {
   return m({
     name,
     lib,
@@ -450,7 +516,10 @@ const hashRate: ValueType = {
     const r = parseHashRate(text);
     return typeof r === 'string' ? r : { text: '', big: r.avg, bits: r.bytes ? 1 : 0, n: Number(r.mult) };
   },
-  samples: { valid: ['1/sec', '10/minute', '100/h', '3/d', '5', '1kb/s', '512b/s', '2mb/s', '60/min'], invalid: ['0', 'x', '1/year', '1/', '5000000/s', 'b/s'] },
+  samples: {
+    valid: ['1/sec', '10/minute', '100/h', '3/d', '5', '1kb/s', '512b/s', '2mb/s', '60/min'],
+    invalid: ['0', 'x', '1/year', '1/', '5000000/s', 'b/s'],
+  },
 };
 
 function parseHashRate(text: string): HashRate | string {
@@ -482,7 +551,12 @@ function parseHashRate(text: string): HashRate | string {
   return { avg, bytes: false, mult };
 }
 
-const HASH_RATE_UNITS: ReadonlyArray<readonly [string, bigint]> = [['day', SCALE * 86400n], ['hour', SCALE * 3600n], ['min', SCALE * 60n], ['sec', SCALE]];
+const HASH_RATE_UNITS: ReadonlyArray<readonly [string, bigint]> = [
+  ['day', SCALE * 86400n],
+  ['hour', SCALE * 3600n],
+  ['min', SCALE * 60n],
+  ['sec', SCALE],
+];
 
 /** print_rate() of hashlimit: the rate text and its quantum (the printed unit in ms). */
 function hashRateText(period: bigint): [string, bigint] {
@@ -496,14 +570,19 @@ function hashRateText(period: bigint): [string, bigint] {
   return [`${mult / period}/${name}`, (mult / SCALE) * 1000n];
 }
 
-const BYTE_UNITS: ReadonlyArray<readonly [string, bigint]> = [['m', 1048576n], ['k', 1024n], ['', 1n]];
+const BYTE_UNITS: ReadonlyArray<readonly [string, bigint]> = [
+  ['m', 1048576n],
+  ['k', 1024n],
+  ['', 1n],
+];
 
 /** --hashlimit-burst: a number (1-1000000 for packets), `k`/`m` multiply it. */
 const hashBurst: ValueType = {
   describe: 'a burst 1-1000000 (packets), or bytes N[k|m]',
   parse(text) {
     const r = xtUintPrefix(text, 1n, 0xffffffffffffffffn);
-    if (r === null || (r.end === text.length && r.value > 1_000_000n)) return `bad --hashlimit-burst '${text}' (1-1000000)`;
+    if (r === null || (r.end === text.length && r.value > 1_000_000n))
+      return `bad --hashlimit-burst '${text}' (1-1000000)`;
     const v = r.value * unitFactor(text[r.end]);
     if (v > 0xffffffffffffffffn) return `--hashlimit-burst '${text}' is too large`;
     return { text: v.toString(), big: v };
@@ -511,7 +590,12 @@ const hashBurst: ValueType = {
   samples: { valid: ['1', '5', '1000000', '10k', '2m'], invalid: ['0', '1000001', 'x', '-1'] },
 };
 
-const HASH_MODES: ReadonlyArray<readonly [string, number]> = [['srcip', 1 << 1], ['srcport', 1 << 3], ['dstip', 1 << 0], ['dstport', 1 << 2]];
+const HASH_MODES: ReadonlyArray<readonly [string, number]> = [
+  ['srcip', 1 << 1],
+  ['srcport', 1 << 3],
+  ['dstip', 1 << 0],
+  ['dstport', 1 << 2],
+];
 const hashMode: ValueType = {
   describe: 'a list of srcip, srcport, dstip, dstport',
   parse(text) {
@@ -522,7 +606,12 @@ const hashMode: ValueType = {
       if (!hit) return `bad --hashlimit-mode '${text}' (srcip, srcport, dstip, dstport)`;
       bits |= hit[1];
     }
-    return { text: HASH_MODES.filter(([, b]) => bits & b).map(([n]) => n).join(','), bits };
+    return {
+      text: HASH_MODES.filter(([, b]) => bits & b)
+        .map(([n]) => n)
+        .join(','),
+      bits,
+    };
   },
   samples: { valid: ['srcip', 'dstip,dstport', 'srcip|srcport', 'dstport,srcip'], invalid: ['SRCIP', 'srcip,x'] },
 };
@@ -553,12 +642,16 @@ const hashlimit = m({
     opt('hashlimit-rate-match', null),
     opt('hashlimit-rate-interval', {
       describe: 'a number of seconds above 0',
-      parse: (text) => (Number(atoll(text)) > 0 && Number(atoll(text)) <= 0x7fffffff ? { text: String(Number(BigInt.asIntN(32, atoll(text)))), n: Number(BigInt.asIntN(32, atoll(text))) } : `bad --hashlimit-rate-interval '${text}'`),
+      parse: (text) =>
+        Number(atoll(text)) > 0 && Number(atoll(text)) <= 0x7fffffff
+          ? { text: String(Number(BigInt.asIntN(32, atoll(text)))), n: Number(BigInt.asIntN(32, atoll(text))) }
+          : `bad --hashlimit-rate-interval '${text}'`,
       samples: { valid: ['1', '10', '5x'], invalid: ['0', '-1', 'x'] },
     }),
   ],
   check(given, family) {
-    if (!given.has('hashlimit-upto') && !given.has('hashlimit-above')) return 'give --hashlimit-upto or --hashlimit-above';
+    if (!given.has('hashlimit-upto') && !given.has('hashlimit-above'))
+      return 'give --hashlimit-upto or --hashlimit-above';
     const h = hashState(given, family);
     if (typeof h === 'string') return h;
     if (h.gc === 0n) return '--hashlimit-htable-gcinterval 0 (the kernel refuses it)';
@@ -573,7 +666,8 @@ const hashlimit = m({
     let quantum: bigint;
     if (h.bytes) {
       const r = costToBytes(h.avg);
-      const unit = BYTE_UNITS.slice(0, 2).find(([, t]) => r >= t && bytesToCost(r & ~(t - 1n)) === h.avg) ?? BYTE_UNITS[2]!;
+      const unit =
+        BYTE_UNITS.slice(0, 2).find(([, t]) => r >= t && bytesToCost(r & ~(t - 1n)) === h.avg) ?? BYTE_UNITS[2]!;
       out.push(printedFlag(h.invert ? 'hashlimit-above' : 'hashlimit-upto', false, [`${r / unit[1]}${unit[0]}b/s`]));
       quantum = BYTE_EXPIRE * 1000n;
       if (h.burst !== 0n) {
@@ -658,7 +752,18 @@ function hashState(given: GivenMap, family: Family): HashState | string {
     const g = given.get(name);
     return g ? BigInt(g.val.n!) : width;
   };
-  return { invert, bytes, avg, burst, gc: BigInt(given.get('hashlimit-htable-gcinterval')?.val.n ?? 1000), expire, srcmask: mask('hashlimit-srcmask'), dstmask: mask('hashlimit-dstmask'), rateMatch, interval };
+  return {
+    invert,
+    bytes,
+    avg,
+    burst,
+    gc: BigInt(given.get('hashlimit-htable-gcinterval')?.val.n ?? 1000),
+    expire,
+    srcmask: mask('hashlimit-srcmask'),
+    dstmask: mask('hashlimit-dstmask'),
+    rateMatch,
+    interval,
+  };
 }
 
 export const MORE_MATCHES: readonly Extension[] = [
@@ -684,4 +789,3 @@ export const MORE_MATCHES: readonly Extension[] = [
   spiMatch('ah', 'ahspi', 'libip6t_ah', 'ipv6', null, [opt('ahlen', uint(32), { invert: true }), opt('ahres', null)]),
   spiMatch('ipcomp', 'ipcompspi', 'libxt_ipcomp', undefined, 'ipcomp', [opt('compres', null)], '0:0'),
 ];
-

@@ -9,7 +9,17 @@ import type { Extension, Given, GivenMap, PrintedOption } from './spec.js';
 import { opt, printedFlag, printedOf } from './spec.js';
 import { saveString } from './values.js';
 import { inOrder } from './matches.js';
-import { choice, hostMask, portRange, protocol, servicePortRange, str, uint, uintRange, type ValueType } from './values.js';
+import {
+  choice,
+  hostMask,
+  portRange,
+  protocol,
+  servicePortRange,
+  str,
+  uint,
+  uintRange,
+  type ValueType,
+} from './values.js';
 import { protocolName } from '../model/protocols.js';
 
 type MatchDef = Omit<Extension, 'kind'>;
@@ -82,7 +92,10 @@ const hexString: ValueType = {
     const b = hexPattern(text);
     return typeof b === 'string' ? b : { text: b.toString('latin1') };
   },
-  samples: { valid: ['|0d0a|', 'GET|20|/', '|00 01 ff|', 'a\\|b'], invalid: ['', '|0|', '|zz|', '|00', 'a\\', '|0\\0|'] },
+  samples: {
+    valid: ['|0d0a|', 'GET|20|/', '|00 01 ff|', 'a\\|b'],
+    invalid: ['', '|0|', '|zz|', '|00', 'a\\', '|0\\0|'],
+  },
 };
 
 /** print_string/print_hex_string: printable ASCII in quotes (`"` and `\` escaped), else all hex. */
@@ -119,7 +132,13 @@ const string = m({
   save(given) {
     const p = (given.get('string') ?? given.get('hex-string'))!;
     const text = patternText(p.val.text);
-    const out: PrintedOption[] = [printedFlag(text.startsWith('"|') && p.option.name === 'string' || text.startsWith('"|') ? 'hex-string' : 'string', p.negated, [text])];
+    const out: PrintedOption[] = [
+      printedFlag(
+        (text.startsWith('"|') && p.option.name === 'string') || text.startsWith('"|') ? 'hex-string' : 'string',
+        p.negated,
+        [text],
+      ),
+    ];
     out.push(printedFlag('algo', false, [given.get('algo')!.val.text]));
     const from = given.get('from');
     if (from && from.val.n !== 0) out.push(printedOf(from));
@@ -147,12 +166,20 @@ const date: ValueType = {
   parse(text) {
     const parts = [1970, 1, 1, 0, 0, 0];
     const seps = ['-', '-', 'T', ':', ':', ''];
-    const limits = [[1970, 2038], [0, 12], [0, 31], [0, 23], [0, 59], [0, 59]];
+    const limits = [
+      [1970, 2038],
+      [0, 12],
+      [0, 31],
+      [0, 23],
+      [0, 59],
+      [0, 59],
+    ];
     let at = 0;
     for (let i = 0; i < 6; i++) {
       const { v, end } = decimal(text, at);
       const next = text[end] ?? '';
-      if ((next !== seps[i] && next !== '') || v < limits[i]![0]! || v > limits[i]![1]!) return `invalid date '${text}' (YYYY[-MM[-DD[Thh[:mm[:ss]]]]])`;
+      if ((next !== seps[i] && next !== '') || v < limits[i]![0]! || v > limits[i]![1]!)
+        return `invalid date '${text}' (YYYY[-MM[-DD[Thh[:mm[:ss]]]]])`;
       parts[i] = v;
       if (next === '') break;
       at = end + 1;
@@ -162,7 +189,10 @@ const date: ValueType = {
     if (t < 0) return `invalid date '${text}'`;
     return { text: String(t), n: t };
   },
-  samples: { valid: ['2024', '2024-02-29', '2024-03-01T12:30', '2030-12-31T23:59:59', '1970-01-01', '2038-12-31'], invalid: ['1969', '2039', '2024-13-01', '2024/01/01', '2024-01-01T24:00'] },
+  samples: {
+    valid: ['2024', '2024-02-29', '2024-03-01T12:30', '2030-12-31T23:59:59', '1970-01-01', '2038-12-31'],
+    invalid: ['1969', '2039', '2024-13-01', '2024/01/01', '2024-01-01T24:00'],
+  },
 };
 
 const daytime: ValueType = {
@@ -262,14 +292,16 @@ const time = m({
   check(given) {
     const start = given.get('timestart')?.val.n ?? 0;
     const stop = given.get('timestop')?.val.n ?? 86399;
-    if (given.has('contiguous') && start < stop) return '--contiguous only makes sense when --timestop is before --timestart';
+    if (given.has('contiguous') && start < stop)
+      return '--contiguous only makes sense when --timestop is before --timestart';
     return null;
   },
   save(given) {
     const out: PrintedOption[] = [];
     const start = given.get('timestart')?.val.n ?? 0;
     const stop = given.get('timestop')?.val.n ?? 86399;
-    if (start !== 0 || stop !== 86399) out.push(printedFlag('timestart', false, [clock(start)]), printedFlag('timestop', false, [clock(stop)]));
+    if (start !== 0 || stop !== 86399)
+      out.push(printedFlag('timestart', false, [clock(start)]), printedFlag('timestop', false, [clock(stop)]));
     const md = given.get('monthdays');
     const mdBits = md ? (md.negated ? (md.val.n! ^ ALL_MONTHDAYS) >>> 0 : md.val.n!) : ALL_MONTHDAYS;
     if (mdBits !== ALL_MONTHDAYS) {
@@ -379,7 +411,10 @@ const u32Expr: ValueType = {
     }
     return { text: `"${tests.join('&&')}"` };
   },
-  samples: { valid: ['0>>22&0x3C@12>>16=1:0xFFFF', '6&0xFF=17', '0=0x45000000:0x4500FFFF&&6&0xFF=6', '4 = 5 , 6'], invalid: ['', '=1', '6&0xFF', '6 x 1=1', '6&=1', '0=1&1=2'] },
+  samples: {
+    valid: ['0>>22&0x3C@12>>16=1:0xFFFF', '6&0xFF=17', '0=0x45000000:0x4500FFFF&&6&0xFF=6', '4 = 5 , 6'],
+    invalid: ['', '=1', '6&0xFF', '6 x 1=1', '6&=1', '0=1&1=2'],
+  },
 };
 
 const u32 = m({
@@ -416,7 +451,10 @@ const policy = m({
     opt('tunnel-src', hostMask, { multi: true, invert: true }),
     opt('tunnel-dst', hostMask, { multi: true, invert: true }),
     opt('proto', policyProto, { multi: true, invert: true }),
-    opt('mode', choice({ transport: 'transport', tunnel: 'tunnel' }, { invalid: ['Tunnel', 'x'] }), { multi: true, invert: true }),
+    opt('mode', choice({ transport: 'transport', tunnel: 'tunnel' }, { invalid: ['Tunnel', 'x'] }), {
+      multi: true,
+      invert: true,
+    }),
     opt('next', null, { multi: true, also: ['strict'] }),
   ],
   check(given) {
@@ -425,7 +463,10 @@ const policy = m({
   },
   save(given, family) {
     const r = policyElements(given) as PolicyState;
-    const out: PrintedOption[] = [printedFlag('dir', false, [r.dir]), printedFlag('pol', false, [r.none ? 'none' : 'ipsec'])];
+    const out: PrintedOption[] = [
+      printedFlag('dir', false, [r.dir]),
+      printedFlag('pol', false, [r.none ? 'none' : 'ipsec']),
+    ];
     if (r.strict) out.push(printedFlag('strict'));
     r.elements.forEach((e, i) => {
       for (const name of ['reqid', 'spi', 'proto', 'mode', 'tunnel-dst', 'tunnel-src']) {
@@ -440,8 +481,10 @@ const policy = m({
   },
   hookCheck(given, hooks) {
     const dir = given.get('dir')?.val.text;
-    if (dir === 'in' && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) return '--dir in is not valid in OUTPUT and POSTROUTING';
-    if (dir === 'out' && (hooks.has('PREROUTING') || hooks.has('INPUT'))) return '--dir out is not valid in PREROUTING and INPUT';
+    if (dir === 'in' && (hooks.has('OUTPUT') || hooks.has('POSTROUTING')))
+      return '--dir in is not valid in OUTPUT and POSTROUTING';
+    if (dir === 'out' && (hooks.has('PREROUTING') || hooks.has('INPUT')))
+      return '--dir out is not valid in PREROUTING and INPUT';
     return null;
   },
 });
@@ -482,7 +525,8 @@ function policyElements(given: GivenMap): PolicyState | string {
     return { dir, none, strict, elements: [] };
   }
   for (const [i, e] of elements.entries()) {
-    if (strict && e.size === 0) return `empty policy element ${i} with --strict (give reqid, spi, tunnel-src, tunnel-dst, proto or mode)`;
+    if (strict && e.size === 0)
+      return `empty policy element ${i} with --strict (give reqid, spi, tunnel-src, tunnel-dst, proto or mode)`;
     const mode = e.get('mode');
     const tunnel = mode !== undefined && (mode.val.text === 'tunnel') !== mode.negated;
     if ((e.has('tunnel-src') || e.has('tunnel-dst')) && !tunnel) return '--tunnel-src/--tunnel-dst need --mode tunnel';
@@ -541,7 +585,10 @@ const cluster = m({
     const mask = given.get('cluster-local-nodemask');
     if (!node && !mask) return "'--cluster-local-node' or '--cluster-local-nodemask' is missing";
     const bits = node ? 2 ** (node.val.n! - 1) : mask!.val.n!;
-    if (bits >= 2 ** total) return node ? "'--cluster-local-node' must be <= '--cluster-total-nodes'" : "'--cluster-local-nodemask' too big for '--cluster-total-nodes'";
+    if (bits >= 2 ** total)
+      return node
+        ? "'--cluster-local-node' must be <= '--cluster-total-nodes'"
+        : "'--cluster-local-nodemask' too big for '--cluster-total-nodes'";
     return null;
   },
   save(given) {
@@ -562,14 +609,20 @@ const connlabel = m({
   lib: 'libxt_connlabel',
   summary: 'a connection tracking label',
   options: [
-    opt('label', {
-      describe: 'a label number 0-127 (names need /etc/xtables/connlabel.conf)',
-      parse(text) {
-        const n = xtUint(text, 0n, 127n);
-        return n === null ? `label '${text}' not found or invalid (a number 0-127; names come from the host's connlabel.conf)` : { text: `"${n}"`, n: Number(n) };
+    opt(
+      'label',
+      {
+        describe: 'a label number 0-127 (names need /etc/xtables/connlabel.conf)',
+        parse(text) {
+          const n = xtUint(text, 0n, 127n);
+          return n === null
+            ? `label '${text}' not found or invalid (a number 0-127; names come from the host's connlabel.conf)`
+            : { text: `"${n}"`, n: Number(n) };
+        },
+        samples: { valid: ['0', '1', '127'], invalid: ['128', 'x', ''] },
       },
-      samples: { valid: ['0', '1', '127'], invalid: ['128', 'x', ''] },
-    }, { invert: true, required: true }),
+      { invert: true, required: true },
+    ),
     opt('set', null),
   ],
 });
@@ -594,7 +647,22 @@ const nfacct = m({
   revision: 1,
   summary: 'count into an extended accounting object (nfacct)',
   caseContext: { base: '--nfacct-name vt' },
-  options: [opt('nfacct-name', { describe: 'an accounting object name', parse: (text) => (text === '' ? 'the name must be at least 1 character' : text.includes('\n') ? 'newlines are not allowed in --nfacct-name' : { text: Buffer.from(text).subarray(0, 31).toString() }), samples: { valid: ['vt'], invalid: [''] } }, { required: true })],
+  options: [
+    opt(
+      'nfacct-name',
+      {
+        describe: 'an accounting object name',
+        parse: (text) =>
+          text === ''
+            ? 'the name must be at least 1 character'
+            : text.includes('\n')
+              ? 'newlines are not allowed in --nfacct-name'
+              : { text: Buffer.from(text).subarray(0, 31).toString() },
+        samples: { valid: ['vt'], invalid: [''] },
+      },
+      { required: true },
+    ),
+  ],
   // nfacct_print_name() prints a blank of its own before xtables_save_string's.
   save: (given) => [printedFlag('nfacct-name', false, [` ${saveString(given.get('nfacct-name')!.val.text)}`])],
 });
@@ -657,8 +725,24 @@ const set = m({
 });
 
 const RATE_SUFFIXES: ReadonlyArray<readonly [string, number]> = [
-  ['bit', 1], ['Kibit', 1024], ['kbit', 1000], ['Mibit', 1024 ** 2], ['mbit', 1e6], ['Gibit', 1024 ** 3], ['gbit', 1e9], ['Tibit', 1024 ** 4], ['tbit', 1e12],
-  ['Bps', 8], ['KiBps', 8 * 1024], ['KBps', 8000], ['MiBps', 8 * 1024 ** 2], ['MBps', 8e6], ['GiBps', 8 * 1024 ** 3], ['GBps', 8e9], ['TiBps', 8 * 1024 ** 4], ['TBps', 8e12],
+  ['bit', 1],
+  ['Kibit', 1024],
+  ['kbit', 1000],
+  ['Mibit', 1024 ** 2],
+  ['mbit', 1e6],
+  ['Gibit', 1024 ** 3],
+  ['gbit', 1e9],
+  ['Tibit', 1024 ** 4],
+  ['tbit', 1e12],
+  ['Bps', 8],
+  ['KiBps', 8 * 1024],
+  ['KBps', 8000],
+  ['MiBps', 8 * 1024 ** 2],
+  ['MBps', 8e6],
+  ['GiBps', 8 * 1024 ** 3],
+  ['GBps', 8e9],
+  ['TiBps', 8 * 1024 ** 4],
+  ['TBps', 8e12],
 ];
 
 /** A tc-style rate (`100kbit`, `1MBps`; a bare number is bits per second), kept as bytes per second. */
@@ -689,7 +773,10 @@ const rateest = m({
   name: 'rateest',
   lib: 'libxt_rateest',
   summary: 'compare rates measured by RATEEST estimators',
-  caseContext: { base: '--rateest vt --rateest-bps1 0 --rateest-gt', before: ['-j RATEEST --rateest-name vt --rateest-interval 1s --rateest-ewmalog 2s'] },
+  caseContext: {
+    base: '--rateest vt --rateest-bps1 0 --rateest-gt',
+    before: ['-j RATEEST --rateest-name vt --rateest-interval 1s --rateest-ewmalog 2s'],
+  },
   options: [
     opt('rateest1', estName, { aliases: ['rateest'] }),
     opt('rateest2', estName),
@@ -704,24 +791,36 @@ const rateest = m({
   ],
   check(given) {
     if (!given.has('rateest1')) return 'no estimator named (--rateest NAME)';
-    if (!['rateest-bps1', 'rateest-bps2', 'rateest-pps1', 'rateest-pps2'].some((n) => given.has(n))) return 'give a rate to compare (--rateest-bps or --rateest-pps)';
-    if (!['rateest-lt', 'rateest-gt', 'rateest-eq'].some((n) => given.has(n))) return 'give the comparison (--rateest-lt, --rateest-gt or --rateest-eq)';
+    if (!['rateest-bps1', 'rateest-bps2', 'rateest-pps1', 'rateest-pps2'].some((n) => given.has(n)))
+      return 'give a rate to compare (--rateest-bps or --rateest-pps)';
+    if (!['rateest-lt', 'rateest-gt', 'rateest-eq'].some((n) => given.has(n)))
+      return 'give the comparison (--rateest-lt, --rateest-gt or --rateest-eq)';
     return null;
   },
   save(given) {
     const delta = given.has('rateest-delta');
     const rel = given.has('rateest2');
-    const modeGiven = [...given.values()].filter((g) => ['rateest-lt', 'rateest-gt', 'rateest-eq'].includes(g.option.name)).sort((a, b) => a.col - b.col);
+    const modeGiven = [...given.values()]
+      .filter((g) => ['rateest-lt', 'rateest-gt', 'rateest-eq'].includes(g.option.name))
+      .sort((a, b) => a.col - b.col);
     const invert = modeGiven.some((g) => g.negated);
     const mode = printedFlag(modeGiven[modeGiven.length - 1]!.option.name, invert);
     const out: PrintedOption[] = [];
     if (delta) out.push(printedFlag('rateest-delta'));
     out.push(printedFlag(rel ? 'rateest1' : 'rateest', false, [given.get('rateest1')!.val.text]));
-    for (const [kind, text] of [['bps', (n: number) => estRateText(n)], ['pps', (n: number) => String(n)]] as const) {
+    for (const [kind, text] of [
+      ['bps', (n: number) => estRateText(n)],
+      ['pps', (n: number) => String(n)],
+    ] as const) {
       if (!given.has(`rateest-${kind}1`) && !given.has(`rateest-${kind}2`)) continue;
       const r1 = given.get(`rateest-${kind}1`)?.val.n ?? 0;
       const r2 = given.get(`rateest-${kind}2`)?.val.n ?? 0;
-      if (delta) out.push(printedFlag(`rateest-${kind}1`, false, [text(r1)]), mode, printedFlag(`rateest-${kind}2`, false, [text(r2)]));
+      if (delta)
+        out.push(
+          printedFlag(`rateest-${kind}1`, false, [text(r1)]),
+          mode,
+          printedFlag(`rateest-${kind}2`, false, [text(r2)]),
+        );
       else out.push(mode, printedFlag(`rateest-${kind}`, false, rel ? [] : [text(r2)]));
     }
     if (rel) out.push(printedFlag('rateest2', false, [given.get('rateest2')!.val.text]));
@@ -731,7 +830,19 @@ const rateest = m({
 
 // --- SCTP, DCCP ------------------------------------------------------------------------------
 
-const DCCP_TYPES = ['REQUEST', 'RESPONSE', 'DATA', 'ACK', 'DATAACK', 'CLOSEREQ', 'CLOSE', 'RESET', 'SYNC', 'SYNCACK', 'INVALID'];
+const DCCP_TYPES = [
+  'REQUEST',
+  'RESPONSE',
+  'DATA',
+  'ACK',
+  'DATAACK',
+  'CLOSEREQ',
+  'CLOSE',
+  'RESET',
+  'SYNC',
+  'SYNCACK',
+  'INVALID',
+];
 const dccpTypes: ValueType = {
   describe: `a list of ${DCCP_TYPES.join(', ')}`,
   parse(text) {
@@ -781,10 +892,28 @@ const dccp = m({
 });
 
 const SCTP_CHUNKS: ReadonlyArray<readonly [string, number]> = [
-  ['DATA', 0], ['INIT', 1], ['INIT_ACK', 2], ['SACK', 3], ['HEARTBEAT', 4], ['HEARTBEAT_ACK', 5], ['ABORT', 6], ['SHUTDOWN', 7],
-  ['SHUTDOWN_ACK', 8], ['ERROR', 9], ['COOKIE_ECHO', 10], ['COOKIE_ACK', 11], ['ECN_ECNE', 12], ['ECN_CWR', 13],
-  ['SHUTDOWN_COMPLETE', 14], ['I_DATA', 64], ['RE_CONFIG', 130], ['PAD', 132], ['ASCONF', 193], ['ASCONF_ACK', 128],
-  ['FORWARD_TSN', 192], ['I_FORWARD_TSN', 194],
+  ['DATA', 0],
+  ['INIT', 1],
+  ['INIT_ACK', 2],
+  ['SACK', 3],
+  ['HEARTBEAT', 4],
+  ['HEARTBEAT_ACK', 5],
+  ['ABORT', 6],
+  ['SHUTDOWN', 7],
+  ['SHUTDOWN_ACK', 8],
+  ['ERROR', 9],
+  ['COOKIE_ECHO', 10],
+  ['COOKIE_ACK', 11],
+  ['ECN_ECNE', 12],
+  ['ECN_CWR', 13],
+  ['SHUTDOWN_COMPLETE', 14],
+  ['I_DATA', 64],
+  ['RE_CONFIG', 130],
+  ['PAD', 132],
+  ['ASCONF', 193],
+  ['ASCONF_ACK', 128],
+  ['FORWARD_TSN', 192],
+  ['I_FORWARD_TSN', 194],
 ];
 
 /** --chunk-types all|any|only CHUNK[:FLAGS],… */
@@ -942,9 +1071,22 @@ const rt = m({
 });
 
 const MH_TYPES: ReadonlyArray<readonly [string, number]> = [
-  ['binding-refresh-request', 0], ['brr', 0], ['home-test-init', 1], ['hoti', 1], ['careof-test-init', 2], ['coti', 2],
-  ['home-test', 3], ['hot', 3], ['careof-test', 4], ['cot', 4], ['binding-update', 5], ['bu', 5],
-  ['binding-acknowledgement', 6], ['ba', 6], ['binding-error', 7], ['be', 7],
+  ['binding-refresh-request', 0],
+  ['brr', 0],
+  ['home-test-init', 1],
+  ['hoti', 1],
+  ['careof-test-init', 2],
+  ['coti', 2],
+  ['home-test', 3],
+  ['hot', 3],
+  ['careof-test', 4],
+  ['cot', 4],
+  ['binding-update', 5],
+  ['bu', 5],
+  ['binding-acknowledgement', 6],
+  ['ba', 6],
+  ['binding-error', 7],
+  ['be', 7],
 ];
 
 function mhType(name: string): number | null {
@@ -962,7 +1104,8 @@ const mhTypes: ValueType = {
   describe: 'a mobility header type (name or number) or range A:B',
   parse(text) {
     const colon = text.indexOf(':');
-    const one = (t: string, dflt: number): number | string => (t === '' ? dflt : mhType(t) ?? `invalid MH type '${t}'`);
+    const one = (t: string, dflt: number): number | string =>
+      t === '' ? dflt : (mhType(t) ?? `invalid MH type '${t}'`);
     const lo = one(colon < 0 ? text : text.slice(0, colon), 0);
     if (typeof lo === 'string') return lo;
     const hi = colon < 0 ? lo : one(text.slice(colon + 1), 255);
@@ -988,8 +1131,14 @@ const mh = m({
 });
 
 const IPV6_HEADERS: ReadonlyArray<readonly [string, number, string]> = [
-  ['hop', 0x80, 'hop-by-hop'], ['dst', 0x40, 'ipv6-opts'], ['route', 0x20, 'ipv6-route'], ['frag', 0x10, 'ipv6-frag'],
-  ['auth', 0x08, 'ah'], ['esp', 0x04, 'esp'], ['none', 0x02, 'ipv6-nonxt'], ['prot', 0x01, 'protocol'],
+  ['hop', 0x80, 'hop-by-hop'],
+  ['dst', 0x40, 'ipv6-opts'],
+  ['route', 0x20, 'ipv6-route'],
+  ['frag', 0x10, 'ipv6-frag'],
+  ['auth', 0x08, 'ah'],
+  ['esp', 0x04, 'esp'],
+  ['none', 0x02, 'ipv6-nonxt'],
+  ['prot', 0x01, 'protocol'],
 ];
 
 const ipv6Headers: ValueType = {
@@ -1001,7 +1150,12 @@ const ipv6Headers: ValueType = {
       if (!hit) return `unknown header '${item}'`;
       bits |= hit[1];
     }
-    return { text: IPV6_HEADERS.filter(([, b]) => bits & b).map(([, , long]) => long).join(','), bits };
+    return {
+      text: IPV6_HEADERS.filter(([, b]) => bits & b)
+        .map(([, , long]) => long)
+        .join(','),
+      bits,
+    };
   },
   samples: { valid: ['hop', 'frag,auth', 'ipv6-frag', 'none', 'prot'], invalid: ['x', 'hop,x'] },
 };
@@ -1032,7 +1186,9 @@ const srh = m({
   summary: 'the segment routing header',
   options: [
     opt('srh-next-hdr', srhNumber, { invert: true }),
-    ...['hdr-len', 'segs-left', 'last-entry'].flatMap((f) => ['eq', 'gt', 'lt'].map((op) => opt(`srh-${f}-${op}`, srhNumber, { invert: true }))),
+    ...['hdr-len', 'segs-left', 'last-entry'].flatMap((f) =>
+      ['eq', 'gt', 'lt'].map((op) => opt(`srh-${f}-${op}`, srhNumber, { invert: true })),
+    ),
     opt('srh-tag', uint(16), { invert: true }),
     opt('srh-psid', hostMask, { invert: true }),
     opt('srh-nsid', hostMask, { invert: true }),
@@ -1078,7 +1234,10 @@ const bytecode: ValueType = {
     if (code.length !== head.v) return 'bpf: parsed program length is less than the encoded length parameter';
     return { text: `"${head.v},${code.join(',')}"` };
   },
-  samples: { valid: ['1,6 0 0 65535', '4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0'], invalid: ['0,', 'x', '2,6 0 0 1', '1,6 0 0', '1,6 0 0 1,6 0 0 1'] },
+  samples: {
+    valid: ['1,6 0 0 65535', '4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0'],
+    invalid: ['0,', 'x', '2,6 0 0 1', '1,6 0 0', '1,6 0 0 1,6 0 0 1'],
+  },
 };
 
 const bpf = m({
@@ -1110,8 +1269,29 @@ const ipvs = m({
 });
 
 export const REST_MATCHES: readonly Extension[] = [
-  bpf, ipvs,
-  string, time, u32, policy, socket, rpfilter, cgroup, cluster, connlabel, osf, nfacct, set, rateest, dccp, sctp,
-  optsHeader('dst'), optsHeader('hbh'), frag, rt, mh, ipv6header, eui64, srh,
+  bpf,
+  ipvs,
+  string,
+  time,
+  u32,
+  policy,
+  socket,
+  rpfilter,
+  cgroup,
+  cluster,
+  connlabel,
+  osf,
+  nfacct,
+  set,
+  rateest,
+  dccp,
+  sctp,
+  optsHeader('dst'),
+  optsHeader('hbh'),
+  frag,
+  rt,
+  mh,
+  ipv6header,
+  eui64,
+  srh,
 ];
-

@@ -53,7 +53,14 @@ function portsSave(names: readonly string[]) {
 // --- tcp -------------------------------------------------------------------------------------
 
 const TCP_FLAGS: ReadonlyArray<readonly [string, number]> = [
-  ['FIN', 0x01], ['SYN', 0x02], ['RST', 0x04], ['PSH', 0x08], ['ACK', 0x10], ['URG', 0x20], ['ALL', 0x3f], ['NONE', 0],
+  ['FIN', 0x01],
+  ['SYN', 0x02],
+  ['RST', 0x04],
+  ['PSH', 0x08],
+  ['ACK', 0x10],
+  ['URG', 0x20],
+  ['ALL', 0x3f],
+  ['NONE', 0],
 ];
 const tcpFlags = flagList(TCP_FLAGS, {
   caseless: true,
@@ -140,7 +147,8 @@ const portList: ValueType = {
       }
       const b = item.slice(colon + 1);
       const hi = servicePortRange('any').parse(b, 'ipv4');
-      if (typeof hi === 'string' || b === '' || b.includes(':')) return typeof hi === 'string' ? hi : `invalid port '${b}'`;
+      if (typeof hi === 'string' || b === '' || b.includes(':'))
+        return typeof hi === 'string' ? hi : `invalid port '${b}'`;
       if (lo.lo! >= hi.lo!) return `invalid port range '${item}' (the first port must be lower)`;
       out.push(`${lo.lo}:${hi.lo}`);
       slots += 2;
@@ -149,7 +157,15 @@ const portList: ValueType = {
   },
   samples: {
     valid: ['22', '22,80,443', '1024:2048', 'ssh,http', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15', '1:2,3'],
-    invalid: ['22:22', '80:22', '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16', '1,2,3,4,5,6,7,8,9,10,11,12,13,14:15', 'x', '65536', '22,'],
+    invalid: [
+      '22:22',
+      '80:22',
+      '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16',
+      '1,2,3,4,5,6,7,8,9,10,11,12,13,14:15',
+      'x',
+      '65536',
+      '22,',
+    ],
   },
 };
 
@@ -172,16 +188,42 @@ const multiport = m({
 // --- conntrack, state --------------------------------------------------------------------------
 
 const CT_STATES: ReadonlyArray<readonly [string, number]> = [
-  ['INVALID', 1], ['NEW', 8], ['ESTABLISHED', 2], ['RELATED', 4], ['UNTRACKED', 0x100], ['SNAT', 0x200], ['DNAT', 0x400],
+  ['INVALID', 1],
+  ['NEW', 8],
+  ['ESTABLISHED', 2],
+  ['RELATED', 4],
+  ['UNTRACKED', 0x100],
+  ['SNAT', 0x200],
+  ['DNAT', 0x400],
 ];
 const CT_STATE_PRINT = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT'];
-const ctStates = flagList(CT_STATES, { prefix: true, printOrder: CT_STATE_PRINT, valid: ['est,rel', 'related,established', 'NEW,INVALID,DNAT'], invalid: ['wrong', 'NEW,wrong', 'NEW,', ',NEW'] });
-const states = flagList(CT_STATES.slice(0, 5), { prefix: true, printOrder: CT_STATE_PRINT.slice(0, 5), valid: ['est,rel', 'RELATED,ESTABLISHED'], invalid: ['wrong', 'SNAT', 'NEW,', ''] });
+const ctStates = flagList(CT_STATES, {
+  prefix: true,
+  printOrder: CT_STATE_PRINT,
+  valid: ['est,rel', 'related,established', 'NEW,INVALID,DNAT'],
+  invalid: ['wrong', 'NEW,wrong', 'NEW,', ',NEW'],
+});
+const states = flagList(CT_STATES.slice(0, 5), {
+  prefix: true,
+  printOrder: CT_STATE_PRINT.slice(0, 5),
+  valid: ['est,rel', 'RELATED,ESTABLISHED'],
+  invalid: ['wrong', 'SNAT', 'NEW,', ''],
+});
 
 const CT_STATUSES: ReadonlyArray<readonly [string, number]> = [
-  ['NONE', 0], ['EXPECTED', 1], ['SEEN_REPLY', 2], ['ASSURED', 4], ['CONFIRMED', 8],
+  ['NONE', 0],
+  ['EXPECTED', 1],
+  ['SEEN_REPLY', 2],
+  ['ASSURED', 4],
+  ['CONFIRMED', 8],
 ];
-const ctStatus = flagList(CT_STATUSES, { prefix: true, printOrder: ['EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED'], none: 'NONE', valid: ['NONE', 'ASSURED,EXPECTED'], invalid: ['wrong', 'ASSURED,'] });
+const ctStatus = flagList(CT_STATUSES, {
+  prefix: true,
+  printOrder: ['EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED'],
+  none: 'NONE',
+  valid: ['NONE', 'ASSURED,EXPECTED'],
+  invalid: ['wrong', 'ASSURED,'],
+});
 
 const ctDir = choice({ ORIGINAL: 'ORIGINAL', REPLY: 'REPLY' }, { caseless: true });
 
@@ -214,7 +256,20 @@ const conntrack = m({
     return null;
   },
   save(given) {
-    const out = inOrder(given, ['ctstate', 'ctproto', 'ctorigsrc', 'ctorigdst', 'ctreplsrc', 'ctrepldst', 'ctorigsrcport', 'ctorigdstport', 'ctreplsrcport', 'ctrepldstport', 'ctstatus', 'ctexpire']);
+    const out = inOrder(given, [
+      'ctstate',
+      'ctproto',
+      'ctorigsrc',
+      'ctorigdst',
+      'ctreplsrc',
+      'ctrepldst',
+      'ctorigsrcport',
+      'ctorigdstport',
+      'ctreplsrcport',
+      'ctrepldstport',
+      'ctstatus',
+      'ctexpire',
+    ]);
     const dir = given.get('ctdir');
     if (dir) out.push({ name: '--ctdir', negated: false, values: [dir.val.text] });
     return out;
@@ -234,7 +289,12 @@ const comment = m({
   name: 'comment',
   lib: 'libxt_comment',
   summary: 'a comment (up to 255 bytes)',
-  options: [opt('comment', str({ size: 256, valid: ['x', 'a b', 'quote " and \\\\', "it's", '-x', ''] }), { required: true, quoted: true })],
+  options: [
+    opt('comment', str({ size: 256, valid: ['x', 'a b', 'quote " and \\\\', "it's", '-x', ''] }), {
+      required: true,
+      quoted: true,
+    }),
+  ],
 });
 
 /** `N[/second|/minute|/hour|/day]` (any leading part of the unit), as the kernel's period in 1/10000 s. */
@@ -259,7 +319,10 @@ const rate: ValueType = {
     if (avg === 0) return `rate too fast '${text}'`;
     return { text: printRate(avg), n: avg };
   },
-  samples: { valid: ['3/hour', '1/s', '10/min', '5', '100/d', '2/minute', '7/sec'], invalid: ['0', 'x', '1/year', '1/', '20000/s'] },
+  samples: {
+    valid: ['3/hour', '1/s', '10/min', '5', '100/d', '2/minute', '7/sec'],
+    invalid: ['0', 'x', '1/year', '1/', '20000/s'],
+  },
 };
 
 /** C's atoi(): optional blanks and sign, then decimal digits; 32-bit wrap-around. */
@@ -271,7 +334,10 @@ function atoi(text: string): number {
 }
 
 const RATE_UNITS: ReadonlyArray<readonly [string, number]> = [
-  ['day', XT_LIMIT_SCALE * 86400], ['hour', XT_LIMIT_SCALE * 3600], ['min', XT_LIMIT_SCALE * 60], ['sec', XT_LIMIT_SCALE],
+  ['day', XT_LIMIT_SCALE * 86400],
+  ['hour', XT_LIMIT_SCALE * 3600],
+  ['min', XT_LIMIT_SCALE * 60],
+  ['sec', XT_LIMIT_SCALE],
 ];
 
 /**
@@ -302,7 +368,9 @@ const limit = m({
   options: [opt('limit', rate), opt('limit-burst', uint(32, { max: 10000 }))],
   save(given) {
     const l = given.get('limit');
-    const out: PrintedOption[] = [{ name: '--limit', negated: false, values: [l ? l.val.text : printRate(XT_LIMIT_SCALE * 3600 / 3)] }];
+    const out: PrintedOption[] = [
+      { name: '--limit', negated: false, values: [l ? l.val.text : printRate((XT_LIMIT_SCALE * 3600) / 3)] },
+    ];
     const b = given.get('limit-burst');
     if (b && b.val.n !== 5) out.push(printedOf(b));
     return out;
@@ -310,7 +378,8 @@ const limit = m({
   check(given) {
     const avg = given.get('limit')?.val.n ?? (XT_LIMIT_SCALE * 3600) / 3;
     const burst = given.get('limit-burst')?.val.n ?? 5;
-    if (burst === 0 || userToCredits(Math.imul(avg, burst) >>> 0) < userToCredits(avg)) return `rate ${printRate(avg)} with burst ${burst} overflows the kernel's token counter (try a lower burst)`;
+    if (burst === 0 || userToCredits(Math.imul(avg, burst) >>> 0) < userToCredits(avg))
+      return `rate ${printRate(avg)} with burst ${burst} overflows the kernel's token counter (try a lower burst)`;
     return null;
   },
 });
@@ -350,7 +419,10 @@ const addressRange: ValueType = {
     if (typeof b === 'string') return b;
     return { text: `${a.text}-${b.text}` };
   },
-  samples: { valid: ['10.0.0.1-10.0.0.9', '10.0.0.1', '10.1-10.2', 'fe80::1-fe80::9'], invalid: ['10.0.0.1-', 'x-y', '10.0.0.1-10.0.0.300'] },
+  samples: {
+    valid: ['10.0.0.1-10.0.0.9', '10.0.0.1', '10.1-10.2', 'fe80::1-fe80::9'],
+    invalid: ['10.0.0.1-', 'x-y', '10.0.0.1-10.0.0.300'],
+  },
 };
 
 const iprange = m({
@@ -362,8 +434,28 @@ const iprange = m({
   check: (given) => (given.size === 0 ? 'give --src-range or --dst-range' : null),
 });
 
-const RTN_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
-const addrTypes = flagList(RTN_TYPES.map((n, i) => [n, 1 << i] as const), { prefix: true, valid: ['LOCAL', 'local,broadcast', 'MULTICAST,UNICAST'], invalid: ['wrong', 'LOCAL,', 'LOCAL,wrong'] });
+const RTN_TYPES = [
+  'UNSPEC',
+  'UNICAST',
+  'LOCAL',
+  'BROADCAST',
+  'ANYCAST',
+  'MULTICAST',
+  'BLACKHOLE',
+  'UNREACHABLE',
+  'PROHIBIT',
+  'THROW',
+  'NAT',
+  'XRESOLVE',
+];
+const addrTypes = flagList(
+  RTN_TYPES.map((n, i) => [n, 1 << i] as const),
+  {
+    prefix: true,
+    valid: ['LOCAL', 'local,broadcast', 'MULTICAST,UNICAST'],
+    invalid: ['wrong', 'LOCAL,', 'LOCAL,wrong'],
+  },
+);
 
 const addrtype = m({
   name: 'addrtype',
@@ -387,8 +479,10 @@ const addrtype = m({
     return null;
   },
   hookCheck(given, hooks) {
-    if (given.has('limit-iface-in') && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) return '--limit-iface-in is only valid in PREROUTING, INPUT and FORWARD';
-    if (given.has('limit-iface-out') && (hooks.has('PREROUTING') || hooks.has('INPUT'))) return '--limit-iface-out is only valid in OUTPUT, POSTROUTING and FORWARD';
+    if (given.has('limit-iface-in') && (hooks.has('OUTPUT') || hooks.has('POSTROUTING')))
+      return '--limit-iface-in is only valid in PREROUTING, INPUT and FORWARD';
+    if (given.has('limit-iface-out') && (hooks.has('PREROUTING') || hooks.has('INPUT')))
+      return '--limit-iface-out is only valid in OUTPUT, POSTROUTING and FORWARD';
     return null;
   },
 });
@@ -398,7 +492,22 @@ const pkttype = m({
   lib: 'libxt_pkttype',
   summary: 'the link-layer packet type',
   options: [
-    opt('pkt-type', choice({ unicast: 'unicast', broadcast: 'broadcast', multicast: 'multicast', otherhost: 'otherhost', bcast: 'broadcast', mcast: 'multicast', host: 'unicast' }, { caseless: true }), { invert: true, required: true }),
+    opt(
+      'pkt-type',
+      choice(
+        {
+          unicast: 'unicast',
+          broadcast: 'broadcast',
+          multicast: 'multicast',
+          otherhost: 'otherhost',
+          bcast: 'broadcast',
+          mcast: 'multicast',
+          host: 'unicast',
+        },
+        { caseless: true },
+      ),
+      { invert: true, required: true },
+    ),
   ],
 });
 
@@ -424,7 +533,8 @@ const physdev = m({
     opt('physdev-is-bridged', null, { invert: true }),
   ],
   check: (given) => (given.size === 0 ? 'give at least one --physdev-… option' : null),
-  save: (given) => inOrder(given, ['physdev-is-in', 'physdev-in', 'physdev-is-out', 'physdev-out', 'physdev-is-bridged']),
+  save: (given) =>
+    inOrder(given, ['physdev-is-in', 'physdev-in', 'physdev-is-out', 'physdev-out', 'physdev-is-bridged']),
   hookCheck(given, hooks) {
     const out = given.has('physdev-out') || given.has('physdev-is-out');
     const bridged = given.get('physdev-is-bridged');
@@ -436,7 +546,23 @@ const physdev = m({
 });
 
 export const MATCHES: readonly Extension[] = [
-  tcp, udp, icmp, icmp6, multiport, conntrack, state, comment, limit, mark, connmark, mac, iprange, addrtype, pkttype, length, physdev,
+  tcp,
+  udp,
+  icmp,
+  icmp6,
+  multiport,
+  conntrack,
+  state,
+  comment,
+  limit,
+  mark,
+  connmark,
+  mac,
+  iprange,
+  addrtype,
+  pkttype,
+  length,
+  physdev,
 ];
 
 export { uint };

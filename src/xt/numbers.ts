@@ -13,7 +13,12 @@ export function strtoumax(text: string, from = 0, base = 0): { value: bigint; en
   let negative = false;
   if (text[i] === '+' || text[i] === '-') negative = text[i++] === '-';
   let radix = base;
-  if ((radix === 0 || radix === 16) && text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X') && hexDigit(text[i + 2]) >= 0) {
+  if (
+    (radix === 0 || radix === 16) &&
+    text[i] === '0' &&
+    (text[i + 1] === 'x' || text[i + 1] === 'X') &&
+    hexDigit(text[i + 2]) >= 0
+  ) {
     radix = 16;
     i += 2;
   } else if (radix === 0) {
@@ -151,7 +156,11 @@ export function ipv4AddrInfo(text: string): bigint | null {
 
 /** inet_pton's dotted quad: four decimal parts, none above 255 and none with a leading zero. */
 function inetPtonV4(text: string): bigint | null {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || text.split('.').some((p) => Number(p) > 255 || (p.length > 1 && p[0] === '0'))) return null;
+  if (
+    !/^\d{1,3}(\.\d{1,3}){3}$/.test(text) ||
+    text.split('.').some((p) => Number(p) > 255 || (p.length > 1 && p[0] === '0'))
+  )
+    return null;
   return text.split('.').reduce((v, p) => (v << 8n) | BigInt(p), 0n);
 }
 
@@ -221,14 +230,18 @@ export function maskedAddress(text: string, family: Family): MaskedAddress | str
 /** Why an address is refused: not an address of this family, or a name that only DNS could answer. */
 export function hostProblem(text: string, family: Family): string {
   const other = family === 'ipv6' ? ipv4Address(text) : ipv6Address(text);
-  if (other !== null) return `'${text}' is an ${family === 'ipv6' ? 'IPv4' : 'IPv6'} address, not ${family === 'ipv6' ? 'IPv6' : 'IPv4'}`;
+  if (other !== null)
+    return `'${text}' is an ${family === 'ipv6' ? 'IPv4' : 'IPv6'} address, not ${family === 'ipv6' ? 'IPv6' : 'IPv4'}`;
   if (/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(text) && /[A-Za-z]/.test(text)) {
     return `'${text}' is a host name: iptables would resolve it in DNS when loading the rule (write the address)`;
   }
   return `bad address '${text}'`;
 }
 
-/** strtod()'s decimal reading at the start of `text` (blanks, sign, digits, point, exponent): the value and where it ends, or null. */
+/**
+ * strtod()'s decimal reading at the start of `text` (blanks, sign, digits, point, exponent): the value and where it
+ * ends, or null.
+ */
 export function strtodPrefix(text: string): { value: number; end: number } | null {
   let i = 0;
   while (i < text.length && ' \t\n\v\f\r'.includes(text[i]!)) i++;

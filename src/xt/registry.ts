@@ -80,9 +80,31 @@ export function otherFamilyOnly(kind: 'match' | 'target', name: string, family: 
 export const STANDARD_TARGETS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 
 export const FOREIGN_TARGETS: ReadonlySet<string> = new Set([
-  'ACCOUNT', 'CHAOS', 'DELUDE', 'DHCPMAC', 'DNETMAP', 'ECHO', 'IPMARK', 'LOGMARK', 'PROTO', 'RAWDNAT', 'RAWSNAT',
-  'STEAL', 'SYSRQ', 'TARPIT', 'TEE2', 'IMQ', 'ROUTE', 'IPV4OPTSSTRIP', 'XOR', 'SAME', 'MIRROR', 'TTL2', 'FULLCONENAT',
-  'NETFLOW', 'FLOWOFFLOAD',
+  'ACCOUNT',
+  'CHAOS',
+  'DELUDE',
+  'DHCPMAC',
+  'DNETMAP',
+  'ECHO',
+  'IPMARK',
+  'LOGMARK',
+  'PROTO',
+  'RAWDNAT',
+  'RAWSNAT',
+  'STEAL',
+  'SYSRQ',
+  'TARPIT',
+  'TEE2',
+  'IMQ',
+  'ROUTE',
+  'IPV4OPTSSTRIP',
+  'XOR',
+  'SAME',
+  'MIRROR',
+  'TTL2',
+  'FULLCONENAT',
+  'NETFLOW',
+  'FLOWOFFLOAD',
 ]);
 
 export function allExtensions(): readonly Extension[] {

@@ -95,7 +95,11 @@ export interface Extension {
    * Kernel objects rules share by name (a hashlimit table): rules naming the same one must agree
    * on `value`, or the kernel refuses the later rule.
    */
-  readonly shared?: { readonly key: (given: GivenMap) => string; readonly value: (given: GivenMap) => string; readonly why: string };
+  readonly shared?: {
+    readonly key: (given: GivenMap) => string;
+    readonly value: (given: GivenMap) => string;
+    readonly why: string;
+  };
   /** How save prints it (absent: each given option in table order, `[!] --name value`). */
   readonly save?: (given: GivenMap, family: Family) => PrintedOption[];
   /** Printed instead of the written name (`NOTRACK` is saved as `CT --notrack`). */

@@ -11,7 +11,18 @@ import { opt, printedFlag, printedOf } from './spec.js';
 import { inOrder } from './matches.js';
 import { dscpClass } from './matches-more.js';
 import { setDirs, setName } from './matches-rest.js';
-import { choice, etherMac, familyHost, hostMask, markMask, port, str, tosMask, uint, type ValueType } from './values.js';
+import {
+  choice,
+  etherMac,
+  familyHost,
+  hostMask,
+  markMask,
+  port,
+  str,
+  tosMask,
+  uint,
+  type ValueType,
+} from './values.js';
 
 type TargetDef = Omit<Extension, 'kind'>;
 const t = (def: TargetDef): Extension => ({ kind: 'target', ...def });
@@ -22,7 +33,9 @@ const audit = t({
   name: 'AUDIT',
   lib: 'libxt_AUDIT',
   summary: 'write an audit record for the packet',
-  options: [opt('type', choice({ accept: 'accept', drop: 'drop', reject: 'reject' }, { caseless: true }), { required: true })],
+  options: [
+    opt('type', choice({ accept: 'accept', drop: 'drop', reject: 'reject' }, { caseless: true }), { required: true }),
+  ],
 });
 
 const classify = t({
@@ -31,17 +44,21 @@ const classify = t({
   hooks: ['FORWARD', 'OUTPUT', 'POSTROUTING'],
   summary: 'set the traffic-control class of the packet',
   options: [
-    opt('set-class', {
-      describe: 'a class MAJOR:MINOR (hex)',
-      parse(text) {
-        const m = /^\s*([+-]?(?:0[xX])?[0-9a-fA-F]+)\s*:\s*([+-]?(?:0[xX])?[0-9a-fA-F]+)/.exec(text);
-        if (!m) return `bad class '${text}' (MAJOR:MINOR, hexadecimal)`;
-        const a = (Number.parseInt(m[1]!, 16) & 0xffff) >>> 0;
-        const b = (Number.parseInt(m[2]!, 16) & 0xffff) >>> 0;
-        return { text: `${a.toString(16).padStart(4, '0')}:${b.toString(16).padStart(4, '0')}` };
+    opt(
+      'set-class',
+      {
+        describe: 'a class MAJOR:MINOR (hex)',
+        parse(text) {
+          const m = /^\s*([+-]?(?:0[xX])?[0-9a-fA-F]+)\s*:\s*([+-]?(?:0[xX])?[0-9a-fA-F]+)/.exec(text);
+          if (!m) return `bad class '${text}' (MAJOR:MINOR, hexadecimal)`;
+          const a = (Number.parseInt(m[1]!, 16) & 0xffff) >>> 0;
+          const b = (Number.parseInt(m[2]!, 16) & 0xffff) >>> 0;
+          return { text: `${a.toString(16).padStart(4, '0')}:${b.toString(16).padStart(4, '0')}` };
+        },
+        samples: { valid: ['1:10', 'ffff:ffff', '0:0', '10:0x20'], invalid: ['1', 'x:1', ':1'] },
       },
-      samples: { valid: ['1:10', 'ffff:ffff', '0:0', '10:0x20'], invalid: ['1', 'x:1', ':1'] },
-    }, { required: true }),
+      { required: true },
+    ),
   ],
 });
 
@@ -64,7 +81,9 @@ const dscpTarget = t({
     opt('set-dscp-class', dscpClass, { excl: ['set-dscp'] }),
   ],
   check: (given) => (given.size === 0 ? '--set-dscp is required' : null),
-  save: (given) => [printedFlag('set-dscp', false, [hex2((given.get('set-dscp') ?? given.get('set-dscp-class'))!.val.n!)])],
+  save: (given) => [
+    printedFlag('set-dscp', false, [hex2((given.get('set-dscp') ?? given.get('set-dscp-class'))!.val.n!)]),
+  ],
 });
 
 const tosTarget = t({
@@ -84,7 +103,13 @@ const tosTarget = t({
     const g = [...given.values()][0]!;
     const v = g.val;
     const [value, mask] =
-      g.option.name === 'set-tos' ? [v.n!, v.mask!] : g.option.name === 'and-tos' ? [0, ~v.n! & 0xff] : g.option.name === 'or-tos' ? [v.n!, v.n!] : [v.n!, 0];
+      g.option.name === 'set-tos'
+        ? [v.n!, v.mask!]
+        : g.option.name === 'and-tos'
+          ? [0, ~v.n! & 0xff]
+          : g.option.name === 'or-tos'
+            ? [v.n!, v.n!]
+            : [v.n!, 0];
     return [printedFlag('set-tos', false, [`${hex2(value)}/${hex2(mask)}`])];
   },
 });
@@ -124,11 +149,16 @@ const ecnTarget = t({
   save(given) {
     const ece = given.get('ecn-tcp-ece');
     const cwr = given.get('ecn-tcp-cwr');
-    if (given.has('ecn-tcp-remove') || (ece && cwr && ece.val.n === 0 && cwr.val.n === 0 && !given.has('ecn-ip-ect'))) return [printedFlag('ecn-tcp-remove')];
+    if (given.has('ecn-tcp-remove') || (ece && cwr && ece.val.n === 0 && cwr.val.n === 0 && !given.has('ecn-ip-ect')))
+      return [printedFlag('ecn-tcp-remove')];
     return inOrder(given, ['ecn-tcp-ece', 'ecn-tcp-cwr', 'ecn-ip-ect']);
   },
   ruleCheck(given, rule) {
-    if ((given.has('ecn-tcp-remove') || given.has('ecn-tcp-cwr') || given.has('ecn-tcp-ece')) && (!rule.protocol || rule.protocol.n !== 6 || rule.protocol.negated)) return 'the TCP ECN options need -p tcp';
+    if (
+      (given.has('ecn-tcp-remove') || given.has('ecn-tcp-cwr') || given.has('ecn-tcp-ece')) &&
+      (!rule.protocol || rule.protocol.n !== 6 || rule.protocol.negated)
+    )
+      return 'the TCP ECN options need -p tcp';
     return null;
   },
 });
@@ -136,7 +166,16 @@ const ecnTarget = t({
 // --- conntrack -------------------------------------------------------------------------------
 
 const CT_EVENTS: ReadonlyArray<readonly [string, number]> = [
-  ['new', 1], ['related', 2], ['destroy', 4], ['reply', 8], ['assured', 16], ['protoinfo', 32], ['helper', 64], ['mark', 128], ['natseqinfo', 256], ['secmark', 512],
+  ['new', 1],
+  ['related', 2],
+  ['destroy', 4],
+  ['reply', 8],
+  ['assured', 16],
+  ['protoinfo', 32],
+  ['helper', 64],
+  ['mark', 128],
+  ['natseqinfo', 256],
+  ['secmark', 512],
 ];
 
 function eventList(table: ReadonlyArray<readonly [string, number]>): ValueType {
@@ -149,9 +188,25 @@ function eventList(table: ReadonlyArray<readonly [string, number]>): ValueType {
         if (!hit) return `unknown event type '${e}'`;
         bits |= hit[1];
       }
-      return { text: table.filter(([, b]) => bits & b).map(([n]) => n).join(','), bits };
+      return {
+        text: table
+          .filter(([, b]) => bits & b)
+          .map(([n]) => n)
+          .join(','),
+        bits,
+      };
     },
-    samples: { valid: [table[0]![0], table.slice(0, 2).map(([n]) => n).reverse().join(',')], invalid: ['x', 'NEW', `${table[0]![0]},`] },
+    samples: {
+      valid: [
+        table[0]![0],
+        table
+          .slice(0, 2)
+          .map(([n]) => n)
+          .reverse()
+          .join(','),
+      ],
+      invalid: ['x', 'NEW', `${table[0]![0]},`],
+    },
   };
 }
 
@@ -216,7 +271,12 @@ const secmark = t({
   revision: 1,
   tables: ['mangle', 'security'],
   summary: 'set the SELinux security mark of the packet',
-  options: [opt('selctx', str({ size: 256, valid: ['system_u:object_r:ssh_packet_t:s0'] }), { required: true, untestable: 'needs SELinux' })],
+  options: [
+    opt('selctx', str({ size: 256, valid: ['system_u:object_r:ssh_packet_t:s0'] }), {
+      required: true,
+      untestable: 'needs SELinux',
+    }),
+  ],
   save: (given) => [printedFlag('selctx', false, [given.get('selctx')!.val.text])],
 });
 
@@ -226,7 +286,8 @@ const hmarkTuple: ValueType = {
   parse(text) {
     const items = text.split(',');
     for (const item of items) {
-      if (item === '' || !HMARK_TUPLES.some((n) => n.startsWith(item.toLowerCase()))) return `bad --hmark-tuple type '${item}' (${HMARK_TUPLES.join(', ')})`;
+      if (item === '' || !HMARK_TUPLES.some((n) => n.startsWith(item.toLowerCase())))
+        return `bad --hmark-tuple type '${item}' (${HMARK_TUPLES.join(', ')})`;
     }
     return { text, items: items.map((x) => HMARK_TUPLES.find((n) => n.startsWith(x.toLowerCase()))!) };
   },
@@ -258,14 +319,23 @@ const hmark = (family: Family): Extension =>
     check(given) {
       if (!given.has('hmark-rnd')) return '--hmark-rnd is mandatory';
       const h = hmarkState(given, family);
-      if (h.spiMask !== null && (h.sportMask !== null || h.dportMask !== null)) return '--hmark-spi-mask cannot be used with --hmark-sport-mask or --hmark-dport-mask';
+      if (h.spiMask !== null && (h.sportMask !== null || h.dportMask !== null))
+        return '--hmark-spi-mask cannot be used with --hmark-sport-mask or --hmark-dport-mask';
       if (!h.any) return 'give --hmark-tuple (or one of the mask options)';
       // A --hmark-tuple item counts as its mask option: giving that option after it is giving it twice.
       const tuple = given.get('hmark-tuple');
-      const twin: Record<string, string> = { src: 'hmark-src-prefix', dst: 'hmark-dst-prefix', sport: 'hmark-sport-mask', dport: 'hmark-dport-mask', spi: 'hmark-spi-mask', proto: 'hmark-proto-mask' };
+      const twin: Record<string, string> = {
+        src: 'hmark-src-prefix',
+        dst: 'hmark-dst-prefix',
+        sport: 'hmark-sport-mask',
+        dport: 'hmark-dport-mask',
+        spi: 'hmark-spi-mask',
+        proto: 'hmark-proto-mask',
+      };
       for (const item of tuple?.val.items ?? []) {
         const o = twin[item] && given.get(twin[item]);
-        if (o && o.col > tuple!.col) return `--${twin[item]} can only be used once (--hmark-tuple ${item} already set it)`;
+        if (o && o.col > tuple!.col)
+          return `--${twin[item]} can only be used once (--hmark-tuple ${item} already set it)`;
       }
       return null;
     },
@@ -305,7 +375,16 @@ function plenOf(): ValueType {
 /** The masks HMARK_parse leaves: --hmark-tuple sets full masks, the mask options then replace them. */
 function hmarkState(given: GivenMap, family: Family) {
   const width = family === 'ipv6' ? 128 : 32;
-  const h = { srcPrefix: null as number | null, dstPrefix: null as number | null, sportMask: null as number | null, dportMask: null as number | null, spiMask: null as number | null, protoMask: null as number | null, ct: false, any: false };
+  const h = {
+    srcPrefix: null as number | null,
+    dstPrefix: null as number | null,
+    sportMask: null as number | null,
+    dportMask: null as number | null,
+    spiMask: null as number | null,
+    protoMask: null as number | null,
+    ct: false,
+    any: false,
+  };
   for (const g of [...given.values()].flatMap((x) => x.all).sort((a, b) => a.col - b.col)) {
     const n = g.val.n!;
     switch (g.option.name) {
@@ -321,12 +400,30 @@ function hmarkState(given: GivenMap, family: Family) {
           h.any = true;
         }
         break;
-      case 'hmark-src-prefix': h.srcPrefix = n; h.any = true; break;
-      case 'hmark-dst-prefix': h.dstPrefix = n; h.any = true; break;
-      case 'hmark-sport-mask': h.sportMask = n; h.any = true; break;
-      case 'hmark-dport-mask': h.dportMask = n; h.any = true; break;
-      case 'hmark-spi-mask': h.spiMask = n; h.any = true; break;
-      case 'hmark-proto-mask': h.protoMask = n; h.any = true; break;
+      case 'hmark-src-prefix':
+        h.srcPrefix = n;
+        h.any = true;
+        break;
+      case 'hmark-dst-prefix':
+        h.dstPrefix = n;
+        h.any = true;
+        break;
+      case 'hmark-sport-mask':
+        h.sportMask = n;
+        h.any = true;
+        break;
+      case 'hmark-dport-mask':
+        h.dportMask = n;
+        h.any = true;
+        break;
+      case 'hmark-spi-mask':
+        h.spiMask = n;
+        h.any = true;
+        break;
+      case 'hmark-proto-mask':
+        h.protoMask = n;
+        h.any = true;
+        break;
     }
   }
   return h;
@@ -339,7 +436,10 @@ const tee = t({
   lib: 'libxt_TEE',
   revision: 1,
   summary: 'send a copy of the packet to another host',
-  options: [opt('gateway', familyHost, { required: true }), opt('oif', str({ size: 16, valid: ['eth0'], invalid: ['0123456789abcdefg'] }))],
+  options: [
+    opt('gateway', familyHost, { required: true }),
+    opt('oif', str({ size: 16, valid: ['eth0'], invalid: ['0123456789abcdefg'] })),
+  ],
 });
 
 const tproxy = t({
@@ -350,16 +450,16 @@ const tproxy = t({
   hooks: ['PREROUTING'],
   protocols: ['tcp', 'udp'],
   summary: 'redirect to a local socket without changing the packet (transparent proxy)',
-  options: [
-    opt('on-port', port, { required: true }),
-    opt('on-ip', familyHost),
-    opt('tproxy-mark', markMask),
-  ],
+  options: [opt('on-port', port, { required: true }), opt('on-ip', familyHost), opt('tproxy-mark', markMask)],
   save(given, family) {
     const ip = given.get('on-ip')?.val.text ?? (family === 'ipv6' ? '::' : '0.0.0.0');
     const mark = given.get('tproxy-mark');
     const [v, m] = mark ? [mark.val.n!, mark.val.mask!] : [0, 0];
-    return [printedFlag('on-port', false, [given.get('on-port')!.val.text]), printedFlag('on-ip', false, [ip]), printedFlag('tproxy-mark', false, [`${hex(v)}/${hex(m)}`])];
+    return [
+      printedFlag('on-port', false, [given.get('on-port')!.val.text]),
+      printedFlag('on-ip', false, [ip]),
+      printedFlag('tproxy-mark', false, [`${hex(v)}/${hex(m)}`]),
+    ];
   },
 });
 
@@ -369,14 +469,32 @@ const synproxy = t({
   protocols: ['tcp'],
   hooks: ['INPUT', 'FORWARD'],
   summary: 'answer TCP SYNs with SYN cookies before passing the connection on',
-  options: [opt('sack-perm', null), opt('timestamp', null), opt('wscale', uint(32)), opt('mss', uint(32)), opt('ecn', null)],
+  options: [
+    opt('sack-perm', null),
+    opt('timestamp', null),
+    opt('wscale', uint(32)),
+    opt('mss', uint(32)),
+    opt('ecn', null),
+  ],
   // The values land in an 8-bit and a 16-bit field.
   save: (given) =>
     inOrder(given, ['sack-perm', 'timestamp', 'wscale', 'mss', 'ecn']).map((p) =>
-      p.name === '--wscale' ? { ...p, values: [String(Number(p.values[0]) & 0xff)] } : p.name === '--mss' ? { ...p, values: [String(Number(p.values[0]) & 0xffff)] } : p),
+      p.name === '--wscale'
+        ? { ...p, values: [String(Number(p.values[0]) & 0xff)] }
+        : p.name === '--mss'
+          ? { ...p, values: [String(Number(p.values[0]) & 0xffff)] }
+          : p,
+    ),
 });
 
-const TCP_OPTIONS: ReadonlyArray<readonly [string, number]> = [['wscale', 3], ['mss', 2], ['sack-permitted', 4], ['sack', 5], ['timestamp', 8], ['md5', 19]];
+const TCP_OPTIONS: ReadonlyArray<readonly [string, number]> = [
+  ['wscale', 3],
+  ['mss', 2],
+  ['sack-permitted', 4],
+  ['sack', 5],
+  ['timestamp', 8],
+  ['md5', 19],
+];
 const tcpoptstrip = t({
   name: 'TCPOPTSTRIP',
   lib: 'libxt_TCPOPTSTRIP',
@@ -417,7 +535,10 @@ function npt(name: 'DNPT' | 'SNPT'): Extension {
     family: 'ipv6',
     tables: ['mangle'],
     hooks: name === 'DNPT' ? ['PREROUTING', 'OUTPUT'] : ['INPUT', 'POSTROUTING'],
-    summary: name === 'DNPT' ? 'IPv6-to-IPv6 destination prefix translation (RFC 6296)' : 'IPv6-to-IPv6 source prefix translation (RFC 6296)',
+    summary:
+      name === 'DNPT'
+        ? 'IPv6-to-IPv6 destination prefix translation (RFC 6296)'
+        : 'IPv6-to-IPv6 source prefix translation (RFC 6296)',
     caseContext: { base: '--src-pfx 2001:db8::/64 --dst-pfx 2001:db9::/64' },
     options: [opt('src-pfx', hostMask, { required: true }), opt('dst-pfx', hostMask, { required: true })],
     save(given) {
@@ -443,7 +564,11 @@ const netmap = (family: Family): Extension =>
       const g = given.get('to')!;
       const bits = family === 'ipv6' ? 128 : 32;
       const p = g.val.text.includes('/') ? Number(g.val.text.split('/')[1]) : bits;
-      return [printedFlag('to', false, [`${formatHost(family === 'ipv6' ? 6 : 4, g.val.addr!)}/${Number.isNaN(p) ? bits : p}`])];
+      return [
+        printedFlag('to', false, [
+          `${formatHost(family === 'ipv6' ? 6 : 4, g.val.addr!)}/${Number.isNaN(p) ? bits : p}`,
+        ]),
+      ];
     },
   });
 
@@ -469,11 +594,14 @@ const setTarget = t({
     opt('map-queue', null, { multi: true, invert: 'ignored' }),
   ],
   check(given) {
-    if (!given.has('add-set') && !given.has('del-set') && !given.has('map-set')) return "give '--add-set', '--del-set' or '--map-set'";
+    if (!given.has('add-set') && !given.has('del-set') && !given.has('map-set'))
+      return "give '--add-set', '--del-set' or '--map-set'";
     if (!given.has('add-set') && given.has('exist')) return "'--exist' goes with '--add-set' only";
     if (!given.has('add-set') && given.has('timeout')) return "'--timeout' goes with '--add-set' only";
-    if (!given.has('map-set') && (given.has('map-mark') || given.has('map-prio') || given.has('map-queue'))) return "'--map-mark', '--map-prio' and '--map-queue' go with '--map-set' only";
-    if (given.has('map-set') && !given.has('map-mark') && !given.has('map-prio') && !given.has('map-queue')) return "give '--map-mark', '--map-prio' or '--map-queue' with '--map-set'";
+    if (!given.has('map-set') && (given.has('map-mark') || given.has('map-prio') || given.has('map-queue')))
+      return "'--map-mark', '--map-prio' and '--map-queue' go with '--map-set' only";
+    if (given.has('map-set') && !given.has('map-mark') && !given.has('map-prio') && !given.has('map-queue'))
+      return "give '--map-mark', '--map-prio' or '--map-queue' with '--map-set'";
     return null;
   },
   save(given) {
@@ -581,7 +709,11 @@ const led = t({
   summary: 'blink a LED on matching packets',
   options: [
     opt('led-trigger-id', str({ max: 27, valid: ['vt'] }), { required: true }),
-    opt('led-delay', { describe: 'milliseconds or inf', parse: (text) => (text === 'inf' || /^\d+$/.test(text) ? { text } : `bad --led-delay '${text}'`), samples: { valid: ['100', 'inf'], invalid: ['x'] } }),
+    opt('led-delay', {
+      describe: 'milliseconds or inf',
+      parse: (text) => (text === 'inf' || /^\d+$/.test(text) ? { text } : `bad --led-delay '${text}'`),
+      samples: { valid: ['100', 'inf'], invalid: ['x'] },
+    }),
     opt('led-always-blink', null),
   ],
 });
@@ -596,7 +728,15 @@ const clusterip = t({
   caseContext: { base: '--new --hashmode sourceip --clustermac 01:00:5e:00:00:01 --total-nodes 2 --local-node 1' },
   options: [
     opt('new', null),
-    opt('hashmode', choice({ sourceip: 'sourceip', 'sourceip-sourceport': 'sourceip-sourceport', 'sourceip-sourceport-destport': 'sourceip-sourceport-destport' }), { also: ['new'] }),
+    opt(
+      'hashmode',
+      choice({
+        sourceip: 'sourceip',
+        'sourceip-sourceport': 'sourceip-sourceport',
+        'sourceip-sourceport-destport': 'sourceip-sourceport-destport',
+      }),
+      { also: ['new'] },
+    ),
     opt('clustermac', etherMac, { also: ['new'] }),
     opt('total-nodes', uint(16, { max: 16 }), { also: ['new'] }),
     opt('local-node', uint(16, { max: 16 }), { also: ['new'] }),
@@ -618,8 +758,31 @@ const ulog = t({
 });
 
 export const MORE_TARGETS: readonly Extension[] = [
-  audit, classify, connsecmark, dscpTarget, tosTarget, ttlTarget('TTL', 'ipv4'), ttlTarget('HL', 'ipv6'), ecnTarget, ct, notrack,
-  secmark, hmark('ipv4'), hmark('ipv6'), tee, tproxy, synproxy, tcpoptstrip, npt('DNPT'), npt('SNPT'), netmap('ipv4'), netmap('ipv6'),
-  setTarget, idletimer, rateest, led, clusterip, ulog,
+  audit,
+  classify,
+  connsecmark,
+  dscpTarget,
+  tosTarget,
+  ttlTarget('TTL', 'ipv4'),
+  ttlTarget('HL', 'ipv6'),
+  ecnTarget,
+  ct,
+  notrack,
+  secmark,
+  hmark('ipv4'),
+  hmark('ipv6'),
+  tee,
+  tproxy,
+  synproxy,
+  tcpoptstrip,
+  npt('DNPT'),
+  npt('SNPT'),
+  netmap('ipv4'),
+  netmap('ipv6'),
+  setTarget,
+  idletimer,
+  rateest,
+  led,
+  clusterip,
+  ulog,
 ];
-

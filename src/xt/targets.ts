@@ -19,13 +19,22 @@ const standard = (name: string, summary: string): Extension => t({ name, lib: 'l
 
 /** [name, alias] in table order: a word matches the first entry it is a leading part of (strncasecmp). */
 const REJECT4: ReadonlyArray<readonly [string, string]> = [
-  ['icmp-net-unreachable', 'net-unreach'], ['icmp-host-unreachable', 'host-unreach'], ['icmp-proto-unreachable', 'proto-unreach'],
-  ['icmp-port-unreachable', 'port-unreach'], ['icmp-net-prohibited', 'net-prohib'], ['icmp-host-prohibited', 'host-prohib'],
-  ['tcp-reset', 'tcp-rst'], ['icmp-admin-prohibited', 'admin-prohib'],
+  ['icmp-net-unreachable', 'net-unreach'],
+  ['icmp-host-unreachable', 'host-unreach'],
+  ['icmp-proto-unreachable', 'proto-unreach'],
+  ['icmp-port-unreachable', 'port-unreach'],
+  ['icmp-net-prohibited', 'net-prohib'],
+  ['icmp-host-prohibited', 'host-prohib'],
+  ['tcp-reset', 'tcp-rst'],
+  ['icmp-admin-prohibited', 'admin-prohib'],
 ];
 const REJECT6: ReadonlyArray<readonly [string, string]> = [
-  ['icmp6-no-route', 'no-route'], ['icmp6-adm-prohibited', 'adm-prohibited'], ['icmp6-addr-unreachable', 'addr-unreach'],
-  ['icmp6-port-unreachable', 'port-unreach'], ['tcp-reset', 'tcp-reset'], ['icmp6-policy-fail', 'policy-fail'],
+  ['icmp6-no-route', 'no-route'],
+  ['icmp6-adm-prohibited', 'adm-prohibited'],
+  ['icmp6-addr-unreachable', 'addr-unreach'],
+  ['icmp6-port-unreachable', 'port-unreach'],
+  ['tcp-reset', 'tcp-reset'],
+  ['icmp6-policy-fail', 'policy-fail'],
   ['icmp6-reject-route', 'reject-route'],
 ];
 
@@ -36,12 +45,34 @@ function rejectType(table: ReadonlyArray<readonly [string, string]>, v4: boolean
       const w = text.toLowerCase();
       const hit = table.find(([n, a]) => n.startsWith(w) || a.startsWith(w));
       if (hit) return { text: hit[0] };
-      if (v4 && ('echo-reply'.startsWith(w) || 'echoreply'.startsWith(w))) return '--reject-with echo-reply is no longer supported';
+      if (v4 && ('echo-reply'.startsWith(w) || 'echoreply'.startsWith(w)))
+        return '--reject-with echo-reply is no longer supported';
       return `unknown reject type '${text}'`;
     },
     samples: v4
-      ? { valid: ['icmp-net-unreachable', 'icmp-host-prohibited', 'tcp-reset', 'admin-prohib', 'ICMP-PORT', 'icmp-admin-prohibited', 'net-prohib'], invalid: ['echo-reply', 'icmp6-no-route', 'wrong'] }
-      : { valid: ['icmp6-no-route', 'icmp6-adm-prohibited', 'tcp-reset', 'addr-unreach', 'icmp6-policy-fail', 'reject-route'], invalid: ['icmp-net-unreachable', 'wrong', 'echo-reply'] },
+      ? {
+          valid: [
+            'icmp-net-unreachable',
+            'icmp-host-prohibited',
+            'tcp-reset',
+            'admin-prohib',
+            'ICMP-PORT',
+            'icmp-admin-prohibited',
+            'net-prohib',
+          ],
+          invalid: ['echo-reply', 'icmp6-no-route', 'wrong'],
+        }
+      : {
+          valid: [
+            'icmp6-no-route',
+            'icmp6-adm-prohibited',
+            'tcp-reset',
+            'addr-unreach',
+            'icmp6-policy-fail',
+            'reject-route',
+          ],
+          invalid: ['icmp-net-unreachable', 'wrong', 'echo-reply'],
+        },
   };
 }
 
@@ -57,8 +88,17 @@ function reject(family: Family): Extension {
     hooks: ['INPUT', 'FORWARD', 'OUTPUT'],
     summary: 'drop and answer with an ICMP error or a TCP reset',
     options: [opt('reject-with', rejectType(v4 ? REJECT4 : REJECT6, v4))],
-    save: (given) => [{ name: '--reject-with', negated: false, values: [given.get('reject-with')?.val.text ?? (v4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable')] }],
-    ruleCheck: (given, rule) => (given.get('reject-with')?.val.text === 'tcp-reset' && !tcpOnly(rule) ? '--reject-with tcp-reset needs -p tcp' : null),
+    save: (given) => [
+      {
+        name: '--reject-with',
+        negated: false,
+        values: [given.get('reject-with')?.val.text ?? (v4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable')],
+      },
+    ],
+    ruleCheck: (given, rule) =>
+      given.get('reject-with')?.val.text === 'tcp-reset' && !tcpOnly(rule)
+        ? '--reject-with tcp-reset needs -p tcp'
+        : null,
   });
 }
 
@@ -155,7 +195,7 @@ function natPorts(text: string, allowBase: boolean): string | { text: string } {
   const lo = Number(first.value);
   end = first.end;
   if (end === text.length) return { text: String(lo) };
-  if (text[end] === ':') return "invalid port:port syntax (use a dash: PORT-PORT)";
+  if (text[end] === ':') return 'invalid port:port syntax (use a dash: PORT-PORT)';
   if (text[end] !== '-') return `garbage after port value: '${text.slice(end)}'`;
   const second = xtUintPrefix(text, 0n, 65535n, end + 1);
   if (second === null) return `port '${text.slice(end + 1)}' not valid`;
@@ -183,8 +223,28 @@ function natTo(allowBase: boolean): ValueType {
       return { text: printNat(r, family), items: r.ports ? ['ports'] : [] };
     },
     samples: {
-      valid: ['10.0.0.1', '10.0.0.1-10.0.0.9', '10.0.0.1:80', '10.0.0.1:80-90', ':80', '10.0.0.1:ssh', '10.0.0.1:0x50', '[2001:db8::1]:80', '2001:db8::1', '2001:db8::1-2001:db8::9'],
-      invalid: ['10.1', '10.0.0.1:80:90', '10.0.0.1:90-80', '10.0.0.1:x', '[10.0.0.1]:80', '10.0.0.300', '10.0.0.1:80/x', '10.0.0.1:80-90x'],
+      valid: [
+        '10.0.0.1',
+        '10.0.0.1-10.0.0.9',
+        '10.0.0.1:80',
+        '10.0.0.1:80-90',
+        ':80',
+        '10.0.0.1:ssh',
+        '10.0.0.1:0x50',
+        '[2001:db8::1]:80',
+        '2001:db8::1',
+        '2001:db8::1-2001:db8::9',
+      ],
+      invalid: [
+        '10.1',
+        '10.0.0.1:80:90',
+        '10.0.0.1:90-80',
+        '10.0.0.1:x',
+        '[10.0.0.1]:80',
+        '10.0.0.300',
+        '10.0.0.1:80/x',
+        '10.0.0.1:80-90x',
+      ],
     },
   };
 }
@@ -258,8 +318,10 @@ function natPortCheck(names: readonly string[]) {
       const g = given.get(name);
       if (!g || !g.val.items?.includes('ports')) continue;
       // NAT_parse looks at the protocol number only: '! -p tcp' passes as tcp.
-      if (!rule.protocol || !PORT_PROTOCOLS.includes(rule.protocol.n)) return `ports in --${name} need -p tcp, udp, sctp or dccp`;
-      if (rule.protocol.col > at) return `ports in --${name} need -p before the target (iptables reads the options in order)`;
+      if (!rule.protocol || !PORT_PROTOCOLS.includes(rule.protocol.n))
+        return `ports in --${name} need -p tcp, udp, sctp or dccp`;
+      if (rule.protocol.col > at)
+        return `ports in --${name} need -p before the target (iptables reads the options in order)`;
     }
     return null;
   };
@@ -287,7 +349,12 @@ const snat = t({
   tables: ['nat'],
   hooks: ['POSTROUTING', 'INPUT'],
   summary: 'rewrite the source address (and port)',
-  options: [opt('to-source', natTo(false), { required: true }), opt('random', null), opt('random-fully', null), opt('persistent', null)],
+  options: [
+    opt('to-source', natTo(false), { required: true }),
+    opt('random', null),
+    opt('random-fully', null),
+    opt('persistent', null),
+  ],
   save: (given) => [printedOf(given.get('to-source')!), ...natFlags(given)],
   ruleCheck: natPortCheck(['to-source']),
 });
@@ -330,7 +397,8 @@ const markTarget = t({
     opt('or-mark', uint(32), { excl: ['set-xmark', 'set-mark', 'and-mark', 'xor-mark'] }),
     opt('xor-mark', uint(32), { excl: ['set-xmark', 'set-mark', 'and-mark', 'or-mark'] }),
   ],
-  check: (given) => (given.size === 0 ? 'one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark is required' : null),
+  check: (given) =>
+    given.size === 0 ? 'one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark is required' : null,
   save(given) {
     const [mark, mask] = xmark(given);
     return [{ name: '--set-xmark', negated: false, values: [`${hex(mark)}/${hex(mask)}`] }];
@@ -339,7 +407,12 @@ const markTarget = t({
 
 /** The (mark, mask) pair the MARK and CONNMARK --…-mark options come to. */
 function xmark(given: GivenMap): [number, number] {
-  const g = given.get('set-xmark') ?? given.get('set-mark') ?? given.get('and-mark') ?? given.get('or-mark') ?? given.get('xor-mark');
+  const g =
+    given.get('set-xmark') ??
+    given.get('set-mark') ??
+    given.get('and-mark') ??
+    given.get('or-mark') ??
+    given.get('xor-mark');
   if (!g) return [0, 0];
   const v: Val = g.val;
   switch (g.option.name) {
@@ -376,7 +449,10 @@ const connmarkTarget = t({
     opt('nfmask', uint(32), { excl: ['mask'] }),
     opt('mask', uint(32), { excl: ['ctmask', 'nfmask'] }),
   ],
-  check: (given) => (!CONNMARK_OPS.some((o) => given.has(o)) ? 'no operation given (--set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark, --save-mark or --restore-mark)' : null),
+  check: (given) =>
+    !CONNMARK_OPS.some((o) => given.has(o))
+      ? 'no operation given (--set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark, --save-mark or --restore-mark)'
+      : null,
   save(given) {
     // The options act in the order given: --mask after --set-mark overrides its mask, before it does not.
     let mode: 'set' | 'save' | 'restore' = 'set';
@@ -388,23 +464,46 @@ const connmarkTarget = t({
       for (const one of g.all) {
         const v = one.val;
         switch (one.option.name) {
-          case 'set-xmark': case 'set-mark': case 'and-mark': case 'or-mark': case 'xor-mark':
+          case 'set-xmark':
+          case 'set-mark':
+          case 'and-mark':
+          case 'or-mark':
+          case 'xor-mark':
             [ctmark, ctmask] = xmark(new Map([[one.option.name, one]]));
             mode = 'set';
             break;
-          case 'save-mark': mode = 'save'; break;
-          case 'restore-mark': mode = 'restore'; break;
-          case 'mask': nfmask = ctmask = v.n!; break;
-          case 'ctmask': ctmask = v.n!; break;
-          case 'nfmask': nfmask = v.n!; break;
-          case 'left-shift-mark': shift = ['left-shift-mark', v.n!]; break;
-          case 'right-shift-mark': shift = ['right-shift-mark', v.n!]; break;
+          case 'save-mark':
+            mode = 'save';
+            break;
+          case 'restore-mark':
+            mode = 'restore';
+            break;
+          case 'mask':
+            nfmask = ctmask = v.n!;
+            break;
+          case 'ctmask':
+            ctmask = v.n!;
+            break;
+          case 'nfmask':
+            nfmask = v.n!;
+            break;
+          case 'left-shift-mark':
+            shift = ['left-shift-mark', v.n!];
+            break;
+          case 'right-shift-mark':
+            shift = ['right-shift-mark', v.n!];
+            break;
         }
       }
     }
-    const out: PrintedOption[] = mode === 'set'
-      ? [{ name: '--set-xmark', negated: false, values: [`${hex(ctmark)}/${hex(ctmask)}`] }]
-      : [printedFlag(`${mode}-mark`), printedFlag('nfmask', false, [hex(nfmask)]), printedFlag('ctmask', false, [hex(ctmask)])];
+    const out: PrintedOption[] =
+      mode === 'set'
+        ? [{ name: '--set-xmark', negated: false, values: [`${hex(ctmark)}/${hex(ctmask)}`] }]
+        : [
+            printedFlag(`${mode}-mark`),
+            printedFlag('nfmask', false, [hex(nfmask)]),
+            printedFlag('ctmask', false, [hex(ctmask)]),
+          ];
     if (shift[1] !== 0) out.push(printedFlag(shift[0], false, [String(shift[1])]));
     return out;
   },
@@ -436,7 +535,9 @@ const tcpmss = (family: Family): Extension =>
       const tcp = rule.matches.find((x) => x.name === 'tcp');
       const flags = tcp?.given?.get('tcp-flags');
       const syn = tcp?.given?.get('syn');
-      const onlySyn = (syn && !syn.negated) || (flags && !flags.negated && ((flags.val.bits ?? 0) & 0x02) !== 0 && ((flags.second?.bits ?? 0) & 0x02) !== 0);
+      const onlySyn =
+        (syn && !syn.negated) ||
+        (flags && !flags.negated && ((flags.val.bits ?? 0) & 0x02) !== 0 && ((flags.second?.bits ?? 0) & 0x02) !== 0);
       return onlySyn ? null : 'TCPMSS only works on TCP SYN packets: add --syn (or --tcp-flags SYN,RST SYN)';
     },
     hookCheck: (given, hooks) =>
@@ -464,7 +565,11 @@ const nfqueue = t({
   },
   save(given) {
     const b = given.get('queue-balance');
-    const out: PrintedOption[] = [b ? printedFlag('queue-balance', false, [`${b.val.lo}:${b.val.hi}`]) : printedFlag('queue-num', false, [given.get('queue-num')?.val.text ?? '0'])];
+    const out: PrintedOption[] = [
+      b
+        ? printedFlag('queue-balance', false, [`${b.val.lo}:${b.val.hi}`])
+        : printedFlag('queue-num', false, [given.get('queue-num')?.val.text ?? '0']),
+    ];
     return [...out, ...inOrder(given, ['queue-bypass', 'queue-cpu-fanout'])];
   },
 });
@@ -488,5 +593,11 @@ export const TARGETS: readonly Extension[] = [
   tcpmss('ipv4'),
   tcpmss('ipv6'),
   nfqueue,
-  t({ name: 'TRACE', lib: 'libxt_TRACE', tables: ['raw'], summary: 'trace the packet through the rules (nft monitor trace / kernel log)', options: [] }),
+  t({
+    name: 'TRACE',
+    lib: 'libxt_TRACE',
+    tables: ['raw'],
+    summary: 'trace the packet through the rules (nft monitor trace / kernel log)',
+    options: [],
+  }),
 ];

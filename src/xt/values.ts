@@ -98,7 +98,10 @@ export function uint(bits: 8 | 16 | 32 | 64, o: UintOptions = {}): ValueType {
 }
 
 /** XTTYPE_UINT*RC: `A`, `A:B`, `A:` or `:B`, each part in any base up to the type's maximum. */
-export function uintRange(bits: 8 | 16 | 32 | 64, o: { min?: number; max?: number; maxParts?: number } = {}): ValueType {
+export function uintRange(
+  bits: 8 | 16 | 32 | 64,
+  o: { min?: number; max?: number; maxParts?: number } = {},
+): ValueType {
   const lmax = U_MAX[bits]!;
   const maxParts = o.maxParts ?? 2;
   return {
@@ -113,7 +116,8 @@ export function uintRange(bits: 8 | 16 | 32 | 64, o: { min?: number; max?: numbe
         } else {
           const r = xtUintPrefix(text, 0n, lmax, i);
           if (r === null) return `'${text.slice(i)}' is not a number 0-${lmax}`;
-          if (r.end < text.length && text[r.end] !== ':') return `unexpected characters '${text.slice(r.end)}' in '${text}'`;
+          if (r.end < text.length && text[r.end] !== ':')
+            return `unexpected characters '${text.slice(r.end)}' in '${text}'`;
           parts.push(r.value);
           i = r.end;
         }
@@ -124,7 +128,13 @@ export function uintRange(bits: 8 | 16 | 32 | 64, o: { min?: number; max?: numbe
       const hi = parts.length > 1 ? parts[1]! : lo;
       if (o.min !== undefined && lo < BigInt(o.min)) return `'${text}': ${lo} is below ${o.min}`;
       if (o.max !== undefined && hi > BigInt(o.max)) return `'${text}': ${hi} is above ${o.max}`;
-      return { text: lo === hi ? `${lo}` : `${lo}:${hi}`, lo: Number(lo), hi: Number(hi), big: hi, nvals: parts.length };
+      return {
+        text: lo === hi ? `${lo}` : `${lo}:${hi}`,
+        lo: Number(lo),
+        hi: Number(hi),
+        big: hi,
+        nvals: parts.length,
+      };
     },
     samples: {
       valid: ['0', '5', '5:10', ':10', '10:', `${lmax}`, '0x10:020'],
@@ -163,7 +173,10 @@ export const portRange: ValueType = {
     const hi = nums.length > 1 ? nums[1]! : lo;
     return { text: lo === hi ? `${lo}` : `${lo}:${hi}`, lo, hi, nvals: nums.length };
   },
-  samples: { valid: ['22', '1024:', ':1023', '22:22', '0:65535', 'ssh:http', '65536'], invalid: ['-1', 'nosuchservice', '1:2:3', '0x10'] },
+  samples: {
+    valid: ['22', '1024:', ':1023', '22:22', '0:65535', 'ssh:http', '65536'],
+    invalid: ['-1', 'nosuchservice', '1:2:3', '0x10'],
+  },
 };
 
 /** tcp/udp-style port ranges of the old parsers (xtables_parse_port: any base, services of `proto`); min ≤ max. */
@@ -187,7 +200,17 @@ export function servicePortRange(proto: 'tcp' | 'udp' | 'sctp' | 'any'): ValueTy
       return { text: lo === hi ? `${lo}` : `${lo}:${hi}`, lo, hi, nvals: 2 };
     },
     samples: {
-      valid: ['22', '1024:', ':4', '4:4', '0:65535', '007', '0x16', proto === 'udp' ? 'bootps' : proto === 'sctp' ? 'amqp' : 'ssh', ...(proto === 'sctp' ? [] : ['http:https'])],
+      valid: [
+        '22',
+        '1024:',
+        ':4',
+        '4:4',
+        '0:65535',
+        '007',
+        '0x16',
+        proto === 'udp' ? 'bootps' : proto === 'sctp' ? 'amqp' : 'ssh',
+        ...(proto === 'sctp' ? [] : ['http:https']),
+      ],
       invalid: ['65536', '-1', '99999', '5:4', '08', 'nosuchservice', '1:2:3', proto === 'tcp' ? 'bootps' : 'x'],
     },
   };
@@ -208,20 +231,33 @@ export function str(o: StringOptions = {}): ValueType {
     describe: o.max ? `text of ${o.min ?? 0}-${o.max} bytes` : 'text',
     parse(text) {
       const len = Buffer.byteLength(text);
-      if (o.min !== undefined && o.min > 0 && len < o.min) return `'${text}' is shorter than ${o.min} character${o.min > 1 ? 's' : ''}`;
+      if (o.min !== undefined && o.min > 0 && len < o.min)
+        return `'${text}' is shorter than ${o.min} character${o.min > 1 ? 's' : ''}`;
       if (o.max !== undefined && len > o.max) return `'${text.slice(0, 40)}…' is longer than ${o.max} bytes`;
-      if (o.size !== undefined && len >= o.size) return { text: Buffer.from(text).subarray(0, o.size - 1).toString() };
+      if (o.size !== undefined && len >= o.size)
+        return {
+          text: Buffer.from(text)
+            .subarray(0, o.size - 1)
+            .toString(),
+        };
       return { text };
     },
     samples: {
       valid: o.valid ?? ['x', 'a b', 'ab-c_d'],
-      invalid: o.invalid ?? [...(o.min ? [''] : []), ...(o.max ? ['x'.repeat(o.max + 1)] : []), ...(o.size ? ['x'.repeat(o.size + 4)] : [])],
+      invalid: o.invalid ?? [
+        ...(o.min ? [''] : []),
+        ...(o.max ? ['x'.repeat(o.max + 1)] : []),
+        ...(o.size ? ['x'.repeat(o.size + 4)] : []),
+      ],
     },
   };
 }
 
 /** One of a fixed set of words (exact or case-insensitive), printed as the canonical word. */
-export function choice(words: Readonly<Record<string, string>>, o: { caseless?: boolean; invalid?: readonly string[] } = {}): ValueType {
+export function choice(
+  words: Readonly<Record<string, string>>,
+  o: { caseless?: boolean; invalid?: readonly string[] } = {},
+): ValueType {
   const table = new Map(Object.entries(words).map(([k, v]) => [o.caseless ? k.toLowerCase() : k, v]));
   const names = [...new Set(Object.keys(words))];
   return {
@@ -291,13 +327,30 @@ export function flagList(names: ReadonlyArray<readonly [string, number]>, o: Fla
       return { text: printFlags(printable, bits, sep, o.none), bits };
     },
     samples: {
-      valid: [...printable.slice(0, 3).map(([n]) => n), printable.slice(0, 2).map(([n]) => n).reverse().join(sep), ...(o.valid ?? [])],
-      invalid: o.invalid ?? ['wrong', `${printable[0]?.[0] ?? 'x'}${sep}wrong`, ...(o.empty === 'skip' ? [] : [`${printable[0]?.[0] ?? 'x'}${sep}`])],
+      valid: [
+        ...printable.slice(0, 3).map(([n]) => n),
+        printable
+          .slice(0, 2)
+          .map(([n]) => n)
+          .reverse()
+          .join(sep),
+        ...(o.valid ?? []),
+      ],
+      invalid: o.invalid ?? [
+        'wrong',
+        `${printable[0]?.[0] ?? 'x'}${sep}wrong`,
+        ...(o.empty === 'skip' ? [] : [`${printable[0]?.[0] ?? 'x'}${sep}`]),
+      ],
     },
   };
 }
 
-export function printFlags(printable: ReadonlyArray<readonly [string, number]>, bits: number, sep = ',', none = ''): string {
+export function printFlags(
+  printable: ReadonlyArray<readonly [string, number]>,
+  bits: number,
+  sep = ',',
+  none = '',
+): string {
   const out: string[] = [];
   for (const [n, b] of printable) if ((bits & b) === b && b !== 0) out.push(n);
   return out.length === 0 ? none : out.join(sep);
@@ -320,17 +373,25 @@ export const markMask: ValueType = {
     const n = Number(v);
     return { text: mask === 0xffffffff ? hex(n) : `${hex(n)}/${hex(mask)}`, n, mask };
   },
-  samples: { valid: ['1', '0x10/0xff', '0xffffffff', '0xffffffff/0xffffffff', '0/0', '010'], invalid: ['0x100000000', 'x', '1/x', '-1', '1/2/3'] },
+  samples: {
+    valid: ['1', '0x10/0xff', '0xffffffff', '0xffffffff/0xffffffff', '0/0', '010'],
+    invalid: ['0x100000000', 'x', '1/x', '-1', '1/2/3'],
+  },
 };
 
 const TOS_NAMES: ReadonlyArray<readonly [string, number]> = [
-  ['Minimize-Delay', 0x10], ['Maximize-Throughput', 0x08], ['Maximize-Reliability', 0x04], ['Minimize-Cost', 0x02], ['Normal-Service', 0x00],
+  ['Minimize-Delay', 0x10],
+  ['Maximize-Throughput', 0x08],
+  ['Maximize-Reliability', 0x04],
+  ['Minimize-Cost', 0x02],
+  ['Normal-Service', 0x00],
 ];
 
 /** XTTYPE_TOSMASK: `VALUE[/MASK]` (8-bit) or a TOS name, whose mask is the revision's default. */
 export function tosMask(namedMask: number): ValueType {
   return {
-    describe: 'a TOS value[/mask] or name (Minimize-Delay, Maximize-Throughput, Maximize-Reliability, Minimize-Cost, Normal-Service)',
+    describe:
+      'a TOS value[/mask] or name (Minimize-Delay, Maximize-Throughput, Maximize-Reliability, Minimize-Cost, Normal-Service)',
     parse(text) {
       const head = xtUintPrefix(text, 0n, 255n);
       if (head !== null) {
@@ -349,12 +410,23 @@ export function tosMask(namedMask: number): ValueType {
       if (!named) return `unknown TOS name '${text}'`;
       return { text: '', n: named[1], mask: namedMask };
     },
-    samples: { valid: ['0x10', '0x10/0x3f', 'Minimize-Delay', 'normal-service', '8/0xff'], invalid: ['0x100', 'Fast', '1/0x100', '1/x'] },
+    samples: {
+      valid: ['0x10', '0x10/0x3f', 'Minimize-Delay', 'normal-service', '8/0xff'],
+      invalid: ['0x100', 'Fast', '1/0x100', '1/x'],
+    },
   };
 }
 
 const SYSLOG_LEVELS: Readonly<Record<string, number>> = {
-  alert: 1, crit: 2, debug: 7, emerg: 0, error: 3, info: 6, notice: 5, panic: 0, warning: 4,
+  alert: 1,
+  crit: 2,
+  debug: 7,
+  emerg: 0,
+  error: 3,
+  info: 6,
+  notice: 5,
+  panic: 0,
+  warning: 4,
 };
 
 /** XTTYPE_SYSLOGLEVEL: 0-7 or a syslog level name (case-sensitive; `err` and `warn` are not among them). */
@@ -362,9 +434,14 @@ export const syslogLevel: ValueType = {
   describe: 'a log level 0-7 or emerg, alert, crit, error, warning, notice, info, debug',
   parse(text) {
     const n = xtNumber(text, 0, 7) ?? SYSLOG_LEVELS[text];
-    return n === undefined ? `log level '${text}' unknown (0-7, emerg, alert, crit, error, warning, notice, info, debug)` : { text: String(n), n };
+    return n === undefined
+      ? `log level '${text}' unknown (0-7, emerg, alert, crit, error, warning, notice, info, debug)`
+      : { text: String(n), n };
   },
-  samples: { valid: ['0', '7', 'info', 'debug', 'warning', 'panic', 'error'], invalid: ['8', 'err', 'warn', 'INFO', '-1'] },
+  samples: {
+    valid: ['0', '7', 'info', 'debug', 'warning', 'panic', 'error'],
+    invalid: ['8', 'err', 'warn', 'INFO', '-1'],
+  },
 };
 
 /** XTTYPE_HOST: one address of the rule's family (getaddrinfo: IPv4 in inet_aton's reading). */
@@ -402,7 +479,10 @@ export const hostMask: ValueType = {
     }
     return { text: maskedText(family, a, amask), addr: a, amask };
   },
-  samples: { valid: ['10.0.0.1', '10.0.0.0/8', '10.0.0.0/255.255.0.0', '2001:db8::/32'], invalid: ['10.0.0.0/33', '10.0.0.300', '10.0.0.0/x'] },
+  samples: {
+    valid: ['10.0.0.1', '10.0.0.0/8', '10.0.0.0/255.255.0.0', '2001:db8::/32'],
+    invalid: ['10.0.0.0/33', '10.0.0.300', '10.0.0.0/x'],
+  },
 };
 
 /**
@@ -453,7 +533,10 @@ export const etherMac: ValueType = {
     if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return `invalid MAC address '${text}'`;
     return { text: parts.map((p) => p.toLowerCase().padStart(2, '0')).join(':') };
   },
-  samples: { valid: ['02:00:00:00:00:01', 'AA:bb:CC:dd:EE:ff', '2:0:0:0:0:1'], invalid: ['42:01:02:03:04', '00:11:22:33:44:55:66', 'xx:00:00:00:00:00', '002:00:00:00:00:01'] },
+  samples: {
+    valid: ['02:00:00:00:00:01', 'AA:bb:CC:dd:EE:ff', '2:0:0:0:0:1'],
+    invalid: ['42:01:02:03:04', '00:11:22:33:44:55:66', 'xx:00:00:00:00:00', '002:00:00:00:00:01'],
+  },
 };
 
 /** XTTYPE_DOUBLE: a floating-point number within [min, max]. */

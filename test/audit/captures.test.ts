@@ -8,19 +8,24 @@ import { describeCorpus } from '../helpers/env.js';
 import { audit, REAL } from './harness.js';
 
 const CASES = ['a-default-nat', 'b-host-only', 'c-natted'] as const;
-const ids = async (...args: Parameters<typeof audit>) => (await audit(...args)).map((f) => `${f.id} ${f.severity} ${f.network ?? 'host'}`);
+const ids = async (...args: Parameters<typeof audit>) =>
+  (await audit(...args)).map((f) => `${f.id} ${f.severity} ${f.network ?? 'host'}`);
 
 describeCorpus('audit of the real libvirt captures', () => {
   it('the default and natted hosts are clean but for the intended info (the host forwards for anyone)', async () => {
     for (const c of ['a-default-nat', 'c-natted']) {
       const dumps = [join(REAL, c, 'after.txt'), join(REAL, c, 'after.ip6.txt')];
-      expect(await ids({ name: c, dumps, net: [join(REAL, c, 'network.xml')] })).toEqual(['forward-policy-accept-with-ip-forward info host']);
+      expect(await ids({ name: c, dumps, net: [join(REAL, c, 'network.xml')] })).toEqual([
+        'forward-policy-accept-with-ip-forward info host',
+      ]);
     }
   });
 
   it('the host-only host is clean: libvirt 9.0 gives its dnsmasq no-resolv (dnsmasq-host-only.conf), outside names are refused', async () => {
     const dumps = [join(REAL, 'b-host-only/after.txt'), join(REAL, 'b-host-only/after.ip6.txt')];
-    expect(readFileSync(join(REAL, 'b-host-only/dnsmasq-host-only.conf'), 'utf8')).toMatch(/^dhcp-option=3\nno-resolv$/m);
+    expect(readFileSync(join(REAL, 'b-host-only/dnsmasq-host-only.conf'), 'utf8')).toMatch(
+      /^dhcp-option=3\nno-resolv$/m,
+    );
     expect(await ids({ name: 'b', dumps, net: [join(REAL, 'b-host-only/network.xml')] })).toEqual([]);
   });
 
@@ -28,12 +33,18 @@ describeCorpus('audit of the real libvirt captures', () => {
     for (const c of CASES) {
       const dumps = [join(REAL, c, 'destroyed.txt')];
       expect(await ids({ name: c, dumps })).toEqual(['leftover-chains info host']);
-      expect(await ids({ name: c, dumps, inactive: [join(REAL, c, 'network.xml')] })).toEqual(['leftover-chains info host']);
+      expect(await ids({ name: c, dumps, inactive: [join(REAL, c, 'network.xml')] })).toEqual([
+        'leftover-chains info host',
+      ]);
     }
   });
 
   it("c-natted's dump with only a-default-nat's XML: virbr2's rules are stale, default's are missing", async () => {
-    const found = await audit({ name: 'c with a', dumps: [join(REAL, 'c-natted/after.txt')], net: [join(REAL, 'a-default-nat/network.xml')] });
+    const found = await audit({
+      name: 'c with a',
+      dumps: [join(REAL, 'c-natted/after.txt')],
+      net: [join(REAL, 'a-default-nat/network.xml')],
+    });
     const stale = found.filter((f) => f.id === 'stale-rules');
     // One finding for the stopped network, listing its 19 rules (not 19 findings).
     expect(stale.length).toBe(1);
@@ -44,9 +55,12 @@ describeCorpus('audit of the real libvirt captures', () => {
   });
 
   it('before any network starts (empty dump) with the network said to run: its rules are not in the dump', async () => {
-    expect(await ids({ name: 'before', dumps: [join(REAL, 'a-default-nat/before.txt')], net: [join(REAL, 'a-default-nat/network.xml')] })).toEqual([
-      'rules-not-in-dump warning default',
-      'forward-policy-accept-with-ip-forward info host',
-    ]);
+    expect(
+      await ids({
+        name: 'before',
+        dumps: [join(REAL, 'a-default-nat/before.txt')],
+        net: [join(REAL, 'a-default-nat/network.xml')],
+      }),
+    ).toEqual(['rules-not-in-dump warning default', 'forward-policy-accept-with-ip-forward info host']);
   });
 });

@@ -39,7 +39,14 @@ describe('virtables audit', () => {
   it('on a terminal: severities coloured, unless NO_COLOR', async () => {
     const tty = async (env: Record<string, string>) => {
       let out = '';
-      await main(['audit', join(AUDIT, 'shadowed-rule/admin-drop-first.save'), '--net', natted], { stdout: (t) => (out += t), stderr: () => {}, stdoutIsTTY: true, stderrIsTTY: true, env, readBytes: readBytesFromDisk });
+      await main(['audit', join(AUDIT, 'shadowed-rule/admin-drop-first.save'), '--net', natted], {
+        stdout: (t) => (out += t),
+        stderr: () => {},
+        stdoutIsTTY: true,
+        stderrIsTTY: true,
+        env,
+        readBytes: readBytesFromDisk,
+      });
       return out;
     };
     expect(await tty({})).toContain('\u001b[31merror  \u001b[39m');
@@ -51,11 +58,25 @@ describe('virtables audit', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.findings).toEqual([
-      expect.objectContaining({ id: 'dns-on-isolated-network', severity: 'warning', network: 'host-only', location: expect.objectContaining({ file: join(AUDIT, 'host-only.save'), line: 30 }) }),
+      expect.objectContaining({
+        id: 'dns-on-isolated-network',
+        severity: 'warning',
+        network: 'host-only',
+        location: expect.objectContaining({ file: join(AUDIT, 'host-only.save'), line: 30 }),
+      }),
     ]);
     expect(out.findings[0].fix).toContain("<dns enable='no'/>");
     expect(out.findings[0].message).toContain("<forwarder addr='192.0.2.53'/>");
-    expect(out.networks).toEqual([expect.objectContaining({ name: 'host-only', state: 'running', bridge: 'virbr1', subnets: ['192.168.123.0/24'], mode: 'none', verdict: 'isolated' })]);
+    expect(out.networks).toEqual([
+      expect.objectContaining({
+        name: 'host-only',
+        state: 'running',
+        bridge: 'virbr1',
+        subnets: ['192.168.123.0/24'],
+        mode: 'none',
+        verdict: 'isolated',
+      }),
+    ]);
     expect(out.hosts[0].flavor).toEqual(expect.objectContaining({ flavor: 'libvirt', source: 'detected' }));
     expect(out.summary).toEqual({ error: 0, warning: 1, info: 0 });
   });
@@ -71,25 +92,66 @@ describe('virtables audit', () => {
   });
 
   it('reads standard input; a network XML among the positionals is taken as running', async () => {
-    const r = await runCli(['audit', '-', FORWARDER, '--format', 'json'], readFileSync(join(AUDIT, 'host-only.save'), 'utf8'));
+    const r = await runCli(
+      ['audit', '-', FORWARDER, '--format', 'json'],
+      readFileSync(join(AUDIT, 'host-only.save'), 'utf8'),
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.findings.map((f: { id: string; location: { file: string } }) => `${f.id} ${f.location.file}`)).toEqual(['dns-on-isolated-network -']);
+    expect(out.findings.map((f: { id: string; location: { file: string } }) => `${f.id} ${f.location.file}`)).toEqual([
+      'dns-on-isolated-network -',
+    ]);
   });
 
   it('--skip leaves a check out; --flavor and --libvirt-version are honoured', async () => {
-    const r = await runCli(['audit', join(AUDIT, 'host-only.save'), '--net', FORWARDER, '--skip', 'dns-on-isolated-network', '--format', 'json']);
+    const r = await runCli([
+      'audit',
+      join(AUDIT, 'host-only.save'),
+      '--net',
+      FORWARDER,
+      '--skip',
+      'dns-on-isolated-network',
+      '--format',
+      'json',
+    ]);
     expect(JSON.parse(r.stdout).findings).toEqual([]);
-    const legacy = await runCli(['audit', join(SEED, 'expected-0.6.3/natted.save'), '--net', natted, '--flavor', 'libvirt-legacy', '--libvirt-version', '0.6.3', '--format', 'json']);
+    const legacy = await runCli([
+      'audit',
+      join(SEED, 'expected-0.6.3/natted.save'),
+      '--net',
+      natted,
+      '--flavor',
+      'libvirt-legacy',
+      '--libvirt-version',
+      '0.6.3',
+      '--format',
+      'json',
+    ]);
     expect(JSON.parse(legacy.stdout).hosts[0].eras).toEqual(['libvirt 0.6.3']);
-    const wrongEra = await runCli(['audit', join(SEED, 'expected-0.6.3/natted.save'), '--net', natted, '--flavor', 'libvirt-legacy', '--libvirt-version', '5.0.0', '--format', 'json']);
-    expect(JSON.parse(wrongEra.stdout).findings.filter((f: { id: string }) => f.id === 'missing-rule').length).toBeGreaterThan(0);
+    const wrongEra = await runCli([
+      'audit',
+      join(SEED, 'expected-0.6.3/natted.save'),
+      '--net',
+      natted,
+      '--flavor',
+      'libvirt-legacy',
+      '--libvirt-version',
+      '5.0.0',
+      '--format',
+      'json',
+    ]);
+    expect(
+      JSON.parse(wrongEra.stdout).findings.filter((f: { id: string }) => f.id === 'missing-rule').length,
+    ).toBeGreaterThan(0);
   });
 
   it('dumps in one directory are one host; two dumps of one family in one directory are two hosts', async () => {
     const r = await runCli(['audit', join(AUDIT, 'natted.save'), join(AUDIT, 'host-only.save'), '--format', 'json']);
     const out = JSON.parse(r.stdout);
-    expect(out.hosts.map((h: { files: string[] }) => h.files)).toEqual([[join(AUDIT, 'natted.save')], [join(AUDIT, 'host-only.save')]]);
+    expect(out.hosts.map((h: { files: string[] }) => h.files)).toEqual([
+      [join(AUDIT, 'natted.save')],
+      [join(AUDIT, 'host-only.save')],
+    ]);
   });
 
   it('bad input: position on stderr, nothing on stdout, exit 2', async () => {
@@ -97,7 +159,14 @@ describe('virtables audit', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^-:3:\d+: /);
-    for (const argv of [['audit', '--format', 'xml'], ['audit', '--fail-on', 'fatal'], ['audit', '--skip', 'no-such-check'], ['audit', '--flavor', 'xen-nat'], ['audit', '--libvirt-version', 'x'], ['audit', 'no/such/file.save']]) {
+    for (const argv of [
+      ['audit', '--format', 'xml'],
+      ['audit', '--fail-on', 'fatal'],
+      ['audit', '--skip', 'no-such-check'],
+      ['audit', '--flavor', 'xen-nat'],
+      ['audit', '--libvirt-version', 'x'],
+      ['audit', 'no/such/file.save'],
+    ]) {
       const bad = await runCli(argv);
       expect(bad.code).toBe(2);
       expect(bad.stdout).toBe('');

@@ -42,7 +42,6 @@ export interface Expected {
   readonly fix: string;
 }
 
-
 /** Runs the audit on a case with only the named checks (all when none is named). */
 export async function audit(c: Case, ids?: readonly string[]): Promise<Finding[]> {
   const checks = ids?.map((id) => {
@@ -64,7 +63,10 @@ export async function audit(c: Case, ids?: readonly string[]): Promise<Finding[]
   return report.findings;
 }
 
-const usesShared = (c: Case): boolean => [...c.dumps, ...(c.nft ? [c.nft] : []), ...(c.net ?? []), ...(c.inactive ?? [])].some((f) => f.startsWith(SHARED_CORPUS));
+const usesShared = (c: Case): boolean =>
+  [...c.dumps, ...(c.nft ? [c.nft] : []), ...(c.net ?? []), ...(c.inactive ?? [])].some((f) =>
+    f.startsWith(SHARED_CORPUS),
+  );
 
 function readNft(file: string): NftRuleset {
   const text = new TextDecoder().decode(readBytesFromDisk(file));
@@ -75,27 +77,39 @@ function readNft(file: string): NftRuleset {
 const pinned = (fix: string): string => fix.split(REPO_CORPUS).join('<repo>').split(SHARED_CORPUS).join('<shared>');
 
 /** A check's table: valid cases yield none of its findings, invalid ones exactly the expected. */
-export function checkCases(id: string, table: { valid: readonly Case[]; invalid: ReadonlyArray<Case & { findings: readonly Expected[] }> }): void {
+export function checkCases(
+  id: string,
+  table: { valid: readonly Case[]; invalid: ReadonlyArray<Case & { findings: readonly Expected[] }> },
+): void {
   describe(id, () => {
     for (const c of table.valid) {
-      it.skipIf(usesShared(c) && corpusSkipReason() !== null && process.env.VIRTABLES_REQUIRE_ALL !== '1')(`valid: ${c.name}`, async () => {
-        expect((await audit(c, [id])).map((f) => `${f.network}: ${f.message}`)).toEqual([]);
-      });
+      it.skipIf(usesShared(c) && corpusSkipReason() !== null && process.env.VIRTABLES_REQUIRE_ALL !== '1')(
+        `valid: ${c.name}`,
+        async () => {
+          expect((await audit(c, [id])).map((f) => `${f.network}: ${f.message}`)).toEqual([]);
+        },
+      );
     }
     for (const c of table.invalid) {
-      it.skipIf(usesShared(c) && corpusSkipReason() !== null && process.env.VIRTABLES_REQUIRE_ALL !== '1')(`invalid: ${c.name}`, async () => {
-        const found = await audit(c, [id]);
-        // VT_PRINT_FIXES=1 prints each case's fixes, for an author to review and pin.
-        if (process.env.VT_PRINT_FIXES) console.log(`FIXES ${JSON.stringify({ id, name: c.name, fixes: found.map((f) => pinned(f.fix)) })}`);
-        expect(found.map((f) => ({ network: f.network, severity: f.severity }))).toEqual(c.findings.map((e) => ({ network: e.network, severity: e.severity })));
-        c.findings.forEach((e, i) => {
-          const f = found[i]!;
-          expect(f.id).toBe(id);
-          if (e.line !== undefined) expect(f.location?.line).toBe(e.line);
-          for (const word of e.message ?? []) expect(f.message).toContain(word);
-          expect(pinned(f.fix)).toBe(e.fix);
-        });
-      });
+      it.skipIf(usesShared(c) && corpusSkipReason() !== null && process.env.VIRTABLES_REQUIRE_ALL !== '1')(
+        `invalid: ${c.name}`,
+        async () => {
+          const found = await audit(c, [id]);
+          // VT_PRINT_FIXES=1 prints each case's fixes, for an author to review and pin.
+          if (process.env.VT_PRINT_FIXES)
+            console.log(`FIXES ${JSON.stringify({ id, name: c.name, fixes: found.map((f) => pinned(f.fix)) })}`);
+          expect(found.map((f) => ({ network: f.network, severity: f.severity }))).toEqual(
+            c.findings.map((e) => ({ network: e.network, severity: e.severity })),
+          );
+          c.findings.forEach((e, i) => {
+            const f = found[i]!;
+            expect(f.id).toBe(id);
+            if (e.line !== undefined) expect(f.location?.line).toBe(e.line);
+            for (const word of e.message ?? []) expect(f.message).toContain(word);
+            expect(pinned(f.fix)).toBe(e.fix);
+          });
+        },
+      );
     }
   });
 }

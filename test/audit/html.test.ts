@@ -12,7 +12,15 @@ import { CHROMIUM, describeChromium, REPO, REPO_CORPUS } from '../helpers/env.js
 import { decodePng, inkOf } from '../helpers/png.js';
 
 const SEED = join(REPO_CORPUS, 'seed-lab');
-const lab = [join(SEED, 'lab-host.save'), '--net', join(SEED, 'default.xml'), '--net', join(SEED, 'host-only.xml'), '--net', join(SEED, 'natted.xml')];
+const lab = [
+  join(SEED, 'lab-host.save'),
+  '--net',
+  join(SEED, 'default.xml'),
+  '--net',
+  join(SEED, 'host-only.xml'),
+  '--net',
+  join(SEED, 'natted.xml'),
+];
 const HOSTILE = join(REPO_CORPUS, 'report', 'hostile');
 const hostile = [join(HOSTILE, 'host.save'), '--net', join(HOSTILE, 'network.xml')];
 const HOSTILE_NAME = '<script>alert("net")<img src=x onerror=alert(1)>';
@@ -34,7 +42,10 @@ function expectSelfContained(page: string): void {
   expect(tags.length).toBe(page.match(/<[a-zA-Z]/g)!.length);
   expect(tags.length).toBeGreaterThan(100);
   for (const [tag, name, attrs] of tags) {
-    expect(['script', 'link', 'img', 'iframe', 'object', 'embed', 'image', 'use', 'foreignObject', 'base'].includes(name!), tag).toBe(false);
+    expect(
+      ['script', 'link', 'img', 'iframe', 'object', 'embed', 'image', 'use', 'foreignObject', 'base'].includes(name!),
+      tag,
+    ).toBe(false);
     for (const [, attr, value] of attrs!.matchAll(/([\w:-]+)(?:="([^"]*)")?/g)) {
       expect(/^(src|srcset|on\w+)$/i.test(attr!), tag).toBe(false);
       if (/href$/i.test(attr!)) expect(value!.startsWith('#'), tag).toBe(true);
@@ -44,7 +55,9 @@ function expectSelfContained(page: string): void {
   const css = page.slice(page.indexOf('<style>'), page.indexOf('</style>'));
   expect(css).not.toMatch(/@import|url\(/);
   // The only URLs in tags are the SVG namespace names, which nothing fetches.
-  for (const [tag] of tags) for (const m of tag.matchAll(/https?:\/\/[^\s"'<>]*/g)) expect(['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xlink']).toContain(m[0]);
+  for (const [tag] of tags)
+    for (const m of tag.matchAll(/https?:\/\/[^\s"'<>]*/g))
+      expect(['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xlink']).toContain(m[0]);
 }
 
 describe('audit --format html of the seed lab host', () => {
@@ -53,15 +66,52 @@ describe('audit --format html of the seed lab host', () => {
     const text = await runCli(['audit', ...lab]);
     expect(code).toBe(text.code);
     expectSelfContained(page);
-    const json = JSON.parse((await runCli(['audit', ...lab, '--format', 'json'])).stdout) as { findings: Array<{ id: string; severity: string; network: string | null; location: { file: string; line: number } | null; fix: string }> };
-    const rows = [...page.matchAll(/<tr class="finding (\w+)"><td><span class="badge \w+">\w+<\/span><\/td><td class="check">([^<]*)<\/td><td class="where"><code>([^<]*)<\/code>/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const json = JSON.parse((await runCli(['audit', ...lab, '--format', 'json'])).stdout) as {
+      findings: Array<{
+        id: string;
+        severity: string;
+        network: string | null;
+        location: { file: string; line: number } | null;
+        fix: string;
+      }>;
+    };
+    const rows = [
+      ...page.matchAll(
+        /<tr class="finding (\w+)"><td><span class="badge \w+">\w+<\/span><\/td><td class="check">([^<]*)<\/td><td class="where"><code>([^<]*)<\/code>/g,
+      ),
+    ].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
     expect(rows).toEqual(json.findings.map((f) => `${f.severity} ${f.id} ${f.location!.file}:${f.location!.line}`));
     // Findings grouped by network: each table sits under its network's heading.
     const natted = page.slice(page.indexOf('<h4>natted</h4>'));
     expect(natted.slice(0, natted.indexOf('</table>'))).toContain('guest-reachable-from-outside');
     expect(page.match(/<svg[\s>]/g)).toHaveLength(1);
-    const explain = JSON.parse((await runCli(['explain', join(SEED, 'lab-host.save'), '--net', join(SEED, 'default.xml'), '--net', join(SEED, 'host-only.xml'), '--net', join(SEED, 'natted.xml'), '--format', 'json'])).stdout) as { rules: Array<{ line: number; text: string }> };
-    const ruleRows = [...page.matchAll(/<tr><td class="line">(\d+)<\/td><td class="table">\w+<\/td><td><span class="rule">([^<]*)<\/span>/g)].map((m) => `${m[1]} ${m[2]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&#39;/g, "'")}`);
+    const explain = JSON.parse(
+      (
+        await runCli([
+          'explain',
+          join(SEED, 'lab-host.save'),
+          '--net',
+          join(SEED, 'default.xml'),
+          '--net',
+          join(SEED, 'host-only.xml'),
+          '--net',
+          join(SEED, 'natted.xml'),
+          '--format',
+          'json',
+        ])
+      ).stdout,
+    ) as { rules: Array<{ line: number; text: string }> };
+    const ruleRows = [
+      ...page.matchAll(
+        /<tr><td class="line">(\d+)<\/td><td class="table">\w+<\/td><td><span class="rule">([^<]*)<\/span>/g,
+      ),
+    ].map(
+      (m) =>
+        `${m[1]} ${m[2]!
+          .replace(/&quot;/g, '"')
+          .replace(/&amp;/g, '&')
+          .replace(/&#39;/g, "'")}`,
+    );
     expect(ruleRows.sort()).toEqual(explain.rules.map((r) => `${r.line} ${r.text}`).sort());
   }, 180_000); // the seed lab audited, explained and drawn: ~20 s alone, past 60 s on a loaded machine
 
@@ -75,7 +125,8 @@ describe('audit --format html with input that is markup', () => {
     const { code, page } = await html(hostile);
     expect(code).toBe(1);
     expectSelfContained(page);
-    const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const esc = (s: string): string =>
+      s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
     expect(page).toContain(`<h4>${esc(HOSTILE_NAME)}</h4>`);
     expect(page).toContain('&lt;script&gt;alert(&#39;rule&#39;)&lt;/script&gt; &amp; \\&quot;q\\&quot;');
     // In the diagram too (Graphviz escapes what the DOT quoted; the bundled layout escapes itself).
@@ -93,10 +144,24 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** Headless Chromium on a file, offline and with a profile of its own; its stdout. */
 function chromium(page: string, mode: string[]): string {
   const profile = mkdtempSync(join(scratch, 'profile-'));
-  const r = spawnSync(CHROMIUM!, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`, ...mode, `file://${page}`,
-  ], { encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(
+    CHROMIUM!,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--hide-scrollbars',
+      `--user-data-dir=${profile}`,
+      ...mode,
+      `file://${page}`,
+    ],
+    { encoding: 'utf8', timeout: 90_000 },
+  );
   if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.stderr.slice(-2000)}`);
   return r.stdout;
 }
@@ -114,7 +179,16 @@ describeChromium('the HTML report in headless Chromium', () => {
     expect(dom).toContain('<table class="findings">');
     expect(dom.match(/<tr class="finding warning">/g)).toHaveLength(4);
     const svg = dom.slice(dom.indexOf('<svg'), dom.indexOf('</svg>'));
-    for (const node of ['outside', 'host', 'bridge/virbr0', 'bridge/virbr1', 'bridge/virbr2', 'guest/natted-vm', 'guest/192.168.124.10']) expect(svg).toContain(`<title>${node}</title>`);
+    for (const node of [
+      'outside',
+      'host',
+      'bridge/virbr0',
+      'bridge/virbr1',
+      'bridge/virbr2',
+      'guest/natted-vm',
+      'guest/192.168.124.10',
+    ])
+      expect(svg).toContain(`<title>${node}</title>`);
     expect(dom).toContain('<table class="rules">');
   });
 

@@ -20,10 +20,22 @@ it(`shadowed-rule on ${N} networks names three other sources and counts the rest
     writeFileSync(file, networkXml(i));
     return file;
   });
-  const compiled = await runCli(['compile', ...nets, '--flavor', 'libvirt-legacy', '--libvirt-version', '0.6.3', '--base', join(SEED, 'clean-host.save')]);
+  const compiled = await runCli([
+    'compile',
+    ...nets,
+    '--flavor',
+    'libvirt-legacy',
+    '--libvirt-version',
+    '0.6.3',
+    '--base',
+    join(SEED, 'clean-host.save'),
+  ]);
   expect(compiled.code).toBe(0);
   // The seed lab's query-5 mistake on net0: an accept appended below libvirt's REJECTs.
-  const dump = compiled.stdout.replace(/(\*filter\n[^]*?)COMMIT/, '$1-A FORWARD -d 10.0.0.10/32 -p tcp -m tcp --dport 80 -j ACCEPT\nCOMMIT');
+  const dump = compiled.stdout.replace(
+    /(\*filter\n[^]*?)COMMIT/,
+    '$1-A FORWARD -d 10.0.0.10/32 -p tcp -m tcp --dport 80 -j ACCEPT\nCOMMIT',
+  );
   expect(dump).not.toBe(compiled.stdout);
   const file = join(dir, 'host.save');
   writeFileSync(file, dump);

@@ -21,7 +21,12 @@ import { formatNftRuleset } from '../../src/write/nft.js';
 
 const REAL = join(SHARED_CORPUS, 'nft-real');
 
-async function audit(dir: string, nets: readonly string[], syntax: 'txt' | 'json', stem = 'after'): Promise<AuditReport> {
+async function audit(
+  dir: string,
+  nets: readonly string[],
+  syntax: 'txt' | 'json',
+  stem = 'after',
+): Promise<AuditReport> {
   const base = join(REAL, dir);
   const nftFile = join(base, `${stem}.nft.${syntax}`);
   const text = readFileSync(nftFile, 'utf8');
@@ -33,24 +38,37 @@ async function audit(dir: string, nets: readonly string[], syntax: 'txt' | 'json
 }
 
 /** What a finding says, without where the nft rule was read (text line or JSON path). */
-const said = (r: AuditReport): string[] => r.findings.map((f) => `${f.severity} ${f.id} ${f.network}: ${f.message.replace(/line \d+/g, 'line N')}`);
+const said = (r: AuditReport): string[] =>
+  r.findings.map((f) => `${f.severity} ${f.id} ${f.network}: ${f.message.replace(/line \d+/g, 'line N')}`);
 
 describeCorpus('audit of the nft-real captures', () => {
   it('k (an iptables-nft host firewall next to libvirt 11.3): host-firewall-blocks-network for DHCP, DNS and forwarding', async () => {
     const r = await audit('k-iptables-hostfw-plus-nft', ['network1.xml', 'network2.xml'], 'txt');
     const blocked = r.findings.filter((f) => f.id === 'host-firewall-blocks-network');
-    expect(blocked.map((f) => `${f.network}: ${/(DHCP requests|DNS queries|connections to the outside)/.exec(f.message)?.[1]}`).sort()).toEqual([
-      'default: DHCP requests', 'default: DNS queries', 'default: connections to the outside', 'host-only: DHCP requests', 'host-only: DNS queries',
+    expect(
+      blocked
+        .map((f) => `${f.network}: ${/(DHCP requests|DNS queries|connections to the outside)/.exec(f.message)?.[1]}`)
+        .sort(),
+    ).toEqual([
+      'default: DHCP requests',
+      'default: DNS queries',
+      'default: connections to the outside',
+      'host-only: DHCP requests',
+      'host-only: DNS queries',
     ]);
     expect(blocked.every((f) => f.severity === 'error' && f.message.includes('icmp-host-prohibited'))).toBe(true);
     const forward = blocked.find((f) => f.message.includes('outside'))!;
-    expect(forward.message).toContain('an accept ends only that table\'s chain');
+    expect(forward.message).toContain("an accept ends only that table's chain");
     expect(forward.location?.text).toBe('-A FORWARD -j REJECT --reject-with icmp-host-prohibited');
     expect(forward.fix).toContain('iptables -I FORWARD -i virbr0 -j ACCEPT');
     // libvirt's own rules are all there: nothing missing, nothing stale, nothing hidden.
     expect(r.findings.filter((f) => f.id !== 'host-firewall-blocks-network')).toEqual([]);
   });
-  for (const [dir, nets] of [['a-default-nat', ['network.xml']], ['b-host-only', ['network.xml']], ['k-iptables-hostfw-plus-nft', ['network1.xml', 'network2.xml']]] as const) {
+  for (const [dir, nets] of [
+    ['a-default-nat', ['network.xml']],
+    ['b-host-only', ['network.xml']],
+    ['k-iptables-hostfw-plus-nft', ['network1.xml', 'network2.xml']],
+  ] as const) {
     it(`${dir}: nft text and nft JSON give the same findings`, async () => {
       expect(said(await audit(dir, nets, 'json'))).toEqual(said(await audit(dir, nets, 'txt')));
     });
@@ -58,30 +76,56 @@ describeCorpus('audit of the nft-real captures', () => {
   it('a (the default NAT network): no error, nothing blocked, no rule missing', async () => {
     const r = await audit('a-default-nat', ['network.xml'], 'txt');
     expect(r.flavor.flavor).toBe('libvirt-nft');
-    expect(r.findings.filter((f) => f.severity === 'error' || f.id === 'rules-not-in-dump' || f.id === 'missing-rule')).toEqual([]);
+    expect(
+      r.findings.filter((f) => f.severity === 'error' || f.id === 'rules-not-in-dump' || f.id === 'missing-rule'),
+    ).toEqual([]);
   });
   it('b (host-only): no error, DHCP and DNS not blocked', async () => {
     const r = await audit('b-host-only', ['network.xml'], 'txt');
-    expect(r.findings.filter((f) => f.severity === 'error' || f.id === 'host-firewall-blocks-network' || f.id === 'rules-not-in-dump')).toEqual([]);
+    expect(
+      r.findings.filter(
+        (f) => f.severity === 'error' || f.id === 'host-firewall-blocks-network' || f.id === 'rules-not-in-dump',
+      ),
+    ).toEqual([]);
   });
   it('a network stopped while its rules stayed: stale-rules names them; one flushed: missing-rule', async () => {
     const base = join(REAL, 'k-iptables-hostfw-plus-nft');
     const nft = parseNftText(readFileSync(join(base, 'after.nft.txt'), 'utf8'), { file: 'after.nft.txt' });
-    const [def, hostOnly] = ['network1.xml', 'network2.xml'].map((f) => readNetworks(readFileSync(join(base, f), 'utf8'), f)[0]!);
+    const [def, hostOnly] = ['network1.xml', 'network2.xml'].map(
+      (f) => readNetworks(readFileSync(join(base, f), 'utf8'), f)[0]!,
+    );
     const stopped = await runAudit({ dumps: [], nft, running: [def!], inactive: [hostOnly!] });
     const stale = stopped.findings.filter((f) => f.id === 'stale-rules');
     expect(stale.length).toBe(3);
-    expect(stale.every((f) => f.network === 'host-only' && f.message.includes('virbr1') && f.fix.includes('nft delete rule ip libvirt_network'))).toBe(true);
-    const flushed: NftRuleset = { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => (c.name === 'guest_nat' ? { ...c, rules: [] } : c)) })) };
-    const missing = (await runAudit({ dumps: [], nft: flushed, running: [def!, hostOnly!], inactive: [] })).findings.filter((f) => f.id === 'missing-rule');
+    expect(
+      stale.every(
+        (f) =>
+          f.network === 'host-only' &&
+          f.message.includes('virbr1') &&
+          f.fix.includes('nft delete rule ip libvirt_network'),
+      ),
+    ).toBe(true);
+    const flushed: NftRuleset = {
+      ...nft,
+      tables: nft.tables.map((t) => ({
+        ...t,
+        chains: t.chains.map((c) => (c.name === 'guest_nat' ? { ...c, rules: [] } : c)),
+      })),
+    };
+    const missing = (
+      await runAudit({ dumps: [], nft: flushed, running: [def!, hostOnly!], inactive: [] })
+    ).findings.filter((f) => f.id === 'missing-rule');
     expect(missing.length).toBe(5);
     expect(missing.every((f) => f.network === 'default' && f.message.includes('guest_nat'))).toBe(true);
   });
 });
 
 describe('host-firewall-blocks-network on a native nft host firewall', () => {
-  const net = readNetworks(`<network><name>default</name><forward mode='nat'/><bridge name='virbr0'/>
-    <ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp></ip></network>`, 'default.xml');
+  const net = readNetworks(
+    `<network><name>default</name><forward mode='nat'/><bridge name='virbr0'/>
+    <ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp></ip></network>`,
+    'default.xml',
+  );
   const libvirt = `table ip libvirt_network {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
@@ -122,22 +166,35 @@ ${input}	}
 ${forward}	}
 }
 `;
-  const run = (fw: string) => runAudit({ dumps: [], nft: parseNftText(fw + libvirt, { file: 'host.nft' }), running: net, inactive: [] });
+  const run = (fw: string) =>
+    runAudit({ dumps: [], nft: parseNftText(fw + libvirt, { file: 'host.nft' }), running: net, inactive: [] });
   it('fails: input and forward policy drop, nothing for the bridge — each named with its table, chain and policy', async () => {
     const r = await run(hostFw('', ''));
     const blocked = r.findings.filter((f) => f.id === 'host-firewall-blocks-network');
-    expect(blocked.map((f) => /(DHCP requests|DNS queries|connections to the outside)/.exec(f.message)?.[1]).sort()).toEqual(['DHCP requests', 'DNS queries', 'connections to the outside']);
+    expect(
+      blocked.map((f) => /(DHCP requests|DNS queries|connections to the outside)/.exec(f.message)?.[1]).sort(),
+    ).toEqual(['DHCP requests', 'DNS queries', 'connections to the outside']);
     const dhcp = blocked.find((f) => f.message.includes('DHCP requests'))!;
     expect(dhcp.message).toContain('table inet filter, chain input, by its policy (policy drop)');
     expect(dhcp.fix).toContain('nft insert rule inet filter input iifname "virbr0" udp dport 67 accept');
     expect(dhcp.location).toMatchObject({ file: 'host.nft', line: 2 });
   });
   it('passes: the bridge accepted for DHCP, DNS and forwarding', async () => {
-    const r = await run(hostFw('\t\tiifname "virbr0" udp dport { 53, 67 } accept\n\t\tiifname "virbr0" tcp dport 53 accept\n', '\t\tiifname "virbr0" accept\n\t\tct state established,related accept\n'));
+    const r = await run(
+      hostFw(
+        '\t\tiifname "virbr0" udp dport { 53, 67 } accept\n\t\tiifname "virbr0" tcp dport 53 accept\n',
+        '\t\tiifname "virbr0" accept\n\t\tct state established,related accept\n',
+      ),
+    );
     expect(r.findings.filter((f) => f.id === 'host-firewall-blocks-network')).toEqual([]);
   });
   it('an explicit drop rule is named as the rule that decides', async () => {
-    const r = await run(hostFw('\t\tiifname "virbr0" udp dport 53 accept\n\t\tiifname "virbr0" tcp dport 53 accept\n\t\tudp dport 67 drop\n', '\t\tiifname "virbr0" accept\n\t\tct state established,related accept\n'));
+    const r = await run(
+      hostFw(
+        '\t\tiifname "virbr0" udp dport 53 accept\n\t\tiifname "virbr0" tcp dport 53 accept\n\t\tudp dport 67 drop\n',
+        '\t\tiifname "virbr0" accept\n\t\tct state established,related accept\n',
+      ),
+    );
     const blocked = r.findings.filter((f) => f.id === 'host-firewall-blocks-network');
     expect(blocked.length).toBe(1);
     expect(blocked[0]!.message).toContain('table inet filter, chain input, rule `udp dport 67 drop`');
@@ -153,7 +210,10 @@ describeCorpus("#12's examples on the nft-real captures", () => {
   const K = join(REAL, 'k-iptables-hostfw-plus-nft');
   it('`nft list ruleset | virtables audit -` and the -j JSON form: read as nft, libvirt-nft detected, nothing blocked', async () => {
     for (const file of ['after.nft.txt', 'after.nft.json']) {
-      const r = await runCli(['audit', '-', '--net', join(A, 'network.xml'), '--format', 'json'], readFileSync(join(A, file), 'utf8'));
+      const r = await runCli(
+        ['audit', '-', '--net', join(A, 'network.xml'), '--format', 'json'],
+        readFileSync(join(A, file), 'utf8'),
+      );
       expect(r.code).toBe(0);
       const j = JSON.parse(r.stdout);
       expect(j.hosts[0].flavor.flavor).toBe('libvirt-nft');
@@ -168,20 +228,38 @@ describeCorpus("#12's examples on the nft-real captures", () => {
     expect(r.stdout).toContain('give `nft list ruleset`');
     expect(r.stdout).not.toContain('no findings');
   });
-  it('the same with the nft listing too: libvirt\'s table is read, nothing missing, rules-not-in-dump silent', async () => {
-    const r = await runCli(['audit', join(A, 'after.iptables-save.txt'), join(A, 'after.nft.txt'), '--net', join(A, 'network.xml'), '--format', 'json']);
+  it("the same with the nft listing too: libvirt's table is read, nothing missing, rules-not-in-dump silent", async () => {
+    const r = await runCli([
+      'audit',
+      join(A, 'after.iptables-save.txt'),
+      join(A, 'after.nft.txt'),
+      '--net',
+      join(A, 'network.xml'),
+      '--format',
+      'json',
+    ]);
     const ids = JSON.parse(r.stdout).findings.map((f: { id: string }) => f.id);
     expect(ids).not.toContain('rules-not-in-dump');
     expect(ids).not.toContain('missing-rule');
   });
   it('k: the host firewall breaks DHCP, DNS and forwarding (error, exit 1), and no false dns-on-isolated-network', async () => {
-    const r = await runCli(['audit', join(K, 'after.iptables-save.txt'), join(K, 'after.nft.txt'), '--net', join(K, 'network1.xml'), '--net', join(K, 'network2.xml'), '--format', 'json']);
+    const r = await runCli([
+      'audit',
+      join(K, 'after.iptables-save.txt'),
+      join(K, 'after.nft.txt'),
+      '--net',
+      join(K, 'network1.xml'),
+      '--net',
+      join(K, 'network2.xml'),
+      '--format',
+      'json',
+    ]);
     expect(r.code).toBe(1);
     const ids = new Set(JSON.parse(r.stdout).findings.map((f: { id: string }) => f.id));
     expect(ids.has('host-firewall-blocks-network')).toBe(true);
     expect(ids.has('dns-on-isolated-network')).toBe(false);
   });
-  it('b: the isolated network\'s summary says libvirt\'s nft table has no DHCP/DNS rules (the host\'s input chains decide)', async () => {
+  it("b: the isolated network's summary says libvirt's nft table has no DHCP/DNS rules (the host's input chains decide)", async () => {
     const r = await audit('b-host-only', ['network.xml'], 'txt');
     const summary = r.networks.find((n) => n.name === 'host-only')!.summary;
     expect(summary).toContain("libvirt's nft table has no rules for their DHCP and DNS to the host");
@@ -200,9 +278,12 @@ describe('checks on an nft host, worded for nft', () => {
   const natted = join(SEED_DIR, 'natted.xml');
   const routed = join(AUDIT_DIR, 'routed.xml');
   const nftOf = (networks: ReturnType<typeof nets>, extra = ''): NftRuleset =>
-    parseNftText(extra + formatNftRuleset(applyProgram(compile(networks, { flavor: 'libvirt-nft' }), emptyHostState()).nft), { file: 'host.nft' });
+    parseNftText(
+      extra + formatNftRuleset(applyProgram(compile(networks, { flavor: 'libvirt-nft' }), emptyHostState()).nft),
+      { file: 'host.nft' },
+    );
   const iptablesWords = /\biptables\b|FORWARD policy|INPUT policy|-j ACCEPT|-j REJECT|nat POSTROUTING/;
-  it('a NAT and a routed network: routed guests reachable (info) and the NAT guests reach them, by libvirt\'s guest_input accept', async () => {
+  it("a NAT and a routed network: routed guests reachable (info) and the NAT guests reach them, by libvirt's guest_input accept", async () => {
     const n = nets(natted, routed);
     const r = await runAudit({ dumps: [], nft: nftOf(n), running: n, inactive: [] });
     const reach = r.findings.filter((f) => f.id === 'networks-can-reach-each-other');
@@ -213,28 +294,40 @@ describe('checks on an nft host, worded for nft', () => {
     expect(outside.map((f) => `${f.severity} ${f.network}`)).toEqual(['info routed']);
     for (const f of r.findings) expect(`${f.message} ${f.fix}`).not.toMatch(iptablesWords);
   });
-  it('two NAT networks and an isolated one: nobody reaches anybody (libvirt\'s guest_input rejects strangers)', async () => {
+  it("two NAT networks and an isolated one: nobody reaches anybody (libvirt's guest_input rejects strangers)", async () => {
     const n = nets(natted, join(SEED_DIR, 'natntw.xml'), join(SEED_DIR, 'host-only.xml'));
     const r = await runAudit({ dumps: [], nft: nftOf(n), running: n, inactive: [] });
-    expect(r.findings.filter((f) => f.id === 'networks-can-reach-each-other' || f.id === 'guest-reachable-from-outside')).toEqual([]);
+    expect(
+      r.findings.filter((f) => f.id === 'networks-can-reach-each-other' || f.id === 'guest-reachable-from-outside'),
+    ).toEqual([]);
   });
-  it('an accept inserted at the top of libvirt\'s guest_input lets natntw reach natted: a warning naming that rule', async () => {
+  it("an accept inserted at the top of libvirt's guest_input lets natntw reach natted: a warning naming that rule", async () => {
     const n = nets(natted, join(SEED_DIR, 'natntw.xml'));
-    const text = formatNftRuleset(applyProgram(compile(n, { flavor: 'libvirt-nft' }), emptyHostState()).nft)
-      .replace(/(chain guest_input \{\n)/, '$1\t\tiif "virbr1" oif "virbr2" accept\n');
+    const text = formatNftRuleset(applyProgram(compile(n, { flavor: 'libvirt-nft' }), emptyHostState()).nft).replace(
+      /(chain guest_input \{\n)/,
+      '$1\t\tiif "virbr1" oif "virbr2" accept\n',
+    );
     const r = await runAudit({ dumps: [], nft: parseNftText(text, { file: 'host.nft' }), running: n, inactive: [] });
     const reach = r.findings.filter((f) => f.id === 'networks-can-reach-each-other');
     expect(reach.map((f) => `${f.severity} ${f.network}`)).toEqual(['warning natntw']);
     expect(reach[0]!.message).toContain('rule `iif "virbr1" oif "virbr2" accept`');
   });
-  it('masquerade-missing on nft: libvirt\'s guest_nat flushed, worded for nft with an nft fix', async () => {
+  it("masquerade-missing on nft: libvirt's guest_nat flushed, worded for nft with an nft fix", async () => {
     const n = nets(natted);
     const nft = nftOf(n);
-    const flushed: NftRuleset = { ...nft, tables: nft.tables.map((t) => ({ ...t, chains: t.chains.map((c) => (c.name === 'guest_nat' ? { ...c, rules: [] } : c)) })) };
+    const flushed: NftRuleset = {
+      ...nft,
+      tables: nft.tables.map((t) => ({
+        ...t,
+        chains: t.chains.map((c) => (c.name === 'guest_nat' ? { ...c, rules: [] } : c)),
+      })),
+    };
     const r = await runAudit({ dumps: [], nft: flushed, running: n, inactive: [] });
     const m = r.findings.filter((f) => f.id === 'masquerade-missing');
     expect(m.length).toBe(1);
     expect(m[0]!.message).toContain('no masquerade or snat in a nat chain on the postrouting hook');
-    expect(m[0]!.fix).toContain('nft add rule ip libvirt_network guest_nat ip saddr 192.168.124.0/24 ip daddr != 192.168.124.0/24 masquerade');
+    expect(m[0]!.fix).toContain(
+      'nft add rule ip libvirt_network guest_nat ip saddr 192.168.124.0/24 ip daddr != 192.168.124.0/24 masquerade',
+    );
   });
 });

@@ -23,18 +23,36 @@ const CASES: Array<{ dump: string; nets: string[]; family?: 4 | 6 }> = [
 ];
 
 describe('audit probes', () => {
-  it.each(CASES.map((c) => [c.dump.split('/').slice(-2).join('/'), c] as const))('%s: lazily compiled chains decide as the whole dump compiled', (_, c) => {
-    const dump = parseSaveBytes(readBytesFromDisk(c.dump), { file: c.dump });
-    const given = networksFromDefinitions(c.nets.flatMap((f) => readNetworks(new TextDecoder().decode(readBytesFromDisk(f)), f)));
-    const networks = inferNetworks([dump], given);
-    const family = c.family ?? 4;
-    const lazy = buildProbes(dump, networks, undefined, family);
-    const eager = buildProbes(dump, networks, compileDump(dump, family), family);
-    expect(lazy.subjects.every((s) => s.family === family)).toBe(true);
-    const verdicts = (p: typeof lazy) =>
-      p.subjects.flatMap((s) => [p.out(s), p.in(s), p.dns(s), p.stranger(s), ...p.subjects.filter((t) => t !== s).map((t) => p.pair(s, t))].map((r) => `${r.request.verdict} ${r.request.decidedBy?.rule?.rule?.pos.line ?? '-'} ${r.reply?.verdict ?? '-'}`));
-    expect(lazy.subjects.length).toBeGreaterThan(0);
-    expect(verdicts(lazy)).toEqual(verdicts(eager));
-    expect(lazy.portForwards.map((p) => p.result.request.verdict)).toEqual(eager.portForwards.map((p) => p.result.request.verdict));
-  });
+  it.each(CASES.map((c) => [c.dump.split('/').slice(-2).join('/'), c] as const))(
+    '%s: lazily compiled chains decide as the whole dump compiled',
+    (_, c) => {
+      const dump = parseSaveBytes(readBytesFromDisk(c.dump), { file: c.dump });
+      const given = networksFromDefinitions(
+        c.nets.flatMap((f) => readNetworks(new TextDecoder().decode(readBytesFromDisk(f)), f)),
+      );
+      const networks = inferNetworks([dump], given);
+      const family = c.family ?? 4;
+      const lazy = buildProbes(dump, networks, undefined, family);
+      const eager = buildProbes(dump, networks, compileDump(dump, family), family);
+      expect(lazy.subjects.every((s) => s.family === family)).toBe(true);
+      const verdicts = (p: typeof lazy) =>
+        p.subjects.flatMap((s) =>
+          [
+            p.out(s),
+            p.in(s),
+            p.dns(s),
+            p.stranger(s),
+            ...p.subjects.filter((t) => t !== s).map((t) => p.pair(s, t)),
+          ].map(
+            (r) =>
+              `${r.request.verdict} ${r.request.decidedBy?.rule?.rule?.pos.line ?? '-'} ${r.reply?.verdict ?? '-'}`,
+          ),
+        );
+      expect(lazy.subjects.length).toBeGreaterThan(0);
+      expect(verdicts(lazy)).toEqual(verdicts(eager));
+      expect(lazy.portForwards.map((p) => p.result.request.verdict)).toEqual(
+        eager.portForwards.map((p) => p.result.request.verdict),
+      );
+    },
+  );
 });

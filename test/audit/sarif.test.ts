@@ -15,7 +15,9 @@ const require = createRequire(import.meta.url);
 // Both are CommonJS packages whose module object is the export itself.
 const Ajv = (require('ajv-draft-04') as typeof AjvDraft04).default;
 const addFormats = (require('ajv-formats') as typeof AjvFormats).default;
-const schema = JSON.parse(readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
+const schema = JSON.parse(
+  readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'),
+);
 // The schema's language pattern is not valid as a unicode RegExp (a lone ']'): compile patterns as plain RegExps.
 const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
 addFormats(ajv);
@@ -29,14 +31,20 @@ async function sarif(args: string[]) {
 
 describe('audit --format sarif', () => {
   it('validates against the SARIF 2.1.0 schema, with results located in the dump and the XML', async () => {
-    const { code, log } = await sarif([join(AUDIT, 'shadowed-rule/admin-drop-first.save'), '--net', join(SEED, 'natted.xml')]);
+    const { code, log } = await sarif([
+      join(AUDIT, 'shadowed-rule/admin-drop-first.save'),
+      '--net',
+      join(SEED, 'natted.xml'),
+    ]);
     expect(validate(log), ajv.errorsText(validate.errors)).toBe(true);
     expect(code).toBe(1);
     const results = log.runs[0].results;
     const shadowed = results.find((r: { ruleId: string }) => r.ruleId === 'shadowed-rule');
     expect(shadowed.level).toBe('error');
     expect(shadowed.locations[0].physicalLocation.region.startLine).toBe(31);
-    expect(shadowed.locations[0].physicalLocation.artifactLocation.uri).toMatch(/corpus\/audit\/shadowed-rule\/admin-drop-first\.save$/);
+    expect(shadowed.locations[0].physicalLocation.artifactLocation.uri).toMatch(
+      /corpus\/audit\/shadowed-rule\/admin-drop-first\.save$/,
+    );
     expect(shadowed.relatedLocations[0].physicalLocation.region.startLine).toBe(24);
   });
 

@@ -9,7 +9,11 @@ import { audit, SEED } from './harness.js';
 
 describe('audit of the seed lab host', () => {
   it('finds queries 4, 5 and 8, and nothing else', async () => {
-    const found = await audit({ name: 'lab', dumps: [join(SEED, 'lab-host.save')], net: ['default.xml', 'host-only.xml', 'natted.xml'].map((f) => join(SEED, f)) });
+    const found = await audit({
+      name: 'lab',
+      dumps: [join(SEED, 'lab-host.save')],
+      net: ['default.xml', 'host-only.xml', 'natted.xml'].map((f) => join(SEED, f)),
+    });
     expect(found.map((f) => `${f.id} ${f.severity} ${f.network} ${f.location?.line}`)).toEqual([
       'dns-on-isolated-network warning host-only 21',
       'guest-reachable-from-outside warning natted 9',

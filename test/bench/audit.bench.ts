@@ -20,10 +20,15 @@ writeFileSync(big, generated.text);
 // The generator's networks: virbrN with 10.X.Y.0/24, NAT, DHCP (so its CHECKSUM rule is expected).
 for (let i = 0; i < generated.networks; i++) {
   const net = `10.${(i >> 8) & 255}.${i & 255}`;
-  writeFileSync(join(networks, `net${String(i).padStart(4, '0')}.xml`), `<network>\n  <name>net${i}</name>\n  <forward mode='nat'/>\n  <bridge name='virbr${i}'/>\n  <ip address='${net}.1' prefix='24'>\n    <dhcp><range start='${net}.2' end='${net}.254'/></dhcp>\n  </ip>\n</network>\n`);
+  writeFileSync(
+    join(networks, `net${String(i).padStart(4, '0')}.xml`),
+    `<network>\n  <name>net${i}</name>\n  <forward mode='nat'/>\n  <bridge name='virbr${i}'/>\n  <ip address='${net}.1' prefix='24'>\n    <dhcp><range start='${net}.2' end='${net}.254'/></dhcp>\n  </ip>\n</network>\n`,
+  );
 }
 const real = join(SHARED_CORPUS, 'libvirt-real', 'a-default-nat');
-const small = existsSync(real) ? { dump: join(real, 'after.txt'), net: join(real, 'network.xml') } : { dump: join(REPO_CORPUS, 'audit', 'natted.save'), net: join(REPO_CORPUS, 'seed-lab', 'natted.xml') };
+const small = existsSync(real)
+  ? { dump: join(real, 'after.txt'), net: join(real, 'network.xml') }
+  : { dump: join(REPO_CORPUS, 'audit', 'natted.save'), net: join(REPO_CORPUS, 'seed-lab', 'natted.xml') };
 const virtables = join(REPO, 'bin', 'virtables');
 const findings = [0, 1];
 
@@ -31,18 +36,29 @@ const large = new Pair();
 const tiny = new Pair();
 
 describe(`audit ${generated.rules} rules, ${generated.networks} networks (${(generated.text.length / 1e6).toFixed(1)} MB)`, () => {
-  bench('virtables audit --net (1,000 XMLs), then parse --format save (reference)', () => {
-    large.measure(
-      () => run(['node', virtables, 'audit', big, '--net', networks, '--format', 'json'], findings),
-      () => run(['node', virtables, 'parse', big, '--format', 'save']),
-    );
-  }, PAIRS);
+  bench(
+    'virtables audit --net (1,000 XMLs), then parse --format save (reference)',
+    () => {
+      large.measure(
+        () => run(['node', virtables, 'audit', big, '--net', networks, '--format', 'json'], findings),
+        () => run(['node', virtables, 'parse', big, '--format', 'save']),
+      );
+    },
+    PAIRS,
+  );
 });
 
 describe('a single small audit (one network, default dump)', () => {
-  bench('virtables audit, then node -e 0 (reference)', () => {
-    tiny.measure(() => run(['node', virtables, 'audit', small.dump, '--net', small.net], findings), () => run(['node', '-e', '0']));
-  }, { ...PAIRS, iterations: 16 });
+  bench(
+    'virtables audit, then node -e 0 (reference)',
+    () => {
+      tiny.measure(
+        () => run(['node', virtables, 'audit', small.dump, '--net', small.net], findings),
+        () => run(['node', '-e', '0']),
+      );
+    },
+    { ...PAIRS, iterations: 16 },
+  );
 });
 
 afterAll(() => {

@@ -20,10 +20,20 @@ const net = join(REAL, 'network.xml');
 describe('check', () => {
   bench('natted.expect (9 assertions) on the real libvirt 9.0.0 capture', () => {
     const evidence = commandLineEvidence(
-      { dump: join(REAL, 'after.txt'), before: join(REAL, 'before.txt'), rules: join(REPO_CORPUS, 'expect', 'real', 'portforward.txt'), guestDumps: new Map(), networks: readNetworks(read(net), net) },
+      {
+        dump: join(REAL, 'after.txt'),
+        before: join(REAL, 'before.txt'),
+        rules: join(REPO_CORPUS, 'expect', 'real', 'portforward.txt'),
+        guestDumps: new Map(),
+        networks: readNetworks(read(net), net),
+      },
       readBytesFromDisk,
     );
-    checkSheet(loadSheet(join(REPO_CORPUS, 'expect', 'real', 'natted.expect'), evidence, readBytesFromDisk), evidence, readBytesFromDisk);
+    checkSheet(
+      loadSheet(join(REPO_CORPUS, 'expect', 'real', 'natted.expect'), evidence, readBytesFromDisk),
+      evidence,
+      readBytesFromDisk,
+    );
   });
   const lab = readLab(LAB, readBytesFromDisk);
   bench('lab query 8, reference answer (2 sheets × 2 start orders)', () => {

@@ -15,8 +15,16 @@ import { read } from '../helpers/files.js';
 const lab = join(REPO_CORPUS, 'seed-lab');
 const natted = read(join(lab, 'natted.xml'));
 const one = readNetworks(natted, 'natted.xml');
-const hundred = Array.from({ length: 100 }, (_, i) =>
-  readNetworks(natted.replace('natted', `natted${i}`).replace('virbr2', `virbr${i + 10}`).replaceAll('192.168.124.', `10.${i}.0.`), `natted${i}.xml`)[0]!,
+const hundred = Array.from(
+  { length: 100 },
+  (_, i) =>
+    readNetworks(
+      natted
+        .replace('natted', `natted${i}`)
+        .replace('virbr2', `virbr${i + 10}`)
+        .replaceAll('192.168.124.', `10.${i}.0.`),
+      `natted${i}.xml`,
+    )[0]!,
 );
 const host = parseSave(read(join(lab, 'clean-host.save')), { file: 'clean-host.save' });
 

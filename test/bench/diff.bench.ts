@@ -8,7 +8,8 @@ import { afterAll, bench, describe } from 'vitest';
 import { corpusSkipReason, REPO, SHARED_CORPUS } from '../helpers/env.js';
 import { Pair, PAIRS, report, reportRatio, run, type Run } from './process.js';
 
-const tum = (stamp: string) => join(SHARED_CORPUS, 'real-world', `configs_chair_for_Network_Architectures_and_Services__iptables-save-${stamp}`);
+const tum = (stamp: string) =>
+  join(SHARED_CORPUS, 'real-world', `configs_chair_for_Network_Architectures_and_Services__iptables-save-${stamp}`);
 const before = tum('2015-05-13_10-53-20');
 const after = tum('2015-09-03_15-56-50');
 const virtables = join(REPO, 'bin', 'virtables');
@@ -24,9 +25,13 @@ function parseBoth(): Run {
 
 describe('diff of two real ~5k-rule dumps', () => {
   if (skip === null)
-    bench('virtables diff, then parse of both (reference)', () => {
-      pair.measure(() => run(['node', virtables, 'diff', before, after]), parseBoth);
-    }, PAIRS);
+    bench(
+      'virtables diff, then parse of both (reference)',
+      () => {
+        pair.measure(() => run(['node', virtables, 'diff', before, after]), parseBoth);
+      },
+      PAIRS,
+    );
 });
 
 afterAll(() => {

@@ -29,7 +29,10 @@ function deepChains(n: number) {
   lines.push('-A INPUT -p icmp -j C1');
   for (let i = 1; i < n; i++) lines.push(`-A C${i} -j C${i + 1}`);
   lines.push(`-A C${n} -p icmp -j DROP`, 'COMMIT', '');
-  const sim = prepare(compileDump(parseSave(lines.join('\n'), { file: 'deep.save' })), buildTopology({ ...emptySpec(), uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2') }));
+  const sim = prepare(
+    compileDump(parseSave(lines.join('\n'), { file: 'deep.save' })),
+    buildTopology({ ...emptySpec(), uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2') }),
+  );
   return () => void trace(sim, { from: 'outside', to: 'host', proto: 'icmp' });
 }
 
@@ -38,7 +41,10 @@ for (const n of [3_000, 30_000]) {
   const inner = `-A INPUT${' '.repeat(10 * n)}-j ACCEPT\n`;
   const continued = `iptables -A INPUT \\\n${'> -m comment --comment x \\\n'.repeat(n / 3)}> -j ACCEPT\n`;
   const unclosed = `*filter\n-A INPUT -m comment --comment "${'\\"'.repeat(n)}\nCOMMIT\n`;
-  const ranges = Array.from({ length: n / 30 }, (_, i) => `10.${i >> 8}.${i & 255}.2 - 10.${i >> 8}.${i & 255}.254`).join('\n');
+  const ranges = Array.from(
+    { length: n / 30 },
+    (_, i) => `10.${i >> 8}.${i & 255}.2 - 10.${i >> 8}.${i & 255}.254`,
+  ).join('\n');
   const cjk = `-A INPUT -m comment --comment "${'中文 '.repeat(n / 3)}" -j ACCEPT`;
   describe(`hostile input, size ${n.toLocaleString('en')}`, () => {
     bench('sniffing after blank lines', () => {
@@ -47,9 +53,15 @@ for (const n of [3_000, 30_000]) {
     });
     bench('listing line with inner blanks', () => void parseListing(inner, 'l.txt'));
     bench('listing continuation lines', () => void parseListing(continued, 'l.txt'), { iterations: 5 });
-    bench('dump with an unclosed quote (refused)', refused(() => parseSave(unclosed, { file: 'u.save' })));
+    bench(
+      'dump with an unclosed quote (refused)',
+      refused(() => parseSave(unclosed, { file: 'u.save' })),
+    );
     bench('table of many DHCP ranges', () => void renderTable({ widths: [10, 68] }, [['DHCP', ranges]]));
-    bench('table of a wide CJK rule', () => void renderTable({ widths: [6, 8, 50, 14, 36] }, [['5', 'filter', cjk, '', cjk]]));
+    bench(
+      'table of a wide CJK rule',
+      () => void renderTable({ widths: [6, 8, 50, 14, 36] }, [['5', 'filter', cjk, '', cjk]]),
+    );
   });
 }
 

@@ -24,9 +24,28 @@ const unclosed = `<network>${'<a>'.repeat(50_000)}`;
 describe('network XML', () => {
   bench('concatenated.xml (3 networks)', () => void readNetworks(concatenated, 'c.xml'));
   bench('1000 networks (450 KB)', () => void readNetworks(thousand, 't.xml'));
-  bench('billion laughs (refused)', refused(() => parseXml(billionLaughs, 'b.xml')));
-  bench('10 MB attribute (refused)', refused(() => parseXml(bigAttribute, 'a.xml')), { iterations: 5 });
-  bench('10 MB of tiny tags (refused)', refused(() => parseXml(manyTags, 'm.xml')), { iterations: 5 });
-  bench('10 MB of bare ampersands (refused)', refused(() => parseXml(ampersands, 'p.xml')), { iterations: 5 });
-  bench('50,000 unclosed tags (refused)', refused(() => parseXml(unclosed, 'u.xml')), { iterations: 5 });
+  bench(
+    'billion laughs (refused)',
+    refused(() => parseXml(billionLaughs, 'b.xml')),
+  );
+  bench(
+    '10 MB attribute (refused)',
+    refused(() => parseXml(bigAttribute, 'a.xml')),
+    { iterations: 5 },
+  );
+  bench(
+    '10 MB of tiny tags (refused)',
+    refused(() => parseXml(manyTags, 'm.xml')),
+    { iterations: 5 },
+  );
+  bench(
+    '10 MB of bare ampersands (refused)',
+    refused(() => parseXml(ampersands, 'p.xml')),
+    { iterations: 5 },
+  );
+  bench(
+    '50,000 unclosed tags (refused)',
+    refused(() => parseXml(unclosed, 'u.xml')),
+    { iterations: 5 },
+  );
 });

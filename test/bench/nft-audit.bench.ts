@@ -28,10 +28,15 @@ const times: Record<string, number[]> = {};
 
 function run(label: string, args: string[]): void {
   const start = performance.now();
-  const r = spawnSync('node', [virtables, ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('node', [virtables, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   (times[label] ??= []).push(performance.now() - start);
   // audit exits 1 on findings; anything else (2 = input error, a crash) makes the figure meaningless.
-  if (r.status !== 0 && r.status !== 1) throw new Error(`virtables ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`virtables ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
 }
 
 function parseAndAudit(side: Side, withNets: boolean): void {
@@ -42,19 +47,28 @@ function parseAndAudit(side: Side, withNets: boolean): void {
   (times[label] ??= []).push(performance.now() - start);
 }
 
-const median = (xs: number[] | undefined) => (xs && xs.length > 0 ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
+const median = (xs: number[] | undefined) =>
+  xs && xs.length > 0 ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN;
 const once = { iterations: 5, warmupIterations: 1, time: 0 };
 const mb = (s: string) => `${(s.length / 1e6).toFixed(1)} MB`;
 
 describe(`parse + audit, ${NETWORKS} libvirt networks: nft ${mb(host.nft)} vs iptables-save ${mb(host.iptables)}`, () => {
-  bench('nft list ruleset and iptables-save (reference), networks inferred', () => {
-    parseAndAudit('iptables', false);
-    parseAndAudit('nft', false);
-  }, once);
-  bench('nft list ruleset and iptables-save (reference), --net with the 1,000 XMLs', () => {
-    parseAndAudit('iptables', true);
-    parseAndAudit('nft', true);
-  }, once);
+  bench(
+    'nft list ruleset and iptables-save (reference), networks inferred',
+    () => {
+      parseAndAudit('iptables', false);
+      parseAndAudit('nft', false);
+    },
+    once,
+  );
+  bench(
+    'nft list ruleset and iptables-save (reference), --net with the 1,000 XMLs',
+    () => {
+      parseAndAudit('iptables', true);
+      parseAndAudit('nft', true);
+    },
+    once,
+  );
 });
 
 afterAll(() => {
@@ -63,7 +77,10 @@ afterAll(() => {
     const nft = median(times[`nft${net}`]);
     const ipt = median(times[`iptables${net}`]);
     if (Number.isNaN(nft) || Number.isNaN(ipt)) continue;
-    const parts = (side: Side) => `parse ${ms(median(times[`${side}${net} parse`]))} + audit ${ms(median(times[`${side}${net} audit`]))}`;
-    console.log(`\n[bench] nft parse+audit${net || ' (inferred)'} ${ms(nft)} (${parts('nft')}), iptables ${ms(ipt)} (${parts('iptables')}): ratio ${(nft / ipt).toFixed(2)} (target ≤ 2)`);
+    const parts = (side: Side) =>
+      `parse ${ms(median(times[`${side}${net} parse`]))} + audit ${ms(median(times[`${side}${net} audit`]))}`;
+    console.log(
+      `\n[bench] nft parse+audit${net || ' (inferred)'} ${ms(nft)} (${parts('nft')}), iptables ${ms(ipt)} (${parts('iptables')}): ratio ${(nft / ipt).toFixed(2)} (target ≤ 2)`,
+    );
   }
 });

@@ -22,25 +22,42 @@ const kernelReason = kernelSkipReason();
 const pair = new Pair();
 
 describe(`parse ${generated.rules} rules (${(generated.text.length / 1e6).toFixed(1)} MB)`, () => {
-  bench('virtables parse --format save, then iptables-legacy-restore --test (reference)', () => {
-    pair.measure(
-      () => run(['node', virtables, 'parse', file, '--format', 'save']),
-      kernelReason === null ? () => run(['unshare', '-n', 'iptables-legacy-restore', '--test', file]) : null,
-    );
-  }, PAIRS);
+  bench(
+    'virtables parse --format save, then iptables-legacy-restore --test (reference)',
+    () => {
+      pair.measure(
+        () => run(['node', virtables, 'parse', file, '--format', 'save']),
+        kernelReason === null ? () => run(['unshare', '-n', 'iptables-legacy-restore', '--test', file]) : null,
+      );
+    },
+    PAIRS,
+  );
 });
 
 // 2 GiB of rules through a pipe; the time of the whole pipeline is bounded by the refusal (or the parse).
 const GIB2 = 2 * 1024 * 1024 * 1024;
 let stdin: { status: number; peakMiB: number; message: string; seconds: number } | null = null;
 describe('a 2 GB dump on standard input', () => {
-  bench('virtables parse - < 2 GB pipe', () => {
-    const script = `{ printf '*filter\\n:INPUT ACCEPT [0:0]\\n'; yes -- '-A INPUT -s 10.1.2.3/32 -p tcp -m tcp --dport 22 -j ACCEPT' | head -c ${GIB2}; printf 'COMMIT\\n'; } | /usr/bin/time -o ${dir}/stdin.time -f '%M' node ${virtables} parse - --format save > /dev/null`;
-    const start = performance.now();
-    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-    const peak = Number(spawnSync('tail', ['-n1', `${dir}/stdin.time`], { encoding: 'utf8' }).stdout.trim()) / 1024;
-    stdin = { status: r.status ?? -1, peakMiB: peak, message: r.stderr.trim().split('\n').slice(-2).join(' / '), seconds: (performance.now() - start) / 1000 };
-  }, { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 });
+  bench(
+    'virtables parse - < 2 GB pipe',
+    () => {
+      const script = `{ printf '*filter\\n:INPUT ACCEPT [0:0]\\n'; yes -- '-A INPUT -s 10.1.2.3/32 -p tcp -m tcp --dport 22 -j ACCEPT' | head -c ${GIB2}; printf 'COMMIT\\n'; } | /usr/bin/time -o ${dir}/stdin.time -f '%M' node ${virtables} parse - --format save > /dev/null`;
+      const start = performance.now();
+      const r = spawnSync('sh', ['-c', script], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'ignore', 'pipe'],
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const peak = Number(spawnSync('tail', ['-n1', `${dir}/stdin.time`], { encoding: 'utf8' }).stdout.trim()) / 1024;
+      stdin = {
+        status: r.status ?? -1,
+        peakMiB: peak,
+        message: r.stderr.trim().split('\n').slice(-2).join(' / '),
+        seconds: (performance.now() - start) / 1000,
+      };
+    },
+    { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 },
+  );
 });
 
 afterAll(() => {
@@ -53,7 +70,11 @@ afterAll(() => {
     'iptables-legacy-restore',
     kernelReason ? `; reference not run: ${kernelReason}` : '',
   );
-  report('parse 110k rules, peak RSS', HAVE_TIME ? `${peak.toFixed(0)} MiB (target ≤ 150 MiB)` : 'n/a', HAVE_TIME ? peak <= 150 : null);
+  report(
+    'parse 110k rules, peak RSS',
+    HAVE_TIME ? `${peak.toFixed(0)} MiB (target ≤ 150 MiB)` : 'n/a',
+    HAVE_TIME ? peak <= 150 : null,
+  );
   if (stdin) {
     const s = stdin as { status: number; peakMiB: number; message: string; seconds: number };
     // Refused: exit 2 with a message that names the limit; parsed: exit 0. Either way bounded.

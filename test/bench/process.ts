@@ -27,11 +27,17 @@ export function run(argv: readonly string[], okCodes: readonly number[] = [0]): 
   const timeFile = join(scratch, 'time');
   const wrapped = HAVE_TIME ? ['/usr/bin/time', '-o', timeFile, '-f', '%U %S %M', ...argv] : [...argv];
   const start = performance.now();
-  const r = spawnSync(wrapped[0]!, wrapped.slice(1), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(wrapped[0]!, wrapped.slice(1), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const wall = (performance.now() - start) / 1000;
   const status = r.status ?? -1;
   if (!okCodes.includes(status)) throw new Error(`${argv.join(' ')} failed (${status}): ${r.stderr.slice(0, 2000)}`);
-  const [user, sys, kib] = HAVE_TIME ? readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) : [NaN, NaN, NaN];
+  const [user, sys, kib] = HAVE_TIME
+    ? readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
+    : [NaN, NaN, NaN];
   return { wall, cpu: user! + sys!, peakMiB: kib! / 1024, status, stderr: r.stderr };
 }
 

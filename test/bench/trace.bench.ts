@@ -26,19 +26,30 @@ function simulator(networks: number, forwards: number, guestsPerNet: number) {
   const ruleset = compileDump(dump);
   const t2 = performance.now();
   const topology = buildTopology({
-    ...emptySpec(), uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), autoGuests: false,
+    ...emptySpec(),
+    uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+    autoGuests: false,
     bridges: Array.from({ length: networks }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
-    guests: Array.from({ length: networks * guestsPerNet }, (_, j) => parseGuestFlag(`vm${j}@virbr${Math.floor(j / guestsPerNet)}=${subnet(Math.floor(j / guestsPerNet))}.${10 + (j % guestsPerNet)}`)),
+    guests: Array.from({ length: networks * guestsPerNet }, (_, j) =>
+      parseGuestFlag(
+        `vm${j}@virbr${Math.floor(j / guestsPerNet)}=${subnet(Math.floor(j / guestsPerNet))}.${10 + (j % guestsPerNet)}`,
+      ),
+    ),
   });
   const sim = prepare(ruleset, topology);
   const rules = dump.tables.reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0);
-  console.log(`[trace bench] ${networks} networks, ${rules} rules: parse ${(t1 - t0).toFixed(0)} ms, compile ${(t2 - t1).toFixed(0)} ms, topology ${(performance.now() - t2).toFixed(0)} ms`);
+  console.log(
+    `[trace bench] ${networks} networks, ${rules} rules: parse ${(t1 - t0).toFixed(0)} ms, compile ${(t2 - t1).toFixed(0)} ms, topology ${(performance.now() - t2).toFixed(0)} ms`,
+  );
   return sim;
 }
 
 const big = simulator(1000, FORWARDS, 1);
 
-/** A mix: guests out (NAT), outside in through port forwards, outside to a guest (rejected), guests to the host's DNS, host to guests. */
+/**
+ * A mix: guests out (NAT), outside in through port forwards, outside to a guest (rejected), guests to the host's DNS,
+ * host to guests.
+ */
 function probes(count: number): Probe[] {
   const out: Probe[] = [];
   let seed = 7;
@@ -49,11 +60,20 @@ function probes(count: number): Probe[] {
   for (let i = 0; i < count; i++) {
     const vm = `vm${rnd(1000)}`;
     switch (i % 5) {
-      case 0: out.push({ from: vm, to: 'outside', proto: 'tcp', dport: 443, quiet: true }); break;
-      case 1: out.push({ from: 'outside', to: '10.0.2.15', proto: 'tcp', dport: 10000 + rnd(1000 * FORWARDS), quiet: true }); break;
-      case 2: out.push({ from: 'outside', to: vm, proto: 'tcp', dport: 22, quiet: true }); break;
-      case 3: out.push({ from: vm, to: 'host', proto: 'udp', dport: 53, quiet: true }); break;
-      default: out.push({ from: 'host', to: vm, proto: 'icmp', quiet: true });
+      case 0:
+        out.push({ from: vm, to: 'outside', proto: 'tcp', dport: 443, quiet: true });
+        break;
+      case 1:
+        out.push({ from: 'outside', to: '10.0.2.15', proto: 'tcp', dport: 10000 + rnd(1000 * FORWARDS), quiet: true });
+        break;
+      case 2:
+        out.push({ from: 'outside', to: vm, proto: 'tcp', dport: 22, quiet: true });
+        break;
+      case 3:
+        out.push({ from: vm, to: 'host', proto: 'udp', dport: 53, quiet: true });
+        break;
+      default:
+        out.push({ from: 'host', to: vm, proto: 'icmp', quiet: true });
     }
   }
   return out;
@@ -76,25 +96,44 @@ function perCpuSecond(list: readonly Probe[], seconds: number): number {
 }
 const quietRate = perCpuSecond(mix, 2);
 const recordedRate = perCpuSecond(recorded, 2);
-console.log(`[trace bench] per CPU-second: ${quietRate} probes (${2 * quietRate} packets) verdict only; ${recordedRate} probes (${2 * recordedRate} packets) with the path`);
+console.log(
+  `[trace bench] per CPU-second: ${quietRate} probes (${2 * quietRate} packets) verdict only; ${recordedRate} probes (${2 * recordedRate} packets) with the path`,
+);
 afterAll(() => {
-  report('trace packets/s, verdict only, 101k-rule benchmark', `${2 * quietRate} packets per CPU-second (target ≥ 200,000)`, 2 * quietRate >= 200_000, `${2 * recordedRate} with the path recorded`);
+  report(
+    'trace packets/s, verdict only, 101k-rule benchmark',
+    `${2 * quietRate} packets per CPU-second (target ≥ 200,000)`,
+    2 * quietRate >= 200_000,
+    `${2 * recordedRate} with the path recorded`,
+  );
 });
 let i = 0;
 let j = 0;
 
 describe('trace on 1,000 networks / 100,000 rules', () => {
-  bench('one probe (first packet + reply), verdict only', () => {
-    trace(big, mix[i++ & 4095]!);
-  }, { time: 3000 });
-  bench('one probe (first packet + reply), with the path recorded', () => {
-    trace(big, recorded[j++ & 4095]!);
-  }, { time: 3000 });
+  bench(
+    'one probe (first packet + reply), verdict only',
+    () => {
+      trace(big, mix[i++ & 4095]!);
+    },
+    { time: 3000 },
+  );
+  bench(
+    'one probe (first packet + reply), with the path recorded',
+    () => {
+      trace(big, recorded[j++ & 4095]!);
+    },
+    { time: 3000 },
+  );
 });
 
 const fifty = simulator(50, 0, 2);
 describe('matrix on 50 networks (2 guests each: 102 nodes × 4 services)', () => {
-  bench('reachability matrix', () => {
-    reachabilityMatrix(fifty);
-  }, { time: 3000, iterations: 2 });
+  bench(
+    'reachability matrix',
+    () => {
+      reachabilityMatrix(fifty);
+    },
+    { time: 3000, iterations: 2 },
+  );
 });

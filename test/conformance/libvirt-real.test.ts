@@ -10,7 +10,12 @@ import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 import { read } from '../helpers/files.js';
 
 const DIR = join(SHARED_CORPUS, 'libvirt-real');
-const cases = (): string[] => (existsSync(DIR) ? readdirSync(DIR).filter((d) => statSync(join(DIR, d)).isDirectory()).sort() : []);
+const cases = (): string[] =>
+  existsSync(DIR)
+    ? readdirSync(DIR)
+        .filter((d) => statSync(join(DIR, d)).isDirectory())
+        .sort()
+    : [];
 
 /** iptables-save output without its `# Generated/Completed` lines. */
 const withoutComments = (text: string): string => text.replace(/^#.*\n/gm, '');
@@ -19,9 +24,25 @@ describeCorpus('real libvirt 9.0.0 captures', async () => {
   const outcomes: Array<{ name: string; got: string; want: string }> = [];
   for (const name of cases()) {
     const dir = join(DIR, name);
-    for (const [before, after, family] of [['before.txt', 'after.txt', 'ipv4'], ['before.ip6.txt', 'after.ip6.txt', 'ipv6']] as const) {
-      const r = await runCli(['compile', join(dir, 'network.xml'), '--base', join(dir, before), '--family', family, '--format', 'save']);
-      outcomes.push({ name: `${name} ${family}`, got: r.code === 0 ? r.stdout : r.stderr, want: withoutComments(read(join(dir, after))) });
+    for (const [before, after, family] of [
+      ['before.txt', 'after.txt', 'ipv4'],
+      ['before.ip6.txt', 'after.ip6.txt', 'ipv6'],
+    ] as const) {
+      const r = await runCli([
+        'compile',
+        join(dir, 'network.xml'),
+        '--base',
+        join(dir, before),
+        '--family',
+        family,
+        '--format',
+        'save',
+      ]);
+      outcomes.push({
+        name: `${name} ${family}`,
+        got: r.code === 0 ? r.stdout : r.stderr,
+        want: withoutComments(read(join(dir, after))),
+      });
     }
   }
   it(`${outcomes.filter((o) => o.got === o.want).length}/${outcomes.length} captures: compile network.xml --base before --format save == after`, () => {
@@ -37,7 +58,9 @@ describeCorpus('real libvirt 9.0.0 captures', async () => {
         .map((l) => /Applying rule '\/usr\/sbin\/(.*)'$/.exec(l)?.[1])
         .filter((l): l is string => l !== undefined && !l.includes('--delete'));
       const r = await runCli(['compile', join(dir, 'network.xml'), '--format', 'json', '--setup']);
-      const compiled = (JSON.parse(r.stdout) as { commands: Array<{ argv: string[] }> }).commands.map((c) => c.argv.map((a) => (a === '!' ? "'!'" : a)).join(' '));
+      const compiled = (JSON.parse(r.stdout) as { commands: Array<{ argv: string[] }> }).commands.map((c) =>
+        c.argv.map((a) => (a === '!' ? "'!'" : a)).join(' '),
+      );
       expect(compiled, name).toEqual(logged);
     }
   });
@@ -53,8 +76,20 @@ describe('real libvirt 9.0.0 captures with IPv6 networks', () => {
     ['e-three-dual-stack', ['network1.xml', 'network2.xml', 'network3.xml']],
   ] as const)('%s: compile (in start order) --base before == after, IPv4 and IPv6', async (name, nets) => {
     const dir = join(V6, name);
-    for (const [before, after, family] of [['before.txt', 'after.txt', 'ipv4'], ['before.ip6.txt', 'after.ip6.txt', 'ipv6']] as const) {
-      const r = await runCli(['compile', ...nets.map((n) => join(dir, n)), '--base', join(dir, before), '--family', family, '--format', 'save']);
+    for (const [before, after, family] of [
+      ['before.txt', 'after.txt', 'ipv4'],
+      ['before.ip6.txt', 'after.ip6.txt', 'ipv6'],
+    ] as const) {
+      const r = await runCli([
+        'compile',
+        ...nets.map((n) => join(dir, n)),
+        '--base',
+        join(dir, before),
+        '--family',
+        family,
+        '--format',
+        'save',
+      ]);
       expect(r.stdout, `${name} ${family}`).toBe(withoutComments(read(join(dir, after))));
     }
     expect(read(join(dir, 'after.ip6.txt'))).toContain('-A LIBVIRT_FWI -d 2001:db8:126::/64 -o virbr6 -j ACCEPT');

@@ -46,13 +46,57 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: 'a: default NAT network', dir: 'a-default-nat', rules: 'after', truth: 'truth.json', networks: ['network.xml'] },
-  { name: 'b: host-only, ip_forward 0', dir: 'b-host-only', rules: 'after', truth: 'truth.json', networks: ['network.xml'] },
-  { name: 'b: host-only, ip_forward forced 1', dir: 'b-host-only', rules: 'after', truth: 'truth-forced-forward.json', networks: ['network.xml'] },
-  { name: 'k: iptables-nft host firewall + libvirt nft', dir: 'k-iptables-hostfw-plus-nft', rules: 'after', truth: 'truth.json', networks: ['network1.xml', 'network2.xml'] },
-  { name: 'k: the traced second pass', dir: 'k-iptables-hostfw-plus-nft', rules: 'after-probes', truth: 'truth-traced.json', networks: ['network1.xml', 'network2.xml'] },
-  { name: 'p: iptables-nft first, then libvirt nft', dir: 'p-priority-order', rules: 'ruleset-A', truth: 'truth-A.json', networks: ['network.xml'], uplinkExtra: '10.0.2.99' },
-  { name: 'p: libvirt nft first, then iptables-nft', dir: 'p-priority-order', rules: 'ruleset-B', truth: 'truth-B.json', networks: ['network.xml'], uplinkExtra: '10.0.2.99' },
+  {
+    name: 'a: default NAT network',
+    dir: 'a-default-nat',
+    rules: 'after',
+    truth: 'truth.json',
+    networks: ['network.xml'],
+  },
+  {
+    name: 'b: host-only, ip_forward 0',
+    dir: 'b-host-only',
+    rules: 'after',
+    truth: 'truth.json',
+    networks: ['network.xml'],
+  },
+  {
+    name: 'b: host-only, ip_forward forced 1',
+    dir: 'b-host-only',
+    rules: 'after',
+    truth: 'truth-forced-forward.json',
+    networks: ['network.xml'],
+  },
+  {
+    name: 'k: iptables-nft host firewall + libvirt nft',
+    dir: 'k-iptables-hostfw-plus-nft',
+    rules: 'after',
+    truth: 'truth.json',
+    networks: ['network1.xml', 'network2.xml'],
+  },
+  {
+    name: 'k: the traced second pass',
+    dir: 'k-iptables-hostfw-plus-nft',
+    rules: 'after-probes',
+    truth: 'truth-traced.json',
+    networks: ['network1.xml', 'network2.xml'],
+  },
+  {
+    name: 'p: iptables-nft first, then libvirt nft',
+    dir: 'p-priority-order',
+    rules: 'ruleset-A',
+    truth: 'truth-A.json',
+    networks: ['network.xml'],
+    uplinkExtra: '10.0.2.99',
+  },
+  {
+    name: 'p: libvirt nft first, then iptables-nft',
+    dir: 'p-priority-order',
+    rules: 'ruleset-B',
+    truth: 'truth-B.json',
+    networks: ['network.xml'],
+    uplinkExtra: '10.0.2.99',
+  },
 ];
 
 function topology(c: Case, truth: Truth): Topology {
@@ -60,15 +104,25 @@ function topology(c: Case, truth: Truth): Topology {
   const guests = networks.map((n, i) => {
     // probe-ns.py: a static .10 address, default via the bridge address (isolated networks too).
     const base = n.ips[0]!.address.value;
-    return parseGuestFlag(`g${i + 1}@${n.bridge!.name}=${formatHost(4, (base & ~255n) + 10n)},gw=${formatHost(4, base)}`);
+    return parseGuestFlag(
+      `g${i + 1}@${n.bridge!.name}=${formatHost(4, (base & ~255n) + 10n)},gw=${formatHost(4, base)}`,
+    );
   });
   const t = buildTopology({
-    ...emptySpec(), networks, guests, autoGuests: false, outside: [parseHost('198.51.100.7')!],
-    uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), ipForward: truth.ip_forward === '1',
+    ...emptySpec(),
+    networks,
+    guests,
+    autoGuests: false,
+    outside: [parseHost('198.51.100.7')!],
+    uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+    ipForward: truth.ip_forward === '1',
   });
   if (!c.uplinkExtra) return t;
   const extra = { address: parseHost(c.uplinkExtra)!, prefix: 24 };
-  return { ...t, interfaces: t.interfaces.map((i) => (i.role === 'uplink' ? { ...i, addresses: [...i.addresses, extra] } : i)) };
+  return {
+    ...t,
+    interfaces: t.interfaces.map((i) => (i.role === 'uplink' ? { ...i, addresses: [...i.addresses, extra] } : i)),
+  };
 }
 
 function simulators(c: Case, t: Topology): Array<{ syntax: string; sim: Simulator }> {
@@ -77,8 +131,20 @@ function simulators(c: Case, t: Topology): Array<{ syntax: string; sim: Simulato
   const iptables = text.trim() === '' ? null : parseSave(text, { file: ipt });
   const file = (ext: string): string => join(REAL, c.dir, `${c.rules}.nft.${ext}`);
   return [
-    { syntax: 'text', sim: prepare(compileHost({ iptables, nft: parseNftText(readFileSync(file('txt'), 'utf8'), { file: file('txt') }) }, 4), t) },
-    { syntax: 'json', sim: prepare(compileHost({ iptables, nft: parseNftJson(readFileSync(file('json'), 'utf8'), { file: file('json') }) }, 4), t) },
+    {
+      syntax: 'text',
+      sim: prepare(
+        compileHost({ iptables, nft: parseNftText(readFileSync(file('txt'), 'utf8'), { file: file('txt') }) }, 4),
+        t,
+      ),
+    },
+    {
+      syntax: 'json',
+      sim: prepare(
+        compileHost({ iptables, nft: parseNftJson(readFileSync(file('json'), 'utf8'), { file: file('json') }) }, 4),
+        t,
+      ),
+    },
   ];
 }
 
@@ -102,9 +168,14 @@ function predicted(r: TraceResult, p: TruthProbe): string {
       if (p.proto === 'dhcp') return 'timeout';
       if (udp && UDP_SOFT.has(req.rejectWith!)) return 'timeout';
       return REFUSED.has(req.rejectWith!) ? 'refused' : 'unreachable';
-    case 'dropped': return 'timeout';
-    case 'unreachable': return req.signal === 'icmp-host-unreachable' || req.signal === 'icmp-net-unreachable' ? 'unreachable' : 'timeout';
-    case 'unknown': return `unknown (${req.reason})`;
+    case 'dropped':
+      return 'timeout';
+    case 'unreachable':
+      return req.signal === 'icmp-host-unreachable' || req.signal === 'icmp-net-unreachable'
+        ? 'unreachable'
+        : 'timeout';
+    case 'unknown':
+      return `unknown (${req.reason})`;
   }
 }
 
@@ -119,7 +190,13 @@ function run(sim: Simulator, p: TruthProbe): TraceResult {
   if (p.proto === 'dhcp') return traceDhcp(sim, p.from);
   const proto = p.proto === 'dns-udp' ? 'udp' : p.proto === 'dns-tcp' ? 'tcp' : p.proto;
   // probe-ns.py's outside namespace speaks from its link address.
-  return trace(sim, { from: p.from, to: p.to, proto, dport: p.port, ...(p.from === 'outside' ? { fromAddress: '10.0.2.2' } : {}) });
+  return trace(sim, {
+    from: p.from,
+    to: p.to,
+    proto,
+    dport: p.port,
+    ...(p.from === 'outside' ? { fromAddress: '10.0.2.2' } : {}),
+  });
 }
 
 describeCorpus('nft hosts: the simulator gives what the kernel did (nft-real truth)', () => {

@@ -53,7 +53,11 @@ function scenarios(): Scenario[] {
   if (!existsSync(INPUTS)) return [];
   return readdirSync(INPUTS, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(join(INPUTS, d.name)).filter((f) => f.endsWith('.xen')).map((f) => ({ capture: d.name, step: f.slice(0, -4), input: join(INPUTS, d.name, f) })))
+    .flatMap((d) =>
+      readdirSync(join(INPUTS, d.name))
+        .filter((f) => f.endsWith('.xen'))
+        .map((f) => ({ capture: d.name, step: f.slice(0, -4), input: join(INPUTS, d.name, f) })),
+    )
     .sort((a, b) => `${a.capture}/${a.step}`.localeCompare(`${b.capture}/${b.step}`));
 }
 
@@ -64,10 +68,18 @@ describeCorpus('Xen script captures', async () => {
     const dir = join(CAPTURES, s.capture);
     const flags = ['--flavor', flavorOf(read(s.input)), '--xen-version', xenVersionOf(s.capture)];
     const save = await runCli(['compile', s.input, ...flags]);
-    saves.push({ name: `${s.capture}/${s.step}`, got: save.code === 0 ? save.stdout : save.stderr, want: canonical(read(join(dir, `${s.step}.save`)), `${s.step}.save`) });
+    saves.push({
+      name: `${s.capture}/${s.step}`,
+      got: save.code === 0 ? save.stdout : save.stderr,
+      want: canonical(read(join(dir, `${s.step}.save`)), `${s.step}.save`),
+    });
     const json = await runCli(['compile', s.input, ...flags, '--format', 'json']);
     const compiled = (JSON.parse(json.stdout) as { commands: Array<{ argv: string[] }> }).commands.map((c) => c.argv);
-    argvs.push({ name: `${s.capture}/${s.step}`, got: compiled, want: loggedBefore(read(join(dir, 'iptables-commands.log')), s.step) });
+    argvs.push({
+      name: `${s.capture}/${s.step}`,
+      got: compiled,
+      want: loggedBefore(read(join(dir, 'iptables-commands.log')), s.step),
+    });
   }
 
   it(`${saves.filter((o) => o.got === o.want).length}/${saves.length} capture steps: compile STEP.xen == STEP.save`, () => {
@@ -81,23 +93,41 @@ describeCorpus('Xen script captures', async () => {
 
   // The same scenarios from the host's xend-config.sxp and the guests' domU configurations.
   const fromConfigs: Array<{ capture: string; step: string; argv: string[] }> = [
-    { capture: 'head-vif-bridge-ip', step: 'online-vif1.0-vif2.0', argv: ['xend-config-bridge.sxp', 'domains/web.cfg', 'domains/db.cfg', '--flavor', 'xen-bridge'] },
-    { capture: 'head-vif-nat', step: 'online', argv: ['xend-config-nat.sxp', 'domains/nat-guest.cfg', '--domids', '3', '--flavor', 'xen-nat'] },
-    { capture: 'head-vif-route', step: 'online', argv: ['xend-config-route.sxp', 'domains/routed.cfg', '--domids', '4', '--flavor', 'xen-route'] },
+    {
+      capture: 'head-vif-bridge-ip',
+      step: 'online-vif1.0-vif2.0',
+      argv: ['xend-config-bridge.sxp', 'domains/web.cfg', 'domains/db.cfg', '--flavor', 'xen-bridge'],
+    },
+    {
+      capture: 'head-vif-nat',
+      step: 'online',
+      argv: ['xend-config-nat.sxp', 'domains/nat-guest.cfg', '--domids', '3', '--flavor', 'xen-nat'],
+    },
+    {
+      capture: 'head-vif-route',
+      step: 'online',
+      argv: ['xend-config-route.sxp', 'domains/routed.cfg', '--domids', '4', '--flavor', 'xen-route'],
+    },
     { capture: 'network-nat-4.4', step: 'start', argv: ['xend-config-nat.sxp', '--flavor', 'xen-nat'] },
   ];
   const configOutcomes: Array<{ name: string; got: string; want: string }> = [];
   for (const c of fromConfigs) {
     const argv = c.argv.map((a) => (/\.(sxp|cfg)$/.test(a) ? join(INPUTS, a) : a));
     const r = await runCli(['compile', ...argv, '--xen-version', xenVersionOf(c.capture)]);
-    configOutcomes.push({ name: `${c.capture}/${c.step}`, got: r.code === 0 ? r.stdout : r.stderr, want: canonical(read(join(CAPTURES, c.capture, `${c.step}.save`)), c.step) });
+    configOutcomes.push({
+      name: `${c.capture}/${c.step}`,
+      got: r.code === 0 ? r.stdout : r.stderr,
+      want: canonical(read(join(CAPTURES, c.capture, `${c.step}.save`)), c.step),
+    });
   }
   it(`${configOutcomes.filter((o) => o.got === o.want).length}/${configOutcomes.length} capture steps from xend-config.sxp + domU configs`, () => {
     for (const o of configOutcomes) expect(o.got, o.name).toBe(o.want);
   });
 
   it('every capture with a Xen script run has its inputs here', () => {
-    const captured = readdirSync(CAPTURES, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'xenserver-style-portforward').map((d) => d.name);
+    const captured = readdirSync(CAPTURES, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'xenserver-style-portforward')
+      .map((d) => d.name);
     const covered = new Set(scenarios().map((s) => s.capture));
     expect(captured.filter((c) => !covered.has(c))).toEqual([]);
   });

@@ -19,7 +19,10 @@ const eras: Array<{ flavor: Flavor; version?: string }> = [
   { flavor: 'libvirt' },
   { flavor: 'libvirt', version: '5.1.0' },
   { flavor: 'libvirt-legacy' },
-  ...[...new Set(LEGACY_BOUNDARIES.map((b) => b.since))].map((version) => ({ flavor: 'libvirt-legacy' as const, version })),
+  ...[...new Set(LEGACY_BOUNDARIES.map((b) => b.since))].map((version) => ({
+    flavor: 'libvirt-legacy' as const,
+    version,
+  })),
   { flavor: 'libvirt-legacy', version: '0.6.3' },
 ];
 
@@ -49,7 +52,9 @@ describe('classifier == engine on the seed lab networks', () => {
 });
 
 describeCorpus('classifier == engine on libvirt test vectors', () => {
-  const files = ['libvirt/firewall', 'libvirt/firewall-legacy', 'libvirt/xml'].flatMap((d) => walk(join(SHARED_CORPUS, d))).filter((f) => f.endsWith('.xml') && !f.includes('expected-out'));
+  const files = ['libvirt/firewall', 'libvirt/firewall-legacy', 'libvirt/xml']
+    .flatMap((d) => walk(join(SHARED_CORPUS, d)))
+    .filter((f) => f.endsWith('.xml') && !f.includes('expected-out'));
   const usable = files.flatMap((f) => {
     try {
       return [[basename(f), readNetworks(read(f), f)] as const];

@@ -39,7 +39,11 @@ export function bigDump(networks: number, forwards: number): string {
     add('nat', 'LIBVIRT_PRT', `-s ${n} ! -d ${n} -j MASQUERADE`);
     add('mangle', 'LIBVIRT_PRT', `-o ${br} -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill`);
     for (let k = 0; k < forwards; k++) {
-      add('nat', 'PREROUTING', `-d 10.0.2.15/32 -p tcp -m tcp --dport ${10000 + i * forwards + k} -j DNAT --to-destination ${subnet(i)}.10:${1000 + k}`);
+      add(
+        'nat',
+        'PREROUTING',
+        `-d 10.0.2.15/32 -p tcp -m tcp --dport ${10000 + i * forwards + k} -j DNAT --to-destination ${subnet(i)}.10:${1000 + k}`,
+      );
       add('filter', 'FORWARD', `-d ${subnet(i)}.10/32 -o ${br} -p tcp -m tcp --dport ${1000 + k} -j ACCEPT`);
     }
   }
@@ -60,4 +64,3 @@ export function bigDump(networks: number, forwards: number): string {
   }
   return out.join('\n') + '\n';
 }
-

@@ -7,7 +7,11 @@ const [server, name] = process.argv.slice(2);
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l, 'ascii')]);
 // Header: id 0x5a5a, flags RD, one question; then QNAME, QTYPE A, QCLASS IN.
-const query = Buffer.concat([Buffer.from([0x5a, 0x5a, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+const query = Buffer.concat([
+  Buffer.from([0x5a, 0x5a, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]),
+  ...labels,
+  Buffer.from([0, 0, 1, 0, 1]),
+]);
 const socket = createSocket('udp4');
 const timer = setTimeout(() => {
   console.log('timeout');

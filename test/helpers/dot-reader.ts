@@ -33,7 +33,8 @@ function tokenize(text: string): Token[] {
   while (i < text.length) {
     const c = text[i]!;
     if (/\s/.test(c)) i++;
-    else if (text.startsWith('//', i) || (c === '#' && (i === 0 || text[i - 1] === '\n'))) i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
+    else if (text.startsWith('//', i) || (c === '#' && (i === 0 || text[i - 1] === '\n')))
+      i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
     else if (text.startsWith('/*', i)) i = text.indexOf('*/', i) + 2;
     else if (text.startsWith('->', i) || text.startsWith('--', i)) {
       out.push({ kind: 'punct', value: text.slice(i, i + 2) });
@@ -120,7 +121,11 @@ export function readDot(text: string): DotGraph {
   };
 
   /** Statements up to the closing brace; returns the node ids they mention. */
-  const stmts = (cluster: string | null, defaults: { node: Record<string, string>; edge: Record<string, string> }, attrs: Record<string, string>): string[] => {
+  const stmts = (
+    cluster: string | null,
+    defaults: { node: Record<string, string>; edge: Record<string, string> },
+    attrs: Record<string, string>,
+  ): string[] => {
     const mentioned: string[] = [];
     const nodeDefaults = { ...defaults.node };
     const edgeDefaults = { ...defaults.edge };
@@ -131,7 +136,13 @@ export function readDot(text: string): DotGraph {
         continue;
       }
       const tok = peek()!;
-      if (tok.kind === 'id' && !tok.quoted && ['graph', 'node', 'edge'].includes(tok.value) && t[p + 1]?.kind === 'punct' && t[p + 1]!.value === '[') {
+      if (
+        tok.kind === 'id' &&
+        !tok.quoted &&
+        ['graph', 'node', 'edge'].includes(tok.value) &&
+        t[p + 1]?.kind === 'punct' &&
+        t[p + 1]!.value === '['
+      ) {
         p++;
         const a = attrList();
         if (tok.value === 'node') Object.assign(nodeDefaults, a);
@@ -142,7 +153,10 @@ export function readDot(text: string): DotGraph {
       // A chain of endpoints (ids or subgraphs) joined by edge operators.
       const ends: string[][] = [];
       for (;;) {
-        if (isP('{') || (peek()?.kind === 'id' && !(peek() as { quoted: boolean }).quoted && peek()!.value === 'subgraph')) {
+        if (
+          isP('{') ||
+          (peek()?.kind === 'id' && !(peek() as { quoted: boolean }).quoted && peek()!.value === 'subgraph')
+        ) {
           let name: string | null = null;
           if (!isP('{')) {
             p++;
@@ -150,7 +164,11 @@ export function readDot(text: string): DotGraph {
           }
           expectP('{');
           const subAttrs: Record<string, string> = {};
-          const inner = stmts(name?.startsWith('cluster') ? name : cluster, { node: nodeDefaults, edge: edgeDefaults }, subAttrs);
+          const inner = stmts(
+            name?.startsWith('cluster') ? name : cluster,
+            { node: nodeDefaults, edge: edgeDefaults },
+            subAttrs,
+          );
           expectP('}');
           if (subAttrs.rank === 'same') sameRank.push(inner);
           ends.push(inner);
@@ -185,7 +203,9 @@ export function readDot(text: string): DotGraph {
         for (const n of ends[0]!) touch(n, cluster, ends[0]!.length === 1 ? { ...nodeDefaults, ...a } : {});
       } else {
         for (const group of ends) for (const n of group) touch(n, cluster, nodes.has(n) ? {} : nodeDefaults);
-        for (let i = 0; i + 1 < ends.length; i++) for (const from of ends[i]!) for (const to of ends[i + 1]!) edges.push({ from, to, attrs: { ...edgeDefaults, ...a } });
+        for (let i = 0; i + 1 < ends.length; i++)
+          for (const from of ends[i]!)
+            for (const to of ends[i + 1]!) edges.push({ from, to, attrs: { ...edgeDefaults, ...a } });
       }
     }
     return mentioned;

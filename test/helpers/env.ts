@@ -26,8 +26,17 @@ let kernelReason: string | null | undefined;
 export function kernelSkipReason(): string | null {
   if (kernelReason !== undefined) return kernelReason;
   if (process.getuid?.() !== 0) return (kernelReason = 'kernel tests need root (network namespaces)');
-  for (const tool of ['unshare', 'iptables-legacy-restore', 'iptables-legacy-save', 'ip6tables-legacy-restore', 'iptables-nft-restore', 'nft', 'ip']) {
-    if (!commandExists(tool)) return (kernelReason = `kernel tests need '${tool}' (apt-get install iptables nftables iproute2)`);
+  for (const tool of [
+    'unshare',
+    'iptables-legacy-restore',
+    'iptables-legacy-save',
+    'ip6tables-legacy-restore',
+    'iptables-nft-restore',
+    'nft',
+    'ip',
+  ]) {
+    if (!commandExists(tool))
+      return (kernelReason = `kernel tests need '${tool}' (apt-get install iptables nftables iproute2)`);
   }
   try {
     execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
@@ -59,14 +68,20 @@ export function libvirtSkipReason(): string | null {
   const kernel = kernelSkipReason();
   if (kernel) return (libvirtReason = kernel);
   for (const tool of ['libvirtd', 'virsh', 'dnsmasq', 'setpriv']) {
-    if (!commandExists(tool)) return (libvirtReason = `the libvirt tests need '${tool}' (apt-get install --no-install-recommends libvirt-daemon libvirt-clients dnsmasq-base)`);
+    if (!commandExists(tool))
+      return (libvirtReason = `the libvirt tests need '${tool}' (apt-get install --no-install-recommends libvirt-daemon libvirt-clients dnsmasq-base)`);
   }
   return (libvirtReason = null);
 }
 
 /** A suite that starts the real libvirtd in a network+mount namespace. */
 export function describeLibvirt(name: string, body: () => void): void {
-  gated('a real libvirtd (root, unshare, libvirt-daemon, libvirt-clients, dnsmasq-base)', libvirtSkipReason(), name, body);
+  gated(
+    'a real libvirtd (root, unshare, libvirt-daemon, libvirt-clients, dnsmasq-base)',
+    libvirtSkipReason(),
+    name,
+    body,
+  );
 }
 
 /** A suite that reads ../shared/corpus. */
@@ -75,10 +90,19 @@ export function describeCorpus(name: string, body: () => void): void {
 }
 
 /** A suite that runs real iptables in network namespaces (and may read the shared corpus, or need more tools). */
-export function describeKernel(name: string, body: () => void, opts: { corpus?: boolean; tools?: readonly string[] } = {}): void {
+export function describeKernel(
+  name: string,
+  body: () => void,
+  opts: { corpus?: boolean; tools?: readonly string[] } = {},
+): void {
   const tool = (opts.tools ?? []).find((t) => !commandExists(t));
   const toolReason = tool ? `this suite needs '${tool}' (apt-get install ${tool})` : null;
-  gated('the kernel (root, unshare, iptables)', kernelSkipReason() ?? (opts.corpus ? corpusSkipReason() : null) ?? toolReason, name, body);
+  gated(
+    'the kernel (root, unshare, iptables)',
+    kernelSkipReason() ?? (opts.corpus ? corpusSkipReason() : null) ?? toolReason,
+    name,
+    body,
+  );
 }
 
 /** Headless Chromium, as Debian packages it. */
@@ -86,7 +110,9 @@ export const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find(c
 
 /** Why the HTML report cannot be opened in a browser here, or null when it can. */
 export function chromiumSkipReason(): string | null {
-  return CHROMIUM ? null : "the HTML report tests need headless Chromium (apt-get install --no-install-recommends chromium)";
+  return CHROMIUM
+    ? null
+    : 'the HTML report tests need headless Chromium (apt-get install --no-install-recommends chromium)';
 }
 
 /** A suite that opens pages in headless Chromium. */
@@ -96,7 +122,9 @@ export function describeChromium(name: string, body: () => void): void {
 
 /** Why Graphviz's dot cannot lay diagrams out here, or null when it can. */
 export function graphvizSkipReason(): string | null {
-  return commandExists('dot') ? null : "the Graphviz layout tests need 'dot' (apt-get install --no-install-recommends graphviz)";
+  return commandExists('dot')
+    ? null
+    : "the Graphviz layout tests need 'dot' (apt-get install --no-install-recommends graphviz)";
 }
 
 /** A suite that lays diagrams out with Graphviz's dot. */
@@ -111,7 +139,9 @@ export function describeWithTool(tool: string, pkg: string, name: string, body: 
 
 /** Why br_netfilter cases cannot run here, or null: the module must be loaded (loading it is not a test's to do). */
 export function brNetfilterSkipReason(): string | null {
-  return existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables') ? null : 'br_netfilter is not loaded (modprobe br_netfilter)';
+  return existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')
+    ? null
+    : 'br_netfilter is not loaded (modprobe br_netfilter)';
 }
 
 /** A case left out for `reason` inside a describe: said on stderr, and a failing test under VIRTABLES_REQUIRE_ALL=1. */

@@ -25,7 +25,12 @@ export function parseFile(path: string, base?: string): Dump {
 
 /** Is this file an iptables-save dump (possibly an empty one: nothing to save)? */
 export function looksLikeDump(path: string): boolean {
-  if (/README|\.(md|xml|log|conf|db|net\.txt|nft\.txt|nft-ruleset|stderr|stdout)$|VERSION|REVISIONS|commands|list-rules|roundtrip|interface-maps|-linux\.(args|iptables|nftables)$/.test(path)) return false;
+  if (
+    /README|\.(md|xml|log|conf|db|net\.txt|nft\.txt|nft-ruleset|stderr|stdout)$|VERSION|REVISIONS|commands|list-rules|roundtrip|interface-maps|-linux\.(args|iptables|nftables)$/.test(
+      path,
+    )
+  )
+    return false;
   const text = read(path);
   if (text.trim() === '') return /\.(save|txt)$/.test(path);
   return /^\*[a-z]+\s*$/m.test(text) && /^COMMIT\s*$/m.test(text);

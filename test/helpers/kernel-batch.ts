@@ -21,7 +21,8 @@ export interface KernelCase {
   readonly serial?: boolean;
 }
 
-export type KernelAnswer = { readonly ok: true; readonly printed: string } | { readonly ok: false; readonly error: string };
+export type KernelAnswer =
+  { readonly ok: true; readonly printed: string } | { readonly ok: false; readonly error: string };
 
 /** What every case may refer to, made in the namespace first: an ipset and an accounting object named vt. */
 const SETUP: ReadonlyArray<readonly string[]> = [
@@ -45,12 +46,16 @@ export async function inNamespace<T>(body: (run: Runner) => Promise<T>): Promise
     }
     const run: Runner = (command, args, input) =>
       new Promise((resolve) => {
-        const child = spawn('nsenter', ['-t', String(pid), '-n', command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('nsenter', ['-t', String(pid), '-n', command, ...args], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (b: Buffer) => out.push(b));
         child.stderr.on('data', (b: Buffer) => err.push(b));
-        child.on('close', (code) => resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+        child.on('close', (code) =>
+          resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+        );
         // iptables-restore stops reading at the line it refuses: the rest of the input meets a closed
         // pipe (EPIPE), and its answer is in the exit status and stderr.
         child.stdin.on('error', () => undefined);
@@ -66,7 +71,11 @@ export async function inNamespace<T>(body: (run: Runner) => Promise<T>): Promise
   }
 }
 
-export type Runner = (command: string, args: string[], input?: string) => Promise<{ status: number; stdout: string; stderr: string }>;
+export type Runner = (
+  command: string,
+  args: string[],
+  input?: string,
+) => Promise<{ status: number; stdout: string; stderr: string }>;
 
 /** The kernel's message without iptables-restore's boilerplate. */
 function message(stderr: string): string {
@@ -84,11 +93,19 @@ function tools(family: Family): { restore: string; save: string } {
 
 function declarations(table: string, cases: readonly KernelCase[]): string[] {
   const builtin = BUILTIN_CHAINS[table] ?? [];
-  return [...new Set(cases.map((c) => c.chain))].map((chain) => (builtin.includes(chain) ? `:${chain} ACCEPT [0:0]` : `:${chain} - [0:0]`));
+  return [...new Set(cases.map((c) => c.chain))].map((chain) =>
+    builtin.includes(chain) ? `:${chain} ACCEPT [0:0]` : `:${chain} - [0:0]`,
+  );
 }
 
 /** Phase one: accepted or refused, each case committed on its own. */
-async function acceptance(run: Runner, family: Family, table: string, cases: readonly KernelCase[], answers: Map<KernelCase, KernelAnswer>): Promise<KernelCase[]> {
+async function acceptance(
+  run: Runner,
+  family: Family,
+  table: string,
+  cases: readonly KernelCase[],
+  answers: Map<KernelCase, KernelAnswer>,
+): Promise<KernelCase[]> {
   const accepted: KernelCase[] = [];
   let rest = [...cases];
   const { restore } = tools(family);
@@ -99,7 +116,15 @@ async function acceptance(run: Runner, family: Family, table: string, cases: rea
       firstLine.push(lines.length + 1);
       // The empty commit after each case frees what its rules held (a hashlimit table, a recent
       // list), so the next case meets a clean kernel, as a one-rule file would.
-      lines.push(`*${table}`, ...declarations(table, [c]), ...(c.before ?? []).map((b) => `-A ${c.chain} ${b}`), `-A ${c.chain} ${c.rule}`, 'COMMIT', `*${table}`, 'COMMIT');
+      lines.push(
+        `*${table}`,
+        ...declarations(table, [c]),
+        ...(c.before ?? []).map((b) => `-A ${c.chain} ${b}`),
+        `-A ${c.chain} ${c.rule}`,
+        'COMMIT',
+        `*${table}`,
+        'COMMIT',
+      );
     }
     const r = await run(restore, ['-w'], lines.join('\n') + '\n');
     if (r.status === 0) {
@@ -119,7 +144,13 @@ async function acceptance(run: Runner, family: Family, table: string, cases: rea
 }
 
 /** Phase two: how iptables-save prints accepted cases (many per restore; alone when they interfere). */
-async function printing(run: Runner, family: Family, table: string, cases: readonly KernelCase[], answers: Map<KernelCase, KernelAnswer>): Promise<void> {
+async function printing(
+  run: Runner,
+  family: Family,
+  table: string,
+  cases: readonly KernelCase[],
+  answers: Map<KernelCase, KernelAnswer>,
+): Promise<void> {
   const { restore, save } = tools(family);
   const together = async (group: readonly KernelCase[]): Promise<boolean> => {
     // Emptied first, so the group does not meet the previous group's kernel objects.
@@ -136,7 +167,10 @@ async function printing(run: Runner, family: Family, table: string, cases: reado
     for (const c of group) want.set(c.chain, (want.get(c.chain) ?? 0) + 1 + (c.before?.length ?? 0));
     if (![...want].every(([chain, n]) => (printed.get(chain)?.length ?? 0) === n)) {
       if (group.length > 1) return false;
-      answers.set(group[0]!, { ok: true, printed: (printed.get(group[0]!.chain) ?? []).slice(group[0]!.before?.length ?? 0).join(' | ') });
+      answers.set(group[0]!, {
+        ok: true,
+        printed: (printed.get(group[0]!.chain) ?? []).slice(group[0]!.before?.length ?? 0).join(' | '),
+      });
       return true;
     }
     const next = new Map<string, number>();
@@ -180,9 +214,11 @@ export async function kernelAnswers(cases: readonly KernelCase[]): Promise<Kerne
       await printing(run, family, table, accepted, answers);
     };
     const all = [...groups.values()];
-    await Promise.all((['ipv4', 'ipv6'] as const).map(async (family) => {
-      for (const group of all.filter((g) => g[0]!.family === family && !g[0]!.serial)) await ask(group);
-    }));
+    await Promise.all(
+      (['ipv4', 'ipv6'] as const).map(async (family) => {
+        for (const group of all.filter((g) => g[0]!.family === family && !g[0]!.serial)) await ask(group);
+      }),
+    );
     for (const group of all.filter((g) => g[0]!.serial)) await ask(group);
   });
   return cases.map((c) => answers.get(c)!);

@@ -21,11 +21,21 @@ function tools(family: Family, backend: Backend): { restore: string; save: strin
 }
 
 /** `*-restore < text; *-save` inside `unshare -n` (after `setup`, a shell command, when given). */
-export function kernelRoundTrip(text: string, family: Family, backend: Backend = 'legacy', counters = false, setup?: string): KernelResult {
+export function kernelRoundTrip(
+  text: string,
+  family: Family,
+  backend: Backend = 'legacy',
+  counters = false,
+  setup?: string,
+): KernelResult {
   const { restore, save } = tools(family, backend);
   const c = counters ? ' -c' : '';
   const before = setup ? `${setup} && ` : '';
-  const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}${restore} -w${c} && ${save}${c}`], { input: text, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', `${before}${restore} -w${c} && ${save}${c}`], {
+    input: text,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
 }
 
@@ -70,7 +80,10 @@ export interface NftRoundTrip {
  * and `nft -j list ruleset`. `iif`/`oif` name interfaces the kernel resolves when loading, so
  * those are created first (as bridges: this kernel has no dummy module).
  */
-export function nftRoundTrip(input: string, options: { json?: boolean; interfaces?: readonly string[] } = {}): NftRoundTrip {
+export function nftRoundTrip(
+  input: string,
+  options: { json?: boolean; interfaces?: readonly string[] } = {},
+): NftRoundTrip {
   const marker = '@@virtables-json@@';
   // nft -j cannot read standard input: the ruleset goes through a file.
   const dir = mkdtempSync(join(tmpdir(), 'virtables-nft-'));
@@ -82,9 +95,17 @@ export function nftRoundTrip(input: string, options: { json?: boolean; interface
     `nft ${options.json ? '-j ' : ''}-f '${file}' || exit 2`,
     `nft list ruleset && echo '${marker}' && nft -j list ruleset`,
   ].join('\n');
-  const r = spawnSync('unshare', ['-n', 'sh', '-c', script, 'sh', ...(options.interfaces ?? [])], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', script, 'sh', ...(options.interfaces ?? [])], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   rmSync(dir, { recursive: true, force: true });
   const out = r.stdout ?? '';
   const at = out.indexOf(`${marker}\n`);
-  return { ok: r.status === 0, text: at < 0 ? out : out.slice(0, at), json: at < 0 ? '' : out.slice(at + marker.length + 1), stderr: (r.stderr ?? '').trim() };
+  return {
+    ok: r.status === 0,
+    text: at < 0 ? out : out.slice(0, at),
+    json: at < 0 ? '' : out.slice(at + marker.length + 1),
+    stderr: (r.stderr ?? '').trim(),
+  };
 }

@@ -28,9 +28,56 @@ export function seeded(seed: number): Random {
 
 /** Words worth putting in: boundaries the kernel checks, and characters grammars treat specially. */
 export const HOSTILE_WORDS: readonly string[] = [
-  '0', '-1', '65535', '65536', '99999', '4294967296', '0x', '1:', ':4', '4:4', '1.2.3.4/33', '::/129', '255.0.255.0',
-  '!', '!!', '-j', '-g', '-m', '-A', '-p', '--', '"', '"\\"', "'", '\\', '#', ':', ',', '[', ']', '[0:0]', '(', ')', '=',
-  '<', '>', '&', '&amp;', '<!--', ']]>', '\t', '\u00a0', '\u200b', 'é', '中文', '\u001b[31m', '\u0000', '\r', 'COMMIT', '*filter',
+  '0',
+  '-1',
+  '65535',
+  '65536',
+  '99999',
+  '4294967296',
+  '0x',
+  '1:',
+  ':4',
+  '4:4',
+  '1.2.3.4/33',
+  '::/129',
+  '255.0.255.0',
+  '!',
+  '!!',
+  '-j',
+  '-g',
+  '-m',
+  '-A',
+  '-p',
+  '--',
+  '"',
+  '"\\"',
+  "'",
+  '\\',
+  '#',
+  ':',
+  ',',
+  '[',
+  ']',
+  '[0:0]',
+  '(',
+  ')',
+  '=',
+  '<',
+  '>',
+  '&',
+  '&amp;',
+  '<!--',
+  ']]>',
+  '\t',
+  '\u00a0',
+  '\u200b',
+  'é',
+  '中文',
+  '\u001b[31m',
+  '\u0000',
+  '\r',
+  'COMMIT',
+  '*filter',
 ];
 
 /** Largest mutant made (characters): growth beyond it is skipped. */
@@ -114,7 +161,7 @@ const MUTATIONS: Readonly<Record<string, Mutation>> = {
     return [text.slice(0, at) + c + text.slice(at + 1), `character at offset ${at} becomes ${JSON.stringify(c)}`];
   },
   'lone CRs': (text) => [text.replace(/\r?\n/g, '\r'), 'every line ending a lone CR'],
-  'CRLF': (text) => [text.replace(/\r?\n/g, '\r\n'), 'every line ending CRLF'],
+  CRLF: (text) => [text.replace(/\r?\n/g, '\r\n'), 'every line ending CRLF'],
   'blank lines': (text, r) => {
     const n = 1 + r.int(2000);
     return [`${'\n'.repeat(n)}${text}`, `${n} blank lines first`];
@@ -126,14 +173,25 @@ const MUTATIONS: Readonly<Record<string, Mutation>> = {
   },
   nesting: (text, r) => {
     const at = where(r, text.length);
-    const [open, close] = r.pick([['(', ')'], ['[', ']'], ['<a>', '</a>'], ['{', '}']] as const);
+    const [open, close] = r.pick([
+      ['(', ')'],
+      ['[', ']'],
+      ['<a>', '</a>'],
+      ['{', '}'],
+    ] as const);
     const n = 1 + r.int(50_000);
-    return [text.slice(0, at) + open.repeat(n) + close.repeat(r.int(2) * n) + text.slice(at), `${n} × ${open} at offset ${at}`];
+    return [
+      text.slice(0, at) + open.repeat(n) + close.repeat(r.int(2) * n) + text.slice(at),
+      `${n} × ${open} at offset ${at}`,
+    ];
   },
   'unclosed quote': (text, r) => {
     const at = where(r, text.length);
     const n = 1 + r.int(20_000);
-    return [`${text.slice(0, at)}"${'\\"'.repeat(n)}${text.slice(at)}`, `a quote and ${n} escaped quotes at offset ${at}`];
+    return [
+      `${text.slice(0, at)}"${'\\"'.repeat(n)}${text.slice(at)}`,
+      `a quote and ${n} escaped quotes at offset ${at}`,
+    ];
   },
   'long line': (text, r) => {
     const ls = lines(text);
@@ -194,7 +252,33 @@ export function mutate(text: string, r: Random, options: MutateOptions = {}): Mu
 // mutation test, test/kernel/mutated-dumps.test.ts).
 
 /** Values that sit on the edges of what iptables accepts. */
-const TRICKY = ['0', '65535', '65536', '-1', '0x10', '010', '08', '1:', ':2', '5:4', '255', '256', '!', '""', 'x', '10.1', '10.0.0.0/33', '::/0', 'ALL', 'NEW,', 'ssh', 'DROP', 'RETURN', '--', '-x'];
+const TRICKY = [
+  '0',
+  '65535',
+  '65536',
+  '-1',
+  '0x10',
+  '010',
+  '08',
+  '1:',
+  ':2',
+  '5:4',
+  '255',
+  '256',
+  '!',
+  '""',
+  'x',
+  '10.1',
+  '10.0.0.0/33',
+  '::/0',
+  'ALL',
+  'NEW,',
+  'ssh',
+  'DROP',
+  'RETURN',
+  '--',
+  '-x',
+];
 
 export interface RuleMutant {
   readonly text: string;

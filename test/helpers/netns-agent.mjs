@@ -18,10 +18,12 @@ function listen({ tcp = [], udp = [], any = '0.0.0.0', addresses = [any] }) {
       sock.on('error', () => {});
       setTimeout(() => sock.destroy(), 200);
     });
-    pending.push(new Promise((res, rej) => {
-      s.once('error', rej);
-      s.listen({ port, host: any, backlog: 128 }, res);
-    }));
+    pending.push(
+      new Promise((res, rej) => {
+        s.once('error', rej);
+        s.listen({ port, host: any, backlog: 128 }, res);
+      }),
+    );
     servers.push(s);
   }
   // One UDP socket per local address: a reply leaves from the address the datagram came to.
@@ -30,10 +32,12 @@ function listen({ tcp = [], udp = [], any = '0.0.0.0', addresses = [any] }) {
       const s = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
       s.on('message', (msg, rinfo) => s.send(msg, rinfo.port, rinfo.address));
       s.on('error', () => {});
-      pending.push(new Promise((res, rej) => {
-        s.once('error', rej);
-        s.bind(port, address, res);
-      }));
+      pending.push(
+        new Promise((res, rej) => {
+          s.once('error', rej);
+          s.bind(port, address, res);
+        }),
+      );
       servers.push(s);
     }
   }
@@ -67,7 +71,11 @@ function udpProbe(p) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      try { s.close(); } catch { /* already closed */ }
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
       resolve({ outcome, code });
     };
     s.on('message', () => finish('ok'));
@@ -75,7 +83,9 @@ function udpProbe(p) {
     s.bind(p.sport, p.bind ?? undefined, () => {
       s.connect(p.dport, p.dst, (err) => {
         if (err) return finish('error', err.code);
-        s.send(`probe ${p.id}`, (e) => { if (e) finish('error', e.code); });
+        s.send(`probe ${p.id}`, (e) => {
+          if (e) finish('error', e.code);
+        });
       });
     });
     const timer = setTimeout(() => finish('timeout'), p.timeoutMs);
@@ -100,7 +110,16 @@ function pingProbe(p) {
     child.stderr.on('data', (d) => (text += d));
     child.on('close', (code) => {
       if (code === 0) return resolve({ outcome: 'ok' });
-      for (const [re, errno] of PING_ERRORS) if (re.test(text)) return resolve({ outcome: 'error', code: errno, detail: text.trim().split('\n').find((l) => re.test(l)) });
+      for (const [re, errno] of PING_ERRORS)
+        if (re.test(text))
+          return resolve({
+            outcome: 'error',
+            code: errno,
+            detail: text
+              .trim()
+              .split('\n')
+              .find((l) => re.test(l)),
+          });
       resolve({ outcome: 'timeout' });
     });
   });
@@ -121,7 +140,12 @@ rl.on('line', async (line) => {
     const r = p.proto === 'tcp' ? await tcpProbe(p) : p.proto === 'udp' ? await udpProbe(p) : await pingProbe(p);
     out({ op: 'result', id: p.id, ...r });
   } else if (cmd.op === 'exit') {
-    for (const s of servers) try { s.close(); } catch { /* closing */ }
+    for (const s of servers)
+      try {
+        s.close();
+      } catch {
+        /* closing */
+      }
     process.exit(0);
   }
 });

@@ -9,11 +9,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const plan = JSON.parse(await new Promise((res) => {
-  let s = '';
-  process.stdin.on('data', (d) => (s += d));
-  process.stdin.on('end', () => res(s));
-}));
+const plan = JSON.parse(
+  await new Promise((res) => {
+    let s = '';
+    process.stdin.on('data', (d) => (s += d));
+    process.stdin.on('end', () => res(s));
+  }),
+);
 
 function sh(script, input) {
   const r = spawnSync('sh', ['-ec', script], { input, encoding: 'utf8' });
@@ -22,11 +24,14 @@ function sh(script, input) {
 }
 
 function startAgent(ns) {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(here, 'netns-agent.mjs')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(here, 'netns-agent.mjs')], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.on('exit', (code) => {
-    for (const res of pending.values()) res({ op: 'result', outcome: 'agent-exited', code: `${code}: ${stderr.trim()}` });
+    for (const res of pending.values())
+      res({ op: 'result', outcome: 'agent-exited', code: `${code}: ${stderr.trim()}` });
     for (const res of control.splice(0)) res({ op: 'failed', error: `agent exited (${code}): ${stderr.trim()}` });
   });
   const control = [];
@@ -39,12 +44,15 @@ function startAgent(ns) {
   });
   const send = (o) => child.stdin.write(JSON.stringify(o) + '\n');
   return {
-    ns, child, send,
+    ns,
+    child,
+    send,
     control: () => new Promise((res) => control.push(res)),
-    probe: (p) => new Promise((res) => {
-      pending.set(p.id, res);
-      send({ op: 'probe', probe: p });
-    }),
+    probe: (p) =>
+      new Promise((res) => {
+        pending.set(p.id, res);
+        send({ op: 'probe', probe: p });
+      }),
   };
 }
 
@@ -66,23 +74,30 @@ try {
   if (plan.dump) sh(`ip netns exec ${plan.hostNs} ${plan.dumpTool ?? 'iptables-legacy-restore'}`, plan.dump);
   for (const load of plan.loads ?? []) sh(`ip netns exec ${plan.hostNs} ${load.command}`, load.text);
   output.listings = {};
-  for (const [name, command] of Object.entries(plan.listings ?? {})) output.listings[name] = sh(`ip netns exec ${plan.hostNs} ${command}`);
+  for (const [name, command] of Object.entries(plan.listings ?? {}))
+    output.listings[name] = sh(`ip netns exec ${plan.hostNs} ${command}`);
   if (plan.afterDump.length > 0) sh(plan.afterDump.join('\n'));
 
   for (const a of plan.agents) agents.set(a.ns, startAgent(a.ns));
-  await Promise.all(plan.agents.map(async (a) => {
-    const agent = agents.get(a.ns);
-    const reply = agent.control();
-    agent.send({ op: 'listen', tcp: a.tcp, udp: a.udp, any: a.any, addresses: a.addresses });
-    const msg = await reply;
-    if (msg.op !== 'listening') throw new Error(`agent in ${a.ns}: ${msg.error}`);
-  }));
+  await Promise.all(
+    plan.agents.map(async (a) => {
+      const agent = agents.get(a.ns);
+      const reply = agent.control();
+      agent.send({ op: 'listen', tcp: a.tcp, udp: a.udp, any: a.any, addresses: a.addresses });
+      const msg = await reply;
+      if (msg.op !== 'listening') throw new Error(`agent in ${a.ns}: ${msg.error}`);
+    }),
+  );
 
-  const send = (p) => agents.get(p.ns).probe(p).then((r) => {
-    // A retry that cannot take its port back keeps the first answer.
-    if (r.outcome === 'error' && r.code === 'EADDRINUSE' && output.results[p.id]) return;
-    output.results[p.id] = { outcome: r.outcome, code: r.code ?? null, detail: r.detail ?? null };
-  });
+  const send = (p) =>
+    agents
+      .get(p.ns)
+      .probe(p)
+      .then((r) => {
+        // A retry that cannot take its port back keeps the first answer.
+        if (r.outcome === 'error' && r.code === 'EADDRINUSE' && output.results[p.id]) return;
+        output.results[p.id] = { outcome: r.outcome, code: r.code ?? null, detail: r.detail ?? null };
+      });
   await Promise.all(plan.probes.map(send));
   // A loaded machine can be slower than a probe's timeout: what timed out is asked once more with
   // a longer one. A packet the kernel drops times out again; one it delivers now gets its answer.

@@ -1,16 +1,22 @@
-// The kernel oracle: the same topology the simulator traces, built for real with network
-// namespaces (host, one per guest, one for outside; bridges and veth pairs), the rules loaded
-// in the host namespace (an iptables dump with iptables-legacy-restore, nft rulesets with
-// `nft -f`, iptables-nft tables with iptables-nft-restore, in the order given), real probes sent (TCP connect, UDP to an
-// echoing listener, ping), and what arrived read back from each receiver's conntrack table.
-// One family per run: IPv4 (IPv6 off everywhere), or IPv6 (addresses without DAD, ip6tables-legacy-restore).
-// Everything runs inside `unshare --net --mount`: nothing touches the machine's namespaces.
+// The kernel oracle: the same topology the simulator traces, built for real with network namespaces (host, one per
+// guest, one for outside; bridges and veth pairs), the rules loaded in the host namespace (an iptables dump with
+// iptables-legacy-restore, nft rulesets with `nft -f`, iptables-nft tables with iptables-nft-restore, in the order
+// given), real probes sent (TCP connect, UDP to an echoing listener, ping), and what arrived read back from each
+// receiver's conntrack table. One family per run: IPv4 (IPv6 off everywhere), or IPv6 (addresses without DAD,
+// ip6tables-legacy-restore). Everything runs inside `unshare --net --mount`: nothing touches the machine's namespaces.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cidrContains, formatCidr, formatHost, parseHost, type HostAddress, type IpFamily } from '../../src/model/cidr.js';
+import {
+  cidrContains,
+  formatCidr,
+  formatHost,
+  parseHost,
+  type HostAddress,
+  type IpFamily,
+} from '../../src/model/cidr.js';
 import { linkSubnet, type Topology } from '../../src/sim/topology.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -78,13 +84,19 @@ export function setupCommands(t: Topology, brNetfilter: boolean, family: IpFamil
   const v4 = ofFamily(family);
   const inNs = (n: string, c: string): string => `ip netns exec ${n} sh -c '${c}'`;
   // IPv6 on, without duplicate address detection (an address would stay tentative for a second), or off.
-  const v6 = family === 6
-    ? 'echo 0 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad'
-    : 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6';
+  const v6 =
+    family === 6
+      ? 'echo 0 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad'
+      : 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6';
   const nodad = family === 6 ? ' nodad' : '';
   for (const n of ns.values()) {
     cmds.push(`ip netns add ${n}`);
-    cmds.push(inNs(n, `echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter; ${v6}`));
+    cmds.push(
+      inNs(
+        n,
+        `echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter; ${v6}`,
+      ),
+    );
     cmds.push(`ip -n ${n} link set lo up`);
   }
   const linked = new Set<string>();
@@ -98,7 +110,11 @@ export function setupCommands(t: Topology, brNetfilter: boolean, family: IpFamil
   for (const e of t.endpoints) {
     const n = ns.get(e.name)!;
     if (e.port) {
-      cmds.push(`ip link add ${e.port} netns host type veth peer name eth0 netns ${n}`, `ip -n host link set ${e.port} master ${e.iface}`, `ip -n host link set ${e.port} up`);
+      cmds.push(
+        `ip link add ${e.port} netns host type veth peer name eth0 netns ${n}`,
+        `ip -n host link set ${e.port} master ${e.iface}`,
+        `ip -n host link set ${e.port} up`,
+      );
     } else {
       if (linked.has(e.iface)) throw new Error(`two endpoints on the routed link ${e.iface}`);
       cmds.push(`ip link add ${e.iface} netns host type veth peer name eth0 netns ${n}`);
@@ -108,43 +124,71 @@ export function setupCommands(t: Topology, brNetfilter: boolean, family: IpFamil
     // The sender's MAC, when the topology gives one (-m mac, ipset MAC members).
     if (e.mac) cmds.push(`ip -n ${n} link set eth0 address ${e.mac}`);
     cmds.push(`ip -n ${n} link set eth0 up`);
-    for (const a of e.extra.filter((x) => x.family === family)) cmds.push(`ip -n ${n} addr add ${addr(a)}/${family === 4 ? 32 : 128} dev lo${nodad}`);
+    for (const a of e.extra.filter((x) => x.family === family))
+      cmds.push(`ip -n ${n} addr add ${addr(a)}/${family === 4 ? 32 : 128} dev lo${nodad}`);
   }
   for (const i of t.interfaces) {
     if (i.role === 'loopback') continue;
     if (!linked.has(i.name)) cmds.push(`ip -n host link add ${i.name} type dummy`);
-    for (const a of v4(i.addresses)) cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}${nodad}`);
+    for (const a of v4(i.addresses))
+      cmds.push(`ip -n host addr add ${addr(a.address)}/${a.prefix} dev ${i.name}${nodad}`);
     cmds.push(`ip -n host link set ${i.name} up`);
   }
   for (const r of t.routes) {
     if (r.dest.family !== family) continue;
     // A device route no address of the interface makes (Xen's vif-nat/vif-route `ip route add IP dev vifD.N`).
-    const connected = t.interfaces.find((i) => i.name === r.iface)?.addresses.some((a) => formatCidr(linkSubnet(a)) === formatCidr(r.dest));
+    const connected = t.interfaces
+      .find((i) => i.name === r.iface)
+      ?.addresses.some((a) => formatCidr(linkSubnet(a)) === formatCidr(r.dest));
     if (!r.via && !connected) cmds.push(`ip -${family} -n host route add ${formatCidr(r.dest)} dev ${r.iface}`);
     if (!r.via) continue;
-    cmds.push(`ip -${family} -n host route add ${r.dest.prefix === 0 ? 'default' : formatCidr(r.dest)} via ${addr(r.via)} dev ${r.iface}`);
+    cmds.push(
+      `ip -${family} -n host route add ${r.dest.prefix === 0 ? 'default' : formatCidr(r.dest)} via ${addr(r.via)} dev ${r.iface}`,
+    );
   }
   for (const e of t.endpoints) {
     const n = ns.get(e.name)!;
     // Outside speaks from its far address (as the simulator has it): every route says so.
     const far = e.extra.find((x) => x.family === family);
     const src = far ? ` src ${addr(far)}` : '';
-    if (src) for (const a of v4(e.addresses)) cmds.push(`ip -n ${n} route replace ${formatCidr(linkSubnet(a))} dev eth0${src}`);
-    for (const r of e.routes.filter((x) => x.dest.family === family)) cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
-    // A gateway outside the endpoint's own subnets (a vif-route guest's /32 behind the host's address) is on-link by fiat.
-    const onlink = (g: HostAddress): string => (v4(e.addresses).some((a) => cidrContains(linkSubnet(a), g)) ? '' : ' onlink');
-    for (const g of e.gateways) if (g.family === family) cmds.push(`ip -${family} -n ${n} route add default via ${addr(g)} dev eth0${onlink(g)}${src}`);
+    if (src)
+      for (const a of v4(e.addresses))
+        cmds.push(`ip -n ${n} route replace ${formatCidr(linkSubnet(a))} dev eth0${src}`);
+    for (const r of e.routes.filter((x) => x.dest.family === family))
+      cmds.push(`ip -n ${n} route add ${formatCidr(r.dest)}${r.via ? ` via ${addr(r.via)}` : ''} dev eth0${src}`);
+    // A gateway outside the endpoint's own subnets (a vif-route guest's /32 behind the host's address) is on-link by
+    // fiat.
+    const onlink = (g: HostAddress): string =>
+      v4(e.addresses).some((a) => cidrContains(linkSubnet(a), g)) ? '' : ' onlink';
+    for (const g of e.gateways)
+      if (g.family === family)
+        cmds.push(`ip -${family} -n ${n} route add default via ${addr(g)} dev eth0${onlink(g)}${src}`);
   }
-  cmds.push(inNs('host', family === 4 ? `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv4/ip_forward` : `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv6/conf/all/forwarding`));
+  cmds.push(
+    inNs(
+      'host',
+      family === 4
+        ? `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv4/ip_forward`
+        : `echo ${t.ipForward ? 1 : 0} > /proc/sys/net/ipv6/conf/all/forwarding`,
+    ),
+  );
   // The kernel rate-limits ICMP errors per destination (6 at once, then 1/s): many probes rejected
   // at once would look dropped. Observation needs every one; the simulator models no rate limits.
   const v6limit = family === 6 ? '; echo 0 > /proc/sys/net/ipv6/icmp/ratelimit' : '';
-  for (const n of ns.values()) cmds.push(inNs(n, `echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_per_sec; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_burst${v6limit}`));
+  for (const n of ns.values())
+    cmds.push(
+      inNs(
+        n,
+        `echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_per_sec; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_burst${v6limit}`,
+      ),
+    );
   const bridgeCall = family === 4 ? 'bridge-nf-call-iptables' : 'bridge-nf-call-ip6tables';
-  if (brNetfilterAvailable()) cmds.push(inNs('host', `echo ${brNetfilter ? 1 : 0} > /proc/sys/net/bridge/${bridgeCall}`));
+  if (brNetfilterAvailable())
+    cmds.push(inNs('host', `echo ${brNetfilter ? 1 : 0} > /proc/sys/net/bridge/${bridgeCall}`));
   else if (brNetfilter) throw new Error('br_netfilter is not loaded on this machine');
   // Conntrack in the receivers, so their tables show what arrived (a counting rule without a target).
-  for (const e of t.endpoints) cmds.push(`ip netns exec ${ns.get(e.name)} ${xtables(family)} -A INPUT -m conntrack --ctstate INVALID`);
+  for (const e of t.endpoints)
+    cmds.push(`ip netns exec ${ns.get(e.name)} ${xtables(family)} -A INPUT -m conntrack --ctstate INVALID`);
   return cmds;
 }
 
@@ -193,7 +237,10 @@ function localAddresses(t: Topology, name: string, family: IpFamily): Set<string
     return s;
   }
   const e = t.endpoints.find((x) => x.name === name)!;
-  return new Set([...ofFamily(family)(e.addresses).map((a) => addr(a.address)), ...e.extra.filter((a) => a.family === family).map(addr)]);
+  return new Set([
+    ...ofFamily(family)(e.addresses).map((a) => addr(a.address)),
+    ...e.extra.filter((a) => a.family === family).map(addr),
+  ]);
 }
 
 /** Ports every namespace listens on: the probed ones. */
@@ -248,18 +295,35 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
     loads: (opts.loads ?? []).map((l) => ({ command: l.tool === 'nft' ? 'nft -f -' : l.tool, text: l.text })),
     listings: opts.listings ?? {},
     // Conntrack on in the host too (a counting rule without a target changes no verdict).
-    afterDump: [`ip netns exec host ${xtables(family)} -A INPUT -m conntrack --ctstate INVALID`, ...(opts.afterDump ?? [])],
+    afterDump: [
+      `ip netns exec host ${xtables(family)} -A INPUT -m conntrack --ctstate INVALID`,
+      ...(opts.afterDump ?? []),
+    ],
     // UDP answers from each address separately, so a reply leaves from the address the query went to.
-    agents: [...ns].map(([name, n]) => ({ ns: n, tcp, udp, any: family === 4 ? '0.0.0.0' : '::', addresses: [...localAddresses(t, name, family)] })),
+    agents: [...ns].map(([name, n]) => ({
+      ns: n,
+      tcp,
+      udp,
+      any: family === 4 ? '0.0.0.0' : '::',
+      addresses: [...localAddresses(t, name, family)],
+    })),
     probes: probes.map((p) => ({ ...p, ns: ns.get(p.from)!, timeoutMs: opts.timeoutMs ?? 700 })),
     conntrackNs: [...ns.values()],
     deadlineMs: opts.deadlineMs,
   };
-  const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], { input: JSON.stringify(plan), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: Math.max(120_000, (opts.deadlineMs ?? 0) + 30_000) });
-  if (r.status !== 0 || !r.stdout) return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}`, listings: {} };
+  const r = spawnSync('unshare', ['--net', '--mount', process.execPath, join(HERE, 'netns-runner.mjs')], {
+    input: JSON.stringify(plan),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: Math.max(120_000, (opts.deadlineMs ?? 0) + 30_000),
+  });
+  if (r.status !== 0 || !r.stdout)
+    return { observations: new Map(), error: `runner failed (${r.status ?? r.signal}): ${r.stderr}`, listings: {} };
   const out = JSON.parse(r.stdout) as {
-    results: Record<string, { outcome: string; code: string | null; detail: string | null }>; conntrack: Record<string, string>;
-    listings?: Record<string, string>; error?: string;
+    results: Record<string, { outcome: string; code: string | null; detail: string | null }>;
+    conntrack: Record<string, string>;
+    listings?: Record<string, string>;
+    error?: string;
   };
   if (out.error) return { observations: new Map(), error: out.error, listings: out.listings ?? {} };
 
@@ -274,11 +338,15 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
       const local = localAddresses(t, name, family);
       for (const e of entries) {
         if (e.proto !== p.proto) continue;
-        const mine = p.proto === 'icmp' ? e.orig.id === String(p.icmpId) && e.orig.type === '8' : e.orig.sport === String(p.sport);
+        const mine =
+          p.proto === 'icmp' ? e.orig.id === String(p.icmpId) && e.orig.type === '8' : e.orig.sport === String(p.sport);
         if (!mine || !e.reply.src || !local.has(e.reply.src)) continue;
         arrival = {
-          at: name, src: e.reply.dst!, dst: e.reply.src,
-          sport: p.proto === 'icmp' ? null : Number(e.reply.dport), dport: p.proto === 'icmp' ? null : Number(e.reply.sport),
+          at: name,
+          src: e.reply.dst!,
+          dst: e.reply.src,
+          sport: p.proto === 'icmp' ? null : Number(e.reply.dport),
+          dport: p.proto === 'icmp' ? null : Number(e.reply.sport),
         };
       }
     }
@@ -286,4 +354,3 @@ export function runKernel(t: Topology, dump: string, probes: readonly KernelProb
   }
   return { observations, error: null, listings: out.listings ?? {} };
 }
-

@@ -41,7 +41,11 @@ export function editable(text: string): EditDump {
   return {
     tables: dump.tables.map((t) => ({
       name: t.name,
-      chains: t.chains.map((c) => ({ name: c.name, policy: c.builtin ? (c.policy ?? 'ACCEPT') : null, rules: c.rules.map((r) => formatRule(r)) })),
+      chains: t.chains.map((c) => ({
+        name: c.name,
+        policy: c.builtin ? (c.policy ?? 'ACCEPT') : null,
+        rules: c.rules.map((r) => formatRule(r)),
+      })),
     })),
   };
 }
@@ -94,7 +98,13 @@ function v4(net: Network): { subnet: string } | null {
 /** libvirt 0.6-era `virsh net-start` (the seed lab's CentOS 5): every rule inserted at the top of a built-in chain. */
 export function startLegacy(d: EditDump, net: Network): void {
   const br = net.bridge!.name;
-  for (const spec of [`-i ${br} -p tcp -m tcp --dport 67 -j ACCEPT`, `-i ${br} -p udp -m udp --dport 67 -j ACCEPT`, `-i ${br} -p tcp -m tcp --dport 53 -j ACCEPT`, `-i ${br} -p udp -m udp --dport 53 -j ACCEPT`]) insertRule(d, 'filter', 'INPUT', spec);
+  for (const spec of [
+    `-i ${br} -p tcp -m tcp --dport 67 -j ACCEPT`,
+    `-i ${br} -p udp -m udp --dport 67 -j ACCEPT`,
+    `-i ${br} -p tcp -m tcp --dport 53 -j ACCEPT`,
+    `-i ${br} -p udp -m udp --dport 53 -j ACCEPT`,
+  ])
+    insertRule(d, 'filter', 'INPUT', spec);
   insertRule(d, 'filter', 'FORWARD', `-i ${br} -j REJECT --reject-with icmp-port-unreachable`);
   insertRule(d, 'filter', 'FORWARD', `-o ${br} -j REJECT --reject-with icmp-port-unreachable`);
   insertRule(d, 'filter', 'FORWARD', `-i ${br} -o ${br} -j ACCEPT`);
@@ -108,7 +118,15 @@ export function startLegacy(d: EditDump, net: Network): void {
 
 /** libvirt 5.1+ (private chains, iptables backend): research/libvirt.md §2–§3. */
 export function startModern(d: EditDump, net: Network): void {
-  const setup: Array<[string, string, string]> = [['filter', 'INPUT', 'LIBVIRT_INP'], ['filter', 'OUTPUT', 'LIBVIRT_OUT'], ['filter', 'FORWARD', 'LIBVIRT_FWO'], ['filter', 'FORWARD', 'LIBVIRT_FWI'], ['filter', 'FORWARD', 'LIBVIRT_FWX'], ['nat', 'POSTROUTING', 'LIBVIRT_PRT'], ['mangle', 'POSTROUTING', 'LIBVIRT_PRT']];
+  const setup: Array<[string, string, string]> = [
+    ['filter', 'INPUT', 'LIBVIRT_INP'],
+    ['filter', 'OUTPUT', 'LIBVIRT_OUT'],
+    ['filter', 'FORWARD', 'LIBVIRT_FWO'],
+    ['filter', 'FORWARD', 'LIBVIRT_FWI'],
+    ['filter', 'FORWARD', 'LIBVIRT_FWX'],
+    ['nat', 'POSTROUTING', 'LIBVIRT_PRT'],
+    ['mangle', 'POSTROUTING', 'LIBVIRT_PRT'],
+  ];
   for (const [table, parent, child] of setup) {
     const t = d.tables.find((x) => x.name === table);
     if (t?.chains.some((c) => c.name === child)) continue;
@@ -177,12 +195,22 @@ function mutationRules(m: MutationContext, pick: <T>(xs: readonly T[]) => T): Ar
   const guest = pick(m.guests);
   const port = pick(['22', '80', '53']);
   const proto = pick(['tcp', 'udp']);
-  const verdict = pick(['ACCEPT', 'DROP', 'REJECT --reject-with icmp-host-prohibited', 'REJECT --reject-with icmp-port-unreachable', 'REJECT --reject-with icmp-admin-prohibited']);
+  const verdict = pick([
+    'ACCEPT',
+    'DROP',
+    'REJECT --reject-with icmp-host-prohibited',
+    'REJECT --reject-with icmp-port-unreachable',
+    'REJECT --reject-with icmp-admin-prohibited',
+  ]);
   const fchain = pick(['FORWARD', 'INPUT', 'OUTPUT']);
   return [
     ['filter', fchain, `-p ${proto} -m ${proto} --dport ${port} -j ${verdict}`],
     ['filter', 'FORWARD', `-s ${sub} -i ${br} -j ${verdict}`],
-    ['filter', 'FORWARD', `-d ${guest}/32 -p tcp -m tcp --dport ${port} -j ${pick(['ACCEPT', 'DROP', 'REJECT --reject-with tcp-reset'])}`],
+    [
+      'filter',
+      'FORWARD',
+      `-d ${guest}/32 -p tcp -m tcp --dport ${port} -j ${pick(['ACCEPT', 'DROP', 'REJECT --reject-with tcp-reset'])}`,
+    ],
     ['filter', 'INPUT', `-i ${br} -p icmp -m icmp --icmp-type 8 -j ${verdict}`],
     ['filter', 'FORWARD', `-o ${m.uplink} -p udp -m udp --dport 53 -j ${verdict}`],
     ['filter', 'FORWARD', `-p tcp -m conntrack --ctstate NEW -m tcp --dport ${port} -j ${verdict}`],
@@ -209,13 +237,21 @@ function mutationRules(m: MutationContext, pick: <T>(xs: readonly T[]) => T): Ar
 export function mutate(base: EditDump, m: MutationContext, seed: number, count: number): EditDump {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const d: EditDump = { tables: base.tables.map((t) => ({ name: t.name, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })) };
+  const d: EditDump = {
+    tables: base.tables.map((t) => ({ name: t.name, chains: t.chains.map((c) => ({ ...c, rules: [...c.rules] })) })),
+  };
   // A user chain reached by a jump, that returns early for one bridge.
   if (rnd() < 0.5) {
     const br = pick(m.bridges);
     chainOf(d, 'filter', 'SCENARIO');
     insertRule(d, 'filter', 'SCENARIO', `-i ${br} -j RETURN`, 'end');
-    insertRule(d, 'filter', 'SCENARIO', `-p tcp -m tcp --dport ${pick(['22', '80'])} -j ${pick(['DROP', 'REJECT --reject-with icmp-port-unreachable'])}`, 'end');
+    insertRule(
+      d,
+      'filter',
+      'SCENARIO',
+      `-p tcp -m tcp --dport ${pick(['22', '80'])} -j ${pick(['DROP', 'REJECT --reject-with icmp-port-unreachable'])}`,
+      'end',
+    );
     insertRule(d, 'filter', pick(['FORWARD', 'INPUT']), `-j SCENARIO`, 0);
   }
   for (let i = 0; i < count; i++) {
@@ -246,14 +282,18 @@ export interface ProbeSpec {
 }
 
 export const SERVICES: ReadonlyArray<{ proto: 'tcp' | 'udp' | 'icmp'; dport: number }> = [
-  { proto: 'icmp', dport: 0 }, { proto: 'tcp', dport: 22 }, { proto: 'tcp', dport: 80 }, { proto: 'udp', dport: 53 },
+  { proto: 'icmp', dport: 0 },
+  { proto: 'tcp', dport: 22 },
+  { proto: 'tcp', dport: 80 },
+  { proto: 'udp', dport: 53 },
 ];
 
 /** Every ordered pair of distinct nodes (host, each endpoint) for every service. */
 export function matrixProbes(t: Topology, nodes?: readonly string[]): ProbeSpec[] {
   const names = nodes ?? ['host', ...t.endpoints.map((e) => e.name)];
   const out: ProbeSpec[] = [];
-  for (const from of names) for (const to of names) if (from !== to) for (const s of SERVICES) out.push({ from, to, ...s });
+  for (const from of names)
+    for (const to of names) if (from !== to) for (const s of SERVICES) out.push({ from, to, ...s });
   return out;
 }
 
@@ -263,11 +303,19 @@ export interface Expectation {
 }
 
 const REJECT_ERRNO: Readonly<Record<string, string>> = {
-  'icmp-net-unreachable': 'ENETUNREACH', 'icmp-host-unreachable': 'EHOSTUNREACH', 'icmp-port-unreachable': 'ECONNREFUSED',
-  'icmp-proto-unreachable': 'ENOPROTOOPT', 'icmp-net-prohibited': 'ENETUNREACH', 'icmp-host-prohibited': 'EHOSTUNREACH',
-  'icmp-admin-prohibited': 'EHOSTUNREACH', 'tcp-reset': 'ECONNREFUSED',
+  'icmp-net-unreachable': 'ENETUNREACH',
+  'icmp-host-unreachable': 'EHOSTUNREACH',
+  'icmp-port-unreachable': 'ECONNREFUSED',
+  'icmp-proto-unreachable': 'ENOPROTOOPT',
+  'icmp-net-prohibited': 'ENETUNREACH',
+  'icmp-host-prohibited': 'EHOSTUNREACH',
+  'icmp-admin-prohibited': 'EHOSTUNREACH',
+  'tcp-reset': 'ECONNREFUSED',
   // ICMPv6 destination unreachable, as icmpv6_err_convert maps its codes.
-  'icmp6-no-route': 'ENETUNREACH', 'icmp6-adm-prohibited': 'EACCES', 'icmp6-addr-unreachable': 'EHOSTUNREACH', 'icmp6-port-unreachable': 'ECONNREFUSED',
+  'icmp6-no-route': 'ENETUNREACH',
+  'icmp6-adm-prohibited': 'EACCES',
+  'icmp6-addr-unreachable': 'EHOSTUNREACH',
+  'icmp6-port-unreachable': 'ECONNREFUSED',
 };
 /** UDP sockets only hear the "hard" ICMP errors (icmp_err_convert[].fatal); these two are soft. */
 const UDP_SOFT = new Set(['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp6-no-route', 'icmp6-addr-unreachable']);
@@ -277,16 +325,37 @@ export function expectation(sim: Simulator, r: TraceResult): Expectation | null 
   const req = r.request;
   if (req.verdict === 'unknown' || r.reply?.verdict === 'unknown') return null;
   const fmt = (a: bigint): string => formatHost(sim.family, a);
-  const arrival: Arrival | null = req.verdict === 'delivered' && req.seen
-    ? { at: req.at!, src: fmt(req.seen.src), dst: fmt(req.seen.dst), sport: r.proto === 'icmp' ? null : req.seen.sport, dport: r.proto === 'icmp' ? null : req.seen.dport }
-    : null;
+  const arrival: Arrival | null =
+    req.verdict === 'delivered' && req.seen
+      ? {
+          at: req.at!,
+          src: fmt(req.seen.src),
+          dst: fmt(req.seen.dst),
+          sport: r.proto === 'icmp' ? null : req.seen.sport,
+          dport: r.proto === 'icmp' ? null : req.seen.dport,
+        }
+      : null;
   let client: string;
   switch (req.verdict) {
-    case 'delivered': client = r.reply?.verdict === 'delivered' ? 'ok' : 'timeout'; break;
-    case 'dropped': client = 'timeout'; break;
-    case 'rejected': client = r.proto === 'udp' && UDP_SOFT.has(req.rejectWith!) ? 'timeout' : (REJECT_ERRNO[req.rejectWith!] ?? `? ${req.rejectWith}`); break;
+    case 'delivered':
+      client = r.reply?.verdict === 'delivered' ? 'ok' : 'timeout';
+      break;
+    case 'dropped':
+      client = 'timeout';
+      break;
+    case 'rejected':
+      client =
+        r.proto === 'udp' && UDP_SOFT.has(req.rejectWith!)
+          ? 'timeout'
+          : (REJECT_ERRNO[req.rejectWith!] ?? `? ${req.rejectWith}`);
+      break;
     case 'unreachable':
-      client = req.signal === 'local-error' ? 'ENETUNREACH' : req.signal === 'icmp-net-unreachable' && r.proto !== 'udp' ? 'ENETUNREACH' : 'timeout';
+      client =
+        req.signal === 'local-error'
+          ? 'ENETUNREACH'
+          : req.signal === 'icmp-net-unreachable' && r.proto !== 'udp'
+            ? 'ENETUNREACH'
+            : 'timeout';
       break;
   }
   return { client, arrival };
@@ -309,19 +378,34 @@ export interface Scenario {
 }
 
 /** Kernel probes for a scenario: ids, source ports and ICMP ids unique within it. */
-export function kernelProbes(sim: Simulator, s: Scenario): Array<{ spec: ProbeSpec; probe: KernelProbe; result: TraceResult }> {
+export function kernelProbes(
+  sim: Simulator,
+  s: Scenario,
+): Array<{ spec: ProbeSpec; probe: KernelProbe; result: TraceResult }> {
   return s.probes.map((spec, i) => {
     const from = resolveNode(sim, spec.from);
     const to = resolveNode(sim, spec.to);
     const dst = to.address ?? addressOf(sim, to.node, from.node)!;
     const sport = 20000 + i;
-    const result = trace(sim, { from: spec.from, to: formatHost(sim.family, dst), proto: spec.proto, dport: spec.dport, sport });
+    const result = trace(sim, {
+      from: spec.from,
+      to: formatHost(sim.family, dst),
+      proto: spec.proto,
+      dport: spec.dport,
+      sport,
+    });
     return {
       spec,
       result,
       probe: {
-        id: i, from: from.node.kind === 'host' ? 'host' : from.node.endpoint.name, proto: spec.proto, dst: formatHost(sim.family, dst),
-        dport: spec.dport, sport, icmpId: 3000 + i, bind: null,
+        id: i,
+        from: from.node.kind === 'host' ? 'host' : from.node.endpoint.name,
+        proto: spec.proto,
+        dst: formatHost(sim.family, dst),
+        dport: spec.dport,
+        sport,
+        icmpId: 3000 + i,
+        bind: null,
       },
     };
   });
@@ -333,12 +417,25 @@ export function simulatorFor(s: Scenario): Simulator {
 }
 
 /** The kernel did what the simulator said (false too when the simulator said unknown). */
-export function agrees(sim: Simulator, p: ReturnType<typeof kernelProbes>[number], got: Observation | undefined): boolean {
+export function agrees(
+  sim: Simulator,
+  p: ReturnType<typeof kernelProbes>[number],
+  got: Observation | undefined,
+): boolean {
   const want = expectation(sim, p.result);
-  return want !== null && got !== undefined && got.client === want.client && JSON.stringify(got.arrival) === JSON.stringify(want.arrival);
+  return (
+    want !== null &&
+    got !== undefined &&
+    got.client === want.client &&
+    JSON.stringify(got.arrival) === JSON.stringify(want.arrival)
+  );
 }
 
-export function compare(sim: Simulator, probes: ReturnType<typeof kernelProbes>, observed: Map<number, Observation>): Comparison {
+export function compare(
+  sim: Simulator,
+  probes: ReturnType<typeof kernelProbes>,
+  observed: Map<number, Observation>,
+): Comparison {
   let agree = 0;
   let unknown = 0;
   const disagreements: string[] = [];
@@ -346,11 +443,14 @@ export function compare(sim: Simulator, probes: ReturnType<typeof kernelProbes>,
     const want = expectation(sim, result);
     if (!want) {
       unknown++;
-      disagreements.push(`${spec.from} → ${spec.to} ${spec.proto}/${spec.dport}: simulator says unknown (${result.request.reason})`);
+      disagreements.push(
+        `${spec.from} → ${spec.to} ${spec.proto}/${spec.dport}: simulator says unknown (${result.request.reason})`,
+      );
       continue;
     }
     const got = observed.get(probe.id);
-    const same = got !== undefined && got.client === want.client && JSON.stringify(got.arrival) === JSON.stringify(want.arrival);
+    const same =
+      got !== undefined && got.client === want.client && JSON.stringify(got.arrival) === JSON.stringify(want.arrival);
     if (same) agree++;
     else {
       disagreements.push(

@@ -10,7 +10,7 @@ import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/
 const FILTER_JUMP = /^-A FORWARD -d (\S+) -o (\S+) -j filter_\S+$/;
 
 function multicast(c: Cidr): boolean {
-  return c.family === 4 ? (c.network >> 28n) === 0xen : (c.network >> 120n) === 0xffn;
+  return c.family === 4 ? c.network >> 28n === 0xen : c.network >> 120n === 0xffn;
 }
 
 /** One network per VLAN subnet the FORWARD chain names, in the order it names them; `macs`: each machine has a MAC. */
@@ -24,14 +24,19 @@ export function tumTopology(dumpText: string, family: IpFamily, macs = false): T
     byIface.set(m[2]!, c);
   }
   const at = (c: Cidr, n: bigint): string => formatHost(family, c.network + n);
-  const uplink = family === 4 ? 'eth1.110=131.159.252.150/24,gw=131.159.252.1' : 'eth1.110=2001:4ca0:2001:ffff::2/64,gw=2001:4ca0:2001:ffff::1';
+  const uplink =
+    family === 4
+      ? 'eth1.110=131.159.252.150/24,gw=131.159.252.1'
+      : 'eth1.110=2001:4ca0:2001:ffff::2/64,gw=2001:4ca0:2001:ffff::1';
   return buildTopology({
     ...emptySpec(),
     uplink: parseUplinkFlag(uplink),
     bridges: [...byIface].map(([iface, c]) => parseBridgeFlag(`${iface}=${at(c, 1n)}/${c.prefix}`)),
     guests: [...byIface].map(([iface, c], i) => {
       const mac = macs ? `,mac=52:54:00:00:00:${(i + 16).toString(16)}` : '';
-      return parseGuestFlag(`vlan${iface.replace(/^eth1\./, '')}@${iface}=${at(c, 10n)}/${c.prefix},gw=${at(c, 1n)}${mac}`);
+      return parseGuestFlag(
+        `vlan${iface.replace(/^eth1\./, '')}@${iface}=${at(c, 10n)}/${c.prefix},gw=${at(c, 1n)}${mac}`,
+      );
     }),
     outside: family === 4 ? emptySpec().outside : [{ family: 6, value: 0x20010db8000000000000000000000010n }],
     brNetfilter: 'off',

@@ -44,7 +44,8 @@ function firstValid(o: XtOption): string {
 /** The words that load the extension in a minimal valid rule, with `body` as its options. */
 function ruleWith(ext: Extension, body: string, opts: { proto?: string | null } = {}): string {
   const ctx = ext.caseContext;
-  const proto = opts.proto === undefined ? (ext.protocols ? `-p ${ext.protocols[0]}` : '') : opts.proto === null ? '' : opts.proto;
+  const proto =
+    opts.proto === undefined ? (ext.protocols ? `-p ${ext.protocols[0]}` : '') : opts.proto === null ? '' : opts.proto;
   const head = [proto, ctx?.prefix ?? ''].filter(Boolean).join(' ');
   const load = ext.kind === 'match' ? `-m ${ext.name}` : `-j ${ext.name}`;
   return [head, load, body].filter(Boolean).join(' ');
@@ -58,7 +59,8 @@ function baseOf(ext: Extension, skip: string | null): string {
     if (!o.required || o.name === skip) continue;
     parts.push(o.type === null ? `--${o.name}` : `--${o.name} ${word(firstValid(o))}`);
   }
-  if (ext.caseContext?.base !== undefined) return [ext.caseContext.base, ...parts.filter((p) => !ext.caseContext!.base!.includes(p.split(' ')[0]!))].join(' ');
+  if (ext.caseContext?.base !== undefined)
+    return [ext.caseContext.base, ...parts.filter((p) => !ext.caseContext!.base!.includes(p.split(' ')[0]!))].join(' ');
   return parts.join(' ');
 }
 
@@ -80,7 +82,16 @@ export function generateCases(): XtCase[] {
     for (const family of familiesOf(ext)) {
       const before = ext.caseContext?.before;
       const serial = ext.caseContext?.serial;
-      const at = (rule: string, about: string, place = where): void => add({ family, table: place.table, chain: place.chain, rule, about: `${ext.kind} ${ext.name}: ${about}`, ...(before ? { before } : {}), ...(serial ? { serial } : {}) });
+      const at = (rule: string, about: string, place = where): void =>
+        add({
+          family,
+          table: place.table,
+          chain: place.chain,
+          rule,
+          about: `${ext.kind} ${ext.name}: ${about}`,
+          ...(before ? { before } : {}),
+          ...(serial ? { serial } : {}),
+        });
       const base = (skip: string | null): string => baseOf(ext, skip);
       at(ruleWith(ext, base(null)), 'minimal rule');
       for (const o of ext.options) {
@@ -101,17 +112,24 @@ export function generateCases(): XtCase[] {
           at(withOpt(`--${o.name} ${word(v0)} --${o.name} ${word(v0)}`), `--${o.name} twice`);
           at(withOpt(`--${o.name}`), `--${o.name} without its value`);
           if (o.second) {
-            const w0 = (o.second.samples.valid[0] ?? '1');
-            for (const v of o.second.samples.valid.slice(1)) at(withOpt(`--${o.name} ${word(v0)} ${word(v)}`), `--${o.name} second value '${v}'`);
-            for (const v of o.second.samples.invalid) at(withOpt(`--${o.name} ${word(v0)} ${word(v)}`), `--${o.name} second value '${v}' (invalid)`);
+            const w0 = o.second.samples.valid[0] ?? '1';
+            for (const v of o.second.samples.valid.slice(1))
+              at(withOpt(`--${o.name} ${word(v0)} ${word(v)}`), `--${o.name} second value '${v}'`);
+            for (const v of o.second.samples.invalid)
+              at(withOpt(`--${o.name} ${word(v0)} ${word(v)}`), `--${o.name} second value '${v}' (invalid)`);
             at(withOpt(`--${o.name} ${word(w0)} ${word(w0)} extra`), `--${o.name} with a stray word`);
           } else {
             at(withOpt(`--${o.name} ${word(v0)} extra`), `--${o.name} with a stray word`);
           }
           at(withOpt(`--${o.name}=${word(v0)}`), `--${o.name}=VALUE`);
         }
-        for (const alias of o.aliases ?? []) at(withOpt(o.type === null ? `--${alias}` : `--${alias} ${word(firstValid(o))}`), `alias --${alias}`);
-        if (o.name.length > 4) at(withOpt(o.type === null ? `--${o.name.slice(0, -1)}` : `--${o.name.slice(0, -1)} ${word(firstValid(o))}`), `--${o.name} abbreviated`);
+        for (const alias of o.aliases ?? [])
+          at(withOpt(o.type === null ? `--${alias}` : `--${alias} ${word(firstValid(o))}`), `alias --${alias}`);
+        if (o.name.length > 4)
+          at(
+            withOpt(o.type === null ? `--${o.name.slice(0, -1)}` : `--${o.name.slice(0, -1)} ${word(firstValid(o))}`),
+            `--${o.name} abbreviated`,
+          );
         for (const x of o.excl ?? []) {
           const other = ext.options.find((p) => p.name === x);
           if (!other || other.untestable || x < o.name) continue;
@@ -124,13 +142,18 @@ export function generateCases(): XtCase[] {
       at(ruleWith(ext, [base(null), '--no-such-option 1'].filter(Boolean).join(' ')), 'an unknown option');
       if (ext.protocols) {
         at(ruleWith(ext, base(null), { proto: null }), 'without -p');
-        at(ruleWith(ext, base(null), { proto: ext.protocols.includes('udp') ? '-p gre' : '-p udp' }), 'with another -p');
+        at(
+          ruleWith(ext, base(null), { proto: ext.protocols.includes('udp') ? '-p gre' : '-p udp' }),
+          'with another -p',
+        );
         at(ruleWith(ext, base(null), { proto: `! -p ${ext.protocols[0]}` }), `with ! -p ${ext.protocols[0]}`);
       }
       if (ext.tables) {
         for (const table of Object.keys(BUILTIN_CHAINS)) {
           if (ext.tables.includes(table)) continue;
-          const chain = (BUILTIN_CHAINS[table] ?? []).find((c) => !ext.hooks || ext.hooks.includes(c as never)) ?? BUILTIN_CHAINS[table]![0]!;
+          const chain =
+            (BUILTIN_CHAINS[table] ?? []).find((c) => !ext.hooks || ext.hooks.includes(c as never)) ??
+            BUILTIN_CHAINS[table]![0]!;
           at(ruleWith(ext, base(null)), `in the ${table} table`, { table, chain });
         }
       }
@@ -143,7 +166,12 @@ export function generateCases(): XtCase[] {
     }
     if (ext.family) {
       const other: Family = ext.family === 'ipv4' ? 'ipv6' : 'ipv4';
-      add({ family: other, ...where, rule: ruleWith(ext, baseOf(ext, null)), about: `${ext.kind} ${ext.name}: in ${other === 'ipv6' ? 'ip6tables' : 'iptables'}` });
+      add({
+        family: other,
+        ...where,
+        rule: ruleWith(ext, baseOf(ext, null)),
+        about: `${ext.kind} ${ext.name}: in ${other === 'ipv6' ? 'ip6tables' : 'iptables'}`,
+      });
     }
   }
   return out;

@@ -10,7 +10,9 @@ import type { KernelAnswer, KernelCase } from './kernel-batch.js';
 /** The one-rule restore file of a case. */
 export function caseFile(c: KernelCase): string {
   const builtin = (BUILTIN_CHAINS[c.table] ?? []).includes(c.chain);
-  return [`*${c.table}`, ...(builtin ? [] : [`:${c.chain} - [0:0]`]), `-A ${c.chain} ${c.rule}`, 'COMMIT', ''].join('\n');
+  return [`*${c.table}`, ...(builtin ? [] : [`:${c.chain} - [0:0]`]), `-A ${c.chain} ${c.rule}`, 'COMMIT', ''].join(
+    '\n',
+  );
 }
 
 export function virtablesAnswer(c: KernelCase): KernelAnswer {

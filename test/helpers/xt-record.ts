@@ -20,7 +20,10 @@ export function readRecorded(): Map<string, KernelAnswer> {
   for (const line of readFileSync(RECORD_FILE, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const r = JSON.parse(line) as KernelCase & { ok: boolean; printed?: string; error?: string };
-    out.set(`${r.family} ${r.table} ${r.chain} ${r.rule}`, r.ok ? { ok: true, printed: r.printed ?? '' } : { ok: false, error: r.error ?? '' });
+    out.set(
+      `${r.family} ${r.table} ${r.chain} ${r.rule}`,
+      r.ok ? { ok: true, printed: r.printed ?? '' } : { ok: false, error: r.error ?? '' },
+    );
   }
   return out;
 }
@@ -42,9 +45,24 @@ export const KERNEL_LACKS: readonly Lack[] = [
     message: new RegExp(`Extension ${name} revision 0 not supported, missing kernel module`),
     why: `no ${name} target module (removed from Linux or not built)`,
   })),
-  { extension: 'ipvs', loads: /-m ipvs\b/, message: /Extension ipvs revision 0 not supported, missing kernel module/, why: 'no IPVS in this kernel' },
-  { extension: 'SECMARK', loads: /-j SECMARK\b/, message: /line \d+ failed/, why: 'no SELinux in this kernel, so no security context resolves' },
-  { extension: 'CT --helper', loads: /-j CT .*--helpe?r?\b/, message: /line \d+ failed/, why: 'no conntrack helper modules (ftp, sip, …) in this kernel' },
+  {
+    extension: 'ipvs',
+    loads: /-m ipvs\b/,
+    message: /Extension ipvs revision 0 not supported, missing kernel module/,
+    why: 'no IPVS in this kernel',
+  },
+  {
+    extension: 'SECMARK',
+    loads: /-j SECMARK\b/,
+    message: /line \d+ failed/,
+    why: 'no SELinux in this kernel, so no security context resolves',
+  },
+  {
+    extension: 'CT --helper',
+    loads: /-j CT .*--helpe?r?\b/,
+    message: /line \d+ failed/,
+    why: 'no conntrack helper modules (ftp, sip, …) in this kernel',
+  },
 ];
 
 export function lacking(c: KernelCase, k: KernelAnswer): Lack | undefined {

@@ -43,15 +43,43 @@ interface Case {
   readonly argv: (file: string, input: string) => string[];
 }
 
-const DUMPS = ['seed-lab/clean-host.save', 'seed-lab/lab-host.save', 'diff/conntrack.save', 'audit/natted.save', 'xen/two-nics-nat.save'].map((p) => corpus(p));
-const NETS = ['network-xml/status-default.xml', 'network-xml/concatenated.xml', 'seed-lab/natted.xml', 'seed-lab/host-only.xml', 'audit/routed.xml'].map((p) => corpus(p));
-const XEN = ['xen/xend-config-nat.sxp', 'xen/domains/nat-guest.cfg', 'xen/domains/db.cfg', 'xen/head-vif-nat-ip/online.xen'].map((p) => corpus(p));
-const SHEETS = ['expect/real/isolated.expect', 'expect/real/no-dns-leak.expect', 'expect/real/natted.expect'].map((p) => corpus(p));
+const DUMPS = [
+  'seed-lab/clean-host.save',
+  'seed-lab/lab-host.save',
+  'diff/conntrack.save',
+  'audit/natted.save',
+  'xen/two-nics-nat.save',
+].map((p) => corpus(p));
+const NETS = [
+  'network-xml/status-default.xml',
+  'network-xml/concatenated.xml',
+  'seed-lab/natted.xml',
+  'seed-lab/host-only.xml',
+  'audit/routed.xml',
+].map((p) => corpus(p));
+const XEN = [
+  'xen/xend-config-nat.sxp',
+  'xen/domains/nat-guest.cfg',
+  'xen/domains/db.cfg',
+  'xen/head-vif-nat-ip/online.xen',
+].map((p) => corpus(p));
+const SHEETS = ['expect/real/isolated.expect', 'expect/real/no-dns-leak.expect', 'expect/real/natted.expect'].map((p) =>
+  corpus(p),
+);
 const REAL = (net: string, f: string) => join(SHARED_CORPUS, 'libvirt-real', net, f);
 /** What each sheet is checked against, as its header says. */
 const SHEET_EVIDENCE = (input: string): string[] =>
   input.endsWith('natted.expect')
-    ? ['--dump', REAL('c-natted', 'after.txt'), '--before', REAL('c-natted', 'before.txt'), '--net', REAL('c-natted', 'network.xml'), '--rules', corpus('expect/real/portforward.txt')]
+    ? [
+        '--dump',
+        REAL('c-natted', 'after.txt'),
+        '--before',
+        REAL('c-natted', 'before.txt'),
+        '--net',
+        REAL('c-natted', 'network.xml'),
+        '--rules',
+        corpus('expect/real/portforward.txt'),
+      ]
     : ['--dump', REAL('b-host-only', 'after.txt'), '--net', REAL('b-host-only', 'network.xml')];
 const TOPOLOGIES = ['topology/seed-lab.topo', 'topology/xenserver-portforward.topo'].map((p) => corpus(p));
 
@@ -64,14 +92,20 @@ const CASES: readonly Case[] = [
   { kind: 'network: net', inputs: [...NETS, ...XEN], argv: () => ['net', '-'] },
   { kind: 'network: compile', inputs: NETS, argv: () => ['compile', '-'] },
   { kind: 'network: audit', inputs: NETS, argv: (f) => ['audit', DUMPS[0]!, '--net', f] },
-  { kind: 'topology: trace', inputs: TOPOLOGIES, argv: (f) => ['trace', DUMPS[0]!, '--topology', f, '--from', 'outside', '--to', 'host'] },
+  {
+    kind: 'topology: trace',
+    inputs: TOPOLOGIES,
+    argv: (f) => ['trace', DUMPS[0]!, '--topology', f, '--from', 'outside', '--to', 'host'],
+  },
 ];
 
 /** What is wrong with a command's answer to a mutant, or null. */
 function problemOf(r: CliResult): string | null {
   if (![0, 1, 2].includes(r.code)) return `exit ${r.code}`;
-  if (/internal error|RangeError|TypeError|Maximum call stack|heap/i.test(r.stderr)) return `internal error: ${r.stderr.split('\n')[0]}`;
-  if (r.code === 2 && !POSITIONED.test(r.stderr) && !WHOLE_FILE.some((w) => w.test(r.stderr))) return `an error without FILE:LINE:COL: ${r.stderr.split('\n')[0]}`;
+  if (/internal error|RangeError|TypeError|Maximum call stack|heap/i.test(r.stderr))
+    return `internal error: ${r.stderr.split('\n')[0]}`;
+  if (r.code === 2 && !POSITIONED.test(r.stderr) && !WHOLE_FILE.some((w) => w.test(r.stderr)))
+    return `an error without FILE:LINE:COL: ${r.stderr.split('\n')[0]}`;
   return null;
 }
 
@@ -97,7 +131,11 @@ async function fuzz(c: Case): Promise<{ failures: string[]; refused: number }> {
 
 describeCorpus('fuzzing expectation sheets (checked against the real captures their headers name)', () => {
   it('sheet: check', async () => {
-    const { failures } = await fuzz({ kind: 'sheet: check', inputs: SHEETS, argv: (_f, input) => ['check', '-', ...SHEET_EVIDENCE(input)] });
+    const { failures } = await fuzz({
+      kind: 'sheet: check',
+      inputs: SHEETS,
+      argv: (_f, input) => ['check', '-', ...SHEET_EVIDENCE(input)],
+    });
     expect(failures).toEqual([]);
   });
 });
@@ -123,7 +161,10 @@ describe(`fuzzing every input reader (${RUNS} mutants per kind, seed ${SEED})`, 
       if (first.code !== 0) continue;
       printed++;
       const second = await runCli(['parse', '-'], first.stdout);
-      if (second.code !== 0 || second.stdout !== first.stdout) failures.push(`${input} after ${m.steps.join('; ')}: ${second.code === 0 ? 'prints differently' : second.stderr.split('\n')[0]}`);
+      if (second.code !== 0 || second.stdout !== first.stdout)
+        failures.push(
+          `${input} after ${m.steps.join('; ')}: ${second.code === 0 ? 'prints differently' : second.stderr.split('\n')[0]}`,
+        );
     }
     expect(failures).toEqual([]);
     expect(printed).toBeGreaterThan(RUNS / 4);
@@ -132,14 +173,20 @@ describe(`fuzzing every input reader (${RUNS} mutants per kind, seed ${SEED})`, 
   it('listings: a positioned error or a listing, nothing else', () => {
     const r = seeded(SEED + 2);
     const failures: string[] = [];
-    const inputs = ['listings/commands.txt', 'listings/host-only+natted.L.txt', 'listings/host-only+natted.Lv.txt', 'listings/host-only+natted.S.txt'].map((p) => corpus(p));
+    const inputs = [
+      'listings/commands.txt',
+      'listings/host-only+natted.L.txt',
+      'listings/host-only+natted.Lv.txt',
+      'listings/host-only+natted.S.txt',
+    ].map((p) => corpus(p));
     for (let i = 0; i < RUNS; i++) {
       const input = inputs[i % inputs.length]!;
       const m = mutate(text(input), r);
       try {
         parseListing(m.text, 'l.txt');
       } catch (e) {
-        if (!(e instanceof InputError) || !/^l\.txt:\d+:\d+: /.test(e.message)) failures.push(`${input} after ${m.steps.join('; ')}: ${String(e)}`);
+        if (!(e instanceof InputError) || !/^l\.txt:\d+:\d+: /.test(e.message))
+          failures.push(`${input} after ${m.steps.join('; ')}: ${String(e)}`);
       }
     }
     expect(failures).toEqual([]);

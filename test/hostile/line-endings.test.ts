@@ -14,7 +14,11 @@ import { runCli } from '../helpers/cli.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
 const read = (...p: string[]) => readFileSync(join(REPO_CORPUS, ...p), 'utf8');
-const endings = (text: string) => ({ lf: text.replace(/\r\n?/g, '\n'), crlf: text.replace(/\r?\n/g, '\r\n'), cr: text.replace(/\r?\n/g, '\r') });
+const endings = (text: string) => ({
+  lf: text.replace(/\r\n?/g, '\n'),
+  crlf: text.replace(/\r?\n/g, '\r\n'),
+  cr: text.replace(/\r?\n/g, '\r'),
+});
 /** Parsed data as JSON, bigints as text. */
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
 
@@ -24,7 +28,9 @@ describe('a lone CR ends a line in every reader', () => {
     const prints = await Promise.all([e.lf, e.crlf, e.cr].map((t) => runCli(['parse', '-'], t)));
     expect(prints.map((p) => p.code)).toEqual([0, 0, 0]);
     expect(new Set(prints.map((p) => p.stdout)).size).toBe(1);
-    const bad = endings(read('seed-lab', 'clean-host.save').replace('-A INPUT -i lo -j ACCEPT', '-A NOSUCH -i lo -j ACCEPT'));
+    const bad = endings(
+      read('seed-lab', 'clean-host.save').replace('-A INPUT -i lo -j ACCEPT', '-A NOSUCH -i lo -j ACCEPT'),
+    );
     const errors = await Promise.all([bad.lf, bad.crlf, bad.cr].map((t) => runCli(['parse', '-'], t)));
     expect(new Set(errors.map((r) => r.stderr.split(': ')[0])).size).toBe(1);
     expect(errors[2]!.stderr).toMatch(/^-:\d+:\d+: /);
@@ -38,7 +44,10 @@ describe('a lone CR ends a line in every reader', () => {
   });
 
   it('network XML, Xen set-up files: the same networks', async () => {
-    for (const [dir, file] of [['network-xml', 'status-default.xml'], ['xen/head-vif-nat-ip', 'online.xen']] as const) {
+    for (const [dir, file] of [
+      ['network-xml', 'status-default.xml'],
+      ['xen/head-vif-nat-ip', 'online.xen'],
+    ] as const) {
       const e = endings(read(dir, file));
       const outs = await Promise.all([e.lf, e.crlf, e.cr].map((t) => runCli(['net', '--format', 'json', '-'], t)));
       expect(outs.map((o) => o.stderr)).toEqual(['', '', '']);
@@ -69,7 +78,9 @@ describe('a lone CR ends a line in every reader', () => {
 
   it('binary data is placed on its line whatever ends the lines before it', () => {
     for (const nl of ['\n', '\r\n', '\r']) {
-      expect(() => decodeText('b.txt', new TextEncoder().encode(`a${nl}b${nl}\u0001`))).toThrow(/^b\.txt:3:1: binary data/);
+      expect(() => decodeText('b.txt', new TextEncoder().encode(`a${nl}b${nl}\u0001`))).toThrow(
+        /^b\.txt:3:1: binary data/,
+      );
     }
   });
 });
@@ -78,7 +89,8 @@ describeCorpus('a CR-only sheet is checked like the same sheet with LF', () => {
   it('check finds the same assertions and verdicts', async () => {
     const real = join(SHARED_CORPUS, 'libvirt-real', 'b-host-only');
     const e = endings(read('expect', 'real', 'isolated.expect'));
-    const run = (t: string) => runCli(['check', '-', '--dump', join(real, 'after.txt'), '--net', join(real, 'network.xml')], t);
+    const run = (t: string) =>
+      runCli(['check', '-', '--dump', join(real, 'after.txt'), '--net', join(real, 'network.xml')], t);
     const [lf, cr] = [await run(e.lf), await run(e.cr)];
     expect(lf.stdout).toMatch(/[1-9]\d* assertions/);
     expect([cr.code, cr.stdout]).toEqual([lf.code, lf.stdout]);

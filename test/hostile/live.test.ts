@@ -26,7 +26,14 @@ function captureIo(env: Record<string, string> = {}): { io: Io; out: () => strin
   let out = '';
   let err = '';
   return {
-    io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t), stdoutIsTTY: false, stderrIsTTY: false, env, readBytes: readBytesFromDisk },
+    io: {
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (err += t),
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+      env,
+      readBytes: readBytesFromDisk,
+    },
     out: () => out,
     err: () => err,
   };
@@ -43,7 +50,12 @@ async function live(argv: string[], io: Io, runner: Runner): Promise<number> {
   }
 }
 
-const ok = (text: string | Uint8Array): CommandResult => ({ kind: 'ran', code: 0, stdout: typeof text === 'string' ? new TextEncoder().encode(text) : text, stderr: '' });
+const ok = (text: string | Uint8Array): CommandResult => ({
+  kind: 'ran',
+  code: 0,
+  stdout: typeof text === 'string' ? new TextEncoder().encode(text) : text,
+  stderr: '',
+});
 
 /** A host answering from lab-host's files, with the given network names; records what it is asked. */
 function scriptedHost(names: readonly string[], stderr = ''): { runner: Runner; asked: string[][] } {
@@ -53,7 +65,8 @@ function scriptedHost(names: readonly string[], stderr = ''): { runner: Runner; 
     asked.push([...argv]);
     if (argv[0] === 'iptables-save') return ok(readFileSync(join(LAB, LAYOUT.iptables)));
     if (argv[0] === 'ip6tables-save') return ok(readFileSync(join(LAB, LAYOUT.ip6tables)));
-    if (argv[0] === 'nft') return stderr === '' ? { kind: 'not-found' } : { kind: 'ran', code: 1, stdout: new Uint8Array(0), stderr };
+    if (argv[0] === 'nft')
+      return stderr === '' ? { kind: 'not-found' } : { kind: 'ran', code: 1, stdout: new Uint8Array(0), stderr };
     if (argv.includes('net-list')) return ok(names.map((n) => `${n}\n`).join(''));
     if (argv.includes('net-dumpxml')) return ok(xml);
     throw new Error(`not scripted: ${argv.join(' ')}`);
@@ -63,7 +76,10 @@ function scriptedHost(names: readonly string[], stderr = ''): { runner: Runner; 
 
 /** URIs that make virsh run a program, each with what the refusal must say. */
 const EXECUTING: ReadonlyArray<[string, RegExp]> = [
-  ['qemu+ext:///system?command=PROG', /runs a program: the ext transport runs the program its command= parameter names/],
+  [
+    'qemu+ext:///system?command=PROG',
+    /runs a program: the ext transport runs the program its command= parameter names/,
+  ],
   ['qemu+ext:///system?COMMAND=PROG', /runs a program/],
   ['qemu+ext:///system?%63ommand=PROG', /runs a program/],
   ['qemu+ssh://localhost/system?command=PROG', /runs a program: the ssh transport runs ssh/],
@@ -94,7 +110,8 @@ describeWithTool('virsh', 'libvirt-clients', 'connection URIs that run a program
 
 describe('which URIs live passes to virsh', () => {
   it("refuses every transport that runs a program, and any URI that reaches another host's libvirt", () => {
-    for (const [uri, reason] of EXECUTING) expect([uri, connectProblem(uri)]).toEqual([uri, expect.stringMatching(reason)]);
+    for (const [uri, reason] of EXECUTING)
+      expect([uri, connectProblem(uri)]).toEqual([uri, expect.stringMatching(reason)]);
     const refused: ReadonlyArray<[string, RegExp]> = [
       ['qemu+tls://h/system', /names a host \(h\)/],
       ['qemu+tcp:///system', /tcp transport, which reaches another host/],
@@ -112,23 +129,45 @@ describe('which URIs live passes to virsh', () => {
       ['qemu:///system?socket=/a%0a', /control character/],
       ['qemu:///system?%zz=1', /badly escaped/],
     ];
-    for (const [uri, reason] of refused) expect([uri, connectProblem(uri)]).toEqual([uri, expect.stringMatching(reason)]);
-    for (const uri of ['qemu:///system', 'qemu:///session', 'network:///system?mode=legacy', 'qemu+unix:///system?socket=/run/libvirt/libvirt-sock', 'test:///default', 'xen:///']) {
+    for (const [uri, reason] of refused)
+      expect([uri, connectProblem(uri)]).toEqual([uri, expect.stringMatching(reason)]);
+    for (const uri of [
+      'qemu:///system',
+      'qemu:///session',
+      'network:///system?mode=legacy',
+      'qemu+unix:///system?socket=/run/libvirt/libvirt-sock',
+      'test:///default',
+      'xen:///',
+    ]) {
       expect([uri, connectProblem(uri)]).toEqual([uri, null]);
     }
   });
 
   it('checks the URI virsh would take without --connect: the variables, then uri_default in libvirt.conf', async () => {
     const none = () => null;
-    expect(connectSource(undefined, { LIBVIRT_DEFAULT_URI: 'qemu+ext:///x' }, 0, none)).toEqual({ uri: 'qemu+ext:///x', from: 'LIBVIRT_DEFAULT_URI' });
-    expect(connectSource(undefined, { VIRSH_DEFAULT_CONNECT_URI: 'qemu:///system' }, 0, none)).toEqual({ uri: 'qemu:///system', from: 'VIRSH_DEFAULT_CONNECT_URI' });
-    const conf = (path: string) => (path === '/home/u/.config/libvirt/libvirt.conf' ? '# uri_default = "qemu:///system"\nuri_default = "qemu+ssh://h/system"\n' : null);
-    expect(connectSource(undefined, { HOME: '/home/u' }, 1000, conf)).toEqual({ uri: 'qemu+ssh://h/system', from: 'uri_default in /home/u/.config/libvirt/libvirt.conf' });
+    expect(connectSource(undefined, { LIBVIRT_DEFAULT_URI: 'qemu+ext:///x' }, 0, none)).toEqual({
+      uri: 'qemu+ext:///x',
+      from: 'LIBVIRT_DEFAULT_URI',
+    });
+    expect(connectSource(undefined, { VIRSH_DEFAULT_CONNECT_URI: 'qemu:///system' }, 0, none)).toEqual({
+      uri: 'qemu:///system',
+      from: 'VIRSH_DEFAULT_CONNECT_URI',
+    });
+    const conf = (path: string) =>
+      path === '/home/u/.config/libvirt/libvirt.conf'
+        ? '# uri_default = "qemu:///system"\nuri_default = "qemu+ssh://h/system"\n'
+        : null;
+    expect(connectSource(undefined, { HOME: '/home/u' }, 1000, conf)).toEqual({
+      uri: 'qemu+ssh://h/system',
+      from: 'uri_default in /home/u/.config/libvirt/libvirt.conf',
+    });
     expect(connectSource(undefined, {}, 0, none)).toEqual({ uri: null, from: 'virsh default' });
     const { runner, asked } = scriptedHost(['lab-nat']);
     const { io, err } = captureIo({ LIBVIRT_DEFAULT_URI: 'qemu+ext:///system?command=/bin/true' });
     expect(await live([], io, runner)).toBe(2);
-    expect(err()).toBe('virtables live: the libvirt URI "qemu+ext:///system?command=/bin/true" (LIBVIRT_DEFAULT_URI) runs a program: the ext transport runs the program its command= parameter names; live runs only its read-only commands\n');
+    expect(err()).toBe(
+      'virtables live: the libvirt URI "qemu+ext:///system?command=/bin/true" (LIBVIRT_DEFAULT_URI) runs a program: the ext transport runs the program its command= parameter names; live runs only its read-only commands\n',
+    );
     expect(asked).toEqual([]);
   });
 
@@ -138,10 +177,17 @@ describe('which URIs live passes to virsh', () => {
       seen.push({ ...options.env });
       return spawn('true', [], options);
     }) as typeof spawn;
-    const runner = zxRunner({ env: { PATH: process.env.PATH, LIBVIRT_DEFAULT_URI: 'qemu+ext:///x', VIRSH_DEFAULT_CONNECT_URI: 'qemu+ext:///y' }, spawn: watch });
+    const runner = zxRunner({
+      env: { PATH: process.env.PATH, LIBVIRT_DEFAULT_URI: 'qemu+ext:///x', VIRSH_DEFAULT_CONNECT_URI: 'qemu+ext:///y' },
+      spawn: watch,
+    });
     await runner(['virsh', '--readonly', '--connect', 'qemu:///session', 'net-list', '--name']);
     expect(seen).toHaveLength(1);
-    expect([seen[0]!.LIBVIRT_AUTOSTART, seen[0]!.LIBVIRT_DEFAULT_URI, seen[0]!.VIRSH_DEFAULT_CONNECT_URI]).toEqual(['0', undefined, undefined]);
+    expect([seen[0]!.LIBVIRT_AUTOSTART, seen[0]!.LIBVIRT_DEFAULT_URI, seen[0]!.VIRSH_DEFAULT_CONNECT_URI]).toEqual([
+      '0',
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -154,7 +200,9 @@ describe('what live prints of what it collected', () => {
     const { io, out, err } = captureIo();
     expect(await live(['--connect', 'qemu:///system'], io, runner)).toBe(2);
     expect(RAW_CONTROL.test(out() + err())).toBe(false);
-    expect(err()).toContain('virtables live: could not collect libvirt: network "title\\x1b]0;owned\\x07" not collected: its name contains a control character or line break\n');
+    expect(err()).toContain(
+      'virtables live: could not collect libvirt: network "title\\x1b]0;owned\\x07" not collected: its name contains a control character or line break\n',
+    );
     expect(err()).toContain('network "csi\\x9b2J" not collected');
     expect(err()).toContain('\\x1b[2Jcleared');
     expect(out()).toContain('  libvirt networks  lab-nat (running)\n');
@@ -163,15 +211,25 @@ describe('what live prints of what it collected', () => {
   it('a collection directory with control characters in its manifest and file names', async () => {
     const dir = join(scratch, 'from-dir');
     cpSync(LAB, dir, { recursive: true });
-    writeFileSync(join(dir, LAYOUT.manifest), `${readFileSync(join(LAB, LAYOUT.manifest), 'utf8').replace(/^host: .*$/m, 'host: lab\u001b[2J\u009b31m')}note: see \u001b]8;;http://x\u0007here\r`);
-    writeFileSync(join(dir, LAYOUT.networks, 'evil\u001b[31m.xml'), readFileSync(join(LAB, LAYOUT.networks, 'lab-nat.xml')));
+    writeFileSync(
+      join(dir, LAYOUT.manifest),
+      `${readFileSync(join(LAB, LAYOUT.manifest), 'utf8').replace(/^host: .*$/m, 'host: lab\u001b[2J\u009b31m')}note: see \u001b]8;;http://x\u0007here\r`,
+    );
+    writeFileSync(
+      join(dir, LAYOUT.networks, 'evil\u001b[31m.xml'),
+      readFileSync(join(LAB, LAYOUT.networks, 'lab-nat.xml')),
+    );
     const { io, out, err } = captureIo();
-    expect(await live(['--from-dir', dir], io, async () => {
-      throw new Error('--from-dir runs nothing');
-    })).toBe(2);
+    expect(
+      await live(['--from-dir', dir], io, async () => {
+        throw new Error('--from-dir runs nothing');
+      }),
+    ).toBe(2);
     expect(RAW_CONTROL.test(out() + err())).toBe(false);
     expect(out().split('\n')[0]).toMatch(/^virtables live: lab\\x1b\[2J\\x9b31m, /);
-    expect(err()).toContain(`could not collect libvirt: ${join(dir, LAYOUT.networks)}/evil\\x1b[31m.xml not read: its name holds a control character`);
+    expect(err()).toContain(
+      `could not collect libvirt: ${join(dir, LAYOUT.networks)}/evil\\x1b[31m.xml not read: its name holds a control character`,
+    );
     expect(err()).toContain('note: see \\x1b]8;;http://x\\x07here\n');
   });
 
@@ -182,11 +240,15 @@ describe('what live prints of what it collected', () => {
     const { io, err } = captureIo();
     expect(await live(['--connect', 'qemu:///system', '--save-dir', dir], io, runner)).toBe(2);
     // The name itself is cut in the message (a long run of input is shown by its start and length).
-    expect(err()).toBe(`virtables live: --save-dir cannot hold network "${long.slice(0, 79)}…(267 characters) as networks/NAME.xml its file name is 268 bytes, more than a file name may be (255); nothing was written (audit without --save-dir)\n`);
+    expect(err()).toBe(
+      `virtables live: --save-dir cannot hold network "${long.slice(0, 79)}…(267 characters) as networks/NAME.xml its file name is 268 bytes, more than a file name may be (255); nothing was written (audit without --save-dir)\n`,
+    );
     expect(existsSync(join(dir, LAYOUT.manifest))).toBe(false);
     // Without --save-dir the same host is collected and audited, the long name included.
     const plain = captureIo();
-    expect(await live(['--connect', 'qemu:///system'], plain.io, scriptedHost(['lab-nat', long]).runner)).toBeLessThan(2);
+    expect(await live(['--connect', 'qemu:///system'], plain.io, scriptedHost(['lab-nat', long]).runner)).toBeLessThan(
+      2,
+    );
     expect(plain.out()).toContain(`${long} (running)`);
   });
 });

@@ -28,12 +28,13 @@ interface Found {
 
 /** `new RegExp(…)` built from something other than a string literal, each with why it is safe. */
 const DYNAMIC: Readonly<Record<string, string>> = {
-  'grammar/iptables-save.ts: new RegExp(re.source, \'y\')': 'a sticky copy of a literal pattern, itself checked here',
+  "grammar/iptables-save.ts: new RegExp(re.source, 'y')": 'a sticky copy of a literal pattern, itself checked here',
   'grammar/topology.ts: new RegExp(name)': 'a keyword: plain letters, matched sticky by the lexer',
   'grammar/expect.ts: new RegExp(word)': 'a keyword: plain letters, matched sticky by the lexer',
   'grammar/nft-lexer.ts: new RegExp(word)': 'a keyword: plain letters, matched sticky by the lexer',
   'grammar/nft-lexer.ts: new RegExp(`[^${STOP}]+`)': 'one negated character class, matched sticky by the lexer',
-  'grammar/nft-lexer.ts: new RegExp(`[${chars}](?![^${STOP}])`)': 'one character and a one-character lookahead, matched sticky',
+  'grammar/nft-lexer.ts: new RegExp(`[${chars}](?![^${STOP}])`)':
+    'one character and a one-character lookahead, matched sticky',
 };
 
 /** `createToken({ …, pattern: /…/ })`: chevrotain matches it sticky, at the lexer's offset. */
@@ -55,8 +56,16 @@ function regexesIn(file: string): { found: Found[]; dynamic: string[] } {
     if (ts.isRegularExpressionLiteral(n)) {
       const slash = n.text.lastIndexOf('/');
       const flags = n.text.slice(slash + 1);
-      found.push({ where: at(n), source: n.text.slice(1, slash), flags: isTokenPattern(n) && !flags.includes('y') ? `${flags}y` : flags });
-    } else if ((ts.isNewExpression(n) || ts.isCallExpression(n)) && ts.isIdentifier(n.expression) && n.expression.text === 'RegExp') {
+      found.push({
+        where: at(n),
+        source: n.text.slice(1, slash),
+        flags: isTokenPattern(n) && !flags.includes('y') ? `${flags}y` : flags,
+      });
+    } else if (
+      (ts.isNewExpression(n) || ts.isCallExpression(n)) &&
+      ts.isIdentifier(n.expression) &&
+      n.expression.text === 'RegExp'
+    ) {
       const [src, flags] = n.arguments ?? [];
       if (src && ts.isStringLiteralLike(src) && (!flags || ts.isStringLiteralLike(flags))) {
         found.push({ where: at(n), source: src.text, flags: flags && ts.isStringLiteralLike(flags) ? flags.text : '' });
@@ -68,7 +77,9 @@ function regexesIn(file: string): { found: Found[]; dynamic: string[] } {
   return { found, dynamic };
 }
 
-const files = ['src', 'grammar'].flatMap((d) => walk(join(REPO, d))).filter((f) => f.endsWith('.ts') && !(relative(REPO, f) in OWN_TEXT));
+const files = ['src', 'grammar']
+  .flatMap((d) => walk(join(REPO, d)))
+  .filter((f) => f.endsWith('.ts') && !(relative(REPO, f) in OWN_TEXT));
 const all = files.map(regexesIn);
 const found = all.flatMap((r) => r.found);
 
@@ -86,9 +97,18 @@ describe('regular expressions over input', () => {
       // sarif.ts once by chance), and its phases bounded by steps only, not by wall time (with the
       // default time limits a loaded machine made grammar/listing.ts's PROGRAM look polynomial).
       // A long overall timeout: a timeout is no verdict.
-      const result = await check(r.source, r.flags, { timeout: 120_000, randomSeed: 20261202, attackTimeout: null, incubationTimeout: null, seedingTimeout: null });
+      const result = await check(r.source, r.flags, {
+        timeout: 120_000,
+        randomSeed: 20261202,
+        attackTimeout: null,
+        incubationTimeout: null,
+        seedingTimeout: null,
+      });
       if (result.status === 'safe') continue;
-      const how = result.status === 'vulnerable' ? `${result.complexity.summary}, e.g. ${result.attack.pattern}` : `not proven linear (${JSON.stringify(result.error)})`;
+      const how =
+        result.status === 'vulnerable'
+          ? `${result.complexity.summary}, e.g. ${result.attack.pattern}`
+          : `not proven linear (${JSON.stringify(result.error)})`;
       unsafe.push(`${r.where}: /${r.source}/${r.flags} — ${how}`);
     }
     expect(unsafe).toEqual([]);

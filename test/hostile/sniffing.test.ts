@@ -20,7 +20,11 @@ describe('input sniffing over leading blank lines', () => {
   it('reads a network XML after 10,000 blank and comment lines as it reads the XML alone', async () => {
     const plain = await runCli(['net', '--format', 'json', '-'], XML);
     expect(plain.code).toBe(0);
-    for (const [lead, lines] of [['\n'.repeat(30), 30], ['\n \t\n'.repeat(5000), 10_000], ['\r\n'.repeat(10_000), 10_000]] as const) {
+    for (const [lead, lines] of [
+      ['\n'.repeat(30), 30],
+      ['\n \t\n'.repeat(5000), 10_000],
+      ['\r\n'.repeat(10_000), 10_000],
+    ] as const) {
       const padded = await runCli(['net', '--format', 'json', '-'], lead + XML);
       expect(padded.stderr).toBe('');
       expect(shifted(padded.stdout, lines)).toEqual(JSON.parse(plain.stdout));

@@ -15,7 +15,12 @@ describeKernel('the kernel on the pinned examples', () => {
       return;
     }
     expect(k.ok, k.stderr).toBe(true);
-    const table = /^\*(\S+)/m.exec(e.text.split('COMMIT').filter((t) => t.includes('*')).pop()!)![1];
+    const table = /^\*(\S+)/m.exec(
+      e.text
+        .split('COMMIT')
+        .filter((t) => t.includes('*'))
+        .pop()!,
+    )![1];
     const body = k.stdout.split(/^\*/m).find((t) => t.startsWith(`${table}\n`)) ?? '';
     expect(body.split('\n').filter((l) => l.startsWith('-A '))).toEqual(e.prints);
   });

@@ -92,32 +92,63 @@ function scenario(): Scenario {
   return { name: 'ipset membership', dump: RULES, topology, brNetfilter: false, probes: matrixProbes(topology) };
 }
 
-describeKernel('ipset: -m set and -j SET decided by membership agree with the kernel', () => {
-  if (kernelSkipReason() !== null) return;
-  const saved = savedSets();
-  if (!saved.text) {
-    it('makes the sets with the real ipset', () => {
-      throw new Error(`ipset failed in a namespace: ${saved.error}`);
+describeKernel(
+  'ipset: -m set and -j SET decided by membership agree with the kernel',
+  () => {
+    if (kernelSkipReason() !== null) return;
+    const saved = savedSets();
+    if (!saved.text) {
+      it('makes the sets with the real ipset', () => {
+        throw new Error(`ipset failed in a namespace: ${saved.error}`);
+      });
+      return;
+    }
+    const ipsets = parseIpsetSave(saved.text, 'ipset save');
+    const s = scenario();
+    const sim = prepare(compileDump(parseSave(s.dump, { file: s.name }), 4, { env: evalEnv({ ipsets }) }), {
+      ...s.topology,
+      brNetfilter: 'off',
     });
-    return;
-  }
-  const ipsets = parseIpsetSave(saved.text, 'ipset save');
-  const s = scenario();
-  const sim = prepare(compileDump(parseSave(s.dump, { file: s.name }), 4, { env: evalEnv({ ipsets }) }), { ...s.topology, brNetfilter: 'off' });
-  const probes = kernelProbes(sim, s);
-  const run = runKernel(s.topology, s.dump, probes.map((p) => p.probe), { brNetfilter: false, ipsets: saved.text, extraPorts: { tcp: [80, 22], udp: [53] } });
-  const c = run.error ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] } : compare(sim, probes, run.observations);
-  const decided = probes.filter((p) => p.result.request.verdict !== 'unknown');
-  const bySet = new Set(probes.flatMap((p) => [p.result.request, p.result.reply].flatMap((l) => (l?.decidedBy?.rule?.rule?.matches.some((m) => m.name === 'set') ? [l.decidedBy.rule.rule.pos.line] : []))));
-  it(`the save reads back: ${ipsets.sets.length} sets, ${ipsets.sets.reduce((n, x) => n + x.members.length, 0)} members`, () => {
-    // ipset save prints list:set sets last, after the sets they hold.
-    expect(ipsets.sets.map((x) => x.name)).toEqual(['blockip', 'nets', 'svc', 'ports', 'ifs', 'macs', 'dyn', 'gone', 'tuple', 'lst']);
-  });
-  it(`${c.total} probes: simulator = kernel on ${c.agree} (${decided.length} decided, ${bySet.size} -m set rules decide some)`, () => {
-    expect(c.disagreements).toEqual([]);
-    expect(decided.length).toBe(probes.length);
-    // Every rule decides some probe but three no packet can match: the member deleted first (line 8),
-    // ICMP against bitmap:port (17: only TCP and UDP carry its ports), too few flags for hash:ip,port (19).
-    expect([...bySet].sort((a, b) => a - b)).toEqual([6, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 21]);
-  });
-}, { tools: ['ipset'] });
+    const probes = kernelProbes(sim, s);
+    const run = runKernel(
+      s.topology,
+      s.dump,
+      probes.map((p) => p.probe),
+      { brNetfilter: false, ipsets: saved.text, extraPorts: { tcp: [80, 22], udp: [53] } },
+    );
+    const c = run.error
+      ? { total: probes.length, agree: 0, unknown: 0, disagreements: [run.error] }
+      : compare(sim, probes, run.observations);
+    const decided = probes.filter((p) => p.result.request.verdict !== 'unknown');
+    const bySet = new Set(
+      probes.flatMap((p) =>
+        [p.result.request, p.result.reply].flatMap((l) =>
+          l?.decidedBy?.rule?.rule?.matches.some((m) => m.name === 'set') ? [l.decidedBy.rule.rule.pos.line] : [],
+        ),
+      ),
+    );
+    it(`the save reads back: ${ipsets.sets.length} sets, ${ipsets.sets.reduce((n, x) => n + x.members.length, 0)} members`, () => {
+      // ipset save prints list:set sets last, after the sets they hold.
+      expect(ipsets.sets.map((x) => x.name)).toEqual([
+        'blockip',
+        'nets',
+        'svc',
+        'ports',
+        'ifs',
+        'macs',
+        'dyn',
+        'gone',
+        'tuple',
+        'lst',
+      ]);
+    });
+    it(`${c.total} probes: simulator = kernel on ${c.agree} (${decided.length} decided, ${bySet.size} -m set rules decide some)`, () => {
+      expect(c.disagreements).toEqual([]);
+      expect(decided.length).toBe(probes.length);
+      // Every rule decides some probe but three no packet can match: the member deleted first (line 8),
+      // ICMP against bitmap:port (17: only TCP and UDP carry its ports), too few flags for hash:ip,port (19).
+      expect([...bySet].sort((a, b) => a - b)).toEqual([6, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 21]);
+    });
+  },
+  { tools: ['ipset'] },
+);

@@ -45,11 +45,32 @@ describeLibvirt('DNS on an isolated network: real libvirtd 9.0 and dnsmasq in a 
       'cp /var/lib/libvirt/dnsmasq/host-only.conf "$OUT/dnsmasq-host-only.conf"',
     ].join('\n');
     writeFileSync(join(out, 'guests.sh'), script);
-    const r = spawnSync('timeout', ['120', 'unshare', '-n', '-m', '--propagation', 'private', '--fork', '--kill-child=TERM', join(REPO, 'test', 'kernel', 'live-libvirtd.sh'), 'bash', '-e', join(out, 'guests.sh')], {
-      env: { ...process.env, OUT: out, START: `${join(REAL, 'b-host-only', 'network.xml')} ${join(REAL, 'c-natted', 'network.xml')}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'timeout',
+      [
+        '120',
+        'unshare',
+        '-n',
+        '-m',
+        '--propagation',
+        'private',
+        '--fork',
+        '--kill-child=TERM',
+        join(REPO, 'test', 'kernel', 'live-libvirtd.sh'),
+        'bash',
+        '-e',
+        join(out, 'guests.sh'),
+      ],
+      {
+        env: {
+          ...process.env,
+          OUT: out,
+          START: `${join(REAL, 'b-host-only', 'network.xml')} ${join(REAL, 'c-natted', 'network.xml')}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      },
+    );
     harness = `status ${r.status}\n${r.stdout}${r.stderr}${existsSync(join(out, 'harness.log')) ? read('harness.log') : ''}${existsSync(join(out, 'stderr')) ? read('stderr') : ''}`;
   }, 150_000);
 
@@ -59,24 +80,50 @@ describeLibvirt('DNS on an isolated network: real libvirtd 9.0 and dnsmasq in a 
 
   it('the namespace ran libvirtd, both networks and both guests', () => {
     expect(corpusSkipReason()).toBeNull();
-    expect([existsSync(join(out, 'rc')) && read('rc').trim(), harness]).toEqual(['0', expect.stringMatching(/^status 0\n/)]);
+    expect([existsSync(join(out, 'rc')) && read('rc').trim(), harness]).toEqual([
+      '0',
+      expect.stringMatching(/^status 0\n/),
+    ]);
   });
 
-  it("dnsmasq refuses outside names on the isolated network (no-resolv), and tries upstream on the NAT one", () => {
+  it('dnsmasq refuses outside names on the isolated network (no-resolv), and tries upstream on the NAT one', () => {
     expect(read('dnsmasq-host-only.conf')).toMatch(/^dhcp-option=3\nno-resolv$/m);
     expect(read('virbr1.dns').trim()).toBe('REFUSED answers=0');
     expect(read('virbr2.dns').trim()).not.toMatch(/^REFUSED/);
   });
 
   it('virtables agrees: no dns-on-isolated-network finding on that host, and the no-leak sheet holds', async () => {
-    const audit = await runCli(['audit', join(out, 'host.save'), '--net', join(out, 'host-only.xml'), '--format', 'json']);
+    const audit = await runCli([
+      'audit',
+      join(out, 'host.save'),
+      '--net',
+      join(out, 'host-only.xml'),
+      '--format',
+      'json',
+    ]);
     const report = JSON.parse(audit.stdout) as { findings: Array<{ id: string }> };
     expect(report.findings.map((f) => f.id)).not.toContain('dns-on-isolated-network');
-    const check = await runCli(['check', join(REPO_CORPUS, 'expect', 'real', 'no-dns-leak.expect'), '--dump', join(out, 'host.save'), '--net', join(out, 'host-only.xml')]);
+    const check = await runCli([
+      'check',
+      join(REPO_CORPUS, 'expect', 'real', 'no-dns-leak.expect'),
+      '--dump',
+      join(out, 'host.save'),
+      '--net',
+      join(out, 'host-only.xml'),
+    ]);
     expect(check.stdout).toContain('PASS  11:1  vm1 -> outside dns : blocked');
     expect(check.code).toBe(0);
     // The same network on the seed lab's libvirt 0.6.3 forwards: the finding is the era's.
-    const seed = await runCli(['audit', join(REPO_CORPUS, 'seed-lab', 'expected-0.6.3', 'host-only.save'), '--net', join(REPO_CORPUS, 'seed-lab', 'host-only.xml'), '--format', 'json']);
-    expect((JSON.parse(seed.stdout) as { findings: Array<{ id: string }> }).findings.map((f) => f.id)).toContain('dns-on-isolated-network');
+    const seed = await runCli([
+      'audit',
+      join(REPO_CORPUS, 'seed-lab', 'expected-0.6.3', 'host-only.save'),
+      '--net',
+      join(REPO_CORPUS, 'seed-lab', 'host-only.xml'),
+      '--format',
+      'json',
+    ]);
+    expect((JSON.parse(seed.stdout) as { findings: Array<{ id: string }> }).findings.map((f) => f.id)).toContain(
+      'dns-on-isolated-network',
+    );
   });
 });

@@ -20,9 +20,22 @@ const fixture = (f: string) => join(REPO_CORPUS, 'live', f);
 function ensureBuilt(): void {
   const built = join(REPO, 'dist', 'src', 'cli', 'main.js');
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0)));
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(newest(join(REPO, 'src')), newest(join(REPO, 'grammar')))) return;
-  const tsc = spawnSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO, 'tsconfig.json')], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
+      ),
+    );
+  if (
+    existsSync(built) &&
+    statSync(built).mtimeMs >= Math.max(newest(join(REPO, 'src')), newest(join(REPO, 'grammar')))
+  )
+    return;
+  const tsc = spawnSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO, 'tsconfig.json')], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (!existsSync(built)) throw new Error(`could not build dist/ for bin/virtables: ${tsc.stdout}${tsc.stderr}`);
 }
 
@@ -41,11 +54,33 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
       `cd "$OUT" && LIBVIRT_DEFAULT_URI='${URI}' ${bin} live >"$OUT/text.out" 2>"$OUT/text.err"; echo $? >"$OUT/text.rc"`,
       `cd "$OUT" && setpriv --inh-caps=-net_admin --bounding-set=-net_admin ${bin} live --connect '${URI}' --format json >"$OUT/nocap.out" 2>"$OUT/nocap.err"; echo $? >"$OUT/nocap.rc"`,
     ].join('\n');
-    const r = spawnSync('timeout', ['120', 'unshare', '-n', '-m', '--propagation', 'private', '--fork', '--kill-child=TERM', join(REPO, 'test', 'kernel', 'live-libvirtd.sh'), 'bash', '-c', runs], {
-      env: { ...process.env, OUT: out, START: fixture('lab-nat.xml'), DEFINE: `${fixture('lab-isolated.xml')} ${fixture('crafted-name.xml')}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'timeout',
+      [
+        '120',
+        'unshare',
+        '-n',
+        '-m',
+        '--propagation',
+        'private',
+        '--fork',
+        '--kill-child=TERM',
+        join(REPO, 'test', 'kernel', 'live-libvirtd.sh'),
+        'bash',
+        '-c',
+        runs,
+      ],
+      {
+        env: {
+          ...process.env,
+          OUT: out,
+          START: fixture('lab-nat.xml'),
+          DEFINE: `${fixture('lab-isolated.xml')} ${fixture('crafted-name.xml')}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      },
+    );
     harness = `status ${r.status}\n${r.stdout}${r.stderr}${existsSync(join(out, 'harness.log')) ? read('harness.log') : ''}`;
   }, 150_000);
 
@@ -54,11 +89,21 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
   });
 
   it('the namespace ran libvirtd and virtables in it', () => {
-    expect([existsSync(join(out, 'rc')) && read('rc').trim(), harness]).toEqual(['0', expect.stringMatching(/^status 0\n/)]);
+    expect([existsSync(join(out, 'rc')) && read('rc').trim(), harness]).toEqual([
+      '0',
+      expect.stringMatching(/^status 0\n/),
+    ]);
   });
 
   it('collects every network with its state, the crafted name intact and never run', () => {
-    const json = JSON.parse(read('json.out')) as { collection: { networks: Array<{ name: string; active: boolean; file: string }>; problems: unknown[]; nft: boolean; connect: string } };
+    const json = JSON.parse(read('json.out')) as {
+      collection: {
+        networks: Array<{ name: string; active: boolean; file: string }>;
+        problems: unknown[];
+        nft: boolean;
+        connect: string;
+      };
+    };
     expect([read('json.rc').trim(), read('json.err')]).toEqual(['0', '']);
     expect(json.collection.networks.map((n) => [n.name, n.active])).toEqual([
       ['lab-isolated', false],
@@ -69,7 +114,9 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
     expect(readdirSync(out).filter((f) => f.includes('pwned'))).toEqual([]);
     expect(readFileSync(join(out, 'saved', 'networks', `${CRAFTED}.xml`), 'utf8')).toContain(`<name>${CRAFTED}</name>`);
     // libvirt's live definition: the running network as libvirtd completed it.
-    expect(readFileSync(join(out, 'saved', 'networks', 'lab-nat.xml'), 'utf8')).toMatch(/<forward mode='nat'>\s*<nat>\s*<port start='1024' end='65535'\/>/);
+    expect(readFileSync(join(out, 'saved', 'networks', 'lab-nat.xml'), 'utf8')).toMatch(
+      /<forward mode='nat'>\s*<nat>\s*<port start='1024' end='65535'\/>/,
+    );
     expect(read('saved/networks/active.txt')).toBe('lab-nat\n');
   });
 
@@ -78,7 +125,15 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
     expect(saved).toContain('-A LIBVIRT_FWO -s 192.168.157.0/24 -i virbr7 -j ACCEPT');
     // nft -j: iptables-nft's tables, as JSON (their rules come from iptables-save).
     expect(read('saved/nft-ruleset.json')).toContain('{"table": {"family": "ip", "name": "filter"');
-    type Audit = { networks: Array<{ name: string; state: string; verdict: string }>; findings: Array<{ id: string; severity: string; network: string | null; location: { file: string; line: number } | null }> };
+    type Audit = {
+      networks: Array<{ name: string; state: string; verdict: string }>;
+      findings: Array<{
+        id: string;
+        severity: string;
+        network: string | null;
+        location: { file: string; line: number } | null;
+      }>;
+    };
     const json = JSON.parse(read('json.out')) as Audit;
     expect(json.networks.map((n) => [n.name, n.state, n.verdict])).toEqual([
       ['lab-nat', 'running', 'nat'],
@@ -88,7 +143,9 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
     // libvirt's own rules for a NAT network: only the host-wide note that filter's FORWARD policy is ACCEPT.
     const lines = saved.split('\n');
     const policy = lines.indexOf(':FORWARD ACCEPT [0:0]', lines.indexOf('*filter')) + 1;
-    expect(json.findings.map((f) => [f.severity, f.id, f.network, f.location && `${f.location.file}:${f.location.line}`])).toEqual([
+    expect(
+      json.findings.map((f) => [f.severity, f.id, f.network, f.location && `${f.location.file}:${f.location.line}`]),
+    ).toEqual([
       ['info', 'forward-policy-accept-with-ip-forward', null, `${join(out, 'saved', 'iptables-save.txt')}:${policy}`],
     ]);
   });
@@ -101,7 +158,9 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
       expect.stringMatching(/^ {2}nft ruleset {7}\d+ rules$/),
       `  libvirt networks  lab-isolated (defined, not running), lab-nat (running), ${CRAFTED} (defined, not running)`,
     ]);
-    expect(read('text.out')).toContain('\nvirtables audit live:iptables-save.txt, live:ip6tables-save.txt, live:nft-ruleset.json\n');
+    expect(read('text.out')).toContain(
+      '\nvirtables audit live:iptables-save.txt, live:ip6tables-save.txt, live:nft-ruleset.json\n',
+    );
     expect(read('text.out').endsWith('\n1 finding: 0 errors, 0 warnings, 1 info\n')).toBe(true);
   });
 
@@ -114,12 +173,21 @@ describeLibvirt('virtables live against a real libvirtd 9.0 in a network namespa
       'virtables live: nothing to audit: no iptables-save, ip6tables-save or nft ruleset output was collected',
       '',
     ]);
-    const json = JSON.parse(read('nocap.out')) as { collection: { networks: Array<{ name: string; active: boolean }>; problems: Array<{ source: string; kind: string }> } };
+    const json = JSON.parse(read('nocap.out')) as {
+      collection: {
+        networks: Array<{ name: string; active: boolean }>;
+        problems: Array<{ source: string; kind: string }>;
+      };
+    };
     expect(json.collection.networks.map((n) => [n.name, n.active])).toEqual([
       ['lab-isolated', false],
       ['lab-nat', true],
       [CRAFTED, false],
     ]);
-    expect(json.collection.problems.map((p) => `${p.source} ${p.kind}`)).toEqual(['iptables-save not-permitted', 'ip6tables-save not-permitted', 'nft not-permitted']);
+    expect(json.collection.problems.map((p) => `${p.source} ${p.kind}`)).toEqual([
+      'iptables-save not-permitted',
+      'ip6tables-save not-permitted',
+      'nft not-permitted',
+    ]);
   });
 });

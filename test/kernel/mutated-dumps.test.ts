@@ -19,7 +19,16 @@ const MUTANTS = Number(process.env.VIRTABLES_MUTANTS ?? 240);
 describeKernel(
   'mutated dumps: accepted, refused and printed as the kernel does',
   () => {
-    const sources = [...(process.env.VIRTABLES_MUTANTS_WIDE ? walk(`${SHARED_CORPUS}/real-world`).filter((f) => !/chair|vsrv|veroneau|ugent|private_root|unikernel|serverfault/.test(f)) : []), ...walk(`${SHARED_CORPUS}/libvirt-real`), ...walk(`${SHARED_CORPUS}/xen/captures`), ...walk(`${REPO_CORPUS}/seed-lab`)]
+    const sources = [
+      ...(process.env.VIRTABLES_MUTANTS_WIDE
+        ? walk(`${SHARED_CORPUS}/real-world`).filter(
+            (f) => !/chair|vsrv|veroneau|ugent|private_root|unikernel|serverfault/.test(f),
+          )
+        : []),
+      ...walk(`${SHARED_CORPUS}/libvirt-real`),
+      ...walk(`${SHARED_CORPUS}/xen/captures`),
+      ...walk(`${REPO_CORPUS}/seed-lab`),
+    ]
       .filter(looksLikeDump)
       .filter((f) => !read(f).includes('\r') && read(f).length < 20_000)
       .sort();
@@ -46,23 +55,31 @@ describeKernel(
           ours = e;
         }
         const where = `${relative(SHARED_CORPUS, source)} (seed ${seed}, ${m.change})`;
-        // An extension iptables 1.8.9 does not ship is carried through and noted (by design); the kernel cannot load it.
-        const line = Number(/Error occurred at line: (\d+)/.exec(kernel.stderr)?.[1] ?? /line (\d+) failed/.exec(kernel.stderr)?.[1] ?? 0);
+        // An extension iptables 1.8.9 does not ship is carried through and noted (by design); the kernel cannot load
+        // it.
+        const line = Number(
+          /Error occurred at line: (\d+)/.exec(kernel.stderr)?.[1] ?? /line (\d+) failed/.exec(kernel.stderr)?.[1] ?? 0,
+        );
         if (!kernel.ok && unvalidated.includes(line)) {
           notValidated++;
           continue;
         }
         if (kernel.ok !== !(ours instanceof Error)) {
-          differ.push(`${where}: kernel ${kernel.ok ? 'accepts' : `refuses (${kernel.stderr.split('\n')[0]})`}, virtables ${ours instanceof Error ? `refuses (${ours.message})` : 'accepts'}`);
+          differ.push(
+            `${where}: kernel ${kernel.ok ? 'accepts' : `refuses (${kernel.stderr.split('\n')[0]})`}, virtables ${ours instanceof Error ? `refuses (${ours.message})` : 'accepts'}`,
+          );
           continue;
         }
         if (!kernel.ok) continue;
         accepted++;
         const a = tablesOf(ours as string);
         const b = tablesOf(kernel.stdout);
-        for (const [name, body] of b) if (a.get(name) !== body) differ.push(`${where}: table ${name} prints differently`);
+        for (const [name, body] of b)
+          if (a.get(name) !== body) differ.push(`${where}: table ${name} prints differently`);
       }
-      console.log(`[mutants] ${MUTANTS} mutants: ${accepted} accepted by both, ${MUTANTS - accepted - notValidated - differ.length} refused by both, ${notValidated} naming an extension 1.8.9 lacks (carried, noted), ${differ.length} differ`);
+      console.log(
+        `[mutants] ${MUTANTS} mutants: ${accepted} accepted by both, ${MUTANTS - accepted - notValidated - differ.length} refused by both, ${notValidated} naming an extension 1.8.9 lacks (carried, noted), ${differ.length} differ`,
+      );
       expect(differ).toEqual([]);
     }, 600_000);
   },

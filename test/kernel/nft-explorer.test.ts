@@ -33,43 +33,84 @@ const HOSTFW = `table inet hostfw {
 }
 `;
 
-describeKernel('trace explorer on nft rules: the ways followed include what the kernel does', () => {
-  if (kernelSkipReason() !== null || corpusSkipReason() !== null) return;
-  const base = join(SHARED_CORPUS, 'nft-real', 'a-default-nat');
-  const net = readNetworks(readFileSync(join(base, 'network.xml'), 'utf8'), 'network.xml')[0]!;
-  const libvirt = readFileSync(join(base, 'after.nft.txt'), 'utf8');
-  const topology = buildTopology({
-    ...emptySpec(), networks: [net], uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), autoGuests: false, guests: [parseGuestFlag('vm@virbr0=192.168.122.10')],
-  });
-  const loads = [{ tool: 'nft' as const, text: libvirt }, { tool: 'nft' as const, text: HOSTFW }];
-  const listed = runKernel(topology, '', [], { brNetfilter: false, loads, listings: { nft: 'nft list ruleset' } });
-  const nft = parseNftText(listed.listings.nft ?? '', { file: 'nft list ruleset' });
-  const sim = prepare(compileHost({ iptables: null, nft }, 4), { ...topology, brNetfilter: 'off' });
-  const probes: ProbeSpec[] = [22, 80, 8080].map((dport) => ({ from: 'vm', to: 'outside', proto: 'tcp', dport }));
-  const list = kernelProbes(sim, { name: 'explorer', dump: '', topology, brNetfilter: false, probes });
-  const run = runKernel(topology, '', list.map((p) => p.probe), { brNetfilter: false, extraPorts: { tcp: [22, 80, 8080], udp: [] }, loads });
-  const got = (i: number) => ({ client: run.observations.get(i)?.client, arrival: run.observations.get(i)?.arrival ?? null });
+describeKernel(
+  'trace explorer on nft rules: the ways followed include what the kernel does',
+  () => {
+    if (kernelSkipReason() !== null || corpusSkipReason() !== null) return;
+    const base = join(SHARED_CORPUS, 'nft-real', 'a-default-nat');
+    const net = readNetworks(readFileSync(join(base, 'network.xml'), 'utf8'), 'network.xml')[0]!;
+    const libvirt = readFileSync(join(base, 'after.nft.txt'), 'utf8');
+    const topology = buildTopology({
+      ...emptySpec(),
+      networks: [net],
+      uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+      autoGuests: false,
+      guests: [parseGuestFlag('vm@virbr0=192.168.122.10')],
+    });
+    const loads = [
+      { tool: 'nft' as const, text: libvirt },
+      { tool: 'nft' as const, text: HOSTFW },
+    ];
+    const listed = runKernel(topology, '', [], { brNetfilter: false, loads, listings: { nft: 'nft list ruleset' } });
+    const nft = parseNftText(listed.listings.nft ?? '', { file: 'nft list ruleset' });
+    const sim = prepare(compileHost({ iptables: null, nft }, 4), { ...topology, brNetfilter: 'off' });
+    const probes: ProbeSpec[] = [22, 80, 8080].map((dport) => ({ from: 'vm', to: 'outside', proto: 'tcp', dport }));
+    const list = kernelProbes(sim, { name: 'explorer', dump: '', topology, brNetfilter: false, probes });
+    const run = runKernel(
+      topology,
+      '',
+      list.map((p) => p.probe),
+      { brNetfilter: false, extraPorts: { tcp: [22, 80, 8080], udp: [] }, loads },
+    );
+    const got = (i: number) => ({
+      client: run.observations.get(i)?.client,
+      arrival: run.observations.get(i)?.arrival ?? null,
+    });
 
-  it('the dynamic set: depends on the nft rule, named by table, chain and line; the kernel (empty set) takes one of the ways', () => {
-    expect(listed.error ?? run.error).toBeNull();
-    const p = list[0]!;
-    expect(p.result.request.verdict).toBe('unknown');
-    expect(p.result.branches!.rules.map((r) => `${r.table} ${r.chain} ${r.rule.nft?.rule.chain}`)).toEqual(['inet hostfw forward forward']);
-    expect(p.result.request.reason).toMatch(/^the first packet depends on rule \d+ \(inet hostfw forward: @seen/);
-    const ways = p.result.branches!.paths.map((w) => expectation(sim, traceWay(sim, { from: 'vm', to: p.probe.dst, proto: 'tcp', dport: 22, sport: p.probe.sport }, w.choices.map((c) => c.matched))));
-    expect(ways).toContainEqual(got(0));
-  });
-  it('the meter (accept, or on to a chain that accepts): both ways agree, decided, and the kernel agrees', () => {
-    const p = list[1]!;
-    expect(p.result.request.verdict).toBe('delivered');
-    expect(p.result.request.notes.join(' / ')).toMatch(/the same whichever way rule \d+ goes \(\d+ ways followed: meter web/);
-    expect(expectation(sim, p.result)).toEqual(got(1));
-  });
-  it('limit rate over: depends on the rule; the kernel (a first packet, within the rate) takes the way it does not match', () => {
-    const p = list[2]!;
-    expect(p.result.request.verdict).toBe('unknown');
-    const ways = p.result.branches!.paths;
-    const notMatched = ways.find((w) => w.choices.every((c) => !c.matched))!;
-    expect(expectation(sim, traceWay(sim, { from: 'vm', to: p.probe.dst, proto: 'tcp', dport: 8080, sport: p.probe.sport }, notMatched.choices.map((c) => c.matched)))).toEqual(got(2));
-  });
-}, { corpus: true });
+    it('the dynamic set: depends on the nft rule, named by table, chain and line; the kernel (empty set) takes one of the ways', () => {
+      expect(listed.error ?? run.error).toBeNull();
+      const p = list[0]!;
+      expect(p.result.request.verdict).toBe('unknown');
+      expect(p.result.branches!.rules.map((r) => `${r.table} ${r.chain} ${r.rule.nft?.rule.chain}`)).toEqual([
+        'inet hostfw forward forward',
+      ]);
+      expect(p.result.request.reason).toMatch(/^the first packet depends on rule \d+ \(inet hostfw forward: @seen/);
+      const ways = p.result.branches!.paths.map((w) =>
+        expectation(
+          sim,
+          traceWay(
+            sim,
+            { from: 'vm', to: p.probe.dst, proto: 'tcp', dport: 22, sport: p.probe.sport },
+            w.choices.map((c) => c.matched),
+          ),
+        ),
+      );
+      expect(ways).toContainEqual(got(0));
+    });
+    it('the meter (accept, or on to a chain that accepts): both ways agree, decided, and the kernel agrees', () => {
+      const p = list[1]!;
+      expect(p.result.request.verdict).toBe('delivered');
+      expect(p.result.request.notes.join(' / ')).toMatch(
+        /the same whichever way rule \d+ goes \(\d+ ways followed: meter web/,
+      );
+      expect(expectation(sim, p.result)).toEqual(got(1));
+    });
+    it('limit rate over: depends on the rule; the kernel (a first packet, within the rate) takes the way it does not match', () => {
+      const p = list[2]!;
+      expect(p.result.request.verdict).toBe('unknown');
+      const ways = p.result.branches!.paths;
+      const notMatched = ways.find((w) => w.choices.every((c) => !c.matched))!;
+      expect(
+        expectation(
+          sim,
+          traceWay(
+            sim,
+            { from: 'vm', to: p.probe.dst, proto: 'tcp', dport: 8080, sport: p.probe.sport },
+            notMatched.choices.map((c) => c.matched),
+          ),
+        ),
+      ).toEqual(got(2));
+    });
+  },
+  { corpus: true },
+);

@@ -40,31 +40,52 @@ const CASES: readonly Case[] = [
   { file: 'routed-forward-hostfw', xml: ROUTED_XML, guest: 'vm@virbr5=192.168.150.10', dport: 8080, reaches: false },
 ];
 
-describeKernel('nft-only port forwards: audit and simulator against real packets', () => {
-  if (kernelSkipReason() !== null || corpusSkipReason() !== null) return;
-  for (const c of CASES) {
-    const file = join(DIR, `${c.file}.listed.txt`);
-    const text = readFileSync(file, 'utf8');
-    const net = readNetworks(readFileSync(c.xml, 'utf8'), c.xml)[0]!;
-    const topology = buildTopology({
-      ...emptySpec(), networks: [net], uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), autoGuests: false, guests: [parseGuestFlag(c.guest)],
-    });
-    const forward: ProbeSpec = { from: 'outside', to: '10.0.2.15', proto: 'tcp', dport: c.dport };
-    const probes: ProbeSpec[] = [forward, { from: 'outside', to: 'vm', proto: 'tcp', dport: 22 }, { from: 'vm', to: 'outside', proto: 'tcp', dport: 80 }];
-    const nft = parseNftText(text, { file });
-    const sim = prepare(compileHost({ iptables: null, nft }, 4), { ...topology, brNetfilter: 'off' });
-    const scenario = { name: c.file, dump: '', topology, brNetfilter: false, probes };
-    const list = kernelProbes(sim, scenario);
-    const run = runKernel(topology, '', list.map((p) => p.probe), { brNetfilter: false, extraPorts: { tcp: [80, 22], udp: [] }, loads: [{ tool: 'nft', text }] });
-    it(`${c.file}: the kernel ${c.reaches ? 'delivers' : 'refuses'} the forwarded connection, and the simulator agrees on every probe`, () => {
-      expect(run.error).toBeNull();
-      expect(run.observations.get(0)?.client).toBe(c.reaches ? 'ok' : c.file.includes('hostfw') ? 'timeout' : 'ECONNREFUSED');
-      expect(compare(sim, list, run.observations).disagreements).toEqual([]);
-    });
-    it(`${c.file}: audit says the forward ${c.reaches ? 'reaches' : 'never reaches'} the guest`, async () => {
-      const report = await runAudit({ dumps: [], nft, running: [net], inactive: [] });
-      const about = report.findings.filter((f) => f.message.includes(`dnat to ${c.guest.split('=')[1]}`));
-      expect(about.map((f) => f.id)).toEqual([c.reaches ? 'guest-reachable-from-outside' : 'port-forward-never-reaches-guest']);
-    });
-  }
-}, { corpus: true });
+describeKernel(
+  'nft-only port forwards: audit and simulator against real packets',
+  () => {
+    if (kernelSkipReason() !== null || corpusSkipReason() !== null) return;
+    for (const c of CASES) {
+      const file = join(DIR, `${c.file}.listed.txt`);
+      const text = readFileSync(file, 'utf8');
+      const net = readNetworks(readFileSync(c.xml, 'utf8'), c.xml)[0]!;
+      const topology = buildTopology({
+        ...emptySpec(),
+        networks: [net],
+        uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+        autoGuests: false,
+        guests: [parseGuestFlag(c.guest)],
+      });
+      const forward: ProbeSpec = { from: 'outside', to: '10.0.2.15', proto: 'tcp', dport: c.dport };
+      const probes: ProbeSpec[] = [
+        forward,
+        { from: 'outside', to: 'vm', proto: 'tcp', dport: 22 },
+        { from: 'vm', to: 'outside', proto: 'tcp', dport: 80 },
+      ];
+      const nft = parseNftText(text, { file });
+      const sim = prepare(compileHost({ iptables: null, nft }, 4), { ...topology, brNetfilter: 'off' });
+      const scenario = { name: c.file, dump: '', topology, brNetfilter: false, probes };
+      const list = kernelProbes(sim, scenario);
+      const run = runKernel(
+        topology,
+        '',
+        list.map((p) => p.probe),
+        { brNetfilter: false, extraPorts: { tcp: [80, 22], udp: [] }, loads: [{ tool: 'nft', text }] },
+      );
+      it(`${c.file}: the kernel ${c.reaches ? 'delivers' : 'refuses'} the forwarded connection, and the simulator agrees on every probe`, () => {
+        expect(run.error).toBeNull();
+        expect(run.observations.get(0)?.client).toBe(
+          c.reaches ? 'ok' : c.file.includes('hostfw') ? 'timeout' : 'ECONNREFUSED',
+        );
+        expect(compare(sim, list, run.observations).disagreements).toEqual([]);
+      });
+      it(`${c.file}: audit says the forward ${c.reaches ? 'reaches' : 'never reaches'} the guest`, async () => {
+        const report = await runAudit({ dumps: [], nft, running: [net], inactive: [] });
+        const about = report.findings.filter((f) => f.message.includes(`dnat to ${c.guest.split('=')[1]}`));
+        expect(about.map((f) => f.id)).toEqual([
+          c.reaches ? 'guest-reachable-from-outside' : 'port-forward-never-reaches-guest',
+        ]);
+      });
+    }
+  },
+  { corpus: true },
+);

@@ -32,7 +32,11 @@ COMMIT
 
 function scenario(): Scenario {
   const topology = twoBridgeTopology(
-    ['vm1@virbr0=192.168.122.10,port=vnet0', 'vm2@virbr0=192.168.122.11,port=vnet1', 'vm3@virbr1=192.168.123.10,port=vnet2'],
+    [
+      'vm1@virbr0=192.168.122.10,port=vnet0',
+      'vm2@virbr0=192.168.122.11,port=vnet1',
+      'vm3@virbr1=192.168.123.10,port=vnet2',
+    ],
     { brNetfilter: 'off' },
   );
   return { name: 'recent', dump: RULES, topology, brNetfilter: false, probes: matrixProbes(topology) };
@@ -45,22 +49,39 @@ function simulator(s: Scenario, assume: string[] = []): Simulator {
 
 /** Nine hits for every sender's address in every list the rules name. */
 function priming(s: Scenario): string {
-  const addrs = s.topology.endpoints.flatMap((e) => [...e.addresses.map((a) => a.address), ...e.extra]).filter((a) => a.family === 4).map((a) => formatHost(4, a.value));
-  const writes = ['ping', 'dns', 'ssh'].flatMap((list) => addrs.map((a) => `for i in 1 2 3 4 5 6 7 8 9; do echo +${a} > /proc/net/xt_recent/${list}; done`));
+  const addrs = s.topology.endpoints
+    .flatMap((e) => [...e.addresses.map((a) => a.address), ...e.extra])
+    .filter((a) => a.family === 4)
+    .map((a) => formatHost(4, a.value));
+  const writes = ['ping', 'dns', 'ssh'].flatMap((list) =>
+    addrs.map((a) => `for i in 1 2 3 4 5 6 7 8 9; do echo +${a} > /proc/net/xt_recent/${list}; done`),
+  );
   return `ip netns exec host sh -ec '${writes.join('; ')}'`;
 }
 
 type Probes = ReturnType<typeof kernelProbes>;
 
 /** Probes whose expectation (from `pick`) the kernel met, and the rest described. */
-function agreement(sim: Simulator, probes: Probes, observed: Map<number, Observation>, pick: (p: Probes[number]) => TraceResult) {
+function agreement(
+  sim: Simulator,
+  probes: Probes,
+  observed: Map<number, Observation>,
+  pick: (p: Probes[number]) => TraceResult,
+) {
   const wrong: string[] = [];
   for (const p of probes) {
     const r = pick(p);
     const want = expectation(sim, r);
     const got = observed.get(p.probe.id);
-    const same = want !== null && got !== undefined && got.client === want.client && JSON.stringify(got.arrival) === JSON.stringify(want.arrival);
-    if (!same) wrong.push(`${p.spec.from} → ${p.probe.dst} ${p.spec.proto}/${p.spec.dport}: simulator ${r.request.verdict} (${r.request.reason}) → ${JSON.stringify(want)}, kernel ${JSON.stringify(got)}`);
+    const same =
+      want !== null &&
+      got !== undefined &&
+      got.client === want.client &&
+      JSON.stringify(got.arrival) === JSON.stringify(want.arrival);
+    if (!same)
+      wrong.push(
+        `${p.spec.from} → ${p.probe.dst} ${p.spec.proto}/${p.spec.dport}: simulator ${r.request.verdict} (${r.request.reason}) → ${JSON.stringify(want)}, kernel ${JSON.stringify(got)}`,
+      );
   }
   return { agree: probes.length - wrong.length, wrong };
 }
@@ -70,29 +91,59 @@ describeKernel('-m recent explored both ways agrees with the kernel in both stat
   const s = scenario();
   const sim = simulator(s);
   const probes = kernelProbes(sim, s);
-  const fresh = runKernel(s.topology, s.dump, probes.map((p) => p.probe), { brNetfilter: false, extraPorts: { tcp: [22], udp: [53] } });
-  const primed = runKernel(s.topology, s.dump, probes.map((p) => p.probe), { brNetfilter: false, extraPorts: { tcp: [22], udp: [53] }, afterDump: [priming(s)] });
+  const fresh = runKernel(
+    s.topology,
+    s.dump,
+    probes.map((p) => p.probe),
+    { brNetfilter: false, extraPorts: { tcp: [22], udp: [53] } },
+  );
+  const primed = runKernel(
+    s.topology,
+    s.dump,
+    probes.map((p) => p.probe),
+    { brNetfilter: false, extraPorts: { tcp: [22], udp: [53] }, afterDump: [priming(s)] },
+  );
   const undecided = probes.filter((p) => p.result.branches && !p.result.branches.decided);
   const way = (p: Probes[number], ways: boolean[]): TraceResult =>
-    traceWay(sim, { from: p.spec.from, to: p.probe.dst, proto: p.spec.proto, dport: p.spec.dport, sport: p.probe.sport }, ways);
+    traceWay(
+      sim,
+      { from: p.spec.from, to: p.probe.dst, proto: p.spec.proto, dport: p.spec.dport, sport: p.probe.sport },
+      ways,
+    );
   // Decided probes as they are; undecided ones the way each kernel state takes.
-  const freshly = agreement(sim, probes, fresh.observations, (p) => (undecided.includes(p) ? way(p, [false]) : p.result));
-  const primedly = agreement(sim, probes, primed.observations, (p) => (undecided.includes(p) ? way(p, [true]) : p.result));
+  const freshly = agreement(sim, probes, fresh.observations, (p) =>
+    undecided.includes(p) ? way(p, [false]) : p.result,
+  );
+  const primedly = agreement(sim, probes, primed.observations, (p) =>
+    undecided.includes(p) ? way(p, [true]) : p.result,
+  );
 
   it(`the kernel ran both states (${probes.length} probes each)`, () => {
     expect(fresh.error).toBeNull();
     expect(primed.error).toBeNull();
   });
   it(`undecided: exactly tcp/22 to the host (${undecided.length}), each naming rule 10 and both outcomes`, () => {
-    expect(undecided.map((p) => `${p.spec.from} ${p.spec.proto}/${p.spec.dport}`).sort()).toEqual(['outside tcp/22', 'vm1 tcp/22', 'vm2 tcp/22', 'vm3 tcp/22']);
+    expect(undecided.map((p) => `${p.spec.from} ${p.spec.proto}/${p.spec.dport}`).sort()).toEqual([
+      'outside tcp/22',
+      'vm1 tcp/22',
+      'vm2 tcp/22',
+      'vm3 tcp/22',
+    ]);
     for (const p of undecided) {
       expect(p.result.branches!.rules.map((r) => r.rule.rule?.pos.line)).toEqual([10]);
-      expect(p.result.branches!.paths.map((x) => x.outcome)).toEqual(['delivered, reply delivered', 'rejected by rule 10 (tcp-reset)']);
-      expect(p.result.request.reason).toMatch(/^the first packet depends on rule 10 \(filter INPUT: -m recent --rcheck --seconds 60 --hitcount 5/);
+      expect(p.result.branches!.paths.map((x) => x.outcome)).toEqual([
+        'delivered, reply delivered',
+        'rejected by rule 10 (tcp-reset)',
+      ]);
+      expect(p.result.request.reason).toMatch(
+        /^the first packet depends on rule 10 \(filter INPUT: -m recent --rcheck --seconds 60 --hitcount 5/,
+      );
     }
     // ICMP to the host asks rule 5, and is rejected whichever way it goes.
     const ping = probes.filter((p) => p.spec.to === 'host' && p.spec.proto === 'icmp');
-    expect(ping.every((p) => p.result.branches?.decided === true && p.result.request.verdict === 'rejected')).toBe(true);
+    expect(ping.every((p) => p.result.branches?.decided === true && p.result.request.verdict === 'rejected')).toBe(
+      true,
+    );
   });
   it(`fresh lists: simulator = kernel on ${freshly.agree}/${probes.length}`, () => {
     expect(freshly.wrong).toEqual([]);

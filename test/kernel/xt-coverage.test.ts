@@ -9,7 +9,12 @@ import type { Family } from '../../src/model/dump.js';
 import { allExtensions } from '../../src/xt/registry.js';
 import { describeKernel } from '../helpers/env.js';
 
-const DIRS = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/aarch64-linux-gnu/xtables', '/usr/lib/xtables', '/usr/libexec/xtables'];
+const DIRS = [
+  '/usr/lib/x86_64-linux-gnu/xtables',
+  '/usr/lib/aarch64-linux-gnu/xtables',
+  '/usr/lib/xtables',
+  '/usr/libexec/xtables',
+];
 const LIBDIR = DIRS.find(existsSync) ?? DIRS[0]!;
 
 /** Names the modules register that are not extensions of their own (the NAT module's file, the verdicts). */
@@ -39,7 +44,10 @@ describeKernel('the extension data covers iptables 1.8.9 as installed here', () 
     const version = execFileSync('iptables-legacy', ['--version'], { encoding: 'utf8' });
     expect(version).toMatch(/v1\.8\.9/);
     const have = allExtensions();
-    const missing = shipped().filter(({ name, family }) => !have.some((e) => e.name === name && (family === null || e.family === undefined || e.family === family)));
+    const missing = shipped().filter(
+      ({ name, family }) =>
+        !have.some((e) => e.name === name && (family === null || e.family === undefined || e.family === family)),
+    );
     expect(missing.map((m) => `${m.family ?? 'both'} ${m.name}`)).toEqual([]);
   });
 
@@ -52,11 +60,14 @@ describeKernel('the extension data covers iptables 1.8.9 as installed here', () 
       for (const family of families) {
         const tool = family === 'ipv6' ? 'ip6tables-legacy' : 'iptables-legacy';
         const names = new Set(ext.options.flatMap((o) => [o.name, ...(o.aliases ?? [])]));
-        const skip = new Set(NOT_OPTIONS[`${tool.split('-')[0]} ${ext.kind === 'match' ? '-m' : '-j'} ${ext.name}`] ?? []);
+        const skip = new Set(
+          NOT_OPTIONS[`${tool.split('-')[0]} ${ext.kind === 'match' ? '-m' : '-j'} ${ext.name}`] ?? [],
+        );
         const help = helpOptions(tool, ext.kind, ext.name);
         listed += help.length;
         for (const o of help) {
-          if (!names.has(o) && !skip.has(`--${o}`)) unknown.push(`${tool} ${ext.kind === 'match' ? '-m' : '-j'} ${ext.name}: --${o}`);
+          if (!names.has(o) && !skip.has(`--${o}`))
+            unknown.push(`${tool} ${ext.kind === 'match' ? '-m' : '-j'} ${ext.name}: --${o}`);
         }
       }
     }

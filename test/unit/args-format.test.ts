@@ -9,7 +9,9 @@ describe('shellWord (virBufferEscapeShell)', () => {
     expect(shellWord('192.168.122.0/24')).toBe('192.168.122.0/24');
     expect(shellWord('!')).toBe("'!'");
     expect(shellWord('!=')).toBe("'!='");
-    expect(shellWord('{ type nat hook postrouting priority 100; policy accept; }')).toBe("'{ type nat hook postrouting priority 100; policy accept; }'");
+    expect(shellWord('{ type nat hook postrouting priority 100; policy accept; }')).toBe(
+      "'{ type nat hook postrouting priority 100; policy accept; }'",
+    );
     expect(shellWord("it's")).toBe("'it'\\''s'");
     expect(shellWord('')).toBe("''");
   });
@@ -17,11 +19,15 @@ describe('shellWord (virBufferEscapeShell)', () => {
 
 describe('formatArgs', () => {
   it('starts a line at each option and keeps its values with it', () => {
-    expect(formatArgs(['iptables', '-w', '--table', 'filter', '--insert', 'LIBVIRT_INP', '--jump', 'ACCEPT'])).toBe('iptables \\\n-w \\\n--table filter \\\n--insert LIBVIRT_INP \\\n--jump ACCEPT');
+    expect(formatArgs(['iptables', '-w', '--table', 'filter', '--insert', 'LIBVIRT_INP', '--jump', 'ACCEPT'])).toBe(
+      'iptables \\\n-w \\\n--table filter \\\n--insert LIBVIRT_INP \\\n--jump ACCEPT',
+    );
   });
 
   it("keeps a '!' on the line of the value before it when an option follows", () => {
-    expect(formatArgs(['iptables', '--source', '10.0.0.0/8', '-p', 'udp', '!', '--destination', '10.0.0.0/8'])).toBe("iptables \\\n--source 10.0.0.0/8 \\\n-p udp '!' \\\n--destination 10.0.0.0/8");
+    expect(formatArgs(['iptables', '--source', '10.0.0.0/8', '-p', 'udp', '!', '--destination', '10.0.0.0/8'])).toBe(
+      "iptables \\\n--source 10.0.0.0/8 \\\n-p udp '!' \\\n--destination 10.0.0.0/8",
+    );
   });
 
   it('puts every word of an option-less command on its own line', () => {

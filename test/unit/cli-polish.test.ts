@@ -21,7 +21,11 @@ import { REPO_CORPUS, STRICT } from '../helpers/env.js';
 const scratch = mkdtempSync(join(tmpdir(), 'virtables-polish-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function captureIo(options: { tty?: boolean; env?: Record<string, string>; stdin?: string } = {}): { io: Io; out: () => string; err: () => string } {
+function captureIo(options: { tty?: boolean; env?: Record<string, string>; stdin?: string } = {}): {
+  io: Io;
+  out: () => string;
+  err: () => string;
+} {
   let out = '';
   let err = '';
   return {
@@ -49,9 +53,20 @@ describe('virtables --help: a manual page', () => {
     const { code, out } = await cli(['--help']);
     expect(code).toBe(0);
     const sections = out.split('\n').filter((l) => /^[A-Z][A-Z ]+$/.test(l));
-    expect(sections).toEqual(['NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'GLOBAL OPTIONS', 'EXIT STATUS', 'ENVIRONMENT', 'EXAMPLES', 'SEE ALSO']);
+    expect(sections).toEqual([
+      'NAME',
+      'SYNOPSIS',
+      'DESCRIPTION',
+      'COMMANDS',
+      'GLOBAL OPTIONS',
+      'EXIT STATUS',
+      'ENVIRONMENT',
+      'EXAMPLES',
+      'SEE ALSO',
+    ]);
     const commands = out.slice(out.indexOf('\nCOMMANDS\n'), out.indexOf('\nGLOBAL OPTIONS\n'));
-    for (const [name, c] of Object.entries(COMMANDS)) expect(commands).toContain(`    ${name.padEnd(10)}  ${c.summary}`);
+    for (const [name, c] of Object.entries(COMMANDS))
+      expect(commands).toContain(`    ${name.padEnd(10)}  ${c.summary}`);
     expect((await cli(['help'])).out).toBe(out);
     expect((await cli(['-h'])).out).toBe(out);
   });
@@ -66,11 +81,15 @@ describe('virtables --help: a manual page', () => {
     expect(manual()).toContain('        $ virtables live --from-dir host-2026-11-22 --format json');
   });
 
-  it('help COMMAND: NAME, the command\'s own help, SEE ALSO', async () => {
+  it("help COMMAND: NAME, the command's own help, SEE ALSO", async () => {
     const explain = await cli(['help', 'explain']);
     const own = await cli(['explain', '--help']);
     expect(explain.code).toBe(0);
-    expect(explain.out.startsWith(`NAME\n    virtables explain — ${COMMANDS.explain!.summary}\n\n${own.out.trimEnd()}\n\nSEE ALSO\n    virtables --help`)).toBe(true);
+    expect(
+      explain.out.startsWith(
+        `NAME\n    virtables explain — ${COMMANDS.explain!.summary}\n\n${own.out.trimEnd()}\n\nSEE ALSO\n    virtables --help`,
+      ),
+    ).toBe(true);
     expect((await cli(['help', 'live'])).out).toMatch(/SEE ALSO\n {4}virtables --help; .*docs\/commands\/live\.md\n$/);
     const unknown = await cli(['help', 'frobnicate']);
     expect([unknown.code, unknown.err.split('\n')[0]]).toEqual([2, "virtables help: unknown command 'frobnicate'"]);
@@ -78,7 +97,10 @@ describe('virtables --help: a manual page', () => {
 
   it('virtables alone: the short usage, exit 2', async () => {
     const { code, out } = await cli([]);
-    expect([code, out.split('\n')[0]]).toEqual([2, 'Usage: virtables [--quiet] COMMAND [options]   (virtables COMMAND --help for details)']);
+    expect([code, out.split('\n')[0]]).toEqual([
+      2,
+      'Usage: virtables [--quiet] COMMAND [options]   (virtables COMMAND --help for details)',
+    ]);
   });
 });
 
@@ -89,7 +111,11 @@ describe('--quiet', () => {
   it('drops notes, before or after the command, and keeps the result', async () => {
     const loud = await cli(args);
     expect(loud.err).toMatch(/^virtables compile: note: xen-bridge: antispoof=yes is a network-bridge option/);
-    for (const quiet of [['--quiet', ...args], [...args, '-q'], ['-q', ...args.slice(0, 2), '--quiet', ...args.slice(2)]]) {
+    for (const quiet of [
+      ['--quiet', ...args],
+      [...args, '-q'],
+      ['-q', ...args.slice(0, 2), '--quiet', ...args.slice(2)],
+    ]) {
       const r = await cli(quiet);
       expect([r.code, r.err, r.out]).toEqual([0, '', loud.out]);
     }
@@ -97,7 +123,10 @@ describe('--quiet', () => {
 
   it('keeps errors', async () => {
     const r = await cli(['--quiet', 'parse', join(REPO_CORPUS, 'nonexistent.save')]);
-    expect([r.code, r.err]).toEqual([2, `virtables parse: ${join(REPO_CORPUS, 'nonexistent.save')}: no such file\n(see 'virtables parse --help')\n`]);
+    expect([r.code, r.err]).toEqual([
+      2,
+      `virtables parse: ${join(REPO_CORPUS, 'nonexistent.save')}: no such file\n(see 'virtables parse --help')\n`,
+    ]);
   });
 });
 
@@ -138,7 +167,9 @@ describe('progress line', () => {
     const seen: Array<[number, number]> = [];
     const parsed = parseSave(dump.text, { file: 'gen', onProgress: (lines, rules) => seen.push([lines, rules]) });
     const lines = dump.text.split('\n');
-    expect(seen.map(([l]) => l)).toEqual(Array.from({ length: Math.floor(lines.length / PROGRESS_LINES) }, (_, i) => (i + 1) * PROGRESS_LINES));
+    expect(seen.map(([l]) => l)).toEqual(
+      Array.from({ length: Math.floor(lines.length / PROGRESS_LINES) }, (_, i) => (i + 1) * PROGRESS_LINES),
+    );
     // rules counted on the lines before the reported one
     for (const [l, r] of seen) expect(r).toBe(lines.slice(0, l - 1).filter((x) => x.startsWith('-A ')).length);
     expect(parsed.tables.flatMap((t) => t.chains.flatMap((c) => c.rules))).toHaveLength(dump.rules);
@@ -151,7 +182,10 @@ describe('progress line', () => {
     expect(r.code).toBe(0);
     const frames = r.err.split('\r\u001b[K').filter((f) => f !== '');
     expect(frames.length).toBeGreaterThan(0);
-    for (const f of frames) expect(f).toMatch(new RegExp(`^parsing ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d{1,3}(,\\d{3})* rules…$`));
+    for (const f of frames)
+      expect(f).toMatch(
+        new RegExp(`^parsing ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d{1,3}(,\\d{3})* rules…$`),
+      );
     expect(r.err.endsWith('\r\u001b[K')).toBe(true);
     expect((await cli(['parse', file], { env: { VIRTABLES_PROGRESS_DELAY_MS: '0' } })).err).toBe('');
   });
@@ -165,7 +199,10 @@ function bashComplete(script: string, words: string[], cwd: string): string[] {
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
-const zshReason = spawnSync('zsh', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'zsh is not installed (apt-get install zsh): only the script\'s structure is checked';
+const zshReason =
+  spawnSync('zsh', ['--version'], { stdio: 'ignore' }).status === 0
+    ? null
+    : "zsh is not installed (apt-get install zsh): only the script's structure is checked";
 
 describe('virtables completion', async () => {
   const infos = await commandInfos();
@@ -195,9 +232,11 @@ describe('virtables completion', async () => {
     for (const c of infos) {
       const help = (await cli([c.name, '--help'])).out;
       // (--help is every command's, and the manual says so)
-      for (const f of c.flags.filter((x) => x.long !== 'help')) expect([c.name, f.long, help.includes(`--${f.long}`)]).toEqual([c.name, f.long, true]);
+      for (const f of c.flags.filter((x) => x.long !== 'help'))
+        expect([c.name, f.long, help.includes(`--${f.long}`)]).toEqual([c.name, f.long, true]);
       const format = c.flags.find((f) => f.long === 'format');
-      if (c.name !== 'demo' && c.name !== 'completion') expect([c.name, (format?.choices.length ?? 0) > 0]).toEqual([c.name, true]);
+      if (c.name !== 'demo' && c.name !== 'completion')
+        expect([c.name, (format?.choices.length ?? 0) > 0]).toEqual([c.name, true]);
     }
     // A listed value parses: the command gets past option checking to its own work.
     const lab = join(REPO_CORPUS, 'live', 'lab-host');
@@ -218,14 +257,20 @@ describe('virtables completion', async () => {
     expect(bashComplete(bash, ['virtables', '--q'], cwd)).toEqual(['--quiet']);
     expect(bashComplete(bash, ['virtables', 'explain', '--format', ''], cwd)).toEqual(['table', 'text', 'json']);
     expect(bashComplete(bash, ['virtables', 'explain', '--format', '=', 't'], cwd)).toEqual(['table', 'text']);
-    expect(bashComplete(bash, ['virtables', '-q', 'live', '--f'], cwd)).toEqual(['--format', '--fail-on', '--from-dir']);
+    expect(bashComplete(bash, ['virtables', '-q', 'live', '--f'], cwd)).toEqual([
+      '--format',
+      '--fail-on',
+      '--from-dir',
+    ]);
     expect(bashComplete(bash, ['virtables', 'live', '--fail-on', ''], cwd)).toEqual(['error', 'warning', 'info']);
     expect(bashComplete(bash, ['virtables', 'live', '--format', 's'], cwd)).toEqual(['sarif']);
     expect(bashComplete(bash, ['virtables', 'compile', '--family', ''], cwd)).toEqual(['ipv4', 'ipv6']);
     expect(bashComplete(bash, ['virtables', 'completion', ''], cwd)).toEqual(['bash', 'zsh']);
     expect(bashComplete(bash, ['virtables', 'help', 'co'], cwd)).toEqual(['compile', 'completion']);
     expect(bashComplete(bash, ['virtables', 'explain', 'lab-'], cwd)).toEqual(['lab-host.save']);
-    const dirs = readdirSync(REPO_CORPUS, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const dirs = readdirSync(REPO_CORPUS, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(bashComplete(bash, ['virtables', 'live', '--from-dir', ''], REPO_CORPUS).sort()).toEqual(dirs.sort());
     expect(dirs).toContain('live');
     expect(bashComplete(bash, ['virtables', 'demo', ''], cwd)).toEqual([]);
@@ -233,9 +278,12 @@ describe('virtables completion', async () => {
 
   it('zsh: every command has its case, every flag its spec, values listed', () => {
     expect(zsh.split('\n')[0]).toBe('#compdef virtables');
-    expect(zsh).toContain("compdef _virtables virtables");
+    expect(zsh).toContain('compdef _virtables virtables');
     for (const c of infos) {
-      const body = zsh.slice(zsh.indexOf(`\n        ${c.name})\n`), zsh.indexOf(' ;;', zsh.indexOf(`\n        ${c.name})\n`)));
+      const body = zsh.slice(
+        zsh.indexOf(`\n        ${c.name})\n`),
+        zsh.indexOf(' ;;', zsh.indexOf(`\n        ${c.name})\n`)),
+      );
       expect([c.name, body.length > 0]).toEqual([c.name, true]);
       for (const f of c.flags) expect([c.name, f.long, body.includes(`--${f.long}`)]).toEqual([c.name, f.long, true]);
       expect(zsh).toContain(`'${c.name}:`);
@@ -251,23 +299,40 @@ describe('virtables completion', async () => {
     expect([n.status, n.stderr]).toEqual([0, '']);
     const file = join(scratch, 'virtables.zsh');
     writeFileSync(file, zsh);
-    const r = spawnSync('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -D && source ${file} && print -r -- $_comps[virtables] && whence -w _virtables_commands`], { encoding: 'utf8', env: { ...process.env, HOME: scratch } });
+    const r = spawnSync(
+      'zsh',
+      [
+        '-f',
+        '-c',
+        `autoload -U compinit && compinit -u -D && source ${file} && print -r -- $_comps[virtables] && whence -w _virtables_commands`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, HOME: scratch } },
+    );
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '_virtables\n_virtables_commands: function\n', '']);
   });
   if (zshReason) console.warn(`[virtables] ${zshReason}`);
 
   it('usage', async () => {
     const r = await cli(['completion', 'fish']);
-    expect([r.code, r.err.split('\n')[0]]).toEqual([2, "virtables completion: give the shell: bash or zsh (got 'fish')"]);
+    expect([r.code, r.err.split('\n')[0]]).toEqual([
+      2,
+      "virtables completion: give the shell: bash or zsh (got 'fish')",
+    ]);
   });
 });
 
 describe('messages for people who mistype or wait', () => {
   it('an unknown option, command or value gets a "did you mean"', async () => {
-    expect((await cli(['audit', '--fial-on', 'warning', '-'])).err).toContain("virtables audit: Unknown option '--fial-on' (did you mean '--fail-on'?)");
-    expect((await cli(['trace', 'x', '--fromm', 'a'])).err).toContain("Unknown option '--fromm' (did you mean '--from'?)");
+    expect((await cli(['audit', '--fial-on', 'warning', '-'])).err).toContain(
+      "virtables audit: Unknown option '--fial-on' (did you mean '--fail-on'?)",
+    );
+    expect((await cli(['trace', 'x', '--fromm', 'a'])).err).toContain(
+      "Unknown option '--fromm' (did you mean '--from'?)",
+    );
     expect((await cli(['audti'])).err).toContain("virtables: unknown command 'audti' (did you mean 'audit'?)");
-    expect((await cli(['audit', '-', '--format', 'jsn'])).err).toContain("--format must be one of text, json, sarif, html (got 'jsn'; did you mean 'json'?)");
+    expect((await cli(['audit', '-', '--format', 'jsn'])).err).toContain(
+      "--format must be one of text, json, sarif, html (got 'jsn'; did you mean 'json'?)",
+    );
     // Nothing close: no guess.
     expect((await cli(['audit', '--only', 'x'])).err).toMatch(/Unknown option '--only'\n/);
   });
@@ -275,7 +340,9 @@ describe('messages for people who mistype or wait', () => {
   it('a bare audit or explain on a terminal says it reads standard input', async () => {
     const c = captureIo({ stdin: '' });
     await main(['audit'], { ...c.io, stdinIsTTY: true });
-    expect(c.err()).toContain("virtables audit: reading an iptables-save dump from standard input (end with Ctrl-D; or give a file, see 'virtables audit --help')");
+    expect(c.err()).toContain(
+      "virtables audit: reading an iptables-save dump from standard input (end with Ctrl-D; or give a file, see 'virtables audit --help')",
+    );
     const piped = captureIo({ stdin: '' });
     await main(['audit'], piped.io);
     expect(piped.err()).not.toContain('reading an iptables-save dump');

@@ -26,17 +26,38 @@ describe('compile flags', () => {
     [['compile', natted, '--format', 'nft'], '--format nft prints the nftables ruleset of --flavor libvirt-nft'],
     [['compile', natted, '--flavor', 'libvirt-nft', '--format', 'save'], 'use --format nft'],
     [['compile', natted, '--flavor', 'libvirt-nft', '--base', join(LAB, 'clean-host.save')], 'leaves iptables alone'],
-    [['compile', natted, '--base', join(LAB, 'clean-host.save'), '--family', 'ipv6'], 'is an iptables-save dump, but --family ipv6'],
-    [['compile', natted, '--flavor', 'xen-nat'], "is a libvirt network; use --flavor libvirt"],
-    [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'libvirt'], "is a Xen set-up; use --flavor xen-nat"],
-    [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'xen-bridge'], 'is set up for network-nat; use --flavor xen-nat'],
+    [
+      ['compile', natted, '--base', join(LAB, 'clean-host.save'), '--family', 'ipv6'],
+      'is an iptables-save dump, but --family ipv6',
+    ],
+    [['compile', natted, '--flavor', 'xen-nat'], 'is a libvirt network; use --flavor libvirt'],
+    [['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'libvirt'], 'is a Xen set-up; use --flavor xen-nat'],
+    [
+      ['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'xen-bridge'],
+      'is set up for network-nat; use --flavor xen-nat',
+    ],
     [['compile', natted, '--xen-version', '4.4'], '--xen-version applies to the xen-* flavours'],
     [['compile', natted, '--libvirt-version', 'eleven'], '--libvirt-version must look like X.Y or X.Y.Z'],
     [['compile', '-', '--base', '-'], "standard input ('-') can be read only once"],
     [['compile', join(LAB, 'missing.xml')], 'no such file'],
-    [['compile', join(REPO_CORPUS, 'xen', 'xend-config-nat.sxp'), join(REPO_CORPUS, 'xen', 'xend-config-route.sxp'), '--flavor', 'xen-nat'], 'two Xen host configurations'],
-    [['compile', join(REPO_CORPUS, 'xen', 'domains', 'web.cfg'), '--domids', '3,4', '--flavor', 'xen-bridge'], '--domids gives 2 domain id(s) for 1 domU configuration(s)'],
-    [['compile', join(REPO_CORPUS, 'xen', 'domains', 'web.cfg'), '--domids', 'dom3', '--flavor', 'xen-bridge'], '--domids takes domain ids'],
+    [
+      [
+        'compile',
+        join(REPO_CORPUS, 'xen', 'xend-config-nat.sxp'),
+        join(REPO_CORPUS, 'xen', 'xend-config-route.sxp'),
+        '--flavor',
+        'xen-nat',
+      ],
+      'two Xen host configurations',
+    ],
+    [
+      ['compile', join(REPO_CORPUS, 'xen', 'domains', 'web.cfg'), '--domids', '3,4', '--flavor', 'xen-bridge'],
+      '--domids gives 2 domain id(s) for 1 domU configuration(s)',
+    ],
+    [
+      ['compile', join(REPO_CORPUS, 'xen', 'domains', 'web.cfg'), '--domids', 'dom3', '--flavor', 'xen-bridge'],
+      '--domids takes domain ids',
+    ],
   ])('%j → exit 2: %s', async (argv, message) => {
     const r = await runCli(argv);
     expect(r.code).toBe(2);
@@ -51,7 +72,10 @@ describe('compile flags', () => {
   });
 
   it('names FILE:LINE:COL for a network libvirt would refuse, with nothing on stdout', async () => {
-    const r = await runCli(['compile', '-'], '<network><name>x</name><forward mode="nat"/><bridge name="virbr9"/><nat/></network>\n<oops');
+    const r = await runCli(
+      ['compile', '-'],
+      '<network><name>x</name><forward mode="nat"/><bridge name="virbr9"/><nat/></network>\n<oops',
+    );
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^-:\d+:\d+: /);
@@ -60,7 +84,9 @@ describe('compile flags', () => {
   it('writes a shell script with the reason above each command and the set-up only when asked', async () => {
     const plain = await runCli(['compile', natted, '--format', 'shell']);
     expect(plain.stdout.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(plain.stdout).toContain("# natted: masquerade — guests' addresses (192.168.124.0/24) are replaced by the host's on the way out\niptables -w --table nat --insert LIBVIRT_PRT --source 192.168.124.0/24 '!' --destination 192.168.124.0/24 --jump MASQUERADE\n");
+    expect(plain.stdout).toContain(
+      "# natted: masquerade — guests' addresses (192.168.124.0/24) are replaced by the host's on the way out\niptables -w --table nat --insert LIBVIRT_PRT --source 192.168.124.0/24 '!' --destination 192.168.124.0/24 --jump MASQUERADE\n",
+    );
     expect(plain.stdout).toContain('--checksum-fill || true\n');
     expect(plain.stdout).not.toContain('--new-chain');
     expect(plain.stdout).not.toContain('--list-rules');
@@ -73,7 +99,11 @@ describe('Xen set-up files', () => {
   it('compiles network-nat and each vif in order', async () => {
     const r = await runCli(['compile', join(XEN, 'nat-two-guests.xen'), '--flavor', 'xen-nat', '--format', 'json']);
     expect(r.code).toBe(0);
-    const program = JSON.parse(r.stdout) as { era: string; networks: string[]; commands: Array<{ argv: string[]; purpose: string; network: string }> };
+    const program = JSON.parse(r.stdout) as {
+      era: string;
+      networks: string[];
+      commands: Array<{ argv: string[]; purpose: string; network: string }>;
+    };
     expect(program.era).toBe('xen 4.4');
     expect(program.networks).toEqual(['lab-nat']);
     const changes = program.commands.filter((c) => c.purpose !== 'probe').map((c) => c.argv.join(' '));

@@ -15,9 +15,17 @@ describe('start order', () => {
     const r = await runCli(['compile', net('natted'), net('host-only')]);
     expect(r.code).toBe(0);
     const fwo = rulesOf(r.stdout, 'LIBVIRT_FWO');
-    expect(fwo).toEqual(['-A LIBVIRT_FWO -i virbr1 -j REJECT --reject-with icmp-port-unreachable', '-A LIBVIRT_FWO -s 192.168.124.0/24 -i virbr2 -j ACCEPT', '-A LIBVIRT_FWO -i virbr2 -j REJECT --reject-with icmp-port-unreachable']);
+    expect(fwo).toEqual([
+      '-A LIBVIRT_FWO -i virbr1 -j REJECT --reject-with icmp-port-unreachable',
+      '-A LIBVIRT_FWO -s 192.168.124.0/24 -i virbr2 -j ACCEPT',
+      '-A LIBVIRT_FWO -i virbr2 -j REJECT --reject-with icmp-port-unreachable',
+    ]);
     // the set-up runs once, before the first network
-    expect(rulesOf(r.stdout, 'FORWARD')).toEqual(['-A FORWARD -j LIBVIRT_FWX', '-A FORWARD -j LIBVIRT_FWI', '-A FORWARD -j LIBVIRT_FWO']);
+    expect(rulesOf(r.stdout, 'FORWARD')).toEqual([
+      '-A FORWARD -j LIBVIRT_FWX',
+      '-A FORWARD -j LIBVIRT_FWI',
+      '-A FORWARD -j LIBVIRT_FWO',
+    ]);
   });
 
   it('reverses with the start order (legacy: the same rules interleave differently in FORWARD)', async () => {
@@ -36,19 +44,36 @@ describe('start order', () => {
     expect(input[0]).toBe('-A INPUT -j LIBVIRT_INP');
     expect(input.at(-1)).toBe('-A INPUT -j REJECT --reject-with icmp-host-prohibited');
     const forward = rulesOf(r.stdout, 'FORWARD');
-    expect(forward).toEqual(['-A FORWARD -j LIBVIRT_FWX', '-A FORWARD -j LIBVIRT_FWI', '-A FORWARD -j LIBVIRT_FWO', '-A FORWARD -j REJECT --reject-with icmp-host-prohibited']);
+    expect(forward).toEqual([
+      '-A FORWARD -j LIBVIRT_FWX',
+      '-A FORWARD -j LIBVIRT_FWI',
+      '-A FORWARD -j LIBVIRT_FWO',
+      '-A FORWARD -j REJECT --reject-with icmp-host-prohibited',
+    ]);
   });
 
   it('compiles a network defined twice in one run as two starts (rules duplicated, like a second net-start of a copy)', async () => {
     const r = await runCli(['compile', net('host-only'), net('host-only'), '--flavor', 'libvirt-legacy']);
-    expect(rulesOf(r.stdout, 'FORWARD').filter((l) => l === '-A FORWARD -i virbr1 -o virbr1 -j ACCEPT')).toHaveLength(2);
+    expect(rulesOf(r.stdout, 'FORWARD').filter((l) => l === '-A FORWARD -i virbr1 -o virbr1 -j ACCEPT')).toHaveLength(
+      2,
+    );
   });
 });
 
 describe('json', () => {
   it('gives every command its network, purpose and why, and each rule its canonical text', async () => {
     const r = await runCli(['compile', net('natted'), '--format', 'json', '--setup']);
-    const program = JSON.parse(r.stdout) as { flavor: string; era: string; commands: Array<{ network: string; purpose: string; why: string; setup: boolean; effect: { kind: string; rule?: string } }> };
+    const program = JSON.parse(r.stdout) as {
+      flavor: string;
+      era: string;
+      commands: Array<{
+        network: string;
+        purpose: string;
+        why: string;
+        setup: boolean;
+        effect: { kind: string; rule?: string };
+      }>;
+    };
     expect(program.flavor).toBe('libvirt');
     expect(program.era).toBe('libvirt 11.3.0');
     for (const c of program.commands) {

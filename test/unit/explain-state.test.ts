@@ -45,7 +45,11 @@ describe('explain: rules that depend on state', () => {
 
 describeCorpus('explain on the TUM firewall', () => {
   it('every -m recent and -m limit rule is marked, and the -m sctp ones virtables does not evaluate; no other', async () => {
-    const original = join(SHARED_CORPUS, 'real-world', 'configs_chair_for_Network_Architectures_and_Services__iptables-save-2015-05-13_10-53-20');
+    const original = join(
+      SHARED_CORPUS,
+      'real-world',
+      'configs_chair_for_Network_Architectures_and_Services__iptables-save-2015-05-13_10-53-20',
+    );
     // Its MACs are censored (XX:XX:…), which iptables and virtables refuse: read with a placeholder MAC.
     const file = join(mkdtempSync(join(tmpdir(), 'virtables-state-')), 'tum.save');
     writeFileSync(file, read(original).replaceAll('XX:XX:XX:XX:XX:XX', '02:00:00:00:00:01'));

@@ -63,7 +63,16 @@ describeCorpus('input kinds, told from content', () => {
 
   it('nft text where only iptables is meaningful is named, not misread as a broken dump', async () => {
     // trace follows nft rules now: the listing is read as what it is.
-    const t = await runCli(['trace', join(A, 'after.nft.txt'), '--net', join(A, 'network.xml'), '--from', 'outside', '--to', '192.168.122.10']);
+    const t = await runCli([
+      'trace',
+      join(A, 'after.nft.txt'),
+      '--net',
+      join(A, 'network.xml'),
+      '--from',
+      'outside',
+      '--to',
+      '192.168.122.10',
+    ]);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/REJECTED — rejected in ip libvirt_network guest_input/);
     const c = await runCli(['compile', join(A, 'network.xml'), '--base', join(A, 'after.nft.txt')]);
@@ -110,22 +119,44 @@ describeCorpus('input kinds, told from content', () => {
     copyFileSync(join(K, 'after.nft.txt'), join(nft!, 'nft-ruleset.txt'));
     copyFileSync(join(K, 'after.iptables-save.txt'), join(same!, 'iptables-save.txt'));
     copyFileSync(join(K, 'after.nft.txt'), join(same!, 'nft-ruleset.txt'));
-    const split = await runCli(['audit', join(v4!, 'iptables-save.txt'), join(nft!, 'nft-ruleset.txt'), '--format', 'json']);
-    expect(split.stderr).toContain(`read as 2 hosts, one per directory (${v4}, ${nft}); if these files are one host's, put them in one directory`);
+    const split = await runCli([
+      'audit',
+      join(v4!, 'iptables-save.txt'),
+      join(nft!, 'nft-ruleset.txt'),
+      '--format',
+      'json',
+    ]);
+    expect(split.stderr).toContain(
+      `read as 2 hosts, one per directory (${v4}, ${nft}); if these files are one host's, put them in one directory`,
+    );
     expect(JSON.parse(split.stdout).hosts).toHaveLength(2);
-    const one = await runCli(['audit', join(same!, 'iptables-save.txt'), join(same!, 'nft-ruleset.txt'), '--format', 'json']);
+    const one = await runCli([
+      'audit',
+      join(same!, 'iptables-save.txt'),
+      join(same!, 'nft-ruleset.txt'),
+      '--format',
+      'json',
+    ]);
     expect(one.stderr).not.toContain('read as');
     // Two IPv4 dumps cannot be one host's: two hosts, nothing to say.
-    const two = await runCli(['audit', join(v4!, 'iptables-save.txt'), join(same!, 'iptables-save.txt'), '--format', 'json']);
+    const two = await runCli([
+      'audit',
+      join(v4!, 'iptables-save.txt'),
+      join(same!, 'iptables-save.txt'),
+      '--format',
+      'json',
+    ]);
     expect(two.stderr).not.toContain('read as');
     expect(JSON.parse(two.stdout).hosts).toHaveLength(2);
   });
 
-  it('audit judges the nft tables it read: libvirt\'s network inferred from them, no note that they were skipped', async () => {
+  it("audit judges the nft tables it read: libvirt's network inferred from them, no note that they were skipped", async () => {
     const r = await runCli(['audit', join(A, 'after.nft.txt'), '--format', 'json']);
     expect(r.stderr).toBe('');
     const j = JSON.parse(r.stdout);
-    expect(j.hosts?.[0]?.networks ?? j.networks).toEqual(expect.arrayContaining([expect.objectContaining({ bridge: 'virbr0', state: 'inferred' })]));
+    expect(j.hosts?.[0]?.networks ?? j.networks).toEqual(
+      expect.arrayContaining([expect.objectContaining({ bridge: 'virbr0', state: 'inferred' })]),
+    );
   });
 });
 

@@ -15,17 +15,25 @@ const DIR = join(REPO_CORPUS, 'ipset');
 
 function partText(p: IpsetPart): string {
   switch (p.kind) {
-    case 'ip': return p.lo === p.hi ? formatHost(p.family, p.lo) : `${formatHost(p.family, p.lo)}-${formatHost(p.family, p.hi)}`;
-    case 'net': return formatCidr(p.cidr);
-    case 'port': return `${p.proto ?? '*'}:${p.lo === p.hi ? p.lo : `${p.lo}-${p.hi}`}`;
-    case 'mac': return p.mac ?? '(no mac)';
-    case 'iface': return `${p.physdev ? 'physdev:' : ''}${p.name}`;
-    case 'mark': return `0x${p.mark.toString(16)}`;
-    case 'set': return `set ${p.name}`;
+    case 'ip':
+      return p.lo === p.hi ? formatHost(p.family, p.lo) : `${formatHost(p.family, p.lo)}-${formatHost(p.family, p.hi)}`;
+    case 'net':
+      return formatCidr(p.cidr);
+    case 'port':
+      return `${p.proto ?? '*'}:${p.lo === p.hi ? p.lo : `${p.lo}-${p.hi}`}`;
+    case 'mac':
+      return p.mac ?? '(no mac)';
+    case 'iface':
+      return `${p.physdev ? 'physdev:' : ''}${p.name}`;
+    case 'mark':
+      return `0x${p.mark.toString(16)}`;
+    case 'set':
+      return `set ${p.name}`;
   }
 }
 
-const members = (s: IpSet): string[] => s.members.map((m) => `${m.parts.map(partText).join(',')}${m.nomatch ? ' nomatch' : ''}`);
+const members = (s: IpSet): string[] =>
+  s.members.map((m) => `${m.parts.map(partText).join(',')}${m.nomatch ? ' nomatch' : ''}`);
 
 describe('ipset save', () => {
   const every = parseIpsetSave(read(join(DIR, 'every-type.save')), 'every-type.save');
@@ -41,8 +49,28 @@ describe('ipset save', () => {
     ['hip6', 'hash:ip', 6, ['2001:db8::']],
     ['hnet', 'hash:net', 4, ['10.1.0.0/16', '192.168.5.5/32', '172.16.0.0/30', '172.16.0.4/31', '10.1.2.0/24 nomatch']],
     ['hnet6', 'hash:net', 6, ['2001:db8:1::/48', '2001:db8:1:2::/64 nomatch']],
-    ['hipport', 'hash:ip,port', 4, ['10.0.0.9,6:22', '10.0.0.1,1:2048', '10.0.0.2,6:80', '10.0.0.1,1:769', '10.0.0.1,17:53', '10.0.0.9,253:0', '10.0.0.4,47:0', '10.0.0.1,6:80', '10.0.0.3,132:99']],
-    ['hnetport6', 'hash:net,port', 6, ['2001:db8::/32,6:443', '2001:db8:1::2/128,58:51200', '2001:db8:1::1/128,58:32768']],
+    [
+      'hipport',
+      'hash:ip,port',
+      4,
+      [
+        '10.0.0.9,6:22',
+        '10.0.0.1,1:2048',
+        '10.0.0.2,6:80',
+        '10.0.0.1,1:769',
+        '10.0.0.1,17:53',
+        '10.0.0.9,253:0',
+        '10.0.0.4,47:0',
+        '10.0.0.1,6:80',
+        '10.0.0.3,132:99',
+      ],
+    ],
+    [
+      'hnetport6',
+      'hash:net,port',
+      6,
+      ['2001:db8::/32,6:443', '2001:db8:1::2/128,58:51200', '2001:db8:1::1/128,58:32768'],
+    ],
     ['hnetiface', 'hash:net,iface', 4, ['10.2.0.0/16,physdev:vnet0', '10.0.0.0/8,eth0', '10.3.0.0/16,eth1 nomatch']],
     ['bport', 'bitmap:port', null, ['*:22', '*:80', '*:81', '*:82']],
     ['bip', 'bitmap:ip', 4, ['192.168.0.16']],
@@ -66,14 +94,31 @@ describe('ipset save', () => {
 
   it('keeps create and add options with their positions', () => {
     const hip = byName.get('hip')!;
-    expect(hip.options.map((o) => o.name)).toEqual(['family', 'hashsize', 'maxelem', 'timeout', 'counters', 'comment', 'bucketsize', 'initval']);
-    expect(hip.members[0]!.options.map((o) => [o.name, o.value])).toEqual([['timeout', '0'], ['packets', '5'], ['bytes', '300'], ['comment', 'a host']]);
+    expect(hip.options.map((o) => o.name)).toEqual([
+      'family',
+      'hashsize',
+      'maxelem',
+      'timeout',
+      'counters',
+      'comment',
+      'bucketsize',
+      'initval',
+    ]);
+    expect(hip.members[0]!.options.map((o) => [o.name, o.value])).toEqual([
+      ['timeout', '0'],
+      ['packets', '5'],
+      ['bytes', '300'],
+      ['comment', 'a host'],
+    ]);
     expect(hip.members[0]!.pos).toEqual({ line: 2, col: 1 });
     expect(byName.get('c')!.members[0]!.options[0]!.value).toBe('with space, and: punct ! # $');
   });
 
   it('splits a hash:net range into the CIDRs ipset stores, and reads restore-file spellings', () => {
-    const s = parseIpsetSave('create n hash:net\nadd n 172.16.0.0-172.16.0.5\ncreate p hash:ip,port\nadd p 10.0.0.1,80-82\nadd p 10.0.0.2,ssh\n', 'f');
+    const s = parseIpsetSave(
+      'create n hash:net\nadd n 172.16.0.0-172.16.0.5\ncreate p hash:ip,port\nadd p 10.0.0.1,80-82\nadd p 10.0.0.2,ssh\n',
+      'f',
+    );
     expect(members(s.sets[0]!)).toEqual(['172.16.0.0/30', '172.16.0.4/31']);
     expect(members(s.sets[1]!)).toEqual(['10.0.0.1,6:80-82', '10.0.0.2,6:22']);
   });
@@ -100,7 +145,10 @@ describe('ipset save', () => {
     ['create x hash:ip netmask 33\n', "f:1:18: netmask takes a prefix length (1-32), not '33'"],
     ['create x hash:net\nadd x 0.0.0.0/0\n', "f:2:7: '0.0.0.0/0': ipset refuses a /0 network"],
     ['create aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa hash:ip\n', 'longer than 31 characters'],
-    ['*filter\n:INPUT ACCEPT [0:0]\n', "f:1:1: unexpected '*filter': expected 'create NAME TYPE …' or 'add NAME MEMBER …'"],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n',
+      "f:1:1: unexpected '*filter': expected 'create NAME TYPE …' or 'add NAME MEMBER …'",
+    ],
   ])('refuses %j', (text, message) => {
     let err: unknown;
     try {

@@ -17,13 +17,21 @@ describe('lexer definitions pass chevrotain’s checks', () => {
   for (const [name, lexer] of lexers) {
     it(name, () => {
       // chevrotain keeps the definition it was given (not in its typings).
-      const definition = (lexer as unknown as { lexerDefinition: ConstructorParameters<typeof Lexer>[0] }).lexerDefinition;
+      const definition = (lexer as unknown as { lexerDefinition: ConstructorParameters<typeof Lexer>[0] })
+        .lexerDefinition;
       expect(definition).toBeDefined();
-      const checked = new Lexer(definition, { positionTracking: 'full', skipValidations: false, deferDefinitionErrorsHandling: true });
+      const checked = new Lexer(definition, {
+        positionTracking: 'full',
+        skipValidations: false,
+        deferDefinitionErrorsHandling: true,
+      });
       expect(checked.lexerDefinitionErrors).toEqual([]);
       // And it reads as the start-up one does.
-      const text = name === 'network XML' ? "<network><name>default</name></network>" : '-A INPUT -s 10.0.0.1/32 -j ACCEPT';
-      expect(checked.tokenize(text).tokens.map((t) => t.image)).toEqual(lexer.tokenize(text).tokens.map((t) => t.image));
+      const text =
+        name === 'network XML' ? '<network><name>default</name></network>' : '-A INPUT -s 10.0.0.1/32 -j ACCEPT';
+      expect(checked.tokenize(text).tokens.map((t) => t.image)).toEqual(
+        lexer.tokenize(text).tokens.map((t) => t.image),
+      );
     });
   }
 });

@@ -11,7 +11,16 @@ import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
 const natted = join(REPO_CORPUS, 'seed-lab', 'natted.xml');
 const args = async (xml: string, version: string) => {
-  const r = await runCli(['compile', xml, '--flavor', 'libvirt-legacy', '--libvirt-version', version, '--format', 'args']);
+  const r = await runCli([
+    'compile',
+    xml,
+    '--flavor',
+    'libvirt-legacy',
+    '--libvirt-version',
+    version,
+    '--format',
+    'args',
+  ]);
   expect(r.stderr).toBe('');
   return r.stdout.replace(/ \\\n/g, ' ');
 };
@@ -67,16 +76,36 @@ describeCorpus('legacy eras on libvirt test inputs', () => {
   });
 
   it('IPv6: a version without IPv6 networks refuses an IPv6 first <ip>, ignores later ones with a note', async () => {
-    const r = await runCli(['compile', xml('nat-ipv6'), '--flavor', 'libvirt-legacy', '--libvirt-version', '0.8.6', '--format', 'args']);
+    const r = await runCli([
+      'compile',
+      xml('nat-ipv6'),
+      '--flavor',
+      'libvirt-legacy',
+      '--libvirt-version',
+      '0.8.6',
+      '--format',
+      'args',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('ip6tables');
     expect(r.stderr).toContain('reads only the first <ip>');
-    const v6 = await runCli(['compile', xml('nat-ipv6'), '--flavor', 'libvirt-legacy', '--libvirt-version', '0.8.7', '--format', 'args']);
+    const v6 = await runCli([
+      'compile',
+      xml('nat-ipv6'),
+      '--flavor',
+      'libvirt-legacy',
+      '--libvirt-version',
+      '0.8.7',
+      '--format',
+      'args',
+    ]);
     expect(v6.stdout).toContain('ip6tables');
     const first6 = join(SHARED_CORPUS, 'libvirt', 'xml', 'nat-network-forward-nat-ipv6.xml');
     const refused = await runCli(['compile', first6, '--flavor', 'libvirt-legacy', '--libvirt-version', '0.8.6']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^.*nat-network-forward-nat-ipv6\.xml:\d+:\d+: libvirt 0\.8\.6 reads only an IPv4 <ip>/);
+    expect(refused.stderr).toMatch(
+      /^.*nat-network-forward-nat-ipv6\.xml:\d+:\d+: libvirt 0\.8\.6 reads only an IPv4 <ip>/,
+    );
   });
 
   it('DHCPv6 INPUT udp 547 from 1.0.1', async () => {
@@ -96,12 +125,21 @@ describe('docs/commands/compile.md', () => {
 
   it('lists every legacy libvirt boundary the engine applies, with its evidence', () => {
     for (const b of LEGACY_BOUNDARIES) {
-      expect(rows.some((r) => r.startsWith(`| ${b.since} |`) && r.includes(b.evidence)), `${b.since} ${b.feature}`).toBe(true);
+      expect(
+        rows.some((r) => r.startsWith(`| ${b.since} |`) && r.includes(b.evidence)),
+        `${b.since} ${b.feature}`,
+      ).toBe(true);
     }
-    expect(rows.filter((r) => /^\| \d+\.\d+\.\d+ \|.*\| (verified|estimated) —/.test(r))).toHaveLength(LEGACY_BOUNDARIES.length);
+    expect(rows.filter((r) => /^\| \d+\.\d+\.\d+ \|.*\| (verified|estimated) —/.test(r))).toHaveLength(
+      LEGACY_BOUNDARIES.length,
+    );
   });
 
   it('lists every Xen boundary the engine applies', () => {
-    for (const b of XEN_BOUNDARIES) expect(rows.some((r) => r.startsWith(`| ${b.since} |`)), `${b.since} ${b.feature}`).toBe(true);
+    for (const b of XEN_BOUNDARIES)
+      expect(
+        rows.some((r) => r.startsWith(`| ${b.since} |`)),
+        `${b.since} ${b.feature}`,
+      ).toBe(true);
   });
 });

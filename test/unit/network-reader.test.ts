@@ -16,12 +16,24 @@ import { loadSheet } from '../../src/lab/sheet.js';
 import type { AnyNetwork } from '../../src/model/network.js';
 import { REPO_CORPUS } from '../helpers/env.js';
 
-const io: Io = { stdout: () => {}, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false, env: {}, readBytes: readBytesFromDisk };
+const io: Io = {
+  stdout: () => {},
+  stderr: () => {},
+  stdoutIsTTY: false,
+  stderrIsTTY: false,
+  env: {},
+  readBytes: readBytesFromDisk,
+};
 
-const FILES = [join(REPO_CORPUS, 'xen', 'xend-config-nat.sxp'), join(REPO_CORPUS, 'xen', 'head-vif-nat-ip', 'online.xen'), join(REPO_CORPUS, 'seed-lab', 'natted.xml')];
+const FILES = [
+  join(REPO_CORPUS, 'xen', 'xend-config-nat.sxp'),
+  join(REPO_CORPUS, 'xen', 'head-vif-nat-ip', 'online.xen'),
+  join(REPO_CORPUS, 'seed-lab', 'natted.xml'),
+];
 
 /** What a network says, without where it was read from. */
-const meaning = (n: AnyNetwork): string => JSON.stringify({ ...n, origin: undefined }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+const meaning = (n: AnyNetwork): string =>
+  JSON.stringify({ ...n, origin: undefined }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 describe('network files read alike by --net, topology files and lab sheets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vt-netreader-'));
@@ -38,7 +50,14 @@ describe('network files read alike by --net, topology files and lab sheets', () 
 
       const sheet = join(dir, `${name}.expect`);
       writeFileSync(sheet, `title "reader"\nnetwork ${name} from "${file}"\n`);
-      const world = loadSheet(sheet, commandLineEvidence({ dump: null, before: null, rules: null, guestDumps: new Map(), networks: [] }, readBytesFromDisk), readBytesFromDisk);
+      const world = loadSheet(
+        sheet,
+        commandLineEvidence(
+          { dump: null, before: null, rules: null, guestDumps: new Map(), networks: [] },
+          readBytesFromDisk,
+        ),
+        readBytesFromDisk,
+      );
       expect(world.networks.map((n) => meaning(n.network))).toEqual(given.map(meaning));
     });
   }

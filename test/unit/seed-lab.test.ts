@@ -32,7 +32,16 @@ describe('seed lab at libvirt 0.6.3', () => {
   }
 
   it('the natted network of the lab era masquerades with the 0.6 syntax: one MASQUERADE, --destination ! NET/NETMASK', async () => {
-    const r = await runCli(['compile', join(LAB, 'natted.xml'), '--flavor', 'libvirt-legacy', '--libvirt-version', '0.6.3', '--format', 'args']);
+    const r = await runCli([
+      'compile',
+      join(LAB, 'natted.xml'),
+      '--flavor',
+      'libvirt-legacy',
+      '--libvirt-version',
+      '0.6.3',
+      '--format',
+      'args',
+    ]);
     expect(r.stdout).toContain("--destination '!' 192.168.124.0/255.255.255.0 \\\n--jump MASQUERADE\n");
     expect(r.stdout).not.toContain('--to-ports');
     expect(r.stdout).not.toContain('CHECKSUM');
@@ -41,9 +50,20 @@ describe('seed lab at libvirt 0.6.3', () => {
   });
 
   it('the same networks under a modern legacy-era libvirt (5.0.0) add the later rules', async () => {
-    const r = await runCli(['compile', join(LAB, 'natted.xml'), '--flavor', 'libvirt-legacy', '--base', join(LAB, 'clean-host.save')]);
-    expect(r.stdout).toContain('-A POSTROUTING -s 192.168.124.0/24 ! -d 192.168.124.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535');
-    expect(r.stdout).toContain('-A FORWARD -d 192.168.124.0/24 -o virbr2 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+    const r = await runCli([
+      'compile',
+      join(LAB, 'natted.xml'),
+      '--flavor',
+      'libvirt-legacy',
+      '--base',
+      join(LAB, 'clean-host.save'),
+    ]);
+    expect(r.stdout).toContain(
+      '-A POSTROUTING -s 192.168.124.0/24 ! -d 192.168.124.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535',
+    );
+    expect(r.stdout).toContain(
+      '-A FORWARD -d 192.168.124.0/24 -o virbr2 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    );
     expect(r.stdout).toContain('*mangle');
   });
 });

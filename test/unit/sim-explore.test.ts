@@ -30,10 +30,15 @@ describe('undecided conditions explored both ways', () => {
   it('a recent check that decides: depends on its rule, both outcomes named', () => {
     const r = run('-A INPUT -p tcp -m tcp --dport 22 -m recent --rcheck --seconds 60 --name ssh --rsource -j DROP\n');
     expect(r.request.verdict).toBe('unknown');
-    expect(r.request.reason).toMatch(/^the first packet depends on rule 5 \(filter INPUT: -m recent --rcheck --seconds 60 --name ssh --rsource: whether list ssh holds an entry/);
+    expect(r.request.reason).toMatch(
+      /^the first packet depends on rule 5 \(filter INPUT: -m recent --rcheck --seconds 60 --name ssh --rsource: whether list ssh holds an entry/,
+    );
     expect(r.request.reason).toMatch(/\): delivered if rule 5 does not; dropped by rule 5 if rule 5 matches$/);
     expect(r.branches?.decided).toBe(false);
-    expect(r.branches?.paths.map((p) => [p.choices.map((c) => c.matched), p.request])).toEqual([[[false], 'delivered'], [[true], 'dropped']]);
+    expect(r.branches?.paths.map((p) => [p.choices.map((c) => c.matched), p.request])).toEqual([
+      [[false], 'delivered'],
+      [[true], 'dropped'],
+    ]);
   });
 
   it('the same verdict whichever way: decided, with a note', () => {
@@ -44,20 +49,25 @@ describe('undecided conditions explored both ways', () => {
   });
 
   it('a REJECT of everything before the recent rule: rejected, the recent rule never asked', () => {
-    const r = run('-A INPUT -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -m recent --rcheck --name x -j DROP\n');
+    const r = run(
+      '-A INPUT -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -m recent --rcheck --name x -j DROP\n',
+    );
     expect(r.request.verdict).toBe('rejected');
     expect(r.branches).toBeUndefined();
   });
 
   it('hits the trace itself added decide a check (a lower bound on the list)', () => {
-    const input = '-A INPUT -p tcp -m recent --set --name ssh\n-A INPUT -p tcp -m recent --rcheck --hitcount 1 --name ssh -j DROP\n';
+    const input =
+      '-A INPUT -p tcp -m recent --set --name ssh\n-A INPUT -p tcp -m recent --rcheck --hitcount 1 --name ssh -j DROP\n';
     expect(run(input).request.verdict).toBe('dropped');
-    const two = '-A INPUT -p tcp -m recent --set --name ssh\n-A INPUT -p tcp -m recent --rcheck --hitcount 2 --name ssh -j DROP\n';
+    const two =
+      '-A INPUT -p tcp -m recent --set --name ssh\n-A INPUT -p tcp -m recent --rcheck --hitcount 2 --name ssh -j DROP\n';
     expect(run(two).request.verdict).toBe('unknown');
     // The lists empty before the trace: one hit, fewer than two.
     expect(run(two, parseAssumptions('trace', ['recent empty'])).request.verdict).toBe('delivered');
     // A removal makes the entry known: nothing left to check.
-    const removed = '-A INPUT -p tcp -m recent --remove --name ssh\n-A INPUT -p tcp -m recent --rcheck --name ssh -j DROP\n';
+    const removed =
+      '-A INPUT -p tcp -m recent --remove --name ssh\n-A INPUT -p tcp -m recent --rcheck --name ssh -j DROP\n';
     expect(run(removed).request.verdict).toBe('delivered');
   });
 
@@ -94,7 +104,10 @@ describe('undecided conditions explored both ways', () => {
   });
 
   it('more ways than the budget: unknown, saying so', () => {
-    const marks = Array.from({ length: 7 }, (_, i) => `-A INPUT -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x${i + 1}/0xffffffff\n`).join('');
+    const marks = Array.from(
+      { length: 7 },
+      (_, i) => `-A INPUT -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x${i + 1}/0xffffffff\n`,
+    ).join('');
     const r = run(marks);
     expect(r.request.verdict).toBe('unknown');
     expect(r.request.reason).toMatch(/^more than 64 ways the undecided conditions of rule 5, rule 6, .* can go/);
@@ -107,7 +120,9 @@ describe('--assume', () => {
   it('reads the known assumptions, refuses others with a suggestion', () => {
     expect(parseAssumptions('trace', ['recent empty', 'limit under'])).toEqual({ recentEmpty: true, limit: 'under' });
     expect(parseAssumptions('trace', ['Recent  EMPTY,limit over'])).toEqual({ recentEmpty: true, limit: 'over' });
-    expect(() => parseAssumptions('trace', ['recent full'])).toThrow(/'recent full' is not an assumption virtables knows \(did you mean 'recent empty'\?\)/);
+    expect(() => parseAssumptions('trace', ['recent full'])).toThrow(
+      /'recent full' is not an assumption virtables knows \(did you mean 'recent empty'\?\)/,
+    );
     expect(() => parseAssumptions('trace', ['limit under', 'limit over'])).toThrow(/contradict/);
   });
 });

@@ -20,8 +20,10 @@ function table(name: string, chains: readonly string[]): string {
   return `*${name}\n${heads}${chains.map((c) => `-A ${c} -j ACCEPT\n`).join('')}COMMIT\n`;
 }
 const ALL = [
-  table('raw', ['PREROUTING', 'OUTPUT']), table('mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']),
-  table('nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']), table('filter', ['INPUT', 'FORWARD', 'OUTPUT']),
+  table('raw', ['PREROUTING', 'OUTPUT']),
+  table('mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']),
+  table('nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']),
+  table('filter', ['INPUT', 'FORWARD', 'OUTPUT']),
   table('security', ['INPUT', 'FORWARD', 'OUTPUT']),
 ].join('');
 
@@ -40,12 +42,19 @@ describe('an iptables dump: its tables at their fixed priorities', () => {
     expect(names(plan.INPUT)).toEqual(['mangle@-150', 'filter@0', 'security@50', 'nat-core@100[nat INPUT]']);
     expect(names(plan.FORWARD)).toEqual(['mangle@-150', 'filter@0', 'security@50']);
     expect(names(plan.OUTPUT)).toEqual([
-      'raw@-300', 'conntrack@-200', 'mangle@-150', 'nat-core@-100[nat OUTPUT]', 'filter@0', 'security@50',
+      'raw@-300',
+      'conntrack@-200',
+      'mangle@-150',
+      'nat-core@-100[nat OUTPUT]',
+      'filter@0',
+      'security@50',
     ]);
     expect(names(plan.POSTROUTING)).toEqual(['mangle@-150', 'nat-core@100[nat POSTROUTING]']);
   });
   it('has no tie anywhere (every table has its own priority)', () => {
-    const tied = Object.values(plan).flat().filter((s) => s.tie !== null || (s.kind === 'nat' && s.chainTie !== null));
+    const tied = Object.values(plan)
+      .flat()
+      .filter((s) => s.tie !== null || (s.kind === 'nat' && s.chainTie !== null));
     expect(tied).toEqual([]);
   });
   it('keeps the NAT core when no nat chain decides anything (bindings apply), drops chains deciding nothing', () => {
@@ -75,19 +84,22 @@ function host(parts: ReadonlyArray<{ readonly text: string; readonly registrar: 
 
 function probe(rs: Ruleset, from = 'vm1', to = 'outside'): TraceResult {
   const topology = buildTopology({
-    ...emptySpec(), uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
-    bridges: [parseBridgeFlag('virbr2=192.168.124.1/24')], guests: [parseGuestFlag('vm1@virbr2=192.168.124.10')],
+    ...emptySpec(),
+    uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
+    bridges: [parseBridgeFlag('virbr2=192.168.124.1/24')],
+    guests: [parseGuestFlag('vm1@virbr2=192.168.124.10')],
   });
   return trace(prepare(rs, topology), { from, to, proto: 'tcp', dport: 80 });
 }
 
-
 describe('equal priority, several registrars', () => {
   it('legacy iptables next to nft, and the order decides: unknown, naming both chains and both outcomes', () => {
-    const r = probe(host([
-      { text: forward('-j REJECT --reject-with icmp-host-prohibited'), registrar: 'iptables-legacy' },
-      { text: forward('-j REJECT'), registrar: 'nftables' },
-    ]));
+    const r = probe(
+      host([
+        { text: forward('-j REJECT --reject-with icmp-host-prohibited'), registrar: 'iptables-legacy' },
+        { text: forward('-j REJECT'), registrar: 'nftables' },
+      ]),
+    );
     expect(r.request.verdict).toBe('unknown');
     expect(r.request.reason).toContain('depends on the order the kernel runs');
     expect(r.request.reason).toContain('iptables-legacy filter FORWARD');
@@ -96,51 +108,69 @@ describe('equal priority, several registrars', () => {
     expect(r.request.reason).toContain('with icmp-port-unreachable');
   });
   it('legacy iptables next to nft, and every order agrees: the verdict, no unknown', () => {
-    const r = probe(host([
-      { text: forward('-j DROP'), registrar: 'iptables-legacy' },
-      { text: forward('-j ACCEPT'), registrar: 'nftables' },
-    ]));
+    const r = probe(
+      host([
+        { text: forward('-j DROP'), registrar: 'iptables-legacy' },
+        { text: forward('-j ACCEPT'), registrar: 'nftables' },
+      ]),
+    );
     // accept ends only its own chain; a drop anywhere is final.
     expect(r.request.verdict).toBe('dropped');
     expect(r.request.decidedBy?.chain).toBe('FORWARD');
   });
   it('nft tables at one priority: the later-listed runs first; a note says what the other order does', () => {
-    const r = probe(host([
-      { text: forward('-j REJECT --reject-with icmp-host-prohibited'), registrar: 'nftables' },
-      { text: forward('-j REJECT'), registrar: 'nftables' },
-    ]));
+    const r = probe(
+      host([
+        { text: forward('-j REJECT --reject-with icmp-host-prohibited'), registrar: 'nftables' },
+        { text: forward('-j REJECT'), registrar: 'nftables' },
+      ]),
+    );
     expect(r.request.verdict).toBe('rejected');
     expect(r.request.rejectWith).toBe('icmp-port-unreachable');
     const notes = r.request.notes.join('\n');
     expect(notes).toMatch(/the later-created table runs first.*the other way round: .*icmp-host-prohibited/);
   });
   it('the first NAT binding wins: of two nft nat chains at srcnat, the later-registered one translates', () => {
-    const r = probe(host([
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'), registrar: 'nftables' },
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j MASQUERADE'), registrar: 'nftables' },
-    ]));
+    const r = probe(
+      host([
+        { text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'), registrar: 'nftables' },
+        { text: postrouting('-s 192.168.124.0/24 -o eth0 -j MASQUERADE'), registrar: 'nftables' },
+      ]),
+    );
     expect(r.request.verdict).toBe('delivered');
     expect(r.request.seen?.src).toBe(0x0a030332n); // 10.3.3.50: the masquerade ran first
-    const b = probe(host([
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j MASQUERADE'), registrar: 'nftables' },
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'), registrar: 'nftables' },
-    ]));
+    const b = probe(
+      host([
+        { text: postrouting('-s 192.168.124.0/24 -o eth0 -j MASQUERADE'), registrar: 'nftables' },
+        { text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'), registrar: 'nftables' },
+      ]),
+    );
     expect(b.request.seen?.src).toBe(0x0a030363n); // 10.3.3.99
   });
   it('NAT by legacy iptables and by nft on one hook: which source the outside sees is unknown, and says why', () => {
-    const r = probe(host([
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'), registrar: 'iptables-legacy' },
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j MASQUERADE'), registrar: 'nftables' },
-    ]));
+    const r = probe(
+      host([
+        {
+          text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'),
+          registrar: 'iptables-legacy',
+        },
+        { text: postrouting('-s 192.168.124.0/24 -o eth0 -j MASQUERADE'), registrar: 'nftables' },
+      ]),
+    );
     expect(r.request.verdict).toBe('unknown');
     expect(r.request.reason).toContain('passes as 10.3.3.99:40000');
     expect(r.request.reason).toContain('passes as 10.3.3.50:40000');
   });
   it('a chain that only accepts or does nothing leaves the other registrar deciding alone', () => {
-    const r = probe(host([
-      { text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'), registrar: 'iptables-legacy' },
-      { text: postrouting('-s 10.99.0.0/16 -j MASQUERADE'), registrar: 'nftables' },
-    ]));
+    const r = probe(
+      host([
+        {
+          text: postrouting('-s 192.168.124.0/24 -o eth0 -j SNAT --to-source 10.3.3.99'),
+          registrar: 'iptables-legacy',
+        },
+        { text: postrouting('-s 10.99.0.0/16 -j MASQUERADE'), registrar: 'nftables' },
+      ]),
+    );
     expect(r.request.verdict).toBe('delivered');
     expect(r.request.seen?.src).toBe(0x0a030363n);
   });

@@ -16,7 +16,9 @@ import { readNetworks } from '../../src/network/libvirt.js';
 
 function summary(r: TraceResult): string {
   const leg = (l: TraceResult['request'] | null): string =>
-    l ? `${l.verdict} ${l.reason} ${l.seen ? `${l.seen.src}:${l.seen.sport}>${l.seen.dst}:${l.seen.dport}` : '-'} [${l.events.map((e) => (e.kind === 'rule' ? `${e.chain}:${e.rule?.rule?.pos.line ?? '-'}:${e.action}` : e.text)).join(' | ')}]` : 'none';
+    l
+      ? `${l.verdict} ${l.reason} ${l.seen ? `${l.seen.src}:${l.seen.sport}>${l.seen.dst}:${l.seen.dport}` : '-'} [${l.events.map((e) => (e.kind === 'rule' ? `${e.chain}:${e.rule?.rule?.pos.line ?? '-'}:${e.action}` : e.text)).join(' | ')}]`
+      : 'none';
   return `${leg(r.request)} / ${leg(r.reply)}`;
 }
 
@@ -35,7 +37,12 @@ function compareOn(text: string, topology: Topology, probes: readonly Probe[]): 
   return { same, differ };
 }
 
-function randomProbes(nodes: readonly string[], count: number, seed: number, extraTargets: readonly string[] = []): Probe[] {
+function randomProbes(
+  nodes: readonly string[],
+  count: number,
+  seed: number,
+  extraTargets: readonly string[] = [],
+): Probe[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const out: Probe[] = [];
@@ -44,7 +51,11 @@ function randomProbes(nodes: readonly string[], count: number, seed: number, ext
     const to = pick([...nodes, ...extraTargets]);
     if (from === to) continue;
     const proto = pick(['tcp', 'udp', 'icmp'] as const);
-    out.push(proto === 'icmp' ? { from, to, proto } : { from, to, proto, dport: pick([22, 53, 67, 80, 443, 8080, 10003, 10017]), sport: pick([40000, 68, 1023]) });
+    out.push(
+      proto === 'icmp'
+        ? { from, to, proto }
+        : { from, to, proto, dport: pick([22, 53, 67, 80, 443, 8080, 10003, 10017]), sport: pick([40000, 68, 1023]) },
+    );
   }
   return out;
 }
@@ -53,7 +64,9 @@ describe('indexed chains answer exactly as a rule-by-rule scan', () => {
   it('a generated libvirt host: 40 NAT networks, 10 port forwards each', () => {
     const n = 40;
     const topology = buildTopology({
-      ...emptySpec(), uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'), autoGuests: false,
+      ...emptySpec(),
+      uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+      autoGuests: false,
       bridges: Array.from({ length: n }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
       guests: Array.from({ length: n }, (_, i) => parseGuestFlag(`vm${i}@virbr${i}=${subnet(i)}.10`)),
     });
@@ -64,20 +77,43 @@ describe('indexed chains answer exactly as a rule-by-rule scan', () => {
   });
 
   it('randomly mutated libvirt dumps', () => {
-    const def = readNetworks('<network><name>default</name><forward/><bridge name="virbr0"/><ip address="192.168.122.1" prefix="24"/></network>', 'default.xml')[0]!;
-    const iso = readNetworks('<network><name>iso</name><bridge name="virbr1"/><ip address="192.168.123.1" prefix="24"/></network>', 'iso.xml')[0]!;
+    const def = readNetworks(
+      '<network><name>default</name><forward/><bridge name="virbr0"/><ip address="192.168.122.1" prefix="24"/></network>',
+      'default.xml',
+    )[0]!;
+    const iso = readNetworks(
+      '<network><name>iso</name><bridge name="virbr1"/><ip address="192.168.123.1" prefix="24"/></network>',
+      'iso.xml',
+    )[0]!;
     const base = emptyDump();
     startModern(base, def);
     startModern(base, iso);
     const topology = buildTopology({
-      ...emptySpec(), networks: [def, iso], uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'), brNetfilter: 'on',
-      guests: ['vm1@virbr0=192.168.122.10', 'vm2@virbr0=192.168.122.11', 'vm3@virbr1=192.168.123.10,gw=192.168.123.1'].map(parseGuestFlag),
+      ...emptySpec(),
+      networks: [def, iso],
+      uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
+      brNetfilter: 'on',
+      guests: [
+        'vm1@virbr0=192.168.122.10',
+        'vm2@virbr0=192.168.122.11',
+        'vm3@virbr1=192.168.123.10,gw=192.168.123.1',
+      ].map(parseGuestFlag),
     });
-    const m = { bridges: ['virbr0', 'virbr1'], subnets: ['192.168.122.0/24', '192.168.123.0/24'], guests: ['192.168.122.10', '192.168.122.11', '192.168.123.10'], uplink: 'eth0', uplinkAddress: '10.3.3.50' };
+    const m = {
+      bridges: ['virbr0', 'virbr1'],
+      subnets: ['192.168.122.0/24', '192.168.123.0/24'],
+      guests: ['192.168.122.10', '192.168.122.11', '192.168.123.10'],
+      uplink: 'eth0',
+      uplinkAddress: '10.3.3.50',
+    };
     let total = 0;
     for (let seed = 100; seed < 130; seed++) {
       const text = render(mutate(editable(render(base)), m, seed, 12));
-      const { same, differ } = compareOn(text, topology, randomProbes(['host', 'outside', 'vm1', 'vm2', 'vm3'], 60, seed, ['10.3.3.50']));
+      const { same, differ } = compareOn(
+        text,
+        topology,
+        randomProbes(['host', 'outside', 'vm1', 'vm2', 'vm3'], 60, seed, ['10.3.3.50']),
+      );
       expect(differ).toEqual([]);
       total += same;
     }
@@ -85,18 +121,39 @@ describe('indexed chains answer exactly as a rule-by-rule scan', () => {
   });
 });
 
-describe('the sentence trace prints for a deciding rule (explainRule: the engine\'s purpose where known, else a generic one)', () => {
+describe("the sentence trace prints for a deciding rule (explainRule: the engine's purpose where known, else a generic one)", () => {
   const rules = (text: string): Ruleset => compileDump(parseSave(text, { file: 'd.save' }));
   const cases: Array<[string, string]> = [
-    ['-A LIBVIRT_INP -i virbr0 -p udp -m udp --dport 53 -j ACCEPT', "guests on virbr0 may send DNS queries to the host's dnsmasq (port 53)"],
-    ['-A LIBVIRT_FWI -d 192.168.122.0/24 -o virbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', 'replies may come back in to guests of 192.168.122.0/24 on virbr0'],
-    ['-A LIBVIRT_FWO -i virbr0 -j REJECT --reject-with icmp-port-unreachable', 'everything else leaving virbr0 is rejected'],
-    ['-A LIBVIRT_PRT -s 192.168.122.0/24 ! -d 192.168.122.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535', "tcp from guests of 192.168.122.0/24 gets the host's address and a source port in 1024-65535, never a privileged one"],
+    [
+      '-A LIBVIRT_INP -i virbr0 -p udp -m udp --dport 53 -j ACCEPT',
+      "guests on virbr0 may send DNS queries to the host's dnsmasq (port 53)",
+    ],
+    [
+      '-A LIBVIRT_FWI -d 192.168.122.0/24 -o virbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      'replies may come back in to guests of 192.168.122.0/24 on virbr0',
+    ],
+    [
+      '-A LIBVIRT_FWO -i virbr0 -j REJECT --reject-with icmp-port-unreachable',
+      'everything else leaving virbr0 is rejected',
+    ],
+    [
+      '-A LIBVIRT_PRT -s 192.168.122.0/24 ! -d 192.168.122.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535',
+      "tcp from guests of 192.168.122.0/24 gets the host's address and a source port in 1024-65535, never a privileged one",
+    ],
     ['-A FORWARD -j LIBVIRT_FWX', "every packet in filter FORWARD passes through libvirt's LIBVIRT_FWX chain first"],
-    ['-A FORWARD -s 10.0.0.5/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT', 'traffic from guest interface vif1.0 with source 10.0.0.5 may be forwarded'],
-    ['-A PREROUTING -i xenbr0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.100.11:80', 'new incoming tcp connections arriving on xenbr0, to port 8080 are sent on to 192.168.100.11:80'],
+    [
+      '-A FORWARD -s 10.0.0.5/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT',
+      'traffic from guest interface vif1.0 with source 10.0.0.5 may be forwarded',
+    ],
+    [
+      '-A PREROUTING -i xenbr0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.100.11:80',
+      'new incoming tcp connections arriving on xenbr0, to port 8080 are sent on to 192.168.100.11:80',
+    ],
     ['-A INPUT -p icmp -m icmp --icmp-type any -j ACCEPT', 'icmp packets for the host of any ICMP type are accepted'],
-    ['-A INPUT -j REJECT --reject-with icmp-host-prohibited', 'all packets for the host are rejected (icmp-host-prohibited)'],
+    [
+      '-A INPUT -j REJECT --reject-with icmp-host-prohibited',
+      'all packets for the host are rejected (icmp-host-prohibited)',
+    ],
   ];
   for (const [line, sentence] of cases) {
     it(line, () => {
@@ -104,7 +161,10 @@ describe('the sentence trace prints for a deciding rule (explainRule: the engine
       const chain = line.split(' ')[1]!;
       const builtin = ['INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'POSTROUTING'].includes(chain);
       const target = /-j (LIBVIRT_\w+)/.exec(line)?.[1];
-      const decl = [builtin ? `:${chain} ACCEPT [0:0]` : `:${chain} - [0:0]`, ...(target ? [`:${target} - [0:0]`] : [])].join('\n');
+      const decl = [
+        builtin ? `:${chain} ACCEPT [0:0]` : `:${chain} - [0:0]`,
+        ...(target ? [`:${target} - [0:0]`] : []),
+      ].join('\n');
       const rs = rules(`*${table}\n${decl}\n${line}\nCOMMIT\n`);
       const rule = rs.dump.tables[0]!.chains.find((c) => c.name === chain)!.rules[0]!;
       expect(explainRule(rule, 'ipv4', inferNetworks([rs.dump])).why).toBe(sentence);

@@ -46,18 +46,26 @@ function tumMatrix(name: string, assume: string[]): Matrix {
 
 describeCorpus('TUM matrices: decided cells, and the rules the rest depend on', () => {
   for (const name of Object.keys(PINNED)) {
-    it(name, () => {
-      const plain = tumMatrix(name, []);
-      const untouched = plain.cells.filter((c) => c.result.branches === undefined).length;
-      const share = decidedShare(plain);
-      // Every cell is decided or names what it depends on: none is a bare "unknown".
-      expect(share.unknown).toBe(0);
-      const recent = decidedShare(tumMatrix(name, ['recent empty'])).decided;
-      const both = tumMatrix(name, ['recent empty', 'limit under']);
-      const left = both.cells.filter((c) => c.state === 'unknown');
-      // What stays undecided then is a censored MAC address (read as 02:00:00:00:00:01, see above).
-      expect(left.filter((c) => !/-m mac --mac-source 02:00:00:00:00:01/.test(c.reason)).map((c) => c.reason)).toEqual([]);
-      expect([plain.cells.length, untouched, share.decided, recent, both.cells.length - left.length]).toEqual([...PINNED[name]!]);
-    }, 120_000);
+    it(
+      name,
+      () => {
+        const plain = tumMatrix(name, []);
+        const untouched = plain.cells.filter((c) => c.result.branches === undefined).length;
+        const share = decidedShare(plain);
+        // Every cell is decided or names what it depends on: none is a bare "unknown".
+        expect(share.unknown).toBe(0);
+        const recent = decidedShare(tumMatrix(name, ['recent empty'])).decided;
+        const both = tumMatrix(name, ['recent empty', 'limit under']);
+        const left = both.cells.filter((c) => c.state === 'unknown');
+        // What stays undecided then is a censored MAC address (read as 02:00:00:00:00:01, see above).
+        expect(
+          left.filter((c) => !/-m mac --mac-source 02:00:00:00:00:01/.test(c.reason)).map((c) => c.reason),
+        ).toEqual([]);
+        expect([plain.cells.length, untouched, share.decided, recent, both.cells.length - left.length]).toEqual([
+          ...PINNED[name]!,
+        ]);
+      },
+      120_000,
+    );
   }
 });

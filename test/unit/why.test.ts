@@ -16,12 +16,16 @@ describe('why', () => {
   it('says what the rules of a NAT network let happen, as the brief words it', () => {
     expect(why('forward-out', natted)).toBe('guests of 192.168.124.0/24 on virbr2 may start connections to anywhere');
     expect(why('reject-in', natted)).toBe('everything else entering virbr2 is rejected');
-    expect(why('masquerade', natted)).toBe("guests' addresses (192.168.124.0/24) are replaced by the host's on the way out");
+    expect(why('masquerade', natted)).toBe(
+      "guests' addresses (192.168.124.0/24) are replaced by the host's on the way out",
+    );
     expect(why('related-in', natted)).toMatch(/^replies may come back in/);
   });
 
   it('names the forward device when traffic may only leave by it', () => {
-    expect(why('forward-out', { ...natted, dev: 'enp0s7' })).toBe('guests of 192.168.124.0/24 on virbr2 may start connections to anywhere via enp0s7');
+    expect(why('forward-out', { ...natted, dev: 'enp0s7' })).toBe(
+      'guests of 192.168.124.0/24 on virbr2 may start connections to anywhere via enp0s7',
+    );
     expect(why('related-in', { ...natted, dev: 'enp0s7' })).toContain('from enp0s7');
   });
 
@@ -30,7 +34,11 @@ describe('why', () => {
   });
 
   it('tells set-up jumps from chain creation', () => {
-    expect(why('chain-setup', { table: 'filter', chain: 'LIBVIRT_FWX', parent: 'FORWARD' })).toBe("every packet in filter FORWARD passes through libvirt's LIBVIRT_FWX chain first");
-    expect(why('chain-setup', { table: 'nat', chain: 'LIBVIRT_PRT' })).toBe("libvirt's private chain LIBVIRT_PRT (nat table) is created once, for all networks");
+    expect(why('chain-setup', { table: 'filter', chain: 'LIBVIRT_FWX', parent: 'FORWARD' })).toBe(
+      "every packet in filter FORWARD passes through libvirt's LIBVIRT_FWX chain first",
+    );
+    expect(why('chain-setup', { table: 'nat', chain: 'LIBVIRT_PRT' })).toBe(
+      "libvirt's private chain LIBVIRT_PRT (nat table) is created once, for all networks",
+    );
   });
 });

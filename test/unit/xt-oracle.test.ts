@@ -14,11 +14,14 @@ describe('iptables extensions: virtables against the recorded kernel answers', (
 
   it(`the recorded answers cover exactly the generated cases (${cases.length})`, () => {
     const missing = cases.filter((c) => !recorded.has(`${c.family} ${c.table} ${c.chain} ${c.rule}`));
-    expect(missing.slice(0, 10).map((c) => `${c.family} ${c.table}/${c.chain} ${c.rule}`), `${missing.length} cases not in ${RECORD_FILE} (re-record: VIRTABLES_RECORD=1 npx vitest run test/kernel/xt-oracle.test.ts, as root)`).toEqual([]);
+    expect(
+      missing.slice(0, 10).map((c) => `${c.family} ${c.table}/${c.chain} ${c.rule}`),
+      `${missing.length} cases not in ${RECORD_FILE} (re-record: VIRTABLES_RECORD=1 npx vitest run test/kernel/xt-oracle.test.ts, as root)`,
+    ).toEqual([]);
     expect(recorded.size).toBe(cases.length);
   });
 
-  it('virtables gives the kernel\'s answer for every case (but where this kernel lacks the module)', () => {
+  it("virtables gives the kernel's answer for every case (but where this kernel lacks the module)", () => {
     const differ: string[] = [];
     let exceptions = 0;
     for (const c of cases) {
@@ -29,7 +32,10 @@ describe('iptables extensions: virtables against the recorded kernel answers', (
         continue;
       }
       const ours = virtablesAnswer(c);
-      if (!sameAnswer(k, ours)) differ.push(`${c.about}: ${c.family} ${c.table}/${c.chain} -A ${c.chain} ${c.rule}\n  kernel    ${describeAnswer(k)}\n  virtables ${describeAnswer(ours)}`);
+      if (!sameAnswer(k, ours))
+        differ.push(
+          `${c.about}: ${c.family} ${c.table}/${c.chain} -A ${c.chain} ${c.rule}\n  kernel    ${describeAnswer(k)}\n  virtables ${describeAnswer(ours)}`,
+        );
     }
     expect(differ.slice(0, 20), `${differ.length} of ${cases.length} cases differ`).toEqual([]);
     expect(exceptions).toBeLessThan(cases.length / 10);

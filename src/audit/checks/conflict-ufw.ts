@@ -13,10 +13,14 @@ export const conflictUfw = defineCheck({
   summary: "ufw's rules or DROP policies stop traffic the virtual networks need",
   docs: 'docs/checks/conflict-ufw.md',
   messages: {
-    bridged: "{{network}} puts guests on a host bridge; with br_netfilter loaded their bridged traffic passes FORWARD, where ufw's DROP policy stops it",
-    allowDns: 'let the guests reach dnsmasq: `ufw allow in on {{bridge}} to any port 53` and `ufw allow in on {{bridge}} to any port 67 proto udp`',
-    allowRoute: 'let ufw route the network\'s traffic: `ufw route allow in on {{bridge}}` and `ufw route allow out on {{bridge}}` (or DEFAULT_FORWARD_POLICY="ACCEPT" in /etc/default/ufw)',
-    allowBridged: '`ufw route allow in on {{bridge}} out on {{bridge}}`, or `sysctl net.bridge.bridge-nf-call-iptables=0`',
+    bridged:
+      "{{network}} puts guests on a host bridge; with br_netfilter loaded their bridged traffic passes FORWARD, where ufw's DROP policy stops it",
+    allowDns:
+      'let the guests reach dnsmasq: `ufw allow in on {{bridge}} to any port 53` and `ufw allow in on {{bridge}} to any port 67 proto udp`',
+    allowRoute:
+      'let ufw route the network\'s traffic: `ufw route allow in on {{bridge}}` and `ufw route allow out on {{bridge}}` (or DEFAULT_FORWARD_POLICY="ACCEPT" in /etc/default/ufw)',
+    allowBridged:
+      '`ufw route allow in on {{bridge}} out on {{bridge}}`, or `sysctl net.bridge.bridge-nf-call-iptables=0`',
   },
   run(ctx): Finding[] {
     if (!present(ctx, 'ufw')) return [];

@@ -13,7 +13,8 @@ export const duplicateBridge = defineCheck({
   docs: 'docs/checks/duplicate-bridge.md',
   messages: {
     uses: '{{network}} uses bridge {{bridge}}, like {{first}}{{firstAt}}: libvirt refuses to define or start the second ("bridge name \'{{bridge}}\' already in use"), and rules on {{bridge}} cannot be told apart',
-    rename: 'rename one bridge: `<bridge name=\'virbrN\'/>` with an unused N in {{file}} (or remove the <bridge> name and let libvirt pick one at define time)',
+    rename:
+      "rename one bridge: `<bridge name='virbrN'/>` with an unused N in {{file}} (or remove the <bridge> name and let libvirt pick one at define time)",
   },
   run(ctx): Finding[] {
     const out: Finding[] = [];
@@ -31,7 +32,13 @@ export const duplicateBridge = defineCheck({
           network: n.name,
           message: 'uses',
           fix: 'rename',
-          data: { network: networkLabel(n), bridge: n.bridge, first: first.name, firstAt: other ? ` (${other.file}:${other.line})` : '', file: n.definition?.origin.file ?? n.name },
+          data: {
+            network: networkLabel(n),
+            bridge: n.bridge,
+            first: first.name,
+            firstAt: other ? ` (${other.file}:${other.line})` : '',
+            file: n.definition?.origin.file ?? n.name,
+          },
           location: ctx.definitionLocation(n),
           related: other ? [{ ...other, message: `${first.name} uses the same bridge` }] : [],
         }),

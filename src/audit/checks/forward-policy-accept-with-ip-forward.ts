@@ -10,7 +10,10 @@ import { policyLine } from '../conflict.js';
 import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
 import { nftRuleText } from '../../write/nft-rule.js';
 
-/** The modes whose start turns on the host's IP forwarding: libvirt's nat and route, Xen's network-nat and network-route. */
+/**
+ * The modes whose start turns on the host's IP forwarding: libvirt's nat and route, Xen's network-nat and
+ * network-route.
+ */
 const FORWARDING: ReadonlySet<Mode> = new Set<Mode>(['nat', 'route', 'xen-nat', 'xen-route']);
 const forwards = (mode: Mode | null): boolean => mode !== null && FORWARDING.has(mode);
 /** Interfaces that are not the host's own links to other networks. */
@@ -22,10 +25,14 @@ export const forwardPolicyAcceptWithIpForward = defineCheck({
   summary: 'the host forwards between its interfaces for anyone: FORWARD policy ACCEPT with ip_forward on',
   docs: 'docs/checks/forward-policy-accept-with-ip-forward.md',
   messages: {
-    routes: '{{networks}} {{verb}}, so {{ipForward}} is on (libvirt enables it and never turns it off), and a connection arriving on {{uplink}} for {{target}}{{family}} is {{decider}}: the host routes for anyone who sends it traffic{{scope}}',
-    nftDropChain: "give the forward hook a chain that drops what nobody accepts, accepting the networks' traffic first (libvirt's accepts end only its own chain): `nft add table inet filter`, `nft add chain inet filter forward '{ type filter hook forward priority filter; policy drop; }'`, then for each bridge ({{bridges}}) `nft add rule inet filter forward iifname \"{{bridge}}\" accept` and `nft add rule inet filter forward oifname \"{{bridge}}\" ct state established,related accept`",
-    iptablesDropUnderNft: "set `{{tool}} -P FORWARD DROP` only after accepting the networks' traffic in {{tool}} too (libvirt's nftables ACCEPTs cannot undo an {{tool}} DROP)",
-    iptablesDrop: "`{{tool}} -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly",
+    routes:
+      '{{networks}} {{verb}}, so {{ipForward}} is on (libvirt enables it and never turns it off), and a connection arriving on {{uplink}} for {{target}}{{family}} is {{decider}}: the host routes for anyone who sends it traffic{{scope}}',
+    nftDropChain:
+      'give the forward hook a chain that drops what nobody accepts, accepting the networks\' traffic first (libvirt\'s accepts end only its own chain): `nft add table inet filter`, `nft add chain inet filter forward \'{ type filter hook forward priority filter; policy drop; }\'`, then for each bridge ({{bridges}}) `nft add rule inet filter forward iifname "{{bridge}}" accept` and `nft add rule inet filter forward oifname "{{bridge}}" ct state established,related accept`',
+    iptablesDropUnderNft:
+      "set `{{tool}} -P FORWARD DROP` only after accepting the networks' traffic in {{tool}} too (libvirt's nftables ACCEPTs cannot undo an {{tool}} DROP)",
+    iptablesDrop:
+      "`{{tool}} -P FORWARD DROP` (libvirt's own ACCEPTs come first and keep the networks working); accept what the host should really route explicitly",
   },
   run(ctx): Finding[] {
     // IPv4's simulated host (whether or not it has subjects), and IPv6's where a network has an IPv6 address;
@@ -53,23 +60,48 @@ function judge(ctx: AuditContext, probes: Probes, tagged: boolean): Finding | nu
   // Other links of the host, as its rules name them: a multi-homed host is a router for its LANs.
   const bridges = new Set(ctx.networks.flatMap((n) => (n.bridge ? [n.bridge] : [])));
   const links = new Set<string>();
-  for (const e of ctx.explained) for (const i of [e.rule.inInterface, e.rule.outInterface]) if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
+  for (const e of ctx.explained)
+    for (const i of [e.rule.inInterface, e.rule.outInterface])
+      if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
   // Whether the rules name the uplink at all, or it is the simulator's stand-in name.
   const uplinkNamed = links.has(probes.uplink);
   links.add(probes.uplink);
   // A single-homed host is probed with a stand-in second link; the message does not name it.
   const other = [...links].find((l) => l !== probes.uplink) ?? 'eth1';
   // Two documentation addresses no network holds (RFC 5737; RFC 9637's 3fff::/20).
-  const [src, dst] = v6 ? [0x3fff0113n << 96n | 0x10n, 0x3fff0100n << 96n | 0x20n] : [0xcb00710an, 0xc6336414n];
-  const { outcome, steps } = probes.hook({ hook: 'FORWARD', inIface: probes.uplink, outIface: other, src, dst, dport: 22 });
+  const [src, dst] = v6 ? [(0x3fff0113n << 96n) | 0x10n, (0x3fff0100n << 96n) | 0x20n] : [0xcb00710an, 0xc6336414n];
+  const { outcome, steps } = probes.hook({
+    hook: 'FORWARD',
+    inIface: probes.uplink,
+    outIface: other,
+    src,
+    dst,
+    dport: 22,
+  });
   if (outcome.kind !== 'accept') return null;
-  const last = [...steps].reverse().find((s) => (s.table === 'filter' || s.table.includes(' ')) && (s.action === 'accept' || s.action === 'policy'));
+  const last = [...steps]
+    .reverse()
+    .find((s) => (s.table === 'filter' || s.table.includes(' ')) && (s.action === 'accept' || s.action === 'policy'));
   const byRule = last?.action === 'accept' && last.rule ? last.rule.rule : null;
   // An nft chain (its table named with its family) accepted it: by a rule, or by its policy.
   const nftStep = last && last.table.includes(' ') ? last : null;
-  const nftWords = nftStep ? `accepted by table ${nftStep.table}, chain ${nftStep.chain}${nftStep.rule?.nft ? `, rule \`${nftRuleText(nftStep.rule.nft.rule)}\`` : ' (policy accept)'}` : null;
-  const nftChain = nftStep && ctx.nft ? ctx.nft.tables.find((t) => `${t.family} ${t.name}` === nftStep.table)?.chains.find((c) => c.name === nftStep.chain) : undefined;
-  const nftAt = nftStep && ctx.nft ? (nftStep.rule?.nft ? nftRuleLocation(ctx.nft, nftStep.rule.nft.rule) : nftChain ? nftChainLocation(ctx.nft, nftChain) : null) : null;
+  const nftWords = nftStep
+    ? `accepted by table ${nftStep.table}, chain ${nftStep.chain}${nftStep.rule?.nft ? `, rule \`${nftRuleText(nftStep.rule.nft.rule)}\`` : ' (policy accept)'}`
+    : null;
+  const nftChain =
+    nftStep && ctx.nft
+      ? ctx.nft.tables
+          .find((t) => `${t.family} ${t.name}` === nftStep.table)
+          ?.chains.find((c) => c.name === nftStep.chain)
+      : undefined;
+  const nftAt =
+    nftStep && ctx.nft
+      ? nftStep.rule?.nft
+        ? nftRuleLocation(ctx.nft, nftStep.rule.nft.rule)
+        : nftChain
+          ? nftChainLocation(ctx.nft, nftChain)
+          : null
+      : null;
   const multiHomed = links.size >= 2;
   return report(forwardPolicyAcceptWithIpForward, {
     severity: multiHomed ? 'warning' : 'info',

@@ -24,18 +24,28 @@ export const guestReachableFromOutside = defineCheck({
   summary: 'outside hosts can start connections to guests',
   docs: 'docs/checks/guest-reachable-from-outside.md',
   messages: {
-    reachable: 'outside hosts can start connections to guests of {{network}}{{over}} (tcp 22 from {{uplink}} reaches {{guest}}, {{by}}){{why}}',
-    forwarded: 'the port forward {{rule}} lets outside hosts start connections to a guest of {{network}}{{over}} ({{proto}} {{port}} on {{address}}{{by}}) — seed lab query 5: the guest is exposed on that port, and only on that port',
-    ipv6Unchecked: "the IPv6 side of {{network}} was not checked: no ip6tables-save was given, and libvirt keeps a network's IPv6 rules there{{routed}}",
-    restrictForward: 'if intended, restrict it to the sources that need it ({{restrict}}); otherwise delete the DNAT: {{deleteDnat}}',
-    auditIp6: "audit the host's ip6tables-save too (`virtables audit host.save host.ip6.save --net …`; `virtables live` collects both)",
+    reachable:
+      'outside hosts can start connections to guests of {{network}}{{over}} (tcp 22 from {{uplink}} reaches {{guest}}, {{by}}){{why}}',
+    forwarded:
+      'the port forward {{rule}} lets outside hosts start connections to a guest of {{network}}{{over}} ({{proto}} {{port}} on {{address}}{{by}}) — seed lab query 5: the guest is exposed on that port, and only on that port',
+    ipv6Unchecked:
+      "the IPv6 side of {{network}} was not checked: no ip6tables-save was given, and libvirt keeps a network's IPv6 rules there{{routed}}",
+    restrictForward:
+      'if intended, restrict it to the sources that need it ({{restrict}}); otherwise delete the DNAT: {{deleteDnat}}',
+    auditIp6:
+      "audit the host's ip6tables-save too (`virtables audit host.save host.ip6.save --net …`; `virtables live` collects both)",
     intendedNft: `nothing, if intended; to limit it, drop what guests must not receive in a chain of your own on the forward hook (e.g. \`nft add rule inet filter forward oifname "{{bridge}}" tcp dport 22 drop\` ${NFT_CHAIN}): a drop there is final whatever libvirt's table accepts`,
-    intendedXen: 'nothing, if intended; to limit it, insert rules before the vif rules that drop what guests must not receive (e.g. `{{tool}} -I FORWARD {{out}} -p tcp --dport 22 -j DROP`)',
-    intended: "nothing, if intended; to limit it, insert rules before libvirt's FORWARD accept that drop what guests must not receive",
-    natIpv6: "if the guests must not be reachable over IPv6, NAT it too with `<nat ipv6='yes'/>` in the network's <forward> (libvirt 6.5 and later; `virsh net-edit {{name}}`, then restart the network), or stop new inbound connections above libvirt's rules: {{stopNew}}",
-    xenNat: "stop new inbound connections to the guests: `iptables -I FORWARD -o {{bridge}} -m conntrack --ctstate NEW -j REJECT` for each vif (replies to the guests' own connections keep working)",
+    intendedXen:
+      'nothing, if intended; to limit it, insert rules before the vif rules that drop what guests must not receive (e.g. `{{tool}} -I FORWARD {{out}} -p tcp --dport 22 -j DROP`)',
+    intended:
+      "nothing, if intended; to limit it, insert rules before libvirt's FORWARD accept that drop what guests must not receive",
+    natIpv6:
+      "if the guests must not be reachable over IPv6, NAT it too with `<nat ipv6='yes'/>` in the network's <forward> (libvirt 6.5 and later; `virsh net-edit {{name}}`, then restart the network), or stop new inbound connections above libvirt's rules: {{stopNew}}",
+    xenNat:
+      "stop new inbound connections to the guests: `iptables -I FORWARD -o {{bridge}} -m conntrack --ctstate NEW -j REJECT` for each vif (replies to the guests' own connections keep working)",
     removeAccept: "remove or narrow the accepting rule (`{{delete}}`) so libvirt's REJECT for {{bridge}} decides",
-    removeNftAccept: "remove or narrow the accepting rule ({{delete}}) so libvirt's reject for {{bridge}} decides, or restart the network so libvirt restores its guest_input reject",
+    removeNftAccept:
+      "remove or narrow the accepting rule ({{delete}}) so libvirt's reject for {{bridge}} decides, or restart the network so libvirt restores its guest_input reject",
     restoreNftReject: `restore libvirt's reject for {{bridge}} in table {{table}} libvirt_network (restart the network), or drop new connections to it in a forward-hook chain of your own: \`nft add rule inet filter forward oifname "{{bridge}}" ct state new drop\``,
     restoreReject: "restore libvirt's REJECT for {{bridge}} (restart the network) or set `{{tool}} -P FORWARD DROP`",
   },
@@ -71,7 +81,11 @@ export const guestReachableFromOutside = defineCheck({
               proto: pf.proto,
               port: String(pf.dport),
               address: String(pf.address),
-              by: by.rule ? `, forwarded by ${atLine(by.rule)}` : by.nft ? `, ${by.words.replace(/^accepted/, 'forwarded')}` : '',
+              by: by.rule
+                ? `, forwarded by ${atLine(by.rule)}`
+                : by.nft
+                  ? `, ${by.words.replace(/^accepted/, 'forwarded')}`
+                  : '',
               restrict,
               deleteDnat: deleteHint(pf.rule, family),
             },
@@ -96,20 +110,27 @@ function ipv6Unchecked(ctx: AuditContext): Finding[] {
     if (n.kind !== 'libvirt' || !installsRules(n.forward.mode) || !n.ips.some((ip) => ip.family === 6)) return [];
     const info = ctx.networks.find((x) => x.definition === n);
     if (!info) return [];
-    const prefixes = n.ips.filter((ip) => ip.family === 6).map((ip) => formatCidr(ip.subnet)).join(', ');
+    const prefixes = n.ips
+      .filter((ip) => ip.family === 6)
+      .map((ip) => formatCidr(ip.subnet))
+      .join(', ');
     const routed = n.forward.mode === 'route' || (n.forward.mode === 'nat' && n.forward.nat?.ipv6 !== true);
-    return [report(guestReachableFromOutside, {
-      severity: 'info',
-      network: n.name,
-      family: 'ipv6',
-      message: 'ipv6Unchecked',
-      fix: 'auditIp6',
-      data: {
-        network: networkLabel(info),
-        routed: routed ? ` — ${n.forward.mode === 'nat' ? "a nat network's IPv6 is routed, not NATed" : 'a routed network accepts new connections'}, so outside hosts with a route to ${prefixes} may reach its guests` : '',
-      },
-      location: ctx.definitionLocation(info),
-    })];
+    return [
+      report(guestReachableFromOutside, {
+        severity: 'info',
+        network: n.name,
+        family: 'ipv6',
+        message: 'ipv6Unchecked',
+        fix: 'auditIp6',
+        data: {
+          network: networkLabel(info),
+          routed: routed
+            ? ` — ${n.forward.mode === 'nat' ? "a nat network's IPv6 is routed, not NATed" : 'a routed network accepts new connections'}, so outside hosts with a route to ${prefixes} may reach its guests`
+            : '',
+        },
+        location: ctx.definitionLocation(info),
+      }),
+    ];
   });
 }
 
@@ -121,7 +142,10 @@ function reachable(ctx: AuditContext, probes: Probes, dualStack: boolean, s: Sub
   const accept = by.rule;
   const own = accept ? ctx.explainedRule(accept) : undefined;
   // libvirt's own forward-in accept on a nat network's IPv6: routed, by libvirt's design (no <nat ipv6='yes'/>).
-  const natRoutedV6 = family === 'ipv6' && mode === 'nat' && (by.nft !== null || (own?.purpose === 'forward-in' && own.network === s.network.name));
+  const natRoutedV6 =
+    family === 'ipv6' &&
+    mode === 'nat' &&
+    (by.nft !== null || (own?.purpose === 'forward-in' && own.network === s.network.name));
   const xen = mode === 'xen-nat' || mode === 'xen-bridge' || mode === 'xen-route';
   // Under nft an accept ends only its own chain: a drop in any forward-hook chain is final.
   const nftHost = ctx.flavor.flavor === 'libvirt-nft';
@@ -135,13 +159,22 @@ function reachable(ctx: AuditContext, probes: Probes, dualStack: boolean, s: Sub
         : `, though a ${mode ?? 'virtual'} network should not let them`;
   const v6Drop = `\`ip6tables -I FORWARD -o ${s.bridge} -m conntrack --ctstate NEW -j REJECT\``;
   const fix = intended
-    ? nftHost ? 'intendedNft' : xen ? 'intendedXen' : 'intended'
-    : natRoutedV6 ? 'natIpv6'
-    : mode === 'xen-nat' ? 'xenNat'
-    : accept ? 'removeAccept'
-    : by.nft ? 'removeNftAccept'
-    : nftHost ? 'restoreNftReject'
-    : 'restoreReject';
+    ? nftHost
+      ? 'intendedNft'
+      : xen
+        ? 'intendedXen'
+        : 'intended'
+    : natRoutedV6
+      ? 'natIpv6'
+      : mode === 'xen-nat'
+        ? 'xenNat'
+        : accept
+          ? 'removeAccept'
+          : by.nft
+            ? 'removeNftAccept'
+            : nftHost
+              ? 'restoreNftReject'
+              : 'restoreReject';
   return report(guestReachableFromOutside, {
     severity: intended ? 'info' : 'warning',
     network: s.network.name,
@@ -159,7 +192,9 @@ function reachable(ctx: AuditContext, probes: Probes, dualStack: boolean, s: Sub
       tool,
       out: mode === 'xen-bridge' ? `-m physdev --physdev-out ${s.vif ?? s.bridge}` : `-o ${s.bridge}`,
       name: s.network.name,
-      stopNew: nftHost ? `\`nft add rule inet filter forward oifname "${s.bridge}" ct state new reject\` ${NFT_CHAIN} of your own` : v6Drop,
+      stopNew: nftHost
+        ? `\`nft add rule inet filter forward oifname "${s.bridge}" ct state new reject\` ${NFT_CHAIN} of your own`
+        : v6Drop,
       delete: accept ? deleteCommand(accept, family) : by.nft ? nftDeleteHint(by.nft) : '',
       table: family === 'ipv6' ? 'ip6' : 'ip',
     },

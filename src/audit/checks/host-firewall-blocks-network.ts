@@ -12,7 +12,8 @@ import { defineCheck, type AuditContext } from '../context.js';
 import { report, type Finding, type Location } from '../types.js';
 import { atLine, networkLabel, shellQuote } from '../words.js';
 
-const FIX_BACKEND = 'let libvirt use its iptables backend (`firewall_backend = "iptables"` in /etc/libvirt/network.conf, restart virtnetworkd)';
+const FIX_BACKEND =
+  'let libvirt use its iptables backend (`firewall_backend = "iptables"` in /etc/libvirt/network.conf, restart virtnetworkd)';
 
 export const hostFirewallBlocksNetwork = defineCheck({
   id: 'host-firewall-blocks-network',
@@ -22,7 +23,8 @@ export const hostFirewallBlocksNetwork = defineCheck({
   messages: {
     blocked: '{{network}}: {{decider}} {{action}} {{what}}{{why}}',
     nftAccept: `accept the network's traffic in that chain before it is {{verdict}}: {{rules}} (and in the file the firewall is loaded from, e.g. /etc/nftables.conf), or ${FIX_BACKEND}: libvirt then inserts its accepts into the host's own INPUT and FORWARD chains`,
-    iptablesAccept: "accept it ahead of the host's {{stopper}}: {{commands}} (and keep it in the host's saved rules, e.g. /etc/sysconfig/iptables)",
+    iptablesAccept:
+      "accept it ahead of the host's {{stopper}}: {{commands}} (and keep it in the host's saved rules, e.g. /etc/sysconfig/iptables)",
     iptablesAcceptOrBackend: `accept it ahead of the host's {{stopper}}: {{commands}} (and keep it in the host's saved rules, e.g. /etc/sysconfig/iptables); or ${FIX_BACKEND}, which inserts these accepts itself ahead of the host's rules`,
   },
   run(ctx): Finding[] {
@@ -62,7 +64,9 @@ function isNft(b: Blocked): boolean {
 function deciderWords(b: Blocked): string {
   if (isNft(b)) {
     const where = `table ${b.step.table}, chain ${b.step.chain}`;
-    return b.compiled?.nft ? `${where}, rule \`${nftRuleText(b.compiled.nft.rule)}\`,` : `${where}, by its policy (${policyWord(b)}),`;
+    return b.compiled?.nft
+      ? `${where}, rule \`${nftRuleText(b.compiled.nft.rule)}\`,`
+      : `${where}, by its policy (${policyWord(b)}),`;
   }
   if (b.rule) return `the host's rule ${atLine(b.rule)} (${b.step.table} ${b.step.chain})`;
   return `the host's ${b.step.table} ${b.step.chain} policy (${policyWord(b)})`;
@@ -82,7 +86,10 @@ function whyLibvirtDoesNotHelp(ctx: AuditContext, b: Blocked): string {
 }
 
 /** The commands that let the traffic through where it is stopped, with the message's words. */
-function fixFor(ctx: AuditContext, b: Blocked): { fix: 'nftAccept' | 'iptablesAccept' | 'iptablesAcceptOrBackend'; data: Record<string, string> } {
+function fixFor(
+  ctx: AuditContext,
+  b: Blocked,
+): { fix: 'nftAccept' | 'iptablesAccept' | 'iptablesAcceptOrBackend'; data: Record<string, string> } {
   const br = b.subject.bridge;
   const what = accepts(b.probe);
   const words = {
@@ -96,27 +103,41 @@ function fixFor(ctx: AuditContext, b: Blocked): { fix: 'nftAccept' | 'iptablesAc
   if (isNft(b)) {
     const [family, ...name] = b.step.table.split(' ');
     const table = `${family} ${name.join(' ')}`;
-    const rules = what.nft(br).map((r) => `\`nft insert rule ${table} ${shellQuote(b.step.chain)} ${r}\``).join(' and ');
+    const rules = what
+      .nft(br)
+      .map((r) => `\`nft insert rule ${table} ${shellQuote(b.step.chain)} ${r}\``)
+      .join(' and ');
     return { fix: 'nftAccept', data: { ...words, rules } };
   }
   const tool = b.subject.family === 6 ? 'ip6tables' : 'iptables';
-  const commands = what.iptables(br).map((r) => `\`${tool} -I ${b.step.chain} ${r}\``).join(' and ');
+  const commands = what
+    .iptables(br)
+    .map((r) => `\`${tool} -I ${b.step.chain} ${r}\``)
+    .join(' and ');
   const data = { ...words, stopper: b.rule ? 'rule' : 'policy', commands };
   return { fix: ctx.flavor.flavor === 'libvirt-nft' ? 'iptablesAcceptOrBackend' : 'iptablesAccept', data };
 }
 
 function accepts(p: ProbeKind): { nft: (br: string) => string[]; iptables: (br: string) => string[] } {
   switch (p) {
-    case 'dhcp': return { nft: (br) => [`iifname "${br}" udp dport 67 accept`], iptables: (br) => [`-i ${br} -p udp --dport 67 -j ACCEPT`] };
-    case 'dns': return {
-      nft: (br) => [`iifname "${br}" meta l4proto { tcp, udp } th dport 53 accept`],
-      iptables: (br) => [`-i ${br} -p udp --dport 53 -j ACCEPT`, `-i ${br} -p tcp --dport 53 -j ACCEPT`],
-    };
-    case 'in': return { nft: (br) => [`oifname "${br}" accept`], iptables: (br) => [`-o ${br} -j ACCEPT`] };
-    case 'out': case 'reply': return {
-      nft: (br) => [`iifname "${br}" accept`, `oifname "${br}" ct state established,related accept`],
-      iptables: (br) => [`-i ${br} -j ACCEPT`, `-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`],
-    };
+    case 'dhcp':
+      return {
+        nft: (br) => [`iifname "${br}" udp dport 67 accept`],
+        iptables: (br) => [`-i ${br} -p udp --dport 67 -j ACCEPT`],
+      };
+    case 'dns':
+      return {
+        nft: (br) => [`iifname "${br}" meta l4proto { tcp, udp } th dport 53 accept`],
+        iptables: (br) => [`-i ${br} -p udp --dport 53 -j ACCEPT`, `-i ${br} -p tcp --dport 53 -j ACCEPT`],
+      };
+    case 'in':
+      return { nft: (br) => [`oifname "${br}" accept`], iptables: (br) => [`-o ${br} -j ACCEPT`] };
+    case 'out':
+    case 'reply':
+      return {
+        nft: (br) => [`iifname "${br}" accept`, `oifname "${br}" ct state established,related accept`],
+        iptables: (br) => [`-i ${br} -j ACCEPT`, `-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`],
+      };
   }
 }
 
@@ -127,7 +148,9 @@ function locationOf(ctx: AuditContext, b: Blocked): Location | null {
   if (nft && ref) return nftRuleLocation(nft, ref.rule);
   // A policy: the chain's line in the listing.
   const [family, ...name] = b.step.table.split(' ');
-  const chain = nft?.tables.find((t) => t.family === family && t.name === name.join(' '))?.chains.find((c) => c.name === b.step.chain);
+  const chain = nft?.tables
+    .find((t) => t.family === family && t.name === name.join(' '))
+    ?.chains.find((c) => c.name === b.step.chain);
   if (nft && chain) return nftChainLocation(nft, chain);
   return ctx.definitionLocation(b.subject.network);
 }

@@ -14,20 +14,32 @@ export const missingRule = defineCheck({
   summary: 'a rule libvirt or Xen installs for a running network is not in the dump',
   docs: 'docs/checks/missing-rule.md',
   messages: {
-    allMissing: '{{network}} is running but none of its {{count}} rules ({{eras}}) are in the dump: {{purposes}} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)',
+    allMissing:
+      '{{network}} is running but none of its {{count}} rules ({{eras}}) are in the dump: {{purposes}} — it is stopped, it runs on another host, or its rules were flushed (a firewall reload)',
     ruleMissing: '{{network}} is running but `{{rule}}`{{table}} is missing ({{purpose}}: {{why}})',
-    setupMissing: "libvirt's shared set-up `{{rule}}`{{table}} is missing ({{why}}); the rules in its private chains are never reached",
-    partial: "{{network}} has some of libvirt's rules ({{purposes}}) but lacks {{missing}}: a damaged or half-removed network (no definition given, so this is what the dump alone shows)",
-    nftAllMissing: '{{network}} is running but none of its {{count}} nftables rules ({{era}}) are in {{where}}: it is stopped, it runs on another host, or its rules were flushed (`nft flush ruleset`, a firewall reload)',
-    nftRuleMissing: '{{network}} is running but `{{rule}}` (table {{family}} libvirt_network, chain {{chain}}) is missing',
-    nftJumpMissing: "libvirt's `{{rule}}` (table {{family}} libvirt_network, chain {{chain}}) is missing: the rules in chain {{target}} are never reached",
-    restartOrInactive: 'if it runs, restart it so libvirt re-creates its rules: `virsh net-destroy {{name}} && virsh net-start {{name}}`; if it is stopped, give it with --inactive instead of --net',
-    restartNetwork: 'restart the network so libvirt re-creates its rules in order: `virsh net-destroy {{name}} && virsh net-start {{name}}` (by hand: `{{command}}`)',
-    restartDaemon: "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`), which re-creates its chains and jumps (by hand: `{{command}}`)",
-    nftRestartDaemon: "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`) (by hand: `{{command}}`)",
-    xenRerun: "if it runs, re-run Xen's scripts (`/etc/xen/scripts/network-{{mode}} start`, then `xl network-detach`/`network-attach` or restart the guests so vif-* adds its rules again); if it is stopped, give it with --inactive instead of --net",
+    setupMissing:
+      "libvirt's shared set-up `{{rule}}`{{table}} is missing ({{why}}); the rules in its private chains are never reached",
+    partial:
+      "{{network}} has some of libvirt's rules ({{purposes}}) but lacks {{missing}}: a damaged or half-removed network (no definition given, so this is what the dump alone shows)",
+    nftAllMissing:
+      '{{network}} is running but none of its {{count}} nftables rules ({{era}}) are in {{where}}: it is stopped, it runs on another host, or its rules were flushed (`nft flush ruleset`, a firewall reload)',
+    nftRuleMissing:
+      '{{network}} is running but `{{rule}}` (table {{family}} libvirt_network, chain {{chain}}) is missing',
+    nftJumpMissing:
+      "libvirt's `{{rule}}` (table {{family}} libvirt_network, chain {{chain}}) is missing: the rules in chain {{target}} are never reached",
+    restartOrInactive:
+      'if it runs, restart it so libvirt re-creates its rules: `virsh net-destroy {{name}} && virsh net-start {{name}}`; if it is stopped, give it with --inactive instead of --net',
+    restartNetwork:
+      'restart the network so libvirt re-creates its rules in order: `virsh net-destroy {{name}} && virsh net-start {{name}}` (by hand: `{{command}}`)',
+    restartDaemon:
+      "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`), which re-creates its chains and jumps (by hand: `{{command}}`)",
+    nftRestartDaemon:
+      "restart libvirt's network daemon (`systemctl restart virtnetworkd` or `libvirtd`) (by hand: `{{command}}`)",
+    xenRerun:
+      "if it runs, re-run Xen's scripts (`/etc/xen/scripts/network-{{mode}} start`, then `xl network-detach`/`network-attach` or restart the guests so vif-* adds its rules again); if it is stopped, give it with --inactive instead of --net",
     xenByHand: "add it as Xen's script does: `{{command}}` ({{adder}})",
-    giveDefinition: "give the network's XML with --net to see exactly which rules are missing; restarting the network (`virsh net-destroy NAME && virsh net-start NAME`) re-creates them, undefining it and deleting the rest removes them",
+    giveDefinition:
+      "give the network's XML with --net to see exactly which rules are missing; restarting the network (`virsh net-destroy NAME && virsh net-start NAME`) re-creates them, undefining it and deleting the rest removes them",
   },
   run(ctx): Finding[] {
     const out: Finding[] = [];
@@ -52,14 +64,22 @@ export const missingRule = defineCheck({
           network: n.name,
           message: 'allMissing',
           fix: n.owner === 'xen' ? 'xenRerun' : 'restartOrInactive',
-          data: { network: networkLabel(n), count: mine.length, eras: expected.eras.join(', '), purposes: [...new Set(mine.map((r) => r.purpose))].join(', '), name: shellQuote(n.name), mode: n.definition?.kind === 'xen' ? n.definition.mode : 'bridge' },
+          data: {
+            network: networkLabel(n),
+            count: mine.length,
+            eras: expected.eras.join(', '),
+            purposes: [...new Set(mine.map((r) => r.purpose))].join(', '),
+            name: shellQuote(n.name),
+            mode: n.definition?.kind === 'xen' ? n.definition.mode : 'bridge',
+          },
           location: ctx.definitionLocation(n),
         }),
       );
     }
     for (const r of expected?.missing ?? []) {
       if (r.network !== null && whole.has(r.network)) continue;
-      const network = r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
+      const network =
+        r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
       const command = r.argv.map(shellQuote).join(' ');
       const table = r.table === 'filter' ? '' : ` (${r.table} table)`;
       out.push(
@@ -68,8 +88,17 @@ export const missingRule = defineCheck({
           message: network ? 'ruleMissing' : 'setupMissing',
           fix: network?.owner === 'xen' ? 'xenByHand' : network ? 'restartNetwork' : 'restartDaemon',
           data: {
-            network: network ? networkLabel(network) : '', rule: r.canonical, table, purpose: r.purpose, why: r.why, name: network ? shellQuote(network.name) : '', command,
-            adder: r.purpose === 'xen-masquerade' ? 'the network-nat script adds it when it starts' : 'the vif script adds it when the guest interface comes online',
+            network: network ? networkLabel(network) : '',
+            rule: r.canonical,
+            table,
+            purpose: r.purpose,
+            why: r.why,
+            name: network ? shellQuote(network.name) : '',
+            command,
+            adder:
+              r.purpose === 'xen-masquerade'
+                ? 'the network-nat script adds it when it starts'
+                : 'the vif script adds it when the guest interface comes online',
           },
           location: network ? ctx.definitionLocation(network) : null,
         }),
@@ -128,7 +157,8 @@ function nftMissing(ctx: AuditContext): Finding[] {
   }
   for (const r of expected.missing) {
     if (r.network !== null && whole.has(r.network)) continue;
-    const network = r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
+    const network =
+      r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
     out.push(
       report(missingRule, {
         network: r.network,

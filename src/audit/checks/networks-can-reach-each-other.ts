@@ -16,10 +16,31 @@ import { report, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand, familyOfProbes, overFamily } from '../words.js';
 
 /** Chains a forwarded packet meets before the filter verdict, in the kernel's order. */
-const PATH: ReadonlyArray<[string, string]> = [['raw', 'PREROUTING'], ['mangle', 'PREROUTING'], ['nat', 'PREROUTING'], ['mangle', 'FORWARD'], ['filter', 'FORWARD']];
+const PATH: ReadonlyArray<[string, string]> = [
+  ['raw', 'PREROUTING'],
+  ['mangle', 'PREROUTING'],
+  ['nat', 'PREROUTING'],
+  ['mangle', 'FORWARD'],
+  ['filter', 'FORWARD'],
+];
 
 /** Matches that cannot tell two sources apart (same destination, protocol, port, state). */
-const SOURCE_BLIND = new Set(['tcp', 'udp', 'icmp', 'conntrack', 'state', 'comment', 'multiport', 'limit', 'pkttype', 'length', 'tcpmss', 'mark', 'connmark', 'addrtype']);
+const SOURCE_BLIND = new Set([
+  'tcp',
+  'udp',
+  'icmp',
+  'conntrack',
+  'state',
+  'comment',
+  'multiport',
+  'limit',
+  'pkttype',
+  'length',
+  'tcpmss',
+  'mark',
+  'connmark',
+  'addrtype',
+]);
 
 /** Each rule's place on the forwarding path (first visit, depth first through jumps). */
 function pathOrder(dump: Dump): Map<Rule, number> {
@@ -77,7 +98,11 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
     const i = rule.inInterface;
     const o = rule.outInterface;
     const src = rule.source;
-    if ((i && (i.negated || i.name.endsWith('+'))) || (src && src.negated) || rule.matches.some((m) => !SOURCE_BLIND.has(m.name))) {
+    if (
+      (i && (i.negated || i.name.endsWith('+'))) ||
+      (src && src.negated) ||
+      rule.matches.some((m) => !SOURCE_BLIND.has(m.name))
+    ) {
       everyone = at;
       break;
     }
@@ -96,7 +121,8 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
     if (i) mark(byBridge.get(i.name));
     if (src && src.cidr.family === subjects[0]?.family) {
       for (const [prefix, nets] of byPrefix) {
-        if (prefix <= src.cidr.prefix) for (const s of nets.get(src.cidr.network & maskOf(src.cidr.family, prefix)) ?? []) mark(s);
+        if (prefix <= src.cidr.prefix)
+          for (const s of nets.get(src.cidr.network & maskOf(src.cidr.family, prefix)) ?? []) mark(s);
         else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src.cidr, s.subnet)) mark(s);
       }
     }
@@ -121,9 +147,11 @@ export const networksCanReachEachOther = defineCheck({
   summary: "guests of one virtual network can open connections to another's",
   docs: 'docs/checks/networks-can-reach-each-other.md',
   messages: {
-    reaches: 'guests of {{from}} can open connections to guests of {{to}}{{over}}: {{why}}{{legacy}}{{routed}}{{natRouted}}',
+    reaches:
+      'guests of {{from}} can open connections to guests of {{to}}{{over}}: {{why}}{{legacy}}{{routed}}{{natRouted}}',
     nftReaches: 'guests of {{from}} can open connections to guests of {{to}}{{over}}: tcp 22 is {{by}}{{routed}}',
-    rejectPair: "if the networks must stay apart, reject the pair before libvirt's rules: `{{tool}} -I FORWARD -i {{fromBridge}} -o {{toBridge}} -j REJECT`",
+    rejectPair:
+      "if the networks must stay apart, reject the pair before libvirt's rules: `{{tool}} -I FORWARD -i {{fromBridge}} -o {{toBridge}} -j REJECT`",
     keepApart: `keep them apart whatever the start order: \`{{tool}} -I FORWARD -i {{fromBridge}} -o {{toBridge}} -j REJECT\` (or libvirt 5.1+, whose private chains reject it){{removeAccept}}. ${TALK}`,
     nftRejectPair: `{{how}} the pair in a chain of your own on the forward hook (a \`type filter hook forward\` chain such as inet filter forward): \`nft add rule inet filter forward iifname "{{fromBridge}}" oifname "{{toBridge}}" reject\`; a reject there is final whatever libvirt's table accepts. ${TALK}`,
   },
@@ -135,8 +163,11 @@ export const networksCanReachEachOther = defineCheck({
 
 /** One family's host: every pair of networks with rules in it. */
 function judge(ctx: AuditContext, probes: Probes, dualStack: boolean): Finding[] {
-  // A vif-bridge guest on the uplink's LAN is the outside world to the others (guest-reachable-from-outside's business).
-  const subjects = probes.subjects.filter((s) => ctx.hasRules(s.network, probes.family) && !(s.vif !== null && s.bridge === probes.uplink));
+  // A vif-bridge guest on the uplink's LAN is the outside world to the others (guest-reachable-from-outside's
+  // business).
+  const subjects = probes.subjects.filter(
+    (s) => ctx.hasRules(s.network, probes.family) && !(s.vif !== null && s.bridge === probes.uplink),
+  );
   if (subjects.length < 2) return [];
   const nft = probes.sim.ruleset.nft;
   const dump = probes.family === 6 ? ctx.ipv6 : ctx.ipv4;
@@ -155,21 +186,45 @@ function judge(ctx: AuditContext, probes: Probes, dualStack: boolean): Finding[]
       if (from === to) continue;
       const r = probes.pair(from, to);
       if (!connects(r)) continue;
-      out.push(reachFinding(ctx, probes, dualStack, from, to, stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'))));
+      out.push(
+        reachFinding(
+          ctx,
+          probes,
+          dualStack,
+          from,
+          to,
+          stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD')),
+        ),
+      );
     }
   }
   return out;
 }
 
-function reachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, from: Subject, to: Subject, accept: Rule | null): Finding {
+function reachFinding(
+  ctx: AuditContext,
+  probes: Probes,
+  dualStack: boolean,
+  from: Subject,
+  to: Subject,
+  accept: Rule | null,
+): Finding {
   const family = familyOfProbes(probes);
   const tool = family === 'ipv6' ? 'ip6tables' : 'iptables';
   const acceptor = accept ? ctx.explainedRule(accept) : undefined;
-  const routed = ctx.modeOf(to.network) === 'route' && acceptor?.purpose === 'forward-in' && acceptor.network === to.network.name;
-  const reject = ctx.rulesOf(to.network.name).find((e) => e.purpose === 'reject-in' && e.family === family)?.rule ?? null;
-  // A nat network's IPv6 is routed by libvirt: its forward-in accept takes connections from anywhere, the user chose nat.
-  const natRoutedV6 = family === 'ipv6' && ctx.modeOf(to.network) === 'nat' && acceptor?.purpose === 'forward-in' && acceptor.network === to.network.name;
-  const legacyOrder = acceptor?.purpose === 'forward-out' && accept?.chain === 'FORWARD' && reject !== null && reject.chain === 'FORWARD';
+  const routed =
+    ctx.modeOf(to.network) === 'route' && acceptor?.purpose === 'forward-in' && acceptor.network === to.network.name;
+  const reject =
+    ctx.rulesOf(to.network.name).find((e) => e.purpose === 'reject-in' && e.family === family)?.rule ?? null;
+  // A nat network's IPv6 is routed by libvirt: its forward-in accept takes connections from anywhere, the user chose
+  // nat.
+  const natRoutedV6 =
+    family === 'ipv6' &&
+    ctx.modeOf(to.network) === 'nat' &&
+    acceptor?.purpose === 'forward-in' &&
+    acceptor.network === to.network.name;
+  const legacyOrder =
+    acceptor?.purpose === 'forward-out' && accept?.chain === 'FORWARD' && reject !== null && reject.chain === 'FORWARD';
   const why = accept
     ? `${atLine(accept)}${acceptor?.network ? ` (${acceptor.network}'s ${acceptor.purpose ?? 'rule'})` : ''} accepts the connection${reject ? ` before ${to.network.name}'s ${atLine(reject)} is reached` : ''}`
     : 'the FORWARD policy accepts the connection';
@@ -184,13 +239,18 @@ function reachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, fro
       to: networkLabel(to.network),
       over: overFamily(probes, dualStack),
       why,
-      legacy: legacyOrder ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8` : '',
+      legacy: legacyOrder
+        ? `. libvirt's legacy rules are order-dependent: ${from.network.name} was started after ${to.network.name}, so its rules sit above and win (the other way round is rejected) — seed lab query 8`
+        : '',
       routed: routed ? `; ${to.network.name} is routed, which accepts connections from anywhere by design` : '',
-      natRouted: natRoutedV6 ? `; libvirt routes ${to.network.name}'s IPv6 rather than NAT it (no <nat ipv6='yes'/>), so its rule accepts new connections from anywhere` : '',
+      natRouted: natRoutedV6
+        ? `; libvirt routes ${to.network.name}'s IPv6 rather than NAT it (no <nat ipv6='yes'/>), so its rule accepts new connections from anywhere`
+        : '',
       tool,
       fromBridge: from.bridge,
       toBridge: to.bridge,
-      removeAccept: accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept, family)}\`` : '',
+      removeAccept:
+        accept && !acceptor?.purpose ? `; or remove the accepting rule: \`${deleteCommand(accept, family)}\`` : '',
     },
     location: accept ? ctx.location(accept) : ctx.definitionLocation(from.network),
     related: reject ? [{ ...ctx.location(reject), message: `${to.network.name}'s REJECT, reached too late` }] : [],
@@ -198,7 +258,13 @@ function reachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, fro
 }
 
 /** An nft host: the same probes, suspects found on the nft forwarding path. */
-function nftHost(ctx: AuditContext, probes: Probes, subjects: readonly Subject[], nft: NftRuleset, dualStack: boolean): Finding[] {
+function nftHost(
+  ctx: AuditContext,
+  probes: Probes,
+  subjects: readonly Subject[],
+  nft: NftRuleset,
+  dualStack: boolean,
+): Finding[] {
   const path = nftForwardPath(nft, subjects);
   const out: Finding[] = [];
   for (const to of subjects) {
@@ -216,7 +282,14 @@ function nftHost(ctx: AuditContext, probes: Probes, subjects: readonly Subject[]
   return out;
 }
 
-function nftReachFinding(ctx: AuditContext, probes: Probes, dualStack: boolean, from: Subject, to: Subject, by: Accepted): Finding {
+function nftReachFinding(
+  ctx: AuditContext,
+  probes: Probes,
+  dualStack: boolean,
+  from: Subject,
+  to: Subject,
+  by: Accepted,
+): Finding {
   // libvirt's own guest_input accept for a routed network takes connections from anywhere.
   const table = probes.family === 6 ? 'ip6 libvirt_network' : 'ip libvirt_network';
   const routed = ctx.modeOf(to.network) === 'route' && by.nft?.table === table && by.nft.chain === 'guest_input';

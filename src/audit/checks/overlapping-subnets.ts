@@ -14,18 +14,24 @@ export const overlappingSubnets = defineCheck({
   summary: "two networks' subnets overlap",
   docs: 'docs/checks/overlapping-subnets.md',
   messages: {
-    running: '{{network}} overlaps {{other}} ({{subnet}} and {{otherSubnet}}): guests of one are routed to the other\'s bridge and NAT rules match both',
-    stopped: '{{network}} overlaps {{other}} ({{subnet}} and {{otherSubnet}}) — one of them is stopped, and libvirt will refuse to start it while the other runs: guests of one are routed to the other\'s bridge and NAT rules match both',
+    running:
+      "{{network}} overlaps {{other}} ({{subnet}} and {{otherSubnet}}): guests of one are routed to the other's bridge and NAT rules match both",
+    stopped:
+      "{{network}} overlaps {{other}} ({{subnet}} and {{otherSubnet}}) — one of them is stopped, and libvirt will refuse to start it while the other runs: guests of one are routed to the other's bridge and NAT rules match both",
     fix: 'give one of them a free range: change `<ip address=… prefix=…>` in {{file}} (`virsh net-edit {{name}}`) and restart it',
   },
   run(ctx): Finding[] {
     const out: Finding[] = [];
     // Given definitions, or (without any) what the dump shows.
-    const networks = ctx.networks.filter((n) => (ctx.given ? n.origin === 'given' : n.owner === 'libvirt') && n.subnets.length > 0);
+    const networks = ctx.networks.filter(
+      (n) => (ctx.given ? n.origin === 'given' : n.owner === 'libvirt') && n.subnets.length > 0,
+    );
     const ipOrigin = (n: NetworkInfo, i: number) => {
       const def = n.definition;
       const ip = def?.kind === 'libvirt' ? def.ips[i] : undefined;
-      return ip ? { file: ip.origin.file, line: ip.origin.pos.line, col: ip.origin.pos.col } : ctx.definitionLocation(n);
+      return ip
+        ? { file: ip.origin.file, line: ip.origin.pos.line, col: ip.origin.pos.col }
+        : ctx.definitionLocation(n);
     };
     for (let a = 0; a < networks.length; a++) {
       for (let b = a + 1; b < networks.length; b++) {

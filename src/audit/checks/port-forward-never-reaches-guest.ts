@@ -33,57 +33,64 @@ export const portForwardNeverReachesGuest = defineCheck({
   summary: 'a DNAT port forward sends connections to a guest that the firewall then stops',
   docs: 'docs/checks/port-forward-never-reaches-guest.md',
   messages: {
-    acceptTooLate: '{{forward}}, but the connection never reaches it: {{decider}} ({{owner}}) {{action}} the forwarded packet in {{chain}}; {{late}} would accept it but comes after it in {{chain}}, too late: rules below a REJECT never see what it rejects — seed lab query 5',
-    noAccept: '{{forward}}, but the connection never reaches it: {{decider}} ({{owner}}) {{action}} the forwarded packet in {{chain}}; nothing accepts the forwarded connection before it — seed lab query 5',
-    stopped: '{{forward}}, but the connection never reaches it: {{stop}} ({{owner}}) {{action}} the forwarded packet{{before}}{{otherAccept}}{{libvirtWhy}}',
+    acceptTooLate:
+      '{{forward}}, but the connection never reaches it: {{decider}} ({{owner}}) {{action}} the forwarded packet in {{chain}}; {{late}} would accept it but comes after it in {{chain}}, too late: rules below a REJECT never see what it rejects — seed lab query 5',
+    noAccept:
+      '{{forward}}, but the connection never reaches it: {{decider}} ({{owner}}) {{action}} the forwarded packet in {{chain}}; nothing accepts the forwarded connection before it — seed lab query 5',
+    stopped:
+      '{{forward}}, but the connection never reaches it: {{stop}} ({{owner}}) {{action}} the forwarded packet{{before}}{{otherAccept}}{{libvirtWhy}}',
     undecided: '{{forward}}; whether the connection reaches it is {{why}}',
     moveAccept: "move the accept above libvirt's rules: `{{delete}}`, then `{{insert}}`",
     acceptAbove: `accept the forwarded connection above libvirt's rules, e.g. \`{{tool}} -I FORWARD 1 -d {{guest}} -p {{proto}} --dport {{port}} -j ACCEPT\`${UNWANTED}`,
     acceptInChain: `accept the forwarded connection: \`{{tool}} -I {{chain}} 1 -o {{bridge}} -d {{to}} -p {{proto}} --dport {{port}} -m conntrack --ctstate DNAT -j ACCEPT\`${UNWANTED}`,
     acceptInLibvirt: `nothing outside libvirt's table can undo its reject: accept the forwarded connection in libvirt's own chain ahead of it, {{insert}}, and add it again whenever the network starts (libvirt rebuilds its table then; a network hook, /etc/libvirt/hooks/network, can run it); or let libvirt use its iptables backend (${BACKEND}) and accept it with \`{{tool}} -I LIBVIRT_FWI 1 -o {{bridge}} -p {{proto}} --dport {{port}} -m conntrack --ctstate DNAT -j ACCEPT\`${UNWANTED}`,
     acceptInNftChain: `accept the forwarded connection in that chain before it is {{verdict}}: {{insert}} (and in the file the firewall is loaded from, e.g. /etc/nftables.conf)${UNWANTED}`,
-    traceIt: 'trace it with the state virtables could not read given (`virtables trace --from outside --to ADDRESS --proto PROTO --dport PORT` with --assume or --ipset), or check it on the host with a real connection',
+    traceIt:
+      'trace it with the state virtables could not read given (`virtables trace --from outside --to ADDRESS --proto PROTO --dport PORT` with --assume or --ipset), or check it on the host with a real connection',
   },
   run(ctx): Finding[] {
     const out: Finding[] = [];
     const all = ctx.reachability();
-    for (const probes of all) for (const pf of probes.portForwards) {
-      const req = pf.result.request;
-      if (arrived(pf.result, pf.endpoint) || req.verdict === 'delivered') continue;
-      if (req.verdict === 'unknown') {
-        out.push(undecided(ctx, pf, all.length > 1));
-        continue;
-      }
-      const decider = req.decidedBy;
-      if (!decider) continue;
-      const first = stepRule(decider);
-      if (!first) {
-        // An nft rule or a chain's policy decides: no accept later in an iptables chain to move.
-        out.push(reportStopped(ctx, pf, decider, all.length > 1));
-        continue;
-      }
-      // Take the stopping rules out one by one: the FORWARD accept that then lets it through comes too late.
-      const removed: Rule[] = [first];
-      let late: Rule | null = null;
-      for (let i = 0; i < MAX_BLOCKERS; i++) {
-        const again = probes.without(pf, removed);
-        if (arrived(again, pf.endpoint)) {
-          late = stepRule(acceptedBy(again.request, 'filter', 'FORWARD'));
-          break;
+    for (const probes of all)
+      for (const pf of probes.portForwards) {
+        const req = pf.result.request;
+        if (arrived(pf.result, pf.endpoint) || req.verdict === 'delivered') continue;
+        if (req.verdict === 'unknown') {
+          out.push(undecided(ctx, pf, all.length > 1));
+          continue;
         }
-        const next = stepRule(again.request.decidedBy);
-        if (!next || again.request.verdict === 'delivered') break;
-        removed.push(next);
+        const decider = req.decidedBy;
+        if (!decider) continue;
+        const first = stepRule(decider);
+        if (!first) {
+          // An nft rule or a chain's policy decides: no accept later in an iptables chain to move.
+          out.push(reportStopped(ctx, pf, decider, all.length > 1));
+          continue;
+        }
+        // Take the stopping rules out one by one: the FORWARD accept that then lets it through comes too late.
+        const removed: Rule[] = [first];
+        let late: Rule | null = null;
+        for (let i = 0; i < MAX_BLOCKERS; i++) {
+          const again = probes.without(pf, removed);
+          if (arrived(again, pf.endpoint)) {
+            late = stepRule(acceptedBy(again.request, 'filter', 'FORWARD'));
+            break;
+          }
+          const next = stepRule(again.request.decidedBy);
+          if (!next || again.request.verdict === 'delivered') break;
+          removed.push(next);
+        }
+        out.push(reportLate(ctx, all.length > 1, pf, first, decider.chain, late));
       }
-      out.push(reportLate(ctx, all.length > 1, pf, first, decider.chain, late));
-    }
     return out;
   },
 });
 
 /** "a guest of default" or the forwarded-to address. */
 function guestWords(pf: PortForward): string {
-  return pf.endpoint.startsWith('forwarded-to ') ? pf.endpoint.slice('forwarded-to '.length) : `a guest of ${pf.subject.network.name}`;
+  return pf.endpoint.startsWith('forwarded-to ')
+    ? pf.endpoint.slice('forwarded-to '.length)
+    : `a guest of ${pf.subject.network.name}`;
 }
 
 /** The forward's family, as dumps name it. */
@@ -95,7 +102,14 @@ function forwardWords(pf: PortForward, dualStack: boolean): string {
   return `the port forward ${ruleWords(pf.rule)} sends ${pf.proto} ${pf.dport} on ${pf.address} to ${guestWords(pf)} (${networkLabel(pf.subject.network)})${over}`;
 }
 
-function reportLate(ctx: AuditContext, dualStack: boolean, pf: PortForward, decider: Rule, chain: string, late: Rule | null): Finding {
+function reportLate(
+  ctx: AuditContext,
+  dualStack: boolean,
+  pf: PortForward,
+  decider: Rule,
+  chain: string,
+  late: Rule | null,
+): Finding {
   const family = familyOf(pf);
   const owner = ctx.explainedRule(decider)?.owner ?? 'host';
   const guest = guestWords(pf);
@@ -120,7 +134,13 @@ function reportLate(ctx: AuditContext, dualStack: boolean, pf: PortForward, deci
       deleteDnat: deleteHint(pf.rule, family),
     },
     location: ruleLocation(ctx, pf.rule),
-    related: [{ ...ctx.location(decider), message: `${pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects'} the forwarded connection` }, ...(late ? [{ ...ctx.location(late), message: 'accepts it, too late' }] : [])],
+    related: [
+      {
+        ...ctx.location(decider),
+        message: `${pf.result.request.verdict === 'dropped' ? 'drops' : 'rejects'} the forwarded connection`,
+      },
+      ...(late ? [{ ...ctx.location(late), message: 'accepts it, too late' }] : []),
+    ],
   });
 }
 
@@ -136,9 +156,10 @@ function reportStopped(ctx: AuditContext, pf: PortForward, step: Step, dualStack
   const nft = step.table.includes(' ');
   // An accept the trace met on the forward hook in another table: it decided only its own chain.
   const accept = nft ? acceptedAt(ctx, pf.result.request, 'FORWARD') : null;
-  const acceptText = accept?.nft && accept.nft.table !== step.table
-    ? `; ${accept.words.replace(/^accepted by /, '')} accepts it, but under nftables an accept ends only its own table's chain: every base chain on the forward hook still runs, and a drop or reject in any of them is final`
-    : '';
+  const acceptText =
+    accept?.nft && accept.nft.table !== step.table
+      ? `; ${accept.words.replace(/^accepted by /, '')} accepts it, but under nftables an accept ends only its own table's chain: every base chain on the forward hook still runs, and a drop or reject in any of them is final`
+      : '';
   const words = {
     forward: forwardWords(pf, dualStack),
     stop: stop.words,
@@ -146,7 +167,10 @@ function reportStopped(ctx: AuditContext, pf: PortForward, step: Step, dualStack
     action,
     before: nft ? '' : ' and nothing accepts it before',
     otherAccept: acceptText,
-    libvirtWhy: stop.owner === 'libvirt' ? ": libvirt's nftables table lets no new connection from outside into a NAT or isolated network's guests" : '',
+    libvirtWhy:
+      stop.owner === 'libvirt'
+        ? ": libvirt's nftables table lets no new connection from outside into a NAT or isolated network's guests"
+        : '',
   };
   const advice = fixStopped(pf, step, stop);
   return report(portForwardNeverReachesGuest, {
@@ -160,7 +184,11 @@ function reportStopped(ctx: AuditContext, pf: PortForward, step: Step, dualStack
   });
 }
 
-function fixStopped(pf: PortForward, step: Step, stop: Stopped): { fix: 'acceptInChain' | 'acceptInLibvirt' | 'acceptInNftChain'; data: Record<string, string> } {
+function fixStopped(
+  pf: PortForward,
+  step: Step,
+  stop: Stopped,
+): { fix: 'acceptInChain' | 'acceptInLibvirt' | 'acceptInNftChain'; data: Record<string, string> } {
   const bridge = pf.subject.bridge;
   const data = {
     tool: pf.subject.family === 6 ? 'ip6tables' : 'iptables',

@@ -11,7 +11,8 @@ import { installsRules } from '../../model/network.js';
 const LEGACY_NOTE = /iptables-legacy tables present/;
 
 /** Where the rules are instead, in every message that says they are elsewhere. */
-const WHERE = "libvirt 10.4+ with its nftables backend (upstream's first choice; Debian's build prefers iptables; `firewall_backend` in /etc/libvirt/network.conf decides) keeps them in the nft table `libvirt_network`, which iptables-save never shows (and iptables-nft may print nft rules it cannot express wrongly)";
+const WHERE =
+  "libvirt 10.4+ with its nftables backend (upstream's first choice; Debian's build prefers iptables; `firewall_backend` in /etc/libvirt/network.conf decides) keeps them in the nft table `libvirt_network`, which iptables-save never shows (and iptables-nft may print nft rules it cannot express wrongly)";
 
 export const rulesNotInDump = defineCheck({
   id: 'rules-not-in-dump',
@@ -23,9 +24,12 @@ export const rulesNotInDump = defineCheck({
     notInDump: `{{network}} is running but none of its rules are in this dump: ${WHERE}. This audit cannot see them{{reason}}`,
     nothingRead: `{{files}} {{are}} empty (no iptables table at all) and no network was given, so there is nothing here to audit. If networks run on this host, their rules are elsewhere: ${WHERE}`,
     tableNote: `the dump says table \`{{table}}\` exists but cannot be shown: ${WHERE}`,
-    legacyNote: "iptables-nft-save warns that iptables-legacy tables exist too: their rules (possibly libvirt's or Xen's) are not in this dump, yet the kernel applies them",
-    auditNft: 'audit what nftables holds: `nft list table ip libvirt_network` (or `nft list ruleset`); if the host should use the iptables backend, set `firewall_backend = "iptables"` in /etc/libvirt/network.conf and restart virtnetworkd',
-    auditNftToo: 'audit what nftables holds too: `nft list ruleset > host.nft` and `virtables audit DUMP host.nft` (with `--net` for the networks that should run)',
+    legacyNote:
+      "iptables-nft-save warns that iptables-legacy tables exist too: their rules (possibly libvirt's or Xen's) are not in this dump, yet the kernel applies them",
+    auditNft:
+      'audit what nftables holds: `nft list table ip libvirt_network` (or `nft list ruleset`); if the host should use the iptables backend, set `firewall_backend = "iptables"` in /etc/libvirt/network.conf and restart virtnetworkd',
+    auditNftToo:
+      'audit what nftables holds too: `nft list ruleset > host.nft` and `virtables audit DUMP host.nft` (with `--net` for the networks that should run)',
     auditTable: 'audit it with `nft list table ip libvirt_network`',
     dumpLegacy: 'dump them as well: `iptables-legacy-save` (and audit that file), or move everything to one backend',
   },
@@ -73,10 +77,27 @@ export const rulesNotInDump = defineCheck({
       for (const c of dump.comments) {
         const table = NFT_TABLE_NOTE.exec(c.text)?.[1];
         if (table === 'libvirt_network' && out.length === 0 && !seen) {
-          out.push(report(rulesNotInDump, { severity: 'info', network: null, message: 'tableNote', fix: 'auditTable', data: { table }, location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text } }));
+          out.push(
+            report(rulesNotInDump, {
+              severity: 'info',
+              network: null,
+              message: 'tableNote',
+              fix: 'auditTable',
+              data: { table },
+              location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text },
+            }),
+          );
         }
         if (LEGACY_NOTE.test(c.text)) {
-          out.push(report(rulesNotInDump, { severity: 'warning', network: null, message: 'legacyNote', fix: 'dumpLegacy', location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text } }));
+          out.push(
+            report(rulesNotInDump, {
+              severity: 'warning',
+              network: null,
+              message: 'legacyNote',
+              fix: 'dumpLegacy',
+              location: { file: dump.file, line: c.pos.line, col: c.pos.col, text: c.text },
+            }),
+          );
         }
       }
     }

@@ -28,21 +28,31 @@ export const shadowedRule = defineCheck({
   docs: 'docs/checks/shadowed-rule.md',
   messages: {
     shadowed: '{{network}}: {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}{{xenWhy}}',
-    bypassed: '{{network}} is isolated, but its guests reach the outside{{over}}: {{reject}} (reject-out) never decides, because {{by}}',
-    undecided: "{{network}}: whether libvirt's rule {{expected}} ({{purpose}}) lets {{what}} through is unknown because {{reason}}",
-    neverMatches: "the host's rule {{rule}} can never match: {{packet}} is what it is for, and {{decider}}; so is the packet from {{others}} (traced in order)",
-    nftShadowed: "{{network}}: libvirt's rule {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}, {{whose}}, {{where}}, {{action}} them first",
-    nftBypassed: "{{network}} is isolated, but its guests reach the outside: libvirt's rule {{reject}} (reject-out) never decides, because {{by}} accepts them first{{foreign}}",
-    acceptBridged: "accept bridged traffic above the host's rules: `iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT` (Xen guests on {{bridge}} then get what the LAN gives them), or keep iptables off bridged frames: `sysctl -w net.bridge.bridge-nf-call-iptables=0`",
+    bypassed:
+      '{{network}} is isolated, but its guests reach the outside{{over}}: {{reject}} (reject-out) never decides, because {{by}}',
+    undecided:
+      "{{network}}: whether libvirt's rule {{expected}} ({{purpose}}) lets {{what}} through is unknown because {{reason}}",
+    neverMatches:
+      "the host's rule {{rule}} can never match: {{packet}} is what it is for, and {{decider}}; so is the packet from {{others}} (traced in order)",
+    nftShadowed:
+      "{{network}}: libvirt's rule {{expected}} ({{purpose}}) should let {{what}} through, but {{decider}}, {{whose}}, {{where}}, {{action}} them first",
+    nftBypassed:
+      "{{network}} is isolated, but its guests reach the outside: libvirt's rule {{reject}} (reject-out) never decides, because {{by}} accepts them first{{foreign}}",
+    acceptBridged:
+      "accept bridged traffic above the host's rules: `iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT` (Xen guests on {{bridge}} then get what the LAN gives them), or keep iptables off bridged frames: `sysctl -w net.bridge.bridge-nf-call-iptables=0`",
     narrowOrMoveBelow: `narrow the earlier rule so it does not match {{bridge}}, or move it below libvirt's: \`{{delete}}\` then add it back with -A ${LIBVIRT_TOP}`,
-    restoreJump: "restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy",
+    restoreJump:
+      "restore the jump into libvirt's chain (restart virtnetworkd or libvirtd) or accept the traffic before the policy",
     removeAccept: 'remove or narrow the accepting rule: `{{delete}}`',
     restoreJumps: "restore libvirt's jumps (restart virtnetworkd/libvirtd)",
-    giveState: "give the state virtables cannot read (`--assume`, `--ipset`) or trace it on the host with a real packet; a rule in libvirt's table that libvirt does not write can also be deleted so libvirt's own rules decide",
+    giveState:
+      "give the state virtables cannot read (`--assume`, `--ipset`) or trace it on the host with a real packet; a rule in libvirt's table that libvirt does not write can also be deleted so libvirt's own rules decide",
     deleteUnused: 'nothing breaks: the earlier rule already accepts it; delete the unused rule: `{{delete}}`',
     moveAbove: `move it above the rule that decides: \`{{delete}}\`, then add it back with \`-I {{chain}} 1\` instead of -A ${LIBVIRT_TOP}`,
-    deleteFromLibvirt: "delete it from libvirt's table: {{delete}}; to limit the network's traffic, do it in a table of your own (a drop there still wins), not in libvirt's chains, which libvirt rewrites",
-    narrowNft: 'narrow the earlier rule so it does not match {{bridge}} ({{delete}} and add it back narrowed), or restart the network so libvirt rebuilds its rules',
+    deleteFromLibvirt:
+      "delete it from libvirt's table: {{delete}}; to limit the network's traffic, do it in a table of your own (a drop there still wins), not in libvirt's chains, which libvirt rewrites",
+    narrowNft:
+      'narrow the earlier rule so it does not match {{bridge}} ({{delete}} and add it back narrowed), or restart the network so libvirt rebuilds its rules',
     removeNftAccept: 'remove or narrow the accepting rule: {{delete}}',
     rebuildTable: 'restart the network so libvirt rebuilds its table',
   },
@@ -53,7 +63,9 @@ export const shadowedRule = defineCheck({
       if (nft) out.push(nft);
       // Another firewall manager's rules are its conflict check's business.
       if (!b.expected || b.owner === 'docker' || b.owner === 'ufw' || b.owner === 'firewalld') continue;
-      const decider = b.rule ? `${atLine(b.rule)} (${OWNER_NAMES[b.owner]}) ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them first` : `they end at the ${b.step.table} ${b.step.chain} policy (${b.step.detail ?? 'DROP'}): nothing leads them to it`;
+      const decider = b.rule
+        ? `${atLine(b.rule)} (${OWNER_NAMES[b.owner]}) ${b.verdict === 'rejected' ? 'rejects' : 'drops'} them first`
+        : `they end at the ${b.step.table} ${b.step.chain} policy (${b.step.detail ?? 'DROP'}): nothing leads them to it`;
       const xen = b.expectedPurpose.startsWith('xen-');
       out.push(
         report(shadowedRule, {
@@ -78,38 +90,43 @@ export const shadowedRule = defineCheck({
       );
     }
     // An isolated network's REJECT that an earlier ACCEPT bypasses: its guests get out.
-    for (const probes of ctx.reachability()) for (const s of probes.subjects) {
-      if (!ctx.hasRules(s.network, s.family)) continue;
-      if (ctx.modeOf(s.network) !== 'none') continue;
-      const r = probes.out(s);
-      if (r.request.verdict !== 'delivered') continue;
-      const family = s.family === 6 ? 'ipv6' : 'ipv4';
-      const reject = ctx.rulesOf(s.network.name).find((e) => e.purpose === 'reject-out' && e.family === family)?.rule;
-      const nftFamily = s.family === 6 ? 'ip6' : 'ip';
-      const nftReject = reject ? null : ctx.nftRulesOf(s.network.name).find((e) => e.purpose === 'reject-out' && e.owner === 'libvirt' && e.rule.family === nftFamily)?.rule;
-      if (nftReject) {
-        out.push(nftBypassed(ctx, s, nftReject, acceptedAt(ctx, probes.detail(r).request, 'FORWARD')));
-        continue;
+    for (const probes of ctx.reachability())
+      for (const s of probes.subjects) {
+        if (!ctx.hasRules(s.network, s.family)) continue;
+        if (ctx.modeOf(s.network) !== 'none') continue;
+        const r = probes.out(s);
+        if (r.request.verdict !== 'delivered') continue;
+        const family = s.family === 6 ? 'ipv6' : 'ipv4';
+        const reject = ctx.rulesOf(s.network.name).find((e) => e.purpose === 'reject-out' && e.family === family)?.rule;
+        const nftFamily = s.family === 6 ? 'ip6' : 'ip';
+        const nftReject = reject
+          ? null
+          : ctx
+              .nftRulesOf(s.network.name)
+              .find((e) => e.purpose === 'reject-out' && e.owner === 'libvirt' && e.rule.family === nftFamily)?.rule;
+        if (nftReject) {
+          out.push(nftBypassed(ctx, s, nftReject, acceptedAt(ctx, probes.detail(r).request, 'FORWARD')));
+          continue;
+        }
+        const accept = stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'));
+        if (!reject) continue;
+        out.push(
+          report(shadowedRule, {
+            network: s.network.name,
+            message: 'bypassed',
+            fix: accept ? 'removeAccept' : 'restoreJumps',
+            data: {
+              network: networkLabel(s.network),
+              reject: atLine(reject),
+              over: s.family === 6 ? ' over IPv6' : '',
+              by: accept ? `${atLine(accept)} accepts them first` : 'the FORWARD policy accepts them before it',
+              delete: accept ? deleteCommand(accept, family) : '',
+            },
+            location: ctx.location(reject),
+            related: accept ? [{ ...ctx.location(accept), message: 'accepts first' }] : [],
+          }),
+        );
       }
-      const accept = stepRule(acceptedBy(probes.detail(r).request, 'filter', 'FORWARD'));
-      if (!reject) continue;
-      out.push(
-        report(shadowedRule, {
-          network: s.network.name,
-          message: 'bypassed',
-          fix: accept ? 'removeAccept' : 'restoreJumps',
-          data: {
-            network: networkLabel(s.network),
-            reject: atLine(reject),
-            over: s.family === 6 ? ' over IPv6' : '',
-            by: accept ? `${atLine(accept)} accepts them first` : 'the FORWARD policy accepts them before it',
-            delete: accept ? deleteCommand(accept, family) : '',
-          },
-          location: ctx.location(reject),
-          related: accept ? [{ ...ctx.location(accept), message: 'accepts first' }] : [],
-        }),
-      );
-    }
     // What the simulator could not decide in libvirt's nft table: unknown, and why (never "no findings").
     for (const u of undecidedTraffic(ctx)) {
       if (!u.expectedNft || u.owner !== 'libvirt') continue;
@@ -119,7 +136,13 @@ export const shadowedRule = defineCheck({
           network: u.subject.network.name,
           message: 'undecided',
           fix: 'giveState',
-          data: { network: networkLabel(u.subject.network), expected: nftWords(u.expectedNft), purpose: u.expectedPurpose, what: u.what, reason: u.reason.replace(/^unknown because /, '') },
+          data: {
+            network: networkLabel(u.subject.network),
+            expected: nftWords(u.expectedNft),
+            purpose: u.expectedPurpose,
+            what: u.what,
+            reason: u.reason.replace(/^unknown because /, ''),
+          },
           location: nftLocation(ctx, u.expectedNft),
         }),
       );
@@ -159,7 +182,7 @@ export const shadowedRule = defineCheck({
  */
 function xenWhy(accept: Rule, decider: Rule | null): string {
   const below = decider !== null && decider.chain === accept.chain && decider.pos.line < accept.pos.line;
-  return `${below ? ': vif-bridge appended it (Xen before 3.4 runs `iptables -A FORWARD`), below the host\'s rule' : ''}; this holds while bridged frames pass through iptables (br_netfilter with net.bridge.bridge-nf-call-iptables=1, its default once loaded: the dump cannot show it, and its -m physdev rules need the module) — with it off, iptables never sees the guests' bridged traffic`;
+  return `${below ? ": vif-bridge appended it (Xen before 3.4 runs `iptables -A FORWARD`), below the host's rule" : ''}; this holds while bridged frames pass through iptables (br_netfilter with net.bridge.bridge-nf-call-iptables=1, its default once loaded: the dump cannot show it, and its -m physdev rules need the module) — with it off, iptables never sees the guests' bridged traffic`;
 }
 
 function nftWords(rule: NftRule): string {
@@ -181,11 +204,20 @@ function derived(ctx: AuditContext, rule: NftRule): boolean | null {
 function nftShadowed(ctx: AuditContext, b: Blocked): Finding | null {
   const decider = b.compiled?.nft?.rule ?? null;
   const expected = b.expectedNft;
-  if (!expected || !decider || decider === expected || b.step.table !== `${expected.family} ${expected.table}`) return null;
+  if (!expected || !decider || decider === expected || b.step.table !== `${expected.family} ${expected.table}`)
+    return null;
   const stop = stoppedAt(ctx, b.step);
   const mine = derived(ctx, decider);
-  const whose = mine === false ? 'a rule libvirt does not derive for any running network' : mine === true ? "one of libvirt's own rules" : 'an earlier rule';
-  const where = decider.chain === expected.chain ? 'earlier in the same chain' : `in chain ${decider.chain}, which the forward chain runs first`;
+  const whose =
+    mine === false
+      ? 'a rule libvirt does not derive for any running network'
+      : mine === true
+        ? "one of libvirt's own rules"
+        : 'an earlier rule';
+  const where =
+    decider.chain === expected.chain
+      ? 'earlier in the same chain'
+      : `in chain ${decider.chain}, which the forward chain runs first`;
   return report(shadowedRule, {
     network: b.subject.network.name,
     message: 'nftShadowed',
@@ -208,7 +240,12 @@ function nftShadowed(ctx: AuditContext, b: Blocked): Finding | null {
 }
 
 /** An isolated network's nft reject that an earlier accept in libvirt's table bypasses: its guests get out. */
-function nftBypassed(ctx: AuditContext, s: Blocked['subject'], reject: NftRule, by: ReturnType<typeof acceptedAt>): Finding {
+function nftBypassed(
+  ctx: AuditContext,
+  s: Blocked['subject'],
+  reject: NftRule,
+  by: ReturnType<typeof acceptedAt>,
+): Finding {
   const accept = by.nft?.rule?.nft?.rule ?? null;
   return report(shadowedRule, {
     network: s.network.name,
@@ -218,7 +255,8 @@ function nftBypassed(ctx: AuditContext, s: Blocked['subject'], reject: NftRule, 
       network: networkLabel(s.network),
       reject: nftWords(reject),
       by: by.words.replace(/^accepted by /, ''),
-      foreign: accept && derived(ctx, accept) === false ? ' (a rule libvirt does not derive for any running network)' : '',
+      foreign:
+        accept && derived(ctx, accept) === false ? ' (a rule libvirt does not derive for any running network)' : '',
       delete: accept ? deleteHint(accept) : '',
     },
     location: nftLocation(ctx, reject),

@@ -14,7 +14,18 @@ import { networkLabel, deleteCommand } from '../words.js';
 import { plural } from '../../model/text.js';
 
 /** Matches whose second copy sees different packets than the first (counters, rates, lists). */
-const STATEFUL = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'nth', 'random', 'time', 'set']);
+const STATEFUL = new Set([
+  'limit',
+  'hashlimit',
+  'recent',
+  'statistic',
+  'quota',
+  'connlimit',
+  'nth',
+  'random',
+  'time',
+  'set',
+]);
 const NAT_TARGETS = new Set(['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'NETMAP', 'CHECKSUM']);
 
 /** Would a second identical copy of this rule never change what happens to a packet? */
@@ -26,8 +37,10 @@ function deadWhenRepeated(rule: Rule, userChains: ReadonlySet<string>): boolean 
 }
 
 function ownerHint(e: Explained | undefined): string {
-  if (e?.owner === 'libvirt') return ' libvirt adds its rules again when the network (or the daemon, or a firewall reload) restarts without removing the old ones first';
-  if (e?.owner === 'xen') return " Xen's vif-bridge adds a vif's rules on every 'online' event, and an 'offline' that never ran leaves the old ones";
+  if (e?.owner === 'libvirt')
+    return ' libvirt adds its rules again when the network (or the daemon, or a firewall reload) restarts without removing the old ones first';
+  if (e?.owner === 'xen')
+    return " Xen's vif-bridge adds a vif's rules on every 'online' event, and an 'offline' that never ran leaves the old ones";
   return '';
 }
 
@@ -54,13 +67,18 @@ export const staleRules = defineCheck({
   summary: 'rules no running network accounts for: leftovers of removed networks, and duplicates',
   docs: 'docs/checks/stale-rules.md',
   messages: {
-    duplicate: '{{table}} {{chain}}: the same rule appears {{times}} times (lines {{lines}}); {{copies}} after the first can never decide anything{{derived}}.{{hint}}',
+    duplicate:
+      '{{table}} {{chain}}: the same rule appears {{times}} times (lines {{lines}}); {{copies}} after the first can never decide anything{{derived}}.{{hint}}',
     leftover: '{{Why}}: {{count}} (line{{s}} {{lines}}; {{what}})',
     nftLeftover: 'table {{family}} libvirt_network, chain {{chain}}: `{{rule}}` is a rule {{whose}}',
-    deleteCopies: 'delete the extra copies (each `iptables -t {{table}} -D {{chain}} …` removes one) or reload the host firewall and restart the networks so each rule is added once',
-    startStopOrRemove: 'start and stop the network once so {{owner}} removes its own rules, or remove them: {{removes}}{{more}}',
-    removeOrDefine: 'if the network is gone, remove them: {{removes}}{{more}}; if it should run, give its definition with --net',
-    nftRemove: 'remove it: `nft delete rule {{family}} libvirt_network {{chain}} handle {{handle}}`, or start and stop its network once so libvirt removes its own rules',
+    deleteCopies:
+      'delete the extra copies (each `iptables -t {{table}} -D {{chain}} …` removes one) or reload the host firewall and restart the networks so each rule is added once',
+    startStopOrRemove:
+      'start and stop the network once so {{owner}} removes its own rules, or remove them: {{removes}}{{more}}',
+    removeOrDefine:
+      'if the network is gone, remove them: {{removes}}{{more}}; if it should run, give its definition with --net',
+    nftRemove:
+      'remove it: `nft delete rule {{family}} libvirt_network {{chain}} handle {{handle}}`, or start and stop its network once so libvirt removes its own rules',
   },
   run(ctx): Finding[] {
     const out: Finding[] = [];
@@ -69,7 +87,10 @@ export const staleRules = defineCheck({
     for (const r of expected?.rules ?? []) expectedCount.set(r.key, (expectedCount.get(r.key) ?? 0) + 1);
     // Copies beyond the first never decide anything, whoever added them (even when the set-up derives them twice).
     const userChains = new Map<string, Set<string>>();
-    for (const d of ctx.dumps) for (const t of d.tables) for (const c of t.chains) if (!c.builtin) userChains.set(t.name, (userChains.get(t.name) ?? new Set()).add(c.name));
+    for (const d of ctx.dumps)
+      for (const t of d.tables)
+        for (const c of t.chains)
+          if (!c.builtin) userChains.set(t.name, (userChains.get(t.name) ?? new Set()).add(c.name));
     const extraCopies = new Set<Rule>();
 
     // Duplicates: copies beyond the first (or beyond what the running networks derive).
@@ -87,7 +108,10 @@ export const staleRules = defineCheck({
         ...extras.slice(1).map((r) => ({ ...ctx.location(r), message: 'another copy' })),
       ];
       const lines = rules.map((r) => r.pos.line);
-      const derived = (expectedCount.get(key) ?? 0) > 1 ? ` (the running set-up derives it ${expectedCount.get(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})` : '';
+      const derived =
+        (expectedCount.get(key) ?? 0) > 1
+          ? ` (the running set-up derives it ${expectedCount.get(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})`
+          : '';
       out.push(
         report(staleRules, {
           network: e?.network ?? null,
@@ -112,18 +136,40 @@ export const staleRules = defineCheck({
     if (!ctx.given) return out;
     out.push(...nftStale(ctx));
     const byName = new Map(ctx.networks.map((n) => [n.name, n]));
-    const groups = new Map<string, { why: string; network: string | null; inactive: boolean; owner: string; rules: Explained[] }>();
+    const groups = new Map<
+      string,
+      { why: string; network: string | null; inactive: boolean; owner: string; rules: Explained[] }
+    >();
     for (const e of ctx.explained) {
-      if (e.purpose === null || e.purpose === 'chain-setup' || (e.owner !== 'libvirt' && e.owner !== 'xen') || extraCopies.has(e.rule)) continue;
+      if (
+        e.purpose === null ||
+        e.purpose === 'chain-setup' ||
+        (e.owner !== 'libvirt' && e.owner !== 'xen') ||
+        extraCopies.has(e.rule)
+      )
+        continue;
       const n = e.network === null ? null : byName.get(e.network);
       let why: string | null = null;
       if (!n) why = `${e.owner} rules that belong to no network`;
-      else if (n.origin === 'inferred') why = `rules for ${networkLabel(n)}, which no given network owns: left behind when a network was undefined or its rules were not removed, or copied from another host`;
-      else if (ctx.isInactive(n)) why = `rules of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed them`;
-      else if (expected && !expected.matched.has(e.rule) && (n.definition?.kind === 'xen' || ctx.flavor.flavor !== null)) why = `rules for ${networkLabel(n)} that its definition does not derive (${expected.eras.join(', ')}): left from an earlier definition, mode or libvirt release`;
+      else if (n.origin === 'inferred')
+        why = `rules for ${networkLabel(n)}, which no given network owns: left behind when a network was undefined or its rules were not removed, or copied from another host`;
+      else if (ctx.isInactive(n))
+        why = `rules of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed them`;
+      else if (
+        expected &&
+        !expected.matched.has(e.rule) &&
+        (n.definition?.kind === 'xen' || ctx.flavor.flavor !== null)
+      )
+        why = `rules for ${networkLabel(n)} that its definition does not derive (${expected.eras.join(', ')}): left from an earlier definition, mode or libvirt release`;
       if (!why) continue;
       const key = `${e.network ?? ''}\u0000${why}`;
-      const g = groups.get(key) ?? { why, network: e.network, inactive: n !== null && n !== undefined && ctx.isInactive(n), owner: e.owner === 'libvirt' ? 'libvirt' : 'Xen', rules: [] };
+      const g = groups.get(key) ?? {
+        why,
+        network: e.network,
+        inactive: n !== null && n !== undefined && ctx.isInactive(n),
+        owner: e.owner === 'libvirt' ? 'libvirt' : 'Xen',
+        rules: [],
+      };
       g.rules.push(e);
       groups.set(key, g);
     }
@@ -132,10 +178,16 @@ export const staleRules = defineCheck({
       const lines = g.rules.map((e) => e.rule.pos.line);
       const purposes = [...new Set(g.rules.map((e) => e.purpose!))];
       const what = g.rules.length === 1 ? `${first.purpose}: ${first.why}` : `${purposes.join(', ')}`;
-      const removes = g.rules.slice(0, 3).map((e) => `\`${deleteCommand(e.rule, e.family)}\``).join(', ');
+      const removes = g.rules
+        .slice(0, 3)
+        .map((e) => `\`${deleteCommand(e.rule, e.family)}\``)
+        .join(', ');
       const more = g.rules.length > 3 ? ` and ${g.rules.length - 3} more like them` : '';
       const count = g.rules.length === 1 ? 'a rule' : `${g.rules.length} rules`;
-      const why = g.rules.length === 1 ? g.why.replace(/^rules /, 'a rule ').replace(/^(libvirt|xen) rules that belong/, 'a $1 rule that belongs') : g.why;
+      const why =
+        g.rules.length === 1
+          ? g.why.replace(/^rules /, 'a rule ').replace(/^(libvirt|xen) rules that belong/, 'a $1 rule that belongs')
+          : g.why;
       out.push(
         report(staleRules, {
           network: g.network,
@@ -160,7 +212,10 @@ export const staleRules = defineCheck({
   },
 });
 
-/** Rules in libvirt's nft tables that the running networks do not derive: a stopped network's, an older release's, a copy. */
+/**
+ * Rules in libvirt's nft tables that the running networks do not derive: a stopped network's, an older release's, a
+ * copy.
+ */
 function nftStale(ctx: AuditContext): Finding[] {
   const expected = nftExpectedOf(ctx);
   const nft = ctx.nft;
@@ -170,11 +225,18 @@ function nftStale(ctx: AuditContext): Finding[] {
     // A rule names its network by the bridge (`iif "virbr3"`).
     const bridge = /\b(?:iif|oif|iifname|oifname) "([^"]+)"/.exec(x.text)?.[1];
     const n = bridge ? bridges.get(bridge) : undefined;
-    const whose = n && ctx.isInactive(n) ? `of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed it`
-      : n ? `for ${networkLabel(n)} that its definition does not derive (${expected.era}): left from an earlier definition, mode or libvirt release, or a copy`
-      : bridge ? `for bridge ${bridge}, which no given network owns: left behind when a network was undefined, or copied from another host`
-      : `that no running network derives (${expected.era})`;
-    const handle = x.rule.handle === null ? '<handle> (list it with `nft -a list table ' + `${x.family} libvirt_network` + '`)' : String(x.rule.handle);
+    const whose =
+      n && ctx.isInactive(n)
+        ? `of ${networkLabel(n)}, which is defined but not running (--inactive): stopping it should have removed it`
+        : n
+          ? `for ${networkLabel(n)} that its definition does not derive (${expected.era}): left from an earlier definition, mode or libvirt release, or a copy`
+          : bridge
+            ? `for bridge ${bridge}, which no given network owns: left behind when a network was undefined, or copied from another host`
+            : `that no running network derives (${expected.era})`;
+    const handle =
+      x.rule.handle === null
+        ? '<handle> (list it with `nft -a list table ' + `${x.family} libvirt_network` + '`)'
+        : String(x.rule.handle);
     return report(staleRules, {
       network: n?.name ?? null,
       message: 'nftLeftover',
