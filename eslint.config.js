@@ -1,10 +1,20 @@
 // typescript-eslint's recommended rules over the sources, the tests and the scripts. Without type
 // information: the type-checked set needs a second TypeScript program and took 5-8 minutes on the
-// shared 2-core machine (tsc already type-checks everything in npm test). Formatting is Prettier's.
+// shared 2-core machine (tsc already type-checks everything in npm test). Formatting is Prettier's
+// (`npm run format:check` in npm test); line length is checked here.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const node = { process: 'readonly', Buffer: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' };
+const node = {
+  process: 'readonly',
+  Buffer: 'readonly',
+  console: 'readonly',
+  URL: 'readonly',
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly',
+  setInterval: 'readonly',
+  clearInterval: 'readonly',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
@@ -17,7 +27,16 @@ export default tseslint.config(
       // Control characters are matched on purpose: that is how junk input is found and named.
       'no-control-regex': 'off',
       // `_name` marks a binding kept for its place (a destructured variable taken out of a rest).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      // Lines of at most 120 columns (Prettier's printWidth). Prettier wraps the code; a string, a
+      // template or a regex it cannot break is let through, so a message is never split to fit.
+      'max-len': [
+        'error',
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
     },
   },
 );
