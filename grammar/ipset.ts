@@ -20,7 +20,7 @@ import {
   type IpsetPart,
   type IpsetSave,
 } from '../src/model/ipset.js';
-import { protocolNumber } from '../src/model/protocols.js';
+import { protocolNumber, SERVICE_PORTS } from '../src/model/protocols.js';
 
 const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f]+/, group: Lexer.SKIPPED });
 // `#` starts a comment only where a line starts (ipset restore skips such lines).
@@ -330,7 +330,7 @@ function portPart(text: string, family: IpFamily | null, bitmap: boolean, at: Pl
     return { kind: 'port', proto, lo: port, hi: port };
   }
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(rest);
-  const service = m ? null : SERVICES[rest];
+  const service = m ? null : SERVICE_PORTS[rest];
   if (!m && service === undefined) fail(at, `bad port '${rest}' in '${text}'`);
   const lo = m ? Number(m[1]) : service!;
   const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
@@ -341,28 +341,6 @@ function portPart(text: string, family: IpFamily | null, bitmap: boolean, at: Pl
   }
   return { kind: 'port', proto, lo, hi };
 }
-
-/** Service names libipset resolves (getservbyname): the ones ipset save never prints but restore files may hold. */
-const SERVICES: Readonly<Record<string, number>> = {
-  ftp: 21,
-  ssh: 22,
-  telnet: 23,
-  smtp: 25,
-  domain: 53,
-  bootps: 67,
-  bootpc: 68,
-  tftp: 69,
-  http: 80,
-  www: 80,
-  pop3: 110,
-  ntp: 123,
-  imap: 143,
-  snmp: 161,
-  https: 443,
-  submission: 587,
-  imaps: 993,
-  pop3s: 995,
-};
 
 /** One member as the set's dimensions read it; a net range becomes several members, as ipset stores it. */
 function parseMember(file: string, set: IpSet, t: IToken): Array<readonly IpsetPart[]> {

@@ -160,3 +160,28 @@ export const ICMPV6_TYPES: Readonly<Record<string, string>> = {
   'neighbor-advertisement': '136',
   redirect: '137',
 };
+
+/**
+ * The service names iptables, ipset and the simulator resolve to ports (getservbyname over /etc/services):
+ * those a rule or a set file may name though iptables-save and ipset save print numbers.
+ */
+export const SERVICE_PORTS: Readonly<Record<string, number>> = {
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  bootps: 67,
+  bootpc: 68,
+  tftp: 69,
+  http: 80,
+  www: 80,
+  pop3: 110,
+  ntp: 123,
+  imap: 143,
+  snmp: 161,
+  https: 443,
+  submission: 587,
+  imaps: 993,
+  pop3s: 995,
+};

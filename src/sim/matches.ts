@@ -4,7 +4,7 @@
 
 import { parseCidr, parseHost, maskOf, type IpFamily } from '../model/cidr.js';
 import type { Match, Option } from '../model/dump.js';
-import { ICMP_TYPES, ICMPV6_TYPES, protocolNumber } from '../model/protocols.js';
+import { ICMP_TYPES, ICMPV6_TYPES, protocolNumber, SERVICE_PORTS } from '../model/protocols.js';
 import { NO_ENV, type EvalEnv } from './env.js';
 import { FOUND, MAYBE, parseSetFlags, testSet } from './ipset.js';
 import { parseRecent, recentTest } from './recent.js';
@@ -38,33 +38,12 @@ const first = (o: Option): string => o.args[0]?.value ?? '';
 
 // --- shared value parsers ---------------------------------------------------------------
 
-const SERVICES: Readonly<Record<string, number>> = {
-  ftp: 21,
-  ssh: 22,
-  telnet: 23,
-  smtp: 25,
-  domain: 53,
-  bootps: 67,
-  bootpc: 68,
-  tftp: 69,
-  http: 80,
-  www: 80,
-  pop3: 110,
-  ntp: 123,
-  imap: 143,
-  snmp: 161,
-  https: 443,
-  submission: 587,
-  imaps: 993,
-  pop3s: 995,
-};
-
 function port(text: string): number | null {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
     return n <= 65535 ? n : null;
   }
-  return SERVICES[text.toLowerCase()] ?? null;
+  return SERVICE_PORTS[text.toLowerCase()] ?? null;
 }
 
 /** `22`, `1024:65535`, `:1023`, `1024:` → inclusive range. */

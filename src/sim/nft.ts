@@ -21,7 +21,7 @@ import type {
   NftStatement,
   NftTable,
 } from '../model/nft.js';
-import { protocolNumber } from '../model/protocols.js';
+import { protocolNumber, SERVICE_PORTS } from '../model/protocols.js';
 import { SYMBOL_VALUES } from '../model/nft-types.js';
 import { ICMP_TYPES, ICMPV6_TYPES } from '../model/protocols.js';
 import { nftExprText, nftStatementText } from '../write/nft-rule.js';
@@ -92,26 +92,6 @@ const HOOKS: Readonly<Record<string, Hook>> = {
 
 // --- symbols -------------------------------------------------------------------------------
 
-const SERVICES: Readonly<Record<string, number>> = {
-  ftp: 21,
-  ssh: 22,
-  telnet: 23,
-  smtp: 25,
-  domain: 53,
-  bootps: 67,
-  bootpc: 68,
-  tftp: 69,
-  http: 80,
-  www: 80,
-  pop3: 110,
-  ntp: 123,
-  imap: 143,
-  snmp: 161,
-  https: 443,
-  submission: 587,
-  imaps: 993,
-  pop3s: 995,
-};
 const CT_STATE: Readonly<Record<string, number>> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
 const CT_STATUS: Readonly<Record<string, number>> = {
   expected: 1,
@@ -189,7 +169,7 @@ function constant(v: string | number | boolean, key: Key, family: IpFamily): Val
       case 'iftype':
         return IFTYPE;
       case 'port':
-        return SERVICES;
+        return SERVICE_PORTS;
       default:
         return null;
     }
@@ -810,8 +790,8 @@ function natPorts(e: NftExpr | null, what: string): [number, number] | [null, nu
   const port = (x: NftExpr): number =>
     x.kind === 'value' && typeof x.value === 'number'
       ? x.value
-      : x.kind === 'value' && typeof x.value === 'string' && SERVICES[x.value] !== undefined
-        ? SERVICES[x.value]!
+      : x.kind === 'value' && typeof x.value === 'string' && SERVICE_PORTS[x.value] !== undefined
+        ? SERVICE_PORTS[x.value]!
         : unknown(what);
   if (e.kind === 'range') return [port(e.low), port(e.high)];
   const p = port(e);
