@@ -185,3 +185,19 @@ export const SERVICE_PORTS: Readonly<Record<string, number>> = {
   imaps: 993,
   pop3s: 995,
 };
+
+/** The kernel's route types, in their order (RTN_UNSPEC = 0 … RTN_XRESOLVE = 11): -m addrtype's names. */
+export const RTN_TYPES: readonly string[] = [
+  'UNSPEC',
+  'UNICAST',
+  'LOCAL',
+  'BROADCAST',
+  'ANYCAST',
+  'MULTICAST',
+  'BLACKHOLE',
+  'UNREACHABLE',
+  'PROHIBIT',
+  'THROW',
+  'NAT',
+  'XRESOLVE',
+];

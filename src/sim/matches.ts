@@ -4,7 +4,7 @@
 
 import { parseCidr, parseHost, maskOf, type IpFamily } from '../model/cidr.js';
 import type { Match, Option } from '../model/dump.js';
-import { ICMP_TYPES, ICMPV6_TYPES, protocolNumber, SERVICE_PORTS } from '../model/protocols.js';
+import { ICMP_TYPES, ICMPV6_TYPES, protocolNumber, RTN_TYPES, SERVICE_PORTS } from '../model/protocols.js';
 import { NO_ENV, type EvalEnv } from './env.js';
 import { FOUND, MAYBE, parseSetFlags, testSet } from './ipset.js';
 import { parseRecent, recentTest } from './recent.js';
@@ -460,20 +460,7 @@ const connmark: Compiler = (m, family, env) => {
   return { ...known, test: (c) => (c.flow?.markUnknown === true ? undecided(c, why) : t(c)) };
 };
 
-const ADDR_TYPES = new Set([
-  'UNSPEC',
-  'UNICAST',
-  'LOCAL',
-  'BROADCAST',
-  'ANYCAST',
-  'MULTICAST',
-  'BLACKHOLE',
-  'UNREACHABLE',
-  'PROHIBIT',
-  'THROW',
-  'NAT',
-  'XRESOLVE',
-]);
+const ADDR_TYPES: ReadonlySet<string> = new Set(RTN_TYPES);
 
 const addrtype: Compiler = (m) => {
   let limitIn = false;

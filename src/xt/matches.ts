@@ -22,6 +22,7 @@ import {
   uintRange,
   type ValueType,
 } from './values.js';
+import { RTN_TYPES } from '../model/protocols.js';
 
 type MatchDef = Omit<Extension, 'kind'>;
 const m = (def: MatchDef): Extension => ({ kind: 'match', ...def });
@@ -434,20 +435,6 @@ const iprange = m({
   check: (given) => (given.size === 0 ? 'give --src-range or --dst-range' : null),
 });
 
-const RTN_TYPES = [
-  'UNSPEC',
-  'UNICAST',
-  'LOCAL',
-  'BROADCAST',
-  'ANYCAST',
-  'MULTICAST',
-  'BLACKHOLE',
-  'UNREACHABLE',
-  'PROHIBIT',
-  'THROW',
-  'NAT',
-  'XRESOLVE',
-];
 const addrTypes = flagList(
   RTN_TYPES.map((n, i) => [n, 1 << i] as const),
   {
