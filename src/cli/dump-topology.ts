@@ -8,7 +8,7 @@ import { auditTopology, forwardGuests } from '../diagram/build.js';
 import { formatHost, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import { portForwards } from '../sim/dnat.js';
-import { buildTopology, DEFAULT_UPLINK, type GuestSpec, type Topology, type TopologySpec } from '../sim/topology.js';
+import { buildTopology, DEFAULT_UPLINK, guestSpecsOf, type Topology, type TopologySpec } from '../sim/topology.js';
 import { mostCommon } from '../model/lists.js';
 
 export interface DumpTopology {
@@ -87,16 +87,7 @@ export function dumpTopology(spec: TopologySpec, dump: Dump, uplinkGiven: boolea
   // A guest at every port forward's target inside a known subnet that no guest has.
   const extra = forwardGuests(dump, family, topology);
   if (extra.length > 0) {
-    const kept: GuestSpec[] = topology.endpoints
-      .filter((e) => e.kind === 'guest')
-      .map((e) => ({
-        name: e.name,
-        attach: e.iface,
-        addresses: e.addresses,
-        gateways: e.gateways,
-        port: e.port,
-        mac: e.mac,
-      }));
+    const kept = guestSpecsOf(topology);
     s = { ...s, autoGuests: false, guests: [...kept, ...extra] };
     topology = buildTopology(s);
     for (const g of extra) {

@@ -12,6 +12,7 @@ import {
   buildTopology,
   DEFAULT_UPLINK,
   emptySpec,
+  guestSpecsOf,
   linkSubnet,
   parseAddress,
   parseLinkAddress,
@@ -70,16 +71,7 @@ export function diagramOf(dump: Dump, spec: TopologySpec, options: DiagramOption
   const extra = forwardGuests(dump, family, first);
   // The guests as built (auto-placed ones included), then the new ones: adding a guest to a
   // bridge must not take the place of the guest the network already had there.
-  const kept: GuestSpec[] = first.endpoints
-    .filter((e) => e.kind === 'guest')
-    .map((e) => ({
-      name: e.name,
-      attach: e.iface,
-      addresses: e.addresses,
-      gateways: e.gateways,
-      port: e.port,
-      mac: e.mac,
-    }));
+  const kept = guestSpecsOf(first);
   const topology =
     extra.length > 0 ? buildTopology({ ...spec, autoGuests: false, guests: [...kept, ...extra] }) : first;
   const sim = prepare(

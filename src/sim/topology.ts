@@ -222,6 +222,20 @@ function autoGuestAddresses(net: Network): LinkAddress[] {
 }
 
 /** Builds the topology: networks give bridges (and, with autoGuests, one guest each); flags add the rest. */
+/** The guests of a built topology as specs again (auto-placed ones included), to build it anew with more. */
+export function guestSpecsOf(topology: Topology): GuestSpec[] {
+  return topology.endpoints
+    .filter((e) => e.kind === 'guest')
+    .map((e) => ({
+      name: e.name,
+      attach: e.iface,
+      addresses: e.addresses,
+      gateways: e.gateways,
+      port: e.port,
+      mac: e.mac,
+    }));
+}
+
 export function buildTopology(spec: TopologySpec): Topology {
   const interfaces: HostInterface[] = [
     {
