@@ -184,27 +184,12 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
       'forward-out',
       ctx,
     );
-    if (block === 'route') {
-      emit(
-        family,
-        'filter',
-        chains.forwardIn,
-        [
-          '--destination',
-          subnet,
-          ...(dev ? ['--in-interface', dev] : []),
-          '--out-interface',
-          bridge,
-          '--jump',
-          'ACCEPT',
-        ],
-        'forward-in',
-        ctx,
-      );
-      continue;
-    }
-    const replies =
-      era.related === 'conntrack'
+    // Into the guests: routed networks accept everything to the subnet (networkAddRoutingFirewallRules),
+    // NAT networks only the replies (networkAddMasqueradingFirewallRules).
+    const routed = block === 'route';
+    const replies = routed
+      ? []
+      : era.related === 'conntrack'
         ? ['--match', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED']
         : ['--match', 'state', '--state', 'ESTABLISHED,RELATED'];
     emit(
@@ -221,9 +206,10 @@ export function networkCommands(network: Network, era: IptablesEra, notes: strin
         '--jump',
         'ACCEPT',
       ],
-      'related-in',
+      routed ? 'forward-in' : 'related-in',
       ctx,
     );
+    if (routed) continue;
     masquerade(network, ip, subnet, dev, era, emit, ctx, family);
   }
 
