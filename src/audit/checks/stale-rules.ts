@@ -49,13 +49,15 @@ function* copies(dumps: readonly Dump[]): Generator<Rule[]> {
   for (const dump of dumps) {
     for (const table of dump.tables) {
       for (const chain of table.chains) {
-        const byText = new Map<string, Rule[]>();
+        // Most rules are unique: a rule is kept alone, and a list is made only for its second copy.
+        const byText = new Map<string, Rule | Rule[]>();
         for (const rule of chain.rules) {
-          const list = byText.get(rule.text);
-          if (list) list.push(rule);
-          else byText.set(rule.text, [rule]);
+          const seen = byText.get(rule.text);
+          if (seen === undefined) byText.set(rule.text, rule);
+          else if (Array.isArray(seen)) seen.push(rule);
+          else byText.set(rule.text, [seen, rule]);
         }
-        for (const list of byText.values()) if (list.length > 1) yield list;
+        for (const seen of byText.values()) if (Array.isArray(seen)) yield seen;
       }
     }
   }
