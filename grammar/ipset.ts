@@ -7,7 +7,7 @@
 // ipset 7.x prints, its options, and every member parsed by the set's dimensions (addresses of the
 // set's family, CIDRs, proto:port, MACs, interfaces, marks, member sets), with FILE:LINE:COL errors.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer, type IToken } from './chevrotain.js';
 import { familyBits, parseCidr, parseHost, type IpFamily } from '../src/model/cidr.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';

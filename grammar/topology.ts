@@ -12,7 +12,7 @@
 // Tokens first, then the line grammar (chevrotain, embedded actions), then meaning: every
 // value is checked here so errors carry FILE:LINE:COL.
 
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import { parseCidr, parseHost, type HostAddress } from '../src/model/cidr.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
