@@ -90,7 +90,8 @@ EXIT STATUS
 ENVIRONMENT
     NO_COLOR              no colours, even on a terminal (no-color.org)
     LIBVIRT_DEFAULT_URI   the libvirt connection live uses when --connect is not given
-    VIRTABLES_DEBUG       print the stack trace of an internal error
+    VIRTABLES_DEBUG       print the stack trace of an internal error (and run dist/'s modules,
+                          not the bundle, so that its frames name the files)
     VIRTABLES_PROGRESS_DELAY_MS
                           how long work runs before a progress line appears (default 300)
 
