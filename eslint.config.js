@@ -22,6 +22,12 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   // The plain-JS helpers (bin/virtables, the netns agents) run on node: its globals.
   { files: ['**/*.js', '**/*.mjs', 'bin/virtables'], languageOptions: { globals: node } },
+  // bin/virtables is CommonJS (bin/package.json says so): see its header.
+  {
+    files: ['bin/virtables'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...node, require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     rules: {
       // Control characters are matched on purpose: that is how junk input is found and named.
