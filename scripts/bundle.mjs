@@ -9,10 +9,11 @@
 // Run by `npm run build` (and `npm ci`, through `prepare`) after tsc.
 
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import { rolldown } from 'rolldown';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,7 +88,9 @@ if (unknown.length > 0 || required.length > 0 || /\bimport\(\s*[^"'`\s]/.test(co
   );
 }
 code = code.replace(dynamic, (_m, _q, spec) => `importExternal(${JSON.stringify(spec)})`);
-writeFileSync(out, code);
+// The file is one function expression, which bin/virtables compiles as it is and calls with
+// CommonJS's arguments and `importExternal`.
+writeFileSync(out, `(function (exports, require, module, __filename, __dirname, importExternal) {${code}\n})\n`);
 
 // The code cache is taken after a small audit of the repo's own scenario has run, so it holds the
 // functions such a run compiles, not only the top level. V8 refuses a cache made by another V8 or
@@ -109,4 +112,7 @@ const warm = spawnSync(
 );
 if (warm.status !== 0 && warm.status !== 1) {
   throw new Error(`bundle: the warm-up audit failed (exit ${warm.status}): ${warm.stderr}`);
+}
+if (new Script(readFileSync(out, 'latin1'), { filename: out, cachedData: readFileSync(cache) }).cachedDataRejected) {
+  throw new Error(`bundle: V8 refuses the code cache it has just written (${cache})`);
 }

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { describeGraphviz, REPO, REPO_CORPUS } from '../helpers/env.js';
 
@@ -53,6 +54,14 @@ describe('the bundle and the modules are one program', () => {
     expect(built, `${BUNDLE} is missing: run npm run build`).toBeDefined();
     expect(built!.mtimeMs).toBeGreaterThanOrEqual(statSync(join(REPO, 'dist', 'src', 'cli', 'main.js')).mtimeMs);
     expect(/[^\x00-\x7f]/.test(readFileSync(BUNDLE, 'latin1'))).toBe(false);
+  });
+
+  it('V8 takes the code cache built for it', () => {
+    const script = new Script(readFileSync(BUNDLE, 'latin1'), {
+      filename: BUNDLE,
+      cachedData: readFileSync(`${BUNDLE}.cache`),
+    });
+    expect(script.cachedDataRejected).toBe(false);
   });
 
   for (const args of COMMANDS) {
