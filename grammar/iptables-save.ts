@@ -42,6 +42,8 @@ function atLineStart(re: RegExp): { exec: (text: string, offset: number) => RegE
   };
 }
 
+/** One space (nearly every gap between words): a single character, which the lexer compares without a regex. */
+const Space = createToken({ name: 'Space', pattern: ' ', group: Lexer.SKIPPED });
 const Spaces = createToken({
   name: 'Spaces',
   pattern: /[ \t\f\r]+/,
@@ -82,11 +84,56 @@ const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\\n
 // so a longer alternative never matched and trying one cost a second match and substring a token.
 const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/ });
 const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/ });
-const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/ });
-const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/ });
+/** What `\s` matches (a word ends before one). */
+function isBlank(c: number): boolean {
+  return c <= 0x20
+    ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
+    : c >= 0xa0 &&
+        (c === 0xa0 ||
+          c === 0x1680 ||
+          (c >= 0x2000 && c <= 0x200a) ||
+          c === 0x2028 ||
+          c === 0x2029 ||
+          c === 0x202f ||
+          c === 0x205f ||
+          c === 0x3000 ||
+          c === 0xfeff);
+}
+/**
+ * `-X` or `--long` standing alone (a blank or the end after it), compared by character codes: tried
+ * before OptionName on every word starting with `-`, a regex's failed match cost as much as a token.
+ */
+function commandWord(letter: string, long: string): { exec: (text: string, offset: number) => [string] | null } {
+  const short: [string] = [`-${letter}`];
+  const dashed: [string] = [`--${long}`];
+  const code = letter.charCodeAt(0);
+  const ends = (text: string, at: number): boolean => at === text.length || isBlank(text.charCodeAt(at));
+  return {
+    exec(text, offset) {
+      if (text.charCodeAt(offset) !== 0x2d) return null;
+      const c = text.charCodeAt(offset + 1);
+      if (c === code) return ends(text, offset + 2) ? short : null;
+      if (c === 0x2d && text.startsWith(long, offset + 2)) return ends(text, offset + 2 + long.length) ? dashed : null;
+      return null;
+    },
+  };
+}
+const Append = createToken({
+  name: 'Append',
+  pattern: commandWord('A', 'append'),
+  start_chars_hint: ['-'],
+  line_breaks: false,
+});
+const Insert = createToken({
+  name: 'Insert',
+  pattern: commandWord('I', 'insert'),
+  start_chars_hint: ['-'],
+  line_breaks: false,
+});
 const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/ });
 
 const allTokens: TokenType[] = [
+  Space,
   Spaces,
   CommentLine,
   TableHeader,
