@@ -246,6 +246,36 @@ export function ruleItems(words: readonly IToken[], from = 0, to = words.length)
   return items;
 }
 
+/** The objects of the words of the rule being read, reused line after line (see reusedItems). */
+const itemPool: Array<{ value: string; quoted: boolean; col: number }> = [];
+const pooledItems: RuleItem[] = [];
+
+/**
+ * ruleItems for a rule read at once, in objects the rule before had: assembleRules keeps no word
+ * (its model copies what it takes), so 100,000 rules' words are a dozen objects, not a million.
+ */
+function reusedItems(words: readonly IToken[], from: number, to: number): RuleItem[] {
+  const n = to - from;
+  while (itemPool.length < n) itemPool.push({ value: '', quoted: false, col: 0 });
+  pooledItems.length = n;
+  for (let i = 0; i < n; i++) {
+    const token = words[from + i]!;
+    const item = itemPool[i]!;
+    const image = token.image;
+    if (!image.includes('"')) {
+      item.value = image;
+      item.quoted = false;
+    } else {
+      const { text, quoted } = unquoteWord(image);
+      item.value = text;
+      item.quoted = quoted;
+    }
+    item.col = token.startOffset + 1;
+    pooledItems[i] = item;
+  }
+  return pooledItems;
+}
+
 class SaveLineParser extends EmbeddedActionsParser {
   constructor() {
     super(allTokens, { recoveryEnabled: false, maxLookahead: 3, skipValidations: true });
@@ -511,6 +541,48 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
   const flush = (open: OpenTable): void => {
     for (const run of open.pending.splice(0)) run();
   };
+  /** Reads a rule line's words into rules and files them (made once, not a function per line). */
+  const assemble = (
+    open: OpenTable,
+    chain: Chain,
+    ast: Extract<LineAst, { kind: 'rule' }>,
+    items: RuleItem[],
+    line: number,
+    lineText: string,
+    lineStart: number,
+  ): void => {
+    const made: Rule[] = assembleRules({
+      file,
+      line,
+      table: open.table.name,
+      chain: chain.name,
+      counters: ast.counters,
+      items,
+      text: lineText.trim(),
+      family: family ?? 'ipv4',
+      strict: options.strict,
+      notes,
+      tableChecks: open.checks,
+    });
+    rules += made.length;
+    if (sink) {
+      if (ast.command === 'insert') throw new ReadWhole();
+      for (const r of made) keepAside(aside!, chain.rules, r, sink, lineStart);
+      return;
+    }
+    if (ast.command === 'insert') {
+      const at = ast.position === null ? 0 : ast.position - 1;
+      if (at < 0 || at > chain.rules.length)
+        fail(
+          line,
+          (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1,
+          `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain.rules.length} rules (iptables: "Index of insertion too big")`,
+        );
+      chain.rules.splice(at, 0, ...made);
+    } else {
+      for (const r of made) chain.rules.push(r);
+    }
+  };
   /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets from the line's start. */
   const readLine = (lineText: string, lineStart: number, tokens: IToken[], from: number, to: number): void => {
     let quick = quickRule(tokens, from, to);
@@ -644,46 +716,17 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
             `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`,
           );
         const line = lineNo;
-        const items = ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
-        const assemble = (): void => {
-          const made: Rule[] = assembleRules({
-            file,
-            line,
-            table: open.table.name,
-            chain: chain!.name,
-            counters: ast.counters,
-            items,
-            text: lineText.trim(),
-            family: family ?? 'ipv4',
-            strict: options.strict,
-            notes,
-            tableChecks: open.checks,
-          });
-          rules += made.length;
-          if (sink) {
-            if (ast.command === 'insert') throw new ReadWhole();
-            for (const r of made) keepAside(aside!, chain!.rules, r, sink, lineStart);
-            return;
-          }
-          if (ast.command === 'insert') {
-            const at = ast.position === null ? 0 : ast.position - 1;
-            if (at < 0 || at > chain!.rules.length)
-              fail(
-                line,
-                (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1,
-                `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`,
-              );
-            chain!.rules.splice(at, 0, ...made);
-          } else {
-            for (const r of made) chain!.rules.push(r);
-          }
-        };
+        // Read now (the family known): the words of the line before are no longer used, and their objects take these.
+        const items =
+          family !== null
+            ? reusedItems(ast.words, ast.wordsFrom, ast.wordsTo)
+            : ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
         if (family === null) family = familyEvidence(items);
         if (family === null) {
-          open.pending.push(assemble);
+          open.pending.push(() => assemble(open, chain!, ast, items, line, lineText, lineStart));
         } else {
           if (open.pending.length > 0) flush(open);
-          assemble();
+          assemble(open, chain!, ast, items, line, lineText, lineStart);
         }
         break;
       }
