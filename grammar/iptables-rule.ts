@@ -16,6 +16,7 @@ import type {
   Option,
   ProtocolMatch,
   Rule,
+  SourcePos,
   Target,
 } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
@@ -149,8 +150,9 @@ const BASE_RESOLVED: ReadonlyMap<string, Resolved> = new Map(
   [...BASE_SHORT].map((l) => [l, { kind: 'base', letter: l, inline: null }]),
 );
 const NO_ARGS: readonly RawArg[] = [];
-/** The options of a known extension's instance: made from its raws, never pushed to. */
+/** No options (yet): never pushed to, replaced by an array of the first (see addOption). */
 const NO_OPTIONS: Option[] = Object.freeze([]) as unknown as Option[];
+const NO_RAWS: RawXtOption[] = Object.freeze([]) as unknown as RawXtOption[];
 const COMMANDS = new Set(['A', 'C', 'D', 'R', 'I', 'L', 'S', 'F', 'Z', 'N', 'X', 'E', 'P']);
 const LETTER_NAME: Readonly<Record<string, string>> = {
   s: 'source',
@@ -185,9 +187,10 @@ interface Loaded {
   readonly kind: 'match' | 'target';
   readonly name: string;
   readonly ext: Extension | null;
-  readonly raws: RawXtOption[];
+  /** NO_RAWS until the first (most extensions take one or two options: no array grown for them). */
+  raws: RawXtOption[];
   /** Only for an extension virtables does not know: its options as written (a known one's are made from `raws`). */
-  readonly options: Option[];
+  options: Option[];
   readonly col: number;
   readonly implicit: boolean;
   readonly goto: boolean;
@@ -335,62 +338,9 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   /** Base options given so far (one bit per letter: iptables refuses most of them twice). */
   let seenBase = 0;
 
-  const loadExt = (kind: 'match' | 'target', name: string, col: number, implicit: boolean, isGoto = false): Loaded => {
-    const ext = kind === 'match' ? findMatch(name, family) : findTarget(name, family);
-    const options = ext ? NO_OPTIONS : [];
-    const shown = kind === 'match' && ext ? ext.name : name;
-    const l: Loaded = {
-      kind,
-      name: shown,
-      ext: ext ?? null,
-      raws: [],
-      options,
-      col,
-      implicit,
-      goto: isGoto,
-      given: null,
-    };
-    if (ext && !merged.includes(ext)) merged.push(ext);
-    if (kind === 'match') loaded.push(l);
-    return l;
-  };
-  /** The newest instance of a known extension takes its options (xtables marks older clones completed). */
-  const instanceOf = (ext: Extension): Loaded => {
-    if (target?.ext === ext) return target;
-    for (let i = loaded.length - 1; i >= 0; i--) if (loaded[i]!.ext === ext) return loaded[i]!;
-    throw new Error(`internal: no instance of ${ext.name}`);
-  };
-  const newest = (): Loaded | null => {
-    const lastMatch = loaded[loaded.length - 1];
-    if (!target) return lastMatch ?? null;
-    if (!lastMatch) return target;
-    return lastMatch.col > target.col ? lastMatch : target;
-  };
-
+  // No function is made per rule here (each was a closure, and the variables they shared lived in
+  // a context object): what they did is done by the module's functions below, given what they need.
   let i = 0;
-  /** The value of an option taking one argument: inline (`--x=v`, `-xv`), else the next word, whatever it is. */
-  const takeValue = (inline: string | null, optCol: number, what: string): RawArg => {
-    if (inline !== null) return { value: inline, quoted: false, col: optCol };
-    const next = items[i];
-    if (!next) fail(ctx, optCol, `option '${what}' requires a value`);
-    i++;
-    return next;
-  };
-  /** `-d ! x` / `--dport ! 22`: iptables up to 1.4 put `!` after the option; 1.8 refuses it. */
-  const oldNegation = (value: RawArg, optCol: number, what: string): RawArg | null => {
-    if (value.value !== '!' || value.quoted) return null;
-    const next = items[i];
-    if (!next || next.value.startsWith('-')) return null;
-    const message = `'${what} ! …' is the old (iptables ≤ 1.4) place for '!'; iptables 1.8 refuses it: write '! ${what} …'`;
-    if (ctx.strict) fail(ctx, value.col, message);
-    note(ctx, value.col, 'old-syntax', message);
-    if (invert) fail(ctx, value.col, `'${what}' is negated twice`);
-    invert = true;
-    invertCol = value.col;
-    i++;
-    void optCol;
-    return next;
-  };
 
   while (i < items.length) {
     const item = items[i]!;
@@ -405,7 +355,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     }
     const isOption = text.length > 1 && text.startsWith('-') && text !== '--';
     if (!isOption) {
-      const last = newest();
+      const last = newestOf(loaded, target);
       if (last && !last.ext) {
         // An extension virtables does not know: its option values are carried verbatim.
         const o = last.options[last.options.length - 1];
@@ -422,7 +372,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     let hitExt: Extension | null = null;
     let hitOption: XtOption | null = null;
     let hitLetter: string | undefined;
-    const last = newest();
+    const last = newestOf(loaded, target);
     if (text.charCodeAt(1) === 45 && (last === null || last.ext !== null) && text.indexOf('=') < 0) {
       hitLetter = BASE_BY_DASHED.get(text);
       if (hitLetter === undefined) {
@@ -448,7 +398,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         !BASE_BY_NAME.has(word.split('=')[0]!) &&
         !protoOwns(word, protocol, protocolUsed, merged, family)
       ) {
-        last.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
+        addOption(last, { name: intern(text), negated: invert, args: [], col: item.col });
         invert = false;
         continue;
       }
@@ -457,14 +407,14 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         const protoExt = findMatch(protocolMatchName(protocol.written, protocol.n), family);
         if (protoExt && !merged.includes(protoExt)) {
           protocolUsed = true;
-          loadExt('match', protoExt.name, item.col, true);
+          loadExtension(family, loaded, merged, 'match', protoExt.name, item.col, true);
           resolved = resolveLong(word, merged);
         }
       }
       if (resolved.kind === 'none' || resolved.kind === 'ambiguous') {
         const unknown = [...loaded, ...(target ? [target] : [])].filter((l) => !l.ext).sort((a, b) => b.col - a.col)[0];
         if (resolved.kind === 'none' && unknown) {
-          unknown.options.push({ name: intern(text), negated: invert, args: [], col: item.col });
+          addOption(unknown, { name: intern(text), negated: invert, args: [], col: item.col });
           invert = false;
           continue;
         }
@@ -486,7 +436,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       hitOption = resolved.option;
     }
     if (hitOption !== null) {
-      const inst = instanceOf(hitExt!);
+      const inst = instanceOf(loaded, target, hitExt!);
       const o = hitOption;
       const inline = resolved !== null && resolved.kind === 'ext' ? resolved.inline : null;
       let args: readonly RawArg[] = NO_ARGS;
@@ -500,8 +450,23 @@ export function assembleRules(ctx: RuleContext): Rule[] {
           i++;
         }
       } else if (o.type !== null) {
-        let v = takeValue(inline, item.col, text);
-        if (o.invert) v = oldNegation(v, item.col, longName(o)) ?? v;
+        let v: RawArg;
+        if (inline !== null) v = { value: inline, quoted: false, col: item.col };
+        else {
+          const next = items[i];
+          if (!next) fail(ctx, item.col, `option '${text}' requires a value`);
+          i++;
+          v = next;
+        }
+        if (o.invert && v.value === '!' && !v.quoted) {
+          const moved = oldNegation(ctx, items[i], v, longName(o), invert);
+          if (moved) {
+            invert = true;
+            invertCol = v.col;
+            i++;
+            v = moved;
+          }
+        }
         const next = o.second ? items[i] : undefined;
         if (next && !(next.value.startsWith('-') && !next.quoted) && !next.value.startsWith('!')) {
           args = [v, next];
@@ -510,7 +475,9 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       } else if (inline !== null) {
         fail(ctx, item.col, `option '${longName(o)}' takes no value`);
       }
-      inst.raws.push({ option: o, negated: invert, args, col: item.col });
+      const raw: RawXtOption = { option: o, negated: invert, args, col: item.col };
+      if (inst.raws === NO_RAWS) inst.raws = [raw];
+      else inst.raws.push(raw);
       invert = false;
       continue;
     }
@@ -543,8 +510,23 @@ export function assembleRules(ctx: RuleContext): Rule[] {
       invert = false;
       continue;
     }
-    let value = takeValue(base.inline, optCol, spelled);
-    if (OLD_NEGATION_LETTERS.has(letter)) value = oldNegation(value, optCol, spelled) ?? value;
+    let value: RawArg;
+    if (base.inline !== null) value = { value: base.inline, quoted: false, col: optCol };
+    else {
+      const next = items[i];
+      if (!next) fail(ctx, optCol, `option '${spelled}' requires a value`);
+      i++;
+      value = next;
+    }
+    if (value.value === '!' && !value.quoted && OLD_NEGATION_LETTERS.has(letter)) {
+      const moved = oldNegation(ctx, items[i], value, spelled, invert);
+      if (moved) {
+        invert = true;
+        invertCol = value.col;
+        i++;
+        value = moved;
+      }
+    }
     const negated = invert;
     invert = false;
     switch (letter) {
@@ -585,7 +567,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
             value.col,
             `match '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`,
           );
-        const l = loadExt('match', name, optCol, false);
+        const l = loadExtension(family, loaded, merged, 'match', name, optCol, false);
         if (!l.ext)
           note(
             ctx,
@@ -606,8 +588,8 @@ export function assembleRules(ctx: RuleContext): Rule[] {
             kind: 'target',
             name,
             ext: null,
-            raws: [],
-            options: [],
+            raws: NO_RAWS,
+            options: NO_OPTIONS,
             col: optCol,
             implicit: false,
             goto: true,
@@ -621,7 +603,7 @@ export function assembleRules(ctx: RuleContext): Rule[] {
             value.col,
             `target '${name}' exists only in ${family === 'ipv6' ? 'iptables (IPv4)' : 'ip6tables (IPv6)'}`,
           );
-        target = loadExt('target', name, optCol, false);
+        target = loadExtension(family, loaded, merged, 'target', name, optCol, false);
         break;
       }
       case 'c': {
@@ -664,16 +646,19 @@ export function assembleRules(ctx: RuleContext): Rule[] {
 
   // Each extension's options, then the checks that need the whole rule.
   const matches: Match[] = new Array(loaded.length);
-  let groupsKey = '';
+  /** Where the checked matches so far lead in the tree of shared lists; null past a match no rule had before. */
+  let listNode: ListNode | null = listRoot;
   let allChecked = true;
   for (let k = 0; k < loaded.length; k++) {
     const l = loaded[k]!;
     if (l.ext) {
       const r = checkOf(ctx, l);
       l.given = r.given;
+      // A reading no rule used before (a comment written once) is in no list: none is kept for it.
+      const fresh = r.parts === undefined;
       const shared = sharedMatch(l, r);
       matches[k] = shared.match;
-      groupsKey = groupsKey === '' ? shared.key : groupsKey + shared.key;
+      listNode = fresh || listNode === null ? null : nextList(listNode, shared);
     } else {
       matches[k] = { name: intern(l.name), options: l.options, implicit: l.implicit, validated: false };
       allChecked = false;
@@ -695,22 +680,12 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   const p = protocol as ProtocolSpec | null;
   // What rule-level checks see, made only when an extension has one.
   let view: RuleView | null = null;
-  const viewOf = (): RuleView =>
-    (view ??= {
-      family,
-      table: ctx.table,
-      protocol: p ? { n: p.n, negated: p.negated, col: p.col } : null,
-      matches: loaded.map((l) => ({ name: l.name, given: l.given })),
-      target: target ? { name: (target as Loaded).name, given: (target as Loaded).given } : null,
-      inInterface: inInterface !== null,
-      outInterface: outInterface !== null,
-    });
   for (const l of checked) {
     const ext = l.ext;
     const given = l.given;
     if (!ext || !given) continue;
     if (ext.protocols) {
-      const ok = p && !p.negated && ext.protocols.some((name) => protocolNumber(name) === p.n);
+      const ok = p && !p.negated && protocolsHold(ext.protocols, p.n);
       if (!ok)
         fail(
           ctx,
@@ -726,37 +701,38 @@ export function assembleRules(ctx: RuleContext): Rule[] {
         l.col,
         `${what(ext)} is only valid in the ${ext.tables.join(', ')} table${ext.tables.length > 1 ? 's' : ''}, not ${ctx.table}`,
       );
-    const problem = ext.ruleCheck ? ext.ruleCheck(given, viewOf(), l.col) : null;
+    const problem = ext.ruleCheck
+      ? ext.ruleCheck(
+          given,
+          (view ??= ruleView(ctx, p, loaded, target as Loaded | null, inInterface !== null, outInterface !== null)),
+          l.col,
+        )
+      : null;
     if (problem) fail(ctx, l.col, `${what(ext)}: ${problem}`);
   }
 
   const pos = { line: ctx.line, col: 1 };
-  const sharedMatches = allChecked ? (matches.length === 0 ? NO_MATCHES : sharedList(groupsKey, matches)) : matches;
+  const sharedMatches =
+    matches.length === 0 ? NO_MATCHES : allChecked && listNode !== null ? (listNode.list ??= matches) : matches;
   const protocolModel = p && sharedProtocol(p);
   const inModel = inInterface && sharedInterface(inInterface as InterfaceSpec);
   const outModel = outInterface && sharedInterface(outInterface as InterfaceSpec);
   const fragmentModel = fragment ? ((fragment as { negated: boolean }).negated ? NEGATED_FRAGMENT : FRAGMENT) : null;
-  // One literal with the fields always in this order: object spread gave every rule its own hidden class.
-  const make = (source: AddressMatch | null, destination: AddressMatch | null): Rule => ({
-    table: ctx.table,
-    chain: ctx.chain,
+  const parts: RuleParts = {
     pos,
     counters,
-    source,
-    destination,
     inInterface: inModel,
     outInterface: outModel,
     protocol: protocolModel,
     fragment: fragmentModel,
     matches: sharedMatches,
     target: targetModel,
-    text: ctx.text,
-  });
+  };
   // One address each (nearly every rule): no lists.
   const oneSource = singleAddress(ctx, source);
   const oneDestination = oneSource === undefined ? undefined : singleAddress(ctx, destination);
   if (oneSource !== undefined && oneDestination !== undefined) {
-    const rule = make(oneSource, oneDestination);
+    const rule = makeRule(ctx, parts, oneSource, oneDestination);
     queueTableChecks(ctx, checked, rule);
     return [rule];
   }
@@ -773,14 +749,143 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     );
   }
   if (sources.length === 1 && destinations.length === 1) {
-    const rule = make(sources[0]!, destinations[0]!);
+    const rule = makeRule(ctx, parts, sources[0]!, destinations[0]!);
     queueTableChecks(ctx, checked, rule);
     return [rule];
   }
   const rules: Rule[] = [];
-  for (const s of sources) for (const d of destinations) rules.push(make(s, d));
+  for (const s of sources) for (const d of destinations) rules.push(makeRule(ctx, parts, s, d));
   for (const rule of rules) queueTableChecks(ctx, checked, rule);
   return rules;
+}
+
+/** What a rule's addresses share when `-s a,b` makes several rules of one line. */
+interface RuleParts {
+  readonly pos: SourcePos;
+  readonly counters: Counters | null;
+  readonly inInterface: InterfaceMatch | null;
+  readonly outInterface: InterfaceMatch | null;
+  readonly protocol: ProtocolMatch | null;
+  readonly fragment: Rule['fragment'];
+  readonly matches: Match[];
+  readonly target: Target | null;
+}
+
+function makeRule(
+  ctx: RuleContext,
+  parts: RuleParts,
+  source: AddressMatch | null,
+  destination: AddressMatch | null,
+): Rule {
+  // One literal with the fields always in this order: object spread gave every rule its own hidden class.
+  return {
+    table: ctx.table,
+    chain: ctx.chain,
+    pos: parts.pos,
+    counters: parts.counters,
+    source,
+    destination,
+    inInterface: parts.inInterface,
+    outInterface: parts.outInterface,
+    protocol: parts.protocol,
+    fragment: parts.fragment,
+    matches: parts.matches,
+    target: parts.target,
+    text: ctx.text,
+  };
+}
+
+/** A match or target named in the rule: a known extension's options enter getopt's table (`merged`). */
+function loadExtension(
+  family: Family,
+  loaded: Loaded[],
+  merged: Extension[],
+  kind: 'match' | 'target',
+  name: string,
+  col: number,
+  implicit: boolean,
+): Loaded {
+  const ext = kind === 'match' ? findMatch(name, family) : findTarget(name, family);
+  const shown = kind === 'match' && ext ? ext.name : name;
+  const l: Loaded = {
+    kind,
+    name: shown,
+    ext: ext ?? null,
+    raws: NO_RAWS,
+    options: NO_OPTIONS,
+    col,
+    implicit,
+    goto: false,
+    given: null,
+  };
+  if (ext && !merged.includes(ext)) merged.push(ext);
+  if (kind === 'match') loaded.push(l);
+  return l;
+}
+
+/** An option of an extension virtables does not know, as written. */
+function addOption(l: Loaded, option: Option): void {
+  if (l.options === NO_OPTIONS) l.options = [option];
+  else l.options.push(option);
+}
+
+/** The newest instance of a known extension takes its options (xtables marks older clones completed). */
+function instanceOf(loaded: readonly Loaded[], target: Loaded | null, ext: Extension): Loaded {
+  if (target?.ext === ext) return target;
+  for (let i = loaded.length - 1; i >= 0; i--) if (loaded[i]!.ext === ext) return loaded[i]!;
+  throw new Error(`internal: no instance of ${ext.name}`);
+}
+
+/** The extension named last (the match or the target). */
+function newestOf(loaded: readonly Loaded[], target: Loaded | null): Loaded | null {
+  const lastMatch = loaded[loaded.length - 1];
+  if (!target) return lastMatch ?? null;
+  if (!lastMatch) return target;
+  return lastMatch.col > target.col ? lastMatch : target;
+}
+
+/**
+ * `-d ! x` / `--dport ! 22` (`value` is that `!`, `next` the word after it): iptables up to 1.4 put
+ * `!` after the option; 1.8 refuses it. The word that is the value, or null when it is not that.
+ */
+function oldNegation(
+  ctx: RuleContext,
+  next: RuleItem | undefined,
+  value: RawArg,
+  what: string,
+  inverted: boolean,
+): RawArg | null {
+  if (!next || next.value.startsWith('-')) return null;
+  const message = `'${what} ! …' is the old (iptables ≤ 1.4) place for '!'; iptables 1.8 refuses it: write '! ${what} …'`;
+  if (ctx.strict) fail(ctx, value.col, message);
+  note(ctx, value.col, 'old-syntax', message);
+  if (inverted) fail(ctx, value.col, `'${what}' is negated twice`);
+  return next;
+}
+
+/** What rule-level checks see. */
+function ruleView(
+  ctx: RuleContext,
+  p: ProtocolSpec | null,
+  loaded: readonly Loaded[],
+  target: Loaded | null,
+  inInterface: boolean,
+  outInterface: boolean,
+): RuleView {
+  return {
+    family: ctx.family,
+    table: ctx.table,
+    protocol: p ? { n: p.n, negated: p.negated, col: p.col } : null,
+    matches: loaded.map((l) => ({ name: l.name, given: l.given })),
+    target: target ? { name: target.name, given: target.given } : null,
+    inInterface,
+    outInterface,
+  };
+}
+
+function protocolsHold(names: readonly string[], n: number): boolean {
+  for (const name of names) if (protocolNumber(name) === n) return true;
+  return false;
 }
 
 /** What the table's COMMIT checks again: chain restrictions (hooks) and objects shared by name. */
@@ -799,8 +904,9 @@ function queueTableChecks(ctx: RuleContext, checked: readonly Loaded[], rule: Ru
 // keyed by what src/xt's check read (extension, family, options, values and their quoting).
 
 const SHARED_LIMIT = 1024;
-const sharedGroups = memo<Match[]>(SHARED_LIMIT);
-const sharedParts = memo<InterfaceMatch | ProtocolMatch>(SHARED_LIMIT);
+/** Each known protocol and interface, by how it was written (plain, then negated), while there is room. */
+const sharedProtocols = [new Map<string, ProtocolMatch>(), new Map<string, ProtocolMatch>()] as const;
+const sharedInterfaces = [new Map<string, InterfaceMatch>(), new Map<string, InterfaceMatch>()] as const;
 const NO_MATCHES: Match[] = [];
 const FRAGMENT: Rule['fragment'] = { negated: false };
 const NEGATED_FRAGMENT: Rule['fragment'] = { negated: true };
@@ -824,10 +930,33 @@ interface Parts {
 
 interface SharedMatch {
   readonly match: Match;
-  /** `N,`: a number for this match, its part of the key of lists of matches. */
-  readonly key: string;
 }
-let nextId = 0;
+
+/**
+ * The lists of matches rules share, as a tree: one step per checked match (its SharedMatch), the
+ * list of the matches on the way kept at the node. No key string is built per rule.
+ */
+interface ListNode {
+  next: Map<SharedMatch, ListNode> | undefined;
+  list: Match[] | undefined;
+}
+/** Nodes made before the tree starts again from an empty root (as many lists as the memo it replaced kept). */
+const LIST_NODES = 2 * SHARED_LIMIT;
+let listNodes = 0;
+let listRoot: ListNode = { next: undefined, list: undefined };
+
+function nextList(node: ListNode, shared: SharedMatch): ListNode {
+  const known = node.next?.get(shared);
+  if (known !== undefined) return known;
+  if (++listNodes > LIST_NODES) {
+    // The walk in progress goes on in the old tree; the next rule starts in the new one.
+    listRoot = { next: undefined, list: undefined };
+    listNodes = 1;
+  }
+  const made: ListNode = { next: undefined, list: undefined };
+  (node.next ??= new Map()).set(shared, made);
+  return made;
+}
 
 function partsOf(r: XtReading): Parts {
   return (r.parts ??= {}) as Parts;
@@ -839,7 +968,7 @@ function sharedMatch(l: Loaded, r: XtReading): SharedMatch {
   if (known !== undefined) return known;
   const options = optionsOf(l);
   const match: Match = { name: intern(l.name), options, implicit: l.implicit, validated: true, canonical: r.text };
-  const made = { match, key: `${nextId++},` };
+  const made = { match };
   if (l.implicit) parts.implicit = made;
   else parts.explicit = made;
   return made;
@@ -853,25 +982,24 @@ function sharedTarget(l: Loaded, r: XtReading): Target {
   return parts.target;
 }
 
-/** One array for every rule with the same checked matches in the same order (the key: their ids). */
-function sharedList(key: string, matches: Match[]): Match[] {
-  const known = sharedGroups.get(key) as Match[] | undefined;
-  if (known !== undefined) return known;
-  return sharedGroups.set(key, matches);
-}
-
 function sharedProtocol(p: ProtocolSpec): ProtocolMatch {
-  const key = (p.negated ? 'p!' : 'p') + p.written;
-  const known = sharedParts.get(key) as ProtocolMatch | undefined;
+  const map = sharedProtocols[p.negated ? 1 : 0];
+  const known = map.get(p.written);
   if (known !== undefined) return known;
-  return sharedParts.set(key, { negated: p.negated, name: p.name, written: p.written } as ProtocolMatch);
+  if (map.size >= SHARED_LIMIT) map.clear();
+  const made = { negated: p.negated, name: p.name, written: p.written } as ProtocolMatch;
+  map.set(p.written, made);
+  return made;
 }
 
 function sharedInterface(i: InterfaceSpec): InterfaceMatch {
-  const key = (i.negated ? 'i!' : 'i') + i.name;
-  const known = sharedParts.get(key) as InterfaceMatch | undefined;
+  const map = sharedInterfaces[i.negated ? 1 : 0];
+  const known = map.get(i.name);
   if (known !== undefined) return known;
-  return sharedParts.set(key, { negated: i.negated, name: i.name } as InterfaceMatch);
+  if (map.size >= SHARED_LIMIT) map.clear();
+  const made = { negated: i.negated, name: i.name } as InterfaceMatch;
+  map.set(i.name, made);
+  return made;
 }
 
 function what(ext: Extension): string {
@@ -893,9 +1021,65 @@ function protoOwns(
   return namesOf(ext).has(word.split('=')[0]!);
 }
 
+/**
+ * The readings that passed, found by walking what checkExtension keys them by (family, extension,
+ * each option with its `!` and its values and their quoting) one step at a time: no key string is
+ * built and hashed per extension use (that was a tenth of reading a dump). A problem is not kept:
+ * checkExtension finds it again, with the columns of this rule.
+ */
+interface CheckNode {
+  /** After an option: its values (unquoted); at any node: the next option (not negated). */
+  plain?: Map<XtOption | string, CheckNode>;
+  negated?: Map<XtOption, CheckNode>;
+  quoted?: Map<string, CheckNode>;
+  reading?: XtReading;
+}
+/**
+ * Readings kept (about as many as checkExtension's own memo) before the walks start again from
+ * empty roots, which stay bounded: what the dump repeats is found again in checkExtension's memo.
+ */
+const CHECK_READINGS = 1024;
+let checkReadings = 0;
+let checkRoots: Array<Map<Extension, CheckNode>> = [new Map(), new Map()];
+
+function step<K>(map: Map<K, CheckNode> | undefined, key: K, make: boolean): CheckNode | undefined {
+  const known = map?.get(key);
+  if (known !== undefined || !make) return known;
+  const node: CheckNode = {};
+  map!.set(key, node);
+  return node;
+}
+
+/** The node of an extension use; made on the way (`make`), else undefined where the walk leaves the known. */
+function checkNodeOf(family: Family, l: Loaded, make: boolean): CheckNode | undefined {
+  const roots = checkRoots[family === 'ipv6' ? 1 : 0]!;
+  let node = step(roots, l.ext!, make);
+  for (const r of l.raws) {
+    if (node === undefined) return undefined;
+    if (r.negated) node = step(make ? (node.negated ??= new Map()) : node.negated, r.option, make);
+    else node = step(make ? (node.plain ??= new Map()) : node.plain, r.option, make);
+    for (const a of r.args) {
+      if (node === undefined) return undefined;
+      if (a.quoted) node = step(make ? (node.quoted ??= new Map()) : node.quoted, a.value, make);
+      else node = step(make ? (node.plain ??= new Map()) : node.plain, a.value, make);
+    }
+  }
+  return node;
+}
+
 function checkOf(ctx: RuleContext, l: Loaded): XtReading {
+  const known = checkNodeOf(ctx.family, l, false)?.reading;
+  if (known !== undefined) return known;
   const r = checkExtension(l.ext!, ctx.family, l.raws, l.col);
   if (!r.ok) fail(ctx, r.problem.col, r.problem.message);
+  // Kept here from its second use on (a reading with parts was used before): the comments a dump
+  // writes once each do not push out what it repeats, nor stay alive to be copied by the collector.
+  if (r.parts === undefined) return r;
+  if (++checkReadings > CHECK_READINGS) {
+    checkRoots = [new Map(), new Map()];
+    checkReadings = 1;
+  }
+  checkNodeOf(ctx.family, l, true)!.reading = r;
   return r;
 }
 

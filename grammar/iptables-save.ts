@@ -42,6 +42,8 @@ function atLineStart(re: RegExp): { exec: (text: string, offset: number) => RegE
   };
 }
 
+/** One space (nearly every gap between words): a single character, which the lexer compares without a regex. */
+const Space = createToken({ name: 'Space', pattern: ' ', group: Lexer.SKIPPED });
 const Spaces = createToken({
   name: 'Spaces',
   pattern: /[ \t\f\r]+/,
@@ -82,11 +84,56 @@ const UnclosedQuote = createToken({ name: 'UnclosedQuote', pattern: /"(?:[^"\\\n
 // so a longer alternative never matched and trying one cost a second match and substring a token.
 const Counter = createToken({ name: 'Counter', pattern: /\[[^\]\s:]*:[^\]\s]*\](?=\s|(?![\s\S]))/ });
 const OptionName = createToken({ name: 'OptionName', pattern: /--?[A-Za-z][\w-]*(?=\s|(?![\s\S]))/ });
-const Append = createToken({ name: 'Append', pattern: /-A(?=\s|(?![\s\S]))|--append(?=\s|(?![\s\S]))/ });
-const Insert = createToken({ name: 'Insert', pattern: /-I(?=\s|(?![\s\S]))|--insert(?=\s|(?![\s\S]))/ });
+/** What `\s` matches (a word ends before one). */
+function isBlank(c: number): boolean {
+  return c <= 0x20
+    ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
+    : c >= 0xa0 &&
+        (c === 0xa0 ||
+          c === 0x1680 ||
+          (c >= 0x2000 && c <= 0x200a) ||
+          c === 0x2028 ||
+          c === 0x2029 ||
+          c === 0x202f ||
+          c === 0x205f ||
+          c === 0x3000 ||
+          c === 0xfeff);
+}
+/**
+ * `-X` or `--long` standing alone (a blank or the end after it), compared by character codes: tried
+ * before OptionName on every word starting with `-`, a regex's failed match cost as much as a token.
+ */
+function commandWord(letter: string, long: string): { exec: (text: string, offset: number) => [string] | null } {
+  const short: [string] = [`-${letter}`];
+  const dashed: [string] = [`--${long}`];
+  const code = letter.charCodeAt(0);
+  const ends = (text: string, at: number): boolean => at === text.length || isBlank(text.charCodeAt(at));
+  return {
+    exec(text, offset) {
+      if (text.charCodeAt(offset) !== 0x2d) return null;
+      const c = text.charCodeAt(offset + 1);
+      if (c === code) return ends(text, offset + 2) ? short : null;
+      if (c === 0x2d && text.startsWith(long, offset + 2)) return ends(text, offset + 2 + long.length) ? dashed : null;
+      return null;
+    },
+  };
+}
+const Append = createToken({
+  name: 'Append',
+  pattern: commandWord('A', 'append'),
+  start_chars_hint: ['-'],
+  line_breaks: false,
+});
+const Insert = createToken({
+  name: 'Insert',
+  pattern: commandWord('I', 'insert'),
+  start_chars_hint: ['-'],
+  line_breaks: false,
+});
 const Commit = createToken({ name: 'Commit', pattern: /COMMIT(?=\s|(?![\s\S]))/ });
 
 const allTokens: TokenType[] = [
+  Space,
   Spaces,
   CommentLine,
   TableHeader,
@@ -197,6 +244,36 @@ export function ruleItems(words: readonly IToken[], from = 0, to = words.length)
   const items: RuleItem[] = new Array(to - from);
   for (let i = from; i < to; i++) items[i - from] = itemOf(words[i]!);
   return items;
+}
+
+/** The objects of the words of the rule being read, reused line after line (see reusedItems). */
+const itemPool: Array<{ value: string; quoted: boolean; col: number }> = [];
+const pooledItems: RuleItem[] = [];
+
+/**
+ * ruleItems for a rule read at once, in objects the rule before had: assembleRules keeps no word
+ * (its model copies what it takes), so 100,000 rules' words are a dozen objects, not a million.
+ */
+function reusedItems(words: readonly IToken[], from: number, to: number): RuleItem[] {
+  const n = to - from;
+  while (itemPool.length < n) itemPool.push({ value: '', quoted: false, col: 0 });
+  pooledItems.length = n;
+  for (let i = 0; i < n; i++) {
+    const token = words[from + i]!;
+    const item = itemPool[i]!;
+    const image = token.image;
+    if (!image.includes('"')) {
+      item.value = image;
+      item.quoted = false;
+    } else {
+      const { text, quoted } = unquoteWord(image);
+      item.value = text;
+      item.quoted = quoted;
+    }
+    item.col = token.startOffset + 1;
+    pooledItems[i] = item;
+  }
+  return pooledItems;
 }
 
 class SaveLineParser extends EmbeddedActionsParser {
@@ -464,6 +541,48 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
   const flush = (open: OpenTable): void => {
     for (const run of open.pending.splice(0)) run();
   };
+  /** Reads a rule line's words into rules and files them (made once, not a function per line). */
+  const assemble = (
+    open: OpenTable,
+    chain: Chain,
+    ast: Extract<LineAst, { kind: 'rule' }>,
+    items: RuleItem[],
+    line: number,
+    lineText: string,
+    lineStart: number,
+  ): void => {
+    const made: Rule[] = assembleRules({
+      file,
+      line,
+      table: open.table.name,
+      chain: chain.name,
+      counters: ast.counters,
+      items,
+      text: lineText.trim(),
+      family: family ?? 'ipv4',
+      strict: options.strict,
+      notes,
+      tableChecks: open.checks,
+    });
+    rules += made.length;
+    if (sink) {
+      if (ast.command === 'insert') throw new ReadWhole();
+      for (const r of made) keepAside(aside!, chain.rules, r, sink, lineStart);
+      return;
+    }
+    if (ast.command === 'insert') {
+      const at = ast.position === null ? 0 : ast.position - 1;
+      if (at < 0 || at > chain.rules.length)
+        fail(
+          line,
+          (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1,
+          `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain.rules.length} rules (iptables: "Index of insertion too big")`,
+        );
+      chain.rules.splice(at, 0, ...made);
+    } else {
+      for (const r of made) chain.rules.push(r);
+    }
+  };
   /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets from the line's start. */
   const readLine = (lineText: string, lineStart: number, tokens: IToken[], from: number, to: number): void => {
     let quick = quickRule(tokens, from, to);
@@ -597,46 +716,17 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
             `rule appended to chain '${ast.chain}', which table '${open.table.name}' does not declare (add ':${ast.chain} - [0:0]')`,
           );
         const line = lineNo;
-        const items = ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
-        const assemble = (): void => {
-          const made: Rule[] = assembleRules({
-            file,
-            line,
-            table: open.table.name,
-            chain: chain!.name,
-            counters: ast.counters,
-            items,
-            text: lineText.trim(),
-            family: family ?? 'ipv4',
-            strict: options.strict,
-            notes,
-            tableChecks: open.checks,
-          });
-          rules += made.length;
-          if (sink) {
-            if (ast.command === 'insert') throw new ReadWhole();
-            for (const r of made) keepAside(aside!, chain!.rules, r, sink, lineStart);
-            return;
-          }
-          if (ast.command === 'insert') {
-            const at = ast.position === null ? 0 : ast.position - 1;
-            if (at < 0 || at > chain!.rules.length)
-              fail(
-                line,
-                (ast.positionToken?.startOffset ?? ast.chainToken.startOffset) + 1,
-                `cannot insert at position ${ast.position}: chain '${ast.chain}' has ${chain!.rules.length} rules (iptables: "Index of insertion too big")`,
-              );
-            chain!.rules.splice(at, 0, ...made);
-          } else {
-            for (const r of made) chain!.rules.push(r);
-          }
-        };
+        // Read now (the family known): the words of the line before are no longer used, and their objects take these.
+        const items =
+          family !== null
+            ? reusedItems(ast.words, ast.wordsFrom, ast.wordsTo)
+            : ruleItems(ast.words, ast.wordsFrom, ast.wordsTo);
         if (family === null) family = familyEvidence(items);
         if (family === null) {
-          open.pending.push(assemble);
+          open.pending.push(() => assemble(open, chain!, ast, items, line, lineText, lineStart));
         } else {
           if (open.pending.length > 0) flush(open);
-          assemble();
+          assemble(open, chain!, ast, items, line, lineText, lineStart);
         }
         break;
       }

@@ -31,21 +31,20 @@ export class PrintedRules implements RuleSink {
   }
 
   add(rules: readonly Rule[], rule: Rule, lineStart: number): void {
-    const printed = formatRule(rule);
     let list = this.byChain.get(rules);
     if (!list) {
       list = [];
       this.byChain.set(rules, list);
     }
-    const end = lineStart + printed.length;
     const text = this.text;
-    const lineEnds = end === text.length || text.charCodeAt(end) === 0x0a;
-    if (lineStart >= 0 && lineEnds && text.startsWith(printed, lineStart)) {
+    // Compared with the line piece by piece: the printed text is made only when it differs.
+    const end = lineStart >= 0 ? printsAt(rule, text, lineStart) : -1;
+    if (end >= 0 && (end === text.length || text.charCodeAt(end) === 0x0a)) {
       const last = list.length - 1;
       // The line right after the run before it: the run grows (numbers come in pairs, so a number last is a run's end).
       if (last >= 0 && list[last] === lineStart - 1) list[last] = end;
       else list.push(lineStart, end);
-    } else list.push(printed);
+    } else list.push(formatRule(rule));
   }
 
   reset(): void {
@@ -76,36 +75,91 @@ export class PrintedRules implements RuleSink {
   }
 }
 
+/** Where printRule puts a rule's text, a piece at a time. */
+interface Pieces {
+  put(piece: string): void;
+}
+
+/** The pieces joined into one string (one string grown part by part: no list of parts to join). */
+class Joined implements Pieces {
+  text = '';
+  put(piece: string): void {
+    this.text += piece;
+  }
+}
+
+/** The pieces compared, in turn, with a text from an offset: `at` ends past the last, or -1 once one differs. */
+class Compared implements Pieces {
+  text = '';
+  at = -1;
+  put(piece: string): void {
+    if (this.at >= 0) this.at = this.text.startsWith(piece, this.at) ? this.at + piece.length : -1;
+  }
+}
+
 /** The rule as iptables-save prints it, from `-A` on (no counters). */
 export function formatRule(rule: Rule, _family: Family = 'ipv4'): string {
-  // One string grown part by part (every rule of a printed dump comes here: no list of parts to join).
-  let out = `-A ${rule.chain}`;
+  const out = new Joined();
+  printRule(rule, out);
+  return out.text;
+}
+
+const compared = new Compared();
+/** Where formatRule's text of the rule would end if `text` holds it at `start`; -1 when it does not. */
+function printsAt(rule: Rule, text: string, start: number): number {
+  compared.text = text;
+  compared.at = start;
+  printRule(rule, compared);
+  const end = compared.at;
+  compared.text = '';
+  return end;
+}
+
+function printRule(rule: Rule, out: Pieces): void {
+  out.put('-A ');
+  out.put(rule.chain);
   const { source, destination, inInterface, outInterface, protocol } = rule;
   // Like print_ipv4_addr()/print_ipv6_addr(): an address matching everything is left out unless negated.
   if (source && (source.negated || source.cidr.prefix > 0)) {
-    out += (source.negated ? ' ! -s ' : ' -s ') + formatCidr(source.cidr);
+    out.put(source.negated ? ' ! -s ' : ' -s ');
+    out.put(formatCidr(source.cidr));
   }
   if (destination && (destination.negated || destination.cidr.prefix > 0)) {
-    out += (destination.negated ? ' ! -d ' : ' -d ') + formatCidr(destination.cidr);
+    out.put(destination.negated ? ' ! -d ' : ' -d ');
+    out.put(formatCidr(destination.cidr));
   }
   // print_iface(): a bare `+` matches every interface and is not printed, negated or not.
-  if (inInterface && inInterface.name !== '+') out += (inInterface.negated ? ' ! -i ' : ' -i ') + inInterface.name;
-  if (outInterface && outInterface.name !== '+') out += (outInterface.negated ? ' ! -o ' : ' -o ') + outInterface.name;
-  if (protocol && !(protocol.name === 'all' && !protocol.negated)) {
-    out += (protocol.negated ? ' ! -p ' : ' -p ') + protocol.name;
+  if (inInterface && inInterface.name !== '+') {
+    out.put(inInterface.negated ? ' ! -i ' : ' -i ');
+    out.put(inInterface.name);
   }
-  if (rule.fragment) out += rule.fragment.negated ? ' ! -f' : ' -f';
+  if (outInterface && outInterface.name !== '+') {
+    out.put(outInterface.negated ? ' ! -o ' : ' -o ');
+    out.put(outInterface.name);
+  }
+  if (protocol && !(protocol.name === 'all' && !protocol.negated)) {
+    out.put(protocol.negated ? ' ! -p ' : ' -p ');
+    out.put(protocol.name);
+  }
+  if (rule.fragment) out.put(rule.fragment.negated ? ' ! -f' : ' -f');
   for (const match of rule.matches) {
-    out += ` -m ${match.name}`;
+    out.put(' -m ');
+    out.put(match.name);
     const text = canonicalMatchText(match);
-    if (text !== '') out += ` ${text}`;
+    if (text !== '') {
+      out.put(' ');
+      out.put(text);
+    }
   }
   if (rule.target) {
-    out += `${rule.target.goto ? ' -g ' : ' -j '}${rule.target.name}`;
+    out.put(rule.target.goto ? ' -g ' : ' -j ');
+    out.put(rule.target.name);
     const text = canonicalTargetText(rule.target);
-    if (text !== '') out += ` ${text}`;
+    if (text !== '') {
+      out.put(' ');
+      out.put(text);
+    }
   }
-  return out;
 }
 
 function formatCounters(c: Counters | null): string {

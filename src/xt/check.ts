@@ -49,7 +49,8 @@ interface Where {
 }
 type Cached = XtReading | { readonly ok: false; readonly at: Where | null; readonly message: string };
 
-const cache = memo<Cached>(1024);
+// A reading is kept from its second use on: the comments a dump writes once each stay young garbage.
+const cache = memo<Cached>(1024, { second: true });
 
 function keyOf(ext: Extension, family: Family, raws: readonly RawXtOption[]): string {
   let key = `${family === 'ipv6' ? '6' : '4'}${ext.kind === 'match' ? 'm' : 't'}${ext.name}`;

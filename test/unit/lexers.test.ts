@@ -52,3 +52,34 @@ describe('lines lexed many a call', () => {
     expect(batch.map(named)).toEqual(alone);
   });
 });
+
+describe('-A and -I are found by character codes', () => {
+  it('only standing alone (a blank as \\s has them, or the end, after them), as the patterns they replaced', () => {
+    const pattern = /^(?:-A|--append|-I|--insert)(?=\s|(?![\s\S]))/;
+    const blanks = [
+      ' ',
+      '\t',
+      '\v',
+      '\f',
+      '\u00a0',
+      '\u1680',
+      '\u2000',
+      '\u200a',
+      '\u2028',
+      '\u202f',
+      '\u3000',
+      '\ufeff',
+    ];
+    const words = ['-A', '-I', '--append', '--insert', '-Ax', '-I2', '--appendix', '--insertx', '--A', '-a', '--app'];
+    for (const word of words) {
+      for (const after of ['', 'x', '-', ...blanks]) {
+        const text = `${word}${after}`;
+        const first = lineLexer().tokenize(text).tokens[0];
+        if (pattern.test(text)) {
+          expect(['Append', 'Insert'], text).toContain(first?.tokenType.name);
+          expect(first?.image, text).toBe(word);
+        } else expect(['Append', 'Insert'], text).not.toContain(first?.tokenType.name);
+      }
+    }
+  });
+});
