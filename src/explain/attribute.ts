@@ -2,7 +2,7 @@
 // inferred from the dump alone: libvirt bridges with their subnets, Xen vifs, Docker), and to
 // the software that installed it; then the sentence that says what it is for.
 
-import { formatCidr, maskOf, type Cidr, cidrEquals } from '../model/cidr.js';
+import { formatCidr, maskOf, type Cidr, cidrEquals, type IpFamily } from '../model/cidr.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { why, type Purpose } from '../engine/why.js';
@@ -235,10 +235,15 @@ interface NetworkIndex {
   readonly bridges: Map<string, number>;
   readonly vifs: Map<string, number>;
   readonly subnets: Map<string, number>;
-  /** Subnet prefix → (masked network → first position), for subnets containing an address. */
-  readonly byPrefix: Map<number, { family: number; map: Map<bigint, number> }[]>;
-  /** Query prefix → (network masked to it → first position), for subnets inside an address range. */
-  readonly inside: Map<string, Map<bigint, number>>;
+  /** Per prefix and family: masked network → first position (and the mask), for subnets containing an address. */
+  readonly levels: Array<{
+    readonly family: number;
+    readonly prefix: number;
+    readonly mask: bigint;
+    readonly map: Map<bigint, number>;
+  }>;
+  /** Query family × 256 + prefix → (network masked to it → first position), for subnets inside an address range. */
+  readonly inside: Map<number, Map<bigint, number>>;
   readonly entries: Array<{ readonly subnet: Cidr; readonly at: number }>;
   readonly xen: NetworkInfo | null;
 }
@@ -260,7 +265,7 @@ function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
   const cached = indexes.get(networks);
   if (cached) return cached;
   const entries = networks.flatMap((n, at) => n.subnets.map((subnet) => ({ subnet, at })));
-  const byPrefix: NetworkIndex['byPrefix'] = new Map();
+  const byPrefix = new Map<number, Array<{ family: number; map: Map<bigint, number> }>>();
   for (const { subnet, at } of entries) {
     const list = byPrefix.get(subnet.prefix) ?? [];
     let slot = list.find((x) => x.family === subnet.family);
@@ -273,7 +278,14 @@ function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
     bridges: firstPositions(networks, (n) => [n.bridge]),
     vifs: firstPositions(networks, (n) => n.vifs),
     subnets: firstPositions(networks, (n) => n.subnets.map(formatCidr)),
-    byPrefix,
+    levels: [...byPrefix].flatMap(([prefix, slots]) =>
+      slots.map((slot) => ({
+        family: slot.family,
+        prefix,
+        mask: maskOf(slot.family as IpFamily, prefix),
+        map: slot.map,
+      })),
+    ),
     inside: new Map(),
     entries,
     xen: networks.find((n) => n.owner === 'xen') ?? null,
@@ -285,13 +297,12 @@ function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
 /** The first network (in list order) with a subnet overlapping `cidr`: one containing it, or one inside it. */
 function firstOverlapping(index: NetworkIndex, cidr: Cidr): NetworkInfo | null {
   let best = Infinity;
-  for (const [prefix, slots] of index.byPrefix) {
-    if (prefix > cidr.prefix) continue;
-    const slot = slots.find((x) => x.family === cidr.family);
-    const at = slot?.map.get(cidr.network & maskOf(cidr.family, prefix));
+  for (const level of index.levels) {
+    if (level.prefix > cidr.prefix || level.family !== cidr.family) continue;
+    const at = level.map.get(cidr.network & level.mask);
     if (at !== undefined && at < best) best = at;
   }
-  const key = `${cidr.family}/${cidr.prefix}`;
+  const key = cidr.family * 256 + cidr.prefix;
   let inside = index.inside.get(key);
   if (!inside) {
     inside = new Map();
