@@ -3,7 +3,7 @@
 // the running networks should have (lazily) and the simulated host (lazily, order-aware).
 
 import {
-  classifiedOf,
+  classifyAll,
   explainRule,
   inferNetworks,
   networksFromDefinitions,
@@ -111,25 +111,32 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const nft = inputs.nft ?? inputs.host?.nft ?? null;
   // nft's own tables (iptables-nft's come with their rules from iptables-save).
   const nftTables = inputs.host ? nftOnlyTables(inputs.host) : (nft?.tables ?? []);
-  const fromDumps = inferNetworks(dumps, [...running, ...inactive]);
+  const seen = classifyAll(dumps);
+  const fromDumps = inferNetworks(dumps, [...running, ...inactive], seen);
   const networks = [...fromDumps, ...inferNftNetworks(nftTables, fromDumps)];
   const nftExplained = explainNftTables(nftTables, networks);
   const nftByNetwork = new Map<string, NftExplained[]>();
   for (const e of nftExplained)
     if (e.network !== null) nftByNetwork.set(e.network, [...(nftByNetwork.get(e.network) ?? []), e]);
-  const fileOf = new Map<Rule, string>();
-  const explained: Explained[] = [];
-  for (const dump of dumps) {
-    const family = familyOf(dump);
-    for (const table of dump.tables) {
-      for (const chain of table.chains) {
-        for (const rule of chain.rules) {
-          fileOf.set(rule, dump.file);
-          explained.push(explainRule(rule, family, networks, classifiedOf(rule, family)));
-        }
-      }
-    }
+  const explained: Explained[] = new Array(seen.length);
+  for (let i = 0; i < seen.length; i++) {
+    const { rule, family, classified } = seen[i]!;
+    explained[i] = explainRule(rule, family, networks, classified);
   }
+  // A rule's file is its family's dump's (one dump per family); several of one family: each rule's own, kept by rule.
+  const byFamily = new Map(dumps.map((d) => [familyOf(d), d.file]));
+  let fileOf: Map<Rule, string> | null = null;
+  if (byFamily.size < dumps.length) {
+    fileOf = new Map();
+    for (const dump of dumps)
+      for (const table of dump.tables)
+        for (const chain of table.chains) for (const rule of chain.rules) fileOf.set(rule, dump.file);
+  }
+  const fileOfRule = (rule: Rule): string | undefined => {
+    if (fileOf) return fileOf.get(rule);
+    const e = byRule.get(rule);
+    return e ? byFamily.get(e.family) : undefined;
+  };
   const byRule = new Map<Rule, Explained>();
   const byNetwork = new Map<string, Explained[]>();
   for (const e of explained) {
@@ -215,7 +222,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
           (family === undefined || nftFamilyServes(e.rule.family, family)),
       ),
     explainedRule: (rule) => byRule.get(rule),
-    location: (rule) => ({ file: fileOf.get(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
+    location: (rule) => ({ file: fileOfRule(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
     definitionLocation(n) {
       const def = n.definition;
       return def ? { file: def.origin.file, line: def.origin.pos.line, col: def.origin.pos.col } : null;

@@ -2,8 +2,6 @@
 // these to every rule it derives; diff, explain and audit call `why` on rules found in dumps,
 // so the explanation and the rule come from one place and cannot drift apart.
 
-import { match } from 'ts-pattern';
-
 /** The job a rule (or command) does for a network, named after its effect. */
 export type Purpose =
   // read-only commands and one-time set-up
@@ -116,96 +114,74 @@ const via = (dev: string | null | undefined, word = 'via'): string => (dev ? ` $
 export function why(purpose: Purpose, ctx: WhyContext = {}): string {
   const bridge = ctx.bridge ?? 'the bridge';
   const guests = ctx.subnet ? `guests of ${ctx.subnet}` : 'guests';
-  return match(purpose)
-    .with('probe', () =>
-      ctx.table
+  switch (purpose) {
+    case 'probe':
+      return ctx.table
         ? `libvirt lists the ${ctx.table} table to see which of its chains already exist`
-        : 'the script checks that the firewall can be read before changing it',
-    )
-    .with('chain-setup', () =>
-      ctx.parent
+        : 'the script checks that the firewall can be read before changing it';
+    case 'chain-setup':
+      return ctx.parent
         ? `every packet in ${ctx.table ?? 'filter'} ${ctx.parent} passes through libvirt's ${ctx.chain ?? 'private'} chain first`
-        : `libvirt's private chain ${ctx.chain ?? '(unnamed)'} (${ctx.table ?? 'filter'} table) is created once, for all networks`,
-    )
-    .with('dhcp-in', () => `guests${on(ctx.bridge)} may ask the host's dnsmasq for an address (DHCP, port 67)`)
-    .with('dhcp-out', () => `the host may send DHCP replies to guests${on(ctx.bridge)} (port 68)`)
-    .with('dns-in', () => `guests${on(ctx.bridge)} may send DNS queries to the host's dnsmasq (port 53)`)
-    .with('dns-out', () => `the host may send DNS traffic to guests${on(ctx.bridge)} (port 53)`)
-    .with('tftp-in', () => `guests${on(ctx.bridge)} may fetch boot files from the host's TFTP server (port 69)`)
-    .with('tftp-out', () => `the host may send TFTP traffic to guests${on(ctx.bridge)} (port 69)`)
-    .with(
-      'dhcpv6-in',
-      () => `guests${on(ctx.bridge)} may ask the host's dnsmasq for an IPv6 address (DHCPv6, port 547)`,
-    )
-    .with('dhcpv6-out', () => `the host may send DHCPv6 replies to guests${on(ctx.bridge)} (port 546)`)
-    .with('reject-in', () => `everything else entering ${bridge} is rejected`)
-    .with('reject-out', () => `everything else leaving ${bridge} is rejected`)
-    .with('cross-bridge', () => `guests${on(ctx.bridge)} may talk to each other`)
-    .with('forward-out', () => `${guests}${on(ctx.bridge)} may start connections to anywhere${via(ctx.dev)}`)
-    .with('related-in', () => `replies may come back in to ${guests}${on(ctx.bridge)}${via(ctx.dev, 'from')}`)
-    .with(
-      'forward-in',
-      () => `anyone${via(ctx.dev, 'behind')} may start connections to ${guests}${on(ctx.bridge)} (routed, no NAT)`,
-    )
-    .with(
-      'masquerade',
-      () =>
-        `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by the host's on the way out${via(ctx.dev)}`,
-    )
-    .with(
-      'masquerade-ports',
-      () =>
-        `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets the host's address and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}, never a privileged one`,
-    )
-    .with(
-      'snat',
-      () =>
-        `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by ${ctx.to ?? 'a fixed address'} on the way out${via(ctx.dev)}`,
-    )
-    .with(
-      'snat-ports',
-      () =>
-        `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets ${ctx.to ?? 'a fixed address'} and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}`,
-    )
-    .with(
-      'no-masquerade-broadcast',
-      () =>
-        `broadcasts from ${guests} (${ctx.destination ?? '255.255.255.255/32'}) keep their address, so DHCP replies stay valid`,
-    )
-    .with(
-      'no-masquerade-multicast',
-      () => `local multicast from ${guests} (${ctx.destination ?? '224.0.0.0/24'}) keeps its address`,
-    )
-    .with(
-      'checksum',
-      () =>
-        `DHCP replies to guests${on(ctx.bridge)} get their UDP checksum filled in (some guests drop them otherwise)`,
-    )
-    .with(
-      'xen-vif-in',
-      () =>
-        `traffic from guest interface ${ctx.vif ?? 'vif'}${ctx.address ? ` with source ${ctx.address}` : ''} may be forwarded`,
-    )
-    .with('xen-vif-out', () =>
-      ctx.stateful
+        : `libvirt's private chain ${ctx.chain ?? '(unnamed)'} (${ctx.table ?? 'filter'} table) is created once, for all networks`;
+    case 'dhcp-in':
+      return `guests${on(ctx.bridge)} may ask the host's dnsmasq for an address (DHCP, port 67)`;
+    case 'dhcp-out':
+      return `the host may send DHCP replies to guests${on(ctx.bridge)} (port 68)`;
+    case 'dns-in':
+      return `guests${on(ctx.bridge)} may send DNS queries to the host's dnsmasq (port 53)`;
+    case 'dns-out':
+      return `the host may send DNS traffic to guests${on(ctx.bridge)} (port 53)`;
+    case 'tftp-in':
+      return `guests${on(ctx.bridge)} may fetch boot files from the host's TFTP server (port 69)`;
+    case 'tftp-out':
+      return `the host may send TFTP traffic to guests${on(ctx.bridge)} (port 69)`;
+    case 'dhcpv6-in':
+      return `guests${on(ctx.bridge)} may ask the host's dnsmasq for an IPv6 address (DHCPv6, port 547)`;
+    case 'dhcpv6-out':
+      return `the host may send DHCPv6 replies to guests${on(ctx.bridge)} (port 546)`;
+    case 'reject-in':
+      return `everything else entering ${bridge} is rejected`;
+    case 'reject-out':
+      return `everything else leaving ${bridge} is rejected`;
+    case 'cross-bridge':
+      return `guests${on(ctx.bridge)} may talk to each other`;
+    case 'forward-out':
+      return `${guests}${on(ctx.bridge)} may start connections to anywhere${via(ctx.dev)}`;
+    case 'related-in':
+      return `replies may come back in to ${guests}${on(ctx.bridge)}${via(ctx.dev, 'from')}`;
+    case 'forward-in':
+      return `anyone${via(ctx.dev, 'behind')} may start connections to ${guests}${on(ctx.bridge)} (routed, no NAT)`;
+    case 'masquerade':
+      return `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by the host's on the way out${via(ctx.dev)}`;
+    case 'masquerade-ports':
+      return `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets the host's address and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}, never a privileged one`;
+    case 'snat':
+      return `guests' addresses${ctx.subnet ? ` (${ctx.subnet})` : ''} are replaced by ${ctx.to ?? 'a fixed address'} on the way out${via(ctx.dev)}`;
+    case 'snat-ports':
+      return `${ctx.protocol ?? 'tcp/udp'} from ${guests} gets ${ctx.to ?? 'a fixed address'} and a source port in ${ctx.ports ?? '1024-65535'}${via(ctx.dev)}`;
+    case 'no-masquerade-broadcast':
+      return `broadcasts from ${guests} (${ctx.destination ?? '255.255.255.255/32'}) keep their address, so DHCP replies stay valid`;
+    case 'no-masquerade-multicast':
+      return `local multicast from ${guests} (${ctx.destination ?? '224.0.0.0/24'}) keeps its address`;
+    case 'checksum':
+      return `DHCP replies to guests${on(ctx.bridge)} get their UDP checksum filled in (some guests drop them otherwise)`;
+    case 'xen-vif-in':
+      return `traffic from guest interface ${ctx.vif ?? 'vif'}${ctx.address ? ` with source ${ctx.address}` : ''} may be forwarded`;
+    case 'xen-vif-out':
+      return ctx.stateful
         ? `replies to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it`
-        : `traffic to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it`,
-    )
-    .with('xen-vif-dhcp', () => `guest interface ${ctx.vif ?? 'vif'} may ask for an address by DHCP (udp 68 → 67)`)
-    .with(
-      'xen-masquerade',
-      () =>
-        `everything leaving by ${ctx.netdev ?? 'the uplink'} gets the host's address (network-nat), whatever its source`,
-    )
-    .with(
-      'xen-antispoof-policy',
-      () => `forwarded traffic not explicitly accepted is dropped (network-bridge antispoof=yes)`,
-    )
-    .with(
-      'xen-antispoof-flush',
-      () => `every earlier FORWARD rule is removed (network-bridge antispoof=yes flushes the chain)`,
-    )
-    .with('xen-antispoof', () => `traffic arriving from the physical port ${ctx.netdev ?? 'peth0'} may be bridged`)
-    .with('xen-antispoof-dom0', () => `traffic from dom0's own interface ${ctx.vif ?? 'vif0.0'} may be bridged`)
-    .exhaustive();
+        : `traffic to guest interface ${ctx.vif ?? 'vif'} may be forwarded to it`;
+    case 'xen-vif-dhcp':
+      return `guest interface ${ctx.vif ?? 'vif'} may ask for an address by DHCP (udp 68 → 67)`;
+    case 'xen-masquerade':
+      return `everything leaving by ${ctx.netdev ?? 'the uplink'} gets the host's address (network-nat), whatever its source`;
+    case 'xen-antispoof-policy':
+      return `forwarded traffic not explicitly accepted is dropped (network-bridge antispoof=yes)`;
+    case 'xen-antispoof-flush':
+      return `every earlier FORWARD rule is removed (network-bridge antispoof=yes flushes the chain)`;
+    case 'xen-antispoof':
+      return `traffic arriving from the physical port ${ctx.netdev ?? 'peth0'} may be bridged`;
+    case 'xen-antispoof-dom0':
+      return `traffic from dom0's own interface ${ctx.vif ?? 'vif0.0'} may be bridged`;
+  }
 }

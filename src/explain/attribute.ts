@@ -2,7 +2,7 @@
 // inferred from the dump alone: libvirt bridges with their subnets, Xen vifs, Docker), and to
 // the software that installed it; then the sentence that says what it is for.
 
-import { formatCidr, maskOf, type Cidr, cidrEquals } from '../model/cidr.js';
+import { formatCidr, maskOf, type Cidr, cidrEquals, type IpFamily } from '../model/cidr.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { why, type Purpose } from '../engine/why.js';
@@ -66,19 +66,32 @@ const UFW_CHAIN = /^ufw6?-/;
 const FIREWALLD_CHAIN =
   /^((INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING)_(direct|ZONES|ZONES_SOURCE)|(IN|FWDI|FWDO|FWD|PRE|POST)_[A-Za-z0-9_-]+)$/;
 
+/** What a chain's (or target's) name says of its owner, once per name: bits DOCKER 1, UFW 2, FIREWALLD 4. */
+const chainOwners = new Map<string, number>();
+function chainOwnerBits(name: string): number {
+  let bits = chainOwners.get(name);
+  if (bits === undefined) {
+    bits = (DOCKER_CHAIN.test(name) ? 1 : 0) | (UFW_CHAIN.test(name) ? 2 : 0) | (FIREWALLD_CHAIN.test(name) ? 4 : 0);
+    if (chainOwners.size < 4096) chainOwners.set(name, bits);
+  }
+  return bits;
+}
+
 function foreignOwner(rule: Rule): Owner | null {
-  const chains = [rule.chain, rule.target?.name ?? ''];
+  const bits = chainOwnerBits(rule.chain) | chainOwnerBits(rule.target?.name ?? '');
   if (
-    chains.some((c) => DOCKER_CHAIN.test(c)) ||
-    [rule.inInterface, rule.outInterface].some((i) => i && DOCKER_BRIDGE.test(i.name))
+    bits & 1 ||
+    (rule.inInterface && DOCKER_BRIDGE.test(rule.inInterface.name)) ||
+    (rule.outInterface && DOCKER_BRIDGE.test(rule.outInterface.name))
   )
     return 'docker';
-  if (chains.some((c) => UFW_CHAIN.test(c))) return 'ufw';
-  if (chains.some((c) => FIREWALLD_CHAIN.test(c))) return 'firewalld';
+  if (bits & 2) return 'ufw';
+  if (bits & 4) return 'firewalld';
   return null;
 }
 
-interface Seen {
+/** A rule of a dump with what classifyRule made of it. */
+export interface Seen {
   readonly rule: Rule;
   readonly family: Family;
   readonly classified: Classified | null;
@@ -93,23 +106,35 @@ export function classifiedOf(rule: Rule, family: Family): Classified | null {
   return c;
 }
 
-function classifyAll(dumps: readonly Dump[]): Seen[] {
-  const out: Seen[] = [];
-  for (const dump of dumps) {
-    const family = dump.family ?? 'ipv4';
-    for (const table of dump.tables)
-      for (const chain of table.chains)
-        for (const rule of chain.rules) out.push({ rule, family, classified: classifiedOf(rule, family) });
-  }
+/** A dump's rules classified, kept with the dump (one entry, where one per rule cost a WeakMap of 100,000). */
+const classifiedDumps = new WeakMap<Dump, Seen[]>();
+
+function classifyDump(dump: Dump): Seen[] {
+  let out = classifiedDumps.get(dump);
+  if (out) return out;
+  out = [];
+  const family = dump.family ?? 'ipv4';
+  for (const table of dump.tables)
+    for (const chain of table.chains)
+      for (const rule of chain.rules) out.push({ rule, family, classified: classifyRule(rule, family) });
+  classifiedDumps.set(dump, out);
   return out;
+}
+
+/** Every rule of the dumps with its classification, in dump order. */
+export function classifyAll(dumps: readonly Dump[]): Seen[] {
+  return dumps.length === 1 ? classifyDump(dumps[0]!) : dumps.flatMap(classifyDump);
 }
 
 /**
  * The given networks plus those the dumps show that no given network covers: a libvirt
  * bridge (with the subnets its forwarding rules name), the Xen guests' vifs, Docker's bridges.
  */
-export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInfo[] = []): NetworkInfo[] {
-  const seen = classifyAll(dumps);
+export function inferNetworks(
+  dumps: readonly Dump[],
+  given: readonly NetworkInfo[] = [],
+  seen: readonly Seen[] = classifyAll(dumps),
+): NetworkInfo[] {
   const known = new Set(given.flatMap((n) => [n.bridge, ...n.vifs]).filter((x): x is string => x !== null));
   const bridges = new Map<string, { subnets: Cidr[]; evidence: Set<Purpose>; private: boolean }>();
   const addBridge = (name: string, c: Classified, chain: string): void => {
@@ -149,7 +174,7 @@ export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInf
     definition: null,
   }));
   // libvirt's MASQUERADE triple for a subnet no bridge explains (its filter rules are gone, or never were).
-  const covered = [...given, ...inferred].flatMap((n) => n.subnets);
+  const covered = new Set([...given, ...inferred].flatMap((n) => n.subnets.map(cidrKey)));
   const natOnly = new Map<string, { subnet: Cidr; evidence: Set<Purpose> }>();
   for (const { classified } of seen) {
     if (
@@ -158,7 +183,7 @@ export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInf
       !['masquerade', 'masquerade-ports', 'snat', 'snat-ports'].includes(classified.purpose)
     )
       continue;
-    if (covered.some((c) => cidrEquals(c, classified.subnet!))) continue;
+    if (covered.has(cidrKey(classified.subnet))) continue;
     const key = formatCidr(classified.subnet);
     const entry = natOnly.get(key) ?? { subnet: classified.subnet, evidence: new Set<Purpose>() };
     entry.evidence.add(classified.purpose);
@@ -195,6 +220,9 @@ export function inferNetworks(dumps: readonly Dump[], given: readonly NetworkInf
   return [...given, ...inferred];
 }
 
+/** A subnet's identity as cidrEquals sees it. */
+const cidrKey = (c: Cidr): string => `${c.family}/${c.prefix}/${c.network}/${c.mask ?? ''}`;
+
 const CATCH_ALLS: readonly Purpose[] = ['reject-in', 'reject-out', 'cross-bridge', 'dhcp-in', 'dns-in'];
 
 /**
@@ -207,10 +235,15 @@ interface NetworkIndex {
   readonly bridges: Map<string, number>;
   readonly vifs: Map<string, number>;
   readonly subnets: Map<string, number>;
-  /** Subnet prefix → (masked network → first position), for subnets containing an address. */
-  readonly byPrefix: Map<number, { family: number; map: Map<bigint, number> }[]>;
-  /** Query prefix → (network masked to it → first position), for subnets inside an address range. */
-  readonly inside: Map<string, Map<bigint, number>>;
+  /** Per prefix and family: masked network → first position (and the mask), for subnets containing an address. */
+  readonly levels: Array<{
+    readonly family: number;
+    readonly prefix: number;
+    readonly mask: bigint;
+    readonly map: Map<bigint, number>;
+  }>;
+  /** Query family × 256 + prefix → (network masked to it → first position), for subnets inside an address range. */
+  readonly inside: Map<number, Map<bigint, number>>;
   readonly entries: Array<{ readonly subnet: Cidr; readonly at: number }>;
   readonly xen: NetworkInfo | null;
 }
@@ -232,7 +265,7 @@ function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
   const cached = indexes.get(networks);
   if (cached) return cached;
   const entries = networks.flatMap((n, at) => n.subnets.map((subnet) => ({ subnet, at })));
-  const byPrefix: NetworkIndex['byPrefix'] = new Map();
+  const byPrefix = new Map<number, Array<{ family: number; map: Map<bigint, number> }>>();
   for (const { subnet, at } of entries) {
     const list = byPrefix.get(subnet.prefix) ?? [];
     let slot = list.find((x) => x.family === subnet.family);
@@ -245,7 +278,14 @@ function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
     bridges: firstPositions(networks, (n) => [n.bridge]),
     vifs: firstPositions(networks, (n) => n.vifs),
     subnets: firstPositions(networks, (n) => n.subnets.map(formatCidr)),
-    byPrefix,
+    levels: [...byPrefix].flatMap(([prefix, slots]) =>
+      slots.map((slot) => ({
+        family: slot.family,
+        prefix,
+        mask: maskOf(slot.family as IpFamily, prefix),
+        map: slot.map,
+      })),
+    ),
     inside: new Map(),
     entries,
     xen: networks.find((n) => n.owner === 'xen') ?? null,
@@ -257,13 +297,12 @@ function indexOf(networks: readonly NetworkInfo[]): NetworkIndex {
 /** The first network (in list order) with a subnet overlapping `cidr`: one containing it, or one inside it. */
 function firstOverlapping(index: NetworkIndex, cidr: Cidr): NetworkInfo | null {
   let best = Infinity;
-  for (const [prefix, slots] of index.byPrefix) {
-    if (prefix > cidr.prefix) continue;
-    const slot = slots.find((x) => x.family === cidr.family);
-    const at = slot?.map.get(cidr.network & maskOf(cidr.family, prefix));
+  for (const level of index.levels) {
+    if (level.prefix > cidr.prefix || level.family !== cidr.family) continue;
+    const at = level.map.get(cidr.network & level.mask);
     if (at !== undefined && at < best) best = at;
   }
-  const key = `${cidr.family}/${cidr.prefix}`;
+  const key = cidr.family * 256 + cidr.prefix;
   let inside = index.inside.get(key);
   if (!inside) {
     inside = new Map();
@@ -356,34 +395,36 @@ export function explainRule(
   const classified = orphan ? null : found;
   if (classified && !foreign) {
     const owner: Owner = classified.purpose.startsWith('xen-') ? 'xen' : 'libvirt';
-    const context = { ...classified.context, ...(network ? { network: network.name } : {}) };
-    const purpose = classified.purpose;
-    return explained(rule, family, network?.name ?? null, owner, purpose, () => why(purpose, context));
+    return new ExplainedRule(rule, family, network?.name ?? null, owner, classified.purpose, classified);
   }
   const owner: Owner = foreign ?? (LIBVIRT_CHAINS.has(rule.chain) ? 'libvirt' : 'host');
-  return explained(rule, family, network?.name ?? null, owner, null, () => describeRule(rule));
+  return new ExplainedRule(rule, family, network?.name ?? null, owner, null, null);
 }
 
-/** The sentence is written when first read (an audit of 100,000 rules reads a few); one object shape for all. */
-function explained(
-  rule: Rule,
-  family: Family,
-  network: string | null,
-  owner: Owner,
-  purpose: Purpose | null,
-  write: () => string,
-): Explained {
-  let text: string | undefined;
-  return {
-    rule,
-    family,
-    network,
-    owner,
-    purpose,
-    get why() {
-      return (text ??= write());
-    },
-  };
+/**
+ * The sentence is written when first read (an audit of 100,000 rules reads a few): the engine's for a classified rule
+ * (its context with the network), else the generic one. A class: an object literal with a getter cost a microsecond.
+ */
+class ExplainedRule implements Explained {
+  private text: string | undefined = undefined;
+  constructor(
+    readonly rule: Rule,
+    readonly family: Family,
+    readonly network: string | null,
+    readonly owner: Owner,
+    readonly purpose: Purpose | null,
+    private readonly classified: Classified | null,
+  ) {}
+
+  get why(): string {
+    if (this.text === undefined) {
+      const c = this.classified;
+      this.text = c
+        ? why(c.purpose, { ...c.context, ...(this.network !== null ? { network: this.network } : {}) })
+        : describeRule(this.rule);
+    }
+    return this.text;
+  }
 }
 
 /** Every rule of the dumps, explained, in dump order. */
