@@ -527,7 +527,8 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
   let current: OpenTable | null = null;
   /** Kernel objects shared by name across the dump's rules (hashlimit tables), with the first user. */
   const shared = new Map<string, { value: string; line: number }>();
-  const parser = lineParser();
+  // Built for the first line the quick readers leave to it: most dumps have none.
+  let parser: SaveLineParser | null = null;
   const fail = (line: number, col: number, message: string): never => {
     throw new InputError(file, line, col, message);
   };
@@ -585,9 +586,10 @@ function readSave(text: string, options: ParseOptions, sink: RuleSink | null): D
   };
   /** One line that is not blank, lexed: its tokens are tokens[from, to), their offsets from the line's start. */
   const readLine = (lineText: string, lineStart: number, tokens: IToken[], from: number, to: number): void => {
-    let quick = quickRule(tokens, from, to);
+    let quick = quickRule(tokens, from, to) ?? quickHeader(tokens, from, to);
     if (quick === null) {
       const lineTokens = from === 0 && to === tokens.length ? tokens : tokens.slice(from, to);
+      parser ??= lineParser();
       quick = parseLine(parser, lineTokens);
       if (quick === null) {
         const e = parser.errors[0]!;
@@ -860,8 +862,51 @@ function quickRule(tokens: readonly IToken[], from: number, to: number): LineAst
   };
 }
 
+/** The tokens the grammar's `anyToken` takes: after a header, every token of the line must be one. */
+const ANY_TOKEN: ReadonlySet<TokenType> = new Set([Word, OptionName, Bang, Counter, Append, Insert, Commit]);
+
+function allAny(tokens: readonly IToken[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!ANY_TOKEN.has(tokens[i]!.tokenType)) return false;
+  return true;
+}
+
+/**
+ * A comment, `*table`, `:CHAIN POLICY [p:b]` or `COMMIT` line read without the parser, exactly as its
+ * `line` rule reads it (test/unit/quick-lines.test.ts compares the two on every corpus line); null for
+ * anything else, which the parser reads, and refuses in its own words.
+ */
+export function quickHeader(tokens: readonly IToken[], from: number, to: number): LineAst | null {
+  const first = tokens[from];
+  if (first === undefined || from >= to) return null;
+  switch (first.tokenType) {
+    case CommentLine:
+      return to - from === 1 ? { kind: 'comment', text: first.image } : null;
+    case TableHeader:
+      return allAny(tokens, from + 1, to)
+        ? { kind: 'table', name: first.image.slice(1), token: first, rest: tokens.slice(from + 1, to) }
+        : null;
+    case ChainHeader: {
+      const policyToken = tokens[from + 1];
+      if (policyToken === undefined || from + 1 >= to || !allAny(tokens, from + 1, to)) return null;
+      const counter = from + 2 < to ? tokens[from + 2]! : null;
+      return {
+        kind: 'chain',
+        name: first.image.slice(1),
+        policy: policyToken.image,
+        counters: counter?.tokenType === Counter ? parseCounter(counter.image) : null,
+        nameToken: first,
+        policyToken,
+      };
+    }
+    case Commit:
+      return allAny(tokens, from + 1, to) ? { kind: 'commit', rest: tokens.slice(from + 1, to) } : null;
+    default:
+      return null;
+  }
+}
+
 /** The parser's reading of a line; null (with parser.errors set) when it does not parse. */
-function parseLine(parser: SaveLineParser, tokens: IToken[]): LineAst | null {
+export function parseLine(parser: SaveLineParser, tokens: IToken[]): LineAst | null {
   parser.input = tokens;
   const ast = parser.line();
   return parser.errors.length > 0 ? null : ast;
