@@ -20,10 +20,15 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const out = join(dist, 'virtables.cjs');
 
-// Built-in modules the bundle's top level would otherwise require when it starts, though only a
-// command that starts a process (live mode, diagram --format svg) uses them: their imports are
-// bound to functions that load the module when first called. A name not listed here fails the build.
-const LAZY_BUILTINS = { 'node:child_process': ['spawn', 'spawnSync'] };
+// Built-in modules the bundle's top level would otherwise require when it starts, though few runs
+// call them: a command that starts a process (live mode, diagram --format svg), a read long enough
+// to check the heap (node:v8, ~3 ms to load), live mode's host name. Their imports are bound to
+// functions that load the module when first called. A name not listed here fails the build.
+const LAZY_BUILTINS = {
+  'node:child_process': ['spawn', 'spawnSync'],
+  'node:v8': ['getHeapStatistics'],
+  'node:os': ['hostname'],
+};
 const LAZY_PREFIX = '\0virtables-lazy:';
 
 // Packages loaded by a dynamic import only (live mode's zx), left out of the bundle and imported

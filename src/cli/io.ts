@@ -1,6 +1,7 @@
 // Reading inputs for commands: files or `-` for standard input, as bytes, decoded strictly.
 
 import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { readBytesFromDisk, type ReadBytes } from '../input/disk.js';
 
 export interface Io {
@@ -58,7 +59,8 @@ export function processIo(): Io {
     stderr: (t) => process.stderr.write(t),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
-    stdinIsTTY: process.stdin.isTTY === true,
+    // Asked of the descriptor: process.stdin would open a stream on it (and load fs/promises) unread.
+    stdinIsTTY: isatty(0),
     env: process.env,
     readBytes: readBytesFromDisk,
   };
