@@ -50,9 +50,10 @@ function readAll(fd: number, path: string, name: string, limit: number, size: nu
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
-    // A file comes whole into its first chunk (a byte more to see it end); one byte past the limit
-    // is enough to know it is passed.
-    const chunk = Buffer.allocUnsafeSlow(Math.min(total === 0 ? Math.max(CHUNK, size + 1) : CHUNK, limit + 1 - total));
+    // A file comes whole into its first chunk, sized to it (a byte more to see it end: a 1 MiB chunk for
+    // each of a thousand network XMLs was a gigabyte of buffers for the collector); what has no size to
+    // ask (a pipe, a /proc file) comes in 1 MiB chunks. One byte past the limit is enough to know it is passed.
+    const chunk = Buffer.allocUnsafeSlow(Math.min(total === 0 && size > 0 ? size + 1 : CHUNK, limit + 1 - total));
     let filled = 0;
     let n = -1;
     while (filled < chunk.length && (n = readWaiting(fd, chunk, filled)) > 0) filled += n;
