@@ -6,6 +6,7 @@ import { hostDumps, type Host } from '../model/host.js';
 import type { Style } from '../write/style.js';
 import { renderTable, type TableRow } from '../write/table.js';
 import { hostExplainGroups, type HostExplainReport, type ReportRow } from './host-report.js';
+import type { RuleReport } from './report.js';
 
 function emptyInputs(report: HostExplainReport, host?: Host): string[] {
   const listed = host ? hostDumps(host).flatMap((d) => listingNote(d) ?? []) : [];
@@ -20,11 +21,28 @@ function emptyInputs(report: HostExplainReport, host?: Host): string[] {
   ];
 }
 
-/** The marks after a rule's sentence, found by its place in the report's rules. */
+/** The report's marked rules (never matching, or depending on state) by place and text, the first of each. */
+const markedRules = new WeakMap<HostExplainReport, Map<string, RuleReport>>();
+
+function marked(report: HostExplainReport): Map<string, RuleReport> {
+  let index = markedRules.get(report);
+  if (index === undefined) {
+    index = new Map();
+    for (const x of report.rules) {
+      const key = `line ${x.line}\0${x.text}`;
+      if ((x.neverMatches || x.dependsOn) && !index.has(key)) index.set(key, x);
+    }
+    markedRules.set(report, index);
+  }
+  return index;
+}
+
+/**
+ * The marks after a rule's sentence, found by its place in the report's rules (looked up: a search
+ * of every rule for every row made explain of a 110,000-rule dump quadratic, minutes of CPU).
+ */
 function neverText(report: HostExplainReport, row: ReportRow): string {
-  const r = report.rules.find(
-    (x) => `line ${x.line}` === row.where && x.text === row.text && (x.neverMatches || x.dependsOn),
-  );
+  const r = marked(report).get(`${row.where}\0${row.text}`);
   const n = r?.neverMatches;
   const state = r?.dependsOn ? ` — depends on state: ${r.dependsOn.join('; ')}` : '';
   if (!n) return state;
