@@ -56,6 +56,21 @@ describe('the bundle and the modules are one program', () => {
     expect(/[^\x00-\x7f]/.test(readFileSync(BUNDLE, 'latin1'))).toBe(false);
   });
 
+  it('each way runs what it names: the bundle imports no module of dist/src, VIRTABLES_DEBUG does', () => {
+    // Node's own ES module debug log names each module it loads; without this the comparisons below
+    // could pass with the bundle run twice.
+    const loads = (modules: boolean) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG: 'esm' };
+      delete env.VIRTABLES_DEBUG;
+      if (modules) env.VIRTABLES_DEBUG = '1';
+      const r = spawnSync(process.execPath, [BIN, '--version'], { env, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return r.stderr.includes('dist/src/cli/main.js');
+    };
+    expect(loads(false)).toBe(false);
+    expect(loads(true)).toBe(true);
+  });
+
   it('V8 takes the code cache built for it', () => {
     const script = new Script(readFileSync(BUNDLE, 'latin1'), {
       filename: BUNDLE,
