@@ -11,7 +11,7 @@ import type { AnyNetwork } from '../model/network.js';
 import type { Args } from './spec.js';
 import { stateDependence } from '../sim/state.js';
 import { readHost, readNetworkInputs } from './inputs.js';
-import { noteStdin, type Io } from './io.js';
+import { noteStdin, stdoutColumns, type Io } from './io.js';
 import { styleFor } from './style.js';
 
 export async function run({ values, positionals }: Args<'explain'>, io: Io): Promise<number> {
@@ -30,7 +30,7 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
     format === 'json'
       ? JSON.stringify(report, null, 2) + '\n'
       : format === 'table'
-        ? explainTables(report, s, host)
+        ? explainTables(report, s, host, stdoutColumns())
         : explainText(report, s, host),
   );
   return 0;

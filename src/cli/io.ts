@@ -30,12 +30,28 @@ export function noteStdin(io: Io, command: string, what: string): void {
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
+ * One of the process's streams, opened on first use with what a reader that stops early
+ * (`virtables explain | head`) needs: that is not an error. Only then: process.stdout and
+ * process.stderr each open a stream, and on a pipe load the net and stream modules, which a
+ * command that writes its output to the descriptor never uses.
+ */
+function stdStream(fd: 1 | 2): NodeJS.WriteStream {
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  if (stream.listenerCount('error') === 0)
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  return stream;
+}
+
+/**
  * Standard output written straight to its descriptor when it is a file or a pipe:
  * process.stdout.write keeps a copy of every chunk written to a pipe until the event loop
  * turns, which a command printing 11 MB in one go never lets it do (20 MiB more at the peak).
  */
-function stdoutWriter(): (text: string) => void {
-  if (process.stdout.isTTY) return (t) => void process.stdout.write(t);
+function stdoutWriter(tty: boolean): (text: string) => void {
+  if (tty) return (t) => void stdStream(1).write(t);
   return (t) => {
     const bytes = Buffer.from(t, 'utf8');
     let offset = 0;
@@ -53,13 +69,19 @@ function stdoutWriter(): (text: string) => void {
   };
 }
 
+/** The terminal's width, when standard output is one. */
+export function stdoutColumns(): number | undefined {
+  return isatty(1) ? stdStream(1).columns : undefined;
+}
+
 export function processIo(): Io {
+  // Each asked of its descriptor: process.stdin, stdout and stderr would each open a stream on it.
+  const stdoutIsTTY = isatty(1);
   return {
-    stdout: stdoutWriter(),
-    stderr: (t) => process.stderr.write(t),
-    stdoutIsTTY: process.stdout.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
-    // Asked of the descriptor: process.stdin would open a stream on it (and load fs/promises) unread.
+    stdout: stdoutWriter(stdoutIsTTY),
+    stderr: (t) => void stdStream(2).write(t),
+    stdoutIsTTY,
+    stderrIsTTY: isatty(2),
     stdinIsTTY: isatty(0),
     env: process.env,
     readBytes: readBytesFromDisk,

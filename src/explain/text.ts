@@ -64,8 +64,9 @@ export function explainText(report: HostExplainReport, s: Style, host?: Host): s
   return out.join('\n');
 }
 
-export function explainTables(report: HostExplainReport, s: Style, host?: Host): string {
-  const width = Math.max(100, process.stdout.columns ?? 120);
+/** The report as tables, `columns` wide (the terminal's width; 120 when it does not say, and never under 100). */
+export function explainTables(report: HostExplainReport, s: Style, host?: Host, columns?: number): string {
+  const width = Math.max(100, columns ?? 120);
   const out: string[] = emptyInputs(report, host);
   for (const g of hostExplainGroups(report)) {
     out.push(s.bold(g.title));

@@ -2,12 +2,13 @@
 // and, under VIRTABLES_DEBUG, tsc's ES modules. Both are the same program: each command here is
 // run both ways as a user would, and what it prints and its exit status must be the same.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { describeGraphviz, REPO, REPO_CORPUS } from '../helpers/env.js';
+import { generateDump } from '../bench/generate.js';
 
 const BIN = join(REPO, 'bin', 'virtables');
 const BUNDLE = join(REPO, 'dist', 'virtables.cjs');
@@ -69,6 +70,34 @@ describe('the bundle and the modules are one program', () => {
     };
     expect(loads(false)).toBe(false);
     expect(loads(true)).toBe(true);
+  });
+
+  it('a reader that stops early (`| head`) is no error, either way: exit 0 and nothing on stderr', async () => {
+    // About 1 MB out, far past a pipe's buffer: the writes after the reader closes fail with EPIPE.
+    const dump = generateDump(40).text;
+    const stopped = (modules: boolean) =>
+      new Promise<{ status: number | null; stderr: string; got: number }>((done, fail) => {
+        const env: NodeJS.ProcessEnv = { ...process.env };
+        delete env.VIRTABLES_DEBUG;
+        if (modules) env.VIRTABLES_DEBUG = '1';
+        const child = spawn(process.execPath, [BIN, 'parse', '-', '--format', 'save'], { env });
+        let stderr = '';
+        let got = 0;
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdout.once('data', (d: Buffer) => {
+          got = d.length;
+          child.stdout.destroy();
+        });
+        child.stdin.on('error', () => {});
+        child.stdin.end(dump);
+        child.on('error', fail);
+        child.on('close', (status) => done({ status, stderr, got }));
+      });
+    for (const modules of [false, true]) {
+      const r = await stopped(modules);
+      expect(r.got).toBeGreaterThan(0);
+      expect({ modules, status: r.status, stderr: r.stderr }).toEqual({ modules, status: 0, stderr: '' });
+    }
   });
 
   it('V8 takes the code cache built for it', () => {
