@@ -87,12 +87,16 @@ const Column = createToken({
   pattern: /(?:num|pkts|bytes|target|prot|opt|in|out|source|destination)(?=[ \t]|(?![\s\S]))/,
 });
 const Cell = createToken({ name: 'Cell', pattern: /\S+/ });
-// Validated once by test/unit/lexers.test.ts, not at every start-up.
-export const listLexer = new Lexer([Spaces, ChainKw, Column, Cell], {
-  positionTracking: 'onlyOffset',
-  recoveryEnabled: false,
-  skipValidations: true,
-});
+// Validated once by test/unit/lexers.test.ts, not at every start-up; built for the first listing read.
+let listLexerInstance: InstanceType<typeof Lexer> | null = null;
+export function listLexer(): InstanceType<typeof Lexer> {
+  listLexerInstance ??= new Lexer([Spaces, ChainKw, Column, Cell], {
+    positionTracking: 'onlyOffset',
+    recoveryEnabled: false,
+    skipValidations: true,
+  });
+  return listLexerInstance;
+}
 
 type ListLine =
   | { kind: 'chain'; name: string; policy: string | null }
@@ -757,7 +761,7 @@ export function parseListing(text: string, file: string): Listing {
     }
 
     // `iptables -L` output.
-    const lexed = listLexer.tokenize(lineText);
+    const lexed = listLexer().tokenize(lineText);
     listParser.input = lexed.tokens;
     const ast = listParser.listLine();
     if (lexed.errors.length > 0 || listParser.errors.length > 0)

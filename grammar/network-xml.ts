@@ -98,11 +98,16 @@ const outsideTokens: TokenType[] = [Comment, CData, Instruction, EndTagOpen, Sta
 const insideTokens: TokenType[] = [Spaces, Name, Equals, AttValue, EmptyTagClose, TagClose];
 const allTokens: TokenType[] = [...outsideTokens, ...insideTokens];
 
-// Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms).
-export const xmlLexer = new Lexer(
-  { modes: { outside: outsideTokens, inside: insideTokens }, defaultMode: 'outside' },
-  { positionTracking: 'full', recoveryEnabled: false, skipValidations: true },
-);
+// Validated once by test/unit/lexers.test.ts, not at every start-up (chevrotain's checks cost tens of ms);
+// built for the first XML read (a command given no network never needs it).
+let xmlLexerInstance: InstanceType<typeof Lexer> | null = null;
+export function xmlLexer(): InstanceType<typeof Lexer> {
+  xmlLexerInstance ??= new Lexer(
+    { modes: { outside: outsideTokens, inside: insideTokens }, defaultMode: 'outside' },
+    { positionTracking: 'full', recoveryEnabled: false, skipValidations: true },
+  );
+  return xmlLexerInstance;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The grammar
@@ -581,7 +586,7 @@ function parserFailure(
 export function parseXml(text: string, file: string): XmlDocument {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   checkMarkupCount(text, file);
-  const lexed = xmlLexer.tokenize(text);
+  const lexed = xmlLexer().tokenize(text);
   const builder = new TreeBuilder(file, text);
   const parser = xmlParser();
   parser.builder = builder;

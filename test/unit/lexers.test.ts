@@ -11,8 +11,8 @@ describe('lexer definitions pass chevrotain’s checks', () => {
   const lexers = [
     ['iptables-save', lineLexer()],
     ['iptables-save, many lines a call', batchLexer()],
-    ['iptables -L listing', listLexer],
-    ['network XML', xmlLexer],
+    ['iptables -L listing', listLexer()],
+    ['network XML', xmlLexer()],
   ] as const;
   for (const [name, lexer] of lexers) {
     it(name, () => {
