@@ -5,6 +5,7 @@ import { explainDumps, type NetworkInfo, type Owner } from '../explain/attribute
 import { label, networkReport } from '../explain/report.js';
 import { backendOf, nftRuleReport, type NftRuleReport } from '../explain/host-report.js';
 import { verdictOf, type Verdict } from '../explain/verdict.js';
+import { groupBy } from '../model/lists.js';
 import { explainNftTables, type NftExplained } from '../explain/nft-explain.js';
 import { diffReport, type DiffReport } from './report.js';
 import { diffNftTables, type NftRuleAt } from './nft-diff.js';
@@ -76,31 +77,42 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
   // Networks: verdicts from the iptables and nft rules of each side.
   const iptBefore = explainDumps(hostDumps(before), networks);
   const iptAfter = explainDumps(hostDumps(after), networks);
-  const wasAll = [...iptBefore, ...explainedBefore];
-  const nowAll = [...iptAfter, ...explainedAfter];
-  const count = (list: ReadonlyArray<{ network: string | null }>, name: string): number =>
-    list.filter((r) => r.network === name).length;
+  // Each list by network once (filtering every list once per network was quadratic in networks).
+  const byNetwork = <T extends { readonly network: string | null }>(list: readonly T[]) =>
+    groupBy(list, (r) => r.network);
+  const wasIpt = byNetwork(iptBefore);
+  const wasNft = byNetwork(explainedBefore);
+  const nowIpt = byNetwork(iptAfter);
+  const nowNft = byNetwork(explainedAfter);
+  const addedOf = [byNetwork(ipt.added), byNetwork(nft.added)] as const;
+  const removedOf = [byNetwork(ipt.removed), byNetwork(nft.removed)] as const;
+  const count = (groups: ReadonlyMap<string | null, readonly unknown[]>, name: string): number =>
+    groups.get(name)?.length ?? 0;
   const nets = networks.map((n) => {
+    const wi = wasIpt.get(n.name) ?? [];
+    const wn = wasNft.get(n.name) ?? [];
+    const ni = nowIpt.get(n.name) ?? [];
+    const nn = nowNft.get(n.name) ?? [];
     const was = verdictOf(
       n,
-      wasAll,
-      backendOf(n, iptBefore, explainedBefore),
+      [...wi, ...wn],
+      backendOf(n, wi, wn),
       new Set(hostDumps(before).map((d) => d.family ?? 'ipv4')),
     );
     const now = verdictOf(
       n,
-      nowAll,
-      backendOf(n, iptAfter, explainedAfter),
+      [...ni, ...nn],
+      backendOf(n, ni, nn),
       new Set(hostDumps(after).map((d) => d.family ?? 'ipv4')),
     );
-    const added = count(ipt.added, n.name) + count(nft.added, n.name);
-    const removed = count(ipt.removed, n.name) + count(nft.removed, n.name);
+    const added = count(addedOf[0], n.name) + count(addedOf[1], n.name);
+    const removed = count(removedOf[0], n.name) + count(removedOf[1], n.name);
     return { info: n, was, now, report: { ...networkReport(n, now), before: was.verdict as Verdict, added, removed } };
   });
   const summary = [...ipt.summary.filter((l) => !l.startsWith('no change'))];
   for (const n of nets) {
-    const nftAdded = count(nft.added, n.info.name);
-    const nftRemoved = count(nft.removed, n.info.name);
+    const nftAdded = count(addedOf[1], n.info.name);
+    const nftRemoved = count(removedOf[1], n.info.name);
     if (nftAdded + nftRemoved === 0) continue;
     const where = label(n.info);
     if (n.was.verdict === 'none' && n.now.verdict !== 'none')

@@ -5,6 +5,7 @@ import type { Dump } from '../model/dump.js';
 import { explainDumps, explainRule, type NetworkInfo } from '../explain/attribute.js';
 import { label, networkReport, ruleReport, type NetworkReport, type RuleReport } from '../explain/report.js';
 import { modeDifference, verdictOf, type Verdict } from '../explain/verdict.js';
+import { groupBy } from '../model/lists.js';
 import { diffDumps, type RuleAt } from './diff.js';
 import { plural } from '../model/text.js';
 
@@ -48,10 +49,13 @@ export function diffReport(before: Dump, after: Dump, networks: readonly Network
     note: r.note,
   }));
 
-  const count = (list: readonly RuleReport[], name: string): number => list.filter((r) => r.network === name).length;
+  const addedOf = groupBy(added, (r) => r.network);
+  const removedOf = groupBy(removed, (r) => r.network);
+  const wasOf = groupBy(explainedBefore, (e) => e.network);
+  const nowOf = groupBy(explainedAfter, (e) => e.network);
   const nets = networks.map((n) => {
-    const was = verdictOf(n, explainedBefore, undefined, new Set([before.family ?? 'ipv4']));
-    const now = verdictOf(n, explainedAfter, undefined, new Set([after.family ?? 'ipv4']));
+    const was = verdictOf(n, wasOf.get(n.name) ?? [], undefined, new Set([before.family ?? 'ipv4']));
+    const now = verdictOf(n, nowOf.get(n.name) ?? [], undefined, new Set([after.family ?? 'ipv4']));
     return {
       info: n,
       was,
@@ -59,8 +63,8 @@ export function diffReport(before: Dump, after: Dump, networks: readonly Network
       report: {
         ...networkReport(n, now),
         before: was.verdict,
-        added: count(added, n.name),
-        removed: count(removed, n.name),
+        added: addedOf.get(n.name)?.length ?? 0,
+        removed: removedOf.get(n.name)?.length ?? 0,
       },
     };
   });

@@ -13,6 +13,7 @@ import {
   type RuleReport,
 } from './report.js';
 import { verdictOf } from './verdict.js';
+import { groupBy } from '../model/lists.js';
 import { explainNftTables, inferNftNetworks, type NftExplained } from './nft-explain.js';
 import type { Purpose } from '../engine/why.js';
 import { hostDumps, nftOnlyTables, type Host, type HostInput } from '../model/host.js';
@@ -71,17 +72,24 @@ export function hostNetworks(hosts: readonly Host[], given: readonly NetworkInfo
 
 export function explainHost(host: Host, networks: readonly NetworkInfo[]): HostExplainReport {
   const dumps = hostDumps(host);
-  const base = explainReport(dumps, networks);
-  const nft = explainNftTables(nftOnlyTables(host), networks);
   const ipt = explainDumps(dumps, networks);
-  const all = [...ipt, ...nft];
+  const base = explainReport(dumps, networks, ipt);
+  const nft = explainNftTables(nftOnlyTables(host), networks);
+  const iptOf = groupBy(ipt, (e) => e.network);
+  const nftOf = groupBy(nft, (e) => e.network);
   return {
     ...base,
     file: host.name,
     inputs: host.inputs,
-    networks: networks.map((n) =>
-      networkReport(n, verdictOf(n, all, backendOf(n, ipt, nft), new Set(dumps.map((d) => d.family ?? 'ipv4')))),
-    ),
+    networks: networks.map((n) => {
+      const mine = iptOf.get(n.name) ?? [];
+      const mineNft = nftOf.get(n.name) ?? [];
+      const backend = backendOf(n, mine, mineNft);
+      return networkReport(
+        n,
+        verdictOf(n, [...mine, ...mineNft], backend, new Set(dumps.map((d) => d.family ?? 'ipv4'))),
+      );
+    }),
     nftRules: nft.map((e) => nftRuleReport(e, host.nft?.file ?? host.name)),
   };
 }
@@ -130,17 +138,18 @@ const nftRow = (r: NftRuleReport): ReportRow => ({
 /** Rules grouped by network, then libvirt's shared set-up, other owners and the host's own. */
 export function hostExplainGroups(report: HostExplainReport): HostGroup[] {
   const out: HostGroup[] = [];
+  const rules = groupBy(report.rules, (r) => r.network);
+  const nftRules = groupBy(report.nftRules, (r) => r.network);
   for (const n of report.networks) {
-    const rows = [
-      ...report.rules.filter((r) => r.network === n.name).map(iptRow),
-      ...report.nftRules.filter((r) => r.network === n.name).map(nftRow),
-    ];
+    const rows = [...(rules.get(n.name) ?? []).map(iptRow), ...(nftRules.get(n.name) ?? []).map(nftRow)];
     out.push({ title: networkTitle(n), rows });
   }
+  const iptRest = rules.get(null) ?? [];
+  const nftRest = nftRules.get(null) ?? [];
   for (const owner of OWNERS) {
     const rows = [
-      ...report.rules.filter((r) => r.network === null && r.owner === owner).map(iptRow),
-      ...report.nftRules.filter((r) => r.network === null && r.owner === owner).map(nftRow),
+      ...iptRest.filter((r) => r.owner === owner).map(iptRow),
+      ...nftRest.filter((r) => r.owner === owner).map(nftRow),
     ];
     if (rows.length > 0) out.push({ title: OWNER_TITLES[owner], rows });
   }

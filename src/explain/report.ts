@@ -6,6 +6,7 @@ import type { Purpose } from '../engine/why.js';
 import { formatRule } from '../write/save.js';
 import { explainDumps, subnetsText, type Explained, type NetworkInfo, type Owner } from './attribute.js';
 import { verdictOf, type NetworkVerdict, type Verdict } from './verdict.js';
+import { groupBy } from '../model/lists.js';
 
 /** A rule in reports: where it is, what it says, whose it is and why it is there. */
 export interface RuleReport {
@@ -84,18 +85,26 @@ export function label(n: NetworkInfo): string {
   return where ? `${n.name} (${where})` : n.name;
 }
 
-export function explainReport(dumps: readonly Dump[], networks: readonly NetworkInfo[]): ExplainReport {
-  const explained = explainDumps(dumps, networks);
+/** The dumps' rules explained (`explained`, when the caller has them already: explainDumps of the same). */
+export function explainReport(
+  dumps: readonly Dump[],
+  networks: readonly NetworkInfo[],
+  explained: readonly Explained[] = explainDumps(dumps, networks),
+): ExplainReport {
   const positions = new Map<Explained['rule'], number>();
   for (const d of dumps)
     for (const t of d.tables) for (const c of t.chains) c.rules.forEach((r, i) => positions.set(r, i + 1));
   const fileOf = new Map<Explained['rule'], string>();
   for (const d of dumps)
     for (const t of d.tables) for (const c of t.chains) for (const r of c.rules) fileOf.set(r, d.file);
+  const byNetwork = groupBy(explained, (e) => e.network);
   return {
     file: dumps.map((d) => d.file).join(', '),
     networks: networks.map((n) =>
-      networkReport(n, verdictOf(n, explained, undefined, new Set(dumps.map((d) => d.family ?? 'ipv4')))),
+      networkReport(
+        n,
+        verdictOf(n, byNetwork.get(n.name) ?? [], undefined, new Set(dumps.map((d) => d.family ?? 'ipv4'))),
+      ),
     ),
     rules: explained.map((e) => ({
       ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0),
@@ -132,11 +141,9 @@ export function networkTitle(n: NetworkReport): string {
  */
 export function explainGroups(report: ExplainReport): ExplainGroup[] {
   const out: ExplainGroup[] = [];
-  for (const n of report.networks) {
-    const rules = report.rules.filter((r) => r.network === n.name);
-    out.push({ title: networkTitle(n), rules });
-  }
-  const rest = report.rules.filter((r) => r.network === null);
+  const byNetwork = groupBy(report.rules, (r) => r.network);
+  for (const n of report.networks) out.push({ title: networkTitle(n), rules: byNetwork.get(n.name) ?? [] });
+  const rest = byNetwork.get(null) ?? [];
   for (const owner of OWNERS) {
     const rules = rest.filter((r) => r.owner === owner);
     if (rules.length > 0) out.push({ title: OWNER_TITLES[owner], rules });

@@ -7,6 +7,7 @@ import { nftExpectedOf, nftInsertCommand } from '../nft-expected.js';
 import { defineCheck } from '../context.js';
 import { report, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
+import { groupBy } from '../../model/lists.js';
 
 export const missingRule = defineCheck({
   id: 'missing-rule',
@@ -134,10 +135,12 @@ function nftMissing(ctx: AuditContext): Finding[] {
   if (!expected) return [];
   const out: Finding[] = [];
   const whole = new Set<string>();
+  const byNetwork = groupBy(expected.rules, (r) => r.network);
+  const missing = new Set(expected.missing);
   for (const n of ctx.networks) {
     if (!ctx.isRunning(n)) continue;
-    const mine = expected.rules.filter((r) => r.network === n.name);
-    if (mine.length === 0 || !mine.every((r) => expected.missing.includes(r))) continue;
+    const mine = byNetwork.get(n.name) ?? [];
+    if (mine.length === 0 || !mine.every((r) => missing.has(r))) continue;
     whole.add(n.name);
     out.push(
       report(missingRule, {
