@@ -38,7 +38,18 @@ export interface Blocked {
 const DOCKER_CHAIN = /^DOCKER(-|$)/;
 const UFW_CHAIN = /^ufw6?-/;
 
+/** Whether each manager is present, per context: asked once per packet a policy decides. */
+const presence = new WeakMap<AuditContext, Map<'docker' | 'ufw' | 'firewalld', boolean>>();
+
 export function present(ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld'): boolean {
+  let known = presence.get(ctx);
+  if (!known) presence.set(ctx, (known = new Map()));
+  let is = known.get(owner);
+  if (is === undefined) known.set(owner, (is = presentUncached(ctx, owner)));
+  return is;
+}
+
+function presentUncached(ctx: AuditContext, owner: 'docker' | 'ufw' | 'firewalld'): boolean {
   if (ctx.explained.some((e) => e.owner === owner)) return true;
   const test =
     owner === 'docker'

@@ -8,6 +8,7 @@ import { defineCheck } from '../context.js';
 import { report, type Finding } from '../types.js';
 import { networkLabel, shellQuote } from '../words.js';
 import { groupBy } from '../../model/lists.js';
+import type { NetworkInfo } from '../../explain/attribute.js';
 
 export const missingRule = defineCheck({
   id: 'missing-rule',
@@ -79,8 +80,7 @@ export const missingRule = defineCheck({
     }
     for (const r of expected?.missing ?? []) {
       if (r.network !== null && whole.has(r.network)) continue;
-      const network =
-        r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
+      const network = r.network === null ? null : runningNetwork(ctx, r.network);
       const command = r.argv.map(shellQuote).join(' ');
       const table = r.table === 'filter' ? '' : ` (${r.table} table)`;
       out.push(
@@ -160,8 +160,7 @@ function nftMissing(ctx: AuditContext): Finding[] {
   }
   for (const r of expected.missing) {
     if (r.network !== null && whole.has(r.network)) continue;
-    const network =
-      r.network === null ? null : (ctx.networks.find((n) => n.name === r.network && ctx.isRunning(n)) ?? null);
+    const network = r.network === null ? null : runningNetwork(ctx, r.network);
     out.push(
       report(missingRule, {
         network: r.network,
@@ -181,4 +180,16 @@ function nftMissing(ctx: AuditContext): Finding[] {
     );
   }
   return out;
+}
+
+/** The first running network of a name, from an index made once per context (not a search per missing rule). */
+const runningByName = new WeakMap<AuditContext, Map<string, NetworkInfo>>();
+function runningNetwork(ctx: AuditContext, name: string): NetworkInfo | null {
+  let index = runningByName.get(ctx);
+  if (!index) {
+    index = new Map();
+    for (const n of ctx.networks) if (ctx.isRunning(n) && !index.has(n.name)) index.set(n.name, n);
+    runningByName.set(ctx, index);
+  }
+  return index.get(name) ?? null;
 }
