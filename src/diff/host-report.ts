@@ -84,8 +84,10 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
   const wasNft = byNetwork(explainedBefore);
   const nowIpt = byNetwork(iptAfter);
   const nowNft = byNetwork(explainedAfter);
-  const addedOf = [byNetwork(ipt.added), byNetwork(nft.added)] as const;
-  const removedOf = [byNetwork(ipt.removed), byNetwork(nft.removed)] as const;
+  const addedIpt = byNetwork(ipt.added);
+  const addedNft = byNetwork(nft.added);
+  const removedIpt = byNetwork(ipt.removed);
+  const removedNft = byNetwork(nft.removed);
   const count = (groups: ReadonlyMap<string | null, readonly unknown[]>, name: string): number =>
     groups.get(name)?.length ?? 0;
   const nets = networks.map((n) => {
@@ -105,14 +107,14 @@ export function diffHosts(before: Host, after: Host, networks: readonly NetworkI
       backendOf(n, ni, nn),
       new Set(hostDumps(after).map((d) => d.family ?? 'ipv4')),
     );
-    const added = count(addedOf[0], n.name) + count(addedOf[1], n.name);
-    const removed = count(removedOf[0], n.name) + count(removedOf[1], n.name);
+    const added = count(addedIpt, n.name) + count(addedNft, n.name);
+    const removed = count(removedIpt, n.name) + count(removedNft, n.name);
     return { info: n, was, now, report: { ...networkReport(n, now), before: was.verdict as Verdict, added, removed } };
   });
   const summary = [...ipt.summary.filter((l) => !l.startsWith('no change'))];
   for (const n of nets) {
-    const nftAdded = count(addedOf[1], n.info.name);
-    const nftRemoved = count(removedOf[1], n.info.name);
+    const nftAdded = count(addedNft, n.info.name);
+    const nftRemoved = count(removedNft, n.info.name);
     if (nftAdded + nftRemoved === 0) continue;
     const where = label(n.info);
     if (n.was.verdict === 'none' && n.now.verdict !== 'none')
