@@ -92,6 +92,24 @@ function ifaceCond(i: NonNullable<Rule['inInterface']>): IfaceCond {
 const ifaceMatches = (v: string, i: IfaceCond): boolean =>
   (i.prefix ? v.startsWith(i.name) : v === i.name) !== i.negated;
 
+/** A rule's `-s`/`-d`, with its IPv4 mask and network as 32-bit numbers too. */
+interface AddressCond {
+  readonly mask: bigint;
+  readonly net: bigint;
+  readonly neg: boolean;
+  readonly host: boolean;
+  readonly v4: boolean;
+  readonly mask4: number;
+  readonly net4: number;
+}
+
+const MAX_V4 = 0xffffffffn;
+
+/** Is the address in the rule's network? IPv4 in 32-bit numbers: `a & mask` on BigInts makes a BigInt each test. */
+function inNet(a: bigint, n: AddressCond): boolean {
+  return n.v4 && a <= MAX_V4 ? ((Number(a) | 0) & n.mask4) === n.net4 : (a & n.mask) === n.net;
+}
+
 function compileRule(
   rule: Rule,
   index: number,
@@ -121,7 +139,7 @@ function compileRule(
     never = true; // `! -p all` matches nothing
   }
   // `host`: a /32 (/128) is compared whole, with no BigInt made by the mask.
-  const addr: Array<{ mask: bigint; net: bigint; neg: boolean; host: boolean } | null> = [null, null];
+  const addr: Array<AddressCond | null> = [null, null];
   for (const [k, a, field] of [
     [0, rule.source, 'src'],
     [1, rule.destination, 'dst'],
@@ -132,7 +150,15 @@ function compileRule(
       continue;
     }
     const mask = maskOf(family, a.cidr.prefix);
-    addr[k] = { mask, net: a.cidr.network, neg: a.negated, host: a.cidr.prefix === (family === 4 ? 32 : 128) };
+    addr[k] = {
+      mask,
+      net: a.cidr.network,
+      neg: a.negated,
+      host: a.cidr.prefix === (family === 4 ? 32 : 128),
+      v4: family === 4,
+      mask4: family === 4 ? Number(mask) | 0 : 0,
+      net4: family === 4 ? Number(a.cidr.network) | 0 : 0,
+    };
   }
   const src = addr[0]!;
   const dst = addr[1]!;
@@ -154,8 +180,8 @@ function compileRule(
     if (outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
     if (never) return false;
     if (proto >= 0 && (c.proto === proto) === protoNeg) return false;
-    if (src !== null && (src.host ? c.src === src.net : (c.src & src.mask) === src.net) === src.neg) return false;
-    if (dst !== null && (dst.host ? c.dst === dst.net : (c.dst & dst.mask) === dst.net) === dst.neg) return false;
+    if (src !== null && (src.host ? c.src === src.net : inNet(c.src, src)) === src.neg) return false;
+    if (dst !== null && (dst.host ? c.dst === dst.net : inNet(c.dst, dst)) === dst.neg) return false;
     return rest === null || rest(c);
   };
   return {
@@ -291,7 +317,14 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
     const levels = [...byPrefix.entries()]
       .sort((a, b) => b[0] - a[0])
       .map(([prefix, map]) => ({ mask: maskOf(family, prefix), map }));
-    return { kind: 'cidr', dim: best.dim, levels, rest: buildIndex(wild, family, rest, depth + 1) };
+    const levels4 =
+      family === 4
+        ? levels.map(({ mask, map }) => ({
+            mask: Number(mask) | 0,
+            map: new Map([...map].map(([network, node]) => [Number(network) | 0, node] as const)),
+          }))
+        : null;
+    return { kind: 'cidr', dim: best.dim, levels, levels4, rest: buildIndex(wild, family, rest, depth + 1) };
   }
   const { buckets, rest: wild } = buildExact(rules, best.dim);
   const map = new Map<string | number, IndexNode>();
@@ -314,10 +347,18 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
       case 'cidr': {
         const a = node.dim === 'src' ? c.src : c.dst;
         let next: IndexNode | undefined;
-        for (const level of node.levels) {
-          next = level.map.get(a & level.mask);
-          if (next) break;
-        }
+        const levels4 = node.levels4;
+        if (levels4 !== null && a <= MAX_V4) {
+          const n = Number(a) | 0;
+          for (const level of levels4) {
+            next = level.map.get(n & level.mask);
+            if (next) break;
+          }
+        } else
+          for (const level of node.levels) {
+            next = level.map.get(a & level.mask);
+            if (next) break;
+          }
         node = next ?? node.rest;
         break;
       }

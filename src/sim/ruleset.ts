@@ -140,6 +140,8 @@ export type IndexNode =
       readonly kind: 'cidr';
       readonly dim: 'src' | 'dst';
       readonly levels: ReadonlyArray<{ readonly mask: bigint; readonly map: ReadonlyMap<bigint, IndexNode> }>;
+      /** IPv4: the same levels keyed by numbers (an address fits in one), looked up without BigInt arithmetic. */
+      readonly levels4: ReadonlyArray<{ readonly mask: number; readonly map: ReadonlyMap<number, IndexNode> }> | null;
       readonly rest: IndexNode;
     };
 
