@@ -28,6 +28,8 @@ const LAZY_BUILTINS = {
   'node:child_process': ['spawn', 'spawnSync'],
   'node:v8': ['getHeapStatistics'],
   'node:os': ['hostname'],
+  // Loads net and the stream modules: asked only of a descriptor that is a character device (src/cli/io.ts).
+  'node:tty': ['isatty'],
 };
 const LAZY_PREFIX = '\0virtables-lazy:';
 

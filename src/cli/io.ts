@@ -1,6 +1,6 @@
 // Reading inputs for commands: files or `-` for standard input, as bytes, decoded strictly.
 
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { readBytesFromDisk, type ReadBytes } from '../input/disk.js';
 
@@ -69,20 +69,38 @@ function stdoutWriter(tty: boolean): (text: string) => void {
   };
 }
 
+/**
+ * Is the descriptor a terminal? Only a character device can be one, and asking fstat first keeps a
+ * pipe or a file from loading node:tty (which loads net and the stream modules: scripts/bundle.mjs
+ * binds it lazily); /dev/null is a character device too, so one is then asked properly.
+ */
+function terminal(fd: 0 | 1 | 2): boolean {
+  let device: boolean;
+  try {
+    device = fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false; // closed
+  }
+  return device && isatty(fd);
+}
+
 /** The terminal's width, when standard output is one. */
 export function stdoutColumns(): number | undefined {
-  return isatty(1) ? stdStream(1).columns : undefined;
+  return terminal(1) ? stdStream(1).columns : undefined;
 }
 
 export function processIo(): Io {
   // Each asked of its descriptor: process.stdin, stdout and stderr would each open a stream on it.
-  const stdoutIsTTY = isatty(1);
+  const stdoutIsTTY = terminal(1);
   return {
     stdout: stdoutWriter(stdoutIsTTY),
     stderr: (t) => void stdStream(2).write(t),
     stdoutIsTTY,
-    stderrIsTTY: isatty(2),
-    stdinIsTTY: isatty(0),
+    stderrIsTTY: terminal(2),
+    // Asked when a command reads standard input by default (it is /dev/null, a character device, under CI).
+    get stdinIsTTY() {
+      return terminal(0);
+    },
     env: process.env,
     readBytes: readBytesFromDisk,
   };
