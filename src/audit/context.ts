@@ -20,6 +20,7 @@ import { installsRules, type AnyNetwork, type ForwardMode } from '../model/netwo
 import type { NftRuleset } from '../model/nft.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
+import { groupBy } from '../model/lists.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
 import type { Finding, Location, Severity, Templates } from './types.js';
@@ -115,9 +116,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const fromDumps = inferNetworks(dumps, [...running, ...inactive], seen);
   const networks = [...fromDumps, ...inferNftNetworks(nftTables, fromDumps)];
   const nftExplained = explainNftTables(nftTables, networks);
-  const nftByNetwork = new Map<string, NftExplained[]>();
-  for (const e of nftExplained)
-    if (e.network !== null) nftByNetwork.set(e.network, [...(nftByNetwork.get(e.network) ?? []), e]);
+  // Looked up by network name only (the null group, rules of no network, is never asked for).
+  const nftByNetwork = groupBy(nftExplained, (e) => e.network);
   const explained: Explained[] = new Array(seen.length);
   for (let i = 0; i < seen.length; i++) {
     const { rule, family, classified } = seen[i]!;

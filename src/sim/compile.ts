@@ -105,9 +105,12 @@ interface AddressCond {
 
 const MAX_V4 = 0xffffffffn;
 
+/** An IPv4 address or mask as the int32 with the same 32 bits (what `&` on numbers works in). */
+const int32 = (v: bigint): number => Number(v) | 0;
+
 /** Is the address in the rule's network? IPv4 in 32-bit numbers: `a & mask` on BigInts makes a BigInt each test. */
 function inNet(a: bigint, n: AddressCond): boolean {
-  return n.v4 && a <= MAX_V4 ? ((Number(a) | 0) & n.mask4) === n.net4 : (a & n.mask) === n.net;
+  return n.v4 && a <= MAX_V4 ? (int32(a) & n.mask4) === n.net4 : (a & n.mask) === n.net;
 }
 
 function compileRule(
@@ -156,8 +159,8 @@ function compileRule(
       neg: a.negated,
       host: a.cidr.prefix === (family === 4 ? 32 : 128),
       v4: family === 4,
-      mask4: family === 4 ? Number(mask) | 0 : 0,
-      net4: family === 4 ? Number(a.cidr.network) | 0 : 0,
+      mask4: family === 4 ? int32(mask) : 0,
+      net4: family === 4 ? int32(a.cidr.network) : 0,
     };
   }
   const src = addr[0]!;
@@ -320,8 +323,8 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
     const levels4 =
       family === 4
         ? levels.map(({ mask, map }) => ({
-            mask: Number(mask) | 0,
-            map: new Map([...map].map(([network, node]) => [Number(network) | 0, node] as const)),
+            mask: int32(mask),
+            map: new Map([...map].map(([network, node]) => [int32(network), node] as const)),
           }))
         : null;
     return { kind: 'cidr', dim: best.dim, levels, levels4, rest: buildIndex(wild, family, rest, depth + 1) };
@@ -349,7 +352,7 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
         let next: IndexNode | undefined;
         const levels4 = node.levels4;
         if (levels4 !== null && a <= MAX_V4) {
-          const n = Number(a) | 0;
+          const n = int32(a);
           for (const level of levels4) {
             next = level.map.get(n & level.mask);
             if (next) break;
