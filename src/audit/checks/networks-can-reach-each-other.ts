@@ -12,6 +12,7 @@ import { acceptedAt, type Accepted } from '../accepted.js';
 import { acceptedBy, stepRule } from '../legs.js';
 import { nftForwardPath, nftSuspects } from '../nft-sources.js';
 import type { Probes, Subject } from '../probes.js';
+import type { Step } from '../../sim/traverse.js';
 import { report, type Finding } from '../types.js';
 import { atLine, networkLabel, deleteCommand, familyOfProbes, overFamily } from '../words.js';
 
@@ -42,9 +43,22 @@ const SOURCE_BLIND = new Set([
   'addrtype',
 ]);
 
-/** Each rule's place on the forwarding path (first visit, depth first through jumps). */
-function pathOrder(dump: Dump): Map<Rule, number> {
+/** Where each rule and each built-in chain's policy sit on the forwarding path. */
+interface PathOrder {
+  /** Each rule's place (first visit, depth first through jumps). */
+  readonly rules: Map<Rule, number>;
+  /**
+   * Each path chain's policy (`table\u0000chain`): after every rule its walk reaches, since a packet the policy
+   * decides has met all of them first (a RETURN in the built-in chain applies it sooner: later is the safe side).
+   */
+  readonly policies: Map<string, number>;
+}
+
+const policyKey = (table: string, chain: string): string => `${table}\u0000${chain}`;
+
+function pathOrder(dump: Dump): PathOrder {
   const order = new Map<Rule, number>();
+  const policies = new Map<string, number>();
   let next = 0;
   for (const [tableName, chainName] of PATH) {
     const table = dump.tables.find((t) => t.name === tableName);
@@ -63,8 +77,21 @@ function pathOrder(dump: Dump): Map<Rule, number> {
       visiting.delete(name);
     };
     walk(chainName);
+    policies.set(policyKey(tableName, chainName), next - 0.5);
   }
-  return order;
+  return { rules: order, policies };
+}
+
+/**
+ * Where the stranger's request was stopped on the path: its rule's place, or a path chain's policy's; Infinity when
+ * it was stopped anywhere else (every source is a suspect then).
+ */
+function stoppedAt(order: PathOrder, step: Step | null): number {
+  if (!step) return Infinity;
+  const rule = stepRule(step);
+  if (rule) return order.rules.get(rule) ?? Infinity;
+  if (step.rule !== null || step.action !== 'policy' || step.hook !== step.chain) return Infinity;
+  return order.policies.get(policyKey(step.table, step.chain)) ?? Infinity;
 }
 
 /**
@@ -174,13 +201,12 @@ function judge(ctx: AuditContext, probes: Probes, dualStack: boolean): Finding[]
   if (!dump) return nft ? nftHost(ctx, probes, subjects, nft, dualStack) : [];
   const order = pathOrder(dump);
   // Where each source's own rules start on the path: before that point it is treated like any stranger.
-  const own = ownRules(order, subjects);
+  const own = ownRules(order.rules, subjects);
   const out: Finding[] = [];
   for (const to of subjects) {
     const stranger = probes.stranger(to);
     const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
-    const decidedRule = stepRule(stranger.request.decidedBy);
-    const decidedAt = stopped && decidedRule ? (order.get(decidedRule) ?? Infinity) : Infinity;
+    const decidedAt = stopped ? stoppedAt(order, stranger.request.decidedBy) : Infinity;
     // A stranger is stopped before any rule that could tell the others apart: so are they.
     for (const from of stopped ? suspects(own, subjects, to, decidedAt) : subjects) {
       if (from === to) continue;
