@@ -45,7 +45,7 @@ const value = (e: NftExpr): string | null => (e.kind === 'value' && typeof e.val
 function cidrOf(e: NftExpr): Cidr | null {
   const addr = e.kind === 'prefix' ? value(e.addr) : null;
   const text = e.kind === 'prefix' ? (addr === null ? null : `${addr}/${e.len}`) : value(e);
-  return text === null ? null : parseCidr(text.includes('/') ? text : `${text}/32`);
+  return text === null ? null : parseCidr(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
 }
 
 /** One match's use of the source: subjects, all (unknown), or null (blind). */
@@ -75,7 +75,9 @@ function ruleUse(rule: NftRule, subjects: readonly Subject[]): SourceUse {
   let sources: Set<Subject> | 'all' | null = null;
   let out: string | null = null;
   for (const st of rule.statements) {
-    if (st.kind === 'vmap') return { sources: 'all', out: null };
+    // A verdict map, an iptables match nft only names, or a statement virtables cannot read may look at anything.
+    if (st.kind === 'vmap' || (st.kind === 'xt' && st.type === 'match') || st.kind === 'unknown')
+      return { sources: 'all', out: null };
     if (st.kind !== 'match') continue;
     const oif = st.left.kind === 'meta' && (st.left.key === 'oif' || st.left.key === 'oifname');
     if (oif && st.op === '==') out = value(st.right) ?? out;
@@ -95,19 +97,60 @@ function ruleUse(rule: NftRule, subjects: readonly Subject[]): SourceUse {
 export interface NftPath {
   /** Each rule's place on the path (first visit). */
   readonly order: ReadonlyMap<NftRule, number>;
-  readonly uses: ReadonlyMap<NftRule, SourceUse>;
+  /**
+   * Each base chain's policy on the path (`family table\u0000chain`): after every rule its walk reaches, since a
+   * packet the policy decides has met all of them first (a `return` applies it sooner: later is the safe side).
+   */
+  readonly policies: ReadonlyMap<string, number>;
+  /** Where each source's own rules start, for `nftSuspects`. */
+  readonly own: OwnRules;
+}
+
+/** Where the sources' own rules start on the path: the first place each could fare unlike a stranger. */
+interface OwnRules {
+  /** The first rule that cannot tell sources apart (every source is a suspect from there). */
+  readonly everyone: number;
+  /** The same for rules that only matter toward one output interface. */
+  readonly everyoneToward: ReadonlyMap<string, number>;
+  /** Each named source's first rule that matters toward any destination. */
+  readonly any: ReadonlyMap<Subject, number>;
+  /** Output interface → each named source's first rule that matters only toward it. */
+  readonly toward: ReadonlyMap<string, ReadonlyMap<Subject, number>>;
 }
 
 const HOOKS = ['prerouting', 'forward'] as const;
 
-/** The IPv4 forwarding path of an nft ruleset (tables ip and inet), with each rule's use of the source. */
-export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]): NftPath {
+export const nftPolicyKey = (table: string, chain: string): string => `${table}\u0000${chain}`;
+
+/**
+ * One family's forwarding path of an nft ruleset (tables ip or ip6, and inet): base chains of prerouting then
+ * forward, by priority, each rule depth first through jumps, with where each source's own rules start.
+ */
+export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[], family: 4 | 6 = 4): NftPath {
   const order = new Map<NftRule, number>();
-  const uses = new Map<NftRule, SourceUse>();
+  const policies = new Map<string, number>();
+  const own = { everyone: Infinity, everyoneToward: new Map(), any: new Map(), toward: new Map() } satisfies OwnRules;
+  const first = <K>(m: Map<K, number>, k: K, at: number): void => {
+    if (!m.has(k)) m.set(k, at);
+  };
+  const note = (use: SourceUse, at: number): void => {
+    if (use.sources === 'all') {
+      if (use.out === null) own.everyone = Math.min(own.everyone, at);
+      else first(own.everyoneToward, use.out, at);
+      return;
+    }
+    if (use.out === null) for (const x of use.sources) first(own.any, x, at);
+    else {
+      const toward: Map<Subject, number> = own.toward.get(use.out) ?? new Map();
+      own.toward.set(use.out, toward);
+      for (const x of use.sources) first(toward, x, at);
+    }
+  };
+  const wanted = family === 4 ? 'ip' : 'ip6';
   let next = 0;
   for (const hook of HOOKS) {
     const bases = ruleset.tables
-      .filter((t) => t.family === 'ip' || t.family === 'inet')
+      .filter((t) => t.family === wanted || t.family === 'inet')
       .flatMap((t) => t.chains.filter((c) => c.base?.hook === hook).map((c) => ({ t, c })))
       .sort((a, b) => a.c.base!.priority - b.c.base!.priority);
     for (const { t, c } of bases) {
@@ -118,8 +161,8 @@ export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]
         visiting.add(chain.name);
         for (const rule of chain.rules) {
           if (!order.has(rule)) {
-            order.set(rule, next++);
-            uses.set(rule, ruleUse(rule, subjects));
+            order.set(rule, next);
+            note(ruleUse(rule, subjects), next++);
           }
           for (const st of rule.statements) {
             const target = st.kind === 'verdict' && (st.verdict === 'jump' || st.verdict === 'goto') ? st.target : null;
@@ -130,20 +173,18 @@ export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]
         visiting.delete(chain.name);
       };
       walk(c);
+      policies.set(nftPolicyKey(`${t.family} ${t.name}`, c.name), next - 0.5);
     }
   }
-  return { order, uses };
+  return { order, policies, own };
 }
 
 /** The sources whose own rules start at or before `at` on the way to `to`: only they can fare unlike a stranger. */
 export function nftSuspects(path: NftPath, subjects: readonly Subject[], to: Subject, at: number): Subject[] {
+  const { own } = path;
+  if (own.everyone <= at || (own.everyoneToward.get(to.bridge) ?? Infinity) <= at) return [...subjects];
   const out = new Set<Subject>();
-  for (const [rule, pos] of path.order) {
-    if (pos > at) continue;
-    const use = path.uses.get(rule)!;
-    if (use.out !== null && use.out !== to.bridge) continue;
-    if (use.sources === 'all') return [...subjects];
-    for (const s of use.sources) out.add(s);
-  }
+  for (const [x, pos] of own.any) if (pos <= at) out.add(x);
+  for (const [x, pos] of own.toward.get(to.bridge) ?? []) if (pos <= at) out.add(x);
   return [...out];
 }

@@ -10,7 +10,7 @@ import { connects } from '../../sim/trace.js';
 import type { NftRuleset } from '../../model/nft.js';
 import { acceptedAt, type Accepted } from '../accepted.js';
 import { acceptedBy, stepRule } from '../legs.js';
-import { nftForwardPath, nftSuspects } from '../nft-sources.js';
+import { nftForwardPath, nftPolicyKey, nftSuspects, type NftPath } from '../nft-sources.js';
 import type { Probes, Subject } from '../probes.js';
 import type { Step } from '../../sim/traverse.js';
 import { report, type Finding } from '../types.js';
@@ -291,13 +291,12 @@ function nftHost(
   nft: NftRuleset,
   dualStack: boolean,
 ): Finding[] {
-  const path = nftForwardPath(nft, subjects);
+  const path = nftForwardPath(nft, subjects, probes.family);
   const out: Finding[] = [];
   for (const to of subjects) {
     const stranger = probes.stranger(to);
     const stopped = stranger.request.verdict === 'dropped' || stranger.request.verdict === 'rejected';
-    const decider = stranger.request.decidedBy?.rule?.nft?.rule;
-    const at = stopped && decider ? (path.order.get(decider) ?? Infinity) : Infinity;
+    const at = stopped ? nftStoppedAt(path, stranger.request.decidedBy) : Infinity;
     for (const from of stopped ? nftSuspects(path, subjects, to, at) : subjects) {
       if (from === to) continue;
       const r = probes.pair(from, to);
@@ -306,6 +305,14 @@ function nftHost(
     }
   }
   return out;
+}
+
+/** Where an nft host's stranger was stopped: its rule's place on the path or its chain policy's, else Infinity. */
+function nftStoppedAt(path: NftPath, step: Step | null): number {
+  const rule = step?.rule?.nft?.rule;
+  if (rule) return path.order.get(rule) ?? Infinity;
+  if (!step || step.rule !== null || step.action !== 'policy') return Infinity;
+  return path.policies.get(nftPolicyKey(step.table, step.chain)) ?? Infinity;
 }
 
 function nftReachFinding(
