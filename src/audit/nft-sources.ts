@@ -3,8 +3,9 @@
 // would otherwise trace a million pairs). The nft counterpart of the iptables path order there:
 // base chains of prerouting then forward, by priority, each rule depth first through jumps.
 
-import { parseCidr, cidrsOverlap, type Cidr } from '../model/cidr.js';
+import { parseCidr, cidrsOverlap, type Cidr, type IpFamily } from '../model/cidr.js';
 import type { NftChain, NftExpr, NftRule, NftRuleset, NftStatement } from '../model/nft.js';
+import { nftTableName } from '../sim/nft.js';
 import type { Subject } from './probes.js';
 
 /** What a rule needs of the packet's source: nothing (blind), named subjects, or it cannot tell (all). */
@@ -126,7 +127,7 @@ export const nftPolicyKey = (table: string, chain: string): string => `${table}\
  * One family's forwarding path of an nft ruleset (tables ip or ip6, and inet): base chains of prerouting then
  * forward, by priority, each rule depth first through jumps, with where each source's own rules start.
  */
-export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[], family: 4 | 6 = 4): NftPath {
+export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[], family: IpFamily): NftPath {
   const order = new Map<NftRule, number>();
   const policies = new Map<string, number>();
   const own = { everyone: Infinity, everyoneToward: new Map(), any: new Map(), toward: new Map() } satisfies OwnRules;
@@ -173,7 +174,7 @@ export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]
         visiting.delete(chain.name);
       };
       walk(c);
-      policies.set(nftPolicyKey(`${t.family} ${t.name}`, c.name), next - 0.5);
+      policies.set(nftPolicyKey(nftTableName(t), c.name), next - 0.5);
     }
   }
   return { order, policies, own };
