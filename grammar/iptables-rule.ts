@@ -795,6 +795,55 @@ function makeRule(
   };
 }
 
+/** Interface names and addresses for a rule head, as `-i`, `-o`, `-s` and `-d` give them (absent: the rule's own). */
+export interface HeadValues {
+  readonly in?: string;
+  readonly out?: string;
+  readonly source?: string;
+  readonly destination?: string;
+}
+
+/**
+ * The rule read from the same line with other `-i`/`-o` names and `-s`/`-d` addresses, which nothing else in the
+ * rule depends on (no extension check reads their values, only whether they are there): the head as assembleRules
+ * reads it, the rest shared. Null where the values would not read as one rule (an address list, an empty or too long
+ * name, an address of the other family): the line takes the whole reading then.
+ */
+export function withHead(rule: Rule, family: Family, head: HeadValues, text: string): Rule | null {
+  const iface = (old: InterfaceMatch | null, name: string | undefined): InterfaceMatch | null | undefined => {
+    if (name === undefined) return old;
+    if (!old || name === '' || Buffer.byteLength(name) > 15) return undefined;
+    return sharedInterface({ negated: old.negated, name, col: 0 });
+  };
+  const address = (old: AddressMatch | null, written: string | undefined): AddressMatch | null | undefined => {
+    if (written === undefined) return old;
+    if (!old || written.includes(',') || written[0] === ' ') return undefined;
+    const cidr = addressOf(written, family);
+    return typeof cidr === 'string' ? undefined : { negated: old.negated, cidr, written };
+  };
+  const inInterface = iface(rule.inInterface, head.in);
+  const outInterface = iface(rule.outInterface, head.out);
+  const source = address(rule.source, head.source);
+  const destination = address(rule.destination, head.destination);
+  if (inInterface === undefined || outInterface === undefined || source === undefined || destination === undefined)
+    return null;
+  return {
+    table: rule.table,
+    chain: rule.chain,
+    pos: rule.pos,
+    counters: rule.counters,
+    source,
+    destination,
+    inInterface,
+    outInterface,
+    protocol: rule.protocol,
+    fragment: rule.fragment,
+    matches: rule.matches,
+    target: rule.target,
+    text,
+  };
+}
+
 /** A match or target named in the rule: a known extension's options enter getopt's table (`merged`). */
 function loadExtension(
   family: Family,

@@ -3,7 +3,13 @@
 // model object and print (formatRule) the same canonical text.
 
 import { parseSave } from '../../grammar/iptables-save.js';
-import { assembleRules, type RuleItem, type TableCheck } from '../../grammar/iptables-rule.js';
+import {
+  assembleRules,
+  withHead,
+  type HeadValues,
+  type RuleItem,
+  type TableCheck,
+} from '../../grammar/iptables-rule.js';
 import { BUILTIN_CHAINS, type Family, type Rule } from '../model/dump.js';
 import type { Command, Effect } from './program.js';
 import { why, type Purpose, type WhyContext } from './why.js';
@@ -60,6 +66,88 @@ function quickRule(table: string, chain: string, options: readonly string[], fam
   if (!builtin && !readChains.has(`${table} ${chain}`)) return null;
   if (!CHAIN_NAME.test(chain) || chain === 'COMMIT') return null;
   const prefix = `-A ${chain} `;
+  const shape = shapeOf(table, chain, options, family);
+  if (shape) {
+    const template = templates.get(shape.key);
+    const made = template && withHead(template, family, shape.head, `${prefix}${options.join(' ')}`.trim());
+    if (made) return made;
+  }
+  const rule = assembledRule(table, chain, options, family, builtins, builtin, prefix);
+  if (rule && shape && heads(rule, shape.head)) {
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(shape.key, rule);
+  }
+  return rule;
+}
+
+/**
+ * The head options whose values differ from network to network (a bridge, a subnet): a rule line with other values
+ * there reads as the same rule with another head (withHead), so one reading serves every network's copy.
+ */
+const HEAD_SLOTS: ReadonlyMap<string, keyof HeadValues> = new Map([
+  ['-i', 'in'],
+  ['--in-interface', 'in'],
+  ['-o', 'out'],
+  ['--out-interface', 'out'],
+  ['-s', 'source'],
+  ['--source', 'source'],
+  ['-d', 'destination'],
+  ['--destination', 'destination'],
+]);
+/** Rules read before, by their line with the head values left out (`shapeOf`); cleared when full. */
+const templates = new Map<string, Rule>();
+const MAX_TEMPLATES = 4096;
+
+/**
+ * The line's key without its head values, and those values; null when a value could be read as something else (an
+ * option, `!`) or a word needs the lexer (quotes, blanks) or a head option is given twice: the line is read whole then.
+ */
+function shapeOf(
+  table: string,
+  chain: string,
+  options: readonly string[],
+  family: Family,
+): { key: string; head: HeadValues } | null {
+  let key = `${family} ${table} ${chain}`;
+  const head: { -readonly [K in keyof HeadValues]: string } = {};
+  for (let i = 0; i < options.length; i++) {
+    const word = options[i]!;
+    if (!PLAIN_WORD.test(word)) return null;
+    const slot = HEAD_SLOTS.get(word);
+    if (slot === undefined) {
+      key += `\u0000${word}`;
+      continue;
+    }
+    const value = options[i + 1];
+    if (value === undefined || head[slot] !== undefined || !PLAIN_WORD.test(value)) return null;
+    if (value.startsWith('-') || value.startsWith('!')) return null;
+    head[slot] = value;
+    key += `\u0000${word}\u0000\u0001`;
+    i++;
+  }
+  return { key, head };
+}
+
+/** Did the head values read as the rule's head (so another line of the same shape reads as withHead makes it)? */
+function heads(rule: Rule, head: HeadValues): boolean {
+  return (
+    (head.in === undefined || rule.inInterface?.name === head.in) &&
+    (head.out === undefined || rule.outInterface?.name === head.out) &&
+    (head.source === undefined || rule.source?.written === head.source) &&
+    (head.destination === undefined || rule.destination?.written === head.destination)
+  );
+}
+
+/** The rule the rule reader makes of the line's words, cut as the line reader would cut them. */
+function assembledRule(
+  table: string,
+  chain: string,
+  options: readonly string[],
+  family: Family,
+  builtins: readonly string[],
+  builtin: boolean,
+  prefix: string,
+): Rule | null {
   const items: RuleItem[] = new Array(options.length);
   let col = prefix.length + 1;
   for (let i = 0; i < options.length; i++) {
