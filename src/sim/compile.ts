@@ -38,7 +38,20 @@ function exactIface(i: Rule['inInterface']): string | null {
   return i.name;
 }
 
-function singlePorts(text: string): number[] | null {
+/** The ports of a `--dport`/`--dports` value that names single ports (`53`, `22,80`); null for a range. */
+function singlePorts(text: string): readonly number[] | null {
+  let known = portLists.get(text);
+  if (known === undefined) {
+    if (portLists.size >= 1024) portLists.clear();
+    portLists.set(text, (known = readPorts(text)));
+  }
+  return known;
+}
+
+/** Port lists by their text: a dump writes a few (`53`, `67`) thousands of times. */
+const portLists = new Map<string, readonly number[] | null>();
+
+function readPorts(text: string): readonly number[] | null {
   const out: number[] = [];
   for (const p of text.split(',')) {
     if (!/^\d+$/.test(p)) return null;
@@ -48,7 +61,7 @@ function singlePorts(text: string): number[] | null {
 }
 
 function ruleKeys(rule: Rule): RuleKeys {
-  let dport: number[] | null = null;
+  let dport: readonly number[] | null = null;
   for (const m of rule.matches) {
     for (const o of m.options) {
       if (o.negated) continue;
@@ -281,30 +294,56 @@ function buildCidr(
   return { buckets, rest };
 }
 
+/** How rules spread over one dimension's values: rules that take any value, how many values, the most on one. */
+interface Spread {
+  readonly wild: number;
+  readonly buckets: number;
+  readonly biggest: number;
+}
+
+function countExact(rules: readonly CompiledRule[], dim: 'in' | 'out' | 'proto' | 'dport'): Spread {
+  let wild = 0;
+  // One dimension's values are all names or all numbers: they are the keys as they are.
+  const counts = new Map<string | number, number>();
+  for (const r of rules) {
+    const k = r.keys[dim];
+    if (k === null) wild++;
+    else if (typeof k === 'object') for (const v of k) counts.set(v, (counts.get(v) ?? 0) + 1);
+    else counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return { wild, buckets: counts.size, biggest: counts.size === 0 ? 0 : maxOf(counts.values()) };
+}
+
+function countCidrs(rules: readonly CompiledRule[], dim: 'src' | 'dst'): Spread {
+  let wild = 0;
+  let buckets = 0;
+  let biggest = 0;
+  const byPrefix = new Map<number, Map<bigint, number>>();
+  for (const r of rules) {
+    const k = r.keys[dim];
+    if (k === null) {
+      wild++;
+      continue;
+    }
+    let m = byPrefix.get(k.prefix);
+    if (!m) byPrefix.set(k.prefix, (m = new Map()));
+    const n = (m.get(k.network) ?? 0) + 1;
+    if (n === 1) buckets++;
+    if (n > biggest) biggest = n;
+    m.set(k.network, n);
+  }
+  return { wild, buckets, biggest };
+}
+
 function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: readonly Dim[], depth: number): IndexNode {
   if (rules.length <= LEAF_SIZE || depth >= MAX_DEPTH || dims.length === 0) return { kind: 'leaf', rules };
   let best: { dim: Dim; cost: number } | null = null;
   for (const dim of dims) {
-    let wild = 0;
-    const counts = new Map<string, number>();
-    for (const r of rules) {
-      const k = r.keys[dim];
-      if (k === null) {
-        wild++;
-        continue;
-      }
-      const ids =
-        dim === 'src' || dim === 'dst'
-          ? [`${(k as CidrKey).prefix}/${(k as CidrKey).network}`]
-          : Array.isArray(k)
-            ? k.map(String)
-            : [String(k)];
-      for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    if (counts.size === 0) continue;
+    const { wild, buckets, biggest } = dim === 'src' || dim === 'dst' ? countCidrs(rules, dim) : countExact(rules, dim);
+    if (buckets === 0) continue;
     // Cost: what a packet in the biggest bucket still has to test; copies of wildcards bound memory.
-    const cost = wild + maxOf(counts.values());
-    if (wild * counts.size > 8 * rules.length + 1024) continue;
+    const cost = wild + biggest;
+    if (wild * buckets > 8 * rules.length + 1024) continue;
     if (!best || cost < best.cost) best = { dim, cost };
   }
   if (!best || best.cost > rules.length * 0.75) return { kind: 'leaf', rules };
