@@ -113,9 +113,9 @@ interface OwnRules {
   readonly everyone: number;
   /** The same for rules that only matter toward one output interface. */
   readonly everyoneToward: ReadonlyMap<string, number>;
-  /** Each named source's first rule that matters toward any destination. */
+  /** Each named source's first rule that matters toward any destination, in the order of those rules. */
   readonly any: ReadonlyMap<Subject, number>;
-  /** Output interface → each named source's first rule that matters only toward it. */
+  /** Output interface → each named source's first rule that matters only toward it (in their order). */
   readonly toward: ReadonlyMap<string, ReadonlyMap<Subject, number>>;
 }
 
@@ -184,8 +184,15 @@ export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]
 export function nftSuspects(path: NftPath, subjects: readonly Subject[], to: Subject, at: number): Subject[] {
   const { own } = path;
   if (own.everyone <= at || (own.everyoneToward.get(to.bridge) ?? Infinity) <= at) return [...subjects];
+  // The path is numbered as it is walked, so each map is in the order of its positions: read as far as `at`.
   const out = new Set<Subject>();
-  for (const [x, pos] of own.any) if (pos <= at) out.add(x);
-  for (const [x, pos] of own.toward.get(to.bridge) ?? []) if (pos <= at) out.add(x);
+  for (const [x, pos] of own.any) {
+    if (pos > at) break;
+    out.add(x);
+  }
+  for (const [x, pos] of own.toward.get(to.bridge) ?? []) {
+    if (pos > at) break;
+    out.add(x);
+  }
   return [...out];
 }

@@ -101,10 +101,11 @@ function stoppedAt(order: PathOrder, step: Step | null): number {
  * `-o` only counts for destinations behind that interface.
  */
 interface OwnRules {
+  /** Source → first position, in the order of those positions (the path is walked in order). */
   readonly any: Map<Subject, number>;
   /** `${source bridge}\u0000${out interface}` → first position. */
   readonly toward: Map<string, number>;
-  /** The same by destination bridge. */
+  /** The same by destination bridge, in the order of the positions. */
   readonly towardByTarget: Map<string, Array<{ from: Subject; first: number }>>;
   readonly everyone: number;
 }
@@ -160,9 +161,17 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
 /** The sources whose own rules start before `at` on the way to `to`: only they can fare unlike a stranger. */
 function suspects(own: OwnRules, subjects: readonly Subject[], to: Subject, at: number): Subject[] {
   if (own.everyone <= at) return [...subjects];
+  // Both lists are in the order of the positions: each is read only as far as `at` (a host of 1,000 networks read
+  // every source for every destination, a million entries).
   const out = new Set<Subject>();
-  for (const [s, first] of own.any) if (first <= at) out.add(s);
-  for (const { from, first } of own.towardByTarget.get(to.bridge) ?? []) if (first <= at) out.add(from);
+  for (const [s, first] of own.any) {
+    if (first > at) break;
+    out.add(s);
+  }
+  for (const { from, first } of own.towardByTarget.get(to.bridge) ?? []) {
+    if (first > at) break;
+    out.add(from);
+  }
   return [...out];
 }
 
