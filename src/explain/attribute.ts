@@ -3,7 +3,7 @@
 // the software that installed it; then the sentence that says what it is for.
 
 import { formatCidr, maskOf, type Cidr, cidrEquals, type IpFamily } from '../model/cidr.js';
-import type { Dump, Family, Rule } from '../model/dump.js';
+import type { AddressMatch, Dump, Family, InterfaceMatch, Rule } from '../model/dump.js';
 import type { AnyNetwork } from '../model/network.js';
 import { why, type Purpose } from '../engine/why.js';
 import { classifyRule, LIBVIRT_CHAINS, type Classified } from './classify.js';
@@ -157,8 +157,8 @@ export function inferNetworks(
       !vifs.includes(classified.vif)
     )
       vifs.push(classified.vif);
-    for (const i of [rule.inInterface, rule.outInterface])
-      if (i && DOCKER_BRIDGE.test(i.name) && !i.name.endsWith('+')) docker.add(i.name);
+    dockerBridge(rule.inInterface, docker);
+    dockerBridge(rule.outInterface, docker);
   }
   // In built-in chains `-s NET -i IF -j ACCEPT` is any router's rule: an interface counts as a
   // libvirt bridge by its name, its rules in LIBVIRT_* chains, or two of libvirt's catch-alls.
@@ -218,6 +218,11 @@ export function inferNetworks(
       definition: null,
     });
   return [...given, ...inferred];
+}
+
+/** Adds a Docker bridge a rule names (`-i docker0`, `-o br-…`; not a wildcard). */
+function dockerBridge(i: InterfaceMatch | null, docker: Set<string>): void {
+  if (i && DOCKER_BRIDGE.test(i.name) && !i.name.endsWith('+')) docker.add(i.name);
 }
 
 /** A subnet's identity as cidrEquals sees it. */
@@ -323,6 +328,19 @@ const positioned = (index: NetworkIndex, at: number | undefined): NetworkInfo | 
   at === undefined ? null : index.networks[at]!;
 
 /** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
+/** The network whose bridge or vif an interface names (the first given, when both do). */
+function byInterface(index: NetworkIndex, iface: InterfaceMatch | null): NetworkInfo | null {
+  if (!iface) return null;
+  const a = index.bridges.get(iface.name);
+  const b = index.vifs.get(iface.name);
+  return positioned(index, a === undefined ? b : b === undefined ? a : Math.min(a, b));
+}
+
+/** The first network whose subnet overlaps an address a rule names (not 0/0). */
+function byCidr(index: NetworkIndex, addr: AddressMatch | null): NetworkInfo | null {
+  return addr && addr.cidr.prefix !== 0 ? firstOverlapping(index, addr.cidr) : null;
+}
+
 function networkOf(
   rule: Rule,
   family: Family,
@@ -343,13 +361,8 @@ function networkOf(
     if (bySubnet) return bySubnet;
   }
   if (classified?.purpose === 'xen-masquerade' || classified?.purpose === 'xen-antispoof') return index.xen;
-  for (const iface of [rule.inInterface, rule.outInterface]) {
-    if (!iface) continue;
-    const a = index.bridges.get(iface.name);
-    const b = index.vifs.get(iface.name);
-    const hit = positioned(index, a === undefined ? b : b === undefined ? a : Math.min(a, b));
-    if (hit) return hit;
-  }
+  const byIface = byInterface(index, rule.inInterface) ?? byInterface(index, rule.outInterface);
+  if (byIface) return byIface;
   for (const m of rule.matches) {
     if (m.name !== 'physdev') continue;
     for (const o of m.options) {
@@ -358,11 +371,8 @@ function networkOf(
       if (hit) return hit;
     }
   }
-  for (const addr of [rule.source, rule.destination]) {
-    if (!addr || addr.cidr.prefix === 0) continue;
-    const hit = firstOverlapping(index, addr.cidr);
-    if (hit) return hit;
-  }
+  const byAddress = byCidr(index, rule.source) ?? byCidr(index, rule.destination);
+  if (byAddress) return byAddress;
   // A port forward (DNAT) is about the guest it sends connections to.
   const guest = dnatTarget(rule, family === 'ipv6' ? 6 : 4)?.to;
   if (guest)

@@ -126,6 +126,27 @@ function inNet(a: bigint, n: AddressCond): boolean {
   return n.v4 && a <= MAX_V4 ? (int32(a) & n.mask4) === n.net4 : (a & n.mask) === n.net;
 }
 
+const OTHER_FAMILY = Symbol('other family');
+
+/**
+ * A rule's `-s`/`-d` as the test compares it; null when it takes any address. `host`: a /32 (/128) is compared
+ * whole, with no BigInt made by the mask.
+ */
+function addressCond(a: Rule['source'], family: IpFamily): AddressCond | null | typeof OTHER_FAMILY {
+  if (!a || (a.cidr.prefix === 0 && !a.negated)) return null;
+  if (a.cidr.family !== family) return OTHER_FAMILY;
+  const mask = maskOf(family, a.cidr.prefix);
+  return {
+    mask,
+    net: a.cidr.network,
+    neg: a.negated,
+    host: a.cidr.prefix === (family === 4 ? 32 : 128),
+    v4: family === 4,
+    mask4: family === 4 ? int32(mask) : 0,
+    net4: family === 4 ? int32(a.cidr.network) : 0,
+  };
+}
+
 function compileRule(
   rule: Rule,
   index: number,
@@ -154,30 +175,13 @@ function compileRule(
   } else if (rule.protocol?.negated) {
     never = true; // `! -p all` matches nothing
   }
-  // `host`: a /32 (/128) is compared whole, with no BigInt made by the mask.
-  const addr: Array<AddressCond | null> = [null, null];
-  for (const [k, a, field] of [
-    [0, rule.source, 'src'],
-    [1, rule.destination, 'dst'],
-  ] as const) {
-    if (!a || (a.cidr.prefix === 0 && !a.negated)) continue;
-    if (a.cidr.family !== family) {
-      unknown = `${field === 'src' ? '-s' : '-d'} ${a.written} (not an IPv${family} address)`;
-      continue;
-    }
-    const mask = maskOf(family, a.cidr.prefix);
-    addr[k] = {
-      mask,
-      net: a.cidr.network,
-      neg: a.negated,
-      host: a.cidr.prefix === (family === 4 ? 32 : 128),
-      v4: family === 4,
-      mask4: family === 4 ? int32(mask) : 0,
-      net4: family === 4 ? int32(a.cidr.network) : 0,
-    };
-  }
-  const src = addr[0]!;
-  const dst = addr[1]!;
+  // An address of the other family makes the rule unknown (the last one named says why) and is not tested.
+  const srcCond = addressCond(rule.source, family);
+  const dstCond = addressCond(rule.destination, family);
+  if (srcCond === OTHER_FAMILY) unknown = `-s ${rule.source!.written} (not an IPv${family} address)`;
+  if (dstCond === OTHER_FAMILY) unknown = `-d ${rule.destination!.written} (not an IPv${family} address)`;
+  const src = srcCond === OTHER_FAMILY ? null : srcCond;
+  const dst = dstCond === OTHER_FAMILY ? null : dstCond;
   // Traced packets are never fragments: `-f` never matches, `! -f` always does.
   const fragment = rule.fragment ? (rule.fragment.negated ? 1 : 0) : -1;
   if (fragment === 0) never = true;

@@ -9,6 +9,7 @@ import { atLine, familyOfProbes } from '../words.js';
 import { policyLine } from '../conflict.js';
 import { nftChainLocation, nftRuleLocation } from '../nft-location.js';
 import { nftRuleText } from '../../write/nft-rule.js';
+import type { InterfaceMatch } from '../../model/dump.js';
 
 /**
  * The modes whose start turns on the host's IP forwarding: libvirt's nat and route, Xen's network-nat and
@@ -60,9 +61,14 @@ function judge(ctx: AuditContext, probes: Probes, tagged: boolean): Finding | nu
   // Other links of the host, as its rules name them: a multi-homed host is a router for its LANs.
   const bridges = new Set(ctx.networks.flatMap((n) => (n.bridge ? [n.bridge] : [])));
   const links = new Set<string>();
-  for (const e of ctx.explained)
-    for (const i of [e.rule.inInterface, e.rule.outInterface])
-      if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
+  const link = (i: InterfaceMatch | null): void => {
+    if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
+  };
+  // Every rule of the host, each interface as it is (no list made per rule).
+  for (const e of ctx.explained) {
+    link(e.rule.inInterface);
+    link(e.rule.outInterface);
+  }
   // Whether the rules name the uplink at all, or it is the simulator's stand-in name.
   const uplinkNamed = links.has(probes.uplink);
   links.add(probes.uplink);

@@ -45,22 +45,32 @@ function ownerHint(e: Explained | undefined): string {
 }
 
 /** Groups of rules with the same text in the same chain (iptables-save prints one rule one way). */
-function* copies(dumps: readonly Dump[]): Generator<Rule[]> {
+function copies(dumps: readonly Dump[]): Rule[][] {
+  const out: Rule[][] = [];
   for (const dump of dumps) {
     for (const table of dump.tables) {
       for (const chain of table.chains) {
-        // Most rules are unique: a rule is kept alone, and a list is made only for its second copy.
-        const byText = new Map<string, Rule | Rule[]>();
-        for (const rule of chain.rules) {
+        // Most rules are unique: a rule is kept as its place alone, and a list is made only for its second copy.
+        // The lists come out in the order of their first copies.
+        const byText = new Map<string, number | { first: number; rules: Rule[] }>();
+        const lists: Array<{ first: number; rules: Rule[] }> = [];
+        const rules = chain.rules;
+        for (let i = 0; i < rules.length; i++) {
+          const rule = rules[i]!;
           const seen = byText.get(rule.text);
-          if (seen === undefined) byText.set(rule.text, rule);
-          else if (Array.isArray(seen)) seen.push(rule);
-          else byText.set(rule.text, [seen, rule]);
+          if (seen === undefined) byText.set(rule.text, i);
+          else if (typeof seen === 'number') {
+            const list = { first: seen, rules: [rules[seen]!, rule] };
+            byText.set(rule.text, list);
+            lists.push(list);
+          } else seen.rules.push(rule);
         }
-        for (const seen of byText.values()) if (Array.isArray(seen)) yield seen;
+        lists.sort((a, b) => a.first - b.first);
+        for (const l of lists) out.push(l.rules);
       }
     }
   }
+  return out;
 }
 
 export const staleRules = defineCheck({
