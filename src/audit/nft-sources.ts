@@ -3,7 +3,7 @@
 // would otherwise trace a million pairs). The nft counterpart of the iptables path order there:
 // base chains of prerouting then forward, by priority, each rule depth first through jumps.
 
-import { parseCidr, cidrsOverlap, type Cidr, type IpFamily } from '../model/cidr.js';
+import { cidrsOverlap, maskOf, parseCidr, type Cidr, type IpFamily } from '../model/cidr.js';
 import type { NftChain, NftExpr, NftRule, NftRuleset, NftStatement } from '../model/nft.js';
 import { nftTableName } from '../sim/nft.js';
 import type { Subject } from './probes.js';
@@ -52,19 +52,65 @@ function cidrOf(e: NftExpr): Cidr | null {
 /** One match's use of the source: subjects, all (unknown), or null (blind). */
 type Match = Extract<NftStatement, { kind: 'match' }>;
 
-function matchUse(s: Match, subjects: readonly Subject[]): Set<Subject> | 'all' | null {
+/**
+ * The subjects by bridge and by subnet, so a rule's `iifname` or `saddr` finds the ones it names without a test of
+ * every subject (a host of 1,000 networks has thousands of such rules on its path). Found subjects come in the order
+ * of `subjects`.
+ */
+interface SubjectIndex {
+  readonly subjects: readonly Subject[];
+  readonly place: ReadonlyMap<Subject, number>;
+  readonly byBridge: ReadonlyMap<string, readonly Subject[]>;
+  /** Subnet prefix → network → subjects. */
+  readonly byPrefix: ReadonlyMap<number, ReadonlyMap<bigint, readonly Subject[]>>;
+}
+
+function indexSubjects(subjects: readonly Subject[]): SubjectIndex {
+  const byBridge = new Map<string, Subject[]>();
+  const byPrefix = new Map<number, Map<bigint, Subject[]>>();
+  for (const s of subjects) {
+    const named = byBridge.get(s.bridge);
+    if (named) named.push(s);
+    else byBridge.set(s.bridge, [s]);
+    let nets = byPrefix.get(s.subnet.prefix);
+    if (!nets) byPrefix.set(s.subnet.prefix, (nets = new Map()));
+    const same = nets.get(s.subnet.network);
+    if (same) same.push(s);
+    else nets.set(s.subnet.network, [s]);
+  }
+  return { subjects, place: new Map(subjects.map((s, i) => [s, i])), byBridge, byPrefix };
+}
+
+/** The subjects whose subnet overlaps `cidr`, in the order of `subjects`. */
+function overlapping(index: SubjectIndex, cidr: Cidr): Set<Subject> {
+  const found: Subject[] = [];
+  for (const [prefix, nets] of index.byPrefix) {
+    // A subnet as wide as the rule's address or wider overlaps it only if it contains it: one lookup.
+    if (prefix <= cidr.prefix) {
+      const at = nets.get(cidr.network & maskOf(cidr.family, prefix));
+      if (at) for (const s of at) if (cidrsOverlap(s.subnet, cidr)) found.push(s);
+    } else for (const list of nets.values()) for (const s of list) if (cidrsOverlap(s.subnet, cidr)) found.push(s);
+  }
+  return inOrder(index, found);
+}
+
+function inOrder(index: SubjectIndex, found: Subject[]): Set<Subject> {
+  return new Set(found.sort((a, b) => index.place.get(a)! - index.place.get(b)!));
+}
+
+function matchUse(s: Match, index: SubjectIndex): Set<Subject> | 'all' | null {
   const { left, right, op } = s;
   const plain = op === '==' || op === 'in';
   if (left.kind === 'meta' && (left.key === 'iif' || left.key === 'iifname')) {
     const name = value(right);
     if (!plain || name === null) return 'all';
-    const wild = name.endsWith('*');
-    const named = (x: Subject): boolean => (wild ? x.bridge.startsWith(name.slice(0, -1)) : x.bridge === name);
-    return new Set(subjects.filter(named));
+    if (!name.endsWith('*')) return new Set(index.byBridge.get(name) ?? []);
+    const stem = name.slice(0, -1);
+    return new Set(index.subjects.filter((x) => x.bridge.startsWith(stem)));
   }
   if (left.kind === 'payload' && left.field === 'saddr') {
     const cidr = plain ? cidrOf(right) : null;
-    return cidr ? new Set(subjects.filter((x) => cidrsOverlap(x.subnet, cidr))) : 'all';
+    return cidr ? overlapping(index, cidr) : 'all';
   }
   if (left.kind === 'payload' && BLIND_PAYLOAD.has(left.field)) return null;
   if (left.kind === 'meta' && BLIND_META.has(left.key)) return null;
@@ -72,7 +118,7 @@ function matchUse(s: Match, subjects: readonly Subject[]): Set<Subject> | 'all' 
   return 'all';
 }
 
-function ruleUse(rule: NftRule, subjects: readonly Subject[]): SourceUse {
+function ruleUse(rule: NftRule, index: SubjectIndex): SourceUse {
   let sources: Set<Subject> | 'all' | null = null;
   let out: string | null = null;
   for (const st of rule.statements) {
@@ -82,7 +128,7 @@ function ruleUse(rule: NftRule, subjects: readonly Subject[]): SourceUse {
     if (st.kind !== 'match') continue;
     const oif = st.left.kind === 'meta' && (st.left.key === 'oif' || st.left.key === 'oifname');
     if (oif && st.op === '==') out = value(st.right) ?? out;
-    const use = matchUse(st, subjects);
+    const use = matchUse(st, index);
     if (use === null) continue;
     // Several source matches all apply: the rule names only subjects every one names.
     if (use === 'all') sources = sources ?? 'all';
@@ -148,6 +194,7 @@ export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]
     }
   };
   const wanted = family === 4 ? 'ip' : 'ip6';
+  const index = indexSubjects(subjects);
   let next = 0;
   for (const hook of HOOKS) {
     const bases = ruleset.tables
@@ -163,7 +210,7 @@ export function nftForwardPath(ruleset: NftRuleset, subjects: readonly Subject[]
         for (const rule of chain.rules) {
           if (!order.has(rule)) {
             order.set(rule, next);
-            note(ruleUse(rule, subjects), next++);
+            note(ruleUse(rule, index), next++);
           }
           for (const st of rule.statements) {
             const target = st.kind === 'verdict' && (st.verdict === 'jump' || st.verdict === 'goto') ? st.target : null;
