@@ -95,7 +95,18 @@ const hostOnly = (c: Cidr): string =>
   c.prefix === (c.family === 4 ? 32 : 128) ? formatCidr(c).replace(/\/\d+$/, '') : formatCidr(c);
 
 /** What libvirt or Xen rule this is, or null for rules neither installs. */
+/**
+ * Every chain a rule of libvirt's or Xen's can be in: the roles' chains and the built-in chains libvirt's set-up
+ * jumps from (Xen's rules are in FORWARD and POSTROUTING). A rule in any other chain (a host's own, Docker's) is
+ * none of theirs, whatever it says: most rules of a big host are told apart here.
+ */
+const CLASSIFIED_CHAINS: ReadonlySet<string> = new Set([
+  ...Object.values(ROLE_CHAINS).flat(),
+  ...LIBVIRT_HOOKS.map((h) => h.parent),
+]);
+
 export function classifyRule(rule: Rule, family: Family): Classified | null {
+  if (!CLASSIFIED_CHAINS.has(rule.chain)) return null;
   return classifySetup(rule) ?? classifyLibvirt(rule, family) ?? classifyXen(rule);
 }
 
