@@ -327,7 +327,6 @@ function firstOverlapping(index: NetworkIndex, cidr: Cidr): NetworkInfo | null {
 const positioned = (index: NetworkIndex, at: number | undefined): NetworkInfo | null =>
   at === undefined ? null : index.networks[at]!;
 
-/** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
 /** The network whose bridge or vif an interface names (the first given, when both do). */
 function byInterface(index: NetworkIndex, iface: InterfaceMatch | null): NetworkInfo | null {
   if (!iface) return null;
@@ -341,6 +340,7 @@ function byCidr(index: NetworkIndex, addr: AddressMatch | null): NetworkInfo | n
   return addr && addr.cidr.prefix !== 0 ? firstOverlapping(index, addr.cidr) : null;
 }
 
+/** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */
 function networkOf(
   rule: Rule,
   family: Family,
