@@ -11,6 +11,7 @@ import {
   type TableCheck,
 } from '../../grammar/iptables-rule.js';
 import { BUILTIN_CHAINS, type Family, type Rule } from '../model/dump.js';
+import { memo } from '../model/memo.js';
 import type { Command, Effect } from './program.js';
 import { why, type Purpose, type WhyContext } from './why.js';
 
@@ -73,10 +74,7 @@ function quickRule(table: string, chain: string, options: readonly string[], fam
     if (made) return made;
   }
   const rule = assembledRule(table, chain, options, family, builtins, builtin, prefix);
-  if (rule && shape && heads(rule, shape.head)) {
-    if (templates.size >= MAX_TEMPLATES) templates.clear();
-    templates.set(shape.key, rule);
-  }
+  if (rule && shape && heads(rule, shape.head)) templates.set(shape.key, rule);
   return rule;
 }
 
@@ -94,9 +92,8 @@ const HEAD_SLOTS: ReadonlyMap<string, keyof HeadValues> = new Map([
   ['-d', 'destination'],
   ['--destination', 'destination'],
 ]);
-/** Rules read before, by their line with the head values left out (`shapeOf`); cleared when full. */
-const templates = new Map<string, Rule>();
-const MAX_TEMPLATES = 4096;
+/** Rules read before, by their line with the head values left out (`shapeOf`), while there is room. */
+const templates = memo<Rule>(4096);
 
 /**
  * The line's key without its head values, and those values; null when a value could be read as something else (an

@@ -94,7 +94,6 @@ function targetValue(rule: Rule, option: string): string | undefined {
 const hostOnly = (c: Cidr): string =>
   c.prefix === (c.family === 4 ? 32 : 128) ? formatCidr(c).replace(/\/\d+$/, '') : formatCidr(c);
 
-/** What libvirt or Xen rule this is, or null for rules neither installs. */
 /**
  * Every chain a rule of libvirt's or Xen's can be in: the roles' chains and the built-in chains libvirt's set-up
  * jumps from (Xen's rules are in FORWARD and POSTROUTING). A rule in any other chain (a host's own, Docker's) is
@@ -105,6 +104,7 @@ const CLASSIFIED_CHAINS: ReadonlySet<string> = new Set([
   ...LIBVIRT_HOOKS.map((h) => h.parent),
 ]);
 
+/** What libvirt or Xen rule this is, or null for rules neither installs. */
 export function classifyRule(rule: Rule, family: Family): Classified | null {
   if (!CLASSIFIED_CHAINS.has(rule.chain)) return null;
   return classifySetup(rule) ?? classifyLibvirt(rule, family) ?? classifyXen(rule);

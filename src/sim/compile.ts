@@ -9,6 +9,7 @@ import type { NftRuleset, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
 import { NO_ENV, type EvalEnv } from './env.js';
 import { maxOf } from '../model/lists.js';
+import { memo } from '../model/memo.js';
 import { iptablesBaseChains, planHooks, type Placement } from './hooks.js';
 import { all, compileMatch, type Test } from './matches.js';
 import { compileNft } from './nft.js';
@@ -40,16 +41,12 @@ function exactIface(i: Rule['inInterface']): string | null {
 
 /** The ports of a `--dport`/`--dports` value that names single ports (`53`, `22,80`); null for a range. */
 function singlePorts(text: string): readonly number[] | null {
-  let known = portLists.get(text);
-  if (known === undefined) {
-    if (portLists.size >= 1024) portLists.clear();
-    portLists.set(text, (known = readPorts(text)));
-  }
-  return known;
+  const known = portLists.get(text);
+  return known !== undefined ? known : portLists.set(text, readPorts(text));
 }
 
 /** Port lists by their text: a dump writes a few (`53`, `67`) thousands of times. */
-const portLists = new Map<string, readonly number[] | null>();
+const portLists = memo<readonly number[] | null>(1024);
 
 function readPorts(text: string): readonly number[] | null {
   const out: number[] = [];
