@@ -51,8 +51,12 @@ const XEN_CANDIDATES = [
   DEFAULT_XEN_VERSION,
 ];
 
+/**
+ * A rule's identity, as one flat string: joined, not concatenated, since V8 hashes and compares a
+ * concatenation (and printRule's text is one) piece by piece, several times slower as a map key.
+ */
 const keyOf = (family: Family, table: string, chain: string, canonical: string): string =>
-  `${family}\u0000${table}\u0000${chain}\u0000${ruleKey(canonical)}`;
+  [family, table, chain, ruleKey(canonical)].join('\u0000');
 
 function rulesOf(commands: readonly Command[]): ExpectedRule[] {
   const out: ExpectedRule[] = [];
@@ -99,17 +103,40 @@ export function indexDumps(dumps: readonly Dump[], only?: ReadonlySet<string>): 
   return index;
 }
 
+/**
+ * The chains (`family table chain`) the rules are in. The rules' names are the compiler's own
+ * strings, whose hashes V8 keeps: each rule is looked up by them, not by a joined name made for it.
+ */
+function chainsOf(sets: ReadonlyArray<{ readonly rules: readonly ExpectedRule[] }>): Set<string> {
+  const named = new Map<Family, Map<string, Set<string>>>();
+  for (const { rules } of sets) {
+    for (const r of rules) {
+      let tables = named.get(r.family);
+      if (!tables) named.set(r.family, (tables = new Map()));
+      let chains = tables.get(r.table);
+      if (!chains) tables.set(r.table, (chains = new Set()));
+      chains.add(r.chain);
+    }
+  }
+  const out = new Set<string>();
+  for (const [family, tables] of named)
+    for (const [table, chains] of tables) for (const chain of chains) out.add(`${family}\u0000${table}\u0000${chain}`);
+  return out;
+}
+
 function compare(
   rules: readonly ExpectedRule[],
   index: Map<string, Rule[]>,
 ): { missing: ExpectedRule[]; matched: Set<Rule> } {
-  const used = new Map<string, number>();
+  // Copies taken so far, by the index's list: one look-up by text per rule, the rest by object.
+  const used = new Map<Rule[], number>();
   const missing: ExpectedRule[] = [];
   const matched = new Set<Rule>();
   for (const r of rules) {
-    const n = used.get(r.key) ?? 0;
-    const copy = index.get(r.key)?.[n];
-    used.set(r.key, n + 1);
+    const copies = index.get(r.key);
+    const n = copies ? (used.get(copies) ?? 0) : 0;
+    const copy = copies?.[n];
+    if (copies) used.set(copies, n + 1);
     if (copy) matched.add(copy);
     else missing.push(r);
   }
@@ -154,12 +181,7 @@ export function expectedRules(
     }
   }
   // Only the chains expected rules live in need canonical identities.
-  const chains = new Set(
-    [...candidates.flatMap((c) => c.rules), ...xenCandidates.flat().flatMap((x) => x.rules)].map(
-      (r) => `${r.family}\u0000${r.table}\u0000${r.chain}`,
-    ),
-  );
-  const index = indexDumps(dumps, chains);
+  const index = indexDumps(dumps, chainsOf([...candidates, ...xenCandidates.flat()]));
   const xenRules = xenCandidates.map((c) => fitXen(c, index));
   // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
   let best: {
