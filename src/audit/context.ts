@@ -139,7 +139,8 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   };
   const byRule = new Map<Rule, Explained>();
   const byNetwork = new Map<string, Explained[]>();
-  for (const e of explained) {
+  for (let i = 0; i < explained.length; i++) {
+    const e = explained[i]!;
     byRule.set(e.rule, e);
     if (e.network === null) continue;
     const list = byNetwork.get(e.network);

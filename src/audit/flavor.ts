@@ -32,7 +32,8 @@ export function detectFlavor(
   const privateChains = dumps.some((d) => d.tables.some((t) => t.chains.some((c) => LIBVIRT_CHAINS.has(c.name))));
   let inPrivate = 0;
   let inBuiltin = 0;
-  for (const e of explained) {
+  for (let i = 0; i < explained.length; i++) {
+    const e = explained[i]!;
     if (e.owner !== 'libvirt' || e.purpose === null || e.purpose === 'chain-setup') continue;
     if (LIBVIRT_CHAINS.has(e.rule.chain)) inPrivate++;
     else inBuiltin++;

@@ -133,7 +133,9 @@ function neverMatchingIn(ctx: AuditContext, probes: Probes): NeverMatching[] {
   // One set, not a search of the dump per rule (that was quadratic on a 100,000-rule host).
   const forwarded = forwardRules(family === 6 ? ctx.ipv6 : ctx.ipv4);
   if (forwarded.size === 0) return out;
-  for (const e of ctx.explained) {
+  const explained = ctx.explained;
+  for (let i = 0; i < explained.length; i++) {
+    const e = explained[i]!;
     if (e.owner !== 'host' || e.purpose !== null || e.rule.table !== 'filter' || !forwarded.has(e.rule)) continue;
     const t = target(e.rule, probes.subjects, probes.uplink, family);
     if (!t) continue;

@@ -115,8 +115,13 @@ function classifyDump(dump: Dump): Seen[] {
   out = [];
   const family = dump.family ?? 'ipv4';
   for (const table of dump.tables)
-    for (const chain of table.chains)
-      for (const rule of chain.rules) out.push({ rule, family, classified: classifyRule(rule, family) });
+    for (const chain of table.chains) {
+      const rules = chain.rules;
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i]!;
+        out.push({ rule, family, classified: classifyRule(rule, family) });
+      }
+    }
   classifiedDumps.set(dump, out);
   return out;
 }
@@ -147,7 +152,8 @@ export function inferNetworks(
   };
   const vifs: string[] = [];
   const docker = new Set<string>();
-  for (const { rule, classified } of seen) {
+  for (let i = 0; i < seen.length; i++) {
+    const { rule, classified } = seen[i]!;
     if (classified?.bridge && classified.purpose !== 'xen-masquerade')
       addBridge(classified.bridge, classified, rule.chain);
     if (
@@ -176,7 +182,8 @@ export function inferNetworks(
   // libvirt's MASQUERADE triple for a subnet no bridge explains (its filter rules are gone, or never were).
   const covered = new Set([...given, ...inferred].flatMap((n) => n.subnets.map(cidrKey)));
   const natOnly = new Map<string, { subnet: Cidr; evidence: Set<Purpose> }>();
-  for (const { classified } of seen) {
+  for (let i = 0; i < seen.length; i++) {
+    const classified = seen[i]!.classified;
     if (
       !classified?.subnet ||
       classified.bridge ||

@@ -65,9 +65,10 @@ function judge(ctx: AuditContext, probes: Probes, tagged: boolean): Finding | nu
     if (i && !i.name.endsWith('+') && !bridges.has(i.name) && !VIRTUAL.test(i.name)) links.add(i.name);
   };
   // Every rule of the host, each interface as it is (no list made per rule).
-  for (const e of ctx.explained) {
-    link(e.rule.inInterface);
-    link(e.rule.outInterface);
+  const explained = ctx.explained;
+  for (let i = 0; i < explained.length; i++) {
+    link(explained[i]!.rule.inInterface);
+    link(explained[i]!.rule.outInterface);
   }
   // Whether the rules name the uplink at all, or it is the simulator's stand-in name.
   const uplinkNamed = links.has(probes.uplink);
