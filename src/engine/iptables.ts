@@ -43,7 +43,7 @@ function parsedRule(table: string, chain: string, options: readonly string[], fa
   const dump = parseSave(text, { file: '<derived rule>', fragment: true, family });
   const rule = dump.tables[0]?.chains.find((c) => c.name === chain)?.rules[0];
   if (!rule) throw new Error(`internal: no rule parsed from ${options.join(' ')}`);
-  if (!builtin) readChains.add(`${table} ${chain}`);
+  if (!builtin) readChains.add(table, chain);
   return rule;
 }
 
@@ -51,8 +51,21 @@ function parsedRule(table: string, chain: string, options: readonly string[], fa
 const PLAIN_WORD = /^[!#-&(-~]+$/;
 /** A chain name the lexer reads as a word. */
 const CHAIN_NAME = /^[A-Za-z_][\w-]*$/;
-/** Tables and user chains whose declaration parseSave read once: the fragment's header needs no reading again. */
-const readChains = new Set<string>();
+/**
+ * Tables and user chains whose declaration parseSave read once: the fragment's header needs no reading again. By
+ * table, then chain: the engine's own names are looked up as they are, not joined into a new string per rule.
+ */
+const readChains = {
+  byTable: new Map<string, Set<string>>(),
+  add(table: string, chain: string): void {
+    let chains = this.byTable.get(table);
+    if (!chains) this.byTable.set(table, (chains = new Set()));
+    chains.add(chain);
+  },
+  has(table: string, chain: string): boolean {
+    return this.byTable.get(table)?.has(chain) ?? false;
+  },
+};
 
 /**
  * The same rule without building and reading a whole table (an audit of 1,000 networks derives ~20,000): the line's
@@ -64,7 +77,7 @@ function quickRule(table: string, chain: string, options: readonly string[], fam
   const builtins = BUILTIN_CHAINS[table];
   if (!builtins) return null;
   const builtin = builtins.includes(chain);
-  if (!builtin && !readChains.has(`${table} ${chain}`)) return null;
+  if (!builtin && !readChains.has(table, chain)) return null;
   if (!CHAIN_NAME.test(chain) || chain === 'COMMIT') return null;
   const prefix = `-A ${chain} `;
   const shape = shapeOf(table, chain, options, family);

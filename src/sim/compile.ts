@@ -255,30 +255,28 @@ function buildCidr(
   rules: readonly CompiledRule[],
   family: IpFamily,
   dim: 'src' | 'dst',
-): { buckets: Map<string, { key: CidrKey; rules: CompiledRule[] }>; rest: CompiledRule[] } {
-  const keys = new Map<string, CidrKey>();
+): { buckets: Array<{ key: CidrKey; rules: CompiledRule[] }>; rest: CompiledRule[] } {
+  // One bucket per prefix and network, in the order of their first rules.
+  const buckets: Array<{ key: CidrKey; rules: CompiledRule[] }> = [];
+  const byPrefix = new Map<number, Map<bigint, { key: CidrKey; rules: CompiledRule[] }>>();
   for (const r of rules) {
     const k = r.keys[dim];
-    if (k) keys.set(`${k.prefix}/${k.network}`, k);
+    if (!k) continue;
+    let m = byPrefix.get(k.prefix);
+    if (!m) byPrefix.set(k.prefix, (m = new Map()));
+    if (m.has(k.network)) continue;
+    const b = { key: k, rules: [] as CompiledRule[] };
+    m.set(k.network, b);
+    buckets.push(b);
   }
   // A packet in bucket K also meets every rule keyed by a prefix that contains K.
-  const buckets = new Map<string, { key: CidrKey; rules: CompiledRule[] }>();
-  const byPrefix = new Map<number, Map<bigint, { key: CidrKey; rules: CompiledRule[] }>>();
-  for (const [id, key] of keys) {
-    const b = { key, rules: [] as CompiledRule[] };
-    buckets.set(id, b);
-    let m = byPrefix.get(key.prefix);
-    if (!m) byPrefix.set(key.prefix, (m = new Map()));
-    m.set(key.network, b);
-  }
   const prefixes = [...byPrefix.keys()];
   const rest: CompiledRule[] = [];
-  const all = [...buckets.values()];
   for (const r of rules) {
     const k = r.keys[dim];
     if (!k) {
       rest.push(r);
-      for (const b of all) b.rules.push(r);
+      for (const b of buckets) b.rules.push(r);
       continue;
     }
     for (const q of prefixes) {
@@ -352,7 +350,7 @@ function buildIndex(rules: readonly CompiledRule[], family: IpFamily, dims: read
   if (best.dim === 'src' || best.dim === 'dst') {
     const { buckets, rest: wild } = buildCidr(rules, family, best.dim);
     const byPrefix = new Map<number, Map<bigint, IndexNode>>();
-    for (const { key, rules: rs } of buckets.values()) {
+    for (const { key, rules: rs } of buckets) {
       let m = byPrefix.get(key.prefix);
       if (!m) byPrefix.set(key.prefix, (m = new Map()));
       m.set(key.network, buildIndex(rs, family, rest, depth + 1));
