@@ -119,6 +119,45 @@ describe('indexed chains answer exactly as a rule-by-rule scan', () => {
     }
     expect(total).toBe(30 * 60);
   });
+
+  it('a chain indexed by destination keeps its wildcard rules, and their place, in every bucket', () => {
+    // 24 guests, each with its own accepts (the destination is the best dimension), a /24 drop that contains one
+    // guest's /32s, and rules naming no destination between them: each must be met where the chain puts it.
+    const n = 24;
+    const lines: string[] = [];
+    lines.push(`-A FORWARD -d ${subnet(3)}.0/24 -p tcp -m tcp --dport 80 -j DROP`);
+    for (let i = 0; i < n; i++) {
+      lines.push(`-A FORWARD -d ${subnet(i)}.10/32 -p tcp -m tcp --dport 80 -j ACCEPT`);
+      if (i % 2 === 0) lines.push(`-A FORWARD -d ${subnet(i)}.10/32 -p tcp -m tcp --dport 22 -j ACCEPT`);
+      if (i === 9) lines.push('-A FORWARD -p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset');
+      if (i === 15) lines.push('-A FORWARD -p tcp -m tcp --dport 80 -j DROP');
+    }
+    const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
+    const topology = buildTopology({
+      ...emptySpec(),
+      uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+      autoGuests: false,
+      bridges: Array.from({ length: n }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
+      guests: Array.from({ length: n }, (_, i) => parseGuestFlag(`vm${i}@virbr${i}=${subnet(i)}.10`)),
+    });
+    const probes: Probe[] = Array.from({ length: n }, (_, i) =>
+      [22, 80, 443].map((dport): Probe => ({ from: 'outside', to: `vm${i}`, proto: 'tcp', dport })),
+    ).flat();
+    const { same, differ } = compareOn(text, topology, probes);
+    expect(differ).toEqual([]);
+    expect(same).toBe(probes.length);
+    // The wildcard rules decide: guests after the REJECT lose port 22, after the DROP port 80, the /24 drops vm3's 80.
+    const sim = prepare(compileDump(parseSave(text, { file: 'gen.save' })), topology);
+    const verdict = (i: number, dport: number): string =>
+      trace(sim, { from: 'outside', to: `vm${i}`, proto: 'tcp', dport }).request.verdict;
+    expect([verdict(8, 22), verdict(10, 22), verdict(12, 22)]).toEqual(['delivered', 'rejected', 'rejected']);
+    expect([verdict(3, 80), verdict(15, 80), verdict(16, 80), verdict(20, 443)]).toEqual([
+      'dropped',
+      'delivered',
+      'dropped',
+      'delivered',
+    ]);
+  });
 });
 
 describe("the sentence trace prints for a deciding rule (explainRule: the engine's purpose where known, else a generic one)", () => {
