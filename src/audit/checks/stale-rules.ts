@@ -30,9 +30,9 @@ const NAT_TARGETS = new Set(['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'NETMAP',
 
 /** Would a second identical copy of this rule never change what happens to a packet? */
 function deadWhenRepeated(rule: Rule, userChains: ReadonlySet<string>): boolean {
+  if (rule.matches.some((m) => STATEFUL.has(m.name))) return false;
   const target = rule.target?.name;
   if (!target) return false;
-  for (let i = 0; i < rule.matches.length; i++) if (STATEFUL.has(rule.matches[i]!.name)) return false;
   return TERMINAL_VERDICTS.has(target) || NAT_TARGETS.has(target) || userChains.has(target);
 }
 
@@ -44,12 +44,8 @@ function ownerHint(e: Explained | undefined): string {
   return '';
 }
 
-/**
- * Groups of rules with the same text in the same chain (iptables-save prints one rule one way),
- * among the rules `candidate` keeps: copies have the same text, so they are all kept or all not,
- * and the others are never looked up by their text.
- */
-function copies(dumps: readonly Dump[], candidate: (rule: Rule) => boolean): Rule[][] {
+/** Groups of rules with the same text in the same chain (iptables-save prints one rule one way). */
+function copies(dumps: readonly Dump[]): Rule[][] {
   const out: Rule[][] = [];
   for (const dump of dumps) {
     for (const table of dump.tables) {
@@ -61,7 +57,6 @@ function copies(dumps: readonly Dump[], candidate: (rule: Rule) => boolean): Rul
         const rules = chain.rules;
         for (let i = 0; i < rules.length; i++) {
           const rule = rules[i]!;
-          if (!candidate(rule)) continue;
           const seen = byText.get(rule.text);
           if (seen === undefined) byText.set(rule.text, i);
           else if (typeof seen === 'number') {
@@ -111,13 +106,12 @@ export const staleRules = defineCheck({
     const extraCopies = new Set<Rule>();
 
     // Duplicates: copies beyond the first (or beyond what the running networks derive).
-    const none: ReadonlySet<string> = new Set();
-    const dead = (rule: Rule): boolean => deadWhenRepeated(rule, userChains.get(rule.table) ?? none);
-    for (const rules of copies(ctx.dumps, dead)) {
+    for (const rules of copies(ctx.dumps)) {
       const keep = 1;
       if (rules.length <= keep) continue;
       const first = rules[0]!;
       const key = expectedKey(ctx.explainedRule(first)?.family ?? 'ipv4', first);
+      if (!deadWhenRepeated(first, userChains.get(first.table) ?? new Set())) continue;
       const extras = rules.slice(keep);
       for (const r of extras) extraCopies.add(r);
       const e = ctx.explainedRule(first);
