@@ -60,16 +60,21 @@ function randomProbes(
   return out;
 }
 
+/** n bridges virbrI with subnet(I), one guest vmI at .10 on each, and an uplink. */
+function guestsTopology(n: number): Topology {
+  return buildTopology({
+    ...emptySpec(),
+    uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
+    autoGuests: false,
+    bridges: Array.from({ length: n }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
+    guests: Array.from({ length: n }, (_, i) => parseGuestFlag(`vm${i}@virbr${i}=${subnet(i)}.10`)),
+  });
+}
+
 describe('indexed chains answer exactly as a rule-by-rule scan', () => {
   it('a generated libvirt host: 40 NAT networks, 10 port forwards each', () => {
     const n = 40;
-    const topology = buildTopology({
-      ...emptySpec(),
-      uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
-      autoGuests: false,
-      bridges: Array.from({ length: n }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
-      guests: Array.from({ length: n }, (_, i) => parseGuestFlag(`vm${i}@virbr${i}=${subnet(i)}.10`)),
-    });
+    const topology = guestsTopology(n);
     const nodes = ['host', 'outside', ...Array.from({ length: n }, (_, i) => `vm${i}`)];
     const { same, differ } = compareOn(bigDump(n, 10), topology, randomProbes(nodes, 1500, 11, ['10.0.2.15']));
     expect(differ).toEqual([]);
@@ -133,13 +138,7 @@ describe('indexed chains answer exactly as a rule-by-rule scan', () => {
       if (i === 15) lines.push('-A FORWARD -p tcp -m tcp --dport 80 -j DROP');
     }
     const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
-    const topology = buildTopology({
-      ...emptySpec(),
-      uplink: parseUplinkFlag('eth0=10.0.2.15/24,gw=10.0.2.2'),
-      autoGuests: false,
-      bridges: Array.from({ length: n }, (_, i) => parseBridgeFlag(`virbr${i}=${subnet(i)}.1/24`)),
-      guests: Array.from({ length: n }, (_, i) => parseGuestFlag(`vm${i}@virbr${i}=${subnet(i)}.10`)),
-    });
+    const topology = guestsTopology(n);
     const probes: Probe[] = Array.from({ length: n }, (_, i) =>
       [22, 80, 443].map((dport): Probe => ({ from: 'outside', to: `vm${i}`, proto: 'tcp', dport })),
     ).flat();
