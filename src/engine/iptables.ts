@@ -118,24 +118,25 @@ function shapeOf(
   options: readonly string[],
   family: Family,
 ): { key: string; head: HeadValues } | null {
-  let key = `${family} ${table} ${chain}`;
+  // The key's words are joined once at the end: a string grown word by word hashes slowly as a memo key.
+  const key: string[] = [family, table, chain];
   const head: { -readonly [K in keyof HeadValues]: string } = {};
   for (let i = 0; i < options.length; i++) {
     const word = options[i]!;
     if (!PLAIN_WORD.test(word)) return null;
     const slot = HEAD_SLOTS.get(word);
     if (slot === undefined) {
-      key += `\u0000${word}`;
+      key.push(word);
       continue;
     }
     const value = options[i + 1];
     if (value === undefined || head[slot] !== undefined || !PLAIN_WORD.test(value)) return null;
     if (value.startsWith('-') || value.startsWith('!')) return null;
     head[slot] = value;
-    key += `\u0000${word}\u0000\u0001`;
+    key.push(word, '\u0001');
     i++;
   }
-  return { key, head };
+  return { key: key.join('\u0000'), head };
 }
 
 /** Did the head values read as the rule's head (so another line of the same shape reads as withHead makes it)? */
