@@ -3,7 +3,7 @@
 // addresses, yields only the rules that can match it (in order). A 100,000-rule dump then
 // costs a trace a handful of rule tests per chain instead of a scan.
 
-import { maskOf, type IpFamily } from '../model/cidr.js';
+import { cidrMask, maskOf, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NftRuleset, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
@@ -75,8 +75,11 @@ function dportsOf(matches: Rule['matches']): readonly number[] | null {
 }
 
 function ruleKeys(rule: Rule, dport: readonly number[] | null): RuleKeys {
+  // A mask with holes is no prefix: such a rule is indexed as taking any address (its test compares the mask).
   const cidr = (a: Rule['source']): CidrKey | null =>
-    a && !a.negated && a.cidr.prefix > 0 ? { prefix: a.cidr.prefix, network: a.cidr.network } : null;
+    a && !a.negated && a.cidr.prefix > 0 && a.cidr.mask === undefined
+      ? { prefix: a.cidr.prefix, network: a.cidr.network }
+      : null;
   const proto =
     rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? protocolNumber(rule.protocol.name) : null;
   return {
@@ -136,12 +139,13 @@ const OTHER_FAMILY = Symbol('other family');
 function addressCond(a: Rule['source'], family: IpFamily): AddressCond | null | typeof OTHER_FAMILY {
   if (!a || (a.cidr.prefix === 0 && !a.negated)) return null;
   if (a.cidr.family !== family) return OTHER_FAMILY;
-  const mask = maskOf(family, a.cidr.prefix);
+  // A mask with holes (`/255.0.255.0`, which iptables takes) is compared as it is: the kernel ANDs the address with it.
+  const mask = cidrMask(a.cidr);
   return {
     mask,
     net: a.cidr.network,
     neg: a.negated,
-    host: a.cidr.prefix === (family === 4 ? 32 : 128),
+    host: a.cidr.mask === undefined && a.cidr.prefix === (family === 4 ? 32 : 128),
     v4: family === 4,
     mask4: family === 4 ? int32(mask) : 0,
     net4: family === 4 ? int32(a.cidr.network) : 0,

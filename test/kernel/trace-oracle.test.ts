@@ -231,6 +231,23 @@ function scenarios(): Scenario[] {
     add('netfilter corners, br_netfilter on', render(corners), modernTopo, true, cornerProbes);
   else LEFT_OUT.push('netfilter corners, br_netfilter on');
 
+  // Masks with holes, which iptables takes and the kernel ANDs the address with: 255.255.0.255 matches vm1
+  // (192.168.122.10) and vm3 (192.168.123.10) but not vm2 (.11), for whom the second rule is written.
+  const holes = modern(defNet, hostOnly);
+  insertRule(
+    holes,
+    'filter',
+    'FORWARD',
+    '-s 192.168.0.10/255.255.0.255 -o eth0 -j REJECT --reject-with icmp-host-prohibited',
+  );
+  insertRule(
+    holes,
+    'filter',
+    'INPUT',
+    '-s 192.168.0.11/255.255.0.255 -p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset',
+  );
+  add('masks with holes', render(holes), modernTopo, false);
+
   // XenServer-style port forwarding (the captured rules), with the uplink a bridge over peth0.
   const xs = join(XEN, 'xenserver-style-portforward', 'after.save');
   if (existsSync(xs)) {
