@@ -3,7 +3,7 @@
 // addresses, yields only the rules that can match it (in order). A 100,000-rule dump then
 // costs a trace a handful of rule tests per chain instead of a scan.
 
-import { cidrMask, maskOf, type IpFamily } from '../model/cidr.js';
+import { cidrMask, maskOf, type Cidr, type IpFamily } from '../model/cidr.js';
 import type { Dump, Rule } from '../model/dump.js';
 import type { NftRuleset, NftTable } from '../model/nft.js';
 import { protocolNumber } from '../model/protocols.js';
@@ -77,9 +77,7 @@ function dportsOf(matches: Rule['matches']): readonly number[] | null {
 function ruleKeys(rule: Rule, dport: readonly number[] | null): RuleKeys {
   // A mask with holes is no prefix: such a rule is indexed as taking any address (its test compares the mask).
   const cidr = (a: Rule['source']): CidrKey | null =>
-    a && !a.negated && a.cidr.prefix > 0 && a.cidr.mask === undefined
-      ? { prefix: a.cidr.prefix, network: a.cidr.network }
-      : null;
+    a && !a.negated && a.cidr.prefix > 0 && a.cidr.mask === undefined ? a.cidr : null;
   const proto =
     rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? protocolNumber(rule.protocol.name) : null;
   return {
@@ -194,6 +192,9 @@ function compileMatches(matches: Rule['matches'], family: IpFamily, env: EvalEnv
 class TableCompiler {
   private readonly matchLists = new Map<Rule['matches'], CompiledMatches>();
   private readonly targets = new Map<NonNullable<Rule['target']>, CompiledTarget>();
+  private readonly ifaces = new Map<NonNullable<Rule['inInterface']>, IfaceCond>();
+  /** By the address's network (the reader shares one object per network), then whether it is negated. */
+  private readonly addresses: [Map<Cidr, AddressCond>, Map<Cidr, AddressCond>] = [new Map(), new Map()];
 
   constructor(
     private readonly family: IpFamily,
@@ -207,6 +208,23 @@ class TableCompiler {
     return made;
   }
 
+  iface(i: Rule['inInterface']): IfaceCond | null {
+    if (i === null) return null;
+    let made = this.ifaces.get(i);
+    if (made === undefined) this.ifaces.set(i, (made = ifaceCond(i)));
+    return made;
+  }
+
+  address(a: Rule['source']): AddressCond | null | typeof OTHER_FAMILY {
+    if (a === null) return null;
+    const byCidr = this.addresses[a.negated ? 1 : 0];
+    const known = byCidr.get(a.cidr);
+    if (known !== undefined) return known;
+    const made = addressCond(a, this.family);
+    if (made !== null && made !== OTHER_FAMILY) byCidr.set(a.cidr, made);
+    return made;
+  }
+
   target(target: Rule['target']): CompiledTarget {
     if (target === null) return compileTarget(null, this.family, this.isUserChain);
     let made = this.targets.get(target);
@@ -215,12 +233,49 @@ class TableCompiler {
   }
 }
 
+/**
+ * An iptables rule compiled. Its head (devices, protocol, addresses, fragment) is kept in its own fields and tested by
+ * one method, in the order -i, -o, -p, -s, -d, -f, then the matches: no closure per rule, and a trace reads the rule
+ * it tests (not a closure, its context and the context's objects), which keeps what a packet touches small.
+ */
+class IptablesRule implements CompiledRule {
+  readonly nft = null;
+  readonly effects = null;
+
+  constructor(
+    readonly rule: Rule,
+    readonly index: number,
+    readonly unknown: string | null,
+    readonly notes: readonly string[],
+    readonly keys: RuleKeys,
+    readonly target: CompiledTarget,
+    private readonly inIf: IfaceCond | null,
+    private readonly outIf: IfaceCond | null,
+    /** Matches no packet: `! -p all`, or `-f` (traced packets are never fragments). */
+    private readonly never: boolean,
+    /** The protocol number `-p` names; -1 for none. */
+    private readonly proto: number,
+    private readonly protoNeg: boolean,
+    private readonly src: AddressCond | null,
+    private readonly dst: AddressCond | null,
+    /** The matches' tests; null when there are none. */
+    private readonly rest: Test | null,
+  ) {}
+
+  test(c: MatchCtx): boolean {
+    const { inIf, outIf, src, dst } = this;
+    if (inIf !== null && !ifaceMatches(c.inIface, inIf)) return false;
+    if (outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
+    if (this.never) return false;
+    if (this.proto >= 0 && (c.proto === this.proto) === this.protoNeg) return false;
+    if (src !== null && (src.host ? c.src === src.net : inNet(c.src, src)) === src.neg) return false;
+    if (dst !== null && (dst.host ? c.dst === dst.net : inNet(c.dst, dst)) === dst.neg) return false;
+    return this.rest === null || this.rest(c);
+  }
+}
+
 function compileRule(rule: Rule, index: number, family: IpFamily, shared: TableCompiler): CompiledRule {
-  // The head (devices, protocol, addresses, fragment) is tested by one closure shape for every
-  // rule, in the order -i, -o, -p, -s, -d, -f, then the matches: the call in runChain stays monomorphic.
   let unknown: string | null = null;
-  const inIf = rule.inInterface ? ifaceCond(rule.inInterface) : null;
-  const outIf = rule.outInterface ? ifaceCond(rule.outInterface) : null;
   let never = false;
   let proto = -1;
   let protoNeg = false;
@@ -235,39 +290,31 @@ function compileRule(rule: Rule, index: number, family: IpFamily, shared: TableC
     never = true; // `! -p all` matches nothing
   }
   // An address of the other family makes the rule unknown (the last one named says why) and is not tested.
-  const srcCond = addressCond(rule.source, family);
-  const dstCond = addressCond(rule.destination, family);
+  const srcCond = shared.address(rule.source);
+  const dstCond = shared.address(rule.destination);
   if (srcCond === OTHER_FAMILY) unknown = `-s ${rule.source!.written} (not an IPv${family} address)`;
   if (dstCond === OTHER_FAMILY) unknown = `-d ${rule.destination!.written} (not an IPv${family} address)`;
-  const src = srcCond === OTHER_FAMILY ? null : srcCond;
-  const dst = dstCond === OTHER_FAMILY ? null : dstCond;
   // Traced packets are never fragments: `-f` never matches, `! -f` always does.
-  const fragment = rule.fragment ? (rule.fragment.negated ? 1 : 0) : -1;
-  if (fragment === 0) never = true;
+  if (rule.fragment && !rule.fragment.negated) never = true;
   // The head's unknown, else the first match's.
   const matches = shared.matches(rule.matches);
   unknown ??= matches.unknown;
-  const rest = matches.rest;
-  const test: Test = (c) => {
-    if (inIf !== null && !ifaceMatches(c.inIface, inIf)) return false;
-    if (outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
-    if (never) return false;
-    if (proto >= 0 && (c.proto === proto) === protoNeg) return false;
-    if (src !== null && (src.host ? c.src === src.net : inNet(c.src, src)) === src.neg) return false;
-    if (dst !== null && (dst.host ? c.dst === dst.net : inNet(c.dst, dst)) === dst.neg) return false;
-    return rest === null || rest(c);
-  };
-  return {
+  return new IptablesRule(
     rule,
-    nft: null,
     index,
-    test,
     unknown,
-    notes: matches.notes,
-    keys: ruleKeys(rule, matches.dport),
-    effects: null,
-    target: shared.target(rule.target),
-  };
+    matches.notes,
+    ruleKeys(rule, matches.dport),
+    shared.target(rule.target),
+    shared.iface(rule.inInterface),
+    shared.iface(rule.outInterface),
+    never,
+    proto,
+    protoNeg,
+    srcCond === OTHER_FAMILY ? null : srcCond,
+    dstCond === OTHER_FAMILY ? null : dstCond,
+    matches.rest,
+  );
 }
 
 // --- the index: a small decision tree over the rule keys -----------------------------------
