@@ -46,6 +46,15 @@ describe('matches, each evaluated exactly', () => {
     ['! -o', '-A FORWARD ! -o eth0 -j DROP\n', out, 'delivered'],
     ['-s subnet', '-A FORWARD -s 192.168.124.0/24 -j DROP\n', out, 'dropped'],
     ['! -d subnet', '-A FORWARD ! -d 192.168.124.0/24 -j REJECT --reject-with icmp-host-prohibited\n', out, 'rejected'],
+    // A mask with holes is ANDed with the address as it is (test/kernel/trace-oracle.test.ts: masks with holes).
+    ['-s with a mask with holes', '-A FORWARD -s 192.168.0.10/255.255.0.255 -j DROP\n', out, 'dropped'],
+    [
+      '-s with a mask with holes that does not fit',
+      '-A FORWARD -s 192.168.0.0/255.255.0.255 -j DROP\n',
+      out,
+      'delivered',
+    ],
+    ['! -s with a mask with holes', '-A FORWARD ! -s 192.168.0.10/255.255.0.255 -j DROP\n', out, 'delivered'],
     ['-p udp against tcp', '-A FORWARD -p udp -j DROP\n', out, 'delivered'],
     ['tcp --dport', '-A FORWARD -p tcp -m tcp --dport 80 -j DROP\n', out, 'dropped'],
     ['tcp --dport range', '-A FORWARD -p tcp -m tcp --dport 1:79 -j DROP\n', out, 'delivered'],
