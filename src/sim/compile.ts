@@ -1,4 +1,4 @@
-// A dump compiled for tracing: every rule becomes one predicate closure plus a target, and
+// A dump compiled for tracing: every rule becomes one predicate (IptablesRule.test) plus a target, and
 // every chain gets a decision tree that, from a packet's devices, protocol, ports and
 // addresses, yields only the rules that can match it (in order). A 100,000-rule dump then
 // costs a trace a handful of rule tests per chain instead of a scan.
