@@ -18,7 +18,7 @@ import type { Dump, Rule } from '../model/dump.js';
 import type { NftRule } from '../model/nft.js';
 import type { NetworkInfo } from '../explain/attribute.js';
 import { chainKey, compileDump, compileHost, type CompiledChain, type Ruleset } from '../sim/compile.js';
-import { freshMemory, ST_NEW, PROTO_TCP, type MatchCtx } from '../sim/packet.js';
+import { freshMemory, PacketCtx, ST_NEW, PROTO_TCP } from '../sim/packet.js';
 import { buildTopology, emptySpec, type BridgeSpec, type GuestSpec, type UplinkSpec } from '../sim/topology.js';
 import { prepare, trace, traceDhcp, type Probe, type Simulator, type TraceResult } from '../sim/trace.js';
 import { runHook, type HookOutcome, type Step, type Walker } from '../sim/traverse.js';
@@ -544,32 +544,18 @@ export function lazyRuleset(dump: Dump, env: EvalEnv = NO_ENV, family: IpFamily 
 
 function runOneHook(sim: Simulator, p: HookPacket): { outcome: HookOutcome; steps: Step[] } {
   const family = sim.ruleset.family;
-  const ctx: MatchCtx = {
-    family,
-    hook: p.hook,
-    table: 'filter',
-    src: p.src,
-    dst: p.dst,
-    proto: PROTO_TCP,
-    sport: 40000,
-    dport: p.dport,
-    icmpType: -1,
-    icmpCode: -1,
-    tcpFlags: 0x02,
-    mark: 0,
-    inIface: p.inIface,
-    outIface: p.outIface,
-    bridged: false,
-    physIn: null,
-    physOut: null,
-    ctState: ST_NEW,
-    ctDir: 0,
-    flow: null,
-    pktType: 'unicast',
-    srcMac: null,
-    addrType: () => 'UNICAST',
-    memory: freshMemory(),
-  };
+  const ctx = new PacketCtx(family, () => 'UNICAST', freshMemory());
+  ctx.hook = p.hook;
+  ctx.table = 'filter';
+  ctx.src = p.src;
+  ctx.dst = p.dst;
+  ctx.proto = PROTO_TCP;
+  ctx.sport = 40000;
+  ctx.dport = p.dport;
+  ctx.tcpFlags = 0x02;
+  ctx.inIface = p.inIface;
+  ctx.outIface = p.outIface;
+  ctx.ctState = ST_NEW;
   const steps: Step[] = [];
   const w: Walker = {
     ruleset: sim.ruleset,

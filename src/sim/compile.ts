@@ -13,7 +13,7 @@ import { memo } from '../model/memo.js';
 import { iptablesBaseChains, planHooks, type Placement } from './hooks.js';
 import { all, compileMatch, type Test } from './matches.js';
 import { compileNft } from './nft.js';
-import type { Hook, MatchCtx } from './packet.js';
+import { deviceId, type Hook, type MatchCtx } from './packet.js';
 import {
   chainKey,
   type CidrKey,
@@ -250,6 +250,9 @@ class IptablesRule implements CompiledRule {
     readonly notes: readonly string[],
     readonly keys: RuleKeys,
     readonly target: CompiledTarget,
+    /** An exact `-i`/`-o` name's number (deviceId); -1 when the condition is inIf/outIf (or there is none). */
+    private readonly inId: number,
+    private readonly outId: number,
     private readonly inIf: IfaceCond | null,
     private readonly outIf: IfaceCond | null,
     /** Matches no packet: `! -p all`, or `-f` (traced packets are never fragments). */
@@ -265,8 +268,8 @@ class IptablesRule implements CompiledRule {
 
   test(c: MatchCtx): boolean {
     const { inIf, outIf, src, dst } = this;
-    if (inIf !== null && !ifaceMatches(c.inIface, inIf)) return false;
-    if (outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
+    if (this.inId >= 0 ? c.inId !== this.inId : inIf !== null && !ifaceMatches(c.inIface, inIf)) return false;
+    if (this.outId >= 0 ? c.outId !== this.outId : outIf !== null && !ifaceMatches(c.outIface, outIf)) return false;
     if (this.never) return false;
     if (this.proto >= 0 && (c.proto === this.proto) === this.protoNeg) return false;
     if (src !== null && (src.host ? c.src === src.net : inNet(c.src, src)) === src.neg) return false;
@@ -300,15 +303,20 @@ function compileRule(rule: Rule, index: number, family: IpFamily, shared: TableC
   // The head's unknown, else the first match's.
   const matches = shared.matches(rule.matches);
   unknown ??= matches.unknown;
+  const keys = ruleKeys(rule, matches.dport);
+  const inExact = keys.in !== null ? deviceId(keys.in) : -1;
+  const outExact = keys.out !== null ? deviceId(keys.out) : -1;
   return new IptablesRule(
     rule,
     index,
     unknown,
     matches.notes,
-    ruleKeys(rule, matches.dport),
+    keys,
     shared.target(rule.target),
-    shared.iface(rule.inInterface),
-    shared.iface(rule.outInterface),
+    inExact,
+    outExact,
+    inExact >= 0 ? null : shared.iface(rule.inInterface),
+    outExact >= 0 ? null : shared.iface(rule.outInterface),
     never,
     proto,
     protoNeg,
@@ -342,7 +350,9 @@ function buildExact(
       for (const b of buckets.values()) b.push(r);
       continue;
     }
-    for (const v of vs) {
+    for (const value of vs) {
+      // Devices by their numbers, as a packet carries them (MatchCtx.inId, outId).
+      const v = dim === 'in' || dim === 'out' ? deviceId(value as string) : value;
       let b = buckets.get(v);
       if (!b) {
         // A new bucket starts with every earlier wildcard rule, so each bucket stays in rule order.
@@ -485,7 +495,7 @@ export function candidates(node: IndexNode, c: MatchCtx): readonly CompiledRule[
         return node.rules;
       case 'exact': {
         const key =
-          node.dim === 'in' ? c.inIface : node.dim === 'out' ? c.outIface : node.dim === 'proto' ? c.proto : c.dport;
+          node.dim === 'in' ? c.inId : node.dim === 'out' ? c.outId : node.dim === 'proto' ? c.proto : c.dport;
         node = node.map.get(key) ?? node.rest;
         break;
       }

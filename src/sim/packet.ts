@@ -82,6 +82,9 @@ export interface MatchCtx {
   /** '' when the hook has no such device (no input device in OUTPUT). */
   inIface: string;
   outIface: string;
+  /** The devices' numbers (deviceId), kept by setting inIface and outIface. */
+  readonly inId: number;
+  readonly outId: number;
   /**
    * br_netfilter bridge information exists (the packet came in through a bridge port with bridge-nf-call-iptables on).
    */
@@ -100,6 +103,70 @@ export interface MatchCtx {
   addrType: (addr: bigint, iface: string | null) => string;
   /** What the trace changed so far (ipset members added or deleted); shared by request and reply. */
   memory: TraceMemory;
+}
+
+/**
+ * Device names as small numbers: a rule's exact `-i`/`-o` name and a packet's device compare, and index a chain's
+ * rules, without reading either string (a trace of a 100,000-rule dump waits on memory more than it computes). Every
+ * name a rule or a packet carries is numbered the first time it is seen, so equal names have equal numbers whichever
+ * came first (a chain is compiled when a packet first reaches it).
+ */
+const deviceIds = new Map<string, number>();
+
+export function deviceId(name: string): number {
+  let id = deviceIds.get(name);
+  if (id === undefined) deviceIds.set(name, (id = deviceIds.size));
+  return id;
+}
+
+/** A packet's context with a fresh state: its devices' numbers follow their names. */
+export class PacketCtx implements MatchCtx {
+  hook: Hook = 'PREROUTING';
+  table = 'raw';
+  src = 0n;
+  dst = 0n;
+  proto = 0;
+  sport = -1;
+  dport = -1;
+  icmpType = -1;
+  icmpCode = -1;
+  tcpFlags = 0;
+  mark = 0;
+  private inName = '';
+  private outName = '';
+  inId = deviceId('');
+  outId = deviceId('');
+  bridged = false;
+  physIn: string | null = null;
+  physOut: string | null = null;
+  ctState = ST_INVALID;
+  ctDir: 0 | 1 = 0;
+  flow: Flow | null = null;
+  pktType: PacketType = 'unicast';
+  srcMac: string | null = null;
+
+  constructor(
+    readonly family: IpFamily,
+    readonly addrType: MatchCtx['addrType'],
+    public memory: TraceMemory,
+  ) {}
+
+  get inIface(): string {
+    return this.inName;
+  }
+  set inIface(name: string) {
+    if (name === this.inName) return;
+    this.inName = name;
+    this.inId = deviceId(name);
+  }
+  get outIface(): string {
+    return this.outName;
+  }
+  set outIface(name: string) {
+    if (name === this.outName) return;
+    this.outName = name;
+    this.outId = deviceId(name);
+  }
 }
 
 /** Members a trace added to or deleted from a set (its packets' tuples), or that it changed the set unknowably. */

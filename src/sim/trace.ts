@@ -19,6 +19,7 @@ import {
   TCP_SYN,
   explorer,
   freshMemory,
+  PacketCtx,
   type Choice,
   type Explorer,
   type RuleRef,
@@ -671,32 +672,7 @@ function describePacket(sim: Simulator, c: MatchCtx): string {
 const DEFAULT_SPORT = 40000;
 
 function freshCtx(family: IpFamily, addrType: MatchCtx['addrType']): MatchCtx {
-  return {
-    family,
-    hook: 'PREROUTING',
-    table: 'raw',
-    src: 0n,
-    dst: 0n,
-    proto: 0,
-    sport: -1,
-    dport: -1,
-    icmpType: -1,
-    icmpCode: -1,
-    tcpFlags: 0,
-    mark: 0,
-    inIface: '',
-    outIface: '',
-    bridged: false,
-    physIn: null,
-    physOut: null,
-    ctState: ST_INVALID,
-    ctDir: 0,
-    flow: null,
-    pktType: 'unicast',
-    srcMac: null,
-    addrType,
-    memory: freshMemory(),
-  };
+  return new PacketCtx(family, addrType, freshMemory());
 }
 
 /** One of the simulator's two packet contexts (request, reply), reset: a trace allocates none. */
