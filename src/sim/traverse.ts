@@ -116,16 +116,21 @@ export interface JumpStack {
   readonly chains: CompiledChain[];
   readonly lists: Array<readonly CompiledRule[]>;
   readonly next: number[];
-  /** Every chain entered since the built-in one and not yet left (a goto extends its caller's frame). */
+  /**
+   * Every chain entered since the built-in one and not yet left (a goto extends its caller's frame): the first
+   * `pathLen` entries; those after them are left over. A count, not the array's length: setting an array's length is
+   * a call into the runtime, and every walk and every return would make one.
+   */
   readonly path: CompiledChain[];
-  /** The chains of `path` while it is longer than PATH_SCAN (a short path is scanned); empty otherwise. */
+  pathLen: number;
+  /** The chains on the path while it is longer than PATH_SCAN (a short path is scanned); empty otherwise. */
   readonly onPath: Set<CompiledChain>;
   /** Where in `path` the frame pushed at each depth begins. */
   readonly pathAt: number[];
 }
 
 export function jumpStack(): JumpStack {
-  return { chains: [], lists: [], next: [], path: [], onPath: new Set(), pathAt: [] };
+  return { chains: [], lists: [], next: [], path: [], pathLen: 0, onPath: new Set(), pathAt: [] };
 }
 
 /** Paths up to this long are scanned for loops; longer ones are kept in a set too (no quadratic walk). */
@@ -133,26 +138,37 @@ const PATH_SCAN = 16;
 
 /** Leaves the frames above `depth`: their chains are no longer on the path. */
 function unwind(stack: JumpStack, depth: number): void {
-  const { path, onPath } = stack;
   const keep = stack.pathAt[depth]!;
-  if (keep <= PATH_SCAN) {
-    path.length = keep;
-    if (onPath.size > 0) onPath.clear();
-    return;
+  if (stack.pathLen > PATH_SCAN) {
+    if (keep <= PATH_SCAN) stack.onPath.clear();
+    else for (let k = keep; k < stack.pathLen; k++) stack.onPath.delete(stack.path[k]!);
   }
-  while (path.length > keep) onPath.delete(path.pop()!);
+  stack.pathLen = keep;
+}
+
+/** Starts a walk's path at its built-in chain. */
+function startPath(stack: JumpStack, builtin: CompiledChain): void {
+  if (stack.onPath.size > 0) stack.onPath.clear();
+  stack.path[0] = builtin;
+  stack.pathLen = 1;
 }
 
 function enterPath(stack: JumpStack, chain: CompiledChain): void {
   const { path, onPath } = stack;
-  path.push(chain);
-  if (path.length <= PATH_SCAN) return;
-  if (onPath.size === 0) for (const c of path) onPath.add(c);
+  const n = stack.pathLen;
+  path[n] = chain;
+  stack.pathLen = n + 1;
+  if (n < PATH_SCAN) return;
+  if (n === PATH_SCAN) for (let k = 0; k <= n; k++) onPath.add(path[k]!);
   else onPath.add(chain);
 }
 
 function isOnPath(stack: JumpStack, chain: CompiledChain): boolean {
-  return stack.path.length > PATH_SCAN ? stack.onPath.has(chain) : stack.path.includes(chain);
+  const n = stack.pathLen;
+  if (n > PATH_SCAN) return stack.onPath.has(chain);
+  const path = stack.path;
+  for (let k = 0; k < n; k++) if (path[k] === chain) return true;
+  return false;
 }
 
 function note(w: Walker, text: string): void {
@@ -215,10 +231,8 @@ function decisive(
 export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainResult {
   const c = w.ctx;
   const steps = w.steps;
-  const { chains, lists, next: resume, path, onPath, pathAt } = w.stack;
-  path.length = 0;
-  if (onPath.size > 0) onPath.clear();
-  path.push(builtin);
+  const { chains, lists, next: resume, path, pathAt } = w.stack;
+  startPath(w.stack, builtin);
   let depth = 0;
   let chain = builtin;
   let list = candidates(builtin.index, c);
@@ -320,7 +334,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
             why: `jump to missing chain ${t.chain}`,
           };
         if (isOnPath(w.stack, next)) {
-          const loop = [...path.slice(path.indexOf(next)), next].map((c) => c.name).join(' → ');
+          const loop = [...path.slice(path.indexOf(next), w.stack.pathLen), next].map((c) => c.name).join(' → ');
           const why = `chains loop (${loop}): the kernel refuses to load such a table (ELOOP)`;
           return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', why), why };
         }
@@ -329,7 +343,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
           chains[depth] = chain;
           lists[depth] = list;
           resume[depth] = i;
-          pathAt[depth] = path.length;
+          pathAt[depth] = w.stack.pathLen;
           depth++;
         }
         enterPath(w.stack, next);
