@@ -12,6 +12,8 @@ import { compileDump } from '../../src/sim/compile.js';
 import { buildTopology, emptySpec, type BrNetfilter } from '../../src/sim/topology.js';
 import { parseBridgeFlag, parseGuestFlag, parseUplinkFlag } from '../../src/cli/topology-flags.js';
 import { prepare, trace, type Probe, type TraceResult } from '../../src/sim/trace.js';
+import { deviceId, freshMemory, PacketCtx } from '../../src/sim/packet.js';
+import { lazyRuleset } from '../../src/audit/probes.js';
 import { describeCorpus, SHARED_CORPUS } from '../helpers/env.js';
 import { read } from '../helpers/files.js';
 
@@ -401,5 +403,41 @@ describeCorpus('IPv6: ip6tables dumps of libvirt networks', () => {
     const inbound = trace(s, { from: 'outside', to: 'default-vm', proto: 'icmp' });
     expect(inbound.request.verdict).toBe('rejected');
     expect(inbound.request.rejectWith).toBe('icmp6-port-unreachable');
+  });
+});
+
+describe('devices are compared by number (deviceId)', () => {
+  // A chain of the audit's lazy ruleset is compiled when a packet first reaches it, after the packet's devices were
+  // set: a name the packet numbered first must get the same number from the rule. `vlazy9` is named nowhere else.
+  const dump = filter('-A FORWARD -j GUESTS\n', 'ACCEPT', '').replace(
+    ':OUTPUT ACCEPT [0:0]\n',
+    ':OUTPUT ACCEPT [0:0]\n:GUESTS - [0:0]\n-A GUESTS -o vlazy9 -p tcp -m tcp --dport 80 -j DROP\n',
+  );
+  const topology = buildTopology({
+    ...emptySpec(),
+    uplink: parseUplinkFlag('eth0=10.3.3.50/24,gw=10.3.3.1'),
+    bridges: [parseBridgeFlag('vlazy9=10.9.9.1/24'), parseBridgeFlag('vlazy90=10.9.10.1/24')],
+    guests: ['g9@vlazy9=10.9.9.10', 'g90@vlazy90=10.9.10.10'].map(parseGuestFlag),
+  });
+  const lazy = () => prepare(lazyRuleset(parseSave(dump, { file: 'case.save' })), topology);
+
+  it('a device a packet named before the rule naming it was compiled still matches it', () => {
+    const s = lazy();
+    expect(trace(s, { from: 'outside', to: 'g9', proto: 'tcp', dport: 80 }).request.verdict).toBe('dropped');
+    expect(trace(s, { from: 'outside', to: 'g9', proto: 'tcp', dport: 81 }).request.verdict).toBe('delivered');
+  });
+  it('another device (a longer name with the same start) does not', () => {
+    const s = lazy();
+    expect(trace(s, { from: 'outside', to: 'g90', proto: 'tcp', dport: 80 }).request.verdict).toBe('delivered');
+  });
+  it('a packet context keeps its devices’ numbers as its devices change', () => {
+    const c = new PacketCtx(4, () => 'UNICAST', freshMemory());
+    expect(c.inId).toBe(deviceId(''));
+    c.inIface = 'vlazy9';
+    c.outIface = 'vlazy90';
+    expect([c.inId, c.outId]).toEqual([deviceId('vlazy9'), deviceId('vlazy90')]);
+    expect(c.inId).not.toBe(c.outId);
+    c.inIface = '';
+    expect(c.inId).toBe(deviceId(''));
   });
 });
