@@ -22,20 +22,34 @@ import {
   type BaseChain,
   type CompiledChain,
   type CompiledRule,
+  type HookPlan,
   type HookStage,
   type Ruleset,
   type TieGroup,
 } from './ruleset.js';
 import type { CompiledTarget, NatRange } from './targets.js';
 
-/** Which address the nat table changes at a hook: destination before routing, source after. */
-const MANIP: Readonly<Record<Hook, 'dst' | 'src'>> = {
-  PREROUTING: 'dst',
-  OUTPUT: 'dst',
-  INPUT: 'src',
-  POSTROUTING: 'src',
-  FORWARD: 'src',
-};
+/**
+ * Which address the nat table changes at a hook: destination before routing, source after. Compared, not looked up in
+ * a record: a record read by a key that varies is a megamorphic keyed load, and every NAT decision made several.
+ */
+const manipOf = (hook: Hook): 'dst' | 'src' => (hook === 'PREROUTING' || hook === 'OUTPUT' ? 'dst' : 'src');
+
+/** A hook's stages, read by name for the same reason. */
+function stagesOf(plan: HookPlan, hook: Hook): readonly HookStage[] {
+  switch (hook) {
+    case 'PREROUTING':
+      return plan.PREROUTING;
+    case 'INPUT':
+      return plan.INPUT;
+    case 'FORWARD':
+      return plan.FORWARD;
+    case 'OUTPUT':
+      return plan.OUTPUT;
+    case 'POSTROUTING':
+      return plan.POSTROUTING;
+  }
+}
 
 export type StepAction =
   | 'jump'
@@ -184,12 +198,45 @@ function ctStateFor(w: Walker): number {
   return w.stateBit | (w.flow.snat ? ST_SNAT : 0) | (w.flow.dnat ? ST_DNAT : 0);
 }
 
+/**
+ * A chain's result. Every kind has every field (null where it has no use for it), so every result has one shape: the
+ * walk's callers read the `kind` of whatever came back, and five shapes there made that read megamorphic.
+ */
 type ChainResult =
-  | { readonly kind: 'accept' }
-  | { readonly kind: 'drop'; readonly step: Step }
-  | { readonly kind: 'reject'; readonly step: Step; readonly with: string }
-  | { readonly kind: 'unknown'; readonly step: Step; readonly why: string }
-  | { readonly kind: 'nat'; readonly step: Step; readonly target: CompiledTarget };
+  | { readonly kind: 'accept'; readonly step: null; readonly with: null; readonly why: null; readonly target: null }
+  | { readonly kind: 'drop'; readonly step: Step; readonly with: null; readonly why: null; readonly target: null }
+  | { readonly kind: 'reject'; readonly step: Step; readonly with: string; readonly why: null; readonly target: null }
+  | { readonly kind: 'unknown'; readonly step: Step; readonly with: null; readonly why: string; readonly target: null }
+  | {
+      readonly kind: 'nat';
+      readonly step: Step;
+      readonly with: null;
+      readonly why: null;
+      readonly target: CompiledTarget;
+    };
+
+const dropped = (step: Step): ChainResult => ({ kind: 'drop', step, with: null, why: null, target: null });
+const rejected = (step: Step, withText: string): ChainResult => ({
+  kind: 'reject',
+  step,
+  with: withText,
+  why: null,
+  target: null,
+});
+const undetermined = (step: Step, why: string): ChainResult => ({
+  kind: 'unknown',
+  step,
+  with: null,
+  why,
+  target: null,
+});
+const natBy = (step: Step, target: CompiledTarget): ChainResult => ({
+  kind: 'nat',
+  step,
+  with: null,
+  why: null,
+  target,
+});
 
 function record(
   steps: Array<Step | Hop> | null,
@@ -272,7 +319,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         );
         continue;
       }
-      return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
+      return undetermined(decisive(steps, hook, chain, r, 'unknown', e.message), e.message);
     }
     if (!matched) continue;
     if (r.unknown !== null) {
@@ -286,7 +333,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       }
       // What virtables cannot evaluate may match or not: the explorer follows both.
       if (x === null || x.rule === null)
-        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', r.unknown), why: r.unknown };
+        return undetermined(decisive(steps, hook, chain, r, 'unknown', r.unknown), r.unknown);
       if (!undecided(c, r.unknown)) continue;
     }
     if (r.notes.length > 0) for (const n of r.notes) note(w, n);
@@ -298,7 +345,7 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         picked = t.pick(c);
       } catch (e) {
         if (!(e instanceof UnknownAtRuntime)) throw e;
-        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', e.message), why: e.message };
+        return undetermined(decisive(steps, hook, chain, r, 'unknown', e.message), e.message);
       }
       // No element for this packet: the rule ends without a verdict.
       if (picked === null) continue;
@@ -309,9 +356,9 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         record(steps, hook, chain, r, 'accept', null);
         return ACCEPTED;
       case 'drop':
-        return { kind: 'drop', step: decisive(steps, hook, chain, r, 'drop', null) };
+        return dropped(decisive(steps, hook, chain, r, 'drop', null));
       case 'reject':
-        return { kind: 'reject', step: decisive(steps, hook, chain, r, 'reject', t.with), with: t.with };
+        return rejected(decisive(steps, hook, chain, r, 'reject', t.with), t.with);
       case 'return': {
         if (depth === 0) {
           record(steps, hook, chain, r, 'return', `RETURN from a built-in chain: policy ${builtin.policy}`);
@@ -328,15 +375,14 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
       case 'chain': {
         const next = t === r.target ? chain.jumps[r.index] : chain.byName?.get(t.chain);
         if (!next)
-          return {
-            kind: 'unknown',
-            step: decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`),
-            why: `jump to missing chain ${t.chain}`,
-          };
+          return undetermined(
+            decisive(steps, hook, chain, r, 'unknown', `jump to missing chain ${t.chain}`),
+            `jump to missing chain ${t.chain}`,
+          );
         if (isOnPath(w.stack, next)) {
           const loop = [...path.slice(path.indexOf(next), w.stack.pathLen), next].map((c) => c.name).join(' → ');
           const why = `chains loop (${loop}): the kernel refuses to load such a table (ELOOP)`;
-          return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', why), why };
+          return undetermined(decisive(steps, hook, chain, r, 'unknown', why), why);
         }
         record(steps, hook, chain, r, t.goto ? 'goto' : 'jump', t.chain);
         if (!t.goto) {
@@ -372,24 +418,23 @@ export function runChain(w: Walker, hook: Hook, builtin: CompiledChain): ChainRe
         applyEffect(w, hook, chain, r, t);
         break;
       case 'vmap':
-        return {
-          kind: 'unknown',
-          step: decisive(steps, hook, chain, r, 'unknown', 'a verdict map inside a verdict map'),
-          why: 'a verdict map inside a verdict map',
-        };
+        return undetermined(
+          decisive(steps, hook, chain, r, 'unknown', 'a verdict map inside a verdict map'),
+          'a verdict map inside a verdict map',
+        );
       case 'dnat':
       case 'snat':
       case 'masquerade':
       case 'redirect':
       case 'netmap':
-        return { kind: 'nat', step: decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), target: t };
+        return natBy(decisive(steps, hook, chain, r, 'nat', t.kind.toUpperCase()), t);
       case 'unknown':
-        return { kind: 'unknown', step: decisive(steps, hook, chain, r, 'unknown', t.why), why: t.why };
+        return undetermined(decisive(steps, hook, chain, r, 'unknown', t.why), t.why);
     }
   }
 }
 
-const ACCEPTED: ChainResult = { kind: 'accept' };
+const ACCEPTED: ChainResult = { kind: 'accept', step: null, with: null, why: null, target: null };
 
 /** Marks and conntrack changes: the rule goes on (an iptables target, or an nft statement before the verdict). */
 function applyEffect(w: Walker, hook: Hook, chain: CompiledChain, r: CompiledRule, t: CompiledTarget): void {
@@ -444,8 +489,8 @@ function policyResult(chain: CompiledChain, steps: Array<Step | Hop> | null, hoo
     return ACCEPTED;
   }
   const step = decisive(steps, hook, chain, null, 'policy', `policy ${chain.policy}`);
-  if (chain.policy === 'DROP') return { kind: 'drop', step };
-  return { kind: 'unknown', step, why: `policy ${chain.policy}` };
+  if (chain.policy === 'DROP') return dropped(step);
+  return undetermined(step, `policy ${chain.policy}`);
 }
 
 // --- NAT -------------------------------------------------------------------------------------
@@ -484,7 +529,7 @@ function pickAddr(range: NatRange, what: 'src' | 'dst', w: Walker): bigint | nul
 
 function natDecision(w: Walker, hook: Hook, t: CompiledTarget): NatDecision {
   const c = w.ctx;
-  const manip = MANIP[hook];
+  const manip = manipOf(hook);
   const port = manip === 'dst' ? c.dport : c.sport;
   const withPort = (addr: bigint | null, range: NatRange): NatDecision => {
     const p = pickPort(range, port, manip, w);
@@ -524,7 +569,7 @@ function natDecision(w: Walker, hook: Hook, t: CompiledTarget): NatDecision {
 function applyBinding(w: Walker, hook: Hook, d: { addr: bigint | null; port: number | null }): void {
   const c = w.ctx;
   const f = w.flow;
-  if (MANIP[hook] === 'dst') {
+  if (manipOf(hook) === 'dst') {
     const addr = d.addr ?? c.dst;
     const port = d.port ?? c.dport;
     if (addr !== c.dst || port !== c.dport) f.dnat = true;
@@ -548,7 +593,7 @@ function applyEstablishedNat(w: Walker, hook: Hook): void {
   const c = w.ctx;
   const f = w.flow;
   if (f.untracked) return;
-  const manip = MANIP[hook];
+  const manip = manipOf(hook);
   if (w.ctx.ctDir === 1) {
     // Reply: the destination is restored where a source was translated, and vice versa.
     if (manip === 'dst' && f.snat) {
@@ -572,7 +617,7 @@ function applyEstablishedNat(w: Walker, hook: Hook): void {
 /** Runs every stage of a hook on the packet. */
 export function runHook(w: Walker, hook: Hook): HookOutcome {
   w.ctx.hook = hook;
-  const stages = w.ruleset.hooks[hook];
+  const stages = stagesOf(w.ruleset.hooks, hook);
   for (let i = 0; i < stages.length;) {
     const stage = stages[i]!;
     const tie = stage.tie;
@@ -649,7 +694,7 @@ function runNatCore(w: Walker, hook: Hook, stage: Extract<HookStage, { kind: 'na
   conntrackView(w);
   const f = w.flow;
   if (f.untracked) return HOOK_ACCEPT;
-  const dst = MANIP[hook] === 'dst';
+  const dst = manipOf(hook) === 'dst';
   if (!w.isNew || (dst ? f.dstBound : f.srcBound)) {
     applyEstablishedNat(w, hook);
     return HOOK_ACCEPT;
@@ -895,7 +940,7 @@ function stageName(s: HookStage): string {
 function natDetail(w: Walker, hook: Hook, t: CompiledTarget): string {
   const c = w.ctx;
   const fmt = (v: bigint): string => formatHost(w.ruleset.family, v);
-  if (MANIP[hook] === 'dst')
+  if (manipOf(hook) === 'dst')
     return `${t.kind.toUpperCase()}: destination now ${fmt(c.dst)}${c.dport >= 0 ? `:${c.dport}` : ''}`;
   return `${t.kind.toUpperCase()}: source now ${fmt(c.src)}${c.sport >= 0 ? `:${c.sport}` : ''}`;
 }
