@@ -1,15 +1,19 @@
 // `npm run bench` — #16 targets for audit, whole processes, ratios in the same run:
 //  * audit of a 1,000-network, 110,000-rule dump (test/bench/generate.ts) with its 1,000 network
-//    XMLs, against `virtables parse --format save` of the same dump: ≤ 1.5×.
+//    XMLs, against `virtables parse --format save` of the same dump: ≤ 1.5×. Beside it, in the same
+//    runs, where the audit's time goes: the audit with every check skipped, without then with the
+//    networks (the model kept and every rule explained; then the XMLs read and their rules compiled
+//    for the era the report names), each as a ratio to the same run's parse.
 //  * a small audit (one network, the real a-default-nat capture; the repo's own scenario when the
 //    shared corpus is absent) against `node -e 0`: pre-commit must feel instant: ≤ 2.0×.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
+import { CHECKS } from '../../src/audit/checks/index.js';
 import { REPO, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 import { generateDump } from './generate.js';
-import { Pair, PAIRS, reportRatio, run } from './process.js';
+import { median, Pair, PAIRS, reportRatio, run, type Run } from './process.js';
 
 const dir = join(REPO, '.bench-tmp');
 const networks = join(dir, 'audit-networks');
@@ -34,6 +38,9 @@ const findings = [0, 1];
 
 const large = new Pair();
 const tiny = new Pair();
+const noChecks = CHECKS.flatMap((c) => ['--skip', c.id]);
+/** The audit run with each pair of `large` (after its warm-up) with every check skipped: without, then with --net. */
+const stages = { model: [] as Run[], networks: [] as Run[], warmed: false };
 
 describe(`audit ${generated.rules} rules, ${generated.networks} networks (${(generated.text.length / 1e6).toFixed(1)} MB)`, () => {
   bench(
@@ -43,6 +50,17 @@ describe(`audit ${generated.rules} rules, ${generated.networks} networks (${(gen
         () => run(['node', virtables, 'audit', big, '--net', networks, '--format', 'json'], findings),
         () => run(['node', virtables, 'parse', big, '--format', 'save']),
       );
+      const model = run(['node', virtables, 'audit', big, ...noChecks, '--format', 'json'], findings);
+      const withNetworks = run(
+        ['node', virtables, 'audit', big, '--net', networks, ...noChecks, '--format', 'json'],
+        findings,
+      );
+      if (!stages.warmed) {
+        stages.warmed = true;
+        return;
+      }
+      stages.model.push(model);
+      stages.networks.push(withNetworks);
     },
     PAIRS,
   );
@@ -61,7 +79,21 @@ describe('a single small audit (one network, default dump)', () => {
   );
 });
 
+/** A stage's median wall time and its median ratio to the parse of the same pair. */
+function stage(runs: readonly Run[]): string {
+  const ratios = runs.map((r, i) => r.wall / large.b[i]!.wall);
+  return `${(median(runs.map((r) => r.wall)) * 1000).toFixed(0)} ms, ${median(ratios).toFixed(2)}×`;
+}
+
 afterAll(() => {
   reportRatio('audit of 1,000 networks vs parse of the same dump', large, 1.5, 'audit', 'parse');
+  if (stages.model.length > 0 && large.b.length >= stages.model.length)
+    console.log(
+      `[bench] where the audit of 1,000 networks goes (wall, median; ratio to the same pair's parse): ` +
+        `parse ${(median(large.b.map((r) => r.wall)) * 1000).toFixed(0)} ms; ` +
+        `every check skipped, no networks (the model kept, every rule explained) ${stage(stages.model)}; ` +
+        `with the 1,000 networks (their XML read, their rules compiled for the era) ${stage(stages.networks)}; ` +
+        `every check ${stage(large.a)}`,
+    );
   reportRatio('small audit (one network) vs node -e 0', tiny, 2.0, 'audit', 'node -e 0');
 });
