@@ -16,7 +16,6 @@ import type {
   Option,
   ProtocolMatch,
   Rule,
-  SourcePos,
   Target,
 } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
@@ -711,7 +710,6 @@ export function assembleRules(ctx: RuleContext): Rule[] {
     if (problem) fail(ctx, l.col, `${what(ext)}: ${problem}`);
   }
 
-  const pos = { line: ctx.line, col: 1 };
   const sharedMatches =
     matches.length === 0 ? NO_MATCHES : allChecked && listNode !== null ? (listNode.list ??= matches) : matches;
   const protocolModel = p && sharedProtocol(p);
@@ -719,7 +717,6 @@ export function assembleRules(ctx: RuleContext): Rule[] {
   const outModel = outInterface && sharedInterface(outInterface as InterfaceSpec);
   const fragmentModel = fragment ? ((fragment as { negated: boolean }).negated ? NEGATED_FRAGMENT : FRAGMENT) : null;
   const parts: RuleParts = {
-    pos,
     counters,
     inInterface: inModel,
     outInterface: outModel,
@@ -761,7 +758,6 @@ export function assembleRules(ctx: RuleContext): Rule[] {
 
 /** What a rule's addresses share when `-s a,b` makes several rules of one line. */
 interface RuleParts {
-  readonly pos: SourcePos;
   readonly counters: Counters | null;
   readonly inInterface: InterfaceMatch | null;
   readonly outInterface: InterfaceMatch | null;
@@ -781,7 +777,8 @@ function makeRule(
   return {
     table: ctx.table,
     chain: ctx.chain,
-    pos: parts.pos,
+    line: ctx.line,
+    col: 1,
     counters: parts.counters,
     source,
     destination,
@@ -830,7 +827,8 @@ export function withHead(rule: Rule, family: Family, head: HeadValues, text: str
   return {
     table: rule.table,
     chain: rule.chain,
-    pos: rule.pos,
+    line: rule.line,
+    col: rule.col,
     counters: rule.counters,
     source,
     destination,

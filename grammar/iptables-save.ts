@@ -967,9 +967,9 @@ function finishTable(
       if (t.goto) {
         if (!fragment && (!chains.has(t.name) || chains.get(t.name)!.builtin)) {
           if (STANDARD_TARGETS.has(t.name))
-            fail(rule.pos.line, t.col!, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
+            fail(rule.line, t.col!, `'-g ${t.name}': -g goes to a user chain; use '-j ${t.name}'`);
           fail(
-            rule.pos.line,
+            rule.line,
             t.col!,
             `'-g ${t.name}': table '${table.name}' has no user chain '${t.name}'${hint(
               t.name,
@@ -983,10 +983,10 @@ function finishTable(
       const target = chains.get(t.name);
       if (target) {
         if (target.builtin)
-          fail(rule.pos.line, t.col!, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
+          fail(rule.line, t.col!, `'-j ${t.name}': a rule cannot jump to the built-in chain ${t.name}`);
         if (t.options.length > 0)
           fail(
-            rule.pos.line,
+            rule.line,
             t.options[0]!.col ?? t.col!,
             `unknown option '${t.options[0]!.name}' ('${t.name}' is a chain; a jump to a chain takes no options)`,
           );
@@ -996,7 +996,7 @@ function finishTable(
       if (fragment) continue;
       if (t.options.length > 0 || FOREIGN_TARGETS.has(t.name)) {
         notes.push({
-          line: rule.pos.line,
+          line: rule.line,
           col: t.col!,
           kind: 'not-validated',
           message: `target '${t.name}' is not one iptables 1.8.9 ships and no chain of table '${table.name}'; carried through verbatim, not validated${hint(t.name, ALL_TARGET_NAMES)}`,
@@ -1013,7 +1013,7 @@ function finishTable(
         'SNAT',
       ];
       fail(
-        rule.pos.line,
+        rule.line,
         t.col!,
         `'-j ${t.name}': no chain '${t.name}' in table '${table.name}' and no iptables 1.8.9 target of that name${hint(t.name, names)}`,
       );
@@ -1032,7 +1032,7 @@ function finishTable(
         chains.has(t.name) &&
         !chains.get(t.name)!.builtin
       )
-        out.push({ to: t.name, line: rule.pos.line, col: t.col! });
+        out.push({ to: t.name, line: rule.line, col: t.col! });
     }
     edges.set(chain.name, out);
   }
@@ -1094,17 +1094,17 @@ function finishTable(
     if (hooks && ext.hooks) {
       const bad = [...hooks].filter((h) => !ext.hooks!.includes(h));
       if (bad.length > 0)
-        fail(rule.pos.line, col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
+        fail(rule.line, col, `${what} is only valid in ${ext.hooks.join(', ')}, not ${bad.join(', ')}${via}`);
     }
     const problem = hooks ? ext.hookCheck?.(given, hooks) : null;
-    if (problem) fail(rule.pos.line, col, `${what}: ${problem}${via}`);
+    if (problem) fail(rule.line, col, `${what}: ${problem}${via}`);
     if (ext.shared) {
       const key = ext.shared.key(given);
       const value = ext.shared.value(given);
       const first = shared.get(key);
-      if (!first) shared.set(key, { value, line: rule.pos.line });
+      if (!first) shared.set(key, { value, line: rule.line });
       else if (first.value !== value)
-        fail(rule.pos.line, col, `${ext.shared.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
+        fail(rule.line, col, `${ext.shared.why} (line ${first.line} is ${first.value}, this rule is ${value})`);
     }
   }
   const builtins = (BUILTIN_CHAINS[table.name] ?? []).flatMap((n) => chains.get(n) ?? []);

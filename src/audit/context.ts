@@ -223,7 +223,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
           (family === undefined || nftFamilyServes(e.rule.family, family)),
       ),
     explainedRule: (rule) => byRule.get(rule),
-    location: (rule) => ({ file: fileOfRule(rule) ?? '-', line: rule.pos.line, col: rule.pos.col, text: rule.text }),
+    location: (rule) => ({ file: fileOfRule(rule) ?? '-', line: rule.line, col: rule.col, text: rule.text }),
     definitionLocation(n) {
       const def = n.definition;
       return def ? { file: def.origin.file, line: def.origin.pos.line, col: def.origin.pos.col } : null;

@@ -19,7 +19,7 @@ export function ruleText(rule: Rule): string {
 
 /** "line 12 `-A FORWARD …`" */
 export function atLine(rule: Rule): string {
-  return `line ${rule.pos.line} ${ruleText(rule)}`;
+  return `line ${rule.line} ${ruleText(rule)}`;
 }
 
 export const OWNER_NAMES: Readonly<Record<Owner, string>> = {

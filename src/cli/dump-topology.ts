@@ -91,8 +91,7 @@ export function dumpTopology(spec: TopologySpec, dump: Dump, uplinkGiven: boolea
     s = { ...s, autoGuests: false, guests: [...kept, ...extra] };
     topology = buildTopology(s);
     for (const g of extra) {
-      const line = portForwards(dump, family).find((f) => formatHost(f.to.family, f.to.value) === g.name)?.rule.pos
-        .line;
+      const line = portForwards(dump, family).find((f) => formatHost(f.to.family, f.to.value) === g.name)?.rule.line;
       notes.push(`guest ${g.name} placed on ${g.attach}: the port forward at line ${line ?? '?'} sends there`);
     }
   }

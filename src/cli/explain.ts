@@ -46,8 +46,8 @@ async function withNeverMatching(
   for (const d of hostDumps(host)) {
     const ctx = await simulatedContext({ dumps: [d], running, inactive: [] });
     for (const n of neverMatchingRules(ctx)) {
-      marks.set(`${d.file}:${n.rule.pos.line}`, {
-        line: n.decider?.pos.line ?? 0,
+      marks.set(`${d.file}:${n.rule.line}`, {
+        line: n.decider?.line ?? 0,
         text: n.decider?.text.trim() ?? 'the policy',
         verdict: n.verdict,
       });
@@ -69,7 +69,7 @@ function withState(report: HostExplainReport, host: Host): HostExplainReport {
       for (const c of t.chains)
         for (const r of c.rules) {
           const on = stateDependence(r, family);
-          if (on.length > 0) deps.set(`${d.file}:${r.pos.line}`, on);
+          if (on.length > 0) deps.set(`${d.file}:${r.line}`, on);
         }
   }
   if (deps.size === 0) return report;

@@ -10,7 +10,7 @@ export function ruleToJson(rule: Rule, family: Dump['family']) {
   return {
     table: rule.table,
     chain: rule.chain,
-    line: rule.pos.line,
+    line: rule.line,
     text: rule.text,
     canonical: formatRule(rule, family ?? 'ipv4'),
     counters: rule.counters,

@@ -280,7 +280,7 @@ function forwardEdge(f: PortForward): DiagramEdge {
   const lines = [
     `outside → ${f.guest}: port forward ${service} → ${target}${state ? ` (${state})` : ''}`,
     `(NAT ${nat})`,
-    `(DNAT rule at line ${f.dnat.rule.pos.line})`,
+    `(DNAT rule at line ${f.dnat.rule.line})`,
   ];
   return { kind: 'forward', from: flow.from, to: flow.to, flows: [flow], lines };
 }

@@ -40,8 +40,8 @@ export function diffReport(before: Dump, after: Dump, networks: readonly Network
   const removed = d.removed.map((r) => fromRuleAt(r, before.file, networks));
   const moved = d.moved.map((m) => ({
     rule: fromRuleAt(m.after, after.file, networks),
-    from: { position: m.before.position, line: m.before.rule.pos.line },
-    to: { position: m.after.position, line: m.after.rule.pos.line },
+    from: { position: m.before.position, line: m.before.rule.line },
+    to: { position: m.after.position, line: m.after.rule.line },
   }));
   const respelled = d.respelled.map((r) => ({
     before: fromRuleAt(r.before, before.file, networks),

@@ -58,7 +58,7 @@ export function ruleReport(e: Explained, file: string, position: number): RuleRe
     position,
     family: e.family,
     text: '',
-    line: e.rule.pos.line,
+    line: e.rule.line,
     file,
     network: e.network,
     owner: e.owner,

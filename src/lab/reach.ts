@@ -125,9 +125,7 @@ function ruleWords(ctx: ReachContext, step: Step): string {
   const e = explainRule(rule, 'ipv4', ctx.networks);
   const owner = e.network ? `${e.network}: ${e.why}` : e.owner === 'host' ? null : e.why;
   const line =
-    ctx.firewall.describe === ctx.firewall.dump.file && rule.pos.line > 0
-      ? `, ${ctx.firewall.dump.file}:${rule.pos.line}`
-      : '';
+    ctx.firewall.describe === ctx.firewall.dump.file && rule.line > 0 ? `, ${ctx.firewall.dump.file}:${rule.line}` : '';
   return `${step.table} ${step.chain} rule '${ruleShown(rule)}'${line}${owner ? ` (${owner})` : ''}`;
 }
 

@@ -43,14 +43,14 @@ export function ruleText(r: CompiledRule, family: IpFamily): string {
 
 /** The line a compiled rule was read from; null for nft JSON (one line: see ruleWhere for its path). */
 export function ruleLine(r: RuleRef): number | null {
-  if (r.rule) return r.rule.pos.line;
+  if (r.rule) return r.rule.line;
   const pos = r.nft!.rule.pos;
   return isTextPos(pos) ? pos.line : null;
 }
 
 /** Where a compiled rule was read, for sentences: `line 12`, or nft JSON's `nftables[7]`. */
 export function ruleWhere(r: RuleRef): string {
-  if (r.rule) return `line ${r.rule.pos.line}`;
+  if (r.rule) return `line ${r.rule.line}`;
   const pos = r.nft!.rule.pos;
   return isTextPos(pos) ? `line ${pos.line}` : pos.path;
 }
@@ -60,7 +60,7 @@ export function ruleWhere(r: RuleRef): string {
  * listing gives one (`rule 12 (handle 5)`; nft JSON, one line: `rule nftables[7] (handle 5)`).
  */
 export function ruleName(r: RuleRef): string {
-  if (r.rule) return `rule ${r.rule.pos.line}`;
+  if (r.rule) return `rule ${r.rule.line}`;
   const n = r.nft!.rule;
   const at = isTextPos(n.pos) ? String(n.pos.line) : n.pos.path;
   return `rule ${at}${n.handle !== null ? ` (handle ${n.handle})` : ''}`;

@@ -44,8 +44,7 @@ describe('audit probes', () => {
             p.stranger(s),
             ...p.subjects.filter((t) => t !== s).map((t) => p.pair(s, t)),
           ].map(
-            (r) =>
-              `${r.request.verdict} ${r.request.decidedBy?.rule?.rule?.pos.line ?? '-'} ${r.reply?.verdict ?? '-'}`,
+            (r) => `${r.request.verdict} ${r.request.decidedBy?.rule?.rule?.line ?? '-'} ${r.reply?.verdict ?? '-'}`,
           ),
         );
       expect(lazy.subjects.length).toBeGreaterThan(0);

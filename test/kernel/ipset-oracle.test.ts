@@ -123,7 +123,7 @@ describeKernel(
     const bySet = new Set(
       probes.flatMap((p) =>
         [p.result.request, p.result.reply].flatMap((l) =>
-          l?.decidedBy?.rule?.rule?.matches.some((m) => m.name === 'set') ? [l.decidedBy.rule.rule.pos.line] : [],
+          l?.decidedBy?.rule?.rule?.matches.some((m) => m.name === 'set') ? [l.decidedBy.rule.rule.line] : [],
         ),
       ),
     );

@@ -130,7 +130,7 @@ describeKernel('-m recent explored both ways agrees with the kernel in both stat
       'vm3 tcp/22',
     ]);
     for (const p of undecided) {
-      expect(p.result.branches!.rules.map((r) => r.rule.rule?.pos.line)).toEqual([10]);
+      expect(p.result.branches!.rules.map((r) => r.rule.rule?.line)).toEqual([10]);
       expect(p.result.branches!.paths.map((x) => x.outcome)).toEqual([
         'delivered, reply delivered',
         'rejected by rule 10 (tcp-reset)',

@@ -100,7 +100,7 @@ describe('undecided conditions explored both ways', () => {
     expect(traceWay(s, ssh, [false]).request.verdict).toBe('delivered');
     const hit = traceWay(s, ssh, [true]);
     expect(hit.request.verdict).toBe('rejected');
-    expect(hit.request.decidedBy?.rule?.rule?.pos.line).toBe(5);
+    expect(hit.request.decidedBy?.rule?.rule?.line).toBe(5);
   });
 
   it('more ways than the budget: unknown, saying so', () => {

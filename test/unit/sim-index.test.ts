@@ -17,7 +17,7 @@ import { readNetworks } from '../../src/network/libvirt.js';
 function summary(r: TraceResult): string {
   const leg = (l: TraceResult['request'] | null): string =>
     l
-      ? `${l.verdict} ${l.reason} ${l.seen ? `${l.seen.src}:${l.seen.sport}>${l.seen.dst}:${l.seen.dport}` : '-'} [${l.events.map((e) => (e.kind === 'rule' ? `${e.chain}:${e.rule?.rule?.pos.line ?? '-'}:${e.action}` : e.text)).join(' | ')}]`
+      ? `${l.verdict} ${l.reason} ${l.seen ? `${l.seen.src}:${l.seen.sport}>${l.seen.dst}:${l.seen.dport}` : '-'} [${l.events.map((e) => (e.kind === 'rule' ? `${e.chain}:${e.rule?.rule?.line ?? '-'}:${e.action}` : e.text)).join(' | ')}]`
       : 'none';
   return `${leg(r.request)} / ${leg(r.reply)}`;
 }

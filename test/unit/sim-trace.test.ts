@@ -264,7 +264,7 @@ describe('conntrack and NAT', () => {
     expect(r.request.decidedBy?.rule?.rule?.text).toBe(
       '-A FORWARD -o virbr2 -j REJECT --reject-with icmp-port-unreachable',
     );
-    expect(r.request.decidedBy?.rule?.rule?.pos.line).toBe(15);
+    expect(r.request.decidedBy?.rule?.rule?.line).toBe(15);
   });
   it('DNAT port forward: the first packet is rewritten, the reply comes back from the original address', () => {
     const dump = `*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -d 10.3.3.50/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.124.10:80\nCOMMIT\n${filter('-A FORWARD -d 192.168.124.10/32 -p tcp -m tcp --dport 80 -j ACCEPT\n-A FORWARD -m state --state ESTABLISHED -j ACCEPT\n', 'DROP')}`;

@@ -181,7 +181,7 @@ export const shadowedRule = defineCheck({
  * iptables (bridge-nf-call-iptables=1, which no dump shows).
  */
 function xenWhy(accept: Rule, decider: Rule | null): string {
-  const below = decider !== null && decider.chain === accept.chain && decider.pos.line < accept.pos.line;
+  const below = decider !== null && decider.chain === accept.chain && decider.line < accept.line;
   return `${below ? ": vif-bridge appended it (Xen before 3.4 runs `iptables -A FORWARD`), below the host's rule" : ''}; this holds while bridged frames pass through iptables (br_netfilter with net.bridge.bridge-nf-call-iptables=1, its default once loaded: the dump cannot show it, and its -m physdev rules need the module) — with it off, iptables never sees the guests' bridged traffic`;
 }
 

@@ -119,7 +119,7 @@ export const staleRules = defineCheck({
         ...rules.slice(0, keep).map((r) => ({ ...ctx.location(r), message: 'the copy that decides' })),
         ...extras.slice(1).map((r) => ({ ...ctx.location(r), message: 'another copy' })),
       ];
-      const lines = rules.map((r) => r.pos.line);
+      const lines = rules.map((r) => r.line);
       const derived =
         (expectedCount.get(key) ?? 0) > 1
           ? ` (the running set-up derives it ${expectedCount.get(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})`
@@ -189,7 +189,7 @@ export const staleRules = defineCheck({
     }
     for (const g of groups.values()) {
       const first = g.rules[0]!;
-      const lines = g.rules.map((e) => e.rule.pos.line);
+      const lines = g.rules.map((e) => e.rule.line);
       const purposes = [...new Set(g.rules.map((e) => e.purpose!))];
       const what = g.rules.length === 1 ? `${first.purpose}: ${first.why}` : `${purposes.join(', ')}`;
       const removes = g.rules
