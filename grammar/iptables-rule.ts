@@ -18,6 +18,7 @@ import type {
   Rule,
   Target,
 } from '../src/model/dump.js';
+import { addressMatch } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
 import { memo } from '../src/model/memo.js';
 import { protocolName, protocolNumber } from '../src/model/protocols.js';
@@ -815,8 +816,8 @@ export function withHead(rule: Rule, family: Family, head: HeadValues, text: str
   const address = (old: AddressMatch | null, written: string | undefined): AddressMatch | null | undefined => {
     if (written === undefined) return old;
     if (!old || written.includes(',') || written[0] === ' ') return undefined;
-    const cidr = addressOf(written, family);
-    return typeof cidr === 'string' ? undefined : { negated: old.negated, cidr, written };
+    const m = addressMatchOf(written, family, old.negated);
+    return typeof m === 'string' ? undefined : m;
   };
   const inInterface = iface(rule.inInterface, head.in);
   const outInterface = iface(rule.outInterface, head.out);
@@ -1130,14 +1131,21 @@ function checkOf(ctx: RuleContext, l: Loaded): XtReading {
   return r;
 }
 
-/** Dumps repeat the same addresses thousands of times: one reading of each (text and family), while there is room. */
-const addressCache = memo<Cidr | string>(SHARED_LIMIT);
-function addressOf(text: string, family: Family): Cidr | string {
-  // A plain IPv4 address is read faster than it is looked up.
+/**
+ * The match of an address as written (or why it reads as none). A plain IPv4 address is read each time; any other is
+ * looked up, one match shared by the rules that write it alike (plain, then negated), so what is worked out of it
+ * once (its text: formatCidr) serves them all.
+ */
+const addressMatches = [memo<AddressMatch | string>(SHARED_LIMIT), memo<AddressMatch | string>(SHARED_LIMIT)] as const;
+function addressMatchOf(text: string, family: Family, negated: boolean): AddressMatch | string {
   const plain = family === 'ipv4' ? plainIpv4(text) : null;
-  if (plain) return plain;
+  if (plain) return addressMatch(plain, negated, text);
+  const shared = addressMatches[negated ? 1 : 0];
   const key = family === 'ipv6' ? `6${text}` : text;
-  return addressCache.get(key) ?? addressCache.set(key, readAddress(text, family));
+  const found = shared.get(key);
+  if (found !== undefined) return found;
+  const c = readAddress(text, family);
+  return shared.set(key, typeof c === 'string' ? c : addressMatch(c, negated, text));
 }
 
 function readAddress(text: string, family: Family): Cidr | string {
@@ -1193,15 +1201,15 @@ const NO_ADDRESS: ReadonlyArray<AddressMatch | null> = [null];
 function singleAddress(ctx: RuleContext, spec: AddressSpec | null): AddressMatch | null | undefined {
   if (!spec) return null;
   if (spec.text.includes(',') || spec.text[0] === ' ') return undefined;
-  const c = addressOf(spec.text, ctx.family);
-  return typeof c === 'string' ? undefined : { negated: spec.negated, cidr: c, written: spec.text };
+  const m = addressMatchOf(spec.text, ctx.family, spec.negated);
+  return typeof m === 'string' ? undefined : m;
 }
 
 function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyArray<AddressMatch | null> {
   if (!spec) return NO_ADDRESS;
   if (!spec.text.includes(',') && spec.text[0] !== ' ') {
-    const c = addressOf(spec.text, ctx.family);
-    if (typeof c !== 'string') return [{ negated: spec.negated, cidr: c, written: spec.text }];
+    const m = addressMatchOf(spec.text, ctx.family, spec.negated);
+    if (typeof m !== 'string') return [m];
   }
   const out: AddressMatch[] = [];
   let offset = 0;
@@ -1209,7 +1217,7 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyAr
     const item = part.replace(/^\s+/, '');
     const col = spec.valueCol + offset + (part.length - item.length);
     offset += part.length + 1;
-    const r = addressOf(item, ctx.family);
+    const r = addressMatchOf(item, ctx.family, spec.negated);
     if (typeof r === 'string') {
       const why = r.startsWith('invalid mask')
         ? `${r} (a prefix length 0-${familyWidth(ctx.family)} or a netmask)`
@@ -1218,7 +1226,7 @@ function expandAddresses(ctx: RuleContext, spec: AddressSpec | null): ReadonlyAr
           : r;
       fail(ctx, col, why);
     }
-    out.push({ negated: spec.negated, cidr: r, written: item });
+    out.push(r);
   }
   return out;
 }

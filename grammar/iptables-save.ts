@@ -1119,7 +1119,7 @@ function keepAside(aside: Aside, rules: readonly Rule[], rule: Rule, sink: RuleS
     if (jumps) jumps.push(rule);
     else aside.jumps.set(rules, [rule]);
   }
-  const cidr = rule.source?.cidr ?? rule.destination?.cidr;
+  const cidr = rule.source ?? rule.destination;
   if (cidr && !aside.families.has(rules)) aside.families.set(rules, cidr.family === 6 ? 'ipv6' : 'ipv4');
   sink.add(rules, rule, lineStart);
 }
@@ -1133,7 +1133,7 @@ function inferFamily(dump: Dump, aside: Aside | null): Family | null {
         continue;
       }
       for (const rule of chain.rules) {
-        const cidr = rule.source?.cidr ?? rule.destination?.cidr;
+        const cidr = rule.source ?? rule.destination;
         if (cidr) return cidr.family === 6 ? 'ipv6' : 'ipv4';
       }
     }

@@ -60,11 +60,10 @@ function target(
   const out = rule.outInterface && !rule.outInterface.negated ? rule.outInterface.name : null;
   if (d?.negated || rule.outInterface?.negated) return null;
   const subject = subjects.find(
-    (s) =>
-      (d ? cidrContains(s.subnet, { family, value: d.cidr.network }) : false) || (out !== null && s.bridge === out),
+    (s) => (d ? cidrContains(s.subnet, { family, value: d.network }) : false) || (out !== null && s.bridge === out),
   );
   if (!subject || (out !== null && subject.bridge !== out)) return null;
-  const to = d && d.cidr.prefix === (family === 6 ? 128 : 32) ? { family, value: d.cidr.network } : subject.guest;
+  const to = d && d.prefix === (family === 6 ? 128 : 32) ? { family, value: d.network } : subject.guest;
   const dport = port(rule);
   if ((proto === 'tcp' || proto === 'udp') && dport === null && rule.matches.some((m) => m.options.length > 0))
     return null;

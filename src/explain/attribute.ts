@@ -344,7 +344,7 @@ function byInterface(index: NetworkIndex, iface: InterfaceMatch | null): Network
 
 /** The first network whose subnet overlaps an address a rule names (not 0/0). */
 function byCidr(index: NetworkIndex, addr: AddressMatch | null): NetworkInfo | null {
-  return addr && addr.cidr.prefix !== 0 ? firstOverlapping(index, addr.cidr) : null;
+  return addr && addr.prefix !== 0 ? firstOverlapping(index, addr) : null;
 }
 
 /** The network a rule is about: by its classified bridge/vif/subnet, else by any interface or address it names. */

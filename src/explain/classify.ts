@@ -167,8 +167,8 @@ function classifyLibvirt(rule: Rule, family: Family): Classified | null {
     }
     // forwarding of a subnet: out of the bridge (FWO), back in (FWI)
     if (target(rule, 'ACCEPT') && !rule.protocol && !rule.fragment) {
-      const src = rule.source && !rule.source.negated ? rule.source.cidr : null;
-      const dst = rule.destination && !rule.destination.negated ? rule.destination.cidr : null;
+      const src = rule.source && !rule.source.negated ? rule.source : null;
+      const dst = rule.destination && !rule.destination.negated ? rule.destination : null;
       if (
         in_(chain, 'forwardOut') &&
         src &&
@@ -189,10 +189,10 @@ function classifyLibvirt(rule: Rule, family: Family): Classified | null {
   }
 
   if (rule.table === 'nat' && in_(chain, 'postrouting') && !rule.inInterface && !rule.fragment) {
-    const src = rule.source && !rule.source.negated ? rule.source.cidr : null;
+    const src = rule.source && !rule.source.negated ? rule.source : null;
     if (!src || rule.matches.length > 0 || (rule.outInterface && rule.outInterface.negated)) return null;
     const dev = outIf;
-    const notLocal = rule.destination?.negated === true && formatCidr(rule.destination.cidr) === formatCidr(src);
+    const notLocal = rule.destination?.negated === true && formatCidr(rule.destination) === formatCidr(src);
     const proto = rule.protocol && !rule.protocol.negated ? rule.protocol.name : null;
     if (notLocal && (proto === null || proto === 'tcp' || proto === 'udp')) {
       if (target(rule, 'MASQUERADE')) {
@@ -210,7 +210,7 @@ function classifyLibvirt(rule: Rule, family: Family): Classified | null {
       }
     }
     if (target(rule, 'RETURN') && rule.destination && !rule.destination.negated && !rule.protocol) {
-      const destination = formatCidr(rule.destination.cidr);
+      const destination = formatCidr(rule.destination);
       if (family === 'ipv4' && destination === '255.255.255.255/32')
         return result('no-masquerade-broadcast', null, { dev, destination }, src);
       if (destination === '224.0.0.0/24' || destination === 'ff02::/16')
@@ -313,9 +313,9 @@ function classifyXen(rule: Rule): Classified | null {
         };
       return {
         purpose: 'xen-vif-in' as const,
-        context: { vif: port, ...(src ? { address: hostOnly(src.cidr) } : {}) },
+        context: { vif: port, ...(src ? { address: hostOnly(src) } : {}) },
         bridge: null,
-        subnet: src ? src.cidr : null,
+        subnet: src,
         vif: port,
       };
     })

@@ -164,8 +164,8 @@ export function describeRule(rule: Rule): string {
     proto,
   );
   const parts: string[] = [];
-  if (rule.source) parts.push(`${neg(rule.source)}from ${formatCidr(rule.source.cidr)}`);
-  if (rule.destination) parts.push(`${neg(rule.destination)}to ${formatCidr(rule.destination.cidr)}`);
+  if (rule.source) parts.push(`${neg(rule.source)}from ${formatCidr(rule.source)}`);
+  if (rule.destination) parts.push(`${neg(rule.destination)}to ${formatCidr(rule.destination)}`);
   if (rule.inInterface) parts.push(`${neg(rule.inInterface)}arriving on ${rule.inInterface.name}`);
   if (rule.outInterface) parts.push(`${neg(rule.outInterface)}leaving by ${rule.outInterface.name}`);
   if (rule.fragment) parts.push(rule.fragment.negated ? 'first fragments only' : 'later fragments');

@@ -79,7 +79,7 @@ export function dumpFromListing(text: string, path: string): Dump {
   const ipv6 =
     /(?:^|[#$] ?)(?:sudo )?ip6tables/m.test(text) ||
     [...tables.values()].some((t) =>
-      t.chains.some((c) => c.rules.some((r) => r.source?.cidr.family === 6 || r.destination?.cidr.family === 6)),
+      t.chains.some((c) => c.rules.some((r) => r.source?.family === 6 || r.destination?.family === 6)),
     );
   const format = listing.formats.has('list') ? 'iptables -L' : 'iptables -S';
   return {

@@ -321,7 +321,7 @@ function answerRulesAbout(ctx: ReachContext, port: number, wanted: number, guest
       guestAddr !== undefined &&
       rule.destination &&
       !rule.destination.negated &&
-      rule.destination.cidr.network === guestAddr
+      rule.destination.network === guestAddr
     ) {
       said.push(
         `the answer's '${ruleShown(rule)}' is in ${chain}, which sees only packets for the host itself: a forwarded connection to ${guest} passes FORWARD`,

@@ -92,11 +92,16 @@ export interface Rule extends SourcePos {
   readonly text: string;
 }
 
-export interface AddressMatch {
+/** `-s`/`-d`: the address (the match is its own Cidr: one object per address, not two), negated or not. */
+export interface AddressMatch extends Cidr {
   readonly negated: boolean;
-  readonly cidr: Cidr;
   /** As written in the input, e.g. `192.168.124.0/255.255.255.0`. */
   readonly written: string;
+}
+
+/** An address match of a Cidr, its fields always in one order (one hidden class whether or not it has a mask). */
+export function addressMatch(cidr: Cidr, negated: boolean, written: string): AddressMatch {
+  return { family: cidr.family, network: cidr.network, prefix: cidr.prefix, mask: cidr.mask, negated, written };
 }
 
 export interface InterfaceMatch {

@@ -77,7 +77,7 @@ function dportsOf(matches: Rule['matches']): readonly number[] | null {
 function ruleKeys(rule: Rule, dport: readonly number[] | null): RuleKeys {
   // A mask with holes is no prefix: such a rule is indexed as taking any address (its test compares the mask).
   const cidr = (a: Rule['source']): CidrKey | null =>
-    a && !a.negated && a.cidr.prefix > 0 && a.cidr.mask === undefined ? a.cidr : null;
+    a && !a.negated && a.prefix > 0 && a.mask === undefined ? a : null;
   const proto =
     rule.protocol && !rule.protocol.negated && rule.protocol.name !== 'all' ? protocolNumber(rule.protocol.name) : null;
   return {
@@ -135,18 +135,18 @@ const OTHER_FAMILY = Symbol('other family');
  * whole, with no BigInt made by the mask.
  */
 function addressCond(a: Rule['source'], family: IpFamily): AddressCond | null | typeof OTHER_FAMILY {
-  if (!a || (a.cidr.prefix === 0 && !a.negated)) return null;
-  if (a.cidr.family !== family) return OTHER_FAMILY;
+  if (!a || (a.prefix === 0 && !a.negated)) return null;
+  if (a.family !== family) return OTHER_FAMILY;
   // A mask with holes (`/255.0.255.0`, which iptables takes) is compared as it is: the kernel ANDs the address with it.
-  const mask = cidrMask(a.cidr);
+  const mask = cidrMask(a);
   return {
     mask,
-    net: a.cidr.network,
+    net: a.network,
     neg: a.negated,
-    host: a.cidr.mask === undefined && a.cidr.prefix === (family === 4 ? 32 : 128),
+    host: a.mask === undefined && a.prefix === (family === 4 ? 32 : 128),
     v4: family === 4,
     mask4: family === 4 ? int32(mask) : 0,
-    net4: family === 4 ? int32(a.cidr.network) : 0,
+    net4: family === 4 ? int32(a.network) : 0,
   };
 }
 

@@ -57,8 +57,7 @@ export function portForwards(dump: Dump, family: IpFamily): PortForward[] {
       const to = dnatTarget(rule, family);
       if (!to) continue;
       const d = rule.destination;
-      const single =
-        d && !d.negated && d.cidr.prefix === (family === 4 ? 32 : 128) ? formatHost(family, d.cidr.network) : null;
+      const single = d && !d.negated && d.prefix === (family === 4 ? 32 : 128) ? formatHost(family, d.network) : null;
       const i = rule.inInterface;
       const inIface = i && !i.negated && !i.name.endsWith('+') ? i.name : null;
       out.push({

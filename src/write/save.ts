@@ -120,13 +120,13 @@ function printRule(rule: Rule, out: Pieces): void {
   out.put(rule.chain);
   const { source, destination, inInterface, outInterface, protocol } = rule;
   // Like print_ipv4_addr()/print_ipv6_addr(): an address matching everything is left out unless negated.
-  if (source && (source.negated || source.cidr.prefix > 0)) {
+  if (source && (source.negated || source.prefix > 0)) {
     out.put(source.negated ? ' ! -s ' : ' -s ');
-    out.put(formatCidr(source.cidr));
+    out.put(formatCidr(source));
   }
-  if (destination && (destination.negated || destination.cidr.prefix > 0)) {
+  if (destination && (destination.negated || destination.prefix > 0)) {
     out.put(destination.negated ? ' ! -d ' : ' -d ');
-    out.put(formatCidr(destination.cidr));
+    out.put(formatCidr(destination));
   }
   // print_iface(): a bare `+` matches every interface and is not printed, negated or not.
   if (inInterface && inInterface.name !== '+') {

@@ -5,7 +5,7 @@
 // ip and inet hooks too), named by table, chain and rule.
 
 import { formatCidr, formatHost, type Cidr } from '../../model/cidr.js';
-import type { Dump, Rule } from '../../model/dump.js';
+import { addressMatch, type Dump, type Rule } from '../../model/dump.js';
 import { isNftRule, type NftRule } from '../../model/nft.js';
 import { nftRuleText } from '../../write/nft-rule.js';
 import { ruleLocation, ruleWords } from '../accepted.js';
@@ -124,7 +124,7 @@ function excluding(rule: Rule, subnet: Cidr, position: number): string {
   const family = subnet.family === 6 ? 'ipv6' : 'ipv4';
   const text =
     rule.destination === null
-      ? formatRule({ ...rule, destination: { negated: true, cidr: subnet, written: formatCidr(subnet) } }, family)
+      ? formatRule({ ...rule, destination: addressMatch(subnet, true, formatCidr(subnet)) }, family)
       : `-A ${rule.chain} -s ${formatCidr(subnet)} ! -d ${formatCidr(subnet)} -j ${rule.target?.name ?? 'MASQUERADE'}`;
   return `${family === 'ipv6' ? 'ip6tables' : 'iptables'} -t ${rule.table} ${text.replace(/^-A (\S+) /, (_m, chain: string) => `-R ${chain} ${position} `)}`;
 }

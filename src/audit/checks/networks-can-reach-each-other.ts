@@ -147,11 +147,10 @@ function ownRules(order: Map<Rule, number>, subjects: readonly Subject[]): OwnRu
       }
     };
     if (i) mark(byBridge.get(i.name));
-    if (src && src.cidr.family === subjects[0]?.family) {
+    if (src && src.family === subjects[0]?.family) {
       for (const [prefix, nets] of byPrefix) {
-        if (prefix <= src.cidr.prefix)
-          for (const s of nets.get(src.cidr.network & maskOf(src.cidr.family, prefix)) ?? []) mark(s);
-        else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src.cidr, s.subnet)) mark(s);
+        if (prefix <= src.prefix) for (const s of nets.get(src.network & maskOf(src.family, prefix)) ?? []) mark(s);
+        else for (const s of subjects) if (s.subnet.prefix === prefix && cidrsOverlap(src, s.subnet)) mark(s);
       }
     }
   }
