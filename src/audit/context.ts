@@ -118,11 +118,9 @@ export function buildContext(inputs: AuditInputs): AuditContext {
   const nftExplained = explainNftTables(nftTables, networks);
   // Looked up by network name only (the null group, rules of no network, is never asked for).
   const nftByNetwork = groupBy(nftExplained, (e) => e.network);
-  const explained: Explained[] = new Array(seen.length);
-  for (let i = 0; i < seen.length; i++) {
-    const { rule, family, classified } = seen[i]!;
-    explained[i] = explainRule(rule, family, networks, classified);
-  }
+  const explained: Explained[] = new Array(seen.rules.length);
+  for (let i = 0; i < explained.length; i++)
+    explained[i] = explainRule(seen.rules[i]!, seen.families[i]!, networks, seen.classified[i] ?? null);
   // A rule's file is its family's dump's (one dump per family); several of one family: each rule's own, kept by rule.
   const byFamily = new Map(dumps.map((d) => [familyOf(d), d.file]));
   let fileOf: Map<Rule, string> | null = null;

@@ -90,11 +90,14 @@ function foreignOwner(rule: Rule): Owner | null {
   return null;
 }
 
-/** A rule of a dump with what classifyRule made of it. */
-export interface Seen {
-  readonly rule: Rule;
-  readonly family: Family;
-  readonly classified: Classified | null;
+/**
+ * The rules of dumps in dump order, each with its dump's family and what classifyRule made of it: three lists side by
+ * side (an object per rule was 100,000 more objects for a large dump's audit to keep).
+ */
+export interface Classifications {
+  readonly rules: readonly Rule[];
+  readonly families: readonly Family[];
+  readonly classified: ReadonlyArray<Classified | null>;
 }
 
 /** Classification is asked for more than once per rule (inferring networks, then explaining): done once. */
@@ -107,28 +110,39 @@ export function classifiedOf(rule: Rule, family: Family): Classified | null {
 }
 
 /** A dump's rules classified, kept with the dump (one entry, where one per rule cost a WeakMap of 100,000). */
-const classifiedDumps = new WeakMap<Dump, Seen[]>();
+const classifiedDumps = new WeakMap<Dump, Classifications>();
 
-function classifyDump(dump: Dump): Seen[] {
-  let out = classifiedDumps.get(dump);
-  if (out) return out;
-  out = [];
+function classifyDump(dump: Dump): Classifications {
+  const known = classifiedDumps.get(dump);
+  if (known) return known;
+  const rules: Rule[] = [];
+  const families: Family[] = [];
+  const classified: Array<Classified | null> = [];
   const family = dump.family ?? 'ipv4';
   for (const table of dump.tables)
     for (const chain of table.chains) {
-      const rules = chain.rules;
-      for (let i = 0; i < rules.length; i++) {
-        const rule = rules[i]!;
-        out.push({ rule, family, classified: classifyRule(rule, family) });
+      const chainRules = chain.rules;
+      for (let i = 0; i < chainRules.length; i++) {
+        const rule = chainRules[i]!;
+        rules.push(rule);
+        families.push(family);
+        classified.push(classifyRule(rule, family));
       }
     }
+  const out = { rules, families, classified };
   classifiedDumps.set(dump, out);
   return out;
 }
 
 /** Every rule of the dumps with its classification, in dump order. */
-export function classifyAll(dumps: readonly Dump[]): Seen[] {
-  return dumps.length === 1 ? classifyDump(dumps[0]!) : dumps.flatMap(classifyDump);
+export function classifyAll(dumps: readonly Dump[]): Classifications {
+  if (dumps.length === 1) return classifyDump(dumps[0]!);
+  const each = dumps.map(classifyDump);
+  return {
+    rules: each.flatMap((c) => c.rules),
+    families: each.flatMap((c) => c.families),
+    classified: each.flatMap((c) => c.classified),
+  };
 }
 
 /**
@@ -138,7 +152,7 @@ export function classifyAll(dumps: readonly Dump[]): Seen[] {
 export function inferNetworks(
   dumps: readonly Dump[],
   given: readonly NetworkInfo[] = [],
-  seen: readonly Seen[] = classifyAll(dumps),
+  seen: Classifications = classifyAll(dumps),
 ): NetworkInfo[] {
   const known = new Set(given.flatMap((n) => [n.bridge, ...n.vifs]).filter((x): x is string => x !== null));
   const bridges = new Map<string, { subnets: Cidr[]; evidence: Set<Purpose>; private: boolean }>();
@@ -152,8 +166,9 @@ export function inferNetworks(
   };
   const vifs: string[] = [];
   const docker = new Set<string>();
-  for (let i = 0; i < seen.length; i++) {
-    const { rule, classified } = seen[i]!;
+  for (let i = 0; i < seen.rules.length; i++) {
+    const rule = seen.rules[i]!;
+    const classified = seen.classified[i] ?? null;
     if (classified?.bridge && classified.purpose !== 'xen-masquerade')
       addBridge(classified.bridge, classified, rule.chain);
     if (
@@ -182,8 +197,8 @@ export function inferNetworks(
   // libvirt's MASQUERADE triple for a subnet no bridge explains (its filter rules are gone, or never were).
   const covered = new Set([...given, ...inferred].flatMap((n) => n.subnets.map(cidrKey)));
   const natOnly = new Map<string, { subnet: Cidr; evidence: Set<Purpose> }>();
-  for (let i = 0; i < seen.length; i++) {
-    const classified = seen[i]!.classified;
+  for (let i = 0; i < seen.classified.length; i++) {
+    const classified = seen.classified[i] ?? null;
     if (
       !classified?.subnet ||
       classified.bridge ||
@@ -446,7 +461,8 @@ class ExplainedRule implements Explained {
 
 /** Every rule of the dumps, explained, in dump order. */
 export function explainDumps(dumps: readonly Dump[], networks: readonly NetworkInfo[]): Explained[] {
-  return classifyAll(dumps).map((s) => explainRule(s.rule, s.family, networks, s.classified));
+  const seen = classifyAll(dumps);
+  return seen.rules.map((rule, i) => explainRule(rule, seen.families[i]!, networks, seen.classified[i] ?? null));
 }
 
 export function subnetsText(n: NetworkInfo): string {
