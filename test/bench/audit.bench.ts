@@ -39,8 +39,8 @@ const findings = [0, 1];
 const large = new Pair();
 const tiny = new Pair();
 const noChecks = CHECKS.flatMap((c) => ['--skip', c.id]);
-/** The audit run with each pair of `large` (after its warm-up) with every check skipped: without, then with --net. */
-const stages = { model: [] as Run[], networks: [] as Run[], warmed: false };
+/** The audit with every check skipped, run with each pair of `large`: without, then with --net (A only). */
+const stages = { model: new Pair(), networks: new Pair() };
 
 describe(`audit ${generated.rules} rules, ${generated.networks} networks (${(generated.text.length / 1e6).toFixed(1)} MB)`, () => {
   bench(
@@ -50,17 +50,14 @@ describe(`audit ${generated.rules} rules, ${generated.networks} networks (${(gen
         () => run(['node', virtables, 'audit', big, '--net', networks, '--format', 'json'], findings),
         () => run(['node', virtables, 'parse', big, '--format', 'save']),
       );
-      const model = run(['node', virtables, 'audit', big, ...noChecks, '--format', 'json'], findings);
-      const withNetworks = run(
-        ['node', virtables, 'audit', big, '--net', networks, ...noChecks, '--format', 'json'],
-        findings,
+      stages.model.measure(
+        () => run(['node', virtables, 'audit', big, ...noChecks, '--format', 'json'], findings),
+        null,
       );
-      if (!stages.warmed) {
-        stages.warmed = true;
-        return;
-      }
-      stages.model.push(model);
-      stages.networks.push(withNetworks);
+      stages.networks.measure(
+        () => run(['node', virtables, 'audit', big, '--net', networks, ...noChecks, '--format', 'json'], findings),
+        null,
+      );
     },
     PAIRS,
   );
@@ -87,12 +84,12 @@ function stage(runs: readonly Run[]): string {
 
 afterAll(() => {
   reportRatio('audit of 1,000 networks vs parse of the same dump', large, 1.5, 'audit', 'parse');
-  if (stages.model.length > 0 && large.b.length >= stages.model.length)
+  if (stages.model.a.length > 0 && large.b.length >= stages.model.a.length)
     console.log(
       `[bench] where the audit of 1,000 networks goes (wall, median; ratio to the same pair's parse): ` +
         `parse ${(median(large.b.map((r) => r.wall)) * 1000).toFixed(0)} ms; ` +
-        `every check skipped, no networks (the model kept, every rule explained) ${stage(stages.model)}; ` +
-        `with the 1,000 networks (their XML read, their rules compiled for the era) ${stage(stages.networks)}; ` +
+        `every check skipped, no networks (the model kept, every rule explained) ${stage(stages.model.a)}; ` +
+        `with the 1,000 networks (their XML read, their rules compiled for the era) ${stage(stages.networks.a)}; ` +
         `every check ${stage(large.a)}`,
     );
   reportRatio('small audit (one network) vs node -e 0', tiny, 2.0, 'audit', 'node -e 0');
