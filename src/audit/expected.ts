@@ -12,7 +12,7 @@ import { compareVersions, DEFAULT_XEN_VERSION, parseVersion } from '../engine/ve
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import type { Dump, Family, Rule } from '../model/dump.js';
 import type { AnyNetwork, Network, XenNetwork } from '../model/network.js';
-import { formatRule } from '../write/save.js';
+import { canonicalRuleText, formatRule } from '../write/save.js';
 
 export interface ExpectedRule {
   /** The network whose start adds it; null for libvirt's shared chain set-up. */
@@ -80,7 +80,7 @@ function rulesOf(commands: readonly Command[]): ExpectedRule[] {
 }
 
 export function expectedKey(family: Family, rule: Rule): string {
-  return keyOf(family, rule.table, rule.chain, formatRule(rule, family));
+  return keyOf(family, rule.table, rule.chain, canonicalRuleText(rule, family));
 }
 
 /** Dump rules by identity, in dump order; only the chains `only` names (`family table chain`), when given. */
@@ -92,7 +92,7 @@ export function indexDumps(dumps: readonly Dump[], only?: ReadonlySet<string>): 
       for (const chain of table.chains) {
         if (only && !only.has(`${family}\u0000${table.name}\u0000${chain.name}`)) continue;
         for (const rule of chain.rules) {
-          const key = keyOf(family, table.name, chain.name, formatRule(rule, family));
+          const key = keyOf(family, table.name, chain.name, canonicalRuleText(rule, family));
           const list = index.get(key);
           if (list) list.push(rule);
           else index.set(key, [rule]);

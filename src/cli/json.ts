@@ -2,7 +2,7 @@
 
 import { formatCidr } from '../model/cidr.js';
 import type { Dump, Option, Rule } from '../model/dump.js';
-import { formatRule } from '../write/save.js';
+import { canonicalRuleText } from '../write/save.js';
 
 const optionJson = (o: Option) => ({ name: o.name, negated: o.negated, values: o.args.map((a) => a.value) });
 
@@ -12,7 +12,7 @@ export function ruleToJson(rule: Rule, family: Dump['family']) {
     chain: rule.chain,
     line: rule.line,
     text: rule.text,
-    canonical: formatRule(rule, family ?? 'ipv4'),
+    canonical: canonicalRuleText(rule, family ?? 'ipv4'),
     counters: rule.counters,
     source: rule.source && { negated: rule.source.negated, address: formatCidr(rule.source) },
     destination: rule.destination && { negated: rule.destination.negated, address: formatCidr(rule.destination) },

@@ -3,7 +3,7 @@
 // where to where), not removed and added; counters and comments never count.
 
 import type { Dump, Family, Rule } from '../model/dump.js';
-import { formatRule } from '../write/save.js';
+import { canonicalRuleText } from '../write/save.js';
 import { alignSequences, pairMoves } from './sequence.js';
 import { pushAll } from '../model/lists.js';
 
@@ -64,7 +64,7 @@ function rulesOf(dump: Dump): Map<string, RuleAt[]> {
       out.set(
         `${table.name}\u0000${chain.name}`,
         chain.rules.map((rule, i) => {
-          const canonical = formatRule(rule, family);
+          const canonical = canonicalRuleText(rule, family);
           return {
             table: table.name,
             chain: chain.name,

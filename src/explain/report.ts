@@ -3,7 +3,7 @@
 
 import type { Dump } from '../model/dump.js';
 import type { Purpose } from '../engine/why.js';
-import { formatRule } from '../write/save.js';
+import { canonicalRuleText } from '../write/save.js';
 import { explainDumps, subnetsText, type Explained, type NetworkInfo, type Owner } from './attribute.js';
 import { verdictOf, type NetworkVerdict, type Verdict } from './verdict.js';
 import { groupBy } from '../model/lists.js';
@@ -108,7 +108,7 @@ export function explainReport(
     ),
     rules: explained.map((e) => ({
       ...ruleReport(e, fileOf.get(e.rule) ?? '', positions.get(e.rule) ?? 0),
-      text: formatRule(e.rule, e.family),
+      text: canonicalRuleText(e.rule, e.family),
     })),
   };
 }

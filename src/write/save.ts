@@ -104,6 +104,16 @@ export function formatRule(rule: Rule, _family: Family = 'ipv4'): string {
   return out.text;
 }
 
+/**
+ * formatRule's text, without making it when the rule's own text already reads so (iptables-save printed it): that
+ * text, else the rule formatted. Asked of every rule in libvirt's chains by an audit, of every rule by diff, explain
+ * and `parse --format json`: the text as read is checked piece by piece (printsAt), not built again.
+ */
+export function canonicalRuleText(rule: Rule, family: Family = 'ipv4'): string {
+  const text = rule.text;
+  return printsAt(rule, text, 0) === text.length ? text : formatRule(rule, family);
+}
+
 const compared = new Compared();
 /** Where formatRule's text of the rule would end if `text` holds it at `start`; -1 when it does not. */
 function printsAt(rule: Rule, text: string, start: number): number {

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { sniff } from '../../src/input/sniff.js';
 import { decodeText } from '../../src/model/text.js';
-import { formatDump, PrintedRules, writeDump } from '../../src/write/save.js';
+import type { Dump } from '../../src/model/dump.js';
+import { canonicalRuleText, formatDump, formatRule, PrintedRules, writeDump } from '../../src/write/save.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
 function printedThroughSink(text: string, file: string): string {
@@ -29,6 +30,20 @@ function both(text: string, file = 'x.save'): { model: string; sink: string } {
     }
   };
   return { model: read(() => formatDump(parseSave(text, { file }))), sink: read(() => printedThroughSink(text, file)) };
+}
+
+/** Each rule whose canonicalRuleText is not formatRule's text, with both (none, when they agree). */
+function canonicalDisagreements(dump: Dump): string[] {
+  const family = dump.family ?? 'ipv4';
+  const out: string[] = [];
+  for (const table of dump.tables)
+    for (const chain of table.chains)
+      for (const rule of chain.rules) {
+        const formatted = formatRule(rule, family);
+        const canonical = canonicalRuleText(rule, family);
+        if (canonical !== formatted) out.push(`line ${rule.line}: ${canonical} | ${formatted}`);
+      }
+  return out;
 }
 
 function dumpsUnder(dir: string): string[] {
@@ -64,6 +79,31 @@ describe('the print sink', () => {
     const { model, sink } = both(text);
     expect(model).toContain('-A FOO -p tcp -m tcp --dport 22 -j ACCEPT\n-A FOO -p tcp -m tcp --dport 23');
     expect(sink).toBe(model);
+  });
+
+  it("gives formatRule's text as canonicalRuleText: the rule's own where it reads so, the rule formatted elsewhere", () => {
+    const text = [
+      '*filter',
+      '-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT',
+      '-A INPUT   -p tcp --dport 22 -j ACCEPT',
+      '-A INPUT -s 10.0.0.5/24 -j ACCEPT',
+      '-A INPUT -s 10.0.0.0/24 -j ACCEPT -m comment --comment "after the target"',
+      '-A INPUT -p tcp -m tcp --dport 24 -j ACCEPT ',
+      '-I INPUT 1 -j DROP',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const dump = parseSave(text, { file: 'x.save' });
+    const rules = dump.tables[0]!.chains.find((c) => c.name === 'INPUT')!.rules;
+    expect(rules.map((r) => canonicalRuleText(r))).toEqual([
+      '-A INPUT -j DROP',
+      '-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT',
+      '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT',
+      '-A INPUT -s 10.0.0.0/24 -j ACCEPT',
+      '-A INPUT -s 10.0.0.0/24 -m comment --comment "after the target" -j ACCEPT',
+      '-A INPUT -p tcp -m tcp --dport 24 -j ACCEPT',
+    ]);
+    expect(canonicalDisagreements(dump)).toEqual([]);
   });
 
   it('reads a dump with -I again whole (the place of an inserted rule counts the rules)', () => {
@@ -103,6 +143,7 @@ describeCorpus('the print sink on every iptables dump of both corpora', () => {
       dumps++;
       const { model, sink } = both(text, file);
       expect(sink, file).toBe(model);
+      if (!model.startsWith('error: ')) expect(canonicalDisagreements(parseSave(text, { file })), file).toEqual([]);
     }
     expect(dumps).toBeGreaterThan(100);
   });
