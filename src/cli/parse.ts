@@ -13,7 +13,7 @@ import { kindName, positionIn } from '../input/read.js';
 import { listingNote } from '../input/listing.js';
 import { readDumpInput } from './inputs.js';
 import type { Io } from './io.js';
-import { dumpToJson } from './json.js';
+import { writeDumpJson } from './json.js';
 
 export async function run({ values, positionals }: Args<'parse'>, io: Io): Promise<number> {
   const family = values.family;
@@ -32,7 +32,7 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
       throw new UsageError('parse: --family reads an iptables dump; --format nft prints nft rulesets');
     const printed = values.format !== 'json' && values.counters !== true ? new PrintedRules() : undefined;
     const dump = parseSaveBytes(io.readBytes(file), { file, family, sink: printed });
-    if (values.format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
+    if (values.format === 'json') writeDumpJson(dump, io.stdout);
     else writeDump(dump, io.stdout, { counters: values.counters === true, printed });
     return 0;
   }
@@ -70,8 +70,8 @@ export async function run({ values, positionals }: Args<'parse'>, io: Io): Promi
   const dump = input.dump!;
   const note = listingNote(dump);
   if (note && !io.quiet) io.stderr(`virtables parse: note: ${note}\n`);
-  // Written in chunks of at most 64 KiB: the canonical text of a big dump is never one string.
-  if (format === 'json') io.stdout(JSON.stringify(dumpToJson(dump), null, 2) + '\n');
+  // Written in chunks of at most 64 KiB: the text (and the JSON objects) of a big dump are never whole.
+  if (format === 'json') writeDumpJson(dump, io.stdout);
   else writeDump(dump, io.stdout, { counters: values.counters === true, printed });
   return 0;
 }
