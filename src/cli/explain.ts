@@ -4,7 +4,8 @@ import { neverMatchingRules } from '../audit/never-matches.js';
 import { simulatedContext } from '../audit/run.js';
 import { networksFromDefinitions } from '../explain/attribute.js';
 import { explainHost, hostNetworks, type HostExplainReport } from '../explain/host-report.js';
-import { explainTables, explainText } from '../explain/text.js';
+import { explainTables, writeExplainText } from '../explain/text.js';
+import { Items, writeJsonText } from '../write/chunks.js';
 import type { RuleReport } from '../explain/report.js';
 import { hostDumps, type Host } from '../model/host.js';
 import type { AnyNetwork } from '../model/network.js';
@@ -26,13 +27,10 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
     host,
   );
   const s = styleFor(io);
-  io.stdout(
-    format === 'json'
-      ? JSON.stringify(report, null, 2) + '\n'
-      : format === 'table'
-        ? explainTables(report, s, host, stdoutColumns())
-        : explainText(report, s, host),
-  );
+  // JSON and text are written as they are made, rule by rule: a big dump's explanation is never one string.
+  if (format === 'json') writeJsonText({ ...report, rules: new Items(report.rules, (r) => r) }, io.stdout);
+  else if (format === 'table') io.stdout(explainTables(report, s, host, stdoutColumns()));
+  else writeExplainText(report, s, io.stdout, host);
   return 0;
 }
 

@@ -2,7 +2,8 @@
 
 import { formatCidr } from '../model/cidr.js';
 import type { Dump, Option, Rule } from '../model/dump.js';
-import { canonicalRuleText, WRITE_CHUNK } from '../write/save.js';
+import { Items, materialised, writeJsonText } from '../write/chunks.js';
+import { canonicalRuleText } from '../write/save.js';
 
 const optionJson = (o: Option) => ({ name: o.name, negated: o.negated, values: o.args.map((a) => a.value) });
 
@@ -35,17 +36,6 @@ export function ruleToJson(rule: Rule, family: Dump['family']) {
   };
 }
 
-/**
- * A list whose items are made (and written) one at a time: writeJson never holds them all, their
- * objects or their text; materialised, it is the plain array JSON.stringify would see.
- */
-class Items<T> {
-  constructor(
-    readonly list: readonly T[],
-    readonly make: (item: T) => unknown,
-  ) {}
-}
-
 /** A dump's JSON with its tables, chains and rules as Items: dumpToJson materialises it, writeDumpJson streams it. */
 function dumpJsonParts(dump: Dump) {
   return {
@@ -68,17 +58,6 @@ function dumpJsonParts(dump: Dump) {
   };
 }
 
-function materialised(value: unknown): unknown {
-  if (value instanceof Items) return value.list.map((item) => materialised(value.make(item)));
-  if (!holdsItems(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, materialised(v)]));
-}
-
-/** Is this a plain object with Items among its values (the only kind writeJson takes apart)? */
-function holdsItems(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.values(value).some((v) => v instanceof Items);
-}
-
 export function dumpToJson(dump: Dump) {
   return materialised(dumpJsonParts(dump));
 }
@@ -89,44 +68,5 @@ export function dumpToJson(dump: Dump) {
  * JSON (some 60 times its size as objects, then as one string) is never held whole.
  */
 export function writeDumpJson(dump: Dump, write: (chunk: string) => void): void {
-  let chunk = '';
-  const put = (text: string): void => {
-    if (chunk.length + text.length > WRITE_CHUNK && chunk !== '') {
-      write(chunk);
-      chunk = '';
-    }
-    chunk += text;
-  };
-  writeJson(dumpJsonParts(dump), '', put);
-  put('\n');
-  write(chunk);
-}
-
-/** `value` as JSON.stringify(value, null, 2) writes it at this indent, Items and their holders taken apart. */
-function writeJson(value: unknown, indent: string, put: (text: string) => void): void {
-  const inner = `${indent}  `;
-  if (value instanceof Items) {
-    if (value.list.length === 0) return put('[]');
-    put('[');
-    for (let i = 0; i < value.list.length; i++) {
-      put(i === 0 ? `\n${inner}` : `,\n${inner}`);
-      writeJson(value.make(value.list[i]), inner, put);
-    }
-    return put(`\n${indent}]`);
-  }
-  if (!holdsItems(value)) {
-    // JSON text never holds a raw line break (a string's is written \n): each one starts a line to indent.
-    const text = JSON.stringify(value, null, 2);
-    return put(indent === '' ? text : text.replaceAll('\n', `\n${indent}`));
-  }
-  // As JSON.stringify: members whose value it leaves out (undefined, functions) are left out; there is always one.
-  let first = true;
-  put('{');
-  for (const [key, member] of Object.entries(value)) {
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-    put(`${first ? '' : ','}\n${inner}${JSON.stringify(key)}: `);
-    first = false;
-    writeJson(member, inner, put);
-  }
-  put(`\n${indent}}`);
+  writeJsonText(dumpJsonParts(dump), write);
 }

@@ -3,6 +3,7 @@
 
 import { listingNote } from '../input/listing.js';
 import { hostDumps, type Host } from '../model/host.js';
+import { Chunks } from '../write/chunks.js';
 import type { Style } from '../write/style.js';
 import { renderTable, type TableRow } from '../write/table.js';
 import { hostExplainGroups, type HostExplainReport, type ReportRow } from './host-report.js';
@@ -49,19 +50,32 @@ function neverText(report: HostExplainReport, row: ReportRow): string {
   return ` — never matches: line ${n.line} \`${n.text}\` ${n.verdict === 'accepted' ? 'accepts' : n.verdict === 'rejected' ? 'rejects' : 'drops'} its packets first${state}`;
 }
 
-export function explainText(report: HostExplainReport, s: Style, host?: Host): string {
-  const out: string[] = emptyInputs(report, host).map((l) => s.dim(l));
-  if (out.length > 0) out.push('');
+/** The report as text, its lines handed to `write` in chunks as they are made (lines apart, the last unended). */
+export function writeExplainText(
+  report: HostExplainReport,
+  s: Style,
+  write: (chunk: string) => void,
+  host?: Host,
+): void {
+  const out = new Chunks(write);
+  let first = true;
+  const line = (text: string): void => {
+    out.put(first ? text : `\n${text}`);
+    first = false;
+  };
+  const empty = emptyInputs(report, host);
+  for (const l of empty) line(s.dim(l));
+  if (empty.length > 0) line('');
   for (const g of hostExplainGroups(report)) {
-    out.push(s.bold(`== ${g.title}`));
-    if (g.rows.length === 0) out.push('   (no rules in this dump)');
+    line(s.bold(`== ${g.title}`));
+    if (g.rows.length === 0) line('   (no rules in this dump)');
     for (const r of g.rows) {
-      out.push(`  ${s.dim(r.where)}  ${r.table === 'filter' ? '' : `${r.table} `}${r.text}`);
-      out.push(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}${neverText(report, r)}`);
+      line(`  ${s.dim(r.where)}  ${r.table === 'filter' ? '' : `${r.table} `}${r.text}`);
+      line(`      ${r.purpose ? s.cyan(`${r.purpose}: `) : ''}${r.why}${neverText(report, r)}`);
     }
-    out.push('');
+    line('');
   }
-  return out.join('\n');
+  out.end();
 }
 
 /** The report as tables, `columns` wide (the terminal's width; 120 when it does not say, and never under 100). */

@@ -1,6 +1,7 @@
-// `parse --format json` streams the dump's JSON (src/cli/json.ts writeDumpJson): a rule's object
-// and text are made when it is written. What it writes must be JSON.stringify's text of the whole
-// object, on every iptables dump of both corpora, in chunks no bigger than writeDump's.
+// `parse --format json` streams the dump's JSON (src/cli/json.ts writeDumpJson, on src/write/chunks.ts,
+// which explain's JSON uses too): a rule's object and text are made when it is written. What it
+// writes must be JSON.stringify's text of the whole object, on every iptables dump of both corpora,
+// in chunks no bigger than writeDump's.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { dumpToJson, writeDumpJson } from '../../src/cli/json.js';
 import { sniff } from '../../src/input/sniff.js';
 import type { Dump } from '../../src/model/dump.js';
 import { decodeText } from '../../src/model/text.js';
+import { Chunks, Items, materialised, writeJsonText } from '../../src/write/chunks.js';
 import { WRITE_CHUNK } from '../../src/write/save.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
@@ -69,6 +71,50 @@ describe('the streamed JSON of a dump', () => {
     expect(text).toBe(whole(dump));
     expect(chunks.length).toBeGreaterThan(10);
     for (const c of chunks) expect(c.length).toBeLessThanOrEqual(WRITE_CHUNK);
+  });
+});
+
+describe('writeJsonText', () => {
+  const text = (value: unknown): string => {
+    const chunks: string[] = [];
+    writeJsonText(value, (c) => chunks.push(c));
+    return chunks.join('');
+  };
+
+  it('writes what JSON.stringify writes of the value with its Items made: members left out, nesting, line breaks', () => {
+    const value = {
+      gone: undefined,
+      name: 'a\nb "c"',
+      f: () => 1,
+      list: new Items([1, 2, 3], (n) => ({ n, sub: new Items([n], (m) => [m, { deep: m, no: undefined }]) })),
+      none: new Items([], (x) => x),
+      last: { nested: [1, { x: null }], empty: {} },
+    };
+    const made = materialised(value);
+    expect(made).toEqual({
+      gone: undefined,
+      name: 'a\nb "c"',
+      f: value.f,
+      list: [1, 2, 3].map((n) => ({ n, sub: [[n, { deep: n, no: undefined }]] })),
+      none: [],
+      last: { nested: [1, { x: null }], empty: {} },
+    });
+    expect(text(value)).toBe(JSON.stringify(made, null, 2) + '\n');
+    expect(text(new Items(['x', 'y'], (s) => s))).toBe('[\n  "x",\n  "y"\n]\n');
+    expect(text(42)).toBe('42\n');
+  });
+
+  it('hands its text over in chunks of at most WRITE_CHUNK characters, a longer piece alone', () => {
+    const chunks: string[] = [];
+    const out = new Chunks((c) => chunks.push(c));
+    for (let i = 0; i < 1000; i++) out.put('x'.repeat(1000));
+    out.put('y'.repeat(WRITE_CHUNK + 5));
+    out.put('z');
+    out.end();
+    expect(chunks.join('')).toBe('x'.repeat(1_000_000) + 'y'.repeat(WRITE_CHUNK + 5) + 'z');
+    expect(chunks.slice(0, -2).every((c) => c.length <= WRITE_CHUNK)).toBe(true);
+    expect(chunks.at(-2)).toBe('y'.repeat(WRITE_CHUNK + 5));
+    expect(chunks.at(-1)).toBe('z');
   });
 });
 
