@@ -1,8 +1,10 @@
-// Big outputs (a 100,000-rule dump's JSON, its explanation) written as they are made, in chunks:
-// the whole text, or every object behind it, is never held at once. JSON keeps JSON.stringify's
-// exact text: only lists marked as Items are taken apart, the rest is stringify's own.
+// Big outputs (a 100,000-rule dump as iptables-save prints it, its JSON, its explanation) written
+// as they are made, in chunks: the whole text, or every object behind it, is never held at once.
+// JSON keeps JSON.stringify's exact text: only lists marked as Items are taken apart, the rest is
+// stringify's own.
 
-import { WRITE_CHUNK } from './save.js';
+/** The most one chunk holds (a longer piece goes alone): writeDump's, and every big output's. */
+export const WRITE_CHUNK = 64 * 1024;
 
 /** Text put piece by piece, handed to `write` in chunks of at most WRITE_CHUNK characters (a longer piece alone). */
 export class Chunks {

@@ -5,6 +5,7 @@
 import { formatCidr } from '../model/cidr.js';
 import type { Chain, Counters, Dump, Family, Rule, Table } from '../model/dump.js';
 import { canonicalMatchText, canonicalTargetText } from './canonical.js';
+import { Chunks, WRITE_CHUNK } from './chunks.js';
 import type { RuleSink } from '../../grammar/iptables-save.js';
 
 export interface SaveOptions {
@@ -213,21 +214,12 @@ export function formatDump(dump: Dump, options: SaveOptions = {}): string {
   return lines.join('');
 }
 
-/** The most one chunk of writeDump holds (a longer line goes alone). */
-export const WRITE_CHUNK = 64 * 1024;
-
 /**
  * formatDump's text handed to `write` in chunks of at most 64 Ki characters, whole lines each:
  * a 110,000-rule dump is never one 11 MB string beside its 110,000 lines.
  */
 export function writeDump(dump: Dump, write: (chunk: string) => void, options: SaveOptions = {}): void {
-  let chunk = '';
-  dumpLines(dump, options, (line) => {
-    if (chunk.length + line.length > WRITE_CHUNK && chunk !== '') {
-      write(chunk);
-      chunk = '';
-    }
-    chunk += line;
-  });
-  if (chunk !== '') write(chunk);
+  const out = new Chunks(write);
+  dumpLines(dump, options, (line) => out.put(line));
+  out.end();
 }

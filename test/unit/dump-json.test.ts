@@ -11,8 +11,7 @@ import { dumpToJson, writeDumpJson } from '../../src/cli/json.js';
 import { sniff } from '../../src/input/sniff.js';
 import type { Dump } from '../../src/model/dump.js';
 import { decodeText } from '../../src/model/text.js';
-import { Chunks, Items, materialised, writeJsonText } from '../../src/write/chunks.js';
-import { WRITE_CHUNK } from '../../src/write/save.js';
+import { Chunks, Items, materialised, WRITE_CHUNK, writeJsonText } from '../../src/write/chunks.js';
 import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
 
 function streamed(dump: Dump): { text: string; chunks: string[] } {
