@@ -22,9 +22,10 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
   const definitions = readNetworkInputs('explain', values.net ?? [], io);
   const given = networksFromDefinitions(definitions);
   const host = readHost('explain', files, io);
-  const report = withState(
-    await withNeverMatching(explainHost(host, hostNetworks([host], given)), host, definitions),
-    host,
+  const report = withMarks(
+    explainHost(host, hostNetworks([host], given)),
+    await neverMatching(host, definitions),
+    stateDependences(host),
   );
   const s = styleFor(io);
   // JSON and text are written as they are made, rule by rule: a big dump's explanation is never one string.
@@ -34,12 +35,11 @@ export async function run({ values, positionals }: Args<'explain'>, io: Io): Pro
   return 0;
 }
 
-/** Marks the host's rules the simulator finds can never match (an earlier rule decides their packets). */
-async function withNeverMatching(
-  report: HostExplainReport,
+/** The host's rules the simulator finds can never match (an earlier rule decides their packets), by file and line. */
+async function neverMatching(
   host: Host,
   running: readonly AnyNetwork[],
-): Promise<HostExplainReport> {
+): Promise<Map<string, NonNullable<RuleReport['neverMatches']>>> {
   const marks = new Map<string, NonNullable<RuleReport['neverMatches']>>();
   for (const d of hostDumps(host)) {
     const ctx = await simulatedContext({ dumps: [d], running, inactive: [] });
@@ -51,15 +51,11 @@ async function withNeverMatching(
       });
     }
   }
-  if (marks.size === 0) return report;
-  return {
-    ...report,
-    rules: report.rules.map((r) => ({ ...r, neverMatches: marks.get(`${r.file}:${r.line}`) ?? null })),
-  };
+  return marks;
 }
 
-/** Marks the rules whose verdict depends on more than the packet (recent, limit, set contents, …). */
-function withState(report: HostExplainReport, host: Host): HostExplainReport {
+/** The rules whose verdict depends on more than the packet (recent, limit, set contents, …), by file and line. */
+function stateDependences(host: Host): Map<string, string[]> {
   const deps = new Map<string, string[]>();
   for (const d of hostDumps(host)) {
     const family = d.family === 'ipv6' ? 6 : 4;
@@ -70,6 +66,24 @@ function withState(report: HostExplainReport, host: Host): HostExplainReport {
           if (on.length > 0) deps.set(`${d.file}:${r.line}`, on);
         }
   }
-  if (deps.size === 0) return report;
-  return { ...report, rules: report.rules.map((r) => ({ ...r, dependsOn: deps.get(`${r.file}:${r.line}`) ?? null })) };
+  return deps;
+}
+
+/**
+ * The report with each rule marked, in one copy of its rules: `neverMatches` on every rule when any never matches,
+ * then `dependsOn` on every rule when any depends on state (null where a rule has no such mark).
+ */
+function withMarks(
+  report: HostExplainReport,
+  marks: ReadonlyMap<string, NonNullable<RuleReport['neverMatches']>>,
+  deps: ReadonlyMap<string, string[]>,
+): HostExplainReport {
+  if (marks.size === 0 && deps.size === 0) return report;
+  const rules = report.rules.map((r) => {
+    const at = `${r.file}:${r.line}`;
+    if (deps.size === 0) return { ...r, neverMatches: marks.get(at) ?? null };
+    if (marks.size === 0) return { ...r, dependsOn: deps.get(at) ?? null };
+    return { ...r, neverMatches: marks.get(at) ?? null, dependsOn: deps.get(at) ?? null };
+  });
+  return { ...report, rules };
 }
