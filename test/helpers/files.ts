@@ -3,7 +3,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseSave } from '../../grammar/iptables-save.js';
+import { sniff } from '../../src/input/sniff.js';
 import type { Dump } from '../../src/model/dump.js';
+import { decodeText } from '../../src/model/text.js';
+import { REPO_CORPUS, SHARED_CORPUS } from './env.js';
 
 export function read(path: string): string {
   return readFileSync(path, 'utf8');
@@ -15,6 +18,25 @@ export function walk(dir: string): string[] {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...walk(p));
     else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Every iptables-save dump of both corpora (this repo's, then ../shared/corpus) under 5 MB, decoded as virtables
+ * decodes it; files it refuses to decode are left out.
+ */
+export function iptablesDumpsOfCorpora(): Array<{ readonly file: string; readonly text: string }> {
+  const out: Array<{ file: string; text: string }> = [];
+  for (const file of [...walk(REPO_CORPUS), ...walk(SHARED_CORPUS)]) {
+    if (statSync(file).size >= 5_000_000) continue;
+    let text: string;
+    try {
+      text = decodeText(file, readFileSync(file));
+    } catch {
+      continue;
+    }
+    if (sniff(text) === 'iptables-save') out.push({ file, text });
   }
   return out;
 }

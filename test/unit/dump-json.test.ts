@@ -3,16 +3,13 @@
 // writes must be JSON.stringify's text of the whole object, on every iptables dump of both corpora,
 // in chunks no bigger than writeDump's.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
 import { dumpToJson, writeDumpJson } from '../../src/cli/json.js';
-import { sniff } from '../../src/input/sniff.js';
 import type { Dump } from '../../src/model/dump.js';
-import { decodeText } from '../../src/model/text.js';
 import { Chunks, Items, materialised, WRITE_CHUNK, writeJsonText } from '../../src/write/chunks.js';
-import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
+import { describeCorpus } from '../helpers/env.js';
+import { iptablesDumpsOfCorpora } from '../helpers/files.js';
 
 function streamed(dump: Dump): { text: string; chunks: string[] } {
   const chunks: string[] = [];
@@ -21,17 +18,6 @@ function streamed(dump: Dump): { text: string; chunks: string[] } {
 }
 
 const whole = (dump: Dump): string => JSON.stringify(dumpToJson(dump), null, 2) + '\n';
-
-function dumpsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    const st = statSync(path);
-    if (st.isDirectory()) out.push(...dumpsUnder(path));
-    else if (st.size < 5_000_000) out.push(path);
-  }
-  return out;
-}
 
 describe('the streamed JSON of a dump', () => {
   it('is JSON.stringify of the whole: empty tables and chains, comments, notes, quotes and line breaks in comments', () => {
@@ -120,11 +106,9 @@ describe('writeJsonText', () => {
 describeCorpus('the streamed JSON on every iptables dump of both corpora', () => {
   it('is JSON.stringify of the whole dump', () => {
     let dumps = 0;
-    for (const file of [...dumpsUnder(REPO_CORPUS), ...dumpsUnder(SHARED_CORPUS)]) {
+    for (const { file, text } of iptablesDumpsOfCorpora()) {
       let dump: Dump;
       try {
-        const text = decodeText(file, readFileSync(file));
-        if (sniff(text) !== 'iptables-save') continue;
         dump = parseSave(text, { file });
       } catch {
         continue;

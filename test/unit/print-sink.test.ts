@@ -2,15 +2,12 @@
 // model: what it prints must be what the model prints, on every iptables dump of both corpora, and
 // the checks COMMIT makes (kept aside without the model) must refuse and note the same things.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../../grammar/iptables-save.js';
-import { sniff } from '../../src/input/sniff.js';
-import { decodeText } from '../../src/model/text.js';
 import type { Dump } from '../../src/model/dump.js';
 import { canonicalRuleText, formatDump, formatRule, PrintedRules, writeDump } from '../../src/write/save.js';
-import { describeCorpus, REPO_CORPUS, SHARED_CORPUS } from '../helpers/env.js';
+import { describeCorpus } from '../helpers/env.js';
+import { iptablesDumpsOfCorpora } from '../helpers/files.js';
 
 function printedThroughSink(text: string, file: string): string {
   const printed = new PrintedRules();
@@ -43,17 +40,6 @@ function canonicalDisagreements(dump: Dump): string[] {
         const canonical = canonicalRuleText(rule, family);
         if (canonical !== formatted) out.push(`line ${rule.line}: ${canonical} | ${formatted}`);
       }
-  return out;
-}
-
-function dumpsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    const st = statSync(path);
-    if (st.isDirectory()) out.push(...dumpsUnder(path));
-    else if (st.size < 5_000_000) out.push(path);
-  }
   return out;
 }
 
@@ -132,14 +118,7 @@ describe('the print sink', () => {
 describeCorpus('the print sink on every iptables dump of both corpora', () => {
   it('prints each as the model does (or refuses it alike)', () => {
     let dumps = 0;
-    for (const file of [...dumpsUnder(REPO_CORPUS), ...dumpsUnder(SHARED_CORPUS)]) {
-      let text: string;
-      try {
-        text = decodeText(file, readFileSync(file));
-      } catch {
-        continue;
-      }
-      if (sniff(text) !== 'iptables-save') continue;
+    for (const { file, text } of iptablesDumpsOfCorpora()) {
       dumps++;
       const { model, sink } = both(text, file);
       expect(sink, file).toBe(model);
