@@ -69,4 +69,6 @@ export const allTokens: TokenType[] = [
 let lexer: InstanceType<typeof Lexer> | null = null;
 /** Built on first use: commands that read only iptables dumps never pay for it at start-up. */
 export const nftLexer = (): InstanceType<typeof Lexer> =>
-  (lexer ??= new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false }));
+  // Start positions only (grammar/nft.ts works out ends from the images): smaller tokens, which all live until the
+  // ruleset is built, are less for the collector to copy.
+  (lexer ??= new Lexer(allTokens, { positionTracking: 'onlyStart', ensureOptimizations: false }));

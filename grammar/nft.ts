@@ -39,6 +39,23 @@ export const MAX_NFT_TEXT = 256 * 1024 * 1024;
 
 const tokenLine = (t: IToken): number => t.startLine ?? 1;
 const tokenCol = (t: IToken): number => t.startColumn ?? 1;
+/** The offset just past a token (the lexer tracks start positions only: its end is its start plus its image). */
+const tokenEnd = (t: IToken): number => t.startOffset + t.image.length;
+
+/** The line and column of a token's last character (its end, as a lexer tracking full positions gives it). */
+function lastCharOf(t: IToken): { line: number; col: number } {
+  let line = tokenLine(t);
+  let col = tokenCol(t);
+  const image = t.image;
+  for (let i = 0; i < image.length - 1; i++) {
+    const c = image.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && image.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return { line, col };
+}
 
 class NftParser extends EmbeddedActionsParser {
   private depth = 0;
@@ -106,7 +123,7 @@ class NftParser extends EmbeddedActionsParser {
       name,
       lines,
       start: keyword[0]?.startOffset ?? open.startOffset,
-      end: close.endOffset ?? close.startOffset,
+      end: tokenEnd(close) - 1,
     };
   });
 
@@ -152,7 +169,7 @@ class NftParser extends EmbeddedActionsParser {
             line: tokenLine(t),
             col: tokenCol(t),
             start: t.startOffset,
-            end: (t.endOffset ?? t.startOffset) + 1,
+            end: tokenEnd(t),
             items: [],
           };
         },
@@ -166,7 +183,7 @@ class NftParser extends EmbeddedActionsParser {
             line: tokenLine(t),
             col: tokenCol(t),
             start: t.startOffset,
-            end: (t.endOffset ?? t.startOffset) + 1,
+            end: tokenEnd(t),
             items: [],
           };
         },
@@ -213,7 +230,7 @@ class NftParser extends EmbeddedActionsParser {
       line: tokenLine(open),
       col: tokenCol(open),
       start: open.startOffset,
-      end: (close.endOffset ?? close.startOffset) + 1,
+      end: tokenEnd(close),
       items,
     };
   });
@@ -268,8 +285,10 @@ export function parseNftText(text: string, options: NftTextOptions): NftRuleset 
 function syntaxError(file: string, token: IToken, tokens: IToken[]): InputError {
   const atEnd = token.tokenType.name === 'EOF';
   const last = tokens[tokens.length - 1];
-  const line = atEnd ? (last ? (last.endLine ?? tokenLine(last)) : 1) : tokenLine(token);
-  const col = atEnd ? (last ? (last.endColumn ?? tokenCol(last)) + 1 : 1) : tokenCol(token);
+  // At the end: just past the last token's last character.
+  const end = atEnd && last ? lastCharOf(last) : null;
+  const line = atEnd ? (end?.line ?? 1) : tokenLine(token);
+  const col = atEnd ? (end ? end.col + 1 : 1) : tokenCol(token);
   if (atEnd) {
     let open = 0;
     for (const t of tokens) open += t.tokenType === LCurly ? 1 : t.tokenType === RCurly ? -1 : 0;
