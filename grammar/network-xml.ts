@@ -11,6 +11,7 @@
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js';
 import type { SourcePos } from '../src/model/dump.js';
 import { InputError } from '../src/model/errors.js';
+import { posWithin } from './token-pos.js';
 import { decodeText } from '../src/model/text.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -223,23 +224,6 @@ function endOf(token: IToken): number {
 
 function posOf(token: IToken): SourcePos {
   return { line: token.startLine ?? 1, col: token.startColumn ?? 1 };
-}
-
-/** The position of the character `index` code units into a token's image. */
-function posWithin(token: IToken, index: number): SourcePos {
-  const image = token.image;
-  let line = token.startLine ?? 1;
-  let col = token.startColumn ?? 1;
-  for (let i = 0; i < index; i++) {
-    const c = image.charCodeAt(i);
-    if (c === 0x0a || (c === 0x0d && image.charCodeAt(i + 1) !== 0x0a)) {
-      line++;
-      col = 1;
-    } else {
-      col++;
-    }
-  }
-  return { line, col };
 }
 
 /** Is this code point a character XML allows (the `Char` production)? */

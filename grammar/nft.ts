@@ -13,6 +13,7 @@
 import { EmbeddedActionsParser, type IToken } from './chevrotain.js';
 import type { NftRuleset } from '../src/model/nft.js';
 import { InputError } from '../src/model/errors.js';
+import { posWithin } from './token-pos.js';
 import {
   allTokens,
   Comma,
@@ -41,21 +42,6 @@ const tokenLine = (t: IToken): number => t.startLine ?? 1;
 const tokenCol = (t: IToken): number => t.startColumn ?? 1;
 /** The offset just past a token (the lexer tracks start positions only: its end is its start plus its image). */
 const tokenEnd = (t: IToken): number => t.startOffset + t.image.length;
-
-/** The line and column of a token's last character (its end, as a lexer tracking full positions gives it). */
-function lastCharOf(t: IToken): { line: number; col: number } {
-  let line = tokenLine(t);
-  let col = tokenCol(t);
-  const image = t.image;
-  for (let i = 0; i < image.length - 1; i++) {
-    const c = image.charCodeAt(i);
-    if (c === 0x0a || (c === 0x0d && image.charCodeAt(i + 1) !== 0x0a)) {
-      line++;
-      col = 1;
-    } else col++;
-  }
-  return { line, col };
-}
 
 class NftParser extends EmbeddedActionsParser {
   private depth = 0;
@@ -286,7 +272,7 @@ function syntaxError(file: string, token: IToken, tokens: IToken[]): InputError 
   const atEnd = token.tokenType.name === 'EOF';
   const last = tokens[tokens.length - 1];
   // At the end: just past the last token's last character.
-  const end = atEnd && last ? lastCharOf(last) : null;
+  const end = atEnd && last ? posWithin(last, last.image.length - 1) : null;
   const line = atEnd ? (end?.line ?? 1) : tokenLine(token);
   const col = atEnd ? (end ? end.col + 1 : 1) : tokenCol(token);
   if (atEnd) {

@@ -237,7 +237,7 @@ describe('nft readers on bad input', () => {
     );
     fails(
       () => parseNftText('table ip t {\n\tchain c {\n\t\taccept\n', { file: 't.nft' }),
-      /^t\.nft:3:\d+: unexpected end of input: 2 '\{' not closed \(truncated/,
+      /^t\.nft:3:10: unexpected end of input: 2 '\{' not closed \(truncated/,
     );
     fails(
       () => parseNftText('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { file: 'i.save' }),
@@ -270,5 +270,22 @@ describe('nft readers on bad input', () => {
     });
     const m = [...allNftRules(r)][0]!.statements[0]!;
     expect(m.kind === 'match' && m.right.kind === 'set' ? m.right.items.length : 0).toBe(50_000);
+  });
+});
+
+describe('positions in nft text', () => {
+  const at = (text: string): string => {
+    try {
+      parseNftText(text, { file: 't.nft' });
+    } catch (e) {
+      return (e as Error).message.split(': ')[0]!;
+    }
+    return 'read';
+  };
+
+  it('puts the end of input just past the last character read, as the lexer did with full positions', () => {
+    expect(at('table ip t {\n\tchain c {\n\t\taccept\n')).toBe('t.nft:3:10');
+    expect(at('table ip t {\n\tchain c {\n\t\taccept')).toBe('t.nft:3:9');
+    expect(at('table ip t {\n\tchain c {\n\t\tcomment "a b"')).toBe('t.nft:3:16');
   });
 });
