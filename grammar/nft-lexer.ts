@@ -11,7 +11,10 @@ export const Name = createToken({ name: 'Name', pattern: Lexer.NA });
 /** An operator item of a rule (`==`, `.`, `:`, `&`, …): the rule reader tells them apart by image. */
 export const Op = createToken({ name: 'Op', pattern: Lexer.NA });
 
-export const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\r\f]+/, group: Lexer.SKIPPED });
+// A CR is a blank, and a CR LF ends its line at the LF. nft 1.0.6 refuses a CRLF file outright (`syntax error,
+// unexpected junk` at the first CR, run here); virtables reads it, and names its lines as the LF file's. Said
+// outright: chevrotain would otherwise count the CR as a line break of its own, every later line of such a file as two.
+export const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\r\f]+/, group: Lexer.SKIPPED, line_breaks: false });
 export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
 /** `# …` to the end of the line; `nft -a` puts `# handle N` there. Kept aside, not parsed. */
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' });

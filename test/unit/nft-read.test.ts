@@ -287,5 +287,12 @@ describe('positions in nft text', () => {
     expect(at('table ip t {\n\tchain c {\n\t\taccept\n')).toBe('t.nft:3:10');
     expect(at('table ip t {\n\tchain c {\n\t\taccept')).toBe('t.nft:3:9');
     expect(at('table ip t {\n\tchain c {\n\t\tcomment "a b"')).toBe('t.nft:3:16');
+    expect(at('table ip t {\r\n\tchain c {\r\n\t\taccept\r\n')).toBe('t.nft:3:11');
+  });
+
+  it('names the lines of a CRLF file as those of the same file with LF line ends (a CR LF is one line break)', () => {
+    const lf = 'table ip t {\n\tchain c {\n\t\ttype natt hook input priority 0;\n\t}\n}\n';
+    expect(at(lf)).toBe('t.nft:3:8');
+    expect(at(lf.replaceAll('\n', '\r\n'))).toBe('t.nft:3:8');
   });
 });
