@@ -21,6 +21,7 @@ import type { NftRuleset } from '../model/nft.js';
 import { exactly, type VersionRange } from '../engine/dnsmasq.js';
 import { expectedRules, type Expected } from './expected.js';
 import { groupBy } from '../model/lists.js';
+import { RuleSlots } from '../model/rule-slots.js';
 import { detectFlavor, type FlavorInfo } from './flavor.js';
 import type { Probes } from './probes.js';
 import type { Finding, Location, Severity, Templates } from './types.js';
@@ -135,7 +136,7 @@ export function buildContext(inputs: AuditInputs): AuditContext {
     const e = byRule.get(rule);
     return e ? byFamily.get(e.family) : undefined;
   };
-  const byRule = new Map<Rule, Explained>();
+  const byRule = new RuleSlots<Explained>();
   const byNetwork = new Map<string, Explained[]>();
   for (let i = 0; i < explained.length; i++) {
     const e = explained[i]!;
