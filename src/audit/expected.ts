@@ -21,7 +21,6 @@ export interface ExpectedRule {
   readonly table: string;
   readonly chain: string;
   readonly canonical: string;
-  readonly key: string;
   readonly purpose: Purpose;
   readonly why: string;
   /** The iptables command that adds it (what to run when it is missing). */
@@ -70,7 +69,6 @@ function rulesOf(commands: readonly Command[]): ExpectedRule[] {
       table: e.table,
       chain: e.chain,
       canonical,
-      key: keyOf(e.family, e.table, e.chain, canonical),
       purpose: c.purpose,
       why: c.why,
       argv: c.argv,
@@ -79,64 +77,91 @@ function rulesOf(commands: readonly Command[]): ExpectedRule[] {
   return out;
 }
 
+/** A dump rule's identity (its family, table, chain and ruleKey of its canonical text), as one string. */
 export function expectedKey(family: Family, rule: Rule): string {
   return keyOf(family, rule.table, rule.chain, canonicalRuleText(rule, family));
 }
 
-/** Dump rules by identity, in dump order; only the chains `only` names (`family table chain`), when given. */
-export function indexDumps(dumps: readonly Dump[], only?: ReadonlySet<string>): Map<string, Rule[]> {
-  const index = new Map<string, Rule[]>();
-  for (const dump of dumps) {
-    const family = dump.family ?? 'ipv4';
-    for (const table of dump.tables) {
-      for (const chain of table.chains) {
-        if (only && !only.has(`${family}\u0000${table.name}\u0000${chain.name}`)) continue;
-        for (const rule of chain.rules) {
-          const key = keyOf(family, table.name, chain.name, canonicalRuleText(rule, family));
-          const list = index.get(key);
-          if (list) list.push(rule);
-          else index.set(key, [rule]);
+/** An expected rule's identity, as expectedKey makes a dump rule's. */
+export function expectedRuleKey(r: ExpectedRule): string {
+  return keyOf(r.family, r.table, r.chain, r.canonical);
+}
+
+/** One chain's rules by identity (ruleKey of the canonical text): the rule, or its copies in dump order. */
+type ChainIndex = Map<string, Rule | Rule[]>;
+
+/**
+ * The dump rules of the chains expected rules are in, by family, table and chain, then identity. Nested, not by one
+ * joined key: the chains' names are the compiler's and the reader's own strings, whose hashes V8 keeps, and a rule's
+ * identity is mostly its text as read (canonicalRuleText); a joined key was a new string to build and hash per rule.
+ */
+class DumpIndex {
+  private readonly chains = new Map<Family, Map<string, Map<string, ChainIndex>>>();
+
+  /** The chain's index, made empty when `make` (the chains the expected rules name); undefined for another chain. */
+  chain(family: Family, table: string, chain: string, make = false): ChainIndex | undefined {
+    let tables = this.chains.get(family);
+    if (!tables) {
+      if (!make) return undefined;
+      this.chains.set(family, (tables = new Map()));
+    }
+    let chains = tables.get(table);
+    if (!chains) {
+      if (!make) return undefined;
+      tables.set(table, (chains = new Map()));
+    }
+    let index = chains.get(chain);
+    if (!index && make) chains.set(chain, (index = new Map()));
+    return index;
+  }
+
+  /** Fills the chains made so far with the dumps' rules. */
+  fill(dumps: readonly Dump[]): void {
+    for (const dump of dumps) {
+      const family = dump.family ?? 'ipv4';
+      for (const table of dump.tables) {
+        for (const chain of table.chains) {
+          const index = this.chain(family, table.name, chain.name);
+          if (!index) continue;
+          for (const rule of chain.rules) {
+            const key = ruleKey(canonicalRuleText(rule, family));
+            const copies = index.get(key);
+            if (copies === undefined) index.set(key, rule);
+            else if (Array.isArray(copies)) copies.push(rule);
+            else index.set(key, [copies, rule]);
+          }
         }
       }
     }
   }
+
+  /** The dump's copies of an expected rule. */
+  copies(r: ExpectedRule): Rule | Rule[] | undefined {
+    return this.chain(r.family, r.table, r.chain)?.get(ruleKey(r.canonical));
+  }
+}
+
+function indexOf(dumps: readonly Dump[], sets: ReadonlyArray<{ readonly rules: readonly ExpectedRule[] }>): DumpIndex {
+  const index = new DumpIndex();
+  for (const { rules } of sets) for (const r of rules) index.chain(r.family, r.table, r.chain, true);
+  index.fill(dumps);
   return index;
 }
 
-/**
- * The chains (`family table chain`) the rules are in. The rules' names are the compiler's own
- * strings, whose hashes V8 keeps: each rule is looked up by them, not by a joined name made for it.
- */
-function chainsOf(sets: ReadonlyArray<{ readonly rules: readonly ExpectedRule[] }>): Set<string> {
-  const named = new Map<Family, Map<string, Set<string>>>();
-  for (const { rules } of sets) {
-    for (const r of rules) {
-      let tables = named.get(r.family);
-      if (!tables) named.set(r.family, (tables = new Map()));
-      let chains = tables.get(r.table);
-      if (!chains) tables.set(r.table, (chains = new Set()));
-      chains.add(r.chain);
-    }
-  }
-  const out = new Set<string>();
-  for (const [family, tables] of named)
-    for (const [table, chains] of tables) for (const chain of chains) out.add(`${family}\u0000${table}\u0000${chain}`);
-  return out;
-}
-
-function compare(
-  rules: readonly ExpectedRule[],
-  index: Map<string, Rule[]>,
-): { missing: ExpectedRule[]; matched: Set<Rule> } {
-  // Copies taken so far, by the index's list: one look-up by text per rule, the rest by object.
-  const used = new Map<Rule[], number>();
+function compare(rules: readonly ExpectedRule[], index: DumpIndex): { missing: ExpectedRule[]; matched: Set<Rule> } {
+  // Copies taken so far, by the index's entry: one look-up by text per rule, the rest by object.
+  const used = new Map<Rule | Rule[], number>();
   const missing: ExpectedRule[] = [];
   const matched = new Set<Rule>();
   for (const r of rules) {
-    const copies = index.get(r.key);
-    const n = copies ? (used.get(copies) ?? 0) : 0;
-    const copy = copies?.[n];
-    if (copies) used.set(copies, n + 1);
+    const copies = index.copies(r);
+    if (copies === undefined) {
+      missing.push(r);
+      continue;
+    }
+    const n = used.get(copies) ?? 0;
+    used.set(copies, n + 1);
+    const copy = Array.isArray(copies) ? copies[n] : n === 0 ? copies : undefined;
     if (copy) matched.add(copy);
     else missing.push(r);
   }
@@ -181,7 +206,7 @@ export function expectedRules(
     }
   }
   // Only the chains expected rules live in need canonical identities.
-  const index = indexDumps(dumps, chainsOf([...candidates, ...xenCandidates.flat()]));
+  const index = indexOf(dumps, [...candidates, ...xenCandidates.flat()]);
   const xenRules = xenCandidates.map((c) => fitXen(c, index));
   // The era whose rules the dump holds best: fewest missing, then fewest left over; the newest on a tie.
   let best: {
@@ -243,7 +268,7 @@ export function expectedRules(
  */
 function fitXen(
   candidates: ReadonlyArray<{ era: string; rules: ExpectedRule[] }>,
-  index: ReturnType<typeof indexDumps>,
+  index: DumpIndex,
 ): { era: string; rules: ExpectedRule[] } {
   const scored = candidates.map((c) => ({ ...c, ...compare(c.rules, index) }));
   const better = (a: (typeof scored)[number], b: (typeof scored)[number]): number =>

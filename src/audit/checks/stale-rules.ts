@@ -5,7 +5,7 @@
 import type { Explained } from '../../explain/attribute.js';
 import { TERMINAL_VERDICTS, type Dump, type Rule } from '../../model/dump.js';
 import type { AuditContext } from '../context.js';
-import { expectedKey } from '../expected.js';
+import { expectedKey, expectedRuleKey } from '../expected.js';
 import { nftExpectedOf } from '../nft-expected.js';
 import { nftRuleLocation } from '../nft-location.js';
 import { defineCheck } from '../context.js';
@@ -95,8 +95,18 @@ export const staleRules = defineCheck({
   run(ctx): Finding[] {
     const out: Finding[] = [];
     const expected = ctx.expected();
-    const expectedCount = new Map<string, number>();
-    for (const r of expected?.rules ?? []) expectedCount.set(r.key, (expectedCount.get(r.key) ?? 0) + 1);
+    // How often the running set-up derives each rule: counted when a duplicate is first found (most dumps have none).
+    let counted: Map<string, number> | null = null;
+    const expectedCount = (key: string): number => {
+      if (!counted) {
+        counted = new Map();
+        for (const r of expected?.rules ?? []) {
+          const key = expectedRuleKey(r);
+          counted.set(key, (counted.get(key) ?? 0) + 1);
+        }
+      }
+      return counted.get(key) ?? 0;
+    };
     // Copies beyond the first never decide anything, whoever added them (even when the set-up derives them twice).
     const userChains = new Map<string, Set<string>>();
     for (const d of ctx.dumps)
@@ -121,8 +131,8 @@ export const staleRules = defineCheck({
       ];
       const lines = rules.map((r) => r.line);
       const derived =
-        (expectedCount.get(key) ?? 0) > 1
-          ? ` (the running set-up derives it ${expectedCount.get(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})`
+        expectedCount(key) > 1
+          ? ` (the running set-up derives it ${expectedCount(key)} times: ${e?.owner === 'xen' ? 'vif-bridge adds it once per address of the vif' : 'once per network that needs it'})`
           : '';
       out.push(
         report(staleRules, {
