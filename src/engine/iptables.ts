@@ -83,12 +83,20 @@ function quickRule(table: string, chain: string, options: readonly string[], fam
   const shape = shapeOf(table, chain, options, family);
   if (shape) {
     const template = templates.get(shape.key);
-    const made = template && withHead(template, family, shape.head, `${prefix}${options.join(' ')}`.trim());
+    const made = template && withHead(template, family, shape.head, lineOf(chain, options));
     if (made) return made;
   }
   const rule = assembledRule(table, chain, options, family, builtins, builtin, prefix);
   if (rule && shape && heads(rule, shape.head)) templates.set(shape.key, rule);
   return rule;
+}
+
+/**
+ * The rule's line as iptables-save would read it: `-A CHAIN` and the words, as one flat string (a rule keeps it: a
+ * concatenation would keep its parts and a node joining them).
+ */
+function lineOf(chain: string, options: readonly string[]): string {
+  return ['-A', chain].concat(options).join(' ');
 }
 
 /**
@@ -177,7 +185,7 @@ function assembledRule(
       chain,
       counters: null,
       items,
-      text: `${prefix}${options.join(' ')}`.trim(),
+      text: lineOf(chain, options),
       family,
       strict: undefined,
       notes: [],
