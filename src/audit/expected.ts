@@ -3,7 +3,7 @@
 // identity (canonical text, ruleKey), as a multiset: two copies expected, two needed.
 
 import { ruleKey } from '../diff/diff.js';
-import { compile } from '../engine/compile.js';
+import { compileEach, type CompileOptions } from '../engine/compile.js';
 import type { Command, Flavor } from '../engine/program.js';
 import type { Purpose } from '../engine/why.js';
 import { LEGACY_BOUNDARIES } from '../engine/libvirt-legacy.js';
@@ -57,24 +57,37 @@ const XEN_CANDIDATES = [
 const keyOf = (family: Family, table: string, chain: string, canonical: string): string =>
   [family, table, chain, ruleKey(canonical)].join('\u0000');
 
-function rulesOf(commands: readonly Command[]): ExpectedRule[] {
-  const out: ExpectedRule[] = [];
+/** Appends the rules the commands add to `out` (those `keep` takes). */
+function rulesOf(commands: readonly Command[], keep: (r: ExpectedRule) => boolean, out: ExpectedRule[]): void {
   for (const c of commands) {
     const e = c.effect;
     if (e.kind !== 'insert' && e.kind !== 'append') continue;
-    const canonical = formatRule(e.rule, e.family);
-    out.push({
+    const r: ExpectedRule = {
       network: c.setup ? null : c.network,
       family: e.family,
       table: e.table,
       chain: e.chain,
-      canonical,
+      canonical: formatRule(e.rule, e.family),
       purpose: c.purpose,
       why: c.why,
       argv: c.argv,
-    });
+    };
+    if (keep(r)) out.push(r);
   }
-  return out;
+}
+
+/**
+ * The rules a compilation adds, those `keep` takes, made network by network (compileEach): a network's commands are
+ * garbage once its rules are taken.
+ */
+function compiledRules(
+  networks: readonly AnyNetwork[],
+  options: CompileOptions,
+  keep: (r: ExpectedRule) => boolean,
+): { era: string; rules: ExpectedRule[] } {
+  const rules: ExpectedRule[] = [];
+  const { era } = compileEach(networks, options, (commands) => rulesOf(commands, keep, rules));
+  return { era, rules };
 }
 
 /** A dump rule's identity (its family, table, chain and ruleKey of its canonical text), as one string. */
@@ -187,22 +200,22 @@ export function expectedRules(
     const d = dumps.find((x) => (x.family ?? 'ipv4') === r.family);
     return !d?.listing || d.listing.tables.includes(r.table);
   };
-  const inFamilies = (rules: ExpectedRule[]): ExpectedRule[] =>
-    rules.filter((r) => options.families.has(r.family) && shown(r));
+  const inFamilies = (r: ExpectedRule): boolean => options.families.has(r.family) && shown(r);
   // Each Xen set-up compiled for every release whose scripts differ (network scripts exist until 4.4).
   const xenCandidates = xen.map((n) =>
-    XEN_CANDIDATES.map((version) => {
-      const program = compile([n], { flavor: `xen-${n.mode}`, xenVersion: version });
-      return { era: program.era, rules: inFamilies(rulesOf(program.commands)) };
-    }),
+    XEN_CANDIDATES.map((version) => compiledRules([n], { flavor: `xen-${n.mode}`, xenVersion: version }, inFamilies)),
   );
   const candidates: Array<{ era: string; version: string | undefined; rules: ExpectedRule[] }> = [];
   if (options.flavor && libvirt.length > 0) {
     const versions =
       options.flavor === 'libvirt-legacy' && !options.libvirtVersion ? LEGACY_CANDIDATES : [options.libvirtVersion];
     for (const version of versions) {
-      const program = compile(libvirt, { flavor: options.flavor, ...(version ? { libvirtVersion: version } : {}) });
-      candidates.push({ era: program.era, version, rules: inFamilies(rulesOf(program.commands)) });
+      const compiled = compiledRules(
+        libvirt,
+        { flavor: options.flavor, ...(version ? { libvirtVersion: version } : {}) },
+        inFamilies,
+      );
+      candidates.push({ ...compiled, version });
     }
   }
   // Only the chains expected rules live in need canonical identities.

@@ -128,6 +128,11 @@ export function legacyEra(version: Version): IptablesEra {
   };
 }
 
-export function compileLibvirtLegacy(networks: readonly Network[], era: IptablesEra, notes: string[]): Command[] {
-  return networks.flatMap((n) => networkCommands(n, era, notes));
+/** Each network's rules (the legacy eras add no set-up of their own): one batch each, made when it is asked for. */
+export function* legacyBatches(
+  networks: readonly Network[],
+  era: IptablesEra,
+  notes: string[],
+): Iterable<readonly Command[]> {
+  for (const n of networks) yield networkCommands(n, era, notes);
 }

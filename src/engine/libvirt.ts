@@ -126,16 +126,18 @@ function isBareJump(rule: Rule, child: string): boolean {
   );
 }
 
-/** Set-up (IPv4 then IPv6, once, before the first network that gets rules) and each network's rules. */
-export function compileLibvirt(
+/**
+ * Set-up (IPv4 then IPv6, once, before the first network that gets rules), then each network's rules: one batch each,
+ * made when it is asked for.
+ */
+export function* libvirtBatches(
   networks: readonly Network[],
   era: IptablesEra,
   state: { ipv4?: Dump; ipv6?: Dump },
   notes: string[],
-): Command[] {
+): Iterable<readonly Command[]> {
   const first = networks.find((n) => installsRules(n.forward.mode));
-  const setup = first
-    ? [...privateChainSetup('ipv4', state.ipv4, first.name), ...privateChainSetup('ipv6', state.ipv6, first.name)]
-    : [];
-  return [...setup, ...networks.flatMap((n) => networkCommands(n, era, notes))];
+  if (first)
+    yield [...privateChainSetup('ipv4', state.ipv4, first.name), ...privateChainSetup('ipv6', state.ipv6, first.name)];
+  for (const n of networks) yield networkCommands(n, era, notes);
 }
